@@ -1,0 +1,22 @@
+namespace NetworkSecurity.Pipeline.DataSources;
+
+/// <summary>
+/// Where the ingestion stage reads the network data from (CSV file, MongoDB collection, ...).
+/// Sources return text cells; the validation stage maps columns through the schema and parses values.
+/// </summary>
+public interface IDataSource
+{
+    /// <summary>Human-readable name used in messages, e.g. the file path or "mongodb://host/db.collection".</summary>
+    string Description { get; }
+
+    Task<RawTable> ReadAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A table of text cells as read from a source. A null cell is a missing value.</summary>
+public sealed record RawTable(string Source, IReadOnlyList<string> Columns, IReadOnlyList<RawRecord> Records);
+
+/// <summary>
+/// One record with its location in the source ("line 12" for a CSV, "_id 65a..." for a document).
+/// <paramref name="Values"/> is aligned with <see cref="RawTable.Columns"/>.
+/// </summary>
+public sealed record RawRecord(string Location, string?[] Values);

@@ -1,0 +1,36 @@
+namespace NetworkSecurity.Pipeline.Tracking;
+
+/// <summary>Records a finished training run in an experiment tracker (MLflow file store or server).</summary>
+public interface IExperimentTracker
+{
+    /// <summary>Where runs go, for logs and job status, e.g. "MLflow file store ./mlruns". Never contains secrets.</summary>
+    string Description { get; }
+
+    /// <summary>Records the run. Must not throw for tracker outages: report them in the result instead.</summary>
+    Task<TrackingResult> TrackAsync(TrackedRun run, CancellationToken cancellationToken);
+}
+
+public sealed record TrackedRun(
+    string ExperimentName,
+    string RunName,
+    DateTimeOffset StartTime,
+    DateTimeOffset EndTime,
+    bool Succeeded,
+    IReadOnlyDictionary<string, string> Tags,
+    IReadOnlyDictionary<string, string> Parameters,
+    IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyList<TrackedArtifact> Artifacts);
+
+/// <summary>A local file or folder to log under <paramref name="ArtifactPath"/> in the run's artifacts.</summary>
+public sealed record TrackedArtifact(string LocalPath, string ArtifactPath);
+
+public sealed record TrackingResult(bool Tracked, string? RunId, string Message);
+
+/// <summary>Used when tracking is switched off.</summary>
+public sealed class NoExperimentTracker : IExperimentTracker
+{
+    public string Description => "tracking disabled";
+
+    public Task<TrackingResult> TrackAsync(TrackedRun run, CancellationToken cancellationToken) =>
+        Task.FromResult(new TrackingResult(false, null, "Experiment tracking is disabled."));
+}
