@@ -1,3 +1,11 @@
+using NetworkSecurity.Api.Cli;
+
+if (CommandLine.IsCommand(args))
+{
+    return await CommandLine.RunAsync(args);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 var app = builder.Build();
-app.Run();
+await app.RunAsync();
+return 0;

@@ -1,0 +1,32 @@
+using Serilog;
+using Serilog.Events;
+
+namespace NetworkSecurity.Api.Hosting;
+
+/// <summary>Serilog: levels from the "Serilog" configuration section, console plus a log file under Logs/.</summary>
+public static class LoggingSetup
+{
+    private const string ConsoleTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}";
+    private const string FileTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
+
+    /// <param name="fileName">File name under the log directory, e.g. "train_20261123_101500.log"; null for a daily rolling service log.</param>
+    public static Serilog.ILogger CreateLogger(IConfiguration configuration, string? fileName)
+    {
+        var directory = configuration["Logging:Directory"] ?? "Logs";
+        var logger = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .ReadFrom.Configuration(configuration)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Error);
+        if (!string.Equals(directory, "none", StringComparison.OrdinalIgnoreCase))
+        {
+            logger = fileName is null
+                ? logger.WriteTo.File(Path.Combine(directory, "networksecurity-.log"), outputTemplate: FileTemplate, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true)
+                : logger.WriteTo.File(Path.Combine(directory, fileName), outputTemplate: FileTemplate, shared: true);
+        }
+
+        return logger.CreateLogger();
+    }
+}

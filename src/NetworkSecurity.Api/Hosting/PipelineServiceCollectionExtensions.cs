@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Pipeline;
+using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Storage;
+using NetworkSecurity.Pipeline.Tracking;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Api.Hosting;
+
+/// <summary>Registers the training pipeline and what it plugs into (data source, trainer, tracker, object store).</summary>
+public static class PipelineServiceCollectionExtensions
+{
+    public static IServiceCollection AddTrainingPipeline(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<PipelineOptions>()
+            .Bind(configuration.GetSection(PipelineOptions.SectionName))
+            .ValidateDataAnnotations()
+            .Validate(o => o.Training is not null, "Pipeline:Training is required.")
+            .ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<PipelineOptions>>().Value);
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddSingleton<IDataSource>(sp =>
+        {
+            var options = sp.GetRequiredService<PipelineOptions>();
+            return options.DataSource switch
+            {
+                "csv" => new CsvDataSource(options.DataPath),
+                _ => throw new PipelineException($"Data source '{options.DataSource}' is not available in this build."),
+            };
+        });
+        services.AddSingleton<IModelTrainer>(sp =>
+        {
+            var options = sp.GetRequiredService<PipelineOptions>();
+            return new GradientBoostingTrainer(options.Seed);
+        });
+        services.AddSingleton<IExperimentTracker, NoExperimentTracker>();
+        services.AddSingleton<IArtifactStore, NoArtifactStore>();
+        services.AddTransient<TrainingPipeline>();
+        return services;
+    }
+}

@@ -1,0 +1,80 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace NetworkSecurity.Pipeline.Configuration;
+
+/// <summary>Settings of a training run, bound from the "Pipeline" configuration section.</summary>
+public sealed class PipelineOptions
+{
+    public const string SectionName = "Pipeline";
+
+    /// <summary>Where the network data comes from: "csv" (default) or "mongodb".</summary>
+    [Required]
+    [RegularExpression("^(csv|mongodb)$", ErrorMessage = "DataSource must be 'csv' or 'mongodb'.")]
+    public string DataSource { get; set; } = "csv";
+
+    [Required]
+    public string DataPath { get; set; } = "Network_Data/phisingData.csv";
+
+    [Required]
+    public string SchemaPath { get; set; } = "data_schema/schema.yaml";
+
+    [Required]
+    public string ArtifactsRoot { get; set; } = "Artifacts";
+
+    [Required]
+    public string FinalModelDirectory { get; set; } = "final_model";
+
+    [Range(0.05, 0.5)]
+    public double TestFraction { get; set; } = 0.2;
+
+    public int Seed { get; set; } = 42;
+
+    /// <summary>"stratified" (by label) or "grouped" (rows with identical features stay on one side).</summary>
+    [Required]
+    [RegularExpression("^(stratified|grouped)$", ErrorMessage = "Split must be 'stratified' or 'grouped'.")]
+    public string Split { get; set; } = "stratified";
+
+    [Range(1, 50)]
+    public int ImputerNeighbors { get; set; } = 3;
+
+    [Range(0.0, 1.0)]
+    public double DriftThreshold { get; set; } = 0.05;
+
+    /// <summary>Fraction of rows allowed to fail validation (they are set aside); above it the run fails.</summary>
+    [Range(0.0, 1.0)]
+    public double MaxInvalidRowFraction { get; set; }
+
+    /// <summary>Quality gate: minimum test F1 (legitimate = positive) for the model to be promoted.</summary>
+    [Range(0.0, 1.0)]
+    public double ExpectedScore { get; set; } = 0.6;
+
+    /// <summary>Quality gate: maximum |train F1 - test F1|.</summary>
+    [Range(0.0, 1.0)]
+    public double OverfittingThreshold { get; set; } = 0.05;
+
+    [Required]
+    public TrainingOptions Training { get; set; } = new();
+
+    /// <summary>MLflow experiment the runs are recorded in.</summary>
+    public string ExperimentName { get; set; } = "NetworkSecurity";
+
+    public bool IsGroupedSplit => string.Equals(Split, "grouped", StringComparison.OrdinalIgnoreCase);
+}
+
+public sealed class TrainingOptions
+{
+    /// <summary>"search" (cross-validated grid search over the learner family) or "gbdt" (one boosted model).</summary>
+    [Required]
+    [RegularExpression("^(search|gbdt)$", ErrorMessage = "Training:Mode must be 'search' or 'gbdt'.")]
+    public string Mode { get; set; } = "search";
+
+    /// <summary>The search grids (YAML).</summary>
+    public string GridPath { get; set; } = "data_schema/model_grid.yaml";
+
+    [Range(2, 20)]
+    public int CrossValidationFolds { get; set; } = 5;
+
+    /// <summary>Cross-validation score: f1, accuracy or roc_auc.</summary>
+    [RegularExpression("^(f1|accuracy|roc_auc)$", ErrorMessage = "Training:Scoring must be f1, accuracy or roc_auc.")]
+    public string Scoring { get; set; } = "f1";
+}

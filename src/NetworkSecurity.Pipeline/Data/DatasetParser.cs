@@ -1,0 +1,76 @@
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Schema;
+
+namespace NetworkSecurity.Pipeline.Data;
+
+/// <summary>Maps a raw table onto the schema and parses every record; bad records are kept aside, not dropped silently.</summary>
+public static class DatasetParser
+{
+    public sealed record Result(NetworkDataset Valid, IReadOnlyList<InvalidRecord> Invalid, ColumnMapping Mapping);
+
+    /// <summary>
+    /// Parses <paramref name="table"/>. Missing feature columns always fail; unknown columns fail when
+    /// <paramref name="allowUnknownColumns"/> is false (training), and are ignored otherwise (prediction).
+    /// </summary>
+    public static Result Parse(RawTable table, DataSchema schema, bool requireTarget, bool allowUnknownColumns)
+    {
+        var mapping = ResolveColumns(table, schema, requireTarget, allowUnknownColumns);
+        var parser = new RecordParser(schema, mapping, table.Source);
+        var featureCount = schema.Features.Count;
+        var values = new double[table.Records.Count * featureCount];
+        var labels = new int[table.Records.Count];
+        var locations = new string[table.Records.Count];
+        var invalid = new List<InvalidRecord>();
+        var problems = new List<DataProblem>();
+        var row = 0;
+        foreach (var record in table.Records)
+        {
+            problems.Clear();
+            var features = values.AsSpan(row * featureCount, featureCount);
+            if (parser.TryParse(record, features, out var label, problems))
+            {
+                labels[row] = label;
+                locations[row] = record.Location;
+                row++;
+            }
+            else
+            {
+                invalid.Add(new InvalidRecord(record.Location, record.Values, problems.ToArray()));
+            }
+        }
+
+        Array.Resize(ref values, row * featureCount);
+        Array.Resize(ref labels, row);
+        Array.Resize(ref locations, row);
+        return new Result(new NetworkDataset(new FeatureMatrix(values, row, featureCount), labels, locations), invalid, mapping);
+    }
+
+    public static ColumnMapping ResolveColumns(RawTable table, DataSchema schema, bool requireTarget, bool allowUnknownColumns)
+    {
+        var mapping = ColumnMapping.Resolve(schema, table.Columns);
+        var errors = new List<string>();
+        if (mapping.MissingFeatures.Count > 0)
+        {
+            errors.Add($"missing column(s): {string.Join(", ", mapping.MissingFeatures)}");
+        }
+
+        if (requireTarget && !mapping.HasTarget)
+        {
+            errors.Add($"missing the target column '{schema.Target.Name}'");
+        }
+
+        if (!allowUnknownColumns && mapping.Unknown.Count > 0)
+        {
+            errors.Add($"unknown column(s): {string.Join(", ", mapping.Unknown)} (add them as aliases in the schema if they are renamed features)");
+        }
+
+        if (errors.Count > 0)
+        {
+            var problems = errors.Select(e => new DataProblem(table.Source, "line 1", null, null, e)).ToArray();
+            throw new PipelineException($"{table.Source}, line 1 (header): {string.Join("; ", errors)}.", problems);
+        }
+
+        return mapping;
+    }
+}

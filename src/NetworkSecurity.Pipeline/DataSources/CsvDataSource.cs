@@ -1,0 +1,9 @@
+namespace NetworkSecurity.Pipeline.DataSources;
+
+/// <summary>The default data source: a CSV file on disk (Network_Data/phisingData.csv).</summary>
+public sealed class CsvDataSource(string path) : IDataSource
+{
+    public string Description => path;
+
+    public Task<RawTable> ReadAsync(CancellationToken cancellationToken) => Task.FromResult(CsvTableReader.ReadFile(path));
+}

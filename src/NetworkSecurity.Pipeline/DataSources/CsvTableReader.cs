@@ -1,0 +1,119 @@
+using CsvHelper;
+
+namespace NetworkSecurity.Pipeline.DataSources;
+
+/// <summary>
+/// Reads CSV text into a <see cref="RawTable"/>: header row, any column order, comma or tab delimiter
+/// (detected), UTF-8 with or without BOM, LF or CRLF line ends. Records carry their physical line number.
+/// </summary>
+public static class CsvTableReader
+{
+    public static RawTable Read(TextReader reader, string source)
+    {
+        var (columns, records) = Open(reader, source);
+        return new RawTable(source, columns, records.ToList());
+    }
+
+    public static RawTable ReadFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new PipelineException($"Data file '{path}' does not exist.");
+        }
+
+        using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        return Read(reader, path);
+    }
+
+    /// <summary>Reads the header and returns the records lazily, so large inputs can be streamed.</summary>
+    public static (IReadOnlyList<string> Columns, IEnumerable<RawRecord> Records) Open(TextReader reader, string source)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var csv = CsvReader.Create(reader, Options, leaveOpen: true);
+        try
+        {
+            csv.ReadHeader();
+        }
+        catch (CsvFormatException ex)
+        {
+            csv.Dispose();
+            throw new PipelineException($"{source}, line {ex.LineNumber}: malformed header ({ex.Message}).", ex);
+        }
+
+        var columns = csv.Headers.Select(h => h.Trim('\uFEFF').Trim()).ToArray();
+        if (columns.Length == 0 || (columns.Length == 1 && columns[0].Length == 0))
+        {
+            csv.Dispose();
+            throw new PipelineException($"{source}: the file is empty (expected a header row and data rows).");
+        }
+
+        if (csv.Separator is not (',' or '\t') || columns.Length == 1)
+        {
+            var separator = csv.Separator;
+            csv.Dispose();
+            var found = columns.Length == 1 && (columns[0].Contains(';', StringComparison.Ordinal) || columns[0].Contains('|', StringComparison.Ordinal))
+                ? " It looks separated by ';' or '|'."
+                : separator is not (',' or '\t') ? $" It looks separated by '{separator}'." : "";
+            throw new PipelineException($"{source}, line 1: expected comma- or tab-separated columns.{found}");
+        }
+
+        return (columns, ReadRecords(csv, columns.Length, source));
+    }
+
+    private static CsvReaderOptions Options { get; } = new()
+    {
+        HasHeader = true,
+        DetectSeparatorHint = true,
+        TrackLineNumbers = true,
+        SkipEmptyLines = true,
+        TrimWhitespace = true,
+        PoolStrings = true, // "-1", "0", "1" repeat millions of times in a large upload.
+        FieldCountMismatch = CsvFieldCountHandling.Allow,
+        MalformedData = CsvMalformedDataHandling.Throw,
+    };
+
+    private static IEnumerable<RawRecord> ReadRecords(CsvReader csv, int columnCount, string source)
+    {
+        using (csv)
+        {
+            var any = false;
+            while (Next(csv, source))
+            {
+                any = true;
+                var line = csv.LineNumber;
+                if (csv.FieldCount != columnCount)
+                {
+                    var problem = new DataProblem(source, $"line {line}", null, null,
+                        $"{csv.FieldCount} fields but the header has {columnCount} (check the delimiter and quoting).");
+                    throw new PipelineException(problem.ToString(), [problem]);
+                }
+
+                var values = new string?[columnCount];
+                for (var i = 0; i < columnCount; i++)
+                {
+                    values[i] = csv.GetString(i);
+                }
+
+                yield return new RawRecord($"line {line}", values);
+            }
+
+            if (!any)
+            {
+                throw new PipelineException($"{source}: the file has a header row but no data rows.");
+            }
+        }
+    }
+
+    private static bool Next(CsvReader csv, string source)
+    {
+        try
+        {
+            return csv.Read();
+        }
+        catch (CsvFormatException ex)
+        {
+            var problem = new DataProblem(source, $"line {ex.LineNumber}", ex.FieldIndex >= 0 ? ex.FieldIndex + 1 : null, null, $"malformed CSV ({ex.Message}).");
+            throw new PipelineException(problem.ToString(), [problem]);
+        }
+    }
+}

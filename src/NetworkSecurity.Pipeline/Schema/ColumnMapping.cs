@@ -1,0 +1,84 @@
+namespace NetworkSecurity.Pipeline.Schema;
+
+/// <summary>
+/// How the columns of an input table line up with the schema: which source column feeds each feature and the
+/// target, which were matched through an alias, which were ignored (row numbers) and which are unknown.
+/// </summary>
+public sealed record ColumnMapping(
+    IReadOnlyList<int> FeatureSources,
+    int TargetSource,
+    IReadOnlyList<string> MissingFeatures,
+    IReadOnlyList<(string Source, string Schema)> Renamed,
+    IReadOnlyList<string> Ignored,
+    IReadOnlyList<string> Unknown)
+{
+    public bool HasTarget => TargetSource >= 0;
+
+    /// <summary>Lines up <paramref name="columns"/> (as read from a source) with <paramref name="schema"/>.</summary>
+    public static ColumnMapping Resolve(DataSchema schema, IReadOnlyList<string> columns)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(columns);
+
+        var byName = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var aliasOf = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (var f = 0; f < schema.Features.Count; f++)
+        {
+            byName[schema.Features[f].Name] = f;
+            foreach (var alias in schema.Features[f].Aliases)
+            {
+                aliasOf[alias] = f;
+            }
+        }
+
+        var targetNames = new HashSet<string>(schema.Target.Aliases.Append(schema.Target.Name), StringComparer.OrdinalIgnoreCase);
+        var indexNames = new HashSet<string>(schema.IndexColumns, StringComparer.OrdinalIgnoreCase);
+
+        var featureSources = Enumerable.Repeat(-1, schema.Features.Count).ToArray();
+        var targetSource = -1;
+        var renamed = new List<(string, string)>();
+        var ignored = new List<string>();
+        var unknown = new List<string>();
+
+        for (var c = 0; c < columns.Count; c++)
+        {
+            var name = Normalize(columns[c]);
+            if (byName.TryGetValue(name, out var feature) || aliasOf.TryGetValue(name, out feature))
+            {
+                if (featureSources[feature] >= 0)
+                {
+                    throw new PipelineException(
+                        $"Columns {featureSources[feature] + 1} ('{columns[featureSources[feature]]}') and {c + 1} ('{columns[c]}') both map to feature '{schema.Features[feature].Name}'.");
+                }
+
+                featureSources[feature] = c;
+                if (!string.Equals(name, schema.Features[feature].Name, StringComparison.Ordinal))
+                {
+                    renamed.Add((columns[c], schema.Features[feature].Name));
+                }
+            }
+            else if (targetNames.Contains(name))
+            {
+                if (targetSource >= 0)
+                {
+                    throw new PipelineException($"Columns {targetSource + 1} and {c + 1} both map to the target '{schema.Target.Name}'.");
+                }
+
+                targetSource = c;
+            }
+            else if (indexNames.Contains(name) || (c == 0 && name.Length == 0))
+            {
+                ignored.Add(columns[c]);
+            }
+            else
+            {
+                unknown.Add(columns[c]);
+            }
+        }
+
+        var missing = featureSources.Select((s, f) => (s, f)).Where(x => x.s < 0).Select(x => schema.Features[x.f].Name).ToArray();
+        return new ColumnMapping(featureSources, targetSource, missing, renamed, ignored, unknown);
+    }
+
+    private static string Normalize(string name) => name.Trim().Trim('\uFEFF').Trim('"').Trim();
+}

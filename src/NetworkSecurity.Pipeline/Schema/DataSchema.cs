@@ -1,0 +1,40 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace NetworkSecurity.Pipeline.Schema;
+
+/// <summary>The expected shape of a network-data record: feature columns and the target column.</summary>
+public sealed record DataSchema(int Version, IReadOnlyList<FeatureColumn> Features, TargetColumn Target, IReadOnlyList<string> IndexColumns)
+{
+    public IReadOnlyList<string> FeatureNames { get; } = Features.Select(f => f.Name).ToArray();
+
+    /// <summary>
+    /// Identifies the feature layout a model was trained on. Two schemas with the same features in the same
+    /// order and the same allowed values have the same fingerprint, whatever their aliases.
+    /// </summary>
+    public string Fingerprint { get; } = ComputeFingerprint(Features);
+
+    private static string ComputeFingerprint(IReadOnlyList<FeatureColumn> features)
+    {
+        var text = string.Join(';', features.Select(f => $"{f.Name}:{string.Join(',', f.AllowedValues)}"));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
+    }
+}
+
+public sealed record FeatureColumn(string Name, IReadOnlyList<int> AllowedValues, IReadOnlyList<string> Aliases)
+{
+    public bool Allows(double value) => AllowedValues.Count == 0 || AllowedValues.Any(a => a == value);
+}
+
+public sealed record TargetColumn(string Name, IReadOnlyList<string> Aliases, IReadOnlyList<TargetClass> Classes)
+{
+    /// <summary>The class value that is learned as label 0 (the first class, phishing).</summary>
+    public int NegativeValue => Classes[0].Value;
+
+    /// <summary>The class value that is learned as label 1 (the second class, legitimate).</summary>
+    public int PositiveValue => Classes[1].Value;
+
+    public string NameOf(int label) => Classes[label].Name;
+}
+
+public sealed record TargetClass(int Value, string Name);

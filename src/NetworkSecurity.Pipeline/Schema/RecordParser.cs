@@ -1,0 +1,106 @@
+using System.Globalization;
+using NetworkSecurity.Pipeline.DataSources;
+
+namespace NetworkSecurity.Pipeline.Schema;
+
+/// <summary>
+/// Turns text cells into feature values and a label, checking types and allowed values.
+/// Missing cells (empty, "na", "nan", "null") become NaN so the imputer can fill them.
+/// </summary>
+public sealed class RecordParser
+{
+    private readonly DataSchema _schema;
+    private readonly ColumnMapping _mapping;
+    private readonly string _source;
+
+    public RecordParser(DataSchema schema, ColumnMapping mapping, string source)
+    {
+        _schema = schema;
+        _mapping = mapping;
+        _source = source;
+    }
+
+    public static bool IsMissing(string? cell) =>
+        cell is null
+        || cell.Length == 0
+        || string.IsNullOrWhiteSpace(cell)
+        || cell.Trim() is var t && (t.Equals("na", StringComparison.OrdinalIgnoreCase)
+            || t.Equals("nan", StringComparison.OrdinalIgnoreCase)
+            || t.Equals("null", StringComparison.OrdinalIgnoreCase)
+            || t.Equals("n/a", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Parses the features into <paramref name="features"/> (length = feature count) and, when the table has a target,
+    /// the label (0 = negative class, 1 = positive class). Problems are appended; returns true when there were none.
+    /// </summary>
+    public bool TryParse(RawRecord record, Span<double> features, out int label, List<DataProblem> problems)
+    {
+        var before = problems.Count;
+        for (var f = 0; f < _schema.Features.Count; f++)
+        {
+            var column = _mapping.FeatureSources[f];
+            var cell = column < record.Values.Length ? record.Values[column] : null;
+            if (IsMissing(cell))
+            {
+                features[f] = double.NaN;
+                continue;
+            }
+
+            var feature = _schema.Features[f];
+            if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            {
+                problems.Add(Problem(record, column, feature.Name, $"'{Truncate(cell!)}' is not a number."));
+                features[f] = double.NaN;
+            }
+            else if (!feature.Allows(value))
+            {
+                problems.Add(Problem(record, column, feature.Name, $"{value.ToString(CultureInfo.InvariantCulture)} is not an allowed value (allowed: {string.Join(", ", feature.AllowedValues)})."));
+                features[f] = double.NaN;
+            }
+            else
+            {
+                features[f] = value;
+            }
+        }
+
+        label = -1;
+        if (_mapping.HasTarget)
+        {
+            label = ParseLabel(record, problems);
+        }
+
+        return problems.Count == before;
+    }
+
+    private int ParseLabel(RawRecord record, List<DataProblem> problems)
+    {
+        var column = _mapping.TargetSource;
+        var cell = column < record.Values.Length ? record.Values[column] : null;
+        var target = _schema.Target;
+        if (IsMissing(cell))
+        {
+            problems.Add(Problem(record, column, target.Name, "the target value is missing."));
+            return -1;
+        }
+
+        if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        {
+            for (var i = 0; i < target.Classes.Count; i++)
+            {
+                if (target.Classes[i].Value == value)
+                {
+                    return i;
+                }
+            }
+        }
+
+        problems.Add(Problem(record, column, target.Name,
+            $"'{Truncate(cell!)}' is not a class of the target (allowed: {string.Join(", ", target.Classes.Select(c => c.Value))})."));
+        return -1;
+    }
+
+    private DataProblem Problem(RawRecord record, int column, string field, string message) =>
+        new(_source, record.Location, column + 1, field, message);
+
+    private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";
+}

@@ -1,0 +1,107 @@
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace NetworkSecurity.Pipeline.Schema;
+
+/// <summary>Reads data_schema/schema.yaml.</summary>
+public static class SchemaLoader
+{
+    public static DataSchema Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new PipelineException($"Schema file '{path}' does not exist.");
+        }
+
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    public static DataSchema Parse(string yaml, string sourceName)
+    {
+        SchemaDocument document;
+        try
+        {
+            document = new DeserializerBuilder()
+                .WithNamingConvention(UnderscoredNamingConvention.Instance)
+                .Build()
+                .Deserialize<SchemaDocument>(yaml) ?? throw new PipelineException($"Schema file '{sourceName}' is empty.");
+        }
+        catch (YamlException ex)
+        {
+            throw new PipelineException($"Schema file '{sourceName}', line {ex.Start.Line}, column {ex.Start.Column}: {ex.InnerException?.Message ?? ex.Message}", ex);
+        }
+
+        if (document.Features is not { Count: > 0 })
+        {
+            throw new PipelineException($"Schema file '{sourceName}' lists no features.");
+        }
+
+        if (document.Target is null || string.IsNullOrWhiteSpace(document.Target.Name))
+        {
+            throw new PipelineException($"Schema file '{sourceName}' has no target column.");
+        }
+
+        if (document.Target.Classes is not { Count: 2 })
+        {
+            throw new PipelineException($"Schema file '{sourceName}': the target '{document.Target.Name}' must list exactly two classes (negative first).");
+        }
+
+        var features = document.Features.Select((f, i) => new FeatureColumn(
+            string.IsNullOrWhiteSpace(f.Name) ? throw new PipelineException($"Schema file '{sourceName}': feature {i + 1} has no name.") : f.Name,
+            f.Allowed ?? [],
+            f.Aliases ?? [])).ToArray();
+        var duplicate = features.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new PipelineException($"Schema file '{sourceName}': feature '{duplicate.Key}' is listed twice.");
+        }
+
+        var target = new TargetColumn(
+            document.Target.Name,
+            document.Target.Aliases ?? [],
+            document.Target.Classes.Select(c => new TargetClass(c.Value, c.Name ?? c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray());
+        return new DataSchema(document.Version, features, target, document.IndexColumns ?? []);
+    }
+
+    // YAML shape; mutable because YamlDotNet fills it.
+    private sealed class SchemaDocument
+    {
+        public int Version { get; set; } = 1;
+
+        public List<FeatureDocument>? Features { get; set; }
+
+        public TargetDocument? Target { get; set; }
+
+        public List<string>? IndexColumns { get; set; }
+    }
+
+    private sealed class FeatureDocument
+    {
+        public string Name { get; set; } = "";
+
+        public string Type { get; set; } = "int";
+
+        public List<int>? Allowed { get; set; }
+
+        public List<string>? Aliases { get; set; }
+    }
+
+    private sealed class TargetDocument
+    {
+        public string Name { get; set; } = "";
+
+        public string Type { get; set; } = "int";
+
+        public List<string>? Aliases { get; set; }
+
+        public List<ClassDocument>? Classes { get; set; }
+    }
+
+    private sealed class ClassDocument
+    {
+        public int Value { get; set; }
+
+        public string? Name { get; set; }
+    }
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using CsvHelper;
+using Microsoft.Extensions.Logging;
+using NetworkSecurity.Learning.Statistics;
+using NetworkSecurity.Pipeline.Artifacts;
+using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Pipeline.Data;
+using NetworkSecurity.Pipeline.Schema;
+
+namespace NetworkSecurity.Pipeline.Stages;
+
+/// <summary>
+/// Stage 2: sets invalid records aside with their reasons, reports missing values, duplicates and label balance,
+/// and tests every column for drift between train and test (two-sample Kolmogorov-Smirnov).
+/// Fails the run when nothing valid is left or too many records are invalid.
+/// </summary>
+public sealed class DataValidationStage(DataSchema schema, PipelineOptions options, ILogger logger)
+{
+    public ValidationResult Run(ArtifactLayout layout, IngestionResult ingestion)
+    {
+        var clock = Stopwatch.StartNew();
+        logger.LogInformation("Validation started");
+        var validRows = ingestion.Train.Count + ingestion.Test.Count;
+        if (ingestion.Invalid.Count > 0)
+        {
+            WriteInvalid(Path.Combine(layout.Invalid, "invalid_records.csv"), ingestion.Invalid);
+        }
+
+        var invalidFraction = ingestion.TotalRecords == 0 ? 1.0 : (double)ingestion.Invalid.Count / ingestion.TotalRecords;
+        var drift = validRows > 0 && ingestion.Test.Count > 0 ? ComputeDrift(ingestion) : [];
+        var driftDetected = drift.Any(d => d.Drift);
+        ReportWriter.WriteYaml(Path.Combine(layout.DriftReport, "report.yaml"), new
+        {
+            test = "two-sample Kolmogorov-Smirnov (train vs test), two-sided",
+            threshold = options.DriftThreshold,
+            drift_detected = driftDetected,
+            columns = drift.ToDictionary(d => d.Column, d => new { statistic = d.Statistic, p_value = d.PValue, method = d.Method, drift_status = d.Drift }),
+        });
+
+        var missing = new Dictionary<string, int>();
+        for (var f = 0; f < schema.Features.Count; f++)
+        {
+            missing[schema.Features[f].Name] = CountMissing(ingestion.Train, f) + CountMissing(ingestion.Test, f);
+        }
+
+        var problems = ingestion.Invalid.SelectMany(i => i.Problems).ToArray();
+        var passed = validRows > 0 && invalidFraction <= options.MaxInvalidRowFraction;
+        var message = validRows == 0
+            ? "No valid record is left after validation."
+            : !passed
+                ? $"{ingestion.Invalid.Count} of {ingestion.TotalRecords} records are invalid ({invalidFraction:P1}; at most {options.MaxInvalidRowFraction:P1} allowed)."
+                : "Validation passed.";
+        ReportWriter.WriteYaml(Path.Combine(layout.Validation, "report.yaml"), new
+        {
+            status = passed ? "passed" : "failed",
+            message,
+            records = ingestion.TotalRecords,
+            valid_records = validRows,
+            invalid_records = ingestion.Invalid.Count,
+            columns = new
+            {
+                expected = schema.Features.Count,
+                renamed = ingestion.Mapping.Renamed.ToDictionary(r => r.Source, r => r.Schema),
+                ignored = ingestion.Mapping.Ignored,
+            },
+            missing_values = missing,
+            duplicate_rows = ingestion.Duplicates.DuplicateRows,
+            conflicting_feature_vectors = ingestion.Duplicates.ConflictingVectors,
+            label_balance = new
+            {
+                train = Balance(ingestion.Train),
+                test = Balance(ingestion.Test),
+            },
+            drift_detected = driftDetected,
+            first_problems = problems.Take(20).Select(p => p.ToString()).ToArray(),
+        });
+
+        foreach (var column in drift.Where(d => d.Drift))
+        {
+            logger.LogWarning("Drift in column {Column}: KS statistic {Statistic:0.0000}, p-value {PValue:0.0000}", column.Column, column.Statistic, column.PValue);
+        }
+
+        logger.LogInformation("Validation finished in {Elapsed:0.000}s: {Valid} valid, {Invalid} invalid, {Missing} missing cells, drift in {Drifted} of {Columns} columns",
+            clock.Elapsed.TotalSeconds, validRows, ingestion.Invalid.Count, missing.Values.Sum(), drift.Count(d => d.Drift), drift.Count);
+        if (!passed)
+        {
+            var shown = problems.Take(10).Select(p => "  " + p).ToArray();
+            var more = problems.Length > shown.Length ? $"{Environment.NewLine}  … and {problems.Length - shown.Length} more (see {Path.Combine(layout.Invalid, "invalid_records.csv")})" : "";
+            throw new PipelineException(
+                $"Validation failed: {message}{(shown.Length > 0 ? Environment.NewLine + string.Join(Environment.NewLine, shown) + more : "")}",
+                problems);
+        }
+
+        return new ValidationResult(validRows, ingestion.Invalid.Count, drift, driftDetected, missing);
+    }
+
+    private List<ColumnDrift> ComputeDrift(IngestionResult ingestion)
+    {
+        var results = new ColumnDrift[schema.Features.Count];
+        Parallel.For(0, schema.Features.Count, f =>
+        {
+            var train = Column(ingestion.Train, f);
+            var test = Column(ingestion.Test, f);
+            if (train.Length == 0 || test.Length == 0)
+            {
+                results[f] = new ColumnDrift(schema.Features[f].Name, double.NaN, double.NaN, "none", false);
+                return;
+            }
+
+            var ks = KolmogorovSmirnov.TwoSample(train, test);
+            results[f] = new ColumnDrift(schema.Features[f].Name, ks.Statistic, ks.PValue, ks.Method.ToString().ToLowerInvariant(), ks.PValue < options.DriftThreshold);
+        });
+        return [.. results];
+    }
+
+    private static double[] Column(NetworkDataset data, int feature)
+    {
+        var values = new List<double>(data.Count);
+        for (var r = 0; r < data.Count; r++)
+        {
+            var v = data.Features[r, feature];
+            if (!double.IsNaN(v))
+            {
+                values.Add(v);
+            }
+        }
+
+        return [.. values];
+    }
+
+    private static int CountMissing(NetworkDataset data, int feature)
+    {
+        var count = 0;
+        for (var r = 0; r < data.Count; r++)
+        {
+            if (double.IsNaN(data.Features[r, feature]))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private Dictionary<string, int> Balance(NetworkDataset data) =>
+        schema.Target.Classes.Select((c, label) => (c.Name, Count: data.CountOf(label))).ToDictionary(x => x.Name, x => x.Count);
+
+    private static void WriteInvalid(string path, IReadOnlyList<InvalidRecord> invalid) =>
+        SafeFile.WriteText(path, writer =>
+        {
+            using var csv = CsvWriter.Create(writer, new CsvWriterOptions { Injection = CsvInjection.Escape }, leaveOpen: true);
+            csv.WriteRecord(["location", "reason", "values"]);
+            foreach (var record in invalid)
+            {
+                csv.WriteRecord([
+                    record.Location,
+                    string.Join("; ", record.Problems.Select(p => p.Column is null ? p.Message : $"column {p.Column} ({p.Field}): {p.Message}")),
+                    string.Join(",", record.Values.Select(v => v ?? "")),
+                ]);
+            }
+        });
+}
+
+public sealed record ColumnDrift(string Column, double Statistic, double PValue, string Method, bool Drift);
+
+public sealed record ValidationResult(int ValidRows, int InvalidRows, IReadOnlyList<ColumnDrift> Drift, bool DriftDetected, IReadOnlyDictionary<string, int> MissingValues);

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Metrics;
+using NetworkSecurity.Learning.Models;
+using NetworkSecurity.Pipeline.Artifacts;
+using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Pipeline.Stages;
+
+/// <summary>
+/// Stage 5: scores the model on train and test with each class as the positive one, and applies the quality gate:
+/// test F1 (legitimate) must reach the expected score and the train/test gap must stay under the threshold.
+/// </summary>
+public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger)
+{
+    public EvaluationResult Run(ArtifactLayout layout, IClassifierModel model, TransformationResult transformed, IngestionResult ingestion)
+    {
+        var clock = Stopwatch.StartNew();
+        logger.LogInformation("Evaluation started");
+        var trainProbabilities = Predict(model, transformed.Train);
+        var testProbabilities = Predict(model, transformed.Test);
+        var train = Evaluate(ingestion.Train.Labels, trainProbabilities);
+        var test = Evaluate(ingestion.Test.Labels, testProbabilities);
+        var roc = ingestion.Test.Count > 0 ? Roc(ingestion.Test.Labels, testProbabilities) : [];
+
+        var gap = Math.Abs(train.Legitimate.F1 - test.Legitimate.F1);
+        string? rejection = null;
+        if (!(test.Legitimate.F1 >= options.ExpectedScore))
+        {
+            rejection = $"test F1 {test.Legitimate.F1:0.0000} is below the expected score {options.ExpectedScore:0.0000}";
+        }
+        else if (gap > options.OverfittingThreshold)
+        {
+            rejection = $"|train F1 - test F1| = {gap:0.0000} exceeds the overfitting threshold {options.OverfittingThreshold:0.0000}";
+        }
+
+        var result = new EvaluationResult(train, test, roc, rejection is null, rejection);
+        ReportWriter.WriteJson(Path.Combine(layout.Evaluation, "metrics.json"), new
+        {
+            train,
+            test,
+            quality_gate = new { passed = result.Passed, reason = rejection, expected_score = options.ExpectedScore, overfitting_threshold = options.OverfittingThreshold, train_test_f1_gap = gap },
+            test_roc_curve = roc,
+        });
+        logger.LogInformation(
+            "Evaluation finished in {Elapsed:0.000}s: test F1 {F1:0.0000}, precision {Precision:0.0000}, recall {Recall:0.0000}, accuracy {Accuracy:0.0000}, AUC {Auc:0.0000}; phishing-positive F1 {PhishingF1:0.0000}; train F1 {TrainF1:0.0000}",
+            clock.Elapsed.TotalSeconds, test.Legitimate.F1, test.Legitimate.Precision, test.Legitimate.Recall, test.Legitimate.Accuracy, test.Legitimate.RocAuc, test.Phishing.F1, train.Legitimate.F1);
+        if (rejection is null)
+        {
+            logger.LogInformation("Quality gate passed");
+        }
+        else
+        {
+            logger.LogWarning("Quality gate failed: {Reason}; the model is not promoted", rejection);
+        }
+
+        return result;
+    }
+
+    public static double[] Predict(IClassifierModel model, FeatureMatrix features)
+    {
+        var probabilities = new double[features.Rows];
+        model.PredictProbabilities(features, probabilities);
+        return probabilities;
+    }
+
+    public static ClassificationViews Evaluate(int[] labels, double[] probabilities) =>
+        new(Report(labels, probabilities, positiveLabel: 1), Report(labels, probabilities, positiveLabel: 0));
+
+    private static ClassificationReport Report(int[] labels, double[] probabilities, int positiveLabel)
+    {
+        if (labels.Length == 0)
+        {
+            return new ClassificationReport(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, 0, 0, 0, 0);
+        }
+
+        var m = BinaryClassificationMetrics.Compute(labels, probabilities, positiveLabel);
+        return new ClassificationReport(m.F1, m.Precision, m.Recall, m.Accuracy, m.RocAuc, m.TruePositives, m.FalsePositives, m.TrueNegatives, m.FalseNegatives);
+    }
+
+    /// <summary>The ROC curve with legitimate as positive, thinned to at most ~100 points for the model card.</summary>
+    private static RocPoint[] Roc(int[] labels, double[] probabilities)
+    {
+        var points = RocCurve.Compute(labels, probabilities);
+        var step = Math.Max(1, points.Count / 100);
+        return points.Where((_, i) => i % step == 0 || i == points.Count - 1)
+            .Select(p => new RocPoint(p.FalsePositiveRate, p.TruePositiveRate, double.IsFinite(p.Threshold) ? p.Threshold : 1.0))
+            .ToArray();
+    }
+}
+
+public sealed record EvaluationResult(ClassificationViews Train, ClassificationViews Test, IReadOnlyList<RocPoint> TestRocCurve, bool Passed, string? RejectionReason);

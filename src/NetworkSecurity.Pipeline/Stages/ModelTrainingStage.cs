@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using CsvHelper;
+using Microsoft.Extensions.Logging;
+using NetworkSecurity.Learning.Serialization;
+using NetworkSecurity.Pipeline.Artifacts;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Pipeline.Stages;
+
+/// <summary>Stage 4: fits the model (one learner, or a cross-validated search) and writes the leaderboard and model.</summary>
+public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
+{
+    public TrainedModel Run(ArtifactLayout layout, IngestionResult ingestion, TransformationResult transformed, int[]? groups, IProgress<double>? progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        logger.LogInformation("Training started on {Rows} rows with {Trainer}", transformed.Train.Rows, trainer.GetType().Name);
+        var trained = trainer.Train(transformed.Train, ingestion.Train.Labels, groups, progress, cancellationToken);
+
+        SafeFile.WriteAllBytes(Path.Combine(layout.Trainer, "model.bin"), ModelSerializer.ToBytes(trained.Model));
+        ReportWriter.WriteJson(Path.Combine(layout.Trainer, "leaderboard.json"), trained.Leaderboard);
+        SafeFile.WriteText(Path.Combine(layout.Trainer, "leaderboard.csv"), writer =>
+        {
+            using var csv = CsvWriter.Create(writer, new CsvWriterOptions(), leaveOpen: true);
+            csv.WriteRecord(["rank", "learner", "parameters", "cv_mean", "cv_std", "fit_seconds"]);
+            foreach (var e in trained.Leaderboard)
+            {
+                csv.WriteRecord([
+                    e.Rank.ToString(CultureInfo.InvariantCulture), e.Learner, e.Parameters,
+                    e.CvMean.ToString("R", CultureInfo.InvariantCulture), e.CvStd.ToString("R", CultureInfo.InvariantCulture),
+                    e.FitSeconds.ToString("0.0000", CultureInfo.InvariantCulture),
+                ]);
+            }
+        });
+
+        logger.LogInformation("Leaderboard ({Scoring}, top {Count} of {Total}):{NewLine}{Table}",
+            trained.Scoring, Math.Min(10, trained.Leaderboard.Count), trained.Leaderboard.Count, Environment.NewLine, FormatTable(trained.Leaderboard.Take(10)));
+        logger.LogInformation("Training finished in {Elapsed:0.000}s: chose {Learner} ({Parameters}), CV {Scoring} {Score:0.0000} ± {Std:0.0000}",
+            clock.Elapsed.TotalSeconds, trained.Learner, FormatParameters(trained.Parameters), trained.Scoring, trained.CvScore, trained.CvScoreStd);
+        return trained;
+    }
+
+    public static string FormatParameters(IReadOnlyDictionary<string, string> parameters) =>
+        string.Join(", ", parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+
+    private static string FormatTable(IEnumerable<LeaderboardEntry> entries)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"#",3}  {"learner",-20} {"cv mean",8} {"cv std",8} {"fit s",7}  parameters");
+        foreach (var e in entries)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{e.Rank,3}  {e.Learner,-20} {e.CvMean,8:0.0000} {e.CvStd,8:0.0000} {e.FitSeconds,7:0.000}  {e.Parameters}");
+        }
+
+        return text.ToString().TrimEnd();
+    }
+}

@@ -1,0 +1,21 @@
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Models;
+
+namespace NetworkSecurity.Pipeline.Training;
+
+/// <summary>Chooses and fits a classifier on the training rows. Never sees the test rows.</summary>
+public interface IModelTrainer
+{
+    TrainedModel Train(FeatureMatrix features, int[] labels, int[]? groups, IProgress<double>? progress, CancellationToken cancellationToken);
+}
+
+public sealed record TrainedModel(
+    IClassifierModel Model,
+    string Learner,
+    IReadOnlyDictionary<string, string> Parameters,
+    string Scoring,
+    double CvScore,
+    double CvScoreStd,
+    IReadOnlyList<LeaderboardEntry> Leaderboard);
+
+public sealed record LeaderboardEntry(int Rank, string Learner, string Parameters, double CvMean, double CvStd, double FitSeconds);

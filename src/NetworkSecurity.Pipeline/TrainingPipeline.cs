@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using NetworkSecurity.Pipeline.Artifacts;
+using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Schema;
+using NetworkSecurity.Pipeline.Stages;
+using NetworkSecurity.Pipeline.Storage;
+using NetworkSecurity.Pipeline.Tracking;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Pipeline;
+
+/// <summary>
+/// Runs the stages in order — ingestion, validation, transformation, training, evaluation — keeps every output in
+/// Artifacts/&lt;timestamp&gt;/, promotes a model that passes the quality gate, then records the run in the experiment
+/// tracker and ships the artifacts to object storage. Tracking or storage outages are reported, never fatal.
+/// </summary>
+public sealed class TrainingPipeline(
+    PipelineOptions options,
+    IDataSource source,
+    IModelTrainer trainer,
+    IExperimentTracker tracker,
+    IArtifactStore artifactStore,
+    ILoggerFactory loggerFactory,
+    TimeProvider? clock = null)
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<TrainingPipeline>();
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    public async Task<PipelineResult> RunAsync(IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    {
+        var started = _clock.GetUtcNow();
+        var total = Stopwatch.StartNew();
+        var schema = SchemaLoader.Load(options.SchemaPath);
+        var layout = ArtifactLayout.Create(options.ArtifactsRoot, started);
+        var stageLogger = loggerFactory.CreateLogger("NetworkSecurity.Pipeline.Stages");
+        _logger.LogInformation("Training run {Run} started: artifacts in {Artifacts}", layout.Timestamp, layout.Root);
+
+        IngestionResult? ingestion = null;
+        TrainedModel? trained = null;
+        EvaluationResult? evaluation = null;
+        try
+        {
+            Report(progress, PipelineStage.Ingestion, 0.0);
+            ingestion = await new DataIngestionStage(source, schema, options, stageLogger).RunAsync(layout, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+
+            Report(progress, PipelineStage.Validation, 0.10);
+            new DataValidationStage(schema, options, stageLogger).Run(layout, ingestion);
+            if (ingestion.Train.Count == 0 || ingestion.Train.CountOf(0) == 0 || ingestion.Train.CountOf(1) == 0)
+            {
+                throw new PipelineException($"The training rows must contain both classes ({string.Join(" and ", schema.Target.Classes.Select(c => c.Name))}); got {ingestion.Train.CountOf(0)} and {ingestion.Train.CountOf(1)}.");
+            }
+
+            Report(progress, PipelineStage.Transformation, 0.15);
+            var transformed = new DataTransformationStage(schema, options, stageLogger).Run(layout, ingestion);
+            cancellationToken.ThrowIfCancellationRequested();
+
+            Report(progress, PipelineStage.Training, 0.20);
+            var groups = options.IsGroupedSplit ? TrainGroups(ingestion) : null;
+            trained = new ModelTrainingStage(trainer, stageLogger).Run(layout, ingestion, transformed, groups, new SynchronousProgress(f => Report(progress, PipelineStage.Training, 0.20 + (0.70 * f))), cancellationToken);
+
+            Report(progress, PipelineStage.Evaluation, 0.90);
+            evaluation = new ModelEvaluationStage(options, stageLogger).Run(layout, trained.Model, transformed, ingestion);
+
+            string? promotedVersion = null;
+            var store = new ModelStore(options.FinalModelDirectory);
+            if (evaluation.Passed)
+            {
+                Report(progress, PipelineStage.Promotion, 0.95);
+                var card = new ModelCard(
+                    layout.Timestamp, started, trained.Learner, trained.Parameters, trained.Scoring, trained.CvScore, trained.CvScoreStd,
+                    evaluation.Train, evaluation.Test, evaluation.TestRocCurve, schema.Fingerprint, ingestion.DataHash,
+                    ingestion.Train.Count, ingestion.Test.Count, options.Split, options.Seed);
+                store.Promote(new ModelBundle(schema.Fingerprint, schema.FeatureNames, transformed.Imputer, trained.Model, card));
+                promotedVersion = layout.Timestamp;
+                _logger.LogInformation("Model {Version} promoted to {Directory}", promotedVersion, store.CurrentModelDirectory);
+            }
+
+            Report(progress, PipelineStage.Publishing, 0.97);
+            var (tracking, sync) = await PublishAsync(layout, started, schema, ingestion, trained, evaluation, store, promotedVersion, null, cancellationToken).ConfigureAwait(false);
+            _logger.LogInformation("Training run {Run} finished in {Elapsed:0.000}s: {Outcome}",
+                layout.Timestamp, total.Elapsed.TotalSeconds, promotedVersion is null ? $"not promoted ({evaluation.RejectionReason})" : $"model {promotedVersion} is live");
+            Report(progress, PipelineStage.Done, 1.0);
+            return new PipelineResult(layout.Timestamp, layout.Root, trained.Learner, trained.Parameters, trained.CvScore, evaluation, promotedVersion, tracking, sync, total.Elapsed);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.LogError("Training run {Run} failed after {Elapsed:0.000}s: {Error}", layout.Timestamp, total.Elapsed.TotalSeconds, ex.Message);
+            await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, ex.Message, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static int[] TrainGroups(IngestionResult ingestion) =>
+        Data.DuplicateAnalysis.Analyze(ingestion.Train.Features, ingestion.Train.Labels).GroupIds;
+
+    private async Task<(TrackingResult Tracking, SyncResult Sync)> PublishAsync(
+        ArtifactLayout layout, DateTimeOffset started, DataSchema schema, IngestionResult? ingestion, TrainedModel? trained,
+        EvaluationResult? evaluation, ModelStore? store, string? promotedVersion, string? error, CancellationToken cancellationToken)
+    {
+        var tags = new Dictionary<string, string>
+        {
+            ["source"] = source.Description,
+            ["user"] = Environment.UserName,
+            ["schema_fingerprint"] = schema.Fingerprint,
+            ["promoted"] = (promotedVersion is not null).ToString().ToLowerInvariant(),
+        };
+        if (ingestion is not null)
+        {
+            tags["dataset_sha256"] = ingestion.DataHash;
+        }
+
+        if (GitCommit() is { } commit)
+        {
+            tags["mlflow.source.git.commit"] = commit;
+        }
+
+        if (error is not null)
+        {
+            tags["error"] = error.Length > 1000 ? error[..1000] : error;
+        }
+
+        if (evaluation?.RejectionReason is { } reason)
+        {
+            tags["quality_gate"] = reason;
+        }
+
+        var parameters = new Dictionary<string, string>
+        {
+            ["split"] = options.Split,
+            ["test_fraction"] = options.TestFraction.ToString(CultureInfo.InvariantCulture),
+            ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+            ["imputer"] = "knn",
+            ["imputer_neighbors"] = options.ImputerNeighbors.ToString(CultureInfo.InvariantCulture),
+            ["training_mode"] = options.Training.Mode,
+            ["cv_folds"] = options.Training.CrossValidationFolds.ToString(CultureInfo.InvariantCulture),
+        };
+        var metrics = new Dictionary<string, double>();
+        if (trained is not null)
+        {
+            parameters["learner"] = trained.Learner;
+            foreach (var (key, value) in trained.Parameters)
+            {
+                parameters[$"model.{key}"] = value;
+            }
+
+            metrics[$"cv_{trained.Scoring}"] = trained.CvScore;
+            metrics[$"cv_{trained.Scoring}_std"] = trained.CvScoreStd;
+        }
+
+        if (evaluation is not null)
+        {
+            AddMetrics(metrics, "train", evaluation.Train.Legitimate);
+            AddMetrics(metrics, "test", evaluation.Test.Legitimate);
+            metrics["test_phishing_f1"] = evaluation.Test.Phishing.F1;
+            metrics["test_phishing_precision"] = evaluation.Test.Phishing.Precision;
+            metrics["test_phishing_recall"] = evaluation.Test.Phishing.Recall;
+        }
+
+        var artifacts = new List<TrackedArtifact>
+        {
+            new(Path.Combine(layout.Trainer, "leaderboard.csv"), "model_trainer"),
+            new(layout.DriftReport, "data_validation/drift_report"),
+            new(Path.Combine(layout.Evaluation, "metrics.json"), "model_evaluation"),
+        };
+        if (store?.CurrentModelDirectory is { } modelFolder && promotedVersion is not null)
+        {
+            artifacts.Add(new TrackedArtifact(modelFolder, "final_model"));
+        }
+
+        var run = new TrackedRun(options.ExperimentName, $"train-{layout.Timestamp}", started, _clock.GetUtcNow(), error is null, tags, parameters, metrics,
+            artifacts.Where(a => File.Exists(a.LocalPath) || Directory.Exists(a.LocalPath)).ToArray());
+        var tracking = await SafelyAsync(() => tracker.TrackAsync(run, cancellationToken), e => new TrackingResult(false, null, $"Tracking failed: {e.Message}")).ConfigureAwait(false);
+        LogOutcome(tracking.Tracked, "Run tracked in {Where}: {Message}", "Run NOT tracked in {Where}: {Message}", tracker.Description, tracking.Message);
+
+        var sync = error is null
+            ? await SafelyAsync(() => artifactStore.PublishAsync(layout.Root, layout.Timestamp, store?.CurrentModelDirectory is { } d && promotedVersion is not null ? d : null, cancellationToken),
+                e => new SyncResult(false, 0, 0, $"Sync failed: {e.Message}")).ConfigureAwait(false)
+            : new SyncResult(false, 0, 0, "The run failed: nothing to sync.");
+        if (error is null)
+        {
+            LogOutcome(sync.Synced, "Artifacts synced to {Where}: {Message}", "Artifacts NOT synced to {Where}: {Message}", artifactStore.Description, sync.Message);
+        }
+
+        return (tracking, sync);
+    }
+
+    private void LogOutcome(bool ok, string success, string failure, string where, string message)
+    {
+        if (ok)
+        {
+#pragma warning disable CA2254 // The two templates are constants chosen above.
+            _logger.LogInformation(success, where, message);
+        }
+        else
+        {
+            _logger.LogWarning(failure, where, message);
+#pragma warning restore CA2254
+        }
+    }
+
+    private static async Task<T> SafelyAsync<T>(Func<Task<T>> action, Func<Exception, T> onError)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return onError(ex);
+        }
+    }
+
+    private static void AddMetrics(Dictionary<string, double> metrics, string prefix, ClassificationReport report)
+    {
+        metrics[$"{prefix}_f1"] = report.F1;
+        metrics[$"{prefix}_precision"] = report.Precision;
+        metrics[$"{prefix}_recall"] = report.Recall;
+        metrics[$"{prefix}_accuracy"] = report.Accuracy;
+        metrics[$"{prefix}_roc_auc"] = report.RocAuc;
+    }
+
+    private static string? GitCommit()
+    {
+        // Read .git/HEAD directly: no git process, and nothing when run outside a clone (e.g. in Docker).
+        try
+        {
+            var head = Path.Combine(".git", "HEAD");
+            if (!File.Exists(head))
+            {
+                return null;
+            }
+
+            var text = File.ReadAllText(head).Trim();
+            if (!text.StartsWith("ref: ", StringComparison.Ordinal))
+            {
+                return text;
+            }
+
+            var reference = Path.Combine(".git", text[5..]);
+            return File.Exists(reference) ? File.ReadAllText(reference).Trim() : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static void Report(IProgress<PipelineProgress>? progress, PipelineStage stage, double fraction) =>
+        progress?.Report(new PipelineProgress(stage, fraction));
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder reports).</summary>
+    private sealed class SynchronousProgress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}
+
+public enum PipelineStage
+{
+    Queued,
+    Ingestion,
+    Validation,
+    Transformation,
+    Training,
+    Evaluation,
+    Promotion,
+    Publishing,
+    Done,
+}
+
+public sealed record PipelineProgress(PipelineStage Stage, double Fraction);
+
+public sealed record PipelineResult(
+    string RunId,
+    string ArtifactDirectory,
+    string Learner,
+    IReadOnlyDictionary<string, string> Parameters,
+    double CvScore,
+    EvaluationResult Evaluation,
+    string? PromotedVersion,
+    TrackingResult Tracking,
+    SyncResult Sync,
+    TimeSpan Duration);
