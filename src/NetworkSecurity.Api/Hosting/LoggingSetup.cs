@@ -19,12 +19,12 @@ public static class LoggingSetup
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .ReadFrom.Configuration(configuration)
             .Enrich.FromLogContext()
-            .WriteTo.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Error);
+            .WriteTo.Async(sink => sink.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Error));
         if (!string.Equals(directory, "none", StringComparison.OrdinalIgnoreCase))
         {
             logger = fileName is null
-                ? logger.WriteTo.File(Path.Combine(directory, "networksecurity-.log"), outputTemplate: FileTemplate, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true)
-                : logger.WriteTo.File(Path.Combine(directory, fileName), outputTemplate: FileTemplate, shared: true);
+                ? logger.WriteTo.Async(sink => sink.File(Path.Combine(directory, "networksecurity-.log"), outputTemplate: FileTemplate, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true))
+                : logger.WriteTo.Async(sink => sink.File(Path.Combine(directory, fileName), outputTemplate: FileTemplate, shared: true));
         }
 
         return logger.CreateLogger();

@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Api.Hosting;
+using NetworkSecurity.Api.Models;
+using NetworkSecurity.Api.Training;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Api.Endpoints;
+
+/// <summary>GET /: upload a CSV, retrain, see the live model's card (metrics, confusion matrix, ROC curve) and the last training job.</summary>
+public static class HomePage
+{
+    public static IEndpointRouteBuilder MapHomePage(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/", (LiveModel live, TrainingJobQueue jobs, IOptions<ApiOptions> options) =>
+                TypedResults.Content(Render(live.Current, jobs.Latest?.Status, !string.IsNullOrEmpty(options.Value.TrainApiKey)), "text/html; charset=utf-8"))
+            .WithName("HomePage")
+            .WithTags("Pages")
+            .WithSummary("The web page: upload a CSV, retrain, see the model card")
+            .Produces<string>(StatusCodes.Status200OK, "text/html");
+        return routes;
+    }
+
+    public static string Render(ModelBundle? model, TrainingJobStatus? job, bool apiKeyRequired) => HtmlLayout.Page("NetworkSecurity", html =>
+    {
+        html.Append("""
+            <section><h2>Check websites</h2>
+            <form id="predict-form" action="/predict" method="post" enctype="multipart/form-data">
+            <input type="file" name="file" accept=".csv,text/csv" required> <input type="submit" value="Predict">
+            </form><p class="muted">A CSV with the 30 feature columns (any order; a Result column is ignored). The answer is a table of verdicts.</p></section>
+            """);
+
+        html.Append("<section><h2>Training</h2>");
+        if (apiKeyRequired)
+        {
+            html.Append("<input id=\"api-key\" type=\"password\" placeholder=\"API key\" autocomplete=\"off\"> ");
+        }
+
+        html.Append("<button id=\"train\" type=\"button\">Retrain now</button> <span id=\"job\">");
+        AppendJob(html, job);
+        html.Append("</span></section>");
+
+        html.Append("<section><h2>Live model</h2>");
+        if (model is null)
+        {
+            html.Append("<p id=\"no-model\">No model is loaded yet. The first training run starts automatically; this page shows its progress.</p>");
+        }
+        else
+        {
+            AppendCard(html, model.Card);
+        }
+
+        html.Append("</section>");
+        html.Append(Script);
+    });
+
+    private static void AppendJob(StringBuilder html, TrainingJobStatus? job)
+    {
+        if (job is null)
+        {
+            html.Append("<span class=\"muted\">No training run since the service started.</span>");
+            return;
+        }
+
+        html.Append(CultureInfo.InvariantCulture, $"<span data-job=\"{HtmlLayout.Encode(job.Id)}\" data-state=\"{job.State}\">Last run: <b>{job.State}</b>");
+        if (job.State is TrainingJobState.Queued or TrainingJobState.Running)
+        {
+            html.Append(CultureInfo.InvariantCulture, $" — {job.Stage} <progress max=\"1\" value=\"{job.Progress:0.###}\"></progress>");
+        }
+        else if (job.Outcome is { } outcome)
+        {
+            html.Append(CultureInfo.InvariantCulture, $" — {HtmlLayout.Encode(outcome.Learner)}, test F1 {outcome.TestF1:0.0000}, ")
+                .Append(outcome.Promoted ? "promoted" : "not promoted: " + HtmlLayout.Encode(outcome.NotPromotedReason));
+        }
+        else if (job.Error is not null)
+        {
+            html.Append(" — <span class=\"error\">").Append(HtmlLayout.Encode(job.Error)).Append("</span>");
+        }
+
+        html.Append("</span>");
+    }
+
+    private static void AppendCard(StringBuilder html, ModelCard card)
+    {
+        var test = card.Test.Legitimate;
+        html.Append(CultureInfo.InvariantCulture, $"<p>Version <b id=\"model-version\">{HtmlLayout.Encode(card.Version)}</b> · trained {card.TrainedAt:yyyy-MM-dd HH:mm} UTC · {HtmlLayout.Encode(card.Learner)}")
+            .Append(CultureInfo.InvariantCulture, $" · {card.TrainRows:N0} training rows, {card.TestRows:N0} test rows ({HtmlLayout.Encode(card.Split)} split)</p>");
+        html.Append("<div class=\"grid\"><table class=\"metrics\"><tr><th>test metric</th><th>legitimate = positive</th><th>phishing = positive</th></tr>");
+        Row(html, "F1", test.F1, card.Test.Phishing.F1);
+        Row(html, "precision", test.Precision, card.Test.Phishing.Precision);
+        Row(html, "recall", test.Recall, card.Test.Phishing.Recall);
+        Row(html, "accuracy", test.Accuracy, card.Test.Phishing.Accuracy);
+        Row(html, "ROC AUC", test.RocAuc, card.Test.Phishing.RocAuc);
+        html.Append("</table>");
+
+        // Confusion matrix on the test rows, phishing first (the security view).
+        var p = card.Test.Phishing;
+        html.Append("<table class=\"metrics\" id=\"confusion\"><tr><th></th><th>predicted phishing</th><th>predicted legitimate</th></tr>")
+            .Append(CultureInfo.InvariantCulture, $"<tr><th>actual phishing</th><td>{p.TruePositives}</td><td>{p.FalseNegatives}</td></tr>")
+            .Append(CultureInfo.InvariantCulture, $"<tr><th>actual legitimate</th><td>{p.FalsePositives}</td><td>{p.TrueNegatives}</td></tr></table>");
+        AppendRoc(html, card.TestRocCurve, test.RocAuc);
+        html.Append("</div>");
+    }
+
+    private static void Row(StringBuilder html, string name, double legitimate, double phishing) =>
+        html.Append(CultureInfo.InvariantCulture, $"<tr><th>{name}</th><td>{legitimate:0.0000}</td><td>{phishing:0.0000}</td></tr>");
+
+    private static void AppendRoc(StringBuilder html, IReadOnlyList<RocPoint> curve, double auc)
+    {
+        const int size = 220;
+        const int pad = 30;
+        html.Append(CultureInfo.InvariantCulture, $"<svg id=\"roc\" width=\"{size + pad + 10}\" height=\"{size + pad + 10}\" viewBox=\"0 0 {size + pad + 10} {size + pad + 10}\" role=\"img\" aria-label=\"ROC curve\">")
+            .Append(CultureInfo.InvariantCulture, $"<rect x=\"{pad}\" y=\"10\" width=\"{size}\" height=\"{size}\" fill=\"#fff\" stroke=\"#98a2b3\"/>")
+            .Append(CultureInfo.InvariantCulture, $"<line x1=\"{pad}\" y1=\"{size + 10}\" x2=\"{pad + size}\" y2=\"10\" stroke=\"#d0d5dd\" stroke-dasharray=\"4\"/>");
+        if (curve.Count > 1)
+        {
+            html.Append("<polyline fill=\"none\" stroke=\"#2f6fed\" stroke-width=\"2\" points=\"");
+            foreach (var point in curve)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"{pad + (point.FalsePositiveRate * size):0.#},{10 + size - (point.TruePositiveRate * size):0.#} ");
+            }
+
+            html.Append("\"/>");
+        }
+
+        html.Append(CultureInfo.InvariantCulture, $"<text x=\"{pad + size / 2}\" y=\"{size + pad + 5}\" font-size=\"11\" text-anchor=\"middle\">false positive rate</text>")
+            .Append(CultureInfo.InvariantCulture, $"<text x=\"10\" y=\"{10 + size / 2}\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 10 {10 + size / 2})\">true positive rate</text>")
+            .Append(CultureInfo.InvariantCulture, $"<text x=\"{pad + size - 6}\" y=\"{size}\" font-size=\"12\" text-anchor=\"end\">AUC {auc:0.0000}</text></svg>");
+    }
+
+    private const string Script = """
+        <script>
+        (function () {
+          const jobSpan = document.getElementById('job');
+          function show(s) {
+            let text = 'Last run: <b>' + s.state + '</b>';
+            if (s.state === 'queued' || s.state === 'running') text += ' — ' + s.stage + ' <progress max="1" value="' + s.progress + '"></progress>';
+            else if (s.outcome) text += ' — test F1 ' + s.outcome.test_f1.toFixed(4) + (s.outcome.promoted ? ', promoted' : ', not promoted');
+            else if (s.error) text += ' — failed';
+            jobSpan.innerHTML = text;
+          }
+          async function poll(id) {
+            const r = await fetch('/train/' + encodeURIComponent(id));
+            if (!r.ok) return;
+            const s = await r.json();
+            show(s);
+            if (s.state === 'queued' || s.state === 'running') setTimeout(() => poll(id), 1000);
+            else if (s.outcome && s.outcome.promoted) location.reload();
+          }
+          document.getElementById('train').addEventListener('click', async () => {
+            const key = document.getElementById('api-key');
+            const headers = key && key.value ? { 'X-Api-Key': key.value } : {};
+            const r = await fetch('/train', { method: 'POST', headers });
+            if (r.status === 202) { const s = await r.json(); show(s); poll(s.id); }
+            else { jobSpan.textContent = 'Could not start training (HTTP ' + r.status + ')'; }
+          });
+          const current = document.querySelector('[data-job]');
+          if (current && (current.dataset.state === 'Queued' || current.dataset.state === 'Running')) poll(current.dataset.job);
+        })();
+        </script>
+        """;
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using System.Text;
+
+namespace NetworkSecurity.Api.Endpoints;
+
+/// <summary>The page frame and its style sheet: plain HTML and CSS, nothing fetched from elsewhere (the product works offline).</summary>
+public static class HtmlLayout
+{
+    private const string Style = """
+        body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2433;background:#f5f6f8}
+        header{background:#1d2433;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}header a{color:#9cc3ff}
+        main{padding:20px 24px;max-width:1200px}
+        section{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:16px 20px;margin-bottom:16px}
+        h2{font-size:17px;margin:0 0 12px}
+        table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #dde1e7;padding:3px 6px;text-align:right}
+        th{background:#eef1f5;position:sticky;top:0}td.text{text-align:left}
+        tr.phishing td{background:#fde8e8}tr.phishing td.verdict{color:#b42318;font-weight:600}
+        td.verdict{text-align:left;color:#067647}
+        .counts span{display:inline-block;margin-right:18px;font-size:15px}.counts b{font-size:20px}
+        .scroll{overflow:auto;max-height:75vh}
+        .metrics td,.metrics th{font-size:14px;padding:4px 10px}
+        .grid{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
+        .muted{color:#667085;font-size:13px}
+        button,input[type=submit]{background:#2f6fed;color:#fff;border:0;border-radius:6px;padding:7px 14px;font-size:14px;cursor:pointer}
+        progress{width:260px}
+        .error{color:#b42318}
+        """;
+
+    public static string Page(string title, Action<StringBuilder> body)
+    {
+        var html = new StringBuilder(4096);
+        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">")
+            .Append("<title>").Append(Encode(title)).Append("</title><style>").Append(Style).Append("</style></head><body>")
+            .Append("<header><h1>NetworkSecurity — phishing website detection</h1><a href=\"/\">Home</a> · <a href=\"/swagger\">API documentation</a></header><main>");
+        body(html);
+        html.Append("</main></body></html>");
+        return html.ToString();
+    }
+
+    public static string Encode(string? text) => WebUtility.HtmlEncode(text ?? "");
+}

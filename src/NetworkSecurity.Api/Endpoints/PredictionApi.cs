@@ -1,0 +1,226 @@
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Api.Hosting;
+using NetworkSecurity.Api.Models;
+using NetworkSecurity.Pipeline;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Prediction;
+
+namespace NetworkSecurity.Api.Endpoints;
+
+/// <summary>POST /predict (CSV in; HTML, JSON or CSV out) and POST /predict/json (JSON records in, verdicts out).</summary>
+public static class PredictionApi
+{
+    public const string ModelVersionHeader = "X-Model-Version";
+
+    public static RouteGroupBuilder MapPredictionApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/predict").WithTags("Prediction");
+
+        group.MapPost("", PredictCsvAsync)
+            .WithName("PredictCsv")
+            .WithSummary("Score a CSV of website records")
+            .WithDescription("Upload a CSV as multipart/form-data (field 'file') or as a text/csv body. Columns are matched by name or alias in any order; extra columns are echoed but not used; empty cells and 'na' are imputed. The Accept header chooses the output: text/html (default, a table), application/json or text/csv. Every response names the model version in the X-Model-Version header.")
+            .Accepts<IFormFile>("multipart/form-data")
+            .Accepts<string>("text/csv")
+            .Produces<PredictionResponse>(StatusCodes.Status200OK, "application/json")
+            .Produces<string>(StatusCodes.Status200OK, "text/html", "text/csv")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .DisableAntiforgery();
+
+        group.MapPost("/json", PredictJson)
+            .WithName("PredictJson")
+            .WithSummary("Score website records sent as JSON")
+            .WithDescription("Send {\"records\": [{\"having_IP_Address\": -1, \"URL_Length\": 1, ...}]}: each record maps all 30 feature names (or their aliases) to -1, 0 or 1 (null or \"na\" = missing, imputed). Returns one verdict per record, in order.")
+            .Accepts<JsonPredictionRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return group;
+    }
+
+    public static async Task<Results<ContentHttpResult, Ok<PredictionResponse>, ProblemHttpResult>> PredictCsvAsync(
+        HttpContext context, LiveModel live, PhishingPredictor predictor, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        var contentType = context.Request.ContentType;
+        if (!UploadReader.IsMultipart(contentType) && !UploadReader.IsCsv(contentType))
+        {
+            return Problems.UnsupportedMediaType(contentType);
+        }
+
+        var bundle = live.Current;
+        if (bundle is null)
+        {
+            return Problems.NoModel(context, limits.RetryAfterSeconds);
+        }
+
+        RawTable table;
+        try
+        {
+            var (content, name) = await UploadReader.ReadAsync(context.Request, limits.MaxUploadBytes, cancellationToken);
+            using (content)
+            using (var reader = new StreamReader(content, Encoding.UTF8, detectEncodingFromByteOrderMarks: true))
+            {
+                var (columns, records) = CsvTableReader.Open(reader, name);
+                var rows = new List<RawRecord>();
+                foreach (var record in records)
+                {
+                    if (rows.Count == limits.MaxRows)
+                    {
+                        return Problems.TooLarge($"The upload has more than {limits.MaxRows:N0} records.");
+                    }
+
+                    rows.Add(record);
+                }
+
+                table = new RawTable(name, columns, rows);
+            }
+        }
+        catch (UploadReader.TooLargeException ex)
+        {
+            return Problems.TooLarge(ex.Message);
+        }
+        catch (UploadReader.MissingFileException ex)
+        {
+            return TypedResults.Problem(title: "No file", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest);
+        }
+        catch (InvalidDataException ex)
+        {
+            return TypedResults.Problem(title: "Malformed upload", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest);
+        }
+        catch (PipelineException ex)
+        {
+            return Problems.BadInput(ex);
+        }
+
+        PredictionBatch batch;
+        try
+        {
+            batch = predictor.Predict(bundle, table);
+        }
+        catch (PipelineException ex)
+        {
+            return Problems.BadInput(ex);
+        }
+
+        context.Response.Headers[ModelVersionHeader] = batch.ModelVersion;
+        context.Items[ModelVersionHeader] = batch.ModelVersion;
+        return Negotiate(context.Request.Headers.Accept.ToString()) switch
+        {
+            OutputFormat.Json => TypedResults.Ok(ToResponse(batch)),
+            OutputFormat.Csv => TypedResults.Content(ToCsv(batch), "text/csv; charset=utf-8"),
+            _ => TypedResults.Content(PredictionHtml.Render(batch), "text/html; charset=utf-8"),
+        };
+    }
+
+    public static Results<Ok<JsonPredictionResponse>, ProblemHttpResult> PredictJson(
+        JsonPredictionRequest request, HttpContext context, LiveModel live, PhishingPredictor predictor, JsonRecordParser parser, IOptions<ApiOptions> options)
+    {
+        var bundle = live.Current;
+        if (bundle is null)
+        {
+            return Problems.NoModel(context, options.Value.RetryAfterSeconds);
+        }
+
+        if (request.Records is not { Count: > 0 })
+        {
+            return TypedResults.Problem(title: "No records", detail: "Send {\"records\": [ {feature: value, ...}, ... ]} with at least one record.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (request.Records.Count > options.Value.MaxRows)
+        {
+            return Problems.TooLarge($"The request has more than {options.Value.MaxRows:N0} records.");
+        }
+
+        var schema = predictor.Schema;
+        var problems = new List<DataProblem>();
+        var verdicts = new JsonVerdict[request.Records.Count];
+        Span<double> features = stackalloc double[schema.Features.Count];
+        for (var i = 0; i < verdicts.Length; i++)
+        {
+            var before = problems.Count;
+            parser.Parse(request.Records[i], i, features, problems);
+            if (problems.Count > before)
+            {
+                continue;
+            }
+
+            var phishing = predictor.PhishingProbability(bundle, features);
+            verdicts[i] = phishing >= 0.5
+                ? new JsonVerdict(schema.Target.NegativeValue, phishing, "phishing")
+                : new JsonVerdict(schema.Target.PositiveValue, phishing, "legitimate");
+        }
+
+        if (problems.Count > 0)
+        {
+            var shown = problems.Take(PhishingPredictor.MaxProblems).ToArray();
+            return Problems.BadInput(new PipelineException($"{problems.Count} problem(s); first: {shown[0]}", shown));
+        }
+
+        context.Response.Headers[ModelVersionHeader] = bundle.Version;
+        context.Items[ModelVersionHeader] = bundle.Version;
+        return TypedResults.Ok(new JsonPredictionResponse(bundle.Version, verdicts));
+    }
+
+    private enum OutputFormat
+    {
+        Html,
+        Json,
+        Csv,
+    }
+
+    private static OutputFormat Negotiate(string accept)
+    {
+        // First listed type we can produce wins; browsers send text/html first, curl sends */* (→ HTML, as the seed did).
+        foreach (var part in accept.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var type = part.Split(';')[0].Trim();
+            if (type.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+            {
+                return OutputFormat.Json;
+            }
+
+            if (type.Equals("text/csv", StringComparison.OrdinalIgnoreCase))
+            {
+                return OutputFormat.Csv;
+            }
+
+            if (type.Equals("text/html", StringComparison.OrdinalIgnoreCase))
+            {
+                return OutputFormat.Html;
+            }
+        }
+
+        return OutputFormat.Html;
+    }
+
+    private static PredictionResponse ToResponse(PredictionBatch batch)
+    {
+        var rows = new PredictionRow[batch.Rows.Count];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var row = batch.Rows[i];
+            var values = new Dictionary<string, string?>(batch.Columns.Count);
+            for (var c = 0; c < batch.Columns.Count; c++)
+            {
+                values.TryAdd(batch.Columns[c], row.Values[c]);
+            }
+
+            rows[i] = new PredictionRow(row.Location, values, row.PredictedClass, Math.Round(row.PhishingProbability, 6), row.Verdict);
+        }
+
+        return new PredictionResponse(batch.ModelVersion, rows.Length, batch.PhishingCount, batch.LegitimateCount, rows);
+    }
+
+    private static string ToCsv(PredictionBatch batch)
+    {
+        using var writer = new StringWriter();
+        PredictionCsvWriter.Write(writer, batch);
+        return writer.ToString();
+    }
+}

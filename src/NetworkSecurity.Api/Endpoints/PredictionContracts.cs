@@ -1,0 +1,18 @@
+using System.Text.Json;
+
+namespace NetworkSecurity.Api.Endpoints;
+
+/// <summary>POST /predict as JSON: every input record with its verdict.</summary>
+public sealed record PredictionResponse(string ModelVersion, int Count, int Phishing, int Legitimate, IReadOnlyList<PredictionRow> Predictions);
+
+/// <param name="Row">Where the record was in the upload, e.g. "line 2".</param>
+/// <param name="Values">The input columns as sent.</param>
+/// <param name="PredictedColumn">The prediction in the data set's encoding: -1 phishing, 1 legitimate.</param>
+public sealed record PredictionRow(string Row, IReadOnlyDictionary<string, string?> Values, int PredictedColumn, double PhishingProbability, string Verdict);
+
+/// <summary>POST /predict/json request: records as feature name → value (-1, 0, 1; null or "na" = missing).</summary>
+public sealed record JsonPredictionRequest(IReadOnlyList<Dictionary<string, JsonElement>> Records);
+
+public sealed record JsonPredictionResponse(string ModelVersion, IReadOnlyList<JsonVerdict> Predictions);
+
+public sealed record JsonVerdict(int PredictedColumn, double PhishingProbability, string Verdict);

@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace NetworkSecurity.Api.Endpoints;
+
+/// <summary>
+/// Reads an uploaded CSV (multipart field "file", or a text/csv body) into memory without ever holding more than the
+/// configured limit: a larger upload is refused as soon as it crosses the limit.
+/// </summary>
+public static class UploadReader
+{
+    public sealed class TooLargeException(long limit) : Exception($"The upload exceeds the limit of {limit:N0} bytes.");
+
+    public sealed class MissingFileException() : Exception("The multipart form has no field named 'file'.");
+
+    public static bool IsMultipart(string? contentType) =>
+        contentType is not null && contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsCsv(string? contentType) =>
+        contentType is not null && (contentType.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase)
+            || contentType.StartsWith("application/csv", StringComparison.OrdinalIgnoreCase)
+            || contentType.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Returns the CSV bytes and a name for messages (the uploaded file name, or "request body").</summary>
+    public static async Task<(MemoryStream Content, string Name)> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            throw new TooLargeException(limit);
+        }
+
+        if (!IsMultipart(request.ContentType))
+        {
+            return (await CopyAsync(request.Body, limit, cancellationToken).ConfigureAwait(false), "request body");
+        }
+
+        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(request.ContentType).Boundary).Value
+            ?? throw new InvalidDataException("The multipart request has no boundary.");
+        var reader = new MultipartReader(boundary, request.Body);
+        while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
+        {
+            if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                && disposition.Name.Equals("file", StringComparison.OrdinalIgnoreCase))
+            {
+                var name = HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+                return (await CopyAsync(section.Body, limit, cancellationToken).ConfigureAwait(false), string.IsNullOrEmpty(name) ? "uploaded file" : Path.GetFileName(name));
+            }
+        }
+
+        throw new MissingFileException();
+    }
+
+    private static async Task<MemoryStream> CopyAsync(Stream source, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[81920];
+        var target = new MemoryStream();
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (target.Length + read > limit)
+            {
+                throw new TooLargeException(limit);
+            }
+
+            target.Write(buffer, 0, read);
+        }
+
+        target.Position = 0;
+        return target;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Api.Endpoints;
+using NetworkSecurity.Api.Models;
+using NetworkSecurity.Api.Training;
+using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Pipeline.Prediction;
+using NetworkSecurity.Pipeline.Schema;
+using Serilog;
+
+namespace NetworkSecurity.Api.Hosting;
+
+/// <summary>Everything the web host needs, in two calls: services on the builder, middleware and endpoints on the app.</summary>
+public static class WebApplicationExtensions
+{
+    public const string DefaultUrl = "http://localhost:8080";
+
+    public static WebApplicationBuilder AddNetworkSecurityApi(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        if (string.IsNullOrEmpty(configuration["urls"]) && string.IsNullOrEmpty(configuration["http_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        // NETWORKSECURITY_API_KEY is the documented name; Api__TrainApiKey works too.
+        if (Environment.GetEnvironmentVariable("NETWORKSECURITY_API_KEY") is { Length: > 0 } key)
+        {
+            configuration["Api:TrainApiKey"] = key;
+        }
+
+        builder.Services.AddSerilog(LoggingSetup.CreateLogger(configuration, fileName: null), dispose: true);
+
+        var api = configuration.GetSection(ApiOptions.SectionName).Get<ApiOptions>() ?? new ApiOptions();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = api.MaxUploadBytes + (1024 * 1024)); // room for multipart framing
+        builder.Services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+
+        builder.Services.AddTrainingPipeline(configuration);
+        builder.Services.AddSingleton(sp => SchemaLoader.Load(sp.GetRequiredService<PipelineOptions>().SchemaPath));
+        builder.Services.AddSingleton(sp => new PhishingPredictor(sp.GetRequiredService<DataSchema>()));
+        builder.Services.AddSingleton(sp => new JsonRecordParser(sp.GetRequiredService<DataSchema>()));
+        builder.Services.AddSingleton<LiveModel>();
+        builder.Services.AddSingleton<TrainingJobQueue>();
+        builder.Services.AddHostedService<TrainingWorker>();
+
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        });
+        builder.Services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: ["ready"]);
+        builder.Services.AddEndpointsApiExplorer();
+        builder.Services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new()
+        {
+            Title = "NetworkSecurity API",
+            Version = "v1",
+            Description = "Detects phishing websites from 30 URL, domain and page features. Upload a CSV or send JSON records to get a verdict and a phishing probability per site; retrain the model in the background.",
+        }));
+        return builder;
+    }
+
+    public static WebApplication UseNetworkSecurityApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseSerilogRequestLogging(logging =>
+        {
+            logging.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.000} ms (model {ModelVersion})";
+            logging.EnrichDiagnosticContext = (context, http) =>
+                context.Set("ModelVersion", http.Items.TryGetValue(PredictionApi.ModelVersionHeader, out var version) ? version : "-");
+        });
+
+        app.UseSwagger();
+        app.UseSwaggerUI(ui =>
+        {
+            ui.RoutePrefix = "swagger";
+            ui.DocumentTitle = "NetworkSecurity API";
+        });
+
+        app.MapHomePage();
+        app.MapPredictionApi();
+        app.MapTrainingApi();
+        app.MapModelApi();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).WithTags("Health");
+        return app;
+    }
+}

@@ -1,0 +1,69 @@
+using NetworkSecurity.Pipeline;
+
+namespace NetworkSecurity.Api.Training;
+
+public enum TrainingJobState
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// <summary>One training run requested through the API (or at start-up). Updated by the worker, read by GET /train/{id}.</summary>
+public sealed class TrainingJob(string reason, DateTimeOffset createdAt)
+{
+    private readonly Lock _gate = new();
+    private TrainingJobStatus _status = new(Guid.NewGuid().ToString("N"), TrainingJobState.Queued, reason, createdAt, null, null, PipelineStage.Queued, 0, null, null);
+
+    public string Id => Status.Id;
+
+    public TrainingJobStatus Status
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _status;
+            }
+        }
+    }
+
+    public bool IsActive => Status.State is TrainingJobState.Queued or TrainingJobState.Running;
+
+    public void Update(Func<TrainingJobStatus, TrainingJobStatus> change)
+    {
+        lock (_gate)
+        {
+            _status = change(_status);
+        }
+    }
+}
+
+/// <summary>What GET /train/{id} returns.</summary>
+public sealed record TrainingJobStatus(
+    string Id,
+    TrainingJobState State,
+    string Reason,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    PipelineStage Stage,
+    double Progress,
+    TrainingJobOutcome? Outcome,
+    string? Error);
+
+public sealed record TrainingJobOutcome(
+    string RunId,
+    string Learner,
+    double TestF1,
+    double TestPrecision,
+    double TestRecall,
+    double TestAccuracy,
+    double TestRocAuc,
+    bool Promoted,
+    string? ModelVersion,
+    string? NotPromotedReason,
+    string Tracking,
+    string ArtifactSync,
+    double DurationSeconds);

@@ -1,0 +1,70 @@
+using System.Threading.Channels;
+
+namespace NetworkSecurity.Api.Training;
+
+/// <summary>
+/// Training requests, consumed by <see cref="TrainingWorker"/> through a bounded channel. At most one job is queued or
+/// running: asking again returns that job instead of starting another.
+/// </summary>
+public sealed class TrainingJobQueue(TimeProvider clock)
+{
+    private const int JobsKept = 50;
+    private readonly Channel<TrainingJob> _channel = Channel.CreateBounded<TrainingJob>(new BoundedChannelOptions(4)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly Lock _gate = new();
+    private readonly LinkedList<TrainingJob> _jobs = new();
+
+    public ChannelReader<TrainingJob> Reader => _channel.Reader;
+
+    /// <summary>Queues a run, or returns the one already queued or running (<paramref name="created"/> = false).</summary>
+    public TrainingJob Enqueue(string reason, out bool created)
+    {
+        lock (_gate)
+        {
+            var active = _jobs.FirstOrDefault(j => j.IsActive);
+            if (active is not null)
+            {
+                created = false;
+                return active;
+            }
+
+            var job = new TrainingJob(reason, clock.GetUtcNow());
+            if (!_channel.Writer.TryWrite(job))
+            {
+                throw new InvalidOperationException("The training queue is full.");
+            }
+
+            _jobs.AddFirst(job);
+            while (_jobs.Count > JobsKept)
+            {
+                _jobs.RemoveLast();
+            }
+
+            created = true;
+            return job;
+        }
+    }
+
+    public TrainingJob? Find(string id)
+    {
+        lock (_gate)
+        {
+            return _jobs.FirstOrDefault(j => j.Id == id);
+        }
+    }
+
+    public TrainingJob? Latest
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _jobs.First?.Value;
+            }
+        }
+    }
+}
