@@ -60,7 +60,7 @@ public sealed class TrainingPipeline(
 
             Report(progress, PipelineStage.Training, 0.20);
             var groups = options.IsGroupedSplit ? TrainGroups(ingestion) : null;
-            trained = new ModelTrainingStage(trainer, stageLogger).Run(layout, ingestion, transformed, groups, new SynchronousProgress(f => Report(progress, PipelineStage.Training, 0.20 + (0.70 * f))), cancellationToken);
+            trained = new ModelTrainingStage(trainer, stageLogger).Run(layout, ingestion, transformed, groups, new StageProgress(f => Report(progress, PipelineStage.Training, 0.20 + (0.70 * f))), cancellationToken);
 
             Report(progress, PipelineStage.Evaluation, 0.90);
             evaluation = new ModelEvaluationStage(options, stageLogger).Run(layout, trained.Model, transformed, ingestion);
@@ -251,12 +251,6 @@ public sealed class TrainingPipeline(
 
     private static void Report(IProgress<PipelineProgress>? progress, PipelineStage stage, double fraction) =>
         progress?.Report(new PipelineProgress(stage, fraction));
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder reports).</summary>
-    private sealed class SynchronousProgress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
-    }
 }
 
 public enum PipelineStage

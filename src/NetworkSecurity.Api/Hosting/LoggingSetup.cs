@@ -10,10 +10,13 @@ public static class LoggingSetup
     private const string FileTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
     /// <param name="fileName">File name under the log directory, e.g. "train_20261123_101500.log"; null for a daily rolling service log.</param>
-    public static Serilog.ILogger CreateLogger(IConfiguration configuration, string? fileName)
+    public static Serilog.ILogger CreateLogger(IConfiguration configuration, string? fileName) =>
+        Configure(new LoggerConfiguration(), configuration, fileName).CreateLogger();
+
+    public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration, string? fileName)
     {
         var directory = configuration["Logging:Directory"] ?? "Logs";
-        var logger = new LoggerConfiguration()
+        logger = logger
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
@@ -27,6 +30,6 @@ public static class LoggingSetup
                 : logger.WriteTo.Async(sink => sink.File(Path.Combine(directory, fileName), outputTemplate: FileTemplate, shared: true));
         }
 
-        return logger.CreateLogger();
+        return logger;
     }
 }

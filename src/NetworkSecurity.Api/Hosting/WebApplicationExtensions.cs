@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Endpoints;
 using NetworkSecurity.Api.Models;
@@ -25,17 +26,16 @@ public static class WebApplicationExtensions
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        // NETWORKSECURITY_API_KEY is the documented name; Api__TrainApiKey works too.
-        if (Environment.GetEnvironmentVariable("NETWORKSECURITY_API_KEY") is { Length: > 0 } key)
-        {
-            configuration["Api:TrainApiKey"] = key;
-        }
+        // Serilog reads its settings when the host is built, so tests and command-line overrides apply.
+        builder.Services.AddSerilog((services, logger) => LoggingSetup.Configure(logger, services.GetRequiredService<IConfiguration>(), fileName: null));
 
-        builder.Services.AddSerilog(LoggingSetup.CreateLogger(configuration, fileName: null), dispose: true);
-
-        var api = configuration.GetSection(ApiOptions.SectionName).Get<ApiOptions>() ?? new ApiOptions();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = api.MaxUploadBytes + (1024 * 1024)); // room for multipart framing
-        builder.Services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ApiOptions>()
+            .Bind(configuration.GetSection(ApiOptions.SectionName))
+            .PostConfigure(api => api.TrainApiKey = string.IsNullOrEmpty(api.TrainApiKey) ? Environment.GetEnvironmentVariable("NETWORKSECURITY_API_KEY") : api.TrainApiKey)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<ApiOptions>>((kestrel, api) => kestrel.Limits.MaxRequestBodySize = api.Value.MaxUploadBytes + (1024 * 1024)); // room for multipart framing
 
         builder.Services.AddTrainingPipeline(configuration);
         builder.Services.AddSingleton(sp => SchemaLoader.Load(sp.GetRequiredService<PipelineOptions>().SchemaPath));

@@ -21,6 +21,13 @@ public sealed class TrainingWorker(
     TimeProvider clock,
     ILogger<TrainingWorker> logger) : BackgroundService
 {
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Loading a bundle takes milliseconds: do it before the server accepts requests, so a model on disk is served at once.
+        live.TryReload();
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield(); // Let the host finish starting before any heavy work.
@@ -33,7 +40,7 @@ public sealed class TrainingWorker(
 
     private async Task LoadInitialModelAsync(CancellationToken cancellationToken)
     {
-        if (live.TryReload())
+        if (live.Current is not null)
         {
             return;
         }

@@ -16,7 +16,18 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
     {
         var clock = Stopwatch.StartNew();
         logger.LogInformation("Training started on {Rows} rows with {Trainer}", transformed.Train.Rows, trainer.GetType().Name);
-        var trained = trainer.Train(transformed.Train, ingestion.Train.Labels, groups, progress, cancellationToken);
+        var lastLogged = -1;
+        var logged = new StageProgress(fraction =>
+        {
+            progress?.Report(fraction);
+            var percent = (int)(fraction * 10) * 10;
+            if (percent > lastLogged)
+            {
+                lastLogged = percent;
+                logger.LogInformation("Training progress: {Percent}% ({Elapsed:0.0}s)", percent, clock.Elapsed.TotalSeconds);
+            }
+        });
+        var trained = trainer.Train(transformed.Train, ingestion.Train.Labels, groups, logged, cancellationToken);
 
         SafeFile.WriteAllBytes(Path.Combine(layout.Trainer, "model.bin"), ModelSerializer.ToBytes(trained.Model));
         ReportWriter.WriteJson(Path.Combine(layout.Trainer, "leaderboard.json"), trained.Leaderboard);
@@ -54,5 +65,19 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
         }
 
         return text.ToString().TrimEnd();
+    }
+}
+
+/// <summary>Reports on the calling thread, in order (Progress&lt;T&gt; would post to the thread pool).</summary>
+public sealed class StageProgress(Action<double> report) : IProgress<double>
+{
+    private readonly Lock _gate = new();
+
+    public void Report(double value)
+    {
+        lock (_gate)
+        {
+            report(value);
+        }
     }
 }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the tests need (idempotent), then dotnet test on the whole solution.
+# Usage: bash scripts/test.sh [extra dotnet test arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for prereq in scripts/prereqs/*.sh; do
+  [ -e "$prereq" ] || continue
+  echo "== prerequisites: $prereq"
+  bash "$prereq"
+done
+
+rm -rf TestResults
+dotnet test NetworkSecurity.sln -c Release \
+  --logger "trx;LogFilePrefix=tests" --logger "console;verbosity=minimal" \
+  --results-directory TestResults "$@"

@@ -1,0 +1,47 @@
+using Microsoft.Playwright;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// End to end in a real browser: Debian's Chromium (installed by scripts/prereqs/chromium.sh), driven by Playwright,
+/// against the app on a real Kestrel port on 127.0.0.1.
+/// </summary>
+[Collection(TrainedModelCollection.Name)]
+public sealed class BrowserTests(TrainedModelFixture model)
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    [Fact]
+    public async Task Home_page_upload_of_the_data_set_shows_the_prediction_table()
+    {
+        Assert.True(File.Exists(Chromium), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
+        using var factory = model.CreateFactory();
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var address = factory.CreateClient().BaseAddress!;
+        Assert.Equal("127.0.0.1", address.Host is "localhost" ? "127.0.0.1" : address.Host);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(address.ToString());
+        Assert.Equal(model.Version, await page.TextContentAsync("#model-version"));
+        Assert.True(await page.IsVisibleAsync("#roc"));
+
+        await page.SetInputFilesAsync("input[type=file]", TestPaths.DataFile);
+        await page.ClickAsync("input[type=submit]");
+        await page.WaitForSelectorAsync("#predictions", new PageWaitForSelectorOptions { Timeout = 60_000 });
+
+        var rows = await page.Locator("#predictions tbody tr").CountAsync();
+        Assert.Equal(11055, rows);
+        var phishing = int.Parse((await page.TextContentAsync("#phishing-count"))!.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(phishing, await page.Locator("#predictions tbody tr.phishing").CountAsync());
+        Assert.InRange(phishing, 4500, 5300); // the data set has 4,898 phishing sites
+    }
+}

@@ -1,0 +1,231 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+[Collection(TrainedModelCollection.Name)]
+public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
+{
+    private static readonly string DataCsv = File.ReadAllText(TestPaths.DataFile);
+    private readonly ApiFactory _factory = model.CreateFactory();
+
+    public void Dispose() => _factory.Dispose();
+
+    private static string[] Lines => DataCsv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    private static MultipartFormDataContent Upload(string csv, string name = "sites.csv")
+    {
+        var file = new ByteArrayContent(Encoding.UTF8.GetBytes(csv));
+        file.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+        return new MultipartFormDataContent { { file, "file", name } };
+    }
+
+    private static StringContent CsvBody(string csv) => new(csv, Encoding.UTF8, "text/csv");
+
+    private async Task<HttpResponseMessage> PostAsync(HttpContent content, string accept = "text/html")
+    {
+        var client = _factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = content };
+        request.Headers.Accept.ParseAdd(accept);
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Multipart_upload_returns_an_html_table_with_counts_and_the_model_version()
+    {
+        using var response = await PostAsync(Upload(string.Join('\n', Lines.Take(51))));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(model.Version, response.Headers.GetValues("X-Model-Version").Single());
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("<table id=\"predictions\">", html);
+        Assert.Contains("<th>predicted_column</th>", html);
+        Assert.Contains("<th>phishing_probability</th>", html);
+        Assert.Equal(50, html.Split("<tr").Length - 2); // header row + 50 records
+        Assert.Contains("class=\"phishing\"", html);
+        Assert.Contains(">Records <b>50</b>", html);
+    }
+
+    [Fact]
+    public async Task Json_output_scores_the_whole_data_set_accurately()
+    {
+        using var response = await PostAsync(CsvBody(DataCsv), "application/json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var root = json.RootElement;
+        Assert.Equal(model.Version, root.GetProperty("model_version").GetString());
+        Assert.Equal(11055, root.GetProperty("count").GetInt32());
+        var predictions = root.GetProperty("predictions");
+        Assert.Equal(11055, predictions.GetArrayLength());
+        Assert.Equal(11055, root.GetProperty("phishing").GetInt32() + root.GetProperty("legitimate").GetInt32());
+
+        var correct = predictions.EnumerateArray().Count(p =>
+            p.GetProperty("values").GetProperty("Result").GetString() == p.GetProperty("predicted_column").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(correct > 0.95 * 11055, $"{correct} correct");
+        var first = predictions[0];
+        Assert.Equal("line 2", first.GetProperty("row").GetString());
+        var probability = first.GetProperty("phishing_probability").GetDouble();
+        Assert.InRange(probability, 0, 1);
+        Assert.Equal(probability >= 0.5 ? "phishing" : "legitimate", first.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
+    public async Task Columns_match_by_name_or_alias_in_any_order_and_extra_columns_are_echoed()
+    {
+        var header = Lines[0].Split(',');
+        var reordered = new StringBuilder();
+        reordered.AppendLine("note," + string.Join(',', header.Reverse().Select(h => h == "port" ? "port_no" : h)));
+        foreach (var line in Lines.Skip(1).Take(30))
+        {
+            reordered.AppendLine("x," + string.Join(',', line.Trim().Split(',').Reverse()));
+        }
+
+        var original = await ProbabilitiesAsync(string.Join('\n', Lines.Take(31)));
+        var shuffled = await ProbabilitiesAsync(reordered.ToString());
+        Assert.Equal(original, shuffled);
+    }
+
+    [Fact]
+    public async Task Empty_and_na_cells_are_imputed()
+    {
+        var cells = Lines[1].Trim().Split(',');
+        cells[3] = "";
+        cells[7] = "na";
+        using var response = await PostAsync(CsvBody(Lines[0] + "\n" + string.Join(',', cells)), "application/json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Csv_output_neutralises_formulas_and_keeps_numbers()
+    {
+        var csv = Lines[0].Trim() + ",comment\n" + Lines[1].Trim() + ",=HYPERLINK(\"http://x\")\n";
+        using var response = await PostAsync(CsvBody(csv), "text/csv");
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.EndsWith("comment,predicted_column,phishing_probability,verdict", lines[0].TrimEnd());
+        Assert.StartsWith("-1,1,1,1,-1", lines[1]);
+        Assert.Contains("'=HYPERLINK", lines[1]);
+    }
+
+    [Fact]
+    public async Task Html_output_encodes_every_cell()
+    {
+        var csv = Lines[0].Trim() + ",comment\n" + Lines[1].Trim() + ",<script>alert(1)</script>\n";
+        using var response = await PostAsync(Upload(csv, "<b>evil</b>.csv"));
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<script>alert", html);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html);
+    }
+
+    [Fact]
+    public async Task Bad_cells_give_400_problem_details_listing_every_problem_with_line_column_and_field()
+    {
+        var bad1 = Lines[1].Trim().Split(',');
+        bad1[1] = "abc";
+        var bad2 = Lines[2].Trim().Split(',');
+        bad2[7] = "5";
+        var csv = string.Join('\n', Lines[0], string.Join(',', bad1), string.Join(',', bad2), Lines[3]);
+        using var response = await PostAsync(CsvBody(csv), "application/json");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var errors = problem.RootElement.GetProperty("errors");
+        Assert.Equal(2, errors.GetArrayLength());
+        Assert.Equal("line 2", errors[0].GetProperty("location").GetString());
+        Assert.Equal(2, errors[0].GetProperty("column").GetInt32());
+        Assert.Equal("URL_Length", errors[0].GetProperty("field").GetString());
+        Assert.Equal("line 3", errors[1].GetProperty("location").GetString());
+        Assert.Equal("SSLfinal_State", errors[1].GetProperty("field").GetString());
+        Assert.DoesNotContain("   at ", problem.RootElement.ToString()); // no stack trace
+    }
+
+    [Theory]
+    [InlineData("having_IP_Address,URL_Length\n1,1\n", "missing column(s)")]
+    [InlineData("", "empty")]
+    [InlineData("a;b;c\n1;2;3\n", "comma- or tab-separated")]
+    public async Task Malformed_csv_gives_400(string csv, string expected)
+    {
+        using var response = await PostAsync(CsvBody(csv), "application/json");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(expected, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Multipart_without_a_file_field_gives_400()
+    {
+        var content = new MultipartFormDataContent { { new StringContent("x"), "other" } };
+        using var response = await PostAsync(content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("no field named 'file'", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Wrong_content_type_gives_415()
+    {
+        using var response = await PostAsync(new StringContent("<x/>", Encoding.UTF8, "application/xml"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Uploads_over_the_size_or_row_limit_give_413()
+    {
+        using var small = model.CreateFactory(new Dictionary<string, string?> { ["Api:MaxUploadBytes"] = "4096", ["Api:MaxRows"] = "10" });
+        var client = small.CreateClient();
+        using var tooBig = await client.PostAsync("/predict", CsvBody(string.Join('\n', Lines.Take(200))));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
+        using var tooBigMultipart = await client.PostAsync("/predict", Upload(string.Join('\n', Lines.Take(200))));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBigMultipart.StatusCode);
+        using var tooManyRows = await client.PostAsync("/predict", CsvBody(string.Join('\n', Lines.Take(20))));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooManyRows.StatusCode);
+        Assert.Contains("more than 10 records", await tooManyRows.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Json_records_get_verdicts_in_order()
+    {
+        var header = Lines[0].Trim().Split(',');
+        var records = Lines.Skip(1).Take(3).Select(line =>
+            header.Zip(line.Trim().Split(',')).Where(p => p.First != "Result").ToDictionary(p => p.First, p => (object?)int.Parse(p.Second, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        records[2]["Favicon"] = null; // imputed
+
+        var client = _factory.CreateClient();
+        using var response = await client.PostAsJsonAsync("/predict/json", new { records });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(model.Version, json.RootElement.GetProperty("model_version").GetString());
+        var verdicts = json.RootElement.GetProperty("predictions");
+        Assert.Equal(3, verdicts.GetArrayLength());
+        var csvProbabilities = await ProbabilitiesAsync(string.Join('\n', Lines.Take(3)));
+        Assert.Equal(csvProbabilities[0], verdicts[0].GetProperty("phishing_probability").GetDouble(), 6);
+        Assert.Equal(csvProbabilities[1], verdicts[1].GetProperty("phishing_probability").GetDouble(), 6);
+    }
+
+    [Fact]
+    public async Task Json_records_with_missing_or_bad_features_give_400_naming_record_and_field()
+    {
+        var client = _factory.CreateClient();
+        using var response = await client.PostAsJsonAsync("/predict/json", new { records = new[] { new Dictionary<string, object> { ["URL_Length"] = 3 } } });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("record 1", text);
+        Assert.Contains("URL_Length", text);
+        Assert.Contains("3 is not an allowed value", text);
+        Assert.Contains("having_IP_Address", text); // absent feature
+
+        using var notJson = await client.PostAsync("/predict/json", new StringContent("{not json", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+    }
+
+    private async Task<double[]> ProbabilitiesAsync(string csv)
+    {
+        using var response = await PostAsync(CsvBody(csv), "application/json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("phishing_probability").GetDouble()).ToArray();
+    }
+}

@@ -1,0 +1,222 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using NetworkSecurity.Api.Models;
+using NetworkSecurity.Pipeline.Schema;
+using NetworkSecurity.Pipeline.Tests;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Api.Tests;
+
+[Collection(TrainedModelCollection.Name)]
+public sealed class ServiceApiTests(TrainedModelFixture model)
+{
+    [Fact]
+    public async Task Home_page_shows_the_model_card_with_confusion_matrix_and_roc_curve()
+    {
+        using var factory = model.CreateFactory();
+        var html = await factory.CreateClient().GetStringAsync("/");
+        Assert.Contains($"<b id=\"model-version\">{model.Version}</b>", html);
+        Assert.Contains("<table class=\"metrics\" id=\"confusion\">", html);
+        Assert.Contains("<svg id=\"roc\"", html);
+        Assert.Contains("<polyline", html);
+        Assert.Contains("action=\"/predict\"", html);
+        Assert.Contains("id=\"train\"", html);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", "", StringComparison.Ordinal)); // nothing fetched from elsewhere
+    }
+
+    [Fact]
+    public async Task Swagger_documents_every_endpoint()
+    {
+        using var factory = model.CreateFactory();
+        var client = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/swagger/index.html")).StatusCode);
+        using var doc = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var paths = doc.RootElement.GetProperty("paths");
+        foreach (var path in new[] { "/", "/predict", "/predict/json", "/train", "/train/{id}", "/model" })
+        {
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is not documented");
+        }
+
+        Assert.Equal("PredictCsv", paths.GetProperty("/predict").GetProperty("post").GetProperty("operationId").GetString());
+    }
+
+    [Fact]
+    public async Task Model_and_health_endpoints_report_the_loaded_model()
+    {
+        using var factory = model.CreateFactory();
+        var client = factory.CreateClient();
+        using var card = JsonDocument.Parse(await client.GetStringAsync("/model"));
+        Assert.Equal(model.Version, card.RootElement.GetProperty("version").GetString());
+        Assert.True(card.RootElement.GetProperty("test").GetProperty("legitimate").GetProperty("f1").GetDouble() > 0.95);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_a_model_predict_answers_503_with_retry_after_and_ready_is_unhealthy()
+    {
+        using var dir = new TempDirectory();
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"));
+        var client = factory.CreateClient();
+        using var response = await client.PostAsync("/predict", new StringContent("a,b\n1,2\n", System.Text.Encoding.UTF8, "text/csv"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Contains("No model is ready yet", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/model")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Live_swap_under_concurrent_predictions_fails_no_request_and_each_answer_comes_from_one_model()
+    {
+        using var factory = model.CreateFactory();
+        var client = factory.CreateClient();
+        var live = factory.Services.GetRequiredService<LiveModel>();
+        var original = live.Current!;
+        var renamed = new ModelBundle(original.SchemaFingerprint, original.FeatureNames, original.Imputer, original.Classifier, original.Card with { Version = "swapped" });
+        var record = File.ReadLines(TestPaths.DataFile).Take(2).ToArray();
+        var header = record[0].Split(',');
+        var body = new { records = new[] { header.Zip(record[1].Split(',')).Where(p => p.First != "Result").ToDictionary(p => p.First, p => int.Parse(p.Second, System.Globalization.CultureInfo.InvariantCulture)) } };
+
+        using var stop = new CancellationTokenSource();
+        var swapper = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                live.Swap(i % 2 == 0 ? renamed : original);
+                await Task.Delay(1);
+            }
+        });
+        var versions = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 400), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, ct) =>
+        {
+            using var response = await client.PostAsJsonAsync("/predict/json", body, ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            var inBody = json.RootElement.GetProperty("model_version").GetString()!;
+            Assert.Equal(inBody, response.Headers.GetValues("X-Model-Version").Single());
+            versions.Add(inBody);
+        });
+        stop.Cancel();
+        await swapper;
+
+        Assert.Equal(400, versions.Count);
+        Assert.All(versions, v => Assert.Contains(v, new[] { model.Version, "swapped" }));
+        Assert.Equal(2, versions.Distinct().Count());
+    }
+}
+
+public sealed class TrainingApiTests
+{
+    private static ApiFactory Create(TempDirectory dir, string? apiKey, int sampleRows = 1500) =>
+        new(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?>
+        {
+            ["Pipeline:DataPath"] = PipelineFactory.Sample(dir, sampleRows),
+            ["Api:TrainApiKey"] = apiKey,
+        });
+
+    [Fact]
+    public async Task Train_needs_the_api_key_when_one_is_configured()
+    {
+        using var dir = new TempDirectory();
+        using var factory = Create(dir, "s3cret-key");
+        var client = factory.CreateClient();
+        using var missing = await client.PostAsync("/train", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        using var wrong = new HttpRequestMessage(HttpMethod.Post, "/train") { Headers = { { "X-Api-Key", "guess" } } };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(wrong)).StatusCode);
+        using var right = new HttpRequestMessage(HttpMethod.Post, "/train") { Headers = { { "X-Api-Key", "s3cret-key" } } };
+        Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(right)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Train_job_lifecycle_queues_once_runs_in_the_background_and_swaps_the_model_in()
+    {
+        using var dir = new TempDirectory();
+        using var factory = Create(dir, apiKey: null);
+        var client = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
+
+        using var first = await client.PostAsync("/train", null);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var job = await first.Content.ReadFromJsonAsync<JsonElement>();
+        var id = job.GetProperty("id").GetString()!;
+        Assert.Equal($"/train/{id}", first.Headers.Location!.OriginalString);
+        Assert.Contains(job.GetProperty("state").GetString(), new[] { "queued", "running" });
+
+        using var second = await client.PostAsync("/train", null);
+        Assert.Equal(id, (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+
+        JsonElement status = default;
+        for (var i = 0; i < 600; i++)
+        {
+            status = await client.GetFromJsonAsync<JsonElement>($"/train/{id}");
+            if (status.GetProperty("state").GetString() is "succeeded" or "failed")
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("succeeded", status.GetProperty("state").GetString());
+        var outcome = status.GetProperty("outcome");
+        Assert.True(outcome.GetProperty("promoted").GetBoolean());
+        var version = outcome.GetProperty("model_version").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+        using var card = JsonDocument.Parse(await client.GetStringAsync("/model"));
+        Assert.Equal(version, card.RootElement.GetProperty("version").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/train/nope")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_failing_training_run_is_reported_on_the_job_and_the_service_keeps_running()
+    {
+        using var dir = new TempDirectory();
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?>
+        {
+            ["Pipeline:DataPath"] = Path.Combine(dir.Path, "missing.csv"),
+        });
+        var client = factory.CreateClient();
+        var job = await (await client.PostAsync("/train", null)).Content.ReadFromJsonAsync<JsonElement>();
+        JsonElement status = default;
+        for (var i = 0; i < 100; i++)
+        {
+            status = await client.GetFromJsonAsync<JsonElement>($"/train/{job.GetProperty("id").GetString()}");
+            if (status.GetProperty("state").GetString() == "failed")
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("failed", status.GetProperty("state").GetString());
+        Assert.Contains("missing.csv", status.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
+    public async Task With_no_model_at_start_up_the_service_trains_one_by_itself()
+    {
+        using var dir = new TempDirectory();
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?>
+        {
+            ["Pipeline:DataPath"] = PipelineFactory.Sample(dir, 1000),
+            ["Api:TrainOnStartup"] = "true",
+        });
+        var client = factory.CreateClient();
+        var ready = HttpStatusCode.ServiceUnavailable;
+        for (var i = 0; i < 600 && ready != HttpStatusCode.OK; i++)
+        {
+            await Task.Delay(100);
+            ready = (await client.GetAsync("/health/ready")).StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, ready);
+        Assert.NotNull(new ModelStore(Path.Combine(dir.Path, "final_model")).LoadCurrent(SchemaLoader.Load(TestPaths.SchemaFile)));
+    }
+}

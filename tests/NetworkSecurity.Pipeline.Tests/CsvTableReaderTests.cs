@@ -1,0 +1,65 @@
+using NetworkSecurity.Pipeline.DataSources;
+
+namespace NetworkSecurity.Pipeline.Tests;
+
+public sealed class CsvTableReaderTests
+{
+    [Theory]
+    [InlineData("a,b\n1,2\n3,4\n")]
+    [InlineData("a,b\r\n1,2\r\n3,4\r\n")]
+    [InlineData("\uFEFFa,b\r\n1,2\r\n3,4")]
+    [InlineData("a\tb\n1\t2\n3\t4\n")]
+    [InlineData("a,b\n1,2\n\n3,4\n")]
+    public void Reads_comma_or_tab_with_or_without_bom_and_crlf(string text)
+    {
+        var table = CsvTableReader.Read(new StringReader(text), "x.csv");
+        Assert.Equal(["a", "b"], table.Columns);
+        Assert.Equal(2, table.Records.Count);
+        Assert.Equal(["1", "2"], table.Records[0].Values.Select(v => v ?? "<null>"));
+        Assert.Equal(["3", "4"], table.Records[1].Values.Select(v => v ?? "<null>"));
+        Assert.Equal("line 2", table.Records[0].Location);
+    }
+
+    [Fact]
+    public void Reads_a_bom_file_from_disk()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "bom.csv");
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. "x,y\r\n-1,1\r\n"u8.ToArray()]);
+        var table = CsvTableReader.ReadFile(path);
+        Assert.Equal(["x", "y"], table.Columns);
+        Assert.Equal(["-1", "1"], table.Records.Single().Values.Select(v => v ?? "<null>"));
+    }
+
+    [Fact]
+    public void Empty_file_is_an_error_naming_the_file()
+    {
+        var ex = Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader(""), "empty.csv"));
+        Assert.Contains("empty.csv", ex.Message);
+        Assert.Contains("empty", ex.Message);
+    }
+
+    [Fact]
+    public void Header_only_file_is_an_error()
+    {
+        var ex = Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("a,b\n"), "header.csv"));
+        Assert.Contains("header.csv", ex.Message);
+        Assert.Contains("no data rows", ex.Message);
+    }
+
+    [Fact]
+    public void Semicolon_delimiter_is_refused_with_a_hint()
+    {
+        var ex = Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("a;b;c\n1;2;3\n"), "semi.csv"));
+        Assert.Contains("semi.csv, line 1", ex.Message);
+        Assert.Contains("comma- or tab-separated", ex.Message);
+    }
+
+    [Fact]
+    public void A_row_with_the_wrong_number_of_fields_names_its_line()
+    {
+        var ex = Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("a,b\n1,2\n3\n5,6\n"), "short.csv"));
+        Assert.Contains("short.csv, line 3", ex.Message);
+        Assert.Contains("1 fields but the header has 2", ex.Message);
+    }
+}

@@ -1,0 +1,98 @@
+using NetworkSecurity.Pipeline.Data;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Schema;
+
+namespace NetworkSecurity.Pipeline.Tests;
+
+public sealed class DatasetParserTests
+{
+    private static readonly DataSchema Schema = SchemaLoader.Load(TestPaths.SchemaFile);
+
+    private static RawTable Table(params string[] rows)
+    {
+        var header = string.Join(',', Schema.FeatureNames.Append("Result"));
+        return CsvTableReader.Read(new StringReader(header + "\n" + string.Join("\n", rows) + "\n"), "data.csv");
+    }
+
+    private static string Row(Func<int, string> feature, string result = "1") =>
+        string.Join(',', Enumerable.Range(0, 30).Select(feature).Append(result));
+
+    [Fact]
+    public void Parses_values_and_maps_labels_to_zero_and_one()
+    {
+        var parsed = DatasetParser.Parse(Table(Row(_ => "1", "1"), Row(_ => "-1", "-1")), Schema, requireTarget: true, allowUnknownColumns: false);
+        Assert.Empty(parsed.Invalid);
+        Assert.Equal([1, 0], parsed.Valid.Labels);
+        Assert.Equal(1.0, parsed.Valid.Features[0, 5]);
+        Assert.Equal(-1.0, parsed.Valid.Features[1, 29]);
+    }
+
+    [Fact]
+    public void Empty_and_na_cells_become_missing_values()
+    {
+        var parsed = DatasetParser.Parse(Table(Row(i => i switch { 0 => "", 1 => "na", 2 => "NaN", _ => "0" })), Schema, true, false);
+        Assert.Empty(parsed.Invalid);
+        Assert.True(double.IsNaN(parsed.Valid.Features[0, 0]));
+        Assert.True(double.IsNaN(parsed.Valid.Features[0, 1]));
+        Assert.True(double.IsNaN(parsed.Valid.Features[0, 2]));
+        Assert.Equal(0.0, parsed.Valid.Features[0, 3]);
+    }
+
+    [Fact]
+    public void Bad_cells_are_reported_with_line_column_and_field()
+    {
+        var parsed = DatasetParser.Parse(
+            Table(Row(_ => "1"), Row(i => i == 4 ? "abc" : "1"), Row(i => i == 7 ? "2" : "0", "5")),
+            Schema, true, false);
+
+        Assert.Single(parsed.Valid.Labels);
+        Assert.Equal(2, parsed.Invalid.Count);
+        var notNumber = Assert.Single(parsed.Invalid[0].Problems);
+        Assert.Equal("line 3", notNumber.Location);
+        Assert.Equal(5, notNumber.Column);
+        Assert.Equal("double_slash_redirecting", notNumber.Field);
+        Assert.Contains("'abc' is not a number", notNumber.Message);
+        Assert.Equal("data.csv, line 3, column 5 (double_slash_redirecting): 'abc' is not a number.", notNumber.ToString());
+
+        var outOfDomain = parsed.Invalid[1].Problems;
+        Assert.Equal(2, outOfDomain.Count);
+        Assert.Equal("SSLfinal_State", outOfDomain[0].Field);
+        Assert.Contains("2 is not an allowed value", outOfDomain[0].Message);
+        Assert.Equal("Result", outOfDomain[1].Field);
+        Assert.Equal(31, outOfDomain[1].Column);
+    }
+
+    [Fact]
+    public void Missing_columns_fail_with_the_header_named()
+    {
+        var header = string.Join(',', Schema.FeatureNames.Skip(1).Append("Result"));
+        var table = CsvTableReader.Read(new StringReader(header + "\n" + string.Join(',', Enumerable.Repeat("1", 30)) + "\n"), "cols.csv");
+        var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(table, Schema, true, false));
+        Assert.Contains("cols.csv, line 1", ex.Message);
+        Assert.Contains("missing column(s): having_IP_Address", ex.Message);
+    }
+
+    [Fact]
+    public void Unknown_columns_fail_training_but_not_prediction()
+    {
+        var header = string.Join(',', Schema.FeatureNames.Append("Result").Append("comment"));
+        var table = CsvTableReader.Read(new StringReader(header + "\n" + string.Join(',', Enumerable.Repeat("1", 31)) + ",hello\n"), "extra.csv");
+        var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(table, Schema, true, false));
+        Assert.Contains("unknown column(s): comment", ex.Message);
+        Assert.Single(DatasetParser.Parse(table, Schema, requireTarget: false, allowUnknownColumns: true).Valid.Labels);
+    }
+
+    [Fact]
+    public void Duplicate_analysis_matches_the_data_set_readme()
+    {
+        var parsed = DatasetParser.Parse(CsvTableReader.ReadFile(TestPaths.DataFile), Schema, true, false);
+        var duplicates = DuplicateAnalysis.Analyze(parsed.Valid.Features, parsed.Valid.Labels);
+        Assert.Equal(11055, duplicates.Rows);
+        Assert.Equal(5785, duplicates.DistinctVectors);
+        Assert.Equal(5270, duplicates.DuplicateRows);
+        Assert.Equal(64, duplicates.ConflictingVectors);
+        Assert.Equal(357, duplicates.ConflictingRows);
+        Assert.Equal(4898, parsed.Valid.CountOf(0));
+        Assert.Equal(6157, parsed.Valid.CountOf(1));
+    }
+}

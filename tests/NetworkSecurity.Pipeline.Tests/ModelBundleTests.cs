@@ -1,0 +1,35 @@
+using NetworkSecurity.Pipeline.Schema;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Pipeline.Tests;
+
+public sealed class ModelBundleTests
+{
+    [Fact]
+    public async Task Loading_rejects_other_format_versions_other_schemas_and_damaged_files()
+    {
+        using var dir = new TempDirectory();
+        var options = PipelineFactory.Options(dir, PipelineFactory.Sample(dir, 600));
+        await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        var store = new ModelStore(options.FinalModelDirectory);
+        var path = Path.Combine(store.CurrentModelDirectory!, ModelStore.BundleFileName);
+        var schema = SchemaLoader.Load(TestPaths.SchemaFile);
+        var bytes = File.ReadAllBytes(path);
+
+        var otherVersion = (byte[])bytes.Clone();
+        BitConverter.GetBytes(99).CopyTo(otherVersion, 4);
+        File.WriteAllBytes(Path.Combine(dir.Path, "v99.nsm"), otherVersion);
+        var versionError = Assert.Throws<PipelineException>(() => ModelBundle.Load(Path.Combine(dir.Path, "v99.nsm"), schema));
+        Assert.Contains("format version 99", versionError.Message);
+
+        var otherSchema = schema with { Features = schema.Features.Take(29).ToArray() };
+        var schemaError = Assert.Throws<PipelineException>(() => ModelBundle.Load(path, new DataSchema(1, otherSchema.Features, schema.Target, [])));
+        Assert.Contains("another feature schema", schemaError.Message);
+
+        File.WriteAllBytes(Path.Combine(dir.Path, "cut.nsm"), bytes[..(bytes.Length / 2)]);
+        var damaged = Assert.Throws<PipelineException>(() => ModelBundle.Load(Path.Combine(dir.Path, "cut.nsm"), schema));
+        Assert.Contains("damaged or incomplete", damaged.Message);
+
+        Assert.Equal(store.CurrentVersion, ModelBundle.Load(path, schema).Version);
+    }
+}

@@ -1,0 +1,189 @@
+using System.Text.Json;
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Schema;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Pipeline.Tests;
+
+public sealed class TrainingPipelineTests
+{
+    [Fact]
+    public async Task Runs_every_stage_and_promotes_a_model_that_reloads_identically()
+    {
+        using var dir = new TempDirectory();
+        var options = PipelineFactory.Options(dir, PipelineFactory.Sample(dir, 1500));
+        var result = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+
+        var root = result.ArtifactDirectory;
+        Assert.Matches(@"^\d{8}_\d{6}$", result.RunId);
+        foreach (var file in new[]
+        {
+            "data_ingestion/feature_store/sample.csv", "data_ingestion/train.csv", "data_ingestion/test.csv", "data_ingestion/report.yaml",
+            "data_validation/report.yaml", "data_validation/drift_report/report.yaml",
+            "data_transformation/preprocessor.bin", "data_transformation/transformed/train.csv", "data_transformation/transformed/test.csv",
+            "model_trainer/model.bin", "model_trainer/leaderboard.csv", "model_trainer/leaderboard.json",
+            "model_evaluation/metrics.json",
+        })
+        {
+            Assert.True(File.Exists(Path.Combine(root, file)), $"missing artifact {file}");
+        }
+
+        Assert.Equal(1200, File.ReadLines(Path.Combine(root, "data_ingestion/train.csv")).Count() - 1);
+        Assert.Equal(300, File.ReadLines(Path.Combine(root, "data_ingestion/test.csv")).Count() - 1);
+        var drift = File.ReadAllText(Path.Combine(root, "data_validation/drift_report/report.yaml"));
+        Assert.Contains("having_IP_Address:", drift);
+        Assert.Contains("p_value:", drift);
+
+        Assert.Equal(result.RunId, result.PromotedVersion);
+        var store = new ModelStore(options.FinalModelDirectory);
+        Assert.Equal(result.RunId, store.CurrentVersion);
+        Assert.True(File.Exists(Path.Combine(store.CurrentModelDirectory!, "model_card.json")));
+        Assert.True(result.Evaluation.Test.Legitimate.F1 > 0.9, $"F1 {result.Evaluation.Test.Legitimate.F1}");
+
+        var schema = SchemaLoader.Load(TestPaths.SchemaFile);
+        var bundle = store.LoadCurrent(schema)!;
+        Assert.Equal(result.RunId, bundle.Version);
+        Assert.Equal(result.Evaluation.Test.Legitimate.F1, bundle.Card.Test.Legitimate.F1);
+
+        // The model in model_trainer/ and the promoted bundle score the test rows identically.
+        var test = Data.DatasetParser.Parse(CsvTableReader.ReadFile(Path.Combine(root, "data_ingestion/test.csv")), schema, true, false).Valid;
+        var fromBundle = new double[test.Count];
+        bundle.PredictProbabilities(test.Features, fromBundle);
+        var trained = Learning.Serialization.ModelSerializer.FromBytes(File.ReadAllBytes(Path.Combine(root, "model_trainer/model.bin")));
+        var fromTrainer = new double[test.Count];
+        trained.PredictProbabilities(test.Features, fromTrainer);
+        Assert.Equal(fromTrainer, fromBundle);
+    }
+
+    [Fact]
+    public async Task A_run_that_fails_the_quality_gate_keeps_the_previous_model()
+    {
+        using var dir = new TempDirectory();
+        var options = PipelineFactory.Options(dir, PipelineFactory.Sample(dir, 800));
+        var first = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        Assert.NotNull(first.PromotedVersion);
+
+        options.ExpectedScore = 0.9999;
+        var second = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        Assert.Null(second.PromotedVersion);
+        Assert.Contains("below the expected score", second.Evaluation.RejectionReason);
+        Assert.Equal(first.RunId, new ModelStore(options.FinalModelDirectory).CurrentVersion);
+    }
+
+    [Fact]
+    public async Task Stratified_split_is_deterministic_disjoint_and_keeps_the_label_balance()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 2000);
+        var a = await Split(dir, data, "stratified", seed: 7);
+        var b = await Split(dir, data, "stratified", seed: 7);
+        var c = await Split(dir, data, "stratified", seed: 8);
+
+        Assert.Equal(a.Train, b.Train);
+        Assert.NotEqual(a.Test, c.Test);
+        Assert.Equal(400, a.Test.Count);
+        Assert.Empty(a.Train.Intersect(a.Test)); // locations are unique per row
+        var all = DataLabels(data);
+        var testShare = a.TestLabels.Count(l => l == 1) / (double)a.TestLabels.Length;
+        var allShare = all.Count(l => l == 1) / (double)all.Length;
+        Assert.InRange(testShare, allShare - 0.01, allShare + 0.01);
+    }
+
+    [Fact]
+    public async Task Grouped_split_never_puts_a_copy_of_a_test_row_in_training()
+    {
+        using var dir = new TempDirectory();
+        var options = PipelineFactory.Options(dir, TestPaths.DataFile);
+        options.Split = "grouped";
+        var schema = SchemaLoader.Load(TestPaths.SchemaFile);
+        var layout = Artifacts.ArtifactLayout.Create(options.ArtifactsRoot, DateTimeOffset.UtcNow);
+        var ingestion = await new Stages.DataIngestionStage(new CsvDataSource(options.DataPath), schema, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+            .RunAsync(layout, CancellationToken.None);
+
+        var trainVectors = Enumerable.Range(0, ingestion.Train.Count).Select(r => Key(ingestion.Train.Features, r)).ToHashSet();
+        Assert.DoesNotContain(Enumerable.Range(0, ingestion.Test.Count), r => trainVectors.Contains(Key(ingestion.Test.Features, r)));
+        Assert.InRange(ingestion.Test.Count, 2000, 2400);
+        Assert.Equal(5270, ingestion.Duplicates.DuplicateRows);
+    }
+
+    [Theory]
+    [InlineData("missing.csv", null, "does not exist")]
+    [InlineData("empty.csv", "", "empty")]
+    [InlineData("header.csv", "HEADER", "no data rows")]
+    [InlineData("semicolon.csv", "a;b;c\n1;2;3\n", "comma- or tab-separated")]
+    [InlineData("missing_column.csv", "DROP_FIRST", "missing column(s): having_IP_Address")]
+    [InlineData("unknown_column.csv", "EXTRA", "unknown column(s): colour")]
+    [InlineData("not_a_number.csv", "CELL:abc", "line 3, column 6 (Prefix_Suffix): 'abc' is not a number")]
+    [InlineData("out_of_domain.csv", "CELL:7", "line 3, column 6 (Prefix_Suffix): 7 is not an allowed value")]
+    public async Task Bad_input_fails_with_file_line_and_column_and_leaves_final_model_alone(string name, string? contents, string expected)
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, name);
+        var header = string.Join(',', SchemaLoader.Load(TestPaths.SchemaFile).FeatureNames.Append("Result"));
+        var good = string.Join(',', Enumerable.Repeat("1", 31));
+        switch (contents)
+        {
+            case null:
+                break;
+            case "HEADER":
+                File.WriteAllText(path, header + "\n");
+                break;
+            case "DROP_FIRST":
+                File.WriteAllText(path, string.Join(',', header.Split(',').Skip(1)) + "\n" + string.Join(',', Enumerable.Repeat("1", 30)) + "\n");
+                break;
+            case "EXTRA":
+                File.WriteAllText(path, header + ",colour\n" + good + ",red\n");
+                break;
+            case var cell when cell.StartsWith("CELL:", StringComparison.Ordinal):
+                var bad = string.Join(',', Enumerable.Range(0, 31).Select(i => i == 5 ? cell[5..] : "1"));
+                File.WriteAllText(path, $"{header}\n{good}\n{bad}\n{good}\n");
+                break;
+            default:
+                File.WriteAllText(path, contents);
+                break;
+        }
+
+        var options = PipelineFactory.Options(dir, path);
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => PipelineFactory.Create(options).RunAsync(null, CancellationToken.None));
+        Assert.Contains(name, ex.Message);
+        Assert.Contains(expected, ex.Message);
+        Assert.Null(new ModelStore(options.FinalModelDirectory).CurrentVersion);
+    }
+
+    [Fact]
+    public async Task Invalid_rows_are_set_aside_with_their_reason()
+    {
+        using var dir = new TempDirectory();
+        var sample = PipelineFactory.Sample(dir, 400);
+        var lines = File.ReadAllLines(sample);
+        lines[10] = "x" + lines[10][lines[10].IndexOf(',', StringComparison.Ordinal)..];
+        File.WriteAllLines(sample, lines);
+        var options = PipelineFactory.Options(dir, sample);
+        options.MaxInvalidRowFraction = 0.01;
+
+        var result = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        var invalid = File.ReadAllText(Path.Combine(result.ArtifactDirectory, "data_validation/invalid/invalid_records.csv"));
+        Assert.Contains("line 11", invalid);
+        Assert.Contains("column 1 (having_IP_Address): 'x' is not a number", invalid);
+        Assert.Equal(399, File.ReadLines(Path.Combine(result.ArtifactDirectory, "data_ingestion/train.csv")).Count() - 1
+            + File.ReadLines(Path.Combine(result.ArtifactDirectory, "data_ingestion/test.csv")).Count() - 1);
+    }
+
+    private static string Key(FeatureMatrix m, int row) => string.Join(',', m.Row(row).ToArray());
+
+    private static int[] DataLabels(string path) =>
+        Data.DatasetParser.Parse(CsvTableReader.ReadFile(path), SchemaLoader.Load(TestPaths.SchemaFile), true, false).Valid.Labels;
+
+    private static async Task<(List<string> Train, List<string> Test, int[] TestLabels)> Split(TempDirectory dir, string data, string split, int seed)
+    {
+        var options = PipelineFactory.Options(dir, data);
+        options.Split = split;
+        options.Seed = seed;
+        options.ArtifactsRoot = Path.Combine(dir.Path, "split-" + Guid.NewGuid().ToString("N"));
+        var layout = Artifacts.ArtifactLayout.Create(options.ArtifactsRoot, DateTimeOffset.UtcNow);
+        var ingestion = await new Stages.DataIngestionStage(new CsvDataSource(data), SchemaLoader.Load(TestPaths.SchemaFile), options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+            .RunAsync(layout, CancellationToken.None);
+        return ([.. ingestion.Train.Locations], [.. ingestion.Test.Locations], ingestion.Test.Labels);
+    }
+}
