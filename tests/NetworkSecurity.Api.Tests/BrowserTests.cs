@@ -36,7 +36,7 @@ public sealed class BrowserTests(TrainedModelFixture model)
 
         await page.SetInputFilesAsync("input[type=file]", TestPaths.DataFile);
         await page.ClickAsync("input[type=submit]");
-        await page.WaitForSelectorAsync("#predictions", new PageWaitForSelectorOptions { Timeout = 60_000 });
+        await page.WaitForURLAsync("**/predict", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
 
         var rows = await page.Locator("#predictions tbody tr").CountAsync();
         Assert.Equal(11055, rows);

@@ -102,13 +102,13 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
     [Fact]
     public async Task Csv_output_neutralises_formulas_and_keeps_numbers()
     {
-        var csv = Lines[0].Trim() + ",comment\n" + Lines[1].Trim() + ",=HYPERLINK(\"http://x\")\n";
+        var csv = Lines[0].Trim() + ",comment,note\n" + Lines[1].Trim() + ",=SUM(A1:A9),@cmd\n";
         using var response = await PostAsync(CsvBody(csv), "text/csv");
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
         var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.EndsWith("comment,predicted_column,phishing_probability,verdict", lines[0].TrimEnd());
+        Assert.EndsWith("comment,note,predicted_column,phishing_probability,verdict", lines[0].TrimEnd());
         Assert.StartsWith("-1,1,1,1,-1", lines[1]);
-        Assert.Contains("'=HYPERLINK", lines[1]);
+        Assert.Contains(",'=SUM(A1:A9),'@cmd,", lines[1]);
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
     [Fact]
     public async Task Wrong_content_type_gives_415()
     {
-        using var response = await PostAsync(new StringContent("<x/>", Encoding.UTF8, "application/xml"));
+        using var response = await PostAsync(new StringContent("<x/>", Encoding.UTF8, "application/xml"), "application/json");
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }

@@ -206,6 +206,7 @@ public sealed class TrainingApiTests
         using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?>
         {
             ["Pipeline:DataPath"] = PipelineFactory.Sample(dir, 1000),
+            ["Pipeline:OverfittingThreshold"] = "1",
             ["Api:TrainOnStartup"] = "true",
         });
         var client = factory.CreateClient();

@@ -46,6 +46,8 @@ public static class WebApplicationExtensions
         builder.Services.AddHostedService<TrainingWorker>();
 
         builder.Services.AddProblemDetails();
+        // Malformed JSON bodies are the client's fault: answer 400 ProblemDetails, also in Development.
+        builder.Services.Configure<RouteHandlerOptions>(routing => routing.ThrowOnBadRequest = false);
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -65,7 +67,11 @@ public static class WebApplicationExtensions
 
     public static WebApplication UseNetworkSecurityApi(this WebApplication app)
     {
-        app.UseExceptionHandler();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // Kestrel's own limits (e.g. body too large) carry their status; anything else is a 500 without details.
+            StatusCodeSelector = exception => exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         app.UseSerilogRequestLogging(logging =>
         {

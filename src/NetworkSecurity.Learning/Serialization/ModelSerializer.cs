@@ -14,6 +14,7 @@ public static class ModelSerializer
     // Kind -> reader. Every persistable model registers here; keep it the one place that knows them all.
     private static readonly Dictionary<string, Func<BinaryReader, IClassifierModel>> Readers = new(StringComparer.Ordinal)
     {
+        [GradientBoostingModel.ModelKind] = GradientBoostingModel.ReadFrom,
     };
 
     public static IReadOnlyCollection<string> KnownKinds => Readers.Keys;

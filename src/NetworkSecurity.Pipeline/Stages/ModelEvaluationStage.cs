@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Learning.Metrics;
+using RocPoint = NetworkSecurity.Pipeline.Training.RocPoint;
 using NetworkSecurity.Learning.Models;
 using NetworkSecurity.Pipeline.Artifacts;
 using NetworkSecurity.Pipeline.Configuration;

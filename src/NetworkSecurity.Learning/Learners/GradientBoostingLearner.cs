@@ -1,0 +1,239 @@
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Models;
+using NetworkSecurity.Learning.ModelSelection;
+using NetworkSecurity.Learning.Trees;
+
+namespace NetworkSecurity.Learning.Learners;
+
+/// <summary>
+/// Gradient-boosted decision trees for binary log-loss, of the LightGBM/FastTree kind: features binned once,
+/// histogram split finding with second-order gain, shrinkage, row subsampling, depth-wise (max_depth) or leaf-wise
+/// (max_leaves) trees, L2 on leaf values, and optional early stopping on a stratified validation fold.
+/// Deterministic for a seed whatever the number of threads.
+/// </summary>
+public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
+{
+    public GradientBoostingLearner(
+        int nEstimators = 100,
+        double learningRate = 0.1,
+        int maxDepth = 6,
+        int maxLeaves = 0,
+        int minSamplesLeaf = 1,
+        double minChildWeight = 1e-3,
+        double l2 = 1.0,
+        double subsample = 1.0,
+        double validationFraction = 0.0,
+        int nIterNoChange = 0,
+        int seed = 42)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(nEstimators, 1);
+        if (!(learningRate > 0 && learningRate <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learning_rate must be in (0, 1].");
+        }
+
+        if (maxDepth < 1 && maxLeaves < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxDepth), maxDepth, "max_depth must be ≥ 1, or max_leaves ≥ 2 when max_depth is 0 (unlimited).");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(maxLeaves);
+        if (maxLeaves == 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxLeaves), maxLeaves, "max_leaves must be 0 (no limit) or ≥ 2.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(minSamplesLeaf, 1);
+        if (!(minChildWeight >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(minChildWeight), minChildWeight, "min_child_weight must be ≥ 0.");
+        }
+
+        if (!(l2 >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(l2), l2, "l2 must be ≥ 0.");
+        }
+
+        if (!(subsample > 0 && subsample <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(subsample), subsample, "subsample must be in (0, 1].");
+        }
+
+        if (!(validationFraction >= 0 && validationFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "validation_fraction must be in [0, 1).");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(nIterNoChange);
+        NEstimators = nEstimators;
+        LearningRate = learningRate;
+        MaxDepth = maxDepth < 1 ? int.MaxValue : maxDepth;
+        MaxLeaves = maxLeaves;
+        MinSamplesLeaf = minSamplesLeaf;
+        MinChildWeight = minChildWeight;
+        L2 = l2;
+        Subsample = subsample;
+        ValidationFraction = validationFraction;
+        NIterNoChange = nIterNoChange;
+        Seed = seed;
+    }
+
+    public int NEstimators { get; }
+
+    public double LearningRate { get; }
+
+    public int MaxDepth { get; }
+
+    public int MaxLeaves { get; }
+
+    public int MinSamplesLeaf { get; }
+
+    public double MinChildWeight { get; }
+
+    public double L2 { get; }
+
+    public double Subsample { get; }
+
+    public double ValidationFraction { get; }
+
+    public int NIterNoChange { get; }
+
+    public int Seed { get; }
+
+    /// <summary>Trees kept by the last fit with early stopping (NEstimators without it).</summary>
+    public int BestIteration { get; private set; }
+
+    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var rows = new int[features.Rows];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            rows[i] = i;
+        }
+
+        return Learn(BinnedDataset.Create(features), labels, rows);
+    }
+
+    public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (labels.Length != data.Rows)
+        {
+            throw new ArgumentException($"Expected {data.Rows} labels, got {labels.Length}.", nameof(labels));
+        }
+
+        if (rows.Length == 0)
+        {
+            throw new ArgumentException("No training rows.", nameof(rows));
+        }
+
+        var train = rows.ToArray();
+        int[] validation = [];
+        if (ValidationFraction > 0 && NIterNoChange > 0)
+        {
+            var subsetLabels = new int[train.Length];
+            for (var i = 0; i < train.Length; i++)
+            {
+                subsetLabels[i] = labels[train[i]];
+            }
+
+            var split = TrainTestSplit.Stratified(subsetLabels, ValidationFraction, Seed);
+            validation = split.Test.Select(i => train[i]).ToArray();
+            train = split.Train.Select(i => train[i]).ToArray();
+        }
+
+        var y = labels.ToArray();
+        double positives = 0;
+        foreach (var r in train)
+        {
+            positives += y[r];
+        }
+
+        // Start from the prior log-odds so the first trees fit the residual, not the class balance.
+        var prior = Math.Clamp(positives / train.Length, 1e-6, 1 - 1e-6);
+        var baseScore = Math.Log(prior / (1 - prior));
+
+        var scores = new double[data.Rows];
+        Array.Fill(scores, baseScore);
+        var gradients = new double[data.Rows];
+        var hessians = new double[data.Rows];
+        var sampled = new int[train.Length];
+        var random = new Random(Seed);
+        var leaves = MaxLeaves > 0 ? MaxLeaves : (MaxDepth >= 30 ? int.MaxValue : 1 << MaxDepth);
+        var grower = new TreeGrower(data, new GradientCriterion(L2, MinChildWeight, LearningRate),
+            new TreeLimits(MaxDepth, leaves, MinSamplesLeaf, 2, data.Columns));
+        var trees = new List<FlatTree>(NEstimators);
+        var bestLoss = double.PositiveInfinity;
+        var bestCount = 0;
+
+        for (var t = 0; t < NEstimators; t++)
+        {
+            foreach (var r in train)
+            {
+                var p = GradientBoostingModel.Sigmoid(scores[r]);
+                gradients[r] = p - y[r];
+                hessians[r] = Math.Max(p * (1 - p), 1e-16);
+            }
+
+            var count = Sample(train, sampled, random);
+            var tree = grower.Grow(sampled, count, gradients, hessians, random: null);
+            trees.Add(new FlatTree(tree.Nodes));
+
+            foreach (var r in train)
+            {
+                scores[r] += tree.PredictBinned(data, r);
+            }
+
+            if (validation.Length > 0)
+            {
+                double loss = 0;
+                foreach (var r in validation)
+                {
+                    scores[r] += tree.PredictBinned(data, r);
+                    var p = Math.Clamp(GradientBoostingModel.Sigmoid(scores[r]), 1e-15, 1 - 1e-15);
+                    loss -= y[r] == 1 ? Math.Log(p) : Math.Log(1 - p);
+                }
+
+                if (loss < bestLoss - 1e-12)
+                {
+                    bestLoss = loss;
+                    bestCount = trees.Count;
+                }
+                else if (trees.Count - bestCount >= NIterNoChange)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (validation.Length > 0)
+        {
+            trees.RemoveRange(bestCount, trees.Count - bestCount);
+        }
+
+        BestIteration = trees.Count;
+        return new GradientBoostingModel(data.Columns, baseScore, trees);
+    }
+
+    /// <summary>Copies a seeded random subset (without replacement) of the training rows, in row order.</summary>
+    private int Sample(int[] train, int[] destination, Random random)
+    {
+        if (Subsample >= 1)
+        {
+            train.CopyTo(destination, 0);
+            return train.Length;
+        }
+
+        var count = Math.Max(1, (int)Math.Round(train.Length * Subsample));
+        train.CopyTo(destination, 0);
+        for (var i = 0; i < count; i++)
+        {
+            var j = i + random.Next(train.Length - i);
+            (destination[i], destination[j]) = (destination[j], destination[i]);
+        }
+
+        Array.Sort(destination, 0, count);
+        return count;
+    }
+}

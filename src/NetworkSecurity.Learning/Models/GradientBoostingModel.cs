@@ -1,0 +1,117 @@
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Serialization;
+using NetworkSecurity.Learning.Trees;
+
+namespace NetworkSecurity.Learning.Models;
+
+/// <summary>Boosted regression trees on the log-odds scale: p = sigmoid(base + Σ trees).</summary>
+public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifierModel
+{
+    public const string ModelKind = "gbdt";
+    private const int BlockRows = 512;
+
+    public GradientBoostingModel(int featureCount, double baseScore, IReadOnlyList<FlatTree> trees)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(featureCount);
+        FeatureCount = featureCount;
+        BaseScore = baseScore;
+        Trees = [.. trees];
+    }
+
+    public string Kind => ModelKind;
+
+    public int FeatureCount { get; }
+
+    public double BaseScore { get; }
+
+    public FlatTree[] Trees { get; }
+
+    public int StageCount => Trees.Length;
+
+    public double PredictProbability(ReadOnlySpan<double> features) => Sigmoid(RawScore(features, Trees.Length));
+
+    public double RawScore(ReadOnlySpan<double> features, int stages)
+    {
+        var score = BaseScore;
+        var trees = Trees;
+        for (var t = 0; t < stages; t++)
+        {
+            score += trees[t].Predict(features);
+        }
+
+        return score;
+    }
+
+    public void PredictProbabilities(FeatureMatrix features, Span<double> destination) => PredictProbabilities(features, Trees.Length, destination);
+
+    public void PredictProbabilities(FeatureMatrix features, int stages, Span<double> destination)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, Trees.Length);
+        if (destination.Length < features.Rows)
+        {
+            throw new ArgumentException("destination is shorter than the number of rows.", nameof(destination));
+        }
+
+        var output = new double[features.Rows];
+        var blocks = (features.Rows + BlockRows - 1) / BlockRows;
+
+        // Blocks of rows in parallel; within a block, tree by tree so each tree stays in cache.
+        Parallel.For(0, blocks, block =>
+        {
+            var start = block * BlockRows;
+            var end = Math.Min(features.Rows, start + BlockRows);
+            for (var r = start; r < end; r++)
+            {
+                output[r] = BaseScore;
+            }
+
+            for (var t = 0; t < stages; t++)
+            {
+                var tree = Trees[t];
+                for (var r = start; r < end; r++)
+                {
+                    output[r] += tree.Predict(features.Row(r));
+                }
+            }
+
+            for (var r = start; r < end; r++)
+            {
+                output[r] = Sigmoid(output[r]);
+            }
+        });
+        output.CopyTo(destination);
+    }
+
+    public static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
+
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(FeatureCount);
+        writer.Write(BaseScore);
+        writer.Write(Trees.Length);
+        foreach (var tree in Trees)
+        {
+            tree.WriteTo(writer);
+        }
+    }
+
+    public static GradientBoostingModel ReadFrom(BinaryReader reader)
+    {
+        var featureCount = reader.ReadInt32();
+        var baseScore = reader.ReadDouble();
+        var count = reader.ReadInt32();
+        if (featureCount <= 0 || count < 0 || count > 1_000_000)
+        {
+            throw new InvalidDataException("Invalid gradient boosting model header.");
+        }
+
+        var trees = new FlatTree[count];
+        for (var i = 0; i < count; i++)
+        {
+            trees[i] = FlatTree.ReadFrom(reader, featureCount);
+        }
+
+        return new GradientBoostingModel(featureCount, baseScore, trees);
+    }
+}

@@ -1,0 +1,227 @@
+namespace NetworkSecurity.Learning.Trees;
+
+/// <summary>Limits on a grown tree.</summary>
+internal sealed record TreeLimits(int MaxDepth, int MaxLeaves, int MinSamplesLeaf, int MinSamplesSplit, int MaxFeatures);
+
+/// <summary>
+/// Grows one tree on binned rows by histogram split finding, best leaf first. With only a depth limit this gives the
+/// same tree as depth-wise growth; with a leaf limit it is LightGBM's leaf-wise growth. The smaller child's histogram
+/// is built, the larger one's is the parent's minus it. Deterministic: ties go to the lowest feature, then bin.
+/// </summary>
+internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, TreeLimits limits)
+{
+    private readonly int[] _allFeatures = Enumerable.Range(0, data.Columns).ToArray();
+
+    /// <summary>The grown tree (real thresholds) and, per node, the bin threshold for walking binned rows.</summary>
+    public sealed record Result(TreeNode[] Nodes, int[] BinThresholds)
+    {
+        /// <summary>Leaf value for a row of the binned data set.</summary>
+        public double PredictBinned(BinnedDataset data, int row)
+        {
+            var i = 0;
+            var node = Nodes[0];
+            var baseIndex = row * data.Columns;
+            while (node.Feature >= 0)
+            {
+                i = node.Child + (data.Bins[baseIndex + node.Feature] > BinThresholds[i] ? 1 : 0);
+                node = Nodes[i];
+            }
+
+            return node.Value;
+        }
+    }
+
+    private sealed class Leaf
+    {
+        public int Node;
+        public int Start;
+        public int End;
+        public int Depth;
+        public double A;
+        public double B;
+        public Histogram? Histogram;
+        public int Feature = -1;
+        public int Bin;
+        public double Gain;
+        public double LeftA;
+        public double LeftB;
+        public int LeftCount;
+
+        public int Count => End - Start;
+    }
+
+    /// <param name="rows">Training rows; reordered in place (partitioned by leaf).</param>
+    /// <param name="a">First statistic per row (gradient, or weight of class 1).</param>
+    /// <param name="b">Second statistic per row (hessian, or weight).</param>
+    /// <param name="random">Feature sampling per split; null uses every feature.</param>
+    public Result Grow(int[] rows, int count, double[] a, double[] b, Random? random)
+    {
+        var nodes = new List<TreeNode> { default };
+        var binThresholds = new List<int> { 0 };
+        var scratch = new int[count];
+        double totalA = 0, totalB = 0;
+        for (var i = 0; i < count; i++)
+        {
+            totalA += a[rows[i]];
+            totalB += b[rows[i]];
+        }
+
+        var root = new Leaf { Node = 0, Start = 0, End = count, Depth = 0, A = totalA, B = totalB, Histogram = new Histogram(data.TotalBins) };
+        root.Histogram.Build(data, rows, 0, count, a, b);
+        FindSplit(root, random);
+        var open = new List<Leaf> { root };
+        var leaves = 1;
+        while (leaves < limits.MaxLeaves)
+        {
+            Leaf? best = null;
+            foreach (var leaf in open)
+            {
+                if (leaf.Feature >= 0 && (best is null || leaf.Gain > best.Gain))
+                {
+                    best = leaf;
+                }
+            }
+
+            if (best is null)
+            {
+                break;
+            }
+
+            open.Remove(best);
+            var (left, right) = Split(best, rows, scratch, nodes, binThresholds, a, b);
+            leaves++;
+            FindSplit(left, random);
+            FindSplit(right, random);
+            open.Add(left);
+            open.Add(right);
+        }
+
+        foreach (var leaf in open)
+        {
+            nodes[leaf.Node] = new TreeNode(criterion.LeafValue(leaf.A, leaf.B), -1, 0);
+            leaf.Histogram = null;
+        }
+
+        return new Result([.. nodes], [.. binThresholds]);
+    }
+
+    private (Leaf Left, Leaf Right) Split(Leaf parent, int[] rows, int[] scratch, List<TreeNode> nodes, List<int> binThresholds, double[] a, double[] b)
+    {
+        // Stable partition of the parent's rows: bins ≤ split bin go left.
+        var bins = data.Bins;
+        var columns = data.Columns;
+        var write = parent.Start;
+        var spilled = 0;
+        for (var i = parent.Start; i < parent.End; i++)
+        {
+            var row = rows[i];
+            if (bins[(row * columns) + parent.Feature] <= parent.Bin)
+            {
+                rows[write++] = row;
+            }
+            else
+            {
+                scratch[spilled++] = row;
+            }
+        }
+
+        Array.Copy(scratch, 0, rows, write, spilled);
+
+        var child = nodes.Count;
+        nodes[parent.Node] = new TreeNode(data.Threshold(parent.Feature, parent.Bin), parent.Feature, child);
+        binThresholds[parent.Node] = parent.Bin;
+        nodes.Add(default);
+        nodes.Add(default);
+        binThresholds.Add(0);
+        binThresholds.Add(0);
+
+        var left = new Leaf { Node = child, Start = parent.Start, End = write, Depth = parent.Depth + 1, A = parent.LeftA, B = parent.LeftB };
+        var right = new Leaf { Node = child + 1, Start = write, End = parent.End, Depth = parent.Depth + 1, A = parent.A - parent.LeftA, B = parent.B - parent.LeftB };
+        if (CanSplit(left) || CanSplit(right))
+        {
+            var (small, large) = left.Count <= right.Count ? (left, right) : (right, left);
+            small.Histogram = new Histogram(data.TotalBins);
+            small.Histogram.Build(data, rows, small.Start, small.End, a, b);
+            large.Histogram = parent.Histogram!; // reuse the parent's arrays for the larger child
+            large.Histogram.Subtract(parent.Histogram!, small.Histogram);
+        }
+
+        parent.Histogram = null;
+        return (left, right);
+    }
+
+    private bool CanSplit(Leaf leaf) =>
+        leaf.Depth < limits.MaxDepth && leaf.Count >= Math.Max(limits.MinSamplesSplit, 2 * limits.MinSamplesLeaf);
+
+    private void FindSplit(Leaf leaf, Random? random)
+    {
+        leaf.Feature = -1;
+        if (!CanSplit(leaf) || leaf.Histogram is null)
+        {
+            return;
+        }
+
+        var histogram = leaf.Histogram;
+        var features = _allFeatures;
+        var featureCount = features.Length;
+        if (random is not null && limits.MaxFeatures < data.Columns)
+        {
+            // Sample features for this split (partial Fisher-Yates), then scan them in index order so ties stay deterministic.
+            features = (int[])_allFeatures.Clone();
+            for (var i = 0; i < limits.MaxFeatures; i++)
+            {
+                var j = i + random.Next(features.Length - i);
+                (features[i], features[j]) = (features[j], features[i]);
+            }
+
+            featureCount = limits.MaxFeatures;
+            Array.Sort(features, 0, featureCount);
+        }
+
+        var bestGain = 1e-12;
+        var minB = criterion.MinB;
+        var minLeaf = limits.MinSamplesLeaf;
+        for (var k = 0; k < featureCount; k++)
+        {
+            var f = features[k];
+            var offset = data.Offsets[f];
+            var binCount = data.Offsets[f + 1] - offset;
+            double leftA = 0, leftB = 0;
+            var leftCount = 0;
+            for (var bin = 0; bin < binCount - 1; bin++)
+            {
+                leftA += histogram.A[offset + bin];
+                leftB += histogram.B[offset + bin];
+                leftCount += histogram.Count[offset + bin];
+                var rightCount = leaf.Count - leftCount;
+                if (leftCount < minLeaf)
+                {
+                    continue;
+                }
+
+                if (rightCount < minLeaf)
+                {
+                    break;
+                }
+
+                var rightB = leaf.B - leftB;
+                if (leftB < minB || rightB < minB)
+                {
+                    continue;
+                }
+
+                var gain = criterion.Gain(leftA, leftB, leaf.A - leftA, rightB, leaf.A, leaf.B);
+                if (gain > bestGain)
+                {
+                    bestGain = gain;
+                    leaf.Feature = f;
+                    leaf.Bin = bin;
+                    leaf.Gain = gain;
+                    leaf.LeftA = leftA;
+                    leaf.LeftB = leftB;
+                    leaf.LeftCount = leftCount;
+                }
+            }
+        }
+    }
+}
