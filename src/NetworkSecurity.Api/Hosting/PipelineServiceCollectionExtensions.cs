@@ -33,7 +33,9 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<IModelTrainer>(sp =>
         {
             var options = sp.GetRequiredService<PipelineOptions>();
-            return new GradientBoostingTrainer(options.Seed);
+            return options.Training.Mode == "gbdt"
+                ? new GradientBoostingTrainer(options.Seed)
+                : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, options.Seed);
         });
         services.AddSingleton<IExperimentTracker, NoExperimentTracker>();
         services.AddSingleton<IArtifactStore, NoArtifactStore>();

@@ -154,10 +154,17 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
         var prior = Math.Clamp(positives / train.Length, 1e-6, 1 - 1e-6);
         var baseScore = Math.Log(prior / (1 - prior));
 
-        var scores = new double[data.Rows];
+        // Copies of a feature vector always share a score, so scores, gradients and hessians live per distinct row.
+        var distinctOf = data.RowToDistinct;
+        var scores = new double[data.DistinctRows];
         Array.Fill(scores, baseScore);
-        var gradients = new double[data.Rows];
-        var hessians = new double[data.Rows];
+        var gradients = new double[data.DistinctRows];
+        var hessians = new double[data.DistinctRows];
+        var counts = new int[data.DistinctRows];
+        var positivesOf = new int[data.DistinctRows];
+        var items = new int[data.DistinctRows];
+        var trainDistinct = DistinctOf(train, distinctOf, data.DistinctRows);
+        var validationDistinct = DistinctOf(validation, distinctOf, data.DistinctRows);
         var sampled = new int[train.Length];
         var random = new Random(Seed);
         var leaves = MaxLeaves > 0 ? MaxLeaves : (MaxDepth >= 30 ? int.MaxValue : 1 << MaxDepth);
@@ -169,29 +176,58 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
 
         for (var t = 0; t < NEstimators; t++)
         {
-            foreach (var r in train)
+            var count = Sample(train, sampled, random);
+            if (t == 0 || Subsample < 1)
             {
-                var p = GradientBoostingModel.Sigmoid(scores[r]);
-                gradients[r] = p - y[r];
-                hessians[r] = Math.Max(p * (1 - p), 1e-16);
+                foreach (var d in trainDistinct)
+                {
+                    counts[d] = 0;
+                    positivesOf[d] = 0;
+                }
+
+                for (var i = 0; i < count; i++)
+                {
+                    var r = sampled[i];
+                    counts[distinctOf[r]]++;
+                    positivesOf[distinctOf[r]] += y[r];
+                }
             }
 
-            var count = Sample(train, sampled, random);
-            var tree = grower.Grow(sampled, count, gradients, hessians, random: null);
-            trees.Add(new FlatTree(tree.Nodes));
-
-            foreach (var r in train)
+            // Log-loss gradient and hessian summed over the sampled copies of each distinct row.
+            var itemCount = 0;
+            foreach (var d in trainDistinct)
             {
-                scores[r] += tree.PredictBinned(data, r);
+                var n = counts[d];
+                if (n > 0)
+                {
+                    var p = GradientBoostingModel.Sigmoid(scores[d]);
+                    gradients[d] = (n * p) - positivesOf[d];
+                    hessians[d] = n * Math.Max(p * (1 - p), 1e-16);
+                    items[itemCount++] = d;
+                }
+            }
+
+            var tree = grower.Grow(items, itemCount, gradients, hessians, counts, random: null);
+            trees.Add(new FlatTree(tree.Nodes));
+            foreach (var d in trainDistinct)
+            {
+                scores[d] += tree.PredictDistinct(data, d);
             }
 
             if (validation.Length > 0)
             {
+                foreach (var d in validationDistinct)
+                {
+                    if (Array.BinarySearch(trainDistinct, d) < 0)
+                    {
+                        scores[d] += tree.PredictDistinct(data, d);
+                    }
+                }
+
                 double loss = 0;
                 foreach (var r in validation)
                 {
-                    scores[r] += tree.PredictBinned(data, r);
-                    var p = Math.Clamp(GradientBoostingModel.Sigmoid(scores[r]), 1e-15, 1 - 1e-15);
+                    var p = Math.Clamp(GradientBoostingModel.Sigmoid(scores[distinctOf[r]]), 1e-15, 1 - 1e-15);
                     loss -= y[r] == 1 ? Math.Log(p) : Math.Log(1 - p);
                 }
 
@@ -216,6 +252,27 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
         return new GradientBoostingModel(data.Columns, baseScore, trees);
     }
 
+    /// <summary>The sorted distinct rows behind <paramref name="rows"/>.</summary>
+    private static int[] DistinctOf(int[] rows, int[] distinctOf, int distinctRows)
+    {
+        var seen = new bool[distinctRows];
+        foreach (var r in rows)
+        {
+            seen[distinctOf[r]] = true;
+        }
+
+        var result = new List<int>();
+        for (var d = 0; d < seen.Length; d++)
+        {
+            if (seen[d])
+            {
+                result.Add(d);
+            }
+        }
+
+        return [.. result];
+    }
+
     /// <summary>Copies a seeded random subset (without replacement) of the training rows, in row order.</summary>
     private int Sample(int[] train, int[] destination, Random random)
     {
@@ -225,15 +282,17 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
             return train.Length;
         }
 
+        // Selection sampling (Knuth's algorithm S): exactly `count` rows, kept in row order, in one pass.
         var count = Math.Max(1, (int)Math.Round(train.Length * Subsample));
-        train.CopyTo(destination, 0);
-        for (var i = 0; i < count; i++)
+        var chosen = 0;
+        for (var i = 0; i < train.Length && chosen < count; i++)
         {
-            var j = i + random.Next(train.Length - i);
-            (destination[i], destination[j]) = (destination[j], destination[i]);
+            if ((train.Length - i) * random.NextDouble() < count - chosen)
+            {
+                destination[chosen++] = train[i];
+            }
         }
 
-        Array.Sort(destination, 0, count);
-        return count;
+        return chosen;
     }
 }

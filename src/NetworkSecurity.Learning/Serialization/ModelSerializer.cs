@@ -15,6 +15,10 @@ public static class ModelSerializer
     private static readonly Dictionary<string, Func<BinaryReader, IClassifierModel>> Readers = new(StringComparer.Ordinal)
     {
         [GradientBoostingModel.ModelKind] = GradientBoostingModel.ReadFrom,
+        [DecisionTreeModel.ModelKind] = DecisionTreeModel.ReadFrom,
+        [RandomForestModel.ModelKind] = RandomForestModel.ReadFrom,
+        [AdaBoostModel.ModelKind] = AdaBoostModel.ReadFrom,
+        [LogisticRegressionModel.ModelKind] = LogisticRegressionModel.ReadFrom,
     };
 
     public static IReadOnlyCollection<string> KnownKinds => Readers.Keys;

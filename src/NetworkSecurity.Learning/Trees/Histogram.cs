@@ -1,95 +1,114 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace NetworkSecurity.Learning.Trees;
 
-/// <summary>Per-bin sums of two statistics and a row count, for every feature of a binned data set (flat arrays).</summary>
-internal sealed class Histogram
+/// <summary>One histogram bin: sums of two statistics and of the row count.</summary>
+internal struct HistogramBin
 {
-    // Rows per chunk when building in parallel. Fixed, so the summation order (and the result) does not depend on
+    public double A;
+    public double B;
+    public long Count;
+}
+
+/// <summary>Per-bin sums for every feature of a binned data set, in one flat array (the whole thing fits in L1 here).</summary>
+internal sealed class Histogram(int totalBins)
+{
+    // Items per chunk when building in parallel. Fixed, so the summation order (and the result) does not depend on
     // the number of threads.
-    private const int ChunkRows = 4096;
+    private const int ChunkItems = 4096;
 
-    public Histogram(int totalBins)
-    {
-        A = new double[totalBins];
-        B = new double[totalBins];
-        Count = new int[totalBins];
-    }
+    public HistogramBin[] Bins { get; } = new HistogramBin[totalBins];
 
-    public double[] A { get; }
-
-    public double[] B { get; }
-
-    public int[] Count { get; }
-
-    /// <summary>Fills this histogram with rows[start..end) of <paramref name="data"/> weighted by a and b.</summary>
-    public void Build(BinnedDataset data, int[] rows, int start, int end, double[] a, double[] b)
+    /// <summary>Fills this histogram with the distinct rows items[start..end), with statistics a, b and counts.</summary>
+    public void Build(BinnedDataset data, int[] items, int start, int end, double[] a, double[] b, int[] counts)
     {
         var n = end - start;
-        if (n < 2 * ChunkRows)
+        if (n < 2 * ChunkItems)
         {
-            Clear();
-            Accumulate(this, data, rows, start, end, a, b);
+            Array.Clear(Bins);
+            Accumulate(Bins, data, items, start, end, a, b, counts);
             return;
         }
 
-        var chunks = (n + ChunkRows - 1) / ChunkRows;
-        var partial = new Histogram[chunks];
+        var chunks = (n + ChunkItems - 1) / ChunkItems;
+        var partial = new HistogramBin[chunks][];
         Parallel.For(0, chunks, c =>
         {
-            var h = new Histogram(A.Length);
-            Accumulate(h, data, rows, start + (c * ChunkRows), Math.Min(end, start + ((c + 1) * ChunkRows)), a, b);
-            partial[c] = h;
+            var bins = new HistogramBin[Bins.Length];
+            Accumulate(bins, data, items, start + (c * ChunkItems), Math.Min(end, start + ((c + 1) * ChunkItems)), a, b, counts);
+            partial[c] = bins;
         });
-        Clear();
-        foreach (var h in partial)
+        Array.Clear(Bins);
+        foreach (var bins in partial)
         {
-            for (var i = 0; i < A.Length; i++)
+            for (var i = 0; i < Bins.Length; i++)
             {
-                A[i] += h.A[i];
-                B[i] += h.B[i];
-                Count[i] += h.Count[i];
+                Bins[i].A += bins[i].A;
+                Bins[i].B += bins[i].B;
+                Bins[i].Count += bins[i].Count;
             }
         }
     }
 
-    private static void Accumulate(Histogram target, BinnedDataset data, int[] rows, int start, int end, double[] a, double[] b)
+    // Rows alternate between this many private copies of the histogram: consecutive rows often hit the same bin,
+    // and one copy would make every add wait for the previous one.
+    private const int Lanes = 4;
+
+    [ThreadStatic]
+    private static HistogramBin[]? t_lanes;
+
+    // The hot loop of every tree learner: bounds checks removed by hand (indices come from the binner).
+    private static void Accumulate(HistogramBin[] target, BinnedDataset data, int[] items, int start, int end, double[] a, double[] b, int[] counts)
     {
-        var bins = data.Bins;
-        var offsets = data.Offsets;
+        var total = target.Length;
+        var lanes = t_lanes is { } cached && cached.Length == total * Lanes ? cached : t_lanes = new HistogramBin[total * Lanes];
+        Array.Clear(lanes);
         var columns = data.Columns;
-        var ha = target.A;
-        var hb = target.B;
-        var hc = target.Count;
+        ref var bins = ref MemoryMarshal.GetArrayDataReference(data.Bins);
+        ref var offsets = ref MemoryMarshal.GetArrayDataReference(data.Offsets);
+        ref var itemRef = ref MemoryMarshal.GetArrayDataReference(items);
+        ref var aRef = ref MemoryMarshal.GetArrayDataReference(a);
+        ref var bRef = ref MemoryMarshal.GetArrayDataReference(b);
+        ref var countRef = ref MemoryMarshal.GetArrayDataReference(counts);
         for (var i = start; i < end; i++)
         {
-            var row = rows[i];
-            var va = a[row];
-            var vb = b[row];
-            var baseIndex = row * columns;
+            var item = Unsafe.Add(ref itemRef, i);
+            var va = Unsafe.Add(ref aRef, item);
+            var vb = Unsafe.Add(ref bRef, item);
+            long vc = Unsafe.Add(ref countRef, item);
+            ref var row = ref Unsafe.Add(ref bins, item * columns);
+            ref var hist = ref MemoryMarshal.GetArrayDataReference(lanes);
+            hist = ref Unsafe.Add(ref hist, (i & (Lanes - 1)) * total);
             for (var f = 0; f < columns; f++)
             {
-                var index = offsets[f] + bins[baseIndex + f];
-                ha[index] += va;
-                hb[index] += vb;
-                hc[index]++;
+                ref var bin = ref Unsafe.Add(ref hist, Unsafe.Add(ref offsets, f) + Unsafe.Add(ref row, f));
+                bin.A += va;
+                bin.B += vb;
+                bin.Count += vc;
+            }
+        }
+
+        for (var lane = 0; lane < Lanes; lane++)
+        {
+            for (var k = 0; k < total; k++)
+            {
+                ref readonly var source = ref lanes[(lane * total) + k];
+                target[k].A += source.A;
+                target[k].B += source.B;
+                target[k].Count += source.Count;
             }
         }
     }
 
-    /// <summary>this = parent - sibling (the histogram subtraction trick).</summary>
+    /// <summary>this = parent - sibling (the histogram subtraction trick); this may be the parent itself.</summary>
     public void Subtract(Histogram parent, Histogram sibling)
     {
-        for (var i = 0; i < A.Length; i++)
+        for (var i = 0; i < Bins.Length; i++)
         {
-            A[i] = parent.A[i] - sibling.A[i];
-            B[i] = parent.B[i] - sibling.B[i];
-            Count[i] = parent.Count[i] - sibling.Count[i];
+            Bins[i].A = parent.Bins[i].A - sibling.Bins[i].A;
+            Bins[i].B = parent.Bins[i].B - sibling.Bins[i].B;
+            Bins[i].Count = parent.Bins[i].Count - sibling.Bins[i].Count;
         }
-    }
-
-    private void Clear()
-    {
-        Array.Clear(A);
-        Array.Clear(B);
-        Array.Clear(Count);
     }
 }

@@ -4,23 +4,24 @@ namespace NetworkSecurity.Learning.Trees;
 internal sealed record TreeLimits(int MaxDepth, int MaxLeaves, int MinSamplesLeaf, int MinSamplesSplit, int MaxFeatures);
 
 /// <summary>
-/// Grows one tree on binned rows by histogram split finding, best leaf first. With only a depth limit this gives the
+/// Grows one tree on the distinct rows of a binned data set by histogram split finding, best leaf first. With only a depth limit this gives the
 /// same tree as depth-wise growth; with a leaf limit it is LightGBM's leaf-wise growth. The smaller child's histogram
 /// is built, the larger one's is the parent's minus it. Deterministic: ties go to the lowest feature, then bin.
 /// </summary>
 internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, TreeLimits limits)
 {
     private readonly int[] _allFeatures = Enumerable.Range(0, data.Columns).ToArray();
+    private int[] _counts = [];
 
     /// <summary>The grown tree (real thresholds) and, per node, the bin threshold for walking binned rows.</summary>
     public sealed record Result(TreeNode[] Nodes, int[] BinThresholds)
     {
-        /// <summary>Leaf value for a row of the binned data set.</summary>
-        public double PredictBinned(BinnedDataset data, int row)
+        /// <summary>Leaf value for a distinct row of the binned data set.</summary>
+        public double PredictDistinct(BinnedDataset data, int distinctRow)
         {
             var i = 0;
             var node = Nodes[0];
-            var baseIndex = row * data.Columns;
+            var baseIndex = distinctRow * data.Columns;
             while (node.Feature >= 0)
             {
                 i = node.Child + (data.Bins[baseIndex + node.Feature] > BinThresholds[i] ? 1 : 0);
@@ -45,29 +46,32 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
         public double Gain;
         public double LeftA;
         public double LeftB;
-        public int LeftCount;
-
-        public int Count => End - Start;
+        public long Rows;
+        public long LeftRows;
     }
 
-    /// <param name="rows">Training rows; reordered in place (partitioned by leaf).</param>
-    /// <param name="a">First statistic per row (gradient, or weight of class 1).</param>
-    /// <param name="b">Second statistic per row (hessian, or weight).</param>
+    /// <param name="rows">Distinct rows to train on; reordered in place (partitioned by leaf).</param>
+    /// <param name="a">First statistic per distinct row, summed over its copies (gradient, or weight of class 1).</param>
+    /// <param name="b">Second statistic per distinct row (hessian, or weight).</param>
+    /// <param name="counts">Training rows behind each distinct row (for the minimum samples per leaf).</param>
     /// <param name="random">Feature sampling per split; null uses every feature.</param>
-    public Result Grow(int[] rows, int count, double[] a, double[] b, Random? random)
+    public Result Grow(int[] rows, int count, double[] a, double[] b, int[] counts, Random? random)
     {
+        _counts = counts;
         var nodes = new List<TreeNode> { default };
         var binThresholds = new List<int> { 0 };
         var scratch = new int[count];
         double totalA = 0, totalB = 0;
+        long totalRows = 0;
         for (var i = 0; i < count; i++)
         {
             totalA += a[rows[i]];
             totalB += b[rows[i]];
+            totalRows += counts[rows[i]];
         }
 
-        var root = new Leaf { Node = 0, Start = 0, End = count, Depth = 0, A = totalA, B = totalB, Histogram = new Histogram(data.TotalBins) };
-        root.Histogram.Build(data, rows, 0, count, a, b);
+        var root = new Leaf { Node = 0, Start = 0, End = count, Depth = 0, A = totalA, B = totalB, Rows = totalRows, Histogram = new Histogram(data.TotalBins) };
+        root.Histogram.Build(data, rows, 0, count, a, b, counts);
         FindSplit(root, random);
         var open = new List<Leaf> { root };
         var leaves = 1;
@@ -135,13 +139,13 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
         binThresholds.Add(0);
         binThresholds.Add(0);
 
-        var left = new Leaf { Node = child, Start = parent.Start, End = write, Depth = parent.Depth + 1, A = parent.LeftA, B = parent.LeftB };
-        var right = new Leaf { Node = child + 1, Start = write, End = parent.End, Depth = parent.Depth + 1, A = parent.A - parent.LeftA, B = parent.B - parent.LeftB };
+        var left = new Leaf { Node = child, Start = parent.Start, End = write, Depth = parent.Depth + 1, A = parent.LeftA, B = parent.LeftB, Rows = parent.LeftRows };
+        var right = new Leaf { Node = child + 1, Start = write, End = parent.End, Depth = parent.Depth + 1, A = parent.A - parent.LeftA, B = parent.B - parent.LeftB, Rows = parent.Rows - parent.LeftRows };
         if (CanSplit(left) || CanSplit(right))
         {
-            var (small, large) = left.Count <= right.Count ? (left, right) : (right, left);
+            var (small, large) = left.End - left.Start <= right.End - right.Start ? (left, right) : (right, left);
             small.Histogram = new Histogram(data.TotalBins);
-            small.Histogram.Build(data, rows, small.Start, small.End, a, b);
+            small.Histogram.Build(data, rows, small.Start, small.End, a, b, _counts);
             large.Histogram = parent.Histogram!; // reuse the parent's arrays for the larger child
             large.Histogram.Subtract(parent.Histogram!, small.Histogram);
         }
@@ -151,7 +155,7 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
     }
 
     private bool CanSplit(Leaf leaf) =>
-        leaf.Depth < limits.MaxDepth && leaf.Count >= Math.Max(limits.MinSamplesSplit, 2 * limits.MinSamplesLeaf);
+        leaf.Depth < limits.MaxDepth && leaf.End - leaf.Start >= 2 && leaf.Rows >= Math.Max(limits.MinSamplesSplit, 2 * limits.MinSamplesLeaf);
 
     private void FindSplit(Leaf leaf, Random? random)
     {
@@ -187,13 +191,14 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
             var offset = data.Offsets[f];
             var binCount = data.Offsets[f + 1] - offset;
             double leftA = 0, leftB = 0;
-            var leftCount = 0;
+            long leftCount = 0;
             for (var bin = 0; bin < binCount - 1; bin++)
             {
-                leftA += histogram.A[offset + bin];
-                leftB += histogram.B[offset + bin];
-                leftCount += histogram.Count[offset + bin];
-                var rightCount = leaf.Count - leftCount;
+                ref readonly var h = ref histogram.Bins[offset + bin];
+                leftA += h.A;
+                leftB += h.B;
+                leftCount += h.Count;
+                var rightCount = leaf.Rows - leftCount;
                 if (leftCount < minLeaf)
                 {
                     continue;
@@ -219,7 +224,7 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
                     leaf.Gain = gain;
                     leaf.LeftA = leftA;
                     leaf.LeftB = leftB;
-                    leaf.LeftCount = leftCount;
+                    leaf.LeftRows = leftCount;
                 }
             }
         }

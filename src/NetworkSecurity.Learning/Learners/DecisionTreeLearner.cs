@@ -1,0 +1,67 @@
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Models;
+using NetworkSecurity.Learning.Trees;
+
+namespace NetworkSecurity.Learning.Learners;
+
+/// <summary>
+/// CART classification tree: Gini or entropy impurity, max depth, minimum samples per split and per leaf, and a
+/// seeded random subset of features per split (max_features). Splits are found on binned features (exact when a
+/// feature has at most 255 distinct values).
+/// </summary>
+public sealed class DecisionTreeLearner : ILearner, IBinnedLearner
+{
+    public DecisionTreeLearner(string criterion = "gini", int maxDepth = 0, int minSamplesSplit = 2, int minSamplesLeaf = 1, string maxFeatures = "all", int seed = 42)
+    {
+        if (criterion is not ("gini" or "entropy" or "log_loss"))
+        {
+            throw new ArgumentOutOfRangeException(nameof(criterion), criterion, "criterion must be gini, entropy or log_loss.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(maxDepth);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minSamplesSplit, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minSamplesLeaf, 1);
+        ArgumentException.ThrowIfNullOrWhiteSpace(maxFeatures);
+        _ = ClassificationTreeBuilder.ResolveMaxFeatures(maxFeatures, 1000); // validate the text now
+        Criterion = criterion;
+        MaxDepth = maxDepth;
+        MinSamplesSplit = minSamplesSplit;
+        MinSamplesLeaf = minSamplesLeaf;
+        MaxFeatures = maxFeatures;
+        Seed = seed;
+    }
+
+    public string Criterion { get; }
+
+    /// <summary>0 = grow until leaves are pure or too small.</summary>
+    public int MaxDepth { get; }
+
+    public int MinSamplesSplit { get; }
+
+    public int MinSamplesLeaf { get; }
+
+    public string MaxFeatures { get; }
+
+    public int Seed { get; }
+
+    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels) =>
+        Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
+
+    public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var weights = new double[data.Rows];
+        foreach (var row in rows)
+        {
+            weights[row] = 1;
+        }
+
+        var maxFeatures = ClassificationTreeBuilder.ResolveMaxFeatures(MaxFeatures, data.Columns);
+        var tree = ClassificationTreeBuilder.Grow(data, labels, rows, weights, Criterion != "gini", Limits(maxFeatures),
+            maxFeatures < data.Columns ? new Random(Seed) : null);
+        return new DecisionTreeModel(data.Columns, new FlatTree(tree.Nodes));
+    }
+
+    internal TreeLimits Limits(int maxFeatures) =>
+        new(MaxDepth == 0 ? int.MaxValue : MaxDepth, int.MaxValue, MinSamplesLeaf, MinSamplesSplit, maxFeatures);
+}

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Learners;
+using NetworkSecurity.Learning.Metrics;
+using NetworkSecurity.Learning.Models;
+using NetworkSecurity.Learning.Trees;
+
+namespace NetworkSecurity.Learning.ModelSelection;
+
+/// <summary>One entry of a grid: a name, the learner it uses, and the values to try for each hyperparameter.</summary>
+public sealed record GridCandidate(string Name, string Learner, IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> Grid);
+
+/// <summary>A scored configuration: mean and standard deviation of the fold scores, mean fit seconds per fold.</summary>
+public sealed record GridSearchEntry(string Candidate, string Learner, IReadOnlyDictionary<string, string> Parameters, double Mean, double Std, double FitSeconds)
+{
+    public string ParameterText => string.Join(", ", Parameters.Select(p => $"{p.Key}={p.Value}"));
+}
+
+public sealed record GridSearchResult(IReadOnlyList<GridSearchEntry> Leaderboard, GridSearchEntry Best, IClassifierModel Model);
+
+/// <summary>
+/// Exhaustive search with stratified (optionally grouped) k-fold cross-validation on the training rows only, then a
+/// refit of the best configuration on all of them. The data are binned once and shared by every tree learner, fold
+/// and configuration; configurations that differ only in a staged parameter (n_estimators) are fitted once per fold
+/// and scored for every value; fold fits run in parallel.
+/// </summary>
+public sealed class GridSearch
+{
+    private readonly IReadOnlyDictionary<string, ILearnerFactory> _catalog;
+
+    public GridSearch(IReadOnlyDictionary<string, ILearnerFactory> catalog, int folds = 5, string scoring = "f1", int seed = 42)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        if (folds < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(folds), folds, "Cross-validation needs at least 2 folds.");
+        }
+
+        if (scoring is not ("f1" or "accuracy" or "roc_auc"))
+        {
+            throw new ArgumentOutOfRangeException(nameof(scoring), scoring, "scoring must be f1, accuracy or roc_auc.");
+        }
+
+        _catalog = catalog;
+        Folds = folds;
+        Scoring = scoring;
+        Seed = seed;
+    }
+
+    public int Folds { get; }
+
+    public string Scoring { get; }
+
+    public int Seed { get; }
+
+    public GridSearchResult Run(FeatureMatrix features, int[] labels, int[]? groups, IReadOnlyList<GridCandidate> candidates, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        var jobs = Expand(candidates);
+        if (jobs.Count == 0)
+        {
+            throw new ArgumentException("The grid is empty: list at least one learner with its hyperparameter values.", nameof(candidates));
+        }
+
+        var folds = CrossValidation.StratifiedFolds(labels, groups ?? [], Folds, Seed);
+        var binned = BinnedDataset.Create(features);
+        var validationSets = folds.Select(f => (X: features.SelectRows(f.Validation), Y: f.Validation.Select(i => labels[i]).ToArray())).ToArray();
+
+        // scores[job][stage][fold]
+        var scores = jobs.Select(j => j.Stages.Select(_ => new double[Folds]).ToArray()).ToArray();
+        var seconds = jobs.Select(_ => new double[Folds]).ToArray();
+        var tasks = Enumerable.Range(0, jobs.Count).SelectMany(j => Enumerable.Range(0, Folds).Select(f => (Job: j, Fold: f)))
+            .OrderByDescending(t => jobs[t.Job].Cost).ToArray(); // big fits first keeps both cores busy to the end
+        var done = 0;
+        Parallel.ForEach(tasks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken }, task =>
+        {
+            var job = jobs[task.Job];
+            var fold = folds[task.Fold];
+            var clock = Stopwatch.StartNew();
+            var model = Fit(job.Learner, features, binned, labels, fold.Train);
+            seconds[task.Job][task.Fold] = clock.Elapsed.TotalSeconds;
+            var (x, y) = validationSets[task.Fold];
+            var probabilities = new double[x.Rows];
+            for (var s = 0; s < job.Stages.Length; s++)
+            {
+                if (job.Stages[s] is { } stages && model is IStagedClassifierModel staged)
+                {
+                    staged.PredictProbabilities(x, Math.Min(stages, staged.StageCount), probabilities);
+                }
+                else
+                {
+                    model.PredictProbabilities(x, probabilities);
+                }
+
+                scores[task.Job][s][task.Fold] = Score(y, probabilities);
+            }
+
+            progress?.Report((double)Interlocked.Increment(ref done) / tasks.Length);
+        });
+
+        var entries = new List<GridSearchEntry>();
+        for (var j = 0; j < jobs.Count; j++)
+        {
+            for (var s = 0; s < jobs[j].Stages.Length; s++)
+            {
+                var foldScores = scores[j][s];
+                var mean = foldScores.Average();
+                var std = Math.Sqrt(foldScores.Average(v => (v - mean) * (v - mean)));
+                entries.Add(new GridSearchEntry(jobs[j].Candidate, jobs[j].LearnerName, jobs[j].ParametersAt(s), mean, std, seconds[j].Average()));
+            }
+        }
+
+        // Stable sort: on equal scores the configuration listed first (usually the simpler one) wins.
+        var leaderboard = entries.Select((e, i) => (e, i)).OrderByDescending(x => x.e.Mean).ThenBy(x => x.i).Select(x => x.e).ToList();
+        var best = leaderboard[0];
+        var refit = _catalog[best.Learner].Create(best.Parameters);
+        var all = Enumerable.Range(0, features.Rows).ToArray();
+        return new GridSearchResult(leaderboard, best, Fit(refit, features, binned, labels, all));
+    }
+
+    private static IClassifierModel Fit(ILearner learner, FeatureMatrix features, BinnedDataset binned, int[] labels, int[] rows) =>
+        learner is IBinnedLearner fast
+            ? fast.Learn(binned, labels, rows)
+            : learner.Learn(features.SelectRows(rows), rows.Select(i => labels[i]).ToArray());
+
+    private double Score(int[] labels, double[] probabilities) => Scoring switch
+    {
+        "accuracy" => BinaryClassificationMetrics.Compute(labels, probabilities, 1).Accuracy,
+        "roc_auc" => BinaryClassificationMetrics.ComputeRocAuc(labels, probabilities, 1),
+        _ => BinaryClassificationMetrics.Compute(labels, probabilities, 1).F1,
+    };
+
+    /// <summary>One fit per fold: a configuration, with the staged values it is scored at (null = the model as is).</summary>
+    private sealed record Job(string Candidate, string LearnerName, ILearner Learner, Dictionary<string, string> Parameters, string? StagedParameter, int?[] Stages)
+    {
+        public double Cost => (Stages.Max() ?? 1) * (LearnerName == "logistic_regression" ? 0.1 : 1);
+
+        public IReadOnlyDictionary<string, string> ParametersAt(int stage)
+        {
+            if (StagedParameter is null || Stages[stage] is not { } value)
+            {
+                return Parameters;
+            }
+
+            return new Dictionary<string, string>(Parameters) { [StagedParameter] = value.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        }
+    }
+
+    private List<Job> Expand(IReadOnlyList<GridCandidate> candidates)
+    {
+        var jobs = new List<Job>();
+        foreach (var candidate in candidates)
+        {
+            if (!_catalog.TryGetValue(candidate.Learner, out var factory))
+            {
+                throw new ArgumentException($"Grid entry '{candidate.Name}': unknown learner '{candidate.Learner}' (known: {string.Join(", ", _catalog.Keys)}).");
+            }
+
+            var empty = candidate.Grid.FirstOrDefault(g => g.Value.Count == 0);
+            if (empty.Key is not null)
+            {
+                throw new ArgumentException($"Grid entry '{candidate.Name}': hyperparameter '{empty.Key}' lists no values.");
+            }
+
+            var staged = factory.StagedParameter is { } name ? candidate.Grid.FirstOrDefault(g => g.Key == name) : default;
+            var fixedGrid = candidate.Grid.Where(g => g.Key != staged.Key).ToList();
+            foreach (var combination in Combinations(fixedGrid))
+            {
+                int?[] stages = [null];
+                var parameters = new Dictionary<string, string>(combination, StringComparer.Ordinal);
+                if (staged.Key is not null)
+                {
+                    stages = staged.Value.Select(v => int.TryParse(v, out var n) && n > 0
+                        ? (int?)n
+                        : throw new ArgumentException($"Grid entry '{candidate.Name}': {staged.Key} = '{v}' is not a positive integer.")).Distinct().Order().ToArray();
+                    parameters[staged.Key] = stages.Max()!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                var learner = factory.Create(parameters); // validates every hyperparameter before any work starts
+                jobs.Add(new Job(candidate.Name, candidate.Learner, learner, parameters, staged.Key, stages));
+            }
+        }
+
+        return jobs;
+    }
+
+    private static IEnumerable<List<KeyValuePair<string, string>>> Combinations(List<KeyValuePair<string, IReadOnlyList<string>>> grid)
+    {
+        IEnumerable<List<KeyValuePair<string, string>>> result = [[]];
+        foreach (var (key, values) in grid)
+        {
+            result = result.SelectMany(prefix => values.Select(v => new List<KeyValuePair<string, string>>(prefix) { new(key, v) })).ToList();
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+using NetworkSecurity.Learning.Learners;
+
+namespace NetworkSecurity.Learning.ModelSelection;
+
+/// <summary>The learner family by name, with scikit-learn-style parameter names.</summary>
+public static class LearnerCatalog
+{
+    public static IReadOnlyDictionary<string, ILearnerFactory> Default(int seed) => new Dictionary<string, ILearnerFactory>(StringComparer.Ordinal)
+    {
+        ["gradient_boosting"] = new Factory("gradient_boosting", "n_estimators", p => new GradientBoostingLearner(
+            nEstimators: p.Int("n_estimators", 100),
+            learningRate: p.Double("learning_rate", 0.1),
+            maxDepth: p.Int("max_depth", p.Has("max_leaves") ? 0 : 3),
+            maxLeaves: p.Int("max_leaves", 0),
+            minSamplesLeaf: p.Int("min_samples_leaf", 1),
+            minChildWeight: p.Double("min_child_weight", 1e-3),
+            l2: p.Double("l2", 0.0),
+            subsample: p.Double("subsample", 1.0),
+            validationFraction: p.Double("validation_fraction", 0.0),
+            nIterNoChange: p.Int("n_iter_no_change", 0),
+            seed: seed)),
+        ["random_forest"] = new Factory("random_forest", "n_estimators", p => new RandomForestLearner(
+            nEstimators: p.Int("n_estimators", 100),
+            maxFeatures: p.Text("max_features", "sqrt"),
+            maxDepth: p.Int("max_depth", 0),
+            minSamplesLeaf: p.Int("min_samples_leaf", 1),
+            criterion: p.Text("criterion", "gini"),
+            bootstrap: p.Bool("bootstrap", true),
+            seed: seed)),
+        ["decision_tree"] = new Factory("decision_tree", null, p => new DecisionTreeLearner(
+            criterion: p.Text("criterion", "gini"),
+            maxDepth: p.Int("max_depth", 0),
+            minSamplesSplit: p.Int("min_samples_split", 2),
+            minSamplesLeaf: p.Int("min_samples_leaf", 1),
+            maxFeatures: p.Text("max_features", "all"),
+            seed: seed)),
+        ["ada_boost"] = new Factory("ada_boost", "n_estimators", p => new AdaBoostLearner(
+            nEstimators: p.Int("n_estimators", 50),
+            learningRate: p.Double("learning_rate", 1.0),
+            maxDepth: p.Int("max_depth", 1),
+            seed: seed)),
+        ["logistic_regression"] = new Factory("logistic_regression", null, p => new LogisticRegressionLearner(
+            c: p.Double("c", 1.0),
+            maxIterations: p.Int("max_iter", 100))),
+    };
+
+    private sealed class Factory(string name, string? staged, Func<Parameters, ILearner> create) : ILearnerFactory
+    {
+        public string Name => name;
+
+        public string? StagedParameter => staged;
+
+        public ILearner Create(IReadOnlyDictionary<string, string> parameters)
+        {
+            var reader = new Parameters(name, parameters);
+            ILearner learner;
+            try
+            {
+                learner = create(reader);
+            }
+            catch (ArgumentException ex) when (ex is not ParameterException)
+            {
+                throw new ParameterException($"{name}: {ex.Message}");
+            }
+
+            var unused = parameters.Keys.Except(reader.Read, StringComparer.Ordinal).ToArray();
+            if (unused.Length > 0)
+            {
+                throw new ParameterException($"{name}: unknown hyperparameter(s) {string.Join(", ", unused)}.");
+            }
+
+            return learner;
+        }
+    }
+
+    private sealed class Parameters(string learner, IReadOnlyDictionary<string, string> values)
+    {
+        public HashSet<string> Read { get; } = new(StringComparer.Ordinal);
+
+        public bool Has(string key) => values.ContainsKey(key);
+
+        public string Text(string key, string fallback)
+        {
+            Read.Add(key);
+            return values.TryGetValue(key, out var v) ? v : fallback;
+        }
+
+        public int Int(string key, int fallback)
+        {
+            var text = Text(key, fallback.ToString(CultureInfo.InvariantCulture));
+            return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+                ? v
+                : throw new ParameterException($"{learner}: {key} = '{text}' is not an integer.");
+        }
+
+        public double Double(string key, double fallback)
+        {
+            var text = Text(key, fallback.ToString("R", CultureInfo.InvariantCulture));
+            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                ? v
+                : throw new ParameterException($"{learner}: {key} = '{text}' is not a number.");
+        }
+
+        public bool Bool(string key, bool fallback)
+        {
+            var text = Text(key, fallback ? "true" : "false");
+            return bool.TryParse(text, out var v) ? v : throw new ParameterException($"{learner}: {key} = '{text}' is not true or false.");
+        }
+    }
+}
+
+/// <summary>A hyperparameter that is unknown, malformed or out of range; the message names the learner and parameter.</summary>
+public sealed class ParameterException(string message) : ArgumentException(message);

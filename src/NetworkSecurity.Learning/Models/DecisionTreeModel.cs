@@ -1,0 +1,39 @@
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Serialization;
+using NetworkSecurity.Learning.Trees;
+
+namespace NetworkSecurity.Learning.Models;
+
+/// <summary>A classification tree whose leaves hold the share of class 1 among their training rows.</summary>
+public sealed class DecisionTreeModel(int featureCount, FlatTree tree) : IPersistableModel
+{
+    public const string ModelKind = "decision_tree";
+
+    public string Kind => ModelKind;
+
+    public int FeatureCount { get; } = featureCount;
+
+    public FlatTree Tree { get; } = tree;
+
+    public double PredictProbability(ReadOnlySpan<double> features) => Tree.Predict(features);
+
+    public void PredictProbabilities(FeatureMatrix features, Span<double> destination)
+    {
+        for (var r = 0; r < features.Rows; r++)
+        {
+            destination[r] = Tree.Predict(features.Row(r));
+        }
+    }
+
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(FeatureCount);
+        Tree.WriteTo(writer);
+    }
+
+    public static DecisionTreeModel ReadFrom(BinaryReader reader)
+    {
+        var featureCount = reader.ReadInt32();
+        return new DecisionTreeModel(featureCount, FlatTree.ReadFrom(reader, featureCount));
+    }
+}
