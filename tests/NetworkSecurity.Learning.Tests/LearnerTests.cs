@@ -1,0 +1,185 @@
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Learners;
+using NetworkSecurity.Learning.Models;
+using NetworkSecurity.Learning.Serialization;
+
+namespace NetworkSecurity.Learning.Tests;
+
+public sealed class LearnerTests
+{
+    private static readonly Lazy<(FeatureMatrix TrainX, int[] TrainY, FeatureMatrix TestX, int[] TestY)> Split = new(() => ReferenceData.PhishingSplit());
+
+    public static TheoryData<string> Learners() => new() { "gbdt", "gbdt_leafwise", "random_forest", "decision_tree", "ada_boost", "logistic_regression" };
+
+    private static ILearner Create(string name, int seed = 7) => name switch
+    {
+        "gbdt" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 4, subsample: 0.8, seed: seed),
+        "gbdt_leafwise" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 0, maxLeaves: 16, learningRate: 0.2, seed: seed),
+        "random_forest" => new RandomForestLearner(nEstimators: 30, seed: seed),
+        "decision_tree" => new DecisionTreeLearner(maxFeatures: "sqrt", seed: seed),
+        "ada_boost" => new AdaBoostLearner(nEstimators: 40, learningRate: 0.5, maxDepth: 2, seed: seed),
+        "logistic_regression" => new LogisticRegressionLearner(),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    // Separable on feature 0; feature 1 is noise.
+    private static readonly FeatureMatrix Toy = FeatureMatrix.FromRows([[-1, 0], [-1, 1], [-1, -1], [-1, 0], [1, 0], [1, 1], [1, -1], [1, 1]]);
+    private static readonly int[] ToyLabels = [0, 0, 0, 0, 1, 1, 1, 1];
+
+    [Theory]
+    [MemberData(nameof(Learners))]
+    public void Learns_a_separable_toy_set_exactly(string name)
+    {
+        var model = Create(name).Learn(Toy, ToyLabels);
+        for (var r = 0; r < Toy.Rows; r++)
+        {
+            Assert.Equal(ToyLabels[r], model.PredictProbability(Toy.Row(r)) >= 0.5 ? 1 : 0);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Learners))]
+    public void Beats_the_majority_baseline_by_a_wide_margin_on_the_real_data(string name)
+    {
+        var (trainX, trainY, testX, testY) = Split.Value;
+        var f1 = ReferenceData.F1(Create(name).Learn(trainX, trainY), testX, testY);
+        // Majority class (legitimate) baseline: precision 0.557, recall 1 → F1 0.715.
+        Assert.True(f1 > (name == "logistic_regression" ? 0.90 : 0.93), $"{name}: F1 {f1:0.0000}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Learners))]
+    public void Same_seed_gives_a_byte_identical_model_and_round_trips(string name)
+    {
+        var (trainX, trainY, testX, _) = Split.Value;
+        var first = ModelSerializer.ToBytes(Create(name).Learn(trainX, trainY));
+        var second = ModelSerializer.ToBytes(Create(name).Learn(trainX, trainY));
+        Assert.Equal(first, second);
+
+        var model = Create(name).Learn(trainX, trainY);
+        var copy = ModelSerializer.FromBytes(ModelSerializer.ToBytes(model));
+        var a = new double[testX.Rows];
+        var b = new double[testX.Rows];
+        model.PredictProbabilities(testX, a);
+        copy.PredictProbabilities(testX, b);
+        Assert.Equal(a, b);
+        for (var r = 0; r < 20; r++)
+        {
+            Assert.Equal(a[r], copy.PredictProbability(testX.Row(r)), 12);
+        }
+    }
+
+    [Fact]
+    public void Random_forest_is_identical_with_one_thread_or_many()
+    {
+        var (trainX, trainY, _, _) = Split.Value;
+        var one = new RandomForestLearner(nEstimators: 12, seed: 3, maxDegreeOfParallelism: 1).Learn(trainX, trainY);
+        var many = new RandomForestLearner(nEstimators: 12, seed: 3, maxDegreeOfParallelism: 4).Learn(trainX, trainY);
+        Assert.Equal(ModelSerializer.ToBytes(one), ModelSerializer.ToBytes(many));
+        var other = new RandomForestLearner(nEstimators: 12, seed: 4).Learn(trainX, trainY);
+        Assert.NotEqual(ModelSerializer.ToBytes(one), ModelSerializer.ToBytes(other));
+    }
+
+    [Fact]
+    public void First_boosting_step_has_the_newton_leaf_values()
+    {
+        // One stump on one feature: x ≤ 0 holds labels {0,0,1}, x > 0 holds {1,1,1}. Prior p = 4/6, base = ln 2.
+        // Gradients p - y: left G = 3·(2/3) - 1 = 1, H = 3·(2/9) = 2/3; right G = 3·(2/3 - 1) = -1, H = 2/3.
+        // Leaf = -G / (H + λ) · lr with λ = 1, lr = 0.5: left -0.3, right 0.3.
+        var x = FeatureMatrix.FromRows([[-1], [-1], [-1], [1], [1], [1]]);
+        var model = (GradientBoostingModel)new GradientBoostingLearner(nEstimators: 1, maxDepth: 1, learningRate: 0.5, l2: 1.0, minChildWeight: 0).Learn(x, [0, 0, 1, 1, 1, 1]);
+        Assert.Equal(Math.Log(2), model.BaseScore, 12);
+        var tree = Assert.Single(model.Trees);
+        Assert.Equal(0.0, tree.Nodes[0].Threshold); // midpoint of -1 and 1
+        Assert.Equal(-0.3, tree.Predict([-1.0]), 12);
+        Assert.Equal(0.3, tree.Predict([1.0]), 12);
+        Assert.Equal(1.0 / (1 + Math.Exp(-(Math.Log(2) + 0.3))), model.PredictProbability([1.0]), 12);
+    }
+
+    [Fact]
+    public void Decision_tree_splits_where_gini_drops_most_and_leaves_hold_class_shares()
+    {
+        // Feature 0 separates {0,0,0 | 1,1,0}; feature 1 is worse. Leaves: 0/3 and 2/3.
+        var x = FeatureMatrix.FromRows([[0, 1], [0, 0], [0, 1], [1, 0], [1, 1], [1, 0]]);
+        var model = (DecisionTreeModel)new DecisionTreeLearner(maxDepth: 1).Learn(x, [0, 0, 0, 1, 1, 0]);
+        Assert.Equal(0, model.Tree.Nodes[0].Feature);
+        Assert.Equal(0.5, model.Tree.Nodes[0].Threshold);
+        Assert.Equal(0.0, model.PredictProbability([0.0, 1.0]));
+        Assert.Equal(2.0 / 3, model.PredictProbability([1.0, 1.0]), 12);
+    }
+
+    [Fact]
+    public void AdaBoost_first_estimator_weight_is_the_samme_formula()
+    {
+        // A stump on feature 0 misclassifies 1 row of 5 (error 0.2): α = lr · ln(0.8 / 0.2).
+        var x = FeatureMatrix.FromRows([[0], [0], [1], [1], [1]]);
+        var model = (AdaBoostModel)new AdaBoostLearner(nEstimators: 1, learningRate: 0.5).Learn(x, [0, 0, 1, 1, 0]);
+        Assert.Equal(0.5 * Math.Log(4), model.Weights[0], 12);
+        Assert.Equal(1 / (1 + Math.Exp(-1.0)), model.PredictProbability([1.0]), 12); // decision +1 → sigmoid(1)
+    }
+
+    [Fact]
+    public void Logistic_regression_reaches_a_stationary_point_of_the_penalised_loss()
+    {
+        var (trainX, trainY, _, _) = Split.Value;
+        var model = (LogisticRegressionModel)new LogisticRegressionLearner(c: 1.0).Learn(trainX, trainY);
+        Assert.Equal(30, model.Coefficients.Length);
+        Assert.True(model.Coefficients[7] > 1, "SSLfinal_State should weigh strongly towards legitimate");
+
+        // On a tiny 1-D set the optimum has a closed form check: the gradient of C·Σloss + ½w²/σ² must vanish,
+        // so refitting with a much larger C moves towards the unpenalised fit (larger |w|).
+        var x = FeatureMatrix.FromRows([[-2], [-1], [0], [1], [2], [1.5]]);
+        int[] y = [0, 0, 1, 0, 1, 1];
+        var loose = (LogisticRegressionModel)new LogisticRegressionLearner(c: 100).Learn(x, y);
+        var tight = (LogisticRegressionModel)new LogisticRegressionLearner(c: 0.01).Learn(x, y);
+        Assert.True(Math.Abs(loose.Coefficients[0]) > Math.Abs(tight.Coefficients[0]));
+        // Unpenalised intercept: the mean predicted probability equals the positive rate at the optimum when C → ∞.
+        var mean = Enumerable.Range(0, x.Rows).Average(r => loose.PredictProbability(x.Row(r)));
+        Assert.Equal(0.5, mean, 2);
+    }
+
+    [Theory]
+    [InlineData("n_estimators")]
+    [InlineData("learning_rate")]
+    [InlineData("subsample")]
+    [InlineData("max_leaves")]
+    public void Invalid_hyperparameters_throw_naming_the_parameter(string parameter)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => parameter switch
+        {
+            "n_estimators" => new GradientBoostingLearner(nEstimators: 0),
+            "learning_rate" => new GradientBoostingLearner(learningRate: 0),
+            "subsample" => new GradientBoostingLearner(subsample: 1.5),
+            _ => (object)new GradientBoostingLearner(maxLeaves: 1),
+        });
+        Assert.Contains(parameter.Replace("n_estimators", "nEstimators", StringComparison.Ordinal).Replace("max_leaves", "max_leaves", StringComparison.Ordinal).Split('_')[0], ex.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DecisionTreeLearner(criterion: "gain"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RandomForestLearner(nEstimators: 0));
+        Assert.ThrowsAny<ArgumentException>(() => new RandomForestLearner(maxFeatures: "most"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AdaBoostLearner(learningRate: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LogisticRegressionLearner(c: 0));
+    }
+
+    [Fact]
+    public void Staged_predictions_equal_a_model_with_fewer_trees()
+    {
+        var (trainX, trainY, testX, _) = Split.Value;
+        var full = (GradientBoostingModel)new GradientBoostingLearner(nEstimators: 40, seed: 1).Learn(trainX, trainY);
+        var small = (GradientBoostingModel)new GradientBoostingLearner(nEstimators: 15, seed: 1).Learn(trainX, trainY);
+        var a = new double[testX.Rows];
+        var b = new double[testX.Rows];
+        full.PredictProbabilities(testX, 15, a);
+        small.PredictProbabilities(testX, b);
+        Assert.Equal(b, a);
+    }
+
+    [Fact]
+    public void Early_stopping_keeps_the_best_number_of_trees()
+    {
+        var (trainX, trainY, _, _) = Split.Value;
+        var learner = new GradientBoostingLearner(nEstimators: 2000, learningRate: 0.3, maxDepth: 6, validationFraction: 0.2, nIterNoChange: 10, seed: 5);
+        var model = (GradientBoostingModel)learner.Learn(trainX, trainY);
+        Assert.InRange(model.StageCount, 5, 1990);
+        Assert.Equal(model.StageCount, learner.BestIteration);
+    }
+}

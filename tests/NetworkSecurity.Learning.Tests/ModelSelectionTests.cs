@@ -1,0 +1,107 @@
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Metrics;
+using NetworkSecurity.Learning.ModelSelection;
+
+namespace NetworkSecurity.Learning.Tests;
+
+public sealed class ModelSelectionTests
+{
+    [Fact]
+    public void Stratified_split_is_deterministic_disjoint_covering_and_balanced()
+    {
+        var labels = Enumerable.Range(0, 1000).Select(i => i % 10 < 4 ? 0 : 1).ToArray();
+        var a = TrainTestSplit.Stratified(labels, 0.2, 1);
+        var b = TrainTestSplit.Stratified(labels, 0.2, 1);
+        Assert.Equal(a.Test, b.Test);
+        Assert.NotEqual(a.Test, TrainTestSplit.Stratified(labels, 0.2, 2).Test);
+        Assert.Empty(a.Train.Intersect(a.Test));
+        Assert.Equal(1000, a.Train.Union(a.Test).Count());
+        Assert.Equal(80, a.Test.Count(i => labels[i] == 0));
+        Assert.Equal(120, a.Test.Count(i => labels[i] == 1));
+    }
+
+    [Fact]
+    public void Grouped_split_keeps_each_group_on_one_side()
+    {
+        var labels = Enumerable.Range(0, 600).Select(i => i % 3 == 0 ? 0 : 1).ToArray();
+        var groups = Enumerable.Range(0, 600).Select(i => i / 4).ToArray();
+        var split = TrainTestSplit.StratifiedGrouped(labels, groups, 0.25, 9);
+        var testGroups = split.Test.Select(i => groups[i]).ToHashSet();
+        Assert.DoesNotContain(split.Train, i => testGroups.Contains(groups[i]));
+        Assert.InRange(split.Test.Length, 130, 170);
+    }
+
+    [Fact]
+    public void Folds_are_stratified_disjoint_covering_and_grouped_when_asked()
+    {
+        var labels = Enumerable.Range(0, 503).Select(i => i % 5 == 0 ? 0 : 1).ToArray();
+        var folds = CrossValidation.StratifiedFolds(labels, [], 5, 3);
+        Assert.Equal(5, folds.Count);
+        Assert.Equal(Enumerable.Range(0, 503), folds.SelectMany(f => f.Validation).Order());
+        foreach (var fold in folds)
+        {
+            Assert.Empty(fold.Train.Intersect(fold.Validation));
+            Assert.Equal(503, fold.Train.Length + fold.Validation.Length);
+            Assert.InRange(fold.Validation.Count(i => labels[i] == 0), 20, 21);
+        }
+
+        var groups = Enumerable.Range(0, 503).Select(i => i / 7).ToArray();
+        foreach (var fold in CrossValidation.StratifiedFolds(labels, groups, 5, 3))
+        {
+            var held = fold.Validation.Select(i => groups[i]).ToHashSet();
+            Assert.DoesNotContain(fold.Train, i => held.Contains(groups[i]));
+        }
+    }
+
+    [Fact]
+    public void Search_finds_the_configuration_that_is_known_to_be_best_and_ranks_staged_values()
+    {
+        // Label = feature 0 > 0 with 10 % label noise everywhere: depth-1 trees are enough; the search must not
+        // prefer a useless learning rate, and more boosting stages help up to a point.
+        var random = new Random(4);
+        var rows = Enumerable.Range(0, 800).Select(_ => new double[] { random.Next(3) - 1, random.Next(3) - 1, random.Next(3) - 1 }).ToArray();
+        var labels = rows.Select(r => (r[0] > 0 ? 1 : 0) ^ (random.NextDouble() < 0.1 ? 1 : 0)).ToArray();
+        var x = FeatureMatrix.FromRows(rows);
+        var search = new GridSearch(LearnerCatalog.Default(1), folds: 4);
+        var result = search.Run(x, labels, null,
+        [
+            new GridCandidate("gb", "gradient_boosting", [new("learning_rate", ["0.000001", "0.3"]), new("max_depth", ["1"]), new("n_estimators", ["1", "20"])]),
+        ]);
+
+        Assert.Equal(4, result.Leaderboard.Count);
+        Assert.Equal("0.3", result.Best.Parameters["learning_rate"]);
+        Assert.True(result.Leaderboard[0].Mean >= result.Leaderboard[^1].Mean);
+        Assert.InRange(result.Best.Mean, 0.8, 1.0);
+        var p = new double[x.Rows];
+        result.Model.PredictProbabilities(x, p);
+        Assert.True(BinaryClassificationMetrics.Compute(labels, p, 1).Accuracy > 0.85);
+    }
+
+    [Fact]
+    public void Staged_scores_equal_separately_fitted_scores()
+    {
+        var (trainX, trainY, _, _) = ReferenceData.PhishingSplit();
+        var subset = Enumerable.Range(0, 2000).ToArray();
+        var x = trainX.SelectRows(subset);
+        var y = subset.Select(i => trainY[i]).ToArray();
+        var search = new GridSearch(LearnerCatalog.Default(1), folds: 3);
+        var staged = search.Run(x, y, null, [new GridCandidate("rf", "random_forest", [new("n_estimators", ["5", "10"])])]);
+        var single = search.Run(x, y, null, [new GridCandidate("rf", "random_forest", [new("n_estimators", ["5"])])]);
+        Assert.Equal(single.Leaderboard[0].Mean, staged.Leaderboard.Single(e => e.Parameters["n_estimators"] == "5").Mean, 12);
+    }
+
+    [Fact]
+    public void Empty_grids_unknown_learners_and_bad_values_give_clear_errors()
+    {
+        var x = FeatureMatrix.FromRows([[0], [1], [0], [1], [0], [1]]);
+        int[] y = [0, 1, 0, 1, 0, 1];
+        var search = new GridSearch(LearnerCatalog.Default(1), folds: 2);
+        Assert.Contains("empty", Assert.Throws<ArgumentException>(() => search.Run(x, y, null, [])).Message);
+        Assert.Contains("unknown learner 'svm'", Assert.Throws<ArgumentException>(() => search.Run(x, y, null, [new GridCandidate("svm", "svm", [])])).Message);
+        Assert.Contains("lists no values", Assert.Throws<ArgumentException>(() => search.Run(x, y, null, [new GridCandidate("gb", "gradient_boosting", [new("learning_rate", [])])])).Message);
+        var bad = Assert.ThrowsAny<ArgumentException>(() => search.Run(x, y, null, [new GridCandidate("gb", "gradient_boosting", [new("learning_rate", ["fast"])])]));
+        Assert.Contains("gradient_boosting: learning_rate = 'fast' is not a number", bad.Message);
+        var unknown = Assert.ThrowsAny<ArgumentException>(() => search.Run(x, y, null, [new GridCandidate("rf", "random_forest", [new("colour", ["red"])])]));
+        Assert.Contains("unknown hyperparameter(s) colour", unknown.Message);
+    }
+}
