@@ -65,6 +65,7 @@ public static class CommandLine
             {
                 "train" => await TrainCommand.RunAsync(configuration, logger).ConfigureAwait(false),
                 "predict" => await PredictCommand.RunAsync(configuration, logger).ConfigureAwait(false),
+                "evaluate" => await EvaluateCommand.RunAsync(configuration, logger).ConfigureAwait(false),
                 _ => Unknown(command),
             };
         }
@@ -106,6 +107,7 @@ public static class CommandLine
           (none) | serve          run the web API (http://localhost:8080)
           train                   run the training pipeline once and promote the model if it passes the quality gate
           predict                 score a CSV offline: --input <csv> --output <csv>
+          evaluate                mean test metrics over several splits: --seeds 0-4 [--split grouped]
           help                    show this text
 
         Training options (defaults in appsettings.json):
