@@ -19,6 +19,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
             ["Pipeline:Training:GridPath"] = TestPaths.GridFile,
             ["Api:TrainOnStartup"] = "false",
             ["Logging:Directory"] = "none",
+            ["MLFLOW_TRACKING_URI"] = Path.Combine(artifactsRoot, "mlruns"),
             ["Serilog:MinimumLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

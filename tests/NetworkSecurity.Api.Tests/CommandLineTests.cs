@@ -11,6 +11,7 @@ public sealed class CommandLineTests
         "--schema", TestPaths.SchemaFile, "--artifacts", Path.Combine(dir.Path, "Artifacts"),
         "--final-model", Path.Combine(dir.Path, "final_model"), "--logs", Path.Combine(dir.Path, "Logs"), "--mode", "gbdt",
         "--Pipeline:OverfittingThreshold=1", // small samples overfit; the gate has its own tests
+        $"--MLFLOW_TRACKING_URI={Path.Combine(dir.Path, "mlruns")}",
     ];
 
     [Fact]
@@ -20,6 +21,9 @@ public sealed class CommandLineTests
         var data = PipelineFactory.Sample(dir, 1200);
         Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["train", "--data", data, .. Common(dir)]));
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir.Path, "Logs"), "train_*.log"));
+        var runMeta = Directory.GetFiles(Path.Combine(dir.Path, "mlruns"), "meta.yaml", SearchOption.AllDirectories)
+            .Select(File.ReadAllText).Single(m => m.Contains("run_id:", StringComparison.Ordinal));
+        Assert.Contains("status: 3", runMeta);
 
         var output = Path.Combine(dir.Path, "out.csv");
         Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["predict", "--input", data, "--output", output, .. Common(dir)]));

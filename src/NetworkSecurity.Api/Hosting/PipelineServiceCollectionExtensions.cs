@@ -17,6 +17,7 @@ public static class PipelineServiceCollectionExtensions
             .Bind(configuration.GetSection(PipelineOptions.SectionName))
             .ValidateDataAnnotations()
             .Validate(o => o.Training is not null, "Pipeline:Training is required.")
+            .PostConfigure<IConfiguration>((o, configuration) => o.ExperimentName = configuration["MLFLOW_EXPERIMENT_NAME"] is { Length: > 0 } name ? name : o.ExperimentName)
             .ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PipelineOptions>>().Value);
         services.AddSingleton(TimeProvider.System);
@@ -37,7 +38,10 @@ public static class PipelineServiceCollectionExtensions
                 ? new GradientBoostingTrainer(options.Seed)
                 : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, options.Seed);
         });
-        services.AddSingleton<IExperimentTracker, NoExperimentTracker>();
+        // MLflow: the file store under ./mlruns by default, or wherever MLFLOW_TRACKING_URI points.
+        services.AddSingleton<IExperimentTracker>(sp => sp.GetRequiredService<IConfiguration>()["Tracking:Enabled"] is "false"
+            ? new NoExperimentTracker()
+            : MlflowFileStoreTracker.FromTrackingUri(sp.GetRequiredService<IConfiguration>()["MLFLOW_TRACKING_URI"]));
         services.AddSingleton<IArtifactStore, NoArtifactStore>();
         services.AddTransient<TrainingPipeline>();
         return services;
