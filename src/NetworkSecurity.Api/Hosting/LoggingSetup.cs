@@ -26,7 +26,8 @@ public static class LoggingSetup
         if (!string.Equals(directory, "none", StringComparison.OrdinalIgnoreCase))
         {
             logger = fileName is null
-                ? logger.WriteTo.Async(sink => sink.File(Path.Combine(directory, "networksecurity-.log"), outputTemplate: FileTemplate, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true))
+                ? logger.WriteTo.Async(sink => sink.File(Path.Combine(directory, "networksecurity-.log"), outputTemplate: FileTemplate, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14,
+                    fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, shared: true))
                 : logger.WriteTo.Async(sink => sink.File(Path.Combine(directory, fileName), outputTemplate: FileTemplate, shared: true));
         }
 
