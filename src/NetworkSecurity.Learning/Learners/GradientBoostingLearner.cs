@@ -207,7 +207,7 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
                 }
             }
 
-            var tree = grower.Grow(items, itemCount, gradients, hessians, counts, random: null);
+            var tree = grower.Grow(items, itemCount, gradients, hessians, MinSamplesLeaf > 1 ? counts : null, random: null);
             trees.Add(new FlatTree(tree.Nodes));
             foreach (var d in trainDistinct)
             {

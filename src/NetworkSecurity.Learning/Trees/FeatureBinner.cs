@@ -195,6 +195,13 @@ public sealed class BinnedDataset
         {
             Offsets[f + 1] = Offsets[f] + binner.BinCount(f);
         }
+
+        // Each cell's position in a flat histogram, precomputed: the histogram loop then does one load per cell.
+        HistogramIndex = new ushort[bins.Length];
+        for (var i = 0; i < bins.Length; i++)
+        {
+            HistogramIndex[i] = (ushort)(Offsets[i % Columns] + bins[i]);
+        }
     }
 
     public FeatureBinner Binner { get; }
@@ -212,6 +219,9 @@ public sealed class BinnedDataset
 
     /// <summary>Bins of the distinct rows, row-major.</summary>
     internal byte[] Bins { get; }
+
+    /// <summary>Per distinct row and feature, Offsets[feature] + bin.</summary>
+    internal ushort[] HistogramIndex { get; }
 
     /// <summary>Start of each feature's bins in a flat histogram; Offsets[Columns] = total bins.</summary>
     internal int[] Offsets { get; }

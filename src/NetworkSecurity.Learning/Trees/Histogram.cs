@@ -21,7 +21,8 @@ internal sealed class Histogram(int totalBins)
     public HistogramBin[] Bins { get; } = new HistogramBin[totalBins];
 
     /// <summary>Fills this histogram with the distinct rows items[start..end), with statistics a, b and counts.</summary>
-    public void Build(BinnedDataset data, int[] items, int start, int end, double[] a, double[] b, int[] counts)
+    /// <param name="counts">Rows per distinct row; null when the learner needs no row counts (they are left at 0).</param>
+    public void Build(BinnedDataset data, int[] items, int start, int end, double[] a, double[] b, int[]? counts)
     {
         var n = end - start;
         if (n < 2 * ChunkItems)
@@ -59,33 +60,52 @@ internal sealed class Histogram(int totalBins)
     private static HistogramBin[]? t_lanes;
 
     // The hot loop of every tree learner: bounds checks removed by hand (indices come from the binner).
-    private static void Accumulate(HistogramBin[] target, BinnedDataset data, int[] items, int start, int end, double[] a, double[] b, int[] counts)
+    private static void Accumulate(HistogramBin[] target, BinnedDataset data, int[] items, int start, int end, double[] a, double[] b, int[]? counts)
     {
         var total = target.Length;
         var lanes = t_lanes is { } cached && cached.Length == total * Lanes ? cached : t_lanes = new HistogramBin[total * Lanes];
         Array.Clear(lanes);
         var columns = data.Columns;
-        ref var bins = ref MemoryMarshal.GetArrayDataReference(data.Bins);
-        ref var offsets = ref MemoryMarshal.GetArrayDataReference(data.Offsets);
+        ref var cells = ref MemoryMarshal.GetArrayDataReference(data.HistogramIndex);
         ref var itemRef = ref MemoryMarshal.GetArrayDataReference(items);
         ref var aRef = ref MemoryMarshal.GetArrayDataReference(a);
         ref var bRef = ref MemoryMarshal.GetArrayDataReference(b);
-        ref var countRef = ref MemoryMarshal.GetArrayDataReference(counts);
-        for (var i = start; i < end; i++)
+        ref var lane0 = ref MemoryMarshal.GetArrayDataReference(lanes);
+        if (counts is null)
         {
-            var item = Unsafe.Add(ref itemRef, i);
-            var va = Unsafe.Add(ref aRef, item);
-            var vb = Unsafe.Add(ref bRef, item);
-            long vc = Unsafe.Add(ref countRef, item);
-            ref var row = ref Unsafe.Add(ref bins, item * columns);
-            ref var hist = ref MemoryMarshal.GetArrayDataReference(lanes);
-            hist = ref Unsafe.Add(ref hist, (i & (Lanes - 1)) * total);
-            for (var f = 0; f < columns; f++)
+            for (var i = start; i < end; i++)
             {
-                ref var bin = ref Unsafe.Add(ref hist, Unsafe.Add(ref offsets, f) + Unsafe.Add(ref row, f));
-                bin.A += va;
-                bin.B += vb;
-                bin.Count += vc;
+                var item = Unsafe.Add(ref itemRef, i);
+                var va = Unsafe.Add(ref aRef, item);
+                var vb = Unsafe.Add(ref bRef, item);
+                ref var row = ref Unsafe.Add(ref cells, item * columns);
+                ref var hist = ref Unsafe.Add(ref lane0, (i & (Lanes - 1)) * total);
+                for (var f = 0; f < columns; f++)
+                {
+                    ref var bin = ref Unsafe.Add(ref hist, Unsafe.Add(ref row, f));
+                    bin.A += va;
+                    bin.B += vb;
+                }
+            }
+        }
+        else
+        {
+            ref var countRef = ref MemoryMarshal.GetArrayDataReference(counts);
+            for (var i = start; i < end; i++)
+            {
+                var item = Unsafe.Add(ref itemRef, i);
+                var va = Unsafe.Add(ref aRef, item);
+                var vb = Unsafe.Add(ref bRef, item);
+                long vc = Unsafe.Add(ref countRef, item);
+                ref var row = ref Unsafe.Add(ref cells, item * columns);
+                ref var hist = ref Unsafe.Add(ref lane0, (i & (Lanes - 1)) * total);
+                for (var f = 0; f < columns; f++)
+                {
+                    ref var bin = ref Unsafe.Add(ref hist, Unsafe.Add(ref row, f));
+                    bin.A += va;
+                    bin.B += vb;
+                    bin.Count += vc;
+                }
             }
         }
 

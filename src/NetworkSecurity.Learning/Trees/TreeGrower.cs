@@ -11,7 +11,7 @@ internal sealed record TreeLimits(int MaxDepth, int MaxLeaves, int MinSamplesLea
 internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, TreeLimits limits)
 {
     private readonly int[] _allFeatures = Enumerable.Range(0, data.Columns).ToArray();
-    private int[] _counts = [];
+    private int[]? _counts;
 
     /// <summary>The grown tree (real thresholds) and, per node, the bin threshold for walking binned rows.</summary>
     public sealed record Result(TreeNode[] Nodes, int[] BinThresholds)
@@ -53,10 +53,16 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
     /// <param name="rows">Distinct rows to train on; reordered in place (partitioned by leaf).</param>
     /// <param name="a">First statistic per distinct row, summed over its copies (gradient, or weight of class 1).</param>
     /// <param name="b">Second statistic per distinct row (hessian, or weight).</param>
-    /// <param name="counts">Training rows behind each distinct row (for the minimum samples per leaf).</param>
+    /// <param name="counts">Training rows behind each distinct row (for the minimum samples per leaf); null when the
+    /// limits need no counts (min samples per leaf 1): each side then only needs some weight.</param>
     /// <param name="random">Feature sampling per split; null uses every feature.</param>
-    public Result Grow(int[] rows, int count, double[] a, double[] b, int[] counts, Random? random)
+    public Result Grow(int[] rows, int count, double[] a, double[] b, int[]? counts, Random? random)
     {
+        if (counts is null && (limits.MinSamplesLeaf > 1 || limits.MinSamplesSplit > 2))
+        {
+            throw new ArgumentNullException(nameof(counts), "Row counts are needed for min_samples_leaf > 1 or min_samples_split > 2.");
+        }
+
         _counts = counts;
         var nodes = new List<TreeNode> { default };
         var binThresholds = new List<int> { 0 };
@@ -67,7 +73,7 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
         {
             totalA += a[rows[i]];
             totalB += b[rows[i]];
-            totalRows += counts[rows[i]];
+            totalRows += counts?[rows[i]] ?? 1;
         }
 
         var root = new Leaf { Node = 0, Start = 0, End = count, Depth = 0, A = totalA, B = totalB, Rows = totalRows, Histogram = new Histogram(data.TotalBins) };
@@ -139,8 +145,10 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
         binThresholds.Add(0);
         binThresholds.Add(0);
 
-        var left = new Leaf { Node = child, Start = parent.Start, End = write, Depth = parent.Depth + 1, A = parent.LeftA, B = parent.LeftB, Rows = parent.LeftRows };
-        var right = new Leaf { Node = child + 1, Start = write, End = parent.End, Depth = parent.Depth + 1, A = parent.A - parent.LeftA, B = parent.B - parent.LeftB, Rows = parent.Rows - parent.LeftRows };
+        // Without counts, distinct rows stand in for rows (only "at least two" matters then).
+        var leftRows = _counts is null ? write - parent.Start : parent.LeftRows;
+        var left = new Leaf { Node = child, Start = parent.Start, End = write, Depth = parent.Depth + 1, A = parent.LeftA, B = parent.LeftB, Rows = leftRows };
+        var right = new Leaf { Node = child + 1, Start = write, End = parent.End, Depth = parent.Depth + 1, A = parent.A - parent.LeftA, B = parent.B - parent.LeftB, Rows = parent.Rows - leftRows };
         if (CanSplit(left) || CanSplit(right))
         {
             var (small, large) = left.End - left.Start <= right.End - right.Start ? (left, right) : (right, left);
@@ -184,7 +192,7 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
 
         var bestGain = 1e-12;
         var minB = criterion.MinB;
-        var minLeaf = limits.MinSamplesLeaf;
+        var minLeaf = _counts is null ? 0 : limits.MinSamplesLeaf;
         for (var k = 0; k < featureCount; k++)
         {
             var f = features[k];
@@ -198,7 +206,7 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
                 leftA += h.A;
                 leftB += h.B;
                 leftCount += h.Count;
-                var rightCount = leaf.Rows - leftCount;
+                var rightCount = _counts is null ? long.MaxValue : leaf.Rows - leftCount;
                 if (leftCount < minLeaf)
                 {
                     continue;
