@@ -5,6 +5,7 @@ using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Storage;
 using NetworkSecurity.Pipeline.Tracking;
 using NetworkSecurity.Pipeline.Training;
+using NetworkSecurity.Storage;
 
 namespace NetworkSecurity.Api.Hosting;
 
@@ -42,7 +43,14 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<IExperimentTracker>(sp => sp.GetRequiredService<IConfiguration>()["Tracking:Enabled"] is "false"
             ? new NoExperimentTracker()
             : MlflowFileStoreTracker.FromTrackingUri(sp.GetRequiredService<IConfiguration>()["MLFLOW_TRACKING_URI"]));
-        services.AddSingleton<IArtifactStore, NoArtifactStore>();
+        // S3 (or an S3-compatible store) when S3_BUCKET is set; otherwise artifacts stay local.
+        services.AddSingleton<IArtifactStore>(sp =>
+        {
+            var configuration = sp.GetRequiredService<IConfiguration>();
+            return S3Options.FromEnvironment(key => configuration[key]) is { } s3
+                ? new S3ArtifactStore(s3, sp.GetRequiredService<ILoggerFactory>().CreateLogger<S3ArtifactStore>())
+                : new NoArtifactStore();
+        });
         services.AddTransient<TrainingPipeline>();
         return services;
     }

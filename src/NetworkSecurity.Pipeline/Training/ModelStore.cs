@@ -68,6 +68,28 @@ public sealed class ModelStore(string directory)
         PruneOldVersions(bundle.Version);
     }
 
+    /// <summary>
+    /// Makes a complete model folder (e.g. downloaded from object storage) the live version: moved into place under
+    /// its version name, then CURRENT is replaced atomically.
+    /// </summary>
+    public void Adopt(string folder, string version)
+    {
+        if (!File.Exists(Path.Combine(folder, BundleFileName)))
+        {
+            throw new PipelineException($"'{folder}' has no {BundleFileName}: not a model folder.");
+        }
+
+        var target = Path.Combine(Directory, version);
+        if (System.IO.Directory.Exists(target))
+        {
+            System.IO.Directory.Delete(target, recursive: true);
+        }
+
+        System.IO.Directory.Move(folder, target);
+        SafeFile.WriteAllText(Path.Combine(Directory, PointerFileName), version);
+        PruneOldVersions(version);
+    }
+
     public ModelBundle? LoadCurrent(DataSchema? expectedSchema) =>
         CurrentModelDirectory is { } folder ? ModelBundle.Load(Path.Combine(folder, BundleFileName), expectedSchema) : null;
 

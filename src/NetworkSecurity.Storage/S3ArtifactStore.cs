@@ -1,0 +1,307 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
+using NetworkSecurity.Pipeline.Storage;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Storage;
+
+/// <summary>
+/// Ships runs to S3 in the seed product's layout: Artifacts/&lt;ts&gt;/ → s3://bucket/prefix/artifact/&lt;ts&gt;/ and the
+/// promoted model → s3://bucket/prefix/final_model/&lt;ts&gt;/, then final_model/LATEST names it. Uploads run in parallel
+/// (bounded), large files in parts; a manifest of SHA-256 hashes per destination lets a re-sync skip unchanged files
+/// (multipart ETags are not comparable across stores). Failures are reported in the result, never thrown, and one
+/// sync never takes longer than <see cref="S3Options.MaxSyncTime"/>.
+/// </summary>
+public sealed class S3ArtifactStore : IArtifactStore, IDisposable
+{
+    private const string ManifestName = ".manifest.json";
+    private readonly S3Options _options;
+    private readonly IAmazonS3 _s3;
+    private readonly ILogger _logger;
+
+    public S3ArtifactStore(S3Options options, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _logger = logger;
+        var config = new AmazonS3Config
+        {
+            ForcePathStyle = options.ForcePathStyle,
+            MaxErrorRetry = 3,
+            Timeout = TimeSpan.FromSeconds(30),
+            RequestChecksumCalculation = options.DisableChunkedEncoding ? RequestChecksumCalculation.WHEN_REQUIRED : RequestChecksumCalculation.WHEN_SUPPORTED,
+            ResponseChecksumValidation = options.DisableChunkedEncoding ? ResponseChecksumValidation.WHEN_REQUIRED : ResponseChecksumValidation.WHEN_SUPPORTED,
+        };
+        if (options.ServiceUrl is { } url)
+        {
+            config.ServiceURL = url;
+            config.AuthenticationRegion = options.Region;
+        }
+        else
+        {
+            config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
+        }
+
+        _s3 = options.AccessKey is { Length: > 0 } && options.SecretKey is { Length: > 0 }
+            ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
+            : new AmazonS3Client(config);
+    }
+
+    public string Description => $"s3://{_options.Bucket}/{_options.Prefix}" + (_options.ServiceUrl is { } url ? $" at {new Uri(url).Authority}" : "");
+
+    public async Task<SyncResult> PublishAsync(string runArtifactsDirectory, string timestamp, string? promotedModelDirectory, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(_options.MaxSyncTime);
+        try
+        {
+            var uploaded = 0;
+            var skipped = 0;
+            var (u1, s1) = await SyncFolderAsync(runArtifactsDirectory, $"{_options.Prefix}artifact/{timestamp}/", budget.Token).ConfigureAwait(false);
+            uploaded += u1;
+            skipped += s1;
+            if (promotedModelDirectory is not null)
+            {
+                var (u2, s2) = await SyncFolderAsync(promotedModelDirectory, $"{_options.Prefix}final_model/{timestamp}/", budget.Token).ConfigureAwait(false);
+                uploaded += u2;
+                skipped += s2;
+                await PutTextAsync($"{_options.Prefix}final_model/LATEST", timestamp, budget.Token).ConfigureAwait(false);
+            }
+
+            return new SyncResult(true, uploaded, skipped, $"{uploaded} file(s) uploaded, {skipped} unchanged, to {Description}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new SyncResult(false, 0, 0, $"gave up after {_options.MaxSyncTime.TotalSeconds:0} s: {Description} did not answer in time");
+        }
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        {
+            return new SyncResult(false, 0, 0, $"could not sync to {Description}: {Describe(ex)}");
+        }
+    }
+
+    public async Task<bool> TryPullLatestModelAsync(string finalModelDirectory, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PullLatestAsync(finalModelDirectory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning("No model pulled: {Store} did not answer within {Seconds:0} s", Description, _options.MaxSyncTime.TotalSeconds);
+            return false;
+        }
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        {
+            _logger.LogWarning("No model pulled from {Store}: {Error}", Description, Describe(ex));
+            return false;
+        }
+    }
+
+    private async Task<bool> PullLatestAsync(string finalModelDirectory, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(_options.MaxSyncTime);
+        string version;
+        try
+        {
+            using var latest = await _s3.GetObjectAsync(_options.Bucket, $"{_options.Prefix}final_model/LATEST", budget.Token).ConfigureAwait(false);
+            using var reader = new StreamReader(latest.ResponseStream);
+            version = (await reader.ReadToEndAsync(budget.Token).ConfigureAwait(false)).Trim();
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        if (version.Length == 0 || version.Contains('/', StringComparison.Ordinal) || version.Contains("..", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{Description}final_model/LATEST holds an invalid version '{version}'.");
+        }
+
+        var prefix = $"{_options.Prefix}final_model/{version}/";
+        var staging = Path.Combine(finalModelDirectory, $".pull-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var keys = await ListAsync(prefix, budget.Token).ConfigureAwait(false);
+            foreach (var key in keys.Where(k => !k.EndsWith(ManifestName, StringComparison.Ordinal)))
+            {
+                var target = Path.Combine(staging, key[prefix.Length..].Replace('/', Path.DirectorySeparatorChar));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                using var response = await _s3.GetObjectAsync(_options.Bucket, key, budget.Token).ConfigureAwait(false);
+                await using var file = File.Create(target);
+                await response.ResponseStream.CopyToAsync(file, budget.Token).ConfigureAwait(false);
+            }
+
+            new ModelStore(finalModelDirectory).Adopt(staging, version);
+            _logger.LogInformation("Pulled model {Version} ({Files} files) from {Store}", version, keys.Count, Description);
+            return true;
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    private async Task<(int Uploaded, int Skipped)> SyncFolderAsync(string folder, string prefix, CancellationToken cancellationToken)
+    {
+        var previous = await ReadManifestAsync(prefix + ManifestName, cancellationToken).ConfigureAwait(false);
+        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(f => (Path: f, Key: Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/')))
+            .Where(f => !f.Key.StartsWith('.'))
+            .ToArray();
+        var manifest = new Dictionary<string, string>(StringComparer.Ordinal);
+        var uploaded = 0;
+        var skipped = 0;
+        var done = 0;
+        await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken }, async (file, ct) =>
+        {
+            var hash = await HashAsync(file.Path, ct).ConfigureAwait(false);
+            lock (manifest)
+            {
+                manifest[file.Key] = hash;
+            }
+
+            if (previous.TryGetValue(file.Key, out var old) && old == hash)
+            {
+                Interlocked.Increment(ref skipped);
+            }
+            else
+            {
+                await UploadAsync(file.Path, prefix + file.Key, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref uploaded);
+            }
+
+            var count = Interlocked.Increment(ref done);
+            if (count % 50 == 0 || count == files.Length)
+            {
+                _logger.LogInformation("Sync to {Prefix}: {Done}/{Total} files", prefix, count, files.Length);
+            }
+        }).ConfigureAwait(false);
+
+        await PutTextAsync(prefix + ManifestName, JsonSerializer.Serialize(manifest), cancellationToken).ConfigureAwait(false);
+        return (uploaded, skipped);
+    }
+
+    private async Task UploadAsync(string path, string key, CancellationToken cancellationToken)
+    {
+        var length = new FileInfo(path).Length;
+        if (length <= _options.MultipartThreshold)
+        {
+            await _s3.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = _options.Bucket,
+                Key = key,
+                FilePath = path,
+                UseChunkEncoding = !_options.DisableChunkedEncoding,
+            }, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var start = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _options.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var parts = new List<PartETag>();
+            var partNumber = 1;
+            for (long offset = 0; offset < length; offset += _options.PartSize, partNumber++)
+            {
+                var response = await _s3.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = _options.Bucket,
+                    Key = key,
+                    UploadId = start.UploadId,
+                    PartNumber = partNumber,
+                    FilePath = path,
+                    FilePosition = offset,
+                    PartSize = Math.Min(_options.PartSize, length - offset),
+                    UseChunkEncoding = !_options.DisableChunkedEncoding,
+                }, cancellationToken).ConfigureAwait(false);
+                parts.Add(new PartETag(partNumber, response.ETag));
+            }
+
+            await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = _options.Bucket,
+                Key = key,
+                UploadId = start.UploadId,
+                PartETags = parts,
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            try
+            {
+                await _s3.AbortMultipartUploadAsync(_options.Bucket, key, start.UploadId, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException)
+            {
+                // Some S3-compatible stores do not implement abort; the upload is abandoned either way.
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<Dictionary<string, string>> ReadManifestAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _s3.GetObjectAsync(_options.Bucket, key, cancellationToken).ConfigureAwait(false);
+            return await JsonSerializer.DeserializeAsync<Dictionary<string, string>>(response.ResponseStream, cancellationToken: cancellationToken).ConfigureAwait(false) ?? [];
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            return [];
+        }
+    }
+
+    private Task PutTextAsync(string key, string text, CancellationToken cancellationToken) =>
+        _s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = _options.Bucket,
+            Key = key,
+            ContentBody = text,
+            UseChunkEncoding = !_options.DisableChunkedEncoding,
+        }, cancellationToken);
+
+    private async Task<List<string>> ListAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = prefix };
+        ListObjectsV2Response response;
+        do
+        {
+            response = await _s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            keys.AddRange((response.S3Objects ?? []).Select(o => o.Key));
+            request.ContinuationToken = response.NextContinuationToken;
+        }
+        while (response.IsTruncated == true);
+        return keys;
+    }
+
+    private static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        AmazonS3Exception s3 when s3.StatusCode == HttpStatusCode.NotFound && s3.ErrorCode == "NoSuchBucket" => "the bucket does not exist",
+        AmazonS3Exception s3 when s3.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized => $"access denied ({s3.ErrorCode}): check the credentials",
+        AmazonServiceException service => $"{service.ErrorCode ?? service.StatusCode.ToString()}: {service.Message}",
+        _ => ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message,
+    };
+
+    public void Dispose() => _s3.Dispose();
+}

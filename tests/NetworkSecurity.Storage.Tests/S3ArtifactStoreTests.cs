@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetworkSecurity.Pipeline.Tests;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Storage.Tests;
+
+public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S3rverFixture>
+{
+    private AmazonS3Client Client() => new(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
+    {
+        ServiceURL = server.Endpoint,
+        ForcePathStyle = true,
+        AuthenticationRegion = "us-east-1",
+        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+    });
+
+    private async Task<string> BucketAsync()
+    {
+        var bucket = "b" + Guid.NewGuid().ToString("N")[..12];
+        using var client = Client();
+        await client.PutBucketAsync(bucket);
+        return bucket;
+    }
+
+    private static (string Run, string Model) MakeRun(TempDirectory dir)
+    {
+        var run = Path.Combine(dir.Path, "Artifacts", "20261123_101500");
+        Directory.CreateDirectory(Path.Combine(run, "model_trainer"));
+        File.WriteAllText(Path.Combine(run, "model_trainer", "leaderboard.csv"), "rank,learner\n1,gbdt\n");
+        var big = new byte[20 * 1024 * 1024 + 123]; // over the multipart threshold
+        new Random(1).NextBytes(big);
+        File.WriteAllBytes(Path.Combine(run, "model_trainer", "model.bin"), big);
+        var model = Path.Combine(dir.Path, "final_model", "20261123_101500");
+        Directory.CreateDirectory(model);
+        File.WriteAllBytes(Path.Combine(model, ModelStore.BundleFileName), [1, 2, 3, 4, 5]);
+        File.WriteAllText(Path.Combine(model, ModelStore.CardFileName), "{\"version\":\"20261123_101500\"}");
+        return (run, model);
+    }
+
+    private async Task<byte[]> GetAsync(string bucket, string key)
+    {
+        using var client = Client();
+        using var response = await client.GetObjectAsync(bucket, key);
+        using var memory = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(memory);
+        return memory.ToArray();
+    }
+
+    [Fact]
+    public async Task Publishes_the_seed_layout_byte_for_byte_and_skips_unchanged_files()
+    {
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir);
+        var bucket = await BucketAsync();
+        using var store = new S3ArtifactStore(server.Options(bucket, "ns/"), NullLogger.Instance);
+
+        var first = await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+        Assert.True(first.Synced, first.Message);
+        Assert.Equal(4, first.FilesUploaded);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(run, "model_trainer", "model.bin")), await GetAsync(bucket, "ns/artifact/20261123_101500/model_trainer/model.bin"));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(run, "model_trainer", "leaderboard.csv")), await GetAsync(bucket, "ns/artifact/20261123_101500/model_trainer/leaderboard.csv"));
+        Assert.Equal([1, 2, 3, 4, 5], await GetAsync(bucket, "ns/final_model/20261123_101500/model.nsm"));
+        Assert.Equal("20261123_101500", System.Text.Encoding.UTF8.GetString(await GetAsync(bucket, "ns/final_model/LATEST")));
+
+        var second = await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+        Assert.True(second.Synced, second.Message);
+        Assert.Equal(0, second.FilesUploaded);
+        Assert.Equal(4, second.FilesSkipped);
+    }
+
+    [Fact]
+    public async Task Pulls_the_latest_promoted_model_into_an_empty_folder()
+    {
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir);
+        var bucket = await BucketAsync();
+        using var store = new S3ArtifactStore(server.Options(bucket), NullLogger.Instance);
+        Assert.False(await store.TryPullLatestModelAsync(Path.Combine(dir.Path, "replica"), CancellationToken.None)); // nothing promoted yet
+        Assert.True((await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None)).Synced);
+
+        var replica = Path.Combine(dir.Path, "replica");
+        Assert.True(await store.TryPullLatestModelAsync(replica, CancellationToken.None));
+        var live = new ModelStore(replica);
+        Assert.Equal("20261123_101500", live.CurrentVersion);
+        Assert.Equal([1, 2, 3, 4, 5], File.ReadAllBytes(Path.Combine(live.CurrentModelDirectory!, ModelStore.BundleFileName)));
+        Assert.DoesNotContain(Directory.GetDirectories(replica), d => Path.GetFileName(d).StartsWith(".pull", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_missing_bucket_is_reported_not_thrown()
+    {
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir);
+        using var store = new S3ArtifactStore(server.Options("no-such-bucket-here"), NullLogger.Instance);
+        var result = await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+        Assert.False(result.Synced);
+        Assert.Contains("bucket does not exist", result.Message);
+    }
+
+    [Fact]
+    public async Task An_unreachable_store_fails_within_the_time_budget_without_leaking_the_secret()
+    {
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir);
+        var options = server.Options("bucket") with { ServiceUrl = "http://127.0.0.1:1", SecretKey = "super-secret-value", MaxSyncTime = TimeSpan.FromSeconds(10) };
+        using var store = new S3ArtifactStore(options, NullLogger.Instance);
+        var clock = Stopwatch.StartNew();
+        var result = await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+        Assert.False(result.Synced);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
+        Assert.DoesNotContain("super-secret-value", result.Message + store.Description);
+    }
+
+    [Fact]
+    public void Options_come_from_the_environment_and_are_off_without_a_bucket()
+    {
+        Assert.Null(S3Options.FromEnvironment(_ => null));
+        var env = new Dictionary<string, string> { ["S3_BUCKET"] = "b", ["S3_PREFIX"] = "p", ["S3_ENDPOINT_URL"] = "http://127.0.0.1:9000", ["S3_FORCE_PATH_STYLE"] = "true", ["AWS_REGION"] = "eu-west-1" };
+        var options = S3Options.FromEnvironment(k => env.GetValueOrDefault(k))!;
+        Assert.Equal(("b", "p/", "eu-west-1", true), (options.Bucket, options.Prefix, options.Region, options.ForcePathStyle));
+        Assert.False(options.DisableChunkedEncoding);
+    }
+}
