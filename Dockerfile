@@ -6,6 +6,8 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props NetworkSecurity.sln ./
 COPY src/NetworkSecurity.Learning/NetworkSecurity.Learning.csproj src/NetworkSecurity.Learning/
 COPY src/NetworkSecurity.Pipeline/NetworkSecurity.Pipeline.csproj src/NetworkSecurity.Pipeline/
+COPY src/NetworkSecurity.Storage/NetworkSecurity.Storage.csproj src/NetworkSecurity.Storage/
+COPY src/NetworkSecurity.Tracking/NetworkSecurity.Tracking.csproj src/NetworkSecurity.Tracking/
 COPY src/NetworkSecurity.Api/NetworkSecurity.Api.csproj src/NetworkSecurity.Api/
 RUN dotnet restore src/NetworkSecurity.Api/NetworkSecurity.Api.csproj
 COPY src/ src/

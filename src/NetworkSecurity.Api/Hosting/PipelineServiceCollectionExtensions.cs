@@ -6,6 +6,7 @@ using NetworkSecurity.Pipeline.Storage;
 using NetworkSecurity.Pipeline.Tracking;
 using NetworkSecurity.Pipeline.Training;
 using NetworkSecurity.Storage;
+using NetworkSecurity.Tracking;
 
 namespace NetworkSecurity.Api.Hosting;
 
@@ -39,10 +40,14 @@ public static class PipelineServiceCollectionExtensions
                 ? new GradientBoostingTrainer(options.Seed)
                 : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, options.Seed);
         });
-        // MLflow: the file store under ./mlruns by default, or wherever MLFLOW_TRACKING_URI points.
-        services.AddSingleton<IExperimentTracker>(sp => sp.GetRequiredService<IConfiguration>()["Tracking:Enabled"] is "false"
-            ? new NoExperimentTracker()
-            : MlflowFileStoreTracker.FromTrackingUri(sp.GetRequiredService<IConfiguration>()["MLFLOW_TRACKING_URI"]));
+        // MLflow: the file store under ./mlruns by default, a path or file: URI, or a tracking server (http/https).
+        services.AddSingleton<IExperimentTracker>(sp =>
+        {
+            var configuration = sp.GetRequiredService<IConfiguration>();
+            return configuration["Tracking:Enabled"] is "false"
+                ? new NoExperimentTracker()
+                : MlflowTrackerFactory.Create(MlflowOptions.FromEnvironment(key => configuration[key]), sp.GetRequiredService<ILoggerFactory>().CreateLogger("NetworkSecurity.Tracking"));
+        });
         // S3 (or an S3-compatible store) when S3_BUCKET is set; otherwise artifacts stay local.
         services.AddSingleton<IArtifactStore>(sp =>
         {
