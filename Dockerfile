@@ -8,6 +8,7 @@ COPY src/NetworkSecurity.Learning/NetworkSecurity.Learning.csproj src/NetworkSec
 COPY src/NetworkSecurity.Pipeline/NetworkSecurity.Pipeline.csproj src/NetworkSecurity.Pipeline/
 COPY src/NetworkSecurity.Storage/NetworkSecurity.Storage.csproj src/NetworkSecurity.Storage/
 COPY src/NetworkSecurity.Tracking/NetworkSecurity.Tracking.csproj src/NetworkSecurity.Tracking/
+COPY src/NetworkSecurity.MongoDb/NetworkSecurity.MongoDb.csproj src/NetworkSecurity.MongoDb/
 COPY src/NetworkSecurity.Api/NetworkSecurity.Api.csproj src/NetworkSecurity.Api/
 RUN dotnet restore src/NetworkSecurity.Api/NetworkSecurity.Api.csproj
 COPY src/ src/
@@ -15,8 +16,11 @@ RUN dotnet publish src/NetworkSecurity.Api/NetworkSecurity.Api.csproj -c Release
 
 # Run: ASP.NET runtime only, as a non-root user, with the data, the schema and the writable folders as volumes.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+# libmongoc: the MongoDB C driver the data source binds to (renamed with a t64 suffix in newer Debian/Ubuntu).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl \
+    && (apt-get install -y --no-install-recommends libmongoc-1.0-0t64 libbson-1.0-0t64 \
+        || apt-get install -y --no-install-recommends libmongoc-1.0-0 libbson-1.0-0) \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/publish ./

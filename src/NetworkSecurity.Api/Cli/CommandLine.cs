@@ -66,10 +66,16 @@ public static class CommandLine
                 "train" => await TrainCommand.RunAsync(configuration, logger).ConfigureAwait(false),
                 "predict" => await PredictCommand.RunAsync(configuration, logger).ConfigureAwait(false),
                 "evaluate" => await EvaluateCommand.RunAsync(configuration, logger).ConfigureAwait(false),
+                "push-data" => await PushDataCommand.RunAsync(configuration, logger).ConfigureAwait(false),
                 _ => Unknown(command),
             };
         }
         catch (PipelineException ex)
+        {
+            logger.Error("{Command} failed: {Error}", command, ex.Message);
+            return Failed;
+        }
+        catch (NetworkSecurity.MongoDb.MongoException ex)
         {
             logger.Error("{Command} failed: {Error}", command, ex.Message);
             return Failed;
@@ -108,6 +114,7 @@ public static class CommandLine
           train                   run the training pipeline once and promote the model if it passes the quality gate
           predict                 score a CSV offline: --input <csv> --output <csv>
           evaluate                mean test metrics over several splits: --seeds 0-4 [--split grouped]
+          push-data               load a CSV into MongoDB (MONGODB_URL): [--file <csv>] [--drop]
           help                    show this text
 
         Training options (defaults in appsettings.json):

@@ -5,6 +5,7 @@ using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Storage;
 using NetworkSecurity.Pipeline.Tracking;
 using NetworkSecurity.Pipeline.Training;
+using NetworkSecurity.MongoDb;
 using NetworkSecurity.Storage;
 using NetworkSecurity.Tracking;
 
@@ -29,8 +30,9 @@ public static class PipelineServiceCollectionExtensions
             var options = sp.GetRequiredService<PipelineOptions>();
             return options.DataSource switch
             {
-                "csv" => new CsvDataSource(options.DataPath),
-                _ => throw new PipelineException($"Data source '{options.DataSource}' is not available in this build."),
+                "mongodb" => new MongoDataSource(MongoOptions.FromEnvironment(key => configuration[key])
+                    ?? throw new PipelineException("Pipeline:DataSource is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.")),
+                _ => new CsvDataSource(options.DataPath),
             };
         });
         services.AddSingleton<IModelTrainer>(sp =>

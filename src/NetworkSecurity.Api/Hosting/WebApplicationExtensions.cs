@@ -54,7 +54,9 @@ public static class WebApplicationExtensions
             json.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
-        builder.Services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: ["ready"]);
+        builder.Services.AddHealthChecks()
+            .AddCheck<ModelReadyHealthCheck>("model", tags: ["ready"])
+            .AddCheck<MongoReadyHealthCheck>("mongodb", tags: ["ready"]);
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new()
         {
