@@ -65,14 +65,8 @@ public sealed class MlflowRestTracker : IExperimentTracker
         try
         {
             var experimentId = await ExperimentIdAsync(run.ExperimentName, budget.Token).ConfigureAwait(false);
-            var user = run.Tags.TryGetValue("user", out var u) && u.Length > 0 ? u : Environment.UserName;
-            var tags = new Dictionary<string, string>(run.Tags)
-            {
-                ["mlflow.runName"] = run.RunName,
-                ["mlflow.user"] = user,
-                ["mlflow.source.name"] = "NetworkSecurity.Api train",
-                ["mlflow.source.type"] = "LOCAL",
-            };
+            var user = run.User;
+            var tags = run.MlflowTags();
             var created = await PostAsync("runs/create", new JsonObject
             {
                 ["experiment_id"] = experimentId,

@@ -19,7 +19,20 @@ public sealed record TrackedRun(
     IReadOnlyDictionary<string, string> Tags,
     IReadOnlyDictionary<string, string> Parameters,
     IReadOnlyDictionary<string, double> Metrics,
-    IReadOnlyList<TrackedArtifact> Artifacts);
+    IReadOnlyList<TrackedArtifact> Artifacts)
+{
+    /// <summary>Who ran it: the "user" tag, else the OS user.</summary>
+    public string User => Tags.TryGetValue("user", out var user) && user.Length > 0 ? user : Environment.UserName;
+
+    /// <summary>The run's tags plus the system tags every MLflow reader expects.</summary>
+    public Dictionary<string, string> MlflowTags() => new(Tags)
+    {
+        ["mlflow.runName"] = RunName,
+        ["mlflow.user"] = User,
+        ["mlflow.source.name"] = "NetworkSecurity.Api train",
+        ["mlflow.source.type"] = "LOCAL",
+    };
+}
 
 /// <summary>A local file or folder to log under <paramref name="ArtifactPath"/> in the run's artifacts.</summary>
 public sealed record TrackedArtifact(string LocalPath, string ArtifactPath);

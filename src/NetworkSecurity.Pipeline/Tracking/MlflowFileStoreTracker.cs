@@ -48,15 +48,8 @@ public sealed partial class MlflowFileStoreTracker(string root, TimeProvider? cl
             var runId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             var runDirectory = Path.Combine(Root, experimentId, runId);
             Directory.CreateDirectory(runDirectory);
-            var user = run.Tags.TryGetValue("user", out var u) && u.Length > 0 ? u : Environment.UserName;
-
-            var tags = new Dictionary<string, string>(run.Tags)
-            {
-                ["mlflow.runName"] = run.RunName,
-                ["mlflow.user"] = user,
-                ["mlflow.source.name"] = "NetworkSecurity.Api train",
-                ["mlflow.source.type"] = "LOCAL",
-            };
+            var user = run.User;
+            var tags = run.MlflowTags();
             foreach (var (key, value) in tags)
             {
                 WriteValue(runDirectory, "tags", key, Truncate(value, MaxTagLength));
