@@ -28,14 +28,18 @@ public static class HtmlLayout
 
     public static string Page(string title, Action<StringBuilder> body)
     {
-        var html = new StringBuilder(4096);
-        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">")
-            .Append("<title>").Append(Encode(title)).Append("</title><style>").Append(Style).Append("</style></head><body>")
-            .Append("<header><h1>NetworkSecurity — phishing website detection</h1><a href=\"/\">Home</a> · <a href=\"/swagger\">API documentation</a></header><main>");
+        var html = new StringBuilder(4096).Append(Start(title));
         body(html);
-        html.Append("</main></body></html>");
-        return html.ToString();
+        return html.Append(End).ToString();
     }
+
+    /// <summary>Everything before the page's content (for pages written in pieces).</summary>
+    public static string Start(string title) =>
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        + "<title>" + Encode(title) + "</title><style>" + Style + "</style></head><body>"
+        + "<header><h1>NetworkSecurity — phishing website detection</h1><a href=\"/\">Home</a> · <a href=\"/swagger\">API documentation</a></header><main>";
+
+    public const string End = "</main></body></html>";
 
     public static string Encode(string? text) => WebUtility.HtmlEncode(text ?? "");
 }

@@ -42,7 +42,7 @@ public static class PredictionApi
         return group;
     }
 
-    public static async Task<Results<ContentHttpResult, Ok<PredictionResponse>, ProblemHttpResult>> PredictCsvAsync(
+    public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> PredictCsvAsync(
         HttpContext context, LiveModel live, PhishingPredictor predictor, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
         var limits = options.Value;
@@ -58,27 +58,12 @@ public static class PredictionApi
             return Problems.NoModel(context, limits.RetryAfterSeconds);
         }
 
-        RawTable table;
+        // The upload is kept as bytes and read twice (score, then answer): never as one object per cell.
+        MemoryStream content;
+        string name;
         try
         {
-            var (content, name) = await UploadReader.ReadAsync(context.Request, limits.MaxUploadBytes, cancellationToken);
-            using (content)
-            using (var reader = new StreamReader(content, Encoding.UTF8, detectEncodingFromByteOrderMarks: true))
-            {
-                var (columns, records) = CsvTableReader.Open(reader, name);
-                var rows = new List<RawRecord>();
-                foreach (var record in records)
-                {
-                    if (rows.Count == limits.MaxRows)
-                    {
-                        return Problems.TooLarge($"The upload has more than {limits.MaxRows:N0} records.");
-                    }
-
-                    rows.Add(record);
-                }
-
-                table = new RawTable(name, columns, rows);
-            }
+            (content, name) = await UploadReader.ReadAsync(context.Request, limits.MaxUploadBytes, cancellationToken);
         }
         catch (UploadReader.TooLargeException ex)
         {
@@ -92,29 +77,40 @@ public static class PredictionApi
         {
             return TypedResults.Problem(title: "Malformed upload", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest);
         }
-        catch (PipelineException ex)
-        {
-            return Problems.BadInput(ex);
-        }
 
-        PredictionBatch batch;
+        var bytes = content.GetBuffer();
+        var length = (int)content.Length;
+        TextReader Open() => new StreamReader(new MemoryStream(bytes, 0, length, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        PredictionSummary summary;
         try
         {
-            batch = predictor.Predict(bundle, table);
+            summary = predictor.Score(bundle, Open, name, limits.MaxRows);
+        }
+        catch (TooManyRecordsException ex)
+        {
+            return Problems.TooLarge(ex.Message);
         }
         catch (PipelineException ex)
         {
             return Problems.BadInput(ex);
         }
 
-        context.Response.Headers[ModelVersionHeader] = batch.ModelVersion;
-        context.Items[ModelVersionHeader] = batch.ModelVersion;
+        context.Response.Headers[ModelVersionHeader] = summary.ModelVersion;
+        context.Items[ModelVersionHeader] = summary.ModelVersion;
+        var records = predictor.Records(summary, Open);
         return Negotiate(context.Request.Headers.Accept.ToString()) switch
         {
-            OutputFormat.Json => TypedResults.Ok(ToResponse(batch)),
-            OutputFormat.Csv => TypedResults.Content(ToCsv(batch), "text/csv; charset=utf-8"),
-            _ => TypedResults.Content(PredictionHtml.Render(batch), "text/html; charset=utf-8"),
+            OutputFormat.Json => TypedResults.Stream(stream => PredictionJson.WriteAsync(stream, summary, records, cancellationToken), "application/json; charset=utf-8"),
+            OutputFormat.Csv => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionCsvWriter.WriteAsync(writer, summary, records, cancellationToken)), "text/csv; charset=utf-8"),
+            _ => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionHtml.WriteAsync(writer, summary, records, cancellationToken)), "text/html; charset=utf-8"),
         };
+    }
+
+    private static async Task WriteTextAsync(Stream stream, Func<TextWriter, Task> write)
+    {
+        await using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        await write(writer);
+        await writer.FlushAsync();
     }
 
     public static Results<Ok<JsonPredictionResponse>, ProblemHttpResult> PredictJson(
@@ -196,30 +192,5 @@ public static class PredictionApi
         }
 
         return OutputFormat.Html;
-    }
-
-    private static PredictionResponse ToResponse(PredictionBatch batch)
-    {
-        var rows = new PredictionRow[batch.Rows.Count];
-        for (var i = 0; i < rows.Length; i++)
-        {
-            var row = batch.Rows[i];
-            var values = new Dictionary<string, string?>(batch.Columns.Count);
-            for (var c = 0; c < batch.Columns.Count; c++)
-            {
-                values.TryAdd(batch.Columns[c], row.Values[c]);
-            }
-
-            rows[i] = new PredictionRow(row.Location, values, row.PredictedClass, Math.Round(row.PhishingProbability, 6), row.Verdict);
-        }
-
-        return new PredictionResponse(batch.ModelVersion, rows.Length, batch.PhishingCount, batch.LegitimateCount, rows);
-    }
-
-    private static string ToCsv(PredictionBatch batch)
-    {
-        using var writer = new StringWriter();
-        PredictionCsvWriter.Write(writer, batch);
-        return writer.ToString();
     }
 }

@@ -4,19 +4,25 @@ using NetworkSecurity.Pipeline.Prediction;
 
 namespace NetworkSecurity.Api.Endpoints;
 
-/// <summary>The prediction table: counts first, then every record with its verdict; phishing rows highlighted. Every cell is encoded.</summary>
+/// <summary>
+/// The prediction table: counts first, then every record with its verdict; phishing rows highlighted. Every cell is
+/// encoded. Written in chunks so a large answer streams instead of being built in memory.
+/// </summary>
 public static class PredictionHtml
 {
-    public static string Render(PredictionBatch batch) => HtmlLayout.Page("Predictions", html =>
-    {
-        html.Append("<section><h2>Predictions</h2><div class=\"counts\">")
-            .Append(CultureInfo.InvariantCulture, $"<span>Records <b>{batch.Rows.Count:N0}</b></span>")
-            .Append(CultureInfo.InvariantCulture, $"<span>Phishing <b id=\"phishing-count\">{batch.PhishingCount:N0}</b></span>")
-            .Append(CultureInfo.InvariantCulture, $"<span>Legitimate <b id=\"legitimate-count\">{batch.LegitimateCount:N0}</b></span>")
-            .Append("<span class=\"muted\">model ").Append(HtmlLayout.Encode(batch.ModelVersion)).Append("</span></div></section>");
+    private const int RowsPerChunk = 1000;
 
-        html.Append("<section><div class=\"scroll\"><table id=\"predictions\"><thead><tr><th>#</th>");
-        foreach (var column in batch.Columns)
+    public static async Task WriteAsync(TextWriter output, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken)
+    {
+        var html = new StringBuilder(64 * 1024);
+        html.Append(HtmlLayout.Start("Predictions"))
+            .Append("<section><h2>Predictions</h2><div class=\"counts\">")
+            .Append(CultureInfo.InvariantCulture, $"<span>Records <b>{summary.Count:N0}</b></span>")
+            .Append(CultureInfo.InvariantCulture, $"<span>Phishing <b id=\"phishing-count\">{summary.PhishingCount:N0}</b></span>")
+            .Append(CultureInfo.InvariantCulture, $"<span>Legitimate <b id=\"legitimate-count\">{summary.LegitimateCount:N0}</b></span>")
+            .Append("<span class=\"muted\">model ").Append(HtmlLayout.Encode(summary.ModelVersion)).Append("</span></div></section>")
+            .Append("<section><div class=\"scroll\"><table id=\"predictions\"><thead><tr><th>#</th>");
+        foreach (var column in summary.Columns)
         {
             html.Append("<th>").Append(HtmlLayout.Encode(column)).Append("</th>");
         }
@@ -24,7 +30,7 @@ public static class PredictionHtml
         html.Append("<th>").Append(PhishingPredictor.PredictionColumn).Append("</th><th>").Append(PhishingPredictor.ProbabilityColumn)
             .Append("</th><th>").Append(PhishingPredictor.VerdictColumn).Append("</th></tr></thead><tbody>");
         var index = 0;
-        foreach (var row in batch.Rows)
+        foreach (var row in records)
         {
             index++;
             html.Append(row.IsPhishing ? "<tr class=\"phishing\">" : "<tr>")
@@ -35,8 +41,14 @@ public static class PredictionHtml
             }
 
             html.Append(CultureInfo.InvariantCulture, $"<td>{row.PredictedClass}</td><td>{row.PhishingProbability:0.0000}</td><td class=\"verdict\">{row.Verdict}</td></tr>");
+            if (index % RowsPerChunk == 0)
+            {
+                await output.WriteAsync(html, cancellationToken).ConfigureAwait(false);
+                html.Clear();
+            }
         }
 
-        html.Append("</tbody></table></div></section>");
-    });
+        html.Append("</tbody></table></div></section>").Append(HtmlLayout.End);
+        await output.WriteAsync(html, cancellationToken).ConfigureAwait(false);
+    }
 }

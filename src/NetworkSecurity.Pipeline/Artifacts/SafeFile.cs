@@ -37,6 +37,28 @@ public static class SafeFile
         }
     }
 
+    public static async Task WriteTextAsync(string path, Func<TextWriter, Task> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var writer = new StreamWriter(temp, append: false, new UTF8Encoding(false), 1 << 16))
+            {
+                await write(writer).ConfigureAwait(false);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
     public static void WriteText(string path, Action<TextWriter> write) =>
         Write(path, stream =>
         {

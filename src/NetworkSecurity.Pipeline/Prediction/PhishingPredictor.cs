@@ -1,3 +1,4 @@
+using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Pipeline.Data;
 using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Schema;
@@ -6,88 +7,139 @@ using NetworkSecurity.Pipeline.Training;
 namespace NetworkSecurity.Pipeline.Prediction;
 
 /// <summary>
-/// Scores raw records with a model bundle: columns matched by name or alias (any order), extra columns echoed but not
+/// Scores CSV records with a model bundle: columns matched by name or alias (any order), extra columns echoed but not
 /// used, missing cells imputed. Every bad cell is reported (up to <see cref="MaxProblems"/>), not only the first.
-/// The API and the offline <c>predict</c> command both go through here.
+/// Works in two passes over the CSV text so a large upload is never held as objects: the first pass scores it in
+/// chunks and keeps one probability per record, the second (<see cref="Records"/>) re-reads it while the answer is
+/// written. The API and the offline <c>predict</c> command both go through here.
 /// </summary>
 public sealed class PhishingPredictor(DataSchema schema)
 {
     public const int MaxProblems = 100;
-
     public const string PredictionColumn = "predicted_column";
     public const string ProbabilityColumn = "phishing_probability";
     public const string VerdictColumn = "verdict";
+    private const int ChunkRows = 8192;
 
     public DataSchema Schema => schema;
 
-    public PredictionBatch Predict(ModelBundle bundle, RawTable table)
+    /// <summary>First pass: checks and scores every record. Throws <see cref="PipelineException"/> listing the problems.</summary>
+    /// <param name="open">Opens the CSV text from the start (called once here and once per <see cref="Records"/>).</param>
+    public PredictionSummary Score(ModelBundle bundle, Func<TextReader> open, string source, int maxRows = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(bundle);
-        ArgumentNullException.ThrowIfNull(table);
-        var parsed = DatasetParser.Parse(table, schema, requireTarget: false, allowUnknownColumns: true);
-        if (parsed.Invalid.Count > 0)
+        ArgumentNullException.ThrowIfNull(open);
+        using var reader = open();
+        var (columns, records) = CsvTableReader.Open(reader, source);
+        var mapping = DatasetParser.ResolveColumns(new RawTable(source, columns, []), schema, requireTarget: false, allowUnknownColumns: true);
+        var parser = new RecordParser(schema, mapping, source);
+        var width = schema.Features.Count;
+        var chunk = new double[ChunkRows * width];
+        var inChunk = 0;
+        var probabilities = new List<double>();
+        var problems = new List<DataProblem>();
+        var rowProblems = new List<DataProblem>();
+        var problemCount = 0;
+        var badRecords = 0;
+        var seen = 0;
+
+        void ScoreChunk()
         {
-            var problems = parsed.Invalid.SelectMany(i => i.Problems).Take(MaxProblems).ToArray();
-            var total = parsed.Invalid.Sum(i => i.Problems.Count);
-            throw new PipelineException(
-                $"{table.Source}: {total} problem(s) in {parsed.Invalid.Count} record(s); first: {problems[0]}", problems);
+            if (inChunk == 0)
+            {
+                return;
+            }
+
+            var matrix = new FeatureMatrix(inChunk == ChunkRows ? chunk : chunk[..(inChunk * width)], inChunk, width);
+            var legitimate = new double[inChunk];
+            bundle.PredictProbabilities(matrix, legitimate);
+            foreach (var p in legitimate)
+            {
+                probabilities.Add(1.0 - p); // the model gives P(legitimate)
+            }
+
+            inChunk = 0;
         }
 
-        var features = parsed.Valid.Features;
-        var probabilities = new double[features.Rows];
-        bundle.PredictProbabilities(features, probabilities);
-
-        var rows = new PredictedRecord[features.Rows];
-        var phishing = 0;
-        for (var i = 0; i < rows.Length; i++)
+        foreach (var record in records)
         {
-            // The model gives P(label 1 = legitimate); the verdict threshold is 0.5 on the phishing probability.
-            var phishingProbability = 1.0 - probabilities[i];
-            var isPhishing = phishingProbability >= 0.5;
-            phishing += isPhishing ? 1 : 0;
-            rows[i] = new PredictedRecord(
-                table.Records[i].Location,
-                table.Records[i].Values,
-                isPhishing ? schema.Target.NegativeValue : schema.Target.PositiveValue,
-                phishingProbability,
-                isPhishing);
+            if (++seen > maxRows)
+            {
+                throw new TooManyRecordsException(maxRows);
+            }
+
+            rowProblems.Clear();
+            if (!parser.TryParse(record, chunk.AsSpan(inChunk * width, width), out _, rowProblems))
+            {
+                badRecords++;
+                problemCount += rowProblems.Count;
+                problems.AddRange(rowProblems.Take(MaxProblems - problems.Count));
+                continue;
+            }
+
+            if (++inChunk == ChunkRows)
+            {
+                ScoreChunk();
+            }
         }
 
-        return new PredictionBatch(bundle.Version, table.Columns, rows, phishing, rows.Length - phishing);
+        if (problemCount > 0)
+        {
+            throw new PipelineException($"{source}: {problemCount} problem(s) in {badRecords} record(s); first: {problems[0]}", problems);
+        }
+
+        ScoreChunk();
+        var phishing = probabilities.Count(p => p >= 0.5);
+        return new PredictionSummary(bundle.Version, source, columns, [.. probabilities], phishing, probabilities.Count - phishing);
     }
 
-    /// <summary>Scores one record given as feature name → value (null or NaN = missing). Unknown names are ignored.</summary>
+    /// <summary>Second pass: the records again, each with its verdict, one at a time.</summary>
+    public IEnumerable<PredictedRecord> Records(PredictionSummary summary, Func<TextReader> open)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        using var reader = open();
+        var (_, records) = CsvTableReader.Open(reader, summary.Source);
+        var i = 0;
+        foreach (var record in records)
+        {
+            var phishing = summary.PhishingProbabilities[i++];
+            var isPhishing = phishing >= 0.5;
+            yield return new PredictedRecord(record.Location, record.Values, isPhishing ? schema.Target.NegativeValue : schema.Target.PositiveValue, phishing, isPhishing);
+        }
+    }
+
+    /// <summary>Phishing probability of one record in schema feature order (NaN = missing, imputed).</summary>
     public double PhishingProbability(ModelBundle bundle, ReadOnlySpan<double> features)
     {
-        if (HasNaN(features))
+        foreach (var v in features)
         {
-            var matrix = new Learning.Data.FeatureMatrix(features.ToArray(), 1, features.Length);
-            Span<double> one = stackalloc double[1];
-            bundle.PredictProbabilities(matrix, one);
-            return 1.0 - one[0];
+            if (double.IsNaN(v))
+            {
+                var matrix = new FeatureMatrix(features.ToArray(), 1, features.Length);
+                Span<double> one = stackalloc double[1];
+                bundle.PredictProbabilities(matrix, one);
+                return 1.0 - one[0];
+            }
         }
 
         return 1.0 - bundle.Classifier.PredictProbability(features);
     }
-
-    private static bool HasNaN(ReadOnlySpan<double> values)
-    {
-        foreach (var v in values)
-        {
-            if (double.IsNaN(v))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }
 
-public sealed record PredictionBatch(string ModelVersion, IReadOnlyList<string> Columns, IReadOnlyList<PredictedRecord> Rows, int PhishingCount, int LegitimateCount);
+/// <summary>The first pass's result: one phishing probability per record, in order.</summary>
+public sealed record PredictionSummary(string ModelVersion, string Source, IReadOnlyList<string> Columns, double[] PhishingProbabilities, int PhishingCount, int LegitimateCount)
+{
+    public int Count => PhishingProbabilities.Length;
+}
 
 /// <summary>One scored record. <paramref name="PredictedClass"/> uses the data set's own encoding (-1 phishing, 1 legitimate).</summary>
 public sealed record PredictedRecord(string Location, string?[] Values, int PredictedClass, double PhishingProbability, bool IsPhishing)
 {
     public string Verdict => IsPhishing ? "phishing" : "legitimate";
+}
+
+/// <summary>More records than the configured limit.</summary>
+public sealed class TooManyRecordsException(int limit) : Exception($"The input has more than {limit:N0} records.")
+{
+    public int Limit { get; } = limit;
 }

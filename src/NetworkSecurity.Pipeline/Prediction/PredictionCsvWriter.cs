@@ -6,20 +6,24 @@ namespace NetworkSecurity.Pipeline.Prediction;
 /// <summary>
 /// Writes predictions as CSV: the input columns, then predicted_column, phishing_probability and verdict.
 /// Cells that a spreadsheet would run as a formula (=, +, -, @ …) are escaped, except plain numbers.
+/// Rows are written in chunks with asynchronous writes, so an HTTP response can stream.
 /// </summary>
 public static class PredictionCsvWriter
 {
-    public static void Write(TextWriter writer, PredictionBatch batch)
+    private const int RowsPerChunk = 2000;
+
+    public static async Task WriteAsync(TextWriter output, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken)
     {
-        using var csv = CsvWriter.Create(writer, new CsvWriterOptions(), leaveOpen: true);
-        var header = batch.Columns.Concat([PhishingPredictor.PredictionColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.VerdictColumn]);
-        foreach (var name in header)
+        var buffer = new StringWriter(CultureInfo.InvariantCulture);
+        using var csv = CsvWriter.Create(buffer, new CsvWriterOptions(), leaveOpen: true);
+        foreach (var name in summary.Columns.Concat([PhishingPredictor.PredictionColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.VerdictColumn]))
         {
             csv.WriteField(Neutralize(name));
         }
 
         csv.EndRecord();
-        foreach (var row in batch.Rows)
+        var rows = 0;
+        foreach (var row in records)
         {
             foreach (var value in row.Values)
             {
@@ -30,7 +34,21 @@ public static class PredictionCsvWriter
             csv.WriteField(row.PhishingProbability.ToString("0.######", CultureInfo.InvariantCulture));
             csv.WriteField(row.Verdict);
             csv.EndRecord();
+            if (++rows % RowsPerChunk == 0)
+            {
+                await FlushAsync(csv, buffer, output, cancellationToken).ConfigureAwait(false);
+            }
         }
+
+        await FlushAsync(csv, buffer, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task FlushAsync(CsvWriter csv, StringWriter buffer, TextWriter output, CancellationToken cancellationToken)
+    {
+        csv.Flush();
+        var text = buffer.GetStringBuilder();
+        await output.WriteAsync(text, cancellationToken).ConfigureAwait(false);
+        text.Clear();
     }
 
     /// <summary>Prefixes a quote to text a spreadsheet would evaluate; numbers such as -1 stay as they are.</summary>

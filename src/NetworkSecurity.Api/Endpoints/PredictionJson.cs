@@ -1,0 +1,54 @@
+using System.Text.Json;
+using NetworkSecurity.Pipeline.Prediction;
+
+namespace NetworkSecurity.Api.Endpoints;
+
+/// <summary>
+/// POST /predict as JSON, written record by record (the shape of <see cref="PredictionResponse"/>):
+/// {"model_version", "count", "phishing", "legitimate", "predictions": [{"row", "values", "predicted_column",
+/// "phishing_probability", "verdict"}]}.
+/// </summary>
+public static class PredictionJson
+{
+    private const int RowsPerFlush = 1000;
+
+    public static async Task WriteAsync(Stream stream, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken)
+    {
+        await using var json = new Utf8JsonWriter(stream);
+        json.WriteStartObject();
+        json.WriteString("model_version", summary.ModelVersion);
+        json.WriteNumber("count", summary.Count);
+        json.WriteNumber("phishing", summary.PhishingCount);
+        json.WriteNumber("legitimate", summary.LegitimateCount);
+        json.WriteStartArray("predictions");
+        var rows = 0;
+        foreach (var row in records)
+        {
+            json.WriteStartObject();
+            json.WriteString("row", row.Location);
+            json.WriteStartObject("values");
+            var written = new HashSet<string>(StringComparer.Ordinal);
+            for (var c = 0; c < summary.Columns.Count; c++)
+            {
+                if (written.Add(summary.Columns[c]))
+                {
+                    json.WriteString(summary.Columns[c], row.Values[c]);
+                }
+            }
+
+            json.WriteEndObject();
+            json.WriteNumber("predicted_column", row.PredictedClass);
+            json.WriteNumber("phishing_probability", Math.Round(row.PhishingProbability, 6));
+            json.WriteString("verdict", row.Verdict);
+            json.WriteEndObject();
+            if (++rows % RowsPerFlush == 0)
+            {
+                await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+        await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
