@@ -92,12 +92,10 @@ public sealed class MlflowFileStoreTests
     }
 
     [Fact]
-    public async Task A_server_uri_is_reported_as_not_available_in_this_build()
+    public void The_store_location_comes_from_the_tracking_uri()
     {
-        var tracker = MlflowFileStoreTracker.FromTrackingUri("https://user:secret@example.invalid/repo.mlflow");
-        Assert.DoesNotContain("secret", tracker.Description);
-        var result = await tracker.TrackAsync(Run("E", true, "x"), CancellationToken.None);
-        Assert.False(result.Tracked);
-        Assert.IsType<MlflowFileStoreTracker>(MlflowFileStoreTracker.FromTrackingUri(null));
+        Assert.EndsWith("mlruns", ((MlflowFileStoreTracker)MlflowFileStoreTracker.FromTrackingUri(null)).Root);
+        Assert.Equal("/tmp/x/mlruns", ((MlflowFileStoreTracker)MlflowFileStoreTracker.FromTrackingUri("file:///tmp/x/mlruns")).Root);
+        Assert.Throws<ArgumentException>(() => MlflowFileStoreTracker.FromTrackingUri("https://example.invalid/repo.mlflow"));
     }
 }

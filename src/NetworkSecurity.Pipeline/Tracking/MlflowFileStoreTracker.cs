@@ -23,7 +23,7 @@ public sealed partial class MlflowFileStoreTracker(string root, TimeProvider? cl
 
     public string Description => $"MLflow file store {Root}";
 
-    /// <summary>Chooses the store from MLFLOW_TRACKING_URI: unset → ./mlruns, a path or file: URI → there.</summary>
+    /// <summary>The store MLFLOW_TRACKING_URI names: unset → ./mlruns, a path or file: URI → there (servers: see NetworkSecurity.Tracking).</summary>
     public static IExperimentTracker FromTrackingUri(string? uri)
     {
         if (string.IsNullOrWhiteSpace(uri))
@@ -33,7 +33,7 @@ public sealed partial class MlflowFileStoreTracker(string root, TimeProvider? cl
 
         if (uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
-            return new UnsupportedTracker(uri);
+            throw new ArgumentException("An http(s) tracking URI names an MLflow server, not a file store.", nameof(uri));
         }
 
         return new MlflowFileStoreTracker(uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? new Uri(uri).LocalPath : uri);
@@ -195,13 +195,4 @@ public sealed partial class MlflowFileStoreTracker(string root, TimeProvider? cl
 
     [GeneratedRegex(@"^[A-Za-z0-9_\-. /]+$")]
     private static partial Regex KeyPattern();
-
-    /// <summary>A tracking server URI in a build without the REST client: reported on every run, never fatal.</summary>
-    private sealed class UnsupportedTracker(string uri) : IExperimentTracker
-    {
-        public string Description => $"MLflow server {new Uri(uri).Scheme}://{new Uri(uri).Authority.Split('@')[^1]}"; // never the credentials
-
-        public Task<TrackingResult> TrackAsync(TrackedRun run, CancellationToken cancellationToken) =>
-            Task.FromResult(new TrackingResult(false, null, "tracking to an MLflow server (http/https) is not available in this build; unset MLFLOW_TRACKING_URI to use the local file store"));
-    }
 }
