@@ -19,7 +19,10 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
         BaseScore = baseScore;
         Trees = [.. trees];
         _batch = Trees.Select(BatchTree.From).ToArray();
+        _quantized = QuantizedTrees.TryCreate(Trees, featureCount);
     }
+
+    private readonly QuantizedTrees? _quantized;
 
     private readonly BatchTree[] _batch;
 
@@ -73,9 +76,21 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
 
             var values = features.Values;
             var columns = features.Columns;
-            for (var t = 0; t < stages; t++)
+            if (_quantized is not null)
             {
-                _batch[t].AddTo(values, columns, start, end, output);
+                var codes = new byte[(end - start) * columns];
+                _quantized.Encode(values, start, end, codes);
+                for (var t = 0; t < stages; t++)
+                {
+                    _quantized.AddTo(t, codes, end - start, output, start);
+                }
+            }
+            else
+            {
+                for (var t = 0; t < stages; t++)
+                {
+                    _batch[t].AddTo(values, columns, start, end, output);
+                }
             }
 
             for (var r = start; r < end; r++)
