@@ -166,7 +166,7 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
         var trainDistinct = DistinctOf(train, distinctOf, data.DistinctRows);
         var validationDistinct = DistinctOf(validation, distinctOf, data.DistinctRows);
         var sampled = new int[train.Length];
-        var random = new Random(Seed);
+        var random = new SplitMix64(unchecked((ulong)Seed * 0x2545F4914F6CDD1DUL + 1));
         var leaves = MaxLeaves > 0 ? MaxLeaves : (MaxDepth >= 30 ? int.MaxValue : 1 << MaxDepth);
         var grower = new TreeGrower(data, new GradientCriterion(L2, MinChildWeight, LearningRate),
             new TreeLimits(MaxDepth, leaves, MinSamplesLeaf, 2, data.Columns));
@@ -176,7 +176,7 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
 
         for (var t = 0; t < NEstimators; t++)
         {
-            var count = Sample(train, sampled, random);
+            var count = Sample(train, sampled, ref random);
             if (t == 0 || Subsample < 1)
             {
                 foreach (var d in trainDistinct)
@@ -274,7 +274,7 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
     }
 
     /// <summary>Copies a seeded random subset (without replacement) of the training rows, in row order.</summary>
-    private int Sample(int[] train, int[] destination, Random random)
+    private int Sample(int[] train, int[] destination, ref SplitMix64 random)
     {
         if (Subsample >= 1)
         {
@@ -287,10 +287,9 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
         var chosen = 0;
         for (var i = 0; i < train.Length && chosen < count; i++)
         {
-            if ((train.Length - i) * random.NextDouble() < count - chosen)
-            {
-                destination[chosen++] = train[i];
-            }
+            // Branch-free: a coin flip per row would mispredict half the time.
+            destination[chosen] = train[i];
+            chosen += (train.Length - i) * random.NextDouble() < count - chosen ? 1 : 0;
         }
 
         return chosen;

@@ -18,13 +18,14 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
         FeatureCount = featureCount;
         BaseScore = baseScore;
         Trees = [.. trees];
-        _batch = Trees.Select(BatchTree.From).ToArray();
-        _quantized = QuantizedTrees.TryCreate(Trees, featureCount);
+        // Batch layouts are built on first use: many models of a search are scored once, or never in batch.
+        _quantized = new Lazy<QuantizedTrees?>(() => QuantizedTrees.TryCreate(Trees, featureCount));
+        _batch = new Lazy<BatchTree[]>(() => Trees.Select(BatchTree.From).ToArray());
     }
 
-    private readonly QuantizedTrees? _quantized;
+    private readonly Lazy<QuantizedTrees?> _quantized;
 
-    private readonly BatchTree[] _batch;
+    private readonly Lazy<BatchTree[]> _batch;
 
     public string Kind => ModelKind;
 
@@ -76,20 +77,21 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
 
             var values = features.Values;
             var columns = features.Columns;
-            if (_quantized is not null)
+            if (_quantized.Value is { } quantized)
             {
                 var codes = new byte[(end - start) * columns];
-                _quantized.Encode(values, start, end, codes);
+                quantized.Encode(values, start, end, codes);
                 for (var t = 0; t < stages; t++)
                 {
-                    _quantized.AddTo(t, codes, end - start, output, start);
+                    quantized.AddTo(t, codes, end - start, output, start);
                 }
             }
             else
             {
+                var batch = _batch.Value;
                 for (var t = 0; t < stages; t++)
                 {
-                    _batch[t].AddTo(values, columns, start, end, output);
+                    batch[t].AddTo(values, columns, start, end, output);
                 }
             }
 

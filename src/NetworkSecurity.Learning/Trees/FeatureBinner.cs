@@ -196,12 +196,80 @@ public sealed class BinnedDataset
             Offsets[f + 1] = Offsets[f] + binner.BinCount(f);
         }
 
-        // Each cell's position in a flat histogram, precomputed: the histogram loop then does one load per cell.
+        // Each cell's position in the per-feature histogram, for small nodes (where the joint histogram's fixed cost
+        // would dominate).
         HistogramIndex = new ushort[bins.Length];
         for (var i = 0; i < bins.Length; i++)
         {
             HistogramIndex[i] = (ushort)(Offsets[i % Columns] + bins[i]);
         }
+
+        // Features with few bins are grouped (product of bin counts ≤ 64) and histogrammed jointly: one update per
+        // group instead of per feature (30 ternary features → 10 updates per row); per-feature histograms are then
+        // recovered by summing the joint cells, which costs a few hundred additions per node.
+        var groups = new List<List<int>>();
+        var product = int.MaxValue;
+        for (var f = 0; f < Columns; f++)
+        {
+            var count = binner.BinCount(f);
+            if (groups.Count == 0 || (long)product * count > MaxJointCells)
+            {
+                groups.Add([]);
+                product = 1;
+            }
+
+            groups[^1].Add(f);
+            product *= count;
+        }
+
+        GroupCount = groups.Count;
+        var groupOffset = new int[GroupCount + 1];
+        var strides = new int[Columns];
+        for (var g = 0; g < GroupCount; g++)
+        {
+            var stride = 1;
+            foreach (var f in groups[g])
+            {
+                strides[f] = stride;
+                stride *= binner.BinCount(f);
+            }
+
+            groupOffset[g + 1] = groupOffset[g] + stride;
+        }
+
+        JointCells = groupOffset[GroupCount];
+        JointIndex = new ushort[distinctRows * GroupCount];
+        for (var r = 0; r < distinctRows; r++)
+        {
+            for (var g = 0; g < GroupCount; g++)
+            {
+                var index = groupOffset[g];
+                foreach (var f in groups[g])
+                {
+                    index += bins[(r * Columns) + f] * strides[f];
+                }
+
+                JointIndex[(r * GroupCount) + g] = (ushort)index;
+            }
+        }
+
+        // For each joint cell, the per-feature histogram bins it adds to.
+        JointToBinsStart = new int[JointCells + 1];
+        var targets = new List<int>();
+        for (var g = 0; g < GroupCount; g++)
+        {
+            for (var cell = 0; cell < groupOffset[g + 1] - groupOffset[g]; cell++)
+            {
+                foreach (var f in groups[g])
+                {
+                    targets.Add(Offsets[f] + (cell / strides[f] % binner.BinCount(f)));
+                }
+
+                JointToBinsStart[groupOffset[g] + cell + 1] = targets.Count;
+            }
+        }
+
+        JointToBins = [.. targets];
     }
 
     public FeatureBinner Binner { get; }
@@ -220,8 +288,23 @@ public sealed class BinnedDataset
     /// <summary>Bins of the distinct rows, row-major.</summary>
     internal byte[] Bins { get; }
 
+    private const int MaxJointCells = 64;
+
     /// <summary>Per distinct row and feature, Offsets[feature] + bin.</summary>
     internal ushort[] HistogramIndex { get; }
+
+    internal int GroupCount { get; }
+
+    /// <summary>Cells of the joint histogram of all feature groups.</summary>
+    internal int JointCells { get; }
+
+    /// <summary>Per distinct row and feature group, the row's cell in the joint histogram.</summary>
+    internal ushort[] JointIndex { get; }
+
+    /// <summary>Joint cell j adds to per-feature bins JointToBins[JointToBinsStart[j] .. JointToBinsStart[j+1]).</summary>
+    internal int[] JointToBins { get; }
+
+    internal int[] JointToBinsStart { get; }
 
     /// <summary>Start of each feature's bins in a flat histogram; Offsets[Columns] = total bins.</summary>
     internal int[] Offsets { get; }

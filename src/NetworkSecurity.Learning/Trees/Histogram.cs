@@ -62,11 +62,17 @@ internal sealed class Histogram(int totalBins)
     // The hot loop of every tree learner: bounds checks removed by hand (indices come from the binner).
     private static void Accumulate(HistogramBin[] target, BinnedDataset data, int[] items, int start, int end, double[] a, double[] b, int[]? counts)
     {
-        var total = target.Length;
+        if (end - start < SmallNode)
+        {
+            AccumulateDirect(target, data, items, start, end, a, b, counts);
+            return;
+        }
+
+        var total = data.JointCells;
         var lanes = t_lanes is { } cached && cached.Length == total * Lanes ? cached : t_lanes = new HistogramBin[total * Lanes];
         Array.Clear(lanes);
-        var columns = data.Columns;
-        ref var cells = ref MemoryMarshal.GetArrayDataReference(data.HistogramIndex);
+        var columns = data.GroupCount;
+        ref var cells = ref MemoryMarshal.GetArrayDataReference(data.JointIndex);
         ref var itemRef = ref MemoryMarshal.GetArrayDataReference(items);
         ref var aRef = ref MemoryMarshal.GetArrayDataReference(a);
         ref var bRef = ref MemoryMarshal.GetArrayDataReference(b);
@@ -109,14 +115,55 @@ internal sealed class Histogram(int totalBins)
             }
         }
 
-        for (var lane = 0; lane < Lanes; lane++)
+        // Sum the lanes, then spread each joint cell over the per-feature bins it stands for.
+        var starts = data.JointToBinsStart;
+        var bins = data.JointToBins;
+        for (var k = 0; k < total; k++)
         {
-            for (var k = 0; k < total; k++)
+            var cell = lanes[k];
+            for (var lane = 1; lane < Lanes; lane++)
             {
                 ref readonly var source = ref lanes[(lane * total) + k];
-                target[k].A += source.A;
-                target[k].B += source.B;
-                target[k].Count += source.Count;
+                cell.A += source.A;
+                cell.B += source.B;
+                cell.Count += source.Count;
+            }
+
+            if (cell.B == 0 && cell.Count == 0 && cell.A == 0)
+            {
+                continue;
+            }
+
+            for (var i = starts[k]; i < starts[k + 1]; i++)
+            {
+                ref var bin = ref target[bins[i]];
+                bin.A += cell.A;
+                bin.B += cell.B;
+                bin.Count += cell.Count;
+            }
+        }
+    }
+
+    // Below this many rows a node is histogrammed feature by feature, skipping the joint histogram's fixed costs.
+    private const int SmallNode = 256;
+
+    private static void AccumulateDirect(HistogramBin[] target, BinnedDataset data, int[] items, int start, int end, double[] a, double[] b, int[]? counts)
+    {
+        var columns = data.Columns;
+        var cells = data.HistogramIndex;
+        for (var i = start; i < end; i++)
+        {
+            var item = items[i];
+            var va = a[item];
+            var vb = b[item];
+            long vc = counts?[item] ?? 0;
+            var row = cells.AsSpan(item * columns, columns);
+            foreach (var cell in row)
+            {
+                ref var bin = ref target[cell];
+                bin.A += va;
+                bin.B += vb;
+                bin.Count += vc;
             }
         }
     }
