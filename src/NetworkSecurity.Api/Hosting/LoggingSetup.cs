@@ -22,6 +22,8 @@ public static class LoggingSetup
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .ReadFrom.Configuration(configuration)
             .Enrich.FromLogContext()
+            // "Not ready yet" is the readiness probe's answer, not an error worth a log line every few seconds.
+            .Filter.ByExcluding(Serilog.Filters.Matching.FromSource("Microsoft.Extensions.Diagnostics.HealthChecks"))
             .WriteTo.Async(sink => sink.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Error));
         if (!string.Equals(directory, "none", StringComparison.OrdinalIgnoreCase))
         {

@@ -78,6 +78,11 @@ public static class WebApplicationExtensions
         app.UseSerilogRequestLogging(logging =>
         {
             logging.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.000} ms (model {ModelVersion})";
+            // Probes answer 503 until a model is ready: that is an answer, not an error.
+            logging.GetLevel = (http, _, exception) =>
+                http.Request.Path.StartsWithSegments("/health") ? Serilog.Events.LogEventLevel.Debug
+                : exception is not null || http.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
+                : Serilog.Events.LogEventLevel.Information;
             logging.EnrichDiagnosticContext = (context, http) =>
                 context.Set("ModelVersion", http.Items.TryGetValue(PredictionApi.ModelVersionHeader, out var version) ? version : "-");
         });
