@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Learning.Serialization;
 using NetworkSecurity.Learning.Trees;
@@ -20,12 +18,10 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
         Trees = [.. trees];
         // Batch layouts are built on first use: many models of a search are scored once, or never in batch.
         _quantized = new Lazy<QuantizedTrees?>(() => QuantizedTrees.TryCreate(Trees, featureCount));
-        _batch = new Lazy<BatchTree[]>(() => Trees.Select(BatchTree.From).ToArray());
     }
 
     private readonly Lazy<QuantizedTrees?> _quantized;
 
-    private readonly Lazy<BatchTree[]> _batch;
 
     public string Kind => ModelKind;
 
@@ -88,10 +84,13 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
             }
             else
             {
-                var batch = _batch.Value;
+                // Only for trees not made by this library's binner (over 254 thresholds on a feature).
                 for (var t = 0; t < stages; t++)
                 {
-                    batch[t].AddTo(values, columns, start, end, output);
+                    for (var r = start; r < end; r++)
+                    {
+                        output[r] += Trees[t].Predict(features.Row(r));
+                    }
                 }
             }
 
@@ -133,94 +132,5 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
         }
 
         return new GradientBoostingModel(featureCount, baseScore, trees);
-    }
-
-    /// <summary>
-    /// A tree laid out for scoring many rows at once: leaves point to themselves with an infinite threshold, so four
-    /// rows walk the tree in lock-step for a fixed number of steps with no branches, and their memory loads overlap.
-    /// </summary>
-    private sealed class BatchTree
-    {
-        private readonly TreeNode[] _nodes; // leaves: Value = +∞ threshold, Feature = 0, Child = itself
-        private readonly double[] _value;
-        private readonly int _depth;
-
-        private BatchTree(TreeNode[] nodes, double[] value, int depth)
-        {
-            _nodes = nodes;
-            _value = value;
-            _depth = depth;
-        }
-
-        public static BatchTree From(FlatTree tree)
-        {
-            var source = tree.Nodes;
-            var nodes = new TreeNode[source.Length];
-            var value = new double[source.Length];
-            var depth = new int[source.Length];
-            var maxDepth = 0;
-            for (var i = 0; i < source.Length; i++)
-            {
-                if (source[i].IsLeaf)
-                {
-                    nodes[i] = new TreeNode(double.PositiveInfinity, 0, i);
-                    value[i] = source[i].Value;
-                    maxDepth = Math.Max(maxDepth, depth[i]);
-                }
-                else
-                {
-                    nodes[i] = source[i];
-                    depth[source[i].Child] = depth[i] + 1;
-                    depth[source[i].Child + 1] = depth[i] + 1;
-                }
-            }
-
-            return new BatchTree(nodes, value, maxDepth);
-        }
-
-        // Indices come from a validated tree and rows of the right width: bounds checks are skipped on purpose.
-        public void AddTo(double[] features, int columns, int start, int end, double[] output)
-        {
-            ref var node0 = ref MemoryMarshal.GetArrayDataReference(_nodes);
-            ref var x = ref MemoryMarshal.GetArrayDataReference(features);
-            var r = start;
-            for (; r + 4 <= end; r += 4)
-            {
-                int a = 0, b = 0, c = 0, d = 0;
-                ref var xa = ref Unsafe.Add(ref x, r * columns);
-                ref var xb = ref Unsafe.Add(ref xa, columns);
-                ref var xc = ref Unsafe.Add(ref xb, columns);
-                ref var xd = ref Unsafe.Add(ref xc, columns);
-                for (var step = 0; step < _depth; step++)
-                {
-                    ref readonly var na = ref Unsafe.Add(ref node0, a);
-                    ref readonly var nb = ref Unsafe.Add(ref node0, b);
-                    ref readonly var nc = ref Unsafe.Add(ref node0, c);
-                    ref readonly var nd = ref Unsafe.Add(ref node0, d);
-                    a = na.Child + (Unsafe.Add(ref xa, na.Feature) > na.Value ? 1 : 0);
-                    b = nb.Child + (Unsafe.Add(ref xb, nb.Feature) > nb.Value ? 1 : 0);
-                    c = nc.Child + (Unsafe.Add(ref xc, nc.Feature) > nc.Value ? 1 : 0);
-                    d = nd.Child + (Unsafe.Add(ref xd, nd.Feature) > nd.Value ? 1 : 0);
-                }
-
-                output[r] += _value[a];
-                output[r + 1] += _value[b];
-                output[r + 2] += _value[c];
-                output[r + 3] += _value[d];
-            }
-
-            for (; r < end; r++)
-            {
-                var i = 0;
-                ref var row = ref Unsafe.Add(ref x, r * columns);
-                for (var step = 0; step < _depth; step++)
-                {
-                    ref readonly var n = ref Unsafe.Add(ref node0, i);
-                    i = n.Child + (Unsafe.Add(ref row, n.Feature) > n.Value ? 1 : 0);
-                }
-
-                output[r] += _value[i];
-            }
-        }
     }
 }
