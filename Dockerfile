@@ -1,9 +1,14 @@
 # syntax=docker/dockerfile:1
-# Build: SDK image, restore from the project files first so the layer is cached, then publish (no tests here;
-# CI runs them with the same script as the README).
+# NetworkSecurity: phishing-site classifier (web API + CLI) in one image.
+#   docker build -t networksecurity .
+#   docker run -p 8080:8080 -v ns-models:/app/final_model networksecurity          # web API
+#   docker run --rm -v ns-models:/app/final_model networksecurity train             # one training run
+# Deployment notes: docs/deployment.md.
+
+# ---- Build: SDK image. Project files first so the restore layer is cached until a csproj or props file changes.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
-COPY global.json Directory.Build.props Directory.Packages.props NetworkSecurity.sln ./
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/NetworkSecurity.Learning/NetworkSecurity.Learning.csproj src/NetworkSecurity.Learning/
 COPY src/NetworkSecurity.Pipeline/NetworkSecurity.Pipeline.csproj src/NetworkSecurity.Pipeline/
 COPY src/NetworkSecurity.Storage/NetworkSecurity.Storage.csproj src/NetworkSecurity.Storage/
@@ -12,28 +17,38 @@ COPY src/NetworkSecurity.MongoDb/NetworkSecurity.MongoDb.csproj src/NetworkSecur
 COPY src/NetworkSecurity.Api/NetworkSecurity.Api.csproj src/NetworkSecurity.Api/
 RUN dotnet restore src/NetworkSecurity.Api/NetworkSecurity.Api.csproj
 COPY src/ src/
-RUN dotnet publish src/NetworkSecurity.Api/NetworkSecurity.Api.csproj -c Release -o /app/publish --no-restore
+# No tests here: CI runs them (scripts/test.sh) before this image is built. No apphost: started with `dotnet`.
+RUN dotnet publish src/NetworkSecurity.Api/NetworkSecurity.Api.csproj -c Release -o /app/publish \
+        --no-restore -p:UseAppHost=false
 
-# Run: ASP.NET runtime only, as a non-root user, with the data, the schema and the writable folders as volumes.
+# ---- Run: ASP.NET Core runtime only.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-# libmongoc: the MongoDB C driver the data source binds to (renamed with a t64 suffix in newer Debian/Ubuntu).
+# libmongoc/libbson: the MongoDB C driver the data source binds to through P/Invoke (only used when MongoDB is
+# configured). The default .NET 10 image is Ubuntu 24.04, where the packages carry the t64 suffix (as on Debian 13);
+# the plain names (Debian 12) are the fallback. curl serves the HEALTHCHECK.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl \
     && (apt-get install -y --no-install-recommends libmongoc-1.0-0t64 libbson-1.0-0t64 \
         || apt-get install -y --no-install-recommends libmongoc-1.0-0 libbson-1.0-0) \
     && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY --from=build /app/publish ./
 COPY Network_Data/ Network_Data/
 COPY data_schema/ data_schema/
-RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin networksecurity \
+# The program and its inputs stay root-owned (read-only for the service); only the four output folders are writable.
+RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin networksecurity \
     && mkdir -p final_model Artifacts Logs mlruns \
     && chown -R 10001:10001 final_model Artifacts Logs mlruns
 USER 10001
+
+# Workstation GC: the service is small and usually shares its host with other containers.
 ENV ASPNETCORE_URLS=http://+:8080 \
     DOTNET_gcServer=0
 EXPOSE 8080
+# Declared after the chown so a fresh named volume starts with the service user's ownership.
 VOLUME ["/app/final_model", "/app/Artifacts", "/app/Logs", "/app/mlruns"]
-HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+# Ready = a model is loaded (and MongoDB answers when it is configured). The start period covers a first training run.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=90s --retries=3 \
     CMD curl -fsS http://localhost:8080/health/ready || exit 1
 ENTRYPOINT ["dotnet", "NetworkSecurity.Api.dll"]
