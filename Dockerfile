@@ -37,7 +37,8 @@ COPY --from=build /app/publish ./
 COPY Network_Data/ Network_Data/
 COPY data_schema/ data_schema/
 # The program and its inputs stay root-owned (read-only for the service); only the four output folders are writable.
-RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin networksecurity \
+RUN groupadd --gid 10001 networksecurity \
+    && useradd --uid 10001 --gid 10001 --create-home --shell /usr/sbin/nologin networksecurity \
     && mkdir -p final_model Artifacts Logs mlruns \
     && chown -R 10001:10001 final_model Artifacts Logs mlruns
 USER 10001
