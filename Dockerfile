@@ -17,6 +17,9 @@ COPY src/NetworkSecurity.MongoDb/NetworkSecurity.MongoDb.csproj src/NetworkSecur
 COPY src/NetworkSecurity.Api/NetworkSecurity.Api.csproj src/NetworkSecurity.Api/
 RUN dotnet restore src/NetworkSecurity.Api/NetworkSecurity.Api.csproj
 COPY src/ src/
+# The bundled data set, schema and grid are published beside the program (found from any working folder).
+COPY Network_Data/ Network_Data/
+COPY data_schema/ data_schema/
 # No tests here: CI runs them (scripts/test.sh) before this image is built. No apphost: started with `dotnet`.
 RUN dotnet publish src/NetworkSecurity.Api/NetworkSecurity.Api.csproj -c Release -o /app/publish \
         --no-restore -p:UseAppHost=false
@@ -34,8 +37,6 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY --from=build /app/publish ./
-COPY Network_Data/ Network_Data/
-COPY data_schema/ data_schema/
 # The program and its inputs stay root-owned (read-only for the service); only the four output folders are writable.
 RUN groupadd --gid 10001 networksecurity \
     && useradd --uid 10001 --gid 10001 --create-home --shell /usr/sbin/nologin networksecurity \

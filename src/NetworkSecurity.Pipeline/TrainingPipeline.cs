@@ -180,7 +180,11 @@ public sealed class TrainingPipeline(
             ? await SafelyAsync(() => artifactStore.PublishAsync(layout.Root, layout.Timestamp, store?.CurrentModelDirectory is { } d && promotedVersion is not null ? d : null, cancellationToken),
                 e => new SyncResult(false, 0, 0, $"Sync failed: {e.Message}")).ConfigureAwait(false)
             : new SyncResult(false, 0, 0, "The run failed: nothing to sync.");
-        if (error is null)
+        if (error is null && artifactStore is NoArtifactStore)
+        {
+            _logger.LogInformation("Object storage is not configured (set S3_BUCKET to ship artifacts and models): artifacts stay in {Folder}", layout.Root);
+        }
+        else if (error is null)
         {
             LogOutcome(sync.Synced, "Artifacts synced to {Where}: {Message}", "Artifacts NOT synced to {Where}: {Message}", artifactStore.Description, sync.Message);
         }

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Api.Tests;
@@ -8,7 +9,7 @@ namespace NetworkSecurity.Api.Tests;
 /// against the app on a real Kestrel port on 127.0.0.1.
 /// </summary>
 [Collection(TrainedModelCollection.Name)]
-public sealed class BrowserTests(TrainedModelFixture model)
+public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper output)
 {
     private const string Chromium = "/usr/bin/chromium";
 
@@ -29,7 +30,8 @@ public sealed class BrowserTests(TrainedModelFixture model)
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
-        var page = await browser.NewPageAsync();
+        // A laptop screen: the verdicts must be visible without scrolling.
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 768 } });
         await page.GotoAsync(address.ToString());
         Assert.Equal(model.Version, await page.TextContentAsync("#model-version"));
         Assert.True(await page.IsVisibleAsync("#roc"));
@@ -43,5 +45,23 @@ public sealed class BrowserTests(TrainedModelFixture model)
         var phishing = int.Parse((await page.TextContentAsync("#phishing-count"))!.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(phishing, await page.Locator("#predictions tbody tr.phishing").CountAsync());
         Assert.InRange(phishing, 4500, 5300); // the data set has 4,898 phishing sites
+        Assert.Equal("11,055", await page.TextContentAsync("#record-count"));
+
+        // Verdict, probability and row number come first and are on screen; the 30 features follow to the right.
+        var headers = await page.Locator("#predictions thead th").AllTextContentsAsync();
+        Assert.Equal(["#", "verdict", "phishing_probability", "predicted_column"], headers.Take(4));
+        foreach (var cell in new[] { "#predictions tbody tr:first-child td.verdict", "#predictions tbody tr:first-child td.prob", "#summary" })
+        {
+            var box = await page.Locator(cell).BoundingBoxAsync();
+            Assert.NotNull(box);
+            Assert.True(box.X >= 0 && box.X + box.Width <= 1366 && box.Y >= 0 && box.Y + box.Height <= 768, $"{cell} is off-screen at {box.X},{box.Y}");
+        }
+
+        var screenshots = Path.Combine(TestPaths.RepositoryRoot, "TestResults", "screenshots");
+        Directory.CreateDirectory(screenshots);
+        var screenshot = Path.Combine(screenshots, "predictions-1366x768.png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot });
+        output.WriteLine($"Screenshot of the results page at 1366x768: {screenshot}");
+        Assert.True(new FileInfo(screenshot).Length > 10_000);
     }
 }

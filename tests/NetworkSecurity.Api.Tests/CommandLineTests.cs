@@ -26,7 +26,8 @@ public sealed class CommandLineTests
         Assert.Contains("status: 3", runMeta);
 
         var output = Path.Combine(dir.Path, "out.csv");
-        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["predict", "--input", data, "--output", output, .. Common(dir)]));
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["predict", "--input", data, "--output", output,
+            "--schema", TestPaths.SchemaFile, "--final-model", Path.Combine(dir.Path, "final_model"), "--logs", Path.Combine(dir.Path, "Logs")]));
         var lines = File.ReadAllLines(output);
         Assert.Equal(1201, lines.Length);
         Assert.EndsWith(",Result,predicted_column,phishing_probability,verdict", lines[0]);
@@ -51,5 +52,83 @@ public sealed class CommandLineTests
         using var dir = new TempDirectory();
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["fly", "--logs", Path.Combine(dir.Path, "Logs")]));
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["predict", "--logs", Path.Combine(dir.Path, "Logs")]));
+    }
+
+    [Theory]
+    [InlineData("train --seed abc", "--seed: 'abc' is not a whole number.")]
+    [InlineData("train --split sideways", "--split: 'sideways' is not allowed; use one of stratified, grouped.")]
+    [InlineData("train --test-fraction 0.9", "--test-fraction: '0.9' is not a number from 0.05 to 0.5.")]
+    [InlineData("train --folds 1", "--folds: '1' is not a whole number from 2 to 20.")]
+    [InlineData("evaluate --seeds 4-0", "--seeds: '4-0' is not a range like 0-4 or a list like 1,3,7.")]
+    [InlineData("predict --input a.csv", "Option '--output' is required.")]
+    [InlineData("fly", "unknown command 'fly'; the commands are train, evaluate, predict, push-data and help.")]
+    public void Bad_arguments_get_one_line_naming_the_option_and_exit_code_2(string arguments, string message)
+    {
+        var (code, stdout, stderr) = RunProgram(arguments.Split(' '));
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains(message, stderr);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("   at ", stderr + stdout); // no stack trace
+    }
+
+    [Theory]
+    [InlineData("help")]
+    [InlineData("--help")]
+    [InlineData("train --help")]
+    [InlineData("evaluate --help")]
+    [InlineData("predict --help")]
+    [InlineData("push-data --help")]
+    public void Every_command_has_help(string arguments)
+    {
+        var (code, stdout, _) = RunProgram(arguments.Split(' '));
+        Assert.Equal(CommandLine.Success, code);
+        Assert.Contains("Usage:", stdout);
+        if (arguments.StartsWith("train", StringComparison.Ordinal))
+        {
+            Assert.Contains("--split <stratified|grouped>", stdout);
+        }
+        else if (!arguments.Contains(' ', StringComparison.Ordinal))
+        {
+            Assert.Contains(CommandLine.ExitCodes, stdout);
+        }
+    }
+
+    [Fact]
+    public async Task Configuration_keys_still_work_as_options_beside_typed_ones()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 800);
+        // An impossible quality gate given as a configuration key: the run trains and is not promoted (exit code 3).
+        Assert.Equal(CommandLine.NotPromoted, await CommandLine.RunAsync(["train", "--data", data, .. Common(dir), "--Pipeline:ExpectedScore", "1"]));
+        Assert.Null(new ModelStore(Path.Combine(dir.Path, "final_model")).CurrentVersion);
+    }
+
+    [Fact]
+    public void The_published_program_finds_its_bundled_schema_grid_and_data_from_any_folder()
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = RunProgram(["train", "--mode", "gbdt", "--logs", "none", "--Pipeline:OverfittingThreshold=1"], workingDirectory: dir.Path);
+        Assert.True(code == CommandLine.Success, stderr + stdout);
+        Assert.Contains("Promoted model", stdout);
+        Assert.True(Directory.Exists(Path.Combine(dir.Path, "final_model")));
+    }
+
+    /// <summary>The real program in its own process, as a user runs it (redirected output: plain progress lines).</summary>
+    private static (int Code, string Stdout, string Stderr) RunProgram(string[] arguments, string? workingDirectory = null)
+    {
+        var program = Path.Combine(AppContext.BaseDirectory, "NetworkSecurity.Api.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? Path.GetTempPath() };
+        start.ArgumentList.Add(program);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["MLFLOW_TRACKING_URI"] = Path.Combine(workingDirectory ?? Path.GetTempPath(), "mlruns");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(120_000), "the program did not finish in 2 minutes");
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

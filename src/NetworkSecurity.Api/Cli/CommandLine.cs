@@ -1,12 +1,14 @@
+using System.CommandLine;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Pipeline;
-using Serilog;
+using Serilog.Core;
 
 namespace NetworkSecurity.Api.Cli;
 
 /// <summary>
-/// The offline commands: <c>train</c>, <c>predict</c>, <c>push-data</c>. With no command the program serves the API.
-/// Options map onto configuration keys, so anything in appsettings.json can also be set as --Pipeline:Key=value.
+/// The offline commands (<c>train</c>, <c>predict</c>, <c>evaluate</c>, <c>push-data</c>, <c>help</c>) on System.CommandLine.
+/// With no command the program serves the API. Typed options map onto configuration keys, and any configuration key
+/// can also be given as <c>--Section:Key=value</c>.
 /// </summary>
 public static class CommandLine
 {
@@ -15,122 +17,158 @@ public static class CommandLine
     public const int UsageError = 2;
     public const int NotPromoted = 3;
 
-    private static readonly Dictionary<string, string> Switches = new(StringComparer.Ordinal)
+    public const string ExitCodes = "Exit codes: 0 success, 1 failure (the message says what and where), 2 usage error, 3 trained but not promoted (quality gate).";
+
+    private static readonly string[] HelpTokens = ["--help", "-h", "-?", "help"];
+
+
+    /// <summary>True when the arguments name a command (or ask for help); otherwise the program serves the API.</summary>
+    public static bool IsCommand(string[] args) =>
+        args.Length > 0 && args[0] is not "serve" && (!args[0].StartsWith('-') || HelpTokens.Contains(args[0]));
+
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
-        ["--data"] = "Pipeline:DataPath",
-        ["--source"] = "Pipeline:DataSource",
-        ["--schema"] = "Pipeline:SchemaPath",
-        ["--test-fraction"] = "Pipeline:TestFraction",
-        ["--seed"] = "Pipeline:Seed",
-        ["--split"] = "Pipeline:Split",
-        ["--artifacts"] = "Pipeline:ArtifactsRoot",
-        ["--final-model"] = "Pipeline:FinalModelDirectory",
-        ["--mode"] = "Pipeline:Training:Mode",
-        ["--grid"] = "Pipeline:Training:GridPath",
-        ["--folds"] = "Pipeline:Training:CrossValidationFolds",
-        ["--scoring"] = "Pipeline:Training:Scoring",
-        ["--logs"] = "Logging:Directory",
-        ["--input"] = "Predict:Input",
-        ["--output"] = "Predict:Output",
-        ["--file"] = "PushData:File",
-        ["--seeds"] = "Evaluate:Seeds",
-    };
-
-    private static readonly string[] Flags = ["--drop"];
-
-    public static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-') && args[0] is not "serve";
-
-    public static async Task<int> RunAsync(string[] args)
-    {
-        var command = args[0];
-        var options = ExpandFlags(args[1..]);
-        if (command is "help" or "--help" or "-h")
+        if (args is [] or ["help", .. _])
         {
-            Console.WriteLine(Usage);
-            return Success;
+            args = [.. args.Skip(1), "--help"];
         }
 
-        if (options.FirstOrDefault(a => a.StartsWith("--", StringComparison.Ordinal) && !a.Contains('=', StringComparison.Ordinal) && !a.Contains(':', StringComparison.Ordinal) && !Switches.ContainsKey(a) && !a.StartsWith("--Pipeline", StringComparison.Ordinal)) is { } unknown)
+        var (configurationKeys, rest) = ConfigurationKeyTokens.Split(args);
+        var root = Build(configurationKeys);
+
+        if (root.Subcommands.All(c => c.Name != args[0]) && !args[0].StartsWith('-'))
         {
-            await Console.Error.WriteLineAsync($"Unknown option '{unknown}'.{Environment.NewLine}{Usage}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"error: unknown command '{args[0]}'; the commands are {string.Join(", ", root.Subcommands.Select(c => c.Name))} and help.").ConfigureAwait(false);
             return UsageError;
         }
 
-        var configuration = BuildConfiguration(options);
-        var logFile = $"{command}_{DateTime.UtcNow:yyyyMMdd_HHmmss}.log";
-        await using var logger = (Serilog.Core.Logger)LoggingSetup.CreateLogger(configuration, logFile);
-        try
+        var parsed = root.Parse(rest);
+        if (parsed.Errors.Count > 0)
         {
-            return command switch
+            var command = parsed.CommandResult.Command == root ? "" : $"{parsed.CommandResult.Command.Name} ";
+            await Console.Error.WriteLineAsync($"error: {string.Join(" ", parsed.Errors.Select(e => e.Message).Distinct())} See '{command}--help'.").ConfigureAwait(false);
+            return UsageError;
+        }
+
+        return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The command tree: one file per command builds its own <see cref="Command"/>.</summary>
+    /// <param name="configurationKeys">The <c>--Section:Key=value</c> tokens, kept apart from the typed options' parser.</param>
+    public static RootCommand Build(IReadOnlyList<string>? configurationKeys = null)
+    {
+        var options = new CliOptions(configurationKeys ?? []);
+        var root = new RootCommand($"""
+            NetworkSecurity: detects phishing websites from 30 URL, domain and page features.
+            With no command (or 'serve') the web API runs on http://localhost:8080.
+            Any configuration key can also be given as --Section:Key=value (for example --Pipeline:ExpectedScore=0.9).
+            {ExitCodes}
+            """)
+        {
+            TrainCommand.Create(options),
+            EvaluateCommand.Create(options),
+            PredictCommand.Create(options),
+            PushDataCommand.Create(options),
+        };
+        return root;
+    }
+
+    /// <summary>
+    /// Runs a command body with its configuration and a log file, and turns the failures the product expects into exit codes:
+    /// a bad file, data or setting is a one-line error with code 1 (or 2 for a bad setting), never a stack trace.
+    /// </summary>
+    internal static void SetBody(Command command, CliOptions options, Func<CommandContext, Task<int>> body) =>
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            var configuration = BuildConfiguration(options.ConfigurationValues(parsed), options.ConfigurationKeys);
+            var consoleLevel = new LoggingLevelSwitch();
+            await using var logger = LoggingSetup.CreateLogger(configuration, $"{command.Name}_{DateTime.UtcNow:yyyyMMdd_HHmmss}.log", consoleLevel);
+            try
             {
-                "train" => await TrainCommand.RunAsync(configuration, logger).ConfigureAwait(false),
-                "predict" => await PredictCommand.RunAsync(configuration, logger).ConfigureAwait(false),
-                "evaluate" => await EvaluateCommand.RunAsync(configuration, logger).ConfigureAwait(false),
-                "push-data" => await PushDataCommand.RunAsync(configuration, logger).ConfigureAwait(false),
-                _ => Unknown(command),
-            };
-        }
-        catch (PipelineException ex)
-        {
-            logger.Error("{Command} failed: {Error}", command, ex.Message);
-            return Failed;
-        }
-        catch (NetworkSecurity.MongoDb.MongoException ex)
-        {
-            logger.Error("{Command} failed: {Error}", command, ex.Message);
-            return Failed;
-        }
-        catch (Microsoft.Extensions.Options.OptionsValidationException ex)
-        {
-            logger.Error("Invalid configuration: {Errors}", string.Join("; ", ex.Failures));
-            return UsageError;
-        }
-    }
+                return await body(new CommandContext(configuration, logger, consoleLevel, cancellationToken)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                logger.Warning("{Command} cancelled", command.Name);
+                return Failed;
+            }
+            catch (Exception ex) when (ex is PipelineException or NetworkSecurity.MongoDb.MongoException or IOException or UnauthorizedAccessException)
+            {
+                logger.Error("{Command} failed: {Error}", command.Name, ex.Message);
+                return Failed;
+            }
+            catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+            {
+                logger.Error("Invalid configuration: {Errors}", string.Join("; ", ex.Failures));
+                return UsageError;
+            }
+        });
 
-    private static int Unknown(string command)
-    {
-        Console.Error.WriteLine($"Unknown command '{command}'.{Environment.NewLine}{Usage}");
-        return UsageError;
-    }
-
-    /// <summary>appsettings.json (next to the program), then NETWORKSECURITY_-free environment variables, then the command line.</summary>
-    public static IConfiguration BuildConfiguration(string[] options) =>
+    /// <summary>appsettings.json (beside the program), then environment variables, then configuration keys and typed options.</summary>
+    public static IConfiguration BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys) =>
         new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
-            .AddCommandLine(options, Switches)
+            .AddCommandLine(configurationKeys.ToArray())
+            .AddInMemoryCollection(options)
             .Build();
+}
 
-    // "--drop" has no value: give it one so the configuration parser reads it.
-    private static string[] ExpandFlags(string[] args) =>
-        args.SelectMany(a => Flags.Contains(a) ? [$"--PushData:{a[2..]}=true"] : new[] { a }).ToArray();
+/// <summary>What a command's body gets: its configuration, its logger, the console's level switch and Ctrl+C.</summary>
+internal sealed record CommandContext(IConfiguration Configuration, Serilog.ILogger Logger, LoggingLevelSwitch ConsoleLevel, CancellationToken CancellationToken);
 
-    private const string Usage = """
-        Usage: dotnet run --project src/NetworkSecurity.Api -- [command] [options]
+/// <summary>
+/// Configuration keys given as options: <c>--Section:Key=value</c>, <c>--Section:Key value</c> or <c>--ENV_NAME=value</c>.
+/// Typed options are lower-case words with hyphens, so a name with anything else in it is a configuration key.
+/// </summary>
+internal static class ConfigurationKeyTokens
+{
+    public static (string[] Keys, string[] Others) Split(string[] args)
+    {
+        var keys = new List<string>();
+        var rest = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var token = args[i];
+            if (!IsConfigurationKey(token))
+            {
+                rest.Add(token);
+                continue;
+            }
 
-        Commands:
-          (none) | serve          run the web API (http://localhost:8080)
-          train                   run the training pipeline once and promote the model if it passes the quality gate
-          predict                 score a CSV offline: --input <csv> --output <csv>
-          evaluate                mean test metrics over several splits: --seeds 0-4 [--split grouped]
-          push-data               load a CSV into MongoDB (MONGODB_URL): [--file <csv>] [--drop]
-          help                    show this text
+            keys.Add(token);
+            if (!token.Contains('=', StringComparison.Ordinal) && i + 1 < args.Length)
+            {
+                keys.Add(args[++i]);
+            }
+        }
 
-        Training options (defaults in appsettings.json):
-          --data <csv>            data file (Pipeline:DataPath)
-          --source csv|mongodb    data source (Pipeline:DataSource)
-          --split stratified|grouped   grouped keeps identical feature vectors on one side of the split
-          --test-fraction <f>     test share (0.2)
-          --seed <n>              random seed (42)
-          --mode search|gbdt      cross-validated search over all learners, or one boosted model
-          --folds <k>             cross-validation folds (5)
-          --scoring f1|accuracy|roc_auc
-          --artifacts <dir>       run outputs (Artifacts)
-          --final-model <dir>     live model folder (final_model)
-          --logs <dir>|none       log folder (Logs)
-          --Section:Key=value     any other configuration key
+        return (keys.ToArray(), rest.ToArray());
+    }
 
-        Exit codes: 0 success, 1 failure (the message says what and where), 2 usage error, 3 trained but not promoted.
-        """;
+    private static bool IsConfigurationKey(string token)
+    {
+        if (!token.StartsWith("--", StringComparison.Ordinal) || token.Length < 3)
+        {
+            return false;
+        }
+
+        var name = token.AsSpan(2);
+        var equals = name.IndexOf('=');
+        if (equals >= 0)
+        {
+            name = name[..equals];
+        }
+
+        foreach (var c in name)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

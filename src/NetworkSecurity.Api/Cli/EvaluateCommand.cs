@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using NetworkSecurity.Learning.ModelSelection;
@@ -18,20 +19,51 @@ namespace NetworkSecurity.Api.Cli;
 /// </summary>
 public static class EvaluateCommand
 {
-    public static Task<int> RunAsync(IConfiguration configuration, Serilog.ILogger logger)
+    public static Command Create(CliOptions options)
     {
-        var options = configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions();
-        var seeds = ParseSeeds(configuration["Evaluate:Seeds"] ?? "0-4");
+        var command = new Command("evaluate", "Honest accuracy: for each seed a fresh train/test split, the pipeline's own model selection on the training rows only, then test metrics. Nothing is promoted.");
+        foreach (var option in options.Pipeline.Append(options.Seeds).Append(options.Logs))
+        {
+            command.Add(option);
+        }
+
+        CommandLine.SetBody(command, options, async context =>
+        {
+            var table = await CliProgress.RunAsync("evaluate", context.Logger, context.ConsoleLevel, reporter => Task.Run(() => Run(context, reporter))).ConfigureAwait(false);
+            foreach (var line in table)
+            {
+                Console.WriteLine(line);
+            }
+
+            return CommandLine.Success;
+        });
+        return command;
+    }
+
+    private static List<string> Run(CommandContext context, IProgressReporter reporter)
+    {
+        var (configuration, logger) = (context.Configuration, context.Logger);
+        var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
+        var seeds = configuration["Evaluate:Seeds"] is { Length: > 0 } text
+            ? SeedRange.TryParse(text, out var parsed) ? parsed : throw new PipelineException($"Evaluate:Seeds '{text}' is not a range like 0-4 or a list like 1,3,7.")
+            : [0, 1, 2, 3, 4];
         var schema = SchemaLoader.Load(options.SchemaPath);
         var data = DatasetParser.Parse(CsvTableReader.ReadFile(options.DataPath), schema, requireTarget: true, allowUnknownColumns: false).Valid;
         var groups = DuplicateAnalysis.Analyze(data.Features, data.Labels).GroupIds;
 
-        Console.WriteLine($"| seed | split | chosen model | CV {options.Training.Scoring} | test F1 (legitimate) | test AUC | test F1 (phishing) | seconds |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        var table = new List<string>
+        {
+            $"| seed | split | chosen model | CV {options.Training.Scoring} | test F1 (legitimate) | test AUC | test F1 (phishing) | seconds |",
+            "|---|---|---|---|---|---|---|---|",
+        };
         var f1 = new List<double>();
         var auc = new List<double>();
-        foreach (var seed in seeds)
+        for (var s = 0; s < seeds.Length; s++)
         {
+            var seed = seeds[s];
+            var step = $"seed {seed} ({s + 1} of {seeds.Length})";
+            var done = (double)s / seeds.Length;
+            reporter.Report(step, done);
             var clock = Stopwatch.StartNew();
             var split = options.IsGroupedSplit
                 ? TrainTestSplit.StratifiedGrouped(data.Labels, groups, options.TestFraction, seed)
@@ -44,38 +76,21 @@ public static class EvaluateCommand
             IModelTrainer trainer = options.Training.Mode == "gbdt"
                 ? new GradientBoostingTrainer(seed)
                 : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, seed);
-            var trained = trainer.Train(trainX, train.Labels, trainGroups, null, CancellationToken.None);
+            var searchProgress = new SynchronousProgress<double>(f => reporter.Report($"{step}, search", done + (f / seeds.Length)));
+            var trained = trainer.Train(trainX, train.Labels, trainGroups, searchProgress, context.CancellationToken);
             var metrics = ModelEvaluationStage.Evaluate(test.Labels, ModelEvaluationStage.Predict(trained.Model, imputer.Transform(test.Features)));
             f1.Add(metrics.Legitimate.F1);
             auc.Add(metrics.Legitimate.RocAuc);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {seed} | {options.Split} | {trained.Learner} ({ModelTrainingStage.FormatParameters(trained.Parameters)}) | {trained.CvScore:0.0000} | {metrics.Legitimate.F1:0.0000} | {metrics.Legitimate.RocAuc:0.0000} | {metrics.Phishing.F1:0.0000} | {clock.Elapsed.TotalSeconds:0.0} |"));
+            var cv = double.IsFinite(trained.CvScore) ? trained.CvScore.ToString("0.0000", CultureInfo.InvariantCulture) : "—";
+            var row = string.Create(CultureInfo.InvariantCulture,
+                $"| {seed} | {options.Split} | {trained.Learner} ({ModelTrainingStage.FormatParameters(trained.Parameters)}) | {cv} | {metrics.Legitimate.F1:0.0000} | {metrics.Legitimate.RocAuc:0.0000} | {metrics.Phishing.F1:0.0000} | {clock.Elapsed.TotalSeconds:0.0} |");
+            table.Add(row);
+            logger.Information("Seed {Seed}: test F1 {F1:0.0000}, AUC {Auc:0.0000} ({Learner})", seed, metrics.Legitimate.F1, metrics.Legitimate.RocAuc, trained.Learner);
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| mean | {options.Split} | | | {f1.Average():0.0000} | {auc.Average():0.0000} | | |"));
+        reporter.Report("done", 1);
+        table.Add(string.Create(CultureInfo.InvariantCulture, $"| mean | {options.Split} | | | {f1.Average():0.0000} | {auc.Average():0.0000} | | |"));
         logger.Information("Mean test F1 over seeds {Seeds} ({Split} split): {F1:0.0000}, AUC {Auc:0.0000}", string.Join(",", seeds), options.Split, f1.Average(), auc.Average());
-        return Task.FromResult(CommandLine.Success);
-    }
-
-    /// <summary>"0-4" or "1,3,7".</summary>
-    public static int[] ParseSeeds(string text)
-    {
-        try
-        {
-            if (text.Contains('-', StringComparison.Ordinal) && !text.StartsWith('-'))
-            {
-                var parts = text.Split('-');
-                var from = int.Parse(parts[0], CultureInfo.InvariantCulture);
-                var to = int.Parse(parts[1], CultureInfo.InvariantCulture);
-                return Enumerable.Range(from, to - from + 1).ToArray();
-            }
-
-            return text.Split(',').Select(s => int.Parse(s.Trim(), CultureInfo.InvariantCulture)).ToArray();
-        }
-        catch (FormatException)
-        {
-            throw new PipelineException($"--seeds '{text}' is not a range like 0-4 or a list like 1,2,3.");
-        }
+        return table;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Artifacts;
 using NetworkSecurity.Pipeline.Configuration;
@@ -10,17 +11,22 @@ namespace NetworkSecurity.Api.Cli;
 /// <summary><c>predict --input in.csv --output out.csv</c>: batch scoring with the live model, as the API does it.</summary>
 public static class PredictCommand
 {
-    public static async Task<int> RunAsync(IConfiguration configuration, Serilog.ILogger logger)
+    public static Command Create(CliOptions options)
     {
-        var input = configuration["Predict:Input"];
-        var output = configuration["Predict:Output"];
-        if (string.IsNullOrWhiteSpace(input) || string.IsNullOrWhiteSpace(output))
+        var command = new Command("predict", "Score a CSV of site records offline with the live model and write each record with its verdict and phishing probability.")
         {
-            Console.Error.WriteLine("predict needs --input <csv> and --output <csv>.");
-            return CommandLine.UsageError;
-        }
+            options.Input, options.Output, options.Schema, options.FinalModel, options.Logs,
+        };
+        CommandLine.SetBody(command, options, RunAsync);
+        return command;
+    }
 
-        var options = configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions();
+    private static async Task<int> RunAsync(CommandContext context)
+    {
+        var (configuration, logger) = (context.Configuration, context.Logger);
+        var input = configuration["Predict:Input"]!;
+        var output = configuration["Predict:Output"]!;
+        var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         var schema = SchemaLoader.Load(options.SchemaPath);
         var bundle = new ModelStore(options.FinalModelDirectory).LoadCurrent(schema)
             ?? throw new PipelineException($"No model in '{options.FinalModelDirectory}': run the train command first.");
@@ -29,12 +35,75 @@ public static class PredictCommand
             throw new PipelineException($"Input file '{input}' does not exist.");
         }
 
-        TextReader Open() => new StreamReader(input, detectEncodingFromByteOrderMarks: true);
         var predictor = new PhishingPredictor(schema);
-        var summary = predictor.Score(bundle, Open, input);
-        await SafeFile.WriteTextAsync(output, writer => PredictionCsvWriter.WriteAsync(writer, summary, predictor.Records(summary, Open), CancellationToken.None)).ConfigureAwait(false);
+        var summary = await CliProgress.RunAsync("predict", logger, context.ConsoleLevel, async reporter =>
+        {
+            // Two passes over the input (score, then write): progress is the share of bytes read over both.
+            var length = Math.Max(1, new FileInfo(input).Length);
+            var pass = 0;
+            TextReader Open()
+            {
+                var offset = pass++ * length;
+                var step = offset == 0 ? "scoring" : "writing";
+                var stream = new ReadProgressStream(File.OpenRead(input), read => reporter.Report(step, (offset + read) / (2.0 * length)));
+                return new StreamReader(stream, detectEncodingFromByteOrderMarks: true);
+            }
+
+            var summary = predictor.Score(bundle, Open, input);
+            await SafeFile.WriteTextAsync(output, writer => PredictionCsvWriter.WriteAsync(writer, summary, predictor.Records(summary, Open), context.CancellationToken)).ConfigureAwait(false);
+            return summary;
+        }).ConfigureAwait(false);
         logger.Information("Scored {Rows} records from {Input} with model {Version}: {Phishing} phishing, {Legitimate} legitimate; wrote {Output}",
             summary.Count, input, summary.ModelVersion, summary.PhishingCount, summary.LegitimateCount, output);
         return CommandLine.Success;
+    }
+}
+
+/// <summary>A read-only stream that tells how many bytes have been read so far.</summary>
+internal sealed class ReadProgressStream(Stream inner, Action<long> onRead) : Stream
+{
+    private long _read;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => inner.Length;
+    public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+    public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private int Count(int read)
+    {
+        _read += read;
+        onRead(_read);
+        return read;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Pipeline;
@@ -5,34 +6,32 @@ using Serilog.Extensions.Logging;
 
 namespace NetworkSecurity.Api.Cli;
 
-/// <summary><c>train</c>: one run of the pipeline on the configured data.</summary>
+/// <summary><c>train</c>: one run of the pipeline on the configured data; promotes the model if it passes the quality gate.</summary>
 public static class TrainCommand
 {
-    public static async Task<int> RunAsync(IConfiguration configuration, Serilog.ILogger logger)
+    public static Command Create(CliOptions options)
+    {
+        var command = new Command("train", "Run the training pipeline once (ingestion, validation, transformation, training, evaluation) and promote the model if it passes the quality gate.");
+        foreach (var option in options.Pipeline.Append(options.Artifacts).Append(options.FinalModel).Append(options.Logs))
+        {
+            command.Add(option);
+        }
+
+        CommandLine.SetBody(command, options, RunAsync);
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CommandContext context)
     {
         var services = new ServiceCollection()
-            .AddSingleton(configuration)
-            .AddLogging(b => b.ClearProviders().AddProvider(new SerilogLoggerProvider(logger)))
-            .AddTrainingPipeline(configuration);
+            .AddSingleton(context.Configuration)
+            .AddLogging(b => b.ClearProviders().AddProvider(new SerilogLoggerProvider(context.Logger)))
+            .AddTrainingPipeline(context.Configuration);
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         var pipeline = provider.GetRequiredService<TrainingPipeline>();
 
-        using var cancellation = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            cancellation.Cancel();
-        };
-        var lastStage = PipelineStage.Queued;
-        var progress = new SynchronousProgress<PipelineProgress>(p =>
-        {
-            if (p.Stage != lastStage)
-            {
-                lastStage = p.Stage;
-                logger.Debug("Stage {Stage} ({Percent:0}%)", p.Stage, p.Fraction * 100);
-            }
-        });
-        var result = await pipeline.RunAsync(progress, cancellation.Token).ConfigureAwait(false);
+        var result = await CliProgress.RunAsync("train", context.Logger, context.ConsoleLevel, reporter =>
+            pipeline.RunAsync(new SynchronousProgress<PipelineProgress>(p => reporter.Report(p.Stage.ToString(), p.Fraction)), context.CancellationToken)).ConfigureAwait(false);
 
         var test = result.Evaluation.Test.Legitimate;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

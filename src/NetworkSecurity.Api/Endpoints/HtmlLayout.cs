@@ -9,7 +9,7 @@ public static class HtmlLayout
     private const string Style = """
         body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2433;background:#f5f6f8}
         header{background:#1d2433;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}header a{color:#9cc3ff}
-        main{padding:20px 24px;max-width:1200px}
+        main{padding:20px 24px;max-width:1400px}
         section{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:16px 20px;margin-bottom:16px}
         h2{font-size:17px;margin:0 0 12px}
         table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #dde1e7;padding:3px 6px;text-align:right}
@@ -18,6 +18,14 @@ public static class HtmlLayout
         td.verdict{text-align:left;color:#067647}
         .counts span{display:inline-block;margin-right:18px;font-size:15px}.counts b{font-size:20px}
         .scroll{overflow:auto;max-height:75vh}
+        .counts .bad b{color:#b42318}.counts .good b{color:#067647}
+        .results table{font-size:12px}.results th,.results td{padding:2px 5px;white-space:nowrap}
+        .results thead th{z-index:2}
+        .results .key{position:sticky;background:#fff;z-index:1;text-align:left}.results thead .key{background:#eef1f5;z-index:3}
+        .results .row{left:0;width:48px;min-width:48px;box-sizing:border-box;text-align:right}
+        .results .verdict{left:48px;width:86px;min-width:86px;box-sizing:border-box}
+        .results .prob{left:134px;width:80px;min-width:80px;box-sizing:border-box;text-align:right;box-shadow:2px 0 0 #dde1e7}
+        .results tr.phishing td.key{background:#fde8e8}
         .metrics td,.metrics th{font-size:14px;padding:4px 10px}
         .grid{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
         .muted{color:#667085;font-size:13px}

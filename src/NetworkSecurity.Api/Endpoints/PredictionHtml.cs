@@ -5,8 +5,9 @@ using NetworkSecurity.Pipeline.Prediction;
 namespace NetworkSecurity.Api.Endpoints;
 
 /// <summary>
-/// The prediction table: counts first, then every record with its verdict; phishing rows highlighted. Every cell is
-/// encoded. Written in chunks so a large answer streams instead of being built in memory.
+/// The prediction table: a summary line on top, then one row per record with what the analyst reads first (row number,
+/// verdict, phishing probability) in the first, sticky columns, and the input columns after them, compact and scrollable.
+/// Every cell is encoded. Written in chunks so a large answer streams instead of being built in memory.
 /// </summary>
 public static class PredictionHtml
 {
@@ -16,31 +17,32 @@ public static class PredictionHtml
     {
         var html = new StringBuilder(64 * 1024);
         html.Append(HtmlLayout.Start("Predictions"))
-            .Append("<section><h2>Predictions</h2><div class=\"counts\">")
-            .Append(CultureInfo.InvariantCulture, $"<span>Records <b>{summary.Count:N0}</b></span>")
-            .Append(CultureInfo.InvariantCulture, $"<span>Phishing <b id=\"phishing-count\">{summary.PhishingCount:N0}</b></span>")
-            .Append(CultureInfo.InvariantCulture, $"<span>Legitimate <b id=\"legitimate-count\">{summary.LegitimateCount:N0}</b></span>")
-            .Append("<span class=\"muted\">model ").Append(HtmlLayout.Encode(summary.ModelVersion)).Append("</span></div></section>")
-            .Append("<section><div class=\"scroll\"><table id=\"predictions\"><thead><tr><th>#</th>");
+            .Append("<section><h2>Predictions</h2><p class=\"counts\" id=\"summary\">")
+            .Append(CultureInfo.InvariantCulture, $"<span><b id=\"record-count\">{summary.Count:N0}</b> records</span>")
+            .Append(CultureInfo.InvariantCulture, $"<span class=\"bad\"><b id=\"phishing-count\">{summary.PhishingCount:N0}</b> phishing</span>")
+            .Append(CultureInfo.InvariantCulture, $"<span class=\"good\"><b id=\"legitimate-count\">{summary.LegitimateCount:N0}</b> legitimate</span>")
+            .Append("<span class=\"muted\">model <span id=\"model-version\">").Append(HtmlLayout.Encode(summary.ModelVersion)).Append("</span></span></p>")
+            .Append("<div class=\"scroll results\"><table id=\"predictions\"><thead><tr><th class=\"key row\">#</th><th class=\"key verdict\">")
+            .Append(PhishingPredictor.VerdictColumn).Append("</th><th class=\"key prob\">").Append(PhishingPredictor.ProbabilityColumn)
+            .Append("</th><th>").Append(PhishingPredictor.PredictionColumn).Append("</th>");
         foreach (var column in summary.Columns)
         {
             html.Append("<th>").Append(HtmlLayout.Encode(column)).Append("</th>");
         }
 
-        html.Append("<th>").Append(PhishingPredictor.PredictionColumn).Append("</th><th>").Append(PhishingPredictor.ProbabilityColumn)
-            .Append("</th><th>").Append(PhishingPredictor.VerdictColumn).Append("</th></tr></thead><tbody>");
+        html.Append("</tr></thead><tbody>");
         var index = 0;
         foreach (var row in records)
         {
             index++;
             html.Append(row.IsPhishing ? "<tr class=\"phishing\">" : "<tr>")
-                .Append(CultureInfo.InvariantCulture, $"<td>{index}</td>");
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"key row\">{index}</td><td class=\"key verdict\">{row.Verdict}</td><td class=\"key prob\">{row.PhishingProbability:0.0000}</td><td>{row.PredictedClass}</td>");
             foreach (var value in row.Values)
             {
                 html.Append("<td>").Append(HtmlLayout.Encode(value)).Append("</td>");
             }
 
-            html.Append(CultureInfo.InvariantCulture, $"<td>{row.PredictedClass}</td><td>{row.PhishingProbability:0.0000}</td><td class=\"verdict\">{row.Verdict}</td></tr>");
+            html.Append("</tr>");
             if (index % RowsPerChunk == 0)
             {
                 await output.WriteAsync(html, cancellationToken).ConfigureAwait(false);

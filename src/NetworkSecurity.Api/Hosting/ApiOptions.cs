@@ -24,6 +24,13 @@ public sealed class ApiOptions
     /// <summary>Queue a training run at start-up when no model is available.</summary>
     public bool TrainOnStartup { get; set; } = true;
 
+    /// <summary>
+    /// Requests slower than this are logged at Information (with failures); the others at Debug, so a busy service does
+    /// not flood its log. Set the Serilog level of Serilog.AspNetCore.RequestLoggingMiddleware to Debug to see them all.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int SlowRequestMilliseconds { get; set; } = 1000;
+
     /// <summary>Seconds clients are told to wait (Retry-After) while no model is loaded.</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 15;

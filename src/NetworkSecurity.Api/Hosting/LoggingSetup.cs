@@ -10,10 +10,11 @@ public static class LoggingSetup
     private const string FileTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
     /// <param name="fileName">File name under the log directory, e.g. "train_20261123_101500.log"; null for a daily rolling service log.</param>
-    public static Serilog.ILogger CreateLogger(IConfiguration configuration, string? fileName) =>
-        Configure(new LoggerConfiguration(), configuration, fileName).CreateLogger();
+    /// <param name="consoleLevel">When given, the console's minimum level can be raised while a live progress display runs.</param>
+    public static Serilog.Core.Logger CreateLogger(IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null) =>
+        Configure(new LoggerConfiguration(), configuration, fileName, consoleLevel).CreateLogger();
 
-    public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration, string? fileName)
+    public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null)
     {
         var directory = configuration["Logging:Directory"] ?? "Logs";
         logger = logger
@@ -24,7 +25,7 @@ public static class LoggingSetup
             .Enrich.FromLogContext()
             // "Not ready yet" is the readiness probe's answer, not an error worth a log line every few seconds.
             .Filter.ByExcluding(Serilog.Filters.Matching.FromSource("Microsoft.Extensions.Diagnostics.HealthChecks"))
-            .WriteTo.Async(sink => sink.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Error));
+            .WriteTo.Async(sink => sink.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Error, levelSwitch: consoleLevel));
         if (!string.Equals(directory, "none", StringComparison.OrdinalIgnoreCase))
         {
             logger = fileName is null

@@ -78,11 +78,14 @@ public static class WebApplicationExtensions
         app.UseSerilogRequestLogging(logging =>
         {
             logging.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.000} ms (model {ModelVersion})";
-            // Probes answer 503 until a model is ready: that is an answer, not an error.
-            logging.GetLevel = (http, _, exception) =>
+            // One line per request, but only failures and slow requests at Information: at thousands of requests a second
+            // a line each would flood the console. Probes answer 503 until a model is ready: an answer, not an error.
+            var slow = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.SlowRequestMilliseconds;
+            logging.GetLevel = (http, elapsed, exception) =>
                 http.Request.Path.StartsWithSegments("/health") ? Serilog.Events.LogEventLevel.Debug
                 : exception is not null || http.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
-                : Serilog.Events.LogEventLevel.Information;
+                : http.Response.StatusCode >= 400 || elapsed >= slow ? Serilog.Events.LogEventLevel.Information
+                : Serilog.Events.LogEventLevel.Debug;
             logging.EnrichDiagnosticContext = (context, http) =>
                 context.Set("ModelVersion", http.Items.TryGetValue(PredictionApi.ModelVersionHeader, out var version) ? version : "-");
         });

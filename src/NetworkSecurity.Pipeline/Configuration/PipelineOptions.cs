@@ -59,6 +59,33 @@ public sealed class PipelineOptions
     public string ExperimentName { get; set; } = "NetworkSecurity";
 
     public bool IsGroupedSplit => string.Equals(Split, "grouped", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Points relative paths of the bundled files (data, schema, grid) that are not in the working folder at the copies
+    /// beside the program, so the published app and the Docker image work from any folder.
+    /// </summary>
+    public PipelineOptions ResolveBundledFiles()
+    {
+        DataPath = BundledFile.Resolve(DataPath);
+        SchemaPath = BundledFile.Resolve(SchemaPath);
+        Training.GridPath = BundledFile.Resolve(Training.GridPath);
+        return this;
+    }
+}
+
+/// <summary>Finds a file shipped with the program: in the working folder first, else beside the program.</summary>
+public static class BundledFile
+{
+    public static string Resolve(string path)
+    {
+        if (string.IsNullOrEmpty(path) || Path.IsPathRooted(path) || File.Exists(path))
+        {
+            return path;
+        }
+
+        var besideProgram = Path.Combine(AppContext.BaseDirectory, path);
+        return File.Exists(besideProgram) ? besideProgram : path;
+    }
 }
 
 public sealed class TrainingOptions

@@ -45,6 +45,14 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
             }
         });
 
+        if (!double.IsFinite(trained.CvScore))
+        {
+            // One model, no cross-validation (gbdt mode): no leaderboard to show and no CV score to report.
+            logger.LogInformation("Training finished in {Elapsed:0.000}s: fitted {Learner} ({Parameters}) without cross-validation",
+                clock.Elapsed.TotalSeconds, trained.Learner, FormatParameters(trained.Parameters));
+            return trained;
+        }
+
         logger.LogInformation("Leaderboard ({Scoring}, top {Count} of {Total}):{NewLine}{Table}",
             trained.Scoring, Math.Min(10, trained.Leaderboard.Count), trained.Leaderboard.Count, Environment.NewLine, FormatTable(trained.Leaderboard.Take(10)));
         logger.LogInformation("Training finished in {Elapsed:0.000}s: chose {Learner} ({Parameters}), CV {Scoring} {Score:0.0000} ± {Std:0.0000}",

@@ -21,10 +21,10 @@ public sealed record SyncResult(bool Synced, int FilesUploaded, int FilesSkipped
 /// <summary>Used when no object store is configured.</summary>
 public sealed class NoArtifactStore : IArtifactStore
 {
-    public string Description => "object storage disabled";
+    public string Description => "no object storage (S3_BUCKET not set)";
 
     public Task<SyncResult> PublishAsync(string runArtifactsDirectory, string timestamp, string? promotedModelDirectory, CancellationToken cancellationToken) =>
-        Task.FromResult(new SyncResult(false, 0, 0, "No object store is configured."));
+        Task.FromResult(new SyncResult(false, 0, 0, "Object storage is not configured (S3_BUCKET not set): artifacts stay local."));
 
     public Task<bool> TryPullLatestModelAsync(string finalModelDirectory, CancellationToken cancellationToken) => Task.FromResult(false);
 }

@@ -1,0 +1,198 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace NetworkSecurity.Api.Cli;
+
+/// <summary>
+/// The typed options of the commands. Each one sets a configuration key, so an option, an environment variable
+/// (<c>Pipeline__Seed</c>) and appsettings.json are three ways to say the same thing; defaults live in appsettings.json.
+/// A value that does not parse is a one-line usage error naming the option and what it accepts.
+/// </summary>
+public sealed class CliOptions
+{
+    private readonly List<(Option Option, string Key)> _bindings = [];
+
+    public CliOptions(IReadOnlyList<string> configurationKeys)
+    {
+        ConfigurationKeys = configurationKeys;
+        Data = Bind(Text("--data", "csv", "Training data CSV (default Network_Data/phisingData.csv)."), "Pipeline:DataPath");
+        Source = Bind(Choice("--source", "Where training data comes from: a CSV file or the MongoDB collection (MONGODB_URL).", "csv", "mongodb"), "Pipeline:DataSource");
+        Schema = Bind(Text("--schema", "yaml", "Data schema (default data_schema/schema.yaml, beside the program when not in the working folder)."), "Pipeline:SchemaPath");
+        Split = Bind(Choice("--split", "How the test rows are chosen: stratified by label, or grouped so identical feature vectors stay on one side (duplicate-aware).", "stratified", "grouped"), "Pipeline:Split");
+        TestFraction = Bind(Number("--test-fraction", "Share of rows held out for the test (default 0.2).", 0.05, 0.5), "Pipeline:TestFraction");
+        Seed = Bind(Integer("--seed", "Random seed of the split, the folds and the learners (default 42).", int.MinValue, int.MaxValue), "Pipeline:Seed");
+        Mode = Bind(Choice("--mode", "search: cross-validated search over every learner in the grid; gbdt: one gradient-boosted model, fast.", "search", "gbdt"), "Pipeline:Training:Mode");
+        Grid = Bind(Text("--grid", "yaml", "Search grids (default data_schema/model_grid.yaml)."), "Pipeline:Training:GridPath");
+        Folds = Bind(Integer("--folds", "Cross-validation folds (default 5).", 2, 20), "Pipeline:Training:CrossValidationFolds");
+        Scoring = Bind(Choice("--scoring", "Score that ranks the search's configurations (default f1).", "f1", "accuracy", "roc_auc"), "Pipeline:Training:Scoring");
+        Artifacts = Bind(Text("--artifacts", "dir", "Folder for each run's timestamped artifacts (default Artifacts)."), "Pipeline:ArtifactsRoot");
+        FinalModel = Bind(Text("--final-model", "dir", "Folder of the promoted, live model (default final_model)."), "Pipeline:FinalModelDirectory");
+        Logs = Bind(Text("--logs", "dir", "Folder for the command's log file, or 'none' (default Logs)."), "Logging:Directory");
+        Seeds = Bind(SeedList("--seeds", "Seeds to evaluate: a range like 0-4 or a list like 1,3,7 (default 0-4)."), "Evaluate:Seeds");
+        Input = Bind(Required(Text("--input", "csv", "CSV of site records to score (header row; the 30 feature columns, extra columns are echoed).")), "Predict:Input");
+        Output = Bind(Required(Text("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict.")), "Predict:Output");
+        File = Bind(Text("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
+        Drop = Bind(new Option<bool>("--drop") { Description = "Empty the collection first, so re-running gives the same collection." }, "PushData:Drop");
+    }
+
+    /// <summary>Configuration keys given as options (<c>--Section:Key=value</c>), for the configuration's command-line source.</summary>
+    public IReadOnlyList<string> ConfigurationKeys { get; }
+
+    public Option<string> Data { get; }
+    public Option<string> Source { get; }
+    public Option<string> Schema { get; }
+    public Option<string> Split { get; }
+    public Option<double> TestFraction { get; }
+    public Option<int> Seed { get; }
+    public Option<string> Mode { get; }
+    public Option<string> Grid { get; }
+    public Option<int> Folds { get; }
+    public Option<string> Scoring { get; }
+    public Option<string> Artifacts { get; }
+    public Option<string> FinalModel { get; }
+    public Option<string> Logs { get; }
+    public Option<int[]> Seeds { get; }
+    public Option<string> Input { get; }
+    public Option<string> Output { get; }
+    public Option<string> File { get; }
+    public Option<bool> Drop { get; }
+
+    /// <summary>The options of the training pipeline, shared by <c>train</c> and <c>evaluate</c>.</summary>
+    public IEnumerable<Option> Pipeline => [Data, Source, Schema, Split, TestFraction, Seed, Mode, Grid, Folds, Scoring];
+
+    /// <summary>The configuration keys set on the command line, with their values as typed.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> ConfigurationValues(ParseResult result)
+    {
+        foreach (var (option, key) in _bindings)
+        {
+            if (result.GetResult(option) is { Implicit: false } given)
+            {
+                yield return new(key, given.Tokens.Count == 0 ? "true" : string.Join(',', given.Tokens.Select(t => t.Value)));
+            }
+        }
+    }
+
+    private T Bind<T>(T option, string key)
+        where T : Option
+    {
+        _bindings.Add((option, key));
+        return option;
+    }
+
+    private static Option<string> Required(Option<string> option)
+    {
+        option.Required = true;
+        return option;
+    }
+
+    private static Option<string> Text(string name, string valueName, string description) =>
+        new(name) { Description = description, HelpName = valueName };
+
+    private static Option<string> Choice(string name, string description, params string[] allowed) => new(name)
+    {
+        Description = description,
+        HelpName = string.Join('|', allowed),
+        CustomParser = result =>
+        {
+            var value = Single(result);
+            if (allowed.FirstOrDefault(a => string.Equals(a, value, StringComparison.OrdinalIgnoreCase)) is { } match)
+            {
+                return match;
+            }
+
+            result.AddError($"{name}: '{value}' is not allowed; use one of {string.Join(", ", allowed)}.");
+            return null;
+        },
+    };
+
+    private static Option<int> Integer(string name, string description, int min, int max) => new(name)
+    {
+        Description = description,
+        HelpName = "n",
+        CustomParser = result =>
+        {
+            var value = Single(result);
+            if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max)
+            {
+                return number;
+            }
+
+            result.AddError(min == int.MinValue
+                ? $"{name}: '{value}' is not a whole number."
+                : $"{name}: '{value}' is not a whole number from {min} to {max}.");
+            return 0;
+        },
+    };
+
+    private static Option<double> Number(string name, string description, double min, double max) => new(name)
+    {
+        Description = description,
+        HelpName = "x",
+        CustomParser = result =>
+        {
+            var value = Single(result);
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max)
+            {
+                return number;
+            }
+
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name}: '{value}' is not a number from {min} to {max}."));
+            return 0;
+        },
+    };
+
+    private static Option<int[]> SeedList(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "seeds",
+        CustomParser = result =>
+        {
+            var value = Single(result);
+            if (SeedRange.TryParse(value, out var seeds))
+            {
+                return seeds;
+            }
+
+            result.AddError($"{name}: '{value}' is not a range like 0-4 or a list like 1,3,7.");
+            return [];
+        },
+    };
+
+    private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+}
+
+/// <summary>Seeds written as a range ("0-4", "100-119") or a list ("1,3,7").</summary>
+public static class SeedRange
+{
+    public static bool TryParse(string text, out int[] seeds)
+    {
+        seeds = [];
+        var dash = text.IndexOf('-', 1 < text.Length ? 1 : 0);
+        if (dash > 0 && !text.Contains(',', StringComparison.Ordinal))
+        {
+            if (int.TryParse(text[..dash], NumberStyles.Integer, CultureInfo.InvariantCulture, out var from)
+                && int.TryParse(text[(dash + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var to)
+                && to >= from && to - from < 10_000)
+            {
+                seeds = Enumerable.Range(from, to - from + 1).ToArray();
+                return true;
+            }
+
+            return false;
+        }
+
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var parsed = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out parsed[i]))
+            {
+                return false;
+            }
+        }
+
+        seeds = parsed;
+        return parsed.Length > 0;
+    }
+}
