@@ -22,9 +22,9 @@ public static class HtmlLayout
         .results table{font-size:12px}.results th,.results td{padding:2px 5px;white-space:nowrap}
         .results thead th{z-index:2}
         .results .key{position:sticky;background:#fff;z-index:1;text-align:left}.results thead .key{background:#eef1f5;z-index:3}
-        .results .row{left:0;width:48px;min-width:48px;box-sizing:border-box;text-align:right}
-        .results .verdict{left:48px;width:86px;min-width:86px;box-sizing:border-box}
-        .results .prob{left:134px;width:80px;min-width:80px;box-sizing:border-box;text-align:right;box-shadow:2px 0 0 #dde1e7}
+        .results .row{left:0;width:56px;min-width:56px;max-width:56px;box-sizing:border-box;text-align:right}
+        .results .verdict{left:56px;width:90px;min-width:90px;max-width:90px;box-sizing:border-box}
+        .results .prob{left:146px;width:150px;min-width:150px;max-width:150px;box-sizing:border-box;text-align:right;box-shadow:2px 0 0 #dde1e7}
         .results tr.phishing td.key{background:#fde8e8}
         .metrics td,.metrics th{font-size:14px;padding:4px 10px}
         .grid{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
