@@ -44,10 +44,10 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("<table id=\"predictions\">", html);
         Assert.Contains("<th>predicted_column</th>", html);
-        Assert.Contains("<th>phishing_probability</th>", html);
+        Assert.Contains("<th class=\"key prob\">phishing_probability</th>", html);
         Assert.Equal(50, html.Split("<tr").Length - 2); // header row + 50 records
         Assert.Contains("class=\"phishing\"", html);
-        Assert.Contains(">Records <b>50</b>", html);
+        Assert.Contains("<b id=\"record-count\">50</b> records", html);
     }
 
     [Fact]
@@ -219,6 +219,57 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
 
         using var notJson = await client.PostAsync("/predict/json", new StringContent("{not json", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+    }
+
+    [Fact]
+    public async Task Json_records_with_unknown_fields_give_400_naming_each_one_and_aliases_and_the_label_are_accepted()
+    {
+        var header = Lines[0].Trim().Split(',');
+        var record = header.Zip(Lines[1].Trim().Split(',')).ToDictionary(p => p.First, p => (object?)int.Parse(p.Second, System.Globalization.CultureInfo.InvariantCulture));
+        var client = _factory.CreateClient();
+
+        using var labelled = await client.PostAsJsonAsync("/predict/json", new { records = new[] { record } }); // "Result" comes along
+        Assert.Equal(HttpStatusCode.OK, labelled.StatusCode);
+
+        record["colour"] = "red";
+        record["SSL_final_State_typo"] = 1;
+        record.Remove("Favicon");
+        using var response = await client.PostAsJsonAsync("/predict/json", new { records = new[] { record } });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var fields = problem.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()!).ToArray();
+        Assert.Equal(["colour", "SSL_final_State_typo", "Favicon"], fields);
+        Assert.Contains("unknown field", problem.RootElement.GetProperty("errors")[0].GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x7B, 0x22, 0x72, 0x65, 0x63, 0x6F, 0x72, 0x64, 0x73, 0x22, 0x3A, 0x5B, 0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D, 0x5D, 0x7D })] // invalid UTF-8 in a name
+    [InlineData(new byte[] { 0x7B, 0x22, 0x72, 0x65, 0x63, 0x6F, 0x72, 0x64, 0x73, 0x22, 0x3A, 0x5B, 0x7B, 0x22, 0x70, 0x6F, 0x72, 0x74, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D, 0x5D, 0x7D })] // invalid UTF-8 in a value
+    [InlineData(new byte[] { 0x5B, 0x5D })] // not an object
+    [InlineData(new byte[] { 0x7B, 0x7D })] // no records
+    public async Task Malformed_json_bodies_give_400_not_500(byte[] body)
+    {
+        var client = _factory.CreateClient();
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await client.PostAsync("/predict/json", content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Json_endpoint_answers_415_for_other_content_types_and_names_the_model_version()
+    {
+        var client = _factory.CreateClient();
+        using var xml = await client.PostAsync("/predict/json", new StringContent("<records/>", Encoding.UTF8, "application/xml"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, xml.StatusCode);
+
+        var header = Lines[0].Trim().Split(',');
+        var record = header.Zip(Lines[1].Trim().Split(',')).Where(p => p.First != "Result").ToDictionary(p => p.First, p => (object?)p.Second); // numbers as strings
+        using var ok = await client.PostAsJsonAsync("/predict/json", new { records = new[] { record } });
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(model.Version, ok.Headers.GetValues("X-Model-Version").Single());
+        Assert.Equal(ok.Content.Headers.ContentLength, (await ok.Content.ReadAsByteArrayAsync()).Length);
     }
 
     private async Task<double[]> ProbabilitiesAsync(string csv)

@@ -31,12 +31,13 @@ public static class PredictionApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .DisableAntiforgery();
 
-        group.MapPost("/json", PredictJson)
+        group.MapPost("/json", JsonPredictionEndpoint.HandleAsync)
             .WithName("PredictJson")
             .WithSummary("Score website records sent as JSON")
             .WithDescription("Send {\"records\": [{\"having_IP_Address\": -1, \"URL_Length\": 1, ...}]}: each record maps all 30 feature names (or their aliases) to -1, 0 or 1 (null or \"na\" = missing, imputed). Returns one verdict per record, in order.")
             .Accepts<JsonPredictionRequest>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;

@@ -41,6 +41,7 @@ public static class WebApplicationExtensions
         builder.Services.AddSingleton(sp => SchemaLoader.Load(sp.GetRequiredService<PipelineOptions>().SchemaPath));
         builder.Services.AddSingleton(sp => new PhishingPredictor(sp.GetRequiredService<DataSchema>()));
         builder.Services.AddSingleton(sp => new JsonRecordParser(sp.GetRequiredService<DataSchema>()));
+        builder.Services.AddSingleton(sp => new JsonRecordReader(sp.GetRequiredService<DataSchema>()));
         builder.Services.AddSingleton<LiveModel>();
         builder.Services.AddSingleton<TrainingJobQueue>();
         builder.Services.AddHostedService<TrainingWorker>();

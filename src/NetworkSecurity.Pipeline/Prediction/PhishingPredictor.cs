@@ -23,6 +23,9 @@ public sealed class PhishingPredictor(DataSchema schema)
 
     public DataSchema Schema => schema;
 
+    /// <summary>The one decision rule: a site is phishing when its phishing probability is at least one half.</summary>
+    public static bool IsPhishing(double phishingProbability) => phishingProbability >= 0.5;
+
     /// <summary>First pass: checks and scores every record. Throws <see cref="PipelineException"/> listing the problems.</summary>
     /// <param name="open">Opens the CSV text from the start (called once here and once per <see cref="Records"/>).</param>
     public PredictionSummary Score(ModelBundle bundle, Func<TextReader> open, string source, int maxRows = int.MaxValue)
