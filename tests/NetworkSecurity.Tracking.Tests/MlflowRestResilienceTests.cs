@@ -4,11 +4,12 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using NetworkSecurity.Pipeline.Tests;
 using NetworkSecurity.Pipeline.Tracking;
+using Xunit.Abstractions;
 
 namespace NetworkSecurity.Tracking.Tests;
 
 /// <summary>The REST tracker where MLflow and the product meet a deleted experiment, a hung server and retries.</summary>
-public sealed class MlflowRestResilienceTests
+public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
 {
     private static TrackedRun Run(TempDirectory dir, string experiment = "NetworkSecurity") => new(
         experiment, "train-20261123_101500",
@@ -35,6 +36,7 @@ public sealed class MlflowRestResilienceTests
         await using var server = await MlflowStubServer.StartAsync();
         server.AddExperiment("NetworkSecurity", "17", deleted: true);
         var result = await Tracker(server.Url).TrackAsync(Run(dir), CancellationToken.None);
+        output.WriteLine(result.Message);
 
         Assert.False(result.Tracked);
         Assert.Contains("experiment 'NetworkSecurity' (id 17) is deleted on MLflow server", result.Message);
@@ -62,11 +64,14 @@ public sealed class MlflowRestResilienceTests
         Assert.DoesNotContain(server.Requests, r => r.Path.EndsWith("runs/create", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task An_experiment_that_exists_but_cannot_be_read_says_so_with_the_servers_words()
+    [Theory]
+    [InlineData(false, "UNIQUE constraint failed: experiments.name")]
+    [InlineData(true, "already exists in deleted state")]
+    public async Task An_experiment_that_exists_but_cannot_be_read_says_so_with_the_servers_words(bool fileStoreBacked, string serverWords)
     {
         using var dir = new TempDirectory();
         await using var server = await MlflowStubServer.StartAsync();
+        server.FileStoreBacked = fileStoreBacked;
         server.AddExperiment("NetworkSecurity", "17", deleted: true);
         server.Fault = r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal)
             ? (404, "{\"error_code\":\"RESOURCE_DOES_NOT_EXIST\",\"message\":\"Could not find experiment with name 'NetworkSecurity'\"}", "application/json")
@@ -76,7 +81,7 @@ public sealed class MlflowRestResilienceTests
         Assert.False(result.Tracked);
         Assert.Contains("exists on the server but cannot be read by name", result.Message);
         Assert.Contains("MLFLOW_EXPERIMENT_NAME", result.Message);
-        Assert.Contains("UNIQUE constraint failed: experiments.name", result.Message);
+        Assert.Contains(serverWords, result.Message);
     }
 
     [Fact]
@@ -88,6 +93,7 @@ public sealed class MlflowRestResilienceTests
         var result = await Tracker(hung.Url, requestTimeout: TimeSpan.FromMilliseconds(500), retries: 2, budget: TimeSpan.FromSeconds(20))
             .TrackAsync(Run(dir), CancellationToken.None);
         clock.Stop();
+        output.WriteLine(result.Message);
 
         Assert.False(result.Tracked);
         Assert.Equal(3, hung.Connections); // one try and two retries, each on a fresh connection
@@ -107,6 +113,7 @@ public sealed class MlflowRestResilienceTests
         var result = await Tracker(hung.Url, requestTimeout: TimeSpan.FromSeconds(1), retries: 20, budget: TimeSpan.FromSeconds(2.5))
             .TrackAsync(Run(dir), CancellationToken.None);
         clock.Stop();
+        output.WriteLine(result.Message);
 
         Assert.False(result.Tracked);
         Assert.Contains("2.5 s", result.Message);

@@ -38,6 +38,9 @@ public sealed class MlflowStubServer : IAsyncDisposable
 
     public string ArtifactUri { get; set; } = "mlflow-artifacts:/1/run1/artifacts";
 
+    /// <summary>Answer as a server whose backend store is a file store (mlflow server --backend-store-uri ./mlruns) rather than SQL.</summary>
+    public bool FileStoreBacked { get; set; }
+
     public string Url => _app.Urls.First();
 
     public static async Task<MlflowStubServer> StartAsync()
@@ -94,11 +97,14 @@ public sealed class MlflowStubServer : IAsyncDisposable
                     : (404, Error("RESOURCE_DOES_NOT_EXIST", $"Could not find experiment with name '{experimentName}'"));
             case "/api/2.0/mlflow/experiments/create":
                 var name = request.Json["name"]!.GetValue<string>();
-                if (_experiments.ContainsKey(name))
+                if (_experiments.TryGetValue(name, out var existing))
                 {
-                    // What a SQL-backed MLflow server answers, deleted or not: the name column is unique.
-                    return (400, Error("RESOURCE_ALREADY_EXISTS",
-                        $"Experiment(name={name}) already exists. Error: (raised as a result of Query-invoked autoflush; consider using a session.no_autoflush block if this flush is occurring prematurely)\n(sqlite3.IntegrityError) UNIQUE constraint failed: experiments.name"));
+                    // MLflow's words: a file-store-backed server names the deleted state; a SQL-backed one hits the unique name column.
+                    return (400, Error("RESOURCE_ALREADY_EXISTS", FileStoreBacked && existing.Deleted
+                        ? $"Experiment '{name}' already exists in deleted state. You can restore the experiment, or permanently delete the experiment from the .trash folder (under tracking server's root folder) in order to use this experiment name again."
+                        : FileStoreBacked
+                            ? $"Experiment '{name}' already exists."
+                            : $"Experiment(name={name}) already exists. Error: (raised as a result of Query-invoked autoflush; consider using a session.no_autoflush block if this flush is occurring prematurely)\n(sqlite3.IntegrityError) UNIQUE constraint failed: experiments.name"));
                 }
 
                 var newId = Interlocked.Increment(ref _nextExperiment).ToString(System.Globalization.CultureInfo.InvariantCulture);
