@@ -147,8 +147,11 @@ public sealed class TrainingPipeline(
                 parameters[$"model.{key}"] = value;
             }
 
-            metrics[$"cv_{trained.Scoring}"] = trained.CvScore;
-            metrics[$"cv_{trained.Scoring}_std"] = trained.CvScoreStd;
+            if (double.IsFinite(trained.CvScore)) // no cross-validation (--mode gbdt): no CV metric at all
+            {
+                metrics[$"cv_{trained.Scoring}"] = trained.CvScore;
+                metrics[$"cv_{trained.Scoring}_std"] = trained.CvScoreStd;
+            }
         }
 
         if (evaluation is not null)
@@ -163,7 +166,7 @@ public sealed class TrainingPipeline(
         var artifacts = new List<TrackedArtifact>
         {
             new(Path.Combine(layout.Trainer, "leaderboard.csv"), "model_trainer"),
-            new(layout.DriftReport, "data_validation/drift_report"),
+            new(layout.DriftReport, "data_validation"), // the folder itself: data_validation/drift_report/report.yaml
             new(Path.Combine(layout.Evaluation, "metrics.json"), "model_evaluation"),
         };
         if (store?.CurrentModelDirectory is { } modelFolder && promotedVersion is not null)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -6,31 +7,23 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using NetworkSecurity.Pipeline.Tracking;
-using Polly;
-using Polly.Retry;
 
 namespace NetworkSecurity.Tracking;
 
 /// <summary>
-/// Records runs on an MLflow tracking server (DagsHub included) through its REST API: experiment by name (created if
-/// missing), run, params/metrics/tags in batches within MLflow's limits, artifacts through the server's
-/// mlflow-artifacts endpoint, then the final status. Retries 408/429/5xx with exponential backoff, all within
-/// <see cref="MlflowOptions.MaxTrackingTime"/>; failures are reported in the result, never thrown; credentials are
-/// never part of a message.
+/// Records runs on an MLflow tracking server (DagsHub included) through its REST API, as MLflow's client does: the
+/// experiment by name (created if missing; a deleted one is reported, never replaced), the run, params/metrics/tags in
+/// batches within MLflow's limits, artifacts through the server's mlflow-artifacts endpoint, then the final status.
+/// Each request has its own timeout; timeouts, connection failures and 408/429/5xx answers are retried with exponential
+/// backoff and jitter, all within <see cref="MlflowOptions.MaxTrackingTime"/>. Failures are reported in the result with
+/// the real figures, never thrown; credentials are never part of a message.
 /// </summary>
 public sealed class MlflowRestTracker : IExperimentTracker
 {
-    private const int MaxMetricsPerBatch = 1000;
-    private const int MaxParamsPerBatch = 100;
-    private const int MaxTagsPerBatch = 100;
-    private const int MaxParamLength = 6000;
-    private const int MaxTagLength = 8000;
-
     private readonly MlflowOptions _options;
     private readonly HttpClient _http;
     private readonly ILogger _logger;
     private readonly Uri _base;
-    private readonly ResiliencePipeline<HttpResponseMessage> _retry;
 
     public MlflowRestTracker(MlflowOptions options, HttpClient http, ILogger logger)
     {
@@ -40,92 +33,102 @@ public sealed class MlflowRestTracker : IExperimentTracker
         _logger = logger;
         var uri = new Uri(options.TrackingUri!.TrimEnd('/') + "/");
         _base = new UriBuilder(uri) { UserName = "", Password = "" }.Uri; // credentials never travel in the URL
-        _retry = new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = 4,
-                BackoffType = DelayBackoffType.Exponential,
-                Delay = TimeSpan.FromMilliseconds(200),
-                UseJitter = true,
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
-                    .HandleResult(r => r.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)r.StatusCode >= 500),
-            })
-            .Build();
     }
 
-    public string Description => $"MLflow server {_base.GetLeftPart(UriPartial.Path).TrimEnd('/')}";
+    public string Description => $"MLflow server {Server}";
+
+    private string Server => _base.GetLeftPart(UriPartial.Path).TrimEnd('/');
 
     public async Task<TrackingResult> TrackAsync(TrackedRun run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
+        if (MlflowRules.ExperimentNameProblem(run.ExperimentName) is { } nameProblem)
+        {
+            return new TrackingResult(false, null, $"run not tracked on {Description}: {nameProblem}");
+        }
+
+        var mlflowRun = MlflowRun.From(run);
+        var calls = new Calls(_options.MaxTrackingTime);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(_options.MaxTrackingTime);
+        calls.Token = budget.Token;
         string? runId = null;
         try
         {
-            var experimentId = await ExperimentIdAsync(run.ExperimentName, budget.Token).ConfigureAwait(false);
-            var user = run.User;
-            var tags = run.MlflowTags();
+            var (experimentId, deleted) = await ExperimentAsync(mlflowRun.ExperimentName, calls).ConfigureAwait(false);
+            if (deleted)
+            {
+                return new TrackingResult(false, null, DeletedMessage(mlflowRun.ExperimentName, experimentId));
+            }
+
             var created = await PostAsync("runs/create", new JsonObject
             {
                 ["experiment_id"] = experimentId,
-                ["user_id"] = user,
-                ["run_name"] = run.RunName,
-                ["start_time"] = run.StartTime.ToUnixTimeMilliseconds(),
-                ["tags"] = KeyValues(tags.Take(MaxTagsPerBatch), MaxTagLength),
-            }, budget.Token).ConfigureAwait(false);
+                ["user_id"] = mlflowRun.User,
+                ["run_name"] = mlflowRun.RunName,
+                ["start_time"] = mlflowRun.StartTime,
+                ["tags"] = KeyValues(mlflowRun.Tags.Take(MlflowRules.MaxParamsOrTagsPerBatch)),
+            }, calls).ConfigureAwait(false);
             var info = created["run"]!["info"]!;
             runId = info["run_id"]!.GetValue<string>();
             var artifactUri = info["artifact_uri"]?.GetValue<string>() ?? "";
 
-            await LogBatchesAsync(runId, run, tags.Skip(MaxTagsPerBatch).ToList(), budget.Token).ConfigureAwait(false);
-            var artifactNote = await UploadArtifactsAsync(artifactUri, run.Artifacts, budget.Token).ConfigureAwait(false);
+            await LogBatchesAsync(runId, mlflowRun, mlflowRun.Tags.Skip(MlflowRules.MaxParamsOrTagsPerBatch).ToList(), calls).ConfigureAwait(false);
+            var artifactNote = await UploadArtifactsAsync(artifactUri, mlflowRun.Artifacts, calls).ConfigureAwait(false);
             await PostAsync("runs/update", new JsonObject
             {
                 ["run_id"] = runId,
-                ["status"] = run.Succeeded ? "FINISHED" : "FAILED",
-                ["end_time"] = run.EndTime.ToUnixTimeMilliseconds(),
-            }, budget.Token).ConfigureAwait(false);
-            return new TrackingResult(true, runId, $"run {runId} in experiment '{run.ExperimentName}' on {Description}{artifactNote}");
+                ["status"] = mlflowRun.Status,
+                ["end_time"] = mlflowRun.EndTime,
+            }, calls).ConfigureAwait(false);
+            return new TrackingResult(true, runId, $"run {runId} in experiment '{mlflowRun.ExperimentName}' (id {experimentId}) on {Description}{artifactNote}{mlflowRun.SkippedNote}");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new TrackingResult(false, runId, $"gave up after {_options.MaxTrackingTime.TotalSeconds:0} s: {Description} did not answer in time");
+            return new TrackingResult(false, runId,
+                $"run not tracked: gave up after {calls.Elapsed.TotalSeconds:0.0} s, when the tracking budget of {Seconds(_options.MaxTrackingTime)} ran out on {Description}: {calls.Summary(_options.RequestTimeout)}{(calls.LastFailure is null ? "" : $"; last failure: {calls.LastFailure}")}");
         }
         catch (Exception ex) when (ex is HttpRequestException or MlflowException or JsonException or NullReferenceException or InvalidOperationException)
         {
-            return new TrackingResult(false, runId, $"could not track the run on {Description}: {ex.Message}");
+            return new TrackingResult(false, runId, $"run not tracked on {Description}: {ex.Message}");
         }
     }
 
-    private async Task<string> ExperimentIdAsync(string name, CancellationToken cancellationToken)
+    private string DeletedMessage(string name, string id) =>
+        $"run not tracked: experiment '{name}' (id {id}) is deleted on {Description}, and MLflow neither logs to a deleted experiment "
+        + "nor reuses its name. Restore it on the server "
+        + $"(`MLFLOW_TRACKING_URI={Server} mlflow experiments restore --experiment-id {id}`, or POST experiments/restore), "
+        + "or set MLFLOW_EXPERIMENT_NAME to another name.";
+
+    private async Task<(string Id, bool Deleted)> ExperimentAsync(string name, Calls calls)
     {
-        if (await FindExperimentAsync(name, cancellationToken).ConfigureAwait(false) is { } existing)
+        if (await FindExperimentAsync(name, calls).ConfigureAwait(false) is { } existing)
         {
             return existing;
         }
 
         try
         {
-            var created = await PostAsync("experiments/create", new JsonObject { ["name"] = name }, cancellationToken).ConfigureAwait(false);
-            return created["experiment_id"]!.GetValue<string>();
+            var created = await PostAsync("experiments/create", new JsonObject { ["name"] = name }, calls).ConfigureAwait(false);
+            return (created["experiment_id"]!.GetValue<string>(), false);
         }
         catch (MlflowException ex) when (ex.ErrorCode == "RESOURCE_ALREADY_EXISTS")
         {
-            // Created by someone else meanwhile.
-            return await FindExperimentAsync(name, cancellationToken).ConfigureAwait(false)
-                ?? throw new MlflowException(ex.ErrorCode, $"experiment '{name}' exists but cannot be read");
+            // Created by someone else meanwhile, or deleted (the server keeps a deleted experiment's name): read it again.
+            return await FindExperimentAsync(name, calls).ConfigureAwait(false)
+                ?? throw new MlflowException(ex.ErrorCode,
+                    $"experiment '{name}' exists on the server but cannot be read by name; if it is deleted, restore it or set MLFLOW_EXPERIMENT_NAME to another name ({ex.Message})");
         }
     }
 
-    private async Task<string?> FindExperimentAsync(string name, CancellationToken cancellationToken)
+    /// <summary>The experiment's id and whether it is deleted (get-by-name also returns deleted experiments), or null.</summary>
+    private async Task<(string Id, bool Deleted)?> FindExperimentAsync(string name, Calls calls)
     {
         try
         {
-            var found = await SendAsync(HttpMethod.Get, $"api/2.0/mlflow/experiments/get-by-name?experiment_name={Uri.EscapeDataString(name)}", null, cancellationToken).ConfigureAwait(false);
+            var found = await SendAsync(HttpMethod.Get, $"api/2.0/mlflow/experiments/get-by-name?experiment_name={Uri.EscapeDataString(name)}", null, calls).ConfigureAwait(false);
             var experiment = found["experiment"]!;
-            return experiment["lifecycle_stage"]?.GetValue<string>() == "deleted" ? null : experiment["experiment_id"]!.GetValue<string>();
+            return (experiment["experiment_id"]!.GetValue<string>(), experiment["lifecycle_stage"]?.GetValue<string>() == "deleted");
         }
         catch (MlflowException ex) when (ex.Status == HttpStatusCode.NotFound)
         {
@@ -133,42 +136,35 @@ public sealed class MlflowRestTracker : IExperimentTracker
         }
     }
 
-    private async Task LogBatchesAsync(string runId, TrackedRun run, List<KeyValuePair<string, string>> extraTags, CancellationToken cancellationToken)
+    private async Task LogBatchesAsync(string runId, MlflowRun run, List<KeyValuePair<string, string>> extraTags, Calls calls)
     {
-        var timestamp = run.EndTime.ToUnixTimeMilliseconds();
-        var metrics = run.Metrics.ToList();
-        var parameters = run.Parameters.ToList();
+        var metrics = run.Metrics;
+        var parameters = run.Parameters;
         for (int m = 0, p = 0, t = 0; m < metrics.Count || p < parameters.Count || t < extraTags.Count;)
         {
-            var metricBatch = metrics.Skip(m).Take(MaxMetricsPerBatch).ToList();
-            var paramBatch = parameters.Skip(p).Take(MaxParamsPerBatch).ToList();
-            var tagBatch = extraTags.Skip(t).Take(Math.Min(MaxTagsPerBatch, 1000 - metricBatch.Count - paramBatch.Count)).ToList();
+            var metricBatch = metrics.Skip(m).Take(MlflowRules.MaxMetricsPerBatch).ToList();
+            var paramBatch = parameters.Skip(p).Take(MlflowRules.MaxParamsOrTagsPerBatch).ToList();
+            var tagBatch = extraTags.Skip(t).Take(Math.Min(MlflowRules.MaxParamsOrTagsPerBatch, MlflowRules.MaxEntitiesPerBatch - metricBatch.Count - paramBatch.Count)).ToList();
             m += metricBatch.Count;
             p += paramBatch.Count;
             t += tagBatch.Count;
             var metricArray = new JsonArray();
             foreach (var (key, value) in metricBatch)
             {
-                metricArray.Add(new JsonObject
-                {
-                    ["key"] = key,
-                    ["value"] = double.IsFinite(value) ? JsonValue.Create(value) : JsonValue.Create(MlflowFileStoreTracker.FormatMetric(value)),
-                    ["timestamp"] = timestamp,
-                    ["step"] = 0,
-                });
+                metricArray.Add(new JsonObject { ["key"] = key, ["value"] = value, ["timestamp"] = run.MetricTimestamp, ["step"] = 0 });
             }
 
             await PostAsync("runs/log-batch", new JsonObject
             {
                 ["run_id"] = runId,
                 ["metrics"] = metricArray,
-                ["params"] = KeyValues(paramBatch, MaxParamLength),
-                ["tags"] = KeyValues(tagBatch, MaxTagLength),
-            }, cancellationToken).ConfigureAwait(false);
+                ["params"] = KeyValues(paramBatch),
+                ["tags"] = KeyValues(tagBatch),
+            }, calls).ConfigureAwait(false);
         }
     }
 
-    private async Task<string> UploadArtifactsAsync(string artifactUri, IReadOnlyList<TrackedArtifact> artifacts, CancellationToken cancellationToken)
+    private async Task<string> UploadArtifactsAsync(string artifactUri, IReadOnlyList<TrackedArtifact> artifacts, Calls calls)
     {
         if (artifacts.Count == 0)
         {
@@ -194,8 +190,8 @@ public sealed class MlflowRestTracker : IExperimentTracker
                 foreach (var (file, relative) in sources)
                 {
                     var target = $"api/2.0/mlflow-artifacts/artifacts/{path}/{artifact.ArtifactPath.Trim('/')}/{relative}";
-                    var bytes = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
-                    await SendAsync(HttpMethod.Put, string.Join('/', target.Split('/').Select(Uri.EscapeDataString)), bytes, cancellationToken).ConfigureAwait(false);
+                    var bytes = await File.ReadAllBytesAsync(file, calls.Token).ConfigureAwait(false);
+                    await SendAsync(HttpMethod.Put, string.Join('/', target.Split('/').Select(Uri.EscapeDataString)), bytes, calls).ConfigureAwait(false);
                     files++;
                 }
             }
@@ -209,39 +205,95 @@ public sealed class MlflowRestTracker : IExperimentTracker
         return $"; {files} artifact file(s) uploaded";
     }
 
-    private Task<JsonNode> PostAsync(string method, JsonObject body, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, "api/2.0/mlflow/" + method, Encoding.UTF8.GetBytes(body.ToJsonString()), cancellationToken, json: true);
+    private Task<JsonNode> PostAsync(string method, JsonObject body, Calls calls) =>
+        SendAsync(HttpMethod.Post, "api/2.0/mlflow/" + method, Encoding.UTF8.GetBytes(body.ToJsonString()), calls, json: true);
 
-    private async Task<JsonNode> SendAsync(HttpMethod method, string relative, byte[]? body, CancellationToken cancellationToken, bool json = false)
+    /// <summary>
+    /// One call, retried like MLflow's client retries: after a timeout of this request, a connection failure or a
+    /// 408/429/5xx answer, wait (exponential backoff with jitter) and try again, unless the retries are used up or the
+    /// wait would not fit in what is left of the tracking budget.
+    /// </summary>
+    private async Task<JsonNode> SendAsync(HttpMethod method, string relative, byte[]? body, Calls calls, bool json = false)
     {
-        using var response = await _retry.ExecuteAsync(async ct =>
+        var what = $"{method} {relative.Split('?')[0]}";
+        for (var attempt = 0; ; attempt++)
         {
-            var request = new HttpRequestMessage(method, new Uri(_base, relative));
-            if (body is not null)
+            MlflowException failure;
+            using (var request = NewRequest(method, relative, body, json))
+            using (var perRequest = CancellationTokenSource.CreateLinkedTokenSource(calls.Token))
             {
-                request.Content = new ByteArrayContent(body);
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue(json ? "application/json" : "application/octet-stream");
+                perRequest.CancelAfter(_options.RequestTimeout);
+                calls.Requests++;
+                try
+                {
+                    using var response = await _http.SendAsync(request, perRequest.Token).ConfigureAwait(false);
+                    var text = await response.Content.ReadAsStringAsync(perRequest.Token).ConfigureAwait(false);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+                    }
+
+                    failure = ErrorAnswer(what, response, text);
+                    if (!(response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500))
+                    {
+                        throw failure;
+                    }
+                }
+                catch (OperationCanceledException) when (!calls.Token.IsCancellationRequested)
+                {
+                    calls.Timeouts++;
+                    failure = new MlflowException(null, $"{what} got no answer within {Seconds(_options.RequestTimeout)}");
+                }
+                catch (HttpRequestException ex)
+                {
+                    failure = new MlflowException(null, $"{what} failed: {ex.Message}");
+                }
             }
 
-            if (_options.Username is { Length: > 0 } user && _options.Password is { } password)
+            calls.LastFailure = failure.Message;
+            var delay = Backoff(attempt);
+            if (attempt >= _options.MaxRetries || calls.Elapsed + delay >= calls.Budget)
             {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
-            }
-            else if (_options.Token is { Length: > 0 } token)
-            {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                var why = attempt >= _options.MaxRetries ? $"after {attempt + 1} attempt(s)" : $"after {attempt + 1} attempt(s), with no time left for another in the tracking budget of {Seconds(calls.Budget)}";
+                throw new MlflowException(failure.ErrorCode, $"{failure.Message} (gave up {why}, {calls.Elapsed.TotalSeconds:0.0} s in all; {calls.Summary(_options.RequestTimeout)})", failure.Status);
             }
 
-            return await _http.SendAsync(request, ct).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
+            _logger.LogDebug("MLflow {Call} failed ({Failure}); retry {Retry} of {MaxRetries} in {Delay} ms", what, failure.Message, attempt + 1, _options.MaxRetries, (int)delay.TotalMilliseconds);
+            await Task.Delay(delay, calls.Token).ConfigureAwait(false);
+        }
+    }
 
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        if (response.IsSuccessStatusCode)
+    private HttpRequestMessage NewRequest(HttpMethod method, string relative, byte[]? body, bool json)
+    {
+        var request = new HttpRequestMessage(method, new Uri(_base, relative));
+        if (body is not null)
         {
-            return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(json ? "application/json" : "application/octet-stream");
         }
 
-        // MLflow answers {"error_code", "message"}; proxies and some 503s answer plain text.
+        if (_options.Username is { Length: > 0 } user && _options.Password is { } password)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+        }
+        else if (_options.Token is { Length: > 0 } token)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return request;
+    }
+
+    // base × 2^attempt, plus up to as much again of jitter (MLflow: backoff factor 2, jitter 1 s).
+    private TimeSpan Backoff(int attempt)
+    {
+        var delay = _options.RetryBaseDelay * Math.Pow(2, Math.Min(attempt, 16));
+        return delay + (delay * Random.Shared.NextDouble());
+    }
+
+    // MLflow answers {"error_code", "message"}; proxies and some 503s answer plain text.
+    private static MlflowException ErrorAnswer(string what, HttpResponseMessage response, string text)
+    {
         string? code = null;
         var message = text.Length > 300 ? text[..300] : text;
         try
@@ -256,18 +308,41 @@ public sealed class MlflowRestTracker : IExperimentTracker
         {
         }
 
-        throw new MlflowException(code, $"{method} {relative.Split('?')[0]} answered {(int)response.StatusCode} {code ?? response.ReasonPhrase}: {message}", response.StatusCode);
+        return new MlflowException(code, $"{what} answered {(int)response.StatusCode} {code ?? response.ReasonPhrase}: {message}", response.StatusCode);
     }
 
-    private static JsonArray KeyValues(IEnumerable<KeyValuePair<string, string>> pairs, int maxLength)
+    private static JsonArray KeyValues(IEnumerable<KeyValuePair<string, string>> pairs)
     {
         var array = new JsonArray();
         foreach (var (key, value) in pairs)
         {
-            array.Add(new JsonObject { ["key"] = key, ["value"] = value.Length <= maxLength ? value : value[..maxLength] });
+            array.Add(new JsonObject { ["key"] = key, ["value"] = value });
         }
 
         return array;
+    }
+
+    private static string Seconds(TimeSpan time) => $"{time.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
+
+    /// <summary>The requests of one run's tracking: its budget and token, and what happened, for the message.</summary>
+    private sealed class Calls(TimeSpan budget)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public TimeSpan Budget { get; } = budget;
+
+        public CancellationToken Token { get; set; }
+
+        public TimeSpan Elapsed => _clock.Elapsed;
+
+        public int Requests { get; set; }
+
+        public int Timeouts { get; set; }
+
+        public string? LastFailure { get; set; }
+
+        public string Summary(TimeSpan requestTimeout) =>
+            $"{Requests} request(s) sent, {Timeouts} got no answer within the {Seconds(requestTimeout)} per-request timeout";
     }
 }
 

@@ -7,6 +7,7 @@ using NetworkSecurity.Pipeline.Storage;
 using NetworkSecurity.Pipeline.Tests;
 using NetworkSecurity.Pipeline.Tracking;
 using NetworkSecurity.Pipeline.Training;
+using NetworkSecurity.Tracking;
 
 namespace NetworkSecurity.Storage.Tests;
 

@@ -8,8 +8,11 @@ namespace NetworkSecurity.Tracking.Tests;
 public sealed class MlflowRestTrackerTests
 {
     private static MlflowRestTracker Tracker(MlflowStubServer server, string? user = "alice", string? password = "s3cret", string? token = null, int seconds = 20) =>
-        new(new MlflowOptions { TrackingUri = server.Url + "/prefix-ignored/..", Username = user, Password = password, Token = token, MaxTrackingTime = TimeSpan.FromSeconds(seconds) },
-            new HttpClient(), NullLogger.Instance);
+        new(new MlflowOptions
+        {
+            TrackingUri = server.Url + "/prefix-ignored/..", Username = user, Password = password, Token = token,
+            MaxTrackingTime = TimeSpan.FromSeconds(seconds), RetryBaseDelay = TimeSpan.FromMilliseconds(20),
+        }, new HttpClient(), NullLogger.Instance);
 
     private static TrackedRun Run(TempDirectory dir, int parameters = 3) => new(
         "NetworkSecurity", "train-20261123_101500",
@@ -51,7 +54,9 @@ public sealed class MlflowRestTrackerTests
         Assert.Equal(6000, batch["params"]!.AsArray().Single(p => p!["key"]!.GetValue<string>() == "p0")!["value"]!.GetValue<string>().Length);
         var metrics = batch["metrics"]!.AsArray();
         Assert.Equal(0.975, metrics.Single(m => m!["key"]!.GetValue<string>() == "test_f1")!["value"]!.GetValue<double>());
-        Assert.Equal("NaN", metrics.Single(m => m!["key"]!.GetValue<string>() == "cv_f1_std")!["value"]!.GetValue<string>());
+        Assert.DoesNotContain(metrics, m => m!["key"]!.GetValue<string>() == "cv_f1_std"); // NaN: never sent
+        Assert.DoesNotContain("NaN", Encoding.UTF8.GetString(requests[3].Body), StringComparison.Ordinal);
+        Assert.Contains("metric 'cv_f1_std' is NaN", result.Message);
         Assert.Equal("{\"f1\":0.975}", Encoding.UTF8.GetString(requests[4].Body));
 
         var update = requests[5].Json;
@@ -149,11 +154,12 @@ public sealed class MlflowRestTrackerTests
     public async Task An_unreachable_server_gives_up_within_the_time_budget()
     {
         using var dir = new TempDirectory();
-        var tracker = new MlflowRestTracker(new MlflowOptions { TrackingUri = "http://127.0.0.1:1", MaxTrackingTime = TimeSpan.FromSeconds(5) }, new HttpClient(), NullLogger.Instance);
+        var tracker = new MlflowRestTracker(new MlflowOptions { TrackingUri = "http://127.0.0.1:1", MaxTrackingTime = TimeSpan.FromSeconds(5), RetryBaseDelay = TimeSpan.FromMilliseconds(20) }, new HttpClient(), NullLogger.Instance);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = await tracker.TrackAsync(Run(dir), CancellationToken.None);
         Assert.False(result.Tracked);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        Assert.Contains("5 attempt(s)", result.Message); // connection refused: 1 try + 4 retries, quickly
     }
 
     [Fact]

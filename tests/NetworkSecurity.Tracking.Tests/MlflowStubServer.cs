@@ -20,7 +20,7 @@ public sealed record RecordedRequest(string Method, string Path, string Query, s
 public sealed class MlflowStubServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly ConcurrentDictionary<string, string> _experiments = new();
+    private readonly ConcurrentDictionary<string, (string Id, bool Deleted)> _experiments = new();
     private int _nextExperiment = 1;
 
     public MlflowStubServer()
@@ -38,6 +38,9 @@ public sealed class MlflowStubServer : IAsyncDisposable
 
     public string ArtifactUri { get; set; } = "mlflow-artifacts:/1/run1/artifacts";
 
+    /// <summary>Answer as a server whose backend store is a file store (mlflow server --backend-store-uri ./mlruns) rather than SQL.</summary>
+    public bool FileStoreBacked { get; set; }
+
     public string Url => _app.Urls.First();
 
     public static async Task<MlflowStubServer> StartAsync()
@@ -47,7 +50,8 @@ public sealed class MlflowStubServer : IAsyncDisposable
         return server;
     }
 
-    public void AddExperiment(string name, string id) => _experiments[name] = id;
+    /// <summary>An experiment the server already holds; a deleted one keeps its name, as on a real server.</summary>
+    public void AddExperiment(string name, string id, bool deleted = false) => _experiments[name] = (id, deleted);
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -76,18 +80,35 @@ public sealed class MlflowStubServer : IAsyncDisposable
         switch (request.Path)
         {
             case "/api/2.0/mlflow/experiments/get-by-name":
-                return _experiments.TryGetValue(experimentName, out var id)
-                    ? (200, new JsonObject { ["experiment"] = new JsonObject { ["experiment_id"] = id, ["name"] = experimentName, ["lifecycle_stage"] = "active" } })
+                // MLflow's get-by-name returns deleted experiments too, with lifecycle_stage "deleted".
+                return _experiments.TryGetValue(experimentName, out var found)
+                    ? (200, new JsonObject
+                    {
+                        ["experiment"] = new JsonObject
+                        {
+                            ["experiment_id"] = found.Id,
+                            ["name"] = experimentName,
+                            ["artifact_location"] = $"mlflow-artifacts:/{found.Id}",
+                            ["lifecycle_stage"] = found.Deleted ? "deleted" : "active",
+                            ["last_update_time"] = 1_700_000_000_000,
+                            ["creation_time"] = 1_700_000_000_000,
+                        },
+                    })
                     : (404, Error("RESOURCE_DOES_NOT_EXIST", $"Could not find experiment with name '{experimentName}'"));
             case "/api/2.0/mlflow/experiments/create":
                 var name = request.Json["name"]!.GetValue<string>();
-                if (_experiments.ContainsKey(name))
+                if (_experiments.TryGetValue(name, out var existing))
                 {
-                    return (400, Error("RESOURCE_ALREADY_EXISTS", $"Experiment '{name}' already exists."));
+                    // MLflow's words: a file-store-backed server names the deleted state; a SQL-backed one hits the unique name column.
+                    return (400, Error("RESOURCE_ALREADY_EXISTS", FileStoreBacked && existing.Deleted
+                        ? $"Experiment '{name}' already exists in deleted state. You can restore the experiment, or permanently delete the experiment from the .trash folder (under tracking server's root folder) in order to use this experiment name again."
+                        : FileStoreBacked
+                            ? $"Experiment '{name}' already exists."
+                            : $"Experiment(name={name}) already exists. Error: (raised as a result of Query-invoked autoflush; consider using a session.no_autoflush block if this flush is occurring prematurely)\n(sqlite3.IntegrityError) UNIQUE constraint failed: experiments.name"));
                 }
 
                 var newId = Interlocked.Increment(ref _nextExperiment).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                _experiments[name] = newId;
+                _experiments[name] = (newId, false);
                 return (200, new JsonObject { ["experiment_id"] = newId });
             case "/api/2.0/mlflow/runs/create":
                 return (200, new JsonObject

@@ -1,6 +1,9 @@
 namespace NetworkSecurity.Pipeline.Tracking;
 
-/// <summary>Records a finished training run in an experiment tracker (MLflow file store or server).</summary>
+/// <summary>
+/// Records a finished training run in an experiment tracker. The pipeline knows only this interface and the run model
+/// below; the MLflow file store and server trackers live in NetworkSecurity.Tracking, which the host plugs in.
+/// </summary>
 public interface IExperimentTracker
 {
     /// <summary>Where runs go, for logs and job status, e.g. "MLflow file store ./mlruns". Never contains secrets.</summary>
@@ -23,15 +26,6 @@ public sealed record TrackedRun(
 {
     /// <summary>Who ran it: the "user" tag, else the OS user.</summary>
     public string User => Tags.TryGetValue("user", out var user) && user.Length > 0 ? user : Environment.UserName;
-
-    /// <summary>The run's tags plus the system tags every MLflow reader expects.</summary>
-    public Dictionary<string, string> MlflowTags() => new(Tags)
-    {
-        ["mlflow.runName"] = RunName,
-        ["mlflow.user"] = User,
-        ["mlflow.source.name"] = "NetworkSecurity.Api train",
-        ["mlflow.source.type"] = "LOCAL",
-    };
 }
 
 /// <summary>A local file or folder to log under <paramref name="ArtifactPath"/> in the run's artifacts.</summary>

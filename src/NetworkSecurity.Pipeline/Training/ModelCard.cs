@@ -7,8 +7,8 @@ public sealed record ModelCard(
     string Learner,
     IReadOnlyDictionary<string, string> Parameters,
     string CvScoring,
-    double CvScore,
-    double CvScoreStd,
+    double? CvScore,
+    double? CvScoreStd,
     ClassificationViews Train,
     ClassificationViews Test,
     IReadOnlyList<RocPoint> TestRocCurve,
@@ -17,7 +17,13 @@ public sealed record ModelCard(
     int TrainRows,
     int TestRows,
     string Split,
-    int Seed);
+    int Seed)
+{
+    // No cross-validation ran (--mode gbdt): null, never NaN, in model_card.json and GET /model.
+    public double? CvScore { get; init; } = CvScore is { } score && double.IsFinite(score) ? score : null;
+
+    public double? CvScoreStd { get; init; } = CvScoreStd is { } std && double.IsFinite(std) ? std : null;
+}
 
 /// <summary>Metrics with each class as the positive one: legitimate (as the seed reports) and phishing (the security view).</summary>
 public sealed record ClassificationViews(ClassificationReport Legitimate, ClassificationReport Phishing);

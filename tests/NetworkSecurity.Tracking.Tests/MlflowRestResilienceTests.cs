@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetworkSecurity.Pipeline.Tests;
+using NetworkSecurity.Pipeline.Tracking;
+using Xunit.Abstractions;
+
+namespace NetworkSecurity.Tracking.Tests;
+
+/// <summary>The REST tracker where MLflow and the product meet a deleted experiment, a hung server and retries.</summary>
+public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
+{
+    private static TrackedRun Run(TempDirectory dir, string experiment = "NetworkSecurity") => new(
+        experiment, "train-20261123_101500",
+        DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000), DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_005_000), true,
+        new Dictionary<string, string> { ["user"] = "bob" },
+        new Dictionary<string, string> { ["learner"] = "gradient_boosting" },
+        new Dictionary<string, double> { ["test_f1"] = 0.975 },
+        [new TrackedArtifact(dir.File("metrics.json", "{}"), "model_evaluation")]);
+
+    private static MlflowRestTracker Tracker(string url, TimeSpan? requestTimeout = null, int retries = 4, TimeSpan? budget = null) =>
+        new(new MlflowOptions
+        {
+            TrackingUri = url,
+            RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(20),
+            MaxRetries = retries,
+            MaxTrackingTime = budget ?? TimeSpan.FromSeconds(60),
+            RetryBaseDelay = TimeSpan.FromMilliseconds(20),
+        }, new HttpClient(), NullLogger.Instance);
+
+    [Fact]
+    public async Task A_deleted_experiment_is_reported_with_how_to_restore_it_and_nothing_is_created()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        server.AddExperiment("NetworkSecurity", "17", deleted: true);
+        var result = await Tracker(server.Url).TrackAsync(Run(dir), CancellationToken.None);
+        output.WriteLine(result.Message);
+
+        Assert.False(result.Tracked);
+        Assert.Contains("experiment 'NetworkSecurity' (id 17) is deleted on MLflow server", result.Message);
+        Assert.Contains("mlflow experiments restore --experiment-id 17", result.Message);
+        Assert.Contains("MLFLOW_EXPERIMENT_NAME", result.Message);
+        Assert.DoesNotContain(server.Requests, r => r.Path.EndsWith("experiments/create", StringComparison.Ordinal) || r.Path.EndsWith("runs/create", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_deleted_experiment_met_through_resource_already_exists_is_reported_too()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        server.AddExperiment("NetworkSecurity", "17", deleted: true);
+        var gets = 0;
+        // The first lookup misses (e.g. a proxy cache); create then meets MLflow's RESOURCE_ALREADY_EXISTS for the deleted name.
+        server.Fault = r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal) && Interlocked.Increment(ref gets) == 1
+            ? (404, "{\"error_code\":\"RESOURCE_DOES_NOT_EXIST\",\"message\":\"Could not find experiment with name 'NetworkSecurity'\"}", "application/json")
+            : null;
+        var result = await Tracker(server.Url).TrackAsync(Run(dir), CancellationToken.None);
+
+        Assert.False(result.Tracked);
+        Assert.Contains("is deleted", result.Message);
+        Assert.Single(server.Requests, r => r.Path.EndsWith("experiments/create", StringComparison.Ordinal));
+        Assert.DoesNotContain(server.Requests, r => r.Path.EndsWith("runs/create", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(false, "UNIQUE constraint failed: experiments.name")]
+    [InlineData(true, "already exists in deleted state")]
+    public async Task An_experiment_that_exists_but_cannot_be_read_says_so_with_the_servers_words(bool fileStoreBacked, string serverWords)
+    {
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        server.FileStoreBacked = fileStoreBacked;
+        server.AddExperiment("NetworkSecurity", "17", deleted: true);
+        server.Fault = r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal)
+            ? (404, "{\"error_code\":\"RESOURCE_DOES_NOT_EXIST\",\"message\":\"Could not find experiment with name 'NetworkSecurity'\"}", "application/json")
+            : null;
+        var result = await Tracker(server.Url).TrackAsync(Run(dir), CancellationToken.None);
+
+        Assert.False(result.Tracked);
+        Assert.Contains("exists on the server but cannot be read by name", result.Message);
+        Assert.Contains("MLFLOW_EXPERIMENT_NAME", result.Message);
+        Assert.Contains(serverWords, result.Message);
+    }
+
+    [Fact]
+    public async Task A_server_that_accepts_and_never_answers_is_retried_per_request_and_the_message_states_the_real_figures()
+    {
+        using var dir = new TempDirectory();
+        using var hung = new HungServer();
+        var clock = Stopwatch.StartNew();
+        var result = await Tracker(hung.Url, requestTimeout: TimeSpan.FromMilliseconds(500), retries: 2, budget: TimeSpan.FromSeconds(20))
+            .TrackAsync(Run(dir), CancellationToken.None);
+        clock.Stop();
+        output.WriteLine(result.Message);
+
+        Assert.False(result.Tracked);
+        Assert.Equal(3, hung.Connections); // one try and two retries, each on a fresh connection
+        Assert.Contains("got no answer within 0.5 s", result.Message);
+        Assert.Contains("after 3 attempt(s)", result.Message);
+        Assert.Contains("3 request(s) sent, 3 got no answer within the 0.5 s per-request timeout", result.Message);
+        Assert.DoesNotContain("60 s", result.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Retries_stop_when_the_tracking_budget_would_run_out_and_the_message_names_the_budget()
+    {
+        using var dir = new TempDirectory();
+        using var hung = new HungServer();
+        var clock = Stopwatch.StartNew();
+        var result = await Tracker(hung.Url, requestTimeout: TimeSpan.FromSeconds(1), retries: 20, budget: TimeSpan.FromSeconds(2.5))
+            .TrackAsync(Run(dir), CancellationToken.None);
+        clock.Stop();
+        output.WriteLine(result.Message);
+
+        Assert.False(result.Tracked);
+        Assert.Contains("2.5 s", result.Message);
+        Assert.InRange(hung.Connections, 2, 3);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_request_that_times_out_once_is_retried_and_the_run_is_tracked()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        var slow = 0;
+        server.Fault = r =>
+        {
+            if (r.Path.EndsWith("runs/create", StringComparison.Ordinal) && Interlocked.Increment(ref slow) == 1)
+            {
+                Thread.Sleep(1500); // longer than the per-request timeout below
+            }
+
+            return null;
+        };
+        var result = await Tracker(server.Url, requestTimeout: TimeSpan.FromMilliseconds(700)).TrackAsync(Run(dir), CancellationToken.None);
+        Assert.True(result.Tracked, result.Message);
+        Assert.Equal(2, server.Requests.Count(r => r.Path.EndsWith("runs/create", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_429_is_retried_and_a_400_is_not()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        var limited = 0;
+        server.Fault = r => r.Path.EndsWith("log-batch", StringComparison.Ordinal) && Interlocked.Increment(ref limited) == 1
+            ? (429, "{\"error_code\":\"REQUEST_LIMIT_EXCEEDED\",\"message\":\"slow down\"}", "application/json")
+            : null;
+        Assert.True((await Tracker(server.Url).TrackAsync(Run(dir), CancellationToken.None)).Tracked);
+        Assert.Equal(2, server.Requests.Count(r => r.Path.EndsWith("log-batch", StringComparison.Ordinal)));
+
+        await using var refusing = await MlflowStubServer.StartAsync();
+        refusing.Fault = r => r.Path.EndsWith("log-batch", StringComparison.Ordinal)
+            ? (400, "{\"error_code\":\"INVALID_PARAMETER_VALUE\",\"message\":\"bad\"}", "application/json")
+            : null;
+        var refused = await Tracker(refusing.Url).TrackAsync(Run(dir), CancellationToken.None);
+        Assert.False(refused.Tracked);
+        Assert.Contains("INVALID_PARAMETER_VALUE", refused.Message);
+        Assert.Single(refusing.Requests, r => r.Path.EndsWith("log-batch", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_experiment_name_mlflow_refuses_is_reported_without_a_request()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        var result = await Tracker(server.Url).TrackAsync(Run(dir, new string('e', 501)), CancellationToken.None);
+        Assert.False(result.Tracked);
+        Assert.Contains("MLflow allows 500", result.Message);
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public void Timeouts_and_retries_come_from_mlflows_variables()
+    {
+        var options = MlflowOptions.FromEnvironment(name => name switch
+        {
+            "MLFLOW_TRACKING_URI" => "http://127.0.0.1:5000",
+            "MLFLOW_HTTP_REQUEST_TIMEOUT" => "7",
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES" => "2",
+            _ => null,
+        });
+        Assert.Equal(TimeSpan.FromSeconds(7), options.RequestTimeout);
+        Assert.Equal(2, options.MaxRetries);
+        Assert.Equal(TimeSpan.FromSeconds(20), MlflowOptions.FromEnvironment(_ => null).RequestTimeout);
+        var error = Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_MAX_RETRIES" ? "many" : null));
+        Assert.Contains("MLFLOW_HTTP_REQUEST_MAX_RETRIES", error.Message);
+    }
+
+    /// <summary>A TCP server on 127.0.0.1 that accepts connections, reads what comes and never answers.</summary>
+    private sealed class HungServer : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly List<TcpClient> _clients = [];
+        private readonly CancellationTokenSource _stop = new();
+        private int _connections;
+
+        public HungServer()
+        {
+            _listener.Start();
+            _ = AcceptAsync();
+        }
+
+        public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+        public int Connections => Volatile.Read(ref _connections);
+
+        private async Task AcceptAsync()
+        {
+            try
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                    Interlocked.Increment(ref _connections);
+                    lock (_clients)
+                    {
+                        _clients.Add(client); // kept open, never answered
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            catch (SocketException)
+            {
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            lock (_clients)
+            {
+                _clients.ForEach(c => c.Dispose());
+            }
+
+            _stop.Dispose();
+        }
+    }
+}
