@@ -33,6 +33,7 @@ public static class CommandLine
         ["--input"] = "Predict:Input",
         ["--output"] = "Predict:Output",
         ["--file"] = "PushData:File",
+        ["--batch-size"] = "MONGODB_BATCH_SIZE",
         ["--seeds"] = "Evaluate:Seeds",
     };
 
@@ -114,7 +115,7 @@ public static class CommandLine
           train                   run the training pipeline once and promote the model if it passes the quality gate
           predict                 score a CSV offline: --input <csv> --output <csv>
           evaluate                mean test metrics over several splits: --seeds 0-4 [--split grouped]
-          push-data               load a CSV into MongoDB (MONGODB_URL): [--file <csv>] [--drop]
+          push-data               load a CSV into MongoDB (MONGODB_URL): [--file <csv>] [--drop] [--batch-size <n>]
           help                    show this text
 
         Training options (defaults in appsettings.json):

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using NetworkSecurity.MongoDb;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Configuration;
@@ -6,32 +7,83 @@ using NetworkSecurity.Pipeline.DataSources;
 namespace NetworkSecurity.Api.Cli;
 
 /// <summary>
-/// <c>push-data [--file data.csv] [--drop]</c>: loads a CSV into the MongoDB collection (MONGODB_URL, MONGODB_DATABASE,
-/// MONGODB_COLLECTION). With --drop the collection is emptied first, so re-running gives the same collection.
+/// <c>push-data [--file data.csv] [--drop] [--batch-size n]</c>: loads a CSV into the MongoDB collection (MONGODB_URL,
+/// MONGODB_DATABASE, MONGODB_COLLECTION, MONGODB_BATCH_SIZE) with unordered batched inserts. The CSV is checked in a
+/// first pass (so a malformed file never leaves a dropped or half-loaded collection), then streamed. With --drop the
+/// collection is emptied first, so re-running gives the same collection. Documents the server rejects are listed
+/// (record, line, reason) and make the command exit 1 after loading the rest.
 /// </summary>
 public static class PushDataCommand
 {
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
+
     public static async Task<int> RunAsync(IConfiguration configuration, Serilog.ILogger logger)
     {
-        var options = MongoOptions.FromEnvironment(key => configuration[key])
-            ?? throw new PipelineException("push-data needs MONGODB_URL (or MONGO_DB_URL): the MongoDB connection string.");
+        MongoOptions options;
+        try
+        {
+            options = MongoOptions.FromEnvironment(key => configuration[key])
+                ?? throw new PipelineException("push-data needs MONGODB_URL (or MONGO_DB_URL): the MongoDB connection string.");
+        }
+        catch (ArgumentException ex)
+        {
+            throw new PipelineException(ex.Message, ex);
+        }
+
         var file = configuration["PushData:File"] is { Length: > 0 } f
             ? f
             : (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).DataPath;
         var drop = string.Equals(configuration["PushData:drop"], "true", StringComparison.OrdinalIgnoreCase);
-        var table = CsvTableReader.ReadFile(file);
-        logger.Information("Pushing {Rows} records from {File} to {Database}.{Collection} at {Server}{Drop}",
-            table.Records.Count, file, options.Database, options.Collection, options.Redacted, drop ? " (collection dropped first)" : "");
+        if (!File.Exists(file))
+        {
+            throw new PipelineException($"Data file '{file}' does not exist.");
+        }
+
+        long total;
+        using (var check = new StreamReader(file, detectEncodingFromByteOrderMarks: true))
+        {
+            total = CsvTableReader.Open(check, file).Records.LongCount();
+        }
+
+        logger.Information("Pushing {Rows} records from {File} to {Namespace} in batches of {Batch}{Drop}",
+            total, file, options.Namespace, options.BatchSize, drop ? " (collection dropped first)" : "");
+        using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
+        var (columns, records) = CsvTableReader.Open(reader, file);
+        var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        var progress = new SynchronousProgress<PushProgress>(p =>
+        {
+            if (clock.Elapsed - lastReport >= ProgressInterval || p.Read == total)
+            {
+                lastReport = clock.Elapsed;
+                logger.Information("push-data: {Read} of {Total} records sent ({Percent:0}%), {Inserted} stored, {Rejected} rejected, {Rate:0} documents/s",
+                    p.Read, total, 100.0 * p.Read / Math.Max(1, total), p.Inserted, p.Rejected, p.Read / Math.Max(1e-3, clock.Elapsed.TotalSeconds));
+            }
+        });
+
+        PushResult result;
         try
         {
-            var result = await MongoDataLoader.PushAsync(options, table, drop, CancellationToken.None).ConfigureAwait(false);
-            logger.Information("Inserted {Inserted} documents; the collection now holds {Count}", result.Inserted, result.CollectionCount);
-            Console.WriteLine($"Inserted {result.Inserted} documents into {options.Database}.{options.Collection} ({result.CollectionCount} in the collection).");
-            return CommandLine.Success;
+            result = await MongoDataLoader.PushAsync(options, columns, records, drop, progress, CancellationToken.None).ConfigureAwait(false);
         }
         catch (MongoException ex)
         {
             throw new PipelineException(ex.Message, ex);
         }
+
+        foreach (var rejected in result.Rejected)
+        {
+            logger.Warning("Record {Index} ({Location} of {File}) was rejected by the server: {Reason}", rejected.Index, rejected.Location, file, rejected.Reason);
+        }
+
+        if (result.RejectedCount > result.Rejected.Count)
+        {
+            logger.Warning("... and {More} more records were rejected", result.RejectedCount - result.Rejected.Count);
+        }
+
+        logger.Information("Inserted {Inserted} documents in {Elapsed:0.000}s ({Rate:0} documents/s), {Rejected} rejected; {Namespace} now holds {Count}",
+            result.Inserted, clock.Elapsed.TotalSeconds, result.Inserted / Math.Max(1e-3, clock.Elapsed.TotalSeconds), result.RejectedCount, options.Namespace, result.CollectionCount);
+        Console.WriteLine($"Inserted {result.Inserted} documents into {options.Database}.{options.Collection} ({result.CollectionCount} in the collection){(result.RejectedCount > 0 ? $"; {result.RejectedCount} rejected (listed in the log)" : "")}.");
+        return result.RejectedCount == 0 ? CommandLine.Success : CommandLine.Failed;
     }
 }

@@ -1,27 +1,52 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using NetworkSecurity.MongoDb;
 
 namespace NetworkSecurity.Api.Hosting;
 
-/// <summary>When MongoDB is configured, ready also means it answers a ping (retraining reads from it).</summary>
+/// <summary>
+/// When MongoDB is configured, ready also means it answers a ping (retraining reads from it). The driver's client
+/// (its pool and server monitoring) is kept between checks, one per connection string; one that failed to open
+/// (e.g. the SRV lookup) is opened again at the next check.
+/// </summary>
 public sealed class MongoReadyHealthCheck(IConfiguration configuration) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        if (MongoOptions.FromEnvironment(key => configuration[key]) is not { } options)
-        {
-            return Task.FromResult(HealthCheckResult.Healthy("MongoDB not configured"));
-        }
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+    private static readonly ConcurrentDictionary<string, Lazy<Task<MongoConnection>>> Connections = new(StringComparer.Ordinal);
 
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        MongoOptions? options;
         try
         {
-            using var connection = new MongoConnection(options with { ServerSelectionTimeout = TimeSpan.FromSeconds(2) });
-            connection.Ping();
-            return Task.FromResult(HealthCheckResult.Healthy("MongoDB answers"));
+            options = MongoOptions.FromEnvironment(key => configuration[key]);
+        }
+        catch (ArgumentException ex)
+        {
+            return HealthCheckResult.Unhealthy(ex.Message);
+        }
+
+        if (options is null)
+        {
+            return HealthCheckResult.Healthy("MongoDB not configured");
+        }
+
+        options = options with { ServerSelectionTimeout = Timeout };
+        var opening = Connections.GetOrAdd(options.ConnectionString, _ => new Lazy<Task<MongoConnection>>(() => MongoConnection.OpenAsync(options, CancellationToken.None)));
+        try
+        {
+            var connection = await opening.Value.ConfigureAwait(false);
+            await connection.PingAsync(cancellationToken).ConfigureAwait(false);
+            return HealthCheckResult.Healthy($"MongoDB answers at {options.Redacted}");
         }
         catch (MongoException ex)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy(ex.Message));
+            if (opening.Value.IsFaulted)
+            {
+                Connections.TryRemove(new KeyValuePair<string, Lazy<Task<MongoConnection>>>(options.ConnectionString, opening));
+            }
+
+            return HealthCheckResult.Unhealthy(ex.Message);
         }
     }
 }
