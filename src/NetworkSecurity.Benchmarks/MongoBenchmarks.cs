@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Globalization;
+using NetworkSecurity.MongoDb;
+using NetworkSecurity.MongoDb.Tests;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Schema;
+using static NetworkSecurity.Benchmarks.Bench;
+
+namespace NetworkSecurity.Benchmarks;
+
+/// <summary>
+/// push-data and streaming the collection back for training (MongoDataSource.ReadAsync with the schema projection), on
+/// the bundled 11,055 rows and a 10× copy: documents per second and this process's peak memory per phase (VmHWM,
+/// reset before each phase). The server is a real MongoDB when <c>--uri</c> is given, else the wire-protocol test
+/// server in a child process (so its memory is not counted; its own work is, as the server's would be).
+/// <c>dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- mongodb [--uri mongodb://…] [--batch-size n] [--repeat n]</c>
+/// </summary>
+public static class MongoBenchmarks
+{
+    public static async Task RunAsync(string[] args)
+    {
+        var uri = Option(args, "--uri");
+        var batchSize = int.Parse(Option(args, "--batch-size") ?? "1000", CultureInfo.InvariantCulture);
+        var repeat = int.Parse(Option(args, "--repeat") ?? "3", CultureInfo.InvariantCulture);
+        using var server = uri is null ? ServerProcess.Start() : null;
+        var connectionString = uri ?? server!.ConnectionString;
+        var fields = MongoDataSource.FieldsOf(SchemaLoader.Load("data_schema/schema.yaml"));
+        var tenfold = Path.Combine(Path.GetTempPath(), $"ns-bench-{Environment.ProcessId}-x10.csv");
+        var lines = File.ReadAllLines("Network_Data/phisingData.csv");
+        File.WriteAllLines(tenfold, Enumerable.Range(0, 10).SelectMany(i => i == 0 ? lines : lines.Skip(1)));
+        var rows = new List<(string, string, string)>();
+        try
+        {
+            var options = new MongoOptions
+            {
+                ConnectionString = connectionString,
+                Database = "networksecurity_bench",
+                Collection = "NetworkData",
+                BatchSize = batchSize,
+            };
+            await PushAsync(options, "Network_Data/phisingData.csv"); // warm-up: JIT, pool
+            await new MongoDataSource(options, fields).ReadAsync(CancellationToken.None);
+            foreach (var (name, file) in new[] { ("11,055 rows", "Network_Data/phisingData.csv"), ("110,550 rows (10×)", tenfold) })
+            {
+                var push = new List<Measurement>();
+                var read = new List<Measurement>();
+                for (var i = 0; i < repeat; i++)
+                {
+                    push.Add(await MeasureAsync(server, () => PushAsync(options, file)));
+                    read.Add(await MeasureAsync(server, async () => (await new MongoDataSource(options, fields).ReadAsync(CancellationToken.None)).Records.Count));
+                }
+
+                rows.Add(($"push-data {name}, batches of {batchSize}", Describe(push), "—"));
+                rows.Add(($"stream back for training {name} (cursor batches of {batchSize}, projection)", Describe(read), "—"));
+            }
+        }
+        finally
+        {
+            File.Delete(tenfold);
+        }
+
+        Table($"MongoDB through MongoDB.Driver 3.14.0 ({(uri is null ? "wire-protocol test server, in another process" : MongoOptions.Redact(uri))}; median of {repeat}, peak = highest)", rows);
+        Console.WriteLine();
+        Console.WriteLine($"RSS = this process (client side), VmHWM reset before each phase; idle before the runs: {RssMegabytes("VmRSS"):0} MB.");
+    }
+
+    private static async Task<long> PushAsync(MongoOptions options, string file)
+    {
+        using var reader = new StreamReader(file);
+        var (columns, records) = CsvTableReader.Open(reader, file);
+        var result = await MongoDataLoader.PushAsync(options, columns, records, drop: true, null, CancellationToken.None);
+        return result.RejectedCount == 0 && result.CollectionCount == result.Read ? result.Inserted : throw new InvalidOperationException($"push incomplete: {result}");
+    }
+
+    // Wall time depends on what else runs on the machine; CPU time (client and test server) much less.
+    private sealed record Measurement(long Documents, double Seconds, double ClientCpu, double ServerCpu, double PeakMegabytes);
+
+    private static async Task<Measurement> MeasureAsync(ServerProcess? server, Func<Task<long>> action)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        File.WriteAllText("/proc/self/clear_refs", "5"); // resets VmHWM to the current RSS
+        var self = Process.GetCurrentProcess();
+        var cpu = self.TotalProcessorTime;
+        var serverCpu = server?.CpuSeconds ?? 0;
+        var clock = Stopwatch.StartNew();
+        var documents = await action();
+        var seconds = clock.Elapsed.TotalSeconds;
+        self.Refresh();
+        return new Measurement(documents, seconds, (self.TotalProcessorTime - cpu).TotalSeconds, (server?.CpuSeconds ?? 0) - serverCpu, RssMegabytes("VmHWM"));
+    }
+
+    private static string Describe(List<Measurement> runs)
+    {
+        var median = runs.OrderBy(r => r.Seconds).ElementAt(runs.Count / 2);
+        return $"{F(median.Seconds, "0.000")} s, {F(median.Documents / median.Seconds, "#,0")} documents/s (CPU: client {F(median.ClientCpu, "0.00")} s, test server {F(median.ServerCpu, "0.00")} s); peak RSS {F(runs.Max(r => r.PeakMegabytes), "0")} MB";
+    }
+
+    private static double RssMegabytes(string field)
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>Hosts the test server: `mongodb-server` prints its port and serves until stdin closes.</summary>
+    public static async Task ServeAsync()
+    {
+        await using var server = new WireProtocolServer();
+        Console.WriteLine(server.Port.ToString(CultureInfo.InvariantCulture));
+        await Console.In.ReadToEndAsync();
+    }
+
+    private sealed class ServerProcess : IDisposable
+    {
+        private readonly Process _process;
+
+        private ServerProcess(Process process, int port)
+        {
+            _process = process;
+            ConnectionString = $"mongodb://127.0.0.1:{port}";
+        }
+
+        public string ConnectionString { get; }
+
+        public double CpuSeconds
+        {
+            get
+            {
+                _process.Refresh();
+                return _process.TotalProcessorTime.TotalSeconds;
+            }
+        }
+
+        public static ServerProcess Start()
+        {
+            var host = Environment.ProcessPath!;
+            var info = new ProcessStartInfo(host) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+            if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+            {
+                info.ArgumentList.Add(typeof(MongoBenchmarks).Assembly.Location);
+            }
+
+            info.ArgumentList.Add("mongodb-server");
+            var process = Process.Start(info)!;
+            var port = int.Parse(process.StandardOutput.ReadLine()!, CultureInfo.InvariantCulture);
+            return new ServerProcess(process, port);
+        }
+
+        public void Dispose()
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(10_000))
+            {
+                _process.Kill();
+            }
+
+            _process.Dispose();
+        }
+    }
+}
