@@ -61,7 +61,7 @@ public static class MongoBenchmarks
 
         Table($"MongoDB through MongoDB.Driver 3.14.0 ({(uri is null ? "wire-protocol test server, in another process" : MongoOptions.Redact(uri))}; median of {repeat}, peak = highest)", rows);
         Console.WriteLine();
-        Console.WriteLine($"RSS = this process (client side), VmHWM reset before each phase; idle before the runs: {RssMegabytes("VmRSS"):0} MB.");
+        Console.WriteLine($"RSS = this process (client side); VmHWM is reset before each phase, so the growth column is what the phase itself needed. Process RSS after the runs: {RssMegabytes("VmRSS"):0} MB.");
     }
 
     private static async Task<long> PushAsync(MongoOptions options, string file)
@@ -73,7 +73,7 @@ public static class MongoBenchmarks
     }
 
     // Wall time depends on what else runs on the machine; CPU time (client and test server) much less.
-    private sealed record Measurement(long Documents, double Seconds, double ClientCpu, double ServerCpu, double PeakMegabytes);
+    private sealed record Measurement(long Documents, double Seconds, double ClientCpu, double ServerCpu, double StartMegabytes, double PeakMegabytes);
 
     private static async Task<Measurement> MeasureAsync(ServerProcess? server, Func<Task<long>> action)
     {
@@ -81,6 +81,7 @@ public static class MongoBenchmarks
         GC.WaitForPendingFinalizers();
         GC.Collect();
         File.WriteAllText("/proc/self/clear_refs", "5"); // resets VmHWM to the current RSS
+        var start = RssMegabytes("VmRSS");
         var self = Process.GetCurrentProcess();
         var cpu = self.TotalProcessorTime;
         var serverCpu = server?.CpuSeconds ?? 0;
@@ -88,13 +89,13 @@ public static class MongoBenchmarks
         var documents = await action();
         var seconds = clock.Elapsed.TotalSeconds;
         self.Refresh();
-        return new Measurement(documents, seconds, (self.TotalProcessorTime - cpu).TotalSeconds, (server?.CpuSeconds ?? 0) - serverCpu, RssMegabytes("VmHWM"));
+        return new Measurement(documents, seconds, (self.TotalProcessorTime - cpu).TotalSeconds, (server?.CpuSeconds ?? 0) - serverCpu, start, RssMegabytes("VmHWM"));
     }
 
     private static string Describe(List<Measurement> runs)
     {
         var median = runs.OrderBy(r => r.Seconds).ElementAt(runs.Count / 2);
-        return $"{F(median.Seconds, "0.000")} s, {F(median.Documents / median.Seconds, "#,0")} documents/s (CPU: client {F(median.ClientCpu, "0.00")} s, test server {F(median.ServerCpu, "0.00")} s); peak RSS {F(runs.Max(r => r.PeakMegabytes), "0")} MB";
+        return $"{F(median.Seconds, "0.000")} s, {F(median.Documents / median.Seconds, "#,0")} documents/s (CPU: client {F(median.ClientCpu, "0.00")} s, test server {F(median.ServerCpu, "0.00")} s); peak RSS {F(runs.Max(r => r.PeakMegabytes), "0")} MB (+{F(runs.Max(r => r.PeakMegabytes - r.StartMegabytes), "0")} MB over the phase's start)";
     }
 
     private static double RssMegabytes(string field)
