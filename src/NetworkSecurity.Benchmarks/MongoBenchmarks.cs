@@ -11,7 +11,7 @@ namespace NetworkSecurity.Benchmarks;
 /// <summary>
 /// push-data and streaming the collection back for training (MongoDataSource.ReadAsync with the schema projection), on
 /// the bundled 11,055 rows and a 10× copy: documents per second and this process's peak memory per phase (VmHWM,
-/// reset before each phase). The server is a real MongoDB when <c>--uri</c> is given, else the wire-protocol test
+/// of a fresh process per phase). The server is a real MongoDB when <c>--uri</c> is given, else the wire-protocol test
 /// server in a child process (so its memory is not counted; its own work is, as the server's would be).
 /// <c>dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- mongodb [--uri mongodb://…] [--batch-size n] [--repeat n]</c>
 /// </summary>
@@ -24,7 +24,6 @@ public static class MongoBenchmarks
         var repeat = int.Parse(Option(args, "--repeat") ?? "3", CultureInfo.InvariantCulture);
         using var server = uri is null ? ServerProcess.Start() : null;
         var connectionString = uri ?? server!.ConnectionString;
-        var fields = MongoDataSource.FieldsOf(SchemaLoader.Load("data_schema/schema.yaml"));
         var tenfold = Path.Combine(Path.GetTempPath(), $"ns-bench-{Environment.ProcessId}-x10.csv");
         var lines = File.ReadAllLines("Network_Data/phisingData.csv");
         File.WriteAllLines(tenfold, Enumerable.Range(0, 10).SelectMany(i => i == 0 ? lines : lines.Skip(1)));
@@ -38,16 +37,14 @@ public static class MongoBenchmarks
                 Collection = "NetworkData",
                 BatchSize = batchSize,
             };
-            await PushAsync(options, "Network_Data/phisingData.csv"); // warm-up: JIT, pool
-            await new MongoDataSource(options, fields).ReadAsync(CancellationToken.None);
             foreach (var (name, file) in new[] { ("11,055 rows", "Network_Data/phisingData.csv"), ("110,550 rows (10×)", tenfold) })
             {
                 var push = new List<Measurement>();
                 var read = new List<Measurement>();
                 for (var i = 0; i < repeat; i++)
                 {
-                    push.Add(await MeasureAsync(server, () => PushAsync(options, file)));
-                    read.Add(await MeasureAsync(server, async () => (await new MongoDataSource(options, fields).ReadAsync(CancellationToken.None)).Records.Count));
+                    push.Add(RunPhase(server, "push", file, options));
+                    read.Add(RunPhase(server, "read", file, options));
                 }
 
                 rows.Add(($"push-data {name}, batches of {batchSize}", Describe(push), "—"));
@@ -61,7 +58,7 @@ public static class MongoBenchmarks
 
         Table($"MongoDB through MongoDB.Driver 3.14.0 ({(uri is null ? "wire-protocol test server, in another process" : MongoOptions.Redact(uri))}; median of {repeat}, peak = highest)", rows);
         Console.WriteLine();
-        Console.WriteLine($"RSS = this process (client side); VmHWM is reset before each phase, so the growth column is what the phase itself needed. Process RSS after the runs: {RssMegabytes("VmRSS"):0} MB.");
+        Console.WriteLine("Each phase runs in a fresh client process after a 200-document warm-up; peak RSS is that process's VmHWM during the phase (the test server's memory is not counted).");
     }
 
     private static async Task<long> PushAsync(MongoOptions options, string file)
@@ -75,27 +72,69 @@ public static class MongoBenchmarks
     // Wall time depends on what else runs on the machine; CPU time (client and test server) much less.
     private sealed record Measurement(long Documents, double Seconds, double ClientCpu, double ServerCpu, double StartMegabytes, double PeakMegabytes);
 
-    private static async Task<Measurement> MeasureAsync(ServerProcess? server, Func<Task<long>> action)
+    // Each phase runs in a fresh process (as the CLI would), after a 200-document warm-up on another collection.
+    private static Measurement RunPhase(ServerProcess? server, string phase, string file, MongoOptions options)
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
+        var serverCpu = server?.CpuSeconds ?? 0;
+        using var child = Process.Start(SelfStartInfo("mongodb-phase", phase, file, options.ConnectionString, options.BatchSize.ToString(CultureInfo.InvariantCulture)))!;
+        var output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        if (child.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"phase {phase} failed: {output}");
+        }
+
+        var v = output.Trim().Split(' ').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        return new Measurement((long)v[0], v[1], v[2], (server?.CpuSeconds ?? 0) - serverCpu, v[3], v[4]);
+    }
+
+    /// <summary>The child side of <see cref="RunPhase"/>: prints documents, seconds, CPU seconds, RSS at start and peak (MB).</summary>
+    public static async Task PhaseAsync(string[] args)
+    {
+        var (phase, file, uri, batch) = (args[0], args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+        var fields = MongoDataSource.FieldsOf(SchemaLoader.Load("data_schema/schema.yaml"));
+        var options = new MongoOptions { ConnectionString = uri, Database = "networksecurity_bench", Collection = "NetworkData", BatchSize = batch };
+        var warmUp = options with { Collection = "WarmUp" };
+        var sample = Path.Combine(Path.GetTempPath(), $"ns-bench-{Environment.ProcessId}-warmup.csv");
+        File.WriteAllLines(sample, File.ReadLines("Network_Data/phisingData.csv").Take(201));
+        await PushAsync(warmUp, sample);
+        await new MongoDataSource(warmUp, fields).ReadAsync(CancellationToken.None);
+        File.Delete(sample);
         GC.Collect();
         File.WriteAllText("/proc/self/clear_refs", "5"); // resets VmHWM to the current RSS
         var start = RssMegabytes("VmRSS");
         var self = Process.GetCurrentProcess();
         var cpu = self.TotalProcessorTime;
-        var serverCpu = server?.CpuSeconds ?? 0;
         var clock = Stopwatch.StartNew();
-        var documents = await action();
+        long documents = phase == "push"
+            ? await PushAsync(options, file)
+            : (await new MongoDataSource(options, fields).ReadAsync(CancellationToken.None)).Records.Count;
         var seconds = clock.Elapsed.TotalSeconds;
         self.Refresh();
-        return new Measurement(documents, seconds, (self.TotalProcessorTime - cpu).TotalSeconds, (server?.CpuSeconds ?? 0) - serverCpu, start, RssMegabytes("VmHWM"));
+        Console.WriteLine(string.Join(' ', new double[] { documents, seconds, (self.TotalProcessorTime - cpu).TotalSeconds, start, RssMegabytes("VmHWM") }.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
+    }
+
+    private static ProcessStartInfo SelfStartInfo(params string[] args)
+    {
+        var host = Environment.ProcessPath!;
+        var info = new ProcessStartInfo(host) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(MongoBenchmarks).Assembly.Location);
+        }
+
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return info;
     }
 
     private static string Describe(List<Measurement> runs)
     {
         var median = runs.OrderBy(r => r.Seconds).ElementAt(runs.Count / 2);
-        return $"{F(median.Seconds, "0.000")} s, {F(median.Documents / median.Seconds, "#,0")} documents/s (CPU: client {F(median.ClientCpu, "0.00")} s, test server {F(median.ServerCpu, "0.00")} s); peak RSS {F(runs.Max(r => r.PeakMegabytes), "0")} MB (+{F(runs.Max(r => r.PeakMegabytes - r.StartMegabytes), "0")} MB over the phase's start)";
+        return $"{F(median.Seconds, "0.000")} s, {F(median.Documents / median.Seconds, "#,0")} documents/s (CPU: client {F(median.ClientCpu, "0.00")} s, test server {F(median.ServerCpu, "0.00")} s); peak RSS {F(runs.Max(r => r.PeakMegabytes), "0")} MB ({F(runs.Max(r => r.StartMegabytes), "0")} MB before it)";
     }
 
     private static double RssMegabytes(string field)
@@ -141,15 +180,7 @@ public static class MongoBenchmarks
 
         public static ServerProcess Start()
         {
-            var host = Environment.ProcessPath!;
-            var info = new ProcessStartInfo(host) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-            if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-            {
-                info.ArgumentList.Add(typeof(MongoBenchmarks).Assembly.Location);
-            }
-
-            info.ArgumentList.Add("mongodb-server");
-            var process = Process.Start(info)!;
+            var process = Process.Start(SelfStartInfo("mongodb-server"))!;
             var port = int.Parse(process.StandardOutput.ReadLine()!, CultureInfo.InvariantCulture);
             return new ServerProcess(process, port);
         }

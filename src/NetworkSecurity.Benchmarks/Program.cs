@@ -8,6 +8,12 @@ if (what is "mongodb")
     return 0;
 }
 
+if (what is "mongodb-phase")
+{
+    await MongoBenchmarks.PhaseAsync(args[1..]); // one measured phase, in its own process
+    return 0;
+}
+
 if (what is "mongodb-server")
 {
     await MongoBenchmarks.ServeAsync(); // the child process `mongodb` starts when no --uri is given
