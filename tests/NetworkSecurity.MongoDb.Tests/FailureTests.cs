@@ -31,6 +31,20 @@ public sealed class FailureTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_server_that_accepts_connections_but_never_answers_fails_within_the_timeout()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start(); // the kernel completes the TCP handshake; nothing ever answers the driver's hello
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var options = TestServerOptions() with { ConnectionString = $"mongodb://127.0.0.1:{port}", ServerSelectionTimeout = TimeSpan.FromSeconds(2) };
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(8));
+        Assert.Equal(MongoFailure.Unreachable, Assert.IsType<MongoException>(ex.InnerException).Failure);
+        Assert.Contains($"at mongodb://127.0.0.1:{port} failed: no MongoDB server answered within 2 s (", ex.Message);
+    }
+
+    [Fact]
     public async Task A_mongodb_srv_host_that_does_not_resolve_is_a_clear_dns_error()
     {
         // .invalid never resolves (RFC 6761).
