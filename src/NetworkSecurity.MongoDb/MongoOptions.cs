@@ -30,17 +30,20 @@ public sealed record MongoOptions
             return null;
         }
 
-        var batch = read("MONGODB_BATCH_SIZE");
         return new MongoOptions
         {
             ConnectionString = url.Trim(),
             Database = read("MONGODB_DATABASE") is { Length: > 0 } db ? db : "networksecurity",
             Collection = read("MONGODB_COLLECTION") is { Length: > 0 } c ? c : "NetworkData",
-            BatchSize = string.IsNullOrWhiteSpace(batch) ? DefaultBatchSize
-                : int.TryParse(batch, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size) && size is > 0 and <= 100_000 ? size
-                : throw new ArgumentException($"MONGODB_BATCH_SIZE must be a whole number from 1 to 100000, not '{batch}'."),
+            BatchSize = ParseBatchSize(read("MONGODB_BATCH_SIZE")),
         };
     }
+
+    // A configuration mistake the user can fix: a PipelineException, reported like every other (CLI, job error).
+    private static int ParseBatchSize(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? DefaultBatchSize
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size) && size is > 0 and <= 100_000 ? size
+        : throw new Pipeline.PipelineException($"MONGODB_BATCH_SIZE must be a whole number from 1 to 100000, not '{text}'.");
 
     /// <summary>The connection string with any password replaced, for messages and logs.</summary>
     public string Redacted => Redact(ConnectionString);

@@ -12,7 +12,7 @@ public sealed class OptionsTests
         Assert.Equal("mongodb+srv://u:***@cluster0.example.net/", options.Redacted);
         Assert.Equal(("networksecurity", "NetworkData", 5000), (options.Database, options.Collection, options.BatchSize));
         env["MONGODB_BATCH_SIZE"] = "0";
-        var ex = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => env.GetValueOrDefault(k)));
+        var ex = Assert.Throws<NetworkSecurity.Pipeline.PipelineException>(() => MongoOptions.FromEnvironment(k => env.GetValueOrDefault(k)));
         Assert.Equal("MONGODB_BATCH_SIZE must be a whole number from 1 to 100000, not '0'.", ex.Message);
     }
 

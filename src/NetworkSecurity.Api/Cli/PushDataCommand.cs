@@ -19,16 +19,8 @@ public static class PushDataCommand
 
     public static async Task<int> RunAsync(IConfiguration configuration, Serilog.ILogger logger)
     {
-        MongoOptions options;
-        try
-        {
-            options = MongoOptions.FromEnvironment(key => configuration[key])
-                ?? throw new PipelineException("push-data needs MONGODB_URL (or MONGO_DB_URL): the MongoDB connection string.");
-        }
-        catch (ArgumentException ex)
-        {
-            throw new PipelineException(ex.Message, ex);
-        }
+        var options = MongoOptions.FromEnvironment(key => configuration[key])
+            ?? throw new PipelineException("push-data needs MONGODB_URL (or MONGO_DB_URL): the MongoDB connection string.");
 
         var file = configuration["PushData:File"] is { Length: > 0 } f
             ? f

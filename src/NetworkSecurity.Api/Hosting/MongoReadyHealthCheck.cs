@@ -21,7 +21,7 @@ public sealed class MongoReadyHealthCheck(IConfiguration configuration) : IHealt
         {
             options = MongoOptions.FromEnvironment(key => configuration[key]);
         }
-        catch (ArgumentException ex)
+        catch (NetworkSecurity.Pipeline.PipelineException ex)
         {
             return HealthCheckResult.Unhealthy(ex.Message);
         }
@@ -33,11 +33,18 @@ public sealed class MongoReadyHealthCheck(IConfiguration configuration) : IHealt
 
         options = options with { ServerSelectionTimeout = Timeout };
         var opening = Connections.GetOrAdd(options.ConnectionString, _ => new Lazy<Task<MongoConnection>>(() => MongoConnection.OpenAsync(options, CancellationToken.None)));
+        // The URI's serverSelectionTimeoutMS may be long: a probe must still answer promptly.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(Timeout + Timeout);
         try
         {
-            var connection = await opening.Value.ConfigureAwait(false);
-            await connection.PingAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await opening.Value.WaitAsync(deadline.Token).ConfigureAwait(false);
+            await connection.PingAsync(deadline.Token).ConfigureAwait(false);
             return HealthCheckResult.Healthy($"MongoDB answers at {options.Redacted}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy($"MongoDB at {options.Redacted} did not answer a ping within {(Timeout + Timeout).TotalSeconds:0} s.");
         }
         catch (MongoException ex)
         {
