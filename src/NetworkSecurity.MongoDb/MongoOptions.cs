@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace NetworkSecurity.MongoDb;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace NetworkSecurity.MongoDb;
 /// MONGODB_COLLECTION. Any connection string the official driver accepts works (mongodb+srv:// for Atlas, TLS,
 /// SCRAM, timeouts and pool options in the URI).
 /// </summary>
-public sealed record MongoOptions
+public sealed partial record MongoOptions
 {
     public const int DefaultBatchSize = 1000;
 
@@ -51,19 +53,18 @@ public sealed record MongoOptions
     /// <summary>"host/db.collection" with the password masked: how messages name the data.</summary>
     public string Namespace => $"{Redacted.Split('?')[0].TrimEnd('/')}/{Database}.{Collection}";
 
-    /// <summary><paramref name="text"/> with this connection string's password (as written and URL-decoded) masked.</summary>
+    /// <summary>
+    /// <paramref name="text"/> with this connection string's secrets masked: the password and the values of secret
+    /// options (tlsCertificateKeyFilePassword, authMechanismProperties), as written and URL-decoded.
+    /// </summary>
     public string Mask(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         text = text.Replace(ConnectionString, Redacted, StringComparison.Ordinal);
-        if (Password(ConnectionString) is { Length: > 0 } password)
+        var secrets = SecretOptions().Matches(ConnectionString).Select(m => m.Groups[2].Value).Prepend(Password(ConnectionString) ?? "");
+        foreach (var secret in secrets.Where(s => s.Length > 0).SelectMany(s => new[] { s, Uri.UnescapeDataString(s) }).Distinct().OrderByDescending(s => s.Length))
         {
-            text = text.Replace(password, "***", StringComparison.Ordinal);
-            var decoded = Uri.UnescapeDataString(password);
-            if (decoded.Length > 0)
-            {
-                text = text.Replace(decoded, "***", StringComparison.Ordinal);
-            }
+            text = text.Replace(secret, "***", StringComparison.Ordinal);
         }
 
         return text;
@@ -72,6 +73,11 @@ public sealed record MongoOptions
     public static string Redact(string connectionString)
     {
         ArgumentNullException.ThrowIfNull(connectionString);
+        return SecretOptions().Replace(RedactUserInfo(connectionString), "$1***");
+    }
+
+    private static string RedactUserInfo(string connectionString)
+    {
         var scheme = connectionString.IndexOf("://", StringComparison.Ordinal);
         var at = UserInfoEnd(connectionString, scheme);
         if (at < 0)
@@ -83,6 +89,11 @@ public sealed record MongoOptions
         var colon = credentials.IndexOf(':', StringComparison.Ordinal);
         return colon < 0 ? connectionString : connectionString[..(scheme + 3)] + credentials[..colon] + ":***" + connectionString[at..];
     }
+
+    // Options whose values are secrets: tlsCertificateKeyFilePassword (and any other *password*), and
+    // authMechanismProperties (e.g. AWS_SESSION_TOKEN).
+    [GeneratedRegex("([?&](?:[^=&]*password[^=&]*|authMechanismProperties)=)([^&]*)", RegexOptions.IgnoreCase)]
+    private static partial Regex SecretOptions();
 
     private static string? Password(string connectionString)
     {

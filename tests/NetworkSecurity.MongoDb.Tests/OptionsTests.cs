@@ -22,6 +22,8 @@ public sealed class OptionsTests
     [InlineData("mongodb://u:pa@ss@h1/db", "mongodb://u:***@h1/db")]
     [InlineData("mongodb://h1/?appName=a@b", "mongodb://h1/?appName=a@b")]
     [InlineData("mongodb://onlyuser@h1", "mongodb://onlyuser@h1")]
+    [InlineData("mongodb://h1/?tls=true&tlsCertificateKeyFilePassword=k3y&appName=x", "mongodb://h1/?tls=true&tlsCertificateKeyFilePassword=***&appName=x")]
+    [InlineData("mongodb://h1/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:t0k", "mongodb://h1/?authMechanism=MONGODB-AWS&authMechanismProperties=***")]
     public void Redact_masks_the_password(string uri, string expected) => Assert.Equal(expected, MongoOptions.Redact(uri));
 
     [Fact]
@@ -29,5 +31,7 @@ public sealed class OptionsTests
     {
         var options = new MongoOptions { ConnectionString = "mongodb://u:p%40ss-word@h1/" };
         Assert.Equal("x mongodb://u:***@h1/ y *** z ***", options.Mask("x mongodb://u:p%40ss-word@h1/ y p%40ss-word z p@ss-word"));
+        var tls = new MongoOptions { ConnectionString = "mongodb://h1/?tlsCertificateKeyFilePassword=k3y%21pw" };
+        Assert.Equal("bad key *** / ***", tls.Mask("bad key k3y%21pw / k3y!pw"));
     }
 }
