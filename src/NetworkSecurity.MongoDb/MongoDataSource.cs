@@ -49,8 +49,18 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
     private async Task<RawTable> ReadAsync(MongoConnection connection, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        // Cheap (collection metadata): sizes the row list and the progress messages.
-        var estimated = await connection.RunAsync("count", t => connection.Collection.EstimatedDocumentCountAsync(cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        // Cheap (collection metadata): sizes the row list and the progress messages. Best effort: a view has no count.
+        var estimated = await connection.RunAsync("count", async t =>
+        {
+            try
+            {
+                return await connection.Collection.EstimatedDocumentCountAsync(cancellationToken: t).ConfigureAwait(false);
+            }
+            catch (MongoCommandException)
+            {
+                return 0L;
+            }
+        }, cancellationToken).ConfigureAwait(false);
         var serializer = new MongoRowSerializer();
         var findOptions = new FindOptions<BsonDocument, MongoRow>
         {

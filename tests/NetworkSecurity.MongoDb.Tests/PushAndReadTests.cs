@@ -156,6 +156,17 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_view_without_a_count_is_read_all_the_same()
+    {
+        var options = TestServerOptions(batchSize: 2);
+        Server.Insert(options.Database, options.Collection, "{\"x\": 1}", "{\"x\": 2}", "{\"x\": 3}");
+        Server.ActsAsView["count"] = true;
+        var table = await new MongoDataSource(options).ReadAsync(CancellationToken.None);
+        Assert.Equal(["1", "2", "3"], table.Records.Select(r => r.Values[0]!));
+        Assert.Contains("count", Server.Commands);
+    }
+
+    [Fact]
     public async Task An_empty_collection_is_a_clear_error()
     {
         var options = TestServerOptions();

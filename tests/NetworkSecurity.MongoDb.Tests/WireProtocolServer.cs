@@ -52,6 +52,9 @@ public sealed class WireProtocolServer : IAsyncDisposable
     /// <summary>Returns a reason to refuse a document (as a write error with code 121, DocumentValidationFailure).</summary>
     public Func<BsonDocument, string?>? Reject { get; set; }
 
+    /// <summary>Commands answered with error 166 (CommandNotSupportedOnView), as a view answers count.</summary>
+    public ConcurrentDictionary<string, bool> ActsAsView { get; } = new();
+
     /// <summary>Every command received, in order.</summary>
     public ConcurrentQueue<BsonDocument> Received { get; } = new();
 
@@ -196,6 +199,11 @@ public sealed class WireProtocolServer : IAsyncDisposable
         if (RequireAuthentication && !session.Authenticated && name is "insert" or "find" or "count" or "aggregate" or "drop" or "listCollections")
         {
             return Error(13, "Unauthorized", $"command {name} requires authentication");
+        }
+
+        if (ActsAsView.ContainsKey(name))
+        {
+            return Error(166, "CommandNotSupportedOnView", $"Namespace {database}.{command[0]} is a view, not a collection");
         }
 
         switch (name)
