@@ -92,7 +92,7 @@ public sealed partial class MongoConnection : IDisposable
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw new MongoException(MongoFailure.DnsResolution, options.Mask(
-                $"DNS lookup of the SRV record _mongodb._tcp.{host} (from MONGODB_URL {options.Redacted}) failed: {Innermost(ex)} Check the host name (a mongodb+srv:// URL names a cluster, e.g. cluster0.abcde.mongodb.net)."), ex);
+                $"DNS lookup of the SRV record _mongodb._tcp.{host} (from MONGODB_URL {options.Redacted}) failed: {Messages(ex)} Check the host name (a mongodb+srv:// URL names a cluster, e.g. cluster0.abcde.mongodb.net)."), ex);
         }
     }
 
@@ -131,7 +131,7 @@ public sealed partial class MongoConnection : IDisposable
         (MongoFailure Failure, string Message)? found = ex switch
         {
             MongoAuthenticationException => (MongoFailure.Authentication,
-                $"{where} failed: the server refused the credentials ({Innermost(ex)}) Check the user name, password and authSource in MONGODB_URL."),
+                $"{where} failed: the server refused the credentials ({Messages(ex)}) Check the user name, password and authSource in MONGODB_URL."),
             MongoCommandException { Code: 13 or 18 } command => (MongoFailure.Authentication,
                 $"{where} was refused: {command.CodeName} ({command.Code}): {command.ErrorMessage}. Check the user, its roles and authSource in MONGODB_URL."),
             MongoExecutionTimeoutException => (MongoFailure.Timeout, $"{where} timed out on the server: {ex.Message}"),
@@ -140,9 +140,9 @@ public sealed partial class MongoConnection : IDisposable
                 $"{where} failed: the server refused the credentials ({auth}). Check the user name, password and authSource in MONGODB_URL."),
             TimeoutException => (MongoFailure.Unreachable,
                 $"{where} failed: no MongoDB server answered within {Seconds(ServerSelectionTimeout)} ({Cause(ex)}). Check that the server runs and is reachable, and the host and port in MONGODB_URL."),
-            MongoConnectionException => (MongoFailure.Unreachable, $"{where} failed: the connection broke ({Innermost(ex)})"),
+            MongoConnectionException => (MongoFailure.Unreachable, $"{where} failed: the connection broke ({Messages(ex)})"),
             MongoConfigurationException => (MongoFailure.InvalidConnectionString, $"{where} failed: {ex.Message}"),
-            MongoDB.Driver.MongoException => (MongoFailure.Server, $"{where} failed: {Innermost(ex)}"),
+            MongoDB.Driver.MongoException => (MongoFailure.Server, $"{where} failed: {Messages(ex)}"),
             _ => null,
         };
         return found is { } f ? new MongoException(f.Failure, Options.Mask(f.Message), ex) : null;
@@ -153,7 +153,8 @@ public sealed partial class MongoConnection : IDisposable
 
     private static string Seconds(TimeSpan timeout) => $"{timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s";
 
-    private static string Innermost(Exception ex)
+    // The messages of the exception and its inner ones, once each: the driver's outer message rarely says why.
+    private static string Messages(Exception ex)
     {
         var messages = new List<string>();
         for (var e = ex; e is not null; e = e.InnerException)
