@@ -26,13 +26,9 @@ RUN dotnet publish src/NetworkSecurity.Api/NetworkSecurity.Api.csproj -c Release
 
 # ---- Run: ASP.NET Core runtime only.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-# libmongoc/libbson: the MongoDB C driver the data source binds to through P/Invoke (only used when MongoDB is
-# configured). The default .NET 10 image is Ubuntu 24.04, where the packages carry the t64 suffix (as on Debian 13);
-# the plain names (Debian 12) are the fallback. curl serves the HEALTHCHECK.
+# curl serves the HEALTHCHECK. MongoDB needs nothing here: the official MongoDB.Driver is managed code.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl \
-    && (apt-get install -y --no-install-recommends libmongoc-1.0-0t64 libbson-1.0-0t64 \
-        || apt-get install -y --no-install-recommends libmongoc-1.0-0 libbson-1.0-0) \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -1,228 +1,225 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
-using Microsoft.Extensions.Logging;
-using NetworkSecurity.MongoDb.Native;
+using System.Text.RegularExpressions;
+using MongoDB.Bson;
+using MongoDB.Driver;
+using MongoDB.Driver.Core.Configuration;
 
 namespace NetworkSecurity.MongoDb;
 
 /// <summary>
-/// A pooled connection to MongoDB through libmongoc. Thread-safe: each operation pops a client from the pool and
-/// pushes it back; cursors and collections are destroyed before that. Errors carry the driver's domain and code.
+/// A MongoDB client (official MongoDB.Driver, pooled, thread-safe) for one collection. Opening it checks the
+/// connection string and, for mongodb+srv://, resolves the SRV record first so a DNS failure says so. Every driver
+/// error is turned into a <see cref="MongoException"/> whose message names the operation, the namespace and the
+/// server with the password masked.
 /// </summary>
-public sealed class MongoConnection : IDisposable
+public sealed partial class MongoConnection : IDisposable
 {
-    private static LibMongoc.LogHandler? s_logHandler; // kept alive: native code holds a pointer to it
-    private readonly IntPtr _uri;
-    private readonly IntPtr _pool;
-    private bool _disposed;
+    private readonly MongoClient _client;
 
-    public MongoConnection(MongoOptions options, ILogger? logger = null)
+    private MongoConnection(MongoOptions options, MongoClient client)
     {
-        ArgumentNullException.ThrowIfNull(options);
         Options = options;
-        NativeLibraries.EnsureLoaded();
-        InstallLogHandler(logger);
-
-        var connectionString = options.ConnectionString;
-        if (!connectionString.Contains("serverSelectionTimeoutMS", StringComparison.OrdinalIgnoreCase))
-        {
-            var separator = connectionString.Contains('?', StringComparison.Ordinal) ? "&" : (connectionString.Count(c => c == '/') >= 3 ? "?" : "/?");
-            connectionString += separator + "serverSelectionTimeoutMS=" + ((int)options.ServerSelectionTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-        }
-
-        using (var error = new BsonError())
-        {
-            _uri = LibMongoc.mongoc_uri_new_with_error(connectionString, error.Pointer);
-            if (_uri == IntPtr.Zero)
-            {
-                throw new MongoException(error.Domain, error.Code, $"Invalid MongoDB connection string '{options.Redacted}': {error.Message}");
-            }
-        }
-
-        _pool = LibMongoc.mongoc_client_pool_new(_uri);
-        if (_pool == IntPtr.Zero)
-        {
-            LibMongoc.mongoc_uri_destroy(_uri);
-            throw new MongoException(0, 0, $"Could not create a connection pool for '{options.Redacted}'.");
-        }
-
-        LibMongoc.mongoc_client_pool_set_error_api(_pool, 2);
-        LibMongoc.mongoc_client_pool_set_appname(_pool, "NetworkSecurity");
+        _client = client;
+        Database = client.GetDatabase(options.Database);
+        Collection = Database.GetCollection<BsonDocument>(options.Collection);
     }
 
     public MongoOptions Options { get; }
 
-    /// <summary>Round trip to the server (readiness check).</summary>
-    public void Ping() => WithClient(client =>
-    {
-        using var command = Bson.FromJson("{\"ping\": 1}");
-        using var error = new BsonError();
-        if (!LibMongoc.mongoc_client_command_simple(client, "admin", command.DangerousGetHandle(), IntPtr.Zero, IntPtr.Zero, error.Pointer))
-        {
-            throw Error(error, "ping");
-        }
-    });
+    public IMongoDatabase Database { get; }
 
-    /// <summary>Inserts the documents (Extended JSON) in batches; returns how many were inserted.</summary>
-    public long InsertMany(IEnumerable<string> documents, int batchSize)
+    public IMongoCollection<BsonDocument> Collection { get; }
+
+    /// <summary>How long server selection may take: the URI's serverSelectionTimeoutMS, else the options' value.</summary>
+    public TimeSpan ServerSelectionTimeout => _client.Settings.ServerSelectionTimeout;
+
+    public static async Task<MongoConnection> OpenAsync(MongoOptions options, CancellationToken cancellationToken)
     {
-        long inserted = 0;
-        foreach (var batch in documents.Chunk(batchSize))
+        ArgumentNullException.ThrowIfNull(options);
+        ConnectionString parsed;
+        MongoClientSettings settings;
+        try
         {
-            WithCollection(collection =>
-            {
-                var handles = batch.Select(Bson.FromJson).ToArray();
-                try
-                {
-                    using var error = new BsonError();
-                    var pointers = handles.Select(h => h.DangerousGetHandle()).ToArray();
-                    if (!LibMongoc.mongoc_collection_insert_many(collection, pointers, (nuint)pointers.Length, IntPtr.Zero, IntPtr.Zero, error.Pointer))
-                    {
-                        throw Error(error, "insert");
-                    }
-                }
-                finally
-                {
-                    foreach (var handle in handles)
-                    {
-                        handle.Dispose();
-                    }
-                }
-            });
-            inserted += batch.Length;
+            parsed = new ConnectionString(options.ConnectionString);
+            settings = MongoClientSettings.FromConnectionString(options.ConnectionString);
+        }
+        catch (Exception ex) when (ex is MongoConfigurationException or ArgumentException or FormatException)
+        {
+            throw new MongoException(MongoFailure.InvalidConnectionString,
+                options.Mask($"Invalid MongoDB connection string '{options.Redacted}': {ex.Message}"), ex);
         }
 
-        return inserted;
+        if (!Mentions(options.ConnectionString, "serverSelectionTimeoutMS"))
+        {
+            settings.ServerSelectionTimeout = options.ServerSelectionTimeout;
+        }
+
+        if (!Mentions(options.ConnectionString, "connectTimeoutMS"))
+        {
+            settings.ConnectTimeout = options.ServerSelectionTimeout;
+        }
+
+        settings.ApplicationName ??= "NetworkSecurity";
+        if (parsed.Scheme == ConnectionStringScheme.MongoDBPlusSrv)
+        {
+            await ResolveSrvAsync(options, parsed, settings.ServerSelectionTimeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new MongoConnection(options, new MongoClient(settings));
     }
 
-    /// <summary>Streams every document of the collection as relaxed Extended JSON, <paramref name="batchSize"/> per round trip.</summary>
-    public IEnumerable<string> FindAll(int batchSize)
+    // Without this, a host that does not resolve only shows up as a server-selection timeout with "Servers : []".
+    private static async Task ResolveSrvAsync(MongoOptions options, ConnectionString parsed, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        // Documents are read into a list per call: libmongoc's cursor must be used and destroyed on one client.
-        var documents = new List<string>();
-        WithCollection(collection =>
+        var host = parsed.Hosts.FirstOrDefault()?.ToString() ?? "?";
+        if (host.StartsWith("Unspecified/", StringComparison.Ordinal))
         {
-            using var filter = Bson.FromJson("{}");
-            using var options = Bson.FromJson($"{{\"batchSize\": {batchSize}}}");
-            var cursor = LibMongoc.mongoc_collection_find_with_opts(collection, filter.DangerousGetHandle(), options.DangerousGetHandle(), IntPtr.Zero);
-            try
-            {
-                while (LibMongoc.mongoc_cursor_next(cursor, out var document))
-                {
-                    documents.Add(Bson.ToJson(document, canonical: false));
-                }
+            host = host["Unspecified/".Length..];
+        }
 
-                using var error = new BsonError();
-                if (LibMongoc.mongoc_cursor_error(cursor, error.Pointer))
-                {
-                    throw Error(error, "find");
-                }
-            }
-            finally
+        host = Regex.Replace(host, ":\\d+$", "");
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            if (options.DnsServer is { } server)
             {
-                LibMongoc.mongoc_cursor_destroy(cursor);
+                await LookUpSrvAsync(server, host, timeout, deadline.Token).ConfigureAwait(false);
             }
+
+            await parsed.ResolveAsync(deadline.Token).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new MongoException(MongoFailure.DnsResolution, options.Mask(
+                $"DNS lookup of the SRV record _mongodb._tcp.{host} (from MONGODB_URL {options.Redacted}) did not answer within {Seconds(timeout)}: check the host name and the machine's DNS."), ex);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new MongoException(MongoFailure.DnsResolution, options.Mask(
+                $"DNS lookup of the SRV record _mongodb._tcp.{host} (from MONGODB_URL {options.Redacted}) failed: {Messages(ex)} Check the host name (a mongodb+srv:// URL names a cluster, e.g. cluster0.abcde.mongodb.net)."), ex);
+        }
+    }
+
+    private static async Task LookUpSrvAsync(string server, string host, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var endpoint = System.Net.IPEndPoint.TryParse(server, out var parsedEndpoint) ? parsedEndpoint
+            : throw new ArgumentException($"MONGODB_DNS_SERVER '{server}' is not an address like 10.0.0.2:53.");
+        var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(new DnsClient.NameServer(endpoint))
+        {
+            Timeout = timeout,
+            Retries = 0,
+            UseCache = false,
+            ThrowDnsErrors = true,
+            UseTcpFallback = false,
         });
-        return documents;
-    }
-
-    public long Count() => WithCollection(collection =>
-    {
-        using var filter = Bson.FromJson("{}");
-        using var error = new BsonError();
-        var count = LibMongoc.mongoc_collection_count_documents(collection, filter.DangerousGetHandle(), IntPtr.Zero, IntPtr.Zero, IntPtr.Zero, error.Pointer);
-        return count < 0 ? throw Error(error, "count") : count;
-    });
-
-    /// <summary>Drops the collection; a missing collection is not an error.</summary>
-    public void Drop() => WithCollection(collection =>
-    {
-        using var error = new BsonError();
-        if (!LibMongoc.mongoc_collection_drop_with_opts(collection, IntPtr.Zero, error.Pointer) && error.Code != 26)
+        var answer = await lookup.QueryAsync($"_mongodb._tcp.{host}", DnsClient.QueryType.SRV, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!answer.Answers.SrvRecords().Any())
         {
-            throw Error(error, "drop");
-        }
-    });
-
-    private MongoException Error(BsonError error, string operation) =>
-        new(error.Domain, error.Code, $"MongoDB {operation} on {Options.Database}.{Options.Collection} at {Options.Redacted} failed (domain {error.Domain}, code {error.Code}): {error.Message}");
-
-    private void WithClient(Action<IntPtr> action) => WithClient(client =>
-    {
-        action(client);
-        return 0;
-    });
-
-    private T WithClient<T>(Func<IntPtr, T> action)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var client = LibMongoc.mongoc_client_pool_pop(_pool);
-        try
-        {
-            return action(client);
-        }
-        finally
-        {
-            LibMongoc.mongoc_client_pool_push(_pool, client);
+            throw new InvalidOperationException($"{server} has no SRV record for it.");
         }
     }
 
-    private void WithCollection(Action<IntPtr> action) => WithCollection(collection =>
-    {
-        action(collection);
-        return 0;
-    });
+    /// <summary>Round trip to the server (readiness check, and an early clear error before long operations).</summary>
+    public Task PingAsync(CancellationToken cancellationToken) =>
+        RunAsync("ping", async token =>
+        {
+            await _client.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument("ping", 1), cancellationToken: token).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
 
-    private T WithCollection<T>(Func<IntPtr, T> action) => WithClient(client =>
+    /// <summary>Runs a driver call, translating its failures into a clear <see cref="MongoException"/>.</summary>
+    public async Task<T> RunAsync<T>(string operation, Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
     {
-        var collection = LibMongoc.mongoc_client_get_collection(client, Options.Database, Options.Collection);
+        ArgumentNullException.ThrowIfNull(action);
         try
         {
-            return action(collection);
+            return await action(cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex) when (Translate(operation, ex) is { } translated)
         {
-            LibMongoc.mongoc_collection_destroy(collection);
+            throw translated;
         }
-    });
+    }
 
-    private static void InstallLogHandler(ILogger? logger)
+    /// <summary>The clear error for a driver exception, or null when it is not one (cancellation, bugs).</summary>
+    public MongoException? Translate(string operation, Exception ex)
     {
-        if (s_logHandler is not null)
+        ArgumentNullException.ThrowIfNull(ex);
+        var where = $"MongoDB {operation} on {Options.Database}.{Options.Collection} at {Options.Redacted}";
+        if (ex is MongoException own)
         {
-            return;
+            return own;
         }
 
-        // The pool's monitor threads log through this (the default handler writes noisy lines to stderr).
-        s_logHandler = (level, domain, message, _) =>
+        (MongoFailure Failure, string Message)? found = ex switch
         {
-            if (logger is null)
-            {
-                return;
-            }
-
-            var text = $"{Marshal.PtrToStringUTF8(domain)}: {Marshal.PtrToStringUTF8(message)}";
-            if (level <= 2)
-            {
-                logger.LogWarning("libmongoc {Message}", text);
-            }
-            else if (level <= 4)
-            {
-                logger.LogDebug("libmongoc {Message}", text);
-            }
+            MongoAuthenticationException => (MongoFailure.Authentication,
+                $"{where} failed: the server refused the credentials ({Messages(ex)}) Check the user name, password and authSource in MONGODB_URL."),
+            MongoCommandException { Code: 13 or 18 } command => (MongoFailure.Authentication,
+                $"{where} was refused: {command.CodeName} ({command.Code}): {command.ErrorMessage}. Check the user, its roles and authSource in MONGODB_URL."),
+            MongoExecutionTimeoutException => (MongoFailure.Timeout, $"{where} timed out on the server: {ex.Message}"),
+            MongoCommandException command => (MongoFailure.Server, $"{where} failed: {command.CodeName} ({command.Code}): {command.ErrorMessage}"),
+            TimeoutException when AuthenticationCause(ex) is { } auth => (MongoFailure.Authentication,
+                $"{where} failed: the server refused the credentials ({auth}). Check the user name, password and authSource in MONGODB_URL."),
+            TimeoutException => (MongoFailure.Unreachable,
+                $"{where} failed: no MongoDB server answered within {Seconds(ServerSelectionTimeout)} ({Cause(ex)}). Check that the server runs and is reachable, and the host and port in MONGODB_URL."),
+            MongoConnectionException => (MongoFailure.Unreachable, $"{where} failed: the connection broke ({Messages(ex)})"),
+            MongoConfigurationException => (MongoFailure.InvalidConnectionString, $"{where} failed: {ex.Message}"),
+            MongoDB.Driver.MongoException => (MongoFailure.Server, $"{where} failed: {Messages(ex)}"),
+            _ => null,
         };
-        LibMongoc.mongoc_log_set_handler(s_logHandler, IntPtr.Zero);
+        return found is { } f ? new MongoException(f.Failure, Options.Mask(f.Message), ex) : null;
     }
 
-    public void Dispose()
+    private static bool Mentions(string connectionString, string option) =>
+        connectionString.Contains(option + "=", StringComparison.OrdinalIgnoreCase);
+
+    private static string Seconds(TimeSpan timeout) => $"{timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s";
+
+    // The messages of the exception and its inner ones, once each: the driver's outer message rarely says why.
+    private static string Messages(Exception ex)
     {
-        if (_disposed)
+        var messages = new List<string>();
+        for (var e = ex; e is not null; e = e.InnerException)
         {
-            return;
+            messages.Add(e.Message.Trim());
         }
 
-        _disposed = true;
-        LibMongoc.mongoc_client_pool_destroy(_pool);
-        LibMongoc.mongoc_uri_destroy(_uri);
+        return string.Join(" ", messages.Distinct().Select(m => m.EndsWith('.') ? m : m + "."));
     }
+
+    // The server-selection timeout text embeds the cluster view; keep what says why (refused, unreachable, TLS, ...).
+    private static string Cause(Exception ex)
+    {
+        var text = ex.ToString();
+        var socket = SocketError().Match(text);
+        if (socket.Success)
+        {
+            return socket.Groups[1].Value.Trim();
+        }
+
+        var heartbeat = HeartbeatError().Match(text);
+        return heartbeat.Success ? heartbeat.Groups[1].Value.Trim() : "the servers were " + (ServersPart().Match(text) is { Success: true } m ? m.Value : "not found");
+    }
+
+    private static string? AuthenticationCause(Exception ex)
+    {
+        var match = AuthenticationError().Match(ex.ToString());
+        return match.Success ? match.Groups[1].Value.Trim() : null;
+    }
+
+    [GeneratedRegex(@"SocketException \(\d+\): ([^\r\n""]+)")]
+    private static partial Regex SocketError();
+
+    [GeneratedRegex(@"HeartbeatException: ""[\w.]+: ([^\r\n""]+)")]
+    private static partial Regex HeartbeatError();
+
+    [GeneratedRegex(@"Servers : \[[^\]]{0,200}\]?")]
+    private static partial Regex ServersPart();
+
+    [GeneratedRegex(@"MongoAuthenticationException: ([^\r\n""]+)")]
+    private static partial Regex AuthenticationError();
+
+    public void Dispose() => _client.Dispose();
 }

@@ -1,137 +1,124 @@
-using System.Globalization;
-using System.Text.Json;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using MongoDB.Bson;
+using MongoDB.Driver;
+using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.DataSources;
 
 namespace NetworkSecurity.MongoDb;
 
 /// <summary>
-/// Reads the network data from a MongoDB collection for the ingestion stage. Documents come in batches; `_id` is
-/// dropped (and kept as the record's location); fields become columns by name in first-seen order; null, "na" and
-/// absent fields are missing values; a field that is an object or array is passed on as its JSON text, so validation
-/// reports the document by its `_id` like a bad CSV row.
+/// Reads the network data from a MongoDB collection for the ingestion stage. The collection is streamed through a
+/// cursor, <see cref="MongoOptions.BatchSize"/> documents per round trip, each document decoded straight from BSON
+/// into a row of cells (no intermediate document), so memory holds the table and one batch. With
+/// <paramref name="fields"/> only those fields are fetched (a projection). `_id` names the record in the validation
+/// report; fields become columns by name in first-seen order; see <see cref="MongoRowSerializer"/> for the values.
+/// Every failure is a <see cref="PipelineException"/> with a clear message, raised before anything is returned.
 /// </summary>
-public sealed class MongoDataSource(MongoOptions options) : IDataSource
+public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<string>? fields = null, ILogger? logger = null) : IDataSource
 {
-    public string Description => $"{options.Redacted.Split('?')[0].TrimEnd('/')}/{options.Database}.{options.Collection}";
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
-    public Task<RawTable> ReadAsync(CancellationToken cancellationToken)
+    public string Description => options.Namespace;
+
+    /// <summary>
+    /// The fields to fetch for <paramref name="schema"/>: every feature and the target, by name and alias. (MongoDB
+    /// matches field names case-sensitively; other fields never leave the server.)
+    /// </summary>
+    public static IReadOnlyCollection<string> FieldsOf(Pipeline.Schema.DataSchema schema)
     {
-        using var connection = new MongoConnection(options);
-        var documents = connection.FindAll(options.BatchSize);
-        var columns = new List<string>();
-        var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        var rows = new List<(string Location, Dictionary<int, string?> Cells)>(documents is ICollection<string> c ? c.Count : 0);
-        foreach (var json in documents)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var document = JsonDocument.Parse(json);
-            var cells = new Dictionary<int, string?>();
-            var location = "document";
-            foreach (var field in document.RootElement.EnumerateObject())
-            {
-                if (field.Name == "_id")
-                {
-                    location = $"document _id {IdText(field.Value)}";
-                    continue;
-                }
-
-                if (!index.TryGetValue(field.Name, out var column))
-                {
-                    column = columns.Count;
-                    index[field.Name] = column;
-                    columns.Add(field.Name);
-                }
-
-                cells[column] = CellText(field.Value);
-            }
-
-            rows.Add((location, cells));
-        }
-
-        var records = rows.Select(r =>
-        {
-            var values = new string?[columns.Count];
-            foreach (var (column, text) in r.Cells)
-            {
-                values[column] = text;
-            }
-
-            return new RawRecord(r.Location, values);
-        }).ToList();
-        return Task.FromResult(new RawTable(Description, columns, records));
+        ArgumentNullException.ThrowIfNull(schema);
+        return [.. schema.Features.SelectMany(f => f.Aliases.Prepend(f.Name)).Concat(schema.Target.Aliases.Prepend(schema.Target.Name)).Distinct(StringComparer.Ordinal)];
     }
 
-    private static string IdText(JsonElement id) =>
-        id.ValueKind == JsonValueKind.Object && id.TryGetProperty("$oid", out var oid) ? oid.GetString() ?? id.GetRawText() : id.ToString();
-
-    private static string? CellText(JsonElement value) => value.ValueKind switch
+    public async Task<RawTable> ReadAsync(CancellationToken cancellationToken)
     {
-        JsonValueKind.Null or JsonValueKind.Undefined => null,
-        JsonValueKind.Number => value.GetRawText(),
-        JsonValueKind.String => value.GetString(),
-        JsonValueKind.True => "1",
-        JsonValueKind.False => "0",
-        // Relaxed Extended JSON wraps only special numbers: {"$numberDouble": "NaN"}, {"$numberLong": "…"}.
-        JsonValueKind.Object when value.TryGetProperty("$numberDouble", out var d) => d.GetString() is "NaN" ? null : d.GetString(),
-        JsonValueKind.Object when value.TryGetProperty("$numberLong", out var l) => l.GetString(),
-        JsonValueKind.Object when value.TryGetProperty("$numberInt", out var i) => i.GetString(),
-        JsonValueKind.Object when value.TryGetProperty("$numberDecimal", out var m) => m.GetString(),
-        _ => value.GetRawText(),
-    };
-}
-
-/// <summary>
-/// The push-data step of the seed product: loads a table (e.g. the bundled CSV) into the collection with insert_many
-/// in batches. Numbers are stored as numbers (int32 when integral), missing cells as null. Re-running appends unless
-/// <c>drop</c> is set, which empties the collection first (the idempotent mode).
-/// </summary>
-public static class MongoDataLoader
-{
-    public sealed record PushResult(long Inserted, long CollectionCount);
-
-    public static Task<PushResult> PushAsync(MongoOptions options, RawTable table, bool drop, CancellationToken cancellationToken)
-    {
-        using var connection = new MongoConnection(options);
-        if (drop)
+        try
         {
-            connection.Drop();
+            using var connection = await MongoConnection.OpenAsync(options, cancellationToken).ConfigureAwait(false);
+            return await ReadAsync(connection, cancellationToken).ConfigureAwait(false);
         }
-
-        var inserted = connection.InsertMany(table.Records.Select(r => ToJson(table.Columns, r)), options.BatchSize);
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(new PushResult(inserted, connection.Count()));
+        catch (MongoException ex)
+        {
+            throw new PipelineException(ex.Message, ex);
+        }
     }
 
-    private static string ToJson(IReadOnlyList<string> columns, RawRecord record)
+    private async Task<RawTable> ReadAsync(MongoConnection connection, CancellationToken cancellationToken)
     {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
+        var clock = Stopwatch.StartNew();
+        // Cheap (collection metadata): sizes the row list and the progress messages. Best effort: a view has no count.
+        var estimated = await connection.RunAsync("count", async t =>
         {
-            writer.WriteStartObject();
-            for (var c = 0; c < columns.Count; c++)
+            try
             {
-                var cell = record.Values[c];
-                if (cell is null || Pipeline.Schema.RecordParser.IsMissing(cell))
+                return await connection.Collection.EstimatedDocumentCountAsync(cancellationToken: t).ConfigureAwait(false);
+            }
+            catch (MongoCommandException)
+            {
+                return 0L;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        var serializer = new MongoRowSerializer();
+        var findOptions = new FindOptions<BsonDocument, MongoRow>
+        {
+            BatchSize = options.BatchSize,
+            Projection = new RowProjection(fields is { Count: > 0 } ? new BsonDocument(fields.Distinct(StringComparer.Ordinal).Select(f => new BsonElement(f, 1))) : null, serializer),
+        };
+        var rows = new List<MongoRow>((int)Math.Clamp(estimated, 0, 10_000_000));
+        var lastReport = clock.Elapsed;
+        await connection.RunAsync("find", async token =>
+        {
+            using var cursor = await connection.Collection.FindAsync(FilterDefinition<BsonDocument>.Empty, findOptions, token).ConfigureAwait(false);
+            while (await cursor.MoveNextAsync(token).ConfigureAwait(false))
+            {
+                rows.AddRange(cursor.Current);
+                if (clock.Elapsed - lastReport > ProgressInterval)
                 {
-                    writer.WriteNull(columns[c]);
-                }
-                else if (int.TryParse(cell, NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer))
-                {
-                    writer.WriteNumber(columns[c], integer);
-                }
-                else if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
-                {
-                    writer.WriteNumber(columns[c], number);
-                }
-                else
-                {
-                    writer.WriteString(columns[c], cell);
+                    lastReport = clock.Elapsed;
+                    _logger.LogInformation("Read {Documents} of about {Estimated} documents from {Source}", rows.Count, estimated, Description);
                 }
             }
 
-            writer.WriteEndObject();
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (rows.Count == 0)
+        {
+            var names = await connection.RunAsync("listCollections", async token =>
+            {
+                using var cursor = await connection.Database.ListCollectionNamesAsync(
+                    new ListCollectionNamesOptions { Filter = new BsonDocument("name", options.Collection) }, token).ConfigureAwait(false);
+                return await cursor.ToListAsync(token).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+            throw new PipelineException(names.Count == 0
+                ? $"MongoDB collection {options.Database}.{options.Collection} does not exist at {options.Redacted} (check MONGODB_DATABASE and MONGODB_COLLECTION, or load it with push-data)."
+                : $"MongoDB collection {options.Database}.{options.Collection} at {options.Redacted} is empty (load it with push-data).");
         }
 
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        var columns = serializer.Columns;
+        var records = new RawRecord[rows.Count];
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var cells = rows[r].Cells;
+            if (cells.Length < columns.Count)
+            {
+                Array.Resize(ref cells, columns.Count); // a later document brought a new field: absent here
+            }
+
+            records[r] = new RawRecord(rows[r].Location, cells);
+        }
+
+        _logger.LogInformation("Read {Documents} documents ({Columns} fields) from {Source} in {Elapsed:0.000}s, {Batch} per batch",
+            records.Length, columns.Count, Description, clock.Elapsed.TotalSeconds, options.BatchSize);
+        return new RawTable(Description, columns, records);
+    }
+
+    /// <summary>Sends the projection (or none) and decodes results with the row serializer.</summary>
+    private sealed class RowProjection(BsonDocument? projection, MongoRowSerializer serializer) : ProjectionDefinition<BsonDocument, MongoRow>
+    {
+        public override RenderedProjectionDefinition<MongoRow> Render(RenderArgs<BsonDocument> args) => new(projection, serializer);
     }
 }

@@ -1,10 +1,21 @@
 namespace NetworkSecurity.MongoDb;
 
-/// <summary>An error from the MongoDB driver or server, with the driver's error domain and code.</summary>
-public sealed class MongoException(uint domain, uint code, string message) : Exception(message)
+/// <summary>What went wrong talking to MongoDB, so callers and tests can tell the cases apart.</summary>
+public enum MongoFailure
 {
-    /// <summary>libmongoc error domain (15 = server selection, 17 = server, …).</summary>
-    public uint Domain { get; } = domain;
+    InvalidConnectionString,
+    DnsResolution,
+    Unreachable,
+    Authentication,
+    Server,
+    Timeout,
+}
 
-    public uint Code { get; } = code;
+/// <summary>
+/// A MongoDB failure with a complete message that is safe to show: it names the operation, the namespace and the
+/// server (password masked) and says what to check.
+/// </summary>
+public sealed class MongoException(MongoFailure failure, string message, Exception? innerException = null) : Exception(message, innerException)
+{
+    public MongoFailure Failure { get; } = failure;
 }

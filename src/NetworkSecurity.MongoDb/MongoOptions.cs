@@ -1,21 +1,33 @@
+using System.Text.RegularExpressions;
+
 namespace NetworkSecurity.MongoDb;
 
 /// <summary>
 /// Where the network data lives: MONGODB_URL (or MONGO_DB_URL, the seed's name), MONGODB_DATABASE and
-/// MONGODB_COLLECTION. Any MongoDB connection string works (mongodb+srv:// for Atlas, TLS, auth options).
+/// MONGODB_COLLECTION. Any connection string the official driver accepts works (mongodb+srv:// for Atlas, TLS,
+/// SCRAM, timeouts and pool options in the URI).
 /// </summary>
-public sealed record MongoOptions
+public sealed partial record MongoOptions
 {
+    public const int DefaultBatchSize = 1000;
+
     public required string ConnectionString { get; init; }
 
     public string Database { get; init; } = "networksecurity";
 
     public string Collection { get; init; } = "NetworkData";
 
-    public int BatchSize { get; init; } = 1000;
+    /// <summary>Documents per insert batch (push-data) and per cursor round trip (reading). MONGODB_BATCH_SIZE.</summary>
+    public int BatchSize { get; init; } = DefaultBatchSize;
 
-    /// <summary>How long to look for a usable server before failing (unless the connection string says otherwise).</summary>
+    /// <summary>How long to look for a usable server before failing, unless the URI sets serverSelectionTimeoutMS.</summary>
     public TimeSpan ServerSelectionTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A DNS server (host:port) that must resolve a mongodb+srv:// host before the driver is asked to (MONGODB_DNS_SERVER);
+    /// unset = only the machine's resolver, through the driver. Lets a closed network (or a test) use its own DNS.
+    /// </summary>
+    public string? DnsServer { get; init; }
 
     public static MongoOptions? FromEnvironment(Func<string, string?> read)
     {
@@ -28,20 +40,54 @@ public sealed record MongoOptions
 
         return new MongoOptions
         {
-            ConnectionString = url,
+            ConnectionString = url.Trim(),
             Database = read("MONGODB_DATABASE") is { Length: > 0 } db ? db : "networksecurity",
             Collection = read("MONGODB_COLLECTION") is { Length: > 0 } c ? c : "NetworkData",
+            BatchSize = ParseBatchSize(read("MONGODB_BATCH_SIZE")),
+            DnsServer = read("MONGODB_DNS_SERVER") is { Length: > 0 } dns ? dns : null,
         };
     }
+
+    // A configuration mistake the user can fix: a PipelineException, reported like every other (CLI, job error).
+    private static int ParseBatchSize(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? DefaultBatchSize
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size) && size is > 0 and <= 100_000 ? size
+        : throw new Pipeline.PipelineException($"MONGODB_BATCH_SIZE must be a whole number from 1 to 100000, not '{text}'.");
 
     /// <summary>The connection string with any password replaced, for messages and logs.</summary>
     public string Redacted => Redact(ConnectionString);
 
+    /// <summary>"host/db.collection" with the password masked: how messages name the data.</summary>
+    public string Namespace => $"{Redacted.Split('?')[0].TrimEnd('/')}/{Database}.{Collection}";
+
+    /// <summary>
+    /// <paramref name="text"/> with this connection string's secrets masked: the password and the values of secret
+    /// options (tlsCertificateKeyFilePassword, authMechanismProperties), as written and URL-decoded.
+    /// </summary>
+    public string Mask(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        text = text.Replace(ConnectionString, Redacted, StringComparison.Ordinal);
+        var secrets = SecretOptions().Matches(ConnectionString).Select(m => m.Groups[2].Value).Prepend(Password(ConnectionString) ?? "");
+        foreach (var secret in secrets.Where(s => s.Length > 0).SelectMany(s => new[] { s, Uri.UnescapeDataString(s) }).Distinct().OrderByDescending(s => s.Length))
+        {
+            text = text.Replace(secret, "***", StringComparison.Ordinal);
+        }
+
+        return text;
+    }
+
     public static string Redact(string connectionString)
     {
+        ArgumentNullException.ThrowIfNull(connectionString);
+        return SecretOptions().Replace(RedactUserInfo(connectionString), "$1***");
+    }
+
+    private static string RedactUserInfo(string connectionString)
+    {
         var scheme = connectionString.IndexOf("://", StringComparison.Ordinal);
-        var at = connectionString.IndexOf('@', StringComparison.Ordinal);
-        if (scheme < 0 || at < scheme)
+        var at = UserInfoEnd(connectionString, scheme);
+        if (at < 0)
         {
             return connectionString;
         }
@@ -49,5 +95,46 @@ public sealed record MongoOptions
         var credentials = connectionString[(scheme + 3)..at];
         var colon = credentials.IndexOf(':', StringComparison.Ordinal);
         return colon < 0 ? connectionString : connectionString[..(scheme + 3)] + credentials[..colon] + ":***" + connectionString[at..];
+    }
+
+    // Options whose values are secrets: tlsCertificateKeyFilePassword (and any other *password*), and
+    // authMechanismProperties (e.g. AWS_SESSION_TOKEN).
+    [GeneratedRegex("([?&](?:[^=&]*password[^=&]*|authMechanismProperties)=)([^&]*)", RegexOptions.IgnoreCase)]
+    private static partial Regex SecretOptions();
+
+    private static string? Password(string connectionString)
+    {
+        var scheme = connectionString.IndexOf("://", StringComparison.Ordinal);
+        var at = UserInfoEnd(connectionString, scheme);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var credentials = connectionString[(scheme + 3)..at];
+        var colon = credentials.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? null : credentials[(colon + 1)..];
+    }
+
+    // The user info ends at the last '@' before the path ('/' or '?' after the hosts); a password may contain '@'
+    // only URL-encoded, but a raw one must not leak either.
+    private static int UserInfoEnd(string connectionString, int scheme)
+    {
+        if (scheme < 0)
+        {
+            return -1;
+        }
+
+        var start = scheme + 3;
+        var pathStart = connectionString.IndexOfAny(['/', '?'], start);
+        var at = connectionString.LastIndexOf('@', pathStart < 0 ? connectionString.Length - 1 : pathStart);
+        if (at >= start)
+        {
+            return at;
+        }
+
+        // A raw '/' or '?' inside the password: fall back to the last '@' anywhere.
+        at = connectionString.LastIndexOf('@');
+        return at >= start ? at : -1;
     }
 }

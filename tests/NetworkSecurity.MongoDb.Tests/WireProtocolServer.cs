@@ -3,24 +3,32 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json.Nodes;
-using NetworkSecurity.MongoDb.Native;
+using MongoDB.Bson;
+using MongoDB.Bson.IO;
+using MongoDB.Bson.Serialization;
 
 namespace NetworkSecurity.MongoDb.Tests;
 
 /// <summary>
 /// A MongoDB wire-protocol server for tests (no MongoDB server can be installed here), on 127.0.0.1 and a free port.
-/// It answers what libmongoc 1.23 sends: the OP_QUERY handshake and heartbeats (OP_REPLY), and OP_MSG commands
-/// insert, find, getMore, killCursors, aggregate (count), drop, ping, endSessions, hello. Documents are kept in
-/// memory; BSON is decoded and encoded with libbson. <see cref="RequireAuthentication"/> makes it refuse SASL logins.
+/// It answers what MongoDB.Driver 3.x sends: the legacy isMaster handshake over OP_QUERY (OP_REPLY), then OP_MSG
+/// commands hello, ping, insert (kind-1 document sequences, write errors per document), find (projection,
+/// batchSize), getMore, killCursors, aggregate (the CountDocuments pipeline), count, listCollections, drop,
+/// endSessions; SASL logins are refused. It advertises wire version 17 (MongoDB 6.0) as a standalone server, without
+/// topologyVersion (no streaming hello), setName (no replica set) or compression. Documents are kept in memory.
+/// Hooks: <see cref="RequireAuthentication"/>, <see cref="Reject"/> (per-document write errors), <see cref="Insert"/>.
 /// </summary>
 public sealed class WireProtocolServer : IAsyncDisposable
 {
+    private const int OpReply = 1;
+    private const int OpQuery = 2004;
+    private const int OpMsg = 2013;
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<string, List<JsonObject>> _collections = new();
-    private readonly ConcurrentDictionary<long, Queue<JsonObject>> _cursors = new();
+    private readonly ConcurrentDictionary<string, List<BsonDocument>> _collections = new();
+    private readonly ConcurrentDictionary<long, Queue<BsonDocument>> _cursors = new();
     private readonly ConcurrentBag<Task> _connections = [];
+    private readonly Task _accepting;
     private long _nextCursor = 1000;
     private int _nextRequest = 1;
     private int _connectionId;
@@ -28,24 +36,40 @@ public sealed class WireProtocolServer : IAsyncDisposable
     public WireProtocolServer()
     {
         _listener.Start();
-        _ = AcceptAsync();
+        _accepting = AcceptAsync();
     }
 
-    public string ConnectionString => $"mongodb://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+    public string ConnectionString => $"mongodb://127.0.0.1:{Port}";
+
+    /// <summary>When set, data commands need a connection authenticated as one of <see cref="Users"/>.</summary>
     public bool RequireAuthentication { get; set; }
 
-    public ConcurrentQueue<string> Commands { get; } = new();
+    /// <summary>User name → password, checked with SCRAM-SHA-256 (whether or not authentication is required).</summary>
+    public ConcurrentDictionary<string, string> Users { get; } = new();
 
-    public IReadOnlyList<JsonObject> Documents(string database, string collection) =>
-        _collections.TryGetValue($"{database}.{collection}", out var docs) ? docs : [];
+    /// <summary>Returns a reason to refuse a document (as a write error with code 121, DocumentValidationFailure).</summary>
+    public Func<BsonDocument, string?>? Reject { get; set; }
 
+    /// <summary>Commands answered with error 166 (CommandNotSupportedOnView), as a view answers count.</summary>
+    public ConcurrentDictionary<string, bool> ActsAsView { get; } = new();
+
+    /// <summary>Every command received, in order.</summary>
+    public ConcurrentQueue<BsonDocument> Received { get; } = new();
+
+    public IEnumerable<string> Commands => Received.Select(c => c.GetElement(0).Name);
+
+    public IReadOnlyList<BsonDocument> Documents(string database, string collection) =>
+        _collections.TryGetValue($"{database}.{collection}", out var docs) ? Snapshot(docs) : [];
+
+    /// <summary>Stores documents given as (relaxed or canonical) Extended JSON directly, bypassing the driver.</summary>
     public void Insert(string database, string collection, params string[] json)
     {
         var docs = _collections.GetOrAdd($"{database}.{collection}", _ => []);
         lock (docs)
         {
-            docs.AddRange(json.Select(j => (JsonObject)JsonNode.Parse(j)!));
+            docs.AddRange(json.Select(BsonDocument.Parse));
         }
     }
 
@@ -59,10 +83,7 @@ public sealed class WireProtocolServer : IAsyncDisposable
                 _connections.Add(ServeAsync(client));
             }
         }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
         {
         }
     }
@@ -71,8 +92,10 @@ public sealed class WireProtocolServer : IAsyncDisposable
     {
         using (client)
         {
+            client.NoDelay = true;
             var stream = client.GetStream();
             var header = new byte[16];
+            var session = new Session();
             try
             {
                 while (!_stop.IsCancellationRequested)
@@ -85,9 +108,9 @@ public sealed class WireProtocolServer : IAsyncDisposable
                     await stream.ReadExactlyAsync(body, _stop.Token);
                     var reply = opCode switch
                     {
-                        2004 => HandleQuery(body, requestId),
-                        2013 => HandleMessage(body, requestId),
-                        _ => null,
+                        OpQuery => HandleQuery(body, requestId, session),
+                        OpMsg => HandleMessage(body, requestId, session),
+                        _ => throw new InvalidDataException($"opcode {opCode} is not supported by the test server"),
                     };
                     if (reply is not null)
                     {
@@ -95,37 +118,41 @@ public sealed class WireProtocolServer : IAsyncDisposable
                     }
                 }
             }
-            catch (Exception ex) when (ex is EndOfStreamException or IOException or OperationCanceledException or ObjectDisposedException)
+            catch (Exception ex) when (ex is EndOfStreamException or IOException or OperationCanceledException or ObjectDisposedException or InvalidDataException)
             {
             }
         }
     }
 
-    // OP_QUERY: flags, cstring collection, skip, return, query document → OP_REPLY with one document.
-    private byte[] HandleQuery(byte[] body, int requestId)
+    // OP_QUERY: flags, cstring full collection name, skip, return, query document → OP_REPLY with one document.
+    // The driver also authenticates (saslStart, saslContinue) over OP_QUERY while the handshake connection is new.
+    private byte[] HandleQuery(byte[] body, int requestId, Session session)
     {
         var nameEnd = Array.IndexOf(body, (byte)0, 4);
+        var collection = Encoding.UTF8.GetString(body, 4, nameEnd - 4);
         var query = ReadDocument(body, nameEnd + 1 + 8, out _);
-        var command = query.Select(p => p.Key).First();
-        Commands.Enqueue(command);
-        var reply = Hello();
-        var document = Encode(reply);
+        if (query.Contains("$query"))
+        {
+            query = query["$query"].AsBsonDocument;
+        }
+
+        query["$db"] = collection.Split('.')[0];
+        var document = Execute(query, [], session).ToBson();
         var message = new byte[16 + 20 + document.Length];
-        WriteHeader(message, requestId, 1);
-        BinaryPrimitives.WriteInt64LittleEndian(message.AsSpan(20), 0); // flags (int32 at 16) stays 0; cursor id
-        BinaryPrimitives.WriteInt32LittleEndian(message.AsSpan(28), 0);
+        WriteHeader(message, requestId, OpReply);
+        // responseFlags (int32 at 16) 0, cursorID (int64 at 20) 0, startingFrom (int32 at 28) 0, numberReturned 1.
         BinaryPrimitives.WriteInt32LittleEndian(message.AsSpan(32), 1);
         document.CopyTo(message, 36);
         return message;
     }
 
-    // OP_MSG: flags, then sections (kind 0: one document; kind 1: size, identifier, documents).
-    private byte[]? HandleMessage(byte[] body, int requestId)
+    // OP_MSG: flags, then sections (kind 0: one document; kind 1: size, identifier, documents), optional checksum.
+    private byte[]? HandleMessage(byte[] body, int requestId, Session session)
     {
         var flags = BinaryPrimitives.ReadUInt32LittleEndian(body);
-        var end = (flags & 1) != 0 ? body.Length - 4 : body.Length; // checksum present
-        JsonObject? command = null;
-        var sequences = new Dictionary<string, List<JsonObject>>();
+        var end = (flags & 1) != 0 ? body.Length - 4 : body.Length;
+        BsonDocument? command = null;
+        var sequences = new Dictionary<string, List<BsonDocument>>();
         for (var offset = 4; offset < end;)
         {
             var kind = body[offset++];
@@ -139,7 +166,7 @@ public sealed class WireProtocolServer : IAsyncDisposable
                 var sectionSize = BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan(offset));
                 var nameEnd = Array.IndexOf(body, (byte)0, offset + 4);
                 var identifier = Encoding.UTF8.GetString(body, offset + 4, nameEnd - offset - 4);
-                var documents = new List<JsonObject>();
+                var documents = new List<BsonDocument>();
                 for (var position = nameEnd + 1; position < offset + sectionSize;)
                 {
                     documents.Add(ReadDocument(body, position, out var size));
@@ -151,57 +178,91 @@ public sealed class WireProtocolServer : IAsyncDisposable
             }
         }
 
-        var reply = Execute(command!, sequences);
+        var reply = Execute(command ?? throw new InvalidDataException("OP_MSG without a command document"), sequences, session);
         if ((flags & 2) != 0)
         {
-            return null; // moreToCome: no reply expected
+            return null; // moreToCome: the client expects no reply
         }
 
-        var document = Encode(reply);
+        var document = reply.ToBson();
         var message = new byte[16 + 4 + 1 + document.Length];
-        WriteHeader(message, requestId, 2013);
-        message[20] = 0;
-        document.CopyTo(message, 21);
+        WriteHeader(message, requestId, OpMsg);
+        document.CopyTo(message, 21); // flags 0, section kind 0
         return message;
     }
 
-    private JsonObject Execute(JsonObject command, Dictionary<string, List<JsonObject>> sequences)
+    private BsonDocument Execute(BsonDocument command, Dictionary<string, List<BsonDocument>> sequences, Session session)
     {
-        var name = command.Select(p => p.Key).First();
-        Commands.Enqueue(name);
-        var database = command["$db"]?.GetValue<string>() ?? "admin";
+        Received.Enqueue(command);
+        var name = command.GetElement(0).Name;
+        var database = command.GetValue("$db", "admin").AsString;
+        if (RequireAuthentication && !session.Authenticated && name is "insert" or "find" or "count" or "aggregate" or "drop" or "listCollections")
+        {
+            return Error(13, "Unauthorized", $"command {name} requires authentication");
+        }
+
+        if (ActsAsView.ContainsKey(name))
+        {
+            return Error(166, "CommandNotSupportedOnView", $"Namespace {database}.{command[0]} is a view, not a collection");
+        }
+
         switch (name)
         {
             case "hello" or "isMaster" or "ismaster":
                 return Hello();
             case "ping" or "endSessions":
                 return Ok();
-            case "saslStart" or "saslContinue":
-                return Error(18, "AuthenticationFailed", "Authentication failed.");
+            case "saslStart":
+                return command["mechanism"].AsString == "SCRAM-SHA-256" ? session.Scram.Start(command["payload"].AsByteArray, Users)
+                    : Error(2, "BadValue", $"mechanism {command["mechanism"]} is not supported by the test server");
+            case "saslContinue":
+                var (answer, authenticated) = session.Scram.Continue(command["payload"].AsByteArray);
+                session.Authenticated |= authenticated;
+                return answer;
             case "insert":
             {
-                if (RequireAuthentication)
-                {
-                    return Error(13, "Unauthorized", "command insert requires authentication");
-                }
-
-                var documents = sequences.GetValueOrDefault("documents") ?? command["documents"]?.AsArray().Select(d => (JsonObject)d!.DeepClone()).ToList() ?? [];
-                var target = _collections.GetOrAdd($"{database}.{command["insert"]!.GetValue<string>()}", _ => []);
+                var documents = sequences.GetValueOrDefault("documents")
+                    ?? command.GetValue("documents", new BsonArray()).AsBsonArray.Select(d => d.AsBsonDocument).ToList();
+                var target = _collections.GetOrAdd($"{database}.{command["insert"].AsString}", _ => []);
+                var errors = new BsonArray();
+                var ordered = command.GetValue("ordered", true).ToBoolean();
+                var stored = 0;
                 lock (target)
                 {
-                    target.AddRange(documents);
+                    for (var i = 0; i < documents.Count; i++)
+                    {
+                        if (Reject?.Invoke(documents[i]) is { } reason)
+                        {
+                            errors.Add(new BsonDocument { ["index"] = i, ["code"] = 121, ["errmsg"] = $"Document failed validation: {reason}" });
+                            if (ordered)
+                            {
+                                break;
+                            }
+
+                            continue;
+                        }
+
+                        target.Add(documents[i]);
+                        stored++;
+                    }
                 }
 
-                return Ok(new JsonObject { ["n"] = documents.Count });
+                var reply = new BsonDocument("n", stored);
+                if (errors.Count > 0)
+                {
+                    reply["writeErrors"] = errors;
+                }
+
+                return Ok(reply);
             }
 
             case "find":
             {
-                var ns = $"{database}.{command["find"]!.GetValue<string>()}";
+                var ns = $"{database}.{command["find"].AsString}";
                 var all = _collections.TryGetValue(ns, out var docs) ? Snapshot(docs) : [];
-                var batch = BatchSize(command, 101);
-                var queue = new Queue<JsonObject>(all);
-                var first = Take(queue, batch);
+                var projection = command.GetValue("projection", BsonNull.Value) as BsonDocument;
+                var queue = new Queue<BsonDocument>(projection is null ? all : all.Select(d => Project(d, projection)));
+                var first = Take(queue, command.GetValue("batchSize", 101).ToInt32());
                 long id = 0;
                 if (queue.Count > 0)
                 {
@@ -209,46 +270,69 @@ public sealed class WireProtocolServer : IAsyncDisposable
                     _cursors[id] = queue;
                 }
 
-                return Ok(new JsonObject { ["cursor"] = new JsonObject { ["id"] = Long(id), ["ns"] = ns, ["firstBatch"] = first } });
+                return Ok(new BsonDocument("cursor", new BsonDocument { ["id"] = id, ["ns"] = ns, ["firstBatch"] = first }));
             }
 
             case "getMore":
             {
-                var id = (long)Number(command["getMore"]!);
-                var ns = $"{database}.{command["collection"]!.GetValue<string>()}";
+                var id = command["getMore"].ToInt64();
+                var ns = $"{database}.{command["collection"].AsString}";
                 if (!_cursors.TryGetValue(id, out var queue))
                 {
                     return Error(43, "CursorNotFound", $"cursor id {id} not found");
                 }
 
-                var next = Take(queue, BatchSize(command, 1000));
+                var next = Take(queue, command.GetValue("batchSize", int.MaxValue).ToInt32());
                 if (queue.Count == 0)
                 {
                     _cursors.TryRemove(id, out _);
                     id = 0;
                 }
 
-                return Ok(new JsonObject { ["cursor"] = new JsonObject { ["id"] = Long(id), ["ns"] = ns, ["nextBatch"] = next } });
+                return Ok(new BsonDocument("cursor", new BsonDocument { ["id"] = id, ["ns"] = ns, ["nextBatch"] = next }));
             }
 
             case "killCursors":
-                foreach (var cursor in command["cursors"]?.AsArray() ?? [])
+            {
+                var killed = new BsonArray();
+                foreach (var cursor in command.GetValue("cursors", new BsonArray()).AsBsonArray)
                 {
-                    _cursors.TryRemove((long)Number(cursor!), out _);
+                    if (_cursors.TryRemove(cursor.ToInt64(), out _))
+                    {
+                        killed.Add(cursor);
+                    }
                 }
 
-                return Ok(new JsonObject { ["cursorsKilled"] = new JsonArray() });
+                return Ok(new BsonDocument { ["cursorsKilled"] = killed, ["cursorsNotFound"] = new BsonArray(), ["cursorsAlive"] = new BsonArray(), ["cursorsUnknown"] = new BsonArray() });
+            }
+
             case "aggregate":
             {
-                // count_documents: [{$match: {}}, {$group: {_id: 1, n: {$sum: 1}}}]
-                var ns = $"{database}.{command["aggregate"]!.GetValue<string>()}";
+                // CountDocuments: [{$match: {}}, {$group: {_id: 1, n: {$sum: 1}}}] (only this pipeline is supported).
+                var ns = $"{database}.{command["aggregate"].AsString}";
                 var count = _collections.TryGetValue(ns, out var docs) ? Snapshot(docs).Count : 0;
-                var batch = count == 0 ? new JsonArray() : new JsonArray(new JsonObject { ["_id"] = 1, ["n"] = count });
-                return Ok(new JsonObject { ["cursor"] = new JsonObject { ["id"] = Long(0), ["ns"] = ns, ["firstBatch"] = batch } });
+                var batch = count == 0 ? new BsonArray() : new BsonArray { new BsonDocument { ["_id"] = 1, ["n"] = count } };
+                return Ok(new BsonDocument("cursor", new BsonDocument { ["id"] = 0L, ["ns"] = ns, ["firstBatch"] = batch }));
+            }
+
+            case "count":
+            {
+                // EstimatedDocumentCount.
+                var ns = $"{database}.{command["count"].AsString}";
+                return Ok(new BsonDocument("n", _collections.TryGetValue(ns, out var docs) ? Snapshot(docs).Count : 0));
+            }
+
+            case "listCollections":
+            {
+                var filter = command.GetValue("filter", new BsonDocument()).AsBsonDocument;
+                var names = _collections.Keys.Where(k => k.StartsWith(database + ".", StringComparison.Ordinal)).Select(k => k[(database.Length + 1)..])
+                    .Where(n => !filter.Contains("name") || filter["name"].AsString == n);
+                var batch = new BsonArray(names.Select(n => new BsonDocument { ["name"] = n, ["type"] = "collection" }));
+                return Ok(new BsonDocument("cursor", new BsonDocument { ["id"] = 0L, ["ns"] = $"{database}.$cmd.listCollections", ["firstBatch"] = batch }));
             }
 
             case "drop":
-                return _collections.TryRemove($"{database}.{command["drop"]!.GetValue<string>()}", out _)
+                return _collections.TryRemove($"{database}.{command["drop"].AsString}", out _)
                     ? Ok()
                     : Error(26, "NamespaceNotFound", "ns not found");
             default:
@@ -256,7 +340,23 @@ public sealed class WireProtocolServer : IAsyncDisposable
         }
     }
 
-    private static List<JsonObject> Snapshot(List<JsonObject> documents)
+    // Inclusion projection ({field: 1, ...}); _id stays unless excluded.
+    private static BsonDocument Project(BsonDocument document, BsonDocument projection)
+    {
+        var result = new BsonDocument();
+        foreach (var element in document)
+        {
+            var keep = element.Name == "_id" ? projection.GetValue("_id", 1).ToBoolean() : projection.Contains(element.Name) && projection[element.Name].ToBoolean();
+            if (keep)
+            {
+                result.Add(element);
+            }
+        }
+
+        return result;
+    }
+
+    private static List<BsonDocument> Snapshot(List<BsonDocument> documents)
     {
         lock (documents)
         {
@@ -264,27 +364,18 @@ public sealed class WireProtocolServer : IAsyncDisposable
         }
     }
 
-    private static JsonArray Take(Queue<JsonObject> queue, int count)
+    private static BsonArray Take(Queue<BsonDocument> queue, int count)
     {
-        var batch = new JsonArray();
+        var batch = new BsonArray();
         while (queue.Count > 0 && batch.Count < count)
         {
-            batch.Add(queue.Dequeue().DeepClone());
+            batch.Add(queue.Dequeue());
         }
 
         return batch;
     }
 
-    private static int BatchSize(JsonObject command, int fallback) => command["batchSize"] is { } size ? (int)Number(size) : fallback;
-
-    /// <summary>A number in canonical Extended JSON ({"$numberInt": "5"}, {"$numberLong": …}, {"$numberDouble": …}) or plain.</summary>
-    private static double Number(JsonNode node)
-    {
-        var text = node is JsonObject wrapped ? wrapped.Select(p => p.Value!.GetValue<string>()).First() : node.ToString();
-        return double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private JsonObject Hello() => new()
+    private BsonDocument Hello() => new()
     {
         ["helloOk"] = true,
         ["ismaster"] = true,
@@ -292,31 +383,29 @@ public sealed class WireProtocolServer : IAsyncDisposable
         ["maxBsonObjectSize"] = 16777216,
         ["maxMessageSizeBytes"] = 48000000,
         ["maxWriteBatchSize"] = 100000,
-        ["localTime"] = new JsonObject { ["$date"] = new JsonObject { ["$numberLong"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture) } },
+        ["localTime"] = new BsonDateTime(DateTime.UtcNow),
         ["logicalSessionTimeoutMinutes"] = 30,
         ["connectionId"] = Interlocked.Increment(ref _connectionId),
         ["minWireVersion"] = 0,
         ["maxWireVersion"] = 17,
-        ["saslSupportedMechs"] = new JsonArray("SCRAM-SHA-256", "SCRAM-SHA-1"),
-        ["ok"] = new JsonObject { ["$numberDouble"] = "1.0" },
+        ["saslSupportedMechs"] = new BsonArray { "SCRAM-SHA-256", "SCRAM-SHA-1" },
+        ["ok"] = 1.0,
     };
 
-    private static JsonObject Ok(JsonObject? fields = null)
+    internal static BsonDocument Ok(BsonDocument? fields = null)
     {
         var reply = fields ?? [];
-        reply["ok"] = new JsonObject { ["$numberDouble"] = "1.0" };
+        reply["ok"] = 1.0;
         return reply;
     }
 
-    private static JsonObject Error(int code, string codeName, string message) => new()
+    internal static BsonDocument Error(int code, string codeName, string message) => new()
     {
-        ["ok"] = new JsonObject { ["$numberDouble"] = "0.0" },
+        ["ok"] = 0.0,
         ["errmsg"] = message,
         ["code"] = code,
         ["codeName"] = codeName,
     };
-
-    private static JsonObject Long(long value) => new() { ["$numberLong"] = value.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
     private void WriteHeader(byte[] message, int responseTo, int opCode)
     {
@@ -326,17 +415,19 @@ public sealed class WireProtocolServer : IAsyncDisposable
         BinaryPrimitives.WriteInt32LittleEndian(message.AsSpan(12), opCode);
     }
 
-    private static JsonObject ReadDocument(byte[] data, int offset, out int size)
+    private static BsonDocument ReadDocument(byte[] data, int offset, out int size)
     {
         size = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(offset));
-        using var bson = Bson.FromBytes(data[offset..(offset + size)]);
-        return (JsonObject)JsonNode.Parse(bson.ToCanonicalJson())!;
+        using var stream = new MemoryStream(data, offset, size, writable: false);
+        using var reader = new BsonBinaryReader(stream);
+        return BsonSerializer.Deserialize<BsonDocument>(reader);
     }
 
-    private static byte[] Encode(JsonObject document)
+    private sealed class Session
     {
-        using var bson = Bson.FromJson(document.ToJsonString());
-        return bson.ToBytes();
+        public bool Authenticated { get; set; }
+
+        public ScramSha256Server Scram { get; } = new();
     }
 
     public async ValueTask DisposeAsync()
@@ -345,7 +436,7 @@ public sealed class WireProtocolServer : IAsyncDisposable
         _listener.Stop();
         try
         {
-            await Task.WhenAll(_connections).WaitAsync(TimeSpan.FromSeconds(5));
+            await Task.WhenAll(_connections.Append(_accepting)).WaitAsync(TimeSpan.FromSeconds(5));
         }
         catch (TimeoutException)
         {

@@ -34,6 +34,7 @@ public sealed class CliOptions
         Output = Bind(Required(Text("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict.")), "Predict:Output");
         File = Bind(Text("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
         Drop = Bind(new Option<bool>("--drop") { Description = "Empty the collection first, so re-running gives the same collection." }, "PushData:Drop");
+        BatchSize = Bind(Integer("--batch-size", "Documents per unordered InsertMany batch (default 1000, MONGODB_BATCH_SIZE).", 1, 100_000), "MONGODB_BATCH_SIZE");
     }
 
     /// <summary>Configuration keys given as options (<c>--Section:Key=value</c>), for the configuration's command-line source.</summary>
@@ -57,6 +58,7 @@ public sealed class CliOptions
     public Option<string> Output { get; }
     public Option<string> File { get; }
     public Option<bool> Drop { get; }
+    public Option<int> BatchSize { get; }
 
     /// <summary>The options of the training pipeline, shared by <c>train</c> and <c>evaluate</c>.</summary>
     public IEnumerable<Option> Pipeline => [Data, Source, Schema, Split, TestFraction, Seed, Mode, Grid, Folds, Scoring];

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using NetworkSecurity.MongoDb;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Configuration;
@@ -7,16 +8,19 @@ using NetworkSecurity.Pipeline.DataSources;
 namespace NetworkSecurity.Api.Cli;
 
 /// <summary>
-/// <c>push-data [--file data.csv] [--drop]</c>: loads a CSV into the MongoDB collection (MONGODB_URL, MONGODB_DATABASE,
-/// MONGODB_COLLECTION). With --drop the collection is emptied first, so re-running gives the same collection.
+/// <c>push-data [--file data.csv] [--drop] [--batch-size n]</c>: loads a CSV into the MongoDB collection (MONGODB_URL,
+/// MONGODB_DATABASE, MONGODB_COLLECTION, MONGODB_BATCH_SIZE) with unordered batched inserts. The CSV is checked in a
+/// first pass (so a malformed file never leaves a dropped or half-loaded collection), then streamed. With --drop the
+/// collection is emptied first, so re-running gives the same collection. Documents the server rejects are listed
+/// (record, line, reason) and make the command exit 1 after loading the rest.
 /// </summary>
 public static class PushDataCommand
 {
     public static Command Create(CliOptions options)
     {
-        var command = new Command("push-data", "Load a CSV into the MongoDB collection named by MONGODB_URL, MONGODB_DATABASE and MONGODB_COLLECTION.")
+        var command = new Command("push-data", "Load a CSV into the MongoDB collection named by MONGODB_URL, MONGODB_DATABASE and MONGODB_COLLECTION (unordered batched inserts; rejected documents are listed and make the exit code 1).")
         {
-            options.File, options.Drop, options.Logs,
+            options.File, options.Drop, options.BatchSize, options.Logs,
         };
         CommandLine.SetBody(command, options, RunAsync);
         return command;
@@ -27,23 +31,55 @@ public static class PushDataCommand
         var (configuration, logger) = (context.Configuration, context.Logger);
         var options = MongoOptions.FromEnvironment(key => configuration[key])
             ?? throw new PipelineException("push-data needs MONGODB_URL (or MONGO_DB_URL): the MongoDB connection string.");
+
         var file = configuration["PushData:File"] is { Length: > 0 } f
             ? f
             : (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles().DataPath;
         var drop = string.Equals(configuration["PushData:Drop"], "true", StringComparison.OrdinalIgnoreCase);
-        var table = CsvTableReader.ReadFile(file);
-        logger.Information("Pushing {Rows} records from {File} to {Database}.{Collection} at {Server}{Drop}",
-            table.Records.Count, file, options.Database, options.Collection, options.Redacted, drop ? " (collection dropped first)" : "");
-        try
+        if (!File.Exists(file))
         {
-            var result = await MongoDataLoader.PushAsync(options, table, drop, context.CancellationToken).ConfigureAwait(false);
-            logger.Information("Inserted {Inserted} documents; the collection now holds {Count}", result.Inserted, result.CollectionCount);
-            Console.WriteLine($"Inserted {result.Inserted} documents into {options.Database}.{options.Collection} ({result.CollectionCount} in the collection).");
-            return CommandLine.Success;
+            throw new PipelineException($"Data file '{file}' does not exist.");
         }
-        catch (MongoException ex)
+
+        long total;
+        using (var check = new StreamReader(file, detectEncodingFromByteOrderMarks: true))
         {
-            throw new PipelineException(ex.Message, ex);
+            total = CsvTableReader.Open(check, file).Records.LongCount();
         }
+
+        logger.Information("Pushing {Rows} records from {File} to {Namespace} in batches of {Batch}{Drop}",
+            total, file, options.Namespace, options.BatchSize, drop ? " (collection dropped first)" : "");
+        var clock = Stopwatch.StartNew();
+        var result = await CliProgress.RunAsync("push-data", logger, context.ConsoleLevel, async reporter =>
+        {
+            using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
+            var (columns, records) = CsvTableReader.Open(reader, file);
+            var progress = new SynchronousProgress<PushProgress>(p => reporter.Report(
+                $"{p.Read:N0} of {total:N0} records sent, {p.Inserted:N0} stored, {p.Rejected:N0} rejected, {p.Read / Math.Max(1e-3, clock.Elapsed.TotalSeconds):0} documents/s",
+                (double)p.Read / Math.Max(1, total)));
+            try
+            {
+                return await MongoDataLoader.PushAsync(options, columns, records, drop, progress, context.CancellationToken).ConfigureAwait(false);
+            }
+            catch (MongoException ex)
+            {
+                throw new PipelineException(ex.Message, ex);
+            }
+        }).ConfigureAwait(false);
+
+        foreach (var rejected in result.Rejected)
+        {
+            logger.Warning("Record {Index} ({Location} of {File}) was rejected by the server: {Reason}", rejected.Index, rejected.Location, file, rejected.Reason);
+        }
+
+        if (result.RejectedCount > result.Rejected.Count)
+        {
+            logger.Warning("... and {More} more records were rejected", result.RejectedCount - result.Rejected.Count);
+        }
+
+        logger.Information("Inserted {Inserted} documents in {Elapsed:0.000}s ({Rate:0} documents/s), {Rejected} rejected; {Namespace} now holds {Count}",
+            result.Inserted, clock.Elapsed.TotalSeconds, result.Inserted / Math.Max(1e-3, clock.Elapsed.TotalSeconds), result.RejectedCount, options.Namespace, result.CollectionCount);
+        Console.WriteLine($"Inserted {result.Inserted} documents into {options.Database}.{options.Collection} ({result.CollectionCount} in the collection){(result.RejectedCount > 0 ? $"; {result.RejectedCount} rejected (listed in the log)" : "")}.");
+        return result.RejectedCount == 0 ? CommandLine.Success : CommandLine.Failed;
     }
 }

@@ -32,7 +32,9 @@ public static class PipelineServiceCollectionExtensions
             return options.DataSource switch
             {
                 "mongodb" => new MongoDataSource(MongoOptions.FromEnvironment(key => configuration[key])
-                    ?? throw new PipelineException("Pipeline:DataSource is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.")),
+                    ?? throw new PipelineException("Pipeline:DataSource is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set."),
+                    MongoDataSource.FieldsOf(Pipeline.Schema.SchemaLoader.Load(options.SchemaPath)),
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger<MongoDataSource>()),
                 _ => new CsvDataSource(options.DataPath),
             };
         });

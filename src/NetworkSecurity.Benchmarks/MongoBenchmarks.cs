@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+using NetworkSecurity.MongoDb;
+using NetworkSecurity.MongoDb.Tests;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Schema;
+using static NetworkSecurity.Benchmarks.Bench;
+
+namespace NetworkSecurity.Benchmarks;
+
+/// <summary>
+/// push-data and streaming the collection back for training (MongoDataSource.ReadAsync with the schema projection), on
+/// the bundled 11,055 rows and a 10× copy: documents per second and this process's peak memory per phase (VmHWM,
+/// of a fresh process per phase). The server is a real MongoDB when <c>--uri</c> is given, else the wire-protocol test
+/// server in a child process (so its memory is not counted; its own work is, as the server's would be).
+/// <c>dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- mongodb [--uri mongodb://…] [--batch-size n] [--repeat n]</c>
+/// </summary>
+public static class MongoBenchmarks
+{
+    public static async Task RunAsync(string[] args)
+    {
+        var uri = Option(args, "--uri");
+        var batchSize = int.Parse(Option(args, "--batch-size") ?? "1000", CultureInfo.InvariantCulture);
+        var repeat = int.Parse(Option(args, "--repeat") ?? "3", CultureInfo.InvariantCulture);
+        using var server = uri is null ? ServerProcess.Start() : null;
+        var connectionString = uri ?? server!.ConnectionString;
+        var tenfold = Path.Combine(Path.GetTempPath(), $"ns-bench-{Environment.ProcessId}-x10.csv");
+        var lines = File.ReadAllLines("Network_Data/phisingData.csv");
+        File.WriteAllLines(tenfold, Enumerable.Range(0, 10).SelectMany(i => i == 0 ? lines : lines.Skip(1)));
+        var rows = new List<(string, string, string)>();
+        try
+        {
+            var options = new MongoOptions
+            {
+                ConnectionString = connectionString,
+                Database = "networksecurity_bench",
+                Collection = "NetworkData",
+                BatchSize = batchSize,
+            };
+            foreach (var (name, file) in new[] { ("11,055 rows", "Network_Data/phisingData.csv"), ("110,550 rows (10×)", tenfold) })
+            {
+                var push = new List<Measurement>();
+                var read = new List<Measurement>();
+                for (var i = 0; i < repeat; i++)
+                {
+                    push.Add(RunPhase(server, "push", file, options));
+                    read.Add(RunPhase(server, "read", file, options));
+                }
+
+                rows.Add(($"push-data {name}, batches of {batchSize}", Describe(push), "—"));
+                rows.Add(($"stream back for training {name} (cursor batches of {batchSize}, projection)", Describe(read), "—"));
+            }
+        }
+        finally
+        {
+            File.Delete(tenfold);
+        }
+
+        Table($"MongoDB through MongoDB.Driver 3.14.0 ({(uri is null ? "wire-protocol test server, in another process" : MongoOptions.Redact(uri))}; median of {repeat}, peak = highest)", rows);
+        Console.WriteLine();
+        Console.WriteLine("Each phase runs in a fresh client process after a 200-document warm-up; peak RSS is that process's VmHWM during the phase (the test server's memory is not counted).");
+    }
+
+    private static async Task<long> PushAsync(MongoOptions options, string file)
+    {
+        using var reader = new StreamReader(file);
+        var (columns, records) = CsvTableReader.Open(reader, file);
+        var result = await MongoDataLoader.PushAsync(options, columns, records, drop: true, null, CancellationToken.None);
+        return result.RejectedCount == 0 && result.CollectionCount == result.Read ? result.Inserted : throw new InvalidOperationException($"push incomplete: {result}");
+    }
+
+    // Wall time depends on what else runs on the machine; CPU time (client and test server) much less.
+    private sealed record Measurement(long Documents, double Seconds, double ClientCpu, double ServerCpu, double StartMegabytes, double PeakMegabytes);
+
+    // Each phase runs in a fresh process (as the CLI would), after a 200-document warm-up on another collection.
+    private static Measurement RunPhase(ServerProcess? server, string phase, string file, MongoOptions options)
+    {
+        var serverCpu = server?.CpuSeconds ?? 0;
+        using var child = Process.Start(SelfStartInfo("mongodb-phase", phase, file, options.ConnectionString, options.BatchSize.ToString(CultureInfo.InvariantCulture)))!;
+        var output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        if (child.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"phase {phase} failed: {output}");
+        }
+
+        var v = output.Trim().Split(' ').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        return new Measurement((long)v[0], v[1], v[2], (server?.CpuSeconds ?? 0) - serverCpu, v[3], v[4]);
+    }
+
+    /// <summary>The child side of <see cref="RunPhase"/>: prints documents, seconds, CPU seconds, RSS at start and peak (MB).</summary>
+    public static async Task PhaseAsync(string[] args)
+    {
+        var (phase, file, uri, batch) = (args[0], args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+        var fields = MongoDataSource.FieldsOf(SchemaLoader.Load("data_schema/schema.yaml"));
+        var options = new MongoOptions { ConnectionString = uri, Database = "networksecurity_bench", Collection = "NetworkData", BatchSize = batch };
+        var warmUp = options with { Collection = "WarmUp" };
+        var sample = Path.Combine(Path.GetTempPath(), $"ns-bench-{Environment.ProcessId}-warmup.csv");
+        File.WriteAllLines(sample, File.ReadLines("Network_Data/phisingData.csv").Take(201));
+        await PushAsync(warmUp, sample);
+        await new MongoDataSource(warmUp, fields).ReadAsync(CancellationToken.None);
+        File.Delete(sample);
+        GC.Collect();
+        File.WriteAllText("/proc/self/clear_refs", "5"); // resets VmHWM to the current RSS
+        var start = RssMegabytes("VmRSS");
+        var self = Process.GetCurrentProcess();
+        var cpu = self.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        long documents = phase == "push"
+            ? await PushAsync(options, file)
+            : (await new MongoDataSource(options, fields).ReadAsync(CancellationToken.None)).Records.Count;
+        var seconds = clock.Elapsed.TotalSeconds;
+        self.Refresh();
+        Console.WriteLine(string.Join(' ', new double[] { documents, seconds, (self.TotalProcessorTime - cpu).TotalSeconds, start, RssMegabytes("VmHWM") }.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
+    }
+
+    private static ProcessStartInfo SelfStartInfo(params string[] args)
+    {
+        var host = Environment.ProcessPath!;
+        var info = new ProcessStartInfo(host) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(MongoBenchmarks).Assembly.Location);
+        }
+
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return info;
+    }
+
+    private static string Describe(List<Measurement> runs)
+    {
+        var median = runs.OrderBy(r => r.Seconds).ElementAt(runs.Count / 2);
+        return $"{F(median.Seconds, "0.000")} s, {F(median.Documents / median.Seconds, "#,0")} documents/s (CPU: client {F(median.ClientCpu, "0.00")} s, test server {F(median.ServerCpu, "0.00")} s); peak RSS {F(runs.Max(r => r.PeakMegabytes), "0")} MB ({F(runs.Max(r => r.StartMegabytes), "0")} MB before it)";
+    }
+
+    private static double RssMegabytes(string field)
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>Hosts the test server: `mongodb-server` prints its port and serves until stdin closes.</summary>
+    public static async Task ServeAsync()
+    {
+        await using var server = new WireProtocolServer();
+        Console.WriteLine(server.Port.ToString(CultureInfo.InvariantCulture));
+        await Console.In.ReadToEndAsync();
+    }
+
+    private sealed class ServerProcess : IDisposable
+    {
+        private readonly Process _process;
+
+        private ServerProcess(Process process, int port)
+        {
+            _process = process;
+            ConnectionString = $"mongodb://127.0.0.1:{port}";
+        }
+
+        public string ConnectionString { get; }
+
+        public double CpuSeconds
+        {
+            get
+            {
+                _process.Refresh();
+                return _process.TotalProcessorTime.TotalSeconds;
+            }
+        }
+
+        public static ServerProcess Start()
+        {
+            var process = Process.Start(SelfStartInfo("mongodb-server"))!;
+            var port = int.Parse(process.StandardOutput.ReadLine()!, CultureInfo.InvariantCulture);
+            return new ServerProcess(process, port);
+        }
+
+        public void Dispose()
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(10_000))
+            {
+                _process.Kill();
+            }
+
+            _process.Dispose();
+        }
+    }
+}

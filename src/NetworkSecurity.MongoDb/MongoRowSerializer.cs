@@ -1,0 +1,123 @@
+using System.Globalization;
+using MongoDB.Bson;
+using MongoDB.Bson.IO;
+using MongoDB.Bson.Serialization;
+using MongoDB.Bson.Serialization.Serializers;
+
+namespace NetworkSecurity.MongoDb;
+
+/// <summary>One document as a row: where it is (by `_id`) and its cells, indexed by the serializer's columns.</summary>
+public sealed record MongoRow(string Location, string?[] Cells);
+
+/// <summary>
+/// Decodes documents straight from BSON into rows of text cells, collecting the field names as columns in
+/// first-seen order (one instance per read; the cursor decodes one batch at a time, on one thread).
+/// int32, int64, double, decimal128 and strings become their text (numeric strings are parsed by validation, "na" is
+/// missing); null, undefined, absent and NaN are missing; any other type (bool, object, array, date, ...) becomes a
+/// cell such as "BSON bool: true" that validation rejects with its type, so the document is an invalid row.
+/// </summary>
+public sealed class MongoRowSerializer : SerializerBase<MongoRow>
+{
+    private static readonly string[] SmallIntegers = [.. Enumerable.Range(-128, 256).Select(i => i.ToString(CultureInfo.InvariantCulture))];
+    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+    private readonly List<string> _columns = [];
+
+    public IReadOnlyList<string> Columns => _columns;
+
+    public override MongoRow Deserialize(BsonDeserializationContext context, BsonDeserializationArgs args)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var reader = context.Reader;
+        reader.ReadStartDocument();
+        var location = "document without _id";
+        var cells = new string?[_columns.Count];
+        while (reader.ReadBsonType() != BsonType.EndOfDocument)
+        {
+            var name = reader.ReadName(Utf8NameDecoder.Instance);
+            if (name == "_id")
+            {
+                location = "document _id " + IdText(context);
+                continue;
+            }
+
+            if (!_index.TryGetValue(name, out var column))
+            {
+                column = _columns.Count;
+                _index[name] = column;
+                _columns.Add(name);
+            }
+
+            if (column >= cells.Length)
+            {
+                Array.Resize(ref cells, _columns.Count);
+            }
+
+            cells[column] = CellText(context);
+        }
+
+        reader.ReadEndDocument();
+        return new MongoRow(location, cells);
+    }
+
+    private static string? CellText(BsonDeserializationContext context)
+    {
+        var reader = context.Reader;
+        switch (reader.CurrentBsonType)
+        {
+            case BsonType.Int32:
+                return Integer(reader.ReadInt32());
+            case BsonType.Int64:
+                return Integer(reader.ReadInt64());
+            case BsonType.Double:
+                var number = reader.ReadDouble();
+                return double.IsNaN(number) ? null
+                    : number == Math.Floor(number) && Math.Abs(number) < 1e15 ? Integer((long)number)
+                    : number.ToString("R", CultureInfo.InvariantCulture);
+            case BsonType.Decimal128:
+                return reader.ReadDecimal128().ToString();
+            case BsonType.String:
+                var text = reader.ReadString();
+                return text switch { "1" => SmallIntegers[129], "0" => SmallIntegers[128], "-1" => SmallIntegers[127], _ => text };
+            case BsonType.Null:
+                reader.ReadNull();
+                return null;
+            case BsonType.Undefined:
+                reader.ReadUndefined();
+                return null;
+            default:
+                var type = TypeName(reader.CurrentBsonType);
+                var value = BsonValueSerializer.Instance.Deserialize(context);
+                return $"BSON {type}: {value}";
+        }
+    }
+
+    private static string IdText(BsonDeserializationContext context)
+    {
+        var reader = context.Reader;
+        return reader.CurrentBsonType switch
+        {
+            BsonType.ObjectId => reader.ReadObjectId().ToString(),
+            BsonType.String => reader.ReadString(),
+            _ => BsonValueSerializer.Instance.Deserialize(context).ToString() ?? "?",
+        };
+    }
+
+    private static string Integer(long value) => value is >= -128 and <= 127 ? SmallIntegers[value + 128] : value.ToString(CultureInfo.InvariantCulture);
+
+    // The names MongoDB's $type operator uses.
+    private static string TypeName(BsonType type) => type switch
+    {
+        BsonType.Boolean => "bool",
+        BsonType.Document => "object",
+        BsonType.Array => "array",
+        BsonType.DateTime => "date",
+        BsonType.ObjectId => "objectId",
+        BsonType.Binary => "binData",
+        BsonType.RegularExpression => "regex",
+        BsonType.Timestamp => "timestamp",
+        _ => type.ToString(),
+    };
+
+    public override void Serialize(BsonSerializationContext context, BsonSerializationArgs args, MongoRow value) =>
+        throw new NotSupportedException("Rows are only read.");
+}

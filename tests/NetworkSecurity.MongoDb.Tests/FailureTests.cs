@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using NetworkSecurity.Pipeline;
+using NetworkSecurity.Pipeline.DataSources;
+
+namespace NetworkSecurity.MongoDb.Tests;
+
+/// <summary>Unreachable servers, DNS failures, refused credentials, bad URIs: clear errors, in time, no password shown.</summary>
+public sealed class FailureTests : MongoTestBase
+{
+    [Fact]
+    public async Task An_unreachable_server_fails_clearly_within_the_timeout()
+    {
+        var options = TestServerOptions() with { ConnectionString = "mongodb://alice:s3cret-pw@127.0.0.1:1/?authSource=admin", ServerSelectionTimeout = TimeSpan.FromSeconds(1.5) };
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, CsvTableReader.Read(new StringReader("a,b\n1,2\n"), "a.csv"), drop: true, CancellationToken.None));
+        clock.Stop();
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.4), TimeSpan.FromSeconds(6));
+        Assert.Equal(MongoFailure.Unreachable, ex.Failure);
+        Assert.StartsWith($"MongoDB ping on networksecurity_tests.{options.Collection} at mongodb://alice:***@127.0.0.1:1/?authSource=admin failed: no MongoDB server answered within 1.5 s (Connection refused", ex.Message);
+        Assert.DoesNotContain("s3cret-pw", ex.Message);
+    }
+
+    [Fact]
+    public async Task Reading_from_an_unreachable_server_is_a_pipeline_error_naming_the_server()
+    {
+        var options = TestServerOptions() with { ConnectionString = "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=1000", ServerSelectionTimeout = TimeSpan.FromSeconds(30) };
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}: the URI's serverSelectionTimeoutMS wins");
+        Assert.Contains("at mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=1000 failed: no MongoDB server answered within 1 s (Connection refused", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_server_that_accepts_connections_but_never_answers_fails_within_the_timeout()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start(); // the kernel completes the TCP handshake; nothing ever answers the driver's hello
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var options = TestServerOptions() with { ConnectionString = $"mongodb://127.0.0.1:{port}", ServerSelectionTimeout = TimeSpan.FromSeconds(2) };
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(8));
+        Assert.Equal(MongoFailure.Unreachable, Assert.IsType<MongoException>(ex.InnerException).Failure);
+        Assert.Contains($"at mongodb://127.0.0.1:{port} failed: no MongoDB server answered within 2 s (", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_mongodb_srv_host_that_does_not_resolve_is_a_clear_dns_error()
+    {
+        // .invalid never resolves (RFC 6761). The lookup goes to a DNS server on 127.0.0.1 that answers NXDOMAIN, so the
+        // test sends nothing off the machine.
+        using var dns = new LoopbackDnsServer();
+        var options = TestServerOptions() with { ConnectionString = "mongodb+srv://alice:s3cret-pw@cluster0.networksecurity-tests.invalid/?retryWrites=true", ServerSelectionTimeout = TimeSpan.FromSeconds(5), DnsServer = dns.EndPoint };
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoConnection.OpenAsync(options, CancellationToken.None));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        Assert.Equal(MongoFailure.DnsResolution, ex.Failure);
+        Assert.StartsWith("DNS lookup of the SRV record _mongodb._tcp.cluster0.networksecurity-tests.invalid (from MONGODB_URL mongodb+srv://alice:***@cluster0.networksecurity-tests.invalid/?retryWrites=true) ", ex.Message);
+        Assert.DoesNotContain("s3cret-pw", ex.Message);
+        Assert.Contains("Non-Existent Domain", ex.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.True(dns.Queries > 0, "the lookup did not reach the loopback DNS server");
+    }
+
+    [Fact]
+    public async Task Refused_credentials_are_an_authentication_error_without_the_password()
+    {
+        Server.RequireAuthentication = true;
+        Server.Users["alice"] = "right-password";
+        var options = TestServerOptions() with { ConnectionString = Server.ConnectionString.Replace("mongodb://", "mongodb://alice:wr%40ngpass@", StringComparison.Ordinal) + "/?authSource=admin" };
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}");
+        var inner = Assert.IsType<MongoException>(ex.InnerException);
+        Assert.Equal(MongoFailure.Authentication, inner.Failure);
+        Assert.Contains("the server refused the credentials", ex.Message);
+        Assert.Contains("Check the user name, password and authSource in MONGODB_URL.", ex.Message);
+        Assert.DoesNotContain("wr%40ngpass", ex.ToString());
+        Assert.DoesNotContain("wr@ngpass", ex.Message);
+        Assert.Contains("saslContinue", Server.Commands); // the proof was checked, and failed
+    }
+
+    [Fact]
+    public async Task The_right_credentials_are_accepted_through_scram_sha_256()
+    {
+        Server.RequireAuthentication = true;
+        Server.Users["alice"] = "p@ss:word/1";
+        var options = TestServerOptions() with { ConnectionString = Server.ConnectionString.Replace("mongodb://", "mongodb://alice:p%40ss%3Aword%2F1@", StringComparison.Ordinal) + "/?authSource=admin&authMechanism=SCRAM-SHA-256" };
+        var pushed = await MongoDataLoader.PushAsync(options, CsvTableReader.Read(new StringReader("a,b\n1,2\n"), "a.csv"), drop: true, CancellationToken.None);
+        Assert.Equal(1, pushed.CollectionCount);
+        var table = await new MongoDataSource(options).ReadAsync(CancellationToken.None);
+        Assert.Equal(new string?[] { "1", "2" }, table.Records.Single().Values.AsEnumerable());
+    }
+
+    [Fact]
+    public async Task Missing_credentials_are_reported_as_such()
+    {
+        Server.RequireAuthentication = true;
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(TestServerOptions(), CsvTableReader.Read(new StringReader("a,b\n1,2\n"), "a.csv"), drop: false, CancellationToken.None));
+        Assert.Equal(MongoFailure.Authentication, ex.Failure);
+        Assert.Contains("was refused: Unauthorized (13): command insert requires authentication.", ex.Message);
+        Assert.Contains("0 documents were stored before, records 0–0 were not.", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_bad_connection_string_is_rejected_without_revealing_the_password()
+    {
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoConnection.OpenAsync(TestServerOptions() with { ConnectionString = "mongodb://user:topsecret@host/?w=banana&tls=maybe" }, CancellationToken.None));
+        Assert.Equal(MongoFailure.InvalidConnectionString, ex.Failure);
+        Assert.StartsWith("Invalid MongoDB connection string 'mongodb://user:***@host/?w=banana&tls=maybe': ", ex.Message);
+        Assert.DoesNotContain("topsecret", ex.Message);
+    }
+
+    [Fact]
+    public async Task The_data_source_logs_name_the_server_without_the_password()
+    {
+        Server.Users["bob"] = "hunter2";
+        var options = TestServerOptions() with { ConnectionString = Server.ConnectionString.Replace("mongodb://", "mongodb://bob:hunter2@", StringComparison.Ordinal) };
+        Server.Insert(options.Database, options.Collection, "{\"a\": 1}");
+        var logger = new CapturingLogger();
+        var source = new MongoDataSource(options, logger: logger);
+        await source.ReadAsync(CancellationToken.None);
+        Assert.Equal($"mongodb://bob:***@127.0.0.1:{Server.Port}/{options.Database}.{options.Collection}", source.Description);
+        Assert.Contains(logger.Lines, l => l.StartsWith("Read 1 documents (1 fields) from mongodb://bob:***@127.0.0.1:", StringComparison.Ordinal));
+        Assert.DoesNotContain(logger.Lines, l => l.Contains("hunter2", StringComparison.Ordinal));
+    }
+}

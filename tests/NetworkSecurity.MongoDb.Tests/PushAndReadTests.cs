@@ -1,0 +1,204 @@
+using MongoDB.Bson;
+using NetworkSecurity.Pipeline;
+using NetworkSecurity.Pipeline.Data;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Schema;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.MongoDb.Tests;
+
+/// <summary>push-data and the MongoDB data source through MongoDB.Driver, against the test server (or a real one).</summary>
+public sealed class PushAndReadTests : MongoTestBase
+{
+    private static readonly DataSchema Schema = SchemaLoader.Load(TestPaths.SchemaFile);
+
+    [Fact]
+    public async Task Push_data_then_ingestion_gives_exactly_the_rows_of_the_csv()
+    {
+        var csv = CsvTableReader.ReadFile(TestPaths.DataFile);
+        var options = Options(batchSize: 2000);
+        var reports = new List<PushProgress>();
+        var pushed = await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, new SynchronousProgress<PushProgress>(reports.Add), CancellationToken.None);
+        Assert.Equal((11055L, 11055L, 11055L, 0L), (pushed.Read, pushed.Inserted, pushed.CollectionCount, pushed.RejectedCount));
+        Assert.Equal([2000L, 4000, 6000, 8000, 10000, 11055], reports.Select(r => r.Inserted));
+
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+        Assert.Equal(csv.Columns, table.Columns);
+        Assert.Equal(11055, table.Records.Count);
+        for (var r = 0; r < csv.Records.Count; r++)
+        {
+            Assert.Equal(csv.Records[r].Values, table.Records[r].Values);
+        }
+
+        Assert.Matches("^document _id [0-9a-f]{24}$", table.Records[0].Location);
+        var parsed = DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false);
+        Assert.Empty(parsed.Invalid);
+        Assert.Equal(6157, parsed.Valid.CountOf(1));
+        if (RealServer is null)
+        {
+            var inserts = Server.Received.Where(c => c.GetElement(0).Name == "insert").ToList();
+            Assert.Equal(6, inserts.Count); // batches of 2000
+            Assert.All(inserts, i => Assert.False(i["ordered"].AsBoolean));
+            var find = Server.Received.Single(c => c.GetElement(0).Name == "find");
+            Assert.Equal(2000, find["batchSize"].ToInt32());
+            Assert.Equal(31, find["projection"].AsBsonDocument.Count(e => csv.Columns.Contains(e.Name)));
+            Assert.Equal(5, Server.Commands.Count(c => c == "getMore"));
+        }
+    }
+
+    [Fact]
+    public async Task Push_data_with_drop_is_safe_to_re_run()
+    {
+        var csv = CsvTableReader.Read(new StringReader("a,b\n1,2\n3,4\n"), "small.csv");
+        var options = Options();
+        await MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None);
+        var again = await MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None);
+        Assert.Equal(2, again.CollectionCount);
+        var appended = await MongoDataLoader.PushAsync(options, csv, drop: false, CancellationToken.None);
+        Assert.Equal(4, appended.CollectionCount);
+    }
+
+    [Fact]
+    public async Task Push_data_stores_ints_doubles_strings_and_nulls()
+    {
+        var csv = CsvTableReader.Read(new StringReader("a,b,c,d\n1,0.5,abc,na\n-1,,x1,2\n"), "types.csv");
+        var options = TestServerOptions();
+        await MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None);
+        var stored = Server.Documents(options.Database, options.Collection);
+        Assert.Equal(2, stored.Count);
+        Assert.Equal(BsonType.ObjectId, stored[0]["_id"].BsonType);
+        Assert.Equal(new BsonInt32(1), stored[0]["a"]);
+        Assert.Equal(new BsonDouble(0.5), stored[0]["b"]);
+        Assert.Equal(new BsonString("abc"), stored[0]["c"]);
+        Assert.Equal(BsonNull.Value, stored[0]["d"]);
+        Assert.Equal(BsonNull.Value, stored[1]["b"]);
+    }
+
+    [Fact]
+    public async Task Documents_the_server_rejects_are_reported_with_index_and_reason_and_the_rest_are_stored()
+    {
+        var options = TestServerOptions(batchSize: 10);
+        Server.Reject = d => d["x"].AsInt32 % 17 == 3 ? $"x = {d["x"]} is not allowed" : null;
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 50).Select(i => $"{i},0")) + "\n"), "n.csv");
+        var result = await MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None);
+        Assert.Equal((50L, 47L, 47L, 3L), (result.Read, result.Inserted, result.CollectionCount, result.RejectedCount));
+        Assert.Equal([3L, 20, 37], result.Rejected.Select(r => r.Index));
+        Assert.Equal(["line 5", "line 22", "line 39"], result.Rejected.Select(r => r.Location));
+        Assert.All(result.Rejected, r => Assert.Contains("Document failed validation: x = ", r.Reason));
+        Assert.Contains("code 121", result.Rejected[0].Reason);
+        Assert.DoesNotContain(Server.Documents(options.Database, options.Collection), d => d["x"].AsInt32 % 17 == 3);
+    }
+
+    [Fact]
+    public async Task Small_cursor_batches_stream_every_document_in_order()
+    {
+        var options = Options(batchSize: 7);
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 50).Select(i => $"{i},0")) + "\n"), "n.csv");
+        await MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None);
+        var table = await new MongoDataSource(options).ReadAsync(CancellationToken.None);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), table.Records.Select(r => r.Values[0]));
+        if (RealServer is null)
+        {
+            Assert.Equal(7, Server.Commands.Count(c => c == "getMore")); // 7 + 7×6 + 1
+            Assert.All(Server.Received.Where(c => c.GetElement(0).Name == "getMore"), g => Assert.Equal(7, g["batchSize"].ToInt32()));
+            Assert.DoesNotContain(Server.Received, c => c.GetElement(0).Name == "find" && c.Contains("projection"));
+        }
+    }
+
+    [Fact]
+    public async Task Numbers_of_every_numeric_type_na_null_and_absent_fields_are_read_and_other_types_are_invalid_rows_naming_the_id()
+    {
+        var options = TestServerOptions();
+        var ones = string.Join(", ", Schema.FeatureNames.Select(n => $"\"{n}\": 1"));
+        string Doc(int id, string replace, string with, string result = "1") =>
+            $"{{\"_id\": {{\"$oid\": \"65a0000000000000000000{id:00}\"}}, {ones.Replace(replace, with, StringComparison.Ordinal)}, \"Result\": {result}, \"extra\": true}}";
+        Server.Insert(options.Database, options.Collection,
+            Doc(1, "\"SFH\": 1", "\"SFH\": {\"$numberLong\": \"-1\"}", "{\"$numberLong\": \"-1\"}"), // int64
+            Doc(2, "\"SFH\": 1", "\"SFH\": -1.0", "1.0"), // double
+            Doc(3, "\"SFH\": 1", "\"SFH\": \"-1\"", "\"1\""), // numeric strings
+            Doc(4, "\"SFH\": 1", "\"SFH\": null"), // null
+            Doc(5, "\"SFH\": 1", "\"SFH\": \"na\""), // "na"
+            Doc(6, "\"SFH\": 1, ", ""), // absent
+            Doc(7, "\"SFH\": 1", "\"SFH\": true"), // bool
+            Doc(8, "\"port\": 1", "\"port\": {\"a\": 1}"), // object
+            Doc(9, "\"port\": 1", "\"port\": [1]"), // array
+            Doc(10, "\"port\": 1", "\"port\": {\"$date\": \"2024-01-02T00:00:00Z\"}"), // date
+            Doc(11, "\"port\": 1", "\"port\": \"high\"")); // non-numeric string
+
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+        Assert.DoesNotContain("extra", table.Columns); // projected away on the server
+        var parsed = DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false);
+        var sfh = Schema.FeatureNames.ToList().IndexOf("SFH");
+        Assert.Equal(6, parsed.Valid.Count);
+        Assert.Equal([-1.0, -1, -1, double.NaN, double.NaN, double.NaN], Enumerable.Range(0, 6).Select(r => parsed.Valid.Features[r, sfh]));
+        Assert.Equal([0, 1, 1, 1, 1, 1], parsed.Valid.Labels);
+        Assert.Equal(
+            [
+                ("document _id 65a000000000000000000007", "SFH", "'BSON bool: true' is not a number."),
+                ("document _id 65a000000000000000000008", "port", "'BSON object: { \"a\" : 1 }' is not a number."),
+                ("document _id 65a000000000000000000009", "port", "'BSON array: [1]' is not a number."),
+                ("document _id 65a000000000000000000010", "port", "'BSON date: 2024-01-02T00:00:00Z' is not a number."),
+                ("document _id 65a000000000000000000011", "port", "'high' is not a number."),
+            ],
+            parsed.Invalid.Select(i => (i.Location, i.Problems.Single().Field!, i.Problems.Single().Message)));
+    }
+
+    [Fact]
+    public async Task Without_a_projection_every_field_becomes_a_column_in_first_seen_order()
+    {
+        var options = TestServerOptions();
+        Server.Insert(options.Database, options.Collection, "{\"_id\": \"a\", \"x\": 1}", "{\"_id\": \"b\", \"y\": 2, \"x\": {\"$numberDouble\": \"NaN\"}}");
+        var table = await new MongoDataSource(options).ReadAsync(CancellationToken.None);
+        Assert.Equal(["x", "y"], table.Columns);
+        Assert.Equal(new string?[] { "1", null }, table.Records[0].Values.AsEnumerable());
+        Assert.Equal(new string?[] { null, "2" }, table.Records[1].Values.AsEnumerable());
+        Assert.Equal(["document _id a", "document _id b"], table.Records.Select(r => r.Location));
+    }
+
+    [Fact]
+    public async Task A_view_without_a_count_is_read_all_the_same()
+    {
+        var options = TestServerOptions(batchSize: 2);
+        Server.Insert(options.Database, options.Collection, "{\"x\": 1}", "{\"x\": 2}", "{\"x\": 3}");
+        Server.ActsAsView["count"] = true;
+        var table = await new MongoDataSource(options).ReadAsync(CancellationToken.None);
+        Assert.Equal(["1", "2", "3"], table.Records.Select(r => r.Values[0]!));
+        Assert.Contains("count", Server.Commands);
+    }
+
+    [Fact]
+    public async Task An_empty_collection_is_a_clear_error()
+    {
+        var options = TestServerOptions();
+        Server.Insert(options.Database, options.Collection); // the collection exists with no documents
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None));
+        Assert.Equal($"MongoDB collection networksecurity_tests.{options.Collection} at {options.ConnectionString} is empty (load it with push-data).", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_missing_database_or_collection_is_a_clear_error()
+    {
+        var options = Options() with { Database = "no_such_db_" + Guid.NewGuid().ToString("N")[..6] };
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None));
+        Assert.StartsWith($"MongoDB collection {options.Database}.{options.Collection} does not exist at ", ex.Message);
+        Assert.Contains("MONGODB_DATABASE and MONGODB_COLLECTION", ex.Message);
+    }
+
+    [Fact]
+    public async Task Ping_reaches_the_server()
+    {
+        using var connection = await MongoConnection.OpenAsync(Options(), CancellationToken.None);
+        await connection.PingAsync(CancellationToken.None);
+        if (RealServer is null)
+        {
+            Assert.Contains("ping", Server.Commands);
+            Assert.Equal("isMaster", Server.Commands.First()); // the driver's handshake over OP_QUERY
+        }
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
