@@ -44,6 +44,10 @@ public sealed class PipelineOptions
     [Range(0.0, 1.0)]
     public double MaxInvalidRowFraction { get; set; }
 
+    /// <summary>Promoted model versions kept in the final model folder (the live one included); older ones are pruned.</summary>
+    [Range(1, 1000)]
+    public int ModelVersionsKept { get; set; } = global::NetworkSecurity.Pipeline.Training.ModelStore.DefaultVersionsKept;
+
     /// <summary>Quality gate: minimum test F1 (legitimate = positive) for the model to be promoted.</summary>
     [Range(0.0, 1.0)]
     public double ExpectedScore { get; set; } = 0.6;
