@@ -81,13 +81,13 @@ public static class PredictionApi
         {
             return TypedResults.Problem(title: "Malformed upload", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest);
         }
-        catch (BadHttpRequestException ex)
-        {
-            return Problems.FromBadRequest(ex);
-        }
         catch (Exception ex) when (Problems.IsClientAbort(ex, cancellationToken))
         {
             return Problems.ClientClosed();
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return Problems.FromBadRequest(ex);
         }
 
         var bytes = content.GetBuffer();
@@ -195,13 +195,13 @@ public static class PredictionApi
                 body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
             }
         }
-        catch (BadHttpRequestException ex)
-        {
-            return Problems.FromBadRequest(ex);
-        }
         catch (Exception ex) when (Problems.IsClientAbort(ex, cancellationToken))
         {
             return Problems.ClientClosed();
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return Problems.FromBadRequest(ex);
         }
 
         JsonRecords records;

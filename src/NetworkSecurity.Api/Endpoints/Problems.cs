@@ -37,7 +37,10 @@ public static class Problems
 
     /// <summary>Whether <paramref name="exception"/> only says that the client disconnected.</summary>
     public static bool IsClientAbort(Exception exception, CancellationToken requestAborted) =>
-        requestAborted.IsCancellationRequested && exception is OperationCanceledException or IOException;
+        (requestAborted.IsCancellationRequested && exception is OperationCanceledException or IOException)
+        // Kestrel's word for a connection closed before the announced body arrived.
+        || exception is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } bad
+            && bad.Message.StartsWith("Unexpected end of request content", StringComparison.Ordinal);
 
     /// <summary>Scoring took longer than the configured budget: the work was stopped.</summary>
     public static ProblemHttpResult TooSlow(HttpContext context, double budgetSeconds, int retryAfterSeconds)
