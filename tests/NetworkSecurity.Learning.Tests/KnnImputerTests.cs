@@ -121,6 +121,8 @@ public sealed class KnnImputerTests
             }
         }
 
+        // Each query twice: the second copy is answered from the batch's cache of (missing pattern, observed values).
+        queries = new FeatureMatrix([.. queries.Values, .. queries.Values], queries.Rows * 2, queries.Columns);
         var imputer = KnnImputer.Fit(donors, 3);
         Assert.True(imputer.UsesIndex);
         var indexed = imputer.Transform(queries);

@@ -95,8 +95,8 @@ public sealed class KnnImputer
         Parallel.ForEach(
             System.Collections.Concurrent.Partitioner.Create(0, incomplete.Count, Math.Max(1, Math.Min(1024, incomplete.Count / (Environment.ProcessorCount * 4)))),
             new ParallelOptions { CancellationToken = cancellationToken },
-            () => new double[_donors.Rows],
-            (range, _, distances) =>
+            () => new Scratch(_donors.Rows),
+            (range, _, scratch) =>
             {
                 Span<byte> values = stackalloc byte[32];
                 Span<byte> present = stackalloc byte[32];
@@ -106,25 +106,24 @@ public sealed class KnnImputer
                     var row = result.RowSpan(incomplete[i]);
                     if (index is not null && index.TryEncodeQuery(row, values, present))
                     {
-                        ImputeRow(index, row, values, present, distances);
+                        ImputeRow(index, row, values, present, scratch);
                     }
                     else
                     {
-                        ImputeRow(row, distances);
+                        ImputeRow(row, scratch.Distances);
                     }
                 }
 
-                return distances;
+                return scratch;
             },
             _ => { });
         return result;
     }
 
     /// <summary>The indexed search: k nearest training rows by (distance, row), as <see cref="ImputeRow(Span{double}, double[])"/> picks them.</summary>
-    private void ImputeRow(TernaryDonorIndex index, Span<double> row, ReadOnlySpan<byte> values, ReadOnlySpan<byte> present, double[] distances)
+    private void ImputeRow(TernaryDonorIndex index, Span<double> row, ReadOnlySpan<byte> values, ReadOnlySpan<byte> present, Scratch scratch)
     {
-        var distinct = distances.AsSpan(0, index.DistinctCount);
-        index.Distances(values, present, distinct);
+        var distinct = scratch.Distances.AsSpan(0, index.DistinctCount);
         Span<int> units = stackalloc int[Neighbors];
         Span<int> rows = stackalloc int[Neighbors];
         Span<double> nearest = stackalloc double[Neighbors];
@@ -137,9 +136,21 @@ public sealed class KnnImputer
             }
 
             // With complete donors every column has the same candidates: one search serves them all.
-            if (found < 0 || !index.Complete)
+            if (index.Complete)
             {
-                found = Nearest(index, distinct, index.Complete ? -1 : c, units, rows, nearest);
+                if (found < 0)
+                {
+                    found = NearestCached(index, values, present, units, rows, scratch);
+                }
+            }
+            else
+            {
+                if (found < 0)
+                {
+                    index.Distances(values, present, distinct);
+                }
+
+                found = Nearest(index, distinct, c, units, rows, nearest);
             }
 
             if (found == 0)
@@ -156,6 +167,45 @@ public sealed class KnnImputer
 
             row[c] = total / found;
         }
+    }
+
+    /// <summary>
+    /// <see cref="TernaryDonorIndex.NearestComplete"/>, remembered per (missing pattern, observed values) for the rest of
+    /// the batch: uploads repeat the same sites (the data set holds each vector about twice) and the same gaps.
+    /// </summary>
+    private int NearestCached(TernaryDonorIndex index, ReadOnlySpan<byte> values, ReadOnlySpan<byte> present, Span<int> units, Span<int> rows, Scratch scratch)
+    {
+        Span<byte> key = stackalloc byte[32];
+        for (var c = 0; c < key.Length; c++)
+        {
+            key[c] = present[c] == 0 ? (byte)3 : values[c];
+        }
+
+        var words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(key);
+        var cacheKey = (words[0], words[1], words[2], words[3]);
+        if (scratch.Nearest.TryGetValue(cacheKey, out var cached))
+        {
+            cached.CopyTo(units);
+            return cached.Length;
+        }
+
+        var found = index.NearestComplete(values, present, Neighbors, units, rows);
+        if (scratch.Nearest.Count < Scratch.MaxCached)
+        {
+            scratch.Nearest[cacheKey] = units[..found].ToArray();
+        }
+
+        return found;
+    }
+
+    /// <summary>Per-thread working memory of <see cref="Transform(FeatureMatrix, CancellationToken)"/>.</summary>
+    private sealed class Scratch(int donors)
+    {
+        public const int MaxCached = 65_536;
+
+        public double[] Distances { get; } = new double[donors];
+
+        public Dictionary<(long, long, long, long), int[]> Nearest { get; } = [];
     }
 
     /// <summary>Fills the k smallest (distance, row) among donors having <paramref name="column"/> (-1: any); returns how many.</summary>
