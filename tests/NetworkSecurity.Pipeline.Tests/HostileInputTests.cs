@@ -76,6 +76,24 @@ public sealed class HostileInputTests
         Assert.Contains(invalid.Problems, p => p.Message.Contains("20 of 30 features are missing", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task The_pipeline_validation_report_lists_rows_with_too_much_missing_and_the_share_is_configurable()
+    {
+        using var dir = new TempDirectory();
+        var sample = PipelineFactory.Sample(dir, 400);
+        var lines = File.ReadAllLines(sample);
+        lines[10] = string.Join(',', lines[10].Split(',').Select((v, i) => i < 12 ? "" : v)); // 12 of 30 missing
+        File.WriteAllLines(sample, lines);
+        var options = PipelineFactory.Options(dir, sample);
+        options.MaxInvalidRowFraction = 0.01;
+        options.MaxMissingFeatureFraction = 0.3; // at most 9 of 30
+
+        var result = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        var invalid = File.ReadAllText(Path.Combine(result.ArtifactDirectory, "data_validation/invalid/invalid_records.csv"));
+        Assert.Contains("line 11", invalid);
+        Assert.Contains("12 of 30 features are missing; at most 9 may be", invalid);
+    }
+
     [Theory]
     [InlineData("=1+1", "'=1+1")]
     [InlineData(" =HYPERLINK(\"x\")", "' =HYPERLINK(\"x\")")]
