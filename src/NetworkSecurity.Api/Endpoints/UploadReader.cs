@@ -9,6 +9,8 @@ namespace NetworkSecurity.Api.Endpoints;
 /// </summary>
 public static class UploadReader
 {
+    private const int InitialBufferLimit = 4 * 1024 * 1024;
+
     public sealed class TooLargeException(long limit) : Exception($"The upload exceeds the limit of {limit:N0} bytes.");
 
     public sealed class MissingFileException() : Exception("The multipart form has no field named 'file'.");
@@ -31,8 +33,9 @@ public static class UploadReader
             throw new TooLargeException(limit);
         }
 
-        // Sized from Content-Length when known, so a large upload is not copied through doubling buffers.
-        var capacity = (int)Math.Min(request.ContentLength ?? 0, Math.Min(limit, Array.MaxLength));
+        // Sized from Content-Length when known, but never more than 4 MB up front: a client that announces 50 MB and
+        // then sends nothing must not hold 50 MB of ours.
+        var capacity = (int)Math.Min(request.ContentLength ?? 0, Math.Min(limit, InitialBufferLimit));
         if (!IsMultipart(request.ContentType))
         {
             return (await CopyAsync(request.Body, limit, capacity, cancellationToken).ConfigureAwait(false), "request body");
