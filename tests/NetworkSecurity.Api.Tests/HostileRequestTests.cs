@@ -250,6 +250,34 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         }
     }
 
+    [Fact]
+    public async Task A_damaged_version_promoted_while_serving_is_not_swapped_in()
+    {
+        using var dir = new TempDirectory();
+        var store = Path.Combine(dir.Path, "final_model");
+        CopyDirectory(model.FinalModelDirectory, store);
+        using var factory = new ApiFactory(store, Path.Combine(dir.Path, "Artifacts"));
+        var client = Start(factory);
+        var live = factory.Services.GetRequiredService<NetworkSecurity.Api.Models.LiveModel>();
+        Assert.Equal(model.Version, live.Current!.Version);
+
+        // A newer version whose model file changed after promotion, named by CURRENT: the hot swap must refuse it.
+        var newer = Path.Combine(store, "99999999_000000");
+        CopyDirectory(Path.Combine(store, model.Version), newer);
+        var bundle = Path.Combine(newer, ModelStore.BundleFileName);
+        var bytes = File.ReadAllBytes(bundle);
+        bytes[^10] ^= 0x01;
+        File.WriteAllBytes(bundle, bytes);
+        File.WriteAllText(Path.Combine(store, "CURRENT"), "99999999_000000");
+
+        Assert.True(live.TryReload()); // falls back to the valid older version: the one already served
+        Assert.Equal(model.Version, live.Current!.Version);
+        Assert.True(live.Status.IsFallback);
+        Assert.Equal("99999999_000000", Assert.Single(live.Status.Skipped).Version);
+        using var predict = await client.PostAsync("/predict/json", new StringContent("{\"records\":[" + JsonRecord(_ => "1") + "]}", Encoding.UTF8, "application/json"));
+        Assert.Equal(model.Version, Assert.Single(predict.Headers.GetValues("X-Model-Version")));
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);
