@@ -66,7 +66,7 @@ public sealed class TrainingPipeline(
             evaluation = new ModelEvaluationStage(options, stageLogger).Run(layout, trained.Model, transformed, ingestion);
 
             string? promotedVersion = null;
-            var store = new ModelStore(options.FinalModelDirectory);
+            var store = new ModelStore(options.FinalModelDirectory, options.ModelVersionsKept);
             if (evaluation.Passed)
             {
                 Report(progress, PipelineStage.Promotion, 0.95);

@@ -32,9 +32,27 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         });
         // A laptop screen: the verdicts must be visible without scrolling.
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 768 } });
-        await page.GotoAsync(address.ToString());
+        // The page runs under a strict Content-Security-Policy: any blocked inline script or style would show up here.
+        await page.AddInitScriptAsync("window.__cspViolations = []; document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));");
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                consoleErrors.Add(message.Text);
+            }
+        };
+        var response = await page.GotoAsync(address.ToString());
+        Assert.Contains("default-src 'none'", await response!.HeaderValueAsync("content-security-policy"));
         Assert.Equal(model.Version, await page.TextContentAsync("#model-version"));
         Assert.True(await page.IsVisibleAsync("#roc"));
+        Assert.Equal("rgb(29, 36, 51)", await page.EvalOnSelectorAsync<string>("header", "e => getComputedStyle(e).backgroundColor")); // the style sheet applied
+        // The inline script runs and may fetch same-origin: the retrain button's POST is answered here, so no training starts.
+        await page.RouteAsync("**/train", route => route.FulfillAsync(new RouteFulfillOptions { Status = 409, Body = "{}" }));
+        await page.ClickAsync("#train");
+        await page.WaitForSelectorAsync("#job:has-text('HTTP 409')", new PageWaitForSelectorOptions { Timeout = 10_000 });
+        await page.UnrouteAsync("**/train");
+        Assert.Empty(await page.EvaluateAsync<string[]>("window.__cspViolations"));
 
         await page.SetInputFilesAsync("input[type=file]", TestPaths.DataFile);
         await page.ClickAsync("input[type=submit]");
@@ -45,6 +63,10 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         var phishing = int.Parse((await page.TextContentAsync("#phishing-count"))!.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(phishing, await page.Locator("#predictions tbody tr.phishing").CountAsync());
         Assert.InRange(phishing, 4500, 5300); // the data set has 4,898 phishing sites
+        Assert.Equal("rgb(253, 232, 232)", await page.EvalOnSelectorAsync<string>("#predictions tbody tr.phishing td", "e => getComputedStyle(e).backgroundColor"));
+        Assert.Empty(await page.EvaluateAsync<string[]>("window.__cspViolations"));
+        Assert.DoesNotContain(consoleErrors, e => e.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase)); // (the routed 409 and /favicon.ico 404 are expected errors)
+
         Assert.Equal("11,055", await page.TextContentAsync("#record-count"));
 
         // Verdict, probability and row number come first and are on screen; the 30 features follow to the right.

@@ -94,4 +94,64 @@ public sealed class KnnImputerTests
         var copy = KnnImputer.ReadFrom(new BinaryReader(stream));
         Assert.Equal(imputer.Transform(holes).Values, copy.Transform(holes).Values);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_distinct_vector_index_gives_exactly_the_row_by_row_result(bool donorsWithHoles)
+    {
+        var (x, _) = ReferenceData.PhishingData();
+        var random = new Random(7);
+        var donors = x.SelectRows(Enumerable.Range(0, 4000).ToArray());
+        if (donorsWithHoles)
+        {
+            for (var i = 0; i < 600; i++)
+            {
+                donors[random.Next(donors.Rows), random.Next(30)] = double.NaN;
+            }
+        }
+
+        var queries = x.SelectRows(Enumerable.Range(4000, 3000).ToArray());
+        for (var r = 0; r < queries.Rows; r++)
+        {
+            var holes = 1 + (r % 20); // up to 20 of 30 missing; ties at the k-th distance are common on this data
+            for (var h = 0; h < holes; h++)
+            {
+                queries[r, random.Next(30)] = double.NaN;
+            }
+        }
+
+        // Each query twice: the second copy is answered from the batch's cache of (missing pattern, observed values).
+        queries = new FeatureMatrix([.. queries.Values, .. queries.Values], queries.Rows * 2, queries.Columns);
+        var imputer = KnnImputer.Fit(donors, 3);
+        Assert.True(imputer.UsesIndex);
+        var indexed = imputer.Transform(queries);
+        imputer.DisableIndex = true;
+        var rowByRow = imputer.Transform(queries);
+        Assert.Equal(rowByRow.Values, indexed.Values);
+    }
+
+    [Fact]
+    public void Values_outside_minus_one_to_one_use_the_row_by_row_search()
+    {
+        Assert.False(KnnImputer.Fit(FeatureMatrix.FromRows([[0, 10], [1, 20]]), 1).UsesIndex);
+        var imputer = KnnImputer.Fit(FeatureMatrix.FromRows([[0, 1], [1, -1], [-1, 0]]), 1);
+        Assert.True(imputer.UsesIndex);
+        Assert.Equal(-1.0, imputer.Transform(FeatureMatrix.FromRows([[0.9, double.NaN]]))[0, 1]); // nearest: (1, -1)
+    }
+
+    [Fact]
+    public void Transform_stops_when_cancelled()
+    {
+        var (x, _) = ReferenceData.PhishingData();
+        var queries = x.SelectRows(Enumerable.Range(0, 2000).ToArray());
+        for (var r = 0; r < queries.Rows; r++)
+        {
+            queries[r, 3] = double.NaN;
+        }
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => KnnImputer.Fit(x, 3).Transform(queries, cancelled.Token));
+    }
 }

@@ -1,20 +1,31 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using NetworkSecurity.Pipeline;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Prediction;
 using NetworkSecurity.Pipeline.Schema;
 
 namespace NetworkSecurity.Api.Endpoints;
 
 /// <summary>
-/// Maps JSON records (feature name or alias → value) onto the schema's feature order, checking values.
-/// Built once from the schema; parsing a record does not allocate beyond the problems it reports.
+/// Reads a POST /predict/json body, <c>{"records": [{feature name or alias: value, ...}, ...]}</c>, straight from its
+/// UTF-8 bytes into feature rows in the schema's order: no document, dictionary or string per value, so a body costs
+/// little more than its own bytes plus 30 doubles per record, and the record limit is checked as records are met.
+/// Values: -1, 0, 1 (or their strings); null, "", "na" = missing. The target is ignored; any other unknown key is a problem.
 /// </summary>
 public sealed class JsonRecordParser
 {
+    private const int MaxKeyLength = 256;
+    private const int MaxCellChars = 64;
     private readonly DataSchema _schema;
     private readonly Dictionary<string, int> _featureIndex = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly double[][] _allowed;
+    private readonly int _maxMissing;
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _target;
 
-    public JsonRecordParser(DataSchema schema)
+    public JsonRecordParser(DataSchema schema, double maxMissingFraction = RecordParser.DefaultMaxMissingFraction)
     {
         _schema = schema;
         for (var f = 0; f < schema.Features.Count; f++)
@@ -25,61 +36,270 @@ public sealed class JsonRecordParser
                 _featureIndex[alias] = f;
             }
         }
+
+        _lookup = _featureIndex.GetAlternateLookup<ReadOnlySpan<char>>();
+        _target = new HashSet<string>(schema.Target.Aliases.Append(schema.Target.Name), StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>();
+        _allowed = [.. schema.Features.Select(f => f.AllowedValues.Select(v => (double)v).ToArray())];
+        _maxMissing = RecordParser.MaxMissing(schema.Features.Count, maxMissingFraction);
     }
 
-    /// <summary>Fills <paramref name="features"/>; unknown keys (and the target) are ignored; absent features are reported.</summary>
-    public void Parse(Dictionary<string, JsonElement> record, int index, Span<double> features, List<DataProblem> problems)
+    public int FeatureCount => _schema.Features.Count;
+
+    /// <summary>
+    /// Parses the whole body. Bad values are collected as problems on the result (record, field, why); a body that is
+    /// not JSON, or not shaped as <c>{"records": [objects]}</c>, throws.
+    /// </summary>
+    /// <exception cref="JsonException">The body is not well-formed JSON.</exception>
+    /// <exception cref="PipelineException">The JSON is not shaped as expected.</exception>
+    /// <exception cref="InputLimitException">More than <paramref name="maxRecords"/> records.</exception>
+    public JsonRecords Parse(ReadOnlySequence<byte> body, int maxRecords)
     {
-        features.Fill(double.NegativeInfinity); // marks "not seen"
-        var location = $"record {index + 1}";
-        foreach (var (key, element) in record)
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            if (!_featureIndex.TryGetValue(key, out var f))
+            throw Shape("the body must be a JSON object: {\"records\": [ {feature: value, ...}, ... ]}.");
+        }
+
+        var records = new JsonRecords(FeatureCount);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("records"u8) && !IsRecordsKey(ref reader))
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Null)
             {
                 continue;
             }
 
-            var feature = _schema.Features[f];
-            switch (element.ValueKind)
+            if (reader.TokenType != JsonTokenType.StartArray)
             {
-                case JsonValueKind.Null:
-                    features[f] = double.NaN;
-                    break;
-                case JsonValueKind.Number when element.TryGetDouble(out var number):
-                    features[f] = Check(number, feature, location, problems);
-                    break;
-                case JsonValueKind.String when RecordParser.IsMissing(element.GetString()):
-                    features[f] = double.NaN;
-                    break;
-                case JsonValueKind.String when double.TryParse(element.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed):
-                    features[f] = Check(parsed, feature, location, problems);
-                    break;
-                default:
-                    problems.Add(new DataProblem("request", location, null, feature.Name, $"{element.GetRawText()} is not a number."));
-                    features[f] = double.NaN;
-                    break;
+                throw Shape("\"records\" must be an array of objects.");
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (records.Count == maxRecords)
+                {
+                    throw new InputLimitException($"The request has more than {maxRecords:N0} records.");
+                }
+
+                ParseRecord(ref reader, records);
             }
         }
 
+        return records;
+    }
+
+    private static bool IsRecordsKey(ref Utf8JsonReader reader)
+    {
+        // Property names are matched without regard to case, as the JSON binder did ("Records" works too).
+        if (reader.HasValueSequence || reader.ValueSpan.Length > 16)
+        {
+            return false;
+        }
+
+        Span<char> key = stackalloc char[16];
+        var length = CopyKey(ref reader, key);
+        return length == 7 && key[..7].Equals("records", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private void ParseRecord(ref Utf8JsonReader reader, JsonRecords records)
+    {
+        var index = records.Count;
+        var features = records.Add();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            records.Problem(new DataProblem("request", Location(index), null, null, "the record is not a JSON object of feature: value."));
+            features.Fill(double.NaN);
+            return;
+        }
+
+        features.Fill(double.NegativeInfinity); // marks "not seen"
+        Span<char> key = stackalloc char[MaxKeyLength];
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var length = (reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) <= MaxKeyLength ? CopyKey(ref reader, key) : -1;
+            reader.Read();
+            if (length < 0 || !_lookup.TryGetValue(key[..length], out var f))
+            {
+                // The label may come along (a labelled row sent for checking); any other key is a mistake worth naming.
+                if (length < 0 || !_target.Contains(key[..length]))
+                {
+                    var field = length < 0 ? "(a name longer than any feature, or not valid UTF-8)" : key[..length].ToString();
+                    records.Problem(new DataProblem("request", Location(index), null, field, "unknown field: not one of the 30 features or their aliases (data_schema/schema.yaml)."));
+                }
+
+                reader.Skip();
+                continue;
+            }
+
+            features[f] = ReadValue(ref reader, f, index, records);
+        }
+
+        var missing = 0;
         for (var f = 0; f < features.Length; f++)
         {
             if (double.IsNegativeInfinity(features[f]))
             {
-                problems.Add(new DataProblem("request", location, null, _schema.Features[f].Name, "the feature is missing (send null to have it imputed)."));
+                records.Problem(new DataProblem("request", Location(index), null, _schema.Features[f].Name, "the feature is missing (send null to have it imputed)."));
                 features[f] = double.NaN;
             }
+            else if (double.IsNaN(features[f]))
+            {
+                missing++;
+            }
+        }
+
+        if (missing > _maxMissing)
+        {
+            records.Problem(new DataProblem("request", Location(index), null, null, RecordParser.TooManyMissing(missing, features.Length, _maxMissing)));
         }
     }
 
-    private static double Check(double value, FeatureColumn feature, string location, List<DataProblem> problems)
+    private double ReadValue(ref Utf8JsonReader reader, int f, int index, JsonRecords records)
     {
-        if (feature.Allows(value))
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null:
+                return double.NaN;
+            case JsonTokenType.Number when reader.TryGetDouble(out var number):
+                return Check(number, f, index, records);
+            case JsonTokenType.String:
+                return ReadString(ref reader, f, index, records);
+            default:
+                var what = reader.TokenType switch
+                {
+                    JsonTokenType.True => "true",
+                    JsonTokenType.False => "false",
+                    JsonTokenType.StartObject => "an object",
+                    JsonTokenType.StartArray => "an array",
+                    _ => "the number",
+                };
+                reader.Skip();
+                records.Problem(new DataProblem("request", Location(index), null, _schema.Features[f].Name, $"{what} is not an allowed value (send -1, 0, 1 or null)."));
+                return double.NaN;
+        }
+    }
+
+    private double ReadString(ref Utf8JsonReader reader, int f, int index, JsonRecords records)
+    {
+        var name = _schema.Features[f].Name;
+        Span<char> text = stackalloc char[MaxCellChars];
+        int length;
+        try
+        {
+            length = (reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) <= MaxCellChars ? reader.CopyString(text) : -1;
+        }
+        catch (InvalidOperationException)
+        {
+            records.Problem(new DataProblem("request", Location(index), null, name, "the string is not valid UTF-8."));
+            return double.NaN;
+        }
+
+        if (length < 0)
+        {
+            records.Problem(new DataProblem("request", Location(index), null, name, "the string is too long to be a value (send -1, 0, 1 or null)."));
+            return double.NaN;
+        }
+
+        var value = text[..length].Trim();
+        if (value.IsEmpty || value.Equals("na", StringComparison.OrdinalIgnoreCase) || value.Equals("nan", StringComparison.OrdinalIgnoreCase)
+            || value.Equals("null", StringComparison.OrdinalIgnoreCase) || value.Equals("n/a", StringComparison.OrdinalIgnoreCase))
+        {
+            return double.NaN;
+        }
+
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return Check(parsed, f, index, records);
+        }
+
+        records.Problem(new DataProblem("request", Location(index), null, name, $"\"{value}\" is not a number."));
+        return double.NaN;
+    }
+
+    private static int CopyKey(scoped ref Utf8JsonReader reader, scoped Span<char> key)
+    {
+        try
+        {
+            return reader.CopyString(key);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            return -1; // not valid UTF-8, or longer than any feature name once unescaped
+        }
+    }
+
+    private double Check(double value, int f, int index, JsonRecords records)
+    {
+        var allowed = _allowed[f];
+        if (allowed.Length == 0 || Array.IndexOf(allowed, value) >= 0)
         {
             return value;
         }
 
-        problems.Add(new DataProblem("request", location, null, feature.Name,
+        var feature = _schema.Features[f];
+        records.Problem(new DataProblem("request", Location(index), null, feature.Name,
             $"{value.ToString(CultureInfo.InvariantCulture)} is not an allowed value (allowed: {string.Join(", ", feature.AllowedValues)})."));
         return double.NaN;
+    }
+
+    private static string Location(int index) => $"record {index + 1}";
+
+    private static PipelineException Shape(string message) =>
+        new($"The request is not shaped as expected: {message}", [new DataProblem("request", "body", null, null, message)]);
+}
+
+/// <summary>Parsed records: feature rows (schema order, NaN = missing) and the problems found, at most <see cref="PhishingPredictor.MaxProblems"/> kept.</summary>
+public sealed class JsonRecords(int width)
+{
+    private double[] _features = new double[width];
+    private List<DataProblem>? _problems;
+    private int _lastBadRecord = -1;
+
+    public int Count { get; private set; }
+
+    public int Width => width;
+
+    /// <summary>Problems kept (the first <see cref="PhishingPredictor.MaxProblems"/>).</summary>
+    public IReadOnlyList<DataProblem> Problems => (IReadOnlyList<DataProblem>?)_problems ?? [];
+
+    public int ProblemCount { get; private set; }
+
+    public int BadRecordCount { get; private set; }
+
+    public ReadOnlySpan<double> Features(int record) => _features.AsSpan(record * width, width);
+
+    internal Span<double> Add()
+    {
+        if ((Count + 1) * width > _features.Length)
+        {
+            Array.Resize(ref _features, Math.Max(_features.Length * 2, width));
+        }
+
+        return _features.AsSpan(Count++ * width, width);
+    }
+
+    internal void Problem(DataProblem problem)
+    {
+        var record = Count - 1;
+        if (record != _lastBadRecord)
+        {
+            _lastBadRecord = record;
+            BadRecordCount++;
+        }
+
+        ProblemCount++;
+        _problems ??= [];
+        if (_problems.Count < PhishingPredictor.MaxProblems)
+        {
+            _problems.Add(problem);
+        }
     }
 }

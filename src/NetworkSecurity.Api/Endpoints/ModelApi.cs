@@ -1,10 +1,13 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Models;
 using NetworkSecurity.Pipeline.Training;
 
 namespace NetworkSecurity.Api.Endpoints;
 
-/// <summary>GET /model: the live model's card (version, learner, parameters, metrics, ROC curve).</summary>
+/// <summary>GET /model: the live model's card (version, learner, parameters, metrics, ROC curve) and why it is the one served.</summary>
 public static class ModelApi
 {
     public static IEndpointRouteBuilder MapModelApi(this IEndpointRouteBuilder routes)
@@ -13,12 +16,26 @@ public static class ModelApi
             .WithName("GetModel")
             .WithTags("Model")
             .WithSummary("The live model's metadata and metrics")
-            .WithDescription("Version, training time, learner and hyperparameters, cross-validation score, train and test metrics with each class as positive, test ROC curve.");
+            .WithDescription("Version, training time, learner and hyperparameters, cross-validation score, train and test metrics with each class as positive, test ROC curve; 'serving' says why this version is live (e.g. a fallback because the newer one failed its integrity check).")
+            .Produces<ModelCard>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 
-    public static Results<Ok<ModelCard>, ProblemHttpResult> GetModel(LiveModel live) =>
-        live.Current is { } bundle
-            ? TypedResults.Ok(bundle.Card)
-            : TypedResults.Problem(title: "No model is ready yet", detail: "No model has been trained or loaded yet.", statusCode: StatusCodes.Status404NotFound);
+    public static Results<Ok<JsonObject>, ProblemHttpResult> GetModel(LiveModel live, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    {
+        if (live.Current is not { } bundle)
+        {
+            return TypedResults.Problem(title: "No model is ready yet", detail: $"No model has been trained or loaded yet ({live.Status.Reason}).", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        var options = json.Value.SerializerOptions;
+        var card = JsonSerializer.SerializeToNode(bundle.Card, options)!.AsObject();
+        var status = live.Status;
+        card["serving"] = JsonSerializer.SerializeToNode(
+            new ServingInfo(bundle.Version, status.Version == bundle.Version ? status.Reason : "loaded", status.IsFallback, [.. status.Skipped]), options);
+        return TypedResults.Ok(card);
+    }
+
+    private sealed record ServingInfo(string Version, string Reason, bool Fallback, SkippedVersion[] Skipped);
 }

@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Diagnostics;
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Hosting;
@@ -31,14 +34,16 @@ public static class PredictionApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .DisableAntiforgery();
 
-        group.MapPost("/json", JsonPredictionEndpoint.HandleAsync)
+        group.MapPost("/json", PredictJsonAsync)
             .WithName("PredictJson")
             .WithSummary("Score website records sent as JSON")
             .WithDescription("Send {\"records\": [{\"having_IP_Address\": -1, \"URL_Length\": 1, ...}]}: each record maps all 30 feature names (or their aliases) to -1, 0 or 1 (null or \"na\" = missing, imputed). Returns one verdict per record, in order.")
             .Accepts<JsonPredictionRequest>("application/json")
+            .Produces<JsonPredictionResponse>(StatusCodes.Status200OK, "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
     }
@@ -78,22 +83,42 @@ public static class PredictionApi
         {
             return TypedResults.Problem(title: "Malformed upload", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest);
         }
+        catch (Exception ex) when (Problems.IsClientAbort(ex, cancellationToken))
+        {
+            return Problems.ClientClosed();
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return Problems.FromBadRequest(ex);
+        }
 
         var bytes = content.GetBuffer();
         var length = (int)content.Length;
         TextReader Open() => new StreamReader(new MemoryStream(bytes, 0, length, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         PredictionSummary summary;
-        try
+        using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            summary = predictor.Score(bundle, Open, name, limits.MaxRows);
-        }
-        catch (TooManyRecordsException ex)
-        {
-            return Problems.TooLarge(ex.Message);
-        }
-        catch (PipelineException ex)
-        {
-            return Problems.BadInput(ex);
+            budget.CancelAfter(TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds));
+            try
+            {
+                summary = predictor.Score(bundle, Open, name, limits.MaxRows, budget.Token);
+            }
+            catch (Exception ex) when (ex is TooManyRecordsException or InputLimitException)
+            {
+                return Problems.TooLarge(ex.Message);
+            }
+            catch (PipelineException ex)
+            {
+                return Problems.BadInput(ex);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return Problems.TooSlow(context, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
+            }
+            catch (OperationCanceledException)
+            {
+                return Problems.ClientClosed();
+            }
         }
 
         context.Response.Headers[ModelVersionHeader] = summary.ModelVersion;
@@ -101,66 +126,139 @@ public static class PredictionApi
         var records = predictor.Records(summary, Open);
         return Negotiate(context.Request.Headers.Accept.ToString()) switch
         {
-            OutputFormat.Json => TypedResults.Stream(stream => PredictionJson.WriteAsync(stream, summary, records, cancellationToken), "application/json; charset=utf-8"),
-            OutputFormat.Csv => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionCsvWriter.WriteAsync(writer, summary, records, cancellationToken)), "text/csv; charset=utf-8"),
-            _ => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionHtml.WriteAsync(writer, summary, records, cancellationToken)), "text/html; charset=utf-8"),
+            OutputFormat.Json => TypedResults.Stream(stream => UntilAbortedAsync(() => PredictionJson.WriteAsync(stream, summary, records, cancellationToken), cancellationToken), "application/json; charset=utf-8"),
+            OutputFormat.Csv => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionCsvWriter.WriteAsync(writer, summary, records, cancellationToken), cancellationToken), "text/csv; charset=utf-8"),
+            _ => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionHtml.WriteAsync(writer, summary, records, cancellationToken), cancellationToken), "text/html; charset=utf-8"),
         };
     }
 
-    private static async Task WriteTextAsync(Stream stream, Func<TextWriter, Task> write)
+    private static Task WriteTextAsync(Stream stream, Func<TextWriter, Task> write, CancellationToken cancellationToken) =>
+        UntilAbortedAsync(
+            async () =>
+            {
+                await using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+                await write(writer);
+                await writer.FlushAsync(cancellationToken);
+            },
+            cancellationToken);
+
+    /// <summary>Writes the answer; a client that disconnects meanwhile ends the writing quietly (the request log notes the request once).</summary>
+    private static async Task UntilAbortedAsync(Func<Task> write, CancellationToken requestAborted)
     {
-        await using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
-        await write(writer);
-        await writer.FlushAsync();
+        try
+        {
+            await write();
+        }
+        catch (Exception ex) when (Problems.IsClientAbort(ex, requestAborted))
+        {
+            // Nobody is listening any more; the work stops here.
+        }
     }
 
-    public static Results<Ok<JsonPredictionResponse>, ProblemHttpResult> PredictJson(
-        JsonPredictionRequest request, HttpContext context, LiveModel live, PhishingPredictor predictor, JsonRecordParser parser, IOptions<ApiOptions> options)
+    public static async Task<Results<JsonVerdictsResult, ProblemHttpResult>> PredictJsonAsync(
+        HttpContext context, LiveModel live, PhishingPredictor predictor, JsonRecordParser parser, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
+        var limits = options.Value;
+        if (!context.Request.HasJsonContentType())
+        {
+            return Problems.UnsupportedJsonMediaType(context.Request.ContentType);
+        }
+
         var bundle = live.Current;
         if (bundle is null)
         {
-            return Problems.NoModel(context, options.Value.RetryAfterSeconds);
+            return Problems.NoModel(context, limits.RetryAfterSeconds);
         }
 
-        if (request.Records is not { Count: > 0 })
+        if (context.Request.ContentLength > limits.MaxJsonBytes)
+        {
+            return Problems.TooLarge($"The JSON body exceeds the limit of {limits.MaxJsonBytes:N0} bytes.");
+        }
+
+        // The body stays in the request pipe's buffers and is parsed in place once complete (bounded by MaxJsonBytes).
+        var body = context.Request.BodyReader;
+        System.IO.Pipelines.ReadResult read;
+        try
+        {
+            while (true)
+            {
+                read = await body.ReadAsync(cancellationToken);
+                if (read.Buffer.Length > limits.MaxJsonBytes)
+                {
+                    body.AdvanceTo(read.Buffer.End);
+                    return Problems.TooLarge($"The JSON body exceeds the limit of {limits.MaxJsonBytes:N0} bytes.");
+                }
+
+                if (read.IsCompleted || read.IsCanceled)
+                {
+                    break;
+                }
+
+                body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            }
+        }
+        catch (Exception ex) when (Problems.IsClientAbort(ex, cancellationToken))
+        {
+            return Problems.ClientClosed();
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return Problems.FromBadRequest(ex);
+        }
+
+        JsonRecords records;
+        try
+        {
+            records = parser.Parse(read.Buffer, limits.MaxJsonRecords);
+        }
+        catch (JsonException ex)
+        {
+            return TypedResults.Problem(title: "Malformed JSON", detail: $"The body is not valid JSON: {ex.Message}", statusCode: StatusCodes.Status400BadRequest);
+        }
+        catch (InputLimitException ex)
+        {
+            return Problems.TooLarge(ex.Message);
+        }
+        catch (PipelineException ex)
+        {
+            return Problems.BadInput(ex);
+        }
+        finally
+        {
+            body.AdvanceTo(read.Buffer.End);
+        }
+
+        if (records.Count == 0)
         {
             return TypedResults.Problem(title: "No records", detail: "Send {\"records\": [ {feature: value, ...}, ... ]} with at least one record.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        if (request.Records.Count > options.Value.MaxRows)
+        if (records.Count > limits.MaxRows)
         {
-            return Problems.TooLarge($"The request has more than {options.Value.MaxRows:N0} records.");
+            return Problems.TooLarge($"The request has more than {limits.MaxRows:N0} records.");
         }
 
-        var schema = predictor.Schema;
-        var problems = new List<DataProblem>();
-        var verdicts = new JsonVerdict[request.Records.Count];
-        Span<double> features = stackalloc double[schema.Features.Count];
-        for (var i = 0; i < verdicts.Length; i++)
+        if (records.ProblemCount > 0)
         {
-            var before = problems.Count;
-            parser.Parse(request.Records[i], i, features, problems);
-            if (problems.Count > before)
+            var shown = records.Problems;
+            return Problems.BadInput(new PipelineException($"{records.ProblemCount} problem(s) in {records.BadRecordCount} record(s); first: {shown[0]}", shown));
+        }
+
+        var probabilities = ArrayPool<double>.Shared.Rent(records.Count);
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < records.Count; i++)
+        {
+            if ((i & 1023) == 1023 && (cancellationToken.IsCancellationRequested || Stopwatch.GetElapsedTime(started).TotalSeconds > limits.ScoringTimeoutSeconds))
             {
-                continue;
+                ArrayPool<double>.Shared.Return(probabilities);
+                return cancellationToken.IsCancellationRequested ? Problems.ClientClosed() : Problems.TooSlow(context, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
             }
 
-            var phishing = predictor.PhishingProbability(bundle, features);
-            verdicts[i] = phishing >= 0.5
-                ? new JsonVerdict(schema.Target.NegativeValue, phishing, "phishing")
-                : new JsonVerdict(schema.Target.PositiveValue, phishing, "legitimate");
+            probabilities[i] = predictor.PhishingProbability(bundle, records.Features(i));
         }
 
-        if (problems.Count > 0)
-        {
-            var shown = problems.Take(PhishingPredictor.MaxProblems).ToArray();
-            return Problems.BadInput(new PipelineException($"{problems.Count} problem(s); first: {shown[0]}", shown));
-        }
-
-        context.Response.Headers[ModelVersionHeader] = bundle.Version;
         context.Items[ModelVersionHeader] = bundle.Version;
-        return TypedResults.Ok(new JsonPredictionResponse(bundle.Version, verdicts));
+        return new JsonVerdictsResult(bundle.Version, predictor.Schema.Target, probabilities, records.Count);
     }
 
     private enum OutputFormat

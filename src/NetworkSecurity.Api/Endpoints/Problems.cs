@@ -28,6 +28,42 @@ public static class Problems
     public static ProblemHttpResult TooLarge(string detail) =>
         TypedResults.Problem(title: "The request is too large", detail: detail, statusCode: StatusCodes.Status413PayloadTooLarge);
 
+    /// <summary>
+    /// The client went away mid-request: 499 (nginx's "client closed request"), logged once at Information by the
+    /// request log; nothing is sent because nobody is listening.
+    /// </summary>
+    public static ProblemHttpResult ClientClosed() =>
+        TypedResults.Problem(title: "Client closed the request", statusCode: StatusCodes.Status499ClientClosedRequest);
+
+    /// <summary>Whether <paramref name="exception"/> only says that the client disconnected.</summary>
+    public static bool IsClientAbort(Exception exception, CancellationToken requestAborted) =>
+        (requestAborted.IsCancellationRequested && exception is OperationCanceledException or IOException)
+        // Kestrel's word for a connection closed before the announced body arrived.
+        || exception is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } bad
+            && bad.Message.StartsWith("Unexpected end of request content", StringComparison.Ordinal);
+
+    /// <summary>Scoring took longer than the configured budget: the work was stopped.</summary>
+    public static ProblemHttpResult TooSlow(HttpContext context, double budgetSeconds, int retryAfterSeconds)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            title: "Scoring took too long",
+            detail: $"Scoring this request took longer than the limit of {budgetSeconds:0.###} s and was stopped. Send fewer records per request.",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>Kestrel refused the body (too large, cut short): its status with a readable message.</summary>
+    public static ProblemHttpResult FromBadRequest(BadHttpRequestException ex) =>
+        ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+            ? TooLarge($"The request body is too large ({ex.Message})")
+            : TypedResults.Problem(title: "Malformed request", detail: ex.Message, statusCode: ex.StatusCode is >= 400 and < 500 ? ex.StatusCode : StatusCodes.Status400BadRequest);
+
+    public static ProblemHttpResult UnsupportedJsonMediaType(string? contentType) =>
+        TypedResults.Problem(
+            title: "Unsupported content type",
+            detail: $"Content type '{contentType ?? "(none)"}' is not supported: send application/json.",
+            statusCode: StatusCodes.Status415UnsupportedMediaType);
+
     public static ProblemHttpResult UnsupportedMediaType(string? contentType) =>
         TypedResults.Problem(
             title: "Unsupported content type",

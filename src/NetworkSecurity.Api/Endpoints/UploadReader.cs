@@ -9,6 +9,8 @@ namespace NetworkSecurity.Api.Endpoints;
 /// </summary>
 public static class UploadReader
 {
+    private const int InitialBufferLimit = 4 * 1024 * 1024;
+
     public sealed class TooLargeException(long limit) : Exception($"The upload exceeds the limit of {limit:N0} bytes.");
 
     public sealed class MissingFileException() : Exception("The multipart form has no field named 'file'.");
@@ -22,6 +24,8 @@ public static class UploadReader
             || contentType.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Returns the CSV bytes and a name for messages (the uploaded file name, or "request body").</summary>
+    /// <exception cref="InvalidDataException">The multipart body is malformed (boundary missing or wrong, body cut short).</exception>
+    /// <exception cref="BadHttpRequestException">The server refused the body (e.g. larger than Kestrel's limit).</exception>
     public static async Task<(MemoryStream Content, string Name)> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)
@@ -29,31 +33,46 @@ public static class UploadReader
             throw new TooLargeException(limit);
         }
 
+        // Sized from Content-Length when known, but never more than 4 MB up front: a client that announces 50 MB and
+        // then sends nothing must not hold 50 MB of ours.
+        var capacity = (int)Math.Min(request.ContentLength ?? 0, Math.Min(limit, InitialBufferLimit));
         if (!IsMultipart(request.ContentType))
         {
-            return (await CopyAsync(request.Body, limit, cancellationToken).ConfigureAwait(false), "request body");
+            return (await CopyAsync(request.Body, limit, capacity, cancellationToken).ConfigureAwait(false), "request body");
         }
 
-        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(request.ContentType).Boundary).Value
-            ?? throw new InvalidDataException("The multipart request has no boundary.");
-        var reader = new MultipartReader(boundary, request.Body);
-        while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
+        var boundary = MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) ? HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value : null;
+        if (string.IsNullOrEmpty(boundary))
         {
-            if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                && disposition.Name.Equals("file", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException("The multipart request has no boundary.");
+        }
+
+        try
+        {
+            var reader = new MultipartReader(boundary, request.Body);
+            while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
             {
-                var name = HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
-                return (await CopyAsync(section.Body, limit, cancellationToken).ConfigureAwait(false), string.IsNullOrEmpty(name) ? "uploaded file" : Path.GetFileName(name));
+                if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                    && disposition.Name.Equals("file", StringComparison.OrdinalIgnoreCase))
+                {
+                    var name = HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+                    return (await CopyAsync(section.Body, limit, capacity, cancellationToken).ConfigureAwait(false), string.IsNullOrEmpty(name) ? "uploaded file" : Path.GetFileName(name));
+                }
             }
+        }
+        catch (IOException ex) when (ex is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            // MultipartReader reports a body that does not match its boundary, or ends before the closing boundary, as IOException.
+            throw new InvalidDataException($"The multipart body is malformed: it does not match the boundary in Content-Type or ends before the closing boundary ({ex.Message})", ex);
         }
 
         throw new MissingFileException();
     }
 
-    private static async Task<MemoryStream> CopyAsync(Stream source, long limit, CancellationToken cancellationToken)
+    private static async Task<MemoryStream> CopyAsync(Stream source, long limit, int capacity, CancellationToken cancellationToken)
     {
         var buffer = new byte[81920];
-        var target = new MemoryStream();
+        var target = new MemoryStream(capacity);
         int read;
         while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {

@@ -15,6 +15,38 @@ public sealed class ApiOptions
     [Range(1, int.MaxValue)]
     public int MaxRows { get; set; } = 1_000_000;
 
+    /// <summary>Largest accepted body for POST /predict/json, in bytes (default 16 MB): JSON costs more per record than CSV.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxJsonBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Most records accepted in one POST /predict/json body, counted while it is read.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxJsonRecords { get; set; } = 100_000;
+
+    /// <summary>Most columns an uploaded CSV may have.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxColumns { get; set; } = 512;
+
+    /// <summary>Longest CSV header line, in characters.</summary>
+    [Range(16, int.MaxValue)]
+    public int MaxHeaderLength { get; set; } = 64 * 1024;
+
+    /// <summary>Longest CSV data line, in characters.</summary>
+    [Range(16, int.MaxValue)]
+    public int MaxLineLength { get; set; } = 64 * 1024;
+
+    /// <summary>Longest CSV cell (or column name), in characters.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxCellLength { get; set; } = 8 * 1024;
+
+    /// <summary>Share of a record's features that may be missing (imputed); a record with more is invalid.</summary>
+    [Range(0.0, 1.0)]
+    public double MaxMissingFraction { get; set; } = NetworkSecurity.Pipeline.Schema.RecordParser.DefaultMaxMissingFraction;
+
+    /// <summary>Time one prediction request may spend scoring before it is stopped with 503 (seconds).</summary>
+    [Range(0.001, 3600)]
+    public double ScoringTimeoutSeconds { get; set; } = 30;
+
     /// <summary>
     /// When set, POST /train requires this value in the X-Api-Key header. Read from NETWORKSECURITY_API_KEY
     /// (or Api__TrainApiKey); never commit it.

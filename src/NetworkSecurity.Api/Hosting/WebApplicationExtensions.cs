@@ -7,6 +7,7 @@ using NetworkSecurity.Api.Endpoints;
 using NetworkSecurity.Api.Models;
 using NetworkSecurity.Api.Training;
 using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Prediction;
 using NetworkSecurity.Pipeline.Schema;
 using Serilog;
@@ -39,9 +40,13 @@ public static class WebApplicationExtensions
 
         builder.Services.AddTrainingPipeline(configuration);
         builder.Services.AddSingleton(sp => SchemaLoader.Load(sp.GetRequiredService<PipelineOptions>().SchemaPath));
-        builder.Services.AddSingleton(sp => new PhishingPredictor(sp.GetRequiredService<DataSchema>()));
-        builder.Services.AddSingleton(sp => new JsonRecordParser(sp.GetRequiredService<DataSchema>()));
-        builder.Services.AddSingleton(sp => new JsonRecordReader(sp.GetRequiredService<DataSchema>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            var api = sp.GetRequiredService<IOptions<ApiOptions>>().Value;
+            var csv = new CsvLimits(api.MaxColumns, api.MaxHeaderLength, api.MaxLineLength, api.MaxCellLength);
+            return new PhishingPredictor(sp.GetRequiredService<DataSchema>(), new PredictionLimits(csv, api.MaxMissingFraction));
+        });
+        builder.Services.AddSingleton(sp => new JsonRecordParser(sp.GetRequiredService<DataSchema>(), sp.GetRequiredService<IOptions<ApiOptions>>().Value.MaxMissingFraction));
         builder.Services.AddSingleton<LiveModel>();
         builder.Services.AddSingleton<TrainingJobQueue>();
         builder.Services.AddHostedService<TrainingWorker>();
@@ -84,12 +89,14 @@ public static class WebApplicationExtensions
             var slow = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.SlowRequestMilliseconds;
             logging.GetLevel = (http, elapsed, exception) =>
                 http.Request.Path.StartsWithSegments("/health") ? Serilog.Events.LogEventLevel.Debug
+                : http.RequestAborted.IsCancellationRequested ? Serilog.Events.LogEventLevel.Information
                 : exception is not null || http.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
                 : http.Response.StatusCode >= 400 || elapsed >= slow ? Serilog.Events.LogEventLevel.Information
                 : Serilog.Events.LogEventLevel.Debug;
             logging.EnrichDiagnosticContext = (context, http) =>
                 context.Set("ModelVersion", http.Items.TryGetValue(PredictionApi.ModelVersionHeader, out var version) ? version : "-");
         });
+        app.UseSecurityHeaders();
 
         app.UseSwagger();
         app.UseSwaggerUI(ui =>
@@ -103,7 +110,7 @@ public static class WebApplicationExtensions
         app.MapTrainingApi();
         app.MapModelApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health");
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).WithTags("Health");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthReportWriter.WriteAsync }).WithTags("Health");
         return app;
     }
 }

@@ -13,10 +13,10 @@ public static class DatasetParser
     /// Parses <paramref name="table"/>. Missing feature columns always fail; unknown columns fail when
     /// <paramref name="allowUnknownColumns"/> is false (training), and are ignored otherwise (prediction).
     /// </summary>
-    public static Result Parse(RawTable table, DataSchema schema, bool requireTarget, bool allowUnknownColumns)
+    public static Result Parse(RawTable table, DataSchema schema, bool requireTarget, bool allowUnknownColumns, double maxMissingFraction = RecordParser.DefaultMaxMissingFraction)
     {
         var mapping = ResolveColumns(table, schema, requireTarget, allowUnknownColumns);
-        var parser = new RecordParser(schema, mapping, table.Source);
+        var parser = new RecordParser(schema, mapping, table.Source, maxMissingFraction);
         var featureCount = schema.Features.Count;
         var values = new double[table.Records.Count * featureCount];
         var labels = new int[table.Records.Count];

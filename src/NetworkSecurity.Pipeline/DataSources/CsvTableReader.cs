@@ -25,10 +25,20 @@ public static class CsvTableReader
         return Read(reader, path);
     }
 
-    /// <summary>Reads the header and returns the records lazily, so large inputs can be streamed.</summary>
-    public static (IReadOnlyList<string> Columns, IEnumerable<RawRecord> Records) Open(TextReader reader, string source)
+    /// <summary>
+    /// Reads the header and returns the records lazily, so large inputs can be streamed. With <paramref name="limits"/>,
+    /// a header, line or cell longer than allowed, or too many columns, throws <see cref="InputLimitException"/> as
+    /// soon as it is seen.
+    /// </summary>
+    public static (IReadOnlyList<string> Columns, IEnumerable<RawRecord> Records) Open(TextReader reader, string source, CsvLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
+        limits ??= CsvLimits.None;
+        if (limits != CsvLimits.None)
+        {
+            reader = new LineLengthLimitingReader(reader, source, limits.MaxHeaderLength, limits.MaxLineLength);
+        }
+
         var csv = CsvReader.Create(reader, Options, leaveOpen: true);
         try
         {
@@ -41,6 +51,18 @@ public static class CsvTableReader
         }
 
         var columns = csv.Headers.Select(h => h.Trim('\uFEFF').Trim()).ToArray();
+        if (columns.Length > limits.MaxColumns)
+        {
+            csv.Dispose();
+            throw new InputLimitException($"{source}, line 1: the header has {columns.Length:N0} columns; at most {limits.MaxColumns:N0} are accepted.");
+        }
+
+        if (columns.FirstOrDefault(c => c.Length > limits.MaxCellLength) is { } longName)
+        {
+            csv.Dispose();
+            throw new InputLimitException($"{source}, line 1: a column name is {longName.Length:N0} characters long; at most {limits.MaxCellLength:N0} are accepted.");
+        }
+
         if (columns.Length == 0 || (columns.Length == 1 && columns[0].Length == 0))
         {
             csv.Dispose();
@@ -57,7 +79,7 @@ public static class CsvTableReader
             throw new PipelineException($"{source}, line 1: expected comma- or tab-separated columns.{found}");
         }
 
-        return (columns, ReadRecords(csv, columns.Length, source));
+        return (columns, ReadRecords(csv, columns.Length, source, limits.MaxCellLength));
     }
 
     private static CsvReaderOptions Options { get; } = new()
@@ -72,7 +94,7 @@ public static class CsvTableReader
         MalformedData = CsvMalformedDataHandling.Throw,
     };
 
-    private static IEnumerable<RawRecord> ReadRecords(CsvReader csv, int columnCount, string source)
+    private static IEnumerable<RawRecord> ReadRecords(CsvReader csv, int columnCount, string source, int maxCellLength)
     {
         using (csv)
         {
@@ -92,6 +114,10 @@ public static class CsvTableReader
                 for (var i = 0; i < columnCount; i++)
                 {
                     values[i] = csv.GetString(i);
+                    if (values[i]?.Length > maxCellLength)
+                    {
+                        throw new InputLimitException($"{source}, line {line}, column {i + 1}: the cell is {values[i]!.Length:N0} characters long; at most {maxCellLength:N0} are accepted.");
+                    }
                 }
 
                 yield return new RawRecord($"line {line}", values);

@@ -11,10 +11,13 @@ namespace NetworkSecurity.Pipeline.Prediction;
 /// used, missing cells imputed. Every bad cell is reported (up to <see cref="MaxProblems"/>), not only the first.
 /// Works in two passes over the CSV text so a large upload is never held as objects: the first pass scores it in
 /// chunks and keeps one probability per record, the second (<see cref="Records"/>) re-reads it while the answer is
-/// written. The API and the offline <c>predict</c> command both go through here.
+/// written. The API and the offline <c>predict</c> command both go through here. Limits (<see cref="PredictionLimits"/>)
+/// are enforced while reading, and scoring stops when the cancellation token fires.
 /// </summary>
-public sealed class PhishingPredictor(DataSchema schema)
+public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limits = null)
 {
+    private readonly PredictionLimits _limits = limits ?? PredictionLimits.Default;
+
     public const int MaxProblems = 100;
     public const string PredictionColumn = "predicted_column";
     public const string ProbabilityColumn = "phishing_probability";
@@ -26,16 +29,21 @@ public sealed class PhishingPredictor(DataSchema schema)
     /// <summary>The one decision rule: a site is phishing when its phishing probability is at least one half.</summary>
     public static bool IsPhishing(double phishingProbability) => phishingProbability >= 0.5;
 
+    public PredictionLimits Limits => _limits;
+
     /// <summary>First pass: checks and scores every record. Throws <see cref="PipelineException"/> listing the problems.</summary>
     /// <param name="open">Opens the CSV text from the start (called once here and once per <see cref="Records"/>).</param>
-    public PredictionSummary Score(ModelBundle bundle, Func<TextReader> open, string source, int maxRows = int.MaxValue)
+    /// <exception cref="TooManyRecordsException">More than <paramref name="maxRows"/> records (found while reading).</exception>
+    /// <exception cref="InputLimitException">A CSV size limit was crossed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public PredictionSummary Score(ModelBundle bundle, Func<TextReader> open, string source, int maxRows = int.MaxValue, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         ArgumentNullException.ThrowIfNull(open);
         using var reader = open();
-        var (columns, records) = CsvTableReader.Open(reader, source);
+        var (columns, records) = CsvTableReader.Open(reader, source, _limits.Csv);
         var mapping = DatasetParser.ResolveColumns(new RawTable(source, columns, []), schema, requireTarget: false, allowUnknownColumns: true);
-        var parser = new RecordParser(schema, mapping, source);
+        var parser = new RecordParser(schema, mapping, source, _limits.MaxMissingFraction);
         var width = schema.Features.Count;
         var chunk = new double[ChunkRows * width];
         var inChunk = 0;
@@ -55,7 +63,7 @@ public sealed class PhishingPredictor(DataSchema schema)
 
             var matrix = new FeatureMatrix(inChunk == ChunkRows ? chunk : chunk[..(inChunk * width)], inChunk, width);
             var legitimate = new double[inChunk];
-            bundle.PredictProbabilities(matrix, legitimate);
+            bundle.PredictProbabilities(matrix, legitimate, cancellationToken);
             foreach (var p in legitimate)
             {
                 probabilities.Add(1.0 - p); // the model gives P(legitimate)
@@ -69,6 +77,11 @@ public sealed class PhishingPredictor(DataSchema schema)
             if (++seen > maxRows)
             {
                 throw new TooManyRecordsException(maxRows);
+            }
+
+            if ((seen & 1023) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
             }
 
             rowProblems.Clear();
@@ -101,7 +114,7 @@ public sealed class PhishingPredictor(DataSchema schema)
     {
         ArgumentNullException.ThrowIfNull(summary);
         using var reader = open();
-        var (_, records) = CsvTableReader.Open(reader, summary.Source);
+        var (_, records) = CsvTableReader.Open(reader, summary.Source, _limits.Csv);
         var i = 0;
         foreach (var record in records)
         {
@@ -127,6 +140,13 @@ public sealed class PhishingPredictor(DataSchema schema)
 
         return 1.0 - bundle.Classifier.PredictProbability(features);
     }
+}
+
+/// <summary>Limits on what one prediction request may cost: CSV sizes and the share of missing features per record.</summary>
+public sealed record PredictionLimits(CsvLimits Csv, double MaxMissingFraction)
+{
+    /// <summary>No size limits (trusted files); records with more than half their features missing are invalid.</summary>
+    public static PredictionLimits Default { get; } = new(CsvLimits.None, RecordParser.DefaultMaxMissingFraction);
 }
 
 /// <summary>The first pass's result: one phishing probability per record, in order.</summary>

@@ -51,10 +51,27 @@ public static class PredictionCsvWriter
         text.Clear();
     }
 
-    /// <summary>Prefixes a quote to text a spreadsheet would evaluate; numbers such as -1 stay as they are.</summary>
+    /// <summary>
+    /// Prefixes a quote to text a spreadsheet would evaluate: a cell starting with = + - @ | % (or their full-width
+    /// forms, which spreadsheets fold to ASCII), also after leading whitespace, or starting with a tab or line break.
+    /// Numbers such as -1 stay as they are.
+    /// </summary>
     public static string Neutralize(string cell)
     {
-        if (cell.Length == 0 || cell[0] is not ('=' or '+' or '-' or '@' or '\t' or '\r' or '|' or '%'))
+        if (cell.Length == 0)
+        {
+            return cell;
+        }
+
+        var i = 0;
+        while (i < cell.Length && char.IsWhiteSpace(cell[i]))
+        {
+            i++;
+        }
+
+        var risky = cell[0] is '\t' or '\r' or '\n'
+            || (i < cell.Length && cell[i] is '=' or '+' or '-' or '@' or '|' or '%' or '\uFF1D' or '\uFF0B' or '\uFF0D' or '\uFF20' or '\uFF5C' or '\uFF05');
+        if (!risky)
         {
             return cell;
         }

@@ -5,20 +5,34 @@ namespace NetworkSecurity.Pipeline.Schema;
 
 /// <summary>
 /// Turns text cells into feature values and a label, checking types and allowed values.
-/// Missing cells (empty, "na", "nan", "null") become NaN so the imputer can fill them.
+/// Missing cells (empty, "na", "nan", "null") become NaN so the imputer can fill them; a record with more than
+/// <c>maxMissingFraction</c> of its features missing is invalid (there is too little left to impute from).
 /// </summary>
 public sealed class RecordParser
 {
+    /// <summary>Default share of missing features above which a record is invalid.</summary>
+    public const double DefaultMaxMissingFraction = 0.5;
+
     private readonly DataSchema _schema;
     private readonly ColumnMapping _mapping;
     private readonly string _source;
+    private readonly int _maxMissing;
 
-    public RecordParser(DataSchema schema, ColumnMapping mapping, string source)
+    public RecordParser(DataSchema schema, ColumnMapping mapping, string source, double maxMissingFraction = DefaultMaxMissingFraction)
     {
         _schema = schema;
         _mapping = mapping;
         _source = source;
+        _maxMissing = MaxMissing(schema.Features.Count, maxMissingFraction);
     }
+
+    /// <summary>Most missing features a record may have: <paramref name="fraction"/> of them, rounded down.</summary>
+    public static int MaxMissing(int featureCount, double fraction) =>
+        fraction >= 1 ? featureCount : (int)Math.Floor(featureCount * Math.Max(0, fraction) + 1e-9);
+
+    /// <summary>The message for a record with too many missing features.</summary>
+    public static string TooManyMissing(int missing, int featureCount, int maxMissing) =>
+        $"{missing} of {featureCount} features are missing; at most {maxMissing} may be (too little to impute from).";
 
     public static bool IsMissing(string? cell) =>
         cell is null
@@ -36,6 +50,7 @@ public sealed class RecordParser
     public bool TryParse(RawRecord record, Span<double> features, out int label, List<DataProblem> problems)
     {
         var before = problems.Count;
+        var missing = 0;
         for (var f = 0; f < _schema.Features.Count; f++)
         {
             var column = _mapping.FeatureSources[f];
@@ -43,6 +58,7 @@ public sealed class RecordParser
             if (IsMissing(cell))
             {
                 features[f] = double.NaN;
+                missing++;
                 continue;
             }
 
@@ -61,6 +77,11 @@ public sealed class RecordParser
             {
                 features[f] = value;
             }
+        }
+
+        if (missing > _maxMissing)
+        {
+            problems.Add(new DataProblem(_source, record.Location, null, null, TooManyMissing(missing, _schema.Features.Count, _maxMissing)));
         }
 
         label = -1;

@@ -24,7 +24,7 @@ public sealed class DataIngestionStage(IDataSource source, DataSchema schema, Pi
         var table = await source.ReadAsync(cancellationToken).ConfigureAwait(false);
         WriteFeatureStore(layout, table);
 
-        var parsed = DatasetParser.Parse(table, schema, requireTarget: true, allowUnknownColumns: false);
+        var parsed = DatasetParser.Parse(table, schema, requireTarget: true, allowUnknownColumns: false, options.MaxMissingFeatureFraction);
         foreach (var (from, to) in parsed.Mapping.Renamed)
         {
             logger.LogWarning("Column '{Source}' read as '{Feature}' (alias in the schema)", from, to);

@@ -46,9 +46,12 @@ public sealed class ModelBundle
     public string Version => Card.Version;
 
     /// <summary>Probability of label 1 (legitimate) for each row; missing values (NaN) are imputed first.</summary>
-    public void PredictProbabilities(FeatureMatrix features, Span<double> destination)
+    public void PredictProbabilities(FeatureMatrix features, Span<double> destination) => PredictProbabilities(features, destination, CancellationToken.None);
+
+    /// <inheritdoc cref="PredictProbabilities(FeatureMatrix, Span{double})"/>
+    public void PredictProbabilities(FeatureMatrix features, Span<double> destination, CancellationToken cancellationToken)
     {
-        var complete = HasMissing(features) ? Imputer.Transform(features) : features;
+        var complete = HasMissing(features) ? Imputer.Transform(features, cancellationToken) : features;
         Classifier.PredictProbabilities(complete, destination);
     }
 

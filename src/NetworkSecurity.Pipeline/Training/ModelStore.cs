@@ -5,21 +5,34 @@ using NetworkSecurity.Pipeline.Schema;
 namespace NetworkSecurity.Pipeline.Training;
 
 /// <summary>
-/// The live model folder. Each promoted model gets its own sub-folder (final_model/&lt;version&gt;/ with model.nsm and
-/// model_card.json), filled under a temporary name and renamed into place; the file CURRENT, replaced atomically,
-/// names the live one. Readers therefore always see a complete model, old or new.
+/// The live model folder. Each promoted model gets its own sub-folder (final_model/&lt;version&gt;/ with model.nsm,
+/// model_card.json and manifest.json, the SHA-256 of every other file), filled under a temporary name and renamed into
+/// place; the file CURRENT, replaced atomically, names the live one. Readers therefore always see a complete model,
+/// old or new, and a model whose bytes changed afterwards is refused instead of silently giving other answers.
 /// </summary>
-public sealed class ModelStore(string directory)
+public sealed class ModelStore(string directory, int versionsKept = ModelStore.DefaultVersionsKept)
 {
     public const string BundleFileName = "model.nsm";
     public const string CardFileName = "model_card.json";
+    public const string ManifestFileName = "manifest.json";
+    public const int DefaultVersionsKept = 5;
     private const string PointerFileName = "CURRENT";
-    private const int VersionsKept = 3;
+    private const string StagingPrefix = ".staging-";
 
     public string Directory { get; } = directory;
 
-    /// <summary>The version CURRENT points at, or null when no model was promoted yet.</summary>
+    /// <summary>The version CURRENT points at, or null when no model was promoted yet (or CURRENT names no folder).</summary>
     public string? CurrentVersion
+    {
+        get
+        {
+            var version = PointedVersion;
+            return version is not null && System.IO.Directory.Exists(Path.Combine(Directory, version)) ? version : null;
+        }
+    }
+
+    /// <summary>What CURRENT says, whether or not that folder exists; null when there is no CURRENT.</summary>
+    public string? PointedVersion
     {
         get
         {
@@ -30,7 +43,7 @@ public sealed class ModelStore(string directory)
             }
 
             var version = File.ReadAllText(pointer).Trim();
-            return version.Length > 0 && System.IO.Directory.Exists(Path.Combine(Directory, version)) ? version : null;
+            return version.Length > 0 && IsVersionName(version) ? version : null;
         }
     }
 
@@ -40,12 +53,13 @@ public sealed class ModelStore(string directory)
     public void Promote(ModelBundle bundle)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var staging = Path.Combine(Directory, $".staging-{bundle.Version}-{Guid.NewGuid():N}");
+        var staging = Path.Combine(Directory, $"{StagingPrefix}{bundle.Version}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(staging);
         try
         {
             bundle.Save(Path.Combine(staging, BundleFileName));
             SafeFile.WriteAllText(Path.Combine(staging, CardFileName), JsonSerializer.Serialize(bundle.Card, ReportWriter.JsonOptions));
+            ModelManifest.Write(staging, ManifestFileName);
             var target = Path.Combine(Directory, bundle.Version);
             if (System.IO.Directory.Exists(target))
             {
@@ -70,7 +84,7 @@ public sealed class ModelStore(string directory)
 
     /// <summary>
     /// Makes a complete model folder (e.g. downloaded from object storage) the live version: moved into place under
-    /// its version name, then CURRENT is replaced atomically.
+    /// its version name, then CURRENT is replaced atomically. Its manifest is checked when it is loaded.
     /// </summary>
     public void Adopt(string folder, string version)
     {
@@ -90,15 +104,126 @@ public sealed class ModelStore(string directory)
         PruneOldVersions(version);
     }
 
-    public ModelBundle? LoadCurrent(DataSchema? expectedSchema) =>
-        CurrentModelDirectory is { } folder ? ModelBundle.Load(Path.Combine(folder, BundleFileName), expectedSchema) : null;
+    /// <summary>
+    /// Loads the version CURRENT names, after checking its manifest. Throws <see cref="PipelineException"/> saying what
+    /// is wrong when CURRENT names a missing folder or the model fails the check; null when nothing was promoted yet.
+    /// </summary>
+    public ModelBundle? LoadCurrent(DataSchema? expectedSchema)
+    {
+        var version = PointedVersion;
+        if (version is null)
+        {
+            return null;
+        }
+
+        var folder = Path.Combine(Directory, version);
+        if (!System.IO.Directory.Exists(folder))
+        {
+            throw new PipelineException($"{Path.Combine(Directory, PointerFileName)} names version {version}, but {folder} does not exist.");
+        }
+
+        return LoadVerified(folder, expectedSchema);
+    }
+
+    /// <summary>
+    /// Loads the version CURRENT names or, when that one is missing or fails the integrity check, the newest older
+    /// version that passes; every version skipped is listed with the reason. Empty when nothing was promoted.
+    /// </summary>
+    public ModelLoadResult LoadLatestValid(DataSchema? expectedSchema)
+    {
+        var pointed = PointedVersion;
+        if (pointed is null)
+        {
+            return new ModelLoadResult(null, null, []);
+        }
+
+        var skipped = new List<SkippedVersion>();
+        var candidates = new List<string> { pointed };
+        if (System.IO.Directory.Exists(Directory))
+        {
+            candidates.AddRange(new DirectoryInfo(Directory).GetDirectories()
+                .Select(d => d.Name)
+                .Where(name => IsVersionName(name) && string.CompareOrdinal(name, pointed) < 0)
+                .OrderByDescending(name => name, StringComparer.Ordinal));
+        }
+
+        foreach (var version in candidates)
+        {
+            var folder = Path.Combine(Directory, version);
+            if (!System.IO.Directory.Exists(folder))
+            {
+                skipped.Add(new SkippedVersion(version, $"CURRENT names {version}, but the folder {folder} does not exist."));
+                continue;
+            }
+
+            try
+            {
+                return new ModelLoadResult(LoadVerified(folder, expectedSchema), pointed, skipped);
+            }
+            catch (PipelineException ex)
+            {
+                skipped.Add(new SkippedVersion(version, ex.Message));
+            }
+        }
+
+        return new ModelLoadResult(null, pointed, skipped);
+    }
+
+    /// <summary>Checks <paramref name="folder"/>'s manifest, then loads its bundle.</summary>
+    public static ModelBundle LoadVerified(string folder, DataSchema? expectedSchema)
+    {
+        if (ModelManifest.Verify(folder, ManifestFileName) is { } problem)
+        {
+            throw new PipelineException($"Model {Path.GetFileName(folder)} failed its integrity check: {problem}");
+        }
+
+        return ModelBundle.Load(Path.Combine(folder, BundleFileName), expectedSchema);
+    }
+
+    /// <summary>
+    /// Removes the temporary folders of promotions that never finished (a killed run), when older than
+    /// <paramref name="minimumAge"/> so a promotion running right now in another process is left alone.
+    /// Returns the names removed.
+    /// </summary>
+    public IReadOnlyList<string> RemoveAbandonedStaging(TimeSpan minimumAge)
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return [];
+        }
+
+        var removed = new List<string>();
+        foreach (var staging in new DirectoryInfo(Directory).GetDirectories(StagingPrefix + "*"))
+        {
+            if (DateTime.UtcNow - staging.LastWriteTimeUtc < minimumAge)
+            {
+                continue;
+            }
+
+            try
+            {
+                staging.Delete(recursive: true);
+                removed.Add(staging.Name);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Still in use or not ours to delete: tried again at the next start.
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Version folder names are plain names (timestamps): no dot folders, no path separators.</summary>
+    private static bool IsVersionName(string name) =>
+        !name.StartsWith('.') && name.IndexOfAny(['/', '\\']) < 0 && name != "..";
 
     private void PruneOldVersions(string current)
     {
         var versions = new DirectoryInfo(Directory).GetDirectories()
-            .Where(d => !d.Name.StartsWith('.') && File.Exists(Path.Combine(d.FullName, BundleFileName)) && d.Name != current)
+            .Where(d => IsVersionName(d.Name) && File.Exists(Path.Combine(d.FullName, BundleFileName)) && d.Name != current)
             .OrderByDescending(d => d.Name, StringComparer.Ordinal)
-            .Skip(VersionsKept - 1);
+            .Skip(Math.Max(1, versionsKept) - 1);
         foreach (var old in versions)
         {
             try
@@ -112,3 +237,13 @@ public sealed class ModelStore(string directory)
         }
     }
 }
+
+/// <summary>The outcome of <see cref="ModelStore.LoadLatestValid"/>: the bundle served (or null), what CURRENT names, and the versions passed over.</summary>
+public sealed record ModelLoadResult(ModelBundle? Bundle, string? PointedVersion, IReadOnlyList<SkippedVersion> Skipped)
+{
+    /// <summary>True when an older version is served because the one CURRENT names could not be.</summary>
+    public bool IsFallback => Bundle is not null && Skipped.Count > 0;
+}
+
+/// <summary>A version that was not loaded, and why.</summary>
+public sealed record SkippedVersion(string Version, string Reason);

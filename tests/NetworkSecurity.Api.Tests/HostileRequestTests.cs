@@ -1,0 +1,294 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using NetworkSecurity.Api.Cli;
+using NetworkSecurity.Pipeline.Tests;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>Input an attacker would send, against the app on a real Kestrel port on 127.0.0.1: never a 5xx, always a reason.</summary>
+[Collection(TrainedModelCollection.Name)]
+public sealed partial class HostileRequestTests(TrainedModelFixture model)
+{
+    private static readonly string[] Lines = File.ReadAllLines(TestPaths.DataFile).Where(l => l.Length > 0).ToArray();
+    private static readonly string[] Features = Lines[0].Split(',')[..30];
+
+    private HttpClient Start(ApiFactory factory)
+    {
+        factory.UseKestrel(0);
+        factory.StartServer();
+        return factory.CreateClient();
+    }
+
+    private static ByteArrayContent Raw(byte[] body, string contentType)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
+    }
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"expected {expected}, got {response.StatusCode}: {text}");
+        Assert.StartsWith("application/problem+json", response.Content.Headers.ContentType?.ToString());
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private static string JsonRecord(Func<int, string> value) =>
+        "{" + string.Join(',', Features.Select((f, i) => $"\"{f}\":{value(i)}")) + "}";
+
+    [Fact]
+    public async Task Malformed_multipart_bodies_and_invalid_utf8_json_give_400_saying_what_is_wrong()
+    {
+        using var factory = model.CreateFactory();
+        var client = Start(factory);
+        var csv = string.Join('\n', Lines.Take(5));
+
+        var wrongBoundary = Encoding.UTF8.GetBytes($"--other\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n{csv}\r\n--other--\r\n");
+        using var mismatch = await client.PostAsync("/predict", Raw(wrongBoundary, "multipart/form-data; boundary=expected"));
+        Assert.Contains("boundary", (await ProblemAsync(mismatch, HttpStatusCode.BadRequest)).GetProperty("detail").GetString());
+
+        var unclosed = Encoding.UTF8.GetBytes($"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n{csv}\r\n");
+        using var cut = await client.PostAsync("/predict", Raw(unclosed, "multipart/form-data; boundary=b"));
+        Assert.Contains("closing boundary", (await ProblemAsync(cut, HttpStatusCode.BadRequest)).GetProperty("detail").GetString());
+
+        using var noBoundary = await client.PostAsync("/predict", Raw(wrongBoundary, "multipart/form-data"));
+        await ProblemAsync(noBoundary, HttpStatusCode.BadRequest);
+
+        var json = Encoding.UTF8.GetBytes("{\"records\":[" + JsonRecord(i => i == 0 ? "\"__\"" : "1") + "]}");
+        var at = Encoding.UTF8.GetString(json).IndexOf("\"__\"", StringComparison.Ordinal) + 1;
+        json[at] = 0xFF;
+        json[at + 1] = 0xFE;
+        using var badUtf8 = await client.PostAsync("/predict/json", Raw(json, "application/json"));
+        var problem = await ProblemAsync(badUtf8, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetRawText().Contains("not valid UTF-8", StringComparison.Ordinal), problem.GetRawText());
+        Assert.Contains(Features[0], problem.GetRawText());
+
+        using var notJson = await client.PostAsync("/predict/json", Raw("{\"records\":[{"u8.ToArray(), "application/json"));
+        Assert.Contains("not valid JSON", (await ProblemAsync(notJson, HttpStatusCode.BadRequest)).GetProperty("detail").GetString());
+        using var notObjects = await client.PostAsync("/predict/json", Raw("{\"records\":{}}"u8.ToArray(), "application/json"));
+        await ProblemAsync(notObjects, HttpStatusCode.BadRequest);
+        using var text = await client.PostAsync("/predict/json", Raw("{}"u8.ToArray(), "text/plain"));
+        await ProblemAsync(text, HttpStatusCode.UnsupportedMediaType);
+
+        // Ordinary records still work, in any key case, with null imputed.
+        using var ok = await client.PostAsync("/predict/json", Raw(Encoding.UTF8.GetBytes("{\"Records\":[" + JsonRecord(i => i == 3 ? "null" : "1") + "]}"), "application/json"));
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    [Fact]
+    public async Task Size_limits_answer_413_and_rows_with_too_much_missing_answer_400_with_the_reason()
+    {
+        using var factory = model.CreateFactory(new Dictionary<string, string?>
+        {
+            ["Api:MaxColumns"] = "40", ["Api:MaxHeaderLength"] = "2000", ["Api:MaxLineLength"] = "400", ["Api:MaxCellLength"] = "64",
+            ["Api:MaxJsonRecords"] = "5", ["Api:MaxJsonBytes"] = "20000",
+        });
+        var client = Start(factory);
+        async Task<string> Csv(string body, HttpStatusCode status)
+        {
+            using var response = await client.PostAsync("/predict", new StringContent(body, Encoding.UTF8, "text/csv"));
+            return (await ProblemAsync(response, status)).GetRawText();
+        }
+
+        Assert.Contains("at most 40 are accepted", await Csv(string.Join(',', Enumerable.Range(0, 41).Select(i => $"c{i}")) + "\n1\n", HttpStatusCode.RequestEntityTooLarge));
+        Assert.Contains("header is longer than 2,000", await Csv(new string(',', 100_000) + "\n", HttpStatusCode.RequestEntityTooLarge));
+        Assert.Contains("line 3: the line is longer than 400", await Csv($"{Lines[0]}\n{Lines[1]}\n{Lines[2]},{new string('x', 500)}\n", HttpStatusCode.RequestEntityTooLarge));
+        Assert.Contains("the cell is 65 characters long", await Csv($"{Lines[0]},note\n{Lines[1]},{new string('x', 65)}\n", HttpStatusCode.RequestEntityTooLarge));
+
+        var empty = await Csv(Lines[0] + "\n" + string.Concat(Enumerable.Repeat(new string(',', 30) + "\n", 1000)), HttpStatusCode.BadRequest);
+        Assert.Contains("30 of 30 features are missing", empty);
+
+        var six = "{\"records\":[" + string.Join(',', Enumerable.Repeat(JsonRecord(_ => "1"), 6)) + "]}";
+        using var tooMany = await client.PostAsync("/predict/json", new StringContent(six, Encoding.UTF8, "application/json"));
+        Assert.Contains("more than 5 records", (await ProblemAsync(tooMany, HttpStatusCode.RequestEntityTooLarge)).GetRawText());
+        var big = "{\"records\":[" + JsonRecord(_ => "1") + "], \"pad\": \"" + new string(' ', 30_000) + "\"}";
+        using var tooBig = await client.PostAsync("/predict/json", new StringContent(big, Encoding.UTF8, "application/json"));
+        Assert.Contains("exceeds the limit of 20,000 bytes", (await ProblemAsync(tooBig, HttpStatusCode.RequestEntityTooLarge)).GetRawText());
+        using var nulls = await client.PostAsync("/predict/json", new StringContent("{\"records\":[" + JsonRecord(_ => "null") + "]}", Encoding.UTF8, "application/json"));
+        Assert.Contains("30 of 30 features are missing", (await ProblemAsync(nulls, HttpStatusCode.BadRequest)).GetRawText());
+    }
+
+    [Fact]
+    public async Task Scoring_over_the_time_budget_is_stopped_with_503_and_a_clear_message()
+    {
+        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Api:ScoringTimeoutSeconds"] = "0.001" });
+        var client = Start(factory);
+        var rows = Lines.Skip(1).Select((l, i) => string.Join(',', l.Split(',').Select((v, c) => c == i % 30 ? "" : v)));
+        using var response = await client.PostAsync("/predict", new StringContent(Lines[0] + "\n" + string.Join('\n', rows), Encoding.UTF8, "text/csv"));
+        var problem = await ProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Contains("took longer than the limit of 0.001 s", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Every_response_carries_security_headers_and_the_page_csp_allows_exactly_its_own_script_and_style()
+    {
+        using var factory = model.CreateFactory();
+        var client = Start(factory);
+        using var page = await client.GetAsync("/");
+        var html = await page.Content.ReadAsStringAsync();
+        var csp = string.Join(' ', page.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("default-src 'none'", csp);
+        Assert.DoesNotContain("unsafe-inline", csp);
+        foreach (Match block in InlineBlock().Matches(html))
+        {
+            var hash = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(block.Groups[2].Value)));
+            Assert.Contains($"'sha256-{hash}'", csp);
+        }
+
+        foreach (var path in new[] { "/", "/health/live", "/model", "/swagger/v1/swagger.json" })
+        {
+            using var response = await client.GetAsync(path);
+            Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+            Assert.Equal("no-referrer", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
+        }
+
+        using var json = await client.PostAsync("/predict/json", new StringContent("{\"records\":[" + JsonRecord(_ => "1") + "]}", Encoding.UTF8, "application/json"));
+        Assert.Equal("nosniff", Assert.Single(json.Headers.GetValues("X-Content-Type-Options")));
+    }
+
+    [GeneratedRegex("<(script|style)>(.*?)</\\1>", RegexOptions.Singleline)]
+    private static partial Regex InlineBlock();
+
+    [Fact]
+    public async Task A_client_that_disconnects_mid_upload_is_logged_once_at_information_without_a_stack_trace()
+    {
+        using var logs = new TempDirectory();
+        using var factory = model.CreateFactory(new Dictionary<string, string?>
+        {
+            ["Logging:Directory"] = logs.Path, ["Serilog:MinimumLevel:Default"] = "Information",
+        });
+        var client = Start(factory);
+        using (var socket = new TcpClient())
+        {
+            await socket.ConnectAsync(client.BaseAddress!.Host is "localhost" ? "127.0.0.1" : client.BaseAddress.Host, client.BaseAddress.Port);
+            var stream = socket.GetStream();
+            var head = $"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: 20000000\r\n\r\n{string.Join('\n', Lines.Take(500))}\n";
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(head));
+            await stream.FlushAsync();
+            await Task.Delay(300);
+            socket.Client.LingerState = new LingerOption(true, 0); // reset, as a killed client does
+        }
+
+        string text = "";
+        for (var i = 0; i < 100 && !text.Contains("POST /predict responded 499", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            text = string.Concat(Directory.GetFiles(logs.Path).Select(f =>
+            {
+                using var s = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                return new StreamReader(s).ReadToEnd();
+            }));
+        }
+
+        var lines = text.Split('\n').Where(l => l.Contains("/predict", StringComparison.Ordinal)).ToArray();
+        Assert.True(lines.Length == 1, text);
+        var line = lines[0];
+        Assert.Contains("[INF]", line);
+        Assert.True(line.Contains("responded 499", StringComparison.Ordinal), line);
+        Assert.DoesNotContain("[ERR]", text);
+        Assert.DoesNotContain("   at ", text);
+    }
+
+    [Fact]
+    public async Task A_damaged_live_version_or_a_missing_one_is_skipped_for_the_newest_valid_older_version()
+    {
+        using var dir = new TempDirectory();
+        var store = Path.Combine(dir.Path, "final_model");
+        CopyDirectory(model.FinalModelDirectory, store);
+        var live = Path.Combine(store, model.Version);
+        CopyDirectory(live, Path.Combine(store, "00000000_000000")); // an older valid version
+        var stale = Directory.CreateDirectory(Path.Combine(store, ".staging-99999999_000000-x"));
+        Directory.SetLastWriteTimeUtc(stale.FullName, DateTime.UtcNow.AddDays(-1));
+        var bundle = Path.Combine(live, ModelStore.BundleFileName);
+        var bytes = File.ReadAllBytes(bundle);
+        bytes[bytes.Length / 2] ^= 0x10;
+        File.WriteAllBytes(bundle, bytes);
+
+        using (var factory = new ApiFactory(store, Path.Combine(dir.Path, "Artifacts")))
+        {
+            var client = Start(factory);
+            using var ready = await client.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            var health = await ready.Content.ReadAsStringAsync();
+            Assert.Contains("Degraded", health);
+            Assert.Contains("failed its integrity check", health);
+            using var card = JsonDocument.Parse(await client.GetStringAsync("/model"));
+            var serving = card.RootElement.GetProperty("serving");
+            Assert.True(serving.GetProperty("fallback").GetBoolean());
+            Assert.Equal(model.Version, serving.GetProperty("skipped")[0].GetProperty("version").GetString());
+            using var predict = await client.PostAsync("/predict/json", new StringContent("{\"records\":[" + JsonRecord(_ => "1") + "]}", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, predict.StatusCode);
+            Assert.False(Directory.Exists(stale.FullName));
+        }
+
+        // The CLI refuses the damaged model with a message and exit code 1, never a crash.
+        var output = Path.Combine(dir.Path, "out.csv");
+        var input = Path.Combine(dir.Path, "in.csv");
+        File.WriteAllLines(input, Lines.Take(20));
+        var exit = await CommandLine.RunAsync(["predict", "--input", input, "--output", output, "--schema", TestPaths.SchemaFile, "--final-model", store, "--logs", Path.Combine(dir.Path, "Logs")]);
+        Assert.Equal(CommandLine.Failed, exit);
+        Assert.False(File.Exists(output));
+        Assert.Contains("failed its integrity check", string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText)));
+
+        // CURRENT naming a folder that does not exist: the newest valid older version is served, not a new training run.
+        Directory.Delete(live, recursive: true);
+        using (var factory = new ApiFactory(store, Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?> { ["Api:TrainOnStartup"] = "true" }))
+        {
+            var client = Start(factory);
+            using var ready = await client.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Contains("does not exist", await ready.Content.ReadAsStringAsync());
+            await Task.Delay(500); // the worker would have queued a first run by now
+            Assert.Null(factory.Services.GetRequiredService<NetworkSecurity.Api.Training.TrainingJobQueue>().Latest);
+        }
+    }
+
+    [Fact]
+    public async Task A_damaged_version_promoted_while_serving_is_not_swapped_in()
+    {
+        using var dir = new TempDirectory();
+        var store = Path.Combine(dir.Path, "final_model");
+        CopyDirectory(model.FinalModelDirectory, store);
+        using var factory = new ApiFactory(store, Path.Combine(dir.Path, "Artifacts"));
+        var client = Start(factory);
+        var live = factory.Services.GetRequiredService<NetworkSecurity.Api.Models.LiveModel>();
+        Assert.Equal(model.Version, live.Current!.Version);
+
+        // A newer version whose model file changed after promotion, named by CURRENT: the hot swap must refuse it.
+        var newer = Path.Combine(store, "99999999_000000");
+        CopyDirectory(Path.Combine(store, model.Version), newer);
+        var bundle = Path.Combine(newer, ModelStore.BundleFileName);
+        var bytes = File.ReadAllBytes(bundle);
+        bytes[^10] ^= 0x01;
+        File.WriteAllBytes(bundle, bytes);
+        File.WriteAllText(Path.Combine(store, "CURRENT"), "99999999_000000");
+
+        Assert.True(live.TryReload()); // falls back to the valid older version: the one already served
+        Assert.Equal(model.Version, live.Current!.Version);
+        Assert.True(live.Status.IsFallback);
+        Assert.Equal("99999999_000000", Assert.Single(live.Status.Skipped).Version);
+        using var predict = await client.PostAsync("/predict/json", new StringContent("{\"records\":[" + JsonRecord(_ => "1") + "]}", Encoding.UTF8, "application/json"));
+        Assert.Equal(model.Version, Assert.Single(predict.Headers.GetValues("X-Model-Version")));
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (var sub in Directory.GetDirectories(from))
+        {
+            CopyDirectory(sub, Path.Combine(to, Path.GetFileName(sub)));
+        }
+    }
+}

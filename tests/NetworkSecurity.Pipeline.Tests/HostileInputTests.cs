@@ -1,0 +1,133 @@
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Prediction;
+using NetworkSecurity.Pipeline.Schema;
+
+namespace NetworkSecurity.Pipeline.Tests;
+
+/// <summary>Limits enforced while reading, records with too much missing, cancellation and formula neutralisation.</summary>
+public sealed class HostileInputTests
+{
+    private static readonly CsvLimits Small = new(MaxColumns: 40, MaxHeaderLength: 2000, MaxLineLength: 500, MaxCellLength: 50);
+    private static readonly string Header = File.ReadLines(TestPaths.DataFile).First();
+
+    private static void ReadAll(string csv, CsvLimits limits)
+    {
+        var (_, records) = CsvTableReader.Open(new StringReader(csv), "up.csv", limits);
+        foreach (var _ in records)
+        {
+        }
+    }
+
+    [Fact]
+    public void Csv_size_limits_are_enforced_while_reading_with_a_located_message()
+    {
+        var manyColumns = Assert.Throws<InputLimitException>(() => ReadAll(string.Join(',', Enumerable.Range(0, 41).Select(i => $"c{i}")) + "\n1\n", Small));
+        Assert.Contains("41 columns; at most 40", manyColumns.Message);
+
+        // A header of commas far longer than the limit fails after the limit, not after buffering it.
+        var reader = new CountingReader(new string(',', 10_000_000) + "\n");
+        var longHeader = Assert.Throws<InputLimitException>(() => CsvTableReader.Open(reader, "up.csv", Small));
+        Assert.Contains("line 1: the header is longer than 2,000 characters", longHeader.Message);
+        Assert.True(reader.Served < 200_000, $"read {reader.Served:N0} characters");
+
+        var longLine = Assert.Throws<InputLimitException>(() => ReadAll("a,b\n1,2\n" + new string('9', 600) + ",1\n", Small));
+        Assert.Contains("line 3: the line is longer than 500", longLine.Message);
+
+        var longCell = Assert.Throws<InputLimitException>(() => ReadAll("a,b\n1," + new string('x', 51) + "\n", Small));
+        Assert.Contains("line 2, column 2: the cell is 51 characters long", longCell.Message);
+
+        ReadAll("a,b\n1,2\n", Small); // within every limit
+    }
+
+    [Fact]
+    public async Task Records_with_more_than_the_allowed_share_of_missing_features_are_invalid_with_a_reason()
+    {
+        using var dir = new TempDirectory();
+        var bundle = await ModelStoreIntegrityTests.TrainAsync(dir);
+        var schema = SchemaLoader.Load(TestPaths.SchemaFile);
+        var row = File.ReadLines(TestPaths.DataFile).Skip(1).First().Split(',');
+        var sixteenMissing = string.Join(',', row.Select((v, i) => i < 16 ? "" : v));
+        var fifteenMissing = string.Join(',', row.Select((v, i) => i < 15 ? "na" : v));
+        var csv = $"{Header}\n{fifteenMissing}\n{sixteenMissing}\n{new string(',', 30)}\n";
+        var predictor = new PhishingPredictor(schema);
+        var error = Assert.Throws<PipelineException>(() => predictor.Score(bundle, () => new StringReader(csv), "up.csv"));
+        Assert.Equal(["line 3", "line 4"], error.Problems.Select(p => p.Location).Distinct());
+        Assert.Contains("16 of 30 features are missing; at most 15 may be", error.Problems[0].Message);
+        Assert.Contains(error.Problems, p => p.Location == "line 4" && p.Message.Contains("30 of 30", StringComparison.Ordinal));
+
+        // Cancellation stops scoring.
+        var many = Header + "\n" + string.Concat(Enumerable.Repeat(fifteenMissing + "\n", 5000));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => predictor.Score(bundle, () => new StringReader(many), "up.csv", cancellationToken: cancelled.Token));
+        Assert.Equal(5000, predictor.Score(bundle, () => new StringReader(many), "up.csv").Count);
+    }
+
+    [Fact]
+    public void Training_data_validation_reports_rows_with_too_much_missing()
+    {
+        var schema = SchemaLoader.Load(TestPaths.SchemaFile);
+        var lines = File.ReadLines(TestPaths.DataFile).Take(3).ToArray();
+        var cells = lines[2].Split(',');
+        lines[2] = string.Join(',', cells.Select((v, i) => i < 20 ? "" : v));
+        var parsed = Data.DatasetParser.Parse(CsvTableReader.Read(new StringReader(string.Join('\n', lines) + "\n"), "train.csv"), schema, true, false);
+        var invalid = Assert.Single(parsed.Invalid);
+        Assert.Equal("line 3", invalid.Location);
+        Assert.Contains(invalid.Problems, p => p.Message.Contains("20 of 30 features are missing", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_pipeline_validation_report_lists_rows_with_too_much_missing_and_the_share_is_configurable()
+    {
+        using var dir = new TempDirectory();
+        var sample = PipelineFactory.Sample(dir, 400);
+        var lines = File.ReadAllLines(sample);
+        lines[10] = string.Join(',', lines[10].Split(',').Select((v, i) => i < 12 ? "" : v)); // 12 of 30 missing
+        File.WriteAllLines(sample, lines);
+        var options = PipelineFactory.Options(dir, sample);
+        options.MaxInvalidRowFraction = 0.01;
+        options.MaxMissingFeatureFraction = 0.3; // at most 9 of 30
+
+        var result = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        var invalid = File.ReadAllText(Path.Combine(result.ArtifactDirectory, "data_validation/invalid/invalid_records.csv"));
+        Assert.Contains("line 11", invalid);
+        Assert.Contains("12 of 30 features are missing; at most 9 may be", invalid);
+    }
+
+    [Theory]
+    [InlineData("=1+1", "'=1+1")]
+    [InlineData(" =HYPERLINK(\"x\")", "' =HYPERLINK(\"x\")")]
+    [InlineData("\u00A0\t+cmd", "'\u00A0\t+cmd")]
+    [InlineData("\uFF1Dcmd|' /C calc'!A0", "'\uFF1Dcmd|' /C calc'!A0")]
+    [InlineData("\uFF0B1", "'\uFF0B1")]
+    [InlineData("\uFF0D1", "'\uFF0D1")]
+    [InlineData("\uFF20SUM(A1)", "'\uFF20SUM(A1)")]
+    [InlineData("  @x", "'  @x")]
+    [InlineData("-1", "-1")]
+    [InlineData(" -1", " -1")]
+    [InlineData("phishing", "phishing")]
+    [InlineData("a=b", "a=b")]
+    public void Csv_formula_neutralisation_covers_leading_whitespace_and_full_width_forms(string cell, string expected) =>
+        Assert.Equal(expected, PredictionCsvWriter.Neutralize(cell));
+
+    private sealed class CountingReader(string text) : TextReader
+    {
+        private int _position;
+
+        public int Served => _position;
+
+        public override int Read(Span<char> buffer)
+        {
+            var n = Math.Min(buffer.Length, text.Length - _position);
+            text.AsSpan(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+
+        public override int Read() => _position < text.Length ? text[_position++] : -1;
+
+        public override int Peek() => _position < text.Length ? text[_position] : -1;
+    }
+}
