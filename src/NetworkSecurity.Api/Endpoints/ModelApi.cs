@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using NetworkSecurity.Api.Models;
+using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Pipeline.Training;
 
 namespace NetworkSecurity.Api.Endpoints;
@@ -17,8 +18,18 @@ public static class ModelApi
         return routes;
     }
 
-    public static Results<Ok<ModelCard>, ProblemHttpResult> GetModel(LiveModel live) =>
-        live.Current is { } bundle
-            ? TypedResults.Ok(bundle.Card)
-            : TypedResults.Problem(title: "No model is ready yet", detail: "No model has been trained or loaded yet.", statusCode: StatusCodes.Status404NotFound);
+    public const string ModelOriginHeader = "X-Model-Origin";
+
+    public static Results<Ok<ModelCard>, ProblemHttpResult> GetModel(LiveModel live, ModelOrigin origins, HttpContext context)
+    {
+        if (live.Current is not { } bundle)
+        {
+            return TypedResults.Problem(title: "No model is ready yet", detail: "No model has been trained or loaded yet.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        // Which version is live and where it came from (trained here, synced from S3, local folder).
+        context.Response.Headers[PredictionApi.ModelVersionHeader] = bundle.Version;
+        context.Response.Headers[ModelOriginHeader] = origins.Describe(bundle.Version);
+        return TypedResults.Ok(bundle.Card);
+    }
 }
