@@ -25,6 +25,7 @@ public enum PublicationState
 /// <summary>Whether a run's model and artifacts reached object storage (GET /train/{id} → publication).</summary>
 public sealed record PublicationStatus(PublicationState State, int Attempts, string Message, DateTimeOffset? PublishedAt)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinal => State is PublicationState.Published or PublicationState.Failed or PublicationState.LocalOnly;
 }
 
@@ -66,7 +67,8 @@ public sealed class BackgroundPublisher(
         }
 
         _queue.Writer.TryWrite(publication);
-        return Task.FromResult(new SyncResult(false, 0, 0, $"publishing to {inner.Description} in the background (see publication)"));
+        // "Synced" here means handed over: the job's publication field says when the uploads are done.
+        return Task.FromResult(new SyncResult(true, 0, 0, "queued: the model and artifacts are uploaded in the background (see the job's publication)"));
     }
 
     public Task<bool> TryPullLatestModelAsync(string finalModelDirectory, CancellationToken cancellationToken) =>

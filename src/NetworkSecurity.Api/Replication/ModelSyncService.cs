@@ -39,7 +39,7 @@ public sealed class ModelSyncService(
         await Task.Yield();
         using var source = new S3ModelSource(s3);
         var poll = TimeSpan.FromSeconds(options.Value.PollSeconds);
-        logger.LogInformation("Model sync: following {Latest} every {Seconds} s", source.Description + "LATEST", poll.TotalSeconds);
+        logger.LogInformation("Model sync: following {Latest} every {Seconds} s", source.Describe("LATEST"), poll.TotalSeconds);
         await DescribeLeaseAsync(stoppingToken).ConfigureAwait(false);
 
         string? etag = null;
@@ -152,7 +152,7 @@ public sealed class ModelSyncService(
             }
 
             live.Store.Adopt(staging, version);
-            origins.Record(version, $"synced from {source.Description}{version}/");
+            origins.Record(version, $"synced from {source.Describe(version + "/")}");
             if (!live.TryReload())
             {
                 ReportProblem($"Model sync: model {version} was downloaded but could not be loaded; keeping {current ?? "(none)"}");

@@ -32,7 +32,14 @@ public sealed class TrainingWorker(
             origins.Record(model.Version, $"local model folder {live.Store.Directory} at start-up");
         }
 
-        logger.LogInformation("Replica {Replica}: training lease {Lease}", coordinator.ReplicaId, coordinator.Lease.Description);
+        if (!coordinator.Lease.IsShared)
+        {
+            logger.LogInformation("Replica {Replica}: training lease {Lease}", coordinator.ReplicaId, coordinator.Lease.Description);
+        }
+        else
+        {
+            logger.LogInformation("Replica {Replica}: training lease in shared storage (mode logged once probed)", coordinator.ReplicaId);
+        }
         return base.StartAsync(cancellationToken);
     }
 

@@ -50,7 +50,10 @@ public sealed partial class S3ModelSource : IDisposable
         _ownsClient = ownsClient;
     }
 
-    public string Description => $"s3://{_options.Bucket}/{_options.Prefix}final_model/" + (_options.ServiceUrl is { } url ? $" at {new Uri(url).Authority}" : "");
+    public string Description => Describe("");
+
+    /// <summary>"s3://bucket/prefix/final_model/&lt;rest&gt;", plus the endpoint for S3-compatible stores (no secrets).</summary>
+    public string Describe(string rest) => $"s3://{_options.Bucket}/{_options.Prefix}final_model/{rest}" + (_options.ServiceUrl is { } url ? $" at {new Uri(url).Authority}" : "");
 
     public string LatestKey => $"{_options.Prefix}final_model/LATEST";
 
