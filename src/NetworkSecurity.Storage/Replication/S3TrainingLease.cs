@@ -45,6 +45,7 @@ public sealed record S3LeaseSettings
 public sealed class S3TrainingLease : ITrainingLease, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    private const int RecordLength = 1024;
     private readonly S3Options _options;
     private readonly S3LeaseSettings _settings;
     private readonly string _replicaId;
@@ -245,7 +246,9 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
     {
         try
         {
-            using var response = await _s3.GetObjectAsync(_options.Bucket, Key, cancellationToken).ConfigureAwait(false);
+            // A range read: the SDK then skips its whole-object MD5 check, which fails on stores whose concurrent PUTs
+            // are not atomic (s3rver can pair one writer's body with another's ETag). The body is what decides.
+            using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = Key, ByteRange = new ByteRange(0, 65535) }, cancellationToken).ConfigureAwait(false);
             try
             {
                 var record = await JsonSerializer.DeserializeAsync<LeaseRecord>(response.ResponseStream, Json, cancellationToken).ConfigureAwait(false);
@@ -295,7 +298,9 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
     private static bool IsConditionFailure(AmazonS3Exception ex) =>
         ex.StatusCode is HttpStatusCode.PreconditionFailed || ex.ErrorCode is "PreconditionFailed" or "ConditionalRequestConflict";
 
-    private static string Serialize(LeaseRecord record) => JsonSerializer.Serialize(record, Json);
+    // Padded to a fixed length: on stores whose overlapping PUTs write the same file in place (s3rver), the last writer
+    // then overwrites every byte, so the object is always one writer's whole record, never a torn mix.
+    private static string Serialize(LeaseRecord record) => JsonSerializer.Serialize(record, Json).PadRight(RecordLength);
 
     public void Dispose()
     {
