@@ -129,11 +129,11 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         }
     }
 
-    private ServiceProcess Start(string name, TempDirectory folder, string bucket) => new(name, folder.Path, new Dictionary<string, string>
+    private ServiceProcess Start(string name, TempDirectory folder, string bucket, string? endpoint = null) => new(name, folder.Path, new Dictionary<string, string>
     {
         ["S3_BUCKET"] = bucket,
         ["S3_PREFIX"] = "ns",
-        ["S3_ENDPOINT_URL"] = server.Endpoint,
+        ["S3_ENDPOINT_URL"] = endpoint ?? server.Endpoint,
         ["S3_FORCE_PATH_STYLE"] = "true",
         ["S3_DISABLE_CHUNKED_ENCODING"] = "true",
         ["AWS_ACCESS_KEY_ID"] = "S3RVER",
@@ -146,6 +146,83 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         ["Logging__Directory"] = "none",
         ["DOTNET_gcServer"] = "0",
     }, "--Pipeline:Training:Mode=gbdt");
+
+    [Fact]
+    public async Task Outages_and_broken_versions_never_cost_the_served_model_are_logged_once_and_publication_catches_up()
+    {
+        var bucket = "out" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
+        {
+            ServiceURL = server.Endpoint,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        });
+        await s3.PutBucketAsync(bucket);
+        using var proxy = new FaultyProxy(server.Endpoint);
+        using var folder = new TempDirectory();
+        var service = Start("replica-c", folder, bucket, proxy.Endpoint);
+        var processes = new[] { service };
+        try
+        {
+            await WaitUntilAsync(async () => (await LatestJobAsync(service))?.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(90), "the first model published", processes);
+            var v1 = (await ServedModelAsync(service)).Version!;
+
+            // Train, and take the store down as soon as the lease is taken: the new model is served at once, its
+            // publication is retried in the background; the sync keeps the model and logs the outage once.
+            var train = await _http.PostAsync(Url(service, "/train"), null);
+            Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
+            var job = JsonDocument.Parse(await train.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            proxy.Set(ProxyMode.Refuse);
+            JsonElement status = default;
+            await WaitUntilAsync(async () => (status = await JobAsync(service, job)).GetProperty("publication").ValueKind == JsonValueKind.Object
+                && status.GetProperty("publication").GetProperty("state").GetString() == "retrying", TimeSpan.FromSeconds(60), "a publication retrying", processes);
+            var v2 = status.GetProperty("outcome").GetProperty("model_version").GetString()!;
+            Assert.Equal(v2, (await ServedModelAsync(service)).Version);
+            proxy.Set(ProxyMode.Garbage);
+            await Task.Delay(2500); // several polls against a store answering garbage
+            Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url(service, "/health/ready"))).StatusCode);
+            Assert.Equal(v2, (await ServedModelAsync(service)).Version);
+
+            proxy.Set(ProxyMode.Forward);
+            await WaitUntilAsync(async () => (await JobAsync(service, job)).GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(30), "the publication catching up", processes);
+            Assert.True((await JobAsync(service, job)).GetProperty("publication").GetProperty("attempts").GetInt32() >= 2);
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains("answers again", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the sync's recovery line", processes);
+            Assert.Equal(1, Count(service.Output, "is unreachable or failing"));
+            using (var latest = await s3.GetObjectAsync(bucket, "ns/final_model/LATEST"))
+            using (var reader = new StreamReader(latest.ResponseStream))
+            {
+                Assert.Equal(v2, await reader.ReadToEndAsync());
+            }
+
+            // LATEST names a newer version whose model file does not match its manifest: ignored, one error, model kept.
+            const string broken = "29990101_000000";
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/final_model/{broken}/model.nsm", ContentBody = "not the model", UseChunkEncoding = false });
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/final_model/{broken}/.manifest.json", ContentBody = "{\"model.nsm\":\"" + new string('0', 64) + "\"}", UseChunkEncoding = false });
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = "ns/final_model/LATEST", ContentBody = broken, UseChunkEncoding = false });
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains($"LATEST names {broken} but it is unusable", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "the broken version's error", processes);
+            await Task.Delay(2500); // more polls: no second download, no second error
+            Assert.Equal(1, Count(service.Output, $"LATEST names {broken} but it is unusable"));
+            Assert.Equal(v2, (await ServedModelAsync(service)).Version);
+            Assert.NotEqual(v1, v2);
+        }
+        finally
+        {
+            service.Dispose();
+        }
+    }
+
+    private static int Count(string text, string part)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
 
     private static Uri Url(ServiceProcess service, string path) => new(service.BaseAddress, path);
 
