@@ -20,6 +20,7 @@ public sealed class ModelSyncService(
     SharedStorage storage,
     LiveModel live,
     ModelOrigin origins,
+    ModelFolderGate folderGate,
     TrainingJobQueue queue,
     TrainingCoordinator coordinator,
     IOptions<ReplicationOptions> options,
@@ -117,6 +118,19 @@ public sealed class ModelSyncService(
                 return null;
         }
 
+        await folderGate.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await FollowAsync(source, pointer, etag, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            folderGate.Lock.Release();
+        }
+    }
+
+    private async Task<string?> FollowAsync(S3ModelSource source, LatestPointer pointer, string? etag, CancellationToken cancellationToken)
+    {
         var version = pointer.Version!;
         var current = live.Current?.Version;
         if (current is not null && string.CompareOrdinal(version, current) <= 0)
@@ -182,7 +196,8 @@ public sealed class ModelSyncService(
     /// <summary>Nothing published and nothing served: someone must train (the lease decides who).</summary>
     private async Task TrainFirstModelIfNoneAsync(CancellationToken cancellationToken)
     {
-        if (live.Current is not null || queue.Active is not null || !apiOptions.Value.TrainOnStartup)
+        // Only a replica that never ran a job here: one whose own run failed does not retry at every poll.
+        if (live.Current is not null || queue.Latest is not null || !apiOptions.Value.TrainOnStartup)
         {
             return;
         }

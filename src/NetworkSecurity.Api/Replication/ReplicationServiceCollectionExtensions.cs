@@ -24,6 +24,7 @@ public static class ReplicationServiceCollectionExtensions
                 : new LocalTrainingLease(options.ResolvedReplicaId, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<ModelOrigin>();
+        services.AddSingleton<ModelFolderGate>();
         services.AddSingleton<TrainingCoordinator>();
 
         // The pipeline publishes through this store: it queues the upload and returns at once (see BackgroundPublisher).

@@ -18,6 +18,7 @@ public sealed class TrainingWorker(
     TrainingCoordinator coordinator,
     LiveModel live,
     ModelOrigin origins,
+    ModelFolderGate folderGate,
     IServiceScopeFactory scopes,
     BackgroundPublisher artifactStore,
     IOptions<ApiOptions> apiOptions,
@@ -60,9 +61,10 @@ public sealed class TrainingWorker(
             return;
         }
 
+        await folderGate.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (await artifactStore.TryPullLatestModelAsync(live.Store.Directory, cancellationToken).ConfigureAwait(false) && live.TryReload())
+            if (live.Current is null && await artifactStore.TryPullLatestModelAsync(live.Store.Directory, cancellationToken).ConfigureAwait(false) && live.TryReload())
             {
                 origins.Record(live.Current!.Version, $"pulled from {artifactStore.Description} at start-up");
                 logger.LogInformation("Pulled the latest promoted model {Version} from {Store}", live.Current.Version, artifactStore.Description);
@@ -72,6 +74,15 @@ public sealed class TrainingWorker(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logger.LogWarning("Could not pull a model from {Store}: {Error}", artifactStore.Description, ex.Message);
+        }
+        finally
+        {
+            folderGate.Lock.Release();
+        }
+
+        if (live.Current is not null)
+        {
+            return; // the model sync loaded one meanwhile
         }
 
         if (apiOptions.Value.TrainOnStartup)
