@@ -46,6 +46,7 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
     private const int RecordLength = 1024;
+    private const string UnreadableToken = "?";
     private readonly S3Options _options;
     private readonly S3LeaseSettings _settings;
     private readonly string _replicaId;
@@ -164,6 +165,13 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
         await PutAsync(Key, Serialize(record), ifNoneMatch: false, ifMatch: null, cancellationToken).ConfigureAwait(false);
         await Task.Delay(_settings.SettleDelay, cancellationToken).ConfigureAwait(false);
         var (after, afterETag) = await ReadAsync(cancellationToken).ConfigureAwait(false);
+        for (var retry = 0; retry < 3 && after is { Token: UnreadableToken }; retry++)
+        {
+            // A read overlapping a late write on a store without atomic PUTs: look again once it has landed.
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            (after, afterETag) = await ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (after?.Token == ticket.Token)
         {
             ticket.ETag = afterETag;
@@ -269,7 +277,7 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
     private LeaseRecord Unreadable()
     {
         _logger.LogWarning("The training lease {Key} is not a lease record: treating it as free", Key);
-        return new LeaseRecord("?", "?", "?", DateTimeOffset.MinValue, DateTimeOffset.MinValue, true);
+        return new LeaseRecord("?", "?", UnreadableToken, DateTimeOffset.MinValue, DateTimeOffset.MinValue, true);
     }
 
     private async Task<string> PutAsync(string key, string body, bool ifNoneMatch, string? ifMatch, CancellationToken cancellationToken)

@@ -141,7 +141,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         ["Replication__ReplicaId"] = name,
         ["Replication__PollSeconds"] = "1",
         ["Replication__LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Replication__LeaseSettleMilliseconds"] = "500",
+        ["Replication__LeaseSettleMilliseconds"] = "1500", // generous: the test machine is busy
         ["Tracking__Enabled"] = "false",
         ["Logging__Directory"] = "none",
         ["DOTNET_gcServer"] = "0",
