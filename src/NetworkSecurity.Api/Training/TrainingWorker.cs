@@ -136,7 +136,6 @@ public sealed class TrainingWorker(
             }
 
             var test = result.Evaluation.Test.Legitimate;
-            FollowPublication(job, result.RunId);
             job.Update(s => s with
             {
                 State = TrainingJobState.Succeeded,
@@ -146,8 +145,9 @@ public sealed class TrainingWorker(
                 Outcome = new TrainingJobOutcome(
                     result.RunId, result.Learner, test.F1, test.Precision, test.Recall, test.Accuracy, test.RocAuc,
                     result.PromotedVersion is not null, result.PromotedVersion, result.Evaluation.RejectionReason,
-                    result.Tracking.Message, s.Publication?.Message ?? result.Sync.Message, result.Duration.TotalSeconds),
+                    result.Tracking.Message, result.Sync.Message, result.Duration.TotalSeconds),
             });
+            FollowPublication(job, result.RunId); // after the outcome, so a job with a publication always has one
             logger.LogInformation("Training job {Job} succeeded in {Seconds:0.00}s", job.Id, result.Duration.TotalSeconds);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -176,7 +176,7 @@ public sealed class TrainingWorker(
         }
 
         publication.Changed += status => job.Update(s => s with { Publication = status, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = status.Message } });
-        job.Update(s => s with { Publication = publication.Status });
+        job.Update(s => s with { Publication = publication.Status, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = publication.Status.Message } });
         _ = Task.Run(async () =>
         {
             var final = await publication.Completion.ConfigureAwait(false);

@@ -37,9 +37,10 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         {
             // A has no model and nothing is published: it takes the lease, trains, serves and publishes its first model.
             await WaitUntilAsync(async () => (await _http.GetAsync(Url(a, "/health/ready"))).IsSuccessStatusCode, TimeSpan.FromSeconds(90), "A ready with its first model", processes);
-            var firstJob = await LatestJobAsync(a);
-            await WaitUntilAsync(async () => (await LatestJobAsync(a))?.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(30), "A's first model published", processes);
+            JsonElement? firstJob = null;
+            await WaitUntilAsync(async () => (firstJob = await LatestJobAsync(a))?.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(30), "A's first model published", processes);
             var v1 = firstJob!.Value.GetProperty("outcome").GetProperty("model_version").GetString()!;
+            Assert.Equal(v1, (await ServedModelAsync(a)).Version);
 
             // The Kubernetes probes point at endpoints the real service answers.
             foreach (var probe in DeployManifests.Load().Probes)
