@@ -35,7 +35,9 @@ public static class ReplicationServiceCollectionExtensions
                 : new NoArtifactStore();
             return new BackgroundPublisher(inner, sp.GetRequiredService<IOptions<ReplicationOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BackgroundPublisher>>());
         });
-        services.AddSingleton<IArtifactStore>(sp => sp.GetRequiredService<BackgroundPublisher>());
+        services.AddSingleton<IArtifactStore>(sp => sp.GetRequiredService<BackgroundPublisher>() is { IsConfigured: true } publisher
+            ? publisher
+            : sp.GetRequiredService<BackgroundPublisher>().Inner); // the pipeline recognises "no object storage" by its type
         services.AddHostedService(sp => sp.GetRequiredService<BackgroundPublisher>());
         services.AddHostedService<ModelSyncService>();
         return services;
