@@ -1,13 +1,13 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using NetworkSecurity.Pipeline.Storage;
 using NetworkSecurity.Pipeline.Training;
+using NetworkSecurity.Storage.Replication;
 
 namespace NetworkSecurity.Storage;
 
@@ -20,37 +20,19 @@ namespace NetworkSecurity.Storage;
 /// </summary>
 public sealed class S3ArtifactStore : IArtifactStore, IDisposable
 {
-    private const string ManifestName = ".manifest.json";
+    private const string ManifestName = S3ModelSource.ManifestName;
     private readonly S3Options _options;
     private readonly IAmazonS3 _s3;
     private readonly ILogger _logger;
+    private readonly S3ModelSource _models;
 
     public S3ArtifactStore(S3Options options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _logger = logger;
-        var config = new AmazonS3Config
-        {
-            ForcePathStyle = options.ForcePathStyle,
-            MaxErrorRetry = 3,
-            Timeout = TimeSpan.FromSeconds(30),
-            RequestChecksumCalculation = options.DisableChunkedEncoding ? RequestChecksumCalculation.WHEN_REQUIRED : RequestChecksumCalculation.WHEN_SUPPORTED,
-            ResponseChecksumValidation = options.DisableChunkedEncoding ? ResponseChecksumValidation.WHEN_REQUIRED : ResponseChecksumValidation.WHEN_SUPPORTED,
-        };
-        if (options.ServiceUrl is { } url)
-        {
-            config.ServiceURL = url;
-            config.AuthenticationRegion = options.Region;
-        }
-        else
-        {
-            config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
-        }
-
-        _s3 = options.AccessKey is { Length: > 0 } && options.SecretKey is { Length: > 0 }
-            ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
-            : new AmazonS3Client(config);
+        _s3 = S3ClientFactory.Create(options);
+        _models = new S3ModelSource(options, _s3, ownsClient: false);
     }
 
     public string Description => $"s3://{_options.Bucket}/{_options.Prefix}" + (_options.ServiceUrl is { } url ? $" at {new Uri(url).Authority}" : "");
@@ -63,18 +45,21 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         {
             var uploaded = 0;
             var skipped = 0;
-            var (u1, s1) = await SyncFolderAsync(runArtifactsDirectory, $"{_options.Prefix}artifact/{timestamp}/", budget.Token).ConfigureAwait(false);
-            uploaded += u1;
-            skipped += s1;
+            var pointer = "";
             if (promotedModelDirectory is not null)
             {
+                // The model first and LATEST last, so a reader never sees a pointer to an incomplete version; the run's
+                // artifacts after that, so other replicas get the model as soon as possible.
                 var (u2, s2) = await SyncFolderAsync(promotedModelDirectory, $"{_options.Prefix}final_model/{timestamp}/", budget.Token).ConfigureAwait(false);
                 uploaded += u2;
                 skipped += s2;
-                await PutTextAsync($"{_options.Prefix}final_model/LATEST", timestamp, budget.Token).ConfigureAwait(false);
+                pointer = await MoveLatestAsync(timestamp, budget.Token).ConfigureAwait(false);
             }
 
-            return new SyncResult(true, uploaded, skipped, $"{uploaded} file(s) uploaded, {skipped} unchanged, to {Description}");
+            var (u1, s1) = await SyncFolderAsync(runArtifactsDirectory, $"{_options.Prefix}artifact/{timestamp}/", budget.Token).ConfigureAwait(false);
+            uploaded += u1;
+            skipped += s1;
+            return new SyncResult(true, uploaded, skipped, $"{uploaded} file(s) uploaded, {skipped} unchanged, to {Description}{pointer}");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -97,7 +82,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             _logger.LogWarning("No model pulled: {Store} did not answer within {Seconds:0} s", Description, _options.MaxSyncTime.TotalSeconds);
             return false;
         }
-        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or ModelVerificationException)
         {
             _logger.LogWarning("No model pulled from {Store}: {Error}", Description, Describe(ex));
             return false;
@@ -108,41 +93,32 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(_options.MaxSyncTime);
-        string version;
+        LatestPointer latest;
         try
         {
-            using var latest = await _s3.GetObjectAsync(_options.Bucket, $"{_options.Prefix}final_model/LATEST", budget.Token).ConfigureAwait(false);
-            using var reader = new StreamReader(latest.ResponseStream);
-            version = (await reader.ReadToEndAsync(budget.Token).ConfigureAwait(false)).Trim();
+            latest = await _models.CheckLatestAsync(null, budget.Token).ConfigureAwait(false);
         }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        catch (ModelVerificationException ex)
+        {
+            throw new InvalidDataException(ex.Message, ex);
+        }
+
+        if (latest.Version is not { } version)
         {
             return false;
         }
 
-        if (version.Length == 0 || version.Contains('/', StringComparison.Ordinal) || version.Contains("..", StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"{Description}final_model/LATEST holds an invalid version '{version}'.");
-        }
-
-        var prefix = $"{_options.Prefix}final_model/{version}/";
         var staging = Path.Combine(finalModelDirectory, $".pull-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
         try
         {
-            var keys = await ListAsync(prefix, budget.Token).ConfigureAwait(false);
-            foreach (var key in keys.Where(k => !k.EndsWith(ManifestName, StringComparison.Ordinal)))
-            {
-                var target = Path.Combine(staging, key[prefix.Length..].Replace('/', Path.DirectorySeparatorChar));
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                using var response = await _s3.GetObjectAsync(_options.Bucket, key, budget.Token).ConfigureAwait(false);
-                await using var file = File.Create(target);
-                await response.ResponseStream.CopyToAsync(file, budget.Token).ConfigureAwait(false);
-            }
-
+            var files = await _models.DownloadVersionAsync(version, staging, ModelStore.BundleFileName, budget.Token).ConfigureAwait(false);
             new ModelStore(finalModelDirectory).Adopt(staging, version);
-            _logger.LogInformation("Pulled model {Version} ({Files} files) from {Store}", version, keys.Count, Description);
+            _logger.LogInformation("Pulled model {Version} ({Files} files, SHA-256 verified) from {Store}", version, files, Description);
             return true;
+        }
+        catch (ModelVerificationException ex)
+        {
+            throw new InvalidDataException($"model {version} in {Description} was not used: {ex.Message}", ex);
         }
         finally
         {
@@ -151,6 +127,32 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
                 Directory.Delete(staging, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Points LATEST at <paramref name="version"/> unless it already names a newer one (versions are UTC timestamps, so
+    /// they sort by time): a publication retried late never moves replicas backwards.
+    /// </summary>
+    private async Task<string> MoveLatestAsync(string version, CancellationToken cancellationToken)
+    {
+        LatestPointer current;
+        try
+        {
+            current = await _models.CheckLatestAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelVerificationException)
+        {
+            current = new LatestPointer(LatestState.Missing, null, null); // garbage in LATEST: overwrite it
+        }
+
+        if (current.Version is { } newer && string.CompareOrdinal(newer, version) > 0)
+        {
+            _logger.LogWarning("LATEST in {Store} already names {Newer}, newer than {Version}: left as is", Description, newer, version);
+            return $"; LATEST left at the newer {newer}";
+        }
+
+        await PutTextAsync($"{_options.Prefix}final_model/LATEST", version, cancellationToken).ConfigureAwait(false);
+        return $"; LATEST = {version}";
     }
 
     private async Task<(int Uploaded, int Skipped)> SyncFolderAsync(string folder, string prefix, CancellationToken cancellationToken)
@@ -303,5 +305,9 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         _ => ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message,
     };
 
-    public void Dispose() => _s3.Dispose();
+    public void Dispose()
+    {
+        _models.Dispose();
+        _s3.Dispose();
+    }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Models;
+using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Pipeline.Training;
 
 namespace NetworkSecurity.Api.Endpoints;
@@ -22,13 +23,18 @@ public static class ModelApi
         return routes;
     }
 
-    public static Results<Ok<JsonObject>, ProblemHttpResult> GetModel(LiveModel live, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    public const string ModelOriginHeader = "X-Model-Origin";
+
+    public static Results<Ok<JsonObject>, ProblemHttpResult> GetModel(LiveModel live, ModelOrigin origins, HttpContext context, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         if (live.Current is not { } bundle)
         {
             return TypedResults.Problem(title: "No model is ready yet", detail: $"No model has been trained or loaded yet ({live.Status.Reason}).", statusCode: StatusCodes.Status404NotFound);
         }
 
+        // Which version is live and where it came from (trained here, synced from S3, local folder).
+        context.Response.Headers[PredictionApi.ModelVersionHeader] = bundle.Version;
+        context.Response.Headers[ModelOriginHeader] = origins.Describe(bundle.Version);
         var options = json.Value.SerializerOptions;
         var card = JsonSerializer.SerializeToNode(bundle.Card, options)!.AsObject();
         var status = live.Status;

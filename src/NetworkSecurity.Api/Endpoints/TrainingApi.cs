@@ -19,9 +19,11 @@ public static class TrainingApi
         group.MapPost("", StartTraining)
             .WithName("StartTraining")
             .WithSummary("Retrain the model in the background")
-            .WithDescription("Queues a run of the training pipeline and returns 202 with the job and a Location to poll. If a run is already queued or running, returns that job instead of starting another. When the server has an API key configured (NETWORKSECURITY_API_KEY), send it in the X-Api-Key header.")
+            .WithDescription("Queues a run of the training pipeline and returns 202 with the job and a Location to poll. If a run is already queued or running here, returns that job instead of starting another. Only one replica trains at a time: while another replica holds the training lease (training or publishing), answers 409 with the holder, its job id and when the lease expires. When the server has an API key configured (NETWORKSECURITY_API_KEY), send it in the X-Api-Key header.")
             .Produces<TrainingJobStatus>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         group.MapGet("/{id}", GetJob)
             .WithName("GetTrainingJob")
@@ -34,7 +36,7 @@ public static class TrainingApi
         return group;
     }
 
-    public static Results<Accepted<TrainingJobStatus>, ProblemHttpResult> StartTraining(HttpContext context, TrainingJobQueue jobs, IOptions<ApiOptions> options, ILogger<TrainingJob> logger)
+    public static async Task<Results<Accepted<TrainingJobStatus>, ProblemHttpResult>> StartTraining(HttpContext context, TrainingCoordinator coordinator, IOptions<ApiOptions> options, ILogger<TrainingJob> logger)
     {
         var key = options.Value.TrainApiKey;
         if (!string.IsNullOrEmpty(key) && !KeyMatches(context.Request.Headers[ApiKeyHeader].ToString(), key))
@@ -46,13 +48,25 @@ public static class TrainingApi
                 statusCode: StatusCodes.Status401Unauthorized);
         }
 
-        var job = jobs.Enqueue("requested through POST /train", out var created);
-        if (created)
+        var request = await coordinator.RequestAsync("requested through POST /train", context.RequestAborted);
+        if (request.Job is { } job)
         {
-            logger.LogInformation("Training job {Job} queued", job.Id);
+            return TypedResults.Accepted($"/train/{job.Id}", job.Status);
         }
 
-        return TypedResults.Accepted($"/train/{job.Id}", job.Status);
+        if (request.HeldBy is { } holder)
+        {
+            var seconds = Math.Clamp((int)Math.Ceiling((holder.ExpiresAt - DateTimeOffset.UtcNow).TotalSeconds), 1, 3600);
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var who = holder.Holder == coordinator.ReplicaId ? "This replica" : $"Replica {holder.Holder}";
+            return TypedResults.Problem(
+                title: "Another training run holds the lease",
+                detail: $"{who} holds the training lease for job {holder.JobId} (training or publishing its model) until {holder.ExpiresAt:u} at the latest; only one replica trains at a time. Try again later.",
+                statusCode: StatusCodes.Status409Conflict,
+                extensions: new Dictionary<string, object?> { ["holder"] = holder.Holder, ["job_id"] = holder.JobId, ["expires_at"] = holder.ExpiresAt });
+        }
+
+        return TypedResults.Problem(title: "Training lease unavailable", detail: request.Error, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     public static Results<Ok<TrainingJobStatus>, ProblemHttpResult> GetJob(string id, TrainingJobQueue jobs) =>

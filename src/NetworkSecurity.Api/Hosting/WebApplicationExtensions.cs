@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Endpoints;
 using NetworkSecurity.Api.Models;
+using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Api.Training;
 using NetworkSecurity.Pipeline.Configuration;
 using NetworkSecurity.Pipeline.DataSources;
@@ -50,6 +51,7 @@ public static class WebApplicationExtensions
         builder.Services.AddSingleton<LiveModel>();
         builder.Services.AddSingleton<TrainingJobQueue>();
         builder.Services.AddHostedService<TrainingWorker>();
+        builder.Services.AddModelReplication(configuration);
 
         builder.Services.AddProblemDetails();
         // Malformed JSON bodies are the client's fault: answer 400 ProblemDetails, also in Development.

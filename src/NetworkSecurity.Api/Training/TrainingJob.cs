@@ -1,3 +1,4 @@
+using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Pipeline;
 
 namespace NetworkSecurity.Api.Training;
@@ -11,10 +12,13 @@ public enum TrainingJobState
 }
 
 /// <summary>One training run requested through the API (or at start-up). Updated by the worker, read by GET /train/{id}.</summary>
-public sealed class TrainingJob(string reason, DateTimeOffset createdAt)
+public sealed class TrainingJob(string reason, DateTimeOffset createdAt, string? replica = null)
 {
     private readonly Lock _gate = new();
-    private TrainingJobStatus _status = new(Guid.NewGuid().ToString("N"), TrainingJobState.Queued, reason, createdAt, null, null, PipelineStage.Queued, 0, null, null);
+    private TrainingJobStatus _status = new(Guid.NewGuid().ToString("N"), TrainingJobState.Queued, reason, createdAt, null, null, PipelineStage.Queued, 0, null, null, replica);
+
+    /// <summary>The training lease this job holds (renewed until the job and its publication are done).</summary>
+    internal LeaseKeeper? Lease { get; set; }
 
     public string Id => Status.Id;
 
@@ -51,7 +55,9 @@ public sealed record TrainingJobStatus(
     PipelineStage Stage,
     double Progress,
     TrainingJobOutcome? Outcome,
-    string? Error);
+    string? Error,
+    string? Replica = null,
+    PublicationStatus? Publication = null);
 
 public sealed record TrainingJobOutcome(
     string RunId,

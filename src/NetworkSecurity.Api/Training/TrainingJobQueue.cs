@@ -49,6 +49,36 @@ public sealed class TrainingJobQueue(TimeProvider clock)
         }
     }
 
+    /// <summary>Queues <paramref name="job"/> (the caller checked that none is active and took the training lease).</summary>
+    public void Add(TrainingJob job)
+    {
+        lock (_gate)
+        {
+            if (!_channel.Writer.TryWrite(job))
+            {
+                throw new InvalidOperationException("The training queue is full.");
+            }
+
+            _jobs.AddFirst(job);
+            while (_jobs.Count > JobsKept)
+            {
+                _jobs.RemoveLast();
+            }
+        }
+    }
+
+    /// <summary>The job queued or running, if any.</summary>
+    public TrainingJob? Active
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _jobs.FirstOrDefault(j => j.IsActive);
+            }
+        }
+    }
+
     public TrainingJob? Find(string id)
     {
         lock (_gate)

@@ -1,22 +1,26 @@
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Api.Models;
+using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Configuration;
-using NetworkSecurity.Pipeline.Storage;
 
 namespace NetworkSecurity.Api.Training;
 
 /// <summary>
 /// Runs queued training jobs one at a time, off the request threads. At start-up it loads the live model, or pulls the
 /// latest promoted one from object storage, or queues a first run. A failed run is logged and reported on its job; it
-/// never stops the service.
+/// never stops the service. A job holds the training lease (see <see cref="TrainingCoordinator"/>) until its model is
+/// published, which happens in the background (<see cref="BackgroundPublisher"/>) after the model is already served here.
 /// </summary>
 public sealed class TrainingWorker(
     TrainingJobQueue queue,
+    TrainingCoordinator coordinator,
     LiveModel live,
+    ModelOrigin origins,
+    ModelFolderGate folderGate,
     IServiceScopeFactory scopes,
-    IArtifactStore artifactStore,
+    BackgroundPublisher artifactStore,
     IOptions<ApiOptions> apiOptions,
     TimeProvider clock,
     ILogger<TrainingWorker> logger) : BackgroundService
@@ -24,7 +28,19 @@ public sealed class TrainingWorker(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Loading a bundle takes milliseconds: do it before the server accepts requests, so a model on disk is served at once.
-        live.TryReload();
+        if (live.TryReload() && live.Current is { } model)
+        {
+            origins.Record(model.Version, $"local model folder {live.Store.Directory} at start-up");
+        }
+
+        if (!coordinator.Lease.IsShared)
+        {
+            logger.LogInformation("Replica {Replica}: training lease {Lease}", coordinator.ReplicaId, coordinator.Lease.Description);
+        }
+        else
+        {
+            logger.LogInformation("Replica {Replica}: training lease in shared storage (mode logged once probed)", coordinator.ReplicaId);
+        }
         return base.StartAsync(cancellationToken);
     }
 
@@ -45,11 +61,13 @@ public sealed class TrainingWorker(
             return;
         }
 
+        await folderGate.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (await artifactStore.TryPullLatestModelAsync(live.Store.Directory, cancellationToken).ConfigureAwait(false) && live.TryReload())
+            if (live.Current is null && await artifactStore.TryPullLatestModelAsync(live.Store.Directory, cancellationToken).ConfigureAwait(false) && live.TryReload())
             {
-                logger.LogInformation("Pulled the latest promoted model from {Store}", artifactStore.Description);
+                origins.Record(live.Current!.Version, $"pulled from {artifactStore.Description} at start-up");
+                logger.LogInformation("Pulled the latest promoted model {Version} from {Store}", live.Current.Version, artifactStore.Description);
                 return;
             }
         }
@@ -57,11 +75,33 @@ public sealed class TrainingWorker(
         {
             logger.LogWarning("Could not pull a model from {Store}: {Error}", artifactStore.Description, ex.Message);
         }
+        finally
+        {
+            folderGate.Lock.Release();
+        }
+
+        if (live.Current is not null)
+        {
+            return; // the model sync loaded one meanwhile
+        }
 
         if (apiOptions.Value.TrainOnStartup)
         {
-            var job = queue.Enqueue("no model at start-up", out _);
-            logger.LogInformation("No model in {Directory}: queued first training run {Job}", live.Store.Directory, job.Id);
+            var request = await coordinator.RequestAsync("no model at start-up", cancellationToken).ConfigureAwait(false);
+            if (request.Job is { } job)
+            {
+                logger.LogInformation("No model in {Directory}: queued first training run {Job}", live.Store.Directory, job.Id);
+            }
+            else if (request.HeldBy is { } holder)
+            {
+                logger.LogInformation("No model in {Directory}; replica {Holder} is training (job {Job}): its model is loaded once published", live.Store.Directory, holder.Holder, holder.JobId);
+            }
+            else
+            {
+                // A replica without a model cannot serve: train anyway, and say that the lease was not taken.
+                job = await coordinator.EnqueueWithoutLeaseAsync("no model at start-up (training lease unreachable)", cancellationToken).ConfigureAwait(false);
+                logger.LogWarning("No model in {Directory} and the training lease is unreachable ({Error}): training first model {Job} without it", live.Store.Directory, request.Error, job.Id);
+            }
         }
         else
         {
@@ -77,12 +117,21 @@ public sealed class TrainingWorker(
         {
             await using var scope = scopes.CreateAsyncScope();
             var pipeline = scope.ServiceProvider.GetRequiredService<TrainingPipeline>();
-            var progress = new JobProgress(job);
+            var before = live.Current?.Version;
+            var progress = new JobProgress(job, () =>
+            {
+                // Promotion is done when publishing starts: serve the new model now, not after tracking and uploads.
+                if (live.TryReload() && live.Current is { } model && model.Version != before)
+                {
+                    origins.Record(model.Version, $"trained on this replica ({coordinator.ReplicaId}, job {job.Id})");
+                }
+            });
 
             // The pipeline is CPU-bound: run it on a pool thread so the channel loop never blocks a request thread.
             var result = await Task.Run(() => pipeline.RunAsync(progress, stoppingToken), stoppingToken).ConfigureAwait(false);
-            if (result.PromotedVersion is not null)
+            if (result.PromotedVersion is { } promoted)
             {
+                origins.Record(promoted, $"trained on this replica ({coordinator.ReplicaId}, job {job.Id})");
                 live.TryReload();
             }
 
@@ -98,11 +147,13 @@ public sealed class TrainingWorker(
                     result.PromotedVersion is not null, result.PromotedVersion, result.Evaluation.RejectionReason,
                     result.Tracking.Message, result.Sync.Message, result.Duration.TotalSeconds),
             });
+            FollowPublication(job, result.RunId); // after the outcome, so a job with a publication always has one
             logger.LogInformation("Training job {Job} succeeded in {Seconds:0.00}s", job.Id, result.Duration.TotalSeconds);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             job.Update(s => s with { State = TrainingJobState.Failed, FinishedAt = clock.GetUtcNow(), Error = "The service stopped during training." });
+            await ReleaseLeaseAsync(job).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -110,11 +161,58 @@ public sealed class TrainingWorker(
             var message = ex is PipelineException ? ex.Message : $"Unexpected error: {ex.GetType().Name}: {ex.Message}";
             job.Update(s => s with { State = TrainingJobState.Failed, FinishedAt = clock.GetUtcNow(), Error = message });
             logger.LogError(ex is PipelineException ? null : ex, "Training job {Job} failed: {Error}", job.Id, message);
+            await ReleaseLeaseAsync(job).ConfigureAwait(false);
         }
     }
 
-    private sealed class JobProgress(TrainingJob job) : IProgress<PipelineProgress>
+    /// <summary>Shows the background publication on the job and keeps the lease until it is done.</summary>
+    private void FollowPublication(TrainingJob job, string runId)
     {
-        public void Report(PipelineProgress value) => job.Update(s => s with { Stage = value.Stage, Progress = Math.Round(value.Fraction, 3) });
+        if (artifactStore.Find(runId) is not { } publication)
+        {
+            job.Update(s => s with { Publication = new PublicationStatus(PublicationState.LocalOnly, 0, artifactStore.Description, null) });
+            _ = ReleaseLeaseAsync(job);
+            return;
+        }
+
+        publication.Changed += status => job.Update(s => s with { Publication = status, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = status.Message } });
+        job.Update(s => s with { Publication = publication.Status, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = publication.Status.Message } });
+        _ = Task.Run(async () =>
+        {
+            var final = await publication.Completion.ConfigureAwait(false);
+            job.Update(s => s with { Publication = final, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = final.Message } });
+            await ReleaseLeaseAsync(job).ConfigureAwait(false);
+        });
+    }
+
+    private static async Task ReleaseLeaseAsync(TrainingJob job)
+    {
+        if (job.Lease is { } lease)
+        {
+            await lease.ReleaseAsync().ConfigureAwait(false);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        // A lease still held (e.g. publication unfinished) is given up now rather than lapsing later.
+        if (queue.Latest is { Lease: { } lease })
+        {
+            await lease.ReleaseAsync().ConfigureAwait(false);
+        }
+    }
+
+    private sealed class JobProgress(TrainingJob job, Action onPublishing) : IProgress<PipelineProgress>
+    {
+        public void Report(PipelineProgress value)
+        {
+            var previous = job.Status.Stage;
+            job.Update(s => s with { Stage = value.Stage, Progress = Math.Round(value.Fraction, 3) });
+            if (value.Stage == PipelineStage.Publishing && previous != PipelineStage.Publishing)
+            {
+                onPublishing();
+            }
+        }
     }
 }

@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Pipeline.Storage;
+
+namespace NetworkSecurity.Api.Replication;
+
+public enum PublicationState
+{
+    /// <summary>Waiting for its first upload attempt.</summary>
+    Pending,
+
+    /// <summary>An attempt failed; the next one is scheduled (backoff).</summary>
+    Retrying,
+
+    Published,
+
+    /// <summary>Every attempt within Replication:PublishRetrySeconds failed; the model stays local.</summary>
+    Failed,
+
+    /// <summary>No object storage is configured.</summary>
+    LocalOnly,
+}
+
+/// <summary>Whether a run's model and artifacts reached object storage (GET /train/{id} → publication).</summary>
+public sealed record PublicationStatus(PublicationState State, int Attempts, string Message, DateTimeOffset? PublishedAt)
+{
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsFinal => State is PublicationState.Published or PublicationState.Failed or PublicationState.LocalOnly;
+}
+
+/// <summary>
+/// The web host's artifact store: the pipeline's publish call only queues the upload and returns, so the replica that
+/// trained serves its new model as soon as it is promoted locally. Uploads (model files, then LATEST, then the run's
+/// artifacts) run here in the background, retried with exponential backoff (1 s, 2 s, … up to 60 s) for up to
+/// Replication:PublishRetrySeconds.
+/// </summary>
+public sealed class BackgroundPublisher(
+    IArtifactStore inner,
+    IOptions<ReplicationOptions> options,
+    TimeProvider clock,
+    ILogger<BackgroundPublisher> logger) : BackgroundService, IArtifactStore
+{
+    private const int RunsKept = 50;
+    private readonly Channel<Publication> _queue = Channel.CreateUnbounded<Publication>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<string, Publication> _runs = new(StringComparer.Ordinal);
+
+    public string Description => inner.Description;
+
+    public bool IsConfigured => inner is not NoArtifactStore;
+
+    public IArtifactStore Inner => inner;
+
+    public Task<SyncResult> PublishAsync(string runArtifactsDirectory, string timestamp, string? promotedModelDirectory, CancellationToken cancellationToken)
+    {
+        if (!IsConfigured)
+        {
+            return inner.PublishAsync(runArtifactsDirectory, timestamp, promotedModelDirectory, cancellationToken);
+        }
+
+        var publication = new Publication(runArtifactsDirectory, timestamp, promotedModelDirectory,
+            new PublicationStatus(PublicationState.Pending, 0, $"queued for publication to {inner.Description}", null));
+        _runs[timestamp] = publication;
+        foreach (var old in _runs.Keys.OrderDescending(StringComparer.Ordinal).Skip(RunsKept))
+        {
+            _runs.TryRemove(old, out _);
+        }
+
+        _queue.Writer.TryWrite(publication);
+        // "Synced" here means handed over: the job's publication field says when the uploads are done.
+        return Task.FromResult(new SyncResult(true, 0, 0, "queued: the model and artifacts are uploaded in the background (see the job's publication)"));
+    }
+
+    public Task<bool> TryPullLatestModelAsync(string finalModelDirectory, CancellationToken cancellationToken) =>
+        inner.TryPullLatestModelAsync(finalModelDirectory, cancellationToken);
+
+    /// <summary>The publication of a run, or null when none was queued (no object storage, or the run failed).</summary>
+    public Publication? Find(string runId) => _runs.TryGetValue(runId, out var publication) ? publication : null;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var publication in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            await PublishWithRetriesAsync(publication, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PublishWithRetriesAsync(Publication publication, CancellationToken stoppingToken)
+    {
+        var deadline = clock.GetUtcNow().AddSeconds(options.Value.PublishRetrySeconds);
+        var delay = TimeSpan.FromSeconds(1);
+        for (var attempt = 1; ; attempt++)
+        {
+            SyncResult result;
+            try
+            {
+                result = await inner.PublishAsync(publication.RunDirectory, publication.RunId, publication.ModelDirectory, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                publication.Set(new PublicationStatus(PublicationState.Failed, attempt, "the service stopped before the publication finished", null));
+                return;
+            }
+            catch (Exception ex)
+            {
+                result = new SyncResult(false, 0, 0, $"{ex.GetType().Name}: {ex.Message}");
+            }
+
+            if (result.Synced)
+            {
+                publication.Set(new PublicationStatus(PublicationState.Published, attempt, result.Message, clock.GetUtcNow()));
+                logger.LogInformation("Run {Run} published to {Store} (attempt {Attempt}): {Message}", publication.RunId, inner.Description, attempt, result.Message);
+                return;
+            }
+
+            if (clock.GetUtcNow() + delay > deadline)
+            {
+                publication.Set(new PublicationStatus(PublicationState.Failed, attempt, $"gave up after {attempt} attempt(s): {result.Message}", null));
+                logger.LogError("Run {Run} NOT published to {Store} after {Attempts} attempt(s); the model stays local: {Message}", publication.RunId, inner.Description, attempt, result.Message);
+                return;
+            }
+
+            publication.Set(new PublicationStatus(PublicationState.Retrying, attempt, $"attempt {attempt} failed, retrying in {delay.TotalSeconds:0} s: {result.Message}", null));
+            logger.LogWarning("Publishing run {Run} to {Store} failed (attempt {Attempt}), retrying in {Delay:0} s: {Message}", publication.RunId, inner.Description, attempt, delay.TotalSeconds, result.Message);
+            try
+            {
+                await Task.Delay(delay, clock, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                publication.Set(new PublicationStatus(PublicationState.Failed, attempt, "the service stopped before the publication finished", null));
+                return;
+            }
+
+            delay = TimeSpan.FromSeconds(Math.Min(60, delay.TotalSeconds * 2));
+        }
+    }
+
+    /// <summary>One run's publication: its status now, change notifications and completion.</summary>
+    public sealed class Publication(string runDirectory, string runId, string? modelDirectory, PublicationStatus initial)
+    {
+        private readonly TaskCompletionSource<PublicationStatus> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private PublicationStatus _status = initial;
+
+        public string RunDirectory => runDirectory;
+
+        public string RunId => runId;
+
+        public string? ModelDirectory => modelDirectory;
+
+        public PublicationStatus Status => Volatile.Read(ref _status);
+
+        public Task<PublicationStatus> Completion => _done.Task;
+
+        public event Action<PublicationStatus>? Changed;
+
+        internal void Set(PublicationStatus status)
+        {
+            Volatile.Write(ref _status, status);
+            Changed?.Invoke(status);
+            if (status.IsFinal)
+            {
+                _done.TrySetResult(status);
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Api.Hosting;
+using NetworkSecurity.Api.Models;
+using NetworkSecurity.Api.Training;
+using NetworkSecurity.Pipeline;
+using NetworkSecurity.Pipeline.Training;
+using NetworkSecurity.Storage.Replication;
+
+namespace NetworkSecurity.Api.Replication;
+
+/// <summary>
+/// Makes every replica follow the promoted model: when object storage is configured, checks final_model/LATEST every
+/// Replication:PollSeconds with a conditional GET, downloads a newer version into a staging folder, verifies it against
+/// the publisher's SHA-256 manifest and that it loads, then moves it into final_model/ and swaps it in (requests in flight
+/// finish on the model they started with). Never goes back to an older version; an unusable version is ignored with one
+/// error until LATEST changes; an outage is logged once and the current model is kept.
+/// </summary>
+public sealed class ModelSyncService(
+    SharedStorage storage,
+    LiveModel live,
+    ModelOrigin origins,
+    ModelFolderGate folderGate,
+    TrainingJobQueue queue,
+    TrainingCoordinator coordinator,
+    IOptions<ReplicationOptions> options,
+    IOptions<ApiOptions> apiOptions,
+    ILogger<ModelSyncService> logger) : BackgroundService
+{
+    private string? _lastProblem;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (storage.S3 is not { } s3)
+        {
+            logger.LogInformation("Model sync off: no object storage (S3_BUCKET not set), so this replica serves only models trained or placed here");
+            return;
+        }
+
+        await Task.Yield();
+        using var source = new S3ModelSource(s3);
+        var poll = TimeSpan.FromSeconds(options.Value.PollSeconds);
+        logger.LogInformation("Model sync: following {Latest} every {Seconds} s", source.Describe("LATEST"), poll.TotalSeconds);
+        await DescribeLeaseAsync(stoppingToken).ConfigureAwait(false);
+
+        string? etag = null;
+        string? outage = null;
+        using var timer = new PeriodicTimer(poll);
+        do
+        {
+            try
+            {
+                using var budget = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                budget.CancelAfter(s3.MaxSyncTime);
+                etag = await SyncOnceAsync(source, etag, budget.Token).ConfigureAwait(false);
+                if (outage is not null)
+                {
+                    logger.LogInformation("Model sync: {Store} answers again (the outage was: {Error})", source.Description, outage);
+                    outage = null;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not ModelVerificationException)
+            {
+                // S3 down, wrong credentials, garbage answers: keep the model, log once per outage, retry at the next poll.
+                if (outage is null)
+                {
+                    outage = ex is OperationCanceledException ? $"no answer within {s3.MaxSyncTime.TotalSeconds:0} s" : ex.Message;
+                    logger.LogWarning("Model sync: {Store} is unreachable or failing ({Error}); keeping model {Version} and retrying every {Seconds} s", source.Description, outage, live.Current?.Version ?? "(none)", poll.TotalSeconds);
+                }
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private async Task DescribeLeaseAsync(CancellationToken cancellationToken)
+    {
+        if (coordinator.Lease is not S3TrainingLease lease)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            await lease.ProbeAsync(timeout.Token).ConfigureAwait(false);
+            logger.LogInformation("Training lease: {Lease}", lease.Description);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Training lease: could not probe {Key} yet ({Error}); probed again when training starts", lease.Key, ex.Message);
+        }
+    }
+
+    private async Task<string?> SyncOnceAsync(S3ModelSource source, string? etag, CancellationToken cancellationToken)
+    {
+        LatestPointer pointer;
+        try
+        {
+            pointer = await source.CheckLatestAsync(etag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelVerificationException ex)
+        {
+            ReportProblem($"Model sync: {ex.Message}; keeping model {live.Current?.Version ?? "(none)"}");
+            return etag;
+        }
+
+        switch (pointer.State)
+        {
+            case LatestState.Unchanged:
+                return etag;
+            case LatestState.Missing:
+                await TrainFirstModelIfNoneAsync(cancellationToken).ConfigureAwait(false);
+                return null;
+        }
+
+        await folderGate.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await FollowAsync(source, pointer, etag, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            folderGate.Lock.Release();
+        }
+    }
+
+    private async Task<string?> FollowAsync(S3ModelSource source, LatestPointer pointer, string? etag, CancellationToken cancellationToken)
+    {
+        var version = pointer.Version!;
+        var current = live.Current?.Version;
+        if (current is not null && string.CompareOrdinal(version, current) <= 0)
+        {
+            if (string.CompareOrdinal(version, current) < 0)
+            {
+                ReportProblem($"Model sync: LATEST names {version}, older than the served {current}: a replica never goes back, keeping {current}", error: false);
+            }
+
+            return pointer.ETag;
+        }
+
+        if (queue.Active is not null)
+        {
+            return etag; // training here: do not race its promotion; look again at the next poll
+        }
+
+        if (live.Store.CurrentVersion == version && live.TryReload())
+        {
+            origins.Record(version, $"shared model folder {live.Store.Directory}");
+            return pointer.ETag; // another replica sharing this folder promoted or pulled it already
+        }
+
+        var staging = Path.Combine(live.Store.Directory, $".sync-{Guid.NewGuid():N}");
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            var files = await source.DownloadVersionAsync(version, staging, ModelStore.BundleFileName, cancellationToken).ConfigureAwait(false);
+            _ = ModelBundle.Load(Path.Combine(staging, ModelStore.BundleFileName), live.Schema); // loads with this schema, or throws
+            if (queue.Active is not null || (live.Current?.Version is { } now && string.CompareOrdinal(version, now) <= 0))
+            {
+                return etag; // something newer arrived meanwhile
+            }
+
+            live.Store.Adopt(staging, version);
+            origins.Record(version, $"synced from {source.Describe(version + "/")}");
+            if (!live.TryReload())
+            {
+                ReportProblem($"Model sync: model {version} was downloaded but could not be loaded; keeping {current ?? "(none)"}");
+                return pointer.ETag;
+            }
+
+            _lastProblem = null;
+            logger.LogInformation("Model sync: serving model {Version} from {Source} (was {Previous}): {Files} files downloaded and SHA-256 verified in {Elapsed:0} ms",
+                version, source.Description, current ?? "none", files, watch.Elapsed.TotalMilliseconds);
+            return pointer.ETag;
+        }
+        catch (Exception ex) when (ex is ModelVerificationException or PipelineException or InvalidDataException)
+        {
+            // Ignored until LATEST changes: the same broken version is not downloaded at every poll.
+            ReportProblem($"Model sync: LATEST names {version} but it is unusable, ignored until LATEST changes ({ex.Message}); keeping {current ?? "(none)"}");
+            return pointer.ETag;
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Nothing published and nothing served: someone must train (the lease decides who).</summary>
+    private async Task TrainFirstModelIfNoneAsync(CancellationToken cancellationToken)
+    {
+        // Only a replica that never ran a job here: one whose own run failed does not retry at every poll.
+        if (live.Current is not null || queue.Latest is not null || !apiOptions.Value.TrainOnStartup)
+        {
+            return;
+        }
+
+        var request = await coordinator.RequestAsync("no model yet and none published", cancellationToken).ConfigureAwait(false);
+        if (request.Job is { Status.State: TrainingJobState.Queued } job && request.Created)
+        {
+            logger.LogInformation("Model sync: no model published and none here: queued training job {Job}", job.Id);
+        }
+    }
+
+    private void ReportProblem(string message, bool error = true)
+    {
+        if (message == _lastProblem)
+        {
+            return;
+        }
+
+        _lastProblem = message;
+#pragma warning disable CA2254 // The message is built above; its parts are logged once.
+        if (error)
+        {
+            logger.LogError(message);
+        }
+        else
+        {
+            logger.LogWarning(message);
+        }
+#pragma warning restore CA2254
+    }
+}
+
+/// <summary>The object storage replicas share, or none (S3 null).</summary>
+public sealed record SharedStorage(NetworkSecurity.Storage.S3Options? S3);

@@ -1,0 +1,93 @@
+using NetworkSecurity.Storage.Replication;
+
+namespace NetworkSecurity.Api.Training;
+
+/// <summary>Renews a held training lease every third of its duration until released; a lost lease is logged.</summary>
+internal sealed class LeaseKeeper
+{
+    private readonly ITrainingLease _lease;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _renewals;
+    private int _released;
+
+    public LeaseKeeper(ITrainingLease lease, LeaseTicket ticket, ILogger logger)
+    {
+        _lease = lease;
+        Ticket = ticket;
+        _logger = logger;
+        _renewals = lease.IsShared ? Task.Run(RenewAsync) : Task.CompletedTask;
+    }
+
+    public LeaseTicket Ticket { get; }
+
+    public bool Lost { get; private set; }
+
+    private async Task RenewAsync()
+    {
+        var interval = _lease.Duration / 3;
+        var failing = false;
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, _stop.Token).ConfigureAwait(false);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                timeout.CancelAfter(interval);
+                if (!await _lease.RenewAsync(Ticket, timeout.Token).ConfigureAwait(false))
+                {
+                    Lost = true;
+                    _logger.LogError("Lost the training lease of job {Job}: another replica took it after it lapsed", Ticket.JobId);
+                    return;
+                }
+
+                if (failing)
+                {
+                    _logger.LogInformation("Training lease of job {Job} renewed again", Ticket.JobId);
+                    failing = false;
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // An outage: keep trying until the lease lapses; log once, not at every attempt.
+                if (!failing)
+                {
+                    _logger.LogWarning("Could not renew the training lease of job {Job}: {Error}", Ticket.JobId, ex.Message);
+                    failing = true;
+                }
+            }
+        }
+    }
+
+    /// <summary>Stops renewing and gives the lease up (best effort: otherwise it lapses at its expiry).</summary>
+    public async Task ReleaseAsync()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 1)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _renewals.ConfigureAwait(false);
+        _stop.Dispose();
+        if (Lost)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _lease.ReleaseAsync(Ticket, timeout.Token).ConfigureAwait(false);
+            _logger.LogInformation("Training lease released by job {Job}", Ticket.JobId);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning("Could not release the training lease of job {Job} (it lapses at {Expiry:u}): {Error}", Ticket.JobId, Ticket.ExpiresAt, ex.Message);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using NetworkSecurity.Api.Replication;
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Storage.Replication;
+
+namespace NetworkSecurity.Api.Training;
+
+/// <summary>What a request to train got: a job (new or the active one), or the holder of the lease, or an error.</summary>
+public sealed record TrainingRequest(TrainingJob? Job, bool Created, LeaseHolder? HeldBy, string? Error);
+
+/// <summary>
+/// Starts training runs: at most one job per replica (asking again returns it) and, through the training lease, one
+/// trainer across replicas. The lease is taken before the job is queued and held until its publication is done.
+/// </summary>
+public sealed class TrainingCoordinator(
+    TrainingJobQueue queue,
+    ITrainingLease lease,
+    IOptions<ReplicationOptions> options,
+    TimeProvider clock,
+    ILogger<TrainingCoordinator> logger) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public string ReplicaId => options.Value.ResolvedReplicaId;
+
+    public ITrainingLease Lease => lease;
+
+    public async Task<TrainingRequest> RequestAsync(string reason, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (queue.Active is { } active)
+            {
+                return new TrainingRequest(active, false, null, null);
+            }
+
+            var job = new TrainingJob(reason, clock.GetUtcNow(), ReplicaId);
+            LeaseAttempt attempt;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                timeout.CancelAfter(TimeSpan.FromSeconds(15));
+                try
+                {
+                    attempt = await lease.TryAcquireAsync(job.Id, timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    var message = ex is OperationCanceledException ? "no answer within 15 s" : ex.Message;
+                    logger.LogWarning("Could not take the training lease ({Lease}): {Error}", lease.Description, message);
+                    return new TrainingRequest(null, false, null, $"The training lease could not be taken: {message}");
+                }
+            }
+
+            if (!attempt.Acquired)
+            {
+                logger.LogInformation("Training not started: the lease is held by {Holder} (job {Job}) until {Expiry:u}", attempt.HeldBy?.Holder, attempt.HeldBy?.JobId, attempt.HeldBy?.ExpiresAt);
+                return new TrainingRequest(null, false, attempt.HeldBy, null);
+            }
+
+            job.Lease = new LeaseKeeper(lease, attempt.Ticket!, logger);
+            queue.Add(job);
+            logger.LogInformation("Training job {Job} queued ({Reason}); this replica ({Replica}) holds the training lease", job.Id, reason, ReplicaId);
+            return new TrainingRequest(job, true, null, null);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Queues a job without the lease: only when a replica without any model cannot reach the lease store.</summary>
+    public async Task<TrainingJob> EnqueueWithoutLeaseAsync(string reason, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (queue.Active is { } active)
+            {
+                return active;
+            }
+
+            var job = new TrainingJob(reason, clock.GetUtcNow(), ReplicaId);
+            queue.Add(job);
+            return job;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+}

@@ -1,0 +1,186 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace NetworkSecurity.Storage.Replication;
+
+/// <summary>What final_model/LATEST said on the last check.</summary>
+public enum LatestState
+{
+    /// <summary>Same ETag as the caller already knew: nothing was downloaded.</summary>
+    Unchanged,
+
+    /// <summary>No LATEST object: nothing was published yet.</summary>
+    Missing,
+
+    Found,
+}
+
+public sealed record LatestPointer(LatestState State, string? Version, string? ETag);
+
+/// <summary>A published version whose files are missing, truncated or do not match the publisher's SHA-256 manifest.</summary>
+public sealed class ModelVerificationException(string message) : Exception(message);
+
+/// <summary>
+/// Reads promoted models back from s3://bucket/prefix/final_model/: polls LATEST with a conditional GET (an unchanged
+/// pointer costs one small request answered 304) and downloads a version into a folder, checking every file against
+/// the SHA-256 manifest the publisher writes beside the files (.manifest.json). A version counts as published only
+/// when LATEST names it, and LATEST is written after the files and the manifest (see <see cref="S3ArtifactStore"/>).
+/// </summary>
+public sealed partial class S3ModelSource : IDisposable
+{
+    internal const string ManifestName = ".manifest.json";
+    private readonly S3Options _options;
+    private readonly IAmazonS3 _s3;
+    private readonly bool _ownsClient;
+
+    public S3ModelSource(S3Options options)
+        : this(options, S3ClientFactory.Create(options), ownsClient: true)
+    {
+    }
+
+    internal S3ModelSource(S3Options options, IAmazonS3 s3, bool ownsClient)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _s3 = s3;
+        _ownsClient = ownsClient;
+    }
+
+    public string Description => Describe("");
+
+    /// <summary>"s3://bucket/prefix/final_model/&lt;rest&gt;", plus the endpoint for S3-compatible stores (no secrets).</summary>
+    public string Describe(string rest) => $"s3://{_options.Bucket}/{_options.Prefix}final_model/{rest}" + (_options.ServiceUrl is { } url ? $" at {new Uri(url).Authority}" : "");
+
+    public string LatestKey => $"{_options.Prefix}final_model/LATEST";
+
+    /// <summary>
+    /// Reads LATEST unless its ETag is still <paramref name="knownETag"/>. Throws the SDK's exceptions on outages and
+    /// <see cref="ModelVerificationException"/> when LATEST holds something that is not a version name.
+    /// </summary>
+    public async Task<LatestPointer> CheckLatestAsync(string? knownETag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _s3.GetObjectAsync(new GetObjectRequest
+            {
+                BucketName = _options.Bucket,
+                Key = LatestKey,
+                EtagToNotMatch = knownETag,
+            }, cancellationToken).ConfigureAwait(false);
+            if (response.HttpStatusCode == HttpStatusCode.NotModified)
+            {
+                return new LatestPointer(LatestState.Unchanged, null, knownETag);
+            }
+
+            using var reader = new StreamReader(response.ResponseStream);
+            var text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            var version = text.Trim();
+            if (text.Length > 200 || !IsVersionName(version))
+            {
+                throw new ModelVerificationException($"{LatestKey} does not hold a version name (got '{(version.Length > 40 ? version[..40] + "…" : version)}').");
+            }
+
+            return new LatestPointer(LatestState.Found, version, response.ETag);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotModified)
+        {
+            return new LatestPointer(LatestState.Unchanged, null, knownETag);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
+        {
+            return new LatestPointer(LatestState.Missing, null, null);
+        }
+    }
+
+    /// <summary>
+    /// Downloads every file the version's manifest lists into <paramref name="targetFolder"/> (which must be empty or
+    /// absent) and checks each SHA-256. Returns the number of files. A missing manifest, a missing file or a wrong hash
+    /// throws <see cref="ModelVerificationException"/>; outages throw the SDK's exceptions.
+    /// </summary>
+    public async Task<int> DownloadVersionAsync(string version, string targetFolder, string requiredFile, CancellationToken cancellationToken)
+    {
+        if (!IsVersionName(version))
+        {
+            throw new ModelVerificationException($"'{version}' is not a version name.");
+        }
+
+        var prefix = $"{_options.Prefix}final_model/{version}/";
+        var manifest = await ReadManifestAsync(prefix, cancellationToken).ConfigureAwait(false);
+        if (!manifest.ContainsKey(requiredFile))
+        {
+            throw new ModelVerificationException($"{prefix}{ManifestName} does not list {requiredFile}: not a model version.");
+        }
+
+        Directory.CreateDirectory(targetFolder);
+        var root = Path.GetFullPath(targetFolder);
+        await Parallel.ForEachAsync(manifest, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken }, async (entry, ct) =>
+        {
+            var target = Path.GetFullPath(Path.Combine(root, entry.Key.Replace('/', Path.DirectorySeparatorChar)));
+            if (!target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || entry.Key.StartsWith('.'))
+            {
+                throw new ModelVerificationException($"{prefix}{ManifestName} names a file outside the version folder: '{entry.Key}'.");
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            try
+            {
+                using var response = await _s3.GetObjectAsync(_options.Bucket, prefix + entry.Key, ct).ConfigureAwait(false);
+                await using var file = File.Create(target);
+                using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var buffer = new byte[81920];
+                int read;
+                while ((read = await response.ResponseStream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                {
+                    sha.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+                }
+
+                var hash = Convert.ToHexStringLower(sha.GetHashAndReset());
+                if (!string.Equals(hash, entry.Value, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new ModelVerificationException($"{prefix}{entry.Key} is corrupt: SHA-256 {hash[..12]}… but the manifest says {entry.Value[..Math.Min(12, entry.Value.Length)]}….");
+                }
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
+            {
+                throw new ModelVerificationException($"{prefix}{entry.Key} is listed in the manifest but missing.");
+            }
+        }).ConfigureAwait(false);
+        return manifest.Count;
+    }
+
+    private async Task<Dictionary<string, string>> ReadManifestAsync(string prefix, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _s3.GetObjectAsync(_options.Bucket, prefix + ManifestName, cancellationToken).ConfigureAwait(false);
+            var manifest = await JsonSerializer.DeserializeAsync<Dictionary<string, string>>(response.ResponseStream, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return manifest is { Count: > 0 } ? manifest : throw new ModelVerificationException($"{prefix}{ManifestName} is empty.");
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelVerificationException($"{prefix}{ManifestName} is not a valid manifest: {ex.Message}");
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
+        {
+            throw new ModelVerificationException($"{prefix}{ManifestName} is missing: the version was not (completely) published.");
+        }
+    }
+
+    public static bool IsVersionName(string version) => VersionPattern().IsMatch(version) && !version.Contains("..", StringComparison.Ordinal);
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
+    private static partial Regex VersionPattern();
+
+    public void Dispose()
+    {
+        if (_ownsClient)
+        {
+            _s3.Dispose();
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text.RegularExpressions;
+using NetworkSecurity.Pipeline.Tests;
+using YamlDotNet.RepresentationModel;
+
+namespace NetworkSecurity.Storage.Tests.Replication;
+
+/// <summary>
+/// deploy/kubernetes parses, has every object a platform team needs, and agrees with the service: probe paths (also
+/// requested from a real instance in <see cref="ReplicaTests"/>), ports, configuration keys and secret names.
+/// </summary>
+public sealed partial class DeployManifestTests
+{
+    private readonly DeployManifests _manifests = DeployManifests.Load();
+
+    [Fact]
+    public void Every_manifest_parses_and_the_kustomization_lists_every_object_but_the_secret_example()
+    {
+        var kinds = _manifests.Documents.Select(d => DeployManifests.Text(d.Document, "kind")).ToHashSet();
+        foreach (var kind in new[] { "Deployment", "Service", "ConfigMap", "Secret", "CronJob", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Kustomization" })
+        {
+            Assert.Contains(kind, kinds);
+        }
+
+        var resources = ((YamlSequenceNode)DeployManifests.Node(_manifests.Single("Kustomization"), "resources")).Children.Select(n => ((YamlScalarNode)n).Value).ToHashSet();
+        var files = _manifests.Documents.Select(d => d.File).Where(f => f is not "kustomization.yaml" and not "secret.example.yaml").ToHashSet();
+        Assert.Equal(files.Order(), resources.Order());
+    }
+
+    [Fact]
+    public void The_probes_and_ports_match_the_service()
+    {
+        var probes = _manifests.Probes;
+        Assert.Contains(probes, p => p.Kind == "readinessProbe" && p.Path == "/health/ready");
+        Assert.Contains(probes, p => p.Kind == "livenessProbe" && p.Path == "/health/live");
+        Assert.All(probes, p => Assert.Equal("http", p.Port));
+
+        // The container port is the one the image listens on (Dockerfile: ASPNETCORE_URLS and EXPOSE).
+        var container = _manifests.ApiContainer;
+        var port = (YamlMappingNode)((YamlSequenceNode)DeployManifests.Node(container, "ports")).Children.Single();
+        Assert.Equal("http", DeployManifests.Text(port, "name"));
+        var containerPort = DeployManifests.Text(port, "containerPort");
+        var dockerfile = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "Dockerfile"));
+        Assert.Equal(containerPort, ExposePattern().Match(dockerfile).Groups[1].Value);
+        Assert.Contains($"ASPNETCORE_URLS=http://+:{containerPort}", dockerfile);
+        var urls = ((YamlSequenceNode)DeployManifests.Node(container, "env")).Children.Cast<YamlMappingNode>().Single(e => DeployManifests.Text(e, "name") == "ASPNETCORE_URLS");
+        Assert.Equal($"http://+:{containerPort}", DeployManifests.Text(urls, "value"));
+
+        // The Service sends its traffic to that port, and selects the Deployment's pods.
+        var service = _manifests.Single("Service");
+        var servicePort = (YamlMappingNode)((YamlSequenceNode)DeployManifests.Node(service, "spec", "ports")).Children.Single();
+        Assert.Equal("http", DeployManifests.Text(servicePort, "targetPort"));
+        Assert.Equal(DeployManifests.Text(_manifests.Single("Deployment"), "spec", "template", "metadata", "labels", "app"), DeployManifests.Text(service, "spec", "selector", "app"));
+    }
+
+    [Fact]
+    public void Configuration_secrets_autoscaling_and_scheduled_training_refer_to_what_exists()
+    {
+        var deployment = _manifests.Single("Deployment");
+        var container = _manifests.ApiContainer;
+        var sources = ((YamlSequenceNode)DeployManifests.Node(container, "envFrom")).Children.Cast<YamlMappingNode>().ToArray();
+        var configMap = DeployManifests.Text(sources.Single(s => s.Children.ContainsKey("configMapRef")), "configMapRef", "name");
+        var secret = DeployManifests.Text(sources.Single(s => s.Children.ContainsKey("secretRef")), "secretRef", "name");
+        Assert.Equal(DeployManifests.Text(_manifests.Single("ConfigMap"), "metadata", "name"), configMap);
+        Assert.Equal(DeployManifests.Text(_manifests.Single("Secret"), "metadata", "name"), secret);
+
+        // Every ConfigMap key is a setting the service reads (an environment variable it documents or a config key).
+        var appsettings = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "src", "NetworkSecurity.Api", "appsettings.json"));
+        var envExample = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, ".env.example"));
+        foreach (var key in ((YamlMappingNode)DeployManifests.Node(_manifests.Single("ConfigMap"), "data")).Children.Keys.Select(k => ((YamlScalarNode)k).Value!))
+        {
+            var known = key.Contains("__", StringComparison.Ordinal)
+                ? key.Split("__").All(part => appsettings.Contains($"\"{part}\"", StringComparison.Ordinal))
+                : envExample.Contains(key + "=", StringComparison.Ordinal);
+            Assert.True(known, $"ConfigMap key {key} is not a setting of the service");
+        }
+
+        var hpa = _manifests.Single("HorizontalPodAutoscaler");
+        Assert.Equal(DeployManifests.Text(deployment, "metadata", "name"), DeployManifests.Text(hpa, "spec", "scaleTargetRef", "name"));
+        Assert.True(int.Parse(DeployManifests.Text(hpa, "spec", "minReplicas"), System.Globalization.CultureInfo.InvariantCulture) >= 2);
+
+        // The CronJob asks a replica to train through the Service (so the training lease applies) with the API key.
+        var cron = _manifests.Single("CronJob");
+        Assert.Equal("Forbid", DeployManifests.Text(cron, "spec", "concurrencyPolicy"));
+        var job = (YamlMappingNode)((YamlSequenceNode)DeployManifests.Node(cron, "spec", "jobTemplate", "spec", "template", "spec", "containers")).Children.Single();
+        var env = ((YamlSequenceNode)DeployManifests.Node(job, "env")).Children.Cast<YamlMappingNode>().ToArray();
+        Assert.Equal($"http://{DeployManifests.Text(_manifests.Single("Service"), "metadata", "name")}/train", DeployManifests.Text(env.Single(e => DeployManifests.Text(e, "name") == "TRAIN_URL"), "value"));
+        Assert.Equal(secret, DeployManifests.Text(env.Single(e => DeployManifests.Text(e, "name") == "NETWORKSECURITY_API_KEY"), "valueFrom", "secretKeyRef", "name"));
+    }
+
+    [GeneratedRegex(@"^EXPOSE\s+(\d+)", RegexOptions.Multiline)]
+    private static partial Regex ExposePattern();
+}

@@ -1,0 +1,330 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Amazon.Runtime;
+using Amazon.S3;
+using NetworkSecurity.Pipeline.Tests;
+using Xunit.Abstractions;
+
+namespace NetworkSecurity.Storage.Tests.Replication;
+
+/// <summary>
+/// Two real service processes on 127.0.0.1 (two Kestrel ports, separate folders) sharing one bucket on s3rver:
+/// a model trained on A is served by B within 30 s while B keeps answering; /train on both at once runs once;
+/// a trainer killed with SIGKILL loses its lease within the lease duration and B can train.
+/// </summary>
+public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output) : IClassFixture<S3rverFixture>
+{
+    private const int LeaseSeconds = 6;
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(15) };
+
+    [Fact]
+    public async Task Two_replicas_follow_each_others_models_train_one_at_a_time_and_survive_a_killed_trainer()
+    {
+        var bucket = "rep" + Guid.NewGuid().ToString("N")[..10];
+        using (var client = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config { ServiceURL = server.Endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1" }))
+        {
+            await client.PutBucketAsync(bucket);
+        }
+
+        using var folderA = new TempDirectory();
+        using var folderB = new TempDirectory();
+        var a = Start("replica-a", folderA, bucket);
+        var processes = new List<ServiceProcess> { a };
+        try
+        {
+            // A has no model and nothing is published: it takes the lease, trains, serves and publishes its first model.
+            await WaitUntilAsync(async () => (await _http.GetAsync(Url(a, "/health/ready"))).IsSuccessStatusCode, TimeSpan.FromSeconds(90), "A ready with its first model", processes);
+            JsonElement? firstJob = null;
+            await WaitUntilAsync(async () => (firstJob = await LatestJobAsync(a))?.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(30), "A's first model published", processes);
+            var v1 = firstJob!.Value.GetProperty("outcome").GetProperty("model_version").GetString()!;
+            Assert.Equal(v1, (await ServedModelAsync(a)).Version);
+
+            // The Kubernetes probes point at endpoints the real service answers.
+            foreach (var probe in DeployManifests.Load().Probes)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url(a, probe.Path))).StatusCode);
+            }
+
+            // B starts with an empty folder and pulls A's model from the bucket.
+            var b = Start("replica-b", folderB, bucket);
+            processes.Add(b);
+            await WaitUntilAsync(async () => (await _http.GetAsync(Url(b, "/health/ready"))).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "B ready", processes);
+            var (bVersion, bOrigin) = await ServedModelAsync(b);
+            Assert.Equal(v1, bVersion);
+            Assert.Contains("s3://" + bucket, bOrigin);
+
+            // 1. /train on A while a steady stream of requests hits B: B switches to A's model with no failed request.
+            using var load = new CancellationTokenSource();
+            var streams = Enumerable.Range(0, 2).Select(_ => StreamPredictionsAsync(b, load.Token)).ToArray();
+            var readiness = StreamReadinessAsync(b, load.Token);
+            await Task.Delay(500);
+            var trainA = await _http.PostAsync(Url(a, "/train"), null);
+            Assert.Equal(HttpStatusCode.Accepted, trainA.StatusCode);
+            var jobA = JsonDocument.Parse(await trainA.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            JsonElement finished = default;
+            await WaitUntilAsync(async () => (finished = await JobAsync(a, jobA)).GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60), "A's training job", processes);
+            var trainingDone = Stopwatch.StartNew();
+            var v2 = finished.GetProperty("outcome").GetProperty("model_version").GetString()!;
+            Assert.NotEqual(v1, v2);
+            Assert.Equal(v2, (await ServedModelAsync(a)).Version); // A serves it at once, publication or not
+            await WaitUntilAsync(async () => (await ServedModelAsync(b)).Version == v2, TimeSpan.FromSeconds(30), "B serving A's new model", processes);
+            var swapSeconds = trainingDone.Elapsed.TotalSeconds;
+            output.WriteLine($"measured: /train finished on A -> B serves {v2}: {swapSeconds:0.00} s (poll 1 s)");
+            await Task.Delay(700);
+            await load.CancelAsync();
+            var results = (await Task.WhenAll(streams)).SelectMany(r => r).ToArray();
+            var readyFailures = await readiness;
+            Assert.True(results.Length >= 20, $"only {results.Length} requests were made during the swap");
+            Assert.Empty(results.Where(r => r.Error is not null).Select(r => r.Error));
+            Assert.Equal(0, readyFailures);
+            Assert.Contains(results, r => r.Version == v1);
+            Assert.Contains(results, r => r.Version == v2);
+            Assert.Contains("synced from s3://" + bucket, (await ServedModelAsync(b)).Origin);
+            output.WriteLine($"{results.Length} predictions on B during the swap, none failed");
+
+            // 2. /train on A and on B at the same moment: one runs, the other is told who holds the lease.
+            await WaitUntilAsync(async () => (await JobAsync(a, jobA)).GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(30), "A's publication (lease released)", processes);
+            var before = new Dictionary<ServiceProcess, string?> { [a] = (await LatestJobAsync(a))?.GetProperty("id").GetString(), [b] = (await LatestJobAsync(b))?.GetProperty("id").GetString() };
+            var both = await Task.WhenAll(_http.PostAsync(Url(a, "/train"), null), _http.PostAsync(Url(b, "/train"), null));
+            var codes = both.Select(r => r.StatusCode).ToArray();
+            Assert.Contains(HttpStatusCode.Accepted, codes);
+            Assert.Contains(HttpStatusCode.Conflict, codes);
+            var winner = codes[0] == HttpStatusCode.Accepted ? a : b;
+            var loser = winner == a ? b : a;
+            var winnerJob = JsonDocument.Parse(await both[winner == a ? 0 : 1].Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            var conflict = JsonDocument.Parse(await both[winner == a ? 1 : 0].Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(winner.Name, conflict.GetProperty("holder").GetString());
+            Assert.Equal(winnerJob, conflict.GetProperty("job_id").GetString());
+            JsonElement winnerDone = default;
+            await WaitUntilAsync(async () => (winnerDone = await JobAsync(winner, winnerJob)).GetProperty("publication").ValueKind == JsonValueKind.Object
+                && winnerDone.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(60), "the winner's run published", processes);
+            Assert.Equal(before[loser], (await LatestJobAsync(loser))?.GetProperty("id").GetString()); // no run on the loser
+            var v3 = winnerDone.GetProperty("outcome").GetProperty("model_version").GetString()!;
+            await WaitUntilAsync(async () => (await ServedModelAsync(loser)).Version == v3, TimeSpan.FromSeconds(30), "the loser serving the winner's model", processes);
+
+            // 3. A takes the lease and is killed with SIGKILL: B is refused until the lease lapses, then trains.
+            var trainKilled = await _http.PostAsync(Url(a, "/train"), null);
+            Assert.Equal(HttpStatusCode.Accepted, trainKilled.StatusCode);
+            a.Kill();
+            var killed = Stopwatch.StartNew();
+            var refused = await _http.PostAsync(Url(b, "/train"), null);
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Equal("replica-a", JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("holder").GetString());
+            HttpResponseMessage? taken = null;
+            var asked = TimeSpan.Zero; // when the successful request was sent (taking the lease then costs the settle delay)
+            await WaitUntilAsync(async () =>
+            {
+                asked = killed.Elapsed;
+                return (taken = await _http.PostAsync(Url(b, "/train"), null)).StatusCode == HttpStatusCode.Accepted;
+            }, TimeSpan.FromSeconds(LeaseSeconds + 6), "B taking the lapsed lease", processes);
+            var lapse = asked.TotalSeconds;
+            output.WriteLine($"measured: lease of the killed trainer lapsed {lapse:0.00} s after SIGKILL (lease {LeaseSeconds} s)");
+            Assert.True(lapse <= LeaseSeconds + 2, $"the lease lapsed only after {lapse:0.0} s");
+            var jobB = JsonDocument.Parse(await taken!.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            await WaitUntilAsync(async () => (await JobAsync(b, jobB)).GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60), "B's training job", processes);
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                process.Dispose();
+            }
+        }
+    }
+
+    private ServiceProcess Start(string name, TempDirectory folder, string bucket, string? endpoint = null) => new(name, folder.Path, new Dictionary<string, string>
+    {
+        ["S3_BUCKET"] = bucket,
+        ["S3_PREFIX"] = "ns",
+        ["S3_ENDPOINT_URL"] = endpoint ?? server.Endpoint,
+        ["S3_FORCE_PATH_STYLE"] = "true",
+        ["S3_DISABLE_CHUNKED_ENCODING"] = "true",
+        ["AWS_ACCESS_KEY_ID"] = "S3RVER",
+        ["AWS_SECRET_ACCESS_KEY"] = "S3RVER",
+        ["Replication__ReplicaId"] = name,
+        ["Replication__PollSeconds"] = "1",
+        ["Replication__LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Replication__LeaseSettleMilliseconds"] = "1500", // generous: the test machine is busy
+        ["Tracking__Enabled"] = "false",
+        ["Logging__Directory"] = "none",
+        ["DOTNET_gcServer"] = "0",
+    }, "--Pipeline:Training:Mode=gbdt");
+
+    [Fact]
+    public async Task Outages_and_broken_versions_never_cost_the_served_model_are_logged_once_and_publication_catches_up()
+    {
+        var bucket = "out" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
+        {
+            ServiceURL = server.Endpoint,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        });
+        await s3.PutBucketAsync(bucket);
+        using var proxy = new FaultyProxy(server.Endpoint);
+        using var folder = new TempDirectory();
+        var service = Start("replica-c", folder, bucket, proxy.Endpoint);
+        var processes = new[] { service };
+        try
+        {
+            await WaitUntilAsync(async () => (await LatestJobAsync(service))?.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(90), "the first model published", processes);
+            var v1 = (await ServedModelAsync(service)).Version!;
+
+            // Train, and take the store down as soon as the lease is taken: the new model is served at once, its
+            // publication is retried in the background; the sync keeps the model and logs the outage once.
+            var train = await _http.PostAsync(Url(service, "/train"), null);
+            Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
+            var job = JsonDocument.Parse(await train.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            proxy.Set(ProxyMode.Refuse);
+            JsonElement status = default;
+            await WaitUntilAsync(async () => (status = await JobAsync(service, job)).GetProperty("publication").ValueKind == JsonValueKind.Object
+                && status.GetProperty("publication").GetProperty("state").GetString() == "retrying", TimeSpan.FromSeconds(60), "a publication retrying", processes);
+            var v2 = status.GetProperty("outcome").GetProperty("model_version").GetString()!;
+            Assert.Equal(v2, (await ServedModelAsync(service)).Version);
+            proxy.Set(ProxyMode.Garbage);
+            await Task.Delay(2500); // several polls against a store answering garbage
+            Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url(service, "/health/ready"))).StatusCode);
+            Assert.Equal(v2, (await ServedModelAsync(service)).Version);
+
+            proxy.Set(ProxyMode.Forward);
+            await WaitUntilAsync(async () => (await JobAsync(service, job)).GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(30), "the publication catching up", processes);
+            Assert.True((await JobAsync(service, job)).GetProperty("publication").GetProperty("attempts").GetInt32() >= 2);
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains("answers again", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the sync's recovery line", processes);
+            Assert.Equal(1, Count(service.Output, "is unreachable or failing"));
+            using (var latest = await s3.GetObjectAsync(bucket, "ns/final_model/LATEST"))
+            using (var reader = new StreamReader(latest.ResponseStream))
+            {
+                Assert.Equal(v2, await reader.ReadToEndAsync());
+            }
+
+            // LATEST pointed back at the older version (by hand): the replica does not go back, and says so once.
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = "ns/final_model/LATEST", ContentBody = v1, UseChunkEncoding = false });
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains($"LATEST names {v1}, older than the served {v2}", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "the refusal to go back", processes);
+            await Task.Delay(1500);
+            Assert.Equal(1, Count(service.Output, $"LATEST names {v1}, older than the served {v2}"));
+            Assert.Equal(v2, (await ServedModelAsync(service)).Version);
+
+            // LATEST names a newer version whose model file does not match its manifest: ignored, one error, model kept.
+            const string broken = "29990101_000000";
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/final_model/{broken}/model.nsm", ContentBody = "not the model", UseChunkEncoding = false });
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/final_model/{broken}/.manifest.json", ContentBody = "{\"model.nsm\":\"" + new string('0', 64) + "\"}", UseChunkEncoding = false });
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = "ns/final_model/LATEST", ContentBody = broken, UseChunkEncoding = false });
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains($"LATEST names {broken} but it is unusable", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "the broken version's error", processes);
+            await Task.Delay(2500); // more polls: no second download, no second error
+            Assert.Equal(1, Count(service.Output, $"LATEST names {broken} but it is unusable"));
+            Assert.Equal(v2, (await ServedModelAsync(service)).Version);
+            Assert.NotEqual(v1, v2);
+        }
+        finally
+        {
+            service.Dispose();
+        }
+    }
+
+    private static int Count(string text, string part)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private static Uri Url(ServiceProcess service, string path) => new(service.BaseAddress, path);
+
+    private async Task<(string? Version, string? Origin)> ServedModelAsync(ServiceProcess service)
+    {
+        using var response = await _http.GetAsync(Url(service, "/model"));
+        return response.IsSuccessStatusCode
+            ? (response.Headers.GetValues("X-Model-Version").Single(), response.Headers.GetValues("X-Model-Origin").Single())
+            : (null, null);
+    }
+
+    private async Task<JsonElement?> LatestJobAsync(ServiceProcess service)
+    {
+        var text = await _http.GetStringAsync(Url(service, "/train"));
+        return text.Length > 0 && JsonDocument.Parse(text).RootElement is { ValueKind: JsonValueKind.Object } body ? body : null;
+    }
+
+    private async Task<JsonElement> JobAsync(ServiceProcess service, string id) =>
+        JsonDocument.Parse(await _http.GetStringAsync(Url(service, $"/train/{id}"))).RootElement;
+
+    private static string OneRecord()
+    {
+        var lines = File.ReadLines(TestPaths.DataFile).Take(2).ToArray();
+        var names = lines[0].Split(',');
+        var values = lines[1].Split(',');
+        var fields = names.Zip(values).Where(p => p.First != "Result").Select(p => $"\"{p.First}\":{p.Second}");
+        return "{\"records\":[{" + string.Join(',', fields) + "}]}";
+    }
+
+    private async Task<List<(string? Version, string? Error)>> StreamPredictionsAsync(ServiceProcess service, CancellationToken stop)
+    {
+        var body = OneRecord();
+        var results = new List<(string?, string?)>();
+        string? last = null;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                using var response = await _http.PostAsync(Url(service, "/predict/json"), new StringContent(body, Encoding.UTF8, "application/json"), CancellationToken.None);
+                var version = response.Headers.TryGetValues("X-Model-Version", out var v) ? v.Single() : null;
+                var error = response.StatusCode != HttpStatusCode.OK ? $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(CancellationToken.None)}"
+                    : last is not null && string.CompareOrdinal(version, last) < 0 ? $"went back from {last} to {version}"
+                    : null;
+                last = version ?? last;
+                results.Add((version, error));
+            }
+            catch (HttpRequestException ex)
+            {
+                results.Add((null, ex.Message));
+            }
+        }
+
+        return results;
+    }
+
+    private async Task<int> StreamReadinessAsync(ServiceProcess service, CancellationToken stop)
+    {
+        var failures = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            using var response = await _http.GetAsync(Url(service, "/health/ready"), CancellationToken.None);
+            failures += response.IsSuccessStatusCode ? 0 : 1;
+            await Task.Delay(100, CancellationToken.None);
+        }
+
+        return failures;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, IReadOnlyList<ServiceProcess> processes)
+    {
+        var watch = Stopwatch.StartNew();
+        Exception? last = null;
+        while (watch.Elapsed < timeout)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                last = ex; // not up yet, or the field is not there yet
+            }
+
+            await Task.Delay(Poll);
+        }
+
+        Assert.Fail($"timed out after {timeout.TotalSeconds:0} s waiting for {what}" + (last is null ? "" : $" (last error: {last.Message})") + "\n" + string.Join('\n', processes.Select(p => p.Output)));
+    }
+}

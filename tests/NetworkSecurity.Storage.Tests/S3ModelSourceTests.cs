@@ -1,0 +1,143 @@
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetworkSecurity.Pipeline.Tests;
+using NetworkSecurity.Pipeline.Training;
+using NetworkSecurity.Storage.Replication;
+
+namespace NetworkSecurity.Storage.Tests;
+
+/// <summary>Publication order, the LATEST pointer with conditional GETs, and verified downloads, against s3rver.</summary>
+public sealed class S3ModelSourceTests(S3rverFixture server) : IClassFixture<S3rverFixture>
+{
+    private AmazonS3Client Client() => new(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
+    {
+        ServiceURL = server.Endpoint,
+        ForcePathStyle = true,
+        AuthenticationRegion = "us-east-1",
+        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+    });
+
+    private async Task<S3Options> BucketAsync()
+    {
+        var bucket = "m" + Guid.NewGuid().ToString("N")[..12];
+        using var client = Client();
+        await client.PutBucketAsync(bucket);
+        return server.Options(bucket, "ns/");
+    }
+
+    private static (string Run, string Model) MakeRun(TempDirectory dir, string version, int size = 4096)
+    {
+        var run = Path.Combine(dir.Path, "Artifacts", version);
+        Directory.CreateDirectory(run);
+        File.WriteAllText(Path.Combine(run, "metrics.json"), "{}");
+        var model = Path.Combine(dir.Path, "final_model", version);
+        Directory.CreateDirectory(model);
+        var bytes = new byte[size];
+        new Random(version.GetHashCode(StringComparison.Ordinal)).NextBytes(bytes);
+        File.WriteAllBytes(Path.Combine(model, ModelStore.BundleFileName), bytes);
+        File.WriteAllText(Path.Combine(model, ModelStore.CardFileName), $"{{\"version\":\"{version}\"}}");
+        return (run, model);
+    }
+
+    private async Task PutAsync(S3Options options, string key, byte[] body)
+    {
+        using var client = Client();
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = options.Bucket, Key = key, InputStream = new MemoryStream(body), UseChunkEncoding = false });
+    }
+
+    [Fact]
+    public async Task Latest_is_missing_then_found_then_unchanged_for_the_same_etag_and_written_after_the_model_files()
+    {
+        var options = await BucketAsync();
+        using var source = new S3ModelSource(options);
+        Assert.Equal(LatestState.Missing, (await source.CheckLatestAsync(null, CancellationToken.None)).State);
+
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir, "20261125_100000");
+        using var store = new S3ArtifactStore(options, NullLogger.Instance);
+        var result = await store.PublishAsync(run, "20261125_100000", model, CancellationToken.None);
+        Assert.True(result.Synced, result.Message);
+
+        var found = await source.CheckLatestAsync(null, CancellationToken.None);
+        Assert.Equal(LatestState.Found, found.State);
+        Assert.Equal("20261125_100000", found.Version);
+        Assert.NotNull(found.ETag);
+        var again = await source.CheckLatestAsync(found.ETag, CancellationToken.None);
+        Assert.Equal(LatestState.Unchanged, again.State);
+        Assert.Null(again.Version);
+
+        // Files first, LATEST last.
+        using var client = Client();
+        var latest = await client.GetObjectMetadataAsync(options.Bucket, "ns/final_model/LATEST");
+        foreach (var name in new[] { ModelStore.BundleFileName, ModelStore.CardFileName, ".manifest.json" })
+        {
+            var file = await client.GetObjectMetadataAsync(options.Bucket, $"ns/final_model/20261125_100000/{name}");
+            Assert.True(file.LastModified <= latest.LastModified, $"{name} was written after LATEST");
+        }
+    }
+
+    [Fact]
+    public async Task A_late_publication_of_an_older_version_does_not_move_latest_backwards()
+    {
+        var options = await BucketAsync();
+        using var dir = new TempDirectory();
+        using var store = new S3ArtifactStore(options, NullLogger.Instance);
+        var (run2, model2) = MakeRun(dir, "20261125_120000");
+        Assert.True((await store.PublishAsync(run2, "20261125_120000", model2, CancellationToken.None)).Synced);
+        var (run1, model1) = MakeRun(dir, "20261125_110000");
+        var late = await store.PublishAsync(run1, "20261125_110000", model1, CancellationToken.None);
+        Assert.True(late.Synced, late.Message);
+        Assert.Contains("newer 20261125_120000", late.Message);
+
+        using var source = new S3ModelSource(options);
+        Assert.Equal("20261125_120000", (await source.CheckLatestAsync(null, CancellationToken.None)).Version);
+    }
+
+    [Fact]
+    public async Task A_download_is_verified_byte_for_byte_and_a_corrupt_or_missing_file_is_refused()
+    {
+        var options = await BucketAsync();
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir, "20261125_130000", size: 300_000);
+        using (var store = new S3ArtifactStore(options, NullLogger.Instance))
+        {
+            Assert.True((await store.PublishAsync(run, "20261125_130000", model, CancellationToken.None)).Synced);
+        }
+
+        using var source = new S3ModelSource(options);
+        var good = Path.Combine(dir.Path, "good");
+        Assert.Equal(2, await source.DownloadVersionAsync("20261125_130000", good, ModelStore.BundleFileName, CancellationToken.None));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(model, ModelStore.BundleFileName)), File.ReadAllBytes(Path.Combine(good, ModelStore.BundleFileName)));
+
+        // Same size, one byte different: only the hash can tell.
+        var bytes = File.ReadAllBytes(Path.Combine(model, ModelStore.BundleFileName));
+        bytes[1000] ^= 0xFF;
+        await PutAsync(options, "ns/final_model/20261125_130000/model.nsm", bytes);
+        var corrupt = await Assert.ThrowsAsync<ModelVerificationException>(() => source.DownloadVersionAsync("20261125_130000", Path.Combine(dir.Path, "bad"), ModelStore.BundleFileName, CancellationToken.None));
+        Assert.Contains("model.nsm is corrupt", corrupt.Message);
+
+        using (var client = Client())
+        {
+            await client.DeleteObjectAsync(options.Bucket, "ns/final_model/20261125_130000/model_card.json");
+        }
+
+        var missing = await Assert.ThrowsAsync<ModelVerificationException>(() => source.DownloadVersionAsync("20261125_130000", Path.Combine(dir.Path, "bad2"), ModelStore.BundleFileName, CancellationToken.None));
+        Assert.Contains("missing", missing.Message);
+
+        var absent = await Assert.ThrowsAsync<ModelVerificationException>(() => source.DownloadVersionAsync("20990101_000000", Path.Combine(dir.Path, "bad3"), ModelStore.BundleFileName, CancellationToken.None));
+        Assert.Contains(".manifest.json is missing", absent.Message);
+    }
+
+    [Fact]
+    public async Task Garbage_in_latest_is_reported_not_followed()
+    {
+        var options = await BucketAsync();
+        await PutAsync(options, "ns/final_model/LATEST", "../../etc/passwd"u8.ToArray());
+        using var source = new S3ModelSource(options);
+        var error = await Assert.ThrowsAsync<ModelVerificationException>(() => source.CheckLatestAsync(null, CancellationToken.None));
+        Assert.Contains("does not hold a version name", error.Message);
+    }
+}

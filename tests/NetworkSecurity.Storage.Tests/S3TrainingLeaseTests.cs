@@ -1,0 +1,146 @@
+using System.Text;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetworkSecurity.Storage.Replication;
+
+namespace NetworkSecurity.Storage.Tests;
+
+/// <summary>The training lease against a real S3-compatible server (s3rver ignores conditional writes: settle mode).</summary>
+public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S3rverFixture>
+{
+    private static readonly S3LeaseSettings Fast = new() { Duration = TimeSpan.FromSeconds(3), SettleDelay = TimeSpan.FromMilliseconds(300) };
+
+    private AmazonS3Client Client() => new(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
+    {
+        ServiceURL = server.Endpoint,
+        ForcePathStyle = true,
+        AuthenticationRegion = "us-east-1",
+        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+    });
+
+    private async Task<S3Options> BucketAsync()
+    {
+        var bucket = "l" + Guid.NewGuid().ToString("N")[..12];
+        using var client = Client();
+        await client.PutBucketAsync(bucket);
+        return server.Options(bucket, "ns/");
+    }
+
+    private static S3TrainingLease Lease(S3Options options, string replica, S3LeaseSettings? settings = null) =>
+        new(options, settings ?? Fast, replica, NullLogger.Instance);
+
+    [Fact]
+    public async Task The_probe_finds_that_s3rver_ignores_conditional_writes_and_falls_back_to_settle_mode()
+    {
+        var options = await BucketAsync();
+        using var lease = Lease(options, "a");
+        Assert.Equal(S3LeaseMode.Settle, await lease.ProbeAsync(CancellationToken.None));
+        Assert.Contains("settle delay", lease.Description);
+        using var client = Client();
+        var left = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = options.Bucket });
+        Assert.Empty(left.S3Objects ?? []); // the probe object is removed
+    }
+
+    [Fact]
+    public async Task A_held_lease_is_refused_to_others_with_its_holder_and_job_until_released()
+    {
+        var options = await BucketAsync();
+        using var a = Lease(options, "replica-a");
+        using var b = Lease(options, "replica-b");
+        var won = await a.TryAcquireAsync("job-1", CancellationToken.None);
+        Assert.True(won.Acquired);
+
+        var lost = await b.TryAcquireAsync("job-2", CancellationToken.None);
+        Assert.False(lost.Acquired);
+        Assert.Equal("replica-a", lost.HeldBy!.Holder);
+        Assert.Equal("job-1", lost.HeldBy.JobId);
+        Assert.True(lost.HeldBy.ExpiresAt > b.Clock.UtcNow);
+
+        await a.ReleaseAsync(won.Ticket!, CancellationToken.None);
+        Assert.Null(await b.HolderAsync(CancellationToken.None));
+        Assert.True((await b.TryAcquireAsync("job-3", CancellationToken.None)).Acquired);
+    }
+
+    [Fact]
+    public async Task Renewal_keeps_the_lease_past_its_first_expiry_and_an_unrenewed_lease_lapses_by_itself()
+    {
+        var options = await BucketAsync();
+        using var a = Lease(options, "replica-a");
+        using var b = Lease(options, "replica-b");
+        var ticket = (await a.TryAcquireAsync("job-1", CancellationToken.None)).Ticket!;
+        var firstExpiry = ticket.ExpiresAt;
+
+        // Renew for a while beyond the first expiry: B is refused throughout.
+        var until = DateTime.UtcNow.AddSeconds(4);
+        while (DateTime.UtcNow < until)
+        {
+            Assert.True(await a.RenewAsync(ticket, CancellationToken.None));
+            Assert.False((await b.TryAcquireAsync("job-2", CancellationToken.None)).Acquired);
+            await Task.Delay(500);
+        }
+
+        Assert.True(ticket.ExpiresAt > firstExpiry.AddSeconds(3));
+
+        // A stops renewing (as if killed): within the lease duration (+ the store clock's 1 s resolution) B gets it.
+        var stopped = DateTime.UtcNow;
+        LeaseAttempt attempt;
+        do
+        {
+            await Task.Delay(250);
+            attempt = await b.TryAcquireAsync("job-2", CancellationToken.None);
+        }
+        while (!attempt.Acquired && DateTime.UtcNow - stopped < TimeSpan.FromSeconds(8));
+
+        Assert.True(attempt.Acquired, "the lease did not lapse");
+        Assert.InRange((DateTime.UtcNow - stopped).TotalSeconds, 1.5, 6);
+        Assert.False(await a.RenewAsync(ticket, CancellationToken.None)); // A learns it lost the lease
+    }
+
+    [Fact]
+    public async Task Of_five_replicas_asking_at_the_same_moment_exactly_one_gets_the_lease()
+    {
+        var options = await BucketAsync();
+        // The settle delay must exceed the longest pause between reading the free lease and writing one's own: generous
+        // here, as other tests load the CPU meanwhile.
+        var settle = Fast with { SettleDelay = TimeSpan.FromSeconds(1.5) };
+        var leases = Enumerable.Range(0, 5).Select(i => Lease(options, $"replica-{i}", settle)).ToArray();
+        try
+        {
+            await Task.WhenAll(leases.Select(l => l.ProbeAsync(CancellationToken.None)));
+            var attempts = await Task.WhenAll(leases.Select((l, i) => l.TryAcquireAsync($"job-{i}", CancellationToken.None)));
+            var winners = attempts.Where(a => a.Acquired).ToArray();
+            Assert.True(winners.Length == 1, $"{winners.Length} winners: " + string.Join(", ", attempts.Select(a => a.Acquired ? a.Ticket!.Holder + " won" : "lost to " + a.HeldBy?.Holder)));
+            Assert.All(attempts.Where(a => !a.Acquired), a => Assert.Equal(winners[0].Ticket!.Holder, a.HeldBy?.Holder));
+        }
+        finally
+        {
+            foreach (var lease in leases)
+            {
+                lease.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Garbage_in_the_lease_object_counts_as_a_free_lease_and_the_store_clock_is_learnt()
+    {
+        var options = await BucketAsync();
+        using (var client = Client())
+        {
+            await client.PutObjectAsync(new PutObjectRequest { BucketName = options.Bucket, Key = "ns/leases/training.json", ContentBody = "{not json", UseChunkEncoding = false });
+        }
+
+        using var lease = Lease(options, "replica-a");
+        var attempt = await lease.TryAcquireAsync("job-1", CancellationToken.None);
+        Assert.True(attempt.Acquired);
+        Assert.True(lease.Clock.HasObserved);
+        Assert.InRange(lease.Clock.Offset.TotalSeconds, -2, 2); // same host: the store's clock is ours, to its 1 s resolution
+        using var check = Client();
+        using var stored = await check.GetObjectAsync(options.Bucket, "ns/leases/training.json");
+        using var reader = new StreamReader(stored.ResponseStream, Encoding.UTF8);
+        Assert.Contains("\"holder\":\"replica-a\"", await reader.ReadToEndAsync());
+    }
+}
