@@ -204,7 +204,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
 
             // LATEST pointed back at the older version (by hand): the replica does not go back, and says so once.
             await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = "ns/final_model/LATEST", ContentBody = v1, UseChunkEncoding = false });
-            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains($"LATEST names {v1}, older than the served {v2}", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "the refusal to go back", processes);
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains($"LATEST names {v1}, older than the served {v2}", StringComparison.Ordinal)), TimeSpan.FromSeconds(40), "the refusal to go back", processes);
             await Task.Delay(1500);
             Assert.Equal(1, Count(service.Output, $"LATEST names {v1}, older than the served {v2}"));
             Assert.Equal(v2, (await ServedModelAsync(service)).Version);
