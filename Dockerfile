@@ -10,6 +10,7 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/NetworkSecurity.Learning/NetworkSecurity.Learning.csproj src/NetworkSecurity.Learning/
+COPY src/NetworkSecurity.Learning.MLNet/NetworkSecurity.Learning.MLNet.csproj src/NetworkSecurity.Learning.MLNet/
 COPY src/NetworkSecurity.Pipeline/NetworkSecurity.Pipeline.csproj src/NetworkSecurity.Pipeline/
 COPY src/NetworkSecurity.Storage/NetworkSecurity.Storage.csproj src/NetworkSecurity.Storage/
 COPY src/NetworkSecurity.Tracking/NetworkSecurity.Tracking.csproj src/NetworkSecurity.Tracking/
@@ -25,9 +26,11 @@ RUN dotnet publish src/NetworkSecurity.Api/NetworkSecurity.Api.csproj -c Release
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 # libmongoc/libbson: the MongoDB C driver the data source binds to through P/Invoke (only used when MongoDB is
 # configured). The default .NET 10 image is Ubuntu 24.04, where the packages carry the t64 suffix (as on Debian 13);
-# the plain names (Debian 12) are the fallback. curl serves the HEALTHCHECK.
+# the plain names (Debian 12) are the fallback. curl serves the HEALTHCHECK. libgomp1: OpenMP, which LightGBM's native
+# library (lib_lightgbm.so, shipped in the LightGBM package) links against (`ldd` lists libgomp.so.1).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl \
+    && apt-get install -y --no-install-recommends libgomp1 \
     && (apt-get install -y --no-install-recommends libmongoc-1.0-0t64 libbson-1.0-0t64 \
         || apt-get install -y --no-install-recommends libmongoc-1.0-0 libbson-1.0-0) \
     && rm -rf /var/lib/apt/lists/*
