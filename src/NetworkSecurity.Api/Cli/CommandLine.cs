@@ -34,6 +34,8 @@ public static class CommandLine
         ["--output"] = "Predict:Output",
         ["--file"] = "PushData:File",
         ["--seeds"] = "Evaluate:Seeds",
+        ["--learners"] = "Pipeline:Training:Learners",
+        ["--format"] = "Export:Format",
     };
 
     private static readonly string[] Flags = ["--drop"];
@@ -67,6 +69,7 @@ public static class CommandLine
                 "predict" => await PredictCommand.RunAsync(configuration, logger).ConfigureAwait(false),
                 "evaluate" => await EvaluateCommand.RunAsync(configuration, logger).ConfigureAwait(false),
                 "push-data" => await PushDataCommand.RunAsync(configuration, logger).ConfigureAwait(false),
+                "export" => await ExportCommand.RunAsync(configuration, logger).ConfigureAwait(false),
                 _ => Unknown(command),
             };
         }
@@ -115,6 +118,7 @@ public static class CommandLine
           predict                 score a CSV offline: --input <csv> --output <csv>
           evaluate                mean test metrics over several splits: --seeds 0-4 [--split grouped]
           push-data               load a CSV into MongoDB (MONGODB_URL): [--file <csv>] [--drop]
+          export                  write the live model as ONNX (ML.NET models only): --format onnx [--output model.onnx]
           help                    show this text
 
         Training options (defaults in appsettings.json):
@@ -126,6 +130,7 @@ public static class CommandLine
           --mode search|gbdt      cross-validated search over all learners, or one boosted model
           --folds <k>             cross-validation folds (5)
           --scoring f1|accuracy|roc_auc
+          --learners <a,b>        search only these learners, e.g. fasttree,lightgbm (Pipeline:Training:Learners)
           --artifacts <dir>       run outputs (Artifacts)
           --final-model <dir>     live model folder (final_model)
           --logs <dir>|none       log folder (Logs)

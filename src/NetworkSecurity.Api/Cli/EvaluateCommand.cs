@@ -43,7 +43,7 @@ public static class EvaluateCommand
             var trainGroups = options.IsGroupedSplit ? DuplicateAnalysis.Analyze(train.Features, train.Labels).GroupIds : null;
             IModelTrainer trainer = options.Training.Mode == "gbdt"
                 ? new GradientBoostingTrainer(seed)
-                : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, seed);
+                : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, seed, options.Training.Learners);
             var trained = trainer.Train(trainX, train.Labels, trainGroups, null, CancellationToken.None);
             var metrics = ModelEvaluationStage.Evaluate(test.Labels, ModelEvaluationStage.Predict(trained.Model, imputer.Transform(test.Features)));
             f1.Add(metrics.Legitimate.F1);

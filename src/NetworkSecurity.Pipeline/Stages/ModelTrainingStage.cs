@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using CsvHelper;
 using Microsoft.Extensions.Logging;
+using NetworkSecurity.Learning.MLNet;
 using NetworkSecurity.Learning.Serialization;
 using NetworkSecurity.Pipeline.Artifacts;
 using NetworkSecurity.Pipeline.Training;
@@ -29,18 +30,36 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
         });
         var trained = trainer.Train(transformed.Train, ingestion.Train.Labels, groups, logged, cancellationToken);
 
-        SafeFile.WriteAllBytes(Path.Combine(layout.Trainer, "model.bin"), ModelSerializer.ToBytes(trained.Model));
+        if (trained.Model is MLNetModel mlNet)
+        {
+            SafeFile.Write(Path.Combine(layout.Trainer, ModelBundle.MLNetModelFileName), mlNet.Save); // ML.NET's own zip
+        }
+        else
+        {
+            SafeFile.WriteAllBytes(Path.Combine(layout.Trainer, "model.bin"), ModelSerializer.ToBytes(trained.Model));
+        }
+
+        foreach (var failure in trained.Failures ?? [])
+        {
+            logger.LogWarning("Learner {Learner} ({Engine}, {Parameters}) failed and was left out of the search: {Error}", failure.Learner, failure.Engine, failure.Parameters, failure.Error);
+        }
+
+        if (trained.Failures is { Count: > 0 })
+        {
+            ReportWriter.WriteJson(Path.Combine(layout.Trainer, "failures.json"), trained.Failures);
+        }
+
         ReportWriter.WriteJson(Path.Combine(layout.Trainer, "leaderboard.json"), trained.Leaderboard);
         SafeFile.WriteText(Path.Combine(layout.Trainer, "leaderboard.csv"), writer =>
         {
             using var csv = CsvWriter.Create(writer, new CsvWriterOptions(), leaveOpen: true);
-            csv.WriteRecord(["rank", "learner", "parameters", "cv_mean", "cv_std", "fit_seconds"]);
+            csv.WriteRecord(["rank", "learner", "parameters", "cv_mean", "cv_std", "fit_seconds", "engine"]);
             foreach (var e in trained.Leaderboard)
             {
                 csv.WriteRecord([
                     e.Rank.ToString(CultureInfo.InvariantCulture), e.Learner, e.Parameters,
                     e.CvMean.ToString("R", CultureInfo.InvariantCulture), e.CvStd.ToString("R", CultureInfo.InvariantCulture),
-                    e.FitSeconds.ToString("0.0000", CultureInfo.InvariantCulture),
+                    e.FitSeconds.ToString("0.0000", CultureInfo.InvariantCulture), e.Engine,
                 ]);
             }
         });
@@ -58,10 +77,10 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
     private static string FormatTable(IEnumerable<LeaderboardEntry> entries)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"#",3}  {"learner",-20} {"cv mean",8} {"cv std",8} {"fit s",7}  parameters");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"#",3}  {"learner",-20} {"engine",-7} {"cv mean",8} {"cv std",8} {"fit s",7}  parameters");
         foreach (var e in entries)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{e.Rank,3}  {e.Learner,-20} {e.CvMean,8:0.0000} {e.CvStd,8:0.0000} {e.FitSeconds,7:0.000}  {e.Parameters}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{e.Rank,3}  {e.Learner,-20} {e.Engine,-7} {e.CvMean,8:0.0000} {e.CvStd,8:0.0000} {e.FitSeconds,7:0.000}  {e.Parameters}");
         }
 
         return text.ToString().TrimEnd();
