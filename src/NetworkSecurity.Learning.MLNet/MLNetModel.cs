@@ -24,6 +24,10 @@ public sealed class MLNetModel : IClassifierModel
     private readonly SchemaDefinition _inputDefinition;
     private readonly ConcurrentBag<Scorer> _scorers = [];
 
+    // MLContext is not documented as safe for concurrent use: building views and engines goes through it one at a
+    // time (cheap: both are lazy); the cursors that do the scoring then run concurrently.
+    private readonly Lock _contextGate = new();
+
     internal MLNetModel(MLContext context, ITransformer transformer, DataViewSchema inputSchema, int featureCount, MLNetTrainer trainer)
     {
         _context = context;
@@ -90,7 +94,12 @@ public sealed class MLNetModel : IClassifierModel
             return;
         }
 
-        var scored = _transformer.Transform(_context.Data.LoadFromEnumerable(ToRows(features, []), _inputDefinition));
+        IDataView scored;
+        lock (_contextGate)
+        {
+            scored = _transformer.Transform(_context.Data.LoadFromEnumerable(ToRows(features, []), _inputDefinition));
+        }
+
         var column = scored.Schema[nameof(MLNetOutputRow.Probability)];
         using var cursor = scored.GetRowCursor([column]);
         var getter = cursor.GetGetter<float>(column);
@@ -109,7 +118,13 @@ public sealed class MLNetModel : IClassifierModel
     }
 
     /// <summary>Writes ML.NET's model zip (transformer and input schema).</summary>
-    public void Save(Stream stream) => _context.Model.Save(_transformer, _inputSchema, stream);
+    public void Save(Stream stream)
+    {
+        lock (_contextGate)
+        {
+            _context.Model.Save(_transformer, _inputSchema, stream);
+        }
+    }
 
     /// <summary>Reads a model zip written by <see cref="Save"/> (or by any ML.NET app with the same input columns).</summary>
     public static MLNetModel Load(Stream stream)
@@ -130,8 +145,11 @@ public sealed class MLNetModel : IClassifierModel
     /// <summary>Writes the model as ONNX (inputs: Features float[n], Label bool; output "Probability.output").</summary>
     public void ExportOnnx(Stream stream)
     {
-        var sample = _context.Data.LoadFromEnumerable([new MLNetInputRow { Features = new float[FeatureCount] }], _inputDefinition);
-        _context.Model.ConvertToOnnx(_transformer, sample, stream);
+        lock (_contextGate)
+        {
+            var sample = _context.Data.LoadFromEnumerable([new MLNetInputRow { Features = new float[FeatureCount] }], _inputDefinition);
+            _context.Model.ConvertToOnnx(_transformer, sample, stream);
+        }
     }
 
     internal static IEnumerable<MLNetInputRow> ToRows(FeatureMatrix features, int[] labels)
@@ -158,9 +176,18 @@ public sealed class MLNetModel : IClassifierModel
         return lightGbm ? MLNetTrainer.LightGbm : MLNetTrainer.FastTree;
     }
 
-    private Scorer Rent() => _scorers.TryTake(out var scorer)
-        ? scorer
-        : new Scorer(_context.Model.CreatePredictionEngine<MLNetInputRow, MLNetOutputRow>(_transformer, ignoreMissingColumns: true, _inputDefinition), FeatureCount);
+    private Scorer Rent()
+    {
+        if (_scorers.TryTake(out var scorer))
+        {
+            return scorer;
+        }
+
+        lock (_contextGate)
+        {
+            return new Scorer(_context.Model.CreatePredictionEngine<MLNetInputRow, MLNetOutputRow>(_transformer, ignoreMissingColumns: true, _inputDefinition), FeatureCount);
+        }
+    }
 
     /// <summary>One prediction engine with its own input and output rows: used by one thread at a time.</summary>
     private sealed class Scorer(PredictionEngine<MLNetInputRow, MLNetOutputRow> engine, int featureCount)

@@ -75,6 +75,9 @@ public sealed class MLNetModelTests
             Assert.Equal(batch[i], sequential[i], 1e-6);
         }
 
+        var concurrentBatches = new double[4][];
+        Parallel.For(0, concurrentBatches.Length, k => concurrentBatches[k] = Score(model, x));
+        Assert.All(concurrentBatches, b => Assert.Equal(batch, b));
         Assert.Contains(batch, p => p < 0.1);
         Assert.Contains(batch, p => p > 0.9);
     }
