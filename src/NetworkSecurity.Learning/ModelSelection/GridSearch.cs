@@ -186,7 +186,9 @@ public sealed class GridSearch
     /// <summary>One fit per fold: a configuration, with the staged values it is scored at (null = the model as is).</summary>
     private sealed record Job(string Candidate, string LearnerName, string Engine, ILearner Learner, Dictionary<string, string> Parameters, string? StagedParameter, int?[] Stages)
     {
-        public double Cost => (Stages.Max() ?? 1) * (LearnerName == "logistic_regression" ? 0.1 : 1);
+        // Rough relative fit cost, to schedule big fits first. Other engines' fits (ML.NET) cost several of ours per tree.
+        public double Cost => (Stages.Max() ?? (Parameters.TryGetValue("n_estimators", out var n) && int.TryParse(n, out var trees) ? trees : 1))
+            * (LearnerName == "logistic_regression" ? 0.1 : 1) * (Engine == LearnerCatalog.OwnEngine ? 1 : 10);
 
         public IReadOnlyDictionary<string, string> ParametersAt(int stage)
         {
