@@ -1,4 +1,6 @@
 using NetworkSecurity.Learning.MLNet;
+using NetworkSecurity.Learning.MLNet.Onnx;
+using NetworkSecurity.Learning.Models;
 using NetworkSecurity.Learning.Serialization;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Artifacts;
@@ -9,10 +11,11 @@ using NetworkSecurity.Pipeline.Training;
 namespace NetworkSecurity.Api.Cli;
 
 /// <summary>
-/// <c>export --format onnx [--output model.onnx]</c>: writes the live model as ONNX when ML.NET can convert it (an
-/// ML.NET winner: FastTree, LightGBM). Inputs "Features" (float, n × 30, already imputed) and "Label" (bool, n × 1,
-/// any value: ML.NET's graph asks for it); output "Probability.output" is P(legitimate). Our own models cannot be
-/// exported and the command says so.
+/// <c>export --format onnx [--output model.onnx]</c>: writes the live model as ONNX. An ML.NET model (FastTree,
+/// LightGBM) through ML.NET's converter: inputs "Features" (float, n × 30, already imputed) and "Label" (bool, n × 1,
+/// any value: ML.NET's graph asks for it), output "Probability.output". Our boosted trees as a TreeEnsembleRegressor +
+/// Sigmoid: input "Features", output "Probability". Both give P(legitimate). Other model kinds (random forest, CART,
+/// AdaBoost, logistic regression) cannot be exported, and the command says so.
 /// </summary>
 public static class ExportCommand
 {
@@ -30,12 +33,20 @@ public static class ExportCommand
         var schema = SchemaLoader.Load(options.SchemaPath);
         var bundle = new ModelStore(options.FinalModelDirectory).LoadCurrent(schema)
             ?? throw new PipelineException($"No model in '{options.FinalModelDirectory}': run the train command first.");
+        if (bundle.Classifier is GradientBoostingModel gbdt)
+        {
+            SafeFile.Write(output, stream => GradientBoostingOnnx.Write(gbdt, stream));
+            logger.Information("Exported model {Version} ({Learner}, {Trees} trees) as ONNX to {Output}: input Features (float[n,{Features}]), output Probability = P(legitimate)",
+                bundle.Version, bundle.Card.Learner, gbdt.Trees.Length, output, gbdt.FeatureCount);
+            return Task.FromResult(CommandLine.Success);
+        }
+
         if (bundle.Classifier is not MLNetModel model)
         {
             var kind = bundle.Classifier is IPersistableModel persistable ? persistable.Kind : bundle.Classifier.GetType().Name;
             throw new PipelineException(
-                $"The live model {bundle.Version} is our own '{bundle.Card.Learner}' model (kind {kind}), which cannot be exported as ONNX: " +
-                "only ML.NET models can. Train one with --learners fasttree,lightgbm (or let one win the search) and export again.");
+                $"The live model {bundle.Version} is a '{bundle.Card.Learner}' model (kind {kind}), which cannot be exported as ONNX: " +
+                "only boosted trees (gradient_boosting, fasttree, lightgbm) can. Train one (e.g. --mode gbdt or --learners fasttree,lightgbm) and export again.");
         }
 
         try
