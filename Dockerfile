@@ -10,6 +10,7 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/NetworkSecurity.Learning/NetworkSecurity.Learning.csproj src/NetworkSecurity.Learning/
+COPY src/NetworkSecurity.Learning.MLNet/NetworkSecurity.Learning.MLNet.csproj src/NetworkSecurity.Learning.MLNet/
 COPY src/NetworkSecurity.Pipeline/NetworkSecurity.Pipeline.csproj src/NetworkSecurity.Pipeline/
 COPY src/NetworkSecurity.Storage/NetworkSecurity.Storage.csproj src/NetworkSecurity.Storage/
 COPY src/NetworkSecurity.Tracking/NetworkSecurity.Tracking.csproj src/NetworkSecurity.Tracking/
@@ -26,9 +27,10 @@ RUN dotnet publish src/NetworkSecurity.Api/NetworkSecurity.Api.csproj -c Release
 
 # ---- Run: ASP.NET Core runtime only.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-# curl serves the HEALTHCHECK. MongoDB needs nothing here: the official MongoDB.Driver is managed code.
+# curl serves the HEALTHCHECK. MongoDB needs nothing here: the official MongoDB.Driver is managed code. libgomp1:
+# OpenMP, which LightGBM's native library (lib_lightgbm.so, shipped in the LightGBM package) links against.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends curl \
+    && apt-get install -y --no-install-recommends curl libgomp1 \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

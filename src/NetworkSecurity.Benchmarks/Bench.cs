@@ -45,5 +45,10 @@ public static class Bench
         }
     }
 
+    /// <summary>"0-4" or "1,3,7".</summary>
+    public static int[] ParseSeeds(string text) => text.Contains('-', StringComparison.Ordinal)
+        ? Enumerable.Range(int.Parse(text.Split('-')[0], CultureInfo.InvariantCulture), int.Parse(text.Split('-')[1], CultureInfo.InvariantCulture) - int.Parse(text.Split('-')[0], CultureInfo.InvariantCulture) + 1).ToArray()
+        : text.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+
     public static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 }

@@ -61,7 +61,7 @@ public sealed class CommandLineTests
     [InlineData("train --folds 1", "--folds: '1' is not a whole number from 2 to 20.")]
     [InlineData("evaluate --seeds 4-0", "--seeds: '4-0' is not a range like 0-4 or a list like 1,3,7.")]
     [InlineData("predict --input a.csv", "Option '--output' is required.")]
-    [InlineData("fly", "unknown command 'fly'; the commands are train, evaluate, predict, push-data and help.")]
+    [InlineData("fly", "unknown command 'fly'; the commands are train, evaluate, predict, push-data, export and help.")]
     public void Bad_arguments_get_one_line_naming_the_option_and_exit_code_2(string arguments, string message)
     {
         var (code, stdout, stderr) = RunProgram(arguments.Split(' '));
@@ -78,6 +78,7 @@ public sealed class CommandLineTests
     [InlineData("evaluate --help")]
     [InlineData("predict --help")]
     [InlineData("push-data --help")]
+    [InlineData("export --help")]
     public void Every_command_has_help(string arguments)
     {
         var (code, stdout, _) = RunProgram(arguments.Split(' '));

@@ -34,6 +34,9 @@ public sealed class CliOptions
         Output = Bind(Required(Text("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict.")), "Predict:Output");
         File = Bind(Text("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
         Drop = Bind(new Option<bool>("--drop") { Description = "Empty the collection first, so re-running gives the same collection." }, "PushData:Drop");
+        Learners = Bind(Text("--learners", "names", "Search only these grid entries or learners, comma-separated (e.g. fasttree,lightgbm for ML.NET's; default: every entry)."), "Pipeline:Training:Learners");
+        Format = Bind(Choice("--format", "Model format to write (default onnx).", "onnx"), "Export:Format");
+        ExportOutput = Bind(Text("--output", "file", "Where to write the exported model (default model.onnx)."), "Export:Output");
         BatchSize = Bind(Integer("--batch-size", "Documents per unordered InsertMany batch (default 1000, MONGODB_BATCH_SIZE).", 1, 100_000), "MONGODB_BATCH_SIZE");
     }
 
@@ -59,9 +62,12 @@ public sealed class CliOptions
     public Option<string> File { get; }
     public Option<bool> Drop { get; }
     public Option<int> BatchSize { get; }
+    public Option<string> Learners { get; }
+    public Option<string> Format { get; }
+    public Option<string> ExportOutput { get; }
 
     /// <summary>The options of the training pipeline, shared by <c>train</c> and <c>evaluate</c>.</summary>
-    public IEnumerable<Option> Pipeline => [Data, Source, Schema, Split, TestFraction, Seed, Mode, Grid, Folds, Scoring];
+    public IEnumerable<Option> Pipeline => [Data, Source, Schema, Split, TestFraction, Seed, Mode, Grid, Folds, Scoring, Learners];
 
     /// <summary>The configuration keys set on the command line, with their values as typed.</summary>
     public IEnumerable<KeyValuePair<string, string?>> ConfigurationValues(ParseResult result)

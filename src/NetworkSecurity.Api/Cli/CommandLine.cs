@@ -69,6 +69,7 @@ public static class CommandLine
             EvaluateCommand.Create(options),
             PredictCommand.Create(options),
             PushDataCommand.Create(options),
+            ExportCommand.Create(options),
         };
         return root;
     }

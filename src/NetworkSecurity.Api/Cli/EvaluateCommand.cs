@@ -58,6 +58,7 @@ public static class EvaluateCommand
         };
         var f1 = new List<double>();
         var auc = new List<double>();
+        var perEngine = new List<(string Engine, double F1, double Auc, double Brier)>();
         for (var s = 0; s < seeds.Length; s++)
         {
             var seed = seeds[s];
@@ -75,9 +76,26 @@ public static class EvaluateCommand
             var trainGroups = options.IsGroupedSplit ? DuplicateAnalysis.Analyze(train.Features, train.Labels).GroupIds : null;
             IModelTrainer trainer = options.Training.Mode == "gbdt"
                 ? new GradientBoostingTrainer(seed)
-                : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, seed);
+                : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, seed, options.Training.Learners);
             var searchProgress = new SynchronousProgress<double>(f => reporter.Report($"{step}, search", done + (f / seeds.Length)));
-            var trained = trainer.Train(trainX, train.Labels, trainGroups, searchProgress, context.CancellationToken);
+            TrainedModel trained;
+            if (trainer is GridSearchTrainer)
+            {
+                // One search per engine on the same folds: the overall choice plus each engine's own best on this split.
+                var (best, engines) = EngineComparison.Train(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, seed, options.Training.Learners, trainX, train.Labels, trainGroups, context.CancellationToken);
+                trained = best;
+                foreach (var engine in engines)
+                {
+                    var p = ModelEvaluationStage.Predict(engine.Trained.Model, imputer.Transform(test.Features));
+                    var m = ModelEvaluationStage.Evaluate(test.Labels, p);
+                    perEngine.Add((engine.Engine, m.Legitimate.F1, m.Legitimate.RocAuc, EngineComparison.Brier(test.Labels, p)));
+                }
+            }
+            else
+            {
+                trained = trainer.Train(trainX, train.Labels, trainGroups, searchProgress, context.CancellationToken);
+            }
+
             var metrics = ModelEvaluationStage.Evaluate(test.Labels, ModelEvaluationStage.Predict(trained.Model, imputer.Transform(test.Features)));
             f1.Add(metrics.Legitimate.F1);
             auc.Add(metrics.Legitimate.RocAuc);
@@ -90,6 +108,18 @@ public static class EvaluateCommand
 
         reporter.Report("done", 1);
         table.Add(string.Create(CultureInfo.InvariantCulture, $"| mean | {options.Split} | | | {f1.Average():0.0000} | {auc.Average():0.0000} | | |"));
+        if (perEngine.Count > 0)
+        {
+            table.Add("");
+            table.Add("| engine (its own best by CV, same splits) | split | mean test F1 | mean test AUC | mean Brier |");
+            table.Add("|---|---|---|---|---|");
+            foreach (var engine in perEngine.GroupBy(e => e.Engine))
+            {
+                table.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"| {engine.Key} | {options.Split} | {engine.Average(e => e.F1):0.0000} | {engine.Average(e => e.Auc):0.0000} | {engine.Average(e => e.Brier):0.0000} |"));
+            }
+        }
+
         logger.Information("Mean test F1 over seeds {Seeds} ({Split} split): {F1:0.0000}, AUC {Auc:0.0000}", string.Join(",", seeds), options.Split, f1.Average(), auc.Average());
         return table;
     }

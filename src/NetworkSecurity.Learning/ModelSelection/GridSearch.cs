@@ -10,19 +10,30 @@ namespace NetworkSecurity.Learning.ModelSelection;
 /// <summary>One entry of a grid: a name, the learner it uses, and the values to try for each hyperparameter.</summary>
 public sealed record GridCandidate(string Name, string Learner, IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> Grid);
 
-/// <summary>A scored configuration: mean and standard deviation of the fold scores, mean fit seconds per fold.</summary>
-public sealed record GridSearchEntry(string Candidate, string Learner, IReadOnlyDictionary<string, string> Parameters, double Mean, double Std, double FitSeconds)
+/// <summary>
+/// A scored configuration: mean and standard deviation of the fold scores, mean fit seconds per fold, and the engine
+/// that implements the learner ("ours", "ML.NET").
+/// </summary>
+public sealed record GridSearchEntry(string Candidate, string Learner, IReadOnlyDictionary<string, string> Parameters, double Mean, double Std, double FitSeconds, string Engine = LearnerCatalog.OwnEngine)
 {
     public string ParameterText => string.Join(", ", Parameters.Select(p => $"{p.Key}={p.Value}"));
 }
 
-public sealed record GridSearchResult(IReadOnlyList<GridSearchEntry> Leaderboard, GridSearchEntry Best, IClassifierModel Model);
+/// <summary>A configuration whose fit or scoring failed (e.g. a native library that cannot load): left out of the ranking.</summary>
+public sealed record GridSearchFailure(string Candidate, string Learner, string Engine, IReadOnlyDictionary<string, string> Parameters, string Error)
+{
+    public string ParameterText => string.Join(", ", Parameters.Select(p => $"{p.Key}={p.Value}"));
+}
+
+public sealed record GridSearchResult(IReadOnlyList<GridSearchEntry> Leaderboard, GridSearchEntry Best, IClassifierModel Model, IReadOnlyList<GridSearchFailure> Failures);
 
 /// <summary>
 /// Exhaustive search with stratified (optionally grouped) k-fold cross-validation on the training rows only, then a
 /// refit of the best configuration on all of them. The data are binned once and shared by every tree learner, fold
 /// and configuration; configurations that differ only in a staged parameter (n_estimators) are fitted once per fold
-/// and scored for every value; fold fits run in parallel.
+/// and scored for every value; fold fits run in parallel. A configuration that throws (e.g. an ML.NET trainer whose
+/// native library cannot load) is reported in <see cref="GridSearchResult.Failures"/> with the reason and the search
+/// goes on with the others; it fails only when no configuration could be fitted.
 /// </summary>
 public sealed class GridSearch
 {
@@ -70,17 +81,34 @@ public sealed class GridSearch
         // scores[job][stage][fold]
         var scores = jobs.Select(j => j.Stages.Select(_ => new double[Folds]).ToArray()).ToArray();
         var seconds = jobs.Select(_ => new double[Folds]).ToArray();
+        var errors = new string?[jobs.Count];
         var tasks = Enumerable.Range(0, jobs.Count).SelectMany(j => Enumerable.Range(0, Folds).Select(f => (Job: j, Fold: f)))
             .OrderByDescending(t => jobs[t.Job].Cost).ToArray(); // big fits first keeps both cores busy to the end
         var done = 0;
         Parallel.ForEach(tasks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken }, task =>
         {
-            var job = jobs[task.Job];
-            var fold = folds[task.Fold];
+            if (Volatile.Read(ref errors[task.Job]) is null)
+            {
+                try
+                {
+                    FitAndScore(task.Job, task.Fold);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    Interlocked.CompareExchange(ref errors[task.Job], Describe(ex), null);
+                }
+            }
+
+            progress?.Report((double)Interlocked.Increment(ref done) / tasks.Length);
+        });
+
+        void FitAndScore(int jobIndex, int foldIndex)
+        {
+            var job = jobs[jobIndex];
             var clock = Stopwatch.StartNew();
-            var model = Fit(job.Learner, features, binned, labels, fold.Train);
-            seconds[task.Job][task.Fold] = clock.Elapsed.TotalSeconds;
-            var (x, y) = validationSets[task.Fold];
+            var model = Fit(job.Learner, features, binned, labels, folds[foldIndex].Train);
+            seconds[jobIndex][foldIndex] = clock.Elapsed.TotalSeconds;
+            var (x, y) = validationSets[foldIndex];
             var probabilities = new double[x.Rows];
             for (var s = 0; s < job.Stages.Length; s++)
             {
@@ -93,31 +121,55 @@ public sealed class GridSearch
                     model.PredictProbabilities(x, probabilities);
                 }
 
-                scores[task.Job][s][task.Fold] = Score(y, probabilities);
+                scores[jobIndex][s][foldIndex] = Score(y, probabilities);
             }
-
-            progress?.Report((double)Interlocked.Increment(ref done) / tasks.Length);
-        });
+        }
 
         var entries = new List<GridSearchEntry>();
+        var failures = new List<GridSearchFailure>();
         for (var j = 0; j < jobs.Count; j++)
         {
+            if (errors[j] is { } error)
+            {
+                failures.Add(new GridSearchFailure(jobs[j].Candidate, jobs[j].LearnerName, jobs[j].Engine, jobs[j].Parameters, error));
+                continue;
+            }
+
             for (var s = 0; s < jobs[j].Stages.Length; s++)
             {
                 var foldScores = scores[j][s];
                 var mean = foldScores.Average();
                 var std = Math.Sqrt(foldScores.Average(v => (v - mean) * (v - mean)));
-                entries.Add(new GridSearchEntry(jobs[j].Candidate, jobs[j].LearnerName, jobs[j].ParametersAt(s), mean, std, seconds[j].Average()));
+                entries.Add(new GridSearchEntry(jobs[j].Candidate, jobs[j].LearnerName, jobs[j].ParametersAt(s), mean, std, seconds[j].Average(), jobs[j].Engine));
             }
         }
 
         // Stable sort: on equal scores the configuration listed first (usually the simpler one) wins.
         var leaderboard = entries.Select((e, i) => (e, i)).OrderByDescending(x => x.e.Mean).ThenBy(x => x.i).Select(x => x.e).ToList();
-        var best = leaderboard[0];
-        var refit = _catalog[best.Learner].Create(best.Parameters);
         var all = Enumerable.Range(0, features.Rows).ToArray();
-        return new GridSearchResult(leaderboard, best, Fit(refit, features, binned, labels, all));
+
+        // The refit can fail like a fold fit: the next best configuration then wins and the failure is reported.
+        for (var rank = 0; rank < leaderboard.Count; rank++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var candidate = leaderboard[rank];
+            try
+            {
+                var model = Fit(_catalog[candidate.Learner].Create(candidate.Parameters), features, binned, labels, all);
+                return new GridSearchResult(leaderboard.Skip(rank).ToList(), candidate, model, failures);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                failures.Add(new GridSearchFailure(candidate.Candidate, candidate.Learner, candidate.Engine, candidate.Parameters, "refit on all rows: " + Describe(ex)));
+            }
+        }
+
+        throw new GridSearchFailedException(failures);
     }
+
+    private static string Describe(Exception ex) => ex.InnerException is { } inner && ex is TypeInitializationException or System.Reflection.TargetInvocationException
+        ? $"{inner.GetType().Name}: {inner.Message}"
+        : $"{ex.GetType().Name}: {ex.Message}";
 
     private static IClassifierModel Fit(ILearner learner, FeatureMatrix features, BinnedDataset binned, int[] labels, int[] rows) =>
         learner is IBinnedLearner fast
@@ -132,9 +184,11 @@ public sealed class GridSearch
     };
 
     /// <summary>One fit per fold: a configuration, with the staged values it is scored at (null = the model as is).</summary>
-    private sealed record Job(string Candidate, string LearnerName, ILearner Learner, Dictionary<string, string> Parameters, string? StagedParameter, int?[] Stages)
+    private sealed record Job(string Candidate, string LearnerName, string Engine, ILearner Learner, Dictionary<string, string> Parameters, string? StagedParameter, int?[] Stages)
     {
-        public double Cost => (Stages.Max() ?? 1) * (LearnerName == "logistic_regression" ? 0.1 : 1);
+        // Rough relative fit cost, to schedule big fits first. Other engines' fits (ML.NET) cost several of ours per tree.
+        public double Cost => (Stages.Max() ?? (Parameters.TryGetValue("n_estimators", out var n) && int.TryParse(n, out var trees) ? trees : 1))
+            * (LearnerName == "logistic_regression" ? 0.1 : 1) * (Engine == LearnerCatalog.OwnEngine ? 1 : 10);
 
         public IReadOnlyDictionary<string, string> ParametersAt(int stage)
         {
@@ -178,7 +232,7 @@ public sealed class GridSearch
                 }
 
                 var learner = factory.Create(parameters); // validates every hyperparameter before any work starts
-                jobs.Add(new Job(candidate.Name, candidate.Learner, learner, parameters, staged.Key, stages));
+                jobs.Add(new Job(candidate.Name, candidate.Learner, factory.Engine, learner, parameters, staged.Key, stages));
             }
         }
 
@@ -195,4 +249,11 @@ public sealed class GridSearch
 
         return result;
     }
+}
+
+/// <summary>No configuration of the grid could be fitted and scored; the message lists each one with its reason.</summary>
+public sealed class GridSearchFailedException(IReadOnlyList<GridSearchFailure> failures)
+    : InvalidOperationException("Every configuration of the grid failed: " + string.Join("; ", failures.Select(f => $"{f.Learner} ({f.ParameterText}): {f.Error}")))
+{
+    public IReadOnlyList<GridSearchFailure> Failures { get; } = failures;
 }

@@ -6,6 +6,58 @@ namespace NetworkSecurity.Learning.ModelSelection;
 /// <summary>The learner family by name, with scikit-learn-style parameter names.</summary>
 public static class LearnerCatalog
 {
+    /// <summary>Engine name of the learners implemented in this library.</summary>
+    public const string OwnEngine = "ours";
+
+    /// <summary>
+    /// The extension point for learners from other engines (e.g. ML.NET, wired in by the pipeline): the default
+    /// catalog plus <paramref name="extra"/> factories. A name may not be taken twice.
+    /// </summary>
+    public static IReadOnlyDictionary<string, ILearnerFactory> With(this IReadOnlyDictionary<string, ILearnerFactory> catalog, IEnumerable<ILearnerFactory> extra)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(extra);
+        var merged = new Dictionary<string, ILearnerFactory>(catalog, StringComparer.Ordinal);
+        foreach (var factory in extra)
+        {
+            if (!merged.TryAdd(factory.Name, factory))
+            {
+                throw new ArgumentException($"Learner '{factory.Name}' is already in the catalog.", nameof(extra));
+            }
+        }
+
+        return merged;
+    }
+
+    /// <summary>
+    /// Keeps only the learners named in <paramref name="names"/> (e.g. "fasttree,lightgbm"); names that are not in the
+    /// catalog fail with the list of known ones. Empty or null keeps everything.
+    /// </summary>
+    public static IReadOnlyDictionary<string, ILearnerFactory> Only(this IReadOnlyDictionary<string, ILearnerFactory> catalog, IEnumerable<string>? names)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var wanted = names?.Select(n => n.Trim()).Where(n => n.Length > 0).ToArray() ?? [];
+        if (wanted.Length == 0)
+        {
+            return catalog;
+        }
+
+        var unknown = wanted.Where(n => !catalog.ContainsKey(n)).ToArray();
+        if (unknown.Length > 0)
+        {
+            throw new ArgumentException($"Unknown learner(s) {string.Join(", ", unknown)} (known: {string.Join(", ", catalog.Keys)}).", nameof(names));
+        }
+
+        return wanted.Distinct(StringComparer.Ordinal).ToDictionary(n => n, n => catalog[n], StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// A factory that reads text hyperparameters with <see cref="LearnerParameters"/>: malformed values and unknown
+    /// names fail with a <see cref="ParameterException"/> naming the learner and the parameter.
+    /// </summary>
+    public static ILearnerFactory CreateFactory(string name, string? stagedParameter, string engine, Func<LearnerParameters, ILearner> create) =>
+        new Factory(name, stagedParameter, create, engine);
+
     public static IReadOnlyDictionary<string, ILearnerFactory> Default(int seed) => new Dictionary<string, ILearnerFactory>(StringComparer.Ordinal)
     {
         ["gradient_boosting"] = new Factory("gradient_boosting", "n_estimators", p => new GradientBoostingLearner(
@@ -45,15 +97,17 @@ public static class LearnerCatalog
             maxIterations: p.Int("max_iter", 100))),
     };
 
-    private sealed class Factory(string name, string? staged, Func<Parameters, ILearner> create) : ILearnerFactory
+    private sealed class Factory(string name, string? staged, Func<LearnerParameters, ILearner> create, string engine = OwnEngine) : ILearnerFactory
     {
         public string Name => name;
+
+        public string Engine => engine;
 
         public string? StagedParameter => staged;
 
         public ILearner Create(IReadOnlyDictionary<string, string> parameters)
         {
-            var reader = new Parameters(name, parameters);
+            var reader = new LearnerParameters(name, parameters);
             ILearner learner;
             try
             {
@@ -73,40 +127,41 @@ public static class LearnerCatalog
             return learner;
         }
     }
+}
 
-    private sealed class Parameters(string learner, IReadOnlyDictionary<string, string> values)
+/// <summary>Reads a learner's text hyperparameters, remembering which were read so unknown ones can be reported.</summary>
+public sealed class LearnerParameters(string learner, IReadOnlyDictionary<string, string> values)
+{
+    public HashSet<string> Read { get; } = new(StringComparer.Ordinal);
+
+    public bool Has(string key) => values.ContainsKey(key);
+
+    public string Text(string key, string fallback)
     {
-        public HashSet<string> Read { get; } = new(StringComparer.Ordinal);
+        Read.Add(key);
+        return values.TryGetValue(key, out var v) ? v : fallback;
+    }
 
-        public bool Has(string key) => values.ContainsKey(key);
+    public int Int(string key, int fallback)
+    {
+        var text = Text(key, fallback.ToString(CultureInfo.InvariantCulture));
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+            ? v
+            : throw new ParameterException($"{learner}: {key} = '{text}' is not an integer.");
+    }
 
-        public string Text(string key, string fallback)
-        {
-            Read.Add(key);
-            return values.TryGetValue(key, out var v) ? v : fallback;
-        }
+    public double Double(string key, double fallback)
+    {
+        var text = Text(key, fallback.ToString("R", CultureInfo.InvariantCulture));
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+            ? v
+            : throw new ParameterException($"{learner}: {key} = '{text}' is not a number.");
+    }
 
-        public int Int(string key, int fallback)
-        {
-            var text = Text(key, fallback.ToString(CultureInfo.InvariantCulture));
-            return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
-                ? v
-                : throw new ParameterException($"{learner}: {key} = '{text}' is not an integer.");
-        }
-
-        public double Double(string key, double fallback)
-        {
-            var text = Text(key, fallback.ToString("R", CultureInfo.InvariantCulture));
-            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-                ? v
-                : throw new ParameterException($"{learner}: {key} = '{text}' is not a number.");
-        }
-
-        public bool Bool(string key, bool fallback)
-        {
-            var text = Text(key, fallback ? "true" : "false");
-            return bool.TryParse(text, out var v) ? v : throw new ParameterException($"{learner}: {key} = '{text}' is not true or false.");
-        }
+    public bool Bool(string key, bool fallback)
+    {
+        var text = Text(key, fallback ? "true" : "false");
+        return bool.TryParse(text, out var v) ? v : throw new ParameterException($"{learner}: {key} = '{text}' is not true or false.");
     }
 }
 

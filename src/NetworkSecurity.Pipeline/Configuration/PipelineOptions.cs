@@ -112,4 +112,7 @@ public sealed class TrainingOptions
     /// <summary>Cross-validation score: f1, accuracy or roc_auc.</summary>
     [RegularExpression("^(f1|accuracy|roc_auc)$", ErrorMessage = "Training:Scoring must be f1, accuracy or roc_auc.")]
     public string Scoring { get; set; } = "f1";
+
+    /// <summary>Learners the search may use, comma-separated (e.g. "fasttree,lightgbm"); empty = every grid entry.</summary>
+    public string Learners { get; set; } = "";
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using CsvHelper;
 using Microsoft.Extensions.Logging;
+using NetworkSecurity.Learning.MLNet;
 using NetworkSecurity.Learning.Serialization;
 using NetworkSecurity.Pipeline.Artifacts;
 using NetworkSecurity.Pipeline.Training;
@@ -29,18 +30,43 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
         });
         var trained = trainer.Train(transformed.Train, ingestion.Train.Labels, groups, logged, cancellationToken);
 
-        SafeFile.WriteAllBytes(Path.Combine(layout.Trainer, "model.bin"), ModelSerializer.ToBytes(trained.Model));
-        ReportWriter.WriteJson(Path.Combine(layout.Trainer, "leaderboard.json"), trained.Leaderboard);
+        if (trained.Model is MLNetModel mlNet)
+        {
+            SafeFile.Write(Path.Combine(layout.Trainer, ModelBundle.MLNetModelFileName), mlNet.Save); // ML.NET's own zip
+        }
+        else
+        {
+            SafeFile.WriteAllBytes(Path.Combine(layout.Trainer, "model.bin"), ModelSerializer.ToBytes(trained.Model));
+        }
+
+        foreach (var failure in trained.Failures ?? [])
+        {
+            logger.LogWarning("Learner {Learner} ({Engine}, {Parameters}) failed and was left out of the search: {Error}", failure.Learner, failure.Engine, failure.Parameters, failure.Error);
+        }
+
+        if (trained.Failures is { Count: > 0 })
+        {
+            ReportWriter.WriteJson(Path.Combine(layout.Trainer, "failures.json"), trained.Failures);
+        }
+
+        // Without cross-validation (gbdt mode) there is no CV score: null, never NaN.
+        ReportWriter.WriteJson(Path.Combine(layout.Trainer, "leaderboard.json"), trained.Leaderboard.Select(e => new
+        {
+            e.Rank, e.Learner, e.Engine, e.Parameters,
+            CvMean = double.IsFinite(e.CvMean) ? e.CvMean : (double?)null,
+            CvStd = double.IsFinite(e.CvStd) ? e.CvStd : (double?)null,
+            e.FitSeconds,
+        }));
         SafeFile.WriteText(Path.Combine(layout.Trainer, "leaderboard.csv"), writer =>
         {
             using var csv = CsvWriter.Create(writer, new CsvWriterOptions(), leaveOpen: true);
-            csv.WriteRecord(["rank", "learner", "parameters", "cv_mean", "cv_std", "fit_seconds"]);
+            csv.WriteRecord(["rank", "learner", "parameters", "cv_mean", "cv_std", "fit_seconds", "engine"]);
             foreach (var e in trained.Leaderboard)
             {
                 csv.WriteRecord([
                     e.Rank.ToString(CultureInfo.InvariantCulture), e.Learner, e.Parameters,
-                    e.CvMean.ToString("R", CultureInfo.InvariantCulture), e.CvStd.ToString("R", CultureInfo.InvariantCulture),
-                    e.FitSeconds.ToString("0.0000", CultureInfo.InvariantCulture),
+                    Finite(e.CvMean), Finite(e.CvStd),
+                    e.FitSeconds.ToString("0.0000", CultureInfo.InvariantCulture), e.Engine,
                 ]);
             }
         });
@@ -60,16 +86,18 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
         return trained;
     }
 
+    private static string Finite(double value) => double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "";
+
     public static string FormatParameters(IReadOnlyDictionary<string, string> parameters) =>
         string.Join(", ", parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
 
     private static string FormatTable(IEnumerable<LeaderboardEntry> entries)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"#",3}  {"learner",-20} {"cv mean",8} {"cv std",8} {"fit s",7}  parameters");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"#",3}  {"learner",-20} {"engine",-7} {"cv mean",8} {"cv std",8} {"fit s",7}  parameters");
         foreach (var e in entries)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{e.Rank,3}  {e.Learner,-20} {e.CvMean,8:0.0000} {e.CvStd,8:0.0000} {e.FitSeconds,7:0.000}  {e.Parameters}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{e.Rank,3}  {e.Learner,-20} {e.Engine,-7} {e.CvMean,8:0.0000} {e.CvStd,8:0.0000} {e.FitSeconds,7:0.000}  {e.Parameters}");
         }
 
         return text.ToString().TrimEnd();

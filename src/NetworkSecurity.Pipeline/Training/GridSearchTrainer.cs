@@ -1,30 +1,67 @@
 using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.MLNet;
 using NetworkSecurity.Learning.ModelSelection;
 
 namespace NetworkSecurity.Pipeline.Training;
 
 /// <summary>
-/// Chooses the model by cross-validated grid search over the learner family (Training:Mode = search).
+/// Chooses the model by cross-validated grid search over the learner family (Training:Mode = search): our own learners
+/// and ML.NET's (FastTree, LightGBM) on the very same folds, the best one winning whatever its engine.
+/// <paramref name="learners"/> ("fasttree,lightgbm"; empty = all) keeps only the grid entries of those learners.
 /// The test rows are never seen here: the pipeline only uses them afterwards, for the report.
 /// </summary>
-public sealed class GridSearchTrainer(string gridPath, int folds, string scoring, int seed) : IModelTrainer
+public sealed class GridSearchTrainer(string gridPath, int folds, string scoring, int seed, string? learners = null) : IModelTrainer
 {
+    /// <summary>Every learner the search knows: the library's own plus the ML.NET ones wired in here.</summary>
+    public static IReadOnlyDictionary<string, ILearnerFactory> Catalog(int seed) =>
+        LearnerCatalog.Default(seed).With(MLNetLearners.Factories(seed));
+
     public TrainedModel Train(FeatureMatrix features, int[] labels, int[]? groups, IProgress<double>? progress, CancellationToken cancellationToken)
     {
         var candidates = GridFile.Load(gridPath);
         GridSearchResult result;
         try
         {
-            result = new GridSearch(LearnerCatalog.Default(seed), folds, scoring, seed).Run(features, labels, groups, candidates, progress, cancellationToken);
+            var catalog = Catalog(seed);
+            var wanted = (learners ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (wanted.Length > 0)
+            {
+                catalog = Only(catalog, wanted);
+                candidates = candidates.Where(c => catalog.ContainsKey(c.Learner)).ToArray();
+                var missing = wanted.Where(w => candidates.All(c => c.Learner != w)).ToArray();
+                if (missing.Length > 0)
+                {
+                    throw new PipelineException($"Grid file '{gridPath}' has no entry for learner(s) {string.Join(", ", missing)} asked for by Training:Learners.");
+                }
+            }
+
+            result = new GridSearch(catalog, folds, scoring, seed).Run(features, labels, groups, candidates, progress, cancellationToken);
         }
         catch (ArgumentException ex)
         {
             throw new PipelineException($"Grid file '{gridPath}': {ex.Message}", ex);
         }
+        catch (GridSearchFailedException ex)
+        {
+            throw new PipelineException(ex.Message, ex);
+        }
 
         var leaderboard = result.Leaderboard
-            .Select((e, i) => new LeaderboardEntry(i + 1, e.Candidate == e.Learner ? e.Learner : $"{e.Learner} ({e.Candidate})", e.ParameterText, e.Mean, e.Std, e.FitSeconds))
+            .Select((e, i) => new LeaderboardEntry(i + 1, e.Candidate == e.Learner ? e.Learner : $"{e.Learner} ({e.Candidate})", e.ParameterText, e.Mean, e.Std, e.FitSeconds, e.Engine))
             .ToArray();
-        return new TrainedModel(result.Model, result.Best.Learner, result.Best.Parameters, scoring, result.Best.Mean, result.Best.Std, leaderboard);
+        var failures = result.Failures.Select(f => new LearnerFailure(f.Candidate == f.Learner ? f.Learner : $"{f.Learner} ({f.Candidate})", f.Engine, f.ParameterText, f.Error)).ToArray();
+        return new TrainedModel(result.Model, result.Best.Learner, result.Best.Parameters, scoring, result.Best.Mean, result.Best.Std, leaderboard, failures);
+    }
+
+    private static IReadOnlyDictionary<string, ILearnerFactory> Only(IReadOnlyDictionary<string, ILearnerFactory> catalog, string[] wanted)
+    {
+        try
+        {
+            return catalog.Only(wanted);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new PipelineException($"Training:Learners (--learners): {ex.Message}", ex);
+        }
     }
 }

@@ -16,6 +16,11 @@ public sealed record TrainedModel(
     string Scoring,
     double CvScore,
     double CvScoreStd,
-    IReadOnlyList<LeaderboardEntry> Leaderboard);
+    IReadOnlyList<LeaderboardEntry> Leaderboard,
+    IReadOnlyList<LearnerFailure>? Failures = null);
 
-public sealed record LeaderboardEntry(int Rank, string Learner, string Parameters, double CvMean, double CvStd, double FitSeconds);
+/// <summary>A ranked configuration; <paramref name="Engine"/> is "ours" or "ML.NET".</summary>
+public sealed record LeaderboardEntry(int Rank, string Learner, string Parameters, double CvMean, double CvStd, double FitSeconds, string Engine = "ours");
+
+/// <summary>A configuration the search could not fit (left out of the leaderboard), with the reason.</summary>
+public sealed record LearnerFailure(string Learner, string Engine, string Parameters, string Error);

@@ -1,7 +1,9 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Learning.Imputation;
+using NetworkSecurity.Learning.MLNet;
 using NetworkSecurity.Learning.Models;
 using NetworkSecurity.Learning.Serialization;
 using NetworkSecurity.Pipeline.Artifacts;
@@ -12,11 +14,15 @@ namespace NetworkSecurity.Pipeline.Training;
 /// <summary>
 /// Everything needed to score raw records: the feature schema it was trained on, the fitted imputer, the classifier
 /// and its model card. Stored as one versioned file (model.nsm) so the model and its preprocessor never disagree.
+/// An ML.NET classifier is stored as ML.NET's own model zip (model.zip) next to model.nsm, which then names the zip
+/// and its SHA-256 in place of the classifier, so any ML.NET app can load the zip with <c>MLContext.Model.Load</c>.
 /// </summary>
 public sealed class ModelBundle
 {
     public const int FormatVersion = 1;
+    public const string MLNetModelFileName = "model.zip";
     private const uint Magic = 0x424D534E; // "NSMB"
+    private const uint MLNetMagic = 0x5A4D534E; // "NSMZ": the classifier is the ML.NET zip named next
 
     public ModelBundle(string schemaFingerprint, IReadOnlyList<string> featureNames, KnnImputer imputer, IClassifierModel classifier, ModelCard card)
     {
@@ -68,7 +74,22 @@ public sealed class ModelBundle
         return false;
     }
 
-    public void Save(string path) => SafeFile.Write(path, stream =>
+    public void Save(string path)
+    {
+        string? zipHash = null;
+        if (Classifier is MLNetModel mlNet)
+        {
+            using var zip = new MemoryStream();
+            mlNet.Save(zip);
+            var bytes = zip.ToArray();
+            zipHash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            SafeFile.WriteAllBytes(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, MLNetModelFileName), bytes);
+        }
+
+        SafeFile.Write(path, stream => WriteBundle(stream, zipHash));
+    }
+
+    private void WriteBundle(Stream stream, string? zipHash)
     {
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
         writer.Write(Magic);
@@ -82,8 +103,48 @@ public sealed class ModelBundle
 
         writer.Write(JsonSerializer.Serialize(Card, ReportWriter.JsonOptions));
         Imputer.WriteTo(writer);
-        ModelSerializer.Write(Classifier, writer);
-    });
+        if (zipHash is not null)
+        {
+            writer.Write(MLNetMagic);
+            writer.Write(MLNetModelFileName);
+            writer.Write(zipHash);
+        }
+        else
+        {
+            ModelSerializer.Write(Classifier, writer);
+        }
+    }
+
+    private static IClassifierModel ReadClassifier(BinaryReader reader, string path)
+    {
+        if (reader.ReadUInt32() != MLNetMagic)
+        {
+            reader.BaseStream.Seek(-sizeof(uint), SeekOrigin.Current);
+            return ModelSerializer.Read(reader);
+        }
+
+        var zipPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, reader.ReadString());
+        var expectedHash = reader.ReadString();
+        if (!File.Exists(zipPath))
+        {
+            throw new PipelineException($"Model file '{path}' needs the ML.NET model '{zipPath}', which does not exist.");
+        }
+
+        var bytes = File.ReadAllBytes(zipPath);
+        if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != expectedHash)
+        {
+            throw new PipelineException($"ML.NET model '{zipPath}' does not match '{path}' (SHA-256 differs): the model folder is damaged or mixed.");
+        }
+
+        try
+        {
+            return MLNetModel.Load(new MemoryStream(bytes));
+        }
+        catch (Exception ex) when (ex is not PipelineException and not OutOfMemoryException)
+        {
+            throw new PipelineException($"ML.NET model '{zipPath}' cannot be loaded: {ex.Message}", ex);
+        }
+    }
 
     /// <summary>
     /// Loads a bundle. Fails with a clear message when the file is not a bundle, has another format version, or
@@ -126,7 +187,7 @@ public sealed class ModelBundle
             var card = JsonSerializer.Deserialize<ModelCard>(reader.ReadString(), ReportWriter.JsonOptions)
                 ?? throw new PipelineException($"Model file '{path}' has no model card.");
             var imputer = KnnImputer.ReadFrom(reader);
-            var classifier = ModelSerializer.Read(reader);
+            var classifier = ReadClassifier(reader, path);
             return new ModelBundle(fingerprint, names, imputer, classifier, card);
         }
         catch (Exception ex) when (ex is EndOfStreamException or InvalidDataException or JsonException or IOException)

@@ -1,0 +1,78 @@
+using Microsoft.ML;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Learners;
+using NetworkSecurity.Learning.Models;
+
+namespace NetworkSecurity.Learning.MLNet;
+
+/// <summary>
+/// A learner backed by an ML.NET binary trainer (FastTree or LightGBM), trained on the rows as given. Deterministic
+/// for a seed with one thread (the default in the search, where folds already run in parallel).
+/// </summary>
+public sealed class MLNetLearner : ILearner
+{
+    public MLNetLearner(MLNetTrainer trainer, MLNetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Trainer = trainer;
+        Options = options;
+    }
+
+    public MLNetTrainer Trainer { get; }
+
+    public MLNetOptions Options { get; }
+
+    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (labels.Length != features.Rows)
+        {
+            throw new ArgumentException($"{features.Rows} rows but {labels.Length} labels.", nameof(labels));
+        }
+
+        if (features.Rows == 0)
+        {
+            throw new ArgumentException("Cannot learn from zero rows.", nameof(features));
+        }
+
+        var context = new MLContext(Options.Seed);
+        var data = context.Data.LoadFromEnumerable(MLNetModel.ToRows(features, labels.ToArray()), MLNetInputRow.Schema(features.Columns));
+        var estimator = Trainer switch
+        {
+            MLNetTrainer.FastTree => (IEstimator<ITransformer>)context.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            {
+                NumberOfTrees = Options.NEstimators,
+                NumberOfLeaves = Options.MaxLeaves,
+                LearningRate = Options.LearningRate,
+                MinimumExampleCountPerLeaf = Options.MinSamplesLeaf,
+                NumberOfThreads = Options.Threads == 0 ? null : Options.Threads,
+                Seed = Options.Seed,
+                LabelColumnName = nameof(MLNetInputRow.Label),
+                FeatureColumnName = nameof(MLNetInputRow.Features),
+            }),
+            _ => context.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+            {
+                NumberOfIterations = Options.NEstimators,
+                NumberOfLeaves = Options.MaxLeaves,
+                LearningRate = Options.LearningRate,
+                MinimumExampleCountPerLeaf = Options.MinSamplesLeaf,
+                NumberOfThreads = Options.Threads == 0 ? null : Options.Threads,
+                Seed = Options.Seed,
+                Booster = new GradientBooster.Options
+                {
+                    L2Regularization = Options.L2,
+                    SubsampleFraction = Options.Subsample,
+                    SubsampleFrequency = Options.Subsample < 1 ? 1 : 0,
+                },
+                LabelColumnName = nameof(MLNetInputRow.Label),
+                FeatureColumnName = nameof(MLNetInputRow.Features),
+            }),
+        };
+
+        var transformer = estimator.Fit(data);
+        return new MLNetModel(context, transformer, data.Schema, features.Columns, Trainer);
+    }
+}

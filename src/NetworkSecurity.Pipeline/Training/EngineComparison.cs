@@ -1,0 +1,37 @@
+using NetworkSecurity.Learning.Data;
+
+namespace NetworkSecurity.Pipeline.Training;
+
+/// <summary>
+/// The search run once per engine (ours; each ML.NET learner) on the very same folds, for an honest side-by-side
+/// comparison. The overall winner is the best CV score across engines, which is what one search over the whole grid
+/// chooses, so <c>evaluate</c> gets both from the same fits.
+/// </summary>
+public static class EngineComparison
+{
+    public sealed record EngineResult(string Engine, TrainedModel Trained);
+
+    public static (TrainedModel Best, IReadOnlyList<EngineResult> PerEngine) Train(
+        string gridPath, int folds, string scoring, int seed, string? learners, FeatureMatrix features, int[] labels, int[]? groups, CancellationToken cancellationToken)
+    {
+        var catalog = GridSearchTrainer.Catalog(seed);
+        var wanted = (learners ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var inGrid = GridFile.Load(gridPath).Select(c => c.Learner).Distinct()
+            .Where(l => catalog.ContainsKey(l) && (wanted.Length == 0 || wanted.Contains(l)))
+            .ToArray();
+        var perEngine = inGrid
+            .GroupBy(l => catalog[l].Engine == "ours" ? "ours" : $"{catalog[l].Engine} {l}")
+            .Select(g => new EngineResult(g.Key, new GridSearchTrainer(gridPath, folds, scoring, seed, string.Join(',', g)).Train(features, labels, groups, null, cancellationToken)))
+            .ToArray();
+        if (perEngine.Length == 0)
+        {
+            return (new GridSearchTrainer(gridPath, folds, scoring, seed, learners).Train(features, labels, groups, null, cancellationToken), perEngine);
+        }
+
+        return (perEngine.OrderByDescending(e => e.Trained.CvScore).First().Trained, perEngine);
+    }
+
+    /// <summary>Mean squared error of the probability of label 1 (lower is better).</summary>
+    public static double Brier(int[] labels, double[] probabilities) =>
+        labels.Select((y, i) => (probabilities[i] - y) * (probabilities[i] - y)).Average();
+}

@@ -1,0 +1,124 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Metrics;
+
+namespace NetworkSecurity.Learning.MLNet.Tests;
+
+public sealed class MLNetModelTests
+{
+    public static TheoryData<MLNetTrainer> Trainers() => new() { MLNetTrainer.FastTree, MLNetTrainer.LightGbm };
+
+    private static readonly MLNetOptions Small = new(NEstimators: 40, MaxLeaves: 16, LearningRate: 0.2, MinSamplesLeaf: 5, Seed: 3);
+
+    private static MLNetModel Fit(MLNetTrainer trainer, MLNetOptions? options = null)
+    {
+        var (x, y) = PhishingData.Sample(2);
+        return (MLNetModel)new MLNetLearner(trainer, options ?? Small).Learn(x, y);
+    }
+
+    private static double[] Score(MLNetModel model, FeatureMatrix x)
+    {
+        var p = new double[x.Rows];
+        model.PredictProbabilities(x, p);
+        return p;
+    }
+
+    [Theory]
+    [MemberData(nameof(Trainers))]
+    public void Learns_the_phishing_data_well_on_held_out_rows(MLNetTrainer trainer)
+    {
+        var model = Fit(trainer);
+        var (x, y) = PhishingData.Sample(2, 1);
+        var metrics = BinaryClassificationMetrics.Compute(y, Score(model, x), 1);
+        Assert.InRange(metrics.F1, 0.94, 1.0);
+        Assert.Equal(trainer, model.Trainer);
+        Assert.Equal(30, model.FeatureCount);
+    }
+
+    [Theory]
+    [MemberData(nameof(Trainers))]
+    public void Save_then_load_gives_identical_probabilities(MLNetTrainer trainer)
+    {
+        var model = Fit(trainer);
+        using var stream = new MemoryStream();
+        model.Save(stream);
+        stream.Position = 0;
+        var loaded = MLNetModel.Load(stream);
+        var (x, _) = PhishingData.Sample(2, 1);
+        Assert.Equal(Score(model, x), Score(loaded, x));
+        Assert.Equal(trainer, loaded.Trainer);
+        Assert.Equal(model.PredictProbability(x.Row(5)), loaded.PredictProbability(x.Row(5)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Trainers))]
+    public void A_fixed_seed_gives_the_same_model(MLNetTrainer trainer)
+    {
+        var (x, _) = PhishingData.Sample(2, 1);
+        Assert.Equal(Score(Fit(trainer), x), Score(Fit(trainer), x));
+    }
+
+    [Theory]
+    [MemberData(nameof(Trainers))]
+    public void Single_rows_batches_and_parallel_single_rows_agree(MLNetTrainer trainer)
+    {
+        var model = Fit(trainer);
+        var (x, _) = PhishingData.Sample(5, 1);
+        var batch = Score(model, x); // more than a small batch: ML.NET's vectorised transform
+        var sequential = Enumerable.Range(0, x.Rows).Select(i => model.PredictProbability(x.Row(i))).ToArray();
+        var parallel = new double[x.Rows];
+        Parallel.For(0, x.Rows, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => parallel[i] = model.PredictProbability(x.Row(i)));
+        Assert.Equal(sequential, parallel);
+        for (var i = 0; i < x.Rows; i++)
+        {
+            Assert.Equal(batch[i], sequential[i], 1e-6);
+        }
+
+        var concurrentBatches = new double[4][];
+        Parallel.For(0, concurrentBatches.Length, k => concurrentBatches[k] = Score(model, x));
+        Assert.All(concurrentBatches, b => Assert.Equal(batch, b));
+        Assert.Contains(batch, p => p < 0.1);
+        Assert.Contains(batch, p => p > 0.9);
+    }
+
+    [Theory]
+    [MemberData(nameof(Trainers))]
+    public void Onnx_export_scores_like_MLNet_in_OnnxRuntime(MLNetTrainer trainer)
+    {
+        var model = Fit(trainer);
+        using var onnx = new MemoryStream();
+        model.ExportOnnx(onnx);
+        var (x, _) = PhishingData.Load();
+        var expected = Score(model, x);
+
+        using var session = new InferenceSession(onnx.ToArray());
+        Assert.Contains("Features", session.InputMetadata.Keys);
+        Assert.Contains("Label", session.InputMetadata.Keys);
+        var features = new DenseTensor<float>(x.Values.Select(v => (float)v).ToArray(), [x.Rows, x.Columns]);
+        var labels = new DenseTensor<bool>(new bool[x.Rows], [x.Rows, 1]);
+        using var results = session.Run(
+        [
+            NamedOnnxValue.CreateFromTensor("Features", features),
+            NamedOnnxValue.CreateFromTensor("Label", labels),
+        ]);
+        var probabilities = results.Single(r => r.Name == "Probability.output").AsEnumerable<float>().ToArray();
+        Assert.Equal(x.Rows, probabilities.Length);
+        for (var i = 0; i < x.Rows; i++)
+        {
+            Assert.Equal(expected[i], probabilities[i], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void Bad_hyperparameters_name_the_learner_and_parameter()
+    {
+        var fastTree = MLNetLearners.Factories(1).Single(f => f.Name == MLNetLearners.FastTree);
+        var unknown = Assert.ThrowsAny<ArgumentException>(() => fastTree.Create(new Dictionary<string, string> { ["l2"] = "1" }));
+        Assert.Contains("fasttree", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("l2", unknown.Message, StringComparison.Ordinal);
+        var range = Assert.ThrowsAny<ArgumentException>(() => fastTree.Create(new Dictionary<string, string> { ["max_leaves"] = "1" }));
+        Assert.Contains("max_leaves", range.Message, StringComparison.Ordinal);
+        Assert.Equal("ML.NET", fastTree.Engine);
+    }
+}
