@@ -21,7 +21,7 @@ public static class PredictionApi
         group.MapPost("", PredictCsvAsync)
             .WithName("PredictCsv")
             .WithSummary("Score a CSV of website records")
-            .WithDescription("Upload a CSV as multipart/form-data (field 'file') or as a text/csv body. Columns are matched by name or alias in any order; extra columns are echoed but not used; empty cells and 'na' are imputed. The Accept header chooses the output: text/html (default, a table), application/json or text/csv. Every response names the model version in the X-Model-Version header.")
+            .WithDescription("Upload a CSV as multipart/form-data (field 'file') or as a text/csv body. Columns are matched by name or alias in any order; extra columns are echoed but not used; empty cells and 'na' are imputed. The Accept header chooses the output: text/html (default, a table), application/json or text/csv. Every response names the model version in the X-Model-Version header. ?explain=N (1-30) or ?explain=all adds why: per record the base value, the top features by absolute contribution toward phishing (value, imputed or not) and the output scale (log_odds or probability); in HTML a 'why' column.")
             .Accepts<IFormFile>("multipart/form-data", "text/csv", "application/csv", "text/plain")
             .Produces<PredictionResponse>(StatusCodes.Status200OK, "application/json")
             .Produces<string>(StatusCodes.Status200OK, "text/html", "text/csv")
@@ -34,7 +34,7 @@ public static class PredictionApi
         group.MapPost("/json", PredictJson)
             .WithName("PredictJson")
             .WithSummary("Score website records sent as JSON")
-            .WithDescription("Send {\"records\": [{\"having_IP_Address\": -1, \"URL_Length\": 1, ...}]}: each record maps all 30 feature names (or their aliases) to -1, 0 or 1 (null or \"na\" = missing, imputed). Returns one verdict per record, in order.")
+            .WithDescription("Send {\"records\": [{\"having_IP_Address\": -1, \"URL_Length\": 1, ...}]}: each record maps all 30 feature names (or their aliases) to -1, 0 or 1 (null or \"na\" = missing, imputed). Returns one verdict per record, in order. ?explain=N (1-30) or ?explain=all adds an explanation per verdict.")
             .Accepts<JsonPredictionRequest>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -56,6 +56,11 @@ public static class PredictionApi
         if (bundle is null)
         {
             return Problems.NoModel(context, limits.RetryAfterSeconds);
+        }
+
+        if (ExplainQuery.Read(context.Request, bundle, out var explainTop, out _) is { } explainProblem)
+        {
+            return explainProblem;
         }
 
         // The upload is kept as bytes and read twice (score, then answer): never as one object per cell.
@@ -84,7 +89,7 @@ public static class PredictionApi
         PredictionSummary summary;
         try
         {
-            summary = predictor.Score(bundle, Open, name, limits.MaxRows);
+            summary = predictor.Score(bundle, Open, name, limits.MaxRows, explainTop);
         }
         catch (TooManyRecordsException ex)
         {
@@ -122,6 +127,11 @@ public static class PredictionApi
             return Problems.NoModel(context, options.Value.RetryAfterSeconds);
         }
 
+        if (ExplainQuery.Read(context.Request, bundle, out var explainTop, out var explainer) is { } explainProblem)
+        {
+            return explainProblem;
+        }
+
         if (request.Records is not { Count: > 0 })
         {
             return TypedResults.Problem(title: "No records", detail: "Send {\"records\": [ {feature: value, ...}, ... ]} with at least one record.", statusCode: StatusCodes.Status400BadRequest);
@@ -146,9 +156,10 @@ public static class PredictionApi
             }
 
             var phishing = predictor.PhishingProbability(bundle, features);
+            var why = explainer is null ? null : PhishingPredictor.Explain(bundle, explainer, features, explainTop);
             verdicts[i] = phishing >= 0.5
-                ? new JsonVerdict(schema.Target.NegativeValue, phishing, "phishing")
-                : new JsonVerdict(schema.Target.PositiveValue, phishing, "legitimate");
+                ? new JsonVerdict(schema.Target.NegativeValue, phishing, "phishing", why)
+                : new JsonVerdict(schema.Target.PositiveValue, phishing, "legitimate", why);
         }
 
         if (problems.Count > 0)

@@ -28,7 +28,14 @@ public static class PredictionHtml
         }
 
         html.Append("<th>").Append(PhishingPredictor.PredictionColumn).Append("</th><th>").Append(PhishingPredictor.ProbabilityColumn)
-            .Append("</th><th>").Append(PhishingPredictor.VerdictColumn).Append("</th></tr></thead><tbody>");
+            .Append("</th><th>").Append(PhishingPredictor.VerdictColumn).Append("</th>");
+        var explained = summary.Explanations is not null;
+        if (explained)
+        {
+            html.Append("<th class=\"why\" title=\"top features toward phishing (+) or legitimate (-), ").Append(HtmlLayout.Encode(summary.Explanations!.FirstOrDefault()?.Scale ?? "")).Append("\">why</th>");
+        }
+
+        html.Append("</tr></thead><tbody>");
         var index = 0;
         foreach (var row in records)
         {
@@ -40,7 +47,14 @@ public static class PredictionHtml
                 html.Append("<td>").Append(HtmlLayout.Encode(value)).Append("</td>");
             }
 
-            html.Append(CultureInfo.InvariantCulture, $"<td>{row.PredictedClass}</td><td>{row.PhishingProbability:0.0000}</td><td class=\"verdict\">{row.Verdict}</td></tr>");
+            html.Append(CultureInfo.InvariantCulture, $"<td>{row.PredictedClass}</td><td>{row.PhishingProbability:0.0000}</td><td class=\"verdict\">{row.Verdict}</td>");
+            if (explained)
+            {
+                // The verdict in words: top 3 features with the value seen and the push toward phishing (+) or away (-).
+                html.Append("<td class=\"why\">").Append(HtmlLayout.Encode(row.Explanation?.InWords(3))).Append("</td>");
+            }
+
+            html.Append("</tr>");
             if (index % RowsPerChunk == 0)
             {
                 await output.WriteAsync(html, cancellationToken).ConfigureAwait(false);

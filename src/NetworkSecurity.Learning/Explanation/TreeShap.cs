@@ -44,48 +44,75 @@ public static class TreeShap
         var cover = tree.Cover ?? throw new InvalidOperationException("The tree has no node cover.");
         if (tree.Nodes[0].IsLeaf)
         {
-            return; // a stump with no split explains nothing: its value is all base
+            return; // a tree with no split explains nothing: its value is all base
         }
 
         var size = (tree.Depth + 2) * (tree.Depth + 3) / 2;
         var w = t_workspace;
-        if (w is null || w.Feature.Length < size)
+        if (w is null || w.Path.Length < size || w.Inverse.Length < tree.Depth + 3)
         {
-            t_workspace = w = new Workspace(Math.Max(size, 64));
+            t_workspace = w = new Workspace(Math.Max(size, 256), Math.Max(tree.Depth + 3, 64));
         }
 
-        Recurse(tree.Nodes, cover, features, phi, scale, w, 0, 0, 0, 1, 1, -1);
+        var context = new Context(tree.Nodes, cover, w.Path, w.Inverse, scale);
+        Recurse(ref context, features, phi, 0, 0, 0, 1, 1, -1);
     }
 
-    private sealed class Workspace(int size)
+    // One unique feature on the current path: the share of subsets that reach here without it (Zero, the cover
+    // ratio) and with it (One: 1 if the row follows this way, else 0), and the path's subset-size weight.
+    private struct PathElement
     {
-        public readonly int[] Feature = new int[size];
-        public readonly double[] Zero = new double[size];
-        public readonly double[] One = new double[size];
-        public readonly double[] Weight = new double[size];
+        public int Feature;
+        public double Zero;
+        public double One;
+        public double Weight;
+    }
+
+    private sealed class Workspace
+    {
+        public Workspace(int size, int inverses)
+        {
+            Path = new PathElement[size];
+            Inverse = new double[inverses];
+            for (var i = 1; i < inverses; i++)
+            {
+                Inverse[i] = 1.0 / i;
+            }
+        }
+
+        public PathElement[] Path { get; }
+
+        /// <summary>1/i: the hot loops multiply instead of dividing.</summary>
+        public double[] Inverse { get; }
+    }
+
+    private readonly ref struct Context(TreeNode[] nodes, double[] cover, PathElement[] path, double[] inverse, double scale)
+    {
+        public readonly TreeNode[] Nodes = nodes;
+        public readonly double[] Cover = cover;
+        public readonly PathElement[] Path = path;
+        public readonly double[] Inverse = inverse;
+        public readonly double Scale = scale;
     }
 
     // parentStart: where the parent's path starts in the workspace; depth: the number of unique features so far.
     private static void Recurse(
-        TreeNode[] nodes, double[] cover, ReadOnlySpan<double> x, Span<double> phi, double scale, Workspace w,
-        int node, int parentStart, int depth, double parentZero, double parentOne, int parentFeature)
+        ref Context c, ReadOnlySpan<double> x, Span<double> phi, int node, int parentStart, int depth, double parentZero, double parentOne, int parentFeature)
     {
         // This node's path is a copy of the parent's, extended by the split that led here.
         var start = parentStart + depth + 1;
-        Array.Copy(w.Feature, parentStart, w.Feature, start, depth);
-        Array.Copy(w.Zero, parentStart, w.Zero, start, depth);
-        Array.Copy(w.One, parentStart, w.One, start, depth);
-        Array.Copy(w.Weight, parentStart, w.Weight, start, depth);
-        Extend(w, start, depth, parentZero, parentOne, parentFeature);
+        var path = c.Path.AsSpan(start, depth + 1);
+        c.Path.AsSpan(parentStart, depth).CopyTo(path);
+        Extend(path, c.Inverse, depth, parentZero, parentOne, parentFeature);
 
-        var n = nodes[node];
+        var n = c.Nodes[node];
         if (n.IsLeaf)
         {
-            var value = n.Value * scale;
+            var value = n.Value * c.Scale;
             for (var i = 1; i <= depth; i++)
             {
-                var weight = UnwoundSum(w, start, depth, i);
-                phi[w.Feature[start + i]] += weight * (w.One[start + i] - w.Zero[start + i]) * value;
+                ref readonly var element = ref path[i];
+                phi[element.Feature] += UnwoundSum(path, c.Inverse, depth, i) * (element.One - element.Zero) * value;
             }
 
             return;
@@ -94,96 +121,99 @@ public static class TreeShap
         var goRight = x[n.Feature] > n.Threshold; // NaN goes left, as in FlatTree.Predict
         var hot = n.Child + (goRight ? 1 : 0);
         var cold = n.Child + (goRight ? 0 : 1);
-        var total = cover[node];
-        var hotZero = total > 0 ? cover[hot] / total : 0.5;
-        var coldZero = total > 0 ? cover[cold] / total : 0.5;
+        var total = c.Cover[node];
+        var hotZero = total > 0 ? c.Cover[hot] / total : 0.5;
+        var coldZero = total > 0 ? c.Cover[cold] / total : 0.5;
         double incomingZero = 1, incomingOne = 1;
 
         // A feature already on the path: undo its earlier split so this one is merged into it.
         var index = 0;
-        while (index <= depth && w.Feature[start + index] != n.Feature)
+        while (index <= depth && path[index].Feature != n.Feature)
         {
             index++;
         }
 
         if (index <= depth)
         {
-            incomingZero = w.Zero[start + index];
-            incomingOne = w.One[start + index];
-            Unwind(w, start, depth, index);
+            incomingZero = path[index].Zero;
+            incomingOne = path[index].One;
+            Unwind(path, c.Inverse, depth, index);
             depth--;
         }
 
-        Recurse(nodes, cover, x, phi, scale, w, hot, start, depth + 1, hotZero * incomingZero, incomingOne, n.Feature);
-        Recurse(nodes, cover, x, phi, scale, w, cold, start, depth + 1, coldZero * incomingZero, 0, n.Feature);
+        Recurse(ref c, x, phi, hot, start, depth + 1, hotZero * incomingZero, incomingOne, n.Feature);
+        Recurse(ref c, x, phi, cold, start, depth + 1, coldZero * incomingZero, 0, n.Feature);
     }
 
-    private static void Extend(Workspace w, int start, int depth, double zero, double one, int feature)
+    private static void Extend(Span<PathElement> path, double[] inverse, int depth, double zero, double one, int feature)
     {
-        var weights = w.Weight;
-        w.Feature[start + depth] = feature;
-        w.Zero[start + depth] = zero;
-        w.One[start + depth] = one;
-        weights[start + depth] = depth == 0 ? 1 : 0;
-        var inverse = 1.0 / (depth + 1);
+        path[depth] = new PathElement { Feature = feature, Zero = zero, One = one, Weight = depth == 0 ? 1 : 0 };
+        var scale = inverse[depth + 1];
         for (var i = depth - 1; i >= 0; i--)
         {
-            weights[start + i + 1] += one * weights[start + i] * (i + 1) * inverse;
-            weights[start + i] = zero * weights[start + i] * (depth - i) * inverse;
+            path[i + 1].Weight += one * path[i].Weight * (i + 1) * scale;
+            path[i].Weight = zero * path[i].Weight * (depth - i) * scale;
         }
     }
 
-    private static void Unwind(Workspace w, int start, int depth, int index)
+    private static void Unwind(Span<PathElement> path, double[] inverse, int depth, int index)
     {
-        var weights = w.Weight;
-        var one = w.One[start + index];
-        var zero = w.Zero[start + index];
-        var next = weights[start + depth];
-        for (var i = depth - 1; i >= 0; i--)
+        var one = path[index].One;
+        var zero = path[index].Zero;
+        var next = path[depth].Weight;
+        if (one != 0)
         {
-            if (one != 0)
+            var inverseOne = 1.0 / one;
+            var last = inverse[depth + 1];
+            for (var i = depth - 1; i >= 0; i--)
             {
-                var previous = weights[start + i];
-                weights[start + i] = next * (depth + 1) / ((i + 1) * one);
-                next = previous - (weights[start + i] * zero * (depth - i) / (depth + 1));
+                var previous = path[i].Weight;
+                path[i].Weight = next * (depth + 1) * inverse[i + 1] * inverseOne;
+                next = previous - (path[i].Weight * zero * (depth - i) * last);
             }
-            else
+        }
+        else
+        {
+            var inverseZero = 1.0 / zero;
+            for (var i = depth - 1; i >= 0; i--)
             {
-                weights[start + i] = weights[start + i] * (depth + 1) / (zero * (depth - i));
+                path[i].Weight = path[i].Weight * (depth + 1) * inverse[depth - i] * inverseZero;
             }
         }
 
         for (var i = index; i < depth; i++)
         {
-            w.Feature[start + i] = w.Feature[start + i + 1];
-            w.Zero[start + i] = w.Zero[start + i + 1];
-            w.One[start + i] = w.One[start + i + 1];
+            var weight = path[i].Weight;
+            path[i] = path[i + 1];
+            path[i].Weight = weight;
         }
     }
 
     // The total weight of the path with element `index` unwound, without changing the path.
-    private static double UnwoundSum(Workspace w, int start, int depth, int index)
+    private static double UnwoundSum(Span<PathElement> path, double[] inverse, int depth, int index)
     {
-        var weights = w.Weight;
-        var one = w.One[start + index];
-        var zero = w.Zero[start + index];
-        var next = weights[start + depth];
+        var one = path[index].One;
+        var zero = path[index].Zero;
         double total = 0;
         if (one != 0)
         {
+            var next = path[depth].Weight;
+            var inverseOne = 1.0 / one;
             for (var i = depth - 1; i >= 0; i--)
             {
-                var share = next / ((i + 1) * one);
+                var share = next * inverse[i + 1] * inverseOne;
                 total += share;
-                next = weights[start + i] - (share * zero * (depth - i));
+                next = path[i].Weight - (share * zero * (depth - i));
             }
         }
         else if (zero != 0)
         {
             for (var i = depth - 1; i >= 0; i--)
             {
-                total += weights[start + i] / (zero * (depth - i));
+                total += path[i].Weight * inverse[depth - i];
             }
+
+            total /= zero;
         }
 
         return total * (depth + 1);

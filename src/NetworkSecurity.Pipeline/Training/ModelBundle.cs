@@ -48,9 +48,11 @@ public sealed class ModelBundle
     /// <summary>Probability of label 1 (legitimate) for each row; missing values (NaN) are imputed first.</summary>
     public void PredictProbabilities(FeatureMatrix features, Span<double> destination)
     {
-        var complete = HasMissing(features) ? Imputer.Transform(features) : features;
-        Classifier.PredictProbabilities(complete, destination);
+        Classifier.PredictProbabilities(Complete(features), destination);
     }
+
+    /// <summary>The rows as the classifier sees them: missing values (NaN) imputed; the same matrix when none are missing.</summary>
+    public FeatureMatrix Complete(FeatureMatrix features) => HasMissing(features) ? Imputer.Transform(features) : features;
 
     private static bool HasMissing(FeatureMatrix features)
     {

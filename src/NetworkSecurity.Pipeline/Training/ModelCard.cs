@@ -17,7 +17,17 @@ public sealed record ModelCard(
     int TrainRows,
     int TestRows,
     string Split,
-    int Seed);
+    int Seed,
+    GlobalImportance? Importance = null);
+
+/// <summary>
+/// Global feature importance: the mean absolute contribution (TreeSHAP or linear) of each feature over the test
+/// rows, on the model's output scale, largest first. When the model cannot explain, <paramref name="Features"/> is
+/// empty and <paramref name="UnavailableReason"/> says why.
+/// </summary>
+public sealed record GlobalImportance(string Scale, int Rows, IReadOnlyList<FeatureImportance> Features, string? UnavailableReason = null);
+
+public sealed record FeatureImportance(string Feature, double MeanAbsContribution);
 
 /// <summary>Metrics with each class as the positive one: legitimate (as the seed reports) and phishing (the security view).</summary>
 public sealed record ClassificationViews(ClassificationReport Legitimate, ClassificationReport Phishing);
