@@ -33,15 +33,22 @@ public sealed class BrowserTests(TrainedModelFixture model)
         await page.GotoAsync(address.ToString());
         Assert.Equal(model.Version, await page.TextContentAsync("#model-version"));
         Assert.True(await page.IsVisibleAsync("#roc"));
+        Assert.True(await page.IsVisibleAsync("#importance"));
+        Assert.Equal(15, await page.Locator("#importance g.bar").CountAsync());
 
         await page.SetInputFilesAsync("input[type=file]", TestPaths.DataFile);
         await page.ClickAsync("input[type=submit]");
-        await page.WaitForURLAsync("**/predict", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
+        await page.WaitForURLAsync("**/predict?explain=3", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Load, Timeout = 180_000 });
 
         var rows = await page.Locator("#predictions tbody tr").CountAsync();
         Assert.Equal(11055, rows);
         var phishing = int.Parse((await page.TextContentAsync("#phishing-count"))!.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(phishing, await page.Locator("#predictions tbody tr.phishing").CountAsync());
         Assert.InRange(phishing, 4500, 5300); // the data set has 4,898 phishing sites
+
+        // The "why" column: the three features that weighed most, in words, e.g. "SSLfinal_State = -1 (+2.1)".
+        Assert.Equal("why", (await page.TextContentAsync("#predictions thead th.why"))?.Trim());
+        var why = await page.TextContentAsync("#predictions tbody tr.phishing td.why");
+        Assert.Matches(@"^\w+ = -?\d \([+-]\d+\.\d+\); \w+ = -?\d \([+-]\d+\.\d+\); \w+ = -?\d \([+-]\d+\.\d+\)$", why);
     }
 }

@@ -32,6 +32,7 @@ public static class CommandLine
         ["--logs"] = "Logging:Directory",
         ["--input"] = "Predict:Input",
         ["--output"] = "Predict:Output",
+        ["--explain"] = "Predict:Explain",
         ["--file"] = "PushData:File",
         ["--seeds"] = "Evaluate:Seeds",
     };
@@ -112,7 +113,7 @@ public static class CommandLine
         Commands:
           (none) | serve          run the web API (http://localhost:8080)
           train                   run the training pipeline once and promote the model if it passes the quality gate
-          predict                 score a CSV offline: --input <csv> --output <csv>
+          predict                 score a CSV offline: --input <csv> --output <csv> [--explain N|all]
           evaluate                mean test metrics over several splits: --seeds 0-4 [--split grouped]
           push-data               load a CSV into MongoDB (MONGODB_URL): [--file <csv>] [--drop]
           help                    show this text
