@@ -49,6 +49,13 @@ public static class ExplainBenchmarks
             }
         });
         Add("single-record explanation (all 30 contributions), 1 core", $"{F(single / calls * 1e6, "0")} µs", "< 200 µs");
+        Console.WriteLine($"ns_single_us={F(single / calls * 1e6, "0")}");
+
+        // Paired with XGBoost's pred_contribs on the same 2,000 rows (scripts/bench/explain.sh): every row, no de-duplication.
+        var batch = new double[2000 * x.Columns];
+        var batchSeconds = MedianSeconds(1, () => Parallel.For(0, 2000, r => model.Explain(x.Row(r), batch.AsSpan(r * x.Columns, x.Columns))));
+        Add("first 2,000 rows, every row explained, 2 threads", $"{F(batchSeconds, "0.000")} s", "—");
+        Console.WriteLine($"ns_batch2000_s={F(batchSeconds, "0.000")}");
         var score = MedianSeconds(3, () =>
         {
             for (var i = 0; i < 1000; i++)
