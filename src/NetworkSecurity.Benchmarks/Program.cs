@@ -1,6 +1,6 @@
 using NetworkSecurity.Benchmarks;
 
-// dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search|engines|engines-accuracy|all|mongodb]
+// dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search|engines|engines-accuracy|explain|all|mongodb]
 var what = args.Length > 0 ? args[0] : "all";
 if (what is "mongodb")
 {
@@ -47,9 +47,14 @@ if (what is "engines-accuracy")
     EngineBenchmarks.Accuracy(args.Length > 1 ? NetworkSecurity.Benchmarks.Bench.ParseSeeds(args[1]) : [0, 1, 2, 3, 4]);
 }
 
-if (what is not ("learners" or "search" or "engines" or "engines-accuracy" or "all"))
+if (what is "explain")
 {
-    Console.Error.WriteLine("Usage: dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search [grid.yaml]|engines|engines-accuracy [0-4]|all|mongodb [--uri mongodb://…] [--batch-size n] [--repeat n]]");
+    ExplainBenchmarks.Run();
+}
+
+if (what is not ("learners" or "search" or "engines" or "engines-accuracy" or "explain" or "all"))
+{
+    Console.Error.WriteLine("Usage: dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search [grid.yaml]|engines|engines-accuracy [0-4]|explain|all|mongodb [--uri mongodb://…] [--batch-size n] [--repeat n]]");
     return 2;
 }
 

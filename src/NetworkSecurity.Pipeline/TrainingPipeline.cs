@@ -41,6 +41,7 @@ public sealed class TrainingPipeline(
         IngestionResult? ingestion = null;
         TrainedModel? trained = null;
         EvaluationResult? evaluation = null;
+        GlobalImportance? importance = null;
         try
         {
             Report(progress, PipelineStage.Ingestion, 0.0);
@@ -64,6 +65,7 @@ public sealed class TrainingPipeline(
 
             Report(progress, PipelineStage.Evaluation, 0.90);
             evaluation = new ModelEvaluationStage(options, stageLogger).Run(layout, trained.Model, transformed, ingestion);
+            importance = ExplainTestRows(layout, schema, trained.Model, transformed);
 
             string? promotedVersion = null;
             var store = new ModelStore(options.FinalModelDirectory, options.ModelVersionsKept);
@@ -73,14 +75,14 @@ public sealed class TrainingPipeline(
                 var card = new ModelCard(
                     layout.Timestamp, started, trained.Learner, trained.Parameters, trained.Scoring, trained.CvScore, trained.CvScoreStd,
                     evaluation.Train, evaluation.Test, evaluation.TestRocCurve, schema.Fingerprint, ingestion.DataHash,
-                    ingestion.Train.Count, ingestion.Test.Count, options.Split, options.Seed);
+                    ingestion.Train.Count, ingestion.Test.Count, options.Split, options.Seed, importance);
                 store.Promote(new ModelBundle(schema.Fingerprint, schema.FeatureNames, transformed.Imputer, trained.Model, card));
                 promotedVersion = layout.Timestamp;
                 _logger.LogInformation("Model {Version} promoted to {Directory}", promotedVersion, store.CurrentModelDirectory);
             }
 
             Report(progress, PipelineStage.Publishing, 0.97);
-            var (tracking, sync) = await PublishAsync(layout, started, schema, ingestion, trained, evaluation, store, promotedVersion, null, cancellationToken).ConfigureAwait(false);
+            var (tracking, sync) = await PublishAsync(layout, started, schema, ingestion, trained, evaluation, store, promotedVersion, null, cancellationToken, importance).ConfigureAwait(false);
             _logger.LogInformation("Training run {Run} finished in {Elapsed:0.000}s: {Outcome}",
                 layout.Timestamp, total.Elapsed.TotalSeconds, promotedVersion is null ? $"not promoted ({evaluation.RejectionReason})" : $"model {promotedVersion} is live");
             Report(progress, PipelineStage.Done, 1.0);
@@ -89,9 +91,29 @@ public sealed class TrainingPipeline(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             _logger.LogError("Training run {Run} failed after {Elapsed:0.000}s: {Error}", layout.Timestamp, total.Elapsed.TotalSeconds, ex.Message);
-            await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, ex.Message, CancellationToken.None).ConfigureAwait(false);
+            await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, ex.Message, CancellationToken.None, importance).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Global importance on the test rows for the model card, the evaluation folder and MLflow.</summary>
+    private GlobalImportance ExplainTestRows(ArtifactLayout layout, DataSchema schema, Learning.Models.IClassifierModel model, TransformationResult transformed)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = Prediction.ImportanceCalculator.Compute(model, schema.FeatureNames, transformed.Test);
+        ReportWriter.WriteJson(Path.Combine(layout.Evaluation, "importance.json"), result);
+        if (result.UnavailableReason is { } reason)
+        {
+            _logger.LogWarning("No feature importance: {Reason}", reason);
+        }
+        else
+        {
+            _logger.LogInformation("Feature importance (mean |contribution| on {Rows} test rows, {Scale}) in {Elapsed:0.000}s; top: {Top}",
+                result.Rows, result.Scale, clock.Elapsed.TotalSeconds,
+                string.Join(", ", result.Features.Take(5).Select(f => $"{f.Feature} {f.MeanAbsContribution:0.000}")));
+        }
+
+        return result;
     }
 
     private static int[] TrainGroups(IngestionResult ingestion) =>
@@ -99,7 +121,8 @@ public sealed class TrainingPipeline(
 
     private async Task<(TrackingResult Tracking, SyncResult Sync)> PublishAsync(
         ArtifactLayout layout, DateTimeOffset started, DataSchema schema, IngestionResult? ingestion, TrainedModel? trained,
-        EvaluationResult? evaluation, ModelStore? store, string? promotedVersion, string? error, CancellationToken cancellationToken)
+        EvaluationResult? evaluation, ModelStore? store, string? promotedVersion, string? error, CancellationToken cancellationToken,
+        GlobalImportance? importance = null)
     {
         var tags = new Dictionary<string, string>
         {
@@ -163,8 +186,15 @@ public sealed class TrainingPipeline(
             metrics["test_phishing_recall"] = evaluation.Test.Phishing.Recall;
         }
 
+        // Global importance as one metric per feature: importance.<feature> = mean |contribution| on the test rows.
+        foreach (var feature in importance?.Features ?? [])
+        {
+            metrics[$"importance.{feature.Feature}"] = feature.MeanAbsContribution;
+        }
+
         var artifacts = new List<TrackedArtifact>
         {
+            new(Path.Combine(layout.Evaluation, "importance.json"), "model_evaluation"),
             new(Path.Combine(layout.Trainer, "leaderboard.csv"), "model_trainer"),
             new(layout.DriftReport, "data_validation"), // the folder itself: data_validation/drift_report/report.yaml
             new(Path.Combine(layout.Evaluation, "metrics.json"), "model_evaluation"),

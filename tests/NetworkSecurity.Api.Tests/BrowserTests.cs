@@ -53,10 +53,12 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         await page.WaitForSelectorAsync("#job:has-text('HTTP 409')", new PageWaitForSelectorOptions { Timeout = 10_000 });
         await page.UnrouteAsync("**/train");
         Assert.Empty(await page.EvaluateAsync<string[]>("window.__cspViolations"));
+        Assert.True(await page.IsVisibleAsync("#importance"));
+        Assert.Equal(15, await page.Locator("#importance g.bar").CountAsync());
 
         await page.SetInputFilesAsync("input[type=file]", TestPaths.DataFile);
-        await page.ClickAsync("input[type=submit]");
-        await page.WaitForURLAsync("**/predict", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
+        await page.ClickAsync("#explain-submit");
+        await page.WaitForURLAsync("**/predict?explain=3", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Load, Timeout = 180_000 });
 
         var rows = await page.Locator("#predictions tbody tr").CountAsync();
         Assert.Equal(11055, rows);
@@ -71,7 +73,7 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
 
         // Verdict, probability and row number come first and are on screen; the 30 features follow to the right.
         var headers = await page.Locator("#predictions thead th").AllTextContentsAsync();
-        Assert.Equal(["#", "verdict", "phishing_probability", "predicted_column"], headers.Take(4));
+        Assert.Equal(["#", "verdict", "phishing_probability", "why", "predicted_column"], headers.Take(5));
         foreach (var cell in new[] { "#predictions tbody tr:first-child td.verdict", "#predictions tbody tr:first-child td.prob", "#summary" })
         {
             var box = await page.Locator(cell).BoundingBoxAsync();
@@ -85,5 +87,10 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot });
         output.WriteLine($"Screenshot of the results page at 1366x768: {screenshot}");
         Assert.True(new FileInfo(screenshot).Length > 10_000);
+
+        // The "why" column: the three features that weighed most, in words, e.g. "SSLfinal_State = -1 (+2.1)".
+        Assert.Equal("why", (await page.TextContentAsync("#predictions thead th.why"))?.Trim());
+        var why = await page.TextContentAsync("#predictions tbody tr.phishing td.why");
+        Assert.Matches(@"^\w+ = -?\d \([+-]\d+\.\d+\); \w+ = -?\d \([+-]\d+\.\d+\); \w+ = -?\d \([+-]\d+\.\d+\)$", why);
     }
 }

@@ -21,7 +21,7 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         Assert.Contains("<table class=\"metrics\" id=\"confusion\">", html);
         Assert.Contains("<svg id=\"roc\"", html);
         Assert.Contains("<polyline", html);
-        Assert.Contains("action=\"/predict\"", html);
+        Assert.Contains("formaction=\"/predict?explain=3\"", html); // the page can ask for the why column
         Assert.Contains("id=\"train\"", html);
         Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", "", StringComparison.Ordinal)); // nothing fetched from elsewhere
     }

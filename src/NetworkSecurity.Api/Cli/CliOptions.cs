@@ -34,6 +34,7 @@ public sealed class CliOptions
         Output = Bind(Required(Text("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict.")), "Predict:Output");
         File = Bind(Text("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
         Drop = Bind(new Option<bool>("--drop") { Description = "Empty the collection first, so re-running gives the same collection." }, "PushData:Drop");
+        Explain = Bind(Text("--explain", "N|all", "Add per record the top N features behind the verdict (TreeSHAP / linear contributions), or all 30: explanation columns in the output."), "Predict:Explain");
         Learners = Bind(Text("--learners", "names", "Search only these grid entries or learners, comma-separated (e.g. fasttree,lightgbm for ML.NET's; default: every entry)."), "Pipeline:Training:Learners");
         Format = Bind(Choice("--format", "Model format to write (default onnx).", "onnx"), "Export:Format");
         ExportOutput = Bind(Text("--output", "file", "Where to write the exported model (default model.onnx)."), "Export:Output");
@@ -63,6 +64,7 @@ public sealed class CliOptions
     public Option<bool> Drop { get; }
     public Option<int> BatchSize { get; }
     public Option<string> Learners { get; }
+    public Option<string> Explain { get; }
     public Option<string> Format { get; }
     public Option<string> ExportOutput { get; }
 

@@ -8,14 +8,17 @@ using NetworkSecurity.Pipeline.Training;
 
 namespace NetworkSecurity.Api.Cli;
 
-/// <summary><c>predict --input in.csv --output out.csv</c>: batch scoring with the live model, as the API does it.</summary>
+/// <summary>
+/// <c>predict --input in.csv --output out.csv [--explain N|all]</c>: batch scoring with the live model, as the API
+/// does it; --explain adds the same why columns as the API's CSV answer.
+/// </summary>
 public static class PredictCommand
 {
     public static Command Create(CliOptions options)
     {
         var command = new Command("predict", "Score a CSV of site records offline with the live model and write each record with its verdict and phishing probability.")
         {
-            options.Input, options.Output, options.Schema, options.FinalModel, options.Logs,
+            options.Input, options.Output, options.Explain, options.Schema, options.FinalModel, options.Logs,
         };
         CommandLine.SetBody(command, options, RunAsync);
         return command;
@@ -35,6 +38,21 @@ public static class PredictCommand
             throw new PipelineException($"Input file '{input}' does not exist.");
         }
 
+        var explainTop = 0;
+        if (configuration["Predict:Explain"] is { } explain)
+        {
+            if (!ExplainOption.TryParse(explain, bundle.FeatureNames.Count, out explainTop, out var error))
+            {
+                Console.Error.WriteLine(error);
+                return CommandLine.UsageError;
+            }
+
+            if (VerdictExplainer.TryCreate(bundle, out var reason) is null)
+            {
+                throw new PipelineException($"Model {bundle.Version} cannot explain its verdicts: {reason}. Run predict without --explain.");
+            }
+        }
+
         var predictor = new PhishingPredictor(schema);
         var summary = await CliProgress.RunAsync("predict", logger, context.ConsoleLevel, async reporter =>
         {
@@ -49,7 +67,7 @@ public static class PredictCommand
                 return new StreamReader(stream, detectEncodingFromByteOrderMarks: true);
             }
 
-            var summary = predictor.Score(bundle, Open, input);
+            var summary = predictor.Score(bundle, Open, input, cancellationToken: context.CancellationToken, explainTop: explainTop);
             await SafeFile.WriteTextAsync(output, writer => PredictionCsvWriter.WriteAsync(writer, summary, predictor.Records(summary, Open), context.CancellationToken)).ConfigureAwait(false);
             return summary;
         }).ConfigureAwait(false);

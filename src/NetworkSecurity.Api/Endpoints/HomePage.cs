@@ -27,8 +27,9 @@ public static class HomePage
         html.Append("""
             <section><h2>Check websites</h2>
             <form id="predict-form" action="/predict" method="post" enctype="multipart/form-data">
-            <input type="file" name="file" accept=".csv,text/csv" required> <input type="submit" value="Predict">
-            </form><p class="muted">A CSV with the 30 feature columns (any order; a Result column is ignored). The answer is a table of verdicts.</p></section>
+            <input type="file" name="file" accept=".csv,text/csv" required> <input type="submit" id="predict-submit" value="Predict">
+            <input type="submit" id="explain-submit" formaction="/predict?explain=3" value="Predict and explain">
+            </form><p class="muted">A CSV with the 30 feature columns (any order; a Result column is ignored). The answer is a table of verdicts; "Predict and explain" adds why: the three features that weighed most (slower on large files).</p></section>
             """);
 
         html.Append("<section><h2>Training</h2>");
@@ -100,6 +101,7 @@ public static class HomePage
             .Append(CultureInfo.InvariantCulture, $"<tr><th>actual phishing</th><td>{p.TruePositives}</td><td>{p.FalseNegatives}</td></tr>")
             .Append(CultureInfo.InvariantCulture, $"<tr><th>actual legitimate</th><td>{p.FalsePositives}</td><td>{p.TrueNegatives}</td></tr></table>");
         AppendRoc(html, card.TestRocCurve, test.RocAuc);
+        AppendImportance(html, card.Importance);
         html.Append("</div>");
     }
 
@@ -127,6 +129,41 @@ public static class HomePage
         html.Append(CultureInfo.InvariantCulture, $"<text x=\"{pad + size / 2}\" y=\"{size + pad + 5}\" font-size=\"11\" text-anchor=\"middle\">false positive rate</text>")
             .Append(CultureInfo.InvariantCulture, $"<text x=\"10\" y=\"{10 + size / 2}\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 10 {10 + size / 2})\">true positive rate</text>")
             .Append(CultureInfo.InvariantCulture, $"<text x=\"{pad + size - 6}\" y=\"{size}\" font-size=\"12\" text-anchor=\"end\">AUC {auc:0.0000}</text></svg>");
+    }
+
+    /// <summary>Global importance as a horizontal bar chart (SVG), top 15 features, beside the ROC curve.</summary>
+    private static void AppendImportance(StringBuilder html, GlobalImportance? importance)
+    {
+        if (importance is null)
+        {
+            return;
+        }
+
+        if (importance.Features.Count == 0)
+        {
+            html.Append("<p id=\"importance-unavailable\" class=\"muted\">No feature importance: ").Append(HtmlLayout.Encode(importance.UnavailableReason)).Append("</p>");
+            return;
+        }
+
+        const int label = 170;
+        const int barWidth = 160;
+        const int rowHeight = 16;
+        var shown = importance.Features.Take(15).ToArray();
+        var max = Math.Max(shown[0].MeanAbsContribution, 1e-12);
+        var height = 30 + (shown.Length * rowHeight);
+        html.Append(CultureInfo.InvariantCulture, $"<svg id=\"importance\" width=\"{label + barWidth + 50}\" height=\"{height}\" viewBox=\"0 0 {label + barWidth + 50} {height}\" role=\"img\" aria-label=\"Feature importance\">")
+            .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"12\" font-size=\"12\">feature importance: mean |contribution| on {importance.Rows:N0} test rows ({HtmlLayout.Encode(importance.Scale)})</text>");
+        for (var i = 0; i < shown.Length; i++)
+        {
+            var y = 22 + (i * rowHeight);
+            var width = shown[i].MeanAbsContribution / max * barWidth;
+            html.Append(CultureInfo.InvariantCulture, $"<g class=\"bar\" data-feature=\"{HtmlLayout.Encode(shown[i].Feature)}\">")
+                .Append(CultureInfo.InvariantCulture, $"<text x=\"{label - 4}\" y=\"{y + 11}\" font-size=\"11\" text-anchor=\"end\">{HtmlLayout.Encode(shown[i].Feature)}</text>")
+                .Append(CultureInfo.InvariantCulture, $"<rect x=\"{label}\" y=\"{y + 2}\" width=\"{Math.Max(width, 1):0.#}\" height=\"{rowHeight - 4}\" fill=\"#2f6fed\"/>")
+                .Append(CultureInfo.InvariantCulture, $"<text x=\"{label + width + 4:0.#}\" y=\"{y + 11}\" font-size=\"10\">{shown[i].MeanAbsContribution:0.000}</text></g>");
+        }
+
+        html.Append("</svg>");
     }
 
     private const string Script = """

@@ -24,7 +24,7 @@ public static class PredictionApi
         group.MapPost("", PredictCsvAsync)
             .WithName("PredictCsv")
             .WithSummary("Score a CSV of website records")
-            .WithDescription("Upload a CSV as multipart/form-data (field 'file') or as a text/csv body. Columns are matched by name or alias in any order; extra columns are echoed but not used; empty cells and 'na' are imputed. The Accept header chooses the output: text/html (default, a table), application/json or text/csv. Every response names the model version in the X-Model-Version header.")
+            .WithDescription("Upload a CSV as multipart/form-data (field 'file') or as a text/csv body. Columns are matched by name or alias in any order; extra columns are echoed but not used; empty cells and 'na' are imputed. The Accept header chooses the output: text/html (default, a table), application/json or text/csv. Every response names the model version in the X-Model-Version header. ?explain=N (1-30) or ?explain=all adds why: per record the base value, the top features by absolute contribution toward phishing (value, imputed or not) and the output scale (log_odds or probability); in HTML a 'why' column.")
             .Accepts<IFormFile>("multipart/form-data", "text/csv", "application/csv", "text/plain")
             .Produces<PredictionResponse>(StatusCodes.Status200OK, "application/json")
             .Produces<string>(StatusCodes.Status200OK, "text/html", "text/csv")
@@ -37,11 +37,10 @@ public static class PredictionApi
         group.MapPost("/json", PredictJsonAsync)
             .WithName("PredictJson")
             .WithSummary("Score website records sent as JSON")
-            .WithDescription("Send {\"records\": [{\"having_IP_Address\": -1, \"URL_Length\": 1, ...}]}: each record maps all 30 feature names (or their aliases) to -1, 0 or 1 (null or \"na\" = missing, imputed). Returns one verdict per record, in order.")
+            .WithDescription("Send {\"records\": [{\"having_IP_Address\": -1, \"URL_Length\": 1, ...}]}: each record maps all 30 feature names (or their aliases) to -1, 0 or 1 (null or \"na\" = missing, imputed). Returns one verdict per record, in order. ?explain=N (1-30) or ?explain=all adds an explanation per verdict.")
             .Accepts<JsonPredictionRequest>("application/json")
             .Produces<JsonPredictionResponse>(StatusCodes.Status200OK, "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -62,6 +61,11 @@ public static class PredictionApi
         if (bundle is null)
         {
             return Problems.NoModel(context, limits.RetryAfterSeconds);
+        }
+
+        if (ExplainQuery.Read(context.Request, bundle, out var explainTop, out _) is { } explainProblem)
+        {
+            return explainProblem;
         }
 
         // The upload is kept as bytes and read twice (score, then answer): never as one object per cell.
@@ -101,7 +105,7 @@ public static class PredictionApi
             budget.CancelAfter(TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds));
             try
             {
-                summary = predictor.Score(bundle, Open, name, limits.MaxRows, budget.Token);
+                summary = predictor.Score(bundle, Open, name, limits.MaxRows, budget.Token, explainTop);
             }
             catch (Exception ex) when (ex is TooManyRecordsException or InputLimitException)
             {
@@ -155,7 +159,7 @@ public static class PredictionApi
         }
     }
 
-    public static async Task<Results<JsonVerdictsResult, ProblemHttpResult>> PredictJsonAsync(
+    public static async Task<Results<JsonVerdictsResult, Ok<JsonPredictionResponse>, ProblemHttpResult>> PredictJsonAsync(
         HttpContext context, LiveModel live, PhishingPredictor predictor, JsonRecordParser parser, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
         var limits = options.Value;
@@ -168,6 +172,11 @@ public static class PredictionApi
         if (bundle is null)
         {
             return Problems.NoModel(context, limits.RetryAfterSeconds);
+        }
+
+        if (ExplainQuery.Read(context.Request, bundle, out var explainTop, out var explainer) is { } explainProblem)
+        {
+            return explainProblem;
         }
 
         if (context.Request.ContentLength > limits.MaxJsonBytes)
@@ -258,7 +267,26 @@ public static class PredictionApi
         }
 
         context.Items[ModelVersionHeader] = bundle.Version;
-        return new JsonVerdictsResult(bundle.Version, predictor.Schema.Target, probabilities, records.Count);
+        if (explainer is null)
+        {
+            return new JsonVerdictsResult(bundle.Version, predictor.Schema.Target, probabilities, records.Count);
+        }
+
+        // With explanations: the verdicts as objects, each with why it was given (not the hot path).
+        var target = predictor.Schema.Target;
+        var verdicts = new JsonVerdict[records.Count];
+        for (var i = 0; i < verdicts.Length; i++)
+        {
+            var phishing = probabilities[i];
+            var why = PhishingPredictor.Explain(bundle, explainer, records.Features(i), explainTop);
+            verdicts[i] = PhishingPredictor.IsPhishing(phishing)
+                ? new JsonVerdict(target.NegativeValue, phishing, "phishing", why)
+                : new JsonVerdict(target.PositiveValue, phishing, "legitimate", why);
+        }
+
+        ArrayPool<double>.Shared.Return(probabilities);
+        context.Response.Headers[ModelVersionHeader] = bundle.Version;
+        return TypedResults.Ok(new JsonPredictionResponse(bundle.Version, verdicts));
     }
 
     private enum OutputFormat

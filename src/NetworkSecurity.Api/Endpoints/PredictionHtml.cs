@@ -24,7 +24,14 @@ public static class PredictionHtml
             .Append("<span class=\"muted\">model <span id=\"model-version\">").Append(HtmlLayout.Encode(summary.ModelVersion)).Append("</span></span></p>")
             .Append("<div class=\"scroll results\"><table id=\"predictions\"><thead><tr><th class=\"key row\">#</th><th class=\"key verdict\">")
             .Append(PhishingPredictor.VerdictColumn).Append("</th><th class=\"key prob\">").Append(PhishingPredictor.ProbabilityColumn)
-            .Append("</th><th>").Append(PhishingPredictor.PredictionColumn).Append("</th>");
+            .Append("</th>");
+        var explained = summary.Explanations is not null;
+        if (explained)
+        {
+            html.Append("<th class=\"why\" title=\"top features toward phishing (+) or legitimate (-), ").Append(HtmlLayout.Encode(summary.Explanations!.FirstOrDefault()?.Scale ?? "")).Append("\">why</th>");
+        }
+
+        html.Append("<th>").Append(PhishingPredictor.PredictionColumn).Append("</th>");
         foreach (var column in summary.Columns)
         {
             html.Append("<th>").Append(HtmlLayout.Encode(column)).Append("</th>");
@@ -36,7 +43,14 @@ public static class PredictionHtml
         {
             index++;
             html.Append(row.IsPhishing ? "<tr class=\"phishing\">" : "<tr>")
-                .Append(CultureInfo.InvariantCulture, $"<td class=\"key row\">{index}</td><td class=\"key verdict\">{row.Verdict}</td><td class=\"key prob\">{row.PhishingProbability:0.0000}</td><td>{row.PredictedClass}</td>");
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"key row\">{index}</td><td class=\"key verdict\">{row.Verdict}</td><td class=\"key prob\">{row.PhishingProbability:0.0000}</td>");
+            if (explained)
+            {
+                // The verdict in words: top 3 features with the value seen and the push toward phishing (+) or away (-).
+                html.Append("<td class=\"why\">").Append(HtmlLayout.Encode(row.Explanation?.InWords(3))).Append("</td>");
+            }
+
+            html.Append(CultureInfo.InvariantCulture, $"<td>{row.PredictedClass}</td>");
             foreach (var value in row.Values)
             {
                 html.Append("<td>").Append(HtmlLayout.Encode(value)).Append("</td>");

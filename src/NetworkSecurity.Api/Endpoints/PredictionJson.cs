@@ -6,7 +6,8 @@ namespace NetworkSecurity.Api.Endpoints;
 /// <summary>
 /// POST /predict as JSON, written record by record (the shape of <see cref="PredictionResponse"/>):
 /// {"model_version", "count", "phishing", "legitimate", "predictions": [{"row", "values", "predicted_column",
-/// "phishing_probability", "verdict"}]}.
+/// "phishing_probability", "verdict"}]}; with ?explain each prediction also has "explanation": {"base_value",
+/// "scale", "features": [{"feature", "value", "imputed", "contribution"}]}.
 /// </summary>
 public static class PredictionJson
 {
@@ -40,6 +41,10 @@ public static class PredictionJson
             json.WriteNumber("predicted_column", row.PredictedClass);
             json.WriteNumber("phishing_probability", Math.Round(row.PhishingProbability, 6));
             json.WriteString("verdict", row.Verdict);
+            if (row.Explanation is { } why)
+            {
+                WriteExplanation(json, why);
+            }
             json.WriteEndObject();
             if (++rows % RowsPerFlush == 0)
             {
@@ -50,5 +55,25 @@ public static class PredictionJson
         json.WriteEndArray();
         json.WriteEndObject();
         await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void WriteExplanation(Utf8JsonWriter json, VerdictExplanation why)
+    {
+        json.WriteStartObject("explanation");
+        json.WriteNumber("base_value", why.BaseValue);
+        json.WriteString("scale", why.Scale);
+        json.WriteStartArray("features");
+        foreach (var feature in why.Features)
+        {
+            json.WriteStartObject();
+            json.WriteString("feature", feature.Feature);
+            json.WriteNumber("value", feature.Value);
+            json.WriteBoolean("imputed", feature.Imputed);
+            json.WriteNumber("contribution", feature.Contribution);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 }

@@ -68,7 +68,7 @@ public sealed class AdaBoostLearner : ILearner, IBinnedLearner
             if (error <= 0)
             {
                 // A perfect tree: scikit-learn keeps it with weight 1 and stops.
-                trees.Add(new FlatTree(tree.Nodes));
+                trees.Add(new FlatTree(tree.Nodes, tree.Cover));
                 alphas.Add(1.0);
                 break;
             }
@@ -85,7 +85,7 @@ public sealed class AdaBoostLearner : ILearner, IBinnedLearner
             }
 
             var alpha = LearningRate * Math.Log((1 - error) / error);
-            trees.Add(new FlatTree(tree.Nodes));
+            trees.Add(new FlatTree(tree.Nodes, tree.Cover));
             alphas.Add(alpha);
             double sum = 0;
             for (var i = 0; i < sample.Length; i++)

@@ -59,7 +59,7 @@ public sealed class DecisionTreeLearner : ILearner, IBinnedLearner
         var maxFeatures = ClassificationTreeBuilder.ResolveMaxFeatures(MaxFeatures, data.Columns);
         var tree = ClassificationTreeBuilder.Grow(data, labels, rows, weights, Criterion != "gini", Limits(maxFeatures),
             maxFeatures < data.Columns ? new Random(Seed) : null);
-        return new DecisionTreeModel(data.Columns, new FlatTree(tree.Nodes));
+        return new DecisionTreeModel(data.Columns, new FlatTree(tree.Nodes, tree.Cover));
     }
 
     internal TreeLimits Limits(int maxFeatures) =>

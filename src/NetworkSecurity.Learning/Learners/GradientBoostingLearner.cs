@@ -208,7 +208,7 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
             }
 
             var tree = grower.Grow(items, itemCount, gradients, hessians, MinSamplesLeaf > 1 ? counts : null, random: null);
-            trees.Add(new FlatTree(tree.Nodes));
+            trees.Add(new FlatTree(tree.Nodes, tree.Cover));
             foreach (var d in trainDistinct)
             {
                 scores[d] += tree.PredictDistinct(data, d);

@@ -136,7 +136,7 @@ public sealed class LogisticRegressionLearner : ILearner
             intercept -= coefficients[j] * mean[j];
         }
 
-        return new LogisticRegressionModel(intercept, coefficients);
+        return new LogisticRegressionModel(intercept, coefficients, mean);
     }
 
     /// <summary>Solves A·x = b for symmetric positive definite A (lower triangle filled).</summary>

@@ -81,7 +81,8 @@ public sealed class RandomForestLearner : ILearner, IBinnedLearner
                 }
             }
 
-            trees[t] = new FlatTree(ClassificationTreeBuilder.Grow(data, y, sample, weights, Criterion != "gini", limits, random).Nodes);
+            var grown = ClassificationTreeBuilder.Grow(data, y, sample, weights, Criterion != "gini", limits, random);
+            trees[t] = new FlatTree(grown.Nodes, grown.Cover);
         });
         return new RandomForestModel(data.Columns, trees);
     }

@@ -1,4 +1,5 @@
 using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Explanation;
 using NetworkSecurity.Learning.Serialization;
 using NetworkSecurity.Learning.Trees;
 
@@ -8,7 +9,7 @@ namespace NetworkSecurity.Learning.Models;
 /// SAMME ensemble for two classes: decision = Σ αₘ·(+1 if tree m votes class 1, else −1) / Σ αₘ, and
 /// P(class 1) = sigmoid(decision), as scikit-learn's AdaBoostClassifier(algorithm="SAMME").predict_proba.
 /// </summary>
-public sealed class AdaBoostModel : IPersistableModel, IStagedClassifierModel
+public sealed class AdaBoostModel : IPersistableModel, IStagedClassifierModel, IExplainableModel
 {
     public const string ModelKind = "ada_boost";
 
@@ -60,6 +61,46 @@ public sealed class AdaBoostModel : IPersistableModel, IStagedClassifierModel
         return GradientBoostingModel.Sigmoid(total > 0 ? vote / total : 0);
     }
 
+    public string? ExplanationUnavailableReason => ModelExplanation.MissingCover(Trees);
+
+    /// <summary>The decision Σ αₘ·vote / Σ α is the log-odds: P = sigmoid(decision).</summary>
+    public ContributionScale ContributionScale => ContributionScale.LogOdds;
+
+    public double BaseValue => _baseValue ??= VoteTrees.Sum(TreeShap.ExpectedValue);
+
+    private double? _baseValue;
+    private FlatTree[]? _voteTrees;
+
+    // Each tree with its leaves replaced by its signed, normalised vote, so the decision is a sum of trees.
+    private FlatTree[] VoteTrees => _voteTrees ??= Trees.Select((tree, m) =>
+    {
+        var total = Weights.Sum();
+        var weight = total > 0 ? Weights[m] / total : 0;
+        return tree.MapLeaves(v => v > 0.5 ? weight : -weight);
+    }).ToArray();
+
+    public double RawOutput(ReadOnlySpan<double> features)
+    {
+        double vote = 0, total = 0;
+        for (var m = 0; m < Trees.Length; m++)
+        {
+            vote += Trees[m].Predict(features) > 0.5 ? Weights[m] : -Weights[m];
+            total += Weights[m];
+        }
+
+        return total > 0 ? vote / total : 0;
+    }
+
+    public void Explain(ReadOnlySpan<double> features, Span<double> contributions)
+    {
+        ModelExplanation.EnsureAvailable(this, features, contributions);
+        contributions[..FeatureCount].Clear();
+        foreach (var tree in VoteTrees)
+        {
+            TreeShap.Add(tree, features, contributions);
+        }
+    }
+
     public void WriteTo(BinaryWriter writer)
     {
         writer.Write(FeatureCount);
@@ -71,7 +112,7 @@ public sealed class AdaBoostModel : IPersistableModel, IStagedClassifierModel
         }
     }
 
-    public static AdaBoostModel ReadFrom(BinaryReader reader)
+    public static AdaBoostModel ReadFrom(BinaryReader reader, int formatVersion = ModelSerializer.FormatVersion)
     {
         var featureCount = reader.ReadInt32();
         var count = reader.ReadInt32();
@@ -85,7 +126,7 @@ public sealed class AdaBoostModel : IPersistableModel, IStagedClassifierModel
         for (var i = 0; i < count; i++)
         {
             weights[i] = reader.ReadDouble();
-            trees[i] = FlatTree.ReadFrom(reader, featureCount);
+            trees[i] = FlatTree.ReadFrom(reader, featureCount, formatVersion);
         }
 
         return new AdaBoostModel(featureCount, trees, weights);

@@ -1,11 +1,12 @@
 using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Explanation;
 using NetworkSecurity.Learning.Serialization;
 using NetworkSecurity.Learning.Trees;
 
 namespace NetworkSecurity.Learning.Models;
 
 /// <summary>A classification tree whose leaves hold the share of class 1 among their training rows.</summary>
-public sealed class DecisionTreeModel(int featureCount, FlatTree tree) : IPersistableModel
+public sealed class DecisionTreeModel(int featureCount, FlatTree tree) : IPersistableModel, IExplainableModel
 {
     public const string ModelKind = "decision_tree";
 
@@ -25,15 +26,30 @@ public sealed class DecisionTreeModel(int featureCount, FlatTree tree) : IPersis
         }
     }
 
+    public string? ExplanationUnavailableReason => ModelExplanation.MissingCover([Tree]);
+
+    public ContributionScale ContributionScale => ContributionScale.Probability;
+
+    public double BaseValue => TreeShap.ExpectedValue(Tree);
+
+    public double RawOutput(ReadOnlySpan<double> features) => Tree.Predict(features);
+
+    public void Explain(ReadOnlySpan<double> features, Span<double> contributions)
+    {
+        ModelExplanation.EnsureAvailable(this, features, contributions);
+        contributions[..FeatureCount].Clear();
+        TreeShap.Add(Tree, features, contributions);
+    }
+
     public void WriteTo(BinaryWriter writer)
     {
         writer.Write(FeatureCount);
         Tree.WriteTo(writer);
     }
 
-    public static DecisionTreeModel ReadFrom(BinaryReader reader)
+    public static DecisionTreeModel ReadFrom(BinaryReader reader, int formatVersion = ModelSerializer.FormatVersion)
     {
         var featureCount = reader.ReadInt32();
-        return new DecisionTreeModel(featureCount, FlatTree.ReadFrom(reader, featureCount));
+        return new DecisionTreeModel(featureCount, FlatTree.ReadFrom(reader, featureCount, formatVersion));
     }
 }

@@ -1,11 +1,12 @@
 using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Explanation;
 using NetworkSecurity.Learning.Serialization;
 using NetworkSecurity.Learning.Trees;
 
 namespace NetworkSecurity.Learning.Models;
 
 /// <summary>Boosted regression trees on the log-odds scale: p = sigmoid(base + Σ trees).</summary>
-public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifierModel
+public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifierModel, IExplainableModel
 {
     public const string ModelKind = "gbdt";
     private const int BlockRows = 512;
@@ -102,6 +103,27 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
         output.CopyTo(destination);
     }
 
+    public string? ExplanationUnavailableReason => ModelExplanation.MissingCover(Trees);
+
+    public ContributionScale ContributionScale => ContributionScale.LogOdds;
+
+    /// <summary>The prior log-odds plus every tree's expected output.</summary>
+    public double BaseValue => _baseValue ??= BaseScore + Trees.Sum(TreeShap.ExpectedValue);
+
+    private double? _baseValue;
+
+    public double RawOutput(ReadOnlySpan<double> features) => RawScore(features, Trees.Length);
+
+    public void Explain(ReadOnlySpan<double> features, Span<double> contributions)
+    {
+        ModelExplanation.EnsureAvailable(this, features, contributions);
+        contributions[..FeatureCount].Clear();
+        foreach (var tree in Trees)
+        {
+            TreeShap.Add(tree, features, contributions);
+        }
+    }
+
     public static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
 
     public void WriteTo(BinaryWriter writer)
@@ -115,7 +137,7 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
         }
     }
 
-    public static GradientBoostingModel ReadFrom(BinaryReader reader)
+    public static GradientBoostingModel ReadFrom(BinaryReader reader, int formatVersion = ModelSerializer.FormatVersion)
     {
         var featureCount = reader.ReadInt32();
         var baseScore = reader.ReadDouble();
@@ -128,7 +150,7 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
         var trees = new FlatTree[count];
         for (var i = 0; i < count; i++)
         {
-            trees[i] = FlatTree.ReadFrom(reader, featureCount);
+            trees[i] = FlatTree.ReadFrom(reader, featureCount, formatVersion);
         }
 
         return new GradientBoostingModel(featureCount, baseScore, trees);

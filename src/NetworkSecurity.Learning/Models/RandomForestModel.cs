@@ -1,11 +1,12 @@
 using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Explanation;
 using NetworkSecurity.Learning.Serialization;
 using NetworkSecurity.Learning.Trees;
 
 namespace NetworkSecurity.Learning.Models;
 
 /// <summary>A forest of classification trees: the probability is the mean of the trees' leaf probabilities.</summary>
-public sealed class RandomForestModel(int featureCount, IReadOnlyList<FlatTree> trees) : IPersistableModel, IStagedClassifierModel
+public sealed class RandomForestModel(int featureCount, IReadOnlyList<FlatTree> trees) : IPersistableModel, IStagedClassifierModel, IExplainableModel
 {
     public const string ModelKind = "random_forest";
     private const int BlockRows = 512;
@@ -56,6 +57,28 @@ public sealed class RandomForestModel(int featureCount, IReadOnlyList<FlatTree> 
         output.CopyTo(destination);
     }
 
+    public string? ExplanationUnavailableReason => ModelExplanation.MissingCover(Trees);
+
+    public ContributionScale ContributionScale => ContributionScale.Probability;
+
+    /// <summary>The mean of the trees' expected outputs.</summary>
+    public double BaseValue => _baseValue ??= Trees.Sum(TreeShap.ExpectedValue) / Trees.Length;
+
+    private double? _baseValue;
+
+    public double RawOutput(ReadOnlySpan<double> features) => PredictProbability(features);
+
+    public void Explain(ReadOnlySpan<double> features, Span<double> contributions)
+    {
+        ModelExplanation.EnsureAvailable(this, features, contributions);
+        contributions[..FeatureCount].Clear();
+        var scale = 1.0 / Trees.Length;
+        foreach (var tree in Trees)
+        {
+            TreeShap.Add(tree, features, contributions, scale);
+        }
+    }
+
     public void WriteTo(BinaryWriter writer)
     {
         writer.Write(FeatureCount);
@@ -66,7 +89,7 @@ public sealed class RandomForestModel(int featureCount, IReadOnlyList<FlatTree> 
         }
     }
 
-    public static RandomForestModel ReadFrom(BinaryReader reader)
+    public static RandomForestModel ReadFrom(BinaryReader reader, int formatVersion = ModelSerializer.FormatVersion)
     {
         var featureCount = reader.ReadInt32();
         var count = reader.ReadInt32();
@@ -78,7 +101,7 @@ public sealed class RandomForestModel(int featureCount, IReadOnlyList<FlatTree> 
         var trees = new FlatTree[count];
         for (var i = 0; i < count; i++)
         {
-            trees[i] = FlatTree.ReadFrom(reader, featureCount);
+            trees[i] = FlatTree.ReadFrom(reader, featureCount, formatVersion);
         }
 
         return new RandomForestModel(featureCount, trees);

@@ -5,14 +5,17 @@ namespace NetworkSecurity.Learning.Serialization;
 /// <summary>
 /// Reads and writes classifier models in a small versioned binary format:
 /// magic "NSCM", int32 format version, kind string, then the model's own payload.
+/// Version 2 adds what explanations need (tree node cover, logistic regression's training means); version 1 files
+/// still load, and their models say they cannot explain.
 /// </summary>
 public static class ModelSerializer
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+    public const int OldestReadableVersion = 1;
     private const uint Magic = 0x4D43534E; // "NSCM" little-endian
 
     // Kind -> reader. Every persistable model registers here; keep it the one place that knows them all.
-    private static readonly Dictionary<string, Func<BinaryReader, IClassifierModel>> Readers = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, Func<BinaryReader, int, IClassifierModel>> Readers = new(StringComparer.Ordinal)
     {
         [GradientBoostingModel.ModelKind] = GradientBoostingModel.ReadFrom,
         [DecisionTreeModel.ModelKind] = DecisionTreeModel.ReadFrom,
@@ -47,15 +50,15 @@ public static class ModelSerializer
         }
 
         var version = reader.ReadInt32();
-        if (version != FormatVersion)
+        if (version is < OldestReadableVersion or > FormatVersion)
         {
             throw new InvalidDataException(
-                $"Classifier model format version {version} is not supported (this build reads version {FormatVersion}).");
+                $"Classifier model format version {version} is not supported (this build reads versions {OldestReadableVersion} to {FormatVersion}).");
         }
 
         var kind = reader.ReadString();
         return Readers.TryGetValue(kind, out var read)
-            ? read(reader)
+            ? read(reader, version)
             : throw new InvalidDataException($"Unknown classifier model kind '{kind}'. Known kinds: {string.Join(", ", Readers.Keys)}.");
     }
 

@@ -11,10 +11,16 @@ public readonly record struct TreeNode(double Value, int Feature, int Child)
     public double Threshold => Value;
 }
 
-/// <summary>A binary tree stored as one array of nodes: scoring walks it with no allocation and no pointer chasing.</summary>
+/// <summary>
+/// A binary tree stored as one array of nodes: scoring walks it with no allocation and no pointer chasing.
+/// <see cref="Cover"/> (kept apart so scoring's nodes stay 16 bytes) is the training weight that reached each node;
+/// TreeSHAP needs it. Trees read from format-1 files have none.
+/// </summary>
 public sealed class FlatTree
 {
-    public FlatTree(TreeNode[] nodes)
+    private int _depth = -1;
+
+    public FlatTree(TreeNode[] nodes, double[]? cover = null)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         if (nodes.Length == 0)
@@ -22,10 +28,29 @@ public sealed class FlatTree
             throw new ArgumentException("A tree needs at least one node.", nameof(nodes));
         }
 
+        if (cover is not null && cover.Length != nodes.Length)
+        {
+            throw new ArgumentException($"A tree of {nodes.Length} nodes needs {nodes.Length} cover values, got {cover.Length}.", nameof(cover));
+        }
+
         Nodes = nodes;
+        Cover = cover;
     }
 
     public TreeNode[] Nodes { get; }
+
+    /// <summary>Training weight per node (children sum to their parent), or null for trees from older model files.</summary>
+    public double[]? Cover { get; }
+
+    /// <summary>Edges on the longest root-to-leaf path.</summary>
+    public int Depth => _depth >= 0 ? _depth : _depth = DepthOf(0);
+
+    private int DepthOf(int node) =>
+        Nodes[node].IsLeaf ? 0 : 1 + Math.Max(DepthOf(Nodes[node].Child), DepthOf(Nodes[node].Child + 1));
+
+    /// <summary>The same tree with every leaf value mapped (cover kept), e.g. AdaBoost's votes.</summary>
+    public FlatTree MapLeaves(Func<double, double> map) =>
+        new([.. Nodes.Select(n => n.IsLeaf ? n with { Value = map(n.Value) } : n)], Cover);
 
     public int LeafCount => Nodes.Count(n => n.IsLeaf);
 
@@ -51,9 +76,17 @@ public sealed class FlatTree
             writer.Write(node.Feature);
             writer.Write(node.Child);
         }
+
+        // Format 2: a flag, then the cover of every node.
+        writer.Write(Cover is not null);
+        foreach (var weight in Cover ?? [])
+        {
+            writer.Write(weight);
+        }
     }
 
-    public static FlatTree ReadFrom(BinaryReader reader, int featureCount)
+    /// <param name="formatVersion">The file's format version: 1 has no cover, 2 has it.</param>
+    public static FlatTree ReadFrom(BinaryReader reader, int featureCount, int formatVersion)
     {
         var count = reader.ReadInt32();
         if (count is < 1 or > 10_000_000)
@@ -71,6 +104,20 @@ public sealed class FlatTree
             }
         }
 
-        return new FlatTree(nodes);
+        double[]? cover = null;
+        if (formatVersion >= 2 && reader.ReadBoolean())
+        {
+            cover = new double[count];
+            for (var i = 0; i < count; i++)
+            {
+                cover[i] = reader.ReadDouble();
+                if (!(cover[i] >= 0))
+                {
+                    throw new InvalidDataException($"Tree node {i} has an invalid cover {cover[i]}.");
+                }
+            }
+        }
+
+        return new FlatTree(nodes, cover);
     }
 }

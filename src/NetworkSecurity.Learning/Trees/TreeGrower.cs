@@ -13,8 +13,12 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
     private readonly int[] _allFeatures = Enumerable.Range(0, data.Columns).ToArray();
     private int[]? _counts;
 
-    /// <summary>The grown tree (real thresholds) and, per node, the bin threshold for walking binned rows.</summary>
-    public sealed record Result(TreeNode[] Nodes, int[] BinThresholds)
+    /// <summary>
+    /// The grown tree (real thresholds), per node the bin threshold for walking binned rows, and per node its cover:
+    /// the training weight that reached it (the B statistic: hessian for boosting, sample weight for classification
+    /// trees, copies of merged rows included), which TreeSHAP needs.
+    /// </summary>
+    public sealed record Result(TreeNode[] Nodes, int[] BinThresholds, double[] Cover)
     {
         /// <summary>Leaf value for a distinct row of the binned data set.</summary>
         public double PredictDistinct(BinnedDataset data, int distinctRow)
@@ -66,6 +70,7 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
         _counts = counts;
         var nodes = new List<TreeNode> { default };
         var binThresholds = new List<int> { 0 };
+        var cover = new List<double> { 0 };
         var scratch = new int[count];
         double totalA = 0, totalB = 0;
         long totalRows = 0;
@@ -78,6 +83,7 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
 
         var root = new Leaf { Node = 0, Start = 0, End = count, Depth = 0, A = totalA, B = totalB, Rows = totalRows, Histogram = new Histogram(data.TotalBins) };
         root.Histogram.Build(data, rows, 0, count, a, b, counts);
+        cover[0] = totalB;
         FindSplit(root, random);
         var open = new List<Leaf> { root };
         var leaves = 1;
@@ -99,6 +105,8 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
 
             open.Remove(best);
             var (left, right) = Split(best, rows, scratch, nodes, binThresholds, a, b);
+            cover.Add(left.B);
+            cover.Add(right.B);
             leaves++;
             FindSplit(left, random);
             FindSplit(right, random);
@@ -112,7 +120,7 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
             leaf.Histogram = null;
         }
 
-        return new Result([.. nodes], [.. binThresholds]);
+        return new Result([.. nodes], [.. binThresholds], [.. cover]);
     }
 
     private (Leaf Left, Leaf Right) Split(Leaf parent, int[] rows, int[] scratch, List<TreeNode> nodes, List<int> binThresholds, double[] a, double[] b)

@@ -33,13 +33,23 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
 
     /// <summary>First pass: checks and scores every record. Throws <see cref="PipelineException"/> listing the problems.</summary>
     /// <param name="open">Opens the CSV text from the start (called once here and once per <see cref="Records"/>).</param>
+    /// <param name="explainTop">0: no explanations (no extra cost); else the top features to explain per record. The
+    /// model must be able to explain (check with <see cref="VerdictExplainer.TryCreate(ModelBundle, out string)"/>).</param>
     /// <exception cref="TooManyRecordsException">More than <paramref name="maxRows"/> records (found while reading).</exception>
     /// <exception cref="InputLimitException">A CSV size limit was crossed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
-    public PredictionSummary Score(ModelBundle bundle, Func<TextReader> open, string source, int maxRows = int.MaxValue, CancellationToken cancellationToken = default)
+    public PredictionSummary Score(ModelBundle bundle, Func<TextReader> open, string source, int maxRows = int.MaxValue, CancellationToken cancellationToken = default, int explainTop = 0)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         ArgumentNullException.ThrowIfNull(open);
+        VerdictExplainer? explainer = null;
+        if (explainTop > 0)
+        {
+            explainer = VerdictExplainer.TryCreate(bundle, out var reason)
+                ?? throw new InvalidOperationException($"Model {bundle.Version} cannot explain its verdicts: {reason}.");
+        }
+
+        var explanations = explainer is null ? null : new List<VerdictExplanation>();
         using var reader = open();
         var (columns, records) = CsvTableReader.Open(reader, source, _limits.Csv);
         var mapping = DatasetParser.ResolveColumns(new RawTable(source, columns, []), schema, requireTarget: false, allowUnknownColumns: true);
@@ -63,7 +73,17 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
 
             var matrix = new FeatureMatrix(inChunk == ChunkRows ? chunk : chunk[..(inChunk * width)], inChunk, width);
             var legitimate = new double[inChunk];
-            bundle.PredictProbabilities(matrix, legitimate, cancellationToken);
+            if (explainer is null)
+            {
+                bundle.PredictProbabilities(matrix, legitimate, cancellationToken);
+            }
+            else
+            {
+                var complete = bundle.Complete(matrix, cancellationToken);
+                bundle.Classifier.PredictProbabilities(complete, legitimate);
+                explanations!.AddRange(explainer.ExplainAll(matrix, complete, explainTop));
+            }
+
             foreach (var p in legitimate)
             {
                 probabilities.Add(1.0 - p); // the model gives P(legitimate)
@@ -106,7 +126,11 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
 
         ScoreChunk();
         var phishing = probabilities.Count(p => p >= 0.5);
-        return new PredictionSummary(bundle.Version, source, columns, [.. probabilities], phishing, probabilities.Count - phishing);
+        return new PredictionSummary(bundle.Version, source, columns, [.. probabilities], phishing, probabilities.Count - phishing)
+        {
+            Explanations = explanations?.ToArray(),
+            ExplainTop = explainer is null ? 0 : explainTop,
+        };
     }
 
     /// <summary>Second pass: the records again, each with its verdict, one at a time.</summary>
@@ -120,7 +144,10 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
         {
             var phishing = summary.PhishingProbabilities[i++];
             var isPhishing = phishing >= 0.5;
-            yield return new PredictedRecord(record.Location, record.Values, isPhishing ? schema.Target.NegativeValue : schema.Target.PositiveValue, phishing, isPhishing);
+            yield return new PredictedRecord(record.Location, record.Values, isPhishing ? schema.Target.NegativeValue : schema.Target.PositiveValue, phishing, isPhishing)
+            {
+                Explanation = summary.Explanations?[i - 1],
+            };
         }
     }
 
@@ -140,6 +167,15 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
 
         return 1.0 - bundle.Classifier.PredictProbability(features);
     }
+
+    /// <summary>Why one record (schema feature order, NaN = missing) gets its verdict: the top features toward phishing.</summary>
+    public static VerdictExplanation Explain(ModelBundle bundle, VerdictExplainer explainer, ReadOnlySpan<double> features, int top)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        ArgumentNullException.ThrowIfNull(explainer);
+        var raw = new FeatureMatrix(features.ToArray(), 1, features.Length);
+        return explainer.Explain(features, bundle.Complete(raw).Row(0), top);
+    }
 }
 
 /// <summary>Limits on what one prediction request may cost: CSV sizes and the share of missing features per record.</summary>
@@ -152,12 +188,21 @@ public sealed record PredictionLimits(CsvLimits Csv, double MaxMissingFraction)
 /// <summary>The first pass's result: one phishing probability per record, in order.</summary>
 public sealed record PredictionSummary(string ModelVersion, string Source, IReadOnlyList<string> Columns, double[] PhishingProbabilities, int PhishingCount, int LegitimateCount)
 {
+    /// <summary>One explanation per record when explanations were asked for; else null.</summary>
+    public VerdictExplanation[]? Explanations { get; init; }
+
+    /// <summary>Features explained per record (0 = none).</summary>
+    public int ExplainTop { get; init; }
+
     public int Count => PhishingProbabilities.Length;
 }
 
 /// <summary>One scored record. <paramref name="PredictedClass"/> uses the data set's own encoding (-1 phishing, 1 legitimate).</summary>
 public sealed record PredictedRecord(string Location, string?[] Values, int PredictedClass, double PhishingProbability, bool IsPhishing)
 {
+    /// <summary>Why: set when explanations were asked for.</summary>
+    public VerdictExplanation? Explanation { get; init; }
+
     public string Verdict => IsPhishing ? "phishing" : "legitimate";
 }
 

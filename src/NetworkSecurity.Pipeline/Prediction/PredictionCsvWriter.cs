@@ -4,7 +4,9 @@ using CsvHelper;
 namespace NetworkSecurity.Pipeline.Prediction;
 
 /// <summary>
-/// Writes predictions as CSV: the input columns, then predicted_column, phishing_probability and verdict.
+/// Writes predictions as CSV: the input columns, then predicted_column, phishing_probability and verdict; with
+/// explanations also explanation_scale, explanation_base and, per explained feature k, why_k_feature, why_k_value,
+/// why_k_imputed and why_k_contribution (toward phishing).
 /// Cells that a spreadsheet would run as a formula (=, +, -, @ …) are escaped, except plain numbers.
 /// Rows are written in chunks with asynchronous writes, so an HTTP response can stream.
 /// </summary>
@@ -21,6 +23,20 @@ public static class PredictionCsvWriter
             csv.WriteField(Neutralize(name));
         }
 
+        var top = summary.Explanations is null ? 0 : summary.ExplainTop;
+        if (top > 0)
+        {
+            csv.WriteField("explanation_scale");
+            csv.WriteField("explanation_base");
+            for (var k = 1; k <= top; k++)
+            {
+                csv.WriteField($"why_{k}_feature");
+                csv.WriteField($"why_{k}_value");
+                csv.WriteField($"why_{k}_imputed");
+                csv.WriteField($"why_{k}_contribution");
+            }
+        }
+
         csv.EndRecord();
         var rows = 0;
         foreach (var row in records)
@@ -33,6 +49,10 @@ public static class PredictionCsvWriter
             csv.WriteField(row.PredictedClass.ToString(CultureInfo.InvariantCulture));
             csv.WriteField(row.PhishingProbability.ToString("0.######", CultureInfo.InvariantCulture));
             csv.WriteField(row.Verdict);
+            if (top > 0 && row.Explanation is { } why)
+            {
+                WriteExplanation(csv, why, top);
+            }
             csv.EndRecord();
             if (++rows % RowsPerChunk == 0)
             {
@@ -41,6 +61,20 @@ public static class PredictionCsvWriter
         }
 
         await FlushAsync(csv, buffer, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void WriteExplanation(CsvWriter csv, VerdictExplanation why, int top)
+    {
+        csv.WriteField(why.Scale);
+        csv.WriteField(why.BaseValue.ToString("0.######", CultureInfo.InvariantCulture));
+        for (var k = 0; k < top; k++)
+        {
+            var feature = k < why.Features.Count ? why.Features[k] : null;
+            csv.WriteField(Neutralize(feature?.Feature ?? ""));
+            csv.WriteField(feature?.Value.ToString(CultureInfo.InvariantCulture) ?? "");
+            csv.WriteField(feature is null ? "" : feature.Imputed ? "true" : "false");
+            csv.WriteField(feature?.Contribution.ToString("0.######", CultureInfo.InvariantCulture) ?? "");
+        }
     }
 
     private static async Task FlushAsync(CsvWriter csv, StringWriter buffer, TextWriter output, CancellationToken cancellationToken)

@@ -57,9 +57,12 @@ public sealed class ModelBundle
     /// <inheritdoc cref="PredictProbabilities(FeatureMatrix, Span{double})"/>
     public void PredictProbabilities(FeatureMatrix features, Span<double> destination, CancellationToken cancellationToken)
     {
-        var complete = HasMissing(features) ? Imputer.Transform(features, cancellationToken) : features;
-        Classifier.PredictProbabilities(complete, destination);
+        Classifier.PredictProbabilities(Complete(features, cancellationToken), destination);
     }
+
+    /// <summary>The rows as the classifier sees them: missing values (NaN) imputed; the same matrix when none are missing.</summary>
+    public FeatureMatrix Complete(FeatureMatrix features, CancellationToken cancellationToken = default) =>
+        HasMissing(features) ? Imputer.Transform(features, cancellationToken) : features;
 
     private static bool HasMissing(FeatureMatrix features)
     {

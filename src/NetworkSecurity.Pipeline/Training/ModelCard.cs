@@ -17,13 +17,23 @@ public sealed record ModelCard(
     int TrainRows,
     int TestRows,
     string Split,
-    int Seed)
+    int Seed,
+    GlobalImportance? Importance = null)
 {
     // No cross-validation ran (--mode gbdt): null, never NaN, in model_card.json and GET /model.
     public double? CvScore { get; init; } = CvScore is { } score && double.IsFinite(score) ? score : null;
 
     public double? CvScoreStd { get; init; } = CvScoreStd is { } std && double.IsFinite(std) ? std : null;
 }
+
+/// <summary>
+/// Global feature importance: the mean absolute contribution (TreeSHAP or linear) of each feature over the test
+/// rows, on the model's output scale, largest first. When the model cannot explain, <paramref name="Features"/> is
+/// empty and <paramref name="UnavailableReason"/> says why.
+/// </summary>
+public sealed record GlobalImportance(string Scale, int Rows, IReadOnlyList<FeatureImportance> Features, string? UnavailableReason = null);
+
+public sealed record FeatureImportance(string Feature, double MeanAbsContribution);
 
 /// <summary>Metrics with each class as the positive one: legitimate (as the seed reports) and phishing (the security view).</summary>
 public sealed record ClassificationViews(ClassificationReport Legitimate, ClassificationReport Phishing);

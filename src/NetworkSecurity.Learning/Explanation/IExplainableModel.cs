@@ -1,0 +1,69 @@
+using NetworkSecurity.Learning.Models;
+
+namespace NetworkSecurity.Learning.Explanation;
+
+/// <summary>The scale a model's raw output and its feature contributions are on.</summary>
+public enum ContributionScale
+{
+    /// <summary>Log-odds of label 1: P = sigmoid(base + Σ contributions).</summary>
+    LogOdds,
+
+    /// <summary>Probability of label 1: P = base + Σ contributions.</summary>
+    Probability,
+}
+
+/// <summary>
+/// A model that splits its raw output for one row into one additive contribution per feature:
+/// <see cref="BaseValue"/> + Σ contributions = <see cref="RawOutput"/>, exactly (up to rounding).
+/// A model may implement this and still be unable to explain (an engine without contribution support, or a model
+/// file that predates what explanations need): it then says why in <see cref="ExplanationUnavailableReason"/> and
+/// <see cref="Explain"/> throws <see cref="InvalidOperationException"/>; it never makes numbers up.
+/// </summary>
+public interface IExplainableModel : IClassifierModel
+{
+    /// <summary>Null when <see cref="Explain"/> works; otherwise why it cannot, in words for an operator.</summary>
+    string? ExplanationUnavailableReason { get; }
+
+    ContributionScale ContributionScale { get; }
+
+    /// <summary>The expected raw output over the training data (what the contributions start from).</summary>
+    double BaseValue { get; }
+
+    /// <summary>The model's raw output for one row on <see cref="ContributionScale"/>.</summary>
+    double RawOutput(ReadOnlySpan<double> features);
+
+    /// <summary>Writes one contribution per feature (length <see cref="IClassifierModel.FeatureCount"/>).</summary>
+    void Explain(ReadOnlySpan<double> features, Span<double> contributions);
+}
+
+/// <summary>Helpers for any classifier, whether or not it can explain.</summary>
+public static class ModelExplanation
+{
+    /// <summary>Null when <paramref name="model"/> can explain; otherwise why not.</summary>
+    public static string? UnavailableReason(IClassifierModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model is IExplainableModel explainable
+            ? explainable.ExplanationUnavailableReason
+            : $"the {model.GetType().Name} model does not provide feature contributions";
+    }
+
+    /// <summary>Throws when the model cannot explain; used by the models themselves before explaining.</summary>
+    internal static void EnsureAvailable(IExplainableModel model, ReadOnlySpan<double> features, Span<double> contributions)
+    {
+        if (model.ExplanationUnavailableReason is { } reason)
+        {
+            throw new InvalidOperationException($"This model cannot explain its output: {reason}.");
+        }
+
+        if (features.Length < model.FeatureCount || contributions.Length < model.FeatureCount)
+        {
+            throw new ArgumentException($"Need {model.FeatureCount} features and room for {model.FeatureCount} contributions.");
+        }
+    }
+
+    internal static string? MissingCover(IEnumerable<Trees.FlatTree> trees) =>
+        trees.Any(t => t.Cover is null)
+            ? "the model file predates node cover (classifier format 1); retrain the model to get explanations"
+            : null;
+}

@@ -1,0 +1,128 @@
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Explanation;
+using NetworkSecurity.Learning.Models;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Pipeline.Prediction;
+
+/// <summary>
+/// Turns the classifier's exact contributions (TreeSHAP or linear, toward legitimate = label 1) into the
+/// product's view: toward phishing, with feature names, the value the model saw and whether it was imputed.
+/// Created only for models that can explain; <see cref="TryCreate"/> says why not otherwise.
+/// </summary>
+public sealed class VerdictExplainer
+{
+    private readonly IExplainableModel _model;
+    private readonly IReadOnlyList<string> _names;
+
+    private VerdictExplainer(IExplainableModel model, IReadOnlyList<string> names)
+    {
+        _model = model;
+        _names = names;
+        Scale = model.ContributionScale == ContributionScale.LogOdds ? VerdictExplanation.LogOdds : VerdictExplanation.Probability;
+
+        // Toward phishing: log-odds negate; probabilities are 1 − P(legitimate).
+        PhishingBase = model.ContributionScale == ContributionScale.LogOdds ? -model.BaseValue : 1 - model.BaseValue;
+    }
+
+    public string Scale { get; }
+
+    public double PhishingBase { get; }
+
+    public static VerdictExplainer? TryCreate(IClassifierModel model, IReadOnlyList<string> featureNames, out string reason)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (ModelExplanation.UnavailableReason(model) is { } why)
+        {
+            reason = why;
+            return null;
+        }
+
+        reason = "";
+        return new VerdictExplainer((IExplainableModel)model, featureNames);
+    }
+
+    public static VerdictExplainer? TryCreate(ModelBundle bundle, out string reason) => TryCreate(bundle.Classifier, bundle.FeatureNames, out reason);
+
+    /// <summary>Contributions toward phishing of one complete (imputed) row, one per feature.</summary>
+    public void PhishingContributions(ReadOnlySpan<double> complete, Span<double> contributions)
+    {
+        _model.Explain(complete, contributions);
+        for (var i = 0; i < _model.FeatureCount; i++)
+        {
+            contributions[i] = -contributions[i];
+        }
+    }
+
+    /// <param name="raw">The row as sent (NaN = missing), to mark imputed values.</param>
+    /// <param name="complete">The row the model scored (missing values imputed).</param>
+    public VerdictExplanation Explain(ReadOnlySpan<double> raw, ReadOnlySpan<double> complete, int top)
+    {
+        Span<double> phi = stackalloc double[_model.FeatureCount];
+        PhishingContributions(complete, phi);
+        // Largest |contribution| first; ties keep schema order, so answers are stable. Insertion sort: 30 features.
+        Span<int> order = stackalloc int[phi.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            var j = i;
+            while (j > 0 && Math.Abs(phi[order[j - 1]]) < Math.Abs(phi[i]))
+            {
+                order[j] = order[j - 1];
+                j--;
+            }
+
+            order[j] = i;
+        }
+
+        var count = Math.Min(top, phi.Length);
+        var features = new FeatureContribution[count];
+        for (var k = 0; k < count; k++)
+        {
+            var f = order[k];
+            features[k] = new FeatureContribution(_names[f], complete[f], double.IsNaN(raw[f]), phi[f]);
+        }
+
+        return new VerdictExplanation(PhishingBase, Scale, features);
+    }
+
+    /// <summary>
+    /// Explains every row of a chunk, in parallel (a batch's explanations cost far more than its scores). Copies of a
+    /// row (same values as sent) are explained once: real uploads repeat rows (the bundled data set half of its rows).
+    /// </summary>
+    public VerdictExplanation[] ExplainAll(FeatureMatrix raw, FeatureMatrix complete, int top)
+    {
+        var firstCopy = new int[raw.Rows];
+        var seen = new Dictionary<RowKey, int>(raw.Rows);
+        for (var r = 0; r < raw.Rows; r++)
+        {
+            firstCopy[r] = seen.TryGetValue(new RowKey(raw, r), out var first) ? first : seen[new RowKey(raw, r)] = r;
+        }
+
+        var result = new VerdictExplanation[raw.Rows];
+        var distinct = seen.Values.ToArray();
+        Parallel.For(0, distinct.Length, i => result[distinct[i]] = Explain(raw.Row(distinct[i]), complete.Row(distinct[i]), top));
+        for (var r = 0; r < raw.Rows; r++)
+        {
+            result[r] = result[firstCopy[r]];
+        }
+
+        return result;
+    }
+
+    /// <summary>A row of a matrix compared by its values (NaN equal to NaN: the same missing cells impute the same).</summary>
+    private readonly struct RowKey(FeatureMatrix matrix, int row) : IEquatable<RowKey>
+    {
+        private ReadOnlySpan<double> Values => matrix.Row(row);
+
+        public bool Equals(RowKey other) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(Values).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(other.Values));
+
+        public override bool Equals(object? obj) => obj is RowKey other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.AddBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Values));
+            return hash.ToHashCode();
+        }
+    }
+}
