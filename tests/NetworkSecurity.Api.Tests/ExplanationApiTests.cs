@@ -133,7 +133,7 @@ public sealed class ExplanationApiTests(TrainedModelFixture model) : IDisposable
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var importance = json.RootElement.GetProperty("importance");
         Assert.Equal("log_odds", importance.GetProperty("scale").GetString());
-        Assert.True(importance.GetProperty("rows").GetInt32() > 2000);
+        Assert.InRange(importance.GetProperty("rows").GetInt32(), 400, 2211); // test rows represented (at most 400 distinct ones explained)
         var values = importance.GetProperty("features").EnumerateArray().Select(f => f.GetProperty("mean_abs_contribution").GetDouble()).ToArray();
         Assert.Equal(30, values.Length);
         Assert.Equal(values.OrderByDescending(v => v), values);

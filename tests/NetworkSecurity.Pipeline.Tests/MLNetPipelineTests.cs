@@ -57,7 +57,8 @@ public sealed class MLNetPipelineTests
         var error = Assert.Throws<PipelineException>(() => store.LoadCurrent(schema));
         Assert.Contains("does not match", error.Message, StringComparison.Ordinal);
         File.Delete(zip);
-        Assert.Contains("does not exist", Assert.Throws<PipelineException>(() => store.LoadCurrent(schema)).Message, StringComparison.Ordinal);
+        var missing = Assert.Throws<PipelineException>(() => store.LoadCurrent(schema)).Message; // the integrity manifest names the missing file
+        Assert.Contains(ModelBundle.MLNetModelFileName, missing, StringComparison.Ordinal);
     }
 
     [Fact]
