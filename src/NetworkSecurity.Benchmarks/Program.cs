@@ -1,7 +1,12 @@
 using NetworkSecurity.Benchmarks;
 
-// dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search|all]
+// dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search|all]; accuracy … (see AccuracyExperiments.cs)
 var what = args.Length > 0 ? args[0] : "all";
+if (what == "accuracy")
+{
+    return AccuracyExperiments.Run(args[1..]);
+}
+
 if (what is "learners" or "all")
 {
     LearnerBenchmarks.Run();

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Api.Models;
+using NetworkSecurity.Learning.Metrics;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Prediction;
@@ -146,7 +147,7 @@ public static class PredictionApi
             }
 
             var phishing = predictor.PhishingProbability(bundle, features);
-            verdicts[i] = phishing >= 0.5
+            verdicts[i] = DecisionRule.IsPhishing(phishing)
                 ? new JsonVerdict(schema.Target.NegativeValue, phishing, "phishing")
                 : new JsonVerdict(schema.Target.PositiveValue, phishing, "legitimate");
         }

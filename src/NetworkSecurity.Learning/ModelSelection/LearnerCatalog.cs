@@ -19,7 +19,8 @@ public static class LearnerCatalog
             subsample: p.Double("subsample", 1.0),
             validationFraction: p.Double("validation_fraction", 0.0),
             nIterNoChange: p.Int("n_iter_no_change", 0),
-            seed: seed)),
+            seed: seed,
+            colsampleByNode: p.Double("colsample_bynode", 1.0))),
         ["random_forest"] = new Factory("random_forest", "n_estimators", p => new RandomForestLearner(
             nEstimators: p.Int("n_estimators", 100),
             maxFeatures: p.Text("max_features", "sqrt"),

@@ -1,3 +1,4 @@
+using NetworkSecurity.Learning.Metrics;
 using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Pipeline.Data;
 using NetworkSecurity.Pipeline.DataSources;
@@ -89,7 +90,7 @@ public sealed class PhishingPredictor(DataSchema schema)
         }
 
         ScoreChunk();
-        var phishing = probabilities.Count(p => p >= 0.5);
+        var phishing = probabilities.Count(DecisionRule.IsPhishing);
         return new PredictionSummary(bundle.Version, source, columns, [.. probabilities], phishing, probabilities.Count - phishing);
     }
 
@@ -103,7 +104,7 @@ public sealed class PhishingPredictor(DataSchema schema)
         foreach (var record in records)
         {
             var phishing = summary.PhishingProbabilities[i++];
-            var isPhishing = phishing >= 0.5;
+            var isPhishing = DecisionRule.IsPhishing(phishing);
             yield return new PredictedRecord(record.Location, record.Values, isPhishing ? schema.Target.NegativeValue : schema.Target.PositiveValue, phishing, isPhishing);
         }
     }

@@ -17,7 +17,9 @@ public sealed record ModelCard(
     int TrainRows,
     int TestRows,
     string Split,
-    int Seed);
+    int Seed,
+    string DecisionRule = NetworkSecurity.Learning.Metrics.DecisionRule.Description,
+    string Holdout = "test split");
 
 /// <summary>Metrics with each class as the positive one: legitimate (as the seed reports) and phishing (the security view).</summary>
 public sealed record ClassificationViews(ClassificationReport Legitimate, ClassificationReport Phishing);
