@@ -5,6 +5,8 @@ using NetworkSecurity.Learning.Models;
 using NetworkSecurity.Learning.ModelSelection;
 using NetworkSecurity.Learning.Trees;
 using NetworkSecurity.Pipeline.Data;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Schema;
 using NetworkSecurity.Pipeline.Training;
 using static NetworkSecurity.Benchmarks.Bench;
 
@@ -15,7 +17,10 @@ namespace NetworkSecurity.Benchmarks;
 /// <c>accuracy stratified|grouped 100-119 CONFIG...</c>, where a CONFIG is <c>learner:key=value,key=value</c>
 /// (one fit on the training rows), <c>avg:i+j[+k]</c> (mean probability of earlier configs by index), or
 /// <c>grid:path.yaml</c> (the pipeline's own cross-validated search). Prints mean test F1 (legitimate), Brier and
-/// paired wins against the first CONFIG on the same 80/20 splits as <c>evaluate</c>.
+/// paired wins against the first CONFIG on the same 80/20 splits as <c>evaluate</c>. With WRITE_SPLITS=DIR set, each
+/// seed's rows and the first CONFIG's probabilities are written as <c>evaluate --write-splits</c> does, so
+/// scripts/bench/peers.py can add the peers; <c>peer:xgboost</c> (or <c>peer:rf500</c>) then reads the peer's
+/// probabilities that peers.py left beside each split.
 /// </summary>
 public static class AccuracyExperiments
 {
@@ -30,7 +35,10 @@ public static class AccuracyExperiments
         var grouped = args[0] == "grouped";
         var seeds = ParseSeeds(args[1]);
         var configs = args[2..];
-        var (x, y) = LoadData();
+        var schema = SchemaLoader.Load("data_schema/schema.yaml");
+        var data = DatasetParser.Parse(CsvTableReader.ReadFile("Network_Data/phisingData.csv"), schema, true, false).Valid;
+        var (x, y) = (data.Features, data.Labels);
+        var writeSplits = Environment.GetEnvironmentVariable("WRITE_SPLITS");
         var groups = DuplicateAnalysis.Analyze(x, y).GroupIds;
         var f1 = configs.Select(_ => new List<double>()).ToArray();
         var brier = configs.Select(_ => new List<double>()).ToArray();
@@ -48,7 +56,15 @@ public static class AccuracyExperiments
             for (var c = 0; c < configs.Length; c++)
             {
                 var clock = Stopwatch.StartNew();
-                probabilities[c] = Predict(configs[c], probabilities, trainX, trainY, binned, all, testX, seed, grouped);
+                var folder = Path.Combine(writeSplits ?? Path.Combine("Artifacts", "accuracy"), args[0], $"seed{seed}");
+                probabilities[c] = configs[c].StartsWith("peer:", StringComparison.Ordinal)
+                    ? File.ReadLines(Path.Combine(folder, $"{configs[c][5..]}.csv")).Skip(1).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
+                    : Predict(configs[c], probabilities, trainX, trainY, binned, all, testX, seed, grouped);
+                if (c == 0 && writeSplits is not null)
+                {
+                    SplitWriter.Write(folder, schema, data.Select(split.Train), data.Select(split.Test), probabilities[c]);
+                }
+
                 seconds[c] += clock.Elapsed.TotalSeconds;
                 f1[c].Add(BinaryClassificationMetrics.Compute(testY, probabilities[c], 1).F1);
                 brier[c].Add(Brier(testY, probabilities[c]));

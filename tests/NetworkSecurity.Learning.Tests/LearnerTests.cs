@@ -9,12 +9,13 @@ public sealed class LearnerTests
 {
     private static readonly Lazy<(FeatureMatrix TrainX, int[] TrainY, FeatureMatrix TestX, int[] TestY)> Split = new(() => ReferenceData.PhishingSplit());
 
-    public static TheoryData<string> Learners() => new() { "gbdt", "gbdt_leafwise", "random_forest", "decision_tree", "ada_boost", "logistic_regression" };
+    public static TheoryData<string> Learners() => new() { "gbdt", "gbdt_leafwise", "gbdt_colsample", "random_forest", "decision_tree", "ada_boost", "logistic_regression" };
 
     private static ILearner Create(string name, int seed = 7) => name switch
     {
         "gbdt" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 4, subsample: 0.8, seed: seed),
         "gbdt_leafwise" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 0, maxLeaves: 16, learningRate: 0.2, seed: seed),
+        "gbdt_colsample" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 4, subsample: 0.9, colsampleByNode: 0.5, seed: seed),
         "random_forest" => new RandomForestLearner(nEstimators: 30, seed: seed),
         "decision_tree" => new DecisionTreeLearner(maxFeatures: "sqrt", seed: seed),
         "ada_boost" => new AdaBoostLearner(nEstimators: 40, learningRate: 0.5, maxDepth: 2, seed: seed),
@@ -143,6 +144,7 @@ public sealed class LearnerTests
     [InlineData("learning_rate")]
     [InlineData("subsample")]
     [InlineData("max_leaves")]
+    [InlineData("colsample_bynode")]
     public void Invalid_hyperparameters_throw_naming_the_parameter(string parameter)
     {
         var ex = Assert.ThrowsAny<ArgumentException>(() => parameter switch
@@ -150,6 +152,7 @@ public sealed class LearnerTests
             "n_estimators" => new GradientBoostingLearner(nEstimators: 0),
             "learning_rate" => new GradientBoostingLearner(learningRate: 0),
             "subsample" => new GradientBoostingLearner(subsample: 1.5),
+            "colsample_bynode" => new GradientBoostingLearner(colsampleByNode: 0),
             _ => (object)new GradientBoostingLearner(maxLeaves: 1),
         });
         Assert.Contains(parameter.Replace("n_estimators", "nEstimators", StringComparison.Ordinal).Replace("max_leaves", "max_leaves", StringComparison.Ordinal).Split('_')[0], ex.Message, StringComparison.OrdinalIgnoreCase);
@@ -158,6 +161,18 @@ public sealed class LearnerTests
         Assert.ThrowsAny<ArgumentException>(() => new RandomForestLearner(maxFeatures: "most"));
         Assert.Throws<ArgumentOutOfRangeException>(() => new AdaBoostLearner(learningRate: -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new LogisticRegressionLearner(c: 0));
+    }
+
+    [Fact]
+    public void Feature_subsampling_per_split_changes_the_trees_and_follows_the_seed()
+    {
+        var (trainX, trainY, _, _) = Split.Value;
+        byte[] Fit(double colsample, int seed) => ModelSerializer.ToBytes(new GradientBoostingLearner(nEstimators: 20, maxDepth: 4, colsampleByNode: colsample, seed: seed).Learn(trainX, trainY));
+        var all = Fit(1.0, 1);
+        Assert.Equal(all, Fit(1.0, 2)); // without any sampling the seed plays no part
+        Assert.NotEqual(all, Fit(0.3, 1));
+        Assert.NotEqual(Fit(0.3, 1), Fit(0.3, 2));
+        Assert.Equal(Fit(0.3, 1), Fit(0.3, 1));
     }
 
     [Fact]
