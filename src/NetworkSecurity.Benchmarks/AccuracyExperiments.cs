@@ -20,7 +20,7 @@ namespace NetworkSecurity.Benchmarks;
 /// paired wins against the first CONFIG on the same 80/20 splits as <c>evaluate</c>. With WRITE_SPLITS=DIR set, each
 /// seed's rows and the first CONFIG's probabilities are written as <c>evaluate --write-splits</c> does, so
 /// scripts/bench/peers.py can add the peers; <c>peer:xgboost</c> (or <c>peer:rf500</c>) then reads the peer's
-/// probabilities that peers.py left beside each split.
+/// probabilities that peers.py left beside each split (under WRITE_SPLITS, SPLITS or Artifacts/accuracy).
 /// </summary>
 public static class AccuracyExperiments
 {
@@ -38,7 +38,8 @@ public static class AccuracyExperiments
         var schema = SchemaLoader.Load("data_schema/schema.yaml");
         var data = DatasetParser.Parse(CsvTableReader.ReadFile("Network_Data/phisingData.csv"), schema, true, false).Valid;
         var (x, y) = (data.Features, data.Labels);
-        var writeSplits = Environment.GetEnvironmentVariable("WRITE_SPLITS");
+        var writeSplits = Environment.GetEnvironmentVariable("WRITE_SPLITS") is { Length: > 0 } w ? w : null;
+        var splitsRoot = writeSplits ?? Environment.GetEnvironmentVariable("SPLITS") ?? Path.Combine("Artifacts", "accuracy");
         var groups = DuplicateAnalysis.Analyze(x, y).GroupIds;
         var f1 = configs.Select(_ => new List<double>()).ToArray();
         var brier = configs.Select(_ => new List<double>()).ToArray();
@@ -56,7 +57,7 @@ public static class AccuracyExperiments
             for (var c = 0; c < configs.Length; c++)
             {
                 var clock = Stopwatch.StartNew();
-                var folder = Path.Combine(writeSplits ?? Path.Combine("Artifacts", "accuracy"), args[0], $"seed{seed}");
+                var folder = Path.Combine(splitsRoot, args[0], $"seed{seed}");
                 probabilities[c] = configs[c].StartsWith("peer:", StringComparison.Ordinal)
                     ? File.ReadLines(Path.Combine(folder, $"{configs[c][5..]}.csv")).Skip(1).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
                     : Predict(configs[c], probabilities, trainX, trainY, binned, all, testX, seed, grouped);

@@ -9,13 +9,14 @@ public sealed class LearnerTests
 {
     private static readonly Lazy<(FeatureMatrix TrainX, int[] TrainY, FeatureMatrix TestX, int[] TestY)> Split = new(() => ReferenceData.PhishingSplit());
 
-    public static TheoryData<string> Learners() => new() { "gbdt", "gbdt_leafwise", "gbdt_colsample", "random_forest", "decision_tree", "ada_boost", "logistic_regression" };
+    public static TheoryData<string> Learners() => new() { "gbdt", "gbdt_leafwise", "gbdt_colsample", "gbdt_forest_average", "random_forest", "decision_tree", "ada_boost", "logistic_regression" };
 
     private static ILearner Create(string name, int seed = 7) => name switch
     {
         "gbdt" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 4, subsample: 0.8, seed: seed),
         "gbdt_leafwise" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 0, maxLeaves: 16, learningRate: 0.2, seed: seed),
         "gbdt_colsample" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 4, subsample: 0.9, colsampleByNode: 0.5, seed: seed),
+        "gbdt_forest_average" => new AveragingLearner([new GradientBoostingLearner(nEstimators: 40, maxDepth: 0, maxLeaves: 16, colsampleByNode: 0.6, seed: seed), new RandomForestLearner(nEstimators: 20, seed: seed)], [0.6, 0.4]),
         "random_forest" => new RandomForestLearner(nEstimators: 30, seed: seed),
         "decision_tree" => new DecisionTreeLearner(maxFeatures: "sqrt", seed: seed),
         "ada_boost" => new AdaBoostLearner(nEstimators: 40, learningRate: 0.5, maxDepth: 2, seed: seed),
@@ -68,6 +69,29 @@ public sealed class LearnerTests
         {
             Assert.Equal(a[r], copy.PredictProbability(testX.Row(r)), 12);
         }
+    }
+
+    [Fact]
+    public void An_average_is_the_weighted_mean_of_its_members()
+    {
+        var (trainX, trainY, testX, _) = Split.Value;
+        var gbdt = new GradientBoostingLearner(nEstimators: 30, maxDepth: 3, seed: 2);
+        var forest = new RandomForestLearner(nEstimators: 15, seed: 2);
+        var average = (AveragingModel)new AveragingLearner([gbdt, forest], [3, 1]).Learn(trainX, trainY);
+        Assert.Equal([0.75, 0.25], average.Weights);
+        var g = gbdt.Learn(trainX, trainY);
+        var f = forest.Learn(trainX, trainY);
+        for (var r = 0; r < 25; r++)
+        {
+            var row = testX.Row(r);
+            Assert.Equal((0.75 * g.PredictProbability(row)) + (0.25 * f.PredictProbability(row)), average.PredictProbability(row), 12);
+        }
+
+        Assert.Throws<ArgumentException>(() => new AveragingLearner([gbdt], [0.5, 0.5]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AveragingLearner([gbdt, forest], [-1, 2]));
+        var bytes = ModelSerializer.ToBytes(average);
+        Assert.Equal(ModelSerializer.ToBytes(ModelSerializer.FromBytes(bytes)), bytes);
+        Assert.ThrowsAny<IOException>(() => ModelSerializer.FromBytes(bytes[..^9])); // a truncated member is an error, not a smaller model
     }
 
     [Fact]

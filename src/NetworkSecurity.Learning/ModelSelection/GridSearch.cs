@@ -134,7 +134,8 @@ public sealed class GridSearch
     /// <summary>One fit per fold: a configuration, with the staged values it is scored at (null = the model as is).</summary>
     private sealed record Job(string Candidate, string LearnerName, ILearner Learner, Dictionary<string, string> Parameters, string? StagedParameter, int?[] Stages)
     {
-        public double Cost => (Stages.Max() ?? 1) * (LearnerName == "logistic_regression" ? 0.1 : 1);
+        public double Cost => (Stages.Max() ?? Math.Max(1, Parameters.Where(p => p.Key.EndsWith("n_estimators", StringComparison.Ordinal))
+            .Sum(p => int.TryParse(p.Value, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0))) * (LearnerName == "logistic_regression" ? 0.1 : 1);
 
         public IReadOnlyDictionary<string, string> ParametersAt(int stage)
         {

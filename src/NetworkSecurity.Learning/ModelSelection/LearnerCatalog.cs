@@ -6,7 +6,18 @@ namespace NetworkSecurity.Learning.ModelSelection;
 /// <summary>The learner family by name, with scikit-learn-style parameter names.</summary>
 public static class LearnerCatalog
 {
-    public static IReadOnlyDictionary<string, ILearnerFactory> Default(int seed) => new Dictionary<string, ILearnerFactory>(StringComparer.Ordinal)
+    public static IReadOnlyDictionary<string, ILearnerFactory> Default(int seed)
+    {
+        var catalog = Members(seed);
+        // Boosted trees and a random forest averaged: hyperparameters of each member carry its prefix
+        // (gbdt.max_leaves, forest.n_estimators); forest_weight is the forest's share of the mean (default 0.5).
+        catalog["gbdt_forest_average"] = new Factory("gbdt_forest_average", null, p => new AveragingLearner(
+            [catalog["gradient_boosting"].Create(p.Prefixed("gbdt.")), catalog["random_forest"].Create(p.Prefixed("forest."))],
+            [1 - p.Double("forest_weight", 0.5), p.Double("forest_weight", 0.5)]));
+        return catalog;
+    }
+
+    private static Dictionary<string, ILearnerFactory> Members(int seed) => new(StringComparer.Ordinal)
     {
         ["gradient_boosting"] = new Factory("gradient_boosting", "n_estimators", p => new GradientBoostingLearner(
             nEstimators: p.Int("n_estimators", 100),
@@ -80,6 +91,22 @@ public static class LearnerCatalog
         public HashSet<string> Read { get; } = new(StringComparer.Ordinal);
 
         public bool Has(string key) => values.ContainsKey(key);
+
+        /// <summary>The parameters that start with <paramref name="prefix"/>, without it (marked as read).</summary>
+        public Dictionary<string, string> Prefixed(string prefix)
+        {
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, value) in values)
+            {
+                if (key.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    Read.Add(key);
+                    result[key[prefix.Length..]] = value;
+                }
+            }
+
+            return result;
+        }
 
         public string Text(string key, string fallback)
         {

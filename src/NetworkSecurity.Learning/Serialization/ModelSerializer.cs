@@ -19,6 +19,7 @@ public static class ModelSerializer
         [RandomForestModel.ModelKind] = RandomForestModel.ReadFrom,
         [AdaBoostModel.ModelKind] = AdaBoostModel.ReadFrom,
         [LogisticRegressionModel.ModelKind] = LogisticRegressionModel.ReadFrom,
+        [AveragingModel.ModelKind] = AveragingModel.ReadFrom,
     };
 
     public static IReadOnlyCollection<string> KnownKinds => Readers.Keys;
