@@ -95,6 +95,31 @@ public static class AccuracyExperiments
         var colon = config.IndexOf(':', StringComparison.Ordinal);
         var kind = config[..colon];
         var rest = config[(colon + 1)..];
+        if (kind == "memo")
+        {
+            // memo:i:a — blend config i with the label frequency of the test row's exact copies in training:
+            // p = (positives + a·p_i) / (copies + a).
+            var parts = rest.Split(':');
+            var basis = earlier[int.Parse(parts[0])];
+            var strength = double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            var seen = new Dictionary<string, (int N, int Pos)>();
+            for (var r = 0; r < trainX.Rows; r++)
+            {
+                var key = string.Join(",", trainX.Row(r).ToArray());
+                var (n, pos) = seen.GetValueOrDefault(key);
+                seen[key] = (n + 1, pos + trainY[r]);
+            }
+
+            var blended = new double[testX.Rows];
+            for (var i = 0; i < blended.Length; i++)
+            {
+                var (n, pos) = seen.GetValueOrDefault(string.Join(",", testX.Row(i).ToArray()));
+                blended[i] = (pos + (strength * basis[i])) / (n + strength);
+            }
+
+            return blended;
+        }
+
         if (kind == "avg")
         {
             var members = rest.Split('+').Select(int.Parse).ToArray();

@@ -9,7 +9,7 @@ public sealed class LearnerTests
 {
     private static readonly Lazy<(FeatureMatrix TrainX, int[] TrainY, FeatureMatrix TestX, int[] TestY)> Split = new(() => ReferenceData.PhishingSplit());
 
-    public static TheoryData<string> Learners() => new() { "gbdt", "gbdt_leafwise", "gbdt_colsample", "gbdt_forest_average", "random_forest", "decision_tree", "ada_boost", "logistic_regression" };
+    public static TheoryData<string> Learners() => new() { "gbdt", "gbdt_leafwise", "gbdt_colsample", "gbdt_forest_average", "exact_match", "random_forest", "decision_tree", "ada_boost", "logistic_regression" };
 
     private static ILearner Create(string name, int seed = 7) => name switch
     {
@@ -17,6 +17,7 @@ public sealed class LearnerTests
         "gbdt_leafwise" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 0, maxLeaves: 16, learningRate: 0.2, seed: seed),
         "gbdt_colsample" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 4, subsample: 0.9, colsampleByNode: 0.5, seed: seed),
         "gbdt_forest_average" => new AveragingLearner([new GradientBoostingLearner(nEstimators: 40, maxDepth: 0, maxLeaves: 16, colsampleByNode: 0.6, seed: seed), new RandomForestLearner(nEstimators: 20, seed: seed)], [0.6, 0.4]),
+        "exact_match" => new ExactMatchLearner(new GradientBoostingLearner(nEstimators: 40, maxDepth: 4, seed: seed), 3),
         "random_forest" => new RandomForestLearner(nEstimators: 30, seed: seed),
         "decision_tree" => new DecisionTreeLearner(maxFeatures: "sqrt", seed: seed),
         "ada_boost" => new AdaBoostLearner(nEstimators: 40, learningRate: 0.5, maxDepth: 2, seed: seed),
@@ -92,6 +93,32 @@ public sealed class LearnerTests
         var bytes = ModelSerializer.ToBytes(average);
         Assert.Equal(ModelSerializer.ToBytes(ModelSerializer.FromBytes(bytes)), bytes);
         Assert.ThrowsAny<IOException>(() => ModelSerializer.FromBytes(bytes[..^9])); // a truncated member is an error, not a smaller model
+    }
+
+    [Fact]
+    public void Exact_match_blends_the_copies_labels_with_the_base_model_and_leaves_unseen_rows_alone()
+    {
+        // Vector A seen 3 times (2 positive), vector B once (negative); the base model is a constant 0.5 (logistic, no signal).
+        var x = FeatureMatrix.FromRows([[1, 0], [1, 0], [1, 0], [-1, 1]]);
+        var model = (ExactMatchModel)new ExactMatchLearner(new ConstantLearner(), 2).Learn(x, [1, 1, 0, 0]);
+        Assert.Equal(2, model.RememberedVectors);
+        Assert.Equal((2 + (2 * 0.5)) / (3 + 2), model.PredictProbability([1, 0]), 12);
+        Assert.Equal((0 + (2 * 0.5)) / (1 + 2), model.PredictProbability([-1, 1]), 12);
+        Assert.Equal(0.5, model.PredictProbability([0, 0]), 12);  // unseen
+        Assert.Equal(0.5, model.PredictProbability([0.5, 0]), 12); // not a coded value: never looked up
+        var batch = new double[2];
+        model.PredictProbabilities(FeatureMatrix.FromRows([[1, 0], [0, 0]]), batch);
+        Assert.Equal([model.PredictProbability([1, 0]), 0.5], batch);
+
+        var copy = (ExactMatchModel)ModelSerializer.FromBytes(ModelSerializer.ToBytes(model));
+        Assert.Equal(model.PredictProbability([1, 0]), copy.PredictProbability([1, 0]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ExactMatchLearner(new ConstantLearner(), 0));
+    }
+
+    /// <summary>Always 0.5: isolates what the exact-match layer adds.</summary>
+    private sealed class ConstantLearner : ILearner
+    {
+        public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels) => new AveragingModel([new LogisticRegressionModel(0, new double[features.Columns])], [1]);
     }
 
     [Fact]

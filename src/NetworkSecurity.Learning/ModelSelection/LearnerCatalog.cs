@@ -11,9 +11,16 @@ public static class LearnerCatalog
         var catalog = Members(seed);
         // Boosted trees and a random forest averaged: hyperparameters of each member carry its prefix
         // (gbdt.max_leaves, forest.n_estimators); forest_weight is the forest's share of the mean (default 0.5).
-        catalog["gbdt_forest_average"] = new Factory("gbdt_forest_average", null, p => new AveragingLearner(
-            [catalog["gradient_boosting"].Create(p.Prefixed("gbdt.")), catalog["random_forest"].Create(p.Prefixed("forest."))],
-            [1 - p.Double("forest_weight", 0.5), p.Double("forest_weight", 0.5)]));
+        // exact_match > 0 blends in the labels of a row's exact copies in training (ExactMatchModel), with the
+        // average weighing as much as that many rows; 0 (default) turns it off.
+        catalog["gbdt_forest_average"] = new Factory("gbdt_forest_average", null, p =>
+        {
+            var average = new AveragingLearner(
+                [catalog["gradient_boosting"].Create(p.Prefixed("gbdt.")), catalog["random_forest"].Create(p.Prefixed("forest."))],
+                [1 - p.Double("forest_weight", 0.5), p.Double("forest_weight", 0.5)]);
+            var strength = p.Double("exact_match", 0);
+            return strength == 0 ? average : new ExactMatchLearner(average, strength);
+        });
         return catalog;
     }
 

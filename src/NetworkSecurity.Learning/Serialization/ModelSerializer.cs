@@ -20,6 +20,7 @@ public static class ModelSerializer
         [AdaBoostModel.ModelKind] = AdaBoostModel.ReadFrom,
         [LogisticRegressionModel.ModelKind] = LogisticRegressionModel.ReadFrom,
         [AveragingModel.ModelKind] = AveragingModel.ReadFrom,
+        [ExactMatchModel.ModelKind] = ExactMatchModel.ReadFrom,
     };
 
     public static IReadOnlyCollection<string> KnownKinds => Readers.Keys;
