@@ -1,6 +1,6 @@
 using NetworkSecurity.Benchmarks;
 
-// dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search|engines|engines-accuracy|explain|all|mongodb]
+// dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search|engines|engines-accuracy|explain|all|mongodb]; accuracy … (see AccuracyExperiments.cs)
 var what = args.Length > 0 ? args[0] : "all";
 if (what is "mongodb")
 {
@@ -18,6 +18,11 @@ if (what is "mongodb-server")
 {
     await MongoBenchmarks.ServeAsync(); // the child process `mongodb` starts when no --uri is given
     return 0;
+}
+
+if (what == "accuracy")
+{
+    return AccuracyExperiments.Run(args[1..]);
 }
 
 if (what is "learners" or "all")

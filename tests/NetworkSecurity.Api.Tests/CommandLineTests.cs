@@ -57,7 +57,7 @@ public sealed class CommandLineTests
     [Theory]
     [InlineData("train --seed abc", "--seed: 'abc' is not a whole number.")]
     [InlineData("train --split sideways", "--split: 'sideways' is not allowed; use one of stratified, grouped.")]
-    [InlineData("train --test-fraction 0.9", "--test-fraction: '0.9' is not a number from 0.05 to 0.5.")]
+    [InlineData("train --test-fraction 0.9", "--test-fraction: '0.9' is not a number from 0 to 0.5.")]
     [InlineData("train --folds 1", "--folds: '1' is not a whole number from 2 to 20.")]
     [InlineData("evaluate --seeds 4-0", "--seeds: '4-0' is not a range like 0-4 or a list like 1,3,7.")]
     [InlineData("predict --input a.csv", "Option '--output' is required.")]
@@ -102,6 +102,39 @@ public sealed class CommandLineTests
         // An impossible quality gate given as a configuration key: the run trains and is not promoted (exit code 3).
         Assert.Equal(CommandLine.NotPromoted, await CommandLine.RunAsync(["train", "--data", data, .. Common(dir), "--Pipeline:ExpectedScore", "1"]));
         Assert.Null(new ModelStore(Path.Combine(dir.Path, "final_model")).CurrentVersion);
+    }
+
+    [Fact]
+    public async Task Evaluate_writes_its_exact_splits_and_the_product_probabilities()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 1200);
+        var splits = Path.Combine(dir.Path, "splits");
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--split", "grouped", "--seeds", "3,5", "--write-splits", splits, "--logs", "none"]));
+        foreach (var seed in new[] { 3, 5 })
+        {
+            var folder = Path.Combine(splits, "grouped", $"seed{seed}");
+            var train = File.ReadAllLines(Path.Combine(folder, "train.csv"));
+            var test = File.ReadAllLines(Path.Combine(folder, "test.csv"));
+            var product = File.ReadAllLines(Path.Combine(folder, "product.csv"));
+            Assert.Equal(train[0], test[0]);
+            Assert.EndsWith(",Result", train[0], StringComparison.Ordinal);
+            Assert.Equal(1200, train.Length - 1 + test.Length - 1);
+            Assert.InRange(test.Length - 1, 200, 280);
+            Assert.Equal(test.Length, product.Length);
+            static string Vector(string line) => line[..line.LastIndexOf(',')];
+            var trainVectors = train.Skip(1).Select(Vector).ToHashSet();
+            Assert.DoesNotContain(test.Skip(1).Select(Vector), trainVectors.Contains); // grouped: no copy of a test row in training
+            for (var i = 1; i < test.Length; i++)
+            {
+                var fields = product[i].Split(',');
+                Assert.Equal(test[i][(test[i].LastIndexOf(',') + 1)..], fields[^2]);
+                Assert.InRange(double.Parse(fields[^1], System.Globalization.CultureInfo.InvariantCulture), 0, 1);
+            }
+        }
+
+        // No hold-out leaves nothing to evaluate on: a clear error, not an empty table.
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--test-fraction", "0", "--logs", "none"]));
     }
 
     [Fact]

@@ -9,12 +9,15 @@ public sealed class LearnerTests
 {
     private static readonly Lazy<(FeatureMatrix TrainX, int[] TrainY, FeatureMatrix TestX, int[] TestY)> Split = new(() => ReferenceData.PhishingSplit());
 
-    public static TheoryData<string> Learners() => new() { "gbdt", "gbdt_leafwise", "random_forest", "decision_tree", "ada_boost", "logistic_regression" };
+    public static TheoryData<string> Learners() => new() { "gbdt", "gbdt_leafwise", "gbdt_colsample", "gbdt_forest_average", "exact_match", "random_forest", "decision_tree", "ada_boost", "logistic_regression" };
 
     private static ILearner Create(string name, int seed = 7) => name switch
     {
         "gbdt" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 4, subsample: 0.8, seed: seed),
         "gbdt_leafwise" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 0, maxLeaves: 16, learningRate: 0.2, seed: seed),
+        "gbdt_colsample" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 4, subsample: 0.9, colsampleByNode: 0.5, seed: seed),
+        "gbdt_forest_average" => new AveragingLearner([new GradientBoostingLearner(nEstimators: 40, maxDepth: 0, maxLeaves: 16, colsampleByNode: 0.6, seed: seed), new RandomForestLearner(nEstimators: 20, seed: seed)], [0.6, 0.4]),
+        "exact_match" => new ExactMatchLearner(new GradientBoostingLearner(nEstimators: 40, maxDepth: 4, seed: seed), 3),
         "random_forest" => new RandomForestLearner(nEstimators: 30, seed: seed),
         "decision_tree" => new DecisionTreeLearner(maxFeatures: "sqrt", seed: seed),
         "ada_boost" => new AdaBoostLearner(nEstimators: 40, learningRate: 0.5, maxDepth: 2, seed: seed),
@@ -67,6 +70,55 @@ public sealed class LearnerTests
         {
             Assert.Equal(a[r], copy.PredictProbability(testX.Row(r)), 12);
         }
+    }
+
+    [Fact]
+    public void An_average_is_the_weighted_mean_of_its_members()
+    {
+        var (trainX, trainY, testX, _) = Split.Value;
+        var gbdt = new GradientBoostingLearner(nEstimators: 30, maxDepth: 3, seed: 2);
+        var forest = new RandomForestLearner(nEstimators: 15, seed: 2);
+        var average = (AveragingModel)new AveragingLearner([gbdt, forest], [3, 1]).Learn(trainX, trainY);
+        Assert.Equal([0.75, 0.25], average.Weights);
+        var g = gbdt.Learn(trainX, trainY);
+        var f = forest.Learn(trainX, trainY);
+        for (var r = 0; r < 25; r++)
+        {
+            var row = testX.Row(r);
+            Assert.Equal((0.75 * g.PredictProbability(row)) + (0.25 * f.PredictProbability(row)), average.PredictProbability(row), 12);
+        }
+
+        Assert.Throws<ArgumentException>(() => new AveragingLearner([gbdt], [0.5, 0.5]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AveragingLearner([gbdt, forest], [-1, 2]));
+        var bytes = ModelSerializer.ToBytes(average);
+        Assert.Equal(ModelSerializer.ToBytes(ModelSerializer.FromBytes(bytes)), bytes);
+        Assert.ThrowsAny<IOException>(() => ModelSerializer.FromBytes(bytes[..^9])); // a truncated member is an error, not a smaller model
+    }
+
+    [Fact]
+    public void Exact_match_blends_the_copies_labels_with_the_base_model_and_leaves_unseen_rows_alone()
+    {
+        // Vector A seen 3 times (2 positive), vector B once (negative); the base model is a constant 0.5 (logistic, no signal).
+        var x = FeatureMatrix.FromRows([[1, 0], [1, 0], [1, 0], [-1, 1]]);
+        var model = (ExactMatchModel)new ExactMatchLearner(new ConstantLearner(), 2).Learn(x, [1, 1, 0, 0]);
+        Assert.Equal(2, model.RememberedVectors);
+        Assert.Equal((2 + (2 * 0.5)) / (3 + 2), model.PredictProbability([1, 0]), 12);
+        Assert.Equal((0 + (2 * 0.5)) / (1 + 2), model.PredictProbability([-1, 1]), 12);
+        Assert.Equal(0.5, model.PredictProbability([0, 0]), 12);  // unseen
+        Assert.Equal(0.5, model.PredictProbability([0.5, 0]), 12); // not a coded value: never looked up
+        var batch = new double[2];
+        model.PredictProbabilities(FeatureMatrix.FromRows([[1, 0], [0, 0]]), batch);
+        Assert.Equal([model.PredictProbability([1, 0]), 0.5], batch);
+
+        var copy = (ExactMatchModel)ModelSerializer.FromBytes(ModelSerializer.ToBytes(model));
+        Assert.Equal(model.PredictProbability([1, 0]), copy.PredictProbability([1, 0]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ExactMatchLearner(new ConstantLearner(), 0));
+    }
+
+    /// <summary>Always 0.5: isolates what the exact-match layer adds.</summary>
+    private sealed class ConstantLearner : ILearner
+    {
+        public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels) => new AveragingModel([new LogisticRegressionModel(0, new double[features.Columns])], [1]);
     }
 
     [Fact]
@@ -143,6 +195,7 @@ public sealed class LearnerTests
     [InlineData("learning_rate")]
     [InlineData("subsample")]
     [InlineData("max_leaves")]
+    [InlineData("colsample_bynode")]
     public void Invalid_hyperparameters_throw_naming_the_parameter(string parameter)
     {
         var ex = Assert.ThrowsAny<ArgumentException>(() => parameter switch
@@ -150,6 +203,7 @@ public sealed class LearnerTests
             "n_estimators" => new GradientBoostingLearner(nEstimators: 0),
             "learning_rate" => new GradientBoostingLearner(learningRate: 0),
             "subsample" => new GradientBoostingLearner(subsample: 1.5),
+            "colsample_bynode" => new GradientBoostingLearner(colsampleByNode: 0),
             _ => (object)new GradientBoostingLearner(maxLeaves: 1),
         });
         Assert.Contains(parameter.Replace("n_estimators", "nEstimators", StringComparison.Ordinal).Replace("max_leaves", "max_leaves", StringComparison.Ordinal).Split('_')[0], ex.Message, StringComparison.OrdinalIgnoreCase);
@@ -158,6 +212,18 @@ public sealed class LearnerTests
         Assert.ThrowsAny<ArgumentException>(() => new RandomForestLearner(maxFeatures: "most"));
         Assert.Throws<ArgumentOutOfRangeException>(() => new AdaBoostLearner(learningRate: -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new LogisticRegressionLearner(c: 0));
+    }
+
+    [Fact]
+    public void Feature_subsampling_per_split_changes_the_trees_and_follows_the_seed()
+    {
+        var (trainX, trainY, _, _) = Split.Value;
+        byte[] Fit(double colsample, int seed) => ModelSerializer.ToBytes(new GradientBoostingLearner(nEstimators: 20, maxDepth: 4, colsampleByNode: colsample, seed: seed).Learn(trainX, trainY));
+        var all = Fit(1.0, 1);
+        Assert.Equal(all, Fit(1.0, 2)); // without any sampling the seed plays no part
+        Assert.NotEqual(all, Fit(0.3, 1));
+        Assert.NotEqual(Fit(0.3, 1), Fit(0.3, 2));
+        Assert.Equal(Fit(0.3, 1), Fit(0.3, 1));
     }
 
     [Fact]

@@ -25,6 +25,34 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void A_probability_exactly_at_the_threshold_is_phishing_in_every_view()
+    {
+        // P(legitimate) = 0.5 ⇔ P(phishing) = 0.5: the API's rule (phishing ≥ 0.5) and the metrics must agree.
+        Assert.True(DecisionRule.IsPhishing(0.5));
+        Assert.Equal(0, DecisionRule.PredictLabel(0.5));
+        Assert.Equal(1, DecisionRule.PredictLabel(Math.BitIncrement(0.5)));
+        Assert.False(DecisionRule.IsPhishing(1.0 - Math.BitIncrement(0.5)));
+        Assert.True(DecisionRule.IsPhishing(double.NaN));
+        foreach (var p in new[] { 0.0, 1e-300, 0.1, 0.25, 0.3, 0.49999999999999994, 0.5, 0.5000000000000001, 0.7, 0.9999999999999999, 1.0 })
+        {
+            Assert.Equal(DecisionRule.IsPhishing(1.0 - p), DecisionRule.PredictLabel(p) == 0);
+        }
+
+        var legit = BinaryClassificationMetrics.Compute([1, 0], [0.5, 0.5], positiveLabel: 1);
+        Assert.Equal((0, 0, 1, 1), (legit.TruePositives, legit.FalsePositives, legit.TrueNegatives, legit.FalseNegatives));
+        var phishing = BinaryClassificationMetrics.Compute([1, 0], [0.5, 0.5], positiveLabel: 0);
+        Assert.Equal((1, 1, 0, 0), (phishing.TruePositives, phishing.FalsePositives, phishing.TrueNegatives, phishing.FalseNegatives));
+    }
+
+    [Fact]
+    public void Brier_score_is_the_mean_squared_error_of_the_probability()
+    {
+        Assert.Equal(((0.1 * 0.1) + (0.2 * 0.2) + (0.5 * 0.5)) / 3, BrierScore.Compute([1, 0, 1], [0.9, 0.2, 0.5]), 15);
+        Assert.True(double.IsNaN(BrierScore.Compute([], [])));
+        Assert.Throws<ArgumentException>(() => BrierScore.Compute([1], [0.5, 0.5]));
+    }
+
+    [Fact]
     public void Auc_counts_ties_as_half_like_scikit_learn()
     {
         // Positives {0.9, 0.8, 0.4, 0.6} vs negatives {0.7, 0.2, 0.1, 0.55}: 13 of 16 pairs ordered → 0.8125.

@@ -1,4 +1,5 @@
 using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Learners;
 using NetworkSecurity.Learning.Metrics;
 using NetworkSecurity.Learning.ModelSelection;
 
@@ -88,6 +89,22 @@ public sealed class ModelSelectionTests
         var staged = search.Run(x, y, null, [new GridCandidate("rf", "random_forest", [new("n_estimators", ["5", "10"])])]);
         var single = search.Run(x, y, null, [new GridCandidate("rf", "random_forest", [new("n_estimators", ["5"])])]);
         Assert.Equal(single.Leaderboard[0].Mean, staged.Leaderboard.Single(e => e.Parameters["n_estimators"] == "5").Mean, 12);
+    }
+
+    [Fact]
+    public void The_average_entry_passes_prefixed_hyperparameters_to_its_members()
+    {
+        var factory = LearnerCatalog.Default(1)["gbdt_forest_average"];
+        var learner = (AveragingLearner)factory.Create(new Dictionary<string, string>
+        {
+            ["gbdt.max_leaves"] = "8", ["gbdt.colsample_bynode"] = "0.5", ["forest.n_estimators"] = "7", ["forest_weight"] = "0.25",
+        });
+        var gbdt = Assert.IsType<GradientBoostingLearner>(learner.Members[0]);
+        Assert.Equal((8, 0.5), (gbdt.MaxLeaves, gbdt.ColsampleByNode));
+        Assert.Equal(7, Assert.IsType<RandomForestLearner>(learner.Members[1]).NEstimators);
+        Assert.Equal([0.75, 0.25], learner.Weights);
+        var ex = Assert.Throws<ParameterException>(() => factory.Create(new Dictionary<string, string> { ["forest.depth"] = "3" }));
+        Assert.Contains("random_forest: unknown hyperparameter(s) depth", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -72,6 +72,33 @@ public sealed class TrainingPipelineTests
     }
 
     [Fact]
+    public async Task Without_a_hold_out_every_row_trains_and_the_gate_uses_the_cross_validated_score()
+    {
+        using var dir = new TempDirectory();
+        var options = PipelineFactory.Options(dir, PipelineFactory.Sample(dir, 1500));
+        options.TestFraction = 0;
+        var result = await PipelineFactory.Create(options, new GradientBoostingTrainer(options.Seed, crossValidationFolds: 5)).RunAsync(null, CancellationToken.None);
+
+        Assert.Equal(1500, File.ReadLines(Path.Combine(result.ArtifactDirectory, "data_ingestion/train.csv")).Count() - 1);
+        Assert.Single(File.ReadLines(Path.Combine(result.ArtifactDirectory, "data_ingestion/test.csv"))); // the header only
+        Assert.InRange(result.CvScore, 0.85, 1.0);
+        Assert.NotNull(result.PromotedVersion);
+        var card = new ModelStore(options.FinalModelDirectory).LoadCurrent(SchemaLoader.Load(TestPaths.SchemaFile))!.Card;
+        Assert.Equal((1500, 0), (card.TrainRows, card.TestRows));
+        Assert.StartsWith("none", card.Holdout, StringComparison.Ordinal);
+        Assert.Equal(result.CvScore, card.CvScore);
+        var metrics = File.ReadAllText(Path.Combine(result.ArtifactDirectory, "model_evaluation/metrics.json"));
+        Assert.Contains("cross-validated score", metrics, StringComparison.Ordinal);
+
+        // The gate compares the CV estimate, not a (missing) test score, with the expected score.
+        options.ExpectedScore = 0.9999;
+        var rejected = await PipelineFactory.Create(options, new GradientBoostingTrainer(options.Seed, crossValidationFolds: 5)).RunAsync(null, CancellationToken.None);
+        Assert.Null(rejected.PromotedVersion);
+        Assert.StartsWith("cross-validated score", rejected.Evaluation.RejectionReason, StringComparison.Ordinal);
+        Assert.Contains("below the expected score 0.9999", rejected.Evaluation.RejectionReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stratified_split_is_deterministic_disjoint_and_keeps_the_label_balance()
     {
         using var dir = new TempDirectory();

@@ -20,7 +20,7 @@ public sealed class CliOptions
         Source = Bind(Choice("--source", "Where training data comes from: a CSV file or the MongoDB collection (MONGODB_URL).", "csv", "mongodb"), "Pipeline:DataSource");
         Schema = Bind(Text("--schema", "yaml", "Data schema (default data_schema/schema.yaml, beside the program when not in the working folder)."), "Pipeline:SchemaPath");
         Split = Bind(Choice("--split", "How the test rows are chosen: stratified by label, or grouped so identical feature vectors stay on one side (duplicate-aware).", "stratified", "grouped"), "Pipeline:Split");
-        TestFraction = Bind(Number("--test-fraction", "Share of rows held out for the test (default 0.2).", 0.05, 0.5), "Pipeline:TestFraction");
+        TestFraction = Bind(Number("--test-fraction", "Share of rows held out for the test (default 0.2); 0 trains on every row and gates on the cross-validated estimate.", 0, 0.5), "Pipeline:TestFraction");
         Seed = Bind(Integer("--seed", "Random seed of the split, the folds and the learners (default 42).", int.MinValue, int.MaxValue), "Pipeline:Seed");
         Mode = Bind(Choice("--mode", "search: cross-validated search over every learner in the grid; gbdt: one gradient-boosted model, fast.", "search", "gbdt"), "Pipeline:Training:Mode");
         Grid = Bind(Text("--grid", "yaml", "Search grids (default data_schema/model_grid.yaml)."), "Pipeline:Training:GridPath");
@@ -30,6 +30,7 @@ public sealed class CliOptions
         FinalModel = Bind(Text("--final-model", "dir", "Folder of the promoted, live model (default final_model)."), "Pipeline:FinalModelDirectory");
         Logs = Bind(Text("--logs", "dir", "Folder for the command's log file, or 'none' (default Logs)."), "Logging:Directory");
         Seeds = Bind(SeedList("--seeds", "Seeds to evaluate: a range like 0-4 or a list like 1,3,7 (default 0-4)."), "Evaluate:Seeds");
+        WriteSplits = Bind(Text("--write-splits", "dir", "Write each seed's exact train/test rows and the product's test probabilities under this folder (for scripts/bench/accuracy.sh)."), "Evaluate:WriteSplits");
         Input = Bind(Required(Text("--input", "csv", "CSV of site records to score (header row; the 30 feature columns, extra columns are echoed).")), "Predict:Input");
         Output = Bind(Required(Text("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict.")), "Predict:Output");
         File = Bind(Text("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
@@ -58,6 +59,7 @@ public sealed class CliOptions
     public Option<string> FinalModel { get; }
     public Option<string> Logs { get; }
     public Option<int[]> Seeds { get; }
+    public Option<string> WriteSplits { get; }
     public Option<string> Input { get; }
     public Option<string> Output { get; }
     public Option<string> File { get; }

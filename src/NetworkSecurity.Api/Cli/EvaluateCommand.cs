@@ -10,19 +10,22 @@ using NetworkSecurity.Pipeline.Schema;
 using NetworkSecurity.Pipeline.Stages;
 using NetworkSecurity.Pipeline.Training;
 using NetworkSecurity.Learning.Imputation;
+using NetworkSecurity.Learning.Metrics;
 
 namespace NetworkSecurity.Api.Cli;
 
 /// <summary>
 /// <c>evaluate --seeds 0-4 [--split grouped]</c>: the honest accuracy figure. For each seed: a fresh 80/20 split,
-/// the pipeline's own model selection on the training rows only, then test metrics. Nothing is promoted.
+/// the pipeline's own model selection on the training rows only, then test metrics (F1, AUC, Brier). Nothing is promoted.
+/// With <c>--write-splits DIR</c> it writes each seed's exact rows (DIR/&lt;split&gt;/seed&lt;N&gt;/train.csv, test.csv) and the
+/// product's test probabilities (product.csv), so scripts/bench/accuracy.sh trains the peers on the very same rows.
 /// </summary>
 public static class EvaluateCommand
 {
     public static Command Create(CliOptions options)
     {
         var command = new Command("evaluate", "Honest accuracy: for each seed a fresh train/test split, the pipeline's own model selection on the training rows only, then test metrics. Nothing is promoted.");
-        foreach (var option in options.Pipeline.Append(options.Seeds).Append(options.Logs))
+        foreach (var option in options.Pipeline.Append(options.Seeds).Append(options.WriteSplits).Append(options.Logs))
         {
             command.Add(option);
         }
@@ -47,18 +50,25 @@ public static class EvaluateCommand
         var seeds = configuration["Evaluate:Seeds"] is { Length: > 0 } text
             ? SeedRange.TryParse(text, out var parsed) ? parsed : throw new PipelineException($"Evaluate:Seeds '{text}' is not a range like 0-4 or a list like 1,3,7.")
             : [0, 1, 2, 3, 4];
+        if (options.TestFraction <= 0)
+        {
+            throw new PipelineException("evaluate needs a test split: --test-fraction must be above 0 (0 trains on every row and has nothing to evaluate on).");
+        }
+
+        var writeSplits = configuration["Evaluate:WriteSplits"] is { Length: > 0 } folder ? folder : null;
         var schema = SchemaLoader.Load(options.SchemaPath);
         var data = DatasetParser.Parse(CsvTableReader.ReadFile(options.DataPath), schema, requireTarget: true, allowUnknownColumns: false).Valid;
         var groups = DuplicateAnalysis.Analyze(data.Features, data.Labels).GroupIds;
 
         var table = new List<string>
         {
-            $"| seed | split | chosen model | CV {options.Training.Scoring} | test F1 (legitimate) | test AUC | test F1 (phishing) | seconds |",
-            "|---|---|---|---|---|---|---|---|",
+            $"| seed | split | chosen model | CV {options.Training.Scoring} | test F1 (legitimate) | test AUC | test Brier | test F1 (phishing) | seconds |",
+            "|---|---|---|---|---|---|---|---|---|",
         };
         var f1 = new List<double>();
         var auc = new List<double>();
         var perEngine = new List<(string Engine, double F1, double Auc, double Brier)>();
+        var brier = new List<double>();
         for (var s = 0; s < seeds.Length; s++)
         {
             var seed = seeds[s];
@@ -96,18 +106,25 @@ public static class EvaluateCommand
                 trained = trainer.Train(trainX, train.Labels, trainGroups, searchProgress, context.CancellationToken);
             }
 
-            var metrics = ModelEvaluationStage.Evaluate(test.Labels, ModelEvaluationStage.Predict(trained.Model, imputer.Transform(test.Features)));
+            var probabilities = ModelEvaluationStage.Predict(trained.Model, imputer.Transform(test.Features));
+            var metrics = ModelEvaluationStage.Evaluate(test.Labels, probabilities);
             f1.Add(metrics.Legitimate.F1);
             auc.Add(metrics.Legitimate.RocAuc);
+            brier.Add(BrierScore.Compute(test.Labels, probabilities));
+            if (writeSplits is not null)
+            {
+                SplitWriter.Write(Path.Combine(writeSplits, options.Split, $"seed{seed}"), schema, train, test, probabilities);
+            }
+
             var cv = double.IsFinite(trained.CvScore) ? trained.CvScore.ToString("0.0000", CultureInfo.InvariantCulture) : "—";
             var row = string.Create(CultureInfo.InvariantCulture,
-                $"| {seed} | {options.Split} | {trained.Learner} ({ModelTrainingStage.FormatParameters(trained.Parameters)}) | {cv} | {metrics.Legitimate.F1:0.0000} | {metrics.Legitimate.RocAuc:0.0000} | {metrics.Phishing.F1:0.0000} | {clock.Elapsed.TotalSeconds:0.0} |");
+                $"| {seed} | {options.Split} | {trained.Learner} ({ModelTrainingStage.FormatParameters(trained.Parameters)}) | {cv} | {metrics.Legitimate.F1:0.0000} | {metrics.Legitimate.RocAuc:0.0000} | {brier[^1]:0.00000} | {metrics.Phishing.F1:0.0000} | {clock.Elapsed.TotalSeconds:0.0} |");
             table.Add(row);
             logger.Information("Seed {Seed}: test F1 {F1:0.0000}, AUC {Auc:0.0000} ({Learner})", seed, metrics.Legitimate.F1, metrics.Legitimate.RocAuc, trained.Learner);
         }
 
         reporter.Report("done", 1);
-        table.Add(string.Create(CultureInfo.InvariantCulture, $"| mean | {options.Split} | | | {f1.Average():0.0000} | {auc.Average():0.0000} | | |"));
+        table.Add(string.Create(CultureInfo.InvariantCulture, $"| mean ± sd | {options.Split} | | | {f1.Average():0.0000} ± {Sd(f1):0.0000} | {auc.Average():0.0000} | {brier.Average():0.00000} ± {Sd(brier):0.00000} | | |"));
         if (perEngine.Count > 0)
         {
             table.Add("");
@@ -120,7 +137,18 @@ public static class EvaluateCommand
             }
         }
 
-        logger.Information("Mean test F1 over seeds {Seeds} ({Split} split): {F1:0.0000}, AUC {Auc:0.0000}", string.Join(",", seeds), options.Split, f1.Average(), auc.Average());
+        logger.Information("Mean test F1 over seeds {Seeds} ({Split} split): {F1:0.0000}, AUC {Auc:0.0000}, Brier {Brier:0.00000}", string.Join(",", seeds), options.Split, f1.Average(), auc.Average(), brier.Average());
+        if (writeSplits is not null)
+        {
+            logger.Information("Splits and product probabilities written under {Folder}; compare with the peers: bash scripts/bench/accuracy.sh", Path.Combine(writeSplits, options.Split));
+        }
         return table;
+    }
+
+    /// <summary>Sample standard deviation (n - 1), as the peer script reports it.</summary>
+    private static double Sd(List<double> values)
+    {
+        var mean = values.Average();
+        return values.Count < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
     }
 }

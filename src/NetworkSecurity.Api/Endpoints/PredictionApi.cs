@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Api.Models;
+using NetworkSecurity.Learning.Metrics;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Prediction;

@@ -42,7 +42,7 @@ public static class PipelineServiceCollectionExtensions
         {
             var options = sp.GetRequiredService<PipelineOptions>();
             return options.Training.Mode == "gbdt"
-                ? new GradientBoostingTrainer(options.Seed)
+                ? new GradientBoostingTrainer(options.Seed, options.HasNoHoldout ? options.Training.CrossValidationFolds : 0)
                 : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, options.Seed, options.Training.Learners);
         });
         // MLflow: the file store under ./mlruns by default, a path or file: URI, or a tracking server (http/https).

@@ -8,7 +8,8 @@ namespace NetworkSecurity.Learning.Learners;
 /// <summary>
 /// Gradient-boosted decision trees for binary log-loss, of the LightGBM/FastTree kind: features binned once,
 /// histogram split finding with second-order gain, shrinkage, row subsampling, depth-wise (max_depth) or leaf-wise
-/// (max_leaves) trees, L2 on leaf values, and optional early stopping on a stratified validation fold.
+/// (max_leaves) trees, L2 on leaf values, feature subsampling per split (colsample_bynode), and optional early
+/// stopping on a stratified validation fold.
 /// Deterministic for a seed whatever the number of threads.
 /// </summary>
 public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
@@ -24,7 +25,8 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
         double subsample = 1.0,
         double validationFraction = 0.0,
         int nIterNoChange = 0,
-        int seed = 42)
+        int seed = 42,
+        double colsampleByNode = 1.0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nEstimators, 1);
         if (!(learningRate > 0 && learningRate <= 1))
@@ -64,7 +66,13 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
             throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "validation_fraction must be in [0, 1).");
         }
 
+        if (!(colsampleByNode > 0 && colsampleByNode <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(colsampleByNode), colsampleByNode, "colsample_bynode must be in (0, 1].");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(nIterNoChange);
+        ColsampleByNode = colsampleByNode;
         NEstimators = nEstimators;
         LearningRate = learningRate;
         MaxDepth = maxDepth < 1 ? int.MaxValue : maxDepth;
@@ -99,6 +107,9 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
     public int NIterNoChange { get; }
 
     public int Seed { get; }
+
+    /// <summary>Share of the features each split may choose from (drawn afresh per split); 1 uses all.</summary>
+    public double ColsampleByNode { get; }
 
     /// <summary>Trees kept by the last fit with early stopping (NEstimators without it).</summary>
     public int BestIteration { get; private set; }
@@ -168,8 +179,10 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
         var sampled = new int[train.Length];
         var random = new SplitMix64(unchecked((ulong)Seed * 0x2545F4914F6CDD1DUL + 1));
         var leaves = MaxLeaves > 0 ? MaxLeaves : (MaxDepth >= 30 ? int.MaxValue : 1 << MaxDepth);
+        var splitFeatures = Math.Clamp((int)Math.Round(data.Columns * ColsampleByNode), 1, data.Columns);
+        var featureRandom = splitFeatures < data.Columns ? new Random(Seed) : null;
         var grower = new TreeGrower(data, new GradientCriterion(L2, MinChildWeight, LearningRate),
-            new TreeLimits(MaxDepth, leaves, MinSamplesLeaf, 2, data.Columns));
+            new TreeLimits(MaxDepth, leaves, MinSamplesLeaf, 2, splitFeatures));
         var trees = new List<FlatTree>(NEstimators);
         var bestLoss = double.PositiveInfinity;
         var bestCount = 0;
@@ -207,7 +220,7 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
                 }
             }
 
-            var tree = grower.Grow(items, itemCount, gradients, hessians, MinSamplesLeaf > 1 ? counts : null, random: null);
+            var tree = grower.Grow(items, itemCount, gradients, hessians, MinSamplesLeaf > 1 ? counts : null, featureRandom);
             trees.Add(new FlatTree(tree.Nodes, tree.Cover));
             foreach (var d in trainDistinct)
             {

@@ -16,8 +16,9 @@ public sealed record BinaryClassificationMetrics(
     /// Computes the metrics with <paramref name="positiveLabel"/> (0 or 1) as the positive class.
     /// <paramref name="probabilities"/> are P(label = 1); for positive label 0 the score is 1 - p.
     /// Undefined ratios (no predicted or no actual positives) are 0, as scikit-learn reports with zero_division=0.
+    /// Classes come from <see cref="DecisionRule"/>, the rule the API and the CLI use.
     /// </summary>
-    public static BinaryClassificationMetrics Compute(ReadOnlySpan<int> labels, ReadOnlySpan<double> probabilities, int positiveLabel, double threshold = 0.5)
+    public static BinaryClassificationMetrics Compute(ReadOnlySpan<int> labels, ReadOnlySpan<double> probabilities, int positiveLabel)
     {
         if (labels.Length != probabilities.Length)
         {
@@ -32,7 +33,7 @@ public sealed record BinaryClassificationMetrics(
         int tp = 0, fp = 0, tn = 0, fn = 0;
         for (var i = 0; i < labels.Length; i++)
         {
-            var predicted = probabilities[i] >= threshold ? 1 : 0;
+            var predicted = DecisionRule.PredictLabel(probabilities[i]);
             var actualPositive = labels[i] == positiveLabel;
             var predictedPositive = predicted == positiveLabel;
             if (predictedPositive)

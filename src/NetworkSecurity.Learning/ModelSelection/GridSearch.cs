@@ -187,7 +187,8 @@ public sealed class GridSearch
     private sealed record Job(string Candidate, string LearnerName, string Engine, ILearner Learner, Dictionary<string, string> Parameters, string? StagedParameter, int?[] Stages)
     {
         // Rough relative fit cost, to schedule big fits first. Other engines' fits (ML.NET) cost several of ours per tree.
-        public double Cost => (Stages.Max() ?? (Parameters.TryGetValue("n_estimators", out var n) && int.TryParse(n, out var trees) ? trees : 1))
+        public double Cost => (Stages.Max() ?? Math.Max(1, Parameters.Where(p => p.Key.EndsWith("n_estimators", StringComparison.Ordinal))
+            .Sum(p => int.TryParse(p.Value, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0)))
             * (LearnerName == "logistic_regression" ? 0.1 : 1) * (Engine == LearnerCatalog.OwnEngine ? 1 : 10);
 
         public IReadOnlyDictionary<string, string> ParametersAt(int stage)

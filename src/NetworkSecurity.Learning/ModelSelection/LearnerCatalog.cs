@@ -58,7 +58,25 @@ public static class LearnerCatalog
     public static ILearnerFactory CreateFactory(string name, string? stagedParameter, string engine, Func<LearnerParameters, ILearner> create) =>
         new Factory(name, stagedParameter, create, engine);
 
-    public static IReadOnlyDictionary<string, ILearnerFactory> Default(int seed) => new Dictionary<string, ILearnerFactory>(StringComparer.Ordinal)
+    public static IReadOnlyDictionary<string, ILearnerFactory> Default(int seed)
+    {
+        var catalog = Members(seed);
+        // Boosted trees and a random forest averaged: hyperparameters of each member carry its prefix
+        // (gbdt.max_leaves, forest.n_estimators); forest_weight is the forest's share of the mean (default 0.5).
+        // exact_match > 0 blends in the labels of a row's exact copies in training (ExactMatchModel), with the
+        // average weighing as much as that many rows; 0 (default) turns it off.
+        catalog["gbdt_forest_average"] = new Factory("gbdt_forest_average", null, p =>
+        {
+            var average = new AveragingLearner(
+                [catalog["gradient_boosting"].Create(p.Prefixed("gbdt.")), catalog["random_forest"].Create(p.Prefixed("forest."))],
+                [1 - p.Double("forest_weight", 0.5), p.Double("forest_weight", 0.5)]);
+            var strength = p.Double("exact_match", 0);
+            return strength == 0 ? average : new ExactMatchLearner(average, strength);
+        });
+        return catalog;
+    }
+
+    private static Dictionary<string, ILearnerFactory> Members(int seed) => new(StringComparer.Ordinal)
     {
         ["gradient_boosting"] = new Factory("gradient_boosting", "n_estimators", p => new GradientBoostingLearner(
             nEstimators: p.Int("n_estimators", 100),
@@ -71,7 +89,8 @@ public static class LearnerCatalog
             subsample: p.Double("subsample", 1.0),
             validationFraction: p.Double("validation_fraction", 0.0),
             nIterNoChange: p.Int("n_iter_no_change", 0),
-            seed: seed)),
+            seed: seed,
+            colsampleByNode: p.Double("colsample_bynode", 1.0))),
         ["random_forest"] = new Factory("random_forest", "n_estimators", p => new RandomForestLearner(
             nEstimators: p.Int("n_estimators", 100),
             maxFeatures: p.Text("max_features", "sqrt"),
@@ -156,6 +175,22 @@ public sealed class LearnerParameters(string learner, IReadOnlyDictionary<string
         return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
             ? v
             : throw new ParameterException($"{learner}: {key} = '{text}' is not a number.");
+    }
+
+    /// <summary>The parameters that start with <paramref name="prefix"/>, without it (marked as read).</summary>
+    public Dictionary<string, string> Prefixed(string prefix)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in values)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                Read.Add(key);
+                result[key[prefix.Length..]] = value;
+            }
+        }
+
+        return result;
     }
 
     public bool Bool(string key, bool fallback)

@@ -22,6 +22,8 @@ public static class ModelSerializer
         [RandomForestModel.ModelKind] = RandomForestModel.ReadFrom,
         [AdaBoostModel.ModelKind] = AdaBoostModel.ReadFrom,
         [LogisticRegressionModel.ModelKind] = LogisticRegressionModel.ReadFrom,
+        [AveragingModel.ModelKind] = (reader, _) => AveragingModel.ReadFrom(reader),
+        [ExactMatchModel.ModelKind] = (reader, _) => ExactMatchModel.ReadFrom(reader),
     };
 
     public static IReadOnlyCollection<string> KnownKinds => Readers.Keys;

@@ -173,6 +173,19 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
     private bool CanSplit(Leaf leaf) =>
         leaf.Depth < limits.MaxDepth && leaf.End - leaf.Start >= 2 && leaf.Rows >= Math.Max(limits.MinSamplesSplit, 2 * limits.MinSamplesLeaf);
 
+    /// <summary>True when at most one bin of the feature holds weight in this node: no split on it is possible.</summary>
+    private bool IsConstant(Histogram histogram, int feature)
+    {
+        var offset = data.Offsets[feature];
+        var used = 0;
+        for (var bin = offset; bin < data.Offsets[feature + 1]; bin++)
+        {
+            used += histogram.Bins[bin].B > 0 ? 1 : 0;
+        }
+
+        return used <= 1;
+    }
+
     private void FindSplit(Leaf leaf, Random? random)
     {
         leaf.Feature = -1;
@@ -187,14 +200,22 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
         if (random is not null && limits.MaxFeatures < data.Columns)
         {
             // Sample features for this split (partial Fisher-Yates), then scan them in index order so ties stay deterministic.
+            // As scikit-learn does, features constant within the node do not count towards the limit: drawing goes on
+            // until that many features that can split were drawn (or none is left), so deep nodes of low-cardinality
+            // data are not turned into leaves just because the draw missed every feature that still varies there.
             features = (int[])_allFeatures.Clone();
-            for (var i = 0; i < limits.MaxFeatures; i++)
+            featureCount = 0;
+            for (var i = 0; i < features.Length && featureCount < limits.MaxFeatures; i++)
             {
                 var j = i + random.Next(features.Length - i);
                 (features[i], features[j]) = (features[j], features[i]);
+                if (!IsConstant(histogram, features[i]))
+                {
+                    (features[featureCount], features[i]) = (features[i], features[featureCount]);
+                    featureCount++;
+                }
             }
 
-            featureCount = limits.MaxFeatures;
             Array.Sort(features, 0, featureCount);
         }
 

@@ -24,7 +24,11 @@ public sealed class PipelineOptions
     [Required]
     public string FinalModelDirectory { get; set; } = "final_model";
 
-    [Range(0.05, 0.5)]
+    /// <summary>
+    /// Share of rows held out for the test. 0 = no hold-out: the model is trained on every labelled row and the quality
+    /// gate uses the cross-validated estimate instead of a test score (production retraining).
+    /// </summary>
+    [Range(0.0, 0.5)]
     public double TestFraction { get; set; } = 0.2;
 
     public int Seed { get; set; } = 42;
@@ -65,6 +69,9 @@ public sealed class PipelineOptions
 
     /// <summary>MLflow experiment the runs are recorded in.</summary>
     public string ExperimentName { get; set; } = "NetworkSecurity";
+
+    /// <summary>True when every labelled row is used for training (TestFraction = 0).</summary>
+    public bool HasNoHoldout => TestFraction <= 0;
 
     public bool IsGroupedSplit => string.Equals(Split, "grouped", StringComparison.OrdinalIgnoreCase);
 

@@ -1,3 +1,4 @@
+using NetworkSecurity.Learning.Metrics;
 using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Pipeline.Data;
 using NetworkSecurity.Pipeline.DataSources;
@@ -27,7 +28,7 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
     public DataSchema Schema => schema;
 
     /// <summary>The one decision rule: a site is phishing when its phishing probability is at least one half.</summary>
-    public static bool IsPhishing(double phishingProbability) => phishingProbability >= 0.5;
+    public static bool IsPhishing(double phishingProbability) => DecisionRule.IsPhishing(phishingProbability);
 
     public PredictionLimits Limits => _limits;
 
@@ -125,7 +126,7 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
         }
 
         ScoreChunk();
-        var phishing = probabilities.Count(p => p >= 0.5);
+        var phishing = probabilities.Count(DecisionRule.IsPhishing);
         return new PredictionSummary(bundle.Version, source, columns, [.. probabilities], phishing, probabilities.Count - phishing)
         {
             Explanations = explanations?.ToArray(),
@@ -143,7 +144,7 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
         foreach (var record in records)
         {
             var phishing = summary.PhishingProbabilities[i++];
-            var isPhishing = phishing >= 0.5;
+            var isPhishing = DecisionRule.IsPhishing(phishing);
             yield return new PredictedRecord(record.Location, record.Values, isPhishing ? schema.Target.NegativeValue : schema.Target.PositiveValue, phishing, isPhishing)
             {
                 Explanation = summary.Explanations?[i - 1],

@@ -43,7 +43,7 @@ public sealed class DataIngestionStage(IDataSource source, DataSchema schema, Pi
 
         NetworkDataset train;
         NetworkDataset test;
-        if (valid.Count < 2)
+        if (valid.Count < 2 || options.HasNoHoldout)
         {
             train = valid;
             test = valid.Select([]);
@@ -66,7 +66,7 @@ public sealed class DataIngestionStage(IDataSource source, DataSchema schema, Pi
             records = table.Records.Count,
             valid_records = valid.Count,
             invalid_records = parsed.Invalid.Count,
-            split = options.IsGroupedSplit ? "grouped by feature vector, stratified by label" : "stratified by label",
+            split = options.HasNoHoldout ? "none: every row trains (cross-validated estimate)" : options.IsGroupedSplit ? "grouped by feature vector, stratified by label" : "stratified by label",
             test_fraction = options.TestFraction,
             seed = options.Seed,
             train_rows = train.Count,

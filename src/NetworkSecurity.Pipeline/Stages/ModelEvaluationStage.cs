@@ -13,10 +13,13 @@ namespace NetworkSecurity.Pipeline.Stages;
 /// <summary>
 /// Stage 5: scores the model on train and test with each class as the positive one, and applies the quality gate:
 /// test F1 (legitimate) must reach the expected score and the train/test gap must stay under the threshold.
+/// Without a hold-out (TestFraction 0) the gate applies to the cross-validated estimate instead of the test score.
 /// </summary>
 public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger)
 {
-    public EvaluationResult Run(ArtifactLayout layout, IClassifierModel model, TransformationResult transformed, IngestionResult ingestion)
+    /// <param name="cvScore">The search's cross-validated score (F1 unless Training:Scoring says otherwise); the gate
+    /// uses it when there are no test rows.</param>
+    public EvaluationResult Run(ArtifactLayout layout, IClassifierModel model, TransformationResult transformed, IngestionResult ingestion, double cvScore = double.NaN)
     {
         var clock = Stopwatch.StartNew();
         logger.LogInformation("Evaluation started");
@@ -26,15 +29,19 @@ public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger
         var test = Evaluate(ingestion.Test.Labels, testProbabilities);
         var roc = ingestion.Test.Count > 0 ? Roc(ingestion.Test.Labels, testProbabilities) : [];
 
-        var gap = Math.Abs(train.Legitimate.F1 - test.Legitimate.F1);
+        var noHoldout = ingestion.Test.Count == 0;
+        var (estimate, what) = noHoldout ? (cvScore, "cross-validated score") : (test.Legitimate.F1, "test F1");
+        var gap = Math.Abs(train.Legitimate.F1 - estimate);
         string? rejection = null;
-        if (!(test.Legitimate.F1 >= options.ExpectedScore))
+        if (!(estimate >= options.ExpectedScore))
         {
-            rejection = $"test F1 {test.Legitimate.F1:0.0000} is below the expected score {options.ExpectedScore:0.0000}";
+            rejection = noHoldout && !double.IsFinite(cvScore)
+                ? "no test rows and no cross-validated score to gate on"
+                : $"{what} {estimate:0.0000} is below the expected score {options.ExpectedScore:0.0000}";
         }
         else if (gap > options.OverfittingThreshold)
         {
-            rejection = $"|train F1 - test F1| = {gap:0.0000} exceeds the overfitting threshold {options.OverfittingThreshold:0.0000}";
+            rejection = $"|train F1 - {what}| = {gap:0.0000} exceeds the overfitting threshold {options.OverfittingThreshold:0.0000}";
         }
 
         var result = new EvaluationResult(train, test, roc, rejection is null, rejection);
@@ -42,7 +49,8 @@ public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger
         {
             train,
             test,
-            quality_gate = new { passed = result.Passed, reason = rejection, expected_score = options.ExpectedScore, overfitting_threshold = options.OverfittingThreshold, train_test_f1_gap = gap },
+            quality_gate = new { passed = result.Passed, reason = rejection, gated_on = what, estimate, expected_score = options.ExpectedScore, overfitting_threshold = options.OverfittingThreshold, train_test_f1_gap = gap },
+            decision_rule = DecisionRule.Description,
             test_roc_curve = roc,
         });
         logger.LogInformation(

@@ -18,7 +18,9 @@ public sealed record ModelCard(
     int TestRows,
     string Split,
     int Seed,
-    GlobalImportance? Importance = null)
+    GlobalImportance? Importance = null,
+    string DecisionRule = NetworkSecurity.Learning.Metrics.DecisionRule.Description,
+    string Holdout = "test split")
 {
     // No cross-validation ran (--mode gbdt): null, never NaN, in model_card.json and GET /model.
     public double? CvScore { get; init; } = CvScore is { } score && double.IsFinite(score) ? score : null;

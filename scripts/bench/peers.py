@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Train the peers on exactly the splits `evaluate --write-splits DIR` wrote, and print the paired table.
+
+For each DIR/<split>/seed<N>/ (train.csv, test.csv, product.csv) it fits
+  - RF-500: sklearn RandomForestClassifier(n_estimators=500, random_state=seed)
+  - XGBoost 1.7: tree_method=hist, grow_policy=lossguide, max_leaves=64, max_depth=0 (leaf limit only),
+    learning_rate=0.05, n_estimators=600, subsample=0.9, colsample_bytree=0.6, random_state=seed
+on train.csv, scores test.csv, and reads the product's test probabilities from product.csv. Every model is scored by
+the same code and the product's decision rule: legitimate (1) only when P(legitimate) > 0.5. F1 and precision/recall
+use legitimate (1) as the positive class, as the seed reports; Brier is on P(legitimate).
+
+Usage: peers.py DIR [--seeds 100-107] [--xgb-max-depth N]
+One thread per model (n_jobs=1): with OpenMP on a shared, busy 2-core machine two threads were 30x slower.
+"""
+import argparse
+import csv
+import os
+import statistics
+import sys
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import brier_score_loss, f1_score, roc_auc_score
+from xgboost import XGBClassifier
+
+
+def load(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    data = np.array([[float(v) if v != "" else np.nan for v in r] for r in body])
+    return header, data[:, :-1], (data[:, -1] == 1).astype(int)
+
+
+def product_probabilities(path):
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    return np.array([float(r["legitimate_probability"]) for r in rows]), np.array([1 if r["label"] == "1" else 0 for r in rows])
+
+
+def scores(y, p):
+    predicted = (p > 0.5).astype(int)  # the product's DecisionRule: a tie is phishing
+    return f1_score(y, predicted, pos_label=1), brier_score_loss(y, p), roc_auc_score(y, p)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dir")
+    parser.add_argument("--xgb-max-depth", type=int, default=0)
+    parser.add_argument("--seeds", help="only these seeds, e.g. 100-107 (default: every seed folder)")
+    args = parser.parse_args()
+    kinds = [k for k in ("stratified", "grouped") if os.path.isdir(os.path.join(args.dir, k))]
+    if not kinds:
+        sys.exit(f"{args.dir}: no stratified/ or grouped/ folder; run evaluate --write-splits {args.dir} first")
+
+    print("| split | seed | train / test rows | product F1 | XGBoost F1 | RF-500 F1 | product Brier | XGBoost Brier | RF-500 Brier | product AUC | XGBoost AUC |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    summary = []
+    for kind in kinds:
+        folder = os.path.join(args.dir, kind)
+        seeds = sorted((int(d[4:]) for d in os.listdir(folder) if d.startswith("seed")))
+        if args.seeds:
+            low, _, high = args.seeds.partition("-")
+            seeds = [s for s in seeds if int(low) <= s <= int(high or low)]
+        results = {"product": [], "xgboost": [], "rf500": []}
+        for seed in seeds:
+            d = os.path.join(folder, f"seed{seed}")
+            _, x_train, y_train = load(os.path.join(d, "train.csv"))
+            _, x_test, y_test = load(os.path.join(d, "test.csv"))
+            p_product, y_product = product_probabilities(os.path.join(d, "product.csv"))
+            if not np.array_equal(y_product, y_test):
+                sys.exit(f"{d}: product.csv rows do not match test.csv")
+            xgb = XGBClassifier(tree_method="hist", grow_policy="lossguide", max_leaves=64, max_depth=args.xgb_max_depth,
+                                learning_rate=0.05, n_estimators=600, subsample=0.9, colsample_bytree=0.6,
+                                random_state=seed, n_jobs=1)
+            xgb.fit(x_train, y_train)
+            p_xgb = xgb.predict_proba(x_test)[:, 1]
+            rf = RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1)
+            rf.fit(x_train, y_train)
+            p_rf = rf.predict_proba(x_test)[:, 1]
+            for name, p in (("xgboost", p_xgb), ("rf500", p_rf)):  # kept beside the split for paired analyses
+                np.savetxt(os.path.join(d, f"{name}.csv"), p, fmt="%.17g", header="legitimate_probability", comments="")
+            row = {name: scores(y_test, p) for name, p in (("product", p_product), ("xgboost", p_xgb), ("rf500", p_rf))}
+            for name in results:
+                results[name].append(row[name])
+            print(f"| {kind} | {seed} | {len(y_train)} / {len(y_test)} | {row['product'][0]:.4f} | {row['xgboost'][0]:.4f} | {row['rf500'][0]:.4f} | "
+                  f"{row['product'][1]:.5f} | {row['xgboost'][1]:.5f} | {row['rf500'][1]:.5f} | {row['product'][2]:.4f} | {row['xgboost'][2]:.4f} |", flush=True)
+        summary.append((kind, seeds, results))
+
+    print()
+    print("| split (seeds) | | product | XGBoost 1.7 | RF-500 | product wins vs XGBoost |")
+    print("|---|---|---|---|---|---|")
+    for kind, seeds, results in summary:
+        def stat(name, i, digits):
+            values = [r[i] for r in results[name]]
+            sd = statistics.stdev(values) if len(values) > 1 else 0.0
+            return f"{statistics.mean(values):.{digits}f} ± {sd:.{digits}f}"
+
+        f1_wins = sum(p[0] > x[0] for p, x in zip(results["product"], results["xgboost"]))
+        f1_ties = sum(p[0] == x[0] for p, x in zip(results["product"], results["xgboost"]))
+        brier_wins = sum(p[1] < x[1] for p, x in zip(results["product"], results["xgboost"]))
+        label = f"{kind} ({seeds[0]}–{seeds[-1]})" if seeds == list(range(seeds[0], seeds[-1] + 1)) else f"{kind} ({','.join(map(str, seeds))})"
+        print(f"| {label} | mean test F1 (legitimate) ± sd | {stat('product', 0, 4)} | {stat('xgboost', 0, 4)} | {stat('rf500', 0, 4)} | {f1_wins} of {len(seeds)} ({f1_ties} ties) |")
+        print(f"| {label} | mean test Brier ± sd | {stat('product', 1, 5)} | {stat('xgboost', 1, 5)} | {stat('rf500', 1, 5)} | {brier_wins} of {len(seeds)} |")
+        print(f"| {label} | mean test ROC AUC | {stat('product', 2, 4)} | {stat('xgboost', 2, 4)} | {stat('rf500', 2, 4)} | |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Metrics;
+using NetworkSecurity.Learning.Models;
+using NetworkSecurity.Learning.ModelSelection;
+using NetworkSecurity.Learning.Trees;
+using NetworkSecurity.Pipeline.Data;
+using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Schema;
+using NetworkSecurity.Pipeline.Training;
+using static NetworkSecurity.Benchmarks.Bench;
+
+namespace NetworkSecurity.Benchmarks;
+
+/// <summary>
+/// In-process accuracy experiments for choosing grids and defaults on tuning seeds (never the reported 0–4):
+/// <c>accuracy stratified|grouped 100-119 CONFIG...</c>, where a CONFIG is <c>learner:key=value,key=value</c>
+/// (one fit on the training rows), <c>avg:i+j[+k]</c> (mean probability of earlier configs by index), or
+/// <c>grid:path.yaml</c> (the pipeline's own cross-validated search). Prints mean test F1 (legitimate), Brier and
+/// paired wins against the first CONFIG on the same 80/20 splits as <c>evaluate</c>. With WRITE_SPLITS=DIR set, each
+/// seed's rows and the first CONFIG's probabilities are written as <c>evaluate --write-splits</c> does, so
+/// scripts/bench/peers.py can add the peers; <c>peer:xgboost</c> (or <c>peer:rf500</c>) then reads the peer's
+/// probabilities that peers.py left beside each split (under WRITE_SPLITS, SPLITS or Artifacts/accuracy).
+/// </summary>
+public static class AccuracyExperiments
+{
+    public static int Run(string[] args)
+    {
+        if (args.Length < 3 || args[0] is not ("stratified" or "grouped"))
+        {
+            Console.Error.WriteLine("Usage: accuracy stratified|grouped SEEDS CONFIG... (see AccuracyExperiments.cs)");
+            return 2;
+        }
+
+        var grouped = args[0] == "grouped";
+        var seeds = ParseSeeds(args[1]);
+        var configs = args[2..];
+        var schema = SchemaLoader.Load("data_schema/schema.yaml");
+        var data = DatasetParser.Parse(CsvTableReader.ReadFile("Network_Data/phisingData.csv"), schema, true, false).Valid;
+        var (x, y) = (data.Features, data.Labels);
+        var writeSplits = Environment.GetEnvironmentVariable("WRITE_SPLITS") is { Length: > 0 } w ? w : null;
+        var splitsRoot = writeSplits ?? Environment.GetEnvironmentVariable("SPLITS") ?? Path.Combine("Artifacts", "accuracy");
+        var groups = DuplicateAnalysis.Analyze(x, y).GroupIds;
+        var f1 = configs.Select(_ => new List<double>()).ToArray();
+        var brier = configs.Select(_ => new List<double>()).ToArray();
+        var seconds = new double[configs.Length];
+        foreach (var seed in seeds)
+        {
+            var split = grouped ? TrainTestSplit.StratifiedGrouped(y, groups, 0.2, seed) : TrainTestSplit.Stratified(y, 0.2, seed);
+            var trainX = x.SelectRows(split.Train);
+            var trainY = split.Train.Select(i => y[i]).ToArray();
+            var testX = x.SelectRows(split.Test);
+            var testY = split.Test.Select(i => y[i]).ToArray();
+            var binned = BinnedDataset.Create(trainX);
+            var all = Enumerable.Range(0, trainX.Rows).ToArray();
+            var probabilities = new double[configs.Length][];
+            for (var c = 0; c < configs.Length; c++)
+            {
+                var clock = Stopwatch.StartNew();
+                var folder = Path.Combine(splitsRoot, args[0], $"seed{seed}");
+                probabilities[c] = configs[c].StartsWith("peer:", StringComparison.Ordinal)
+                    ? File.ReadLines(Path.Combine(folder, $"{configs[c][5..]}.csv")).Skip(1).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
+                    : Predict(configs[c], probabilities, trainX, trainY, binned, all, testX, seed, grouped);
+                if (c == 0 && writeSplits is not null)
+                {
+                    SplitWriter.Write(folder, schema, data.Select(split.Train), data.Select(split.Test), probabilities[c]);
+                }
+
+                seconds[c] += clock.Elapsed.TotalSeconds;
+                f1[c].Add(BinaryClassificationMetrics.Compute(testY, probabilities[c], 1).F1);
+                brier[c].Add(Brier(testY, probabilities[c]));
+            }
+
+            Console.Error.Write($"seed {seed} ");
+        }
+
+        Console.Error.WriteLine();
+        Console.WriteLine($"| # | config ({args[0]}, seeds {args[1]}) | mean F1 | sd | mean Brier | F1 wins vs #0 | Brier wins vs #0 | s/seed |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        for (var c = 0; c < configs.Length; c++)
+        {
+            var mean = f1[c].Average();
+            var sd = Math.Sqrt(f1[c].Sum(v => (v - mean) * (v - mean)) / Math.Max(1, f1[c].Count - 1));
+            var wins = f1[c].Zip(f1[0]).Count(p => p.First > p.Second);
+            var losses = f1[c].Zip(f1[0]).Count(p => p.First < p.Second);
+            var brierWins = brier[c].Zip(brier[0]).Count(p => p.First < p.Second);
+            Console.WriteLine($"| {c} | {configs[c]} | {F(mean, "0.0000")} | {F(sd, "0.0000")} | {F(brier[c].Average(), "0.00000")} | {wins}-{losses} | {brierWins} | {F(seconds[c] / seeds.Length, "0.00")} |");
+        }
+
+        return 0;
+    }
+
+    private static double[] Predict(string config, double[][] earlier, FeatureMatrix trainX, int[] trainY, BinnedDataset binned, int[] all, FeatureMatrix testX, int seed, bool grouped)
+    {
+        var colon = config.IndexOf(':', StringComparison.Ordinal);
+        var kind = config[..colon];
+        var rest = config[(colon + 1)..];
+        if (kind == "memo")
+        {
+            // memo:i:a — blend config i with the label frequency of the test row's exact copies in training:
+            // p = (positives + a·p_i) / (copies + a).
+            var parts = rest.Split(':');
+            var basis = earlier[int.Parse(parts[0])];
+            var strength = double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            var seen = new Dictionary<string, (int N, int Pos)>();
+            for (var r = 0; r < trainX.Rows; r++)
+            {
+                var key = string.Join(",", trainX.Row(r).ToArray());
+                var (n, pos) = seen.GetValueOrDefault(key);
+                seen[key] = (n + 1, pos + trainY[r]);
+            }
+
+            var blended = new double[testX.Rows];
+            for (var i = 0; i < blended.Length; i++)
+            {
+                var (n, pos) = seen.GetValueOrDefault(string.Join(",", testX.Row(i).ToArray()));
+                blended[i] = (pos + (strength * basis[i])) / (n + strength);
+            }
+
+            return blended;
+        }
+
+        if (kind == "avg")
+        {
+            var members = rest.Split('+').Select(int.Parse).ToArray();
+            var result = new double[testX.Rows];
+            foreach (var m in members)
+            {
+                for (var i = 0; i < result.Length; i++)
+                {
+                    result[i] += earlier[m][i] / members.Length;
+                }
+            }
+
+            return result;
+        }
+
+        IClassifierModel model;
+        if (kind == "grid")
+        {
+            var trainGroups = grouped ? DuplicateAnalysis.Analyze(trainX, trainY).GroupIds : null;
+            model = new GridSearchTrainer(rest, 5, "f1", seed).Train(trainX, trainY, trainGroups, null, CancellationToken.None).Model;
+        }
+        else
+        {
+            var parameters = rest.Length == 0
+                ? new Dictionary<string, string>()
+                : rest.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
+            var learner = LearnerCatalog.Default(seed)[kind].Create(parameters);
+            model = learner is IBinnedLearner fast ? fast.Learn(binned, trainY, all) : learner.Learn(trainX, trainY);
+        }
+
+        var probabilities = new double[testX.Rows];
+        model.PredictProbabilities(testX, probabilities);
+        return probabilities;
+    }
+
+    private static double Brier(int[] labels, double[] probabilities)
+    {
+        double sum = 0;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var d = probabilities[i] - labels[i];
+            sum += d * d;
+        }
+
+        return sum / labels.Length;
+    }
+
+    private static int[] ParseSeeds(string text)
+    {
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        return dash > 0
+            ? Enumerable.Range(int.Parse(text[..dash]), int.Parse(text[(dash + 1)..]) - int.Parse(text[..dash]) + 1).ToArray()
+            : text.Split(',').Select(int.Parse).ToArray();
+    }
+}

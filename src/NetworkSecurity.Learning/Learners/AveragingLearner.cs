@@ -1,0 +1,56 @@
+using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Models;
+using NetworkSecurity.Learning.Trees;
+
+namespace NetworkSecurity.Learning.Learners;
+
+/// <summary>Fits each member learner on the same rows and averages their probabilities with fixed weights.</summary>
+public sealed class AveragingLearner : ILearner, IBinnedLearner
+{
+    public AveragingLearner(IReadOnlyList<ILearner> members, IReadOnlyList<double> weights)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (members.Count == 0 || members.Count != weights.Count)
+        {
+            throw new ArgumentException($"An average needs at least one member and one weight per member (got {members.Count} and {weights.Count}).", nameof(weights));
+        }
+
+        if (weights.Any(w => !(w >= 0)) || !(weights.Sum() > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(weights), "Weights must be ≥ 0 with a positive sum.");
+        }
+
+        Members = [.. members];
+        Weights = [.. weights];
+    }
+
+    public ILearner[] Members { get; }
+
+    public double[] Weights { get; }
+
+    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        return Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray(), features);
+    }
+
+    public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows) => Learn(data, labels, rows, null);
+
+    private AveragingModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, FeatureMatrix? features)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var models = new IClassifierModel[Members.Length];
+        for (var m = 0; m < Members.Length; m++)
+        {
+            models[m] = Members[m] switch
+            {
+                IBinnedLearner binned => binned.Learn(data, labels, rows),
+                var other when features is not null && rows.Length == features.Rows => other.Learn(features, labels),
+                _ => throw new InvalidOperationException($"Member {Members[m].GetType().Name} cannot learn from a binned subset; average tree learners only."),
+            };
+        }
+
+        return new AveragingModel(models, Weights);
+    }
+}

@@ -1,0 +1,30 @@
+using System.Globalization;
+using NetworkSecurity.Pipeline.Artifacts;
+using NetworkSecurity.Pipeline.Schema;
+
+namespace NetworkSecurity.Pipeline.Data;
+
+/// <summary>
+/// Writes one evaluation split so others can re-use the very same rows: train.csv and test.csv (schema columns, the
+/// data set's own labels; rows as read, before imputation) and product.csv (per test row, in order: its source
+/// location, label and the product's P(legitimate)).
+/// </summary>
+public static class SplitWriter
+{
+    public static void Write(string folder, DataSchema schema, NetworkDataset train, NetworkDataset test, IReadOnlyList<double> legitimateProbabilities)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(legitimateProbabilities);
+        Directory.CreateDirectory(folder);
+        DatasetCsvWriter.Write(Path.Combine(folder, "train.csv"), schema, train);
+        DatasetCsvWriter.Write(Path.Combine(folder, "test.csv"), schema, test);
+        SafeFile.WriteText(Path.Combine(folder, "product.csv"), writer =>
+        {
+            writer.WriteLine("location,label,legitimate_probability");
+            for (var i = 0; i < test.Count; i++)
+            {
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\"{test.Locations[i].Replace("\"", "\"\"", StringComparison.Ordinal)}\",{schema.Target.Classes[test.Labels[i]].Value},{legitimateProbabilities[i]:R}"));
+            }
+        });
+    }
+}
