@@ -25,7 +25,7 @@ cp -r "$peer_src" "$work/peer"
 dotnet build -c Release -v q --nologo "$work/peer" >/dev/null
 dotnet build -c Release -v q --nologo src/NetworkSecurity.Api >/dev/null
 ours_dll=$root/src/NetworkSecurity.Api/bin/Release/net10.0/NetworkSecurity.Api.dll
-peer_dll=$(ls "$work"/peer/bin/Release/net10.0/*.dll | grep -i peer | head -1)
+peer_dll=$work/peer/bin/Release/net10.0/peer_mlnet_api.dll
 data=$root/Network_Data/phisingData.csv
 
 echo "== training our default model (search) into $work/final_model"
@@ -50,7 +50,9 @@ wait_ready() {
     curl -fs -o /dev/null "http://127.0.0.1:$1/health/ready" && return 0
     sleep 0.5
   done
-  echo "service on port $1 did not become ready" >&2; exit 1
+  echo "service on port $1 did not become ready; its log:" >&2
+  tail -20 "$work/ours.log" "$work/peer.log" 2>/dev/null >&2 || true
+  exit 1
 }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 pid_of() { cat "$work/$1.pid"; }
