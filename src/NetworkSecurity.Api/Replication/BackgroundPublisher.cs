@@ -77,6 +77,10 @@ public sealed class BackgroundPublisher(
     /// <summary>The publication of a run, or null when none was queued (no object storage, or the run failed).</summary>
     public Publication? Find(string runId) => _runs.TryGetValue(runId, out var publication) ? publication : null;
 
+    /// <summary>Whether the model of this version, promoted here, is still on its way to object storage.</summary>
+    public bool IsPublishing(string version) => _runs.Values.Any(p => !p.Status.IsFinal
+        && (p.RunId == version || (p.ModelDirectory is { } folder && Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)) == version)));
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await foreach (var publication in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))

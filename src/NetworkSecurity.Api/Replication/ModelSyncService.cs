@@ -23,6 +23,7 @@ public sealed class ModelSyncService(
     ModelFolderGate folderGate,
     TrainingJobQueue queue,
     TrainingCoordinator coordinator,
+    BackgroundPublisher publisher,
     IOptions<ReplicationOptions> options,
     IOptions<ApiOptions> apiOptions,
     ILogger<ModelSyncService> logger) : BackgroundService
@@ -44,6 +45,7 @@ public sealed class ModelSyncService(
         await DescribeLeaseAsync(stoppingToken).ConfigureAwait(false);
 
         string? etag = null;
+        string? etagServing = null; // the model served when etag was read
         string? outage = null;
         using var timer = new PeriodicTimer(poll);
         do
@@ -52,7 +54,14 @@ public sealed class ModelSyncService(
             {
                 using var budget = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 budget.CancelAfter(s3.MaxSyncTime);
-                etag = await SyncOnceAsync(source, etag, budget.Token).ConfigureAwait(false);
+                // A known ETag only stands for "nothing to do" while the same model is served. Once this replica serves
+                // another one (it trained and promoted it), LATEST may have moved on and come back to the very bytes of
+                // that ETag (v1, v2, v1 by hand) between two polls, e.g. while its publication waited out an outage: a
+                // conditional GET would then answer 304 for ever and the older pointer would never be seen.
+                var serving = live.Current?.Version;
+                var known = serving == etagServing ? etag : null;
+                etag = await SyncOnceAsync(source, known, budget.Token).ConfigureAwait(false);
+                etagServing = serving;
                 if (outage is not null)
                 {
                     logger.LogInformation("Model sync: {Store} answers again (the outage was: {Error})", source.Description, outage);
@@ -137,6 +146,13 @@ public sealed class ModelSyncService(
         {
             if (string.CompareOrdinal(version, current) < 0)
             {
+                if (publisher.IsPublishing(current))
+                {
+                    // Trained here and not in LATEST yet (e.g. its upload waits out an outage): nothing wrong. No ETag
+                    // kept, so LATEST is read in full until it names this model or someone points it back by hand.
+                    return null;
+                }
+
                 ReportProblem($"Model sync: LATEST names {version}, older than the served {current}: a replica never goes back, keeping {current}", error: false);
             }
 
