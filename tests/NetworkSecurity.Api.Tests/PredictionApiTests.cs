@@ -272,6 +272,30 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         Assert.Equal(ok.Content.Headers.ContentLength, (await ok.Content.ReadAsByteArrayAsync()).Length);
     }
 
+    [Fact]
+    public async Task Echo_false_gives_a_compact_answer_with_the_same_verdicts()
+    {
+        var csv = string.Join('\n', Lines.Take(21));
+        var full = await ProbabilitiesAsync(csv);
+        var client = _factory.CreateClient();
+        using var jsonRequest = new HttpRequestMessage(HttpMethod.Post, "/predict?echo=false") { Content = CsvBody(csv) };
+        jsonRequest.Headers.Accept.ParseAdd("application/json");
+        using var json = await client.SendAsync(jsonRequest);
+        using var document = JsonDocument.Parse(await json.Content.ReadAsStringAsync());
+        var predictions = document.RootElement.GetProperty("predictions").EnumerateArray().ToArray();
+        Assert.Equal(20, predictions.Length);
+        Assert.All(predictions, p => Assert.False(p.TryGetProperty("values", out _)));
+        Assert.Equal(full, predictions.Select(p => p.GetProperty("phishing_probability").GetDouble()));
+        Assert.Equal("line 2", predictions[0].GetProperty("row").GetString());
+
+        using var csvRequest = new HttpRequestMessage(HttpMethod.Post, "/predict?echo=false") { Content = CsvBody(csv) };
+        csvRequest.Headers.Accept.ParseAdd("text/csv");
+        using var compact = await client.SendAsync(csvRequest);
+        var lines = (await compact.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("row,predicted_column,phishing_probability,verdict", lines[0].TrimEnd());
+        Assert.Equal(21, lines.Length);
+    }
+
     private async Task<double[]> ProbabilitiesAsync(string csv)
     {
         using var response = await PostAsync(CsvBody(csv), "application/json");

@@ -25,7 +25,7 @@ public static class PredictionApi
         group.MapPost("", PredictCsvAsync)
             .WithName("PredictCsv")
             .WithSummary("Score a CSV of website records")
-            .WithDescription("Upload a CSV as multipart/form-data (field 'file') or as a text/csv body. Columns are matched by name or alias in any order; extra columns are echoed but not used; empty cells and 'na' are imputed. The Accept header chooses the output: text/html (default, a table), application/json or text/csv. Every response names the model version in the X-Model-Version header. ?explain=N (1-30) or ?explain=all adds why: per record the base value, the top features by absolute contribution toward phishing (value, imputed or not) and the output scale (log_odds or probability); in HTML a 'why' column.")
+            .WithDescription("Upload a CSV as multipart/form-data (field 'file') or as a text/csv body. Columns are matched by name or alias in any order; extra columns are echoed but not used; empty cells and 'na' are imputed. The Accept header chooses the output: text/html (default, a table), application/json or text/csv; ?echo=false leaves the input columns out of a JSON or CSV answer. Every response names the model version in the X-Model-Version header. ?explain=N (1-30) or ?explain=all adds why: per record the base value, the top features by absolute contribution toward phishing (value, imputed or not) and the output scale (log_odds or probability); in HTML a 'why' column.")
             .Accepts<IFormFile>("multipart/form-data", "text/csv", "application/csv", "text/plain")
             .Produces<PredictionResponse>(StatusCodes.Status200OK, "application/json")
             .Produces<string>(StatusCodes.Status200OK, "text/html", "text/csv")
@@ -129,10 +129,12 @@ public static class PredictionApi
         context.Response.Headers[ModelVersionHeader] = summary.ModelVersion;
         context.Items[ModelVersionHeader] = summary.ModelVersion;
         var records = predictor.Records(summary, Open);
+        // ?echo=false: a compact JSON or CSV answer without the input columns (the verdicts and the row they belong to).
+        var echo = !string.Equals(context.Request.Query["echo"], "false", StringComparison.OrdinalIgnoreCase);
         return Negotiate(context.Request.Headers.Accept.ToString()) switch
         {
-            OutputFormat.Json => TypedResults.Stream(stream => UntilAbortedAsync(() => PredictionJson.WriteAsync(stream, summary, records, cancellationToken), cancellationToken), "application/json; charset=utf-8"),
-            OutputFormat.Csv => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionCsvWriter.WriteAsync(writer, summary, records, cancellationToken), cancellationToken), "text/csv; charset=utf-8"),
+            OutputFormat.Json => TypedResults.Stream(stream => UntilAbortedAsync(() => PredictionJson.WriteAsync(stream, summary, records, cancellationToken, echo), cancellationToken), "application/json; charset=utf-8"),
+            OutputFormat.Csv => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionCsvWriter.WriteAsync(writer, summary, records, cancellationToken, echo), cancellationToken), "text/csv; charset=utf-8"),
             _ => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionHtml.WriteAsync(writer, summary, records, cancellationToken), cancellationToken), "text/html; charset=utf-8"),
         };
     }

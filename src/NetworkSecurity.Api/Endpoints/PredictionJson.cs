@@ -13,8 +13,14 @@ public static class PredictionJson
 {
     private const int RowsPerFlush = 1000;
 
-    public static async Task WriteAsync(Stream stream, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken)
+    /// <param name="echo">false: each prediction leaves out "values" (the input as sent): a compact answer.</param>
+    public static async Task WriteAsync(Stream stream, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken, bool echo = true)
     {
+        // The input columns, encoded once (a repeated header name is written once, its first value kept).
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var columns = echo
+            ? Enumerable.Range(0, summary.Columns.Count).Where(c => seen.Add(summary.Columns[c])).Select(c => (Index: c, Name: JsonEncodedText.Encode(summary.Columns[c]))).ToArray()
+            : [];
         await using var json = new Utf8JsonWriter(stream);
         json.WriteStartObject();
         json.WriteString("model_version", summary.ModelVersion);
@@ -27,17 +33,17 @@ public static class PredictionJson
         {
             json.WriteStartObject();
             json.WriteString("row", row.Location);
-            json.WriteStartObject("values");
-            var written = new HashSet<string>(StringComparer.Ordinal);
-            for (var c = 0; c < summary.Columns.Count; c++)
+            if (echo)
             {
-                if (written.Add(summary.Columns[c]))
+                json.WriteStartObject("values");
+                foreach (var (index, name) in columns)
                 {
-                    json.WriteString(summary.Columns[c], row.Values[c]);
+                    json.WriteString(name, row.Values[index]);
                 }
+
+                json.WriteEndObject();
             }
 
-            json.WriteEndObject();
             json.WriteNumber("predicted_column", row.PredictedClass);
             json.WriteNumber("phishing_probability", Math.Round(row.PhishingProbability, 6));
             json.WriteString("verdict", row.Verdict);

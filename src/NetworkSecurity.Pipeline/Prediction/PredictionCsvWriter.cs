@@ -14,11 +14,13 @@ public static class PredictionCsvWriter
 {
     private const int RowsPerChunk = 2000;
 
-    public static async Task WriteAsync(TextWriter output, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken)
+    /// <param name="echo">false: the answer leaves out the input columns (a compact answer: row, verdict columns, explanation).</param>
+    public static async Task WriteAsync(TextWriter output, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken, bool echo = true)
     {
         var buffer = new StringWriter(CultureInfo.InvariantCulture);
         using var csv = CsvWriter.Create(buffer, new CsvWriterOptions(), leaveOpen: true);
-        foreach (var name in summary.Columns.Concat([PhishingPredictor.PredictionColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.VerdictColumn]))
+        IEnumerable<string> inputs = echo ? summary.Columns : ["row"];
+        foreach (var name in inputs.Concat([PhishingPredictor.PredictionColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.VerdictColumn]))
         {
             csv.WriteField(Neutralize(name));
         }
@@ -41,9 +43,16 @@ public static class PredictionCsvWriter
         var rows = 0;
         foreach (var row in records)
         {
-            foreach (var value in row.Values)
+            if (!echo)
             {
-                csv.WriteField(Neutralize(value ?? ""));
+                csv.WriteField(row.Location);
+            }
+            else
+            {
+                foreach (var value in row.Values)
+                {
+                    csv.WriteField(Neutralize(value ?? ""));
+                }
             }
 
             csv.WriteField(row.PredictedClass.ToString(CultureInfo.InvariantCulture));
