@@ -53,9 +53,14 @@ public sealed class MLNetServingTests
 
         using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"));
         var client = factory.CreateClient();
+
         var live = factory.Services.GetRequiredService<LiveModel>();
         Assert.True(live.TryReload());
         Assert.IsType<MLNetModel>(live.Current!.Classifier);
+        // The page offers no "Predict and explain" for a model that cannot explain, and says why.
+        var page = await client.GetStringAsync("/");
+        Assert.DoesNotContain("explain-submit", page, StringComparison.Ordinal);
+        Assert.Contains("id=\"no-explain\">Explanations are not available for the live model", page, StringComparison.Ordinal);
         using var card = JsonDocument.Parse(await client.GetStringAsync("/model"));
         Assert.Contains(card.RootElement.GetProperty("learner").GetString(), new[] { "fasttree", "lightgbm" });
 

@@ -24,13 +24,25 @@ public static class HomePage
 
     public static string Render(ModelBundle? model, TrainingJobStatus? job, bool apiKeyRequired) => HtmlLayout.Page("NetworkSecurity", html =>
     {
+        // "Predict and explain" only when the live model can explain its verdicts; otherwise say why not.
+        var cannotExplain = model is null ? null : NetworkSecurity.Learning.Explanation.ModelExplanation.UnavailableReason(model.Classifier);
         html.Append("""
             <section><h2>Check websites</h2>
             <form id="predict-form" action="/predict" method="post" enctype="multipart/form-data">
             <input type="file" name="file" accept=".csv,text/csv" required> <input type="submit" id="predict-submit" value="Predict">
-            <input type="submit" id="explain-submit" formaction="/predict?explain=3" value="Predict and explain">
-            </form><p class="muted">A CSV with the 30 feature columns (any order; a Result column is ignored). The answer is a table of verdicts; "Predict and explain" adds why: the three features that weighed most (slower on large files).</p></section>
             """);
+        if (cannotExplain is null)
+        {
+            html.Append("""
+                <input type="submit" id="explain-submit" formaction="/predict?explain=3" value="Predict and explain">
+                </form><p class="muted">A CSV with the 30 feature columns (any order; a Result column is ignored). The answer is a table of verdicts; "Predict and explain" adds why: the three features that weighed most (slower on large files).</p></section>
+                """);
+        }
+        else
+        {
+            html.Append("</form><p class=\"muted\">A CSV with the 30 feature columns (any order; a Result column is ignored). The answer is a table of verdicts. <span id=\"no-explain\">Explanations are not available for the live model: ")
+                .Append(HtmlLayout.Encode(cannotExplain)).Append("</span></p></section>");
+        }
 
         html.Append("<section><h2>Training</h2>");
         if (apiKeyRequired)
