@@ -101,73 +101,41 @@ public sealed class CliOptions
     private static Option<string> Text(string name, string valueName, string description) =>
         new(name) { Description = description, HelpName = valueName };
 
-    private static Option<string> Choice(string name, string description, params string[] allowed) => new(name)
+    private static Option<string> Choice(string name, string description, params string[] allowed) =>
+        Parsed<string>(name, description, string.Join('|', allowed),
+            (string text, out string value) => (value = allowed.FirstOrDefault(a => string.Equals(a, text, StringComparison.OrdinalIgnoreCase))!) is not null,
+            $"is not allowed; use one of {string.Join(", ", allowed)}.");
+
+    private static Option<int> Integer(string name, string description, int min, int max) =>
+        Parsed<int>(name, description, "n",
+            (string text, out int value) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value) && value >= min && value <= max,
+            min == int.MinValue ? "is not a whole number." : $"is not a whole number from {min} to {max}.");
+
+    private static Option<double> Number(string name, string description, double min, double max) =>
+        Parsed<double>(name, description, "x",
+            (string text, out double value) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value >= min && value <= max,
+            string.Create(CultureInfo.InvariantCulture, $"is not a number from {min} to {max}."));
+
+    private static Option<int[]> SeedList(string name, string description) =>
+        Parsed<int[]>(name, description, "seeds", SeedRange.TryParse, "is not a range like 0-4 or a list like 1,3,7.");
+
+    private delegate bool TryParseValue<T>(string text, out T value);
+
+    /// <summary>An option whose value is parsed by <paramref name="tryParse"/>; a bad value is one error naming the option.</summary>
+    private static Option<T> Parsed<T>(string name, string description, string valueName, TryParseValue<T> tryParse, string problem) => new(name)
     {
         Description = description,
-        HelpName = string.Join('|', allowed),
+        HelpName = valueName,
         CustomParser = result =>
         {
-            var value = Single(result);
-            if (allowed.FirstOrDefault(a => string.Equals(a, value, StringComparison.OrdinalIgnoreCase)) is { } match)
+            var text = Single(result);
+            if (tryParse(text, out var value))
             {
-                return match;
+                return value;
             }
 
-            result.AddError($"{name}: '{value}' is not allowed; use one of {string.Join(", ", allowed)}.");
-            return null;
-        },
-    };
-
-    private static Option<int> Integer(string name, string description, int min, int max) => new(name)
-    {
-        Description = description,
-        HelpName = "n",
-        CustomParser = result =>
-        {
-            var value = Single(result);
-            if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max)
-            {
-                return number;
-            }
-
-            result.AddError(min == int.MinValue
-                ? $"{name}: '{value}' is not a whole number."
-                : $"{name}: '{value}' is not a whole number from {min} to {max}.");
-            return 0;
-        },
-    };
-
-    private static Option<double> Number(string name, string description, double min, double max) => new(name)
-    {
-        Description = description,
-        HelpName = "x",
-        CustomParser = result =>
-        {
-            var value = Single(result);
-            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max)
-            {
-                return number;
-            }
-
-            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name}: '{value}' is not a number from {min} to {max}."));
-            return 0;
-        },
-    };
-
-    private static Option<int[]> SeedList(string name, string description) => new(name)
-    {
-        Description = description,
-        HelpName = "seeds",
-        CustomParser = result =>
-        {
-            var value = Single(result);
-            if (SeedRange.TryParse(value, out var seeds))
-            {
-                return seeds;
-            }
-
-            result.AddError($"{name}: '{value}' is not a range like 0-4 or a list like 1,3,7.");
-            return [];
+            result.AddError($"{name}: '{text}' {problem}");
+            return default;
         },
     };
 

@@ -1,3 +1,4 @@
+using NetworkSecurity.Learning.Metrics;
 using System.Buffers;
 using System.Reflection;
 using System.Text.Json;
@@ -72,7 +73,7 @@ public sealed class JsonVerdictsResult(string version, TargetColumn target, doub
         writer.WriteStartArray(Predictions);
         foreach (var probability in probabilities.AsSpan(0, count))
         {
-            var phishing = PhishingPredictor.IsPhishing(probability);
+            var phishing = DecisionRule.IsPhishing(probability);
             writer.WriteStartObject();
             writer.WriteNumber(PredictedColumn, phishing ? target.NegativeValue : target.PositiveValue);
             writer.WriteNumber(Probability, probability);

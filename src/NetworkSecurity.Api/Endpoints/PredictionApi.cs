@@ -282,7 +282,7 @@ public static class PredictionApi
         {
             var phishing = probabilities[i];
             var why = PhishingPredictor.Explain(bundle, explainer, records.Features(i), explainTop);
-            verdicts[i] = PhishingPredictor.IsPhishing(phishing)
+            verdicts[i] = DecisionRule.IsPhishing(phishing)
                 ? new JsonVerdict(target.NegativeValue, phishing, "phishing", why)
                 : new JsonVerdict(target.PositiveValue, phishing, "legitimate", why);
         }

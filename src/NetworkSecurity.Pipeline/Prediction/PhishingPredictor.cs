@@ -27,8 +27,6 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
 
     public DataSchema Schema => schema;
 
-    /// <summary>The one decision rule: a site is phishing when its phishing probability is at least one half.</summary>
-    public static bool IsPhishing(double phishingProbability) => DecisionRule.IsPhishing(phishingProbability);
 
     public PredictionLimits Limits => _limits;
 
