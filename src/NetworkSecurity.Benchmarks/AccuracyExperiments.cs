@@ -33,7 +33,7 @@ public static class AccuracyExperiments
         }
 
         var grouped = args[0] == "grouped";
-        var seeds = ParseSeeds(args[1]);
+        var seeds = Bench.ParseSeeds(args[1]);
         var configs = args[2..];
         var schema = SchemaLoader.Load("data_schema/schema.yaml");
         var data = DatasetParser.Parse(CsvTableReader.ReadFile("Network_Data/phisingData.csv"), schema, true, false).Valid;
@@ -68,7 +68,7 @@ public static class AccuracyExperiments
 
                 seconds[c] += clock.Elapsed.TotalSeconds;
                 f1[c].Add(BinaryClassificationMetrics.Compute(testY, probabilities[c], 1).F1);
-                brier[c].Add(Brier(testY, probabilities[c]));
+                brier[c].Add(BrierScore.Compute(testY, probabilities[c]));
             }
 
             Console.Error.Write($"seed {seed} ");
@@ -153,25 +153,5 @@ public static class AccuracyExperiments
         var probabilities = new double[testX.Rows];
         model.PredictProbabilities(testX, probabilities);
         return probabilities;
-    }
-
-    private static double Brier(int[] labels, double[] probabilities)
-    {
-        double sum = 0;
-        for (var i = 0; i < labels.Length; i++)
-        {
-            var d = probabilities[i] - labels[i];
-            sum += d * d;
-        }
-
-        return sum / labels.Length;
-    }
-
-    private static int[] ParseSeeds(string text)
-    {
-        var dash = text.IndexOf('-', StringComparison.Ordinal);
-        return dash > 0
-            ? Enumerable.Range(int.Parse(text[..dash]), int.Parse(text[(dash + 1)..]) - int.Parse(text[..dash]) + 1).ToArray()
-            : text.Split(',').Select(int.Parse).ToArray();
     }
 }

@@ -98,7 +98,7 @@ public static class EvaluateCommand
                 {
                     var p = ModelEvaluationStage.Predict(engine.Trained.Model, imputer.Transform(test.Features));
                     var m = ModelEvaluationStage.Evaluate(test.Labels, p);
-                    perEngine.Add((engine.Engine, m.Legitimate.F1, m.Legitimate.RocAuc, EngineComparison.Brier(test.Labels, p)));
+                    perEngine.Add((engine.Engine, m.Legitimate.F1, m.Legitimate.RocAuc, BrierScore.Compute(test.Labels, p)));
                 }
             }
             else

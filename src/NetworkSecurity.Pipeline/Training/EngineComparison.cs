@@ -1,4 +1,5 @@
 using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.ModelSelection;
 
 namespace NetworkSecurity.Pipeline.Training;
 
@@ -20,7 +21,7 @@ public static class EngineComparison
             .Where(l => catalog.ContainsKey(l) && (wanted.Length == 0 || wanted.Contains(l)))
             .ToArray();
         var perEngine = inGrid
-            .GroupBy(l => catalog[l].Engine == "ours" ? "ours" : $"{catalog[l].Engine} {l}")
+            .GroupBy(l => catalog[l].Engine == LearnerCatalog.OwnEngine ? LearnerCatalog.OwnEngine : $"{catalog[l].Engine} {l}")
             .Select(g => new EngineResult(g.Key, new GridSearchTrainer(gridPath, folds, scoring, seed, string.Join(',', g)).Train(features, labels, groups, null, cancellationToken)))
             .ToArray();
         if (perEngine.Length == 0)
@@ -30,8 +31,4 @@ public static class EngineComparison
 
         return (perEngine.OrderByDescending(e => e.Trained.CvScore).First().Trained, perEngine);
     }
-
-    /// <summary>Mean squared error of the probability of label 1 (lower is better).</summary>
-    public static double Brier(int[] labels, double[] probabilities) =>
-        labels.Select((y, i) => (probabilities[i] - y) * (probabilities[i] - y)).Average();
 }
