@@ -73,6 +73,6 @@ public sealed class MLNetLearner : ILearner
         };
 
         var transformer = estimator.Fit(data);
-        return new MLNetModel(context, transformer, data.Schema, features.Columns, Trainer);
+        return new MLNetModel(context, transformer, data.Schema, features.Columns, Trainer, coverRows: features);
     }
 }

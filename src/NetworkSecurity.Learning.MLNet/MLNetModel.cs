@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.LightGbm;
 using NetworkSecurity.Learning.Data;
+using NetworkSecurity.Learning.Explanation;
 using NetworkSecurity.Learning.Models;
 
 namespace NetworkSecurity.Learning.MLNet;
@@ -12,8 +13,11 @@ namespace NetworkSecurity.Learning.MLNet;
 /// <see cref="ITransformer.Transform"/>; single rows (and tiny batches) through a pool of prediction engines, because
 /// one <see cref="PredictionEngine{TSrc,TDst}"/> must not be used by two threads at once. Persisted as ML.NET's own
 /// model zip, which any ML.NET app loads with <c>MLContext.Model.Load</c>.
+/// When ML.NET's trees can be read (<see cref="MLNetTreeEnsemble"/>: FastTree and LightGBM), rows without missing
+/// values are scored from those trees, with exactly ML.NET's arithmetic and without an engine, and explained with
+/// TreeSHAP; the zip stays the model, and the trees' cover is persisted beside it (<see cref="WriteCover"/>).
 /// </summary>
-public sealed class MLNetModel : IClassifierModel
+public sealed class MLNetModel : IExplainableModel
 {
     /// <summary>Up to this many rows a batch is scored row by row with pooled engines: cheaper than building a data view.</summary>
     private const int SmallBatch = 16;
@@ -28,7 +32,11 @@ public sealed class MLNetModel : IClassifierModel
     // time (cheap: both are lazy); the cursors that do the scoring then run concurrently.
     private readonly Lock _contextGate = new();
 
-    internal MLNetModel(MLContext context, ITransformer transformer, DataViewSchema inputSchema, int featureCount, MLNetTrainer trainer)
+    private readonly MLNetTreeEnsemble? _trees;
+    private readonly string? _treesUnreadable;
+
+    internal MLNetModel(
+        MLContext context, ITransformer transformer, DataViewSchema inputSchema, int featureCount, MLNetTrainer trainer, FeatureMatrix? coverRows = null)
     {
         _context = context;
         _transformer = transformer;
@@ -36,7 +44,21 @@ public sealed class MLNetModel : IClassifierModel
         _inputDefinition = MLNetInputRow.Schema(featureCount);
         FeatureCount = featureCount;
         Trainer = trainer;
+        _trees = MLNetTreeEnsemble.TryRead(transformer, featureCount, out _treesUnreadable);
+        if (_trees is not null && coverRows is not null)
+        {
+            _trees = _trees.WithCover(coverRows);
+        }
     }
+
+    private MLNetModel(MLNetModel model, MLNetTreeEnsemble trees)
+        : this(model._context, model._transformer, model._inputSchema, model.FeatureCount, model.Trainer)
+    {
+        _trees = trees;
+    }
+
+    /// <summary>ML.NET's trees as ours, or null when they cannot be read (then only ML.NET's engine scores).</summary>
+    public MLNetTreeEnsemble? Trees => _trees;
 
     public int FeatureCount { get; }
 
@@ -50,6 +72,11 @@ public sealed class MLNetModel : IClassifierModel
         if (features.Length != FeatureCount)
         {
             throw new ArgumentException($"Expected {FeatureCount} features, got {features.Length}.", nameof(features));
+        }
+
+        if (_trees is not null && !HasMissing(features))
+        {
+            return _trees.Probability(features);
         }
 
         var scorer = Rent();
@@ -74,6 +101,12 @@ public sealed class MLNetModel : IClassifierModel
         if (destination.Length < features.Rows)
         {
             throw new ArgumentException($"Destination holds {destination.Length} values; {features.Rows} needed.", nameof(destination));
+        }
+
+        if (_trees is not null && !HasMissing(features.Values))
+        {
+            ScoreWithTrees(_trees, features, destination);
+            return;
         }
 
         if (features.Rows <= SmallBatch)
@@ -115,6 +148,134 @@ public sealed class MLNetModel : IClassifierModel
         {
             throw new InvalidOperationException($"ML.NET scored {row} rows of {features.Rows}.");
         }
+    }
+
+    private static void ScoreWithTrees(MLNetTreeEnsemble trees, FeatureMatrix features, Span<double> destination)
+    {
+        if (features.Rows <= SmallBatch)
+        {
+            for (var i = 0; i < features.Rows; i++)
+            {
+                destination[i] = trees.Probability(features.Row(i));
+            }
+
+            return;
+        }
+
+        var output = new double[features.Rows];
+        Parallel.For(0, (features.Rows + 1023) / 1024, block =>
+        {
+            var end = Math.Min(features.Rows, (block + 1) * 1024);
+            for (var i = block * 1024; i < end; i++)
+            {
+                output[i] = trees.Probability(features.Row(i));
+            }
+        });
+        output.CopyTo(destination);
+    }
+
+    // ML.NET sends a missing value (NaN) right and our trees send it left: such rows go to ML.NET's engine.
+    private static bool HasMissing(ReadOnlySpan<double> values)
+    {
+        foreach (var v in values)
+        {
+            if (double.IsNaN(v))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public string? ExplanationUnavailableReason => _trees switch
+    {
+        null => $"ML.NET's trees could not be read: {_treesUnreadable}",
+        { HasCover: false } => "the ML.NET model was saved without the node cover explanations need; retrain the model to get explanations",
+        _ => null,
+    };
+
+    public ContributionScale ContributionScale => ContributionScale.LogOdds;
+
+    public double BaseValue => _baseValue ??= Explainable().BaseValue();
+
+    private double? _baseValue;
+
+    public double RawOutput(ReadOnlySpan<double> features) => Explainable().LogOdds(features);
+
+    public void Explain(ReadOnlySpan<double> features, Span<double> contributions)
+    {
+        var trees = Explainable();
+        if (features.Length < FeatureCount || contributions.Length < FeatureCount)
+        {
+            throw new ArgumentException($"Need {FeatureCount} features and room for {FeatureCount} contributions.");
+        }
+
+        if (HasMissing(features[..FeatureCount]))
+        {
+            throw new ArgumentException("Impute missing values before explaining an ML.NET model.", nameof(features));
+        }
+
+        trees.Explain(features, contributions);
+    }
+
+    private MLNetTreeEnsemble Explainable() =>
+        ExplanationUnavailableReason is { } reason
+            ? throw new InvalidOperationException($"This model cannot explain its output: {reason}.")
+            : _trees!;
+
+    /// <summary>Writes the trees' cover (what ML.NET's zip does not keep), or a marker that there is none.</summary>
+    public void WriteCover(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var trees = _trees is { HasCover: true } ? _trees.Trees : null;
+        writer.Write(trees?.Length ?? -1);
+        foreach (var tree in trees ?? [])
+        {
+            writer.Write(tree.Cover!.Length);
+            foreach (var weight in tree.Cover)
+            {
+                writer.Write(weight);
+            }
+        }
+    }
+
+    /// <summary>This model with the cover written by <see cref="WriteCover"/> (the same model when none was written).</summary>
+    public MLNetModel WithCover(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var count = reader.ReadInt32();
+        if (count < 0)
+        {
+            return this;
+        }
+
+        if (_trees is null || count != _trees.Trees.Length)
+        {
+            throw new InvalidDataException($"The cover is for {count} trees; the ML.NET model has {_trees?.Trees.Length ?? 0} readable trees.");
+        }
+
+        var covers = new double[count][];
+        for (var t = 0; t < count; t++)
+        {
+            var nodes = reader.ReadInt32();
+            if (nodes != _trees.Trees[t].Nodes.Length)
+            {
+                throw new InvalidDataException($"The cover of tree {t} has {nodes} nodes; the tree has {_trees.Trees[t].Nodes.Length}.");
+            }
+
+            covers[t] = new double[nodes];
+            for (var n = 0; n < nodes; n++)
+            {
+                covers[t][n] = reader.ReadDouble();
+                if (!(covers[t][n] >= 0))
+                {
+                    throw new InvalidDataException($"Tree {t} node {n} has an invalid cover {covers[t][n]}.");
+                }
+            }
+        }
+
+        return new MLNetModel(this, _trees.WithCover(covers));
     }
 
     /// <summary>Writes ML.NET's model zip (transformer and input schema).</summary>

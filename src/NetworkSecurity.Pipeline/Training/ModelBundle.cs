@@ -15,7 +15,8 @@ namespace NetworkSecurity.Pipeline.Training;
 /// Everything needed to score raw records: the feature schema it was trained on, the fitted imputer, the classifier
 /// and its model card. Stored as one versioned file (model.nsm) so the model and its preprocessor never disagree.
 /// An ML.NET classifier is stored as ML.NET's own model zip (model.zip) next to model.nsm, which then names the zip
-/// and its SHA-256 in place of the classifier, so any ML.NET app can load the zip with <c>MLContext.Model.Load</c>.
+/// and its SHA-256 in place of the classifier, so any ML.NET app can load the zip with <c>MLContext.Model.Load</c>,
+/// followed by the node cover of its trees (for explanations; the zip has no place for it).
 /// </summary>
 public sealed class ModelBundle
 {
@@ -111,6 +112,7 @@ public sealed class ModelBundle
             writer.Write(MLNetMagic);
             writer.Write(MLNetModelFileName);
             writer.Write(zipHash);
+            ((MLNetModel)Classifier).WriteCover(writer); // what the zip lacks for explanations; older bundles end before it
         }
         else
         {
@@ -141,7 +143,8 @@ public sealed class ModelBundle
 
         try
         {
-            return MLNetModel.Load(new MemoryStream(bytes));
+            var model = MLNetModel.Load(new MemoryStream(bytes));
+            return reader.BaseStream.Position < reader.BaseStream.Length ? model.WithCover(reader) : model;
         }
         catch (Exception ex) when (ex is not PipelineException and not OutOfMemoryException)
         {
