@@ -151,6 +151,9 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
 
         using var json = await client.PostAsync("/predict/json", new StringContent("{\"records\":[" + JsonRecord(_ => "1") + "]}", Encoding.UTF8, "application/json"));
         Assert.Equal("nosniff", Assert.Single(json.Headers.GetValues("X-Content-Type-Options")));
+        // JSON is never a page: it gets the policy that allows nothing, and no server banner is sent.
+        Assert.Equal("default-src 'none'; frame-ancestors 'none'", Assert.Single(json.Headers.GetValues("Content-Security-Policy")));
+        Assert.False(json.Headers.Contains("Server"));
     }
 
     [GeneratedRegex("<(script|style)>(.*?)</\\1>", RegexOptions.Singleline)]

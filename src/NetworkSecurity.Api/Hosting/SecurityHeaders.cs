@@ -8,7 +8,9 @@ namespace NetworkSecurity.Api.Hosting;
 /// <summary>
 /// Headers on every response: no MIME sniffing, no referrer leaks, and on the service's own pages a Content-Security-Policy
 /// that allows only the pages' own inline script and style (by SHA-256 hash, computed from the rendered pages at start),
-/// same-origin fetches and form posts. Swagger UI keeps its own needs and gets no CSP.
+/// same-origin fetches and form posts. Responses that are never pages (JSON endpoints, health, the model card) get the
+/// short API policy that allows nothing, which keeps the hot path's headers small. Swagger UI keeps its own needs and
+/// gets no CSP.
 /// </summary>
 public static partial class SecurityHeaders
 {
@@ -18,19 +20,27 @@ public static partial class SecurityHeaders
     /// <summary>The policy for the HTML pages; every value is fixed at start, so setting it costs no allocation.</summary>
     public static string ContentSecurityPolicy { get; } = BuildPolicy();
 
+    /// <summary>The policy for responses that are never rendered as pages: nothing may load, nothing may frame them.</summary>
+    public const string ApiContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
         app.Use(next => context =>
         {
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = ContentTypeOptions;
             headers["Referrer-Policy"] = ReferrerPolicy;
-            if (!context.Request.Path.StartsWithSegments("/swagger"))
+            var path = context.Request.Path;
+            if (!path.StartsWithSegments("/swagger"))
             {
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.ContentSecurityPolicy = MayBePage(path) ? ContentSecurityPolicy : ApiContentSecurityPolicy;
             }
 
             return next(context);
         });
+
+    // The home page and POST /predict (an HTML table when the client asks for one); everything else answers JSON, CSV or text.
+    private static bool MayBePage(PathString path) =>
+        !path.HasValue || path.Value == "/" || path.Equals("/predict", StringComparison.OrdinalIgnoreCase) || path.Equals("/predict/", StringComparison.OrdinalIgnoreCase);
 
     private static string BuildPolicy()
     {

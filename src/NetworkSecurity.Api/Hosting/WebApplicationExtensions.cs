@@ -37,7 +37,11 @@ public static class WebApplicationExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddOptions<KestrelServerOptions>()
-            .Configure<IOptions<ApiOptions>>((kestrel, api) => kestrel.Limits.MaxRequestBodySize = api.Value.MaxUploadBytes + (1024 * 1024)); // room for multipart framing
+            .Configure<IOptions<ApiOptions>>((kestrel, api) =>
+            {
+                kestrel.Limits.MaxRequestBodySize = api.Value.MaxUploadBytes + (1024 * 1024); // room for multipart framing
+                kestrel.AddServerHeader = false; // no banner naming the server software
+            });
 
         builder.Services.AddTrainingPipeline(configuration);
         builder.Services.AddSingleton(sp => SchemaLoader.Load(sp.GetRequiredService<PipelineOptions>().SchemaPath));
