@@ -162,16 +162,7 @@ public sealed class MLNetModel : IExplainableModel
             return;
         }
 
-        var output = new double[features.Rows];
-        Parallel.For(0, (features.Rows + 1023) / 1024, block =>
-        {
-            var end = Math.Min(features.Rows, (block + 1) * 1024);
-            for (var i = block * 1024; i < end; i++)
-            {
-                output[i] = trees.Probability(features.Row(i));
-            }
-        });
-        output.CopyTo(destination);
+        trees.Probabilities(features, destination);
     }
 
     // ML.NET sends a missing value (NaN) right and our trees send it left: such rows go to ML.NET's engine.

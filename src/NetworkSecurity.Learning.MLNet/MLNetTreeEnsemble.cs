@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.FastTree;
 using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Learning.Explanation;
+using NetworkSecurity.Learning.Models;
 using NetworkSecurity.Learning.Trees;
 
 namespace NetworkSecurity.Learning.MLNet;
@@ -19,10 +20,17 @@ namespace NetworkSecurity.Learning.MLNet;
 /// </summary>
 public sealed class MLNetTreeEnsemble
 {
+    private readonly double[] _weights;
+
+    // Batches go through our boosted-trees model (base 0, trees in order: the same sum), which scores blocks of rows
+    // tree by tree on byte-coded features; only when every tree weight is 1, as both trainers make them.
+    private readonly GradientBoostingModel? _batch;
+
     private MLNetTreeEnsemble(FlatTree[] trees, double[] weights, double slope, double offset, int featureCount)
     {
         Trees = trees;
-        Weights = weights;
+        _weights = weights;
+        _batch = weights.All(w => w == 1) ? new GradientBoostingModel(featureCount, 0.0, trees) : null;
         Slope = slope;
         Offset = offset;
         FeatureCount = featureCount;
@@ -31,7 +39,7 @@ public sealed class MLNetTreeEnsemble
     public FlatTree[] Trees { get; }
 
     /// <summary>ML.NET's per-tree weights (1 for the trainers here, kept for exactness).</summary>
-    public IReadOnlyList<double> Weights { get; }
+    public IReadOnlyList<double> Weights => _weights;
 
     public double Slope { get; }
 
@@ -178,7 +186,7 @@ public sealed class MLNetTreeEnsemble
             trees[t] = new FlatTree(Trees[t].Nodes, covers[t]);
         }
 
-        return new MLNetTreeEnsemble(trees, [.. Weights], Slope, Offset, FeatureCount);
+        return new MLNetTreeEnsemble(trees, _weights, Slope, Offset, FeatureCount);
     }
 
     /// <summary>ML.NET's score (the sum of the trees) for a row without missing values, rounded to float as ML.NET does.</summary>
@@ -191,6 +199,33 @@ public sealed class MLNetTreeEnsemble
 
     /// <summary>ML.NET's calibrated probability of label 1.</summary>
     public double Probability(ReadOnlySpan<double> features) => Calibrate(Score(features));
+
+    /// <summary>ML.NET's calibrated probability for every row (rows without missing values).</summary>
+    public void Probabilities(FeatureMatrix features, Span<double> destination)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (_batch is null)
+        {
+            for (var i = 0; i < features.Rows; i++)
+            {
+                destination[i] = Probability(features.Row(i));
+            }
+
+            return;
+        }
+
+        var rounded = new double[features.Values.Length];
+        for (var i = 0; i < rounded.Length; i++)
+        {
+            rounded[i] = (float)features.Values[i];
+        }
+
+        _batch.RawScores(new FeatureMatrix(rounded, features.Rows, features.Columns), Trees.Length, destination);
+        for (var i = 0; i < features.Rows; i++)
+        {
+            destination[i] = Calibrate((float)destination[i]);
+        }
+    }
 
     public double Calibrate(float score) => (float)(1.0 / (1.0 + Math.Exp((Slope * score) + Offset)));
 
@@ -211,7 +246,7 @@ public sealed class MLNetTreeEnsemble
         double expected = 0;
         for (var t = 0; t < Trees.Length; t++)
         {
-            expected += Weights[t] * TreeShap.ExpectedValue(Trees[t]);
+            expected += _weights[t] * TreeShap.ExpectedValue(Trees[t]);
         }
 
         return -((Slope * expected) + Offset);
@@ -225,7 +260,7 @@ public sealed class MLNetTreeEnsemble
         contributions[..FeatureCount].Clear();
         for (var t = 0; t < Trees.Length; t++)
         {
-            TreeShap.Add(Trees[t], rounded, contributions, -Slope * Weights[t]);
+            TreeShap.Add(Trees[t], rounded, contributions, -Slope * _weights[t]);
         }
     }
 
@@ -234,9 +269,10 @@ public sealed class MLNetTreeEnsemble
         // The same order as ML.NET's InternalTreeEnsemble.GetOutput: tree by tree from 0.
         double sum = 0;
         var trees = Trees;
+        var weights = _weights;
         for (var t = 0; t < trees.Length; t++)
         {
-            sum += Weights[t] * trees[t].Predict(rounded);
+            sum += weights[t] * trees[t].Predict(rounded);
         }
 
         return sum;

@@ -52,6 +52,19 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
 
     public void PredictProbabilities(FeatureMatrix features, int stages, Span<double> destination)
     {
+        RawScores(features, stages, destination);
+        for (var r = 0; r < features.Rows; r++)
+        {
+            destination[r] = Sigmoid(destination[r]);
+        }
+    }
+
+    /// <summary>
+    /// The log-odds of every row: the base score, then tree by tree in order (so each row's sum is exactly the one
+    /// <see cref="RawScore"/> gives).
+    /// </summary>
+    public void RawScores(FeatureMatrix features, int stages, Span<double> destination)
+    {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, Trees.Length);
         if (destination.Length < features.Rows)
@@ -95,10 +108,6 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
                 }
             }
 
-            for (var r = start; r < end; r++)
-            {
-                output[r] = Sigmoid(output[r]);
-            }
         });
         output.CopyTo(destination);
     }
