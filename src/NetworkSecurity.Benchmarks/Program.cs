@@ -54,7 +54,7 @@ if (what is "engines-accuracy")
 
 if (what is "explain")
 {
-    ExplainBenchmarks.Run();
+    ExplainBenchmarks.Run(args.Length > 1 ? args[1] : null);
 }
 
 if (what is not ("learners" or "search" or "engines" or "engines-accuracy" or "explain" or "all"))
