@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Learning.Models;
 
 namespace NetworkSecurity.Learning.Explanation;
@@ -34,6 +36,29 @@ public interface IExplainableModel : IClassifierModel
 
     /// <summary>Writes one contribution per feature (length <see cref="IClassifierModel.FeatureCount"/>).</summary>
     void Explain(ReadOnlySpan<double> features, Span<double> contributions);
+
+    /// <summary>
+    /// Explains every row of <paramref name="features"/>: row r's contributions go to
+    /// [r · FeatureCount, (r + 1) · FeatureCount) of <paramref name="contributions"/>. By default <see cref="Explain"/>
+    /// row by row, in blocks of rows spread over the cores.
+    /// </summary>
+    void ExplainRows(FeatureMatrix features, Memory<double> contributions)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var width = FeatureCount;
+        if (contributions.Length < features.Rows * width)
+        {
+            throw new ArgumentException($"Need room for {features.Rows} × {width} contributions.", nameof(contributions));
+        }
+
+        Parallel.ForEach(Partitioner.Create(0, features.Rows, 16), range =>
+        {
+            for (var r = range.Item1; r < range.Item2; r++)
+            {
+                Explain(features.Row(r), contributions.Span.Slice(r * width, width));
+            }
+        });
+    }
 }
 
 /// <summary>Helpers for any classifier, whether or not it can explain.</summary>

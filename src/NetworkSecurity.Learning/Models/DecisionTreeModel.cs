@@ -38,8 +38,12 @@ public sealed class DecisionTreeModel(int featureCount, FlatTree tree) : IPersis
     {
         ModelExplanation.EnsureAvailable(this, features, contributions);
         contributions[..FeatureCount].Clear();
-        TreeShap.Add(Tree, features, contributions);
+        Shap.Add(features, contributions);
     }
+
+    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble([Tree], FeatureCount));
+
+    private TreeShapEnsemble? _shap;
 
     public void WriteTo(BinaryWriter writer)
     {

@@ -118,11 +118,13 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
     {
         ModelExplanation.EnsureAvailable(this, features, contributions);
         contributions[..FeatureCount].Clear();
-        foreach (var tree in Trees)
-        {
-            TreeShap.Add(tree, features, contributions);
-        }
+        Shap.Add(features, contributions);
     }
+
+    // Prepared on the first explanation (most models of a search never explain); thread-safe.
+    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble(Trees, FeatureCount));
+
+    private TreeShapEnsemble? _shap;
 
     public static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
 

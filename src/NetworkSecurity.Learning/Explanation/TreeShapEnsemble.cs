@@ -1,0 +1,342 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using NetworkSecurity.Learning.Trees;
+
+namespace NetworkSecurity.Learning.Explanation;
+
+/// <summary>
+/// Exact path-dependent TreeSHAP for a sum of trees, prepared once per model so that explaining a row costs
+/// O(Σ over leaves of the leaf path's unique features) instead of <see cref="TreeShap"/>'s O(leaves · depth²) per tree.
+/// </summary>
+/// <remarks>
+/// Path-dependent TreeSHAP is the sum over leaves of the Shapley values of one product game per leaf (the idea behind
+/// Fast TreeSHAP, Yang 2021): with U the k distinct features split on the way to a leaf of value v, r_j the product of
+/// the cover ratios of the splits on j and A ⊆ U the features whose every split the row follows, feature i gets
+/// <c>v (1 − r_i) g(A∖{i}) R</c> when i ∈ A and <c>−v g(A) R</c> when i ∉ A, where R = Π_{j∈U∖A} r_j and
+/// g(B) = Σ_{S⊆B} |S|!(k−1−|S|)!/k! · Π_{j∈B∖S} r_j depends on the leaf and B, never on the row. For paths of at most
+/// <c>maxTableBits</c> features v·g is tabled for every subset (2^k values), so a leaf costs O(k) lookups per row
+/// (Fast TreeSHAP v2); longer paths (or past the table budget) compute g from the elementary symmetric polynomials
+/// of the r_j in O(|A|²). A row's conditions on a feature are tested as one interval (lo, hi]. Missing values (NaN)
+/// go left at every split, exactly as −∞ does, so they are replaced by −∞ first. Immutable and thread-safe once built.
+/// </remarks>
+public sealed class TreeShapEnsemble
+{
+    /// <summary>Paths of up to this many distinct features get a table (2^k doubles: 8 KB at 10).</summary>
+    public const int DefaultMaxTableBits = 10;
+
+    /// <summary>At most this many table doubles per model (32 MB); leaves past it compute instead.</summary>
+    public const long DefaultTableBudget = 1L << 22;
+
+    private readonly Leaf[] _leaves;
+    private readonly Condition[] _conditions;
+    private readonly double[] _tables;
+
+    // _weights[k][s] = s!(k−1−s)!/k!: the Shapley weight of a coalition of s among k players, for one of the others.
+    private readonly double[][] _weights;
+    private readonly int _longestPath;
+
+    /// <param name="trees">The trees whose outputs add up to the model's raw output; every tree needs its cover.</param>
+    /// <param name="featureCount">The model's feature count (rows and contributions are at least this long).</param>
+    /// <param name="scale">Multiplies every leaf (e.g. 1/trees for a forest's mean).</param>
+    public TreeShapEnsemble(IReadOnlyList<FlatTree> trees, int featureCount, double scale = 1.0, int maxTableBits = DefaultMaxTableBits, long tableBudget = DefaultTableBudget)
+    {
+        ArgumentNullException.ThrowIfNull(trees);
+        ArgumentOutOfRangeException.ThrowIfNegative(featureCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTableBits);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTableBits, 24);
+        FeatureCount = featureCount;
+        var leaves = new List<Leaf>();
+        var conditions = new List<Condition>();
+        var paths = new List<Condition[]>();
+        foreach (var tree in trees)
+        {
+            ArgumentNullException.ThrowIfNull(tree);
+            var cover = tree.Cover ?? throw new InvalidOperationException("The tree has no node cover.");
+            if (tree.Nodes.Any(n => n.Feature >= featureCount))
+            {
+                throw new ArgumentException($"A tree splits on a feature beyond the model's {featureCount}.", nameof(trees));
+            }
+
+            Collect(tree.Nodes, cover, 0, [], scale, paths, leaves);
+        }
+
+        _longestPath = paths.Count == 0 ? 0 : paths.Max(p => p.Length);
+        _weights = new double[_longestPath + 1][];
+        for (var k = 1; k <= _longestPath; k++)
+        {
+            _weights[k] = new double[k];
+            for (var s = 0; s < k; s++)
+            {
+                _weights[k][s] = 1.0 / (k * Binomial(k - 1, s));
+            }
+        }
+
+        _weights[0] = [];
+        var tables = new List<double>();
+        var budget = tableBudget;
+        var leafArray = leaves.ToArray();
+        for (var l = 0; l < leafArray.Length; l++)
+        {
+            var path = paths[l];
+            leafArray[l] = leafArray[l] with { Start = conditions.Count, Count = path.Length, Table = -1 };
+            conditions.AddRange(path);
+            if (path.Length <= maxTableBits && (1L << path.Length) <= budget)
+            {
+                budget -= 1L << path.Length;
+                leafArray[l] = leafArray[l] with { Table = tables.Count };
+                tables.AddRange(Table(path, leafArray[l].Value, _weights[path.Length]));
+            }
+        }
+
+        _leaves = leafArray;
+        _conditions = [.. conditions];
+        _tables = [.. tables];
+    }
+
+    public int FeatureCount { get; }
+
+    /// <summary>Leaves that contribute (non-zero value, at least one split above them).</summary>
+    public int LeafCount => _leaves.Length;
+
+    /// <summary>Leaves whose contributions are looked up in a table.</summary>
+    public int TabledLeafCount => _leaves.Count(l => l.Table >= 0);
+
+    /// <summary>Doubles held in tables.</summary>
+    public int TableSize => _tables.Length;
+
+    /// <summary>Adds the ensemble's SHAP values for <paramref name="features"/> to <paramref name="phi"/>.</summary>
+    public void Add(ReadOnlySpan<double> features, Span<double> phi)
+    {
+        if (features.Length < FeatureCount || phi.Length < FeatureCount)
+        {
+            throw new ArgumentException($"Need {FeatureCount} features and room for {FeatureCount} contributions.");
+        }
+
+        // NaN goes left at every split (x > t is false), exactly as −∞ does; with it gone, a condition is two compares.
+        Span<double> x = FeatureCount <= 256 ? stackalloc double[FeatureCount] : new double[FeatureCount];
+        for (var f = 0; f < x.Length; f++)
+        {
+            x[f] = double.IsNaN(features[f]) ? double.NegativeInfinity : features[f];
+        }
+
+        Span<double> polynomial = stackalloc double[_longestPath + 1];
+        Span<double> reduced = stackalloc double[_longestPath + 1];
+        Span<int> satisfied = stackalloc int[_longestPath + 1];
+        ref var conditions = ref MemoryMarshal.GetArrayDataReference(_conditions);
+        var tables = _tables;
+        foreach (ref readonly var leaf in _leaves.AsSpan())
+        {
+            if (leaf.Table >= 0)
+            {
+                AddTabled(leaf, ref Unsafe.Add(ref conditions, leaf.Start), tables.AsSpan(leaf.Table, 1 << leaf.Count), x, phi);
+            }
+            else
+            {
+                AddComputed(leaf, _conditions.AsSpan(leaf.Start, leaf.Count), _weights[leaf.Count], x, phi, polynomial, reduced, satisfied);
+            }
+        }
+    }
+
+    private static void AddTabled(in Leaf leaf, ref Condition first, ReadOnlySpan<double> table, ReadOnlySpan<double> x, Span<double> phi)
+    {
+        var mask = 0;
+        var outside = 1.0; // R: the cover share of the conditions the row does not meet
+        for (var e = 0; e < leaf.Count; e++)
+        {
+            ref readonly var c = ref Unsafe.Add(ref first, e);
+            var value = x[c.Feature];
+            if (value <= c.High && !(value <= c.Low))
+            {
+                mask |= 1 << e;
+            }
+            else
+            {
+                outside *= c.Ratio;
+            }
+        }
+
+        if (outside == 0)
+        {
+            return;
+        }
+
+        var absent = table[mask] * outside;
+        for (var e = 0; e < leaf.Count; e++)
+        {
+            ref readonly var c = ref Unsafe.Add(ref first, e);
+            var bit = 1 << e;
+            if ((mask & bit) != 0)
+            {
+                phi[c.Feature] += c.OneMinusRatio * table[mask ^ bit] * outside;
+            }
+            else
+            {
+                phi[c.Feature] -= absent;
+            }
+        }
+    }
+
+    private static void AddComputed(
+        in Leaf leaf, ReadOnlySpan<Condition> path, double[] weights, ReadOnlySpan<double> x, Span<double> phi, Span<double> polynomial, Span<double> reduced, Span<int> satisfied)
+    {
+        var count = 0;
+        var outside = 1.0;
+        for (var e = 0; e < path.Length; e++)
+        {
+            var value = x[path[e].Feature];
+            if (value <= path[e].High && !(value <= path[e].Low))
+            {
+                satisfied[count++] = e;
+            }
+            else
+            {
+                outside *= path[e].Ratio;
+            }
+        }
+
+        if (outside == 0)
+        {
+            return;
+        }
+
+        // polynomial[m] = e_m(r over the satisfied conditions).
+        polynomial[0] = 1;
+        for (var a = 0; a < count; a++)
+        {
+            var r = path[satisfied[a]].Ratio;
+            polynomial[a + 1] = r * polynomial[a];
+            for (var m = a; m >= 1; m--)
+            {
+                polynomial[m] += r * polynomial[m - 1];
+            }
+        }
+
+        var scaled = leaf.Value * outside;
+        if (count < path.Length)
+        {
+            // g(A) = Σ_s W(s) e_{|A|−s}
+            var g = 0.0;
+            for (var s = 0; s <= count; s++)
+            {
+                g += weights[s] * polynomial[count - s];
+            }
+
+            var absent = g * scaled;
+            for (var e = 0; e < path.Length; e++)
+            {
+                if (!(x[path[e].Feature] <= path[e].High && !(x[path[e].Feature] <= path[e].Low)))
+                {
+                    phi[path[e].Feature] -= absent;
+                }
+            }
+        }
+
+        for (var a = 0; a < count; a++)
+        {
+            // Divide (1 + r_i z) out: e_m(A∖{i}) = e_m(A) − r_i e_{m−1}(A∖{i}); stable since 0 ≤ r_i ≤ 1.
+            ref readonly var c = ref path[satisfied[a]];
+            reduced[0] = 1;
+            for (var m = 1; m < count; m++)
+            {
+                reduced[m] = polynomial[m] - (c.Ratio * reduced[m - 1]);
+            }
+
+            var g = 0.0;
+            for (var s = 0; s < count; s++)
+            {
+                g += weights[s] * reduced[count - 1 - s];
+            }
+
+            phi[c.Feature] += c.OneMinusRatio * g * scaled;
+        }
+    }
+
+    // v · g(B) for every subset B of the path's conditions (bit e = condition e); B = all is never looked up.
+    private static double[] Table(Condition[] path, double value, double[] weights)
+    {
+        var k = path.Length;
+        var size = 1 << k;
+        var table = new double[size];
+        var polynomials = new double[size * (k + 1)]; // e_m(r over B) at [B·(k+1) + m]
+        polynomials[0] = 1;
+        for (var set = 1; set < size; set++)
+        {
+            var top = 31 - BitOperations.LeadingZeroCount((uint)set);
+            var from = (set ^ (1 << top)) * (k + 1);
+            var to = set * (k + 1);
+            var members = BitOperations.PopCount((uint)set);
+            var r = path[top].Ratio;
+            polynomials[to] = 1;
+            for (var m = 1; m <= members; m++)
+            {
+                polynomials[to + m] = polynomials[from + m] + (r * polynomials[from + m - 1]);
+            }
+        }
+
+        for (var set = 0; set < size - 1; set++)
+        {
+            var members = BitOperations.PopCount((uint)set);
+            var g = 0.0;
+            for (var s = 0; s <= members; s++)
+            {
+                g += weights[s] * polynomials[(set * (k + 1)) + members - s];
+            }
+
+            table[set] = value * g;
+        }
+
+        return table;
+    }
+
+    // Depth-first over one tree: at each leaf, its path's distinct features with their merged interval and cover ratio.
+    private static void Collect(TreeNode[] nodes, double[] cover, int node, Condition[] path, double scale, List<Condition[]> paths, List<Leaf> leaves)
+    {
+        var n = nodes[node];
+        if (n.IsLeaf)
+        {
+            var value = n.Value * scale;
+            if (path.Length > 0 && value != 0)
+            {
+                paths.Add(path);
+                leaves.Add(new Leaf(value, 0, 0, -1));
+            }
+
+            return;
+        }
+
+        var total = cover[node];
+        for (var side = 0; side < 2; side++)
+        {
+            var child = n.Child + side;
+            var ratio = total > 0 ? cover[child] / total : 0.5; // as TreeShap: an empty node splits evenly
+            var index = Array.FindIndex(path, c => c.Feature == n.Feature);
+            var merged = index >= 0 ? path[index] : new Condition(double.NaN, double.PositiveInfinity, 1, 0, n.Feature);
+            merged = side == 0
+                ? merged with { High = Math.Min(merged.High, n.Threshold) }
+                : merged with { Low = double.IsNaN(merged.Low) ? n.Threshold : Math.Max(merged.Low, n.Threshold) };
+            var ratioProduct = merged.Ratio * ratio;
+            merged = merged with { Ratio = ratioProduct, OneMinusRatio = 1 - ratioProduct };
+            Condition[] next = index >= 0 ? [.. path] : [.. path, merged];
+            next[index >= 0 ? index : path.Length] = merged;
+            Collect(nodes, cover, child, next, scale, paths, leaves);
+        }
+    }
+
+    private static double Binomial(int n, int k)
+    {
+        var result = 1.0;
+        for (var i = 1; i <= k; i++)
+        {
+            result = result * (n - k + i) / i;
+        }
+
+        return result;
+    }
+
+    // Table: offset in _tables, or −1 when the leaf computes.
+    private readonly record struct Leaf(double Value, int Start, int Count, int Table);
+
+    // The row meets a leaf's conditions on Feature when Low < x ≤ High (Low NaN: no right turn, any x passes).
+    private readonly record struct Condition(double Low, double High, double Ratio, double OneMinusRatio, int Feature);
+}
