@@ -22,14 +22,17 @@ namespace NetworkSecurity.Learning.Explanation;
 /// </remarks>
 public sealed class TreeShapEnsemble
 {
-    /// <summary>Paths of up to this many distinct features get a table (2^k doubles: 8 KB at 10).</summary>
-    public const int DefaultMaxTableBits = 10;
+    /// <summary>Paths of up to this many distinct features get a table (2^k doubles: 32 KB at 12).</summary>
+    public const int DefaultMaxTableBits = 12;
 
     /// <summary>At most this many table doubles per model (32 MB); leaves past it compute instead.</summary>
     public const long DefaultTableBudget = 1L << 22;
 
     private readonly Leaf[] _leaves;
     private readonly Condition[] _conditions;
+
+    // Per feature, its distinct split thresholds, ascending: a row's value becomes an interval index (its code).
+    private readonly double[][] _thresholds;
     private readonly double[] _tables;
 
     // _weights[k][s] = s!(k−1−s)!/k!: the Shapley weight of a coalition of s among k players, for one of the others.
@@ -48,7 +51,8 @@ public sealed class TreeShapEnsemble
         FeatureCount = featureCount;
         var leaves = new List<Leaf>();
         var conditions = new List<Condition>();
-        var paths = new List<Condition[]>();
+        var paths = new List<Step[]>();
+        var thresholds = new SortedSet<double>[featureCount];
         foreach (var tree in trees)
         {
             ArgumentNullException.ThrowIfNull(tree);
@@ -59,7 +63,13 @@ public sealed class TreeShapEnsemble
             }
 
             Collect(tree.Nodes, cover, 0, [], scale, paths, leaves);
+            foreach (var n in tree.Nodes.Where(n => !n.IsLeaf))
+            {
+                (thresholds[n.Feature] ??= []).Add(n.Threshold);
+            }
         }
+
+        _thresholds = [.. thresholds.Select(t => t?.ToArray() ?? [])];
 
         _longestPath = paths.Count == 0 ? 0 : paths.Max(p => p.Length);
         _weights = new double[_longestPath + 1][];
@@ -78,7 +88,7 @@ public sealed class TreeShapEnsemble
         var leafArray = leaves.ToArray();
         for (var l = 0; l < leafArray.Length; l++)
         {
-            var path = paths[l];
+            var path = paths[l].Select(ToCondition).ToArray();
             leafArray[l] = leafArray[l] with { Start = conditions.Count, Count = path.Length, Table = -1 };
             conditions.AddRange(path);
             if (path.Length <= maxTableBits && (1L << path.Length) <= budget)
@@ -92,6 +102,18 @@ public sealed class TreeShapEnsemble
         _leaves = leafArray;
         _conditions = [.. conditions];
         _tables = [.. tables];
+    }
+
+    // The interval (Low, High] as codes: with t the feature's sorted distinct thresholds, x's code is #{j : x > t_j}, so
+    // x > t_j ⟺ code ≥ j + 1 and x ≤ t_j ⟺ code ≤ j; the condition is First ≤ code ≤ First + Width.
+    private Condition ToCondition(Step step)
+    {
+        var t = _thresholds[step.Feature];
+        var first = double.IsNaN(step.Low) ? 0 : Array.BinarySearch(t, step.Low) + 1;
+        var last = double.IsPositiveInfinity(step.High) ? t.Length : Array.BinarySearch(t, step.High);
+        return last >= first
+            ? new Condition(step.Feature, first, last - first, step.Ratio)
+            : new Condition(step.Feature, t.Length + 1, 0, step.Ratio); // an empty interval (a leaf no row reaches): never met
     }
 
     public int FeatureCount { get; }
@@ -113,11 +135,12 @@ public sealed class TreeShapEnsemble
             throw new ArgumentException($"Need {FeatureCount} features and room for {FeatureCount} contributions.");
         }
 
-        // NaN goes left at every split (x > t is false), exactly as −∞ does; with it gone, a condition is two compares.
-        Span<double> x = FeatureCount <= 256 ? stackalloc double[FeatureCount] : new double[FeatureCount];
+        // Each value as the number of the feature's thresholds it exceeds: a condition is then one unsigned compare.
+        // NaN exceeds none (x > t is false), so it goes left, as in scoring.
+        Span<int> x = FeatureCount <= 1024 ? stackalloc int[FeatureCount] : new int[FeatureCount];
         for (var f = 0; f < x.Length; f++)
         {
-            x[f] = double.IsNaN(features[f]) ? double.NegativeInfinity : features[f];
+            x[f] = Code(_thresholds[f], features[f]);
         }
 
         Span<double> polynomial = stackalloc double[_longestPath + 1];
@@ -129,7 +152,7 @@ public sealed class TreeShapEnsemble
         {
             if (leaf.Table >= 0)
             {
-                AddTabled(leaf, ref Unsafe.Add(ref conditions, leaf.Start), tables.AsSpan(leaf.Table, 1 << leaf.Count), x, phi);
+                AddTabled(leaf, ref Unsafe.Add(ref conditions, leaf.Start), x, tables.AsSpan(leaf.Table, 1 << leaf.Count), phi);
             }
             else
             {
@@ -138,22 +161,17 @@ public sealed class TreeShapEnsemble
         }
     }
 
-    private static void AddTabled(in Leaf leaf, ref Condition first, ReadOnlySpan<double> table, ReadOnlySpan<double> x, Span<double> phi)
+    // Branch-free: whether a row meets a condition is as good as random, and a mispredicted branch costs more than the work.
+    private static void AddTabled(in Leaf leaf, ref Condition first, ReadOnlySpan<int> x, ReadOnlySpan<double> table, Span<double> phi)
     {
         var mask = 0;
         var outside = 1.0; // R: the cover share of the conditions the row does not meet
         for (var e = 0; e < leaf.Count; e++)
         {
             ref readonly var c = ref Unsafe.Add(ref first, e);
-            var value = x[c.Feature];
-            if (value <= c.High && !(value <= c.Low))
-            {
-                mask |= 1 << e;
-            }
-            else
-            {
-                outside *= c.Ratio;
-            }
+            var met = Met(x[c.Feature], c);
+            mask |= met << e;
+            outside *= Unsafe.Add(ref Unsafe.AsRef(in c.Ratio), met); // Ratio, or the One after it
         }
 
         if (outside == 0)
@@ -165,27 +183,34 @@ public sealed class TreeShapEnsemble
         for (var e = 0; e < leaf.Count; e++)
         {
             ref readonly var c = ref Unsafe.Add(ref first, e);
-            var bit = 1 << e;
-            if ((mask & bit) != 0)
-            {
-                phi[c.Feature] += c.OneMinusRatio * table[mask ^ bit] * outside;
-            }
-            else
-            {
-                phi[c.Feature] -= absent;
-            }
+            double met = (mask >> e) & 1; // 0 or 1: the products below are exact
+            var present = c.OneMinusRatio * table[mask ^ (1 << e)] * outside;
+            phi[c.Feature] += (met * present) - ((1 - met) * absent);
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Met(int code, in Condition c) => (uint)(code - c.First) <= c.Width ? 1 : 0;
+
+    private static int Code(double[] thresholds, double value)
+    {
+        if (double.IsNaN(value) || thresholds.Length == 0)
+        {
+            return 0;
+        }
+
+        var index = Array.BinarySearch(thresholds, value);
+        return index >= 0 ? index : ~index; // equal to t_j: exceeds t_0 … t_(j−1); else all below the insertion point
+    }
+
     private static void AddComputed(
-        in Leaf leaf, ReadOnlySpan<Condition> path, double[] weights, ReadOnlySpan<double> x, Span<double> phi, Span<double> polynomial, Span<double> reduced, Span<int> satisfied)
+        in Leaf leaf, ReadOnlySpan<Condition> path, double[] weights, ReadOnlySpan<int> x, Span<double> phi, Span<double> polynomial, Span<double> reduced, Span<int> satisfied)
     {
         var count = 0;
         var outside = 1.0;
         for (var e = 0; e < path.Length; e++)
         {
-            var value = x[path[e].Feature];
-            if (value <= path[e].High && !(value <= path[e].Low))
+            if (Met(x[path[e].Feature], path[e]) != 0)
             {
                 satisfied[count++] = e;
             }
@@ -225,7 +250,7 @@ public sealed class TreeShapEnsemble
             var absent = g * scaled;
             for (var e = 0; e < path.Length; e++)
             {
-                if (!(x[path[e].Feature] <= path[e].High && !(x[path[e].Feature] <= path[e].Low)))
+                if (Met(x[path[e].Feature], path[e]) == 0)
                 {
                     phi[path[e].Feature] -= absent;
                 }
@@ -290,7 +315,7 @@ public sealed class TreeShapEnsemble
     }
 
     // Depth-first over one tree: at each leaf, its path's distinct features with their merged interval and cover ratio.
-    private static void Collect(TreeNode[] nodes, double[] cover, int node, Condition[] path, double scale, List<Condition[]> paths, List<Leaf> leaves)
+    private static void Collect(TreeNode[] nodes, double[] cover, int node, Step[] path, double scale, List<Step[]> paths, List<Leaf> leaves)
     {
         var n = nodes[node];
         if (n.IsLeaf)
@@ -311,13 +336,11 @@ public sealed class TreeShapEnsemble
             var child = n.Child + side;
             var ratio = total > 0 ? cover[child] / total : 0.5; // as TreeShap: an empty node splits evenly
             var index = Array.FindIndex(path, c => c.Feature == n.Feature);
-            var merged = index >= 0 ? path[index] : new Condition(double.NaN, double.PositiveInfinity, 1, 0, n.Feature);
+            var merged = index >= 0 ? path[index] : new Step(double.NaN, double.PositiveInfinity, 1, n.Feature);
             merged = side == 0
-                ? merged with { High = Math.Min(merged.High, n.Threshold) }
-                : merged with { Low = double.IsNaN(merged.Low) ? n.Threshold : Math.Max(merged.Low, n.Threshold) };
-            var ratioProduct = merged.Ratio * ratio;
-            merged = merged with { Ratio = ratioProduct, OneMinusRatio = 1 - ratioProduct };
-            Condition[] next = index >= 0 ? [.. path] : [.. path, merged];
+                ? merged with { High = Math.Min(merged.High, n.Threshold), Ratio = merged.Ratio * ratio }
+                : merged with { Low = double.IsNaN(merged.Low) ? n.Threshold : Math.Max(merged.Low, n.Threshold), Ratio = merged.Ratio * ratio };
+            Step[] next = index >= 0 ? [.. path] : [.. path, merged];
             next[index >= 0 ? index : path.Length] = merged;
             Collect(nodes, cover, child, next, scale, paths, leaves);
         }
@@ -337,6 +360,19 @@ public sealed class TreeShapEnsemble
     // Table: offset in _tables, or −1 when the leaf computes.
     private readonly record struct Leaf(double Value, int Start, int Count, int Table);
 
-    // The row meets a leaf's conditions on Feature when Low < x ≤ High (Low NaN: no right turn, any x passes).
-    private readonly record struct Condition(double Low, double High, double Ratio, double OneMinusRatio, int Feature);
+    // A path's splits on one feature, merged: the row follows them all when Low < x ≤ High (Low NaN: no right turn).
+    private readonly record struct Step(double Low, double High, double Ratio, int Feature);
+
+    // A Step with its interval as codes (see ToCondition). Ratio: the product of the splits' cover ratios; One (always 1)
+    // follows it so that a met condition picks 1 without a branch.
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly struct Condition(int feature, int first, int width, double ratio)
+    {
+        public readonly double Ratio = ratio;
+        public readonly double One = 1;
+        public readonly double OneMinusRatio = 1 - ratio;
+        public readonly int Feature = feature;
+        public readonly int First = first;
+        public readonly uint Width = (uint)width;
+    }
 }
