@@ -87,6 +87,35 @@ public static class ModelExplanation
         }
     }
 
+    /// <summary>
+    /// <see cref="IExplainableModel.ExplainRows"/> for tree models: blocks of rows spread over the cores, each block
+    /// explained leaf by leaf by the prepared <paramref name="shap"/>.
+    /// </summary>
+    internal static void ExplainRows(IExplainableModel model, TreeShapEnsemble shap, FeatureMatrix features, Memory<double> contributions)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var width = model.FeatureCount;
+        if (model.ExplanationUnavailableReason is { } reason)
+        {
+            throw new InvalidOperationException($"This model cannot explain its output: {reason}.");
+        }
+
+        if (features.Columns < width || contributions.Length < features.Rows * width)
+        {
+            throw new ArgumentException($"Need rows of {width} features and room for {features.Rows} × {width} contributions.");
+        }
+
+        contributions.Span[..(features.Rows * width)].Clear();
+        Parallel.ForEach(Partitioner.Create(0, features.Rows, RowsPerTask), range =>
+        {
+            var count = range.Item2 - range.Item1;
+            shap.AddRows(features.Values.AsSpan(range.Item1 * features.Columns), count, features.Columns, contributions.Span.Slice(range.Item1 * width, count * width));
+        });
+    }
+
+    // Rows per parallel task: enough for the leaf-by-leaf blocks to pay off, small enough to keep every core busy.
+    private const int RowsPerTask = 128;
+
     internal static string? MissingCover(IEnumerable<Trees.FlatTree> trees) =>
         trees.Any(t => t.Cover is null)
             ? "the model file predates node cover (classifier format 1); retrain the model to get explanations"

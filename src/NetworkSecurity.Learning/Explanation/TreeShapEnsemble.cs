@@ -28,6 +28,9 @@ public sealed class TreeShapEnsemble
     /// <summary>At most this many table doubles per model (32 MB); leaves past it compute instead.</summary>
     public const long DefaultTableBudget = 1L << 22;
 
+    // Rows explained together, leaf by leaf: their codes (int) and contributions (double) stay in the L1 cache.
+    private const int BlockRows = 64;
+
     private readonly Leaf[] _leaves;
     private readonly Condition[] _conditions;
 
@@ -135,28 +138,71 @@ public sealed class TreeShapEnsemble
             throw new ArgumentException($"Need {FeatureCount} features and room for {FeatureCount} contributions.");
         }
 
-        // Each value as the number of the feature's thresholds it exceeds: a condition is then one unsigned compare.
-        // NaN exceeds none (x > t is false), so it goes left, as in scoring.
-        Span<int> x = FeatureCount <= 1024 ? stackalloc int[FeatureCount] : new int[FeatureCount];
-        for (var f = 0; f < x.Length; f++)
+        AddRows(features[..FeatureCount], 1, FeatureCount, phi);
+    }
+
+    /// <summary>
+    /// Adds the SHAP values of <paramref name="count"/> rows (row r's values at [r · stride, r · stride + FeatureCount)
+    /// of <paramref name="rows"/>) to <paramref name="phi"/> (row r's at [r · FeatureCount, (r + 1) · FeatureCount)).
+    /// Leaf by leaf over blocks of rows, so a leaf's conditions and table are fetched once per block, not once per row.
+    /// </summary>
+    public void AddRows(ReadOnlySpan<double> rows, int count, int stride, Span<double> phi)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(stride, FeatureCount);
+        if (count == 0)
         {
-            x[f] = Code(_thresholds[f], features[f]);
+            return;
         }
 
+        if (rows.Length < ((count - 1) * stride) + FeatureCount || phi.Length < count * FeatureCount)
+        {
+            throw new ArgumentException($"Need {count} rows of {FeatureCount} features and room for {count} × {FeatureCount} contributions.");
+        }
+
+        var width = FeatureCount;
+        var blockRows = Math.Min(count, BlockRows);
+
+        // Each value as the number of the feature's thresholds it exceeds: a condition is then one unsigned compare.
+        // NaN exceeds none (x > t is false), so it goes left, as in scoring.
+        Span<int> codes = blockRows * width <= 4096 ? stackalloc int[blockRows * width] : new int[blockRows * width];
         Span<double> polynomial = stackalloc double[_longestPath + 1];
         Span<double> reduced = stackalloc double[_longestPath + 1];
         Span<int> satisfied = stackalloc int[_longestPath + 1];
         ref var conditions = ref MemoryMarshal.GetArrayDataReference(_conditions);
         var tables = _tables;
-        foreach (ref readonly var leaf in _leaves.AsSpan())
+        for (var block = 0; block < count; block += BlockRows)
         {
-            if (leaf.Table >= 0)
+            var n = Math.Min(BlockRows, count - block);
+            for (var r = 0; r < n; r++)
             {
-                AddTabled(leaf, ref Unsafe.Add(ref conditions, leaf.Start), x, tables.AsSpan(leaf.Table, 1 << leaf.Count), phi);
+                var row = rows.Slice((block + r) * stride, width);
+                for (var f = 0; f < width; f++)
+                {
+                    codes[(r * width) + f] = Code(_thresholds[f], row[f]);
+                }
             }
-            else
+
+            var blockPhi = phi.Slice(block * width, n * width);
+            foreach (ref readonly var leaf in _leaves.AsSpan())
             {
-                AddComputed(leaf, _conditions.AsSpan(leaf.Start, leaf.Count), _weights[leaf.Count], x, phi, polynomial, reduced, satisfied);
+                if (leaf.Table >= 0)
+                {
+                    ref var first = ref Unsafe.Add(ref conditions, leaf.Start);
+                    var table = tables.AsSpan(leaf.Table, 1 << leaf.Count);
+                    for (var r = 0; r < n; r++)
+                    {
+                        AddTabled(leaf, ref first, codes.Slice(r * width, width), table, blockPhi.Slice(r * width, width));
+                    }
+                }
+                else
+                {
+                    var path = _conditions.AsSpan(leaf.Start, leaf.Count);
+                    for (var r = 0; r < n; r++)
+                    {
+                        AddComputed(leaf, path, _weights[leaf.Count], codes.Slice(r * width, width), blockPhi.Slice(r * width, width), polynomial, reduced, satisfied);
+                    }
+                }
             }
         }
     }
@@ -183,8 +229,9 @@ public sealed class TreeShapEnsemble
         for (var e = 0; e < leaf.Count; e++)
         {
             ref readonly var c = ref Unsafe.Add(ref first, e);
-            double met = (mask >> e) & 1; // 0 or 1: the products below are exact
-            var present = c.OneMinusRatio * table[mask ^ (1 << e)] * outside;
+            var bit = (mask >> e) & 1;
+            double met = bit; // 0 or 1: the products below are exact
+            var present = c.OneMinusRatio * table[mask ^ (bit << e)] * outside; // unmet: table[mask], already in cache
             phi[c.Feature] += (met * present) - ((1 - met) * absent);
         }
     }

@@ -98,6 +98,8 @@ public sealed class AdaBoostModel : IPersistableModel, IStagedClassifierModel, I
         Shap.Add(features, contributions);
     }
 
+    public void ExplainRows(FeatureMatrix features, Memory<double> contributions) => ModelExplanation.ExplainRows(this, Shap, features, contributions);
+
     private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble(VoteTrees, FeatureCount));
 
     private TreeShapEnsemble? _shap;

@@ -41,6 +41,8 @@ public sealed class DecisionTreeModel(int featureCount, FlatTree tree) : IPersis
         Shap.Add(features, contributions);
     }
 
+    public void ExplainRows(FeatureMatrix features, Memory<double> contributions) => ModelExplanation.ExplainRows(this, Shap, features, contributions);
+
     private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble([Tree], FeatureCount));
 
     private TreeShapEnsemble? _shap;

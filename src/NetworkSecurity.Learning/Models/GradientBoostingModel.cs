@@ -121,6 +121,8 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
         Shap.Add(features, contributions);
     }
 
+    public void ExplainRows(FeatureMatrix features, Memory<double> contributions) => ModelExplanation.ExplainRows(this, Shap, features, contributions);
+
     // Prepared on the first explanation (most models of a search never explain); thread-safe.
     private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble(Trees, FeatureCount));
 

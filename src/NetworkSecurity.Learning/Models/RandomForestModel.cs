@@ -75,6 +75,8 @@ public sealed class RandomForestModel(int featureCount, IReadOnlyList<FlatTree> 
         Shap.Add(features, contributions);
     }
 
+    public void ExplainRows(FeatureMatrix features, Memory<double> contributions) => ModelExplanation.ExplainRows(this, Shap, features, contributions);
+
     // Prepared on the first explanation; the forest's mean is every leaf scaled by 1/trees.
     private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble(Trees, FeatureCount, 1.0 / Trees.Length));
 
