@@ -86,18 +86,29 @@ public sealed class TreeShapEnsemble
         }
 
         _weights[0] = [];
-        var tables = new List<double>();
-        var budget = tableBudget;
+        // Tables go to the shortest paths first: per double, they save the most leaves from computing.
         var leafArray = leaves.ToArray();
+        var tabled = new bool[leafArray.Length];
+        var budget = tableBudget;
+        foreach (var l in Enumerable.Range(0, leafArray.Length).Where(l => paths[l].Length <= maxTableBits).OrderBy(l => paths[l].Length))
+        {
+            if ((1L << paths[l].Length) > budget)
+            {
+                break;
+            }
+
+            budget -= 1L << paths[l].Length;
+            tabled[l] = true;
+        }
+
+        var tables = new List<double>();
         for (var l = 0; l < leafArray.Length; l++)
         {
             var path = paths[l].Select(ToCondition).ToArray();
-            leafArray[l] = leafArray[l] with { Start = conditions.Count, Count = path.Length, Table = -1 };
+            leafArray[l] = leafArray[l] with { Start = conditions.Count, Count = path.Length, Table = tabled[l] ? tables.Count : -1 };
             conditions.AddRange(path);
-            if (path.Length <= maxTableBits && (1L << path.Length) <= budget)
+            if (tabled[l])
             {
-                budget -= 1L << path.Length;
-                leafArray[l] = leafArray[l] with { Table = tables.Count };
                 tables.AddRange(Table(path, leafArray[l].Value, _weights[path.Length]));
             }
         }
@@ -167,7 +178,6 @@ public sealed class TreeShapEnsemble
         // NaN exceeds none (x > t is false), so it goes left, as in scoring.
         Span<int> codes = blockRows * width <= 4096 ? stackalloc int[blockRows * width] : new int[blockRows * width];
         Span<double> polynomial = stackalloc double[_longestPath + 1];
-        Span<double> reduced = stackalloc double[_longestPath + 1];
         Span<int> satisfied = stackalloc int[_longestPath + 1];
         ref var conditions = ref MemoryMarshal.GetArrayDataReference(_conditions);
         var tables = _tables;
@@ -200,7 +210,7 @@ public sealed class TreeShapEnsemble
                     var path = _conditions.AsSpan(leaf.Start, leaf.Count);
                     for (var r = 0; r < n; r++)
                     {
-                        AddComputed(leaf, path, _weights[leaf.Count], codes.Slice(r * width, width), blockPhi.Slice(r * width, width), polynomial, reduced, satisfied);
+                        AddComputed(leaf, path, _weights[leaf.Count], codes.Slice(r * width, width), blockPhi.Slice(r * width, width), polynomial, satisfied);
                     }
                 }
             }
@@ -250,21 +260,18 @@ public sealed class TreeShapEnsemble
         return index >= 0 ? index : ~index; // equal to t_j: exceeds t_0 … t_(j−1); else all below the insertion point
     }
 
-    private static void AddComputed(
-        in Leaf leaf, ReadOnlySpan<Condition> path, double[] weights, ReadOnlySpan<int> x, Span<double> phi, Span<double> polynomial, Span<double> reduced, Span<int> satisfied)
+    private static void AddComputed(in Leaf leaf, ReadOnlySpan<Condition> path, double[] weights, ReadOnlySpan<int> x, Span<double> phi, Span<double> polynomial, Span<int> satisfied)
     {
+        // Branch-free, as in AddTabled: the met conditions' indices, and R.
         var count = 0;
         var outside = 1.0;
         for (var e = 0; e < path.Length; e++)
         {
-            if (Met(x[path[e].Feature], path[e]) != 0)
-            {
-                satisfied[count++] = e;
-            }
-            else
-            {
-                outside *= path[e].Ratio;
-            }
+            ref readonly var c = ref path[e];
+            var met = Met(x[c.Feature], c);
+            satisfied[count] = e;
+            count += met;
+            outside *= Unsafe.Add(ref Unsafe.AsRef(in c.Ratio), met);
         }
 
         if (outside == 0)
@@ -272,7 +279,7 @@ public sealed class TreeShapEnsemble
             return;
         }
 
-        // polynomial[m] = e_m(r over the satisfied conditions).
+        // polynomial[m] = e_m(r over the met conditions).
         polynomial[0] = 1;
         for (var a = 0; a < count; a++)
         {
@@ -287,7 +294,7 @@ public sealed class TreeShapEnsemble
         var scaled = leaf.Value * outside;
         if (count < path.Length)
         {
-            // g(A) = Σ_s W(s) e_{|A|−s}
+            // g(A) = Σ_s W(s) e_{|A|−s}, taken from every feature whose conditions the row does not meet.
             var g = 0.0;
             for (var s = 0; s <= count; s++)
             {
@@ -297,27 +304,22 @@ public sealed class TreeShapEnsemble
             var absent = g * scaled;
             for (var e = 0; e < path.Length; e++)
             {
-                if (Met(x[path[e].Feature], path[e]) == 0)
-                {
-                    phi[path[e].Feature] -= absent;
-                }
+                ref readonly var c = ref path[e];
+                phi[c.Feature] -= (1 - Met(x[c.Feature], c)) * absent;
             }
         }
 
         for (var a = 0; a < count; a++)
         {
-            // Divide (1 + r_i z) out: e_m(A∖{i}) = e_m(A) − r_i e_{m−1}(A∖{i}); stable since 0 ≤ r_i ≤ 1.
+            // g(A∖{i}): divide (1 + r_i z) out, e_m(A∖{i}) = e_m(A) − r_i e_{m−1}(A∖{i}) (stable: 0 ≤ r_i ≤ 1),
+            // summing W(s) e_{|A|−1−s}(A∖{i}) on the way.
             ref readonly var c = ref path[satisfied[a]];
-            reduced[0] = 1;
+            var reduced = 1.0;
+            var g = weights[count - 1];
             for (var m = 1; m < count; m++)
             {
-                reduced[m] = polynomial[m] - (c.Ratio * reduced[m - 1]);
-            }
-
-            var g = 0.0;
-            for (var s = 0; s < count; s++)
-            {
-                g += weights[s] * reduced[count - 1 - s];
+                reduced = polynomial[m] - (c.Ratio * reduced);
+                g += weights[count - 1 - m] * reduced;
             }
 
             phi[c.Feature] += c.OneMinusRatio * g * scaled;
