@@ -89,9 +89,9 @@ public static class ModelExplanation
 
     /// <summary>
     /// <see cref="IExplainableModel.ExplainRows"/> for tree models: blocks of rows spread over the cores, each block
-    /// explained leaf by leaf by the prepared <paramref name="shap"/>.
+    /// explained leaf by leaf by the prepared <paramref name="shap"/> (which must explain <paramref name="model"/>).
     /// </summary>
-    internal static void ExplainRows(IExplainableModel model, TreeShapEnsemble shap, FeatureMatrix features, Memory<double> contributions)
+    public static void ExplainRows(IExplainableModel model, TreeShapEnsemble shap, FeatureMatrix features, Memory<double> contributions)
     {
         ArgumentNullException.ThrowIfNull(features);
         var width = model.FeatureCount;

@@ -17,8 +17,10 @@ namespace NetworkSecurity.Learning.Explanation;
 /// g(B) = Σ_{S⊆B} |S|!(k−1−|S|)!/k! · Π_{j∈B∖S} r_j depends on the leaf and B, never on the row. For paths of at most
 /// <c>maxTableBits</c> features v·g is tabled for every subset (2^k values), so a leaf costs O(k) lookups per row
 /// (Fast TreeSHAP v2); longer paths (or past the table budget) compute g from the elementary symmetric polynomials
-/// of the r_j in O(|A|²). A row's conditions on a feature are tested as one interval (lo, hi]. Missing values (NaN)
-/// go left at every split, exactly as −∞ does, so they are replaced by −∞ first. Immutable and thread-safe once built.
+/// of the r_j in O(|A|²) (tables go to the shortest paths first). A leaf's splits on one feature merge into one
+/// interval (lo, hi], and a row's value becomes the number of the feature's thresholds it exceeds (NaN: none, so it
+/// goes left, as in scoring), so a condition is one integer compare and nothing branches on the row. Batches go leaf
+/// by leaf over blocks of rows, which keeps each leaf's table in cache. Immutable and thread-safe once built.
 /// </remarks>
 public sealed class TreeShapEnsemble
 {
@@ -177,8 +179,8 @@ public sealed class TreeShapEnsemble
         // Each value as the number of the feature's thresholds it exceeds: a condition is then one unsigned compare.
         // NaN exceeds none (x > t is false), so it goes left, as in scoring.
         Span<int> codes = blockRows * width <= 4096 ? stackalloc int[blockRows * width] : new int[blockRows * width];
-        Span<double> polynomial = stackalloc double[_longestPath + 1];
-        Span<int> satisfied = stackalloc int[_longestPath + 1];
+        Span<double> polynomial = _longestPath < 256 ? stackalloc double[_longestPath + 1] : new double[_longestPath + 1];
+        Span<int> satisfied = _longestPath < 256 ? stackalloc int[_longestPath + 1] : new int[_longestPath + 1];
         ref var conditions = ref MemoryMarshal.GetArrayDataReference(_conditions);
         var tables = _tables;
         for (var block = 0; block < count; block += BlockRows)
