@@ -105,10 +105,13 @@ public sealed class ExplanationTests
                 var row = x.Row(r).ToArray();
                 var phi = new double[5];
                 TreeShap.Add(candidate, row, phi);
+                var recursive = new double[5];
+                TreeShap.AddRecursive(candidate, row, recursive);
                 var exact = BruteForce.Shapley(candidate, row);
                 for (var f = 0; f < 5; f++)
                 {
                     Assert.Equal(exact[f], phi[f], 12);
+                    Assert.Equal(exact[f], recursive[f], 12);
                 }
 
                 Assert.Equal(candidate.Predict(row) - TreeShap.ExpectedValue(candidate), phi.Sum(), 12);
@@ -131,9 +134,13 @@ public sealed class ExplanationTests
         {
             var phi = new double[2];
             TreeShap.Add(tree, row, phi);
+            var recursive = new double[2];
+            TreeShap.AddRecursive(tree, row, recursive);
             var exact = BruteForce.Shapley(tree, row);
             Assert.Equal(exact[0], phi[0], 14);
             Assert.Equal(exact[1], phi[1], 14);
+            Assert.Equal(exact[0], recursive[0], 14);
+            Assert.Equal(exact[1], recursive[1], 14);
         }
     }
 

@@ -156,6 +156,28 @@ public sealed class TreeShapEnsembleTests
     }
 
     [Fact]
+    public void Tree_shap_add_tree_by_tree_prepares_each_tree_and_gives_the_recursive_values()
+    {
+        var (trainX, trainY, testX, _) = Split.Value;
+        var forest = (RandomForestModel)new RandomForestLearner(nEstimators: 4, seed: 9).Learn(trainX, trainY);
+        for (var r = 0; r < 30; r++)
+        {
+            var expected = new double[30];
+            var actual = new double[30];
+            foreach (var tree in forest.Trees)
+            {
+                TreeShap.AddRecursive(tree, testX.Row(r), expected, 0.25);
+                TreeShap.Add(tree, testX.Row(r), actual, 0.25);
+            }
+
+            for (var f = 0; f < 30; f++)
+            {
+                Assert.Equal(expected[f], actual[f], 12);
+            }
+        }
+    }
+
+    [Fact]
     public void A_tree_without_cover_or_splitting_past_the_feature_count_is_refused()
     {
         var stump = new FlatTree([new(0.0, 1, 1), new(0, -1, 0), new(3, -1, 0)], [4, 1, 3]);
@@ -168,7 +190,7 @@ public sealed class TreeShapEnsembleTests
         var expected = new double[row.Length];
         foreach (var tree in trees)
         {
-            TreeShap.Add(tree, row, expected, scale);
+            TreeShap.AddRecursive(tree, row, expected, scale);
         }
 
         var actual = new double[row.Length];
