@@ -104,6 +104,7 @@ public sealed class TreeShapEnsemble
         }
 
         var tables = new List<double>();
+        double[] scratch = [];
         for (var l = 0; l < leafArray.Length; l++)
         {
             var path = paths[l].Select(ToCondition).ToArray();
@@ -111,7 +112,7 @@ public sealed class TreeShapEnsemble
             conditions.AddRange(path);
             if (tabled[l])
             {
-                tables.AddRange(Table(path, leafArray[l].Value, _weights[path.Length]));
+                tables.AddRange(Table(path, leafArray[l].Value, _weights[path.Length], ref scratch));
             }
         }
 
@@ -329,12 +330,17 @@ public sealed class TreeShapEnsemble
     }
 
     // v · g(B) for every subset B of the path's conditions (bit e = condition e); B = all is never looked up.
-    private static double[] Table(Condition[] path, double value, double[] weights)
+    private static double[] Table(Condition[] path, double value, double[] weights, ref double[] scratch)
     {
         var k = path.Length;
         var size = 1 << k;
         var table = new double[size];
-        var polynomials = new double[size * (k + 1)]; // e_m(r over B) at [B·(k+1) + m]
+        if (scratch.Length < size * (k + 1))
+        {
+            scratch = new double[size * (k + 1)];
+        }
+
+        var polynomials = scratch; // e_m(r over B) at [B·(k+1) + m], m ≤ |B|: each written before it is read
         polynomials[0] = 1;
         for (var set = 1; set < size; set++)
         {
@@ -344,10 +350,12 @@ public sealed class TreeShapEnsemble
             var members = BitOperations.PopCount((uint)set);
             var r = path[top].Ratio;
             polynomials[to] = 1;
-            for (var m = 1; m <= members; m++)
+            for (var m = 1; m < members; m++)
             {
                 polynomials[to + m] = polynomials[from + m] + (r * polynomials[from + m - 1]);
             }
+
+            polynomials[to + members] = r * polynomials[from + members - 1]; // e_members(B without top) = 0
         }
 
         for (var set = 0; set < size - 1; set++)
