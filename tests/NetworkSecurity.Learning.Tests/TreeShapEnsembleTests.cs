@@ -137,12 +137,24 @@ public sealed class TreeShapEnsembleTests
         Assert.Equal(-2.25, phi[0], 14);
     }
 
-    [Fact]
-    public void Rows_explained_in_a_batch_equal_rows_explained_one_by_one()
+    // Trees override ExplainRows (leaf by leaf over blocks); logistic regression keeps the interface's default.
+    public static TheoryData<string> BatchLearners() => new() { "gbdt", "random_forest", "ada_boost", "decision_tree", "logistic_regression" };
+
+    [Theory]
+    [MemberData(nameof(BatchLearners))]
+    public void Rows_explained_in_a_batch_equal_rows_explained_one_by_one(string name)
     {
         var (trainX, trainY, testX, _) = Split.Value;
-        IExplainableModel model = (IExplainableModel)new GradientBoostingLearner(nEstimators: 20, maxDepth: 0, maxLeaves: 32, seed: 4).Learn(trainX, trainY);
-        var rows = testX.SelectRows(Enumerable.Range(0, 100).ToArray());
+        ILearner learner = name switch
+        {
+            "gbdt" => new GradientBoostingLearner(nEstimators: 20, maxDepth: 0, maxLeaves: 32, seed: 4),
+            "random_forest" => new RandomForestLearner(nEstimators: 4, seed: 4),
+            "ada_boost" => new AdaBoostLearner(nEstimators: 8, seed: 4),
+            "decision_tree" => new DecisionTreeLearner(seed: 4),
+            _ => new LogisticRegressionLearner(),
+        };
+        var model = Assert.IsAssignableFrom<IExplainableModel>(learner.Learn(trainX, trainY));
+        var rows = testX.SelectRows(Enumerable.Range(0, 150).ToArray()); // more than one block of rows
         var batch = new double[rows.Rows * 30];
         model.ExplainRows(rows, batch);
         var one = new double[30];
