@@ -189,6 +189,26 @@ public sealed class TreeShapEnsembleTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(TableBits))]
+    public void Empty_branches_and_values_on_a_threshold_are_handled_as_the_recursive_algorithm_does(int maxTableBits)
+    {
+        // x0 ≤ 0 ? (x1 ≤ 1 ? 5 : (x0 ≤ -1 ? 7 : 2)) : (x2 ≤ 0 ? -3 : 4); the x1 > 1 branch was never reached in training
+        // (cover 0, so its ratios are 0 and its own split is even), and x2's right side neither.
+        TreeNode[] nodes =
+        [
+            new(0.0, 0, 1), new(1.0, 1, 3), new(0.0, 2, 5),
+            new(5, -1, 0), new(-1.0, 0, 7), new(-3, -1, 0), new(4, -1, 0),
+            new(7, -1, 0), new(2, -1, 0),
+        ];
+        var tree = new FlatTree(nodes, [10, 6, 4, 6, 0, 4, 0, 0, 0]);
+        var ensemble = new TreeShapEnsemble([tree], 3, 1.0, maxTableBits, long.MaxValue);
+        foreach (double[] row in new[] { new[] { 0.0, 1.0, 0.0 }, [-1.0, 2.0, 1.0], [0.0, 2.0, 0.0], [1.0, double.NaN, 1.0], [double.NaN, 3.0, double.NaN] })
+        {
+            AssertSameAsRecursive([tree], 1.0, ensemble, row, 1e-14);
+        }
+    }
+
     [Fact]
     public void A_tree_without_cover_or_splitting_past_the_feature_count_is_refused()
     {
