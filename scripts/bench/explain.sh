@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Explanation cost, paired: NetworkSecurity's TreeSHAP (default model) and XGBoost's pred_contribs on a model of the
-# same size, run back to back on this machine. Installs python3-xgboost (Debian) if it is missing.
+# Explanation cost, paired: NetworkSecurity's TreeSHAP and XGBoost's pred_contribs on models of the same sizes (100×32,
+# the default model's shape, and 600×64), run back to back on this machine. Installs python3-xgboost (Debian) if it is missing.
 # Usage: bash scripts/bench/explain.sh   (from the repository root)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,14 +17,18 @@ dotnet build -c Release src/NetworkSecurity.Benchmarks -v q -nologo >/dev/null
 ours=$(dotnet run -c Release --no-build --project src/NetworkSecurity.Benchmarks -- explain)
 echo "$ours"
 if /usr/bin/python3 -c 'import xgboost' 2>/dev/null; then
-  theirs=$(/usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv)
+  # The same shapes as ours: 100×32 (the default model's) and 600×64.
+  theirs=$(/usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 100x32 100 32 0.2 1.0;
+           /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 600x64 600 64 0.05 0.8)
   echo "$theirs"
   value() { echo "$1" | sed -n "s/^$2=//p"; }
-  single=$(value "$ours" ns_single_us); batch=$(value "$ours" ns_batch2000_s)
-  xsingle=$(value "$theirs" xgb_single_us); xbatch=$(value "$theirs" xgb_batch2000_s)
   echo
   echo "| explanation cost | NetworkSecurity | XGBoost pred_contribs | ratio (XGBoost / ours) |"
   echo "|---|---|---|---|"
-  echo "| single record | ${single} µs | ${xsingle} µs (from Python) | $(/usr/bin/python3 -c "print(f'{$xsingle/$single:.2f}')") |"
-  echo "| first 2,000 rows, 2 threads | ${batch} s | ${xbatch} s | $(/usr/bin/python3 -c "print(f'{$xbatch/$batch:.2f}')") |"
+  for key in 100x32 600x64; do
+    single=$(value "$ours" "ns_${key}_single_us"); batch=$(value "$ours" "ns_${key}_batch2000_s")
+    xsingle=$(value "$theirs" "xgb_${key}_single_us"); xbatch=$(value "$theirs" "xgb_${key}_batch2000_s")
+    echo "| ${key}: single record | ${single} µs | ${xsingle} µs (from Python) | $(/usr/bin/python3 -c "print(f'{$xsingle/$single:.2f}')") |"
+    echo "| ${key}: first 2,000 rows, 2 threads | ${batch} s | ${xbatch} s | $(/usr/bin/python3 -c "print(f'{$xbatch/$batch:.2f}')") |"
+  done
 fi

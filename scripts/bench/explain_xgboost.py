@@ -1,8 +1,9 @@
-"""XGBoost's exact TreeSHAP (pred_contribs) on a model the size of NetworkSecurity's default one.
+"""XGBoost's exact TreeSHAP (pred_contribs) on a model the size of one of NetworkSecurity's explain benchmark models.
 
-600 trees, leaf-wise (lossguide) with at most 64 leaves, learning rate 0.05, subsample 0.8, on the stratified 80/20
-split of the bundled data (seed 42, by numpy: not the product's exact rows; sizes and shapes are what matter here).
-Prints key=value lines that scripts/bench/explain.sh pairs with the .NET numbers.
+Usage: explain_xgboost.py DATA.csv KEY TREES LEAVES ETA SUBSAMPLE, e.g. `... 100x32 100 32 0.2 1.0` (the default model's
+shape) or `... 600x64 600 64 0.05 0.8`. Leaf-wise (lossguide) trees on the stratified 80/20 split of the bundled data
+(seed 42, by numpy: not the product's exact rows; sizes and shapes are what matter here).
+Prints key=value lines (xgb_KEY_...) that scripts/bench/explain.sh pairs with the .NET numbers.
 """
 import sys
 import time
@@ -10,17 +11,19 @@ import time
 import numpy as np
 import xgboost as xgb
 
-data = np.loadtxt(sys.argv[1] if len(sys.argv) > 1 else "Network_Data/phisingData.csv", delimiter=",", skiprows=1)
+args = sys.argv[1:] + ["Network_Data/phisingData.csv", "600x64", "600", "64", "0.05", "0.8"][len(sys.argv) - 1:]
+path, key, n_trees, n_leaves, eta, subsample = args[0], args[1], int(args[2]), int(args[3]), float(args[4]), float(args[5])
+data = np.loadtxt(path, delimiter=",", skiprows=1)
 x, y = data[:, :30], (data[:, 30] > 0).astype(int)
 rng = np.random.default_rng(42)
 test = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: int(round(0.2 * np.sum(y == c)))] for c in (0, 1)])
 train = np.setdiff1d(np.arange(len(y)), test)
-params = {"objective": "binary:logistic", "tree_method": "hist", "grow_policy": "lossguide", "max_leaves": 64, "max_depth": 0,
-          "eta": 0.05, "subsample": 0.8, "min_child_weight": 1e-3, "lambda": 1.0, "nthread": 2, "seed": 42}
-booster = xgb.train(params, xgb.DMatrix(x[train], label=y[train]), num_boost_round=600)
+params = {"objective": "binary:logistic", "tree_method": "hist", "grow_policy": "lossguide", "max_leaves": n_leaves, "max_depth": 0,
+          "eta": eta, "subsample": subsample, "min_child_weight": 1e-3, "lambda": 1.0, "nthread": 2, "seed": 42}
+booster = xgb.train(params, xgb.DMatrix(x[train], label=y[train]), num_boost_round=n_trees)
 trees = booster.trees_to_dataframe()
 print(f"xgb_version={xgb.__version__}")
-print(f"xgb_leaves_mean={trees[trees.Feature == 'Leaf'].groupby('Tree').size().mean():.1f}")
+print(f"xgb_{key}_leaves_mean={trees[trees.Feature == 'Leaf'].groupby('Tree').size().mean():.1f}")
 
 row = xgb.DMatrix(x[:1])
 booster.predict(row, pred_contribs=True)
@@ -29,11 +32,11 @@ start = time.perf_counter()
 for _ in range(calls):
     contributions = xgb.DMatrix(x[:1])
     booster.predict(contributions, pred_contribs=True)
-print(f"xgb_single_us={(time.perf_counter() - start) / calls * 1e6:.0f}")
+print(f"xgb_{key}_single_us={(time.perf_counter() - start) / calls * 1e6:.0f}")
 
 first = xgb.DMatrix(x[:2000])
 start = time.perf_counter()
 phi = booster.predict(first, pred_contribs=True)
-print(f"xgb_batch2000_s={time.perf_counter() - start:.3f}")
+print(f"xgb_{key}_batch2000_s={time.perf_counter() - start:.3f}")
 margin = booster.predict(first, output_margin=True)
-print(f"xgb_sum_error={np.max(np.abs(phi.sum(axis=1) - margin)):.1e}")
+print(f"xgb_{key}_sum_error={np.max(np.abs(phi.sum(axis=1) - margin)):.1e}")

@@ -32,6 +32,25 @@ public static class Bench
         return times[repetitions / 2];
     }
 
+    /// <summary>Like <see cref="MedianSeconds"/> in process CPU time: for single-threaded work on a shared machine.</summary>
+    public static double MedianCpuSeconds(int repetitions, Action action)
+    {
+        action();
+        var times = new double[repetitions];
+        using var process = Process.GetCurrentProcess();
+        for (var i = 0; i < repetitions; i++)
+        {
+            process.Refresh();
+            var before = process.TotalProcessorTime;
+            action();
+            process.Refresh();
+            times[i] = (process.TotalProcessorTime - before).TotalSeconds;
+        }
+
+        Array.Sort(times);
+        return times[repetitions / 2];
+    }
+
     public static void Table(string title, IEnumerable<(string What, string Measured, string Target)> rows)
     {
         Console.WriteLine();

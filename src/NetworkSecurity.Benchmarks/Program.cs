@@ -52,9 +52,15 @@ if (what is "engines-accuracy")
     EngineBenchmarks.Accuracy(args.Length > 1 ? NetworkSecurity.Benchmarks.Bench.ParseSeeds(args[1]) : [0, 1, 2, 3, 4]);
 }
 
+if (what is "explain-table-bits")
+{
+    ExplainBenchmarks.TableBits(args.Length > 1 ? args[1] : "100x32");
+    return 0;
+}
+
 if (what is "explain")
 {
-    ExplainBenchmarks.Run();
+    ExplainBenchmarks.Run(args.Length > 1 ? args[1] : null);
 }
 
 if (what is not ("learners" or "search" or "engines" or "engines-accuracy" or "explain" or "all"))

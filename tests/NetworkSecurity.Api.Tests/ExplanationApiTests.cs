@@ -127,6 +127,29 @@ public sealed class ExplanationApiTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task Json_records_explained_in_one_batch_get_what_each_gets_alone()
+    {
+        // 150 records (more than one block of rows), copies among them, one with a missing value.
+        var records = Enumerable.Range(1, 150).Select(i => Record(i <= 120 ? i : i - 100)).ToArray();
+        records[7]["URL_of_Anchor"] = null;
+        using var batch = await _factory.CreateClient().PostAsJsonAsync("/predict/json?explain=all", new { records });
+        Assert.Equal(HttpStatusCode.OK, batch.StatusCode);
+        using var json = JsonDocument.Parse(await batch.Content.ReadAsStringAsync());
+        var predictions = json.RootElement.GetProperty("predictions").EnumerateArray().ToArray();
+        Assert.Equal(150, predictions.Length);
+        foreach (var i in new[] { 0, 7, 60, 119, 120, 149 })
+        {
+            using var alone = await _factory.CreateClient().PostAsJsonAsync("/predict/json?explain=all", new { records = new[] { records[i] } });
+            using var single = JsonDocument.Parse(await alone.Content.ReadAsStringAsync());
+            var expected = single.RootElement.GetProperty("predictions")[0].GetProperty("explanation").GetRawText();
+            Assert.Equal(expected, predictions[i].GetProperty("explanation").GetRawText());
+        }
+
+        // A copy (record 121 is line 21, as record 21) gets the same explanation.
+        Assert.Equal(predictions[20].GetProperty("explanation").GetRawText(), predictions[120].GetProperty("explanation").GetRawText());
+    }
+
+    [Fact]
     public async Task Model_card_has_the_global_importance_of_every_feature()
     {
         using var response = await _factory.CreateClient().GetAsync("/model");

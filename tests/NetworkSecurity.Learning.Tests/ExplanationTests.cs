@@ -105,10 +105,13 @@ public sealed class ExplanationTests
                 var row = x.Row(r).ToArray();
                 var phi = new double[5];
                 TreeShap.Add(candidate, row, phi);
-                var exact = BruteForceShapley(candidate, row);
+                var recursive = new double[5];
+                TreeShap.AddRecursive(candidate, row, recursive);
+                var exact = BruteForce.Shapley(candidate, row);
                 for (var f = 0; f < 5; f++)
                 {
                     Assert.Equal(exact[f], phi[f], 12);
+                    Assert.Equal(exact[f], recursive[f], 12);
                 }
 
                 Assert.Equal(candidate.Predict(row) - TreeShap.ExpectedValue(candidate), phi.Sum(), 12);
@@ -131,9 +134,13 @@ public sealed class ExplanationTests
         {
             var phi = new double[2];
             TreeShap.Add(tree, row, phi);
-            var exact = BruteForceShapley(tree, row);
+            var recursive = new double[2];
+            TreeShap.AddRecursive(tree, row, recursive);
+            var exact = BruteForce.Shapley(tree, row);
             Assert.Equal(exact[0], phi[0], 14);
             Assert.Equal(exact[1], phi[1], 14);
+            Assert.Equal(exact[0], recursive[0], 14);
+            Assert.Equal(exact[1], recursive[1], 14);
         }
     }
 
@@ -220,54 +227,5 @@ public sealed class ExplanationTests
         }
 
         return stream.ToArray();
-    }
-
-    /// <summary>Shapley values of the path-dependent value function v(S) = E[f(x) | x_S] by enumerating every subset.</summary>
-    private static double[] BruteForceShapley(FlatTree tree, double[] x)
-    {
-        var m = x.Length;
-        var phi = new double[m];
-        var factorial = new double[m + 1];
-        factorial[0] = 1;
-        for (var i = 1; i <= m; i++)
-        {
-            factorial[i] = factorial[i - 1] * i;
-        }
-
-        for (var j = 0; j < m; j++)
-        {
-            for (var set = 0; set < 1 << m; set++)
-            {
-                if ((set & (1 << j)) != 0)
-                {
-                    continue;
-                }
-
-                var size = System.Numerics.BitOperations.PopCount((uint)set);
-                var weight = factorial[size] * factorial[m - size - 1] / factorial[m];
-                phi[j] += weight * (Conditional(tree, x, set | (1 << j), 0) - Conditional(tree, x, set, 0));
-            }
-        }
-
-        return phi;
-    }
-
-    private static double Conditional(FlatTree tree, double[] x, int known, int node)
-    {
-        var n = tree.Nodes[node];
-        if (n.IsLeaf)
-        {
-            return n.Value;
-        }
-
-        if ((known & (1 << n.Feature)) != 0)
-        {
-            return Conditional(tree, x, known, n.Child + (x[n.Feature] > n.Threshold ? 1 : 0));
-        }
-
-        var cover = tree.Cover!;
-        var left = cover[n.Child];
-        var right = cover[n.Child + 1];
-        return ((left * Conditional(tree, x, known, n.Child)) + (right * Conditional(tree, x, known, n.Child + 1))) / (left + right);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Prediction;
@@ -275,6 +276,9 @@ public sealed class JsonRecords(int width)
     public int BadRecordCount { get; private set; }
 
     public ReadOnlySpan<double> Features(int record) => _features.AsSpan(record * width, width);
+
+    /// <summary>A copy of every record's features as one matrix (for batch work such as explanations).</summary>
+    public FeatureMatrix ToMatrix() => new(_features[..(Count * width)], Count, width);
 
     internal Span<double> Add()
     {

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Learning.Models;
 
 namespace NetworkSecurity.Learning.Explanation;
@@ -34,6 +36,29 @@ public interface IExplainableModel : IClassifierModel
 
     /// <summary>Writes one contribution per feature (length <see cref="IClassifierModel.FeatureCount"/>).</summary>
     void Explain(ReadOnlySpan<double> features, Span<double> contributions);
+
+    /// <summary>
+    /// Explains every row of <paramref name="features"/>: row r's contributions go to
+    /// [r · FeatureCount, (r + 1) · FeatureCount) of <paramref name="contributions"/>. By default <see cref="Explain"/>
+    /// row by row, in blocks of rows spread over the cores.
+    /// </summary>
+    void ExplainRows(FeatureMatrix features, Memory<double> contributions)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var width = FeatureCount;
+        if (contributions.Length < features.Rows * width)
+        {
+            throw new ArgumentException($"Need room for {features.Rows} × {width} contributions.", nameof(contributions));
+        }
+
+        Parallel.ForEach(Partitioner.Create(0, features.Rows, 16), range =>
+        {
+            for (var r = range.Item1; r < range.Item2; r++)
+            {
+                Explain(features.Row(r), contributions.Span.Slice(r * width, width));
+            }
+        });
+    }
 }
 
 /// <summary>Helpers for any classifier, whether or not it can explain.</summary>
@@ -61,6 +86,35 @@ public static class ModelExplanation
             throw new ArgumentException($"Need {model.FeatureCount} features and room for {model.FeatureCount} contributions.");
         }
     }
+
+    /// <summary>
+    /// <see cref="IExplainableModel.ExplainRows"/> for tree models: blocks of rows spread over the cores, each block
+    /// explained leaf by leaf by the prepared <paramref name="shap"/> (which must explain <paramref name="model"/>).
+    /// </summary>
+    public static void ExplainRows(IExplainableModel model, TreeShapEnsemble shap, FeatureMatrix features, Memory<double> contributions)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var width = model.FeatureCount;
+        if (model.ExplanationUnavailableReason is { } reason)
+        {
+            throw new InvalidOperationException($"This model cannot explain its output: {reason}.");
+        }
+
+        if (features.Columns < width || contributions.Length < features.Rows * width)
+        {
+            throw new ArgumentException($"Need rows of {width} features and room for {features.Rows} × {width} contributions.");
+        }
+
+        contributions.Span[..(features.Rows * width)].Clear();
+        Parallel.ForEach(Partitioner.Create(0, features.Rows, RowsPerTask), range =>
+        {
+            var count = range.Item2 - range.Item1;
+            shap.AddRows(features.Values.AsSpan(range.Item1 * features.Columns), count, features.Columns, contributions.Span.Slice(range.Item1 * width, count * width));
+        });
+    }
+
+    // Rows per parallel task: enough for the leaf-by-leaf blocks to pay off, small enough to keep every core busy.
+    private const int RowsPerTask = 128;
 
     internal static string? MissingCover(IEnumerable<Trees.FlatTree> trees) =>
         trees.Any(t => t.Cover is null)

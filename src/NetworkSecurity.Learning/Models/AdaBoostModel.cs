@@ -95,11 +95,14 @@ public sealed class AdaBoostModel : IPersistableModel, IStagedClassifierModel, I
     {
         ModelExplanation.EnsureAvailable(this, features, contributions);
         contributions[..FeatureCount].Clear();
-        foreach (var tree in VoteTrees)
-        {
-            TreeShap.Add(tree, features, contributions);
-        }
+        Shap.Add(features, contributions);
     }
+
+    public void ExplainRows(FeatureMatrix features, Memory<double> contributions) => ModelExplanation.ExplainRows(this, Shap, features, contributions);
+
+    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble(VoteTrees, FeatureCount));
+
+    private TreeShapEnsemble? _shap;
 
     public void WriteTo(BinaryWriter writer)
     {

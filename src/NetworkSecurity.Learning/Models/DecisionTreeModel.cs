@@ -38,8 +38,14 @@ public sealed class DecisionTreeModel(int featureCount, FlatTree tree) : IPersis
     {
         ModelExplanation.EnsureAvailable(this, features, contributions);
         contributions[..FeatureCount].Clear();
-        TreeShap.Add(Tree, features, contributions);
+        Shap.Add(features, contributions);
     }
+
+    public void ExplainRows(FeatureMatrix features, Memory<double> contributions) => ModelExplanation.ExplainRows(this, Shap, features, contributions);
+
+    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble([Tree], FeatureCount));
+
+    private TreeShapEnsemble? _shap;
 
     public void WriteTo(BinaryWriter writer)
     {

@@ -127,11 +127,15 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
     {
         ModelExplanation.EnsureAvailable(this, features, contributions);
         contributions[..FeatureCount].Clear();
-        foreach (var tree in Trees)
-        {
-            TreeShap.Add(tree, features, contributions);
-        }
+        Shap.Add(features, contributions);
     }
+
+    public void ExplainRows(FeatureMatrix features, Memory<double> contributions) => ModelExplanation.ExplainRows(this, Shap, features, contributions);
+
+    // Prepared on the first explanation (most models of a search never explain); thread-safe.
+    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble(Trees, FeatureCount));
+
+    private TreeShapEnsemble? _shap;
 
     public static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
 

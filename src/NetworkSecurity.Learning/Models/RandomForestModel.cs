@@ -72,12 +72,15 @@ public sealed class RandomForestModel(int featureCount, IReadOnlyList<FlatTree> 
     {
         ModelExplanation.EnsureAvailable(this, features, contributions);
         contributions[..FeatureCount].Clear();
-        var scale = 1.0 / Trees.Length;
-        foreach (var tree in Trees)
-        {
-            TreeShap.Add(tree, features, contributions, scale);
-        }
+        Shap.Add(features, contributions);
     }
+
+    public void ExplainRows(FeatureMatrix features, Memory<double> contributions) => ModelExplanation.ExplainRows(this, Shap, features, contributions);
+
+    // Prepared on the first explanation; the forest's mean is every leaf scaled by 1/trees.
+    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble(Trees, FeatureCount, 1.0 / Trees.Length));
+
+    private TreeShapEnsemble? _shap;
 
     public void WriteTo(BinaryWriter writer)
     {

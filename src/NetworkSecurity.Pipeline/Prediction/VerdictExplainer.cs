@@ -60,6 +60,12 @@ public sealed class VerdictExplainer
     {
         Span<double> phi = stackalloc double[_model.FeatureCount];
         PhishingContributions(complete, phi);
+        return Describe(raw, complete, phi, top);
+    }
+
+    // phi: contributions toward phishing.
+    private VerdictExplanation Describe(ReadOnlySpan<double> raw, ReadOnlySpan<double> complete, ReadOnlySpan<double> phi, int top)
+    {
         // Largest |contribution| first; ties keep schema order, so answers are stable. Insertion sort: 30 features.
         Span<int> order = stackalloc int[phi.Length];
         for (var i = 0; i < order.Length; i++)
@@ -98,9 +104,23 @@ public sealed class VerdictExplainer
             firstCopy[r] = seen.TryGetValue(new RowKey(raw, r), out var first) ? first : seen[new RowKey(raw, r)] = r;
         }
 
+        // The distinct rows in one batch call: the model spreads it over the cores (trees: leaf by leaf per block of rows).
         var result = new VerdictExplanation[raw.Rows];
         var distinct = seen.Values.ToArray();
-        Parallel.For(0, distinct.Length, i => result[distinct[i]] = Explain(raw.Row(distinct[i]), complete.Row(distinct[i]), top));
+        var width = _model.FeatureCount;
+        var phi = new double[distinct.Length * width];
+        _model.ExplainRows(complete.SelectRows(distinct), phi);
+        for (var i = 0; i < distinct.Length; i++)
+        {
+            var toward = phi.AsSpan(i * width, width);
+            for (var f = 0; f < width; f++)
+            {
+                toward[f] = -toward[f];
+            }
+
+            result[distinct[i]] = Describe(raw.Row(distinct[i]), complete.Row(distinct[i]), toward, top);
+        }
+
         for (var r = 0; r < raw.Rows; r++)
         {
             result[r] = result[firstCopy[r]];

@@ -1,0 +1,334 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using NetworkSecurity.Learning.Trees;
+
+namespace NetworkSecurity.Learning.Explanation;
+
+/// <summary>
+/// Exact path-dependent TreeSHAP for a sum of trees, prepared once per model so that explaining a row costs
+/// O(Σ over leaves of the leaf path's unique features) instead of <see cref="TreeShap"/>'s O(leaves · depth²) per tree.
+/// </summary>
+/// <remarks>
+/// Path-dependent TreeSHAP is the sum over leaves of the Shapley values of one product game per leaf (the idea behind
+/// Fast TreeSHAP, Yang 2021): with U the k distinct features split on the way to a leaf of value v, r_j the product of
+/// the cover ratios of the splits on j and A ⊆ U the features whose every split the row follows, feature i gets
+/// <c>v (1 − r_i) g(A∖{i}) R</c> when i ∈ A and <c>−v g(A) R</c> when i ∉ A, where R = Π_{j∈U∖A} r_j and
+/// g(B) = Σ_{S⊆B} |S|!(k−1−|S|)!/k! · Π_{j∈B∖S} r_j depends on the leaf and B, never on the row. For paths of at most
+/// <c>maxTableBits</c> features v·g is tabled for every subset (2^k values), so a leaf costs O(k) lookups per row
+/// (Fast TreeSHAP v2); longer paths (or past the table budget) compute g from the elementary symmetric polynomials
+/// of the r_j in O(|A|²) (tables go to the shortest paths first). A leaf's splits on one feature merge into one
+/// interval (lo, hi], and a row's value becomes the number of the feature's thresholds it exceeds (NaN: none, so it
+/// goes left, as in scoring), so a condition is one integer compare and nothing branches on the row. Batches go leaf
+/// by leaf over blocks of rows, which keeps each leaf's table in cache. Immutable and thread-safe once built.
+/// </remarks>
+public sealed partial class TreeShapEnsemble
+{
+    /// <summary>Paths of up to this many distinct features get a table (2^k doubles: 32 KB at 12).</summary>
+    public const int DefaultMaxTableBits = 12;
+
+    /// <summary>At most this many table doubles per model (32 MB); leaves past it compute instead.</summary>
+    public const long DefaultTableBudget = 1L << 22;
+
+    // Rows explained together, leaf by leaf: their codes (int) and contributions (double) stay in the L1 cache.
+    private const int BlockRows = 64;
+
+    private readonly Leaf[] _leaves;
+    private readonly Condition[] _conditions;
+
+    // Per feature, its distinct split thresholds, ascending: a row's value becomes an interval index (its code).
+    private readonly double[][] _thresholds;
+    private readonly double[] _tables;
+
+    // _weights[k][s] = s!(k−1−s)!/k!: the Shapley weight of a coalition of s among k players, for one of the others.
+    private readonly double[][] _weights;
+    private readonly int _longestPath;
+
+    /// <param name="trees">The trees whose outputs add up to the model's raw output; every tree needs its cover.</param>
+    /// <param name="featureCount">The model's feature count (rows and contributions are at least this long).</param>
+    /// <param name="scale">Multiplies every leaf (e.g. 1/trees for a forest's mean).</param>
+    public TreeShapEnsemble(IReadOnlyList<FlatTree> trees, int featureCount, double scale = 1.0, int maxTableBits = DefaultMaxTableBits, long tableBudget = DefaultTableBudget)
+    {
+        ArgumentNullException.ThrowIfNull(trees);
+        ArgumentOutOfRangeException.ThrowIfNegative(featureCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTableBits);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTableBits, 24);
+        FeatureCount = featureCount;
+        var leaves = new List<Leaf>();
+        var conditions = new List<Condition>();
+        var paths = new List<Step[]>();
+        var thresholds = new SortedSet<double>[featureCount];
+        foreach (var tree in trees)
+        {
+            ArgumentNullException.ThrowIfNull(tree);
+            var cover = tree.Cover ?? throw new InvalidOperationException("The tree has no node cover.");
+            if (tree.Nodes.Any(n => n.Feature >= featureCount))
+            {
+                throw new ArgumentException($"A tree splits on a feature beyond the model's {featureCount}.", nameof(trees));
+            }
+
+            Collect(tree.Nodes, cover, 0, [], scale, paths, leaves);
+            foreach (var n in tree.Nodes.Where(n => !n.IsLeaf))
+            {
+                (thresholds[n.Feature] ??= []).Add(n.Threshold);
+            }
+        }
+
+        _thresholds = [.. thresholds.Select(t => t?.ToArray() ?? [])];
+
+        _longestPath = paths.Count == 0 ? 0 : paths.Max(p => p.Length);
+        _weights = new double[_longestPath + 1][];
+        for (var k = 1; k <= _longestPath; k++)
+        {
+            _weights[k] = new double[k];
+            for (var s = 0; s < k; s++)
+            {
+                _weights[k][s] = 1.0 / (k * Binomial(k - 1, s));
+            }
+        }
+
+        _weights[0] = [];
+        // Tables go to the shortest paths first: per double, they save the most leaves from computing.
+        var leafArray = leaves.ToArray();
+        var tabled = new bool[leafArray.Length];
+        var budget = tableBudget;
+        foreach (var l in Enumerable.Range(0, leafArray.Length).Where(l => paths[l].Length <= maxTableBits).OrderBy(l => paths[l].Length))
+        {
+            if ((1L << paths[l].Length) > budget)
+            {
+                break;
+            }
+
+            budget -= 1L << paths[l].Length;
+            tabled[l] = true;
+        }
+
+        var tables = new List<double>();
+        double[] scratch = [];
+        for (var l = 0; l < leafArray.Length; l++)
+        {
+            var path = paths[l].Select(ToCondition).ToArray();
+            leafArray[l] = leafArray[l] with { Start = conditions.Count, Count = path.Length, Table = tabled[l] ? tables.Count : -1 };
+            conditions.AddRange(path);
+            if (tabled[l])
+            {
+                tables.AddRange(Table(path, leafArray[l].Value, _weights[path.Length], ref scratch));
+            }
+        }
+
+        _leaves = leafArray;
+        _conditions = [.. conditions];
+        _tables = [.. tables];
+    }
+
+    public int FeatureCount { get; }
+
+    /// <summary>Leaves that contribute (non-zero value, at least one split above them).</summary>
+    public int LeafCount => _leaves.Length;
+
+    /// <summary>Leaves whose contributions are looked up in a table.</summary>
+    public int TabledLeafCount => _leaves.Count(l => l.Table >= 0);
+
+    /// <summary>Doubles held in tables.</summary>
+    public int TableSize => _tables.Length;
+
+    /// <summary>Adds the ensemble's SHAP values for <paramref name="features"/> to <paramref name="phi"/>.</summary>
+    public void Add(ReadOnlySpan<double> features, Span<double> phi)
+    {
+        if (features.Length < FeatureCount || phi.Length < FeatureCount)
+        {
+            throw new ArgumentException($"Need {FeatureCount} features and room for {FeatureCount} contributions.");
+        }
+
+        AddRows(features[..FeatureCount], 1, FeatureCount, phi);
+    }
+
+    /// <summary>
+    /// Adds the SHAP values of <paramref name="count"/> rows (row r's values at [r · stride, r · stride + FeatureCount)
+    /// of <paramref name="rows"/>) to <paramref name="phi"/> (row r's at [r · FeatureCount, (r + 1) · FeatureCount)).
+    /// Leaf by leaf over blocks of rows, so a leaf's conditions and table are fetched once per block, not once per row.
+    /// </summary>
+    public void AddRows(ReadOnlySpan<double> rows, int count, int stride, Span<double> phi)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(stride, FeatureCount);
+        if (count == 0)
+        {
+            return;
+        }
+
+        if (rows.Length < ((count - 1) * stride) + FeatureCount || phi.Length < count * FeatureCount)
+        {
+            throw new ArgumentException($"Need {count} rows of {FeatureCount} features and room for {count} × {FeatureCount} contributions.");
+        }
+
+        var width = FeatureCount;
+        var blockRows = Math.Min(count, BlockRows);
+
+        // Each value as the number of the feature's thresholds it exceeds: a condition is then one unsigned compare.
+        // NaN exceeds none (x > t is false), so it goes left, as in scoring.
+        Span<int> codes = blockRows * width <= 4096 ? stackalloc int[blockRows * width] : new int[blockRows * width];
+        Span<double> polynomial = _longestPath < 256 ? stackalloc double[_longestPath + 1] : new double[_longestPath + 1];
+        Span<int> satisfied = _longestPath < 256 ? stackalloc int[_longestPath + 1] : new int[_longestPath + 1];
+        ref var conditions = ref MemoryMarshal.GetArrayDataReference(_conditions);
+        var tables = _tables;
+        for (var block = 0; block < count; block += BlockRows)
+        {
+            var n = Math.Min(BlockRows, count - block);
+            for (var r = 0; r < n; r++)
+            {
+                var row = rows.Slice((block + r) * stride, width);
+                for (var f = 0; f < width; f++)
+                {
+                    codes[(r * width) + f] = Code(_thresholds[f], row[f]);
+                }
+            }
+
+            var blockPhi = phi.Slice(block * width, n * width);
+            foreach (ref readonly var leaf in _leaves.AsSpan())
+            {
+                if (leaf.Table >= 0)
+                {
+                    ref var first = ref Unsafe.Add(ref conditions, leaf.Start);
+                    var table = tables.AsSpan(leaf.Table, 1 << leaf.Count);
+                    for (var r = 0; r < n; r++)
+                    {
+                        AddTabled(leaf, ref first, codes.Slice(r * width, width), table, blockPhi.Slice(r * width, width));
+                    }
+                }
+                else
+                {
+                    var path = _conditions.AsSpan(leaf.Start, leaf.Count);
+                    for (var r = 0; r < n; r++)
+                    {
+                        AddComputed(leaf, path, _weights[leaf.Count], codes.Slice(r * width, width), blockPhi.Slice(r * width, width), polynomial, satisfied);
+                    }
+                }
+            }
+        }
+    }
+
+    // Branch-free: whether a row meets a condition is as good as random, and a mispredicted branch costs more than the work.
+    private static void AddTabled(in Leaf leaf, ref Condition first, ReadOnlySpan<int> x, ReadOnlySpan<double> table, Span<double> phi)
+    {
+        var mask = 0;
+        var outside = 1.0; // R: the cover share of the conditions the row does not meet
+        for (var e = 0; e < leaf.Count; e++)
+        {
+            ref readonly var c = ref Unsafe.Add(ref first, e);
+            var met = Met(x[c.Feature], c);
+            mask |= met << e;
+            outside *= Unsafe.Add(ref Unsafe.AsRef(in c.Ratio), met); // Ratio, or the One after it
+        }
+
+        if (outside == 0)
+        {
+            return;
+        }
+
+        var absent = table[mask] * outside;
+        for (var e = 0; e < leaf.Count; e++)
+        {
+            ref readonly var c = ref Unsafe.Add(ref first, e);
+            var bit = (mask >> e) & 1;
+            double met = bit; // 0 or 1: the products below are exact
+            var present = c.OneMinusRatio * table[mask ^ (bit << e)] * outside; // unmet: table[mask], already in cache
+            phi[c.Feature] += (met * present) - ((1 - met) * absent);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Met(int code, in Condition c) => (uint)(code - c.First) <= c.Width ? 1 : 0;
+
+    private static int Code(double[] thresholds, double value)
+    {
+        if (double.IsNaN(value) || thresholds.Length == 0)
+        {
+            return 0;
+        }
+
+        var index = Array.BinarySearch(thresholds, value);
+        return index >= 0 ? index : ~index; // equal to t_j: exceeds t_0 … t_(j−1); else all below the insertion point
+    }
+
+    private static void AddComputed(in Leaf leaf, ReadOnlySpan<Condition> path, double[] weights, ReadOnlySpan<int> x, Span<double> phi, Span<double> polynomial, Span<int> satisfied)
+    {
+        // Branch-free, as in AddTabled: the met conditions' indices, and R.
+        var count = 0;
+        var outside = 1.0;
+        for (var e = 0; e < path.Length; e++)
+        {
+            ref readonly var c = ref path[e];
+            var met = Met(x[c.Feature], c);
+            satisfied[count] = e;
+            count += met;
+            outside *= Unsafe.Add(ref Unsafe.AsRef(in c.Ratio), met);
+        }
+
+        if (outside == 0)
+        {
+            return;
+        }
+
+        // polynomial[m] = e_m(r over the met conditions).
+        polynomial[0] = 1;
+        for (var a = 0; a < count; a++)
+        {
+            var r = path[satisfied[a]].Ratio;
+            polynomial[a + 1] = r * polynomial[a];
+            for (var m = a; m >= 1; m--)
+            {
+                polynomial[m] += r * polynomial[m - 1];
+            }
+        }
+
+        var scaled = leaf.Value * outside;
+        if (count < path.Length)
+        {
+            // g(A) = Σ_s W(s) e_{|A|−s}, taken from every feature whose conditions the row does not meet.
+            var g = 0.0;
+            for (var s = 0; s <= count; s++)
+            {
+                g += weights[s] * polynomial[count - s];
+            }
+
+            var absent = g * scaled;
+            for (var e = 0; e < path.Length; e++)
+            {
+                ref readonly var c = ref path[e];
+                phi[c.Feature] -= (1 - Met(x[c.Feature], c)) * absent;
+            }
+        }
+
+        for (var a = 0; a < count; a++)
+        {
+            // g(A∖{i}): divide (1 + r_i z) out, e_m(A∖{i}) = e_m(A) − r_i e_{m−1}(A∖{i}) (stable: 0 ≤ r_i ≤ 1),
+            // summing W(s) e_{|A|−1−s}(A∖{i}) on the way.
+            ref readonly var c = ref path[satisfied[a]];
+            var reduced = 1.0;
+            var g = weights[count - 1];
+            for (var m = 1; m < count; m++)
+            {
+                reduced = polynomial[m] - (c.Ratio * reduced);
+                g += weights[count - 1 - m] * reduced;
+            }
+
+            phi[c.Feature] += c.OneMinusRatio * g * scaled;
+        }
+    }
+
+    // Table: offset in _tables, or −1 when the leaf computes.
+    private readonly record struct Leaf(double Value, int Start, int Count, int Table);
+
+    // A Step with its interval as codes (see ToCondition). Ratio: the product of the splits' cover ratios; One (always 1)
+    // follows it so that a met condition picks 1 without a branch.
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly struct Condition(int feature, int first, int width, double ratio)
+    {
+        public readonly double Ratio = ratio;
+        public readonly double One = 1;
+        public readonly double OneMinusRatio = 1 - ratio;
+        public readonly int Feature = feature;
+        public readonly int First = first;
+        public readonly uint Width = (uint)width;
+    }
+}
