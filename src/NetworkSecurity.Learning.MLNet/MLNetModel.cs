@@ -210,6 +210,18 @@ public sealed class MLNetModel : IExplainableModel
         trees.Explain(features, contributions);
     }
 
+    public void ExplainRows(FeatureMatrix features, Memory<double> contributions)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var trees = Explainable();
+        if (HasMissing(features.Values))
+        {
+            throw new ArgumentException("Impute missing values before explaining an ML.NET model.", nameof(features));
+        }
+
+        ModelExplanation.ExplainRows(this, trees.Shap, MLNetTreeEnsemble.RoundToFloat(features), contributions);
+    }
+
     private MLNetTreeEnsemble Explainable() =>
         ExplanationUnavailableReason is { } reason
             ? throw new InvalidOperationException($"This model cannot explain its output: {reason}.")

@@ -214,13 +214,7 @@ public sealed class MLNetTreeEnsemble
             return;
         }
 
-        var rounded = new double[features.Values.Length];
-        for (var i = 0; i < rounded.Length; i++)
-        {
-            rounded[i] = (float)features.Values[i];
-        }
-
-        _batch.RawScores(new FeatureMatrix(rounded, features.Rows, features.Columns), Trees.Length, destination);
+        _batch.RawScores(RoundToFloat(features), Trees.Length, destination);
         for (var i = 0; i < features.Rows; i++)
         {
             destination[i] = Calibrate((float)destination[i]);
@@ -258,10 +252,26 @@ public sealed class MLNetTreeEnsemble
         Span<double> rounded = stackalloc double[FeatureCount];
         RoundToFloat(features, rounded);
         contributions[..FeatureCount].Clear();
-        for (var t = 0; t < Trees.Length; t++)
+        Shap.Add(rounded, contributions);
+    }
+
+    /// <summary>The prepared TreeSHAP over these trees (weighted, on the log-odds scale), built on first use.</summary>
+    public TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble(
+        [.. Trees.Select((tree, t) => _weights[t] == 1 ? tree : tree.MapLeaves(value => _weights[t] * value))], FeatureCount, -Slope));
+
+    private TreeShapEnsemble? _shap;
+
+    /// <summary>The rows as ML.NET sees them: every value rounded to float.</summary>
+    public static FeatureMatrix RoundToFloat(FeatureMatrix features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var rounded = new double[features.Values.Length];
+        for (var i = 0; i < rounded.Length; i++)
         {
-            TreeShap.Add(Trees[t], rounded, contributions, -Slope * _weights[t]);
+            rounded[i] = (float)features.Values[i];
         }
+
+        return new FeatureMatrix(rounded, features.Rows, features.Columns);
     }
 
     private double Sum(ReadOnlySpan<double> rounded)

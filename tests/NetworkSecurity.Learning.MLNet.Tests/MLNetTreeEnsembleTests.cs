@@ -127,4 +127,33 @@ public sealed class MLNetTreeEnsembleTests
         var truncated = new MemoryStream(cover.ToArray()[..^8]);
         Assert.ThrowsAny<Exception>(() => bare.WithCover(new BinaryReader(truncated)));
     }
+
+    [Theory]
+    [MemberData(nameof(Trainers))]
+    public void Explaining_a_batch_gives_what_each_row_gets_alone_and_matches_the_recursive_TreeSHAP(MLNetTrainer trainer)
+    {
+        var (model, _) = Fit(trainer);
+        var (x, _) = PhishingData.Sample(20, 7);
+        var batch = new double[x.Rows * x.Columns];
+        model.ExplainRows(x, batch);
+        var alone = new double[x.Columns];
+        var recursive = new double[x.Columns];
+        for (var i = 0; i < x.Rows; i++)
+        {
+            model.Explain(x.Row(i), alone);
+            Assert.Equal(alone, batch.AsSpan(i * x.Columns, x.Columns).ToArray());
+
+            // The reference: the recursive algorithm tree by tree on ML.NET's log-odds scale.
+            Array.Clear(recursive);
+            foreach (var tree in model.Trees!.Trees)
+            {
+                TreeShap.AddRecursive(tree, x.Row(i), recursive, -model.Trees.Slope);
+            }
+
+            for (var j = 0; j < x.Columns; j++)
+            {
+                Assert.Equal(recursive[j], alone[j], 1e-9);
+            }
+        }
+    }
 }
