@@ -249,7 +249,11 @@ internal sealed class TernaryDonorIndex
                 found = 0;
                 foreach (var u in scratch.Candidates.AsSpan(0, count))
                 {
-                    found = Offer(u, SquaredDifferences(planes[u], query, mask), found, k, best, units, rows);
+                    var sum = SquaredDifferences(planes[u], query, mask);
+                    if (found < k || sum <= best[k - 1])
+                    {
+                        found = Offer(u, sum, found, k, best, units, rows);
+                    }
                 }
 
                 if (found == k && best[k - 1] < DonorGroups.Count)
@@ -292,6 +296,7 @@ internal sealed class TernaryDonorIndex
     }
 
     /// <summary>Σ (a - b)² over the masked coordinates of two vectors in bit planes (at most 32 × 4).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static int SquaredDifferences(ulong a, ulong b, ulong mask)
     {
         var x = (a ^ b) & mask;
