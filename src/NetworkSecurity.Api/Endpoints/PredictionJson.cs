@@ -21,6 +21,7 @@ public static class PredictionJson
         var columns = echo
             ? Enumerable.Range(0, summary.Columns.Count).Where(c => seen.Add(summary.Columns[c])).Select(c => (Index: c, Name: JsonEncodedText.Encode(summary.Columns[c]))).ToArray()
             : [];
+        var values = new EncodedValues[columns.Length];
         await using var json = new Utf8JsonWriter(stream);
         json.WriteStartObject();
         json.WriteString("model_version", summary.ModelVersion);
@@ -36,9 +37,17 @@ public static class PredictionJson
             if (echo)
             {
                 json.WriteStartObject("values");
-                foreach (var (index, name) in columns)
+                for (var c = 0; c < columns.Length; c++)
                 {
-                    json.WriteString(name, row.Values[index]);
+                    var (index, name) = columns[c];
+                    if (values[c].TryGet(row.Values[index], out var encoded))
+                    {
+                        json.WriteString(name, encoded);
+                    }
+                    else
+                    {
+                        json.WriteString(name, row.Values[index]);
+                    }
                 }
 
                 json.WriteEndObject();
@@ -61,6 +70,47 @@ public static class PredictionJson
         json.WriteEndArray();
         json.WriteEndObject();
         await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The few distinct values of one column ("-1", "0", "1", ""), each JSON-encoded once: the writer then copies
+    /// bytes instead of escaping and transcoding every cell again. Other values are written as they come.
+    /// </summary>
+    private struct EncodedValues
+    {
+        private const int Capacity = 8;
+        private string[]? _texts;
+        private JsonEncodedText[]? _encoded;
+        private int _count;
+
+        public bool TryGet(string? text, out JsonEncodedText encoded)
+        {
+            encoded = default;
+            if (text is null || text.Length > 16)
+            {
+                return false;
+            }
+
+            _texts ??= new string[Capacity];
+            _encoded ??= new JsonEncodedText[Capacity];
+            for (var i = 0; i < _count; i++)
+            {
+                if (ReferenceEquals(_texts[i], text) || string.Equals(_texts[i], text, StringComparison.Ordinal))
+                {
+                    encoded = _encoded[i];
+                    return true;
+                }
+            }
+
+            if (_count == Capacity)
+            {
+                return false;
+            }
+
+            _texts[_count] = text;
+            encoded = _encoded[_count++] = JsonEncodedText.Encode(text);
+            return true;
+        }
     }
 
     private static void WriteExplanation(Utf8JsonWriter json, VerdictExplanation why)
