@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using NetworkSecurity.Pipeline.Prediction;
 
@@ -22,6 +23,8 @@ public static class PredictionJson
             ? Enumerable.Range(0, summary.Columns.Count).Where(c => seen.Add(summary.Columns[c])).Select(c => (Index: c, Name: JsonEncodedText.Encode(summary.Columns[c]))).ToArray()
             : [];
         var values = new EncodedValues[columns.Length];
+        var prefixes = columns.Select((column, c) => (byte[])[.. (c == 0 ? "{\""u8 : ",\""u8), .. column.Name.EncodedUtf8Bytes, .. "\":"u8]).ToArray();
+        var buffer = new ArrayBufferWriter<byte>(1024);
         await using var json = new Utf8JsonWriter(stream);
         json.WriteStartObject();
         json.WriteString("model_version", summary.ModelVersion);
@@ -36,21 +39,9 @@ public static class PredictionJson
             json.WriteString("row", row.Location);
             if (echo)
             {
-                json.WriteStartObject("values");
-                for (var c = 0; c < columns.Length; c++)
-                {
-                    var (index, name) = columns[c];
-                    if (values[c].TryGet(row.Values[index], out var encoded))
-                    {
-                        json.WriteString(name, encoded);
-                    }
-                    else
-                    {
-                        json.WriteString(name, row.Values[index]);
-                    }
-                }
-
-                json.WriteEndObject();
+                // Built as bytes from encoded pieces and written raw: the same JSON as writing each property.
+                json.WritePropertyName(ValuesProperty);
+                json.WriteRawValue(ValuesObject(row.Values, columns, prefixes, values, buffer), skipInputValidation: true);
             }
 
             json.WriteNumber("predicted_column", row.PredictedClass);
@@ -72,44 +63,77 @@ public static class PredictionJson
         await json.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    private static readonly JsonEncodedText ValuesProperty = JsonEncodedText.Encode("values");
+
+    /// <summary>One record's "values" object: per column its prefix (<c>{"name":</c> or <c>,"name":</c>) and its value.</summary>
+    private static ReadOnlySpan<byte> ValuesObject(string?[] cells, (int Index, JsonEncodedText Name)[] columns, byte[][] prefixes, EncodedValues[] values, ArrayBufferWriter<byte> buffer)
+    {
+        buffer.ResetWrittenCount();
+        if (columns.Length == 0)
+        {
+            buffer.Write("{}"u8);
+            return buffer.WrittenSpan;
+        }
+
+        for (var c = 0; c < columns.Length; c++)
+        {
+            buffer.Write(prefixes[c]);
+            var cell = cells[columns[c].Index];
+            if (cell is null)
+            {
+                buffer.Write("null"u8);
+            }
+            else if (values[c].TryGet(cell) is { } quoted)
+            {
+                buffer.Write(quoted);
+            }
+            else
+            {
+                buffer.Write("\""u8);
+                buffer.Write(JsonEncodedText.Encode(cell).EncodedUtf8Bytes);
+                buffer.Write("\""u8);
+            }
+        }
+
+        buffer.Write("}"u8);
+        return buffer.WrittenSpan;
+    }
+
     /// <summary>
-    /// The few distinct values of one column ("-1", "0", "1", ""), each JSON-encoded once: the writer then copies
-    /// bytes instead of escaping and transcoding every cell again. Other values are written as they come.
+    /// The few distinct values of one column ("-1", "0", "1", ""), each JSON-encoded once with its quotes: the
+    /// answer then copies bytes instead of escaping and transcoding every cell again. Other values: null.
     /// </summary>
     private struct EncodedValues
     {
         private const int Capacity = 8;
         private string[]? _texts;
-        private JsonEncodedText[]? _encoded;
+        private byte[][]? _quoted;
         private int _count;
 
-        public bool TryGet(string? text, out JsonEncodedText encoded)
+        public byte[]? TryGet(string text)
         {
-            encoded = default;
-            if (text is null || text.Length > 16)
+            if (text.Length > 16)
             {
-                return false;
+                return null;
             }
 
             _texts ??= new string[Capacity];
-            _encoded ??= new JsonEncodedText[Capacity];
+            _quoted ??= new byte[Capacity][];
             for (var i = 0; i < _count; i++)
             {
                 if (ReferenceEquals(_texts[i], text) || string.Equals(_texts[i], text, StringComparison.Ordinal))
                 {
-                    encoded = _encoded[i];
-                    return true;
+                    return _quoted[i];
                 }
             }
 
             if (_count == Capacity)
             {
-                return false;
+                return null;
             }
 
             _texts[_count] = text;
-            encoded = _encoded[_count++] = JsonEncodedText.Encode(text);
-            return true;
+            return _quoted[_count++] = [.. "\""u8, .. JsonEncodedText.Encode(text).EncodedUtf8Bytes, .. "\""u8];
         }
     }
 
