@@ -90,6 +90,39 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task Json_answer_echoes_every_value_as_sent_repeated_escaped_or_many_distinct()
+    {
+        // The writer encodes a column's first few distinct values once and reuses them: a note column with values
+        // needing escaping, repeated, and more distinct ones than it keeps must still come back exactly as sent.
+        var notes = new[] { "\"quoted\"", "<b>&amp;", "é ü 漢", "", "plain" }
+            .Concat(Enumerable.Range(0, 20).Select(i => $"n{i}"))
+            .ToArray();
+        var csv = new StringBuilder("note," + Lines[0].Trim() + "\n");
+        var sent = new List<string>();
+        for (var i = 0; i < 60; i++)
+        {
+            var note = notes[(i * 7) % notes.Length];
+            sent.Add(note);
+            var cells = Lines[1 + i].Trim().Split(',');
+            cells[i % 30] = i % 3 == 0 ? "" : cells[i % 30];
+            csv.Append('"').Append(note.Replace("\"", "\"\"", StringComparison.Ordinal)).Append("\",").AppendJoin(',', cells).Append('\n');
+        }
+
+        using var response = await PostAsync(CsvBody(csv.ToString()), "application/json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var predictions = json.RootElement.GetProperty("predictions").EnumerateArray().ToArray();
+        Assert.Equal(sent, predictions.Select(p => p.GetProperty("values").GetProperty("note").GetString()));
+        for (var i = 0; i < predictions.Length; i++)
+        {
+            var cells = Lines[1 + i].Trim().Split(',');
+            var values = predictions[i].GetProperty("values");
+            Assert.Equal(i % 3 == 0 ? "" : cells[i % 30], values.GetProperty(Lines[0].Trim().Split(',')[i % 30]).GetString());
+            Assert.Equal(cells[^1], values.GetProperty("Result").GetString());
+        }
+    }
+
+    [Fact]
     public async Task Empty_and_na_cells_are_imputed()
     {
         var cells = Lines[1].Trim().Split(',');

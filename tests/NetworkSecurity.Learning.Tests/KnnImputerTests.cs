@@ -131,6 +131,44 @@ public sealed class KnnImputerTests
         Assert.Equal(rowByRow.Values, indexed.Values);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void The_pigeonhole_pre_filter_gives_exactly_the_row_by_row_result(int neighbors)
+    {
+        // Complete donors: the (distance, row) search first looks at the donors matching a query exactly on one group of
+        // columns. Rows with 1-6 random holes reach it (close neighbours) and its fallback (none close enough); a query
+        // far from every donor (flipped signs) always falls back.
+        var (x, _) = ReferenceData.PhishingData();
+        var random = new Random(11 * neighbors);
+        var donors = x.SelectRows(Enumerable.Range(0, 6000).ToArray());
+        var queries = x.SelectRows(Enumerable.Range(3000, 6000).ToArray());
+        for (var r = 0; r < queries.Rows; r++)
+        {
+            if (r % 10 == 0)
+            {
+                for (var c = 0; c < queries.Columns; c++)
+                {
+                    queries[r, c] = -queries[r, c];
+                }
+            }
+
+            var holes = 1 + (r % 6);
+            for (var h = 0; h < holes; h++)
+            {
+                queries[r, random.Next(30)] = double.NaN;
+            }
+        }
+
+        var imputer = KnnImputer.Fit(donors, neighbors);
+        Assert.True(imputer.UsesIndex);
+        var indexed = imputer.Transform(queries);
+        imputer.DisableIndex = true;
+        var rowByRow = imputer.Transform(queries);
+        Assert.Equal(rowByRow.Values, indexed.Values);
+    }
+
     [Fact]
     public void Values_outside_minus_one_to_one_use_the_row_by_row_search()
     {

@@ -19,6 +19,45 @@ public sealed class SchemaTests
         Assert.Contains("port_no", Schema.Features.Single(f => f.Name == "port").Aliases);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1")]
+    [InlineData("-1")]
+    [InlineData("9")]
+    [InlineData("-7")]
+    [InlineData("-0")]
+    public void The_one_digit_fast_path_reads_what_double_parse_reads(string cell)
+    {
+        Assert.True(RecordParser.TryParseDigit(cell, out var fast));
+        var general = double.Parse(cell, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(general), BitConverter.DoubleToInt64Bits(fast)); // -0 stays -0
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("10")]
+    [InlineData("+1")]
+    [InlineData("1.")]
+    [InlineData("--")]
+    [InlineData("a")]
+    [InlineData("\u0661")] // an Arabic-Indic digit: not ASCII, left to the general parser (which rejects it)
+    public void The_one_digit_fast_path_leaves_everything_else_to_the_general_parser(string? cell)
+    {
+        Assert.False(RecordParser.TryParseDigit(cell, out _));
+    }
+
+    [Fact]
+    public void Allowed_values_are_checked_by_value()
+    {
+        var feature = Schema.Features[0];
+        Assert.True(feature.Allows(-1.0));
+        Assert.True(feature.Allows(1.0));
+        Assert.False(feature.Allows(2.0));
+        Assert.False(feature.Allows(0.5));
+        Assert.True((feature with { AllowedValues = [] }).Allows(7.0));
+    }
+
     [Fact]
     public void Fingerprint_depends_on_features_not_on_aliases()
     {

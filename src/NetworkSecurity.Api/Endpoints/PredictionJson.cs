@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using NetworkSecurity.Pipeline.Prediction;
 
@@ -21,6 +22,9 @@ public static class PredictionJson
         var columns = echo
             ? Enumerable.Range(0, summary.Columns.Count).Where(c => seen.Add(summary.Columns[c])).Select(c => (Index: c, Name: JsonEncodedText.Encode(summary.Columns[c]))).ToArray()
             : [];
+        var values = new EncodedValues[columns.Length];
+        var prefixes = columns.Select((column, c) => (byte[])[.. (c == 0 ? "{\""u8 : ",\""u8), .. column.Name.EncodedUtf8Bytes, .. "\":"u8]).ToArray();
+        var buffer = new ArrayBufferWriter<byte>(1024);
         await using var json = new Utf8JsonWriter(stream);
         json.WriteStartObject();
         json.WriteString("model_version", summary.ModelVersion);
@@ -35,13 +39,9 @@ public static class PredictionJson
             json.WriteString("row", row.Location);
             if (echo)
             {
-                json.WriteStartObject("values");
-                foreach (var (index, name) in columns)
-                {
-                    json.WriteString(name, row.Values[index]);
-                }
-
-                json.WriteEndObject();
+                // Built as bytes from encoded pieces and written raw: the same JSON as writing each property.
+                json.WritePropertyName(ValuesProperty);
+                json.WriteRawValue(ValuesObject(row.Values, columns, prefixes, values, buffer), skipInputValidation: true);
             }
 
             json.WriteNumber("predicted_column", row.PredictedClass);
@@ -61,6 +61,80 @@ public static class PredictionJson
         json.WriteEndArray();
         json.WriteEndObject();
         await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static readonly JsonEncodedText ValuesProperty = JsonEncodedText.Encode("values");
+
+    /// <summary>One record's "values" object: per column its prefix (<c>{"name":</c> or <c>,"name":</c>) and its value.</summary>
+    private static ReadOnlySpan<byte> ValuesObject(string?[] cells, (int Index, JsonEncodedText Name)[] columns, byte[][] prefixes, EncodedValues[] values, ArrayBufferWriter<byte> buffer)
+    {
+        buffer.ResetWrittenCount();
+        if (columns.Length == 0)
+        {
+            buffer.Write("{}"u8);
+            return buffer.WrittenSpan;
+        }
+
+        for (var c = 0; c < columns.Length; c++)
+        {
+            buffer.Write(prefixes[c]);
+            var cell = cells[columns[c].Index];
+            if (cell is null)
+            {
+                buffer.Write("null"u8);
+            }
+            else if (values[c].TryGet(cell) is { } quoted)
+            {
+                buffer.Write(quoted);
+            }
+            else
+            {
+                buffer.Write("\""u8);
+                buffer.Write(JsonEncodedText.Encode(cell).EncodedUtf8Bytes);
+                buffer.Write("\""u8);
+            }
+        }
+
+        buffer.Write("}"u8);
+        return buffer.WrittenSpan;
+    }
+
+    /// <summary>
+    /// The few distinct values of one column ("-1", "0", "1", ""), each JSON-encoded once with its quotes: the
+    /// answer then copies bytes instead of escaping and transcoding every cell again. Other values: null.
+    /// </summary>
+    private struct EncodedValues
+    {
+        private const int Capacity = 8;
+        private string[]? _texts;
+        private byte[][]? _quoted;
+        private int _count;
+
+        public byte[]? TryGet(string text)
+        {
+            if (text.Length > 16)
+            {
+                return null;
+            }
+
+            _texts ??= new string[Capacity];
+            _quoted ??= new byte[Capacity][];
+            for (var i = 0; i < _count; i++)
+            {
+                if (ReferenceEquals(_texts[i], text) || string.Equals(_texts[i], text, StringComparison.Ordinal))
+                {
+                    return _quoted[i];
+                }
+            }
+
+            if (_count == Capacity)
+            {
+                return null;
+            }
+
+            _texts[_count] = text;
+            return _quoted[_count++] = [.. "\""u8, .. JsonEncodedText.Encode(text).EncodedUtf8Bytes, .. "\""u8];
+        }
     }
 
     private static void WriteExplanation(Utf8JsonWriter json, VerdictExplanation why)

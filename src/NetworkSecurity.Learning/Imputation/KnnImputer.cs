@@ -95,7 +95,7 @@ public sealed class KnnImputer
         Parallel.ForEach(
             System.Collections.Concurrent.Partitioner.Create(0, incomplete.Count, Math.Max(1, Math.Min(1024, incomplete.Count / (Environment.ProcessorCount * 4)))),
             new ParallelOptions { CancellationToken = cancellationToken },
-            () => new Scratch(_donors.Rows),
+            () => new Scratch(_donors.Rows, index),
             (range, _, scratch) =>
             {
                 Span<byte> values = stackalloc byte[32];
@@ -189,7 +189,7 @@ public sealed class KnnImputer
             return cached.Length;
         }
 
-        var found = index.NearestComplete(values, present, Neighbors, units, rows);
+        var found = index.NearestComplete(values, present, Neighbors, units, rows, scratch.Search);
         if (scratch.Nearest.Count < Scratch.MaxCached)
         {
             scratch.Nearest[cacheKey] = units[..found].ToArray();
@@ -199,11 +199,19 @@ public sealed class KnnImputer
     }
 
     /// <summary>Per-thread working memory of <see cref="Transform(FeatureMatrix, CancellationToken)"/>.</summary>
-    private sealed class Scratch(int donors)
+    private sealed class Scratch(int donors, TernaryDonorIndex? index)
     {
         public const int MaxCached = 65_536;
 
-        public double[] Distances { get; } = new double[donors];
+        private double[]? _distances;
+
+        /// <summary>Allocated on first use: the complete-donor search (the usual case) does not need it.</summary>
+        public double[] Distances => _distances ??= new double[donors];
+
+        private TernaryDonorIndex.SearchScratch? _search;
+
+        /// <summary>The complete-donor search's memory, allocated on first use.</summary>
+        public TernaryDonorIndex.SearchScratch Search => _search ??= index!.CreateScratch();
 
         public Dictionary<(long, long, long, long), int[]> Nearest { get; } = [];
     }

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace NetworkSecurity.Learning.Imputation;
 
@@ -15,6 +14,7 @@ internal sealed class TernaryDonorIndex
     private const int Width = 32;
     private readonly byte[] _values;   // distinct vectors × 32: value + 1 (0, 1, 2); 0 where missing or padding
     private readonly byte[] _present;  // distinct vectors × 32: 0xFF where the donor has the value
+    private readonly ulong[] _planes; // distinct vectors: bit c = value ≥ 0, bit 32 + c = value ≥ 1 (see NearestComplete)
     private readonly int[][] _rows;    // training rows of each distinct vector, ascending
     private readonly int _columns;
 
@@ -22,10 +22,22 @@ internal sealed class TernaryDonorIndex
     {
         _values = values;
         _present = present;
+        _planes = new ulong[rows.Length];
+        for (var u = 0; u < rows.Length; u++)
+        {
+            _planes[u] = Planes(values.AsSpan(u * Width, Width));
+        }
+
         _rows = rows;
         _columns = columns;
         Complete = complete;
+        if (complete)
+        {
+            _groups = DonorGroups.TryCreate(values, Width, rows.Length, columns);
+        }
     }
+
+    private readonly DonorGroups? _groups; // complete donors only
 
     public int DistinctCount => _rows.Length;
 
@@ -176,72 +188,143 @@ internal sealed class TernaryDonorIndex
     }
 
     /// <summary>
+    /// A vector's codes (0, 1, 2 = -1, 0, 1) as two bit planes: bit c when the value is ≥ 0, bit 32 + c when it is ≥ 1.
+    /// Two values differ by the number of planes in which their bits differ (0, 1 or 2), so over the coordinates in a
+    /// mask X = (a ^ b) &amp; mask counts |a - b| and X &amp; (X &gt;&gt; 32) marks the differences of 2 (squared: 4, not 2).
+    /// </summary>
+    private static ulong Planes(ReadOnlySpan<byte> codes)
+    {
+        var v = Vector256.Create<byte>(codes);
+        var atLeastZero = Vector256.GreaterThanOrEqual(v, Vector256.Create((byte)1)).ExtractMostSignificantBits();
+        var atLeastOne = Vector256.GreaterThanOrEqual(v, Vector256.Create((byte)2)).ExtractMostSignificantBits();
+        return atLeastZero | ((ulong)atLeastOne << 32);
+    }
+
+    /// <summary>Per-thread working memory of <see cref="NearestComplete"/>.</summary>
+    public sealed class SearchScratch(int distinct)
+    {
+        public byte[] Sums { get; } = new byte[distinct];
+
+        public int[] Candidates { get; } = new int[distinct];
+
+        public int[] Stamps { get; } = new int[distinct];
+
+        public int Stamp { get; set; }
+    }
+
+    public SearchScratch CreateScratch() => new(DistinctCount);
+
+    /// <summary>
     /// For complete donors: every donor shares the same coordinates with the query, so the distance grows with the
     /// integer sum of squared differences alone and the k nearest rows by (distance, row) are the k smallest
-    /// (sum, row) — found in one pass, no square root or division per donor. Returns how many were found (0 when the
-    /// query has no value at all).
+    /// (sum, row). The donors of the <see cref="DonorGroups"/> pre-filter are tried first; when they cannot settle
+    /// it, the sums of all distinct vectors are taken (bit planes and popcounts, no branch) and the selection visits
+    /// only blocks holding a sum within the k-th best so far. Returns how many were found (0 when the query has no
+    /// value at all).
     /// </summary>
-    public int NearestComplete(ReadOnlySpan<byte> queryValues, ReadOnlySpan<byte> queryPresent, int k, Span<int> units, Span<int> rows)
+    public int NearestComplete(ReadOnlySpan<byte> queryValues, ReadOnlySpan<byte> queryPresent, int k, Span<int> units, Span<int> rows, SearchScratch scratch)
     {
-        if (queryPresent.IndexOfAnyExcept((byte)0) < 0)
+        var present = Vector256.Create<byte>(queryPresent).ExtractMostSignificantBits();
+        if (present == 0)
         {
             return 0;
         }
 
-        Span<int> sums = stackalloc int[k];
-        var found = 0;
-        var worst = int.MaxValue;
-        var q = Vector256.Create<byte>(queryValues);
-        var mask = Vector256.Create<byte>(queryPresent);
-        var two = Vector256.Create((byte)2);
-        var values = _values;
-        for (var u = 0; u < _rows.Length; u++)
+        var query = Planes(queryValues);
+        var mask = present | ((ulong)present << 32);
+        var planes = _planes;
+        Span<int> best = stackalloc int[k];
+        int found;
+        if (_groups is not null)
         {
-            var d = Vector256.Create<byte>(values.AsSpan(u * Width, Width));
-            var diff = (Vector256.Max(q, d) - Vector256.Min(q, d)) & mask; // |q - d| ∈ {0, 1, 2}
-            var squares = diff + (diff & two);                            // {0, 1, 4}
-            int sum;
-            if (Avx2.IsSupported)
+            if (++scratch.Stamp == int.MaxValue)
             {
-                var partial = Avx2.SumAbsoluteDifferences(squares, Vector256<byte>.Zero).AsUInt64();
-                var half = partial.GetLower() + partial.GetUpper();
-                sum = (int)(half.ToScalar() + half.GetElement(1));
-            }
-            else
-            {
-                sum = Vector256.Sum(squares); // ≤ 32 × 4 = 128: no overflow
+                Array.Clear(scratch.Stamps);
+                scratch.Stamp = 1;
             }
 
-            if (sum > worst)
+            var count = _groups.Collect(queryValues, queryPresent, scratch.Candidates, scratch.Stamps, scratch.Stamp);
+            if (count >= 0)
             {
-                continue;
-            }
-
-            foreach (var r in _rows[u])
-            {
-                if (found == k && (sum > sums[k - 1] || (sum == sums[k - 1] && r > rows[k - 1])))
+                found = 0;
+                foreach (var u in scratch.Candidates.AsSpan(0, count))
                 {
-                    break; // the vector's later rows are larger still
+                    var sum = SquaredDifferences(planes[u], query, mask);
+                    if (found < k || sum <= best[k - 1])
+                    {
+                        found = Offer(u, sum, found, k, best, units, rows);
+                    }
                 }
 
-                var i = found < k ? found++ : k - 1;
-                while (i > 0 && (sums[i - 1] > sum || (sums[i - 1] == sum && rows[i - 1] > r)))
+                if (found == k && best[k - 1] < DonorGroups.Count)
                 {
-                    sums[i] = sums[i - 1];
-                    rows[i] = rows[i - 1];
-                    units[i] = units[i - 1];
-                    i--;
+                    return found; // every donor this close is a candidate
                 }
-
-                sums[i] = sum;
-                rows[i] = r;
-                units[i] = u;
             }
+        }
 
-            if (found == k)
+        var sums = scratch.Sums.AsSpan(0, planes.Length);
+        for (var u = 0; u < planes.Length; u++)
+        {
+            sums[u] = (byte)SquaredDifferences(planes[u], query, mask);
+        }
+
+        found = 0;
+        var worst = byte.MaxValue;
+        var block = Vector256<byte>.Count;
+        for (var u0 = 0; u0 < sums.Length; u0 += block)
+        {
+            var candidates = u0 + block <= sums.Length
+                ? Vector256.LessThanOrEqual(Vector256.Create<byte>(sums.Slice(u0, block)), Vector256.Create(worst)).ExtractMostSignificantBits()
+                : uint.MaxValue >> (block - (sums.Length - u0));
+            while (candidates != 0)
             {
-                worst = sums[k - 1];
+                var u = u0 + BitOperations.TrailingZeroCount(candidates);
+                candidates &= candidates - 1;
+                if (sums[u] <= worst)
+                {
+                    found = Offer(u, sums[u], found, k, best, units, rows);
+                    if (found == k)
+                    {
+                        worst = (byte)best[k - 1];
+                    }
+                }
             }
+        }
+
+        return found;
+    }
+
+    /// <summary>Σ (a - b)² over the masked coordinates of two vectors in bit planes (at most 32 × 4).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static int SquaredDifferences(ulong a, ulong b, ulong mask)
+    {
+        var x = (a ^ b) & mask;
+        return BitOperations.PopCount(x) + (2 * BitOperations.PopCount(x & (x >> 32)));
+    }
+
+    /// <summary>Offers the rows of distinct vector <paramref name="u"/> at <paramref name="sum"/> to the k smallest (sum, row) so far; returns how many are held.</summary>
+    private int Offer(int u, int sum, int found, int k, Span<int> best, Span<int> units, Span<int> rows)
+    {
+        foreach (var r in _rows[u])
+        {
+            if (found == k && (sum > best[k - 1] || (sum == best[k - 1] && r > rows[k - 1])))
+            {
+                break; // the vector's later rows are larger still
+            }
+
+            var i = found < k ? found++ : k - 1;
+            while (i > 0 && (best[i - 1] > sum || (best[i - 1] == sum && rows[i - 1] > r)))
+            {
+                best[i] = best[i - 1];
+                rows[i] = rows[i - 1];
+                units[i] = units[i - 1];
+                i--;
+            }
+
+            best[i] = sum;
+            rows[i] = r;
+            units[i] = u;
         }
 
         return found;

@@ -23,7 +23,7 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
     public const string PredictionColumn = "predicted_column";
     public const string ProbabilityColumn = "phishing_probability";
     public const string VerdictColumn = "verdict";
-    private const int ChunkRows = 8192;
+    internal const int ChunkRows = 8192;
 
     public DataSchema Schema => schema;
 
@@ -54,7 +54,9 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
         var mapping = DatasetParser.ResolveColumns(new RawTable(source, columns, []), schema, requireTarget: false, allowUnknownColumns: true);
         var parser = new RecordParser(schema, mapping, source, _limits.MaxMissingFraction);
         var width = schema.Features.Count;
+        // Two chunk buffers: while one is imputed and scored on the thread pool, the next is parsed here.
         var chunk = new double[ChunkRows * width];
+        var spare = new double[ChunkRows * width];
         var inChunk = 0;
         var probabilities = new List<double>();
         var problems = new List<DataProblem>();
@@ -62,16 +64,12 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
         var problemCount = 0;
         var badRecords = 0;
         var seen = 0;
+        Task? scoring = null;
 
-        void ScoreChunk()
+        void ScoreRows(double[] values, int count)
         {
-            if (inChunk == 0)
-            {
-                return;
-            }
-
-            var matrix = new FeatureMatrix(inChunk == ChunkRows ? chunk : chunk[..(inChunk * width)], inChunk, width);
-            var legitimate = new double[inChunk];
+            var matrix = new FeatureMatrix(count == ChunkRows ? values : values[..(count * width)], count, width);
+            var legitimate = new double[count];
             if (explainer is null)
             {
                 bundle.PredictProbabilities(matrix, legitimate, cancellationToken);
@@ -87,34 +85,80 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
             {
                 probabilities.Add(1.0 - p); // the model gives P(legitimate)
             }
-
-            inChunk = 0;
         }
 
-        foreach (var record in records)
+        // Waits for the chunk being scored; its exception (cancellation included) surfaces here, unwrapped.
+        void FinishScoring()
         {
-            if (++seen > maxRows)
+            var running = scoring;
+            scoring = null;
+            running?.GetAwaiter().GetResult();
+        }
+
+        void ScoreChunk(bool last)
+        {
+            FinishScoring();
+            if (inChunk == 0)
             {
-                throw new TooManyRecordsException(maxRows);
+                return;
             }
 
-            if ((seen & 1023) == 0)
+            var (values, count) = (chunk, inChunk);
+            inChunk = 0;
+            if (last)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                ScoreRows(values, count);
+                return;
             }
 
-            rowProblems.Clear();
-            if (!parser.TryParse(record, chunk.AsSpan(inChunk * width, width), out _, rowProblems))
+            (chunk, spare) = (spare, chunk);
+            scoring = Task.Run(() => ScoreRows(values, count), cancellationToken);
+        }
+
+        try
+        {
+            foreach (var record in records)
             {
-                badRecords++;
-                problemCount += rowProblems.Count;
-                problems.AddRange(rowProblems.Take(MaxProblems - problems.Count));
-                continue;
+                if (++seen > maxRows)
+                {
+                    throw new TooManyRecordsException(maxRows);
+                }
+
+                if ((seen & 1023) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                rowProblems.Clear();
+                if (!parser.TryParse(record, chunk.AsSpan(inChunk * width, width), out _, rowProblems))
+                {
+                    badRecords++;
+                    problemCount += rowProblems.Count;
+                    problems.AddRange(rowProblems.Take(MaxProblems - problems.Count));
+                    continue;
+                }
+
+                if (++inChunk == ChunkRows)
+                {
+                    ScoreChunk(last: false);
+                }
             }
 
-            if (++inChunk == ChunkRows)
+            FinishScoring();
+        }
+        finally
+        {
+            // Never leave a chunk being scored behind an exception (its buffers are reused, its list shared).
+            if (scoring is not null)
             {
-                ScoreChunk();
+                try
+                {
+                    scoring.Wait(CancellationToken.None);
+                }
+                catch (AggregateException)
+                {
+                    // The first exception is the one being thrown already.
+                }
             }
         }
 
@@ -123,7 +167,7 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
             throw new PipelineException($"{source}: {problemCount} problem(s) in {badRecords} record(s); first: {problems[0]}", problems);
         }
 
-        ScoreChunk();
+        ScoreChunk(last: true);
         var phishing = probabilities.Count(DecisionRule.IsPhishing);
         return new PredictionSummary(bundle.Version, source, columns, [.. probabilities], phishing, probabilities.Count - phishing)
         {

@@ -23,7 +23,19 @@ public sealed record DataSchema(int Version, IReadOnlyList<FeatureColumn> Featur
 
 public sealed record FeatureColumn(string Name, IReadOnlyList<int> AllowedValues, IReadOnlyList<string> Aliases)
 {
-    public bool Allows(double value) => AllowedValues.Count == 0 || AllowedValues.Any(a => a == value);
+    public bool Allows(double value)
+    {
+        // A loop, not LINQ: called for every cell of an upload.
+        for (var i = 0; i < AllowedValues.Count; i++)
+        {
+            if (AllowedValues[i] == value)
+            {
+                return true;
+            }
+        }
+
+        return AllowedValues.Count == 0;
+    }
 }
 
 public sealed record TargetColumn(string Name, IReadOnlyList<string> Aliases, IReadOnlyList<TargetClass> Classes)

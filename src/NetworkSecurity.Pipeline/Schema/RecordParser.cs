@@ -55,20 +55,26 @@ public sealed class RecordParser
         {
             var column = _mapping.FeatureSources[f];
             var cell = column < record.Values.Length ? record.Values[column] : null;
-            if (IsMissing(cell))
+            // The usual cell ("-1", "0", "1") is read without the general number parser (same value).
+            if (!TryParseDigit(cell, out var value))
             {
-                features[f] = double.NaN;
-                missing++;
-                continue;
+                if (IsMissing(cell))
+                {
+                    features[f] = double.NaN;
+                    missing++;
+                    continue;
+                }
+
+                if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !double.IsFinite(value))
+                {
+                    problems.Add(Problem(record, column, _schema.Features[f].Name, $"'{Truncate(cell!)}' is not a number."));
+                    features[f] = double.NaN;
+                    continue;
+                }
             }
 
             var feature = _schema.Features[f];
-            if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
-            {
-                problems.Add(Problem(record, column, feature.Name, $"'{Truncate(cell!)}' is not a number."));
-                features[f] = double.NaN;
-            }
-            else if (!feature.Allows(value))
+            if (!feature.Allows(value))
             {
                 problems.Add(Problem(record, column, feature.Name, $"{value.ToString(CultureInfo.InvariantCulture)} is not an allowed value (allowed: {string.Join(", ", feature.AllowedValues)})."));
                 features[f] = double.NaN;
@@ -91,6 +97,25 @@ public sealed class RecordParser
         }
 
         return problems.Count == before;
+    }
+
+    /// <summary>One digit, optionally after a minus sign ("-0" is -0.0, as double.Parse gives).</summary>
+    internal static bool TryParseDigit(string? cell, out double value)
+    {
+        if (cell is { Length: 1 } && char.IsAsciiDigit(cell[0]))
+        {
+            value = cell[0] - '0';
+            return true;
+        }
+
+        if (cell is { Length: 2 } && cell[0] == '-' && char.IsAsciiDigit(cell[1]))
+        {
+            value = -(double)(cell[1] - '0');
+            return true;
+        }
+
+        value = 0;
+        return false;
     }
 
     private int ParseLabel(RawRecord record, List<DataProblem> problems)

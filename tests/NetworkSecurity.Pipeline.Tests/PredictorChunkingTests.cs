@@ -1,0 +1,110 @@
+using System.Globalization;
+using NetworkSecurity.Learning.Metrics;
+using NetworkSecurity.Pipeline.Prediction;
+using NetworkSecurity.Pipeline.Schema;
+
+namespace NetworkSecurity.Pipeline.Tests;
+
+/// <summary>
+/// <see cref="PhishingPredictor.Score"/> parses the next chunk while the previous one is imputed and scored: every
+/// record must still get its own probability, in order, and errors and cancellation must surface as before.
+/// </summary>
+public sealed class PredictorChunkingTests
+{
+    private static readonly string Header = File.ReadLines(TestPaths.DataFile).First();
+
+    /// <summary>Two and a half chunks of data-set rows, every other one with 1-3 cells emptied.</summary>
+    private static (string Csv, double[][] Features) Upload()
+    {
+        var rows = File.ReadLines(TestPaths.DataFile).Skip(1).Where(l => l.Length > 0).ToArray();
+        var random = new Random(3);
+        var count = (PhishingPredictor.ChunkRows * 5 / 2) + 17;
+        var lines = new List<string> { Header };
+        var features = new double[count][];
+        for (var i = 0; i < count; i++)
+        {
+            var cells = rows[i % rows.Length].Split(',');
+            if (i % 2 == 1)
+            {
+                for (var h = 0; h <= i % 3; h++)
+                {
+                    cells[random.Next(30)] = "";
+                }
+            }
+
+            lines.Add(string.Join(',', cells));
+            features[i] = cells.Take(30).Select(c => c.Length == 0 ? double.NaN : double.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+        }
+
+        return (string.Join('\n', lines) + "\n", features);
+    }
+
+    [Fact]
+    public async Task Every_record_of_an_upload_of_several_chunks_gets_its_own_probability_in_order()
+    {
+        using var dir = new TempDirectory();
+        var bundle = await ModelStoreIntegrityTests.TrainAsync(dir);
+        var predictor = new PhishingPredictor(SchemaLoader.Load(TestPaths.SchemaFile));
+        var (csv, features) = Upload();
+
+        var summary = predictor.Score(bundle, () => new StringReader(csv), "up.csv");
+
+        Assert.Equal(features.Length, summary.Count);
+        for (var i = 0; i < features.Length; i++)
+        {
+            // One record alone: imputed and scored on its own, so chunking cannot have mixed it up with another.
+            var alone = predictor.PhishingProbability(bundle, features[i]);
+            Assert.True(Math.Abs(alone - summary.PhishingProbabilities[i]) <= 1e-12, $"record {i}: {summary.PhishingProbabilities[i]} vs {alone}");
+        }
+
+        Assert.Equal(summary.PhishingProbabilities.Count(DecisionRule.IsPhishing), summary.PhishingCount);
+    }
+
+    [Fact]
+    public async Task A_bad_record_after_chunks_were_scored_is_reported_unwrapped()
+    {
+        using var dir = new TempDirectory();
+        var bundle = await ModelStoreIntegrityTests.TrainAsync(dir);
+        var predictor = new PhishingPredictor(SchemaLoader.Load(TestPaths.SchemaFile));
+        var (csv, features) = Upload();
+        var broken = csv + "1,2\n";
+
+        var error = Assert.Throws<PipelineException>(() => predictor.Score(bundle, () => new StringReader(broken), "up.csv"));
+        Assert.Contains($"line {features.Length + 2}", error.Message);
+    }
+
+    [Fact]
+    public async Task Cancellation_while_chunks_are_being_scored_stops_the_scoring()
+    {
+        using var dir = new TempDirectory();
+        var bundle = await ModelStoreIntegrityTests.TrainAsync(dir);
+        var predictor = new PhishingPredictor(SchemaLoader.Load(TestPaths.SchemaFile));
+        var (csv, _) = Upload();
+        using var cancel = new CancellationTokenSource();
+
+        // The token fires once the reader has served about 1.6 chunks: the first chunk is being (or was) scored then.
+        var reader = new CancellingReader(csv, csv.Length * 16 / 25, cancel);
+        Assert.ThrowsAny<OperationCanceledException>(() => predictor.Score(bundle, () => reader, "up.csv", cancellationToken: cancel.Token));
+        Assert.True(reader.Served < csv.Length, "the whole upload was read despite the cancellation");
+    }
+
+    private sealed class CancellingReader(string text, int cancelAt, CancellationTokenSource cancel) : TextReader
+    {
+        public int Served { get; private set; }
+
+        public override int Read(Span<char> buffer)
+        {
+            var n = Math.Min(Math.Min(buffer.Length, 4096), text.Length - Served);
+            text.AsSpan(Served, n).CopyTo(buffer);
+            Served += n;
+            if (Served >= cancelAt)
+            {
+                cancel.Cancel();
+            }
+
+            return n;
+        }
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+    }
+}
