@@ -175,7 +175,7 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
             var head = $"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: 20000000\r\n\r\n{string.Join('\n', Lines.Take(500))}\n";
             await stream.WriteAsync(Encoding.UTF8.GetBytes(head));
             await stream.FlushAsync();
-            await Task.Delay(300);
+            await Task.Delay(1000); // the server must have started the request before the reset, also when the suite loads the cores
             socket.Client.LingerState = new LingerOption(true, 0); // reset, as a killed client does
         }
 
