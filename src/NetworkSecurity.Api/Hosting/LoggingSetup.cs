@@ -21,6 +21,9 @@ public static class LoggingSetup
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            // ASP.NET Core's own "request starting/finished" lines (our request log replaces them): off, because while its
+            // category is enabled at any level the host builds an Activity for every request, on the hot path.
+            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LevelAlias.Off)
             .ReadFrom.Configuration(configuration)
             .Enrich.FromLogContext()
             // "Not ready yet" is the readiness probe's answer, not an error worth a log line every few seconds.
