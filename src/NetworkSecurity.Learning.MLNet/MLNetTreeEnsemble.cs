@@ -26,11 +26,15 @@ public sealed class MLNetTreeEnsemble
     // tree by tree on byte-coded features; only when every tree weight is 1, as both trainers make them.
     private readonly GradientBoostingModel? _batch;
 
+    // Single rows: the trees' leaf masks (same sum, tree by tree from 0), on the same condition.
+    private readonly Lazy<LeafMaskTrees?>? _single;
+
     private MLNetTreeEnsemble(FlatTree[] trees, double[] weights, double slope, double offset, int featureCount)
     {
         Trees = trees;
         _weights = weights;
         _batch = weights.All(w => w == 1) ? new GradientBoostingModel(featureCount, 0.0, trees) : null;
+        _single = _batch is null ? null : new Lazy<LeafMaskTrees?>(() => LeafMaskTrees.TryCreate(trees, featureCount));
         Slope = slope;
         Offset = offset;
         FeatureCount = featureCount;
@@ -277,6 +281,11 @@ public sealed class MLNetTreeEnsemble
     private double Sum(ReadOnlySpan<double> rounded)
     {
         // The same order as ML.NET's InternalTreeEnsemble.GetOutput: tree by tree from 0.
+        if (_single?.Value is { } masks)
+        {
+            return masks.Sum(rounded);
+        }
+
         double sum = 0;
         var trees = Trees;
         var weights = _weights;

@@ -19,9 +19,13 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
         Trees = [.. trees];
         // Batch layouts are built on first use: many models of a search are scored once, or never in batch.
         _quantized = new Lazy<QuantizedTrees?>(() => QuantizedTrees.TryCreate(Trees, featureCount));
+        _leafMasks = new Lazy<LeafMaskTrees?>(() => LeafMaskTrees.TryCreate(Trees, featureCount));
     }
 
     private readonly Lazy<QuantizedTrees?> _quantized;
+
+    // Single rows: built on first use too (a search scores single rows rarely).
+    private readonly Lazy<LeafMaskTrees?> _leafMasks;
 
 
     public string Kind => ModelKind;
@@ -34,7 +38,8 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
 
     public int StageCount => Trees.Length;
 
-    public double PredictProbability(ReadOnlySpan<double> features) => Sigmoid(RawScore(features, Trees.Length));
+    public double PredictProbability(ReadOnlySpan<double> features) =>
+        Sigmoid(_leafMasks.Value is { } masks ? masks.Sum(features, BaseScore) : RawScore(features, Trees.Length));
 
     public double RawScore(ReadOnlySpan<double> features, int stages)
     {
