@@ -7,6 +7,15 @@ if (CommandLine.IsCommand(args))
     return await CommandLine.RunAsync(args);
 }
 
+// Socket completions run on the epoll thread instead of hopping through the thread pool first: Kestrel only hands
+// them on to its own I/O queues (request code still runs on the thread pool), and one-record requests answered
+// about 4 % more per second in paired runs. Read once, when the first socket is made; an operator's own value wins.
+const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+{
+    Environment.SetEnvironmentVariable(InlineCompletions, "1");
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddNetworkSecurityApi();
 
