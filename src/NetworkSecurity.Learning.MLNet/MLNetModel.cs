@@ -37,6 +37,22 @@ public sealed class MLNetModel : IExplainableModel
 
     internal MLNetModel(
         MLContext context, ITransformer transformer, DataViewSchema inputSchema, int featureCount, MLNetTrainer trainer, FeatureMatrix? coverRows = null)
+        : this(context, transformer, inputSchema, featureCount, trainer, MLNetTreeEnsemble.TryRead(transformer, featureCount, out var unreadable), unreadable)
+    {
+        if (_trees is not null && coverRows is not null)
+        {
+            _trees = _trees.WithCover(coverRows);
+        }
+    }
+
+    // The same model with other trees (their cover read back): ML.NET's trees are not read again.
+    private MLNetModel(MLNetModel model, MLNetTreeEnsemble trees)
+        : this(model._context, model._transformer, model._inputSchema, model.FeatureCount, model.Trainer, trees, null)
+    {
+    }
+
+    private MLNetModel(
+        MLContext context, ITransformer transformer, DataViewSchema inputSchema, int featureCount, MLNetTrainer trainer, MLNetTreeEnsemble? trees, string? treesUnreadable)
     {
         _context = context;
         _transformer = transformer;
@@ -44,17 +60,8 @@ public sealed class MLNetModel : IExplainableModel
         _inputDefinition = MLNetInputRow.Schema(featureCount);
         FeatureCount = featureCount;
         Trainer = trainer;
-        _trees = MLNetTreeEnsemble.TryRead(transformer, featureCount, out _treesUnreadable);
-        if (_trees is not null && coverRows is not null)
-        {
-            _trees = _trees.WithCover(coverRows);
-        }
-    }
-
-    private MLNetModel(MLNetModel model, MLNetTreeEnsemble trees)
-        : this(model._context, model._transformer, model._inputSchema, model.FeatureCount, model.Trainer)
-    {
         _trees = trees;
+        _treesUnreadable = treesUnreadable;
     }
 
     /// <summary>ML.NET's trees as ours, or null when they cannot be read (then only ML.NET's engine scores).</summary>
@@ -74,7 +81,8 @@ public sealed class MLNetModel : IExplainableModel
             throw new ArgumentException($"Expected {FeatureCount} features, got {features.Length}.", nameof(features));
         }
 
-        if (_trees is not null && !HasMissing(features))
+        // ML.NET sends a missing value (NaN) right and our trees send it left: such rows go to ML.NET's engine.
+        if (_trees is not null && !FeatureMatrix.HasMissing(features))
         {
             return _trees.Probability(features);
         }
@@ -103,7 +111,7 @@ public sealed class MLNetModel : IExplainableModel
             throw new ArgumentException($"Destination holds {destination.Length} values; {features.Rows} needed.", nameof(destination));
         }
 
-        if (_trees is not null && !HasMissing(features.Values))
+        if (_trees is not null && !FeatureMatrix.HasMissing(features.Values))
         {
             ScoreWithTrees(_trees, features, destination);
             return;
@@ -165,20 +173,6 @@ public sealed class MLNetModel : IExplainableModel
         trees.Probabilities(features, destination);
     }
 
-    // ML.NET sends a missing value (NaN) right and our trees send it left: such rows go to ML.NET's engine.
-    private static bool HasMissing(ReadOnlySpan<double> values)
-    {
-        foreach (var v in values)
-        {
-            if (double.IsNaN(v))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     public string? ExplanationUnavailableReason => _trees switch
     {
         null => $"ML.NET's trees could not be read: {_treesUnreadable}",
@@ -202,7 +196,7 @@ public sealed class MLNetModel : IExplainableModel
             throw new ArgumentException($"Need {FeatureCount} features and room for {FeatureCount} contributions.");
         }
 
-        if (HasMissing(features[..FeatureCount]))
+        if (FeatureMatrix.HasMissing(features[..FeatureCount]))
         {
             throw new ArgumentException("Impute missing values before explaining an ML.NET model.", nameof(features));
         }
@@ -214,7 +208,7 @@ public sealed class MLNetModel : IExplainableModel
     {
         ArgumentNullException.ThrowIfNull(features);
         var trees = Explainable();
-        if (HasMissing(features.Values))
+        if (FeatureMatrix.HasMissing(features.Values))
         {
             throw new ArgumentException("Impute missing values before explaining an ML.NET model.", nameof(features));
         }

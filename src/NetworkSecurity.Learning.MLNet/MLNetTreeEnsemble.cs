@@ -22,19 +22,16 @@ public sealed class MLNetTreeEnsemble
 {
     private readonly double[] _weights;
 
-    // Batches go through our boosted-trees model (base 0, trees in order: the same sum), which scores blocks of rows
-    // tree by tree on byte-coded features; only when every tree weight is 1, as both trainers make them.
-    private readonly GradientBoostingModel? _batch;
-
-    // Single rows: the trees' leaf masks (same sum, tree by tree from 0), on the same condition.
-    private readonly Lazy<LeafMaskTrees?>? _single;
+    // Our boosted-trees model over the same trees (base 0, trees in order: the same sum as ML.NET's) scores single rows
+    // by leaf masks and batches tree by tree on byte-coded features; only when every tree weight is 1, as both trainers
+    // make them.
+    private readonly GradientBoostingModel? _boosting;
 
     private MLNetTreeEnsemble(FlatTree[] trees, double[] weights, double slope, double offset, int featureCount)
     {
         Trees = trees;
         _weights = weights;
-        _batch = weights.All(w => w == 1) ? new GradientBoostingModel(featureCount, 0.0, trees) : null;
-        _single = _batch is null ? null : new Lazy<LeafMaskTrees?>(() => LeafMaskTrees.TryCreate(trees, featureCount));
+        _boosting = weights.All(w => w == 1) ? new GradientBoostingModel(featureCount, 0.0, trees) : null;
         Slope = slope;
         Offset = offset;
         FeatureCount = featureCount;
@@ -208,7 +205,7 @@ public sealed class MLNetTreeEnsemble
     public void Probabilities(FeatureMatrix features, Span<double> destination)
     {
         ArgumentNullException.ThrowIfNull(features);
-        if (_batch is null)
+        if (_boosting is null)
         {
             for (var i = 0; i < features.Rows; i++)
             {
@@ -218,7 +215,7 @@ public sealed class MLNetTreeEnsemble
             return;
         }
 
-        _batch.RawScores(RoundToFloat(features), Trees.Length, destination);
+        _boosting.RawScores(RoundToFloat(features), Trees.Length, destination);
         for (var i = 0; i < features.Rows; i++)
         {
             destination[i] = Calibrate((float)destination[i]);
@@ -281,9 +278,9 @@ public sealed class MLNetTreeEnsemble
     private double Sum(ReadOnlySpan<double> rounded)
     {
         // The same order as ML.NET's InternalTreeEnsemble.GetOutput: tree by tree from 0.
-        if (_single?.Value is { } masks)
+        if (_boosting is not null)
         {
-            return masks.Sum(rounded);
+            return _boosting.RawScore(rounded, Trees.Length);
         }
 
         double sum = 0;

@@ -44,6 +44,20 @@ public sealed class FeatureMatrix
 
     public ReadOnlySpan<double> Row(int row) => _values.AsSpan(row * Columns, Columns);
 
+    /// <summary>Whether any of <paramref name="values"/> (a row, or a matrix's <see cref="Values"/>) is missing (NaN).</summary>
+    public static bool HasMissing(ReadOnlySpan<double> values)
+    {
+        foreach (var v in values)
+        {
+            if (double.IsNaN(v))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public Span<double> RowSpan(int row) => _values.AsSpan(row * Columns, Columns);
 
     public static FeatureMatrix FromRows(IReadOnlyList<double[]> rows)

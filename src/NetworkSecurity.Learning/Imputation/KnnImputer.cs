@@ -229,26 +229,7 @@ public sealed class KnnImputer
                 continue;
             }
 
-            foreach (var r in index.Rows(u))
-            {
-                if (found == k && (distance > nearest[k - 1] || (distance == nearest[k - 1] && r > rows[k - 1])))
-                {
-                    break; // the vector's later rows are larger still
-                }
-
-                var i = found < k ? found++ : k - 1;
-                while (i > 0 && (nearest[i - 1] > distance || (nearest[i - 1] == distance && rows[i - 1] > r)))
-                {
-                    nearest[i] = nearest[i - 1];
-                    rows[i] = rows[i - 1];
-                    units[i] = units[i - 1];
-                    i--;
-                }
-
-                nearest[i] = distance;
-                rows[i] = r;
-                units[i] = u;
-            }
+            found = TernaryDonorIndex.Offer(index.Rows(u), u, distance, found, k, nearest, units, rows);
         }
 
         return found;

@@ -304,17 +304,26 @@ internal sealed class TernaryDonorIndex
     }
 
     /// <summary>Offers the rows of distinct vector <paramref name="u"/> at <paramref name="sum"/> to the k smallest (sum, row) so far; returns how many are held.</summary>
-    private int Offer(int u, int sum, int found, int k, Span<int> best, Span<int> units, Span<int> rows)
+    private int Offer(int u, int sum, int found, int k, Span<int> best, Span<int> units, Span<int> rows) =>
+        Offer(_rows[u], u, sum, found, k, best, units, rows);
+
+    /// <summary>
+    /// Offers <paramref name="candidates"/> (the ascending training rows of distinct vector <paramref name="u"/>, all at
+    /// <paramref name="distance"/>) to the k smallest (distance, row) held in <paramref name="best"/>, <paramref name="rows"/>
+    /// and <paramref name="units"/>, kept sorted; returns how many are held. Ties go to the lower row, as scikit-learn.
+    /// </summary>
+    internal static int Offer<T>(int[] candidates, int u, T distance, int found, int k, Span<T> best, Span<int> units, Span<int> rows)
+        where T : INumber<T>
     {
-        foreach (var r in _rows[u])
+        foreach (var r in candidates)
         {
-            if (found == k && (sum > best[k - 1] || (sum == best[k - 1] && r > rows[k - 1])))
+            if (found == k && (distance > best[k - 1] || (distance == best[k - 1] && r > rows[k - 1])))
             {
                 break; // the vector's later rows are larger still
             }
 
             var i = found < k ? found++ : k - 1;
-            while (i > 0 && (best[i - 1] > sum || (best[i - 1] == sum && rows[i - 1] > r)))
+            while (i > 0 && (best[i - 1] > distance || (best[i - 1] == distance && rows[i - 1] > r)))
             {
                 best[i] = best[i - 1];
                 rows[i] = rows[i - 1];
@@ -322,7 +331,7 @@ internal sealed class TernaryDonorIndex
                 i--;
             }
 
-            best[i] = sum;
+            best[i] = distance;
             rows[i] = r;
             units[i] = u;
         }

@@ -27,7 +27,6 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
     // Single rows: built on first use too (a search scores single rows rarely).
     private readonly Lazy<LeafMaskTrees?> _leafMasks;
 
-
     public string Kind => ModelKind;
 
     public int FeatureCount { get; }
@@ -38,11 +37,16 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
 
     public int StageCount => Trees.Length;
 
-    public double PredictProbability(ReadOnlySpan<double> features) =>
-        Sigmoid(_leafMasks.Value is { } masks ? masks.Sum(features, BaseScore) : RawScore(features, Trees.Length));
+    public double PredictProbability(ReadOnlySpan<double> features) => Sigmoid(RawScore(features, Trees.Length));
 
+    /// <summary>The log-odds after the first <paramref name="stages"/> trees; every tree by leaf masks when they exist (same sum).</summary>
     public double RawScore(ReadOnlySpan<double> features, int stages)
     {
+        if (stages == Trees.Length && _leafMasks.Value is { } masks)
+        {
+            return masks.Sum(features, BaseScore);
+        }
+
         var score = BaseScore;
         var trees = Trees;
         for (var t = 0; t < stages; t++)

@@ -54,6 +54,25 @@ public sealed class FlatTree
 
     public int LeafCount => Nodes.Count(n => n.IsLeaf);
 
+    /// <summary>Per feature, the distinct split thresholds of all <paramref name="trees"/>, ascending.</summary>
+    public static double[][] SplitThresholds(IReadOnlyList<FlatTree> trees, int featureCount)
+    {
+        ArgumentNullException.ThrowIfNull(trees);
+        var sets = Enumerable.Range(0, featureCount).Select(_ => new SortedSet<double>()).ToArray();
+        foreach (var tree in trees)
+        {
+            foreach (var node in tree.Nodes)
+            {
+                if (!node.IsLeaf)
+                {
+                    sets[node.Feature].Add(node.Threshold);
+                }
+            }
+        }
+
+        return [.. sets.Select(s => s.ToArray())];
+    }
+
     public double Predict(ReadOnlySpan<double> features)
     {
         var nodes = Nodes;

@@ -47,12 +47,7 @@ public sealed class LeafMaskTrees
             return null;
         }
 
-        var thresholds = new double[featureCount][];
-        for (var f = 0; f < featureCount; f++)
-        {
-            var feature = f;
-            thresholds[f] = [.. trees.SelectMany(t => t.Nodes).Where(n => !n.IsLeaf && n.Feature == feature).Select(n => n.Threshold).Distinct().Order()];
-        }
+        var thresholds = FlatTree.SplitThresholds(trees, featureCount);
 
         var treeStart = new int[trees.Count + 1];
         var entryFeature = new List<int>();

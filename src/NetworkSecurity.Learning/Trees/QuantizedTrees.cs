@@ -34,24 +34,12 @@ internal sealed class QuantizedTrees
     /// <summary>Null when a feature has more distinct thresholds than a byte can number.</summary>
     public static QuantizedTrees? TryCreate(IReadOnlyList<FlatTree> trees, int featureCount)
     {
-        var sets = Enumerable.Range(0, featureCount).Select(_ => new SortedSet<double>()).ToArray();
-        foreach (var tree in trees)
-        {
-            foreach (var node in tree.Nodes)
-            {
-                if (!node.IsLeaf)
-                {
-                    sets[node.Feature].Add(node.Threshold);
-                }
-            }
-        }
-
-        if (sets.Any(s => s.Count >= Never))
+        var thresholds = FlatTree.SplitThresholds(trees, featureCount);
+        if (thresholds.Any(t => t.Length >= Never))
         {
             return null;
         }
 
-        var thresholds = sets.Select(s => s.ToArray()).ToArray();
         var nodes = new QuantizedNode[trees.Count][];
         var values = new double[trees.Count][];
         var depths = new int[trees.Count];

@@ -63,20 +63,7 @@ public sealed class ModelBundle
 
     /// <summary>The rows as the classifier sees them: missing values (NaN) imputed; the same matrix when none are missing.</summary>
     public FeatureMatrix Complete(FeatureMatrix features, CancellationToken cancellationToken = default) =>
-        HasMissing(features) ? Imputer.Transform(features, cancellationToken) : features;
-
-    private static bool HasMissing(FeatureMatrix features)
-    {
-        foreach (var v in features.Values)
-        {
-            if (double.IsNaN(v))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+        FeatureMatrix.HasMissing(features.Values) ? Imputer.Transform(features, cancellationToken) : features;
 
     public void Save(string path)
     {
