@@ -275,6 +275,41 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         Assert.Contains("unknown field", problem.RootElement.GetProperty("errors")[0].GetProperty("message").GetString());
     }
 
+    [Fact]
+    public async Task Json_records_give_the_same_verdicts_however_names_and_values_are_spelled_and_ordered()
+    {
+        // Records in the schema's order take a fast path (names compared as bytes, -1/0/1 read directly); every other
+        // spelling goes through the general one. Both must read the same features.
+        var header = Lines[0].Trim().Split(',')[..^1];
+        var rows = Lines.Skip(1).Take(6).Select(l => l.Trim().Split(',')[..^1]).ToArray();
+        string Record(string[] values, Func<string, int, string> key, Func<string, string> value, bool reversed)
+        {
+            var pairs = header.Select((name, i) => $"\"{key(name, i)}\": {value(values[i])}");
+            return "{" + string.Join(", ", reversed ? pairs.Reverse() : pairs) + "}";
+        }
+
+        async Task<double[]> ProbabilitiesOf(Func<string, int, string> key, Func<string, string> value, bool reversed)
+        {
+            var body = "{\"records\": [" + string.Join(", ", rows.Select(r => Record(r, key, value, reversed))) + "]}";
+            using var response = await _factory.CreateClient().PostAsync("/predict/json", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            return [.. document.RootElement.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("phishing_probability").GetDouble())];
+        }
+
+        var expected = await ProbabilitiesOf((name, _) => name, v => v, reversed: false);
+        Assert.Equal(expected, await ProbabilitiesOf((name, _) => name, v => v, reversed: true));
+        Assert.Equal(expected, await ProbabilitiesOf((name, _) => name.ToUpperInvariant(), v => v, reversed: false));
+        Assert.Equal(expected, await ProbabilitiesOf((name, i) => i % 2 == 0 ? "\\u00" + ((int)name[0]).ToString("x2", System.Globalization.CultureInfo.InvariantCulture) + name[1..] : name, v => v, reversed: false));
+        Assert.Equal(expected, await ProbabilitiesOf((name, _) => name, v => v + ".0", reversed: false));
+        Assert.Equal(expected, await ProbabilitiesOf((name, _) => name, v => "\"" + v + "\"", reversed: false));
+        // The fast path still checks the value: 2 is not allowed.
+        var bad = "{\"records\": [" + Record(rows[0], (name, _) => name, v => v, reversed: false).Replace($"\"{header[4]}\": {rows[0][4]}", $"\"{header[4]}\": 2", StringComparison.Ordinal) + "]}";
+        using var rejected = await _factory.CreateClient().PostAsync("/predict/json", new StringContent(bad, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, rejected.StatusCode);
+        Assert.Contains(header[4], await rejected.Content.ReadAsStringAsync());
+    }
+
     [Theory]
     [InlineData(new byte[] { 0x7B, 0x22, 0x72, 0x65, 0x63, 0x6F, 0x72, 0x64, 0x73, 0x22, 0x3A, 0x5B, 0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D, 0x5D, 0x7D })] // invalid UTF-8 in a name
     [InlineData(new byte[] { 0x7B, 0x22, 0x72, 0x65, 0x63, 0x6F, 0x72, 0x64, 0x73, 0x22, 0x3A, 0x5B, 0x7B, 0x22, 0x70, 0x6F, 0x72, 0x74, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D, 0x5D, 0x7D })] // invalid UTF-8 in a value

@@ -25,10 +25,13 @@ public sealed class LeafMaskTreesTests
     public void Boosted_trees_on_the_phishing_data_score_every_row_as_the_walk_does(int maxDepth, int maxLeaves)
     {
         var (trainX, trainY, testX, _) = ReferenceData.PhishingSplit();
-        var model = (GradientBoostingModel)new GradientBoostingLearner(nEstimators: 80, maxDepth: maxDepth, maxLeaves: maxLeaves, learningRate: 0.1, subsample: 0.8, seed: 3)
+        var model = (GradientBoostingModel)new GradientBoostingLearner(nEstimators: 81, maxDepth: maxDepth, maxLeaves: maxLeaves, learningRate: 0.1, subsample: 0.8, seed: 3)
             .Learn(trainX, trainY);
         var masks = LeafMaskTrees.TryCreate(model.Trees, model.FeatureCount);
         Assert.NotNull(masks);
+        Assert.True(masks.IsDense); // ternary features: two thresholds each, the dense tables fit
+        var sparse = LeafMaskTrees.TryCreate(model.Trees, model.FeatureCount, maxDenseMasks: 0)!;
+        Assert.False(sparse.IsDense);
         var rows = testX.Values.ToArray();
         var random = new Random(7);
         for (var i = 0; i < 200; i++)
@@ -41,6 +44,7 @@ public sealed class LeafMaskTreesTests
         {
             Assert.Equal(Walk(model.Trees, withMissing.Row(r), model.BaseScore), masks.Sum(withMissing.Row(r), model.BaseScore));
             Assert.Equal(model.RawScore(withMissing.Row(r), model.Trees.Length), masks.Sum(withMissing.Row(r), model.BaseScore));
+            Assert.Equal(Walk(model.Trees, withMissing.Row(r), model.BaseScore), sparse.Sum(withMissing.Row(r), model.BaseScore));
         }
 
         // The model's own single-row path uses them.
@@ -66,6 +70,9 @@ public sealed class LeafMaskTreesTests
         var features = new FeatureMatrix(x, y.Length, 4);
         var model = (GradientBoostingModel)new GradientBoostingLearner(nEstimators: 30, maxDepth: 0, maxLeaves: 48, learningRate: 0.2, seed: 1).Learn(features, y);
         var masks = LeafMaskTrees.TryCreate(model.Trees, 4)!;
+        var sparse = LeafMaskTrees.TryCreate(model.Trees, 4, maxDenseMasks: 0)!;
+        Assert.True(masks.IsDense);
+        Assert.False(sparse.IsDense);
         var thresholds = model.Trees.SelectMany(t => t.Nodes).Where(n => !n.IsLeaf).Select(n => n.Threshold).Take(50).ToArray();
         for (var r = 0; r < 500; r++)
         {
@@ -73,6 +80,8 @@ public sealed class LeafMaskTreesTests
             row[r % 4] = thresholds[r % thresholds.Length]; // exactly on a threshold: not greater, so left
             Assert.Equal(Walk(model.Trees, row, 0), masks.Sum(row));
             Assert.Equal(Walk(model.Trees, features.Row(r), 0), masks.Sum(features.Row(r)));
+            Assert.Equal(Walk(model.Trees, row, 0), sparse.Sum(row));
+            Assert.Equal(Walk(model.Trees, features.Row(r), 0), sparse.Sum(features.Row(r)));
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Pipeline;
@@ -25,6 +26,7 @@ public sealed class JsonRecordParser
     private readonly double[][] _allowed;
     private readonly int _maxMissing;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _target;
+    private readonly byte[]?[] _utf8Names; // per feature its name in UTF-8, when that name means this feature
 
     public JsonRecordParser(DataSchema schema, double maxMissingFraction = RecordParser.DefaultMaxMissingFraction)
     {
@@ -39,6 +41,7 @@ public sealed class JsonRecordParser
         }
 
         _lookup = _featureIndex.GetAlternateLookup<ReadOnlySpan<char>>();
+        _utf8Names = [.. schema.Features.Select((feature, f) => _featureIndex[feature.Name] == f ? Encoding.UTF8.GetBytes(feature.Name) : null)];
         _target = new HashSet<string>(schema.Target.Aliases.Append(schema.Target.Name), StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>();
         _allowed = [.. schema.Features.Select(f => f.AllowedValues.Select(v => (double)v).ToArray())];
         _maxMissing = RecordParser.MaxMissing(schema.Features.Count, maxMissingFraction);
@@ -123,8 +126,20 @@ public sealed class JsonRecordParser
 
         features.Fill(double.NegativeInfinity); // marks "not seen"
         Span<char> key = stackalloc char[MaxKeyLength];
+        var next = 0; // the feature a record in schema order names next
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            // Clients mostly send the features by name in the schema's order: then the key's bytes are the next name's,
+            // and neither a UTF-16 copy nor a case-insensitive hash is needed.
+            if (next < _utf8Names.Length && _utf8Names[next] is { } expected && !reader.HasValueSequence && !reader.ValueIsEscaped
+                && reader.ValueSpan.SequenceEqual(expected))
+            {
+                reader.Read();
+                features[next] = IsSmallInteger(ref reader, out var small) ? Check(small, next, index, records) : ReadValue(ref reader, next, index, records);
+                next++;
+                continue;
+            }
+
             var length = (reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) <= MaxKeyLength ? CopyKey(ref reader, key) : -1;
             reader.Read();
             if (length < 0 || !_lookup.TryGetValue(key[..length], out var f))
@@ -140,7 +155,8 @@ public sealed class JsonRecordParser
                 continue;
             }
 
-            features[f] = ReadValue(ref reader, f, index, records);
+            features[f] = IsSmallInteger(ref reader, out var value) ? Check(value, f, index, records) : ReadValue(ref reader, f, index, records);
+            next = f + 1;
         }
 
         var missing = 0;
@@ -161,6 +177,31 @@ public sealed class JsonRecordParser
         {
             records.Problem(new DataProblem("request", Location(index), null, null, RecordParser.TooManyMissing(missing, features.Length, _maxMissing)));
         }
+    }
+
+    // -1, 0 and 1, the values every feature takes, read without the general number parser.
+    private static bool IsSmallInteger(ref Utf8JsonReader reader, out double value)
+    {
+        value = 0;
+        if (reader.TokenType != JsonTokenType.Number || reader.HasValueSequence)
+        {
+            return false;
+        }
+
+        var text = reader.ValueSpan;
+        if (text.Length == 1 && text[0] is (byte)'0' or (byte)'1')
+        {
+            value = text[0] - '0';
+            return true;
+        }
+
+        if (text.Length == 2 && text[0] == '-' && text[1] == '1')
+        {
+            value = -1;
+            return true;
+        }
+
+        return false;
     }
 
     private double ReadValue(ref Utf8JsonReader reader, int f, int index, JsonRecords records)

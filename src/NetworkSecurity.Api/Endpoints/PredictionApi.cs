@@ -35,7 +35,14 @@ public static class PredictionApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .DisableAntiforgery();
 
-        group.MapPost("/json", PredictJsonAsync)
+        // The services are singletons, taken once here: binding them per request would open a request service scope
+        // (allocated, then disposed) on every one-record call for nothing.
+        var services = routes.ServiceProvider;
+        var live = services.GetRequiredService<LiveModel>();
+        var predictor = services.GetRequiredService<PhishingPredictor>();
+        var parser = services.GetRequiredService<JsonRecordParser>();
+        var options = services.GetRequiredService<IOptions<ApiOptions>>();
+        group.MapPost("/json", (HttpContext context, CancellationToken cancellationToken) => PredictJsonAsync(context, live, predictor, parser, options, cancellationToken))
             .WithName("PredictJson")
             .WithSummary("Score website records sent as JSON")
             .WithDescription("Send {\"records\": [{\"having_IP_Address\": -1, \"URL_Length\": 1, ...}]}: each record maps all 30 feature names (or their aliases) to -1, 0 or 1 (null or \"na\" = missing, imputed). Returns one verdict per record, in order. ?explain=N (1-30) or ?explain=all adds an explanation per verdict.")

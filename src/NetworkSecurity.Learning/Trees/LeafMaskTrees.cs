@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace NetworkSecurity.Learning.Trees;
 
@@ -11,35 +14,59 @@ namespace NetworkSecurity.Learning.Trees;
 /// set bit of the AND over the tree's features. No branch depends on the row, so a single row costs a few ns per tree
 /// instead of a mispredicted branch per level. Sums run tree by tree in order: the same double as
 /// <see cref="FlatTree.Predict"/> tree after tree. NaN exceeds no threshold, so it goes left, as in <see cref="FlatTree"/>.
+/// When features have few thresholds (the phishing data's are ternary: two each), the tables are laid out densely, one
+/// row per (feature, code) with one mask per tree, so four trees are settled at once by AND-ing one vector per feature;
+/// otherwise each tree keeps only its own features' tables.
 /// </summary>
 public sealed class LeafMaskTrees
 {
     /// <summary>Above this many masks (8 bytes each) the trees are not encoded: thresholds are too many.</summary>
     public const int MaxMasks = 1 << 21;
 
-    private readonly double[][] _thresholds;   // per feature, sorted distinct thresholds
-    private readonly int[] _treeStart;         // per tree, its first entry in _entryFeature/_entryOffset
-    private readonly int[] _entryFeature;      // per (tree, feature used) entry: the feature
-    private readonly int[] _entryOffset;       // ... and where its masks start (one per code)
-    private readonly ulong[] _masks;
-    private readonly double[][] _leafValues;   // per tree, leaf values left to right
+    /// <summary>The dense layout's budget (2 MB): beyond it each tree keeps only the tables of the features it uses.</summary>
+    internal const int MaxDenseMasks = 1 << 18;
 
-    private LeafMaskTrees(double[][] thresholds, int[] treeStart, int[] entryFeature, int[] entryOffset, ulong[] masks, double[][] leafValues)
+    private const int MaxDenseFeatures = 1024; // the row offsets of a dense sum live on the stack
+
+    private readonly double[][] _thresholds;   // per feature, sorted distinct thresholds
+    private readonly double[] _leafValues;     // every tree's leaves left to right, tree after tree
+    private readonly int[] _leafStart;         // per tree, its first leaf in _leafValues
+    private readonly ulong[] _masks;
+
+    // Dense layout: per used feature, a row of one mask per tree for each code, rows of a feature one after another.
+    private readonly int[]? _denseFeature;
+    private readonly int[]? _denseOffset;
+
+    // Sparse layout: per (tree, feature used) entry, the feature and where its masks (one per code) start.
+    private readonly int[]? _treeStart;
+    private readonly int[]? _entryFeature;
+    private readonly int[]? _entryOffset;
+
+    private LeafMaskTrees(double[][] thresholds, double[] leafValues, int[] leafStart, ulong[] masks,
+        int[]? denseFeature, int[]? denseOffset, int[]? treeStart, int[]? entryFeature, int[]? entryOffset)
     {
         _thresholds = thresholds;
+        _leafValues = leafValues;
+        _leafStart = leafStart;
+        _masks = masks;
+        _denseFeature = denseFeature;
+        _denseOffset = denseOffset;
         _treeStart = treeStart;
         _entryFeature = entryFeature;
         _entryOffset = entryOffset;
-        _masks = masks;
-        _leafValues = leafValues;
     }
 
     public int FeatureCount => _thresholds.Length;
 
-    public int TreeCount => _leafValues.Length;
+    public int TreeCount => _leafStart.Length - 1;
+
+    /// <summary>True when the tables are laid out densely (one row per feature and code over all trees).</summary>
+    public bool IsDense => _denseFeature is not null;
 
     /// <summary>The encoding, or null when a tree has more than 64 leaves or the tables would exceed <see cref="MaxMasks"/>.</summary>
-    public static LeafMaskTrees? TryCreate(IReadOnlyList<FlatTree> trees, int featureCount)
+    public static LeafMaskTrees? TryCreate(IReadOnlyList<FlatTree> trees, int featureCount) => TryCreate(trees, featureCount, MaxDenseMasks);
+
+    internal static LeafMaskTrees? TryCreate(IReadOnlyList<FlatTree> trees, int featureCount, int maxDenseMasks)
     {
         ArgumentNullException.ThrowIfNull(trees);
         if (trees.Any(t => t.LeafCount > 64))
@@ -48,68 +75,160 @@ public sealed class LeafMaskTrees
         }
 
         var thresholds = FlatTree.SplitThresholds(trees, featureCount);
-
-        var treeStart = new int[trees.Count + 1];
-        var entryFeature = new List<int>();
-        var entryOffset = new List<int>();
-        var masks = new List<ulong>();
-        var leafValues = new double[trees.Count][];
+        var leafStart = new int[trees.Count + 1];
+        var leafValues = new List<double>();
+        var treeMasks = new Dictionary<int, ulong[]>[trees.Count]; // per tree: feature used → its mask per code
+        long sparseMasks = 0;
         for (var t = 0; t < trees.Count; t++)
         {
             var nodes = trees[t].Nodes;
-            var leaves = new List<double>();
+            leafStart[t] = leafValues.Count;
             var leftLeaves = new ulong[nodes.Length]; // per inner node: the leaves of its left subtree
-            Number(nodes, 0, leaves, leftLeaves);
-            leafValues[t] = [.. leaves];
-
-            treeStart[t] = entryFeature.Count;
-            foreach (var feature in nodes.Where(n => !n.IsLeaf).Select(n => n.Feature).Distinct().Order())
+            Number(nodes, 0, leafValues, leafStart[t], leftLeaves);
+            treeMasks[t] = [];
+            foreach (var feature in nodes.Where(n => !n.IsLeaf).Select(n => n.Feature).Distinct())
             {
-                var codes = thresholds[feature].Length + 1;
-                if (masks.Count + codes > MaxMasks)
+                sparseMasks += thresholds[feature].Length + 1;
+                if (sparseMasks > MaxMasks)
                 {
                     return null;
                 }
 
-                entryFeature.Add(feature);
-                entryOffset.Add(masks.Count);
-                for (var code = 0; code < codes; code++)
-                {
-                    // Code c exceeds thresholds 0..c-1: every split on this feature at those thresholds goes right.
-                    var mask = ulong.MaxValue;
-                    for (var n = 0; n < nodes.Length; n++)
-                    {
-                        if (!nodes[n].IsLeaf && nodes[n].Feature == feature && Array.BinarySearch(thresholds[feature], nodes[n].Threshold) < code)
-                        {
-                            mask &= ~leftLeaves[n];
-                        }
-                    }
+                treeMasks[t][feature] = CodeMasks(nodes, leftLeaves, feature, thresholds[feature]);
+            }
+        }
 
-                    masks.Add(mask);
+        leafStart[trees.Count] = leafValues.Count;
+        var used = treeMasks.SelectMany(m => m.Keys).Distinct().Order().ToArray();
+        var denseMasks = used.Sum(f => (long)(thresholds[f].Length + 1)) * trees.Count;
+        if (denseMasks <= maxDenseMasks && used.Length <= MaxDenseFeatures)
+        {
+            var masks = new ulong[denseMasks];
+            var offsets = new int[used.Length];
+            var at = 0;
+            for (var slot = 0; slot < used.Length; slot++)
+            {
+                offsets[slot] = at;
+                var codes = thresholds[used[slot]].Length + 1;
+                for (var code = 0; code < codes; code++, at += trees.Count)
+                {
+                    for (var t = 0; t < trees.Count; t++)
+                    {
+                        masks[at + t] = treeMasks[t].TryGetValue(used[slot], out var perCode) ? perCode[code] : ulong.MaxValue;
+                    }
                 }
+            }
+
+            return new LeafMaskTrees(thresholds, [.. leafValues], leafStart, masks, used, offsets, null, null, null);
+        }
+
+        var treeStart = new int[trees.Count + 1];
+        var entryFeature = new List<int>();
+        var entryOffset = new List<int>();
+        var sparse = new List<ulong>();
+        for (var t = 0; t < trees.Count; t++)
+        {
+            treeStart[t] = entryFeature.Count;
+            foreach (var (feature, perCode) in treeMasks[t].OrderBy(e => e.Key))
+            {
+                entryFeature.Add(feature);
+                entryOffset.Add(sparse.Count);
+                sparse.AddRange(perCode);
             }
         }
 
         treeStart[trees.Count] = entryFeature.Count;
-        return new LeafMaskTrees(thresholds, treeStart, [.. entryFeature], [.. entryOffset], [.. masks], leafValues);
+        return new LeafMaskTrees(thresholds, [.. leafValues], leafStart, [.. sparse], null, null, treeStart, [.. entryFeature], [.. entryOffset]);
     }
 
-    // Numbers the leaves under `node` left to right; returns the mask of those leaves.
-    private static ulong Number(TreeNode[] nodes, int node, List<double> leaves, ulong[] leftLeaves)
+    // Per code of `feature` (how many of its thresholds the row exceeds): the leaves of the tree still possible.
+    private static ulong[] CodeMasks(TreeNode[] nodes, ulong[] leftLeaves, int feature, double[] thresholds)
+    {
+        var perCode = new ulong[thresholds.Length + 1];
+        for (var code = 0; code < perCode.Length; code++)
+        {
+            // Code c exceeds thresholds 0..c-1: every split on this feature at those thresholds goes right.
+            var mask = ulong.MaxValue;
+            for (var n = 0; n < nodes.Length; n++)
+            {
+                if (!nodes[n].IsLeaf && nodes[n].Feature == feature && Array.BinarySearch(thresholds, nodes[n].Threshold) < code)
+                {
+                    mask &= ~leftLeaves[n];
+                }
+            }
+
+            perCode[code] = mask;
+        }
+
+        return perCode;
+    }
+
+    // Numbers the leaves under `node` left to right (from `first`); returns the mask of those leaves.
+    private static ulong Number(TreeNode[] nodes, int node, List<double> leaves, int first, ulong[] leftLeaves)
     {
         if (nodes[node].IsLeaf)
         {
             leaves.Add(nodes[node].Value);
-            return 1UL << (leaves.Count - 1);
+            return 1UL << (leaves.Count - 1 - first);
         }
 
-        var left = Number(nodes, nodes[node].Child, leaves, leftLeaves);
+        var left = Number(nodes, nodes[node].Child, leaves, first, leftLeaves);
         leftLeaves[node] = left;
-        return left | Number(nodes, nodes[node].Child + 1, leaves, leftLeaves);
+        return left | Number(nodes, nodes[node].Child + 1, leaves, first, leftLeaves);
     }
 
     /// <summary><paramref name="start"/> plus every tree's leaf value for the row, added tree by tree in order.</summary>
-    public double Sum(ReadOnlySpan<double> features, double start = 0)
+    public double Sum(ReadOnlySpan<double> features, double start = 0) =>
+        _denseFeature is not null ? DenseSum(features, start) : SparseSum(features, start);
+
+    private double DenseSum(ReadOnlySpan<double> features, double start)
+    {
+        var used = _denseFeature!;
+        var trees = TreeCount;
+        Span<int> rows = stackalloc int[used.Length]; // per used feature: the row of masks for the row's code
+        for (var slot = 0; slot < used.Length; slot++)
+        {
+            var f = used[slot];
+            rows[slot] = _denseOffset![slot] + (Code(_thresholds[f], features[f]) * trees);
+        }
+
+        ref var masks = ref MemoryMarshal.GetArrayDataReference(_masks);
+        var leaves = _leafValues;
+        var leafStart = _leafStart;
+        var sum = start;
+        var t = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; t + 4 <= trees; t += 4)
+            {
+                var possible = Vector256<ulong>.AllBitsSet;
+                foreach (var row in rows)
+                {
+                    possible &= Vector256.LoadUnsafe(ref masks, (nuint)(row + t));
+                }
+
+                sum += leaves[leafStart[t] + BitOperations.TrailingZeroCount(possible.GetElement(0))];
+                sum += leaves[leafStart[t + 1] + BitOperations.TrailingZeroCount(possible.GetElement(1))];
+                sum += leaves[leafStart[t + 2] + BitOperations.TrailingZeroCount(possible.GetElement(2))];
+                sum += leaves[leafStart[t + 3] + BitOperations.TrailingZeroCount(possible.GetElement(3))];
+            }
+        }
+
+        for (; t < trees; t++)
+        {
+            var possible = ulong.MaxValue;
+            foreach (var row in rows)
+            {
+                possible &= Unsafe.Add(ref masks, row + t);
+            }
+
+            sum += leaves[leafStart[t] + BitOperations.TrailingZeroCount(possible)];
+        }
+
+        return sum;
+    }
+
+    private double SparseSum(ReadOnlySpan<double> features, double start)
     {
         Span<int> codes = stackalloc int[_thresholds.Length];
         for (var f = 0; f < codes.Length; f++)
@@ -119,10 +238,12 @@ public sealed class LeafMaskTrees
 
         var sum = start;
         var masks = _masks;
-        var entryFeature = _entryFeature;
-        var entryOffset = _entryOffset;
-        var treeStart = _treeStart;
-        for (var t = 0; t < _leafValues.Length; t++)
+        var entryFeature = _entryFeature!;
+        var entryOffset = _entryOffset!;
+        var treeStart = _treeStart!;
+        var leaves = _leafValues;
+        var leafStart = _leafStart;
+        for (var t = 0; t < leafStart.Length - 1; t++)
         {
             var possible = ulong.MaxValue;
             for (var e = treeStart[t]; e < treeStart[t + 1]; e++)
@@ -130,7 +251,7 @@ public sealed class LeafMaskTrees
                 possible &= masks[entryOffset[e] + codes[entryFeature[e]]];
             }
 
-            sum += _leafValues[t][BitOperations.TrailingZeroCount(possible)];
+            sum += leaves[leafStart[t] + BitOperations.TrailingZeroCount(possible)];
         }
 
         return sum;
