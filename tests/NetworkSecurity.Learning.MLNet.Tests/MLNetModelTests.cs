@@ -61,6 +61,19 @@ public sealed class MLNetModelTests
 
     [Theory]
     [MemberData(nameof(Trainers))]
+    public void Two_threads_give_the_same_model_every_time_also_beside_other_fits(MLNetTrainer trainer)
+    {
+        // The default grid runs FastTree on two threads while other folds fit on the same cores.
+        var (x, _) = PhishingData.Sample(2, 1);
+        var options = Small with { Threads = 2 };
+        var models = new MLNetModel[4];
+        Parallel.For(0, models.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i => models[i] = Fit(trainer, options));
+        var expected = Score(models[0], x);
+        Assert.All(models.Skip(1), m => Assert.Equal(expected, Score(m, x)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Trainers))]
     public void Single_rows_batches_and_parallel_single_rows_agree(MLNetTrainer trainer)
     {
         var model = Fit(trainer);

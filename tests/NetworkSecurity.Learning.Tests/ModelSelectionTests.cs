@@ -79,6 +79,39 @@ public sealed class ModelSelectionTests
     }
 
     [Fact]
+    public void Racing_drops_configurations_far_behind_after_two_folds_and_keeps_the_exhaustive_winner_and_scores()
+    {
+        var (trainX, trainY, _, _) = ReferenceData.PhishingSplit();
+        var subset = Enumerable.Range(0, 2500).ToArray();
+        var x = trainX.SelectRows(subset);
+        var y = subset.Select(i => trainY[i]).ToArray();
+        GridCandidate[] grid =
+        [
+            new("gb", "gradient_boosting", [new("learning_rate", ["0.3", "0.0001"]), new("max_depth", ["2"]), new("n_estimators", ["10", "40"])]),
+            new("lr", "logistic_regression", [new("c", ["1.0"])]),
+        ];
+        var exhaustive = new GridSearch(LearnerCatalog.Default(1), folds: 5, dropMargin: 0).Run(x, y, null, grid);
+        var raced = new GridSearch(LearnerCatalog.Default(1), folds: 5).Run(x, y, null, grid);
+
+        Assert.All(exhaustive.Leaderboard, e => Assert.Equal(5, e.Folds));
+        Assert.Equal(exhaustive.Best.Parameters, raced.Best.Parameters);
+        Assert.Equal(exhaustive.Best.Mean, raced.Best.Mean);
+        // The slow learning rate is far behind after two folds: scored on those only, and ranked after every full score.
+        var dropped = raced.Leaderboard.Where(e => e.Folds == 2).ToArray();
+        Assert.NotEmpty(dropped);
+        Assert.All(dropped, e => Assert.True(e.Parameters.GetValueOrDefault("learning_rate") == "0.0001" || e.Learner == "logistic_regression", e.ParameterText));
+        var firstDropped = raced.Leaderboard.ToList().FindIndex(e => e.Folds == 2);
+        Assert.All(raced.Leaderboard.Skip(firstDropped), e => Assert.Equal(2, e.Folds));
+        // Every configuration still in the race has exactly the exhaustive search's score.
+        foreach (var entry in raced.Leaderboard.Where(e => e.Folds == 5))
+        {
+            Assert.Equal(exhaustive.Leaderboard.Single(e => e.ParameterText == entry.ParameterText && e.Learner == entry.Learner).Mean, entry.Mean);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GridSearch(LearnerCatalog.Default(1), dropMargin: -0.1));
+    }
+
+    [Fact]
     public void Staged_scores_equal_separately_fitted_scores()
     {
         var (trainX, trainY, _, _) = ReferenceData.PhishingSplit();

@@ -24,8 +24,8 @@ public sealed class MLNetPipelineTests
         Assert.True(File.Exists(Path.Combine(folder, ModelBundle.MLNetModelFileName)));
         Assert.True(File.Exists(Path.Combine(result.ArtifactDirectory, "model_trainer", ModelBundle.MLNetModelFileName)));
         var leaderboard = File.ReadAllLines(Path.Combine(result.ArtifactDirectory, "model_trainer", "leaderboard.csv"));
-        Assert.EndsWith(",engine", leaderboard[0], StringComparison.Ordinal);
-        Assert.All(leaderboard[1..], line => Assert.EndsWith(",ML.NET", line, StringComparison.Ordinal));
+        Assert.EndsWith(",engine,cv_folds", leaderboard[0], StringComparison.Ordinal);
+        Assert.All(leaderboard[1..], line => Assert.EndsWith(",ML.NET,3", line, StringComparison.Ordinal)); // 3 folds: no racing
 
         var schema = SchemaLoader.Load(TestPaths.SchemaFile);
         var bundle = store.LoadCurrent(schema)!;

@@ -86,7 +86,7 @@ public static class EvaluateCommand
             var trainGroups = options.IsGroupedSplit ? DuplicateAnalysis.Analyze(train.Features, train.Labels).GroupIds : null;
             IModelTrainer trainer = options.Training.Mode == "gbdt"
                 ? new GradientBoostingTrainer(seed)
-                : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, seed, options.Training.Learners);
+                : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, seed, options.Training.Learners, options.Training.DropMargin);
             var searchProgress = new SynchronousProgress<double>(f => reporter.Report($"{step}, search", done + (f / seeds.Length)));
             TrainedModel trained;
             if (trainer is GridSearchTrainer)

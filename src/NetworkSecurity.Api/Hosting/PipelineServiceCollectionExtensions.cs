@@ -43,7 +43,7 @@ public static class PipelineServiceCollectionExtensions
             var options = sp.GetRequiredService<PipelineOptions>();
             return options.Training.Mode == "gbdt"
                 ? new GradientBoostingTrainer(options.Seed, options.HasNoHoldout ? options.Training.CrossValidationFolds : 0)
-                : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, options.Seed, options.Training.Learners);
+                : new GridSearchTrainer(options.Training.GridPath, options.Training.CrossValidationFolds, options.Training.Scoring, options.Seed, options.Training.Learners, options.Training.DropMargin);
         });
         // MLflow: the file store under ./mlruns by default, a path or file: URI, or a tracking server (http/https).
         services.AddSingleton<IExperimentTracker>(sp =>

@@ -11,10 +11,11 @@ namespace NetworkSecurity.Learning.ModelSelection;
 public sealed record GridCandidate(string Name, string Learner, IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> Grid);
 
 /// <summary>
-/// A scored configuration: mean and standard deviation of the fold scores, mean fit seconds per fold, and the engine
-/// that implements the learner ("ours", "ML.NET").
+/// A scored configuration: mean and standard deviation of the fold scores, mean fit seconds per fold, how many folds
+/// scored it (fewer than the search's when it was dropped early, out of the running), and the engine that implements
+/// the learner ("ours", "ML.NET").
 /// </summary>
-public sealed record GridSearchEntry(string Candidate, string Learner, IReadOnlyDictionary<string, string> Parameters, double Mean, double Std, double FitSeconds, string Engine = LearnerCatalog.OwnEngine)
+public sealed record GridSearchEntry(string Candidate, string Learner, IReadOnlyDictionary<string, string> Parameters, double Mean, double Std, double FitSeconds, int Folds, string Engine = LearnerCatalog.OwnEngine)
 {
     public string ParameterText => string.Join(", ", Parameters.Select(p => $"{p.Key}={p.Value}"));
 }
@@ -31,7 +32,11 @@ public sealed record GridSearchResult(IReadOnlyList<GridSearchEntry> Leaderboard
 /// Exhaustive search with stratified (optionally grouped) k-fold cross-validation on the training rows only, then a
 /// refit of the best configuration on all of them. The data are binned once and shared by every tree learner, fold
 /// and configuration; configurations that differ only in a staged parameter (n_estimators) are fitted once per fold
-/// and scored for every value; fold fits run in parallel. A configuration that throws (e.g. an ML.NET trainer whose
+/// and scored for every value; fold fits run in parallel. Configurations are raced: every one is scored on the first
+/// <see cref="RaceFolds"/> folds, and only those within <see cref="DropMargin"/> of the best mean so far go on to the
+/// remaining folds (a configuration that far behind on two folds does not win on five, and most of the seed grid's
+/// slow-learning configurations are); the winner and every close contender are scored on all folds, and the ranking
+/// puts fully scored configurations first. A configuration that throws (e.g. an ML.NET trainer whose
 /// native library cannot load) is reported in <see cref="GridSearchResult.Failures"/> with the reason and the search
 /// goes on with the others; it fails only when no configuration could be fitted.
 /// </summary>
@@ -39,7 +44,7 @@ public sealed class GridSearch
 {
     private readonly IReadOnlyDictionary<string, ILearnerFactory> _catalog;
 
-    public GridSearch(IReadOnlyDictionary<string, ILearnerFactory> catalog, int folds = 5, string scoring = "f1", int seed = 42)
+    public GridSearch(IReadOnlyDictionary<string, ILearnerFactory> catalog, int folds = 5, string scoring = "f1", int seed = 42, double dropMargin = DefaultDropMargin)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         if (folds < 2)
@@ -52,13 +57,31 @@ public sealed class GridSearch
             throw new ArgumentOutOfRangeException(nameof(scoring), scoring, "scoring must be f1, accuracy or roc_auc.");
         }
 
+        if (!(dropMargin >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropMargin), dropMargin, "The drop margin is a score difference: 0 or more (0 = score every configuration on every fold).");
+        }
+
         _catalog = catalog;
+        DropMargin = dropMargin;
         Folds = folds;
         Scoring = scoring;
         Seed = seed;
     }
 
+    /// <summary>The default <see cref="DropMargin"/>: about three standard errors of a two-fold F1 mean on this data.</summary>
+    public const double DefaultDropMargin = 0.01;
+
     public int Folds { get; }
+
+    /// <summary>
+    /// How far (in score) below the best configuration's mean over the first <see cref="RaceFolds"/> folds a
+    /// configuration may be and still be scored on the other folds; 0 scores every configuration on every fold.
+    /// </summary>
+    public double DropMargin { get; }
+
+    /// <summary>The folds every configuration is scored on before the race drops any (none when the search has 3 folds or fewer).</summary>
+    public int RaceFolds => DropMargin > 0 && Folds > 3 ? 2 : Folds;
 
     public string Scoring { get; }
 
@@ -82,25 +105,47 @@ public sealed class GridSearch
         var scores = jobs.Select(j => j.Stages.Select(_ => new double[Folds]).ToArray()).ToArray();
         var seconds = jobs.Select(_ => new double[Folds]).ToArray();
         var errors = new string?[jobs.Count];
-        var tasks = Enumerable.Range(0, jobs.Count).SelectMany(j => Enumerable.Range(0, Folds).Select(f => (Job: j, Fold: f)))
-            .OrderByDescending(t => jobs[t.Job].Cost).ToArray(); // big fits first keeps both cores busy to the end
+        var scored = new int[jobs.Count]; // folds each configuration was scored on
         var done = 0;
-        Parallel.ForEach(tasks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken }, task =>
+        var total = jobs.Count * Folds;
+        var all = Enumerable.Range(0, jobs.Count).ToArray();
+        RunFolds(all, 0, RaceFolds);
+        if (RaceFolds < Folds)
         {
-            if (Volatile.Read(ref errors[task.Job]) is null)
+            // Best mean over the raced folds, per configuration (its best staged value) and overall.
+            var raced = all.Select(j => errors[j] is null ? jobs[j].Stages.Select((_, s) => scores[j][s].Take(RaceFolds).Average()).Max() : double.NegativeInfinity).ToArray();
+            var leader = raced.Max();
+            var running = all.Where(j => errors[j] is null && raced[j] >= leader - DropMargin).ToArray();
+            total = (jobs.Count * RaceFolds) + (running.Length * (Folds - RaceFolds));
+            RunFolds(running, RaceFolds, Folds);
+        }
+
+        void RunFolds(int[] jobIndexes, int firstFold, int endFold)
+        {
+            var tasks = jobIndexes.SelectMany(j => Enumerable.Range(firstFold, endFold - firstFold).Select(f => (Job: j, Fold: f)))
+                .OrderByDescending(t => jobs[t.Job].Cost).ToArray(); // big fits first keeps both cores busy to the end
+            foreach (var j in jobIndexes)
             {
-                try
-                {
-                    FitAndScore(task.Job, task.Fold);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-                {
-                    Interlocked.CompareExchange(ref errors[task.Job], Describe(ex), null);
-                }
+                scored[j] = endFold;
             }
 
-            progress?.Report((double)Interlocked.Increment(ref done) / tasks.Length);
-        });
+            Parallel.ForEach(tasks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken }, task =>
+            {
+                if (Volatile.Read(ref errors[task.Job]) is null)
+                {
+                    try
+                    {
+                        FitAndScore(task.Job, task.Fold);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+                    {
+                        Interlocked.CompareExchange(ref errors[task.Job], Describe(ex), null);
+                    }
+                }
+
+                progress?.Report((double)Interlocked.Increment(ref done) / Volatile.Read(ref total));
+            });
+        }
 
         void FitAndScore(int jobIndex, int foldIndex)
         {
@@ -137,16 +182,17 @@ public sealed class GridSearch
 
             for (var s = 0; s < jobs[j].Stages.Length; s++)
             {
-                var foldScores = scores[j][s];
+                var foldScores = scores[j][s].AsSpan(0, scored[j]).ToArray();
                 var mean = foldScores.Average();
                 var std = Math.Sqrt(foldScores.Average(v => (v - mean) * (v - mean)));
-                entries.Add(new GridSearchEntry(jobs[j].Candidate, jobs[j].LearnerName, jobs[j].ParametersAt(s), mean, std, seconds[j].Average(), jobs[j].Engine));
+                entries.Add(new GridSearchEntry(jobs[j].Candidate, jobs[j].LearnerName, jobs[j].ParametersAt(s), mean, std, seconds[j].Take(scored[j]).Average(), scored[j], jobs[j].Engine));
             }
         }
 
+        // Configurations scored on every fold rank first (a mean over two folds is not comparable with one over five).
         // Stable sort: on equal scores the configuration listed first (usually the simpler one) wins.
-        var leaderboard = entries.Select((e, i) => (e, i)).OrderByDescending(x => x.e.Mean).ThenBy(x => x.i).Select(x => x.e).ToList();
-        var all = Enumerable.Range(0, features.Rows).ToArray();
+        var leaderboard = entries.Select((e, i) => (e, i)).OrderByDescending(x => x.e.Folds).ThenByDescending(x => x.e.Mean).ThenBy(x => x.i).Select(x => x.e).ToList();
+        var everyRow = Enumerable.Range(0, features.Rows).ToArray();
 
         // The refit can fail like a fold fit: the next best configuration then wins and the failure is reported.
         for (var rank = 0; rank < leaderboard.Count; rank++)
@@ -155,7 +201,7 @@ public sealed class GridSearch
             var candidate = leaderboard[rank];
             try
             {
-                var model = Fit(_catalog[candidate.Learner].Create(candidate.Parameters), features, binned, labels, all);
+                var model = Fit(_catalog[candidate.Learner].Create(candidate.Parameters), features, binned, labels, everyRow);
                 return new GridSearchResult(leaderboard.Skip(rank).ToList(), candidate, model, failures);
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)

@@ -116,6 +116,13 @@ public sealed class TrainingOptions
     [Range(2, 20)]
     public int CrossValidationFolds { get; set; } = 5;
 
+    /// <summary>
+    /// Configurations further than this (in score) behind the best after two folds are not scored on the other folds;
+    /// 0 scores every configuration on every fold. Only applies with 4 folds or more.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double DropMargin { get; set; } = 0.01;
+
     /// <summary>Cross-validation score: f1, accuracy or roc_auc.</summary>
     [RegularExpression("^(f1|accuracy|roc_auc)$", ErrorMessage = "Training:Scoring must be f1, accuracy or roc_auc.")]
     public string Scoring { get; set; } = "f1";

@@ -55,18 +55,20 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
             e.Rank, e.Learner, e.Engine, e.Parameters,
             CvMean = double.IsFinite(e.CvMean) ? e.CvMean : (double?)null,
             CvStd = double.IsFinite(e.CvStd) ? e.CvStd : (double?)null,
+            e.CvFolds,
             e.FitSeconds,
         }));
         SafeFile.WriteText(Path.Combine(layout.Trainer, "leaderboard.csv"), writer =>
         {
             using var csv = CsvWriter.Create(writer, new CsvWriterOptions(), leaveOpen: true);
-            csv.WriteRecord(["rank", "learner", "parameters", "cv_mean", "cv_std", "fit_seconds", "engine"]);
+            csv.WriteRecord(["rank", "learner", "parameters", "cv_mean", "cv_std", "fit_seconds", "engine", "cv_folds"]);
             foreach (var e in trained.Leaderboard)
             {
                 csv.WriteRecord([
                     e.Rank.ToString(CultureInfo.InvariantCulture), e.Learner, e.Parameters,
                     Finite(e.CvMean), Finite(e.CvStd),
                     e.FitSeconds.ToString("0.0000", CultureInfo.InvariantCulture), e.Engine,
+                    e.CvFolds?.ToString(CultureInfo.InvariantCulture) ?? "",
                 ]);
             }
         });
@@ -94,10 +96,10 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
     private static string FormatTable(IEnumerable<LeaderboardEntry> entries)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"#",3}  {"learner",-20} {"engine",-7} {"cv mean",8} {"cv std",8} {"fit s",7}  parameters");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"#",3}  {"learner",-20} {"engine",-7} {"cv mean",8} {"cv std",8} {"folds",5} {"fit s",7}  parameters");
         foreach (var e in entries)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{e.Rank,3}  {e.Learner,-20} {e.Engine,-7} {e.CvMean,8:0.0000} {e.CvStd,8:0.0000} {e.FitSeconds,7:0.000}  {e.Parameters}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{e.Rank,3}  {e.Learner,-20} {e.Engine,-7} {e.CvMean,8:0.0000} {e.CvStd,8:0.0000} {e.CvFolds,5} {e.FitSeconds,7:0.000}  {e.Parameters}");
         }
 
         return text.ToString().TrimEnd();

@@ -8,9 +8,10 @@ namespace NetworkSecurity.Pipeline.Training;
 /// Chooses the model by cross-validated grid search over the learner family (Training:Mode = search): our own learners
 /// and ML.NET's (FastTree, LightGBM) on the very same folds, the best one winning whatever its engine.
 /// <paramref name="learners"/> ("fasttree,lightgbm"; empty = all) keeps only the grid entries of those learners.
-/// The test rows are never seen here: the pipeline only uses them afterwards, for the report.
+/// The test rows are never seen here: the pipeline only uses them afterwards, for the report. Configurations more than
+/// <paramref name="dropMargin"/> behind the best after two folds are not scored on the rest (see <see cref="GridSearch"/>).
 /// </summary>
-public sealed class GridSearchTrainer(string gridPath, int folds, string scoring, int seed, string? learners = null) : IModelTrainer
+public sealed class GridSearchTrainer(string gridPath, int folds, string scoring, int seed, string? learners = null, double dropMargin = GridSearch.DefaultDropMargin) : IModelTrainer
 {
     /// <summary>Every learner the search knows: the library's own plus the ML.NET ones wired in here.</summary>
     public static IReadOnlyDictionary<string, ILearnerFactory> Catalog(int seed) =>
@@ -35,7 +36,7 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
                 }
             }
 
-            result = new GridSearch(catalog, folds, scoring, seed).Run(features, labels, groups, candidates, progress, cancellationToken);
+            result = new GridSearch(catalog, folds, scoring, seed, dropMargin).Run(features, labels, groups, candidates, progress, cancellationToken);
         }
         catch (ArgumentException ex)
         {
@@ -47,7 +48,7 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
         }
 
         var leaderboard = result.Leaderboard
-            .Select((e, i) => new LeaderboardEntry(i + 1, e.Candidate == e.Learner ? e.Learner : $"{e.Learner} ({e.Candidate})", e.ParameterText, e.Mean, e.Std, e.FitSeconds, e.Engine))
+            .Select((e, i) => new LeaderboardEntry(i + 1, e.Candidate == e.Learner ? e.Learner : $"{e.Learner} ({e.Candidate})", e.ParameterText, e.Mean, e.Std, e.FitSeconds, e.Engine, e.Folds))
             .ToArray();
         var failures = result.Failures.Select(f => new LearnerFailure(f.Candidate == f.Learner ? f.Learner : $"{f.Learner} ({f.Candidate})", f.Engine, f.ParameterText, f.Error)).ToArray();
         return new TrainedModel(result.Model, result.Best.Learner, result.Best.Parameters, scoring, result.Best.Mean, result.Best.Std, leaderboard, failures);

@@ -20,7 +20,7 @@ public sealed record TrainedModel(
     IReadOnlyList<LearnerFailure>? Failures = null);
 
 /// <summary>A ranked configuration; <paramref name="Engine"/> is "ours" or "ML.NET".</summary>
-public sealed record LeaderboardEntry(int Rank, string Learner, string Parameters, double CvMean, double CvStd, double FitSeconds, string Engine = "ours");
+public sealed record LeaderboardEntry(int Rank, string Learner, string Parameters, double CvMean, double CvStd, double FitSeconds, string Engine = "ours", int? CvFolds = null);
 
 /// <summary>A configuration the search could not fit (left out of the leaderboard), with the reason.</summary>
 public sealed record LearnerFailure(string Learner, string Engine, string Parameters, string Error);
