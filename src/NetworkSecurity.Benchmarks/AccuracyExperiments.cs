@@ -15,7 +15,8 @@ namespace NetworkSecurity.Benchmarks;
 /// <summary>
 /// In-process accuracy experiments for choosing grids and defaults on tuning seeds (never the reported 0–4):
 /// <c>accuracy stratified|grouped 100-119 CONFIG...</c>, where a CONFIG is <c>learner:key=value,key=value</c>
-/// (one fit on the training rows), <c>avg:i+j[+k]</c> (mean probability of earlier configs by index), or
+/// (one fit on the training rows; our learners and ML.NET's <c>fasttree</c>/<c>lightgbm</c>), <c>avg:i+j[+k]</c>
+/// (mean probability of earlier configs by index), <c>thr:i:t</c> (config i with its decision threshold moved to t), or
 /// <c>grid:path.yaml</c> (the pipeline's own cross-validated search). Prints mean test F1 (legitimate), Brier and
 /// paired wins against the first CONFIG on the same 80/20 splits as <c>evaluate</c>. With WRITE_SPLITS=DIR set, each
 /// seed's rows and the first CONFIG's probabilities are written as <c>evaluate --write-splits</c> does, so
@@ -120,6 +121,15 @@ public static class AccuracyExperiments
             return blended;
         }
 
+        if (kind == "thr")
+        {
+            // thr:i:t — config i with its decision threshold moved to t (a monotone map that sends t to 0.5).
+            var parts = rest.Split(':');
+            var basis = earlier[int.Parse(parts[0])];
+            var t = double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            return [.. basis.Select(p => p < t ? p * 0.5 / t : 0.5 + ((p - t) * 0.5 / (1 - t)))];
+        }
+
         if (kind == "avg")
         {
             var members = rest.Split('+').Select(int.Parse).ToArray();
@@ -146,7 +156,7 @@ public static class AccuracyExperiments
             var parameters = rest.Length == 0
                 ? new Dictionary<string, string>()
                 : rest.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
-            var learner = LearnerCatalog.Default(seed)[kind].Create(parameters);
+            var learner = GridSearchTrainer.Catalog(seed)[kind].Create(parameters);
             model = learner is IBinnedLearner fast ? fast.Learn(binned, trainY, all) : learner.Learn(trainX, trainY);
         }
 
