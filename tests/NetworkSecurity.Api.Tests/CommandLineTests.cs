@@ -59,6 +59,7 @@ public sealed class CommandLineTests
     [InlineData("train --split sideways", "--split: 'sideways' is not allowed; use one of stratified, grouped.")]
     [InlineData("train --test-fraction 0.9", "--test-fraction: '0.9' is not a number from 0 to 0.5.")]
     [InlineData("train --folds 1", "--folds: '1' is not a whole number from 2 to 20.")]
+    [InlineData("evaluate --drop-margin 1.5", "--drop-margin: '1.5' is not a number from 0 to 1.")]
     [InlineData("evaluate --seeds 4-0", "--seeds: '4-0' is not a range like 0-4 or a list like 1,3,7.")]
     [InlineData("predict --input a.csv", "Option '--output' is required.")]
     [InlineData("fly", "unknown command 'fly'; the commands are train, evaluate, predict, push-data, export and help.")]

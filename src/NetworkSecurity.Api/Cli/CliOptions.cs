@@ -25,6 +25,7 @@ public sealed class CliOptions
         Mode = Bind(Choice("--mode", "search: cross-validated search over every learner in the grid; gbdt: one gradient-boosted model, fast.", "search", "gbdt"), "Pipeline:Training:Mode");
         Grid = Bind(Text("--grid", "yaml", "Search grids (default data_schema/model_grid.yaml)."), "Pipeline:Training:GridPath");
         Folds = Bind(Integer("--folds", "Cross-validation folds (default 5).", 2, 20), "Pipeline:Training:CrossValidationFolds");
+        DropMargin = Bind(Number("--drop-margin", "Configurations this far behind the best after two folds are not scored on the other folds (default 0.01); 0 scores every configuration on every fold.", 0, 1), "Pipeline:Training:DropMargin");
         Scoring = Bind(Choice("--scoring", "Score that ranks the search's configurations (default f1).", "f1", "accuracy", "roc_auc"), "Pipeline:Training:Scoring");
         Artifacts = Bind(Text("--artifacts", "dir", "Folder for each run's timestamped artifacts (default Artifacts)."), "Pipeline:ArtifactsRoot");
         FinalModel = Bind(Text("--final-model", "dir", "Folder of the promoted, live model (default final_model)."), "Pipeline:FinalModelDirectory");
@@ -54,6 +55,7 @@ public sealed class CliOptions
     public Option<string> Mode { get; }
     public Option<string> Grid { get; }
     public Option<int> Folds { get; }
+    public Option<double> DropMargin { get; }
     public Option<string> Scoring { get; }
     public Option<string> Artifacts { get; }
     public Option<string> FinalModel { get; }
@@ -71,7 +73,7 @@ public sealed class CliOptions
     public Option<string> ExportOutput { get; }
 
     /// <summary>The options of the training pipeline, shared by <c>train</c> and <c>evaluate</c>.</summary>
-    public IEnumerable<Option> Pipeline => [Data, Source, Schema, Split, TestFraction, Seed, Mode, Grid, Folds, Scoring, Learners];
+    public IEnumerable<Option> Pipeline => [Data, Source, Schema, Split, TestFraction, Seed, Mode, Grid, Folds, DropMargin, Scoring, Learners];
 
     /// <summary>The configuration keys set on the command line, with their values as typed.</summary>
     public IEnumerable<KeyValuePair<string, string?>> ConfigurationValues(ParseResult result)
