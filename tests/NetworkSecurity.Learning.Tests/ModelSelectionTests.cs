@@ -78,13 +78,17 @@ public sealed class ModelSelectionTests
         Assert.True(BinaryClassificationMetrics.Compute(labels, p, 1).Accuracy > 0.85);
     }
 
+    private static (FeatureMatrix X, int[] Y) FirstTrainingRows(int count)
+    {
+        var (trainX, trainY, _, _) = ReferenceData.PhishingSplit();
+        var rows = Enumerable.Range(0, count).ToArray();
+        return (trainX.SelectRows(rows), trainY[..count]);
+    }
+
     [Fact]
     public void Racing_drops_configurations_far_behind_after_two_folds_and_keeps_the_exhaustive_winner_and_scores()
     {
-        var (trainX, trainY, _, _) = ReferenceData.PhishingSplit();
-        var subset = Enumerable.Range(0, 2500).ToArray();
-        var x = trainX.SelectRows(subset);
-        var y = subset.Select(i => trainY[i]).ToArray();
+        var (x, y) = FirstTrainingRows(2500);
         GridCandidate[] grid =
         [
             new("gb", "gradient_boosting", [new("learning_rate", ["0.3", "0.0001"]), new("max_depth", ["2"]), new("n_estimators", ["10", "40"])]),
@@ -114,10 +118,7 @@ public sealed class ModelSelectionTests
     [Fact]
     public void Staged_scores_equal_separately_fitted_scores()
     {
-        var (trainX, trainY, _, _) = ReferenceData.PhishingSplit();
-        var subset = Enumerable.Range(0, 2000).ToArray();
-        var x = trainX.SelectRows(subset);
-        var y = subset.Select(i => trainY[i]).ToArray();
+        var (x, y) = FirstTrainingRows(2000);
         var search = new GridSearch(LearnerCatalog.Default(1), folds: 3);
         var staged = search.Run(x, y, null, [new GridCandidate("rf", "random_forest", [new("n_estimators", ["5", "10"])])]);
         var single = search.Run(x, y, null, [new GridCandidate("rf", "random_forest", [new("n_estimators", ["5"])])]);
