@@ -16,7 +16,8 @@ namespace NetworkSecurity.Benchmarks;
 /// In-process accuracy experiments for choosing grids and defaults on tuning seeds (never the reported 0–4):
 /// <c>accuracy stratified|grouped 100-119 CONFIG...</c>, where a CONFIG is <c>learner:key=value,key=value</c>
 /// (one fit on the training rows; our learners and ML.NET's <c>fasttree</c>/<c>lightgbm</c>), <c>avg:i+j[+k]</c>
-/// (mean probability of earlier configs by index), <c>thr:i:t</c> (config i with its decision threshold moved to t), or
+/// (mean probability of earlier configs by index), <c>thr:i:t</c> (config i with its decision threshold moved to t),
+/// <c>zero:CONFIG</c> (CONFIG with an indicator of the middle value of each three-valued feature added), or
 /// <c>grid:path.yaml</c> (the pipeline's own cross-validated search). Prints mean test F1 (legitimate), Brier and
 /// paired wins against the first CONFIG on the same 80/20 splits as <c>evaluate</c>. With WRITE_SPLITS=DIR set, each
 /// seed's rows and the first CONFIG's probabilities are written as <c>evaluate --write-splits</c> does, so
@@ -128,6 +129,31 @@ public static class AccuracyExperiments
             var basis = earlier[int.Parse(parts[0])];
             var t = double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
             return [.. basis.Select(p => p < t ? p * 0.5 / t : 0.5 + ((p - t) * 0.5 / (1 - t)))];
+        }
+
+        if (kind == "zero")
+        {
+            // zero:learner:params — the learner on the features plus, per three-valued feature, an indicator of its
+            // middle value (a split can then isolate 0 from both -1 and 1 at once).
+            var three = Enumerable.Range(0, trainX.Columns).Where(c => Enumerable.Range(0, trainX.Rows).Select(r => trainX[r, c]).Distinct().Count() == 3).ToArray();
+            FeatureMatrix Augment(FeatureMatrix m)
+            {
+                var width = m.Columns + three.Length;
+                var values = new double[m.Rows * width];
+                for (var r = 0; r < m.Rows; r++)
+                {
+                    m.Row(r).CopyTo(values.AsSpan(r * width));
+                    for (var k = 0; k < three.Length; k++)
+                    {
+                        values[(r * width) + m.Columns + k] = m[r, three[k]] == 0 ? 1 : 0;
+                    }
+                }
+
+                return new FeatureMatrix(values, m.Rows, width);
+            }
+
+            var ax = Augment(trainX);
+            return Predict(rest, earlier, ax, trainY, BinnedDataset.Create(ax), all, Augment(testX), seed, grouped);
         }
 
         if (kind == "avg")
