@@ -29,7 +29,7 @@ public sealed record GridSearchFailure(string Candidate, string Learner, string 
 public sealed record GridSearchResult(IReadOnlyList<GridSearchEntry> Leaderboard, GridSearchEntry Best, IClassifierModel Model, IReadOnlyList<GridSearchFailure> Failures);
 
 /// <summary>
-/// Exhaustive search with stratified (optionally grouped) k-fold cross-validation on the training rows only, then a
+/// Grid search with stratified (optionally grouped) k-fold cross-validation on the training rows only, then a
 /// refit of the best configuration on all of them. The data are binned once and shared by every tree learner, fold
 /// and configuration; configurations that differ only in a staged parameter (n_estimators) are fitted once per fold
 /// and scored for every value; fold fits run in parallel. Configurations are raced: every one is scored on the first
