@@ -73,6 +73,19 @@ public sealed class CommandLineTests
     }
 
     [Theory]
+    [InlineData("--Pipeline:Training:DropMargin=2", "Pipeline:Training:DropMargin: The field DropMargin must be between 0 and 1.")]
+    [InlineData("--Pipeline:Training:CrossValidationFolds=1", "Pipeline:Training:CrossValidationFolds: The field CrossValidationFolds must be between 2 and 20.")]
+    [InlineData("--Pipeline:Training:Mode=fastest", "Training:Mode must be 'search' or 'gbdt'.")]
+    public void Bad_training_settings_are_refused_before_any_work_naming_the_setting(string setting, string message)
+    {
+        // The Training section is nested in Pipeline: its own attributes are checked too, not only Pipeline's.
+        var (code, stdout, stderr) = RunProgram(["train", setting, "--logs", "none"]);
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains(message, stderr + stdout);
+        Assert.DoesNotContain("Run ", stdout);
+    }
+
+    [Theory]
     [InlineData("help")]
     [InlineData("--help")]
     [InlineData("train --help")]

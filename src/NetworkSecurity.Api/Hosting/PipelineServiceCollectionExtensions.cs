@@ -19,10 +19,10 @@ public static class PipelineServiceCollectionExtensions
         services.AddOptions<PipelineOptions>()
             .Bind(configuration.GetSection(PipelineOptions.SectionName))
             .ValidateDataAnnotations()
-            .Validate(o => o.Training is not null, "Pipeline:Training is required.")
             .PostConfigure<IConfiguration>((o, configuration) => o.ExperimentName = configuration["MLFLOW_EXPERIMENT_NAME"] is { Length: > 0 } name ? name : o.ExperimentName)
             .PostConfigure(o => o.ResolveBundledFiles())
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PipelineOptions>, TrainingOptionsValidator>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PipelineOptions>>().Value);
         services.AddSingleton(TimeProvider.System);
 
