@@ -278,8 +278,9 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
     [Fact]
     public async Task Json_records_give_the_same_verdicts_however_names_and_values_are_spelled_and_ordered()
     {
-        // Records in the schema's order take a fast path (names compared as bytes, -1/0/1 read directly); every other
-        // spelling goes through the general one. Both must read the same features.
+        // Names spelled exactly are matched by their bytes (in the schema's order without even a search), -1/0/1 are
+        // read directly; other letter cases and escaped names go through the case-insensitive dictionary. All must
+        // read the same features.
         var header = Lines[0].Trim().Split(',')[..^1];
         var rows = Lines.Skip(1).Take(6).Select(l => l.Trim().Split(',')[..^1]).ToArray();
         string Record(string[] values, Func<string, int, string> key, Func<string, string> value, bool reversed)

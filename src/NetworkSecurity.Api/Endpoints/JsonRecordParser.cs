@@ -27,6 +27,7 @@ public sealed class JsonRecordParser
     private readonly int _maxMissing;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _target;
     private readonly byte[]?[] _utf8Names; // per feature its name in UTF-8, when that name means this feature
+    private readonly (byte[] Key, int Feature)[][] _keysByLength; // every name and alias in UTF-8, by byte length
 
     public JsonRecordParser(DataSchema schema, double maxMissingFraction = RecordParser.DefaultMaxMissingFraction)
     {
@@ -42,6 +43,8 @@ public sealed class JsonRecordParser
 
         _lookup = _featureIndex.GetAlternateLookup<ReadOnlySpan<char>>();
         _utf8Names = [.. schema.Features.Select((feature, f) => _featureIndex[feature.Name] == f ? Encoding.UTF8.GetBytes(feature.Name) : null)];
+        var keys = _featureIndex.Select(entry => (Key: Encoding.UTF8.GetBytes(entry.Key), Feature: entry.Value)).ToArray();
+        _keysByLength = [.. Enumerable.Range(0, keys.Max(k => k.Key.Length) + 1).Select(length => keys.Where(k => k.Key.Length == length).ToArray())];
         _target = new HashSet<string>(schema.Target.Aliases.Append(schema.Target.Name), StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>();
         _allowed = [.. schema.Features.Select(f => f.AllowedValues.Select(v => (double)v).ToArray())];
         _maxMissing = RecordParser.MaxMissing(schema.Features.Count, maxMissingFraction);
@@ -140,6 +143,14 @@ public sealed class JsonRecordParser
                 continue;
             }
 
+            if (ExactKey(ref reader) is var exact and >= 0)
+            {
+                reader.Read();
+                features[exact] = IsSmallInteger(ref reader, out var small) ? Check(small, exact, index, records) : ReadValue(ref reader, exact, index, records);
+                next = exact + 1;
+                continue;
+            }
+
             var length = (reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) <= MaxKeyLength ? CopyKey(ref reader, key) : -1;
             reader.Read();
             if (length < 0 || !_lookup.TryGetValue(key[..length], out var f))
@@ -177,6 +188,27 @@ public sealed class JsonRecordParser
         {
             records.Problem(new DataProblem("request", Location(index), null, null, RecordParser.TooManyMissing(missing, features.Length, _maxMissing)));
         }
+    }
+
+    // A name or alias spelled exactly (same letters, same case, no escapes): found by its bytes among the few keys of
+    // its length. -1 when there is none; other spellings go through the case-insensitive dictionary.
+    private int ExactKey(ref Utf8JsonReader reader)
+    {
+        if (reader.HasValueSequence || reader.ValueIsEscaped || reader.ValueSpan.Length >= _keysByLength.Length)
+        {
+            return -1;
+        }
+
+        var key = reader.ValueSpan;
+        foreach (var (candidate, feature) in _keysByLength[key.Length])
+        {
+            if (key.SequenceEqual(candidate))
+            {
+                return feature;
+            }
+        }
+
+        return -1;
     }
 
     // -1, 0 and 1, the values every feature takes, read without the general number parser.
