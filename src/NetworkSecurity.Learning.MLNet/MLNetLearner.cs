@@ -72,7 +72,19 @@ public sealed class MLNetLearner : ILearner
             }),
         };
 
-        var transformer = estimator.Fit(data);
+        ITransformer transformer;
+        if (Trainer == MLNetTrainer.LightGbm)
+        {
+            using (LightGbmThreadGate.Enter(Options.Threads))
+            {
+                transformer = estimator.Fit(data);
+            }
+        }
+        else
+        {
+            transformer = estimator.Fit(data);
+        }
+
         return new MLNetModel(context, transformer, data.Schema, features.Columns, Trainer, coverRows: features);
     }
 }

@@ -59,15 +59,15 @@ public sealed class MLNetModelTests
         Assert.Equal(Score(Fit(trainer), x), Score(Fit(trainer), x));
     }
 
-    [Theory]
-    [MemberData(nameof(Trainers))]
-    public void Two_threads_give_the_same_model_every_time_also_beside_other_fits(MLNetTrainer trainer)
+    [Fact]
+    public void FastTree_on_two_threads_gives_the_same_model_every_time_also_beside_other_fits()
     {
-        // The default grid runs FastTree on two threads while other folds fit on the same cores.
+        // The default grid runs FastTree on two threads while other folds fit on the same cores. (Not LightGBM: its
+        // OpenMP thread count is process-wide, see LightGbmThreadGate.)
         var (x, _) = PhishingData.Sample(2, 1);
         var options = Small with { Threads = 2 };
         var models = new MLNetModel[4];
-        Parallel.For(0, models.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i => models[i] = Fit(trainer, options));
+        Parallel.For(0, models.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i => models[i] = Fit(MLNetTrainer.FastTree, options));
         var expected = Score(models[0], x);
         Assert.All(models.Skip(1), m => Assert.Equal(expected, Score(m, x)));
     }
