@@ -7,15 +7,7 @@ namespace NetworkSecurity.Learning.MLNet.Tests;
 
 public sealed class MLNetModelTests
 {
-    public static TheoryData<MLNetTrainer> Trainers() => new() { MLNetTrainer.FastTree, MLNetTrainer.LightGbm };
-
-    private static readonly MLNetOptions Small = new(NEstimators: 40, MaxLeaves: 16, LearningRate: 0.2, MinSamplesLeaf: 5, Seed: 3);
-
-    private static MLNetModel Fit(MLNetTrainer trainer, MLNetOptions? options = null)
-    {
-        var (x, y) = PhishingData.Sample(2);
-        return (MLNetModel)new MLNetLearner(trainer, options ?? Small).Learn(x, y);
-    }
+    private static MLNetModel Fit(MLNetTrainer trainer, MLNetOptions? options = null) => PhishingData.Fit(trainer, options).Model;
 
     private static double[] Score(MLNetModel model, FeatureMatrix x)
     {
@@ -25,7 +17,7 @@ public sealed class MLNetModelTests
     }
 
     [Theory]
-    [MemberData(nameof(Trainers))]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void Learns_the_phishing_data_well_on_held_out_rows(MLNetTrainer trainer)
     {
         var model = Fit(trainer);
@@ -37,7 +29,7 @@ public sealed class MLNetModelTests
     }
 
     [Theory]
-    [MemberData(nameof(Trainers))]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void Save_then_load_gives_identical_probabilities(MLNetTrainer trainer)
     {
         var model = Fit(trainer);
@@ -52,7 +44,7 @@ public sealed class MLNetModelTests
     }
 
     [Theory]
-    [MemberData(nameof(Trainers))]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void A_fixed_seed_gives_the_same_model(MLNetTrainer trainer)
     {
         var (x, _) = PhishingData.Sample(2, 1);
@@ -65,7 +57,7 @@ public sealed class MLNetModelTests
         // The default grid runs FastTree on two threads while other folds fit on the same cores. (Not LightGBM: its
         // OpenMP thread count is process-wide, see LightGbmThreadGate.)
         var (x, _) = PhishingData.Sample(2, 1);
-        var options = Small with { Threads = 2 };
+        var options = PhishingData.Small with { Threads = 2 };
         var models = new MLNetModel[4];
         Parallel.For(0, models.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i => models[i] = Fit(MLNetTrainer.FastTree, options));
         var expected = Score(models[0], x);
@@ -73,7 +65,7 @@ public sealed class MLNetModelTests
     }
 
     [Theory]
-    [MemberData(nameof(Trainers))]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void Single_rows_batches_and_parallel_single_rows_agree(MLNetTrainer trainer)
     {
         var model = Fit(trainer);
@@ -96,7 +88,7 @@ public sealed class MLNetModelTests
     }
 
     [Theory]
-    [MemberData(nameof(Trainers))]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void Onnx_export_scores_like_MLNet_in_OnnxRuntime(MLNetTrainer trainer)
     {
         var model = Fit(trainer);

@@ -7,16 +7,6 @@ namespace NetworkSecurity.Learning.MLNet.Tests;
 /// <summary>ML.NET's trees read into ours: the same probabilities as ML.NET's own engine, and exact TreeSHAP.</summary>
 public sealed class MLNetTreeEnsembleTests
 {
-    public static TheoryData<MLNetTrainer> Trainers() => new() { MLNetTrainer.FastTree, MLNetTrainer.LightGbm };
-
-    private static readonly MLNetOptions Small = new(NEstimators: 40, MaxLeaves: 16, LearningRate: 0.2, MinSamplesLeaf: 5, Seed: 3);
-
-    private static (MLNetModel Model, FeatureMatrix Train) Fit(MLNetTrainer trainer)
-    {
-        var (x, y) = PhishingData.Sample(2);
-        return ((MLNetModel)new MLNetLearner(trainer, Small).Learn(x, y), x);
-    }
-
     // ML.NET's own answer: its vectorised transform over the model's transformer, not our trees.
     private static float[] MLNetProbabilities(MLNetModel model, FeatureMatrix x)
     {
@@ -26,10 +16,10 @@ public sealed class MLNetTreeEnsembleTests
     }
 
     [Theory]
-    [MemberData(nameof(Trainers))]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void The_trees_give_exactly_MLNets_probabilities_on_every_row(MLNetTrainer trainer)
     {
-        var (model, _) = Fit(trainer);
+        var (model, _) = PhishingData.Fit(trainer);
         Assert.NotNull(model.Trees);
         var (x, _) = PhishingData.Load();
         var expected = MLNetProbabilities(model, x);
@@ -43,10 +33,10 @@ public sealed class MLNetTreeEnsembleTests
     }
 
     [Theory]
-    [MemberData(nameof(Trainers))]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void A_row_with_a_missing_value_is_scored_by_MLNets_engine(MLNetTrainer trainer)
     {
-        var (model, _) = Fit(trainer);
+        var (model, _) = PhishingData.Fit(trainer);
         var (x, _) = PhishingData.Sample(500);
         var rows = x.Values.ToArray();
         rows[3] = double.NaN;
@@ -64,10 +54,10 @@ public sealed class MLNetTreeEnsembleTests
     }
 
     [Theory]
-    [MemberData(nameof(Trainers))]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void Contributions_plus_base_value_equal_the_log_odds_and_the_probability(MLNetTrainer trainer)
     {
-        var (model, _) = Fit(trainer);
+        var (model, _) = PhishingData.Fit(trainer);
         Assert.Null(model.ExplanationUnavailableReason);
         Assert.Equal(ContributionScale.LogOdds, model.ContributionScale);
         var (x, _) = PhishingData.Sample(7, 3);
@@ -85,20 +75,20 @@ public sealed class MLNetTreeEnsembleTests
     }
 
     [Theory]
-    [MemberData(nameof(Trainers))]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void The_cover_counts_the_training_rows_so_the_base_value_is_their_mean_log_odds(MLNetTrainer trainer)
     {
-        var (model, train) = Fit(trainer);
+        var (model, train) = PhishingData.Fit(trainer);
         Assert.All(model.Trees!.Trees, t => Assert.Equal(train.Rows, t.Cover![0]));
         var mean = Enumerable.Range(0, train.Rows).Average(i => model.RawOutput(train.Row(i)));
         Assert.Equal(mean, model.BaseValue, 1e-9);
     }
 
     [Theory]
-    [MemberData(nameof(Trainers))]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void The_cover_survives_a_round_trip_and_a_model_without_it_says_why_it_cannot_explain(MLNetTrainer trainer)
     {
-        var (model, _) = Fit(trainer);
+        var (model, _) = PhishingData.Fit(trainer);
         using var zip = new MemoryStream();
         model.Save(zip);
         using var cover = new MemoryStream();
@@ -129,10 +119,10 @@ public sealed class MLNetTreeEnsembleTests
     }
 
     [Theory]
-    [MemberData(nameof(Trainers))]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void Explaining_a_batch_gives_what_each_row_gets_alone_and_matches_the_recursive_TreeSHAP(MLNetTrainer trainer)
     {
-        var (model, _) = Fit(trainer);
+        var (model, _) = PhishingData.Fit(trainer);
         var (x, _) = PhishingData.Sample(20, 7);
         var batch = new double[x.Rows * x.Columns];
         model.ExplainRows(x, batch);

@@ -19,6 +19,19 @@ public static class PhishingData
         return (x.SelectRows(rows), rows.Select(i => y[i]).ToArray());
     }
 
+    /// <summary>The two ML.NET trainers, for theories that cover both.</summary>
+    public static TheoryData<MLNetTrainer> Trainers() => new() { MLNetTrainer.FastTree, MLNetTrainer.LightGbm };
+
+    /// <summary>A small, quick configuration of either trainer.</summary>
+    public static readonly MLNetOptions Small = new(NEstimators: 40, MaxLeaves: 16, LearningRate: 0.2, MinSamplesLeaf: 5, Seed: 3);
+
+    /// <summary>A model fitted on every other row (the rows returned), with <see cref="Small"/> unless told otherwise.</summary>
+    public static (MLNetModel Model, FeatureMatrix Train) Fit(MLNetTrainer trainer, MLNetOptions? options = null)
+    {
+        var (x, y) = Sample(2);
+        return ((MLNetModel)new MLNetLearner(trainer, options ?? Small).Learn(x, y), x);
+    }
+
     private static (FeatureMatrix X, int[] Y) Read()
     {
         var lines = File.ReadAllLines(TestPaths.DataFile).Skip(1).Where(l => l.Length > 0).ToArray();

@@ -2,6 +2,7 @@ using System.Globalization;
 using NetworkSecurity.Learning.Metrics;
 using NetworkSecurity.Pipeline.Prediction;
 using NetworkSecurity.Pipeline.Schema;
+using NetworkSecurity.Pipeline.Training;
 
 namespace NetworkSecurity.Pipeline.Tests;
 
@@ -9,7 +10,7 @@ namespace NetworkSecurity.Pipeline.Tests;
 /// <see cref="PhishingPredictor.Score"/> parses the next chunk while the previous one is imputed and scored: every
 /// record must still get its own probability, in order, and errors and cancellation must surface as before.
 /// </summary>
-public sealed class PredictorChunkingTests
+public sealed class PredictorChunkingTests(PredictorChunkingTests.Trained trained) : IClassFixture<PredictorChunkingTests.Trained>
 {
     private static readonly string Header = File.ReadLines(TestPaths.DataFile).First();
 
@@ -39,13 +40,30 @@ public sealed class PredictorChunkingTests
         return (string.Join('\n', lines) + "\n", features);
     }
 
-    [Fact]
-    public async Task Every_record_of_an_upload_of_several_chunks_gets_its_own_probability_in_order()
+    /// <summary>One model and one upload, shared by the tests (none changes them).</summary>
+    public sealed class Trained : IAsyncLifetime
     {
-        using var dir = new TempDirectory();
-        var bundle = await ModelStoreIntegrityTests.TrainAsync(dir);
-        var predictor = new PhishingPredictor(SchemaLoader.Load(TestPaths.SchemaFile));
-        var (csv, features) = Upload();
+        private readonly TempDirectory _dir = new();
+
+        public ModelBundle Bundle { get; private set; } = null!;
+
+        public PhishingPredictor Predictor { get; } = new(SchemaLoader.Load(TestPaths.SchemaFile));
+
+        public (string Csv, double[][] Features) Upload { get; } = PredictorChunkingTests.Upload();
+
+        public async Task InitializeAsync() => Bundle = await ModelStoreIntegrityTests.TrainAsync(_dir);
+
+        public Task DisposeAsync()
+        {
+            _dir.Dispose();
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public void Every_record_of_an_upload_of_several_chunks_gets_its_own_probability_in_order()
+    {
+        var (bundle, predictor, (csv, features)) = (trained.Bundle, trained.Predictor, trained.Upload);
 
         var summary = predictor.Score(bundle, () => new StringReader(csv), "up.csv");
 
@@ -61,12 +79,9 @@ public sealed class PredictorChunkingTests
     }
 
     [Fact]
-    public async Task A_bad_record_after_chunks_were_scored_is_reported_unwrapped()
+    public void A_bad_record_after_chunks_were_scored_is_reported_unwrapped()
     {
-        using var dir = new TempDirectory();
-        var bundle = await ModelStoreIntegrityTests.TrainAsync(dir);
-        var predictor = new PhishingPredictor(SchemaLoader.Load(TestPaths.SchemaFile));
-        var (csv, features) = Upload();
+        var (bundle, predictor, (csv, features)) = (trained.Bundle, trained.Predictor, trained.Upload);
         var broken = csv + "1,2\n";
 
         var error = Assert.Throws<PipelineException>(() => predictor.Score(bundle, () => new StringReader(broken), "up.csv"));
@@ -74,12 +89,9 @@ public sealed class PredictorChunkingTests
     }
 
     [Fact]
-    public async Task Cancellation_while_chunks_are_being_scored_stops_the_scoring()
+    public void Cancellation_while_chunks_are_being_scored_stops_the_scoring()
     {
-        using var dir = new TempDirectory();
-        var bundle = await ModelStoreIntegrityTests.TrainAsync(dir);
-        var predictor = new PhishingPredictor(SchemaLoader.Load(TestPaths.SchemaFile));
-        var (csv, _) = Upload();
+        var (bundle, predictor, (csv, _)) = (trained.Bundle, trained.Predictor, trained.Upload);
         using var cancel = new CancellationTokenSource();
 
         // The token fires once the reader has served about 1.6 chunks: the first chunk is being (or was) scored then.

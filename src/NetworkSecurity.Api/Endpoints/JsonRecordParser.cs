@@ -132,40 +132,26 @@ public sealed class JsonRecordParser
         var next = 0; // the feature a record in schema order names next
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            // Clients mostly send the features by name in the schema's order: then the key's bytes are the next name's,
-            // and neither a UTF-16 copy nor a case-insensitive hash is needed.
-            if (next < _utf8Names.Length && _utf8Names[next] is { } expected && !reader.HasValueSequence && !reader.ValueIsEscaped
-                && reader.ValueSpan.SequenceEqual(expected))
+            var f = ExactKey(ref reader, next);
+            if (f < 0)
             {
-                reader.Read();
-                features[next] = IsSmallInteger(ref reader, out var small) ? Check(small, next, index, records) : ReadValue(ref reader, next, index, records);
-                next++;
-                continue;
-            }
-
-            if (ExactKey(ref reader) is var exact and >= 0)
-            {
-                reader.Read();
-                features[exact] = IsSmallInteger(ref reader, out var small) ? Check(small, exact, index, records) : ReadValue(ref reader, exact, index, records);
-                next = exact + 1;
-                continue;
-            }
-
-            var length = (reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) <= MaxKeyLength ? CopyKey(ref reader, key) : -1;
-            reader.Read();
-            if (length < 0 || !_lookup.TryGetValue(key[..length], out var f))
-            {
-                // The label may come along (a labelled row sent for checking); any other key is a mistake worth naming.
-                if (length < 0 || !_target.Contains(key[..length]))
+                var length = (reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) <= MaxKeyLength ? CopyKey(ref reader, key) : -1;
+                if (length < 0 || !_lookup.TryGetValue(key[..length], out f))
                 {
-                    var field = length < 0 ? "(a name longer than any feature, or not valid UTF-8)" : key[..length].ToString();
-                    records.Problem(new DataProblem("request", Location(index), null, field, "unknown field: not one of the 30 features or their aliases (data_schema/schema.yaml)."));
-                }
+                    // The label may come along (a labelled row sent for checking); any other key is a mistake worth naming.
+                    if (length < 0 || !_target.Contains(key[..length]))
+                    {
+                        var field = length < 0 ? "(a name longer than any feature, or not valid UTF-8)" : key[..length].ToString();
+                        records.Problem(new DataProblem("request", Location(index), null, field, "unknown field: not one of the 30 features or their aliases (data_schema/schema.yaml)."));
+                    }
 
-                reader.Skip();
-                continue;
+                    reader.Read();
+                    reader.Skip();
+                    continue;
+                }
             }
 
+            reader.Read();
             features[f] = IsSmallInteger(ref reader, out var value) ? Check(value, f, index, records) : ReadValue(ref reader, f, index, records);
             next = f + 1;
         }
@@ -190,9 +176,10 @@ public sealed class JsonRecordParser
         }
     }
 
-    // A name or alias spelled exactly (same letters, same case, no escapes): found by its bytes among the few keys of
-    // its length. -1 when there is none; other spellings go through the case-insensitive dictionary.
-    private int ExactKey(ref Utf8JsonReader reader)
+    // A name or alias spelled exactly (same letters, same case, no escapes), found by its bytes: clients mostly send the
+    // features in the schema's order, so the next feature's name is tried first, then the few keys of the same length.
+    // -1 when there is none; other spellings go through the case-insensitive dictionary (a UTF-16 copy and a hash).
+    private int ExactKey(ref Utf8JsonReader reader, int next)
     {
         if (reader.HasValueSequence || reader.ValueIsEscaped || reader.ValueSpan.Length >= _keysByLength.Length)
         {
@@ -200,6 +187,11 @@ public sealed class JsonRecordParser
         }
 
         var key = reader.ValueSpan;
+        if (next < _utf8Names.Length && _utf8Names[next] is { } expected && key.SequenceEqual(expected))
+        {
+            return next;
+        }
+
         foreach (var (candidate, feature) in _keysByLength[key.Length])
         {
             if (key.SequenceEqual(candidate))
