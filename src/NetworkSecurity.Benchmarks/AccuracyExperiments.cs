@@ -175,14 +175,19 @@ public static class AccuracyExperiments
         if (kind == "grid")
         {
             var trainGroups = grouped ? DuplicateAnalysis.Analyze(trainX, trainY).GroupIds : null;
-            model = new GridSearchTrainer(rest, 5, "f1", seed).Train(trainX, trainY, trainGroups, null, CancellationToken.None).Model;
+            var scoring = Environment.GetEnvironmentVariable("SCORING") is { Length: > 0 } sc ? sc : "roc_auc";
+            var result = new GridSearchTrainer(rest, 5, scoring, seed).Train(trainX, trainY, trainGroups, null, CancellationToken.None);
+            Console.Error.Write($"[{result.Learner} {string.Join(",", result.Parameters.Select(p => $"{p.Key}={p.Value}"))} cv {result.CvScore:0.0000}] ");
+            model = result.Model;
         }
         else
         {
             var parameters = rest.Length == 0
                 ? new Dictionary<string, string>()
                 : rest.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
-            var learner = GridSearchTrainer.Catalog(seed)[kind].Create(parameters);
+            // seed=k (experiments only): the learner's seed is the split's seed plus k, for seed-averaging trials.
+            var learnerSeed = seed + (parameters.Remove("seed", out var offset) ? int.Parse(offset) : 0);
+            var learner = GridSearchTrainer.Catalog(learnerSeed)[kind].Create(parameters);
             model = learner is IBinnedLearner fast ? fast.Learn(binned, trainY, all) : learner.Learn(trainX, trainY);
         }
 

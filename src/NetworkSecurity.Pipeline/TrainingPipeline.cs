@@ -64,7 +64,7 @@ public sealed class TrainingPipeline(
             trained = new ModelTrainingStage(trainer, stageLogger).Run(layout, ingestion, transformed, groups, new StageProgress(f => Report(progress, PipelineStage.Training, 0.20 + (0.70 * f))), cancellationToken);
 
             Report(progress, PipelineStage.Evaluation, 0.90);
-            evaluation = new ModelEvaluationStage(options, stageLogger).Run(layout, trained.Model, transformed, ingestion, trained.CvScore);
+            evaluation = new ModelEvaluationStage(options, stageLogger).Run(layout, trained.Model, transformed, ingestion, trained.CvF1);
             importance = ExplainTestRows(layout, schema, trained.Model, transformed);
 
             string? promotedVersion = null;
@@ -76,7 +76,7 @@ public sealed class TrainingPipeline(
                     layout.Timestamp, started, trained.Learner, trained.Parameters, trained.Scoring, trained.CvScore, trained.CvScoreStd,
                     evaluation.Train, evaluation.Test, evaluation.TestRocCurve, schema.Fingerprint, ingestion.DataHash,
                     ingestion.Train.Count, ingestion.Test.Count, options.Split, options.Seed, importance,
-                    Holdout: options.HasNoHoldout ? $"none: trained on every row, gated on the cross-validated {trained.Scoring}" : "test split");
+                    Holdout: options.HasNoHoldout ? $"none: trained on every row, gated on the cross-validated F1" : "test split");
                 store.Promote(new ModelBundle(schema.Fingerprint, schema.FeatureNames, transformed.Imputer, trained.Model, card));
                 promotedVersion = layout.Timestamp;
                 _logger.LogInformation("Model {Version} promoted to {Directory}", promotedVersion, store.CurrentModelDirectory);
@@ -175,6 +175,10 @@ public sealed class TrainingPipeline(
             {
                 metrics[$"cv_{trained.Scoring}"] = trained.CvScore;
                 metrics[$"cv_{trained.Scoring}_std"] = trained.CvScoreStd;
+                if (double.IsFinite(trained.CvF1))
+                {
+                    metrics["cv_f1"] = trained.CvF1; // the gate's measure without a hold-out, whatever ranked the search
+                }
             }
         }
 

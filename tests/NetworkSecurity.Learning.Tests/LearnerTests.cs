@@ -9,13 +9,14 @@ public sealed class LearnerTests
 {
     private static readonly Lazy<(FeatureMatrix TrainX, int[] TrainY, FeatureMatrix TestX, int[] TestY)> Split = new(() => ReferenceData.PhishingSplit());
 
-    public static TheoryData<string> Learners() => new() { "gbdt", "gbdt_leafwise", "gbdt_colsample", "gbdt_forest_average", "exact_match", "random_forest", "decision_tree", "ada_boost", "logistic_regression" };
+    public static TheoryData<string> Learners() => new() { "gbdt", "gbdt_leafwise", "gbdt_colsample", "gbdt_bytree", "gbdt_forest_average", "exact_match", "random_forest", "decision_tree", "ada_boost", "logistic_regression" };
 
     private static ILearner Create(string name, int seed = 7) => name switch
     {
         "gbdt" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 4, subsample: 0.8, seed: seed),
         "gbdt_leafwise" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 0, maxLeaves: 16, learningRate: 0.2, seed: seed),
         "gbdt_colsample" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 4, subsample: 0.9, colsampleByNode: 0.5, seed: seed),
+        "gbdt_bytree" => new GradientBoostingLearner(nEstimators: 60, maxDepth: 0, maxLeaves: 16, l2: 0.5, subsample: 0.9, colsampleByTree: 0.5, seed: seed),
         "gbdt_forest_average" => new AveragingLearner([new GradientBoostingLearner(nEstimators: 40, maxDepth: 0, maxLeaves: 16, colsampleByNode: 0.6, seed: seed), new RandomForestLearner(nEstimators: 20, seed: seed)], [0.6, 0.4]),
         "exact_match" => new ExactMatchLearner(new GradientBoostingLearner(nEstimators: 40, maxDepth: 4, seed: seed), 3),
         "random_forest" => new RandomForestLearner(nEstimators: 30, seed: seed),
@@ -196,6 +197,7 @@ public sealed class LearnerTests
     [InlineData("subsample")]
     [InlineData("max_leaves")]
     [InlineData("colsample_bynode")]
+    [InlineData("colsample_bytree")]
     public void Invalid_hyperparameters_throw_naming_the_parameter(string parameter)
     {
         var ex = Assert.ThrowsAny<ArgumentException>(() => parameter switch
@@ -204,6 +206,7 @@ public sealed class LearnerTests
             "learning_rate" => new GradientBoostingLearner(learningRate: 0),
             "subsample" => new GradientBoostingLearner(subsample: 1.5),
             "colsample_bynode" => new GradientBoostingLearner(colsampleByNode: 0),
+            "colsample_bytree" => new GradientBoostingLearner(colsampleByTree: 1.5),
             _ => (object)new GradientBoostingLearner(maxLeaves: 1),
         });
         Assert.Contains(parameter.Replace("n_estimators", "nEstimators", StringComparison.Ordinal).Replace("max_leaves", "max_leaves", StringComparison.Ordinal).Split('_')[0], ex.Message, StringComparison.OrdinalIgnoreCase);
@@ -224,6 +227,37 @@ public sealed class LearnerTests
         Assert.NotEqual(all, Fit(0.3, 1));
         Assert.NotEqual(Fit(0.3, 1), Fit(0.3, 2));
         Assert.Equal(Fit(0.3, 1), Fit(0.3, 1));
+    }
+
+    [Fact]
+    public void Feature_subsampling_per_tree_keeps_each_tree_to_its_share_of_the_features()
+    {
+        var (trainX, trainY, _, _) = Split.Value;
+        GradientBoostingModel Fit(double byTree, double byNode, int seed) => (GradientBoostingModel)new GradientBoostingLearner(
+            nEstimators: 30, maxDepth: 0, maxLeaves: 32, colsampleByTree: byTree, colsampleByNode: byNode, seed: seed).Learn(trainX, trainY);
+        static int[][] FeaturesPerTree(GradientBoostingModel m) => [.. m.Trees.Select(t => t.Nodes.Where(n => !n.IsLeaf).Select(n => n.Feature).Distinct().Order().ToArray())];
+
+        // 30 columns × 0.2 = 6 features per tree; 32-leaf trees on this data use many more when free to.
+        var sampled = FeaturesPerTree(Fit(0.2, 1.0, 1));
+        Assert.All(sampled, f => Assert.InRange(f.Length, 1, 6));
+        Assert.True(sampled.Distinct(new SequenceComparer()).Count() > 20, "each tree draws its own features");
+        Assert.Contains(FeaturesPerTree(Fit(1.0, 1.0, 1)), f => f.Length > 6);
+
+        // Per-split sampling draws from the tree's features, so the tree's limit still holds.
+        Assert.All(FeaturesPerTree(Fit(0.2, 0.5, 1)), f => Assert.InRange(f.Length, 1, 6));
+
+        // Deterministic for a seed, different across seeds; without it the seed plays no part.
+        var bytes = ModelSerializer.ToBytes(Fit(0.5, 1.0, 3));
+        Assert.Equal(bytes, ModelSerializer.ToBytes(Fit(0.5, 1.0, 3)));
+        Assert.NotEqual(bytes, ModelSerializer.ToBytes(Fit(0.5, 1.0, 4)));
+        Assert.Equal(ModelSerializer.ToBytes(Fit(1.0, 1.0, 3)), ModelSerializer.ToBytes(Fit(1.0, 1.0, 4)));
+    }
+
+    private sealed class SequenceComparer : IEqualityComparer<int[]>
+    {
+        public bool Equals(int[]? x, int[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(int[] obj) => obj.Aggregate(17, (h, v) => (h * 31) + v);
     }
 
     [Fact]

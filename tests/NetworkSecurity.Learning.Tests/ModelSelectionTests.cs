@@ -113,6 +113,37 @@ public sealed class ModelSelectionTests
         }
 
         Assert.Throws<ArgumentOutOfRangeException>(() => new GridSearch(LearnerCatalog.Default(1), dropMargin: -0.1));
+
+        // Unset, the margin follows the score's own spread: AUC moves several times less than F1 between folds.
+        Assert.Equal(0.01, new GridSearch(LearnerCatalog.Default(1)).DropMargin);
+        Assert.Equal(0.003, new GridSearch(LearnerCatalog.Default(1), scoring: "roc_auc").DropMargin);
+        Assert.Equal(0.02, new GridSearch(LearnerCatalog.Default(1), scoring: "roc_auc", dropMargin: 0.02).DropMargin);
+        Assert.Equal(5, new GridSearch(LearnerCatalog.Default(1), scoring: "roc_auc", dropMargin: 0).RaceFolds);
+    }
+
+    [Fact]
+    public void Every_entry_reports_its_cross_validated_f1_whatever_score_ranks_the_search()
+    {
+        var (x, y) = FirstTrainingRows(2000);
+        GridCandidate[] grid =
+        [
+            new("gb", "gradient_boosting", [new("learning_rate", ["0.3"]), new("max_depth", ["3"]), new("n_estimators", ["5", "30"])]),
+            new("rf", "random_forest", [new("n_estimators", ["10"])]),
+        ];
+        var byF1 = new GridSearch(LearnerCatalog.Default(1), folds: 3, dropMargin: 0).Run(x, y, null, grid);
+        var byAuc = new GridSearch(LearnerCatalog.Default(1), folds: 3, scoring: "roc_auc", dropMargin: 0).Run(x, y, null, grid);
+
+        Assert.Equal(3, byAuc.Leaderboard.Count);
+        foreach (var entry in byAuc.Leaderboard)
+        {
+            var same = byF1.Leaderboard.Single(e => e.Learner == entry.Learner && e.ParameterText == entry.ParameterText);
+            Assert.Equal(same.Mean, entry.F1, 12); // same folds, same fits: the F1 the F1-ranked search scored
+            Assert.Equal(same.Mean, same.F1, 12);
+            Assert.InRange(entry.Mean, 0.5, 1.0);
+            Assert.NotEqual(entry.F1, entry.Mean); // ranked by AUC, not by F1
+        }
+
+        Assert.True(byAuc.Leaderboard.Zip(byAuc.Leaderboard.Skip(1)).All(p => p.First.Mean >= p.Second.Mean));
     }
 
     [Fact]
@@ -131,10 +162,10 @@ public sealed class ModelSelectionTests
         var factory = LearnerCatalog.Default(1)["gbdt_forest_average"];
         var learner = (AveragingLearner)factory.Create(new Dictionary<string, string>
         {
-            ["gbdt.max_leaves"] = "8", ["gbdt.colsample_bynode"] = "0.5", ["forest.n_estimators"] = "7", ["forest_weight"] = "0.25",
+            ["gbdt.max_leaves"] = "8", ["gbdt.colsample_bynode"] = "0.5", ["gbdt.colsample_bytree"] = "0.6", ["forest.n_estimators"] = "7", ["forest_weight"] = "0.25",
         });
         var gbdt = Assert.IsType<GradientBoostingLearner>(learner.Members[0]);
-        Assert.Equal((8, 0.5), (gbdt.MaxLeaves, gbdt.ColsampleByNode));
+        Assert.Equal((8, 0.5, 0.6), (gbdt.MaxLeaves, gbdt.ColsampleByNode, gbdt.ColsampleByTree));
         Assert.Equal(7, Assert.IsType<RandomForestLearner>(learner.Members[1]).NEstimators);
         Assert.Equal([0.75, 0.25], learner.Weights);
         var ex = Assert.Throws<ParameterException>(() => factory.Create(new Dictionary<string, string> { ["forest.depth"] = "3" }));

@@ -24,8 +24,13 @@ public sealed class MLNetPipelineTests
         Assert.True(File.Exists(Path.Combine(folder, ModelBundle.MLNetModelFileName)));
         Assert.True(File.Exists(Path.Combine(result.ArtifactDirectory, "model_trainer", ModelBundle.MLNetModelFileName)));
         var leaderboard = File.ReadAllLines(Path.Combine(result.ArtifactDirectory, "model_trainer", "leaderboard.csv"));
-        Assert.EndsWith(",engine,cv_folds", leaderboard[0], StringComparison.Ordinal);
-        Assert.All(leaderboard[1..], line => Assert.EndsWith(",ML.NET,3", line, StringComparison.Ordinal)); // 3 folds: no racing
+        Assert.EndsWith(",cv_mean,cv_std,fit_seconds,engine,cv_folds,cv_f1", leaderboard[0], StringComparison.Ordinal);
+        Assert.All(leaderboard[1..], line =>
+        {
+            var cells = line.Split(',');
+            Assert.Equal(["ML.NET", "3"], cells[^3..^1]); // 3 folds: no racing
+            Assert.Equal(cells[^6], cells[^1]); // ranked by F1 here, so the CV F1 column is the CV mean
+        });
 
         var schema = SchemaLoader.Load(TestPaths.SchemaFile);
         var bundle = store.LoadCurrent(schema)!;

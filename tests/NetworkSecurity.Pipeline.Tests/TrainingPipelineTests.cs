@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Pipeline.DataSources;
@@ -72,6 +73,38 @@ public sealed class TrainingPipelineTests
     }
 
     [Fact]
+    public async Task A_search_ranked_by_AUC_reports_each_entry_s_CV_F1_and_gates_on_the_winner_s_F1_without_a_hold_out()
+    {
+        using var dir = new TempDirectory();
+        var options = PipelineFactory.Options(dir, PipelineFactory.Sample(dir, 1500));
+        options.TestFraction = 0;
+        var grid = dir.File("grid.yaml", "learners:\n  gradient_boosting:\n    max_depth: [3]\n    n_estimators: [5, 40]\n  logistic_regression:\n    c: [1.0]\n");
+        var result = await PipelineFactory.Create(options, new GridSearchTrainer(grid, 3, "roc_auc", options.Seed, dropMargin: 0)).RunAsync(null, CancellationToken.None);
+
+        var rows = File.ReadLines(Path.Combine(result.ArtifactDirectory, "model_trainer/leaderboard.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.Equal(3, rows.Length);
+        var auc = rows.Select(r => double.Parse(r[^6], CultureInfo.InvariantCulture)).ToArray();
+        var f1 = rows.Select(r => double.Parse(r[^1], CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(auc.OrderDescending(), auc);
+        Assert.All(f1, v => Assert.InRange(v, 0.5, 1.0));
+        Assert.NotEqual(auc, f1);
+        Assert.Equal(auc[0], result.CvScore);
+        using (var board = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.ArtifactDirectory, "model_trainer/leaderboard.json"))))
+        {
+            Assert.Equal(f1, board.RootElement.EnumerateArray().Select(e => e.GetProperty("cv_f1").GetDouble()));
+        }
+
+        // The gate (no test rows) compared the winner's CV F1, not its AUC, with the expected score.
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.ArtifactDirectory, "model_evaluation/metrics.json")));
+        var gate = metrics.RootElement.GetProperty("quality_gate");
+        Assert.Equal("cross-validated F1", gate.GetProperty("gated_on").GetString());
+        Assert.Equal(f1[0], gate.GetProperty("estimate").GetDouble(), 12);
+        var card = new ModelStore(options.FinalModelDirectory).LoadCurrent(SchemaLoader.Load(TestPaths.SchemaFile))!.Card;
+        Assert.Equal("roc_auc", card.CvScoring);
+        Assert.Contains("gated on the cross-validated F1", card.Holdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_a_hold_out_every_row_trains_and_the_gate_uses_the_cross_validated_score()
     {
         using var dir = new TempDirectory();
@@ -88,13 +121,13 @@ public sealed class TrainingPipelineTests
         Assert.StartsWith("none", card.Holdout, StringComparison.Ordinal);
         Assert.Equal(result.CvScore, card.CvScore);
         var metrics = File.ReadAllText(Path.Combine(result.ArtifactDirectory, "model_evaluation/metrics.json"));
-        Assert.Contains("cross-validated score", metrics, StringComparison.Ordinal);
+        Assert.Contains("cross-validated F1", metrics, StringComparison.Ordinal);
 
         // The gate compares the CV estimate, not a (missing) test score, with the expected score.
         options.ExpectedScore = 0.9999;
         var rejected = await PipelineFactory.Create(options, new GradientBoostingTrainer(options.Seed, crossValidationFolds: 5)).RunAsync(null, CancellationToken.None);
         Assert.Null(rejected.PromotedVersion);
-        Assert.StartsWith("cross-validated score", rejected.Evaluation.RejectionReason, StringComparison.Ordinal);
+        Assert.StartsWith("cross-validated F1", rejected.Evaluation.RejectionReason, StringComparison.Ordinal);
         Assert.Contains("below the expected score 0.9999", rejected.Evaluation.RejectionReason, StringComparison.Ordinal);
     }
 

@@ -26,7 +26,8 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
         double validationFraction = 0.0,
         int nIterNoChange = 0,
         int seed = 42,
-        double colsampleByNode = 1.0)
+        double colsampleByNode = 1.0,
+        double colsampleByTree = 1.0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nEstimators, 1);
         if (!(learningRate > 0 && learningRate <= 1))
@@ -71,7 +72,13 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
             throw new ArgumentOutOfRangeException(nameof(colsampleByNode), colsampleByNode, "colsample_bynode must be in (0, 1].");
         }
 
+        if (!(colsampleByTree > 0 && colsampleByTree <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(colsampleByTree), colsampleByTree, "colsample_bytree must be in (0, 1].");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(nIterNoChange);
+        ColsampleByTree = colsampleByTree;
         ColsampleByNode = colsampleByNode;
         NEstimators = nEstimators;
         LearningRate = learningRate;
@@ -110,6 +117,12 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
 
     /// <summary>Share of the features each split may choose from (drawn afresh per split); 1 uses all.</summary>
     public double ColsampleByNode { get; }
+
+    /// <summary>
+    /// Share of the features each tree may use (drawn afresh per tree, as XGBoost's colsample_bytree); per-split
+    /// sampling then draws its share from these. 1 uses all.
+    /// </summary>
+    public double ColsampleByTree { get; }
 
     /// <summary>Trees kept by the last fit with early stopping (NEstimators without it).</summary>
     public int BestIteration { get; private set; }
@@ -179,8 +192,14 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
         var sampled = new int[train.Length];
         var random = new SplitMix64(unchecked((ulong)Seed * 0x2545F4914F6CDD1DUL + 1));
         var leaves = MaxLeaves > 0 ? MaxLeaves : (MaxDepth >= 30 ? int.MaxValue : 1 << MaxDepth);
-        var splitFeatures = Math.Clamp((int)Math.Round(data.Columns * ColsampleByNode), 1, data.Columns);
-        var featureRandom = splitFeatures < data.Columns ? new Random(Seed) : null;
+        var treeFeatureCount = Math.Clamp((int)Math.Round(data.Columns * ColsampleByTree), 1, data.Columns);
+        var splitFeatures = Math.Clamp((int)Math.Round(treeFeatureCount * ColsampleByNode), 1, treeFeatureCount);
+        var featureRandom = splitFeatures < treeFeatureCount ? new Random(Seed) : null;
+
+        // Its own stream, so per-split draws (and models fitted without tree sampling) do not depend on it.
+        var treeRandom = treeFeatureCount < data.Columns ? new Random(unchecked(Seed * 31 + 7)) : null;
+        var allFeatures = Enumerable.Range(0, data.Columns).ToArray();
+        var treeFeatures = treeRandom is null ? null : new int[treeFeatureCount];
         var grower = new TreeGrower(data, new GradientCriterion(L2, MinChildWeight, LearningRate),
             new TreeLimits(MaxDepth, leaves, MinSamplesLeaf, 2, splitFeatures));
         var trees = new List<FlatTree>(NEstimators);
@@ -220,7 +239,12 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
                 }
             }
 
-            var tree = grower.Grow(items, itemCount, gradients, hessians, MinSamplesLeaf > 1 ? counts : null, featureRandom);
+            if (treeRandom is not null)
+            {
+                DrawFeatures(allFeatures, treeFeatures!, treeRandom);
+            }
+
+            var tree = grower.Grow(items, itemCount, gradients, hessians, MinSamplesLeaf > 1 ? counts : null, featureRandom, treeFeatures);
             trees.Add(new FlatTree(tree.Nodes, tree.Cover));
             foreach (var d in trainDistinct)
             {
@@ -263,6 +287,20 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
 
         BestIteration = trees.Count;
         return new GradientBoostingModel(data.Columns, baseScore, trees);
+    }
+
+    /// <summary>Fills <paramref name="chosen"/> with a seeded random subset of the features, in ascending order.</summary>
+    private static void DrawFeatures(int[] features, int[] chosen, Random random)
+    {
+        // Partial Fisher-Yates over the whole list; sorted so split ties still go to the lowest feature.
+        for (var i = 0; i < chosen.Length; i++)
+        {
+            var j = i + random.Next(features.Length - i);
+            (features[i], features[j]) = (features[j], features[i]);
+        }
+
+        features.AsSpan(0, chosen.Length).CopyTo(chosen);
+        Array.Sort(chosen);
     }
 
     /// <summary>The sorted distinct rows behind <paramref name="rows"/>.</summary>

@@ -90,7 +90,8 @@ public static class LearnerCatalog
             validationFraction: p.Double("validation_fraction", 0.0),
             nIterNoChange: p.Int("n_iter_no_change", 0),
             seed: seed,
-            colsampleByNode: p.Double("colsample_bynode", 1.0))),
+            colsampleByNode: p.Double("colsample_bynode", 1.0),
+            colsampleByTree: p.Double("colsample_bytree", 1.0))),
         ["random_forest"] = new Factory("random_forest", "n_estimators", p => new RandomForestLearner(
             nEstimators: p.Int("n_estimators", 100),
             maxFeatures: p.Text("max_features", "sqrt"),

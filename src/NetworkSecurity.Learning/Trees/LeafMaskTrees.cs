@@ -197,6 +197,30 @@ public sealed class LeafMaskTrees
         var leafStart = _leafStart;
         var sum = start;
         var t = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; t + 8 <= trees; t += 8)
+            {
+                var possible = Vector512<ulong>.AllBitsSet;
+                foreach (var row in rows)
+                {
+                    possible &= Vector512.LoadUnsafe(ref masks, (nuint)(row + t));
+                }
+
+                // Leaf of each tree: its first possible leaf. Summed in tree order, as the tree walk does.
+                var low = possible.GetLower();
+                var high = possible.GetUpper();
+                sum += leaves[leafStart[t] + BitOperations.TrailingZeroCount(low.GetElement(0))];
+                sum += leaves[leafStart[t + 1] + BitOperations.TrailingZeroCount(low.GetElement(1))];
+                sum += leaves[leafStart[t + 2] + BitOperations.TrailingZeroCount(low.GetElement(2))];
+                sum += leaves[leafStart[t + 3] + BitOperations.TrailingZeroCount(low.GetElement(3))];
+                sum += leaves[leafStart[t + 4] + BitOperations.TrailingZeroCount(high.GetElement(0))];
+                sum += leaves[leafStart[t + 5] + BitOperations.TrailingZeroCount(high.GetElement(1))];
+                sum += leaves[leafStart[t + 6] + BitOperations.TrailingZeroCount(high.GetElement(2))];
+                sum += leaves[leafStart[t + 7] + BitOperations.TrailingZeroCount(high.GetElement(3))];
+            }
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             for (; t + 4 <= trees; t += 4)

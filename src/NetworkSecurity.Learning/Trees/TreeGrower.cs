@@ -12,6 +12,7 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
 {
     private readonly int[] _allFeatures = Enumerable.Range(0, data.Columns).ToArray();
     private int[]? _counts;
+    private int[] _treeFeatures = [];
 
     /// <summary>
     /// The grown tree (real thresholds), per node the bin threshold for walking binned rows, and per node its cover:
@@ -60,7 +61,9 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
     /// <param name="counts">Training rows behind each distinct row (for the minimum samples per leaf); null when the
     /// limits need no counts (min samples per leaf 1): each side then only needs some weight.</param>
     /// <param name="random">Feature sampling per split; null uses every feature.</param>
-    public Result Grow(int[] rows, int count, double[] a, double[] b, int[]? counts, Random? random)
+    /// <param name="treeFeatures">The features this tree may split on, in ascending order (XGBoost's
+    /// colsample_bytree); null for all. Per-split sampling then draws from these.</param>
+    public Result Grow(int[] rows, int count, double[] a, double[] b, int[]? counts, Random? random, int[]? treeFeatures = null)
     {
         if (counts is null && (limits.MinSamplesLeaf > 1 || limits.MinSamplesSplit > 2))
         {
@@ -68,6 +71,7 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
         }
 
         _counts = counts;
+        _treeFeatures = treeFeatures ?? _allFeatures;
         var nodes = new List<TreeNode> { default };
         var binThresholds = new List<int> { 0 };
         var cover = new List<double> { 0 };
@@ -195,15 +199,15 @@ internal sealed class TreeGrower(BinnedDataset data, SplitCriterion criterion, T
         }
 
         var histogram = leaf.Histogram;
-        var features = _allFeatures;
+        var features = _treeFeatures;
         var featureCount = features.Length;
-        if (random is not null && limits.MaxFeatures < data.Columns)
+        if (random is not null && limits.MaxFeatures < features.Length)
         {
             // Sample features for this split (partial Fisher-Yates), then scan them in index order so ties stay deterministic.
             // As scikit-learn does, features constant within the node do not count towards the limit: drawing goes on
             // until that many features that can split were drawn (or none is left), so deep nodes of low-cardinality
             // data are not turned into leaves just because the draw missed every feature that still varies there.
-            features = (int[])_allFeatures.Clone();
+            features = (int[])features.Clone();
             featureCount = 0;
             for (var i = 0; i < features.Length && featureCount < limits.MaxFeatures; i++)
             {

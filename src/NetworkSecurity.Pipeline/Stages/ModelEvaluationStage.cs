@@ -17,9 +17,9 @@ namespace NetworkSecurity.Pipeline.Stages;
 /// </summary>
 public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger)
 {
-    /// <param name="cvScore">The search's cross-validated score (F1 unless Training:Scoring says otherwise); the gate
-    /// uses it when there are no test rows.</param>
-    public EvaluationResult Run(ArtifactLayout layout, IClassifierModel model, TransformationResult transformed, IngestionResult ingestion, double cvScore = double.NaN)
+    /// <param name="cvF1">The chosen configuration's cross-validated F1 (legitimate); the gate uses it when there are no
+    /// test rows.</param>
+    public EvaluationResult Run(ArtifactLayout layout, IClassifierModel model, TransformationResult transformed, IngestionResult ingestion, double cvF1 = double.NaN)
     {
         var clock = Stopwatch.StartNew();
         logger.LogInformation("Evaluation started");
@@ -30,13 +30,13 @@ public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger
         var roc = ingestion.Test.Count > 0 ? Roc(ingestion.Test.Labels, testProbabilities) : [];
 
         var noHoldout = ingestion.Test.Count == 0;
-        var (estimate, what) = noHoldout ? (cvScore, "cross-validated score") : (test.Legitimate.F1, "test F1");
+        var (estimate, what) = noHoldout ? (cvF1, "cross-validated F1") : (test.Legitimate.F1, "test F1");
         var gap = Math.Abs(train.Legitimate.F1 - estimate);
         string? rejection = null;
         if (!(estimate >= options.ExpectedScore))
         {
-            rejection = noHoldout && !double.IsFinite(cvScore)
-                ? "no test rows and no cross-validated score to gate on"
+            rejection = noHoldout && !double.IsFinite(cvF1)
+                ? "no test rows and no cross-validated F1 to gate on"
                 : $"{what} {estimate:0.0000} is below the expected score {options.ExpectedScore:0.0000}";
         }
         else if (gap > options.OverfittingThreshold)

@@ -56,19 +56,20 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
             CvMean = double.IsFinite(e.CvMean) ? e.CvMean : (double?)null,
             CvStd = double.IsFinite(e.CvStd) ? e.CvStd : (double?)null,
             e.CvFolds,
+            CvF1 = double.IsFinite(e.CvF1) ? e.CvF1 : (double?)null,
             e.FitSeconds,
         }));
         SafeFile.WriteText(Path.Combine(layout.Trainer, "leaderboard.csv"), writer =>
         {
             using var csv = CsvWriter.Create(writer, new CsvWriterOptions(), leaveOpen: true);
-            csv.WriteRecord(["rank", "learner", "parameters", "cv_mean", "cv_std", "fit_seconds", "engine", "cv_folds"]);
+            csv.WriteRecord(["rank", "learner", "parameters", "cv_mean", "cv_std", "fit_seconds", "engine", "cv_folds", "cv_f1"]);
             foreach (var e in trained.Leaderboard)
             {
                 csv.WriteRecord([
                     e.Rank.ToString(CultureInfo.InvariantCulture), e.Learner, e.Parameters,
                     Finite(e.CvMean), Finite(e.CvStd),
                     e.FitSeconds.ToString("0.0000", CultureInfo.InvariantCulture), e.Engine,
-                    e.CvFolds?.ToString(CultureInfo.InvariantCulture) ?? "",
+                    e.CvFolds?.ToString(CultureInfo.InvariantCulture) ?? "", Finite(e.CvF1),
                 ]);
             }
         });
@@ -83,8 +84,8 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
 
         logger.LogInformation("Leaderboard ({Scoring}, top {Count} of {Total}):{NewLine}{Table}",
             trained.Scoring, Math.Min(10, trained.Leaderboard.Count), trained.Leaderboard.Count, Environment.NewLine, FormatTable(trained.Leaderboard.Take(10)));
-        logger.LogInformation("Training finished in {Elapsed:0.000}s: chose {Learner} ({Parameters}), CV {Scoring} {Score:0.0000} ± {Std:0.0000}",
-            clock.Elapsed.TotalSeconds, trained.Learner, FormatParameters(trained.Parameters), trained.Scoring, trained.CvScore, trained.CvScoreStd);
+        logger.LogInformation("Training finished in {Elapsed:0.000}s: chose {Learner} ({Parameters}), CV {Scoring} {Score:0.0000} ± {Std:0.0000}, CV F1 {CvF1:0.0000}",
+            clock.Elapsed.TotalSeconds, trained.Learner, FormatParameters(trained.Parameters), trained.Scoring, trained.CvScore, trained.CvScoreStd, trained.CvF1);
         return trained;
     }
 
@@ -96,10 +97,10 @@ public sealed class ModelTrainingStage(IModelTrainer trainer, ILogger logger)
     private static string FormatTable(IEnumerable<LeaderboardEntry> entries)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"#",3}  {"learner",-20} {"engine",-7} {"cv mean",8} {"cv std",8} {"folds",5} {"fit s",7}  parameters");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"#",3}  {"learner",-20} {"engine",-7} {"cv mean",8} {"cv std",8} {"folds",5} {"cv F1",7} {"fit s",7}  parameters");
         foreach (var e in entries)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{e.Rank,3}  {e.Learner,-20} {e.Engine,-7} {e.CvMean,8:0.0000} {e.CvStd,8:0.0000} {e.CvFolds,5} {e.FitSeconds,7:0.000}  {e.Parameters}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{e.Rank,3}  {e.Learner,-20} {e.Engine,-7} {e.CvMean,8:0.0000} {e.CvStd,8:0.0000} {e.CvFolds,5} {e.CvF1,7:0.0000} {e.FitSeconds,7:0.000}  {e.Parameters}");
         }
 
         return text.ToString().TrimEnd();

@@ -11,7 +11,7 @@ namespace NetworkSecurity.Pipeline.Training;
 /// The test rows are never seen here: the pipeline only uses them afterwards, for the report. Configurations more than
 /// <paramref name="dropMargin"/> behind the best after two folds are not scored on the rest (see <see cref="GridSearch"/>).
 /// </summary>
-public sealed class GridSearchTrainer(string gridPath, int folds, string scoring, int seed, string? learners = null, double dropMargin = GridSearch.DefaultDropMargin) : IModelTrainer
+public sealed class GridSearchTrainer(string gridPath, int folds, string scoring, int seed, string? learners = null, double? dropMargin = null) : IModelTrainer
 {
     /// <summary>Every learner the search knows: the library's own plus the ML.NET ones wired in here.</summary>
     public static IReadOnlyDictionary<string, ILearnerFactory> Catalog(int seed) =>
@@ -48,10 +48,10 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
         }
 
         var leaderboard = result.Leaderboard
-            .Select((e, i) => new LeaderboardEntry(i + 1, e.Candidate == e.Learner ? e.Learner : $"{e.Learner} ({e.Candidate})", e.ParameterText, e.Mean, e.Std, e.FitSeconds, e.Engine, e.Folds))
+            .Select((e, i) => new LeaderboardEntry(i + 1, e.Candidate == e.Learner ? e.Learner : $"{e.Learner} ({e.Candidate})", e.ParameterText, e.Mean, e.Std, e.FitSeconds, e.Engine, e.Folds, e.F1))
             .ToArray();
         var failures = result.Failures.Select(f => new LearnerFailure(f.Candidate == f.Learner ? f.Learner : $"{f.Learner} ({f.Candidate})", f.Engine, f.ParameterText, f.Error)).ToArray();
-        return new TrainedModel(result.Model, result.Best.Learner, result.Best.Parameters, scoring, result.Best.Mean, result.Best.Std, leaderboard, failures);
+        return new TrainedModel(result.Model, result.Best.Learner, result.Best.Parameters, scoring, result.Best.Mean, result.Best.Std, leaderboard, failures, result.Best.F1);
     }
 
     private static IReadOnlyDictionary<string, ILearnerFactory> Only(IReadOnlyDictionary<string, ILearnerFactory> catalog, string[] wanted)

@@ -17,10 +17,16 @@ public sealed record TrainedModel(
     double CvScore,
     double CvScoreStd,
     IReadOnlyList<LeaderboardEntry> Leaderboard,
-    IReadOnlyList<LearnerFailure>? Failures = null);
+    IReadOnlyList<LearnerFailure>? Failures = null,
+    double CvF1 = double.NaN)
+{
+    /// <summary>The winner's cross-validated F1 (legitimate), which the quality gate uses without a hold-out, whatever
+    /// score ranked the search.</summary>
+    public double CvF1 { get; init; } = double.IsNaN(CvF1) && Scoring == "f1" ? CvScore : CvF1;
+}
 
 /// <summary>A ranked configuration; <paramref name="Engine"/> is "ours" or "ML.NET".</summary>
-public sealed record LeaderboardEntry(int Rank, string Learner, string Parameters, double CvMean, double CvStd, double FitSeconds, string Engine = "ours", int? CvFolds = null);
+public sealed record LeaderboardEntry(int Rank, string Learner, string Parameters, double CvMean, double CvStd, double FitSeconds, string Engine = "ours", int? CvFolds = null, double CvF1 = double.NaN);
 
 /// <summary>A configuration the search could not fit (left out of the leaderboard), with the reason.</summary>
 public sealed record LearnerFailure(string Learner, string Engine, string Parameters, string Error);
