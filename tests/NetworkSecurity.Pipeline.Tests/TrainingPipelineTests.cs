@@ -101,6 +101,8 @@ public sealed class TrainingPipelineTests
         Assert.Equal(f1[0], gate.GetProperty("estimate").GetDouble(), 12);
         var card = new ModelStore(options.FinalModelDirectory).LoadCurrent(SchemaLoader.Load(TestPaths.SchemaFile))!.Card;
         Assert.Equal("roc_auc", card.CvScoring);
+        Assert.Equal<double?>(auc[0], card.CvScore);
+        Assert.Equal<double?>(f1[0], card.CvF1);
         Assert.Contains("gated on the cross-validated F1", card.Holdout, StringComparison.Ordinal);
     }
 

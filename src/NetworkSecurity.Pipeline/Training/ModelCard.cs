@@ -20,8 +20,12 @@ public sealed record ModelCard(
     int Seed,
     GlobalImportance? Importance = null,
     string DecisionRule = NetworkSecurity.Learning.Metrics.DecisionRule.Description,
-    string Holdout = "test split")
+    string Holdout = "test split",
+    double? CvF1 = null)
 {
+    /// <summary>The chosen configuration's cross-validated F1 (legitimate), whatever score ranked the search.</summary>
+    public double? CvF1 { get; init; } = CvF1 is { } f1 && double.IsFinite(f1) ? f1 : null;
+
     // No cross-validation ran (--mode gbdt): null, never NaN, in model_card.json and GET /model.
     public double? CvScore { get; init; } = CvScore is { } score && double.IsFinite(score) ? score : null;
 
