@@ -60,11 +60,7 @@ public static class ExplainBenchmarks
                 continue;
             }
 
-            var gbdt = (GradientBoostingModel)(shape.Key == "default"
-                ? new GradientBoostingLearner(nEstimators: shape.Trees, learningRate: shape.LearningRate, maxDepth: 0, maxLeaves: shape.Leaves, l2: 0.5,
-                    subsample: shape.Subsample, colsampleByTree: 0.5, seed: 42)
-                : new GradientBoostingLearner(nEstimators: shape.Trees, learningRate: shape.LearningRate, maxDepth: 0, maxLeaves: shape.Leaves, minSamplesLeaf: 2, l2: 1.0,
-                    subsample: shape.Subsample, seed: 42)).Learn(trainX, trainY);
+            var gbdt = Fit(shape, trainX, trainY);
             Measure(shape, gbdt, gbdt.Trees, x, schema, imputer, csv, Add);
         }
 
@@ -190,9 +186,7 @@ public static class ExplainBenchmarks
         var trainX = x.SelectRows(split.Train);
         var trainY = split.Train.Select(i => y[i]).ToArray();
         var shape = Shapes.Single(s => s.Key == only);
-        var gbdt = (GradientBoostingModel)new GradientBoostingLearner(
-            nEstimators: shape.Trees, learningRate: shape.LearningRate, maxDepth: 0, maxLeaves: shape.Leaves, minSamplesLeaf: 2, l2: 1.0,
-            subsample: shape.Subsample, seed: 42).Learn(trainX, trainY);
+        var gbdt = Fit(shape, trainX, trainY);
         var phi = new double[x.Columns];
         foreach (var (bits, budget) in new[] { (0, 0L), (4, long.MaxValue), (6, long.MaxValue), (8, long.MaxValue), (10, long.MaxValue), (12, long.MaxValue), (12, 1L << 23), (TreeShapEnsemble.DefaultMaxTableBits, TreeShapEnsemble.DefaultTableBudget) })
         {
@@ -214,6 +208,13 @@ public static class ExplainBenchmarks
             Console.WriteLine($"{only} table bits ≤ {bits}, budget {(budget == long.MaxValue ? "none" : $"{budget * 8 >> 20} MB")}: {F(cpu / calls * 1e6, "0.0")} µs CPU per record, {F(batchCpu / rows.Rows * 1e6, "0.0")} in a batch (1 thread); {ensemble.TabledLeafCount}/{ensemble.LeafCount} leaves tabled, {ensemble.TableSize * 8 / 1024} KB, prepared in {F(prepared, "0")} ms");
         }
     }
+
+    // Our boosted model of that shape; "default" is the default grid's leaf-wise entry (per-tree feature sampling).
+    private static GradientBoostingModel Fit(Shape shape, FeatureMatrix trainX, int[] trainY) => (GradientBoostingModel)(shape.Key == "default"
+        ? new GradientBoostingLearner(nEstimators: shape.Trees, learningRate: shape.LearningRate, maxDepth: 0, maxLeaves: shape.Leaves, l2: 0.5,
+            subsample: shape.Subsample, colsampleByTree: 0.5, seed: 42)
+        : new GradientBoostingLearner(nEstimators: shape.Trees, learningRate: shape.LearningRate, maxDepth: 0, maxLeaves: shape.Leaves, minSamplesLeaf: 2, l2: 1.0,
+            subsample: shape.Subsample, seed: 42)).Learn(trainX, trainY);
 
     private static IEnumerable<int> UniquePerLeaf(Learning.Trees.FlatTree tree, int node, HashSet<int> seen)
     {
