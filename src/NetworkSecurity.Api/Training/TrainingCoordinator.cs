@@ -41,7 +41,18 @@ public sealed class TrainingCoordinator(
                 timeout.CancelAfter(TimeSpan.FromSeconds(15));
                 try
                 {
-                    attempt = await lease.TryAcquireAsync(job.Id, timeout.Token).ConfigureAwait(false);
+                    try
+                    {
+                        attempt = await lease.TryAcquireAsync(job.Id, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // One more try for a passing store error (two replicas writing the lease object at once can
+                        // make a store without atomic PUTs fail one of them); a lasting one fails the same way again.
+                        logger.LogInformation("Taking the training lease failed once ({Error}); trying again", ex.Message);
+                        await Task.Delay(250, timeout.Token).ConfigureAwait(false);
+                        attempt = await lease.TryAcquireAsync(job.Id, timeout.Token).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {

@@ -165,9 +165,10 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
         await PutAsync(Key, Serialize(record), ifNoneMatch: false, ifMatch: null, cancellationToken).ConfigureAwait(false);
         await Task.Delay(_settings.SettleDelay, cancellationToken).ConfigureAwait(false);
         var (after, afterETag) = await ReadAsync(cancellationToken).ConfigureAwait(false);
-        for (var retry = 0; retry < 3 && after is { Token: UnreadableToken }; retry++)
+        for (var retry = 0; retry < 3 && after is null or { Token: UnreadableToken }; retry++)
         {
-            // A read overlapping a late write on a store without atomic PUTs: look again once it has landed.
+            // A read overlapping a late write on a store without atomic PUTs (half a body, or no object at all while
+            // the other writer replaces it; ours was written just before): look again once it has landed.
             await Task.Delay(200, cancellationToken).ConfigureAwait(false);
             (after, afterETag) = await ReadAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Api.Replication;
+using NetworkSecurity.Api.Training;
+using NetworkSecurity.Storage.Replication;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>How a request to train meets a lease store that fails: once (tried again) or every time (a clear error).</summary>
+public sealed class TrainingCoordinatorTests
+{
+    [Fact]
+    public async Task A_lease_store_error_that_passes_is_tried_once_more_and_the_job_starts()
+    {
+        var lease = new FailingLease(failures: 1);
+        using var coordinator = Coordinator(lease);
+
+        var request = await coordinator.RequestAsync("test", CancellationToken.None);
+
+        Assert.NotNull(request.Job);
+        Assert.True(request.Created);
+        Assert.Null(request.Error);
+        Assert.Equal(2, lease.Attempts);
+    }
+
+    [Fact]
+    public async Task A_lease_store_that_keeps_failing_gives_an_error_naming_the_cause_and_no_job()
+    {
+        var lease = new FailingLease(failures: int.MaxValue);
+        using var coordinator = Coordinator(lease);
+
+        var request = await coordinator.RequestAsync("test", CancellationToken.None);
+
+        Assert.Null(request.Job);
+        Assert.Null(request.HeldBy);
+        Assert.Equal("The training lease could not be taken: store down (attempt 2)", request.Error);
+        Assert.Equal(2, lease.Attempts);
+    }
+
+    private static TrainingCoordinator Coordinator(ITrainingLease lease) => new(
+        new TrainingJobQueue(TimeProvider.System), lease, Options.Create(new ReplicationOptions { ReplicaId = "replica-t" }),
+        TimeProvider.System, NullLogger<TrainingCoordinator>.Instance);
+
+    /// <summary>A real in-process lease behind a store that throws for its first <paramref name="failures"/> calls.</summary>
+    private sealed class FailingLease(int failures) : ITrainingLease
+    {
+        private readonly LocalTrainingLease _inner = new("replica-t", TimeProvider.System);
+
+        public int Attempts { get; private set; }
+
+        public string Description => "failing test store";
+
+        public bool IsShared => true;
+
+        public TimeSpan Duration => _inner.Duration;
+
+        public Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken)
+        {
+            Attempts++;
+            return Attempts <= failures
+                ? throw new IOException($"store down (attempt {Attempts})")
+                : _inner.TryAcquireAsync(jobId, cancellationToken);
+        }
+
+        public Task<bool> RenewAsync(LeaseTicket ticket, CancellationToken cancellationToken) => _inner.RenewAsync(ticket, cancellationToken);
+
+        public Task ReleaseAsync(LeaseTicket ticket, CancellationToken cancellationToken) => _inner.ReleaseAsync(ticket, cancellationToken);
+    }
+}
