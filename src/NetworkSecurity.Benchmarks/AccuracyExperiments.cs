@@ -4,6 +4,7 @@ using NetworkSecurity.Learning.Metrics;
 using NetworkSecurity.Learning.Models;
 using NetworkSecurity.Learning.ModelSelection;
 using NetworkSecurity.Learning.Trees;
+using NetworkSecurity.Pipeline.Configuration;
 using NetworkSecurity.Pipeline.Data;
 using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Schema;
@@ -175,7 +176,7 @@ public static class AccuracyExperiments
         if (kind == "grid")
         {
             var trainGroups = grouped ? DuplicateAnalysis.Analyze(trainX, trainY).GroupIds : null;
-            var scoring = Environment.GetEnvironmentVariable("SCORING") is { Length: > 0 } sc ? sc : "roc_auc";
+            var scoring = Environment.GetEnvironmentVariable("SCORING") is { Length: > 0 } sc ? sc : new TrainingOptions().Scoring;
             var result = new GridSearchTrainer(rest, 5, scoring, seed).Train(trainX, trainY, trainGroups, null, CancellationToken.None);
             Console.Error.Write($"[{result.Learner} {string.Join(",", result.Parameters.Select(p => $"{p.Key}={p.Value}"))} cv {result.CvScore:0.0000}] ");
             model = result.Model;

@@ -76,7 +76,7 @@ public sealed class TrainingPipeline(
                     layout.Timestamp, started, trained.Learner, trained.Parameters, trained.Scoring, trained.CvScore, trained.CvScoreStd,
                     evaluation.Train, evaluation.Test, evaluation.TestRocCurve, schema.Fingerprint, ingestion.DataHash,
                     ingestion.Train.Count, ingestion.Test.Count, options.Split, options.Seed, importance,
-                    Holdout: options.HasNoHoldout ? $"none: trained on every row, gated on the cross-validated F1" : "test split",
+                    Holdout: options.HasNoHoldout ? "none: trained on every row, gated on the cross-validated F1" : "test split",
                     CvF1: trained.CvF1);
                 store.Promote(new ModelBundle(schema.Fingerprint, schema.FeatureNames, transformed.Imputer, trained.Model, card));
                 promotedVersion = layout.Timestamp;

@@ -41,18 +41,7 @@ public sealed class TrainingCoordinator(
                 timeout.CancelAfter(TimeSpan.FromSeconds(15));
                 try
                 {
-                    try
-                    {
-                        attempt = await lease.TryAcquireAsync(job.Id, timeout.Token).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        // One more try for a passing store error (two replicas writing the lease object at once can
-                        // make a store without atomic PUTs fail one of them); a lasting one fails the same way again.
-                        logger.LogInformation("Taking the training lease failed once ({Error}); trying again", ex.Message);
-                        await Task.Delay(250, timeout.Token).ConfigureAwait(false);
-                        attempt = await lease.TryAcquireAsync(job.Id, timeout.Token).ConfigureAwait(false);
-                    }
+                    attempt = await TryAcquireTwiceAsync(job.Id, timeout.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -76,6 +65,22 @@ public sealed class TrainingCoordinator(
         finally
         {
             _gate.Release();
+        }
+    }
+
+    // One more try for a passing store error (two replicas writing the lease object at once can make a store without
+    // atomic PUTs fail one of them); a lasting one fails the same way again and reaches the caller.
+    private async Task<LeaseAttempt> TryAcquireTwiceAsync(string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await lease.TryAcquireAsync(jobId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogInformation("Taking the training lease failed once ({Error}); trying again", ex.Message);
+            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+            return await lease.TryAcquireAsync(jobId, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -29,7 +29,8 @@ public sealed class GradientBoostingTrainer(int seed, int crossValidationFolds =
             var candidate = new GridCandidate("gradient_boosting", "gradient_boosting", Parameters.Select(p => new KeyValuePair<string, IReadOnlyList<string>>(p.Key, [p.Value])).ToArray());
             var result = new GridSearch(LearnerCatalog.Default(seed), crossValidationFolds, "f1", seed).Run(features, labels, groups, [candidate], progress, cancellationToken);
             return new TrainedModel(result.Model, "gradient_boosting", Parameters, "f1", result.Best.Mean, result.Best.Std,
-                [new LeaderboardEntry(1, "gradient_boosting", parameters, result.Best.Mean, result.Best.Std, result.Best.FitSeconds, CvFolds: result.Best.Folds, CvF1: result.Best.F1)]);
+                [new LeaderboardEntry(1, "gradient_boosting", parameters, result.Best.Mean, result.Best.Std, result.Best.FitSeconds, CvFolds: result.Best.Folds, CvF1: result.Best.F1)],
+                CvF1: result.Best.F1);
         }
 
         var learner = new GradientBoostingLearner(nEstimators: 300, learningRate: 0.1, maxDepth: 6, l2: 1.0, seed: seed);

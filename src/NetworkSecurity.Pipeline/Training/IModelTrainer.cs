@@ -18,12 +18,7 @@ public sealed record TrainedModel(
     double CvScoreStd,
     IReadOnlyList<LeaderboardEntry> Leaderboard,
     IReadOnlyList<LearnerFailure>? Failures = null,
-    double CvF1 = double.NaN)
-{
-    /// <summary>The winner's cross-validated F1 (legitimate), which the quality gate uses without a hold-out, whatever
-    /// score ranked the search.</summary>
-    public double CvF1 { get; init; } = double.IsNaN(CvF1) && Scoring == "f1" ? CvScore : CvF1;
-}
+    double CvF1 = double.NaN); // the winner's CV F1 (legitimate), whatever ranked the search: the no-hold-out gate's measure
 
 /// <summary>A ranked configuration; <paramref name="Engine"/> is "ours" or "ML.NET".</summary>
 public sealed record LeaderboardEntry(int Rank, string Learner, string Parameters, double CvMean, double CvStd, double FitSeconds, string Engine = "ours", int? CvFolds = null, double CvF1 = double.NaN);
