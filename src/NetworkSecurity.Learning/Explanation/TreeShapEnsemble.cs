@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using NetworkSecurity.Learning.Trees;
 
 namespace NetworkSecurity.Learning.Explanation;
@@ -19,7 +20,9 @@ namespace NetworkSecurity.Learning.Explanation;
 /// of the r_j in O(|A|²) (tables go to the shortest paths first). A leaf's splits on one feature merge into one
 /// interval (lo, hi], and a row's value becomes the number of the feature's thresholds it exceeds (NaN: none, so it
 /// goes left, as in scoring), so a condition is one integer compare and nothing branches on the row. Batches go leaf
-/// by leaf over blocks of rows, which keeps each leaf's table in cache. Immutable and thread-safe once built.
+/// by leaf over blocks of rows, which keeps each leaf's table in cache, and a tabled leaf takes four rows at once (one
+/// per SIMD lane, with the scalar arithmetic in the same order, so a batch gives the bits a single row gets). Immutable
+/// and thread-safe once built.
 /// </remarks>
 public sealed partial class TreeShapEnsemble
 {
@@ -164,11 +167,16 @@ public sealed partial class TreeShapEnsemble
         var width = FeatureCount;
         var blockRows = Math.Min(count, BlockRows);
 
-        // Each value as the number of the feature's thresholds it exceeds: a condition is then one unsigned compare.
-        // NaN exceeds none (x > t is false), so it goes left, as in scoring.
-        Span<int> codes = blockRows * width <= 4096 ? stackalloc int[blockRows * width] : new int[blockRows * width];
+        // Per block, codes and contributions are held feature-major (feature f of row r at f · blockRows + r), so one
+        // condition's codes for consecutive rows, and one feature's contributions, are contiguous: a leaf then handles
+        // Vector256<double>.Count rows at once. Each value becomes the number of the feature's thresholds it exceeds, so
+        // a condition is one unsigned compare; NaN exceeds none (x > t is false), so it goes left, as in scoring.
+        var cells = blockRows * width;
+        Span<int> codes = cells <= 4096 ? stackalloc int[cells] : new int[cells];
+        Span<double> sums = cells <= 2048 ? stackalloc double[cells] : new double[cells];
         Span<double> polynomial = _longestPath < 256 ? stackalloc double[_longestPath + 1] : new double[_longestPath + 1];
         Span<int> satisfied = _longestPath < 256 ? stackalloc int[_longestPath + 1] : new int[_longestPath + 1];
+        Span<Vector256<double>> met = _longestPath < 256 ? stackalloc Vector256<double>[_longestPath + 1] : new Vector256<double>[_longestPath + 1];
         ref var conditions = ref MemoryMarshal.GetArrayDataReference(_conditions);
         var tables = _tables;
         for (var block = 0; block < count; block += BlockRows)
@@ -179,20 +187,21 @@ public sealed partial class TreeShapEnsemble
                 var row = rows.Slice((block + r) * stride, width);
                 for (var f = 0; f < width; f++)
                 {
-                    codes[(r * width) + f] = Code(_thresholds[f], row[f]);
+                    codes[(f * blockRows) + r] = Code(_thresholds[f], row[f]);
                 }
             }
 
-            var blockPhi = phi.Slice(block * width, n * width);
+            sums.Clear();
             foreach (ref readonly var leaf in _leaves.AsSpan())
             {
                 if (leaf.Table >= 0)
                 {
                     ref var first = ref Unsafe.Add(ref conditions, leaf.Start);
                     var table = tables.AsSpan(leaf.Table, 1 << leaf.Count);
-                    for (var r = 0; r < n; r++)
+                    var r = Vector256.IsHardwareAccelerated ? AddTabledVector(leaf, ref first, codes, blockRows, n, table, sums, met) : 0;
+                    for (; r < n; r++)
                     {
-                        AddTabled(leaf, ref first, codes.Slice(r * width, width), table, blockPhi.Slice(r * width, width));
+                        AddTabled(leaf, ref first, ref codes[r], blockRows, table, ref sums[r]);
                     }
                 }
                 else
@@ -200,22 +209,75 @@ public sealed partial class TreeShapEnsemble
                     var path = _conditions.AsSpan(leaf.Start, leaf.Count);
                     for (var r = 0; r < n; r++)
                     {
-                        AddComputed(leaf, path, _weights[leaf.Count], codes.Slice(r * width, width), blockPhi.Slice(r * width, width), polynomial, satisfied);
+                        AddComputed(leaf, path, _weights[leaf.Count], ref codes[r], blockRows, ref sums[r], polynomial, satisfied);
                     }
+                }
+            }
+
+            var blockPhi = phi.Slice(block * width, n * width);
+            for (var r = 0; r < n; r++)
+            {
+                for (var f = 0; f < width; f++)
+                {
+                    blockPhi[(r * width) + f] += sums[(f * blockRows) + r];
                 }
             }
         }
     }
 
+    // AddTabled for Vector256<double>.Count rows at a time (lanes = rows, same arithmetic, same order); returns the first
+    // row it left for the scalar loop. A lane whose R is 0 adds ±0, which changes nothing, as the scalar early return.
+    private static int AddTabledVector(in Leaf leaf, ref Condition first, ReadOnlySpan<int> codes, int stride, int n, ReadOnlySpan<double> table, Span<double> sums, Span<Vector256<double>> met)
+    {
+        var lanes = Vector256<double>.Count;
+        ref var t = ref MemoryMarshal.GetReference(table);
+        var r = 0;
+        for (; r + lanes <= n; r += lanes)
+        {
+            var mask = Vector128<int>.Zero;
+            var outside = Vector256<double>.One;
+            for (var e = 0; e < leaf.Count; e++)
+            {
+                ref readonly var c = ref Unsafe.Add(ref first, e);
+                var code = Vector128.Create(codes.Slice((c.Feature * stride) + r, lanes));
+                var hit = Vector128.LessThanOrEqual((code - Vector128.Create(c.First)).AsUInt32(), Vector128.Create(c.Width)).AsInt32();
+                mask |= hit & Vector128.Create(1 << e);
+                var wide = Vector256.Create(Vector128.WidenLower(hit), Vector128.WidenUpper(hit)).AsDouble();
+                met[e] = wide;
+                outside *= Vector256.ConditionalSelect(wide, Vector256<double>.One, Vector256.Create(c.Ratio));
+            }
+
+            if (outside == Vector256<double>.Zero)
+            {
+                continue;
+            }
+
+            var (m0, m1, m2, m3) = (mask.GetElement(0), mask.GetElement(1), mask.GetElement(2), mask.GetElement(3));
+            var absent = Vector256.Create(Unsafe.Add(ref t, m0), Unsafe.Add(ref t, m1), Unsafe.Add(ref t, m2), Unsafe.Add(ref t, m3)) * outside;
+            for (var e = 0; e < leaf.Count; e++)
+            {
+                ref readonly var c = ref Unsafe.Add(ref first, e);
+                var keep = ~(1 << e);
+                var without = Vector256.Create(Unsafe.Add(ref t, m0 & keep), Unsafe.Add(ref t, m1 & keep), Unsafe.Add(ref t, m2 & keep), Unsafe.Add(ref t, m3 & keep));
+                var present = Vector256.Create(c.OneMinusRatio) * without * outside;
+                var slot = sums.Slice((c.Feature * stride) + r, lanes);
+                (Vector256.Create((ReadOnlySpan<double>)slot) + Vector256.ConditionalSelect(met[e], present, -absent)).CopyTo(slot);
+            }
+        }
+
+        return r;
+    }
+
     // Branch-free: whether a row meets a condition is as good as random, and a mispredicted branch costs more than the work.
-    private static void AddTabled(in Leaf leaf, ref Condition first, ReadOnlySpan<int> x, ReadOnlySpan<double> table, Span<double> phi)
+    // x: the row's first code, its features stride apart; phi likewise (the block's feature-major layout).
+    private static void AddTabled(in Leaf leaf, ref Condition first, ref int x, int stride, ReadOnlySpan<double> table, ref double phi)
     {
         var mask = 0;
         var outside = 1.0; // R: the cover share of the conditions the row does not meet
         for (var e = 0; e < leaf.Count; e++)
         {
             ref readonly var c = ref Unsafe.Add(ref first, e);
-            var met = Met(x[c.Feature], c);
+            var met = Met(Unsafe.Add(ref x, c.Feature * stride), c);
             mask |= met << e;
             outside *= Unsafe.Add(ref Unsafe.AsRef(in c.Ratio), met); // Ratio, or the One after it
         }
@@ -232,7 +294,7 @@ public sealed partial class TreeShapEnsemble
             var bit = (mask >> e) & 1;
             double met = bit; // 0 or 1: the products below are exact
             var present = c.OneMinusRatio * table[mask ^ (bit << e)] * outside; // unmet: table[mask], already in cache
-            phi[c.Feature] += (met * present) - ((1 - met) * absent);
+            Unsafe.Add(ref phi, c.Feature * stride) += (met * present) - ((1 - met) * absent);
         }
     }
 
@@ -250,7 +312,7 @@ public sealed partial class TreeShapEnsemble
         return index >= 0 ? index : ~index; // equal to t_j: exceeds t_0 … t_(j−1); else all below the insertion point
     }
 
-    private static void AddComputed(in Leaf leaf, ReadOnlySpan<Condition> path, double[] weights, ReadOnlySpan<int> x, Span<double> phi, Span<double> polynomial, Span<int> satisfied)
+    private static void AddComputed(in Leaf leaf, ReadOnlySpan<Condition> path, double[] weights, ref int x, int stride, ref double phi, Span<double> polynomial, Span<int> satisfied)
     {
         // Branch-free, as in AddTabled: the met conditions' indices, and R.
         var count = 0;
@@ -258,7 +320,7 @@ public sealed partial class TreeShapEnsemble
         for (var e = 0; e < path.Length; e++)
         {
             ref readonly var c = ref path[e];
-            var met = Met(x[c.Feature], c);
+            var met = Met(Unsafe.Add(ref x, c.Feature * stride), c);
             satisfied[count] = e;
             count += met;
             outside *= Unsafe.Add(ref Unsafe.AsRef(in c.Ratio), met);
@@ -295,7 +357,7 @@ public sealed partial class TreeShapEnsemble
             for (var e = 0; e < path.Length; e++)
             {
                 ref readonly var c = ref path[e];
-                phi[c.Feature] -= (1 - Met(x[c.Feature], c)) * absent;
+                Unsafe.Add(ref phi, c.Feature * stride) -= (1 - Met(Unsafe.Add(ref x, c.Feature * stride), c)) * absent;
             }
         }
 
@@ -312,7 +374,7 @@ public sealed partial class TreeShapEnsemble
                 g += weights[count - 1 - m] * reduced;
             }
 
-            phi[c.Feature] += c.OneMinusRatio * g * scaled;
+            Unsafe.Add(ref phi, c.Feature * stride) += c.OneMinusRatio * g * scaled;
         }
     }
 
