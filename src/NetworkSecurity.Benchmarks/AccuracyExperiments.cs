@@ -18,7 +18,8 @@ namespace NetworkSecurity.Benchmarks;
 /// <c>accuracy stratified|grouped 100-119 CONFIG...</c>, where a CONFIG is <c>learner:key=value,key=value</c>
 /// (one fit on the training rows; our learners and ML.NET's <c>fasttree</c>/<c>lightgbm</c>), <c>avg:i+j[+k]</c>
 /// (mean probability of earlier configs by index), <c>thr:i:t</c> (config i with its decision threshold moved to t),
-/// <c>zero:CONFIG</c> (CONFIG with an indicator of the middle value of each three-valued feature added), or
+/// <c>zero:CONFIG</c> (CONFIG with an indicator of the middle value of each three-valued feature added),
+/// <c>cal:HOW:CONFIG</c> (CONFIG calibrated on its out-of-fold probabilities, see the cal branch), or
 /// <c>grid:path.yaml</c> (the pipeline's own cross-validated search). Prints mean test F1 (legitimate), Brier and
 /// paired wins against the first CONFIG on the same 80/20 splits as <c>evaluate</c>. With WRITE_SPLITS=DIR set, each
 /// seed's rows and the first CONFIG's probabilities are written as <c>evaluate --write-splits</c> does, so
@@ -157,6 +158,45 @@ public static class AccuracyExperiments
             return Predict(rest, earlier, ax, trainY, BinnedDataset.Create(ax), all, Augment(testX), seed, grouped);
         }
 
+        if (kind == "cal")
+        {
+            // cal:platt|gplatt|cvthr|seen|unseen:learner:params — the learner refitted on all training rows, its
+            // probabilities mapped by what its 5-fold out-of-fold probabilities on those rows say: platt, a·logit + b
+            // (folds grouped by feature vector when the split is; gplatt: always grouped); cvthr, the threshold that
+            // maximises out-of-fold F1, mapped to 0.5; seen/unseen, see SeenCalibrated.
+            var how = rest[..rest.IndexOf(':', StringComparison.Ordinal)];
+            var inner = rest[(how.Length + 1)..];
+            if (how is "seen" or "unseen")
+            {
+                return SeenCalibrated(how == "seen", inner, earlier, trainX, trainY, binned, all, testX, seed, grouped);
+            }
+
+            var groupIds = grouped || how == "gplatt" ? DuplicateAnalysis.Analyze(trainX, trainY).GroupIds : [];
+            var oof = OutOfFold(inner, earlier, trainX, trainY, groupIds, seed, grouped);
+            var test = Predict(inner, earlier, trainX, trainY, binned, all, testX, seed, grouped);
+            if (how == "cvthr")
+            {
+                static double[] Moved(IEnumerable<double> p, double t) => [.. p.Select(v => v < t ? v * 0.5 / t : 0.5 + ((v - t) * 0.5 / (1 - t)))];
+                var best = (F1: -1.0, T: 0.5);
+                for (var step = 0; step <= 80; step++)
+                {
+                    var t = 0.30 + (step * 0.005);
+                    var f = BinaryClassificationMetrics.Compute(trainY, Moved(oof, t), 1).F1;
+                    if (f > best.F1 + 1e-12 || (Math.Abs(f - best.F1) <= 1e-12 && Math.Abs(t - 0.5) < Math.Abs(best.T - 0.5)))
+                    {
+                        best = (f, t);
+                    }
+                }
+
+                Console.Error.Write($"[t {best.T:0.000}] ");
+                return Moved(test, best.T);
+            }
+
+            var (a, b) = Platt(oof, trainY);
+            Console.Error.Write($"[a {a:0.000} b {b:0.000}] ");
+            return [.. test.Select(v => GradientBoostingModel.Sigmoid((a * Logit(v)) + b))];
+        }
+
         if (kind == "avg")
         {
             var members = rest.Split('+').Select(int.Parse).ToArray();
@@ -195,5 +235,99 @@ public static class AccuracyExperiments
         var probabilities = new double[testX.Rows];
         model.PredictProbabilities(testX, probabilities);
         return probabilities;
+    }
+
+    private static double[] OutOfFold(string inner, double[][] earlier, FeatureMatrix trainX, int[] trainY, int[] groupIds, int seed, bool grouped)
+    {
+        var oof = new double[trainX.Rows];
+        foreach (var fold in CrossValidation.StratifiedFolds(trainY, groupIds, 5, seed))
+        {
+            var foldX = trainX.SelectRows(fold.Train);
+            var foldY = fold.Train.Select(i => trainY[i]).ToArray();
+            var p = Predict(inner, earlier, foldX, foldY, BinnedDataset.Create(foldX), Enumerable.Range(0, foldX.Rows).ToArray(), trainX.SelectRows(fold.Validation), seed, grouped);
+            for (var i = 0; i < p.Length; i++)
+            {
+                oof[fold.Validation[i]] = p[i];
+            }
+        }
+
+        return oof;
+    }
+
+    private static double Logit(double p)
+    {
+        var q = Math.Clamp(p, 1e-12, 1 - 1e-12);
+        return Math.Log(q / (1 - q));
+    }
+
+    private static (double A, double B) Platt(IReadOnlyList<double> p, IReadOnlyList<int> y)
+    {
+        var z = p.Select(Logit).ToArray();
+        double a = 1, b = 0;
+        for (var iter = 0; iter < 50; iter++)
+        {
+            double ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+            for (var i = 0; i < z.Length; i++)
+            {
+                var q = GradientBoostingModel.Sigmoid((a * z[i]) + b);
+                var g = q - y[i];
+                var h = Math.Max(q * (1 - q), 1e-12);
+                ga += g * z[i];
+                gb += g;
+                haa += h * z[i] * z[i];
+                hab += h * z[i];
+                hbb += h;
+            }
+
+            var det = (haa * hbb) - (hab * hab);
+            a -= ((hbb * ga) - (hab * gb)) / det;
+            b -= ((haa * gb) - (hab * ga)) / det;
+        }
+
+        return (a, b);
+    }
+
+    // cal:seen — records whose feature vector is in the training rows keep the model's probability (or a Platt map
+    // fitted on stratified out-of-fold rows that were seen in their fold), records never seen get a Platt map fitted on
+    // grouped out-of-fold predictions (every validation vector unseen there). cal:unseen maps only unseen records.
+    private static double[] SeenCalibrated(bool mapSeen, string inner, double[][] earlier, FeatureMatrix trainX, int[] trainY, BinnedDataset binned, int[] all, FeatureMatrix testX, int seed, bool grouped)
+    {
+        string Key(FeatureMatrix m, int r) => string.Join(",", m.Row(r).ToArray());
+        var groups = DuplicateAnalysis.Analyze(trainX, trainY).GroupIds;
+        var unseen = Platt(OutOfFold(inner, earlier, trainX, trainY, groups, seed, grouped), trainY);
+        (double A, double B) seen = (1, 0);
+        if (mapSeen)
+        {
+            var oof = OutOfFold(inner, earlier, trainX, trainY, [], seed, grouped);
+            var folds = CrossValidation.StratifiedFolds(trainY, [], 5, seed);
+            var seenP = new List<double>();
+            var seenY = new List<int>();
+            foreach (var fold in folds)
+            {
+                var known = fold.Train.Select(i => Key(trainX, i)).ToHashSet();
+                foreach (var v in fold.Validation.Where(v => known.Contains(Key(trainX, v))))
+                {
+                    seenP.Add(oof[v]);
+                    seenY.Add(trainY[v]);
+                }
+            }
+
+            seen = Platt(seenP, seenY);
+        }
+
+        var trainKeys = Enumerable.Range(0, trainX.Rows).Select(r => Key(trainX, r)).ToHashSet();
+        var test = Predict(inner, earlier, trainX, trainY, binned, all, testX, seed, grouped);
+        var seenCount = 0;
+        var result = new double[test.Length];
+        for (var i = 0; i < test.Length; i++)
+        {
+            var isSeen = trainKeys.Contains(Key(testX, i));
+            seenCount += isSeen ? 1 : 0;
+            var (a, b) = isSeen ? seen : unseen;
+            result[i] = GradientBoostingModel.Sigmoid((a * Logit(test[i])) + b);
+        }
+
+        Console.Error.Write($"[seen {seenCount}/{test.Length} seen a {seen.A:0.00} b {seen.B:0.00} unseen a {unseen.A:0.00} b {unseen.B:0.00}] ");
+        return result;
     }
 }
