@@ -149,13 +149,28 @@ public sealed class MLNetServingTests
                 await Task.Delay(1);
             }
         });
+        // At least 300 requests from 8 clients, and on until both models have answered: on a fast machine 300 requests
+        // can finish between two swaps (the swapper waits at least 1 ms), so a fixed count proved nothing once in CI.
         var answers = new System.Collections.Concurrent.ConcurrentBag<(string, double)>();
-        await Parallel.ForEachAsync(Enumerable.Range(0, 300), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, _) =>
-            answers.Add(await ScoreOneAsync(client, record)));
+        var mlNetAnswers = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        await Parallel.ForEachAsync(Enumerable.Range(0, 8), async (_, _) =>
+        {
+            while ((answers.Count < 300 || Volatile.Read(ref mlNetAnswers) == 0 || Volatile.Read(ref mlNetAnswers) == answers.Count) && DateTime.UtcNow < deadline)
+            {
+                var answer = await ScoreOneAsync(client, record);
+                if (answer.Version == "mlnet")
+                {
+                    Interlocked.Increment(ref mlNetAnswers);
+                }
+
+                answers.Add(answer);
+            }
+        });
         await stop.CancelAsync();
         await swapper;
 
-        Assert.Equal(300, answers.Count);
+        Assert.True(answers.Count >= 300, $"{answers.Count} answers");
         Assert.All(answers, a => Assert.Equal(a.Item1 == "mlnet" ? expectedMlNet : expectedOurs, a.Item2));
         Assert.Equal(2, answers.Select(a => a.Item1).Distinct().Count());
 

@@ -90,20 +90,32 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
                 await Task.Delay(1);
             }
         });
+        // At least 400 requests from 8 clients, and on until both versions have answered: 400 requests can finish
+        // between two swaps on a fast machine (the swapper waits at least 1 ms).
         var versions = new System.Collections.Concurrent.ConcurrentBag<string>();
-        await Parallel.ForEachAsync(Enumerable.Range(0, 400), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, ct) =>
+        var swappedAnswers = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        await Parallel.ForEachAsync(Enumerable.Range(0, 8), async (_, ct) =>
         {
-            using var response = await client.PostAsJsonAsync("/predict/json", body, ct);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
-            var inBody = json.RootElement.GetProperty("model_version").GetString()!;
-            Assert.Equal(inBody, response.Headers.GetValues("X-Model-Version").Single());
-            versions.Add(inBody);
+            while ((versions.Count < 400 || Volatile.Read(ref swappedAnswers) == 0 || Volatile.Read(ref swappedAnswers) == versions.Count) && DateTime.UtcNow < deadline)
+            {
+                using var response = await client.PostAsJsonAsync("/predict/json", body, ct);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+                var inBody = json.RootElement.GetProperty("model_version").GetString()!;
+                Assert.Equal(inBody, response.Headers.GetValues("X-Model-Version").Single());
+                if (inBody == "swapped")
+                {
+                    Interlocked.Increment(ref swappedAnswers);
+                }
+
+                versions.Add(inBody);
+            }
         });
         stop.Cancel();
         await swapper;
 
-        Assert.Equal(400, versions.Count);
+        Assert.True(versions.Count >= 400, $"{versions.Count} answers");
         Assert.All(versions, v => Assert.Contains(v, new[] { model.Version, "swapped" }));
         Assert.Equal(2, versions.Distinct().Count());
     }
