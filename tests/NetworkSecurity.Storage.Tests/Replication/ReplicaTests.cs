@@ -187,7 +187,10 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             var v2 = status.GetProperty("outcome").GetProperty("model_version").GetString()!;
             Assert.Equal(v2, (await ServedModelAsync(service)).Version);
             proxy.Set(ProxyMode.Garbage);
-            await Task.Delay(2500); // several polls against a store answering garbage
+            // Until the sync has logged the outage: one poll's S3 call retries with backoff (3 retries), and once in CI
+            // a single call outlasted a fixed 2.5 s outage and simply succeeded after it, so no outage was ever seen.
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains("is unreachable or failing", StringComparison.Ordinal)), TimeSpan.FromSeconds(40), "the sync's outage line", processes);
+            await Task.Delay(1500); // more polls against a store answering garbage: still one line
             Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url(service, "/health/ready"))).StatusCode);
             Assert.Equal(v2, (await ServedModelAsync(service)).Version);
 
