@@ -276,6 +276,44 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task A_json_record_naming_a_feature_twice_and_a_body_with_content_after_its_object_give_400()
+    {
+        var header = Lines[0].Trim().Split(',')[..^1];
+        var values = Lines[1].Trim().Split(',')[..^1];
+        var pairs = header.Zip(values).Select(p => $"\"{p.First}\": {p.Second}").ToList();
+        var client = _factory.CreateClient();
+        async Task<(HttpStatusCode Status, JsonElement Problem)> PostAsync(string body)
+        {
+            using var response = await client.PostAsync("/predict/json", new StringContent(body, Encoding.UTF8, "application/json"));
+            return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+        }
+
+        var valid = "{\"records\": [{" + string.Join(", ", pairs) + "}]}";
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(valid)).Status);
+
+        // The same feature by its name twice, and by its name and its alias: which value was meant is a guess.
+        foreach (var again in new[] { "\"port\": -1", "\"port_no\": -1" })
+        {
+            var (status, problem) = await PostAsync("{\"records\": [{" + string.Join(", ", pairs.Append(again)) + "}]}");
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            var error = Assert.Single(problem.GetProperty("errors").EnumerateArray());
+            Assert.Equal(again.Split('"')[1], error.GetProperty("field").GetString());
+            Assert.Equal("record 1", error.GetProperty("location").GetString());
+            Assert.Contains("gives feature port more than once", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+
+        // Text or a second value after the object is a malformed body, not something to ignore.
+        foreach (var trailing in new[] { " xx", " {}", "]" })
+        {
+            var (status, problem) = await PostAsync(valid + trailing);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("Malformed JSON", problem.GetProperty("title").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(valid + " /* a comment */ \n")).Status);
+    }
+
+    [Fact]
     public async Task Json_records_give_the_same_verdicts_however_names_and_values_are_spelled_and_ordered()
     {
         // Names spelled exactly are matched by their bytes (in the schema's order without even a search), -1/0/1 are

@@ -99,6 +99,13 @@ public sealed class JsonRecordParser
             }
         }
 
+        // Anything after the object (a second value, stray text) is a malformed body, not something to ignore: the
+        // reader throws a JsonException naming the byte, as for any other syntax error.
+        if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0)
+        {
+            reader.Read();
+        }
+
         return records;
     }
 
@@ -149,6 +156,13 @@ public sealed class JsonRecordParser
                     reader.Skip();
                     continue;
                 }
+            }
+
+            if (!double.IsNegativeInfinity(features[f]))
+            {
+                // Two keys for one feature (a name twice, or a name and its alias): which one was meant is a guess.
+                var field = reader.HasValueSequence || reader.ValueSpan.Length > MaxKeyLength ? _schema.Features[f].Name : reader.GetString()!;
+                records.Problem(new DataProblem("request", Location(index), null, field, $"the record gives feature {_schema.Features[f].Name} more than once (a name and its aliases count as one)."));
             }
 
             reader.Read();
