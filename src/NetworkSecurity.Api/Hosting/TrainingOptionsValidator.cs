@@ -1,12 +1,15 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Pipeline.Training;
 
 namespace NetworkSecurity.Api.Hosting;
 
 /// <summary>
 /// Checks the attributes of Pipeline:Training (mode, folds, drop margin, scoring) at start: the data-annotation check of
-/// PipelineOptions stops at its own properties and does not look inside the nested section.
+/// PipelineOptions stops at its own properties and does not look inside the nested section. Also checks that every
+/// name in Training:Learners (--learners) is a learner the search knows, so a typo is a usage error before any work
+/// instead of a failed training run.
 /// </summary>
 public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
 {
@@ -19,8 +22,17 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         }
 
         var results = new List<ValidationResult>();
-        return Validator.TryValidateObject(options.Training, new ValidationContext(options.Training), results, validateAllProperties: true)
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(results.Select(r => $"Pipeline:Training:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
+        var failures = Validator.TryValidateObject(options.Training, new ValidationContext(options.Training), results, validateAllProperties: true)
+            ? []
+            : results.Select(r => $"Pipeline:Training:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}").ToList();
+        var known = GridSearchTrainer.Catalog(0).Keys;
+        var unknown = (options.Training.Learners ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Where(name => !known.Contains(name)).ToArray();
+        if (unknown.Length > 0)
+        {
+            failures.Add($"Pipeline:Training:Learners (--learners): unknown learner(s) {string.Join(", ", unknown)}; known: {string.Join(", ", known)}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
