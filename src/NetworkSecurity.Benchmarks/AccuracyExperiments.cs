@@ -109,7 +109,7 @@ public static class AccuracyExperiments
             var seen = new Dictionary<string, (int N, int Pos)>();
             for (var r = 0; r < trainX.Rows; r++)
             {
-                var key = string.Join(",", trainX.Row(r).ToArray());
+                var key = RowKey(trainX, r);
                 var (n, pos) = seen.GetValueOrDefault(key);
                 seen[key] = (n + 1, pos + trainY[r]);
             }
@@ -117,7 +117,7 @@ public static class AccuracyExperiments
             var blended = new double[testX.Rows];
             for (var i = 0; i < blended.Length; i++)
             {
-                var (n, pos) = seen.GetValueOrDefault(string.Join(",", testX.Row(i).ToArray()));
+                var (n, pos) = seen.GetValueOrDefault(RowKey(testX, i));
                 blended[i] = (pos + (strength * basis[i])) / (n + strength);
             }
 
@@ -172,7 +172,7 @@ public static class AccuracyExperiments
             }
 
             var groupIds = grouped || how == "gplatt" ? DuplicateAnalysis.Analyze(trainX, trainY).GroupIds : [];
-            var oof = OutOfFold(inner, earlier, trainX, trainY, groupIds, seed, grouped);
+            var oof = OutOfFold(inner, earlier, trainX, trainY, CrossValidation.StratifiedFolds(trainY, groupIds, 5, seed), seed, grouped);
             var test = Predict(inner, earlier, trainX, trainY, binned, all, testX, seed, grouped);
             if (how == "cvthr")
             {
@@ -237,10 +237,13 @@ public static class AccuracyExperiments
         return probabilities;
     }
 
-    private static double[] OutOfFold(string inner, double[][] earlier, FeatureMatrix trainX, int[] trainY, int[] groupIds, int seed, bool grouped)
+    // The row's feature vector as text: equal for exact copies, across matrices.
+    private static string RowKey(FeatureMatrix m, int r) => string.Join(",", m.Row(r).ToArray());
+
+    private static double[] OutOfFold(string inner, double[][] earlier, FeatureMatrix trainX, int[] trainY, IReadOnlyList<Fold> folds, int seed, bool grouped)
     {
         var oof = new double[trainX.Rows];
-        foreach (var fold in CrossValidation.StratifiedFolds(trainY, groupIds, 5, seed))
+        foreach (var fold in folds)
         {
             var foldX = trainX.SelectRows(fold.Train);
             var foldY = fold.Train.Select(i => trainY[i]).ToArray();
@@ -292,20 +295,20 @@ public static class AccuracyExperiments
     // grouped out-of-fold predictions (every validation vector unseen there). cal:unseen maps only unseen records.
     private static double[] SeenCalibrated(bool mapSeen, string inner, double[][] earlier, FeatureMatrix trainX, int[] trainY, BinnedDataset binned, int[] all, FeatureMatrix testX, int seed, bool grouped)
     {
-        string Key(FeatureMatrix m, int r) => string.Join(",", m.Row(r).ToArray());
+        // Exact copies share a group id, so "seen in the fold's training rows" is a group lookup.
         var groups = DuplicateAnalysis.Analyze(trainX, trainY).GroupIds;
-        var unseen = Platt(OutOfFold(inner, earlier, trainX, trainY, groups, seed, grouped), trainY);
+        var unseen = Platt(OutOfFold(inner, earlier, trainX, trainY, CrossValidation.StratifiedFolds(trainY, groups, 5, seed), seed, grouped), trainY);
         (double A, double B) seen = (1, 0);
         if (mapSeen)
         {
-            var oof = OutOfFold(inner, earlier, trainX, trainY, [], seed, grouped);
             var folds = CrossValidation.StratifiedFolds(trainY, [], 5, seed);
+            var oof = OutOfFold(inner, earlier, trainX, trainY, folds, seed, grouped);
             var seenP = new List<double>();
             var seenY = new List<int>();
             foreach (var fold in folds)
             {
-                var known = fold.Train.Select(i => Key(trainX, i)).ToHashSet();
-                foreach (var v in fold.Validation.Where(v => known.Contains(Key(trainX, v))))
+                var known = fold.Train.Select(i => groups[i]).ToHashSet();
+                foreach (var v in fold.Validation.Where(v => known.Contains(groups[v])))
                 {
                     seenP.Add(oof[v]);
                     seenY.Add(trainY[v]);
@@ -315,13 +318,13 @@ public static class AccuracyExperiments
             seen = Platt(seenP, seenY);
         }
 
-        var trainKeys = Enumerable.Range(0, trainX.Rows).Select(r => Key(trainX, r)).ToHashSet();
+        var trainKeys = Enumerable.Range(0, trainX.Rows).Select(r => RowKey(trainX, r)).ToHashSet();
         var test = Predict(inner, earlier, trainX, trainY, binned, all, testX, seed, grouped);
         var seenCount = 0;
         var result = new double[test.Length];
         for (var i = 0; i < test.Length; i++)
         {
-            var isSeen = trainKeys.Contains(Key(testX, i));
+            var isSeen = trainKeys.Contains(RowKey(testX, i));
             seenCount += isSeen ? 1 : 0;
             var (a, b) = isSeen ? seen : unseen;
             result[i] = GradientBoostingModel.Sigmoid((a * Logit(test[i])) + b);
