@@ -48,6 +48,8 @@ public static class AccuracyExperiments
         var f1 = configs.Select(_ => new List<double>()).ToArray();
         var brier = configs.Select(_ => new List<double>()).ToArray();
         var seconds = new double[configs.Length];
+        var seenErrors = new double[configs.Length];
+        var unseenErrors = new double[configs.Length];
         foreach (var seed in seeds)
         {
             var split = grouped ? TrainTestSplit.StratifiedGrouped(y, groups, 0.2, seed) : TrainTestSplit.Stratified(y, 0.2, seed);
@@ -58,6 +60,8 @@ public static class AccuracyExperiments
             var binned = BinnedDataset.Create(trainX);
             var all = Enumerable.Range(0, trainX.Rows).ToArray();
             var probabilities = new double[configs.Length][];
+            var trainKeys = Enumerable.Range(0, trainX.Rows).Select(r => RowKey(trainX, r)).ToHashSet();
+            var testSeen = Enumerable.Range(0, testX.Rows).Select(i => trainKeys.Contains(RowKey(testX, i))).ToArray();
             for (var c = 0; c < configs.Length; c++)
             {
                 var clock = Stopwatch.StartNew();
@@ -73,14 +77,21 @@ public static class AccuracyExperiments
                 seconds[c] += clock.Elapsed.TotalSeconds;
                 f1[c].Add(BinaryClassificationMetrics.Compute(testY, probabilities[c], 1).F1);
                 brier[c].Add(BrierScore.Compute(testY, probabilities[c]));
+                for (var i = 0; i < testY.Length; i++)
+                {
+                    if (DecisionRule.PredictLabel(probabilities[c][i]) != testY[i])
+                    {
+                        (testSeen[i] ? ref seenErrors[c] : ref unseenErrors[c]) += 1.0 / seeds.Length;
+                    }
+                }
             }
 
             Console.Error.Write($"seed {seed} ");
         }
 
         Console.Error.WriteLine();
-        Console.WriteLine($"| # | config ({args[0]}, seeds {args[1]}) | mean F1 | sd | mean Brier | F1 wins vs #0 | Brier wins vs #0 | s/seed |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| # | config ({args[0]}, seeds {args[1]}) | mean F1 | sd | mean Brier | F1 wins vs #0 | Brier wins vs #0 | errors seen / unseen | s/seed |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         for (var c = 0; c < configs.Length; c++)
         {
             var mean = f1[c].Average();
@@ -88,7 +99,7 @@ public static class AccuracyExperiments
             var wins = f1[c].Zip(f1[0]).Count(p => p.First > p.Second);
             var losses = f1[c].Zip(f1[0]).Count(p => p.First < p.Second);
             var brierWins = brier[c].Zip(brier[0]).Count(p => p.First < p.Second);
-            Console.WriteLine($"| {c} | {configs[c]} | {F(mean, "0.0000")} | {F(sd, "0.0000")} | {F(brier[c].Average(), "0.00000")} | {wins}-{losses} | {brierWins} | {F(seconds[c] / seeds.Length, "0.00")} |");
+            Console.WriteLine($"| {c} | {configs[c]} | {F(mean, "0.0000")} | {F(sd, "0.0000")} | {F(brier[c].Average(), "0.00000")} | {wins}-{losses} | {brierWins} | {F(seenErrors[c], "0.0")} / {F(unseenErrors[c], "0.0")} | {F(seconds[c] / seeds.Length, "0.00")} |");
         }
 
         return 0;
@@ -122,6 +133,24 @@ public static class AccuracyExperiments
             }
 
             return blended;
+        }
+
+        if (kind == "route")
+        {
+            // route:i:j — config i for test rows whose feature vector is in the training rows, config j for the rest.
+            var parts = rest.Split(':');
+            var (onSeen, onUnseen) = (earlier[int.Parse(parts[0])], earlier[int.Parse(parts[1])]);
+            var trainKeys = Enumerable.Range(0, trainX.Rows).Select(r => RowKey(trainX, r)).ToHashSet();
+            return [.. Enumerable.Range(0, testX.Rows).Select(i => trainKeys.Contains(RowKey(testX, i)) ? onSeen[i] : onUnseen[i])];
+        }
+
+        if (kind == "dedup")
+        {
+            // dedup:CONFIG — CONFIG trained on one row per distinct (feature vector, label) pair.
+            var keep = new HashSet<string>();
+            var rows = Enumerable.Range(0, trainX.Rows).Where(r => keep.Add(RowKey(trainX, r) + "|" + trainY[r])).ToArray();
+            var dx = trainX.SelectRows(rows);
+            return Predict(rest, earlier, dx, [.. rows.Select(r => trainY[r])], BinnedDataset.Create(dx), Enumerable.Range(0, dx.Rows).ToArray(), testX, seed, grouped);
         }
 
         if (kind == "thr")

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using NetworkSecurity.Learning.Trees;
 
 namespace NetworkSecurity.Learning.Explanation;
@@ -60,6 +61,40 @@ public sealed partial class TreeShapEnsemble
         }
 
         return table;
+    }
+
+    // Runs of Vector256<double>.Count tabled leaves of one path length (leaves come sorted so), with their conditions
+    // laid out lane by lane; the leaves left over in each run are explained alone.
+    private static (LeafGroup[] Groups, LaneCondition[] Conditions) Group(Leaf[] leaves, Condition[] conditions)
+    {
+        const int lanes = 4;
+        var groups = new List<LeafGroup>();
+        var laneConditions = new List<LaneCondition>();
+        for (var l = 0; l + lanes <= leaves.Length;)
+        {
+            var k = leaves[l].Count;
+            if (leaves[l].Table < 0 || Enumerable.Range(l, lanes).Any(i => leaves[i].Table < 0 || leaves[i].Count != k))
+            {
+                l++;
+                continue;
+            }
+
+            groups.Add(new LeafGroup(l, laneConditions.Count, k, Vector128.Create(leaves[l].Table, leaves[l + 1].Table, leaves[l + 2].Table, leaves[l + 3].Table)));
+            for (var e = 0; e < k; e++)
+            {
+                var c = Enumerable.Range(l, lanes).Select(i => conditions[leaves[i].Start + e]).ToArray();
+                laneConditions.Add(new LaneCondition(
+                    Vector128.Create([.. c.Select(x => x.Feature)]),
+                    Vector128.Create([.. c.Select(x => x.First)]),
+                    Vector128.Create([.. c.Select(x => x.Width)]),
+                    Vector256.Create([.. c.Select(x => x.Ratio)]),
+                    Vector256.Create([.. c.Select(x => x.OneMinusRatio)])));
+            }
+
+            l += lanes;
+        }
+
+        return ([.. groups], [.. laneConditions]);
     }
 
     // Depth-first over one tree: at each leaf, its path's distinct features with their merged interval and cover ratio.

@@ -42,6 +42,10 @@ public sealed partial class TreeShapEnsemble
     private readonly double[][] _thresholds;
     private readonly double[] _tables;
 
+    // Groups of four tabled leaves with paths of one length, for explaining one row four leaves at a time.
+    private readonly LeafGroup[] _groups;
+    private readonly LaneCondition[] _laneConditions;
+
     // _weights[k][s] = s!(k−1−s)!/k!: the Shapley weight of a coalition of s among k players, for one of the others.
     private readonly double[][] _weights;
     private readonly int _longestPath;
@@ -105,22 +109,28 @@ public sealed partial class TreeShapEnsemble
             tabled[l] = true;
         }
 
+        // Leaves in order of (tabled first, path length), so one row can take four tabled leaves of one length at once
+        // (see LeafGroup); batches follow the same order, so a batch and a single row add in the same order.
+        var order = Enumerable.Range(0, leafArray.Length).OrderBy(l => tabled[l] ? paths[l].Length : int.MaxValue).ThenBy(l => l).ToArray();
+        var ordered = new Leaf[order.Length];
         var tables = new List<double>();
         double[] scratch = [];
-        for (var l = 0; l < leafArray.Length; l++)
+        for (var i = 0; i < order.Length; i++)
         {
+            var l = order[i];
             var path = paths[l].Select(ToCondition).ToArray();
-            leafArray[l] = leafArray[l] with { Start = conditions.Count, Count = path.Length, Table = tabled[l] ? tables.Count : -1 };
+            ordered[i] = leafArray[l] with { Start = conditions.Count, Count = path.Length, Table = tabled[l] ? tables.Count : -1 };
             conditions.AddRange(path);
             if (tabled[l])
             {
-                tables.AddRange(Table(path, leafArray[l].Value, _weights[path.Length], ref scratch));
+                tables.AddRange(Table(path, ordered[i].Value, _weights[path.Length], ref scratch));
             }
         }
 
-        _leaves = leafArray;
+        _leaves = ordered;
         _conditions = [.. conditions];
         _tables = [.. tables];
+        (_groups, _laneConditions) = Group(_leaves, _conditions);
     }
 
     public int FeatureCount { get; }
@@ -177,8 +187,7 @@ public sealed partial class TreeShapEnsemble
         Span<double> polynomial = _longestPath < 256 ? stackalloc double[_longestPath + 1] : new double[_longestPath + 1];
         Span<int> satisfied = _longestPath < 256 ? stackalloc int[_longestPath + 1] : new int[_longestPath + 1];
         Span<Vector256<double>> met = _longestPath < 256 ? stackalloc Vector256<double>[_longestPath + 1] : new Vector256<double>[_longestPath + 1];
-        ref var conditions = ref MemoryMarshal.GetArrayDataReference(_conditions);
-        var tables = _tables;
+        Span<Vector256<double>> added = _longestPath < 256 ? stackalloc Vector256<double>[_longestPath + 1] : new Vector256<double>[_longestPath + 1];
         for (var block = 0; block < count; block += BlockRows)
         {
             var n = Math.Min(BlockRows, count - block);
@@ -192,26 +201,17 @@ public sealed partial class TreeShapEnsemble
             }
 
             sums.Clear();
-            foreach (ref readonly var leaf in _leaves.AsSpan())
+            if (n < Vector256<double>.Count && Vector256.IsHardwareAccelerated)
             {
-                if (leaf.Table >= 0)
+                // Too few rows to fill the lanes: fill them with leaves instead, row by row.
+                for (var r = 0; r < n; r++)
                 {
-                    ref var first = ref Unsafe.Add(ref conditions, leaf.Start);
-                    var table = tables.AsSpan(leaf.Table, 1 << leaf.Count);
-                    var r = Vector256.IsHardwareAccelerated ? AddTabledVector(leaf, ref first, codes, blockRows, n, table, sums, met) : 0;
-                    for (; r < n; r++)
-                    {
-                        AddTabled(leaf, ref first, ref codes[r], blockRows, table, ref sums[r]);
-                    }
+                    AddRowByLeafGroups(codes, blockRows, r, sums, met, added, polynomial, satisfied);
                 }
-                else
-                {
-                    var path = _conditions.AsSpan(leaf.Start, leaf.Count);
-                    for (var r = 0; r < n; r++)
-                    {
-                        AddComputed(leaf, path, _weights[leaf.Count], ref codes[r], blockRows, ref sums[r], polynomial, satisfied);
-                    }
-                }
+            }
+            else
+            {
+                AddBlock(codes, blockRows, n, sums, met, polynomial, satisfied);
             }
 
             var blockPhi = phi.Slice(block * width, n * width);
@@ -221,6 +221,109 @@ public sealed partial class TreeShapEnsemble
                 {
                     blockPhi[(r * width) + f] += sums[(f * blockRows) + r];
                 }
+            }
+        }
+    }
+
+    // Leaf by leaf over the block's n rows; a tabled leaf takes Vector256<double>.Count rows at once.
+    private void AddBlock(Span<int> codes, int blockRows, int n, Span<double> sums, Span<Vector256<double>> met, Span<double> polynomial, Span<int> satisfied)
+    {
+        ref var conditions = ref MemoryMarshal.GetArrayDataReference(_conditions);
+        var tables = _tables;
+        foreach (ref readonly var leaf in _leaves.AsSpan())
+        {
+            if (leaf.Table >= 0)
+            {
+                ref var first = ref Unsafe.Add(ref conditions, leaf.Start);
+                var table = tables.AsSpan(leaf.Table, 1 << leaf.Count);
+                var r = Vector256.IsHardwareAccelerated ? AddTabledVector(leaf, ref first, codes, blockRows, n, table, sums, met) : 0;
+                for (; r < n; r++)
+                {
+                    AddTabled(leaf, ref first, ref codes[r], blockRows, table, ref sums[r]);
+                }
+            }
+            else
+            {
+                var path = _conditions.AsSpan(leaf.Start, leaf.Count);
+                for (var r = 0; r < n; r++)
+                {
+                    AddComputed(leaf, path, _weights[leaf.Count], ref codes[r], blockRows, ref sums[r], polynomial, satisfied);
+                }
+            }
+        }
+    }
+
+    // One row (r of the block), the leaves in their order: each LeafGroup four at once, the others alone.
+    private void AddRowByLeafGroups(Span<int> codes, int blockRows, int r, Span<double> sums, Span<Vector256<double>> met, Span<Vector256<double>> added, Span<double> polynomial, Span<int> satisfied)
+    {
+        ref var conditions = ref MemoryMarshal.GetArrayDataReference(_conditions);
+        var group = 0;
+        for (var l = 0; l < _leaves.Length;)
+        {
+            if (group < _groups.Length && _groups[group].FirstLeaf == l)
+            {
+                AddLeafGroup(_groups[group], codes, blockRows, r, sums, met, added);
+                l += Vector256<double>.Count;
+                group++;
+                continue;
+            }
+
+            ref readonly var leaf = ref _leaves[l];
+            if (leaf.Table >= 0)
+            {
+                AddTabled(leaf, ref Unsafe.Add(ref conditions, leaf.Start), ref codes[r], blockRows, _tables.AsSpan(leaf.Table, 1 << leaf.Count), ref sums[r]);
+            }
+            else
+            {
+                AddComputed(leaf, _conditions.AsSpan(leaf.Start, leaf.Count), _weights[leaf.Count], ref codes[r], blockRows, ref sums[r], polynomial, satisfied);
+            }
+
+            l++;
+        }
+    }
+
+    // AddTabled for the four leaves of a group and one row (lanes = leaves, same arithmetic, same order). Each leaf's
+    // contributions are then added leaf after leaf, as four AddTabled calls would, so the sums get the same bits.
+    private void AddLeafGroup(in LeafGroup group, ReadOnlySpan<int> codes, int stride, int r, Span<double> sums, Span<Vector256<double>> met, Span<Vector256<double>> added)
+    {
+        ref var c = ref _laneConditions[group.Start];
+        var mask = Vector128<int>.Zero;
+        var outside = Vector256<double>.One;
+        var offset = Vector128.Create(r);
+        var scale = Vector128.Create(stride);
+        for (var e = 0; e < group.Count; e++)
+        {
+            ref readonly var lane = ref Unsafe.Add(ref c, e);
+            var at = (lane.Feature * scale) + offset;
+            var code = Vector128.Create(codes[at.GetElement(0)], codes[at.GetElement(1)], codes[at.GetElement(2)], codes[at.GetElement(3)]);
+            var hit = Vector128.LessThanOrEqual((code - lane.First).AsUInt32(), lane.Width).AsInt32();
+            mask |= hit & Vector128.Create(1 << e);
+            var wide = Vector256.Create(Vector128.WidenLower(hit), Vector128.WidenUpper(hit)).AsDouble();
+            met[e] = wide;
+            outside *= Vector256.ConditionalSelect(wide, Vector256<double>.One, lane.Ratio);
+        }
+
+        if (outside == Vector256<double>.Zero)
+        {
+            return;
+        }
+
+        ref var t = ref MemoryMarshal.GetArrayDataReference(_tables);
+        var entry = group.Tables + mask;
+        var absent = Vector256.Create(Unsafe.Add(ref t, entry.GetElement(0)), Unsafe.Add(ref t, entry.GetElement(1)), Unsafe.Add(ref t, entry.GetElement(2)), Unsafe.Add(ref t, entry.GetElement(3))) * outside;
+        for (var e = 0; e < group.Count; e++)
+        {
+            ref readonly var lane = ref Unsafe.Add(ref c, e);
+            var without = group.Tables + (mask & Vector128.Create(~(1 << e)));
+            var present = lane.OneMinusRatio * Vector256.Create(Unsafe.Add(ref t, without.GetElement(0)), Unsafe.Add(ref t, without.GetElement(1)), Unsafe.Add(ref t, without.GetElement(2)), Unsafe.Add(ref t, without.GetElement(3))) * outside;
+            added[e] = Vector256.ConditionalSelect(met[e], present, -absent);
+        }
+
+        for (var leaf = 0; leaf < Vector256<double>.Count; leaf++)
+        {
+            for (var e = 0; e < group.Count; e++)
+            {
+                sums[(Unsafe.Add(ref c, e).Feature.GetElement(leaf) * stride) + r] += added[e].GetElement(leaf);
             }
         }
     }
@@ -380,6 +483,13 @@ public sealed partial class TreeShapEnsemble
 
     // Table: offset in _tables, or −1 when the leaf computes.
     private readonly record struct Leaf(double Value, int Start, int Count, int Table);
+
+    // Vector256<double>.Count consecutive tabled leaves with paths of one length (Count): their conditions, condition by
+    // condition, one leaf per lane, at _laneConditions[Start …], and their tables' offsets.
+    private readonly record struct LeafGroup(int FirstLeaf, int Start, int Count, Vector128<int> Tables);
+
+    // Condition e of the leaves of a group, one leaf per lane (the fields of Condition).
+    private readonly record struct LaneCondition(Vector128<int> Feature, Vector128<int> First, Vector128<uint> Width, Vector256<double> Ratio, Vector256<double> OneMinusRatio);
 
     // A Step with its interval as codes (see ToCondition). Ratio: the product of the splits' cover ratios; One (always 1)
     // follows it so that a met condition picks 1 without a branch.
