@@ -19,9 +19,13 @@ namespace NetworkSecurity.Benchmarks;
 /// (one fit on the training rows; our learners and ML.NET's <c>fasttree</c>/<c>lightgbm</c>), <c>avg:i+j[+k]</c>
 /// (mean probability of earlier configs by index), <c>thr:i:t</c> (config i with its decision threshold moved to t),
 /// <c>zero:CONFIG</c> (CONFIG with an indicator of the middle value of each three-valued feature added),
-/// <c>cal:HOW:CONFIG</c> (CONFIG calibrated on its out-of-fold probabilities, see the cal branch), or
+/// <c>cal:HOW:CONFIG</c> (CONFIG calibrated on its out-of-fold probabilities, see the cal branch), <c>memo:i:a</c>
+/// (config i blended with the label vote of the test row's exact copies in training), <c>route:i:j</c> (config i for
+/// test rows seen in training, j for the others), <c>dedup:CONFIG</c> (CONFIG on distinct rows), <c>knn:k</c>
+/// (Hamming neighbours' label share), <c>wavg:i:j:w</c> (weighted mean of two configs), or
 /// <c>grid:path.yaml</c> (the pipeline's own cross-validated search). Prints mean test F1 (legitimate), Brier and
-/// paired wins against the first CONFIG on the same 80/20 splits as <c>evaluate</c>. With WRITE_SPLITS=DIR set, each
+/// paired wins against the first CONFIG on the same 80/20 splits as <c>evaluate</c>, and per config its mean errors on
+/// test rows whose feature vector is in the training rows (seen) and on the others. With WRITE_SPLITS=DIR set, each
 /// seed's rows and the first CONFIG's probabilities are written as <c>evaluate --write-splits</c> does, so
 /// scripts/bench/peers.py can add the peers; <c>peer:xgboost</c> (or <c>peer:rf500</c>) then reads the peer's
 /// probabilities that peers.py left beside each split (under WRITE_SPLITS, SPLITS or Artifacts/accuracy).
@@ -151,6 +155,54 @@ public static class AccuracyExperiments
             var rows = Enumerable.Range(0, trainX.Rows).Where(r => keep.Add(RowKey(trainX, r) + "|" + trainY[r])).ToArray();
             var dx = trainX.SelectRows(rows);
             return Predict(rest, earlier, dx, [.. rows.Select(r => trainY[r])], BinnedDataset.Create(dx), Enumerable.Range(0, dx.Rows).ToArray(), testX, seed, grouped);
+        }
+
+        if (kind == "knn")
+        {
+            // knn:k — share of legitimate labels among the training rows at the k smallest Hamming distances (every row
+            // at the k-th distance counts), with the row's exact copies left out: a view of the neighbourhood only.
+            var k = int.Parse(rest);
+            var result = new double[testX.Rows];
+            var counts = new int[trainX.Columns + 1];
+            var positives = new int[trainX.Columns + 1];
+            for (var i = 0; i < testX.Rows; i++)
+            {
+                Array.Clear(counts);
+                Array.Clear(positives);
+                var row = testX.Row(i);
+                for (var r = 0; r < trainX.Rows; r++)
+                {
+                    var other = trainX.Row(r);
+                    var d = 0;
+                    for (var f = 0; f < row.Length; f++)
+                    {
+                        d += row[f] != other[f] ? 1 : 0;
+                    }
+
+                    counts[d]++;
+                    positives[d] += trainY[r];
+                }
+
+                int n = 0, pos = 0;
+                for (var d = 1; d < counts.Length && n < k; d++)
+                {
+                    n += counts[d];
+                    pos += positives[d];
+                }
+
+                result[i] = n == 0 ? 0.5 : (double)pos / n;
+            }
+
+            return result;
+        }
+
+        if (kind == "wavg")
+        {
+            // wavg:i:j:w — (1 − w)·config i + w·config j.
+            var parts = rest.Split(':');
+            var (a, b) = (earlier[int.Parse(parts[0])], earlier[int.Parse(parts[1])]);
+            var w = double.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
+            return [.. a.Zip(b, (u, v) => ((1 - w) * u) + (w * v))];
         }
 
         if (kind == "thr")
