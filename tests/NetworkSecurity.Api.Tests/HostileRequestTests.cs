@@ -174,10 +174,28 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         {
             await socket.ConnectAsync(client.BaseAddress!.Host is "localhost" ? "127.0.0.1" : client.BaseAddress.Host, client.BaseAddress.Port);
             var stream = socket.GetStream();
-            var head = $"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: 20000000\r\n\r\n{string.Join('\n', Lines.Take(500))}\n";
+            // Expect: 100-continue makes the server say when the endpoint starts reading the body: only then is the request
+            // the server's, however loaded the cores are (a reset before that is a dropped connection, not a request).
+            var head = "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: 20000000\r\nExpect: 100-continue\r\n\r\n";
             await stream.WriteAsync(Encoding.UTF8.GetBytes(head));
             await stream.FlushAsync();
-            await Task.Delay(1000); // the server must have started the request before the reset, also when the suite loads the cores
+            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            {
+                var buffer = new byte[256];
+                var answer = "";
+                while (!answer.Contains("\r\n\r\n", StringComparison.Ordinal))
+                {
+                    var read = await stream.ReadAsync(buffer, wait.Token);
+                    Assert.True(read > 0, $"The server closed the connection instead of continuing: {answer}");
+                    answer += Encoding.ASCII.GetString(buffer, 0, read);
+                }
+
+                Assert.StartsWith("HTTP/1.1 100", answer);
+            }
+
+            await stream.WriteAsync(Encoding.UTF8.GetBytes($"{string.Join('\n', Lines.Take(500))}\n"));
+            await stream.FlushAsync();
+            await Task.Delay(200);
             socket.Client.LingerState = new LingerOption(true, 0); // reset, as a killed client does
         }
 
