@@ -63,26 +63,29 @@ public sealed partial class TreeShapEnsemble
         return table;
     }
 
-    // Runs of Vector256<double>.Count tabled leaves of one path length (leaves come sorted so), with their conditions
-    // laid out lane by lane; the leaves left over in each run are explained alone.
+    // Each run of Vector256<double>.Count consecutive tabled leaves becomes a group, its conditions laid out lane by lane;
+    // a lane's path shorter than the longest is padded with conditions every code meets. Leaves keep the trees' order
+    // (a tree's leaves share features, which batches need), so a group's paths may differ in length.
     private static (LeafGroup[] Groups, LaneCondition[] Conditions) Group(Leaf[] leaves, Condition[] conditions)
     {
         const int lanes = 4;
+        var always = new Condition(0, 0, -1, 1); // width uint.MaxValue: met by every code
         var groups = new List<LeafGroup>();
         var laneConditions = new List<LaneCondition>();
         for (var l = 0; l + lanes <= leaves.Length;)
         {
-            var k = leaves[l].Count;
-            if (leaves[l].Table < 0 || Enumerable.Range(l, lanes).Any(i => leaves[i].Table < 0 || leaves[i].Count != k))
+            if (Enumerable.Range(l, lanes).Any(i => leaves[i].Table < 0))
             {
                 l++;
                 continue;
             }
 
-            groups.Add(new LeafGroup(l, laneConditions.Count, k, Vector128.Create(leaves[l].Table, leaves[l + 1].Table, leaves[l + 2].Table, leaves[l + 3].Table)));
+            var members = leaves.AsSpan(l, lanes).ToArray();
+            var k = members.Max(m => m.Count);
+            groups.Add(new LeafGroup(l, laneConditions.Count, k, Vector128.Create([.. members.Select(m => m.Table)]), Vector128.Create([.. members.Select(m => (1 << m.Count) - 1)])));
             for (var e = 0; e < k; e++)
             {
-                var c = Enumerable.Range(l, lanes).Select(i => conditions[leaves[i].Start + e]).ToArray();
+                var c = members.Select(m => e < m.Count ? conditions[m.Start + e] : always).ToArray();
                 laneConditions.Add(new LaneCondition(
                     Vector128.Create([.. c.Select(x => x.Feature)]),
                     Vector128.Create([.. c.Select(x => x.First)]),

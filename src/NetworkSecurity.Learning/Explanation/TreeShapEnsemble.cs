@@ -42,7 +42,7 @@ public sealed partial class TreeShapEnsemble
     private readonly double[][] _thresholds;
     private readonly double[] _tables;
 
-    // Groups of four tabled leaves with paths of one length, for explaining one row four leaves at a time.
+    // Groups of four consecutive tabled leaves, for explaining one row four leaves at a time.
     private readonly LeafGroup[] _groups;
     private readonly LaneCondition[] _laneConditions;
 
@@ -109,25 +109,20 @@ public sealed partial class TreeShapEnsemble
             tabled[l] = true;
         }
 
-        // Leaves in order of (tabled first, path length), so one row can take four tabled leaves of one length at once
-        // (see LeafGroup); batches follow the same order, so a batch and a single row add in the same order.
-        var order = Enumerable.Range(0, leafArray.Length).OrderBy(l => tabled[l] ? paths[l].Length : int.MaxValue).ThenBy(l => l).ToArray();
-        var ordered = new Leaf[order.Length];
         var tables = new List<double>();
         double[] scratch = [];
-        for (var i = 0; i < order.Length; i++)
+        for (var l = 0; l < leafArray.Length; l++)
         {
-            var l = order[i];
             var path = paths[l].Select(ToCondition).ToArray();
-            ordered[i] = leafArray[l] with { Start = conditions.Count, Count = path.Length, Table = tabled[l] ? tables.Count : -1 };
+            leafArray[l] = leafArray[l] with { Start = conditions.Count, Count = path.Length, Table = tabled[l] ? tables.Count : -1 };
             conditions.AddRange(path);
             if (tabled[l])
             {
-                tables.AddRange(Table(path, ordered[i].Value, _weights[path.Length], ref scratch));
+                tables.AddRange(Table(path, leafArray[l].Value, _weights[path.Length], ref scratch));
             }
         }
 
-        _leaves = ordered;
+        _leaves = leafArray;
         _conditions = [.. conditions];
         _tables = [.. tables];
         (_groups, _laneConditions) = Group(_leaves, _conditions);
@@ -282,8 +277,9 @@ public sealed partial class TreeShapEnsemble
         }
     }
 
-    // AddTabled for the four leaves of a group and one row (lanes = leaves, same arithmetic, same order). Each leaf's
-    // contributions are then added leaf after leaf, as four AddTabled calls would, so the sums get the same bits.
+    // AddTabled for the four leaves of a group and one row (lanes = leaves, same arithmetic, same order; a padding
+    // condition multiplies R by exactly 1). Each leaf's contributions are then added leaf after leaf, as four AddTabled
+    // calls would, so the sums get the same bits.
     private void AddLeafGroup(in LeafGroup group, ReadOnlySpan<int> codes, int stride, int r, Span<double> sums, Span<Vector256<double>> met, Span<Vector256<double>> added)
     {
         ref var c = ref _laneConditions[group.Start];
@@ -309,6 +305,7 @@ public sealed partial class TreeShapEnsemble
         }
 
         ref var t = ref MemoryMarshal.GetArrayDataReference(_tables);
+        mask &= group.Valid; // a shorter path's padding conditions are always met and name no table bit
         var entry = group.Tables + mask;
         var absent = Vector256.Create(Unsafe.Add(ref t, entry.GetElement(0)), Unsafe.Add(ref t, entry.GetElement(1)), Unsafe.Add(ref t, entry.GetElement(2)), Unsafe.Add(ref t, entry.GetElement(3))) * outside;
         for (var e = 0; e < group.Count; e++)
@@ -321,7 +318,8 @@ public sealed partial class TreeShapEnsemble
 
         for (var leaf = 0; leaf < Vector256<double>.Count; leaf++)
         {
-            for (var e = 0; e < group.Count; e++)
+            var count = _leaves[group.FirstLeaf + leaf].Count;
+            for (var e = 0; e < count; e++)
             {
                 sums[(Unsafe.Add(ref c, e).Feature.GetElement(leaf) * stride) + r] += added[e].GetElement(leaf);
             }
@@ -484,9 +482,10 @@ public sealed partial class TreeShapEnsemble
     // Table: offset in _tables, or −1 when the leaf computes.
     private readonly record struct Leaf(double Value, int Start, int Count, int Table);
 
-    // Vector256<double>.Count consecutive tabled leaves with paths of one length (Count): their conditions, condition by
-    // condition, one leaf per lane, at _laneConditions[Start …], and their tables' offsets.
-    private readonly record struct LeafGroup(int FirstLeaf, int Start, int Count, Vector128<int> Tables);
+    // Vector256<double>.Count consecutive tabled leaves: their conditions, condition by condition, one leaf per lane, at
+    // _laneConditions[Start …] (Count: the longest path's length; shorter paths are padded with conditions every row
+    // meets), their tables' offsets, and per lane the bits of its own conditions.
+    private readonly record struct LeafGroup(int FirstLeaf, int Start, int Count, Vector128<int> Tables, Vector128<int> Valid);
 
     // Condition e of the leaves of a group, one leaf per lane (the fields of Condition).
     private readonly record struct LaneCondition(Vector128<int> Feature, Vector128<int> First, Vector128<uint> Width, Vector256<double> Ratio, Vector256<double> OneMinusRatio);
