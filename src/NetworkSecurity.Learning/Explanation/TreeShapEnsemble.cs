@@ -21,8 +21,8 @@ namespace NetworkSecurity.Learning.Explanation;
 /// interval (lo, hi], and a row's value becomes the number of the feature's thresholds it exceeds (NaN: none, so it
 /// goes left, as in scoring), so a condition is one integer compare and nothing branches on the row. Batches go leaf
 /// by leaf over blocks of rows, which keeps each leaf's table in cache, and a tabled leaf takes four rows at once (one
-/// per SIMD lane, with the scalar arithmetic in the same order, so a batch gives the bits a single row gets). Immutable
-/// and thread-safe once built.
+/// per SIMD lane, with the scalar arithmetic in the same order, so a batch gives the bits a single row gets); fewer rows
+/// than lanes fill them with four consecutive tabled leaves instead. Immutable and thread-safe once built.
 /// </remarks>
 public sealed partial class TreeShapEnsemble
 {
