@@ -64,8 +64,7 @@ public static class AccuracyExperiments
             var binned = BinnedDataset.Create(trainX);
             var all = Enumerable.Range(0, trainX.Rows).ToArray();
             var probabilities = new double[configs.Length][];
-            var trainKeys = Enumerable.Range(0, trainX.Rows).Select(r => RowKey(trainX, r)).ToHashSet();
-            var testSeen = Enumerable.Range(0, testX.Rows).Select(i => trainKeys.Contains(RowKey(testX, i))).ToArray();
+            var testSeen = SeenInTraining(trainX, testX);
             for (var c = 0; c < configs.Length; c++)
             {
                 var clock = Stopwatch.StartNew();
@@ -144,8 +143,8 @@ public static class AccuracyExperiments
             // route:i:j — config i for test rows whose feature vector is in the training rows, config j for the rest.
             var parts = rest.Split(':');
             var (onSeen, onUnseen) = (earlier[int.Parse(parts[0])], earlier[int.Parse(parts[1])]);
-            var trainKeys = Enumerable.Range(0, trainX.Rows).Select(r => RowKey(trainX, r)).ToHashSet();
-            return [.. Enumerable.Range(0, testX.Rows).Select(i => trainKeys.Contains(RowKey(testX, i)) ? onSeen[i] : onUnseen[i])];
+            var seen = SeenInTraining(trainX, testX);
+            return [.. Enumerable.Range(0, testX.Rows).Select(i => seen[i] ? onSeen[i] : onUnseen[i])];
         }
 
         if (kind == "dedup")
@@ -321,6 +320,13 @@ public static class AccuracyExperiments
     // The row's feature vector as text: equal for exact copies, across matrices.
     private static string RowKey(FeatureMatrix m, int r) => string.Join(",", m.Row(r).ToArray());
 
+    // Per test row: whether an exact copy of its feature vector is among the training rows.
+    private static bool[] SeenInTraining(FeatureMatrix trainX, FeatureMatrix testX)
+    {
+        var trainKeys = Enumerable.Range(0, trainX.Rows).Select(r => RowKey(trainX, r)).ToHashSet();
+        return [.. Enumerable.Range(0, testX.Rows).Select(i => trainKeys.Contains(RowKey(testX, i)))];
+    }
+
     private static double[] OutOfFold(string inner, double[][] earlier, FeatureMatrix trainX, int[] trainY, IReadOnlyList<Fold> folds, int seed, bool grouped)
     {
         var oof = new double[trainX.Rows];
@@ -399,13 +405,13 @@ public static class AccuracyExperiments
             seen = Platt(seenP, seenY);
         }
 
-        var trainKeys = Enumerable.Range(0, trainX.Rows).Select(r => RowKey(trainX, r)).ToHashSet();
+        var testSeen = SeenInTraining(trainX, testX);
         var test = Predict(inner, earlier, trainX, trainY, binned, all, testX, seed, grouped);
         var seenCount = 0;
         var result = new double[test.Length];
         for (var i = 0; i < test.Length; i++)
         {
-            var isSeen = trainKeys.Contains(RowKey(testX, i));
+            var isSeen = testSeen[i];
             seenCount += isSeen ? 1 : 0;
             var (a, b) = isSeen ? seen : unseen;
             result[i] = GradientBoostingModel.Sigmoid((a * Logit(test[i])) + b);
