@@ -22,6 +22,9 @@ public sealed class PipelineException : Exception
         Problems = problems;
     }
 
+    /// <summary>A failure about one located problem: its message is the problem with its place.</summary>
+    public static PipelineException At(DataProblem problem) => new(problem.ToString(), [problem]);
+
     /// <summary>Individual problems (file, line, column, field), when the failure is about data.</summary>
     public IReadOnlyList<DataProblem> Problems { get; } = [];
 }

@@ -34,7 +34,7 @@ public sealed class TrainingPipeline(
         var started = _clock.GetUtcNow();
         var total = Stopwatch.StartNew();
         var schema = SchemaLoader.Load(options.SchemaPath);
-        var layout = ArtifactLayout.Create(options.ArtifactsRoot, started);
+        var layout = ArtifactLayout.Create(options.ArtifactsRoot, started, version => Directory.Exists(Path.Combine(options.FinalModelDirectory, version)));
         var stageLogger = loggerFactory.CreateLogger("NetworkSecurity.Pipeline.Stages");
         _logger.LogInformation("Training run {Run} started: artifacts in {Artifacts}", layout.Timestamp, layout.Root);
 
@@ -84,11 +84,23 @@ public sealed class TrainingPipeline(
             }
 
             Report(progress, PipelineStage.Publishing, 0.97);
-            var (tracking, sync) = await PublishAsync(layout, started, schema, ingestion, trained, evaluation, store, promotedVersion, null, cancellationToken, importance).ConfigureAwait(false);
+            TrackingResult tracking;
+            SyncResult sync;
+            try
+            {
+                (tracking, sync) = await PublishAsync(layout, started, schema, ingestion, trained, evaluation, store, promotedVersion, null, cancellationToken, importance).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && promotedVersion is not null)
+            {
+                // Stopped while publishing: the model is promoted and live all the same, and the run says so.
+                _logger.LogWarning("Publishing cancelled; model {Version} is promoted and live, but the run is not recorded in MLflow or synced to object storage", promotedVersion);
+                (tracking, sync) = (new TrackingResult(false, null, "cancelled"), new SyncResult(false, 0, 0, "cancelled"));
+            }
+
             _logger.LogInformation("Training run {Run} finished in {Elapsed:0.000}s: {Outcome}",
                 layout.Timestamp, total.Elapsed.TotalSeconds, promotedVersion is null ? $"not promoted ({evaluation.RejectionReason})" : $"model {promotedVersion} is live");
             Report(progress, PipelineStage.Done, 1.0);
-            return new PipelineResult(layout.Timestamp, layout.Root, trained.Learner, trained.Parameters, trained.CvScore, evaluation, promotedVersion, tracking, sync, total.Elapsed);
+            return new PipelineResult(layout.Timestamp, layout.Root, trained.Learner, trained.Parameters, trained.CvScore, evaluation, promotedVersion, tracking, sync, total.Elapsed, trained.CvF1, ingestion.Test.Count);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -96,13 +108,24 @@ public sealed class TrainingPipeline(
             await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, ex.Message, CancellationToken.None, importance).ConfigureAwait(false);
             throw;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // A cancelled run is a run too: recorded as failed, with why (bounded by the tracker's own timeouts).
+            _logger.LogWarning("Training run {Run} cancelled after {Elapsed:0.000}s", layout.Timestamp, total.Elapsed.TotalSeconds);
+            await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, "cancelled", CancellationToken.None, importance).ConfigureAwait(false);
+            throw;
+        }
     }
 
-    /// <summary>Global importance on the test rows for the model card, the evaluation folder and MLflow.</summary>
+    /// <summary>
+    /// Global importance for the model card, the evaluation folder and MLflow: on the test rows, or on the training rows
+    /// when there is no hold-out (--test-fraction 0), rather than on no rows at all.
+    /// </summary>
     private GlobalImportance ExplainTestRows(ArtifactLayout layout, DataSchema schema, Learning.Models.IClassifierModel model, TransformationResult transformed)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var result = Prediction.ImportanceCalculator.Compute(model, schema.FeatureNames, transformed.Test);
+        var (rows, which) = transformed.Test.Rows > 0 ? (transformed.Test, "test") : (transformed.Train, "training");
+        var result = Prediction.ImportanceCalculator.Compute(model, schema.FeatureNames, rows);
         ReportWriter.WriteJson(Path.Combine(layout.Evaluation, "importance.json"), result);
         if (result.UnavailableReason is { } reason)
         {
@@ -110,8 +133,8 @@ public sealed class TrainingPipeline(
         }
         else
         {
-            _logger.LogInformation("Feature importance (mean |contribution| on {Rows} test rows, {Scale}) in {Elapsed:0.000}s; top: {Top}",
-                result.Rows, result.Scale, clock.Elapsed.TotalSeconds,
+            _logger.LogInformation("Feature importance (mean |contribution| on {Rows} {Which} rows, {Scale}) in {Elapsed:0.000}s; top: {Top}",
+                result.Rows, which, result.Scale, clock.Elapsed.TotalSeconds,
                 string.Join(", ", result.Features.Take(5).Select(f => $"{f.Feature} {f.MeanAbsContribution:0.000}")));
         }
 
@@ -126,6 +149,7 @@ public sealed class TrainingPipeline(
         EvaluationResult? evaluation, ModelStore? store, string? promotedVersion, string? error, CancellationToken cancellationToken,
         GlobalImportance? importance = null)
     {
+        layout.ReleaseClaim();
         var tags = new Dictionary<string, string>
         {
             ["source"] = source.Description,
@@ -186,10 +210,13 @@ public sealed class TrainingPipeline(
         if (evaluation is not null)
         {
             AddMetrics(metrics, "train", evaluation.Train.Legitimate);
-            AddMetrics(metrics, "test", evaluation.Test.Legitimate);
-            metrics["test_phishing_f1"] = evaluation.Test.Phishing.F1;
-            metrics["test_phishing_precision"] = evaluation.Test.Phishing.Precision;
-            metrics["test_phishing_recall"] = evaluation.Test.Phishing.Recall;
+            if (ingestion?.Test.Count > 0) // no hold-out: no test metrics at all, rather than NaN ones the tracker drops
+            {
+                AddMetrics(metrics, "test", evaluation.Test.Legitimate);
+                metrics["test_phishing_f1"] = evaluation.Test.Phishing.F1;
+                metrics["test_phishing_precision"] = evaluation.Test.Phishing.Precision;
+                metrics["test_phishing_recall"] = evaluation.Test.Phishing.Recall;
+            }
         }
 
         // Global importance as one metric per feature: importance.<feature> = mean |contribution| on the test rows.
@@ -321,4 +348,6 @@ public sealed record PipelineResult(
     string? PromotedVersion,
     TrackingResult Tracking,
     SyncResult Sync,
-    TimeSpan Duration);
+    TimeSpan Duration,
+    double CvF1 = double.NaN,
+    int TestRows = 0);

@@ -35,7 +35,18 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
             throw new ArgumentException("An http(s) tracking URI names an MLflow server, not a file store.", nameof(uri));
         }
 
-        return new MlflowFileStoreTracker(uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? new Uri(uri).LocalPath : uri);
+        if (uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return new MlflowFileStoreTracker(new Uri(uri).LocalPath);
+        }
+
+        // Any other scheme (databricks://, ftp://, a typo) is not a folder: refused, instead of a folder named "ftp:".
+        if (System.Text.RegularExpressions.Regex.IsMatch(uri, "^[A-Za-z][A-Za-z0-9+.-]*:") && !(uri.Length > 1 && uri[1] == ':' && char.IsAsciiLetter(uri[0])))
+        {
+            throw new ArgumentException($"MLFLOW_TRACKING_URI '{uri}': only http(s):// (an MLflow server), file: or a folder path are supported.", nameof(uri));
+        }
+
+        return new MlflowFileStoreTracker(uri);
     }
 
     public Task<TrackingResult> TrackAsync(TrackedRun run, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using NetworkSecurity.Api.Cli;
+using NetworkSecurity.Pipeline.Artifacts;
 using NetworkSecurity.Pipeline.Tests;
 using NetworkSecurity.Pipeline.Training;
 
@@ -55,12 +56,19 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData("train --seed abc", "--seed: 'abc' is not a whole number.")]
+    [InlineData("train --seed abc", "--seed: 'abc' is not a whole number from 0 to 2147483647.")]
     [InlineData("train --split sideways", "--split: 'sideways' is not allowed; use one of stratified, grouped.")]
     [InlineData("train --test-fraction 0.9", "--test-fraction: '0.9' is not a number from 0 to 0.5.")]
     [InlineData("train --folds 1", "--folds: '1' is not a whole number from 2 to 20.")]
     [InlineData("evaluate --drop-margin 1.5", "--drop-margin: '1.5' is not a number from 0 to 1.")]
-    [InlineData("evaluate --seeds 4-0", "--seeds: '4-0' is not a range like 0-4 or a list like 1,3,7.")]
+    [InlineData("evaluate --seeds 4-0", "--seeds: '4-0' is not a range like 0-4 or a list like 1,3,7 of seeds 0 or more.")]
+    [InlineData("evaluate --seeds -2,2", "--seeds: '-2,2' is not a range like 0-4 or a list like 1,3,7 of seeds 0 or more.")]
+    [InlineData("train --seed -1", "--seed: '-1' is not a whole number from 0 to 2147483647.")]
+    [InlineData("evaluate --seed 7", "Unrecognized command or argument '--seed'")]
+    [InlineData("train --Seed 7", "unknown option '--Seed'")]
+    [InlineData("train --Test-Fraction=0.3", "unknown option '--Test-Fraction'")]
+    [InlineData("--helpp", "Unrecognized command or argument '--helpp'")]
+    [InlineData("-x", "Unrecognized command or argument '-x'")]
     [InlineData("predict --input a.csv", "Option '--output' is required.")]
     [InlineData("fly", "unknown command 'fly'; the commands are train, evaluate, predict, push-data, export and help.")]
     public void Bad_arguments_get_one_line_naming_the_option_and_exit_code_2(string arguments, string message)
@@ -150,7 +158,7 @@ public sealed class CommandLineTests
         }
 
         // No hold-out leaves nothing to evaluate on: a clear error, not an empty table.
-        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--test-fraction", "0", "--logs", "none"]));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--test-fraction", "0", "--logs", "none"]));
     }
 
     [Fact]
@@ -163,8 +171,160 @@ public sealed class CommandLineTests
         Assert.True(Directory.Exists(Path.Combine(dir.Path, "final_model")));
     }
 
+    [Theory]
+    [InlineData("train evaluate", "--Pipeline:Seed=abc", "Failed to convert configuration value 'abc' at 'Pipeline:Seed'")]
+    [InlineData("train evaluate", "--Pipeline__ExpectedScore=abc", "Failed to convert configuration value 'abc'")]
+    [InlineData("train", "--MLFLOW_TRACKING_URI=http://", "Invalid URI")]
+    [InlineData("train", "--MLFLOW_TRACKING_URI=ftp://127.0.0.1/x", "only http(s):// (an MLflow server), file: or a folder path are supported")]
+    [InlineData("train", "--MLFLOW_HTTP_REQUEST_TIMEOUT=abc", "MLFLOW_HTTP_REQUEST_TIMEOUT")]
+    [InlineData("train evaluate", "--Serilog:MinimumLevel:Default=Bogus", "invalid logging configuration")]
+    [InlineData("train evaluate", "--Pipeline:Split=foo", "Split must be 'stratified' or 'grouped'.")]
+    public void A_malformed_setting_is_a_usage_error_in_one_line_never_a_stack_trace(string commands, string setting, string message)
+    {
+        using var dir = new TempDirectory();
+        foreach (var command in commands.Split(' '))
+        {
+            var (code, stdout, stderr) = RunProgram([command, "--mode", "gbdt", .. command == "evaluate" ? new[] { "--seeds=1" } : [], setting, "--logs", "none"], dir.Path);
+            Assert.True(code == CommandLine.UsageError, $"{command} {setting}: exit {code}: {stderr}{stdout}");
+            Assert.Contains(message, stderr + stdout);
+            Assert.DoesNotContain("   at ", stderr + stdout);
+            Assert.DoesNotContain("Unhandled exception", stderr + stdout);
+        }
+    }
+
+    [Fact]
+    public void Version_prints_the_version_and_does_not_start_the_service()
+    {
+        var (code, stdout, _) = RunProgram(["--version"], timeoutSeconds: 60);
+        Assert.Equal(CommandLine.Success, code);
+        Assert.Matches(@"^\d+\.\d+", stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Evaluate_checks_its_data_and_settings_as_train_does()
+    {
+        using var dir = new TempDirectory();
+        var lines = File.ReadAllLines(TestPaths.DataFile).Take(401).ToArray();
+        var badCell = dir.File("bad.csv", string.Join('\n', lines.Select((l, i) => i == 5 ? "7" + l[l.IndexOf(',', StringComparison.Ordinal)..] : l)));
+        var oneClass = dir.File("one.csv", string.Join('\n', lines.Where((l, i) => i == 0 || l.EndsWith(",1", StringComparison.Ordinal))));
+        string[] Evaluate(string data) => ["evaluate", "--data", data, "--seeds", "1", "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--logs", Path.Combine(dir.Path, "Logs")];
+
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Evaluate(badCell)));
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Evaluate(oneClass)));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync([.. Evaluate(PipelineFactory.Sample(dir, 400)), "--test-fraction", "0"]));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync([.. Evaluate(PipelineFactory.Sample(dir, 400)), "--Pipeline:ImputerNeighbors=0"]));
+        var log = string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
+        Assert.Contains("bad.csv, line 6, column 1 (having_IP_Address): 7 is not an allowed value", log);
+        Assert.Contains("the rows must contain both classes", log);
+        Assert.Contains("evaluate needs a test split", log);
+        Assert.Contains("ImputerNeighbors", log);
+
+        // --source mongodb is the collection, not the CSV: without MONGODB_URL there is nothing to evaluate.
+        var (code, stdout, stderr) = RunProgram(["evaluate", "--mode", "gbdt", "--seeds", "1", "--source", "mongodb", "--logs", "none"], dir.Path);
+        Assert.Equal(CommandLine.Failed, code);
+        Assert.Contains("MONGODB_URL", stderr + stdout);
+    }
+
+    [Fact]
+    public async Task Predict_writes_through_a_link_and_refuses_pipes_devices_and_its_own_input()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 300);
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["train", "--data", data, .. Common(dir)]));
+        string[] Predict(string input, string output) => ["predict", "--input", input, "--output", output, "--schema", TestPaths.SchemaFile,
+            "--final-model", Path.Combine(dir.Path, "final_model"), "--logs", Path.Combine(dir.Path, "Logs")];
+
+        var target = dir.File("target.csv", "old");
+        var link = Path.Combine(dir.Path, "link.csv");
+        File.CreateSymbolicLink(link, target);
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(Predict(data, link)));
+        Assert.NotNull(new FileInfo(link).LinkTarget); // still a link
+        Assert.Equal(301, File.ReadAllLines(target).Length);
+
+        var fifo = Path.Combine(dir.Path, "fifo");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])!)
+        {
+            mkfifo.WaitForExit();
+        }
+
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Predict(data, fifo)));
+        Assert.False(FileKind.IsRegularFile(fifo)); // not replaced by a file
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(fifo, Path.Combine(dir.Path, "out.csv"))));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(data, data)));
+        Assert.Equal(301, File.ReadAllLines(data).Length); // the input is untouched
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Predict(data, Path.Combine(data, "x.csv"))));
+
+        var log = string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
+        Assert.Contains("is not a regular file (a device, pipe or socket)", log);
+        Assert.Contains("predict reads its input twice", log);
+        Assert.Contains("is the input file", log);
+        Assert.Contains("is a file, not a folder", log);
+    }
+
+    [Fact]
+    public async Task Artifacts_and_the_final_model_must_be_separate_folders()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 300);
+        var same = Path.Combine(dir.Path, "models");
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["train", "--data", data, .. Common(dir), "--artifacts", same, "--final-model", same]));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["train", "--data", data, .. Common(dir), "--artifacts", Path.Combine(same, "a"), "--final-model", same]));
+        Assert.False(Directory.Exists(same));
+    }
+
+    [Fact]
+    public void Training_on_every_row_reports_the_cross_validated_f1_and_importance_on_the_training_rows()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 600);
+        var (code, stdout, stderr) = RunProgram(["train", "--data", data, .. Common(dir), "--test-fraction", "0"], dir.Path);
+        Assert.True(code == CommandLine.Success, stderr + stdout);
+        Assert.Matches(@"trained on every row \(no hold-out\): cross-validated F1 0\.\d{4}, train F1 0\.\d{4}", stdout);
+        Assert.DoesNotContain("NaN", stdout);
+        var card = File.ReadAllText(Directory.GetFiles(Path.Combine(dir.Path, "final_model"), "model_card.json", SearchOption.AllDirectories).Single());
+        using var json = System.Text.Json.JsonDocument.Parse(card);
+        Assert.InRange(json.RootElement.GetProperty("importance").GetProperty("rows").GetInt32(), 1, 600); // distinct training rows, not none
+    }
+
+    [Fact]
+    public void Push_data_refuses_a_file_training_would_refuse_before_sending_anything()
+    {
+        using var dir = new TempDirectory();
+        var noLabel = dir.File("nolabel.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(50).Select(l => l[..l.LastIndexOf(',')])));
+        // Nothing listens on port 1: the file is refused before any connection is tried, so the answer is about the file.
+        var (code, stdout, stderr) = RunProgram(["push-data", "--file", noLabel, "--drop", "--logs", "none", "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], dir.Path);
+        Assert.Equal(CommandLine.Failed, code);
+        Assert.Contains("missing the target column 'Result'", stderr + stdout);
+    }
+
+    [Fact]
+    public async Task Messages_name_the_actual_problem_a_broken_pointer_too_little_data_or_a_folder()
+    {
+        using var dir = new TempDirectory();
+        var finalModel = Path.Combine(dir.Path, "final_model");
+        Directory.CreateDirectory(finalModel);
+        File.WriteAllText(Path.Combine(finalModel, "CURRENT"), "garbage");
+        var logs = Path.Combine(dir.Path, "Logs");
+        var data = PipelineFactory.Sample(dir, 60);
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["predict", "--input", data, "--output", Path.Combine(dir.Path, "o.csv"), "--schema", TestPaths.SchemaFile, "--final-model", finalModel, "--logs", logs]));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["predict", "--input", data, "--output", Path.Combine(dir.Path, "o.csv"), "--explain", "0", "--schema", TestPaths.SchemaFile, "--final-model", finalModel, "--logs", logs]));
+
+        // Six rows of one class among 60: too few for five stratified folds, said in those words.
+        var lines = File.ReadAllLines(data);
+        var few = dir.File("few.csv", string.Join('\n', lines.Take(1).Concat(lines.Skip(1).Where(l => l.EndsWith(",1", StringComparison.Ordinal)).Take(3))
+            .Concat(lines.Skip(1).Where(l => l.EndsWith(",-1", StringComparison.Ordinal)).Take(40))));
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", few, .. Common(dir).Where(a => a != "--mode" && a != "gbdt"), "--learners", "decision_tree", "--grid", TestPaths.GridFile]));
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", dir.Path, .. Common(dir)]));
+
+        var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
+        Assert.Contains("names version garbage, but", log);
+        Assert.Contains("training rows are too few for 5-fold cross-validation (the smaller class has ", log);
+        Assert.Contains("is a folder; give the CSV file", log);
+        Assert.DoesNotContain("(Parameter", log);
+    }
+
     /// <summary>The real program in its own process, as a user runs it (redirected output: plain progress lines).</summary>
-    private static (int Code, string Stdout, string Stderr) RunProgram(string[] arguments, string? workingDirectory = null)
+    private static (int Code, string Stdout, string Stderr) RunProgram(string[] arguments, string? workingDirectory = null, int timeoutSeconds = 120)
     {
         var program = Path.Combine(AppContext.BaseDirectory, "NetworkSecurity.Api.dll");
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? Path.GetTempPath() };
@@ -178,7 +338,12 @@ public sealed class CommandLineTests
         using var process = System.Diagnostics.Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "the program did not finish in 2 minutes");
+        if (!process.WaitForExit(timeoutSeconds * 1000))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"the program did not finish in {timeoutSeconds} s (a server started?)");
+        }
+
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

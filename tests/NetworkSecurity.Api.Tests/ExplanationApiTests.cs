@@ -103,6 +103,11 @@ public sealed class ExplanationApiTests(TrainedModelFixture model) : IDisposable
         var cells = System.Text.RegularExpressions.Regex.Matches(page, "<td class=\"why\">([^<]*)</td>");
         Assert.Equal(20, cells.Count);
         Assert.All(cells, c => Assert.Matches(@"^\w+ = -?\d \([+-]\d+\.\d+\); \w+ = -?\d \([+-]\d+\.\d+\); \w+ = -?\d \([+-]\d+\.\d+\)$", c.Groups[1].Value));
+        // As many features as asked for, as in JSON and CSV (the page once showed three whatever was asked).
+        using var five = await PostCsvAsync("?explain=5", Csv(4), "text/html");
+        var fiveCells = System.Text.RegularExpressions.Regex.Matches(await five.Content.ReadAsStringAsync(), "<td class=\"why\">([^<]*)</td>");
+        Assert.Equal(4, fiveCells.Count);
+        Assert.All(fiveCells, c => Assert.Equal(5, c.Groups[1].Value.Split("; ").Length));
     }
 
     [Fact]

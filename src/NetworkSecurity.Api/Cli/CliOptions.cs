@@ -21,7 +21,7 @@ public sealed class CliOptions
         Schema = Bind(Text("--schema", "yaml", "Data schema (default data_schema/schema.yaml, beside the program when not in the working folder)."), "Pipeline:SchemaPath");
         Split = Bind(Choice("--split", "How the test rows are chosen: stratified by label, or grouped so identical feature vectors stay on one side (duplicate-aware).", "stratified", "grouped"), "Pipeline:Split");
         TestFraction = Bind(Number("--test-fraction", "Share of rows held out for the test (default 0.2); 0 trains on every row and gates on the cross-validated estimate.", 0, 0.5), "Pipeline:TestFraction");
-        Seed = Bind(Integer("--seed", "Random seed of the split, the folds and the learners (default 42).", int.MinValue, int.MaxValue), "Pipeline:Seed");
+        Seed = Bind(Integer("--seed", "Random seed of the split, the folds and the learners, 0 or more (default 42).", 0, int.MaxValue), "Pipeline:Seed");
         Mode = Bind(Choice("--mode", "search: cross-validated search over every learner in the grid; gbdt: one gradient-boosted model, fast.", "search", "gbdt"), "Pipeline:Training:Mode");
         Grid = Bind(Text("--grid", "yaml", "Search grids (default data_schema/model_grid.yaml)."), "Pipeline:Training:GridPath");
         Folds = Bind(Integer("--folds", "Cross-validation folds (default 5).", 2, 20), "Pipeline:Training:CrossValidationFolds");
@@ -119,7 +119,7 @@ public sealed class CliOptions
             string.Create(CultureInfo.InvariantCulture, $"is not a number from {min} to {max}."));
 
     private static Option<int[]> SeedList(string name, string description) =>
-        Parsed<int[]>(name, description, "seeds", SeedRange.TryParse, "is not a range like 0-4 or a list like 1,3,7.");
+        Parsed<int[]>(name, description, "seeds", SeedRange.TryParse, "is not a range like 0-4 or a list like 1,3,7 of seeds 0 or more.");
 
     private delegate bool TryParseValue<T>(string text, out T value);
 
@@ -144,7 +144,10 @@ public sealed class CliOptions
     private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
 }
 
-/// <summary>Seeds written as a range ("0-4", "100-119") or a list ("1,3,7").</summary>
+/// <summary>
+/// Seeds written as a range ("0-4", "100-119") or a list ("1,3,7"), each 0 or more: a seeded generator takes a
+/// negative seed's absolute value, so -2 would repeat 2's split.
+/// </summary>
 public static class SeedRange
 {
     public static bool TryParse(string text, out int[] seeds)
@@ -155,7 +158,7 @@ public static class SeedRange
         {
             if (int.TryParse(text[..dash], NumberStyles.Integer, CultureInfo.InvariantCulture, out var from)
                 && int.TryParse(text[(dash + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var to)
-                && to >= from && to - from < 10_000)
+                && from >= 0 && to >= from && to - from < 10_000)
             {
                 seeds = Enumerable.Range(from, to - from + 1).ToArray();
                 return true;
@@ -175,6 +178,6 @@ public static class SeedRange
         }
 
         seeds = parsed;
-        return parsed.Length > 0;
+        return parsed.Length > 0 && parsed.All(seed => seed >= 0);
     }
 }

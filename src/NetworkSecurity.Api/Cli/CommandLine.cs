@@ -22,9 +22,23 @@ public static class CommandLine
     private static readonly string[] HelpTokens = ["--help", "-h", "-?", "help"];
 
 
-    /// <summary>True when the arguments name a command (or ask for help); otherwise the program serves the API.</summary>
+    // Options the web host itself reads (besides configuration keys such as --Api:MaxRows=10 or --ASPNETCORE_URLS=...).
+    private static readonly string[] HostOptions = ["--urls", "--environment", "--contentRoot", "--applicationName"];
+
+    /// <summary>
+    /// True when the arguments name a command, ask for help or the version, or start with something that is neither a
+    /// command nor a setting of the web host (a typo: an error, not a server quietly starting); otherwise the program
+    /// serves the API.
+    /// </summary>
     public static bool IsCommand(string[] args) =>
-        args.Length > 0 && args[0] is not "serve" && (!args[0].StartsWith('-') || HelpTokens.Contains(args[0]));
+        args.Length > 0 && args[0] is not "serve" && (!args[0].StartsWith('-') || !IsHostSetting(args[0]));
+
+    private static bool IsHostSetting(string token)
+    {
+        var name = token.Split('=', 2)[0];
+        // Configuration keys (anything but a lower-case word): the test host passes even section names, as --Serilog=.
+        return HostOptions.Contains(name, StringComparer.OrdinalIgnoreCase) || ConfigurationKeyTokens.IsConfigurationKey(token);
+    }
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
@@ -34,6 +48,13 @@ public static class CommandLine
         }
 
         var (configurationKeys, rest) = ConfigurationKeyTokens.Split(args);
+        // A capitalised word without a section (--Seed, --Test-Fraction) is a typo of an option, not a setting nothing reads.
+        if (configurationKeys.FirstOrDefault(k => k.StartsWith("--", StringComparison.Ordinal) && !ConfigurationKeyTokens.IsSectionKey(k) && !ConfigurationKeyTokens.IsEnvironmentKey(k)) is { } typo)
+        {
+            await Console.Error.WriteLineAsync($"error: unknown option '{typo.Split('=', 2)[0]}'. Options are lower-case (see --help); a configuration key names its section, as in --Pipeline:Seed=7 or --MLFLOW_TRACKING_URI=...").ConfigureAwait(false);
+            return UsageError;
+        }
+
         var root = Build(configurationKeys);
 
         if (root.Subcommands.All(c => c.Name != args[0]) && !args[0].StartsWith('-'))
@@ -83,27 +104,86 @@ public static class CommandLine
         {
             var configuration = BuildConfiguration(options.ConfigurationValues(parsed), options.ConfigurationKeys);
             var consoleLevel = new LoggingLevelSwitch();
-            await using var logger = LoggingSetup.CreateLogger(configuration, $"{command.Name}_{DateTime.UtcNow:yyyyMMdd_HHmmss}.log", consoleLevel);
+            Serilog.Core.Logger logger;
             try
             {
-                return await body(new CommandContext(configuration, logger, consoleLevel, cancellationToken)).ConfigureAwait(false);
+                logger = LoggingSetup.CreateLogger(configuration, LogFileName(command.Name), consoleLevel);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception ex)
             {
-                logger.Warning("{Command} cancelled", command.Name);
-                return Failed;
-            }
-            catch (Exception ex) when (ex is PipelineException or NetworkSecurity.MongoDb.MongoException or IOException or UnauthorizedAccessException)
-            {
-                logger.Error("{Command} failed: {Error}", command.Name, ex.Message);
-                return Failed;
-            }
-            catch (Microsoft.Extensions.Options.OptionsValidationException ex)
-            {
-                logger.Error("Invalid configuration: {Errors}", string.Join("; ", ex.Failures));
+                // Serilog reads its levels and sinks from configuration: any failure to build the logger is a bad setting.
+                await Console.Error.WriteLineAsync($"error: invalid logging configuration: {ex.Message}").ConfigureAwait(false);
                 return UsageError;
             }
+
+            await using (logger.ConfigureAwait(false))
+            {
+                try
+                {
+                    return await body(new CommandContext(configuration, logger, consoleLevel, cancellationToken)).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    logger.Warning("{Command} cancelled", command.Name);
+                    return Failed;
+                }
+                catch (Exception ex) when (ex is PipelineException or NetworkSecurity.MongoDb.MongoException or IOException or UnauthorizedAccessException)
+                {
+                    logger.Error("{Command} failed: {Error}", command.Name, ex.Message);
+                    return Failed;
+                }
+                catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+                {
+                    logger.Error("Invalid configuration: {Errors}", string.Join("; ", ex.Failures));
+                    return UsageError;
+                }
+                catch (UsageException ex)
+                {
+                    logger.Error("{Command}: {Error}", command.Name, ex.Message);
+                    return UsageError;
+                }
+                catch (Exception ex) when (IsConfigurationError(ex, out var reason))
+                {
+                    logger.Error("Invalid configuration: {Error}", reason);
+                    return UsageError;
+                }
+                catch (Exception ex)
+                {
+                    // Not a failure the product expects, but still one line that says what happened, not a stack trace.
+                    logger.Error("{Command} failed unexpectedly: {Type}: {Error}", command.Name, ex.GetType().Name, ex.Message);
+                    return Failed;
+                }
+            }
         });
+
+    // One file per run: two runs started in the same second (or the same run id) must not share one log.
+    private static string LogFileName(string command) => $"{command}_{DateTime.UtcNow:yyyyMMdd_HHmmss}_{Environment.ProcessId}.log";
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> says a setting is malformed (a value that does not convert, a URI that does
+    /// not parse, a number out of range for its type, an option value the library refuses) rather than that work failed.
+    /// </summary>
+    internal static bool IsConfigurationError(Exception exception, out string reason)
+    {
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is InvalidOperationException && ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+            {
+                reason = ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+                return true;
+            }
+
+            if (ex is UriFormatException or FormatException or OverflowException or ArgumentException or NotSupportedException
+                || ex.GetType().FullName == "Amazon.Runtime.AmazonClientException")
+            {
+                reason = ex.Message;
+                return true;
+            }
+        }
+
+        reason = "";
+        return false;
+    }
 
     /// <summary>appsettings.json (beside the program), then environment variables, then configuration keys and typed options.</summary>
     public static IConfiguration BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys) =>
@@ -117,6 +197,9 @@ public static class CommandLine
 }
 
 /// <summary>What a command's body gets: its configuration, its logger, the console's level switch and Ctrl+C.</summary>
+/// <summary>A command given wrongly (an option it does not take, a value it cannot use): exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
 internal sealed record CommandContext(IConfiguration Configuration, Serilog.ILogger Logger, LoggingLevelSwitch ConsoleLevel, CancellationToken CancellationToken);
 
 /// <summary>
@@ -138,8 +221,11 @@ internal static class ConfigurationKeyTokens
                 continue;
             }
 
-            keys.Add(token);
-            if (!token.Contains('=', StringComparison.Ordinal) && i + 1 < args.Length)
+            // Pipeline__Seed means Pipeline:Seed, as in an environment variable (the command-line source alone would
+            // keep the name as it is, a key nothing reads).
+            var equals = token.IndexOf('=', StringComparison.Ordinal);
+            keys.Add(equals < 0 ? token.Replace("__", ":", StringComparison.Ordinal) : token[..equals].Replace("__", ":", StringComparison.Ordinal) + token[equals..]);
+            if (equals < 0 && i + 1 < args.Length)
             {
                 keys.Add(args[++i]);
             }
@@ -148,7 +234,27 @@ internal static class ConfigurationKeyTokens
         return (keys.ToArray(), rest.ToArray());
     }
 
-    private static bool IsConfigurationKey(string token)
+    /// <summary>A key with a section: <c>--Pipeline:Seed=7</c> or <c>--Pipeline__Seed=7</c>.</summary>
+    public static bool IsSectionKey(string token) =>
+        IsConfigurationKey(token) && token.Split('=', 2)[0] is var name && (name.Contains(':', StringComparison.Ordinal) || name.Contains("__", StringComparison.Ordinal));
+
+    /// <summary>An environment-style key: <c>--MLFLOW_TRACKING_URI=...</c> (capitals, digits and underscores).</summary>
+    public static bool IsEnvironmentKey(string token)
+    {
+        var name = token.Split('=', 2)[0].AsSpan(2);
+        foreach (var c in name)
+        {
+            if (c is not ((>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_'))
+            {
+                return false;
+            }
+        }
+
+        return name.Length > 0;
+    }
+
+    /// <summary>Anything but a lower-case word with hyphens (a typed option) after the dashes.</summary>
+    public static bool IsConfigurationKey(string token)
     {
         if (!token.StartsWith("--", StringComparison.Ordinal) || token.Length < 3)
         {

@@ -11,6 +11,7 @@ using NetworkSecurity.Pipeline.Stages;
 using NetworkSecurity.Pipeline.Training;
 using NetworkSecurity.Learning.Imputation;
 using NetworkSecurity.Learning.Metrics;
+using NetworkSecurity.Api.Hosting;
 
 namespace NetworkSecurity.Api.Cli;
 
@@ -25,14 +26,16 @@ public static class EvaluateCommand
     public static Command Create(CliOptions options)
     {
         var command = new Command("evaluate", "Honest accuracy: for each seed a fresh train/test split, the pipeline's own model selection on the training rows only, then test metrics. Nothing is promoted.");
-        foreach (var option in options.Pipeline.Append(options.Seeds).Append(options.WriteSplits).Append(options.Logs))
+        // --seeds, not --seed: every seed makes its own split (a --seed given as well would be silently ignored).
+        foreach (var option in options.Pipeline.Where(o => o != options.Seed).Append(options.Seeds).Append(options.WriteSplits).Append(options.Logs))
         {
             command.Add(option);
         }
 
         CommandLine.SetBody(command, options, async context =>
         {
-            var table = await CliProgress.RunAsync("evaluate", context.Logger, context.ConsoleLevel, reporter => Task.Run(() => Run(context, reporter))).ConfigureAwait(false);
+            var (pipelineOptions, data) = await LoadAsync(context).ConfigureAwait(false);
+            var table = await CliProgress.RunAsync("evaluate", context.Logger, context.ConsoleLevel, reporter => Task.Run(() => Run(context, pipelineOptions, data, reporter))).ConfigureAwait(false);
             foreach (var line in table)
             {
                 Console.WriteLine(line);
@@ -43,21 +46,54 @@ public static class EvaluateCommand
         return command;
     }
 
-    private static List<string> Run(CommandContext context, IProgressReporter reporter)
+    /// <summary>
+    /// The settings, checked as <c>train</c> checks them, and the labelled rows from the configured source (the CSV, or
+    /// MongoDB with --source mongodb), refused as <c>train</c> refuses them: invalid rows beyond
+    /// Pipeline:MaxInvalidRowFraction, or a single class.
+    /// </summary>
+    private static async Task<(PipelineOptions Options, NetworkDataset Data)> LoadAsync(CommandContext context)
     {
-        var (configuration, logger) = (context.Configuration, context.Logger);
-        var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
-        var seeds = configuration["Evaluate:Seeds"] is { Length: > 0 } text
-            ? SeedRange.TryParse(text, out var parsed) ? parsed : throw new PipelineException($"Evaluate:Seeds '{text}' is not a range like 0-4 or a list like 1,3,7.")
-            : [0, 1, 2, 3, 4];
-        if (options.TestFraction <= 0)
+        var services = new ServiceCollection()
+            .AddSingleton(context.Configuration)
+            .AddLogging(b => b.ClearProviders().AddProvider(new Serilog.Extensions.Logging.SerilogLoggerProvider(context.Logger)))
+            .AddTrainingPipeline(context.Configuration);
+        await using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<PipelineOptions>();
+        if (options.HasNoHoldout)
         {
-            throw new PipelineException("evaluate needs a test split: --test-fraction must be above 0 (0 trains on every row and has nothing to evaluate on).");
+            throw new UsageException("evaluate needs a test split: --test-fraction must be above 0 (0 trains on every row and leaves nothing to evaluate on).");
         }
 
+        var schema = SchemaLoader.Load(options.SchemaPath);
+        var table = await provider.GetRequiredService<IDataSource>().ReadAsync(context.CancellationToken).ConfigureAwait(false);
+        var parsed = DatasetParser.Parse(table, schema, requireTarget: true, allowUnknownColumns: false, options.MaxMissingFeatureFraction);
+        var total = parsed.Valid.Count + parsed.Invalid.Count;
+        if (parsed.Invalid.Count > 0 && (parsed.Valid.Count == 0 || parsed.Invalid.Count > options.MaxInvalidRowFraction * total))
+        {
+            var problems = parsed.Invalid.SelectMany(i => i.Problems).ToArray();
+            var shown = string.Join(Environment.NewLine, problems.Take(10).Select(p => "  " + p));
+            throw new PipelineException(
+                string.Create(CultureInfo.InvariantCulture, $"{parsed.Invalid.Count} of {total} records are invalid (at most {options.MaxInvalidRowFraction:P1} allowed):{Environment.NewLine}{shown}"),
+                problems);
+        }
+
+        if (parsed.Valid.CountOf(0) == 0 || parsed.Valid.CountOf(1) == 0)
+        {
+            throw new PipelineException($"{table.Source}: the rows must contain both classes ({string.Join(" and ", schema.Target.Classes.Select(c => c.Name))}); got {parsed.Valid.CountOf(0)} and {parsed.Valid.CountOf(1)}.");
+        }
+
+        return (options, parsed.Valid);
+    }
+
+    private static List<string> Run(CommandContext context, PipelineOptions options, NetworkDataset data, IProgressReporter reporter)
+    {
+        var logger = context.Logger;
+        var configuration = context.Configuration;
+        var seeds = configuration["Evaluate:Seeds"] is { Length: > 0 } text
+            ? SeedRange.TryParse(text, out var parsed) ? parsed : throw new UsageException($"Evaluate:Seeds '{text}' is not a range like 0-4 or a list like 1,3,7 of seeds 0 or more.")
+            : [0, 1, 2, 3, 4];
         var writeSplits = configuration["Evaluate:WriteSplits"] is { Length: > 0 } folder ? folder : null;
         var schema = SchemaLoader.Load(options.SchemaPath);
-        var data = DatasetParser.Parse(CsvTableReader.ReadFile(options.DataPath), schema, requireTarget: true, allowUnknownColumns: false).Valid;
         var groups = DuplicateAnalysis.Analyze(data.Features, data.Labels).GroupIds;
 
         var table = new List<string>

@@ -36,7 +36,7 @@ public static class ExportCommand
         var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         var schema = SchemaLoader.Load(options.SchemaPath);
         var bundle = new ModelStore(options.FinalModelDirectory).LoadCurrent(schema)
-            ?? throw new PipelineException($"No model in '{options.FinalModelDirectory}': run the train command first.");
+            ?? throw new PipelineException($"No model to use: {new ModelStore(options.FinalModelDirectory).NoModelReason()}.");
         if (bundle.Classifier is GradientBoostingModel gbdt)
         {
             SafeFile.Write(output, stream => GradientBoostingOnnx.Write(gbdt, stream));

@@ -31,22 +31,38 @@ public static class PredictCommand
         var output = configuration["Predict:Output"]!;
         var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         var schema = SchemaLoader.Load(options.SchemaPath);
+        var explainTop = 0;
+        if (configuration["Predict:Explain"] is { } explain && !ExplainOption.TryParse(explain, schema.Features.Count, out explainTop, out var explainError))
+        {
+            throw new UsageException(explainError); // before anything is loaded: a usage error whatever the model
+        }
+
         var bundle = new ModelStore(options.FinalModelDirectory).LoadCurrent(schema)
-            ?? throw new PipelineException($"No model in '{options.FinalModelDirectory}': run the train command first.");
+            ?? throw new PipelineException($"No model to use: {new ModelStore(options.FinalModelDirectory).NoModelReason()}.");
+        if (Directory.Exists(input))
+        {
+            throw new PipelineException($"Input '{input}' is a folder; give the CSV file to score.");
+        }
+
         if (!File.Exists(input))
         {
             throw new PipelineException($"Input file '{input}' does not exist.");
         }
 
-        var explainTop = 0;
-        if (configuration["Predict:Explain"] is { } explain)
+        // The input is read twice (score, then write): a pipe would be empty the second time, and writing over the
+        // input would lose it, and the records with it.
+        if (!FileKind.IsRegularFile(input))
         {
-            if (!ExplainOption.TryParse(explain, bundle.FeatureNames.Count, out explainTop, out var error))
-            {
-                Console.Error.WriteLine(error);
-                return CommandLine.UsageError;
-            }
+            throw new UsageException($"Input '{input}' is not a regular file (a pipe or device): predict reads its input twice; save it to a file first.");
+        }
 
+        if (string.Equals(SafeFile.Target(output), SafeFile.Target(input), StringComparison.Ordinal))
+        {
+            throw new UsageException($"--output '{output}' is the input file; give another path.");
+        }
+
+        if (explainTop > 0)
+        {
             if (VerdictExplainer.TryCreate(bundle, out var reason) is null)
             {
                 throw new PipelineException($"Model {bundle.Version} cannot explain its verdicts: {reason}. Run predict without --explain.");

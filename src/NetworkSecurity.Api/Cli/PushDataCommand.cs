@@ -3,7 +3,9 @@ using System.Diagnostics;
 using NetworkSecurity.MongoDb;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Pipeline.Data;
 using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Schema;
 
 namespace NetworkSecurity.Api.Cli;
 
@@ -32,20 +34,17 @@ public static class PushDataCommand
         var options = MongoOptions.FromEnvironment(key => configuration[key])
             ?? throw new PipelineException("push-data needs MONGODB_URL (or MONGO_DB_URL): the MongoDB connection string.");
 
-        var file = configuration["PushData:File"] is { Length: > 0 } f
-            ? f
-            : (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles().DataPath;
+        var pipeline = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
+        var file = configuration["PushData:File"] is { Length: > 0 } f ? f : pipeline.DataPath;
         var drop = string.Equals(configuration["PushData:Drop"], "true", StringComparison.OrdinalIgnoreCase);
         if (!File.Exists(file))
         {
             throw new PipelineException($"Data file '{file}' does not exist.");
         }
 
-        long total;
-        using (var check = new StreamReader(file, detectEncodingFromByteOrderMarks: true))
-        {
-            total = CsvTableReader.Open(check, file).Records.LongCount();
-        }
+        // Checked as training will read it (columns, labels, values) before anything is sent, and above all before
+        // --drop empties a collection that training can use: a file train would refuse is refused here.
+        var total = Check(file, pipeline);
 
         logger.Information("Pushing {Rows} records from {File} to {Namespace} in batches of {Batch}{Drop}",
             total, file, options.Namespace, options.BatchSize, drop ? " (collection dropped first)" : "");
@@ -81,5 +80,38 @@ public static class PushDataCommand
             result.Inserted, clock.Elapsed.TotalSeconds, result.Inserted / Math.Max(1e-3, clock.Elapsed.TotalSeconds), result.RejectedCount, options.Namespace, result.CollectionCount);
         Console.WriteLine($"Inserted {result.Inserted} documents into {options.Database}.{options.Collection} ({result.CollectionCount} in the collection){(result.RejectedCount > 0 ? $"; {result.RejectedCount} rejected (listed in the log)" : "")}.");
         return result.RejectedCount == 0 ? CommandLine.Success : CommandLine.Failed;
+    }
+
+    /// <summary>Counts the records, after checking each against the schema as training does (label required).</summary>
+    private static long Check(string file, PipelineOptions options)
+    {
+        var schema = SchemaLoader.Load(options.SchemaPath);
+        using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
+        var (columns, records) = CsvTableReader.Open(reader, file);
+        var mapping = DatasetParser.ResolveColumns(new RawTable(file, columns, []), schema, requireTarget: true, allowUnknownColumns: false);
+        var parser = new RecordParser(schema, mapping, file, options.MaxMissingFeatureFraction);
+        var features = new double[schema.Features.Count];
+        var problems = new List<DataProblem>(); // the first ten, to show
+        var found = new List<DataProblem>();
+        var (total, invalid) = (0L, 0L);
+        foreach (var record in records)
+        {
+            total++;
+            found.Clear();
+            if (!parser.TryParse(record, features, out _, found))
+            {
+                invalid++;
+                problems.AddRange(found.Take(Math.Max(0, 10 - problems.Count)));
+            }
+        }
+
+        if (invalid > options.MaxInvalidRowFraction * total)
+        {
+            throw new PipelineException(
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{invalid} of {total} records in {file} are invalid (at most {options.MaxInvalidRowFraction:P1} allowed); nothing was sent:{Environment.NewLine}{string.Join(Environment.NewLine, problems.Select(p => "  " + p))}"),
+                problems);
+        }
+
+        return total;
     }
 }

@@ -34,8 +34,11 @@ public static class TrainCommand
             pipeline.RunAsync(new SynchronousProgress<PipelineProgress>(p => reporter.Report(p.Stage.ToString(), p.Fraction)), context.CancellationToken)).ConfigureAwait(false);
 
         var test = result.Evaluation.Test.Legitimate;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Run {result.RunId}: {result.Learner} test F1 {test.F1:0.0000} precision {test.Precision:0.0000} recall {test.Recall:0.0000} accuracy {test.Accuracy:0.0000} AUC {test.RocAuc:0.0000} in {result.Duration.TotalSeconds:0.00}s"));
+        Console.WriteLine(result.TestRows > 0
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"Run {result.RunId}: {result.Learner} test F1 {test.F1:0.0000} precision {test.Precision:0.0000} recall {test.Recall:0.0000} accuracy {test.Accuracy:0.0000} AUC {test.RocAuc:0.0000} in {result.Duration.TotalSeconds:0.00}s")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"Run {result.RunId}: {result.Learner} trained on every row (no hold-out): cross-validated F1 {result.CvF1:0.0000}, train F1 {result.Evaluation.Train.Legitimate.F1:0.0000} in {result.Duration.TotalSeconds:0.00}s"));
         Console.WriteLine(result.PromotedVersion is null
             ? $"Not promoted: {result.Evaluation.RejectionReason}. Artifacts: {result.ArtifactDirectory}"
             : $"Promoted model {result.PromotedVersion}. Artifacts: {result.ArtifactDirectory}");

@@ -61,6 +61,12 @@ public sealed class JsonRecordParser
     /// <exception cref="InputLimitException">More than <paramref name="maxRecords"/> records.</exception>
     public JsonRecords Parse(ReadOnlySequence<byte> body, int maxRecords)
     {
+        // A UTF-8 byte order mark (as some editors and PowerShell write) is not part of the JSON text (RFC 8259 8.1).
+        if (body.Length >= 3 && body.FirstSpan.Length >= 3 && body.FirstSpan[..3].SequenceEqual("\uFEFF"u8))
+        {
+            body = body.Slice(3);
+        }
+
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -107,6 +113,25 @@ public sealed class JsonRecordParser
         }
 
         return records;
+    }
+
+    /// <summary>
+    /// A syntax error for the caller: 1-based line and byte-in-line (the reader counts from 0, as editors do not),
+    /// instead of the reader's "LineNumber: 2 | BytePositionInLine: 14" suffix.
+    /// </summary>
+    public static string Describe(JsonException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var message = exception.Message;
+        var suffix = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (suffix >= 0)
+        {
+            message = message[..suffix].TrimEnd(' ', '|');
+        }
+
+        return exception.LineNumber is { } line && exception.BytePositionInLine is { } position
+            ? $"line {line + 1}, byte {position + 1}: {message}"
+            : message;
     }
 
     private static bool IsRecordsKey(ref Utf8JsonReader reader)

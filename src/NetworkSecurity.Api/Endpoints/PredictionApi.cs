@@ -27,9 +27,9 @@ public static class PredictionApi
             .WithSummary("Score a CSV of website records")
             .WithDescription("Upload a CSV as multipart/form-data (field 'file') or as a text/csv body. Columns are matched by name or alias in any order; extra columns are echoed but not used; empty cells and 'na' are imputed. The Accept header chooses the output: text/html (default, a table), application/json or text/csv; ?echo=false leaves the input columns out of a JSON or CSV answer. Every response names the model version in the X-Model-Version header. ?explain=N (1-30) or ?explain=all adds why: per record the base value, the top features by absolute contribution toward phishing (value, imputed or not) and the output scale (log_odds or probability); in HTML a 'why' column.")
             .Accepts<IFormFile>("multipart/form-data", "text/csv", "application/csv", "text/plain")
-            .Produces<PredictionResponse>(StatusCodes.Status200OK, "application/json")
-            .Produces<string>(StatusCodes.Status200OK, "text/html", "text/csv")
+            .Produces<PredictionResponse>(StatusCodes.Status200OK, "application/json") // text/html and text/csv: PredictionOpenApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -65,6 +65,21 @@ public static class PredictionApi
             return Problems.UnsupportedMediaType(contentType);
         }
 
+        if (RequestEncoding.Check(context.Request) is { } encodingProblem)
+        {
+            return encodingProblem;
+        }
+
+        if (!TryNegotiate(context.Request, out var format))
+        {
+            return Problems.NotAcceptable(context.Request.Headers.Accept.ToString(), "text/html, application/json or text/csv");
+        }
+
+        if (!TryReadEcho(context.Request, out var echo))
+        {
+            return TypedResults.Problem(title: "Invalid echo option", detail: "Give echo once: 'true' (the default: input columns in the answer) or 'false'.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
         var bundle = live.Current;
         if (bundle is null)
         {
@@ -90,6 +105,10 @@ public static class PredictionApi
         catch (UploadReader.MissingFileException ex)
         {
             return TypedResults.Problem(title: "No file", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest);
+        }
+        catch (UploadReader.UnsupportedCharsetException ex)
+        {
+            return RequestEncoding.Unsupported(ex.Message);
         }
         catch (InvalidDataException ex)
         {
@@ -136,9 +155,7 @@ public static class PredictionApi
         context.Response.Headers[ModelVersionHeader] = summary.ModelVersion;
         context.Items[ModelVersionHeader] = summary.ModelVersion;
         var records = predictor.Records(summary, Open);
-        // ?echo=false: a compact JSON or CSV answer without the input columns (the verdicts and the row they belong to).
-        var echo = !string.Equals(context.Request.Query["echo"], "false", StringComparison.OrdinalIgnoreCase);
-        return Negotiate(context.Request.Headers.Accept.ToString()) switch
+        return format switch
         {
             OutputFormat.Json => TypedResults.Stream(stream => UntilAbortedAsync(() => PredictionJson.WriteAsync(stream, summary, records, cancellationToken, echo), cancellationToken), "application/json; charset=utf-8"),
             OutputFormat.Csv => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionCsvWriter.WriteAsync(writer, summary, records, cancellationToken, echo), cancellationToken), "text/csv; charset=utf-8"),
@@ -178,6 +195,11 @@ public static class PredictionApi
             return Problems.UnsupportedJsonMediaType(context.Request.ContentType);
         }
 
+        if (RequestEncoding.Check(context.Request) is { } encodingProblem)
+        {
+            return encodingProblem;
+        }
+
         var bundle = live.Current;
         if (bundle is null)
         {
@@ -194,26 +216,47 @@ public static class PredictionApi
             return Problems.TooLarge($"The JSON body exceeds the limit of {limits.MaxJsonBytes:N0} bytes.");
         }
 
-        // The body stays in the request pipe's buffers and is parsed in place once complete (bounded by MaxJsonBytes).
+        // A body that arrives in one read (one-record requests) is parsed in place in the request pipe's buffer; a longer
+        // one is copied out as it arrives (bounded by MaxJsonBytes). Holding it in the pipe instead (consumed before
+        // examined) leaves Kestrel unable to reset the connection's pipe when the client leaves mid-body.
         var body = context.Request.BodyReader;
         System.IO.Pipelines.ReadResult read;
+        ArrayBufferWriter<byte>? copy = null;
         try
         {
-            while (true)
+            read = await body.ReadAsync(cancellationToken);
+            while (!read.IsCompleted && !read.IsCanceled)
             {
-                read = await body.ReadAsync(cancellationToken);
-                if (read.Buffer.Length > limits.MaxJsonBytes)
+                copy ??= new ArrayBufferWriter<byte>((int)Math.Min(context.Request.ContentLength ?? 0, Math.Min(limits.MaxJsonBytes, 1 << 20)) + 1);
+                if (copy.WrittenCount + read.Buffer.Length > limits.MaxJsonBytes)
                 {
                     body.AdvanceTo(read.Buffer.End);
                     return Problems.TooLarge($"The JSON body exceeds the limit of {limits.MaxJsonBytes:N0} bytes.");
                 }
 
-                if (read.IsCompleted || read.IsCanceled)
+                foreach (var segment in read.Buffer)
                 {
-                    break;
+                    copy.Write(segment.Span);
                 }
 
-                body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                body.AdvanceTo(read.Buffer.End);
+                read = await body.ReadAsync(cancellationToken);
+            }
+
+            if ((copy?.WrittenCount ?? 0) + read.Buffer.Length > limits.MaxJsonBytes)
+            {
+                body.AdvanceTo(read.Buffer.End);
+                return Problems.TooLarge($"The JSON body exceeds the limit of {limits.MaxJsonBytes:N0} bytes.");
+            }
+
+            if (copy is not null)
+            {
+                foreach (var segment in read.Buffer)
+                {
+                    copy.Write(segment.Span);
+                }
+
+                body.AdvanceTo(read.Buffer.End);
             }
         }
         catch (Exception ex) when (Problems.IsClientAbort(ex, cancellationToken))
@@ -228,11 +271,11 @@ public static class PredictionApi
         JsonRecords records;
         try
         {
-            records = parser.Parse(read.Buffer, limits.MaxJsonRecords);
+            records = parser.Parse(copy is null ? read.Buffer : new ReadOnlySequence<byte>(copy.WrittenMemory), limits.MaxJsonRecords);
         }
         catch (JsonException ex)
         {
-            return TypedResults.Problem(title: "Malformed JSON", detail: $"The body is not valid JSON: {ex.Message}", statusCode: StatusCodes.Status400BadRequest);
+            return TypedResults.Problem(title: "Malformed JSON", detail: $"The body is not valid JSON: {JsonRecordParser.Describe(ex)}", statusCode: StatusCodes.Status400BadRequest);
         }
         catch (InputLimitException ex)
         {
@@ -244,7 +287,10 @@ public static class PredictionApi
         }
         finally
         {
-            body.AdvanceTo(read.Buffer.End);
+            if (copy is null)
+            {
+                body.AdvanceTo(read.Buffer.End);
+            }
         }
 
         if (records.Count == 0)
@@ -287,7 +333,29 @@ public static class PredictionApi
         var target = predictor.Schema.Target;
         var verdicts = new JsonVerdict[records.Count];
         var raw = records.ToMatrix();
-        var explanations = explainer.ExplainAll(raw, bundle.Complete(raw), explainTop);
+        VerdictExplanation[] explanations;
+        // The same budget as scoring, counted from its start: explanations cost far more than verdicts.
+        var remaining = limits.ScoringTimeoutSeconds - Stopwatch.GetElapsedTime(started).TotalSeconds;
+        if (remaining <= 0)
+        {
+            ArrayPool<double>.Shared.Return(probabilities);
+            return Problems.TooSlow(context, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
+        }
+
+        using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            budget.CancelAfter(TimeSpan.FromSeconds(remaining));
+            try
+            {
+                explanations = explainer.ExplainAll(raw, bundle.Complete(raw, budget.Token), explainTop, budget.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                ArrayPool<double>.Shared.Return(probabilities);
+                return cancellationToken.IsCancellationRequested ? Problems.ClientClosed() : Problems.TooSlow(context, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
+            }
+        }
+
         for (var i = 0; i < verdicts.Length; i++)
         {
             var phishing = probabilities[i];
@@ -309,28 +377,69 @@ public static class PredictionApi
         Csv,
     }
 
-    private static OutputFormat Negotiate(string accept)
+    /// <summary>
+    /// The output format from Accept (RFC 9110 12.5.1): the acceptable type with the highest q wins, ties going to the
+    /// most specific range, then to the one listed first; q=0 rules a type out; */* and text/* mean HTML (as the seed
+    /// answered curl), application/* JSON. No Accept, or one naming nothing we produce, gets HTML unless it rules HTML
+    /// out: false then (406).
+    /// </summary>
+    private static bool TryNegotiate(HttpRequest request, out OutputFormat format)
     {
-        // First listed type we can produce wins; browsers send text/html first, curl sends */* (→ HTML, as the seed did).
-        foreach (var part in accept.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        format = OutputFormat.Html;
+        var accept = request.Headers.Accept;
+        if (accept.Count == 0 || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParseList(accept, out var types) || types.Count == 0)
         {
-            var type = part.Split(';')[0].Trim();
-            if (type.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+            return true;
+        }
+
+        // q=0 first: "text/html;q=0, */*" rules HTML out wherever it is listed.
+        var excluded = new HashSet<OutputFormat>(types.Where(t => t.Quality <= 0).SelectMany(t => Formats(t.MediaType.Value ?? "")));
+        var (bestQuality, bestSpecificity) = (0.0, -1);
+        foreach (var type in types.Where(t => (t.Quality ?? 1.0) > 0))
+        {
+            // Equal q: an exact type beats text/* or application/*, which beat */*; then the one listed first.
+            var name = type.MediaType.Value ?? "";
+            var specificity = name == "*/*" ? 0 : name.EndsWith("/*", StringComparison.Ordinal) ? 1 : 2;
+            var quality = type.Quality ?? 1.0;
+            if (quality < bestQuality || (quality == bestQuality && specificity <= bestSpecificity))
             {
-                return OutputFormat.Json;
+                continue;
             }
 
-            if (type.Equals("text/csv", StringComparison.OrdinalIgnoreCase))
+            foreach (var candidate in Formats(name))
             {
-                return OutputFormat.Csv;
-            }
-
-            if (type.Equals("text/html", StringComparison.OrdinalIgnoreCase))
-            {
-                return OutputFormat.Html;
+                if (!excluded.Contains(candidate))
+                {
+                    (bestQuality, bestSpecificity, format) = (quality, specificity, candidate);
+                    break;
+                }
             }
         }
 
-        return OutputFormat.Html;
+        return bestSpecificity >= 0 || !excluded.Contains(OutputFormat.Html);
+    }
+
+    // What a media range in Accept covers, most specific first.
+    private static OutputFormat[] Formats(string mediaType) => mediaType.ToLowerInvariant() switch
+    {
+        "application/json" => [OutputFormat.Json],
+        "text/csv" => [OutputFormat.Csv],
+        "text/html" => [OutputFormat.Html],
+        "application/*" => [OutputFormat.Json],
+        "text/*" => [OutputFormat.Html, OutputFormat.Csv],
+        "*/*" => [OutputFormat.Html, OutputFormat.Json, OutputFormat.Csv],
+        _ => [],
+    };
+
+    /// <summary>?echo: absent or once, true or false (any case); anything else is the caller's mistake, not a silent default.</summary>
+    private static bool TryReadEcho(HttpRequest request, out bool echo)
+    {
+        echo = true;
+        if (!request.Query.TryGetValue("echo", out var values))
+        {
+            return true;
+        }
+
+        return values.Count == 1 && bool.TryParse(values[0], out echo);
     }
 }

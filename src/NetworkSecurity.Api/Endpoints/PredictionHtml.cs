@@ -46,8 +46,9 @@ public static class PredictionHtml
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"key row\">{index}</td><td class=\"key verdict\">{row.Verdict}</td><td class=\"key prob\">{row.PhishingProbability:0.0000}</td>");
             if (explained)
             {
-                // The verdict in words: top 3 features with the value seen and the push toward phishing (+) or away (-).
-                html.Append("<td class=\"why\">").Append(HtmlLayout.Encode(row.Explanation?.InWords(3))).Append("</td>");
+                // The verdict in words: the top features asked for (?explain=N), each with the value seen and the push
+                // toward phishing (+) or away (-).
+                html.Append("<td class=\"why\">").Append(HtmlLayout.Encode(row.Explanation?.InWords(row.Explanation.Features.Count))).Append("</td>");
             }
 
             html.Append(CultureInfo.InvariantCulture, $"<td>{row.PredictedClass}</td>");

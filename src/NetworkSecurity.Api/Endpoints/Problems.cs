@@ -58,6 +58,30 @@ public static class Problems
             ? TooLarge($"The request body is too large ({ex.Message})")
             : TypedResults.Problem(title: "Malformed request", detail: ex.Message, statusCode: ex.StatusCode is >= 400 and < 500 ? ex.StatusCode : StatusCodes.Status400BadRequest);
 
+    public static ProblemHttpResult NotAcceptable(string accept, string produced) =>
+        TypedResults.Problem(
+            title: "Not acceptable",
+            detail: $"Accept '{accept}' rules out every format this endpoint answers in: {produced}.",
+            statusCode: StatusCodes.Status406NotAcceptable);
+
+    /// <summary>
+    /// Fills in what routing's own answers leave out: a body whose Content-Type the endpoint does not accept is refused
+    /// by routing (415) before the endpoint runs, with no detail; the caller should still learn what to send.
+    /// </summary>
+    public static void AddMissingDetail(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Detail is not null || problem.Status != StatusCodes.Status415UnsupportedMediaType)
+        {
+            return;
+        }
+
+        var request = context.HttpContext.Request;
+        problem.Detail = (request.Path.StartsWithSegments("/predict/json", StringComparison.OrdinalIgnoreCase)
+            ? UnsupportedJsonMediaType(request.ContentType)
+            : UnsupportedMediaType(request.ContentType)).ProblemDetails.Detail;
+    }
+
     public static ProblemHttpResult UnsupportedJsonMediaType(string? contentType) =>
         TypedResults.Problem(
             title: "Unsupported content type",

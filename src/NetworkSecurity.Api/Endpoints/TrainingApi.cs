@@ -28,7 +28,8 @@ public static class TrainingApi
         group.MapGet("/{id}", GetJob)
             .WithName("GetTrainingJob")
             .WithSummary("Status of a training job")
-            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error.");
+            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapGet("", (TrainingJobQueue jobs) => TypedResults.Ok(jobs.Latest?.Status))
             .WithName("GetLatestTrainingJob")

@@ -11,9 +11,16 @@ public static class UploadReader
 {
     private const int InitialBufferLimit = 4 * 1024 * 1024;
 
+    // RFC 2046: a boundary is 1 to 70 characters. MultipartReader itself throws ArgumentOutOfRangeException (a 500)
+    // for one longer than its buffer.
+    private const int MaxBoundaryLength = 70;
+
     public sealed class TooLargeException(long limit) : Exception($"The upload exceeds the limit of {limit:N0} bytes.");
 
     public sealed class MissingFileException() : Exception("The multipart form has no field named 'file'.");
+
+    /// <summary>The file part declares a charset other than UTF-8.</summary>
+    public sealed class UnsupportedCharsetException(string message) : Exception(message);
 
     public static bool IsMultipart(string? contentType) =>
         contentType is not null && contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase);
@@ -47,17 +54,36 @@ public static class UploadReader
             throw new InvalidDataException("The multipart request has no boundary.");
         }
 
+        if (boundary.Length > MaxBoundaryLength)
+        {
+            throw new InvalidDataException($"The multipart boundary is {boundary.Length:N0} characters long; at most {MaxBoundaryLength} are allowed (RFC 2046).");
+        }
+
+        (MemoryStream Content, string Name)? file = null;
         try
         {
             var reader = new MultipartReader(boundary, request.Body);
             while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
             {
-                if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                    && disposition.Name.Equals("file", StringComparison.OrdinalIgnoreCase))
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                    || !disposition.Name.Equals("file", StringComparison.OrdinalIgnoreCase))
                 {
-                    var name = HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
-                    return (await CopyAsync(section.Body, limit, capacity, cancellationToken).ConfigureAwait(false), string.IsNullOrEmpty(name) ? "uploaded file" : Path.GetFileName(name));
+                    continue; // other form fields are read past, not kept
                 }
+
+                // A second file would otherwise be dropped without a word, and its records with it.
+                if (file is not null)
+                {
+                    throw new InvalidDataException("The multipart form has more than one field named 'file': send one CSV per request.");
+                }
+
+                if (RequestEncoding.CharsetProblem(section.ContentType, "the uploaded file") is { } charsetProblem)
+                {
+                    throw new UnsupportedCharsetException(charsetProblem);
+                }
+
+                var name = HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+                file = (await CopyAsync(section.Body, limit, capacity, cancellationToken).ConfigureAwait(false), string.IsNullOrEmpty(name) ? "uploaded file" : Path.GetFileName(name));
             }
         }
         catch (IOException ex) when (ex is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
@@ -66,7 +92,7 @@ public static class UploadReader
             throw new InvalidDataException($"The multipart body is malformed: it does not match the boundary in Content-Type or ends before the closing boundary ({ex.Message})", ex);
         }
 
-        throw new MissingFileException();
+        return file ?? throw new MissingFileException();
     }
 
     private static async Task<MemoryStream> CopyAsync(Stream source, long limit, int capacity, CancellationToken cancellationToken)

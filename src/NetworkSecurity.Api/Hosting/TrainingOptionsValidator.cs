@@ -9,7 +9,7 @@ namespace NetworkSecurity.Api.Hosting;
 /// Checks the attributes of Pipeline:Training (mode, folds, drop margin, scoring) at start: the data-annotation check of
 /// PipelineOptions stops at its own properties and does not look inside the nested section. Also checks that every
 /// name in Training:Learners (--learners) is a learner the search knows, so a typo is a usage error before any work
-/// instead of a failed training run.
+/// instead of a failed training run, and that the artifacts and the final model have folders of their own.
 /// </summary>
 public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
 {
@@ -33,6 +33,25 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
             failures.Add($"Pipeline:Training:Learners (--learners): unknown learner(s) {string.Join(", ", unknown)}; known: {string.Join(", ", known)}.");
         }
 
+        // Promotion replaces folders under the final model folder and prunes old versions: with the artifacts there too
+        // (or one folder inside the other), a run's artifacts could be replaced or pruned away.
+        if (Overlap(options.ArtifactsRoot, options.FinalModelDirectory))
+        {
+            failures.Add($"Pipeline:ArtifactsRoot (--artifacts) '{options.ArtifactsRoot}' and Pipeline:FinalModelDirectory (--final-model) '{options.FinalModelDirectory}' must be separate folders, neither inside the other.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool Overlap(string? first, string? second)
+    {
+        if (string.IsNullOrWhiteSpace(first) || string.IsNullOrWhiteSpace(second))
+        {
+            return false;
+        }
+
+        var a = Path.TrimEndingDirectorySeparator(Path.GetFullPath(first)) + Path.DirectorySeparatorChar;
+        var b = Path.TrimEndingDirectorySeparator(Path.GetFullPath(second)) + Path.DirectorySeparatorChar;
+        return a.StartsWith(b, StringComparison.Ordinal) || b.StartsWith(a, StringComparison.Ordinal);
     }
 }

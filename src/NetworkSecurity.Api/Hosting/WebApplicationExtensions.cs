@@ -57,7 +57,7 @@ public static class WebApplicationExtensions
         builder.Services.AddHostedService<TrainingWorker>();
         builder.Services.AddModelReplication(configuration);
 
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.AddMissingDetail);
         // Malformed JSON bodies are the client's fault: answer 400 ProblemDetails, also in Development.
         builder.Services.Configure<RouteHandlerOptions>(routing => routing.ThrowOnBadRequest = false);
         builder.Services.ConfigureHttpJsonOptions(json =>
@@ -70,12 +70,16 @@ public static class WebApplicationExtensions
             .AddCheck<ModelReadyHealthCheck>("model", tags: ["ready"])
             .AddCheck<MongoReadyHealthCheck>("mongodb", tags: ["ready"]);
         builder.Services.AddEndpointsApiExplorer();
-        builder.Services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new()
+        builder.Services.AddSwaggerGen(swagger =>
         {
-            Title = "NetworkSecurity API",
-            Version = "v1",
-            Description = "Detects phishing websites from 30 URL, domain and page features. Upload a CSV or send JSON records to get a verdict and a phishing probability per site; retrain the model in the background.",
-        }));
+            swagger.SwaggerDoc("v1", new()
+            {
+                Title = "NetworkSecurity API",
+                Version = "v1",
+                Description = "Detects phishing websites from 30 URL, domain and page features. Upload a CSV or send JSON records to get a verdict and a phishing probability per site; retrain the model in the background.",
+            });
+            swagger.OperationFilter<PredictionOpenApi>();
+        });
         return builder;
     }
 
@@ -106,6 +110,8 @@ public static class WebApplicationExtensions
                 context.Set("ModelVersion", http.Items.TryGetValue(PredictionApi.ModelVersionHeader, out var version) ? version : "-");
         });
         app.UseSecurityHeaders();
+        app.UseHeadAsGet();
+        app.UseRouting(); // here, not first: HEAD requests are matched as the GET they became
 
         // Swagger's middlewares match every request's path (one by template, one by regex): only /swagger requests
         // reach them, so the scoring endpoints do not pay for the documentation.

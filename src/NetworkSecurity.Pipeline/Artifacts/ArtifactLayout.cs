@@ -21,18 +21,53 @@ public sealed record ArtifactLayout(string Root, string Timestamp)
 
     public string Evaluation => Path.Combine(Root, "model_evaluation");
 
-    /// <summary>Creates a new run folder named after <paramref name="now"/>; adds a suffix if two runs start in the same second.</summary>
-    public static ArtifactLayout Create(string artifactsRoot, DateTimeOffset now)
+    /// <summary>
+    /// Creates a new run folder named after <paramref name="now"/>; adds a suffix if the name is taken: by another run's
+    /// folder here (claimed with a marker file created exclusively, so two processes starting in the same second never
+    /// share one), or by <paramref name="taken"/> (e.g. a promoted model of that version).
+    /// </summary>
+    public static ArtifactLayout Create(string artifactsRoot, DateTimeOffset now, Func<string, bool>? taken = null)
     {
         var stamp = now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture);
-        var timestamp = stamp;
-        for (var i = 1; Directory.Exists(Path.Combine(artifactsRoot, timestamp)); i++)
+        for (var i = 0; ; i++)
         {
-            timestamp = $"{stamp}_{i}";
-        }
+            var timestamp = i == 0 ? stamp : $"{stamp}_{i}";
+            var root = Path.Combine(artifactsRoot, timestamp);
+            if (Directory.Exists(root) || taken?.Invoke(timestamp) == true)
+            {
+                continue;
+            }
 
-        var layout = new ArtifactLayout(Path.Combine(artifactsRoot, timestamp), timestamp);
-        Directory.CreateDirectory(layout.Root);
-        return layout;
+            Directory.CreateDirectory(root);
+            try
+            {
+                new FileStream(Path.Combine(root, ClaimFileName), FileMode.CreateNew, FileAccess.Write).Dispose();
+            }
+            catch (IOException) when (File.Exists(Path.Combine(root, ClaimFileName)))
+            {
+                continue; // another process created the same folder a moment ago and claimed it first
+            }
+
+            return new ArtifactLayout(root, timestamp);
+        }
+    }
+
+    /// <summary>Marks a run folder as one run's own while it starts (see <see cref="Create"/>).</summary>
+    public const string ClaimFileName = ".run";
+
+    /// <summary>
+    /// Removes the claim marker before the run's files are published (it is not an artifact). By then the folder has
+    /// long existed, which is what keeps later runs out of it; the marker only settles a tie at creation.
+    /// </summary>
+    public void ReleaseClaim()
+    {
+        try
+        {
+            File.Delete(Path.Combine(Root, ClaimFileName));
+        }
+        catch (IOException)
+        {
+            // Best effort: a marker left behind is an empty file, nothing more.
+        }
     }
 }

@@ -2,9 +2,45 @@ using System.Text;
 
 namespace NetworkSecurity.Pipeline.Artifacts;
 
-/// <summary>Writes files through a temporary name and a rename, so readers never see half a file.</summary>
+/// <summary>
+/// Writes files through a temporary name and a rename, so readers never see half a file. A symbolic link is written
+/// through (its target is replaced, the link stays); a folder, device, pipe or socket at the path is refused, never
+/// replaced by a file.
+/// </summary>
 public static class SafeFile
 {
+    /// <summary>The file a write to <paramref name="path"/> replaces: the path itself, or the final target of a link.</summary>
+    /// <exception cref="IOException">The path is a folder, a device, a pipe or a socket, or its folder is a file.</exception>
+    public static string Target(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var target = Path.GetFullPath(path);
+        if (new FileInfo(target).LinkTarget is not null)
+        {
+            target = File.ResolveLinkTarget(target, returnFinalTarget: true)?.FullName ?? target;
+        }
+
+        if (Directory.Exists(target))
+        {
+            throw new IOException($"'{path}' is a folder; give the path of a file to write.");
+        }
+
+        if (File.Exists(target) && !FileKind.IsRegularFile(target))
+        {
+            throw new IOException($"'{path}' is not a regular file (a device, pipe or socket); give the path of a file to write.");
+        }
+
+        for (var folder = Path.GetDirectoryName(target); !string.IsNullOrEmpty(folder); folder = Path.GetDirectoryName(folder))
+        {
+            if (File.Exists(folder))
+            {
+                throw new IOException($"Cannot write '{path}': '{folder}' is a file, not a folder.");
+            }
+        }
+
+        return target;
+    }
+
     public static void WriteAllText(string path, string contents) =>
         Write(path, stream =>
         {
@@ -17,6 +53,7 @@ public static class SafeFile
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(write);
+        path = Target(path);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
@@ -40,6 +77,7 @@ public static class SafeFile
     public static async Task WriteTextAsync(string path, Func<TextWriter, Task> write)
     {
         ArgumentNullException.ThrowIfNull(write);
+        path = Target(path);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");

@@ -31,6 +31,8 @@ public sealed class PipelineOptions
     [Range(0.0, 0.5)]
     public double TestFraction { get; set; } = 0.2;
 
+    /// <summary>Seeds the split, the folds and the learners. 0 or more: a seeded generator takes a negative seed's absolute value.</summary>
+    [Range(0, int.MaxValue)]
     public int Seed { get; set; } = 42;
 
     /// <summary>"stratified" (by label) or "grouped" (rows with identical features stay on one side).</summary>

@@ -16,6 +16,11 @@ public static class CsvTableReader
 
     public static RawTable ReadFile(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new PipelineException($"Data file '{path}' is a folder; give the CSV file.");
+        }
+
         if (!File.Exists(path))
         {
             throw new PipelineException($"Data file '{path}' does not exist.");
@@ -47,7 +52,7 @@ public static class CsvTableReader
         catch (CsvFormatException ex)
         {
             csv.Dispose();
-            throw new PipelineException($"{source}, line {ex.LineNumber}: malformed header ({ex.Message}).", ex);
+            throw PipelineException.At(new DataProblem(source, $"line {ex.LineNumber}", ex.FieldIndex >= 0 ? ex.FieldIndex + 1 : null, null, $"malformed header ({ex.Message})."));
         }
 
         var columns = csv.Headers.Select(h => h.Trim('\uFEFF').Trim()).ToArray();
@@ -66,7 +71,7 @@ public static class CsvTableReader
         if (columns.Length == 0 || (columns.Length == 1 && columns[0].Length == 0))
         {
             csv.Dispose();
-            throw new PipelineException($"{source}: the file is empty (expected a header row and data rows).");
+            throw PipelineException.At(new DataProblem(source, "line 1", null, null, "the file is empty (expected a header row and data rows)."));
         }
 
         if (csv.Separator is not (',' or '\t') || columns.Length == 1)
@@ -76,7 +81,7 @@ public static class CsvTableReader
             var found = columns.Length == 1 && (columns[0].Contains(';', StringComparison.Ordinal) || columns[0].Contains('|', StringComparison.Ordinal))
                 ? " It looks separated by ';' or '|'."
                 : separator is not (',' or '\t') ? $" It looks separated by '{separator}'." : "";
-            throw new PipelineException($"{source}, line 1: expected comma- or tab-separated columns.{found}");
+            throw PipelineException.At(new DataProblem(source, "line 1", null, null, $"expected comma- or tab-separated columns.{found}"));
         }
 
         return (columns, ReadRecords(csv, columns.Length, source, limits.MaxCellLength));
@@ -107,7 +112,7 @@ public static class CsvTableReader
                 {
                     var problem = new DataProblem(source, $"line {line}", null, null,
                         $"{csv.FieldCount} fields but the header has {columnCount} (check the delimiter and quoting).");
-                    throw new PipelineException(problem.ToString(), [problem]);
+                    throw PipelineException.At(problem);
                 }
 
                 var values = new string?[columnCount];
@@ -125,7 +130,7 @@ public static class CsvTableReader
 
             if (!any)
             {
-                throw new PipelineException($"{source}: the file has a header row but no data rows.");
+                throw PipelineException.At(new DataProblem(source, "line 2", null, null, "the file has a header row but no data rows."));
             }
         }
     }
@@ -139,7 +144,7 @@ public static class CsvTableReader
         catch (CsvFormatException ex)
         {
             var problem = new DataProblem(source, $"line {ex.LineNumber}", ex.FieldIndex >= 0 ? ex.FieldIndex + 1 : null, null, $"malformed CSV ({ex.Message}).");
-            throw new PipelineException(problem.ToString(), [problem]);
+            throw PipelineException.At(problem);
         }
     }
 }

@@ -52,7 +52,8 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
         using var reader = open();
         var (columns, records) = CsvTableReader.Open(reader, source, _limits.Csv);
         var mapping = DatasetParser.ResolveColumns(new RawTable(source, columns, []), schema, requireTarget: false, allowUnknownColumns: true);
-        var parser = new RecordParser(schema, mapping, source, _limits.MaxMissingFraction);
+        // A label column (Result, or an alias such as 'label') is echoed like any extra column: scoring never reads it.
+        var parser = new RecordParser(schema, mapping, source, _limits.MaxMissingFraction, readLabel: false);
         var width = schema.Features.Count;
         // Two chunk buffers: while one is imputed and scored on the thread pool, the next is parsed here.
         var chunk = new double[ChunkRows * width];
@@ -78,7 +79,7 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
             {
                 var complete = bundle.Complete(matrix, cancellationToken);
                 bundle.Classifier.PredictProbabilities(complete, legitimate);
-                explanations!.AddRange(explainer.ExplainAll(matrix, complete, explainTop));
+                explanations!.AddRange(explainer.ExplainAll(matrix, complete, explainTop, cancellationToken));
             }
 
             foreach (var p in legitimate)

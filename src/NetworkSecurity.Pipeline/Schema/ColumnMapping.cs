@@ -15,7 +15,9 @@ public sealed record ColumnMapping(
     public bool HasTarget => TargetSource >= 0;
 
     /// <summary>Lines up <paramref name="columns"/> (as read from a source) with <paramref name="schema"/>.</summary>
-    public static ColumnMapping Resolve(DataSchema schema, IReadOnlyList<string> columns)
+    /// <param name="source">Names the input in messages (a file name, "request body").</param>
+    /// <exception cref="PipelineException">Two columns map to one feature or to the target (located on line 1).</exception>
+    public static ColumnMapping Resolve(DataSchema schema, IReadOnlyList<string> columns, string source = "input")
     {
         ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(columns);
@@ -47,8 +49,8 @@ public sealed record ColumnMapping(
             {
                 if (featureSources[feature] >= 0)
                 {
-                    throw new PipelineException(
-                        $"Columns {featureSources[feature] + 1} ('{columns[featureSources[feature]]}') and {c + 1} ('{columns[c]}') both map to feature '{schema.Features[feature].Name}'.");
+                    throw PipelineException.At(new DataProblem(source, "line 1", c + 1, schema.Features[feature].Name,
+                        $"columns {featureSources[feature] + 1} ('{columns[featureSources[feature]]}') and {c + 1} ('{columns[c]}') both map to feature '{schema.Features[feature].Name}'."));
                 }
 
                 featureSources[feature] = c;
@@ -61,7 +63,8 @@ public sealed record ColumnMapping(
             {
                 if (targetSource >= 0)
                 {
-                    throw new PipelineException($"Columns {targetSource + 1} and {c + 1} both map to the target '{schema.Target.Name}'.");
+                    throw PipelineException.At(new DataProblem(source, "line 1", c + 1, schema.Target.Name,
+                        $"columns {targetSource + 1} ('{columns[targetSource]}') and {c + 1} ('{columns[c]}') both map to the target '{schema.Target.Name}'."));
                 }
 
                 targetSource = c;

@@ -17,13 +17,17 @@ public sealed class RecordParser
     private readonly ColumnMapping _mapping;
     private readonly string _source;
     private readonly int _maxMissing;
+    private readonly bool _readLabel;
 
-    public RecordParser(DataSchema schema, ColumnMapping mapping, string source, double maxMissingFraction = DefaultMaxMissingFraction)
+    /// <param name="readLabel">False when only the features matter (scoring): a label column is then left as it is,
+    /// whatever it holds, instead of being checked.</param>
+    public RecordParser(DataSchema schema, ColumnMapping mapping, string source, double maxMissingFraction = DefaultMaxMissingFraction, bool readLabel = true)
     {
         _schema = schema;
         _mapping = mapping;
         _source = source;
         _maxMissing = MaxMissing(schema.Features.Count, maxMissingFraction);
+        _readLabel = readLabel;
     }
 
     /// <summary>Most missing features a record may have: <paramref name="fraction"/> of them, rounded down.</summary>
@@ -44,8 +48,8 @@ public sealed class RecordParser
             || t.Equals("n/a", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
-    /// Parses the features into <paramref name="features"/> (length = feature count) and, when the table has a target,
-    /// the label (0 = negative class, 1 = positive class). Problems are appended; returns true when there were none.
+    /// Parses the features into <paramref name="features"/> (length = feature count) and, when the table has a target
+    /// and the parser reads labels, the label (0 = negative class, 1 = positive class). Problems are appended; returns true when there were none.
     /// </summary>
     public bool TryParse(RawRecord record, Span<double> features, out int label, List<DataProblem> problems)
     {
@@ -76,7 +80,8 @@ public sealed class RecordParser
             var feature = _schema.Features[f];
             if (!feature.Allows(value))
             {
-                problems.Add(Problem(record, column, feature.Name, $"{value.ToString(CultureInfo.InvariantCulture)} is not an allowed value (allowed: {string.Join(", ", feature.AllowedValues)})."));
+                // The cell as written: 99999999999999999999999 is not "1E+23" to the person who typed it.
+                problems.Add(Problem(record, column, feature.Name, $"{Truncate(cell!.Trim())} is not an allowed value (allowed: {string.Join(", ", feature.AllowedValues)})."));
                 features[f] = double.NaN;
             }
             else
@@ -91,7 +96,7 @@ public sealed class RecordParser
         }
 
         label = -1;
-        if (_mapping.HasTarget)
+        if (_mapping.HasTarget && _readLabel)
         {
             label = ParseLabel(record, problems);
         }

@@ -33,7 +33,18 @@ public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger
         var (estimate, what) = noHoldout ? (cvF1, "cross-validated F1") : (test.Legitimate.F1, "test F1");
         var gap = Math.Abs(train.Legitimate.F1 - estimate);
         string? rejection = null;
-        if (!(estimate >= options.ExpectedScore))
+        var testClasses = ingestion.Test.Labels.Distinct().Count();
+        if (noHoldout && !options.HasNoHoldout)
+        {
+            // A test fraction too small for this data: no test score, and not a deliberate no-hold-out run either.
+            rejection = $"the test split is empty ({options.TestFraction:G3} of {ingestion.Train.Count} rows); give a larger --test-fraction, or 0 to train on every row and gate on the cross-validated F1";
+        }
+        else if (!noHoldout && testClasses < 2)
+        {
+            // With one class in the test rows, F1 and AUC say nothing about telling the two apart.
+            rejection = $"the {ingestion.Test.Count} test rows hold one class only, so the test score cannot judge the model; use more data or a larger --test-fraction";
+        }
+        else if (!(estimate >= options.ExpectedScore))
         {
             rejection = noHoldout && !double.IsFinite(cvF1)
                 ? "no test rows and no cross-validated F1 to gate on"
@@ -53,9 +64,17 @@ public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger
             decision_rule = DecisionRule.Description,
             test_roc_curve = roc,
         });
-        logger.LogInformation(
-            "Evaluation finished in {Elapsed:0.000}s: test F1 {F1:0.0000}, precision {Precision:0.0000}, recall {Recall:0.0000}, accuracy {Accuracy:0.0000}, AUC {Auc:0.0000}; phishing-positive F1 {PhishingF1:0.0000}; train F1 {TrainF1:0.0000}",
-            clock.Elapsed.TotalSeconds, test.Legitimate.F1, test.Legitimate.Precision, test.Legitimate.Recall, test.Legitimate.Accuracy, test.Legitimate.RocAuc, test.Phishing.F1, train.Legitimate.F1);
+        if (noHoldout)
+        {
+            logger.LogInformation("Evaluation finished in {Elapsed:0.000}s: no test rows; cross-validated F1 {CvF1:0.0000}, train F1 {TrainF1:0.0000}",
+                clock.Elapsed.TotalSeconds, cvF1, train.Legitimate.F1);
+        }
+        else
+        {
+            logger.LogInformation(
+                "Evaluation finished in {Elapsed:0.000}s: test F1 {F1:0.0000}, precision {Precision:0.0000}, recall {Recall:0.0000}, accuracy {Accuracy:0.0000}, AUC {Auc:0.0000}; phishing-positive F1 {PhishingF1:0.0000}; train F1 {TrainF1:0.0000}",
+                clock.Elapsed.TotalSeconds, test.Legitimate.F1, test.Legitimate.Precision, test.Legitimate.Recall, test.Legitimate.Accuracy, test.Legitimate.RocAuc, test.Phishing.F1, train.Legitimate.F1);
+        }
         if (rejection is null)
         {
             logger.LogInformation("Quality gate passed");

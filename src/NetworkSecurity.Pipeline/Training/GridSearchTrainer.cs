@@ -36,11 +36,14 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
                 }
             }
 
+            EnoughForFolds(labels, groups);
             result = new GridSearch(catalog, folds, scoring, seed, dropMargin).Run(features, labels, groups, candidates, progress, cancellationToken);
         }
         catch (ArgumentException ex)
         {
-            throw new PipelineException($"Grid file '{gridPath}': {ex.Message}", ex);
+            // The grid's values (a learner refusing a parameter); without the "(Parameter 'x')" suffix meant for developers.
+            var message = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
+            throw new PipelineException($"Grid file '{gridPath}': {message}", ex);
         }
         catch (GridSearchFailedException ex)
         {
@@ -52,6 +55,18 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
             .ToArray();
         var failures = result.Failures.Select(f => new LearnerFailure(f.Candidate == f.Learner ? f.Learner : $"{f.Learner} ({f.Candidate})", f.Engine, f.ParameterText, f.Error)).ToArray();
         return new TrainedModel(result.Model, result.Best.Learner, result.Best.Parameters, scoring, result.Best.Mean, result.Best.Std, leaderboard, failures, result.Best.F1);
+    }
+
+    // Each fold needs rows of both classes (stratified) or its own groups of copies (grouped): say so in terms of the data.
+    private void EnoughForFolds(int[] labels, int[]? groups)
+    {
+        var smaller = Math.Min(labels.Count(l => l == 0), labels.Count(l => l == 1));
+        var units = groups is null ? smaller : groups.Distinct().Count();
+        if (units < folds)
+        {
+            var what = groups is null ? $"the smaller class has {smaller}" : $"they form {units} groups of identical feature vectors";
+            throw new PipelineException($"{labels.Length} training rows are too few for {folds}-fold cross-validation ({what}); give more data or fewer folds (--folds).");
+        }
     }
 
     private static IReadOnlyDictionary<string, ILearnerFactory> Only(IReadOnlyDictionary<string, ILearnerFactory> catalog, string[] wanted)

@@ -31,6 +31,27 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
         }
     }
 
+    /// <summary>Why there is no model to load, for a message: nothing promoted yet, or a CURRENT that names no version.</summary>
+    public string NoModelReason()
+    {
+        var pointer = Path.Combine(Directory, PointerFileName);
+        if (System.IO.Directory.Exists(pointer))
+        {
+            return $"'{pointer}' is a folder, not the file naming the live version";
+        }
+
+        if (!File.Exists(pointer))
+        {
+            return $"no model has been promoted to '{Directory}' yet: run the train command first";
+        }
+
+        var text = File.ReadAllText(pointer).Trim();
+        var shown = text.Length > 40 ? text[..40] + "…" : text;
+        return text.Length == 0
+            ? $"'{pointer}' is empty: it should name the live version (a folder like 20260101_120000 beside it)"
+            : $"'{pointer}' says '{shown}', which is not a version name (a folder like 20260101_120000 beside it)";
+    }
+
     /// <summary>What CURRENT says, whether or not that folder exists; null when there is no CURRENT.</summary>
     public string? PointedVersion
     {
@@ -60,10 +81,12 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
             bundle.Save(Path.Combine(staging, BundleFileName));
             SafeFile.WriteAllText(Path.Combine(staging, CardFileName), JsonSerializer.Serialize(bundle.Card, ReportWriter.JsonOptions));
             ModelManifest.Write(staging, ManifestFileName);
+            // A version is promoted once: a folder of that name holds another run's model (two runs of one second,
+            // with different artifact folders), which must not be replaced without a word.
             var target = Path.Combine(Directory, bundle.Version);
             if (System.IO.Directory.Exists(target))
             {
-                System.IO.Directory.Delete(target, recursive: true);
+                throw new PipelineException($"{target} already holds a promoted model of version {bundle.Version} (another run of the same second); this run's model was not promoted.");
             }
 
             System.IO.Directory.Move(staging, target);

@@ -1,0 +1,46 @@
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace NetworkSecurity.Api.Endpoints;
+
+/// <summary>
+/// What endpoint metadata cannot say in the OpenAPI document: POST /predict answers three media types with different
+/// bodies (a JSON schema, an HTML page, CSV text), and both predict endpoints read ?echo and ?explain from the query.
+/// </summary>
+public sealed class PredictionOpenApi : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var name = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().FirstOrDefault()?.EndpointName;
+        if (name is not ("PredictCsv" or "PredictJson"))
+        {
+            return;
+        }
+
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = ExplainQuery.Name,
+            In = ParameterLocation.Query,
+            Description = "Why each verdict: a whole number of top features (1 to the feature count) or 'all'. Absent: no explanations.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+        });
+        if (name == "PredictJson")
+        {
+            return;
+        }
+
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = "echo",
+            In = ParameterLocation.Query,
+            Description = "false: leave the input columns out of a JSON or CSV answer (true by default).",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.Boolean },
+        });
+        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content is { } content)
+        {
+            content["text/html"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A page with the verdicts table." } };
+            content["text/csv"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The input rows with prediction, verdict and probability columns." } };
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+
+namespace NetworkSecurity.Api.Endpoints;
+
+/// <summary>
+/// Bodies are read as UTF-8 and uncompressed. A body that says otherwise (a charset such as iso-8859-1 or utf-16, a
+/// Content-Encoding such as gzip) is refused with 415 naming what was sent, instead of being misread as UTF-8 and
+/// answered with replacement characters or a misleading "columns missing".
+/// </summary>
+public static class RequestEncoding
+{
+    /// <summary>Null when the request's Content-Encoding and charset are ones the endpoints read.</summary>
+    public static ProblemHttpResult? Check(HttpRequest request)
+    {
+        var encoding = request.Headers.ContentEncoding.ToString().Trim();
+        if (encoding.Length > 0 && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            return Unsupported($"Content-Encoding '{encoding}' is not supported: send the body uncompressed.");
+        }
+
+        return CharsetProblem(request.ContentType, "the request") is { } problem ? Unsupported(problem) : null;
+    }
+
+    /// <summary>Why a declared charset cannot be read (only UTF-8 and its subset US-ASCII can), or null.</summary>
+    public static string? CharsetProblem(string? contentType, string what)
+    {
+        if (contentType is null || !MediaTypeHeaderValue.TryParse(contentType, out var mediaType))
+        {
+            return null;
+        }
+
+        var charset = HeaderUtilities.RemoveQuotes(mediaType.Charset).Value;
+        return string.IsNullOrEmpty(charset)
+            || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
+            || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)
+            || charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : $"The charset '{charset}' of {what} is not supported: send UTF-8.";
+    }
+
+    public static ProblemHttpResult Unsupported(string detail) =>
+        TypedResults.Problem(title: "Unsupported encoding", detail: detail, statusCode: StatusCodes.Status415UnsupportedMediaType);
+}

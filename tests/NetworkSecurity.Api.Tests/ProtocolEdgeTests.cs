@@ -1,0 +1,282 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// HTTP at its edges, on a real Kestrel port on 127.0.0.1: media types, charsets, content codings, Accept with
+/// q-values, multipart oddities, HEAD, query options given wrong, and where errors point. Each case was once a 500,
+/// a silent wrong answer or a bare status.
+/// </summary>
+[Collection(TrainedModelCollection.Name)]
+public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
+{
+    private static readonly string[] Lines = File.ReadAllLines(TestPaths.DataFile).Where(l => l.Length > 0).ToArray();
+    private readonly ApiFactory _factory = model.CreateFactory();
+
+    public void Dispose() => _factory.Dispose();
+
+    private HttpClient Client()
+    {
+        _factory.UseKestrel(0);
+        _factory.StartServer();
+        return _factory.CreateClient();
+    }
+
+    private static string Csv(int rows) => string.Join('\n', Lines.Take(rows + 1));
+
+    private static ByteArrayContent Raw(string body, string contentType)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
+    }
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"expected {expected}, got {response.StatusCode}: {text}");
+        Assert.StartsWith("application/problem+json", response.Content.Headers.ContentType?.ToString());
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private static string Detail(JsonElement problem) => problem.GetProperty("detail").GetString() ?? "";
+
+    private async Task<HttpResponseMessage> PostCsvAsync(HttpClient client, string accept, string query = "")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/predict" + query) { Content = new StringContent(Csv(3), Encoding.UTF8, "text/csv") };
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task A_boundary_longer_than_rfc_2046_allows_and_a_second_file_part_are_400s_not_a_500_or_lost_records()
+    {
+        var client = Client();
+        var boundary = new string('a', 5000);
+        using var longBoundary = await client.PostAsync("/predict", Raw("x", $"multipart/form-data; boundary={boundary}"));
+        Assert.Contains("at most 70", Detail(await ProblemAsync(longBoundary, HttpStatusCode.BadRequest)));
+
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(Csv(1)), "file", "one.csv" },
+            { new StringContent(Csv(2)), "file", "two.csv" },
+        };
+        using var two = await client.PostAsync("/predict", form);
+        Assert.Contains("more than one field named 'file'", Detail(await ProblemAsync(two, HttpStatusCode.BadRequest)));
+    }
+
+    [Fact]
+    public async Task A_charset_other_than_utf8_or_a_content_encoding_is_a_415_naming_it()
+    {
+        var client = Client();
+        using var latin1 = await client.PostAsync("/predict", Raw(Csv(2), "text/csv; charset=iso-8859-1"));
+        Assert.Contains("'iso-8859-1'", Detail(await ProblemAsync(latin1, HttpStatusCode.UnsupportedMediaType)));
+
+        var part = new StringContent(Csv(2));
+        part.Headers.ContentType = MediaTypeHeaderValue.Parse("text/csv; charset=utf-16le");
+        using var form = new MultipartFormDataContent { { part, "file", "a.csv" } };
+        using var utf16 = await client.PostAsync("/predict", form);
+        Assert.Contains("'utf-16le' of the uploaded file", Detail(await ProblemAsync(utf16, HttpStatusCode.UnsupportedMediaType)));
+
+        foreach (var (path, type) in new[] { ("/predict", "text/csv"), ("/predict/json", "application/json") })
+        {
+            var gzip = Raw(Csv(2), type);
+            gzip.Headers.ContentEncoding.Add("gzip");
+            using var compressed = await client.PostAsync(path, gzip);
+            Assert.Contains("Content-Encoding 'gzip'", Detail(await ProblemAsync(compressed, HttpStatusCode.UnsupportedMediaType)));
+        }
+
+        using var utf8 = await client.PostAsync("/predict?echo=false", Raw(Csv(2), "text/csv; charset=UTF-8"));
+        Assert.Equal(HttpStatusCode.OK, utf8.StatusCode);
+
+        // Routing refuses a media type the endpoint does not take before the endpoint runs; the answer still says why.
+        using var json = await client.PostAsync("/predict", Raw("{}", "application/json"));
+        Assert.Contains("send a CSV", Detail(await ProblemAsync(json, HttpStatusCode.UnsupportedMediaType)));
+    }
+
+    [Theory]
+    [InlineData("text/html;q=0, application/json", "application/json")]
+    [InlineData("application/json;q=0.1, text/csv;q=0.9", "text/csv")]
+    [InlineData("application/*", "application/json")]
+    [InlineData("*/*, text/csv", "text/csv")]
+    [InlineData("*/*", "text/html")]
+    [InlineData("image/png", "text/html")]
+    [InlineData("text/*;q=0.5, application/json;q=0.4", "text/html")]
+    [InlineData("text/html;q=0, text/*", "text/csv")]
+    public async Task Accept_is_negotiated_by_quality_and_specificity(string accept, string expected)
+    {
+        using var response = await PostCsvAsync(Client(), accept);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(expected, response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task An_accept_that_rules_out_every_format_is_a_406()
+    {
+        using var response = await PostCsvAsync(Client(), "text/*;q=0, application/json;q=0");
+        Assert.Contains("rules out every format", Detail(await ProblemAsync(response, HttpStatusCode.NotAcceptable)));
+    }
+
+    [Theory]
+    [InlineData("?echo=no")]
+    [InlineData("?echo=0")]
+    [InlineData("?echo=false&echo=false")]
+    [InlineData("?echo=")]
+    public async Task An_echo_value_other_than_true_or_false_is_a_400(string query)
+    {
+        using var response = await PostCsvAsync(Client(), "application/json", query);
+        Assert.Contains("'false'", Detail(await ProblemAsync(response, HttpStatusCode.BadRequest)));
+    }
+
+    [Fact]
+    public async Task A_label_column_is_never_read_when_scoring_whatever_it_holds()
+    {
+        var client = Client();
+        var header = Lines[0];
+        var rows = Lines.Skip(1).Take(3).ToArray();
+
+        async Task<double[]> ProbabilitiesAsync(string csv)
+        {
+            using var response = await client.PostAsync("/predict?echo=false", Raw(csv, "text/csv"));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+            return [.. JsonDocument.Parse(text).RootElement.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("phishing_probability").GetDouble())];
+        }
+
+        client.DefaultRequestHeaders.Accept.ParseAdd("application/json");
+        var expected = await ProbabilitiesAsync(string.Join('\n', rows.Prepend(header)));
+        string WithLabels(string name, params string[] labels) =>
+            string.Join('\n', rows.Select((r, i) => r[..r.LastIndexOf(',')] + "," + labels[i]).Prepend(header[..header.LastIndexOf(',')] + "," + name));
+        Assert.Equal(expected, await ProbabilitiesAsync(WithLabels("Result", "", "na", "0")));
+        Assert.Equal(expected, await ProbabilitiesAsync(WithLabels("label", "paypal-login.example", "<b>", "2")));
+    }
+
+    [Fact]
+    public async Task Header_problems_are_located_on_line_1_with_the_column_and_field()
+    {
+        var client = Client();
+        var csv = Lines[0] + ",SFH\n" + Lines[1] + ",1";
+        using var response = await client.PostAsync("/predict", new MultipartFormDataContent { { new StringContent(csv), "file", "dup.csv" } });
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.StartsWith("dup.csv, line 1, column 32 (SFH): ", Detail(problem));
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateArray().ToArray());
+        Assert.Equal("line 1", error.GetProperty("location").GetString());
+        Assert.Equal(32, error.GetProperty("column").GetInt32());
+        Assert.Equal("SFH", error.GetProperty("field").GetString());
+
+        using var semicolons = await client.PostAsync("/predict", Raw("a;b;c\n1;2;3\n", "text/csv"));
+        Assert.Equal("line 1", (await ProblemAsync(semicolons, HttpStatusCode.BadRequest)).GetProperty("errors")[0].GetProperty("location").GetString());
+    }
+
+    [Fact]
+    public async Task Json_syntax_errors_are_placed_from_1_and_a_byte_order_mark_is_read_past()
+    {
+        var client = Client();
+        using var bad = await client.PostAsync("/predict/json", Raw("{\"records\": [\n {\"a\":\n  x}]}", "application/json"));
+        Assert.StartsWith("The body is not valid JSON: line 3, byte 3: ", Detail(await ProblemAsync(bad, HttpStatusCode.BadRequest)));
+
+        var record = "{" + string.Join(',', Lines[0].Split(',')[..30].Select(f => $"\"{f}\":1")) + "}";
+        using var bom = await client.PostAsync("/predict/json", Raw("\uFEFF{\"records\":[" + record + "]}", "application/json"));
+        Assert.Equal(HttpStatusCode.OK, bom.StatusCode);
+    }
+
+    [Fact]
+    public async Task Head_answers_for_every_get_endpoint_with_the_get_headers()
+    {
+        var client = Client();
+        foreach (var path in new[] { "/", "/model", "/train", "/health/live" })
+        {
+            using var get = await client.GetAsync(path);
+            using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+            Assert.True(head.StatusCode == get.StatusCode, $"HEAD {path}: {head.StatusCode}, GET: {get.StatusCode}");
+            Assert.Equal(get.Content.Headers.ContentType?.MediaType, head.Content.Headers.ContentType?.MediaType);
+            Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        }
+
+        using var post = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/predict"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_lists_every_predict_answer_and_query_option()
+    {
+        using var response = await Client().GetAsync("/swagger/v1/swagger.json");
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var paths = json.RootElement.GetProperty("paths");
+        var csv = paths.GetProperty("/predict").GetProperty("post");
+        var content = csv.GetProperty("responses").GetProperty("200").GetProperty("content");
+        Assert.Equal(["application/json", "text/html", "text/csv"], content.EnumerateObject().Select(p => p.Name).ToArray());
+        Assert.EndsWith("/PredictionResponse", content.GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+        Assert.Equal(["explain", "echo"], csv.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString() ?? "").ToArray());
+        Assert.Equal(["explain"], paths.GetProperty("/predict/json").GetProperty("post").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString() ?? "").ToArray());
+        Assert.True(paths.GetProperty("/train/{id}").GetProperty("get").GetProperty("responses").TryGetProperty("404", out _));
+    }
+
+    [Fact]
+    public async Task Json_explanations_keep_to_the_scoring_budget()
+    {
+        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Api:ScoringTimeoutSeconds"] = "0.001" });
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var features = Lines[0].Split(',')[..30];
+        // 1,000 distinct records: scoring checks the budget once per 1,024 records, so it never does here; explaining
+        // them takes far longer than 1 ms, and the budget runs out there.
+        var records = Enumerable.Range(0, 1000).Select(i => "{" + string.Join(',', features.Select((f, c) => $"\"{f}\":{((i >> (c % 12)) & 1) * 2 - 1}")) + "}");
+        using var response = await factory.CreateClient().PostAsync("/predict/json?explain=all", Raw("{\"records\":[" + string.Join(',', records) + "]}", "application/json"));
+        Assert.Contains("took longer than the limit of 0.001 s", Detail(await ProblemAsync(response, HttpStatusCode.ServiceUnavailable)));
+    }
+
+    [Fact]
+    public async Task A_json_client_that_leaves_mid_body_is_logged_once_without_a_warning()
+    {
+        using var logs = new TempDirectory();
+        using var factory = model.CreateFactory(new Dictionary<string, string?>
+        {
+            ["Logging:Directory"] = logs.Path, ["Serilog:MinimumLevel:Default"] = "Information",
+        });
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var address = factory.CreateClient().BaseAddress!;
+        using (var socket = new TcpClient())
+        {
+            await socket.ConnectAsync("127.0.0.1", address.Port);
+            var stream = socket.GetStream();
+            var head = "POST /predict/json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n";
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(head));
+            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            {
+                var buffer = new byte[256];
+                var read = await stream.ReadAsync(buffer, wait.Token);
+                Assert.StartsWith("HTTP/1.1 100", Encoding.ASCII.GetString(buffer, 0, read));
+            }
+
+            await stream.WriteAsync("{\"records\":"u8.ToArray());
+            await stream.FlushAsync();
+            await Task.Delay(300);
+        } // closed politely (FIN), body unfinished
+
+        string Logs() => string.Concat(Directory.GetFiles(logs.Path).Select(f =>
+        {
+            using var s = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return new StreamReader(s).ReadToEnd();
+        }));
+
+        var text = "";
+        for (var i = 0; i < 300 && !text.Contains("POST /predict/json responded 499", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            text = Logs();
+        }
+
+        await Task.Delay(1000); // Kestrel's warning, when there was one, came just after the request's line
+        text = Logs();
+        Assert.Single(text.Split('\n'), l => l.Contains("/predict/json", StringComparison.Ordinal));
+        Assert.DoesNotContain("ended abnormally", text);
+        Assert.DoesNotContain("   at ", text);
+    }
+}

@@ -1,0 +1,84 @@
+using NetworkSecurity.Pipeline.Artifacts;
+using NetworkSecurity.Pipeline.Schema;
+using NetworkSecurity.Pipeline.Training;
+
+namespace NetworkSecurity.Pipeline.Tests;
+
+/// <summary>Runs never share a name, a promoted version is never silently replaced, and a test split that cannot judge a model does not promote it.</summary>
+public sealed class RunIdentityTests
+{
+    private static readonly DateTimeOffset Noon = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Runs_of_one_second_get_their_own_folders_and_avoid_promoted_version_names()
+    {
+        using var dir = new TempDirectory();
+        var first = ArtifactLayout.Create(dir.Path, Noon);
+        var second = ArtifactLayout.Create(dir.Path, Noon);
+        Assert.Equal("20261126_120000", first.Timestamp);
+        Assert.Equal("20261126_120000_1", second.Timestamp);
+        Assert.True(File.Exists(Path.Combine(first.Root, ArtifactLayout.ClaimFileName)));
+
+        // A folder made by another process between the check and the claim: its marker is there, so the next name is taken.
+        Directory.CreateDirectory(Path.Combine(dir.Path, "other"));
+        var taken = ArtifactLayout.Create(Path.Combine(dir.Path, "other"), Noon, version => version is "20261126_120000" or "20261126_120000_1");
+        Assert.Equal("20261126_120000_2", taken.Timestamp);
+    }
+
+    [Fact]
+    public async Task Promoting_a_version_that_is_already_there_fails_and_keeps_the_first()
+    {
+        using var dir = new TempDirectory();
+        var trained = await ModelStoreIntegrityTests.TrainAsync(dir);
+        var store = new ModelStore(Path.Combine(dir.Path, "store"));
+        store.Promote(trained);
+        var card = File.ReadAllText(Path.Combine(store.Directory, trained.Version, ModelStore.CardFileName));
+        var again = new ModelBundle(trained.SchemaFingerprint, trained.FeatureNames, trained.Imputer, trained.Classifier, trained.Card with { Seed = trained.Card.Seed + 1 });
+        var ex = Assert.Throws<PipelineException>(() => store.Promote(again));
+        Assert.Contains("already holds a promoted model", ex.Message);
+        Assert.Equal(card, File.ReadAllText(Path.Combine(store.Directory, trained.Version, ModelStore.CardFileName)));
+        Assert.Empty(Directory.GetDirectories(store.Directory, ".staging*"));
+    }
+
+    [Fact]
+    public async Task A_test_split_with_one_class_or_no_rows_does_not_promote()
+    {
+        using var dir = new TempDirectory();
+        var lines = File.ReadAllLines(TestPaths.DataFile);
+        // 400 legitimate rows and 2 phishing ones: a stratified 20 % test split gets no phishing row.
+        var data = dir.File("skewed.csv", string.Join('\n', lines.Take(1).Concat(lines.Skip(1).Where(l => l.EndsWith(",1", StringComparison.Ordinal)).Take(400))
+            .Concat(lines.Skip(1).Where(l => l.EndsWith(",-1", StringComparison.Ordinal)).Take(2))));
+        var options = PipelineFactory.Options(dir, data);
+        options.OverfittingThreshold = 1;
+        options.Training.Mode = "gbdt";
+        var oneClass = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        Assert.Null(oneClass.PromotedVersion);
+        Assert.Contains("hold one class only", oneClass.Evaluation.RejectionReason);
+
+        options.TestFraction = 1e-9;
+        var empty = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        Assert.Null(empty.PromotedVersion);
+        Assert.Contains("the test split is empty", empty.Evaluation.RejectionReason);
+        Assert.Null(new ModelStore(options.FinalModelDirectory).CurrentVersion);
+    }
+
+    [Fact]
+    public void A_scoring_parser_leaves_the_label_column_alone_and_header_clashes_are_located()
+    {
+        var schema = SchemaLoader.Load(TestPaths.SchemaFile);
+        var header = File.ReadLines(TestPaths.DataFile).First().Split(',');
+        var mapping = ColumnMapping.Resolve(schema, header, "x.csv");
+        var values = File.ReadLines(TestPaths.DataFile).Skip(1).First().Split(',').Select(v => (string?)v).ToArray();
+        values[^1] = "not a label";
+        var features = new double[schema.Features.Count];
+        var problems = new List<DataProblem>();
+        Assert.True(new RecordParser(schema, mapping, "x.csv", readLabel: false).TryParse(new DataSources.RawRecord("line 2", values), features, out _, problems));
+        Assert.False(new RecordParser(schema, mapping, "x.csv").TryParse(new DataSources.RawRecord("line 2", values), features, out _, problems));
+        Assert.Equal("x.csv, line 2, column 31 (Result): 'not a label' is not a class of the target (allowed: -1, 1).", Assert.Single(problems).ToString());
+
+        var ex = Assert.Throws<PipelineException>(() => ColumnMapping.Resolve(schema, [.. header, "port_no"], "x.csv"));
+        Assert.Equal("x.csv, line 1, column 32 (port): columns 11 ('port') and 32 ('port_no') both map to feature 'port'.", ex.Message);
+        var problem = Assert.Single(ex.Problems);
+        Assert.Equal((32, "port"), (problem.Column!.Value, problem.Field!));
+    }
+}
