@@ -9,6 +9,8 @@ using NetworkSecurity.Api.Cli;
 using NetworkSecurity.Pipeline.Tests;
 using NetworkSecurity.Pipeline.Training;
 
+using static NetworkSecurity.Api.Tests.HttpTestHelpers;
+
 namespace NetworkSecurity.Api.Tests;
 
 /// <summary>Input an attacker would send, against the app on a real Kestrel port on 127.0.0.1: never a 5xx, always a reason.</summary>
@@ -23,21 +25,6 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         factory.UseKestrel(0);
         factory.StartServer();
         return factory.CreateClient();
-    }
-
-    private static ByteArrayContent Raw(byte[] body, string contentType)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
-        return content;
-    }
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"expected {expected}, got {response.StatusCode}: {text}");
-        Assert.StartsWith("application/problem+json", response.Content.Headers.ContentType?.ToString());
-        return JsonDocument.Parse(text).RootElement.Clone();
     }
 
     private static string JsonRecord(Func<int, string> value) =>
@@ -203,11 +190,7 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         for (var i = 0; i < 300 && !text.Contains("POST /predict responded 499", StringComparison.Ordinal); i++) // up to 30 s: the suite runs in parallel
         {
             await Task.Delay(100);
-            text = string.Concat(Directory.GetFiles(logs.Path).Select(f =>
-            {
-                using var s = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                return new StreamReader(s).ReadToEnd();
-            }));
+            text = HttpTestHelpers.ReadLogs(logs.Path);
         }
 
         var lines = text.Split('\n').Where(l => l.Contains("/predict", StringComparison.Ordinal)).ToArray();

@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using NetworkSecurity.Pipeline.Tests;
 
+using static NetworkSecurity.Api.Tests.HttpTestHelpers;
+
 namespace NetworkSecurity.Api.Tests;
 
 /// <summary>
@@ -28,21 +30,6 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     private static string Csv(int rows) => string.Join('\n', Lines.Take(rows + 1));
-
-    private static ByteArrayContent Raw(string body, string contentType)
-    {
-        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
-        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
-        return content;
-    }
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"expected {expected}, got {response.StatusCode}: {text}");
-        Assert.StartsWith("application/problem+json", response.Content.Headers.ContentType?.ToString());
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
 
     private static string Detail(JsonElement problem) => problem.GetProperty("detail").GetString() ?? "";
 
@@ -260,21 +247,15 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
             await Task.Delay(300);
         } // closed politely (FIN), body unfinished
 
-        string Logs() => string.Concat(Directory.GetFiles(logs.Path).Select(f =>
-        {
-            using var s = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            return new StreamReader(s).ReadToEnd();
-        }));
-
         var text = "";
         for (var i = 0; i < 300 && !text.Contains("POST /predict/json responded 499", StringComparison.Ordinal); i++)
         {
             await Task.Delay(100);
-            text = Logs();
+            text = ReadLogs(logs.Path);
         }
 
         await Task.Delay(1000); // Kestrel's warning, when there was one, came just after the request's line
-        text = Logs();
+        text = ReadLogs(logs.Path);
         Assert.Single(text.Split('\n'), l => l.Contains("/predict/json", StringComparison.Ordinal));
         Assert.DoesNotContain("ended abnormally", text);
         Assert.DoesNotContain("   at ", text);
