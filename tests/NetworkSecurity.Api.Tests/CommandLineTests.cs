@@ -179,12 +179,14 @@ public sealed class CommandLineTests
     [InlineData("train", "--MLFLOW_HTTP_REQUEST_TIMEOUT=abc", "MLFLOW_HTTP_REQUEST_TIMEOUT")]
     [InlineData("train evaluate", "--Serilog:MinimumLevel:Default=Bogus", "invalid logging configuration")]
     [InlineData("train evaluate", "--Pipeline:Split=foo", "Split must be 'stratified' or 'grouped'.")]
+    [InlineData("train evaluate", "--Logging:Directory=/etc/passwd/x", "cannot write log files to '/etc/passwd/x'")]
     public void A_malformed_setting_is_a_usage_error_in_one_line_never_a_stack_trace(string commands, string setting, string message)
     {
         using var dir = new TempDirectory();
         foreach (var command in commands.Split(' '))
         {
-            var (code, stdout, stderr) = RunProgram([command, "--mode", "gbdt", .. command == "evaluate" ? new[] { "--seeds=1" } : [], setting, "--logs", "none"], dir.Path);
+            string[] logs = setting.StartsWith("--Logging", StringComparison.Ordinal) ? [] : ["--logs", "none"];
+            var (code, stdout, stderr) = RunProgram([command, "--mode", "gbdt", .. command == "evaluate" ? new[] { "--seeds=1" } : [], setting, .. logs], dir.Path);
             Assert.True(code == CommandLine.UsageError, $"{command} {setting}: exit {code}: {stderr}{stdout}");
             Assert.Contains(message, stderr + stdout);
             Assert.DoesNotContain("   at ", stderr + stdout);

@@ -104,6 +104,21 @@ public static class CommandLine
         {
             var configuration = BuildConfiguration(options.ConfigurationValues(parsed), options.ConfigurationKeys);
             var consoleLevel = new LoggingLevelSwitch();
+            // The file sink gives up silently on a folder it cannot make: a log asked for and not written is a usage error.
+            var logs = LoggingSetup.LogDirectory(configuration);
+            try
+            {
+                if (!string.Equals(logs, "none", StringComparison.OrdinalIgnoreCase))
+                {
+                    Directory.CreateDirectory(logs);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"error: cannot write log files to '{logs}' (--logs, Logging:Directory): {ex.Message}").ConfigureAwait(false);
+                return UsageError;
+            }
+
             Serilog.Core.Logger logger;
             try
             {

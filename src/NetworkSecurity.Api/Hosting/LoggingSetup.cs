@@ -14,9 +14,13 @@ public static class LoggingSetup
     public static Serilog.Core.Logger CreateLogger(IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null) =>
         Configure(new LoggerConfiguration(), configuration, fileName, consoleLevel).CreateLogger();
 
+    /// <summary>Logging:Directory, or "Logs" when unset or empty; "none" writes no file.</summary>
+    public static string LogDirectory(IConfiguration configuration) =>
+        configuration["Logging:Directory"] is { Length: > 0 } directory ? directory : "Logs";
+
     public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null)
     {
-        var directory = configuration["Logging:Directory"] ?? "Logs";
+        var directory = LogDirectory(configuration);
         logger = logger
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
