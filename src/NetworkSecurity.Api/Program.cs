@@ -16,13 +16,7 @@ if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
     Environment.SetEnvironmentVariable(InlineCompletions, "1");
 }
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddNetworkSecurityApi();
-
-var app = builder.Build();
-app.UseNetworkSecurityApi();
-await app.RunAsync();
-return 0;
+return await ServiceHost.RunAsync(args);
 
 /// <summary>Entry point, visible to WebApplicationFactory in the tests.</summary>
 public partial class Program;

@@ -46,6 +46,12 @@ public sealed record S3Options
             return null;
         }
 
+        if (read("S3_ENDPOINT_URL") is { Length: > 0 } endpoint
+            && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https" && parsed.Host.Length > 0))
+        {
+            throw new ArgumentException($"S3_ENDPOINT_URL '{endpoint}' is not an http(s) URL (for example http://127.0.0.1:9000).");
+        }
+
         var prefix = read("S3_PREFIX") ?? "";
         return new S3Options
         {

@@ -40,10 +40,9 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
             return new MlflowFileStoreTracker(new Uri(uri).LocalPath);
         }
 
-        // Any other scheme (databricks://, ftp://, a typo) is not a folder: refused, instead of a folder named "ftp:".
-        if (System.Text.RegularExpressions.Regex.IsMatch(uri, "^[A-Za-z][A-Za-z0-9+.-]*:") && !(uri.Length > 1 && uri[1] == ':' && char.IsAsciiLetter(uri[0])))
+        if (MlflowOptions.TrackingUriProblem(uri) is { } problem)
         {
-            throw new ArgumentException($"MLFLOW_TRACKING_URI '{uri}': only http(s):// (an MLflow server), file: or a folder path are supported.", nameof(uri));
+            throw new ArgumentException(problem, nameof(uri));
         }
 
         return new MlflowFileStoreTracker(uri);

@@ -41,6 +41,11 @@ public sealed record MlflowOptions
             Password = read("MLFLOW_TRACKING_PASSWORD"),
             Token = read("MLFLOW_TRACKING_TOKEN"),
         };
+        if (TrackingUriProblem(options.TrackingUri) is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+
         if (PositiveNumber(read, "MLFLOW_HTTP_REQUEST_TIMEOUT") is { } seconds and > 0)
         {
             options = options with { RequestTimeout = TimeSpan.FromSeconds(seconds) };
@@ -52,6 +57,30 @@ public sealed record MlflowOptions
         }
 
         return options;
+    }
+
+    /// <summary>
+    /// Why a tracking URI cannot be used, or null: a server URL must have a host; file: and folder paths are the file
+    /// store; any other scheme (databricks://, ftp://, a typo) is refused rather than taken for a folder named "ftp:".
+    /// </summary>
+    public static string? TrackingUriProblem(string? uri)
+    {
+        if (string.IsNullOrWhiteSpace(uri) || uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            return Uri.TryCreate(uri, UriKind.Absolute, out var server) && server.Host.Length > 0
+                ? null
+                : $"MLFLOW_TRACKING_URI '{uri}' is not a valid server URL (http(s)://host[:port]).";
+        }
+
+        var windowsDrive = uri.Length > 1 && uri[1] == ':' && char.IsAsciiLetter(uri[0]);
+        return System.Text.RegularExpressions.Regex.IsMatch(uri, "^[A-Za-z][A-Za-z0-9+.-]*:") && !windowsDrive
+            ? $"MLFLOW_TRACKING_URI '{uri}': only http(s):// (an MLflow server), file: or a folder path are supported."
+            : null;
     }
 
     private static double? PositiveNumber(Func<string, string?> read, string name) =>

@@ -174,7 +174,7 @@ public sealed class CommandLineTests
     [Theory]
     [InlineData("train evaluate", "--Pipeline:Seed=abc", "Failed to convert configuration value 'abc' at 'Pipeline:Seed'")]
     [InlineData("train evaluate", "--Pipeline__ExpectedScore=abc", "Failed to convert configuration value 'abc'")]
-    [InlineData("train", "--MLFLOW_TRACKING_URI=http://", "Invalid URI")]
+    [InlineData("train", "--MLFLOW_TRACKING_URI=http://", "MLFLOW_TRACKING_URI 'http://' is not a valid server URL")]
     [InlineData("train", "--MLFLOW_TRACKING_URI=ftp://127.0.0.1/x", "only http(s):// (an MLflow server), file: or a folder path are supported")]
     [InlineData("train", "--MLFLOW_HTTP_REQUEST_TIMEOUT=abc", "MLFLOW_HTTP_REQUEST_TIMEOUT")]
     [InlineData("train evaluate", "--Serilog:MinimumLevel:Default=Bogus", "invalid logging configuration")]
@@ -192,6 +192,23 @@ public sealed class CommandLineTests
             Assert.DoesNotContain("   at ", stderr + stdout);
             Assert.DoesNotContain("Unhandled exception", stderr + stdout);
         }
+    }
+
+    [Theory]
+    [InlineData("--Api:MaxRows=abc", 2, "Failed to convert configuration value 'abc' at 'Api:MaxRows'")]
+    [InlineData("--Pipeline:TestFraction=2", 2, "The field TestFraction must be between 0 and 0.5.")]
+    [InlineData("--S3_BUCKET=b --S3_ENDPOINT_URL=garbage", 2, "S3_ENDPOINT_URL 'garbage' is not an http(s) URL")]
+    [InlineData("--MLFLOW_TRACKING_URI=ftp://x", 2, "only http(s):// (an MLflow server), file: or a folder path are supported")]
+    [InlineData("--seed 7", 2, "'--seed' is not a setting of the service")]
+    [InlineData("extra-word", 2, "'extra-word' is not a setting of the service")]
+    [InlineData("--Pipeline:Seed=3 train", 2, "'train' is a command: give it first")]
+    public void The_service_refuses_a_setting_it_cannot_use_at_start_in_one_line(string arguments, int exitCode, string message)
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = RunProgram(["--urls", "http://127.0.0.1:0", .. arguments.Split(' '), "--Logging:Directory=none"], dir.Path, timeoutSeconds: 60);
+        Assert.True(code == exitCode, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains(message, stderr + stdout);
+        Assert.DoesNotContain("   at ", stderr + stdout);
     }
 
     [Fact]
@@ -297,6 +314,31 @@ public sealed class CommandLineTests
         var (code, stdout, stderr) = RunProgram(["push-data", "--file", noLabel, "--drop", "--logs", "none", "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], dir.Path);
         Assert.Equal(CommandLine.Failed, code);
         Assert.Contains("missing the target column 'Result'", stderr + stdout);
+
+        var oneClass = dir.File("one.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Where((l, i) => i == 0 || l.EndsWith(",-1", StringComparison.Ordinal)).Take(40)));
+        (code, stdout, stderr) = RunProgram(["push-data", "--file", oneClass, "--drop", "--logs", "none", "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], dir.Path);
+        Assert.Equal(CommandLine.Failed, code);
+        Assert.Contains("the records must contain both classes", stderr + stdout);
+    }
+
+    [Fact]
+    public async Task Outputs_inside_the_final_model_folder_are_refused_and_a_split_folder_is_checked_before_any_search()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 300);
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["train", "--data", data, .. Common(dir)]));
+        var finalModel = Path.Combine(dir.Path, "final_model");
+        var logs = Path.Combine(dir.Path, "Logs");
+        var current = File.ReadAllText(Path.Combine(finalModel, "CURRENT"));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["export", "--output", Path.Combine(finalModel, "CURRENT"), "--schema", TestPaths.SchemaFile, "--final-model", finalModel, "--logs", logs]));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["predict", "--input", data, "--output", Path.Combine(finalModel, current, "out.csv"), "--schema", TestPaths.SchemaFile, "--final-model", finalModel, "--logs", logs]));
+        Assert.Equal(current, File.ReadAllText(Path.Combine(finalModel, "CURRENT")));
+        var file = dir.File("afile", "x");
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--seeds", "1", "--write-splits", file, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--logs", logs]));
+        var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
+        Assert.Contains("is inside the final model folder", log);
+        Assert.Contains("is a file; give a folder", log);
+        Assert.DoesNotContain("Seed 1:", log); // refused before the search
     }
 
     [Fact]

@@ -95,6 +95,9 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     [InlineData("image/png", "text/html")]
     [InlineData("text/*;q=0.5, application/json;q=0.4", "text/html")]
     [InlineData("text/html;q=0, text/*", "text/csv")]
+    [InlineData("application/json, */*;q=0", "application/json")]
+    [InlineData("text/*;q=0, text/csv", "text/csv")]
+    [InlineData("application/*;q=0, application/json", "application/json")]
     public async Task Accept_is_negotiated_by_quality_and_specificity(string accept, string expected)
     {
         using var response = await PostCsvAsync(Client(), accept);
@@ -141,6 +144,8 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
             string.Join('\n', rows.Select((r, i) => r[..r.LastIndexOf(',')] + "," + labels[i]).Prepend(header[..header.LastIndexOf(',')] + "," + name));
         Assert.Equal(expected, await ProbabilitiesAsync(WithLabels("Result", "", "na", "0")));
         Assert.Equal(expected, await ProbabilitiesAsync(WithLabels("label", "paypal-login.example", "<b>", "2")));
+        // Two label-like columns (Result and class): one more extra column, not a clash, since neither is read.
+        Assert.Equal(expected, await ProbabilitiesAsync(string.Join('\n', rows.Select(r => r + ",x").Prepend(header + ",class"))));
     }
 
     [Fact]

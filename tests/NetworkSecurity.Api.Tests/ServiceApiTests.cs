@@ -227,6 +227,15 @@ public sealed class TrainingApiTests
         Assert.Equal("failed", status.GetProperty("state").GetString());
         Assert.Contains("missing.csv", status.GetProperty("error").GetString());
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+
+        // With no model, readiness and predictions say the run failed and why, rather than "retry later".
+        using var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("failed", await ready.Content.ReadAsStringAsync());
+        using var predict = await client.PostAsync("/predict/json", new StringContent("{\"records\":[]}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, predict.StatusCode);
+        Assert.Contains("missing.csv", await predict.Content.ReadAsStringAsync());
+        Assert.False(predict.Headers.Contains("Retry-After"));
     }
 
     [Fact]

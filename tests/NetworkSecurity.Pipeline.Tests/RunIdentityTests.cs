@@ -40,6 +40,34 @@ public sealed class RunIdentityTests
         Assert.Empty(Directory.GetDirectories(store.Directory, ".staging*"));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(null)]
+    [InlineData("../../elsewhere")]
+    public async Task An_empty_missing_or_unusable_current_pointer_falls_back_to_the_newest_valid_version(string? pointer)
+    {
+        using var dir = new TempDirectory();
+        var trained = await ModelStoreIntegrityTests.TrainAsync(dir);
+        var store = new ModelStore(Path.Combine(dir.Path, "store"));
+        store.Promote(new ModelBundle(trained.SchemaFingerprint, trained.FeatureNames, trained.Imputer, trained.Classifier, trained.Card with { Version = "20260101_000000" }));
+        store.Promote(new ModelBundle(trained.SchemaFingerprint, trained.FeatureNames, trained.Imputer, trained.Classifier, trained.Card with { Version = "20260102_000000" }));
+        var current = Path.Combine(store.Directory, "CURRENT");
+        if (pointer is null)
+        {
+            File.Delete(current);
+        }
+        else
+        {
+            File.WriteAllText(current, pointer);
+        }
+
+        var result = store.LoadLatestValid(SchemaLoader.Load(TestPaths.SchemaFile));
+        Assert.Equal("20260102_000000", result.Bundle?.Version);
+        Assert.True(result.IsFallback);
+        Assert.Contains("CURRENT", result.Skipped[0].Reason);
+        Assert.Empty(new ModelStore(Path.Combine(dir.Path, "nothing")).LoadLatestValid(null).Skipped);
+    }
+
     [Fact]
     public async Task A_test_split_with_one_class_or_no_rows_does_not_promote()
     {

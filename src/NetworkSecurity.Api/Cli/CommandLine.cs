@@ -33,6 +33,34 @@ public static class CommandLine
     public static bool IsCommand(string[] args) =>
         args.Length > 0 && args[0] is not "serve" && (!args[0].StartsWith('-') || !IsHostSetting(args[0]));
 
+    /// <summary>
+    /// Why the arguments of the service (no command) are not all settings, or null: after <c>--urls x</c> a stray word or
+    /// a typed option such as <c>--seed 7</c> would otherwise be ignored without a word.
+    /// </summary>
+    public static string? ServeArgumentProblem(string[] args)
+    {
+        for (var i = args.Length > 0 && args[0] == "serve" ? 1 : 0; i < args.Length; i++)
+        {
+            var token = args[i];
+            if (Build().Subcommands.Any(c => c.Name == token))
+            {
+                return $"'{token}' is a command: give it first, then its options and settings (for example 'train --mode gbdt --Pipeline:Seed=3').";
+            }
+
+            if (!token.StartsWith("--", StringComparison.Ordinal) || !IsHostSetting(token))
+            {
+                return $"'{token}' is not a setting of the service (--urls URL, or a configuration key such as --Api:MaxRows=1000); the commands are run as 'train', 'predict', … (see --help).";
+            }
+
+            if (!token.Contains('=', StringComparison.Ordinal))
+            {
+                i++; // its value
+            }
+        }
+
+        return null;
+    }
+
     private static bool IsHostSetting(string token)
     {
         var name = token.Split('=', 2)[0];
@@ -170,6 +198,20 @@ public static class CommandLine
                 }
             }
         });
+
+    /// <summary>
+    /// Refuses an output inside the model store: a file there breaks the live version's manifest (or, as CURRENT, the
+    /// pointer itself), and promotion and pruning own that folder.
+    /// </summary>
+    internal static void NotInModelStore(string output, string finalModelDirectory, string option)
+    {
+        var store = Path.TrimEndingDirectorySeparator(Path.GetFullPath(finalModelDirectory)) + Path.DirectorySeparatorChar;
+        var target = Path.GetFullPath(output);
+        if ((target + Path.DirectorySeparatorChar).StartsWith(store, StringComparison.Ordinal))
+        {
+            throw new UsageException($"{option} '{output}' is inside the final model folder '{finalModelDirectory}', which holds the live model; write elsewhere.");
+        }
+    }
 
     // One file per run: two runs started in the same second (or the same run id) must not share one log.
     private static string LogFileName(string command) => $"{command}_{DateTime.UtcNow:yyyyMMdd_HHmmss}_{Environment.ProcessId}.log";

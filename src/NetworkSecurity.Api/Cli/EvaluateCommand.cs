@@ -93,6 +93,18 @@ public static class EvaluateCommand
             ? SeedRange.TryParse(text, out var parsed) ? parsed : throw new UsageException($"Evaluate:Seeds '{text}' is not a range like 0-4 or a list like 1,3,7 of seeds 0 or more.")
             : [0, 1, 2, 3, 4];
         var writeSplits = configuration["Evaluate:WriteSplits"] is { Length: > 0 } folder ? folder : null;
+        if (writeSplits is not null)
+        {
+            // Before any search: a folder that cannot be written would otherwise fail after minutes of work.
+            CommandLine.NotInModelStore(writeSplits, options.FinalModelDirectory, "--write-splits");
+            if (File.Exists(writeSplits))
+            {
+                throw new UsageException($"--write-splits '{writeSplits}' is a file; give a folder.");
+            }
+
+            Directory.CreateDirectory(Path.Combine(writeSplits, options.Split));
+        }
+
         var schema = SchemaLoader.Load(options.SchemaPath);
         var groups = DuplicateAnalysis.Analyze(data.Features, data.Labels).GroupIds;
 

@@ -34,6 +34,7 @@ public static class ExportCommand
     {
         var output = configuration["Export:Output"] is { Length: > 0 } path ? path : "model.onnx";
         var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
+        CommandLine.NotInModelStore(output, options.FinalModelDirectory, "--output");
         var schema = SchemaLoader.Load(options.SchemaPath);
         var bundle = new ModelStore(options.FinalModelDirectory).LoadCurrent(schema)
             ?? throw new PipelineException($"No model to use: {new ModelStore(options.FinalModelDirectory).NoModelReason()}.");

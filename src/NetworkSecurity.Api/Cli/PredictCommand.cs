@@ -30,6 +30,7 @@ public static class PredictCommand
         var input = configuration["Predict:Input"]!;
         var output = configuration["Predict:Output"]!;
         var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
+        CommandLine.NotInModelStore(output, options.FinalModelDirectory, "--output");
         var schema = SchemaLoader.Load(options.SchemaPath);
         var explainTop = 0;
         if (configuration["Predict:Explain"] is { } explain && !ExplainOption.TryParse(explain, schema.Features.Count, out explainTop, out var explainError))
@@ -75,8 +76,16 @@ public static class PredictCommand
             // Two passes over the input (score, then write): progress is the share of bytes read over both.
             var length = Math.Max(1, new FileInfo(input).Length);
             var pass = 0;
+            // The second pass pairs each record with the first pass's verdict by position: a file changed in between
+            // (rewritten, appended to) would pair verdicts with the wrong records, so it is refused.
+            var (size, written) = (new FileInfo(input).Length, File.GetLastWriteTimeUtc(input));
             TextReader Open()
             {
+                if (pass > 0 && (new FileInfo(input).Length != size || File.GetLastWriteTimeUtc(input) != written))
+                {
+                    throw new PipelineException($"Input '{input}' changed while it was being scored; nothing was written. Score a copy that does not change.");
+                }
+
                 var offset = pass++ * length;
                 var step = offset == 0 ? "scoring" : "writing";
                 var stream = new ReadProgressStream(File.OpenRead(input), read => reporter.Report(step, (offset + read) / (2.0 * length)));

@@ -52,7 +52,7 @@ public static class PushDataCommand
         var result = await CliProgress.RunAsync("push-data", logger, context.ConsoleLevel, async reporter =>
         {
             using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
-            var (columns, records) = CsvTableReader.Open(reader, file);
+            var (columns, records) = Canonical(CsvTableReader.Open(reader, file), file, SchemaLoader.Load(pipeline.SchemaPath));
             var progress = new SynchronousProgress<PushProgress>(p => reporter.Report(
                 $"{p.Read:N0} of {total:N0} records sent, {p.Inserted:N0} stored, {p.Rejected:N0} rejected, {p.Read / Math.Max(1e-3, clock.Elapsed.TotalSeconds):0} documents/s",
                 (double)p.Read / Math.Max(1, total)));
@@ -82,6 +82,19 @@ public static class PushDataCommand
         return result.RejectedCount == 0 ? CommandLine.Success : CommandLine.Failed;
     }
 
+    /// <summary>
+    /// The schema's columns under the schema's own names, whatever the file calls them (an alias, another case) and
+    /// without the columns training ignores (row numbers, unnamed ones): documents then always have the fields that
+    /// training from MongoDB reads, and never two fields of one name.
+    /// </summary>
+    private static (IReadOnlyList<string> Columns, IEnumerable<RawRecord> Records) Canonical((IReadOnlyList<string> Columns, IEnumerable<RawRecord> Records) table, string file, DataSchema schema)
+    {
+        var mapping = DatasetParser.ResolveColumns(new RawTable(file, table.Columns, []), schema, requireTarget: true, allowUnknownColumns: false);
+        int[] sources = [.. mapping.FeatureSources, mapping.TargetSource];
+        string[] names = [.. schema.Features.Select(f => f.Name), schema.Target.Name];
+        return (names, table.Records.Select(r => new RawRecord(r.Location, [.. sources.Select(c => c < r.Values.Length ? r.Values[c] : null)])));
+    }
+
     /// <summary>Counts the records, after checking each against the schema as training does (label required).</summary>
     private static long Check(string file, PipelineOptions options)
     {
@@ -94,15 +107,25 @@ public static class PushDataCommand
         var problems = new List<DataProblem>(); // the first ten, to show
         var found = new List<DataProblem>();
         var (total, invalid) = (0L, 0L);
+        var perClass = new long[2];
         foreach (var record in records)
         {
             total++;
             found.Clear();
-            if (!parser.TryParse(record, features, out _, found))
+            if (!parser.TryParse(record, features, out var label, found))
             {
                 invalid++;
                 problems.AddRange(found.Take(Math.Max(0, 10 - problems.Count)));
             }
+            else
+            {
+                perClass[label]++;
+            }
+        }
+
+        if (perClass[0] == 0 || perClass[1] == 0)
+        {
+            throw new PipelineException($"{file}: the records must contain both classes ({string.Join(" and ", schema.Target.Classes.Select(c => c.Name))}), as training needs; got {perClass[0]} and {perClass[1]}. Nothing was sent.");
         }
 
         if (invalid > options.MaxInvalidRowFraction * total)

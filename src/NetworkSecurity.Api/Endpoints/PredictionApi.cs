@@ -392,31 +392,32 @@ public static class PredictionApi
             return true;
         }
 
-        // q=0 first: "text/html;q=0, */*" rules HTML out wherever it is listed.
-        var excluded = new HashSet<OutputFormat>(types.Where(t => t.Quality <= 0).SelectMany(t => Formats(t.MediaType.Value ?? "")));
-        var (bestQuality, bestSpecificity) = (0.0, -1);
-        foreach (var type in types.Where(t => (t.Quality ?? 1.0) > 0))
+        // Per format, the most specific range that covers it decides its quality (RFC 9110 12.5.1): "application/json,
+        // */*;q=0" accepts JSON only; "text/html;q=0, */*" everything but HTML.
+        var (bestQuality, bestSpecificity, bestOrder, covered) = (0.0, -1, int.MaxValue, false);
+        foreach (var candidate in (OutputFormat[])[OutputFormat.Html, OutputFormat.Json, OutputFormat.Csv])
         {
-            // Equal q: an exact type beats text/* or application/*, which beat */*; then the one listed first.
-            var name = type.MediaType.Value ?? "";
-            var specificity = name == "*/*" ? 0 : name.EndsWith("/*", StringComparison.Ordinal) ? 1 : 2;
-            var quality = type.Quality ?? 1.0;
-            if (quality < bestQuality || (quality == bestQuality && specificity <= bestSpecificity))
+            var (quality, specificity, order) = (-1.0, -1, int.MaxValue);
+            for (var i = 0; i < types.Count; i++)
             {
-                continue;
+                var name = types[i].MediaType.Value ?? "";
+                var rangeSpecificity = name == "*/*" ? 0 : name.EndsWith("/*", StringComparison.Ordinal) ? 1 : 2;
+                if (Formats(name).Contains(candidate) && rangeSpecificity > specificity)
+                {
+                    (quality, specificity, order) = (types[i].Quality ?? 1.0, rangeSpecificity, i);
+                }
             }
 
-            foreach (var candidate in Formats(name))
+            covered |= specificity >= 0;
+            // Highest quality wins; then the more specific range; then the one listed first; then HTML, JSON, CSV.
+            if (quality > 0 && (quality > bestQuality || (quality == bestQuality && (specificity > bestSpecificity || (specificity == bestSpecificity && order < bestOrder)))))
             {
-                if (!excluded.Contains(candidate))
-                {
-                    (bestQuality, bestSpecificity, format) = (quality, specificity, candidate);
-                    break;
-                }
+                (bestQuality, bestSpecificity, bestOrder, format) = (quality, specificity, order, candidate);
             }
         }
 
-        return bestSpecificity >= 0 || !excluded.Contains(OutputFormat.Html);
+        // Nothing we produce named at all (say image/png): HTML, as before. Everything named ruled out: 406.
+        return bestSpecificity >= 0 || !covered;
     }
 
     // What a media range in Accept covers, most specific first.

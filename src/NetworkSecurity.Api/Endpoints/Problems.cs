@@ -18,6 +18,15 @@ public static class Problems
 
     public static ProblemHttpResult NoModel(HttpContext context, int retryAfterSeconds)
     {
+        // After a failed run nothing comes by waiting: say why, and what to do.
+        if (context.RequestServices.GetService<Training.TrainingJobQueue>()?.Latest?.Status is { State: Training.TrainingJobState.Failed } failed)
+        {
+            return TypedResults.Problem(
+                title: "No model is ready",
+                detail: $"The service has no trained model: training job {failed.Id} failed: {failed.Error} Fix the cause and POST /train.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Problem(
             title: "No model is ready yet",

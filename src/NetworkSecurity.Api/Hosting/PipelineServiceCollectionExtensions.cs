@@ -23,6 +23,7 @@ public static class PipelineServiceCollectionExtensions
             .PostConfigure(o => o.ResolveBundledFiles())
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PipelineOptions>, TrainingOptionsValidator>();
+        services.AddSingleton<IValidateOptions<PipelineOptions>>(new ExternalServicesValidator(configuration));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PipelineOptions>>().Value);
         services.AddSingleton(TimeProvider.System);
 

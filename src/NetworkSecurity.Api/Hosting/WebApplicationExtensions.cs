@@ -28,6 +28,19 @@ public static class WebApplicationExtensions
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        // The file sink gives up silently on a log folder it cannot make: refuse to start instead.
+        if (LoggingSetup.LogDirectory(configuration) is var logs && !string.Equals(logs, "none", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                Directory.CreateDirectory(logs);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new OptionsValidationException("Logging:Directory", typeof(string), [$"Logging:Directory: cannot write log files to '{logs}': {ex.Message}"]);
+            }
+        }
+
         // Serilog reads its settings when the host is built, so tests and command-line overrides apply.
         builder.Services.AddSerilog((services, logger) => LoggingSetup.Configure(logger, services.GetRequiredService<IConfiguration>(), fileName: null));
 

@@ -70,7 +70,9 @@ public sealed class LiveModel(PipelineOptions options, DataSchema schema, ILogge
         }
 
         var reason = result.IsFallback
-            ? $"fallback: CURRENT names {result.PointedVersion}, which could not be loaded ({result.Skipped[0].Reason}); serving the newest valid older version"
+            ? result.PointedVersion is null
+                ? $"fallback: {result.Skipped[0].Reason}; serving the newest valid version"
+                : $"fallback: CURRENT names {result.PointedVersion}, which could not be loaded ({result.Skipped[0].Reason}); serving the newest valid older version"
             : "CURRENT names it and its files match their manifest";
         Volatile.Write(ref _status, new ServingStatus(bundle.Version, reason, result.Skipped));
         var previous = Interlocked.Exchange(ref _current, bundle);

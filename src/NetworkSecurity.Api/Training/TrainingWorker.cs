@@ -158,9 +158,11 @@ public sealed class TrainingWorker(
         catch (Exception ex)
         {
             // A bad data file or a bug must not take the service down: report it on the job.
-            var message = ex is PipelineException ? ex.Message : $"Unexpected error: {ex.GetType().Name}: {ex.Message}";
+            // Expected failures (bad data, a folder that cannot be written) in one line; anything else with its trace.
+            var expected = ex is PipelineException or IOException or UnauthorizedAccessException;
+            var message = expected ? ex.Message : $"Unexpected error: {ex.GetType().Name}: {ex.Message}";
             job.Update(s => s with { State = TrainingJobState.Failed, FinishedAt = clock.GetUtcNow(), Error = message });
-            logger.LogError(ex is PipelineException ? null : ex, "Training job {Job} failed: {Error}", job.Id, message);
+            logger.LogError(expected ? null : ex, "Training job {Job} failed: {Error}", job.Id, message);
             await ReleaseLeaseAsync(job).ConfigureAwait(false);
         }
     }

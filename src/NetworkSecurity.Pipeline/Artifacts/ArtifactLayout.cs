@@ -28,6 +28,11 @@ public sealed record ArtifactLayout(string Root, string Timestamp)
     /// </summary>
     public static ArtifactLayout Create(string artifactsRoot, DateTimeOffset now, Func<string, bool>? taken = null)
     {
+        if (File.Exists(artifactsRoot))
+        {
+            throw new PipelineException($"The artifacts folder '{artifactsRoot}' is a file.");
+        }
+
         var stamp = now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture);
         for (var i = 0; ; i++)
         {

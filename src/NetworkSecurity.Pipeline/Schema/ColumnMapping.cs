@@ -17,7 +17,9 @@ public sealed record ColumnMapping(
     /// <summary>Lines up <paramref name="columns"/> (as read from a source) with <paramref name="schema"/>.</summary>
     /// <param name="source">Names the input in messages (a file name, "request body").</param>
     /// <exception cref="PipelineException">Two columns map to one feature or to the target (located on line 1).</exception>
-    public static ColumnMapping Resolve(DataSchema schema, IReadOnlyList<string> columns, string source = "input")
+    /// <param name="labelRead">False when the label is never read (scoring): a second label-like column (Result and
+    /// label, say) is then one more extra column, not a clash.</param>
+    public static ColumnMapping Resolve(DataSchema schema, IReadOnlyList<string> columns, string source = "input", bool labelRead = true)
     {
         ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(columns);
@@ -61,6 +63,12 @@ public sealed record ColumnMapping(
             }
             else if (targetNames.Contains(name))
             {
+                if (targetSource >= 0 && !labelRead)
+                {
+                    unknown.Add(columns[c]);
+                    continue;
+                }
+
                 if (targetSource >= 0)
                 {
                     throw PipelineException.At(new DataProblem(source, "line 1", c + 1, schema.Target.Name,

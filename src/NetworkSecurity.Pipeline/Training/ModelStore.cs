@@ -42,7 +42,11 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
 
         if (!File.Exists(pointer))
         {
-            return $"no model has been promoted to '{Directory}' yet: run the train command first";
+            var promoted = System.IO.Directory.Exists(Directory)
+                && new DirectoryInfo(Directory).GetDirectories().Any(d => IsVersionName(d.Name) && File.Exists(Path.Combine(d.FullName, BundleFileName)));
+            return promoted
+                ? $"'{pointer}' is missing beside promoted versions"
+                : $"no model has been promoted to '{Directory}' yet: run the train command first";
         }
 
         var text = File.ReadAllText(pointer).Trim();
@@ -73,6 +77,11 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
 
     public void Promote(ModelBundle bundle)
     {
+        if (File.Exists(Directory))
+        {
+            throw new PipelineException($"The final model folder '{Directory}' is a file; the model was not promoted.");
+        }
+
         System.IO.Directory.CreateDirectory(Directory);
         var staging = Path.Combine(Directory, $"{StagingPrefix}{bundle.Version}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(staging);
@@ -155,19 +164,31 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
     public ModelLoadResult LoadLatestValid(DataSchema? expectedSchema)
     {
         var pointed = PointedVersion;
-        if (pointed is null)
+        var skipped = new List<SkippedVersion>();
+        var candidates = new List<string>();
+        if (pointed is not null)
         {
-            return new ModelLoadResult(null, null, []);
+            candidates.Add(pointed);
         }
 
-        var skipped = new List<SkippedVersion>();
-        var candidates = new List<string> { pointed };
         if (System.IO.Directory.Exists(Directory))
         {
             candidates.AddRange(new DirectoryInfo(Directory).GetDirectories()
                 .Select(d => d.Name)
-                .Where(name => IsVersionName(name) && string.CompareOrdinal(name, pointed) < 0)
+                .Where(name => IsVersionName(name) && (pointed is null || string.CompareOrdinal(name, pointed) < 0)
+                    && (pointed is not null || File.Exists(Path.Combine(Directory, name, BundleFileName))))
                 .OrderByDescending(name => name, StringComparer.Ordinal));
+        }
+
+        if (candidates.Count == 0)
+        {
+            return new ModelLoadResult(null, null, []);
+        }
+
+        if (pointed is null)
+        {
+            // CURRENT missing, empty or naming no version, beside promoted versions: serve the newest valid one, and say why.
+            skipped.Add(new SkippedVersion(PointerFileName, NoModelReason()));
         }
 
         foreach (var version in candidates)

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Storage;
+using NetworkSecurity.Tracking;
+
+namespace NetworkSecurity.Api.Hosting;
+
+/// <summary>
+/// Checks the settings of the services a training run plugs into (MLflow, S3) when the pipeline's options are first
+/// read, which is at start for the service: a malformed URL or number is refused before anything runs, instead of
+/// failing every training job later with an unexpected error.
+/// </summary>
+public sealed class ExternalServicesValidator(IConfiguration configuration) : IValidateOptions<PipelineOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PipelineOptions options)
+    {
+        var failures = new List<string>();
+        Check(() => MlflowOptions.FromEnvironment(key => configuration[key]), failures);
+        Check(() => S3Options.FromEnvironment(key => configuration[key]), failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Check(Func<object?> read, List<string> failures)
+    {
+        try
+        {
+            read();
+        }
+        catch (ArgumentException ex)
+        {
+            failures.Add(ex.Message);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Api.Cli;
+
+namespace NetworkSecurity.Api.Hosting;
+
+/// <summary>
+/// Runs the web service. A setting it cannot use stops it at start with one line naming the setting and exit code 2
+/// (as the commands do), a port it cannot listen on with exit code 1: never an unhandled exception's abort and trace.
+/// </summary>
+public static class ServiceHost
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (CommandLine.ServeArgumentProblem(args) is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"error: {problem}").ConfigureAwait(false);
+            return CommandLine.UsageError;
+        }
+
+        try
+        {
+            var builder = WebApplication.CreateBuilder(args);
+            builder.AddNetworkSecurityApi();
+            var app = builder.Build();
+            app.UseNetworkSecurityApi();
+            await app.RunAsync().ConfigureAwait(false);
+            return CommandLine.Success;
+        }
+        catch (HostAbortedException)
+        {
+            throw; // the test host stops the app this way once it has what it needs
+        }
+        catch (OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: invalid configuration: {string.Join("; ", ex.Failures)}").ConfigureAwait(false);
+            return CommandLine.UsageError;
+        }
+        catch (Exception ex) when (CommandLine.IsConfigurationError(ex, out var reason))
+        {
+            await Console.Error.WriteLineAsync($"error: invalid configuration: {reason}").ConfigureAwait(false);
+            return CommandLine.UsageError;
+        }
+        catch (Exception ex)
+        {
+            await Console.Error.WriteLineAsync($"error: the service stopped: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+            return CommandLine.Failed;
+        }
+    }
+}
