@@ -203,6 +203,29 @@ public sealed class TrainingApiTests
     }
 
     [Fact]
+    public async Task A_model_trained_on_every_row_shows_its_cross_validated_f1_not_empty_test_metrics()
+    {
+        using var dir = new TempDirectory();
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?>
+        {
+            ["Pipeline:DataPath"] = PipelineFactory.Sample(dir, 800),
+            ["Pipeline:TestFraction"] = "0",
+            ["Pipeline:OverfittingThreshold"] = "1",
+        });
+        var client = factory.CreateClient();
+        var job = await (await client.PostAsync("/train", null)).Content.ReadFromJsonAsync<JsonElement>();
+        for (var i = 0; i < 300 && (await client.GetFromJsonAsync<JsonElement>($"/train/{job.GetProperty("id").GetString()}")).GetProperty("state").GetString() is "queued" or "running"; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        var page = await client.GetStringAsync("/");
+        Assert.Matches(@"No hold-out: trained on every labelled row; cross-validated F1 \(legitimate\) <b>0\.\d{4}</b>", page);
+        Assert.Contains("training rows (", page);
+        Assert.DoesNotContain("NaN", page);
+    }
+
+    [Fact]
     public async Task A_failing_training_run_is_reported_on_the_job_and_the_service_keeps_running()
     {
         using var dir = new TempDirectory();

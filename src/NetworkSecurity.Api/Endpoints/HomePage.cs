@@ -83,7 +83,7 @@ public static class HomePage
         }
         else if (job.Outcome is { } outcome)
         {
-            html.Append(CultureInfo.InvariantCulture, $" — {HtmlLayout.Encode(outcome.Learner)}, test F1 {outcome.TestF1:0.0000}, ")
+            html.Append(CultureInfo.InvariantCulture, $" — {HtmlLayout.Encode(outcome.Learner)}, {(double.IsFinite(outcome.TestF1) ? $"test F1 {outcome.TestF1:0.0000}" : "no hold-out")}, ")
                 .Append(outcome.Promoted ? "promoted" : "not promoted: " + HtmlLayout.Encode(outcome.NotPromotedReason));
         }
         else if (job.Error is not null)
@@ -99,6 +99,15 @@ public static class HomePage
         var test = card.Test.Legitimate;
         html.Append(CultureInfo.InvariantCulture, $"<p>Version <b id=\"model-version\">{HtmlLayout.Encode(card.Version)}</b> · trained {card.TrainedAt:yyyy-MM-dd HH:mm} UTC · {HtmlLayout.Encode(card.Learner)}")
             .Append(CultureInfo.InvariantCulture, $" · {card.TrainRows:N0} training rows, {card.TestRows:N0} test rows ({HtmlLayout.Encode(card.Split)} split)</p>");
+        if (card.TestRows == 0)
+        {
+            // Trained on every row (--test-fraction 0): no test metrics to show, the cross-validated F1 instead.
+            html.Append(CultureInfo.InvariantCulture, $"<div class=\"grid\"><p id=\"no-holdout\">No hold-out: trained on every labelled row; cross-validated F1 (legitimate) <b>{(card.CvF1 is { } cv ? cv.ToString("0.0000", CultureInfo.InvariantCulture) : "—")}</b>, train F1 {card.Train.Legitimate.F1.ToString("0.0000", CultureInfo.InvariantCulture)}.</p>");
+            AppendImportance(html, card.Importance, "training");
+            html.Append("</div>");
+            return;
+        }
+
         html.Append("<div class=\"grid\"><table class=\"metrics\"><tr><th>test metric</th><th>legitimate = positive</th><th>phishing = positive</th></tr>");
         Row(html, "F1", test.F1, card.Test.Phishing.F1);
         Row(html, "precision", test.Precision, card.Test.Phishing.Precision);
@@ -113,7 +122,7 @@ public static class HomePage
             .Append(CultureInfo.InvariantCulture, $"<tr><th>actual phishing</th><td>{p.TruePositives}</td><td>{p.FalseNegatives}</td></tr>")
             .Append(CultureInfo.InvariantCulture, $"<tr><th>actual legitimate</th><td>{p.FalsePositives}</td><td>{p.TrueNegatives}</td></tr></table>");
         AppendRoc(html, card.TestRocCurve, test.RocAuc);
-        AppendImportance(html, card.Importance);
+        AppendImportance(html, card.Importance, "test");
         html.Append("</div>");
     }
 
@@ -144,7 +153,8 @@ public static class HomePage
     }
 
     /// <summary>Global importance as a horizontal bar chart (SVG), top 15 features, beside the ROC curve.</summary>
-    private static void AppendImportance(StringBuilder html, GlobalImportance? importance)
+    // rows: which rows the importance was measured on ("test", or "training" without a hold-out).
+    private static void AppendImportance(StringBuilder html, GlobalImportance? importance, string rows)
     {
         if (importance is null)
         {
@@ -164,7 +174,7 @@ public static class HomePage
         var max = Math.Max(shown[0].MeanAbsContribution, 1e-12);
         var height = 30 + (shown.Length * rowHeight);
         html.Append(CultureInfo.InvariantCulture, $"<svg id=\"importance\" width=\"{label + barWidth + 50}\" height=\"{height}\" viewBox=\"0 0 {label + barWidth + 50} {height}\" role=\"img\" aria-label=\"Feature importance\">")
-            .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"12\" font-size=\"12\">feature importance: mean |contribution| on {importance.Rows:N0} test rows ({HtmlLayout.Encode(importance.Scale)})</text>");
+            .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"12\" font-size=\"12\">feature importance: mean |contribution| on {importance.Rows:N0} {rows} rows ({HtmlLayout.Encode(importance.Scale)})</text>");
         for (var i = 0; i < shown.Length; i++)
         {
             var y = 22 + (i * rowHeight);
@@ -185,7 +195,7 @@ public static class HomePage
           function show(s) {
             let text = 'Last run: <b>' + s.state + '</b>';
             if (s.state === 'queued' || s.state === 'running') text += ' — ' + s.stage + ' <progress max="1" value="' + s.progress + '"></progress>';
-            else if (s.outcome) text += ' — test F1 ' + s.outcome.test_f1.toFixed(4) + (s.outcome.promoted ? ', promoted' : ', not promoted');
+            else if (s.outcome) text += (typeof s.outcome.test_f1 === 'number' ? ' — test F1 ' + s.outcome.test_f1.toFixed(4) : ' — no hold-out') + (s.outcome.promoted ? ', promoted' : ', not promoted');
             else if (s.error) text += ' — failed';
             jobSpan.innerHTML = text;
           }
