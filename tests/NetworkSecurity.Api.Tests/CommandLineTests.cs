@@ -33,6 +33,14 @@ public sealed class CommandLineTests
         Assert.Equal(1201, lines.Length);
         Assert.EndsWith(",Result,predicted_column,phishing_probability,verdict", lines[0]);
         Assert.Matches(@",(-1|1),0(\.\d+)?|1,(phishing|legitimate)$", lines[1]);
+
+        // Scoring an answer again: its old verdict columns are echoed as input_<name>, never as a second column of one name.
+        var again = Path.Combine(dir.Path, "again.csv");
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["predict", "--input", output, "--output", again,
+            "--schema", TestPaths.SchemaFile, "--final-model", Path.Combine(dir.Path, "final_model"), "--logs", Path.Combine(dir.Path, "Logs")]));
+        var header = File.ReadLines(again).First().Split(',');
+        Assert.Equal(header.Length, header.Distinct().Count());
+        Assert.EndsWith(",Result,input_predicted_column,input_phishing_probability,input_verdict,predicted_column,phishing_probability,verdict", string.Join(',', header));
     }
 
     [Fact]

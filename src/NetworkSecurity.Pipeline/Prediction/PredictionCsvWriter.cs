@@ -15,28 +15,39 @@ public static class PredictionCsvWriter
     private const int RowsPerChunk = 2000;
 
     /// <param name="echo">false: the answer leaves out the input columns (a compact answer: row, verdict columns, explanation).</param>
+    private static string Unique(string name, HashSet<string> taken)
+    {
+        var unique = name;
+        while (!taken.Add(unique))
+        {
+            unique = "input_" + unique;
+        }
+
+        return unique;
+    }
+
     public static async Task WriteAsync(TextWriter output, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken, bool echo = true)
     {
         var buffer = new StringWriter(CultureInfo.InvariantCulture);
         using var csv = CsvWriter.Create(buffer, new CsvWriterOptions(), leaveOpen: true);
-        IEnumerable<string> inputs = echo ? summary.Columns : ["row"];
-        foreach (var name in inputs.Concat([PhishingPredictor.PredictionColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.VerdictColumn]))
-        {
-            csv.WriteField(Neutralize(name));
-        }
-
         var top = summary.Explanations is null ? 0 : summary.ExplainTop;
+        List<string> added = [PhishingPredictor.PredictionColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.VerdictColumn];
         if (top > 0)
         {
-            csv.WriteField("explanation_scale");
-            csv.WriteField("explanation_base");
+            added.AddRange(["explanation_scale", "explanation_base"]);
             for (var k = 1; k <= top; k++)
             {
-                csv.WriteField($"why_{k}_feature");
-                csv.WriteField($"why_{k}_value");
-                csv.WriteField($"why_{k}_imputed");
-                csv.WriteField($"why_{k}_contribution");
+                added.AddRange([$"why_{k}_feature", $"why_{k}_value", $"why_{k}_imputed", $"why_{k}_contribution"]);
             }
+        }
+
+        // An input column named like one this answer adds (a previous answer scored again) is echoed as input_<name>:
+        // two columns of one name would make readers take the old verdict for the new one.
+        var taken = new HashSet<string>(added, StringComparer.OrdinalIgnoreCase);
+        IEnumerable<string> inputs = echo ? summary.Columns.Select(name => Unique(name, taken)).ToArray() : ["row"];
+        foreach (var name in inputs.Concat(added))
+        {
+            csv.WriteField(Neutralize(name));
         }
 
         csv.EndRecord();
