@@ -77,6 +77,9 @@ public sealed class CommandLineTests
     [InlineData("train --Test-Fraction=0.3", "unknown option '--Test-Fraction'")]
     [InlineData("--helpp", "Unrecognized command or argument '--helpp'")]
     [InlineData("-x", "Unrecognized command or argument '-x'")]
+    [InlineData("train --Pipline:Seed=7", "unknown setting 'Pipline:Seed': no section 'Pipline'")]
+    [InlineData("train --Pipeline:TestFracton=0", "unknown setting 'Pipeline:TestFracton': Pipeline has no 'TestFracton'")]
+    [InlineData("train --Pipeline__Training__Mod=gbdt", "unknown setting 'Pipeline:Training:Mod': Pipeline:Training has no 'Mod'")]
     [InlineData("predict --input a.csv", "Option '--output' is required.")]
     [InlineData("fly", "unknown command 'fly'; the commands are train, evaluate, predict, push-data, export and help.")]
     public void Bad_arguments_get_one_line_naming_the_option_and_exit_code_2(string arguments, string message)
@@ -210,6 +213,7 @@ public sealed class CommandLineTests
     [InlineData("--seed 7", 2, "'--seed' is not a setting of the service")]
     [InlineData("extra-word", 2, "'extra-word' is not a setting of the service")]
     [InlineData("--Pipeline:Seed=3 train", 2, "'train' is a command: give it first")]
+    [InlineData("--Api:MaxRowz=5", 2, "unknown setting 'Api:MaxRowz'")]
     public void The_service_refuses_a_setting_it_cannot_use_at_start_in_one_line(string arguments, int exitCode, string message)
     {
         using var dir = new TempDirectory();

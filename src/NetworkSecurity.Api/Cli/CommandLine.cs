@@ -47,6 +47,11 @@ public static class CommandLine
                 return $"'{token}' is a command: give it first, then its options and settings (for example 'train --mode gbdt --Pipeline:Seed=3').";
             }
 
+            if (token.StartsWith("--", StringComparison.Ordinal) && SettingNames.Problem(token) is { } misspelt)
+            {
+                return misspelt;
+            }
+
             if (!token.StartsWith("--", StringComparison.Ordinal) || !IsHostSetting(token))
             {
                 return $"'{token}' is not a setting of the service (--urls URL, or a configuration key such as --Api:MaxRows=1000); the commands are run as 'train', 'predict', … (see --help).";
@@ -80,6 +85,12 @@ public static class CommandLine
         if (configurationKeys.FirstOrDefault(k => k.StartsWith("--", StringComparison.Ordinal) && !ConfigurationKeyTokens.IsSectionKey(k) && !ConfigurationKeyTokens.IsEnvironmentKey(k)) is { } typo)
         {
             await Console.Error.WriteLineAsync($"error: unknown option '{typo.Split('=', 2)[0]}'. Options are lower-case (see --help); a configuration key names its section, as in --Pipeline:Seed=7 or --MLFLOW_TRACKING_URI=...").ConfigureAwait(false);
+            return UsageError;
+        }
+
+        if (configurationKeys.Where(k => k.StartsWith("--", StringComparison.Ordinal)).Select(SettingNames.Problem).FirstOrDefault(p => p is not null) is { } misspelt)
+        {
+            await Console.Error.WriteLineAsync($"error: {misspelt}").ConfigureAwait(false);
             return UsageError;
         }
 

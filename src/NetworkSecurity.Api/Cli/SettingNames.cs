@@ -1,0 +1,64 @@
+using System.Reflection;
+using NetworkSecurity.Api.Hosting;
+using NetworkSecurity.Api.Replication;
+using NetworkSecurity.Pipeline.Configuration;
+
+namespace NetworkSecurity.Api.Cli;
+
+/// <summary>
+/// Catches misspelt configuration keys given as options (<c>--Pipline:Seed=7</c>, <c>--Pipeline:TestFracton=0</c>),
+/// which configuration would otherwise keep as keys nothing reads: the run goes on with the default, silently.
+/// Sections bound to options classes are checked property by property; the others only by their section name.
+/// Environment-style keys (<c>--MLFLOW_TRACKING_URI=...</c>) are not checked: any variable may be meant.
+/// </summary>
+internal static class SettingNames
+{
+    private static readonly Dictionary<string, Type> Bound = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [PipelineOptions.SectionName] = typeof(PipelineOptions),
+        [ApiOptions.SectionName] = typeof(ApiOptions),
+        [ReplicationOptions.SectionName] = typeof(ReplicationOptions),
+    };
+
+    // Read key by key (Logging:Directory, Tracking:Enabled, the commands' own), or by a library (Serilog, Kestrel).
+    private static readonly HashSet<string> Free = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Logging", "Serilog", "Kestrel", "AllowedHosts", "Tracking", "Evaluate", "Predict", "PushData", "Export",
+    };
+
+    /// <summary>Why the key of <paramref name="token"/> (<c>--Section:Key=value</c>) names nothing, or null.</summary>
+    public static string? Problem(string token)
+    {
+        var name = token.TrimStart('-').Split('=', 2)[0].Replace("__", ":", StringComparison.Ordinal);
+        if (ConfigurationKeyTokens.IsEnvironmentKey("--" + name) || !name.Contains(':', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var parts = name.Split(':');
+        if (Free.Contains(parts[0]))
+        {
+            return null;
+        }
+
+        if (!Bound.TryGetValue(parts[0], out var type))
+        {
+            return $"unknown setting '{name}': no section '{parts[0]}' (sections: {string.Join(", ", Bound.Keys.Concat(Free))}).";
+        }
+
+        for (var i = 1; i < parts.Length && type is not null; i++)
+        {
+            var property = type.GetProperty(parts[i], BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (property is null)
+            {
+                var known = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name);
+                return $"unknown setting '{name}': {string.Join(":", parts[..i])} has no '{parts[i]}' (it has {string.Join(", ", known)}).";
+            }
+
+            // Into nested option classes (Pipeline:Training); a value's own type ends the check.
+            type = property.PropertyType.IsClass && property.PropertyType != typeof(string) ? property.PropertyType : null;
+        }
+
+        return null;
+    }
+}
