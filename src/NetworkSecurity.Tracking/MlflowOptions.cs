@@ -46,8 +46,13 @@ public sealed record MlflowOptions
             throw new ArgumentException(problem);
         }
 
-        if (PositiveNumber(read, "MLFLOW_HTTP_REQUEST_TIMEOUT") is { } seconds and > 0)
+        if (PositiveNumber(read, "MLFLOW_HTTP_REQUEST_TIMEOUT") is { } seconds)
         {
+            if (!(seconds > 0 && seconds <= TimeSpan.MaxValue.TotalSeconds / 2))
+            {
+                throw new ArgumentException($"MLFLOW_HTTP_REQUEST_TIMEOUT must be a number of seconds above 0 (empty: 20), not '{read("MLFLOW_HTTP_REQUEST_TIMEOUT")}'.");
+            }
+
             options = options with { RequestTimeout = TimeSpan.FromSeconds(seconds) };
         }
 

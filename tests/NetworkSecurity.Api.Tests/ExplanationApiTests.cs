@@ -96,6 +96,7 @@ public sealed class ExplanationApiTests(TrainedModelFixture model) : IDisposable
         Assert.Equal(21, lines.Length);
         Assert.All(lines.Skip(1), line => Assert.Equal(lines[0].Split(',').Length, line.Split(',').Length));
         Assert.Contains(",log_odds,", lines[1]);
+        Assert.DoesNotMatch(",-0(,|$)", string.Join('\n', lines)); // a contribution of nothing is 0
 
         using var html = await PostCsvAsync("?explain=3", Csv(20), "text/html");
         var page = await html.Content.ReadAsStringAsync();

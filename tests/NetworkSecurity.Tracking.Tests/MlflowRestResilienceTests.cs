@@ -197,6 +197,13 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.Equal(TimeSpan.FromSeconds(20), MlflowOptions.FromEnvironment(_ => null).RequestTimeout);
         var error = Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_MAX_RETRIES" ? "many" : null));
         Assert.Contains("MLFLOW_HTTP_REQUEST_MAX_RETRIES", error.Message);
+
+        // 0 s is no timeout anyone means (it once became 20 s silently); a tracking URI that is not one is refused too.
+        Assert.Contains("above 0", Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_TIMEOUT" ? "0" : null)).Message);
+        Assert.Contains("not a valid server URL", Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_TRACKING_URI" ? "http://" : null)).Message);
+        Assert.Contains("only http(s)://", Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_TRACKING_URI" ? "databricks://x" : null)).Message);
+        Assert.Null(MlflowOptions.TrackingUriProblem("mlruns"));
+        Assert.Null(MlflowOptions.TrackingUriProblem("file:///tmp/mlruns"));
     }
 
     /// <summary>A TCP server on 127.0.0.1 that accepts connections, reads what comes and never answers.</summary>

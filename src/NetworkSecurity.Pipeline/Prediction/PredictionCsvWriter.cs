@@ -93,7 +93,8 @@ public static class PredictionCsvWriter
             csv.WriteField(Neutralize(feature?.Feature ?? ""));
             csv.WriteField(feature?.Value.ToString(CultureInfo.InvariantCulture) ?? "");
             csv.WriteField(feature is null ? "" : feature.Imputed ? "true" : "false");
-            csv.WriteField(feature?.Contribution.ToString("0.######", CultureInfo.InvariantCulture) ?? "");
+            // Rounded first, then + 0.0: a contribution within 5e-7 of zero prints as 0, not -0.
+            csv.WriteField(feature is null ? "" : (Math.Round(feature.Contribution, 6) + 0.0).ToString("0.######", CultureInfo.InvariantCulture));
         }
     }
 

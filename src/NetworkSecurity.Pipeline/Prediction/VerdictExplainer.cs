@@ -53,7 +53,7 @@ public sealed class VerdictExplainer
         _model.Explain(complete, contributions);
         for (var i = 0; i < _model.FeatureCount; i++)
         {
-            contributions[i] = -contributions[i];
+            contributions[i] = 0.0 - contributions[i]; // not -x: a feature that adds nothing is 0, never -0
         }
     }
 
@@ -123,7 +123,7 @@ public sealed class VerdictExplainer
                 var toward = phi.AsSpan(i * width, width);
                 for (var f = 0; f < width; f++)
                 {
-                    toward[f] = -toward[f];
+                    toward[f] = 0.0 - toward[f]; // not -x: a feature that adds nothing is 0, never -0
                 }
 
                 result[batch[i]] = Describe(raw.Row(batch[i]), complete.Row(batch[i]), toward, top);
