@@ -123,6 +123,17 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task A_repeated_extra_column_keeps_every_value_in_json_as_in_csv()
+    {
+        var csv = "dup,dup,dup_2," + Lines[0].Trim() + "\na,b,c," + Lines[1].Trim() + "\n";
+        using var response = await PostAsync(CsvBody(csv), "application/json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var values = json.RootElement.GetProperty("predictions")[0].GetProperty("values");
+        Assert.Equal(("a", "b", "c"), (values.GetProperty("dup").GetString(), values.GetProperty("dup_2").GetString(), values.GetProperty("dup_2_2").GetString()));
+    }
+
+    [Fact]
     public async Task Empty_and_na_cells_are_imputed()
     {
         var cells = Lines[1].Trim().Split(',');

@@ -17,10 +17,11 @@ public static class PredictionJson
     /// <param name="echo">false: each prediction leaves out "values" (the input as sent): a compact answer.</param>
     public static async Task WriteAsync(Stream stream, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken, bool echo = true)
     {
-        // The input columns, encoded once (a repeated header name is written once, its first value kept).
+        // The input columns, encoded once. A repeated header name keeps every value, as the CSV answer does: the second
+        // "dup" is "dup_2" (a JSON object cannot hold one key twice).
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var columns = echo
-            ? Enumerable.Range(0, summary.Columns.Count).Where(c => seen.Add(summary.Columns[c])).Select(c => (Index: c, Name: JsonEncodedText.Encode(summary.Columns[c]))).ToArray()
+            ? Enumerable.Range(0, summary.Columns.Count).Select(c => (Index: c, Name: JsonEncodedText.Encode(Distinct(summary.Columns[c], seen)))).ToArray()
             : [];
         var values = new EncodedValues[columns.Length];
         var prefixes = columns.Select((column, c) => (byte[])[.. (c == 0 ? "{\""u8 : ",\""u8), .. column.Name.EncodedUtf8Bytes, .. "\":"u8]).ToArray();
@@ -64,6 +65,17 @@ public static class PredictionJson
     }
 
     private static readonly JsonEncodedText ValuesProperty = JsonEncodedText.Encode("values");
+
+    private static string Distinct(string name, HashSet<string> seen)
+    {
+        var unique = name;
+        for (var n = 2; !seen.Add(unique); n++)
+        {
+            unique = $"{name}_{n}";
+        }
+
+        return unique;
+    }
 
     /// <summary>One record's "values" object: per column its prefix (<c>{"name":</c> or <c>,"name":</c>) and its value.</summary>
     private static ReadOnlySpan<byte> ValuesObject(string?[] cells, (int Index, JsonEncodedText Name)[] columns, byte[][] prefixes, EncodedValues[] values, ArrayBufferWriter<byte> buffer)
