@@ -74,7 +74,7 @@ public sealed class TrainingPipeline(
                 Report(progress, PipelineStage.Promotion, 0.95);
                 var card = new ModelCard(
                     layout.Timestamp, started, trained.Learner, trained.Parameters, trained.Scoring, trained.CvScore, trained.CvScoreStd,
-                    evaluation.Train, evaluation.Test, evaluation.TestRocCurve, schema.Fingerprint, ingestion.DataHash,
+                    evaluation.Train, ingestion.Test.Count > 0 ? evaluation.Test : null, evaluation.TestRocCurve, schema.Fingerprint, ingestion.DataHash,
                     ingestion.Train.Count, ingestion.Test.Count, options.Split, options.Seed, importance,
                     Holdout: options.HasNoHoldout ? "none: trained on every row, gated on the cross-validated F1" : "test split",
                     CvF1: trained.CvF1);

@@ -223,6 +223,9 @@ public sealed class TrainingApiTests
         Assert.Matches(@"No hold-out: trained on every labelled row; cross-validated F1 \(legitimate\) <b>0\.\d{4}</b>", page);
         Assert.Contains("training rows (", page);
         Assert.DoesNotContain("NaN", page);
+        using var card = JsonDocument.Parse(await client.GetStringAsync("/model"));
+        Assert.Equal(JsonValueKind.Null, card.RootElement.GetProperty("test").ValueKind); // no test metrics, rather than "NaN"
+        Assert.InRange(card.RootElement.GetProperty("cv_f1").GetDouble(), 0.5, 1);
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public sealed class MLNetPipelineTests
             Assert.Equal(fromBundle[i], engine.Predict(site).Probability, 1e-7);
         }
 
-        Assert.Equal(result.Evaluation.Test.Legitimate.F1, bundle.Card.Test.Legitimate.F1);
+        Assert.Equal(result.Evaluation.Test.Legitimate.F1, bundle.Card.Test!.Legitimate.F1);
         Assert.True(result.Evaluation.Test.Legitimate.F1 > 0.9, $"F1 {result.Evaluation.Test.Legitimate.F1}");
 
         // A zip that does not belong to the bundle is refused with a clear message.

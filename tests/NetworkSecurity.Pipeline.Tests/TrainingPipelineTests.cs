@@ -45,7 +45,7 @@ public sealed class TrainingPipelineTests
         var schema = SchemaLoader.Load(TestPaths.SchemaFile);
         var bundle = store.LoadCurrent(schema)!;
         Assert.Equal(result.RunId, bundle.Version);
-        Assert.Equal(result.Evaluation.Test.Legitimate.F1, bundle.Card.Test.Legitimate.F1);
+        Assert.Equal(result.Evaluation.Test.Legitimate.F1, bundle.Card.Test!.Legitimate.F1);
 
         // The model in model_trainer/ and the promoted bundle score the test rows identically.
         var test = Data.DatasetParser.Parse(CsvTableReader.ReadFile(Path.Combine(root, "data_ingestion/test.csv")), schema, true, false).Valid;
@@ -121,6 +121,7 @@ public sealed class TrainingPipelineTests
         var card = new ModelStore(options.FinalModelDirectory).LoadCurrent(SchemaLoader.Load(TestPaths.SchemaFile))!.Card;
         Assert.Equal((1500, 0), (card.TrainRows, card.TestRows));
         Assert.StartsWith("none", card.Holdout, StringComparison.Ordinal);
+        Assert.Null(card.Test); // no test metrics, rather than NaN ones
         Assert.Equal(result.CvScore, card.CvScore);
         var metrics = File.ReadAllText(Path.Combine(result.ArtifactDirectory, "model_evaluation/metrics.json"));
         Assert.Contains("cross-validated F1", metrics, StringComparison.Ordinal);

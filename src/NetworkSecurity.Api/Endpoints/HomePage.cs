@@ -96,10 +96,9 @@ public static class HomePage
 
     private static void AppendCard(StringBuilder html, ModelCard card)
     {
-        var test = card.Test.Legitimate;
         html.Append(CultureInfo.InvariantCulture, $"<p>Version <b id=\"model-version\">{HtmlLayout.Encode(card.Version)}</b> · trained {card.TrainedAt:yyyy-MM-dd HH:mm} UTC · {HtmlLayout.Encode(card.Learner)}")
             .Append(CultureInfo.InvariantCulture, $" · {card.TrainRows:N0} training rows, {card.TestRows:N0} test rows ({HtmlLayout.Encode(card.Split)} split)</p>");
-        if (card.TestRows == 0)
+        if (card.Test is not { } views)
         {
             // Trained on every row (--test-fraction 0): no test metrics to show, the cross-validated F1 instead.
             html.Append(CultureInfo.InvariantCulture, $"<div class=\"grid\"><p id=\"no-holdout\">No hold-out: trained on every labelled row; cross-validated F1 (legitimate) <b>{(card.CvF1 is { } cv ? cv.ToString("0.0000", CultureInfo.InvariantCulture) : "—")}</b>, train F1 {card.Train.Legitimate.F1.ToString("0.0000", CultureInfo.InvariantCulture)}.</p>");
@@ -108,16 +107,17 @@ public static class HomePage
             return;
         }
 
+        var test = views.Legitimate;
         html.Append("<div class=\"grid\"><table class=\"metrics\"><tr><th>test metric</th><th>legitimate = positive</th><th>phishing = positive</th></tr>");
-        Row(html, "F1", test.F1, card.Test.Phishing.F1);
-        Row(html, "precision", test.Precision, card.Test.Phishing.Precision);
-        Row(html, "recall", test.Recall, card.Test.Phishing.Recall);
-        Row(html, "accuracy", test.Accuracy, card.Test.Phishing.Accuracy);
-        Row(html, "ROC AUC", test.RocAuc, card.Test.Phishing.RocAuc);
+        Row(html, "F1", test.F1, views.Phishing.F1);
+        Row(html, "precision", test.Precision, views.Phishing.Precision);
+        Row(html, "recall", test.Recall, views.Phishing.Recall);
+        Row(html, "accuracy", test.Accuracy, views.Phishing.Accuracy);
+        Row(html, "ROC AUC", test.RocAuc, views.Phishing.RocAuc);
         html.Append("</table>");
 
         // Confusion matrix on the test rows, phishing first (the security view).
-        var p = card.Test.Phishing;
+        var p = views.Phishing;
         html.Append("<table class=\"metrics\" id=\"confusion\"><tr><th></th><th>predicted phishing</th><th>predicted legitimate</th></tr>")
             .Append(CultureInfo.InvariantCulture, $"<tr><th>actual phishing</th><td>{p.TruePositives}</td><td>{p.FalseNegatives}</td></tr>")
             .Append(CultureInfo.InvariantCulture, $"<tr><th>actual legitimate</th><td>{p.FalsePositives}</td><td>{p.TrueNegatives}</td></tr></table>");

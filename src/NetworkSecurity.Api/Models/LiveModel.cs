@@ -78,7 +78,8 @@ public sealed class LiveModel(PipelineOptions options, DataSchema schema, ILogge
         var previous = Interlocked.Exchange(ref _current, bundle);
         if (previous?.Version != bundle.Version)
         {
-            logger.LogInformation("Serving model {Version} ({Learner}, test F1 {F1:0.0000}): {Reason}", bundle.Version, bundle.Card.Learner, bundle.Card.Test.Legitimate.F1, reason);
+            logger.LogInformation("Serving model {Version} ({Learner}, {Measure} {F1:0.0000}): {Reason}", bundle.Version, bundle.Card.Learner,
+                bundle.Card.Test is null ? "cross-validated F1" : "test F1", bundle.Card.Test?.Legitimate.F1 ?? bundle.Card.CvF1 ?? double.NaN, reason);
         }
 
         return true;

@@ -10,7 +10,7 @@ public sealed record ModelCard(
     double? CvScore,
     double? CvScoreStd,
     ClassificationViews Train,
-    ClassificationViews Test,
+    ClassificationViews? Test, // null when trained on every row (no test rows, so no test metrics rather than NaN ones)
     IReadOnlyList<RocPoint> TestRocCurve,
     string SchemaFingerprint,
     string DataSha256,
