@@ -41,7 +41,7 @@ public sealed class TrainingCoordinator(
                 timeout.CancelAfter(TimeSpan.FromSeconds(15));
                 try
                 {
-                    attempt = await TryAcquireTwiceAsync(job.Id, timeout.Token).ConfigureAwait(false);
+                    attempt = await TryAcquireWithRetriesAsync(job.Id, timeout.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -68,19 +68,23 @@ public sealed class TrainingCoordinator(
         }
     }
 
-    // One more try for a passing store error (two replicas writing the lease object at once can make a store without
-    // atomic PUTs fail one of them); a lasting one fails the same way again and reaches the caller.
-    private async Task<LeaseAttempt> TryAcquireTwiceAsync(string jobId, CancellationToken cancellationToken)
+    // More tries for a passing store error (two replicas writing the lease object at once can make a store without
+    // atomic PUTs fail both); each after a random pause, so two replicas that failed together do not retry together.
+    // A lasting error fails every try and reaches the caller.
+    private async Task<LeaseAttempt> TryAcquireWithRetriesAsync(string jobId, CancellationToken cancellationToken)
     {
-        try
+        const int tries = 3;
+        for (var attempt = 1; ; attempt++)
         {
-            return await lease.TryAcquireAsync(jobId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogInformation("Taking the training lease failed once ({Error}); trying again", ex.Message);
-            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
-            return await lease.TryAcquireAsync(jobId, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await lease.TryAcquireAsync(jobId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && attempt < tries)
+            {
+                logger.LogInformation("Taking the training lease failed ({Error}); trying again ({Attempt} of {Tries})", ex.Message, attempt + 1, tries);
+                await Task.Delay(TimeSpan.FromMilliseconds(150 + Random.Shared.Next(500)), cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
