@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using NetworkSecurity.Pipeline.Artifacts;
+using NetworkSecurity.Pipeline.Data;
 using NetworkSecurity.Pipeline.Configuration;
 using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Schema;
@@ -50,10 +51,7 @@ public sealed class TrainingPipeline(
 
             Report(progress, PipelineStage.Validation, 0.10);
             new DataValidationStage(schema, options, stageLogger).Run(layout, ingestion);
-            if (ingestion.Train.Count == 0 || ingestion.Train.CountOf(0) == 0 || ingestion.Train.CountOf(1) == 0)
-            {
-                throw new PipelineException($"The training rows must contain both classes ({string.Join(" and ", schema.Target.Classes.Select(c => c.Name))}); got {ingestion.Train.CountOf(0)} and {ingestion.Train.CountOf(1)}.");
-            }
+            DataChecks.RequireBothClasses(schema, "The training rows", ingestion.Train.CountOf(0), ingestion.Train.CountOf(1));
 
             Report(progress, PipelineStage.Transformation, 0.15);
             var transformed = new DataTransformationStage(schema, options, stageLogger).Run(layout, ingestion);
@@ -65,7 +63,7 @@ public sealed class TrainingPipeline(
 
             Report(progress, PipelineStage.Evaluation, 0.90);
             evaluation = new ModelEvaluationStage(options, stageLogger).Run(layout, trained.Model, transformed, ingestion, trained.CvF1);
-            importance = ExplainTestRows(layout, schema, trained.Model, transformed);
+            importance = ExplainImportance(layout, schema, trained.Model, transformed);
 
             string? promotedVersion = null;
             var store = new ModelStore(options.FinalModelDirectory, options.ModelVersionsKept);
@@ -121,7 +119,7 @@ public sealed class TrainingPipeline(
     /// Global importance for the model card, the evaluation folder and MLflow: on the test rows, or on the training rows
     /// when there is no hold-out (--test-fraction 0), rather than on no rows at all.
     /// </summary>
-    private GlobalImportance ExplainTestRows(ArtifactLayout layout, DataSchema schema, Learning.Models.IClassifierModel model, TransformationResult transformed)
+    private GlobalImportance ExplainImportance(ArtifactLayout layout, DataSchema schema, Learning.Models.IClassifierModel model, TransformationResult transformed)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var (rows, which) = transformed.Test.Rows > 0 ? (transformed.Test, "test") : (transformed.Train, "training");

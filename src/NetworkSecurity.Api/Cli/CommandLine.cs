@@ -1,6 +1,7 @@
 using System.CommandLine;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Pipeline;
+using NetworkSecurity.Pipeline.Artifacts;
 using Serilog.Core;
 
 namespace NetworkSecurity.Api.Cli;
@@ -39,10 +40,11 @@ public static class CommandLine
     /// </summary>
     public static string? ServeArgumentProblem(string[] args)
     {
+        var commands = Build().Subcommands.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         for (var i = args.Length > 0 && args[0] == "serve" ? 1 : 0; i < args.Length; i++)
         {
             var token = args[i];
-            if (Build().Subcommands.Any(c => c.Name == token))
+            if (commands.Contains(token))
             {
                 return $"'{token}' is a command: give it first, then its options and settings (for example 'train --mode gbdt --Pipeline:Seed=3').";
             }
@@ -143,18 +145,9 @@ public static class CommandLine
         {
             var configuration = BuildConfiguration(options.ConfigurationValues(parsed), options.ConfigurationKeys);
             var consoleLevel = new LoggingLevelSwitch();
-            // The file sink gives up silently on a folder it cannot make: a log asked for and not written is a usage error.
-            var logs = LoggingSetup.LogDirectory(configuration);
-            try
+            if (LoggingSetup.PrepareDirectory(configuration) is { } logProblem)
             {
-                if (!string.Equals(logs, "none", StringComparison.OrdinalIgnoreCase))
-                {
-                    Directory.CreateDirectory(logs);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                await Console.Error.WriteLineAsync($"error: cannot write log files to '{logs}' (--logs, Logging:Directory): {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"error: {logProblem}").ConfigureAwait(false);
                 return UsageError;
             }
 
@@ -216,9 +209,7 @@ public static class CommandLine
     /// </summary>
     internal static void NotInModelStore(string output, string finalModelDirectory, string option)
     {
-        var store = Path.TrimEndingDirectorySeparator(Path.GetFullPath(finalModelDirectory)) + Path.DirectorySeparatorChar;
-        var target = Path.GetFullPath(output);
-        if ((target + Path.DirectorySeparatorChar).StartsWith(store, StringComparison.Ordinal))
+        if (SafeFile.IsWithin(output, finalModelDirectory))
         {
             throw new UsageException($"{option} '{output}' is inside the final model folder '{finalModelDirectory}', which holds the live model; write elsewhere.");
         }
@@ -264,10 +255,10 @@ public static class CommandLine
             .Build();
 }
 
-/// <summary>What a command's body gets: its configuration, its logger, the console's level switch and Ctrl+C.</summary>
 /// <summary>A command given wrongly (an option it does not take, a value it cannot use): exit code 2.</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
+/// <summary>What a command's body gets: its configuration, its logger, the console's level switch and Ctrl+C.</summary>
 internal sealed record CommandContext(IConfiguration Configuration, Serilog.ILogger Logger, LoggingLevelSwitch ConsoleLevel, CancellationToken CancellationToken);
 
 /// <summary>

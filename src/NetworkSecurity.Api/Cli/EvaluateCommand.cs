@@ -67,20 +67,8 @@ public static class EvaluateCommand
         var schema = SchemaLoader.Load(options.SchemaPath);
         var table = await provider.GetRequiredService<IDataSource>().ReadAsync(context.CancellationToken).ConfigureAwait(false);
         var parsed = DatasetParser.Parse(table, schema, requireTarget: true, allowUnknownColumns: false, options.MaxMissingFeatureFraction);
-        var total = parsed.Valid.Count + parsed.Invalid.Count;
-        if (parsed.Invalid.Count > 0 && (parsed.Valid.Count == 0 || parsed.Invalid.Count > options.MaxInvalidRowFraction * total))
-        {
-            var problems = parsed.Invalid.SelectMany(i => i.Problems).ToArray();
-            var shown = string.Join(Environment.NewLine, problems.Take(10).Select(p => "  " + p));
-            throw new PipelineException(
-                string.Create(CultureInfo.InvariantCulture, $"{parsed.Invalid.Count} of {total} records are invalid (at most {options.MaxInvalidRowFraction:P1} allowed):{Environment.NewLine}{shown}"),
-                problems);
-        }
-
-        if (parsed.Valid.CountOf(0) == 0 || parsed.Valid.CountOf(1) == 0)
-        {
-            throw new PipelineException($"{table.Source}: the rows must contain both classes ({string.Join(" and ", schema.Target.Classes.Select(c => c.Name))}); got {parsed.Valid.CountOf(0)} and {parsed.Valid.CountOf(1)}.");
-        }
+        DataChecks.RequireFewInvalid("records", parsed.Invalid.Count, parsed.Valid.Count + parsed.Invalid.Count, options.MaxInvalidRowFraction, [.. parsed.Invalid.SelectMany(i => i.Problems)]);
+        DataChecks.RequireBothClasses(schema, $"{table.Source}: the rows", parsed.Valid.CountOf(0), parsed.Valid.CountOf(1));
 
         return (options, parsed.Valid);
     }

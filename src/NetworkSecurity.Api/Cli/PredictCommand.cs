@@ -74,11 +74,11 @@ public static class PredictCommand
         var summary = await CliProgress.RunAsync("predict", logger, context.ConsoleLevel, async reporter =>
         {
             // Two passes over the input (score, then write): progress is the share of bytes read over both.
-            var length = Math.Max(1, new FileInfo(input).Length);
-            var pass = 0;
             // The second pass pairs each record with the first pass's verdict by position: a file changed in between
             // (rewritten, appended to) would pair verdicts with the wrong records, so it is refused.
             var (size, written) = (new FileInfo(input).Length, File.GetLastWriteTimeUtc(input));
+            var length = Math.Max(1, size);
+            var pass = 0;
             TextReader Open()
             {
                 if (pass > 0 && (new FileInfo(input).Length != size || File.GetLastWriteTimeUtc(input) != written))

@@ -44,7 +44,8 @@ public static class PushDataCommand
 
         // Checked as training will read it (columns, labels, values) before anything is sent, and above all before
         // --drop empties a collection that training can use: a file train would refuse is refused here.
-        var total = Check(file, pipeline);
+        var schema = SchemaLoader.Load(pipeline.SchemaPath);
+        var (total, mapping) = Check(file, schema, pipeline);
 
         logger.Information("Pushing {Rows} records from {File} to {Namespace} in batches of {Batch}{Drop}",
             total, file, options.Namespace, options.BatchSize, drop ? " (collection dropped first)" : "");
@@ -52,7 +53,7 @@ public static class PushDataCommand
         var result = await CliProgress.RunAsync("push-data", logger, context.ConsoleLevel, async reporter =>
         {
             using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
-            var (columns, records) = Canonical(CsvTableReader.Open(reader, file), file, SchemaLoader.Load(pipeline.SchemaPath));
+            var (columns, records) = Canonical(CsvTableReader.Open(reader, file).Records, mapping, schema);
             var progress = new SynchronousProgress<PushProgress>(p => reporter.Report(
                 $"{p.Read:N0} of {total:N0} records sent, {p.Inserted:N0} stored, {p.Rejected:N0} rejected, {p.Read / Math.Max(1e-3, clock.Elapsed.TotalSeconds):0} documents/s",
                 (double)p.Read / Math.Max(1, total)));
@@ -87,18 +88,19 @@ public static class PushDataCommand
     /// without the columns training ignores (row numbers, unnamed ones): documents then always have the fields that
     /// training from MongoDB reads, and never two fields of one name.
     /// </summary>
-    private static (IReadOnlyList<string> Columns, IEnumerable<RawRecord> Records) Canonical((IReadOnlyList<string> Columns, IEnumerable<RawRecord> Records) table, string file, DataSchema schema)
+    private static (IReadOnlyList<string> Columns, IEnumerable<RawRecord> Records) Canonical(IEnumerable<RawRecord> records, ColumnMapping mapping, DataSchema schema)
     {
-        var mapping = DatasetParser.ResolveColumns(new RawTable(file, table.Columns, []), schema, requireTarget: true, allowUnknownColumns: false);
         int[] sources = [.. mapping.FeatureSources, mapping.TargetSource];
         string[] names = [.. schema.Features.Select(f => f.Name), schema.Target.Name];
-        return (names, table.Records.Select(r => new RawRecord(r.Location, [.. sources.Select(c => c < r.Values.Length ? r.Values[c] : null)])));
+        return (names, records.Select(r => new RawRecord(r.Location, [.. sources.Select(c => c < r.Values.Length ? r.Values[c] : null)])));
     }
 
-    /// <summary>Counts the records, after checking each against the schema as training does (label required).</summary>
-    private static long Check(string file, PipelineOptions options)
+    /// <summary>
+    /// Counts the records, after checking each against the schema as training does (label required); returns how the
+    /// file's columns map onto the schema.
+    /// </summary>
+    private static (long Total, ColumnMapping Mapping) Check(string file, DataSchema schema, PipelineOptions options)
     {
-        var schema = SchemaLoader.Load(options.SchemaPath);
         using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
         var (columns, records) = CsvTableReader.Open(reader, file);
         var mapping = DatasetParser.ResolveColumns(new RawTable(file, columns, []), schema, requireTarget: true, allowUnknownColumns: false);
@@ -123,18 +125,8 @@ public static class PushDataCommand
             }
         }
 
-        if (perClass[0] == 0 || perClass[1] == 0)
-        {
-            throw new PipelineException($"{file}: the records must contain both classes ({string.Join(" and ", schema.Target.Classes.Select(c => c.Name))}), as training needs; got {perClass[0]} and {perClass[1]}. Nothing was sent.");
-        }
-
-        if (invalid > options.MaxInvalidRowFraction * total)
-        {
-            throw new PipelineException(
-                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{invalid} of {total} records in {file} are invalid (at most {options.MaxInvalidRowFraction:P1} allowed); nothing was sent:{Environment.NewLine}{string.Join(Environment.NewLine, problems.Select(p => "  " + p))}"),
-                problems);
-        }
-
-        return total;
+        DataChecks.RequireBothClasses(schema, $"{file}: the records", perClass[0], perClass[1], "Nothing was sent.");
+        DataChecks.RequireFewInvalid($"records in {file}", invalid, total, options.MaxInvalidRowFraction, problems, "nothing was sent");
+        return (total, mapping);
     }
 }

@@ -225,38 +225,33 @@ public static class PredictionApi
         try
         {
             read = await body.ReadAsync(cancellationToken);
-            while (!read.IsCompleted && !read.IsCanceled)
+            while (true)
             {
-                copy ??= new ArrayBufferWriter<byte>((int)Math.Min(context.Request.ContentLength ?? 0, Math.Min(limits.MaxJsonBytes, 1 << 20)) + 1);
-                if (copy.WrittenCount + read.Buffer.Length > limits.MaxJsonBytes)
+                if ((copy?.WrittenCount ?? 0) + read.Buffer.Length > limits.MaxJsonBytes)
                 {
                     body.AdvanceTo(read.Buffer.End);
                     return Problems.TooLarge($"The JSON body exceeds the limit of {limits.MaxJsonBytes:N0} bytes.");
                 }
 
+                var last = read.IsCompleted || read.IsCanceled;
+                if (last && copy is null)
+                {
+                    break; // all of it in one read: parsed in place, advanced past once parsed
+                }
+
+                copy ??= new ArrayBufferWriter<byte>((int)Math.Min(context.Request.ContentLength ?? 0, Math.Min(limits.MaxJsonBytes, 1 << 20)) + 1);
                 foreach (var segment in read.Buffer)
                 {
                     copy.Write(segment.Span);
                 }
 
                 body.AdvanceTo(read.Buffer.End);
+                if (last)
+                {
+                    break;
+                }
+
                 read = await body.ReadAsync(cancellationToken);
-            }
-
-            if ((copy?.WrittenCount ?? 0) + read.Buffer.Length > limits.MaxJsonBytes)
-            {
-                body.AdvanceTo(read.Buffer.End);
-                return Problems.TooLarge($"The JSON body exceeds the limit of {limits.MaxJsonBytes:N0} bytes.");
-            }
-
-            if (copy is not null)
-            {
-                foreach (var segment in read.Buffer)
-                {
-                    copy.Write(segment.Span);
-                }
-
-                body.AdvanceTo(read.Buffer.End);
             }
         }
         catch (Exception ex) when (Problems.IsClientAbort(ex, cancellationToken))

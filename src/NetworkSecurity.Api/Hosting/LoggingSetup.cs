@@ -18,6 +18,29 @@ public static class LoggingSetup
     public static string LogDirectory(IConfiguration configuration) =>
         configuration["Logging:Directory"] is { Length: > 0 } directory ? directory : "Logs";
 
+    /// <summary>
+    /// Makes the log folder, or says why it cannot be made (null when it is there, or "none"): the file sink gives up
+    /// silently on a folder it cannot make, and a log asked for and not written is a bad setting.
+    /// </summary>
+    public static string? PrepareDirectory(IConfiguration configuration)
+    {
+        var directory = LogDirectory(configuration);
+        if (string.Equals(directory, "none", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(directory);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot write log files to '{directory}' (--logs, Logging:Directory): {ex.Message}";
+        }
+    }
+
     public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null)
     {
         var directory = LogDirectory(configuration);

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using NetworkSecurity.Pipeline.Artifacts;
 using NetworkSecurity.Pipeline.Configuration;
 using NetworkSecurity.Pipeline.Training;
 
@@ -43,15 +44,7 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static bool Overlap(string? first, string? second)
-    {
-        if (string.IsNullOrWhiteSpace(first) || string.IsNullOrWhiteSpace(second))
-        {
-            return false;
-        }
-
-        var a = Path.TrimEndingDirectorySeparator(Path.GetFullPath(first)) + Path.DirectorySeparatorChar;
-        var b = Path.TrimEndingDirectorySeparator(Path.GetFullPath(second)) + Path.DirectorySeparatorChar;
-        return a.StartsWith(b, StringComparison.Ordinal) || b.StartsWith(a, StringComparison.Ordinal);
-    }
+    private static bool Overlap(string? first, string? second) =>
+        !string.IsNullOrWhiteSpace(first) && !string.IsNullOrWhiteSpace(second)
+        && (SafeFile.IsWithin(first, second) || SafeFile.IsWithin(second, first));
 }

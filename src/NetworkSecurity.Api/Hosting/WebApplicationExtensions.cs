@@ -28,17 +28,10 @@ public static class WebApplicationExtensions
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        // The file sink gives up silently on a log folder it cannot make: refuse to start instead.
-        if (LoggingSetup.LogDirectory(configuration) is var logs && !string.Equals(logs, "none", StringComparison.OrdinalIgnoreCase))
+        // A log folder that cannot be made: refuse to start rather than log to the console only.
+        if (LoggingSetup.PrepareDirectory(configuration) is { } logProblem)
         {
-            try
-            {
-                Directory.CreateDirectory(logs);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new OptionsValidationException("Logging:Directory", typeof(string), [$"Logging:Directory: cannot write log files to '{logs}': {ex.Message}"]);
-            }
+            throw new OptionsValidationException("Logging:Directory", typeof(string), [logProblem]);
         }
 
         // Serilog reads its settings when the host is built, so tests and command-line overrides apply.

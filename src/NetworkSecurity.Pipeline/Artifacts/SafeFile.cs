@@ -41,6 +41,14 @@ public static class SafeFile
         return target;
     }
 
+    /// <summary>Whether <paramref name="path"/> is <paramref name="folder"/> itself or somewhere inside it.</summary>
+    public static bool IsWithin(string path, string folder)
+    {
+        var inner = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) + Path.DirectorySeparatorChar;
+        var outer = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
+        return inner.StartsWith(outer, StringComparison.Ordinal);
+    }
+
     public static void WriteAllText(string path, string contents) =>
         Write(path, stream =>
         {

@@ -42,9 +42,7 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
 
         if (!File.Exists(pointer))
         {
-            var promoted = System.IO.Directory.Exists(Directory)
-                && new DirectoryInfo(Directory).GetDirectories().Any(d => IsVersionName(d.Name) && File.Exists(Path.Combine(d.FullName, BundleFileName)));
-            return promoted
+            return PromotedFolders().Any()
                 ? $"'{pointer}' is missing beside promoted versions"
                 : $"no model has been promoted to '{Directory}' yet: run the train command first";
         }
@@ -171,14 +169,12 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
             candidates.Add(pointed);
         }
 
-        if (System.IO.Directory.Exists(Directory))
-        {
-            candidates.AddRange(new DirectoryInfo(Directory).GetDirectories()
-                .Select(d => d.Name)
-                .Where(name => IsVersionName(name) && (pointed is null || string.CompareOrdinal(name, pointed) < 0)
-                    && (pointed is not null || File.Exists(Path.Combine(Directory, name, BundleFileName))))
-                .OrderByDescending(name => name, StringComparer.Ordinal));
-        }
+        // Older than the one CURRENT names (any version folder: a damaged one is skipped with its reason), or, with no
+        // usable CURRENT, every promoted version.
+        IEnumerable<DirectoryInfo> older = pointed is null
+            ? PromotedFolders()
+            : System.IO.Directory.Exists(Directory) ? new DirectoryInfo(Directory).GetDirectories().Where(d => IsVersionName(d.Name) && string.CompareOrdinal(d.Name, pointed) < 0) : [];
+        candidates.AddRange(older.Select(d => d.Name).OrderByDescending(name => name, StringComparer.Ordinal));
 
         if (candidates.Count == 0)
         {
@@ -262,10 +258,16 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
     private static bool IsVersionName(string name) =>
         !name.StartsWith('.') && name.IndexOfAny(['/', '\\']) < 0 && name != "..";
 
+    // The version folders that hold a model file (whatever state the rest of it is in).
+    private IEnumerable<DirectoryInfo> PromotedFolders() =>
+        System.IO.Directory.Exists(Directory)
+            ? new DirectoryInfo(Directory).GetDirectories().Where(d => IsVersionName(d.Name) && File.Exists(Path.Combine(d.FullName, BundleFileName)))
+            : [];
+
     private void PruneOldVersions(string current)
     {
-        var versions = new DirectoryInfo(Directory).GetDirectories()
-            .Where(d => IsVersionName(d.Name) && File.Exists(Path.Combine(d.FullName, BundleFileName)) && d.Name != current)
+        var versions = PromotedFolders()
+            .Where(d => d.Name != current)
             .OrderByDescending(d => d.Name, StringComparer.Ordinal)
             .Skip(Math.Max(1, versionsKept) - 1);
         foreach (var old in versions)
