@@ -37,12 +37,25 @@ public sealed class TrainingCoordinatorTests
         Assert.Equal(3, lease.Attempts); // a passing error is tried again twice, after random pauses
     }
 
+    [Fact]
+    public async Task A_lease_store_that_cannot_be_reached_is_not_tried_again_and_the_error_says_so()
+    {
+        var lease = new FailingLease(failures: int.MaxValue, unreachable: true);
+        using var coordinator = Coordinator(lease);
+
+        var request = await coordinator.RequestAsync("test", CancellationToken.None);
+
+        Assert.Null(request.Job);
+        Assert.Equal("The training lease could not be taken: store unreachable (attempt 1)", request.Error);
+        Assert.Equal(1, lease.Attempts); // the store's client already retried the connection
+    }
+
     private static TrainingCoordinator Coordinator(ITrainingLease lease) => new(
         new TrainingJobQueue(TimeProvider.System), lease, Options.Create(new ReplicationOptions { ReplicaId = "replica-t" }),
         TimeProvider.System, NullLogger<TrainingCoordinator>.Instance);
 
     /// <summary>A real in-process lease behind a store that throws for its first <paramref name="failures"/> calls.</summary>
-    private sealed class FailingLease(int failures) : ITrainingLease
+    private sealed class FailingLease(int failures, bool unreachable = false) : ITrainingLease
     {
         private readonly LocalTrainingLease _inner = new("replica-t", TimeProvider.System);
 
@@ -57,9 +70,14 @@ public sealed class TrainingCoordinatorTests
         public Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken)
         {
             Attempts++;
-            return Attempts <= failures
-                ? throw new IOException($"store down (attempt {Attempts})")
-                : _inner.TryAcquireAsync(jobId, cancellationToken);
+            if (Attempts > failures)
+            {
+                return _inner.TryAcquireAsync(jobId, cancellationToken);
+            }
+
+            throw unreachable
+                ? new LeaseStoreUnreachableException($"store unreachable (attempt {Attempts})", new HttpRequestException("Connection refused"))
+                : new IOException($"store down (attempt {Attempts})");
         }
 
         public Task<bool> RenewAsync(LeaseTicket ticket, CancellationToken cancellationToken) => _inner.RenewAsync(ticket, cancellationToken);

@@ -143,4 +143,15 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
         using var reader = new StreamReader(stored.ResponseStream, Encoding.UTF8);
         Assert.Contains("\"holder\":\"replica-a\"", await reader.ReadToEndAsync());
     }
+
+    [Fact]
+    public async Task A_store_that_cannot_be_reached_is_reported_as_unreachable_naming_the_lease_object()
+    {
+        var options = server.Options("bucket", "ns/") with { ServiceUrl = "http://127.0.0.1:1" };
+        using var lease = Lease(options, "replica-a", Fast with { Mode = S3LeaseMode.Settle });
+
+        var error = await Assert.ThrowsAsync<LeaseStoreUnreachableException>(() => lease.TryAcquireAsync("job-1", CancellationToken.None));
+
+        Assert.StartsWith("s3://bucket/ns/leases/training.json cannot be reached (", error.Message);
+    }
 }

@@ -83,9 +83,16 @@ public sealed class BackgroundPublisher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var publication in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            await PublishWithRetriesAsync(publication, stoppingToken).ConfigureAwait(false);
+            await foreach (var publication in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await PublishWithRetriesAsync(publication, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping, also when the host failed to start (a port in use): not an error to log.
         }
     }
 

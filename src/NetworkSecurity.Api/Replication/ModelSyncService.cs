@@ -32,57 +32,64 @@ public sealed class ModelSyncService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (storage.S3 is not { } s3)
+        try
         {
-            logger.LogInformation("Model sync off: no object storage (S3_BUCKET not set), so this replica serves only models trained or placed here");
-            return;
-        }
-
-        await Task.Yield();
-        using var source = new S3ModelSource(s3);
-        var poll = TimeSpan.FromSeconds(options.Value.PollSeconds);
-        logger.LogInformation("Model sync: following {Latest} every {Seconds} s", source.Describe("LATEST"), poll.TotalSeconds);
-        await DescribeLeaseAsync(stoppingToken).ConfigureAwait(false);
-
-        string? etag = null;
-        string? etagServing = null; // the model served when etag was read
-        string? outage = null;
-        using var timer = new PeriodicTimer(poll);
-        do
-        {
-            try
+            if (storage.S3 is not { } s3)
             {
-                using var budget = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                budget.CancelAfter(s3.MaxSyncTime);
-                // A known ETag only stands for "nothing to do" while the same model is served. Once this replica serves
-                // another one (it trained and promoted it), LATEST may have moved on and come back to the very bytes of
-                // that ETag (v1, v2, v1 by hand) between two polls, e.g. while its publication waited out an outage: a
-                // conditional GET would then answer 304 for ever and the older pointer would never be seen.
-                var serving = live.Current?.Version;
-                var known = serving == etagServing ? etag : null;
-                etag = await SyncOnceAsync(source, known, budget.Token).ConfigureAwait(false);
-                etagServing = serving;
-                if (outage is not null)
-                {
-                    logger.LogInformation("Model sync: {Store} answers again (the outage was: {Error})", source.Description, outage);
-                    outage = null;
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
+                logger.LogInformation("Model sync off: no object storage (S3_BUCKET not set), so this replica serves only models trained or placed here");
                 return;
             }
-            catch (Exception ex) when (ex is not ModelVerificationException)
+
+            await Task.Yield();
+            using var source = new S3ModelSource(s3);
+            var poll = TimeSpan.FromSeconds(options.Value.PollSeconds);
+            logger.LogInformation("Model sync: following {Latest} every {Seconds} s", source.Describe("LATEST"), poll.TotalSeconds);
+            await DescribeLeaseAsync(stoppingToken).ConfigureAwait(false);
+
+            string? etag = null;
+            string? etagServing = null; // the model served when etag was read
+            string? outage = null;
+            using var timer = new PeriodicTimer(poll);
+            do
             {
-                // S3 down, wrong credentials, garbage answers: keep the model, log once per outage, retry at the next poll.
-                if (outage is null)
+                try
                 {
-                    outage = ex is OperationCanceledException ? $"no answer within {s3.MaxSyncTime.TotalSeconds:0} s" : ex.Message;
-                    logger.LogWarning("Model sync: {Store} is unreachable or failing ({Error}); keeping model {Version} and retrying every {Seconds} s", source.Description, outage, live.Current?.Version ?? "(none)", poll.TotalSeconds);
+                    using var budget = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    budget.CancelAfter(s3.MaxSyncTime);
+                    // A known ETag only stands for "nothing to do" while the same model is served. Once this replica serves
+                    // another one (it trained and promoted it), LATEST may have moved on and come back to the very bytes of
+                    // that ETag (v1, v2, v1 by hand) between two polls, e.g. while its publication waited out an outage: a
+                    // conditional GET would then answer 304 for ever and the older pointer would never be seen.
+                    var serving = live.Current?.Version;
+                    var known = serving == etagServing ? etag : null;
+                    etag = await SyncOnceAsync(source, known, budget.Token).ConfigureAwait(false);
+                    etagServing = serving;
+                    if (outage is not null)
+                    {
+                        logger.LogInformation("Model sync: {Store} answers again (the outage was: {Error})", source.Description, outage);
+                        outage = null;
+                    }
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is not ModelVerificationException)
+                {
+                    // S3 down, wrong credentials, garbage answers: keep the model, log once per outage, retry at the next poll.
+                    if (outage is null)
+                    {
+                        outage = ex is OperationCanceledException ? $"no answer within {s3.MaxSyncTime.TotalSeconds:0} s" : ex.Message;
+                        logger.LogWarning("Model sync: {Store} is unreachable or failing ({Error}); keeping model {Version} and retrying every {Seconds} s", source.Description, outage, live.Current?.Version ?? "(none)", poll.TotalSeconds);
+                    }
                 }
             }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping, also when the host failed to start (a port in use): not an error to log.
+        }
     }
 
     private async Task DescribeLeaseAsync(CancellationToken cancellationToken)

@@ -70,7 +70,8 @@ public sealed class TrainingCoordinator(
 
     // More tries for a passing store error (two replicas writing the lease object at once can make a store without
     // atomic PUTs fail both); each after a random pause, so two replicas that failed together do not retry together.
-    // A lasting error fails every try and reaches the caller.
+    // A lasting error fails every try and reaches the caller; a store that cannot be reached at all reaches it at once
+    // (the S3 client has already retried the connection), so the client hears why in seconds, not after 15.
     private async Task<LeaseAttempt> TryAcquireWithRetriesAsync(string jobId, CancellationToken cancellationToken)
     {
         const int tries = 3;
@@ -80,7 +81,7 @@ public sealed class TrainingCoordinator(
             {
                 return await lease.TryAcquireAsync(jobId, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException && attempt < tries)
+            catch (Exception ex) when (ex is not (OperationCanceledException or LeaseStoreUnreachableException) && attempt < tries)
             {
                 logger.LogInformation("Taking the training lease failed ({Error}); trying again ({Attempt} of {Tries})", ex.Message, attempt + 1, tries);
                 await Task.Delay(TimeSpan.FromMilliseconds(150 + Random.Shared.Next(500)), cancellationToken).ConfigureAwait(false);

@@ -46,11 +46,18 @@ public sealed class TrainingWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.Yield(); // Let the host finish starting before any heavy work.
-        await LoadInitialModelAsync(stoppingToken).ConfigureAwait(false);
-        await foreach (var job in queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            await RunAsync(job, stoppingToken).ConfigureAwait(false);
+            await Task.Yield(); // Let the host finish starting before any heavy work.
+            await LoadInitialModelAsync(stoppingToken).ConfigureAwait(false);
+            await foreach (var job in queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await RunAsync(job, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping, also when the host failed to start (a port in use): not an error to log.
         }
     }
 

@@ -14,7 +14,10 @@ public interface ITrainingLease
 
     TimeSpan Duration { get; }
 
-    /// <summary>Takes the lease for <paramref name="jobId"/> unless someone holds it. Throws on store outages.</summary>
+    /// <summary>
+    /// Takes the lease for <paramref name="jobId"/> unless someone holds it. Throws on store outages:
+    /// <see cref="LeaseStoreUnreachableException"/> when the store cannot be reached at all.
+    /// </summary>
     Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken);
 
     /// <summary>Extends a held lease; false when it was lost (expired and taken by another replica).</summary>
@@ -23,6 +26,9 @@ public interface ITrainingLease
     /// <summary>Gives the lease up early (best effort: if this fails, it lapses at its expiry).</summary>
     Task ReleaseAsync(LeaseTicket ticket, CancellationToken cancellationToken);
 }
+
+/// <summary>The lease store gave no answer at all (refused or dropped connections), as opposed to an error answer.</summary>
+public sealed class LeaseStoreUnreachableException(string message, Exception innerException) : IOException(message, innerException);
 
 /// <summary>Who holds the lease, for which job, until when (on the lease store's clock).</summary>
 public sealed record LeaseHolder(string Holder, string JobId, DateTimeOffset ExpiresAt);

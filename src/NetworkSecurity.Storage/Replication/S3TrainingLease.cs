@@ -139,6 +139,26 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
 
     public async Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await TryAcquireCoreAsync(jobId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Unreachable(ex) is { } cause)
+        {
+            throw new LeaseStoreUnreachableException($"s3://{_options.Bucket}/{Key} cannot be reached ({cause.Message})", ex);
+        }
+    }
+
+    // The S3 client has already retried the connection when it gives up: no answer came, as opposed to an error answer.
+    private static HttpRequestException? Unreachable(Exception ex) => ex switch
+    {
+        HttpRequestException http => http,
+        AmazonServiceException { InnerException: HttpRequestException http } => http,
+        _ => null,
+    };
+
+    private async Task<LeaseAttempt> TryAcquireCoreAsync(string jobId, CancellationToken cancellationToken)
+    {
         var mode = await ProbeAsync(cancellationToken).ConfigureAwait(false);
         var (current, etag) = await ReadAsync(cancellationToken).ConfigureAwait(false);
         if (current is not null && IsHeld(current))
