@@ -149,6 +149,39 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
     private static partial Regex InlineBlock();
 
     [Fact]
+    public async Task A_host_keeps_its_own_log_when_another_host_in_the_process_stops()
+    {
+        // Serilog's default makes each host the process-wide logger and closes that logger when any host stops: the host
+        // started last then lost its log lines once an earlier one stopped (a test that once failed in CI this way).
+        using var firstLogs = new TempDirectory();
+        using var secondLogs = new TempDirectory();
+        var first = model.CreateFactory(new Dictionary<string, string?> { ["Logging:Directory"] = firstLogs.Path, ["Serilog:MinimumLevel:Default"] = "Information" });
+        using var second = model.CreateFactory(new Dictionary<string, string?> { ["Logging:Directory"] = secondLogs.Path, ["Serilog:MinimumLevel:Default"] = "Information" });
+        using (var early = await Start(first).GetAsync("/no-such-page"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, early.StatusCode);
+        }
+
+        var client = Start(second);
+        first.Dispose();
+        using (var late = await client.GetAsync("/still-no-such-page"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, late.StatusCode);
+        }
+
+        var text = "";
+        for (var i = 0; i < 100 && !text.Contains("/still-no-such-page", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            text = HttpTestHelpers.ReadLogs(secondLogs.Path);
+        }
+
+        Assert.True(text.Contains("GET /still-no-such-page responded 404", StringComparison.Ordinal), text);
+        Assert.DoesNotContain("/no-such-page", text); // the first host's request is in its own log only
+        Assert.Contains("GET /no-such-page responded 404", HttpTestHelpers.ReadLogs(firstLogs.Path));
+    }
+
+    [Fact]
     public async Task A_client_that_disconnects_mid_upload_is_logged_once_at_information_without_a_stack_trace()
     {
         using var logs = new TempDirectory();

@@ -34,8 +34,11 @@ public static class WebApplicationExtensions
             throw new OptionsValidationException("Logging:Directory", typeof(string), [logProblem]);
         }
 
-        // Serilog reads its settings when the host is built, so tests and command-line overrides apply.
-        builder.Services.AddSerilog((services, logger) => LoggingSetup.Configure(logger, services.GetRequiredService<IConfiguration>(), fileName: null));
+        // Serilog reads its settings when the host is built, so tests and command-line overrides apply. The host keeps its
+        // own logger (preserveStaticLogger): otherwise Serilog makes it the process-wide Log.Logger, writes every host's
+        // log through whichever host set that last, and closes that one when any host stops, so with two hosts in one
+        // process (the tests) the one still running loses its log lines.
+        builder.Services.AddSerilog((services, logger) => LoggingSetup.Configure(logger, services.GetRequiredService<IConfiguration>(), fileName: null), preserveStaticLogger: true);
 
         builder.Services.AddOptions<ApiOptions>()
             .Bind(configuration.GetSection(ApiOptions.SectionName))
