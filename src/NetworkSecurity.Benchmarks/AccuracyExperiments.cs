@@ -240,10 +240,11 @@ public static class AccuracyExperiments
 
         if (kind == "cal")
         {
-            // cal:platt|gplatt|cvthr|seen|unseen:learner:params — the learner refitted on all training rows, its
-            // probabilities mapped by what its 5-fold out-of-fold probabilities on those rows say: platt, a·logit + b
+            // cal:platt|gplatt|cvthr|cvacc|scvacc|seen|unseen:learner:params — the learner refitted on all training rows,
+            // its probabilities mapped by what its 5-fold out-of-fold probabilities on those rows say: platt, a·logit + b
             // (folds grouped by feature vector when the split is; gplatt: always grouped); cvthr, the threshold that
-            // maximises out-of-fold F1, mapped to 0.5; seen/unseen, see SeenCalibrated.
+            // maximises out-of-fold F1, mapped to 0.5; cvacc/scvacc, the one with the most correct verdicts, as a log-odds
+            // shift; seen/unseen, see SeenCalibrated.
             var how = rest[..rest.IndexOf(':', StringComparison.Ordinal)];
             var inner = rest[(how.Length + 1)..];
             if (how is "seen" or "unseen")
@@ -251,9 +252,30 @@ public static class AccuracyExperiments
                 return SeenCalibrated(how == "seen", inner, earlier, trainX, trainY, binned, all, testX, seed, grouped);
             }
 
-            var groupIds = grouped || how == "gplatt" ? DuplicateAnalysis.Analyze(trainX, trainY).GroupIds : [];
+            var groupIds = (grouped && how != "scvacc") || how == "gplatt" ? DuplicateAnalysis.Analyze(trainX, trainY).GroupIds : [];
             var oof = OutOfFold(inner, earlier, trainX, trainY, CrossValidation.StratifiedFolds(trainY, groupIds, 5, seed), seed, grouped);
             var test = Predict(inner, earlier, trainX, trainY, binned, all, testX, seed, grouped);
+            if (how is "cvacc" or "scvacc")
+            {
+                // The threshold on P(legitimate) in [0.40, 0.60] with the most correct out-of-fold verdicts (the one
+                // nearest 0.5 among equals), applied as a shift of the log-odds that sends it to 0.5 (scvacc: folds
+                // always stratified, as a default run on any training file uses).
+                var best = (Correct: -1, T: 0.5);
+                for (var step = 0; step <= 40; step++)
+                {
+                    var t = 0.40 + (step * 0.005);
+                    var correct = oof.Zip(trainY).Count(o => (o.First > t ? 1 : 0) == o.Second);
+                    if (correct > best.Correct || (correct == best.Correct && Math.Abs(t - 0.5) < Math.Abs(best.T - 0.5)))
+                    {
+                        best = (correct, t);
+                    }
+                }
+
+                Console.Error.Write($"[t {best.T:0.000}] ");
+                var shift = -Logit(best.T);
+                return [.. test.Select(v => GradientBoostingModel.Sigmoid(Logit(v) + shift))];
+            }
+
             if (how == "cvthr")
             {
                 static double[] Moved(IEnumerable<double> p, double t) => [.. p.Select(v => v < t ? v * 0.5 / t : 0.5 + ((v - t) * 0.5 / (1 - t)))];
