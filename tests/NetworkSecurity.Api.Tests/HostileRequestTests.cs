@@ -4,8 +4,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using NetworkSecurity.Api.Cli;
+using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Pipeline.Tests;
 using NetworkSecurity.Pipeline.Training;
 
@@ -147,6 +150,80 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
 
     [GeneratedRegex("<(script|style)>(.*?)</\\1>", RegexOptions.Singleline)]
     private static partial Regex InlineBlock();
+
+    [Fact]
+    public async Task A_client_that_leaves_while_its_answer_is_sent_is_logged_with_the_status_it_was_sent_not_a_500()
+    {
+        // A client that closes while the server still flushes its answer (curl closing once the body arrived, a client
+        // reading only the head) made the last flush throw, and the request log wrote "responded 500" with a stack trace.
+        // Whether the flush is still pending when the reset comes depends on the sockets' buffers: the middleware's own
+        // test below is the deterministic one.
+        using var logs = new TempDirectory();
+        using var factory = model.CreateFactory(new Dictionary<string, string?>
+        {
+            ["Logging:Directory"] = logs.Path, ["Serilog:MinimumLevel:Default"] = "Information",
+            ["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Debug", // fast answers too
+        });
+        var client = Start(factory);
+        var record = JsonRecord(i => Lines[1].Split(',')[i]);
+        var body = Encoding.UTF8.GetBytes("{\"records\":[" + string.Join(',', Enumerable.Repeat(record, 20_000)) + "]}"); // a 1.8 MB answer
+        const int requests = 3;
+        for (var r = 0; r < requests; r++)
+        {
+            using var socket = new TcpClient();
+            socket.ReceiveBufferSize = 4096; // the answer cannot all wait in the socket's buffers
+            await socket.ConnectAsync("127.0.0.1", client.BaseAddress!.Port);
+            var stream = socket.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /predict/json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n"));
+            await stream.WriteAsync(body);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var head = new byte[64];
+            var read = await stream.ReadAsync(head, wait.Token);
+            Assert.StartsWith("HTTP/1.1 200", Encoding.ASCII.GetString(head, 0, read));
+            socket.Client.LingerState = new LingerOption(true, 0); // gone with most of the answer unread
+        }
+
+        var text = "";
+        for (var i = 0; i < 300 && Regex.Matches(text, "POST /predict/json responded").Count < requests; i++) // up to 30 s: the suite runs in parallel
+        {
+            await Task.Delay(100);
+            text = HttpTestHelpers.ReadLogs(logs.Path);
+        }
+
+        var lines = text.Split('\n').Where(l => l.Contains("POST /predict/json", StringComparison.Ordinal)).ToArray();
+        Assert.True(lines.Length == requests, text);
+        Assert.All(lines, l => Assert.Contains("responded 200", l));
+        Assert.DoesNotContain("[ERR]", text);
+        Assert.DoesNotContain("   at ", text);
+    }
+
+    [Fact]
+    public async Task An_exception_that_only_says_the_client_left_ends_the_request_quietly_with_499_and_others_still_fail()
+    {
+        using var services = new ServiceCollection().BuildServiceProvider();
+        using var left = new CancellationTokenSource();
+        var app = new Microsoft.AspNetCore.Builder.ApplicationBuilder(services);
+        app.UseClientAbortsAsAnswers();
+        app.Run(async context =>
+        {
+            if (context.Request.Path == "/bug")
+            {
+                throw new InvalidOperationException("a bug");
+            }
+
+            await Task.Delay(Timeout.Infinite, context.RequestAborted); // as a flush to a client that left throws
+        });
+        var pipeline = app.Build();
+
+        left.Cancel();
+        var gone = new DefaultHttpContext { RequestAborted = left.Token };
+        await pipeline(gone); // OperationCanceledException, the client gone: nothing to tell anyone
+        Assert.Equal(StatusCodes.Status499ClientClosedRequest, gone.Response.StatusCode);
+
+        var bug = new DefaultHttpContext { RequestAborted = left.Token };
+        bug.Request.Path = "/bug";
+        await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline(bug)); // not a client abort: still an error
+    }
 
     [Fact]
     public async Task A_host_keeps_its_own_log_when_another_host_in_the_process_stops()

@@ -118,6 +118,7 @@ public static class WebApplicationExtensions
             logging.EnrichDiagnosticContext = (context, http) =>
                 context.Set("ModelVersion", http.Items.TryGetValue(PredictionApi.ModelVersionHeader, out var version) ? version : "-");
         });
+        app.UseClientAbortsAsAnswers();
         app.UseSecurityHeaders();
         app.UseHeadAsGet();
         app.UseRouting(); // here, not first: HEAD requests are matched as the GET they became
