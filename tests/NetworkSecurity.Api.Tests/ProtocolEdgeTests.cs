@@ -178,6 +178,17 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task Get_train_before_any_job_is_a_404_problem_not_an_empty_200()
+    {
+        var client = Client(); // a model is in place, so no first training run was queued
+        using var latest = await client.GetAsync("/train");
+        Assert.Contains("No training job has been queued on this replica", Detail(await ProblemAsync(latest, HttpStatusCode.NotFound)));
+
+        using var unknown = await client.GetAsync("/train/20260101_000000_abcdef");
+        Assert.Contains("jobs are kept in memory", Detail(await ProblemAsync(unknown, HttpStatusCode.NotFound)));
+    }
+
+    [Fact]
     public async Task Head_answers_for_every_get_endpoint_with_the_get_headers()
     {
         var client = Client();

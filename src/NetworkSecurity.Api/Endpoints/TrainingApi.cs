@@ -31,9 +31,11 @@ public static class TrainingApi
             .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapGet("", (TrainingJobQueue jobs) => TypedResults.Ok(jobs.Latest?.Status))
+        group.MapGet("", GetLatestJob)
             .WithName("GetLatestTrainingJob")
-            .WithSummary("The most recent training job (null if none)");
+            .WithSummary("The most recent training job")
+            .WithDescription("The job most recently queued on this replica, as GET /train/{id} gives it; 404 when none has been queued since the service started.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
@@ -73,7 +75,19 @@ public static class TrainingApi
     public static Results<Ok<TrainingJobStatus>, ProblemHttpResult> GetJob(string id, TrainingJobQueue jobs) =>
         jobs.Find(id) is { } job
             ? TypedResults.Ok(job.Status)
-            : TypedResults.Problem(title: "No such job", detail: $"No training job '{id}' (only the last 50 are kept).", statusCode: StatusCodes.Status404NotFound);
+            : TypedResults.Problem(
+                title: "No such job",
+                detail: $"No training job '{id}' on this replica: jobs are kept in memory, the last {TrainingJobQueue.JobsKept} since the service started (a restart forgets them; the runs themselves stay in Artifacts/ and MLflow).",
+                statusCode: StatusCodes.Status404NotFound);
+
+    // An empty 200 would leave a JSON client with nothing to parse.
+    public static Results<Ok<TrainingJobStatus>, ProblemHttpResult> GetLatestJob(TrainingJobQueue jobs) =>
+        jobs.Latest is { } job
+            ? TypedResults.Ok(job.Status)
+            : TypedResults.Problem(
+                title: "No training job yet",
+                detail: "No training job has been queued on this replica since the service started. POST /train starts one; GET /model describes the live model.",
+                statusCode: StatusCodes.Status404NotFound);
 
     // Constant time, so the key cannot be guessed byte by byte from response times.
     private static bool KeyMatches(string given, string expected) =>

@@ -8,7 +8,7 @@ namespace NetworkSecurity.Api.Training;
 /// </summary>
 public sealed class TrainingJobQueue(TimeProvider clock)
 {
-    private const int JobsKept = 50;
+    public const int JobsKept = 50;
     private readonly Channel<TrainingJob> _channel = Channel.CreateBounded<TrainingJob>(new BoundedChannelOptions(4)
     {
         SingleReader = true,
