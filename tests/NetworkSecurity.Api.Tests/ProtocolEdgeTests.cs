@@ -178,6 +178,24 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task A_json_body_with_records_twice_or_another_top_level_key_is_refused_rather_than_merged_or_dropped()
+    {
+        var client = Client();
+        var record = "{" + string.Join(',', Lines[1].Split(',')[..30].Select((v, c) => $"\"{Lines[0].Split(',')[c]}\":{v}")) + "}";
+        using var twice = await client.PostAsync("/predict/json", Raw($"{{\"records\":[{record}],\"records\":[{record}]}}", "application/json"));
+        Assert.Contains("\"records\" is given more than once", Detail(await ProblemAsync(twice, HttpStatusCode.BadRequest)));
+
+        using var misspelt = await client.PostAsync("/predict/json", Raw($"{{\"records\":[{record}],\"recrods\":[{record}]}}", "application/json"));
+        Assert.Contains("unknown property 'recrods'", Detail(await ProblemAsync(misspelt, HttpStatusCode.BadRequest)));
+
+        using var option = await client.PostAsync("/predict/json", Raw($"{{\"explain\":\"all\",\"records\":[{record}]}}", "application/json"));
+        Assert.Contains("query string", Detail(await ProblemAsync(option, HttpStatusCode.BadRequest)));
+
+        using var cased = await client.PostAsync("/predict/json", Raw($"{{\"Records\":[{record}]}}", "application/json"));
+        Assert.Equal(HttpStatusCode.OK, cased.StatusCode); // one key, in any case, as before
+    }
+
+    [Fact]
     public async Task Get_train_before_any_job_is_a_404_problem_not_an_empty_200()
     {
         var client = Client(); // a model is in place, so no first training run was queued

@@ -45,6 +45,26 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void A_displayed_probability_never_crosses_the_threshold_its_verdict_is_on()
+    {
+        Assert.Equal(0.4999, DecisionRule.Rounded(0.4999749683, 4)); // a legitimate site, not "0.5000"
+        Assert.Equal(0.499999, DecisionRule.Rounded(0.4999997, 6));
+        Assert.Equal(0.5, DecisionRule.Rounded(0.5, 4)); // exactly at the threshold: phishing, and shown so
+        Assert.Equal(0.5, DecisionRule.Rounded(0.50004, 4));
+        Assert.Equal(0.4998, DecisionRule.Rounded(0.49975, 4)); // away from the threshold: ordinary rounding
+        Assert.Equal(0.937267, DecisionRule.Rounded(0.937266927088332, 6));
+        Assert.Equal(0.0, DecisionRule.Rounded(1e-9, 6));
+        Assert.Equal(1.0, DecisionRule.Rounded(0.9999999, 6));
+        foreach (var p in new[] { 0.49995, 0.499950001, 0.4999999999999999, 0.49999949, 0.4999995, 0.5000001, 0.75 })
+        {
+            foreach (var decimals in new[] { 0, 1, 4, 6 })
+            {
+                Assert.Equal(DecisionRule.IsPhishing(p), DecisionRule.IsPhishing(DecisionRule.Rounded(p, decimals)));
+            }
+        }
+    }
+
+    [Fact]
     public void Brier_score_is_the_mean_squared_error_of_the_probability()
     {
         Assert.Equal(((0.1 * 0.1) + (0.2 * 0.2) + (0.5 * 0.5)) / 3, BrierScore.Compute([1, 0, 1], [0.9, 0.2, 0.5]), 15);

@@ -14,7 +14,8 @@ namespace NetworkSecurity.Api.Endpoints;
 /// Reads a POST /predict/json body, <c>{"records": [{feature name or alias: value, ...}, ...]}</c>, straight from its
 /// UTF-8 bytes into feature rows in the schema's order: no document, dictionary or string per value, so a body costs
 /// little more than its own bytes plus 30 doubles per record, and the record limit is checked as records are met.
-/// Values: -1, 0, 1 (or their strings); null, "", "na" = missing. The target is ignored; any other unknown key is a problem.
+/// Values: -1, 0, 1 (or their strings); null, "", "na" = missing. The target is ignored; any other unknown key is a problem,
+/// and so is any top-level property but one "records".
 /// </summary>
 public sealed class JsonRecordParser
 {
@@ -74,15 +75,23 @@ public sealed class JsonRecordParser
         }
 
         var records = new JsonRecords(FeatureCount);
+        var seen = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            // Any other key, or "records" twice, would silently drop or merge records (a misspelt "recrods" beside
+            // "records"): refused, as unknown fields inside a record are.
             if (!reader.ValueTextEquals("records"u8) && !IsRecordsKey(ref reader))
             {
-                reader.Read();
-                reader.Skip();
-                continue;
+                var name = reader.GetString() ?? "";
+                throw Shape($"unknown property '{(name.Length > 100 ? name[..100] + "…" : name)}': the body has one property, \"records\" (options such as explain go in the query string: /predict/json?explain=3).");
             }
 
+            if (seen)
+            {
+                throw Shape("\"records\" is given more than once: send every record in one array.");
+            }
+
+            seen = true;
             reader.Read();
             if (reader.TokenType == JsonTokenType.Null)
             {

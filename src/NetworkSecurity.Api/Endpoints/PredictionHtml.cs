@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using NetworkSecurity.Learning.Metrics;
 using NetworkSecurity.Pipeline.Prediction;
 
 namespace NetworkSecurity.Api.Endpoints;
@@ -43,7 +44,7 @@ public static class PredictionHtml
         {
             index++;
             html.Append(row.IsPhishing ? "<tr class=\"phishing\">" : "<tr>")
-                .Append(CultureInfo.InvariantCulture, $"<td class=\"key row\">{index}</td><td class=\"key verdict\">{row.Verdict}</td><td class=\"key prob\">{row.PhishingProbability:0.0000}</td>");
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"key row\">{index}</td><td class=\"key verdict\">{row.Verdict}</td><td class=\"key prob\">{DecisionRule.Rounded(row.PhishingProbability, 4):0.0000}</td>");
             if (explained)
             {
                 // The verdict in words: the top features asked for (?explain=N), each with the value seen and the push

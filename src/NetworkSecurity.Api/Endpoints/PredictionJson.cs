@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using NetworkSecurity.Learning.Metrics;
 using NetworkSecurity.Pipeline.Prediction;
 
 namespace NetworkSecurity.Api.Endpoints;
@@ -46,7 +47,7 @@ public static class PredictionJson
             }
 
             json.WriteNumber("predicted_column", row.PredictedClass);
-            json.WriteNumber("phishing_probability", Math.Round(row.PhishingProbability, 6));
+            json.WriteNumber("phishing_probability", DecisionRule.Rounded(row.PhishingProbability, 6));
             json.WriteString("verdict", row.Verdict);
             if (row.Explanation is { } why)
             {

@@ -18,4 +18,18 @@ public static class DecisionRule
 
     /// <summary>Whether a site with this phishing probability is called phishing. NaN is phishing too.</summary>
     public static bool IsPhishing(double phishingProbability) => !(phishingProbability < Threshold);
+
+    /// <summary>
+    /// The phishing probability rounded to <paramref name="decimals"/> for display, on the side of the threshold its
+    /// verdict is: a legitimate site at 0.4999997 shows 0.499999 (with 6 decimals), never 0.5, which reads as phishing.
+    /// </summary>
+    public static double Rounded(double phishingProbability, int decimals)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(decimals);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(decimals, 15);
+        var rounded = Math.Round(phishingProbability, decimals, MidpointRounding.AwayFromZero);
+        return !IsPhishing(phishingProbability) && IsPhishing(rounded)
+            ? Math.Round(Threshold - Math.Pow(10, -decimals), decimals)
+            : rounded;
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CsvHelper;
+using NetworkSecurity.Learning.Metrics;
 
 namespace NetworkSecurity.Pipeline.Prediction;
 
@@ -67,7 +68,7 @@ public static class PredictionCsvWriter
             }
 
             csv.WriteField(row.PredictedClass.ToString(CultureInfo.InvariantCulture));
-            csv.WriteField(row.PhishingProbability.ToString("0.######", CultureInfo.InvariantCulture));
+            csv.WriteField(DecisionRule.Rounded(row.PhishingProbability, 6).ToString("0.######", CultureInfo.InvariantCulture));
             csv.WriteField(row.Verdict);
             if (top > 0 && row.Explanation is { } why)
             {
