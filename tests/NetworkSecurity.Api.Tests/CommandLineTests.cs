@@ -372,9 +372,17 @@ public sealed class CommandLineTests
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", few, .. Common(dir).Where(a => a != "--mode" && a != "gbdt"), "--learners", "decision_tree", "--grid", TestPaths.GridFile]));
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", dir.Path, .. Common(dir)]));
 
+        // Eight phishing rows that are copies of two feature vectors: a grouped split keeps copies together, so five
+        // folds cannot each hold a phishing vector. This trained on NaN scores and promoted the grid's first entry.
+        var phishing = lines.Skip(1).Where(l => l.EndsWith(",-1", StringComparison.Ordinal)).Take(2).ToArray();
+        var copies = dir.File("copies.csv", string.Join('\n', lines.Take(1).Concat(lines.Skip(1).Where(l => l.EndsWith(",1", StringComparison.Ordinal)).Take(60))
+            .Concat(Enumerable.Repeat(phishing, 4).SelectMany(p => p))));
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", copies, "--split", "grouped", .. Common(dir).Where(a => a != "--mode" && a != "gbdt"), "--learners", "decision_tree", "--grid", TestPaths.GridFile]));
+
         var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
         Assert.Contains("names version garbage, but", log);
         Assert.Contains("training rows are too few for 5-fold cross-validation (the smaller class has ", log);
+        Assert.Contains("distinct feature vectors, and copies of one vector stay in one fold", log);
         Assert.Contains("is a folder; give the CSV file", log);
         Assert.DoesNotContain("(Parameter", log);
     }

@@ -55,6 +55,23 @@ public sealed class ModelSelectionTests
     }
 
     [Fact]
+    public void With_as_many_groups_of_the_smaller_class_as_folds_every_fold_holds_both_classes()
+    {
+        // Two groups of copies, of 4 and 6 rows: nine of class 0 and one of class 1 (in the second); 40 rows of class 1.
+        int[] labels = [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, .. Enumerable.Repeat(1, 40)];
+        int[] groups = [7, 7, 7, 7, 8, 8, 8, 8, 8, 8, .. Enumerable.Range(100, 40)];
+        Assert.Equal(9, CrossValidation.SmallestClassUnits(labels, []));
+        Assert.Equal(2, CrossValidation.SmallestClassUnits(labels, groups)); // groups 7 and 8 are both mostly class 0
+        Assert.Equal(0, CrossValidation.SmallestClassUnits([1, 1, 1], []));
+
+        int[] five = [.. Enumerable.Range(0, 50).Select(i => i / 10)]; // five groups of ten class-0 rows
+        int[] many = [.. five, .. Enumerable.Range(100, 50)];
+        int[] both = [.. Enumerable.Repeat(0, 50), .. Enumerable.Repeat(1, 50)];
+        Assert.Equal(5, CrossValidation.SmallestClassUnits(both, many));
+        Assert.All(CrossValidation.StratifiedFolds(both, many, 5, 1), f => Assert.Equal([0, 1], f.Validation.Select(i => both[i]).Distinct().Order()));
+    }
+
+    [Fact]
     public void Search_finds_the_configuration_that_is_known_to_be_best_and_ranks_staged_values()
     {
         // Label = feature 0 > 0 with 10 % label noise everywhere: depth-1 trees are enough; the search must not

@@ -9,6 +9,24 @@ public sealed record Fold(int[] Train, int[] Validation);
 /// </summary>
 public static class CrossValidation
 {
+    /// <summary>
+    /// What each fold needs one of per class: the number of rows of the smaller class, or with groups the number of
+    /// groups whose majority is the smaller class (counted as <see cref="StratifiedFolds"/> assigns them). With at
+    /// least k of those, every fold holds both classes to score.
+    /// </summary>
+    public static int SmallestClassUnits(ReadOnlySpan<int> labels, ReadOnlySpan<int> groupIds)
+    {
+        var ids = groupIds.Length == 0 ? Enumerable.Range(0, labels.Length).ToArray() : groupIds.ToArray();
+        var perLabel = new Dictionary<int, int>();
+        foreach (var (_, rows) in TrainTestSplit.GroupMembers(ids))
+        {
+            var label = TrainTestSplit.MajorityLabel(labels, rows);
+            perLabel[label] = perLabel.GetValueOrDefault(label) + 1;
+        }
+
+        return perLabel.Count < 2 ? 0 : perLabel.Values.Min();
+    }
+
     public static IReadOnlyList<Fold> StratifiedFolds(ReadOnlySpan<int> labels, ReadOnlySpan<int> groupIds, int k, int seed)
     {
         if (k < 2)

@@ -50,6 +50,13 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
             throw new PipelineException(ex.Message, ex);
         }
 
+        if (!double.IsFinite(result.Best.Mean))
+        {
+            // No fold gave a score (a fold without one of the classes, or probabilities that are not numbers): the ranking
+            // would be the grid's order, not a choice.
+            throw new PipelineException($"Cross-validation gave no {scoring} score for any configuration of '{gridPath}' (best: {result.Best.Learner}, {result.Best.ParameterText}); every fold must hold rows of both classes.");
+        }
+
         var leaderboard = result.Leaderboard
             .Select((e, i) => new LeaderboardEntry(i + 1, e.Candidate == e.Learner ? e.Learner : $"{e.Learner} ({e.Candidate})", e.ParameterText, e.Mean, e.Std, e.FitSeconds, e.Engine, e.Folds, e.F1))
             .ToArray();
@@ -57,14 +64,15 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
         return new TrainedModel(result.Model, result.Best.Learner, result.Best.Parameters, scoring, result.Best.Mean, result.Best.Std, leaderboard, failures, result.Best.F1);
     }
 
-    // Each fold needs rows of both classes (stratified) or its own groups of copies (grouped): say so in terms of the data.
+    // Each fold needs rows of both classes to score (stratified), or with a grouped split whole groups of copies of both
+    // classes (a group goes where its majority label says): say so in terms of the data. Fewer gave folds without a
+    // class, NaN scores everywhere and a "winner" that was merely listed first.
     private void EnoughForFolds(int[] labels, int[]? groups)
     {
-        var smaller = Math.Min(labels.Count(l => l == 0), labels.Count(l => l == 1));
-        var units = groups is null ? smaller : groups.Distinct().Count();
+        var units = CrossValidation.SmallestClassUnits(labels, groups ?? []);
         if (units < folds)
         {
-            var what = groups is null ? $"the smaller class has {smaller}" : $"they form {units} groups of identical feature vectors";
+            var what = groups is null ? $"the smaller class has {units}" : $"the smaller class has {units} distinct feature vectors, and copies of one vector stay in one fold";
             throw new PipelineException($"{labels.Length} training rows are too few for {folds}-fold cross-validation ({what}); give more data or fewer folds (--folds).");
         }
     }
