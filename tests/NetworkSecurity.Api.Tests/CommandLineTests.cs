@@ -170,6 +170,12 @@ public sealed class CommandLineTests
 
         // No hold-out leaves nothing to evaluate on: a clear error, not an empty table.
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--test-fraction", "0", "--logs", "none"]));
+
+        // The same folder again: refused before any search, so two runs' seed folders are never compared as one.
+        var before = Directory.GetFiles(splits, "*", SearchOption.AllDirectories).Select(File.GetLastWriteTimeUtc).ToArray();
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--split", "grouped", "--seeds", "4", "--write-splits", splits, "--logs", "none"]));
+        Assert.False(Directory.Exists(Path.Combine(splits, "grouped", "seed4")));
+        Assert.Equal(before, Directory.GetFiles(splits, "*", SearchOption.AllDirectories).Select(File.GetLastWriteTimeUtc).ToArray());
     }
 
     [Fact]
@@ -244,7 +250,10 @@ public sealed class CommandLineTests
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Evaluate(oneClass)));
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync([.. Evaluate(PipelineFactory.Sample(dir, 400)), "--test-fraction", "0"]));
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync([.. Evaluate(PipelineFactory.Sample(dir, 400)), "--Pipeline:ImputerNeighbors=0"]));
+        // A test split of no row or of one class gave a "mean test F1" of NaN or 1.0000 and exit code 0.
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync([.. Evaluate(PipelineFactory.Sample(dir, 400)), "--test-fraction", "0.001"]));
         var log = string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
+        Assert.Contains("Seed 1: the 0 test rows (0.001 of 400) must contain both classes", log);
         Assert.Contains("bad.csv, line 6, column 1 (having_IP_Address): 7 is not an allowed value", log);
         Assert.Contains("the rows must contain both classes", log);
         Assert.Contains("evaluate needs a test split", log);

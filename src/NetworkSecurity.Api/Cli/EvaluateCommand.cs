@@ -90,7 +90,15 @@ public static class EvaluateCommand
                 throw new UsageException($"--write-splits '{writeSplits}' is a file; give a folder.");
             }
 
-            Directory.CreateDirectory(Path.Combine(writeSplits, options.Split));
+            // Seed folders of an earlier run beside this run's would be read as one comparison (peers.py takes every
+            // seed folder): a folder that already holds splits is refused, not mixed into.
+            var target = Path.Combine(writeSplits, options.Split);
+            if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
+            {
+                throw new UsageException($"--write-splits '{writeSplits}': '{target}' already holds splits of an earlier run; give a new or empty folder, or delete that one.");
+            }
+
+            Directory.CreateDirectory(target);
         }
 
         var schema = SchemaLoader.Load(options.SchemaPath);
@@ -101,6 +109,18 @@ public static class EvaluateCommand
             $"| seed | split | chosen model | CV {options.Training.Scoring} | test F1 (legitimate) | test AUC | test Brier | test F1 (phishing) | seconds |",
             "|---|---|---|---|---|---|---|---|---|",
         };
+        // Every split first, so that one whose test rows cannot judge a model (none, or one class: NaN or a perfect
+        // F1 of 1.0 on one row) is refused before minutes of searching on the others.
+        var splits = seeds.Select(seed => options.IsGroupedSplit
+            ? TrainTestSplit.StratifiedGrouped(data.Labels, groups, options.TestFraction, seed)
+            : TrainTestSplit.Stratified(data.Labels, options.TestFraction, seed)).ToArray();
+        for (var s = 0; s < seeds.Length; s++)
+        {
+            var testLabels = splits[s].Test.Select(i => data.Labels[i]).ToArray();
+            DataChecks.RequireBothClasses(schema, $"Seed {seeds[s]}: the {testLabels.Length} test rows ({options.TestFraction:G3} of {data.Count})", testLabels.Count(l => l == 0), testLabels.Count(l => l == 1),
+                "A test split without both classes cannot judge a model: use more data or a larger --test-fraction.");
+        }
+
         var f1 = new List<double>();
         var auc = new List<double>();
         var perEngine = new List<(string Engine, double F1, double Auc, double Brier)>();
@@ -112,9 +132,7 @@ public static class EvaluateCommand
             var done = (double)s / seeds.Length;
             reporter.Report(step, done);
             var clock = Stopwatch.StartNew();
-            var split = options.IsGroupedSplit
-                ? TrainTestSplit.StratifiedGrouped(data.Labels, groups, options.TestFraction, seed)
-                : TrainTestSplit.Stratified(data.Labels, options.TestFraction, seed);
+            var split = splits[s];
             var train = data.Select(split.Train);
             var test = data.Select(split.Test);
             var imputer = KnnImputer.Fit(train.Features, options.ImputerNeighbors);
