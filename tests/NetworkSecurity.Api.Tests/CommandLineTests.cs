@@ -299,6 +299,25 @@ public sealed class CommandLineTests
         Assert.Contains("predict reads its input twice", log);
         Assert.Contains("is the input file", log);
         Assert.Contains("is a file, not a folder", log);
+
+        // Three bad records: every one is named (it named the first only), and nothing is written.
+        var lines = File.ReadAllLines(data);
+        var features = lines.Select(l => l[..l.LastIndexOf(',')]).ToArray();
+        var bad = dir.File("bad.csv", string.Join('\n', features.Take(12).Select((l, i) => i switch
+        {
+            3 => "2" + l[l.IndexOf(',', StringComparison.Ordinal)..],
+            6 => "x" + l[l.IndexOf(',', StringComparison.Ordinal)..],
+            10 => new string(',', 29),
+            _ => l,
+        })));
+        var badOutput = Path.Combine(dir.Path, "bad-out.csv");
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Predict(bad, badOutput)));
+        Assert.False(File.Exists(badOutput));
+        log = string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
+        Assert.Contains("3 problem(s) in 3 record(s); nothing was written:", log);
+        Assert.Contains("line 4, column 1 (having_IP_Address): 2 is not an allowed value", log);
+        Assert.Contains("line 7, column 1 (having_IP_Address)", log);
+        Assert.Contains("line 11", log);
     }
 
     [Fact]

@@ -92,7 +92,19 @@ public static class PredictCommand
                 return new StreamReader(stream, detectEncodingFromByteOrderMarks: true);
             }
 
-            var summary = predictor.Score(bundle, Open, input, cancellationToken: context.CancellationToken, explainTop: explainTop);
+            PredictionSummary summary;
+            try
+            {
+                summary = predictor.Score(bundle, Open, input, cancellationToken: context.CancellationToken, explainTop: explainTop);
+            }
+            catch (PipelineException ex) when (ex.Problems.Count > 1)
+            {
+                // Every problem found, not only the first: a user fixes the file once, not once per bad record.
+                var listed = string.Join(Environment.NewLine, ex.Problems.Select(p => "  " + p));
+                var head = ex.Message.Split("; first:")[0];
+                throw new PipelineException($"{head}{(ex.Problems.Count == PhishingPredictor.MaxProblems ? $" (the first {PhishingPredictor.MaxProblems} shown)" : "")}; nothing was written:{Environment.NewLine}{listed}", ex.Problems);
+            }
+
             await SafeFile.WriteTextAsync(output, writer => PredictionCsvWriter.WriteAsync(writer, summary, predictor.Records(summary, Open), context.CancellationToken)).ConfigureAwait(false);
             return summary;
         }).ConfigureAwait(false);
