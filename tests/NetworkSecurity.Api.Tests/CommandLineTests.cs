@@ -244,10 +244,12 @@ public sealed class CommandLineTests
         var lines = File.ReadAllLines(TestPaths.DataFile).Take(401).ToArray();
         var badCell = dir.File("bad.csv", string.Join('\n', lines.Select((l, i) => i == 5 ? "7" + l[l.IndexOf(',', StringComparison.Ordinal)..] : l)));
         var oneClass = dir.File("one.csv", string.Join('\n', lines.Where((l, i) => i == 0 || l.EndsWith(",1", StringComparison.Ordinal))));
+        var emptyColumn = dir.File("empty.csv", string.Join('\n', lines.Select((l, i) => i == 0 ? l : string.Join(',', l.Split(',').Select((v, c) => c == 3 ? "" : v)))));
         string[] Evaluate(string data) => ["evaluate", "--data", data, "--seeds", "1", "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--logs", Path.Combine(dir.Path, "Logs")];
 
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Evaluate(badCell)));
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Evaluate(oneClass)));
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Evaluate(emptyColumn)));
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync([.. Evaluate(PipelineFactory.Sample(dir, 400)), "--test-fraction", "0"]));
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync([.. Evaluate(PipelineFactory.Sample(dir, 400)), "--Pipeline:ImputerNeighbors=0"]));
         // A test split of no row or of one class gave a "mean test F1" of NaN or 1.0000 and exit code 0.
@@ -256,6 +258,7 @@ public sealed class CommandLineTests
         Assert.Contains("Seed 1: the 0 test rows (0.001 of 400) must contain both classes", log);
         Assert.Contains("bad.csv, line 6, column 1 (having_IP_Address): 7 is not an allowed value", log);
         Assert.Contains("the rows must contain both classes", log);
+        Assert.Contains("empty.csv: Column having_At_Symbol has no value in any of the 400 rows", log);
         Assert.Contains("evaluate needs a test split", log);
         Assert.Contains("ImputerNeighbors", log);
 

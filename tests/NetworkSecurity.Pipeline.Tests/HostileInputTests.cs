@@ -94,6 +94,22 @@ public sealed class HostileInputTests
         Assert.Contains("12 of 30 features are missing; at most 9 may be", invalid);
     }
 
+    [Fact]
+    public async Task A_feature_column_empty_in_every_row_fails_validation_naming_it_and_promotes_nothing()
+    {
+        using var dir = new TempDirectory();
+        var sample = PipelineFactory.Sample(dir, 400);
+        // having_At_Symbol (column 4) empty everywhere: every row is still within its own missing share.
+        File.WriteAllLines(sample, File.ReadAllLines(sample).Select((l, r) => r == 0 ? l : string.Join(',', l.Split(',').Select((v, i) => i == 3 ? "" : v))));
+        var options = PipelineFactory.Options(dir, sample);
+
+        var error = await Assert.ThrowsAsync<PipelineException>(() => PipelineFactory.Create(options).RunAsync(null, CancellationToken.None));
+        Assert.Contains("Column having_At_Symbol has no value in any of the 320 training rows (every cell empty or na)", error.Message);
+        Assert.False(File.Exists(Path.Combine(options.FinalModelDirectory, "CURRENT")));
+        var report = File.ReadAllText(Directory.GetFiles(options.ArtifactsRoot, "report.yaml", SearchOption.AllDirectories).Single(f => f.Contains("data_validation" + Path.DirectorySeparatorChar + "report.yaml", StringComparison.Ordinal)));
+        Assert.Contains("status: failed", report);
+    }
+
     [Theory]
     [InlineData("=1+1", "'=1+1")]
     [InlineData(" =HYPERLINK(\"x\")", "' =HYPERLINK(\"x\")")]

@@ -69,6 +69,10 @@ public static class EvaluateCommand
         var parsed = DatasetParser.Parse(table, schema, requireTarget: true, allowUnknownColumns: false, options.MaxMissingFeatureFraction);
         DataChecks.RequireFewInvalid("records", parsed.Invalid.Count, parsed.Valid.Count + parsed.Invalid.Count, options.MaxInvalidRowFraction, [.. parsed.Invalid.SelectMany(i => i.Problems)]);
         DataChecks.RequireBothClasses(schema, $"{table.Source}: the rows", parsed.Valid.CountOf(0), parsed.Valid.CountOf(1));
+        if (DataChecks.EmptyFeatures(schema, parsed.Valid, "rows") is { } empty)
+        {
+            throw new PipelineException($"{table.Source}: {empty}");
+        }
 
         return (options, parsed.Valid);
     }

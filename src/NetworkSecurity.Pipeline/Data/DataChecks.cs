@@ -15,6 +15,25 @@ public static class DataChecks
         }
     }
 
+    /// <summary>
+    /// Why the features with no value in any of <paramref name="data"/>'s rows make it unusable, or null when every
+    /// feature has a value somewhere. Such a column can be neither learned nor imputed (the imputer has no donor).
+    /// </summary>
+    public static string? EmptyFeatures(DataSchema schema, NetworkDataset data, string rows)
+    {
+        if (data.Count == 0)
+        {
+            return null;
+        }
+
+        var empty = Enumerable.Range(0, schema.Features.Count).Where(f => data.MissingCount(f) == data.Count).Select(f => schema.Features[f].Name).ToArray();
+        return empty.Length == 0
+            ? null
+            : empty.Length == 1
+                ? $"Column {empty[0]} has no value in any of the {data.Count} {rows} (every cell empty or na): nothing to learn it from or impute it with."
+                : $"Columns {string.Join(", ", empty)} have no value in any of the {data.Count} {rows} (every cell empty or na): nothing to learn them from or impute them with.";
+    }
+
     /// <summary>Throws when more records are invalid than <paramref name="allowed"/> (a share) lets through, showing the first ten problems.</summary>
     public static void RequireFewInvalid(string records, long invalid, long total, double allowed, IReadOnlyList<DataProblem> problems, string? after = null)
     {

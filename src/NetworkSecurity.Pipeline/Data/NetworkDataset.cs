@@ -24,6 +24,18 @@ public sealed record NetworkDataset(FeatureMatrix Features, int[] Labels, string
     }
 
     public int CountOf(int label) => Labels.Count(l => l == label);
+
+    /// <summary>Rows whose value of <paramref name="feature"/> is missing (NaN).</summary>
+    public int MissingCount(int feature)
+    {
+        var count = 0;
+        for (var r = 0; r < Count; r++)
+        {
+            count += double.IsNaN(Features[r, feature]) ? 1 : 0;
+        }
+
+        return count;
+    }
 }
 
 /// <summary>A record that failed parsing, with every problem found in it.</summary>

@@ -40,16 +40,20 @@ public sealed class DataValidationStage(DataSchema schema, PipelineOptions optio
         var missing = new Dictionary<string, int>();
         for (var f = 0; f < schema.Features.Count; f++)
         {
-            missing[schema.Features[f].Name] = CountMissing(ingestion.Train, f) + CountMissing(ingestion.Test, f);
+            missing[schema.Features[f].Name] = ingestion.Train.MissingCount(f) + ingestion.Test.MissingCount(f);
         }
 
+        // A feature with no value in any training row can be neither learned nor imputed (the imputer had no donor
+        // and filled in 0, a value the column never held): the data is broken, whatever each row's own share.
+        var empty = DataChecks.EmptyFeatures(schema, ingestion.Train, "training rows");
         var problems = ingestion.Invalid.SelectMany(i => i.Problems).ToArray();
-        var passed = validRows > 0 && invalidFraction <= options.MaxInvalidRowFraction;
+        var tooManyInvalid = invalidFraction > options.MaxInvalidRowFraction;
+        var passed = validRows > 0 && !tooManyInvalid && empty is null;
         var message = validRows == 0
             ? "No valid record is left after validation."
-            : !passed
+            : tooManyInvalid
                 ? $"{ingestion.Invalid.Count} of {ingestion.TotalRecords} records are invalid ({invalidFraction:P1}; at most {options.MaxInvalidRowFraction:P1} allowed)."
-                : "Validation passed.";
+                : empty ?? "Validation passed.";
         ReportWriter.WriteYaml(Path.Combine(layout.Validation, "report.yaml"), new
         {
             status = passed ? "passed" : "failed",
@@ -126,20 +130,6 @@ public sealed class DataValidationStage(DataSchema schema, PipelineOptions optio
         }
 
         return [.. values];
-    }
-
-    private static int CountMissing(NetworkDataset data, int feature)
-    {
-        var count = 0;
-        for (var r = 0; r < data.Count; r++)
-        {
-            if (double.IsNaN(data.Features[r, feature]))
-            {
-                count++;
-            }
-        }
-
-        return count;
     }
 
     private Dictionary<string, int> Balance(NetworkDataset data) =>
