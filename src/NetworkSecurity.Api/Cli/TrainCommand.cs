@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Pipeline;
+using NetworkSecurity.Pipeline.Configuration;
 using Serilog.Extensions.Logging;
 
 namespace NetworkSecurity.Api.Cli;
@@ -34,11 +35,14 @@ public static class TrainCommand
             pipeline.RunAsync(new SynchronousProgress<PipelineProgress>(p => reporter.Report(p.Stage.ToString(), p.Fraction)), context.CancellationToken)).ConfigureAwait(false);
 
         var test = result.Evaluation.Test.Legitimate;
+        // No test rows: on purpose (--test-fraction 0), or because the fraction left none of this little data.
+        var noTest = provider.GetRequiredService<PipelineOptions>().HasNoHoldout ? "trained on every row (no hold-out)" : "no test rows (the test fraction left none)";
+        var cv = double.IsFinite(result.CvF1) ? $"cross-validated F1 {result.CvF1.ToString("0.0000", CultureInfo.InvariantCulture)}" : "no cross-validation";
         Console.WriteLine(result.TestRows > 0
             ? string.Create(CultureInfo.InvariantCulture,
                 $"Run {result.RunId}: {result.Learner} test F1 {test.F1:0.0000} precision {test.Precision:0.0000} recall {test.Recall:0.0000} accuracy {test.Accuracy:0.0000} AUC {test.RocAuc:0.0000} in {result.Duration.TotalSeconds:0.00}s")
             : string.Create(CultureInfo.InvariantCulture,
-                $"Run {result.RunId}: {result.Learner} trained on every row (no hold-out): cross-validated F1 {result.CvF1:0.0000}, train F1 {result.Evaluation.Train.Legitimate.F1:0.0000} in {result.Duration.TotalSeconds:0.00}s"));
+                $"Run {result.RunId}: {result.Learner} {noTest}: {cv}, train F1 {result.Evaluation.Train.Legitimate.F1:0.0000} in {result.Duration.TotalSeconds:0.00}s"));
         Console.WriteLine(result.PromotedVersion is null
             ? $"Not promoted: {result.Evaluation.RejectionReason}. Artifacts: {result.ArtifactDirectory}"
             : $"Promoted model {result.PromotedVersion}. Artifacts: {result.ArtifactDirectory}");
