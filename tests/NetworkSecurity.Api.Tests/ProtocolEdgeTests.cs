@@ -196,11 +196,13 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
-    public async Task Get_train_before_any_job_is_a_404_problem_not_an_empty_200()
+    public async Task Get_train_before_any_job_is_json_null_not_an_empty_body()
     {
         var client = Client(); // a model is in place, so no first training run was queued
         using var latest = await client.GetAsync("/train");
-        Assert.Contains("No training job has been queued on this replica", Detail(await ProblemAsync(latest, HttpStatusCode.NotFound)));
+        Assert.Equal(HttpStatusCode.OK, latest.StatusCode);
+        Assert.Equal("application/json", latest.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(JsonValueKind.Null, JsonDocument.Parse(await latest.Content.ReadAsStringAsync()).RootElement.ValueKind);
 
         using var unknown = await client.GetAsync("/train/20260101_000000_abcdef");
         Assert.Contains("jobs are kept in memory", Detail(await ProblemAsync(unknown, HttpStatusCode.NotFound)));

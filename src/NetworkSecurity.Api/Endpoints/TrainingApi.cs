@@ -33,9 +33,9 @@ public static class TrainingApi
 
         group.MapGet("", GetLatestJob)
             .WithName("GetLatestTrainingJob")
-            .WithSummary("The most recent training job")
-            .WithDescription("The job most recently queued on this replica, as GET /train/{id} gives it; 404 when none has been queued since the service started.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("The most recent training job (null if none)")
+            .WithDescription("The job most recently queued on this replica, as GET /train/{id} gives it; the JSON value null when none has been queued since the service started (jobs are kept in memory).")
+            .Produces<TrainingJobStatus>(StatusCodes.Status200OK, "application/json");
         return group;
     }
 
@@ -80,14 +80,12 @@ public static class TrainingApi
                 detail: $"No training job '{id}' on this replica: jobs are kept in memory, the last {TrainingJobQueue.JobsKept} since the service started (a restart forgets them; the runs themselves stay in Artifacts/ and MLflow).",
                 statusCode: StatusCodes.Status404NotFound);
 
-    // An empty 200 would leave a JSON client with nothing to parse.
-    public static Results<Ok<TrainingJobStatus>, ProblemHttpResult> GetLatestJob(TrainingJobQueue jobs) =>
+    // No job yet: the JSON value null, as documented (an Ok(null) wrote an empty body without a media type, which a
+    // JSON client cannot parse).
+    public static Results<Ok<TrainingJobStatus>, ContentHttpResult> GetLatestJob(TrainingJobQueue jobs) =>
         jobs.Latest is { } job
             ? TypedResults.Ok(job.Status)
-            : TypedResults.Problem(
-                title: "No training job yet",
-                detail: "No training job has been queued on this replica since the service started. POST /train starts one; GET /model describes the live model.",
-                statusCode: StatusCodes.Status404NotFound);
+            : TypedResults.Text("null", "application/json; charset=utf-8");
 
     // Constant time, so the key cannot be guessed byte by byte from response times.
     private static bool KeyMatches(string given, string expected) =>
