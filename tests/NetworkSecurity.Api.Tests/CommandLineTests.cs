@@ -220,6 +220,8 @@ public sealed class CommandLineTests
     [InlineData("extra-word", 2, "'extra-word' is not a setting of the service")]
     [InlineData("--Pipeline:Seed=3 train", 2, "'train' is a command: give it first")]
     [InlineData("--Api:MaxRowz=5", 2, "unknown setting 'Api:MaxRowz'")]
+    [InlineData("--Replication:PollSeconds=0", 2, "The field PollSeconds must be between 1 and 3600.")] // was first a host error with a trace
+    [InlineData("--Replication:LeaseMode=foo", 2, "LeaseMode")]
     public void The_service_refuses_a_setting_it_cannot_use_at_start_in_one_line(string arguments, int exitCode, string message)
     {
         using var dir = new TempDirectory();
@@ -227,6 +229,21 @@ public sealed class CommandLineTests
         Assert.True(code == exitCode, $"exit {code}: {stderr}{stdout}");
         Assert.Contains(message, stderr + stdout);
         Assert.DoesNotContain("   at ", stderr + stdout);
+    }
+
+    [Fact]
+    public void A_port_in_use_stops_the_service_with_exit_code_1_in_one_line_and_the_log_file_keeps_the_detail()
+    {
+        using var dir = new TempDirectory();
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var logs = Path.Combine(dir.Path, "Logs");
+        var (code, stdout, stderr) = RunProgram(["--urls", $"http://127.0.0.1:{port}", $"--Logging:Directory={logs}", "--Api:TrainOnStartup=false"], dir.Path, timeoutSeconds: 60);
+        Assert.True(code == CommandLine.Failed, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains($"Failed to bind to address http://127.0.0.1:{port}: address already in use", stderr);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+        Assert.Contains("Hosting failed to start", string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText)));
     }
 
     [Fact]

@@ -55,7 +55,11 @@ public static class LoggingSetup
             .Enrich.FromLogContext()
             // "Not ready yet" is the readiness probe's answer, not an error worth a log line every few seconds.
             .Filter.ByExcluding(Serilog.Filters.Matching.FromSource("Microsoft.Extensions.Diagnostics.HealthChecks"))
-            .WriteTo.Async(sink => sink.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Error, levelSwitch: consoleLevel));
+            // The host's own "Hosting failed to start" (a port in use) comes with the exception's whole trace; the service
+            // says the same in one line on stderr (ServiceHost), so on the console it is left out (the log file keeps it).
+            .WriteTo.Logger(console => console
+                .Filter.ByExcluding(IsHostStartFailure)
+                .WriteTo.Async(sink => sink.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Error, levelSwitch: consoleLevel)));
         if (!string.Equals(directory, "none", StringComparison.OrdinalIgnoreCase))
         {
             logger = fileName is null
@@ -66,4 +70,9 @@ public static class LoggingSetup
 
         return logger;
     }
+
+    private static bool IsHostStartFailure(LogEvent e) =>
+        e.Level == LogEventLevel.Error
+        && e.MessageTemplate.Text == "Hosting failed to start"
+        && e.Properties.TryGetValue("SourceContext", out var source) && source is ScalarValue { Value: "Microsoft.Extensions.Hosting.Internal.Host" };
 }

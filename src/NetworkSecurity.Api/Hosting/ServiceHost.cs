@@ -22,6 +22,9 @@ public static class ServiceHost
             var builder = WebApplication.CreateBuilder(args);
             builder.AddNetworkSecurityApi();
             var app = builder.Build();
+            // Every ValidateOnStart check now, before the host starts: a bad setting then ends here in one line, rather
+            // than first as the host's "Hosting failed to start" error with a stack trace.
+            app.Services.GetService<IStartupValidator>()?.Validate();
             app.UseNetworkSecurityApi();
             await app.RunAsync().ConfigureAwait(false);
             return CommandLine.Success;
@@ -33,6 +36,13 @@ public static class ServiceHost
         catch (OptionsValidationException ex)
         {
             await Console.Error.WriteLineAsync($"error: invalid configuration: {string.Join("; ", ex.Failures)}").ConfigureAwait(false);
+            return CommandLine.UsageError;
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            // Several sections wrong at once: every failure, still on one line.
+            var failures = ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures);
+            await Console.Error.WriteLineAsync($"error: invalid configuration: {string.Join("; ", failures)}").ConfigureAwait(false);
             return CommandLine.UsageError;
         }
         catch (Exception ex) when (CommandLine.IsConfigurationError(ex, out var reason))
