@@ -35,7 +35,7 @@ internal static class MlflowYaml
 
             return values;
         }
-        catch (YamlException)
+        catch (Exception ex) when (ex is YamlException or InvalidOperationException) // the parser's two ways of giving up
         {
             return null;
         }

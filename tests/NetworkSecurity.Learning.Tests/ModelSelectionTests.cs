@@ -202,5 +202,8 @@ public sealed class ModelSelectionTests
         Assert.Contains("gradient_boosting: learning_rate = 'fast' is not a number", bad.Message);
         var unknown = Assert.ThrowsAny<ArgumentException>(() => search.Run(x, y, null, [new GridCandidate("rf", "random_forest", [new("colour", ["red"])])]));
         Assert.Contains("unknown hyperparameter(s) colour", unknown.Message);
+        // A learner's own guard clause, in the grid's words: the value refused, not .NET's "(Parameter 'learningRate')".
+        var range = Assert.ThrowsAny<ArgumentException>(() => search.Run(x, y, null, [new GridCandidate("gb", "gradient_boosting", [new("learning_rate", ["2"])])]));
+        Assert.Equal("gradient_boosting: learning_rate must be in (0, 1] (got 2).", range.Message);
     }
 }

@@ -101,4 +101,18 @@ public sealed class SchemaTests
         var missing = Assert.Throws<PipelineException>(() => SchemaLoader.Load("/nonexistent/schema.yaml"));
         Assert.Contains("/nonexistent/schema.yaml", missing.Message);
     }
+
+    [Fact]
+    public void An_unclosed_list_in_a_yaml_file_is_named_with_its_file_and_line_not_an_unexpected_error()
+    {
+        // YAML's parser gives up on these with an InvalidOperationException that says nothing of where.
+        var grid = Assert.Throws<PipelineException>(() => Training.GridFile.Parse("learners:\n  gradient_boosting:\n    n_estimators: [20, 40\n   max_depth: 3\n", "g.yaml"));
+        Assert.Contains("Grid file 'g.yaml'", grid.Message);
+        Assert.Contains("line 3", grid.Message);
+        Assert.Contains("'[' is not closed", grid.Message);
+
+        var schema = Assert.Throws<PipelineException>(() => SchemaLoader.Parse("version: 1\nfeatures: [a, b\n  target: x\n", "s.yaml"));
+        Assert.Contains("Schema file 's.yaml'", schema.Message);
+        Assert.Contains("line 2", schema.Message);
+    }
 }

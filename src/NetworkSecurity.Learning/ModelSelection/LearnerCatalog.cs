@@ -52,6 +52,23 @@ public static class LearnerCatalog
     }
 
     /// <summary>
+    /// A learner's guard-clause message for the person who wrote the grid: without .NET's "(Parameter 'learningRate')"
+    /// suffix (the code's name, not the grid's), with the value that was refused.
+    /// </summary>
+    internal static string ForUsers(ArgumentException ex)
+    {
+        var message = ex.Message;
+        if (ex.ParamName is { } name && message.IndexOf($" (Parameter '{name}')", StringComparison.Ordinal) is var at and >= 0)
+        {
+            message = message[..at];
+        }
+
+        return ex is ArgumentOutOfRangeException { ActualValue: { } value }
+            ? $"{message.TrimEnd('.')} (got {Convert.ToString(value, CultureInfo.InvariantCulture)})."
+            : message;
+    }
+
+    /// <summary>
     /// A factory that reads text hyperparameters with <see cref="LearnerParameters"/>: malformed values and unknown
     /// names fail with a <see cref="ParameterException"/> naming the learner and the parameter.
     /// </summary>
@@ -135,7 +152,7 @@ public static class LearnerCatalog
             }
             catch (ArgumentException ex) when (ex is not ParameterException)
             {
-                throw new ParameterException($"{name}: {ex.Message}");
+                throw new ParameterException($"{name}: {ForUsers(ex)}");
             }
 
             var unused = parameters.Keys.Except(reader.Read, StringComparer.Ordinal).ToArray();

@@ -31,6 +31,10 @@ public static class SchemaLoader
         {
             throw new PipelineException($"Schema file '{sourceName}', line {ex.Start.Line}, column {ex.Start.Column}: {ex.InnerException?.Message ?? ex.Message}", ex);
         }
+        catch (InvalidOperationException ex)
+        {
+            throw new PipelineException($"Schema file '{sourceName}' is not valid YAML: {YamlSyntax.FirstUnbalancedBracket(yaml) ?? "the parser stopped"}.", ex);
+        }
 
         if (document.Features is not { Count: > 0 })
         {

@@ -31,6 +31,10 @@ public static class GridFile
         {
             throw new PipelineException($"Grid file '{source}', line {ex.Start.Line}, column {ex.Start.Column}: {ex.Message}", ex);
         }
+        catch (InvalidOperationException ex)
+        {
+            throw new PipelineException($"Grid file '{source}' is not valid YAML: {YamlSyntax.FirstUnbalancedBracket(yaml) ?? "the parser stopped"}.", ex);
+        }
 
         if (stream.Documents.Count == 0
             || stream.Documents[0].RootNode is not YamlMappingNode root
