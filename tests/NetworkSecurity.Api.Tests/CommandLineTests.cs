@@ -197,6 +197,7 @@ public sealed class CommandLineTests
     [InlineData("train evaluate", "--Serilog:MinimumLevel:Default=Bogus", "invalid logging configuration")]
     [InlineData("train evaluate", "--Pipeline:Split=foo", "Split must be 'stratified' or 'grouped'.")]
     [InlineData("train evaluate", "--Logging:Directory=/etc/passwd/x", "cannot write log files to '/etc/passwd/x'")]
+    [InlineData("train evaluate", "--Pipeline:Seed", "the setting '--Pipeline:Seed' has no value")] // was silently the default
     public void A_malformed_setting_is_a_usage_error_in_one_line_never_a_stack_trace(string commands, string setting, string message)
     {
         using var dir = new TempDirectory();
@@ -222,6 +223,7 @@ public sealed class CommandLineTests
     [InlineData("--Api:MaxRowz=5", 2, "unknown setting 'Api:MaxRowz'")]
     [InlineData("--Replication:PollSeconds=0", 2, "The field PollSeconds must be between 1 and 3600.")] // was first a host error with a trace
     [InlineData("--Replication:LeaseMode=foo", 2, "LeaseMode")]
+    [InlineData("--Api:MaxRows", 2, "the setting '--Api:MaxRows' has no value")]
     public void The_service_refuses_a_setting_it_cannot_use_at_start_in_one_line(string arguments, int exitCode, string message)
     {
         using var dir = new TempDirectory();

@@ -65,7 +65,7 @@ public static class CommandLine
             }
         }
 
-        return null;
+        return ConfigurationKeyTokens.KeyWithoutValue(args);
     }
 
     private static bool IsHostSetting(string token)
@@ -80,6 +80,12 @@ public static class CommandLine
         if (args is [] or ["help", .. _])
         {
             args = [.. args.Skip(1), "--help"];
+        }
+
+        if (ConfigurationKeyTokens.KeyWithoutValue(args) is { } bare)
+        {
+            await Console.Error.WriteLineAsync($"error: {bare}").ConfigureAwait(false);
+            return UsageError;
         }
 
         var (configurationKeys, rest) = ConfigurationKeyTokens.Split(args);
@@ -267,6 +273,31 @@ internal sealed record CommandContext(IConfiguration Configuration, Serilog.ILog
 /// </summary>
 internal static class ConfigurationKeyTokens
 {
+    /// <summary>
+    /// A configuration key given without a value (last, or followed by another option): the configuration would drop
+    /// it silently, or take the next option as its value ("--Pipeline:ExpectedScore --seed 7").
+    /// </summary>
+    public static string? KeyWithoutValue(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            var token = args[i];
+            if (!IsConfigurationKey(token) || token.Contains('=', StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                return $"the setting '{token}' has no value: give it as {token}=VALUE (or {token} VALUE).";
+            }
+
+            i++; // its value
+        }
+
+        return null;
+    }
+
     public static (string[] Keys, string[] Others) Split(string[] args)
     {
         var keys = new List<string>();
