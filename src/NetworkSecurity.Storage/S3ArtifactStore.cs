@@ -191,8 +191,36 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             }
         }).ConfigureAwait(false);
 
-        await PutTextAsync(prefix + ManifestName, JsonSerializer.Serialize(manifest), cancellationToken).ConfigureAwait(false);
+        var manifestText = JsonSerializer.Serialize(manifest);
+        await PutTextAsync(prefix + ManifestName, manifestText, cancellationToken).ConfigureAwait(false);
+        await VerifyStoredAsync(prefix, files.ToDictionary(f => prefix + f.Key, f => new FileInfo(f.Path).Length, StringComparer.Ordinal), manifestText, cancellationToken).ConfigureAwait(false);
         return (uploaded, skipped);
+    }
+
+    /// <summary>
+    /// Checks that the store kept what it was sent: the manifest read back byte for byte, and every file at its size.
+    /// A store that does not understand aws-chunked uploads answers 200 and keeps the chunk framing as the object
+    /// (s3rver does): without this check the run said "published" and every replica refused the version.
+    /// </summary>
+    private async Task VerifyStoredAsync(string prefix, Dictionary<string, long> sizes, string manifestText, CancellationToken cancellationToken)
+    {
+        string kept;
+        using (var response = await _s3.GetObjectAsync(_options.Bucket, prefix + ManifestName, cancellationToken).ConfigureAwait(false))
+        using (var reader = new StreamReader(response.ResponseStream))
+        {
+            kept = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var stored = await ListSizesAsync(prefix, cancellationToken).ConfigureAwait(false);
+        var wrong = sizes.Where(f => !stored.TryGetValue(f.Key, out var size) || size != f.Value)
+            .Select(f => $"{f.Key[prefix.Length..]} ({f.Value} bytes sent, {(stored.TryGetValue(f.Key, out var size) ? $"{size} kept" : "missing")})")
+            .ToArray();
+        if (kept != manifestText || wrong.Length > 0)
+        {
+            var what = wrong.Length > 0 ? string.Join(", ", wrong.Take(3)) + (wrong.Length > 3 ? $" and {wrong.Length - 3} more" : "") : $"{ManifestName} read back differs";
+            var hint = _options.DisableChunkedEncoding ? "" : "; a store that does not understand aws-chunked uploads does this: set S3_DISABLE_CHUNKED_ENCODING=true";
+            throw new StoredObjectMismatchException($"{Description} did not keep what it was sent under {prefix}: {what}{hint}");
+        }
     }
 
     private async Task UploadAsync(string path, string key, CancellationToken cancellationToken)
@@ -276,19 +304,23 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             UseChunkEncoding = !_options.DisableChunkedEncoding,
         }, cancellationToken);
 
-    private async Task<List<string>> ListAsync(string prefix, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, long>> ListSizesAsync(string prefix, CancellationToken cancellationToken)
     {
-        var keys = new List<string>();
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
         var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = prefix };
         ListObjectsV2Response response;
         do
         {
             response = await _s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
-            keys.AddRange((response.S3Objects ?? []).Select(o => o.Key));
+            foreach (var o in response.S3Objects ?? [])
+            {
+                sizes[o.Key] = o.Size ?? -1;
+            }
+
             request.ContinuationToken = response.NextContinuationToken;
         }
         while (response.IsTruncated == true);
-        return keys;
+        return sizes;
     }
 
     private static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
@@ -311,3 +343,6 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         _s3.Dispose();
     }
 }
+
+/// <summary>The store answered success but kept other bytes than it was sent.</summary>
+public sealed class StoredObjectMismatchException(string message) : IOException(message);

@@ -52,19 +52,39 @@ public sealed record S3Options
             throw new ArgumentException($"S3_ENDPOINT_URL '{endpoint}' is not an http(s) URL (for example http://127.0.0.1:9000).");
         }
 
+        // A bucket or prefix with '.' or '..' segments, or an empty one ('//'), is rewritten by path-style URLs: the
+        // objects of S3_PREFIX=../up landed in another bucket, "up".
+        if (bucket.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')) || bucket.Contains("..", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"S3_BUCKET '{bucket}' is not a bucket name (letters, digits, '.', '-' and '_' only, no '..').");
+        }
+
         var prefix = read("S3_PREFIX") ?? "";
+        var segments = prefix.TrimEnd('/').Split('/');
+        if (prefix.Length > 0 && segments.Any(segment => segment is "" or "." or ".."))
+        {
+            throw new ArgumentException($"S3_PREFIX '{prefix}' has an empty, '.' or '..' segment: give plain segments such as team/models/ (a URL would resolve those, and the objects could land outside the bucket's folder or in another bucket).");
+        }
+
         return new S3Options
         {
             Bucket = bucket,
             Prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/",
             Region = read("AWS_REGION") ?? read("AWS_DEFAULT_REGION") ?? "us-east-1",
             ServiceUrl = read("S3_ENDPOINT_URL") is { Length: > 0 } url ? url : null,
-            ForcePathStyle = IsTrue(read("S3_FORCE_PATH_STYLE")),
-            DisableChunkedEncoding = IsTrue(read("S3_DISABLE_CHUNKED_ENCODING")),
+            ForcePathStyle = Flag("S3_FORCE_PATH_STYLE", read("S3_FORCE_PATH_STYLE")),
+            DisableChunkedEncoding = Flag("S3_DISABLE_CHUNKED_ENCODING", read("S3_DISABLE_CHUNKED_ENCODING")),
             AccessKey = read("AWS_ACCESS_KEY_ID"),
             SecretKey = read("AWS_SECRET_ACCESS_KEY"),
         };
     }
 
-    private static bool IsTrue(string? value) => value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));
+    // true/false, 1/0, yes/no, on/off; unset or empty is false. Anything else is refused: "yes" read as false had
+    // left chunked uploads on, and s3rver kept their framing as the objects.
+    private static bool Flag(string name, string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "false" or "0" or "no" or "off" => false,
+        "true" or "1" or "yes" or "on" => true,
+        _ => throw new ArgumentException($"{name} '{value}' is not true or false (1/0, yes/no, on/off)."),
+    };
 }

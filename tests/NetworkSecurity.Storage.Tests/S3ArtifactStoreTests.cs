@@ -74,6 +74,25 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_store_that_keeps_other_bytes_than_it_was_sent_fails_the_publication_and_latest_stays_unmoved()
+    {
+        // s3rver answers 200 to aws-chunked uploads and keeps their framing as the object: the run said "published"
+        // while every replica refused the version.
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir);
+        var bucket = await BucketAsync();
+        using var store = new S3ArtifactStore(server.Options(bucket, "ns/") with { DisableChunkedEncoding = false }, NullLogger.Instance);
+
+        var result = await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+        Assert.False(result.Synced);
+        Assert.Contains("did not keep what it was sent under ns/final_model/20261123_101500/", result.Message);
+        Assert.Contains("bytes sent", result.Message);
+        Assert.Contains("set S3_DISABLE_CHUNKED_ENCODING=true", result.Message);
+        using var client = Client();
+        await Assert.ThrowsAsync<NoSuchKeyException>(() => client.GetObjectAsync(bucket, "ns/final_model/LATEST"));
+    }
+
+    [Fact]
     public async Task Pulls_the_latest_promoted_model_into_an_empty_folder()
     {
         using var dir = new TempDirectory();
@@ -124,5 +143,27 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
         var options = S3Options.FromEnvironment(k => env.GetValueOrDefault(k))!;
         Assert.Equal(("b", "p/", "eu-west-1", true), (options.Bucket, options.Prefix, options.Region, options.ForcePathStyle));
         Assert.False(options.DisableChunkedEncoding);
+
+        S3Options? With(string key, string value) => S3Options.FromEnvironment(k => k == key ? value : k == "S3_BUCKET" ? "b" : null);
+        foreach (var yes in new[] { "1", "true", "TRUE", "yes", "on", " On " })
+        {
+            Assert.True(With("S3_DISABLE_CHUNKED_ENCODING", yes)!.DisableChunkedEncoding, yes);
+        }
+
+        foreach (var no in new[] { "", "0", "false", "no", "off" })
+        {
+            Assert.False(With("S3_FORCE_PATH_STYLE", no)!.ForcePathStyle, no);
+        }
+
+        // Refused, never silently false: "yes" read as false left chunked uploads on.
+        Assert.Contains("S3_DISABLE_CHUNKED_ENCODING '2' is not true or false", Assert.Throws<ArgumentException>(() => With("S3_DISABLE_CHUNKED_ENCODING", "2")).Message);
+        // Segments a URL resolves: S3_PREFIX=../up wrote into the bucket "up".
+        foreach (var prefix in new[] { "../up", "a/../b", "./x", "a//b", "/abs" })
+        {
+            Assert.Contains($"S3_PREFIX '{prefix}' has an empty, '.' or '..' segment", Assert.Throws<ArgumentException>(() => With("S3_PREFIX", prefix)).Message);
+        }
+
+        Assert.Equal("team/models/", With("S3_PREFIX", "team/models")!.Prefix);
+        Assert.Contains("is not a bucket name", Assert.Throws<ArgumentException>(() => S3Options.FromEnvironment(k => k == "S3_BUCKET" ? "a/../b" : null)).Message);
     }
 }
