@@ -38,21 +38,39 @@ public sealed partial record MongoOptions
             return null;
         }
 
-        return new MongoOptions
+        // Settings that cannot work are refused where they are read (at the service's start, before a command runs),
+        // as ArgumentExceptions, the configuration mistakes: not later as a failed readiness probe or training job.
+        url = url.Trim();
+        try
         {
-            ConnectionString = url.Trim(),
+            _ = new MongoDB.Driver.Core.Configuration.ConnectionString(url); // parses only: no DNS, no connection
+        }
+        catch (Exception ex) when (ex is MongoDB.Driver.MongoConfigurationException or ArgumentException or FormatException)
+        {
+            throw new ArgumentException($"MONGODB_URL '{Redact(url)}' is not a MongoDB connection string: {ex.Message.Replace(url, Redact(url), StringComparison.Ordinal)}");
+        }
+
+        var dns = read("MONGODB_DNS_SERVER") is { Length: > 0 } server ? server : null;
+        if (dns is not null && !System.Net.IPEndPoint.TryParse(dns, out _))
+        {
+            throw new ArgumentException($"MONGODB_DNS_SERVER '{dns}' is not an address like 10.0.0.2:53.");
+        }
+
+        var options = new MongoOptions
+        {
+            ConnectionString = url,
             Database = read("MONGODB_DATABASE") is { Length: > 0 } db ? db : "networksecurity",
             Collection = read("MONGODB_COLLECTION") is { Length: > 0 } c ? c : "NetworkData",
             BatchSize = ParseBatchSize(read("MONGODB_BATCH_SIZE")),
-            DnsServer = read("MONGODB_DNS_SERVER") is { Length: > 0 } dns ? dns : null,
+            DnsServer = dns,
         };
+        return options;
     }
 
-    // A configuration mistake the user can fix: a PipelineException, reported like every other (CLI, job error).
     private static int ParseBatchSize(string? text) =>
         string.IsNullOrWhiteSpace(text) ? DefaultBatchSize
         : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size) && size is > 0 and <= 100_000 ? size
-        : throw new Pipeline.PipelineException($"MONGODB_BATCH_SIZE must be a whole number from 1 to 100000, not '{text}'.");
+        : throw new ArgumentException($"MONGODB_BATCH_SIZE must be a whole number from 1 to 100000, not '{text}'.");
 
     /// <summary>The connection string with any password replaced, for messages and logs.</summary>
     public string Redacted => Redact(ConnectionString);

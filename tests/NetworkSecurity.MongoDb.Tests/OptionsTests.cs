@@ -12,8 +12,22 @@ public sealed class OptionsTests
         Assert.Equal("mongodb+srv://u:***@cluster0.example.net/", options.Redacted);
         Assert.Equal(("networksecurity", "NetworkData", 5000), (options.Database, options.Collection, options.BatchSize));
         env["MONGODB_BATCH_SIZE"] = "0";
-        var ex = Assert.Throws<NetworkSecurity.Pipeline.PipelineException>(() => MongoOptions.FromEnvironment(k => env.GetValueOrDefault(k)));
+        var ex = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => env.GetValueOrDefault(k)));
         Assert.Equal("MONGODB_BATCH_SIZE must be a whole number from 1 to 100000, not '0'.", ex.Message);
+    }
+
+    [Fact]
+    public void A_connection_string_or_dns_server_that_cannot_work_is_refused_where_it_is_read_with_the_password_masked()
+    {
+        // These started the service, whose readiness probe then failed for ever, and failed commands with exit code 1.
+        var bad = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k == "MONGODB_URL" ? "notaurl" : null));
+        Assert.StartsWith("MONGODB_URL 'notaurl' is not a MongoDB connection string", bad.Message);
+        var secret = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k == "MONGODB_URL" ? "mongodb://u:s3cr3t@h1/?w=banana&journal=maybe" : null));
+        Assert.DoesNotContain("s3cr3t", secret.Message);
+        Assert.Contains("u:***@h1", secret.Message);
+        var dns = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb+srv://c.example.net/", "MONGODB_DNS_SERVER" => "notahost", _ => null }));
+        Assert.Equal("MONGODB_DNS_SERVER 'notahost' is not an address like 10.0.0.2:53.", dns.Message);
+        Assert.NotNull(MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb+srv://c.example.net/", "MONGODB_DNS_SERVER" => "127.0.0.1:5353", _ => null }));
     }
 
     [Theory]

@@ -6,7 +6,7 @@ using NetworkSecurity.Tracking;
 namespace NetworkSecurity.Api.Hosting;
 
 /// <summary>
-/// Checks the settings of the services a training run plugs into (MLflow, S3) when the pipeline's options are first
+/// Checks the settings of the services a training run plugs into (MLflow, S3, MongoDB) when the pipeline's options are first
 /// read, which is at start for the service: a malformed URL or number is refused before anything runs, instead of
 /// failing every training job later with an unexpected error.
 /// </summary>
@@ -17,6 +17,7 @@ public sealed class ExternalServicesValidator(IConfiguration configuration) : IV
         var failures = new List<string>();
         Check(() => MlflowOptions.FromEnvironment(key => configuration[key]), failures);
         Check(() => S3Options.FromEnvironment(key => configuration[key]), failures);
+        Check(() => MongoDb.MongoOptions.FromEnvironment(key => configuration[key]), failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
