@@ -37,7 +37,7 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
 
         if (uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
         {
-            return new MlflowFileStoreTracker(new Uri(uri).LocalPath);
+            return new MlflowFileStoreTracker(MlflowOptions.FileStorePath(uri, out var fileProblem) ?? throw new ArgumentException(fileProblem, nameof(uri)));
         }
 
         if (MlflowOptions.TrackingUriProblem(uri) is { } problem)

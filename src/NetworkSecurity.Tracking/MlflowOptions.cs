@@ -70,9 +70,14 @@ public sealed record MlflowOptions
     /// </summary>
     public static string? TrackingUriProblem(string? uri)
     {
-        if (string.IsNullOrWhiteSpace(uri) || uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        if (string.IsNullOrWhiteSpace(uri))
         {
             return null;
+        }
+
+        if (uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return FileStorePath(uri, out var problem) is null ? problem : null;
         }
 
         if (uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
@@ -86,6 +91,38 @@ public sealed record MlflowOptions
         return System.Text.RegularExpressions.Regex.IsMatch(uri, "^[A-Za-z][A-Za-z0-9+.-]*:") && !windowsDrive
             ? $"MLFLOW_TRACKING_URI '{uri}': only http(s):// (an MLflow server), file: or a folder path are supported."
             : null;
+    }
+
+    /// <summary>
+    /// The folder a file: tracking URI names, as MLflow reads it: file:///abs/path and file://localhost/abs/path are
+    /// /abs/path, file:relative/path is relative, %20 and the like are decoded. Null (with <paramref name="problem"/>) for
+    /// a URI naming another host (new Uri() made it a UNC path, a folder literally named \\host\tmp\x) or no folder.
+    /// </summary>
+    public static string? FileStorePath(string uri, out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        problem = null;
+        var rest = uri["file:".Length..];
+        if (rest.StartsWith("//", StringComparison.Ordinal))
+        {
+            var slash = rest.IndexOf('/', 2);
+            var host = slash < 0 ? rest[2..] : rest[2..slash];
+            if (host.Length > 0 && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                problem = $"MLFLOW_TRACKING_URI '{uri}' names another host ({host}); a file store is a folder on this machine: file:///path (three slashes) or a plain path.";
+                return null;
+            }
+
+            rest = slash < 0 ? "" : rest[slash..];
+        }
+
+        if (rest.Length == 0)
+        {
+            problem = $"MLFLOW_TRACKING_URI '{uri}' names no folder: file:///path/to/mlruns, file:relative/folder or a plain path.";
+            return null;
+        }
+
+        return Uri.UnescapeDataString(rest);
     }
 
     private static double? PositiveNumber(Func<string, string?> read, string name) =>

@@ -231,5 +231,14 @@ public sealed class MlflowFileStoreTests
         Assert.EndsWith("mlruns", MlflowFileStoreTracker.FromTrackingUri(null).Root);
         Assert.Equal("/tmp/x/mlruns", MlflowFileStoreTracker.FromTrackingUri("file:///tmp/x/mlruns").Root);
         Assert.Throws<ArgumentException>(() => MlflowFileStoreTracker.FromTrackingUri("https://example.invalid/repo.mlflow"));
+
+        // As MLflow reads them: localhost is this machine, file:relative is relative, escapes are decoded.
+        Assert.Equal("/tmp/x/mlruns", MlflowFileStoreTracker.FromTrackingUri("file://localhost/tmp/x/mlruns").Root);
+        Assert.EndsWith(Path.Combine("work", "my runs"), MlflowFileStoreTracker.FromTrackingUri("file:work/my%20runs").Root);
+        // Another host was made a UNC path, a folder literally named \\otherhost\tmp\x; no folder at all threw "Invalid URI".
+        Assert.Contains("names another host (otherhost)", Assert.Throws<ArgumentException>(() => MlflowFileStoreTracker.FromTrackingUri("file://otherhost/tmp/x")).Message);
+        Assert.Contains("names no folder", MlflowOptions.TrackingUriProblem("file:"));
+        Assert.Contains("names another host", MlflowOptions.TrackingUriProblem("file://otherhost/tmp/x"));
+        Assert.Null(MlflowOptions.TrackingUriProblem("file:relstore"));
     }
 }
