@@ -27,6 +27,30 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
     }
 
     [Fact]
+    public async Task With_object_storage_unreachable_train_answers_503_with_retry_after_and_the_live_model_keeps_serving()
+    {
+        using var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // nothing listens there now: connections are refused
+        using var factory = model.CreateFactory(new Dictionary<string, string?>
+        {
+            ["S3_BUCKET"] = "models", ["S3_ENDPOINT_URL"] = $"http://127.0.0.1:{port}", ["S3_FORCE_PATH_STYLE"] = "true",
+            ["AWS_ACCESS_KEY_ID"] = "k", ["AWS_SECRET_ACCESS_KEY"] = "s",
+        });
+        var client = factory.CreateClient();
+        using var train = await client.PostAsync("/train", null);
+        var body = await train.Content.ReadAsStringAsync();
+        Assert.True(train.StatusCode == HttpStatusCode.ServiceUnavailable, body);
+        Assert.NotNull(train.Headers.RetryAfter);
+        Assert.Contains("cannot be reached", body);
+        Assert.Contains("the live model keeps serving", body);
+        var record = "{" + string.Join(',', File.ReadLines(TestPaths.DataFile).First().Split(',')[..30].Select(f => $"\"{f}\":1")) + "}";
+        using var predict = await client.PostAsync("/predict/json", new StringContent("{\"records\":[" + record + "]}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, predict.StatusCode);
+    }
+
+    [Fact]
     public async Task Swagger_documents_every_endpoint()
     {
         using var factory = model.CreateFactory();

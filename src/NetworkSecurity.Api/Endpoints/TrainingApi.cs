@@ -69,7 +69,13 @@ public static class TrainingApi
                 extensions: new Dictionary<string, object?> { ["holder"] = holder.Holder, ["job_id"] = holder.JobId, ["expires_at"] = holder.ExpiresAt });
         }
 
-        return TypedResults.Problem(title: "Training lease unavailable", detail: request.Error, statusCode: StatusCodes.Status503ServiceUnavailable);
+        // The shared store cannot be asked who trains (unreachable, a missing bucket, refused credentials): no replica
+        // trains until it answers, so two never train at once; the live model keeps serving meanwhile.
+        context.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            title: "Training lease unavailable",
+            detail: $"{request.Error} Replicas that share object storage train only while it can say who holds the training lease; the live model keeps serving. Try again when the store answers.",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     public static Results<Ok<TrainingJobStatus>, ProblemHttpResult> GetJob(string id, TrainingJobQueue jobs) =>
