@@ -147,8 +147,17 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
 
         if (current.Version is { } newer && string.CompareOrdinal(newer, version) > 0)
         {
-            _logger.LogWarning("LATEST in {Store} already names {Newer}, newer than {Version}: left as is", Description, newer, version);
-            return $"; LATEST left at the newer {newer}";
+            // A newer name is only worth keeping when it is a version: a pointer to nothing (a hand-edited LATEST, a
+            // version never completely published) would otherwise hold every replica back until the clock passes it.
+            if (await _models.VersionProblemAsync(newer, ModelStore.BundleFileName, cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                _logger.LogWarning("LATEST in {Store} names {Newer}, which is not a published version ({Problem}): pointing it at {Version}", Description, newer, problem, version);
+            }
+            else
+            {
+                _logger.LogWarning("LATEST in {Store} already names {Newer}, newer than {Version}: left as is", Description, newer, version);
+                return $"; LATEST left at the newer {newer}, so replicas keep that one";
+            }
         }
 
         await PutTextAsync($"{_options.Prefix}final_model/LATEST", version, cancellationToken).ConfigureAwait(false);

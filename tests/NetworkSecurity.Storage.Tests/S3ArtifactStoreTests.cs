@@ -93,6 +93,31 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Latest_is_never_moved_back_from_a_newer_version_but_a_newer_name_with_nothing_behind_it_is_replaced()
+    {
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir);
+        var bucket = await BucketAsync();
+        using var store = new S3ArtifactStore(server.Options(bucket, "ns/"), NullLogger.Instance);
+        using var client = Client();
+
+        // A name later than any version, with no version behind it (a hand-edited LATEST): it held every replica back.
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "ns/final_model/LATEST", ContentBody = "20991231_235959", UseChunkEncoding = false });
+        var first = await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+        Assert.True(first.Synced, first.Message);
+        Assert.Equal("20261123_101500", System.Text.Encoding.UTF8.GetString(await GetAsync(bucket, "ns/final_model/LATEST")));
+
+        // A real newer version stays: an older run published late does not move replicas backwards.
+        var newer = Path.Combine(dir.Path, "final_model", "20261124_090000");
+        Directory.CreateDirectory(newer);
+        File.Copy(Path.Combine(model, ModelStore.BundleFileName), Path.Combine(newer, ModelStore.BundleFileName));
+        Assert.True((await store.PublishAsync(run, "20261124_090000", newer, CancellationToken.None)).Synced);
+        var late = await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+        Assert.Contains("LATEST left at the newer 20261124_090000", late.Message);
+        Assert.Equal("20261124_090000", System.Text.Encoding.UTF8.GetString(await GetAsync(bucket, "ns/final_model/LATEST")));
+    }
+
+    [Fact]
     public async Task Pulls_the_latest_promoted_model_into_an_empty_folder()
     {
         using var dir = new TempDirectory();

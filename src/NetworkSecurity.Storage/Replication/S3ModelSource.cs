@@ -153,6 +153,24 @@ public sealed partial class S3ModelSource : IDisposable
         return manifest.Count;
     }
 
+    /// <summary>
+    /// Why <paramref name="version"/> is not a published model version (no manifest, or one without
+    /// <paramref name="requiredFile"/>), or null when its manifest is in place. One GET: the files are not checked.
+    /// </summary>
+    public async Task<string?> VersionProblemAsync(string version, string requiredFile, CancellationToken cancellationToken)
+    {
+        var prefix = $"{_options.Prefix}final_model/{version}/";
+        try
+        {
+            var manifest = await ReadManifestAsync(prefix, cancellationToken).ConfigureAwait(false);
+            return manifest.ContainsKey(requiredFile) ? null : $"{prefix}{ManifestName} does not list {requiredFile}";
+        }
+        catch (ModelVerificationException ex)
+        {
+            return ex.Message;
+        }
+    }
+
     private async Task<Dictionary<string, string>> ReadManifestAsync(string prefix, CancellationToken cancellationToken)
     {
         try
