@@ -56,9 +56,13 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
                 pointer = await MoveLatestAsync(timestamp, budget.Token).ConfigureAwait(false);
             }
 
-            var (u1, s1) = await SyncFolderAsync(runArtifactsDirectory, $"{_options.Prefix}artifact/{timestamp}/", budget.Token).ConfigureAwait(false);
-            uploaded += u1;
-            skipped += s1;
+            if (Directory.Exists(runArtifactsDirectory)) // a model published again after a restart may have lost its run's folder
+            {
+                var (u1, s1) = await SyncFolderAsync(runArtifactsDirectory, $"{_options.Prefix}artifact/{timestamp}/", budget.Token).ConfigureAwait(false);
+                uploaded += u1;
+                skipped += s1;
+            }
+
             return new SyncResult(true, uploaded, skipped, $"{uploaded} file(s) uploaded, {skipped} unchanged, to {Description}{pointer}");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -4,6 +4,7 @@ using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Api.Models;
 using NetworkSecurity.Api.Training;
 using NetworkSecurity.Pipeline;
+using NetworkSecurity.Pipeline.Configuration;
 using NetworkSecurity.Pipeline.Training;
 using NetworkSecurity.Storage.Replication;
 
@@ -26,6 +27,7 @@ public sealed class ModelSyncService(
     BackgroundPublisher publisher,
     IOptions<ReplicationOptions> options,
     IOptions<ApiOptions> apiOptions,
+    PipelineOptions pipeline,
     ILogger<ModelSyncService> logger) : BackgroundService
 {
     private string? _lastProblem;
@@ -130,6 +132,11 @@ public sealed class ModelSyncService(
             case LatestState.Unchanged:
                 return etag;
             case LatestState.Missing:
+                if (live.Current is { } served)
+                {
+                    await PublishIfNeverPublishedAsync(source, served.Version, "no LATEST", cancellationToken).ConfigureAwait(false);
+                }
+
                 await TrainFirstModelIfNoneAsync(cancellationToken).ConfigureAwait(false);
                 return null;
         }
@@ -157,6 +164,11 @@ public sealed class ModelSyncService(
                 {
                     // Trained here and not in LATEST yet (e.g. its upload waits out an outage): nothing wrong. No ETag
                     // kept, so LATEST is read in full until it names this model or someone points it back by hand.
+                    return null;
+                }
+
+                if (await PublishIfNeverPublishedAsync(source, current, $"LATEST names the older {version}", cancellationToken).ConfigureAwait(false))
+                {
                     return null;
                 }
 
@@ -217,6 +229,28 @@ public sealed class ModelSyncService(
     }
 
     /// <summary>Nothing published and nothing served: someone must train (the lease decides who).</summary>
+    /// <summary>
+    /// Publishes the served version when the store has no such version at all: a model trained here whose publication a
+    /// restart cut short (publications are queued in memory). Without this the fleet stayed split for good: this
+    /// replica kept its newer model, the others the older LATEST. Once per version and process.
+    /// </summary>
+    private async Task<bool> PublishIfNeverPublishedAsync(S3ModelSource source, string version, string why, CancellationToken cancellationToken)
+    {
+        if (!publisher.IsConfigured || publisher.IsPublishing(version) || !_resumed.Add(version)
+            || await source.VersionProblemAsync(version, ModelStore.BundleFileName, cancellationToken).ConfigureAwait(false) is not { } missing)
+        {
+            return false;
+        }
+
+        var artifacts = Path.Combine(pipeline.ArtifactsRoot, version);
+        logger.LogWarning("Model sync: the served {Version} is not in {Store} ({Missing}) and {Why}: publishing it now (its publication was cut short, by a restart perhaps)",
+            version, source.Describe(""), missing, why);
+        await publisher.PublishAsync(artifacts, version, Path.Combine(live.Store.Directory, version), cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private readonly HashSet<string> _resumed = new(StringComparer.Ordinal);
+
     private async Task TrainFirstModelIfNoneAsync(CancellationToken cancellationToken)
     {
         // Only a replica that never ran a job here: one whose own run failed does not retry at every poll.

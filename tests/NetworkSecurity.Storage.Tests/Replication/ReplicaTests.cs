@@ -229,6 +229,68 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_publication_cut_short_by_a_restart_is_resumed_so_latest_and_the_fleet_catch_up()
+    {
+        var bucket = "rst" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
+        {
+            ServiceURL = server.Endpoint,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        });
+        await s3.PutBucketAsync(bucket);
+        using var proxy = new FaultyProxy(server.Endpoint);
+        using var folder = new TempDirectory();
+        var first = Start("replica-r", folder, bucket, proxy.Endpoint);
+        var processes = new List<ServiceProcess> { first };
+        try
+        {
+            await WaitUntilAsync(async () => (await LatestJobAsync(first))?.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(90), "the first model published", processes);
+            var train = await _http.PostAsync(Url(first, "/train"), null);
+            Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
+            var job = JsonDocument.Parse(await train.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            proxy.Set(ProxyMode.Refuse);
+            JsonElement status = default;
+            await WaitUntilAsync(async () => (status = await JobAsync(first, job)).GetProperty("publication").ValueKind == JsonValueKind.Object
+                && status.GetProperty("publication").GetProperty("state").GetString() == "retrying", TimeSpan.FromSeconds(60), "a publication retrying", processes);
+            var v2 = status.GetProperty("outcome").GetProperty("model_version").GetString()!;
+
+            // Restarted while the store was down: the queued publication (in memory) went with the process. LATEST
+            // stayed at the older version for good, and the other replicas with it.
+            first.Kill();
+            proxy.Set(ProxyMode.Forward);
+            var second = Start("replica-r", folder, bucket, proxy.Endpoint);
+            processes.Add(second);
+            await WaitUntilAsync(async () => await LatestAsync(s3, bucket) == v2, TimeSpan.FromSeconds(60), "LATEST naming the model served here", processes);
+            Assert.Equal(v2, (await ServedModelAsync(second)).Version);
+            Assert.Contains($"the served {v2} is not in", second.Output);
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                process.Dispose();
+            }
+        }
+    }
+
+    private static async Task<string?> LatestAsync(AmazonS3Client s3, string bucket)
+    {
+        try
+        {
+            using var latest = await s3.GetObjectAsync(bucket, "ns/final_model/LATEST");
+            using var reader = new StreamReader(latest.ResponseStream);
+            return await reader.ReadToEndAsync();
+        }
+        catch (AmazonS3Exception)
+        {
+            return null;
+        }
+    }
+
     private static int Count(string text, string part)
     {
         var count = 0;
