@@ -104,6 +104,7 @@ public sealed class TrainingPipeline(
         {
             _logger.LogError("Training run {Run} failed after {Elapsed:0.000}s: {Error}", layout.Timestamp, total.Elapsed.TotalSeconds, ex.Message);
             await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, ex.Message, CancellationToken.None, importance).ConfigureAwait(false);
+            RemoveIfNothingWritten(layout.Root);
             throw;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -112,6 +113,22 @@ public sealed class TrainingPipeline(
             _logger.LogWarning("Training run {Run} cancelled after {Elapsed:0.000}s", layout.Timestamp, total.Elapsed.TotalSeconds);
             await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, "cancelled", CancellationToken.None, importance).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    // A run that failed before writing anything (missing data, an unreachable database) leaves no empty Artifacts/<ts>/.
+    private static void RemoveIfNothingWritten(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder) && !Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any())
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Only tidiness: the run's failure is what the caller hears about.
         }
     }
 
@@ -250,7 +267,16 @@ public sealed class TrainingPipeline(
         }
         else if (error is null)
         {
-            LogOutcome(sync.Synced, "Artifacts synced to {Where}: {Message}", "Artifacts NOT synced to {Where}: {Message}", artifactStore.Description, sync.Message);
+            // A success message names the store itself ("… uploaded … to s3://…", or "queued" in the service, where the
+            // uploads run in the background): not "synced to s3://…: … to s3://…", nor "synced" before anything went up.
+            if (sync.Synced)
+            {
+                _logger.LogInformation("Artifacts: {Message}", sync.Message);
+            }
+            else
+            {
+                _logger.LogWarning("Artifacts NOT synced to {Where}: {Message}", artifactStore.Description, sync.Message);
+            }
         }
 
         return (tracking, sync);

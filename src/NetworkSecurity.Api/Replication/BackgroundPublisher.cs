@@ -68,7 +68,7 @@ public sealed class BackgroundPublisher(
 
         _queue.Writer.TryWrite(publication);
         // "Synced" here means handed over: the job's publication field says when the uploads are done.
-        return Task.FromResult(new SyncResult(true, 0, 0, "queued: the model and artifacts are uploaded in the background (see the job's publication)"));
+        return Task.FromResult(new SyncResult(true, 0, 0, $"queued for upload to {inner.Description} in the background (the job's publication says when they are there)"));
     }
 
     public Task<bool> TryPullLatestModelAsync(string finalModelDirectory, CancellationToken cancellationToken) =>
