@@ -79,18 +79,32 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
     }
 
     [Fact]
-    public async Task Without_a_model_predict_answers_503_with_retry_after_and_ready_is_unhealthy()
+    public async Task Without_a_model_predict_answers_503_saying_whether_one_is_coming_and_ready_is_unhealthy()
     {
         using var dir = new TempDirectory();
-        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"));
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts")); // Api:TrainOnStartup off
         var client = factory.CreateClient();
-        using var response = await client.PostAsync("/predict", new StringContent("a,b\n1,2\n", System.Text.Encoding.UTF8, "text/csv"));
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.NotNull(response.Headers.RetryAfter);
-        Assert.Contains("No model is ready yet", await response.Content.ReadAsStringAsync());
+        // Not training by itself and not asked to: nothing comes by waiting, so no Retry-After; the page says so too
+        // (both said the first run was on its way).
+        using (var idle = await client.PostAsync("/predict", new StringContent("a,b\n1,2\n", System.Text.Encoding.UTF8, "text/csv")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, idle.StatusCode);
+            Assert.Null(idle.Headers.RetryAfter);
+            Assert.Contains("is not training one (Api:TrainOnStartup is off): POST /train", await idle.Content.ReadAsStringAsync());
+        }
+
+        Assert.Contains("does not train one by itself (Api:TrainOnStartup is off)", await client.GetStringAsync("/"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/model")).StatusCode);
+
+        // Once a run is queued, the model is on its way: retry later.
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/train", null)).StatusCode);
+        using var waiting = await client.PostAsync("/predict", new StringContent("a,b\n1,2\n", System.Text.Encoding.UTF8, "text/csv"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, waiting.StatusCode);
+        var body = await waiting.Content.ReadAsStringAsync();
+        Assert.True(waiting.Headers.RetryAfter is not null || body.Contains("failed", StringComparison.Ordinal), body);
+        Assert.DoesNotContain("TrainOnStartup", body);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public static class HomePage
     public static IEndpointRouteBuilder MapHomePage(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/", (LiveModel live, TrainingJobQueue jobs, IOptions<ApiOptions> options) =>
-                TypedResults.Content(Render(live.Current, jobs.Latest?.Status, !string.IsNullOrEmpty(options.Value.TrainApiKey)), "text/html; charset=utf-8"))
+                TypedResults.Content(Render(live.Current, jobs.Latest?.Status, !string.IsNullOrEmpty(options.Value.TrainApiKey), options.Value.TrainOnStartup), "text/html; charset=utf-8"))
             .WithName("HomePage")
             .WithTags("Pages")
             .WithSummary("The web page: upload a CSV, retrain, see the model card")
@@ -22,7 +22,7 @@ public static class HomePage
         return routes;
     }
 
-    public static string Render(ModelBundle? model, TrainingJobStatus? job, bool apiKeyRequired) => HtmlLayout.Page("NetworkSecurity", html =>
+    public static string Render(ModelBundle? model, TrainingJobStatus? job, bool apiKeyRequired, bool trainsOnStartup = true) => HtmlLayout.Page("NetworkSecurity", html =>
     {
         // "Predict and explain" only when the live model can explain its verdicts; otherwise say why not.
         var cannotExplain = model is null ? null : NetworkSecurity.Learning.Explanation.ModelExplanation.UnavailableReason(model.Classifier);
@@ -57,7 +57,9 @@ public static class HomePage
         html.Append("<section><h2>Live model</h2>");
         if (model is null)
         {
-            html.Append("<p id=\"no-model\">No model is loaded yet. The first training run starts automatically; this page shows its progress.</p>");
+            html.Append(job is null && !trainsOnStartup
+                ? "<p id=\"no-model\">No model is loaded, and none is being trained: this service does not train one by itself (Api:TrainOnStartup is off). Press Retrain now.</p>"
+                : "<p id=\"no-model\">No model is loaded yet. The first training run starts automatically; this page shows its progress.</p>");
         }
         else
         {

@@ -27,6 +27,16 @@ public static class Problems
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
+        // Nothing is coming either when the service does not train by itself and nobody asked it to.
+        if (context.RequestServices.GetService<Training.TrainingJobQueue>()?.Latest is null
+            && context.RequestServices.GetService<Microsoft.Extensions.Options.IOptions<Hosting.ApiOptions>>()?.Value.TrainOnStartup == false)
+        {
+            return TypedResults.Problem(
+                title: "No model is ready",
+                detail: "The service has no trained model and is not training one (Api:TrainOnStartup is off): POST /train to train one.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Problem(
             title: "No model is ready yet",
