@@ -58,10 +58,19 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/swagger/index.html")).StatusCode);
         using var doc = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
         var paths = doc.RootElement.GetProperty("paths");
-        foreach (var path in new[] { "/", "/predict", "/predict/json", "/train", "/train/{id}", "/model" })
+        foreach (var path in new[] { "/", "/predict", "/predict/json", "/train", "/train/{id}", "/model", "/health/live", "/health/ready" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is not documented");
         }
+
+        // Swagger UI's "Try it out" needs the upload as a form with a 'file' field (a bare binary body sent an empty form)
+        // and the API key as a scheme it can send.
+        var form = paths.GetProperty("/predict").GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");
+        Assert.Equal("binary", form.GetProperty("properties").GetProperty("file").GetProperty("format").GetString());
+        Assert.Equal(["file"], form.GetProperty("required").EnumerateArray().Select(r => r.GetString() ?? "").ToArray());
+        var scheme = doc.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
+        Assert.Equal(("apiKey", "header", "X-Api-Key"), (scheme.GetProperty("type").GetString(), scheme.GetProperty("in").GetString(), scheme.GetProperty("name").GetString()));
+        Assert.True(paths.GetProperty("/train").GetProperty("post").GetProperty("security")[0].TryGetProperty("ApiKey", out _));
 
         Assert.Equal("PredictCsv", paths.GetProperty("/predict").GetProperty("post").GetProperty("operationId").GetString());
     }

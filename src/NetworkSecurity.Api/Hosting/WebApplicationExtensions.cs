@@ -88,6 +88,8 @@ public static class WebApplicationExtensions
                 Description = "Detects phishing websites from 30 URL, domain and page features. Upload a CSV or send JSON records to get a verdict and a phishing probability per site; retrain the model in the background.",
             });
             swagger.OperationFilter<PredictionOpenApi>();
+            swagger.OperationFilter<ServiceOpenApi>();
+            swagger.DocumentFilter<ServiceOpenApi>();
         });
         return builder;
     }
