@@ -95,8 +95,9 @@ public sealed class CommandLineTests
     [InlineData("--Pipeline:Training:DropMargin=2", "Pipeline:Training:DropMargin: The field DropMargin must be between 0 and 1.")]
     [InlineData("--Pipeline:Training:CrossValidationFolds=1", "Pipeline:Training:CrossValidationFolds: The field CrossValidationFolds must be between 2 and 20.")]
     [InlineData("--Pipeline:Training:Mode=fastest", "Training:Mode must be 'search' or 'gbdt'.")]
-    [InlineData("--learners=fasttree,xgboost", "Pipeline:Training:Learners (--learners): unknown learner(s) xgboost; known: gradient_boosting")]
-    [InlineData("--Pipeline:Training:Learners=Random_Forest", "unknown learner(s) Random_Forest;")]
+    [InlineData("--learners=fasttree,xgboost", "Pipeline:Training:Learners (--learners): unknown learner(s) or grid entries xgboost; learners: gradient_boosting")]
+    [InlineData("--Pipeline:Training:Learners=Random_Forest", "unknown learner(s) or grid entries Random_Forest;")]
+    [InlineData("--learners=gradient_boosting_leafwize", "entries of the grid: random_forest, decision_tree, gradient_boosting, gradient_boosting_leafwise,")]
     public void Bad_training_settings_are_refused_before_any_work_naming_the_setting(string setting, string message)
     {
         // The Training section is nested in Pipeline: its own attributes are checked too, not only Pipeline's.

@@ -97,6 +97,23 @@ public sealed class MLNetPipelineTests
         Assert.Contains("no entry for learner(s) lightgbm", missing.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Learners_take_an_entry_name_for_that_entry_alone_and_a_learner_name_for_all_its_entries()
+    {
+        using var dir = new TempDirectory();
+        var data = Data.DatasetParser.Parse(CsvTableReader.ReadFile(PipelineFactory.Sample(dir, 300)), SchemaLoader.Load(TestPaths.SchemaFile), true, false).Valid;
+        var grid = dir.File("grid.yaml", "learners:\n  gradient_boosting:\n    n_estimators: [5]\n    max_depth: [2]\n  deep:\n    learner: gradient_boosting\n    n_estimators: [5]\n    max_depth: [4]\n  logistic_regression:\n    c: [1.0]\n");
+        string[] Entries(string learners) =>
+            [.. new GridSearchTrainer(grid, 3, "roc_auc", 1, learners).Train(data.Features, data.Labels, null, null, CancellationToken.None).Leaderboard.Select(e => e.Learner).Order()];
+
+        Assert.Equal(["gradient_boosting (deep)"], Entries("deep")); // refused before: "unknown learner(s) deep"
+        Assert.Equal(["gradient_boosting", "gradient_boosting (deep)"], Entries("gradient_boosting"));
+        Assert.Equal(["gradient_boosting (deep)", "logistic_regression"], Entries("deep,logistic_regression"));
+        var neither = Assert.Throws<PipelineException>(() => Entries("shallow"));
+        Assert.Contains("shallow is neither a learner (", neither.Message, StringComparison.Ordinal);
+        Assert.Contains("nor an entry of", neither.Message, StringComparison.Ordinal);
+    }
+
     private sealed class Site
     {
         [VectorType(30)]

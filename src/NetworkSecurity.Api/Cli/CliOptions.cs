@@ -37,7 +37,7 @@ public sealed class CliOptions
         File = Bind(Text("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
         Drop = Bind(new Option<bool>("--drop") { Description = "Empty the collection first, so re-running gives the same collection." }, "PushData:Drop");
         Explain = Bind(Text("--explain", "N|all", "Add per record the top N features behind the verdict (TreeSHAP / linear contributions), or all 30: explanation columns in the output."), "Predict:Explain");
-        Learners = Bind(Text("--learners", "names", "Search only these grid entries or learners, comma-separated (e.g. fasttree,lightgbm for ML.NET's; default: every entry)."), "Pipeline:Training:Learners");
+        Learners = Bind(Text("--learners", "names", "Search only these learners (every entry of each) or grid entries, comma-separated (e.g. fasttree,lightgbm for ML.NET's, gradient_boosting_leafwise for that entry alone; default: every entry)."), "Pipeline:Training:Learners");
         Format = Bind(Choice("--format", "Model format to write (default onnx).", "onnx"), "Export:Format");
         ExportOutput = Bind(Text("--output", "file", "Where to write the exported model (default model.onnx)."), "Export:Output");
         BatchSize = Bind(Integer("--batch-size", "Documents per unordered InsertMany batch (default 1000, MONGODB_BATCH_SIZE).", 1, 100_000), "MONGODB_BATCH_SIZE");

@@ -27,11 +27,12 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
             ? []
             : results.Select(r => $"Pipeline:Training:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}").ToList();
         var known = GridSearchTrainer.Catalog(0).Keys;
+        var entries = GridEntryNames(options.Training.GridPath);
         var unknown = (options.Training.Learners ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Where(name => !known.Contains(name)).ToArray();
+            .Where(name => !known.Contains(name) && !entries.Contains(name)).ToArray();
         if (unknown.Length > 0)
         {
-            failures.Add($"Pipeline:Training:Learners (--learners): unknown learner(s) {string.Join(", ", unknown)}; known: {string.Join(", ", known)}.");
+            failures.Add($"Pipeline:Training:Learners (--learners): unknown learner(s) or grid entries {string.Join(", ", unknown)}; learners: {string.Join(", ", known)}{(entries.Count > 0 ? $"; entries of the grid: {string.Join(", ", entries)}" : "")}.");
         }
 
         // Promotion replaces folders under the final model folder and prunes old versions: with the artifacts there too
@@ -42,6 +43,19 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    // The grid's entry names, which --learners takes too; none when the grid cannot be read (training says why then).
+    private static IReadOnlyCollection<string> GridEntryNames(string? gridPath)
+    {
+        try
+        {
+            return string.IsNullOrWhiteSpace(gridPath) ? [] : GridFile.Load(gridPath).Select(c => c.Name).ToArray();
+        }
+        catch (Pipeline.PipelineException)
+        {
+            return [];
+        }
     }
 
     private static bool Overlap(string? first, string? second) =>

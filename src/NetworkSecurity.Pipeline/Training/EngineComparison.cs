@@ -17,12 +17,13 @@ public static class EngineComparison
     {
         var catalog = GridSearchTrainer.Catalog(seed);
         var wanted = (learners ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var inGrid = GridFile.Load(gridPath).Select(c => c.Learner).Distinct()
-            .Where(l => catalog.ContainsKey(l) && (wanted.Length == 0 || wanted.Contains(l)))
+        // The grid's entries asked for (by their learner or their own name), searched per engine by entry name.
+        var inGrid = GridFile.Load(gridPath)
+            .Where(c => catalog.ContainsKey(c.Learner) && (wanted.Length == 0 || wanted.Contains(c.Learner) || wanted.Contains(c.Name)))
             .ToArray();
         var perEngine = inGrid
-            .GroupBy(l => catalog[l].Engine == LearnerCatalog.OwnEngine ? LearnerCatalog.OwnEngine : $"{catalog[l].Engine} {l}")
-            .Select(g => new EngineResult(g.Key, new GridSearchTrainer(gridPath, folds, scoring, seed, string.Join(',', g)).Train(features, labels, groups, null, cancellationToken)))
+            .GroupBy(c => catalog[c.Learner].Engine == LearnerCatalog.OwnEngine ? LearnerCatalog.OwnEngine : $"{catalog[c.Learner].Engine} {c.Learner}")
+            .Select(g => new EngineResult(g.Key, new GridSearchTrainer(gridPath, folds, scoring, seed, string.Join(',', g.Select(c => c.Name).Distinct())).Train(features, labels, groups, null, cancellationToken)))
             .ToArray();
         if (perEngine.Length == 0)
         {

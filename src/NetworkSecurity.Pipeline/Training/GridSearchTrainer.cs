@@ -7,7 +7,8 @@ namespace NetworkSecurity.Pipeline.Training;
 /// <summary>
 /// Chooses the model by cross-validated grid search over the learner family (Training:Mode = search): our own learners
 /// and ML.NET's (FastTree, LightGBM) on the very same folds, the best one winning whatever its engine.
-/// <paramref name="learners"/> ("fasttree,lightgbm"; empty = all) keeps only the grid entries of those learners.
+/// <paramref name="learners"/> ("fasttree,lightgbm"; empty = all) keeps only the grid entries of those learners, or the
+/// entries of those names ("gradient_boosting_leafwise").
 /// The test rows are never seen here: the pipeline only uses them afterwards, for the report. Configurations more than
 /// <paramref name="dropMargin"/> behind the best after two folds are not scored on the rest (see <see cref="GridSearch"/>).
 /// </summary>
@@ -27,13 +28,21 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
             var wanted = (learners ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (wanted.Length > 0)
             {
-                catalog = Only(catalog, wanted);
-                candidates = candidates.Where(c => catalog.ContainsKey(c.Learner)).ToArray();
-                var missing = wanted.Where(w => candidates.All(c => c.Learner != w)).ToArray();
+                // A learner's name keeps every entry of that learner; an entry's name (gradient_boosting_leafwise) keeps it.
+                var unknown = wanted.Where(w => !catalog.ContainsKey(w) && candidates.All(c => c.Name != w)).ToArray();
+                if (unknown.Length > 0)
+                {
+                    throw new PipelineException($"Training:Learners (--learners): {string.Join(", ", unknown)} is neither a learner ({string.Join(", ", catalog.Keys)}) nor an entry of '{gridPath}' ({string.Join(", ", candidates.Select(c => c.Name))}).");
+                }
+
+                candidates = candidates.Where(c => wanted.Contains(c.Name) || wanted.Contains(c.Learner)).ToArray();
+                var missing = wanted.Where(w => candidates.All(c => c.Learner != w && c.Name != w)).ToArray();
                 if (missing.Length > 0)
                 {
                     throw new PipelineException($"Grid file '{gridPath}' has no entry for learner(s) {string.Join(", ", missing)} asked for by Training:Learners.");
                 }
+
+                catalog = Only(catalog, [.. candidates.Select(c => c.Learner).Distinct()]);
             }
 
             EnoughForFolds(labels, groups);
