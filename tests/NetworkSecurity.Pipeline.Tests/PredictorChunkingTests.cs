@@ -61,6 +61,16 @@ public sealed class PredictorChunkingTests(PredictorChunkingTests.Trained traine
     }
 
     [Fact]
+    public void Explanation_batches_are_sized_toward_a_quarter_second_so_a_budget_or_a_leaving_client_stops_them_soon()
+    {
+        Assert.Equal(512, VerdictExplainer.NextBatchRows(256, TimeSpan.FromSeconds(0.05))); // fast: at most doubles
+        Assert.Equal(64, VerdictExplainer.NextBatchRows(256, TimeSpan.FromSeconds(1))); // a slow model: a quarter
+        Assert.Equal(4096, VerdictExplainer.NextBatchRows(4096, TimeSpan.FromMilliseconds(1)));
+        Assert.Equal(16, VerdictExplainer.NextBatchRows(16, TimeSpan.FromSeconds(10)));
+        Assert.Equal(512, VerdictExplainer.NextBatchRows(256, TimeSpan.Zero));
+    }
+
+    [Fact]
     public void Every_record_of_an_upload_of_several_chunks_gets_its_own_probability_in_order()
     {
         var (bundle, predictor, (csv, features)) = (trained.Bundle, trained.Predictor, trained.Upload);
