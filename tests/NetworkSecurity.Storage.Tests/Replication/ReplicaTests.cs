@@ -157,15 +157,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
     public async Task Outages_and_broken_versions_never_cost_the_served_model_are_logged_once_and_publication_catches_up()
     {
         var bucket = "out" + Guid.NewGuid().ToString("N")[..10];
-        using var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
-        {
-            ServiceURL = server.Endpoint,
-            ForcePathStyle = true,
-            AuthenticationRegion = "us-east-1",
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-        });
-        await s3.PutBucketAsync(bucket);
+        using var s3 = await NewBucketAsync(bucket);
         using var proxy = new FaultyProxy(server.Endpoint);
         using var folder = new TempDirectory();
         var service = Start("replica-c", folder, bucket, proxy.Endpoint);
@@ -177,14 +169,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
 
             // Train, and take the store down as soon as the lease is taken: the new model is served at once, its
             // publication is retried in the background; the sync keeps the model and logs the outage once.
-            var train = await _http.PostAsync(Url(service, "/train"), null);
-            Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
-            var job = JsonDocument.Parse(await train.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-            proxy.Set(ProxyMode.Refuse);
-            JsonElement status = default;
-            await WaitUntilAsync(async () => (status = await JobAsync(service, job)).GetProperty("publication").ValueKind == JsonValueKind.Object
-                && status.GetProperty("publication").GetProperty("state").GetString() == "retrying", TimeSpan.FromSeconds(60), "a publication retrying", processes);
-            var v2 = status.GetProperty("outcome").GetProperty("model_version").GetString()!;
+            var (job, v2) = await TrainWhileTheStoreRefusesAsync(service, proxy, processes);
             Assert.Equal(v2, (await ServedModelAsync(service)).Version);
             proxy.Set(ProxyMode.Garbage);
             // Until the sync has logged the outage: one poll's S3 call retries with backoff (3 retries), and once in CI
@@ -233,15 +218,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
     public async Task A_publication_cut_short_by_a_restart_is_resumed_so_latest_and_the_fleet_catch_up()
     {
         var bucket = "rst" + Guid.NewGuid().ToString("N")[..10];
-        using var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
-        {
-            ServiceURL = server.Endpoint,
-            ForcePathStyle = true,
-            AuthenticationRegion = "us-east-1",
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-        });
-        await s3.PutBucketAsync(bucket);
+        using var s3 = await NewBucketAsync(bucket);
         using var proxy = new FaultyProxy(server.Endpoint);
         using var folder = new TempDirectory();
         var first = Start("replica-r", folder, bucket, proxy.Endpoint);
@@ -249,14 +226,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         try
         {
             await WaitUntilAsync(async () => (await LatestJobAsync(first))?.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(90), "the first model published", processes);
-            var train = await _http.PostAsync(Url(first, "/train"), null);
-            Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
-            var job = JsonDocument.Parse(await train.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-            proxy.Set(ProxyMode.Refuse);
-            JsonElement status = default;
-            await WaitUntilAsync(async () => (status = await JobAsync(first, job)).GetProperty("publication").ValueKind == JsonValueKind.Object
-                && status.GetProperty("publication").GetProperty("state").GetString() == "retrying", TimeSpan.FromSeconds(60), "a publication retrying", processes);
-            var v2 = status.GetProperty("outcome").GetProperty("model_version").GetString()!;
+            var (_, v2) = await TrainWhileTheStoreRefusesAsync(first, proxy, processes);
 
             // Restarted while the store was down: the queued publication (in memory) went with the process. LATEST
             // stayed at the older version for good, and the other replicas with it.
@@ -275,6 +245,33 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
                 process.Dispose();
             }
         }
+    }
+
+    private async Task<AmazonS3Client> NewBucketAsync(string bucket)
+    {
+        var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
+        {
+            ServiceURL = server.Endpoint,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        });
+        await s3.PutBucketAsync(bucket);
+        return s3;
+    }
+
+    /// <summary>Queues a run and takes the store down once the lease is taken: the run's model is served, its publication retries.</summary>
+    private async Task<(string Job, string Version)> TrainWhileTheStoreRefusesAsync(ServiceProcess service, FaultyProxy proxy, IReadOnlyList<ServiceProcess> processes)
+    {
+        var train = await _http.PostAsync(Url(service, "/train"), null);
+        Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
+        var job = JsonDocument.Parse(await train.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        proxy.Set(ProxyMode.Refuse);
+        JsonElement status = default;
+        await WaitUntilAsync(async () => (status = await JobAsync(service, job)).GetProperty("publication").ValueKind == JsonValueKind.Object
+            && status.GetProperty("publication").GetProperty("state").GetString() == "retrying", TimeSpan.FromSeconds(60), "a publication retrying", processes);
+        return (job, status.GetProperty("outcome").GetProperty("model_version").GetString()!);
     }
 
     private static async Task<string?> LatestAsync(AmazonS3Client s3, string bucket)
