@@ -62,7 +62,7 @@ public sealed class TrainingPipeline(
             trained = new ModelTrainingStage(trainer, stageLogger).Run(layout, ingestion, transformed, groups, new StageProgress(f => Report(progress, PipelineStage.Training, 0.20 + (0.70 * f))), cancellationToken);
 
             Report(progress, PipelineStage.Evaluation, 0.90);
-            evaluation = new ModelEvaluationStage(options, stageLogger).Run(layout, trained.Model, transformed, ingestion, trained.CvF1);
+            evaluation = new ModelEvaluationStage(schema, options, stageLogger).Run(layout, trained.Model, transformed, ingestion, trained.CvF1);
             importance = ExplainImportance(layout, schema, trained.Model, transformed);
 
             string? promotedVersion = null;

@@ -323,7 +323,7 @@ public sealed class CommandLineTests
         Assert.Contains("is the input file", log);
         Assert.Contains("is a file, not a folder", log);
 
-        // Three bad records: every one is named (it named the first only), and nothing is written.
+        // Four bad records: every one is named (it named the first only), and nothing is written.
         var lines = File.ReadAllLines(data);
         var features = lines.Select(l => l[..l.LastIndexOf(',')]).ToArray();
         var bad = dir.File("bad.csv", string.Join('\n', features.Take(12).Select((l, i) => i switch
@@ -331,15 +331,17 @@ public sealed class CommandLineTests
             3 => "2" + l[l.IndexOf(',', StringComparison.Ordinal)..],
             6 => "x" + l[l.IndexOf(',', StringComparison.Ordinal)..],
             10 => new string(',', 29),
+            8 => "1,1,1", // another number of fields: listed with the rest, not the end of the reading
             _ => l,
         })));
         var badOutput = Path.Combine(dir.Path, "bad-out.csv");
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Predict(bad, badOutput)));
         Assert.False(File.Exists(badOutput));
         log = string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
-        Assert.Contains("3 problem(s) in 3 record(s); nothing was written:", log);
+        Assert.Contains("4 problem(s) in 4 record(s); nothing was written:", log);
         Assert.Contains("line 4, column 1 (having_IP_Address): 2 is not an allowed value", log);
         Assert.Contains("line 7, column 1 (having_IP_Address)", log);
+        Assert.Contains("line 9: 3 fields but the header has 30", log);
         Assert.Contains("line 11", log);
     }
 
@@ -432,8 +434,9 @@ public sealed class CommandLineTests
 
         var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
         Assert.Contains("names version garbage, but", log);
-        Assert.Contains("training rows are too few for 5-fold cross-validation (the smaller class has ", log);
-        Assert.Contains("distinct feature vectors, and copies of one vector stay in one fold", log);
+        Assert.Matches(@"The smaller class has \d of the \d+ training rows: too few for 5-fold cross-validation, where every fold needs rows of both classes", log);
+        Assert.Contains("distinct feature vectors among the", log);
+        Assert.Contains("(copies of one vector stay in one fold): too few for 5-fold", log);
         Assert.Contains("is a folder; give the CSV file", log);
         Assert.DoesNotContain("(Parameter", log);
     }

@@ -144,6 +144,48 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task A_feature_empty_in_every_record_is_named_in_every_format_and_a_given_one_is_not()
+    {
+        string Csv(int records) => Lines[0].Trim() + "\n" + string.Join('\n', Lines.Skip(1).Take(records).Select(l =>
+        {
+            var cells = l.Trim().Split(',');
+            cells[7] = ""; // SSLfinal_State, as from an export that lost the column's values
+            return string.Join(',', cells);
+        })) + "\n";
+
+        using (var json = await PostAsync(CsvBody(Csv(20)), "application/json"))
+        {
+            Assert.Equal(HttpStatusCode.OK, json.StatusCode);
+            Assert.Equal("SSLfinal_State", json.Headers.GetValues("X-Empty-Features").Single());
+            using var body = JsonDocument.Parse(await json.Content.ReadAsStringAsync());
+            Assert.Equal(["SSLfinal_State"], body.RootElement.GetProperty("empty_features").EnumerateArray().Select(e => e.GetString()));
+        }
+
+        using (var html = await PostAsync(Upload(Csv(20))))
+        {
+            Assert.Equal("SSLfinal_State", html.Headers.GetValues("X-Empty-Features").Single());
+            Assert.Contains("<p class=\"error\" id=\"empty-features\">SSLfinal_State has no value in any of the 20 records: imputed in every one", await html.Content.ReadAsStringAsync());
+        }
+
+        using (var csv = await PostAsync(CsvBody(Csv(20)), "text/csv"))
+        {
+            Assert.Equal("SSLfinal_State", csv.Headers.GetValues("X-Empty-Features").Single());
+        }
+
+        // One record with a missing value is ordinary imputation; a column given anywhere is not empty.
+        using var one = await PostAsync(CsvBody(Csv(1)), "application/json");
+        Assert.False(one.Headers.Contains("X-Empty-Features"));
+        using (var body = JsonDocument.Parse(await one.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal(0, body.RootElement.GetProperty("empty_features").GetArrayLength());
+        }
+
+        using var given = await PostAsync(Upload(Csv(20) + Lines[30].Trim() + "\n"));
+        Assert.False(given.Headers.Contains("X-Empty-Features"));
+        Assert.DoesNotContain("empty-features", await given.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Csv_output_neutralises_formulas_and_keeps_numbers()
     {
         var csv = Lines[0].Trim() + ",comment,note\n" + Lines[1].Trim() + ",=SUM(A1:A9),@cmd\n";
@@ -172,18 +214,21 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         bad1[1] = "abc";
         var bad2 = Lines[2].Trim().Split(',');
         bad2[7] = "5";
-        var csv = string.Join('\n', Lines[0], string.Join(',', bad1), string.Join(',', bad2), Lines[3]);
+        // A line with another number of fields is one more bad record, not the end of the reading.
+        var csv = string.Join('\n', Lines[0], string.Join(',', bad1), "1,1", string.Join(',', bad2), Lines[3]);
         using var response = await PostAsync(CsvBody(csv), "application/json");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var errors = problem.RootElement.GetProperty("errors");
-        Assert.Equal(2, errors.GetArrayLength());
+        Assert.Equal(3, errors.GetArrayLength());
         Assert.Equal("line 2", errors[0].GetProperty("location").GetString());
         Assert.Equal(2, errors[0].GetProperty("column").GetInt32());
         Assert.Equal("URL_Length", errors[0].GetProperty("field").GetString());
         Assert.Equal("line 3", errors[1].GetProperty("location").GetString());
-        Assert.Equal("SSLfinal_State", errors[1].GetProperty("field").GetString());
+        Assert.Contains("2 fields but the header has 31", errors[1].GetProperty("message").GetString());
+        Assert.Equal("line 4", errors[2].GetProperty("location").GetString());
+        Assert.Equal("SSLfinal_State", errors[2].GetProperty("field").GetString());
         Assert.DoesNotContain("   at ", problem.RootElement.ToString()); // no stack trace
     }
 

@@ -63,6 +63,31 @@ public sealed class DatasetParserTests
     }
 
     [Fact]
+    public void Rows_with_another_number_of_fields_are_invalid_rows_beside_the_others_not_the_end_of_the_file()
+    {
+        var parsed = DatasetParser.Parse(
+            Table(Row(_ => "1"), "1,1,1", Row(i => i == 2 ? "7" : "0", "-1"), Row(_ => "-1", "-1") + ",1", Row(_ => "0", "-1")),
+            Schema, true, false);
+
+        Assert.Equal([1, 0], parsed.Valid.Labels);
+        Assert.Equal(["line 2", "line 6"], parsed.Valid.Locations);
+        Assert.Equal(["line 3", "line 4", "line 5"], parsed.Invalid.Select(r => r.Location));
+        Assert.Equal("data.csv, line 3: 3 fields but the header has 31 (check the delimiter and quoting).", Assert.Single(parsed.Invalid[0].Problems).ToString());
+        Assert.Equal("Shortining_Service", Assert.Single(parsed.Invalid[1].Problems).Field);
+        Assert.Contains("32 fields but the header has 31", Assert.Single(parsed.Invalid[2].Problems).Message);
+        Assert.Equal(32, parsed.Invalid[2].Values.Length);
+    }
+
+    [Fact]
+    public void A_cell_with_a_nul_character_is_not_a_number()
+    {
+        var parsed = DatasetParser.Parse(Table(Row(i => i == 0 ? "1\0" : "1"), Row(_ => "1", "1\0")), Schema, true, false);
+        Assert.Empty(parsed.Valid.Labels);
+        Assert.Equal("'1\\0' is not a number.", Assert.Single(parsed.Invalid[0].Problems).Message);
+        Assert.Contains("'1\\0' is not a class of the target", Assert.Single(parsed.Invalid[1].Problems).Message);
+    }
+
+    [Fact]
     public void Missing_columns_fail_with_the_header_named()
     {
         var header = string.Join(',', Schema.FeatureNames.Skip(1).Append("Result"));

@@ -99,6 +99,26 @@ public sealed class PredictorChunkingTests(PredictorChunkingTests.Trained traine
     }
 
     [Fact]
+    public void Features_empty_in_every_record_are_named_once_for_the_whole_input()
+    {
+        var (bundle, predictor) = (trained.Bundle, trained.Predictor);
+        var rows = File.ReadLines(TestPaths.DataFile).Skip(1).Take(3).Select(l => l.Split(',')).ToArray();
+        string Csv(Func<int, int, bool> empty, int count) => Header + "\n" + string.Join('\n', rows.Take(count).Select((cells, r) =>
+            string.Join(',', cells.Select((cell, c) => empty(r, c) ? "" : cell)))) + "\n";
+        PredictionSummary Score(string csv) => predictor.Score(bundle, () => new StringReader(csv), "up.csv");
+
+        // SSLfinal_State (column 8) and port (11) empty throughout; URL_Length (2) empty in two records of three.
+        var summary = Score(Csv((r, c) => c is 7 or 10 || (c == 1 && r < 2), 3));
+        Assert.Equal(["SSLfinal_State", "port"], summary.EmptyFeatures);
+        Assert.Equal("SSLfinal_State, port have no value in any of the 3 records: imputed in every one, so the verdicts rest on the other features only.", summary.EmptyFeaturesWarning);
+
+        Assert.Empty(Score(Csv((r, c) => c == 1 && r < 2, 3)).EmptyFeatures);
+        Assert.Null(Score(Csv((_, _) => false, 3)).EmptyFeaturesWarning);
+        Assert.Empty(Score(Csv((_, c) => c == 7, 1)).EmptyFeatures); // one record with a missing value: plain imputation
+        Assert.Equal(["SSLfinal_State"], Score(Csv((_, c) => c == 7, 2)).EmptyFeatures);
+    }
+
+    [Fact]
     public void Cancellation_while_chunks_are_being_scored_stops_the_scoring()
     {
         var (bundle, predictor, (csv, _)) = (trained.Bundle, trained.Predictor, trained.Upload);

@@ -91,6 +91,34 @@ public sealed class RunIdentityTests
     }
 
     [Fact]
+    public async Task A_score_resting_on_a_handful_of_one_class_does_not_promote()
+    {
+        using var dir = new TempDirectory();
+        var lines = File.ReadAllLines(TestPaths.DataFile);
+        // 400 legitimate rows and 30 phishing ones: the stratified 20 % test split holds 6 phishing rows. A model
+        // trained on three phishing rows among 4,920 passed the gate this way (test F1 0.9995) and missed most of them.
+        var data = dir.File("skewed.csv", string.Join('\n', lines.Take(1).Concat(lines.Skip(1).Where(l => l.EndsWith(",1", StringComparison.Ordinal)).Take(400))
+            .Concat(lines.Skip(1).Where(l => l.EndsWith(",-1", StringComparison.Ordinal)).Take(30))));
+        var options = PipelineFactory.Options(dir, data);
+        options.OverfittingThreshold = 1;
+        options.Training.Mode = "gbdt";
+        var few = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        Assert.Null(few.PromotedVersion);
+        Assert.Equal("the 86 test rows hold 6 phishing row(s), fewer than the 10 of each class a score needs to judge the model (Pipeline:MinRowsPerClassToJudge); give more phishing rows or a larger --test-fraction",
+            few.Evaluation.RejectionReason);
+
+        options.MinRowsPerClassToJudge = 6;
+        Assert.NotNull((await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None)).PromotedVersion);
+
+        // Without a hold-out the cross-validated estimate rests on the training rows: 30 phishing rows are enough for
+        // 10, not for 40.
+        options.TestFraction = 0;
+        options.MinRowsPerClassToJudge = 40;
+        var noHoldout = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        Assert.StartsWith("the 430 training rows the cross-validation scores hold 30 phishing row(s), fewer than the 40", noHoldout.Evaluation.RejectionReason);
+    }
+
+    [Fact]
     public void A_scoring_parser_leaves_the_label_column_alone_and_header_clashes_are_located()
     {
         var schema = SchemaLoader.Load(TestPaths.SchemaFile);

@@ -108,6 +108,11 @@ public static class PredictCommand
             await SafeFile.WriteTextAsync(output, writer => PredictionCsvWriter.WriteAsync(writer, summary, predictor.Records(summary, Open), context.CancellationToken)).ConfigureAwait(false);
             return summary;
         }).ConfigureAwait(false);
+        if (summary.EmptyFeaturesWarning is { } warning)
+        {
+            logger.Warning("{Input}: {Warning}", input, warning);
+        }
+
         logger.Information("Scored {Rows} records from {Input} with model {Version}: {Phishing} phishing, {Legitimate} legitimate; wrote {Output}",
             summary.Count, input, summary.ModelVersion, summary.PhishingCount, summary.LegitimateCount, output);
         return CommandLine.Success;

@@ -92,7 +92,9 @@ public static class PushDataCommand
     {
         int[] sources = [.. mapping.FeatureSources, mapping.TargetSource];
         string[] names = [.. schema.Features.Select(f => f.Name), schema.Target.Name];
-        return (names, records.Select(r => new RawRecord(r.Location, [.. sources.Select(c => c < r.Values.Length ? r.Values[c] : null)])));
+        // A record whose fields cannot be matched to columns (another number of fields) is not sent: stored, its
+        // values would land under the wrong names. Check counted it as invalid, within Pipeline:MaxInvalidRowFraction.
+        return (names, records.Where(r => r.Problem is null).Select(r => new RawRecord(r.Location, [.. sources.Select(c => c < r.Values.Length ? r.Values[c] : null)])));
     }
 
     /// <summary>

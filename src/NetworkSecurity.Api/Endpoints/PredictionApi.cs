@@ -18,6 +18,9 @@ public static class PredictionApi
 {
     public const string ModelVersionHeader = "X-Model-Version";
 
+    /// <summary>Features with no value in any record of an upload: imputed in every one (comma-separated names).</summary>
+    public const string EmptyFeaturesHeader = "X-Empty-Features";
+
     public static RouteGroupBuilder MapPredictionApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/predict").WithTags("Prediction");
@@ -154,6 +157,11 @@ public static class PredictionApi
 
         context.Response.Headers[ModelVersionHeader] = summary.ModelVersion;
         context.Items[ModelVersionHeader] = summary.ModelVersion;
+        if (summary.EmptyFeatures.Count > 0)
+        {
+            context.Response.Headers[EmptyFeaturesHeader] = string.Join(", ", summary.EmptyFeatures);
+        }
+
         var records = predictor.Records(summary, Open);
         return format switch
         {

@@ -5,7 +5,9 @@ using NetworkSecurity.Pipeline.Prediction;
 namespace NetworkSecurity.Api.Endpoints;
 
 /// <summary>POST /predict as JSON: every input record with its verdict.</summary>
-public sealed record PredictionResponse(string ModelVersion, int Count, int Phishing, int Legitimate, IReadOnlyList<PredictionRow> Predictions);
+/// <param name="EmptyFeatures">Features with no value in any record (of two or more): imputed in every one. Also in the
+/// X-Empty-Features header, for every format.</param>
+public sealed record PredictionResponse(string ModelVersion, int Count, int Phishing, int Legitimate, IReadOnlyList<string> EmptyFeatures, IReadOnlyList<PredictionRow> Predictions);
 
 /// <param name="Row">Where the record was in the upload, e.g. "line 2".</param>
 /// <param name="Values">The input columns as sent.</param>

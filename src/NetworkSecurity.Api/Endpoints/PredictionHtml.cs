@@ -23,6 +23,7 @@ public static class PredictionHtml
             .Append(CultureInfo.InvariantCulture, $"<span class=\"bad\"><b id=\"phishing-count\">{summary.PhishingCount:N0}</b> phishing</span>")
             .Append(CultureInfo.InvariantCulture, $"<span class=\"good\"><b id=\"legitimate-count\">{summary.LegitimateCount:N0}</b> legitimate</span>")
             .Append("<span class=\"muted\">model <span id=\"model-version\">").Append(HtmlLayout.Encode(summary.ModelVersion)).Append("</span></span></p>")
+            .Append(summary.EmptyFeaturesWarning is { } warning ? $"<p class=\"error\" id=\"empty-features\">{HtmlLayout.Encode(warning)}</p>" : "")
             .Append("<div class=\"scroll results\"><table id=\"predictions\"><thead><tr><th class=\"key row\">#</th><th class=\"key verdict\">")
             .Append(PhishingPredictor.VerdictColumn).Append("</th><th class=\"key prob\">").Append(PhishingPredictor.ProbabilityColumn)
             .Append("</th>");

@@ -7,7 +7,7 @@ namespace NetworkSecurity.Api.Endpoints;
 
 /// <summary>
 /// POST /predict as JSON, written record by record (the shape of <see cref="PredictionResponse"/>):
-/// {"model_version", "count", "phishing", "legitimate", "predictions": [{"row", "values", "predicted_column",
+/// {"model_version", "count", "phishing", "legitimate", "empty_features", "predictions": [{"row", "values", "predicted_column",
 /// "phishing_probability", "verdict"}]}; with ?explain each prediction also has "explanation": {"base_value",
 /// "scale", "features": [{"feature", "value", "imputed", "contribution"}]}.
 /// </summary>
@@ -33,6 +33,13 @@ public static class PredictionJson
         json.WriteNumber("count", summary.Count);
         json.WriteNumber("phishing", summary.PhishingCount);
         json.WriteNumber("legitimate", summary.LegitimateCount);
+        json.WriteStartArray("empty_features");
+        foreach (var feature in summary.EmptyFeatures)
+        {
+            json.WriteStringValue(feature);
+        }
+
+        json.WriteEndArray();
         json.WriteStartArray("predictions");
         var rows = 0;
         foreach (var row in records)

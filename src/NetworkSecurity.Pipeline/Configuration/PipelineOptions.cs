@@ -62,6 +62,12 @@ public sealed class PipelineOptions
     [Range(0.0, 1.0)]
     public double ExpectedScore { get; set; } = 0.6;
 
+    /// <summary>Quality gate: fewest rows of each class in the rows the gate's score comes from (the test split, or
+    /// without a hold-out the training rows scored out of fold). A score on a handful of one class's rows cannot tell
+    /// whether the model finds that class.</summary>
+    [Range(1, int.MaxValue)]
+    public int MinRowsPerClassToJudge { get; set; } = 10;
+
     /// <summary>Quality gate: maximum |train F1 - test F1|.</summary>
     [Range(0.0, 1.0)]
     public double OverfittingThreshold { get; set; } = 0.05;

@@ -108,15 +108,11 @@ public static class CsvTableReader
             {
                 any = true;
                 var line = csv.LineNumber;
-                if (csv.FieldCount != columnCount)
-                {
-                    var problem = new DataProblem(source, $"line {line}", null, null,
-                        $"{csv.FieldCount} fields but the header has {columnCount} (check the delimiter and quoting).");
-                    throw PipelineException.At(problem);
-                }
-
-                var values = new string?[columnCount];
-                for (var i = 0; i < columnCount; i++)
+                // Another number of fields is this record's problem, not the file's: it is set aside or listed with
+                // every other bad record (its fields cannot be matched to columns, so none of them is read).
+                var fields = csv.FieldCount;
+                var values = new string?[fields];
+                for (var i = 0; i < fields; i++)
                 {
                     values[i] = csv.GetString(i);
                     if (values[i]?.Length > maxCellLength)
@@ -125,7 +121,9 @@ public static class CsvTableReader
                     }
                 }
 
-                yield return new RawRecord($"line {line}", values);
+                yield return fields == columnCount
+                    ? new RawRecord($"line {line}", values)
+                    : new RawRecord($"line {line}", values, $"{fields} fields but the header has {columnCount} (check the delimiter and quoting).");
             }
 
             if (!any)

@@ -17,6 +17,8 @@ public sealed record RawTable(string Source, IReadOnlyList<string> Columns, IRea
 
 /// <summary>
 /// One record with its location in the source ("line 12" for a CSV, "_id 65a..." for a document).
-/// <paramref name="Values"/> is aligned with <see cref="RawTable.Columns"/>.
+/// <paramref name="Values"/> is aligned with <see cref="RawTable.Columns"/>, unless <paramref name="Problem"/> says why
+/// the record could not be read as the header's columns (a CSV line with another number of fields): such a record is
+/// invalid as a whole, its values are the fields as written.
 /// </summary>
-public sealed record RawRecord(string Location, string?[] Values);
+public sealed record RawRecord(string Location, string?[] Values, string? Problem = null);

@@ -65,6 +65,11 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
         var problemCount = 0;
         var badRecords = 0;
         var seen = 0;
+        // Features with no value in any record so far: a column left empty throughout (an export that lost it) is
+        // imputed in every record, which is worth saying once for the whole input.
+        var neverGiven = new bool[width];
+        Array.Fill(neverGiven, true);
+        var neverGivenCount = width;
         Task? scoring = null;
 
         void ScoreRows(double[] values, int count)
@@ -139,6 +144,19 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
                     continue;
                 }
 
+                if (neverGivenCount > 0)
+                {
+                    var row = chunk.AsSpan(inChunk * width, width);
+                    for (var f = 0; f < width; f++)
+                    {
+                        if (neverGiven[f] && !double.IsNaN(row[f]))
+                        {
+                            neverGiven[f] = false;
+                            neverGivenCount--;
+                        }
+                    }
+                }
+
                 if (++inChunk == ChunkRows)
                 {
                     ScoreChunk(last: false);
@@ -174,6 +192,8 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
         {
             Explanations = explanations?.ToArray(),
             ExplainTop = explainer is null ? 0 : explainTop,
+            // One record with a missing value is the everyday case of imputation, not an empty column.
+            EmptyFeatures = probabilities.Count < 2 ? [] : [.. schema.Features.Where((_, f) => neverGiven[f]).Select(f => f.Name)],
         };
     }
 
@@ -237,6 +257,14 @@ public sealed record PredictionSummary(string ModelVersion, string Source, IRead
 
     /// <summary>Features explained per record (0 = none).</summary>
     public int ExplainTop { get; init; }
+
+    /// <summary>Features missing in every record (of two or more): imputed throughout, so every verdict rests on the
+    /// other features. Empty when each feature has a value somewhere.</summary>
+    public IReadOnlyList<string> EmptyFeatures { get; init; } = [];
+
+    /// <summary>The warning for <see cref="EmptyFeatures"/>, or null when there are none.</summary>
+    public string? EmptyFeaturesWarning => EmptyFeatures.Count == 0 ? null
+        : $"{string.Join(", ", EmptyFeatures)} {(EmptyFeatures.Count == 1 ? "has" : "have")} no value in any of the {Count:N0} records: imputed in every one, so the verdicts rest on the other features only.";
 
     public int Count => PhishingProbabilities.Length;
 }

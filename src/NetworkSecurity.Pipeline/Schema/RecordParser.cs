@@ -53,6 +53,13 @@ public sealed class RecordParser
     /// </summary>
     public bool TryParse(RawRecord record, Span<double> features, out int label, List<DataProblem> problems)
     {
+        label = -1;
+        if (record.Problem is { } unreadable)
+        {
+            problems.Add(new DataProblem(_source, record.Location, null, null, unreadable));
+            return false;
+        }
+
         var before = problems.Count;
         var missing = 0;
         for (var f = 0; f < _schema.Features.Count; f++)
@@ -69,7 +76,7 @@ public sealed class RecordParser
                     continue;
                 }
 
-                if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !double.IsFinite(value))
+                if (!TryParseNumber(cell!, out value) || !double.IsFinite(value))
                 {
                     problems.Add(Problem(record, column, _schema.Features[f].Name, $"'{Truncate(cell!)}' is not a number."));
                     features[f] = double.NaN;
@@ -95,7 +102,6 @@ public sealed class RecordParser
             problems.Add(new DataProblem(_source, record.Location, null, null, TooManyMissing(missing, _schema.Features.Count, _maxMissing)));
         }
 
-        label = -1;
         if (_mapping.HasTarget && _readLabel)
         {
             label = ParseLabel(record, problems);
@@ -134,7 +140,7 @@ public sealed class RecordParser
             return -1;
         }
 
-        if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        if (TryParseNumber(cell!, out var value))
         {
             for (var i = 0; i < target.Classes.Count; i++)
             {
@@ -150,8 +156,17 @@ public sealed class RecordParser
         return -1;
     }
 
+    /// <summary>An invariant-culture number. .NET's parser reads past trailing NUL characters ("1\0" is 1); a cell
+    /// holding one is not a number as written.</summary>
+    private static bool TryParseNumber(string cell, out double value)
+    {
+        value = double.NaN;
+        return !cell.Contains('\0', StringComparison.Ordinal)
+            && double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+
     private DataProblem Problem(RawRecord record, int column, string field, string message) =>
         new(_source, record.Location, column + 1, field, message);
 
-    private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";
+    private static string Truncate(string text) => (text.Length <= 40 ? text : text[..40] + "…").Replace("\0", "\\0", StringComparison.Ordinal);
 }

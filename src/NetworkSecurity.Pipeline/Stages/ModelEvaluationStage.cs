@@ -6,6 +6,7 @@ using RocPoint = NetworkSecurity.Pipeline.Training.RocPoint;
 using NetworkSecurity.Learning.Models;
 using NetworkSecurity.Pipeline.Artifacts;
 using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Pipeline.Schema;
 using NetworkSecurity.Pipeline.Training;
 
 namespace NetworkSecurity.Pipeline.Stages;
@@ -15,7 +16,7 @@ namespace NetworkSecurity.Pipeline.Stages;
 /// test F1 (legitimate) must reach the expected score and the train/test gap must stay under the threshold.
 /// Without a hold-out (TestFraction 0) the gate applies to the cross-validated estimate instead of the test score.
 /// </summary>
-public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger)
+public sealed class ModelEvaluationStage(DataSchema schema, PipelineOptions options, ILogger logger)
 {
     /// <param name="cvF1">The chosen configuration's cross-validated F1 (legitimate); the gate uses it when there are no
     /// test rows.</param>
@@ -34,6 +35,10 @@ public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger
         var gap = Math.Abs(train.Legitimate.F1 - estimate);
         string? rejection = null;
         var testClasses = ingestion.Test.Labels.Distinct().Count();
+        // The rows the estimate rests on (out-of-fold: the training rows) and their smaller class.
+        var judged = noHoldout ? ingestion.Train : ingestion.Test;
+        var smaller = judged.CountOf(0) <= judged.CountOf(1) ? 0 : 1;
+        var smallerRows = judged.CountOf(smaller);
         if (noHoldout && !options.HasNoHoldout)
         {
             // A test fraction too small for this data: no test score, and not a deliberate no-hold-out run either.
@@ -43,6 +48,12 @@ public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger
         {
             // With one class in the test rows, F1 and AUC say nothing about telling the two apart.
             rejection = $"the {ingestion.Test.Count} test rows hold one class only, so the test score cannot judge the model; use more data or a larger --test-fraction";
+        }
+        else if (smallerRows < options.MinRowsPerClassToJudge)
+        {
+            // F1 of 1.0 on one phishing row promoted a model trained on three of them, which missed most phishing sites.
+            var rows = noHoldout ? $"the {judged.Count} training rows the cross-validation scores" : $"the {judged.Count} test rows";
+            rejection = $"{rows} hold {smallerRows} {schema.Target.Classes[smaller].Name} row(s), fewer than the {options.MinRowsPerClassToJudge} of each class a score needs to judge the model (Pipeline:MinRowsPerClassToJudge); give more {schema.Target.Classes[smaller].Name} rows{(noHoldout ? "" : " or a larger --test-fraction")}";
         }
         else if (!(estimate >= options.ExpectedScore))
         {
@@ -60,7 +71,11 @@ public sealed class ModelEvaluationStage(PipelineOptions options, ILogger logger
         {
             train,
             test,
-            quality_gate = new { passed = result.Passed, reason = rejection, gated_on = what, estimate, expected_score = options.ExpectedScore, overfitting_threshold = options.OverfittingThreshold, train_test_f1_gap = gap },
+            quality_gate = new
+            {
+                passed = result.Passed, reason = rejection, gated_on = what, estimate, expected_score = options.ExpectedScore, overfitting_threshold = options.OverfittingThreshold, train_test_f1_gap = gap,
+                smaller_class_rows = smallerRows, min_rows_per_class = options.MinRowsPerClassToJudge,
+            },
             decision_rule = DecisionRule.Description,
             test_roc_curve = roc,
         });

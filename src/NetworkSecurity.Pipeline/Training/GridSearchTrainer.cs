@@ -81,8 +81,10 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
         var units = CrossValidation.SmallestClassUnits(labels, groups ?? []);
         if (units < folds)
         {
-            var what = groups is null ? $"the smaller class has {units}" : $"the smaller class has {units} distinct feature vectors, and copies of one vector stay in one fold";
-            throw new PipelineException($"{labels.Length} training rows are too few for {folds}-fold cross-validation ({what}); give more data or fewer folds (--folds).");
+            var what = groups is null
+                ? $"The smaller class has {units} of the {labels.Length} training rows"
+                : $"The smaller class has {units} distinct feature vectors among the {labels.Length} training rows (copies of one vector stay in one fold)";
+            throw new PipelineException($"{what}: too few for {folds}-fold cross-validation, where every fold needs rows of both classes; give more rows of that class or fewer folds (--folds).");
         }
     }
 
