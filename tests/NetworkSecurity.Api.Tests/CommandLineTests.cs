@@ -69,8 +69,9 @@ public sealed class CommandLineTests
     [InlineData("train --test-fraction 0.9", "--test-fraction: '0.9' is not a number from 0 to 0.5.")]
     [InlineData("train --folds 1", "--folds: '1' is not a whole number from 2 to 20.")]
     [InlineData("evaluate --drop-margin 1.5", "--drop-margin: '1.5' is not a number from 0 to 1.")]
-    [InlineData("evaluate --seeds 4-0", "--seeds: '4-0' is not a range like 0-4 or a list like 1,3,7 of seeds 0 or more.")]
-    [InlineData("evaluate --seeds -2,2", "--seeds: '-2,2' is not a range like 0-4 or a list like 1,3,7 of seeds 0 or more.")]
+    [InlineData("evaluate --seeds 4-0", "--seeds: '4-0' is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more.")]
+    [InlineData("evaluate --seeds -2,2", "--seeds: '-2,2' is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more.")]
+    [InlineData("evaluate --seeds 1,1", "--seeds: '1,1' is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more.")]
     [InlineData("train --seed -1", "--seed: '-1' is not a whole number from 0 to 2147483647.")]
     [InlineData("evaluate --seed 7", "Unrecognized command or argument '--seed'")]
     [InlineData("train --Seed 7", "unknown option '--Seed'")]
@@ -98,6 +99,7 @@ public sealed class CommandLineTests
     [InlineData("--learners=fasttree,xgboost", "Pipeline:Training:Learners (--learners): unknown learner(s) or grid entries xgboost; learners: gradient_boosting")]
     [InlineData("--Pipeline:Training:Learners=Random_Forest", "unknown learner(s) or grid entries Random_Forest;")]
     [InlineData("--learners=gradient_boosting_leafwize", "entries of the grid: random_forest, decision_tree, gradient_boosting, gradient_boosting_leafwise,")]
+    [InlineData("--grid=no-such-grid.yaml", "Pipeline:Training:GridPath (--grid): Grid file '")]
     public void Bad_training_settings_are_refused_before_any_work_naming_the_setting(string setting, string message)
     {
         // The Training section is nested in Pipeline: its own attributes are checked too, not only Pipeline's.
@@ -115,6 +117,7 @@ public sealed class CommandLineTests
     [InlineData("predict --help")]
     [InlineData("push-data --help")]
     [InlineData("export --help")]
+    [InlineData("serve --help")]
     public void Every_command_has_help(string arguments)
     {
         var (code, stdout, _) = RunProgram(arguments.Split(' '));

@@ -108,7 +108,11 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
     [Fact]
     public async Task Scoring_over_the_time_budget_is_stopped_with_503_and_a_clear_message()
     {
-        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Api:ScoringTimeoutSeconds"] = "0.001" });
+        using var logs = new TempDirectory();
+        using var factory = model.CreateFactory(new Dictionary<string, string?>
+        {
+            ["Api:ScoringTimeoutSeconds"] = "0.001", ["Logging:Directory"] = logs.Path, ["Serilog:MinimumLevel:Default"] = "Information",
+        });
         var client = Start(factory);
         // Ten copies of the data, one missing cell per row: well over a second of work even on a quiet machine, so the
         // 1 ms budget's timer has fired long before the end however late a loaded machine runs it.
@@ -116,6 +120,17 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         using var response = await client.PostAsync("/predict", new StringContent(Lines[0] + "\n" + string.Join('\n', rows), Encoding.UTF8, "text/csv"));
         var problem = await ProblemAsync(response, HttpStatusCode.ServiceUnavailable);
         Assert.Contains("took longer than the limit of 0.001 s", problem.GetProperty("detail").GetString());
+
+        // An explained state, not a fault: the request line is a warning, not an error.
+        var text = "";
+        for (var i = 0; i < 100 && !text.Contains("POST /predict responded 503", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            text = HttpTestHelpers.ReadLogs(logs.Path);
+        }
+
+        Assert.Matches(@"\[WRN\] [^\n]*HTTP POST /predict responded 503", text);
+        Assert.DoesNotContain("[ERR]", text);
     }
 
     [Fact]
@@ -146,6 +161,17 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         // JSON is never a page: it gets the policy that allows nothing, and no server banner is sent.
         Assert.Equal("default-src 'none'; frame-ancestors 'none'", Assert.Single(json.Headers.GetValues("Content-Security-Policy")));
         Assert.False(json.Headers.Contains("Server"));
+
+        // POST /predict is a page only when it answers HTML: its JSON, CSV and problem answers get the API policy.
+        var csv = File.ReadLines(TestPaths.DataFile).Take(3).Aggregate((a, b) => a + "\n" + b) + "\n";
+        foreach (var (accept, body, isPage) in new[] { ("text/html", csv, true), ("application/json", csv, false), ("text/csv", csv, false), ("text/html", "a;b\n1;2\n", false) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = new StringContent(body, Encoding.UTF8, "text/csv") };
+            request.Headers.Accept.ParseAdd(accept);
+            using var answer = await client.SendAsync(request);
+            var policy = Assert.Single(answer.Headers.GetValues("Content-Security-Policy"));
+            Assert.True(isPage ? policy == csp : policy == "default-src 'none'; frame-ancestors 'none'", $"{accept} {answer.StatusCode}: {policy}");
+        }
     }
 
     [GeneratedRegex("<(script|style)>(.*?)</\\1>", RegexOptions.Singleline)]

@@ -98,6 +98,29 @@ public sealed class DatasetParserTests
     }
 
     [Fact]
+    public void Header_problems_say_what_the_header_probably_meant()
+    {
+        var row = string.Join(',', Enumerable.Repeat("1", 31));
+        PipelineException Fail(string header, bool training = true) => Assert.Throws<PipelineException>(() =>
+            DatasetParser.Parse(CsvTableReader.Read(new StringReader(header + "\n" + row + "\n"), "h.csv"), Schema, training, !training));
+
+        // No header row: the first data row was read as one.
+        var noHeader = Fail(string.Join(',', Enumerable.Repeat("-1", 31)));
+        Assert.Contains("the first line looks like a data row, not a header", noHeader.Message);
+
+        // Names written another way: said per column, never taken silently.
+        var spaced = Fail(string.Join(',', Schema.FeatureNames.Select((n, i) => i == 0 ? "having IP Address" : i == 5 ? "prefix-suffix" : n).Append("Result")), training: false);
+        Assert.Contains("missing column(s): having_IP_Address, Prefix_Suffix", spaced.Message);
+        Assert.Contains("'having IP Address' looks like having_IP_Address (rename the column, or add it to the feature's aliases in the schema)", spaced.Message);
+        Assert.Contains("'prefix-suffix' looks like Prefix_Suffix", spaced.Message);
+        Assert.DoesNotContain("data row", spaced.Message);
+
+        // A wide file's unknown columns: the first twelve named, the rest counted.
+        var wide = Fail(string.Join(',', Schema.FeatureNames.Append("Result").Concat(Enumerable.Range(1, 20).Select(i => $"extra{i}"))));
+        Assert.Contains("unknown column(s): extra1, extra2, extra3, extra4, extra5, extra6, extra7, extra8, extra9, extra10, extra11, extra12 and 8 more", wide.Message);
+    }
+
+    [Fact]
     public void Unknown_columns_fail_training_but_not_prediction()
     {
         var header = string.Join(',', Schema.FeatureNames.Append("Result").Append("comment"));

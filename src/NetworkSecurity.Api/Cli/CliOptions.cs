@@ -20,7 +20,7 @@ public sealed class CliOptions
         Source = Bind(Choice("--source", "Where training data comes from: a CSV file or the MongoDB collection (MONGODB_URL).", "csv", "mongodb"), "Pipeline:DataSource");
         Schema = Bind(Text("--schema", "yaml", "Data schema (default data_schema/schema.yaml, beside the program when not in the working folder)."), "Pipeline:SchemaPath");
         Split = Bind(Choice("--split", "How the test rows are chosen: stratified by label, or grouped so identical feature vectors stay on one side (duplicate-aware).", "stratified", "grouped"), "Pipeline:Split");
-        TestFraction = Bind(Number("--test-fraction", "Share of rows held out for the test (default 0.2); 0 trains on every row and gates on the cross-validated estimate.", 0, 0.5), "Pipeline:TestFraction");
+        TestFraction = Bind(Number("--test-fraction", "Share of rows held out for the test (default 0.2). With train, 0 trains on every row and gates on the cross-validated estimate; evaluate needs a test split (above 0).", 0, 0.5), "Pipeline:TestFraction");
         Seed = Bind(Integer("--seed", "Random seed of the split, the folds and the learners, 0 or more (default 42).", 0, int.MaxValue), "Pipeline:Seed");
         Mode = Bind(Choice("--mode", "search: cross-validated search over every learner in the grid; gbdt: one gradient-boosted model, fast.", "search", "gbdt"), "Pipeline:Training:Mode");
         Grid = Bind(Text("--grid", "yaml", "Search grids (default data_schema/model_grid.yaml)."), "Pipeline:Training:GridPath");
@@ -119,7 +119,7 @@ public sealed class CliOptions
             string.Create(CultureInfo.InvariantCulture, $"is not a number from {min} to {max}."));
 
     private static Option<int[]> SeedList(string name, string description) =>
-        Parsed<int[]>(name, description, "seeds", SeedRange.TryParse, "is not a range like 0-4 or a list like 1,3,7 of seeds 0 or more.");
+        Parsed<int[]>(name, description, "seeds", SeedRange.TryParse, SeedRange.Expected);
 
     private delegate bool TryParseValue<T>(string text, out T value);
 
@@ -150,6 +150,9 @@ public sealed class CliOptions
 /// </summary>
 public static class SeedRange
 {
+    /// <summary>What a seed list must be, for the error message.</summary>
+    public const string Expected = "is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more.";
+
     public static bool TryParse(string text, out int[] seeds)
     {
         seeds = [];
@@ -178,6 +181,7 @@ public static class SeedRange
         }
 
         seeds = parsed;
-        return parsed.Length > 0 && parsed.All(seed => seed >= 0);
+        // A seed given twice would count its split twice in the mean and the spread.
+        return parsed.Length > 0 && parsed.All(seed => seed >= 0) && parsed.Distinct().Count() == parsed.Length;
     }
 }

@@ -32,7 +32,24 @@ public static class CommandLine
     /// serves the API.
     /// </summary>
     public static bool IsCommand(string[] args) =>
-        args.Length > 0 && args[0] is not "serve" && (!args[0].StartsWith('-') || !IsHostSetting(args[0]));
+        args is ["serve", "--help" or "-h" or "-?"]
+        || (args.Length > 0 && args[0] is not "serve" && (!args[0].StartsWith('-') || !IsHostSetting(args[0])));
+
+    /// <summary>What 'serve --help' prints: the service has no typed options, only the host's and configuration keys.</summary>
+    public const string ServeHelp = """
+        Description:
+          Serves the web API and page (the default when no command is given).
+
+        Usage:
+          NetworkSecurity.Api [serve] [--urls <url>] [--Section:Key=value ...]
+
+        Options:
+          --urls <url>            Where to listen (default http://localhost:8080; ASPNETCORE_URLS too).
+          --Section:Key=value     Any configuration key, for example --Api:MaxRows=1000 or --Pipeline:Training:Mode=gbdt
+                                  (environment variables: Api__MaxRows). The README's Configuration table lists them.
+
+        A setting that does not parse stops the service at start with one line naming it (exit code 2).
+        """;
 
     /// <summary>
     /// Why the arguments of the service (no command) are not all settings, or null: after <c>--urls x</c> a stray word or
@@ -77,6 +94,12 @@ public static class CommandLine
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
+        if (args is ["serve", "--help" or "-h" or "-?"])
+        {
+            await Console.Out.WriteLineAsync(ServeHelp).ConfigureAwait(false);
+            return Success;
+        }
+
         if (args is [] or ["help", .. _])
         {
             args = [.. args.Skip(1), "--help"];

@@ -82,7 +82,7 @@ public static class EvaluateCommand
         var logger = context.Logger;
         var configuration = context.Configuration;
         var seeds = configuration["Evaluate:Seeds"] is { Length: > 0 } text
-            ? SeedRange.TryParse(text, out var parsed) ? parsed : throw new UsageException($"Evaluate:Seeds '{text}' is not a range like 0-4 or a list like 1,3,7 of seeds 0 or more.")
+            ? SeedRange.TryParse(text, out var parsed) ? parsed : throw new UsageException($"Evaluate:Seeds '{text}' {SeedRange.Expected}")
             : [0, 1, 2, 3, 4];
         var writeSplits = configuration["Evaluate:WriteSplits"] is { Length: > 0 } folder ? folder : null;
         if (writeSplits is not null)

@@ -48,7 +48,7 @@ public static class PushDataCommand
         var (total, mapping) = Check(file, schema, pipeline);
 
         logger.Information("Pushing {Rows} records from {File} to {Namespace} in batches of {Batch}{Drop}",
-            total, file, options.Namespace, options.BatchSize, drop ? " (collection dropped first)" : "");
+            total, file, options.Namespace, options.BatchSize, drop ? " (the collection is emptied first, once the server answers)" : "");
         var clock = Stopwatch.StartNew();
         var result = await CliProgress.RunAsync("push-data", logger, context.ConsoleLevel, async reporter =>
         {

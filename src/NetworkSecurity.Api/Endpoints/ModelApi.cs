@@ -34,6 +34,7 @@ public static class ModelApi
 
         // Which version is live and where it came from (trained here, synced from S3, local folder).
         context.Response.Headers[PredictionApi.ModelVersionHeader] = bundle.Version;
+        context.Items[PredictionApi.ModelVersionHeader] = bundle.Version; // for the request log line
         context.Response.Headers[ModelOriginHeader] = origins.Describe(bundle.Version);
         var options = json.Value.SerializerOptions;
         var card = JsonSerializer.SerializeToNode(bundle.Card, options)!.AsObject();

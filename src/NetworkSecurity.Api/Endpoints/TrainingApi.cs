@@ -74,7 +74,7 @@ public static class TrainingApi
         context.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Problem(
             title: "Training lease unavailable",
-            detail: $"{request.Error} Replicas that share object storage train only while it can say who holds the training lease; the live model keeps serving. Try again when the store answers.",
+            detail: $"{Sentence(request.Error)} Replicas that share object storage train only while it can say who holds the training lease; the live model keeps serving. Try again when the store answers.",
             statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
@@ -96,4 +96,8 @@ public static class TrainingApi
     // Constant time, so the key cannot be guessed byte by byte from response times.
     private static bool KeyMatches(string given, string expected) =>
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+
+    // An error as one sentence, ended with a full stop, before the explanation that follows it.
+    private static string Sentence(string? text) =>
+        (text ?? "The store did not answer").TrimEnd() is var trimmed && trimmed.EndsWith('.') ? trimmed : trimmed + ".";
 }

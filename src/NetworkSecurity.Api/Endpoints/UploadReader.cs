@@ -22,13 +22,17 @@ public static class UploadReader
     /// <summary>The file part declares a charset other than UTF-8.</summary>
     public sealed class UnsupportedCharsetException(string message) : Exception(message);
 
-    public static bool IsMultipart(string? contentType) =>
-        contentType is not null && contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase);
+    public static bool IsMultipart(string? contentType) => MediaType(contentType).Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase);
 
-    public static bool IsCsv(string? contentType) =>
-        contentType is not null && (contentType.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase)
-            || contentType.StartsWith("application/csv", StringComparison.OrdinalIgnoreCase)
-            || contentType.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase));
+    /// <summary>text/csv, or what clients send for a CSV file: application/csv, text/plain.</summary>
+    public static bool IsCsv(string? contentType) => MediaType(contentType) is var type
+        && (type.Equals("text/csv", StringComparison.OrdinalIgnoreCase)
+            || type.Equals("application/csv", StringComparison.OrdinalIgnoreCase)
+            || type.Equals("text/plain", StringComparison.OrdinalIgnoreCase));
+
+    // The type/subtype before any parameter ("text/csv; charset=utf-8" → "text/csv"): "text/csvx" is not CSV.
+    private static string MediaType(string? contentType) =>
+        contentType is null ? "" : contentType.AsSpan(0, contentType.IndexOf(';') is var semicolon and >= 0 ? semicolon : contentType.Length).Trim().ToString();
 
     /// <summary>Returns the CSV bytes and a name for messages (the uploaded file name, or "request body").</summary>
     /// <exception cref="InvalidDataException">The multipart body is malformed (boundary missing or wrong, body cut short).</exception>

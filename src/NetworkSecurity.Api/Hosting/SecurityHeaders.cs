@@ -9,8 +9,8 @@ namespace NetworkSecurity.Api.Hosting;
 /// Headers on every response: no MIME sniffing, no referrer leaks, and on the service's own pages a Content-Security-Policy
 /// that allows only the pages' own inline script and style (by SHA-256 hash, computed from the rendered pages at start),
 /// same-origin fetches and form posts. Responses that are never pages (JSON endpoints, health, the model card) get the
-/// short API policy that allows nothing, which keeps the hot path's headers small. Swagger UI keeps its own needs and
-/// gets no CSP.
+/// short API policy that allows nothing, which keeps the hot path's headers small; so do the home page's and POST
+/// /predict's answers that are not HTML (JSON, CSV, problems). Swagger UI keeps its own needs and gets no CSP.
 /// </summary>
 public static partial class SecurityHeaders
 {
@@ -30,13 +30,27 @@ public static partial class SecurityHeaders
             headers.XContentTypeOptions = ContentTypeOptions;
             headers["Referrer-Policy"] = ReferrerPolicy;
             var path = context.Request.Path;
-            if (!path.StartsWithSegments("/swagger"))
+            if (MayBePage(path))
             {
-                headers.ContentSecurityPolicy = MayBePage(path) ? ContentSecurityPolicy : ApiContentSecurityPolicy;
+                // Page or not is known once the answer is chosen: POST /predict answers HTML, JSON, CSV or a problem.
+                context.Response.OnStarting(SetPolicyByContentType, context);
+            }
+            else if (!path.StartsWithSegments("/swagger"))
+            {
+                headers.ContentSecurityPolicy = ApiContentSecurityPolicy;
             }
 
             return next(context);
         });
+
+    private static Task SetPolicyByContentType(object state)
+    {
+        var response = ((HttpContext)state).Response;
+        response.Headers.ContentSecurityPolicy = response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true
+            ? ContentSecurityPolicy
+            : ApiContentSecurityPolicy;
+        return Task.CompletedTask;
+    }
 
     // The home page and POST /predict (an HTML table when the client asks for one); everything else answers JSON, CSV or text.
     private static bool MayBePage(PathString path) =>

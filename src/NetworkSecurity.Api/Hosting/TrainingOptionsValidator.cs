@@ -10,7 +10,8 @@ namespace NetworkSecurity.Api.Hosting;
 /// Checks the attributes of Pipeline:Training (mode, folds, drop margin, scoring) at start: the data-annotation check of
 /// PipelineOptions stops at its own properties and does not look inside the nested section. Also checks that every
 /// name in Training:Learners (--learners) is a learner the search knows, so a typo is a usage error before any work
-/// instead of a failed training run, and that the artifacts and the final model have folders of their own.
+/// instead of a failed training run, that a search's grid file can be read, and that the artifacts and the final model
+/// have folders of their own.
 /// </summary>
 public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
 {
@@ -27,7 +28,13 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
             ? []
             : results.Select(r => $"Pipeline:Training:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}").ToList();
         var known = GridSearchTrainer.Catalog(0).Keys;
-        var entries = GridEntryNames(options.Training.GridPath);
+        var (entries, gridProblem) = GridEntryNames(options.Training.GridPath);
+        if (gridProblem is not null && options.Training.Mode == "search")
+        {
+            // Said before any work: a search cannot run without its grid (gbdt mode does not read it).
+            failures.Add($"Pipeline:Training:GridPath (--grid): {gridProblem}");
+        }
+
         var unknown = (options.Training.Learners ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Where(name => !known.Contains(name) && !entries.Contains(name)).ToArray();
         if (unknown.Length > 0)
@@ -45,16 +52,21 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    // The grid's entry names, which --learners takes too; none when the grid cannot be read (training says why then).
-    private static IReadOnlyCollection<string> GridEntryNames(string? gridPath)
+    // The grid's entry names, which --learners takes too, or why the grid cannot be read.
+    private static (IReadOnlyCollection<string> Entries, string? Problem) GridEntryNames(string? gridPath)
     {
+        if (string.IsNullOrWhiteSpace(gridPath))
+        {
+            return ([], "no grid file is set.");
+        }
+
         try
         {
-            return string.IsNullOrWhiteSpace(gridPath) ? [] : GridFile.Load(gridPath).Select(c => c.Name).ToArray();
+            return (GridFile.Load(gridPath).Select(c => c.Name).ToArray(), null);
         }
-        catch (Pipeline.PipelineException)
+        catch (Pipeline.PipelineException ex)
         {
-            return [];
+            return ([], ex.Message);
         }
     }
 

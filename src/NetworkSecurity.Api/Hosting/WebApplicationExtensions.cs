@@ -114,7 +114,9 @@ public static class WebApplicationExtensions
             logging.GetLevel = (http, elapsed, exception) =>
                 http.Request.Path.StartsWithSegments("/health") ? Serilog.Events.LogEventLevel.Debug
                 : http.RequestAborted.IsCancellationRequested ? Serilog.Events.LogEventLevel.Information
-                : exception is not null || http.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
+                : exception is not null || (http.Response.StatusCode >= 500 && http.Response.StatusCode != 503) ? Serilog.Events.LogEventLevel.Error
+                // 503 is a state the answer explains (no model yet, scoring budget spent, lease store away), not a fault.
+                : http.Response.StatusCode == 503 ? Serilog.Events.LogEventLevel.Warning
                 : http.Response.StatusCode >= 400 || elapsed >= slow ? Serilog.Events.LogEventLevel.Information
                 : Serilog.Events.LogEventLevel.Debug;
             logging.EnrichDiagnosticContext = (context, http) =>

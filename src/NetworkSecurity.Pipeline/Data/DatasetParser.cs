@@ -52,7 +52,13 @@ public static class DatasetParser
         var errors = new List<string>();
         if (mapping.MissingFeatures.Count > 0)
         {
-            errors.Add($"missing column(s): {string.Join(", ", mapping.MissingFeatures)}");
+            errors.Add($"missing column(s): {Listed(mapping.MissingFeatures)}");
+            if (mapping.MissingFeatures.Count == schema.Features.Count && table.Columns.All(LooksLikeData))
+            {
+                errors.Add("the first line looks like a data row, not a header: the file needs a header row naming its columns");
+            }
+
+            errors.AddRange(NearMatches(schema, mapping));
         }
 
         if (requireTarget && !mapping.HasTarget)
@@ -62,7 +68,7 @@ public static class DatasetParser
 
         if (!allowUnknownColumns && mapping.Unknown.Count > 0)
         {
-            errors.Add($"unknown column(s): {string.Join(", ", mapping.Unknown)} (add them as aliases in the schema if they are renamed features)");
+            errors.Add($"unknown column(s): {Listed(mapping.Unknown)} (add them as aliases in the schema if they are renamed features)");
         }
 
         if (errors.Count > 0)
@@ -72,5 +78,30 @@ public static class DatasetParser
         }
 
         return mapping;
+    }
+
+    /// <summary>Names for a message: a wide file's hundreds of columns are cut to the first twelve.</summary>
+    private static string Listed(IReadOnlyList<string> names) =>
+        names.Count <= 12 ? string.Join(", ", names) : $"{string.Join(", ", names.Take(12))} and {names.Count - 12:N0} more";
+
+    private static bool LooksLikeData(string cell) =>
+        cell.Trim().Length == 0 || double.TryParse(cell, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
+
+    /// <summary>
+    /// "'having IP Address' looks like having_IP_Address": an unknown column that differs from a missing feature's name
+    /// or alias only in case, spaces, dashes or underscores. Said, not taken: names are matched exactly (ignoring case).
+    /// </summary>
+    private static IEnumerable<string> NearMatches(DataSchema schema, ColumnMapping mapping)
+    {
+        static string Squash(string name) => new([.. name.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant)]);
+        var missing = schema.Features.Where(f => mapping.MissingFeatures.Contains(f.Name)).ToArray();
+        foreach (var column in mapping.Unknown)
+        {
+            var squashed = Squash(column);
+            if (squashed.Length > 0 && missing.FirstOrDefault(f => f.Aliases.Append(f.Name).Any(n => Squash(n) == squashed)) is { } feature)
+            {
+                yield return $"'{column}' looks like {feature.Name} (rename the column, or add it to the feature's aliases in the schema)";
+            }
+        }
     }
 }
