@@ -131,6 +131,10 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var values = json.RootElement.GetProperty("predictions")[0].GetProperty("values");
         Assert.Equal(("a", "b", "c"), (values.GetProperty("dup").GetString(), values.GetProperty("dup_2").GetString(), values.GetProperty("dup_2_2").GetString()));
+
+        // The CSV answer names them alike.
+        using var asCsv = await PostAsync(CsvBody(csv), "text/csv");
+        Assert.StartsWith("dup,dup_2,dup_2_2,having_IP_Address,", await asCsv.Content.ReadAsStringAsync());
     }
 
     [Fact]
@@ -398,6 +402,7 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         Assert.Equal(expected, await ProbabilitiesOf((name, i) => i % 2 == 0 ? "\\u00" + ((int)name[0]).ToString("x2", System.Globalization.CultureInfo.InvariantCulture) + name[1..] : name, v => v, reversed: false));
         Assert.Equal(expected, await ProbabilitiesOf((name, _) => name, v => v + ".0", reversed: false));
         Assert.Equal(expected, await ProbabilitiesOf((name, _) => name, v => "\"" + v + "\"", reversed: false));
+        Assert.Equal(expected, await ProbabilitiesOf((name, i) => i % 3 == 0 ? " " + name + " " : name, v => v, reversed: false)); // as a CSV header reads
         // The fast path still checks the value: 2 is not allowed.
         var bad = "{\"records\": [" + Record(rows[0], (name, _) => name, v => v, reversed: false).Replace($"\"{header[4]}\": {rows[0][4]}", $"\"{header[4]}\": 2", StringComparison.Ordinal) + "]}";
         using var rejected = await _factory.CreateClient().PostAsync("/predict/json", new StringContent(bad, Encoding.UTF8, "application/json"));

@@ -18,11 +18,9 @@ public static class PredictionJson
     /// <param name="echo">false: each prediction leaves out "values" (the input as sent): a compact answer.</param>
     public static async Task WriteAsync(Stream stream, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken, bool echo = true)
     {
-        // The input columns, encoded once. A repeated header name keeps every value, as the CSV answer does: the second
-        // "dup" is "dup_2" (a JSON object cannot hold one key twice).
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // The input columns, encoded once; a repeated header name keeps every value (the second "dup" is "dup_2").
         var columns = echo
-            ? Enumerable.Range(0, summary.Columns.Count).Select(c => (Index: c, Name: JsonEncodedText.Encode(Distinct(summary.Columns[c], seen)))).ToArray()
+            ? EchoedColumns.Distinct(summary.Columns).Select((name, c) => (Index: c, Name: JsonEncodedText.Encode(name))).ToArray()
             : [];
         var values = new EncodedValues[columns.Length];
         var prefixes = columns.Select((column, c) => (byte[])[.. (c == 0 ? "{\""u8 : ",\""u8), .. column.Name.EncodedUtf8Bytes, .. "\":"u8]).ToArray();
@@ -73,17 +71,6 @@ public static class PredictionJson
     }
 
     private static readonly JsonEncodedText ValuesProperty = JsonEncodedText.Encode("values");
-
-    private static string Distinct(string name, HashSet<string> seen)
-    {
-        var unique = name;
-        for (var n = 2; !seen.Add(unique); n++)
-        {
-            unique = $"{name}_{n}";
-        }
-
-        return unique;
-    }
 
     /// <summary>One record's "values" object: per column its prefix (<c>{"name":</c> or <c>,"name":</c>) and its value.</summary>
     private static ReadOnlySpan<byte> ValuesObject(string?[] cells, (int Index, JsonEncodedText Name)[] columns, byte[][] prefixes, EncodedValues[] values, ArrayBufferWriter<byte> buffer)

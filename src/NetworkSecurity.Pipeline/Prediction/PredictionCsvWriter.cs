@@ -42,10 +42,11 @@ public static class PredictionCsvWriter
             }
         }
 
-        // An input column named like one this answer adds (a previous answer scored again) is echoed as input_<name>:
-        // two columns of one name would make readers take the old verdict for the new one.
+        // A repeated input name is name_2, as in the JSON answer. An input column named like one this answer adds (a
+        // previous answer scored again) is echoed as input_<name>: two columns of one name would make readers take the
+        // old verdict for the new one.
         var taken = new HashSet<string>(added, StringComparer.OrdinalIgnoreCase);
-        IEnumerable<string> inputs = echo ? summary.Columns.Select(name => Unique(name, taken)).ToArray() : ["row"];
+        IEnumerable<string> inputs = echo ? EchoedColumns.Distinct(summary.Columns).Select(name => Unique(name, taken)).ToArray() : ["row"];
         foreach (var name in inputs.Concat(added))
         {
             csv.WriteField(Neutralize(name));
