@@ -1,3 +1,4 @@
+using NetworkSecurity.Pipeline.Configuration;
 using NetworkSecurity.Pipeline.Artifacts;
 using NetworkSecurity.Pipeline.Schema;
 using NetworkSecurity.Pipeline.Training;
@@ -68,17 +69,24 @@ public sealed class RunIdentityTests
         Assert.Empty(new ModelStore(Path.Combine(dir.Path, "nothing")).LoadLatestValid(null).Skipped);
     }
 
+    /// <summary>A one-model run on 400 legitimate rows of the data set and <paramref name="phishing"/> phishing ones.</summary>
+    private static PipelineOptions SkewedGbdtRun(TempDirectory dir, int phishing)
+    {
+        var lines = File.ReadAllLines(TestPaths.DataFile);
+        var data = dir.File("skewed.csv", string.Join('\n', lines.Take(1).Concat(lines.Skip(1).Where(l => l.EndsWith(",1", StringComparison.Ordinal)).Take(400))
+            .Concat(lines.Skip(1).Where(l => l.EndsWith(",-1", StringComparison.Ordinal)).Take(phishing))));
+        var options = PipelineFactory.Options(dir, data);
+        options.OverfittingThreshold = 1;
+        options.Training.Mode = "gbdt";
+        return options;
+    }
+
     [Fact]
     public async Task A_test_split_with_one_class_or_no_rows_does_not_promote()
     {
         using var dir = new TempDirectory();
-        var lines = File.ReadAllLines(TestPaths.DataFile);
         // 400 legitimate rows and 2 phishing ones: a stratified 20 % test split gets no phishing row.
-        var data = dir.File("skewed.csv", string.Join('\n', lines.Take(1).Concat(lines.Skip(1).Where(l => l.EndsWith(",1", StringComparison.Ordinal)).Take(400))
-            .Concat(lines.Skip(1).Where(l => l.EndsWith(",-1", StringComparison.Ordinal)).Take(2))));
-        var options = PipelineFactory.Options(dir, data);
-        options.OverfittingThreshold = 1;
-        options.Training.Mode = "gbdt";
+        var options = SkewedGbdtRun(dir, phishing: 2);
         var oneClass = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
         Assert.Null(oneClass.PromotedVersion);
         Assert.Contains("hold one class only", oneClass.Evaluation.RejectionReason);
@@ -94,14 +102,9 @@ public sealed class RunIdentityTests
     public async Task A_score_resting_on_a_handful_of_one_class_does_not_promote()
     {
         using var dir = new TempDirectory();
-        var lines = File.ReadAllLines(TestPaths.DataFile);
         // 400 legitimate rows and 30 phishing ones: the stratified 20 % test split holds 6 phishing rows. A model
         // trained on three phishing rows among 4,920 passed the gate this way (test F1 0.9995) and missed most of them.
-        var data = dir.File("skewed.csv", string.Join('\n', lines.Take(1).Concat(lines.Skip(1).Where(l => l.EndsWith(",1", StringComparison.Ordinal)).Take(400))
-            .Concat(lines.Skip(1).Where(l => l.EndsWith(",-1", StringComparison.Ordinal)).Take(30))));
-        var options = PipelineFactory.Options(dir, data);
-        options.OverfittingThreshold = 1;
-        options.Training.Mode = "gbdt";
+        var options = SkewedGbdtRun(dir, phishing: 30);
         var few = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
         Assert.Null(few.PromotedVersion);
         Assert.Equal("the 86 test rows hold 6 phishing row(s), fewer than the 10 of each class a score needs to judge the model (Pipeline:MinRowsPerClassToJudge); give more phishing rows or a larger --test-fraction",
