@@ -120,6 +120,8 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         using var response = await client.PostAsync("/predict", new StringContent(Lines[0] + "\n" + string.Join('\n', rows), Encoding.UTF8, "text/csv"));
         var problem = await ProblemAsync(response, HttpStatusCode.ServiceUnavailable);
         Assert.Contains("took longer than the limit of 0.001 s", problem.GetProperty("detail").GetString());
+        Assert.Null(response.Headers.RetryAfter); // the same request would take as long again: nothing to wait for
+        Assert.Equal(model.Version, response.Headers.GetValues("X-Model-Version").Single());
 
         // An explained state, not a fault: the request line is a warning, not an error.
         var text = "";
@@ -131,6 +133,25 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
 
         Assert.Matches(@"\[WRN\] [^\n]*HTTP POST /predict responded 503", text);
         Assert.DoesNotContain("[ERR]", text);
+    }
+
+    [Fact]
+    public async Task A_shutdown_stops_scoring_at_once_with_503_and_retry_after()
+    {
+        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Api:ScoringTimeoutSeconds"] = "120" });
+        var client = Start(factory);
+        // Work for seconds (ten copies of the data, a missing cell per row): SIGTERM used to let it run to the end of its
+        // budget or the host's 30 s shutdown timeout, and the client then read "took too long" or a reset connection.
+        var rows = Enumerable.Repeat(Lines.Skip(1), 10).SelectMany(copy => copy).Select((l, i) => string.Join(',', l.Split(',').Select((v, c) => c == i % 30 ? "" : v)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var request = client.PostAsync("/predict", new StringContent(Lines[0] + "\n" + string.Join('\n', rows), Encoding.UTF8, "text/csv"));
+        await Task.Delay(300);
+        factory.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplication();
+        using var response = await request;
+        var problem = await ProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("Service shutting down", problem.GetProperty("title").GetString());
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"answered after {clock.Elapsed}");
     }
 
     [Fact]

@@ -149,8 +149,31 @@ public sealed class ModelStoreIntegrityTests
         File.WriteAllText(Path.Combine(abandoned.FullName, "model.nsm"), "half");
         Directory.SetLastWriteTimeUtc(abandoned.FullName, DateTime.UtcNow.AddHours(-1));
         var fresh = Directory.CreateDirectory(Path.Combine(store.Directory, ".staging-20260101_000006-def"));
-        Assert.Equal([abandoned.Name], store.RemoveAbandonedStaging(TimeSpan.FromMinutes(10)));
+        var pointerTemp = Path.Combine(store.Directory, ".CURRENT.0123abc.tmp"); // a CURRENT write killed half-way
+        File.WriteAllText(pointerTemp, "2026");
+        File.SetLastWriteTimeUtc(pointerTemp, DateTime.UtcNow.AddHours(-1));
+        Assert.Equal([abandoned.Name, ".CURRENT.0123abc.tmp"], store.RemoveAbandonedStaging(TimeSpan.FromMinutes(10)));
         Assert.False(Directory.Exists(abandoned.FullName));
+        Assert.False(File.Exists(pointerTemp));
         Assert.True(Directory.Exists(fresh.FullName)); // may belong to a promotion running right now
+        Assert.Equal("20260101_000004", store.CurrentVersion);
+    }
+
+    [Fact]
+    public async Task A_promotion_whose_pointer_cannot_be_written_leaves_no_version_folder_behind()
+    {
+        using var dir = new TempDirectory();
+        var trained = await TrainAsync(dir);
+        var store = new ModelStore(Path.Combine(dir.Path, "store"));
+        store.Promote(As(trained, "20260101_000001"));
+
+        // CURRENT cannot be replaced (here a folder stands in its place; a full disk fails the same write): the new
+        // version's complete folder used to stay, and a restart that found CURRENT unusable served it.
+        File.Delete(Path.Combine(store.Directory, "CURRENT"));
+        Directory.CreateDirectory(Path.Combine(store.Directory, "CURRENT"));
+        var error = Assert.Throws<PipelineException>(() => store.Promote(As(trained, "20260101_000002")));
+        Assert.StartsWith("Model 20260101_000002 could not be made live: CURRENT could not be written (", error.Message);
+        Assert.EndsWith("; its folder was removed and the previous model stays live.", error.Message);
+        Assert.Equal(["20260101_000001", "CURRENT"], Directory.GetDirectories(store.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 }

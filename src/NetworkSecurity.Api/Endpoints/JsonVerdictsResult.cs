@@ -46,7 +46,6 @@ public sealed class JsonVerdictsResult(string version, TargetColumn target, doub
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = buffer.WrittenCount;
-        response.Headers[PredictionApi.ModelVersionHeader] = version;
         response.BodyWriter.Write(buffer.WrittenSpan);
         if (buffer.Capacity > 1 << 20)
         {

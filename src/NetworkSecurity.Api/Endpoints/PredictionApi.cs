@@ -45,7 +45,8 @@ public static class PredictionApi
         var predictor = services.GetRequiredService<PhishingPredictor>();
         var parser = services.GetRequiredService<JsonRecordParser>();
         var options = services.GetRequiredService<IOptions<ApiOptions>>();
-        group.MapPost("/json", (HttpContext context, CancellationToken cancellationToken) => PredictJsonAsync(context, live, predictor, parser, options, cancellationToken))
+        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
+        group.MapPost("/json", (HttpContext context, CancellationToken cancellationToken) => PredictJsonAsync(context, live, predictor, parser, options, lifetime, cancellationToken))
             .WithName("PredictJson")
             .WithSummary("Score website records sent as JSON")
             .WithDescription("Send {\"records\": [{\"having_IP_Address\": -1, \"URL_Length\": 1, ...}]}: each record maps all 30 feature names (or their aliases) to -1, 0 or 1 (null or \"na\" = missing, imputed). Returns one verdict per record, in order. ?explain=N (1-30) or ?explain=all adds an explanation per verdict.")
@@ -59,7 +60,7 @@ public static class PredictionApi
     }
 
     public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> PredictCsvAsync(
-        HttpContext context, LiveModel live, PhishingPredictor predictor, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+        HttpContext context, LiveModel live, PhishingPredictor predictor, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var limits = options.Value;
         var contentType = context.Request.ContentType;
@@ -89,6 +90,7 @@ public static class PredictionApi
             return Problems.NoModel(context, limits.RetryAfterSeconds);
         }
 
+        NameModel(context, bundle.Version);
         if (ExplainQuery.Read(context.Request, bundle, out var explainTop, out _) is { } explainProblem)
         {
             return explainProblem;
@@ -130,7 +132,7 @@ public static class PredictionApi
         var length = (int)content.Length;
         TextReader Open() => new StreamReader(new MemoryStream(bytes, 0, length, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         PredictionSummary summary;
-        using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping))
         {
             budget.CancelAfter(TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds));
             try
@@ -145,18 +147,12 @@ public static class PredictionApi
             {
                 return Problems.BadInput(ex);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                return Problems.TooSlow(context, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
-            }
             catch (OperationCanceledException)
             {
-                return Problems.ClientClosed();
+                return Stopped(context, cancellationToken, lifetime.ApplicationStopping, limits);
             }
         }
 
-        context.Response.Headers[ModelVersionHeader] = summary.ModelVersion;
-        context.Items[ModelVersionHeader] = summary.ModelVersion;
         if (summary.EmptyFeatures.Count > 0)
         {
             context.Response.Headers[EmptyFeaturesHeader] = string.Join(", ", summary.EmptyFeatures);
@@ -195,7 +191,7 @@ public static class PredictionApi
     }
 
     public static async Task<Results<JsonVerdictsResult, Ok<JsonPredictionResponse>, ProblemHttpResult>> PredictJsonAsync(
-        HttpContext context, LiveModel live, PhishingPredictor predictor, JsonRecordParser parser, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+        HttpContext context, LiveModel live, PhishingPredictor predictor, JsonRecordParser parser, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var limits = options.Value;
         if (!context.Request.HasJsonContentType())
@@ -214,6 +210,7 @@ public static class PredictionApi
             return Problems.NoModel(context, limits.RetryAfterSeconds);
         }
 
+        NameModel(context, bundle.Version);
         if (ExplainQuery.Read(context.Request, bundle, out var explainTop, out var explainer) is { } explainProblem)
         {
             return explainProblem;
@@ -314,18 +311,18 @@ public static class PredictionApi
 
         var probabilities = ArrayPool<double>.Shared.Rent(records.Count);
         var started = Stopwatch.GetTimestamp();
+        var stopping = lifetime.ApplicationStopping;
         for (var i = 0; i < records.Count; i++)
         {
-            if ((i & 1023) == 1023 && (cancellationToken.IsCancellationRequested || Stopwatch.GetElapsedTime(started).TotalSeconds > limits.ScoringTimeoutSeconds))
+            if ((i & 1023) == 1023 && (cancellationToken.IsCancellationRequested || stopping.IsCancellationRequested || Stopwatch.GetElapsedTime(started).TotalSeconds > limits.ScoringTimeoutSeconds))
             {
                 ArrayPool<double>.Shared.Return(probabilities);
-                return cancellationToken.IsCancellationRequested ? Problems.ClientClosed() : Problems.TooSlow(context, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
+                return Stopped(context, cancellationToken, stopping, limits);
             }
 
             probabilities[i] = predictor.PhishingProbability(bundle, records.Features(i));
         }
 
-        context.Items[ModelVersionHeader] = bundle.Version;
         if (explainer is null)
         {
             return new JsonVerdictsResult(bundle.Version, predictor.Schema.Target, probabilities, records.Count);
@@ -342,10 +339,10 @@ public static class PredictionApi
         if (remaining <= 0)
         {
             ArrayPool<double>.Shared.Return(probabilities);
-            return Problems.TooSlow(context, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
+            return Problems.TooSlow(limits.ScoringTimeoutSeconds);
         }
 
-        using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping))
         {
             budget.CancelAfter(TimeSpan.FromSeconds(remaining));
             try
@@ -355,7 +352,7 @@ public static class PredictionApi
             catch (OperationCanceledException)
             {
                 ArrayPool<double>.Shared.Return(probabilities);
-                return cancellationToken.IsCancellationRequested ? Problems.ClientClosed() : Problems.TooSlow(context, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
+                return Stopped(context, cancellationToken, stopping, limits);
             }
         }
 
@@ -369,9 +366,21 @@ public static class PredictionApi
         }
 
         ArrayPool<double>.Shared.Return(probabilities);
-        context.Response.Headers[ModelVersionHeader] = bundle.Version;
         return TypedResults.Ok(new JsonPredictionResponse(bundle.Version, verdicts));
     }
+
+    /// <summary>Every answer once a model is chosen, refusals included, names it (header and request log).</summary>
+    private static void NameModel(HttpContext context, string version)
+    {
+        context.Response.Headers[ModelVersionHeader] = version;
+        context.Items[ModelVersionHeader] = version;
+    }
+
+    /// <summary>Why scoring stopped: the client left, the service is shutting down, or the time budget ran out.</summary>
+    private static ProblemHttpResult Stopped(HttpContext context, CancellationToken requestAborted, CancellationToken stopping, ApiOptions limits) =>
+        requestAborted.IsCancellationRequested ? Problems.ClientClosed()
+        : stopping.IsCancellationRequested ? Problems.ShuttingDown(context, limits.RetryAfterSeconds)
+        : Problems.TooSlow(limits.ScoringTimeoutSeconds);
 
     private enum OutputFormat
     {

@@ -62,12 +62,20 @@ public static class Problems
             && bad.Message.StartsWith("Unexpected end of request content", StringComparison.Ordinal);
 
     /// <summary>Scoring took longer than the configured budget: the work was stopped.</summary>
-    public static ProblemHttpResult TooSlow(HttpContext context, double budgetSeconds, int retryAfterSeconds)
+    /// <summary>No Retry-After: the same request would most likely take as long again.</summary>
+    public static ProblemHttpResult TooSlow(double budgetSeconds) =>
+        TypedResults.Problem(
+            title: "Scoring took too long",
+            detail: $"Scoring this request took longer than the limit of {budgetSeconds:0.###} s and was stopped; sent again, it would take as long. Send fewer records per request (or ask for fewer explanations).",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
+
+    /// <summary>The service stopped scoring because it is shutting down (SIGTERM): the request can go elsewhere or come back.</summary>
+    public static ProblemHttpResult ShuttingDown(HttpContext context, int retryAfterSeconds)
     {
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Problem(
-            title: "Scoring took too long",
-            detail: $"Scoring this request took longer than the limit of {budgetSeconds:0.###} s and was stopped. Send fewer records per request.",
+            title: "Service shutting down",
+            detail: "The service is shutting down and stopped scoring this request; send it again (to another replica, or here once it is back).",
             statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 

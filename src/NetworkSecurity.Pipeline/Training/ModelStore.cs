@@ -108,7 +108,27 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
             throw;
         }
 
-        SafeFile.WriteAllText(Path.Combine(Directory, PointerFileName), bundle.Version);
+        try
+        {
+            SafeFile.WriteAllText(Path.Combine(Directory, PointerFileName), bundle.Version);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not live, so not kept: a complete folder left here would be served after a restart that finds CURRENT
+            // unusable (the newest valid version), and counted among the versions kept.
+            var target = Path.Combine(Directory, bundle.Version);
+            try
+            {
+                System.IO.Directory.Delete(target, recursive: true);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                throw new PipelineException($"Model {bundle.Version} could not be made live: {PointerFileName} could not be written ({ex.Message}), and its folder {target} could not be removed ({cleanup.Message}); remove it by hand. The previous model stays live.", ex);
+            }
+
+            throw new PipelineException($"Model {bundle.Version} could not be made live: {PointerFileName} could not be written ({ex.Message}); its folder was removed and the previous model stays live.", ex);
+        }
+
         PruneOldVersions(bundle.Version);
     }
 
@@ -221,7 +241,7 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
     }
 
     /// <summary>
-    /// Removes the temporary folders of promotions that never finished (a killed run), when older than
+    /// Removes the temporary folders and CURRENT files of promotions that never finished (a killed run), when older than
     /// <paramref name="minimumAge"/> so a promotion running right now in another process is left alone.
     /// Returns the names removed.
     /// </summary>
@@ -233,17 +253,28 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
         }
 
         var removed = new List<string>();
-        foreach (var staging in new DirectoryInfo(Directory).GetDirectories(StagingPrefix + "*"))
+        // Staging folders, and temporary files of a CURRENT write (.CURRENT.<guid>.tmp) that a killed process left.
+        var left = new DirectoryInfo(Directory).GetDirectories(StagingPrefix + "*").Cast<FileSystemInfo>()
+            .Concat(new DirectoryInfo(Directory).GetFiles($".{PointerFileName}.*.tmp"));
+        foreach (var entry in left)
         {
-            if (DateTime.UtcNow - staging.LastWriteTimeUtc < minimumAge)
+            if (DateTime.UtcNow - entry.LastWriteTimeUtc < minimumAge)
             {
                 continue;
             }
 
             try
             {
-                staging.Delete(recursive: true);
-                removed.Add(staging.Name);
+                if (entry is DirectoryInfo folder)
+                {
+                    folder.Delete(recursive: true);
+                }
+                else
+                {
+                    entry.Delete();
+                }
+
+                removed.Add(entry.Name);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
