@@ -38,6 +38,11 @@ public sealed class TrainingPipeline(
         var layout = ArtifactLayout.Create(options.ArtifactsRoot, started, version => Directory.Exists(Path.Combine(options.FinalModelDirectory, version)));
         var stageLogger = loggerFactory.CreateLogger("NetworkSecurity.Pipeline.Stages");
         _logger.LogInformation("Training run {Run} started: artifacts in {Artifacts}", layout.Timestamp, layout.Root);
+        var pruned = ArtifactLayout.PruneOldRuns(options.ArtifactsRoot, options.ArtifactRunsKept);
+        if (pruned.Count > 0)
+        {
+            _logger.LogInformation("Removed {Count} older run folder(s) from {Artifacts} (Pipeline:ArtifactRunsKept = {Kept}): {Runs}", pruned.Count, options.ArtifactsRoot, options.ArtifactRunsKept, string.Join(", ", pruned));
+        }
 
         IngestionResult? ingestion = null;
         TrainedModel? trained = null;

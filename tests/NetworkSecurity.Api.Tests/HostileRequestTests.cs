@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using NetworkSecurity.Api.Cli;
+using NetworkSecurity.Api.Endpoints;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Pipeline.Tests;
 using NetworkSecurity.Pipeline.Training;
@@ -133,6 +134,16 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
 
         Assert.Matches(@"\[WRN\] [^\n]*HTTP POST /predict responded 503", text);
         Assert.DoesNotContain("[ERR]", text);
+    }
+
+    [Fact]
+    public void Kestrel_refusals_keep_their_status_and_a_title_that_says_what_happened()
+    {
+        var slow = Problems.FromBadRequest(new BadHttpRequestException("Reading the request body timed out due to data arriving too slowly.", StatusCodes.Status408RequestTimeout));
+        Assert.Equal((408, "Request body too slow"), (slow.StatusCode, slow.ProblemDetails.Title));
+        var cut = Problems.FromBadRequest(new BadHttpRequestException("Unexpected end of request content.", StatusCodes.Status400BadRequest));
+        Assert.Equal((400, "Malformed request"), (cut.StatusCode, cut.ProblemDetails.Title));
+        Assert.Equal(413, Problems.FromBadRequest(new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge)).StatusCode);
     }
 
     [Fact]
@@ -303,6 +314,8 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         Assert.True(text.Contains("GET /still-no-such-page responded 404", StringComparison.Ordinal), text);
         Assert.DoesNotContain("/no-such-page", text); // the first host's request is in its own log only
         Assert.Contains("GET /no-such-page responded 404", HttpTestHelpers.ReadLogs(firstLogs.Path));
+        // No API key is configured here: said once at start, as a warning.
+        Assert.Single(Regex.Matches(text, @"\[WRN\] [^\n]*POST /train takes no API key: anyone who can reach this service can start training runs"));
     }
 
     [Fact]

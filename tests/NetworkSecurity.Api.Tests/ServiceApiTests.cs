@@ -185,8 +185,12 @@ public sealed class TrainingApiTests
         var client = factory.CreateClient();
         using var missing = await client.PostAsync("/train", null);
         Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        Assert.Equal("ApiKey header=\"X-Api-Key\"", missing.Headers.WwwAuthenticate.ToString());
+        Assert.Contains("\"API key required\"", await missing.Content.ReadAsStringAsync());
         using var wrong = new HttpRequestMessage(HttpMethod.Post, "/train") { Headers = { { "X-Api-Key", "guess" } } };
-        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(wrong)).StatusCode);
+        using var refused = await client.SendAsync(wrong);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("\"Wrong API key\"", await refused.Content.ReadAsStringAsync());
         using var right = new HttpRequestMessage(HttpMethod.Post, "/train") { Headers = { { "X-Api-Key", "s3cret-key" } } };
         Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(right)).StatusCode);
     }

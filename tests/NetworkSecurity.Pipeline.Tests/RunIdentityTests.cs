@@ -69,6 +69,28 @@ public sealed class RunIdentityTests
         Assert.Empty(new ModelStore(Path.Combine(dir.Path, "nothing")).LoadLatestValid(null).Skipped);
     }
 
+    [Fact]
+    public void Run_folders_beyond_the_newest_kept_are_removed_and_nothing_else()
+    {
+        using var dir = new TempDirectory();
+        string[] runs = ["20260101_000001", "20260101_000002", "20260101_000002_1", "20260102_000000", "20260103_120000"];
+        foreach (var run in runs)
+        {
+            Directory.CreateDirectory(Path.Combine(dir.Path, run, "model_trainer"));
+        }
+
+        Directory.CreateDirectory(Path.Combine(dir.Path, "notes"));
+        Directory.CreateDirectory(Path.Combine(dir.Path, "2026"));
+        File.WriteAllText(Path.Combine(dir.Path, "20251231_000000"), "a file, not a run");
+
+        Assert.Empty(ArtifactLayout.PruneOldRuns(dir.Path, keep: 0));
+        Assert.Equal(["20260101_000002", "20260101_000001"], ArtifactLayout.PruneOldRuns(dir.Path, keep: 3));
+        Assert.Equal(["2026", "20260101_000002_1", "20260102_000000", "20260103_120000", "notes"],
+            Directory.GetDirectories(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.True(File.Exists(Path.Combine(dir.Path, "20251231_000000")));
+        Assert.Empty(ArtifactLayout.PruneOldRuns(Path.Combine(dir.Path, "missing"), keep: 1));
+    }
+
     /// <summary>A one-model run on 400 legitimate rows of the data set and <paramref name="phishing"/> phishing ones.</summary>
     private static PipelineOptions SkewedGbdtRun(TempDirectory dir, int phishing)
     {

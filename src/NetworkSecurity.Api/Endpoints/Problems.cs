@@ -83,7 +83,10 @@ public static class Problems
     public static ProblemHttpResult FromBadRequest(BadHttpRequestException ex) =>
         ex.StatusCode == StatusCodes.Status413PayloadTooLarge
             ? TooLarge($"The request body is too large ({ex.Message})")
-            : TypedResults.Problem(title: "Malformed request", detail: ex.Message, statusCode: ex.StatusCode is >= 400 and < 500 ? ex.StatusCode : StatusCodes.Status400BadRequest);
+            : TypedResults.Problem(
+                title: ex.StatusCode == StatusCodes.Status408RequestTimeout ? "Request body too slow" : "Malformed request",
+                detail: ex.Message,
+                statusCode: ex.StatusCode is >= 400 and < 500 ? ex.StatusCode : StatusCodes.Status400BadRequest);
 
     public static ProblemHttpResult NotAcceptable(string accept, string produced) =>
         TypedResults.Problem(

@@ -44,10 +44,15 @@ public static class TrainingApi
         var key = options.Value.TrainApiKey;
         if (!string.IsNullOrEmpty(key) && !KeyMatches(context.Request.Headers[ApiKeyHeader].ToString(), key))
         {
-            logger.LogWarning("POST /train refused: missing or wrong API key from {Remote}", context.Connection.RemoteIpAddress);
+            var given = context.Request.Headers[ApiKeyHeader].Count > 0;
+            logger.LogWarning("POST /train refused: {What} API key from {Remote}", given ? "wrong" : "missing", context.Connection.RemoteIpAddress);
+            // RFC 9110: a 401 says how to authenticate.
+            context.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{ApiKeyHeader}\"";
             return TypedResults.Problem(
-                title: "API key required",
-                detail: $"Send the server's API key in the {ApiKeyHeader} header to start training.",
+                title: given ? "Wrong API key" : "API key required",
+                detail: given
+                    ? $"The {ApiKeyHeader} header does not hold the server's API key; training was not started."
+                    : $"Send the server's API key in the {ApiKeyHeader} header to start training.",
                 statusCode: StatusCodes.Status401Unauthorized);
         }
 

@@ -96,6 +96,12 @@ public static class WebApplicationExtensions
 
     public static WebApplication UseNetworkSecurityApi(this WebApplication app)
     {
+        if (string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.TrainApiKey))
+        {
+            // Open by default, as the seed service was; said once at start, since a run costs CPU and disk each time.
+            app.Logger.LogWarning("POST /train takes no API key: anyone who can reach this service can start training runs. Set NETWORKSECURITY_API_KEY to require one.");
+        }
+
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             // Kestrel's own limits (e.g. body too large) carry their status; anything else is a 500 without details.

@@ -172,6 +172,21 @@ public sealed class TrainingWorker(
             logger.LogError(expected ? null : ex, "Training job {Job} failed: {Error}", job.Id, message);
             await ReleaseLeaseAsync(job).ConfigureAwait(false);
         }
+        finally
+        {
+            ReturnTrainingMemory();
+        }
+    }
+
+    /// <summary>
+    /// A run allocates hundreds of megabytes (folds, bins, forests) that the GC otherwise keeps committed: RSS stayed near
+    /// 800 MB after a few runs, against about 100 MB idle. One aggressive, compacting collection per run gives it back;
+    /// its pause (tens of milliseconds) comes once per training run, not per request.
+    /// </summary>
+    private static void ReturnTrainingMemory()
+    {
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     /// <summary>Shows the background publication on the job and keeps the lease until it is done.</summary>

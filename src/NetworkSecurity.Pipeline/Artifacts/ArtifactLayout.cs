@@ -3,7 +3,7 @@ using System.Globalization;
 namespace NetworkSecurity.Pipeline.Artifacts;
 
 /// <summary>The folders of one run: Artifacts/&lt;yyyyMMdd_HHmmss&gt;/{data_ingestion, ...}.</summary>
-public sealed record ArtifactLayout(string Root, string Timestamp)
+public sealed partial record ArtifactLayout(string Root, string Timestamp)
 {
     public string Ingestion => Path.Combine(Root, "data_ingestion");
 
@@ -56,6 +56,42 @@ public sealed record ArtifactLayout(string Root, string Timestamp)
             return new ArtifactLayout(root, timestamp);
         }
     }
+
+    /// <summary>
+    /// Removes run folders (<c>yyyyMMdd_HHmmss</c>, with a suffix or not) beyond the newest <paramref name="keep"/>
+    /// (0 keeps all): a service retrained on demand otherwise filled its disk at about 5 MB a run. Other files and
+    /// folders in <paramref name="artifactsRoot"/> are left alone. Returns the names removed.
+    /// </summary>
+    public static IReadOnlyList<string> PruneOldRuns(string artifactsRoot, int keep)
+    {
+        if (keep <= 0 || !Directory.Exists(artifactsRoot))
+        {
+            return [];
+        }
+
+        var removed = new List<string>();
+        var old = new DirectoryInfo(artifactsRoot).GetDirectories()
+            .Where(d => RunFolderName().IsMatch(d.Name))
+            .OrderByDescending(d => d.Name, StringComparer.Ordinal)
+            .Skip(keep);
+        foreach (var folder in old)
+        {
+            try
+            {
+                folder.Delete(recursive: true);
+                removed.Add(folder.Name);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Open elsewhere or not ours: tried again after the next run.
+            }
+        }
+
+        return removed;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{8}_\d{6}(_\d+)?$")]
+    private static partial System.Text.RegularExpressions.Regex RunFolderName();
 
     /// <summary>Marks a run folder as one run's own while it starts (see <see cref="Create"/>).</summary>
     public const string ClaimFileName = ".run";

@@ -54,6 +54,11 @@ public sealed class PipelineOptions
     [Range(0.0, 1.0)]
     public double MaxMissingFeatureFraction { get; set; } = Schema.RecordParser.DefaultMaxMissingFraction;
 
+    /// <summary>Run folders kept under the artifacts folder (this run's included); older ones are removed when a run
+    /// starts. 0 keeps every run.</summary>
+    [Range(0, int.MaxValue)]
+    public int ArtifactRunsKept { get; set; } = 20;
+
     /// <summary>Promoted model versions kept in the final model folder (the live one included); older ones are pruned.</summary>
     [Range(1, 1000)]
     public int ModelVersionsKept { get; set; } = global::NetworkSecurity.Pipeline.Training.ModelStore.DefaultVersionsKept;
