@@ -5,7 +5,8 @@ For each DIR/<split>/seed<N>/ (train.csv, test.csv, product.csv) it fits
   - RF-500: sklearn RandomForestClassifier(n_estimators=500, random_state=seed)
   - XGBoost 1.7: tree_method=hist, grow_policy=lossguide, max_leaves=64, max_depth=0 (leaf limit only),
     learning_rate=0.05, n_estimators=600, subsample=0.9, colsample_bytree=0.6, random_state=seed
-on train.csv, scores test.csv, and reads the product's test probabilities from product.csv. Every model is scored by
+on train.csv, scores test.csv, and reads the product's test probabilities from product.csv. Missing cells are filled by
+KNNImputer(n_neighbors=3) fitted on train.csv, as the product's pipeline does. Every model is scored by
 the same code and the product's decision rule: legitimate (1) only when P(legitimate) > 0.5. F1 and precision/recall
 use legitimate (1) as the positive class, as the seed reports; Brier is on P(legitimate).
 
@@ -20,6 +21,7 @@ import sys
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import KNNImputer
 from sklearn.metrics import brier_score_loss, f1_score, roc_auc_score
 from xgboost import XGBClassifier
 
@@ -71,6 +73,11 @@ def main():
             p_product, y_product = product_probabilities(os.path.join(d, "product.csv"))
             if not np.array_equal(y_product, y_test):
                 sys.exit(f"{d}: product.csv rows do not match test.csv")
+            if np.isnan(x_train).any() or np.isnan(x_test).any():
+                # Missing cells: the peers get what the product's pipeline gives its model, KNNImputer(n_neighbors=3)
+                # fitted on the training rows (RF cannot take NaN; XGBoost would route it its own way).
+                imputer = KNNImputer(n_neighbors=3).fit(x_train)
+                x_train, x_test = imputer.transform(x_train), imputer.transform(x_test)
             xgb = XGBClassifier(tree_method="hist", grow_policy="lossguide", max_leaves=64, max_depth=args.xgb_max_depth,
                                 learning_rate=0.05, n_estimators=600, subsample=0.9, colsample_bytree=0.6,
                                 random_state=seed, n_jobs=1)

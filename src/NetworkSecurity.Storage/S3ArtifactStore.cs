@@ -306,6 +306,13 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         {
             return [];
         }
+        catch (JsonException ex)
+        {
+            // What an earlier attempt left is no manifest (a body mangled by aws-chunked encoding, an upload cut short):
+            // nothing there can be trusted, so every file is sent again. Throwing here failed every retry for good.
+            _logger.LogWarning("{Key} in {Bucket} is not a valid manifest ({Error}): every file under it is uploaded again", key, _options.Bucket, ex.Message);
+            return [];
+        }
     }
 
     private Task PutTextAsync(string key, string text, CancellationToken cancellationToken) =>

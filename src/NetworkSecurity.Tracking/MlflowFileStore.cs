@@ -14,6 +14,9 @@ internal sealed class MlflowFileStore(string root)
 
     public sealed record Experiment(string Id, string Name, string Directory, string ArtifactLocation, bool IsDeleted);
 
+    /// <summary>The file in the root that writers lock while they find or create an experiment (MLflow lists only folders).</summary>
+    public const string LockFileName = ".experiments.lock";
+
     /// <summary>
     /// The experiment named <paramref name="name"/>, active or deleted (MLflow's get_experiment_by_name looks in .trash
     /// too), or null. An active one wins over a deleted one of the same name, so a store that already holds both keeps working.
@@ -35,7 +38,7 @@ internal sealed class MlflowFileStore(string root)
     /// <summary>Creates the experiment (and, in a new store, the Default experiment 0 and .trash, as MLflow's FileStore does).</summary>
     public Experiment CreateExperiment(string name, DateTimeOffset now)
     {
-        var isNew = !System.IO.Directory.Exists(Root) || !System.IO.Directory.EnumerateFileSystemEntries(Root).Any();
+        var isNew = !System.IO.Directory.Exists(Root) || !System.IO.Directory.EnumerateFileSystemEntries(Root).Any(e => Path.GetFileName(e) != LockFileName);
         if (isNew)
         {
             WriteExperiment("0", "Default", now);

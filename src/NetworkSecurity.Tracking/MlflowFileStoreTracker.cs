@@ -62,6 +62,7 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
             MlflowFileStore.Experiment experiment;
             lock (Gate)
             {
+                using var storeLock = AcquireStoreLock();
                 experiment = _store.FindExperiment(run.ExperimentName) ?? _store.CreateExperiment(run.ExperimentName, _clock.GetUtcNow());
             }
 
@@ -74,6 +75,31 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
             return Task.FromResult(new TrackingResult(false, null, $"could not write the MLflow file store at {Root}: {ex.Message}"));
         }
     }
+
+    /// <summary>
+    /// An exclusive lock on a file in the store's root, held while an experiment is found or created: two processes
+    /// (a CLI run beside the service) otherwise both found no experiment and created two of one name. MLflow lists only
+    /// folders in the root, so the file is invisible to it.
+    /// </summary>
+    private FileStream AcquireStoreLock()
+    {
+        Directory.CreateDirectory(Root);
+        var path = Path.Combine(Root, MlflowFileStore.LockFileName);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (waited.Elapsed < LockWait && File.Exists(path))
+            {
+                Thread.Sleep(25); // another process is finding or creating an experiment: milliseconds
+            }
+        }
+    }
+
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(10);
 
     private TrackingResult WriteRun(MlflowFileStore.Experiment experiment, MlflowRun run)
     {

@@ -33,7 +33,16 @@ public sealed class MlflowRestTracker : IExperimentTracker
         _logger = logger;
         var uri = new Uri(options.TrackingUri!.TrimEnd('/') + "/");
         _base = new UriBuilder(uri) { UserName = "", Password = "" }.Uri; // credentials never travel in the URL
+        // http://user:password@host: sent as Basic auth, as MLflow's Python client does, unless MLFLOW_TRACKING_USERNAME is set.
+        if (uri.UserInfo.Length > 0 && string.IsNullOrEmpty(options.Username))
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            (_uriUser, _uriPassword) = (Uri.UnescapeDataString(parts[0]), parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : "");
+        }
     }
+
+    private readonly string? _uriUser;
+    private readonly string? _uriPassword;
 
     public string Description => $"MLflow server {Server}";
 
@@ -86,13 +95,41 @@ public sealed class MlflowRestTracker : IExperimentTracker
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return new TrackingResult(false, runId,
-                $"run not tracked: gave up after {calls.Elapsed.TotalSeconds:0.0} s, when the tracking budget of {Seconds(_options.MaxTrackingTime)} ran out on {Description}: {calls.Summary(_options.RequestTimeout)}{(calls.LastFailure is null ? "" : $"; last failure: {calls.LastFailure}")}");
+                $"run not tracked: gave up after {calls.Elapsed.TotalSeconds:0.0} s, when the tracking budget of {Seconds(_options.MaxTrackingTime)} ran out on {Description}: {calls.Summary(_options.RequestTimeout)}{(calls.LastFailure is null ? "" : $"; last failure: {calls.LastFailure}")}{await EndAsFailedAsync(runId, mlflowRun, cancellationToken).ConfigureAwait(false)}");
         }
         catch (Exception ex) when (ex is HttpRequestException or MlflowException or JsonException or NullReferenceException or InvalidOperationException)
         {
-            return new TrackingResult(false, runId, $"run not tracked on {Description}: {ex.Message}");
+            return new TrackingResult(false, runId, $"run not tracked on {Description}: {ex.Message}{await EndAsFailedAsync(runId, mlflowRun, cancellationToken).ConfigureAwait(false)}");
         }
     }
+
+    /// <summary>
+    /// A run created on the server and then cut short would show RUNNING for ever: end it as FAILED, as MLflow's own
+    /// client does, with a short budget of its own (the run's budget may be spent). Best effort: says what happened.
+    /// </summary>
+    private async Task<string> EndAsFailedAsync(string? runId, MlflowRun run, CancellationToken cancellationToken)
+    {
+        if (runId is null || cancellationToken.IsCancellationRequested)
+        {
+            return "";
+        }
+
+        var calls = new Calls(EndRunBudget);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(EndRunBudget);
+        calls.Token = budget.Token;
+        try
+        {
+            await PostAsync("runs/update", new JsonObject { ["run_id"] = runId, ["status"] = "FAILED", ["end_time"] = run.EndTime }, calls).ConfigureAwait(false);
+            return $"; run {runId} was ended as FAILED on the server";
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or MlflowException or JsonException or InvalidOperationException)
+        {
+            return $"; run {runId} could not be ended on the server either, so it shows RUNNING there";
+        }
+    }
+
+    private static readonly TimeSpan EndRunBudget = TimeSpan.FromSeconds(10);
 
     private string DeletedMessage(string name, string id) =>
         $"run not tracked: experiment '{name}' (id {id}) is deleted on {Description}, and MLflow neither logs to a deleted experiment "
@@ -176,8 +213,12 @@ public sealed class MlflowRestTracker : IExperimentTracker
             return $"; artifacts not uploaded: the server stores them at '{artifactUri}', which needs that store's credentials (serve artifacts with --serve-artifacts)";
         }
 
-        // mlflow-artifacts:/path or mlflow-artifacts://host/path → PUT {tracking}/api/2.0/mlflow-artifacts/artifacts/path/...
-        var path = new Uri(artifactUri).AbsolutePath.Trim('/');
+        // mlflow-artifacts:/path → PUT {tracking}/api/2.0/mlflow-artifacts/artifacts/path/...; a host in the URI
+        // (mlflow-artifacts://host:port/path) replaces the tracking host, as in MLflow's client.
+        var artifactsUri = new Uri(artifactUri);
+        var path = artifactsUri.AbsolutePath.Trim('/');
+        var artifactBase = artifactsUri.Host.Length == 0 ? null
+            : new UriBuilder(_base) { Host = artifactsUri.Host, Port = artifactsUri.IsDefaultPort ? (_base.Scheme == "https" ? 443 : 80) : artifactsUri.Port }.Uri;
         var files = 0;
         try
         {
@@ -191,7 +232,7 @@ public sealed class MlflowRestTracker : IExperimentTracker
                 {
                     var target = $"api/2.0/mlflow-artifacts/artifacts/{path}/{artifact.ArtifactPath.Trim('/')}/{relative}";
                     var bytes = await File.ReadAllBytesAsync(file, calls.Token).ConfigureAwait(false);
-                    await SendAsync(HttpMethod.Put, string.Join('/', target.Split('/').Select(Uri.EscapeDataString)), bytes, calls).ConfigureAwait(false);
+                    await SendAsync(HttpMethod.Put, string.Join('/', target.Split('/').Select(Uri.EscapeDataString)), bytes, calls, server: artifactBase).ConfigureAwait(false);
                     files++;
                 }
             }
@@ -213,13 +254,13 @@ public sealed class MlflowRestTracker : IExperimentTracker
     /// 408/429/5xx answer, wait (exponential backoff with jitter) and try again, unless the retries are used up or the
     /// wait would not fit in what is left of the tracking budget.
     /// </summary>
-    private async Task<JsonNode> SendAsync(HttpMethod method, string relative, byte[]? body, Calls calls, bool json = false)
+    private async Task<JsonNode> SendAsync(HttpMethod method, string relative, byte[]? body, Calls calls, bool json = false, Uri? server = null)
     {
         var what = $"{method} {relative.Split('?')[0]}";
         for (var attempt = 0; ; attempt++)
         {
             MlflowException failure;
-            using (var request = NewRequest(method, relative, body, json))
+            using (var request = NewRequest(method, relative, body, json, server))
             using (var perRequest = CancellationTokenSource.CreateLinkedTokenSource(calls.Token))
             {
                 perRequest.CancelAfter(_options.RequestTimeout);
@@ -263,16 +304,17 @@ public sealed class MlflowRestTracker : IExperimentTracker
         }
     }
 
-    private HttpRequestMessage NewRequest(HttpMethod method, string relative, byte[]? body, bool json)
+    private HttpRequestMessage NewRequest(HttpMethod method, string relative, byte[]? body, bool json, Uri? server)
     {
-        var request = new HttpRequestMessage(method, new Uri(_base, relative));
+        var request = new HttpRequestMessage(method, new Uri(server ?? _base, relative));
         if (body is not null)
         {
             request.Content = new ByteArrayContent(body);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue(json ? "application/json" : "application/octet-stream");
         }
 
-        if (_options.Username is { Length: > 0 } user && _options.Password is { } password)
+        if ((_options.Username is { Length: > 0 } ? _options.Username : _uriUser) is { Length: > 0 } user
+            && (_options.Password ?? _uriPassword) is { } password)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
         }

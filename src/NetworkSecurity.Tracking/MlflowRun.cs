@@ -22,11 +22,14 @@ public sealed record MlflowRun(
 {
     public const string SourceName = "NetworkSecurity.Api train";
 
-    /// <summary>The status as the REST API names it.</summary>
-    public string Status => Succeeded ? "FINISHED" : "FAILED";
+    /// <summary>Stopped rather than failed (cancelled, a shutdown).</summary>
+    public bool Killed { get; init; }
 
-    /// <summary>The status as the file store's meta.yaml stores it (RunStatus enum: FINISHED=3, FAILED=4).</summary>
-    public int StatusCode => Succeeded ? 3 : 4;
+    /// <summary>The status as the REST API names it.</summary>
+    public string Status => Succeeded ? "FINISHED" : Killed ? "KILLED" : "FAILED";
+
+    /// <summary>The status as the file store's meta.yaml stores it (RunStatus enum: FINISHED=3, FAILED=4, KILLED=5).</summary>
+    public int StatusCode => Succeeded ? 3 : Killed ? 5 : 4;
 
     /// <summary>Metric timestamp: when the run ended (every metric is logged once, at step 0).</summary>
     public long MetricTimestamp => EndTime;
@@ -66,7 +69,10 @@ public sealed record MlflowRun(
             run.ExperimentName, run.RunName, run.User, run.StartTime.ToUnixTimeMilliseconds(), run.EndTime.ToUnixTimeMilliseconds(), run.Succeeded,
             Valid("tag", tags, MlflowRules.MaxTagValueLength, skipped),
             Valid("param", run.Parameters, MlflowRules.MaxParamValueLength, skipped),
-            metrics, run.Artifacts, skipped);
+            metrics, run.Artifacts, skipped)
+        {
+            Killed = run.Cancelled && !run.Succeeded,
+        };
     }
 
     private static List<KeyValuePair<string, string>> Valid(string kind, IEnumerable<KeyValuePair<string, string>> pairs, int maxValueLength, List<string> skipped)

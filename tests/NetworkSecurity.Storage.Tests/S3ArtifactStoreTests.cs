@@ -90,6 +90,15 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
         Assert.Contains("set S3_DISABLE_CHUNKED_ENCODING=true", result.Message);
         using var client = Client();
         await Assert.ThrowsAsync<NoSuchKeyException>(() => client.GetObjectAsync(bucket, "ns/final_model/LATEST"));
+
+        // The cure the message names works for this very version: the mangled manifest left behind is no manifest, so
+        // every file goes again (it failed every retry on the manifest's JSON).
+        using var cured = new S3ArtifactStore(server.Options(bucket, "ns/"), NullLogger.Instance);
+        var again = await cured.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+        Assert.True(again.Synced, again.Message);
+        Assert.Equal(4, again.FilesUploaded);
+        Assert.Equal([1, 2, 3, 4, 5], await GetAsync(bucket, "ns/final_model/20261123_101500/model.nsm"));
+        Assert.Equal("20261123_101500", System.Text.Encoding.UTF8.GetString(await GetAsync(bucket, "ns/final_model/LATEST")));
     }
 
     [Fact]

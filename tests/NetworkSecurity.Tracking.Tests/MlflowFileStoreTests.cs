@@ -99,6 +99,34 @@ public sealed class MlflowFileStoreTests
         var experiment = Assert.Single(Experiments(Path.Combine(dir.Path, "mlruns")));
         Assert.NotEqual(first.RunId, second.RunId);
         Assert.Contains("status: 4", File.ReadAllText(Path.Combine(dir.Path, "mlruns", experiment, second.RunId!, "meta.yaml")));
+
+        // A stopped run (cancelled, the service shutting down) is KILLED, not FAILED.
+        var stopped = await tracker.TrackAsync(Run("E", false, artifact) with { Cancelled = true }, CancellationToken.None);
+        Assert.Contains("status: 5", File.ReadAllText(Path.Combine(dir.Path, "mlruns", experiment, stopped.RunId!, "meta.yaml")));
+    }
+
+    [Fact]
+    public async Task Finding_or_creating_the_experiment_waits_for_another_process_holding_the_store()
+    {
+        // Two processes (a CLI run beside the service) both found no experiment and created two of one name. The lock
+        // is a file in the store's root; here this test holds it, as another process would.
+        using var dir = new TempDirectory();
+        var root = Path.Combine(dir.Path, "mlruns");
+        Directory.CreateDirectory(root);
+        var artifact = dir.File("a.txt", "x");
+        var held = new FileStream(Path.Combine(root, ".experiments.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var tracking = Task.Run(() => new MlflowFileStoreTracker(root).TrackAsync(Run("E", true, artifact), CancellationToken.None));
+        await Task.Delay(400);
+        Assert.False(tracking.IsCompleted);
+        Assert.Empty(Experiments(root));
+
+        // The other process made the experiment meanwhile, then let go: this run joins it instead of making a second.
+        MlflowExperiment(root, "77", "E");
+        await held.DisposeAsync();
+        var result = await tracking;
+        Assert.True(result.Tracked, result.Message);
+        Assert.Equal(["77"], Experiments(root));
+        Assert.True(Directory.Exists(Path.Combine(root, "77", result.RunId!)));
     }
 
     [Theory]

@@ -169,6 +169,11 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.False(refused.Tracked);
         Assert.Contains("INVALID_PARAMETER_VALUE", refused.Message);
         Assert.Single(refusing.Requests, r => r.Path.EndsWith("log-batch", StringComparison.Ordinal));
+        // The run was created: it is ended as FAILED (it showed RUNNING for ever), as MLflow's own client does.
+        var end = Assert.Single(refusing.Requests, r => r.Path.EndsWith("runs/update", StringComparison.Ordinal));
+        Assert.Equal("FAILED", end.Json["status"]!.GetValue<string>());
+        Assert.Equal("run1", end.Json["run_id"]!.GetValue<string>());
+        Assert.EndsWith("; run run1 was ended as FAILED on the server", refused.Message);
     }
 
     [Fact]

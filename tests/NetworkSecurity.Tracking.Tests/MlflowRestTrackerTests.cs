@@ -79,6 +79,27 @@ public sealed class MlflowRestTrackerTests
     }
 
     [Fact]
+    public async Task Credentials_in_the_tracking_uri_are_sent_as_basic_auth_and_an_artifact_host_in_the_uri_gets_the_uploads()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        await using var artifacts = await MlflowStubServer.StartAsync();
+        var artifactHost = new Uri(artifacts.Url);
+        server.ArtifactUri = $"mlflow-artifacts://{artifactHost.Host}:{artifactHost.Port}/7/run1/artifacts";
+        var withCredentials = new UriBuilder(server.Url) { UserName = "bob", Password = "p%40ss" }.Uri.AbsoluteUri; // p@ss, escaped
+        var result = await new MlflowRestTracker(new MlflowOptions { TrackingUri = withCredentials }, new HttpClient(), NullLogger.Instance).TrackAsync(Run(dir), CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        var basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("bob:p@ss"));
+        Assert.All(server.Requests, r => Assert.Equal(basic, r.Authorization));
+        Assert.DoesNotContain(server.Requests, r => r.Method == "PUT");
+        var upload = Assert.Single(artifacts.Requests);
+        Assert.Equal(("PUT", "/api/2.0/mlflow-artifacts/artifacts/7/run1/artifacts/model_evaluation/metrics.json"), (upload.Method, upload.Path));
+        Assert.Equal(basic, upload.Authorization);
+        Assert.DoesNotContain("p@ss", result.Message);
+    }
+
+    [Fact]
     public async Task A_race_on_create_is_resolved_by_reading_the_experiment_again()
     {
         using var dir = new TempDirectory();

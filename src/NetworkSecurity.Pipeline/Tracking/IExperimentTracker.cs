@@ -24,6 +24,9 @@ public sealed record TrackedRun(
     IReadOnlyDictionary<string, double> Metrics,
     IReadOnlyList<TrackedArtifact> Artifacts)
 {
+    /// <summary>The run was stopped (cancelled, the service shutting down) rather than failing: MLflow's KILLED.</summary>
+    public bool Cancelled { get; init; }
+
     /// <summary>Who ran it: the "user" tag, else the OS user.</summary>
     public string User => Tags.TryGetValue("user", out var user) && user.Length > 0 ? user : Environment.UserName;
 }
