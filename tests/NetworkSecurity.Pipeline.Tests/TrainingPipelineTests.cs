@@ -125,6 +125,12 @@ public sealed class TrainingPipelineTests
         Assert.Equal(result.CvScore, card.CvScore);
         var metrics = File.ReadAllText(Path.Combine(result.ArtifactDirectory, "model_evaluation/metrics.json"));
         Assert.Contains("cross-validated F1", metrics, StringComparison.Ordinal);
+        using (var parsed = JsonDocument.Parse(metrics))
+        {
+            Assert.Equal(JsonValueKind.Null, parsed.RootElement.GetProperty("test").ValueKind);
+        }
+
+        Assert.DoesNotContain("NaN", metrics, StringComparison.Ordinal);
 
         // The gate compares the CV estimate, not a (missing) test score, with the expected score.
         options.ExpectedScore = 0.9999;

@@ -70,7 +70,7 @@ public sealed class ModelEvaluationStage(DataSchema schema, PipelineOptions opti
         ReportWriter.WriteJson(Path.Combine(layout.Evaluation, "metrics.json"), new
         {
             train,
-            test,
+            test = noHoldout ? null : test, // no test rows: null, not NaN scores on nothing (the card does the same)
             quality_gate = new
             {
                 passed = result.Passed, reason = rejection, gated_on = what, estimate, expected_score = options.ExpectedScore, overfitting_threshold = options.OverfittingThreshold, train_test_f1_gap = gap,
