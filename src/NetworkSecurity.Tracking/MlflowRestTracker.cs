@@ -173,22 +173,39 @@ public sealed class MlflowRestTracker : IExperimentTracker
         }
     }
 
+    /// <summary>
+    /// Sends metrics, params and the tags runs/create could not take in as few log-batch calls as MLflow's limits allow:
+    /// per call at most 1,000 metrics, 100 params, 100 tags and 1,000 items in all, and a body under 1 MB (long values
+    /// count as their JSON-encoded bytes).
+    /// </summary>
     private async Task LogBatchesAsync(string runId, MlflowRun run, List<KeyValuePair<string, string>> extraTags, Calls calls)
     {
         var metrics = run.Metrics;
         var parameters = run.Parameters;
         for (int m = 0, p = 0, t = 0; m < metrics.Count || p < parameters.Count || t < extraTags.Count;)
         {
-            var metricBatch = metrics.Skip(m).Take(MlflowRules.MaxMetricsPerBatch).ToList();
-            var paramBatch = parameters.Skip(p).Take(MlflowRules.MaxParamsOrTagsPerBatch).ToList();
-            var tagBatch = extraTags.Skip(t).Take(Math.Min(MlflowRules.MaxParamsOrTagsPerBatch, MlflowRules.MaxEntitiesPerBatch - metricBatch.Count - paramBatch.Count)).ToList();
-            m += metricBatch.Count;
-            p += paramBatch.Count;
-            t += tagBatch.Count;
+            var (items, bytes) = (0, 0);
+            bool Fits(int cost) => items < MlflowRules.MaxEntitiesPerBatch && bytes + cost <= MaxBatchBytes;
+
             var metricArray = new JsonArray();
-            foreach (var (key, value) in metricBatch)
+            for (; m < metrics.Count && metricArray.Count < MlflowRules.MaxMetricsPerBatch && Fits(Cost(metrics[m].Key, "0.12345678901234567")); m++, items++)
             {
-                metricArray.Add(new JsonObject { ["key"] = key, ["value"] = value, ["timestamp"] = run.MetricTimestamp, ["step"] = 0 });
+                bytes += Cost(metrics[m].Key, "0.12345678901234567");
+                metricArray.Add(new JsonObject { ["key"] = metrics[m].Key, ["value"] = metrics[m].Value, ["timestamp"] = run.MetricTimestamp, ["step"] = 0 });
+            }
+
+            var paramBatch = new List<KeyValuePair<string, string>>();
+            for (; p < parameters.Count && paramBatch.Count < MlflowRules.MaxParamsOrTagsPerBatch && Fits(Cost(parameters[p].Key, parameters[p].Value)); p++, items++)
+            {
+                bytes += Cost(parameters[p].Key, parameters[p].Value);
+                paramBatch.Add(parameters[p]);
+            }
+
+            var tagBatch = new List<KeyValuePair<string, string>>();
+            for (; t < extraTags.Count && tagBatch.Count < MlflowRules.MaxParamsOrTagsPerBatch && Fits(Cost(extraTags[t].Key, extraTags[t].Value)); t++, items++)
+            {
+                bytes += Cost(extraTags[t].Key, extraTags[t].Value);
+                tagBatch.Add(extraTags[t]);
             }
 
             await PostAsync("runs/log-batch", new JsonObject
@@ -200,6 +217,13 @@ public sealed class MlflowRestTracker : IExperimentTracker
             }, calls).ConfigureAwait(false);
         }
     }
+
+    // MLflow refuses a log-batch body of 1 MB or more; the rest of the body (run id, brackets) fits in what is left.
+    private const int MaxBatchBytes = 1_000_000 - 4_096;
+
+    // One item's share of the body: its key and value as JSON-encoded UTF-8, plus the object's punctuation and names.
+    private static int Cost(string key, string value) =>
+        JsonEncodedText.Encode(key).EncodedUtf8Bytes.Length + JsonEncodedText.Encode(value).EncodedUtf8Bytes.Length + 64;
 
     private async Task<string> UploadArtifactsAsync(string artifactUri, IReadOnlyList<TrackedArtifact> artifacts, Calls calls)
     {

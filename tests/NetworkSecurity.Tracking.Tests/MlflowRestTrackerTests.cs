@@ -160,6 +160,36 @@ public sealed class MlflowRestTrackerTests
     }
 
     [Fact]
+    public async Task Batches_keep_to_the_item_count_and_the_body_size_mlflow_accepts()
+    {
+        // 1,200 metrics and 150 long params of non-ASCII text (6 bytes a character in JSON): one call with 1,000 metrics
+        // and 100 params held 1,100 items, and 100 such params are a 3.6 MB body; MLflow refuses both.
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        var run = new TrackedRun(
+            "NetworkSecurity", "train-20261123_101500",
+            DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000), DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_005_000), true,
+            new Dictionary<string, string> { ["user"] = "bob" },
+            Enumerable.Range(0, 150).ToDictionary(i => $"p{i:000}", _ => new string('é', 6000)),
+            Enumerable.Range(0, 1200).ToDictionary(i => $"m{i:0000}", i => i / 1000.0),
+            []);
+        var result = await Tracker(server).TrackAsync(run, CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        var batches = server.Requests.Where(r => r.Path.EndsWith("log-batch", StringComparison.Ordinal)).ToArray();
+        Assert.All(batches, b =>
+        {
+            Assert.True(b.Body.Length < 1_000_000, $"{b.Body.Length} bytes");
+            var (metrics, parameters, tags) = (b.Json["metrics"]!.AsArray().Count, b.Json["params"]!.AsArray().Count, b.Json["tags"]!.AsArray().Count);
+            Assert.True(metrics <= 1000 && parameters <= 100 && tags <= 100 && metrics + parameters + tags <= 1000, $"{metrics} + {parameters} + {tags}");
+        });
+        Assert.Equal(Enumerable.Range(0, 1200).Select(i => $"m{i:0000}"), batches.SelectMany(b => b.Json["metrics"]!.AsArray()).Select(m => m!["key"]!.GetValue<string>()));
+        var sent = batches.SelectMany(b => b.Json["params"]!.AsArray()).ToArray();
+        Assert.Equal(Enumerable.Range(0, 150).Select(i => $"p{i:000}"), sent.Select(p => p!["key"]!.GetValue<string>()));
+        Assert.All(sent, p => Assert.Equal(6000, p!["value"]!.GetValue<string>().Length));
+    }
+
+    [Fact]
     public async Task Errors_are_reported_with_mlflow_codes_and_without_credentials()
     {
         using var dir = new TempDirectory();
