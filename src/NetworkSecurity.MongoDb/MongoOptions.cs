@@ -32,6 +32,15 @@ public sealed partial record MongoOptions
     public static MongoOptions? FromEnvironment(Func<string, string?> read)
     {
         ArgumentNullException.ThrowIfNull(read);
+        // Checked even without a URL: a bad value set beside a URL given later (push-data --uri, a second deployment
+        // step) should not wait until then to be refused.
+        var batchSize = ParseBatchSize(read("MONGODB_BATCH_SIZE"));
+        var dns = read("MONGODB_DNS_SERVER") is { Length: > 0 } server ? server : null;
+        if (dns is not null && !System.Net.IPEndPoint.TryParse(dns, out _))
+        {
+            throw new ArgumentException($"MONGODB_DNS_SERVER '{dns}' is not an address like 10.0.0.2:53.");
+        }
+
         var url = read("MONGODB_URL") is { Length: > 0 } u ? u : read("MONGO_DB_URL");
         if (string.IsNullOrWhiteSpace(url))
         {
@@ -50,18 +59,12 @@ public sealed partial record MongoOptions
             throw new ArgumentException($"MONGODB_URL '{Redact(url)}' is not a MongoDB connection string: {ex.Message.Replace(url, Redact(url), StringComparison.Ordinal)}");
         }
 
-        var dns = read("MONGODB_DNS_SERVER") is { Length: > 0 } server ? server : null;
-        if (dns is not null && !System.Net.IPEndPoint.TryParse(dns, out _))
-        {
-            throw new ArgumentException($"MONGODB_DNS_SERVER '{dns}' is not an address like 10.0.0.2:53.");
-        }
-
         var options = new MongoOptions
         {
             ConnectionString = url,
             Database = read("MONGODB_DATABASE") is { Length: > 0 } db ? db : "networksecurity",
             Collection = read("MONGODB_COLLECTION") is { Length: > 0 } c ? c : "NetworkData",
-            BatchSize = ParseBatchSize(read("MONGODB_BATCH_SIZE")),
+            BatchSize = batchSize,
             DnsServer = dns,
         };
         return options;

@@ -14,6 +14,10 @@ public sealed class OptionsTests
         env["MONGODB_BATCH_SIZE"] = "0";
         var ex = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => env.GetValueOrDefault(k)));
         Assert.Equal("MONGODB_BATCH_SIZE must be a whole number from 1 to 100000, not '0'.", ex.Message);
+
+        // Refused without a URL too: MongoDB unused today does not make a broken value right.
+        var alone = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k == "MONGODB_BATCH_SIZE" ? "0" : null));
+        Assert.Equal(ex.Message, alone.Message);
     }
 
     [Fact]
