@@ -78,6 +78,7 @@ public sealed class CommandLineTests
     [InlineData("train --Test-Fraction=0.3", "unknown option '--Test-Fraction'")]
     [InlineData("--helpp", "Unrecognized command or argument '--helpp'")]
     [InlineData("-x", "Unrecognized command or argument '-x'")]
+    [InlineData("--version extra", "--version takes nothing after it (got 'extra').")]
     [InlineData("train --Pipline:Seed=7", "unknown setting 'Pipline:Seed': no section 'Pipline'")]
     [InlineData("train --Pipeline:TestFracton=0", "unknown setting 'Pipeline:TestFracton': Pipeline has no 'TestFracton'")]
     [InlineData("train --Pipeline__Training__Mod=gbdt", "unknown setting 'Pipeline:Training:Mod': Pipeline:Training has no 'Mod'")]

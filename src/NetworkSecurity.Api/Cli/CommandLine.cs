@@ -100,6 +100,13 @@ public static class CommandLine
             return Success;
         }
 
+        if (args.Length > 1 && args[0] == "--version")
+        {
+            // System.CommandLine answers --version and drops whatever follows it without a word.
+            await Console.Error.WriteLineAsync($"error: --version takes nothing after it (got '{string.Join(' ', args[1..])}').").ConfigureAwait(false);
+            return UsageError;
+        }
+
         if (args is [] or ["help", .. _])
         {
             args = [.. args.Skip(1), "--help"];
