@@ -119,6 +119,8 @@ public sealed class CommandLineTests
     [InlineData("push-data --help")]
     [InlineData("export --help")]
     [InlineData("serve --help")]
+    [InlineData("serve --urls http://127.0.0.1:1 -h")]
+    [InlineData("help serve")]
     public void Every_command_has_help(string arguments)
     {
         var (code, stdout, _) = RunProgram(arguments.Split(' '));
@@ -127,6 +129,10 @@ public sealed class CommandLineTests
         if (arguments.StartsWith("train", StringComparison.Ordinal))
         {
             Assert.Contains("--split <stratified|grouped>", stdout);
+        }
+        else if (arguments.Contains("serve", StringComparison.Ordinal))
+        {
+            Assert.Contains("NetworkSecurity.Api [serve] [--urls <url>]", stdout);
         }
         else if (!arguments.Contains(' ', StringComparison.Ordinal))
         {

@@ -130,11 +130,18 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var values = json.RootElement.GetProperty("predictions")[0].GetProperty("values");
-        Assert.Equal(("a", "b", "c"), (values.GetProperty("dup").GetString(), values.GetProperty("dup_2").GetString(), values.GetProperty("dup_2_2").GetString()));
+        // The input's own dup_2 keeps its name and value; the repeated dup takes the next free name.
+        Assert.Equal(("a", "b", "c"), (values.GetProperty("dup").GetString(), values.GetProperty("dup_3").GetString(), values.GetProperty("dup_2").GetString()));
 
-        // The CSV answer names them alike.
+        // The CSV answer names them alike; names that differ in case are different names in both.
         using var asCsv = await PostAsync(CsvBody(csv), "text/csv");
-        Assert.StartsWith("dup,dup_2,dup_2_2,having_IP_Address,", await asCsv.Content.ReadAsStringAsync());
+        Assert.StartsWith("dup,dup_3,dup_2,having_IP_Address,", await asCsv.Content.ReadAsStringAsync());
+        var cased = "note,Note,NOTE,note," + Lines[0].Trim() + "\na,b,c,d," + Lines[1].Trim() + "\n";
+        using var casedCsv = await PostAsync(CsvBody(cased), "text/csv");
+        Assert.StartsWith("note,Note,NOTE,note_2,having_IP_Address,", await casedCsv.Content.ReadAsStringAsync());
+        using var casedJson = await PostAsync(CsvBody(cased), "application/json");
+        using var casedValues = JsonDocument.Parse(await casedJson.Content.ReadAsStringAsync());
+        Assert.Equal("note,Note,NOTE,note_2", string.Join(',', casedValues.RootElement.GetProperty("predictions")[0].GetProperty("values").EnumerateObject().Take(4).Select(p => p.Name)));
     }
 
     [Fact]

@@ -121,6 +121,7 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     {
         using var response = await PostCsvAsync(Client(), "application/json", query);
         Assert.Contains("'false'", Detail(await ProblemAsync(response, HttpStatusCode.BadRequest)));
+        Assert.Equal(model.Version, response.Headers.GetValues("X-Model-Version").Single()); // refusals name the model too
     }
 
     [Fact]

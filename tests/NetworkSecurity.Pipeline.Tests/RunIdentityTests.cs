@@ -83,9 +83,11 @@ public sealed class RunIdentityTests
         Directory.CreateDirectory(Path.Combine(dir.Path, "2026"));
         File.WriteAllText(Path.Combine(dir.Path, "20251231_000000"), "a file, not a run");
 
+        // 20260101_000001 is another process's run still going (it holds its claim): it stays.
+        File.WriteAllText(Path.Combine(dir.Path, "20260101_000001", ArtifactLayout.ClaimFileName), "");
         Assert.Empty(ArtifactLayout.PruneOldRuns(dir.Path, keep: 0));
-        Assert.Equal(["20260101_000002", "20260101_000001"], ArtifactLayout.PruneOldRuns(dir.Path, keep: 3));
-        Assert.Equal(["2026", "20260101_000002_1", "20260102_000000", "20260103_120000", "notes"],
+        Assert.Equal(["20260101_000002"], ArtifactLayout.PruneOldRuns(dir.Path, keep: 3));
+        Assert.Equal(["2026", "20260101_000001", "20260101_000002_1", "20260102_000000", "20260103_120000", "notes"],
             Directory.GetDirectories(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.True(File.Exists(Path.Combine(dir.Path, "20251231_000000")));
         Assert.Empty(ArtifactLayout.PruneOldRuns(Path.Combine(dir.Path, "missing"), keep: 1));

@@ -103,6 +103,23 @@ public sealed class SchemaTests
     }
 
     [Fact]
+    public void A_folder_or_a_pipe_given_as_the_grid_or_schema_is_refused_not_read()
+    {
+        using var dir = new TempDirectory();
+        Assert.Equal($"Grid file '{dir.Path}' is a folder; give the file.", Assert.Throws<PipelineException>(() => Training.GridFile.Load(dir.Path)).Message);
+        Assert.Equal($"Schema file '{dir.Path}' is a folder; give the file.", Assert.Throws<PipelineException>(() => SchemaLoader.Load(dir.Path)).Message);
+
+        // A pipe with no writer: reading it waited for ever (and ignored SIGTERM).
+        var fifo = Path.Combine(dir.Path, "grid.yaml");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])!)
+        {
+            mkfifo.WaitForExit();
+        }
+
+        Assert.Equal($"Grid file '{fifo}' is not a regular file (a device, pipe or socket).", Assert.Throws<PipelineException>(() => Training.GridFile.Load(fifo)).Message);
+    }
+
+    [Fact]
     public void An_unclosed_list_in_a_yaml_file_is_named_with_its_file_and_line_not_an_unexpected_error()
     {
         // YAML's parser gives up on these with an InvalidOperationException that says nothing of where.

@@ -227,6 +227,8 @@ public sealed class TrainingPipelineTests
         var sample = PipelineFactory.Sample(dir, 400);
         var lines = File.ReadAllLines(sample);
         lines[10] = "x" + lines[10][lines[10].IndexOf(',', StringComparison.Ordinal)..];
+        lines[20] = lines[20][..lines[20].LastIndexOf(',')]; // one field short: an invalid row like the other, set aside
+        lines[30] += new string(',', 40); // 40 fields too many
         File.WriteAllLines(sample, lines);
         var options = PipelineFactory.Options(dir, sample);
         options.MaxInvalidRowFraction = 0.01;
@@ -235,8 +237,12 @@ public sealed class TrainingPipelineTests
         var invalid = File.ReadAllText(Path.Combine(result.ArtifactDirectory, "data_validation/invalid/invalid_records.csv"));
         Assert.Contains("line 11", invalid);
         Assert.Contains("column 1 (having_IP_Address): 'x' is not a number", invalid);
-        Assert.Equal(399, File.ReadLines(Path.Combine(result.ArtifactDirectory, "data_ingestion/train.csv")).Count() - 1
+        Assert.Contains("line 21,30 fields but the header has 31", invalid);
+        Assert.Contains("line 31,71 fields but the header has 31", invalid);
+        Assert.Equal(397, File.ReadLines(Path.Combine(result.ArtifactDirectory, "data_ingestion/train.csv")).Count() - 1
             + File.ReadLines(Path.Combine(result.ArtifactDirectory, "data_ingestion/test.csv")).Count() - 1);
+        // The feature store keeps the input as read, the short and the long line included.
+        Assert.Equal(401, File.ReadLines(Directory.GetFiles(Path.Combine(result.ArtifactDirectory, "data_ingestion/feature_store")).Single()).Count());
     }
 
     private static string Key(FeatureMatrix m, int row) => string.Join(',', m.Row(row).ToArray());

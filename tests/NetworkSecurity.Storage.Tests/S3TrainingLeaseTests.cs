@@ -158,4 +158,18 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
 
         Assert.StartsWith("s3://bucket/ns/leases/training.json cannot be reached (", error.Message);
     }
+
+    [Fact]
+    public async Task A_store_that_keeps_other_bytes_than_it_is_sent_is_named_not_taken_for_a_holder()
+    {
+        // s3rver with aws-chunked uploads keeps the framing: the record read back was no record, and POST /train answered
+        // 409 "held by ? (job ?) until 0001-01-01" on every try.
+        var options = await BucketAsync() with { DisableChunkedEncoding = false };
+        using var lease = Lease(options, "replica-a", Fast with { Mode = S3LeaseMode.Settle });
+
+        var error = await Assert.ThrowsAsync<LeaseStoreUnreachableException>(() => lease.TryAcquireAsync("job-1", CancellationToken.None));
+
+        Assert.StartsWith($"s3://{options.Bucket}/ns/leases/training.json does not keep what it is sent", error.Message);
+        Assert.Contains("S3_DISABLE_CHUNKED_ENCODING=true", error.Message);
+    }
 }

@@ -32,8 +32,10 @@ public static class CommandLine
     /// serves the API.
     /// </summary>
     public static bool IsCommand(string[] args) =>
-        args is ["serve", "--help" or "-h" or "-?"]
+        (args.Length > 0 && args[0] == "serve" && args.Any(IsHelp))
         || (args.Length > 0 && args[0] is not "serve" && (!args[0].StartsWith('-') || !IsHostSetting(args[0])));
+
+    private static bool IsHelp(string arg) => arg is "--help" or "-h" or "-?";
 
     /// <summary>What 'serve --help' prints: the service has no typed options, only the host's and configuration keys.</summary>
     public const string ServeHelp = """
@@ -94,7 +96,7 @@ public static class CommandLine
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
-        if (args is ["serve", "--help" or "-h" or "-?"])
+        if (args is ["help", "serve"] || (args.Length > 0 && args[0] == "serve" && args.Any(IsHelp)))
         {
             await Console.Out.WriteLineAsync(ServeHelp).ConfigureAwait(false);
             return Success;

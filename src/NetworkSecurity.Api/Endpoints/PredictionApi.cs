@@ -63,6 +63,12 @@ public static class PredictionApi
         HttpContext context, LiveModel live, PhishingPredictor predictor, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var limits = options.Value;
+        var bundle = live.Current; // one model for the whole request, named on every answer, refusals included
+        if (bundle is not null)
+        {
+            NameModel(context, bundle.Version);
+        }
+
         var contentType = context.Request.ContentType;
         if (!UploadReader.IsMultipart(contentType) && !UploadReader.IsCsv(contentType))
         {
@@ -84,13 +90,11 @@ public static class PredictionApi
             return TypedResults.Problem(title: "Invalid echo option", detail: "Give echo once: 'true' (the default: input columns in the answer) or 'false'.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var bundle = live.Current;
         if (bundle is null)
         {
             return Problems.NoModel(context, limits.RetryAfterSeconds);
         }
 
-        NameModel(context, bundle.Version);
         if (ExplainQuery.Read(context.Request, bundle, out var explainTop, out _) is { } explainProblem)
         {
             return explainProblem;
@@ -194,6 +198,12 @@ public static class PredictionApi
         HttpContext context, LiveModel live, PhishingPredictor predictor, JsonRecordParser parser, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var limits = options.Value;
+        var bundle = live.Current; // one model for the whole request, named on every answer, refusals included
+        if (bundle is not null)
+        {
+            NameModel(context, bundle.Version);
+        }
+
         if (!context.Request.HasJsonContentType())
         {
             return Problems.UnsupportedJsonMediaType(context.Request.ContentType);
@@ -204,13 +214,11 @@ public static class PredictionApi
             return encodingProblem;
         }
 
-        var bundle = live.Current;
         if (bundle is null)
         {
             return Problems.NoModel(context, limits.RetryAfterSeconds);
         }
 
-        NameModel(context, bundle.Version);
         if (ExplainQuery.Read(context.Request, bundle, out var explainTop, out var explainer) is { } explainProblem)
         {
             return explainProblem;

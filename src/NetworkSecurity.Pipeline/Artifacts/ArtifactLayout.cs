@@ -59,8 +59,9 @@ public sealed partial record ArtifactLayout(string Root, string Timestamp)
 
     /// <summary>
     /// Removes run folders (<c>yyyyMMdd_HHmmss</c>, with a suffix or not) beyond the newest <paramref name="keep"/>
-    /// (0 keeps all): a service retrained on demand otherwise filled its disk at about 5 MB a run. Other files and
-    /// folders in <paramref name="artifactsRoot"/> are left alone. Returns the names removed.
+    /// (0 keeps all): a service retrained on demand otherwise filled its disk at about 5 MB a run. A run still in
+    /// progress (its claim marker present, as in another process) is left alone, and so are other files and folders in
+    /// <paramref name="artifactsRoot"/>. Returns the names removed.
     /// </summary>
     public static IReadOnlyList<string> PruneOldRuns(string artifactsRoot, int keep)
     {
@@ -73,7 +74,8 @@ public sealed partial record ArtifactLayout(string Root, string Timestamp)
         var old = new DirectoryInfo(artifactsRoot).GetDirectories()
             .Where(d => RunFolderName().IsMatch(d.Name))
             .OrderByDescending(d => d.Name, StringComparer.Ordinal)
-            .Skip(keep);
+            .Skip(keep)
+            .Where(d => !InProgress(d));
         foreach (var folder in old)
         {
             try
@@ -88,6 +90,14 @@ public sealed partial record ArtifactLayout(string Root, string Timestamp)
         }
 
         return removed;
+    }
+
+    // A run still holds its claim until it publishes (another process's run, started earlier): never pulled away
+    // from under it. A claim a killed run left for a day no longer counts.
+    private static bool InProgress(DirectoryInfo run)
+    {
+        var claim = new FileInfo(Path.Combine(run.FullName, ClaimFileName));
+        return claim.Exists && DateTime.UtcNow - claim.LastWriteTimeUtc < TimeSpan.FromDays(1);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{8}_\d{6}(_\d+)?$")]

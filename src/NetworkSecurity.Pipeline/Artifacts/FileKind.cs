@@ -12,6 +12,16 @@ public static class FileKind
     private const int TypeMask = 0xF000;
     private const int Regular = 0x8000;
 
+    /// <summary>
+    /// Why <paramref name="path"/> cannot be read as a configuration file (<paramref name="what"/>, e.g. "Grid file"), or
+    /// null: missing, a folder, or a device, pipe or socket (reading a pipe with no writer waits for ever).
+    /// </summary>
+    public static string? ReadableFileProblem(string path, string what) =>
+        Directory.Exists(path) ? $"{what} '{path}' is a folder; give the file."
+        : !File.Exists(path) ? $"{what} '{path}' does not exist."
+        : !IsRegularFile(path) ? $"{what} '{path}' is not a regular file (a device, pipe or socket)."
+        : null;
+
     /// <summary>False for a device, pipe or socket (links followed); true for a regular file, or where stat is unavailable.</summary>
     public static bool IsRegularFile(string path)
     {

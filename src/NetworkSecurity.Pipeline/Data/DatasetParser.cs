@@ -58,7 +58,12 @@ public static class DatasetParser
                 errors.Add("the first line looks like a data row, not a header: the file needs a header row naming its columns");
             }
 
-            errors.AddRange(NearMatches(schema, mapping));
+            var hints = NearMatches(schema, mapping).ToList();
+            errors.AddRange(hints.Take(12));
+            if (hints.Count > 12)
+            {
+                errors.Add($"{hints.Count - 12} more unknown columns look like missing features");
+            }
         }
 
         if (requireTarget && !mapping.HasTarget)

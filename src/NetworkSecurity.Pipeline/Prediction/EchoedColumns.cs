@@ -4,20 +4,28 @@ namespace NetworkSecurity.Pipeline.Prediction;
 public static class EchoedColumns
 {
     /// <summary>
-    /// The input's column names made distinct: a repeated "dup" is "dup_2", then "dup_3" (a JSON object cannot hold a
-    /// key twice, and the CSV answer names them alike so both formats agree). Every value is kept.
+    /// The input's column names made distinct: a repeated "dup" becomes "dup_2", "dup_3", …, skipping any name the input
+    /// itself has (with "note,note,note_2" the second note is "note_3": the input's own note_2 keeps its name and value).
+    /// A JSON object cannot hold a key twice, and the CSV answer names them alike so both formats agree. Names that
+    /// differ in case are different names. Every value is kept.
     /// </summary>
     public static string[] Distinct(IReadOnlyList<string> columns)
     {
         ArgumentNullException.ThrowIfNull(columns);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var given = new HashSet<string>(columns, StringComparer.Ordinal);
+        var used = new HashSet<string>(StringComparer.Ordinal);
         var names = new string[columns.Count];
         for (var c = 0; c < names.Length; c++)
         {
             var unique = columns[c];
-            for (var n = 2; !seen.Add(unique); n++)
+            if (!used.Add(unique))
             {
-                unique = $"{columns[c]}_{n}";
+                var n = 2;
+                do
+                {
+                    unique = $"{columns[c]}_{n++}";
+                }
+                while (given.Contains(unique) || !used.Add(unique));
             }
 
             names[c] = unique;

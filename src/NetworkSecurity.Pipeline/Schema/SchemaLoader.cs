@@ -9,9 +9,9 @@ public static class SchemaLoader
 {
     public static DataSchema Load(string path)
     {
-        if (!File.Exists(path))
+        if (Artifacts.FileKind.ReadableFileProblem(path, "Schema file") is { } problem)
         {
-            throw new PipelineException($"Schema file '{path}' does not exist.");
+            throw new PipelineException(problem);
         }
 
         return Parse(File.ReadAllText(path), path);

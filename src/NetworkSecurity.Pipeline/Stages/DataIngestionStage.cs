@@ -88,7 +88,8 @@ public sealed class DataIngestionStage(IDataSource source, DataSchema schema, Pi
         var path = Path.Combine(layout.FeatureStore, name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? name : "network_data.csv");
         SafeFile.WriteText(path, writer =>
         {
-            using var csv = CsvWriter.Create(writer, new CsvWriterOptions(), leaveOpen: true);
+            // A copy of the input as read: a line of another width (an invalid record, set aside later) is copied too.
+            using var csv = CsvWriter.Create(writer, new CsvWriterOptions { ValidateFieldCount = false }, leaveOpen: true);
             csv.WriteRecord([.. table.Columns]);
             foreach (var record in table.Records)
             {

@@ -12,9 +12,9 @@ public static class GridFile
 {
     public static IReadOnlyList<GridCandidate> Load(string path)
     {
-        if (!File.Exists(path))
+        if (Artifacts.FileKind.ReadableFileProblem(path, "Grid file") is { } problem)
         {
-            throw new PipelineException($"Grid file '{path}' does not exist.");
+            throw new PipelineException(problem);
         }
 
         return Parse(File.ReadAllText(path), path);

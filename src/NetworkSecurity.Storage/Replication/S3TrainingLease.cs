@@ -200,6 +200,15 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
             return LeaseAttempt.Won(ticket);
         }
 
+        if (after is { Token: UnreadableToken })
+        {
+            // Our own record, just written, still reads back as no record: the store keeps other bytes than it is sent.
+            // Nobody holds the lease ("held by ? until 0001-01-01" said otherwise); the store cannot answer for it.
+            throw new LeaseStoreUnreachableException(
+                $"s3://{_options.Bucket}/{Key} does not keep what it is sent: the lease record just written reads back as something else (a store that keeps aws-chunked framing as the object, as s3rver does, needs S3_DISABLE_CHUNKED_ENCODING=true)",
+                new InvalidDataException("the lease record read back is not one"));
+        }
+
         return LeaseAttempt.Lost(after is null ? null : new LeaseHolder(after.Holder, after.JobId, after.ExpiresAt));
     }
 
