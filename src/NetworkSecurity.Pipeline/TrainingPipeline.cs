@@ -116,13 +116,10 @@ public sealed class TrainingPipeline(
         {
             // A cancelled run is a run too: recorded as failed, with why (bounded by the tracker's own timeouts).
             _logger.LogWarning("Training run {Run} cancelled after {Elapsed:0.000}s", layout.Timestamp, total.Elapsed.TotalSeconds);
-            await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, CancelledError, CancellationToken.None, importance).ConfigureAwait(false);
+            await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, "cancelled", CancellationToken.None, importance, cancelled: true).ConfigureAwait(false);
             throw;
         }
     }
-
-    // The error a stopped run is recorded with (tracked as KILLED, not FAILED).
-    private const string CancelledError = "cancelled";
 
     // A run that failed before writing anything (missing data, an unreachable database) leaves no empty Artifacts/<ts>/.
     private static void RemoveIfNothingWritten(string folder)
@@ -170,7 +167,7 @@ public sealed class TrainingPipeline(
     private async Task<(TrackingResult Tracking, SyncResult Sync)> PublishAsync(
         ArtifactLayout layout, DateTimeOffset started, DataSchema schema, IngestionResult? ingestion, TrainedModel? trained,
         EvaluationResult? evaluation, ModelStore? store, string? promotedVersion, string? error, CancellationToken cancellationToken,
-        GlobalImportance? importance = null)
+        GlobalImportance? importance = null, bool cancelled = false)
     {
         layout.ReleaseClaim();
         var tags = new Dictionary<string, string>
@@ -263,7 +260,7 @@ public sealed class TrainingPipeline(
         var run = new TrackedRun(options.ExperimentName, $"train-{layout.Timestamp}", started, _clock.GetUtcNow(), error is null, tags, parameters, metrics,
             artifacts.Where(a => File.Exists(a.LocalPath) || Directory.Exists(a.LocalPath)).ToArray())
         {
-            Cancelled = error == CancelledError,
+            Cancelled = cancelled, // stopped rather than failed: tracked as KILLED
         };
         var tracking = await SafelyAsync(() => tracker.TrackAsync(run, cancellationToken), e => new TrackingResult(false, null, $"Tracking failed: {e.Message}")).ConfigureAwait(false);
         LogOutcome(tracking.Tracked, "Run tracked in {Where}: {Message}", "Run NOT tracked in {Where}: {Message}", tracker.Description, tracking.Message);

@@ -32,10 +32,12 @@ public static class CommandLine
     /// serves the API.
     /// </summary>
     public static bool IsCommand(string[] args) =>
-        (args.Length > 0 && args[0] == "serve" && args.Any(IsHelp))
+        IsServeHelp(args)
         || (args.Length > 0 && args[0] is not "serve" && (!args[0].StartsWith('-') || !IsHostSetting(args[0])));
 
-    private static bool IsHelp(string arg) => arg is "--help" or "-h" or "-?";
+    // 'serve --help' (anywhere after serve) and 'help serve': the service's usage, not a start.
+    private static bool IsServeHelp(string[] args) =>
+        args is ["help", "serve"] || (args.Length > 0 && args[0] == "serve" && args.Any(arg => arg is "--help" or "-h" or "-?"));
 
     /// <summary>What 'serve --help' prints: the service has no typed options, only the host's and configuration keys.</summary>
     public const string ServeHelp = """
@@ -96,7 +98,7 @@ public static class CommandLine
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
-        if (args is ["help", "serve"] || (args.Length > 0 && args[0] == "serve" && args.Any(IsHelp)))
+        if (IsServeHelp(args))
         {
             await Console.Out.WriteLineAsync(ServeHelp).ConfigureAwait(false);
             return Success;

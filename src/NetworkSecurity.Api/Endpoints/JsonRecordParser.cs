@@ -178,10 +178,11 @@ public sealed class JsonRecordParser
             {
                 var length = (reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) <= MaxKeyLength ? CopyKey(ref reader, key) : -1;
                 // Spaces around a name are read past, as in a CSV header (" port " is port).
-                if (length < 0 || !_lookup.TryGetValue(((ReadOnlySpan<char>)key[..length]).Trim(), out f))
+                var name = length < 0 ? default : ((ReadOnlySpan<char>)key[..length]).Trim();
+                if (length < 0 || !_lookup.TryGetValue(name, out f))
                 {
                     // The label may come along (a labelled row sent for checking); any other key is a mistake worth naming.
-                    if (length < 0 || !_target.Contains(((ReadOnlySpan<char>)key[..length]).Trim()))
+                    if (length < 0 || !_target.Contains(name))
                     {
                         var field = length < 0 ? "(a name longer than any feature, or not valid UTF-8)" : key[..length].ToString();
                         records.Problem(new DataProblem("request", Location(index), null, field, "unknown field: not one of the 30 features or their aliases (data_schema/schema.yaml)."));

@@ -10,6 +10,7 @@ using NetworkSecurity.Learning.Metrics;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Prediction;
+using NetworkSecurity.Pipeline.Training;
 
 namespace NetworkSecurity.Api.Endpoints;
 
@@ -63,11 +64,7 @@ public static class PredictionApi
         HttpContext context, LiveModel live, PhishingPredictor predictor, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        var bundle = live.Current; // one model for the whole request, named on every answer, refusals included
-        if (bundle is not null)
-        {
-            NameModel(context, bundle.Version);
-        }
+        var bundle = CurrentModel(context, live);
 
         var contentType = context.Request.ContentType;
         if (!UploadReader.IsMultipart(contentType) && !UploadReader.IsCsv(contentType))
@@ -198,11 +195,7 @@ public static class PredictionApi
         HttpContext context, LiveModel live, PhishingPredictor predictor, JsonRecordParser parser, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        var bundle = live.Current; // one model for the whole request, named on every answer, refusals included
-        if (bundle is not null)
-        {
-            NameModel(context, bundle.Version);
-        }
+        var bundle = CurrentModel(context, live);
 
         if (!context.Request.HasJsonContentType())
         {
@@ -377,11 +370,20 @@ public static class PredictionApi
         return TypedResults.Ok(new JsonPredictionResponse(bundle.Version, verdicts));
     }
 
-    /// <summary>Every answer once a model is chosen, refusals included, names it (header and request log).</summary>
-    private static void NameModel(HttpContext context, string version)
+    /// <summary>
+    /// The live model, taken once for the whole request and named on every answer, refusals included (header and
+    /// request log); null when none is loaded.
+    /// </summary>
+    private static ModelBundle? CurrentModel(HttpContext context, LiveModel live)
     {
-        context.Response.Headers[ModelVersionHeader] = version;
-        context.Items[ModelVersionHeader] = version;
+        var bundle = live.Current;
+        if (bundle is not null)
+        {
+            context.Response.Headers[ModelVersionHeader] = bundle.Version;
+            context.Items[ModelVersionHeader] = bundle.Version;
+        }
+
+        return bundle;
     }
 
     /// <summary>Why scoring stopped: the client left, the service is shutting down, or the time budget ran out.</summary>

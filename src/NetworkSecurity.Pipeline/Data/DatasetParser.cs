@@ -59,10 +59,10 @@ public static class DatasetParser
             }
 
             var hints = NearMatches(schema, mapping).ToList();
-            errors.AddRange(hints.Take(12));
-            if (hints.Count > 12)
+            errors.AddRange(hints.Take(NamesShown));
+            if (hints.Count > NamesShown)
             {
-                errors.Add($"{hints.Count - 12} more unknown columns look like missing features");
+                errors.Add($"{hints.Count - NamesShown} more unknown columns look like missing features");
             }
         }
 
@@ -85,9 +85,11 @@ public static class DatasetParser
         return mapping;
     }
 
-    /// <summary>Names for a message: a wide file's hundreds of columns are cut to the first twelve.</summary>
+    // A wide file's hundreds of columns (or hints) are cut to this many in a message.
+    private const int NamesShown = 12;
+
     private static string Listed(IReadOnlyList<string> names) =>
-        names.Count <= 12 ? string.Join(", ", names) : $"{string.Join(", ", names.Take(12))} and {names.Count - 12:N0} more";
+        names.Count <= NamesShown ? string.Join(", ", names) : $"{string.Join(", ", names.Take(NamesShown))} and {names.Count - NamesShown:N0} more";
 
     private static bool LooksLikeData(string cell) =>
         cell.Trim().Length == 0 || double.TryParse(cell, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
