@@ -333,13 +333,41 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
 
         record["colour"] = "red";
         record["SSL_final_State_typo"] = 1;
+        record["   "] = 1; // a key of spaces only: named as such, not as a blank
         record.Remove("Favicon");
         using var response = await client.PostAsJsonAsync("/predict/json", new { records = new[] { record } });
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var fields = problem.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()!).ToArray();
-        Assert.Equal(["colour", "SSL_final_State_typo", "Favicon"], fields);
+        Assert.Equal(["colour", "SSL_final_State_typo", "an empty name \"   \"", "Favicon"], fields);
         Assert.Contains("unknown field", problem.RootElement.GetProperty("errors")[0].GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_feature_null_in_every_json_record_is_named_in_a_header_and_a_single_record_is_plain_imputation()
+    {
+        var header = Lines[0].Trim().Split(',')[..^1];
+        Dictionary<string, object?> Record(string line, bool lost) => header.Zip(line.Trim().Split(',')).ToDictionary(
+            p => p.First, p => lost && p.First is "SSLfinal_State" or "port" ? null : (object?)int.Parse(p.Second, System.Globalization.CultureInfo.InvariantCulture));
+        var client = _factory.CreateClient();
+
+        using (var response = await client.PostAsJsonAsync("/predict/json", new { records = Lines.Skip(1).Take(5).Select(l => Record(l, lost: true)).ToArray() }))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("SSLfinal_State, port", response.Headers.GetValues("X-Empty-Features").Single());
+        }
+
+        // Given in one record of the five: not empty.
+        var mixed = Lines.Skip(1).Take(5).Select((l, i) => Record(l, lost: i > 0)).ToArray();
+        using (var response = await client.PostAsJsonAsync("/predict/json", new { records = mixed }))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.False(response.Headers.Contains("X-Empty-Features"));
+        }
+
+        using var one = await client.PostAsJsonAsync("/predict/json", new { records = new[] { Record(Lines[1], lost: true) } });
+        Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        Assert.False(one.Headers.Contains("X-Empty-Features"));
     }
 
     [Fact]

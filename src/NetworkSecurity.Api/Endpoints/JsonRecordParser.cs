@@ -184,7 +184,9 @@ public sealed class JsonRecordParser
                     // The label may come along (a labelled row sent for checking); any other key is a mistake worth naming.
                     if (length < 0 || !_target.Contains(name))
                     {
-                        var field = length < 0 ? "(a name longer than any feature, or not valid UTF-8)" : key[..length].ToString();
+                        var field = length < 0 ? "(a name longer than any feature, or not valid UTF-8)"
+                            : name.IsEmpty ? $"an empty name \"{key[..length]}\""
+                            : key[..length].ToString();
                         records.Problem(new DataProblem("request", Location(index), null, field, "unknown field: not one of the 30 features or their aliases (data_schema/schema.yaml)."));
                     }
 
@@ -391,6 +393,35 @@ public sealed class JsonRecords(int width)
     public int BadRecordCount { get; private set; }
 
     public ReadOnlySpan<double> Features(int record) => _features.AsSpan(record * width, width);
+
+    /// <summary>
+    /// Features missing (null or "na") in every record, in schema order; none for a single record, where a missing
+    /// value is the everyday case of imputation rather than a field an export lost.
+    /// </summary>
+    public IReadOnlyList<int> EmptyFeatures()
+    {
+        if (Count < 2)
+        {
+            return [];
+        }
+
+        var empty = new List<int>();
+        for (var f = 0; f < width; f++)
+        {
+            var given = false;
+            for (var r = 0; r < Count && !given; r++)
+            {
+                given = !double.IsNaN(_features[(r * width) + f]);
+            }
+
+            if (!given)
+            {
+                empty.Add(f);
+            }
+        }
+
+        return empty;
+    }
 
     /// <summary>A copy of every record's features as one matrix (for batch work such as explanations).</summary>
     public FeatureMatrix ToMatrix() => new(_features[..(Count * width)], Count, width);

@@ -310,6 +310,11 @@ public static class PredictionApi
             return Problems.BadInput(new PipelineException($"{records.ProblemCount} problem(s) in {records.BadRecordCount} record(s); first: {shown[0]}", shown));
         }
 
+        if (records.EmptyFeatures() is { Count: > 0 } empty)
+        {
+            context.Response.Headers[EmptyFeaturesHeader] = string.Join(", ", empty.Select(f => predictor.Schema.Features[f].Name));
+        }
+
         var probabilities = ArrayPool<double>.Shared.Rent(records.Count);
         var started = Stopwatch.GetTimestamp();
         var stopping = lifetime.ApplicationStopping;
