@@ -113,7 +113,7 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
 
         _logger.LogInformation("Read {Documents} documents ({Columns} fields) from {Source} in {Elapsed:0.000}s, {Batch} per batch",
             records.Length, columns.Count, Description, clock.Elapsed.TotalSeconds, options.BatchSize);
-        return new RawTable(Description, columns, records);
+        return new RawTable(Description, columns, records, Positional: false);
     }
 
     /// <summary>Sends the projection (or none) and decodes results with the row serializer.</summary>

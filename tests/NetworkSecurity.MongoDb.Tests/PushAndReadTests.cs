@@ -141,6 +141,9 @@ public sealed class PushAndReadTests : MongoTestBase
                 ("document _id 65a000000000000000000011", "port", "'high' is not a number."),
             ],
             parsed.Invalid.Select(i => (i.Location, i.Problems.Single().Field!, i.Problems.Single().Message)));
+        // Fields have no position a reader could count (only the order first seen across the collection): named, not numbered.
+        Assert.All(parsed.Invalid, i => Assert.Null(i.Problems.Single().Column));
+        Assert.EndsWith("document _id 65a000000000000000000007 (SFH): 'BSON bool: true' is not a number.", parsed.Invalid[0].Problems.Single().ToString());
     }
 
     [Fact]

@@ -28,6 +28,23 @@ public sealed class DatasetParserTests
     }
 
     [Fact]
+    public void Fields_known_by_name_only_are_named_without_a_column_number_or_a_header_line()
+    {
+        // Documents (MongoDB): a field's position is only the order it was first seen in, which no reader can count.
+        var columns = Schema.FeatureNames.Append("Result").ToArray();
+        var cells = Enumerable.Repeat<string?>("1", 31).ToArray();
+        cells[4] = "abc";
+        var table = new RawTable("db.sites", columns, [new RawRecord("document _id 7", cells)], Positional: false);
+        var problem = Assert.Single(Assert.Single(DatasetParser.Parse(table, Schema, true, false).Invalid).Problems);
+        Assert.Equal("db.sites, document _id 7 (double_slash_redirecting): 'abc' is not a number.", problem.ToString());
+
+        var lacking = new RawTable("db.sites", columns[1..], [], Positional: false);
+        var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(lacking, Schema, true, false));
+        Assert.StartsWith("db.sites, field names: missing column(s): having_IP_Address", ex.Message);
+        Assert.Equal("field names", Assert.Single(ex.Problems).Location);
+    }
+
+    [Fact]
     public void Empty_and_na_cells_become_missing_values()
     {
         var parsed = DatasetParser.Parse(Table(Row(i => i switch { 0 => "", 1 => "na", 2 => "NaN", _ => "0" })), Schema, true, false);

@@ -16,7 +16,7 @@ public static class DatasetParser
     public static Result Parse(RawTable table, DataSchema schema, bool requireTarget, bool allowUnknownColumns, double maxMissingFraction = RecordParser.DefaultMaxMissingFraction)
     {
         var mapping = ResolveColumns(table, schema, requireTarget, allowUnknownColumns);
-        var parser = new RecordParser(schema, mapping, table.Source, maxMissingFraction);
+        var parser = new RecordParser(schema, mapping, table.Source, maxMissingFraction, columnNumbers: table.Positional);
         var featureCount = schema.Features.Count;
         var values = new double[table.Records.Count * featureCount];
         var labels = new int[table.Records.Count];
@@ -78,8 +78,9 @@ public static class DatasetParser
 
         if (errors.Count > 0)
         {
-            var problems = errors.Select(e => new DataProblem(table.Source, "line 1", null, null, e)).ToArray();
-            throw new PipelineException($"{table.Source}, line 1 (header): {string.Join("; ", errors)}.", problems);
+            var where = table.Positional ? "line 1" : "field names";
+            var problems = errors.Select(e => new DataProblem(table.Source, where, null, null, e)).ToArray();
+            throw new PipelineException($"{table.Source}, {(table.Positional ? "line 1 (header)" : "field names")}: {string.Join("; ", errors)}.", problems);
         }
 
         return mapping;

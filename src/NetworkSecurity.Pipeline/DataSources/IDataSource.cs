@@ -13,7 +13,10 @@ public interface IDataSource
 }
 
 /// <summary>A table of text cells as read from a source. A null cell is a missing value.</summary>
-public sealed record RawTable(string Source, IReadOnlyList<string> Columns, IReadOnlyList<RawRecord> Records);
+/// <param name="Positional">True when columns have positions a reader can count (a CSV header on line 1), so problems
+/// name the column number; false for documents, whose fields are known by name only (MongoDB), where a position
+/// would only be the order in which fields were first seen across the collection.</param>
+public sealed record RawTable(string Source, IReadOnlyList<string> Columns, IReadOnlyList<RawRecord> Records, bool Positional = true);
 
 /// <summary>
 /// One record with its location in the source ("line 12" for a CSV, "_id 65a..." for a document).

@@ -18,16 +18,20 @@ public sealed class RecordParser
     private readonly string _source;
     private readonly int _maxMissing;
     private readonly bool _readLabel;
+    private readonly bool _columnNumbers;
 
     /// <param name="readLabel">False when only the features matter (scoring): a label column is then left as it is,
     /// whatever it holds, instead of being checked.</param>
-    public RecordParser(DataSchema schema, ColumnMapping mapping, string source, double maxMissingFraction = DefaultMaxMissingFraction, bool readLabel = true)
+    /// <param name="columnNumbers">False when the source's columns have no position a reader could count (documents):
+    /// problems then name the field only.</param>
+    public RecordParser(DataSchema schema, ColumnMapping mapping, string source, double maxMissingFraction = DefaultMaxMissingFraction, bool readLabel = true, bool columnNumbers = true)
     {
         _schema = schema;
         _mapping = mapping;
         _source = source;
         _maxMissing = MaxMissing(schema.Features.Count, maxMissingFraction);
         _readLabel = readLabel;
+        _columnNumbers = columnNumbers;
     }
 
     /// <summary>Most missing features a record may have: <paramref name="fraction"/> of them, rounded down.</summary>
@@ -166,7 +170,7 @@ public sealed class RecordParser
     }
 
     private DataProblem Problem(RawRecord record, int column, string field, string message) =>
-        new(_source, record.Location, column + 1, field, message);
+        new(_source, record.Location, _columnNumbers ? column + 1 : null, field, message);
 
     private static string Truncate(string text) => (text.Length <= 40 ? text : text[..40] + "…").Replace("\0", "\\0", StringComparison.Ordinal);
 }
