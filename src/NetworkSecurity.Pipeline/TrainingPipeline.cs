@@ -105,8 +105,9 @@ public sealed class TrainingPipeline(
             Report(progress, PipelineStage.Done, 1.0);
             return new PipelineResult(layout.Timestamp, layout.Root, trained.Learner, trained.Parameters, trained.CvScore, evaluation, promotedVersion, tracking, sync, total.Elapsed, trained.CvF1, ingestion.Test.Count);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // A cancellation nobody asked for (a client's or driver's own timeout) is a failure like any other.
             _logger.LogError("Training run {Run} failed after {Elapsed:0.000}s: {Error}", layout.Timestamp, total.Elapsed.TotalSeconds, ex.Message);
             await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, ex.Message, CancellationToken.None, importance).ConfigureAwait(false);
             RemoveIfNothingWritten(layout.Root);

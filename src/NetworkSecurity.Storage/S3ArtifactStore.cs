@@ -112,11 +112,12 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             return false;
         }
 
-        var staging = Path.Combine(finalModelDirectory, $".pull-{Guid.NewGuid():N}");
+        var store = new ModelStore(finalModelDirectory);
+        var staging = store.NewDownloadFolder();
         try
         {
             var files = await _models.DownloadVersionAsync(version, staging, ModelStore.BundleFileName, budget.Token).ConfigureAwait(false);
-            new ModelStore(finalModelDirectory).Adopt(staging, version);
+            store.Adopt(staging, version);
             _logger.LogInformation("Pulled model {Version} ({Files} files, SHA-256 verified) from {Store}", version, files, Description);
             return true;
         }

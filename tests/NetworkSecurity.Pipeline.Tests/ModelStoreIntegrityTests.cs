@@ -152,8 +152,14 @@ public sealed class ModelStoreIntegrityTests
         var pointerTemp = Path.Combine(store.Directory, ".CURRENT.0123abc.tmp"); // a CURRENT write killed half-way
         File.WriteAllText(pointerTemp, "2026");
         File.SetLastWriteTimeUtc(pointerTemp, DateTime.UtcNow.AddHours(-1));
-        Assert.Equal([abandoned.Name, ".CURRENT.0123abc.tmp"], store.RemoveAbandonedStaging(TimeSpan.FromMinutes(10)));
+        var download = Directory.CreateDirectory(store.NewDownloadFolder()); // a replica's download killed half-way
+        Directory.SetLastWriteTimeUtc(download.FullName, DateTime.UtcNow.AddHours(-1));
+        var olderDownload = Directory.CreateDirectory(Path.Combine(store.Directory, ".pull-0123")); // the earlier name
+        Directory.SetLastWriteTimeUtc(olderDownload.FullName, DateTime.UtcNow.AddHours(-1));
+        Assert.StartsWith(".download-", download.Name);
+        Assert.Equal([abandoned.Name, download.Name, ".pull-0123", ".CURRENT.0123abc.tmp"], store.RemoveAbandonedStaging(TimeSpan.FromMinutes(10)));
         Assert.False(Directory.Exists(abandoned.FullName));
+        Assert.False(Directory.Exists(download.FullName));
         Assert.False(File.Exists(pointerTemp));
         Assert.True(Directory.Exists(fresh.FullName)); // may belong to a promotion running right now
         Assert.Equal("20260101_000004", store.CurrentVersion);

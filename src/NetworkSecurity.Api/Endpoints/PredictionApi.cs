@@ -315,64 +315,73 @@ public static class PredictionApi
             context.Response.Headers[EmptyFeaturesHeader] = string.Join(", ", empty.Select(f => predictor.Schema.Features[f].Name));
         }
 
+        // Rented for the verdicts; the fast answer takes it over (and returns it once written), every other way out returns it here.
         var probabilities = ArrayPool<double>.Shared.Rent(records.Count);
-        var started = Stopwatch.GetTimestamp();
-        var stopping = lifetime.ApplicationStopping;
-        for (var i = 0; i < records.Count; i++)
+        var handedOver = false;
+        try
         {
-            if ((i & 1023) == 1023 && (cancellationToken.IsCancellationRequested || stopping.IsCancellationRequested || Stopwatch.GetElapsedTime(started).TotalSeconds > limits.ScoringTimeoutSeconds))
+            var started = Stopwatch.GetTimestamp();
+            var stopping = lifetime.ApplicationStopping;
+            for (var i = 0; i < records.Count; i++)
+            {
+                if ((i & 1023) == 1023 && (cancellationToken.IsCancellationRequested || stopping.IsCancellationRequested || Stopwatch.GetElapsedTime(started).TotalSeconds > limits.ScoringTimeoutSeconds))
+                {
+                    return Stopped(context, cancellationToken, stopping, limits);
+                }
+
+                probabilities[i] = predictor.PhishingProbability(bundle, records.Features(i));
+            }
+
+            if (explainer is null)
+            {
+                handedOver = true;
+                return new JsonVerdictsResult(bundle.Version, predictor.Schema.Target, probabilities, records.Count);
+            }
+
+            // With explanations: the verdicts as objects, each with why it was given; all records explained in one batch
+            // (copies once, spread over the cores).
+            var target = predictor.Schema.Target;
+            var verdicts = new JsonVerdict[records.Count];
+            var raw = records.ToMatrix();
+            VerdictExplanation[] explanations;
+            // The same budget as scoring, counted from its start: explanations cost far more than verdicts.
+            var remaining = limits.ScoringTimeoutSeconds - Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (remaining <= 0)
+            {
+                return Problems.TooSlow(limits.ScoringTimeoutSeconds);
+            }
+
+            using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping))
+            {
+                budget.CancelAfter(TimeSpan.FromSeconds(remaining));
+                try
+                {
+                    explanations = explainer.ExplainAll(raw, bundle.Complete(raw, budget.Token), explainTop, budget.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return Stopped(context, cancellationToken, stopping, limits);
+                }
+            }
+
+            for (var i = 0; i < verdicts.Length; i++)
+            {
+                var phishing = probabilities[i];
+                var why = explanations[i];
+                verdicts[i] = DecisionRule.IsPhishing(phishing)
+                    ? new JsonVerdict(target.NegativeValue, phishing, "phishing", why)
+                    : new JsonVerdict(target.PositiveValue, phishing, "legitimate", why);
+            }
+
+            return TypedResults.Ok(new JsonPredictionResponse(bundle.Version, verdicts));
+        }
+        finally
+        {
+            if (!handedOver)
             {
                 ArrayPool<double>.Shared.Return(probabilities);
-                return Stopped(context, cancellationToken, stopping, limits);
-            }
-
-            probabilities[i] = predictor.PhishingProbability(bundle, records.Features(i));
-        }
-
-        if (explainer is null)
-        {
-            return new JsonVerdictsResult(bundle.Version, predictor.Schema.Target, probabilities, records.Count);
-        }
-
-        // With explanations: the verdicts as objects, each with why it was given; all records explained in one batch
-        // (copies once, spread over the cores).
-        var target = predictor.Schema.Target;
-        var verdicts = new JsonVerdict[records.Count];
-        var raw = records.ToMatrix();
-        VerdictExplanation[] explanations;
-        // The same budget as scoring, counted from its start: explanations cost far more than verdicts.
-        var remaining = limits.ScoringTimeoutSeconds - Stopwatch.GetElapsedTime(started).TotalSeconds;
-        if (remaining <= 0)
-        {
-            ArrayPool<double>.Shared.Return(probabilities);
-            return Problems.TooSlow(limits.ScoringTimeoutSeconds);
-        }
-
-        using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping))
-        {
-            budget.CancelAfter(TimeSpan.FromSeconds(remaining));
-            try
-            {
-                explanations = explainer.ExplainAll(raw, bundle.Complete(raw, budget.Token), explainTop, budget.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                ArrayPool<double>.Shared.Return(probabilities);
-                return Stopped(context, cancellationToken, stopping, limits);
             }
         }
-
-        for (var i = 0; i < verdicts.Length; i++)
-        {
-            var phishing = probabilities[i];
-            var why = explanations[i];
-            verdicts[i] = DecisionRule.IsPhishing(phishing)
-                ? new JsonVerdict(target.NegativeValue, phishing, "phishing", why)
-                : new JsonVerdict(target.PositiveValue, phishing, "legitimate", why);
-        }
-
-        ArrayPool<double>.Shared.Return(probabilities);
-        return TypedResults.Ok(new JsonPredictionResponse(bundle.Version, verdicts));
     }
 
     /// <summary>

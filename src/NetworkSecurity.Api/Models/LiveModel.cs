@@ -18,6 +18,7 @@ public sealed class LiveModel(PipelineOptions options, DataSchema schema, ILogge
     private ModelBundle? _current;
     private ServingStatus _status = new(null, "no model loaded yet", []);
     private int _cleaned;
+    private readonly Lock _reloading = new();
 
     public ModelBundle? Current => Volatile.Read(ref _current);
 
@@ -33,6 +34,16 @@ public sealed class LiveModel(PipelineOptions options, DataSchema schema, ILogge
     /// loads. The first call also removes staging folders left by killed runs.
     /// </summary>
     public bool TryReload()
+    {
+        // One reload at a time (the worker after a promotion, the replica sync, start-up): a slower call that read an
+        // older CURRENT must not swap its bundle in over the one a later call loaded.
+        lock (_reloading)
+        {
+            return Reload();
+        }
+    }
+
+    private bool Reload()
     {
         if (Interlocked.Exchange(ref _cleaned, 1) == 0)
         {
@@ -88,8 +99,11 @@ public sealed class LiveModel(PipelineOptions options, DataSchema schema, ILogge
     /// <summary>Serves <paramref name="bundle"/> from now on (used by tests and by the training worker).</summary>
     public void Swap(ModelBundle bundle)
     {
-        Volatile.Write(ref _status, new ServingStatus(bundle.Version, "swapped in directly", []));
-        Interlocked.Exchange(ref _current, bundle);
+        lock (_reloading)
+        {
+            Volatile.Write(ref _status, new ServingStatus(bundle.Version, "swapped in directly", []));
+            Interlocked.Exchange(ref _current, bundle);
+        }
     }
 
     private void RemoveAbandonedStaging()

@@ -42,7 +42,8 @@ public sealed class BackgroundPublisher(
     ILogger<BackgroundPublisher> logger) : BackgroundService, IArtifactStore
 {
     private const int RunsKept = 50;
-    private readonly Channel<Publication> _queue = Channel.CreateUnbounded<Publication>(new UnboundedChannelOptions { SingleReader = true });
+    // Bounded: training runs one job at a time, so a full queue means uploads have been failing for a long while.
+    private readonly Channel<Publication> _queue = Channel.CreateBounded<Publication>(new BoundedChannelOptions(RunsKept) { SingleReader = false, FullMode = BoundedChannelFullMode.Wait });
     private readonly ConcurrentDictionary<string, Publication> _runs = new(StringComparer.Ordinal);
 
     public string Description => inner.Description;
@@ -66,7 +67,14 @@ public sealed class BackgroundPublisher(
             _runs.TryRemove(old, out _);
         }
 
-        _queue.Writer.TryWrite(publication);
+        if (!_queue.Writer.TryWrite(publication))
+        {
+            var refused = $"not queued: {RunsKept} publications to {inner.Description} are still waiting (the store has been failing); the model stays local";
+            publication.Set(new PublicationStatus(PublicationState.Failed, 0, refused, null));
+            logger.LogError("Run {Run} NOT published: {Reason}", timestamp, refused);
+            return Task.FromResult(new SyncResult(false, 0, 0, refused));
+        }
+
         // "Synced" here means handed over: the job's publication field says when the uploads are done.
         return Task.FromResult(new SyncResult(true, 0, 0, $"queued for upload to {inner.Description} in the background (the job's publication says when they are there)"));
     }
@@ -85,14 +93,30 @@ public sealed class BackgroundPublisher(
     {
         try
         {
-            await foreach (var publication in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
-                await PublishWithRetriesAsync(publication, stoppingToken).ConfigureAwait(false);
+                // Once stopping, what is still queued is left to StopAsync (ReadAllAsync would go on handing items out).
+                while (!stoppingToken.IsCancellationRequested && _queue.Reader.TryRead(out var publication))
+                {
+                    await PublishWithRetriesAsync(publication, stoppingToken).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Stopping, also when the host failed to start (a port in use): not an error to log.
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        // Publications still queued end now, so whoever waits on them (the training lease) does not wait for nothing;
+        // also when the service stops before the reading loop ever started.
+        _queue.Writer.TryComplete();
+        while (_queue.Reader.TryRead(out var left))
+        {
+            left.Set(new PublicationStatus(PublicationState.Failed, 0, "the service stopped before the publication started", null));
         }
     }
 
@@ -145,6 +169,12 @@ public sealed class BackgroundPublisher(
 
             delay = TimeSpan.FromSeconds(Math.Min(60, delay.TotalSeconds * 2));
         }
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        (inner as IDisposable)?.Dispose(); // the S3 store's client: this publisher is its only owner
     }
 
     /// <summary>One run's publication: its status now, change notifications and completion.</summary>

@@ -189,7 +189,7 @@ public sealed class ModelSyncService(
             return pointer.ETag; // another replica sharing this folder promoted or pulled it already
         }
 
-        var staging = Path.Combine(live.Store.Directory, $".sync-{Guid.NewGuid():N}");
+        var staging = live.Store.NewDownloadFolder();
         var watch = Stopwatch.StartNew();
         try
         {

@@ -278,7 +278,7 @@ public sealed class GridSearch
                 var parameters = new Dictionary<string, string>(combination, StringComparer.Ordinal);
                 if (staged.Key is not null)
                 {
-                    stages = staged.Value.Select(v => int.TryParse(v, out var n) && n > 0
+                    stages = staged.Value.Select(v => int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
                         ? (int?)n
                         : throw new ArgumentException($"Grid entry '{candidate.Name}': {staged.Key} = '{v}' is not a positive integer.")).Distinct().Order().ToArray();
                     parameters[staged.Key] = stages.Max()!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);

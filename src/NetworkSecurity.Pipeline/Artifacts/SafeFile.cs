@@ -91,9 +91,17 @@ public static class SafeFile
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            await using (var writer = new StreamWriter(temp, append: false, new UTF8Encoding(false), 1 << 16))
+            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+            await using (stream.ConfigureAwait(false))
             {
-                await write(writer).ConfigureAwait(false);
+                var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+                await using (writer.ConfigureAwait(false))
+                {
+                    await write(writer).ConfigureAwait(false);
+                }
+
+                // On disk before the rename, as Write does: a crash must not leave an empty file under the real name.
+                stream.Flush(flushToDisk: true);
             }
 
             File.Move(temp, path, overwrite: true);

@@ -19,6 +19,9 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
     private const string PointerFileName = "CURRENT";
     private const string StagingPrefix = ".staging-";
 
+    // Folders a replica downloads a published version into before adopting it (.pull- and .sync- in earlier versions).
+    private static readonly string[] DownloadPrefixes = [".download-", ".pull-", ".sync-"];
+
     public string Directory { get; } = directory;
 
     /// <summary>The version CURRENT points at, or null when no model was promoted yet (or CURRENT names no folder).</summary>
@@ -240,8 +243,12 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
         return ModelBundle.Load(Path.Combine(folder, BundleFileName), expectedSchema);
     }
 
+    /// <summary>A new folder inside the store to download a published version into, then <see cref="Adopt"/> it: on the
+    /// same file system, so adopting is a rename; one a killed process leaves is removed by <see cref="RemoveAbandonedStaging"/>.</summary>
+    public string NewDownloadFolder() => Path.Combine(Directory, $"{DownloadPrefixes[0]}{Guid.NewGuid():N}");
+
     /// <summary>
-    /// Removes the temporary folders and CURRENT files of promotions that never finished (a killed run), when older than
+    /// Removes the temporary folders and CURRENT files of promotions and downloads that never finished (a killed process), when older than
     /// <paramref name="minimumAge"/> so a promotion running right now in another process is left alone.
     /// Returns the names removed.
     /// </summary>
@@ -253,9 +260,10 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
         }
 
         var removed = new List<string>();
-        // Staging folders, and temporary files of a CURRENT write (.CURRENT.<guid>.tmp) that a killed process left.
-        var left = new DirectoryInfo(Directory).GetDirectories(StagingPrefix + "*").Cast<FileSystemInfo>()
-            .Concat(new DirectoryInfo(Directory).GetFiles($".{PointerFileName}.*.tmp"));
+        // Staging and download folders, and temporary files of a CURRENT write (.CURRENT.<guid>.tmp) that a killed process left.
+        var store = new DirectoryInfo(Directory);
+        var left = DownloadPrefixes.Prepend(StagingPrefix).SelectMany(prefix => store.GetDirectories(prefix + "*")).Cast<FileSystemInfo>()
+            .Concat(store.GetFiles($".{PointerFileName}.*.tmp"));
         foreach (var entry in left)
         {
             if (DateTime.UtcNow - entry.LastWriteTimeUtc < minimumAge)
@@ -307,7 +315,7 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
             {
                 old.Delete(recursive: true);
             }
-            catch (IOException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // A reader may still have it open; it goes at the next promotion.
             }
