@@ -168,6 +168,7 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         {
             Assert.Equal(HttpStatusCode.OK, json.StatusCode);
             Assert.Equal("SSLfinal_State", json.Headers.GetValues("X-Empty-Features").Single());
+            Assert.Equal(["Accept"], json.Headers.Vary); // the format follows Accept: caches must tell the answers apart
             using var body = JsonDocument.Parse(await json.Content.ReadAsStringAsync());
             Assert.Equal(["SSLfinal_State"], body.RootElement.GetProperty("empty_features").EnumerateArray().Select(e => e.GetString()));
         }
@@ -269,6 +270,11 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         using var response = await PostAsync(new StringContent("<x/>", Encoding.UTF8, "application/xml"), "application/json");
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        // Refused by routing (the endpoint does not accept XML), yet answered as the endpoint answers its own 415s.
+        Assert.Equal(model.Version, response.Headers.GetValues("X-Model-Version").Single());
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Unsupported content type", problem.RootElement.GetProperty("title").GetString());
+        Assert.StartsWith("Content type 'application/xml; charset=utf-8' is not supported", problem.RootElement.GetProperty("detail").GetString());
     }
 
     [Fact]
@@ -466,6 +472,7 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         var client = _factory.CreateClient();
         using var xml = await client.PostAsync("/predict/json", new StringContent("<records/>", Encoding.UTF8, "application/xml"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, xml.StatusCode);
+        Assert.Equal(model.Version, xml.Headers.GetValues("X-Model-Version").Single());
 
         var header = Lines[0].Trim().Split(',');
         var record = header.Zip(Lines[1].Trim().Split(',')).Where(p => p.First != "Result").ToDictionary(p => p.First, p => (object?)p.Second); // numbers as strings

@@ -73,6 +73,49 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         Assert.True(paths.GetProperty("/train").GetProperty("post").GetProperty("security")[0].TryGetProperty("ApiKey", out _));
 
         Assert.Equal("PredictCsv", paths.GetProperty("/predict").GetProperty("post").GetProperty("operationId").GetString());
+
+        // What the answers really are: GET /model's card has 'serving' (allowed by its schema), GET /train may be null,
+        // /health/ready is JSON, and the headers clients rely on are declared.
+        var served = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("ServedModel");
+        Assert.True(served.GetProperty("properties").TryGetProperty("serving", out _));
+        Assert.True(served.GetProperty("properties").TryGetProperty("version", out _));
+        using (var card = JsonDocument.Parse(await client.GetStringAsync("/model")))
+        {
+            var declared = served.GetProperty("properties").EnumerateObject().Select(p => p.Name).ToHashSet();
+            Assert.All(card.RootElement.EnumerateObject(), member => Assert.Contains(member.Name, declared));
+        }
+
+        Assert.True(paths.GetProperty("/train").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content")
+            .GetProperty("application/json").GetProperty("schema").GetProperty("nullable").GetBoolean());
+        Assert.True(paths.GetProperty("/health/ready").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.True(paths.GetProperty("/health/live").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("text/plain", out _));
+        string[] Headers(string path, string method, string status) =>
+            [.. paths.GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty(status).GetProperty("headers").EnumerateObject().Select(h => h.Name)];
+        Assert.Equal(["X-Model-Version", "X-Empty-Features"], Headers("/predict", "post", "200"));
+        Assert.Equal(["X-Model-Version", "Retry-After"], Headers("/predict/json", "post", "503"));
+        Assert.Equal(["X-Model-Version", "X-Model-Origin"], Headers("/model", "get", "200"));
+        Assert.Equal(["Location"], Headers("/train", "post", "202"));
+        Assert.Equal(["WWW-Authenticate"], Headers("/train", "post", "401"));
+    }
+
+    [Fact]
+    public async Task Health_probes_answer_get_and_head_only()
+    {
+        using var factory = model.CreateFactory();
+        var client = factory.CreateClient();
+        foreach (var path in new[] { "/health/live", "/health/ready" })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path))).StatusCode);
+            foreach (var method in new[] { HttpMethod.Post, HttpMethod.Delete, HttpMethod.Put })
+            {
+                using var refused = await client.SendAsync(new HttpRequestMessage(method, path));
+                Assert.Equal(HttpStatusCode.MethodNotAllowed, refused.StatusCode);
+                Assert.Equal(["GET", "HEAD"], refused.Content.Headers.Allow);
+            }
+        }
+
+        using var ready = await client.GetAsync("/health/ready");
+        Assert.Equal("application/json", ready.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

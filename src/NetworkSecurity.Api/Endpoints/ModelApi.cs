@@ -44,5 +44,6 @@ public static class ModelApi
         return TypedResults.Ok(card);
     }
 
-    private sealed record ServingInfo(string Version, string Reason, bool Fallback, SkippedVersion[] Skipped);
+    /// <summary>Which version is live and why (the 'serving' member of GET /model).</summary>
+    public sealed record ServingInfo(string Version, string Reason, bool Fallback, SkippedVersion[] Skipped);
 }

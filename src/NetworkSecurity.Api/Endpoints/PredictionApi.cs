@@ -65,6 +65,7 @@ public static class PredictionApi
     {
         var limits = options.Value;
         var bundle = CurrentModel(context, live);
+        context.Response.Headers.Vary = "Accept"; // the answer's format follows the Accept header
 
         var contentType = context.Request.ContentType;
         if (!UploadReader.IsMultipart(contentType) && !UploadReader.IsCsv(contentType))

@@ -106,10 +106,19 @@ public static class Problems
             return;
         }
 
+        // Routing's own 415 (a content type the endpoint does not accept): the same title and detail as the endpoint's,
+        // and, as on every refusal of a prediction endpoint, the model that would have scored.
         var request = context.HttpContext.Request;
+        problem.Title = "Unsupported content type";
         problem.Detail = (request.Path.StartsWithSegments("/predict/json", StringComparison.OrdinalIgnoreCase)
             ? UnsupportedJsonMediaType(request.ContentType)
             : UnsupportedMediaType(request.ContentType)).ProblemDetails.Detail;
+        if (request.Path.StartsWithSegments("/predict", StringComparison.OrdinalIgnoreCase)
+            && context.HttpContext.RequestServices.GetService<Models.LiveModel>()?.Current is { } bundle)
+        {
+            context.HttpContext.Response.Headers[PredictionApi.ModelVersionHeader] = bundle.Version;
+            context.HttpContext.Items[PredictionApi.ModelVersionHeader] = bundle.Version;
+        }
     }
 
     public static ProblemHttpResult UnsupportedJsonMediaType(string? contentType) =>

@@ -47,13 +47,22 @@ public sealed class ServiceOpenApi : IOperationFilter, IDocumentFilter
             Name = TrainingApi.ApiKeyHeader,
             Description = "Needed by POST /train only when the server has an API key configured (NETWORKSECURITY_API_KEY).",
         };
-        Probe(document, "/health/live", "Liveness", "200 while the process serves requests.");
-        Probe(document, "/health/ready", "Readiness", "200 (Healthy, or Degraded when an older model is served) once a model is loaded (and MongoDB answers, when configured); 503 until then.");
+        Probe(document, "/health/live", "Liveness", "200 while the process serves requests.", "text/plain", new OpenApiSchema { Type = JsonSchemaType.String });
+        Probe(document, "/health/ready", "Readiness", "200 (Healthy, or Degraded when an older model is served) once a model is loaded (and MongoDB answers, when configured); 503 until then.", "application/json",
+            new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Properties = new Dictionary<string, IOpenApiSchema>
+                {
+                    ["status"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Healthy, Degraded or Unhealthy." },
+                    ["checks"] = new OpenApiSchema { Type = JsonSchemaType.Object, Description = "Each check by name: its status and description (which model is live and why)." },
+                },
+            });
     }
 
-    private static void Probe(OpenApiDocument document, string path, string summary, string description)
+    private static void Probe(OpenApiDocument document, string path, string summary, string description, string mediaType, OpenApiSchema schema)
     {
-        var answer = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+        var answer = new OpenApiMediaType { Schema = schema };
         document.Paths[path] = new OpenApiPathItem
         {
             Operations = new Dictionary<HttpMethod, OpenApiOperation>
@@ -65,8 +74,8 @@ public sealed class ServiceOpenApi : IOperationFilter, IDocumentFilter
                     Tags = new HashSet<OpenApiTagReference> { new("Health", document) },
                     Responses = new OpenApiResponses
                     {
-                        ["200"] = new OpenApiResponse { Description = "Healthy (or Degraded)", Content = new Dictionary<string, IOpenApiMediaType> { ["text/plain"] = answer } },
-                        ["503"] = new OpenApiResponse { Description = "Unhealthy", Content = new Dictionary<string, IOpenApiMediaType> { ["text/plain"] = answer } },
+                        ["200"] = new OpenApiResponse { Description = "Healthy (or Degraded)", Content = new Dictionary<string, IOpenApiMediaType> { [mediaType] = answer } },
+                        ["503"] = new OpenApiResponse { Description = "Unhealthy", Content = new Dictionary<string, IOpenApiMediaType> { [mediaType] = answer } },
                     },
                 },
             },

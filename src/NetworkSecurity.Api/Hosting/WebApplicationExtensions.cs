@@ -89,6 +89,7 @@ public static class WebApplicationExtensions
             });
             swagger.OperationFilter<PredictionOpenApi>();
             swagger.OperationFilter<ServiceOpenApi>();
+            swagger.OperationFilter<ResponseOpenApi>();
             swagger.DocumentFilter<ServiceOpenApi>();
         });
         return builder;
@@ -147,8 +148,10 @@ public static class WebApplicationExtensions
         app.MapPredictionApi();
         app.MapTrainingApi();
         app.MapModelApi();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health");
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthReportWriter.WriteAsync }).WithTags("Health");
+        // GET and HEAD only, as every other route: a probe answers no other method (405 with Allow).
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health").WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthReportWriter.WriteAsync })
+            .WithTags("Health").WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         return app;
     }
 }

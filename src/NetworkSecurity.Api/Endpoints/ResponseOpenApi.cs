@@ -1,0 +1,98 @@
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace NetworkSecurity.Api.Endpoints;
+
+/// <summary>
+/// What the answers carry beyond their bodies, for the OpenAPI document: the response headers each operation sets
+/// (model version and origin, empty features, Location, Retry-After, WWW-Authenticate), the 'serving' member GET /model
+/// adds to the model card, and the null GET /train answers before any job.
+/// </summary>
+public sealed class ResponseOpenApi : IOperationFilter
+{
+    private const string ServedModelSchema = "ServedModel";
+
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (operation.Responses is not { } responses)
+        {
+            return;
+        }
+
+        var name = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().FirstOrDefault()?.EndpointName;
+        switch (name)
+        {
+            case "PredictCsv" or "PredictJson":
+                foreach (var (status, response) in responses)
+                {
+                    Header(response, PredictionApi.ModelVersionHeader, "The version of the model that scored the request (on refusals: that would have), once a model is loaded.");
+                    if (status == "503")
+                    {
+                        Header(response, "Retry-After", "Seconds to wait, when the model is on its way or the service is shutting down; absent when waiting will not help.", JsonSchemaType.Integer);
+                    }
+                }
+
+                Header(responses, "200", PredictionApi.EmptyFeaturesHeader, "Features with no value in any record of the request (two or more records): imputed in every one, comma-separated.");
+                break;
+            case "GetModel":
+                Header(responses, "200", PredictionApi.ModelVersionHeader, "The live model's version.");
+                Header(responses, "200", ModelApi.ModelOriginHeader, "Where the live model came from (trained here, pulled from object storage, the local folder).");
+                ServedModel(responses, context);
+                break;
+            case "StartTraining":
+                Header(responses, "202", "Location", "Where to poll the job: /train/{id}.");
+                Header(responses, "401", "WWW-Authenticate", "How to authenticate: the X-Api-Key header.");
+                Header(responses, "409", "Retry-After", "Seconds until the holder's training lease expires at the latest.", JsonSchemaType.Integer);
+                Header(responses, "503", "Retry-After", "Seconds to wait before asking the shared store again.", JsonSchemaType.Integer);
+                break;
+            case "GetLatestTrainingJob" when responses.TryGetValue("200", out var ok) && ok.Content?.TryGetValue("application/json", out var media) == true && media is OpenApiMediaType { Schema: { } job } editable:
+                editable.Schema = new OpenApiSchema { AllOf = [job], Type = JsonSchemaType.Object | JsonSchemaType.Null };
+                break;
+        }
+    }
+
+    // GET /model answers the card with one more member, 'serving': a schema of its own, so validators accept it.
+    private static void ServedModel(OpenApiResponses responses, OperationFilterContext context)
+    {
+        if (!responses.TryGetValue("200", out var ok) || ok.Content?.TryGetValue("application/json", out var media) != true || media is not OpenApiMediaType editable
+            || !context.SchemaRepository.Schemas.TryGetValue(nameof(Pipeline.Training.ModelCard), out var card) || card is not OpenApiSchema cardSchema)
+        {
+            return;
+        }
+
+        if (!context.SchemaRepository.Schemas.ContainsKey(ServedModelSchema))
+        {
+            var properties = new Dictionary<string, IOpenApiSchema>(cardSchema.Properties ?? new Dictionary<string, IOpenApiSchema>())
+            {
+                ["serving"] = context.SchemaGenerator.GenerateSchema(typeof(ModelApi.ServingInfo), context.SchemaRepository),
+            };
+            context.SchemaRepository.AddDefinition(ServedModelSchema, new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Description = "The model card and, in 'serving', which version is live and why.",
+                Properties = properties,
+                Required = cardSchema.Required is { } required ? new HashSet<string>(required) { "serving" } : new HashSet<string> { "serving" },
+                AdditionalPropertiesAllowed = cardSchema.AdditionalPropertiesAllowed,
+            });
+        }
+
+        editable.Schema = new OpenApiSchemaReference(ServedModelSchema, context.Document);
+    }
+
+    private static void Header(OpenApiResponses responses, string status, string header, string description, JsonSchemaType type = JsonSchemaType.String)
+    {
+        if (responses.TryGetValue(status, out var response))
+        {
+            Header(response, header, description, type);
+        }
+    }
+
+    private static void Header(IOpenApiResponse response, string header, string description, JsonSchemaType type = JsonSchemaType.String)
+    {
+        if (response is OpenApiResponse editable)
+        {
+            editable.Headers ??= new Dictionary<string, IOpenApiHeader>();
+            editable.Headers[header] = new OpenApiHeader { Description = description, Schema = new OpenApiSchema { Type = type } };
+        }
+    }
+}
