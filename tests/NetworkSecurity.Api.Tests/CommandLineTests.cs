@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using NetworkSecurity.Api.Cli;
 using NetworkSecurity.Pipeline.Artifacts;
 using NetworkSecurity.Pipeline.Tests;
@@ -235,6 +236,8 @@ public sealed class CommandLineTests
     [InlineData("--Replication:PollSeconds=0", 2, "The field PollSeconds must be between 1 and 3600.")] // was first a host error with a trace
     [InlineData("--Replication:LeaseMode=foo", 2, "LeaseMode")]
     [InlineData("--Api:MaxRows", 2, "the setting '--Api:MaxRows' has no value")]
+    [InlineData("--urls http://127.0.0.1:abc", 2, "'http://127.0.0.1:abc' has a port that is not a number from 0 to 65535")] // Kestrel listened on [::]:80
+    [InlineData("--urls ftp://127.0.0.1:1", 2, "'ftp://127.0.0.1:1' is not an http:// or https:// address to listen on")]
     public void The_service_refuses_a_setting_it_cannot_use_at_start_in_one_line(string arguments, int exitCode, string message)
     {
         using var dir = new TempDirectory();
@@ -242,6 +245,38 @@ public sealed class CommandLineTests
         Assert.True(code == exitCode, $"exit {code}: {stderr}{stdout}");
         Assert.Contains(message, stderr + stdout);
         Assert.DoesNotContain("   at ", stderr + stdout);
+    }
+
+    [Theory]
+    [InlineData("   ")]
+    [InlineData(" s3cret ")]
+    public void The_service_refuses_an_api_key_no_client_could_send(string key)
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = RunProgram(["--urls", "http://127.0.0.1:0", $"--NETWORKSECURITY_API_KEY={key}", "--Logging:Directory=none"], dir.Path, timeoutSeconds: 60);
+        Assert.True(code == CommandLine.UsageError, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("NETWORKSECURITY_API_KEY (Api:TrainApiKey) is blank or has spaces around it", stderr);
+    }
+
+    [Fact]
+    public void The_service_started_outside_its_folder_reads_the_settings_file_beside_the_program()
+    {
+        // dotnet run starts in the repository root, where no appsettings.json is.
+        using var dir = new TempDirectory();
+        var configuration = new ConfigurationManager();
+        configuration.AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(dir.Path), "appsettings.json", optional: true, reloadOnChange: false);
+        configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Api:RetryAfterSeconds"] = "99" }); // later sources still win
+        NetworkSecurity.Api.Hosting.HostSettings.ReadSettingsBesideProgram(configuration, dir.Path, AppContext.BaseDirectory);
+        Assert.Equal("Network_Data/phisingData.csv", configuration["Pipeline:DataPath"]);
+        Assert.Equal("99", configuration["Api:RetryAfterSeconds"]);
+
+        // A settings file in the working folder is the one read.
+        using var own = new TempDirectory();
+        own.File("appsettings.json", """{"Pipeline": {"DataPath": "mine.csv"}}""");
+        var mine = new ConfigurationManager();
+        mine.AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(own.Path), "appsettings.json", optional: true, reloadOnChange: false);
+        NetworkSecurity.Api.Hosting.HostSettings.ReadSettingsBesideProgram(mine, own.Path, AppContext.BaseDirectory);
+        Assert.Equal("mine.csv", mine["Pipeline:DataPath"]);
     }
 
     [Fact]

@@ -213,12 +213,23 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
 
 public sealed class TrainingApiTests
 {
-    private static ApiFactory Create(TempDirectory dir, string? apiKey, int sampleRows = 1500) =>
+    private static ApiFactory Create(TempDirectory dir, string? apiKey, int sampleRows = 1500, string keySetting = "Api:TrainApiKey") =>
         new(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?>
         {
             ["Pipeline:DataPath"] = PipelineFactory.Sample(dir, sampleRows),
-            ["Api:TrainApiKey"] = apiKey,
+            [keySetting] = apiKey,
         });
+
+    [Fact]
+    public async Task The_api_key_is_read_from_configuration_under_its_variable_name()
+    {
+        // --NETWORKSECURITY_API_KEY=... on the command line is configuration, not the process environment: it was ignored,
+        // and POST /train stayed open.
+        using var dir = new TempDirectory();
+        using var factory = Create(dir, "s3cret-key", keySetting: "NETWORKSECURITY_API_KEY");
+        using var missing = await factory.CreateClient().PostAsync("/train", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode); // a padded key is refused at start: CommandLineTests
+    }
 
     [Fact]
     public async Task Train_needs_the_api_key_when_one_is_configured()

@@ -47,6 +47,12 @@ public sealed class ApiOptions
     [Range(0.001, 3600)]
     public double ScoringTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>The setting (environment variable or --NETWORKSECURITY_API_KEY=...) that holds the API key.</summary>
+    public const string ApiKeyVariable = "NETWORKSECURITY_API_KEY";
+
+    /// <summary>The placeholder in .env.example: public, so warned about when it is the key in use.</summary>
+    public const string ExampleApiKey = "change-me-to-a-long-random-value";
+
     /// <summary>
     /// When set, POST /train requires this value in the X-Api-Key header. Read from NETWORKSECURITY_API_KEY
     /// (or Api__TrainApiKey); never commit it.

@@ -20,6 +20,13 @@ public static class ServiceHost
         try
         {
             var builder = WebApplication.CreateBuilder(args);
+            HostSettings.ReadSettingsBesideProgram(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
+            if (HostSettings.ListenUrlProblem(builder.Configuration[WebHostDefaults.ServerUrlsKey]) is { } urls)
+            {
+                await Console.Error.WriteLineAsync($"error: invalid configuration: {urls}").ConfigureAwait(false);
+                return CommandLine.UsageError;
+            }
+
             builder.AddNetworkSecurityApi();
             var app = builder.Build();
             // Every ValidateOnStart check now, before the host starts: a bad setting then ends here in one line, rather

@@ -42,7 +42,10 @@ public static class WebApplicationExtensions
 
         builder.Services.AddOptions<ApiOptions>()
             .Bind(configuration.GetSection(ApiOptions.SectionName))
-            .PostConfigure(api => api.TrainApiKey = string.IsNullOrEmpty(api.TrainApiKey) ? Environment.GetEnvironmentVariable("NETWORKSECURITY_API_KEY") : api.TrainApiKey)
+            // Through configuration, not the process environment only: --NETWORKSECURITY_API_KEY=... on the command line counts too.
+            .PostConfigure(api => api.TrainApiKey = string.IsNullOrEmpty(api.TrainApiKey) ? configuration[ApiOptions.ApiKeyVariable] : api.TrainApiKey)
+            .Validate(api => api.TrainApiKey is not { Length: > 0 } key || key.Trim().Length == key.Length,
+                $"{ApiOptions.ApiKeyVariable} (Api:TrainApiKey) is blank or has spaces around it: no client could send it as it is. Give the key without surrounding spaces, or leave it empty for no key.")
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddOptions<KestrelServerOptions>()
@@ -97,10 +100,15 @@ public static class WebApplicationExtensions
 
     public static WebApplication UseNetworkSecurityApi(this WebApplication app)
     {
-        if (string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.TrainApiKey))
+        var apiKey = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.TrainApiKey;
+        if (string.IsNullOrEmpty(apiKey))
         {
             // Open by default, as the seed service was; said once at start, since a run costs CPU and disk each time.
             app.Logger.LogWarning("POST /train takes no API key: anyone who can reach this service can start training runs. Set NETWORKSECURITY_API_KEY to require one.");
+        }
+        else if (apiKey == ApiOptions.ExampleApiKey)
+        {
+            app.Logger.LogWarning("POST /train takes the placeholder API key from .env.example, which anyone can read: set NETWORKSECURITY_API_KEY to a long random value of your own.");
         }
 
         app.UseExceptionHandler(new ExceptionHandlerOptions
