@@ -237,6 +237,8 @@ public sealed class CommandLineTests
     [InlineData("--Replication:LeaseMode=foo", 2, "LeaseMode")]
     [InlineData("--Api:MaxRows", 2, "the setting '--Api:MaxRows' has no value")]
     [InlineData("--urls http://127.0.0.1:abc", 2, "'http://127.0.0.1:abc' has a port that is not a number from 0 to 65535")] // Kestrel listened on [::]:80
+    [InlineData("--Pipeline:DataSource=mongodb", 2, "Pipeline:DataSource (--source) is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.")]
+    [InlineData("--Pipeline:FinalModelDirectory=/etc/passwd", 2, "Pipeline:FinalModelDirectory (--final-model) '/etc/passwd' is a file, not a folder.")]
     [InlineData("--urls ftp://127.0.0.1:1", 2, "'ftp://127.0.0.1:1' is not an http:// or https:// address to listen on")]
     public void The_service_refuses_a_setting_it_cannot_use_at_start_in_one_line(string arguments, int exitCode, string message)
     {
@@ -245,6 +247,34 @@ public sealed class CommandLineTests
         Assert.True(code == exitCode, $"exit {code}: {stderr}{stdout}");
         Assert.Contains(message, stderr + stdout);
         Assert.DoesNotContain("   at ", stderr + stdout);
+    }
+
+    [Fact]
+    public async Task Train_refuses_artifact_and_model_folders_it_cannot_use_before_any_work()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 300);
+        var finalModel = Directory.CreateDirectory(Path.Combine(dir.Path, "final_model")).FullName;
+        var link = Path.Combine(dir.Path, "link-to-final_model");
+        Directory.CreateSymbolicLink(link, finalModel);
+        var file = dir.File("a-file", "x");
+        string[][] refused =
+        [
+            ["--artifacts", Path.Combine(finalModel, "Artifacts"), "--final-model", finalModel], // inside
+            ["--artifacts", link, "--final-model", finalModel], // the same folder through a link: artifacts were written into final_model/
+            ["--artifacts", file, "--final-model", finalModel],
+            ["--artifacts", Path.Combine(dir.Path, "Artifacts"), "--final-model", file],
+        ];
+        foreach (var folders in refused)
+        {
+            Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["train", "--data", data, "--schema", TestPaths.SchemaFile, "--logs", Path.Combine(dir.Path, "Logs"), "--mode", "gbdt", .. folders]));
+        }
+
+        Assert.Empty(Directory.GetFileSystemEntries(finalModel)); // nothing written where the models live
+        var log = string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
+        Assert.Contains("must be separate folders, neither inside the other", log);
+        Assert.Contains($"Pipeline:ArtifactsRoot (--artifacts) '{file}' is a file, not a folder.", log);
+        Assert.Contains($"Pipeline:FinalModelDirectory (--final-model) '{file}' is a file, not a folder.", log);
     }
 
     [Theory]
@@ -327,9 +357,10 @@ public sealed class CommandLineTests
         Assert.Contains("evaluate needs a test split", log);
         Assert.Contains("ImputerNeighbors", log);
 
-        // --source mongodb is the collection, not the CSV: without MONGODB_URL there is nothing to evaluate.
+        // --source mongodb is the collection, not the CSV: without MONGODB_URL there is nothing to evaluate (a setting
+        // missing, so a usage error before any work).
         var (code, stdout, stderr) = RunProgram(["evaluate", "--mode", "gbdt", "--seeds", "1", "--source", "mongodb", "--logs", "none"], dir.Path);
-        Assert.Equal(CommandLine.Failed, code);
+        Assert.Equal(CommandLine.UsageError, code);
         Assert.Contains("MONGODB_URL", stderr + stdout);
     }
 

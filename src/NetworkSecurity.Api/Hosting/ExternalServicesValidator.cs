@@ -18,6 +18,12 @@ public sealed class ExternalServicesValidator(IConfiguration configuration) : IV
         Check(() => MlflowOptions.FromEnvironment(key => configuration[key]), failures);
         Check(() => S3Options.FromEnvironment(key => configuration[key]), failures);
         Check(() => MongoDb.MongoOptions.FromEnvironment(key => configuration[key]), failures);
+        if (failures.Count == 0 && options.DataSource == "mongodb" && MongoDb.MongoOptions.FromEnvironment(key => configuration[key]) is null)
+        {
+            // Said at start: every training run would fail on it.
+            failures.Add("Pipeline:DataSource (--source) is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

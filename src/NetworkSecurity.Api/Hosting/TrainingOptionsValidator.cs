@@ -42,9 +42,18 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
             failures.Add($"Pipeline:Training:Learners (--learners): unknown learner(s) or grid entries {string.Join(", ", unknown)}; learners: {string.Join(", ", known)}{(entries.Count > 0 ? $"; entries of the grid: {string.Join(", ", entries)}" : "")}.");
         }
 
+        foreach (var (setting, folder) in new[] { ("Pipeline:ArtifactsRoot (--artifacts)", options.ArtifactsRoot), ("Pipeline:FinalModelDirectory (--final-model)", options.FinalModelDirectory) })
+        {
+            // Said at start, not after a whole training run that then cannot write its results.
+            if (!string.IsNullOrWhiteSpace(folder) && File.Exists(folder))
+            {
+                failures.Add($"{setting} '{folder}' is a file, not a folder.");
+            }
+        }
+
         // Promotion replaces folders under the final model folder and prunes old versions: with the artifacts there too
-        // (or one folder inside the other), a run's artifacts could be replaced or pruned away.
-        if (Overlap(options.ArtifactsRoot, options.FinalModelDirectory))
+        // (or one folder inside the other, also through a symbolic link), a run's artifacts could be replaced or pruned away.
+        if (Overlap(options.ArtifactsRoot, options.FinalModelDirectory) || Overlap(RealPath(options.ArtifactsRoot), RealPath(options.FinalModelDirectory)))
         {
             failures.Add($"Pipeline:ArtifactsRoot (--artifacts) '{options.ArtifactsRoot}' and Pipeline:FinalModelDirectory (--final-model) '{options.FinalModelDirectory}' must be separate folders, neither inside the other.");
         }
@@ -67,6 +76,25 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         catch (Pipeline.PipelineException ex)
         {
             return ([], ex.Message);
+        }
+    }
+
+    // The folder a path leads to when it is a symbolic link (or unchanged).
+    private static string? RealPath(string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return path;
+        }
+
+        try
+        {
+            var full = Path.GetFullPath(path);
+            return new DirectoryInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+        }
+        catch (IOException)
+        {
+            return path;
         }
     }
 
