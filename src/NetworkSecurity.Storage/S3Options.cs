@@ -40,16 +40,26 @@ public sealed record S3Options
     public static S3Options? FromEnvironment(Func<string, string?> read)
     {
         ArgumentNullException.ThrowIfNull(read);
-        var bucket = read("S3_BUCKET");
-        if (string.IsNullOrWhiteSpace(bucket))
-        {
-            return null;
-        }
-
+        // Checked with or without a bucket, as MongoDB's settings are: a value that cannot work is said at once.
         if (read("S3_ENDPOINT_URL") is { Length: > 0 } endpoint
             && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https" && parsed.Host.Length > 0))
         {
             throw new ArgumentException($"S3_ENDPOINT_URL '{endpoint}' is not an http(s) URL (for example http://127.0.0.1:9000).");
+        }
+
+        var forcePathStyle = Flag("S3_FORCE_PATH_STYLE", read("S3_FORCE_PATH_STYLE"));
+        var disableChunked = Flag("S3_DISABLE_CHUNKED_ENCODING", read("S3_DISABLE_CHUNKED_ENCODING"));
+        // Empty counts as unset (a blank line in an env file), as for the bucket.
+        var region = read("AWS_REGION") is { Length: > 0 } given ? given.Trim() : read("AWS_DEFAULT_REGION") is { Length: > 0 } fallback ? fallback.Trim() : "us-east-1";
+        if (region.Length == 0 || region.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
+        {
+            throw new ArgumentException($"AWS_REGION (or AWS_DEFAULT_REGION) '{region}' is not a region name (lower-case letters, digits and '-', for example us-east-1).");
+        }
+
+        var bucket = read("S3_BUCKET");
+        if (string.IsNullOrWhiteSpace(bucket))
+        {
+            return null;
         }
 
         // A bucket or prefix with '.' or '..' segments, or an empty one ('//'), is rewritten by path-style URLs: the
@@ -61,7 +71,7 @@ public sealed record S3Options
 
         var prefix = read("S3_PREFIX") ?? "";
         var segments = prefix.TrimEnd('/').Split('/');
-        if (prefix.Length > 0 && segments.Any(segment => segment is "" or "." or ".."))
+        if (prefix.Length > 0 && segments.Any(segment => segment.Trim() is "" or "." or ".."))
         {
             throw new ArgumentException($"S3_PREFIX '{prefix}' has an empty, '.' or '..' segment: give plain segments such as team/models/ (a URL would resolve those, and the objects could land outside the bucket's folder or in another bucket).");
         }
@@ -70,10 +80,10 @@ public sealed record S3Options
         {
             Bucket = bucket,
             Prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/",
-            Region = read("AWS_REGION") ?? read("AWS_DEFAULT_REGION") ?? "us-east-1",
+            Region = region,
             ServiceUrl = read("S3_ENDPOINT_URL") is { Length: > 0 } url ? url : null,
-            ForcePathStyle = Flag("S3_FORCE_PATH_STYLE", read("S3_FORCE_PATH_STYLE")),
-            DisableChunkedEncoding = Flag("S3_DISABLE_CHUNKED_ENCODING", read("S3_DISABLE_CHUNKED_ENCODING")),
+            ForcePathStyle = forcePathStyle,
+            DisableChunkedEncoding = disableChunked,
             AccessKey = read("AWS_ACCESS_KEY_ID"),
             SecretKey = read("AWS_SECRET_ACCESS_KEY"),
         };

@@ -233,6 +233,11 @@ public sealed class CommandLineTests
     [InlineData("extra-word", 2, "'extra-word' is not a setting of the service")]
     [InlineData("--Pipeline:Seed=3 train", 2, "'train' is a command: give it first")]
     [InlineData("--Api:MaxRowz=5", 2, "unknown setting 'Api:MaxRowz'")]
+    [InlineData("--Pipeline:HasNoHoldout=true", 2, "unknown setting 'Pipeline:HasNoHoldout': Pipeline has no settable 'HasNoHoldout'")] // worked out from TestFraction
+    [InlineData("--Pipeline:Seed:Foo=3", 2, "unknown setting 'Pipeline:Seed:Foo': Pipeline:Seed is a value, not a section")]
+    [InlineData("--Tracking:Enable=false", 2, "unknown setting 'Tracking:Enable': Tracking has only 'Enabled' (true or false)")]
+    [InlineData("--Tracking:Enabled=no", 2, "Tracking:Enabled 'no' is not true or false")]
+    [InlineData("--Serilog:MinimumLevel:Default=Loud", 2, "invalid logging configuration (Serilog section): The value Loud is not a valid Serilog level.")] // was exit 1, "the service stopped"
     [InlineData("--Replication:PollSeconds=0", 2, "The field PollSeconds must be between 1 and 3600.")] // was first a host error with a trace
     [InlineData("--Replication:LeaseMode=foo", 2, "LeaseMode")]
     [InlineData("--Api:MaxRows", 2, "the setting '--Api:MaxRows' has no value")]

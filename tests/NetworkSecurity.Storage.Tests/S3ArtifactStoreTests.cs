@@ -192,12 +192,20 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
         // Refused, never silently false: "yes" read as false left chunked uploads on.
         Assert.Contains("S3_DISABLE_CHUNKED_ENCODING '2' is not true or false", Assert.Throws<ArgumentException>(() => With("S3_DISABLE_CHUNKED_ENCODING", "2")).Message);
         // Segments a URL resolves: S3_PREFIX=../up wrote into the bucket "up".
-        foreach (var prefix in new[] { "../up", "a/../b", "./x", "a//b", "/abs" })
+        foreach (var prefix in new[] { "../up", "a/../b", "./x", "a//b", "/abs", " ", "a/ /b" })
         {
             Assert.Contains($"S3_PREFIX '{prefix}' has an empty, '.' or '..' segment", Assert.Throws<ArgumentException>(() => With("S3_PREFIX", prefix)).Message);
         }
 
         Assert.Equal("team/models/", With("S3_PREFIX", "team/models")!.Prefix);
         Assert.Contains("is not a bucket name", Assert.Throws<ArgumentException>(() => S3Options.FromEnvironment(k => k == "S3_BUCKET" ? "a/../b" : null)).Message);
+
+        // An empty region is unset (the default, or AWS_DEFAULT_REGION), not a host name the SDK cannot build.
+        Assert.Equal("us-east-1", With("AWS_REGION", "")!.Region);
+        Assert.Equal("eu-central-1", S3Options.FromEnvironment(k => k switch { "S3_BUCKET" => "b", "AWS_REGION" => "", "AWS_DEFAULT_REGION" => "eu-central-1", _ => null })!.Region);
+        Assert.Contains("AWS_REGION (or AWS_DEFAULT_REGION) 'not a region' is not a region name", Assert.Throws<ArgumentException>(() => With("AWS_REGION", "not a region")).Message);
+        // Checked without a bucket too: a value that cannot work is said at once, not when S3 is first switched on.
+        Assert.Contains("S3_ENDPOINT_URL 'ftp://x' is not an http(s) URL", Assert.Throws<ArgumentException>(() => S3Options.FromEnvironment(k => k == "S3_ENDPOINT_URL" ? "ftp://x" : null)).Message);
+        Assert.Contains("S3_FORCE_PATH_STYLE 'maybe' is not true or false", Assert.Throws<ArgumentException>(() => S3Options.FromEnvironment(k => k == "S3_FORCE_PATH_STYLE" ? "maybe" : null)).Message);
     }
 }

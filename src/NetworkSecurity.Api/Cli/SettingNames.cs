@@ -20,6 +20,11 @@ internal static class SettingNames
         [ReplicationOptions.SectionName] = typeof(ReplicationOptions),
     };
 
+    /// <summary>Tracking:Enabled (false: no MLflow run is recorded), the one key of its section.</summary>
+    public const string TrackingSection = "Tracking";
+
+    public const string TrackingEnabled = "Enabled";
+
     // Read key by key (Logging:Directory, Tracking:Enabled, the commands' own), or by a library (Serilog, Kestrel).
     private static readonly HashSet<string> Free = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -36,6 +41,11 @@ internal static class SettingNames
         }
 
         var parts = name.Split(':');
+        if (parts[0].Equals(TrackingSection, StringComparison.OrdinalIgnoreCase) && !(parts.Length == 2 && parts[1].Equals(TrackingEnabled, StringComparison.OrdinalIgnoreCase)))
+        {
+            return $"unknown setting '{name}': {TrackingSection} has only '{TrackingEnabled}' (true or false).";
+        }
+
         if (Free.Contains(parts[0]))
         {
             return null;
@@ -46,17 +56,25 @@ internal static class SettingNames
             return $"unknown setting '{name}': no section '{parts[0]}' (sections: {string.Join(", ", Bound.Keys.Concat(Free))}).";
         }
 
-        for (var i = 1; i < parts.Length && type is not null; i++)
+        for (var i = 1; i < parts.Length; i++)
         {
-            var property = type.GetProperty(parts[i], BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
-            if (property is null)
+            if (type is null)
             {
+                // Past a value (Pipeline:Seed:Foo): nothing binds it.
+                return $"unknown setting '{name}': {string.Join(":", parts[..i])} is a value, not a section.";
+            }
+
+            var property = type.GetProperty(parts[i], BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            var section = property is not null && property.PropertyType.IsClass && property.PropertyType != typeof(string);
+            if (property is null || (!property.CanWrite && !section))
+            {
+                // Read-only values (Pipeline:HasNoHoldout) are worked out from others: the binder never sets them.
                 var known = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name);
-                return $"unknown setting '{name}': {string.Join(":", parts[..i])} has no '{parts[i]}' (it has {string.Join(", ", known)}).";
+                return $"unknown setting '{name}': {string.Join(":", parts[..i])} has no{(property is null ? "" : " settable")} '{parts[i]}' (it has {string.Join(", ", known)}).";
             }
 
             // Into nested option classes (Pipeline:Training); a value's own type ends the check.
-            type = property.PropertyType.IsClass && property.PropertyType != typeof(string) ? property.PropertyType : null;
+            type = section ? property.PropertyType : null;
         }
 
         return null;

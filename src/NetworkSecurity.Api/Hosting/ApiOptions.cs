@@ -7,8 +7,8 @@ public sealed class ApiOptions
 {
     public const string SectionName = "Api";
 
-    /// <summary>Largest accepted upload for POST /predict, in bytes (default 50 MB).</summary>
-    [Range(1024, long.MaxValue)]
+    /// <summary>Largest accepted upload for POST /predict, in bytes (default 50 MB; at most 1 GiB: an upload is held in memory).</summary>
+    [Range(1024, MaxBodyBytes)]
     public long MaxUploadBytes { get; set; } = 50L * 1024 * 1024;
 
     /// <summary>Most records accepted in one prediction request.</summary>
@@ -16,7 +16,7 @@ public sealed class ApiOptions
     public int MaxRows { get; set; } = 1_000_000;
 
     /// <summary>Largest accepted body for POST /predict/json, in bytes (default 16 MB): JSON costs more per record than CSV.</summary>
-    [Range(1024, long.MaxValue)]
+    [Range(1024, MaxBodyBytes)]
     public long MaxJsonBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>Most records accepted in one POST /predict/json body, counted while it is read.</summary>
@@ -46,6 +46,9 @@ public sealed class ApiOptions
     /// <summary>Time one prediction request may spend scoring before it is stopped with 503 (seconds).</summary>
     [Range(0.001, 3600)]
     public double ScoringTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Upper bound of the body limits: bodies are held in memory, in arrays indexed by int.</summary>
+    public const long MaxBodyBytes = 1L << 30;
 
     /// <summary>The setting (environment variable or --NETWORKSECURITY_API_KEY=...) that holds the API key.</summary>
     public const string ApiKeyVariable = "NETWORKSECURITY_API_KEY";

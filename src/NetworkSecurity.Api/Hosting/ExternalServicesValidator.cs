@@ -18,6 +18,11 @@ public sealed class ExternalServicesValidator(IConfiguration configuration) : IV
         Check(() => MlflowOptions.FromEnvironment(key => configuration[key]), failures);
         Check(() => S3Options.FromEnvironment(key => configuration[key]), failures);
         Check(() => MongoDb.MongoOptions.FromEnvironment(key => configuration[key]), failures);
+        if (configuration["Tracking:Enabled"] is { } tracking && !bool.TryParse(tracking.Trim(), out _))
+        {
+            failures.Add($"Tracking:Enabled '{tracking}' is not true or false.");
+        }
+
         if (failures.Count == 0 && options.DataSource == "mongodb" && MongoDb.MongoOptions.FromEnvironment(key => configuration[key]) is null)
         {
             // Said at start: every training run would fail on it.

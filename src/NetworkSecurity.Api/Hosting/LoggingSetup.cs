@@ -41,6 +41,24 @@ public static class LoggingSetup
         }
     }
 
+    /// <summary>
+    /// Why the "Serilog" section cannot be used (a level that is not one, an unknown sink), or null. The service builds
+    /// its logger when first asked for it, after start-up checks: it reads the section here first, so such a value is a
+    /// setting error at start (exit 2), as it is for the commands.
+    /// </summary>
+    public static string? SettingsProblem(IConfiguration configuration)
+    {
+        try
+        {
+            new LoggerConfiguration().ReadFrom.Configuration(configuration).CreateLogger().Dispose();
+            return null;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or InvalidCastException)
+        {
+            return $"invalid logging configuration (Serilog section): {ex.Message}";
+        }
+    }
+
     public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null)
     {
         var directory = LogDirectory(configuration);

@@ -50,7 +50,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<IExperimentTracker>(sp =>
         {
             var configuration = sp.GetRequiredService<IConfiguration>();
-            return configuration["Tracking:Enabled"] is "false"
+            return bool.TryParse(configuration["Tracking:Enabled"]?.Trim(), out var enabled) && !enabled
                 ? new NoExperimentTracker()
                 : MlflowTrackerFactory.Create(MlflowOptions.FromEnvironment(key => configuration[key]), sp.GetRequiredService<ILoggerFactory>().CreateLogger("NetworkSecurity.Tracking"));
         });

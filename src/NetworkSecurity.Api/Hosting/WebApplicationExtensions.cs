@@ -34,6 +34,11 @@ public static class WebApplicationExtensions
             throw new OptionsValidationException("Logging:Directory", typeof(string), [logProblem]);
         }
 
+        if (LoggingSetup.SettingsProblem(configuration) is { } serilogProblem)
+        {
+            throw new OptionsValidationException("Serilog", typeof(string), [serilogProblem]);
+        }
+
         // Serilog reads its settings when the host is built, so tests and command-line overrides apply. The host keeps its
         // own logger (preserveStaticLogger): otherwise Serilog makes it the process-wide Log.Logger, writes every host's
         // log through whichever host set that last, and closes that one when any host stops, so with two hosts in one
@@ -51,7 +56,8 @@ public static class WebApplicationExtensions
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<ApiOptions>>((kestrel, api) =>
             {
-                kestrel.Limits.MaxRequestBodySize = api.Value.MaxUploadBytes + (1024 * 1024); // room for multipart framing
+                // The larger of the two body limits (each endpoint enforces its own), with room for multipart framing.
+                kestrel.Limits.MaxRequestBodySize = Math.Max(api.Value.MaxUploadBytes, api.Value.MaxJsonBytes) + (1024 * 1024);
                 kestrel.AddServerHeader = false; // no banner naming the server software
             });
 
