@@ -48,9 +48,11 @@ public sealed record MlflowOptions
 
         if (PositiveNumber(read, "MLFLOW_HTTP_REQUEST_TIMEOUT") is { } seconds)
         {
-            if (!(seconds > 0 && seconds <= TimeSpan.MaxValue.TotalSeconds / 2))
+            // Above 0.001 s (a request needs some time) and at most an hour (a run's tracking has 60 s in all anyway; a
+            // billion seconds overflowed the request timer and failed every run).
+            if (!(seconds >= 0.001 && seconds <= 3600))
             {
-                throw new ArgumentException($"MLFLOW_HTTP_REQUEST_TIMEOUT must be a number of seconds above 0 (empty: 20), not '{read("MLFLOW_HTTP_REQUEST_TIMEOUT")}'.");
+                throw new ArgumentException($"MLFLOW_HTTP_REQUEST_TIMEOUT must be a number of seconds from 0.001 to 3600 (empty: 20), not '{read("MLFLOW_HTTP_REQUEST_TIMEOUT")}'.");
             }
 
             options = options with { RequestTimeout = TimeSpan.FromSeconds(seconds) };
@@ -58,6 +60,11 @@ public sealed record MlflowOptions
 
         if (PositiveNumber(read, "MLFLOW_HTTP_REQUEST_MAX_RETRIES") is { } retries)
         {
+            if (retries != Math.Floor(retries) || retries > 100)
+            {
+                throw new ArgumentException($"MLFLOW_HTTP_REQUEST_MAX_RETRIES must be a whole number from 0 to 100 (empty: 4), not '{read("MLFLOW_HTTP_REQUEST_MAX_RETRIES")}'.");
+            }
+
             options = options with { MaxRetries = (int)retries };
         }
 
@@ -75,9 +82,15 @@ public sealed record MlflowOptions
             return null;
         }
 
+        if (uri.Trim().Length != uri.Length)
+        {
+            // " http://host" was taken for a folder named " http:".
+            return $"MLFLOW_TRACKING_URI '{uri}' has spaces around it: give the URL or path without them.";
+        }
+
         if (uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
         {
-            return FileStorePath(uri, out var problem) is null ? problem : null;
+            return FileStorePath(uri, out var problem) is not { } folder ? problem : NotAFile(uri, folder);
         }
 
         if (uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
@@ -90,8 +103,12 @@ public sealed record MlflowOptions
         var windowsDrive = uri.Length > 1 && uri[1] == ':' && char.IsAsciiLetter(uri[0]);
         return System.Text.RegularExpressions.Regex.IsMatch(uri, "^[A-Za-z][A-Za-z0-9+.-]*:") && !windowsDrive
             ? $"MLFLOW_TRACKING_URI '{uri}': only http(s):// (an MLflow server), file: or a folder path are supported."
-            : null;
+            : NotAFile(uri, uri);
     }
+
+    // The file store is a folder: a file there fails every run's tracking.
+    private static string? NotAFile(string uri, string folder) =>
+        File.Exists(folder) ? $"MLFLOW_TRACKING_URI '{uri}' is a file; the file store is a folder (mlruns)." : null;
 
     /// <summary>
     /// The folder a file: tracking URI names, as MLflow reads it: file:///abs/path and file://localhost/abs/path are

@@ -42,6 +42,15 @@ public sealed class CommandLineTests
         var header = File.ReadLines(again).First().Split(',');
         Assert.Equal(header.Length, header.Distinct().Count());
         Assert.EndsWith(",Result,input_predicted_column,input_phishing_probability,input_verdict,predicted_column,phishing_probability,verdict", string.Join(',', header));
+
+        // Records with 20 of 30 features missing: invalid by default (at most half), scored when the setting allows them.
+        var sparse = dir.File("sparse.csv", string.Join('\n', File.ReadLines(data).Take(4).Select((line, i) => i == 0 ? line
+            : string.Join(',', line.Split(',').Select((cell, c) => c < 20 ? "" : cell)))) + "\n");
+        string[] predictSparse = ["predict", "--input", sparse, "--output", Path.Combine(dir.Path, "sparse-out.csv"), "--schema", TestPaths.SchemaFile,
+            "--final-model", Path.Combine(dir.Path, "final_model"), "--logs", Path.Combine(dir.Path, "Logs")];
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(predictSparse));
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync([.. predictSparse, "--Pipeline:MaxMissingFeatureFraction=0.9"]));
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(dir.Path, "sparse-out.csv")).Length);
     }
 
     [Fact]
@@ -269,6 +278,7 @@ public sealed class CommandLineTests
             ["--artifacts", link, "--final-model", finalModel], // the same folder through a link: artifacts were written into final_model/
             ["--artifacts", file, "--final-model", finalModel],
             ["--artifacts", Path.Combine(dir.Path, "Artifacts"), "--final-model", file],
+            ["--artifacts", Path.Combine(dir.Path, "Artifacts"), "--final-model", finalModel + "  "], // made a folder of that name
         ];
         foreach (var folders in refused)
         {
@@ -280,6 +290,8 @@ public sealed class CommandLineTests
         Assert.Contains("must be separate folders, neither inside the other", log);
         Assert.Contains($"Pipeline:ArtifactsRoot (--artifacts) '{file}' is a file, not a folder.", log);
         Assert.Contains($"Pipeline:FinalModelDirectory (--final-model) '{file}' is a file, not a folder.", log);
+        Assert.Contains($"Pipeline:FinalModelDirectory (--final-model) '{finalModel}  ' has spaces around it", log);
+        Assert.False(Directory.Exists(finalModel + "  "));
     }
 
     [Theory]

@@ -204,7 +204,24 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.Contains("MLFLOW_HTTP_REQUEST_MAX_RETRIES", error.Message);
 
         // 0 s is no timeout anyone means (it once became 20 s silently); a tracking URI that is not one is refused too.
-        Assert.Contains("above 0", Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_TIMEOUT" ? "0" : null)).Message);
+        foreach (var timeout in new[] { "0", "1e-9", "1e9" }) // 1e9 s overflowed the request timer and failed every run
+        {
+            Assert.Contains("from 0.001 to 3600", Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_TIMEOUT" ? timeout : null)).Message);
+        }
+
+        Assert.Contains("a whole number from 0 to 100", Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_MAX_RETRIES" ? "2.7" : null)).Message);
+        Assert.Contains("has spaces around it", MlflowOptions.TrackingUriProblem(" http://127.0.0.1:5000"));
+        var file = Path.GetTempFileName();
+        try
+        {
+            Assert.Equal($"MLFLOW_TRACKING_URI '{file}' is a file; the file store is a folder (mlruns).", MlflowOptions.TrackingUriProblem(file));
+            Assert.Contains("is a file", MlflowOptions.TrackingUriProblem("file://" + file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
         Assert.Contains("not a valid server URL", Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_TRACKING_URI" ? "http://" : null)).Message);
         Assert.Contains("only http(s)://", Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_TRACKING_URI" ? "databricks://x" : null)).Message);
         Assert.Null(MlflowOptions.TrackingUriProblem("mlruns"));

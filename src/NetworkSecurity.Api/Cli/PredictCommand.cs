@@ -2,6 +2,7 @@ using System.CommandLine;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Artifacts;
 using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Prediction;
 using NetworkSecurity.Pipeline.Schema;
 using NetworkSecurity.Pipeline.Training;
@@ -70,7 +71,9 @@ public static class PredictCommand
             }
         }
 
-        var predictor = new PhishingPredictor(schema);
+        // Records with more missing features than training allows are invalid here too (Pipeline:MaxMissingFeatureFraction);
+        // no size limits: the file is the operator's own.
+        var predictor = new PhishingPredictor(schema, new PredictionLimits(CsvLimits.None, options.MaxMissingFeatureFraction));
         var summary = await CliProgress.RunAsync("predict", logger, context.ConsoleLevel, async reporter =>
         {
             // Two passes over the input (score, then write): progress is the share of bytes read over both.

@@ -30,6 +30,11 @@ public static class LoggingSetup
             return null;
         }
 
+        if (directory.Trim().Length != directory.Length)
+        {
+            return $"the log folder '{directory}' (--logs, Logging:Directory) has spaces around it: give the path without them.";
+        }
+
         try
         {
             Directory.CreateDirectory(directory);

@@ -42,6 +42,19 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
             failures.Add($"Pipeline:Training:Learners (--learners): unknown learner(s) or grid entries {string.Join(", ", unknown)}; learners: {string.Join(", ", known)}{(entries.Count > 0 ? $"; entries of the grid: {string.Join(", ", entries)}" : "")}.");
         }
 
+        foreach (var (setting, path) in new[]
+        {
+            ("Pipeline:ArtifactsRoot (--artifacts)", options.ArtifactsRoot), ("Pipeline:FinalModelDirectory (--final-model)", options.FinalModelDirectory),
+            ("Pipeline:DataPath (--data)", options.DataPath), ("Pipeline:SchemaPath (--schema)", options.SchemaPath), ("Pipeline:Training:GridPath (--grid)", options.Training.GridPath),
+        })
+        {
+            // "  fm  " made a folder of that name, where nothing serves from: almost always a quoting slip.
+            if (path is { Length: > 0 } && path.Trim().Length != path.Length)
+            {
+                failures.Add($"{setting} '{path}' has spaces around it: give the path without them.");
+            }
+        }
+
         foreach (var (setting, folder) in new[] { ("Pipeline:ArtifactsRoot (--artifacts)", options.ArtifactsRoot), ("Pipeline:FinalModelDirectory (--final-model)", options.FinalModelDirectory) })
         {
             // Said at start, not after a whole training run that then cannot write its results.
