@@ -491,6 +491,24 @@ public sealed class CommandLineTests
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["export", "--output", Path.Combine(finalModel, "CURRENT"), "--schema", TestPaths.SchemaFile, "--final-model", finalModel, "--logs", logs]));
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["predict", "--input", data, "--output", Path.Combine(finalModel, current, "out.csv"), "--schema", TestPaths.SchemaFile, "--final-model", finalModel, "--logs", logs]));
         Assert.Equal(current, File.ReadAllText(Path.Combine(finalModel, "CURRENT")));
+
+        // Through symbolic links: a link to CURRENT itself (predict replaced it with its verdicts) and a link to the folder.
+        var currentLink = Path.Combine(dir.Path, "current-link");
+        File.CreateSymbolicLink(currentLink, Path.Combine(finalModel, "CURRENT"));
+        var folderLink = Path.Combine(dir.Path, "model-link");
+        Directory.CreateSymbolicLink(folderLink, finalModel);
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["predict", "--input", data, "--output", currentLink, "--schema", TestPaths.SchemaFile, "--final-model", finalModel, "--logs", logs]));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["export", "--output", Path.Combine(folderLink, "x.onnx"), "--schema", TestPaths.SchemaFile, "--final-model", finalModel, "--logs", logs]));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--seeds", "1", "--write-splits", Path.Combine(folderLink, "splits"), "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--final-model", finalModel, "--logs", logs]));
+        Assert.Equal(current, File.ReadAllText(Path.Combine(finalModel, "CURRENT")));
+        // A log folder in a version's folder broke its manifest (a file added after promotion), and the live model with it.
+        var (code, _, stderr) = RunProgram(["predict", "--input", data, "--output", Path.Combine(dir.Path, "o.csv"), "--schema", TestPaths.SchemaFile, "--final-model", finalModel, "--logs", Path.Combine(folderLink, current)], dir.Path);
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains("is inside the final model folder", stderr);
+        Assert.Equal([Path.Combine(finalModel, current, "manifest.json")], Directory.GetFiles(Path.Combine(finalModel, current), "manifest.json"));
+        Assert.Empty(Directory.GetFiles(Path.Combine(finalModel, current), "*.log"));
+        Assert.False(File.Exists(Path.Combine(finalModel, "x.onnx")));
+        Assert.False(Directory.Exists(Path.Combine(finalModel, "splits")));
         var file = dir.File("afile", "x");
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--seeds", "1", "--write-splits", file, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--logs", logs]));
         var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));

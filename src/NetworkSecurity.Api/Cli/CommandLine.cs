@@ -249,7 +249,7 @@ public static class CommandLine
     /// </summary>
     internal static void NotInModelStore(string output, string finalModelDirectory, string option)
     {
-        if (SafeFile.IsWithin(output, finalModelDirectory))
+        if (SafeFile.LeadsInto(output, finalModelDirectory))
         {
             throw new UsageException($"{option} '{output}' is inside the final model folder '{finalModelDirectory}', which holds the live model; write elsewhere.");
         }

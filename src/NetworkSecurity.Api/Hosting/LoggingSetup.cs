@@ -35,6 +35,13 @@ public static class LoggingSetup
             return $"the log folder '{directory}' (--logs, Logging:Directory) has spaces around it: give the path without them.";
         }
 
+        // A log file among a version's files fails its manifest check, and the live model with it.
+        var finalModel = configuration["Pipeline:FinalModelDirectory"] is { Length: > 0 } store ? store : "final_model";
+        if (Pipeline.Artifacts.SafeFile.LeadsInto(directory, finalModel))
+        {
+            return $"the log folder '{directory}' (--logs, Logging:Directory) is inside the final model folder '{finalModel}', which holds the live model; log elsewhere.";
+        }
+
         try
         {
             Directory.CreateDirectory(directory);

@@ -66,7 +66,7 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
 
         // Promotion replaces folders under the final model folder and prunes old versions: with the artifacts there too
         // (or one folder inside the other, also through a symbolic link), a run's artifacts could be replaced or pruned away.
-        if (Overlap(options.ArtifactsRoot, options.FinalModelDirectory) || Overlap(RealPath(options.ArtifactsRoot), RealPath(options.FinalModelDirectory)))
+        if (Overlap(options.ArtifactsRoot, options.FinalModelDirectory))
         {
             failures.Add($"Pipeline:ArtifactsRoot (--artifacts) '{options.ArtifactsRoot}' and Pipeline:FinalModelDirectory (--final-model) '{options.FinalModelDirectory}' must be separate folders, neither inside the other.");
         }
@@ -92,26 +92,7 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         }
     }
 
-    // The folder a path leads to when it is a symbolic link (or unchanged).
-    private static string? RealPath(string? path)
-    {
-        if (string.IsNullOrWhiteSpace(path))
-        {
-            return path;
-        }
-
-        try
-        {
-            var full = Path.GetFullPath(path);
-            return new DirectoryInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
-        }
-        catch (IOException)
-        {
-            return path;
-        }
-    }
-
     private static bool Overlap(string? first, string? second) =>
         !string.IsNullOrWhiteSpace(first) && !string.IsNullOrWhiteSpace(second)
-        && (SafeFile.IsWithin(first, second) || SafeFile.IsWithin(second, first));
+        && (SafeFile.LeadsInto(first, second) || SafeFile.LeadsInto(second, first));
 }

@@ -42,6 +42,38 @@ public static class SafeFile
     }
 
     /// <summary>Whether <paramref name="path"/> is <paramref name="folder"/> itself or somewhere inside it.</summary>
+    /// <summary>
+    /// Whether <paramref name="path"/> is <paramref name="folder"/> or inside it, as written or once symbolic links in
+    /// either are followed: a link to the model folder (or to a file in it) leads there all the same.
+    /// </summary>
+    public static bool LeadsInto(string path, string folder) => IsWithin(path, folder) || IsWithin(RealPath(path), RealPath(folder));
+
+    /// <summary>
+    /// The absolute path with every symbolic link along it followed (as far as the path exists); the part that does
+    /// not exist yet is kept as written.
+    /// </summary>
+    public static string RealPath(string path) => RealPath(path, 0);
+
+    private static string RealPath(string path, int depth)
+    {
+        var full = Path.GetFullPath(path);
+        var current = Path.GetPathRoot(full)!;
+        foreach (var part in full[current.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var next = Path.Combine(current, part);
+            // A link's target is relative to the link's folder and may pass through links itself; 40 in a row is a loop
+            // (the kernel's ELOOP), where the path is left as it is.
+            if (depth < 40 && new FileInfo(next).LinkTarget is { } target)
+            {
+                next = RealPath(Path.GetFullPath(target, current), depth + 1);
+            }
+
+            current = next;
+        }
+
+        return current;
+    }
+
     public static bool IsWithin(string path, string folder)
     {
         var inner = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) + Path.DirectorySeparatorChar;

@@ -1,0 +1,30 @@
+using NetworkSecurity.Pipeline.Artifacts;
+
+namespace NetworkSecurity.Pipeline.Tests;
+
+public sealed class SafeFileTests
+{
+    [Fact]
+    public void Real_paths_follow_every_link_along_the_way_and_keep_the_part_that_does_not_exist()
+    {
+        using var dir = new TempDirectory();
+        var store = Directory.CreateDirectory(Path.Combine(dir.Path, "final_model")).FullName;
+        File.WriteAllText(Path.Combine(store, "CURRENT"), "v1");
+        var elsewhere = Directory.CreateDirectory(Path.Combine(dir.Path, "elsewhere")).FullName;
+        Directory.CreateSymbolicLink(Path.Combine(dir.Path, "to-store"), "final_model"); // relative to the link's folder
+        Directory.CreateSymbolicLink(Path.Combine(elsewhere, "chain"), Path.Combine(dir.Path, "to-store")); // a link to a link
+        File.CreateSymbolicLink(Path.Combine(elsewhere, "current"), Path.Combine(store, "CURRENT"));
+
+        Assert.Equal(Path.Combine(store, "new", "file.csv"), SafeFile.RealPath(Path.Combine(elsewhere, "chain", "new", "file.csv")));
+        Assert.Equal(Path.Combine(store, "CURRENT"), SafeFile.RealPath(Path.Combine(elsewhere, "current")));
+        Assert.True(SafeFile.LeadsInto(Path.Combine(elsewhere, "current"), store));
+        Assert.True(SafeFile.LeadsInto(Path.Combine(dir.Path, "to-store", "x"), Path.Combine(elsewhere, "chain")));
+        Assert.False(SafeFile.LeadsInto(Path.Combine(elsewhere, "out.csv"), store));
+        Assert.False(SafeFile.LeadsInto(store + "-old", store)); // a sibling with the same prefix is not inside
+
+        // A loop ends instead of recursing for ever.
+        Directory.CreateSymbolicLink(Path.Combine(dir.Path, "loop-a"), Path.Combine(dir.Path, "loop-b"));
+        Directory.CreateSymbolicLink(Path.Combine(dir.Path, "loop-b"), Path.Combine(dir.Path, "loop-a"));
+        Assert.False(SafeFile.LeadsInto(Path.Combine(dir.Path, "loop-a", "x"), store));
+    }
+}
