@@ -477,6 +477,34 @@ public sealed class CommandLineTests
         (code, stdout, stderr) = RunProgram(["push-data", "--file", oneClass, "--drop", "--logs", "none", "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], dir.Path);
         Assert.Equal(CommandLine.Failed, code);
         Assert.Contains("the records must contain both classes", stderr + stdout);
+
+        // Labels 0/1: every record is invalid, and that is what is said (it was "both classes: got 0 and 39").
+        var zeroOne = dir.File("zero-one.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(40).Select((l, i) => i == 0 ? l : l[..l.LastIndexOf(',')] + (l.EndsWith(",-1", StringComparison.Ordinal) ? ",0" : ",1"))));
+        (code, stdout, stderr) = RunProgram(["push-data", "--file", zeroOne, "--logs", "none", "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], dir.Path);
+        Assert.Equal(CommandLine.Failed, code);
+        Assert.Contains("'0' is not a class of the target (allowed: -1, 1)", stderr + stdout);
+
+        // No MONGODB_URL is a setting missing: a usage error.
+        (code, _, stderr) = RunProgram(["push-data", "--file", oneClass, "--logs", "none"], dir.Path);
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains("push-data needs MONGODB_URL", stderr);
+    }
+
+    [Fact]
+    public async Task Data_files_that_are_devices_or_past_any_real_file_of_records_are_refused_quickly()
+    {
+        using var dir = new TempDirectory();
+        var logs = Path.Combine(dir.Path, "Logs");
+        // /dev/zero was read into memory without end (12 GB in 25 s) and the run did not stop on SIGTERM.
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", "/dev/zero", .. Common(dir)]));
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["evaluate", "--data", "/dev/zero", "--seeds", "1", "--mode", "gbdt", "--logs", logs]));
+        // A header of 2 MB of commas took gigabytes; it now stops at the header limit.
+        var commas = dir.File("commas.csv", new string(',', 2 << 20) + "\n1,2\n");
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", commas, .. Common(dir)]));
+        var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
+        Assert.Contains("Data file '/dev/zero' is not a regular file (a device, pipe or socket)", log);
+        Assert.Contains($"{commas}, line 1: the header is longer than 1,048,576 characters. This is not a file of website records.", log);
+        Assert.Null(new ModelStore(Path.Combine(dir.Path, "final_model")).CurrentVersion);
     }
 
     [Fact]

@@ -214,7 +214,7 @@ public static class CommandLine
                     logger.Warning("{Command} cancelled", command.Name);
                     return Failed;
                 }
-                catch (Exception ex) when (ex is PipelineException or NetworkSecurity.MongoDb.MongoException or IOException or UnauthorizedAccessException)
+                catch (Exception ex) when (ex is PipelineException or NetworkSecurity.MongoDb.MongoException or IOException or UnauthorizedAccessException or Pipeline.DataSources.InputLimitException)
                 {
                     logger.Error("{Command} failed: {Error}", command.Name, ex.Message);
                     return Failed;

@@ -72,8 +72,8 @@ public static class PredictCommand
         }
 
         // Records with more missing features than training allows are invalid here too (Pipeline:MaxMissingFeatureFraction);
-        // no size limits: the file is the operator's own.
-        var predictor = new PhishingPredictor(schema, new PredictionLimits(CsvLimits.None, options.MaxMissingFeatureFraction));
+        // the bounds of a data file (a header of 50 MB of commas took gigabytes).
+        var predictor = new PhishingPredictor(schema, new PredictionLimits(CsvLimits.Files, options.MaxMissingFeatureFraction));
         var summary = await CliProgress.RunAsync("predict", logger, context.ConsoleLevel, async reporter =>
         {
             // Two passes over the input (score, then write): progress is the share of bytes read over both.

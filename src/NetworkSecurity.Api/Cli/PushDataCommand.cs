@@ -32,20 +32,17 @@ public static class PushDataCommand
     {
         var (configuration, logger) = (context.Configuration, context.Logger);
         var options = MongoOptions.FromEnvironment(key => configuration[key])
-            ?? throw new PipelineException("push-data needs MONGODB_URL (or MONGO_DB_URL): the MongoDB connection string.");
+            ?? throw new UsageException("push-data needs MONGODB_URL (or MONGO_DB_URL): the MongoDB connection string.");
 
         var pipeline = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         var file = configuration["PushData:File"] is { Length: > 0 } f ? f : pipeline.DataPath;
         var drop = string.Equals(configuration["PushData:Drop"], "true", StringComparison.OrdinalIgnoreCase);
-        if (!File.Exists(file))
-        {
-            throw new PipelineException($"Data file '{file}' does not exist.");
-        }
+        CsvTableReader.CheckFile(file);
 
         // Checked as training will read it (columns, labels, values) before anything is sent, and above all before
         // --drop empties a collection that training can use: a file train would refuse is refused here.
         var schema = SchemaLoader.Load(pipeline.SchemaPath);
-        var (total, mapping) = Check(file, schema, pipeline);
+        var (total, mapping) = Check(file, schema, pipeline, context.CancellationToken);
 
         logger.Information("Pushing {Rows} records from {File} to {Namespace} in batches of {Batch}{Drop}",
             total, file, options.Namespace, options.BatchSize, drop ? " (the collection is emptied first, once the server answers)" : "");
@@ -53,7 +50,7 @@ public static class PushDataCommand
         var result = await CliProgress.RunAsync("push-data", logger, context.ConsoleLevel, async reporter =>
         {
             using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
-            var (columns, records) = Canonical(CsvTableReader.Open(reader, file).Records, mapping, schema);
+            var (columns, records) = Canonical(CsvTableReader.Open(reader, file, CsvLimits.Files).Records, mapping, schema);
             var progress = new SynchronousProgress<PushProgress>(p => reporter.Report(
                 $"{p.Read:N0} of {total:N0} records sent, {p.Inserted:N0} stored, {p.Rejected:N0} rejected, {p.Read / Math.Max(1e-3, clock.Elapsed.TotalSeconds):0} documents/s",
                 (double)p.Read / Math.Max(1, total)));
@@ -101,10 +98,10 @@ public static class PushDataCommand
     /// Counts the records, after checking each against the schema as training does (label required); returns how the
     /// file's columns map onto the schema.
     /// </summary>
-    private static (long Total, ColumnMapping Mapping) Check(string file, DataSchema schema, PipelineOptions options)
+    private static (long Total, ColumnMapping Mapping) Check(string file, DataSchema schema, PipelineOptions options, CancellationToken cancellationToken)
     {
         using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
-        var (columns, records) = CsvTableReader.Open(reader, file);
+        var (columns, records) = CsvTableReader.Open(reader, file, CsvLimits.Files);
         var mapping = DatasetParser.ResolveColumns(new RawTable(file, columns, []), schema, requireTarget: true, allowUnknownColumns: false);
         var parser = new RecordParser(schema, mapping, file, options.MaxMissingFeatureFraction);
         var features = new double[schema.Features.Count];
@@ -114,7 +111,11 @@ public static class PushDataCommand
         var perClass = new long[2];
         foreach (var record in records)
         {
-            total++;
+            if ((++total & 4095) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             found.Clear();
             if (!parser.TryParse(record, features, out var label, found))
             {
@@ -127,8 +128,9 @@ public static class PushDataCommand
             }
         }
 
-        DataChecks.RequireBothClasses(schema, $"{file}: the records", perClass[0], perClass[1], "Nothing was sent.");
+        // Invalid records first: labels 0/1 make every record invalid, and "both classes: got 0 and 0" would hide why.
         DataChecks.RequireFewInvalid($"records in {file}", invalid, total, options.MaxInvalidRowFraction, problems, "nothing was sent");
+        DataChecks.RequireBothClasses(schema, $"{file}: the records", perClass[0], perClass[1], "Nothing was sent.");
         return (total, mapping);
     }
 }

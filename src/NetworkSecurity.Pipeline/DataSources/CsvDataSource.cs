@@ -5,5 +5,5 @@ public sealed class CsvDataSource(string path) : IDataSource
 {
     public string Description => path;
 
-    public Task<RawTable> ReadAsync(CancellationToken cancellationToken) => Task.FromResult(CsvTableReader.ReadFile(path));
+    public Task<RawTable> ReadAsync(CancellationToken cancellationToken) => Task.FromResult(CsvTableReader.ReadFile(path, cancellationToken));
 }

@@ -8,13 +8,45 @@ namespace NetworkSecurity.Pipeline.DataSources;
 /// </summary>
 public static class CsvTableReader
 {
-    public static RawTable Read(TextReader reader, string source)
+    public static RawTable Read(TextReader reader, string source, CsvLimits? limits = null, CancellationToken cancellationToken = default)
     {
-        var (columns, records) = Open(reader, source);
-        return new RawTable(source, columns, records.ToList());
+        var (columns, records) = Open(reader, source, limits);
+        var kept = new List<RawRecord>();
+        foreach (var record in records)
+        {
+            // A large file takes seconds to read: a stop request (Ctrl+C, SIGTERM) is heard while it is read.
+            if ((kept.Count & 4095) == 4095)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            kept.Add(record);
+        }
+
+        return new RawTable(source, columns, kept);
     }
 
-    public static RawTable ReadFile(string path)
+    /// <summary>A data file from disk, within <see cref="CsvLimits.Files"/>.</summary>
+    /// <exception cref="PipelineException">Not a regular file, or past the limits.</exception>
+    public static RawTable ReadFile(string path, CancellationToken cancellationToken = default)
+    {
+        CheckFile(path);
+        using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        try
+        {
+            return Read(reader, path, CsvLimits.Files, cancellationToken);
+        }
+        catch (InputLimitException ex)
+        {
+            throw new PipelineException($"{ex.Message} This is not a file of website records.");
+        }
+    }
+
+    /// <summary>
+    /// Refuses a folder, a missing file, and a device, pipe or socket: /dev/zero as training data was read into memory
+    /// without end (12 GB in 25 s).
+    /// </summary>
+    public static void CheckFile(string path)
     {
         if (Directory.Exists(path))
         {
@@ -26,8 +58,10 @@ public static class CsvTableReader
             throw new PipelineException($"Data file '{path}' does not exist.");
         }
 
-        using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
-        return Read(reader, path);
+        if (!Artifacts.FileKind.IsRegularFile(path))
+        {
+            throw new PipelineException($"Data file '{path}' is not a regular file (a device, pipe or socket); save the data to a file first.");
+        }
     }
 
     /// <summary>
