@@ -27,4 +27,26 @@ public sealed class SafeFileTests
         Directory.CreateSymbolicLink(Path.Combine(dir.Path, "loop-b"), Path.Combine(dir.Path, "loop-a"));
         Assert.False(SafeFile.LeadsInto(Path.Combine(dir.Path, "loop-a", "x"), store));
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // Unix permissions
+    public void A_replaced_file_keeps_its_permissions_a_read_only_one_is_refused_and_a_long_legal_name_works()
+    {
+        using var dir = new TempDirectory();
+        var secret = dir.File("verdicts.csv", "old");
+        File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        SafeFile.WriteAllText(secret, "new");
+        Assert.Equal(("new", UnixFileMode.UserRead | UnixFileMode.UserWrite), (File.ReadAllText(secret), File.GetUnixFileMode(secret)));
+
+        var locked = dir.File("locked.csv", "keep");
+        File.SetUnixFileMode(locked, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        Assert.Contains("is read-only", Assert.Throws<IOException>(() => SafeFile.WriteAllText(locked, "new")).Message);
+        Assert.Equal("keep", File.ReadAllText(locked));
+
+        // 250 bytes is a legal name; with the temporary name's prefix and suffix it was not.
+        var longName = Path.Combine(dir.Path, new string('b', 246) + ".csv");
+        SafeFile.WriteAllText(longName, "x");
+        Assert.Equal("x", File.ReadAllText(longName));
+        Assert.Equal([longName], Directory.GetFiles(dir.Path, "b*"));
+    }
 }

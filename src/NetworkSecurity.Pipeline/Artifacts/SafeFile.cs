@@ -94,18 +94,16 @@ public static class SafeFile
     {
         ArgumentNullException.ThrowIfNull(write);
         path = Target(path);
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var temp = TempFor(path);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var stream = Create(temp, path, useAsync: false))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, path, overwrite: true);
+            Replace(temp, path);
         }
         catch
         {
@@ -118,12 +116,10 @@ public static class SafeFile
     {
         ArgumentNullException.ThrowIfNull(write);
         path = Target(path);
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var temp = TempFor(path);
         try
         {
-            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+            var stream = Create(temp, path, useAsync: true);
             await using (stream.ConfigureAwait(false))
             {
                 var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
@@ -136,13 +132,57 @@ public static class SafeFile
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, path, overwrite: true);
+            Replace(temp, path);
         }
         catch
         {
             File.Delete(temp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The temporary file beside <paramref name="path"/>: ".name.guid.tmp", or ".guid.tmp" when the name is so long that
+    /// the longer one would pass the file system's 255-byte limit on a name (a legal output name then failed).
+    /// Also refuses a read-only file there: it is not replaced behind its owner's back.
+    /// </summary>
+    private static string TempFor(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        if (!OperatingSystem.IsWindows() && File.Exists(path) && (File.GetUnixFileMode(path) & UnixFileMode.UserWrite) == 0)
+        {
+            throw new IOException($"'{path}' is read-only; make it writable or write elsewhere.");
+        }
+
+        var name = Path.GetFileName(path);
+        var guid = Guid.NewGuid().ToString("N");
+        return Path.Combine(directory, Encoding.UTF8.GetByteCount(name) + guid.Length + 6 <= 255 ? $".{name}.{guid}.tmp" : $".{guid}.tmp");
+    }
+
+    // The temporary file, or why the folder cannot take it, naming the output rather than the temporary name.
+    private static FileStream Create(string temp, string path, bool useAsync)
+    {
+        try
+        {
+            return new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new UnauthorizedAccessException($"'{path}' cannot be written: its folder does not allow new files (access denied).", ex);
+        }
+    }
+
+    // Renames the finished file over the target, keeping an existing target's permissions (a private 0600 file of
+    // verdicts became readable by everyone when replaced).
+    private static void Replace(string temp, string path)
+    {
+        if (!OperatingSystem.IsWindows() && File.Exists(path))
+        {
+            File.SetUnixFileMode(temp, File.GetUnixFileMode(path));
+        }
+
+        File.Move(temp, path, overwrite: true);
     }
 
     public static void WriteText(string path, Action<TextWriter> write) =>
