@@ -563,6 +563,8 @@ public sealed class CommandLineTests
             .Concat(lines.Skip(1).Where(l => l.EndsWith(",-1", StringComparison.Ordinal)).Take(40))));
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", few, .. Common(dir).Where(a => a != "--mode" && a != "gbdt"), "--learners", "decision_tree", "--grid", TestPaths.GridFile]));
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", dir.Path, .. Common(dir)]));
+        // gbdt mode without a hold-out cross-validates too: the same words, not "Too few rows or groups (Parameter 'k')".
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", few, "--test-fraction", "0", .. Common(dir)]));
 
         // Eight phishing rows that are copies of two feature vectors: a grouped split keeps copies together, so five
         // folds cannot each hold a phishing vector. This trained on NaN scores and promoted the grid's first entry.

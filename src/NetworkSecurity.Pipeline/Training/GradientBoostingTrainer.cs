@@ -26,6 +26,7 @@ public sealed class GradientBoostingTrainer(int seed, int crossValidationFolds =
         var parameters = string.Join(", ", Parameters.Select(p => $"{p.Key}={p.Value}"));
         if (crossValidationFolds >= 2)
         {
+            GridSearchTrainer.EnoughForFolds(labels, groups, crossValidationFolds); // said in terms of the data, not "k"
             var candidate = new GridCandidate("gradient_boosting", "gradient_boosting", Parameters.Select(p => new KeyValuePair<string, IReadOnlyList<string>>(p.Key, [p.Value])).ToArray());
             var result = new GridSearch(LearnerCatalog.Default(seed), crossValidationFolds, "f1", seed).Run(features, labels, groups, [candidate], progress, cancellationToken);
             return new TrainedModel(result.Model, "gradient_boosting", Parameters, "f1", result.Best.Mean, result.Best.Std,

@@ -45,7 +45,7 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
                 catalog = Only(catalog, [.. candidates.Select(c => c.Learner).Distinct()]);
             }
 
-            EnoughForFolds(labels, groups);
+            EnoughForFolds(labels, groups, folds);
             result = new GridSearch(catalog, folds, scoring, seed, dropMargin).Run(features, labels, groups, candidates, progress, cancellationToken);
         }
         catch (ArgumentException ex)
@@ -76,7 +76,7 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
     // Each fold needs rows of both classes to score (stratified), or with a grouped split whole groups of copies of both
     // classes (a group goes where its majority label says): say so in terms of the data. Fewer gave folds without a
     // class, NaN scores everywhere and a "winner" that was merely listed first.
-    private void EnoughForFolds(int[] labels, int[]? groups)
+    internal static void EnoughForFolds(int[] labels, int[]? groups, int folds)
     {
         var units = CrossValidation.SmallestClassUnits(labels, groups ?? []);
         if (units < folds)
