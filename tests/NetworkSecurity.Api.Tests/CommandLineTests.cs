@@ -491,6 +491,24 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Rows_set_aside_as_invalid_are_said_on_the_console_and_shares_keep_their_digits()
+    {
+        using var dir = new TempDirectory();
+        var lines = File.ReadAllLines(PipelineFactory.Sample(dir, 400));
+        lines[10] = "x" + lines[10][lines[10].IndexOf(',', StringComparison.Ordinal)..];
+        var data = dir.File("one-bad.csv", string.Join('\n', lines));
+        var (code, stdout, stderr) = RunProgram(["train", "--data", data, .. Common(dir), "--Pipeline:MaxInvalidRowFraction=0.01"], dir.Path);
+        Assert.True(code == CommandLine.Success, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("1 of 400 records set aside as invalid (0.25 %; Pipeline:MaxInvalidRowFraction allows 1 %)", stdout + stderr);
+        Assert.Contains("line 11, column 1 (having_IP_Address): 'x' is not a number.", stdout + stderr);
+
+        // Refused: the share allowed is shown with its digits, not as "at most 0.0 %".
+        (code, stdout, stderr) = RunProgram(["train", "--data", data, .. Common(dir), "--Pipeline:MaxInvalidRowFraction=0.0001"], dir.Path);
+        Assert.Equal(CommandLine.Failed, code);
+        Assert.Contains("1 of 400 records are invalid (0.25 %; at most 0.01 % allowed)", stdout + stderr);
+    }
+
+    [Fact]
     public async Task Data_files_that_are_devices_or_past_any_real_file_of_records_are_refused_quickly()
     {
         using var dir = new TempDirectory();

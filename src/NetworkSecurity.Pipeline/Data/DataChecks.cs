@@ -35,6 +35,9 @@ public static class DataChecks
     }
 
     /// <summary>Throws when more records are invalid than <paramref name="allowed"/> (a share) lets through, showing the first ten problems.</summary>
+    /// <summary>A share as a percentage with the digits it needs: 0.0001 is "0.01 %", not "0.0 %".</summary>
+    public static string Percent(double fraction) => (fraction * 100).ToString("0.###", CultureInfo.InvariantCulture) + " %";
+
     public static void RequireFewInvalid(string records, long invalid, long total, double allowed, IReadOnlyList<DataProblem> problems, string? after = null)
     {
         if (invalid == 0 || invalid <= allowed * total && invalid < total)
@@ -44,7 +47,7 @@ public static class DataChecks
 
         var shown = string.Join(Environment.NewLine, problems.Take(10).Select(p => "  " + p));
         throw new PipelineException(
-            string.Create(CultureInfo.InvariantCulture, $"{invalid} of {total} {records} are invalid (at most {allowed:P1} allowed){(after is null ? "" : "; " + after)}:{Environment.NewLine}{shown}"),
+            $"{invalid} of {total} {records} are invalid (at most {Percent(allowed)} allowed){(after is null ? "" : "; " + after)}:{Environment.NewLine}{shown}",
             problems);
     }
 }

@@ -52,7 +52,7 @@ public sealed class DataValidationStage(DataSchema schema, PipelineOptions optio
         var message = validRows == 0
             ? "No valid record is left after validation."
             : tooManyInvalid
-                ? $"{ingestion.Invalid.Count} of {ingestion.TotalRecords} records are invalid ({invalidFraction:P1}; at most {options.MaxInvalidRowFraction:P1} allowed)."
+                ? $"{ingestion.Invalid.Count} of {ingestion.TotalRecords} records are invalid ({DataChecks.Percent(invalidFraction)}; at most {DataChecks.Percent(options.MaxInvalidRowFraction)} allowed)."
                 : empty ?? "Validation passed.";
         ReportWriter.WriteYaml(Path.Combine(layout.Validation, "report.yaml"), new
         {
@@ -93,6 +93,14 @@ public sealed class DataValidationStage(DataSchema schema, PipelineOptions optio
             throw new PipelineException(
                 $"Validation failed: {message}{(shown.Length > 0 ? Environment.NewLine + string.Join(Environment.NewLine, shown) + more : "")}",
                 problems);
+        }
+
+        if (ingestion.Invalid.Count > 0)
+        {
+            // Said where a person at a terminal sees it (warnings): rows left out of training are worth knowing about.
+            logger.LogWarning("{Invalid} of {Records} records set aside as invalid ({Share}; Pipeline:MaxInvalidRowFraction allows {Allowed}), listed in {File}; first: {First}",
+                ingestion.Invalid.Count, ingestion.TotalRecords, DataChecks.Percent(invalidFraction), DataChecks.Percent(options.MaxInvalidRowFraction),
+                Path.Combine(layout.Invalid, "invalid_records.csv"), problems.FirstOrDefault()?.ToString() ?? ingestion.Invalid[0].Location);
         }
 
         return new ValidationResult(validRows, ingestion.Invalid.Count, drift, driftDetected, missing);
