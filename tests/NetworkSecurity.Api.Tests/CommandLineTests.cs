@@ -219,6 +219,7 @@ public sealed class CommandLineTests
     [InlineData("train evaluate", "--Pipeline:Split=foo", "Split must be 'stratified' or 'grouped'.")]
     [InlineData("train evaluate", "--Logging:Directory=/etc/passwd/x", "cannot write log files to '/etc/passwd/x'")]
     [InlineData("train evaluate", "--Pipeline:Seed", "the setting '--Pipeline:Seed' has no value")] // was silently the default
+    [InlineData("train", "--final-model= fm ", "--final-model: ' fm ' is not a path")] // made a folder named " fm "
     public void A_malformed_setting_is_a_usage_error_in_one_line_never_a_stack_trace(string commands, string setting, string message)
     {
         using var dir = new TempDirectory();
@@ -506,6 +507,21 @@ public sealed class CommandLineTests
         (code, stdout, stderr) = RunProgram(["train", "--data", data, .. Common(dir), "--Pipeline:MaxInvalidRowFraction=0.0001"], dir.Path);
         Assert.Equal(CommandLine.Failed, code);
         Assert.Contains("1 of 400 records are invalid (0.25 %; at most 0.01 % allowed)", stdout + stderr);
+    }
+
+    [Fact]
+    public async Task Empty_paths_are_usage_errors()
+    {
+        using var dir = new TempDirectory();
+        // export --output "" wrote ./model.onnx; predict --output "" was an "Invalid configuration" about a parameter.
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["export", "--output", "", "--logs", "none"]));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["predict", "--input", "x.csv", "--output", "", "--logs", "none"]));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["train", "--artifacts", "", "--logs", "none"]));
+        Assert.False(File.Exists("model.onnx"));
+        var (code, _, stderr) = RunProgram(["export", "--output", "", "--logs", "none"], dir.Path);
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains("--output: '' is not a path: empty, or with spaces around it.", stderr);
+        Assert.Empty(Directory.GetFiles(dir.Path));
     }
 
     [Fact]

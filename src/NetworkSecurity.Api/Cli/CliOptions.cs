@@ -16,30 +16,30 @@ public sealed class CliOptions
     public CliOptions(IReadOnlyList<string> configurationKeys)
     {
         ConfigurationKeys = configurationKeys;
-        Data = Bind(Text("--data", "csv", "Training data CSV (default Network_Data/phisingData.csv)."), "Pipeline:DataPath");
+        Data = Bind(PathText("--data", "csv", "Training data CSV (default Network_Data/phisingData.csv)."), "Pipeline:DataPath");
         Source = Bind(Choice("--source", "Where training data comes from: a CSV file or the MongoDB collection (MONGODB_URL).", "csv", "mongodb"), "Pipeline:DataSource");
-        Schema = Bind(Text("--schema", "yaml", "Data schema (default data_schema/schema.yaml, beside the program when not in the working folder)."), "Pipeline:SchemaPath");
+        Schema = Bind(PathText("--schema", "yaml", "Data schema (default data_schema/schema.yaml, beside the program when not in the working folder)."), "Pipeline:SchemaPath");
         Split = Bind(Choice("--split", "How the test rows are chosen: stratified by label, or grouped so identical feature vectors stay on one side (duplicate-aware).", "stratified", "grouped"), "Pipeline:Split");
         TestFraction = Bind(Number("--test-fraction", "Share of rows held out for the test (default 0.2). With train, 0 trains on every row and gates on the cross-validated estimate; evaluate needs a test split (above 0).", 0, 0.5), "Pipeline:TestFraction");
         Seed = Bind(Integer("--seed", "Random seed of the split, the folds and the learners, 0 or more (default 42).", 0, int.MaxValue), "Pipeline:Seed");
         Mode = Bind(Choice("--mode", "search: cross-validated search over every learner in the grid; gbdt: one gradient-boosted model, fast.", "search", "gbdt"), "Pipeline:Training:Mode");
-        Grid = Bind(Text("--grid", "yaml", "Search grids (default data_schema/model_grid.yaml)."), "Pipeline:Training:GridPath");
+        Grid = Bind(PathText("--grid", "yaml", "Search grids (default data_schema/model_grid.yaml)."), "Pipeline:Training:GridPath");
         Folds = Bind(Integer("--folds", "Cross-validation folds (default 5).", 2, 20), "Pipeline:Training:CrossValidationFolds");
         DropMargin = Bind(Number("--drop-margin", "Configurations this far behind the best after two folds are not scored on the other folds (default 0.003 for roc_auc, 0.01 for f1 and accuracy); 0 scores every configuration on every fold.", 0, 1), "Pipeline:Training:DropMargin");
         Scoring = Bind(Choice("--scoring", "Score that ranks the search's configurations (default roc_auc: steadier than F1 between near-equal models; each entry's CV F1 is reported too).", "roc_auc", "f1", "accuracy"), "Pipeline:Training:Scoring");
-        Artifacts = Bind(Text("--artifacts", "dir", "Folder for each run's timestamped artifacts (default Artifacts)."), "Pipeline:ArtifactsRoot");
-        FinalModel = Bind(Text("--final-model", "dir", "Folder of the promoted, live model (default final_model)."), "Pipeline:FinalModelDirectory");
-        Logs = Bind(Text("--logs", "dir", "Folder for the command's log file, or 'none' (default Logs)."), "Logging:Directory");
+        Artifacts = Bind(PathText("--artifacts", "dir", "Folder for each run's timestamped artifacts (default Artifacts)."), "Pipeline:ArtifactsRoot");
+        FinalModel = Bind(PathText("--final-model", "dir", "Folder of the promoted, live model (default final_model)."), "Pipeline:FinalModelDirectory");
+        Logs = Bind(PathText("--logs", "dir", "Folder for the command's log file, or 'none' (default Logs)."), "Logging:Directory");
         Seeds = Bind(SeedList("--seeds", "Seeds to evaluate: a range like 0-4 or a list like 1,3,7 (default 0-4)."), "Evaluate:Seeds");
-        WriteSplits = Bind(Text("--write-splits", "dir", "Write each seed's exact train/test rows and the product's test probabilities under this folder (for scripts/bench/accuracy.sh)."), "Evaluate:WriteSplits");
-        Input = Bind(Required(Text("--input", "csv", "CSV of site records to score (header row; the 30 feature columns, extra columns are echoed).")), "Predict:Input");
-        Output = Bind(Required(Text("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict.")), "Predict:Output");
-        File = Bind(Text("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
+        WriteSplits = Bind(PathText("--write-splits", "dir", "Write each seed's exact train/test rows and the product's test probabilities under this folder (for scripts/bench/accuracy.sh)."), "Evaluate:WriteSplits");
+        Input = Bind(Required(PathText("--input", "csv", "CSV of site records to score (header row; the 30 feature columns, extra columns are echoed).")), "Predict:Input");
+        Output = Bind(Required(PathText("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict.")), "Predict:Output");
+        File = Bind(PathText("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
         Drop = Bind(new Option<bool>("--drop") { Description = "Empty the collection first, so re-running gives the same collection." }, "PushData:Drop");
         Explain = Bind(Text("--explain", "N|all", "Add per record the top N features behind the verdict (TreeSHAP / linear contributions), or all 30: explanation columns in the output."), "Predict:Explain");
         Learners = Bind(Text("--learners", "names", "Search only these learners (every entry of each) or grid entries, comma-separated (e.g. fasttree,lightgbm for ML.NET's, gradient_boosting_leafwise for that entry alone; default: every entry)."), "Pipeline:Training:Learners");
         Format = Bind(Choice("--format", "Model format to write (default onnx).", "onnx"), "Export:Format");
-        ExportOutput = Bind(Text("--output", "file", "Where to write the exported model (default model.onnx)."), "Export:Output");
+        ExportOutput = Bind(PathText("--output", "file", "Where to write the exported model (default model.onnx)."), "Export:Output");
         BatchSize = Bind(Integer("--batch-size", "Documents per unordered InsertMany batch (default 1000, MONGODB_BATCH_SIZE).", 1, 100_000), "MONGODB_BATCH_SIZE");
     }
 
@@ -102,6 +102,12 @@ public sealed class CliOptions
 
     private static Option<string> Text(string name, string valueName, string description) =>
         new(name) { Description = description, HelpName = valueName };
+
+    // A path: never empty (export --output "" wrote ./model.onnx) nor padded with spaces (a folder named "  fm  ").
+    private static Option<string> PathText(string name, string valueName, string description) =>
+        Parsed<string>(name, description, valueName,
+            (string text, out string value) => (value = text).Trim().Length == text.Length && text.Length > 0,
+            "is not a path: empty, or with spaces around it.");
 
     private static Option<string> Choice(string name, string description, params string[] allowed) =>
         Parsed<string>(name, description, string.Join('|', allowed),
