@@ -100,6 +100,11 @@ public sealed class SchemaTests
         Assert.Contains("no features", ex.Message);
         var missing = Assert.Throws<PipelineException>(() => SchemaLoader.Load("/nonexistent/schema.yaml"));
         Assert.Contains("/nonexistent/schema.yaml", missing.Message);
+
+        // A misspelt key is named with where it is, not with the loader's own type names.
+        var unknown = Assert.Throws<PipelineException>(() => SchemaLoader.Parse("version: 1\nfeatures:\n  - name: a\n    alowed: [-1, 1]\n", "typo.yaml"));
+        Assert.Equal("Schema file 'typo.yaml', line 4, column 5: unknown key 'alowed' in a feature (keys: name, type, allowed, aliases).", unknown.Message);
+        Assert.Contains("unknown key 'featurs' in the schema", Assert.Throws<PipelineException>(() => SchemaLoader.Parse("version: 1\nfeaturs: []\n", "t.yaml")).Message);
     }
 
     [Fact]

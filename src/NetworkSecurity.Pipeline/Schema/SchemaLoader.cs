@@ -29,7 +29,7 @@ public static class SchemaLoader
         }
         catch (YamlException ex)
         {
-            throw new PipelineException($"Schema file '{sourceName}', line {ex.Start.Line}, column {ex.Start.Column}: {ex.InnerException?.Message ?? ex.Message}", ex);
+            throw new PipelineException($"Schema file '{sourceName}', line {ex.Start.Line}, column {ex.Start.Column}: {Describe(ex.InnerException?.Message ?? ex.Message)}", ex);
         }
         catch (InvalidOperationException ex)
         {
@@ -69,6 +69,19 @@ public static class SchemaLoader
     }
 
     // YAML shape; mutable because YamlDotNet fills it.
+    // YamlDotNet names our private document types ("Property 'x' not found on type '...SchemaLoader+SchemaDocument'"):
+    // say which key is unknown and where, in the file's own terms.
+    private static string Describe(string message) =>
+        System.Text.RegularExpressions.Regex.Match(message, "^Property '(?<key>[^']*)' not found on type '[^']*\\+(?<type>[A-Za-z]+)Document'") is { Success: true } match
+            ? $"unknown key '{match.Groups["key"].Value}' in {match.Groups["type"].Value switch
+            {
+                "Feature" => "a feature (keys: name, type, allowed, aliases)",
+                "Target" => "the target (keys: name, type, aliases, classes)",
+                "Class" => "a target class (keys: value, name)",
+                _ => "the schema (keys: version, features, target, index_columns)",
+            }}."
+            : message;
+
     private sealed class SchemaDocument
     {
         public int Version { get; set; } = 1;
