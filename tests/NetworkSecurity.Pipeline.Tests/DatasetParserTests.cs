@@ -45,6 +45,18 @@ public sealed class DatasetParserTests
     }
 
     [Fact]
+    public void A_utf16_file_without_byte_order_mark_is_named_as_such_and_its_nul_characters_are_escaped()
+    {
+        // Read as UTF-8, "having_IP_Address" in UTF-16LE is "h\0a\0v\0...": NULs went raw into the console and the log.
+        var header = string.Concat(string.Join(',', Schema.FeatureNames.Append("Result")).Select(c => $"{c}\0"));
+        var table = new RawTable("utf16.csv", header.Split(','), []);
+        var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(table, Schema, true, false));
+        Assert.Contains("the header holds NUL characters: the file looks like UTF-16 without a byte order mark; save it as UTF-8", ex.Message);
+        Assert.Contains("'h\\0a\\0v\\0i\\0n\\0g\\0_\\0I\\0P\\0_\\0A\\0d\\0d\\0r\\0e\\0s\\0s\\0' looks like having_IP_Address", ex.Message);
+        Assert.DoesNotContain('\0', ex.Message);
+    }
+
+    [Fact]
     public void Empty_and_na_cells_become_missing_values()
     {
         var parsed = DatasetParser.Parse(Table(Row(i => i switch { 0 => "", 1 => "na", 2 => "NaN", _ => "0" })), Schema, true, false);

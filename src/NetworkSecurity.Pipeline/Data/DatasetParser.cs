@@ -53,6 +53,12 @@ public static class DatasetParser
         if (mapping.MissingFeatures.Count > 0)
         {
             errors.Add($"missing column(s): {Listed(mapping.MissingFeatures)}");
+            if (table.Columns.Any(c => c.Contains('\0', StringComparison.Ordinal)))
+            {
+                // "h\0a\0v\0i\0n\0g\0": every other byte zero.
+                errors.Add("the header holds NUL characters: the file looks like UTF-16 without a byte order mark; save it as UTF-8");
+            }
+
             if (mapping.MissingFeatures.Count == schema.Features.Count && table.Columns.All(LooksLikeData))
             {
                 errors.Add("the first line looks like a data row, not a header: the file needs a header row naming its columns");
@@ -90,7 +96,11 @@ public static class DatasetParser
     private const int NamesShown = 12;
 
     private static string Listed(IReadOnlyList<string> names) =>
-        names.Count <= NamesShown ? string.Join(", ", names) : $"{string.Join(", ", names.Take(NamesShown))} and {names.Count - NamesShown:N0} more";
+        names.Count <= NamesShown ? string.Join(", ", names.Select(Printable)) : $"{string.Join(", ", names.Take(NamesShown).Select(Printable))} and {names.Count - NamesShown:N0} more";
+
+    /// <summary>A name as it can be shown in a message or a log: control characters (NUL above all) written as escapes.</summary>
+    public static string Printable(string name) =>
+        name.Any(char.IsControl) ? string.Concat(name.Select(c => c == '\0' ? "\\0" : char.IsControl(c) ? $"\\x{(int)c:X2}" : c.ToString())) : name;
 
     private static bool LooksLikeData(string cell) =>
         cell.Trim().Length == 0 || double.TryParse(cell, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
@@ -108,7 +118,7 @@ public static class DatasetParser
             var squashed = Squash(column);
             if (squashed.Length > 0 && missing.FirstOrDefault(f => f.Aliases.Append(f.Name).Any(n => Squash(n) == squashed)) is { } feature)
             {
-                yield return $"'{column}' looks like {feature.Name} (rename the column, or add it to the feature's aliases in the schema)";
+                yield return $"'{Printable(column)}' looks like {feature.Name} (rename the column, or add it to the feature's aliases in the schema)";
             }
         }
     }
