@@ -52,6 +52,20 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         using var noBoundary = await client.PostAsync("/predict", Raw(wrongBoundary, "multipart/form-data"));
         await ProblemAsync(noBoundary, HttpStatusCode.BadRequest);
 
+        // An unquoted file name with a space: the part is there, its header does not parse (it was "no field named 'file'").
+        var unquoted = Encoding.UTF8.GetBytes($"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=my file.csv\r\n\r\n{csv}\r\n--b--\r\n");
+        using var badDisposition = await client.PostAsync("/predict", Raw(unquoted, "multipart/form-data; boundary=b"));
+        Assert.StartsWith("A part of the multipart form has a Content-Disposition that does not parse ('form-data; name=\"file\"; filename=my file.csv')",
+            (await ProblemAsync(badDisposition, HttpStatusCode.BadRequest)).GetProperty("detail").GetString());
+
+        // A compressed or base64 part is not read as CSV ("missing columns"): 415 naming the coding.
+        foreach (var (header, coding) in new[] { ("Content-Encoding: gzip", "Content-Encoding 'gzip'"), ("Content-Transfer-Encoding: base64", "Content-Transfer-Encoding 'base64'") })
+        {
+            var coded = Encoding.UTF8.GetBytes($"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n{header}\r\n\r\n{csv}\r\n--b--\r\n");
+            using var refused = await client.PostAsync("/predict", Raw(coded, "multipart/form-data; boundary=b"));
+            Assert.StartsWith($"The uploaded file's {coding} is not supported", (await ProblemAsync(refused, HttpStatusCode.UnsupportedMediaType)).GetProperty("detail").GetString());
+        }
+
         var json = Encoding.UTF8.GetBytes("{\"records\":[" + JsonRecord(i => i == 0 ? "\"__\"" : "1") + "]}");
         var at = Encoding.UTF8.GetString(json).IndexOf("\"__\"", StringComparison.Ordinal) + 1;
         json[at] = 0xFF;

@@ -117,6 +117,10 @@ public static class PredictionApi
         {
             return RequestEncoding.Unsupported(ex.Message);
         }
+        catch (UploadReader.UnsupportedCodingException ex)
+        {
+            return RequestEncoding.Unsupported(ex.Message);
+        }
         catch (InvalidDataException ex)
         {
             return TypedResults.Problem(title: "Malformed upload", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest);

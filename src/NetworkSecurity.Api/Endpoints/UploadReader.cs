@@ -19,6 +19,9 @@ public static class UploadReader
 
     public sealed class MissingFileException() : Exception("The multipart form has no field named 'file'.");
 
+    /// <summary>The file part is compressed or encoded (gzip, base64): answered 415 like a body's Content-Encoding.</summary>
+    public sealed class UnsupportedCodingException(string message) : Exception(message);
+
     /// <summary>The file part declares a charset other than UTF-8.</summary>
     public sealed class UnsupportedCharsetException(string message) : Exception(message);
 
@@ -64,15 +67,27 @@ public static class UploadReader
         }
 
         (MemoryStream Content, string Name)? file = null;
+        string? unreadable = null; // a part whose Content-Disposition does not parse: perhaps the file, named wrongly
         try
         {
             var reader = new MultipartReader(boundary, request.Body);
             while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
             {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                    || !disposition.Name.Equals("file", StringComparison.OrdinalIgnoreCase))
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
+                {
+                    unreadable ??= section.ContentDisposition ?? "(none)";
+                    continue;
+                }
+
+                if (!disposition.Name.Equals("file", StringComparison.OrdinalIgnoreCase))
                 {
                     continue; // other form fields are read past, not kept
+                }
+
+                // A part's own coding is not undone here: gzip or base64 bytes read as CSV gave "missing columns".
+                if (PartCodingProblem(section) is { } coding)
+                {
+                    throw new UnsupportedCodingException(coding);
                 }
 
                 // A second file would otherwise be dropped without a word, and its records with it.
@@ -96,7 +111,23 @@ public static class UploadReader
             throw new InvalidDataException($"The multipart body is malformed: it does not match the boundary in Content-Type or ends before the closing boundary ({ex.Message})", ex);
         }
 
-        return file ?? throw new MissingFileException();
+        return file ?? throw (unreadable is null ? new MissingFileException()
+            : new InvalidDataException($"A part of the multipart form has a Content-Disposition that does not parse ('{unreadable}'); quote a file name with spaces or brackets: form-data; name=\"file\"; filename=\"my file.csv\"."));
+    }
+
+    // Content-Encoding other than identity, or Content-Transfer-Encoding other than 7bit, 8bit or binary (RFC 7578 4.7).
+    private static string? PartCodingProblem(MultipartSection section)
+    {
+        var encoding = section.Headers?.TryGetValue("Content-Encoding", out var e) == true ? e.ToString().Trim() : "";
+        if (encoding.Length > 0 && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"The uploaded file's Content-Encoding '{encoding}' is not supported: send the CSV as it is.";
+        }
+
+        var transfer = section.Headers?.TryGetValue("Content-Transfer-Encoding", out var t) == true ? t.ToString().Trim() : "";
+        return transfer.Length > 0 && !(transfer.Equals("7bit", StringComparison.OrdinalIgnoreCase) || transfer.Equals("8bit", StringComparison.OrdinalIgnoreCase) || transfer.Equals("binary", StringComparison.OrdinalIgnoreCase))
+            ? $"The uploaded file's Content-Transfer-Encoding '{transfer}' is not supported: send the CSV as it is (binary)."
+            : null;
     }
 
     private static async Task<MemoryStream> CopyAsync(Stream source, long limit, int capacity, CancellationToken cancellationToken)
