@@ -227,6 +227,26 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task Routing_refusals_are_problem_json_whatever_the_client_accepts()
+    {
+        // A browser's Accept (text/html) got "Status Code: 404; Not Found" as text/plain.
+        var client = Client();
+        foreach (var (method, path, status) in new[] { (HttpMethod.Get, "/nope", HttpStatusCode.NotFound), (HttpMethod.Delete, "/model", HttpStatusCode.MethodNotAllowed) })
+        {
+            foreach (var accept in new[] { "text/html", "text/csv", "application/json" })
+            {
+                using var request = new HttpRequestMessage(method, path) { Headers = { { "Accept", accept } } };
+                using var response = await client.SendAsync(request);
+                Assert.Equal(status, response.StatusCode);
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                Assert.Equal((int)status, problem.RootElement.GetProperty("status").GetInt32());
+                Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()));
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_openapi_document_lists_every_predict_answer_and_query_option()
     {
         using var response = await Client().GetAsync("/swagger/v1/swagger.json");
