@@ -108,7 +108,9 @@ public sealed class TrainingPipeline(
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // A cancellation nobody asked for (a client's or driver's own timeout) is a failure like any other.
-            _logger.LogError("Training run {Run} failed after {Elapsed:0.000}s: {Error}", layout.Timestamp, total.Elapsed.TotalSeconds, ex.Message);
+            // The first line only: the caller (the train command, the service's worker) reports the whole message, with
+            // its list of problems, once.
+            _logger.LogError("Training run {Run} failed after {Elapsed:0.000}s: {Error}", layout.Timestamp, total.Elapsed.TotalSeconds, ex.Message.Split('\n', 2)[0].TrimEnd());
             await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, ex.Message, CancellationToken.None, importance).ConfigureAwait(false);
             RemoveIfNothingWritten(layout.Root);
             throw;

@@ -507,6 +507,7 @@ public sealed class CommandLineTests
         (code, stdout, stderr) = RunProgram(["train", "--data", data, .. Common(dir), "--Pipeline:MaxInvalidRowFraction=0.0001"], dir.Path);
         Assert.Equal(CommandLine.Failed, code);
         Assert.Contains("1 of 400 records are invalid (0.25 %; at most 0.01 % allowed)", stdout + stderr);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(stdout + stderr, "'x' is not a number")); // the list once, not twice
     }
 
     [Fact]
