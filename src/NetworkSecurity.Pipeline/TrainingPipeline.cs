@@ -266,7 +266,8 @@ public sealed class TrainingPipeline(
             Cancelled = cancelled, // stopped rather than failed: tracked as KILLED
         };
         var tracking = await SafelyAsync(() => tracker.TrackAsync(run, cancellationToken), e => new TrackingResult(false, null, $"Tracking failed: {e.Message}")).ConfigureAwait(false);
-        LogOutcome(tracking.Tracked, "Run tracked in {Where}: {Message}", "Run NOT tracked in {Where}: {Message}", tracker.Description, tracking.Message);
+        _logger.Log(tracking.Tracked ? LogLevel.Information : LogLevel.Warning, "Run {Outcome} in {Where}: {Message}",
+            tracking.Tracked ? "tracked" : "NOT tracked", tracker.Description, tracking.Message);
 
         var sync = error is null
             ? await SafelyAsync(() => artifactStore.PublishAsync(layout.Root, layout.Timestamp, store?.CurrentModelDirectory is { } d && promotedVersion is not null ? d : null, cancellationToken),
@@ -291,20 +292,6 @@ public sealed class TrainingPipeline(
         }
 
         return (tracking, sync);
-    }
-
-    private void LogOutcome(bool ok, string success, string failure, string where, string message)
-    {
-        if (ok)
-        {
-#pragma warning disable CA2254 // The two templates are constants chosen above.
-            _logger.LogInformation(success, where, message);
-        }
-        else
-        {
-            _logger.LogWarning(failure, where, message);
-#pragma warning restore CA2254
-        }
     }
 
     private static async Task<T> SafelyAsync<T>(Func<Task<T>> action, Func<Exception, T> onError)

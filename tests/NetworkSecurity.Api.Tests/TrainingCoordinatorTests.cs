@@ -51,7 +51,7 @@ public sealed class TrainingCoordinatorTests
     }
 
     private static TrainingCoordinator Coordinator(ITrainingLease lease) => new(
-        new TrainingJobQueue(TimeProvider.System), lease, Options.Create(new ReplicationOptions { ReplicaId = "replica-t" }),
+        new TrainingJobQueue(), lease, Options.Create(new ReplicationOptions { ReplicaId = "replica-t" }),
         TimeProvider.System, NullLogger<TrainingCoordinator>.Instance);
 
     /// <summary>A real in-process lease behind a store that throws for its first <paramref name="failures"/> calls.</summary>

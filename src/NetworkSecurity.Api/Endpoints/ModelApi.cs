@@ -27,14 +27,12 @@ public static class ModelApi
 
     public static Results<Ok<JsonObject>, ProblemHttpResult> GetModel(LiveModel live, ModelOrigin origins, HttpContext context, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
-        if (live.Current is not { } bundle)
+        if (PredictionApi.CurrentModel(context, live) is not { } bundle)
         {
             return TypedResults.Problem(title: "No model is ready yet", detail: $"No model has been trained or loaded yet ({live.Status.Reason}).", statusCode: StatusCodes.Status404NotFound);
         }
 
-        // Which version is live and where it came from (trained here, synced from S3, local folder).
-        context.Response.Headers[PredictionApi.ModelVersionHeader] = bundle.Version;
-        context.Items[PredictionApi.ModelVersionHeader] = bundle.Version; // for the request log line
+        // Where the live model came from (trained here, synced from S3, local folder); its version is in X-Model-Version.
         context.Response.Headers[ModelOriginHeader] = origins.Describe(bundle.Version);
         var options = json.Value.SerializerOptions;
         var card = JsonSerializer.SerializeToNode(bundle.Card, options)!.AsObject();

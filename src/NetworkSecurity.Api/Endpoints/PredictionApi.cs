@@ -393,7 +393,7 @@ public static class PredictionApi
     /// The live model, taken once for the whole request and named on every answer, refusals included (header and
     /// request log); null when none is loaded.
     /// </summary>
-    private static ModelBundle? CurrentModel(HttpContext context, LiveModel live)
+    internal static ModelBundle? CurrentModel(HttpContext context, LiveModel live)
     {
         var bundle = live.Current;
         if (bundle is not null)

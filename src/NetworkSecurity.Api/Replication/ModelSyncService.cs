@@ -30,6 +30,9 @@ public sealed class ModelSyncService(
     PipelineOptions pipeline,
     ILogger<ModelSyncService> logger) : BackgroundService
 {
+    // Versions this process has already republished (PublishIfNeverPublishedAsync): once per version.
+    private readonly HashSet<string> _resumed = new(StringComparer.Ordinal);
+
     private string? _lastProblem;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -228,7 +231,6 @@ public sealed class ModelSyncService(
         }
     }
 
-    /// <summary>Nothing published and nothing served: someone must train (the lease decides who).</summary>
     /// <summary>
     /// Publishes the served version when the store has no such version at all: a model trained here whose publication a
     /// restart cut short (publications are queued in memory). Without this the fleet stayed split for good: this
@@ -249,8 +251,7 @@ public sealed class ModelSyncService(
         return true;
     }
 
-    private readonly HashSet<string> _resumed = new(StringComparer.Ordinal);
-
+    /// <summary>Nothing published and nothing served: someone must train (the lease decides who).</summary>
     private async Task TrainFirstModelIfNoneAsync(CancellationToken cancellationToken)
     {
         // Only a replica that never ran a job here: one whose own run failed does not retry at every poll.
@@ -274,16 +275,8 @@ public sealed class ModelSyncService(
         }
 
         _lastProblem = message;
-#pragma warning disable CA2254 // The message is built above; its parts are logged once.
-        if (error)
-        {
-            logger.LogError(message);
-        }
-        else
-        {
-            logger.LogWarning(message);
-        }
-#pragma warning restore CA2254
+        // A value, not a template: a message holding braces (a store's JSON error) would be parsed as placeholders.
+        logger.Log(error ? LogLevel.Error : LogLevel.Warning, "{Problem}", message);
     }
 }
 

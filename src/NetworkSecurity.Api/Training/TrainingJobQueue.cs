@@ -6,7 +6,7 @@ namespace NetworkSecurity.Api.Training;
 /// Training requests, consumed by <see cref="TrainingWorker"/> through a bounded channel. At most one job is queued or
 /// running: asking again returns that job instead of starting another.
 /// </summary>
-public sealed class TrainingJobQueue(TimeProvider clock)
+public sealed class TrainingJobQueue
 {
     public const int JobsKept = 50;
     private readonly Channel<TrainingJob> _channel = Channel.CreateBounded<TrainingJob>(new BoundedChannelOptions(4)
@@ -19,35 +19,6 @@ public sealed class TrainingJobQueue(TimeProvider clock)
     private readonly LinkedList<TrainingJob> _jobs = new();
 
     public ChannelReader<TrainingJob> Reader => _channel.Reader;
-
-    /// <summary>Queues a run, or returns the one already queued or running (<paramref name="created"/> = false).</summary>
-    public TrainingJob Enqueue(string reason, out bool created)
-    {
-        lock (_gate)
-        {
-            var active = _jobs.FirstOrDefault(j => j.IsActive);
-            if (active is not null)
-            {
-                created = false;
-                return active;
-            }
-
-            var job = new TrainingJob(reason, clock.GetUtcNow());
-            if (!_channel.Writer.TryWrite(job))
-            {
-                throw new InvalidOperationException("The training queue is full.");
-            }
-
-            _jobs.AddFirst(job);
-            while (_jobs.Count > JobsKept)
-            {
-                _jobs.RemoveLast();
-            }
-
-            created = true;
-            return job;
-        }
-    }
 
     /// <summary>Queues <paramref name="job"/> (the caller checked that none is active and took the training lease).</summary>
     public void Add(TrainingJob job)
