@@ -10,22 +10,9 @@ namespace NetworkSecurity.Storage.Tests;
 
 public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S3rverFixture>
 {
-    private AmazonS3Client Client() => new(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
-    {
-        ServiceURL = server.Endpoint,
-        ForcePathStyle = true,
-        AuthenticationRegion = "us-east-1",
-        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-    });
+    private AmazonS3Client Client() => server.Client();
 
-    private async Task<string> BucketAsync()
-    {
-        var bucket = "b" + Guid.NewGuid().ToString("N")[..12];
-        using var client = Client();
-        await client.PutBucketAsync(bucket);
-        return bucket;
-    }
+    private Task<string> BucketAsync() => server.NewBucketAsync('b');
 
     private static (string Run, string Model) MakeRun(TempDirectory dir)
     {

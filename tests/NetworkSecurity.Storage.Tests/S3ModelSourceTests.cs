@@ -11,22 +11,9 @@ namespace NetworkSecurity.Storage.Tests;
 /// <summary>Publication order, the LATEST pointer with conditional GETs, and verified downloads, against s3rver.</summary>
 public sealed class S3ModelSourceTests(S3rverFixture server) : IClassFixture<S3rverFixture>
 {
-    private AmazonS3Client Client() => new(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
-    {
-        ServiceURL = server.Endpoint,
-        ForcePathStyle = true,
-        AuthenticationRegion = "us-east-1",
-        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-    });
+    private AmazonS3Client Client() => server.Client();
 
-    private async Task<S3Options> BucketAsync()
-    {
-        var bucket = "m" + Guid.NewGuid().ToString("N")[..12];
-        using var client = Client();
-        await client.PutBucketAsync(bucket);
-        return server.Options(bucket, "ns/");
-    }
+    private async Task<S3Options> BucketAsync() => server.Options(await server.NewBucketAsync('m'), "ns/");
 
     private static (string Run, string Model) MakeRun(TempDirectory dir, string version, int size = 4096)
     {

@@ -12,22 +12,9 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
 {
     private static readonly S3LeaseSettings Fast = new() { Duration = TimeSpan.FromSeconds(3), SettleDelay = TimeSpan.FromMilliseconds(300) };
 
-    private AmazonS3Client Client() => new(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
-    {
-        ServiceURL = server.Endpoint,
-        ForcePathStyle = true,
-        AuthenticationRegion = "us-east-1",
-        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-    });
+    private AmazonS3Client Client() => server.Client();
 
-    private async Task<S3Options> BucketAsync()
-    {
-        var bucket = "l" + Guid.NewGuid().ToString("N")[..12];
-        using var client = Client();
-        await client.PutBucketAsync(bucket);
-        return server.Options(bucket, "ns/");
-    }
+    private async Task<S3Options> BucketAsync() => server.Options(await server.NewBucketAsync('l'), "ns/");
 
     private static S3TrainingLease Lease(S3Options options, string replica, S3LeaseSettings? settings = null) =>
         new(options, settings ?? Fast, replica, NullLogger.Instance);

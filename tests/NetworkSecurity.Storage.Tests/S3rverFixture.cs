@@ -82,6 +82,25 @@ public sealed partial class S3rverFixture : IAsyncLifetime
         MaxSyncTime = TimeSpan.FromSeconds(20),
     };
 
+    /// <summary>A plain S3 client of the server, for a test's own checks (what is stored, raw objects).</summary>
+    public Amazon.S3.AmazonS3Client Client() => new(new Amazon.Runtime.BasicAWSCredentials("S3RVER", "S3RVER"), new Amazon.S3.AmazonS3Config
+    {
+        ServiceURL = Endpoint,
+        ForcePathStyle = true,
+        AuthenticationRegion = "us-east-1",
+        RequestChecksumCalculation = Amazon.Runtime.RequestChecksumCalculation.WHEN_REQUIRED,
+        ResponseChecksumValidation = Amazon.Runtime.ResponseChecksumValidation.WHEN_REQUIRED,
+    });
+
+    /// <summary>A new, empty bucket whose name starts with <paramref name="letter"/> (tests never share one).</summary>
+    public async Task<string> NewBucketAsync(char letter)
+    {
+        var bucket = letter + Guid.NewGuid().ToString("N")[..12];
+        using var client = Client();
+        await client.PutBucketAsync(bucket);
+        return bucket;
+    }
+
     [GeneratedRegex(@"listening on 127\.0\.0\.1:(\d+)")]
     private static partial Regex ListeningPattern();
 }

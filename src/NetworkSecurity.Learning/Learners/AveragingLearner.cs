@@ -9,17 +9,7 @@ public sealed class AveragingLearner : ILearner, IBinnedLearner
 {
     public AveragingLearner(IReadOnlyList<ILearner> members, IReadOnlyList<double> weights)
     {
-        ArgumentNullException.ThrowIfNull(members);
-        ArgumentNullException.ThrowIfNull(weights);
-        if (members.Count == 0 || members.Count != weights.Count)
-        {
-            throw new ArgumentException($"An average needs at least one member and one weight per member (got {members.Count} and {weights.Count}).", nameof(weights));
-        }
-
-        if (weights.Any(w => !(w >= 0)) || !(weights.Sum() > 0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(weights), "Weights must be ≥ 0 with a positive sum.");
-        }
+        AveragingModel.CheckWeights(members, weights);
 
         Members = [.. members];
         Weights = [.. weights];

@@ -11,7 +11,8 @@ public sealed class AveragingModel : IPersistableModel
 {
     public const string ModelKind = "average";
 
-    public AveragingModel(IReadOnlyList<IClassifierModel> members, IReadOnlyList<double> weights)
+    /// <summary>One weight per member, each ≥ 0, with a positive sum (for the model and its learner alike).</summary>
+    internal static void CheckWeights<T>(IReadOnlyList<T> members, IReadOnlyList<double> weights)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(weights);
@@ -24,6 +25,11 @@ public sealed class AveragingModel : IPersistableModel
         {
             throw new ArgumentOutOfRangeException(nameof(weights), "Weights must be ≥ 0 with a positive sum.");
         }
+    }
+
+    public AveragingModel(IReadOnlyList<IClassifierModel> members, IReadOnlyList<double> weights)
+    {
+        CheckWeights(members, weights);
 
         if (members.Any(m => m.FeatureCount != members[0].FeatureCount))
         {
