@@ -133,6 +133,37 @@ public sealed class ModelStoreIntegrityTests
     }
 
     [Fact]
+    public async Task An_adopted_download_never_takes_the_place_of_a_newer_live_version()
+    {
+        using var dir = new TempDirectory();
+        var trained = await TrainAsync(dir);
+        var source = new ModelStore(Path.Combine(dir.Path, "source"));
+        source.Promote(As(trained, Older));
+        source.Promote(As(trained, "20260103_000000"));
+        var store = new ModelStore(Path.Combine(dir.Path, "store"));
+        store.Promote(As(trained, Newer)); // promoted here while a replica's download of an older one was under way
+
+        string Download(string version)
+        {
+            var folder = store.NewDownloadFolder();
+            Directory.CreateDirectory(folder);
+            foreach (var file in Directory.GetFiles(Path.Combine(source.Directory, version)))
+            {
+                File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+            }
+
+            return folder;
+        }
+
+        store.Adopt(Download(Older), Older);
+        Assert.Equal(Newer, store.CurrentVersion); // kept: never backwards
+        Assert.True(Directory.Exists(Path.Combine(store.Directory, Older)));
+        store.Adopt(Download("20260103_000000"), "20260103_000000");
+        Assert.Equal("20260103_000000", store.CurrentVersion);
+        Assert.Equal("20260103_000000", store.LoadCurrent(Schema)!.Version);
+    }
+
+    [Fact]
     public async Task Abandoned_staging_folders_are_removed_and_old_versions_pruned_to_the_configured_number()
     {
         using var dir = new TempDirectory();

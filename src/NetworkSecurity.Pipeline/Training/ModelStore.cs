@@ -19,6 +19,10 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
     private const string PointerFileName = "CURRENT";
     private const string StagingPrefix = ".staging-";
 
+    // CURRENT is written by a promotion (the training worker) and by an adoption (the replica sync): one at a time in
+    // this process, so an adoption's check of what is live and its write are one step.
+    private static readonly Lock PointerWrites = new();
+
     // Folders a replica downloads a published version into before adopting it (.pull- and .sync- in earlier versions).
     private static readonly string[] DownloadPrefixes = [".download-", ".pull-", ".sync-"];
 
@@ -113,7 +117,10 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
 
         try
         {
-            SafeFile.WriteAllText(Path.Combine(Directory, PointerFileName), bundle.Version);
+            lock (PointerWrites)
+            {
+                SafeFile.WriteAllText(Path.Combine(Directory, PointerFileName), bundle.Version);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -147,14 +154,23 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
         }
 
         var target = Path.Combine(Directory, version);
-        if (System.IO.Directory.Exists(target))
+        lock (PointerWrites)
         {
-            System.IO.Directory.Delete(target, recursive: true);
-        }
+            if (System.IO.Directory.Exists(target))
+            {
+                System.IO.Directory.Delete(target, recursive: true);
+            }
 
-        System.IO.Directory.Move(folder, target);
-        SafeFile.WriteAllText(Path.Combine(Directory, PointerFileName), version);
-        PruneOldVersions(version);
+            System.IO.Directory.Move(folder, target);
+            // A newer version promoted here while this one was downloading stays live: never backwards.
+            if (CurrentVersion is { } current && string.CompareOrdinal(current, version) > 0 && System.IO.Directory.Exists(Path.Combine(Directory, current)))
+            {
+                return;
+            }
+
+            SafeFile.WriteAllText(Path.Combine(Directory, PointerFileName), version);
+            PruneOldVersions(version);
+        }
     }
 
     /// <summary>
