@@ -229,11 +229,13 @@ public sealed class TrainingWorker(
 
     private sealed class JobProgress(TrainingJob job, Action onPublishing) : IProgress<PipelineProgress>
     {
+        private int _publishing;
+
         public void Report(PipelineProgress value)
         {
-            var previous = job.Status.Stage;
             job.Update(s => s with { Stage = value.Stage, Progress = Math.Round(value.Fraction, 3) });
-            if (value.Stage == PipelineStage.Publishing && previous != PipelineStage.Publishing)
+            // Once, whichever thread reports it first (progress may come from the search's parallel folds).
+            if (value.Stage == PipelineStage.Publishing && Interlocked.Exchange(ref _publishing, 1) == 0)
             {
                 onPublishing();
             }
