@@ -209,11 +209,22 @@ public sealed class TrainingWorker(
         });
     }
 
-    private static async Task ReleaseLeaseAsync(TrainingJob job)
+    // Runs unawaited (after a publication): a failure is logged here, never left as an unobserved task exception. A lease
+    // not released lapses at its expiry.
+    private async Task ReleaseLeaseAsync(TrainingJob job)
     {
-        if (job.Lease is { } lease)
+        if (job.Lease is not { } lease)
+        {
+            return;
+        }
+
+        try
         {
             await lease.ReleaseAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Could not release the training lease of job {Job} ({Error}); it lapses at its expiry", job.Id, ex.Message);
         }
     }
 
