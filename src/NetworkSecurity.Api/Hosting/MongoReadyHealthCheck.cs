@@ -1,18 +1,15 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using NetworkSecurity.MongoDb;
 
 namespace NetworkSecurity.Api.Hosting;
 
 /// <summary>
-/// When MongoDB is configured, ready also means it answers a ping (retraining reads from it). The driver's client
-/// (its pool and server monitoring) is kept between checks, one per connection string; one that failed to open
-/// (e.g. the SRV lookup) is opened again at the next check.
+/// When MongoDB is configured, ready also means it answers a ping (retraining reads from it). The driver's client is
+/// kept between checks in <see cref="MongoConnections"/>.
 /// </summary>
-public sealed class MongoReadyHealthCheck(IConfiguration configuration) : IHealthCheck
+public sealed class MongoReadyHealthCheck(IConfiguration configuration, MongoConnections connections) : IHealthCheck
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
-    private static readonly ConcurrentDictionary<string, Lazy<Task<MongoConnection>>> Connections = new(StringComparer.Ordinal);
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -32,13 +29,12 @@ public sealed class MongoReadyHealthCheck(IConfiguration configuration) : IHealt
         }
 
         options = options with { ServerSelectionTimeout = Timeout };
-        var opening = Connections.GetOrAdd(options.ConnectionString, _ => new Lazy<Task<MongoConnection>>(() => MongoConnection.OpenAsync(options, CancellationToken.None)));
         // The URI's serverSelectionTimeoutMS may be long: a probe must still answer promptly.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(Timeout + Timeout);
         try
         {
-            var connection = await opening.Value.WaitAsync(deadline.Token).ConfigureAwait(false);
+            var connection = await connections.GetAsync(options, deadline.Token).ConfigureAwait(false);
             await connection.PingAsync(deadline.Token).ConfigureAwait(false);
             return HealthCheckResult.Healthy($"MongoDB answers at {options.Redacted}");
         }
@@ -48,11 +44,6 @@ public sealed class MongoReadyHealthCheck(IConfiguration configuration) : IHealt
         }
         catch (MongoException ex)
         {
-            if (opening.Value.IsFaulted)
-            {
-                Connections.TryRemove(new KeyValuePair<string, Lazy<Task<MongoConnection>>>(options.ConnectionString, opening));
-            }
-
             return HealthCheckResult.Unhealthy(ex.Message);
         }
     }

@@ -88,6 +88,7 @@ public static class WebApplicationExtensions
         builder.Services.AddHealthChecks()
             .AddCheck<ModelReadyHealthCheck>("model", tags: ["ready"])
             .AddCheck<MongoReadyHealthCheck>("mongodb", tags: ["ready"]);
+        builder.Services.AddSingleton<MongoConnections>();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(swagger =>
         {
