@@ -99,6 +99,25 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
     }
 
     [Fact]
+    public async Task With_mongodb_configured_ready_means_it_answers_a_ping()
+    {
+        // A MongoDB wire-protocol peer on 127.0.0.1 (no MongoDB server runs here): the driver's handshake and ping.
+        var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["MONGODB_URL"] = server.ConnectionString + "/?serverSelectionTimeoutMS=1000" });
+        var client = factory.CreateClient();
+        using (var ready = await client.GetAsync("/health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Contains("MongoDB answers at", await ready.Content.ReadAsStringAsync());
+        }
+
+        await server.DisposeAsync(); // the database goes away: not ready, with why
+        using var gone = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, gone.StatusCode);
+        Assert.Contains("MongoDB", await gone.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Health_probes_answer_get_and_head_only()
     {
         using var factory = model.CreateFactory();
