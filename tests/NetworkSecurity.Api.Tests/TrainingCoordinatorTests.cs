@@ -21,6 +21,7 @@ public sealed class TrainingCoordinatorTests
         Assert.True(request.Created);
         Assert.Null(request.Error);
         Assert.Equal(2, lease.Attempts);
+        await request.Job.Lease!.ReleaseAsync(); // no renewal loop left running after the test
     }
 
     [Fact]
@@ -54,7 +55,11 @@ public sealed class TrainingCoordinatorTests
         new TrainingJobQueue(), lease, Options.Create(new ReplicationOptions { ReplicaId = "replica-t" }),
         TimeProvider.System, NullLogger<TrainingCoordinator>.Instance);
 
-    /// <summary>A real in-process lease behind a store that throws for its first <paramref name="failures"/> calls.</summary>
+    /// <summary>
+    /// A real in-process lease behind a store that throws for its first <paramref name="failures"/> calls: the coordinator's
+    /// retry rules need failures on cue, which a real store gives only by chance. The S3 lease's own errors are tested
+    /// against s3rver (and a refused port) in Storage.Tests, and a store going away under running replicas in ReplicaTests.
+    /// </summary>
     private sealed class FailingLease(int failures, bool unreachable = false) : ITrainingLease
     {
         private readonly LocalTrainingLease _inner = new("replica-t", TimeProvider.System);
