@@ -207,6 +207,12 @@ public static class CommandLine
             {
                 try
                 {
+                    if (SettingsProblem(configuration) is { } settings)
+                    {
+                        logger.Error("Invalid configuration: {Errors}", settings);
+                        return UsageError;
+                    }
+
                     return await body(new CommandContext(configuration, logger, consoleLevel, cancellationToken)).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -282,6 +288,37 @@ public static class CommandLine
 
         reason = "";
         return false;
+    }
+
+    /// <summary>
+    /// Every setting the service would check at start, checked for every command alike: one that does not convert or is
+    /// out of range is a usage error even where this command does not use it (predict took --Api:MaxRows=abc quietly,
+    /// and --final-model naming a file was "no model has been promoted").
+    /// </summary>
+    internal static string? SettingsProblem(IConfiguration configuration)
+    {
+        try
+        {
+            var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection()
+                .AddSingleton(configuration)
+                .AddLogging()
+                .AddTrainingPipeline(configuration);
+            services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateDataAnnotations();
+            services.AddOptions<Replication.ReplicationOptions>().Bind(configuration.GetSection(Replication.ReplicationOptions.SectionName)).ValidateDataAnnotations();
+            using var provider = services.BuildServiceProvider();
+            _ = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Pipeline.Configuration.PipelineOptions>>().Value;
+            _ = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value;
+            _ = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Replication.ReplicationOptions>>().Value;
+            return null;
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+        {
+            return string.Join("; ", ex.Failures);
+        }
+        catch (Exception ex) when (IsConfigurationError(ex, out var reason))
+        {
+            return reason;
+        }
     }
 
     /// <summary>appsettings.json (beside the program), then environment variables, then configuration keys and typed options.</summary>
