@@ -202,6 +202,13 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
             Assert.Equal("no-referrer", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
         }
 
+        // Swagger UI runs its own scripts (no script policy) but no other site may frame it: its "Try it out" posts as the viewer.
+        using (var swagger = await client.GetAsync("/swagger/index.html"))
+        {
+            Assert.Equal("frame-ancestors 'none'", Assert.Single(swagger.Headers.GetValues("Content-Security-Policy")));
+            Assert.Equal("DENY", Assert.Single(swagger.Headers.GetValues("X-Frame-Options")));
+        }
+
         using var json = await client.PostAsync("/predict/json", new StringContent("{\"records\":[" + JsonRecord(_ => "1") + "]}", Encoding.UTF8, "application/json"));
         Assert.Equal("nosniff", Assert.Single(json.Headers.GetValues("X-Content-Type-Options")));
         // JSON is never a page: it gets the policy that allows nothing, and no server banner is sent.

@@ -10,7 +10,8 @@ namespace NetworkSecurity.Api.Hosting;
 /// that allows only the pages' own inline script and style (by SHA-256 hash, computed from the rendered pages at start),
 /// same-origin fetches and form posts. Responses that are never pages (JSON endpoints, health, the model card) get the
 /// short API policy that allows nothing, which keeps the hot path's headers small; so do the home page's and POST
-/// /predict's answers that are not HTML (JSON, CSV, problems). Swagger UI keeps its own needs and gets no CSP.
+/// /predict's answers that are not HTML (JSON, CSV, problems). Swagger UI keeps its own scripts and gets only
+/// frame-ancestors 'none' (and X-Frame-Options for older browsers).
 /// </summary>
 public static partial class SecurityHeaders
 {
@@ -38,6 +39,13 @@ public static partial class SecurityHeaders
             else if (!path.StartsWithSegments("/swagger"))
             {
                 headers.ContentSecurityPolicy = ApiContentSecurityPolicy;
+            }
+            else
+            {
+                // Swagger UI needs its own scripts (no CSP here), but no other site may frame it: its "Try it out" sends
+                // requests, POST /train among them, as whoever views it (clickjacking).
+                headers.ContentSecurityPolicy = "frame-ancestors 'none'";
+                headers.XFrameOptions = "DENY";
             }
 
             return next(context);
