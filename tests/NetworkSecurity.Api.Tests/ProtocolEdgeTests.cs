@@ -207,6 +207,8 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
 
         using var unknown = await client.GetAsync("/train/20260101_000000_abcdef");
         Assert.Contains("jobs are kept in memory", Detail(await ProblemAsync(unknown, HttpStatusCode.NotFound)));
+        using var longId = await client.GetAsync("/train/" + new string('a', 5000));
+        Assert.StartsWith($"No training job '{new string('a', 40)}…' on this replica", Detail(await ProblemAsync(longId, HttpStatusCode.NotFound)));
     }
 
     [Fact]

@@ -88,7 +88,8 @@ public static class TrainingApi
             ? TypedResults.Ok(job.Status)
             : TypedResults.Problem(
                 title: "No such job",
-                detail: $"No training job '{id}' on this replica: jobs are kept in memory, the last {TrainingJobQueue.JobsKept} since the service started (a restart forgets them; the runs themselves stay in Artifacts/ and MLflow).",
+                // Job ids are 32 hex digits: a longer one is echoed cut, not whole (a 5,000-character id came back in full).
+                detail: $"No training job '{(id.Length <= 40 ? id : id[..40] + "…")}' on this replica: jobs are kept in memory, the last {TrainingJobQueue.JobsKept} since the service started (a restart forgets them; the runs themselves stay in Artifacts/ and MLflow).",
                 statusCode: StatusCodes.Status404NotFound);
 
     // No job yet: the JSON value null, as documented (an Ok(null) wrote an empty body without a media type, which a
