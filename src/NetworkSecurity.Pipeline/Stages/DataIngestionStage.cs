@@ -25,9 +25,13 @@ public sealed class DataIngestionStage(IDataSource source, DataSchema schema, Pi
         WriteFeatureStore(layout, table);
 
         var parsed = DatasetParser.Parse(table, schema, requireTarget: true, allowUnknownColumns: false, options.MaxMissingFeatureFraction);
-        foreach (var (from, to) in parsed.Mapping.Renamed)
+        if (parsed.Mapping.Renamed.Count > 0)
         {
-            logger.LogWarning("Column '{Source}' read as '{Feature}' (alias in the schema)", from, to);
+            // One line, not one per column (an upper-case header gave thirty).
+            var renamed = parsed.Mapping.Renamed;
+            logger.LogWarning("{Count} column(s) read under the schema's names (an alias in the schema, or another case): {Columns}{More}",
+                renamed.Count, string.Join(", ", renamed.Take(12).Select(r => $"'{DatasetParser.Printable(r.Source)}' as {r.Schema}")),
+                renamed.Count > 12 ? $" and {renamed.Count - 12} more" : "");
         }
 
         foreach (var ignored in parsed.Mapping.Ignored)
