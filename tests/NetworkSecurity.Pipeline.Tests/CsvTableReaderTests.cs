@@ -4,6 +4,16 @@ namespace NetworkSecurity.Pipeline.Tests;
 
 public sealed class CsvTableReaderTests
 {
+    [Fact]
+    public void A_malformed_line_is_located_once_not_twice()
+    {
+        var ex = Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("a,b\n1,2\n3,\"4\n5,6\n"), "q.csv"));
+        var problem = Assert.Single(ex.Problems);
+        Assert.Equal("line 3", problem.Location);
+        Assert.StartsWith("malformed CSV (", problem.Message);
+        Assert.DoesNotContain("Malformed CSV in record", problem.Message);
+    }
+
     [Theory]
     [InlineData("a,b\n1,2\n3,4\n")]
     [InlineData("a,b\r\n1,2\r\n3,4\r\n")]

@@ -167,6 +167,10 @@ public static class CsvTableReader
         }
     }
 
+    // The reader's message repeats where ("Malformed CSV in record 4 (line 4): ..."), which the problem already says.
+    private static string Reason(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"^Malformed CSV in record \d+ \(line \d+\):\s*", "");
+
     private static bool Next(CsvReader csv, string source)
     {
         try
@@ -175,7 +179,7 @@ public static class CsvTableReader
         }
         catch (CsvFormatException ex)
         {
-            var problem = new DataProblem(source, $"line {ex.LineNumber}", ex.FieldIndex >= 0 ? ex.FieldIndex + 1 : null, null, $"malformed CSV ({ex.Message}).");
+            var problem = new DataProblem(source, $"line {ex.LineNumber}", ex.FieldIndex >= 0 ? ex.FieldIndex + 1 : null, null, $"malformed CSV ({Reason(ex.Message)}).");
             throw PipelineException.At(problem);
         }
     }
