@@ -524,6 +524,17 @@ public sealed class CommandLineTests
         Assert.Empty(Directory.GetFiles(dir.Path));
     }
 
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("", false)]
+    [InlineData("false", false)] // said "not CI", and was taken for CI
+    [InlineData(" False ", false)]
+    [InlineData("0", false)]
+    [InlineData("true", true)]
+    [InlineData("1", true)]
+    [InlineData("github-actions", true)]
+    public void Ci_is_on_unless_unset_empty_false_or_0(string? value, bool ci) => Assert.Equal(ci, CliProgress.IsCi(value));
+
     [Fact]
     public async Task Empty_paths_are_usage_errors()
     {

@@ -23,8 +23,11 @@ public static class CliProgress
 
     public static bool IsInteractive =>
         !Console.IsOutputRedirected && !Console.IsErrorRedirected
-        && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"))
+        && !IsCi(Environment.GetEnvironmentVariable("CI"))
         && Environment.GetEnvironmentVariable("TERM") is not ("dumb" or null or "");
+
+    /// <summary>CI set to anything but empty, "false" or "0" (CI=false is a way to say "not CI").</summary>
+    internal static bool IsCi(string? value) => value?.Trim() is { Length: > 0 } v && v != "0" && !v.Equals("false", StringComparison.OrdinalIgnoreCase);
 
     public static async Task<T> RunAsync<T>(string title, Serilog.ILogger logger, LoggingLevelSwitch? consoleLevel, Func<IProgressReporter, Task<T>> work)
     {
