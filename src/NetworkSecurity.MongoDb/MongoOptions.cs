@@ -35,10 +35,29 @@ public sealed partial record MongoOptions
         // Checked even without a URL: a bad value set beside a URL given later (push-data --uri, a second deployment
         // step) should not wait until then to be refused.
         var batchSize = ParseBatchSize(read("MONGODB_BATCH_SIZE"));
-        var dns = read("MONGODB_DNS_SERVER") is { Length: > 0 } server ? server : null;
-        if (dns is not null && !System.Net.IPEndPoint.TryParse(dns, out _))
+        var dns = read("MONGODB_DNS_SERVER") is { Length: > 0 } server ? server.Trim() : null;
+        if (dns is not null)
         {
-            throw new ArgumentException($"MONGODB_DNS_SERVER '{dns}' is not an address like 10.0.0.2:53.");
+            if (!System.Net.IPEndPoint.TryParse(dns, out var endpoint))
+            {
+                throw new ArgumentException($"MONGODB_DNS_SERVER '{dns}' is not an address like 10.0.0.2:53.");
+            }
+
+            // No port: DNS's own, 53 (it became port 0, and every lookup failed).
+            dns = endpoint.Port == 0 ? new System.Net.IPEndPoint(endpoint.Address, 53).ToString() : dns;
+        }
+
+        var database = read("MONGODB_DATABASE") is { Length: > 0 } db ? db : "networksecurity";
+        if (database.Trim().Length != database.Length || database.Length > 63 || database.IndexOfAny(['/', '\\', '.', ' ', '"', '$', '\0']) >= 0)
+        {
+            // MongoDB's own rules for a database name; the server refused it only at the first push or read.
+            throw new ArgumentException($"MONGODB_DATABASE '{database}' is not a MongoDB database name (at most 63 characters, none of / \\ . \" $ or spaces).");
+        }
+
+        var collection = read("MONGODB_COLLECTION") is { Length: > 0 } name ? name : "NetworkData";
+        if (collection.Trim().Length != collection.Length || collection.IndexOfAny(['$', '\0']) >= 0 || collection.StartsWith("system.", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"MONGODB_COLLECTION '{collection}' is not a MongoDB collection name (no $, no spaces around it, not system.*).");
         }
 
         var url = read("MONGODB_URL") is { Length: > 0 } u ? u : read("MONGO_DB_URL");
@@ -62,8 +81,8 @@ public sealed partial record MongoOptions
         var options = new MongoOptions
         {
             ConnectionString = url,
-            Database = read("MONGODB_DATABASE") is { Length: > 0 } db ? db : "networksecurity",
-            Collection = read("MONGODB_COLLECTION") is { Length: > 0 } c ? c : "NetworkData",
+            Database = database,
+            Collection = collection,
             BatchSize = batchSize,
             DnsServer = dns,
         };

@@ -32,6 +32,17 @@ public sealed class OptionsTests
         var dns = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb+srv://c.example.net/", "MONGODB_DNS_SERVER" => "notahost", _ => null }));
         Assert.Equal("MONGODB_DNS_SERVER 'notahost' is not an address like 10.0.0.2:53.", dns.Message);
         Assert.NotNull(MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb+srv://c.example.net/", "MONGODB_DNS_SERVER" => "127.0.0.1:5353", _ => null }));
+        // No port is DNS's own (it was port 0, and every lookup failed).
+        Assert.Equal("127.0.0.1:53", MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb+srv://c.example.net/", "MONGODB_DNS_SERVER" => "127.0.0.1", _ => null })!.DnsServer);
+        Assert.Equal("[::1]:53", MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb+srv://c.example.net/", "MONGODB_DNS_SERVER" => "::1", _ => null })!.DnsServer);
+
+        // Names the server refuses, refused where they are read (they failed at the first push or read).
+        foreach (var database in new[] { "my db", "a/b", "a.b", " pad" })
+        {
+            Assert.StartsWith($"MONGODB_DATABASE '{database}' is not a MongoDB database name", Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb://h/", "MONGODB_DATABASE" => database, _ => null })).Message);
+        }
+
+        Assert.StartsWith("MONGODB_COLLECTION 'system.users' is not a MongoDB collection name", Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb://h/", "MONGODB_COLLECTION" => "system.users", _ => null })).Message);
     }
 
     [Theory]

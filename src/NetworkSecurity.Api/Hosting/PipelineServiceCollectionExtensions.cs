@@ -19,7 +19,8 @@ public static class PipelineServiceCollectionExtensions
         services.AddOptions<PipelineOptions>()
             .Bind(configuration.GetSection(PipelineOptions.SectionName))
             .ValidateDataAnnotations()
-            .PostConfigure<IConfiguration>((o, configuration) => o.ExperimentName = configuration["MLFLOW_EXPERIMENT_NAME"] is { Length: > 0 } name ? name : o.ExperimentName)
+            // Blank counts as unset (MLFLOW_EXPERIMENT_NAME="   " made an experiment of that name); names are trimmed.
+            .PostConfigure<IConfiguration>((o, configuration) => o.ExperimentName = configuration["MLFLOW_EXPERIMENT_NAME"] is { } name && !string.IsNullOrWhiteSpace(name) ? name.Trim() : o.ExperimentName)
             .PostConfigure(o => o.ResolveBundledFiles())
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PipelineOptions>, TrainingOptionsValidator>();

@@ -80,7 +80,8 @@ public sealed class PipelineOptions
     [Required]
     public TrainingOptions Training { get; set; } = new();
 
-    /// <summary>MLflow experiment the runs are recorded in.</summary>
+    /// <summary>MLflow experiment the runs are recorded in (MLFLOW_EXPERIMENT_NAME, when set, wins).</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Pipeline:ExperimentName is empty: name the MLflow experiment (default NetworkSecurity).")]
     public string ExperimentName { get; set; } = "NetworkSecurity";
 
     /// <summary>True when every labelled row is used for training (TestFraction = 0).</summary>
