@@ -80,6 +80,8 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
 
         using var utf8 = await client.PostAsync("/predict?echo=false", Raw(Csv(2), "text/csv; charset=UTF-8"));
         Assert.Equal(HttpStatusCode.OK, utf8.StatusCode);
+        using var ascii = await client.PostAsync("/predict?echo=false", Raw(Csv(2), "text/csv; charset=ascii")); // a registered name of US-ASCII
+        Assert.Equal(HttpStatusCode.OK, ascii.StatusCode);
 
         // Routing refuses a media type the endpoint does not take before the endpoint runs; the answer still says why.
         using var json = await client.PostAsync("/predict", Raw("{}", "application/json"));

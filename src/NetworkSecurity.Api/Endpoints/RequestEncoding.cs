@@ -31,13 +31,16 @@ public static class RequestEncoding
         }
 
         var charset = HeaderUtilities.RemoveQuotes(mediaType.Charset).Value;
-        return string.IsNullOrEmpty(charset)
-            || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
-            || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)
-            || charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase)
+        return string.IsNullOrEmpty(charset) || ReadableCharsets.Contains(charset.Trim())
             ? null
             : $"The charset '{charset}' of {what} is not supported: send UTF-8.";
     }
+
+    // UTF-8, and US-ASCII (a subset of it) under its registered names (IANA): charset=ascii is as readable as us-ascii.
+    private static readonly HashSet<string> ReadableCharsets = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us", "ibm367", "cp367", "csascii",
+    };
 
     public static ProblemHttpResult Unsupported(string detail) =>
         TypedResults.Problem(title: "Unsupported encoding", detail: detail, statusCode: StatusCodes.Status415UnsupportedMediaType);
