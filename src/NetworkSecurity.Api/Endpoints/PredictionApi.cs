@@ -78,7 +78,7 @@ public static class PredictionApi
             return encodingProblem;
         }
 
-        if (!TryNegotiate(context.Request, out var format))
+        if (!AcceptNegotiation.TryNegotiate(context.Request, out var format))
         {
             return Problems.NotAcceptable(context.Request.Headers.Accept.ToString(), "text/html, application/json or text/csv");
         }
@@ -167,8 +167,8 @@ public static class PredictionApi
         var records = predictor.Records(summary, Open);
         return format switch
         {
-            OutputFormat.Json => TypedResults.Stream(stream => UntilAbortedAsync(() => PredictionJson.WriteAsync(stream, summary, records, cancellationToken, echo), cancellationToken), "application/json; charset=utf-8"),
-            OutputFormat.Csv => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionCsvWriter.WriteAsync(writer, summary, records, cancellationToken, echo), cancellationToken), "text/csv; charset=utf-8"),
+            PredictionFormat.Json => TypedResults.Stream(stream => UntilAbortedAsync(() => PredictionJson.WriteAsync(stream, summary, records, cancellationToken, echo), cancellationToken), "application/json; charset=utf-8"),
+            PredictionFormat.Csv => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionCsvWriter.WriteAsync(writer, summary, records, cancellationToken, echo), cancellationToken), "text/csv; charset=utf-8"),
             _ => TypedResults.Stream(stream => WriteTextAsync(stream, writer => PredictionHtml.WriteAsync(writer, summary, records, cancellationToken), cancellationToken), "text/html; charset=utf-8"),
         };
     }
@@ -410,68 +410,6 @@ public static class PredictionApi
         requestAborted.IsCancellationRequested ? Problems.ClientClosed()
         : stopping.IsCancellationRequested ? Problems.ShuttingDown(context, limits.RetryAfterSeconds)
         : Problems.TooSlow(limits.ScoringTimeoutSeconds);
-
-    private enum OutputFormat
-    {
-        Html,
-        Json,
-        Csv,
-    }
-
-    /// <summary>
-    /// The output format from Accept (RFC 9110 12.5.1): the acceptable type with the highest q wins, ties going to the
-    /// most specific range, then to the one listed first; q=0 rules a type out; */* and text/* mean HTML (as the seed
-    /// answered curl), application/* JSON. No Accept, or one naming nothing we produce, gets HTML unless it rules HTML
-    /// out: false then (406).
-    /// </summary>
-    private static bool TryNegotiate(HttpRequest request, out OutputFormat format)
-    {
-        format = OutputFormat.Html;
-        var accept = request.Headers.Accept;
-        if (accept.Count == 0 || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParseList(accept, out var types) || types.Count == 0)
-        {
-            return true;
-        }
-
-        // Per format, the most specific range that covers it decides its quality (RFC 9110 12.5.1): "application/json,
-        // */*;q=0" accepts JSON only; "text/html;q=0, */*" everything but HTML.
-        var (bestQuality, bestSpecificity, bestOrder, covered) = (0.0, -1, int.MaxValue, false);
-        foreach (var candidate in (OutputFormat[])[OutputFormat.Html, OutputFormat.Json, OutputFormat.Csv])
-        {
-            var (quality, specificity, order) = (-1.0, -1, int.MaxValue);
-            for (var i = 0; i < types.Count; i++)
-            {
-                var name = types[i].MediaType.Value ?? "";
-                var rangeSpecificity = name == "*/*" ? 0 : name.EndsWith("/*", StringComparison.Ordinal) ? 1 : 2;
-                if (Formats(name).Contains(candidate) && rangeSpecificity > specificity)
-                {
-                    (quality, specificity, order) = (types[i].Quality ?? 1.0, rangeSpecificity, i);
-                }
-            }
-
-            covered |= specificity >= 0;
-            // Highest quality wins; then the more specific range; then the one listed first; then HTML, JSON, CSV.
-            if (quality > 0 && (quality > bestQuality || (quality == bestQuality && (specificity > bestSpecificity || (specificity == bestSpecificity && order < bestOrder)))))
-            {
-                (bestQuality, bestSpecificity, bestOrder, format) = (quality, specificity, order, candidate);
-            }
-        }
-
-        // Nothing we produce named at all (say image/png): HTML, as before. Everything named ruled out: 406.
-        return bestSpecificity >= 0 || !covered;
-    }
-
-    // What a media range in Accept covers, most specific first.
-    private static OutputFormat[] Formats(string mediaType) => mediaType.ToLowerInvariant() switch
-    {
-        "application/json" => [OutputFormat.Json],
-        "text/csv" => [OutputFormat.Csv],
-        "text/html" => [OutputFormat.Html],
-        "application/*" => [OutputFormat.Json],
-        "text/*" => [OutputFormat.Html, OutputFormat.Csv],
-        "*/*" => [OutputFormat.Html, OutputFormat.Json, OutputFormat.Csv],
-        _ => [],
-    };
 
     /// <summary>?echo: absent or once, true or false (any case); anything else is the caller's mistake, not a silent default.</summary>
     private static bool TryReadEcho(HttpRequest request, out bool echo)
