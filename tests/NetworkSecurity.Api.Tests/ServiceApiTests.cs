@@ -174,7 +174,7 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         using var waiting = await client.PostAsync("/predict", new StringContent("a,b\n1,2\n", System.Text.Encoding.UTF8, "text/csv"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, waiting.StatusCode);
         var body = await waiting.Content.ReadAsStringAsync();
-        Assert.True(waiting.Headers.RetryAfter is not null || body.Contains("failed", StringComparison.Ordinal), body);
+        Assert.True(waiting.Headers.RetryAfter is not null, body); // the run (seconds) is still under way: one outcome only
         Assert.DoesNotContain("TrainOnStartup", body);
     }
 
