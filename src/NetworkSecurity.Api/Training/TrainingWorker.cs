@@ -143,6 +143,13 @@ public sealed class TrainingWorker(
             }
 
             var test = result.Evaluation.Test.Legitimate;
+            var publication = artifactStore.Find(result.RunId);
+            if (publication is null)
+            {
+                // Nothing to upload: the lease goes before the job says it is done, so asking again at once is not a 409.
+                await ReleaseLeaseAsync(job).ConfigureAwait(false);
+            }
+
             job.Update(s => s with
             {
                 State = TrainingJobState.Succeeded,
@@ -153,8 +160,13 @@ public sealed class TrainingWorker(
                     result.RunId, result.Learner, test.F1, test.Precision, test.Recall, test.Accuracy, test.RocAuc,
                     result.PromotedVersion is not null, result.PromotedVersion, result.Evaluation.RejectionReason,
                     result.Tracking.Message, result.Sync.Message, result.Duration.TotalSeconds),
+                Publication = publication is null ? new PublicationStatus(PublicationState.LocalOnly, 0, artifactStore.Description, null) : s.Publication,
             });
-            FollowPublication(job, result.RunId); // after the outcome, so a job with a publication always has one
+            if (publication is not null)
+            {
+                FollowPublication(job, publication); // after the outcome, so a job with a publication always has one
+            }
+
             logger.LogInformation("Training job {Job} succeeded in {Seconds:0.00}s", job.Id, result.Duration.TotalSeconds);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -190,23 +202,31 @@ public sealed class TrainingWorker(
     }
 
     /// <summary>Shows the background publication on the job and keeps the lease until it is done.</summary>
-    private void FollowPublication(TrainingJob job, string runId)
+    private void FollowPublication(TrainingJob job, BackgroundPublisher.Publication publication)
     {
-        if (artifactStore.Find(runId) is not { } publication)
+        // The final state is shown once the lease is released: a client that sees "published" and asks to train again
+        // must not meet this job's own lease (a 409).
+        publication.Changed += status =>
         {
-            job.Update(s => s with { Publication = new PublicationStatus(PublicationState.LocalOnly, 0, artifactStore.Description, null) });
-            _ = ReleaseLeaseAsync(job);
-            return;
+            if (!status.IsFinal)
+            {
+                job.Update(s => s with { Publication = status, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = status.Message } });
+            }
+        };
+        if (!publication.Status.IsFinal)
+        {
+            job.Update(s => s with { Publication = publication.Status, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = publication.Status.Message } });
         }
 
-        publication.Changed += status => job.Update(s => s with { Publication = status, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = status.Message } });
-        job.Update(s => s with { Publication = publication.Status, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = publication.Status.Message } });
-        _ = Task.Run(async () =>
-        {
-            var final = await publication.Completion.ConfigureAwait(false);
-            job.Update(s => s with { Publication = final, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = final.Message } });
-            await ReleaseLeaseAsync(job).ConfigureAwait(false);
-        });
+        _ = ReleaseThenShowAsync(job, publication.Completion);
+    }
+
+    // Once the publication is over: the lease is released, then the job shows the final state (never the other way round).
+    private async Task ReleaseThenShowAsync(TrainingJob job, Task<PublicationStatus> completion)
+    {
+        var final = await completion.ConfigureAwait(false); // never faults: a publication ends in a state
+        await ReleaseLeaseAsync(job).ConfigureAwait(false);
+        job.Update(s => s with { Publication = final, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = final.Message } });
     }
 
     // Runs unawaited (after a publication): a failure is logged here, never left as an unobserved task exception. A lease
