@@ -326,6 +326,11 @@ public sealed class TrainingApiTests
         using var card = JsonDocument.Parse(await client.GetStringAsync("/model"));
         Assert.Equal(version, card.RootElement.GetProperty("version").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/train/nope")).StatusCode);
+
+        // Done means done: the job's lease went before it said so, so asking again at once starts a job, not a 409.
+        Assert.Equal("local_only", status.GetProperty("publication").GetProperty("state").GetString());
+        using var again = await client.PostAsync("/train", null);
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
     }
 
     [Fact]
