@@ -526,6 +526,47 @@ public sealed class CommandLineTests
     }
 
     [Theory]
+    [InlineData("http://127.0.0.1:8080", null)]
+    [InlineData("http://localhost:5000;https://[::1]:5001", null)]
+    [InlineData("http://*:8080", null)]
+    [InlineData("http://+:8080/", null)]
+    [InlineData("HTTP://0.0.0.0:0", null)]
+    [InlineData("http://unix:/run/app.sock", null)]
+    [InlineData("http://[::1]", null)]
+    [InlineData("http://127.0.0.1:abc", "has a port that is not a number")]
+    [InlineData("http://127.0.0.1:", "has a port that is not a number")]
+    [InlineData("http://user:pw@127.0.0.1:18464", "has user information")] // listened on [::]:18464
+    [InlineData("http://@127.0.0.1:18475", "has user information")]
+    [InlineData("http://127.0.0.1:18473:18474", "has more than one ':'")]
+    [InlineData("http://[::1:18472", "without its closing ']'")]
+    [InlineData("http://unix:rel.sock", "names no Unix socket at an absolute path")] // listened on [::]:80
+    [InlineData("http://unix:", "names no Unix socket at an absolute path")]
+    [InlineData("http://unix:/", "names no Unix socket at an absolute path")]
+    [InlineData("http://127.0.0.1:18460/path", "has a path")]
+    [InlineData(" http://127.0.0.1:1", "is not an http:// or https:// address")]
+    [InlineData("http://example.com:80", "which Kestrel would take for every interface")]
+    [InlineData("http://1:80", "which Kestrel would take for every interface")] // 0.0.0.1 to the parser, a name to Kestrel
+    public void Listen_urls_are_what_kestrel_reads_as_written(string urls, string? problem)
+    {
+        var found = NetworkSecurity.Api.Hosting.HostSettings.ListenUrlProblem(urls);
+        if (problem is null)
+        {
+            Assert.Null(found);
+        }
+        else
+        {
+            Assert.Contains(problem, found);
+        }
+    }
+
+    [Fact]
+    public void Port_lists_are_ports()
+    {
+        Assert.Null(NetworkSecurity.Api.Hosting.HostSettings.PortListProblem("ASPNETCORE_HTTP_PORTS", "8080;8081"));
+        Assert.Equal("ASPNETCORE_HTTP_PORTS: 'abc' is not a port from 0 to 65535.", NetworkSecurity.Api.Hosting.HostSettings.PortListProblem("ASPNETCORE_HTTP_PORTS", "abc")); // listened on port 80
+    }
+
+    [Theory]
     [InlineData(null, false)]
     [InlineData("", false)]
     [InlineData("false", false)] // said "not CI", and was taken for CI

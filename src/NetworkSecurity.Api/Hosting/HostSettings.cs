@@ -34,8 +34,10 @@ internal static class HostSettings
     }
 
     /// <summary>
-    /// What is wrong with the addresses to listen on (--urls, ASPNETCORE_URLS), or null. Kestrel reads a port that is
-    /// not a number as no port at all and listens on every interface, port 80: a typo must stop the start instead.
+    /// What is wrong with the addresses to listen on (--urls, ASPNETCORE_URLS), or null. Kestrel takes any host it cannot
+    /// read as an IP address (a port that is not a number, user info, a name, a relative Unix socket) for "every
+    /// interface", often on port 80: only what it reads as written is let through: http(s)://host[:port][/], where the
+    /// host is an IP address, localhost, * or + (every interface), or a Unix socket at an absolute path.
     /// </summary>
     public static string? ListenUrlProblem(string? urls)
     {
@@ -44,33 +46,115 @@ internal static class HostSettings
             return null;
         }
 
-        foreach (var url in urls.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
-            var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
-            var scheme = schemeEnd < 0 ? "" : url[..schemeEnd];
-            if (!scheme.Equals("http", StringComparison.OrdinalIgnoreCase) && !scheme.Equals("https", StringComparison.OrdinalIgnoreCase))
+            if (url.Trim().Length == 0)
             {
-                return $"--urls / ASPNETCORE_URLS: '{url}' is not an http:// or https:// address to listen on.";
+                continue;
             }
 
-            var rest = url[(schemeEnd + 3)..];
-            if (rest.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
+            if (ListenUrlProblemOf(url.TrimEnd()) is { } problem)
             {
-                continue; // a Unix socket path
+                return $"--urls / ASPNETCORE_URLS: '{url}' {problem}";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? ListenUrlProblemOf(string url)
+    {
+        var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
+        var scheme = schemeEnd < 0 ? "" : url[..schemeEnd];
+        if (!scheme.Equals("http", StringComparison.OrdinalIgnoreCase) && !scheme.Equals("https", StringComparison.OrdinalIgnoreCase))
+        {
+            return "is not an http:// or https:// address to listen on.";
+        }
+
+        var rest = url[(schemeEnd + 3)..];
+        if (rest.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
+        {
+            var socket = rest["unix:".Length..];
+            return socket.Length > 1 && socket.StartsWith('/') ? null : "names no Unix socket at an absolute path (http://unix:/run/app.sock).";
+        }
+
+        var slash = rest.IndexOf('/');
+        var (authority, path) = slash >= 0 ? (rest[..slash], rest[slash..]) : (rest, "");
+        if (path.Length > 1)
+        {
+            return "has a path; the service listens at the root (put a path base in a proxy in front).";
+        }
+
+        if (authority.Contains('@', StringComparison.Ordinal))
+        {
+            return "has user information (user@host), which an address to listen on cannot have.";
+        }
+
+        string host;
+        string? port;
+        if (authority.StartsWith('['))
+        {
+            var close = authority.IndexOf(']');
+            if (close < 0)
+            {
+                return "has an IPv6 address without its closing ']'.";
             }
 
-            var authority = rest.IndexOf('/') is var slash and >= 0 ? rest[..slash] : rest;
-            var portStart = !authority.StartsWith('[') ? authority.LastIndexOf(':')
-                : authority.IndexOf("]:", StringComparison.Ordinal) is var close and >= 0 ? close + 1 : -1;
-            var host = portStart >= 0 ? authority[..portStart] : authority;
-            if (host.Length == 0 || host == "[]")
+            host = authority[1..close];
+            var after = authority[(close + 1)..];
+            if (after.Length > 0 && after[0] != ':')
             {
-                return $"--urls / ASPNETCORE_URLS: '{url}' names no host (use 127.0.0.1, localhost, or * for every interface).";
+                return "has something after its IPv6 address other than :port.";
             }
 
-            if (portStart >= 0 && !(int.TryParse(authority[(portStart + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535))
+            port = after.Length > 0 ? after[1..] : null;
+            if (!System.Net.IPAddress.TryParse(host, out var v6) || v6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
             {
-                return $"--urls / ASPNETCORE_URLS: '{url}' has a port that is not a number from 0 to 65535.";
+                return $"has '[{host}]', which is not an IPv6 address.";
+            }
+        }
+        else
+        {
+            var colon = authority.IndexOf(':');
+            if (colon >= 0 && authority.IndexOf(':', colon + 1) >= 0)
+            {
+                return "has more than one ':' (an IPv6 address goes in brackets: http://[::1]:8080).";
+            }
+
+            (host, port) = colon >= 0 ? (authority[..colon], authority[(colon + 1)..]) : (authority, null);
+            if (host.Length == 0)
+            {
+                return "names no host (use 127.0.0.1, localhost, or * for every interface).";
+            }
+
+            var isIpv4 = host.Split('.').Length == 4 && System.Net.IPAddress.TryParse(host, out _);
+            if (!isIpv4 && host is not ("*" or "+") && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                return $"has the host '{host}', which Kestrel would take for every interface: give an IP address, localhost, or * to mean every interface.";
+            }
+        }
+
+        return port is not null && !(port.Length > 0 && int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number <= 65535)
+            ? "has a port that is not a number from 0 to 65535."
+            : null;
+    }
+
+    /// <summary>
+    /// What is wrong with ASPNETCORE_HTTP_PORTS / HTTPS_PORTS (ports on every interface, ';'-separated), or null: a value
+    /// that is not a port made Kestrel listen on port 80.
+    /// </summary>
+    public static string? PortListProblem(string setting, string? ports)
+    {
+        if (ports is null)
+        {
+            return null;
+        }
+
+        foreach (var port in ports.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!(int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number <= 65535))
+            {
+                return $"{setting}: '{port}' is not a port from 0 to 65535.";
             }
         }
 

@@ -21,9 +21,11 @@ public static class ServiceHost
         {
             var builder = WebApplication.CreateBuilder(args);
             HostSettings.ReadSettingsBesideProgram(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
-            if (HostSettings.ListenUrlProblem(builder.Configuration[WebHostDefaults.ServerUrlsKey]) is { } urls)
+            if ((HostSettings.ListenUrlProblem(builder.Configuration[WebHostDefaults.ServerUrlsKey])
+                ?? HostSettings.PortListProblem("ASPNETCORE_HTTP_PORTS (--http_ports)", builder.Configuration[WebHostDefaults.HttpPortsKey])
+                ?? HostSettings.PortListProblem("ASPNETCORE_HTTPS_PORTS (--https_ports)", builder.Configuration[WebHostDefaults.HttpsPortsKey])) is { } listen)
             {
-                await Console.Error.WriteLineAsync($"error: invalid configuration: {urls}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"error: invalid configuration: {listen}").ConfigureAwait(false);
                 return CommandLine.UsageError;
             }
 
