@@ -89,8 +89,14 @@ public sealed class BackgroundPublisher(
     public bool IsPublishing(string version) => _runs.Values.Any(p => !p.Status.IsFinal
         && (p.RunId == version || (p.ModelDirectory is { } folder && Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)) == version)));
 
+    /// <summary>How long an upload under way may go on once the service stops: cut at once, it left the version's files
+    /// without LATEST (the restart then republishes it, but replicas waited meanwhile).</summary>
+    public static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(10);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var uploads = new CancellationTokenSource();
+        using var grace = stoppingToken.Register(() => uploads.CancelAfter(ShutdownGrace));
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
@@ -98,7 +104,7 @@ public sealed class BackgroundPublisher(
                 // Once stopping, what is still queued is left to StopAsync (ReadAllAsync would go on handing items out).
                 while (!stoppingToken.IsCancellationRequested && _queue.Reader.TryRead(out var publication))
                 {
-                    await PublishWithRetriesAsync(publication, stoppingToken).ConfigureAwait(false);
+                    await PublishWithRetriesAsync(publication, stoppingToken, uploads.Token).ConfigureAwait(false);
                 }
             }
         }
@@ -106,6 +112,13 @@ public sealed class BackgroundPublisher(
         {
             // Stopping, also when the host failed to start (a port in use): not an error to log.
         }
+    }
+
+    private void Stopped(Publication publication, int attempt)
+    {
+        publication.Set(new PublicationStatus(PublicationState.Failed, attempt, "the service stopped before the publication finished", null));
+        logger.LogWarning("Run {Run} NOT published to {Store}: the service stopped first (within {Grace:0} s); the next start publishes its model if it is still served",
+            publication.RunId, inner.Description, ShutdownGrace.TotalSeconds);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -120,7 +133,8 @@ public sealed class BackgroundPublisher(
         }
     }
 
-    private async Task PublishWithRetriesAsync(Publication publication, CancellationToken stoppingToken)
+    // Attempts run on uploadToken (the service's stop plus a grace period); no new attempt starts once the service stops.
+    private async Task PublishWithRetriesAsync(Publication publication, CancellationToken stoppingToken, CancellationToken uploadToken)
     {
         var deadline = clock.GetUtcNow().AddSeconds(options.Value.PublishRetrySeconds);
         var delay = TimeSpan.FromSeconds(1);
@@ -129,11 +143,11 @@ public sealed class BackgroundPublisher(
             SyncResult result;
             try
             {
-                result = await inner.PublishAsync(publication.RunDirectory, publication.RunId, publication.ModelDirectory, stoppingToken).ConfigureAwait(false);
+                result = await inner.PublishAsync(publication.RunDirectory, publication.RunId, publication.ModelDirectory, uploadToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (uploadToken.IsCancellationRequested)
             {
-                publication.Set(new PublicationStatus(PublicationState.Failed, attempt, "the service stopped before the publication finished", null));
+                Stopped(publication, attempt);
                 return;
             }
             catch (Exception ex)
@@ -163,7 +177,7 @@ public sealed class BackgroundPublisher(
             }
             catch (OperationCanceledException)
             {
-                publication.Set(new PublicationStatus(PublicationState.Failed, attempt, "the service stopped before the publication finished", null));
+                Stopped(publication, attempt);
                 return;
             }
 

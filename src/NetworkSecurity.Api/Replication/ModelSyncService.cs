@@ -232,21 +232,30 @@ public sealed class ModelSyncService(
     }
 
     /// <summary>
-    /// Publishes the served version when the store has no such version at all: a model trained here whose publication a
-    /// restart cut short (publications are queued in memory). Without this the fleet stayed split for good: this
-    /// replica kept its newer model, the others the older LATEST. Once per version and process.
+    /// Publishes the served version when LATEST does not name it (missing, or an older version) and its publication never
+    /// finished: a model trained here whose publication a restart or shutdown cut short (publications are queued in
+    /// memory), before its model files were all uploaded, or after, before LATEST and the run's artifacts. Without this
+    /// the fleet stayed split for good: this replica kept its newer model, the others the older LATEST. A publication
+    /// that did finish (the run's artifacts are in the store) is not redone: LATEST pointed back at an older version
+    /// then is an operator's rollback, left alone. Files already in the store are not sent again. Once per version and
+    /// process.
     /// </summary>
     private async Task<bool> PublishIfNeverPublishedAsync(S3ModelSource source, string version, string why, CancellationToken cancellationToken)
     {
-        if (!publisher.IsConfigured || publisher.IsPublishing(version) || !_resumed.Add(version)
-            || await source.VersionProblemAsync(version, ModelStore.BundleFileName, cancellationToken).ConfigureAwait(false) is not { } missing)
+        if (!publisher.IsConfigured || publisher.IsPublishing(version) || !_resumed.Add(version))
+        {
+            return false;
+        }
+
+        var missing = await source.VersionProblemAsync(version, ModelStore.BundleFileName, cancellationToken).ConfigureAwait(false);
+        if (missing is null && await source.RunPublishedAsync(version, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
 
         var artifacts = Path.Combine(pipeline.ArtifactsRoot, version);
-        logger.LogWarning("Model sync: the served {Version} is not in {Store} ({Missing}) and {Why}: publishing it now (its publication was cut short, by a restart perhaps)",
-            version, source.Describe(""), missing, why);
+        logger.LogWarning("Model sync: the served {Version} {State} in {Store} and {Why}: publishing it now (its publication was cut short, by a restart perhaps)",
+            version, missing is null ? "is complete" : $"is not complete ({missing})", source.Describe(""), why);
         await publisher.PublishAsync(artifacts, version, Path.Combine(live.Store.Directory, version), cancellationToken).ConfigureAwait(false);
         return true;
     }

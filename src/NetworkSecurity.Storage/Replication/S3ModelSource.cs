@@ -171,6 +171,23 @@ public sealed partial class S3ModelSource : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether the run of <paramref name="version"/> finished publishing: its artifacts go up last (after the model and
+    /// LATEST), so their manifest in place means LATEST was moved to it at some point.
+    /// </summary>
+    public async Task<bool> RunPublishedAsync(string version, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReadManifestAsync($"{_options.Prefix}artifact/{version}/", cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ModelVerificationException)
+        {
+            return false;
+        }
+    }
+
     private async Task<Dictionary<string, string>> ReadManifestAsync(string prefix, CancellationToken cancellationToken)
     {
         try

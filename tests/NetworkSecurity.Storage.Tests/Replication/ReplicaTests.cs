@@ -236,7 +236,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             processes.Add(second);
             await WaitUntilAsync(async () => await LatestAsync(s3, bucket) == v2, TimeSpan.FromSeconds(60), "LATEST naming the model served here", processes);
             Assert.Equal(v2, (await ServedModelAsync(second)).Version);
-            Assert.Contains($"the served {v2} is not in", second.Output);
+            Assert.Contains($"the served {v2} is not complete", second.Output);
         }
         finally
         {
