@@ -56,6 +56,13 @@ public sealed record S3Options
             throw new ArgumentException($"AWS_REGION (or AWS_DEFAULT_REGION) '{region}' is not a region name (lower-case letters, digits and '-', for example us-east-1).");
         }
 
+        var prefix = read("S3_PREFIX") ?? "";
+        var segments = prefix.TrimEnd('/').Split('/');
+        if (prefix.Length > 0 && segments.Any(segment => segment.Trim() is "" or "." or ".."))
+        {
+            throw new ArgumentException($"S3_PREFIX '{prefix}' has an empty, '.' or '..' segment: give plain segments such as team/models/ (a URL would resolve those, and the objects could land outside the bucket's folder or in another bucket).");
+        }
+
         var bucket = read("S3_BUCKET");
         if (string.IsNullOrWhiteSpace(bucket))
         {
@@ -67,13 +74,6 @@ public sealed record S3Options
         if (bucket.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')) || bucket.Contains("..", StringComparison.Ordinal))
         {
             throw new ArgumentException($"S3_BUCKET '{bucket}' is not a bucket name (letters, digits, '.', '-' and '_' only, no '..').");
-        }
-
-        var prefix = read("S3_PREFIX") ?? "";
-        var segments = prefix.TrimEnd('/').Split('/');
-        if (prefix.Length > 0 && segments.Any(segment => segment.Trim() is "" or "." or ".."))
-        {
-            throw new ArgumentException($"S3_PREFIX '{prefix}' has an empty, '.' or '..' segment: give plain segments such as team/models/ (a URL would resolve those, and the objects could land outside the bucket's folder or in another bucket).");
         }
 
         return new S3Options

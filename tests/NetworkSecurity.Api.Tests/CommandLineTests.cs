@@ -248,7 +248,9 @@ public sealed class CommandLineTests
     [InlineData("--Pipeline:Seed:Foo=3", 2, "unknown setting 'Pipeline:Seed:Foo': Pipeline:Seed is a value, not a section")]
     [InlineData("--Tracking:Enable=false", 2, "unknown setting 'Tracking:Enable': Tracking has only 'Enabled' (true or false)")]
     [InlineData("--Tracking:Enabled=no", 2, "Tracking:Enabled 'no' is not true or false")]
-    [InlineData("--Serilog:MinimumLevel:Default=Loud", 2, "invalid logging configuration (Serilog section): The value Loud is not a valid Serilog level.")] // was exit 1, "the service stopped"
+    [InlineData("--Serilog:MinimumLevel:Default=Loud", 2, "invalid logging configuration: Serilog:MinimumLevel:Default 'Loud' is not a level")] // was exit 1, "the service stopped"
+    [InlineData("--Serilog:MinimumLevel:Default=7", 2, "Serilog:MinimumLevel:Default '7' is not a level")] // the console went silent
+    [InlineData("--Serilog:MinimumLevel:Override:Microsoft=Loud", 2, "Serilog:MinimumLevel:Override:Microsoft 'Loud' is not a level")] // "No LoggingLevelSwitch has been declared"
     [InlineData("--Replication:PollSeconds=0", 2, "The field PollSeconds must be between 1 and 3600.")] // was first a host error with a trace
     [InlineData("--Replication:LeaseMode=foo", 2, "LeaseMode")]
     [InlineData("--Api:MaxRows", 2, "the setting '--Api:MaxRows' has no value")]
@@ -514,6 +516,8 @@ public sealed class CommandLineTests
     [InlineData("predict --input x.csv --output y.csv", "--Api:MaxRows=abc", "Failed to convert configuration value 'abc' at 'Api:MaxRows'")]
     [InlineData("export", "--MLFLOW_TRACKING_URI=ftp://x", "only http(s):// (an MLflow server), file: or a folder path are supported")]
     [InlineData("predict --input x.csv --output y.csv", "--Replication:LeaseMode=bogus", "LeaseMode")]
+    [InlineData("export", "--NETWORKSECURITY_API_KEY= x", "NETWORKSECURITY_API_KEY (Api:TrainApiKey) is blank or has spaces around it")]
+    [InlineData("export", "--S3_PREFIX=../up", "S3_PREFIX '../up' has an empty, '.' or '..' segment")] // checked without a bucket too
     [InlineData("export", "--final-model=/etc/passwd", "Pipeline:FinalModelDirectory (--final-model) '/etc/passwd' is a file, not a folder.")] // was "no model has been promoted"
     public void Every_command_checks_every_setting_the_service_would(string command, string setting, string message)
     {

@@ -79,6 +79,7 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         var served = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("ServedModel");
         Assert.True(served.GetProperty("properties").TryGetProperty("serving", out _));
         Assert.True(served.GetProperty("properties").TryGetProperty("version", out _));
+        Assert.True(served.GetProperty("properties").GetProperty("test").GetProperty("nullable").GetBoolean()); // null without a hold-out
         using (var card = JsonDocument.Parse(await client.GetStringAsync("/model")))
         {
             var declared = served.GetProperty("properties").EnumerateObject().Select(p => p.Name).ToHashSet();

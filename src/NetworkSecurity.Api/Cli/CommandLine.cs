@@ -191,6 +191,12 @@ public static class CommandLine
                 return UsageError;
             }
 
+            if (LoggingSetup.SettingsProblem(configuration) is { } loggingProblem)
+            {
+                await Console.Error.WriteLineAsync($"error: {loggingProblem}").ConfigureAwait(false);
+                return UsageError;
+            }
+
             Serilog.Core.Logger logger;
             try
             {
@@ -303,7 +309,7 @@ public static class CommandLine
                 .AddSingleton(configuration)
                 .AddLogging()
                 .AddTrainingPipeline(configuration);
-            services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateDataAnnotations();
+            services.AddApiOptions(configuration);
             services.AddOptions<Replication.ReplicationOptions>().Bind(configuration.GetSection(Replication.ReplicationOptions.SectionName)).ValidateDataAnnotations();
             using var provider = services.BuildServiceProvider();
             _ = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Pipeline.Configuration.PipelineOptions>>().Value;

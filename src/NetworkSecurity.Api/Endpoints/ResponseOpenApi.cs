@@ -66,6 +66,10 @@ public sealed class ResponseOpenApi : IOperationFilter
             {
                 ["serving"] = context.SchemaGenerator.GenerateSchema(typeof(ModelApi.ServingInfo), context.SchemaRepository),
             };
+            if (properties.TryGetValue("test", out var test))
+            {
+                properties["test"] = new OpenApiSchema { AllOf = [test], Type = JsonSchemaType.Object | JsonSchemaType.Null, Description = "Test metrics; null for a model trained on every row (no hold-out)." };
+            }
             context.SchemaRepository.AddDefinition(ServedModelSchema, new OpenApiSchema
             {
                 Type = JsonSchemaType.Object,

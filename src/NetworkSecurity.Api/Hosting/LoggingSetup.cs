@@ -60,6 +60,19 @@ public static class LoggingSetup
     /// </summary>
     public static string? SettingsProblem(IConfiguration configuration)
     {
+        // The levels first, named by their key: Serilog took 7 or -1 (no level: the console went silent) and named
+        // neither the key nor, for an override, the problem ("No LoggingLevelSwitch has been declared with name 'Loud'").
+        var levels = configuration.GetSection("Serilog:MinimumLevel");
+        // An empty value is unset (an empty JSON object reads as ""), as Serilog takes it.
+        var values = new[] { levels, levels.GetSection("Default") }.Concat(levels.GetSection("Override").GetChildren());
+        foreach (var level in values.Where(v => !string.IsNullOrWhiteSpace(v.Value)))
+        {
+            if (!(Enum.TryParse<LogEventLevel>(level.Value!.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)))
+            {
+                return $"invalid logging configuration: {level.Path} '{level.Value}' is not a level (Verbose, Debug, Information, Warning, Error, Fatal).";
+            }
+        }
+
         try
         {
             new LoggerConfiguration().ReadFrom.Configuration(configuration).CreateLogger().Dispose();

@@ -14,6 +14,20 @@ namespace NetworkSecurity.Api.Hosting;
 /// <summary>Registers the training pipeline and what it plugs into (data source, trainer, tracker, object store).</summary>
 public static class PipelineServiceCollectionExtensions
 {
+    /// <summary>Api settings, bound, the API key taken from its variable, and validated at start (service and commands).</summary>
+    public static IServiceCollection AddApiOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ApiOptions>()
+            .Bind(configuration.GetSection(ApiOptions.SectionName))
+            // Through configuration, not the process environment only: --NETWORKSECURITY_API_KEY=... on the command line counts too.
+            .PostConfigure(api => api.TrainApiKey = string.IsNullOrEmpty(api.TrainApiKey) ? configuration[ApiOptions.ApiKeyVariable] : api.TrainApiKey)
+            .Validate(api => api.TrainApiKey is not { Length: > 0 } key || key.Trim().Length == key.Length,
+                $"{ApiOptions.ApiKeyVariable} (Api:TrainApiKey) is blank or has spaces around it: no client could send it as it is. Give the key without surrounding spaces, or leave it empty for no key.")
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        return services;
+    }
+
     public static IServiceCollection AddTrainingPipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<PipelineOptions>()

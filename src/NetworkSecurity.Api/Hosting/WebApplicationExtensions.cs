@@ -45,14 +45,7 @@ public static class WebApplicationExtensions
         // process (the tests) the one still running loses its log lines.
         builder.Services.AddSerilog((services, logger) => LoggingSetup.Configure(logger, services.GetRequiredService<IConfiguration>(), fileName: null), preserveStaticLogger: true);
 
-        builder.Services.AddOptions<ApiOptions>()
-            .Bind(configuration.GetSection(ApiOptions.SectionName))
-            // Through configuration, not the process environment only: --NETWORKSECURITY_API_KEY=... on the command line counts too.
-            .PostConfigure(api => api.TrainApiKey = string.IsNullOrEmpty(api.TrainApiKey) ? configuration[ApiOptions.ApiKeyVariable] : api.TrainApiKey)
-            .Validate(api => api.TrainApiKey is not { Length: > 0 } key || key.Trim().Length == key.Length,
-                $"{ApiOptions.ApiKeyVariable} (Api:TrainApiKey) is blank or has spaces around it: no client could send it as it is. Give the key without surrounding spaces, or leave it empty for no key.")
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddApiOptions(configuration);
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<ApiOptions>>((kestrel, api) =>
             {
