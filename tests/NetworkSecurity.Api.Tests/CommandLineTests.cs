@@ -237,7 +237,7 @@ public sealed class CommandLineTests
 
     [Theory]
     [InlineData("--Api:MaxRows=abc", 2, "Failed to convert configuration value 'abc' at 'Api:MaxRows'")]
-    [InlineData("--Pipeline:TestFraction=2", 2, "The field TestFraction must be between 0 and 0.5.")]
+    [InlineData("--Pipeline:TestFraction=2", 2, "invalid configuration: Pipeline:TestFraction: The field TestFraction must be between 0 and 0.5.")] // not "DataAnnotation validation failed for 'PipelineOptions' members"
     [InlineData("--S3_BUCKET=b --S3_ENDPOINT_URL=garbage", 2, "S3_ENDPOINT_URL 'garbage' is not an http(s) URL")]
     [InlineData("--MLFLOW_TRACKING_URI=ftp://x", 2, "only http(s):// (an MLflow server), file: or a folder path are supported")]
     [InlineData("--seed 7", 2, "'--seed' is not a setting of the service")]
@@ -276,12 +276,15 @@ public sealed class CommandLineTests
         var link = Path.Combine(dir.Path, "link-to-final_model");
         Directory.CreateSymbolicLink(link, finalModel);
         var file = dir.File("a-file", "x");
+        var dangling = Path.Combine(dir.Path, "dangling");
+        Directory.CreateSymbolicLink(dangling, Path.Combine(dir.Path, "not-made-yet"));
         string[][] refused =
         [
             ["--artifacts", Path.Combine(finalModel, "Artifacts"), "--final-model", finalModel], // inside
             ["--artifacts", link, "--final-model", finalModel], // the same folder through a link: artifacts were written into final_model/
             ["--artifacts", file, "--final-model", finalModel],
             ["--artifacts", Path.Combine(dir.Path, "Artifacts"), "--final-model", file],
+            ["--artifacts", Path.Combine(dir.Path, "Artifacts"), "--final-model", dangling], // was "is a file"
             ["--artifacts", Path.Combine(dir.Path, "Artifacts"), "--final-model", finalModel + "  "], // made a folder of that name (refused as an option value)
         ];
         foreach (var folders in refused)
@@ -294,6 +297,7 @@ public sealed class CommandLineTests
         Assert.Contains("must be separate folders, neither inside the other", log);
         Assert.Contains($"Pipeline:ArtifactsRoot (--artifacts) '{file}' is a file, not a folder.", log);
         Assert.Contains($"Pipeline:FinalModelDirectory (--final-model) '{file}' is a file, not a folder.", log);
+        Assert.Contains($"Pipeline:FinalModelDirectory (--final-model) '{dangling}' is a symbolic link to '{Path.Combine(dir.Path, "not-made-yet")}', which is not a folder", log);
         Assert.False(Directory.Exists(finalModel + "  "));
     }
 
@@ -490,7 +494,7 @@ public sealed class CommandLineTests
         // No MONGODB_URL is a setting missing: a usage error.
         (code, _, stderr) = RunProgram(["push-data", "--file", oneClass, "--logs", "none"], dir.Path);
         Assert.Equal(CommandLine.UsageError, code);
-        Assert.Contains("push-data needs MONGODB_URL", stderr);
+        Assert.Contains("push-data: MONGODB_URL (or MONGO_DB_URL) is not set", stderr);
     }
 
     [Fact]
@@ -602,13 +606,15 @@ public sealed class CommandLineTests
         using var dir = new TempDirectory();
         var logs = Path.Combine(dir.Path, "Logs");
         // /dev/zero was read into memory without end (12 GB in 25 s) and the run did not stop on SIGTERM.
-        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", "/dev/zero", .. Common(dir)]));
-        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["evaluate", "--data", "/dev/zero", "--seeds", "1", "--mode", "gbdt", "--logs", logs]));
+        // A setting that cannot work: refused before any run (no failed run recorded), as predict refuses such an input.
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["train", "--data", "/dev/zero", .. Common(dir)]));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", "/dev/zero", "--seeds", "1", "--mode", "gbdt", "--logs", logs]));
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")));
         // A header of 2 MB of commas took gigabytes; it now stops at the header limit.
         var commas = dir.File("commas.csv", new string(',', 2 << 20) + "\n1,2\n");
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", commas, .. Common(dir)]));
         var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
-        Assert.Contains("Data file '/dev/zero' is not a regular file (a device, pipe or socket)", log);
+        Assert.Contains("Pipeline:DataPath (--data) '/dev/zero' is not a regular file (a device, pipe or socket); give the CSV file.", log);
         Assert.Contains($"{commas}, line 1: the header is longer than 1,048,576 characters. This is not a file of website records.", log);
         Assert.Null(new ModelStore(Path.Combine(dir.Path, "final_model")).CurrentVersion);
     }
@@ -668,7 +674,7 @@ public sealed class CommandLineTests
         var few = dir.File("few.csv", string.Join('\n', lines.Take(1).Concat(lines.Skip(1).Where(l => l.EndsWith(",1", StringComparison.Ordinal)).Take(3))
             .Concat(lines.Skip(1).Where(l => l.EndsWith(",-1", StringComparison.Ordinal)).Take(40))));
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", few, .. Common(dir).Where(a => a != "--mode" && a != "gbdt"), "--learners", "decision_tree", "--grid", TestPaths.GridFile]));
-        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", dir.Path, .. Common(dir)]));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["train", "--data", dir.Path, .. Common(dir)])); // a setting that cannot work
         // gbdt mode without a hold-out cross-validates too: the same words, not "Too few rows or groups (Parameter 'k')".
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["train", "--data", few, "--test-fraction", "0", .. Common(dir)]));
 

@@ -11,7 +11,7 @@ namespace NetworkSecurity.Api.Cli;
 /// With no command the program serves the API. Typed options map onto configuration keys, and any configuration key
 /// can also be given as <c>--Section:Key=value</c>.
 /// </summary>
-public static class CommandLine
+public static partial class CommandLine
 {
     public const int Success = 0;
     public const int Failed = 1;
@@ -233,7 +233,7 @@ public static class CommandLine
                 }
                 catch (Microsoft.Extensions.Options.OptionsValidationException ex)
                 {
-                    logger.Error("Invalid configuration: {Errors}", string.Join("; ", ex.Failures));
+                    logger.Error("Invalid configuration: {Errors}", Describe(ex.Failures));
                     return UsageError;
                 }
                 catch (UsageException ex)
@@ -319,13 +319,34 @@ public static class CommandLine
         }
         catch (Microsoft.Extensions.Options.OptionsValidationException ex)
         {
-            return string.Join("; ", ex.Failures);
+            return Describe(ex.Failures);
         }
         catch (Exception ex) when (IsConfigurationError(ex, out var reason))
         {
             return reason;
         }
     }
+
+    /// <summary>
+    /// Validation failures in one line, each in the settings' own terms: "DataAnnotation validation failed for
+    /// 'PipelineOptions' members: 'DataSource' with the error: '…'." becomes "Pipeline:DataSource: …".
+    /// </summary>
+    internal static string Describe(IEnumerable<string> failures) =>
+        string.Join("; ", failures.Select(failure => AnnotationFailure().Match(failure) is { Success: true } match
+            ? $"{SectionOf(match.Groups["type"].Value)}{match.Groups["member"].Value}: {match.Groups["error"].Value}"
+            : failure));
+
+    private static string SectionOf(string optionsType) => optionsType switch
+    {
+        "PipelineOptions" => "Pipeline:",
+        "TrainingOptions" => "Pipeline:Training:",
+        "ApiOptions" => "Api:",
+        "ReplicationOptions" => "Replication:",
+        _ => "",
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex("^DataAnnotation validation failed for '(?<type>[^']*)' members: '(?<member>[^']*)' with the error: '(?<error>.*)'\\.$")]
+    private static partial System.Text.RegularExpressions.Regex AnnotationFailure();
 
     /// <summary>appsettings.json (beside the program), then environment variables, then configuration keys and typed options.</summary>
     public static IConfiguration BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys) =>

@@ -32,7 +32,7 @@ public static class PushDataCommand
     {
         var (configuration, logger) = (context.Configuration, context.Logger);
         var options = MongoOptions.FromEnvironment(key => configuration[key])
-            ?? throw new UsageException("push-data needs MONGODB_URL (or MONGO_DB_URL): the MongoDB connection string.");
+            ?? throw new UsageException("MONGODB_URL (or MONGO_DB_URL) is not set: give the MongoDB connection string to load into.");
 
         var pipeline = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         var file = configuration["PushData:File"] is { Length: > 0 } f ? f : pipeline.DataPath;

@@ -111,8 +111,12 @@ public static class UploadReader
             throw new InvalidDataException($"The multipart body is malformed: it does not match the boundary in Content-Type or ends before the closing boundary ({ex.Message})", ex);
         }
 
-        return file ?? throw (unreadable is null ? new MissingFileException()
-            : new InvalidDataException($"A part of the multipart form has a Content-Disposition that does not parse ('{unreadable}'); quote a file name with spaces or brackets: form-data; name=\"file\"; filename=\"my file.csv\"."));
+        return file ?? throw (unreadable switch
+        {
+            null => new MissingFileException(),
+            "(none)" => new InvalidDataException("A part of the multipart form has no Content-Disposition header; the file goes in a part with Content-Disposition: form-data; name=\"file\"; filename=\"data.csv\"."),
+            _ => new InvalidDataException($"A part of the multipart form has a Content-Disposition that does not parse ('{unreadable}'); quote a file name with spaces or brackets: form-data; name=\"file\"; filename=\"my file.csv\"."),
+        });
     }
 
     // Content-Encoding other than identity, or Content-Transfer-Encoding other than 7bit, 8bit or binary (RFC 7578 4.7).

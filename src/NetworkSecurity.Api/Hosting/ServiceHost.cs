@@ -44,14 +44,14 @@ public static class ServiceHost
         }
         catch (OptionsValidationException ex)
         {
-            await Console.Error.WriteLineAsync($"error: invalid configuration: {string.Join("; ", ex.Failures)}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"error: invalid configuration: {CommandLine.Describe(ex.Failures)}").ConfigureAwait(false);
             return CommandLine.UsageError;
         }
         catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
         {
             // Several sections wrong at once: every failure, still on one line.
             var failures = ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures);
-            await Console.Error.WriteLineAsync($"error: invalid configuration: {string.Join("; ", failures)}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"error: invalid configuration: {CommandLine.Describe(failures)}").ConfigureAwait(false);
             return CommandLine.UsageError;
         }
         catch (Exception ex) when (CommandLine.IsConfigurationError(ex, out var reason))

@@ -58,10 +58,27 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         foreach (var (setting, folder) in new[] { ("Pipeline:ArtifactsRoot (--artifacts)", options.ArtifactsRoot), ("Pipeline:FinalModelDirectory (--final-model)", options.FinalModelDirectory) })
         {
             // Said at start, not after a whole training run that then cannot write its results.
-            if (!string.IsNullOrWhiteSpace(folder) && File.Exists(folder))
+            if (string.IsNullOrWhiteSpace(folder) || Directory.Exists(folder))
+            {
+                continue;
+            }
+
+            if (new FileInfo(folder).LinkTarget is { } target)
+            {
+                failures.Add($"{setting} '{folder}' is a symbolic link to '{target}', which is not a folder (make the folder, or point the link at one).");
+            }
+            else if (File.Exists(folder))
             {
                 failures.Add($"{setting} '{folder}' is a file, not a folder.");
             }
+        }
+
+        // A device or pipe as the training data is a setting that cannot work (it was read without end); a file that is
+        // not there yet may still come (a mounted volume), so that stays a run's failure.
+        if (options.DataSource == "csv" && !string.IsNullOrWhiteSpace(options.DataPath) && (Directory.Exists(options.DataPath)
+            || (File.Exists(options.DataPath) && !Pipeline.Artifacts.FileKind.IsRegularFile(options.DataPath))))
+        {
+            failures.Add($"Pipeline:DataPath (--data) '{options.DataPath}' is {(Directory.Exists(options.DataPath) ? "a folder" : "not a regular file (a device, pipe or socket)")}; give the CSV file.");
         }
 
         // Promotion replaces folders under the final model folder and prunes old versions: with the artifacts there too
