@@ -246,6 +246,8 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
                 using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
                 Assert.Equal((int)status, problem.RootElement.GetProperty("status").GetInt32());
                 Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()));
+                Assert.StartsWith("https://tools.ietf.org/html/rfc9110#section-15.5.", problem.RootElement.GetProperty("type").GetString());
+                Assert.Equal(JsonValueKind.String, problem.RootElement.GetProperty("trace_id").ValueKind); // as the built-in writer names it
             }
         }
     }
