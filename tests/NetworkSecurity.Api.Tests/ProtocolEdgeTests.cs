@@ -248,6 +248,10 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
                 Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()));
                 Assert.StartsWith("https://tools.ietf.org/html/rfc9110#section-15.5.", problem.RootElement.GetProperty("type").GetString());
                 Assert.Equal(JsonValueKind.String, problem.RootElement.GetProperty("trace_id").ValueKind); // as the built-in writer names it
+                if (status == HttpStatusCode.MethodNotAllowed)
+                {
+                    Assert.Equal(["GET", "HEAD"], response.Content.Headers.Allow); // HEAD is answered too
+                }
             }
         }
     }

@@ -101,6 +101,13 @@ public static class Problems
     public static void AddMissingDetail(ProblemDetailsContext context)
     {
         var problem = context.ProblemDetails;
+        if (problem.Status == StatusCodes.Status405MethodNotAllowed && context.HttpContext.Response.Headers.Allow is { Count: > 0 } allow
+            && allow.ToString().Split(',', StringSplitOptions.TrimEntries) is var methods && methods.Contains("GET") && !methods.Contains("HEAD"))
+        {
+            // HEAD is answered for every GET route (HeadRequests), which routing does not know when it lists the methods.
+            context.HttpContext.Response.Headers.Allow = allow.ToString() + ", HEAD";
+        }
+
         if (problem.Detail is not null || problem.Status != StatusCodes.Status415UnsupportedMediaType)
         {
             return;
