@@ -247,6 +247,44 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_version_whose_files_went_up_but_not_latest_is_pointed_at_after_a_restart()
+    {
+        // A shutdown cut the publication after the model's files: the version is complete in the store, but LATEST and
+        // the run's artifacts never came. A restart must finish it; a version whose publication finished is left alone.
+        var bucket = "cut" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        using var folder = new TempDirectory();
+        var first = Start("replica-s", folder, bucket);
+        var processes = new List<ServiceProcess> { first };
+        try
+        {
+            await WaitUntilAsync(async () => (await LatestJobAsync(first))?.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(90), "the first model published", processes);
+            var version = (await ServedModelAsync(first)).Version!;
+            first.Kill();
+            await s3.DeleteObjectAsync(bucket, "ns/final_model/LATEST");
+            var artifacts = await s3.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = bucket, Prefix = $"ns/artifact/{version}/" });
+            foreach (var item in artifacts.S3Objects ?? [])
+            {
+                await s3.DeleteObjectAsync(bucket, item.Key);
+            }
+
+            var second = Start("replica-s", folder, bucket);
+            processes.Add(second);
+            await WaitUntilAsync(async () => await LatestAsync(s3, bucket) == version, TimeSpan.FromSeconds(60), "LATEST naming the served version again", processes);
+            Assert.Contains($"the served {version} is complete in", second.Output);
+            // The model's three files are not sent again; only the run's artifacts are.
+            Assert.Contains(" 3 unchanged", second.Output.Split('\n').Single(l => l.Contains($"Run {version} published", StringComparison.Ordinal) && l.Contains("attempt 1", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                process.Dispose();
+            }
+        }
+    }
+
     private async Task<AmazonS3Client> NewBucketAsync(string bucket)
     {
         var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
