@@ -272,6 +272,8 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             var second = Start("replica-s", folder, bucket);
             processes.Add(second);
             await WaitUntilAsync(async () => await LatestAsync(s3, bucket) == version, TimeSpan.FromSeconds(60), "LATEST naming the served version again", processes);
+            // LATEST moves before the run's artifacts go up; the publication's log line comes after them.
+            await WaitUntilAsync(() => Task.FromResult(second.Output.Contains($"Run {version} published", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the republication's log line", processes);
             Assert.Contains($"the served {version} is complete in", second.Output);
             // The model's three files are not sent again; only the run's artifacts are.
             Assert.Contains(" 3 unchanged", second.Output.Split('\n').Single(l => l.Contains($"Run {version} published", StringComparison.Ordinal) && l.Contains("attempt 1", StringComparison.Ordinal)));
