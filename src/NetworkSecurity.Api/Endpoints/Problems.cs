@@ -96,9 +96,10 @@ public static class Problems
 
     /// <summary>
     /// Fills in what routing's own answers leave out: a body whose Content-Type the endpoint does not accept is refused
-    /// by routing (415) before the endpoint runs, with no detail; the caller should still learn what to send.
+    /// by routing (415) before the endpoint runs, with no detail; the caller should still learn what to send. A 405's
+    /// Allow gains HEAD where GET is allowed.
     /// </summary>
-    public static void AddMissingDetail(ProblemDetailsContext context)
+    public static void CompleteRoutingProblem(ProblemDetailsContext context)
     {
         var problem = context.ProblemDetails;
         if (problem.Status == StatusCodes.Status405MethodNotAllowed && context.HttpContext.Response.Headers.Allow is { Count: > 0 } allow

@@ -17,13 +17,13 @@ public sealed class ExternalServicesValidator(IConfiguration configuration) : IV
         var failures = new List<string>();
         Check(() => MlflowOptions.FromEnvironment(key => configuration[key]), failures);
         Check(() => S3Options.FromEnvironment(key => configuration[key]), failures);
-        Check(() => MongoDb.MongoOptions.FromEnvironment(key => configuration[key]), failures);
+        var mongo = Check(() => MongoDb.MongoOptions.FromEnvironment(key => configuration[key]), failures);
         if (configuration["Tracking:Enabled"] is { } tracking && !bool.TryParse(tracking.Trim(), out _))
         {
             failures.Add($"Tracking:Enabled '{tracking}' is not true or false.");
         }
 
-        if (failures.Count == 0 && options.DataSource == "mongodb" && MongoDb.MongoOptions.FromEnvironment(key => configuration[key]) is null)
+        if (failures.Count == 0 && options.DataSource == "mongodb" && mongo is null)
         {
             // Said at start: every training run would fail on it.
             failures.Add("Pipeline:DataSource (--source) is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.");
@@ -32,15 +32,18 @@ public sealed class ExternalServicesValidator(IConfiguration configuration) : IV
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static void Check(Func<object?> read, List<string> failures)
+    // The settings read, or null (with why in failures) when they cannot be used.
+    private static T? Check<T>(Func<T?> read, List<string> failures)
+        where T : class
     {
         try
         {
-            read();
+            return read();
         }
         catch (ArgumentException ex)
         {
             failures.Add(ex.Message);
+            return null;
         }
     }
 }

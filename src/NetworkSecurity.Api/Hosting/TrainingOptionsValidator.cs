@@ -42,11 +42,11 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
             failures.Add($"Pipeline:Training:Learners (--learners): unknown learner(s) or grid entries {string.Join(", ", unknown)}; learners: {string.Join(", ", known)}{(entries.Count > 0 ? $"; entries of the grid: {string.Join(", ", entries)}" : "")}.");
         }
 
-        foreach (var (setting, path) in new[]
-        {
+        (string Setting, string? Path)[] folders =
+        [
             ("Pipeline:ArtifactsRoot (--artifacts)", options.ArtifactsRoot), ("Pipeline:FinalModelDirectory (--final-model)", options.FinalModelDirectory),
-            ("Pipeline:DataPath (--data)", options.DataPath), ("Pipeline:SchemaPath (--schema)", options.SchemaPath), ("Pipeline:Training:GridPath (--grid)", options.Training.GridPath),
-        })
+        ];
+        foreach (var (setting, path) in folders.Concat([("Pipeline:DataPath (--data)", options.DataPath), ("Pipeline:SchemaPath (--schema)", options.SchemaPath), ("Pipeline:Training:GridPath (--grid)", options.Training.GridPath)]))
         {
             // "  fm  " made a folder of that name, where nothing serves from: almost always a quoting slip.
             if (path is { Length: > 0 } && path.Trim().Length != path.Length)
@@ -55,7 +55,7 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
             }
         }
 
-        foreach (var (setting, folder) in new[] { ("Pipeline:ArtifactsRoot (--artifacts)", options.ArtifactsRoot), ("Pipeline:FinalModelDirectory (--final-model)", options.FinalModelDirectory) })
+        foreach (var (setting, folder) in folders)
         {
             // Said at start, not after a whole training run that then cannot write its results.
             if (string.IsNullOrWhiteSpace(folder) || Directory.Exists(folder))

@@ -68,7 +68,7 @@ public static class WebApplicationExtensions
         builder.Services.AddHostedService<TrainingWorker>();
         builder.Services.AddModelReplication(configuration);
 
-        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.AddMissingDetail);
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.CompleteRoutingProblem);
         builder.Services.AddSingleton<IProblemDetailsWriter, AnyAcceptProblemWriter>(); // after the built-in one
         // Malformed JSON bodies are the client's fault: answer 400 ProblemDetails, also in Development.
         builder.Services.Configure<RouteHandlerOptions>(routing => routing.ThrowOnBadRequest = false);

@@ -210,12 +210,12 @@ public sealed class TrainingWorker(
         {
             if (!status.IsFinal)
             {
-                job.Update(s => s with { Publication = status, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = status.Message } });
+                Show(job, status);
             }
         };
         if (!publication.Status.IsFinal)
         {
-            job.Update(s => s with { Publication = publication.Status, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = publication.Status.Message } });
+            Show(job, publication.Status);
         }
 
         _ = ReleaseThenShowAsync(job, publication.Completion);
@@ -226,8 +226,12 @@ public sealed class TrainingWorker(
     {
         var final = await completion.ConfigureAwait(false); // never faults: a publication ends in a state
         await ReleaseLeaseAsync(job).ConfigureAwait(false);
-        job.Update(s => s with { Publication = final, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = final.Message } });
+        Show(job, final);
     }
+
+    // The publication's state on the job, and its message as the outcome's artifact sync.
+    private static void Show(TrainingJob job, PublicationStatus status) =>
+        job.Update(s => s with { Publication = status, Outcome = s.Outcome is null ? null : s.Outcome with { ArtifactSync = status.Message } });
 
     // Runs unawaited (after a publication): a failure is logged here, never left as an unobserved task exception. A lease
     // not released lapses at its expiry.
