@@ -73,26 +73,81 @@ public sealed class KnnImputerTests
         Assert.Equal(2.0, result[0, 0]);
     }
 
-    [Fact]
-    public void Round_trips_through_its_binary_form()
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void Round_trips_through_its_binary_form(bool donorsWithHoles, bool nonTernaryDonor)
     {
         var (x, _) = ReferenceData.PhishingData();
-        var imputer = KnnImputer.Fit(x.SelectRows(Enumerable.Range(0, 500).ToArray()), 3);
-        var holes = x.SelectRows(Enumerable.Range(500, 50).ToArray());
+        var donors = x.SelectRows(Enumerable.Range(0, 501).ToArray());
+        if (donorsWithHoles)
+        {
+            for (var r = 0; r < donors.Rows; r += 7)
+            {
+                donors[r, (r * 11) % 30] = double.NaN;
+            }
+        }
+
+        if (nonTernaryDonor)
+        {
+            donors[3, 4] = 0.25;
+        }
+
+        var imputer = KnnImputer.Fit(donors, 3);
+        var holes = x.SelectRows(Enumerable.Range(600, 50).ToArray());
         for (var r = 0; r < holes.Rows; r++)
         {
             holes[r, r % 30] = double.NaN;
+            holes[r, (r + 9) % 30] = double.NaN;
         }
 
+        var bytes = Serialize(imputer);
+        var copy = KnnImputer.ReadFrom(new BinaryReader(new MemoryStream(bytes)));
+        Assert.Equal(imputer.Transform(holes).Values, copy.Transform(holes).Values);
+
+        // Ternary donors are packed two bits a value; any other value keeps the eight-byte form.
+        var values = 501 * 30;
+        Assert.InRange(bytes.Length, nonTernaryDonor ? values * 8 : values / 4, nonTernaryDonor ? (values * 8) + 64 : (values / 4) + 64);
+    }
+
+    [Fact]
+    public void Packed_donors_read_back_exactly_including_missing_values_and_a_partial_last_byte()
+    {
+        // 3 × 3 = 9 values: the last byte holds one value.
+        var donors = FeatureMatrix.FromRows([[-1, 0, 1], [double.NaN, 1, -1], [0, double.NaN, 1]]);
+        var copy = KnnImputer.ReadFrom(new BinaryReader(new MemoryStream(Serialize(KnnImputer.Fit(donors, 2)))));
+        var query = FeatureMatrix.FromRows([[double.NaN, 0, 1], [1, double.NaN, double.NaN], [-1, 1, double.NaN]]);
+        Assert.Equal(KnnImputer.Fit(donors, 2).Transform(query).Values, copy.Transform(query).Values);
+        Assert.Equal(2, copy.Neighbors);
+        Assert.Equal(3, copy.FeatureCount);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(40)]
+    public void A_header_promising_more_donors_than_the_file_holds_is_refused_before_allocating(int truncateBy)
+    {
+        var (x, _) = ReferenceData.PhishingData();
+        var bytes = Serialize(KnnImputer.Fit(x.SelectRows(Enumerable.Range(0, 100).ToArray()), 3));
+        var truncated = new MemoryStream(bytes, 0, bytes.Length - truncateBy);
+        Assert.Throws<InvalidDataException>(() => KnnImputer.ReadFrom(new BinaryReader(truncated)));
+
+        // The row count in the header (after the name, version and neighbours) raised to a billion rows.
+        var forged = (byte[])bytes.Clone();
+        BitConverter.GetBytes(1_000_000_000).CopyTo(forged, "knn_imputer".Length + 1 + 8);
+        Assert.Throws<InvalidDataException>(() => KnnImputer.ReadFrom(new BinaryReader(new MemoryStream(forged))));
+    }
+
+    private static byte[] Serialize(KnnImputer imputer)
+    {
         using var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             imputer.WriteTo(writer);
         }
 
-        stream.Position = 0;
-        var copy = KnnImputer.ReadFrom(new BinaryReader(stream));
-        Assert.Equal(imputer.Transform(holes).Values, copy.Transform(holes).Values);
+        return stream.ToArray();
     }
 
     [Theory]

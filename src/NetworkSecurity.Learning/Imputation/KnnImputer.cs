@@ -340,19 +340,58 @@ public sealed class KnnImputer
         return false;
     }
 
+    /// <summary>
+    /// Writes the donors. Ternary donors (every value -1, 0, 1 or missing: the phishing features) are packed two bits a
+    /// value (payload version 2), a 32nd of the plain form (version 1, eight bytes a value), so the model file stays
+    /// small when the training data are large; both read back to the same donors (0 for -0.0, which imputes alike).
+    /// </summary>
     public void WriteTo(BinaryWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        var packed = Array.TrueForAll(_donors.Values, v => TernaryDonorIndex.TryEncode(v, out _));
         writer.Write("knn_imputer");
-        writer.Write(1); // payload version
+        writer.Write(packed ? 2 : 1); // payload version
         writer.Write(Neighbors);
         writer.Write(_donors.Rows);
         writer.Write(_donors.Columns);
-        foreach (var v in _donors.Values)
+        if (!packed)
         {
-            writer.Write(v);
+            foreach (var v in _donors.Values)
+            {
+                writer.Write(v);
+            }
+
+            return;
         }
+
+        var values = _donors.Values;
+        var buffer = new byte[Math.Min(PackedLength(values.Length), 1 << 16)];
+        var used = 0;
+        for (var i = 0; i < values.Length; i += ValuesPerByte)
+        {
+            byte b = 0;
+            for (var j = 0; j < ValuesPerByte && i + j < values.Length; j++)
+            {
+                TernaryDonorIndex.TryEncode(values[i + j], out var code);
+                b |= (byte)(code << (2 * j));
+            }
+
+            buffer[used++] = b;
+            if (used == buffer.Length)
+            {
+                writer.Write(buffer, 0, used);
+                used = 0;
+            }
+        }
+
+        writer.Write(buffer, 0, used);
     }
+
+    private const int ValuesPerByte = 4;
+
+    private static readonly double[] Decoded = [-1.0, 0.0, 1.0, double.NaN];
+
+    private static long PackedLength(long values) => (values + ValuesPerByte - 1) / ValuesPerByte;
 
     public static KnnImputer ReadFrom(BinaryReader reader)
     {
@@ -363,7 +402,7 @@ public sealed class KnnImputer
         }
 
         var version = reader.ReadInt32();
-        if (version != 1)
+        if (version is not (1 or 2))
         {
             throw new InvalidDataException($"KNN imputer payload version {version} is not supported.");
         }
@@ -371,15 +410,44 @@ public sealed class KnnImputer
         var neighbors = reader.ReadInt32();
         var rows = reader.ReadInt32();
         var columns = reader.ReadInt32();
-        if (neighbors < 1 || rows < 1 || columns < 0 || (long)rows * columns > 100_000_000)
+        var count = (long)rows * columns;
+        var bytes = version == 1 ? count * sizeof(double) : PackedLength(count);
+        // A damaged header must not allocate gigabytes: the values must fit in an array and, where the stream's length is
+        // known, in what is left of it.
+        var stream = reader.BaseStream;
+        if (neighbors < 1 || rows < 1 || columns < 0 || count > Array.MaxLength
+            || (stream.CanSeek ? bytes > stream.Length - stream.Position : count > 100_000_000))
         {
             throw new InvalidDataException("KNN imputer header is invalid.");
         }
 
-        var values = new double[rows * columns];
-        for (var i = 0; i < values.Length; i++)
+        var values = new double[count];
+        if (version == 1)
         {
-            values[i] = reader.ReadDouble();
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = reader.ReadDouble();
+            }
+        }
+        else
+        {
+            var buffer = new byte[Math.Min(bytes, 1 << 16)];
+            for (long i = 0; i < values.Length;)
+            {
+                var read = reader.Read(buffer, 0, (int)Math.Min(buffer.Length, PackedLength(values.Length - i)));
+                if (read == 0)
+                {
+                    throw new EndOfStreamException("The KNN imputer's donors end early.");
+                }
+
+                for (var b = 0; b < read; b++)
+                {
+                    for (var j = 0; j < ValuesPerByte && i < values.Length; j++, i++)
+                    {
+                        values[i] = Decoded[(buffer[b] >> (2 * j)) & 3];
+                    }
+                }
+            }
         }
 
         return new KnnImputer(new FeatureMatrix(values, rows, columns), neighbors);
