@@ -181,8 +181,7 @@ public sealed class KnnImputerTests
         var imputer = KnnImputer.Fit(donors, 3);
         Assert.True(imputer.UsesIndex);
         var indexed = imputer.Transform(queries);
-        imputer.DisableIndex = true;
-        var rowByRow = imputer.Transform(queries);
+        var rowByRow = KnnImputer.Fit(donors, 3, useIndex: false).Transform(queries);
         Assert.Equal(rowByRow.Values, indexed.Values);
     }
 
@@ -219,9 +218,41 @@ public sealed class KnnImputerTests
         var imputer = KnnImputer.Fit(donors, neighbors);
         Assert.True(imputer.UsesIndex);
         var indexed = imputer.Transform(queries);
-        imputer.DisableIndex = true;
-        var rowByRow = imputer.Transform(queries);
+        var rowByRow = KnnImputer.Fit(donors, neighbors, useIndex: false).Transform(queries);
         Assert.Equal(rowByRow.Values, indexed.Values);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Queries_with_other_values_get_exactly_the_row_by_row_result_from_the_index(bool donorsWithHoles)
+    {
+        // The index holds ternary donors alone; a query holding 0.5 or 3 is measured against its vectors in doubles.
+        var (x, _) = ReferenceData.PhishingData();
+        var random = new Random(5);
+        var donors = x.SelectRows(Enumerable.Range(0, 3000).ToArray());
+        if (donorsWithHoles)
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                donors[random.Next(donors.Rows), random.Next(30)] = double.NaN;
+            }
+        }
+
+        var queries = x.SelectRows(Enumerable.Range(3000, 1500).ToArray());
+        double[] odd = [0.5, -0.25, 3, 1e-9, -0.0];
+        for (var r = 0; r < queries.Rows; r++)
+        {
+            queries[r, random.Next(30)] = odd[r % odd.Length];
+            for (var h = 0; h < 1 + (r % 8); h++)
+            {
+                queries[r, random.Next(30)] = double.NaN;
+            }
+        }
+
+        var imputer = KnnImputer.Fit(donors, 3);
+        Assert.True(imputer.UsesIndex);
+        Assert.Equal(KnnImputer.Fit(donors, 3, useIndex: false).Transform(queries).Values, imputer.Transform(queries).Values);
     }
 
     [Fact]

@@ -10,19 +10,23 @@ namespace NetworkSecurity.Learning.Imputation;
 /// Ties at the k-th distance are broken by the lowest training row first (scikit-learn leaves that order unspecified).
 /// Unlike scikit-learn, a column with no value at all in training is kept and its missing values become 0.
 /// When every value is -1, 0 or 1 (the phishing features) the donors are searched through a
-/// <see cref="TernaryDonorIndex"/>: each distinct vector once, 32 features per vector step, with the same result.
+/// <see cref="TernaryDonorIndex"/>: each distinct vector once, 32 features per vector step, with the same result; the
+/// index then holds the donors alone (a few bytes a training row instead of eight a value).
 /// </summary>
 public sealed class KnnImputer
 {
-    private readonly FeatureMatrix _donors;
+    private readonly FeatureMatrix? _donors; // null when the index holds them
+    private readonly int _rows;
     private readonly double[] _columnMeans;
     private readonly TernaryDonorIndex? _index;
 
-    private KnnImputer(FeatureMatrix donors, int neighbors)
+    private KnnImputer(FeatureMatrix donors, int neighbors, bool useIndex = true)
     {
-        _donors = donors;
         Neighbors = neighbors;
-        _index = TernaryDonorIndex.TryCreate(donors);
+        _rows = donors.Rows;
+        FeatureCount = donors.Columns;
+        _index = useIndex ? TernaryDonorIndex.TryCreate(donors) : null;
+        _donors = _index is null ? donors : null;
         _columnMeans = new double[donors.Columns];
         for (var c = 0; c < donors.Columns; c++)
         {
@@ -44,9 +48,12 @@ public sealed class KnnImputer
 
     public int Neighbors { get; }
 
-    public int FeatureCount => _donors.Columns;
+    public int FeatureCount { get; }
 
-    public static KnnImputer Fit(FeatureMatrix features, int neighbors = 3)
+    public static KnnImputer Fit(FeatureMatrix features, int neighbors = 3) => Fit(features, neighbors, useIndex: true);
+
+    /// <summary>Without the index every query is answered row by row (tests compare both).</summary>
+    internal static KnnImputer Fit(FeatureMatrix features, int neighbors, bool useIndex)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentOutOfRangeException.ThrowIfLessThan(neighbors, 1);
@@ -55,14 +62,11 @@ public sealed class KnnImputer
             throw new ArgumentException("The imputer needs at least one training row.", nameof(features));
         }
 
-        return new KnnImputer(features.Clone(), neighbors);
+        return new KnnImputer(features.Clone(), neighbors, useIndex);
     }
 
     /// <summary>Whether the fast, exact search over distinct ternary donor vectors is used.</summary>
     internal bool UsesIndex => _index is not null;
-
-    /// <summary>Forces the row-by-row search (tests compare both).</summary>
-    internal bool DisableIndex { get; set; }
 
     /// <summary>Returns a copy of <paramref name="features"/> with every missing value filled.</summary>
     public FeatureMatrix Transform(FeatureMatrix features) => Transform(features, CancellationToken.None);
@@ -71,9 +75,9 @@ public sealed class KnnImputer
     public FeatureMatrix Transform(FeatureMatrix features, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(features);
-        if (features.Columns != _donors.Columns)
+        if (features.Columns != FeatureCount)
         {
-            throw new ArgumentException($"Expected {_donors.Columns} features, got {features.Columns}.", nameof(features));
+            throw new ArgumentException($"Expected {FeatureCount} features, got {features.Columns}.", nameof(features));
         }
 
         var result = features.Clone();
@@ -91,11 +95,11 @@ public sealed class KnnImputer
             return result;
         }
 
-        var index = DisableIndex ? null : _index;
+        var index = _index;
         Parallel.ForEach(
             System.Collections.Concurrent.Partitioner.Create(0, incomplete.Count, Math.Max(1, Math.Min(1024, incomplete.Count / (Environment.ProcessorCount * 4)))),
             new ParallelOptions { CancellationToken = cancellationToken },
-            () => new Scratch(_donors.Rows, index),
+            () => new Scratch(index?.DistinctCount ?? _rows, index),
             (range, _, scratch) =>
             {
                 Span<byte> values = stackalloc byte[32];
@@ -104,13 +108,15 @@ public sealed class KnnImputer
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var row = result.RowSpan(incomplete[i]);
-                    if (index is not null && index.TryEncodeQuery(row, values, present))
+                    if (index is not null)
                     {
-                        ImputeRow(index, row, values, present, scratch);
+                        // A query with another value than -1, 0, 1 is measured in doubles against the same vectors.
+                        var encoded = index.TryEncodeQuery(row, values, present);
+                        ImputeRow(index, row, encoded, values, present, scratch);
                     }
                     else
                     {
-                        ImputeRow(row, scratch.Distances);
+                        ImputeRow(_donors!, row, scratch.Distances);
                     }
                 }
 
@@ -120,8 +126,12 @@ public sealed class KnnImputer
         return result;
     }
 
-    /// <summary>The indexed search: k nearest training rows by (distance, row), as <see cref="ImputeRow(Span{double}, double[])"/> picks them.</summary>
-    private void ImputeRow(TernaryDonorIndex index, Span<double> row, ReadOnlySpan<byte> values, ReadOnlySpan<byte> present, Scratch scratch)
+    /// <summary>
+    /// The indexed search: k nearest training rows by (distance, row), as <see cref="ImputeRow(FeatureMatrix, Span{double}, double[])"/>
+    /// picks them. <paramref name="values"/> and <paramref name="present"/> hold the query's codes when it is
+    /// <paramref name="encoded"/>.
+    /// </summary>
+    private void ImputeRow(TernaryDonorIndex index, Span<double> row, bool encoded, ReadOnlySpan<byte> values, ReadOnlySpan<byte> present, Scratch scratch)
     {
         var distinct = scratch.Distances.AsSpan(0, index.DistinctCount);
         Span<int> units = stackalloc int[Neighbors];
@@ -136,7 +146,7 @@ public sealed class KnnImputer
             }
 
             // With complete donors every column has the same candidates: one search serves them all.
-            if (index.Complete)
+            if (encoded && index.Complete)
             {
                 if (found < 0)
                 {
@@ -147,7 +157,15 @@ public sealed class KnnImputer
             {
                 if (found < 0)
                 {
-                    index.Distances(values, present, distinct);
+                    // One pass over the vectors per row: the distances serve every missing cell of the row.
+                    if (encoded)
+                    {
+                        index.Distances(values, present, distinct);
+                    }
+                    else
+                    {
+                        index.Distances(row, distinct);
+                    }
                 }
 
                 found = Nearest(index, distinct, c, units, rows, nearest);
@@ -235,13 +253,13 @@ public sealed class KnnImputer
         return found;
     }
 
-    private void ImputeRow(Span<double> row, double[] distances)
+    private void ImputeRow(FeatureMatrix donors, Span<double> row, double[] distances)
     {
         // One pass over the donors per row: the distances serve every missing cell of the row.
         var columns = row.Length;
-        for (var d = 0; d < _donors.Rows; d++)
+        for (var d = 0; d < donors.Rows; d++)
         {
-            var donor = _donors.Row(d);
+            var donor = donors.Row(d);
             double sum = 0;
             var present = 0;
             for (var c = 0; c < columns; c++)
@@ -271,7 +289,7 @@ public sealed class KnnImputer
             // k smallest distances among donors that have column c; strict '<' keeps the lowest row on ties.
             var found = 0;
             var anyDefined = false;
-            for (var d = 0; d < _donors.Rows; d++)
+            for (var d = 0; d < donors.Rows; d++)
             {
                 var distance = distances[d];
                 if (double.IsNaN(distance))
@@ -279,7 +297,7 @@ public sealed class KnnImputer
                     continue;
                 }
 
-                if (double.IsNaN(_donors[d, c]))
+                if (double.IsNaN(donors[d, c]))
                 {
                     continue;
                 }
@@ -305,7 +323,7 @@ public sealed class KnnImputer
             double total = 0;
             for (var k = 0; k < found; k++)
             {
-                total += _donors[nearest[k], c];
+                total += donors[nearest[k], c];
             }
 
             row[c] = total / found;
@@ -348,15 +366,15 @@ public sealed class KnnImputer
     public void WriteTo(BinaryWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var packed = Array.TrueForAll(_donors.Values, v => TernaryDonorIndex.TryEncode(v, out _));
+        var packed = _donors is null || Array.TrueForAll(_donors.Values, v => TernaryDonorIndex.TryEncode(v, out _));
         writer.Write("knn_imputer");
         writer.Write(packed ? 2 : 1); // payload version
         writer.Write(Neighbors);
-        writer.Write(_donors.Rows);
-        writer.Write(_donors.Columns);
+        writer.Write(_rows);
+        writer.Write(FeatureCount);
         if (!packed)
         {
-            foreach (var v in _donors.Values)
+            foreach (var v in _donors!.Values)
             {
                 writer.Write(v);
             }
@@ -364,28 +382,36 @@ public sealed class KnnImputer
             return;
         }
 
-        var values = _donors.Values;
-        var buffer = new byte[Math.Min(PackedLength(values.Length), 1 << 16)];
-        var used = 0;
-        for (var i = 0; i < values.Length; i += ValuesPerByte)
+        // Value i (row-major) takes bits 2(i mod 4) and up of byte i / 4.
+        var bytes = new byte[PackedLength((long)_rows * FeatureCount)];
+        if (_index is not null)
         {
-            byte b = 0;
-            for (var j = 0; j < ValuesPerByte && i + j < values.Length; j++)
+            for (var u = 0; u < _index.DistinctCount; u++)
             {
-                TernaryDonorIndex.TryEncode(values[i + j], out var code);
-                b |= (byte)(code << (2 * j));
+                foreach (var r in _index.Rows(u))
+                {
+                    for (var c = 0; c < FeatureCount; c++)
+                    {
+                        Pack(bytes, ((long)r * FeatureCount) + c, _index.Code(u, c));
+                    }
+                }
             }
-
-            buffer[used++] = b;
-            if (used == buffer.Length)
+        }
+        else
+        {
+            var values = _donors!.Values;
+            for (var i = 0; i < values.Length; i++)
             {
-                writer.Write(buffer, 0, used);
-                used = 0;
+                TernaryDonorIndex.TryEncode(values[i], out var code);
+                Pack(bytes, i, code);
             }
         }
 
-        writer.Write(buffer, 0, used);
+        writer.Write(bytes);
     }
+
+    private static void Pack(byte[] bytes, long i, byte code) =>
+        bytes[i / ValuesPerByte] |= (byte)(code << (int)(2 * (i % ValuesPerByte)));
 
     private const int ValuesPerByte = 4;
 

@@ -188,6 +188,31 @@ internal sealed class TernaryDonorIndex
     }
 
     /// <summary>
+    /// nan_euclidean distance from a query with other values than -1, 0, 1 to every distinct vector, computed in
+    /// doubles in column order exactly as the row-by-row search does.
+    /// </summary>
+    public void Distances(ReadOnlySpan<double> query, Span<double> distances)
+    {
+        var columns = _columns;
+        for (var u = 0; u < distances.Length; u++)
+        {
+            double sum = 0;
+            var shared = 0;
+            for (var c = 0; c < columns; c++)
+            {
+                if (!double.IsNaN(query[c]) && Has(u, c))
+                {
+                    var diff = query[c] - Value(u, c);
+                    sum += diff * diff;
+                    shared++;
+                }
+            }
+
+            distances[u] = shared == 0 ? double.NaN : Math.Sqrt(sum * columns / shared);
+        }
+    }
+
+    /// <summary>
     /// A vector's codes (0, 1, 2 = -1, 0, 1) as two bit planes: bit c when the value is ≥ 0, bit 32 + c when it is ≥ 1.
     /// Two values differ by the number of planes in which their bits differ (0, 1 or 2), so over the coordinates in a
     /// mask X = (a ^ b) &amp; mask counts |a - b| and X &amp; (X &gt;&gt; 32) marks the differences of 2 (squared: 4, not 2).
@@ -344,6 +369,9 @@ internal sealed class TernaryDonorIndex
 
     /// <summary>The value of column <paramref name="column"/> in distinct vector <paramref name="u"/>.</summary>
     public double Value(int u, int column) => _values[(u * Width) + column] - 1.0;
+
+    /// <summary>Column <paramref name="column"/> of distinct vector <paramref name="u"/> as <see cref="TryEncode"/> codes it.</summary>
+    public byte Code(int u, int column) => Has(u, column) ? _values[(u * Width) + column] : Missing;
 
     public int[] Rows(int u) => _rows[u];
 }
