@@ -350,7 +350,8 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
     }
 
-    private static string Describe(Exception ex) => ex switch
+    /// <summary>A store error in words: the bucket missing, credentials refused, or the store's code and message.</summary>
+    internal static string Describe(Exception ex) => ex switch
     {
         AmazonS3Exception s3 when s3.StatusCode == HttpStatusCode.NotFound && s3.ErrorCode == "NoSuchBucket" => "the bucket does not exist",
         AmazonS3Exception s3 when s3.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized => $"access denied ({s3.ErrorCode}): check the credentials",
