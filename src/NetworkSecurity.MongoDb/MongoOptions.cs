@@ -24,7 +24,7 @@ public sealed partial record MongoOptions
     public TimeSpan ServerSelectionTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// A DNS server (host:port) that must resolve a mongodb+srv:// host before the driver is asked to (MONGODB_DNS_SERVER);
+    /// A DNS server (an IP address, with :port or 53) that must resolve a mongodb+srv:// host before the driver is asked to (MONGODB_DNS_SERVER);
     /// unset = only the machine's resolver, through the driver. Lets a closed network (or a test) use its own DNS.
     /// </summary>
     public string? DnsServer { get; init; }

@@ -185,7 +185,7 @@ public sealed class TrainingPipeline(
             tags["dataset_sha256"] = ingestion.DataHash;
         }
 
-        if (GitCommit() is { } commit)
+        if (GitCommit.Read(Directory.GetCurrentDirectory()) is { } commit)
         {
             tags["mlflow.source.git.commit"] = commit;
         }
@@ -313,32 +313,6 @@ public sealed class TrainingPipeline(
         metrics[$"{prefix}_recall"] = report.Recall;
         metrics[$"{prefix}_accuracy"] = report.Accuracy;
         metrics[$"{prefix}_roc_auc"] = report.RocAuc;
-    }
-
-    private static string? GitCommit()
-    {
-        // Read .git/HEAD directly: no git process, and nothing when run outside a clone (e.g. in Docker).
-        try
-        {
-            var head = Path.Combine(".git", "HEAD");
-            if (!File.Exists(head))
-            {
-                return null;
-            }
-
-            var text = File.ReadAllText(head).Trim();
-            if (!text.StartsWith("ref: ", StringComparison.Ordinal))
-            {
-                return text;
-            }
-
-            var reference = Path.Combine(".git", text[5..]);
-            return File.Exists(reference) ? File.ReadAllText(reference).Trim() : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
     }
 
     private static void Report(IProgress<PipelineProgress>? progress, PipelineStage stage, double fraction) =>

@@ -172,6 +172,9 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     private async Task<(int Uploaded, int Skipped)> SyncFolderAsync(string folder, string prefix, CancellationToken cancellationToken)
     {
         var previous = await ReadManifestAsync(prefix + ManifestName, cancellationToken).ConfigureAwait(false);
+        // A file counts as unchanged only while the store still holds it at its size: one deleted or replaced in the
+        // bucket since (by hand, a lifecycle rule) was skipped at every retry, and every retry failed the check below.
+        var kept = previous.Count > 0 ? await ListSizesAsync(prefix, cancellationToken).ConfigureAwait(false) : [];
         var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Select(f => (Path: f, Key: Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/')))
             .Where(f => !f.Key.StartsWith('.'))
@@ -188,7 +191,8 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
                 manifest[file.Key] = hash;
             }
 
-            if (previous.TryGetValue(file.Key, out var old) && old == hash)
+            if (previous.TryGetValue(file.Key, out var old) && old == hash
+                && kept.TryGetValue(prefix + file.Key, out var size) && size == new FileInfo(file.Path).Length)
             {
                 Interlocked.Increment(ref skipped);
             }
@@ -350,7 +354,8 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
     }
 
-    private static string Describe(Exception ex) => ex switch
+    /// <summary>A store error in words: the bucket missing, credentials refused, or the store's code and message.</summary>
+    internal static string Describe(Exception ex) => ex switch
     {
         AmazonS3Exception s3 when s3.StatusCode == HttpStatusCode.NotFound && s3.ErrorCode == "NoSuchBucket" => "the bucket does not exist",
         AmazonS3Exception s3 when s3.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized => $"access denied ({s3.ErrorCode}): check the credentials",

@@ -105,6 +105,20 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
     {
         var runId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)); // like uuid4().hex
         var runDirectory = Path.Combine(experiment.Directory, runId);
+        try
+        {
+            return WriteRun(experiment, run, runId, runDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // No half-written run left behind (tags and metrics without meta.yaml, which MLflow skips as malformed).
+            TryDelete(runDirectory);
+            throw;
+        }
+    }
+
+    private TrackingResult WriteRun(MlflowFileStore.Experiment experiment, MlflowRun run, string runId, string runDirectory)
+    {
         Directory.CreateDirectory(runDirectory);
         foreach (var (key, value) in run.Tags)
         {
@@ -127,10 +141,19 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
         if (MlflowFileStore.LocalPath(experiment.ArtifactLocation) is { } artifactRoot)
         {
             var artifacts = Path.Combine(artifactRoot, runId, "artifacts");
-            Directory.CreateDirectory(artifacts);
-            foreach (var artifact in run.Artifacts)
+            try
             {
-                Copy(artifact.LocalPath, Path.Combine(artifacts, artifact.ArtifactPath, Path.GetFileName(artifact.LocalPath.TrimEnd(Path.DirectorySeparatorChar))));
+                Directory.CreateDirectory(artifacts);
+                foreach (var artifact in run.Artifacts)
+                {
+                    Copy(artifact.LocalPath, Path.Combine(artifacts, artifact.ArtifactPath, Path.GetFileName(artifact.LocalPath.TrimEnd(Path.DirectorySeparatorChar))));
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The run is recorded all the same (as on a server, whose artifact upload may fail): its params and
+                // metrics are not lost with the artifacts, and the message says where they could not go.
+                artifactNote = $"; artifacts not copied to {artifacts}: {ex.Message}";
             }
         }
         else if (run.Artifacts.Count > 0)
@@ -158,6 +181,21 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
             $"user_id: {PyYamlScalar.Format(run.User)}",
             ""));
         return new TrackingResult(true, runId, $"run {runId} in experiment '{run.ExperimentName}' (id {experiment.Id}){artifactNote}{run.SkippedNote}");
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: MLflow skips a run folder without meta.yaml.
+        }
     }
 
     private string DeletedMessage(MlflowFileStore.Experiment experiment) =>

@@ -61,6 +61,31 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_file_deleted_or_replaced_in_the_bucket_since_is_uploaded_again_not_skipped_by_the_manifest()
+    {
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir);
+        var bucket = await BucketAsync();
+        using var store = new S3ArtifactStore(server.Options(bucket, "ns/"), NullLogger.Instance);
+        Assert.True((await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None)).Synced);
+
+        // Removed by hand (or a lifecycle rule), and another one replaced by other bytes: the manifest still lists both
+        // as sent, so every later publication of the version skipped them and failed its own check, for good.
+        using (var client = Client())
+        {
+            await client.DeleteObjectAsync(bucket, "ns/final_model/20261123_101500/model.nsm");
+            await client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "ns/artifact/20261123_101500/model_trainer/leaderboard.csv", ContentBody = "truncated", UseChunkEncoding = false });
+        }
+
+        var again = await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+        Assert.True(again.Synced, again.Message);
+        Assert.Equal(2, again.FilesUploaded);
+        Assert.Equal(2, again.FilesSkipped);
+        Assert.Equal([1, 2, 3, 4, 5], await GetAsync(bucket, "ns/final_model/20261123_101500/model.nsm"));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(run, "model_trainer", "leaderboard.csv")), await GetAsync(bucket, "ns/artifact/20261123_101500/model_trainer/leaderboard.csv"));
+    }
+
+    [Fact]
     public async Task A_store_that_keeps_other_bytes_than_it_was_sent_fails_the_publication_and_latest_stays_unmoved()
     {
         // s3rver answers 200 to aws-chunked uploads and keeps their framing as the object: the run said "published"

@@ -118,6 +118,31 @@ public sealed class S3ModelSourceTests(S3rverFixture server) : IClassFixture<S3r
         Assert.Contains(".manifest.json is missing", absent.Message);
     }
 
+    [Theory]
+    [InlineData("null", "has no hash")]
+    [InlineData("\"abc\"", "has 'abc'")]
+    [InlineData("\"zz39a9d9cf75de7499b9dafe2e57f4013149ed88129f96c8040790af717efcd1d\"", "not a SHA-256")]
+    public async Task A_manifest_entry_without_a_sha256_is_refused_as_an_invalid_manifest(string hash, string expected)
+    {
+        var options = await BucketAsync();
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir, "20261125_140000");
+        using (var store = new S3ArtifactStore(options, NullLogger.Instance))
+        {
+            Assert.True((await store.PublishAsync(run, "20261125_140000", model, CancellationToken.None)).Synced);
+        }
+
+        // A hand-edited or damaged manifest: the model file's entry holds no SHA-256.
+        await PutAsync(options, "ns/final_model/20261125_140000/.manifest.json",
+            System.Text.Encoding.UTF8.GetBytes($"{{\"{ModelStore.BundleFileName}\":{hash},\"{ModelStore.CardFileName}\":\"{new string('0', 64)}\"}}"));
+        using var source = new S3ModelSource(options);
+        var error = await Assert.ThrowsAsync<ModelVerificationException>(() => source.DownloadVersionAsync("20261125_140000", Path.Combine(dir.Path, "bad"), ModelStore.BundleFileName, CancellationToken.None));
+        Assert.Contains("ns/final_model/20261125_140000/.manifest.json is not a valid manifest", error.Message);
+        Assert.Contains($"'{ModelStore.BundleFileName}'", error.Message);
+        Assert.Contains(expected, error.Message);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "bad", ModelStore.BundleFileName)), "nothing is downloaded from an invalid manifest");
+    }
+
     [Fact]
     public async Task Garbage_in_latest_is_reported_not_followed()
     {

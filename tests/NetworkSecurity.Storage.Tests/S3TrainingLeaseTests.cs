@@ -149,6 +149,26 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_missing_bucket_or_refused_credentials_are_named_with_the_lease_object()
+    {
+        // The store's own message ("The specified bucket does not exist") was all POST /train's 503 said: which bucket?
+        var missing = server.Options("nobucket" + Guid.NewGuid().ToString("N")[..8], "ns/");
+        using (var lease = Lease(missing, "replica-a", Fast with { Mode = S3LeaseMode.Settle }))
+        {
+            var error = await Assert.ThrowsAsync<LeaseStoreException>(() => lease.TryAcquireAsync("job-1", CancellationToken.None));
+            Assert.Equal($"s3://{missing.Bucket}/ns/leases/training.json cannot be used (the bucket does not exist)", error.Message);
+        }
+
+        var refused = await BucketAsync() with { AccessKey = "WRONG" }; // s3rver takes only the access key S3RVER
+        using (var lease = Lease(refused, "replica-a", Fast with { Mode = S3LeaseMode.Settle }))
+        {
+            var error = await Assert.ThrowsAsync<LeaseStoreException>(() => lease.TryAcquireAsync("job-1", CancellationToken.None));
+            Assert.StartsWith($"s3://{refused.Bucket}/ns/leases/training.json cannot be used (access denied (", error.Message);
+            Assert.Contains("check the credentials", error.Message);
+        }
+    }
+
+    [Fact]
     public async Task A_store_that_keeps_other_bytes_than_it_is_sent_is_named_not_taken_for_a_holder()
     {
         // s3rver with aws-chunked uploads keeps the framing: the record read back was no record, and POST /train answered

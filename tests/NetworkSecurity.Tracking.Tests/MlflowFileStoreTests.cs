@@ -228,6 +228,27 @@ public sealed class MlflowFileStoreTests
     }
 
     [Fact]
+    public async Task Artifacts_that_cannot_be_copied_are_named_and_the_run_is_still_recorded_whole()
+    {
+        using var dir = new TempDirectory();
+        var root = NewStore(dir);
+        // The experiment (made by MLflow elsewhere) keeps its artifacts under a path this process cannot write: a file
+        // stands where its folder should be. The run's params and metrics were lost with them, in a folder without meta.yaml.
+        var blocker = dir.File("artifact-store", "not a folder");
+        MlflowExperiment(root, "1", "NetworkSecurity", artifactLocation: new Uri(Path.Combine(blocker, "1")).AbsoluteUri);
+
+        var result = await new MlflowFileStoreTracker(root).TrackAsync(Run("NetworkSecurity", true, dir.File("m.json", "{}")), CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        Assert.Contains($"artifacts not copied to {Path.Combine(blocker, "1", result.RunId!, "artifacts")}", result.Message);
+        var runDirectory = Path.Combine(root, "1", result.RunId!);
+        Assert.Contains("status: 3", File.ReadAllLines(Path.Combine(runDirectory, "meta.yaml")));
+        Assert.Equal("1700000005000 0.97651 0\n", File.ReadAllText(Path.Combine(runDirectory, "metrics", "test_f1")));
+        Assert.Equal("gradient_boosting", File.ReadAllText(Path.Combine(runDirectory, "params", "learner")));
+        Assert.Equal([result.RunId], Directory.GetDirectories(Path.Combine(root, "1")).Select(Path.GetFileName).Where(n => n != "tags")); // one run, complete
+    }
+
+    [Fact]
     public async Task Keys_mlflow_accepts_are_written_unchanged_and_keys_it_refuses_are_named_not_fatal()
     {
         using var dir = new TempDirectory();

@@ -16,7 +16,8 @@ public interface ITrainingLease
 
     /// <summary>
     /// Takes the lease for <paramref name="jobId"/> unless someone holds it. Throws on store outages:
-    /// <see cref="LeaseStoreUnreachableException"/> when the store cannot be reached at all.
+    /// <see cref="LeaseStoreUnreachableException"/> when the store cannot be reached at all, <see cref="LeaseStoreException"/>
+    /// when it answers with an error.
     /// </summary>
     Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken);
 
@@ -29,6 +30,9 @@ public interface ITrainingLease
 
 /// <summary>The lease store gave no answer at all (refused or dropped connections), as opposed to an error answer.</summary>
 public sealed class LeaseStoreUnreachableException(string message, Exception innerException) : IOException(message, innerException);
+
+/// <summary>The lease store answered with an error (a missing bucket, refused credentials), named with the lease object.</summary>
+public sealed class LeaseStoreException(string message, Exception innerException) : IOException(message, innerException);
 
 /// <summary>Who holds the lease, for which job, until when (on the lease store's clock).</summary>
 public sealed record LeaseHolder(string Holder, string JobId, DateTimeOffset ExpiresAt);

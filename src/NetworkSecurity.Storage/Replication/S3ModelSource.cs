@@ -193,8 +193,20 @@ public sealed partial class S3ModelSource : IDisposable
         try
         {
             using var response = await _s3.GetObjectAsync(_options.Bucket, prefix + ManifestName, cancellationToken).ConfigureAwait(false);
-            var manifest = await JsonSerializer.DeserializeAsync<Dictionary<string, string>>(response.ResponseStream, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return manifest is { Count: > 0 } ? manifest : throw new ModelVerificationException($"{prefix}{ManifestName} is empty.");
+            var manifest = await JsonSerializer.DeserializeAsync<Dictionary<string, string?>>(response.ResponseStream, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (manifest is not { Count: > 0 })
+            {
+                throw new ModelVerificationException($"{prefix}{ManifestName} is empty.");
+            }
+
+            // Every entry must be a SHA-256: a null or malformed hash failed the comparison with a NullReferenceException,
+            // which the model sync took for an outage and downloaded the version again at every poll.
+            if (manifest.FirstOrDefault(entry => !IsSha256(entry.Value)) is { Key: { } key, Value: var hash })
+            {
+                throw new ModelVerificationException($"{prefix}{ManifestName} is not a valid manifest: the entry '{key}' has {(hash is null ? "no hash" : $"'{(hash.Length > 20 ? hash[..20] + "…" : hash)}'")}, not a SHA-256 (64 hex digits).");
+            }
+
+            return manifest.ToDictionary(entry => entry.Key, entry => entry.Value!, StringComparer.Ordinal);
         }
         catch (JsonException ex)
         {
@@ -205,6 +217,8 @@ public sealed partial class S3ModelSource : IDisposable
             throw new ModelVerificationException($"{prefix}{ManifestName} is missing: the version was not (completely) published.");
         }
     }
+
+    private static bool IsSha256(string? hash) => hash is { Length: 64 } && hash.All(char.IsAsciiHexDigit);
 
     public static bool IsVersionName(string version) => VersionPattern().IsMatch(version) && !version.Contains("..", StringComparison.Ordinal);
 

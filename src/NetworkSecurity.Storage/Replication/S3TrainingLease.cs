@@ -147,6 +147,12 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
         {
             throw new LeaseStoreUnreachableException($"s3://{_options.Bucket}/{Key} cannot be reached ({cause.Message})", ex);
         }
+        catch (AmazonServiceException ex)
+        {
+            // The store's own words ("The specified bucket does not exist") name no bucket: POST /train's 503 said
+            // nothing of where. Said as the artifact sync says it, with the lease object.
+            throw new LeaseStoreException($"s3://{_options.Bucket}/{Key} cannot be used ({S3ArtifactStore.Describe(ex)})", ex);
+        }
     }
 
     // The S3 client has already retried the connection when it gives up: no answer came, as opposed to an error answer.
