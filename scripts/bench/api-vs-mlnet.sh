@@ -4,10 +4,15 @@
 # Usage: bash scripts/bench/api-vs-mlnet.sh [rounds=3] [seconds=15]
 # Prints: single-record /predict/json req/s and latency per round, the 11,055-row CSV median, idle memory, ratios.
 set -euo pipefail
+# -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/s/^# \{0,1\}//p' "$0"; exit 0;; esac
 cd "$(dirname "$0")/../.."
 root=$PWD
 rounds=${1:-3}
 seconds=${2:-15}
+# Checked before the builds and the training run: a bad value used to fail only when the rounds began, minutes later.
+[[ $# -le 2 && "$rounds" =~ ^[1-9][0-9]*$ && "$seconds" =~ ^[1-9][0-9]*$ ]] \
+  || { echo "usage: bash scripts/bench/api-vs-mlnet.sh [rounds=3] [seconds=15] (whole numbers above 0), not '$*'" >&2; exit 2; }
 peer_src=${PEER_DIR:-$root/../shared/peers/mlnet-api}
 [ -d "$peer_src" ] || { echo "the ML.NET peer is not at $peer_src (set PEER_DIR)" >&2; exit 2; }
 if ! command -v wrk >/dev/null; then

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Explanation cost, paired: NetworkSecurity's TreeSHAP and XGBoost's pred_contribs on models of the same sizes (100×32,
 # the default model's shape, and 600×64), run back to back on this machine. Installs python3-xgboost (Debian) if it is missing.
-# Usage: bash scripts/bench/explain.sh   (from the repository root)
+# Usage: bash scripts/bench/explain.sh   (no arguments)
 set -euo pipefail
+# -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/s/^# \{0,1\}//p' "$0"; exit 0;; esac
+[ $# -eq 0 ] || { echo "usage: bash scripts/bench/explain.sh (no arguments), not '$*'" >&2; exit 2; }
 cd "$(dirname "$0")/../.."
 
 if ! /usr/bin/python3 -c 'import xgboost' 2>/dev/null; then
