@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// The README's Configuration table gives every setting as an environment variable (Section__Key). A misspelt one named
+/// nothing and the setting silently kept its default; like a misspelt --Section:Key option it is now a usage error.
+/// Each case is the real program in its own process, since the environment is per process.
+/// </summary>
+public sealed class EnvironmentSettingTests
+{
+    [Theory]
+    [InlineData("Pipeline__TestFracton", "Pipeline has no 'TestFracton'", "train", "--mode", "gbdt")]
+    [InlineData("Pipeline__Training__Mod", "Pipeline:Training has no 'Mod'", "evaluate", "--seeds", "0")]
+    [InlineData("Api__MaxRow", "Api has no 'MaxRow'", "--urls", "http://127.0.0.1:0")]
+    [InlineData("Tracking__Enable", "Tracking has only 'Enabled'", "--urls", "http://127.0.0.1:0")]
+    public void A_misspelt_environment_setting_is_a_usage_error_naming_it(string variable, string reason, params string[] arguments)
+    {
+        using var dir = new TempDirectory();
+        var (code, _, stderr) = Run(dir, new() { [variable] = "5" }, arguments);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith($"error: environment variable {variable}: unknown setting", stderr);
+        Assert.Contains(reason, stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
+    }
+
+    [Fact]
+    public void Settings_spelt_right_in_any_case_and_free_sections_are_accepted()
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = Run(dir, new()
+        {
+            ["API__MAXROWS"] = "5", // configuration keys ignore case
+            ["Pipeline__Training__Mode"] = "gbdt",
+            ["Replication__LeaseSeconds"] = "30",
+            ["Tracking__Enabled"] = "false",
+            ["Serilog__MinimumLevel__Default"] = "Warning", // read by Serilog, not checked
+            ["Kestrel__Limits__MaxRequestLineSize"] = "8192",
+        }, "predict", "--help");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("--input", stdout);
+    }
+
+    private static (int Code, string Stdout, string Stderr) Run(TempDirectory dir, Dictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir.Path };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NetworkSecurity.Api.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["Logging__Directory"] = "none";
+        start.Environment["MLFLOW_TRACKING_URI"] = Path.Combine(dir.Path, "mlruns");
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("the program did not stop within 120 s: it ran (a service started?) despite the setting");
+        }
+
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
