@@ -266,8 +266,16 @@ public sealed class TrainingPipeline(
             Cancelled = cancelled, // stopped rather than failed: tracked as KILLED
         };
         var tracking = await SafelyAsync(() => tracker.TrackAsync(run, cancellationToken), e => new TrackingResult(false, null, $"Tracking failed: {e.Message}")).ConfigureAwait(false);
-        _logger.Log(tracking.Tracked ? LogLevel.Information : LogLevel.Warning, "Run {Outcome} in {Where}: {Message}",
-            tracking.Tracked ? "tracked" : "NOT tracked", tracker.Description, tracking.Message);
+        if (tracker is NoExperimentTracker)
+        {
+            // Switched off on purpose: said at Information, not warned about as "Run NOT tracked in tracking disabled".
+            _logger.LogInformation("Run not tracked: {Message}", tracking.Message);
+        }
+        else
+        {
+            _logger.Log(tracking.Tracked ? LogLevel.Information : LogLevel.Warning, "Run {Outcome} in {Where}: {Message}",
+                tracking.Tracked ? "tracked" : "NOT tracked", tracker.Description, tracking.Message);
+        }
 
         var sync = error is null
             ? await SafelyAsync(() => artifactStore.PublishAsync(layout.Root, layout.Timestamp, store?.CurrentModelDirectory is { } d && promotedVersion is not null ? d : null, cancellationToken),

@@ -44,6 +44,20 @@ public sealed class EnvironmentSettingTests
         Assert.Contains("--input", stdout);
     }
 
+    [Fact]
+    public void Tracking_switched_off_is_said_once_at_Information_not_warned_about()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 1200);
+        var (code, stdout, stderr) = Run(dir, new() { ["Tracking__Enabled"] = "false" },
+            "train", "--data", data, "--mode", "gbdt", "--Pipeline:OverfittingThreshold=1");
+
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("INF] Run not tracked: experiment tracking is off (Tracking:Enabled=false).", stdout);
+        Assert.DoesNotContain("WRN]", stdout + stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "mlruns")), "no MLflow store written");
+    }
+
     private static (int Code, string Stdout, string Stderr) Run(TempDirectory dir, Dictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir.Path };
