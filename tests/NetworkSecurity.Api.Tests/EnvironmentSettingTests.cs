@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Api.Tests;
@@ -18,7 +17,7 @@ public sealed class EnvironmentSettingTests
     public void A_misspelt_environment_setting_is_a_usage_error_naming_it(string variable, string reason, params string[] arguments)
     {
         using var dir = new TempDirectory();
-        var (code, _, stderr) = Run(dir, new() { [variable] = "5" }, arguments);
+        var (code, _, stderr) = ProgramProcess.Run(dir, new() { [variable] = "5" }, arguments);
 
         Assert.Equal(2, code);
         Assert.StartsWith($"error: environment variable {variable}: unknown setting", stderr);
@@ -30,7 +29,7 @@ public sealed class EnvironmentSettingTests
     public void Settings_spelt_right_in_any_case_and_free_sections_are_accepted()
     {
         using var dir = new TempDirectory();
-        var (code, stdout, stderr) = Run(dir, new()
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new()
         {
             ["API__MAXROWS"] = "5", // configuration keys ignore case
             ["Pipeline__Training__Mode"] = "gbdt",
@@ -49,40 +48,12 @@ public sealed class EnvironmentSettingTests
     {
         using var dir = new TempDirectory();
         var data = PipelineFactory.Sample(dir, 1200);
-        var (code, stdout, stderr) = Run(dir, new() { ["Tracking__Enabled"] = "false" },
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false" },
             "train", "--data", data, "--mode", "gbdt", "--Pipeline:OverfittingThreshold=1");
 
         Assert.True(code == 0, stdout + stderr);
         Assert.Contains("INF] Run not tracked: experiment tracking is off (Tracking:Enabled=false).", stdout);
         Assert.DoesNotContain("WRN]", stdout + stderr);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "mlruns")), "no MLflow store written");
-    }
-
-    private static (int Code, string Stdout, string Stderr) Run(TempDirectory dir, Dictionary<string, string> environment, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir.Path };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NetworkSecurity.Api.dll"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["Logging__Directory"] = "none";
-        start.Environment["MLFLOW_TRACKING_URI"] = Path.Combine(dir.Path, "mlruns");
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("the program did not stop within 120 s: it ran (a service started?) despite the setting");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }
