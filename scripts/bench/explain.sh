@@ -17,13 +17,16 @@ if ! /usr/bin/python3 -c 'import xgboost' 2>/dev/null; then
 fi
 
 dotnet build -c Release src/NetworkSecurity.Benchmarks -v q -nologo >/dev/null
-ours=$(dotnet run -c Release --no-build --project src/NetworkSecurity.Benchmarks -- explain)
-echo "$ours"
+# Shown as measured (tee), kept for the table: captured by $(…) alone, nothing appeared for minutes.
+measured=$(mktemp)
+trap 'rm -f "$measured"' EXIT
+dotnet run -c Release --no-build --project src/NetworkSecurity.Benchmarks -- explain | tee "$measured"
+ours=$(cat "$measured")
 if /usr/bin/python3 -c 'import xgboost' 2>/dev/null; then
   # The same shapes as ours: 100×32 (the default model's) and 600×64.
-  theirs=$(/usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 100x32 100 32 0.2 1.0;
-           /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 600x64 600 64 0.05 0.8)
-  echo "$theirs"
+  { /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 100x32 100 32 0.2 1.0;
+    /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 600x64 600 64 0.05 0.8; } | tee "$measured"
+  theirs=$(cat "$measured")
   value() { echo "$1" | sed -n "s/^$2=//p"; }
   echo
   echo "| explanation cost | NetworkSecurity | XGBoost pred_contribs | ratio (XGBoost / ours) |"
