@@ -156,8 +156,10 @@ public sealed class TrainingPipeline(
         }
         else
         {
-            _logger.LogInformation("Feature importance (mean |contribution| on {Rows} {Which} rows, {Scale}) in {Elapsed:0.000}s; top: {Top}",
-                result.Rows, which, result.Scale, clock.Elapsed.TotalSeconds,
+            // "on 466 test rows" read as if the test split had 466 rows: the estimate covers the copies of at most
+            // ImportanceCalculator.MaxDistinctRows distinct vectors out of all of them.
+            _logger.LogInformation("Feature importance (mean |contribution| on {Rows} of {Total} {Which} rows: at most {Distinct} distinct vectors, each weighted by its copies; {Scale}) in {Elapsed:0.000}s; top: {Top}",
+                result.Rows, rows.Rows, which, Prediction.ImportanceCalculator.MaxDistinctRows, result.Scale, clock.Elapsed.TotalSeconds,
                 string.Join(", ", result.Features.Take(5).Select(f => $"{f.Feature} {f.MeanAbsContribution:0.000}")));
         }
 
