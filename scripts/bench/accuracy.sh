@@ -4,18 +4,26 @@
 # on exactly those rows and prints one paired table (F1, Brier, AUC, wins). Installs Debian's python3-sklearn and
 # python3-xgboost when missing (idempotent).
 #   bash scripts/bench/accuracy.sh [SEEDS (default 0-4)] [OUT (default Artifacts/accuracy)]
+#   OUT keeps anything else: only its stratified/ and grouped/ folders, this script's own output, are replaced.
 set -euo pipefail
+# -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/s/^# \{0,1\}//p' "$0"; exit 0;; esac
 cd "$(dirname "$0")/../.."
 seeds="${1:-0-4}"
 out="${2:-Artifacts/accuracy}"
 python=/usr/bin/python3   # Debian's interpreter, where the apt packages live (not a pyenv shim)
+usage() { echo "usage: bash scripts/bench/accuracy.sh [SEEDS like 0-4 or 1,3,7] [OUT folder]: $1" >&2; exit 2; }
+[ $# -le 2 ] || usage "at most two arguments"
+[[ "$seeds" =~ ^[0-9]+(-[0-9]+)?$|^[0-9]+(,[0-9]+)*$ ]] || usage "SEEDS '$seeds' is not a range or a list"
+[ ! -e "$out" ] || [ -d "$out" ] || usage "OUT '$out' is not a folder"
+# Only the splits of an earlier run: `rm -rf "$out"` took the whole folder given, whatever else it held.
+rm -rf "${out:?}/stratified" "${out:?}/grouped"
 
 if ! "$python" -c "import sklearn, xgboost" 2>/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sklearn python3-xgboost >/dev/null
 fi
 
-rm -rf "$out"
 dotnet build -c Release src/NetworkSecurity.Api/NetworkSecurity.Api.csproj -v q -nologo >/dev/null
 for split in stratified grouped; do
   echo "== evaluate --split $split --seeds $seeds"

@@ -2,12 +2,20 @@
 # Paired benchmark: our API against the plain ML.NET serving app (../shared/peers/mlnet-api, copied to a temp folder).
 # Both run on 127.0.0.1, one at a time, alternating over the rounds; wrk (Debian package) makes the load.
 # Usage: bash scripts/bench/api-vs-mlnet.sh [rounds=3] [seconds=15]
+#        API_VS_MLNET_PORT=n: our service on 127.0.0.1:n, the peer on n+1 (default 18391); PEER_DIR: the peer's folder.
 # Prints: single-record /predict/json req/s and latency per round, the 11,055-row CSV median, idle memory, ratios.
 set -euo pipefail
+# -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/s/^# \{0,1\}//p' "$0"; exit 0;; esac
 cd "$(dirname "$0")/../.."
 root=$PWD
 rounds=${1:-3}
 seconds=${2:-15}
+# Checked before the builds and the training run: a bad value used to fail only when the rounds began, minutes later.
+[[ $# -le 2 && "$rounds" =~ ^[1-9][0-9]*$ && "$seconds" =~ ^[1-9][0-9]*$ ]] \
+  || { echo "usage: bash scripts/bench/api-vs-mlnet.sh [rounds=3] [seconds=15] (whole numbers above 0), not '$*'" >&2; exit 2; }
+[[ "${API_VS_MLNET_PORT:-18391}" =~ ^[1-9][0-9]{0,4}$ ]] \
+  || { echo "usage: bash scripts/bench/api-vs-mlnet.sh: API_VS_MLNET_PORT '${API_VS_MLNET_PORT}' is not a port number" >&2; exit 2; }
 peer_src=${PEER_DIR:-$root/../shared/peers/mlnet-api}
 [ -d "$peer_src" ] || { echo "the ML.NET peer is not at $peer_src (set PEER_DIR)" >&2; exit 2; }
 if ! command -v wrk >/dev/null; then
@@ -32,8 +40,8 @@ echo "== training our default model (search) into $work/final_model"
 (cd "$work" && dotnet "$ours_dll" train --logs none --final-model "$work/final_model" --artifacts "$work/Artifacts" \
   --MLFLOW_TRACKING_URI="$work/mlruns" >/dev/null)
 
-port_ours=18391
-port_peer=18392
+port_ours=${API_VS_MLNET_PORT:-18391}
+port_peer=$((port_ours + 1))
 start_ours() {
   (cd "$work" && Pipeline__FinalModelDirectory="$work/final_model" Api__TrainOnStartup=false Logging__Directory=none \
     exec dotnet "$ours_dll" --urls "http://127.0.0.1:$port_ours" >"$work/ours.log" 2>&1) &

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Load test of a running API on loopback (start it first: dotnet run -c Release --project src/NetworkSecurity.Api).
 # Needs wrk (apt-get install wrk). Bounded: fixed durations and request counts, 127.0.0.1 only.
+# Usage: bash scripts/bench/api.sh [URL of the running service (default http://127.0.0.1:8080)]
 set -euo pipefail
+# -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/s/^# \{0,1\}//p' "$0"; exit 0;; esac
 cd "$(dirname "$0")/../.."
 url=${1:-http://127.0.0.1:8080}
+[[ $# -le 1 && "$url" =~ ^https?://[^/]+/?$ ]] || { echo "usage: bash scripts/bench/api.sh [URL like http://127.0.0.1:8080], not '$*'" >&2; exit 2; }
+url=${url%/}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 2; }
 
 echo "== POST /predict/json, one record, 32 connections, 2 threads, 20 s"
@@ -17,9 +22,16 @@ for accept in application/json text/html; do
   done | sort -n | awk '{a[NR]=$1} END {printf "median %.0f ms, max %.0f ms\n", a[int((NR+1)/2)]*1000, a[NR]*1000}'
 done
 
-pid=$(pgrep -f "bin/.*/NetworkSecurity.Api( |$)" | head -1 || true)
-if [ -n "$pid" ]; then
-  echo "== memory: RSS before and after 10,000 more requests"
+# The process listening on the URL's port: a name match (pgrep -f NetworkSecurity.Api) took whichever service of that
+# name came first, another checkout's on a shared machine.
+hostport=${url#*://}
+port=${hostport##*:}
+[ "$port" != "$hostport" ] || { [[ "$url" == https* ]] && port=443 || port=80; }
+pid=$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)
+if [ -z "$pid" ]; then
+  echo "== memory: skipped (no process of this machine found listening on port $port)"
+else
+  echo "== memory of process $pid: RSS before and after 30 s more of one-record requests"
   grep VmRSS /proc/$pid/status
   wrk -t2 -c32 -d30s -s scripts/bench/predict-json.lua "$url/predict/json" >/dev/null
   grep -E "VmRSS|VmHWM" /proc/$pid/status

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Explanation cost, paired: NetworkSecurity's TreeSHAP and XGBoost's pred_contribs on models of the same sizes (100×32,
 # the default model's shape, and 600×64), run back to back on this machine. Installs python3-xgboost (Debian) if it is missing.
-# Usage: bash scripts/bench/explain.sh   (from the repository root)
+# Usage: bash scripts/bench/explain.sh   (no arguments)
 set -euo pipefail
+# -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/s/^# \{0,1\}//p' "$0"; exit 0;; esac
+[ $# -eq 0 ] || { echo "usage: bash scripts/bench/explain.sh (no arguments), not '$*'" >&2; exit 2; }
 cd "$(dirname "$0")/../.."
 
 if ! /usr/bin/python3 -c 'import xgboost' 2>/dev/null; then
@@ -14,13 +17,16 @@ if ! /usr/bin/python3 -c 'import xgboost' 2>/dev/null; then
 fi
 
 dotnet build -c Release src/NetworkSecurity.Benchmarks -v q -nologo >/dev/null
-ours=$(dotnet run -c Release --no-build --project src/NetworkSecurity.Benchmarks -- explain)
-echo "$ours"
+# Shown as measured (tee), kept for the table: captured by $(…) alone, nothing appeared for minutes.
+measured=$(mktemp)
+trap 'rm -f "$measured"' EXIT
+dotnet run -c Release --no-build --project src/NetworkSecurity.Benchmarks -- explain | tee "$measured"
+ours=$(cat "$measured")
 if /usr/bin/python3 -c 'import xgboost' 2>/dev/null; then
   # The same shapes as ours: 100×32 (the default model's) and 600×64.
-  theirs=$(/usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 100x32 100 32 0.2 1.0;
-           /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 600x64 600 64 0.05 0.8)
-  echo "$theirs"
+  { /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 100x32 100 32 0.2 1.0;
+    /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 600x64 600 64 0.05 0.8; } | tee "$measured"
+  theirs=$(cat "$measured")
   value() { echo "$1" | sed -n "s/^$2=//p"; }
   echo
   echo "| explanation cost | NetworkSecurity | XGBoost pred_contribs | ratio (XGBoost / ours) |"

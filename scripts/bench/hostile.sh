@@ -3,11 +3,17 @@
 # time and the growth of the process's peak RSS (VmHWM, reset after warm-up) over its warm idle RSS.
 # Bounded: generated files in a temp folder, 127.0.0.1 only, every service started here is stopped by its PID.
 # Usage: bash scripts/bench/hostile.sh [final_model folder]   (without one, a gbdt model is trained into the temp folder)
-#        HOSTILE_CASES='regex' runs only the cases whose name matches; HOSTILE_KEEP=1 keeps the generated files.
+#        HOSTILE_CASES='regex' runs only the cases whose name matches; HOSTILE_KEEP=1 keeps the generated files;
+#        HOSTILE_PORT=n is the services' port on 127.0.0.1 (default 18093).
 # "service CPU" is the service's user+system CPU time for the case: steadier than wall time on a shared machine.
 set -euo pipefail
+# -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/s/^# \{0,1\}//p' "$0"; exit 0;; esac
 cd "$(dirname "$0")/../.."
 root=$(pwd)
+# A folder given must hold a promoted model (CURRENT): anything else, '--help' too, was used as the model folder.
+[[ $# -le 1 && ( $# -eq 0 || -f "${1:-}/CURRENT" ) ]] \
+  || { echo "usage: bash scripts/bench/hostile.sh [final_model folder with a CURRENT file], not '$*'" >&2; exit 2; }
 # Generated files are kept between runs only with HOSTILE_KEEP=1 (in /tmp/ns-hostile-files).
 work=/tmp/ns-hostile-files
 mkdir -p "$work"

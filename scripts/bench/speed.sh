@@ -2,8 +2,12 @@
 # Paired speed runs on this machine: (1) the product's whole default search against the scikit-learn seed grid it
 # replaces, (2) the GBDT fit inside a real, cold `train --mode gbdt` process against XGBoost 1.7's fit of the same
 # model (300 trees, depth 6, learning rate 0.1, hist) on the very training rows that run wrote. Installs Debian's
-# python3-sklearn and python3-xgboost when missing (idempotent).   bash scripts/bench/speed.sh
+# python3-sklearn and python3-xgboost when missing (idempotent).
+# Usage: bash scripts/bench/speed.sh   (no arguments)
 set -euo pipefail
+# -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/s/^# \{0,1\}//p' "$0"; exit 0;; esac
+[ $# -eq 0 ] || { echo "usage: bash scripts/bench/speed.sh (no arguments), not '$*'" >&2; exit 2; }
 cd "$(dirname "$0")/../.."
 python=/usr/bin/python3
 if ! "$python" -c "import sklearn, xgboost" 2>/dev/null; then

@@ -19,7 +19,7 @@ namespace NetworkSecurity.Benchmarks;
 /// 100 leaf-wise trees of 32 leaves (the shape of the default model, ML.NET LightGBM, once its trees are converted to
 /// ours) and 600 trees of 64 leaves (the largest of our search grid). Per model: one record, a batch of 2,000 rows
 /// (every row explained, 2 threads) and the API's path for the 11,055-row CSV with explain=3. Rows are printed as
-/// they are measured. Pass "100x32" or "600x64" to measure one model only.
+/// they are measured. Pass a shape's key (100x32, 600x64, lightgbm, default) to measure that model only.
 /// </summary>
 public static class ExplainBenchmarks
 {
@@ -32,6 +32,9 @@ public static class ExplainBenchmarks
         new("lightgbm", "ML.NET LightGBM, 100 trees × 32 leaves (the default grid's entry), read into our trees", 100, 32, 0.2, 1.0),
         new("default", "the default model: the default grid's leaf-wise entry, 350 trees × 64 leaves, half the features per tree", 350, 64, 0.08, 0.9),
     ];
+
+    /// <summary>The models <c>explain</c> and <c>explain-table-bits</c> take by name.</summary>
+    public static IEnumerable<string> ShapeKeys => Shapes.Select(s => s.Key);
 
     public static void Run(string? only = null)
     {

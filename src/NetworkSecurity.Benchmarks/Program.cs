@@ -1,7 +1,21 @@
 using NetworkSecurity.Benchmarks;
 
-// dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search|engines|engines-accuracy|explain|all|mongodb]; accuracy … (see AccuracyExperiments.cs)
+// dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search|engines|engines-accuracy|explain|explain-table-bits|all|mongodb]; accuracy … (see AccuracyExperiments.cs)
 var what = args.Length > 0 ? args[0] : "all";
+const string Usage = "Usage: dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search [grid.yaml]|engines|engines-accuracy [0-4]|explain [100x32|600x64|lightgbm|default]|explain-table-bits [100x32|…]|all|mongodb [--uri mongodb://…] [--batch-size n] [--repeat n]]";
+if (what is "-h" or "--help" or "help")
+{
+    Console.WriteLine(Usage);
+    return 0;
+}
+
+if (what is "explain" or "explain-table-bits" && args.Length > 1 && !ExplainBenchmarks.ShapeKeys.Contains(args[1]))
+{
+    // An unknown model name measured nothing and printed an empty table, exit code 0.
+    Console.Error.WriteLine($"unknown model '{args[1]}' for {what}: use one of {string.Join(", ", ExplainBenchmarks.ShapeKeys)}.");
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
 if (what is "mongodb")
 {
     await MongoBenchmarks.RunAsync(args[1..]);
@@ -65,7 +79,7 @@ if (what is "explain")
 
 if (what is not ("learners" or "search" or "engines" or "engines-accuracy" or "explain" or "all"))
 {
-    Console.Error.WriteLine("Usage: dotnet run -c Release --project src/NetworkSecurity.Benchmarks -- [learners|search [grid.yaml]|engines|engines-accuracy [0-4]|explain|all|mongodb [--uri mongodb://…] [--batch-size n] [--repeat n]]");
+    Console.Error.WriteLine(Usage);
     return 2;
 }
 

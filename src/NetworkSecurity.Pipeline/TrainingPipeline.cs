@@ -156,8 +156,10 @@ public sealed class TrainingPipeline(
         }
         else
         {
-            _logger.LogInformation("Feature importance (mean |contribution| on {Rows} {Which} rows, {Scale}) in {Elapsed:0.000}s; top: {Top}",
-                result.Rows, which, result.Scale, clock.Elapsed.TotalSeconds,
+            // "on 466 test rows" read as if the test split had 466 rows: the estimate covers the copies of at most
+            // ImportanceCalculator.MaxDistinctRows distinct vectors out of all of them.
+            _logger.LogInformation("Feature importance (mean |contribution| on {Rows} of {Total} {Which} rows: at most {Distinct} distinct vectors, each weighted by its copies; {Scale}) in {Elapsed:0.000}s; top: {Top}",
+                result.Rows, rows.Rows, which, Prediction.ImportanceCalculator.MaxDistinctRows, result.Scale, clock.Elapsed.TotalSeconds,
                 string.Join(", ", result.Features.Take(5).Select(f => $"{f.Feature} {f.MeanAbsContribution:0.000}")));
         }
 
@@ -266,8 +268,16 @@ public sealed class TrainingPipeline(
             Cancelled = cancelled, // stopped rather than failed: tracked as KILLED
         };
         var tracking = await SafelyAsync(() => tracker.TrackAsync(run, cancellationToken), e => new TrackingResult(false, null, $"Tracking failed: {e.Message}")).ConfigureAwait(false);
-        _logger.Log(tracking.Tracked ? LogLevel.Information : LogLevel.Warning, "Run {Outcome} in {Where}: {Message}",
-            tracking.Tracked ? "tracked" : "NOT tracked", tracker.Description, tracking.Message);
+        if (tracker is NoExperimentTracker)
+        {
+            // Switched off on purpose: said at Information, not warned about as "Run NOT tracked in tracking disabled".
+            _logger.LogInformation("Run not tracked: {Message}", tracking.Message);
+        }
+        else
+        {
+            _logger.Log(tracking.Tracked ? LogLevel.Information : LogLevel.Warning, "Run {Outcome} in {Where}: {Message}",
+                tracking.Tracked ? "tracked" : "NOT tracked", tracker.Description, tracking.Message);
+        }
 
         var sync = error is null
             ? await SafelyAsync(() => artifactStore.PublishAsync(layout.Root, layout.Timestamp, store?.CurrentModelDirectory is { } d && promotedVersion is not null ? d : null, cancellationToken),

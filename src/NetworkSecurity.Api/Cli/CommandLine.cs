@@ -130,7 +130,8 @@ public static partial class CommandLine
             return UsageError;
         }
 
-        if (configurationKeys.Where(k => k.StartsWith("--", StringComparison.Ordinal)).Select(SettingNames.Problem).FirstOrDefault(p => p is not null) is { } misspelt)
+        if ((configurationKeys.Where(k => k.StartsWith("--", StringComparison.Ordinal)).Select(SettingNames.Problem).FirstOrDefault(p => p is not null)
+            ?? SettingNames.EnvironmentProblem(Environment.GetEnvironmentVariables())) is { } misspelt)
         {
             await Console.Error.WriteLineAsync($"error: {misspelt}").ConfigureAwait(false);
             return UsageError;

@@ -36,10 +36,8 @@ public static class EvaluateCommand
         {
             var (pipelineOptions, data) = await LoadAsync(context).ConfigureAwait(false);
             var table = await CliProgress.RunAsync("evaluate", context.Logger, context.ConsoleLevel, reporter => Task.Run(() => Run(context, pipelineOptions, data, reporter))).ConfigureAwait(false);
-            foreach (var line in table)
-            {
-                Console.WriteLine(line);
-            }
+            // One write: the console log (an async sink on the same stdout) wrote its last line between the table's rows.
+            Console.Out.Write(string.Join(Environment.NewLine, table) + Environment.NewLine);
 
             return CommandLine.Success;
         });

@@ -31,6 +31,26 @@ internal static class SettingNames
         "Logging", "Serilog", "Kestrel", "AllowedHosts", "Tracking", "Evaluate", "Predict", "PushData", "Export",
     };
 
+    /// <summary>
+    /// Why an environment variable of a checked section (<c>Pipeline__TestFracton</c>, <c>Api__MaxRow</c>) names nothing,
+    /// or null: configuration reads it as a key nothing binds, so the setting kept its default without a word.
+    /// </summary>
+    public static string? EnvironmentProblem(System.Collections.IDictionary variables)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        foreach (var name in variables.Keys.Cast<string>().Order(StringComparer.Ordinal))
+        {
+            var separator = name.IndexOf("__", StringComparison.Ordinal);
+            var section = separator > 0 ? name[..separator] : "";
+            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase)) && Problem(name) is { } problem)
+            {
+                return $"environment variable {name}: {problem}";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Why the key of <paramref name="token"/> (<c>--Section:Key=value</c>) names nothing, or null.</summary>
     public static string? Problem(string token)
     {

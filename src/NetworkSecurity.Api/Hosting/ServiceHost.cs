@@ -11,7 +11,7 @@ public static class ServiceHost
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        if (CommandLine.ServeArgumentProblem(args) is { } problem)
+        if ((CommandLine.ServeArgumentProblem(args) ?? SettingNames.EnvironmentProblem(Environment.GetEnvironmentVariables())) is { } problem)
         {
             await Console.Error.WriteLineAsync($"error: {problem}").ConfigureAwait(false);
             return CommandLine.UsageError;

@@ -42,5 +42,5 @@ public sealed class NoExperimentTracker : IExperimentTracker
     public string Description => "tracking disabled";
 
     public Task<TrackingResult> TrackAsync(TrackedRun run, CancellationToken cancellationToken) =>
-        Task.FromResult(new TrackingResult(false, null, "Experiment tracking is disabled."));
+        Task.FromResult(new TrackingResult(false, null, "experiment tracking is off (Tracking:Enabled=false)."));
 }

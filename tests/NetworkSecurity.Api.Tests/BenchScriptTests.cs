@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// The README's benchmark scripts (scripts/bench/*.sh), run by bash as a user runs them. The tools they would start
+/// (dotnet, apt-get, wrk, curl, python3 from PATH) are replaced by stand-ins that log their call and fail, so a test
+/// sees whether a script got as far as building, installing or loading a service, without running a benchmark.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // bash scripts and executable stand-ins
+public sealed class BenchScriptTests
+{
+    private static readonly string[] Tools = ["dotnet", "apt-get", "wrk", "curl", "python3"];
+
+    [Theory]
+    [InlineData("accuracy")]
+    [InlineData("api")]
+    [InlineData("api-vs-mlnet")]
+    [InlineData("explain")]
+    [InlineData("hostile")]
+    [InlineData("speed")]
+    public void Help_prints_the_usage_and_starts_nothing(string script)
+    {
+        using var dir = new TempDirectory();
+        foreach (var help in new[] { "--help", "-h" })
+        {
+            var (code, stdout, _, calls) = Run(dir, script, help);
+            Assert.Equal(0, code);
+            Assert.Contains($"bash scripts/bench/{script}.sh", stdout);
+            Assert.Equal("", calls);
+        }
+    }
+
+    [Theory]
+    [InlineData("accuracy", "abc")]
+    [InlineData("accuracy", "0-4", "README.md")]
+    [InlineData("api", "ftp://x")]
+    [InlineData("api-vs-mlnet", "3", "abc")]
+    [InlineData("hostile", "/no/such/final_model")]
+    [InlineData("explain", "100x32")]
+    [InlineData("speed", "now")]
+    public void A_bad_argument_is_a_usage_error_before_anything_runs(string script, params string[] arguments)
+    {
+        using var dir = new TempDirectory();
+        var (code, _, stderr, calls) = Run(dir, script, arguments);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"usage: bash scripts/bench/{script}.sh", stderr);
+        Assert.Equal("", calls);
+    }
+
+    [Fact]
+    public void Accuracy_replaces_only_its_own_splits_in_the_output_folder()
+    {
+        using var dir = new TempDirectory();
+        var output = Path.Combine(dir.Path, "results");
+        Directory.CreateDirectory(Path.Combine(output, "stratified", "seed9"));
+        File.WriteAllText(Path.Combine(output, "stratified", "seed9", "test.csv"), "stale");
+        File.WriteAllText(Path.Combine(output, "notes.txt"), "kept");
+
+        // The stand-in dotnet (or apt-get) stops the script at its first build: the folder is then as the run leaves it.
+        var (code, _, _, calls) = Run(dir, "accuracy", "0", output);
+
+        Assert.Equal(97, code);
+        Assert.NotEqual("", calls);
+        Assert.Equal("kept", File.ReadAllText(Path.Combine(output, "notes.txt")));
+        Assert.False(Directory.Exists(Path.Combine(output, "stratified")), "the earlier run's splits are removed");
+    }
+
+    private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments)
+    {
+        var tools = Path.Combine(dir.Path, "tools");
+        var calls = Path.Combine(dir.Path, "calls.log");
+        Directory.CreateDirectory(tools);
+        foreach (var tool in Tools)
+        {
+            var path = Path.Combine(tools, tool);
+            File.WriteAllText(path, $"#!/bin/sh\necho \"{tool} $*\" >> '{calls}'\nexit 97\n");
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir.Path };
+        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", script + ".sh"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{script}.sh did not stop within 60 s: it ran a benchmark");
+        }
+
+        return (process.ExitCode, stdout.Result, stderr.Result, File.Exists(calls) ? File.ReadAllText(calls) : "");
+    }
+}

@@ -1,0 +1,59 @@
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// The README's Configuration table gives every setting as an environment variable (Section__Key). A misspelt one named
+/// nothing and the setting silently kept its default; like a misspelt --Section:Key option it is now a usage error.
+/// Each case is the real program in its own process, since the environment is per process.
+/// </summary>
+public sealed class EnvironmentSettingTests
+{
+    [Theory]
+    [InlineData("Pipeline__TestFracton", "Pipeline has no 'TestFracton'", "train", "--mode", "gbdt")]
+    [InlineData("Pipeline__Training__Mod", "Pipeline:Training has no 'Mod'", "evaluate", "--seeds", "0")]
+    [InlineData("Api__MaxRow", "Api has no 'MaxRow'", "--urls", "http://127.0.0.1:0")]
+    [InlineData("Tracking__Enable", "Tracking has only 'Enabled'", "--urls", "http://127.0.0.1:0")]
+    public void A_misspelt_environment_setting_is_a_usage_error_naming_it(string variable, string reason, params string[] arguments)
+    {
+        using var dir = new TempDirectory();
+        var (code, _, stderr) = ProgramProcess.Run(dir, new() { [variable] = "5" }, arguments);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith($"error: environment variable {variable}: unknown setting", stderr);
+        Assert.Contains(reason, stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
+    }
+
+    [Fact]
+    public void Settings_spelt_right_in_any_case_and_free_sections_are_accepted()
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new()
+        {
+            ["API__MAXROWS"] = "5", // configuration keys ignore case
+            ["Pipeline__Training__Mode"] = "gbdt",
+            ["Replication__LeaseSeconds"] = "30",
+            ["Tracking__Enabled"] = "false",
+            ["Serilog__MinimumLevel__Default"] = "Warning", // read by Serilog, not checked
+            ["Kestrel__Limits__MaxRequestLineSize"] = "8192",
+        }, "predict", "--help");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("--input", stdout);
+    }
+
+    [Fact]
+    public void Tracking_switched_off_is_said_once_at_Information_not_warned_about()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 1200);
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false" },
+            "train", "--data", data, "--mode", "gbdt", "--Pipeline:OverfittingThreshold=1");
+
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("INF] Run not tracked: experiment tracking is off (Tracking:Enabled=false).", stdout);
+        Assert.DoesNotContain("WRN]", stdout + stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "mlruns")), "no MLflow store written");
+    }
+}

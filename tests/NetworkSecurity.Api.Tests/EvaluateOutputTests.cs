@@ -1,0 +1,26 @@
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>evaluate's table on stdout, where the console log writes too (from an async sink), as a user reads it.</summary>
+public sealed class EvaluateOutputTests
+{
+    [Fact]
+    public void The_table_s_rows_stay_together_on_stdout_beside_the_log()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 1200);
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, [], "evaluate", "--data", data, "--mode", "gbdt", "--seeds", "1,2,3");
+
+        Assert.True(code == 0, stdout + stderr);
+        var lines = stdout.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        var header = lines.FindIndex(l => l.StartsWith("| seed | split |", StringComparison.Ordinal));
+        Assert.True(header >= 0, stdout);
+        // A log line ("[hh:mm:ss INF] Mean test F1 …") once landed between the header and its separator row.
+        Assert.StartsWith("|---", lines[header + 1]);
+        Assert.StartsWith("| 1 | stratified |", lines[header + 2]);
+        Assert.StartsWith("| 2 | stratified |", lines[header + 3]);
+        Assert.StartsWith("| 3 | stratified |", lines[header + 4]);
+        Assert.StartsWith("| mean ± sd | stratified |", lines[header + 5]);
+    }
+}
