@@ -168,12 +168,25 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         }
 
         Assert.Contains("does not train one by itself (Api:TrainOnStartup is off)", await client.GetStringAsync("/"));
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
+        using (var notReady = await client.GetAsync("/health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+            Assert.Contains("none is being trained (Api:TrainOnStartup is off): POST /train", await notReady.Content.ReadAsStringAsync());
+        }
+
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/model")).StatusCode);
 
-        // Once a run is queued, the model is on its way: retry later.
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/train", null)).StatusCode);
+        // Once a run is queued, the model is on its way: retry later; readiness names the run.
+        using var accepted = await client.PostAsync("/train", null);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var jobId = JsonDocument.Parse(await accepted.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+        using (var awaited = await client.GetAsync("/health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, awaited.StatusCode);
+            Assert.Contains($"no model loaded yet: training job {jobId} is ", await awaited.Content.ReadAsStringAsync());
+        }
+
         using var waiting = await client.PostAsync("/predict", new StringContent("a,b\n1,2\n", System.Text.Encoding.UTF8, "text/csv"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, waiting.StatusCode);
         var body = await waiting.Content.ReadAsStringAsync();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Models;
 using NetworkSecurity.Api.Training;
 
@@ -7,9 +8,10 @@ namespace NetworkSecurity.Api.Hosting;
 /// <summary>
 /// Ready means a model is loaded: until then the service cannot predict. Serving an older version because the one
 /// CURRENT names is damaged or missing is Degraded (still ready, HTTP 200), with the reason. With no model and a
-/// failed last training run, the reason is that run's error: nothing will come by waiting.
+/// failed last training run, the reason is that run's error: nothing will come by waiting; nor when the service does not
+/// train by itself and nobody asked it to. A run under way is named, so that a probe's log says what is awaited.
 /// </summary>
-public sealed class ModelReadyHealthCheck(LiveModel live, TrainingJobQueue jobs) : IHealthCheck
+public sealed class ModelReadyHealthCheck(LiveModel live, TrainingJobQueue jobs, IOptions<ApiOptions> options) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -19,8 +21,14 @@ public sealed class ModelReadyHealthCheck(LiveModel live, TrainingJobQueue jobs)
             ? status.IsFallback
                 ? HealthCheckResult.Degraded($"model {model.Version} ({status.Reason})", data: data)
                 : HealthCheckResult.Healthy($"model {model.Version} ({status.Reason})", data)
-            : HealthCheckResult.Unhealthy(jobs.Latest?.Status is { State: TrainingJobState.Failed } failed
-                ? $"no model loaded: training job {failed.Id} failed: {failed.Error}"
-                : $"no model loaded ({status.Reason})", data: data));
+            : HealthCheckResult.Unhealthy(NoModel(jobs.Latest?.Status, status.Reason), data: data));
     }
+
+    private string NoModel(TrainingJobStatus? job, string reason) => job switch
+    {
+        { State: TrainingJobState.Failed } => $"no model loaded: training job {job.Id} failed: {job.Error}",
+        { State: TrainingJobState.Queued or TrainingJobState.Running } => $"no model loaded yet: training job {job.Id} is {job.State.ToString().ToLowerInvariant()}",
+        null when !options.Value.TrainOnStartup => "no model loaded, and none is being trained (Api:TrainOnStartup is off): POST /train to train one",
+        _ => $"no model loaded ({reason})",
+    };
 }
