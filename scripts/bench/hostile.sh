@@ -14,9 +14,14 @@ root=$(pwd)
 # A folder given must hold a promoted model (CURRENT): anything else, '--help' too, was used as the model folder.
 [[ $# -le 1 && ( $# -eq 0 || -f "${1:-}/CURRENT" ) ]] \
   || { echo "usage: bash scripts/bench/hostile.sh [final_model folder with a CURRENT file], not '$*'" >&2; exit 2; }
-# Generated files are kept between runs only with HOSTILE_KEEP=1 (in /tmp/ns-hostile-files).
-work=/tmp/ns-hostile-files
-mkdir -p "$work"
+# Generated files (and the model trained for them) are kept between runs only with HOSTILE_KEEP=1, in a folder of this
+# checkout's own: a shared one let concurrent runs delete each other's files and served another checkout's model.
+if [ "${HOSTILE_KEEP:-0}" = 1 ]; then
+  work=/tmp/ns-hostile-files-$(printf %s "$root" | sha256sum | cut -c1-12)
+  mkdir -p "$work"
+else
+  work=$(mktemp -d /tmp/ns-hostile.XXXXXX)
+fi
 port=${HOSTILE_PORT:-18093}
 url="http://127.0.0.1:$port"
 pid=""
