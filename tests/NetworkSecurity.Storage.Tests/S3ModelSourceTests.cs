@@ -143,11 +143,13 @@ public sealed class S3ModelSourceTests(S3rverFixture server) : IClassFixture<S3r
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "bad", ModelStore.BundleFileName)), "nothing is downloaded from an invalid manifest");
     }
 
-    [Fact]
-    public async Task Garbage_in_latest_is_reported_not_followed()
+    [Theory]
+    [InlineData("../../etc/passwd", 0)]
+    [InlineData("20261125_140000", 6_000_000)] // a version name and 6 MB of spaces: read no further than 201 characters
+    public async Task Garbage_in_latest_is_reported_not_followed(string text, int trailingSpaces)
     {
         var options = await BucketAsync();
-        await PutAsync(options, "ns/final_model/LATEST", "../../etc/passwd"u8.ToArray());
+        await PutAsync(options, "ns/final_model/LATEST", System.Text.Encoding.UTF8.GetBytes(text + new string(' ', trailingSpaces)));
         using var source = new S3ModelSource(options);
         var error = await Assert.ThrowsAsync<ModelVerificationException>(() => source.CheckLatestAsync(null, CancellationToken.None));
         Assert.Contains("does not hold a version name", error.Message);

@@ -57,6 +57,8 @@ public sealed partial class S3ModelSource : IDisposable
 
     public string LatestKey => $"{_options.Prefix}final_model/LATEST";
 
+    private const int MaxLatestLength = 200;
+
     /// <summary>
     /// Reads LATEST unless its ETag is still <paramref name="knownETag"/>. Throws the SDK's exceptions on outages and
     /// <see cref="ModelVerificationException"/> when LATEST holds something that is not a version name.
@@ -76,10 +78,18 @@ public sealed partial class S3ModelSource : IDisposable
                 return new LatestPointer(LatestState.Unchanged, null, knownETag);
             }
 
+            // At most 201 characters are read: a LATEST of gigabytes (written by mistake) is refused, not downloaded.
             using var reader = new StreamReader(response.ResponseStream);
-            var text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = new char[MaxLatestLength + 1];
+            var length = 0;
+            for (int read; length < buffer.Length && (read = await reader.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0;)
+            {
+                length += read;
+            }
+
+            var text = new string(buffer, 0, length);
             var version = text.Trim();
-            if (text.Length > 200 || !IsVersionName(version))
+            if (text.Length > MaxLatestLength || !IsVersionName(version))
             {
                 throw new ModelVerificationException($"{LatestKey} does not hold a version name (got '{(version.Length > 40 ? version[..40] + "…" : version)}').");
             }
