@@ -351,6 +351,23 @@ public sealed class TrainingApiTests
             await Task.Delay(100);
         }
 
+        // The job's test metrics: null, as the OpenAPI document allows, where they came as the string "NaN".
+        using (var status = JsonDocument.Parse(await client.GetStringAsync($"/train/{job.GetProperty("id").GetString()}")))
+        {
+            var outcome = status.RootElement.GetProperty("outcome");
+            Assert.True(outcome.GetProperty("promoted").GetBoolean(), status.RootElement.ToString());
+            foreach (var metric in new[] { "test_f1", "test_precision", "test_recall", "test_accuracy", "test_roc_auc" })
+            {
+                Assert.Equal(JsonValueKind.Null, outcome.GetProperty(metric).ValueKind);
+            }
+        }
+
+        using (var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json")))
+        {
+            var testF1 = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("TrainingJobOutcome").GetProperty("properties").GetProperty("test_f1");
+            Assert.True(testF1.GetProperty("nullable").GetBoolean());
+        }
+
         var page = await client.GetStringAsync("/");
         Assert.Matches(@"No hold-out: trained on every labelled row; cross-validated F1 \(legitimate\) <b>0\.\d{4}</b>", page);
         Assert.Contains("training rows (", page);

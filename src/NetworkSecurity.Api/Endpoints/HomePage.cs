@@ -85,7 +85,7 @@ public static class HomePage
         }
         else if (job.Outcome is { } outcome)
         {
-            html.Append(CultureInfo.InvariantCulture, $" — {HtmlLayout.Encode(outcome.Learner)}, {(double.IsFinite(outcome.TestF1) ? $"test F1 {outcome.TestF1:0.0000}" : "no hold-out")}, ")
+            html.Append(CultureInfo.InvariantCulture, $" — {HtmlLayout.Encode(outcome.Learner)}, {(outcome.TestF1 is { } f1 ? $"test F1 {f1:0.0000}" : "no hold-out")}, ")
                 .Append(outcome.Promoted ? "promoted" : "not promoted: " + HtmlLayout.Encode(outcome.NotPromotedReason));
         }
         else if (job.Error is not null)
