@@ -127,4 +127,51 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         var why = await page.TextContentAsync("#predictions tbody tr.phishing td.why");
         Assert.Matches(@"^\w+ = -?\d \([+-]\d+\.\d+\); \w+ = -?\d \([+-]\d+\.\d+\); \w+ = -?\d \([+-]\d+\.\d+\)$", why);
     }
+
+    [Fact]
+    public async Task On_a_phone_the_results_show_the_whole_probability_and_room_to_scroll_the_other_columns()
+    {
+        // At 375 px the three sticky columns (#, verdict, probability: 296 px) were wider than the table's box (285 px):
+        // the probability was cut and the why column and the input columns could never be scrolled into view.
+        Assert.True(File.Exists(Chromium), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
+        using var dir = new TempDirectory();
+        var csv = dir.File("three.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(4)));
+        using var factory = model.CreateFactory();
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var address = factory.CreateClient().BaseAddress!;
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        foreach (var width in new[] { 320, 375 })
+        {
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 667 } });
+            await page.GotoAsync(address.ToString());
+            await page.SetInputFilesAsync("input[type=file]", csv);
+            await page.ClickAsync("#explain-submit");
+            await page.WaitForURLAsync("**/predict?explain=3", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
+
+            Assert.Equal(width, await page.EvaluateAsync<int>("document.documentElement.scrollWidth")); // no page-wide sideways scrolling
+            var table = await page.Locator(".scroll.results").BoundingBoxAsync();
+            var probability = await page.Locator("#predictions tbody tr:first-child td.prob").BoundingBoxAsync();
+            Assert.NotNull(table);
+            Assert.NotNull(probability);
+            Assert.True(probability.X + probability.Width <= table.X + table.Width, $"{width} px: the probability ends at {probability.X + probability.Width}, the table's box at {table.X + table.Width}");
+            Assert.Matches(@"^\d\.\d{4}$", await page.TextContentAsync("#predictions tbody tr:first-child td.prob"));
+
+            // Scrolled sideways, the why column shows beside the sticky columns, wide enough to read.
+            await page.EvaluateAsync("document.querySelector('.scroll.results').scrollLeft = document.querySelector('#predictions td.why').offsetLeft - 200");
+            var room = table.X + table.Width - (probability.X + probability.Width);
+            Assert.True(room >= 90, $"{width} px: {room} px left for the scrolled columns");
+            var why = await page.Locator("#predictions tbody tr:first-child td.why").BoundingBoxAsync();
+            Assert.NotNull(why);
+            Assert.True(why.X + why.Width > probability.X + probability.Width + 50, $"{width} px: the why column is hidden under the sticky columns ({why.X}+{why.Width})");
+            await page.CloseAsync();
+        }
+    }
 }
