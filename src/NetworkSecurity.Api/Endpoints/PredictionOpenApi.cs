@@ -5,7 +5,8 @@ namespace NetworkSecurity.Api.Endpoints;
 
 /// <summary>
 /// What endpoint metadata cannot say in the OpenAPI document: POST /predict answers three media types with different
-/// bodies (a JSON schema, an HTML page, CSV text), and both predict endpoints read ?echo and ?explain from the query.
+/// bodies (a JSON schema, an HTML page, CSV text), its refusals a browser as a page, and both predict endpoints read
+/// ?echo and ?explain from the query.
 /// </summary>
 public sealed class PredictionOpenApi : IOperationFilter
 {
@@ -41,6 +42,15 @@ public sealed class PredictionOpenApi : IOperationFilter
         {
             content["text/html"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A page with the verdicts table." } };
             content["text/csv"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The input rows with prediction, verdict and probability columns." } };
+        }
+
+        // A browser's refusals (Accept naming text/html) come as a page: HtmlProblemWriter. A 406 never goes to one.
+        foreach (var (status, response) in operation.Responses ?? [])
+        {
+            if (status is "400" or "413" or "415" or "503" && response.Content is { } problem)
+            {
+                problem["text/html"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "For a browser (an Accept that names text/html): a page with the title, the detail and every located problem." } };
+            }
         }
     }
 }
