@@ -194,12 +194,27 @@ public static class HomePage
         <script>
         (function () {
           const jobSpan = document.getElementById('job');
+          // Built as text, never as HTML: an error or a reason may hold anything (a path, a column name).
           function show(s) {
-            let text = 'Last run: <b>' + s.state + '</b>';
-            if (s.state === 'queued' || s.state === 'running') text += ' — ' + s.stage + ' <progress max="1" value="' + s.progress + '"></progress>';
-            else if (s.outcome) text += (typeof s.outcome.test_f1 === 'number' ? ' — test F1 ' + s.outcome.test_f1.toFixed(4) : ' — no hold-out') + (s.outcome.promoted ? ', promoted' : ', not promoted');
-            else if (s.error) text += ' — failed';
-            jobSpan.innerHTML = text;
+            jobSpan.textContent = 'Last run: ';
+            const state = document.createElement('b');
+            state.textContent = s.state;
+            jobSpan.append(state);
+            if (s.state === 'queued' || s.state === 'running') {
+              const bar = document.createElement('progress');
+              bar.max = 1;
+              bar.value = s.progress;
+              jobSpan.append(' — ' + s.stage + ' ', bar);
+            } else if (s.outcome) {
+              const o = s.outcome;
+              jobSpan.append(' — ' + o.learner + ', ' + (typeof o.test_f1 === 'number' ? 'test F1 ' + o.test_f1.toFixed(4) : 'no hold-out')
+                + (o.promoted ? ', promoted' : ', not promoted: ' + (o.not_promoted_reason || 'no reason given')));
+            } else if (s.error) {
+              const error = document.createElement('span');
+              error.className = 'error';
+              error.textContent = s.error;
+              jobSpan.append(' — ', error);
+            }
           }
           async function poll(id) {
             const r = await fetch('/train/' + encodeURIComponent(id));
@@ -214,7 +229,12 @@ public static class HomePage
             const headers = key && key.value ? { 'X-Api-Key': key.value } : {};
             const r = await fetch('/train', { method: 'POST', headers });
             if (r.status === 202) { const s = await r.json(); show(s); poll(s.id); }
-            else { jobSpan.textContent = 'Could not start training (HTTP ' + r.status + ')'; }
+            else {
+              // Say why (a wrong or missing key, another replica training, the lease store away), not just the status.
+              let why = '';
+              try { const problem = await r.json(); why = problem.detail || problem.title || ''; } catch (e) { /* not JSON: the status alone */ }
+              jobSpan.textContent = 'Could not start training (HTTP ' + r.status + ')' + (why ? ': ' + why : '');
+            }
           });
           const current = document.querySelector('[data-job]');
           if (current && (current.dataset.state === 'Queued' || current.dataset.state === 'Running')) poll(current.dataset.job);
