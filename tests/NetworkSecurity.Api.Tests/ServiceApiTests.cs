@@ -90,6 +90,9 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
             .GetProperty("application/json").GetProperty("schema").GetProperty("nullable").GetBoolean());
         Assert.True(paths.GetProperty("/health/ready").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/json", out _));
         Assert.True(paths.GetProperty("/health/live").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("text/plain", out _));
+        // Liveness has no check that could fail: the document listed a 503 it never answers. Readiness does answer one.
+        Assert.Equal(["200"], paths.GetProperty("/health/live").GetProperty("get").GetProperty("responses").EnumerateObject().Select(r => r.Name).ToArray());
+        Assert.Equal(["200", "503"], paths.GetProperty("/health/ready").GetProperty("get").GetProperty("responses").EnumerateObject().Select(r => r.Name).ToArray());
         string[] Headers(string path, string method, string status) =>
             [.. paths.GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty(status).GetProperty("headers").EnumerateObject().Select(h => h.Name)];
         Assert.Equal(["X-Model-Version", "X-Empty-Features"], Headers("/predict", "post", "200"));
