@@ -317,6 +317,13 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("Unsupported content type", problem.RootElement.GetProperty("title").GetString());
         Assert.StartsWith("Content type 'application/xml; charset=utf-8' is not supported", problem.RootElement.GetProperty("detail").GetString());
+        // Its form follows Accept (a browser gets a page), so it says so, as every answer of POST /predict does.
+        Assert.Contains("Accept", response.Headers.Vary);
+        using var page = await PostAsync(new StringContent("<x/>", Encoding.UTF8, "application/xml"), "text/html");
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Accept", page.Headers.Vary);
+        Assert.Contains("is not supported: send a CSV as multipart/form-data", await page.Content.ReadAsStringAsync());
     }
 
     [Fact]
