@@ -227,4 +227,39 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         Assert.Equal(1, await page.Locator("#job b").CountAsync()); // the state only: the error's markup is not rendered
         Assert.Empty(await page.EvaluateAsync<string[]>("window.__cspViolations"));
     }
+    [Fact]
+    public async Task The_model_charts_show_their_labels_whole_on_a_phone_and_a_laptop()
+    {
+        // The importance chart's caption ("feature importance: mean |contribution| on 463 test rows (log_odds)") ran past
+        // the chart's right edge and was cut at every screen width.
+        Assert.True(File.Exists(Chromium), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
+        using var factory = model.CreateFactory();
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var address = factory.CreateClient().BaseAddress!;
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        foreach (var width in new[] { 375, 1366 })
+        {
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 800 } });
+            await page.GotoAsync(address.ToString());
+            foreach (var chart in new[] { "#importance", "#roc" })
+            {
+                // Each label's box against its chart's box (an SVG clips what lies outside it).
+                var cut = await page.EvaluateAsync<string[]>(
+                    "id => { const svg = document.querySelector(id); const box = svg.getBoundingClientRect(); return [...svg.querySelectorAll('text')].filter(t => { const b = t.getBoundingClientRect(); return b.left < box.left - 0.5 || b.right > box.right + 0.5 || b.top < box.top - 0.5 || b.bottom > box.bottom + 0.5; }).map(t => t.textContent); }",
+                    chart);
+                Assert.True(cut.Length == 0, $"{width} px, {chart}: cut labels: {string.Join(" | ", cut)}");
+            }
+
+            Assert.Contains("test rows", await page.TextContentAsync("#importance"));
+            await page.CloseAsync();
+        }
+    }
 }

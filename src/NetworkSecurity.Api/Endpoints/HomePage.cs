@@ -174,12 +174,15 @@ public static class HomePage
         const int rowHeight = 16;
         var shown = importance.Features.Take(15).ToArray();
         var max = Math.Max(shown[0].MeanAbsContribution, 1e-12);
-        var height = 30 + (shown.Length * rowHeight);
+        // The caption on two lines: on one ("… on 463 test rows (log_odds)") it ran past the chart's edge and was cut.
+        const int top = 36;
+        var height = top + 8 + (shown.Length * rowHeight);
         html.Append(CultureInfo.InvariantCulture, $"<svg id=\"importance\" width=\"{label + barWidth + 50}\" height=\"{height}\" viewBox=\"0 0 {label + barWidth + 50} {height}\" role=\"img\" aria-label=\"Feature importance\">")
-            .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"12\" font-size=\"12\">feature importance: mean |contribution| on {importance.Rows:N0} {rows} rows ({HtmlLayout.Encode(importance.Scale)})</text>");
+            .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"12\" font-size=\"12\">feature importance ({HtmlLayout.Encode(importance.Scale)})</text>")
+            .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"27\" font-size=\"11\">mean |contribution| on {importance.Rows:N0} {rows} rows</text>");
         for (var i = 0; i < shown.Length; i++)
         {
-            var y = 22 + (i * rowHeight);
+            var y = top + (i * rowHeight);
             var width = shown[i].MeanAbsContribution / max * barWidth;
             html.Append(CultureInfo.InvariantCulture, $"<g class=\"bar\" data-feature=\"{HtmlLayout.Encode(shown[i].Feature)}\">")
                 .Append(CultureInfo.InvariantCulture, $"<text x=\"{label - 4}\" y=\"{y + 11}\" font-size=\"11\" text-anchor=\"end\">{HtmlLayout.Encode(shown[i].Feature)}</text>")
