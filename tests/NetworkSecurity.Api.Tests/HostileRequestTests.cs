@@ -215,9 +215,9 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         Assert.Equal("default-src 'none'; frame-ancestors 'none'", Assert.Single(json.Headers.GetValues("Content-Security-Policy")));
         Assert.False(json.Headers.Contains("Server"));
 
-        // POST /predict is a page only when it answers HTML: its JSON, CSV and problem answers get the API policy.
+        // POST /predict is a page only when it answers HTML (a browser's refusal too): its JSON, CSV and problem JSON answers get the API policy.
         var csv = File.ReadLines(TestPaths.DataFile).Take(3).Aggregate((a, b) => a + "\n" + b) + "\n";
-        foreach (var (accept, body, isPage) in new[] { ("text/html", csv, true), ("application/json", csv, false), ("text/csv", csv, false), ("text/html", "a;b\n1;2\n", false) })
+        foreach (var (accept, body, isPage) in new[] { ("text/html", csv, true), ("application/json", csv, false), ("text/csv", csv, false), ("text/html", "a;b\n1;2\n", true), ("*/*", "a;b\n1;2\n", false) })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = new StringContent(body, Encoding.UTF8, "text/csv") };
             request.Headers.Accept.ParseAdd(accept);

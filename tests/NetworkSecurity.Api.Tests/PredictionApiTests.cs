@@ -261,7 +261,49 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         var content = new MultipartFormDataContent { { new StringContent("x"), "other" } };
         using var response = await PostAsync(content);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("no field named 'file'", await response.Content.ReadAsStringAsync());
+        Assert.Contains("no field named 'file'", System.Net.WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync())); // text/html asked: a page
+    }
+
+    [Fact]
+    public async Task A_browser_that_uploads_a_bad_file_gets_a_page_listing_every_problem_with_the_same_status()
+    {
+        // The home page's form showed the raw problem JSON: no page, no way back to try another file.
+        var bad = Lines[1].Trim().Split(',');
+        bad[1] = "<b>x</b>";
+        bad[7] = "5";
+        var csv = Lines[0].Trim() + "\n" + string.Join(',', bad) + "\n";
+        const string browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+        var client = _factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = Upload(csv) };
+        request.Headers.TryAddWithoutValidation("Accept", browser);
+        using var page = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(model.Version, page.Headers.GetValues("X-Model-Version").Single());
+        Assert.Contains("style-src 'sha256-", page.Headers.GetValues("Content-Security-Policy").Single()); // the pages' policy: the style applies
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("<h2>The input is not valid</h2>", html);
+        Assert.Contains("sites.csv: 2 problem(s) in 1 record(s)", html);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(html, "<tr><td class=\"text\">line 2</td>").Count); // one row per problem
+        Assert.Contains("<td class=\"text\">URL_Length</td>", html);
+        Assert.Contains("&lt;b&gt;x&lt;/b&gt;", html);
+        Assert.DoesNotContain("<b>x</b>", html);
+        Assert.Contains("<a id=\"try-again\" href=\"/\">", html);
+        using (var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json")))
+        {
+            var refusal = document.RootElement.GetProperty("paths").GetProperty("/predict").GetProperty("post").GetProperty("responses").GetProperty("400").GetProperty("content");
+            Assert.Equal(["application/problem+json", "text/html"], refusal.EnumerateObject().Select(p => p.Name).ToArray());
+        }
+
+        // Scripts keep the ProblemDetails JSON: curl's */*, or JSON asked for.
+        foreach (var accept in new[] { "*/*", "application/json" })
+        {
+            using var json = await PostAsync(Upload(csv), accept);
+            Assert.Equal(HttpStatusCode.BadRequest, json.StatusCode);
+            Assert.Equal("application/problem+json", json.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(await json.Content.ReadAsStringAsync());
+            Assert.Equal(2, problem.RootElement.GetProperty("errors").GetArrayLength());
+        }
     }
 
     [Fact]
@@ -275,6 +317,13 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("Unsupported content type", problem.RootElement.GetProperty("title").GetString());
         Assert.StartsWith("Content type 'application/xml; charset=utf-8' is not supported", problem.RootElement.GetProperty("detail").GetString());
+        // Its form follows Accept (a browser gets a page), so it says so, as every answer of POST /predict does.
+        Assert.Contains("Accept", response.Headers.Vary);
+        using var page = await PostAsync(new StringContent("<x/>", Encoding.UTF8, "application/xml"), "text/html");
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Accept", page.Headers.Vary);
+        Assert.Contains("is not supported: send a CSV as multipart/form-data", await page.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -90,6 +90,9 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
             .GetProperty("application/json").GetProperty("schema").GetProperty("nullable").GetBoolean());
         Assert.True(paths.GetProperty("/health/ready").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/json", out _));
         Assert.True(paths.GetProperty("/health/live").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("text/plain", out _));
+        // Liveness has no check that could fail: the document listed a 503 it never answers. Readiness does answer one.
+        Assert.Equal(["200"], paths.GetProperty("/health/live").GetProperty("get").GetProperty("responses").EnumerateObject().Select(r => r.Name).ToArray());
+        Assert.Equal(["200", "503"], paths.GetProperty("/health/ready").GetProperty("get").GetProperty("responses").EnumerateObject().Select(r => r.Name).ToArray());
         string[] Headers(string path, string method, string status) =>
             [.. paths.GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty(status).GetProperty("headers").EnumerateObject().Select(h => h.Name)];
         Assert.Equal(["X-Model-Version", "X-Empty-Features"], Headers("/predict", "post", "200"));
@@ -362,6 +365,23 @@ public sealed class TrainingApiTests
         for (var i = 0; i < 300 && (await client.GetFromJsonAsync<JsonElement>($"/train/{job.GetProperty("id").GetString()}")).GetProperty("state").GetString() is "queued" or "running"; i++)
         {
             await Task.Delay(100);
+        }
+
+        // The job's test metrics: null, as the OpenAPI document allows, where they came as the string "NaN".
+        using (var status = JsonDocument.Parse(await client.GetStringAsync($"/train/{job.GetProperty("id").GetString()}")))
+        {
+            var outcome = status.RootElement.GetProperty("outcome");
+            Assert.True(outcome.GetProperty("promoted").GetBoolean(), status.RootElement.ToString());
+            foreach (var metric in new[] { "test_f1", "test_precision", "test_recall", "test_accuracy", "test_roc_auc" })
+            {
+                Assert.Equal(JsonValueKind.Null, outcome.GetProperty(metric).ValueKind);
+            }
+        }
+
+        using (var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json")))
+        {
+            var testF1 = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("TrainingJobOutcome").GetProperty("properties").GetProperty("test_f1");
+            Assert.True(testF1.GetProperty("nullable").GetBoolean());
         }
 
         var page = await client.GetStringAsync("/");

@@ -54,6 +54,15 @@ public static class AcceptNegotiation
         return bestSpecificity >= 0 || !covered;
     }
 
+    /// <summary>
+    /// Whether the client asks for HTML by name (text/html with q above 0) and gets it: a browser. curl's */* gets the
+    /// HTML table too, but its refusals stay ProblemDetails JSON, which scripts read.
+    /// </summary>
+    public static bool NamesHtml(HttpRequest request) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var types)
+        && types.Any(t => string.Equals(t.MediaType.Value, "text/html", StringComparison.OrdinalIgnoreCase) && (t.Quality ?? 1.0) > 0)
+        && TryNegotiate(request, out var format) && format == PredictionFormat.Html;
+
     // What a media range in Accept covers, most specific first.
     private static PredictionFormat[] Formats(string mediaType) => mediaType.ToLowerInvariant() switch
     {

@@ -85,7 +85,7 @@ public static class HomePage
         }
         else if (job.Outcome is { } outcome)
         {
-            html.Append(CultureInfo.InvariantCulture, $" — {HtmlLayout.Encode(outcome.Learner)}, {(double.IsFinite(outcome.TestF1) ? $"test F1 {outcome.TestF1:0.0000}" : "no hold-out")}, ")
+            html.Append(CultureInfo.InvariantCulture, $" — {HtmlLayout.Encode(outcome.Learner)}, {(outcome.TestF1 is { } f1 ? $"test F1 {f1:0.0000}" : "no hold-out")}, ")
                 .Append(outcome.Promoted ? "promoted" : "not promoted: " + HtmlLayout.Encode(outcome.NotPromotedReason));
         }
         else if (job.Error is not null)
@@ -174,12 +174,15 @@ public static class HomePage
         const int rowHeight = 16;
         var shown = importance.Features.Take(15).ToArray();
         var max = Math.Max(shown[0].MeanAbsContribution, 1e-12);
-        var height = 30 + (shown.Length * rowHeight);
+        // The caption on two lines: on one ("… on 463 test rows (log_odds)") it ran past the chart's edge and was cut.
+        const int top = 36;
+        var height = top + 8 + (shown.Length * rowHeight);
         html.Append(CultureInfo.InvariantCulture, $"<svg id=\"importance\" width=\"{label + barWidth + 50}\" height=\"{height}\" viewBox=\"0 0 {label + barWidth + 50} {height}\" role=\"img\" aria-label=\"Feature importance\">")
-            .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"12\" font-size=\"12\">feature importance: mean |contribution| on {importance.Rows:N0} {rows} rows ({HtmlLayout.Encode(importance.Scale)})</text>");
+            .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"12\" font-size=\"12\">feature importance ({HtmlLayout.Encode(importance.Scale)})</text>")
+            .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"27\" font-size=\"11\">mean |contribution| on {importance.Rows:N0} {rows} rows</text>");
         for (var i = 0; i < shown.Length; i++)
         {
-            var y = 22 + (i * rowHeight);
+            var y = top + (i * rowHeight);
             var width = shown[i].MeanAbsContribution / max * barWidth;
             html.Append(CultureInfo.InvariantCulture, $"<g class=\"bar\" data-feature=\"{HtmlLayout.Encode(shown[i].Feature)}\">")
                 .Append(CultureInfo.InvariantCulture, $"<text x=\"{label - 4}\" y=\"{y + 11}\" font-size=\"11\" text-anchor=\"end\">{HtmlLayout.Encode(shown[i].Feature)}</text>")
@@ -194,12 +197,27 @@ public static class HomePage
         <script>
         (function () {
           const jobSpan = document.getElementById('job');
+          // Built as text, never as HTML: an error or a reason may hold anything (a path, a column name).
           function show(s) {
-            let text = 'Last run: <b>' + s.state + '</b>';
-            if (s.state === 'queued' || s.state === 'running') text += ' — ' + s.stage + ' <progress max="1" value="' + s.progress + '"></progress>';
-            else if (s.outcome) text += (typeof s.outcome.test_f1 === 'number' ? ' — test F1 ' + s.outcome.test_f1.toFixed(4) : ' — no hold-out') + (s.outcome.promoted ? ', promoted' : ', not promoted');
-            else if (s.error) text += ' — failed';
-            jobSpan.innerHTML = text;
+            jobSpan.textContent = 'Last run: ';
+            const state = document.createElement('b');
+            state.textContent = s.state;
+            jobSpan.append(state);
+            if (s.state === 'queued' || s.state === 'running') {
+              const bar = document.createElement('progress');
+              bar.max = 1;
+              bar.value = s.progress;
+              jobSpan.append(' — ' + s.stage + ' ', bar);
+            } else if (s.outcome) {
+              const o = s.outcome;
+              jobSpan.append(' — ' + o.learner + ', ' + (typeof o.test_f1 === 'number' ? 'test F1 ' + o.test_f1.toFixed(4) : 'no hold-out')
+                + (o.promoted ? ', promoted' : ', not promoted: ' + (o.not_promoted_reason || 'no reason given')));
+            } else if (s.error) {
+              const error = document.createElement('span');
+              error.className = 'error';
+              error.textContent = s.error;
+              jobSpan.append(' — ', error);
+            }
           }
           async function poll(id) {
             const r = await fetch('/train/' + encodeURIComponent(id));
@@ -214,7 +232,12 @@ public static class HomePage
             const headers = key && key.value ? { 'X-Api-Key': key.value } : {};
             const r = await fetch('/train', { method: 'POST', headers });
             if (r.status === 202) { const s = await r.json(); show(s); poll(s.id); }
-            else { jobSpan.textContent = 'Could not start training (HTTP ' + r.status + ')'; }
+            else {
+              // Say why (a wrong or missing key, another replica training, the lease store away), not just the status.
+              let why = '';
+              try { const problem = await r.json(); why = problem.detail || problem.title || ''; } catch (e) { /* not JSON: the status alone */ }
+              jobSpan.textContent = 'Could not start training (HTTP ' + r.status + ')' + (why ? ': ' + why : '');
+            }
           });
           const current = document.querySelector('[data-job]');
           if (current && (current.dataset.state === 'Queued' || current.dataset.state === 'Running')) poll(current.dataset.job);

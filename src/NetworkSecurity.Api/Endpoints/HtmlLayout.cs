@@ -32,6 +32,12 @@ public static class HtmlLayout
         button,input[type=submit]{background:#2f6fed;color:#fff;border:0;border-radius:6px;padding:7px 14px;font-size:14px;cursor:pointer}
         progress{width:260px}
         .error{color:#b42318}
+        #problem-errors td:last-child{min-width:16em}
+        /* Phones: the three sticky columns (296px) were wider than the table's box, hiding the probability's end and every other column. */
+        @media (max-width:640px){header{padding:10px 12px}main{padding:10px 8px}section{padding:12px 10px}
+        .results .row{width:44px;min-width:44px;max-width:44px}
+        .results .verdict{left:44px;width:76px;min-width:76px;max-width:76px}
+        .results .prob{left:120px;width:64px;min-width:64px;max-width:64px}.results thead .prob{white-space:normal;overflow-wrap:anywhere}}
         """;
 
     public static string Page(string title, Action<StringBuilder> body)

@@ -1,13 +1,16 @@
+using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
+using NetworkSecurity.Pipeline.Schema;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace NetworkSecurity.Api.Endpoints;
 
 /// <summary>
 /// What endpoint metadata cannot say in the OpenAPI document: POST /predict answers three media types with different
-/// bodies (a JSON schema, an HTML page, CSV text), and both predict endpoints read ?echo and ?explain from the query.
+/// bodies (a JSON schema, an HTML page, CSV text), its refusals a browser as a page, and both predict endpoints read
+/// ?echo and ?explain from the query. POST /predict/json gets an example body that the service accepts.
 /// </summary>
-public sealed class PredictionOpenApi : IOperationFilter
+public sealed class PredictionOpenApi(DataSchema schema) : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -27,6 +30,13 @@ public sealed class PredictionOpenApi : IOperationFilter
         });
         if (name == "PredictJson")
         {
+            // Swagger UI's "Try it out" fills the body from the example; from the schema alone it sent
+            // {"records":[{"additionalProp1":"string",…}]}, a 400 for 33 problems.
+            if (operation.RequestBody?.Content?.TryGetValue("application/json", out var body) == true && body is OpenApiMediaType editable)
+            {
+                editable.Example = ExampleRequest();
+            }
+
             return;
         }
 
@@ -42,5 +52,26 @@ public sealed class PredictionOpenApi : IOperationFilter
             content["text/html"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A page with the verdicts table." } };
             content["text/csv"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The input rows with prediction, verdict and probability columns." } };
         }
+
+        // A browser's refusals (Accept naming text/html) come as a page: HtmlProblemWriter. A 406 never goes to one.
+        foreach (var (status, response) in operation.Responses ?? [])
+        {
+            if (status is "400" or "413" or "415" or "503" && response.Content is { } problem)
+            {
+                problem["text/html"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "For a browser (an Accept that names text/html): a page with the title, the detail and every located problem." } };
+            }
+        }
+    }
+
+    // One record naming every feature with an allowed value (the first the schema lists).
+    private JsonObject ExampleRequest()
+    {
+        var record = new JsonObject();
+        foreach (var feature in schema.Features)
+        {
+            record[feature.Name] = feature.AllowedValues[0];
+        }
+
+        return new JsonObject { ["records"] = new JsonArray(record) };
     }
 }

@@ -121,6 +121,12 @@ public static class Problems
         problem.Detail = (request.Path.StartsWithSegments("/predict/json", StringComparison.OrdinalIgnoreCase)
             ? UnsupportedJsonMediaType(request.ContentType)
             : UnsupportedMediaType(request.ContentType)).ProblemDetails.Detail;
+        if (request.Path.Equals("/predict", StringComparison.OrdinalIgnoreCase) || request.Path.Equals("/predict/", StringComparison.OrdinalIgnoreCase))
+        {
+            // As on every answer of POST /predict: a browser gets this refusal as a page, others as JSON.
+            context.HttpContext.Response.Headers.Vary = "Accept";
+        }
+
         if (request.Path.StartsWithSegments("/predict", StringComparison.OrdinalIgnoreCase)
             && context.HttpContext.RequestServices.GetService<Models.LiveModel>()?.Current is { } bundle)
         {

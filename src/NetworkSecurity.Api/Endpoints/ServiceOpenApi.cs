@@ -47,7 +47,8 @@ public sealed class ServiceOpenApi : IOperationFilter, IDocumentFilter
             Name = TrainingApi.ApiKeyHeader,
             Description = "Needed by POST /train only when the server has an API key configured (NETWORKSECURITY_API_KEY).",
         };
-        Probe(document, "/health/live", "Liveness", "200 while the process serves requests.", "text/plain", new OpenApiSchema { Type = JsonSchemaType.String });
+        // Liveness runs no check (its answer is that the process answers): never a 503, so none is listed.
+        Probe(document, "/health/live", "Liveness", "200 while the process serves requests.", "text/plain", new OpenApiSchema { Type = JsonSchemaType.String }, mayFail: false);
         Probe(document, "/health/ready", "Readiness", "200 (Healthy, or Degraded when an older model is served) once a model is loaded (and MongoDB answers, when configured); 503 until then.", "application/json",
             new OpenApiSchema
             {
@@ -60,9 +61,18 @@ public sealed class ServiceOpenApi : IOperationFilter, IDocumentFilter
             });
     }
 
-    private static void Probe(OpenApiDocument document, string path, string summary, string description, string mediaType, OpenApiSchema schema)
+    private static void Probe(OpenApiDocument document, string path, string summary, string description, string mediaType, OpenApiSchema schema, bool mayFail = true)
     {
         var answer = new OpenApiMediaType { Schema = schema };
+        var responses = new OpenApiResponses
+        {
+            ["200"] = new OpenApiResponse { Description = mayFail ? "Healthy (or Degraded)" : "Healthy", Content = new Dictionary<string, IOpenApiMediaType> { [mediaType] = answer } },
+        };
+        if (mayFail)
+        {
+            responses["503"] = new OpenApiResponse { Description = "Unhealthy", Content = new Dictionary<string, IOpenApiMediaType> { [mediaType] = answer } };
+        }
+
         document.Paths[path] = new OpenApiPathItem
         {
             Operations = new Dictionary<HttpMethod, OpenApiOperation>
@@ -72,11 +82,7 @@ public sealed class ServiceOpenApi : IOperationFilter, IDocumentFilter
                     Summary = summary,
                     Description = description,
                     Tags = new HashSet<OpenApiTagReference> { new("Health", document) },
-                    Responses = new OpenApiResponses
-                    {
-                        ["200"] = new OpenApiResponse { Description = "Healthy (or Degraded)", Content = new Dictionary<string, IOpenApiMediaType> { [mediaType] = answer } },
-                        ["503"] = new OpenApiResponse { Description = "Unhealthy", Content = new Dictionary<string, IOpenApiMediaType> { [mediaType] = answer } },
-                    },
+                    Responses = responses,
                 },
             },
         };

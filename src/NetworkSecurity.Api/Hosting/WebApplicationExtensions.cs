@@ -68,6 +68,7 @@ public static class WebApplicationExtensions
         builder.Services.AddHostedService<TrainingWorker>();
         builder.Services.AddModelReplication(configuration);
 
+        builder.Services.AddSingleton<IProblemDetailsWriter, HtmlProblemWriter>(); // before the built-in one: a browser's refusals of POST /predict as a page
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.CompleteRoutingProblem);
         builder.Services.AddSingleton<IProblemDetailsWriter, AnyAcceptProblemWriter>(); // after the built-in one
         // Malformed JSON bodies are the client's fault: answer 400 ProblemDetails, also in Development.

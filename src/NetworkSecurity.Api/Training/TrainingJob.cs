@@ -59,14 +59,15 @@ public sealed record TrainingJobStatus(
     string? Replica = null,
     PublicationStatus? Publication = null);
 
+/// <summary>A finished run; the test metrics are null when there are none (trained on every row: no test rows).</summary>
 public sealed record TrainingJobOutcome(
     string RunId,
     string Learner,
-    double TestF1,
-    double TestPrecision,
-    double TestRecall,
-    double TestAccuracy,
-    double TestRocAuc,
+    double? TestF1,
+    double? TestPrecision,
+    double? TestRecall,
+    double? TestAccuracy,
+    double? TestRocAuc,
     bool Promoted,
     string? ModelVersion,
     string? NotPromotedReason,

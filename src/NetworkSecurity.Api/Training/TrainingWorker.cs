@@ -157,7 +157,7 @@ public sealed class TrainingWorker(
                 Stage = PipelineStage.Done,
                 Progress = 1.0,
                 Outcome = new TrainingJobOutcome(
-                    result.RunId, result.Learner, test.F1, test.Precision, test.Recall, test.Accuracy, test.RocAuc,
+                    result.RunId, result.Learner, Measured(test.F1), Measured(test.Precision), Measured(test.Recall), Measured(test.Accuracy), Measured(test.RocAuc),
                     result.PromotedVersion is not null, result.PromotedVersion, result.Evaluation.RejectionReason,
                     result.Tracking.Message, result.Sync.Message, result.Duration.TotalSeconds),
                 Publication = publication is null ? new PublicationStatus(PublicationState.LocalOnly, 0, artifactStore.Description, null) : s.Publication,
@@ -228,6 +228,10 @@ public sealed class TrainingWorker(
         await ReleaseLeaseAsync(job).ConfigureAwait(false);
         Show(job, final);
     }
+
+    // No test rows (trained on every row) leave NaN scores: null in the job's JSON, not the string "NaN" where the
+    // OpenAPI document promises a number.
+    private static double? Measured(double metric) => double.IsFinite(metric) ? metric : null;
 
     // The publication's state on the job, and its message as the outcome's artifact sync.
     private static void Show(TrainingJob job, PublicationStatus status) =>
