@@ -23,6 +23,7 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         Assert.Contains("<polyline", html);
         Assert.Contains("formaction=\"/predict?explain=3\"", html); // the page can ask for the why column
         Assert.Contains("id=\"train\"", html);
+        Assert.Contains("<link rel=\"icon\" href=\"data:,\">", html); // no /favicon.ico request (a 404) at each load
         Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", "", StringComparison.Ordinal)); // nothing fetched from elsewhere
     }
 

@@ -50,6 +50,8 @@ public static class HtmlLayout
     /// <summary>Everything before the page's content (for pages written in pieces).</summary>
     public static string Start(string title) =>
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        // An empty icon in the page: browsers asked /favicon.ico on every load and logged its 404.
+        + "<link rel=\"icon\" href=\"data:,\">"
         + "<title>" + Encode(title) + "</title><style>" + Style + "</style></head><body>"
         + "<header><h1>NetworkSecurity — phishing website detection</h1><a href=\"/\">Home</a> · <a href=\"/swagger\">API documentation</a></header><main>";
 
