@@ -284,6 +284,11 @@ public sealed class TrainingApiTests
         using var refused = await client.SendAsync(wrong);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Contains("\"Wrong API key\"", await refused.Content.ReadAsStringAsync());
+        using var twice = new HttpRequestMessage(HttpMethod.Post, "/train");
+        twice.Headers.Add("X-Api-Key", ["s3cret-key", "s3cret-key"]);
+        using var repeated = await client.SendAsync(twice);
+        Assert.Equal(HttpStatusCode.Unauthorized, repeated.StatusCode);
+        Assert.Contains("The request has 2 X-Api-Key headers: send the server's API key in one", await repeated.Content.ReadAsStringAsync());
         using var right = new HttpRequestMessage(HttpMethod.Post, "/train") { Headers = { { "X-Api-Key", "s3cret-key" } } };
         Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(right)).StatusCode);
     }

@@ -44,15 +44,18 @@ public static class TrainingApi
         var key = options.Value.TrainApiKey;
         if (!string.IsNullOrEmpty(key) && !KeyMatches(context.Request.Headers[ApiKeyHeader].ToString(), key))
         {
-            var given = context.Request.Headers[ApiKeyHeader].Count > 0;
-            logger.LogWarning("POST /train refused: {What} API key from {Remote}", given ? "wrong" : "missing", context.Connection.RemoteIpAddress);
-            // RFC 9110: a 401 says how to authenticate.
+            var given = context.Request.Headers[ApiKeyHeader].Count;
+            logger.LogWarning("POST /train refused: {What} API key from {Remote}", given switch { 0 => "missing", 1 => "wrong", _ => "repeated" }, context.Connection.RemoteIpAddress);
+            // RFC 9110: a 401 says how to authenticate. Headers sent twice are read as one list: say so, not "wrong".
             context.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{ApiKeyHeader}\"";
             return TypedResults.Problem(
-                title: given ? "Wrong API key" : "API key required",
-                detail: given
-                    ? $"The {ApiKeyHeader} header does not hold the server's API key; training was not started."
-                    : $"Send the server's API key in the {ApiKeyHeader} header to start training.",
+                title: given switch { 0 => "API key required", 1 => "Wrong API key", _ => "More than one API key" },
+                detail: given switch
+                {
+                    0 => $"Send the server's API key in the {ApiKeyHeader} header to start training.",
+                    1 => $"The {ApiKeyHeader} header does not hold the server's API key; training was not started.",
+                    _ => $"The request has {given} {ApiKeyHeader} headers: send the server's API key in one; training was not started.",
+                },
                 statusCode: StatusCodes.Status401Unauthorized);
         }
 
