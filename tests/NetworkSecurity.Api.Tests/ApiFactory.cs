@@ -30,6 +30,17 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 
     public Dictionary<string, string?> Settings { get; }
 
+    /// <summary>
+    /// A real Kestrel on 127.0.0.1 at a port it picks. The port goes through the urls setting: UseLoopbackKestrel() rewrote the
+    /// server's addresses while the app, started on its own thread, could already be binding them, and failed now and
+    /// then with "Addresses cannot be modified after the server has started" (dotnet/aspnetcore#67714).
+    /// </summary>
+    public void UseLoopbackKestrel()
+    {
+        Settings["urls"] = "http://127.0.0.1:0";
+        UseKestrel();
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in Settings)

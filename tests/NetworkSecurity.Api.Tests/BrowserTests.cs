@@ -22,7 +22,7 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         using var dir = new TempDirectory();
         var csv = dir.File("five.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(6)));
         using var factory = model.CreateFactory();
-        factory.UseKestrel(0);
+        factory.UseLoopbackKestrel();
         factory.StartServer();
         var address = factory.CreateClient().BaseAddress!;
 
@@ -52,7 +52,7 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
     {
         Assert.True(File.Exists(Chromium), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
         using var factory = model.CreateFactory();
-        factory.UseKestrel(0);
+        factory.UseLoopbackKestrel();
         factory.StartServer();
         var address = factory.CreateClient().BaseAddress!;
         Assert.Equal("127.0.0.1", address.Host is "localhost" ? "127.0.0.1" : address.Host);
@@ -137,7 +137,7 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         using var dir = new TempDirectory();
         var csv = dir.File("three.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(4)));
         using var factory = model.CreateFactory();
-        factory.UseKestrel(0);
+        factory.UseLoopbackKestrel();
         factory.StartServer();
         var address = factory.CreateClient().BaseAddress!;
 
@@ -182,7 +182,7 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         // the reason came with the answer but was not shown. The answers are routed here, so no training starts.
         Assert.True(File.Exists(Chromium), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
         using var factory = model.CreateFactory();
-        factory.UseKestrel(0);
+        factory.UseLoopbackKestrel();
         factory.StartServer();
         var address = factory.CreateClient().BaseAddress!;
 
@@ -234,7 +234,7 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         // the chart's right edge and was cut at every screen width.
         Assert.True(File.Exists(Chromium), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
         using var factory = model.CreateFactory();
-        factory.UseKestrel(0);
+        factory.UseLoopbackKestrel();
         factory.StartServer();
         var address = factory.CreateClient().BaseAddress!;
 

@@ -26,7 +26,7 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
 
     private HttpClient Start(ApiFactory factory)
     {
-        factory.UseKestrel(0);
+        factory.UseLoopbackKestrel();
         factory.StartServer();
         return factory.CreateClient();
     }

@@ -24,9 +24,12 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
 
     private HttpClient Client()
     {
-        _factory.UseKestrel(0);
+        _factory.UseLoopbackKestrel();
         _factory.StartServer();
-        return _factory.CreateClient();
+        var client = _factory.CreateClient();
+        Assert.Equal("127.0.0.1", client.BaseAddress!.Host); // the port Kestrel picked, on loopback only
+        Assert.NotEqual(5000, client.BaseAddress.Port);
+        return client;
     }
 
     private static string Csv(int rows) => string.Join('\n', Lines.Take(rows + 1));
@@ -291,7 +294,7 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     public async Task Json_explanations_keep_to_the_scoring_budget()
     {
         using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Api:ScoringTimeoutSeconds"] = "0.001" });
-        factory.UseKestrel(0);
+        factory.UseLoopbackKestrel();
         factory.StartServer();
         var features = Lines[0].Split(',')[..30];
         // 1,000 distinct records: scoring checks the budget once per 1,024 records, so it never does here; explaining
@@ -309,7 +312,7 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
         {
             ["Logging:Directory"] = logs.Path, ["Serilog:MinimumLevel:Default"] = "Information",
         });
-        factory.UseKestrel(0);
+        factory.UseLoopbackKestrel();
         factory.StartServer();
         var address = factory.CreateClient().BaseAddress!;
         using (var socket = new TcpClient())
