@@ -220,7 +220,8 @@ public sealed class CommandLineTests
     [InlineData("train evaluate", "--Logging:Directory=/etc/passwd/x", "cannot write log files to '/etc/passwd/x'")]
     [InlineData("train evaluate", "--Pipeline:Seed", "the setting '--Pipeline:Seed' has no value")] // was silently the default
     [InlineData("train", "--final-model= fm ", "--final-model: ' fm ' is not a path")] // made a folder named " fm "
-    [InlineData("train evaluate", "--Pipeline:ExperimentName=", "Pipeline:ExperimentName")] // tracking then failed: "the experiment name is empty"
+    [InlineData("train evaluate", "--Pipeline:ExperimentName=", "Pipeline:ExperimentName")]
+    [InlineData("train evaluate", "--learners=lightgbm", "Pipeline:Training:Learners (--learners) 'lightgbm' chooses what a search tries, but Pipeline:Training:Mode (--mode) is gbdt")] // trained and promoted our boosted trees instead // tracking then failed: "the experiment name is empty"
     public void A_malformed_setting_is_a_usage_error_in_one_line_never_a_stack_trace(string commands, string setting, string message)
     {
         using var dir = new TempDirectory();
