@@ -472,6 +472,31 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task A_schema_with_labels_0_legitimate_and_1_phishing_gives_phishing_verdicts_to_phishing_rows()
+    {
+        // Classes listed in value order (0 legitimate, then 1 phishing): every verdict came out inverted.
+        using var dir = new TempDirectory();
+        var schema = dir.File("schema01.yaml", File.ReadAllText(TestPaths.SchemaFile).Replace(
+            "    - value: -1\n      name: phishing\n    - value: 1\n      name: legitimate\n",
+            "    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing\n", StringComparison.Ordinal));
+        var data = dir.File("one-is-phishing.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(1201)
+            .Select((l, i) => i == 0 ? l : l[..l.LastIndexOf(',')] + (l.EndsWith(",-1", StringComparison.Ordinal) ? ",1" : ",0"))));
+        var options = Common(dir).Select(a => a == TestPaths.SchemaFile ? schema : a).ToArray();
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["train", "--data", data, .. options]));
+
+        var output = Path.Combine(dir.Path, "verdicts.csv");
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["predict", "--input", data, "--output", output,
+            "--schema", schema, "--final-model", Path.Combine(dir.Path, "final_model"), "--logs", "none"]));
+        var rows = File.ReadLines(output).Skip(1).Select(l => l.Split(',')).ToArray();
+        var (label, predicted, verdict) = (30, 31, 33);
+        Assert.Contains(rows, r => r[label] == "1");
+        Assert.Contains(rows, r => r[label] == "0");
+        Assert.All(rows, r => Assert.Equal(r[verdict] == "phishing" ? "1" : "0", r[predicted])); // the schema's own encoding
+        var agree = rows.Count(r => (r[label] == "1") == (r[verdict] == "phishing"));
+        Assert.True(agree > rows.Length * 0.9, $"{agree} of {rows.Length} verdicts agree with the labels");
+    }
+
+    [Fact]
     public void Push_data_refuses_a_file_training_would_refuse_before_sending_anything()
     {
         using var dir = new TempDirectory();
