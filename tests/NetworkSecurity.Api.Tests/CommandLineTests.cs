@@ -497,6 +497,20 @@ public sealed class CommandLineTests
         Assert.True(agree > rows.Length * 0.9, $"{agree} of {rows.Length} verdicts agree with the labels");
     }
 
+    [Theory]
+    [InlineData("train")]
+    [InlineData("evaluate")]
+    public void Data_given_with_the_mongodb_source_is_a_usage_error_not_dropped(string command)
+    {
+        // The collection was read and the file given ignored: a run trained on other data than the one asked for.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 50);
+        var (code, stdout, stderr) = RunProgram([command, "--source", "mongodb", "--data", data, "--mode", "gbdt", "--logs", "none",
+            "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], dir.Path);
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains($"--data '{data}' is a CSV file, but the data source (--source, Pipeline:DataSource) is mongodb, which reads the collection", stderr + stdout);
+    }
+
     [Fact]
     public void Push_data_refuses_a_file_training_would_refuse_before_sending_anything()
     {
