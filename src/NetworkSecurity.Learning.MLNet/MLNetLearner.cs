@@ -77,7 +77,17 @@ public sealed class MLNetLearner : ILearner
         {
             using (LightGbmThreadGate.Enter(Options.Threads))
             {
-                transformer = estimator.Fit(data);
+                try
+                {
+                    transformer = estimator.Fit(data);
+                }
+                catch (ArgumentNullException ex)
+                {
+                    // ML.NET cannot read back trees that are a single leaf (ImmutableArray.Create of their null split
+                    // arrays): said in those terms, not as "Value cannot be null. (Parameter 'items')".
+                    throw new InvalidOperationException(
+                        $"LightGBM found no split in the {features.Rows} training rows (every feature holds one value, or too few rows for min_samples_leaf {Options.MinSamplesLeaf} on each side), and ML.NET cannot build a model of single-leaf trees.", ex);
+                }
             }
         }
         else

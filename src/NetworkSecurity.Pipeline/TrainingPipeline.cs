@@ -55,8 +55,8 @@ public sealed class TrainingPipeline(
             cancellationToken.ThrowIfCancellationRequested();
 
             Report(progress, PipelineStage.Validation, 0.10);
-            new DataValidationStage(schema, options, stageLogger).Run(layout, ingestion);
-            DataChecks.RequireBothClasses(schema, "The training rows", ingestion.Train.CountOf(0), ingestion.Train.CountOf(1));
+            new DataValidationStage(schema, options, stageLogger, source.Description).Run(layout, ingestion);
+            DataChecks.RequireBothClasses(schema, $"{source.Description}: the training rows", ingestion.Train.CountOf(0), ingestion.Train.CountOf(1));
 
             Report(progress, PipelineStage.Transformation, 0.15);
             var transformed = new DataTransformationStage(schema, options, stageLogger).Run(layout, ingestion);

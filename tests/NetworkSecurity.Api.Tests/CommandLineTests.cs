@@ -82,6 +82,7 @@ public sealed class CommandLineTests
     [InlineData("evaluate --seeds 4-0", "--seeds: '4-0' is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more.")]
     [InlineData("evaluate --seeds -2,2", "--seeds: '-2,2' is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more.")]
     [InlineData("evaluate --seeds 1,1", "--seeds: '1,1' is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more.")]
+    [InlineData("evaluate --seeds 0-1000000", "--seeds: '0-1000000' is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more. At most 10,000 seeds.")] // said only that it was not a range
     [InlineData("train --seed -1", "--seed: '-1' is not a whole number from 0 to 2147483647.")]
     [InlineData("evaluate --seed 7", "Unrecognized command or argument '--seed'")]
     [InlineData("train --Seed 7", "unknown option '--Seed'")]
@@ -220,7 +221,8 @@ public sealed class CommandLineTests
     [InlineData("train evaluate", "--Logging:Directory=/etc/passwd/x", "cannot write log files to '/etc/passwd/x'")]
     [InlineData("train evaluate", "--Pipeline:Seed", "the setting '--Pipeline:Seed' has no value")] // was silently the default
     [InlineData("train", "--final-model= fm ", "--final-model: ' fm ' is not a path")] // made a folder named " fm "
-    [InlineData("train evaluate", "--Pipeline:ExperimentName=", "Pipeline:ExperimentName")] // tracking then failed: "the experiment name is empty"
+    [InlineData("train evaluate", "--Pipeline:ExperimentName=", "Pipeline:ExperimentName")]
+    [InlineData("train evaluate", "--learners=lightgbm", "Pipeline:Training:Learners (--learners) 'lightgbm' chooses what a search tries, but Pipeline:Training:Mode (--mode) is gbdt")] // trained and promoted our boosted trees instead // tracking then failed: "the experiment name is empty"
     public void A_malformed_setting_is_a_usage_error_in_one_line_never_a_stack_trace(string commands, string setting, string message)
     {
         using var dir = new TempDirectory();
@@ -468,6 +470,45 @@ public sealed class CommandLineTests
         var card = File.ReadAllText(Directory.GetFiles(Path.Combine(dir.Path, "final_model"), "model_card.json", SearchOption.AllDirectories).Single());
         using var json = System.Text.Json.JsonDocument.Parse(card);
         Assert.InRange(json.RootElement.GetProperty("importance").GetProperty("rows").GetInt32(), 1, 600); // distinct training rows, not none
+    }
+
+    [Fact]
+    public async Task A_schema_with_labels_0_legitimate_and_1_phishing_gives_phishing_verdicts_to_phishing_rows()
+    {
+        // Classes listed in value order (0 legitimate, then 1 phishing): every verdict came out inverted.
+        using var dir = new TempDirectory();
+        var schema = dir.File("schema01.yaml", File.ReadAllText(TestPaths.SchemaFile).Replace(
+            "    - value: -1\n      name: phishing\n    - value: 1\n      name: legitimate\n",
+            "    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing\n", StringComparison.Ordinal));
+        var data = dir.File("one-is-phishing.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(1201)
+            .Select((l, i) => i == 0 ? l : l[..l.LastIndexOf(',')] + (l.EndsWith(",-1", StringComparison.Ordinal) ? ",1" : ",0"))));
+        var options = Common(dir).Select(a => a == TestPaths.SchemaFile ? schema : a).ToArray();
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["train", "--data", data, .. options]));
+
+        var output = Path.Combine(dir.Path, "verdicts.csv");
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["predict", "--input", data, "--output", output,
+            "--schema", schema, "--final-model", Path.Combine(dir.Path, "final_model"), "--logs", "none"]));
+        var rows = File.ReadLines(output).Skip(1).Select(l => l.Split(',')).ToArray();
+        var (label, predicted, verdict) = (30, 31, 33);
+        Assert.Contains(rows, r => r[label] == "1");
+        Assert.Contains(rows, r => r[label] == "0");
+        Assert.All(rows, r => Assert.Equal(r[verdict] == "phishing" ? "1" : "0", r[predicted])); // the schema's own encoding
+        var agree = rows.Count(r => (r[label] == "1") == (r[verdict] == "phishing"));
+        Assert.True(agree > rows.Length * 0.9, $"{agree} of {rows.Length} verdicts agree with the labels");
+    }
+
+    [Theory]
+    [InlineData("train")]
+    [InlineData("evaluate")]
+    public void Data_given_with_the_mongodb_source_is_a_usage_error_not_dropped(string command)
+    {
+        // The collection was read and the file given ignored: a run trained on other data than the one asked for.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 50);
+        var (code, stdout, stderr) = RunProgram([command, "--source", "mongodb", "--data", data, "--mode", "gbdt", "--logs", "none",
+            "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], dir.Path);
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains($"--data '{data}' is a CSV file, but the data source (--source, Pipeline:DataSource) is mongodb, which reads the collection", stderr + stdout);
     }
 
     [Fact]

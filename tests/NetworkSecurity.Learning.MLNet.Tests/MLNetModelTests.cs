@@ -28,6 +28,18 @@ public sealed class MLNetModelTests
         Assert.Equal(30, model.FeatureCount);
     }
 
+    [Fact]
+    public void LightGbm_on_rows_it_cannot_split_says_so_not_value_cannot_be_null()
+    {
+        // Copies of one site's record under both labels: LightGBM grows single-leaf trees, which ML.NET failed to read
+        // back with "Value cannot be null. (Parameter 'items')", shown as is in the search's list of failures.
+        var (x, _) = PhishingData.Load();
+        var copies = FeatureMatrix.FromRows([.. Enumerable.Range(0, 40).Select(_ => x.Row(0).ToArray())]);
+        var labels = Enumerable.Range(0, 40).Select(i => i % 2).ToArray();
+        var error = Assert.Throws<InvalidOperationException>(() => new MLNetLearner(MLNetTrainer.LightGbm, PhishingData.Small).Learn(copies, labels));
+        Assert.StartsWith("LightGBM found no split in the 40 training rows (every feature holds one value, or too few rows for min_samples_leaf 5 on each side)", error.Message);
+    }
+
     [Theory]
     [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void Save_then_load_gives_identical_probabilities(MLNetTrainer trainer)

@@ -95,6 +95,18 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public async Task Data_of_one_class_fails_the_run_naming_the_file_and_the_counts()
+    {
+        using var dir = new TempDirectory();
+        var sample = PipelineFactory.Sample(dir, 400);
+        File.WriteAllLines(sample, File.ReadAllLines(sample).Where((l, r) => r == 0 || l.EndsWith(",-1", StringComparison.Ordinal)));
+        var options = PipelineFactory.Options(dir, sample);
+
+        var error = await Assert.ThrowsAsync<PipelineException>(() => PipelineFactory.Create(options).RunAsync(null, CancellationToken.None));
+        Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(sample)}: the training rows must contain both classes \(phishing and legitimate\); got \d+ and 0\.$", error.Message);
+    }
+
+    [Fact]
     public async Task A_feature_column_empty_in_every_row_fails_validation_naming_it_and_promotes_nothing()
     {
         using var dir = new TempDirectory();
@@ -104,7 +116,7 @@ public sealed class HostileInputTests
         var options = PipelineFactory.Options(dir, sample);
 
         var error = await Assert.ThrowsAsync<PipelineException>(() => PipelineFactory.Create(options).RunAsync(null, CancellationToken.None));
-        Assert.Contains("Column having_At_Symbol has no value in any of the 320 training rows (every cell empty or na)", error.Message);
+        Assert.Contains($"Validation failed: {sample}: Column having_At_Symbol has no value in any of the 320 training rows (every cell empty or na)", error.Message);
         Assert.False(File.Exists(Path.Combine(options.FinalModelDirectory, "CURRENT")));
         var report = File.ReadAllText(Directory.GetFiles(options.ArtifactsRoot, "report.yaml", SearchOption.AllDirectories).Single(f => f.Contains("data_validation" + Path.DirectorySeparatorChar + "report.yaml", StringComparison.Ordinal)));
         Assert.Contains("status: failed", report);

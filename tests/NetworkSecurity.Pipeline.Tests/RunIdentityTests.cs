@@ -123,6 +123,29 @@ public sealed class RunIdentityTests
     }
 
     [Fact]
+    public async Task Labels_with_no_signal_do_not_promote_a_model_that_calls_every_site_legitimate()
+    {
+        using var dir = new TempDirectory();
+        // The bundled records with their labels shuffled: the search chose a few shallow trees at learning rate 0.01,
+        // which call every site legitimate, and their test F1 (0.715, from the legitimate share alone) passed the
+        // expected score 0.6: a model that never flags phishing went live.
+        var lines = File.ReadAllLines(TestPaths.DataFile);
+        var labels = lines.Skip(1).Select(l => l[(l.LastIndexOf(',') + 1)..]).ToArray();
+        new Random(11).Shuffle(labels);
+        var data = dir.File("shuffled.csv", string.Join('\n', lines.Take(1).Concat(lines.Skip(1).Select((l, i) => l[..(l.LastIndexOf(',') + 1)] + labels[i]))));
+        var grid = dir.File("grid.yaml", "learners:\n  gradient_boosting:\n    learning_rate: [0.01]\n    subsample: [0.9]\n    n_estimators: [8]\n    max_depth: [3]\n");
+        var options = PipelineFactory.Options(dir, data);
+        var run = await PipelineFactory.Create(options, new GridSearchTrainer(grid, 5, "roc_auc", options.Seed)).RunAsync(null, CancellationToken.None);
+
+        Assert.Equal(1.0, run.Evaluation.Test.Legitimate.Recall); // every site called legitimate
+        Assert.InRange(run.Evaluation.Test.Legitimate.F1, options.ExpectedScore, 1);
+        Assert.Null(run.PromotedVersion);
+        Assert.Matches(@"^test F1 0\.7\d{3} is no better than calling every site legitimate \(0\.7\d{3} on the same rows\): the model does not tell phishing sites apart$", run.Evaluation.RejectionReason);
+        Assert.Null(new ModelStore(options.FinalModelDirectory).CurrentVersion);
+        Assert.Contains("\"all_legitimate_f1\": 0.7", File.ReadAllText(Path.Combine(run.ArtifactDirectory, "model_evaluation", "metrics.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_score_resting_on_a_handful_of_one_class_does_not_promote()
     {
         using var dir = new TempDirectory();

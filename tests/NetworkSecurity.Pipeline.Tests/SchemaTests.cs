@@ -92,6 +92,35 @@ public sealed class SchemaTests
         Assert.False(mapping.HasTarget);
     }
 
+    [Theory]
+    [InlineData("    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing\n", 1, 0)] // 0/1 labels listed in value order
+    [InlineData("    - value: 1\n      name: phishing\n    - value: 0\n      name: legitimate\n", 1, 0)]
+    [InlineData("    - value: 1\n      name: Phishing\n    - value: 0\n      name: benign\n", 1, 0)]
+    [InlineData("    - value: 5\n      name: bad\n    - value: 7\n      name: good\n", 5, 7)] // other names: phishing first, as listed
+    public void The_class_named_phishing_is_label_0_whatever_the_listing_order(string classes, int phishingValue, int legitimateValue)
+    {
+        var schema = SchemaLoader.Parse(WithClasses(classes), "s.yaml");
+        Assert.Equal(phishingValue, schema.Target.NegativeValue);
+        Assert.Equal(legitimateValue, schema.Target.PositiveValue);
+    }
+
+    [Theory]
+    [InlineData("    - value: 1\n      name: phishing\n    - value: 1\n      name: legitimate\n", "the two classes of the target 'Result' have the same value 1.")]
+    [InlineData("    - value: 0\n      name: phishing\n    - value: 1\n      name: Phishing\n", "the two classes of the target 'Result' are both named 'phishing'.")]
+    public void Target_classes_that_cannot_be_told_apart_are_refused_naming_the_file(string classes, string message)
+    {
+        var ex = Assert.Throws<PipelineException>(() => SchemaLoader.Parse(WithClasses(classes), "s.yaml"));
+        Assert.Equal($"Schema file 's.yaml': {message}", ex.Message);
+    }
+
+    private static string WithClasses(string classes)
+    {
+        var text = File.ReadAllText(TestPaths.SchemaFile);
+        var start = text.IndexOf("  classes:\n", StringComparison.Ordinal) + "  classes:\n".Length;
+        var end = text.IndexOf("index_columns:", StringComparison.Ordinal);
+        return text[..start] + classes + text[end..];
+    }
+
     [Fact]
     public void Schema_file_errors_name_the_file()
     {

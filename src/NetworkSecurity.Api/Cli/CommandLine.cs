@@ -220,6 +220,13 @@ public static partial class CommandLine
                         return UsageError;
                     }
 
+                    // With the collection as the source the CSV is never read: a --data given was dropped without a word,
+                    // and the run trained on the collection, not on the file asked for.
+                    if (parsed.GetResult(options.Data) is { Implicit: false } && configuration["Pipeline:DataSource"] == "mongodb")
+                    {
+                        throw new UsageException($"--data '{configuration["Pipeline:DataPath"]}' is a CSV file, but the data source (--source, Pipeline:DataSource) is mongodb, which reads the collection: drop --data, or use --source csv.");
+                    }
+
                     return await body(new CommandContext(configuration, logger, consoleLevel, cancellationToken)).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

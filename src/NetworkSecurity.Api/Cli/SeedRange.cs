@@ -9,7 +9,10 @@ namespace NetworkSecurity.Api.Cli;
 public static class SeedRange
 {
     /// <summary>What a seed list must be, for the error message.</summary>
-    public const string Expected = "is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more.";
+    public const string Expected = "is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more. At most 10,000 seeds.";
+
+    // Each seed is a whole search: more than this is a slip ("0-1000000"), said as the limit it breaks.
+    private const int MaxSeeds = 10_000;
 
     public static bool TryParse(string text, out int[] seeds)
     {
@@ -19,7 +22,7 @@ public static class SeedRange
         {
             if (int.TryParse(text[..dash], NumberStyles.Integer, CultureInfo.InvariantCulture, out var from)
                 && int.TryParse(text[(dash + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var to)
-                && from >= 0 && to >= from && to - from < 10_000)
+                && from >= 0 && to >= from && to - from < MaxSeeds)
             {
                 seeds = Enumerable.Range(from, to - from + 1).ToArray();
                 return true;
@@ -40,6 +43,6 @@ public static class SeedRange
 
         seeds = parsed;
         // A seed given twice would count its split twice in the mean and the spread.
-        return parsed.Length > 0 && parsed.All(seed => seed >= 0) && parsed.Distinct().Count() == parsed.Length;
+        return parsed.Length is > 0 and <= MaxSeeds && parsed.All(seed => seed >= 0) && parsed.Distinct().Count() == parsed.Length;
     }
 }

@@ -10,8 +10,8 @@ namespace NetworkSecurity.Api.Hosting;
 /// Checks the attributes of Pipeline:Training (mode, folds, drop margin, scoring) at start: the data-annotation check of
 /// PipelineOptions stops at its own properties and does not look inside the nested section. Also checks that every
 /// name in Training:Learners (--learners) is a learner the search knows, so a typo is a usage error before any work
-/// instead of a failed training run, that a search's grid file can be read, and that the artifacts and the final model
-/// have folders of their own.
+/// instead of a failed training run, that --learners is not given with gbdt mode (which would ignore it), that a
+/// search's grid file can be read, and that the artifacts and the final model have folders of their own.
 /// </summary>
 public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
 {
@@ -40,6 +40,13 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         if (unknown.Length > 0)
         {
             failures.Add($"Pipeline:Training:Learners (--learners): unknown learner(s) or grid entries {string.Join(", ", unknown)}; learners: {string.Join(", ", known)}{(entries.Count > 0 ? $"; entries of the grid: {string.Join(", ", entries)}" : "")}.");
+        }
+
+        // gbdt mode trains our boosted trees alone: a learner asked for would be dropped without a word, and the model
+        // promoted would not be the one asked for.
+        if (options.Training.Mode == "gbdt" && !string.IsNullOrWhiteSpace(options.Training.Learners?.Replace(",", "", StringComparison.Ordinal)))
+        {
+            failures.Add($"Pipeline:Training:Learners (--learners) '{options.Training.Learners}' chooses what a search tries, but Pipeline:Training:Mode (--mode) is gbdt, which trains one boosted model and searches nothing: drop --learners, or use --mode search.");
         }
 
         (string Setting, string? Path)[] folders =

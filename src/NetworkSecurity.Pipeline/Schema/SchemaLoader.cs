@@ -48,7 +48,7 @@ public static class SchemaLoader
 
         if (document.Target.Classes is not { Count: 2 })
         {
-            throw new PipelineException($"Schema file '{sourceName}': the target '{document.Target.Name}' must list exactly two classes (negative first).");
+            throw new PipelineException($"Schema file '{sourceName}': the target '{document.Target.Name}' must list exactly two classes (phishing first).");
         }
 
         var features = document.Features.Select((f, i) => new FeatureColumn(
@@ -64,8 +64,27 @@ public static class SchemaLoader
         var target = new TargetColumn(
             document.Target.Name,
             document.Target.Aliases ?? [],
-            document.Target.Classes.Select(c => new TargetClass(c.Value, c.Name ?? c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray());
+            PhishingFirst(document.Target.Classes.Select(c => new TargetClass(c.Value, c.Name ?? c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray(), document.Target.Name, sourceName));
         return new DataSchema(document.Version, features, target, document.IndexColumns ?? []);
+    }
+
+    // Label 0 is phishing everywhere (verdicts, phishing_probability, the gate): a schema listing its classes in value
+    // order, e.g. 0 legitimate then 1 phishing, had every verdict inverted. A class named phishing or legitimate takes
+    // its place whatever the listing order; classes with other names keep it (phishing first).
+    private static TargetClass[] PhishingFirst(TargetClass[] classes, string target, string sourceName)
+    {
+        if (classes[0].Value == classes[1].Value)
+        {
+            throw new PipelineException($"Schema file '{sourceName}': the two classes of the target '{target}' have the same value {classes[0].Value}.");
+        }
+
+        if (string.Equals(classes[0].Name, classes[1].Name, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new PipelineException($"Schema file '{sourceName}': the two classes of the target '{target}' are both named '{classes[0].Name}'.");
+        }
+
+        static bool Named(TargetClass c, string name) => string.Equals(c.Name.Trim(), name, StringComparison.OrdinalIgnoreCase);
+        return Named(classes[1], "phishing") || Named(classes[0], "legitimate") ? [classes[1], classes[0]] : classes;
     }
 
     // YAML shape; mutable because YamlDotNet fills it.

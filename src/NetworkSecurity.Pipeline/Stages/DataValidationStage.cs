@@ -14,7 +14,8 @@ namespace NetworkSecurity.Pipeline.Stages;
 /// and tests every column for drift between train and test (two-sample Kolmogorov-Smirnov).
 /// Fails the run when nothing valid is left or too many records are invalid.
 /// </summary>
-public sealed class DataValidationStage(DataSchema schema, PipelineOptions options, ILogger logger)
+/// <param name="source">The data source (file or collection), named in a refusal of its data as evaluate names it.</param>
+public sealed class DataValidationStage(DataSchema schema, PipelineOptions options, ILogger logger, string? source = null)
 {
     public ValidationResult Run(ArtifactLayout layout, IngestionResult ingestion)
     {
@@ -46,6 +47,11 @@ public sealed class DataValidationStage(DataSchema schema, PipelineOptions optio
         // A feature with no value in any training row can be neither learned nor imputed (the imputer had no donor
         // and filled in 0, a value the column never held): the data is broken, whatever each row's own share.
         var empty = DataChecks.EmptyFeatures(schema, ingestion.Train, "training rows");
+        if (empty is not null && source is not null)
+        {
+            empty = $"{source}: {empty}";
+        }
+
         var problems = ingestion.Invalid.SelectMany(i => i.Problems).ToArray();
         var tooManyInvalid = invalidFraction > options.MaxInvalidRowFraction;
         var passed = validRows > 0 && !tooManyInvalid && empty is null;
