@@ -142,6 +142,16 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         using var casedJson = await PostAsync(CsvBody(cased), "application/json");
         using var casedValues = JsonDocument.Parse(await casedJson.Content.ReadAsStringAsync());
         Assert.Equal("note,Note,NOTE,note_2", string.Join(',', casedValues.RootElement.GetProperty("predictions")[0].GetProperty("values").EnumerateObject().Take(4).Select(p => p.Name)));
+
+        // Columns without a name are named by their position, in JSON and CSV alike.
+        var blank = "x,, ,column_3," + Lines[0].Trim() + "\na,b,c,d," + Lines[1].Trim() + "\n";
+        using var blankCsv = await PostAsync(CsvBody(blank), "text/csv");
+        Assert.Equal("x,column_2,column_3_2,column_3,having_IP_Address", string.Join(',', (await blankCsv.Content.ReadAsStringAsync()).Split('\n')[0].Split(',').Take(5)));
+        using var blankJson = await PostAsync(CsvBody(blank), "application/json");
+        using var blankValues = JsonDocument.Parse(await blankJson.Content.ReadAsStringAsync());
+        Assert.Equal("x=a,column_2=b,column_3_2=c,column_3=d", string.Join(',', blankValues.RootElement.GetProperty("predictions")[0].GetProperty("values").EnumerateObject().Take(4).Select(p => $"{p.Name}={p.Value.GetString()}")));
+        using var blankHtml = await PostAsync(CsvBody(blank), "text/html");
+        Assert.Contains("<th>x</th><th>column_2</th><th>column_3_2</th><th>column_3</th>", await blankHtml.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public static class PredictionHtml
         }
 
         html.Append("<th>").Append(PhishingPredictor.PredictionColumn).Append("</th>");
-        foreach (var column in summary.Columns)
+        foreach (var column in EchoedColumns.Distinct(summary.Columns)) // named as the JSON and CSV answers name them
         {
             html.Append("<th>").Append(HtmlLayout.Encode(column)).Append("</th>");
         }

@@ -6,6 +6,7 @@ public static class EchoedColumns
     /// <summary>
     /// The input's column names made distinct: a repeated "dup" becomes "dup_2", "dup_3", …, skipping any name the input
     /// itself has (with "note,note,note_2" the second note is "note_3": the input's own note_2 keeps its name and value).
+    /// A column with a blank name is named by its position, "column_4" (it was echoed as "", "_2", and blank headers).
     /// A JSON object cannot hold a key twice, and the CSV answer names them alike so both formats agree. Names that
     /// differ in case are different names. Every value is kept.
     /// </summary>
@@ -17,13 +18,16 @@ public static class EchoedColumns
         var names = new string[columns.Count];
         for (var c = 0; c < names.Length; c++)
         {
-            var unique = columns[c];
-            if (!used.Add(unique))
+            var blank = string.IsNullOrWhiteSpace(columns[c]);
+            var name = blank ? $"column_{c + 1}" : columns[c];
+            var unique = name;
+            // A blank column's name is ours: a column the input itself calls so keeps it.
+            if ((blank && given.Contains(name)) || !used.Add(unique))
             {
                 var n = 2;
                 do
                 {
-                    unique = $"{columns[c]}_{n++}";
+                    unique = $"{name}_{n++}";
                 }
                 while (given.Contains(unique) || !used.Add(unique));
             }
