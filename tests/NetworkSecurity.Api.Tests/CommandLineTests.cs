@@ -255,6 +255,7 @@ public sealed class CommandLineTests
     [InlineData("--Serilog:MinimumLevel:Override:Microsoft=Loud", 2, "Serilog:MinimumLevel:Override:Microsoft 'Loud' is not a level")] // "No LoggingLevelSwitch has been declared"
     [InlineData("--Replication:PollSeconds=0", 2, "The field PollSeconds must be between 1 and 3600.")] // was first a host error with a trace
     [InlineData("--Replication:LeaseMode=foo", 2, "LeaseMode")]
+    [InlineData("--Replication:LeaseSettleMilliseconds=20000", 2, "Replication:LeaseSettleMilliseconds (20000) must be at most half of Replication:LeaseSeconds (30 s)")]
     [InlineData("--Api:MaxRows", 2, "the setting '--Api:MaxRows' has no value")]
     [InlineData("--urls http://127.0.0.1:abc", 2, "'http://127.0.0.1:abc' has a port that is not a number from 0 to 65535")] // Kestrel listened on [::]:80
     [InlineData("--Pipeline:DataSource=mongodb", 2, "Pipeline:DataSource (--source) is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.")]

@@ -4,7 +4,7 @@ using NetworkSecurity.Storage.Replication;
 namespace NetworkSecurity.Api.Replication;
 
 /// <summary>How replicas share models and take turns training, bound from the "Replication" configuration section.</summary>
-public sealed class ReplicationOptions
+public sealed class ReplicationOptions : IValidatableObject
 {
     public const string SectionName = "Replication";
 
@@ -32,6 +32,18 @@ public sealed class ReplicationOptions
     public string? ReplicaId { get; set; }
 
     public string ResolvedReplicaId => string.IsNullOrWhiteSpace(ReplicaId) ? $"{Environment.MachineName}-{Environment.ProcessId}" : ReplicaId;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // The write-then-read-back lease is won after the settle delay on a record whose expiry was set when it was
+        // written, and first renewed a third of the lease later: a longer delay let the lease lapse while it was held.
+        if (LeaseSettleMilliseconds > LeaseSeconds * 500L)
+        {
+            yield return new ValidationResult(
+                $"Replication:LeaseSettleMilliseconds ({LeaseSettleMilliseconds}) must be at most half of Replication:LeaseSeconds ({LeaseSeconds} s), or the lease could lapse while it is held.",
+                [nameof(LeaseSettleMilliseconds)]);
+        }
+    }
 
     public S3LeaseSettings LeaseSettings => new()
     {
