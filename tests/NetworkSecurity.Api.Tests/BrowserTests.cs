@@ -11,28 +11,56 @@ namespace NetworkSecurity.Api.Tests;
 [Collection(TrainedModelCollection.Name)]
 public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper output)
 {
-    private const string Chromium = "/usr/bin/chromium";
+    /// <summary>The app on a real Kestrel port on 127.0.0.1; its address.</summary>
+    private static Uri Serve(ApiFactory factory)
+    {
+        factory.UseLoopbackKestrel();
+        factory.StartServer();
+        return factory.CreateClient().BaseAddress!;
+    }
+
+    /// <summary>Debian's Chromium, headless, driven by Playwright; closed with its driver on disposal.</summary>
+    private sealed class HeadlessChromium : IAsyncDisposable
+    {
+        private const string Executable = "/usr/bin/chromium";
+        private readonly IPlaywright _playwright;
+        private readonly IBrowser _browser;
+
+        private HeadlessChromium(IPlaywright playwright, IBrowser browser) => (_playwright, _browser) = (playwright, browser);
+
+        public static async Task<HeadlessChromium> LaunchAsync()
+        {
+            Assert.True(File.Exists(Executable), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
+            var playwright = await Playwright.CreateAsync();
+            var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = Executable,
+                Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            });
+            return new HeadlessChromium(playwright, browser);
+        }
+
+        public Task<IPage> NewPageAsync(BrowserNewPageOptions? options = null) => _browser.NewPageAsync(options);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _browser.DisposeAsync();
+            _playwright.Dispose();
+        }
+    }
 
     [Fact]
     public async Task Swagger_ui_try_it_out_uploads_a_csv_to_predict_and_gets_verdicts()
     {
         // The OpenAPI document once described the upload as a bare binary body: Swagger UI then sent an empty form and
         // every try answered 400 "no field named 'file'".
-        Assert.True(File.Exists(Chromium), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
         using var dir = new TempDirectory();
         var csv = dir.File("five.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(6)));
         using var factory = model.CreateFactory();
-        factory.UseLoopbackKestrel();
-        factory.StartServer();
-        var address = factory.CreateClient().BaseAddress!;
+        var address = Serve(factory);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await browser.NewPageAsync();
         await page.GotoAsync(new Uri(address, "/swagger/index.html").ToString());
         var operation = page.Locator("#operations-Prediction-PredictCsv");
@@ -50,20 +78,11 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
     [Fact]
     public async Task Home_page_upload_of_the_data_set_shows_the_prediction_table()
     {
-        Assert.True(File.Exists(Chromium), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
         using var factory = model.CreateFactory();
-        factory.UseLoopbackKestrel();
-        factory.StartServer();
-        var address = factory.CreateClient().BaseAddress!;
+        var address = Serve(factory);
         Assert.Equal("127.0.0.1", address.Host is "localhost" ? "127.0.0.1" : address.Host);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync();
         // A laptop screen: the verdicts must be visible without scrolling.
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 768 } });
         // The page runs under a strict Content-Security-Policy: any blocked inline script or style would show up here.
@@ -133,21 +152,12 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
     {
         // At 375 px the three sticky columns (#, verdict, probability: 296 px) were wider than the table's box (285 px):
         // the probability was cut and the why column and the input columns could never be scrolled into view.
-        Assert.True(File.Exists(Chromium), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
         using var dir = new TempDirectory();
         var csv = dir.File("three.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(4)));
         using var factory = model.CreateFactory();
-        factory.UseLoopbackKestrel();
-        factory.StartServer();
-        var address = factory.CreateClient().BaseAddress!;
+        var address = Serve(factory);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync();
         foreach (var width in new[] { 320, 375 })
         {
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 667 } });
@@ -180,19 +190,10 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
     {
         // The page said only "Could not start training (HTTP 401)", and of a run that failed while it watched, "failed":
         // the reason came with the answer but was not shown. The answers are routed here, so no training starts.
-        Assert.True(File.Exists(Chromium), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
         using var factory = model.CreateFactory();
-        factory.UseLoopbackKestrel();
-        factory.StartServer();
-        var address = factory.CreateClient().BaseAddress!;
+        var address = Serve(factory);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await browser.NewPageAsync();
         await page.AddInitScriptAsync("window.__cspViolations = []; document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(e.violatedDirective));");
         await page.GotoAsync(address.ToString());
@@ -232,19 +233,10 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
     {
         // The importance chart's caption ("feature importance: mean |contribution| on 463 test rows (log_odds)") ran past
         // the chart's right edge and was cut at every screen width.
-        Assert.True(File.Exists(Chromium), "Chromium is missing: run scripts/prereqs/chromium.sh (scripts/test.sh does).");
         using var factory = model.CreateFactory();
-        factory.UseLoopbackKestrel();
-        factory.StartServer();
-        var address = factory.CreateClient().BaseAddress!;
+        var address = Serve(factory);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync();
         foreach (var width in new[] { 375, 1366 })
         {
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 800 } });
