@@ -203,6 +203,10 @@ public sealed class ExplanationTests
     {
         var reason = ModelExplanation.UnavailableReason(new ConstantModel());
         Assert.Contains(nameof(ConstantModel), reason, StringComparison.Ordinal);
+
+        // A model of the file format is named as the model card names it, not by its class.
+        var average = new AveragingModel([new LogisticRegressionModel(0, [1.0]), new LogisticRegressionModel(1, [0.5])], [1, 1]);
+        Assert.Equal("the average model does not provide feature contributions", ModelExplanation.UnavailableReason(average));
     }
 
     private sealed class ConstantModel : IClassifierModel

@@ -70,7 +70,7 @@ public static class ModelExplanation
         ArgumentNullException.ThrowIfNull(model);
         return model is IExplainableModel explainable
             ? explainable.ExplanationUnavailableReason
-            : $"the {model.GetType().Name} model does not provide feature contributions";
+            : $"the {(model is Serialization.IPersistableModel persistable ? persistable.Kind : model.GetType().Name)} model does not provide feature contributions"; // "average", as the model card names it
     }
 
     /// <summary>Throws when the model cannot explain; used by the models themselves before explaining.</summary>
