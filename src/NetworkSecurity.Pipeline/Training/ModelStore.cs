@@ -253,7 +253,7 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
     {
         if (ModelManifest.Verify(folder, ManifestFileName) is { } problem)
         {
-            throw new PipelineException($"Model {Path.GetFileName(folder)} failed its integrity check: {problem}");
+            throw new PipelineException($"Model {Path.GetFileName(folder)} ({folder}) failed its integrity check: {problem}");
         }
 
         return ModelBundle.Load(Path.Combine(folder, BundleFileName), expectedSchema);
