@@ -222,7 +222,9 @@ public sealed class CommandLineTests
     [InlineData("train evaluate", "--Pipeline:Seed", "the setting '--Pipeline:Seed' has no value")] // was silently the default
     [InlineData("train", "--final-model= fm ", "--final-model: ' fm ' is not a path")] // made a folder named " fm "
     [InlineData("train evaluate", "--Pipeline:ExperimentName=", "Pipeline:ExperimentName")]
-    [InlineData("train evaluate", "--learners=lightgbm", "Pipeline:Training:Learners (--learners) 'lightgbm' chooses what a search tries, but Pipeline:Training:Mode (--mode) is gbdt")] // trained and promoted our boosted trees instead // tracking then failed: "the experiment name is empty"
+    [InlineData("train evaluate", "--learners=lightgbm", "Pipeline:Training:Learners (--learners) 'lightgbm' sets how a search runs, but Pipeline:Training:Mode (--mode) is gbdt")] // trained and promoted our boosted trees instead
+    [InlineData("train evaluate", "--scoring=f1", "Pipeline:Training:Scoring (--scoring) 'f1' sets how a search runs, but Pipeline:Training:Mode (--mode) is gbdt")] // ignored without a word
+    [InlineData("train", "--drop-margin=0.02", "Pipeline:Training:DropMargin (--drop-margin) '0.02' sets how a search runs")]
     public void A_malformed_setting_is_a_usage_error_in_one_line_never_a_stack_trace(string commands, string setting, string message)
     {
         using var dir = new TempDirectory();

@@ -10,7 +10,8 @@ namespace NetworkSecurity.Api.Hosting;
 /// Checks the attributes of Pipeline:Training (mode, folds, drop margin, scoring) at start: the data-annotation check of
 /// PipelineOptions stops at its own properties and does not look inside the nested section. Also checks that every
 /// name in Training:Learners (--learners) is a learner the search knows, so a typo is a usage error before any work
-/// instead of a failed training run, that --learners is not given with gbdt mode (which would ignore it), that a
+/// instead of a failed training run, that --learners, --scoring and --drop-margin are not given with gbdt mode (which
+/// would ignore them), that a
 /// search's grid file can be read, and that the artifacts and the final model have folders of their own.
 /// </summary>
 public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
@@ -43,10 +44,20 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         }
 
         // gbdt mode trains our boosted trees alone: a learner asked for would be dropped without a word, and the model
-        // promoted would not be the one asked for.
-        if (options.Training.Mode == "gbdt" && !string.IsNullOrWhiteSpace(options.Training.Learners?.Replace(",", "", StringComparison.Ordinal)))
+        // promoted would not be the one asked for; a search's ranking or race settings would be ignored alike. (The
+        // grid path is not checked: it always has a value, and gbdt mode does not read it.)
+        if (options.Training.Mode == "gbdt")
         {
-            failures.Add($"Pipeline:Training:Learners (--learners) '{options.Training.Learners}' chooses what a search tries, but Pipeline:Training:Mode (--mode) is gbdt, which trains one boosted model and searches nothing: drop --learners, or use --mode search.");
+            (string Setting, string? Given)[] searchOnly =
+            [
+                ("Pipeline:Training:Learners (--learners)", string.IsNullOrWhiteSpace(options.Training.Learners?.Replace(",", "", StringComparison.Ordinal)) ? null : options.Training.Learners),
+                ("Pipeline:Training:Scoring (--scoring)", options.Training.Scoring == "roc_auc" ? null : options.Training.Scoring),
+                ("Pipeline:Training:DropMargin (--drop-margin)", options.Training.DropMargin?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ];
+            foreach (var (setting, given) in searchOnly.Where(s => s.Given is not null))
+            {
+                failures.Add($"{setting} '{given}' sets how a search runs, but Pipeline:Training:Mode (--mode) is gbdt, which trains one boosted model and searches nothing: drop it, or use --mode search.");
+            }
         }
 
         (string Setting, string? Path)[] folders =
