@@ -59,6 +59,12 @@ public sealed partial class MongoConnection : IDisposable
             settings.ConnectTimeout = options.ServerSelectionTimeout;
         }
 
+        // timeoutMS (the driver's per-operation timeout) replaces socketTimeoutMS when given.
+        if (parsed.SocketTimeout is null && !Regex.IsMatch(options.ConnectionString, "[?&]timeoutMS=", RegexOptions.IgnoreCase))
+        {
+            settings.SocketTimeout = options.SocketTimeout;
+        }
+
         settings.ApplicationName ??= "NetworkSecurity";
         if (parsed.Scheme == ConnectionStringScheme.MongoDBPlusSrv)
         {
@@ -164,6 +170,9 @@ public sealed partial class MongoConnection : IDisposable
                 $"{where} failed: the server refused the credentials ({auth}). Check the user name, password and authSource in MONGODB_URL."),
             TimeoutException => (MongoFailure.Unreachable,
                 $"{where} failed: no MongoDB server answered within {Seconds(ServerSelectionTimeout)} ({Cause(ex)}). Check that the server runs and is reachable, and the host and port in MONGODB_URL."),
+            // A reply awaited past socketTimeoutMS (not a connection that could not be opened: that is connectTimeoutMS).
+            MongoConnectionException when ex.InnerException is TimeoutException && !ex.Message.Contains("opening a connection", StringComparison.Ordinal) => (MongoFailure.Timeout,
+                $"{where} failed: the server did not answer within {Seconds(_client.Settings.SocketTimeout)} (socketTimeoutMS). Check the server's load and the network; a larger socketTimeoutMS in MONGODB_URL allows slower replies."),
             MongoConnectionException => (MongoFailure.Unreachable, $"{where} failed: the connection broke ({Messages(ex)})"),
             MongoConfigurationException => (MongoFailure.InvalidConnectionString, $"{where} failed: {ex.Message}"),
             MongoDB.Driver.MongoException => (MongoFailure.Server, $"{where} failed: {Messages(ex)}"),

@@ -78,8 +78,11 @@ public static class MongoDataLoader
             }
             catch (Exception ex) when (connection.Translate("insert", ex) is { } translated)
             {
-                throw new MongoException(translated.Failure,
-                    $"{translated.Message} ({inserted} documents were stored before, records {first}–{read - 1} were not.)", ex);
+                // A batch sent on a connection that then broke or went silent may have been stored all the same.
+                var batchFate = ex is MongoConnectionException
+                    ? $"records {first}–{read - 1} were sent but not acknowledged, so some or all of them may be stored (push-data --drop loads the file again from scratch)"
+                    : $"records {first}–{read - 1} were not";
+                throw new MongoException(translated.Failure, $"{translated.Message} ({inserted} documents were stored before, {batchFate}.)", ex);
             }
 
             batch.Clear();

@@ -24,6 +24,13 @@ public sealed partial record MongoOptions
     public TimeSpan ServerSelectionTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long one read or write on a connection may wait for the server (one reply: a cursor batch, an insert's
+    /// acknowledgement), unless the URI sets socketTimeoutMS or timeoutMS. The driver's own default waits for ever, so a
+    /// server that stopped answering mid-read or mid-insert hung training and push-data.
+    /// </summary>
+    public TimeSpan SocketTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// A DNS server (an IP address, with :port or 53) that must resolve a mongodb+srv:// host before the driver is asked to (MONGODB_DNS_SERVER);
     /// unset = only the machine's resolver, through the driver. Lets a closed network (or a test) use its own DNS.
     /// </summary>

@@ -16,7 +16,8 @@ namespace NetworkSecurity.MongoDb.Tests;
 /// batchSize), getMore, killCursors, aggregate (the CountDocuments pipeline), count, listCollections, drop,
 /// endSessions; SASL logins are refused. It advertises wire version 17 (MongoDB 6.0) as a standalone server, without
 /// topologyVersion (no streaming hello), setName (no replica set) or compression. Documents are kept in memory.
-/// Hooks: <see cref="RequireAuthentication"/>, <see cref="Reject"/> (per-document write errors), <see cref="Insert"/>.
+/// Hooks: <see cref="RequireAuthentication"/>, <see cref="Reject"/> (per-document write errors), <see cref="Insert"/>,
+/// <see cref="Stall"/> (a server that stops answering).
 /// </summary>
 public sealed class WireProtocolServer : IAsyncDisposable
 {
@@ -51,6 +52,12 @@ public sealed class WireProtocolServer : IAsyncDisposable
 
     /// <summary>Returns a reason to refuse a document (as a write error with code 121, DocumentValidationFailure).</summary>
     public Func<BsonDocument, string?>? Reject { get; set; }
+
+    /// <summary>
+    /// Commands executed (an insert stores its documents) but never answered, the connection left open: a server that
+    /// stops answering mid-read or mid-insert.
+    /// </summary>
+    public Func<BsonDocument, bool>? Stall { get; set; }
 
     /// <summary>Commands answered with error 166 (CommandNotSupportedOnView), as a view answers count.</summary>
     public ConcurrentDictionary<string, bool> ActsAsView { get; } = new();
@@ -112,6 +119,11 @@ public sealed class WireProtocolServer : IAsyncDisposable
                         OpMsg => HandleMessage(body, requestId, session),
                         _ => throw new InvalidDataException($"opcode {opCode} is not supported by the test server"),
                     };
+                    if (session.Last is { } last && Stall?.Invoke(last) == true)
+                    {
+                        await Task.Delay(Timeout.Infinite, _stop.Token);
+                    }
+
                     if (reply is not null)
                     {
                         await stream.WriteAsync(reply, _stop.Token);
@@ -194,6 +206,7 @@ public sealed class WireProtocolServer : IAsyncDisposable
     private BsonDocument Execute(BsonDocument command, Dictionary<string, List<BsonDocument>> sequences, Session session)
     {
         Received.Enqueue(command);
+        session.Last = command;
         var name = command.GetElement(0).Name;
         var database = command.GetValue("$db", "admin").AsString;
         if (RequireAuthentication && !session.Authenticated && name is "insert" or "find" or "count" or "aggregate" or "drop" or "listCollections")
@@ -426,6 +439,9 @@ public sealed class WireProtocolServer : IAsyncDisposable
     private sealed class Session
     {
         public bool Authenticated { get; set; }
+
+        /// <summary>The command being answered.</summary>
+        public BsonDocument? Last { get; set; }
 
         public ScramSha256Server Scram { get; } = new();
     }
