@@ -24,8 +24,9 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
     public string Description => options.Namespace;
 
     /// <summary>
-    /// The fields to fetch for <paramref name="schema"/>: every feature and the target, by name and alias. (MongoDB
-    /// matches field names case-sensitively; other fields never leave the server.)
+    /// The fields to fetch for <paramref name="schema"/>: every feature and the target, by name and alias (other fields
+    /// never leave the server). MongoDB matches them case-sensitively, so the read adds the spellings a sample
+    /// document uses in another case (<c>result</c>), which the schema matches as a CSV header's.
     /// </summary>
     public static IReadOnlyCollection<string> FieldsOf(Pipeline.Schema.DataSchema schema)
     {
@@ -62,10 +63,11 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
             }
         }, cancellationToken).ConfigureAwait(false);
         var serializer = new MongoRowSerializer();
+        var projected = fields is { Count: > 0 } ? await FieldsToFetchAsync(connection, fields, cancellationToken).ConfigureAwait(false) : null;
         var findOptions = new FindOptions<BsonDocument, MongoRow>
         {
             BatchSize = options.BatchSize,
-            Projection = new RowProjection(fields is { Count: > 0 } ? new BsonDocument(fields.Distinct(StringComparer.Ordinal).Select(f => new BsonElement(f, 1))) : null, serializer),
+            Projection = new RowProjection(projected is null ? null : new BsonDocument(projected.Select(f => new BsonElement(f, 1))), serializer),
         };
         var rows = new List<MongoRow>((int)Math.Clamp(estimated, 0, 10_000_000));
         var lastReport = clock.Elapsed;
@@ -114,6 +116,23 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
         _logger.LogInformation("Read {Documents} documents ({Columns} fields) from {Source} in {Elapsed:0.000}s, {Batch} per batch",
             records.Length, columns.Count, Description, clock.Elapsed.TotalSeconds, options.BatchSize);
         return new RawTable(Description, columns, records, Positional: false);
+    }
+
+    /// <summary>
+    /// <paramref name="wanted"/> plus the fields of the first document that differ from one of them only in case: a CSV
+    /// header's <c>result</c> is the target, and a collection's must be too (the projection dropped it, and training
+    /// said the target was missing).
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> FieldsToFetchAsync(MongoConnection connection, IReadOnlyCollection<string> wanted, CancellationToken cancellationToken)
+    {
+        var sample = await connection.RunAsync("find", async token =>
+        {
+            using var cursor = await connection.Collection.FindAsync(FilterDefinition<BsonDocument>.Empty, new FindOptions<BsonDocument> { Limit = 1, BatchSize = 1 }, token).ConfigureAwait(false);
+            return await cursor.FirstOrDefaultAsync(token).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        var names = new HashSet<string>(wanted, StringComparer.OrdinalIgnoreCase);
+        var exact = new HashSet<string>(wanted, StringComparer.Ordinal);
+        return [.. wanted.Distinct(StringComparer.Ordinal), .. (sample?.Names ?? []).Where(n => names.Contains(n) && !exact.Contains(n))];
     }
 
     /// <summary>Sends the projection (or none) and decodes results with the row serializer.</summary>

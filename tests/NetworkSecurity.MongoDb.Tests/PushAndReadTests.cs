@@ -39,7 +39,7 @@ public sealed class PushAndReadTests : MongoTestBase
             var inserts = Server.Received.Where(c => c.GetElement(0).Name == "insert").ToList();
             Assert.Equal(6, inserts.Count); // batches of 2000
             Assert.All(inserts, i => Assert.False(i["ordered"].AsBoolean));
-            var find = Server.Received.Single(c => c.GetElement(0).Name == "find");
+            var find = Server.Received.Last(c => c.GetElement(0).Name == "find"); // after the one-document sample
             Assert.Equal(2000, find["batchSize"].ToInt32());
             Assert.Equal(31, find["projection"].AsBsonDocument.Count(e => csv.Columns.Contains(e.Name)));
             Assert.Equal(5, Server.Commands.Count(c => c == "getMore"));
@@ -144,6 +144,23 @@ public sealed class PushAndReadTests : MongoTestBase
         // Fields have no position a reader could count (only the order first seen across the collection): named, not numbered.
         Assert.All(parsed.Invalid, i => Assert.Null(i.Problems.Single().Column));
         Assert.EndsWith("document _id 65a000000000000000000007 (SFH): 'BSON bool: true' is not a number.", parsed.Invalid[0].Problems.Single().ToString());
+    }
+
+    [Fact]
+    public async Task Fields_named_in_another_case_are_read_as_the_csv_header_would_be()
+    {
+        // A CSV whose header says "result" and "sfh" trains; the same records in a collection were refused with
+        // "missing the target column 'Result'" (the projection, case-sensitive, left those fields on the server).
+        var options = TestServerOptions();
+        var features = Schema.FeatureNames.Select(n => n == "SFH" ? "sfh" : n).ToList();
+        string Doc(int id, int label) => $"{{\"_id\": {id}, {string.Join(", ", features.Select(n => $"\"{n}\": {(n == "sfh" ? -1 : 1)}"))}, \"result\": {label}, \"note\": \"x\"}}";
+        Server.Insert(options.Database, options.Collection, Doc(1, 1), Doc(2, -1));
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+        Assert.DoesNotContain("note", table.Columns); // still projected away on the server
+        var parsed = DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false);
+        Assert.Empty(parsed.Invalid);
+        Assert.Equal([1, 0], parsed.Valid.Labels); // 1 legitimate, -1 phishing
+        Assert.Equal([-1.0, -1], Enumerable.Range(0, 2).Select(r => parsed.Valid.Features[r, features.IndexOf("sfh")]));
     }
 
     [Fact]
