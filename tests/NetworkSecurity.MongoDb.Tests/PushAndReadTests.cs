@@ -164,6 +164,19 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task Documents_naming_the_label_two_ways_are_refused_naming_the_fields_not_a_csv_column()
+    {
+        var options = TestServerOptions();
+        var ones = string.Join(", ", Schema.FeatureNames.Select(n => $"\"{n}\": 1"));
+        Server.Insert(options.Database, options.Collection, $"{{\"_id\": 1, {ones}, \"Result\": 1}}", $"{{\"_id\": 2, {ones}, \"class\": -1}}");
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+        var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false));
+        // It said "line 1, column 32 (Result): columns 31 ('Result') and 32 ('class')": a collection has neither.
+        Assert.Equal($"{options.Namespace}, field names (Result): fields 'Result' and 'class' both map to the target 'Result': use one name for it in every document.", ex.Message);
+        Assert.Null(ex.Problems.Single().Column);
+    }
+
+    [Fact]
     public async Task Without_a_projection_every_field_becomes_a_column_in_first_seen_order()
     {
         var options = TestServerOptions();

@@ -48,7 +48,7 @@ public static class DatasetParser
 
     public static ColumnMapping ResolveColumns(RawTable table, DataSchema schema, bool requireTarget, bool allowUnknownColumns)
     {
-        var mapping = ColumnMapping.Resolve(schema, table.Columns, table.Source, labelRead: requireTarget);
+        var mapping = ColumnMapping.Resolve(schema, table.Columns, table.Source, labelRead: requireTarget, positional: table.Positional);
         var errors = new List<string>();
         if (mapping.MissingFeatures.Count > 0)
         {

@@ -19,7 +19,9 @@ public sealed record ColumnMapping(
     /// <exception cref="PipelineException">Two columns map to one feature or to the target (located on line 1).</exception>
     /// <param name="labelRead">False when the label is never read (scoring): a second label-like column (Result and
     /// label, say) is then one more extra column, not a clash.</param>
-    public static ColumnMapping Resolve(DataSchema schema, IReadOnlyList<string> columns, string source = "input", bool labelRead = true)
+    /// <param name="positional">False when columns have no position a reader could count (a collection's field names):
+    /// a clash then names the fields, not "line 1, column 32".</param>
+    public static ColumnMapping Resolve(DataSchema schema, IReadOnlyList<string> columns, string source = "input", bool labelRead = true, bool positional = true)
     {
         ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(columns);
@@ -51,8 +53,7 @@ public sealed record ColumnMapping(
             {
                 if (featureSources[feature] >= 0)
                 {
-                    throw PipelineException.At(new DataProblem(source, "line 1", c + 1, schema.Features[feature].Name,
-                        $"columns {featureSources[feature] + 1} ('{columns[featureSources[feature]]}') and {c + 1} ('{columns[c]}') both map to feature '{schema.Features[feature].Name}'."));
+                    throw Clash(featureSources[feature], c, schema.Features[feature].Name, $"feature '{schema.Features[feature].Name}'");
                 }
 
                 featureSources[feature] = c;
@@ -71,8 +72,7 @@ public sealed record ColumnMapping(
 
                 if (targetSource >= 0)
                 {
-                    throw PipelineException.At(new DataProblem(source, "line 1", c + 1, schema.Target.Name,
-                        $"columns {targetSource + 1} ('{columns[targetSource]}') and {c + 1} ('{columns[c]}') both map to the target '{schema.Target.Name}'."));
+                    throw Clash(targetSource, c, schema.Target.Name, $"the target '{schema.Target.Name}'");
                 }
 
                 targetSource = c;
@@ -86,6 +86,10 @@ public sealed record ColumnMapping(
                 unknown.Add(columns[c]);
             }
         }
+
+        PipelineException Clash(int first, int second, string field, string what) => PipelineException.At(positional
+            ? new DataProblem(source, "line 1", second + 1, field, $"columns {first + 1} ('{columns[first]}') and {second + 1} ('{columns[second]}') both map to {what}.")
+            : new DataProblem(source, "field names", null, field, $"fields '{columns[first]}' and '{columns[second]}' both map to {what}: use one name for it in every document."));
 
         var missing = featureSources.Select((s, f) => (s, f)).Where(x => x.s < 0).Select(x => schema.Features[x.f].Name).ToArray();
         return new ColumnMapping(featureSources, targetSource, missing, renamed, ignored, unknown);
