@@ -43,7 +43,7 @@ public sealed partial class MongoConnection : IDisposable
             parsed = new ConnectionString(options.ConnectionString);
             settings = MongoClientSettings.FromConnectionString(options.ConnectionString);
         }
-        catch (Exception ex) when (ex is MongoConfigurationException or ArgumentException or FormatException)
+        catch (Exception ex) when (ex is MongoConfigurationException or ArgumentException or FormatException or NotSupportedException)
         {
             throw new MongoException(MongoFailure.InvalidConnectionString,
                 options.Mask($"Invalid MongoDB connection string '{options.Redacted}': {ex.Message}"), ex);

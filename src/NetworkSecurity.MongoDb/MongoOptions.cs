@@ -79,8 +79,11 @@ public sealed partial record MongoOptions
         try
         {
             _ = new MongoDB.Driver.Core.Configuration.ConnectionString(url); // parses only: no DNS, no connection
+            // Builds the client settings too (no DNS, no connection): they refuse what parses but cannot work, such
+            // as an unknown authMechanism, a password with MONGODB-X509 or maxPoolSize=-1.
+            _ = MongoDB.Driver.MongoClientSettings.FromConnectionString(url);
         }
-        catch (Exception ex) when (ex is MongoDB.Driver.MongoConfigurationException or ArgumentException or FormatException)
+        catch (Exception ex) when (ex is MongoDB.Driver.MongoConfigurationException or ArgumentException or FormatException or NotSupportedException)
         {
             throw new ArgumentException($"MONGODB_URL '{Redact(url)}' is not a MongoDB connection string: {ex.Message.Replace(url, Redact(url), StringComparison.Ordinal)}");
         }

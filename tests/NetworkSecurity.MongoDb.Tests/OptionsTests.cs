@@ -46,6 +46,19 @@ public sealed class OptionsTests
     }
 
     [Theory]
+    [InlineData("mongodb://u:s3cr3t@h1/?authMechanism=BOGUS", "mongodb://u:***@h1/?authMechanism=BOGUS")]
+    [InlineData("mongodb://u:s3cr3t@h1/?maxPoolSize=-1", "mongodb://u:***@h1/?maxPoolSize=-1")]
+    [InlineData("mongodb://u:s3cr3t@h1/?authMechanism=MONGODB-X509", "mongodb://u:***@h1/?authMechanism=MONGODB-X509")]
+    public void A_connection_string_whose_options_the_driver_refuses_is_refused_where_it_is_read(string uri, string shown)
+    {
+        // These parsed, so the service started and stayed unready for ever ("Unsupported MongoAuthenticationMechanism
+        // BOGUS.", naming no setting), and push-data failed only after announcing the push.
+        var ex = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k == "MONGODB_URL" ? uri : null));
+        Assert.StartsWith($"MONGODB_URL '{shown}' is not a MongoDB connection string: ", ex.Message);
+        Assert.DoesNotContain("s3cr3t", ex.Message);
+    }
+
+    [Theory]
     [InlineData("mongodb://u:p%40ss@h1:27017,h2/?authSource=admin", "mongodb://u:***@h1:27017,h2/?authSource=admin")]
     [InlineData("mongodb://u:pa/ss@h1", "mongodb://u:***@h1")]
     [InlineData("mongodb://u:pa@ss@h1/db", "mongodb://u:***@h1/db")]
