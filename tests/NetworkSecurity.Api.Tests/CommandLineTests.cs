@@ -542,6 +542,27 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Push_data_says_which_invalid_records_it_sent_and_which_it_left_out()
+    {
+        // Within Pipeline:MaxInvalidRowFraction: the malformed records were left out and the invalid one sent without a
+        // word ("Inserted 97 documents", exit 0), where train says "set aside as invalid" and lists them.
+        await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        using var dir = new TempDirectory();
+        var lines = File.ReadAllLines(PipelineFactory.Sample(dir, 100));
+        lines[5] += ",1"; // 32 fields
+        lines[8] = "x" + lines[8][lines[8].IndexOf(',', StringComparison.Ordinal)..];
+        var data = dir.File("two-bad.csv", string.Join('\n', lines));
+        var (code, stdout, stderr) = RunProgram(["push-data", "--file", data, "--drop", "--logs", "none", "--Pipeline:MaxInvalidRowFraction=0.05",
+            $"--MONGODB_URL={server.ConnectionString}", "--MONGODB_COLLECTION=bad"], dir.Path);
+        Assert.True(code == CommandLine.Success, $"exit {code}: {stderr}{stdout}");
+        Assert.Equal(99, server.Documents("networksecurity", "bad").Count);
+        Assert.Contains($"2 of 100 records in {data} are invalid (2 %; Pipeline:MaxInvalidRowFraction allows 5 %): 1 with fields that cannot be matched to the columns are not sent", stdout + stderr);
+        Assert.Contains($"{data}, line 6: 32 fields but the header has 31", stdout + stderr);
+        Assert.Contains($"{data}, line 9, column 1 (having_IP_Address): 'x' is not a number.", stdout + stderr);
+        Assert.Contains($"Inserted 99 documents into networksecurity.bad (99 in the collection); 1 malformed records of {data} not sent (listed in the log).", stdout);
+    }
+
+    [Fact]
     public void Rows_set_aside_as_invalid_are_said_on_the_console_and_shares_keep_their_digits()
     {
         using var dir = new TempDirectory();

@@ -42,7 +42,15 @@ public static class PushDataCommand
         // Checked as training will read it (columns, labels, values) before anything is sent, and above all before
         // --drop empties a collection that training can use: a file train would refuse is refused here.
         var schema = SchemaLoader.Load(pipeline.SchemaPath);
-        var (total, mapping) = Check(file, schema, pipeline, context.CancellationToken);
+        var (total, mapping, invalid, unsent, problems) = Check(file, schema, pipeline, context.CancellationToken);
+        if (invalid > 0)
+        {
+            // Within Pipeline:MaxInvalidRowFraction, as training allows: said here too (they went unmentioned, and the
+            // malformed ones were left out with "Inserted 997 documents" as the only trace).
+            logger.Warning("{Invalid} of {Total} records in {File} are invalid ({Share}; Pipeline:MaxInvalidRowFraction allows {Allowed}): {Unsent} with fields that cannot be matched to the columns are not sent, the others are stored as written and training sets them aside; the first:{Problems}",
+                invalid, total, file, DataChecks.Percent((double)invalid / total), DataChecks.Percent(pipeline.MaxInvalidRowFraction), unsent,
+                string.Join(Environment.NewLine, problems.Select(p => "  " + p).Prepend("")));
+        }
 
         logger.Information("Pushing {Rows} records from {File} to {Namespace} in batches of {Batch}{Drop}",
             total, file, options.Namespace, options.BatchSize, drop ? " (the collection is emptied first, once the server answers)" : "");
@@ -76,7 +84,7 @@ public static class PushDataCommand
 
         logger.Information("Inserted {Inserted} documents in {Elapsed:0.000}s ({Rate:0} documents/s), {Rejected} rejected; {Namespace} now holds {Count}",
             result.Inserted, clock.Elapsed.TotalSeconds, result.Inserted / Math.Max(1e-3, clock.Elapsed.TotalSeconds), result.RejectedCount, options.Namespace, result.CollectionCount);
-        Console.WriteLine($"Inserted {result.Inserted} documents into {options.Database}.{options.Collection} ({result.CollectionCount} in the collection){(result.RejectedCount > 0 ? $"; {result.RejectedCount} rejected (listed in the log)" : "")}.");
+        Console.WriteLine($"Inserted {result.Inserted} documents into {options.Database}.{options.Collection} ({result.CollectionCount} in the collection){(result.RejectedCount > 0 ? $"; {result.RejectedCount} rejected (listed in the log)" : "")}{(unsent > 0 ? $"; {unsent} malformed records of {file} not sent (listed in the log)" : "")}.");
         return result.RejectedCount == 0 ? CommandLine.Success : CommandLine.Failed;
     }
 
@@ -98,7 +106,7 @@ public static class PushDataCommand
     /// Counts the records, after checking each against the schema as training does (label required); returns how the
     /// file's columns map onto the schema.
     /// </summary>
-    private static (long Total, ColumnMapping Mapping) Check(string file, DataSchema schema, PipelineOptions options, CancellationToken cancellationToken)
+    private static (long Total, ColumnMapping Mapping, long Invalid, long Unsent, IReadOnlyList<DataProblem> Problems) Check(string file, DataSchema schema, PipelineOptions options, CancellationToken cancellationToken)
     {
         using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
         var (columns, records) = CsvTableReader.Open(reader, file, CsvLimits.Files);
@@ -107,7 +115,7 @@ public static class PushDataCommand
         var features = new double[schema.Features.Count];
         var problems = new List<DataProblem>(); // the first ten, to show
         var found = new List<DataProblem>();
-        var (total, invalid) = (0L, 0L);
+        var (total, invalid, unsent) = (0L, 0L, 0L);
         var perClass = new long[2];
         foreach (var record in records)
         {
@@ -120,6 +128,7 @@ public static class PushDataCommand
             if (!parser.TryParse(record, features, out var label, found))
             {
                 invalid++;
+                unsent += record.Problem is null ? 0 : 1; // see Canonical
                 problems.AddRange(found.Take(Math.Max(0, 10 - problems.Count)));
             }
             else
@@ -131,6 +140,6 @@ public static class PushDataCommand
         // Invalid records first: labels 0/1 make every record invalid, and "both classes: got 0 and 0" would hide why.
         DataChecks.RequireFewInvalid($"records in {file}", invalid, total, options.MaxInvalidRowFraction, problems, "nothing was sent");
         DataChecks.RequireBothClasses(schema, $"{file}: the records", perClass[0], perClass[1], "Nothing was sent.");
-        return (total, mapping);
+        return (total, mapping, invalid, unsent, problems);
     }
 }
