@@ -91,6 +91,10 @@ public sealed class MongoRowSerializer : SerializerBase<MongoRow>
         }
     }
 
+    // Other types as mongosh writes them (null, NumberLong(5), UUID("…"), ISODate("…")), so the document can be found:
+    // BsonValue.ToString gave "BsonNull" and "UuidStandard:0x…".
+    private static readonly JsonWriterSettings ShellJson = new() { OutputMode = JsonOutputMode.Shell };
+
     private static string IdText(BsonDeserializationContext context)
     {
         var reader = context.Reader;
@@ -98,7 +102,7 @@ public sealed class MongoRowSerializer : SerializerBase<MongoRow>
         {
             BsonType.ObjectId => reader.ReadObjectId().ToString(),
             BsonType.String => reader.ReadString(),
-            _ => BsonValueSerializer.Instance.Deserialize(context).ToString() ?? "?",
+            _ => BsonValueSerializer.Instance.Deserialize(context).ToJson(ShellJson),
         };
     }
 

@@ -177,6 +177,25 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task Ids_of_any_type_are_shown_as_mongosh_writes_them()
+    {
+        var options = TestServerOptions();
+        Server.Insert(options.Database, options.Collection,
+            "{\"_id\": null, \"x\": 1}",
+            "{\"_id\": {\"$binary\": {\"base64\": \"AAECAwQFBgcICQoLDA0ODw==\", \"subType\": \"04\"}}, \"x\": 1}",
+            "{\"_id\": {\"$date\": \"2024-01-02T03:04:05Z\"}, \"x\": 1}",
+            "{\"_id\": {\"$numberLong\": \"7\"}, \"x\": 1}",
+            "{\"_id\": 7, \"x\": 1}",
+            "{\"_id\": {\"a\": 1}, \"x\": 1}");
+        var table = await new MongoDataSource(options).ReadAsync(CancellationToken.None);
+        // BsonValue.ToString said "BsonNull" and "UuidStandard:0x000102…": nothing to look the document up by.
+        Assert.Equal(
+            ["document _id null", "document _id UUID(\"00010203-0405-0607-0809-0a0b0c0d0e0f\")", "document _id ISODate(\"2024-01-02T03:04:05Z\")",
+             "document _id NumberLong(7)", "document _id 7", "document _id { \"a\" : 1 }"],
+            table.Records.Select(r => r.Location));
+    }
+
+    [Fact]
     public async Task Without_a_projection_every_field_becomes_a_column_in_first_seen_order()
     {
         var options = TestServerOptions();
