@@ -78,8 +78,9 @@ public static class MongoDataLoader
             }
             catch (Exception ex) when (connection.Translate("insert", ex) is { } translated)
             {
-                // A batch sent on a connection that then broke or went silent may have been stored all the same.
-                var batchFate = ex is MongoConnectionException
+                // A batch sent on a connection that then broke or went silent, or whose write concern failed (w=3 on
+                // one node), may have been stored all the same.
+                var batchFate = ex is MongoConnectionException or MongoBulkWriteException { WriteConcernError: not null }
                     ? $"records {first}–{read - 1} were sent but not acknowledged, so some or all of them may be stored (push-data --drop loads the file again from scratch)"
                     : $"records {first}–{read - 1} were not";
                 throw new MongoException(translated.Failure, $"{translated.Message} ({inserted} documents were stored before, {batchFate}.)", ex);

@@ -71,6 +71,20 @@ public sealed class FailureTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_write_concern_error_says_the_batch_was_stored_unconfirmed()
+    {
+        // w=3 on a single node: the server stores the documents, then reports that the write concern cannot be met.
+        var options = TestServerOptions(batchSize: 10);
+        Server.WriteConcernError = _ => new MongoDB.Bson.BsonDocument { ["code"] = 100, ["codeName"] = "UnsatisfiableWriteConcern", ["errmsg"] = "Not enough data-bearing nodes" };
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 25).Select(i => $"{i},0")) + "\n"), "n.csv");
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None));
+        Assert.Equal(10, Server.Documents(options.Database, options.Collection).Count);
+        Assert.Contains("Not enough data-bearing nodes", ex.Message);
+        // It said "records 0–9 were not": a re-run without --drop then stored them twice.
+        Assert.EndsWith("(0 documents were stored before, records 0–9 were sent but not acknowledged, so some or all of them may be stored (push-data --drop loads the file again from scratch).)", ex.Message);
+    }
+
+    [Fact]
     public async Task A_socket_timeout_in_the_uri_wins_over_the_default()
     {
         var options = TestServerOptions() with { ConnectionString = Server.ConnectionString + "/?socketTimeoutMS=1500", SocketTimeout = TimeSpan.FromSeconds(30) };

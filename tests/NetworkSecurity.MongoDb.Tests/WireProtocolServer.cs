@@ -59,6 +59,9 @@ public sealed class WireProtocolServer : IAsyncDisposable
     /// </summary>
     public Func<BsonDocument, bool>? Stall { get; set; }
 
+    /// <summary>A writeConcernError to add to an insert's reply (its documents stored), as w:3 on a single node gives.</summary>
+    public Func<BsonDocument, BsonDocument?>? WriteConcernError { get; set; }
+
     /// <summary>Commands answered with error 166 (CommandNotSupportedOnView), as a view answers count.</summary>
     public ConcurrentDictionary<string, bool> ActsAsView { get; } = new();
 
@@ -264,6 +267,11 @@ public sealed class WireProtocolServer : IAsyncDisposable
                 if (errors.Count > 0)
                 {
                     reply["writeErrors"] = errors;
+                }
+
+                if (WriteConcernError?.Invoke(command) is { } concern)
+                {
+                    reply["writeConcernError"] = concern;
                 }
 
                 return Ok(reply);
