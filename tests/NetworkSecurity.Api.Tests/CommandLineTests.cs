@@ -563,6 +563,29 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Push_data_stopped_midway_says_the_collection_holds_a_partial_load()
+    {
+        await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        server.Stall = c => c.GetElement(0).Name == "insert" && server.Commands.Count(n => n == "insert") > 2; // the third batch waits
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 100);
+        var logs = Path.Combine(dir.Path, "Logs");
+        using var stop = new CancellationTokenSource();
+        var push = CommandLine.RunAsync(["push-data", "--file", data, "--drop", "--batch-size", "10", "--logs", logs,
+            $"--MONGODB_URL={server.ConnectionString}", "--MONGODB_COLLECTION=partial"], stop.Token);
+        while (server.Commands.Count(n => n == "insert") < 3 && !push.IsCompleted)
+        {
+            await Task.Delay(50);
+        }
+
+        await stop.CancelAsync(); // as Ctrl+C or SIGTERM
+        Assert.Equal(CommandLine.Failed, await push);
+        var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
+        // It said only "push-data cancelled", with 20 of 100 records in a collection --drop had emptied.
+        Assert.Contains($"push-data was stopped after 20 of 100 records were stored: {server.ConnectionString}/networksecurity.partial holds a partial load (it was emptied first); run push-data --drop to load {data} from scratch", log);
+    }
+
+    [Fact]
     public void Rows_set_aside_as_invalid_are_said_on_the_console_and_shares_keep_their_digits()
     {
         using var dir = new TempDirectory();

@@ -55,16 +55,28 @@ public static class PushDataCommand
         logger.Information("Pushing {Rows} records from {File} to {Namespace} in batches of {Batch}{Drop}",
             total, file, options.Namespace, options.BatchSize, drop ? " (the collection is emptied first, once the server answers)" : "");
         var clock = Stopwatch.StartNew();
+        var stored = 0L;
         var result = await CliProgress.RunAsync("push-data", logger, context.ConsoleLevel, async reporter =>
         {
             using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
             var (columns, records) = Canonical(CsvTableReader.Open(reader, file, CsvLimits.Files).Records, mapping, schema);
-            var progress = new SynchronousProgress<PushProgress>(p => reporter.Report(
-                $"{p.Read:N0} of {total:N0} records sent, {p.Inserted:N0} stored, {p.Rejected:N0} rejected, {p.Read / Math.Max(1e-3, clock.Elapsed.TotalSeconds):0} documents/s",
-                (double)p.Read / Math.Max(1, total)));
+            var progress = new SynchronousProgress<PushProgress>(p =>
+            {
+                stored = p.Inserted;
+                reporter.Report(
+                    $"{p.Read:N0} of {total:N0} records sent, {p.Inserted:N0} stored, {p.Rejected:N0} rejected, {p.Read / Math.Max(1e-3, clock.Elapsed.TotalSeconds):0} documents/s",
+                    (double)p.Read / Math.Max(1, total));
+            });
             try
             {
                 return await MongoDataLoader.PushAsync(options, columns, records, drop, progress, context.CancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+            {
+                // "push-data cancelled" alone left a half-loaded collection (emptied first with --drop) unmentioned.
+                logger.Warning("push-data was stopped after {Stored:N0} of {Total:N0} records were stored: {Namespace} holds a partial load{Drop}; run push-data --drop to load {File} from scratch",
+                    stored, total, options.Namespace, drop ? " (it was emptied first)" : " (after the documents it held before)", file);
+                throw;
             }
             catch (MongoException ex)
             {
