@@ -117,14 +117,20 @@ public sealed partial record MongoOptions
     public string Mask(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        text = text.Replace(ConnectionString, Redacted, StringComparison.Ordinal);
+        // The redacted connection string is kept whole: a short password ("1", or "admin" as the user's name and the
+        // authSource) was masked inside it too, and "mongodb://u:***@***27.0.0.***:***/" hid the host and port.
+        var redacted = Redacted;
+        var parts = text.Replace(ConnectionString, redacted, StringComparison.Ordinal).Split(redacted);
         var secrets = SecretOptions().Matches(ConnectionString).Select(m => m.Groups[2].Value).Prepend(Password(ConnectionString) ?? "");
         foreach (var secret in secrets.Where(s => s.Length > 0).SelectMany(s => new[] { s, Uri.UnescapeDataString(s) }).Distinct().OrderByDescending(s => s.Length))
         {
-            text = text.Replace(secret, "***", StringComparison.Ordinal);
+            for (var i = 0; i < parts.Length; i++)
+            {
+                parts[i] = parts[i].Replace(secret, "***", StringComparison.Ordinal);
+            }
         }
 
-        return text;
+        return string.Join(redacted, parts);
     }
 
     public static string Redact(string connectionString)

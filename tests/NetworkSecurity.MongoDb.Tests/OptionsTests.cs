@@ -73,6 +73,11 @@ public sealed class OptionsTests
     {
         var options = new MongoOptions { ConnectionString = "mongodb://u:p%40ss-word@h1/" };
         Assert.Equal("x mongodb://u:***@h1/ y *** z ***", options.Mask("x mongodb://u:p%40ss-word@h1/ y p%40ss-word z p@ss-word"));
+        // A short password is masked in the text around the connection string, never inside the redacted one.
+        var admin = new MongoOptions { ConnectionString = "mongodb://admin:admin@127.0.0.1:1/?authSource=admin" };
+        Assert.Equal("at mongodb://admin:***@127.0.0.1:1/?authSource=admin: user *** refused", admin.Mask("at mongodb://admin:admin@127.0.0.1:1/?authSource=admin: user admin refused"));
+        var one = new MongoOptions { ConnectionString = "mongodb://u:1@127.0.0.1:1/?serverSelectionTimeoutMS=1000" };
+        Assert.Equal("at mongodb://u:***@127.0.0.1:1/?serverSelectionTimeoutMS=1000 failed", one.Mask("at mongodb://u:1@127.0.0.1:1/?serverSelectionTimeoutMS=1000 failed"));
         var tls = new MongoOptions { ConnectionString = "mongodb://h1/?tlsCertificateKeyFilePassword=k3y%21pw" };
         Assert.Equal("bad key *** / ***", tls.Mask("bad key k3y%21pw / k3y!pw"));
     }
