@@ -168,6 +168,9 @@ public sealed partial class MongoConnection : IDisposable
             MongoCommandException command => (MongoFailure.Server, $"{where} failed: {command.CodeName} ({command.Code}): {command.ErrorMessage}"),
             TimeoutException when AuthenticationCause(ex) is { } auth => (MongoFailure.Authentication,
                 $"{where} failed: the server refused the credentials ({auth}). Check the user name, password and authSource in MONGODB_URL."),
+            // A standalone server (or another set's member) is dropped from a replica set's view: "Servers : []".
+            TimeoutException when ex.Message.Contains("Type : \"ReplicaSet\"", StringComparison.Ordinal) && ex.Message.Contains("Servers : []", StringComparison.Ordinal) => (MongoFailure.Unreachable,
+                $"{where} failed: no member of replica set '{_client.Settings.ReplicaSetName}' was found within {Seconds(ServerSelectionTimeout)}: the hosts in MONGODB_URL did not answer, or answered as something else (a standalone server, a member of another replica set). Check the hosts and replicaSet in MONGODB_URL."),
             TimeoutException => (MongoFailure.Unreachable,
                 $"{where} failed: no MongoDB server answered within {Seconds(ServerSelectionTimeout)} ({Cause(ex)}). Check that the server runs and is reachable, and the host and port in MONGODB_URL."),
             // A reply awaited past socketTimeoutMS (not a connection that could not be opened: that is connectTimeoutMS).

@@ -95,6 +95,18 @@ public sealed class FailureTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_replica_set_name_the_server_does_not_have_is_said_as_such()
+    {
+        // The standalone test server answers, and the driver drops it from the replica set's view: the message said
+        // "no MongoDB server answered within 2 s (the servers were Servers : [])".
+        var options = TestServerOptions() with { ConnectionString = Server.ConnectionString + "/?replicaSet=rs0", ServerSelectionTimeout = TimeSpan.FromSeconds(2) };
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, CsvTableReader.Read(new StringReader("a,b\n1,2\n"), "a.csv"), drop: true, CancellationToken.None));
+        Assert.Equal(MongoFailure.Unreachable, ex.Failure);
+        Assert.Equal($"MongoDB ping on networksecurity_tests.{options.Collection} at {options.ConnectionString} failed: no member of replica set 'rs0' was found within 2 s: the hosts in MONGODB_URL did not answer, or answered as something else (a standalone server, a member of another replica set). Check the hosts and replicaSet in MONGODB_URL.", ex.Message);
+        Assert.Contains("isMaster", Server.Commands); // it did answer
+    }
+
+    [Fact]
     public async Task A_mongodb_srv_host_that_does_not_resolve_is_a_clear_dns_error()
     {
         // .invalid never resolves (RFC 6761). The lookup goes to a DNS server on 127.0.0.1 that answers NXDOMAIN, so the
