@@ -212,7 +212,18 @@ public sealed partial class MongoConnection : IDisposable
         }
 
         var heartbeat = HeartbeatError().Match(text);
-        return heartbeat.Success ? heartbeat.Groups[1].Value.Trim() : "the servers were " + (ServersPart().Match(text) is { Success: true } m ? m.Value : "not found");
+        if (heartbeat.Success)
+        {
+            return heartbeat.Groups[1].Value.Trim();
+        }
+
+        // Servers still in their initial state: no handshake finished, nor failed. (This printed the cluster view cut
+        // off mid-way: "the servers were Servers : [{ ServerId: "{ ClusterId : 1, EndPoint : ... Type: ".)
+        var servers = ServersPart().Match(text);
+        var waiting = ServersWaiting().Matches(text).Select(m => m.Groups[1].Value).Distinct().ToList();
+        return waiting.Count > 0
+            ? $"{string.Join(", ", waiting)} accepted no connection or completed no MongoDB handshake: a host that drops packets, a TLS setting that does not match the server's, or another service on that port"
+            : "the servers were " + (servers.Success ? servers.Value : "not found");
     }
 
     private static string? AuthenticationCause(Exception ex)
@@ -229,6 +240,9 @@ public sealed partial class MongoConnection : IDisposable
 
     [GeneratedRegex(@"Servers : \[[^\]]{0,200}\]?")]
     private static partial Regex ServersPart();
+
+    [GeneratedRegex(@"EndPoint: ""([^""]+)"", ReasonChanged: ""ServerInitialDescription"", State: ""Disconnected""")]
+    private static partial Regex ServersWaiting();
 
     [GeneratedRegex(@"MongoAuthenticationException: ([^\r\n""]+)")]
     private static partial Regex AuthenticationError();

@@ -107,6 +107,18 @@ public sealed class FailureTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_server_still_connecting_when_selection_times_out_is_named_not_dumped()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start(); // accepts, never answers: with a longer connectTimeoutMS no handshake has failed yet at 2 s
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var options = TestServerOptions() with { ConnectionString = $"mongodb://127.0.0.1:{port}/?connectTimeoutMS=30000", ServerSelectionTimeout = TimeSpan.FromSeconds(2) };
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None));
+        // It showed the driver's cluster view cut off mid-way: "(the servers were Servers : [{ ServerId: ... Type: )".
+        Assert.Contains($"failed: no MongoDB server answered within 2 s (127.0.0.1:{port} accepted no connection or completed no MongoDB handshake: a host that drops packets, a TLS setting that does not match the server's, or another service on that port).", ex.Message);
+    }
+
+    [Fact]
     public async Task A_mongodb_srv_host_that_does_not_resolve_is_a_clear_dns_error()
     {
         // .invalid never resolves (RFC 6761). The lookup goes to a DNS server on 127.0.0.1 that answers NXDOMAIN, so the
