@@ -179,6 +179,27 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         Assert.NotNull(response.Headers.RetryAfter); // this title comes only from scoring stopped by the shutdown, not its 120 s budget
     }
 
+    [Fact]
+    public async Task A_line_break_in_a_request_path_cannot_forge_a_log_line()
+    {
+        using var logs = new TempDirectory();
+        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Logging:Directory"] = logs.Path, ["Serilog:MinimumLevel:Default"] = "Information" });
+        var client = Start(factory);
+        // The server decodes %0A in the path; the request log (404: at Information) wrote it as a second line, a forged error.
+        using var response = await client.GetAsync("/x%0A2026-01-01%2000:00:00.000%20+00:00%20%5BERR%5D%20Forged:%20key%20leaked%0D%1B[31m");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var text = "";
+        for (var i = 0; i < 300 && !text.Contains("Forged", StringComparison.Ordinal); i++) // the file sink writes in the background
+        {
+            await Task.Delay(100);
+            text = HttpTestHelpers.ReadLogs(logs.Path);
+        }
+
+        var line = Assert.Single(text.Split('\n'), l => l.Contains("Forged", StringComparison.Ordinal));
+        Assert.Contains("HTTP GET /x\\n2026-01-01 00:00:00.000 +00:00 [ERR] Forged: key leaked\\r\\u001b[31m responded 404", line);
+        Assert.DoesNotContain("[ERR]", text.Replace(line, "", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("/predict", "text/csv")]
     [InlineData("/predict/json", "application/json")]
