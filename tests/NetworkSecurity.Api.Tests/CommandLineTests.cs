@@ -54,6 +54,36 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task A_command_removes_the_commands_log_files_older_than_fourteen_days_and_nothing_else()
+    {
+        using var dir = new TempDirectory();
+        var logs = Directory.CreateDirectory(Path.Combine(dir.Path, "Logs")).FullName;
+        var old = DateTime.UtcNow - TimeSpan.FromDays(15);
+        string Log(string name, DateTime written)
+        {
+            var path = Path.Combine(logs, name);
+            File.WriteAllText(path, "x\n");
+            File.SetLastWriteTimeUtc(path, written);
+            return path;
+        }
+
+        var oldPredict = Log("predict_20261101_120000_4242.log", old);
+        var oldPushData = Log("push-data_20261101_120000_77.log", old);
+        var recentTrain = Log("train_20261201_120000_4243.log", DateTime.UtcNow - TimeSpan.FromDays(13));
+        var service = Log("networksecurity-20261101.log", old); // the service's daily files roll by themselves
+        var notes = Log("my_notes_here.log", old);
+        // Any command prunes, even one that then fails (no model here).
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(["predict", "--input", PipelineFactory.Sample(dir, 50), "--output", Path.Combine(dir.Path, "out.csv"),
+            "--schema", TestPaths.SchemaFile, "--final-model", Path.Combine(dir.Path, "final_model"), "--logs", logs]));
+        Assert.False(File.Exists(oldPredict));
+        Assert.False(File.Exists(oldPushData));
+        Assert.True(File.Exists(recentTrain));
+        Assert.True(File.Exists(service));
+        Assert.True(File.Exists(notes));
+        Assert.Single(Directory.GetFiles(logs, $"predict_*_{Environment.ProcessId}.log")); // this run's own
+    }
+
+    [Fact]
     public async Task Bad_input_exits_non_zero_and_does_not_touch_final_model()
     {
         using var dir = new TempDirectory();

@@ -180,6 +180,67 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
     }
 
     [Fact]
+    public async Task A_line_break_in_a_request_path_cannot_forge_a_log_line()
+    {
+        using var logs = new TempDirectory();
+        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Logging:Directory"] = logs.Path, ["Serilog:MinimumLevel:Default"] = "Information" });
+        var client = Start(factory);
+        // The server decodes %0A in the path; the request log (404: at Information) wrote it as a second line, a forged error.
+        using var response = await client.GetAsync("/x%0A2026-01-01%2000:00:00.000%20+00:00%20%5BERR%5D%20Forged:%20key%20leaked%0D%1B[31m");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var text = "";
+        for (var i = 0; i < 300 && !text.Contains("Forged", StringComparison.Ordinal); i++) // the file sink writes in the background
+        {
+            await Task.Delay(100);
+            text = HttpTestHelpers.ReadLogs(logs.Path);
+        }
+
+        var line = Assert.Single(text.Split('\n'), l => l.Contains("Forged", StringComparison.Ordinal));
+        Assert.Contains("HTTP GET /x\\n2026-01-01 00:00:00.000 +00:00 [ERR] Forged: key leaked\\r\\u001b[31m responded 404", line);
+        Assert.DoesNotContain("[ERR]", text.Replace(line, "", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("/predict", "text/csv")]
+    [InlineData("/predict/json", "application/json")]
+    public async Task A_shutdown_while_an_upload_is_still_arriving_answers_503_with_retry_after_not_a_cut_connection(string path, string contentType)
+    {
+        using var factory = model.CreateFactory();
+        var client = Start(factory);
+        using var socket = new TcpClient();
+        await socket.ConnectAsync("127.0.0.1", client.BaseAddress!.Port);
+        var stream = socket.GetStream();
+        // 100-continue: the endpoint is reading the body when it comes. The body then stalls, as a slow client's does:
+        // the answer used to wait for the rest until the host's 30 s shutdown timeout, and the connection was cut.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {contentType}\r\nContent-Length: 10000000\r\nExpect: 100-continue\r\n\r\n"));
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(120)); // against a hang only
+        var buffer = new byte[4096];
+        var answer = "";
+        while (!answer.Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer, wait.Token);
+            Assert.True(read > 0, $"The server closed the connection instead of continuing: {answer}");
+            answer += Encoding.ASCII.GetString(buffer, 0, read);
+        }
+
+        Assert.StartsWith("HTTP/1.1 100", answer);
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(contentType == "text/csv" ? string.Join('\n', Lines.Take(200)) + "\n" : "{\"records\":[" + JsonRecord(_ => "1") + ","));
+        await stream.FlushAsync();
+        factory.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplication();
+
+        answer = "";
+        while (!answer.Contains("Service shutting down", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer, wait.Token);
+            Assert.True(read > 0, $"The connection was closed without the shutdown's answer: {answer}");
+            answer += Encoding.UTF8.GetString(buffer, 0, read);
+        }
+
+        Assert.StartsWith("HTTP/1.1 503", answer);
+        Assert.Contains("\r\nRetry-After: ", answer, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Every_response_carries_security_headers_and_the_page_csp_allows_exactly_its_own_script_and_style()
     {
         using var factory = model.CreateFactory();

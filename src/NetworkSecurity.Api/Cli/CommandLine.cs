@@ -210,6 +210,7 @@ public static partial class CommandLine
                 return UsageError;
             }
 
+            LoggingSetup.PruneCommandLogs(configuration);
             await using (logger.ConfigureAwait(false))
             {
                 try

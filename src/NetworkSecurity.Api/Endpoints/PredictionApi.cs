@@ -101,9 +101,16 @@ public static class PredictionApi
         // The upload is kept as bytes and read twice (score, then answer): never as one object per cell.
         MemoryStream content;
         string name;
+        // A shutdown stops the upload too: a slow client's body would otherwise hold the answer until the host's
+        // shutdown timeout, and then the connection is cut without one.
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         try
         {
-            (content, name) = await UploadReader.ReadAsync(context.Request, limits.MaxUploadBytes, cancellationToken);
+            (content, name) = await UploadReader.ReadAsync(context.Request, limits.MaxUploadBytes, reading.Token);
+        }
+        catch (OperationCanceledException) when (IsShutdown(cancellationToken, lifetime.ApplicationStopping))
+        {
+            return Problems.ShuttingDown(context, limits.RetryAfterSeconds);
         }
         catch (UploadReader.TooLargeException ex)
         {
@@ -233,9 +240,17 @@ public static class PredictionApi
         var body = context.Request.BodyReader;
         System.IO.Pipelines.ReadResult read;
         ArrayBufferWriter<byte>? copy = null;
+        // Waiting for the body ends at a shutdown too (see PredictCsvAsync); made only when a read has to wait, as
+        // a one-record body is there at once.
+        CancellationTokenSource? reading = null;
+        CancellationToken Waiting() => (reading ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping)).Token;
         try
         {
-            read = await body.ReadAsync(cancellationToken);
+            if (!body.TryRead(out read))
+            {
+                read = await body.ReadAsync(Waiting());
+            }
+
             while (true)
             {
                 if ((copy?.WrittenCount ?? 0) + read.Buffer.Length > limits.MaxJsonBytes)
@@ -262,8 +277,12 @@ public static class PredictionApi
                     break;
                 }
 
-                read = await body.ReadAsync(cancellationToken);
+                read = await body.ReadAsync(Waiting());
             }
+        }
+        catch (OperationCanceledException) when (IsShutdown(cancellationToken, lifetime.ApplicationStopping))
+        {
+            return Problems.ShuttingDown(context, limits.RetryAfterSeconds);
         }
         catch (Exception ex) when (Problems.IsClientAbort(ex, cancellationToken))
         {
@@ -272,6 +291,10 @@ public static class PredictionApi
         catch (BadHttpRequestException ex)
         {
             return Problems.FromBadRequest(ex);
+        }
+        finally
+        {
+            reading?.Dispose();
         }
 
         JsonRecords records;
@@ -404,6 +427,10 @@ public static class PredictionApi
 
         return bundle;
     }
+
+    /// <summary>The wait ended because the service is stopping, not because the client left.</summary>
+    private static bool IsShutdown(CancellationToken requestAborted, CancellationToken stopping) =>
+        stopping.IsCancellationRequested && !requestAborted.IsCancellationRequested;
 
     /// <summary>Why scoring stopped: the client left, the service is shutting down, or the time budget ran out.</summary>
     private static ProblemHttpResult Stopped(HttpContext context, CancellationToken requestAborted, CancellationToken stopping, ApiOptions limits) =>

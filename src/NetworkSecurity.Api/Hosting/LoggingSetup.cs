@@ -1,10 +1,11 @@
+using System.Text.RegularExpressions;
 using Serilog;
 using Serilog.Events;
 
 namespace NetworkSecurity.Api.Hosting;
 
 /// <summary>Serilog: levels from the "Serilog" configuration section, console plus a log file under Logs/.</summary>
-public static class LoggingSetup
+public static partial class LoggingSetup
 {
     private const string ConsoleTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}";
     private const string FileTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
@@ -113,6 +114,44 @@ public static class LoggingSetup
 
         return logger;
     }
+
+    /// <summary>How long a command's own log file is kept: as long as the service keeps its daily files (14).</summary>
+    public static readonly TimeSpan CommandLogRetention = TimeSpan.FromDays(14);
+
+    /// <summary>
+    /// Removes the commands' log files (one per process, <c>&lt;command&gt;_&lt;time&gt;_&lt;pid&gt;.log</c>) last written more
+    /// than <see cref="CommandLogRetention"/> ago: a command run from cron every few minutes left thousands a month,
+    /// which nothing removed. Other files in the folder (the service's daily files roll by themselves) are left alone.
+    /// </summary>
+    public static void PruneCommandLogs(IConfiguration configuration)
+    {
+        var directory = LogDirectory(configuration);
+        if (string.Equals(directory, "none", StringComparison.OrdinalIgnoreCase) || !Directory.Exists(directory))
+        {
+            return;
+        }
+
+        var cutoff = DateTime.UtcNow - CommandLogRetention;
+        foreach (var file in new DirectoryInfo(directory).EnumerateFiles("*_*_*.log"))
+        {
+            if (!CommandLogName().IsMatch(file.Name) || file.LastWriteTimeUtc >= cutoff)
+            {
+                continue;
+            }
+
+            try
+            {
+                file.Delete();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Not ours to delete, or in use: the next command tries again.
+            }
+        }
+    }
+
+    [GeneratedRegex(@"^[a-z][a-z-]*_\d{8}_\d{6}_\d+\.log$", RegexOptions.CultureInvariant)]
+    private static partial Regex CommandLogName();
 
     private static bool IsHostStartFailure(LogEvent e) =>
         e.Level == LogEventLevel.Error

@@ -123,7 +123,8 @@ public static class WebApplicationExtensions
         {
             // This host's own logger: without it the middleware writes through Serilog's static Log.Logger, which the
             // most recently built host replaced (two hosts in one process, as in the tests, swapped request logs).
-            logging.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
+            // The path is the client's (decoded: %0A is a line break): escaped, so that it cannot forge a log line.
+            logging.Logger = app.Services.GetRequiredService<Serilog.ILogger>().ForContext(new ControlCharacterEscaper());
             logging.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.000} ms (model {ModelVersion})";
             // One line per request, but only failures and slow requests at Information: at thousands of requests a second
             // a line each would flood the console. Probes answer 503 until a model is ready: an answer, not an error.
