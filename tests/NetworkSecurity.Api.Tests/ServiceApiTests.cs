@@ -158,9 +158,10 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
     public async Task Without_a_model_predict_answers_503_saying_whether_one_is_coming_and_ready_is_unhealthy()
     {
         using var dir = new TempDirectory();
-        // Api:TrainOnStartup off. A search run (seconds, not gbdt's one fit) so that the queued run below is surely still
-        // under way when /predict is asked; the host's disposal stops it.
-        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?> { ["Pipeline:Training:Mode"] = "search", ["Pipeline:Training:Learners"] = "gradient_boosting_leafwise" });
+        // Api:TrainOnStartup off. The whole default search (about 10 s, not gbdt's one fit, nor one grid entry, which
+        // finished before a busy test host asked for readiness) so that the queued run below is surely still under way
+        // when readiness and /predict are asked; the host's disposal stops it between fits.
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?> { ["Pipeline:Training:Mode"] = "search" });
         var client = factory.CreateClient();
         // Not training by itself and not asked to: nothing comes by waiting, so no Retry-After; the page says so too
         // (both said the first run was on its way).
