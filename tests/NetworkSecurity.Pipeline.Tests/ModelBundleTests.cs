@@ -24,8 +24,10 @@ public sealed class ModelBundleTests
         Assert.Contains("format version 99", versionError.Message);
 
         var otherSchema = schema with { Features = schema.Features.Take(29).ToArray() };
-        var schemaError = Assert.Throws<PipelineException>(() => ModelBundle.Load(path, new DataSchema(1, otherSchema.Features, schema.Target, [])));
+        var schemaError = Assert.Throws<PipelineException>(() => ModelBundle.Load(path, new DataSchema(1, otherSchema.Features, schema.Target, []) { Source = "other/schema.yaml" }));
         Assert.Contains("another feature schema", schemaError.Message);
+        Assert.Contains("the fingerprint of 'other/schema.yaml'", schemaError.Message); // which schema file is in use
+        Assert.Equal(TestPaths.SchemaFile, schema.Source);
 
         File.WriteAllBytes(Path.Combine(dir.Path, "cut.nsm"), bytes[..(bytes.Length / 2)]);
         var damaged = Assert.Throws<PipelineException>(() => ModelBundle.Load(Path.Combine(dir.Path, "cut.nsm"), schema));

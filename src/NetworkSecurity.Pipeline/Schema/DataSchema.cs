@@ -8,6 +8,9 @@ public sealed record DataSchema(int Version, IReadOnlyList<FeatureColumn> Featur
 {
     public IReadOnlyList<string> FeatureNames { get; } = Features.Select(f => f.Name).ToArray();
 
+    /// <summary>Where the schema was read from (its file), for messages; null when it was built in code.</summary>
+    public string? Source { get; init; }
+
     /// <summary>
     /// Identifies the feature layout a model was trained on. Two schemas with the same features in the same
     /// order and the same allowed values have the same fingerprint, whatever their aliases.

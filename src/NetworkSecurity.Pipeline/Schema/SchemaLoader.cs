@@ -65,7 +65,7 @@ public static class SchemaLoader
             document.Target.Name,
             document.Target.Aliases ?? [],
             PhishingFirst(document.Target.Classes.Select(c => new TargetClass(c.Value, c.Name ?? c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray(), document.Target.Name, sourceName));
-        return new DataSchema(document.Version, features, target, document.IndexColumns ?? []);
+        return new DataSchema(document.Version, features, target, document.IndexColumns ?? []) { Source = sourceName };
     }
 
     // Label 0 is phishing everywhere (verdicts, phishing_probability, the gate): a schema listing its classes in value

@@ -174,7 +174,7 @@ public sealed class ModelBundle
             if (expectedSchema is not null && fingerprint != expectedSchema.Fingerprint)
             {
                 throw new PipelineException(
-                    $"Model file '{path}' was trained on another feature schema (fingerprint {fingerprint}, expected {expectedSchema.Fingerprint}). Retrain the model.");
+                    $"Model file '{path}' was trained on another feature schema (fingerprint {fingerprint}, expected {expectedSchema.Fingerprint}{(expectedSchema.Source is { } source ? $", the fingerprint of '{source}'" : "")}). Retrain the model, or serve it with the schema it was trained on.");
             }
 
             var card = JsonSerializer.Deserialize<ModelCard>(reader.ReadString(), ReportWriter.JsonOptions)
