@@ -314,6 +314,20 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
             using var problem = JsonDocument.Parse(await json.Content.ReadAsStringAsync());
             Assert.Equal(2, problem.RootElement.GetProperty("errors").GetArrayLength());
         }
+
+        // The results address reopened or bookmarked (a GET): a page saying where scoring starts, with the way back.
+        using var reopen = new HttpRequestMessage(HttpMethod.Get, "/predict");
+        reopen.Headers.TryAddWithoutValidation("Accept", browser);
+        using var reopened = await client.SendAsync(reopen);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, reopened.StatusCode);
+        Assert.Equal("text/html", reopened.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(["POST"], reopened.Content.Headers.Allow);
+        var reopenedHtml = await reopened.Content.ReadAsStringAsync();
+        Assert.Contains("there is nothing to show at this address. Upload a file on the home page (/).", reopenedHtml);
+        Assert.Contains("<a id=\"try-again\" href=\"/\">", reopenedHtml);
+        using var scripted = await client.GetAsync("/predict"); // no Accept: the ProblemDetails JSON, with the same detail
+        Assert.Equal("application/problem+json", scripted.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("there is nothing to show at this address", await scripted.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -99,6 +99,9 @@ public static class Problems
     /// by routing (415) before the endpoint runs, with no detail; the caller should still learn what to send. A 405's
     /// Allow gains HEAD where GET is allowed.
     /// </summary>
+    private static bool IsPredictPath(HttpRequest request) =>
+        request.Path.Equals("/predict", StringComparison.OrdinalIgnoreCase) || request.Path.Equals("/predict/", StringComparison.OrdinalIgnoreCase);
+
     public static void CompleteRoutingProblem(ProblemDetailsContext context)
     {
         var problem = context.ProblemDetails;
@@ -107,6 +110,14 @@ public static class Problems
         {
             // HEAD is answered for every GET route (HeadRequests), which routing does not know when it lists the methods.
             context.HttpContext.Response.Headers.Allow = allow.ToString() + ", HEAD";
+        }
+
+        if (problem.Status == StatusCodes.Status405MethodNotAllowed && problem.Detail is null && IsPredictPath(context.HttpContext.Request)
+            && HttpMethods.IsGet(context.HttpContext.Request.Method))
+        {
+            // The results address reopened or bookmarked in a browser: say where scoring starts (a page for a browser).
+            problem.Detail = "POST /predict scores the CSV sent with it: there is nothing to show at this address. Upload a file on the home page (/).";
+            context.HttpContext.Response.Headers.Vary = "Accept";
         }
 
         if (problem.Detail is not null || problem.Status != StatusCodes.Status415UnsupportedMediaType)
@@ -121,7 +132,7 @@ public static class Problems
         problem.Detail = (request.Path.StartsWithSegments("/predict/json", StringComparison.OrdinalIgnoreCase)
             ? UnsupportedJsonMediaType(request.ContentType)
             : UnsupportedMediaType(request.ContentType)).ProblemDetails.Detail;
-        if (request.Path.Equals("/predict", StringComparison.OrdinalIgnoreCase) || request.Path.Equals("/predict/", StringComparison.OrdinalIgnoreCase))
+        if (IsPredictPath(request))
         {
             // As on every answer of POST /predict: a browser gets this refusal as a page, others as JSON.
             context.HttpContext.Response.Headers.Vary = "Accept";

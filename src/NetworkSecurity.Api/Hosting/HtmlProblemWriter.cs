@@ -5,7 +5,7 @@ using NetworkSecurity.Api.Endpoints;
 namespace NetworkSecurity.Api.Hosting;
 
 /// <summary>
-/// A refusal of POST /predict as a page, for a browser (an Accept that names text/html and prefers it, as the home page's
+/// A refusal of POST /predict (or a GET of its address) as a page, for a browser (an Accept that names text/html and prefers it, as the home page's
 /// form sends): the raw problem JSON, with no way back, was all a user who uploaded a bad file saw. Same status; the
 /// title, the detail, every located problem in a table, and a link to try another file. Other clients (curl's */*,
 /// JSON, CSV) keep the ProblemDetails JSON; registered before the JSON writers.
@@ -15,7 +15,8 @@ internal sealed class HtmlProblemWriter(IOptions<ProblemDetailsOptions> options)
     public bool CanWrite(ProblemDetailsContext context)
     {
         var request = context.HttpContext.Request;
-        return HttpMethods.IsPost(request.Method)
+        // GET too: a browser that reopens or bookmarks the results address gets its 405 as a page with a way back.
+        return (HttpMethods.IsPost(request.Method) || HttpMethods.IsGet(request.Method))
             && (request.Path.Equals("/predict", StringComparison.OrdinalIgnoreCase) || request.Path.Equals("/predict/", StringComparison.OrdinalIgnoreCase))
             && AcceptNegotiation.NamesHtml(request);
     }
