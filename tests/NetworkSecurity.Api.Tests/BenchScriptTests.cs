@@ -79,7 +79,7 @@ public sealed class BenchScriptTests
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir.Path };
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = dir.Path };
         start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", script + ".sh"));
         foreach (var argument in arguments)
         {
@@ -87,15 +87,7 @@ public sealed class BenchScriptTests
         }
 
         start.Environment["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{script}.sh did not stop within 60 s: it ran a benchmark");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result, File.Exists(calls) ? File.ReadAllText(calls) : "");
+        var (code, stdout, stderr) = ProgramProcess.Execute(start, 60, $"{script}.sh (it ran a benchmark)");
+        return (code, stdout, stderr, File.Exists(calls) ? File.ReadAllText(calls) : "");
     }
 }

@@ -813,26 +813,7 @@ public sealed class CommandLineTests
     }
 
     /// <summary>The real program in its own process, as a user runs it (redirected output: plain progress lines).</summary>
-    private static (int Code, string Stdout, string Stderr) RunProgram(string[] arguments, string? workingDirectory = null, int timeoutSeconds = 120)
-    {
-        var program = Path.Combine(AppContext.BaseDirectory, "NetworkSecurity.Api.dll");
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? Path.GetTempPath() };
-        start.ArgumentList.Add(program);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["MLFLOW_TRACKING_URI"] = Path.Combine(workingDirectory ?? Path.GetTempPath(), "mlruns");
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeoutSeconds * 1000))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"the program did not finish in {timeoutSeconds} s (a server started?)");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) RunProgram(string[] arguments, string? workingDirectory = null, int timeoutSeconds = 120) =>
+        ProgramProcess.Run(arguments, workingDirectory ?? Path.GetTempPath(),
+            new Dictionary<string, string> { ["MLFLOW_TRACKING_URI"] = Path.Combine(workingDirectory ?? Path.GetTempPath(), "mlruns") }, timeoutSeconds);
 }

@@ -212,30 +212,13 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         var stream = socket.GetStream();
         // 100-continue: the endpoint is reading the body when it comes. The body then stalls, as a slow client's does:
         // the answer used to wait for the rest until the host's 30 s shutdown timeout, and the connection was cut.
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {contentType}\r\nContent-Length: 10000000\r\nExpect: 100-continue\r\n\r\n"));
-        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(120)); // against a hang only
-        var buffer = new byte[4096];
-        var answer = "";
-        while (!answer.Contains("\r\n\r\n", StringComparison.Ordinal))
-        {
-            var read = await stream.ReadAsync(buffer, wait.Token);
-            Assert.True(read > 0, $"The server closed the connection instead of continuing: {answer}");
-            answer += Encoding.ASCII.GetString(buffer, 0, read);
-        }
-
-        Assert.StartsWith("HTTP/1.1 100", answer);
+        await ExpectContinueAsync(stream, path, contentType, 10_000_000);
         await stream.WriteAsync(Encoding.UTF8.GetBytes(contentType == "text/csv" ? string.Join('\n', Lines.Take(200)) + "\n" : "{\"records\":[" + JsonRecord(_ => "1") + ","));
         await stream.FlushAsync();
         factory.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplication();
 
-        answer = "";
-        while (!answer.Contains("Service shutting down", StringComparison.Ordinal))
-        {
-            var read = await stream.ReadAsync(buffer, wait.Token);
-            Assert.True(read > 0, $"The connection was closed without the shutdown's answer: {answer}");
-            answer += Encoding.UTF8.GetString(buffer, 0, read);
-        }
-
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(120)); // against a hang only
+        var answer = await ReadUntilAsync(stream, "Service shutting down", "The connection was closed without the shutdown's answer", wait.Token);
         Assert.StartsWith("HTTP/1.1 503", answer);
         Assert.Contains("\r\nRetry-After: ", answer, StringComparison.OrdinalIgnoreCase);
     }
@@ -413,24 +396,7 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         {
             await socket.ConnectAsync(client.BaseAddress!.Host is "localhost" ? "127.0.0.1" : client.BaseAddress.Host, client.BaseAddress.Port);
             var stream = socket.GetStream();
-            // Expect: 100-continue makes the server say when the endpoint starts reading the body: only then is the request
-            // the server's, however loaded the cores are (a reset before that is a dropped connection, not a request).
-            var head = "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: 20000000\r\nExpect: 100-continue\r\n\r\n";
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(head));
-            await stream.FlushAsync();
-            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
-            {
-                var buffer = new byte[256];
-                var answer = "";
-                while (!answer.Contains("\r\n\r\n", StringComparison.Ordinal))
-                {
-                    var read = await stream.ReadAsync(buffer, wait.Token);
-                    Assert.True(read > 0, $"The server closed the connection instead of continuing: {answer}");
-                    answer += Encoding.ASCII.GetString(buffer, 0, read);
-                }
-
-                Assert.StartsWith("HTTP/1.1 100", answer);
-            }
+            await ExpectContinueAsync(stream, "/predict", "text/csv", 20_000_000);
 
             await stream.WriteAsync(Encoding.UTF8.GetBytes($"{string.Join('\n', Lines.Take(500))}\n"));
             await stream.FlushAsync();

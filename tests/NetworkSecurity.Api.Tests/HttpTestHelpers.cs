@@ -4,7 +4,10 @@ using System.Text.Json;
 
 namespace NetworkSecurity.Api.Tests;
 
-/// <summary>What the HTTP edge tests share: raw bodies with any Content-Type, ProblemDetails checks, the service's log files.</summary>
+/// <summary>
+/// What the HTTP edge tests share: raw bodies with any Content-Type, ProblemDetails checks, raw-socket uploads, the
+/// service's log files.
+/// </summary>
 internal static class HttpTestHelpers
 {
     /// <summary>A body sent as is, with a Content-Type HttpClient would otherwise refuse or rewrite.</summary>
@@ -24,6 +27,33 @@ internal static class HttpTestHelpers
         Assert.True(expected == response.StatusCode, $"expected {expected}, got {response.StatusCode}: {text}");
         Assert.StartsWith("application/problem+json", response.Content.Headers.ContentType?.ToString());
         return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>
+    /// Sends the head of a POST with Expect: 100-continue and waits for the 100: from then on the endpoint is reading the
+    /// body, however loaded the cores are (a reset before that is a dropped connection, not a request).
+    /// </summary>
+    public static async Task ExpectContinueAsync(Stream stream, string path, string contentType, long contentLength)
+    {
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {contentType}\r\nContent-Length: {contentLength}\r\nExpect: 100-continue\r\n\r\n"));
+        await stream.FlushAsync();
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)); // against a hang only
+        Assert.StartsWith("HTTP/1.1 100", await ReadUntilAsync(stream, "\r\n\r\n", "The server closed the connection instead of continuing", wait.Token));
+    }
+
+    /// <summary>Reads a raw answer until it holds <paramref name="marker"/>; the connection closing first fails with <paramref name="closed"/>.</summary>
+    public static async Task<string> ReadUntilAsync(Stream stream, string marker, string closed, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        var answer = "";
+        while (!answer.Contains(marker, StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer, cancellationToken);
+            Assert.True(read > 0, $"{closed}: {answer}");
+            answer += Encoding.UTF8.GetString(buffer, 0, read);
+        }
+
+        return answer;
     }
 
     /// <summary>Every log file in <paramref name="folder"/>, read while the service may still be writing them.</summary>

@@ -3,32 +3,54 @@ using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Api.Tests;
 
-/// <summary>The real program in its own process, with its own environment, in a scratch working folder.</summary>
+/// <summary>The real program (or a script) in its own process, with its own environment, in a scratch working folder.</summary>
 internal static class ProgramProcess
 {
+    /// <summary>The program in <paramref name="dir"/>, logging nowhere and tracking into the folder's mlruns/.</summary>
     public static (int Code, string Stdout, string Stderr) Run(TempDirectory dir, Dictionary<string, string> environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir.Path };
+        var all = new Dictionary<string, string> { ["Logging__Directory"] = "none", ["MLFLOW_TRACKING_URI"] = Path.Combine(dir.Path, "mlruns") };
+        foreach (var (name, value) in environment)
+        {
+            all[name] = value;
+        }
+
+        return Run(arguments, dir.Path, all, timeoutSeconds: 120);
+    }
+
+    /// <summary>The program with <paramref name="arguments"/> and <paramref name="environment"/> added to this process's.</summary>
+    public static (int Code, string Stdout, string Stderr) Run(IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string> environment, int timeoutSeconds)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NetworkSecurity.Api.dll"));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment["Logging__Directory"] = "none";
-        start.Environment["MLFLOW_TRACKING_URI"] = Path.Combine(dir.Path, "mlruns");
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
         }
 
+        return Execute(start, timeoutSeconds, $"the program ({string.Join(' ', arguments)}; a service started?)");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="start"/> with both outputs collected; one that has not stopped after
+    /// <paramref name="timeoutSeconds"/> is killed with its children and fails the test, naming <paramref name="what"/>.
+    /// </summary>
+    public static (int Code, string Stdout, string Stderr) Execute(ProcessStartInfo start, int timeoutSeconds, string what)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
+        if (!process.WaitForExit(timeoutSeconds * 1000))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"the program did not stop within 120 s (a service started?): {string.Join(' ', arguments)}");
+            Assert.Fail($"{what} did not stop within {timeoutSeconds} s");
         }
 
         return (process.ExitCode, stdout.Result, stderr.Result);

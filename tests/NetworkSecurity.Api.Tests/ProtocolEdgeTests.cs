@@ -319,14 +319,7 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
         {
             await socket.ConnectAsync("127.0.0.1", address.Port);
             var stream = socket.GetStream();
-            var head = "POST /predict/json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n";
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(head));
-            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
-            {
-                var buffer = new byte[256];
-                var read = await stream.ReadAsync(buffer, wait.Token);
-                Assert.StartsWith("HTTP/1.1 100", Encoding.ASCII.GetString(buffer, 0, read));
-            }
+            await ExpectContinueAsync(stream, "/predict/json", "application/json", 100_000);
 
             await stream.WriteAsync("{\"records\":"u8.ToArray());
             await stream.FlushAsync();

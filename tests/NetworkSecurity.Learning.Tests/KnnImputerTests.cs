@@ -139,6 +139,17 @@ public sealed class KnnImputerTests
         Assert.Throws<InvalidDataException>(() => KnnImputer.ReadFrom(new BinaryReader(new MemoryStream(forged))));
     }
 
+    /// <summary><paramref name="rows"/> with <paramref name="holes"/> values missing at random cells.</summary>
+    private static FeatureMatrix WithHoles(FeatureMatrix rows, int holes, Random random)
+    {
+        for (var i = 0; i < holes; i++)
+        {
+            rows[random.Next(rows.Rows), random.Next(rows.Columns)] = double.NaN;
+        }
+
+        return rows;
+    }
+
     private static byte[] Serialize(KnnImputer imputer)
     {
         using var stream = new MemoryStream();
@@ -157,14 +168,7 @@ public sealed class KnnImputerTests
     {
         var (x, _) = ReferenceData.PhishingData();
         var random = new Random(7);
-        var donors = x.SelectRows(Enumerable.Range(0, 4000).ToArray());
-        if (donorsWithHoles)
-        {
-            for (var i = 0; i < 600; i++)
-            {
-                donors[random.Next(donors.Rows), random.Next(30)] = double.NaN;
-            }
-        }
+        var donors = WithHoles(x.SelectRows(Enumerable.Range(0, 4000).ToArray()), donorsWithHoles ? 600 : 0, random);
 
         var queries = x.SelectRows(Enumerable.Range(4000, 3000).ToArray());
         for (var r = 0; r < queries.Rows; r++)
@@ -230,14 +234,7 @@ public sealed class KnnImputerTests
         // The index holds ternary donors alone; a query holding 0.5 or 3 is measured against its vectors in doubles.
         var (x, _) = ReferenceData.PhishingData();
         var random = new Random(5);
-        var donors = x.SelectRows(Enumerable.Range(0, 3000).ToArray());
-        if (donorsWithHoles)
-        {
-            for (var i = 0; i < 400; i++)
-            {
-                donors[random.Next(donors.Rows), random.Next(30)] = double.NaN;
-            }
-        }
+        var donors = WithHoles(x.SelectRows(Enumerable.Range(0, 3000).ToArray()), donorsWithHoles ? 400 : 0, random);
 
         var queries = x.SelectRows(Enumerable.Range(3000, 1500).ToArray());
         double[] odd = [0.5, -0.25, 3, 1e-9, -0.0];
