@@ -7,6 +7,10 @@ namespace NetworkSecurity.MongoDb.Tests;
 /// <summary>Unreachable servers, DNS failures, refused credentials, bad URIs: clear errors, in time, no password shown.</summary>
 public sealed class FailureTests : MongoTestBase
 {
+    // Long enough that a test host starved by the other test projects still answers the commands that are not stalled:
+    // at 1 s an ordinary insert timed out on a loaded CI machine, and the stall then fell on another batch.
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(5);
+
     [Fact]
     public async Task An_unreachable_server_fails_clearly_within_the_timeout()
     {
@@ -47,24 +51,24 @@ public sealed class FailureTests : MongoTestBase
     [Fact]
     public async Task A_server_that_stops_answering_mid_read_fails_the_read_clearly()
     {
-        var options = TestServerOptions(batchSize: 7) with { SocketTimeout = TimeSpan.FromSeconds(1) };
+        var options = TestServerOptions(batchSize: 7) with { SocketTimeout = StallTimeout };
         Server.Insert(options.Database, options.Collection, [.. Enumerable.Range(0, 50).Select(i => $"{{\"x\": {i}}}")]);
         Server.Stall = c => c.GetElement(0).Name == "getMore" && Server.Commands.Count(n => n == "getMore") > 2;
-        // The guard only turns the former hang for ever into a failure; the product's bound is the 1 s above.
+        // The guard only turns the former hang for ever into a failure; the product's bound is StallTimeout.
         var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(MongoFailure.Timeout, Assert.IsType<MongoException>(ex.InnerException).Failure);
-        Assert.StartsWith($"MongoDB find on networksecurity_tests.{options.Collection} at {Server.ConnectionString} failed: the server did not answer within 1 s (socketTimeoutMS).", ex.Message);
+        Assert.StartsWith($"MongoDB find on networksecurity_tests.{options.Collection} at {Server.ConnectionString} failed: the server did not answer within 5 s (socketTimeoutMS).", ex.Message);
     }
 
     [Fact]
     public async Task A_server_that_stops_answering_mid_insert_fails_the_push_saying_the_batch_may_be_stored()
     {
-        var options = TestServerOptions(batchSize: 10) with { SocketTimeout = TimeSpan.FromSeconds(1) };
+        var options = TestServerOptions(batchSize: 10) with { SocketTimeout = StallTimeout };
         Server.Stall = c => c.GetElement(0).Name == "insert" && Server.Commands.Count(n => n == "insert") > 2;
         var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 50).Select(i => $"{i},0")) + "\n"), "n.csv");
         var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(MongoFailure.Timeout, ex.Failure);
-        Assert.StartsWith($"MongoDB insert on networksecurity_tests.{options.Collection} at {Server.ConnectionString} failed: the server did not answer within 1 s (socketTimeoutMS).", ex.Message);
+        Assert.StartsWith($"MongoDB insert on networksecurity_tests.{options.Collection} at {Server.ConnectionString} failed: the server did not answer within 5 s (socketTimeoutMS).", ex.Message);
         // The stalled batch was stored though never acknowledged: the message must not say it was not.
         Assert.Equal(30, Server.Documents(options.Database, options.Collection).Count);
         Assert.EndsWith("(20 documents were stored before, records 20–29 were sent but not acknowledged, so some or all of them may be stored (push-data --drop loads the file again from scratch).)", ex.Message);
@@ -87,11 +91,11 @@ public sealed class FailureTests : MongoTestBase
     [Fact]
     public async Task A_socket_timeout_in_the_uri_wins_over_the_default()
     {
-        var options = TestServerOptions() with { ConnectionString = Server.ConnectionString + "/?socketTimeoutMS=1500", SocketTimeout = TimeSpan.FromSeconds(30) };
+        var options = TestServerOptions() with { ConnectionString = Server.ConnectionString + "/?socketTimeoutMS=4500", SocketTimeout = TimeSpan.FromSeconds(30) };
         Server.Insert(options.Database, options.Collection, "{\"x\": 1}");
         Server.Stall = c => c.GetElement(0).Name == "find";
         var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Contains("failed: the server did not answer within 1.5 s (socketTimeoutMS).", ex.Message);
+        Assert.Contains("failed: the server did not answer within 4.5 s (socketTimeoutMS).", ex.Message);
     }
 
     [Fact]

@@ -139,12 +139,12 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         {
             if (r.Path.EndsWith("runs/create", StringComparison.Ordinal) && Interlocked.Increment(ref slow) == 1)
             {
-                Thread.Sleep(1500); // longer than the per-request timeout below
+                Thread.Sleep(4000); // longer than the per-request timeout below
             }
 
             return null;
         };
-        var result = await Tracker(server.Url, requestTimeout: TimeSpan.FromMilliseconds(700)).TrackAsync(Run(dir), CancellationToken.None);
+        var result = await Tracker(server.Url, requestTimeout: TimeSpan.FromSeconds(1.5)).TrackAsync(Run(dir), CancellationToken.None);
         Assert.True(result.Tracked, result.Message);
         Assert.Equal(2, server.Requests.Count(r => r.Path.EndsWith("runs/create", StringComparison.Ordinal)));
     }
