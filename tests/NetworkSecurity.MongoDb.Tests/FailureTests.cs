@@ -18,7 +18,7 @@ public sealed class FailureTests : MongoTestBase
         var clock = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, CsvTableReader.Read(new StringReader("a,b\n1,2\n"), "a.csv"), drop: true, CancellationToken.None));
         clock.Stop();
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.4), TimeSpan.FromSeconds(6));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.4), TimeSpan.FromSeconds(15)); // upper bound: far below a 30 s default, with room for a loaded host
         Assert.Equal(MongoFailure.Unreachable, ex.Failure);
         Assert.StartsWith($"MongoDB ping on networksecurity_tests.{options.Collection} at mongodb://alice:***@127.0.0.1:1/?authSource=admin failed: no MongoDB server answered within 1.5 s (Connection refused", ex.Message);
         Assert.DoesNotContain("s3cret-pw", ex.Message);
@@ -30,7 +30,7 @@ public sealed class FailureTests : MongoTestBase
         var options = TestServerOptions() with { ConnectionString = "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=1000", ServerSelectionTimeout = TimeSpan.FromSeconds(30) };
         var clock = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}: the URI's serverSelectionTimeoutMS wins");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}: the URI's serverSelectionTimeoutMS wins");
         Assert.Contains("at mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=1000 failed: no MongoDB server answered within 1 s (Connection refused", ex.Message);
     }
 
@@ -43,7 +43,7 @@ public sealed class FailureTests : MongoTestBase
         var options = TestServerOptions() with { ConnectionString = $"mongodb://127.0.0.1:{port}", ServerSelectionTimeout = TimeSpan.FromSeconds(2) };
         var clock = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None));
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(8));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(15));
         Assert.Equal(MongoFailure.Unreachable, Assert.IsType<MongoException>(ex.InnerException).Failure);
         Assert.Contains($"at mongodb://127.0.0.1:{port} failed: no MongoDB server answered within 2 s (", ex.Message);
     }
@@ -131,7 +131,7 @@ public sealed class FailureTests : MongoTestBase
         var options = TestServerOptions() with { ConnectionString = "mongodb+srv://alice:s3cret-pw@cluster0.networksecurity-tests.invalid/?retryWrites=true", ServerSelectionTimeout = TimeSpan.FromSeconds(5), DnsServer = dns.EndPoint };
         var clock = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<MongoException>(() => MongoConnection.OpenAsync(options, CancellationToken.None));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
         Assert.Equal(MongoFailure.DnsResolution, ex.Failure);
         Assert.StartsWith("DNS lookup of the SRV record _mongodb._tcp.cluster0.networksecurity-tests.invalid (from MONGODB_URL mongodb+srv://alice:***@cluster0.networksecurity-tests.invalid/?retryWrites=true) ", ex.Message);
         Assert.DoesNotContain("s3cret-pw", ex.Message);
@@ -147,7 +147,7 @@ public sealed class FailureTests : MongoTestBase
         var options = TestServerOptions() with { ConnectionString = Server.ConnectionString.Replace("mongodb://", "mongodb://alice:wr%40ngpass@", StringComparison.Ordinal) + "/?authSource=admin" };
         var clock = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options).ReadAsync(CancellationToken.None));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
         var inner = Assert.IsType<MongoException>(ex.InnerException);
         Assert.Equal(MongoFailure.Authentication, inner.Failure);
         Assert.Contains("the server refused the credentials", ex.Message);

@@ -55,13 +55,16 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
     public async Task Renewal_keeps_the_lease_past_its_first_expiry_and_an_unrenewed_lease_lapses_by_itself()
     {
         var options = await BucketAsync();
-        using var a = Lease(options, "replica-a");
-        using var b = Lease(options, "replica-b");
+        // A 5 s lease renewed every half second: one round of renewal and refusal may take seconds on a loaded CI host
+        // without the lease lapsing in between (with 3 s it could).
+        var settings = Fast with { Duration = TimeSpan.FromSeconds(5) };
+        using var a = Lease(options, "replica-a", settings);
+        using var b = Lease(options, "replica-b", settings);
         var ticket = (await a.TryAcquireAsync("job-1", CancellationToken.None)).Ticket!;
         var firstExpiry = ticket.ExpiresAt;
 
         // Renew for a while beyond the first expiry: B is refused throughout.
-        var until = DateTime.UtcNow.AddSeconds(4);
+        var until = DateTime.UtcNow.AddSeconds(6);
         var lastRenewal = DateTime.UtcNow;
         while (DateTime.UtcNow < until)
         {
@@ -71,13 +74,13 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
             await Task.Delay(500);
         }
 
-        // Renewed about 4 s later: the expiry moved by about that much, less up to a second each way of the store's Date
-        // header (1 s resolution) and a slow last round trip; 2 s is clearly "past the first expiry" (3 s was missed once).
-        Assert.True(ticket.ExpiresAt > firstExpiry.AddSeconds(2), $"first expiry {firstExpiry:O}, now {ticket.ExpiresAt:O}");
+        // Renewed about 6 s later: the expiry moved by about that much, less up to a second each way of the store's Date
+        // header (1 s resolution) and a slow last round trip; 3 s is clearly "past the first expiry".
+        Assert.True(ticket.ExpiresAt > firstExpiry.AddSeconds(3), $"first expiry {firstExpiry:O}, now {ticket.ExpiresAt:O}");
 
-        // A stops renewing (as if killed): B gets the lease once the last renewal's 3 s have passed on the store's clock.
+        // A stops renewing (as if killed): B gets the lease once the last renewal's 5 s have passed on the store's clock.
         // Both replicas read that clock from Date headers (1 s resolution, late by the answer's latency), so "passed" is
-        // 3 s after the renewal give or take a second and the latency: measured from the renewal, not from the last
+        // 5 s after the renewal give or take a second and the latency: measured from the renewal, not from the last
         // refusal (a loaded machine once took 1.3 s between the two).
         LeaseAttempt attempt;
         do
@@ -85,10 +88,10 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
             await Task.Delay(250);
             attempt = await b.TryAcquireAsync("job-2", CancellationToken.None);
         }
-        while (!attempt.Acquired && DateTime.UtcNow - lastRenewal < TimeSpan.FromSeconds(10));
+        while (!attempt.Acquired && DateTime.UtcNow - lastRenewal < TimeSpan.FromSeconds(15));
 
         Assert.True(attempt.Acquired, "the lease did not lapse");
-        Assert.InRange((DateTime.UtcNow - lastRenewal).TotalSeconds, 1.0, 7);
+        Assert.InRange((DateTime.UtcNow - lastRenewal).TotalSeconds, 3.0, 12);
         Assert.False(await a.RenewAsync(ticket, CancellationToken.None)); // A learns it lost the lease
     }
 

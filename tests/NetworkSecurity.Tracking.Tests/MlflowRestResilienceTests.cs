@@ -109,7 +109,7 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.Contains("after 3 attempt(s)", result.Message);
         Assert.Contains("3 request(s) sent, 3 got no answer within the 0.5 s per-request timeout", result.Message);
         Assert.DoesNotContain("60 s", result.Message);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}"); // far below the 20 s budget
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.False(result.Tracked);
         Assert.Contains("2.5 s", result.Message);
         Assert.InRange(hung.Connections, 2, 3);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(12), $"took {clock.Elapsed}"); // 20 retries of 1 s would take over 20 s
     }
 
     [Fact]

@@ -209,7 +209,7 @@ public sealed class MlflowRestTrackerTests
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = await tracker.TrackAsync(Run(dir), CancellationToken.None);
         Assert.False(result.Tracked);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
         Assert.Contains("5 attempt(s)", result.Message); // connection refused: 1 try + 4 retries, quickly
     }
 

@@ -182,7 +182,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             proxy.Set(ProxyMode.Forward);
             await WaitUntilAsync(async () => (await JobAsync(service, job)).GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(30), "the publication catching up", processes);
             Assert.True((await JobAsync(service, job)).GetProperty("publication").GetProperty("attempts").GetInt32() >= 2);
-            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains("answers again", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the sync's recovery line", processes);
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains("answers again", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the sync's recovery line", processes);
             Assert.Equal(1, Count(service.Output, "is unreachable or failing"));
             using (var latest = await s3.GetObjectAsync(bucket, "ns/final_model/LATEST"))
             using (var reader = new StreamReader(latest.ResponseStream))
@@ -202,7 +202,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/final_model/{broken}/model.nsm", ContentBody = "not the model", UseChunkEncoding = false });
             await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/final_model/{broken}/.manifest.json", ContentBody = "{\"model.nsm\":\"" + new string('0', 64) + "\"}", UseChunkEncoding = false });
             await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = "ns/final_model/LATEST", ContentBody = broken, UseChunkEncoding = false });
-            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains($"LATEST names {broken} but it is unusable", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "the broken version's error", processes);
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains($"LATEST names {broken} but it is unusable", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the broken version's error", processes);
             await Task.Delay(2500); // more polls: no second download, no second error
             Assert.Equal(1, Count(service.Output, $"LATEST names {broken} but it is unusable"));
             Assert.Equal(v2, (await ServedModelAsync(service)).Version);
