@@ -130,6 +130,25 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task A_misspelt_query_option_is_a_400_naming_it_and_the_options_in_any_case_are_read()
+    {
+        var client = Client();
+        // It was ignored: the caller got verdicts without the explanations asked for.
+        using var csv = await PostCsvAsync(client, "application/json", "?explian=3");
+        Assert.Equal("Unknown query option 'explian' on POST /predict: the options are 'explain', 'echo'.", Detail(await ProblemAsync(csv, HttpStatusCode.BadRequest)));
+
+        var record = string.Join(',', Lines[0].Split(',').SkipLast(1).Zip(Lines[1].Split(',')).Select(p => $"\"{p.First}\": {p.Second}"));
+        using var json = await client.PostAsync("/predict/json?explain=2&echo=false", new StringContent($"{{\"records\": [{{{record}}}]}}", Encoding.UTF8, "application/json"));
+        Assert.Equal("Unknown query option 'echo' on POST /predict/json: the options are 'explain'.", Detail(await ProblemAsync(json, HttpStatusCode.BadRequest)));
+
+        using var mixedCase = await PostCsvAsync(client, "application/json", "?Explain=2&ECHO=false");
+        Assert.Equal(HttpStatusCode.OK, mixedCase.StatusCode);
+        var first = JsonDocument.Parse(await mixedCase.Content.ReadAsStringAsync()).RootElement.GetProperty("predictions")[0];
+        Assert.Equal(2, first.GetProperty("explanation").GetProperty("features").GetArrayLength());
+        Assert.False(first.TryGetProperty("values", out _));
+    }
+
+    [Fact]
     public async Task A_label_column_is_never_read_when_scoring_whatever_it_holds()
     {
         var client = Client();

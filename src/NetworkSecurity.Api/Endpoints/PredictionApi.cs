@@ -22,6 +22,8 @@ public static class PredictionApi
     /// <summary>Features with no value in any record of an upload: imputed in every one (comma-separated names).</summary>
     public const string EmptyFeaturesHeader = "X-Empty-Features";
 
+    private const string EchoOption = "echo";
+
     public static RouteGroupBuilder MapPredictionApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/predict").WithTags("Prediction");
@@ -81,6 +83,11 @@ public static class PredictionApi
         if (!AcceptNegotiation.TryNegotiate(context.Request, out var format))
         {
             return Problems.NotAcceptable(context.Request.Headers.Accept.ToString(), "text/html, application/json or text/csv");
+        }
+
+        if (QueryOptions.CheckKnown(context.Request, ExplainQuery.Name, EchoOption) is { } queryProblem)
+        {
+            return queryProblem;
         }
 
         if (!TryReadEcho(context.Request, out var echo))
@@ -217,6 +224,11 @@ public static class PredictionApi
         if (RequestEncoding.Check(context.Request) is { } encodingProblem)
         {
             return encodingProblem;
+        }
+
+        if (QueryOptions.CheckKnown(context.Request, ExplainQuery.Name) is { } queryProblem)
+        {
+            return queryProblem;
         }
 
         if (bundle is null)
@@ -442,7 +454,7 @@ public static class PredictionApi
     private static bool TryReadEcho(HttpRequest request, out bool echo)
     {
         echo = true;
-        if (!request.Query.TryGetValue("echo", out var values))
+        if (!request.Query.TryGetValue(EchoOption, out var values))
         {
             return true;
         }
