@@ -15,7 +15,8 @@ namespace NetworkSecurity.Api.Cli;
 /// <c>export --format onnx [--output model.onnx]</c>: writes the live model as ONNX. An ML.NET model (FastTree,
 /// LightGBM) through ML.NET's converter: inputs "Features" (float, n × 30, already imputed) and "Label" (bool, n × 1,
 /// any value: ML.NET's graph asks for it), output "Probability.output". Our boosted trees as a TreeEnsembleRegressor +
-/// Sigmoid: input "Features", output "Probability". Both give P(legitimate). Other model kinds (random forest, CART,
+/// Sigmoid: input "Features", output "Probability", with the input contract and feature names in the file. Both give
+/// P(legitimate), and both take rows already imputed (the KNN imputer is not in either graph). Other model kinds (random forest, CART,
 /// AdaBoost, logistic regression) cannot be exported, and the command says so.
 /// </summary>
 public static class ExportCommand
@@ -40,8 +41,8 @@ public static class ExportCommand
             ?? throw new PipelineException($"No model to use: {new ModelStore(options.FinalModelDirectory).NoModelReason()}.");
         if (bundle.Classifier is GradientBoostingModel gbdt)
         {
-            SafeFile.Write(output, stream => GradientBoostingOnnx.Write(gbdt, stream));
-            logger.Information("Exported model {Version} ({Learner}, {Trees} trees) as ONNX to {Output}: input Features (float[n,{Features}]), output Probability = P(legitimate)",
+            SafeFile.Write(output, stream => GradientBoostingOnnx.Write(gbdt, stream, bundle.FeatureNames));
+            logger.Information("Exported model {Version} ({Learner}, {Trees} trees) as ONNX to {Output}: input Features (float[n,{Features}], the schema's features in order, already imputed: a missing value is not imputed by the graph), output Probability = P(legitimate)",
                 bundle.Version, bundle.Card.Learner, gbdt.Trees.Length, output, gbdt.FeatureCount);
             return Task.FromResult(CommandLine.Success);
         }
@@ -63,7 +64,7 @@ public static class ExportCommand
             throw new PipelineException($"ML.NET could not convert model {bundle.Version} ({bundle.Card.Learner}) to ONNX: {ex.Message}", ex);
         }
 
-        logger.Information("Exported model {Version} ({Learner}, ML.NET {Trainer}) as ONNX to {Output}: inputs Features (float[n,{Features}]) and Label (bool[n,1]), output Probability.output = P(legitimate)",
+        logger.Information("Exported model {Version} ({Learner}, ML.NET {Trainer}) as ONNX to {Output}: inputs Features (float[n,{Features}], the schema's features in order, already imputed: a missing value is not imputed by the graph) and Label (bool[n,1]), output Probability.output = P(legitimate)",
             bundle.Version, bundle.Card.Learner, model.Trainer, output, model.FeatureCount);
         return Task.FromResult(CommandLine.Success);
     }

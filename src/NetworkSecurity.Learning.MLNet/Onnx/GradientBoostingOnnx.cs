@@ -7,16 +7,34 @@ namespace NetworkSecurity.Learning.MLNet.Onnx;
 /// onto the base score, then a Sigmoid. Input "Features" (float, n × features); output "Probability" (float, n × 1),
 /// the probability of label 1. Our trees send x left when x ≤ threshold or x is NaN: BRANCH_LEQ with missing values
 /// tracking the true (left) branch.
+/// The file says what its input must be (the model's doc_string, and the feature names in schema order as metadata
+/// <c>feature_names</c>): a consumer holding only the file otherwise sends columns in another order, or raw rows with
+/// NaN, which our service would have imputed first, and gets other verdicts with no error.
 /// </summary>
 public static class GradientBoostingOnnx
 {
     public const string InputName = "Features";
     public const string OutputName = "Probability";
 
-    public static void Write(GradientBoostingModel model, Stream stream)
+    /// <summary>The <c>metadata_props</c> key holding the input's feature names in column order, comma-separated.</summary>
+    public const string FeatureNamesKey = "feature_names";
+
+    /// <summary>The input contract, as the model's doc_string.</summary>
+    public static string Description(int featureCount) =>
+        $"Input {InputName}: float[n, {featureCount}], the features in the order of metadata '{FeatureNamesKey}', already imputed: " +
+        "the KNN imputer that the service applies first is not in this graph, and a missing value (NaN) takes the trees' left branch, " +
+        $"so a row with one can get another verdict than the service gives. Output {OutputName}: float[n, 1], P(legitimate), whatever value the data set gives that class.";
+
+    public static void Write(GradientBoostingModel model, Stream stream, IReadOnlyList<string> featureNames)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(featureNames);
+        if (featureNames.Count != model.FeatureCount)
+        {
+            throw new ArgumentException($"The model takes {model.FeatureCount} features but {featureNames.Count} names were given.", nameof(featureNames));
+        }
+
         var ensemble = new ProtoWriter()
             .String(1, InputName).String(2, "raw_score").String(3, "trees").String(4, "TreeEnsembleRegressor").String(7, "ai.onnx.ml")
             .Message(5, Text("aggregate_function", "SUM"))
@@ -93,7 +111,9 @@ public static class GradientBoostingOnnx
             .String(2, "NetworkSecurity")
             .Message(7, graph)
             .Message(8, new ProtoWriter().String(1, "").Int(2, 13))
-            .Message(8, new ProtoWriter().String(1, "ai.onnx.ml").Int(2, 3));
+            .Message(8, new ProtoWriter().String(1, "ai.onnx.ml").Int(2, 3))
+            .String(6, Description(model.FeatureCount))
+            .Message(14, new ProtoWriter().String(1, FeatureNamesKey).String(2, string.Join(',', featureNames)));
         stream.Write(file.ToArray());
     }
 
