@@ -107,6 +107,8 @@ public sealed class DataIngestionStage(IDataSource source, DataSchema schema, Pi
         });
     }
 
+    // The rows as read (features as doubles, labels 0/1, in row order), not a file's bytes: the same data from the CSV or
+    // MongoDB, or spelt with other label values, hashes the same; any change to a value, a label or the order does not.
     private static string HashOf(NetworkDataset data)
     {
         var bytes = new byte[(data.Features.Values.Length * sizeof(double)) + (data.Labels.Length * sizeof(int))];
