@@ -5,12 +5,16 @@
 # python3-xgboost when missing (idempotent).
 #   bash scripts/bench/accuracy.sh [SEEDS (default 0-4)] [OUT (default Artifacts/accuracy)]
 #   OUT keeps anything else: only its stratified/ and grouped/ folders, this script's own output, are replaced.
+#   A relative OUT is taken from the folder you run the script in; the default is in the repository.
 set -euo pipefail
 # -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
 case "${1:-}" in -h|--help) sed -n '2,/^set -euo/s/^# \{0,1\}//p' "$0"; exit 0;; esac
+# Resolved before the cd below: `results` from /tmp went to (and replaced the splits of) <repository>/results.
+out="${2:-}"
+case "$out" in ""|/*) ;; *) out="$PWD/$out";; esac
 cd "$(dirname "$0")/../.."
 seeds="${1:-0-4}"
-out="${2:-Artifacts/accuracy}"
+out="${out:-Artifacts/accuracy}"
 python=/usr/bin/python3   # Debian's interpreter, where the apt packages live (not a pyenv shim)
 usage() { echo "usage: bash scripts/bench/accuracy.sh [SEEDS like 0-4 or 1,3,7] [OUT folder]: $1" >&2; exit 2; }
 [ $# -le 2 ] || usage "at most two arguments"
