@@ -35,6 +35,10 @@ public sealed class BenchScriptTests
     [Theory]
     [InlineData("accuracy", "abc")]
     [InlineData("accuracy", "0-4", "/dev/null")] // OUT is not a folder
+    [InlineData("accuracy", "4-0")] // seeds evaluate refuses, refused before the earlier splits are removed
+    [InlineData("accuracy", "1,01")]
+    [InlineData("accuracy", "0-10000")]
+    [InlineData("accuracy", "99999999999")]
     [InlineData("api", "ftp://x")]
     [InlineData("api-vs-mlnet", "3", "abc")]
     [InlineData("hostile", "/no/such/final_model")]
