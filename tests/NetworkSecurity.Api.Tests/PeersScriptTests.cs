@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Globalization;
+using NetworkSecurity.Api.Cli;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// scripts/bench/peers.py, run for real by Debian's Python with scikit-learn and XGBoost (scripts/prereqs/python-peers.sh),
+/// on the splits `evaluate --write-splits` wrote.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // Debian's /usr/bin/python3
+public sealed class PeersScriptTests
+{
+    [Fact]
+    public async Task Peers_score_the_product_by_its_classes_when_the_schema_labels_phishing_1()
+    {
+        // peers.py took label 1 as legitimate: on 0/1 labels with 1 phishing it scored the product's P(legitimate)
+        // against the phishing rows (F1 0.03, AUC 0.004 where evaluate said 0.98 and 0.996).
+        using var dir = new TempDirectory();
+        var schema = dir.File("schema01.yaml", File.ReadAllText(TestPaths.SchemaFile).Replace(
+            "    - value: -1\n      name: phishing\n    - value: 1\n      name: legitimate\n",
+            "    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing\n", StringComparison.Ordinal));
+        var data = dir.File("one-is-phishing.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(1201)
+            .Select((l, i) => i == 0 ? l : l[..l.LastIndexOf(',')] + (l.EndsWith(",-1", StringComparison.Ordinal) ? ",1" : ",0"))));
+        var splits = Path.Combine(dir.Path, "splits");
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["evaluate", "--data", data, "--schema", schema, "--mode", "gbdt",
+            "--seeds", "0", "--write-splits", splits, "--logs", "none"]));
+
+        // The product's F1 (legitimate positive, P(legitimate) > 0.5) straight from product.csv, for the table to match.
+        var product = File.ReadLines(Path.Combine(splits, "stratified", "seed0", "product.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.All(product, r => Assert.Equal(r[2] == "1" ? "phishing" : "legitimate", r[1]));
+        int tp = 0, fp = 0, fn = 0;
+        foreach (var r in product)
+        {
+            var (legitimate, called) = (r[1] == "legitimate", double.Parse(r[3], CultureInfo.InvariantCulture) > 0.5);
+            tp += legitimate && called ? 1 : 0;
+            fp += !legitimate && called ? 1 : 0;
+            fn += legitimate && !called ? 1 : 0;
+        }
+
+        var f1 = 2.0 * tp / ((2 * tp) + fp + fn);
+
+        var (code, stdout, stderr) = Peers(splits);
+        Assert.True(code == 0, stderr + stdout);
+        var cells = stdout.Split('\n').Single(l => l.StartsWith("| stratified | 0 |", StringComparison.Ordinal)).Split('|').Select(c => c.Trim()).ToArray();
+        // | split | seed | rows | product F1 | XGBoost F1 | RF-500 F1 | product Brier | XGBoost Brier | RF-500 Brier | product AUC | XGBoost AUC |
+        Assert.Equal(f1.ToString("F4", CultureInfo.InvariantCulture), cells[4]);
+        Assert.InRange(double.Parse(cells[10], CultureInfo.InvariantCulture), 0.9, 1.0);
+        Assert.InRange(double.Parse(cells[4], CultureInfo.InvariantCulture), double.Parse(cells[5], CultureInfo.InvariantCulture) - 0.05, 1.0);
+    }
+
+    private static (int Code, string Stdout, string Stderr) Peers(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3") { WorkingDirectory = TestPaths.RepositoryRoot };
+        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", "peers.py"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["OMP_NUM_THREADS"] = "1"; // as accuracy.sh runs it
+        start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        return ProgramProcess.Execute(start, 300, "peers.py");
+    }
+}
