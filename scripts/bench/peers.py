@@ -11,12 +11,13 @@ KNNImputer(n_neighbors=3) fitted on train.csv, as the product's pipeline does. E
 the same code and the product's decision rule: legitimate only when P(legitimate) > 0.5. F1 and precision/recall
 use legitimate as the positive class, as the seed reports; Brier is on P(legitimate).
 
-Usage: peers.py DIR [--seeds 100-107] [--xgb-max-depth N]
+Usage: peers.py DIR [--seeds 100-107|1,3,7] [--xgb-max-depth N]
 One thread per model (n_jobs=1): with OpenMP on a shared, busy 2-core machine two threads were 30x slower.
 """
 import argparse
 import csv
 import os
+import re
 import statistics
 import sys
 
@@ -58,11 +59,27 @@ def scores(y, p):
     return f1_score(y, predicted, pos_label=1), brier_score_loss(y, p), roc_auc_score(y, p)
 
 
+def seed_set(text):
+    """A range like 100-107 or a list like 1,3,7 (as evaluate's --seeds): `1,3` was a ValueError traceback."""
+    try:
+        if "-" in text and "," not in text:
+            low, high = (int(p) for p in text.split("-"))
+            if 0 <= low <= high:
+                return range(low, high + 1)
+        else:
+            seeds = frozenset(int(p) for p in text.split(","))
+            if min(seeds) >= 0:
+                return seeds
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"'{text}' is not a range like 100-107 or a list like 1,3,7 of seeds 0 or more")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("dir")
     parser.add_argument("--xgb-max-depth", type=int, default=0)
-    parser.add_argument("--seeds", help="only these seeds, e.g. 100-107 (default: every seed folder)")
+    parser.add_argument("--seeds", type=seed_set, help="only these seeds, e.g. 100-107 or 1,3,7 (default: every seed folder)")
     args = parser.parse_args()
     kinds = [k for k in ("stratified", "grouped") if os.path.isdir(os.path.join(args.dir, k))]
     if not kinds:
@@ -73,13 +90,17 @@ def main():
     summary = []
     for kind in kinds:
         folder = os.path.join(args.dir, kind)
-        seeds = sorted((int(d[4:]) for d in os.listdir(folder) if d.startswith("seed")))
-        if args.seeds:
-            low, _, high = args.seeds.partition("-")
-            seeds = [s for s in seeds if int(low) <= s <= int(high or low)]
+        seeds = sorted(int(d[4:]) for d in os.listdir(folder) if re.fullmatch(r"seed[0-9]+", d))
+        if args.seeds is not None:
+            seeds = [s for s in seeds if s in args.seeds]
+        if not seeds:  # the summary's mean of nothing was an IndexError traceback
+            sys.exit(f"{folder}: no seed<N>/ folder{' of the seeds asked for' if args.seeds is not None else ''}; run evaluate --write-splits {args.dir} first")
         results = {"product": [], "xgboost": [], "rf500": []}
         for seed in seeds:
             d = os.path.join(folder, f"seed{seed}")
+            for name in ("train.csv", "test.csv", "product.csv"):
+                if not os.path.isfile(os.path.join(d, name)):
+                    sys.exit(f"{d}: no {name}; evaluate --write-splits writes train.csv, test.csv and product.csv in each seed folder")
             p_product, product_labels, legitimate = product_probabilities(os.path.join(d, "product.csv"))
             _, x_train, y_train = load(os.path.join(d, "train.csv"), legitimate)
             test_labels, x_test, y_test = load(os.path.join(d, "test.csv"), legitimate)

@@ -50,6 +50,33 @@ public sealed class PeersScriptTests
         Assert.InRange(double.Parse(cells[4], CultureInfo.InvariantCulture), double.Parse(cells[5], CultureInfo.InvariantCulture) - 0.05, 1.0);
     }
 
+    [Theory]
+    [InlineData(2, "'abc' is not a range like 100-107 or a list like 1,3,7", "--seeds", "abc")]
+    [InlineData(2, "'4-0' is not a range", "--seeds", "4-0")]
+    [InlineData(1, "no seed<N>/ folder of the seeds asked for", "--seeds", "1,3")] // a list was a ValueError traceback
+    [InlineData(1, "no seed<N>/ folder; run evaluate --write-splits")] // an empty split folder was an IndexError traceback
+    [InlineData(1, "no product.csv; evaluate --write-splits writes", "--seeds", "7")] // a FileNotFoundError traceback
+    public void A_bad_argument_or_folder_is_one_line_naming_it_not_a_traceback(int expectedCode, string message, params string[] options)
+    {
+        using var dir = new TempDirectory();
+        var splits = Path.Combine(dir.Path, "splits");
+        if (!options.Contains("7"))
+        {
+            Directory.CreateDirectory(Path.Combine(splits, "stratified")); // read first: no seed folder in it
+        }
+
+        Directory.CreateDirectory(Path.Combine(splits, "grouped", "seed7")); // a split without product.csv
+        File.WriteAllText(Path.Combine(splits, "grouped", "seed7", "train.csv"), "a,Result\n1,1\n");
+        File.WriteAllText(Path.Combine(splits, "grouped", "seed7", "test.csv"), "a,Result\n1,1\n");
+
+        var (code, stdout, stderr) = Peers([splits, .. options]);
+
+        Assert.Equal(expectedCode, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("| grouped |", stdout, StringComparison.Ordinal); // nothing scored
+    }
+
     private static (int Code, string Stdout, string Stderr) Peers(params string[] arguments)
     {
         var start = new ProcessStartInfo("/usr/bin/python3") { WorkingDirectory = TestPaths.RepositoryRoot };
