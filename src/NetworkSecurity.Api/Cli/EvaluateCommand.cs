@@ -196,7 +196,9 @@ public static class EvaluateCommand
         logger.Information("Mean test F1 over seeds {Seeds} ({Split} split): {F1:0.0000}, AUC {Auc:0.0000}, Brier {Brier:0.00000}", string.Join(",", seeds), options.Split, f1.Average(), auc.Average(), brier.Average());
         if (writeSplits is not null)
         {
-            logger.Information("Splits and product probabilities written under {Folder}; compare with the peers: bash scripts/bench/accuracy.sh", Path.Combine(writeSplits, options.Split));
+            // peers.py, not accuracy.sh: that one evaluates the bundled data again into its own folder, not these rows.
+            logger.Information("Splits and product probabilities written under {Folder}; compare with the peers on these rows: python3 scripts/bench/peers.py {Root}",
+                Path.Combine(writeSplits, options.Split), Path.GetFullPath(writeSplits));
         }
         return table;
     }
