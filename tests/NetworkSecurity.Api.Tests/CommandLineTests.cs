@@ -231,6 +231,25 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Evaluate_says_which_records_it_sets_aside_as_invalid()
+    {
+        // Within Pipeline:MaxInvalidRowFraction, evaluate left them out of every split without a word (train warns).
+        using var dir = new TempDirectory();
+        var lines = File.ReadLines(TestPaths.DataFile).Take(601).ToArray();
+        var fields = lines[4].Split(',');
+        fields[3] = "2";
+        lines[4] = string.Join(',', fields);
+        var data = dir.File("one-bad.csv", string.Join('\n', lines));
+
+        var (code, stdout, stderr) = RunProgram(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--seeds", "0",
+            "--logs", "none", "--Pipeline:MaxInvalidRowFraction=0.01"], dir.Path);
+
+        Assert.True(code == CommandLine.Success, stderr + stdout);
+        Assert.Contains($"1 of 600 records in {data} set aside as invalid (0.167 %; Pipeline:MaxInvalidRowFraction allows 1 %)", stdout, StringComparison.Ordinal);
+        Assert.Contains($"{data}, line 5, column 4 (having_At_Symbol): 2 is not an allowed value", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_published_program_finds_its_bundled_schema_grid_and_data_from_any_folder()
     {
         using var dir = new TempDirectory();

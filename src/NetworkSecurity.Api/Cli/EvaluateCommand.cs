@@ -65,7 +65,16 @@ public static class EvaluateCommand
         var schema = SchemaLoader.Load(options.SchemaPath);
         var table = await provider.GetRequiredService<IDataSource>().ReadAsync(context.CancellationToken).ConfigureAwait(false);
         var parsed = DatasetParser.Parse(table, schema, requireTarget: true, allowUnknownColumns: false, options.MaxMissingFeatureFraction);
-        DataChecks.RequireFewInvalid("records", parsed.Invalid.Count, parsed.Valid.Count + parsed.Invalid.Count, options.MaxInvalidRowFraction, [.. parsed.Invalid.SelectMany(i => i.Problems)]);
+        var total = parsed.Valid.Count + parsed.Invalid.Count;
+        DataChecks.RequireFewInvalid("records", parsed.Invalid.Count, total, options.MaxInvalidRowFraction, [.. parsed.Invalid.SelectMany(i => i.Problems)]);
+        if (parsed.Invalid.Count > 0)
+        {
+            // Within Pipeline:MaxInvalidRowFraction, as train says it: evaluate left them out of every split without a word.
+            context.Logger.Warning("{Invalid} of {Total} records in {Source} set aside as invalid ({Share}; Pipeline:MaxInvalidRowFraction allows {Allowed}): every split leaves them out; the first:{Problems}",
+                parsed.Invalid.Count, total, table.Source, DataChecks.Percent((double)parsed.Invalid.Count / total), DataChecks.Percent(options.MaxInvalidRowFraction),
+                string.Join(Environment.NewLine, parsed.Invalid.SelectMany(i => i.Problems).Take(10).Select(p => "  " + p).Prepend("")));
+        }
+
         DataChecks.RequireBothClasses(schema, $"{table.Source}: the rows", parsed.Valid.CountOf(0), parsed.Valid.CountOf(1));
         if (DataChecks.EmptyFeatures(schema, parsed.Valid, "rows") is { } empty)
         {
