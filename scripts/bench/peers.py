@@ -75,10 +75,17 @@ def seed_set(text):
     raise argparse.ArgumentTypeError(f"'{text}' is not a range like 100-107 or a list like 1,3,7 of seeds 0 or more")
 
 
+def depth(text):
+    """XGBoost's max_depth, 0 for no limit: a negative one was an XGBoostError traceback after the data was read."""
+    if text.isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError(f"'{text}' is not a whole number 0 or more (0: no depth limit)")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("dir")
-    parser.add_argument("--xgb-max-depth", type=int, default=0)
+    parser.add_argument("--xgb-max-depth", type=depth, default=0)
     parser.add_argument("--seeds", type=seed_set, help="only these seeds, e.g. 100-107 or 1,3,7 (default: every seed folder)")
     args = parser.parse_args()
     kinds = [k for k in ("stratified", "grouped") if os.path.isdir(os.path.join(args.dir, k))]
