@@ -130,6 +130,16 @@ public static class EvaluateCommand
             var testLabels = splits[s].Test.Select(i => data.Labels[i]).ToArray();
             DataChecks.RequireBothClasses(schema, $"Seed {seeds[s]}: the {testLabels.Length} test rows ({options.TestFraction:G3} of {data.Count})", testLabels.Count(l => l == 0), testLabels.Count(l => l == 1),
                 "A test split without both classes cannot judge a model: use more data or a larger --test-fraction.");
+
+            // The training rows as train refuses them: a model of one class was scored (F1 0.5, AUC 0.5), no training
+            // row at all was an "Invalid configuration" from the imputer, and a feature with no value imputed as 0.
+            var train = data.Select(splits[s].Train);
+            DataChecks.RequireBothClasses(schema, $"Seed {seeds[s]}: the {train.Count} training rows (of {data.Count})", train.CountOf(0), train.CountOf(1),
+                "Training rows without both classes cannot make a model to judge: use more data, a smaller --test-fraction or the stratified split.");
+            if (DataChecks.EmptyFeatures(schema, train, "training rows") is { } empty)
+            {
+                throw new PipelineException($"Seed {seeds[s]}: {empty}");
+            }
         }
 
         var f1 = new List<double>();
