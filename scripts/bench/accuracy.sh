@@ -5,16 +5,36 @@
 # python3-xgboost when missing (idempotent).
 #   bash scripts/bench/accuracy.sh [SEEDS (default 0-4)] [OUT (default Artifacts/accuracy)]
 #   OUT keeps anything else: only its stratified/ and grouped/ folders, this script's own output, are replaced.
+#   A relative OUT is taken from the folder you run the script in; the default is in the repository.
 set -euo pipefail
 # -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
 case "${1:-}" in -h|--help) sed -n '2,/^set -euo/s/^# \{0,1\}//p' "$0"; exit 0;; esac
+# Resolved before the cd below: `results` from /tmp went to (and replaced the splits of) <repository>/results.
+out="${2:-}"
+case "$out" in ""|/*) ;; *) out="$PWD/$out";; esac
 cd "$(dirname "$0")/../.."
 seeds="${1:-0-4}"
-out="${2:-Artifacts/accuracy}"
+out="${out:-Artifacts/accuracy}"
 python=/usr/bin/python3   # Debian's interpreter, where the apt packages live (not a pyenv shim)
 usage() { echo "usage: bash scripts/bench/accuracy.sh [SEEDS like 0-4 or 1,3,7] [OUT folder]: $1" >&2; exit 2; }
 [ $# -le 2 ] || usage "at most two arguments"
 [[ "$seeds" =~ ^[0-9]+(-[0-9]+)?$|^[0-9]+(,[0-9]+)*$ ]] || usage "SEEDS '$seeds' is not a range or a list"
+# What evaluate refuses (SeedRange), refused here too: evaluate said so only after the rm below had taken the earlier splits.
+seed_ok() { [ ${#1} -le 10 ] && (( 10#$1 <= 2147483647 )); }
+if [[ "$seeds" == *-* ]]; then
+  from="${seeds%-*}" to="${seeds#*-}"
+  seed_ok "$from" && seed_ok "$to" && (( 10#$from <= 10#$to && 10#$to - 10#$from < 10000 )) \
+    || usage "SEEDS '$seeds' must run upwards, at most 10,000 seeds of at most 2147483647"
+else
+  IFS=, read -ra list <<< "$seeds"
+  declare -A seen=()
+  [ ${#list[@]} -le 10000 ] || usage "SEEDS '$seeds' has more than 10,000 seeds"
+  for s in "${list[@]}"; do
+    seed_ok "$s" || usage "SEEDS '$seeds': $s is over 2147483647"
+    [ -z "${seen[$((10#$s))]:-}" ] || usage "SEEDS '$seeds' names seed $((10#$s)) twice"
+    seen[$((10#$s))]=1
+  done
+fi
 [ ! -e "$out" ] || [ -d "$out" ] || usage "OUT '$out' is not a folder"
 # Only the splits of an earlier run: `rm -rf "$out"` took the whole folder given, whatever else it held.
 rm -rf "${out:?}/stratified" "${out:?}/grouped"

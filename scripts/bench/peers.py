@@ -5,17 +5,19 @@ For each DIR/<split>/seed<N>/ (train.csv, test.csv, product.csv) it fits
   - RF-500: sklearn RandomForestClassifier(n_estimators=500, random_state=seed)
   - XGBoost 1.7: tree_method=hist, grow_policy=lossguide, max_leaves=64, max_depth=0 (leaf limit only),
     learning_rate=0.05, n_estimators=600, subsample=0.9, colsample_bytree=0.6, random_state=seed
-on train.csv, scores test.csv, and reads the product's test probabilities from product.csv. Missing cells are filled by
+on train.csv, scores test.csv, and reads the product's test probabilities from product.csv, whose class column says
+which label is legitimate (1 in the data set; a schema may label phishing 1). Missing cells are filled by
 KNNImputer(n_neighbors=3) fitted on train.csv, as the product's pipeline does. Every model is scored by
-the same code and the product's decision rule: legitimate (1) only when P(legitimate) > 0.5. F1 and precision/recall
-use legitimate (1) as the positive class, as the seed reports; Brier is on P(legitimate).
+the same code and the product's decision rule: legitimate only when P(legitimate) > 0.5. F1 and precision/recall
+use legitimate as the positive class, as the seed reports; Brier is on P(legitimate).
 
-Usage: peers.py DIR [--seeds 100-107] [--xgb-max-depth N]
+Usage: peers.py DIR [--seeds 100-107|1,3,7] [--xgb-max-depth N]
 One thread per model (n_jobs=1): with OpenMP on a shared, busy 2-core machine two threads were 30x slower.
 """
 import argparse
 import csv
 import os
+import re
 import statistics
 import sys
 
@@ -26,19 +28,30 @@ from sklearn.metrics import brier_score_loss, f1_score, roc_auc_score
 from xgboost import XGBClassifier
 
 
-def load(path):
+def load(path, legitimate):
+    """Labels as written, features, and 1 for a legitimate row; `legitimate` maps each label as written to whether it
+    is legitimate."""
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
-    header, body = rows[0], rows[1:]
-    data = np.array([[float(v) if v != "" else np.nan for v in r] for r in body])
-    return header, data[:, :-1], (data[:, -1] == 1).astype(int)
+    body = rows[1:]
+    unknown = sorted({r[-1] for r in body} - legitimate.keys())
+    if unknown:
+        sys.exit(f"{path}: label(s) {', '.join(unknown)} are not among product.csv's labels {', '.join(sorted(legitimate))}")
+    data = np.array([[float(v) if v != "" else np.nan for v in r[:-1]] for r in body])
+    return [r[-1] for r in body], data, np.array([int(legitimate[r[-1]]) for r in body])
 
 
 def product_probabilities(path):
+    """The product's P(legitimate), and which label is legitimate: product.csv's class names it (a schema may label
+    phishing 1); splits written before that column have the data set's labels, -1 phishing and 1 legitimate."""
     with open(path, newline="") as f:
         reader = csv.DictReader(f)
         rows = list(reader)
-    return np.array([float(r["legitimate_probability"]) for r in rows]), np.array([1 if r["label"] == "1" else 0 for r in rows])
+    if "class" in (reader.fieldnames or []):
+        legitimate = {r["label"]: r["class"] == "legitimate" for r in rows}
+    else:
+        legitimate = {"-1": False, "1": True}
+    return np.array([float(r["legitimate_probability"]) for r in rows]), [r["label"] for r in rows], legitimate
 
 
 def scores(y, p):
@@ -46,11 +59,34 @@ def scores(y, p):
     return f1_score(y, predicted, pos_label=1), brier_score_loss(y, p), roc_auc_score(y, p)
 
 
+def seed_set(text):
+    """A range like 100-107 or a list like 1,3,7 (as evaluate's --seeds): `1,3` was a ValueError traceback."""
+    try:
+        if "-" in text and "," not in text:
+            low, high = (int(p) for p in text.split("-"))
+            if 0 <= low <= high:
+                return range(low, high + 1)
+        else:
+            seeds = frozenset(int(p) for p in text.split(","))
+            if min(seeds) >= 0:
+                return seeds
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"'{text}' is not a range like 100-107 or a list like 1,3,7 of seeds 0 or more")
+
+
+def depth(text):
+    """XGBoost's max_depth, 0 for no limit: a negative one was an XGBoostError traceback after the data was read."""
+    if text.isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError(f"'{text}' is not a whole number 0 or more (0: no depth limit)")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("dir")
-    parser.add_argument("--xgb-max-depth", type=int, default=0)
-    parser.add_argument("--seeds", help="only these seeds, e.g. 100-107 (default: every seed folder)")
+    parser.add_argument("--xgb-max-depth", type=depth, default=0)
+    parser.add_argument("--seeds", type=seed_set, help="only these seeds, e.g. 100-107 or 1,3,7 (default: every seed folder)")
     args = parser.parse_args()
     kinds = [k for k in ("stratified", "grouped") if os.path.isdir(os.path.join(args.dir, k))]
     if not kinds:
@@ -61,17 +97,21 @@ def main():
     summary = []
     for kind in kinds:
         folder = os.path.join(args.dir, kind)
-        seeds = sorted((int(d[4:]) for d in os.listdir(folder) if d.startswith("seed")))
-        if args.seeds:
-            low, _, high = args.seeds.partition("-")
-            seeds = [s for s in seeds if int(low) <= s <= int(high or low)]
+        seeds = sorted(int(d[4:]) for d in os.listdir(folder) if re.fullmatch(r"seed[0-9]+", d))
+        if args.seeds is not None:
+            seeds = [s for s in seeds if s in args.seeds]
+        if not seeds:  # the summary's mean of nothing was an IndexError traceback
+            sys.exit(f"{folder}: no seed<N>/ folder{' of the seeds asked for' if args.seeds is not None else ''}; run evaluate --write-splits {args.dir} first")
         results = {"product": [], "xgboost": [], "rf500": []}
         for seed in seeds:
             d = os.path.join(folder, f"seed{seed}")
-            _, x_train, y_train = load(os.path.join(d, "train.csv"))
-            _, x_test, y_test = load(os.path.join(d, "test.csv"))
-            p_product, y_product = product_probabilities(os.path.join(d, "product.csv"))
-            if not np.array_equal(y_product, y_test):
+            for name in ("train.csv", "test.csv", "product.csv"):
+                if not os.path.isfile(os.path.join(d, name)):
+                    sys.exit(f"{d}: no {name}; evaluate --write-splits writes train.csv, test.csv and product.csv in each seed folder")
+            p_product, product_labels, legitimate = product_probabilities(os.path.join(d, "product.csv"))
+            _, x_train, y_train = load(os.path.join(d, "train.csv"), legitimate)
+            test_labels, x_test, y_test = load(os.path.join(d, "test.csv"), legitimate)
+            if product_labels != test_labels:
                 sys.exit(f"{d}: product.csv rows do not match test.csv")
             if np.isnan(x_train).any() or np.isnan(x_test).any():
                 # Missing cells: the peers get what the product's pipeline gives its model, KNNImputer(n_neighbors=3)

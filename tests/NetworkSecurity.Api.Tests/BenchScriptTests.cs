@@ -34,7 +34,11 @@ public sealed class BenchScriptTests
 
     [Theory]
     [InlineData("accuracy", "abc")]
-    [InlineData("accuracy", "0-4", "README.md")]
+    [InlineData("accuracy", "0-4", "/dev/null")] // OUT is not a folder
+    [InlineData("accuracy", "4-0")] // seeds evaluate refuses, refused before the earlier splits are removed
+    [InlineData("accuracy", "1,01")]
+    [InlineData("accuracy", "0-10000")]
+    [InlineData("accuracy", "99999999999")]
     [InlineData("api", "ftp://x")]
     [InlineData("api-vs-mlnet", "3", "abc")]
     [InlineData("hostile", "/no/such/final_model")]
@@ -65,6 +69,22 @@ public sealed class BenchScriptTests
         Assert.NotEqual("", calls);
         Assert.Equal("kept", File.ReadAllText(Path.Combine(output, "notes.txt")));
         Assert.False(Directory.Exists(Path.Combine(output, "stratified")), "the earlier run's splits are removed");
+    }
+
+    [Fact]
+    public void Accuracy_takes_a_relative_output_folder_from_where_it_is_run()
+    {
+        using var dir = new TempDirectory();
+        var name = $"results_{Guid.NewGuid():N}";
+        var stale = Path.Combine(dir.Path, name, "grouped", "seed9");
+        Directory.CreateDirectory(stale);
+
+        // Run from dir (the stand-in dotnet stops it at its build): the splits it replaces are dir's, not the repository's.
+        var (code, _, _, _) = Run(dir, "accuracy", "0", name);
+
+        Assert.Equal(97, code);
+        Assert.False(Directory.Exists(stale), "the splits of the folder named from the working folder are the ones replaced");
+        Assert.False(Directory.Exists(Path.Combine(TestPaths.RepositoryRoot, name)), "nothing is made in the repository");
     }
 
     private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments)

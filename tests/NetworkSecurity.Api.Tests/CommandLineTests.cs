@@ -231,6 +231,61 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Evaluate_says_which_records_it_sets_aside_as_invalid()
+    {
+        // Within Pipeline:MaxInvalidRowFraction, evaluate left them out of every split without a word (train warns).
+        using var dir = new TempDirectory();
+        var lines = File.ReadLines(TestPaths.DataFile).Take(601).ToArray();
+        var fields = lines[4].Split(',');
+        fields[3] = "2";
+        lines[4] = string.Join(',', fields);
+        var data = dir.File("one-bad.csv", string.Join('\n', lines));
+
+        var (code, stdout, stderr) = RunProgram(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--seeds", "0",
+            "--logs", "none", "--Pipeline:MaxInvalidRowFraction=0.01"], dir.Path);
+
+        Assert.True(code == CommandLine.Success, stderr + stdout);
+        Assert.Contains($"1 of 600 records in {data} set aside as invalid (0.167 %; Pipeline:MaxInvalidRowFraction allows 1 %)", stdout, StringComparison.Ordinal);
+        Assert.Contains($"{data}, line 5, column 4 (having_At_Symbol): 2 is not an allowed value", stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    // One phishing feature vector (60 copies) beside 60 distinct legitimate rows: the grouped split takes the whole group
+    // to test, and a model of legitimate rows alone was scored (F1 0.5, AUC 0.5).
+    [InlineData("one-group", "grouped", "Seed 0: the 30 training rows (of 120) must contain both classes (phishing and legitimate); got 0 and 30.")]
+    // Two feature vectors (50 copies each): every row went to test, and the imputer's refusal came out as "Invalid configuration".
+    [InlineData("two-vectors", "grouped", "Seed 0: the 0 training rows (of 100) must contain both classes (phishing and legitimate); got 0 and 0.")]
+    // Favicon has a value in one row only, a test row with seed 0: train refuses that split, evaluate imputed the column as 0.
+    [InlineData("one-favicon", "stratified", "Seed 0: Column Favicon has no value in any of the 1600 training rows")]
+    public void Evaluate_refuses_a_seed_whose_training_rows_train_would_refuse(string kind, string split, string message)
+    {
+        using var dir = new TempDirectory();
+        var lines = File.ReadLines(TestPaths.DataFile).ToArray();
+        static string Vector(string line) => line[..line.LastIndexOf(',')];
+        var phishing = lines.Skip(1).First(l => l.EndsWith(",-1", StringComparison.Ordinal));
+        var legitimate = lines.Skip(1).Where(l => l.EndsWith(",1", StringComparison.Ordinal) && Vector(l) != Vector(phishing)).DistinctBy(Vector);
+        var rows = kind switch
+        {
+            "one-group" => Enumerable.Repeat(phishing, 60).Concat(legitimate.Take(60)),
+            "two-vectors" => Enumerable.Repeat(phishing, 50).Concat(Enumerable.Repeat(legitimate.First(), 50)),
+            _ => lines.Skip(1).Take(2000).Select((l, i) =>
+            {
+                var fields = l.Split(',');
+                fields[9] = i == 0 ? fields[9] : ""; // Favicon
+                return string.Join(',', fields);
+            }),
+        };
+        var data = dir.File($"{kind}.csv", string.Join('\n', rows.Prepend(lines[0])));
+
+        var (code, stdout, stderr) = RunProgram(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--seeds", "0",
+            "--split", split, "--test-fraction", split == "grouped" ? "0.5" : "0.2", "--logs", "none"], dir.Path);
+
+        Assert.True(code == CommandLine.Failed, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains(message, stderr + stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("| 0 |", stdout, StringComparison.Ordinal); // no table row for the seed
+    }
+
+    [Fact]
     public void The_published_program_finds_its_bundled_schema_grid_and_data_from_any_folder()
     {
         using var dir = new TempDirectory();

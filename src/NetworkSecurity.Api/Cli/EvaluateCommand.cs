@@ -65,7 +65,16 @@ public static class EvaluateCommand
         var schema = SchemaLoader.Load(options.SchemaPath);
         var table = await provider.GetRequiredService<IDataSource>().ReadAsync(context.CancellationToken).ConfigureAwait(false);
         var parsed = DatasetParser.Parse(table, schema, requireTarget: true, allowUnknownColumns: false, options.MaxMissingFeatureFraction);
-        DataChecks.RequireFewInvalid("records", parsed.Invalid.Count, parsed.Valid.Count + parsed.Invalid.Count, options.MaxInvalidRowFraction, [.. parsed.Invalid.SelectMany(i => i.Problems)]);
+        var total = parsed.Valid.Count + parsed.Invalid.Count;
+        DataChecks.RequireFewInvalid("records", parsed.Invalid.Count, total, options.MaxInvalidRowFraction, [.. parsed.Invalid.SelectMany(i => i.Problems)]);
+        if (parsed.Invalid.Count > 0)
+        {
+            // Within Pipeline:MaxInvalidRowFraction, as train says it: evaluate left them out of every split without a word.
+            context.Logger.Warning("{Invalid} of {Total} records in {Source} set aside as invalid ({Share}; Pipeline:MaxInvalidRowFraction allows {Allowed}): every split leaves them out; the first:{Problems}",
+                parsed.Invalid.Count, total, table.Source, DataChecks.Percent((double)parsed.Invalid.Count / total), DataChecks.Percent(options.MaxInvalidRowFraction),
+                string.Join(Environment.NewLine, parsed.Invalid.SelectMany(i => i.Problems).Take(10).Select(p => "  " + p).Prepend("")));
+        }
+
         DataChecks.RequireBothClasses(schema, $"{table.Source}: the rows", parsed.Valid.CountOf(0), parsed.Valid.CountOf(1));
         if (DataChecks.EmptyFeatures(schema, parsed.Valid, "rows") is { } empty)
         {
@@ -121,6 +130,16 @@ public static class EvaluateCommand
             var testLabels = splits[s].Test.Select(i => data.Labels[i]).ToArray();
             DataChecks.RequireBothClasses(schema, $"Seed {seeds[s]}: the {testLabels.Length} test rows ({options.TestFraction:G3} of {data.Count})", testLabels.Count(l => l == 0), testLabels.Count(l => l == 1),
                 "A test split without both classes cannot judge a model: use more data or a larger --test-fraction.");
+
+            // The training rows as train refuses them: a model of one class was scored (F1 0.5, AUC 0.5), no training
+            // row at all was an "Invalid configuration" from the imputer, and a feature with no value imputed as 0.
+            var train = data.Select(splits[s].Train);
+            DataChecks.RequireBothClasses(schema, $"Seed {seeds[s]}: the {train.Count} training rows (of {data.Count})", train.CountOf(0), train.CountOf(1),
+                "Training rows without both classes cannot make a model to judge: use more data, a smaller --test-fraction or the stratified split.");
+            if (DataChecks.EmptyFeatures(schema, train, "training rows") is { } empty)
+            {
+                throw new PipelineException($"Seed {seeds[s]}: {empty}");
+            }
         }
 
         var f1 = new List<double>();
@@ -196,7 +215,9 @@ public static class EvaluateCommand
         logger.Information("Mean test F1 over seeds {Seeds} ({Split} split): {F1:0.0000}, AUC {Auc:0.0000}, Brier {Brier:0.00000}", string.Join(",", seeds), options.Split, f1.Average(), auc.Average(), brier.Average());
         if (writeSplits is not null)
         {
-            logger.Information("Splits and product probabilities written under {Folder}; compare with the peers: bash scripts/bench/accuracy.sh", Path.Combine(writeSplits, options.Split));
+            // peers.py, not accuracy.sh: that one evaluates the bundled data again into its own folder, not these rows.
+            logger.Information("Splits and product probabilities written under {Folder}; compare with the peers on these rows: python3 scripts/bench/peers.py {Root}",
+                Path.Combine(writeSplits, options.Split), Path.GetFullPath(writeSplits));
         }
         return table;
     }

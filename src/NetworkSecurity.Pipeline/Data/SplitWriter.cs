@@ -7,7 +7,7 @@ namespace NetworkSecurity.Pipeline.Data;
 /// <summary>
 /// Writes one evaluation split so others can re-use the very same rows: train.csv and test.csv (schema columns, the
 /// data set's own labels; rows as read, before imputation) and product.csv (per test row, in order: its source
-/// location, label and the product's P(legitimate)).
+/// location, its class — phishing or legitimate —, label and the product's P(legitimate)).
 /// </summary>
 public static class SplitWriter
 {
@@ -20,10 +20,13 @@ public static class SplitWriter
         DatasetCsvWriter.Write(Path.Combine(folder, "test.csv"), schema, test);
         SafeFile.WriteText(Path.Combine(folder, "product.csv"), writer =>
         {
-            writer.WriteLine("location,label,legitimate_probability");
+            // The class says which label is legitimate: a schema may call 1 phishing (labels 0/1), and peers.py took
+            // label 1 as legitimate, so it scored the product's P(legitimate) against the phishing rows.
+            writer.WriteLine("location,class,label,legitimate_probability");
             for (var i = 0; i < test.Count; i++)
             {
-                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\"{test.Locations[i].Replace("\"", "\"\"", StringComparison.Ordinal)}\",{schema.Target.Classes[test.Labels[i]].Value},{legitimateProbabilities[i]:R}"));
+                var role = test.Labels[i] == 1 ? "legitimate" : "phishing"; // label 1 is learned as legitimate (TargetColumn)
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\"{test.Locations[i].Replace("\"", "\"\"", StringComparison.Ordinal)}\",{role},{schema.Target.Classes[test.Labels[i]].Value},{legitimateProbabilities[i]:R}"));
             }
         });
     }

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Globalization;
+using NetworkSecurity.Api.Cli;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// scripts/bench/peers.py, run for real by Debian's Python with scikit-learn and XGBoost (scripts/prereqs/python-peers.sh),
+/// on the splits `evaluate --write-splits` wrote.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // Debian's /usr/bin/python3
+public sealed class PeersScriptTests
+{
+    [Fact]
+    public void Peers_score_the_product_by_its_classes_when_the_schema_labels_phishing_1()
+    {
+        // peers.py took label 1 as legitimate: on 0/1 labels with 1 phishing it scored the product's P(legitimate)
+        // against the phishing rows (F1 0.03, AUC 0.004 where evaluate said 0.98 and 0.996).
+        using var dir = new TempDirectory();
+        var schema = dir.File("schema01.yaml", File.ReadAllText(TestPaths.SchemaFile).Replace(
+            "    - value: -1\n      name: phishing\n    - value: 1\n      name: legitimate\n",
+            "    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing\n", StringComparison.Ordinal));
+        var data = dir.File("one-is-phishing.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(1201)
+            .Select((l, i) => i == 0 ? l : l[..l.LastIndexOf(',')] + (l.EndsWith(",-1", StringComparison.Ordinal) ? ",1" : ",0"))));
+        var splits = Path.Combine(dir.Path, "splits");
+        var (evaluated, log, errors) = ProgramProcess.Run(dir, new(), "evaluate", "--data", data, "--schema", schema, "--mode", "gbdt",
+            "--seeds", "0", "--write-splits", splits);
+        Assert.True(evaluated == CommandLine.Success, errors + log);
+        // The command it suggests is the one run below (it said to run accuracy.sh, which evaluates the bundled data anew).
+        Assert.Contains($"compare with the peers on these rows: python3 scripts/bench/peers.py {splits}", log, StringComparison.Ordinal);
+
+        // The product's F1 (legitimate positive, P(legitimate) > 0.5) straight from product.csv, for the table to match.
+        var product = File.ReadLines(Path.Combine(splits, "stratified", "seed0", "product.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.All(product, r => Assert.Equal(r[2] == "1" ? "phishing" : "legitimate", r[1]));
+        int tp = 0, fp = 0, fn = 0;
+        foreach (var r in product)
+        {
+            var (legitimate, called) = (r[1] == "legitimate", double.Parse(r[3], CultureInfo.InvariantCulture) > 0.5);
+            tp += legitimate && called ? 1 : 0;
+            fp += !legitimate && called ? 1 : 0;
+            fn += legitimate && !called ? 1 : 0;
+        }
+
+        var f1 = 2.0 * tp / ((2 * tp) + fp + fn);
+
+        var (code, stdout, stderr) = Peers(splits);
+        Assert.True(code == 0, stderr + stdout);
+        var cells = stdout.Split('\n').Single(l => l.StartsWith("| stratified | 0 |", StringComparison.Ordinal)).Split('|').Select(c => c.Trim()).ToArray();
+        // | split | seed | rows | product F1 | XGBoost F1 | RF-500 F1 | product Brier | XGBoost Brier | RF-500 Brier | product AUC | XGBoost AUC |
+        Assert.Equal(f1.ToString("F4", CultureInfo.InvariantCulture), cells[4]);
+        Assert.InRange(double.Parse(cells[10], CultureInfo.InvariantCulture), 0.9, 1.0);
+        Assert.InRange(double.Parse(cells[4], CultureInfo.InvariantCulture), double.Parse(cells[5], CultureInfo.InvariantCulture) - 0.05, 1.0);
+    }
+
+    [Theory]
+    [InlineData(2, "'abc' is not a range like 100-107 or a list like 1,3,7", "--seeds", "abc")]
+    [InlineData(2, "'4-0' is not a range", "--seeds", "4-0")]
+    [InlineData(2, "'-3' is not a whole number 0 or more", "--xgb-max-depth=-3", "--seeds", "7")] // an XGBoostError traceback
+    [InlineData(1, "no seed<N>/ folder of the seeds asked for", "--seeds", "1,3")] // a list was a ValueError traceback
+    [InlineData(1, "no seed<N>/ folder; run evaluate --write-splits")] // an empty split folder was an IndexError traceback
+    [InlineData(1, "no product.csv; evaluate --write-splits writes", "--seeds", "7")] // a FileNotFoundError traceback
+    public void A_bad_argument_or_folder_is_one_line_naming_it_not_a_traceback(int expectedCode, string message, params string[] options)
+    {
+        using var dir = new TempDirectory();
+        var splits = Path.Combine(dir.Path, "splits");
+        if (!options.Contains("7"))
+        {
+            Directory.CreateDirectory(Path.Combine(splits, "stratified")); // read first: no seed folder in it
+        }
+
+        Directory.CreateDirectory(Path.Combine(splits, "grouped", "seed7")); // a split without product.csv
+        File.WriteAllText(Path.Combine(splits, "grouped", "seed7", "train.csv"), "a,Result\n1,1\n");
+        File.WriteAllText(Path.Combine(splits, "grouped", "seed7", "test.csv"), "a,Result\n1,1\n");
+
+        var (code, stdout, stderr) = Peers([splits, .. options]);
+
+        Assert.Equal(expectedCode, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("| grouped |", stdout, StringComparison.Ordinal); // nothing scored
+    }
+
+    private static (int Code, string Stdout, string Stderr) Peers(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3") { WorkingDirectory = TestPaths.RepositoryRoot };
+        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", "peers.py"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["OMP_NUM_THREADS"] = "1"; // as accuracy.sh runs it
+        start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        return ProgramProcess.Execute(start, 300, "peers.py");
+    }
+}
