@@ -147,7 +147,7 @@ public static class PredictionApi
         PredictionSummary summary;
         using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping))
         {
-            budget.CancelAfter(TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds));
+            using var deadline = ScoringDeadlines.CancelAfter(budget, TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds));
             try
             {
                 summary = predictor.Score(bundle, Open, name, limits.MaxRows, budget.Token, explainTop);
@@ -381,7 +381,7 @@ public static class PredictionApi
 
             using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping))
             {
-                budget.CancelAfter(TimeSpan.FromSeconds(remaining));
+                using var deadline = ScoringDeadlines.CancelAfter(budget, TimeSpan.FromSeconds(remaining));
                 try
                 {
                     explanations = explainer.ExplainAll(raw, bundle.Complete(raw, budget.Token), explainTop, budget.Token);
