@@ -150,7 +150,7 @@ public static class PredictionApi
             using var deadline = ScoringDeadlines.CancelAfter(budget, TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds));
             try
             {
-                summary = predictor.Score(bundle, Open, name, limits.MaxRows, budget.Token, explainTop);
+                summary = predictor.Score(bundle, Open, name, limits.MaxRows, budget.Token, explainTop, limits.MaxExplainRows);
             }
             catch (Exception ex) when (ex is TooManyRecordsException or InputLimitException)
             {
