@@ -47,4 +47,20 @@ public sealed class UploadReaderTests
         using var content = await ReadAsync(body, contentLength: null);
         Assert.InRange(content.Capacity, body.Length, 4 * body.Length);
     }
+
+    [Fact]
+    public void The_json_body_buffer_starts_small_and_grows_with_what_arrives_up_to_the_announced_size()
+    {
+        // POST /predict/json copied a body that came in several reads into 1 MB up front: 600 slow senders announcing
+        // 16 MB ran a 512 MB heap out (500s with OutOfMemoryException for everyone else).
+        const long announced = 16L * 1024 * 1024;
+        using var buffer = UploadReader.NewBuffer(announced);
+        UploadReader.EnsureRoom(buffer, 300, announced);
+        Assert.InRange(buffer.Capacity, 300, 128 * 1024);
+
+        UploadReader.EnsureRoom(buffer, 5_000_000, announced);
+        Assert.InRange(buffer.Capacity, 5_000_000, announced);
+        UploadReader.EnsureRoom(buffer, announced, announced);
+        Assert.Equal(announced, buffer.Capacity);
+    }
 }

@@ -239,7 +239,7 @@ public static class PredictionApi
         // examined) leaves Kestrel unable to reset the connection's pipe when the client leaves mid-body.
         var body = context.Request.BodyReader;
         System.IO.Pipelines.ReadResult read;
-        ArrayBufferWriter<byte>? copy = null;
+        MemoryStream? copy = null;
         // Waiting for the body ends at a shutdown too (see PredictCsvAsync); made only when a read has to wait, as
         // a one-record body is there at once.
         CancellationTokenSource? reading = null;
@@ -253,7 +253,7 @@ public static class PredictionApi
 
             while (true)
             {
-                if ((copy?.WrittenCount ?? 0) + read.Buffer.Length > limits.MaxJsonBytes)
+                if ((copy?.Length ?? 0) + read.Buffer.Length > limits.MaxJsonBytes)
                 {
                     body.AdvanceTo(read.Buffer.End);
                     return Problems.TooLarge($"The JSON body exceeds the limit of {limits.MaxJsonBytes:N0} bytes.");
@@ -265,7 +265,10 @@ public static class PredictionApi
                     break; // all of it in one read: parsed in place, advanced past once parsed
                 }
 
-                copy ??= new ArrayBufferWriter<byte>((int)Math.Min(context.Request.ContentLength ?? 0, Math.Min(limits.MaxJsonBytes, 1 << 20)) + 1);
+                // Grown with the bytes that arrive (see UploadReader): 1 MB up front per slow sender ran a 512 MB heap out with 600.
+                var expected = Math.Min(context.Request.ContentLength ?? limits.MaxJsonBytes, limits.MaxJsonBytes);
+                copy ??= UploadReader.NewBuffer(expected);
+                UploadReader.EnsureRoom(copy, copy.Length + read.Buffer.Length, expected);
                 foreach (var segment in read.Buffer)
                 {
                     copy.Write(segment.Span);
@@ -300,7 +303,7 @@ public static class PredictionApi
         JsonRecords records;
         try
         {
-            records = parser.Parse(copy is null ? read.Buffer : new ReadOnlySequence<byte>(copy.WrittenMemory), limits.MaxJsonRecords);
+            records = parser.Parse(copy is null ? read.Buffer : new ReadOnlySequence<byte>(copy.GetBuffer(), 0, (int)copy.Length), limits.MaxJsonRecords);
         }
         catch (JsonException ex)
         {

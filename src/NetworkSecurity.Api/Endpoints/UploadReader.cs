@@ -135,12 +135,25 @@ public static class UploadReader
             : null;
     }
 
-    /// <param name="expected">Bytes announced (Content-Length, else the limit): the buffer grows fourfold toward it (fewer
-    /// copies left behind than doubling), never past it while the body keeps to it, so a 49 MB upload takes 49 MB.</param>
+    /// <summary>A buffer for a body of <paramref name="expected"/> bytes (announced, else the limit), small until bytes arrive.</summary>
+    internal static MemoryStream NewBuffer(long expected) => new((int)Math.Min(expected, ReadBufferSize));
+
+    /// <summary>
+    /// Room for <paramref name="needed"/> bytes: fourfold growth (fewer copies left behind than doubling) toward
+    /// <paramref name="expected"/>, never past it while the body keeps to it, so a 49 MB upload takes 49 MB.
+    /// </summary>
+    internal static void EnsureRoom(MemoryStream target, long needed, long expected)
+    {
+        if (needed > target.Capacity)
+        {
+            target.Capacity = (int)Math.Max(needed, Math.Min(target.Capacity * 4L, Math.Max(expected, needed)));
+        }
+    }
+
     private static async Task<MemoryStream> CopyAsync(Stream source, long limit, long expected, CancellationToken cancellationToken)
     {
         var buffer = new byte[ReadBufferSize];
-        var target = new MemoryStream((int)Math.Min(expected, ReadBufferSize));
+        var target = NewBuffer(expected);
         int read;
         while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
@@ -150,11 +163,7 @@ public static class UploadReader
                 throw new TooLargeException(limit);
             }
 
-            if (needed > target.Capacity)
-            {
-                target.Capacity = (int)Math.Max(needed, Math.Min(target.Capacity * 4L, Math.Max(expected, needed)));
-            }
-
+            EnsureRoom(target, needed, expected);
             target.Write(buffer, 0, read);
         }
 
