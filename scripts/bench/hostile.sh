@@ -42,7 +42,7 @@ elif [ -z "$models" ]; then
     "--MLFLOW_TRACKING_URI=$work/mlruns" >/dev/null
 fi
 
-[ -f "$work/bad-utf8.json" ] || { echo "generating hostile files in $work" >&2; python3 - "$work" <<'PY'; }
+[ -f "$work/quoted-cell.csv" ] || { echo "generating hostile files in $work" >&2; python3 - "$work" <<'PY'; }
 import json, random, sys
 w = sys.argv[1]
 lines = open("Network_Data/phisingData.csv").read().split("\n")
@@ -77,6 +77,8 @@ open(f"{w}/records-16mb.json", "w").write('{"records":[' + ",".join([record] * n
 open(f"{w}/records-49mb.json", "w").write('{"records":[' + ",".join([record] * (n * 3)) + "]}")
 body = b'--other\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n' + "\n".join(lines[:100]).encode() + b"\r\n--other--\r\n"
 open(f"{w}/wrong-boundary.bin", "wb").write(body)
+# A 49 MB quoted cell in 100-character lines: short physical lines, one logical line.
+open(f"{w}/quoted-cell.csv", "w").write(header + "\n\"" + ("x" * 99 + "\n") * (49 * 1024 * 1024 // 100) + "\"" + ",1" * 30 + "\n")
 open(f"{w}/bad-utf8.json", "wb").write(b'{"records":[{"having_IP_Address":"\xff\xfe"}]}')
 PY
 
@@ -133,6 +135,8 @@ echo "|---|---|---|---|---|---|---|"
 run_case "48 MB header of commas" 1 "413, ≤ 300 MB" -H "Content-Type: text/csv" --data-binary "@$work/header-commas.csv" "$url/predict"
 run_case "48 MB header of commas" 4 "413, ≤ 1.2 GB" -H "Content-Type: text/csv" --data-binary "@$work/header-commas.csv" "$url/predict"
 run_case "40 MB line" 1 "413, ≤ 300 MB" -H "Content-Type: text/csv" --data-binary "@$work/long-line.csv" "$url/predict"
+run_case "49 MB quoted cell in short lines" 1 "413, ≤ 300 MB" -H "Content-Type: text/csv" --data-binary "@$work/quoted-cell.csv" "$url/predict"
+run_case "49 MB quoted cell in short lines" 4 "413, ≤ 1.2 GB" -H "Content-Type: text/csv" --data-binary "@$work/quoted-cell.csv" "$url/predict"
 run_case "1,000,000 all-empty rows (31 MB)" 1 "400 within 5 s" -H "Content-Type: text/csv" --data-binary "@$work/empty-1m.csv" "$url/predict"
 run_case "100,000 rows, 3 missing cells each" 1 "200 within 2 s" -H "Accept: application/json" -H "Content-Type: text/csv" --data-binary "@$work/missing3-100k.csv" "$url/predict"
 run_case "100,000 complete rows (reference for the above)" 1 "200" -H "Accept: application/json" -H "Content-Type: text/csv" --data-binary "@$work/full-100k.csv" "$url/predict"

@@ -106,6 +106,10 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         Assert.Contains("header is longer than 2,000", await Csv(new string(',', 100_000) + "\n", HttpStatusCode.RequestEntityTooLarge));
         Assert.Contains("line 3: the line is longer than 400", await Csv($"{Lines[0]}\n{Lines[1]}\n{Lines[2]},{new string('x', 500)}\n", HttpStatusCode.RequestEntityTooLarge));
         Assert.Contains("the cell is 65 characters long", await Csv($"{Lines[0]},note\n{Lines[1]},{new string('x', 65)}\n", HttpStatusCode.RequestEntityTooLarge));
+        // An unclosed quote makes the rest one line however short its physical lines: refused at the limit, not buffered.
+        var unclosed = "\"" + string.Concat(Enumerable.Repeat("xxxxxxxxx\n", 100_000));
+        Assert.Contains("line 1: the header is longer than 2,000 characters (a quoted field", await Csv(unclosed, HttpStatusCode.RequestEntityTooLarge));
+        Assert.Contains("line 3: the line is longer than 400 characters (a quoted field", await Csv($"{Lines[0]},note\n{Lines[1]},\n{Lines[2]},{unclosed}", HttpStatusCode.RequestEntityTooLarge));
 
         var empty = await Csv(Lines[0] + "\n" + string.Concat(Enumerable.Repeat(new string(',', 30) + "\n", 1000)), HttpStatusCode.BadRequest);
         Assert.Contains("30 of 30 features are missing", empty);

@@ -92,6 +92,32 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Theory]
+    [InlineData("/predict", "text/csv")]
+    [InlineData("/predict/json", "application/json")]
+    public async Task A_transfer_coding_other_than_chunked_is_a_415_naming_it_not_compressed_bytes_read_as_input(string path, string contentType)
+    {
+        // Kestrel removes the chunked framing only: the gzip bytes reached the endpoint as the body.
+        var address = Client().BaseAddress!;
+        using var gzipped = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(gzipped, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(path == "/predict" ? Csv(2) : "{\"records\":[]}"));
+        }
+
+        using var socket = new TcpClient();
+        await socket.ConnectAsync("127.0.0.1", address.Port);
+        var stream = socket.GetStream();
+        var body = gzipped.ToArray();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {contentType}\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n{body.Length:x}\r\n"));
+        await stream.WriteAsync(body);
+        await stream.WriteAsync("\r\n0\r\n\r\n"u8.ToArray());
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)); // against a hang only
+        var answer = await ReadUntilAsync(stream, "}", "The server closed the connection without an answer", wait.Token);
+        Assert.StartsWith("HTTP/1.1 415", answer);
+        Assert.Contains("Transfer-Encoding 'gzip, chunked' is not supported", answer);
+    }
+
+    [Theory]
     [InlineData("text/html;q=0, application/json", "application/json")]
     [InlineData("application/json;q=0.1, text/csv;q=0.9", "text/csv")]
     [InlineData("application/*", "application/json")]

@@ -14,6 +14,18 @@ public sealed class CsvTableReaderTests
         Assert.DoesNotContain("Malformed CSV in record", problem.Message);
     }
 
+    [Fact]
+    public void A_malformed_header_is_located_once_and_its_reason_ends_once()
+    {
+        var ex = Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("\"a,b\n1,2\n"), "q.csv"));
+        var problem = Assert.Single(ex.Problems);
+        Assert.Equal("line 1", problem.Location);
+        Assert.Equal("malformed header (a quoted field that is never closed (byte offset 9)).", problem.Message);
+
+        var line = Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("a,b\n1,2\n3,\"4\n5,6\n"), "q.csv"));
+        Assert.DoesNotContain(".).", Assert.Single(line.Problems).Message);
+    }
+
     [Theory]
     [InlineData("a,b\n1,2\n3,4\n")]
     [InlineData("a,b\r\n1,2\r\n3,4\r\n")]

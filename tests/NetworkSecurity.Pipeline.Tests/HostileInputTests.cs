@@ -40,6 +40,56 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public void A_quoted_field_broken_into_short_lines_is_one_line_for_the_limit_and_fails_after_it_not_after_buffering()
+    {
+        // Every physical line is short, but an unclosed quote makes the rest of the text one header or one cell: the
+        // parser buffered all of it (a 1 GB file took 4.5 GB) before the cell length was checked.
+        var manyShortLines = string.Concat(Enumerable.Repeat(new string('x', 49) + "\n", 200_000));
+        var header = new CountingReader("\"" + manyShortLines);
+        var longHeader = Assert.Throws<InputLimitException>(() => CsvTableReader.Open(header, "up.csv", Small));
+        Assert.Matches(@"^up\.csv, line 1: the header is longer than 2,000 characters \(a quoted field that starts on it runs on past line \d\d: check for a missing closing quote\)\.$", longHeader.Message);
+        Assert.True(header.Served < 200_000, $"read {header.Served:N0} characters");
+
+        var cell = new CountingReader("a,b\n1,2\n3, \"" + manyShortLines + "\",4\n");
+        var longLine = Assert.Throws<InputLimitException>(() => ReadAll(cell, Small));
+        Assert.Matches(@"^up\.csv, line 3: the line is longer than 500 characters \(a quoted field that starts on it runs on past line \d\d: check for a missing closing quote\)\.$", longLine.Message);
+        Assert.True(cell.Served < 200_000, $"read {cell.Served:N0} characters");
+
+        // Quoted cells with line breaks, doubled quotes and delimiters, each line within the limit, however many there
+        // are (a quote inside a quoted cell does not open or close anything).
+        var fine = "a,b\n" + string.Concat(Enumerable.Repeat("\"say \"\"hi\"\",\nthen\r\n\"\"go\"\"\",\"x\"\"\"\r\n1, \"\"\"x\"\"\"\n", 2000));
+        var (_, records) = CsvTableReader.Open(new StringReader(fine), "up.csv", Small);
+        var read = records.ToList();
+        Assert.Equal(4000, read.Count);
+        Assert.Equal<string?[]>(["say \"hi\",\nthen\r\n\"go\"", "x\""], read[0].Values);
+        Assert.Equal<string?[]>(["1", "\"x\""], read[1].Values);
+    }
+
+    [Fact]
+    public void Lines_ended_by_a_lone_carriage_return_are_lines_for_the_limit_as_for_the_parser()
+    {
+        // Classic Mac line ends: the parser reads each as a line, so the limit must too (11,055 such rows were refused
+        // as a header longer than 64 K characters).
+        var crOnly = "a,b\r" + string.Concat(Enumerable.Repeat("1,2\r", 1000));
+        var (_, records) = CsvTableReader.Open(new StringReader(crOnly), "up.csv", Small);
+        Assert.Equal(1000, records.Count());
+
+        var longLine = Assert.Throws<InputLimitException>(() => ReadAll(new StringReader("a,b\r1,2\r" + new string('9', 600) + ",1\r"), Small));
+        Assert.Equal("up.csv, line 3: the line is longer than 500 characters.", longLine.Message);
+        // CRLF is one line break, not two.
+        var crlf = Assert.Throws<InputLimitException>(() => ReadAll(new StringReader("a,b\r\n1,2\r\n" + new string('9', 600) + ",1\r\n"), Small));
+        Assert.Equal("up.csv, line 3: the line is longer than 500 characters.", crlf.Message);
+    }
+
+    private static void ReadAll(TextReader reader, CsvLimits limits)
+    {
+        var (_, records) = CsvTableReader.Open(reader, "up.csv", limits);
+        foreach (var _ in records)
+        {
+        }
+    }
+
+    [Fact]
     public async Task Records_with_more_than_the_allowed_share_of_missing_features_are_invalid_with_a_reason()
     {
         using var dir = new TempDirectory();

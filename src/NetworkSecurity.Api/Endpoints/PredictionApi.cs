@@ -154,10 +154,10 @@ public static class PredictionApi
         PredictionSummary summary;
         using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping))
         {
-            budget.CancelAfter(TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds));
+            using var deadline = ScoringDeadlines.CancelAfter(budget, TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds));
             try
             {
-                summary = predictor.Score(bundle, Open, name, limits.MaxRows, budget.Token, explainTop);
+                summary = predictor.Score(bundle, Open, name, limits.MaxRows, budget.Token, explainTop, limits.MaxExplainRows);
             }
             catch (Exception ex) when (ex is TooManyRecordsException or InputLimitException)
             {
@@ -251,7 +251,7 @@ public static class PredictionApi
         // examined) leaves Kestrel unable to reset the connection's pipe when the client leaves mid-body.
         var body = context.Request.BodyReader;
         System.IO.Pipelines.ReadResult read;
-        ArrayBufferWriter<byte>? copy = null;
+        MemoryStream? copy = null;
         // Waiting for the body ends at a shutdown too (see PredictCsvAsync); made only when a read has to wait, as
         // a one-record body is there at once.
         CancellationTokenSource? reading = null;
@@ -265,7 +265,7 @@ public static class PredictionApi
 
             while (true)
             {
-                if ((copy?.WrittenCount ?? 0) + read.Buffer.Length > limits.MaxJsonBytes)
+                if ((copy?.Length ?? 0) + read.Buffer.Length > limits.MaxJsonBytes)
                 {
                     body.AdvanceTo(read.Buffer.End);
                     return Problems.TooLarge($"The JSON body exceeds the limit of {limits.MaxJsonBytes:N0} bytes.");
@@ -277,7 +277,10 @@ public static class PredictionApi
                     break; // all of it in one read: parsed in place, advanced past once parsed
                 }
 
-                copy ??= new ArrayBufferWriter<byte>((int)Math.Min(context.Request.ContentLength ?? 0, Math.Min(limits.MaxJsonBytes, 1 << 20)) + 1);
+                // Grown with the bytes that arrive (see UploadReader): 1 MB up front per slow sender ran a 512 MB heap out with 600.
+                var expected = Math.Min(context.Request.ContentLength ?? limits.MaxJsonBytes, limits.MaxJsonBytes);
+                copy ??= UploadReader.NewBuffer(expected);
+                UploadReader.EnsureRoom(copy, copy.Length + read.Buffer.Length, expected);
                 foreach (var segment in read.Buffer)
                 {
                     copy.Write(segment.Span);
@@ -312,7 +315,7 @@ public static class PredictionApi
         JsonRecords records;
         try
         {
-            records = parser.Parse(copy is null ? read.Buffer : new ReadOnlySequence<byte>(copy.WrittenMemory), limits.MaxJsonRecords);
+            records = parser.Parse(copy is null ? read.Buffer : new ReadOnlySequence<byte>(copy.GetBuffer(), 0, (int)copy.Length), limits.MaxJsonRecords);
         }
         catch (JsonException ex)
         {
@@ -393,7 +396,7 @@ public static class PredictionApi
 
             using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping))
             {
-                budget.CancelAfter(TimeSpan.FromSeconds(remaining));
+                using var deadline = ScoringDeadlines.CancelAfter(budget, TimeSpan.FromSeconds(remaining));
                 try
                 {
                     explanations = explainer.ExplainAll(raw, bundle.Complete(raw, budget.Token), explainTop, budget.Token);

@@ -19,6 +19,17 @@ public static class RequestEncoding
             return Unsupported($"Content-Encoding '{encoding}' is not supported: send the body uncompressed.");
         }
 
+        // Kestrel undoes only chunked: "Transfer-Encoding: gzip, chunked" reached the endpoints as compressed bytes, read
+        // as a CSV of one odd column ("expected comma- or tab-separated columns").
+        var transfer = request.Headers.TransferEncoding.ToString();
+        foreach (var coding in transfer.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!coding.Equals("chunked", StringComparison.OrdinalIgnoreCase) && !coding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+            {
+                return Unsupported($"Transfer-Encoding '{transfer.Trim()}' is not supported: send the body uncompressed (chunked alone is fine).");
+            }
+        }
+
         return CharsetProblem(request.ContentType, "the request") is { } problem ? Unsupported(problem) : null;
     }
 

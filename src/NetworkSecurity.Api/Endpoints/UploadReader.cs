@@ -9,7 +9,7 @@ namespace NetworkSecurity.Api.Endpoints;
 /// </summary>
 public static class UploadReader
 {
-    private const int InitialBufferLimit = 4 * 1024 * 1024;
+    private const int ReadBufferSize = 81920;
 
     // RFC 2046: a boundary is 1 to 70 characters. MultipartReader itself throws ArgumentOutOfRangeException (a 500)
     // for one longer than its buffer.
@@ -47,12 +47,13 @@ public static class UploadReader
             throw new TooLargeException(limit);
         }
 
-        // Sized from Content-Length when known, but never more than 4 MB up front: a client that announces 50 MB and
-        // then sends nothing must not hold 50 MB of ours.
-        var capacity = (int)Math.Min(request.ContentLength ?? 0, Math.Min(limit, InitialBufferLimit));
+        // The buffer grows with the bytes that arrived, up to what Content-Length announced: sized from Content-Length up
+        // front (4 MB at most), 200 connections announcing 50 MB and sending 300 bytes a second held 800 MB of heap, and
+        // under a 512 MB heap limit (a container's) every upload failed with OutOfMemoryException (a 500).
+        var expected = Math.Min(request.ContentLength ?? limit, limit);
         if (!IsMultipart(request.ContentType))
         {
-            return (await CopyAsync(request.Body, limit, capacity, cancellationToken).ConfigureAwait(false), "request body");
+            return (await CopyAsync(request.Body, limit, expected, cancellationToken).ConfigureAwait(false), "request body");
         }
 
         var boundary = MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) ? HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value : null;
@@ -102,7 +103,7 @@ public static class UploadReader
                 }
 
                 var name = HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
-                file = (await CopyAsync(section.Body, limit, capacity, cancellationToken).ConfigureAwait(false), string.IsNullOrEmpty(name) ? "uploaded file" : Path.GetFileName(name));
+                file = (await CopyAsync(section.Body, limit, expected, cancellationToken).ConfigureAwait(false), string.IsNullOrEmpty(name) ? "uploaded file" : Path.GetFileName(name));
             }
         }
         catch (IOException ex) when (ex is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
@@ -134,18 +135,35 @@ public static class UploadReader
             : null;
     }
 
-    private static async Task<MemoryStream> CopyAsync(Stream source, long limit, int capacity, CancellationToken cancellationToken)
+    /// <summary>A buffer for a body of <paramref name="expected"/> bytes (announced, else the limit), small until bytes arrive.</summary>
+    internal static MemoryStream NewBuffer(long expected) => new((int)Math.Min(expected, ReadBufferSize));
+
+    /// <summary>
+    /// Room for <paramref name="needed"/> bytes: fourfold growth (fewer copies left behind than doubling) toward
+    /// <paramref name="expected"/>, never past it while the body keeps to it, so a 49 MB upload takes 49 MB.
+    /// </summary>
+    internal static void EnsureRoom(MemoryStream target, long needed, long expected)
     {
-        var buffer = new byte[81920];
-        var target = new MemoryStream(capacity);
+        if (needed > target.Capacity)
+        {
+            target.Capacity = (int)Math.Max(needed, Math.Min(target.Capacity * 4L, Math.Max(expected, needed)));
+        }
+    }
+
+    private static async Task<MemoryStream> CopyAsync(Stream source, long limit, long expected, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[ReadBufferSize];
+        var target = NewBuffer(expected);
         int read;
         while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
-            if (target.Length + read > limit)
+            var needed = target.Length + read;
+            if (needed > limit)
             {
                 throw new TooLargeException(limit);
             }
 
+            EnsureRoom(target, needed, expected);
             target.Write(buffer, 0, read);
         }
 

@@ -23,6 +23,13 @@ public sealed class ApiOptions
     [Range(1, int.MaxValue)]
     public int MaxJsonRecords { get; set; } = 100_000;
 
+    /// <summary>
+    /// Most records of one POST /predict upload that ?explain may explain: every explanation is held until the answer is
+    /// written, about 2 KB a distinct record (100,000 added 200 MB; a 49 MB upload, 696,000 rows, 450 MB at the 30 s budget).
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxExplainRows { get; set; } = 100_000;
+
     /// <summary>Most columns an uploaded CSV may have.</summary>
     [Range(1, int.MaxValue)]
     public int MaxColumns { get; set; } = 512;

@@ -86,7 +86,7 @@ public static class CsvTableReader
         catch (CsvFormatException ex)
         {
             csv.Dispose();
-            throw PipelineException.At(new DataProblem(source, $"line {ex.LineNumber}", ex.FieldIndex >= 0 ? ex.FieldIndex + 1 : null, null, $"malformed header ({ex.Message})."));
+            throw PipelineException.At(new DataProblem(source, $"line {ex.LineNumber}", ex.FieldIndex >= 0 ? ex.FieldIndex + 1 : null, null, $"malformed header ({Reason(ex.Message)})."));
         }
 
         var columns = csv.Headers.Select(h => h.Trim('\uFEFF').Trim()).ToArray();
@@ -168,8 +168,9 @@ public static class CsvTableReader
     }
 
     // The reader's message repeats where ("Malformed CSV in record 4 (line 4): ..."), which the problem already says.
+    // Its closing full stop too: the problem's own sentence ends after the parenthesis.
     private static string Reason(string message) =>
-        System.Text.RegularExpressions.Regex.Replace(message, @"^Malformed CSV in record \d+ \(line \d+\):\s*", "");
+        System.Text.RegularExpressions.Regex.Replace(message, @"^Malformed CSV in record \d+ \(line \d+\):\s*", "").TrimEnd('.');
 
     private static bool Next(CsvReader csv, string source)
     {

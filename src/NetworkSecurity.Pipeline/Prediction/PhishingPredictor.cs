@@ -34,10 +34,11 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
     /// <param name="open">Opens the CSV text from the start (called once here and once per <see cref="Records"/>).</param>
     /// <param name="explainTop">0: no explanations (no extra cost); else the top features to explain per record. The
     /// model must be able to explain (check with <see cref="VerdictExplainer.TryCreate(ModelBundle, out string)"/>).</param>
+    /// <param name="maxExplainedRows">With explanations, the most records: each one's explanation is kept for the answer.</param>
     /// <exception cref="TooManyRecordsException">More than <paramref name="maxRows"/> records (found while reading).</exception>
-    /// <exception cref="InputLimitException">A CSV size limit was crossed.</exception>
+    /// <exception cref="InputLimitException">A CSV size limit was crossed, or more than <paramref name="maxExplainedRows"/> records to explain.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
-    public PredictionSummary Score(ModelBundle bundle, Func<TextReader> open, string source, int maxRows = int.MaxValue, CancellationToken cancellationToken = default, int explainTop = 0)
+    public PredictionSummary Score(ModelBundle bundle, Func<TextReader> open, string source, int maxRows = int.MaxValue, CancellationToken cancellationToken = default, int explainTop = 0, int maxExplainedRows = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         ArgumentNullException.ThrowIfNull(open);
@@ -128,6 +129,11 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
                 if (++seen > maxRows)
                 {
                     throw new TooManyRecordsException(maxRows);
+                }
+
+                if (explainer is not null && seen > maxExplainedRows)
+                {
+                    throw new InputLimitException($"{source}: explanations are given for at most {maxExplainedRows:N0} records per request; send fewer records, or leave out explain.");
                 }
 
                 if ((seen & 1023) == 0)
