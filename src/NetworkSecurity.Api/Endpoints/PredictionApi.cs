@@ -63,7 +63,7 @@ public static class PredictionApi
     }
 
     public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> PredictCsvAsync(
-        HttpContext context, LiveModel live, PhishingPredictor predictor, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+        HttpContext context, LiveModel live, PhishingPredictor predictor, UploadSlots uploads, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var limits = options.Value;
         var bundle = CurrentModel(context, live);
@@ -111,6 +111,27 @@ public static class PredictionApi
         // A shutdown stops the upload too: a slow client's body would otherwise hold the answer until the host's
         // shutdown timeout, and then the connection is cut without one.
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        if (UploadSlots.IsLarge(context.Request))
+        {
+            // Held until the answer is written (the upload's bytes are read again then), released with the response.
+            IDisposable? slot;
+            try
+            {
+                slot = await uploads.TryEnterAsync(TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds), reading.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return Stopped(context, cancellationToken, lifetime.ApplicationStopping, limits);
+            }
+
+            if (slot is null)
+            {
+                return Problems.UploadsBusy(context, uploads.Limit, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
+            }
+
+            context.Response.RegisterForDispose(slot);
+        }
+
         try
         {
             (content, name) = await UploadReader.ReadAsync(context.Request, limits.MaxUploadBytes, reading.Token);

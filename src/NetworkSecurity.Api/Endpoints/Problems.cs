@@ -61,13 +61,22 @@ public static class Problems
         || exception is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } bad
             && bad.Message.StartsWith("Unexpected end of request content", StringComparison.Ordinal);
 
-    /// <summary>Scoring took longer than the configured budget: the work was stopped.</summary>
-    /// <summary>No Retry-After: the same request would most likely take as long again.</summary>
+    /// <summary>Scoring took longer than the configured budget: the work was stopped. No Retry-After: the same request would take as long again.</summary>
     public static ProblemHttpResult TooSlow(double budgetSeconds) =>
         TypedResults.Problem(
             title: "Scoring took too long",
             detail: $"Scoring this request took longer than the limit of {budgetSeconds:0.###} s and was stopped; sent again, it would take as long. Send fewer records per request (or ask for fewer explanations).",
             statusCode: StatusCodes.Status503ServiceUnavailable);
+
+    /// <summary>Every upload slot stayed taken while the request waited: the same request later will most likely get one.</summary>
+    public static ProblemHttpResult UploadsBusy(HttpContext context, int slots, double waitedSeconds, int retryAfterSeconds)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            title: "Too many large uploads at once",
+            detail: $"{slots} large upload(s) (over 1 MiB) were being scored and none finished within {waitedSeconds:0.###} s of waiting (Api:MaxConcurrentUploads = {slots}); send it again later, or to another replica.",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
 
     /// <summary>The service stopped scoring because it is shutting down (SIGTERM): the request can go elsewhere or come back.</summary>
     public static ProblemHttpResult ShuttingDown(HttpContext context, int retryAfterSeconds)

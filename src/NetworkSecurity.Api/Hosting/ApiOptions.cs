@@ -30,6 +30,13 @@ public sealed class ApiOptions
     [Range(1, int.MaxValue)]
     public int MaxExplainRows { get; set; } = 100_000;
 
+    /// <summary>
+    /// Most POST /predict uploads over 1 MiB (or without a Content-Length) read, scored and answered at once; more wait
+    /// for a slot, up to <see cref="ScoringTimeoutSeconds"/>, then get 503 with Retry-After (see UploadSlots).
+    /// </summary>
+    [Range(1, 1024)]
+    public int MaxConcurrentUploads { get; set; } = 4;
+
     /// <summary>Most columns an uploaded CSV may have.</summary>
     [Range(1, int.MaxValue)]
     public int MaxColumns { get; set; } = 512;

@@ -64,6 +64,7 @@ public static class WebApplicationExtensions
         });
         builder.Services.AddSingleton(sp => new JsonRecordParser(sp.GetRequiredService<DataSchema>(), sp.GetRequiredService<IOptions<ApiOptions>>().Value.MaxMissingFraction));
         builder.Services.AddSingleton<LiveModel>();
+        builder.Services.AddSingleton<UploadSlots>();
         builder.Services.AddSingleton<TrainingJobQueue>();
         builder.Services.AddHostedService<TrainingWorker>();
         builder.Services.AddModelReplication(configuration);
