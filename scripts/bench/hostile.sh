@@ -142,6 +142,7 @@ run_case "100,000 rows, 3 missing cells each" 1 "200 within 2 s" -H "Accept: app
 run_case "100,000 complete rows (reference for the above)" 1 "200" -H "Accept: application/json" -H "Content-Type: text/csv" --data-binary "@$work/full-100k.csv" "$url/predict"
 run_case "49 MB ordinary CSV (JSON answer)" 1 "200, ≤ 300 MB" -H "Accept: application/json" -H "Content-Type: text/csv" --data-binary "@$work/ordinary-49mb.csv" "$url/predict"
 run_case "49 MB ordinary CSV (JSON answer)" 4 "200, ≤ 1.2 GB" -H "Accept: application/json" -H "Content-Type: text/csv" --data-binary "@$work/ordinary-49mb.csv" "$url/predict"
+run_case "49 MB ordinary CSV (JSON answer)" 8 "200, ≤ 1.2 GB (4 scored at a time)" -H "Accept: application/json" -H "Content-Type: text/csv" --data-binary "@$work/ordinary-49mb.csv" "$url/predict"
 run_case "16 MB of JSON nulls" 1 "400, ≤ 300 MB" -H "Content-Type: application/json" --data-binary "@$work/nulls-16mb.json" "$url/predict/json"
 run_case "16 MB of JSON records (at the limit)" 1 "200, ≤ 300 MB" -H "Content-Type: application/json" --data-binary "@$work/records-16mb.json" "$url/predict/json"
 run_case "16 MB of JSON records (at the limit)" 4 "200, ≤ 1.2 GB" -H "Content-Type: application/json" --data-binary "@$work/records-16mb.json" "$url/predict/json"
