@@ -287,6 +287,17 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
     }
 
     [Fact]
+    public async Task The_service_raises_the_thread_pools_floor_so_one_record_requests_get_a_thread_beside_large_uploads()
+    {
+        // Without it a one-record /predict/json waited 13 s for a pool thread while four large explain=all uploads were
+        // scored (the latency itself is measured by hand, see the README's hostile-input notes).
+        using var factory = model.CreateFactory();
+        using var ready = await Start(factory).GetAsync("/health/live");
+        ThreadPool.GetMinThreads(out var workers, out _);
+        Assert.True(workers >= ThreadPoolFloor.WorkersPerCore * Environment.ProcessorCount, $"{workers} worker threads at least");
+    }
+
+    [Fact]
     public async Task Every_response_carries_security_headers_and_the_page_csp_allows_exactly_its_own_script_and_style()
     {
         using var factory = model.CreateFactory();

@@ -17,6 +17,7 @@ public static class ServiceHost
             return CommandLine.UsageError;
         }
 
+        ThreadPoolFloor.Raise();
         try
         {
             var builder = WebApplication.CreateBuilder(args);
