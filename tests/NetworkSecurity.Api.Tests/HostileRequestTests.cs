@@ -230,60 +230,40 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
     [Fact]
     public async Task Large_uploads_beyond_the_concurrency_limit_wait_for_a_slot_then_get_503_and_small_ones_never_wait()
     {
-        // Memory grew with the large uploads in flight (eight 49 MB ones: 1 GB more); now at most Api:MaxConcurrentUploads.
-        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Api:MaxConcurrentUploads"] = "1", ["Api:ScoringTimeoutSeconds"] = "5" });
+        // Memory grew with the large uploads being scored (eight 49 MB ones: 1 GB more); now at most Api:MaxConcurrentUploads.
+        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Api:MaxConcurrentUploads"] = "1", ["Api:ScoringTimeoutSeconds"] = "3" });
         var client = Start(factory);
         var body = Encoding.UTF8.GetBytes(Lines[0] + "\n" + string.Join('\n', Enumerable.Repeat(Lines.Skip(1), 2).SelectMany(l => l)) + "\n");
-        Assert.True(body.Length > UploadSlots.LargeUploadBytes);
+        Assert.True(UploadSlots.IsLarge(body.Length));
 
-        // The first large upload takes the slot: its 100 Continue means the endpoint reads its body. It then trickles in
-        // (fast enough for Kestrel's minimum data rate) while the others are tried.
-        using var first = new TcpClient();
-        await first.ConnectAsync("127.0.0.1", client.BaseAddress!.Port);
-        var firstStream = first.GetStream();
-        await firstStream.WriteAsync(Encoding.ASCII.GetBytes($"POST /predict?echo=false HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/csv\r\nConnection: close\r\nContent-Type: text/csv\r\nContent-Length: {body.Length}\r\nExpect: 100-continue\r\n\r\n"));
-        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(120)); // against a hang only
-        Assert.StartsWith("HTTP/1.1 100", await ReadUntilAsync(firstStream, "\r\n\r\n", "No 100 Continue for the first upload", wait.Token));
-        using var stopTrickle = new CancellationTokenSource();
-        var sent = 0;
-        var trickle = Task.Run(async () =>
+        // The one slot taken (as a large upload being scored would hold it): the next large upload waits its 3 s, then is
+        // told to come back.
+        var slots = factory.Services.GetRequiredService<UploadSlots>();
+        var held = await slots.TryEnterAsync(TimeSpan.Zero, CancellationToken.None);
+        Assert.NotNull(held);
+        using (var refused = await client.PostAsync("/predict", Raw(body, "text/csv")))
         {
-            while (!stopTrickle.IsCancellationRequested && sent + 4096 < body.Length)
-            {
-                await firstStream.WriteAsync(body.AsMemory(sent, 4096));
-                sent += 4096;
-                await Task.Delay(200);
-            }
-        });
-
-        // A second large upload waits its 5 s for the slot, then is told to come back; its body is never asked for.
-        using (var second = new TcpClient())
-        {
-            await second.ConnectAsync("127.0.0.1", client.BaseAddress!.Port);
-            var secondStream = second.GetStream();
-            await secondStream.WriteAsync(Encoding.ASCII.GetBytes($"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nContent-Type: text/csv\r\nContent-Length: {body.Length}\r\nExpect: 100-continue\r\n\r\n"));
-            var refused = await ReadUntilAsync(secondStream, "MaxConcurrentUploads = 1)", "The second upload's connection closed without an answer", wait.Token);
-            Assert.StartsWith("HTTP/1.1 503", refused);
-            Assert.Contains("\r\nRetry-After: ", refused, StringComparison.OrdinalIgnoreCase);
-            Assert.Contains("Too many large uploads at once", refused);
+            var problem = await ProblemAsync(refused, HttpStatusCode.ServiceUnavailable);
+            Assert.Equal("Too many large uploads at once", problem.GetProperty("title").GetString());
+            Assert.Contains("(Api:MaxConcurrentUploads = 1)", problem.GetProperty("detail").GetString());
+            Assert.NotNull(refused.Headers.RetryAfter);
         }
 
-        // A small upload meanwhile is not counted.
+        // A small upload is not counted.
         using (var small = await client.PostAsync("/predict", Raw(string.Join('\n', Lines.Take(4)), "text/csv")))
         {
             Assert.Equal(HttpStatusCode.OK, small.StatusCode);
         }
 
-        // The first one, completed, is scored; once its answer is written the slot is free for the next large upload.
-        await stopTrickle.CancelAsync();
-        await trickle;
-        await firstStream.WriteAsync(body.AsMemory(sent));
-        using var reader = new StreamReader(firstStream, Encoding.UTF8);
-        var answer = await reader.ReadToEndAsync(wait.Token); // Connection: close: the whole answer
-        Assert.StartsWith("HTTP/1.1 200", answer);
-        Assert.Contains("phishing_probability", answer); // the CSV answer (chunked on the wire: not counted here)
-        using var next = await client.PostAsync("/predict", Raw(body, "text/csv"));
-        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        // The slot given back, the large upload is scored; and it gives the slot back in turn (taken again at once).
+        held!.Dispose();
+        using (var scored = await client.PostAsync("/predict?echo=false", Raw(body, "text/csv")))
+        {
+            Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
+        }
+
+        using var again = await slots.TryEnterAsync(TimeSpan.Zero, CancellationToken.None);
+        Assert.NotNull(again);
     }
 
     [Fact]

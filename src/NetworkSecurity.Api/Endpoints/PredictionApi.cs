@@ -111,27 +111,6 @@ public static class PredictionApi
         // A shutdown stops the upload too: a slow client's body would otherwise hold the answer until the host's
         // shutdown timeout, and then the connection is cut without one.
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
-        if (UploadSlots.IsLarge(context.Request))
-        {
-            // Held until the answer is written (the upload's bytes are read again then), released with the response.
-            IDisposable? slot;
-            try
-            {
-                slot = await uploads.TryEnterAsync(TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds), reading.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return Stopped(context, cancellationToken, lifetime.ApplicationStopping, limits);
-            }
-
-            if (slot is null)
-            {
-                return Problems.UploadsBusy(context, uploads.Limit, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
-            }
-
-            context.Response.RegisterForDispose(slot);
-        }
-
         try
         {
             (content, name) = await UploadReader.ReadAsync(context.Request, limits.MaxUploadBytes, reading.Token);
@@ -173,6 +152,27 @@ public static class PredictionApi
         var length = (int)content.Length;
         TextReader Open() => new StreamReader(new MemoryStream(bytes, 0, length, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         PredictionSummary summary;
+        // A large upload is scored in one of Api:MaxConcurrentUploads slots: taken once its body is in (a slow sender holds
+        // none) and given back before the answer is written (nor does a slow reader).
+        IDisposable? slot = null;
+        if (UploadSlots.IsLarge(length))
+        {
+            try
+            {
+                slot = await uploads.TryEnterAsync(TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds), reading.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return Stopped(context, cancellationToken, lifetime.ApplicationStopping, limits);
+            }
+
+            if (slot is null)
+            {
+                return Problems.UploadsBusy(context, uploads.Limit, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
+            }
+        }
+
+        using (slot)
         using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping))
         {
             using var deadline = ScoringDeadlines.CancelAfter(budget, TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds));

@@ -31,8 +31,8 @@ public sealed class ApiOptions
     public int MaxExplainRows { get; set; } = 100_000;
 
     /// <summary>
-    /// Most POST /predict uploads over 1 MiB (or without a Content-Length) read, scored and answered at once; more wait
-    /// for a slot, up to <see cref="ScoringTimeoutSeconds"/>, then get 503 with Retry-After (see UploadSlots).
+    /// Most POST /predict uploads over 1 MiB scored at once; more wait for a slot once their body is in, up to
+    /// <see cref="ScoringTimeoutSeconds"/>, then get 503 with Retry-After (see UploadSlots).
     /// </summary>
     [Range(1, 1024)]
     public int MaxConcurrentUploads { get; set; } = 4;

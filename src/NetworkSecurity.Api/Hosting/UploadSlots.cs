@@ -3,24 +3,25 @@ using Microsoft.Extensions.Options;
 namespace NetworkSecurity.Api.Hosting;
 
 /// <summary>
-/// How many large POST /predict uploads are read, scored and answered at once (Api:MaxConcurrentUploads). Each one is
-/// bounded on its own (a 49 MB upload adds about 100–300 MB while it is scored), but without a bound on their number
-/// memory grew with the uploads in flight: eight 49 MB ones at once took 1 GB more, enough for a burst to get a
-/// container with a 2 GiB limit killed. The others wait for a slot without their body being read (nothing held but
-/// the connection); small uploads, up to <see cref="LargeUploadBytes"/>, never wait.
+/// How many large POST /predict uploads are scored at once (Api:MaxConcurrentUploads). Each one is bounded on its own
+/// (scoring a 49 MB upload adds about 100–300 MB beside its bytes, and takes seconds of both cores), but without a bound
+/// on their number memory grew with the uploads in flight: eight 49 MB ones at once took 1 GB more, enough for a burst
+/// to get a container with a 2 GiB limit killed. A slot is taken once the body is in and given back before the answer
+/// is written, so neither a slow sender nor a slow reader holds one; uploads up to <see cref="LargeUploadBytes"/>
+/// never wait.
 /// </summary>
 public sealed class UploadSlots(IOptions<ApiOptions> options)
 {
-    /// <summary>Uploads announcing at most this many bytes are not counted; one without a Content-Length (chunked) is.</summary>
+    /// <summary>Uploads of at most this many bytes are scored without a slot.</summary>
     public const long LargeUploadBytes = 1L << 20;
 
     private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentUploads, options.Value.MaxConcurrentUploads);
 
     public int Limit { get; } = options.Value.MaxConcurrentUploads;
 
-    public static bool IsLarge(HttpRequest request) => request.ContentLength is not { } length || length > LargeUploadBytes;
+    public static bool IsLarge(long bytes) => bytes > LargeUploadBytes;
 
-    /// <summary>A slot, released when the result is disposed (at the end of the response); null when none came free in time.</summary>
+    /// <summary>A slot, released when the result is disposed; null when none came free in time.</summary>
     public async Task<IDisposable?> TryEnterAsync(TimeSpan wait, CancellationToken cancellationToken) =>
         await _slots.WaitAsync(wait, cancellationToken).ConfigureAwait(false) ? new Slot(_slots) : null;
 
