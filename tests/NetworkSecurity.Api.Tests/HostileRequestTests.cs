@@ -249,10 +249,23 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
             Assert.NotNull(refused.Headers.RetryAfter);
         }
 
-        // A small upload is not counted.
+        // So does a JSON body over 1 MiB.
+        var records = "{\"records\":[" + string.Join(',', Enumerable.Repeat(JsonRecord(i => Lines[1].Split(',')[i]), 12_000)) + "]}";
+        Assert.True(UploadSlots.IsLarge(Encoding.UTF8.GetByteCount(records)));
+        using (var refusedJson = await client.PostAsync("/predict/json", Raw(records, "application/json")))
+        {
+            Assert.Equal("Too many large uploads at once", (await ProblemAsync(refusedJson, HttpStatusCode.ServiceUnavailable)).GetProperty("title").GetString());
+        }
+
+        // A small upload or body is not counted.
         using (var small = await client.PostAsync("/predict", Raw(string.Join('\n', Lines.Take(4)), "text/csv")))
         {
             Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+        }
+
+        using (var one = await client.PostAsync("/predict/json", Raw("{\"records\":[" + JsonRecord(i => Lines[1].Split(',')[i]) + "]}", "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, one.StatusCode);
         }
 
         // The slot given back, the large upload is scored; and it gives the slot back in turn (taken again at once).
@@ -260,6 +273,11 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         using (var scored = await client.PostAsync("/predict?echo=false", Raw(body, "text/csv")))
         {
             Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
+        }
+
+        using (var scoredJson = await client.PostAsync("/predict/json", Raw(records, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, scoredJson.StatusCode);
         }
 
         using var again = await slots.TryEnterAsync(TimeSpan.Zero, CancellationToken.None);

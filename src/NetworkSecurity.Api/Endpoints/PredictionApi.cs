@@ -49,7 +49,8 @@ public static class PredictionApi
         var parser = services.GetRequiredService<JsonRecordParser>();
         var options = services.GetRequiredService<IOptions<ApiOptions>>();
         var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-        group.MapPost("/json", (HttpContext context, CancellationToken cancellationToken) => PredictJsonAsync(context, live, predictor, parser, options, lifetime, cancellationToken))
+        var uploads = services.GetRequiredService<UploadSlots>();
+        group.MapPost("/json", (HttpContext context, CancellationToken cancellationToken) => PredictJsonAsync(context, live, predictor, parser, uploads, options, lifetime, cancellationToken))
             .WithName("PredictJson")
             .WithSummary("Score website records sent as JSON")
             .WithDescription("Send {\"records\": [{\"having_IP_Address\": -1, \"URL_Length\": 1, ...}]}: each record maps all 30 feature names (or their aliases) to -1, 0 or 1 (null or \"na\" = missing, imputed). Returns one verdict per record, in order. ?explain=N (1-30) or ?explain=all adds an explanation per verdict.")
@@ -157,18 +158,10 @@ public static class PredictionApi
         IDisposable? slot = null;
         if (UploadSlots.IsLarge(length))
         {
-            try
+            (slot, var busy) = await TakeSlotAsync(context, uploads, limits, lifetime.ApplicationStopping, cancellationToken);
+            if (busy is not null)
             {
-                slot = await uploads.TryEnterAsync(TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds), reading.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return Stopped(context, cancellationToken, lifetime.ApplicationStopping, limits);
-            }
-
-            if (slot is null)
-            {
-                return Problems.UploadsBusy(context, uploads.Limit, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds);
+                return busy;
             }
         }
 
@@ -232,7 +225,7 @@ public static class PredictionApi
     }
 
     public static async Task<Results<JsonVerdictsResult, Ok<JsonPredictionResponse>, ProblemHttpResult>> PredictJsonAsync(
-        HttpContext context, LiveModel live, PhishingPredictor predictor, JsonRecordParser parser, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+        HttpContext context, LiveModel live, PhishingPredictor predictor, JsonRecordParser parser, UploadSlots uploads, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var limits = options.Value;
         var bundle = CurrentModel(context, live);
@@ -333,6 +326,7 @@ public static class PredictionApi
             reading?.Dispose();
         }
 
+        var bodyBytes = copy?.Length ?? read.Buffer.Length;
         JsonRecords records;
         try
         {
@@ -378,6 +372,19 @@ public static class PredictionApi
         {
             context.Response.Headers[EmptyFeaturesHeader] = string.Join(", ", empty.Select(f => predictor.Schema.Features[f].Name));
         }
+
+        // As for CSV uploads: a large body is scored and explained in one of the upload slots, given back before the answer is written.
+        IDisposable? slot = null;
+        if (UploadSlots.IsLarge(bodyBytes))
+        {
+            (slot, var busy) = await TakeSlotAsync(context, uploads, limits, lifetime.ApplicationStopping, cancellationToken);
+            if (busy is not null)
+            {
+                return busy;
+            }
+        }
+
+        using var scoringSlot = slot;
 
         // Rented for the verdicts; the fast answer takes it over (and returns it once written), every other way out returns it here.
         var probabilities = ArrayPool<double>.Shared.Rent(records.Count);
@@ -462,6 +469,26 @@ public static class PredictionApi
         }
 
         return bundle;
+    }
+
+    /// <summary>
+    /// One of the upload slots for a large body, or why none: every slot stayed taken for the scoring budget, or the
+    /// client left, or the service is stopping meanwhile.
+    /// </summary>
+    private static async Task<(IDisposable? Slot, ProblemHttpResult? Problem)> TakeSlotAsync(
+        HttpContext context, UploadSlots uploads, ApiOptions limits, CancellationToken stopping, CancellationToken requestAborted)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, stopping);
+        try
+        {
+            return await uploads.TryEnterAsync(TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds), waiting.Token) is { } slot
+                ? (slot, null)
+                : (null, Problems.UploadsBusy(context, uploads.Limit, limits.ScoringTimeoutSeconds, limits.RetryAfterSeconds));
+        }
+        catch (OperationCanceledException)
+        {
+            return (null, Stopped(context, requestAborted, stopping, limits));
+        }
     }
 
     /// <summary>The wait ended because the service is stopping, not because the client left.</summary>

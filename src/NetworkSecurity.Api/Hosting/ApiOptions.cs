@@ -31,7 +31,7 @@ public sealed class ApiOptions
     public int MaxExplainRows { get; set; } = 100_000;
 
     /// <summary>
-    /// Most POST /predict uploads over 1 MiB scored at once; more wait for a slot once their body is in, up to
+    /// Most POST /predict uploads and POST /predict/json bodies over 1 MiB scored at once; more wait for a slot once their body is in, up to
     /// <see cref="ScoringTimeoutSeconds"/>, then get 503 with Retry-After (see UploadSlots).
     /// </summary>
     [Range(1, 1024)]

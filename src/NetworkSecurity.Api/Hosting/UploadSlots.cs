@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace NetworkSecurity.Api.Hosting;
 
 /// <summary>
-/// How many large POST /predict uploads are scored at once (Api:MaxConcurrentUploads). Each one is bounded on its own
+/// How many large POST /predict uploads and POST /predict/json bodies are scored at once (Api:MaxConcurrentUploads). Each one is bounded on its own
 /// (scoring a 49 MB upload adds about 100–300 MB beside its bytes, and takes seconds of both cores), but without a bound
 /// on their number memory grew with the uploads in flight: eight 49 MB ones at once took 1 GB more, enough for a burst
 /// to get a container with a 2 GiB limit killed. A slot is taken once the body is in and given back before the answer
