@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// A model trained on a schema of its own (two features, one with no allowed list, 0/1 labels, the label column first)
+/// and served with it: the service must follow the schema, not the bundled 30 features.
+/// </summary>
+public sealed class OtherSchemaModelFixture : IAsyncLifetime
+{
+    public const string Schema = """
+        version: 1
+        features:
+          - name: grade
+            type: int
+            allowed: [0, 1, 2, 3, 4, 5]
+            aliases: [level]
+          - name: hops
+            type: int
+        target:
+          name: is_phish
+          type: int
+          aliases: [phish]
+          classes:
+            - value: 0
+              name: legitimate
+            - value: 1
+              name: phishing
+        """;
+
+    private readonly TempDirectory _dir = new();
+
+    public string SchemaPath => Path.Combine(_dir.Path, "schema.yaml");
+
+    public string FinalModelDirectory => Path.Combine(_dir.Path, "final_model");
+
+    public async Task InitializeAsync()
+    {
+        _dir.File("schema.yaml", Schema);
+        // High grades are mostly phishing, every tenth row the other way: a signal the quality gate accepts.
+        var rows = Enumerable.Range(0, 600).Select(i =>
+        {
+            var grade = i % 6;
+            var phishing = (grade >= 3) != (i % 10 == 0);
+            return string.Create(CultureInfo.InvariantCulture, $"{(phishing ? 1 : 0)},{grade},{(i * 7 % 5) * 100}");
+        });
+        var data = _dir.File("data.csv", "phish,level,hops\n" + string.Join('\n', rows) + "\n");
+        var options = PipelineFactory.Options(_dir, data);
+        options.SchemaPath = SchemaPath;
+        var result = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        _ = result.PromotedVersion ?? throw new InvalidOperationException("The other-schema model was not promoted.");
+    }
+
+    public Task DisposeAsync()
+    {
+        _dir.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public ApiFactory CreateFactory() => new(FinalModelDirectory, Path.Combine(_dir.Path, "Artifacts"), new Dictionary<string, string?>
+    {
+        ["Pipeline:SchemaPath"] = SchemaPath,
+    });
+}
+
+public sealed class OtherSchemaTests(OtherSchemaModelFixture model) : IClassFixture<OtherSchemaModelFixture>
+{
+    [Fact]
+    public async Task Swagger_document_is_served_and_its_example_record_names_the_schemas_features()
+    {
+        // A feature without an allowed list made the example record throw: GET /swagger/v1/swagger.json answered 500.
+        using var factory = model.CreateFactory();
+        using var response = await factory.CreateClient().GetAsync("/swagger/v1/swagger.json");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        using var doc = JsonDocument.Parse(text);
+        var example = doc.RootElement.GetProperty("paths").GetProperty("/predict/json").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("example");
+        var record = example.GetProperty("records")[0];
+        Assert.Equal(["grade", "hops"], record.EnumerateObject().Select(p => p.Name).ToArray());
+
+        // The example is one the service accepts.
+        using var predict = await factory.CreateClient().PostAsync("/predict/json", new StringContent(example.GetRawText(), Encoding.UTF8, "application/json"));
+        Assert.True(predict.StatusCode == HttpStatusCode.OK, await predict.Content.ReadAsStringAsync());
+    }
+}
