@@ -87,4 +87,25 @@ public sealed class OtherSchemaTests(OtherSchemaModelFixture model) : IClassFixt
         using var predict = await factory.CreateClient().PostAsync("/predict/json", new StringContent(example.GetRawText(), Encoding.UTF8, "application/json"));
         Assert.True(predict.StatusCode == HttpStatusCode.OK, await predict.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Home_page_describes_the_schemas_upload_and_its_explain_button_asks_for_what_the_model_can_give()
+    {
+        // The page said "the 30 feature columns", "a Result column", and its button asked for explain=3 of two features: a 400.
+        using var factory = model.CreateFactory();
+        var client = factory.CreateClient();
+        var html = await client.GetStringAsync("/");
+        Assert.Contains("A CSV with the 2 feature columns (any order; a is_phish column is ignored).", html);
+        Assert.DoesNotContain("30 feature", html);
+        var action = System.Text.RegularExpressions.Regex.Match(html, "formaction=\"(?<url>[^\"]+)\"").Groups["url"].Value;
+        Assert.Equal("/predict?explain=2", action);
+
+        using var form = new MultipartFormDataContent { { new StringContent("level,hops\n4,100\n1,0\n", Encoding.UTF8, "text/csv"), "file", "sites.csv" } };
+        using var request = new HttpRequestMessage(HttpMethod.Post, action) { Content = form };
+        request.Headers.Accept.ParseAdd("text/html");
+        using var response = await client.SendAsync(request);
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, page);
+        Assert.Contains("grade = 4", page); // the why column
+    }
 }
