@@ -108,4 +108,21 @@ public sealed class OtherSchemaTests(OtherSchemaModelFixture model) : IClassFixt
         Assert.True(response.StatusCode == HttpStatusCode.OK, page);
         Assert.Contains("grade = 4", page); // the why column
     }
+
+    [Fact]
+    public async Task Json_refusals_name_the_schemas_features_and_allowed_values_not_the_bundled_ones()
+    {
+        // They said "not one of the 30 features … (data_schema/schema.yaml)" and "send -1, 0, 1 or null" whatever the schema.
+        using var factory = model.CreateFactory();
+        const string body = """{"records":[{"level":true,"hops":"x","Result":1},{"grade":1,"hops":[1]}]}""";
+        using var response = await factory.CreateClient().PostAsync("/predict/json", new StringContent(body, Encoding.UTF8, "application/json"));
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var messages = problem.RootElement.GetProperty("errors").EnumerateArray()
+            .ToDictionary(e => (e.GetProperty("location").GetString(), e.GetProperty("field").GetString()), e => e.GetProperty("message").GetString());
+        Assert.Equal("true is not an allowed value (send 0, 1, 2, 3, 4, 5 or null).", messages[("record 1", "grade")]);
+        Assert.Equal("\"x\" is not a number.", messages[("record 1", "hops")]);
+        Assert.Equal("unknown field: not one of the 2 features or their aliases (grade, hops).", messages[("record 1", "Result")]);
+        Assert.Equal("an array is not an allowed value (send a number or null).", messages[("record 2", "hops")]);
+    }
 }
