@@ -125,4 +125,20 @@ public sealed class OtherSchemaTests(OtherSchemaModelFixture model) : IClassFixt
         Assert.Equal("unknown field: not one of the 2 features or their aliases (grade, hops).", messages[("record 1", "Result")]);
         Assert.Equal("an array is not an allowed value (send a number or null).", messages[("record 2", "hops")]);
     }
+
+    [Fact]
+    public async Task Swagger_describes_the_schemas_features_not_the_bundled_30()
+    {
+        using var factory = model.CreateFactory();
+        using var doc = JsonDocument.Parse(await factory.CreateClient().GetStringAsync("/swagger/v1/swagger.json"));
+        var paths = doc.RootElement.GetProperty("paths");
+        var json = paths.GetProperty("/predict/json").GetProperty("post").GetProperty("description").GetString()!;
+        var csv = paths.GetProperty("/predict").GetProperty("post").GetProperty("description").GetString()!;
+        var api = doc.RootElement.GetProperty("info").GetProperty("description").GetString()!;
+        Assert.StartsWith("Send {\"records\": [{\"grade\": 0, \"hops\": 0}]}: each record maps all 2 feature names (or their aliases) to their allowed values", json);
+        Assert.Contains("?explain=N (1-2)", json);
+        Assert.Contains("?explain=N (1-2)", csv);
+        Assert.StartsWith("Detects phishing websites from 2 ", api);
+        Assert.DoesNotContain("having_IP_Address", doc.RootElement.GetRawText());
+    }
 }
