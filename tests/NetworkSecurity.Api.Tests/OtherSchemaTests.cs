@@ -141,4 +141,16 @@ public sealed class OtherSchemaTests(OtherSchemaModelFixture model) : IClassFixt
         Assert.StartsWith("Detects phishing websites from 2 ", api);
         Assert.DoesNotContain("having_IP_Address", doc.RootElement.GetRawText());
     }
+
+    [Fact]
+    public async Task Served_with_another_schema_the_model_is_refused_and_predict_says_why()
+    {
+        // /predict answered "The service has no trained model" beside a model it had refused for its schema.
+        using var artifacts = new TempDirectory();
+        using var factory = new ApiFactory(model.FinalModelDirectory, artifacts.Path); // the bundled schema
+        using var response = await factory.CreateClient().PostAsync("/predict/json", new StringContent("""{"records":[{"grade":1,"hops":0}]}""", Encoding.UTF8, "application/json"));
+        var detail = (await HttpTestHelpers.ProblemAsync(response, HttpStatusCode.ServiceUnavailable)).GetProperty("detail").GetString();
+        Assert.Contains("could not be served", detail);
+        Assert.Contains("was trained on another feature schema", detail);
+    }
 }
