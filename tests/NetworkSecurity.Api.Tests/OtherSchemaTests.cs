@@ -123,7 +123,7 @@ public sealed class OtherSchemaTests(OtherSchemaModelFixture model) : IClassFixt
         Assert.Equal("true is not an allowed value (send 0, 1, 2, 3, 4, 5 or null).", messages[("record 1", "grade")]);
         Assert.Equal("\"x\" is not a number.", messages[("record 1", "hops")]);
         Assert.Equal("unknown field: not one of the 2 features or their aliases (grade, hops).", messages[("record 1", "Result")]);
-        Assert.Equal("an array is not an allowed value (send a number or null).", messages[("record 2", "hops")]);
+        Assert.Equal("an array is not an allowed value (send a whole number or null).", messages[("record 2", "hops")]);
     }
 
     [Fact]
@@ -152,5 +152,17 @@ public sealed class OtherSchemaTests(OtherSchemaModelFixture model) : IClassFixt
         var detail = (await HttpTestHelpers.ProblemAsync(response, HttpStatusCode.ServiceUnavailable)).GetProperty("detail").GetString();
         Assert.Contains("could not be served", detail);
         Assert.Contains("was trained on another feature schema", detail);
+    }
+
+    [Fact]
+    public async Task A_feature_of_type_int_without_an_allowed_list_refuses_fractions_and_infinity()
+    {
+        // 2.5 and "Infinity" were scored for a feature the schema declares int.
+        using var factory = model.CreateFactory();
+        const string body = """{"records":[{"grade":1,"hops":2.5},{"grade":1,"hops":"Infinity"},{"grade":1,"hops":"300"}]}""";
+        using var response = await factory.CreateClient().PostAsync("/predict/json", new StringContent(body, Encoding.UTF8, "application/json"));
+        var errors = (await HttpTestHelpers.ProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("errors").EnumerateArray()
+            .Select(e => $"{e.GetProperty("location").GetString()} {e.GetProperty("field").GetString()}: {e.GetProperty("message").GetString()}").ToArray();
+        Assert.Equal(["record 1 hops: 2.5 is not an allowed value (allowed: any whole number).", "record 2 hops: Infinity is not an allowed value (allowed: any whole number)."], errors);
     }
 }

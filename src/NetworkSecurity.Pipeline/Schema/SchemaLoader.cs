@@ -54,7 +54,11 @@ public static class SchemaLoader
         var features = document.Features.Select((f, i) => new FeatureColumn(
             string.IsNullOrWhiteSpace(f.Name) ? throw new PipelineException($"Schema file '{sourceName}': feature {i + 1} has no name.") : f.Name,
             f.Allowed ?? [],
-            f.Aliases ?? [])).ToArray();
+            f.Aliases ?? [])
+        {
+            WholeNumbers = IsWholeNumberType(f.Type, $"feature '{f.Name}'", sourceName, allowFloat: true),
+        }).ToArray();
+        _ = IsWholeNumberType(document.Target.Type, $"the target '{document.Target.Name}'", sourceName, allowFloat: false);
         var duplicate = features.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
@@ -67,6 +71,15 @@ public static class SchemaLoader
             PhishingFirst(document.Target.Classes.Select(c => new TargetClass(c.Value, c.Name ?? c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray(), document.Target.Name, sourceName));
         return new DataSchema(document.Version, features, target, document.IndexColumns ?? []) { Source = sourceName };
     }
+
+    // The type was read and ignored: "type: string" loaded, and an int feature took 2.5.
+    private static bool IsWholeNumberType(string? type, string what, string sourceName, bool allowFloat) =>
+        type?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "int" => true,
+            "float" when allowFloat => false,
+            _ => throw new PipelineException($"Schema file '{sourceName}': {what} has type '{type}': use {(allowFloat ? "int (whole numbers) or float" : "int (class values are whole numbers)")}."),
+        };
 
     // Label 0 is phishing everywhere (verdicts, phishing_probability, the gate): a schema listing its classes in value
     // order, e.g. 0 legitimate then 1 phishing, had every verdict inverted. A class named phishing or legitimate takes
