@@ -166,3 +166,18 @@ public sealed class OtherSchemaTests(OtherSchemaModelFixture model) : IClassFixt
         Assert.Equal(["record 1 hops: 2.5 is not an allowed value (allowed: any whole number).", "record 2 hops: Infinity is not an allowed value (allowed: any whole number)."], errors);
     }
 }
+
+public sealed class OtherSchemaHelpTests
+{
+    [Fact]
+    public void Command_help_does_not_promise_the_bundled_30_features_to_a_schema_given_with_schema()
+    {
+        // The help said "30 URL, domain and page features", "the 30 feature columns" and "or all 30" whatever --schema named.
+        var root = NetworkSecurity.Api.Cli.CommandLine.Build();
+        var predict = root.Subcommands.Single(c => c.Name == "predict");
+        var texts = new[] { root.Description!, predict.Options.Single(o => o.Name == "--input").Description!, predict.Options.Single(o => o.Name == "--explain").Description! };
+        Assert.All(texts, text => Assert.DoesNotMatch(@"\b30 (URL|feature)|the 30\b|all 30\b", text));
+        Assert.Contains("or those of --schema", texts[0]);
+        Assert.Contains("the schema's feature columns", texts[1]);
+    }
+}
