@@ -86,6 +86,18 @@ public sealed class SchemaTests
             Assert.Throws<PipelineException>(() => SchemaLoader.Parse(string.Format(CultureInfo.InvariantCulture, Yaml, "int").Replace("  type: int\n  classes", "  type: float\n  classes", StringComparison.Ordinal), "t.yaml")).Message);
     }
 
+    [Theory]
+    [InlineData("  - name: a\n    aliases: [b]\n  - name: b\n", "", "the name 'b' is given to feature 'a' and to feature 'b'")]
+    [InlineData("  - name: b\n  - name: a\n    aliases: [B]\n", "", "the name 'B' is given to feature 'b' and to feature 'a'")]
+    [InlineData("  - name: a\n  - name: b\n", "  aliases: [a]\n", "the name 'a' is given to feature 'a' and to the target 'y'")]
+    [InlineData("  - name: a\n  - name: b\n", "", "the name 'b' is given to feature 'b' and to the row-number columns (index_columns)", "index_columns: [b]\n")]
+    public void A_name_given_to_two_columns_is_refused_naming_both(string features, string targetAliases, string message, string index = "")
+    {
+        // A CSV header read such a name as one column and a JSON record as the other (the feature listed last won).
+        var yaml = $"features:\n{features}target:\n  name: y\n{targetAliases}  classes:\n    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing\n{index}";
+        Assert.Equal($"Schema file 's.yaml': {message}; a column name must mean one thing.", Assert.Throws<PipelineException>(() => SchemaLoader.Parse(yaml, "s.yaml")).Message);
+    }
+
     [Fact]
     public void Fingerprint_depends_on_features_not_on_aliases()
     {

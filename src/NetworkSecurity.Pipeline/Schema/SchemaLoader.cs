@@ -65,11 +65,47 @@ public static class SchemaLoader
             throw new PipelineException($"Schema file '{sourceName}': feature '{duplicate.Key}' is listed twice.");
         }
 
+        RefuseSharedNames(features, document.Target, document.IndexColumns ?? [], sourceName);
         var target = new TargetColumn(
             document.Target.Name,
             document.Target.Aliases ?? [],
             PhishingFirst(document.Target.Classes.Select(c => new TargetClass(c.Value, c.Name ?? c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray(), document.Target.Name, sourceName));
         return new DataSchema(document.Version, features, target, document.IndexColumns ?? []) { Source = sourceName };
+    }
+
+    // A name given to two columns (a feature's alias that is another feature's name, a target alias that names a feature)
+    // was read one way from a CSV header (names before aliases, features before the target) and another from JSON keys
+    // (the last listed won): one column name must mean one thing.
+    private static void RefuseSharedNames(IReadOnlyList<FeatureColumn> features, TargetDocument target, IReadOnlyList<string> indexColumns, string sourceName)
+    {
+        var owners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        void Claim(string name, string owner)
+        {
+            if (owners.TryGetValue(name.Trim(), out var other) && other != owner)
+            {
+                throw new PipelineException($"Schema file '{sourceName}': the name '{name}' is given to {other} and to {owner}; a column name must mean one thing.");
+            }
+
+            owners[name.Trim()] = owner;
+        }
+
+        foreach (var feature in features)
+        {
+            foreach (var name in feature.Aliases.Prepend(feature.Name))
+            {
+                Claim(name, $"feature '{feature.Name}'");
+            }
+        }
+
+        foreach (var name in (target.Aliases ?? []).Prepend(target.Name))
+        {
+            Claim(name, $"the target '{target.Name}'");
+        }
+
+        foreach (var name in indexColumns)
+        {
+            Claim(name, "the row-number columns (index_columns)");
+        }
     }
 
     // The type was read and ignored: "type: string" loaded, and an int feature took 2.5.
