@@ -1,3 +1,6 @@
+using System.Globalization;
+using NetworkSecurity.Pipeline.Data;
+using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Schema;
 
 namespace NetworkSecurity.Pipeline.Tests;
@@ -56,6 +59,43 @@ public sealed class SchemaTests
         Assert.False(feature.Allows(2.0));
         Assert.False(feature.Allows(0.5));
         Assert.True((feature with { AllowedValues = [] }).Allows(7.0));
+    }
+
+    [Fact]
+    public void A_features_type_is_kept_int_takes_whole_numbers_float_any_finite_number_and_other_types_are_refused()
+    {
+        // The type was ignored: an int feature without an allowed list took 2.5, and "type: string" loaded.
+        const string Yaml = "features:\n  - name: hops\n    type: int\n  - name: ratio\n    type: {0}\ntarget:\n  name: y\n  type: int\n"
+            + "  classes:\n    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing\n";
+        var schema = SchemaLoader.Parse(string.Format(CultureInfo.InvariantCulture, Yaml, "float"), "t.yaml");
+        var (hops, ratio) = (schema.Features[0], schema.Features[1]);
+        Assert.True(hops.Allows(300));
+        Assert.False(hops.Allows(2.5));
+        Assert.False(hops.Allows(double.PositiveInfinity));
+        Assert.True(ratio.Allows(2.5));
+        Assert.False(ratio.Allows(double.PositiveInfinity));
+
+        var table = CsvTableReader.Read(new StringReader("y,hops,ratio\n1,2.5,0.5\n0,3,0.25\n"), "d.csv");
+        var parsed = DatasetParser.Parse(table, schema, requireTarget: true, allowUnknownColumns: false);
+        Assert.Single(parsed.Valid.Labels);
+        Assert.Equal("d.csv, line 2, column 2 (hops): 2.5 is not an allowed value (allowed: any whole number).", Assert.Single(Assert.Single(parsed.Invalid).Problems).ToString());
+
+        Assert.Equal("Schema file 't.yaml': feature 'ratio' has type 'string': use int (whole numbers) or float.",
+            Assert.Throws<PipelineException>(() => SchemaLoader.Parse(string.Format(CultureInfo.InvariantCulture, Yaml, "string"), "t.yaml")).Message);
+        Assert.Equal("Schema file 't.yaml': the target 'y' has type 'float': use int (class values are whole numbers).",
+            Assert.Throws<PipelineException>(() => SchemaLoader.Parse(string.Format(CultureInfo.InvariantCulture, Yaml, "int").Replace("  type: int\n  classes", "  type: float\n  classes", StringComparison.Ordinal), "t.yaml")).Message);
+    }
+
+    [Theory]
+    [InlineData("  - name: a\n    aliases: [b]\n  - name: b\n", "", "the name 'b' is given to feature 'a' and to feature 'b'")]
+    [InlineData("  - name: b\n  - name: a\n    aliases: [B]\n", "", "the name 'B' is given to feature 'b' and to feature 'a'")]
+    [InlineData("  - name: a\n  - name: b\n", "  aliases: [a]\n", "the name 'a' is given to feature 'a' and to the target 'y'")]
+    [InlineData("  - name: a\n  - name: b\n", "", "the name 'b' is given to feature 'b' and to the row-number columns (index_columns)", "index_columns: [b]\n")]
+    public void A_name_given_to_two_columns_is_refused_naming_both(string features, string targetAliases, string message, string index = "")
+    {
+        // A CSV header read such a name as one column and a JSON record as the other (the feature listed last won).
+        var yaml = $"features:\n{features}target:\n  name: y\n{targetAliases}  classes:\n    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing\n{index}";
+        Assert.Equal($"Schema file 's.yaml': {message}; a column name must mean one thing.", Assert.Throws<PipelineException>(() => SchemaLoader.Parse(yaml, "s.yaml")).Message);
     }
 
     [Fact]

@@ -162,7 +162,7 @@ public static partial class CommandLine
     {
         var options = new CliOptions(configurationKeys ?? []);
         var root = new RootCommand($"""
-            NetworkSecurity: detects phishing websites from 30 URL, domain and page features.
+            NetworkSecurity: detects phishing websites from URL, domain and page features (30 in the bundled data_schema/schema.yaml, or those of --schema / Pipeline:SchemaPath).
             With no command (or 'serve') the web API runs on http://localhost:8080.
             Any configuration key can also be given as --Section:Key=value (for example --Pipeline:ExpectedScore=0.9).
             {ExitCodes}

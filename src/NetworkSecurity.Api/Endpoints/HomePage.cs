@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Api.Models;
 using NetworkSecurity.Api.Training;
+using NetworkSecurity.Pipeline.Schema;
 using NetworkSecurity.Pipeline.Training;
 
 namespace NetworkSecurity.Api.Endpoints;
@@ -14,7 +15,7 @@ public static class HomePage
     public static IEndpointRouteBuilder MapHomePage(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/", (LiveModel live, TrainingJobQueue jobs, IOptions<ApiOptions> options) =>
-                TypedResults.Content(Render(live.Current, jobs.Latest?.Status, !string.IsNullOrEmpty(options.Value.TrainApiKey), options.Value.TrainOnStartup), "text/html; charset=utf-8"))
+                TypedResults.Content(Render(live.Current, jobs.Latest?.Status, !string.IsNullOrEmpty(options.Value.TrainApiKey), options.Value.TrainOnStartup, live.Schema), "text/html; charset=utf-8"))
             .WithName("HomePage")
             .WithTags("Pages")
             .WithSummary("The web page: upload a CSV, retrain, see the model card")
@@ -22,8 +23,13 @@ public static class HomePage
         return routes;
     }
 
-    public static string Render(ModelBundle? model, TrainingJobStatus? job, bool apiKeyRequired, bool trainsOnStartup = true) => HtmlLayout.Page("NetworkSecurity", html =>
+    /// <param name="schema">The served schema: the page names its feature count and label column (the bundled one's when null).</param>
+    public static string Render(ModelBundle? model, TrainingJobStatus? job, bool apiKeyRequired, bool trainsOnStartup = true, DataSchema? schema = null) => HtmlLayout.Page("NetworkSecurity", html =>
     {
+        // The schema decides, not the bundled 30 features: a two-feature schema's "Predict and explain" asked for 3 (a 400).
+        var features = schema?.Features.Count ?? 30;
+        var explainTop = Math.Min(3, features);
+        var upload = string.Create(CultureInfo.InvariantCulture, $"A CSV with the {features} feature columns (any order; a {HtmlLayout.Encode(schema?.Target.Name ?? "Result")} column is ignored).");
         // "Predict and explain" only when the live model can explain its verdicts; otherwise say why not.
         var cannotExplain = model is null ? null : NetworkSecurity.Learning.Explanation.ModelExplanation.UnavailableReason(model.Classifier);
         html.Append("""
@@ -33,14 +39,14 @@ public static class HomePage
             """);
         if (cannotExplain is null)
         {
-            html.Append("""
-                <input type="submit" id="explain-submit" formaction="/predict?explain=3" value="Predict and explain">
-                </form><p class="muted">A CSV with the 30 feature columns (any order; a Result column is ignored). The answer is a table of verdicts; "Predict and explain" adds why: the three features that weighed most (slower on large files).</p></section>
+            html.Append(CultureInfo.InvariantCulture, $"""
+                <input type="submit" id="explain-submit" formaction="/predict?explain={explainTop}" value="Predict and explain">
+                </form><p class="muted">{upload} The answer is a table of verdicts; "Predict and explain" adds why: {TopWords[explainTop]} that weighed most (slower on large files).</p></section>
                 """);
         }
         else
         {
-            html.Append("</form><p class=\"muted\">A CSV with the 30 feature columns (any order; a Result column is ignored). The answer is a table of verdicts. <span id=\"no-explain\">Explanations are not available for the live model: ")
+            html.Append("</form><p class=\"muted\">").Append(upload).Append(" The answer is a table of verdicts. <span id=\"no-explain\">Explanations are not available for the live model: ")
                 .Append(HtmlLayout.Encode(cannotExplain)).Append("</span></p></section>");
         }
 
@@ -69,6 +75,8 @@ public static class HomePage
         html.Append("</section>");
         html.Append(Script);
     });
+
+    private static readonly string[] TopWords = ["", "the feature", "the two features", "the three features"];
 
     private static void AppendJob(StringBuilder html, TrainingJobStatus? job)
     {

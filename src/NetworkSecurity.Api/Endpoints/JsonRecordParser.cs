@@ -25,6 +25,9 @@ public sealed class JsonRecordParser
     private readonly Dictionary<string, int> _featureIndex = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly double[][] _allowed;
+    private readonly bool[] _wholeNumbers;
+    private readonly string[] _valueHints; // per feature what to send, in the messages: its allowed values or "a number"
+    private readonly string _unknownField;
     private readonly int _maxMissing;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _target;
     private readonly byte[]?[] _utf8Names; // per feature its name in UTF-8, when that name means this feature
@@ -48,6 +51,10 @@ public sealed class JsonRecordParser
         _keysByLength = [.. Enumerable.Range(0, keys.Max(k => k.Key.Length) + 1).Select(length => keys.Where(k => k.Key.Length == length).ToArray())];
         _target = new HashSet<string>(schema.Target.Aliases.Append(schema.Target.Name), StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>();
         _allowed = [.. schema.Features.Select(f => f.AllowedValues.Select(v => (double)v).ToArray())];
+        _wholeNumbers = [.. schema.Features.Select(f => f.WholeNumbers)];
+        // From the schema, not the bundled one's "30 features" and "-1, 0, 1": another schema's clients were told wrong.
+        _valueHints = [.. schema.Features.Select(f => f.AllowedValues.Count > 0 ? $"send {string.Join(", ", f.AllowedValues)} or null" : $"send {(f.WholeNumbers ? "a whole number" : "a number")} or null")];
+        _unknownField = $"unknown field: not one of the {schema.Features.Count} features or their aliases ({string.Join(", ", schema.FeatureNames.Take(3))}{(schema.Features.Count > 3 ? ", …" : "")}).";
         _maxMissing = RecordParser.MaxMissing(schema.Features.Count, maxMissingFraction);
     }
 
@@ -187,7 +194,7 @@ public sealed class JsonRecordParser
                         var field = length < 0 ? "(a name longer than any feature, or not valid UTF-8)"
                             : name.IsEmpty ? $"an empty name \"{key[..length]}\""
                             : key[..length].ToString();
-                        records.Problem(new DataProblem("request", Location(index), null, field, "unknown field: not one of the 30 features or their aliases (data_schema/schema.yaml)."));
+                        records.Problem(new DataProblem("request", Location(index), null, field, _unknownField));
                     }
 
                     reader.Read();
@@ -300,7 +307,7 @@ public sealed class JsonRecordParser
                     _ => "the number",
                 };
                 reader.Skip();
-                records.Problem(new DataProblem("request", Location(index), null, _schema.Features[f].Name, $"{what} is not an allowed value (send -1, 0, 1 or null)."));
+                records.Problem(new DataProblem("request", Location(index), null, _schema.Features[f].Name, $"{what} is not an allowed value ({_valueHints[f]})."));
                 return double.NaN;
         }
     }
@@ -322,7 +329,7 @@ public sealed class JsonRecordParser
 
         if (length < 0)
         {
-            records.Problem(new DataProblem("request", Location(index), null, name, "the string is too long to be a value (send -1, 0, 1 or null)."));
+            records.Problem(new DataProblem("request", Location(index), null, name, $"the string is too long to be a value ({_valueHints[f]})."));
             return double.NaN;
         }
 
@@ -357,14 +364,14 @@ public sealed class JsonRecordParser
     private double Check(double value, int f, int index, JsonRecords records)
     {
         var allowed = _allowed[f];
-        if (allowed.Length == 0 || Array.IndexOf(allowed, value) >= 0)
+        if (allowed.Length == 0 ? (_wholeNumbers[f] ? double.IsInteger(value) : double.IsFinite(value)) : Array.IndexOf(allowed, value) >= 0)
         {
             return value;
         }
 
         var feature = _schema.Features[f];
         records.Problem(new DataProblem("request", Location(index), null, feature.Name,
-            $"{value.ToString(CultureInfo.InvariantCulture)} is not an allowed value (allowed: {string.Join(", ", feature.AllowedValues)})."));
+            $"{value.ToString(CultureInfo.InvariantCulture)} is not an allowed value (allowed: {feature.AllowedText})."));
         return double.NaN;
     }
 

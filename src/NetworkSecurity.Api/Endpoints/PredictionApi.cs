@@ -10,6 +10,7 @@ using NetworkSecurity.Learning.Metrics;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Prediction;
+using NetworkSecurity.Pipeline.Schema;
 using NetworkSecurity.Pipeline.Training;
 
 namespace NetworkSecurity.Api.Endpoints;
@@ -26,12 +27,15 @@ public static class PredictionApi
 
     public static RouteGroupBuilder MapPredictionApi(this IEndpointRouteBuilder routes)
     {
+        // The documentation follows the served schema (it described the bundled 30 features to every other schema's clients).
+        var schema = routes.ServiceProvider.GetRequiredService<DataSchema>();
+        var features = schema.Features.Count;
         var group = routes.MapGroup("/predict").WithTags("Prediction");
 
         group.MapPost("", PredictCsvAsync)
             .WithName("PredictCsv")
             .WithSummary("Score a CSV of website records")
-            .WithDescription("Upload a CSV as multipart/form-data (field 'file') or as a text/csv body. Columns are matched by name or alias in any order; extra columns are echoed but not used; empty cells and 'na' are imputed. The Accept header chooses the output: text/html (default, a table), application/json or text/csv; ?echo=false leaves the input columns out of a JSON or CSV answer. Every response names the model version in the X-Model-Version header. ?explain=N (1-30) or ?explain=all adds why: per record the base value, the top features by absolute contribution toward phishing (value, imputed or not) and the output scale (log_odds or probability); in HTML a 'why' column.")
+            .WithDescription("Upload a CSV as multipart/form-data (field 'file') or as a text/csv body. Columns are matched by name or alias in any order; extra columns are echoed but not used; empty cells and 'na' are imputed. The Accept header chooses the output: text/html (default, a table), application/json or text/csv; ?echo=false leaves the input columns out of a JSON or CSV answer. Every response names the model version in the X-Model-Version header. ?explain=N (1-" + features + ") or ?explain=all adds why: per record the base value, the top features by absolute contribution toward phishing (value, imputed or not) and the output scale (log_odds or probability); in HTML a 'why' column.")
             .Accepts<IFormFile>("multipart/form-data", "text/csv", "application/csv", "text/plain")
             .Produces<PredictionResponse>(StatusCodes.Status200OK, "application/json") // text/html and text/csv: PredictionOpenApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -53,7 +57,7 @@ public static class PredictionApi
         group.MapPost("/json", (HttpContext context, CancellationToken cancellationToken) => PredictJsonAsync(context, live, predictor, parser, uploads, options, lifetime, cancellationToken))
             .WithName("PredictJson")
             .WithSummary("Score website records sent as JSON")
-            .WithDescription("Send {\"records\": [{\"having_IP_Address\": -1, \"URL_Length\": 1, ...}]}: each record maps all 30 feature names (or their aliases) to -1, 0 or 1 (null or \"na\" = missing, imputed). Returns one verdict per record, in order. ?explain=N (1-30) or ?explain=all adds an explanation per verdict.")
+            .WithDescription(JsonDescription(schema))
             .Accepts<JsonPredictionRequest>("application/json")
             .Produces<JsonPredictionResponse>(StatusCodes.Status200OK, "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -61,6 +65,26 @@ public static class PredictionApi
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
+    }
+
+    private static string JsonDescription(DataSchema schema)
+    {
+        var features = schema.Features.Count;
+        var example = string.Join(", ", schema.Features.Take(2).Select(f => $"\"{f.Name}\": {(f.AllowedValues.Count > 0 ? f.AllowedValues[0] : 0)}")) + (features > 2 ? ", ..." : "");
+        return "Send {\"records\": [{" + example + "}]}: " + $"each record maps all {features} feature names (or their aliases) to {AllowedInWords(schema)} "
+            + $"(null or \"na\" = missing, imputed). Returns one verdict per record, in order. ?explain=N (1-{features}) or ?explain=all adds an explanation per verdict.";
+    }
+
+    // "-1, 0 or 1" when every feature allows the same values (as the bundled schema's do).
+    private static string AllowedInWords(DataSchema schema)
+    {
+        var first = schema.Features[0].AllowedValues;
+        if (first.Count == 0 || schema.Features.Any(f => !f.AllowedValues.SequenceEqual(first)))
+        {
+            return "their allowed values";
+        }
+
+        return first.Count == 1 ? $"{first[0]}" : $"{string.Join(", ", first.Take(first.Count - 1))} or {first[^1]}";
     }
 
     public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> PredictCsvAsync(

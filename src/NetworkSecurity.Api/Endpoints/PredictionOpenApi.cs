@@ -63,13 +63,14 @@ public sealed class PredictionOpenApi(DataSchema schema) : IOperationFilter
         }
     }
 
-    // One record naming every feature with an allowed value (the first the schema lists).
+    // One record naming every feature with an allowed value (the first the schema lists; 0 for a feature that allows
+    // any number: indexing its empty list made the whole document a 500).
     private JsonObject ExampleRequest()
     {
         var record = new JsonObject();
         foreach (var feature in schema.Features)
         {
-            record[feature.Name] = feature.AllowedValues[0];
+            record[feature.Name] = feature.AllowedValues.Count > 0 ? feature.AllowedValues[0] : 0;
         }
 
         return new JsonObject { ["records"] = new JsonArray(record) };

@@ -18,12 +18,17 @@ public static class Problems
 
     public static ProblemHttpResult NoModel(HttpContext context, int retryAfterSeconds)
     {
+        // A model folder whose versions were all refused (trained on another schema, damaged) is not "no trained model":
+        // say why they were, as /health/ready does.
+        var refused = context.RequestServices.GetService<Models.LiveModel>()?.Status is { Version: null, Skipped.Count: > 0 } status
+            ? $" The model folder's versions could not be served: {status.Reason}"
+            : "";
         // After a failed run nothing comes by waiting: say why, and what to do.
         if (context.RequestServices.GetService<Training.TrainingJobQueue>()?.Latest?.Status is { State: Training.TrainingJobState.Failed } failed)
         {
             return TypedResults.Problem(
                 title: "No model is ready",
-                detail: $"The service has no trained model: training job {failed.Id} failed: {failed.Error} Fix the cause and POST /train.",
+                detail: $"The service has no trained model: training job {failed.Id} failed: {failed.Error} Fix the cause and POST /train.{refused}",
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
@@ -33,14 +38,14 @@ public static class Problems
         {
             return TypedResults.Problem(
                 title: "No model is ready",
-                detail: "The service has no trained model and is not training one (Api:TrainOnStartup is off): POST /train to train one.",
+                detail: $"The service has no trained model and is not training one (Api:TrainOnStartup is off): POST /train to train one.{refused}",
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Problem(
             title: "No model is ready yet",
-            detail: "The service has no trained model yet (the first training run may be in progress). Retry later or POST /train.",
+            detail: $"The service has no trained model yet (the first training run may be in progress). Retry later or POST /train.{refused}",
             statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 

@@ -87,17 +87,18 @@ public static class WebApplicationExtensions
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(swagger =>
         {
-            swagger.SwaggerDoc("v1", new()
-            {
-                Title = "NetworkSecurity API",
-                Version = "v1",
-                Description = "Detects phishing websites from 30 URL, domain and page features. Upload a CSV or send JSON records to get a verdict and a phishing probability per site; retrain the model in the background.",
-            });
             swagger.OperationFilter<PredictionOpenApi>();
             swagger.OperationFilter<ServiceOpenApi>();
             swagger.OperationFilter<ResponseOpenApi>();
             swagger.DocumentFilter<ServiceOpenApi>();
         });
+        // The served schema's feature count, not the bundled one's 30.
+        builder.Services.AddOptions<Swashbuckle.AspNetCore.SwaggerGen.SwaggerGenOptions>().Configure<DataSchema>((swagger, schema) => swagger.SwaggerDoc("v1", new()
+        {
+            Title = "NetworkSecurity API",
+            Version = "v1",
+            Description = $"Detects phishing websites from {schema.Features.Count} URL, domain and page features. Upload a CSV or send JSON records to get a verdict and a phishing probability per site; retrain the model in the background.",
+        }));
         return builder;
     }
 

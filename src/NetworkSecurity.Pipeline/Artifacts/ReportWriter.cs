@@ -19,6 +19,9 @@ public static class ReportWriter
     private static readonly ISerializer Yaml = new SerializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .DisableAliases()
+        // A feature named null, yes or 12 (a key of the drift and validation reports) was written bare and read back
+        // by YAML readers as null, true or a number: such strings are quoted (YAML 1.1's booleans too, as PyYAML reads them).
+        .WithQuotingNecessaryStrings(true)
         .Build();
 
     public static void WriteYaml(string path, object report) => SafeFile.WriteAllText(path, Yaml.Serialize(report));

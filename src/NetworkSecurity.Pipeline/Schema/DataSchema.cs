@@ -26,6 +26,12 @@ public sealed record DataSchema(int Version, IReadOnlyList<FeatureColumn> Featur
 
 public sealed record FeatureColumn(string Name, IReadOnlyList<int> AllowedValues, IReadOnlyList<string> Aliases)
 {
+    /// <summary>The schema's <c>type: int</c> (the default): without an allowed list, only whole numbers; <c>float</c> takes any finite number.</summary>
+    public bool WholeNumbers { get; init; } = true;
+
+    /// <summary>What the feature allows, for messages: its values, or any (whole) number.</summary>
+    public string AllowedText => AllowedValues.Count > 0 ? string.Join(", ", AllowedValues) : WholeNumbers ? "any whole number" : "any number";
+
     public bool Allows(double value)
     {
         // A loop, not LINQ: called for every cell of an upload.
@@ -37,7 +43,8 @@ public sealed record FeatureColumn(string Name, IReadOnlyList<int> AllowedValues
             }
         }
 
-        return AllowedValues.Count == 0;
+        // type: int was not checked: 2.5 (and "Infinity" in JSON) went into a model whose schema said int.
+        return AllowedValues.Count == 0 && (WholeNumbers ? double.IsInteger(value) : double.IsFinite(value));
     }
 }
 

@@ -92,7 +92,7 @@ public sealed class RecordParser
             if (!feature.Allows(value))
             {
                 // The cell as written: 99999999999999999999999 is not "1E+23" to the person who typed it.
-                problems.Add(Problem(record, column, feature.Name, $"{Truncate(cell!.Trim())} is not an allowed value (allowed: {string.Join(", ", feature.AllowedValues)})."));
+                problems.Add(Problem(record, column, feature.Name, $"{Truncate(cell!.Trim())} is not an allowed value (allowed: {feature.AllowedText})."));
                 features[f] = double.NaN;
             }
             else

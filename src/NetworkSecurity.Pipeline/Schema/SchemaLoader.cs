@@ -54,19 +54,68 @@ public static class SchemaLoader
         var features = document.Features.Select((f, i) => new FeatureColumn(
             string.IsNullOrWhiteSpace(f.Name) ? throw new PipelineException($"Schema file '{sourceName}': feature {i + 1} has no name.") : f.Name,
             f.Allowed ?? [],
-            f.Aliases ?? [])).ToArray();
+            f.Aliases ?? [])
+        {
+            WholeNumbers = IsWholeNumberType(f.Type, $"feature '{f.Name}'", sourceName, allowFloat: true),
+        }).ToArray();
+        _ = IsWholeNumberType(document.Target.Type, $"the target '{document.Target.Name}'", sourceName, allowFloat: false);
         var duplicate = features.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
             throw new PipelineException($"Schema file '{sourceName}': feature '{duplicate.Key}' is listed twice.");
         }
 
+        RefuseSharedNames(features, document.Target, document.IndexColumns ?? [], sourceName);
         var target = new TargetColumn(
             document.Target.Name,
             document.Target.Aliases ?? [],
             PhishingFirst(document.Target.Classes.Select(c => new TargetClass(c.Value, c.Name ?? c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray(), document.Target.Name, sourceName));
         return new DataSchema(document.Version, features, target, document.IndexColumns ?? []) { Source = sourceName };
     }
+
+    // A name given to two columns (a feature's alias that is another feature's name, a target alias that names a feature)
+    // was read one way from a CSV header (names before aliases, features before the target) and another from JSON keys
+    // (the last listed won): one column name must mean one thing.
+    private static void RefuseSharedNames(IReadOnlyList<FeatureColumn> features, TargetDocument target, IReadOnlyList<string> indexColumns, string sourceName)
+    {
+        var owners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        void Claim(string name, string owner)
+        {
+            if (owners.TryGetValue(name.Trim(), out var other) && other != owner)
+            {
+                throw new PipelineException($"Schema file '{sourceName}': the name '{name}' is given to {other} and to {owner}; a column name must mean one thing.");
+            }
+
+            owners[name.Trim()] = owner;
+        }
+
+        foreach (var feature in features)
+        {
+            foreach (var name in feature.Aliases.Prepend(feature.Name))
+            {
+                Claim(name, $"feature '{feature.Name}'");
+            }
+        }
+
+        foreach (var name in (target.Aliases ?? []).Prepend(target.Name))
+        {
+            Claim(name, $"the target '{target.Name}'");
+        }
+
+        foreach (var name in indexColumns)
+        {
+            Claim(name, "the row-number columns (index_columns)");
+        }
+    }
+
+    // The type was read and ignored: "type: string" loaded, and an int feature took 2.5.
+    private static bool IsWholeNumberType(string? type, string what, string sourceName, bool allowFloat) =>
+        type?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "int" => true,
+            "float" when allowFloat => false,
+            _ => throw new PipelineException($"Schema file '{sourceName}': {what} has type '{type}': use {(allowFloat ? "int (whole numbers) or float" : "int (class values are whole numbers)")}."),
+        };
 
     // Label 0 is phishing everywhere (verdicts, phishing_probability, the gate): a schema listing its classes in value
     // order, e.g. 0 legitimate then 1 phishing, had every verdict inverted. A class named phishing or legitimate takes

@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// A model trained on a schema of its own (two features, one with no allowed list, 0/1 labels, the label column first)
+/// and served with it: the service must follow the schema, not the bundled 30 features.
+/// </summary>
+public sealed class OtherSchemaModelFixture : IAsyncLifetime
+{
+    public const string Schema = """
+        version: 1
+        features:
+          - name: grade
+            type: int
+            allowed: [0, 1, 2, 3, 4, 5]
+            aliases: [level]
+          - name: hops
+            type: int
+        target:
+          name: is_phish
+          type: int
+          aliases: [phish]
+          classes:
+            - value: 0
+              name: legitimate
+            - value: 1
+              name: phishing
+        """;
+
+    private readonly TempDirectory _dir = new();
+
+    public string SchemaPath => Path.Combine(_dir.Path, "schema.yaml");
+
+    public string FinalModelDirectory => Path.Combine(_dir.Path, "final_model");
+
+    public async Task InitializeAsync()
+    {
+        _dir.File("schema.yaml", Schema);
+        // High grades are mostly phishing, every tenth row the other way: a signal the quality gate accepts.
+        var rows = Enumerable.Range(0, 600).Select(i =>
+        {
+            var grade = i % 6;
+            var phishing = (grade >= 3) != (i % 10 == 0);
+            return string.Create(CultureInfo.InvariantCulture, $"{(phishing ? 1 : 0)},{grade},{(i * 7 % 5) * 100}");
+        });
+        var data = _dir.File("data.csv", "phish,level,hops\n" + string.Join('\n', rows) + "\n");
+        var options = PipelineFactory.Options(_dir, data);
+        options.SchemaPath = SchemaPath;
+        var result = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        _ = result.PromotedVersion ?? throw new InvalidOperationException("The other-schema model was not promoted.");
+    }
+
+    public Task DisposeAsync()
+    {
+        _dir.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public ApiFactory CreateFactory() => new(FinalModelDirectory, Path.Combine(_dir.Path, "Artifacts"), new Dictionary<string, string?>
+    {
+        ["Pipeline:SchemaPath"] = SchemaPath,
+    });
+}
+
+public sealed class OtherSchemaTests(OtherSchemaModelFixture model) : IClassFixture<OtherSchemaModelFixture>
+{
+    [Fact]
+    public async Task Swagger_document_is_served_and_its_example_record_names_the_schemas_features()
+    {
+        // A feature without an allowed list made the example record throw: GET /swagger/v1/swagger.json answered 500.
+        using var factory = model.CreateFactory();
+        using var response = await factory.CreateClient().GetAsync("/swagger/v1/swagger.json");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        using var doc = JsonDocument.Parse(text);
+        var example = doc.RootElement.GetProperty("paths").GetProperty("/predict/json").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("example");
+        var record = example.GetProperty("records")[0];
+        Assert.Equal(["grade", "hops"], record.EnumerateObject().Select(p => p.Name).ToArray());
+
+        // The example is one the service accepts.
+        using var predict = await factory.CreateClient().PostAsync("/predict/json", new StringContent(example.GetRawText(), Encoding.UTF8, "application/json"));
+        Assert.True(predict.StatusCode == HttpStatusCode.OK, await predict.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Home_page_describes_the_schemas_upload_and_its_explain_button_asks_for_what_the_model_can_give()
+    {
+        // The page said "the 30 feature columns", "a Result column", and its button asked for explain=3 of two features: a 400.
+        using var factory = model.CreateFactory();
+        var client = factory.CreateClient();
+        var html = await client.GetStringAsync("/");
+        Assert.Contains("A CSV with the 2 feature columns (any order; a is_phish column is ignored).", html);
+        Assert.DoesNotContain("30 feature", html);
+        var action = System.Text.RegularExpressions.Regex.Match(html, "formaction=\"(?<url>[^\"]+)\"").Groups["url"].Value;
+        Assert.Equal("/predict?explain=2", action);
+
+        using var form = new MultipartFormDataContent { { new StringContent("level,hops\n4,100\n1,0\n", Encoding.UTF8, "text/csv"), "file", "sites.csv" } };
+        using var request = new HttpRequestMessage(HttpMethod.Post, action) { Content = form };
+        request.Headers.Accept.ParseAdd("text/html");
+        using var response = await client.SendAsync(request);
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, page);
+        Assert.Contains("grade = 4", page); // the why column
+    }
+
+    [Fact]
+    public async Task Json_refusals_name_the_schemas_features_and_allowed_values_not_the_bundled_ones()
+    {
+        // They said "not one of the 30 features … (data_schema/schema.yaml)" and "send -1, 0, 1 or null" whatever the schema.
+        using var factory = model.CreateFactory();
+        const string body = """{"records":[{"level":true,"hops":"x","Result":1},{"grade":1,"hops":[1]}]}""";
+        using var response = await factory.CreateClient().PostAsync("/predict/json", new StringContent(body, Encoding.UTF8, "application/json"));
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var messages = problem.RootElement.GetProperty("errors").EnumerateArray()
+            .ToDictionary(e => (e.GetProperty("location").GetString(), e.GetProperty("field").GetString()), e => e.GetProperty("message").GetString());
+        Assert.Equal("true is not an allowed value (send 0, 1, 2, 3, 4, 5 or null).", messages[("record 1", "grade")]);
+        Assert.Equal("\"x\" is not a number.", messages[("record 1", "hops")]);
+        Assert.Equal("unknown field: not one of the 2 features or their aliases (grade, hops).", messages[("record 1", "Result")]);
+        Assert.Equal("an array is not an allowed value (send a whole number or null).", messages[("record 2", "hops")]);
+    }
+
+    [Fact]
+    public async Task Swagger_describes_the_schemas_features_not_the_bundled_30()
+    {
+        using var factory = model.CreateFactory();
+        using var doc = JsonDocument.Parse(await factory.CreateClient().GetStringAsync("/swagger/v1/swagger.json"));
+        var paths = doc.RootElement.GetProperty("paths");
+        var json = paths.GetProperty("/predict/json").GetProperty("post").GetProperty("description").GetString()!;
+        var csv = paths.GetProperty("/predict").GetProperty("post").GetProperty("description").GetString()!;
+        var api = doc.RootElement.GetProperty("info").GetProperty("description").GetString()!;
+        Assert.StartsWith("Send {\"records\": [{\"grade\": 0, \"hops\": 0}]}: each record maps all 2 feature names (or their aliases) to their allowed values", json);
+        Assert.Contains("?explain=N (1-2)", json);
+        Assert.Contains("?explain=N (1-2)", csv);
+        Assert.StartsWith("Detects phishing websites from 2 ", api);
+        Assert.DoesNotContain("having_IP_Address", doc.RootElement.GetRawText());
+    }
+
+    [Fact]
+    public async Task Served_with_another_schema_the_model_is_refused_and_predict_says_why()
+    {
+        // /predict answered "The service has no trained model" beside a model it had refused for its schema.
+        using var artifacts = new TempDirectory();
+        using var factory = new ApiFactory(model.FinalModelDirectory, artifacts.Path); // the bundled schema
+        using var response = await factory.CreateClient().PostAsync("/predict/json", new StringContent("""{"records":[{"grade":1,"hops":0}]}""", Encoding.UTF8, "application/json"));
+        var detail = (await HttpTestHelpers.ProblemAsync(response, HttpStatusCode.ServiceUnavailable)).GetProperty("detail").GetString();
+        Assert.Contains("could not be served", detail);
+        Assert.Contains("was trained on another feature schema", detail);
+    }
+
+    [Fact]
+    public async Task A_feature_of_type_int_without_an_allowed_list_refuses_fractions_and_infinity()
+    {
+        // 2.5 and "Infinity" were scored for a feature the schema declares int.
+        using var factory = model.CreateFactory();
+        const string body = """{"records":[{"grade":1,"hops":2.5},{"grade":1,"hops":"Infinity"},{"grade":1,"hops":"300"}]}""";
+        using var response = await factory.CreateClient().PostAsync("/predict/json", new StringContent(body, Encoding.UTF8, "application/json"));
+        var errors = (await HttpTestHelpers.ProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("errors").EnumerateArray()
+            .Select(e => $"{e.GetProperty("location").GetString()} {e.GetProperty("field").GetString()}: {e.GetProperty("message").GetString()}").ToArray();
+        Assert.Equal(["record 1 hops: 2.5 is not an allowed value (allowed: any whole number).", "record 2 hops: Infinity is not an allowed value (allowed: any whole number)."], errors);
+    }
+}
+
+public sealed class OtherSchemaHelpTests
+{
+    [Fact]
+    public void Command_help_does_not_promise_the_bundled_30_features_to_a_schema_given_with_schema()
+    {
+        // The help said "30 URL, domain and page features", "the 30 feature columns" and "or all 30" whatever --schema named.
+        var root = NetworkSecurity.Api.Cli.CommandLine.Build();
+        var predict = root.Subcommands.Single(c => c.Name == "predict");
+        var texts = new[] { root.Description!, predict.Options.Single(o => o.Name == "--input").Description!, predict.Options.Single(o => o.Name == "--explain").Description! };
+        Assert.All(texts, text => Assert.DoesNotMatch(@"\b30 (URL|feature)|the 30\b|all 30\b", text));
+        Assert.Contains("or those of --schema", texts[0]);
+        Assert.Contains("the schema's feature columns", texts[1]);
+    }
+}
