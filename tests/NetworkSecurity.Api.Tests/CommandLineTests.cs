@@ -344,6 +344,8 @@ public sealed class CommandLineTests
     [InlineData("--Replication:LeaseMode=foo", 2, "LeaseMode")]
     [InlineData("--Replication:LeaseSettleMilliseconds=20000", 2, "Replication:LeaseSettleMilliseconds (20000) must be at most half of Replication:LeaseSeconds (30 s)")]
     [InlineData("--Api:MaxRows", 2, "the setting '--Api:MaxRows' has no value")]
+    [InlineData("--Api__RetryAfterSeconds=0", 2, "Api:RetryAfterSeconds: The field RetryAfterSeconds must be between 1 and 3600.")] // was read as a key nothing binds: served with 15
+    [InlineData("--Api__MaxRows 0", 2, "Api:MaxRows: The field MaxRows must be between 1")]
     [InlineData("--urls http://127.0.0.1:abc", 2, "'http://127.0.0.1:abc' has a port that is not a number from 0 to 65535")] // Kestrel listened on [::]:80
     [InlineData("--Pipeline:DataSource=mongodb", 2, "Pipeline:DataSource (--source) is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.")]
     [InlineData("--Pipeline:FinalModelDirectory=/etc/passwd", 2, "Pipeline:FinalModelDirectory (--final-model) '/etc/passwd' is a file, not a folder.")]

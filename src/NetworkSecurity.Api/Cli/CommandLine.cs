@@ -418,17 +418,42 @@ internal static class ConfigurationKeyTokens
                 continue;
             }
 
-            // Pipeline__Seed means Pipeline:Seed, as in an environment variable (the command-line source alone would
-            // keep the name as it is, a key nothing reads).
-            var equals = token.IndexOf('=', StringComparison.Ordinal);
-            keys.Add(equals < 0 ? token.Replace("__", ":", StringComparison.Ordinal) : token[..equals].Replace("__", ":", StringComparison.Ordinal) + token[equals..]);
-            if (equals < 0 && i + 1 < args.Length)
+            keys.Add(WithSectionSeparators(token));
+            if (!token.Contains('=', StringComparison.Ordinal) && i + 1 < args.Length)
             {
                 keys.Add(args[++i]);
             }
         }
 
         return (keys.ToArray(), rest.ToArray());
+    }
+
+    /// <summary>
+    /// <paramref name="args"/> with every configuration key's <c>__</c> read as <c>:</c>, values untouched: what the
+    /// service hands its host, which would otherwise keep <c>--Api__TrainApiKey=…</c> as a key nothing reads.
+    /// </summary>
+    public static string[] WithSectionSeparators(string[] args)
+    {
+        var result = (string[])args.Clone();
+        for (var i = 0; i < result.Length; i++)
+        {
+            if (IsConfigurationKey(result[i]))
+            {
+                var hasValue = result[i].Contains('=', StringComparison.Ordinal);
+                result[i] = WithSectionSeparators(result[i]);
+                i += hasValue ? 0 : 1; // its value, as it is
+            }
+        }
+
+        return result;
+    }
+
+    // Pipeline__Seed means Pipeline:Seed, as in an environment variable (the command-line source alone would keep the
+    // name as it is, a key nothing reads).
+    private static string WithSectionSeparators(string token)
+    {
+        var equals = token.IndexOf('=', StringComparison.Ordinal);
+        return equals < 0 ? token.Replace("__", ":", StringComparison.Ordinal) : token[..equals].Replace("__", ":", StringComparison.Ordinal) + token[equals..];
     }
 
     /// <summary>A key with a section: <c>--Pipeline:Seed=7</c> or <c>--Pipeline__Seed=7</c>.</summary>

@@ -20,7 +20,8 @@ public static class ServiceHost
         ThreadPoolFloor.Raise();
         try
         {
-            var builder = WebApplication.CreateBuilder(args);
+            // --Api__MaxRows=5 is Api:MaxRows, as for the commands and in the environment.
+            var builder = WebApplication.CreateBuilder(ConfigurationKeyTokens.WithSectionSeparators(args));
             HostSettings.ReadSettingsBesideProgram(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
             if ((HostSettings.ListenUrlProblem(builder.Configuration[WebHostDefaults.ServerUrlsKey])
                 ?? HostSettings.PortListProblem("ASPNETCORE_HTTP_PORTS (--http_ports)", builder.Configuration[WebHostDefaults.HttpPortsKey])
