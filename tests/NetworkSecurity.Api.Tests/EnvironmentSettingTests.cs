@@ -44,6 +44,28 @@ public sealed class EnvironmentSettingTests
     }
 
     [Fact]
+    public void A_command_reads_the_settings_file_in_its_working_folder_as_the_service_does()
+    {
+        // The service reads the working folder's appsettings.json when there is one; train read only the program's,
+        // so it split with seed 42 where the service's own runs used the operator's seed.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 1200);
+        dir.File("appsettings.json", """{"Pipeline": {"Seed": 7, "OverfittingThreshold": 1}}""");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false" }, "train", "--data", data, "--mode", "gbdt");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("(stratified split, seed 7)", stdout);
+
+        // The environment still wins over the file, and a bad value in it is refused in one line.
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false", ["Pipeline__Seed"] = "9" }, "train", "--data", data, "--mode", "gbdt");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("(stratified split, seed 9)", stdout);
+        dir.File("appsettings.json", """{"Pipeline": {"TestFraction": 0.9}}""");
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new(), "train", "--data", data, "--mode", "gbdt");
+        Assert.Equal(2, code);
+        Assert.Contains("Pipeline:TestFraction: The field TestFraction must be between 0 and 0.5.", stdout + stderr);
+    }
+
+    [Fact]
     public void Tracking_switched_off_is_said_once_at_Information_not_warned_about()
     {
         using var dir = new TempDirectory();

@@ -357,10 +357,13 @@ public static partial class CommandLine
     [System.Text.RegularExpressions.GeneratedRegex("^DataAnnotation validation failed for '(?<type>[^']*)' members: '(?<member>[^']*)' with the error: '(?<error>.*)'\\.$")]
     private static partial System.Text.RegularExpressions.Regex AnnotationFailure();
 
-    /// <summary>appsettings.json (beside the program), then environment variables, then configuration keys and typed options.</summary>
+    /// <summary>
+    /// appsettings.json (the working folder's if there is one, else the program's, as for the service), then environment
+    /// variables, then configuration keys and typed options.
+    /// </summary>
     public static IConfiguration BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys) =>
         new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
+            .SetBasePath(HostSettings.SettingsFolder(Directory.GetCurrentDirectory(), AppContext.BaseDirectory))
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .AddCommandLine(configurationKeys.ToArray())
