@@ -65,6 +65,21 @@ public sealed class EnvironmentSettingTests
         Assert.Contains("Pipeline:TestFraction: The field TestFraction must be between 0 and 0.5.", stdout + stderr);
     }
 
+    [Theory]
+    [InlineData("train", "--mode", "gbdt")] // was an unhandled exception: a stack trace and exit code 134
+    [InlineData("--urls", "http://127.0.0.1:0")] // was "Could not parse the JSON file.", naming neither file nor line
+    public void A_settings_file_that_is_not_json_is_refused_in_one_line_naming_the_file_and_line(params string[] arguments)
+    {
+        using var dir = new TempDirectory();
+        var settings = dir.File("appsettings.json", "{\n  \"Api\": {\"MaxRows\": 3}\n  \"Pipeline\": {}\n}\n"); // no comma after line 2
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new(), arguments);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: invalid configuration: Failed to load configuration from file '{settings}'.", stderr);
+        Assert.Contains("LineNumber: 2", stderr);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+    }
+
     [Fact]
     public void Tracking_switched_off_is_said_once_at_Information_not_warned_about()
     {

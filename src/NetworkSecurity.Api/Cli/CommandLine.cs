@@ -184,7 +184,18 @@ public static partial class CommandLine
     internal static void SetBody(Command command, CliOptions options, Func<CommandContext, Task<int>> body) =>
         command.SetAction(async (parsed, cancellationToken) =>
         {
-            var configuration = BuildConfiguration(options.ConfigurationValues(parsed), options.ConfigurationKeys);
+            IConfiguration configuration;
+            try
+            {
+                configuration = BuildConfiguration(options.ConfigurationValues(parsed), options.ConfigurationKeys);
+            }
+            catch (InvalidDataException ex) when (IsConfigurationError(ex, out var reason))
+            {
+                // No logger yet: the settings file it would be configured from does not parse.
+                await Console.Error.WriteLineAsync($"error: invalid configuration: {reason}").ConfigureAwait(false);
+                return UsageError;
+            }
+
             var consoleLevel = new LoggingLevelSwitch();
             if (LoggingSetup.PrepareDirectory(configuration) is { } logProblem)
             {
@@ -287,6 +298,14 @@ public static partial class CommandLine
     {
         for (var ex = exception; ex is not null; ex = ex.InnerException)
         {
+            if (ex is InvalidDataException && ex.Message.StartsWith("Failed to load configuration from file", StringComparison.Ordinal))
+            {
+                // A settings file that is not JSON: its path, and where the parser stopped (line and byte), not only
+                // "Could not parse the JSON file.".
+                reason = $"{ex.Message} {ex.GetBaseException().Message}";
+                return true;
+            }
+
             if (ex is InvalidOperationException && ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
             {
                 reason = ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
