@@ -80,6 +80,24 @@ public sealed class EnvironmentSettingTests
         Assert.DoesNotContain("   at ", stderr + stdout);
     }
 
+    [Theory]
+    [InlineData("""{"Pipeline": {"TestFracton": 0}}""", "unknown setting 'Pipeline:TestFracton': Pipeline has no 'TestFracton'", "train", "--mode", "gbdt")]
+    [InlineData("""{"Pipeline": {"Training": {"Mod": "gbdt"}}}""", "Pipeline:Training has no 'Mod'", "--urls", "http://127.0.0.1:0")]
+    [InlineData("""{"Api": {"MaxRow": 5}, "Logging": {"Directory": "none"}}""", "Api has no 'MaxRow'", "--urls", "http://127.0.0.1:0")]
+    [InlineData("""{"Pipline": {"Seed": 5}}""", "no section 'Pipline'", "predict", "--input", "x.csv", "--output", "y.csv")]
+    public void A_misspelt_key_in_the_settings_file_is_a_usage_error_naming_it(string json, string reason, params string[] arguments)
+    {
+        // It was kept as a key nothing reads: the run or the service went on with the default, silently.
+        using var dir = new TempDirectory();
+        var settings = dir.File("appsettings.json", json);
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new(), arguments);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: settings file '{settings}': unknown setting", stderr);
+        Assert.Contains(reason, stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
+    }
+
     [Fact]
     public void Tracking_switched_off_is_said_once_at_Information_not_warned_about()
     {

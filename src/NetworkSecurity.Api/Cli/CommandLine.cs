@@ -184,7 +184,7 @@ public static partial class CommandLine
     internal static void SetBody(Command command, CliOptions options, Func<CommandContext, Task<int>> body) =>
         command.SetAction(async (parsed, cancellationToken) =>
         {
-            IConfiguration configuration;
+            IConfigurationRoot configuration;
             try
             {
                 configuration = BuildConfiguration(options.ConfigurationValues(parsed), options.ConfigurationKeys);
@@ -193,6 +193,12 @@ public static partial class CommandLine
             {
                 // No logger yet: the settings file it would be configured from does not parse.
                 await Console.Error.WriteLineAsync($"error: invalid configuration: {reason}").ConfigureAwait(false);
+                return UsageError;
+            }
+
+            if (SettingNames.FileProblem(configuration) is { } misspelt)
+            {
+                await Console.Error.WriteLineAsync($"error: {misspelt}").ConfigureAwait(false);
                 return UsageError;
             }
 
@@ -380,7 +386,7 @@ public static partial class CommandLine
     /// appsettings.json (the working folder's if there is one, else the program's, as for the service), then environment
     /// variables, then configuration keys and typed options.
     /// </summary>
-    public static IConfiguration BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys) =>
+    public static IConfigurationRoot BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys) =>
         new ConfigurationBuilder()
             .SetBasePath(HostSettings.SettingsFolder(Directory.GetCurrentDirectory(), AppContext.BaseDirectory))
             .AddJsonFile("appsettings.json", optional: true)
