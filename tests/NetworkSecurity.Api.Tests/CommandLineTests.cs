@@ -348,6 +348,8 @@ public sealed class CommandLineTests
     [InlineData("--Api__RetryAfterSeconds=0", 2, "Api:RetryAfterSeconds: The field RetryAfterSeconds must be between 1 and 3600.")] // was read as a key nothing binds: served with 15
     [InlineData("--Api__MaxRows 0", 2, "Api:MaxRows: The field MaxRows must be between 1")]
     [InlineData("--Api:MaxColumns=20", 2, "Api:MaxColumns (20) is below the 30 features of the schema")] // started, then refused every CSV upload
+    [InlineData("--Api:MaxHeaderLength=100", 2, "Api:MaxHeaderLength (100) is below the shortest header the schema")]
+    [InlineData("--Api:MaxCellLength=8", 2, "Api:MaxCellLength (8) is below the length of the column name")]
     [InlineData("--Pipeline:Training:Scoring=", 2, "Pipeline:Training:Scoring: Training:Scoring must be f1, accuracy or roc_auc, not empty.")] // every run failed, blaming the grid file
     [InlineData("--urls http://127.0.0.1:abc", 2, "'http://127.0.0.1:abc' has a port that is not a number from 0 to 65535")] // Kestrel listened on [::]:80
     [InlineData("--Pipeline:DataSource=mongodb", 2, "Pipeline:DataSource (--source) is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.")]
