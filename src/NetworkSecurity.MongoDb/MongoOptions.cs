@@ -67,7 +67,9 @@ public sealed partial record MongoOptions
             throw new ArgumentException($"MONGODB_COLLECTION '{collection}' is not a MongoDB collection name (no $, no spaces around it, not system.*).");
         }
 
-        var url = read("MONGODB_URL") is { Length: > 0 } u ? u : read("MONGO_DB_URL");
+        // The variable the URL came from, for the message: MONGODB_URL named in an error about MONGO_DB_URL's value sent
+        // the operator to a variable they had not set.
+        var (variable, url) = read("MONGODB_URL") is { Length: > 0 } u ? ("MONGODB_URL", u) : ("MONGO_DB_URL", read("MONGO_DB_URL"));
         if (string.IsNullOrWhiteSpace(url))
         {
             return null;
@@ -85,7 +87,7 @@ public sealed partial record MongoOptions
         }
         catch (Exception ex) when (ex is MongoDB.Driver.MongoConfigurationException or ArgumentException or FormatException or NotSupportedException)
         {
-            throw new ArgumentException($"MONGODB_URL '{Redact(url)}' is not a MongoDB connection string: {ex.Message.Replace(url, Redact(url), StringComparison.Ordinal)}");
+            throw new ArgumentException($"{variable} '{Redact(url)}' is not a MongoDB connection string: {ex.Message.Replace(url, Redact(url), StringComparison.Ordinal)}");
         }
 
         var options = new MongoOptions

@@ -46,25 +46,17 @@ public sealed record MlflowOptions
             throw new ArgumentException(problem);
         }
 
-        if (PositiveNumber(read, "MLFLOW_HTTP_REQUEST_TIMEOUT") is { } seconds)
+        // Above 0.001 s (a request needs some time) and at most an hour (a run's tracking has 60 s in all anyway; a
+        // billion seconds overflowed the request timer and failed every run).
+        const string Timeout = "MLFLOW_HTTP_REQUEST_TIMEOUT";
+        if (Number(read, Timeout, "a number of seconds from 0.001 to 3600 (empty: 20)", v => v is >= 0.001 and <= 3600) is { } seconds)
         {
-            // Above 0.001 s (a request needs some time) and at most an hour (a run's tracking has 60 s in all anyway; a
-            // billion seconds overflowed the request timer and failed every run).
-            if (!(seconds >= 0.001 && seconds <= 3600))
-            {
-                throw new ArgumentException($"MLFLOW_HTTP_REQUEST_TIMEOUT must be a number of seconds from 0.001 to 3600 (empty: 20), not '{read("MLFLOW_HTTP_REQUEST_TIMEOUT")}'.");
-            }
-
             options = options with { RequestTimeout = TimeSpan.FromSeconds(seconds) };
         }
 
-        if (PositiveNumber(read, "MLFLOW_HTTP_REQUEST_MAX_RETRIES") is { } retries)
+        const string Retries = "MLFLOW_HTTP_REQUEST_MAX_RETRIES";
+        if (Number(read, Retries, "a whole number from 0 to 100 (empty: 4)", v => v is >= 0 and <= 100 && v == Math.Floor(v)) is { } retries)
         {
-            if (retries != Math.Floor(retries) || retries > 100)
-            {
-                throw new ArgumentException($"MLFLOW_HTTP_REQUEST_MAX_RETRIES must be a whole number from 0 to 100 (empty: 4), not '{read("MLFLOW_HTTP_REQUEST_MAX_RETRIES")}'.");
-            }
-
             options = options with { MaxRetries = (int)retries };
         }
 
@@ -142,10 +134,17 @@ public sealed record MlflowOptions
         return Uri.UnescapeDataString(rest);
     }
 
-    private static double? PositiveNumber(Func<string, string?> read, string name) =>
-        read(name) is { Length: > 0 } text
-            ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0
-                ? value
-                : throw new ArgumentException($"{name} must be a number of at least 0, not '{text}'.")
-            : null;
+    // The value of a numeric variable within its range, null when unset or empty. One message for every way it can be
+    // wrong: 'abc' and '-1' were "a number of at least 0", though 0 s and 1.5 retries are refused too.
+    private static double? Number(Func<string, string?> read, string name, string expected, Func<double, bool> fits)
+    {
+        if (read(name) is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && fits(value)
+            ? value
+            : throw new ArgumentException($"{name} must be {expected}, not '{text}'.");
+    }
 }

@@ -310,6 +310,7 @@ public sealed class CommandLineTests
     [InlineData("train evaluate", "--learners=lightgbm", "Pipeline:Training:Learners (--learners) 'lightgbm' sets how a search runs, but Pipeline:Training:Mode (--mode) is gbdt")] // trained and promoted our boosted trees instead
     [InlineData("train evaluate", "--scoring=f1", "Pipeline:Training:Scoring (--scoring) 'f1' sets how a search runs, but Pipeline:Training:Mode (--mode) is gbdt")] // ignored without a word
     [InlineData("train", "--drop-margin=0.02", "Pipeline:Training:DropMargin (--drop-margin) '0.02' sets how a search runs")]
+    [InlineData("train evaluate", "--Pipeline:Training:Scoring=", "Pipeline:Training:Scoring: Training:Scoring must be f1, accuracy or roc_auc, not empty.")]
     public void A_malformed_setting_is_a_usage_error_in_one_line_never_a_stack_trace(string commands, string setting, string message)
     {
         using var dir = new TempDirectory();
@@ -344,6 +345,12 @@ public sealed class CommandLineTests
     [InlineData("--Replication:LeaseMode=foo", 2, "LeaseMode")]
     [InlineData("--Replication:LeaseSettleMilliseconds=20000", 2, "Replication:LeaseSettleMilliseconds (20000) must be at most half of Replication:LeaseSeconds (30 s)")]
     [InlineData("--Api:MaxRows", 2, "the setting '--Api:MaxRows' has no value")]
+    [InlineData("--Api__RetryAfterSeconds=0", 2, "Api:RetryAfterSeconds: The field RetryAfterSeconds must be between 1 and 3600.")] // was read as a key nothing binds: served with 15
+    [InlineData("--Api__MaxRows 0", 2, "Api:MaxRows: The field MaxRows must be between 1")]
+    [InlineData("--Api:MaxColumns=20", 2, "Api:MaxColumns (20) is below the 30 features of the schema")] // started, then refused every CSV upload
+    [InlineData("--Api:MaxHeaderLength=100", 2, "Api:MaxHeaderLength (100) is below the shortest header the schema")]
+    [InlineData("--Api:MaxCellLength=8", 2, "Api:MaxCellLength (8) is below the length of the column name")]
+    [InlineData("--Pipeline:Training:Scoring=", 2, "Pipeline:Training:Scoring: Training:Scoring must be f1, accuracy or roc_auc, not empty.")] // every run failed, blaming the grid file
     [InlineData("--urls http://127.0.0.1:abc", 2, "'http://127.0.0.1:abc' has a port that is not a number from 0 to 65535")] // Kestrel listened on [::]:80
     [InlineData("--Pipeline:DataSource=mongodb", 2, "Pipeline:DataSource (--source) is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.")]
     [InlineData("--Pipeline:FinalModelDirectory=/etc/passwd", 2, "Pipeline:FinalModelDirectory (--final-model) '/etc/passwd' is a file, not a folder.")]

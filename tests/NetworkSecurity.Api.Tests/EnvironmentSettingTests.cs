@@ -44,6 +44,61 @@ public sealed class EnvironmentSettingTests
     }
 
     [Fact]
+    public void A_command_reads_the_settings_file_in_its_working_folder_as_the_service_does()
+    {
+        // The service reads the working folder's appsettings.json when there is one; train read only the program's,
+        // so it split with seed 42 where the service's own runs used the operator's seed.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 1200);
+        dir.File("appsettings.json", """{"Pipeline": {"Seed": 7, "OverfittingThreshold": 1}}""");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false" }, "train", "--data", data, "--mode", "gbdt");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("(stratified split, seed 7)", stdout);
+
+        // The environment still wins over the file, and a bad value in it is refused in one line.
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false", ["Pipeline__Seed"] = "9" }, "train", "--data", data, "--mode", "gbdt");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("(stratified split, seed 9)", stdout);
+        dir.File("appsettings.json", """{"Pipeline": {"TestFraction": 0.9}}""");
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new(), "train", "--data", data, "--mode", "gbdt");
+        Assert.Equal(2, code);
+        Assert.Contains("Pipeline:TestFraction: The field TestFraction must be between 0 and 0.5.", stdout + stderr);
+    }
+
+    [Theory]
+    [InlineData("train", "--mode", "gbdt")] // was an unhandled exception: a stack trace and exit code 134
+    [InlineData("--urls", "http://127.0.0.1:0")] // was "Could not parse the JSON file.", naming neither file nor line
+    public void A_settings_file_that_is_not_json_is_refused_in_one_line_naming_the_file_and_line(params string[] arguments)
+    {
+        using var dir = new TempDirectory();
+        var settings = dir.File("appsettings.json", "{\n  \"Api\": {\"MaxRows\": 3}\n  \"Pipeline\": {}\n}\n"); // no comma after line 2
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new(), arguments);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: invalid configuration: Failed to load configuration from file '{settings}'.", stderr);
+        Assert.Contains("LineNumber: 2", stderr);
+        Assert.DoesNotContain("   at ", stderr + stdout);
+    }
+
+    [Theory]
+    [InlineData("""{"Pipeline": {"TestFracton": 0}}""", "unknown setting 'Pipeline:TestFracton': Pipeline has no 'TestFracton'", "train", "--mode", "gbdt")]
+    [InlineData("""{"Pipeline": {"Training": {"Mod": "gbdt"}}}""", "Pipeline:Training has no 'Mod'", "--urls", "http://127.0.0.1:0")]
+    [InlineData("""{"Api": {"MaxRow": 5}, "Logging": {"Directory": "none"}}""", "Api has no 'MaxRow'", "--urls", "http://127.0.0.1:0")]
+    [InlineData("""{"Pipline": {"Seed": 5}}""", "no section 'Pipline'", "predict", "--input", "x.csv", "--output", "y.csv")]
+    public void A_misspelt_key_in_the_settings_file_is_a_usage_error_naming_it(string json, string reason, params string[] arguments)
+    {
+        // It was kept as a key nothing reads: the run or the service went on with the default, silently.
+        using var dir = new TempDirectory();
+        var settings = dir.File("appsettings.json", json);
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new(), arguments);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: settings file '{settings}': unknown setting", stderr);
+        Assert.Contains(reason, stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
+    }
+
+    [Fact]
     public void Tracking_switched_off_is_said_once_at_Information_not_warned_about()
     {
         using var dir = new TempDirectory();

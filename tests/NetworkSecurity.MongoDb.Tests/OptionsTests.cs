@@ -26,6 +26,8 @@ public sealed class OptionsTests
         // These started the service, whose readiness probe then failed for ever, and failed commands with exit code 1.
         var bad = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k == "MONGODB_URL" ? "notaurl" : null));
         Assert.StartsWith("MONGODB_URL 'notaurl' is not a MongoDB connection string", bad.Message);
+        var seeds = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "", "MONGO_DB_URL" => "notaurl", _ => null }));
+        Assert.StartsWith("MONGO_DB_URL 'notaurl' is not a MongoDB connection string", seeds.Message); // the variable set, not MONGODB_URL
         var secret = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k == "MONGODB_URL" ? "mongodb://u:s3cr3t@h1/?w=banana&journal=maybe" : null));
         Assert.DoesNotContain("s3cr3t", secret.Message);
         Assert.Contains("u:***@h1", secret.Message);

@@ -204,12 +204,20 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.Contains("MLFLOW_HTTP_REQUEST_MAX_RETRIES", error.Message);
 
         // 0 s is no timeout anyone means (it once became 20 s silently); a tracking URI that is not one is refused too.
-        foreach (var timeout in new[] { "0", "1e-9", "1e9" }) // 1e9 s overflowed the request timer and failed every run
+        // Every wrong value gets the range that holds ("abc" and "-1" were told "a number of at least 0", which 0 is).
+        foreach (var timeout in new[] { "0", "1e-9", "1e9", "abc", "-1", "NaN", "20s" }) // 1e9 s overflowed the request timer and failed every run
         {
-            Assert.Contains("from 0.001 to 3600", Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_TIMEOUT" ? timeout : null)).Message);
+            Assert.Equal($"MLFLOW_HTTP_REQUEST_TIMEOUT must be a number of seconds from 0.001 to 3600 (empty: 20), not '{timeout}'.",
+                Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_TIMEOUT" ? timeout : null)).Message);
         }
 
-        Assert.Contains("a whole number from 0 to 100", Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_MAX_RETRIES" ? "2.7" : null)).Message);
+        foreach (var retries in new[] { "2.7", "-1", "many", "101" })
+        {
+            Assert.Equal($"MLFLOW_HTTP_REQUEST_MAX_RETRIES must be a whole number from 0 to 100 (empty: 4), not '{retries}'.",
+                Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_MAX_RETRIES" ? retries : null)).Message);
+        }
+
+        Assert.Equal(0, MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_MAX_RETRIES" ? "0" : null).MaxRetries);
         Assert.Contains("has spaces around it", MlflowOptions.TrackingUriProblem(" http://127.0.0.1:5000"));
         var file = Path.GetTempFileName();
         try

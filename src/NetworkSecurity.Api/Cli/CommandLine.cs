@@ -184,7 +184,24 @@ public static partial class CommandLine
     internal static void SetBody(Command command, CliOptions options, Func<CommandContext, Task<int>> body) =>
         command.SetAction(async (parsed, cancellationToken) =>
         {
-            var configuration = BuildConfiguration(options.ConfigurationValues(parsed), options.ConfigurationKeys);
+            IConfigurationRoot configuration;
+            try
+            {
+                configuration = BuildConfiguration(options.ConfigurationValues(parsed), options.ConfigurationKeys);
+            }
+            catch (InvalidDataException ex) when (IsConfigurationError(ex, out var reason))
+            {
+                // No logger yet: the settings file it would be configured from does not parse.
+                await Console.Error.WriteLineAsync($"error: invalid configuration: {reason}").ConfigureAwait(false);
+                return UsageError;
+            }
+
+            if (SettingNames.FileProblem(configuration) is { } misspelt)
+            {
+                await Console.Error.WriteLineAsync($"error: {misspelt}").ConfigureAwait(false);
+                return UsageError;
+            }
+
             var consoleLevel = new LoggingLevelSwitch();
             if (LoggingSetup.PrepareDirectory(configuration) is { } logProblem)
             {
@@ -287,6 +304,14 @@ public static partial class CommandLine
     {
         for (var ex = exception; ex is not null; ex = ex.InnerException)
         {
+            if (ex is InvalidDataException && ex.Message.StartsWith("Failed to load configuration from file", StringComparison.Ordinal))
+            {
+                // A settings file that is not JSON: its path, and where the parser stopped (line and byte), not only
+                // "Could not parse the JSON file.".
+                reason = $"{ex.Message} {ex.GetBaseException().Message}";
+                return true;
+            }
+
             if (ex is InvalidOperationException && ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
             {
                 reason = ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
@@ -357,10 +382,13 @@ public static partial class CommandLine
     [System.Text.RegularExpressions.GeneratedRegex("^DataAnnotation validation failed for '(?<type>[^']*)' members: '(?<member>[^']*)' with the error: '(?<error>.*)'\\.$")]
     private static partial System.Text.RegularExpressions.Regex AnnotationFailure();
 
-    /// <summary>appsettings.json (beside the program), then environment variables, then configuration keys and typed options.</summary>
-    public static IConfiguration BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys) =>
+    /// <summary>
+    /// appsettings.json (the working folder's if there is one, else the program's, as for the service), then environment
+    /// variables, then configuration keys and typed options.
+    /// </summary>
+    public static IConfigurationRoot BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys) =>
         new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
+            .SetBasePath(HostSettings.SettingsFolder(Directory.GetCurrentDirectory(), AppContext.BaseDirectory))
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .AddCommandLine(configurationKeys.ToArray())
@@ -418,17 +446,42 @@ internal static class ConfigurationKeyTokens
                 continue;
             }
 
-            // Pipeline__Seed means Pipeline:Seed, as in an environment variable (the command-line source alone would
-            // keep the name as it is, a key nothing reads).
-            var equals = token.IndexOf('=', StringComparison.Ordinal);
-            keys.Add(equals < 0 ? token.Replace("__", ":", StringComparison.Ordinal) : token[..equals].Replace("__", ":", StringComparison.Ordinal) + token[equals..]);
-            if (equals < 0 && i + 1 < args.Length)
+            keys.Add(WithSectionSeparators(token));
+            if (!token.Contains('=', StringComparison.Ordinal) && i + 1 < args.Length)
             {
                 keys.Add(args[++i]);
             }
         }
 
         return (keys.ToArray(), rest.ToArray());
+    }
+
+    /// <summary>
+    /// <paramref name="args"/> with every configuration key's <c>__</c> read as <c>:</c>, values untouched: what the
+    /// service hands its host, which would otherwise keep <c>--Api__TrainApiKey=…</c> as a key nothing reads.
+    /// </summary>
+    public static string[] WithSectionSeparators(string[] args)
+    {
+        var result = (string[])args.Clone();
+        for (var i = 0; i < result.Length; i++)
+        {
+            if (IsConfigurationKey(result[i]))
+            {
+                var hasValue = result[i].Contains('=', StringComparison.Ordinal);
+                result[i] = WithSectionSeparators(result[i]);
+                i += hasValue ? 0 : 1; // its value, as it is
+            }
+        }
+
+        return result;
+    }
+
+    // Pipeline__Seed means Pipeline:Seed, as in an environment variable (the command-line source alone would keep the
+    // name as it is, a key nothing reads).
+    private static string WithSectionSeparators(string token)
+    {
+        var equals = token.IndexOf('=', StringComparison.Ordinal);
+        return equals < 0 ? token.Replace("__", ":", StringComparison.Ordinal) : token[..equals].Replace("__", ":", StringComparison.Ordinal) + token[equals..];
     }
 
     /// <summary>A key with a section: <c>--Pipeline:Seed=7</c> or <c>--Pipeline__Seed=7</c>.</summary>

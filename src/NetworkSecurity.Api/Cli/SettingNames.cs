@@ -51,6 +51,31 @@ internal static class SettingNames
         return null;
     }
 
+    /// <summary>
+    /// Why a key of a settings file (appsettings.json) names nothing, or null: a misspelt key there was kept as a key
+    /// nothing binds, and the setting kept its default without a word, as a misspelt option or variable did.
+    /// </summary>
+    public static string? FileProblem(IConfigurationRoot configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        foreach (var file in configuration.Providers.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>())
+        {
+            if (KeysOf(file, null).Select(key => Problem("--" + key)).FirstOrDefault(p => p is not null) is { } problem)
+            {
+                var path = file.Source.FileProvider?.GetFileInfo(file.Source.Path ?? "").PhysicalPath ?? file.Source.Path;
+                return $"settings file '{path}': {problem}";
+            }
+        }
+
+        return null;
+    }
+
+    // Every key of a provider, sections included (Pipeline, Pipeline:Training, Pipeline:Training:Mode).
+    private static IEnumerable<string> KeysOf(IConfigurationProvider provider, string? parent) =>
+        provider.GetChildKeys([], parent).Distinct(StringComparer.OrdinalIgnoreCase)
+            .Select(child => parent is null ? child : $"{parent}:{child}")
+            .SelectMany(key => KeysOf(provider, key).Prepend(key));
+
     /// <summary>Why the key of <paramref name="token"/> (<c>--Section:Key=value</c>) names nothing, or null.</summary>
     public static string? Problem(string token)
     {

@@ -34,6 +34,13 @@ internal static class HostSettings
     }
 
     /// <summary>
+    /// The folder whose appsettings.json is read, by the service and the commands alike: the working folder when it has
+    /// one, else the program's, so `train` run in the service's folder trains with the service's settings.
+    /// </summary>
+    public static string SettingsFolder(string workingFolder, string programFolder) =>
+        File.Exists(Path.Combine(workingFolder, SettingsFile)) ? workingFolder : programFolder;
+
+    /// <summary>
     /// What is wrong with the addresses to listen on (--urls, ASPNETCORE_URLS), or null. Kestrel takes any host it cannot
     /// read as an IP address (a port that is not a number, user info, a name, a relative Unix socket) for "every
     /// interface", often on port 80: only what it reads as written is let through: http(s)://host[:port][/], where the

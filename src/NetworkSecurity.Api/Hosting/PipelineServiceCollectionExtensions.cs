@@ -25,6 +25,7 @@ public static class PipelineServiceCollectionExtensions
                 $"{ApiOptions.ApiKeyVariable} (Api:TrainApiKey) is blank or has spaces around it: no client could send it as it is. Give the key without surrounding spaces, or leave it empty for no key.")
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiOptions>>(new CsvLimitsValidator(configuration));
         return services;
     }
 

@@ -20,8 +20,15 @@ public static class ServiceHost
         ThreadPoolFloor.Raise();
         try
         {
-            var builder = WebApplication.CreateBuilder(args);
+            // --Api__MaxRows=5 is Api:MaxRows, as for the commands and in the environment.
+            var builder = WebApplication.CreateBuilder(ConfigurationKeyTokens.WithSectionSeparators(args));
             HostSettings.ReadSettingsBesideProgram(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
+            if (SettingNames.FileProblem(builder.Configuration) is { } misspelt)
+            {
+                await Console.Error.WriteLineAsync($"error: {misspelt}").ConfigureAwait(false);
+                return CommandLine.UsageError;
+            }
+
             if ((HostSettings.ListenUrlProblem(builder.Configuration[WebHostDefaults.ServerUrlsKey])
                 ?? HostSettings.PortListProblem("ASPNETCORE_HTTP_PORTS (--http_ports)", builder.Configuration[WebHostDefaults.HttpPortsKey])
                 ?? HostSettings.PortListProblem("ASPNETCORE_HTTPS_PORTS (--https_ports)", builder.Configuration[WebHostDefaults.HttpsPortsKey])) is { } listen)

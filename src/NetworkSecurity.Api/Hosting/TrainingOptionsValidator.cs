@@ -51,7 +51,7 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
             (string Setting, string? Given)[] searchOnly =
             [
                 ("Pipeline:Training:Learners (--learners)", string.IsNullOrWhiteSpace(options.Training.Learners?.Replace(",", "", StringComparison.Ordinal)) ? null : options.Training.Learners),
-                ("Pipeline:Training:Scoring (--scoring)", options.Training.Scoring == "roc_auc" ? null : options.Training.Scoring),
+                ("Pipeline:Training:Scoring (--scoring)", options.Training.Scoring is "roc_auc" or null or "" ? null : options.Training.Scoring),
                 ("Pipeline:Training:DropMargin (--drop-margin)", options.Training.DropMargin?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ];
             foreach (var (setting, given) in searchOnly.Where(s => s.Given is not null))

@@ -143,6 +143,8 @@ public sealed class TrainingOptions
     /// moves by a row or two between near-equal models, so ranking by it picks among them by chance (chosen on the
     /// tuning seeds 100–119, see data_schema/model_grid.yaml). Each entry's CV F1 is reported beside it.
     /// </summary>
+    // Required: the pattern lets an empty value through, and every run then failed blaming the grid file.
+    [Required(ErrorMessage = "Training:Scoring must be f1, accuracy or roc_auc, not empty.")]
     [RegularExpression("^(f1|accuracy|roc_auc)$", ErrorMessage = "Training:Scoring must be f1, accuracy or roc_auc.")]
     public string Scoring { get; set; } = "roc_auc";
 
