@@ -5,6 +5,7 @@ using MongoDB.Bson;
 using MongoDB.Driver;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.DataSources;
+using NetworkSecurity.Pipeline.Schema;
 
 namespace NetworkSecurity.MongoDb;
 
@@ -28,7 +29,7 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
     /// never leave the server). MongoDB matches them case-sensitively, so the read adds the spellings a sample
     /// document uses in another case (<c>result</c>), which the schema matches as a CSV header's.
     /// </summary>
-    public static IReadOnlyCollection<string> FieldsOf(Pipeline.Schema.DataSchema schema)
+    public static IReadOnlyCollection<string> FieldsOf(DataSchema schema)
     {
         ArgumentNullException.ThrowIfNull(schema);
         return [.. schema.Features.SelectMany(f => f.Aliases.Prepend(f.Name)).Concat(schema.Target.Aliases.Prepend(schema.Target.Name)).Distinct(StringComparer.Ordinal)];
@@ -62,30 +63,20 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
                 return 0L;
             }
         }, cancellationToken).ConfigureAwait(false);
-        var serializer = new MongoRowSerializer();
         var projected = fields is { Count: > 0 } ? await FieldsToFetchAsync(connection, fields, cancellationToken).ConfigureAwait(false) : null;
-        var findOptions = new FindOptions<BsonDocument, MongoRow>
+        var serializer = new MongoRowSerializer();
+        var rows = await ReadRowsAsync(connection, projected, serializer, estimated, clock, cancellationToken).ConfigureAwait(false);
+        if (projected is not null && serializer.Present.Any(p => p < rows.Count))
         {
-            BatchSize = options.BatchSize,
-            Projection = new RowProjection(projected is null ? null : new BsonDocument(projected.Select(f => new BsonElement(f, 1))), serializer),
-        };
-        var rows = new List<MongoRow>((int)Math.Clamp(estimated, 0, 10_000_000));
-        var lastReport = clock.Elapsed;
-        await connection.RunAsync("find", async token =>
-        {
-            using var cursor = await connection.Collection.FindAsync(FilterDefinition<BsonDocument>.Empty, findOptions, token).ConfigureAwait(false);
-            while (await cursor.MoveNextAsync(token).ConfigureAwait(false))
-            {
-                rows.AddRange(cursor.Current);
-                if (clock.Elapsed - lastReport > ProgressInterval)
-                {
-                    lastReport = clock.Elapsed;
-                    _logger.LogInformation("Read {Documents} of about {Estimated} documents from {Source}", rows.Count, estimated, Description);
-                }
-            }
-
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
+            // A document without a fetched field may name it in another case or spacing than the first document
+            // ("Result" there, "result" here), which the projection left on the server: the value was silently missing
+            // (imputed, or "the target value is missing"). Read again with every spelling the schema matches, fetching
+            // the documents whole and keeping those fields, so such a document is read as a CSV header would be.
+            var wanted = new HashSet<string>(fields!.Select(ColumnMapping.Normalize), StringComparer.OrdinalIgnoreCase);
+            _logger.LogInformation("Some documents of {Source} lack a field others have: reading again with every spelling of the schema's fields", Description);
+            serializer = new MongoRowSerializer(name => wanted.Contains(ColumnMapping.Normalize(name)));
+            rows = await ReadRowsAsync(connection, null, serializer, estimated, clock, cancellationToken).ConfigureAwait(false);
+        }
 
         if (rows.Count == 0)
         {
@@ -118,6 +109,34 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
         return new RawTable(Description, columns, records, Positional: false);
     }
 
+    private async Task<List<MongoRow>> ReadRowsAsync(
+        MongoConnection connection, IReadOnlyList<string>? projected, MongoRowSerializer serializer, long estimated, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var findOptions = new FindOptions<BsonDocument, MongoRow>
+        {
+            BatchSize = options.BatchSize,
+            Projection = new RowProjection(projected is null ? null : new BsonDocument(projected.Select(f => new BsonElement(f, 1))), serializer),
+        };
+        var rows = new List<MongoRow>((int)Math.Clamp(estimated, 0, 10_000_000));
+        var lastReport = clock.Elapsed;
+        await connection.RunAsync("find", async token =>
+        {
+            using var cursor = await connection.Collection.FindAsync(FilterDefinition<BsonDocument>.Empty, findOptions, token).ConfigureAwait(false);
+            while (await cursor.MoveNextAsync(token).ConfigureAwait(false))
+            {
+                rows.AddRange(cursor.Current);
+                if (clock.Elapsed - lastReport > ProgressInterval)
+                {
+                    lastReport = clock.Elapsed;
+                    _logger.LogInformation("Read {Documents} of about {Estimated} documents from {Source}", rows.Count, estimated, Description);
+                }
+            }
+
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        return rows;
+    }
+
     /// <summary>
     /// <paramref name="wanted"/> plus the fields of the first document that differ from one of them only in case: a CSV
     /// header's <c>result</c> is the target, and a collection's must be too (the projection dropped it, and training
@@ -130,9 +149,9 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
             using var cursor = await connection.Collection.FindAsync(FilterDefinition<BsonDocument>.Empty, new FindOptions<BsonDocument> { Limit = 1, BatchSize = 1 }, token).ConfigureAwait(false);
             return await cursor.FirstOrDefaultAsync(token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
-        var names = new HashSet<string>(wanted, StringComparer.OrdinalIgnoreCase);
+        var names = new HashSet<string>(wanted.Select(ColumnMapping.Normalize), StringComparer.OrdinalIgnoreCase);
         var exact = new HashSet<string>(wanted, StringComparer.Ordinal);
-        return [.. wanted.Distinct(StringComparer.Ordinal), .. (sample?.Names ?? []).Where(n => names.Contains(n) && !exact.Contains(n))];
+        return [.. wanted.Distinct(StringComparer.Ordinal), .. (sample?.Names ?? []).Where(n => names.Contains(ColumnMapping.Normalize(n)) && !exact.Contains(n))];
     }
 
     /// <summary>Sends the projection (or none) and decodes results with the row serializer.</summary>

@@ -15,14 +15,19 @@ public sealed record MongoRow(string Location, string?[] Cells);
 /// int32, int64, double, decimal128 and strings become their text (numeric strings are parsed by validation, "na" is
 /// missing); null, undefined, absent and NaN are missing; any other type (bool, object, array, date, ...) becomes a
 /// cell such as "BSON bool: true" that validation rejects with its type, so the document is an invalid row.
+/// With <paramref name="keep"/>, other fields are skipped unread.
 /// </summary>
-public sealed class MongoRowSerializer : SerializerBase<MongoRow>
+public sealed class MongoRowSerializer(Func<string, bool>? keep = null) : SerializerBase<MongoRow>
 {
     private static readonly string[] SmallIntegers = [.. Enumerable.Range(-128, 256).Select(i => i.ToString(CultureInfo.InvariantCulture))];
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly List<string> _columns = [];
+    private readonly List<long> _present = [];
 
     public IReadOnlyList<string> Columns => _columns;
+
+    /// <summary>Per column, how many documents hold the field (null included), so a reader can tell which lack it.</summary>
+    public IReadOnlyList<long> Present => _present;
 
     public override MongoRow Deserialize(BsonDeserializationContext context, BsonDeserializationArgs args)
     {
@@ -42,10 +47,19 @@ public sealed class MongoRowSerializer : SerializerBase<MongoRow>
 
             if (!_index.TryGetValue(name, out var column))
             {
+                if (keep is not null && !keep(name))
+                {
+                    reader.SkipValue();
+                    continue;
+                }
+
                 column = _columns.Count;
                 _index[name] = column;
                 _columns.Add(name);
+                _present.Add(0);
             }
+
+            _present[column]++;
 
             if (column >= cells.Length)
             {

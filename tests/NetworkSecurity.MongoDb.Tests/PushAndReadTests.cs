@@ -164,6 +164,36 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_later_document_spelling_a_field_in_another_case_is_refused_not_read_as_missing()
+    {
+        // The projection held the first document's spellings only: the second document's "sfh" stayed on the server,
+        // and its -1 became a missing value that training imputed, without a word.
+        var options = TestServerOptions();
+        string Doc(int id, string sfh) => $"{{\"_id\": {id}, {string.Join(", ", Schema.FeatureNames.Select(n => $"\"{(n == "SFH" ? sfh : n)}\": {(n == "SFH" ? -1 : 1)}"))}, \"Result\": 1}}";
+        Server.Insert(options.Database, options.Collection, Doc(1, "SFH"), Doc(2, "sfh"));
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+        var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false));
+        Assert.Equal($"{options.Namespace}, field names (SFH): fields 'SFH' and 'sfh' both map to feature 'SFH': use one name for it in every document.", ex.Message);
+    }
+
+    [Fact]
+    public async Task Fields_named_with_surrounding_spaces_are_read_as_the_csv_header_would_be_and_only_schema_fields_are_kept()
+    {
+        // A CSV header " SFH " is the feature SFH; the collection's field " SFH " was left on the server ("missing
+        // column(s): SFH"). The document without "port" makes the read fetch whole documents: "note" is still dropped.
+        var options = TestServerOptions();
+        string Doc(int id, int sfh, bool port) => $"{{\"_id\": {id}, {string.Join(", ", Schema.FeatureNames.Where(n => port || n != "port").Select(n => $"\"{(n == "SFH" ? " SFH " : n)}\": {(n == "SFH" ? sfh : 1)}"))}, \"Result\": 1, \"note\": \"x\"}}";
+        Server.Insert(options.Database, options.Collection, Doc(1, -1, port: true), Doc(2, 0, port: false));
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+        Assert.DoesNotContain("note", table.Columns);
+        var parsed = DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false);
+        Assert.Empty(parsed.Invalid);
+        var (sfh, port) = (Schema.FeatureNames.ToList().IndexOf("SFH"), Schema.FeatureNames.ToList().IndexOf("port"));
+        Assert.Equal([-1.0, 0], Enumerable.Range(0, 2).Select(r => parsed.Valid.Features[r, sfh]));
+        Assert.Equal([1.0, double.NaN], Enumerable.Range(0, 2).Select(r => parsed.Valid.Features[r, port]));
+    }
+
+    [Fact]
     public async Task Documents_naming_the_label_two_ways_are_refused_naming_the_fields_not_a_csv_column()
     {
         var options = TestServerOptions();

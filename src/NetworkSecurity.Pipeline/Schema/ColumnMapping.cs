@@ -95,5 +95,10 @@ public sealed record ColumnMapping(
         return new ColumnMapping(featureSources, targetSource, missing, renamed, ignored, unknown);
     }
 
-    private static string Normalize(string name) => name.Trim().Trim('\uFEFF').Trim('"').Trim();
+    /// <summary>A column name as it is matched (case aside): without surrounding spaces, byte order mark and quotes.</summary>
+    public static string Normalize(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.Trim().Trim('\uFEFF').Trim('"').Trim();
+    }
 }
