@@ -63,8 +63,14 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
                 return 0L;
             }
         }, cancellationToken).ConfigureAwait(false);
-        var projected = fields is { Count: > 0 } ? await FieldsToFetchAsync(connection, fields, cancellationToken).ConfigureAwait(false) : null;
-        var serializer = new MongoRowSerializer();
+        var wanted = fields is { Count: > 0 } ? new HashSet<string>(fields.Select(ColumnMapping.Normalize), StringComparer.OrdinalIgnoreCase) : null;
+        Func<string, bool>? keep = wanted is null ? null : name => wanted.Contains(ColumnMapping.Normalize(name));
+        // A projection reads "price.usd" as the path price → usd, never the field of that name that push-data stored
+        // (and a "$" name not at all): with such names, documents are fetched whole and the fields kept here.
+        var projected = fields is { Count: > 0 } && !fields.Any(f => f.Contains('.', StringComparison.Ordinal) || f.StartsWith('$'))
+            ? await FieldsToFetchAsync(connection, fields, cancellationToken).ConfigureAwait(false)
+            : null;
+        var serializer = new MongoRowSerializer(projected is null ? keep : null);
         var rows = await ReadRowsAsync(connection, projected, serializer, estimated, clock, cancellationToken).ConfigureAwait(false);
         if (projected is not null && serializer.Present.Any(p => p < rows.Count))
         {
@@ -72,9 +78,8 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
             // ("Result" there, "result" here), which the projection left on the server: the value was silently missing
             // (imputed, or "the target value is missing"). Read again with every spelling the schema matches, fetching
             // the documents whole and keeping those fields, so such a document is read as a CSV header would be.
-            var wanted = new HashSet<string>(fields!.Select(ColumnMapping.Normalize), StringComparer.OrdinalIgnoreCase);
             _logger.LogInformation("Some documents of {Source} lack a field others have: reading again with every spelling of the schema's fields", Description);
-            serializer = new MongoRowSerializer(name => wanted.Contains(ColumnMapping.Normalize(name)));
+            serializer = new MongoRowSerializer(keep);
             rows = await ReadRowsAsync(connection, null, serializer, estimated, clock, cancellationToken).ConfigureAwait(false);
         }
 

@@ -194,6 +194,34 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task Fields_whose_names_hold_a_dot_are_read_as_push_data_stored_them()
+    {
+        // MongoDB reads a projected "price.usd" as the path price → usd: the feature of a schema that names it, stored
+        // by push-data as the field "price.usd", was never fetched ("missing column(s): price.usd").
+        var schema = SchemaLoader.Parse("""
+            features:
+              - name: price.usd
+                type: float
+              - name: n
+                allowed: [0, 1]
+            target:
+              name: label
+              classes:
+                - {value: 0, name: legitimate}
+                - {value: 1, name: phishing}
+            """, "dots.yaml");
+        var options = TestServerOptions();
+        var csv = CsvTableReader.Read(new StringReader("n,price.usd,label\n1,1.5,1\n0,2.25,0\n"), "dots.csv");
+        await MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None);
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(schema)).ReadAsync(CancellationToken.None);
+        Assert.Equal(["n", "price.usd", "label"], table.Columns);
+        var parsed = DatasetParser.Parse(table, schema, requireTarget: true, allowUnknownColumns: false);
+        Assert.Empty(parsed.Invalid);
+        Assert.Equal([1.5, 2.25], Enumerable.Range(0, 2).Select(r => parsed.Valid.Features[r, 0]));
+        Assert.Equal([0, 1], parsed.Valid.Labels);
+    }
+
+    [Fact]
     public async Task Documents_naming_the_label_two_ways_are_refused_naming_the_fields_not_a_csv_column()
     {
         var options = TestServerOptions();

@@ -361,16 +361,27 @@ public sealed class WireProtocolServer : IAsyncDisposable
         }
     }
 
-    // Inclusion projection ({field: 1, ...}); _id stays unless excluded.
+    // Inclusion projection ({field: 1, ...}); _id stays unless excluded. As in MongoDB, a key with a dot is a path into
+    // embedded documents ("price.usd" is price → usd), never a field whose name holds the dot.
     private static BsonDocument Project(BsonDocument document, BsonDocument projection)
     {
         var result = new BsonDocument();
         foreach (var element in document)
         {
-            var keep = element.Name == "_id" ? projection.GetValue("_id", 1).ToBoolean() : projection.Contains(element.Name) && projection[element.Name].ToBoolean();
+            var keep = element.Name == "_id" ? projection.GetValue("_id", 1).ToBoolean()
+                : !element.Name.Contains('.', StringComparison.Ordinal) && projection.Contains(element.Name) && projection[element.Name].ToBoolean();
             if (keep)
             {
                 result.Add(element);
+            }
+            else if (element.Value is BsonDocument embedded && element.Name != "_id")
+            {
+                var prefix = element.Name + ".";
+                var inner = new BsonDocument(projection.Where(p => p.Name.StartsWith(prefix, StringComparison.Ordinal)).Select(p => new BsonElement(p.Name[prefix.Length..], p.Value)));
+                if (inner.ElementCount > 0 && Project(embedded, inner.Contains("_id") ? inner : inner.Add("_id", 0)) is { ElementCount: > 0 } projected)
+                {
+                    result.Add(element.Name, projected);
+                }
             }
         }
 
