@@ -655,6 +655,34 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Push_data_takes_the_schema_as_train_does_and_train_reads_the_collection_with_it()
+    {
+        // "push-data --schema custom.yaml" was "Unrecognized command or argument '--schema'": the file was checked
+        // against the bundled schema only, unless the schema was set through --Pipeline:SchemaPath.
+        await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        using var dir = new TempDirectory();
+        var schema = dir.File("custom.yaml", File.ReadAllText(TestPaths.SchemaFile)
+            .Replace("  - name: SFH\n", "  - name: server_form_handler\n    aliases: [SFH]\n", StringComparison.Ordinal)
+            .Replace("  name: Result\n  type: int\n  aliases: [class, label, Class]\n  classes:\n    - value: -1\n      name: phishing\n    - value: 1\n      name: legitimate",
+                "  name: phish\n  aliases: [label]\n  classes:\n    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing", StringComparison.Ordinal));
+        // Label first and 0/1 (1 phishing), SFH under its alias.
+        var data = dir.File("custom.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(301).Select((l, i) =>
+            (i == 0 ? "label" : l.EndsWith(",-1", StringComparison.Ordinal) ? "1" : "0") + "," + l[..l.LastIndexOf(',')])));
+        var mongo = new[] { $"--MONGODB_URL={server.ConnectionString}", "--MONGODB_COLLECTION=custom" };
+        var (code, stdout, stderr) = RunProgram(["push-data", "--file", data, "--schema", schema, "--drop", "--logs", "none", .. mongo], dir.Path);
+        Assert.True(code == CommandLine.Success, $"exit {code}: {stderr}{stdout}");
+        var stored = server.Documents("networksecurity", "custom");
+        Assert.Equal(300, stored.Count);
+        Assert.Equal("phish", stored[0].Names.Last());
+        Assert.Contains("server_form_handler", stored[0].Names);
+        Assert.Equal(File.ReadLines(TestPaths.DataFile).Skip(1).Take(300).Count(l => l.EndsWith(",-1", StringComparison.Ordinal)), stored.Count(d => d["phish"].AsInt32 == 1));
+
+        (code, stdout, stderr) = RunProgram(["train", "--source", "mongodb", .. Common(dir).Select(a => a == TestPaths.SchemaFile ? schema : a), .. mongo], dir.Path);
+        Assert.True(code == CommandLine.Success, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("Promoted model", stdout);
+    }
+
+    [Fact]
     public async Task Push_data_stopped_midway_says_the_collection_holds_a_partial_load()
     {
         await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();

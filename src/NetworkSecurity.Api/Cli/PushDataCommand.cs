@@ -10,7 +10,7 @@ using NetworkSecurity.Pipeline.Schema;
 namespace NetworkSecurity.Api.Cli;
 
 /// <summary>
-/// <c>push-data [--file data.csv] [--drop] [--batch-size n]</c>: loads a CSV into the MongoDB collection (MONGODB_URL,
+/// <c>push-data [--file data.csv] [--schema schema.yaml] [--drop] [--batch-size n]</c>: loads a CSV into the MongoDB collection (MONGODB_URL,
 /// MONGODB_DATABASE, MONGODB_COLLECTION, MONGODB_BATCH_SIZE) with unordered batched inserts. The CSV is checked in a
 /// first pass (so a malformed file never leaves a dropped or half-loaded collection), then streamed. With --drop the
 /// collection is emptied first, so re-running gives the same collection. Documents the server rejects are listed
@@ -22,7 +22,9 @@ public static class PushDataCommand
     {
         var command = new Command("push-data", "Load a CSV into the MongoDB collection named by MONGODB_URL, MONGODB_DATABASE and MONGODB_COLLECTION (unordered batched inserts; rejected documents are listed and make the exit code 1).")
         {
-            options.File, options.Drop, options.BatchSize, options.Logs,
+            // --schema as for train: the file is checked and stored under this schema's names ("Unrecognized
+            // argument '--schema'" left a custom schema to --Pipeline:SchemaPath, which the help does not show).
+            options.File, options.Schema, options.Drop, options.BatchSize, options.Logs,
         };
         CommandLine.SetBody(command, options, RunAsync);
         return command;
