@@ -115,7 +115,9 @@ public sealed class MongoRowSerializer(Func<string, bool>? keep = null) : Serial
         return reader.CurrentBsonType switch
         {
             BsonType.ObjectId => reader.ReadObjectId().ToString(),
-            BsonType.String => reader.ReadString(),
+            // Quoted with escapes when it holds a line break or other control character: written raw, "a\n[12:00:00 ERR] …"
+            // became a second, forged line of the log and the validation report.
+            BsonType.String => reader.ReadString() is var id && id.Any(char.IsControl) ? new BsonString(id).ToJson(ShellJson) : id,
             _ => BsonValueSerializer.Instance.Deserialize(context).ToJson(ShellJson),
         };
     }

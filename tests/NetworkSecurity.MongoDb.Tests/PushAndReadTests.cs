@@ -254,6 +254,16 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_string_id_with_a_line_break_is_shown_escaped_so_it_cannot_forge_a_log_line()
+    {
+        var options = TestServerOptions();
+        Server.Insert(options.Database, options.Collection, "{\"_id\": \"bad\\n[12:00:00 ERR] forged\\u001b[31m\", \"x\": 1}", "{\"_id\": \"plain id\", \"x\": 1}");
+        var table = await new MongoDataSource(options).ReadAsync(CancellationToken.None);
+        Assert.Equal(["document _id \"bad\\n[12:00:00 ERR] forged\\u001b[31m\"", "document _id plain id"], table.Records.Select(r => r.Location));
+        Assert.DoesNotContain(table.Records, r => r.Location.Any(char.IsControl));
+    }
+
+    [Fact]
     public async Task Without_a_projection_every_field_becomes_a_column_in_first_seen_order()
     {
         var options = TestServerOptions();
