@@ -19,9 +19,15 @@ public static class MongoBenchmarks
 {
     public static async Task RunAsync(string[] args)
     {
-        var uri = Option(args, "--uri");
-        var batchSize = int.Parse(Option(args, "--batch-size") ?? "1000", CultureInfo.InvariantCulture);
-        var repeat = int.Parse(Option(args, "--repeat") ?? "3", CultureInfo.InvariantCulture);
+        var options = Options(args);
+        var uri = options.GetValueOrDefault("--uri");
+        var batchSize = Count(options, "--batch-size", 1000);
+        var repeat = Count(options, "--repeat", 3);
+        if (uri is not null && !IsConnectionString(uri))
+        {
+            throw new UsageException($"mongodb: --uri '{MongoOptions.Redact(uri)}' is not a MongoDB connection string (mongodb://host:port or mongodb+srv://host).");
+        }
+
         using var server = uri is null ? ServerProcess.Start() : null;
         var connectionString = uri ?? server!.ConnectionString;
         var tenfold = Path.Combine(Path.GetTempPath(), $"ns-bench-{Environment.ProcessId}-x10.csv");
@@ -30,7 +36,7 @@ public static class MongoBenchmarks
         var rows = new List<(string, string, string)>();
         try
         {
-            var options = new MongoOptions
+            var mongo = new MongoOptions
             {
                 ConnectionString = connectionString,
                 Database = "networksecurity_bench",
@@ -43,8 +49,8 @@ public static class MongoBenchmarks
                 var read = new List<Measurement>();
                 for (var i = 0; i < repeat; i++)
                 {
-                    push.Add(RunPhase(server, "push", file, options));
-                    read.Add(RunPhase(server, "read", file, options));
+                    push.Add(RunPhase(server, "push", file, mongo));
+                    read.Add(RunPhase(server, "read", file, mongo));
                 }
 
                 rows.Add(($"push-data {name}, batches of {batchSize}", Describe(push), "—"));
@@ -143,11 +149,47 @@ public static class MongoBenchmarks
         return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 
-    private static string? Option(string[] args, string name)
+    // Only these options, each with a value: an unknown one (or `--uri` without its value) was ignored, and the run
+    // measured the test server instead of the MongoDB meant.
+    private static Dictionary<string, string> Options(string[] args)
     {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i += 2)
+        {
+            if (args[i] is not ("--uri" or "--batch-size" or "--repeat"))
+            {
+                throw new UsageException($"mongodb: unknown option '{args[i]}' (--uri, --batch-size or --repeat).");
+            }
+
+            if (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new UsageException($"mongodb: {args[i]} needs a value.");
+            }
+
+            options[args[i]] = args[i + 1];
+        }
+
+        return options;
     }
+
+    // Checked here: a bad one failed in every phase's child process, each with a stack trace.
+    private static bool IsConnectionString(string uri)
+    {
+        try
+        {
+            _ = MongoDB.Driver.MongoUrl.Create(uri);
+            return true;
+        }
+        catch (Exception e) when (e is MongoDB.Driver.MongoConfigurationException or ArgumentException or FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static int Count(Dictionary<string, string> options, string name, int fallback) =>
+        !options.TryGetValue(name, out var text) ? fallback
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 ? value
+        : throw new UsageException($"mongodb: {name} '{text}' is not a whole number above 0.");
 
     /// <summary>Hosts the test server: `mongodb-server` prints its port and serves until stdin closes.</summary>
     public static async Task ServeAsync()
