@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using NetworkSecurity.MongoDb;
 using NetworkSecurity.MongoDb.Tests;
 using NetworkSecurity.Pipeline.DataSources;
@@ -31,11 +32,28 @@ public static class MongoBenchmarks
         using var server = uri is null ? ServerProcess.Start() : null;
         var connectionString = uri ?? server!.ConnectionString;
         var tenfold = Path.Combine(Path.GetTempPath(), $"ns-bench-{Environment.ProcessId}-x10.csv");
+        Process? phase = null;
+        // Ctrl-C or a kill ends the process without running the finally below: the 8 MB copy stayed in the temp folder.
+        void Abandon(PosixSignalContext context)
+        {
+            File.Delete(tenfold);
+            try
+            {
+                phase?.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // already exited
+            }
+        }
+
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Abandon);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Abandon);
         var lines = File.ReadAllLines("Network_Data/phisingData.csv");
-        File.WriteAllLines(tenfold, Enumerable.Range(0, 10).SelectMany(i => i == 0 ? lines : lines.Skip(1)));
         var rows = new List<(string, string, string)>();
         try
         {
+            File.WriteAllLines(tenfold, Enumerable.Range(0, 10).SelectMany(i => i == 0 ? lines : lines.Skip(1)));
             var mongo = new MongoOptions
             {
                 ConnectionString = connectionString,
@@ -49,8 +67,8 @@ public static class MongoBenchmarks
                 var read = new List<Measurement>();
                 for (var i = 0; i < repeat; i++)
                 {
-                    push.Add(RunPhase(server, "push", file, mongo));
-                    read.Add(RunPhase(server, "read", file, mongo));
+                    push.Add(RunPhase(server, "push", file, mongo, started => phase = started));
+                    read.Add(RunPhase(server, "read", file, mongo, started => phase = started));
                 }
 
                 rows.Add(($"push-data {name}, batches of {batchSize}", Describe(push), "—"));
@@ -67,27 +85,34 @@ public static class MongoBenchmarks
         Console.WriteLine("Each phase runs in a fresh client process after a 200-document warm-up; peak RSS is that process's VmHWM during the phase (the test server's memory is not counted).");
     }
 
-    private static async Task<long> PushAsync(MongoOptions options, string file)
+    private static async Task<long> PushAsync(MongoOptions options, TextReader reader, string source)
     {
-        using var reader = new StreamReader(file);
-        var (columns, records) = CsvTableReader.Open(reader, file);
+        var (columns, records) = CsvTableReader.Open(reader, source);
         var result = await MongoDataLoader.PushAsync(options, columns, records, drop: true, null, CancellationToken.None);
         return result.RejectedCount == 0 && result.CollectionCount == result.Read ? result.Inserted : throw new InvalidOperationException($"push incomplete: {result}");
+    }
+
+    private static async Task<long> PushFileAsync(MongoOptions options, string file)
+    {
+        using var reader = new StreamReader(file);
+        return await PushAsync(options, reader, file);
     }
 
     // Wall time depends on what else runs on the machine; CPU time (client and test server) much less.
     private sealed record Measurement(long Documents, double Seconds, double ClientCpu, double ServerCpu, double StartMegabytes, double PeakMegabytes);
 
     // Each phase runs in a fresh process (as the CLI would), after a 200-document warm-up on another collection.
-    private static Measurement RunPhase(ServerProcess? server, string phase, string file, MongoOptions options)
+    private static Measurement RunPhase(ServerProcess? server, string phase, string file, MongoOptions options, Action<Process> started)
     {
         var serverCpu = server?.CpuSeconds ?? 0;
         using var child = Process.Start(SelfStartInfo("mongodb-phase", phase, file, options.ConnectionString, options.BatchSize.ToString(CultureInfo.InvariantCulture)))!;
+        started(child);
         var output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
         if (child.ExitCode != 0)
         {
-            throw new InvalidOperationException($"phase {phase} failed: {output}");
+            // The child said why on the shared stderr (a MongoDB error's message, not a stack trace).
+            throw new BenchmarkFailedException($"mongodb: the {phase} phase failed (exit code {child.ExitCode}).");
         }
 
         var v = output.Trim().Split(' ').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
@@ -101,11 +126,25 @@ public static class MongoBenchmarks
         var fields = MongoDataSource.FieldsOf(SchemaLoader.Load("data_schema/schema.yaml"));
         var options = new MongoOptions { ConnectionString = uri, Database = "networksecurity_bench", Collection = "NetworkData", BatchSize = batch };
         var warmUp = options with { Collection = "WarmUp" };
-        var sample = Path.Combine(Path.GetTempPath(), $"ns-bench-{Environment.ProcessId}-warmup.csv");
-        File.WriteAllLines(sample, File.ReadLines("Network_Data/phisingData.csv").Take(201));
-        await PushAsync(warmUp, sample);
+        try
+        {
+            await MeasureAsync(phase, file, options, warmUp, fields);
+        }
+        catch (MongoException e)
+        {
+            throw new BenchmarkFailedException(e.Message); // unreachable server, refused credentials: said, not traced
+        }
+    }
+
+    private static async Task MeasureAsync(string phase, string file, MongoOptions options, MongoOptions warmUp, IReadOnlyCollection<string> fields)
+    {
+        // In memory: a temp file for it stayed behind whenever the phase failed.
+        using (var sample = new StringReader(string.Join('\n', File.ReadLines("Network_Data/phisingData.csv").Take(201))))
+        {
+            await PushAsync(warmUp, sample, "warm-up rows");
+        }
+
         await new MongoDataSource(warmUp, fields).ReadAsync(CancellationToken.None);
-        File.Delete(sample);
         GC.Collect();
         File.WriteAllText("/proc/self/clear_refs", "5"); // resets VmHWM to the current RSS
         var start = RssMegabytes("VmRSS");
@@ -113,7 +152,7 @@ public static class MongoBenchmarks
         var cpu = self.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         long documents = phase == "push"
-            ? await PushAsync(options, file)
+            ? await PushFileAsync(options, file)
             : (await new MongoDataSource(options, fields).ReadAsync(CancellationToken.None)).Records.Count;
         var seconds = clock.Elapsed.TotalSeconds;
         self.Refresh();

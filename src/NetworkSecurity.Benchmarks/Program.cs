@@ -42,6 +42,11 @@ catch (UsageException e)
     Console.Error.WriteLine(Usage);
     return 2;
 }
+catch (BenchmarkFailedException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
 
 static async Task<int> RunAsync(string what, string[] args)
 {

@@ -44,7 +44,88 @@ public sealed class BenchmarkProgramTests
         Assert.DoesNotContain("s3cret", stderr);
     }
 
-    private static (int Code, string Stdout, string Stderr) Run(params string[] arguments)
+    [Fact]
+    public void An_unreachable_mongodb_is_one_message_and_leaves_no_file()
+    {
+        using var temp = new TempDirectory();
+        var start = StartInfo("mongodb", "--uri", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=1000", "--repeat", "1");
+        start.Environment["TMPDIR"] = temp.Path;
+
+        var (code, stdout, stderr) = ProgramProcess.Execute(start, 120, "the mongodb benchmark against no server");
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("no MongoDB server answered within 1 s", stderr);
+        Assert.EndsWith("mongodb: the push phase failed (exit code 1).\n", stderr);
+        Assert.DoesNotContain("Unhandled exception", stderr);
+        Assert.Empty(Directory.GetFiles(temp.Path, "ns-bench-*"));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // SIGTERM and /proc
+    public void A_stopped_mongodb_run_leaves_no_file_and_no_process()
+    {
+        using var temp = new TempDirectory();
+        var start = StartInfo("mongodb", "--repeat", "1");
+        start.Environment["TMPDIR"] = temp.Path;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        using var run = Process.Start(start)!;
+        _ = run.StandardOutput.ReadToEndAsync();
+        _ = run.StandardError.ReadToEndAsync();
+        try
+        {
+            // Stopped while its 10x copy of the data set exists and a phase runs in a child process.
+            var copy = Path.Combine(temp.Path, $"ns-bench-{run.Id}-x10.csv");
+            for (var i = 0; i < 600 && !File.Exists(copy) && !run.HasExited; i++)
+            {
+                Thread.Sleep(200);
+            }
+
+            Assert.True(File.Exists(copy), "the run wrote its copy of the data set");
+            using (var kill = Process.Start("kill", ["-TERM", run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                kill.WaitForExit();
+            }
+
+            Assert.True(run.WaitForExit(60_000), "SIGTERM stopped the run");
+        }
+        finally
+        {
+            if (!run.HasExited)
+            {
+                run.Kill(entireProcessTree: true);
+            }
+        }
+
+        Assert.Empty(Directory.GetFiles(temp.Path, "ns-bench-*"));
+        // Its children (the test server and the running phase) end with it rather than finishing on their own.
+        for (var i = 0; i < 100 && ProcessesWith(temp.Path) > 0; i++)
+        {
+            Thread.Sleep(100);
+        }
+
+        Assert.Equal(0, ProcessesWith(temp.Path));
+    }
+
+    // Processes of the benchmark program whose TMPDIR is this test's folder: the run and the children it started.
+    private static int ProcessesWith(string tmpdir) => Directory.GetDirectories("/proc").Count(dir =>
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(dir, "cmdline")).Contains("NetworkSecurity.Benchmarks.dll", StringComparison.Ordinal)
+                && File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains($"TMPDIR={tmpdir}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // gone meanwhile, or another user's
+        }
+    });
+
+    private static (int Code, string Stdout, string Stderr) Run(params string[] arguments) =>
+        ProgramProcess.Execute(StartInfo(arguments), 60, $"the benchmark program ({string.Join(' ', arguments)}; it ran a benchmark)");
+
+    private static ProcessStartInfo StartInfo(params string[] arguments)
     {
         // Built beside this project's own output (same configuration) by the project reference that does not reference it.
         var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)));
@@ -56,6 +137,6 @@ public sealed class BenchmarkProgramTests
             start.ArgumentList.Add(argument);
         }
 
-        return ProgramProcess.Execute(start, 60, $"the benchmark program ({string.Join(' ', arguments)}; it ran a benchmark)");
+        return start;
     }
 }
