@@ -87,6 +87,21 @@ public sealed class BenchScriptTests
         Assert.False(Directory.Exists(Path.Combine(TestPaths.RepositoryRoot, name)), "nothing is made in the repository");
     }
 
+    [Theory]
+    [InlineData("api-vs-mlnet")]
+    [InlineData("hostile")]
+    [InlineData("speed")]
+    public void Each_training_run_tracks_into_the_scripts_temp_folder(string script)
+    {
+        // Read, not run: these scripts train only after minutes of builds and benchmarks. A `train` without a tracking
+        // URI records its run in ./mlruns, which speed.sh left in the repository.
+        var text = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", script + ".sh")).Replace("\\\n", " ", StringComparison.Ordinal);
+        var trains = text.Split('\n').Where(line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^[^#]*\bdotnet\b.*\strain\s")).ToArray();
+
+        Assert.NotEmpty(trains);
+        Assert.All(trains, line => Assert.Matches(@"MLFLOW_TRACKING_URI=""?\$work/mlruns", line));
+    }
+
     private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments)
     {
         var tools = Path.Combine(dir.Path, "tools");
