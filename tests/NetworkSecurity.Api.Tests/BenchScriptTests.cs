@@ -102,12 +102,33 @@ public sealed class BenchScriptTests
         Assert.All(trains, line => Assert.Matches(@"MLFLOW_TRACKING_URI=""?\$work/mlruns", line));
     }
 
-    private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments)
+    [Fact]
+    public void Api_refuses_a_service_without_a_model_before_any_load()
+    {
+        using var dir = new TempDirectory();
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"));
+        factory.UseLoopbackKestrel();
+        factory.StartServer();
+        var url = factory.CreateClient().BaseAddress!.ToString();
+
+        // The real curl asks the real service; wrk is the stand-in, called only if the load began.
+        var (code, stdout, stderr, calls) = RunWith(dir, ["wrk"], "api", url);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"the service at {url.TrimEnd('/')} is not ready (GET /health/ready answered 503, not 200): start it with a trained model\n", stderr);
+        Assert.Equal("", calls);
+    }
+
+    private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments) =>
+        RunWith(dir, Tools, script, arguments);
+
+    private static (int Code, string Stdout, string Stderr, string Calls) RunWith(TempDirectory dir, string[] standIns, string script, params string[] arguments)
     {
         var tools = Path.Combine(dir.Path, "tools");
         var calls = Path.Combine(dir.Path, "calls.log");
         Directory.CreateDirectory(tools);
-        foreach (var tool in Tools)
+        foreach (var tool in standIns)
         {
             var path = Path.Combine(tools, tool);
             File.WriteAllText(path, $"#!/bin/sh\necho \"{tool} $*\" >> '{calls}'\nexit 97\n");
