@@ -40,6 +40,8 @@ public sealed class BenchScriptTests
     [InlineData("accuracy", "0-10000")]
     [InlineData("accuracy", "99999999999")]
     [InlineData("api", "ftp://x")]
+    [InlineData("api", "http://example.com:8080")] // 127.0.0.1 only: load on another host, memory of a local process
+    [InlineData("api", "http://10.0.0.1")]
     [InlineData("api-vs-mlnet", "3", "abc")]
     [InlineData("hostile", "/no/such/final_model")]
     [InlineData("explain", "100x32")]
