@@ -104,6 +104,31 @@ public sealed class BenchScriptTests
         Assert.All(trains, line => Assert.Matches(@"MLFLOW_TRACKING_URI=""?\$work/mlruns", line));
     }
 
+    [Theory]
+    [InlineData("hostile", "HOSTILE_PORT")]
+    [InlineData("api-vs-mlnet", "API_VS_MLNET_PORT")]
+    public void A_port_in_use_is_refused_before_anything_runs(string script, string variable)
+    {
+        using var dir = new TempDirectory();
+        // Something already listens there: the script's own service could not, and the one there was measured instead.
+        var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)busy.LocalEndpoint).Port;
+            var (code, stdout, stderr, calls) = RunWith(dir, Tools, new Dictionary<string, string> { [variable] = $"{port}", ["PEER_DIR"] = dir.Path }, script);
+
+            Assert.Equal(1, code);
+            Assert.Equal("", stdout);
+            Assert.StartsWith($"port {port} on 127.0.0.1 is already in use: set {variable}", stderr);
+            Assert.Equal("", calls);
+        }
+        finally
+        {
+            busy.Stop();
+        }
+    }
+
     [Fact]
     public void Api_refuses_a_service_without_a_model_before_any_load()
     {
@@ -114,7 +139,7 @@ public sealed class BenchScriptTests
         var url = factory.CreateClient().BaseAddress!.ToString();
 
         // The real curl asks the real service; wrk is the stand-in, called only if the load began.
-        var (code, stdout, stderr, calls) = RunWith(dir, ["wrk"], "api", url);
+        var (code, stdout, stderr, calls) = RunWith(dir, ["wrk"], new Dictionary<string, string>(), "api", url);
 
         Assert.Equal(1, code);
         Assert.Equal("", stdout);
@@ -123,9 +148,9 @@ public sealed class BenchScriptTests
     }
 
     private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments) =>
-        RunWith(dir, Tools, script, arguments);
+        RunWith(dir, Tools, new Dictionary<string, string>(), script, arguments);
 
-    private static (int Code, string Stdout, string Stderr, string Calls) RunWith(TempDirectory dir, string[] standIns, string script, params string[] arguments)
+    private static (int Code, string Stdout, string Stderr, string Calls) RunWith(TempDirectory dir, string[] standIns, Dictionary<string, string> environment, string script, params string[] arguments)
     {
         var tools = Path.Combine(dir.Path, "tools");
         var calls = Path.Combine(dir.Path, "calls.log");
@@ -145,6 +170,11 @@ public sealed class BenchScriptTests
         }
 
         start.Environment["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH");
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         var (code, stdout, stderr) = ProgramProcess.Execute(start, 60, $"{script}.sh (it ran a benchmark)");
         return (code, stdout, stderr, File.Exists(calls) ? File.ReadAllText(calls) : "");
     }
