@@ -45,6 +45,22 @@ public sealed class BenchmarkProgramTests
     }
 
     [Fact]
+    public async Task The_mongodb_run_drops_the_collections_it_made_on_the_server_given()
+    {
+        await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        server.Insert("networksecurity_bench", "Other", "{\"kept\": 1}");
+
+        var (code, stdout, stderr) = ProgramProcess.Execute(
+            StartInfo("mongodb", "--uri", $"mongodb://127.0.0.1:{server.Port}", "--repeat", "1"), 300, "the mongodb benchmark");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("| push-data 110,550 rows (10×), batches of 1000 |", stdout);
+        Assert.Empty(server.Documents("networksecurity_bench", "NetworkData"));
+        Assert.Empty(server.Documents("networksecurity_bench", "WarmUp"));
+        Assert.Single(server.Documents("networksecurity_bench", "Other"));
+    }
+
+    [Fact]
     public void An_unreachable_mongodb_is_one_message_and_leaves_no_file()
     {
         using var temp = new TempDirectory();
