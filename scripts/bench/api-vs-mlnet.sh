@@ -16,6 +16,13 @@ seconds=${2:-15}
   || { echo "usage: bash scripts/bench/api-vs-mlnet.sh [rounds=3] [seconds=15] (whole numbers above 0), not '$*'" >&2; exit 2; }
 [[ "${API_VS_MLNET_PORT:-18391}" =~ ^[1-9][0-9]{0,4}$ ]] \
   || { echo "usage: bash scripts/bench/api-vs-mlnet.sh: API_VS_MLNET_PORT '${API_VS_MLNET_PORT}' is not a port number" >&2; exit 2; }
+# A port in use: the service already there answered /health/ready and was measured in place of ours or the peer.
+for p in "${API_VS_MLNET_PORT:-18391}" "$((${API_VS_MLNET_PORT:-18391} + 1))"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "port $p on 127.0.0.1 is already in use: set API_VS_MLNET_PORT (ours on it, the peer on the next) to free ports" >&2
+    exit 1
+  fi
+done
 peer_src=${PEER_DIR:-$root/../shared/peers/mlnet-api}
 [ -d "$peer_src" ] || { echo "the ML.NET peer is not at $peer_src (set PEER_DIR)" >&2; exit 2; }
 if ! command -v wrk >/dev/null; then

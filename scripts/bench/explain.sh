@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Explanation cost, paired: NetworkSecurity's TreeSHAP and XGBoost's pred_contribs on models of the same sizes (100×32,
-# the default model's shape, and 600×64), run back to back on this machine. Installs python3-xgboost (Debian) if it is missing.
+# the earlier default model's shape — the default is now 350×64, `-- explain default` — and 600×64), run back to back on this machine. Installs python3-xgboost (Debian) if it is missing.
 # Usage: bash scripts/bench/explain.sh   (no arguments)
 set -euo pipefail
 # -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
@@ -23,7 +23,7 @@ trap 'rm -f "$measured"' EXIT
 dotnet run -c Release --no-build --project src/NetworkSecurity.Benchmarks -- explain | tee "$measured"
 ours=$(cat "$measured")
 if /usr/bin/python3 -c 'import xgboost' 2>/dev/null; then
-  # The same shapes as ours: 100×32 (the default model's) and 600×64.
+  # The same shapes as ours: 100×32 (the earlier default model's) and 600×64.
   { /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 100x32 100 32 0.2 1.0;
     /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 600x64 600 64 0.05 0.8; } | tee "$measured"
   theirs=$(cat "$measured")

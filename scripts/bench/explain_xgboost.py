@@ -1,6 +1,6 @@
 """XGBoost's exact TreeSHAP (pred_contribs) on a model the size of one of NetworkSecurity's explain benchmark models.
 
-Usage: explain_xgboost.py DATA.csv KEY TREES LEAVES ETA SUBSAMPLE, e.g. `... 100x32 100 32 0.2 1.0` (the default model's
+Usage: explain_xgboost.py DATA.csv KEY TREES LEAVES ETA SUBSAMPLE, e.g. `... 100x32 100 32 0.2 1.0` (the earlier default model's
 shape) or `... 600x64 600 64 0.05 0.8`. Leaf-wise (lossguide) trees on the stratified 80/20 split of the bundled data
 (seed 42, by numpy: not the product's exact rows; sizes and shapes are what matter here).
 Prints key=value lines (xgb_KEY_...) that scripts/bench/explain.sh pairs with the .NET numbers.

@@ -14,6 +14,14 @@ root=$(pwd)
 # A folder given must hold a promoted model (CURRENT): anything else, '--help' too, was used as the model folder.
 [[ $# -le 1 && ( $# -eq 0 || -f "${1:-}/CURRENT" ) ]] \
   || { echo "usage: bash scripts/bench/hostile.sh [final_model folder with a CURRENT file], not '$*'" >&2; exit 2; }
+port=${HOSTILE_PORT:-18093}
+url="http://127.0.0.1:$port"
+# A port in use: the service started here could not listen, the one already there was measured, and the run ended on
+# "/proc/<pid>/clear_refs: No such file or directory".
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "port $port on 127.0.0.1 is already in use: set HOSTILE_PORT to a free port" >&2
+  exit 1
+fi
 # Generated files (and the model trained for them) are kept between runs only with HOSTILE_KEEP=1, in a folder of this
 # checkout's own: a shared one let concurrent runs delete each other's files and served another checkout's model.
 if [ "${HOSTILE_KEEP:-0}" = 1 ]; then
@@ -22,8 +30,6 @@ if [ "${HOSTILE_KEEP:-0}" = 1 ]; then
 else
   work=$(mktemp -d /tmp/ns-hostile.XXXXXX)
 fi
-port=${HOSTILE_PORT:-18093}
-url="http://127.0.0.1:$port"
 pid=""
 cleanup() {
   if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
@@ -90,6 +96,11 @@ start_service() {
     curl -sf -o /dev/null "$url/health/ready" && break
     sleep 0.2
   done
+  if ! kill -0 "$pid" 2>/dev/null || ! curl -sf -o /dev/null "$url/health/ready"; then
+    echo "the service on port $port did not start or is not ready; its log:" >&2
+    tail -20 "$work/service.log" >&2
+    exit 1
+  fi
   # Warm up (JIT, first model use), then reset the peak so it measures only the case.
   curl -s -o /dev/null -H "Content-Type: text/csv" -H "Accept: application/json" --data-binary @Network_Data/phisingData.csv "$url/predict"
   sleep 1

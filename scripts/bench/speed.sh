@@ -25,8 +25,9 @@ echo "== scikit-learn seed grid (GridSearchCV cv=3 over its five grids) + refits
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "== train --mode gbdt, cold process: the fit as the pipeline logs it"
+# Tracked into the temp folder too: by default the run went into ./mlruns, left in the repository.
 dotnet run -c Release --no-build --project src/NetworkSecurity.Api -- train --mode gbdt \
-  --artifacts "$work/Artifacts" --final-model "$work/final_model" --logs "$work/Logs" >/dev/null
+  --artifacts "$work/Artifacts" --final-model "$work/final_model" --logs "$work/Logs" "--MLFLOW_TRACKING_URI=$work/mlruns" >/dev/null
 grep -ho "Training finished in [0-9.]*s" "$work"/Logs/*.log | head -1
 echo "== XGBoost 1.7, same model on the same training rows (1 thread: two OpenMP threads were ~10x slower on the busy shared machine)"
 "$python" - "$(ls "$work"/Artifacts/*/data_ingestion/train.csv)" <<'PY'

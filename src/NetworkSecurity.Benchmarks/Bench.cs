@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using NetworkSecurity.Api.Cli;
 using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Pipeline.Data;
 using NetworkSecurity.Pipeline.DataSources;
@@ -64,10 +65,9 @@ public static class Bench
         }
     }
 
-    /// <summary>"0-4" or "1,3,7".</summary>
-    public static int[] ParseSeeds(string text) => text.Contains('-', StringComparison.Ordinal)
-        ? Enumerable.Range(int.Parse(text.Split('-')[0], CultureInfo.InvariantCulture), int.Parse(text.Split('-')[1], CultureInfo.InvariantCulture) - int.Parse(text.Split('-')[0], CultureInfo.InvariantCulture) + 1).ToArray()
-        : text.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    /// <summary>"0-4" or "1,3,7", as evaluate takes them; anything else is a <see cref="UsageException"/>.</summary>
+    public static int[] ParseSeeds(string text) =>
+        SeedRange.TryParse(text, out var seeds) ? seeds : throw new UsageException($"seeds '{text}' {SeedRange.Expected}");
 
     public static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 }

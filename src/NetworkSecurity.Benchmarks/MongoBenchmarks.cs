@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using NetworkSecurity.MongoDb;
 using NetworkSecurity.MongoDb.Tests;
 using NetworkSecurity.Pipeline.DataSources;
@@ -17,20 +18,45 @@ namespace NetworkSecurity.Benchmarks;
 /// </summary>
 public static class MongoBenchmarks
 {
+    private const string WarmUpCollection = "WarmUp";
+
     public static async Task RunAsync(string[] args)
     {
-        var uri = Option(args, "--uri");
-        var batchSize = int.Parse(Option(args, "--batch-size") ?? "1000", CultureInfo.InvariantCulture);
-        var repeat = int.Parse(Option(args, "--repeat") ?? "3", CultureInfo.InvariantCulture);
+        var options = Options(args);
+        var uri = options.GetValueOrDefault("--uri");
+        var batchSize = Count(options, "--batch-size", 1000);
+        var repeat = Count(options, "--repeat", 3);
+        if (uri is not null && !IsConnectionString(uri))
+        {
+            throw new UsageException($"mongodb: --uri '{MongoOptions.Redact(uri)}' is not a MongoDB connection string (mongodb://host:port or mongodb+srv://host).");
+        }
+
         using var server = uri is null ? ServerProcess.Start() : null;
         var connectionString = uri ?? server!.ConnectionString;
         var tenfold = Path.Combine(Path.GetTempPath(), $"ns-bench-{Environment.ProcessId}-x10.csv");
+        Process? phase = null;
+        // Ctrl-C or a kill ends the process without running the finally below: the 8 MB copy stayed in the temp folder.
+        void Abandon(PosixSignalContext context)
+        {
+            File.Delete(tenfold);
+            try
+            {
+                phase?.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // already exited
+            }
+        }
+
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Abandon);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Abandon);
         var lines = File.ReadAllLines("Network_Data/phisingData.csv");
-        File.WriteAllLines(tenfold, Enumerable.Range(0, 10).SelectMany(i => i == 0 ? lines : lines.Skip(1)));
         var rows = new List<(string, string, string)>();
         try
         {
-            var options = new MongoOptions
+            File.WriteAllLines(tenfold, Enumerable.Range(0, 10).SelectMany(i => i == 0 ? lines : lines.Skip(1)));
+            var mongo = new MongoOptions
             {
                 ConnectionString = connectionString,
                 Database = "networksecurity_bench",
@@ -43,13 +69,18 @@ public static class MongoBenchmarks
                 var read = new List<Measurement>();
                 for (var i = 0; i < repeat; i++)
                 {
-                    push.Add(RunPhase(server, "push", file, options));
-                    read.Add(RunPhase(server, "read", file, options));
+                    push.Add(RunPhase(server, "push", file, mongo, started => phase = started));
+                    read.Add(RunPhase(server, "read", file, mongo, started => phase = started));
                 }
 
                 rows.Add(($"push-data {name}, batches of {batchSize}", Describe(push), "—"));
                 rows.Add(($"stream back for training {name} (cursor batches of {batchSize}, projection)", Describe(read), "—"));
             }
+
+            // The collections it made go with it: on the MongoDB given by --uri, 110,550 documents stayed behind.
+            using var connection = await MongoConnection.OpenAsync(mongo, CancellationToken.None);
+            await connection.Database.DropCollectionAsync(mongo.Collection);
+            await connection.Database.DropCollectionAsync(WarmUpCollection);
         }
         finally
         {
@@ -61,27 +92,34 @@ public static class MongoBenchmarks
         Console.WriteLine("Each phase runs in a fresh client process after a 200-document warm-up; peak RSS is that process's VmHWM during the phase (the test server's memory is not counted).");
     }
 
-    private static async Task<long> PushAsync(MongoOptions options, string file)
+    private static async Task<long> PushAsync(MongoOptions options, TextReader reader, string source)
     {
-        using var reader = new StreamReader(file);
-        var (columns, records) = CsvTableReader.Open(reader, file);
+        var (columns, records) = CsvTableReader.Open(reader, source);
         var result = await MongoDataLoader.PushAsync(options, columns, records, drop: true, null, CancellationToken.None);
         return result.RejectedCount == 0 && result.CollectionCount == result.Read ? result.Inserted : throw new InvalidOperationException($"push incomplete: {result}");
+    }
+
+    private static async Task<long> PushFileAsync(MongoOptions options, string file)
+    {
+        using var reader = new StreamReader(file);
+        return await PushAsync(options, reader, file);
     }
 
     // Wall time depends on what else runs on the machine; CPU time (client and test server) much less.
     private sealed record Measurement(long Documents, double Seconds, double ClientCpu, double ServerCpu, double StartMegabytes, double PeakMegabytes);
 
     // Each phase runs in a fresh process (as the CLI would), after a 200-document warm-up on another collection.
-    private static Measurement RunPhase(ServerProcess? server, string phase, string file, MongoOptions options)
+    private static Measurement RunPhase(ServerProcess? server, string phase, string file, MongoOptions options, Action<Process> started)
     {
         var serverCpu = server?.CpuSeconds ?? 0;
         using var child = Process.Start(SelfStartInfo("mongodb-phase", phase, file, options.ConnectionString, options.BatchSize.ToString(CultureInfo.InvariantCulture)))!;
+        started(child);
         var output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
         if (child.ExitCode != 0)
         {
-            throw new InvalidOperationException($"phase {phase} failed: {output}");
+            // The child said why on the shared stderr (a MongoDB error's message, not a stack trace).
+            throw new BenchmarkFailedException($"mongodb: the {phase} phase failed (exit code {child.ExitCode}).");
         }
 
         var v = output.Trim().Split(' ').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
@@ -94,12 +132,26 @@ public static class MongoBenchmarks
         var (phase, file, uri, batch) = (args[0], args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
         var fields = MongoDataSource.FieldsOf(SchemaLoader.Load("data_schema/schema.yaml"));
         var options = new MongoOptions { ConnectionString = uri, Database = "networksecurity_bench", Collection = "NetworkData", BatchSize = batch };
-        var warmUp = options with { Collection = "WarmUp" };
-        var sample = Path.Combine(Path.GetTempPath(), $"ns-bench-{Environment.ProcessId}-warmup.csv");
-        File.WriteAllLines(sample, File.ReadLines("Network_Data/phisingData.csv").Take(201));
-        await PushAsync(warmUp, sample);
+        var warmUp = options with { Collection = WarmUpCollection };
+        try
+        {
+            await MeasureAsync(phase, file, options, warmUp, fields);
+        }
+        catch (MongoException e)
+        {
+            throw new BenchmarkFailedException(e.Message); // unreachable server, refused credentials: said, not traced
+        }
+    }
+
+    private static async Task MeasureAsync(string phase, string file, MongoOptions options, MongoOptions warmUp, IReadOnlyCollection<string> fields)
+    {
+        // In memory: a temp file for it stayed behind whenever the phase failed.
+        using (var sample = new StringReader(string.Join('\n', File.ReadLines("Network_Data/phisingData.csv").Take(201))))
+        {
+            await PushAsync(warmUp, sample, "warm-up rows");
+        }
+
         await new MongoDataSource(warmUp, fields).ReadAsync(CancellationToken.None);
-        File.Delete(sample);
         GC.Collect();
         File.WriteAllText("/proc/self/clear_refs", "5"); // resets VmHWM to the current RSS
         var start = RssMegabytes("VmRSS");
@@ -107,7 +159,7 @@ public static class MongoBenchmarks
         var cpu = self.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         long documents = phase == "push"
-            ? await PushAsync(options, file)
+            ? await PushFileAsync(options, file)
             : (await new MongoDataSource(options, fields).ReadAsync(CancellationToken.None)).Records.Count;
         var seconds = clock.Elapsed.TotalSeconds;
         self.Refresh();
@@ -143,11 +195,47 @@ public static class MongoBenchmarks
         return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 
-    private static string? Option(string[] args, string name)
+    // Only these options, each with a value: an unknown one (or `--uri` without its value) was ignored, and the run
+    // measured the test server instead of the MongoDB meant.
+    private static Dictionary<string, string> Options(string[] args)
     {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i += 2)
+        {
+            if (args[i] is not ("--uri" or "--batch-size" or "--repeat"))
+            {
+                throw new UsageException($"mongodb: unknown option '{args[i]}' (--uri, --batch-size or --repeat).");
+            }
+
+            if (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new UsageException($"mongodb: {args[i]} needs a value.");
+            }
+
+            options[args[i]] = args[i + 1];
+        }
+
+        return options;
     }
+
+    // Checked here: a bad one failed in every phase's child process, each with a stack trace.
+    private static bool IsConnectionString(string uri)
+    {
+        try
+        {
+            _ = MongoDB.Driver.MongoUrl.Create(uri);
+            return true;
+        }
+        catch (Exception e) when (e is MongoDB.Driver.MongoConfigurationException or ArgumentException or FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static int Count(Dictionary<string, string> options, string name, int fallback) =>
+        !options.TryGetValue(name, out var text) ? fallback
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 ? value
+        : throw new UsageException($"mongodb: {name} '{text}' is not a whole number above 0.");
 
     /// <summary>Hosts the test server: `mongodb-server` prints its port and serves until stdin closes.</summary>
     public static async Task ServeAsync()

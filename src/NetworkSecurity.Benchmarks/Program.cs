@@ -9,6 +9,20 @@ if (what is "-h" or "--help" or "help")
     return 0;
 }
 
+// At most this many arguments after the command: an extra one (`learners 600x64`) was ignored and the run took minutes.
+var maxArguments = what switch
+{
+    "learners" or "engines" or "all" => 0,
+    "search" or "engines-accuracy" or "explain" or "explain-table-bits" => 1,
+    _ => int.MaxValue,
+};
+if (args.Length - 1 > maxArguments)
+{
+    Console.Error.WriteLine($"{what} takes {(maxArguments == 0 ? "no arguments" : "at most one argument")}, not '{string.Join(' ', args[1..])}'.");
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
 if (what is "explain" or "explain-table-bits" && args.Length > 1 && !ExplainBenchmarks.ShapeKeys.Contains(args[1]))
 {
     // An unknown model name measured nothing and printed an empty table, exit code 0.
@@ -16,71 +30,92 @@ if (what is "explain" or "explain-table-bits" && args.Length > 1 && !ExplainBenc
     Console.Error.WriteLine(Usage);
     return 2;
 }
-if (what is "mongodb")
-{
-    await MongoBenchmarks.RunAsync(args[1..]);
-    return 0;
-}
 
-if (what is "mongodb-phase")
+try
 {
-    await MongoBenchmarks.PhaseAsync(args[1..]); // one measured phase, in its own process
-    return 0;
+    return await RunAsync(what, args);
 }
-
-if (what is "mongodb-server")
+catch (UsageException e)
 {
-    await MongoBenchmarks.ServeAsync(); // the child process `mongodb` starts when no --uri is given
-    return 0;
-}
-
-if (what == "accuracy")
-{
-    return AccuracyExperiments.Run(args[1..]);
-}
-
-if (what is "learners" or "all")
-{
-    LearnerBenchmarks.Run();
-}
-
-if (what is "search" or "all")
-{
-    if (args.Length > 1)
-    {
-        SearchBenchmarks.Run(args[1]);
-    }
-    else
-    {
-        SearchBenchmarks.Run();
-    }
-}
-
-if (what is "engines" or "all")
-{
-    EngineBenchmarks.Run();
-}
-
-if (what is "engines-accuracy")
-{
-    EngineBenchmarks.Accuracy(args.Length > 1 ? NetworkSecurity.Benchmarks.Bench.ParseSeeds(args[1]) : [0, 1, 2, 3, 4]);
-}
-
-if (what is "explain-table-bits")
-{
-    ExplainBenchmarks.TableBits(args.Length > 1 ? args[1] : "100x32");
-    return 0;
-}
-
-if (what is "explain")
-{
-    ExplainBenchmarks.Run(args.Length > 1 ? args[1] : null);
-}
-
-if (what is not ("learners" or "search" or "engines" or "engines-accuracy" or "explain" or "all"))
-{
+    // Bad seeds, a missing or malformed grid file, a bad mongodb option: said as such, not as a stack trace.
+    Console.Error.WriteLine(e.Message);
     Console.Error.WriteLine(Usage);
     return 2;
 }
+catch (BenchmarkFailedException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
 
-return 0;
+static async Task<int> RunAsync(string what, string[] args)
+{
+    if (what is "mongodb")
+    {
+        await MongoBenchmarks.RunAsync(args[1..]);
+        return 0;
+    }
+
+    if (what is "mongodb-phase")
+    {
+        await MongoBenchmarks.PhaseAsync(args[1..]); // one measured phase, in its own process
+        return 0;
+    }
+
+    if (what is "mongodb-server")
+    {
+        await MongoBenchmarks.ServeAsync(); // the child process `mongodb` starts when no --uri is given
+        return 0;
+    }
+
+    if (what == "accuracy")
+    {
+        return AccuracyExperiments.Run(args[1..]);
+    }
+
+    if (what is "learners" or "all")
+    {
+        LearnerBenchmarks.Run();
+    }
+
+    if (what is "search" or "all")
+    {
+        if (args.Length > 1)
+        {
+            SearchBenchmarks.Run(args[1]);
+        }
+        else
+        {
+            SearchBenchmarks.Run();
+        }
+    }
+
+    if (what is "engines" or "all")
+    {
+        EngineBenchmarks.Run();
+    }
+
+    if (what is "engines-accuracy")
+    {
+        EngineBenchmarks.Accuracy(args.Length > 1 ? NetworkSecurity.Benchmarks.Bench.ParseSeeds(args[1]) : [0, 1, 2, 3, 4]);
+    }
+
+    if (what is "explain-table-bits")
+    {
+        ExplainBenchmarks.TableBits(args.Length > 1 ? args[1] : "100x32");
+        return 0;
+    }
+
+    if (what is "explain")
+    {
+        ExplainBenchmarks.Run(args.Length > 1 ? args[1] : null);
+    }
+
+    if (what is not ("learners" or "search" or "engines" or "engines-accuracy" or "explain" or "all"))
+    {
+        Console.Error.WriteLine(Usage);
+        return 2;
+    }
+
+    return 0;
+}

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NetworkSecurity.Learning.ModelSelection;
+using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Configuration;
 using NetworkSecurity.Pipeline.Training;
 using static NetworkSecurity.Benchmarks.Bench;
@@ -11,11 +12,20 @@ public static class SearchBenchmarks
 {
     public static void Run(string gridPath = "data_schema/model_grid.yaml")
     {
+        IReadOnlyList<GridCandidate> candidates;
+        try
+        {
+            candidates = GridFile.Load(gridPath);
+        }
+        catch (PipelineException e)
+        {
+            throw new UsageException(e.Message); // a missing or malformed grid file is the caller's argument
+        }
+
         var (x, y) = LoadData();
         var split = TrainTestSplit.Stratified(y, 0.2, 42);
         var trainX = x.SelectRows(split.Train);
         var trainY = split.Train.Select(i => y[i]).ToArray();
-        var candidates = GridFile.Load(gridPath);
         var rows = new List<(string, string, string)>();
         var scoring = new TrainingOptions().Scoring; // the product's default ranking score
         var search = new GridSearch(GridSearchTrainer.Catalog(42), scoring: scoring);

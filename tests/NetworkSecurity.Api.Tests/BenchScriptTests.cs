@@ -40,6 +40,8 @@ public sealed class BenchScriptTests
     [InlineData("accuracy", "0-10000")]
     [InlineData("accuracy", "99999999999")]
     [InlineData("api", "ftp://x")]
+    [InlineData("api", "http://example.com:8080")] // 127.0.0.1 only: load on another host, memory of a local process
+    [InlineData("api", "http://10.0.0.1")]
     [InlineData("api-vs-mlnet", "3", "abc")]
     [InlineData("hostile", "/no/such/final_model")]
     [InlineData("explain", "100x32")]
@@ -87,12 +89,73 @@ public sealed class BenchScriptTests
         Assert.False(Directory.Exists(Path.Combine(TestPaths.RepositoryRoot, name)), "nothing is made in the repository");
     }
 
-    private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments)
+    [Theory]
+    [InlineData("api-vs-mlnet")]
+    [InlineData("hostile")]
+    [InlineData("speed")]
+    public void Each_training_run_tracks_into_the_scripts_temp_folder(string script)
+    {
+        // Read, not run: these scripts train only after minutes of builds and benchmarks. A `train` without a tracking
+        // URI records its run in ./mlruns, which speed.sh left in the repository.
+        var text = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", script + ".sh")).Replace("\\\n", " ", StringComparison.Ordinal);
+        var trains = text.Split('\n').Where(line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^[^#]*\bdotnet\b.*\strain\s")).ToArray();
+
+        Assert.NotEmpty(trains);
+        Assert.All(trains, line => Assert.Matches(@"MLFLOW_TRACKING_URI=""?\$work/mlruns", line));
+    }
+
+    [Theory]
+    [InlineData("hostile", "HOSTILE_PORT")]
+    [InlineData("api-vs-mlnet", "API_VS_MLNET_PORT")]
+    public void A_port_in_use_is_refused_before_anything_runs(string script, string variable)
+    {
+        using var dir = new TempDirectory();
+        // Something already listens there: the script's own service could not, and the one there was measured instead.
+        var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)busy.LocalEndpoint).Port;
+            var (code, stdout, stderr, calls) = RunWith(dir, Tools, new Dictionary<string, string> { [variable] = $"{port}", ["PEER_DIR"] = dir.Path }, script);
+
+            Assert.Equal(1, code);
+            Assert.Equal("", stdout);
+            Assert.StartsWith($"port {port} on 127.0.0.1 is already in use: set {variable}", stderr);
+            Assert.Equal("", calls);
+        }
+        finally
+        {
+            busy.Stop();
+        }
+    }
+
+    [Fact]
+    public void Api_refuses_a_service_without_a_model_before_any_load()
+    {
+        using var dir = new TempDirectory();
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"));
+        factory.UseLoopbackKestrel();
+        factory.StartServer();
+        var url = factory.CreateClient().BaseAddress!.ToString();
+
+        // The real curl asks the real service; wrk is the stand-in, called only if the load began.
+        var (code, stdout, stderr, calls) = RunWith(dir, ["wrk"], new Dictionary<string, string>(), "api", url);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"the service at {url.TrimEnd('/')} is not ready (GET /health/ready answered 503, not 200): start it with a trained model\n", stderr);
+        Assert.Equal("", calls);
+    }
+
+    private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments) =>
+        RunWith(dir, Tools, new Dictionary<string, string>(), script, arguments);
+
+    private static (int Code, string Stdout, string Stderr, string Calls) RunWith(TempDirectory dir, string[] standIns, Dictionary<string, string> environment, string script, params string[] arguments)
     {
         var tools = Path.Combine(dir.Path, "tools");
         var calls = Path.Combine(dir.Path, "calls.log");
         Directory.CreateDirectory(tools);
-        foreach (var tool in Tools)
+        foreach (var tool in standIns)
         {
             var path = Path.Combine(tools, tool);
             File.WriteAllText(path, $"#!/bin/sh\necho \"{tool} $*\" >> '{calls}'\nexit 97\n");
@@ -107,6 +170,11 @@ public sealed class BenchScriptTests
         }
 
         start.Environment["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH");
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         var (code, stdout, stderr) = ProgramProcess.Execute(start, 60, $"{script}.sh (it ran a benchmark)");
         return (code, stdout, stderr, File.Exists(calls) ? File.ReadAllText(calls) : "");
     }
