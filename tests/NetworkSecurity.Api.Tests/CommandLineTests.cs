@@ -572,11 +572,7 @@ public sealed class CommandLineTests
     {
         // Classes listed in value order (0 legitimate, then 1 phishing): every verdict came out inverted.
         using var dir = new TempDirectory();
-        var schema = dir.File("schema01.yaml", File.ReadAllText(TestPaths.SchemaFile).Replace(
-            "    - value: -1\n      name: phishing\n    - value: 1\n      name: legitimate\n",
-            "    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing\n", StringComparison.Ordinal));
-        var data = dir.File("one-is-phishing.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(1201)
-            .Select((l, i) => i == 0 ? l : l[..l.LastIndexOf(',')] + (l.EndsWith(",-1", StringComparison.Ordinal) ? ",1" : ",0"))));
+        var (schema, data) = ZeroOneLabels.Write(dir);
         var options = Common(dir).Select(a => a == TestPaths.SchemaFile ? schema : a).ToArray();
         Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["train", "--data", data, .. options]));
 

@@ -18,11 +18,7 @@ public sealed class PeersScriptTests
         // peers.py took label 1 as legitimate: on 0/1 labels with 1 phishing it scored the product's P(legitimate)
         // against the phishing rows (F1 0.03, AUC 0.004 where evaluate said 0.98 and 0.996).
         using var dir = new TempDirectory();
-        var schema = dir.File("schema01.yaml", File.ReadAllText(TestPaths.SchemaFile).Replace(
-            "    - value: -1\n      name: phishing\n    - value: 1\n      name: legitimate\n",
-            "    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing\n", StringComparison.Ordinal));
-        var data = dir.File("one-is-phishing.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(1201)
-            .Select((l, i) => i == 0 ? l : l[..l.LastIndexOf(',')] + (l.EndsWith(",-1", StringComparison.Ordinal) ? ",1" : ",0"))));
+        var (schema, data) = ZeroOneLabels.Write(dir);
         var splits = Path.Combine(dir.Path, "splits");
         var (evaluated, log, errors) = ProgramProcess.Run(dir, new(), "evaluate", "--data", data, "--schema", schema, "--mode", "gbdt",
             "--seeds", "0", "--write-splits", splits);

@@ -25,7 +25,6 @@ public sealed class JsonRecordParser
     private readonly Dictionary<string, int> _featureIndex = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly double[][] _allowed;
-    private readonly bool[] _wholeNumbers;
     private readonly string[] _valueHints; // per feature what to send, in the messages: its allowed values or "a number"
     private readonly string _unknownField;
     private readonly int _maxMissing;
@@ -51,7 +50,6 @@ public sealed class JsonRecordParser
         _keysByLength = [.. Enumerable.Range(0, keys.Max(k => k.Key.Length) + 1).Select(length => keys.Where(k => k.Key.Length == length).ToArray())];
         _target = new HashSet<string>(schema.Target.Aliases.Append(schema.Target.Name), StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>();
         _allowed = [.. schema.Features.Select(f => f.AllowedValues.Select(v => (double)v).ToArray())];
-        _wholeNumbers = [.. schema.Features.Select(f => f.WholeNumbers)];
         // From the schema, not the bundled one's "30 features" and "-1, 0, 1": another schema's clients were told wrong.
         _valueHints = [.. schema.Features.Select(f => f.AllowedValues.Count > 0 ? $"send {string.Join(", ", f.AllowedValues)} or null" : $"send {(f.WholeNumbers ? "a whole number" : "a number")} or null")];
         _unknownField = $"unknown field: not one of the {schema.Features.Count} features or their aliases ({string.Join(", ", schema.FeatureNames.Take(3))}{(schema.Features.Count > 3 ? ", …" : "")}).";
@@ -364,7 +362,8 @@ public sealed class JsonRecordParser
     private double Check(double value, int f, int index, JsonRecords records)
     {
         var allowed = _allowed[f];
-        if (allowed.Length == 0 ? (_wholeNumbers[f] ? double.IsInteger(value) : double.IsFinite(value)) : Array.IndexOf(allowed, value) >= 0)
+        // The allowed values as doubles here, the hot path; without a list the feature's own rule (whole or finite numbers).
+        if (allowed.Length == 0 ? _schema.Features[f].Allows(value) : Array.IndexOf(allowed, value) >= 0)
         {
             return value;
         }

@@ -17,7 +17,8 @@ internal static class HostSettings
     /// </summary>
     public static void ReadSettingsBesideProgram(ConfigurationManager configuration, string contentRoot, string programFolder)
     {
-        if (File.Exists(Path.Combine(contentRoot, SettingsFile)) || !File.Exists(Path.Combine(programFolder, SettingsFile)))
+        var folder = SettingsFolder(contentRoot, programFolder);
+        if (folder == contentRoot || !File.Exists(Path.Combine(folder, SettingsFile)))
         {
             return;
         }
@@ -27,7 +28,7 @@ internal static class HostSettings
         {
             if (sources[i] is JsonConfigurationSource { Path: SettingsFile } json)
             {
-                sources[i] = new JsonConfigurationSource { Path = SettingsFile, Optional = true, ReloadOnChange = json.ReloadOnChange, FileProvider = new PhysicalFileProvider(programFolder) };
+                sources[i] = new JsonConfigurationSource { Path = SettingsFile, Optional = true, ReloadOnChange = json.ReloadOnChange, FileProvider = new PhysicalFileProvider(folder) };
                 return;
             }
         }
