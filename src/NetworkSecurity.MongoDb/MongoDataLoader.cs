@@ -22,11 +22,18 @@ public sealed record PushResult(long Read, long Inserted, long CollectionCount, 
 /// The push-data step of the seed product: loads records (e.g. the bundled CSV) into the collection with unordered
 /// InsertMany in batches of <see cref="MongoOptions.BatchSize"/>, so one rejected document neither stops its batch nor
 /// the load; rejected ones are reported. Numbers are stored as int32 when integral, else double; missing cells as
-/// null. Re-running appends unless <c>drop</c> is set, which empties the collection first (the idempotent mode).
+/// null. Re-running appends unless <c>drop</c> is set, which replaces the collection's documents (the idempotent mode):
+/// the documents go to a staging collection made like the target (its options, such as a validator or collation, and
+/// its indexes), which then replaces the target in one renameCollection. A load that fails or is stopped leaves the
+/// target as it was and removes the staging collection, where dropping first lost the old documents.
 /// </summary>
 public static class MongoDataLoader
 {
     public const int MaxRejectedListed = 100;
+
+    // Options a collection is created with that the new documents should meet as the old ones did; a view or a time
+    // series collection cannot be replaced by renaming, and dropping it for a plain collection would change its kind.
+    private static readonly string[] KeptOptions = ["validator", "validationLevel", "validationAction", "collation", "capped", "size", "max", "storageEngine", "indexOptionDefaults"];
 
     public static Task<PushResult> PushAsync(MongoOptions options, RawTable table, bool drop, CancellationToken cancellationToken)
     {
@@ -43,15 +50,67 @@ public static class MongoDataLoader
         using var connection = await MongoConnection.OpenAsync(options, cancellationToken).ConfigureAwait(false);
         // Fail early and clearly (unreachable, credentials) before dropping anything.
         await connection.PingAsync(cancellationToken).ConfigureAwait(false);
+        var target = connection.Collection;
+        string? staging = null;
         if (drop)
         {
-            await connection.RunAsync("drop", async t =>
+            staging = $"{options.Collection}.push-data-{Guid.NewGuid():N}";
+            try
             {
-                await connection.Database.DropCollectionAsync(options.Collection, t).ConfigureAwait(false);
-                return true;
-            }, cancellationToken).ConfigureAwait(false);
+                await connection.RunAsync("create", t => CreateLikeTargetAsync(connection, staging, t), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await DropQuietlyAsync(connection, staging).ConfigureAwait(false); // made, but its indexes were refused
+                throw;
+            }
+
+            target = connection.Database.GetCollection<BsonDocument>(staging);
         }
 
+        (long Read, long Inserted, long RejectedCount, List<RejectedDocument> Rejected) loaded;
+        var renaming = false;
+        try
+        {
+            loaded = await LoadAsync(connection, target, staging, columns, records, progress, cancellationToken).ConfigureAwait(false);
+            if (staging is not null)
+            {
+                renaming = true;
+                await connection.RunAsync("renameCollection", async t =>
+                {
+                    await connection.Database.RenameCollectionAsync(staging, options.Collection, new RenameCollectionOptions { DropTarget = true }, t).ConfigureAwait(false);
+                    return true;
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (MongoException ex) when (renaming && ex.Failure is MongoFailure.Timeout or MongoFailure.Unreachable)
+        {
+            // Sent but not answered: the rename may have happened, so neither "unchanged" nor dropping the staging
+            // collection (which would then be gone already, or hold the only complete copy) is safe.
+            throw new MongoException(ex.Failure, $"{ex.Message} The rename of {options.Database}.{staging} to {options.Collection} was sent but not acknowledged: if {staging} still exists, {options.Database}.{options.Collection} is unchanged and {staging} holds the new documents (drop it, or rename it yourself); otherwise the load is complete.", ex);
+        }
+        catch (Exception ex) when (staging is not null)
+        {
+            var note = $"{options.Database}.{options.Collection} is unchanged: the documents went to the staging collection {options.Database}.{staging}, "
+                + (await DropQuietlyAsync(connection, staging).ConfigureAwait(false) is { } failure
+                    ? $"which could not be removed ({options.Mask(failure)}): drop it by hand."
+                    : "which was removed.");
+            throw ex switch
+            {
+                MongoException mongo => new MongoException(mongo.Failure, $"{mongo.Message} {note}", mongo),
+                OperationCanceledException => new OperationCanceledException($"push-data was stopped. {note}", ex, cancellationToken),
+                _ => new InvalidOperationException($"{ex.Message} {note}", ex),
+            };
+        }
+
+        var count = await connection.RunAsync("count", t => connection.Collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        return new PushResult(loaded.Read, loaded.Inserted, count, loaded.RejectedCount, loaded.Rejected);
+    }
+
+    private static async Task<(long Read, long Inserted, long RejectedCount, List<RejectedDocument> Rejected)> LoadAsync(MongoConnection connection, IMongoCollection<BsonDocument> target, string? staging,
+        IReadOnlyList<string> columns, IEnumerable<RawRecord> records, IProgress<PushProgress>? progress, CancellationToken cancellationToken)
+    {
+        var options = connection.Options;
         var insertOptions = new InsertManyOptions { IsOrdered = false };
         var batch = new List<BsonDocument>(options.BatchSize);
         var locations = new string[options.BatchSize];
@@ -63,7 +122,7 @@ public static class MongoDataLoader
             var first = read - batch.Count;
             try
             {
-                await connection.Collection.InsertManyAsync(batch, insertOptions, cancellationToken).ConfigureAwait(false);
+                await target.InsertManyAsync(batch, insertOptions, cancellationToken).ConfigureAwait(false);
                 inserted += batch.Count;
             }
             catch (MongoBulkWriteException<BsonDocument> ex) when (ex.WriteErrors.Count > 0 && ex.WriteConcernError is null)
@@ -78,6 +137,11 @@ public static class MongoDataLoader
             }
             catch (Exception ex) when (connection.Translate("insert", ex) is { } translated)
             {
+                if (staging is not null)
+                {
+                    throw translated; // the target is unchanged, whatever reached the staging collection
+                }
+
                 // A batch sent on a connection that then broke or went silent, or whose write concern failed (w=3 on
                 // one node), may have been stored all the same.
                 var batchFate = ex is MongoConnectionException or MongoBulkWriteException { WriteConcernError: not null }
@@ -107,8 +171,70 @@ public static class MongoDataLoader
             await FlushAsync().ConfigureAwait(false);
         }
 
-        var count = await connection.RunAsync("count", t => connection.Collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken: t), cancellationToken).ConfigureAwait(false);
-        return new PushResult(read, inserted, count, rejectedCount, rejected);
+        return (read, inserted, rejectedCount, rejected);
+    }
+
+    private static async Task<bool> CreateLikeTargetAsync(MongoConnection connection, string staging, CancellationToken cancellationToken)
+    {
+        var options = connection.Options;
+        using var found = await connection.Database.ListCollectionsAsync(new ListCollectionsOptions { Filter = new BsonDocument("name", options.Collection) }, cancellationToken).ConfigureAwait(false);
+        var existing = await found.FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        var create = new BsonDocument("create", staging);
+        if (existing is not null)
+        {
+            var kind = existing.GetValue("type", "collection").ToString();
+            if (kind != "collection")
+            {
+                throw new MongoException(MongoFailure.Server, options.Mask(
+                    $"{options.Database}.{options.Collection} at {options.Redacted} is a {kind}, not a collection: push-data --drop replaces only collections. Drop it yourself or choose another collection (MONGODB_COLLECTION)."));
+            }
+
+            if (existing.GetValue("options", new BsonDocument()) is BsonDocument kept)
+            {
+                create.AddRange(kept.Where(o => KeptOptions.Contains(o.Name)));
+            }
+        }
+
+        await connection.Database.RunCommandAsync<BsonDocument>(create, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (existing is null)
+        {
+            return true;
+        }
+
+        using var cursor = await connection.Collection.Indexes.ListAsync(cancellationToken).ConfigureAwait(false);
+        var indexes = new BsonArray();
+        foreach (var index in await cursor.ToListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (index.GetValue("name", "").ToString() != "_id_")
+            {
+                index.Remove("v");
+                index.Remove("ns");
+                indexes.Add(index);
+            }
+        }
+
+        if (indexes.Count > 0)
+        {
+            await connection.Database.RunCommandAsync<BsonDocument>(new BsonDocument { ["createIndexes"] = staging, ["indexes"] = indexes }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    // Returns why the staging collection could not be dropped, or null once it is gone. Not cancellable by the caller's
+    // token (which may be the cancellation that brought us here), but bounded.
+    private static async Task<string?> DropQuietlyAsync(MongoConnection connection, string staging)
+    {
+        using var bound = new CancellationTokenSource(connection.ServerSelectionTimeout + TimeSpan.FromSeconds(5));
+        try
+        {
+            await connection.Database.DropCollectionAsync(staging, bound.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex) when (ex is MongoDB.Driver.MongoException or TimeoutException or OperationCanceledException)
+        {
+            return ex is OperationCanceledException ? "the server did not answer in time" : ex.Message;
+        }
     }
 
     public static BsonDocument ToDocument(IReadOnlyList<string> columns, RawRecord record)

@@ -678,16 +678,19 @@ public sealed class CommandLineTests
         Assert.Contains("Promoted model", stdout);
     }
 
-    [Fact]
-    public async Task Push_data_stopped_midway_says_the_collection_holds_a_partial_load()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Push_data_stopped_midway_says_what_the_collection_holds(bool drop)
     {
         await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        server.Insert("networksecurity", "partial", "{\"old\": 1}");
         server.Stall = c => c.GetElement(0).Name == "insert" && server.Commands.Count(n => n == "insert") > 2; // the third batch waits
         using var dir = new TempDirectory();
         var data = PipelineFactory.Sample(dir, 100);
         var logs = Path.Combine(dir.Path, "Logs");
         using var stop = new CancellationTokenSource();
-        var push = CommandLine.RunAsync(["push-data", "--file", data, "--drop", "--batch-size", "10", "--logs", logs,
+        var push = CommandLine.RunAsync(["push-data", "--file", data, .. drop ? ["--drop"] : Array.Empty<string>(), "--batch-size", "10", "--logs", logs,
             $"--MONGODB_URL={server.ConnectionString}", "--MONGODB_COLLECTION=partial"], stop.Token);
         while (server.Commands.Count(n => n == "insert") < 3 && !push.IsCompleted)
         {
@@ -697,8 +700,19 @@ public sealed class CommandLineTests
         await stop.CancelAsync(); // as Ctrl+C or SIGTERM
         Assert.Equal(CommandLine.Failed, await push);
         var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
-        // It said only "push-data cancelled", with 20 of 100 records in a collection --drop had emptied.
-        Assert.Contains($"push-data was stopped after 20 of 100 records were stored: {server.ConnectionString}/networksecurity.partial holds a partial load (it was emptied first); run push-data --drop to load {data} from scratch", log);
+        if (drop)
+        {
+            // --drop emptied the collection first: stopped, it held 20 of the file's 100 records and nothing of before.
+            Assert.Contains("push-data was stopped. networksecurity.partial is unchanged: the documents went to the staging collection networksecurity.partial.push-data-", log);
+            Assert.Equal(1, Assert.Single(server.Documents("networksecurity", "partial"))["old"].AsInt32);
+            Assert.Equal(["partial"], server.CollectionNames("networksecurity"));
+        }
+        else
+        {
+            // It said only "push-data cancelled".
+            Assert.Contains($"push-data was stopped after 20 of 100 records were stored: {server.ConnectionString}/networksecurity.partial holds a partial load (after the documents it held before); run push-data --drop to load {data} from scratch", log);
+            Assert.Equal(1 + 30, server.Documents("networksecurity", "partial").Count); // the stalled batch was stored too
+        }
     }
 
     [Fact]

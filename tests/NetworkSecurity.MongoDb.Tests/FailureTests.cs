@@ -66,7 +66,7 @@ public sealed class FailureTests : MongoTestBase
         var options = TestServerOptions(batchSize: 10) with { SocketTimeout = StallTimeout };
         Server.Stall = c => c.GetElement(0).Name == "insert" && Server.Commands.Count(n => n == "insert") > 2;
         var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 50).Select(i => $"{i},0")) + "\n"), "n.csv");
-        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop: false, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(MongoFailure.Timeout, ex.Failure);
         Assert.StartsWith($"MongoDB insert on networksecurity_tests.{options.Collection} at {Server.ConnectionString} failed: the server did not answer within 5 s (socketTimeoutMS).", ex.Message);
         // The stalled batch was stored though never acknowledged: the message must not say it was not.
@@ -81,11 +81,61 @@ public sealed class FailureTests : MongoTestBase
         var options = TestServerOptions(batchSize: 10);
         Server.WriteConcernError = _ => new MongoDB.Bson.BsonDocument { ["code"] = 100, ["codeName"] = "UnsatisfiableWriteConcern", ["errmsg"] = "Not enough data-bearing nodes" };
         var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 25).Select(i => $"{i},0")) + "\n"), "n.csv");
-        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop: false, CancellationToken.None));
         Assert.Equal(10, Server.Documents(options.Database, options.Collection).Count);
         Assert.Contains("Not enough data-bearing nodes", ex.Message);
         // It said "records 0–9 were not": a re-run without --drop then stored them twice.
         Assert.EndsWith("(0 documents were stored before, records 0–9 were sent but not acknowledged, so some or all of them may be stored (push-data --drop loads the file again from scratch).)", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_push_with_drop_that_fails_midway_leaves_the_collection_as_it_was()
+    {
+        // --drop dropped the collection first: a load that failed after that left a part of the file, the old
+        // documents lost.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}", "{\"x\": -2}");
+        Server.WriteConcernError = c => c.GetElement(0).Name == "insert" && Server.Commands.Count(n => n == "insert") > 2
+            ? new MongoDB.Bson.BsonDocument { ["code"] = 100, ["codeName"] = "UnsatisfiableWriteConcern", ["errmsg"] = "Not enough data-bearing nodes" }
+            : null;
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 50).Select(i => $"{i},0")) + "\n"), "n.csv");
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None));
+        Assert.Equal([-1, -2], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.Equal([options.Collection], Server.CollectionNames(options.Database));
+        Assert.Contains("Not enough data-bearing nodes", ex.Message);
+        Assert.Matches($@"{options.Database}\.{options.Collection} is unchanged: the documents went to the staging collection {options.Database}\.{options.Collection}\.push-data-[0-9a-f]{{32}}, which was removed\.$", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_push_with_drop_stopped_midway_leaves_the_collection_as_it_was()
+    {
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        using var stop = new CancellationTokenSource();
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 50).Select(i => $"{i},0")) + "\n"), "n.csv");
+        var progress = new SynchronousProgress<PushProgress>(p =>
+        {
+            if (p.Inserted >= 20)
+            {
+                stop.Cancel(); // as Ctrl+C does, between batches
+            }
+        });
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, progress, stop.Token));
+        Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.Equal([options.Collection], Server.CollectionNames(options.Database));
+        Assert.StartsWith($"push-data was stopped. {options.Database}.{options.Collection} is unchanged: the documents went to the staging collection ", ex.Message);
+        Assert.EndsWith(", which was removed.", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_push_with_drop_refuses_to_replace_a_view()
+    {
+        var options = TestServerOptions();
+        Server.Create(options.Database, options.Collection, new MongoDB.Bson.BsonDocument { ["viewOn"] = "raw", ["pipeline"] = new MongoDB.Bson.BsonArray() }, type: "view");
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, CsvTableReader.Read(new StringReader("a,b\n1,2\n"), "a.csv"), drop: true, CancellationToken.None));
+        Assert.Equal($"{options.Database}.{options.Collection} at {Server.ConnectionString} is a view, not a collection: push-data --drop replaces only collections. Drop it yourself or choose another collection (MONGODB_COLLECTION).", ex.Message);
+        Assert.Equal([options.Collection], Server.CollectionNames(options.Database));
+        Assert.Equal("view", Server.Info(options.Database, options.Collection)?.Type);
     }
 
     [Fact]

@@ -59,6 +59,32 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task Push_data_with_drop_keeps_the_collections_validator_collation_and_indexes()
+    {
+        // Dropping the collection first lost them; the documents now go to a collection made like it, renamed over it.
+        var options = TestServerOptions();
+        var validator = new BsonDocument("$jsonSchema", new BsonDocument("required", new BsonArray { "a" }));
+        Server.Create(options.Database, options.Collection, new BsonDocument { ["validator"] = validator, ["validationAction"] = "error", ["collation"] = new BsonDocument("locale", "en") });
+        Server.Insert(options.Database, options.Collection, "{\"a\": 0, \"b\": 0}");
+        using (var connection = await MongoConnection.OpenAsync(options, CancellationToken.None))
+        {
+            await connection.Collection.Indexes.CreateOneAsync(new MongoDB.Driver.CreateIndexModel<BsonDocument>(
+                new BsonDocument("a", 1), new MongoDB.Driver.CreateIndexOptions { Name = "by_a", Unique = true }));
+        }
+
+        var pushed = await MongoDataLoader.PushAsync(options, CsvTableReader.Read(new StringReader("a,b\n1,2\n3,4\n"), "small.csv"), drop: true, CancellationToken.None);
+        Assert.Equal(2, pushed.CollectionCount);
+        Assert.Equal([1, 3], Server.Documents(options.Database, options.Collection).Select(d => d["a"].AsInt32));
+        Assert.Equal([options.Collection], Server.CollectionNames(options.Database));
+        var info = Server.Info(options.Database, options.Collection)!.Value;
+        Assert.Equal(validator, info.Options["validator"]);
+        Assert.Equal("error", info.Options["validationAction"].AsString);
+        Assert.Equal(new BsonDocument("locale", "en"), info.Options["collation"]);
+        var index = Assert.Single(info.Indexes);
+        Assert.Equal(("by_a", new BsonDocument("a", 1), true), (index["name"].AsString, index["key"].AsBsonDocument, index["unique"].ToBoolean()));
+    }
+
+    [Fact]
     public async Task Push_data_stores_ints_doubles_strings_and_nulls()
     {
         var csv = CsvTableReader.Read(new StringReader("a,b,c,d\n1,0.5,abc,na\n-1,,x1,2\n"), "types.csv");
@@ -314,11 +340,5 @@ public sealed class PushAndReadTests : MongoTestBase
             Assert.Contains("ping", Server.Commands);
             Assert.Equal("isMaster", Server.Commands.First()); // the driver's handshake over OP_QUERY
         }
-    }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -13,8 +13,8 @@ namespace NetworkSecurity.MongoDb.Tests;
 /// A MongoDB wire-protocol server for tests (no MongoDB server can be installed here), on 127.0.0.1 and a free port.
 /// It answers what MongoDB.Driver 3.x sends: the legacy isMaster handshake over OP_QUERY (OP_REPLY), then OP_MSG
 /// commands hello, ping, insert (kind-1 document sequences, write errors per document), find (projection,
-/// batchSize), getMore, killCursors, aggregate (the CountDocuments pipeline), count, listCollections, drop,
-/// endSessions; SASL logins are refused. It advertises wire version 17 (MongoDB 6.0) as a standalone server, without
+/// batchSize), getMore, killCursors, aggregate (the CountDocuments pipeline), count, listCollections (type and
+/// options), create, listIndexes, createIndexes, renameCollection (dropTarget), drop, endSessions; SASL logins are refused. It advertises wire version 17 (MongoDB 6.0) as a standalone server, without
 /// topologyVersion (no streaming hello), setName (no replica set) or compression. Documents are kept in memory.
 /// Hooks: <see cref="RequireAuthentication"/>, <see cref="Reject"/> (per-document write errors), <see cref="Insert"/>,
 /// <see cref="Stall"/> (a server that stops answering).
@@ -28,6 +28,7 @@ public sealed class WireProtocolServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, List<BsonDocument>> _collections = new();
     private readonly ConcurrentDictionary<long, Queue<BsonDocument>> _cursors = new();
+    private readonly ConcurrentDictionary<string, CollectionInfo> _info = new();
     private readonly ConcurrentBag<Task> _connections = [];
     private readonly Task _accepting;
     private long _nextCursor = 1000;
@@ -82,6 +83,21 @@ public sealed class WireProtocolServer : IAsyncDisposable
             docs.AddRange(json.Select(BsonDocument.Parse));
         }
     }
+
+    /// <summary>Creates a collection (or, with type "view", what listCollections reports as a view) with options.</summary>
+    public void Create(string database, string collection, BsonDocument? options = null, string type = "collection")
+    {
+        _collections.TryAdd($"{database}.{collection}", []);
+        _info[$"{database}.{collection}"] = new CollectionInfo(type, options ?? [], []);
+    }
+
+    /// <summary>What listCollections and listIndexes would say of a collection: its options and its indexes but _id_.</summary>
+    public (string Type, BsonDocument Options, IReadOnlyList<BsonDocument> Indexes)? Info(string database, string collection) =>
+        _info.TryGetValue($"{database}.{collection}", out var info) ? (info.Type, info.Options, info.Indexes) : null;
+
+    /// <summary>Every collection name of a database.</summary>
+    public IReadOnlyList<string> CollectionNames(string database) =>
+        [.. _collections.Keys.Where(k => k.StartsWith(database + ".", StringComparison.Ordinal)).Select(k => k[(database.Length + 1)..]).Order(StringComparer.Ordinal)];
 
     private async Task AcceptAsync()
     {
@@ -212,7 +228,8 @@ public sealed class WireProtocolServer : IAsyncDisposable
         session.Last = command;
         var name = command.GetElement(0).Name;
         var database = command.GetValue("$db", "admin").AsString;
-        if (RequireAuthentication && !session.Authenticated && name is "insert" or "find" or "count" or "aggregate" or "drop" or "listCollections")
+        if (RequireAuthentication && !session.Authenticated && name is "insert" or "find" or "count" or "aggregate" or "drop" or "listCollections"
+            or "create" or "listIndexes" or "createIndexes" or "renameCollection")
         {
             return Error(13, "Unauthorized", $"command {name} requires authentication");
         }
@@ -348,14 +365,86 @@ public sealed class WireProtocolServer : IAsyncDisposable
                 var filter = command.GetValue("filter", new BsonDocument()).AsBsonDocument;
                 var names = _collections.Keys.Where(k => k.StartsWith(database + ".", StringComparison.Ordinal)).Select(k => k[(database.Length + 1)..])
                     .Where(n => !filter.Contains("name") || filter["name"].AsString == n);
-                var batch = new BsonArray(names.Select(n => new BsonDocument { ["name"] = n, ["type"] = "collection" }));
+                var batch = new BsonArray(names.Select(n => _info.TryGetValue($"{database}.{n}", out var info)
+                    ? new BsonDocument { ["name"] = n, ["type"] = info.Type, ["options"] = info.Options, ["info"] = new BsonDocument("readOnly", info.Type == "view") }
+                    : new BsonDocument { ["name"] = n, ["type"] = "collection", ["options"] = new BsonDocument() }));
                 return Ok(new BsonDocument("cursor", new BsonDocument { ["id"] = 0L, ["ns"] = $"{database}.$cmd.listCollections", ["firstBatch"] = batch }));
             }
 
             case "drop":
+                _info.TryRemove($"{database}.{command["drop"].AsString}", out _);
                 return _collections.TryRemove($"{database}.{command["drop"].AsString}", out _)
                     ? Ok()
                     : Error(26, "NamespaceNotFound", "ns not found");
+            case "create":
+            {
+                var ns = $"{database}.{command["create"].AsString}";
+                if (!_collections.TryAdd(ns, []))
+                {
+                    return Error(48, "NamespaceExists", $"Collection {ns} already exists.");
+                }
+
+                // The command's own fields, without the driver's envelope ($db, lsid, $clusterTime, ...).
+                var options = new BsonDocument(command.Skip(1).Where(e => !e.Name.StartsWith('$') && e.Name is not "lsid" and not "writeConcern"));
+                _info[ns] = new CollectionInfo("collection", options, []);
+                return Ok();
+            }
+
+            case "listIndexes":
+            {
+                var ns = $"{database}.{command["listIndexes"].AsString}";
+                if (!_collections.ContainsKey(ns))
+                {
+                    return Error(26, "NamespaceNotFound", $"ns does not exist: {ns}");
+                }
+
+                var indexes = new BsonArray { new BsonDocument { ["v"] = 2, ["key"] = new BsonDocument("_id", 1), ["name"] = "_id_" } };
+                if (_info.TryGetValue(ns, out var info))
+                {
+                    indexes.AddRange(info.Indexes.Select(i => new BsonDocument("v", 2).AddRange(i)));
+                }
+
+                return Ok(new BsonDocument("cursor", new BsonDocument { ["id"] = 0L, ["ns"] = ns, ["firstBatch"] = indexes }));
+            }
+
+            case "createIndexes":
+            {
+                var ns = $"{database}.{command["createIndexes"].AsString}";
+                _collections.TryAdd(ns, []);
+                var info = _info.GetOrAdd(ns, _ => new CollectionInfo("collection", [], []));
+                var before = info.Indexes.Count + 1;
+                info.Indexes.AddRange(command["indexes"].AsBsonArray.Select(i => i.AsBsonDocument));
+                return Ok(new BsonDocument { ["numIndexesBefore"] = before, ["numIndexesAfter"] = info.Indexes.Count + 1, ["createdCollectionAutomatically"] = false });
+            }
+
+            case "renameCollection":
+            {
+                var from = command["renameCollection"].AsString;
+                var to = command["to"].AsString;
+                lock (_collections)
+                {
+                    if (!_collections.TryGetValue(from, out var documents))
+                    {
+                        return Error(26, "NamespaceNotFound", $"Source collection {from} does not exist");
+                    }
+
+                    if (_collections.ContainsKey(to) && !command.GetValue("dropTarget", false).ToBoolean())
+                    {
+                        return Error(48, "NamespaceExists", "target namespace exists");
+                    }
+
+                    _collections[to] = documents;
+                    _collections.TryRemove(from, out _);
+                    _info.TryRemove(to, out _);
+                    if (_info.TryRemove(from, out var info))
+                    {
+                        _info[to] = info;
+                    }
+                }
+
+                return Ok();
+            }
+
             default:
                 return Error(59, "CommandNotFound", $"no such command: '{name}'");
         }
@@ -454,6 +543,8 @@ public sealed class WireProtocolServer : IAsyncDisposable
         using var reader = new BsonBinaryReader(stream);
         return BsonSerializer.Deserialize<BsonDocument>(reader);
     }
+
+    private sealed record CollectionInfo(string Type, BsonDocument Options, List<BsonDocument> Indexes);
 
     private sealed class Session
     {

@@ -35,7 +35,7 @@ public sealed class CliOptions
         Input = Bind(Required(PathText("--input", "csv", "CSV of site records to score (header row; the schema's feature columns, by name or alias in any order; extra columns are echoed).")), "Predict:Input");
         Output = Bind(Required(PathText("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict.")), "Predict:Output");
         File = Bind(PathText("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
-        Drop = Bind(new Option<bool>("--drop") { Description = "Empty the collection first, so re-running gives the same collection." }, "PushData:Drop");
+        Drop = Bind(new Option<bool>("--drop") { Description = "Replace the collection's documents once the whole file is stored (a failed or stopped load leaves them as they were), so re-running gives the same collection." }, "PushData:Drop");
         Explain = Bind(Text("--explain", "N|all", "Add per record the top N features behind the verdict (TreeSHAP / linear contributions), or all of the schema's features: explanation columns in the output."), "Predict:Explain");
         Learners = Bind(Text("--learners", "names", "Search only these learners (every entry of each) or grid entries, comma-separated (e.g. fasttree,lightgbm for ML.NET's, gradient_boosting_leafwise for that entry alone; default: every entry)."), "Pipeline:Training:Learners");
         Format = Bind(Choice("--format", "Model format to write (default onnx).", "onnx"), "Export:Format");

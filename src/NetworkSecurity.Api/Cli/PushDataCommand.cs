@@ -13,7 +13,8 @@ namespace NetworkSecurity.Api.Cli;
 /// <c>push-data [--file data.csv] [--schema schema.yaml] [--drop] [--batch-size n]</c>: loads a CSV into the MongoDB collection (MONGODB_URL,
 /// MONGODB_DATABASE, MONGODB_COLLECTION, MONGODB_BATCH_SIZE) with unordered batched inserts. The CSV is checked in a
 /// first pass (so a malformed file never leaves a dropped or half-loaded collection), then streamed. With --drop the
-/// collection is emptied first, so re-running gives the same collection. Documents the server rejects are listed
+/// loaded documents replace the collection's once all are stored (a failed load leaves it as it was), so re-running
+/// gives the same collection. Documents the server rejects are listed
 /// (record, line, reason) and make the command exit 1 after loading the rest.
 /// </summary>
 public static class PushDataCommand
@@ -42,7 +43,7 @@ public static class PushDataCommand
         CsvTableReader.CheckFile(file);
 
         // Checked as training will read it (columns, labels, values) before anything is sent, and above all before
-        // --drop empties a collection that training can use: a file train would refuse is refused here.
+        // --drop replaces a collection that training can use: a file train would refuse is refused here.
         var schema = SchemaLoader.Load(pipeline.SchemaPath);
         var (total, mapping, invalid, unsent, problems) = Check(file, schema, pipeline, context.CancellationToken);
         if (invalid > 0)
@@ -55,7 +56,7 @@ public static class PushDataCommand
         }
 
         logger.Information("Pushing {Rows} records from {File} to {Namespace} in batches of {Batch}{Drop}",
-            total, file, options.Namespace, options.BatchSize, drop ? " (the collection is emptied first, once the server answers)" : "");
+            total, file, options.Namespace, options.BatchSize, drop ? " (into a staging collection that then replaces it in one rename: the collection keeps its documents until the load is complete)" : "");
         var clock = Stopwatch.StartNew();
         var stored = 0L;
         var result = await CliProgress.RunAsync("push-data", logger, context.ConsoleLevel, async reporter =>
@@ -73,11 +74,20 @@ public static class PushDataCommand
             {
                 return await MongoDataLoader.PushAsync(options, columns, records, drop, progress, context.CancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException ex) when (context.CancellationToken.IsCancellationRequested)
             {
-                // "push-data cancelled" alone left a half-loaded collection (emptied first with --drop) unmentioned.
-                logger.Warning("push-data was stopped after {Stored:N0} of {Total:N0} records were stored: {Namespace} holds a partial load{Drop}; run push-data --drop to load {File} from scratch",
-                    stored, total, options.Namespace, drop ? " (it was emptied first)" : " (after the documents it held before)", file);
+                // "push-data cancelled" alone left a half-loaded collection unmentioned. With --drop the loader says
+                // what became of the staging collection.
+                if (drop)
+                {
+                    logger.Warning("{Message}", ex.Message);
+                }
+                else
+                {
+                    logger.Warning("push-data was stopped after {Stored:N0} of {Total:N0} records were stored: {Namespace} holds a partial load (after the documents it held before); run push-data --drop to load {File} from scratch",
+                        stored, total, options.Namespace, file);
+                }
+
                 throw;
             }
             catch (MongoException ex)
