@@ -11,7 +11,7 @@ namespace NetworkSecurity.MongoDb;
 
 /// <summary>
 /// Reads the network data from a MongoDB collection for the ingestion stage. The collection is streamed through a
-/// cursor, <see cref="MongoOptions.BatchSize"/> documents per round trip, each document decoded straight from BSON
+/// cursor in <c>_id</c> order, <see cref="MongoOptions.BatchSize"/> documents per round trip, each document decoded straight from BSON
 /// into a row of cells (no intermediate document), so memory holds the table and one batch. With
 /// <paramref name="fields"/> only those fields are fetched (a projection). `_id` names the record in the validation
 /// report; fields become columns by name in first-seen order; see <see cref="MongoRowSerializer"/> for the values.
@@ -20,6 +20,11 @@ namespace NetworkSecurity.MongoDb;
 public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<string>? fields = null, ILogger? logger = null) : IDataSource
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
+
+    // Without a sort, MongoDB returns documents in whatever order it finds them (a sharded cluster merges its shards'
+    // answers as they come, a resync or compaction reorders them): the same collection then gave other rows to each
+    // split, so another model. _id is always indexed, and push-data's ObjectIds follow the file's order.
+    private static readonly SortDefinition<BsonDocument> ById = new BsonDocument("_id", 1);
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
     public string Description => options.Namespace;
@@ -120,6 +125,7 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
         var findOptions = new FindOptions<BsonDocument, MongoRow>
         {
             BatchSize = options.BatchSize,
+            Sort = ById,
             Projection = new RowProjection(projected is null ? null : new BsonDocument(projected.Select(f => new BsonElement(f, 1))), serializer),
         };
         var rows = new List<MongoRow>((int)Math.Clamp(estimated, 0, 10_000_000));
@@ -151,7 +157,7 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
     {
         var sample = await connection.RunAsync("find", async token =>
         {
-            using var cursor = await connection.Collection.FindAsync(FilterDefinition<BsonDocument>.Empty, new FindOptions<BsonDocument> { Limit = 1, BatchSize = 1 }, token).ConfigureAwait(false);
+            using var cursor = await connection.Collection.FindAsync(FilterDefinition<BsonDocument>.Empty, new FindOptions<BsonDocument> { Limit = 1, BatchSize = 1, Sort = ById }, token).ConfigureAwait(false);
             return await cursor.FirstOrDefaultAsync(token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         var names = new HashSet<string>(wanted.Select(ColumnMapping.Normalize), StringComparer.OrdinalIgnoreCase);

@@ -12,8 +12,8 @@ namespace NetworkSecurity.MongoDb.Tests;
 /// <summary>
 /// A MongoDB wire-protocol server for tests (no MongoDB server can be installed here), on 127.0.0.1 and a free port.
 /// It answers what MongoDB.Driver 3.x sends: the legacy isMaster handshake over OP_QUERY (OP_REPLY), then OP_MSG
-/// commands hello, ping, insert (kind-1 document sequences, write errors per document), find (projection,
-/// batchSize), getMore, killCursors, aggregate (the CountDocuments pipeline), count, listCollections (type and
+/// commands hello, ping, insert (kind-1 document sequences, write errors per document), find (projection, sort on
+/// top-level fields, limit, batchSize), getMore, killCursors, aggregate (the CountDocuments pipeline), count, listCollections (type and
 /// options), create, listIndexes, createIndexes, renameCollection (dropTarget), drop, endSessions; SASL logins are refused. It advertises wire version 17 (MongoDB 6.0) as a standalone server, without
 /// topologyVersion (no streaming hello), setName (no replica set) or compression. Documents are kept in memory.
 /// Hooks: <see cref="RequireAuthentication"/>, <see cref="Reject"/> (per-document write errors), <see cref="Insert"/>,
@@ -297,7 +297,28 @@ public sealed class WireProtocolServer : IAsyncDisposable
             case "find":
             {
                 var ns = $"{database}.{command["find"].AsString}";
-                var all = _collections.TryGetValue(ns, out var docs) ? Snapshot(docs) : [];
+                IEnumerable<BsonDocument> all = _collections.TryGetValue(ns, out var docs) ? Snapshot(docs) : [];
+                if (command.GetValue("sort", BsonNull.Value) is BsonDocument { ElementCount: > 0 } sort)
+                {
+                    // Top-level fields only; BsonValue orders values of different types as MongoDB does (numbers, then
+                    // strings, then documents, ..., ObjectIds); a missing field sorts as null, first.
+                    IOrderedEnumerable<BsonDocument>? ordered = null;
+                    foreach (var key in sort)
+                    {
+                        Func<BsonDocument, BsonValue> value = d => d.GetValue(key.Name, BsonNull.Value);
+                        ordered = key.Value.ToInt32() >= 0
+                            ? ordered is null ? all.OrderBy(value) : ordered.ThenBy(value)
+                            : ordered is null ? all.OrderByDescending(value) : ordered.ThenByDescending(value);
+                    }
+
+                    all = ordered!;
+                }
+
+                if (command.GetValue("limit", 0).ToInt32() is > 0 and var limit)
+                {
+                    all = all.Take(limit);
+                }
+
                 var projection = command.GetValue("projection", BsonNull.Value) as BsonDocument;
                 var queue = new Queue<BsonDocument>(projection is null ? all : all.Select(d => Project(d, projection)));
                 var first = Take(queue, command.GetValue("batchSize", 101).ToInt32());
