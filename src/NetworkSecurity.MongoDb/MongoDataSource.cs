@@ -162,7 +162,14 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
         }, cancellationToken).ConfigureAwait(false);
         var names = new HashSet<string>(wanted.Select(ColumnMapping.Normalize), StringComparer.OrdinalIgnoreCase);
         var exact = new HashSet<string>(wanted, StringComparer.Ordinal);
-        return [.. wanted.Distinct(StringComparer.Ordinal), .. (sample?.Names ?? []).Where(n => names.Contains(ColumnMapping.Normalize(n)) && !exact.Contains(n))];
+        var fields = sample?.Names.ToList() ?? [];
+        // A near miss ("having IP Address") of a name the document does not hold otherwise is fetched too: as an unknown
+        // column it makes the missing feature's error say "'having IP Address' looks like having_IP_Address", as a CSV
+        // header's does, where without it the error only said the feature was missing.
+        var squashed = new HashSet<string>(wanted.Select(ColumnMapping.Squash).Where(n => n.Length > 0), StringComparer.Ordinal);
+        var held = new HashSet<string>(fields.Where(n => names.Contains(ColumnMapping.Normalize(n))).Select(ColumnMapping.Squash), StringComparer.Ordinal);
+        return [.. wanted.Distinct(StringComparer.Ordinal), .. fields.Where(n => !exact.Contains(n)
+            && (names.Contains(ColumnMapping.Normalize(n)) || (squashed.Contains(ColumnMapping.Squash(n)) && !held.Contains(ColumnMapping.Squash(n)))))];
     }
 
     /// <summary>Sends the projection (or none) and decodes results with the row serializer.</summary>

@@ -202,6 +202,20 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_field_spelt_nearly_as_a_feature_is_named_in_the_missing_feature_error()
+    {
+        // A CSV header's "having IP Address" gets "'having IP Address' looks like having_IP_Address"; the same field in
+        // a collection stayed on the server (the projection), and the error said only "missing column(s)".
+        var options = TestServerOptions();
+        string Doc(int id, string name) => $"{{\"_id\": {id}, {string.Join(", ", Schema.FeatureNames.Select(n => $"\"{(n == "having_IP_Address" ? name : n)}\": 1"))}, \"Result\": 1, \"SFH_\": 0}}";
+        Server.Insert(options.Database, options.Collection, Doc(1, "having IP Address"), Doc(2, "having IP Address"));
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+        Assert.DoesNotContain("SFH_", table.Columns); // a near miss of a field the documents hold is not fetched
+        var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false));
+        Assert.Equal($"{options.Namespace}, field names: missing column(s): having_IP_Address; 'having IP Address' looks like having_IP_Address (rename the column, or add it to the feature's aliases in the schema); unknown column(s): having IP Address (add them as aliases in the schema if they are renamed features).", ex.Message);
+    }
+
+    [Fact]
     public async Task A_later_document_spelling_a_field_in_another_case_is_refused_not_read_as_missing()
     {
         // The projection held the first document's spellings only: the second document's "sfh" stayed on the server,

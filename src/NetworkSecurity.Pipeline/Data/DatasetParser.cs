@@ -111,12 +111,11 @@ public static class DatasetParser
     /// </summary>
     private static IEnumerable<string> NearMatches(DataSchema schema, ColumnMapping mapping)
     {
-        static string Squash(string name) => new([.. name.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant)]);
         var missing = schema.Features.Where(f => mapping.MissingFeatures.Contains(f.Name)).ToArray();
         foreach (var column in mapping.Unknown)
         {
-            var squashed = Squash(column);
-            if (squashed.Length > 0 && missing.FirstOrDefault(f => f.Aliases.Append(f.Name).Any(n => Squash(n) == squashed)) is { } feature)
+            var squashed = ColumnMapping.Squash(column);
+            if (squashed.Length > 0 && missing.FirstOrDefault(f => f.Aliases.Append(f.Name).Any(n => ColumnMapping.Squash(n) == squashed)) is { } feature)
             {
                 yield return $"'{Printable(column)}' looks like {feature.Name} (rename the column, or add it to the feature's aliases in the schema)";
             }

@@ -101,4 +101,14 @@ public sealed record ColumnMapping(
         ArgumentNullException.ThrowIfNull(name);
         return name.Trim().Trim('\uFEFF').Trim('"').Trim();
     }
+
+    /// <summary>
+    /// A name reduced to its lower-case letters and digits ("having IP Address" and having_IP_Address are both
+    /// havingipaddress): near misses are said, never matched.
+    /// </summary>
+    public static string Squash(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return new([.. name.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant)]);
+    }
 }
