@@ -80,7 +80,7 @@ public sealed class TrainingPipeline(
                     evaluation.Train, ingestion.Test.Count > 0 ? evaluation.Test : null, evaluation.TestRocCurve, schema.Fingerprint, ingestion.DataHash,
                     ingestion.Train.Count, ingestion.Test.Count, options.Split, options.Seed, importance,
                     Holdout: options.HasNoHoldout ? "none: trained on every row, gated on the cross-validated F1" : "test split",
-                    CvF1: trained.CvF1);
+                    CvF1: trained.CvF1, GridEntry: trained.GridEntry);
                 store.Promote(new ModelBundle(schema.Fingerprint, schema.FeatureNames, transformed.Imputer, trained.Model, card));
                 promotedVersion = layout.Timestamp;
                 _logger.LogInformation("Model {Version} promoted to {Directory}", promotedVersion, store.CurrentModelDirectory);
@@ -216,6 +216,10 @@ public sealed class TrainingPipeline(
         if (trained is not null)
         {
             parameters["learner"] = trained.Learner;
+            if (trained.GridEntry is { } entry)
+            {
+                parameters["grid_entry"] = entry;
+            }
             foreach (var (key, value) in trained.Parameters)
             {
                 parameters[$"model.{key}"] = value;

@@ -107,6 +107,22 @@ public sealed class TrainingPipelineTests
     }
 
     [Fact]
+    public async Task The_model_card_names_the_grid_entry_the_model_came_from()
+    {
+        // Two entries of one learner: the card said only "gradient_boosting", not which of them won.
+        using var dir = new TempDirectory();
+        var options = PipelineFactory.Options(dir, PipelineFactory.Sample(dir, 1500));
+        var grid = dir.File("grid.yaml", "learners:\n  tiny_boost:\n    learner: gradient_boosting\n    max_depth: [1]\n    n_estimators: [2]\n  larger_boost:\n    learner: gradient_boosting\n    max_depth: [3]\n    n_estimators: [60]\n");
+        var result = await PipelineFactory.Create(options, new GridSearchTrainer(grid, 3, "roc_auc", options.Seed, dropMargin: 0)).RunAsync(null, CancellationToken.None);
+        var winner = File.ReadLines(Path.Combine(result.ArtifactDirectory, "model_trainer/leaderboard.csv")).Skip(1).First().Split(',')[1];
+        Assert.Equal("gradient_boosting (larger_boost)", winner);
+        var card = new ModelStore(options.FinalModelDirectory).LoadCurrent(SchemaLoader.Load(TestPaths.SchemaFile))!.Card;
+        Assert.Equal(("gradient_boosting", "larger_boost"), (card.Learner, card.GridEntry));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(options.FinalModelDirectory, result.PromotedVersion!, ModelStore.CardFileName)));
+        Assert.Equal("larger_boost", json.RootElement.GetProperty("grid_entry").GetString());
+    }
+
+    [Fact]
     public async Task Without_a_hold_out_every_row_trains_and_the_gate_uses_the_cross_validated_score()
     {
         using var dir = new TempDirectory();

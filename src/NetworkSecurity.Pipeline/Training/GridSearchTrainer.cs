@@ -70,7 +70,7 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
             .Select((e, i) => new LeaderboardEntry(i + 1, e.Candidate == e.Learner ? e.Learner : $"{e.Learner} ({e.Candidate})", e.ParameterText, e.Mean, e.Std, e.FitSeconds, e.Engine, e.Folds, e.F1))
             .ToArray();
         var failures = result.Failures.Select(f => new LearnerFailure(f.Candidate == f.Learner ? f.Learner : $"{f.Learner} ({f.Candidate})", f.Engine, f.ParameterText, f.Error)).ToArray();
-        return new TrainedModel(result.Model, result.Best.Learner, result.Best.Parameters, scoring, result.Best.Mean, result.Best.Std, leaderboard, failures, result.Best.F1);
+        return new TrainedModel(result.Model, result.Best.Learner, result.Best.Parameters, scoring, result.Best.Mean, result.Best.Std, leaderboard, failures, result.Best.F1, result.Best.Candidate);
     }
 
     // Each fold needs rows of both classes to score (stratified), or with a grouped split whole groups of copies of both

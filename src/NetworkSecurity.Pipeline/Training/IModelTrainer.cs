@@ -18,7 +18,8 @@ public sealed record TrainedModel(
     double CvScoreStd,
     IReadOnlyList<LeaderboardEntry> Leaderboard,
     IReadOnlyList<LearnerFailure>? Failures = null,
-    double CvF1 = double.NaN); // the winner's CV F1 (legitimate), whatever ranked the search: the no-hold-out gate's measure
+    double CvF1 = double.NaN, // the winner's CV F1 (legitimate), whatever ranked the search: the no-hold-out gate's measure
+    string? GridEntry = null); // the grid file's entry the winner came from (gradient_boosting_leafwise); null without a search
 
 /// <summary>A ranked configuration; <paramref name="Engine"/> is "ours" or "ML.NET".</summary>
 public sealed record LeaderboardEntry(int Rank, string Learner, string Parameters, double CvMean, double CvStd, double FitSeconds, string Engine = "ours", int? CvFolds = null, double CvF1 = double.NaN);

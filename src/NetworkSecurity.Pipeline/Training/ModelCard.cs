@@ -21,7 +21,8 @@ public sealed record ModelCard(
     GlobalImportance? Importance = null,
     string DecisionRule = NetworkSecurity.Learning.Metrics.DecisionRule.Description,
     string Holdout = "test split",
-    double? CvF1 = null)
+    double? CvF1 = null,
+    string? GridEntry = null) // the entry of the grid file the model came from, e.g. gradient_boosting_leafwise
 {
     /// <summary>The chosen configuration's cross-validated F1 (legitimate), whatever score ranked the search.</summary>
     public double? CvF1 { get; init; } = CvF1 is { } f1 && double.IsFinite(f1) ? f1 : null;
