@@ -574,6 +574,72 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         Assert.Equal(model.Version, Assert.Single(predict.Headers.GetValues("X-Model-Version")));
     }
 
+    [Fact]
+    public async Task A_model_another_process_promotes_into_the_folder_is_served_without_a_restart()
+    {
+        // The CLI's train beside a running service: the service went on serving the old model until it restarted, and
+        // named that version's folder in /health/ready after the CLI's promotions had pruned it.
+        using var dir = new TempDirectory();
+        var store = Path.Combine(dir.Path, "final_model");
+        CopyDirectory(model.FinalModelDirectory, store);
+        using var factory = new ApiFactory(store, Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?> { ["Replication:PollSeconds"] = "1" });
+        var client = Start(factory);
+        Assert.Equal(model.Version, await ServedVersionAsync(client));
+        var data = PipelineFactory.Sample(dir, 600);
+        async Task<string> TrainAsync(int versionsKept)
+        {
+            Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["train", "--data", data, "--schema", TestPaths.SchemaFile, "--final-model", store,
+                "--artifacts", Path.Combine(dir.Path, "cli-artifacts"), "--logs", "none", "--mode", "gbdt", "--Pipeline:OverfittingThreshold=1",
+                $"--Pipeline:ModelVersionsKept={versionsKept}", $"--MLFLOW_TRACKING_URI={Path.Combine(dir.Path, "mlruns")}"]));
+            return File.ReadAllText(Path.Combine(store, "CURRENT")).Trim();
+        }
+
+        var second = await TrainAsync(versionsKept: 5);
+        Assert.NotEqual(model.Version, second);
+        Assert.Equal(second, await WaitForVersionAsync(client, second));
+
+        // CURRENT set back by hand (a rollback) is followed too.
+        File.WriteAllText(Path.Combine(store, "CURRENT"), model.Version);
+        Assert.Equal(model.Version, await WaitForVersionAsync(client, model.Version));
+
+        // A promotion that prunes the served version's folder: the new one is served, and readiness names no gone folder.
+        await Task.Delay(1100); // version names are seconds
+        var third = await TrainAsync(versionsKept: 2);
+        Assert.False(Directory.Exists(Path.Combine(store, model.Version)));
+        Assert.Equal(third, await WaitForVersionAsync(client, third));
+        using (var ready = await client.GetAsync("/health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.DoesNotContain(model.Version, await ready.Content.ReadAsStringAsync());
+        }
+
+        // The served version's folder removed by hand, CURRENT unchanged: the newest valid older version, as after a restart.
+        Directory.Delete(Path.Combine(store, third), recursive: true);
+        Assert.Equal(second, await WaitForVersionAsync(client, second));
+        using (var ready = await client.GetAsync("/health/ready"))
+        {
+            Assert.Contains("Degraded", await ready.Content.ReadAsStringAsync());
+        }
+    }
+
+    private static async Task<string> ServedVersionAsync(HttpClient client)
+    {
+        using var answer = await client.GetAsync("/model");
+        return Assert.Single(answer.Headers.GetValues("X-Model-Version"));
+    }
+
+    // The check runs every second here; the bound only keeps a broken follow from hanging the test.
+    private static async Task<string> WaitForVersionAsync(HttpClient client, string expected)
+    {
+        var served = await ServedVersionAsync(client);
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); served != expected && clock.Elapsed < TimeSpan.FromSeconds(30); served = await ServedVersionAsync(client))
+        {
+            await Task.Delay(100);
+        }
+
+        return served;
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);

@@ -40,6 +40,7 @@ public static class ReplicationServiceCollectionExtensions
             : sp.GetRequiredService<BackgroundPublisher>().Inner); // the pipeline recognises "no object storage" by its type
         services.AddHostedService(sp => sp.GetRequiredService<BackgroundPublisher>());
         services.AddHostedService<ModelSyncService>();
+        services.AddHostedService<NetworkSecurity.Api.Models.ModelFolderWatcher>();
         return services;
     }
 }
