@@ -15,6 +15,8 @@ root=$(pwd)
 [[ $# -le 1 && ( $# -eq 0 || -f "${1:-}/CURRENT" ) ]] \
   || { echo "usage: bash scripts/bench/hostile.sh [final_model folder with a CURRENT file], not '$*'" >&2; exit 2; }
 port=${HOSTILE_PORT:-18093}
+[[ "$port" =~ ^[1-9][0-9]{0,4}$ && "$port" -le 65535 ]] \
+  || { echo "usage: bash scripts/bench/hostile.sh: HOSTILE_PORT '$port' is not a port number (1-65535)" >&2; exit 2; }
 url="http://127.0.0.1:$port"
 # A port in use: the service started here could not listen, the one already there was measured, and the run ended on
 # "/proc/<pid>/clear_refs: No such file or directory".

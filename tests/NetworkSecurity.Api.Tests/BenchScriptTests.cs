@@ -129,6 +129,33 @@ public sealed class BenchScriptTests
         }
     }
 
+    [Theory]
+    [InlineData("hostile", "HOSTILE_PORT", "abc")]
+    [InlineData("hostile", "HOSTILE_PORT", "99999")]
+    [InlineData("api-vs-mlnet", "API_VS_MLNET_PORT", "12ab")]
+    public void A_port_that_is_not_a_number_is_a_usage_error(string script, string variable, string value)
+    {
+        // hostile.sh took HOSTILE_PORT=abc and failed later with bash's "/dev/tcp/127.0.0.1/abc: Invalid argument".
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr, calls) = RunWith(dir, Tools, new Dictionary<string, string> { [variable] = value, ["PEER_DIR"] = dir.Path }, script);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains($"{variable} '{value}' is not a port number", stderr);
+        Assert.Equal("", calls);
+    }
+
+    [Fact]
+    public void Api_vs_mlnet_refuses_to_time_csv_answers_that_are_not_200()
+    {
+        // Read, not run (the script needs wrk, two builds and a trained model): a 413 or 503 answers fast and small,
+        // and was timed as if it were the scoring of 11,055 rows.
+        var text = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", "api-vs-mlnet.sh"));
+        Assert.Contains("%{http_code} %{time_total}", text);
+        Assert.Contains("$1 != 200", text);
+        Assert.DoesNotContain("< <(csv_median", text); // a failure inside a process substitution does not stop the script
+    }
+
     [Fact]
     public void Api_refuses_a_service_without_a_model_before_any_load()
     {
