@@ -163,6 +163,13 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
         var names = new HashSet<string>(wanted.Select(ColumnMapping.Normalize), StringComparer.OrdinalIgnoreCase);
         var exact = new HashSet<string>(wanted, StringComparer.Ordinal);
         var fields = sample?.Names.ToList() ?? [];
+        if (sample is not null && NestedHolder(sample, names) is { } nested)
+        {
+            // Read as they are, every feature is missing: say where they are instead of listing 30 missing columns.
+            throw new PipelineException(connection.Options.Mask(
+                $"{connection.Options.Namespace}: the first document (_id {MongoRowSerializer.Describe(sample.GetValue("_id", BsonNull.Value))}) holds the schema's fields inside the sub-document '{nested}' ({string.Join(", ", sample[nested].AsBsonDocument.Names.Where(n => names.Contains(ColumnMapping.Normalize(n))).Take(3).Select(n => $"{nested}.{n}"))}, …), not as top-level fields: training reads top-level fields, as push-data stores them. Store the features at the top level of each document."));
+        }
+
         // A near miss ("having IP Address") of a name the document does not hold otherwise is fetched too: as an unknown
         // column it makes the missing feature's error say "'having IP Address' looks like having_IP_Address", as a CSV
         // header's does, where without it the error only said the feature was missing.
@@ -173,6 +180,20 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
     }
 
     /// <summary>Sends the projection (or none) and decodes results with the row serializer.</summary>
+    // The sub-document that holds most of the wanted fields, when the document itself holds fewer than half of them.
+    private static string? NestedHolder(BsonDocument document, HashSet<string> wanted)
+    {
+        static int Held(BsonDocument d, HashSet<string> wanted) => d.Names.Count(n => wanted.Contains(ColumnMapping.Normalize(n)));
+        var top = Held(document, wanted);
+        return document.Elements
+            .Where(e => e.Value is BsonDocument && e.Name != "_id")
+            .Select(e => (e.Name, Count: Held(e.Value.AsBsonDocument, wanted)))
+            .Where(e => e.Count > top && e.Count * 2 >= wanted.Count)
+            .OrderByDescending(e => e.Count)
+            .Select(e => e.Name)
+            .FirstOrDefault();
+    }
+
     private sealed class RowProjection(BsonDocument? projection, MongoRowSerializer serializer) : ProjectionDefinition<BsonDocument, MongoRow>
     {
         public override RenderedProjectionDefinition<MongoRow> Render(RenderArgs<BsonDocument> args) => new(projection, serializer);

@@ -109,6 +109,14 @@ public sealed class MongoRowSerializer(Func<string, bool>? keep = null) : Serial
     // BsonValue.ToString gave "BsonNull" and "UuidStandard:0x…".
     private static readonly JsonWriterSettings ShellJson = new() { OutputMode = JsonOutputMode.Shell };
 
+    /// <summary>An _id as the validation report shows it: mongosh's spelling, control characters escaped.</summary>
+    public static string Describe(BsonValue id) => id switch
+    {
+        BsonObjectId objectId => objectId.Value.ToString(),
+        BsonString { Value: var text } when !text.Any(char.IsControl) => text,
+        _ => id.ToJson(ShellJson),
+    };
+
     private static string IdText(BsonDeserializationContext context)
     {
         var reader = context.Reader;

@@ -216,6 +216,17 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task Features_kept_in_a_sub_document_are_named_as_such()
+    {
+        // {"features": {"SFH": 1, ...}, "Result": 1}: the error listed all 30 features as missing columns.
+        var options = TestServerOptions();
+        string Doc(int id) => $"{{\"_id\": {id}, \"features\": {{{string.Join(", ", Schema.FeatureNames.Select(n => $"\"{n}\": 1"))}}}, \"Result\": 1}}";
+        Server.Insert(options.Database, options.Collection, Doc(7), Doc(8));
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None));
+        Assert.Equal($"{options.Namespace}: the first document (_id 7) holds the schema's fields inside the sub-document 'features' (features.having_IP_Address, features.URL_Length, features.Shortining_Service, …), not as top-level fields: training reads top-level fields, as push-data stores them. Store the features at the top level of each document.", ex.Message);
+    }
+
+    [Fact]
     public async Task A_later_document_spelling_a_field_in_another_case_is_refused_not_read_as_missing()
     {
         // The projection held the first document's spellings only: the second document's "sfh" stayed on the server,
