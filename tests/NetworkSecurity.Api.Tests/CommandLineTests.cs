@@ -142,6 +142,7 @@ public sealed class CommandLineTests
     [InlineData("--Pipeline:Training:Learners=Random_Forest", "unknown learner(s) or grid entries Random_Forest;")]
     [InlineData("--learners=gradient_boosting_leafwize", "entries of the grid: random_forest, decision_tree, gradient_boosting, gradient_boosting_leafwise,")]
     [InlineData("--grid=no-such-grid.yaml", "Pipeline:Training:GridPath (--grid): Grid file '")]
+    [InlineData("--schema=no-such-schema.yaml", "Pipeline:SchemaPath (--schema): Schema file 'no-such-schema.yaml' does not exist.")] // exit 1, naming no setting
     public void Bad_training_settings_are_refused_before_any_work_naming_the_setting(string setting, string message)
     {
         // The Training section is nested in Pipeline: its own attributes are checked too, not only Pipeline's.

@@ -80,6 +80,17 @@ public sealed class EnvironmentSettingTests
         Assert.DoesNotContain("   at ", stderr + stdout);
     }
 
+    [Fact]
+    public void A_schema_file_that_does_not_exist_stops_the_service_at_start_naming_the_setting()
+    {
+        // "error: the service stopped: PipelineException: Schema file 'nope.yaml' does not exist.", exit 1.
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Pipeline__SchemaPath"] = "nope.yaml", ["Logging__Directory"] = "none" }, "--urls", "http://127.0.0.1:0");
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Equal("error: invalid configuration: Pipeline:SchemaPath (--schema): Schema file 'nope.yaml' does not exist.", stderr.Trim());
+    }
+
     [Theory]
     [InlineData("""{"Pipeline": {"TestFracton": 0}}""", "unknown setting 'Pipeline:TestFracton': Pipeline has no 'TestFracton'", "train", "--mode", "gbdt")]
     [InlineData("""{"Pipeline": {"Training": {"Mod": "gbdt"}}}""", "Pipeline:Training has no 'Mod'", "--urls", "http://127.0.0.1:0")]

@@ -11,7 +11,7 @@ namespace NetworkSecurity.Api.Hosting;
 /// PipelineOptions stops at its own properties and does not look inside the nested section. Also checks that every
 /// name in Training:Learners (--learners) is a learner the search knows, so a typo is a usage error before any work
 /// instead of a failed training run, that --learners, --scoring and --drop-margin are not given with gbdt mode (which
-/// would ignore them), that a
+/// would ignore them), that the schema file and a
 /// search's grid file can be read, and that the artifacts and the final model have folders of their own.
 /// </summary>
 public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
@@ -28,6 +28,17 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         var failures = Validator.TryValidateObject(options.Training, new ValidationContext(options.Training), results, validateAllProperties: true)
             ? []
             : results.Select(r => $"Pipeline:Training:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}").ToList();
+        try
+        {
+            // Said as a setting at start, like the grid below: the service stopped later with "the service stopped:
+            // PipelineException: Schema file 'nope.yaml' does not exist." and exit 1, naming no setting.
+            Pipeline.Schema.SchemaLoader.Load(options.SchemaPath);
+        }
+        catch (Pipeline.PipelineException ex)
+        {
+            failures.Add($"Pipeline:SchemaPath (--schema): {ex.Message}");
+        }
+
         var known = GridSearchTrainer.Catalog(0).Keys;
         var (entries, gridProblem) = GridEntryNames(options.Training.GridPath);
         if (gridProblem is not null && options.Training.Mode == "search")
