@@ -265,6 +265,31 @@ public sealed class MlflowFileStoreTests
     }
 
     [Fact]
+    public async Task A_key_that_would_be_both_a_file_and_a_folder_is_named_and_the_rest_of_the_run_recorded()
+    {
+        // Features named "SSL" and "SSL/anchor" give importance.SSL and importance.SSL/anchor: a file and a folder of one
+        // name. The whole run was lost ("'…/metrics/importance.SSL' is a folder").
+        using var dir = new TempDirectory();
+        var root = NewStore(dir);
+        var run = Run("NetworkSecurity", true, dir.File("m.json", "{}")) with
+        {
+            Metrics = new Dictionary<string, double> { ["importance.SSL/anchor"] = 2.85, ["importance.SSL"] = 2.42, ["test_f1"] = 0.97 },
+            Parameters = new Dictionary<string, string> { ["model/depth"] = "6", ["model"] = "gbdt" },
+        };
+
+        var result = await new MlflowFileStoreTracker(root).TrackAsync(run, CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        var runDirectory = Path.Combine(root, Assert.Single(Experiments(root)), result.RunId!);
+        Assert.Equal("1700000005000 2.85 0\n", File.ReadAllText(Path.Combine(runDirectory, "metrics", "importance.SSL", "anchor")));
+        Assert.Equal("1700000005000 0.97 0\n", File.ReadAllText(Path.Combine(runDirectory, "metrics", "test_f1")));
+        Assert.Contains("metric 'importance.SSL' clashes with 'importance.SSL/anchor'", result.Message);
+        Assert.Equal("gbdt", File.ReadAllText(Path.Combine(runDirectory, "params", "model"))); // "model" sorts first and is kept
+        Assert.Contains("param 'model/depth' clashes with 'model'", result.Message);
+        Assert.Contains("status: 3", File.ReadAllLines(Path.Combine(runDirectory, "meta.yaml")));
+    }
+
+    [Fact]
     public async Task An_unwritable_store_is_reported_not_thrown()
     {
         using var dir = new TempDirectory();
