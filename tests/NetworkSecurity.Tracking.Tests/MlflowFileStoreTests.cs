@@ -290,6 +290,29 @@ public sealed class MlflowFileStoreTests
     }
 
     [Fact]
+    public async Task A_key_longer_than_a_file_name_is_named_and_the_rest_of_the_run_recorded()
+    {
+        // A feature named with 130 Cyrillic letters: within MLflow's 250 characters, but 260 bytes, more than a file name
+        // holds. The whole run was lost ("File name too long").
+        using var dir = new TempDirectory();
+        var root = NewStore(dir);
+        var feature = new string('ж', 130);
+        var run = Run("NetworkSecurity", true, dir.File("m.json", "{}")) with
+        {
+            Metrics = new Dictionary<string, double> { [$"importance.{feature}"] = 0.75, [$"importance/{new string('ж', 127)}"] = 0.5, ["test_f1"] = 0.97 },
+        };
+
+        var result = await new MlflowFileStoreTracker(root).TrackAsync(run, CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        var runDirectory = Path.Combine(root, Assert.Single(Experiments(root)), result.RunId!);
+        Assert.Equal("1700000005000 0.97 0\n", File.ReadAllText(Path.Combine(runDirectory, "metrics", "test_f1")));
+        Assert.Equal("1700000005000 0.5 0\n", File.ReadAllText(Path.Combine(runDirectory, "metrics", "importance", new string('ж', 127)))); // 254 bytes: fits
+        Assert.Contains($"metric 'importance.{feature}' has a part of 271 bytes in UTF-8", result.Message);
+        Assert.Equal(["importance", "test_f1"], Directory.GetFileSystemEntries(Path.Combine(runDirectory, "metrics")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task An_unwritable_store_is_reported_not_thrown()
     {
         using var dir = new TempDirectory();
