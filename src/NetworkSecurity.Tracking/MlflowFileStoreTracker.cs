@@ -152,7 +152,9 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // The run is recorded all the same (as on a server, whose artifact upload may fail): its params and
-                // metrics are not lost with the artifacts, and the message says where they could not go.
+                // metrics are not lost with the artifacts, and the message says where they could not go. The files
+                // copied so far go: on a full disk they took the room meta.yaml needed, and the whole run was lost.
+                TryDelete(artifacts);
                 artifactNote = $"; artifacts not copied to {artifacts}: {ex.Message}";
             }
         }

@@ -249,6 +249,33 @@ public sealed class MlflowFileStoreTests
     }
 
     [Fact]
+    public async Task Artifacts_copied_before_one_that_cannot_be_are_removed_so_the_run_fits_where_they_did_not()
+    {
+        // The model folder copied, then the copy failed (here a link to nothing; on a full disk, no room): the copied files
+        // stayed and took the room meta.yaml needed, and the whole run was lost. "Not copied" now means none is there.
+        using var dir = new TempDirectory();
+        var root = NewStore(dir);
+        var model = Path.Combine(dir.Path, "model");
+        Directory.CreateDirectory(model);
+        File.WriteAllText(Path.Combine(model, "model.nsm"), "weights");
+        var broken = Path.Combine(dir.Path, "drift_report");
+        Directory.CreateDirectory(broken);
+        File.CreateSymbolicLink(Path.Combine(broken, "report.yaml"), Path.Combine(dir.Path, "missing.yaml"));
+        var run = Run("NetworkSecurity", true, model) with
+        {
+            Artifacts = [new TrackedArtifact(model, "final_model"), new TrackedArtifact(broken, "data_validation")],
+        };
+
+        var result = await new MlflowFileStoreTracker(root).TrackAsync(run, CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        var runDirectory = Path.Combine(root, Assert.Single(Experiments(root)), result.RunId!);
+        Assert.Contains($"artifacts not copied to {Path.Combine(runDirectory, "artifacts")}", result.Message);
+        Assert.False(Directory.Exists(Path.Combine(runDirectory, "artifacts")), "a half-copied artifacts folder was left");
+        Assert.Contains("status: 3", File.ReadAllLines(Path.Combine(runDirectory, "meta.yaml")));
+    }
+
+    [Fact]
     public async Task Keys_mlflow_accepts_are_written_unchanged_and_keys_it_refuses_are_named_not_fatal()
     {
         using var dir = new TempDirectory();
