@@ -78,9 +78,8 @@ public sealed class MlflowRestTracker : IExperimentTracker
                 ["start_time"] = mlflowRun.StartTime,
                 ["tags"] = KeyValues(mlflowRun.Tags.Take(MlflowRules.MaxParamsOrTagsPerBatch)),
             }, calls).ConfigureAwait(false);
-            var info = created["run"]!["info"]!;
-            runId = info["run_id"]!.GetValue<string>();
-            var artifactUri = info["artifact_uri"]?.GetValue<string>() ?? "";
+            runId = Field(created, "POST api/2.0/mlflow/runs/create", "run", "info", "run_id");
+            var artifactUri = created["run"]!["info"]!["artifact_uri"] is JsonValue uri && uri.TryGetValue<string>(out var text) ? text : "";
 
             await LogBatchesAsync(runId, mlflowRun, mlflowRun.Tags.Skip(MlflowRules.MaxParamsOrTagsPerBatch).ToList(), calls).ConfigureAwait(false);
             var artifactNote = await UploadArtifactsAsync(artifactUri, mlflowRun.Artifacts, calls).ConfigureAwait(false);
@@ -147,7 +146,7 @@ public sealed class MlflowRestTracker : IExperimentTracker
         try
         {
             var created = await PostAsync("experiments/create", new JsonObject { ["name"] = name }, calls).ConfigureAwait(false);
-            return (created["experiment_id"]!.GetValue<string>(), false);
+            return (Field(created, "POST api/2.0/mlflow/experiments/create", "experiment_id"), false);
         }
         catch (MlflowException ex) when (ex.ErrorCode == "RESOURCE_ALREADY_EXISTS")
         {
@@ -164,8 +163,8 @@ public sealed class MlflowRestTracker : IExperimentTracker
         try
         {
             var found = await SendAsync(HttpMethod.Get, $"api/2.0/mlflow/experiments/get-by-name?experiment_name={Uri.EscapeDataString(name)}", null, calls).ConfigureAwait(false);
-            var experiment = found["experiment"]!;
-            return (experiment["experiment_id"]!.GetValue<string>(), experiment["lifecycle_stage"]?.GetValue<string>() == "deleted");
+            var id = Field(found, "GET api/2.0/mlflow/experiments/get-by-name", "experiment", "experiment_id");
+            return (id, found["experiment"]!["lifecycle_stage"] is JsonValue stage && stage.TryGetValue<string>(out var text) && text == "deleted");
         }
         catch (MlflowException ex) when (ex.Status == HttpStatusCode.NotFound)
         {
@@ -295,7 +294,7 @@ public sealed class MlflowRestTracker : IExperimentTracker
                     var text = await response.Content.ReadAsStringAsync(perRequest.Token).ConfigureAwait(false);
                     if (response.IsSuccessStatusCode)
                     {
-                        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+                        return Parse(what, response, text);
                     }
 
                     failure = ErrorAnswer(what, response, text);
@@ -357,17 +356,18 @@ public sealed class MlflowRestTracker : IExperimentTracker
         return delay + (delay * Random.Shared.NextDouble());
     }
 
-    // MLflow answers {"error_code", "message"}; proxies and some 503s answer plain text.
+    // MLflow answers {"error_code", "message"}; proxies and some 503s answer plain text, and gateways other shapes
+    // ({"error_code": 503}): whatever is there is read as text, never thrown over ("The node must be of type 'JsonValue'").
     private static MlflowException ErrorAnswer(string what, HttpResponseMessage response, string text)
     {
         string? code = null;
-        var message = text.Length > 300 ? text[..300] : text;
+        var message = Snippet(text, 300);
         try
         {
             if (JsonNode.Parse(text) is JsonObject error)
             {
-                code = error["error_code"]?.GetValue<string>();
-                message = error["message"]?.GetValue<string>() ?? message;
+                code = AsText(error["error_code"]);
+                message = AsText(error["message"]) ?? message;
             }
         }
         catch (JsonException)
@@ -376,6 +376,48 @@ public sealed class MlflowRestTracker : IExperimentTracker
 
         return new MlflowException(code, $"{what} answered {(int)response.StatusCode} {code ?? response.ReasonPhrase}: {message}", response.StatusCode);
     }
+
+    private static string? AsText(JsonNode? node) =>
+        node is null ? null : node is JsonValue value && value.TryGetValue<string>(out var text) ? text : node.ToJsonString();
+
+    /// <summary>
+    /// A success answer as JSON, or an error naming the call and what came back: a proxy's or web app's HTML page
+    /// answered 200 at a wrong tracking URI, and the message was only the parser's "'&lt;' is an invalid start of a value".
+    /// </summary>
+    private JsonNode Parse(string what, HttpResponseMessage response, string text)
+    {
+        try
+        {
+            return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+        }
+        catch (JsonException)
+        {
+            throw new MlflowException(null,
+                $"{what} answered {(int)response.StatusCode} with {response.Content.Headers.ContentType?.MediaType ?? "a body"} that is not JSON: '{Snippet(text, 100)}'; "
+                + $"is MLFLOW_TRACKING_URI ({Server}) the MLflow server's address?", response.StatusCode);
+        }
+    }
+
+    /// <summary>
+    /// The string at <paramref name="path"/> in an answer, or an error naming the call, the field and the answer: one
+    /// without it (another service's JSON, a gateway's {}) was reported as "Object reference not set to an instance of an object".
+    /// </summary>
+    private string Field(JsonNode answer, string what, params string[] path)
+    {
+        JsonNode? node = answer;
+        foreach (var name in path)
+        {
+            node = node is JsonObject parent ? parent[name] : null;
+        }
+
+        return node is JsonValue value && value.TryGetValue<string>(out var text)
+            ? text
+            : throw new MlflowException(null,
+                $"{what} answered without {string.Join('.', path)} as a string, which MLflow always sends: '{Snippet(answer.ToJsonString(), 200)}'; "
+                + $"is MLFLOW_TRACKING_URI ({Server}) an MLflow server?");
+    }
+
+    private static string Snippet(string text, int length) => text.Length > length ? text[..length] + "…" : text;
 
     private static JsonArray KeyValues(IEnumerable<KeyValuePair<string, string>> pairs)
     {

@@ -187,6 +187,52 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.Empty(server.Requests);
     }
 
+    [Theory]
+    // A tracking URI at a web app or proxy that answers any path with its HTML page: "'<' is an invalid start of a value".
+    [InlineData("experiments/get-by-name", "<!doctype html><html><body>Sign in</body></html>", "text/html",
+        "GET api/2.0/mlflow/experiments/get-by-name answered 200 with text/html that is not JSON: '<!doctype html><html><body>Sign in</body></html>'; is MLFLOW_TRACKING_URI (http://127.0.0.1:")]
+    // JSON, but not MLflow's: "Object reference not set to an instance of an object".
+    [InlineData("experiments/get-by-name", "{}", "application/json",
+        "GET api/2.0/mlflow/experiments/get-by-name answered without experiment.experiment_id as a string, which MLflow always sends: '{}'")]
+    [InlineData("experiments/get-by-name", "{\"experiment\": {\"experiment_id\": 7}}", "application/json",
+        "answered without experiment.experiment_id as a string, which MLflow always sends: '{\"experiment\":{\"experiment_id\":7}}'")]
+    [InlineData("runs/create", "{\"run\": {}}", "application/json",
+        "POST api/2.0/mlflow/runs/create answered without run.info.run_id as a string")]
+    public async Task An_answer_that_is_not_mlflows_is_named_with_the_call_and_what_came_back(string call, string body, string contentType, string expected)
+    {
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        server.Fault = r => r.Path.EndsWith(call, StringComparison.Ordinal) ? (200, body, contentType) : null;
+
+        var result = await Tracker(server.Url).TrackAsync(Run(dir), CancellationToken.None);
+
+        Assert.False(result.Tracked);
+        Assert.Contains(expected, result.Message);
+        Assert.Equal(1, server.Requests.Count(r => r.Path.EndsWith(call, StringComparison.Ordinal))); // a wrong address is not retried
+    }
+
+    [Fact]
+    public async Task An_error_body_whose_fields_are_not_strings_is_read_and_a_503_still_retried()
+    {
+        // A gateway's {"error_code": 503}: reading it threw "An element of type 'Number' cannot be converted to a
+        // 'System.String'", which ended the run's tracking at the first 503 instead of retrying it.
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        var failed = 0;
+        server.Fault = r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal) && Interlocked.Increment(ref failed) == 1
+            ? (503, "{\"error_code\": 503, \"message\": [\"upstream\", \"busy\"]}", "application/json")
+            : null;
+
+        var result = await Tracker(server.Url).TrackAsync(Run(dir), CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        Assert.Equal(2, server.Requests.Count(r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal)));
+
+        server.Fault = _ => (403, "{\"error_code\": 403, \"message\": {\"reason\": \"no access\"}}", "application/json");
+        var refused = await Tracker(server.Url).TrackAsync(Run(dir), CancellationToken.None);
+        Assert.Contains("GET api/2.0/mlflow/experiments/get-by-name answered 403 403: {\"reason\":\"no access\"}", refused.Message);
+    }
+
     [Fact]
     public void Timeouts_and_retries_come_from_mlflows_variables()
     {
