@@ -100,27 +100,33 @@ public sealed class MlflowRestTracker : IExperimentTracker
         {
             return new TrackingResult(false, runId, $"run not tracked on {Description}: {ex.Message}{await EndAsFailedAsync(runId, mlflowRun, cancellationToken).ConfigureAwait(false)}");
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && runId is not null)
+        {
+            // Stopped (the service shutting down) after the run was created: it showed RUNNING on the server for ever.
+            // Ended as KILLED, as MLflow's client ends an interrupted run, within a few seconds of its own; the stop goes on.
+            var ended = await EndAsync(runId, mlflowRun, "KILLED", KilledBudget, CancellationToken.None).ConfigureAwait(false);
+            _logger.LogWarning("Tracking on {Server} stopped before the run was complete{Ended}", Description, ended);
+            throw;
+        }
     }
 
     /// <summary>
     /// A run created on the server and then cut short would show RUNNING for ever: end it as FAILED, as MLflow's own
     /// client does, with a short budget of its own (the run's budget may be spent). Best effort: says what happened.
     /// </summary>
-    private async Task<string> EndAsFailedAsync(string? runId, MlflowRun run, CancellationToken cancellationToken)
-    {
-        if (runId is null || cancellationToken.IsCancellationRequested)
-        {
-            return "";
-        }
+    private async Task<string> EndAsFailedAsync(string? runId, MlflowRun run, CancellationToken cancellationToken) =>
+        runId is null || cancellationToken.IsCancellationRequested ? "" : await EndAsync(runId, run, "FAILED", EndRunBudget, cancellationToken).ConfigureAwait(false);
 
-        var calls = new Calls(EndRunBudget);
+    private async Task<string> EndAsync(string runId, MlflowRun run, string status, TimeSpan time, CancellationToken cancellationToken)
+    {
+        var calls = new Calls(time);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(EndRunBudget);
+        budget.CancelAfter(time);
         calls.Token = budget.Token;
         try
         {
-            await PostAsync("runs/update", new JsonObject { ["run_id"] = runId, ["status"] = "FAILED", ["end_time"] = run.EndTime }, calls).ConfigureAwait(false);
-            return $"; run {runId} was ended as FAILED on the server";
+            await PostAsync("runs/update", new JsonObject { ["run_id"] = runId, ["status"] = status, ["end_time"] = run.EndTime }, calls).ConfigureAwait(false);
+            return $"; run {runId} was ended as {status} on the server";
         }
         catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or MlflowException or JsonException or InvalidOperationException)
         {
@@ -129,6 +135,9 @@ public sealed class MlflowRestTracker : IExperimentTracker
     }
 
     private static readonly TimeSpan EndRunBudget = TimeSpan.FromSeconds(10);
+
+    // Short: a shutdown is waiting (the host gives its services 30 s in all).
+    private static readonly TimeSpan KilledBudget = TimeSpan.FromSeconds(5);
 
     private string DeletedMessage(string name, string id) =>
         $"run not tracked: experiment '{name}' (id {id}) is deleted on {Description}, and MLflow neither logs to a deleted experiment "

@@ -234,6 +234,30 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_run_stopped_by_a_shutdown_after_it_was_created_is_ended_as_killed_not_left_running()
+    {
+        // The service stopping while the run's metrics were on their way to a slow server: the run showed RUNNING for ever.
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        using var shutdown = new CancellationTokenSource();
+        server.Hold = async (request, aborted) =>
+        {
+            if (request.Path.EndsWith("log-batch", StringComparison.Ordinal))
+            {
+                await shutdown.CancelAsync();
+                await Task.Delay(Timeout.Infinite, aborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Tracker(server.Url).TrackAsync(Run(dir), shutdown.Token));
+
+        var update = Assert.Single(server.Requests, r => r.Path.EndsWith("runs/update", StringComparison.Ordinal));
+        Assert.Equal("KILLED", update.Json["status"]!.GetValue<string>());
+        Assert.Equal("run1", update.Json["run_id"]!.GetValue<string>());
+        Assert.Equal(1_700_000_005_000, update.Json["end_time"]!.GetValue<long>());
+    }
+
+    [Fact]
     public void Timeouts_and_retries_come_from_mlflows_variables()
     {
         var options = MlflowOptions.FromEnvironment(name => name switch
