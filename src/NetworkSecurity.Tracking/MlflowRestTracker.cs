@@ -319,7 +319,10 @@ public sealed class MlflowRestTracker : IExperimentTracker
                 }
                 catch (HttpRequestException ex)
                 {
-                    failure = new MlflowException(null, $"{what} failed: {ex.Message}");
+                    // The inner exception says what happened ("The response ended prematurely" for a server that closes
+                    // the connection); the outer one only "An error occurred while sending the request".
+                    var detail = ex.InnerException is { } inner && !ex.Message.Contains(inner.Message, StringComparison.Ordinal) ? $" ({inner.Message})" : "";
+                    failure = new MlflowException(null, $"{what} failed: {ex.Message}{detail}");
                 }
             }
 

@@ -258,6 +258,20 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_server_that_closes_the_connection_is_named_as_such_and_retried()
+    {
+        // The message said only "An error occurred while sending the request".
+        using var dir = new TempDirectory();
+        using var server = new HungServer(closeAfterRequest: true);
+
+        var result = await Tracker(server.Url, retries: 2).TrackAsync(Run(dir), CancellationToken.None);
+
+        Assert.False(result.Tracked);
+        Assert.Contains("GET api/2.0/mlflow/experiments/get-by-name failed: An error occurred while sending the request. (The response ended prematurely", result.Message);
+        Assert.Contains("gave up after 3 attempt(s)", result.Message);
+    }
+
+    [Fact]
     public void Timeouts_and_retries_come_from_mlflows_variables()
     {
         var options = MlflowOptions.FromEnvironment(name => name switch
@@ -306,16 +320,21 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.Null(MlflowOptions.TrackingUriProblem("file:///tmp/mlruns"));
     }
 
-    /// <summary>A TCP server on 127.0.0.1 that accepts connections, reads what comes and never answers.</summary>
+    /// <summary>
+    /// A TCP server on 127.0.0.1 that accepts connections, reads what comes and never answers; or, with
+    /// <paramref name="closeAfterRequest"/>, closes each connection once the request is read (a proxy dropping it).
+    /// </summary>
     private sealed class HungServer : IDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         private readonly List<TcpClient> _clients = [];
         private readonly CancellationTokenSource _stop = new();
+        private readonly bool _closeAfterRequest;
         private int _connections;
 
-        public HungServer()
+        public HungServer(bool closeAfterRequest = false)
         {
+            _closeAfterRequest = closeAfterRequest;
             _listener.Start();
             _ = AcceptAsync();
         }
@@ -332,6 +351,13 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
                 {
                     var client = await _listener.AcceptTcpClientAsync(_stop.Token);
                     Interlocked.Increment(ref _connections);
+                    if (_closeAfterRequest)
+                    {
+                        _ = await client.GetStream().ReadAsync(new byte[65536], _stop.Token);
+                        client.Dispose();
+                        continue;
+                    }
+
                     lock (_clients)
                     {
                         _clients.Add(client); // kept open, never answered
