@@ -340,6 +340,35 @@ public sealed class MlflowFileStoreTests
     }
 
     [Fact]
+    public async Task A_default_experiment_left_without_its_meta_yaml_is_completed()
+    {
+        // A first run on a full disk made 0/ and could not write 0/meta.yaml; every later run saw a store that was not new,
+        // so the Default experiment MLflow's client logs to was never made. (Experiments are now made under a temporary
+        // name and renamed, so a failed write leaves no folder at all.)
+        using var dir = new TempDirectory();
+        var root = Path.Combine(dir.Path, "mlruns");
+        Directory.CreateDirectory(Path.Combine(root, "0"));
+
+        var result = await new MlflowFileStoreTracker(root).TrackAsync(Run("NetworkSecurity", true, dir.File("m.json", "{}")), CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        var meta = File.ReadAllLines(Path.Combine(root, "0", "meta.yaml"));
+        Assert.Contains("name: Default", meta);
+        Assert.Contains("experiment_id: '0'", meta);
+        Assert.Contains($"artifact_location: {new Uri(Path.Combine(root, "0")).AbsoluteUri}", meta);
+        Assert.True(Directory.Exists(Path.Combine(root, ".trash")));
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(root), e => e.EndsWith(".tmp", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(root, Assert.Single(Experiments(root)), "meta.yaml")));
+
+        // An experiment folder a killed process left under its temporary name is not taken for the experiment.
+        MlflowExperiment(root, ".7.0123456789abcdef.tmp", "Other");
+        var other = await new MlflowFileStoreTracker(root).TrackAsync(Run("Other", true, dir.File("m.json", "{}")), CancellationToken.None);
+        Assert.True(other.Tracked, other.Message);
+        Assert.DoesNotContain(".tmp", other.Message, StringComparison.Ordinal);
+        Assert.Equal(2, Experiments(root).Count(e => !e.EndsWith(".tmp", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task An_unwritable_store_is_reported_not_thrown()
     {
         using var dir = new TempDirectory();
