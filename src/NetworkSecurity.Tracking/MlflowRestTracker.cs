@@ -283,8 +283,8 @@ public sealed class MlflowRestTracker : IExperimentTracker
 
     /// <summary>
     /// One call, retried like MLflow's client retries: after a timeout of this request, a connection failure or a
-    /// 408/429/5xx answer, wait (exponential backoff with jitter) and try again, unless the retries are used up or the
-    /// wait would not fit in what is left of the tracking budget.
+    /// 408/429/5xx answer, wait (exponential backoff with jitter, or the answer's Retry-After when longer) and try again,
+    /// unless the retries are used up or the wait would not fit in what is left of the tracking budget.
     /// </summary>
     private async Task<JsonNode> SendAsync(HttpMethod method, string relative, byte[]? body, Calls calls, bool json = false, Uri? server = null)
     {
@@ -292,6 +292,7 @@ public sealed class MlflowRestTracker : IExperimentTracker
         for (var attempt = 0; ; attempt++)
         {
             MlflowException failure;
+            TimeSpan? retryAfter = null;
             using (var request = NewRequest(method, relative, body, json, server))
             using (var perRequest = CancellationTokenSource.CreateLinkedTokenSource(calls.Token))
             {
@@ -307,6 +308,7 @@ public sealed class MlflowRestTracker : IExperimentTracker
                     }
 
                     failure = ErrorAnswer(what, response, text);
+                    retryAfter = RetryAfter(response);
                     if (!(response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500))
                     {
                         throw failure;
@@ -327,10 +329,14 @@ public sealed class MlflowRestTracker : IExperimentTracker
             }
 
             calls.LastFailure = failure.Message;
-            var delay = Backoff(attempt);
+            // A rate limit's Retry-After is waited for, as MLflow's client (urllib3) waits: retried sooner, a 429 was
+            // answered again at once and the retries were spent within 2 s of a server asking for 5.
+            var backoff = Backoff(attempt);
+            var delay = retryAfter > backoff ? retryAfter.Value : backoff;
             if (attempt >= _options.MaxRetries || calls.Elapsed + delay >= calls.Budget)
             {
-                var why = attempt >= _options.MaxRetries ? $"after {attempt + 1} attempt(s)" : $"after {attempt + 1} attempt(s), with no time left for another in the tracking budget of {Seconds(calls.Budget)}";
+                var asked = retryAfter > backoff ? $" (the server asked to wait {Seconds(delay)})" : "";
+                var why = attempt >= _options.MaxRetries ? $"after {attempt + 1} attempt(s)" : $"after {attempt + 1} attempt(s), with no time left for another{asked} in the tracking budget of {Seconds(calls.Budget)}";
                 throw new MlflowException(failure.ErrorCode, $"{failure.Message} (gave up {why}, {calls.Elapsed.TotalSeconds:0.0} s in all; {calls.Summary(_options.RequestTimeout)})", failure.Status);
             }
 
@@ -360,6 +366,14 @@ public sealed class MlflowRestTracker : IExperimentTracker
 
         return request;
     }
+
+    /// <summary>The wait a 429 or 503 asks for (Retry-After: seconds or a date), or null.</summary>
+    private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
+        _ => null,
+    };
 
     // base × 2^attempt, plus up to as much again of jitter (MLflow: backoff factor 2, jitter 1 s).
     private TimeSpan Backoff(int attempt)

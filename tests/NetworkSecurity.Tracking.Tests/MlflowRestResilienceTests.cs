@@ -272,6 +272,40 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_rate_limit_is_waited_for_as_long_as_its_retry_after_asks()
+    {
+        // A rate limiter (DagsHub's, a proxy's) answers 429 with Retry-After: 1 and again 429 to anyone back sooner. The
+        // retries came after 20, 40, 80 ms, were all refused, and the run was not tracked.
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        var limitedUntil = DateTimeOffset.MinValue;
+        var first = true;
+        server.FaultHeaders["Retry-After"] = "1";
+        server.Fault = _ =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (!first && now >= limitedUntil)
+            {
+                return null;
+            }
+
+            (first, limitedUntil) = (false, first ? now.AddSeconds(1) : limitedUntil);
+            return (429, "{\"error_code\": \"REQUEST_LIMIT_EXCEEDED\", \"message\": \"Too many requests\"}", "application/json");
+        };
+
+        var result = await Tracker(server.Url, retries: 3).TrackAsync(Run(dir), CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        Assert.Equal(2, server.Requests.Count(r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal)));
+
+        // A wait that does not fit in the budget is not started, and the message says what the server asked for.
+        server.FaultHeaders["Retry-After"] = "3600";
+        server.Fault = _ => (429, "{\"error_code\": \"REQUEST_LIMIT_EXCEEDED\", \"message\": \"Too many requests\"}", "application/json");
+        var refused = await Tracker(server.Url, retries: 3).TrackAsync(Run(dir), CancellationToken.None);
+        Assert.Contains("gave up after 1 attempt(s), with no time left for another (the server asked to wait 3600 s) in the tracking budget of 60 s", refused.Message);
+    }
+
+    [Fact]
     public void Timeouts_and_retries_come_from_mlflows_variables()
     {
         var options = MlflowOptions.FromEnvironment(name => name switch

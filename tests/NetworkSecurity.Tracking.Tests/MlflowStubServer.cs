@@ -36,6 +36,9 @@ public sealed class MlflowStubServer : IAsyncDisposable
     /// <summary>Return (status, body, contentType) to fail a request, or null to answer normally.</summary>
     public Func<RecordedRequest, (int Status, string Body, string ContentType)?> Fault { get; set; } = _ => null;
 
+    /// <summary>Headers to add to a fault's answer (Retry-After).</summary>
+    public Dictionary<string, string> FaultHeaders { get; } = [];
+
     /// <summary>Awaited before a request is answered (a slow server); gets the request's abort token.</summary>
     public Func<RecordedRequest, CancellationToken, Task> Hold { get; set; } = (_, _) => Task.CompletedTask;
 
@@ -69,6 +72,11 @@ public sealed class MlflowStubServer : IAsyncDisposable
         {
             context.Response.StatusCode = fault.Status;
             context.Response.ContentType = fault.ContentType;
+            foreach (var (name, value) in FaultHeaders)
+            {
+                context.Response.Headers[name] = value;
+            }
+
             await context.Response.WriteAsync(fault.Body);
             return;
         }
