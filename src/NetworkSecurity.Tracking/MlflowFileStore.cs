@@ -29,7 +29,7 @@ internal sealed class MlflowFileStore(string root)
         }
 
         var trash = Path.Combine(Root, TrashFolder);
-        var active = System.IO.Directory.EnumerateDirectories(Root).Where(d => !ReservedFolders.Contains(Path.GetFileName(d)))
+        var active = System.IO.Directory.EnumerateDirectories(Root).Where(d => !ReservedFolders.Contains(Path.GetFileName(d)) && !IsTemporary(d)) // one a killed process left
             .Select(d => Read(d, inTrash: false));
         var deleted = System.IO.Directory.Exists(trash) ? System.IO.Directory.EnumerateDirectories(trash).Select(d => Read(d, inTrash: true)) : [];
         return active.Concat(deleted).Where(e => e is not null && e.Name == name).OrderBy(e => e!.IsDeleted).FirstOrDefault();
@@ -38,8 +38,12 @@ internal sealed class MlflowFileStore(string root)
     /// <summary>Creates the experiment (and, in a new store, the Default experiment 0 and .trash, as MLflow's FileStore does).</summary>
     public Experiment CreateExperiment(string name, DateTimeOffset now)
     {
-        var isNew = !System.IO.Directory.Exists(Root) || !System.IO.Directory.EnumerateFileSystemEntries(Root).Any(e => Path.GetFileName(e) != LockFileName);
-        if (isNew)
+        var isNew = !System.IO.Directory.Exists(Root)
+            || !System.IO.Directory.EnumerateFileSystemEntries(Root).Any(e => Path.GetFileName(e) != LockFileName && !IsTemporary(e));
+        // An empty 0/ is a Default experiment whose meta.yaml could not be written (a full disk, before experiments were
+        // made under a temporary name): MLflow's client, which logs to experiment 0 by default, failed on it for ever.
+        var defaultFolder = Path.Combine(Root, "0");
+        if (isNew || (System.IO.Directory.Exists(defaultFolder) && !System.IO.Directory.EnumerateFileSystemEntries(defaultFolder).Any()))
         {
             WriteExperiment("0", "Default", now);
         }
@@ -70,18 +74,54 @@ internal sealed class MlflowFileStore(string root)
     private Experiment WriteExperiment(string id, string name, DateTimeOffset now)
     {
         var directory = Path.Combine(Root, id);
-        System.IO.Directory.CreateDirectory(directory);
         var millis = now.ToUnixTimeMilliseconds();
         var artifactLocation = new Uri(directory).AbsoluteUri;
-        SafeFile.WriteAllText(Path.Combine(directory, "meta.yaml"), string.Join('\n',
+        var meta = string.Join('\n',
             $"artifact_location: {PyYamlScalar.Format(artifactLocation)}",
             $"creation_time: {millis}",
             $"experiment_id: {PyYamlScalar.Format(id)}",
             $"last_update_time: {millis}",
             "lifecycle_stage: active",
             $"name: {PyYamlScalar.Format(name)}",
-            ""));
+            "");
+        if (System.IO.Directory.Exists(directory))
+        {
+            SafeFile.WriteAllText(Path.Combine(directory, "meta.yaml"), meta); // the empty 0/ above
+        }
+        else
+        {
+            // Made under a temporary name and renamed, as files are: a write that failed (a full disk) left a folder
+            // without meta.yaml, which MLflow lists as a malformed experiment.
+            var temporary = Path.Combine(Root, $".{id}.{Guid.NewGuid():N}.tmp");
+            System.IO.Directory.CreateDirectory(temporary);
+            try
+            {
+                SafeFile.WriteAllText(Path.Combine(temporary, "meta.yaml"), meta);
+                System.IO.Directory.Move(temporary, directory);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                TryDelete(temporary);
+                throw;
+            }
+        }
+
         return new Experiment(id, name, directory, artifactLocation, IsDeleted: false);
+    }
+
+    private static bool IsTemporary(string path) =>
+        Path.GetFileName(path) is var name && name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal);
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the write's own failure is what the run reports.
+        }
     }
 
     // MLflow skips experiments whose meta.yaml is missing or malformed when listing; so does this.

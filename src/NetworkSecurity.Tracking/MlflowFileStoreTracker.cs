@@ -56,7 +56,7 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
             return Task.FromResult(new TrackingResult(false, null, $"run not tracked in {Description}: {nameProblem}"));
         }
 
-        var mlflowRun = MlflowRun.From(run);
+        var mlflowRun = WithFileNames(MlflowRun.From(run));
         try
         {
             MlflowFileStore.Experiment experiment;
@@ -152,7 +152,9 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // The run is recorded all the same (as on a server, whose artifact upload may fail): its params and
-                // metrics are not lost with the artifacts, and the message says where they could not go.
+                // metrics are not lost with the artifacts, and the message says where they could not go. The files
+                // copied so far go: on a full disk they took the room meta.yaml needed, and the whole run was lost.
+                TryDelete(artifacts);
                 artifactNote = $"; artifacts not copied to {artifacts}: {ex.Message}";
             }
         }
@@ -204,6 +206,38 @@ public sealed class MlflowFileStoreTracker(string root, TimeProvider? clock = nu
         + $"Restore it with `MLFLOW_TRACKING_URI={Root} mlflow experiments restore --experiment-id {experiment.Id}`, "
         + $"remove it for good with `mlflow gc --backend-store-uri {Root} --experiment-ids {experiment.Id}`, "
         + "or set MLFLOW_EXPERIMENT_NAME to another name.";
+
+    /// <summary>
+    /// The run without the keys this store cannot hold: each key is a file (each '/' a folder), and a name longer than
+    /// the file system's 255 bytes failed the whole run ("File name too long"): 130 Cyrillic letters are 260 bytes,
+    /// though MLflow's rule of 250 characters lets them through (a SQL-backed server takes them).
+    /// </summary>
+    private static MlflowRun WithFileNames(MlflowRun run)
+    {
+        var skipped = new List<string>(run.Skipped);
+        List<KeyValuePair<string, T>> Keep<T>(string kind, IReadOnlyList<KeyValuePair<string, T>> pairs) =>
+            pairs.Where(pair =>
+            {
+                var longest = pair.Key.Split('/').Max(part => System.Text.Encoding.UTF8.GetByteCount(part));
+                if (longest <= MaxFileNameBytes)
+                {
+                    return true;
+                }
+
+                skipped.Add($"{kind} '{pair.Key}' has a part of {longest} bytes in UTF-8: MLflow's file store keeps each key as a file, and a file name holds at most {MaxFileNameBytes} bytes");
+                return false;
+            }).ToList();
+
+        return run with
+        {
+            Tags = Keep("tag", run.Tags),
+            Parameters = Keep("param", run.Parameters),
+            Metrics = Keep("metric", run.Metrics),
+            Skipped = skipped,
+        };
+    }
+
+    private const int MaxFileNameBytes = 255;
 
     private static string KeyPath(string runDirectory, string kind, string key) =>
         Path.Combine(runDirectory, kind, key.Replace('/', Path.DirectorySeparatorChar));

@@ -78,9 +78,8 @@ public sealed class MlflowRestTracker : IExperimentTracker
                 ["start_time"] = mlflowRun.StartTime,
                 ["tags"] = KeyValues(mlflowRun.Tags.Take(MlflowRules.MaxParamsOrTagsPerBatch)),
             }, calls).ConfigureAwait(false);
-            var info = created["run"]!["info"]!;
-            runId = info["run_id"]!.GetValue<string>();
-            var artifactUri = info["artifact_uri"]?.GetValue<string>() ?? "";
+            runId = Field(created, "POST api/2.0/mlflow/runs/create", "run", "info", "run_id");
+            var artifactUri = created["run"]!["info"]!["artifact_uri"] is JsonValue uri && uri.TryGetValue<string>(out var text) ? text : "";
 
             await LogBatchesAsync(runId, mlflowRun, mlflowRun.Tags.Skip(MlflowRules.MaxParamsOrTagsPerBatch).ToList(), calls).ConfigureAwait(false);
             var artifactNote = await UploadArtifactsAsync(artifactUri, mlflowRun.Artifacts, calls).ConfigureAwait(false);
@@ -101,27 +100,33 @@ public sealed class MlflowRestTracker : IExperimentTracker
         {
             return new TrackingResult(false, runId, $"run not tracked on {Description}: {ex.Message}{await EndAsFailedAsync(runId, mlflowRun, cancellationToken).ConfigureAwait(false)}");
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && runId is not null)
+        {
+            // Stopped (the service shutting down) after the run was created: it showed RUNNING on the server for ever.
+            // Ended as KILLED, as MLflow's client ends an interrupted run, within a few seconds of its own; the stop goes on.
+            var ended = await EndAsync(runId, mlflowRun, "KILLED", KilledBudget, CancellationToken.None).ConfigureAwait(false);
+            _logger.LogWarning("Tracking on {Server} stopped before the run was complete{Ended}", Description, ended);
+            throw;
+        }
     }
 
     /// <summary>
     /// A run created on the server and then cut short would show RUNNING for ever: end it as FAILED, as MLflow's own
     /// client does, with a short budget of its own (the run's budget may be spent). Best effort: says what happened.
     /// </summary>
-    private async Task<string> EndAsFailedAsync(string? runId, MlflowRun run, CancellationToken cancellationToken)
-    {
-        if (runId is null || cancellationToken.IsCancellationRequested)
-        {
-            return "";
-        }
+    private async Task<string> EndAsFailedAsync(string? runId, MlflowRun run, CancellationToken cancellationToken) =>
+        runId is null || cancellationToken.IsCancellationRequested ? "" : await EndAsync(runId, run, "FAILED", EndRunBudget, cancellationToken).ConfigureAwait(false);
 
-        var calls = new Calls(EndRunBudget);
+    private async Task<string> EndAsync(string runId, MlflowRun run, string status, TimeSpan time, CancellationToken cancellationToken)
+    {
+        var calls = new Calls(time);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(EndRunBudget);
+        budget.CancelAfter(time);
         calls.Token = budget.Token;
         try
         {
-            await PostAsync("runs/update", new JsonObject { ["run_id"] = runId, ["status"] = "FAILED", ["end_time"] = run.EndTime }, calls).ConfigureAwait(false);
-            return $"; run {runId} was ended as FAILED on the server";
+            await PostAsync("runs/update", new JsonObject { ["run_id"] = runId, ["status"] = status, ["end_time"] = run.EndTime }, calls).ConfigureAwait(false);
+            return $"; run {runId} was ended as {status} on the server";
         }
         catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or MlflowException or JsonException or InvalidOperationException)
         {
@@ -130,6 +135,9 @@ public sealed class MlflowRestTracker : IExperimentTracker
     }
 
     private static readonly TimeSpan EndRunBudget = TimeSpan.FromSeconds(10);
+
+    // Short: a shutdown is waiting (the host gives its services 30 s in all).
+    private static readonly TimeSpan KilledBudget = TimeSpan.FromSeconds(5);
 
     private string DeletedMessage(string name, string id) =>
         $"run not tracked: experiment '{name}' (id {id}) is deleted on {Description}, and MLflow neither logs to a deleted experiment "
@@ -147,7 +155,7 @@ public sealed class MlflowRestTracker : IExperimentTracker
         try
         {
             var created = await PostAsync("experiments/create", new JsonObject { ["name"] = name }, calls).ConfigureAwait(false);
-            return (created["experiment_id"]!.GetValue<string>(), false);
+            return (Field(created, "POST api/2.0/mlflow/experiments/create", "experiment_id"), false);
         }
         catch (MlflowException ex) when (ex.ErrorCode == "RESOURCE_ALREADY_EXISTS")
         {
@@ -164,8 +172,8 @@ public sealed class MlflowRestTracker : IExperimentTracker
         try
         {
             var found = await SendAsync(HttpMethod.Get, $"api/2.0/mlflow/experiments/get-by-name?experiment_name={Uri.EscapeDataString(name)}", null, calls).ConfigureAwait(false);
-            var experiment = found["experiment"]!;
-            return (experiment["experiment_id"]!.GetValue<string>(), experiment["lifecycle_stage"]?.GetValue<string>() == "deleted");
+            var id = Field(found, "GET api/2.0/mlflow/experiments/get-by-name", "experiment", "experiment_id");
+            return (id, found["experiment"]!["lifecycle_stage"] is JsonValue stage && stage.TryGetValue<string>(out var text) && text == "deleted");
         }
         catch (MlflowException ex) when (ex.Status == HttpStatusCode.NotFound)
         {
@@ -275,8 +283,8 @@ public sealed class MlflowRestTracker : IExperimentTracker
 
     /// <summary>
     /// One call, retried like MLflow's client retries: after a timeout of this request, a connection failure or a
-    /// 408/429/5xx answer, wait (exponential backoff with jitter) and try again, unless the retries are used up or the
-    /// wait would not fit in what is left of the tracking budget.
+    /// 408/429/5xx answer, wait (exponential backoff with jitter, or the answer's Retry-After when longer) and try again,
+    /// unless the retries are used up or the wait would not fit in what is left of the tracking budget.
     /// </summary>
     private async Task<JsonNode> SendAsync(HttpMethod method, string relative, byte[]? body, Calls calls, bool json = false, Uri? server = null)
     {
@@ -284,6 +292,7 @@ public sealed class MlflowRestTracker : IExperimentTracker
         for (var attempt = 0; ; attempt++)
         {
             MlflowException failure;
+            TimeSpan? retryAfter = null;
             using (var request = NewRequest(method, relative, body, json, server))
             using (var perRequest = CancellationTokenSource.CreateLinkedTokenSource(calls.Token))
             {
@@ -295,10 +304,11 @@ public sealed class MlflowRestTracker : IExperimentTracker
                     var text = await response.Content.ReadAsStringAsync(perRequest.Token).ConfigureAwait(false);
                     if (response.IsSuccessStatusCode)
                     {
-                        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+                        return Parse(what, response, text);
                     }
 
                     failure = ErrorAnswer(what, response, text);
+                    retryAfter = RetryAfter(response);
                     if (!(response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500))
                     {
                         throw failure;
@@ -311,15 +321,22 @@ public sealed class MlflowRestTracker : IExperimentTracker
                 }
                 catch (HttpRequestException ex)
                 {
-                    failure = new MlflowException(null, $"{what} failed: {ex.Message}");
+                    // The inner exception says what happened ("The response ended prematurely" for a server that closes
+                    // the connection); the outer one only "An error occurred while sending the request".
+                    var detail = ex.InnerException is { } inner && !ex.Message.Contains(inner.Message, StringComparison.Ordinal) ? $" ({inner.Message})" : "";
+                    failure = new MlflowException(null, $"{what} failed: {ex.Message}{detail}");
                 }
             }
 
             calls.LastFailure = failure.Message;
-            var delay = Backoff(attempt);
+            // A rate limit's Retry-After is waited for, as MLflow's client (urllib3) waits: retried sooner, a 429 was
+            // answered again at once and the retries were spent within 2 s of a server asking for 5.
+            var backoff = Backoff(attempt);
+            var delay = retryAfter > backoff ? retryAfter.Value : backoff;
             if (attempt >= _options.MaxRetries || calls.Elapsed + delay >= calls.Budget)
             {
-                var why = attempt >= _options.MaxRetries ? $"after {attempt + 1} attempt(s)" : $"after {attempt + 1} attempt(s), with no time left for another in the tracking budget of {Seconds(calls.Budget)}";
+                var asked = retryAfter > backoff ? $" (the server asked to wait {Seconds(delay)})" : "";
+                var why = attempt >= _options.MaxRetries ? $"after {attempt + 1} attempt(s)" : $"after {attempt + 1} attempt(s), with no time left for another{asked} in the tracking budget of {Seconds(calls.Budget)}";
                 throw new MlflowException(failure.ErrorCode, $"{failure.Message} (gave up {why}, {calls.Elapsed.TotalSeconds:0.0} s in all; {calls.Summary(_options.RequestTimeout)})", failure.Status);
             }
 
@@ -350,6 +367,14 @@ public sealed class MlflowRestTracker : IExperimentTracker
         return request;
     }
 
+    /// <summary>The wait a 429 or 503 asks for (Retry-After: seconds or a date), or null.</summary>
+    private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
+        _ => null,
+    };
+
     // base × 2^attempt, plus up to as much again of jitter (MLflow: backoff factor 2, jitter 1 s).
     private TimeSpan Backoff(int attempt)
     {
@@ -357,17 +382,18 @@ public sealed class MlflowRestTracker : IExperimentTracker
         return delay + (delay * Random.Shared.NextDouble());
     }
 
-    // MLflow answers {"error_code", "message"}; proxies and some 503s answer plain text.
+    // MLflow answers {"error_code", "message"}; proxies and some 503s answer plain text, and gateways other shapes
+    // ({"error_code": 503}): whatever is there is read as text, never thrown over ("The node must be of type 'JsonValue'").
     private static MlflowException ErrorAnswer(string what, HttpResponseMessage response, string text)
     {
         string? code = null;
-        var message = text.Length > 300 ? text[..300] : text;
+        var message = Snippet(text, 300);
         try
         {
             if (JsonNode.Parse(text) is JsonObject error)
             {
-                code = error["error_code"]?.GetValue<string>();
-                message = error["message"]?.GetValue<string>() ?? message;
+                code = AsText(error["error_code"]);
+                message = AsText(error["message"]) ?? message;
             }
         }
         catch (JsonException)
@@ -376,6 +402,48 @@ public sealed class MlflowRestTracker : IExperimentTracker
 
         return new MlflowException(code, $"{what} answered {(int)response.StatusCode} {code ?? response.ReasonPhrase}: {message}", response.StatusCode);
     }
+
+    private static string? AsText(JsonNode? node) =>
+        node is null ? null : node is JsonValue value && value.TryGetValue<string>(out var text) ? text : node.ToJsonString();
+
+    /// <summary>
+    /// A success answer as JSON, or an error naming the call and what came back: a proxy's or web app's HTML page
+    /// answered 200 at a wrong tracking URI, and the message was only the parser's "'&lt;' is an invalid start of a value".
+    /// </summary>
+    private JsonNode Parse(string what, HttpResponseMessage response, string text)
+    {
+        try
+        {
+            return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+        }
+        catch (JsonException)
+        {
+            throw new MlflowException(null,
+                $"{what} answered {(int)response.StatusCode} with {response.Content.Headers.ContentType?.MediaType ?? "a body"} that is not JSON: '{Snippet(text, 100)}'; "
+                + $"is MLFLOW_TRACKING_URI ({Server}) the MLflow server's address?", response.StatusCode);
+        }
+    }
+
+    /// <summary>
+    /// The string at <paramref name="path"/> in an answer, or an error naming the call, the field and the answer: one
+    /// without it (another service's JSON, a gateway's {}) was reported as "Object reference not set to an instance of an object".
+    /// </summary>
+    private string Field(JsonNode answer, string what, params string[] path)
+    {
+        JsonNode? node = answer;
+        foreach (var name in path)
+        {
+            node = node is JsonObject parent ? parent[name] : null;
+        }
+
+        return node is JsonValue value && value.TryGetValue<string>(out var text)
+            ? text
+            : throw new MlflowException(null,
+                $"{what} answered without {string.Join('.', path)} as a string, which MLflow always sends: '{Snippet(answer.ToJsonString(), 200)}'; "
+                + $"is MLFLOW_TRACKING_URI ({Server}) an MLflow server?");
+    }
+
+    private static string Snippet(string text, int length) => text.Length > length ? text[..length] + "…" : text;
 
     private static JsonArray KeyValues(IEnumerable<KeyValuePair<string, string>> pairs)
     {

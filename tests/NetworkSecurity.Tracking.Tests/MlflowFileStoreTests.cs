@@ -249,6 +249,33 @@ public sealed class MlflowFileStoreTests
     }
 
     [Fact]
+    public async Task Artifacts_copied_before_one_that_cannot_be_are_removed_so_the_run_fits_where_they_did_not()
+    {
+        // The model folder copied, then the copy failed (here a link to nothing; on a full disk, no room): the copied files
+        // stayed and took the room meta.yaml needed, and the whole run was lost. "Not copied" now means none is there.
+        using var dir = new TempDirectory();
+        var root = NewStore(dir);
+        var model = Path.Combine(dir.Path, "model");
+        Directory.CreateDirectory(model);
+        File.WriteAllText(Path.Combine(model, "model.nsm"), "weights");
+        var broken = Path.Combine(dir.Path, "drift_report");
+        Directory.CreateDirectory(broken);
+        File.CreateSymbolicLink(Path.Combine(broken, "report.yaml"), Path.Combine(dir.Path, "missing.yaml"));
+        var run = Run("NetworkSecurity", true, model) with
+        {
+            Artifacts = [new TrackedArtifact(model, "final_model"), new TrackedArtifact(broken, "data_validation")],
+        };
+
+        var result = await new MlflowFileStoreTracker(root).TrackAsync(run, CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        var runDirectory = Path.Combine(root, Assert.Single(Experiments(root)), result.RunId!);
+        Assert.Contains($"artifacts not copied to {Path.Combine(runDirectory, "artifacts")}", result.Message);
+        Assert.False(Directory.Exists(Path.Combine(runDirectory, "artifacts")), "a half-copied artifacts folder was left");
+        Assert.Contains("status: 3", File.ReadAllLines(Path.Combine(runDirectory, "meta.yaml")));
+    }
+
+    [Fact]
     public async Task Keys_mlflow_accepts_are_written_unchanged_and_keys_it_refuses_are_named_not_fatal()
     {
         using var dir = new TempDirectory();
@@ -262,6 +289,83 @@ public sealed class MlflowFileStoreTests
         Assert.Equal("0.5", File.ReadAllText(Path.Combine(runDirectory, "params", "détection:seuil")));
         Assert.False(File.Exists(Path.Combine(runDirectory, "params", "f1%")));
         Assert.Contains("param 'f1%' has the character '%'", result.Message);
+    }
+
+    [Fact]
+    public async Task A_key_that_would_be_both_a_file_and_a_folder_is_named_and_the_rest_of_the_run_recorded()
+    {
+        // Features named "SSL" and "SSL/anchor" give importance.SSL and importance.SSL/anchor: a file and a folder of one
+        // name. The whole run was lost ("'…/metrics/importance.SSL' is a folder").
+        using var dir = new TempDirectory();
+        var root = NewStore(dir);
+        var run = Run("NetworkSecurity", true, dir.File("m.json", "{}")) with
+        {
+            Metrics = new Dictionary<string, double> { ["importance.SSL/anchor"] = 2.85, ["importance.SSL"] = 2.42, ["test_f1"] = 0.97 },
+            Parameters = new Dictionary<string, string> { ["model/depth"] = "6", ["model"] = "gbdt" },
+        };
+
+        var result = await new MlflowFileStoreTracker(root).TrackAsync(run, CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        var runDirectory = Path.Combine(root, Assert.Single(Experiments(root)), result.RunId!);
+        Assert.Equal("1700000005000 2.85 0\n", File.ReadAllText(Path.Combine(runDirectory, "metrics", "importance.SSL", "anchor")));
+        Assert.Equal("1700000005000 0.97 0\n", File.ReadAllText(Path.Combine(runDirectory, "metrics", "test_f1")));
+        Assert.Contains("metric 'importance.SSL' clashes with 'importance.SSL/anchor'", result.Message);
+        Assert.Equal("gbdt", File.ReadAllText(Path.Combine(runDirectory, "params", "model"))); // "model" sorts first and is kept
+        Assert.Contains("param 'model/depth' clashes with 'model'", result.Message);
+        Assert.Contains("status: 3", File.ReadAllLines(Path.Combine(runDirectory, "meta.yaml")));
+    }
+
+    [Fact]
+    public async Task A_key_longer_than_a_file_name_is_named_and_the_rest_of_the_run_recorded()
+    {
+        // A feature named with 130 Cyrillic letters: within MLflow's 250 characters, but 260 bytes, more than a file name
+        // holds. The whole run was lost ("File name too long").
+        using var dir = new TempDirectory();
+        var root = NewStore(dir);
+        var feature = new string('ж', 130);
+        var run = Run("NetworkSecurity", true, dir.File("m.json", "{}")) with
+        {
+            Metrics = new Dictionary<string, double> { [$"importance.{feature}"] = 0.75, [$"importance/{new string('ж', 127)}"] = 0.5, ["test_f1"] = 0.97 },
+        };
+
+        var result = await new MlflowFileStoreTracker(root).TrackAsync(run, CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        var runDirectory = Path.Combine(root, Assert.Single(Experiments(root)), result.RunId!);
+        Assert.Equal("1700000005000 0.97 0\n", File.ReadAllText(Path.Combine(runDirectory, "metrics", "test_f1")));
+        Assert.Equal("1700000005000 0.5 0\n", File.ReadAllText(Path.Combine(runDirectory, "metrics", "importance", new string('ж', 127)))); // 254 bytes: fits
+        Assert.Contains($"metric 'importance.{feature}' has a part of 271 bytes in UTF-8", result.Message);
+        Assert.Equal(["importance", "test_f1"], Directory.GetFileSystemEntries(Path.Combine(runDirectory, "metrics")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_default_experiment_left_without_its_meta_yaml_is_completed()
+    {
+        // A first run on a full disk made 0/ and could not write 0/meta.yaml; every later run saw a store that was not new,
+        // so the Default experiment MLflow's client logs to was never made. (Experiments are now made under a temporary
+        // name and renamed, so a failed write leaves no folder at all.)
+        using var dir = new TempDirectory();
+        var root = Path.Combine(dir.Path, "mlruns");
+        Directory.CreateDirectory(Path.Combine(root, "0"));
+
+        var result = await new MlflowFileStoreTracker(root).TrackAsync(Run("NetworkSecurity", true, dir.File("m.json", "{}")), CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        var meta = File.ReadAllLines(Path.Combine(root, "0", "meta.yaml"));
+        Assert.Contains("name: Default", meta);
+        Assert.Contains("experiment_id: '0'", meta);
+        Assert.Contains($"artifact_location: {new Uri(Path.Combine(root, "0")).AbsoluteUri}", meta);
+        Assert.True(Directory.Exists(Path.Combine(root, ".trash")));
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(root), e => e.EndsWith(".tmp", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(root, Assert.Single(Experiments(root)), "meta.yaml")));
+
+        // An experiment folder a killed process left under its temporary name is not taken for the experiment.
+        MlflowExperiment(root, ".7.0123456789abcdef.tmp", "Other");
+        var other = await new MlflowFileStoreTracker(root).TrackAsync(Run("Other", true, dir.File("m.json", "{}")), CancellationToken.None);
+        Assert.True(other.Tracked, other.Message);
+        Assert.DoesNotContain(".tmp", other.Message, StringComparison.Ordinal);
+        Assert.Equal(2, Experiments(root).Count(e => !e.EndsWith(".tmp", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -187,6 +187,124 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.Empty(server.Requests);
     }
 
+    [Theory]
+    // A tracking URI at a web app or proxy that answers any path with its HTML page: "'<' is an invalid start of a value".
+    [InlineData("experiments/get-by-name", "<!doctype html><html><body>Sign in</body></html>", "text/html",
+        "GET api/2.0/mlflow/experiments/get-by-name answered 200 with text/html that is not JSON: '<!doctype html><html><body>Sign in</body></html>'; is MLFLOW_TRACKING_URI (http://127.0.0.1:")]
+    // JSON, but not MLflow's: "Object reference not set to an instance of an object".
+    [InlineData("experiments/get-by-name", "{}", "application/json",
+        "GET api/2.0/mlflow/experiments/get-by-name answered without experiment.experiment_id as a string, which MLflow always sends: '{}'")]
+    [InlineData("experiments/get-by-name", "{\"experiment\": {\"experiment_id\": 7}}", "application/json",
+        "answered without experiment.experiment_id as a string, which MLflow always sends: '{\"experiment\":{\"experiment_id\":7}}'")]
+    [InlineData("runs/create", "{\"run\": {}}", "application/json",
+        "POST api/2.0/mlflow/runs/create answered without run.info.run_id as a string")]
+    public async Task An_answer_that_is_not_mlflows_is_named_with_the_call_and_what_came_back(string call, string body, string contentType, string expected)
+    {
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        server.Fault = r => r.Path.EndsWith(call, StringComparison.Ordinal) ? (200, body, contentType) : null;
+
+        var result = await Tracker(server.Url).TrackAsync(Run(dir), CancellationToken.None);
+
+        Assert.False(result.Tracked);
+        Assert.Contains(expected, result.Message);
+        Assert.Equal(1, server.Requests.Count(r => r.Path.EndsWith(call, StringComparison.Ordinal))); // a wrong address is not retried
+    }
+
+    [Fact]
+    public async Task An_error_body_whose_fields_are_not_strings_is_read_and_a_503_still_retried()
+    {
+        // A gateway's {"error_code": 503}: reading it threw "An element of type 'Number' cannot be converted to a
+        // 'System.String'", which ended the run's tracking at the first 503 instead of retrying it.
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        var failed = 0;
+        server.Fault = r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal) && Interlocked.Increment(ref failed) == 1
+            ? (503, "{\"error_code\": 503, \"message\": [\"upstream\", \"busy\"]}", "application/json")
+            : null;
+
+        var result = await Tracker(server.Url).TrackAsync(Run(dir), CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        Assert.Equal(2, server.Requests.Count(r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal)));
+
+        server.Fault = _ => (403, "{\"error_code\": 403, \"message\": {\"reason\": \"no access\"}}", "application/json");
+        var refused = await Tracker(server.Url).TrackAsync(Run(dir), CancellationToken.None);
+        Assert.Contains("GET api/2.0/mlflow/experiments/get-by-name answered 403 403: {\"reason\":\"no access\"}", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_run_stopped_by_a_shutdown_after_it_was_created_is_ended_as_killed_not_left_running()
+    {
+        // The service stopping while the run's metrics were on their way to a slow server: the run showed RUNNING for ever.
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        using var shutdown = new CancellationTokenSource();
+        server.Hold = async (request, aborted) =>
+        {
+            if (request.Path.EndsWith("log-batch", StringComparison.Ordinal))
+            {
+                await shutdown.CancelAsync();
+                await Task.Delay(Timeout.Infinite, aborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Tracker(server.Url).TrackAsync(Run(dir), shutdown.Token));
+
+        var update = Assert.Single(server.Requests, r => r.Path.EndsWith("runs/update", StringComparison.Ordinal));
+        Assert.Equal("KILLED", update.Json["status"]!.GetValue<string>());
+        Assert.Equal("run1", update.Json["run_id"]!.GetValue<string>());
+        Assert.Equal(1_700_000_005_000, update.Json["end_time"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task A_server_that_closes_the_connection_is_named_as_such_and_retried()
+    {
+        // The message said only "An error occurred while sending the request".
+        using var dir = new TempDirectory();
+        using var server = new HungServer(closeAfterRequest: true);
+
+        var result = await Tracker(server.Url, retries: 2).TrackAsync(Run(dir), CancellationToken.None);
+
+        Assert.False(result.Tracked);
+        Assert.Contains("GET api/2.0/mlflow/experiments/get-by-name failed: An error occurred while sending the request. (The response ended prematurely", result.Message);
+        Assert.Contains("gave up after 3 attempt(s)", result.Message);
+    }
+
+    [Fact]
+    public async Task A_rate_limit_is_waited_for_as_long_as_its_retry_after_asks()
+    {
+        // A rate limiter (DagsHub's, a proxy's) answers 429 with Retry-After: 1 and again 429 to anyone back sooner. The
+        // retries came after 20, 40, 80 ms, were all refused, and the run was not tracked.
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        var limitedUntil = DateTimeOffset.MinValue;
+        var first = true;
+        server.FaultHeaders["Retry-After"] = "1";
+        server.Fault = _ =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (!first && now >= limitedUntil)
+            {
+                return null;
+            }
+
+            (first, limitedUntil) = (false, first ? now.AddSeconds(1) : limitedUntil);
+            return (429, "{\"error_code\": \"REQUEST_LIMIT_EXCEEDED\", \"message\": \"Too many requests\"}", "application/json");
+        };
+
+        var result = await Tracker(server.Url, retries: 3).TrackAsync(Run(dir), CancellationToken.None);
+
+        Assert.True(result.Tracked, result.Message);
+        Assert.Equal(2, server.Requests.Count(r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal)));
+
+        // A wait that does not fit in the budget is not started, and the message says what the server asked for.
+        server.FaultHeaders["Retry-After"] = "3600";
+        server.Fault = _ => (429, "{\"error_code\": \"REQUEST_LIMIT_EXCEEDED\", \"message\": \"Too many requests\"}", "application/json");
+        var refused = await Tracker(server.Url, retries: 3).TrackAsync(Run(dir), CancellationToken.None);
+        Assert.Contains("gave up after 1 attempt(s), with no time left for another (the server asked to wait 3600 s) in the tracking budget of 60 s", refused.Message);
+    }
+
     [Fact]
     public void Timeouts_and_retries_come_from_mlflows_variables()
     {
@@ -236,16 +354,21 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.Null(MlflowOptions.TrackingUriProblem("file:///tmp/mlruns"));
     }
 
-    /// <summary>A TCP server on 127.0.0.1 that accepts connections, reads what comes and never answers.</summary>
+    /// <summary>
+    /// A TCP server on 127.0.0.1 that accepts connections, reads what comes and never answers; or, with
+    /// <paramref name="closeAfterRequest"/>, closes each connection once the request is read (a proxy dropping it).
+    /// </summary>
     private sealed class HungServer : IDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         private readonly List<TcpClient> _clients = [];
         private readonly CancellationTokenSource _stop = new();
+        private readonly bool _closeAfterRequest;
         private int _connections;
 
-        public HungServer()
+        public HungServer(bool closeAfterRequest = false)
         {
+            _closeAfterRequest = closeAfterRequest;
             _listener.Start();
             _ = AcceptAsync();
         }
@@ -262,6 +385,13 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
                 {
                     var client = await _listener.AcceptTcpClientAsync(_stop.Token);
                     Interlocked.Increment(ref _connections);
+                    if (_closeAfterRequest)
+                    {
+                        _ = await client.GetStream().ReadAsync(new byte[65536], _stop.Token);
+                        client.Dispose();
+                        continue;
+                    }
+
                     lock (_clients)
                     {
                         _clients.Add(client); // kept open, never answered

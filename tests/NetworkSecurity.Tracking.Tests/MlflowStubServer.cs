@@ -36,6 +36,12 @@ public sealed class MlflowStubServer : IAsyncDisposable
     /// <summary>Return (status, body, contentType) to fail a request, or null to answer normally.</summary>
     public Func<RecordedRequest, (int Status, string Body, string ContentType)?> Fault { get; set; } = _ => null;
 
+    /// <summary>Headers to add to a fault's answer (Retry-After).</summary>
+    public Dictionary<string, string> FaultHeaders { get; } = [];
+
+    /// <summary>Awaited before a request is answered (a slow server); gets the request's abort token.</summary>
+    public Func<RecordedRequest, CancellationToken, Task> Hold { get; set; } = (_, _) => Task.CompletedTask;
+
     public string ArtifactUri { get; set; } = "mlflow-artifacts:/1/run1/artifacts";
 
     /// <summary>Answer as a server whose backend store is a file store (mlflow server --backend-store-uri ./mlruns) rather than SQL.</summary>
@@ -60,11 +66,17 @@ public sealed class MlflowStubServer : IAsyncDisposable
         var request = new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "",
             context.Request.Headers.Authorization.ToString(), context.Request.ContentType, memory.ToArray());
         Requests.Enqueue(request);
+        await Hold(request, context.RequestAborted);
 
         if (Fault(request) is { } fault)
         {
             context.Response.StatusCode = fault.Status;
             context.Response.ContentType = fault.ContentType;
+            foreach (var (name, value) in FaultHeaders)
+            {
+                context.Response.Headers[name] = value;
+            }
+
             await context.Response.WriteAsync(fault.Body);
             return;
         }
