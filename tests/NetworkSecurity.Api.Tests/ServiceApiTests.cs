@@ -437,6 +437,44 @@ public sealed class TrainingApiTests
     }
 
     [Fact]
+    public async Task A_first_model_the_quality_gate_refuses_is_reported_not_awaited()
+    {
+        // The first run finished, but the gate kept its model out: readiness said "no model loaded (no model loaded
+        // yet)", /predict said "the first training run may be in progress. Retry later" with Retry-After, and the page
+        // that the first run starts by itself. Nothing was coming.
+        using var dir = new TempDirectory();
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?>
+        {
+            ["Pipeline:DataPath"] = PipelineFactory.Sample(dir, 800),
+            ["Pipeline:ExpectedScore"] = "1",
+            ["Pipeline:OverfittingThreshold"] = "1",
+        });
+        var client = factory.CreateClient();
+        var id = (await (await client.PostAsync("/train", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        JsonElement status = default;
+        for (var i = 0; i < 300 && (status = await client.GetFromJsonAsync<JsonElement>($"/train/{id}")).GetProperty("state").GetString() is "queued" or "running"; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("succeeded", status.GetProperty("state").GetString());
+        Assert.False(status.GetProperty("outcome").GetProperty("promoted").GetBoolean(), status.ToString());
+        var reason = status.GetProperty("outcome").GetProperty("not_promoted_reason").GetString()!;
+        Assert.Contains("below the expected score 1.0000", reason);
+
+        using var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains($"no model loaded: training job {id} finished, but the quality gate did not promote its model ({reason})", await ready.Content.ReadAsStringAsync());
+        using var predict = await client.PostAsync("/predict/json", new StringContent("{\"records\":[]}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, predict.StatusCode);
+        Assert.Contains($"training job {id} finished, but the quality gate did not promote its model ({reason}). Fix the cause and POST /train.", await predict.Content.ReadAsStringAsync());
+        Assert.False(predict.Headers.Contains("Retry-After"));
+        var page = await client.GetStringAsync("/");
+        Assert.Contains("the last training run did not produce one", page);
+        Assert.DoesNotContain("starts automatically", page);
+    }
+
+    [Fact]
     public async Task With_no_model_at_start_up_the_service_trains_one_by_itself()
     {
         using var dir = new TempDirectory();

@@ -65,7 +65,10 @@ public static class HomePage
         {
             html.Append(job is null && !trainsOnStartup
                 ? "<p id=\"no-model\">No model is loaded, and none is being trained: this service does not train one by itself (Api:TrainOnStartup is off). Press Retrain now.</p>"
-                : "<p id=\"no-model\">No model is loaded yet. The first training run starts automatically; this page shows its progress.</p>");
+                // A run that failed or was refused by the quality gate: nothing starts by itself any more.
+                : job?.WhyNoModel() is not null
+                    ? "<p id=\"no-model\">No model is loaded: the last training run did not produce one (see Training above). Fix the cause and press Retrain now.</p>"
+                    : "<p id=\"no-model\">No model is loaded yet. The first training run starts automatically; this page shows its progress.</p>");
         }
         else
         {
