@@ -295,6 +295,41 @@ public sealed class TrainingApiTests
     }
 
     [Fact]
+    public async Task Options_sent_to_post_train_are_refused_not_ignored()
+    {
+        // ?seed=7&mode=gbdt and a JSON body of options were answered 202, and the run used the configured settings.
+        using var dir = new TempDirectory();
+        using var factory = Create(dir, "s3cret-key");
+        var client = factory.CreateClient();
+        using var query = new HttpRequestMessage(HttpMethod.Post, "/train?seed=7&mode=gbdt") { Headers = { { "X-Api-Key", "s3cret-key" } } };
+        using var queried = await client.SendAsync(query);
+        var queryBody = await queried.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, queried.StatusCode);
+        Assert.Equal("application/problem+json", queried.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Unknown query option 'seed' on POST /train, which takes none. A run uses the service's settings", queryBody);
+        using var json = new HttpRequestMessage(HttpMethod.Post, "/train")
+        {
+            Headers = { { "X-Api-Key", "s3cret-key" } },
+            Content = new StringContent("{\"mode\":\"gbdt\",\"seed\":7}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        using var posted = await client.SendAsync(json);
+        Assert.Equal(HttpStatusCode.BadRequest, posted.StatusCode);
+        Assert.Contains("The request has a body (application/json; charset=utf-8), but POST /train reads none: training was not started.", await posted.Content.ReadAsStringAsync());
+
+        // The key is checked first: a caller without it learns nothing more.
+        using var anonymous = await client.PostAsync("/train?seed=7", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("null", await client.GetStringAsync("/train")); // no job was started
+
+        // An empty body (Content-Length: 0, as curl -d '' and Swagger UI send) is no option.
+        using var empty = new HttpRequestMessage(HttpMethod.Post, "/train") { Headers = { { "X-Api-Key", "s3cret-key" } }, Content = new StringContent("") };
+        Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(empty)).StatusCode);
+
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        Assert.True(document.RootElement.GetProperty("paths").GetProperty("/train").GetProperty("post").GetProperty("responses").TryGetProperty("400", out _));
+    }
+
+    [Fact]
     public async Task Train_job_lifecycle_queues_once_runs_in_the_background_and_swaps_the_model_in()
     {
         using var dir = new TempDirectory();
