@@ -330,6 +330,39 @@ public sealed class TrainingApiTests
     }
 
     [Fact]
+    public async Task Every_null_of_a_job_answer_is_allowed_by_the_openapi_document()
+    {
+        // A queued, running or failed job has no outcome and no publication yet: both came as null where the document
+        // gave bare references (no null allowed), so a validating client refused every answer before the job ended.
+        using var dir = new TempDirectory();
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?>
+        {
+            ["Pipeline:DataPath"] = Path.Combine(dir.Path, "missing.csv"), // fails at once: a failed job has nulls too
+        });
+        var client = factory.CreateClient();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var properties = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("TrainingJobStatus").GetProperty("properties");
+        using var accepted = await client.PostAsync("/train", null);
+        var answers = new List<JsonElement> { await accepted.Content.ReadFromJsonAsync<JsonElement>() };
+        var id = answers[0].GetProperty("id").GetString();
+        for (var i = 0; i < 100 && answers[^1].GetProperty("state").GetString() is "queued" or "running"; i++)
+        {
+            await Task.Delay(100);
+            answers.Add(await client.GetFromJsonAsync<JsonElement>($"/train/{id}"));
+        }
+
+        Assert.Equal("failed", answers[^1].GetProperty("state").GetString());
+        foreach (var answer in answers)
+        {
+            foreach (var member in answer.EnumerateObject().Where(m => m.Value.ValueKind == JsonValueKind.Null))
+            {
+                var property = properties.GetProperty(member.Name);
+                Assert.True(property.TryGetProperty("nullable", out var nullable) && nullable.GetBoolean(), $"{member.Name} is null in a {answer.GetProperty("state")} job, but its schema does not allow null: {property}");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Train_job_lifecycle_queues_once_runs_in_the_background_and_swaps_the_model_in()
     {
         using var dir = new TempDirectory();
