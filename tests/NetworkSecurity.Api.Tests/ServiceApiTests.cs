@@ -298,8 +298,11 @@ public sealed class TrainingApiTests
     public async Task Options_sent_to_post_train_are_refused_not_ignored()
     {
         // ?seed=7&mode=gbdt and a JSON body of options were answered 202, and the run used the configured settings.
+        // Kestrel, not the in-memory server: how a body is framed (length, chunks) is what is judged.
         using var dir = new TempDirectory();
         using var factory = Create(dir, "s3cret-key");
+        factory.UseLoopbackKestrel();
+        factory.StartServer();
         var client = factory.CreateClient();
         using var query = new HttpRequestMessage(HttpMethod.Post, "/train?seed=7&mode=gbdt") { Headers = { { "X-Api-Key", "s3cret-key" } } };
         using var queried = await client.SendAsync(query);
@@ -321,12 +324,23 @@ public sealed class TrainingApiTests
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("null", await client.GetStringAsync("/train")); // no job was started
 
-        // An empty body (Content-Length: 0, as curl -d '' and Swagger UI send) is no option.
+        // An empty body is no option: Content-Length: 0 (curl -d '', Swagger UI), or chunked with no chunk.
         using var empty = new HttpRequestMessage(HttpMethod.Post, "/train") { Headers = { { "X-Api-Key", "s3cret-key" } }, Content = new StringContent("") };
         Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(empty)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, await Chunked([]));
+        Assert.Equal(HttpStatusCode.BadRequest, await Chunked("{\"seed\":7}"u8.ToArray()));
 
         using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
         Assert.True(document.RootElement.GetProperty("paths").GetProperty("/train").GetProperty("post").GetProperty("responses").TryGetProperty("400", out _));
+
+        async Task<HttpStatusCode> Chunked(byte[] body)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/train") { Content = new StreamContent(new MemoryStream(body)) };
+            request.Headers.Add("X-Api-Key", "s3cret-key");
+            request.Headers.TransferEncodingChunked = true;
+            using var response = await client.SendAsync(request);
+            return response.StatusCode;
+        }
     }
 
     [Fact]

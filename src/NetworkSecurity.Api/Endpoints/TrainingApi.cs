@@ -68,7 +68,7 @@ public static class TrainingApi
             return queryProblem;
         }
 
-        if (context.Request.ContentLength != 0 && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+        if (await HasBodyAsync(context))
         {
             return TypedResults.Problem(
                 title: "POST /train takes no body",
@@ -122,6 +122,23 @@ public static class TrainingApi
     // Constant time, so the key cannot be guessed byte by byte from response times.
     private static bool KeyMatches(string given, string expected) =>
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+
+    // A length of 0 is no body; a body of unknown length (chunked) may still be empty: one byte tells.
+    private static async Task<bool> HasBodyAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength is { } length)
+        {
+            return length > 0;
+        }
+
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
+        {
+            return false;
+        }
+
+        var probe = new byte[1];
+        return await context.Request.Body.ReadAsync(probe, context.RequestAborted) > 0;
+    }
 
     private const string SettingsHint = "A run uses the service's settings (Pipeline__Seed, Pipeline__Training__Mode, ...: the README's configuration table), which a restart changes; for one run with other settings, use the command line's train (e.g. train --mode gbdt --seed 7).";
 
