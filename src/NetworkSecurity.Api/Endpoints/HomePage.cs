@@ -230,9 +230,20 @@ public static class HomePage
               jobSpan.append(' — ', error);
             }
           }
+          // A refusal's reason: its problem's detail or title ('' when the answer is not JSON).
+          async function why(r) {
+            try { const problem = await r.json(); return problem.detail || problem.title || ''; } catch (e) { return ''; }
+          }
           async function poll(id) {
-            const r = await fetch('/train/' + encodeURIComponent(id));
-            if (!r.ok) return;
+            let r;
+            // The service away for a moment (a restart): ask again, and hear then whether it still knows the job.
+            try { r = await fetch('/train/' + encodeURIComponent(id)); } catch (e) { setTimeout(() => poll(id), 5000); return; }
+            if (!r.ok) {
+              // The page stopped here without a word and went on showing the job as running (a restart forgets jobs).
+              const reason = await why(r);
+              jobSpan.textContent = 'Lost track of training job ' + id + ' (HTTP ' + r.status + ')' + (reason ? ': ' + reason : '');
+              return;
+            }
             const s = await r.json();
             show(s);
             if (s.state === 'queued' || s.state === 'running') setTimeout(() => poll(id), 1000);
@@ -245,9 +256,8 @@ public static class HomePage
             if (r.status === 202) { const s = await r.json(); show(s); poll(s.id); }
             else {
               // Say why (a wrong or missing key, another replica training, the lease store away), not just the status.
-              let why = '';
-              try { const problem = await r.json(); why = problem.detail || problem.title || ''; } catch (e) { /* not JSON: the status alone */ }
-              jobSpan.textContent = 'Could not start training (HTTP ' + r.status + ')' + (why ? ': ' + why : '');
+              const reason = await why(r);
+              jobSpan.textContent = 'Could not start training (HTTP ' + r.status + ')' + (reason ? ': ' + reason : '');
             }
           });
           const current = document.querySelector('[data-job]');
