@@ -31,6 +31,7 @@ public sealed class TrainingCoordinator(
     {
         // One budget for the whole request, its wait for the gate included: while the store did not answer, requests sent
         // together queued behind one another and each then spent 15 s of its own (the fourth of four answered after 60 s).
+        var deadline = clock.GetUtcNow() + LeaseTimeout;
         using var budget = new CancellationTokenSource(LeaseTimeout, clock);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         var waited = $"no answer within {LeaseTimeout.TotalSeconds:0} s (another request was waiting for the store)";
@@ -51,7 +52,7 @@ public sealed class TrainingCoordinator(
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            if (budget.IsCancellationRequested)
+            if (budget.IsCancellationRequested || clock.GetUtcNow() >= deadline) // the clock: its timer may not have fired yet
             {
                 return Unavailable(waited); // spent behind the request before: not another wait for the store
             }
