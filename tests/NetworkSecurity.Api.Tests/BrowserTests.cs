@@ -228,6 +228,37 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         Assert.Equal(1, await page.Locator("#job b").CountAsync()); // the state only: the error's markup is not rendered
         Assert.Empty(await page.EvaluateAsync<string[]>("window.__cspViolations"));
     }
+
+    [Fact]
+    public async Task The_home_page_says_when_the_service_no_longer_knows_the_job_it_follows()
+    {
+        // The service restarted during the run: GET /train/<id> answered 404, and the page stopped polling without a
+        // word, showing the job as running for good. The answers are routed here, so no training starts.
+        using var factory = model.CreateFactory();
+        var address = Serve(factory);
+
+        await using var browser = await HeadlessChromium.LaunchAsync();
+        var page = await browser.NewPageAsync();
+        await page.AddInitScriptAsync("window.__cspViolations = []; document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(e.violatedDirective));");
+        await page.GotoAsync(address.ToString());
+        const string Job = "fedcba9876543210fedcba9876543210";
+        await page.RouteAsync("**/train", route => route.FulfillAsync(new RouteFulfillOptions
+        {
+            Status = 202,
+            ContentType = "application/json",
+            Body = $$"""{"id":"{{Job}}","state":"running","stage":"training","progress":0.4}""",
+        }));
+        await page.RouteAsync($"**/train/{Job}", route => route.FulfillAsync(new RouteFulfillOptions
+        {
+            Status = 404,
+            ContentType = "application/problem+json",
+            Body = $$"""{"title":"No such job","status":404,"detail":"No training job '{{Job}}' on this replica: a restart forgets them."}""",
+        }));
+        await page.ClickAsync("#train");
+        await page.WaitForSelectorAsync("#job:has-text('HTTP 404')", new PageWaitForSelectorOptions { Timeout = 10_000 });
+        Assert.Equal($"Lost track of training job {Job} (HTTP 404): No training job '{Job}' on this replica: a restart forgets them.", await page.TextContentAsync("#job"));
+        Assert.Empty(await page.EvaluateAsync<string[]>("window.__cspViolations"));
+    }
     [Fact]
     public async Task The_model_charts_show_their_labels_whole_on_a_phone_and_a_laptop()
     {

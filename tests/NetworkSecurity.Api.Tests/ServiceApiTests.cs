@@ -295,6 +295,88 @@ public sealed class TrainingApiTests
     }
 
     [Fact]
+    public async Task Options_sent_to_post_train_are_refused_not_ignored()
+    {
+        // ?seed=7&mode=gbdt and a JSON body of options were answered 202, and the run used the configured settings.
+        // Kestrel, not the in-memory server: how a body is framed (length, chunks) is what is judged.
+        using var dir = new TempDirectory();
+        using var factory = Create(dir, "s3cret-key");
+        factory.UseLoopbackKestrel();
+        factory.StartServer();
+        var client = factory.CreateClient();
+        using var query = new HttpRequestMessage(HttpMethod.Post, "/train?seed=7&mode=gbdt") { Headers = { { "X-Api-Key", "s3cret-key" } } };
+        using var queried = await client.SendAsync(query);
+        var queryBody = await queried.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, queried.StatusCode);
+        Assert.Equal("application/problem+json", queried.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Unknown query option 'seed' on POST /train, which takes none. A run uses the service's settings", queryBody);
+        using var json = new HttpRequestMessage(HttpMethod.Post, "/train")
+        {
+            Headers = { { "X-Api-Key", "s3cret-key" } },
+            Content = new StringContent("{\"mode\":\"gbdt\",\"seed\":7}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        using var posted = await client.SendAsync(json);
+        Assert.Equal(HttpStatusCode.BadRequest, posted.StatusCode);
+        Assert.Contains("The request has a body (application/json; charset=utf-8), but POST /train reads none: training was not started.", await posted.Content.ReadAsStringAsync());
+
+        // The key is checked first: a caller without it learns nothing more.
+        using var anonymous = await client.PostAsync("/train?seed=7", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("null", await client.GetStringAsync("/train")); // no job was started
+
+        // An empty body is no option: Content-Length: 0 (curl -d '', Swagger UI), or chunked with no chunk.
+        using var empty = new HttpRequestMessage(HttpMethod.Post, "/train") { Headers = { { "X-Api-Key", "s3cret-key" } }, Content = new StringContent("") };
+        Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(empty)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, await Chunked([]));
+        Assert.Equal(HttpStatusCode.BadRequest, await Chunked("{\"seed\":7}"u8.ToArray()));
+
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        Assert.True(document.RootElement.GetProperty("paths").GetProperty("/train").GetProperty("post").GetProperty("responses").TryGetProperty("400", out _));
+
+        async Task<HttpStatusCode> Chunked(byte[] body)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/train") { Content = new StreamContent(new MemoryStream(body)) };
+            request.Headers.Add("X-Api-Key", "s3cret-key");
+            request.Headers.TransferEncodingChunked = true;
+            using var response = await client.SendAsync(request);
+            return response.StatusCode;
+        }
+    }
+
+    [Fact]
+    public async Task Every_null_of_a_job_answer_is_allowed_by_the_openapi_document()
+    {
+        // A queued, running or failed job has no outcome and no publication yet: both came as null where the document
+        // gave bare references (no null allowed), so a validating client refused every answer before the job ended.
+        using var dir = new TempDirectory();
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?>
+        {
+            ["Pipeline:DataPath"] = Path.Combine(dir.Path, "missing.csv"), // fails at once: a failed job has nulls too
+        });
+        var client = factory.CreateClient();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var properties = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("TrainingJobStatus").GetProperty("properties");
+        using var accepted = await client.PostAsync("/train", null);
+        var answers = new List<JsonElement> { await accepted.Content.ReadFromJsonAsync<JsonElement>() };
+        var id = answers[0].GetProperty("id").GetString();
+        for (var i = 0; i < 100 && answers[^1].GetProperty("state").GetString() is "queued" or "running"; i++)
+        {
+            await Task.Delay(100);
+            answers.Add(await client.GetFromJsonAsync<JsonElement>($"/train/{id}"));
+        }
+
+        Assert.Equal("failed", answers[^1].GetProperty("state").GetString());
+        foreach (var answer in answers)
+        {
+            foreach (var member in answer.EnumerateObject().Where(m => m.Value.ValueKind == JsonValueKind.Null))
+            {
+                var property = properties.GetProperty(member.Name);
+                Assert.True(property.TryGetProperty("nullable", out var nullable) && nullable.GetBoolean(), $"{member.Name} is null in a {answer.GetProperty("state")} job, but its schema does not allow null: {property}");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Train_job_lifecycle_queues_once_runs_in_the_background_and_swaps_the_model_in()
     {
         using var dir = new TempDirectory();
@@ -434,6 +516,44 @@ public sealed class TrainingApiTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, predict.StatusCode);
         Assert.Contains("missing.csv", await predict.Content.ReadAsStringAsync());
         Assert.False(predict.Headers.Contains("Retry-After"));
+    }
+
+    [Fact]
+    public async Task A_first_model_the_quality_gate_refuses_is_reported_not_awaited()
+    {
+        // The first run finished, but the gate kept its model out: readiness said "no model loaded (no model loaded
+        // yet)", /predict said "the first training run may be in progress. Retry later" with Retry-After, and the page
+        // that the first run starts by itself. Nothing was coming.
+        using var dir = new TempDirectory();
+        using var factory = new ApiFactory(Path.Combine(dir.Path, "final_model"), Path.Combine(dir.Path, "Artifacts"), new Dictionary<string, string?>
+        {
+            ["Pipeline:DataPath"] = PipelineFactory.Sample(dir, 800),
+            ["Pipeline:ExpectedScore"] = "1",
+            ["Pipeline:OverfittingThreshold"] = "1",
+        });
+        var client = factory.CreateClient();
+        var id = (await (await client.PostAsync("/train", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        JsonElement status = default;
+        for (var i = 0; i < 300 && (status = await client.GetFromJsonAsync<JsonElement>($"/train/{id}")).GetProperty("state").GetString() is "queued" or "running"; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("succeeded", status.GetProperty("state").GetString());
+        Assert.False(status.GetProperty("outcome").GetProperty("promoted").GetBoolean(), status.ToString());
+        var reason = status.GetProperty("outcome").GetProperty("not_promoted_reason").GetString()!;
+        Assert.Contains("below the expected score 1.0000", reason);
+
+        using var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains($"no model loaded: training job {id} finished, but the quality gate did not promote its model ({reason})", await ready.Content.ReadAsStringAsync());
+        using var predict = await client.PostAsync("/predict/json", new StringContent("{\"records\":[]}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, predict.StatusCode);
+        Assert.Contains($"training job {id} finished, but the quality gate did not promote its model ({reason}). Fix the cause and POST /train.", await predict.Content.ReadAsStringAsync());
+        Assert.False(predict.Headers.Contains("Retry-After"));
+        var page = await client.GetStringAsync("/");
+        Assert.Contains("the last training run did not produce one", page);
+        Assert.DoesNotContain("starts automatically", page);
     }
 
     [Fact]

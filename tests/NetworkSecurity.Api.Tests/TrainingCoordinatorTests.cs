@@ -51,9 +51,133 @@ public sealed class TrainingCoordinatorTests
         Assert.Equal(1, lease.Attempts); // the store's client already retried the connection
     }
 
-    private static TrainingCoordinator Coordinator(ITrainingLease lease) => new(
+    [Fact]
+    public async Task Requests_sent_together_to_a_store_that_does_not_answer_share_one_budget()
+    {
+        // Each request waited for the one before it, then spent 15 s of its own: four POST /train sent together while
+        // the store hung were answered after 15, 30, 45 and 60 s. The budget now covers the wait for the gate too.
+        var clock = new ManualClock();
+        var lease = new SilentLease();
+        using var coordinator = Coordinator(lease, clock);
+
+        var first = coordinator.RequestAsync("first", CancellationToken.None);
+        await lease.Asked.Task; // the first request is waiting for the store
+        var second = coordinator.RequestAsync("second", CancellationToken.None); // and the second for the first
+        clock.Advance(TrainingCoordinator.LeaseTimeout);
+
+        Assert.Equal("The training lease could not be taken: no answer within 15 s", (await first).Error);
+        var queued = await second;
+        Assert.Null(queued.Job);
+        Assert.Equal("The training lease could not be taken: no answer within 15 s (another request was waiting for the store)", queued.Error);
+        Assert.Equal(1, lease.Attempts); // the second did not begin a wait of its own
+    }
+
+    private static TrainingCoordinator Coordinator(ITrainingLease lease, TimeProvider? clock = null) => new(
         new TrainingJobQueue(), lease, Options.Create(new ReplicationOptions { ReplicaId = "replica-t" }),
-        TimeProvider.System, NullLogger<TrainingCoordinator>.Instance);
+        clock ?? TimeProvider.System, NullLogger<TrainingCoordinator>.Instance);
+
+    /// <summary>A lease store that takes the request and never answers (as a store behind a dropped connection does).</summary>
+    private sealed class SilentLease : ITrainingLease
+    {
+        private int _attempts;
+
+        public TaskCompletionSource Asked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Attempts => Volatile.Read(ref _attempts);
+
+        public string Description => "silent test store";
+
+        public bool IsShared => true;
+
+        public TimeSpan Duration => TimeSpan.FromSeconds(30);
+
+        public async Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _attempts);
+            Asked.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        }
+
+        public Task<bool> RenewAsync(LeaseTicket ticket, CancellationToken cancellationToken) => Task.FromResult(false);
+
+        public Task ReleaseAsync(LeaseTicket ticket, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>A clock that moves only when told, so a 15 s budget runs out without waiting 15 s.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private readonly Lock _gate = new();
+        private readonly List<Timer> _timers = [];
+        private DateTimeOffset _now = DateTimeOffset.UnixEpoch;
+
+        public override DateTimeOffset GetUtcNow()
+        {
+            lock (_gate)
+            {
+                return _now;
+            }
+        }
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = new Timer(this, callback, state);
+            timer.Change(dueTime, period);
+            return timer;
+        }
+
+        public void Advance(TimeSpan by)
+        {
+            Timer[] due;
+            lock (_gate)
+            {
+                _now += by;
+                due = [.. _timers.Where(t => t.DueAt <= _now)];
+                _timers.RemoveAll(due.Contains);
+            }
+
+            foreach (var timer in due)
+            {
+                timer.Fire();
+            }
+        }
+
+        private sealed class Timer(ManualClock clock, TimerCallback callback, object? state) : ITimer
+        {
+            public DateTimeOffset DueAt { get; private set; }
+
+            public bool Change(TimeSpan dueTime, TimeSpan period)
+            {
+                lock (clock._gate)
+                {
+                    clock._timers.Remove(this);
+                    if (dueTime != Timeout.InfiniteTimeSpan)
+                    {
+                        DueAt = clock._now + dueTime;
+                        clock._timers.Add(this);
+                    }
+                }
+
+                return true;
+            }
+
+            public void Fire() => callback(state);
+
+            public void Dispose()
+            {
+                lock (clock._gate)
+                {
+                    clock._timers.Remove(this);
+                }
+            }
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return ValueTask.CompletedTask;
+            }
+        }
+    }
 
     /// <summary>
     /// A real in-process lease behind a store that throws for its first <paramref name="failures"/> calls: the coordinator's

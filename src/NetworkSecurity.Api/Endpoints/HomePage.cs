@@ -65,7 +65,10 @@ public static class HomePage
         {
             html.Append(job is null && !trainsOnStartup
                 ? "<p id=\"no-model\">No model is loaded, and none is being trained: this service does not train one by itself (Api:TrainOnStartup is off). Press Retrain now.</p>"
-                : "<p id=\"no-model\">No model is loaded yet. The first training run starts automatically; this page shows its progress.</p>");
+                // A run that failed or was refused by the quality gate: nothing starts by itself any more.
+                : job?.WhyNoModel() is not null
+                    ? "<p id=\"no-model\">No model is loaded: the last training run did not produce one (see Training above). Fix the cause and press Retrain now.</p>"
+                    : "<p id=\"no-model\">No model is loaded yet. The first training run starts automatically; this page shows its progress.</p>");
         }
         else
         {
@@ -227,9 +230,20 @@ public static class HomePage
               jobSpan.append(' — ', error);
             }
           }
+          // A refusal's reason: its problem's detail or title ('' when the answer is not JSON).
+          async function why(r) {
+            try { const problem = await r.json(); return problem.detail || problem.title || ''; } catch (e) { return ''; }
+          }
           async function poll(id) {
-            const r = await fetch('/train/' + encodeURIComponent(id));
-            if (!r.ok) return;
+            let r;
+            // The service away for a moment (a restart): ask again, and hear then whether it still knows the job.
+            try { r = await fetch('/train/' + encodeURIComponent(id)); } catch (e) { setTimeout(() => poll(id), 5000); return; }
+            if (!r.ok) {
+              // The page stopped here without a word and went on showing the job as running (a restart forgets jobs).
+              const reason = await why(r);
+              jobSpan.textContent = 'Lost track of training job ' + id + ' (HTTP ' + r.status + ')' + (reason ? ': ' + reason : '');
+              return;
+            }
             const s = await r.json();
             show(s);
             if (s.state === 'queued' || s.state === 'running') setTimeout(() => poll(id), 1000);
@@ -242,9 +256,8 @@ public static class HomePage
             if (r.status === 202) { const s = await r.json(); show(s); poll(s.id); }
             else {
               // Say why (a wrong or missing key, another replica training, the lease store away), not just the status.
-              let why = '';
-              try { const problem = await r.json(); why = problem.detail || problem.title || ''; } catch (e) { /* not JSON: the status alone */ }
-              jobSpan.textContent = 'Could not start training (HTTP ' + r.status + ')' + (why ? ': ' + why : '');
+              const reason = await why(r);
+              jobSpan.textContent = 'Could not start training (HTTP ' + r.status + ')' + (reason ? ': ' + reason : '');
             }
           });
           const current = document.querySelector('[data-job]');

@@ -23,12 +23,12 @@ public static class Problems
         var refused = context.RequestServices.GetService<Models.LiveModel>()?.Status is { Version: null, Skipped.Count: > 0 } status
             ? $" The model folder's versions could not be served: {status.Reason}"
             : "";
-        // After a failed run nothing comes by waiting: say why, and what to do.
-        if (context.RequestServices.GetService<Training.TrainingJobQueue>()?.Latest?.Status is { State: Training.TrainingJobState.Failed } failed)
+        // After a failed run, or one whose model the quality gate refused, nothing comes by waiting: say why, and what to do.
+        if (context.RequestServices.GetService<Training.TrainingJobQueue>()?.Latest?.Status.WhyNoModel() is { } why)
         {
             return TypedResults.Problem(
                 title: "No model is ready",
-                detail: $"The service has no trained model: training job {failed.Id} failed: {failed.Error} Fix the cause and POST /train.{refused}",
+                detail: $"The service has no trained model: {why} Fix the cause and POST /train.{refused}",
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 

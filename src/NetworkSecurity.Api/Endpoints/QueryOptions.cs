@@ -24,7 +24,9 @@ public static class QueryOptions
                 var shown = name.Length > 100 ? name[..100] + "…" : name;
                 return TypedResults.Problem(
                     title: "Unknown query option",
-                    detail: $"Unknown query option '{shown}' on {request.Method} {request.Path}: the options are {string.Join(", ", known.Select(k => $"'{k}'"))}.",
+                    detail: known.Length == 0
+                        ? $"Unknown query option '{shown}' on {request.Method} {request.Path}, which takes none."
+                        : $"Unknown query option '{shown}' on {request.Method} {request.Path}: the options are {string.Join(", ", known.Select(k => $"'{k}'"))}.",
                     statusCode: StatusCodes.Status400BadRequest);
             }
         }

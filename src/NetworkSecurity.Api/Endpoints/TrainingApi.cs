@@ -19,8 +19,9 @@ public static class TrainingApi
         group.MapPost("", StartTraining)
             .WithName("StartTraining")
             .WithSummary("Retrain the model in the background")
-            .WithDescription("Queues a run of the training pipeline and returns 202 with the job and a Location to poll. If a run is already queued or running here, returns that job instead of starting another. Only one replica trains at a time: while another replica holds the training lease (training or publishing), answers 409 with the holder, its job id and when the lease expires. When the server has an API key configured (NETWORKSECURITY_API_KEY), send it in the X-Api-Key header.")
+            .WithDescription("Queues a run of the training pipeline and returns 202 with the job and a Location to poll. If a run is already queued or running here, returns that job instead of starting another. Only one replica trains at a time: while another replica holds the training lease (training or publishing), answers 409 with the holder, its job id and when the lease expires. When the server has an API key configured (NETWORKSECURITY_API_KEY), send it in the X-Api-Key header. It takes no options (a query option or a body is a 400): a run uses the service's settings.")
             .Produces<TrainingJobStatus>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -57,6 +58,22 @@ public static class TrainingApi
                     _ => $"The request has {given} {ApiKeyHeader} headers: send the server's API key in one; training was not started.",
                 },
                 statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        // A run takes the service's settings: options sent along (?seed=7, a JSON body {"mode": "gbdt"}) were ignored
+        // without a word, and the run trained with the configured ones.
+        if (QueryOptions.CheckKnown(context.Request) is { } queryProblem)
+        {
+            queryProblem.ProblemDetails.Detail += " " + SettingsHint;
+            return queryProblem;
+        }
+
+        if (await HasBodyAsync(context))
+        {
+            return TypedResults.Problem(
+                title: "POST /train takes no body",
+                detail: $"The request has a body{(context.Request.ContentType is { Length: > 0 } type ? $" ({(type.Length <= 100 ? type : type[..100] + "…")})" : "")}, but POST /train reads none: training was not started. {SettingsHint}",
+                statusCode: StatusCodes.Status400BadRequest);
         }
 
         var request = await coordinator.RequestAsync("requested through POST /train", context.RequestAborted);
@@ -105,6 +122,25 @@ public static class TrainingApi
     // Constant time, so the key cannot be guessed byte by byte from response times.
     private static bool KeyMatches(string given, string expected) =>
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+
+    // A length of 0 is no body; a body of unknown length (chunked) may still be empty: one byte tells.
+    private static async Task<bool> HasBodyAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength is { } length)
+        {
+            return length > 0;
+        }
+
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
+        {
+            return false;
+        }
+
+        var probe = new byte[1];
+        return await context.Request.Body.ReadAsync(probe, context.RequestAborted) > 0;
+    }
+
+    private const string SettingsHint = "A run uses the service's settings (Pipeline__Seed, Pipeline__Training__Mode, ...: the README's configuration table), which a restart changes; for one run with other settings, use the command line's train (e.g. train --mode gbdt --seed 7).";
 
     // An error as one sentence, ended with a full stop, before the explanation that follows it.
     private static string Sentence(string? text) =>

@@ -8,7 +8,8 @@ namespace NetworkSecurity.Api.Hosting;
 /// <summary>
 /// Ready means a model is loaded: until then the service cannot predict. Serving an older version because the one
 /// CURRENT names is damaged or missing is Degraded (still ready, HTTP 200), with the reason. With no model and a
-/// failed last training run, the reason is that run's error: nothing will come by waiting; nor when the service does not
+/// failed last training run (or one whose model the quality gate refused), the reason is that run's error or the
+/// gate's: nothing will come by waiting; nor when the service does not
 /// train by itself and nobody asked it to. A run under way is named, so that a probe's log says what is awaited.
 /// </summary>
 public sealed class ModelReadyHealthCheck(LiveModel live, TrainingJobQueue jobs, IOptions<ApiOptions> options) : IHealthCheck
@@ -26,7 +27,7 @@ public sealed class ModelReadyHealthCheck(LiveModel live, TrainingJobQueue jobs,
 
     private string NoModel(TrainingJobStatus? job, string reason) => job switch
     {
-        { State: TrainingJobState.Failed } => $"no model loaded: training job {job.Id} failed: {job.Error}",
+        { } ended when ended.WhyNoModel() is { } why => $"no model loaded: {why}",
         { State: TrainingJobState.Queued or TrainingJobState.Running } => $"no model loaded yet: training job {job.Id} is {job.State.ToString().ToLowerInvariant()}",
         null when !options.Value.TrainOnStartup => "no model loaded, and none is being trained (Api:TrainOnStartup is off): POST /train to train one",
         _ => $"no model loaded ({reason})",

@@ -91,6 +91,7 @@ public static class WebApplicationExtensions
             swagger.OperationFilter<ServiceOpenApi>();
             swagger.OperationFilter<ResponseOpenApi>();
             swagger.DocumentFilter<ServiceOpenApi>();
+            swagger.SchemaFilter<TrainingJobOpenApi>();
         });
         // The served schema's feature count, not the bundled one's 30.
         builder.Services.AddOptions<Swashbuckle.AspNetCore.SwaggerGen.SwaggerGenOptions>().Configure<DataSchema>((swagger, schema) => swagger.SwaggerDoc("v1", new()

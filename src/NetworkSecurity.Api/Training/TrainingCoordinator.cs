@@ -24,9 +24,26 @@ public sealed class TrainingCoordinator(
 
     public ITrainingLease Lease => lease;
 
+    /// <summary>How long a request may wait for the lease store, the wait behind other requests included.</summary>
+    public static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(15);
+
     public async Task<TrainingRequest> RequestAsync(string reason, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // One budget for the whole request, its wait for the gate included: while the store did not answer, requests sent
+        // together queued behind one another and each then spent 15 s of its own (the fourth of four answered after 60 s).
+        var deadline = clock.GetUtcNow() + LeaseTimeout;
+        using var budget = new CancellationTokenSource(LeaseTimeout, clock);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
+        var waited = $"no answer within {LeaseTimeout.TotalSeconds:0} s (another request was waiting for the store)";
+        try
+        {
+            await _gate.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Unavailable(waited);
+        }
+
         try
         {
             if (queue.Active is { } active)
@@ -34,21 +51,21 @@ public sealed class TrainingCoordinator(
                 return new TrainingRequest(active, false, null, null);
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
+            if (budget.IsCancellationRequested || clock.GetUtcNow() >= deadline) // the clock: its timer may not have fired yet
+            {
+                return Unavailable(waited); // spent behind the request before: not another wait for the store
+            }
+
             var job = new TrainingJob(reason, clock.GetUtcNow(), ReplicaId);
             LeaseAttempt attempt;
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            try
             {
-                timeout.CancelAfter(TimeSpan.FromSeconds(15));
-                try
-                {
-                    attempt = await TryAcquireWithRetriesAsync(job.Id, timeout.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    var message = ex is OperationCanceledException ? "no answer within 15 s" : ex.Message;
-                    logger.LogWarning("Could not take the training lease ({Lease}): {Error}", lease.Description, message);
-                    return new TrainingRequest(null, false, null, $"The training lease could not be taken: {message}");
-                }
+                attempt = await TryAcquireWithRetriesAsync(job.Id, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                return Unavailable(ex is OperationCanceledException ? $"no answer within {LeaseTimeout.TotalSeconds:0} s" : ex.Message);
             }
 
             if (!attempt.Acquired)
@@ -66,6 +83,12 @@ public sealed class TrainingCoordinator(
         {
             _gate.Release();
         }
+    }
+
+    private TrainingRequest Unavailable(string message)
+    {
+        logger.LogWarning("Could not take the training lease ({Lease}): {Error}", lease.Description, message);
+        return new TrainingRequest(null, false, null, $"The training lease could not be taken: {message}");
     }
 
     // More tries for a passing store error (two replicas writing the lease object at once can make a store without

@@ -57,7 +57,21 @@ public sealed record TrainingJobStatus(
     TrainingJobOutcome? Outcome,
     string? Error,
     string? Replica = null,
-    PublicationStatus? Publication = null);
+    PublicationStatus? Publication = null)
+{
+    /// <summary>
+    /// Why this job, now over, left no model to serve: its error, or the quality gate's refusal (nothing comes by
+    /// waiting for either); null while it is queued or running, or when it promoted its model. A method, not a
+    /// property, so that it is not written into the job's JSON.
+    /// </summary>
+    public string? WhyNoModel() => State switch
+    {
+        TrainingJobState.Failed => $"training job {Id} failed: {Error}",
+        TrainingJobState.Succeeded when Outcome is { Promoted: false } outcome =>
+            $"training job {Id} finished, but the quality gate did not promote its model ({outcome.NotPromotedReason}).",
+        _ => null,
+    };
+}
 
 /// <summary>A finished run; the test metrics are null when there are none (trained on every row: no test rows).</summary>
 public sealed record TrainingJobOutcome(
