@@ -329,6 +329,10 @@ public sealed class TrainingApiTests
         Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(empty)).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, await Chunked([]));
         Assert.Equal(HttpStatusCode.BadRequest, await Chunked("{\"seed\":7}"u8.ToArray()));
+        // Nor is an empty JSON object, which many clients send with every JSON POST: nothing in it is ignored.
+        using var emptyObject = new HttpRequestMessage(HttpMethod.Post, "/train") { Headers = { { "X-Api-Key", "s3cret-key" } }, Content = new StringContent(" { }\n", System.Text.Encoding.UTF8, "application/json") };
+        Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(emptyObject)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, await Chunked("{}"u8.ToArray()));
 
         using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
         Assert.True(document.RootElement.GetProperty("paths").GetProperty("/train").GetProperty("post").GetProperty("responses").TryGetProperty("400", out _));

@@ -19,7 +19,7 @@ public static class TrainingApi
         group.MapPost("", StartTraining)
             .WithName("StartTraining")
             .WithSummary("Retrain the model in the background")
-            .WithDescription("Queues a run of the training pipeline and returns 202 with the job and a Location to poll. If a run is already queued or running here, returns that job instead of starting another. Only one replica trains at a time: while another replica holds the training lease (training or publishing), answers 409 with the holder, its job id and when the lease expires. When the server has an API key configured (NETWORKSECURITY_API_KEY), send it in the X-Api-Key header. It takes no options (a query option or a body is a 400): a run uses the service's settings.")
+            .WithDescription("Queues a run of the training pipeline and returns 202 with the job and a Location to poll. If a run is already queued or running here, returns that job instead of starting another. Only one replica trains at a time: while another replica holds the training lease (training or publishing), answers 409 with the holder, its job id and when the lease expires. When the server has an API key configured (NETWORKSECURITY_API_KEY), send it in the X-Api-Key header. It takes no options (a query option, or a body other than an empty one or {}, is a 400): a run uses the service's settings.")
             .Produces<TrainingJobStatus>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -68,7 +68,7 @@ public static class TrainingApi
             return queryProblem;
         }
 
-        if (await HasBodyAsync(context))
+        if (await HasOptionsAsync(context))
         {
             return TypedResults.Problem(
                 title: "POST /train takes no body",
@@ -123,21 +123,26 @@ public static class TrainingApi
     private static bool KeyMatches(string given, string expected) =>
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 
-    // A length of 0 is no body; a body of unknown length (chunked) may still be empty: one byte tells.
-    private static async Task<bool> HasBodyAsync(HttpContext context)
+    // Whether the body could carry options: none, a blank one or an empty JSON object ({}, which many clients send with
+    // every JSON POST) carries none, so nothing would be ignored. Anything else, or more than a few bytes, does.
+    private static async Task<bool> HasOptionsAsync(HttpContext context)
     {
-        if (context.Request.ContentLength is { } length)
+        const int Small = 64;
+        if (context.Request.ContentLength is { } length and (0 or > Small)
+            || (context.Request.ContentLength is null && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true))
         {
-            return length > 0;
+            return context.Request.ContentLength > 0;
         }
 
-        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
+        var buffer = new byte[Small + 1];
+        var total = 0;
+        for (int read; total < buffer.Length && (read = await context.Request.Body.ReadAsync(buffer.AsMemory(total), context.RequestAborted)) > 0;)
         {
-            return false;
+            total += read;
         }
 
-        var probe = new byte[1];
-        return await context.Request.Body.ReadAsync(probe, context.RequestAborted) > 0;
+        var text = string.Concat(Encoding.UTF8.GetString(buffer, 0, total).Where(c => !char.IsWhiteSpace(c)));
+        return total > Small || text is not ("" or "{}");
     }
 
     private const string SettingsHint = "A run uses the service's settings (Pipeline__Seed, Pipeline__Training__Mode, ...: the README's configuration table), which a restart changes; for one run with other settings, use the command line's train (e.g. train --mode gbdt --seed 7).";
