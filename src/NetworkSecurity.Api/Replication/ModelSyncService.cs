@@ -197,7 +197,11 @@ public sealed class ModelSyncService(
         try
         {
             var files = await source.DownloadVersionAsync(version, staging, ModelStore.BundleFileName, cancellationToken).ConfigureAwait(false);
-            _ = ModelBundle.Load(Path.Combine(staging, ModelStore.BundleFileName), live.Schema); // loads with this schema, or throws
+            // Checked as the reload after adopting will check it: the version's own manifest.json too, and this schema. The
+            // bundle alone passed a version whose files matched the store's manifest but not manifest.json (replaced under
+            // the same name): it was adopted, CURRENT named it, the reload fell back to the older model (readiness
+            // Degraded) and the log said "serving model <new>".
+            _ = ModelStore.LoadVerified(staging, live.Schema);
             if (queue.Active is not null || (live.Current?.Version is { } now && string.CompareOrdinal(version, now) <= 0))
             {
                 return etag; // something newer arrived meanwhile
@@ -218,8 +222,9 @@ public sealed class ModelSyncService(
         }
         catch (Exception ex) when (ex is ModelVerificationException or PipelineException or InvalidDataException)
         {
-            // Ignored until LATEST changes: the same broken version is not downloaded at every poll.
-            ReportProblem($"Model sync: LATEST names {version} but it is unusable, ignored until LATEST changes ({ex.Message}); keeping {current ?? "(none)"}");
+            // Ignored until LATEST changes: the same broken version is not downloaded at every poll. Said with the store's
+            // location, not the download folder the message names (removed by now).
+            ReportProblem($"Model sync: LATEST names {version} but it is unusable, ignored until LATEST changes ({source.Describe(version + "/")}: {Unstaged(ex.Message, staging, version)}); keeping {current ?? "(none)"}");
             return pointer.ETag;
         }
         finally
@@ -230,6 +235,10 @@ public sealed class ModelSyncService(
             }
         }
     }
+
+    // A message about the download folder, said of the version: the folder is gone by the time anyone reads the log.
+    private static string Unstaged(string message, string staging, string version) =>
+        message.Replace(staging, $"{version} as downloaded", StringComparison.Ordinal).Replace(Path.GetFileName(staging), version, StringComparison.Ordinal);
 
     /// <summary>
     /// Publishes the served version when LATEST does not name it (missing, or an older version) and its publication never

@@ -287,6 +287,61 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_newer_version_whose_files_match_the_stores_manifest_but_not_their_own_is_never_adopted()
+    {
+        // model.nsm replaced under a version's name with the store's .manifest.json rewritten to match, its manifest.json
+        // not: the bundle alone loads, the version as a whole does not.
+        var bucket = "rpl" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        using var folder = new TempDirectory();
+        var service = Start("replica-p", folder, bucket);
+        var processes = new[] { service };
+        try
+        {
+            await WaitUntilAsync(async () => (await LatestJobAsync(service))?.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(90), "the first model published", processes);
+            var v1 = (await ServedModelAsync(service)).Version!;
+            const string replaced = "29990101_000000";
+            var manifest = JsonSerializer.Deserialize<Dictionary<string, string>>(await ReadAsync(s3, bucket, $"ns/final_model/{v1}/.manifest.json"))!;
+            foreach (var file in manifest.Keys.ToArray())
+            {
+                var bytes = await ReadAsync(s3, bucket, $"ns/final_model/{v1}/{file}");
+                if (file == "model.nsm")
+                {
+                    bytes = [.. bytes, 0]; // still loads (the bundle ignores what follows it), but is not the file manifest.json names
+                    manifest[file] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+                }
+
+                await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/final_model/{replaced}/{file}", InputStream = new MemoryStream(bytes), UseChunkEncoding = false });
+            }
+
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/final_model/{replaced}/.manifest.json", ContentBody = JsonSerializer.Serialize(manifest), UseChunkEncoding = false });
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = "ns/final_model/LATEST", ContentBody = replaced, UseChunkEncoding = false });
+
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains($"LATEST names {replaced} but it is unusable", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the replaced version refused", processes);
+            var error = service.Output.Split('\n').Single(l => l.Contains($"LATEST names {replaced} but it is unusable", StringComparison.Ordinal));
+            Assert.Contains($"s3://{bucket}/ns/final_model/{replaced}/", error); // where, in the store
+            Assert.DoesNotContain(".download-", error); // not the download folder, gone by now
+            Assert.DoesNotContain($"serving model {replaced}", service.Output);
+            Assert.Equal(v1, (await ServedModelAsync(service)).Version);
+            Assert.Equal(v1, File.ReadAllText(Path.Combine(folder.Path, "final_model", "CURRENT")).Trim());
+            var ready = JsonDocument.Parse(await _http.GetStringAsync(Url(service, "/health/ready"))).RootElement;
+            Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("model").GetProperty("status").GetString()); // not a fallback
+        }
+        finally
+        {
+            service.Dispose();
+        }
+    }
+
+    private static async Task<byte[]> ReadAsync(AmazonS3Client s3, string bucket, string key)
+    {
+        using var response = await s3.GetObjectAsync(bucket, key);
+        using var copy = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
     private async Task<AmazonS3Client> NewBucketAsync(string bucket)
     {
         var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
