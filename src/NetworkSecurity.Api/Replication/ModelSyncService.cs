@@ -21,6 +21,7 @@ public sealed class ModelSyncService(
     SharedStorage storage,
     LiveModel live,
     ModelOrigin origins,
+    StoreLatest latest,
     ModelFolderGate folderGate,
     TrainingJobQueue queue,
     TrainingCoordinator coordinator,
@@ -126,6 +127,7 @@ public sealed class ModelSyncService(
         }
         catch (ModelVerificationException ex)
         {
+            latest.Set(new LatestInStore(source.Describe("LATEST"), null, ex.Message));
             ReportProblem($"Model sync: {ex.Message}; keeping model {live.Current?.Version ?? "(none)"}");
             return etag;
         }
@@ -135,6 +137,7 @@ public sealed class ModelSyncService(
             case LatestState.Unchanged:
                 return etag;
             case LatestState.Missing:
+                latest.Set(new LatestInStore(source.Describe("LATEST"), null, null));
                 if (live.Current is { } served)
                 {
                     await PublishIfNeverPublishedAsync(source, served.Version, "no LATEST", cancellationToken).ConfigureAwait(false);
@@ -159,12 +162,15 @@ public sealed class ModelSyncService(
     {
         var version = pointer.Version!;
         var current = live.Current?.Version;
+        void Say(string? notServedBecause) => latest.Set(new LatestInStore(source.Describe("LATEST"), version, notServedBecause));
         if (current is not null && string.CompareOrdinal(version, current) <= 0)
         {
+            Say(version == current ? null : $"older than the served {current}");
             if (string.CompareOrdinal(version, current) < 0)
             {
                 if (publisher.IsPublishing(current))
                 {
+                    Say($"older than the served {current}, trained here and still being published");
                     // Trained here and not in LATEST yet (e.g. its upload waits out an outage): nothing wrong. No ETag
                     // kept, so LATEST is read in full until it names this model or someone points it back by hand.
                     return null;
@@ -172,9 +178,11 @@ public sealed class ModelSyncService(
 
                 if (await PublishIfNeverPublishedAsync(source, current, $"LATEST names the older {version}", cancellationToken).ConfigureAwait(false))
                 {
+                    Say($"older than the served {current}, whose publication was cut short: publishing it now");
                     return null;
                 }
 
+                Say($"older than the served {current}: a replica never goes back (to roll back, publish the older model again as a new version)");
                 ReportProblem($"Model sync: LATEST names {version}, older than the served {current}: a replica never goes back, keeping {current}", error: false);
             }
 
@@ -183,11 +191,13 @@ public sealed class ModelSyncService(
 
         if (queue.Active is not null)
         {
+            Say("a training run is under way here; looked at again after it");
             return etag; // training here: do not race its promotion; look again at the next poll
         }
 
         if (live.Store.CurrentVersion == version && live.TryReload())
         {
+            Say(live.Current?.Version == version ? null : live.Status.Reason);
             origins.Record(version, $"shared model folder {live.Store.Directory}");
             return pointer.ETag; // another replica sharing this folder promoted or pulled it already
         }
@@ -211,10 +221,12 @@ public sealed class ModelSyncService(
             origins.Record(version, $"synced from {source.Describe(version + "/")}");
             if (!live.TryReload())
             {
+                Say("downloaded, but it could not be loaded");
                 ReportProblem($"Model sync: model {version} was downloaded but could not be loaded; keeping {current ?? "(none)"}");
                 return pointer.ETag;
             }
 
+            Say(null);
             _lastProblem = null;
             logger.LogInformation("Model sync: serving model {Version} from {Source} (was {Previous}): {Files} files downloaded and SHA-256 verified in {Elapsed:0} ms",
                 version, source.Description, current ?? "none", files, watch.Elapsed.TotalMilliseconds);
@@ -224,6 +236,7 @@ public sealed class ModelSyncService(
         {
             // Ignored until LATEST changes: the same broken version is not downloaded at every poll. Said with the store's
             // location, not the download folder the message names (removed by now).
+            Say($"unusable, ignored until LATEST changes: {Unstaged(ex.Message, staging, version)}");
             ReportProblem($"Model sync: LATEST names {version} but it is unusable, ignored until LATEST changes ({source.Describe(version + "/")}: {Unstaged(ex.Message, staging, version)}); keeping {current ?? "(none)"}");
             return pointer.ETag;
         }

@@ -288,7 +288,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_newer_version_whose_files_match_the_stores_manifest_but_not_their_own_is_never_adopted()
+    public async Task A_newer_version_whose_files_match_the_stores_manifest_but_not_their_own_is_never_adopted_and_readiness_and_model_say_why()
     {
         // model.nsm replaced under a version's name with the store's .manifest.json rewritten to match, its manifest.json
         // not: the bundle alone loads, the version as a whole does not.
@@ -327,6 +327,23 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             Assert.Equal(v1, File.ReadAllText(Path.Combine(folder.Path, "final_model", "CURRENT")).Trim());
             var ready = JsonDocument.Parse(await _http.GetStringAsync(Url(service, "/health/ready"))).RootElement;
             Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("model").GetProperty("status").GetString()); // not a fallback
+
+            // Readiness and /model say what LATEST names and why this replica does not serve it, not only the log.
+            var model = ready.GetProperty("checks").GetProperty("model");
+            Assert.Contains($"s3://{bucket}/ns/final_model/LATEST", model.GetProperty("description").GetString());
+            Assert.Contains($"names {replaced}, not served: unusable", model.GetProperty("description").GetString());
+            Assert.Equal(replaced, model.GetProperty("data").GetProperty("store_latest").GetString());
+            var storeLatest = JsonDocument.Parse(await _http.GetStringAsync(Url(service, "/model"))).RootElement.GetProperty("serving").GetProperty("store_latest");
+            Assert.Equal(replaced, storeLatest.GetProperty("version").GetString());
+            Assert.Contains("manifest.json", storeLatest.GetProperty("not_served_because").GetString());
+
+            // LATEST back at the served version: nothing left to explain.
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = "ns/final_model/LATEST", ContentBody = v1, UseChunkEncoding = false });
+            await WaitUntilAsync(async () => JsonDocument.Parse(await _http.GetStringAsync(Url(service, "/model"))).RootElement.GetProperty("serving").GetProperty("store_latest").GetProperty("version").GetString() == v1,
+                TimeSpan.FromSeconds(30), "/model naming LATEST's new version", processes);
+            storeLatest = JsonDocument.Parse(await _http.GetStringAsync(Url(service, "/model"))).RootElement.GetProperty("serving").GetProperty("store_latest");
+            Assert.Equal(JsonValueKind.Null, storeLatest.GetProperty("not_served_because").ValueKind);
+            Assert.DoesNotContain("not served", JsonDocument.Parse(await _http.GetStringAsync(Url(service, "/health/ready"))).RootElement.GetProperty("checks").GetProperty("model").GetProperty("description").GetString());
         }
         finally
         {
