@@ -114,7 +114,7 @@ public sealed class ModelSyncService(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Training lease: could not probe {Key} yet ({Error}); probed again when training starts", lease.Key, ex.Message);
+            logger.LogWarning("Training lease: could not probe {Location} yet ({Error}); probed again when training starts", lease.Location, ex.Message);
         }
     }
 
