@@ -27,7 +27,7 @@ public sealed class ModelReadyHealthCheck(LiveModel live, TrainingJobQueue jobs,
             if (store.NotServedBecause is { } why)
             {
                 data["store_latest_not_served_because"] = why;
-                behind = $"; {store.Location} names {store.Version ?? "no version"}, not served: {why}";
+                behind = store.Version is { } version ? $"; {store.Location} names {version}, not served: {why}" : $"; {store.Location}: {why}";
             }
         }
 

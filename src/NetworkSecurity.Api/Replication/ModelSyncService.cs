@@ -55,6 +55,7 @@ public sealed class ModelSyncService(
             string? etag = null;
             string? etagServing = null; // the model served when etag was read
             string? outage = null;
+            LatestInStore? beforeOutage = null, duringOutage = null;
             using var timer = new PeriodicTimer(poll);
             do
             {
@@ -74,6 +75,10 @@ public sealed class ModelSyncService(
                     {
                         logger.LogInformation("Model sync: {Store} answers again (the outage was: {Error})", source.Description, outage);
                         outage = null;
+                        if (ReferenceEquals(latest.Current, duringOutage))
+                        {
+                            latest.Set(beforeOutage); // LATEST unchanged (304): what was known before holds again
+                        }
                     }
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -86,6 +91,12 @@ public sealed class ModelSyncService(
                     if (outage is null)
                     {
                         outage = ex is OperationCanceledException ? $"no answer within {s3.MaxSyncTime.TotalSeconds:0} s" : ex.Message;
+                        // Readiness and /model say it too: a replica with wrong credentials, say, otherwise stayed on its
+                        // model for good while reading healthy, and said why once, in its start-up log.
+                        beforeOutage = latest.Current;
+                        duringOutage = new LatestInStore(source.Describe("LATEST"), null,
+                            $"the store cannot be read since {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z ({outage}): a newer version would not be seen");
+                        latest.Set(duringOutage);
                         logger.LogWarning("Model sync: {Store} is unreachable or failing ({Error}); keeping model {Version} and retrying every {Seconds} s", source.Description, outage, live.Current?.Version ?? "(none)", poll.TotalSeconds);
                     }
                 }

@@ -11,7 +11,7 @@ public sealed class StoreLatest
 
     public LatestInStore? Current => Volatile.Read(ref _current);
 
-    public void Set(LatestInStore latest) => Volatile.Write(ref _current, latest);
+    public void Set(LatestInStore? latest) => Volatile.Write(ref _current, latest);
 }
 
 /// <summary>Where LATEST is, the version it names (null: none published yet), and why it is not served here (null: it is).</summary>

@@ -178,12 +178,16 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             await Task.Delay(1500); // more polls against a store answering garbage: still one line
             Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url(service, "/health/ready"))).StatusCode);
             Assert.Equal(v2, (await ServedModelAsync(service)).Version);
+            // Still ready (it serves a model), and readiness says that it cannot see a newer one: not only the log.
+            Assert.Contains("/ns/final_model/LATEST at 127.0.0.1:", ReadyDescription(await _http.GetStringAsync(Url(service, "/health/ready"))));
+            Assert.Contains(": the store cannot be read since ", ReadyDescription(await _http.GetStringAsync(Url(service, "/health/ready"))));
 
             proxy.Set(ProxyMode.Forward);
             await WaitUntilAsync(async () => (await JobAsync(service, job)).GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(30), "the publication catching up", processes);
             Assert.True((await JobAsync(service, job)).GetProperty("publication").GetProperty("attempts").GetInt32() >= 2);
             await WaitUntilAsync(() => Task.FromResult(service.Output.Contains("answers again", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the sync's recovery line", processes);
             Assert.Equal(1, Count(service.Output, "is unreachable or failing"));
+            Assert.DoesNotContain("cannot be read", ReadyDescription(await _http.GetStringAsync(Url(service, "/health/ready"))));
             using (var latest = await s3.GetObjectAsync(bucket, "ns/final_model/LATEST"))
             using (var reader = new StreamReader(latest.ResponseStream))
             {
@@ -350,6 +354,9 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             service.Dispose();
         }
     }
+
+    private static string ReadyDescription(string health) =>
+        JsonDocument.Parse(health).RootElement.GetProperty("checks").GetProperty("model").GetProperty("description").GetString()!;
 
     private static async Task<byte[]> ReadAsync(AmazonS3Client s3, string bucket, string key)
     {
