@@ -154,7 +154,7 @@ public sealed class ModelSyncService(
                     await PublishIfNeverPublishedAsync(source, served.Version, "no LATEST", cancellationToken).ConfigureAwait(false);
                 }
 
-                await TrainFirstModelIfNoneAsync(cancellationToken).ConfigureAwait(false);
+                await TrainFirstModelIfNoneAsync(source, cancellationToken).ConfigureAwait(false);
                 return null;
         }
 
@@ -294,7 +294,7 @@ public sealed class ModelSyncService(
     }
 
     /// <summary>Nothing published and nothing served: someone must train (the lease decides who).</summary>
-    private async Task TrainFirstModelIfNoneAsync(CancellationToken cancellationToken)
+    private async Task TrainFirstModelIfNoneAsync(S3ModelSource source, CancellationToken cancellationToken)
     {
         // Only a replica that never ran a job here: one whose own run failed does not retry at every poll.
         if (live.Current is not null || queue.Latest is not null || !apiOptions.Value.TrainOnStartup)
@@ -306,6 +306,12 @@ public sealed class ModelSyncService(
         if (request.Job is { Status.State: TrainingJobState.Queued } job && request.Created)
         {
             logger.LogInformation("Model sync: no model published and none here: queued training job {Job}", job.Id);
+        }
+        else if (request.HeldBy is { } holder)
+        {
+            // Readiness said only "no model loaded (no model loaded yet)" while another replica trained the first model.
+            latest.Set(new LatestInStore(source.Describe("LATEST"), null,
+                $"nothing published yet: replica {holder.Holder} is training (job {holder.JobId}); its model is loaded here once published"));
         }
     }
 

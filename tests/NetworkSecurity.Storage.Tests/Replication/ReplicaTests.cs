@@ -366,6 +366,56 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         return copy.ToArray();
     }
 
+    [Fact]
+    public async Task Replicas_started_together_on_an_empty_bucket_train_once_and_the_waiting_one_says_who_trains()
+    {
+        var bucket = "two" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        using var folderA = new TempDirectory();
+        using var folderB = new TempDirectory();
+        var processes = new List<ServiceProcess> { Start("replica-1", folderA, bucket), Start("replica-2", folderB, bucket) };
+        try
+        {
+            // Until both serve: what each replica's readiness said while it had no model.
+            var said = new HashSet<string>();
+            await WaitUntilAsync(async () =>
+            {
+                var ready = 0;
+                foreach (var process in processes)
+                {
+                    using var response = await _http.GetAsync(Url(process, "/health/ready"));
+                    ready += response.IsSuccessStatusCode ? 1 : 0;
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        said.Add($"{process.Name}: {ReadyDescription(await response.Content.ReadAsStringAsync())}");
+                    }
+                }
+
+                return ready == processes.Count;
+            }, TimeSpan.FromSeconds(120), "both replicas ready", processes);
+
+            var versions = new List<string?>();
+            foreach (var process in processes)
+            {
+                versions.Add((await ServedModelAsync(process)).Version);
+            }
+
+            Assert.Single(versions.Distinct()); // one model, trained once
+            var trainer = (await LatestJobAsync(processes[0])) is not null ? processes[0] : processes[1];
+            var waiter = processes.Single(p => p != trainer);
+            Assert.Null(await LatestJobAsync(waiter));
+            Assert.Contains(said, line => line.StartsWith($"{waiter.Name}: ", StringComparison.Ordinal)
+                && line.Contains($"nothing published yet: replica {trainer.Name} is training (job ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                process.Dispose();
+            }
+        }
+    }
+
     private async Task<AmazonS3Client> NewBucketAsync(string bucket)
     {
         var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
