@@ -114,6 +114,40 @@ public sealed class ModelStoreIntegrityTests
     }
 
     [Fact]
+    public async Task A_version_whose_files_match_its_manifest_but_do_not_decode_is_skipped_for_the_older_one()
+    {
+        // As a store can deliver it: bytes and manifest agree (published that way, or both replaced), the bytes are not a model.
+        using var dir = new TempDirectory();
+        var trained = await TrainAsync(dir);
+        var store = new ModelStore(Path.Combine(dir.Path, "store"));
+        store.Promote(As(trained, Older));
+        store.Promote(As(trained, Newer));
+        var folder = Path.Combine(store.Directory, Newer);
+        var bundlePath = Path.Combine(folder, ModelStore.BundleFileName);
+        var header = File.ReadAllBytes(bundlePath)[..8]; // magic and format version
+        byte[] fingerprint = [(byte)Schema.Fingerprint.Length, .. System.Text.Encoding.ASCII.GetBytes(Schema.Fingerprint)]; // as BinaryWriter writes it
+        var damages = new Dictionary<string, byte[]>
+        {
+            ["a string length that does not decode"] = [.. header, .. Enumerable.Repeat((byte)0xFF, 64)],
+            ["a negative feature count"] = [.. header, .. fingerprint, .. BitConverter.GetBytes(-5), .. new byte[64]],
+            ["a feature count of two billion"] = [.. header, .. fingerprint, .. BitConverter.GetBytes(int.MaxValue), .. new byte[64]],
+        };
+
+        foreach (var (what, bytes) in damages)
+        {
+            File.WriteAllBytes(bundlePath, bytes);
+            ModelManifest.Write(folder, ModelStore.ManifestFileName);
+
+            var error = Assert.Throws<PipelineException>(() => store.LoadCurrent(Schema));
+            Assert.Contains("damaged or incomplete", error.Message);
+            Assert.Contains(bundlePath, error.Message);
+            var result = store.LoadLatestValid(Schema);
+            Assert.True(result.Bundle?.Version == Older, $"{what}: {result.Bundle?.Version ?? "no model"} served");
+            Assert.Equal(Newer, Assert.Single(result.Skipped).Version);
+        }
+    }
+
+    [Fact]
     public async Task Current_naming_a_missing_folder_serves_the_newest_valid_older_version()
     {
         using var dir = new TempDirectory();

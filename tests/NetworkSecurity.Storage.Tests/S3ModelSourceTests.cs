@@ -104,7 +104,7 @@ public sealed class S3ModelSourceTests(S3rverFixture server) : IClassFixture<S3r
         bytes[1000] ^= 0xFF;
         await PutAsync(options, "ns/final_model/20261125_130000/model.nsm", bytes);
         var corrupt = await Assert.ThrowsAsync<ModelVerificationException>(() => source.DownloadVersionAsync("20261125_130000", Path.Combine(dir.Path, "bad"), ModelStore.BundleFileName, CancellationToken.None));
-        Assert.Contains("model.nsm is corrupt", corrupt.Message);
+        Assert.Contains($"s3://{options.Bucket}/ns/final_model/20261125_130000/model.nsm is corrupt", corrupt.Message); // bucket and key
 
         using (var client = Client())
         {
@@ -112,10 +112,10 @@ public sealed class S3ModelSourceTests(S3rverFixture server) : IClassFixture<S3r
         }
 
         var missing = await Assert.ThrowsAsync<ModelVerificationException>(() => source.DownloadVersionAsync("20261125_130000", Path.Combine(dir.Path, "bad2"), ModelStore.BundleFileName, CancellationToken.None));
-        Assert.Contains("missing", missing.Message);
+        Assert.Contains($"s3://{options.Bucket}/ns/final_model/20261125_130000/model_card.json is listed in the manifest but missing", missing.Message);
 
         var absent = await Assert.ThrowsAsync<ModelVerificationException>(() => source.DownloadVersionAsync("20990101_000000", Path.Combine(dir.Path, "bad3"), ModelStore.BundleFileName, CancellationToken.None));
-        Assert.Contains(".manifest.json is missing", absent.Message);
+        Assert.Contains($"s3://{options.Bucket}/ns/final_model/20990101_000000/.manifest.json is missing", absent.Message);
     }
 
     [Theory]
@@ -152,6 +152,6 @@ public sealed class S3ModelSourceTests(S3rverFixture server) : IClassFixture<S3r
         await PutAsync(options, "ns/final_model/LATEST", System.Text.Encoding.UTF8.GetBytes(text + new string(' ', trailingSpaces)));
         using var source = new S3ModelSource(options);
         var error = await Assert.ThrowsAsync<ModelVerificationException>(() => source.CheckLatestAsync(null, CancellationToken.None));
-        Assert.Contains("does not hold a version name", error.Message);
+        Assert.Contains($"s3://{options.Bucket}/ns/final_model/LATEST does not hold a version name", error.Message);
     }
 }

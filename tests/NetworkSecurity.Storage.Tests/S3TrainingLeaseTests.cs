@@ -152,6 +152,33 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Renewing_or_releasing_against_a_store_that_fails_names_the_lease_object()
+    {
+        // A trainer's renewals while the store is down were logged as "Could not renew the training lease of job …:
+        // Connection refused (127.0.0.1:9000)": which bucket, which object?
+        var options = await BucketAsync();
+        using var holder = Lease(options, "replica-a");
+        var ticket = (await holder.TryAcquireAsync("job-1", CancellationToken.None)).Ticket!;
+        var location = $"s3://{options.Bucket}/ns/leases/training.json";
+
+        using (var down = Lease(options with { ServiceUrl = "http://127.0.0.1:1" }, "replica-a", Fast with { Mode = S3LeaseMode.Settle }))
+        {
+            var renewal = await Assert.ThrowsAsync<LeaseStoreUnreachableException>(() => down.RenewAsync(ticket, CancellationToken.None));
+            Assert.StartsWith($"{location} cannot be reached (", renewal.Message);
+            var release = await Assert.ThrowsAsync<LeaseStoreUnreachableException>(() => down.ReleaseAsync(ticket, CancellationToken.None));
+            Assert.StartsWith($"{location} cannot be reached (", release.Message);
+        }
+
+        using (var refused = Lease(options with { AccessKey = "WRONG" }, "replica-a", Fast with { Mode = S3LeaseMode.Settle }))
+        {
+            var renewal = await Assert.ThrowsAsync<LeaseStoreException>(() => refused.RenewAsync(ticket, CancellationToken.None));
+            Assert.StartsWith($"{location} cannot be used (access denied (", renewal.Message);
+        }
+
+        Assert.True(await holder.RenewAsync(ticket, CancellationToken.None)); // the store itself still holds it for replica-a
+    }
+
+    [Fact]
     public async Task A_missing_bucket_or_refused_credentials_are_named_with_the_lease_object()
     {
         // The store's own message ("The specified bucket does not exist") was all POST /train's 503 said: which bucket?

@@ -30,7 +30,7 @@ public sealed partial class S3rverFixture : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--openssl-legacy-provider", script, "-d", _data.Path, "-a", "127.0.0.1", "-p", "0", "--no-vhost-buckets", "-s" })
+        foreach (var argument in new[] { "--openssl-legacy-provider", script, "-d", _data.Path, "-a", "127.0.0.1", "-p", TestPorts.ForServer().ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-vhost-buckets", "-s" })
         {
             start.ArgumentList.Add(argument);
         }

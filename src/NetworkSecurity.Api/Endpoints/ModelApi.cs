@@ -25,7 +25,7 @@ public static class ModelApi
 
     public const string ModelOriginHeader = "X-Model-Origin";
 
-    public static Results<Ok<JsonObject>, ProblemHttpResult> GetModel(LiveModel live, ModelOrigin origins, HttpContext context, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    public static Results<Ok<JsonObject>, ProblemHttpResult> GetModel(LiveModel live, ModelOrigin origins, StoreLatest latest, HttpContext context, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         if (PredictionApi.CurrentModel(context, live) is not { } bundle)
         {
@@ -38,10 +38,10 @@ public static class ModelApi
         var card = JsonSerializer.SerializeToNode(bundle.Card, options)!.AsObject();
         var status = live.Status;
         card["serving"] = JsonSerializer.SerializeToNode(
-            new ServingInfo(bundle.Version, status.Version == bundle.Version ? status.Reason : "loaded", status.IsFallback, [.. status.Skipped]), options);
+            new ServingInfo(bundle.Version, status.Version == bundle.Version ? status.Reason : "loaded", status.IsFallback, [.. status.Skipped], latest.Current), options);
         return TypedResults.Ok(card);
     }
 
-    /// <summary>Which version is live and why (the 'serving' member of GET /model).</summary>
-    public sealed record ServingInfo(string Version, string Reason, bool Fallback, SkippedVersion[] Skipped);
+    /// <summary>Which version is live and why (the 'serving' member of GET /model); with object storage, what its LATEST names and why that is not served.</summary>
+    public sealed record ServingInfo(string Version, string Reason, bool Fallback, SkippedVersion[] Skipped, LatestInStore? StoreLatest);
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Models;
+using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Api.Training;
 
 namespace NetworkSecurity.Api.Hosting;
@@ -12,17 +13,30 @@ namespace NetworkSecurity.Api.Hosting;
 /// gate's: nothing will come by waiting; nor when the service does not
 /// train by itself and nobody asked it to. A run under way is named, so that a probe's log says what is awaited.
 /// </summary>
-public sealed class ModelReadyHealthCheck(LiveModel live, TrainingJobQueue jobs, IOptions<ApiOptions> options) : IHealthCheck
+public sealed class ModelReadyHealthCheck(LiveModel live, TrainingJobQueue jobs, StoreLatest latest, IOptions<ApiOptions> options) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var status = live.Status;
         var data = new Dictionary<string, object> { ["version"] = live.Current?.Version ?? "", ["reason"] = status.Reason };
+        // A replica left behind the fleet (LATEST names a version it does not serve) says which and why; still ready, as
+        // it serves a model.
+        var behind = "";
+        if (latest.Current is { } store)
+        {
+            data["store_latest"] = store.Version ?? "";
+            if (store.NotServedBecause is { } why)
+            {
+                data["store_latest_not_served_because"] = why;
+                behind = store.Version is { } version ? $"; {store.Location} names {version}, not served: {why}" : $"; {store.Location}: {why}";
+            }
+        }
+
         return Task.FromResult(live.Current is { } model
             ? status.IsFallback
-                ? HealthCheckResult.Degraded($"model {model.Version} ({status.Reason})", data: data)
-                : HealthCheckResult.Healthy($"model {model.Version} ({status.Reason})", data)
-            : HealthCheckResult.Unhealthy(NoModel(jobs.Latest?.Status, status.Reason), data: data));
+                ? HealthCheckResult.Degraded($"model {model.Version} ({status.Reason}){behind}", data: data)
+                : HealthCheckResult.Healthy($"model {model.Version} ({status.Reason}){behind}", data)
+            : HealthCheckResult.Unhealthy(NoModel(jobs.Latest?.Status, status.Reason) + behind, data: data));
     }
 
     private string NoModel(TrainingJobStatus? job, string reason) => job switch

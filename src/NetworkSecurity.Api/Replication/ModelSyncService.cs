@@ -21,6 +21,7 @@ public sealed class ModelSyncService(
     SharedStorage storage,
     LiveModel live,
     ModelOrigin origins,
+    StoreLatest latest,
     ModelFolderGate folderGate,
     TrainingJobQueue queue,
     TrainingCoordinator coordinator,
@@ -54,6 +55,7 @@ public sealed class ModelSyncService(
             string? etag = null;
             string? etagServing = null; // the model served when etag was read
             string? outage = null;
+            LatestInStore? beforeOutage = null, duringOutage = null;
             using var timer = new PeriodicTimer(poll);
             do
             {
@@ -73,6 +75,10 @@ public sealed class ModelSyncService(
                     {
                         logger.LogInformation("Model sync: {Store} answers again (the outage was: {Error})", source.Description, outage);
                         outage = null;
+                        if (ReferenceEquals(latest.Current, duringOutage))
+                        {
+                            latest.Set(beforeOutage); // LATEST unchanged (304): what was known before holds again
+                        }
                     }
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -85,6 +91,12 @@ public sealed class ModelSyncService(
                     if (outage is null)
                     {
                         outage = ex is OperationCanceledException ? $"no answer within {s3.MaxSyncTime.TotalSeconds:0} s" : ex.Message;
+                        // Readiness and /model say it too: a replica with wrong credentials, say, otherwise stayed on its
+                        // model for good while reading healthy, and said why once, in its start-up log.
+                        beforeOutage = latest.Current;
+                        duringOutage = new LatestInStore(source.Describe("LATEST"), null,
+                            $"the store cannot be read since {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z ({outage}): a newer version would not be seen");
+                        latest.Set(duringOutage);
                         logger.LogWarning("Model sync: {Store} is unreachable or failing ({Error}); keeping model {Version} and retrying every {Seconds} s", source.Description, outage, live.Current?.Version ?? "(none)", poll.TotalSeconds);
                     }
                 }
@@ -113,7 +125,7 @@ public sealed class ModelSyncService(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Training lease: could not probe {Key} yet ({Error}); probed again when training starts", lease.Key, ex.Message);
+            logger.LogWarning("Training lease: could not probe {Location} yet ({Error}); probed again when training starts", lease.Location, ex.Message);
         }
     }
 
@@ -126,6 +138,7 @@ public sealed class ModelSyncService(
         }
         catch (ModelVerificationException ex)
         {
+            latest.Set(new LatestInStore(source.Describe("LATEST"), null, ex.Message));
             ReportProblem($"Model sync: {ex.Message}; keeping model {live.Current?.Version ?? "(none)"}");
             return etag;
         }
@@ -135,12 +148,13 @@ public sealed class ModelSyncService(
             case LatestState.Unchanged:
                 return etag;
             case LatestState.Missing:
+                latest.Set(new LatestInStore(source.Describe("LATEST"), null, null));
                 if (live.Current is { } served)
                 {
                     await PublishIfNeverPublishedAsync(source, served.Version, "no LATEST", cancellationToken).ConfigureAwait(false);
                 }
 
-                await TrainFirstModelIfNoneAsync(cancellationToken).ConfigureAwait(false);
+                await TrainFirstModelIfNoneAsync(source, cancellationToken).ConfigureAwait(false);
                 return null;
         }
 
@@ -159,12 +173,15 @@ public sealed class ModelSyncService(
     {
         var version = pointer.Version!;
         var current = live.Current?.Version;
+        void Say(string? notServedBecause) => latest.Set(new LatestInStore(source.Describe("LATEST"), version, notServedBecause));
         if (current is not null && string.CompareOrdinal(version, current) <= 0)
         {
+            Say(version == current ? null : $"older than the served {current}");
             if (string.CompareOrdinal(version, current) < 0)
             {
                 if (publisher.IsPublishing(current))
                 {
+                    Say($"older than the served {current}, trained here and still being published");
                     // Trained here and not in LATEST yet (e.g. its upload waits out an outage): nothing wrong. No ETag
                     // kept, so LATEST is read in full until it names this model or someone points it back by hand.
                     return null;
@@ -172,9 +189,11 @@ public sealed class ModelSyncService(
 
                 if (await PublishIfNeverPublishedAsync(source, current, $"LATEST names the older {version}", cancellationToken).ConfigureAwait(false))
                 {
+                    Say($"older than the served {current}, whose publication was cut short: publishing it now");
                     return null;
                 }
 
+                Say($"older than the served {current}: a replica never goes back (to roll back, publish the older model again as a new version)");
                 ReportProblem($"Model sync: LATEST names {version}, older than the served {current}: a replica never goes back, keeping {current}", error: false);
             }
 
@@ -183,11 +202,13 @@ public sealed class ModelSyncService(
 
         if (queue.Active is not null)
         {
+            Say("a training run is under way here; looked at again after it");
             return etag; // training here: do not race its promotion; look again at the next poll
         }
 
         if (live.Store.CurrentVersion == version && live.TryReload())
         {
+            Say(live.Current?.Version == version ? null : live.Status.Reason);
             origins.Record(version, $"shared model folder {live.Store.Directory}");
             return pointer.ETag; // another replica sharing this folder promoted or pulled it already
         }
@@ -197,7 +218,11 @@ public sealed class ModelSyncService(
         try
         {
             var files = await source.DownloadVersionAsync(version, staging, ModelStore.BundleFileName, cancellationToken).ConfigureAwait(false);
-            _ = ModelBundle.Load(Path.Combine(staging, ModelStore.BundleFileName), live.Schema); // loads with this schema, or throws
+            // Checked as the reload after adopting will check it: the version's own manifest.json too, and this schema. The
+            // bundle alone passed a version whose files matched the store's manifest but not manifest.json (replaced under
+            // the same name): it was adopted, CURRENT named it, the reload fell back to the older model (readiness
+            // Degraded) and the log said "serving model <new>".
+            _ = ModelStore.LoadVerified(staging, live.Schema);
             if (queue.Active is not null || (live.Current?.Version is { } now && string.CompareOrdinal(version, now) <= 0))
             {
                 return etag; // something newer arrived meanwhile
@@ -207,10 +232,12 @@ public sealed class ModelSyncService(
             origins.Record(version, $"synced from {source.Describe(version + "/")}");
             if (!live.TryReload())
             {
+                Say("downloaded, but it could not be loaded");
                 ReportProblem($"Model sync: model {version} was downloaded but could not be loaded; keeping {current ?? "(none)"}");
                 return pointer.ETag;
             }
 
+            Say(null);
             _lastProblem = null;
             logger.LogInformation("Model sync: serving model {Version} from {Source} (was {Previous}): {Files} files downloaded and SHA-256 verified in {Elapsed:0} ms",
                 version, source.Description, current ?? "none", files, watch.Elapsed.TotalMilliseconds);
@@ -218,8 +245,10 @@ public sealed class ModelSyncService(
         }
         catch (Exception ex) when (ex is ModelVerificationException or PipelineException or InvalidDataException)
         {
-            // Ignored until LATEST changes: the same broken version is not downloaded at every poll.
-            ReportProblem($"Model sync: LATEST names {version} but it is unusable, ignored until LATEST changes ({ex.Message}); keeping {current ?? "(none)"}");
+            // Ignored until LATEST changes: the same broken version is not downloaded at every poll. Said with the store's
+            // location, not the download folder the message names (removed by now).
+            Say($"unusable, ignored until LATEST changes: {Unstaged(ex.Message, staging, version)}");
+            ReportProblem($"Model sync: LATEST names {version} but it is unusable, ignored until LATEST changes ({source.Describe(version + "/")}: {Unstaged(ex.Message, staging, version)}); keeping {current ?? "(none)"}");
             return pointer.ETag;
         }
         finally
@@ -230,6 +259,10 @@ public sealed class ModelSyncService(
             }
         }
     }
+
+    // A message about the download folder, said of the version: the folder is gone by the time anyone reads the log.
+    private static string Unstaged(string message, string staging, string version) =>
+        message.Replace(staging, $"{version} as downloaded", StringComparison.Ordinal).Replace(Path.GetFileName(staging), version, StringComparison.Ordinal);
 
     /// <summary>
     /// Publishes the served version when LATEST does not name it (missing, or an older version) and its publication never
@@ -261,7 +294,7 @@ public sealed class ModelSyncService(
     }
 
     /// <summary>Nothing published and nothing served: someone must train (the lease decides who).</summary>
-    private async Task TrainFirstModelIfNoneAsync(CancellationToken cancellationToken)
+    private async Task TrainFirstModelIfNoneAsync(S3ModelSource source, CancellationToken cancellationToken)
     {
         // Only a replica that never ran a job here: one whose own run failed does not retry at every poll.
         if (live.Current is not null || queue.Latest is not null || !apiOptions.Value.TrainOnStartup)
@@ -273,6 +306,12 @@ public sealed class ModelSyncService(
         if (request.Job is { Status.State: TrainingJobState.Queued } job && request.Created)
         {
             logger.LogInformation("Model sync: no model published and none here: queued training job {Job}", job.Id);
+        }
+        else if (request.HeldBy is { } holder)
+        {
+            // Readiness said only "no model loaded (no model loaded yet)" while another replica trained the first model.
+            latest.Set(new LatestInStore(source.Describe("LATEST"), null,
+                $"nothing published yet: replica {holder.Holder} is training (job {holder.JobId}); its model is loaded here once published"));
         }
     }
 

@@ -24,6 +24,7 @@ public static class ReplicationServiceCollectionExtensions
                 : new LocalTrainingLease(options.ResolvedReplicaId, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<ModelOrigin>();
+        services.AddSingleton<StoreLatest>();
         services.AddSingleton<ModelFolderGate>();
         services.AddSingleton<TrainingCoordinator>();
 

@@ -9,6 +9,7 @@ internal sealed class LeaseKeeper
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _renewals;
+    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(10);
     private int _released;
 
     public LeaseKeeper(ITrainingLease lease, LeaseTicket ticket, ILogger logger)
@@ -56,7 +57,7 @@ internal sealed class LeaseKeeper
                 // An outage: keep trying until the lease lapses; log once, not at every attempt.
                 if (!failing)
                 {
-                    _logger.LogWarning("Could not renew the training lease of job {Job}: {Error}", Ticket.JobId, ex.Message);
+                    _logger.LogWarning("Could not renew the training lease of job {Job}: {Error}", Ticket.JobId, Why(ex, interval));
                     failing = true;
                 }
             }
@@ -81,13 +82,18 @@ internal sealed class LeaseKeeper
 
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var timeout = new CancellationTokenSource(ReleaseTimeout);
             await _lease.ReleaseAsync(Ticket, timeout.Token).ConfigureAwait(false);
             _logger.LogInformation("Training lease released by job {Job}", Ticket.JobId);
         }
         catch (Exception ex)
         {
-            _logger.LogWarning("Could not release the training lease of job {Job} (it lapses at {Expiry:u}): {Error}", Ticket.JobId, Ticket.ExpiresAt, ex.Message);
+            _logger.LogWarning("Could not release the training lease of job {Job} (it lapses at {Expiry:u}): {Error}", Ticket.JobId, Ticket.ExpiresAt, Why(ex, ReleaseTimeout));
         }
     }
+
+    // A store that accepts the connection and never answers ends in our own timeout, whose message ("A task was
+    // canceled.") said neither what nor where.
+    private string Why(Exception ex, TimeSpan timeout) =>
+        ex is OperationCanceledException ? $"{_lease.Location} gave no answer within {timeout.TotalSeconds:0.#} s" : ex.Message;
 }

@@ -165,7 +165,14 @@ public sealed class ModelBundle
             }
 
             var fingerprint = reader.ReadString();
-            var names = new string[reader.ReadInt32()];
+            // Each name takes at least its length byte: a damaged count must not allocate gigabytes (OutOfMemoryException).
+            var count = reader.ReadInt32();
+            if (count < 0 || count > reader.BaseStream.Length - reader.BaseStream.Position)
+            {
+                throw new InvalidDataException($"the feature count {count} does not fit the file.");
+            }
+
+            var names = new string[count];
             for (var i = 0; i < names.Length; i++)
             {
                 names[i] = reader.ReadString();
@@ -183,7 +190,10 @@ public sealed class ModelBundle
             var classifier = ReadClassifier(reader, path);
             return new ModelBundle(fingerprint, names, imputer, classifier, card);
         }
-        catch (Exception ex) when (ex is EndOfStreamException or InvalidDataException or JsonException or IOException)
+        // FormatException and OverflowException: bytes that match their manifest but do not decode (a bad string length,
+        // a negative count). Uncaught, they stopped the service at start ("invalid configuration") and were taken by the
+        // model sync for a store outage, downloading the version again at every poll.
+        catch (Exception ex) when (ex is EndOfStreamException or InvalidDataException or JsonException or IOException or FormatException or OverflowException)
         {
             throw new PipelineException($"Model file '{path}' is damaged or incomplete: {ex.Message}", ex);
         }

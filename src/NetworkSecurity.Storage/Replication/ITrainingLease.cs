@@ -9,6 +9,9 @@ public interface ITrainingLease
     /// <summary>Where the lease lives and how it is taken, for the start-up log.</summary>
     string Description { get; }
 
+    /// <summary>Where the lease lives, for messages (the S3 lease: s3://bucket/key).</summary>
+    string Location => Description;
+
     /// <summary>True when replicas share the lease (false: the lease only orders jobs inside this process).</summary>
     bool IsShared { get; }
 

@@ -57,6 +57,9 @@ public sealed partial class S3ModelSource : IDisposable
 
     public string LatestKey => $"{_options.Prefix}final_model/LATEST";
 
+    // An object named in a message: with its bucket, as the sync's log lines name nothing else.
+    private string At(string key) => $"s3://{_options.Bucket}/{key}";
+
     private const int MaxLatestLength = 200;
 
     /// <summary>
@@ -91,7 +94,7 @@ public sealed partial class S3ModelSource : IDisposable
             var version = text.Trim();
             if (text.Length > MaxLatestLength || !IsVersionName(version))
             {
-                throw new ModelVerificationException($"{LatestKey} does not hold a version name (got '{(version.Length > 40 ? version[..40] + "…" : version)}').");
+                throw new ModelVerificationException($"{At(LatestKey)} does not hold a version name (got '{(version.Length > 40 ? version[..40] + "…" : version)}').");
             }
 
             return new LatestPointer(LatestState.Found, version, response.ETag);
@@ -122,7 +125,7 @@ public sealed partial class S3ModelSource : IDisposable
         var manifest = await ReadManifestAsync(prefix, cancellationToken).ConfigureAwait(false);
         if (!manifest.ContainsKey(requiredFile))
         {
-            throw new ModelVerificationException($"{prefix}{ManifestName} does not list {requiredFile}: not a model version.");
+            throw new ModelVerificationException($"{At(prefix + ManifestName)} does not list {requiredFile}: not a model version.");
         }
 
         Directory.CreateDirectory(targetFolder);
@@ -132,7 +135,7 @@ public sealed partial class S3ModelSource : IDisposable
             var target = Path.GetFullPath(Path.Combine(root, entry.Key.Replace('/', Path.DirectorySeparatorChar)));
             if (!target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || entry.Key.StartsWith('.'))
             {
-                throw new ModelVerificationException($"{prefix}{ManifestName} names a file outside the version folder: '{entry.Key}'.");
+                throw new ModelVerificationException($"{At(prefix + ManifestName)} names a file outside the version folder: '{entry.Key}'.");
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -152,12 +155,12 @@ public sealed partial class S3ModelSource : IDisposable
                 var hash = Convert.ToHexStringLower(sha.GetHashAndReset());
                 if (!string.Equals(hash, entry.Value, StringComparison.OrdinalIgnoreCase))
                 {
-                    throw new ModelVerificationException($"{prefix}{entry.Key} is corrupt: SHA-256 {hash[..12]}… but the manifest says {entry.Value[..Math.Min(12, entry.Value.Length)]}….");
+                    throw new ModelVerificationException($"{At(prefix + entry.Key)} is corrupt: SHA-256 {hash[..12]}… but the manifest says {entry.Value[..Math.Min(12, entry.Value.Length)]}….");
                 }
             }
             catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
             {
-                throw new ModelVerificationException($"{prefix}{entry.Key} is listed in the manifest but missing.");
+                throw new ModelVerificationException($"{At(prefix + entry.Key)} is listed in the manifest but missing.");
             }
         }).ConfigureAwait(false);
         return manifest.Count;
@@ -173,7 +176,7 @@ public sealed partial class S3ModelSource : IDisposable
         try
         {
             var manifest = await ReadManifestAsync(prefix, cancellationToken).ConfigureAwait(false);
-            return manifest.ContainsKey(requiredFile) ? null : $"{prefix}{ManifestName} does not list {requiredFile}";
+            return manifest.ContainsKey(requiredFile) ? null : $"{At(prefix + ManifestName)} does not list {requiredFile}";
         }
         catch (ModelVerificationException ex)
         {
@@ -206,25 +209,25 @@ public sealed partial class S3ModelSource : IDisposable
             var manifest = await JsonSerializer.DeserializeAsync<Dictionary<string, string?>>(response.ResponseStream, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (manifest is not { Count: > 0 })
             {
-                throw new ModelVerificationException($"{prefix}{ManifestName} is empty.");
+                throw new ModelVerificationException($"{At(prefix + ManifestName)} is empty.");
             }
 
             // Every entry must be a SHA-256: a null or malformed hash failed the comparison with a NullReferenceException,
             // which the model sync took for an outage and downloaded the version again at every poll.
             if (manifest.FirstOrDefault(entry => !IsSha256(entry.Value)) is { Key: { } key, Value: var hash })
             {
-                throw new ModelVerificationException($"{prefix}{ManifestName} is not a valid manifest: the entry '{key}' has {(hash is null ? "no hash" : $"'{(hash.Length > 20 ? hash[..20] + "…" : hash)}'")}, not a SHA-256 (64 hex digits).");
+                throw new ModelVerificationException($"{At(prefix + ManifestName)} is not a valid manifest: the entry '{key}' has {(hash is null ? "no hash" : $"'{(hash.Length > 20 ? hash[..20] + "…" : hash)}'")}, not a SHA-256 (64 hex digits).");
             }
 
             return manifest.ToDictionary(entry => entry.Key, entry => entry.Value!, StringComparer.Ordinal);
         }
         catch (JsonException ex)
         {
-            throw new ModelVerificationException($"{prefix}{ManifestName} is not a valid manifest: {ex.Message}");
+            throw new ModelVerificationException($"{At(prefix + ManifestName)} is not a valid manifest: {ex.Message}");
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
         {
-            throw new ModelVerificationException($"{prefix}{ManifestName} is missing: the version was not (completely) published.");
+            throw new ModelVerificationException($"{At(prefix + ManifestName)} is missing: the version was not (completely) published.");
         }
     }
 

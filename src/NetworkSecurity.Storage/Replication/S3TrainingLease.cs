@@ -72,6 +72,9 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
 
     public string Key => $"{_options.Prefix}leases/training.json";
 
+    /// <summary>s3://bucket/key of the lease object, for messages.</summary>
+    public string Location => $"s3://{_options.Bucket}/{Key}";
+
     public S3LeaseMode Mode => _mode;
 
     public bool IsShared => true;
@@ -137,21 +140,25 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
         }
     }
 
-    public async Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken)
+    public Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken) =>
+        NamedAsync(() => TryAcquireCoreAsync(jobId, cancellationToken));
+
+    // Store errors said with the lease object, for taking, renewing and releasing alike: the store's own words ("The
+    // specified bucket does not exist", "Connection refused (host:port)") name no bucket or key, and a renewal that
+    // failed was logged with nothing else.
+    private async Task<T> NamedAsync<T>(Func<Task<T>> action)
     {
         try
         {
-            return await TryAcquireCoreAsync(jobId, cancellationToken).ConfigureAwait(false);
+            return await action().ConfigureAwait(false);
         }
         catch (Exception ex) when (Unreachable(ex) is { } cause)
         {
-            throw new LeaseStoreUnreachableException($"s3://{_options.Bucket}/{Key} cannot be reached ({cause.Message})", ex);
+            throw new LeaseStoreUnreachableException($"{Location} cannot be reached ({cause.Message})", ex);
         }
         catch (AmazonServiceException ex)
         {
-            // The store's own words ("The specified bucket does not exist") name no bucket: POST /train's 503 said
-            // nothing of where. Said as the artifact sync says it, with the lease object.
-            throw new LeaseStoreException($"s3://{_options.Bucket}/{Key} cannot be used ({S3ArtifactStore.Describe(ex)})", ex);
+            throw new LeaseStoreException($"{Location} cannot be used ({S3ArtifactStore.Describe(ex)})", ex);
         }
     }
 
@@ -218,9 +225,14 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
         return LeaseAttempt.Lost(after is null ? null : new LeaseHolder(after.Holder, after.JobId, after.ExpiresAt));
     }
 
-    public async Task<bool> RenewAsync(LeaseTicket ticket, CancellationToken cancellationToken)
+    public Task<bool> RenewAsync(LeaseTicket ticket, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ticket);
+        return NamedAsync(() => RenewCoreAsync(ticket, cancellationToken));
+    }
+
+    private async Task<bool> RenewCoreAsync(LeaseTicket ticket, CancellationToken cancellationToken)
+    {
         var record = NewRecord(ticket);
         if (_mode == S3LeaseMode.Conditional)
         {
@@ -247,9 +259,18 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
         return true;
     }
 
-    public async Task ReleaseAsync(LeaseTicket ticket, CancellationToken cancellationToken)
+    public Task ReleaseAsync(LeaseTicket ticket, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ticket);
+        return NamedAsync(async () =>
+        {
+            await ReleaseCoreAsync(ticket, cancellationToken).ConfigureAwait(false);
+            return true;
+        });
+    }
+
+    private async Task ReleaseCoreAsync(LeaseTicket ticket, CancellationToken cancellationToken)
+    {
         var released = NewRecord(ticket) with { ExpiresAt = Clock.UtcNow, Released = true };
         try
         {
@@ -312,7 +333,7 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
     // Garbage in the lease object must not block training for ever: it counts as a lapsed lease and is overwritten.
     private LeaseRecord Unreadable()
     {
-        _logger.LogWarning("The training lease {Key} is not a lease record: treating it as free", Key);
+        _logger.LogWarning("The training lease {Location} is not a lease record: treating it as free", Location);
         return new LeaseRecord("?", "?", UnreadableToken, DateTimeOffset.MinValue, DateTimeOffset.MinValue, true);
     }
 

@@ -19,7 +19,7 @@ public enum ProxyMode
 /// <summary>A TCP proxy on 127.0.0.1 in front of the S3 test server that can play an outage or answer garbage.</summary>
 public sealed class FaultyProxy : IDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener = new(IPAddress.Loopback, TestPorts.ForServer());
     private readonly Uri _target;
     private readonly CancellationTokenSource _stop = new();
 

@@ -178,12 +178,16 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             await Task.Delay(1500); // more polls against a store answering garbage: still one line
             Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url(service, "/health/ready"))).StatusCode);
             Assert.Equal(v2, (await ServedModelAsync(service)).Version);
+            // Still ready (it serves a model), and readiness says that it cannot see a newer one: not only the log.
+            Assert.Contains("/ns/final_model/LATEST at 127.0.0.1:", ReadyDescription(await _http.GetStringAsync(Url(service, "/health/ready"))));
+            Assert.Contains(": the store cannot be read since ", ReadyDescription(await _http.GetStringAsync(Url(service, "/health/ready"))));
 
             proxy.Set(ProxyMode.Forward);
             await WaitUntilAsync(async () => (await JobAsync(service, job)).GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(30), "the publication catching up", processes);
             Assert.True((await JobAsync(service, job)).GetProperty("publication").GetProperty("attempts").GetInt32() >= 2);
             await WaitUntilAsync(() => Task.FromResult(service.Output.Contains("answers again", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the sync's recovery line", processes);
             Assert.Equal(1, Count(service.Output, "is unreachable or failing"));
+            Assert.DoesNotContain("cannot be read", ReadyDescription(await _http.GetStringAsync(Url(service, "/health/ready"))));
             using (var latest = await s3.GetObjectAsync(bucket, "ns/final_model/LATEST"))
             using (var reader = new StreamReader(latest.ResponseStream))
             {
@@ -277,6 +281,131 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             Assert.Contains($"the served {version} is complete in", second.Output);
             // The model's three files are not sent again; only the run's artifacts are.
             Assert.Contains(" 3 unchanged", second.Output.Split('\n').Single(l => l.Contains($"Run {version} published", StringComparison.Ordinal) && l.Contains("attempt 1", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                process.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_newer_version_whose_files_match_the_stores_manifest_but_not_their_own_is_never_adopted_and_readiness_and_model_say_why()
+    {
+        // model.nsm replaced under a version's name with the store's .manifest.json rewritten to match, its manifest.json
+        // not: the bundle alone loads, the version as a whole does not.
+        var bucket = "rpl" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        using var folder = new TempDirectory();
+        var service = Start("replica-p", folder, bucket);
+        var processes = new[] { service };
+        try
+        {
+            await WaitUntilAsync(async () => (await LatestJobAsync(service))?.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(90), "the first model published", processes);
+            var v1 = (await ServedModelAsync(service)).Version!;
+            const string replaced = "29990101_000000";
+            var manifest = JsonSerializer.Deserialize<Dictionary<string, string>>(await ReadAsync(s3, bucket, $"ns/final_model/{v1}/.manifest.json"))!;
+            foreach (var file in manifest.Keys.ToArray())
+            {
+                var bytes = await ReadAsync(s3, bucket, $"ns/final_model/{v1}/{file}");
+                if (file == "model.nsm")
+                {
+                    bytes = [.. bytes, 0]; // still loads (the bundle ignores what follows it), but is not the file manifest.json names
+                    manifest[file] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+                }
+
+                await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/final_model/{replaced}/{file}", InputStream = new MemoryStream(bytes), UseChunkEncoding = false });
+            }
+
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/final_model/{replaced}/.manifest.json", ContentBody = JsonSerializer.Serialize(manifest), UseChunkEncoding = false });
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = "ns/final_model/LATEST", ContentBody = replaced, UseChunkEncoding = false });
+
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains($"LATEST names {replaced} but it is unusable", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the replaced version refused", processes);
+            var error = service.Output.Split('\n').Single(l => l.Contains($"LATEST names {replaced} but it is unusable", StringComparison.Ordinal));
+            Assert.Contains($"s3://{bucket}/ns/final_model/{replaced}/", error); // where, in the store
+            Assert.DoesNotContain(".download-", error); // not the download folder, gone by now
+            Assert.DoesNotContain($"serving model {replaced}", service.Output);
+            Assert.Equal(v1, (await ServedModelAsync(service)).Version);
+            Assert.Equal(v1, File.ReadAllText(Path.Combine(folder.Path, "final_model", "CURRENT")).Trim());
+            var ready = JsonDocument.Parse(await _http.GetStringAsync(Url(service, "/health/ready"))).RootElement;
+            Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("model").GetProperty("status").GetString()); // not a fallback
+
+            // Readiness and /model say what LATEST names and why this replica does not serve it, not only the log.
+            var model = ready.GetProperty("checks").GetProperty("model");
+            Assert.Contains($"s3://{bucket}/ns/final_model/LATEST", model.GetProperty("description").GetString());
+            Assert.Contains($"names {replaced}, not served: unusable", model.GetProperty("description").GetString());
+            Assert.Equal(replaced, model.GetProperty("data").GetProperty("store_latest").GetString());
+            var storeLatest = JsonDocument.Parse(await _http.GetStringAsync(Url(service, "/model"))).RootElement.GetProperty("serving").GetProperty("store_latest");
+            Assert.Equal(replaced, storeLatest.GetProperty("version").GetString());
+            Assert.Contains("manifest.json", storeLatest.GetProperty("not_served_because").GetString());
+
+            // LATEST back at the served version: nothing left to explain.
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = "ns/final_model/LATEST", ContentBody = v1, UseChunkEncoding = false });
+            await WaitUntilAsync(async () => JsonDocument.Parse(await _http.GetStringAsync(Url(service, "/model"))).RootElement.GetProperty("serving").GetProperty("store_latest").GetProperty("version").GetString() == v1,
+                TimeSpan.FromSeconds(30), "/model naming LATEST's new version", processes);
+            storeLatest = JsonDocument.Parse(await _http.GetStringAsync(Url(service, "/model"))).RootElement.GetProperty("serving").GetProperty("store_latest");
+            Assert.Equal(JsonValueKind.Null, storeLatest.GetProperty("not_served_because").ValueKind);
+            Assert.DoesNotContain("not served", JsonDocument.Parse(await _http.GetStringAsync(Url(service, "/health/ready"))).RootElement.GetProperty("checks").GetProperty("model").GetProperty("description").GetString());
+        }
+        finally
+        {
+            service.Dispose();
+        }
+    }
+
+    private static string ReadyDescription(string health) =>
+        JsonDocument.Parse(health).RootElement.GetProperty("checks").GetProperty("model").GetProperty("description").GetString()!;
+
+    private static async Task<byte[]> ReadAsync(AmazonS3Client s3, string bucket, string key)
+    {
+        using var response = await s3.GetObjectAsync(bucket, key);
+        using var copy = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    [Fact]
+    public async Task Replicas_started_together_on_an_empty_bucket_train_once_and_the_waiting_one_says_who_trains()
+    {
+        var bucket = "two" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        using var folderA = new TempDirectory();
+        using var folderB = new TempDirectory();
+        var processes = new List<ServiceProcess> { Start("replica-1", folderA, bucket), Start("replica-2", folderB, bucket) };
+        try
+        {
+            // Until both serve: what each replica's readiness said while it had no model.
+            var said = new HashSet<string>();
+            await WaitUntilAsync(async () =>
+            {
+                var ready = 0;
+                foreach (var process in processes)
+                {
+                    using var response = await _http.GetAsync(Url(process, "/health/ready"));
+                    ready += response.IsSuccessStatusCode ? 1 : 0;
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        said.Add($"{process.Name}: {ReadyDescription(await response.Content.ReadAsStringAsync())}");
+                    }
+                }
+
+                return ready == processes.Count;
+            }, TimeSpan.FromSeconds(120), "both replicas ready", processes);
+
+            var versions = new List<string?>();
+            foreach (var process in processes)
+            {
+                versions.Add((await ServedModelAsync(process)).Version);
+            }
+
+            Assert.Single(versions.Distinct()); // one model, trained once
+            var trainer = (await LatestJobAsync(processes[0])) is not null ? processes[0] : processes[1];
+            var waiter = processes.Single(p => p != trainer);
+            Assert.Null(await LatestJobAsync(waiter));
+            Assert.Contains(said, line => line.StartsWith($"{waiter.Name}: ", StringComparison.Ordinal)
+                && line.Contains($"nothing published yet: replica {trainer.Name} is training (job ", StringComparison.Ordinal));
         }
         finally
         {

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Storage.Tests.Replication;
@@ -20,7 +18,7 @@ public sealed class ServiceProcess : IDisposable
     public ServiceProcess(string name, string folder, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         Name = name;
-        Port = FreePort();
+        Port = TestPorts.Free();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}");
         var start = new ProcessStartInfo("dotnet")
         {
@@ -99,13 +97,6 @@ public sealed class ServiceProcess : IDisposable
         {
             _output.TryDequeue(out _);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()
