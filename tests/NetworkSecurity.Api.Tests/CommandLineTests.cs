@@ -231,6 +231,50 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Evaluate_stopped_by_a_signal_stops_between_seeds_says_so_and_leaves_only_whole_seed_folders()
+    {
+        // evaluate never looked at the token: System.CommandLine gave up after 2 s and the process ended with 143 (130
+        // for Ctrl+C) wherever it was, leaving seed folders with a .train.csv.<guid>.tmp or without product.csv.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 600);
+        var splits = Path.Combine(dir.Path, "splits");
+        using var process = ProgramProcess.Start(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--seeds", "0-9999",
+            "--write-splits", splits, "--logs", "none"], dir.Path);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            Assert.True(SpinWait.SpinUntil(() => File.Exists(Path.Combine(splits, "stratified", "seed1", "product.csv")) || process.HasExited, TimeSpan.FromSeconds(120)), "no seed written");
+            Assert.False(process.HasExited, "evaluate ended before it was stopped");
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            await process.WaitForExitAsync(limit.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        var output = await stderr + await stdout;
+        Assert.True(process.ExitCode == CommandLine.Failed, $"exit {process.ExitCode}: {output}");
+        Assert.Contains("SIGTERM received: stopping after the current step", output, StringComparison.Ordinal);
+        Assert.Contains("evaluate cancelled", output, StringComparison.Ordinal);
+        var seeds = Directory.GetDirectories(Path.Combine(splits, "stratified"));
+        Assert.InRange(seeds.Length, 2, 9999);
+        foreach (var seed in seeds)
+        {
+            Assert.Equal(["product.csv", "test.csv", "train.csv"], Directory.GetFiles(seed).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        }
+    }
+
+    [Fact]
     public void Evaluate_says_which_records_it_sets_aside_as_invalid()
     {
         // Within Pipeline:MaxInvalidRowFraction, evaluate left them out of every split without a word (train warns).
