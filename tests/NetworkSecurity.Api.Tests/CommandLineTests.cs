@@ -124,6 +124,9 @@ public sealed class CommandLineTests
     [InlineData("train --Pipeline:TestFracton=0", "unknown setting 'Pipeline:TestFracton': Pipeline has no 'TestFracton'")]
     [InlineData("train --Pipeline__Training__Mod=gbdt", "unknown setting 'Pipeline:Training:Mod': Pipeline:Training has no 'Mod'")]
     [InlineData("predict --input a.csv", "Option '--output' is required.")]
+    [InlineData("predict --input a.csv --output -", "--output: '-' is not a path: the commands read and write files, not standard input or output; give a file name (./- for a file named '-').")] // wrote a file named '-'
+    [InlineData("export --output -", "--output: '-' is not a path: the commands read and write files")]
+    [InlineData("predict --input - --output a.csv", "--input: '-' is not a path: the commands read and write files")]
     [InlineData("fly", "unknown command 'fly'; the commands are train, evaluate, predict, push-data, export and help.")]
     public void Bad_arguments_get_one_line_naming_the_option_and_exit_code_2(string arguments, string message)
     {
