@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using NetworkSecurity.Api.Cli;
 using NetworkSecurity.Pipeline.Artifacts;
@@ -182,6 +183,23 @@ public sealed class CommandLineTests
         {
             Assert.Contains(CommandLine.ExitCodes, stdout);
         }
+    }
+
+    [Fact]
+    public async Task Choices_are_taken_in_any_case_as_their_help_spelling()
+    {
+        // --mode GBDT passed the option's parser, then the raw 'GBDT' was refused as a setting (exit code 2): "Invalid
+        // configuration: Pipeline:Training:Mode: Training:Mode must be 'search' or 'gbdt'."
+        var options = new CliOptions([]);
+        var parsed = new RootCommand { TrainCommand.Create(options) }.Parse(["train", "--mode", "GBDT", "--split", "Grouped", "--source", "CSV", "--scoring", "F1", "--seed", "7"]);
+        Assert.Empty(parsed.Errors);
+        Assert.Equal(
+            [new("Pipeline:DataSource", "csv"), new("Pipeline:Seed", "7"), new("Pipeline:Split", "grouped"), new("Pipeline:Training:Mode", "gbdt"), new("Pipeline:Training:Scoring", "f1")],
+            options.ConfigurationValues(parsed).OrderBy(pair => pair.Key, StringComparer.Ordinal));
+
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 600);
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--mode", "GBDT", "--split", "Grouped", "--seeds", "0", "--logs", "none"]));
     }
 
     [Fact]

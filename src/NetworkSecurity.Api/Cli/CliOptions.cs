@@ -82,7 +82,12 @@ public sealed class CliOptions
         {
             if (result.GetResult(option) is { Implicit: false } given)
             {
-                yield return new(key, given.Tokens.Count == 0 ? "true" : string.Join(',', given.Tokens.Select(t => t.Value)));
+                // A text option's parsed value: a choice is matched in any case (--mode GBDT) and becomes the allowed
+                // spelling, which is what the settings' checks accept; the token as typed was refused there as
+                // "Training:Mode must be 'search' or 'gbdt'", after the option itself had been accepted.
+                yield return new(key, given.Tokens.Count == 0 ? "true"
+                    : option is Option<string> ? given.GetValueOrDefault<string>()
+                    : string.Join(',', given.Tokens.Select(t => t.Value)));
             }
         }
     }
