@@ -920,9 +920,14 @@ public sealed class CommandLineTests
         Assert.False(Directory.Exists(Path.Combine(finalModel, "splits")));
         var file = dir.File("afile", "x");
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--seeds", "1", "--write-splits", file, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--logs", logs]));
+        // A file where the split's folder goes: was exit 1 with only "The file '…/stratified' already exists."
+        var splitsWithFile = Directory.CreateDirectory(Path.Combine(dir.Path, "splits-with-file")).FullName;
+        File.WriteAllText(Path.Combine(splitsWithFile, "stratified"), "x");
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--seeds", "1", "--write-splits", splitsWithFile, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--logs", logs]));
         var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
         Assert.Contains("is inside the final model folder", log);
         Assert.Contains("is a file; give a folder", log);
+        Assert.Contains($"--write-splits '{splitsWithFile}': '{Path.Combine(splitsWithFile, "stratified")}' is a file, where this run's seed folders go", log);
         Assert.DoesNotContain("Seed 1:", log); // refused before the search
     }
 
