@@ -69,6 +69,8 @@ public sealed class TrainingPipeline(
             Report(progress, PipelineStage.Evaluation, 0.90);
             evaluation = new ModelEvaluationStage(schema, options, stageLogger).Run(layout, trained.Model, transformed, ingestion, trained.CvF1);
             importance = ExplainImportance(layout, schema, trained.Model, transformed);
+            // The last point to stop before the model goes live: a Ctrl+C during evaluation is not a promotion.
+            cancellationToken.ThrowIfCancellationRequested();
 
             string? promotedVersion = null;
             var store = new ModelStore(options.FinalModelDirectory, options.ModelVersionsKept);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using NetworkSecurity.Api.Cli;
 using NetworkSecurity.Pipeline.Artifacts;
@@ -124,6 +125,9 @@ public sealed class CommandLineTests
     [InlineData("train --Pipeline:TestFracton=0", "unknown setting 'Pipeline:TestFracton': Pipeline has no 'TestFracton'")]
     [InlineData("train --Pipeline__Training__Mod=gbdt", "unknown setting 'Pipeline:Training:Mod': Pipeline:Training has no 'Mod'")]
     [InlineData("predict --input a.csv", "Option '--output' is required.")]
+    [InlineData("predict --input a.csv --output -", "--output: '-' is not a path: the commands read and write files, not standard input or output; give a file name (./- for a file named '-').")] // wrote a file named '-'
+    [InlineData("export --output -", "--output: '-' is not a path: the commands read and write files")]
+    [InlineData("predict --input - --output a.csv", "--input: '-' is not a path: the commands read and write files")]
     [InlineData("fly", "unknown command 'fly'; the commands are train, evaluate, predict, push-data, export and help.")]
     public void Bad_arguments_get_one_line_naming_the_option_and_exit_code_2(string arguments, string message)
     {
@@ -183,6 +187,23 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Choices_are_taken_in_any_case_as_their_help_spelling()
+    {
+        // --mode GBDT passed the option's parser, then the raw 'GBDT' was refused as a setting (exit code 2): "Invalid
+        // configuration: Pipeline:Training:Mode: Training:Mode must be 'search' or 'gbdt'."
+        var options = new CliOptions([]);
+        var parsed = new RootCommand { TrainCommand.Create(options) }.Parse(["train", "--mode", "GBDT", "--split", "Grouped", "--source", "CSV", "--scoring", "F1", "--seed", "7"]);
+        Assert.Empty(parsed.Errors);
+        Assert.Equal(
+            [new("Pipeline:DataSource", "csv"), new("Pipeline:Seed", "7"), new("Pipeline:Split", "grouped"), new("Pipeline:Training:Mode", "gbdt"), new("Pipeline:Training:Scoring", "f1")],
+            options.ConfigurationValues(parsed).OrderBy(pair => pair.Key, StringComparer.Ordinal));
+
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 600);
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--mode", "GBDT", "--split", "Grouped", "--seeds", "0", "--logs", "none"]));
+    }
+
+    [Fact]
     public async Task Configuration_keys_still_work_as_options_beside_typed_ones()
     {
         using var dir = new TempDirectory();
@@ -229,6 +250,50 @@ public sealed class CommandLineTests
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--split", "grouped", "--seeds", "4", "--write-splits", splits, "--logs", "none"]));
         Assert.False(Directory.Exists(Path.Combine(splits, "grouped", "seed4")));
         Assert.Equal(before, Directory.GetFiles(splits, "*", SearchOption.AllDirectories).Select(File.GetLastWriteTimeUtc).ToArray());
+    }
+
+    [Fact]
+    public async Task Evaluate_stopped_by_a_signal_stops_between_seeds_says_so_and_leaves_only_whole_seed_folders()
+    {
+        // evaluate never looked at the token: System.CommandLine gave up after 2 s and the process ended with 143 (130
+        // for Ctrl+C) wherever it was, leaving seed folders with a .train.csv.<guid>.tmp or without product.csv.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 600);
+        var splits = Path.Combine(dir.Path, "splits");
+        using var process = ProgramProcess.Start(["evaluate", "--data", data, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--seeds", "0-9999",
+            "--write-splits", splits, "--logs", "none"], dir.Path);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            Assert.True(SpinWait.SpinUntil(() => File.Exists(Path.Combine(splits, "stratified", "seed1", "product.csv")) || process.HasExited, TimeSpan.FromSeconds(120)), "no seed written");
+            Assert.False(process.HasExited, "evaluate ended before it was stopped");
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            await process.WaitForExitAsync(limit.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        var output = await stderr + await stdout;
+        Assert.True(process.ExitCode == CommandLine.Failed, $"exit {process.ExitCode}: {output}");
+        Assert.Contains("SIGTERM received: stopping after the current step", output, StringComparison.Ordinal);
+        Assert.Contains("evaluate cancelled", output, StringComparison.Ordinal);
+        var seeds = Directory.GetDirectories(Path.Combine(splits, "stratified"));
+        Assert.InRange(seeds.Length, 2, 9999);
+        foreach (var seed in seeds)
+        {
+            Assert.Equal(["product.csv", "test.csv", "train.csv"], Directory.GetFiles(seed).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        }
     }
 
     [Fact]
@@ -870,9 +935,14 @@ public sealed class CommandLineTests
         Assert.False(Directory.Exists(Path.Combine(finalModel, "splits")));
         var file = dir.File("afile", "x");
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--seeds", "1", "--write-splits", file, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--logs", logs]));
+        // A file where the split's folder goes: was exit 1 with only "The file '…/stratified' already exists."
+        var splitsWithFile = Directory.CreateDirectory(Path.Combine(dir.Path, "splits-with-file")).FullName;
+        File.WriteAllText(Path.Combine(splitsWithFile, "stratified"), "x");
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--seeds", "1", "--write-splits", splitsWithFile, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--logs", logs]));
         var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
         Assert.Contains("is inside the final model folder", log);
         Assert.Contains("is a file; give a folder", log);
+        Assert.Contains($"--write-splits '{splitsWithFile}': '{Path.Combine(splitsWithFile, "stratified")}' is a file, where this run's seed folders go", log);
         Assert.DoesNotContain("Seed 1:", log); // refused before the search
     }
 

@@ -36,6 +36,19 @@ internal static class ProgramProcess
         return Execute(start, timeoutSeconds, $"the program ({string.Join(' ', arguments)}; a service started?)");
     }
 
+    /// <summary>The program started in <paramref name="workingDirectory"/> with both outputs redirected, for a test that acts while it runs.</summary>
+    public static Process Start(IReadOnlyList<string> arguments, string workingDirectory)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NetworkSecurity.Api.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start)!;
+    }
+
     /// <summary>
     /// Runs <paramref name="start"/> with both outputs collected; one that has not stopped after
     /// <paramref name="timeoutSeconds"/> is killed with its children and fails the test, naming <paramref name="what"/>.

@@ -37,6 +37,21 @@ public sealed class ModelStoreIntegrityTests
     }
 
     [Fact]
+    public async Task A_version_folder_given_as_the_store_is_named_as_such_not_said_to_hold_no_model()
+    {
+        using var dir = new TempDirectory();
+        var trained = await TrainAsync(dir);
+        var store = new ModelStore(Path.Combine(dir.Path, "store"));
+        store.Promote(As(trained, Older));
+
+        var version = new ModelStore(Path.Combine(store.Directory, Older));
+
+        Assert.Null(version.CurrentVersion);
+        Assert.Equal($"'{version.Directory}' is the folder of one model version (it holds model.nsm), not the final model folder: give the folder it is in, whose CURRENT names the live version", version.NoModelReason());
+        Assert.StartsWith("no model has been promoted to", new ModelStore(Path.Combine(dir.Path, "empty")).NoModelReason(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_byte_changed_anywhere_in_the_live_version_is_detected_and_the_older_version_is_served()
     {
         using var dir = new TempDirectory();

@@ -130,6 +130,32 @@ public sealed class PredictorChunkingTests(PredictorChunkingTests.Trained traine
         Assert.True(reader.Served < csv.Length, "the whole upload was read despite the cancellation");
     }
 
+    [Theory]
+    [InlineData("shorter", "it has 7,000 records, not the")]
+    [InlineData("longer", "it has more than the")]
+    [InlineData("cut mid-record", "line 7002 has another number of fields than the header")]
+    [InlineData("other header", "its header differs")]
+    public void A_second_pass_that_reads_other_records_than_the_first_scored_is_refused_not_written_short(string change, string message)
+    {
+        // predict reads its file twice; one truncated at a record boundary while it was read again wrote the records
+        // that were left, 7,000 of 20,000, and exited 0 (one cut mid-record failed "unexpectedly" in the CSV writer).
+        var (bundle, predictor, (csv, _)) = (trained.Bundle, trained.Predictor, trained.Upload);
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var summary = predictor.Score(bundle, () => new StringReader(csv), "up.csv");
+        var again = change switch
+        {
+            "shorter" => string.Join('\n', lines.Take(7001)) + "\n",
+            "longer" => csv + lines[1] + "\n",
+            "cut mid-record" => string.Join('\n', lines.Take(7001)) + "\n" + string.Join(',', lines[7001].Split(',').Take(12)) + "\n",
+            _ => "id," + csv,
+        };
+
+        var error = Assert.Throws<PipelineException>(() => predictor.Records(summary, () => new StringReader(again)).Count());
+        Assert.Contains("up.csv changed while it was being scored", error.Message);
+        Assert.Contains(message, error.Message);
+        Assert.Equal(summary.Count, predictor.Records(summary, () => new StringReader(csv)).Count());
+    }
+
     private sealed class CancellingReader(string text, int cancelAt, CancellationTokenSource cancel) : TextReader
     {
         public int Served { get; private set; }

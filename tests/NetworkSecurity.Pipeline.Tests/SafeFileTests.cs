@@ -29,6 +29,19 @@ public sealed class SafeFileTests
     }
 
     [Fact]
+    public void A_path_ending_with_a_separator_is_refused_as_a_folder_and_no_folder_is_made()
+    {
+        // export --output new/sub/ made new/sub, then failed with "Could not find a part of the path".
+        using var dir = new TempDirectory();
+        var output = Path.Combine(dir.Path, "new", "sub") + Path.DirectorySeparatorChar;
+
+        var error = Assert.Throws<IOException>(() => SafeFile.WriteAllText(output, "x"));
+
+        Assert.Equal($"'{output}' ends with '{Path.DirectorySeparatorChar}', so it names a folder; give the path of a file to write.", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "new")));
+    }
+
+    [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // Unix permissions
     public void A_replaced_file_keeps_its_permissions_a_read_only_one_is_refused_and_a_long_legal_name_works()
     {

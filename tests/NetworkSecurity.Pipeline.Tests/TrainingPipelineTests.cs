@@ -10,6 +10,38 @@ namespace NetworkSecurity.Pipeline.Tests;
 public sealed class TrainingPipelineTests
 {
     [Fact]
+    public async Task A_run_cancelled_after_training_is_not_promoted()
+    {
+        // Ctrl+C (or the service's shutdown) during evaluation still promoted the model and ended the train command
+        // with exit code 0: the token was last looked at while training.
+        using var dir = new TempDirectory();
+        var options = PipelineFactory.Options(dir, PipelineFactory.Sample(dir, 600));
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancelAt(PipelineStage.Evaluation, cancel);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PipelineFactory.Create(options).RunAsync(progress, cancel.Token));
+
+        Assert.True(progress.Reached);
+        Assert.Null(new ModelStore(options.FinalModelDirectory).CurrentVersion);
+        Assert.False(Directory.Exists(options.FinalModelDirectory) && Directory.EnumerateFileSystemEntries(options.FinalModelDirectory).Any());
+    }
+
+    /// <summary>Cancels when the run reports <paramref name="stage"/>, on the run's own thread.</summary>
+    private sealed class CancelAt(PipelineStage stage, CancellationTokenSource cancel) : IProgress<PipelineProgress>
+    {
+        public bool Reached { get; private set; }
+
+        public void Report(PipelineProgress value)
+        {
+            if (value.Stage == stage)
+            {
+                Reached = true;
+                cancel.Cancel();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Runs_every_stage_and_promotes_a_model_that_reloads_identically()
     {
         using var dir = new TempDirectory();

@@ -82,7 +82,12 @@ public sealed class CliOptions
         {
             if (result.GetResult(option) is { Implicit: false } given)
             {
-                yield return new(key, given.Tokens.Count == 0 ? "true" : string.Join(',', given.Tokens.Select(t => t.Value)));
+                // A text option's parsed value: a choice is matched in any case (--mode GBDT) and becomes the allowed
+                // spelling, which is what the settings' checks accept; the token as typed was refused there as
+                // "Training:Mode must be 'search' or 'gbdt'", after the option itself had been accepted.
+                yield return new(key, given.Tokens.Count == 0 ? "true"
+                    : option is Option<string> ? given.GetValueOrDefault<string>()
+                    : string.Join(',', given.Tokens.Select(t => t.Value)));
             }
         }
     }
@@ -103,11 +108,14 @@ public sealed class CliOptions
     private static Option<string> Text(string name, string valueName, string description) =>
         new(name) { Description = description, HelpName = valueName };
 
-    // A path: never empty (export --output "" wrote ./model.onnx) nor padded with spaces (a folder named "  fm  ").
+    // A path: never empty (export --output "" wrote ./model.onnx) nor padded with spaces (a folder named "  fm  "), nor
+    // '-', which scripts mean as standard input or output: predict --output - wrote a file named '-' and exited 0.
     private static Option<string> PathText(string name, string valueName, string description) =>
         Parsed<string>(name, description, valueName,
-            (string text, out string value) => (value = text).Trim().Length == text.Length && text.Length > 0,
-            "is not a path: empty, or with spaces around it.");
+            (string text, out string value) => (value = text).Trim().Length == text.Length && text.Length > 0 && text != "-",
+            text => text == "-"
+                ? "is not a path: the commands read and write files, not standard input or output; give a file name (./- for a file named '-')."
+                : "is not a path: empty, or with spaces around it.");
 
     private static Option<string> Choice(string name, string description, params string[] allowed) =>
         Parsed<string>(name, description, string.Join('|', allowed),
@@ -129,8 +137,11 @@ public sealed class CliOptions
 
     private delegate bool TryParseValue<T>(string text, out T value);
 
+    private static Option<T> Parsed<T>(string name, string description, string valueName, TryParseValue<T> tryParse, string problem) =>
+        Parsed(name, description, valueName, tryParse, _ => problem);
+
     /// <summary>An option whose value is parsed by <paramref name="tryParse"/>; a bad value is one error naming the option.</summary>
-    private static Option<T> Parsed<T>(string name, string description, string valueName, TryParseValue<T> tryParse, string problem) => new(name)
+    private static Option<T> Parsed<T>(string name, string description, string valueName, TryParseValue<T> tryParse, Func<string, string> problem) => new(name)
     {
         Description = description,
         HelpName = valueName,
@@ -142,7 +153,7 @@ public sealed class CliOptions
                 return value;
             }
 
-            result.AddError($"{name}: '{text}' {problem}");
+            result.AddError($"{name}: '{text}' {problem(text)}");
             return default;
         },
     };

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Artifacts;
@@ -153,7 +154,26 @@ public static partial class CommandLine
             return UsageError;
         }
 
-        return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+        // Ctrl+C and SIGTERM cancel the command, which stops at its next check and cleans up after itself (temporary
+        // files, the run's record, its log). System.CommandLine's own handling waited two seconds and then returned 130
+        // or 143 while the work went on, so the process ended wherever it was: evaluate, which did not look at the
+        // token, left seed folders without product.csv. A second signal ends the process at once.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => Stop(signal, stop));
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => Stop(signal, stop));
+        return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, stop.Token).ConfigureAwait(false);
+    }
+
+    private static void Stop(PosixSignalContext signal, CancellationTokenSource stop)
+    {
+        if (stop.IsCancellationRequested)
+        {
+            return; // the second one: the default, the process ends
+        }
+
+        signal.Cancel = true;
+        Console.Error.WriteLine($"{signal.Signal} received: stopping after the current step (send it again to stop at once).");
+        stop.Cancel();
     }
 
     /// <summary>The command tree: one file per command builds its own <see cref="Command"/>.</summary>

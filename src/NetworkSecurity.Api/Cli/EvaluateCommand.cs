@@ -104,6 +104,12 @@ public static class EvaluateCommand
             // Seed folders of an earlier run beside this run's would be read as one comparison (peers.py takes every
             // seed folder): a folder that already holds splits is refused, not mixed into.
             var target = Path.Combine(writeSplits, options.Split);
+            if (File.Exists(target))
+            {
+                // Was "The file '…/stratified' already exists." from making the folder, naming neither the option nor why.
+                throw new UsageException($"--write-splits '{writeSplits}': '{target}' is a file, where this run's seed folders go; give a new or empty folder, or move that file.");
+            }
+
             if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
             {
                 throw new UsageException($"--write-splits '{writeSplits}': '{target}' already holds splits of an earlier run; give a new or empty folder, or delete that one.");
@@ -148,6 +154,8 @@ public static class EvaluateCommand
         var brier = new List<double>();
         for (var s = 0; s < seeds.Length; s++)
         {
+            // Between seeds, where a stop leaves only whole seed folders behind (the gbdt fit itself cannot stop).
+            context.CancellationToken.ThrowIfCancellationRequested();
             var seed = seeds[s];
             var step = $"seed {seed} ({s + 1} of {seeds.Length})";
             var done = (double)s / seeds.Length;

@@ -82,11 +82,19 @@ public static class PredictCommand
             var (size, written) = (new FileInfo(input).Length, File.GetLastWriteTimeUtc(input));
             var length = Math.Max(1, size);
             var pass = 0;
-            TextReader Open()
+            void RequireUnchanged()
             {
-                if (pass > 0 && (new FileInfo(input).Length != size || File.GetLastWriteTimeUtc(input) != written))
+                if (new FileInfo(input).Length != size || File.GetLastWriteTimeUtc(input) != written)
                 {
                     throw new PipelineException($"Input '{input}' changed while it was being scored; nothing was written. Score a copy that does not change.");
+                }
+            }
+
+            TextReader Open()
+            {
+                if (pass > 0)
+                {
+                    RequireUnchanged();
                 }
 
                 var offset = pass++ * length;
@@ -108,7 +116,12 @@ public static class PredictCommand
                 throw new PipelineException($"{head}{(ex.Problems.Count == PhishingPredictor.MaxProblems ? $" (the first {PhishingPredictor.MaxProblems} shown)" : "")}; nothing was written:{Environment.NewLine}{listed}", ex.Problems);
             }
 
-            await SafeFile.WriteTextAsync(output, writer => PredictionCsvWriter.WriteAsync(writer, summary, predictor.Records(summary, Open), context.CancellationToken)).ConfigureAwait(false);
+            await SafeFile.WriteTextAsync(output, async writer =>
+            {
+                await PredictionCsvWriter.WriteAsync(writer, summary, predictor.Records(summary, Open), context.CancellationToken).ConfigureAwait(false);
+                // Also after the second pass: a change while it read (same records, other values) pairs verdicts wrongly too.
+                RequireUnchanged();
+            }).ConfigureAwait(false);
             return summary;
         }).ConfigureAwait(false);
         if (summary.EmptyFeaturesWarning is { } warning)

@@ -14,6 +14,13 @@ public static class SafeFile
     public static string Target(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        // "out/" names a folder even when there is none yet: the write made it and then failed on the rename with
+        // "Could not find a part of the path", leaving the new folders behind.
+        if (Path.EndsInDirectorySeparator(path))
+        {
+            throw new IOException($"'{path}' ends with '{path[^1]}', so it names a folder; give the path of a file to write.");
+        }
+
         var target = Path.GetFullPath(path);
         if (new FileInfo(target).LinkTarget is not null)
         {

@@ -204,14 +204,27 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
     }
 
     /// <summary>Second pass: the records again, each with its verdict, one at a time.</summary>
+    /// <exception cref="PipelineException">The text is not what the first pass scored (a file changed in between or
+    /// while it is read again): verdicts are paired with records by position, so they would go to the wrong records.</exception>
     public IEnumerable<PredictedRecord> Records(PredictionSummary summary, Func<TextReader> open)
     {
         ArgumentNullException.ThrowIfNull(summary);
         using var reader = open();
-        var (_, records) = CsvTableReader.Open(reader, summary.Source, _limits.Csv);
+        var (columns, records) = CsvTableReader.Open(reader, summary.Source, _limits.Csv);
+        if (!columns.SequenceEqual(summary.Columns, StringComparer.Ordinal))
+        {
+            throw Changed(summary, "read again, its header differs");
+        }
+
         var i = 0;
         foreach (var record in records)
         {
+            // The first pass refused a record of another width; here it can only come from a file changed meanwhile.
+            if (i == summary.Count || record.Problem is not null)
+            {
+                throw Changed(summary, i == summary.Count ? $"read again, it has more than the {summary.Count:N0} records scored" : $"read again, {record.Location} has another number of fields than the header");
+            }
+
             var phishing = summary.PhishingProbabilities[i++];
             var isPhishing = DecisionRule.IsPhishing(phishing);
             yield return new PredictedRecord(record.Location, record.Values, isPhishing ? schema.Target.NegativeValue : schema.Target.PositiveValue, phishing, isPhishing)
@@ -219,7 +232,15 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
                 Explanation = summary.Explanations?[i - 1],
             };
         }
+
+        if (i != summary.Count)
+        {
+            throw Changed(summary, $"read again, it has {i:N0} records, not the {summary.Count:N0} scored");
+        }
     }
+
+    private static PipelineException Changed(PredictionSummary summary, string where) =>
+        new($"{summary.Source} changed while it was being scored ({where}); verdicts go to records by position, so nothing was written. Score a copy that does not change.");
 
     /// <summary>Phishing probability of one record in schema feature order (NaN = missing, imputed).</summary>
     public double PhishingProbability(ModelBundle bundle, ReadOnlySpan<double> features)

@@ -34,6 +34,7 @@ public sealed class GradientBoostingTrainer(int seed, int crossValidationFolds =
                 CvF1: result.Best.F1);
         }
 
+        cancellationToken.ThrowIfCancellationRequested(); // the fit itself cannot stop
         var learner = new GradientBoostingLearner(nEstimators: 300, learningRate: 0.1, maxDepth: 6, l2: 1.0, seed: seed);
         var model = learner.Learn(features, labels);
         progress?.Report(1.0);

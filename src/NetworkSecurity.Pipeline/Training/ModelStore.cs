@@ -49,6 +49,12 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
 
         if (!File.Exists(pointer))
         {
+            // --final-model final_model/<version>: there is a model, and "run the train command first" sent users to retrain.
+            if (File.Exists(Path.Combine(Directory, BundleFileName)))
+            {
+                return $"'{Directory}' is the folder of one model version (it holds {BundleFileName}), not the final model folder: give the folder it is in, whose {PointerFileName} names the live version";
+            }
+
             return PromotedFolders().Any()
                 ? $"'{pointer}' is missing beside promoted versions"
                 : $"no model has been promoted to '{Directory}' yet: run the train command first";
