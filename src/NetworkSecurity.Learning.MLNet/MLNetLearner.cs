@@ -27,16 +27,7 @@ public sealed class MLNetLearner : ILearner
 
     public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
     {
-        ArgumentNullException.ThrowIfNull(features);
-        if (labels.Length != features.Rows)
-        {
-            throw new ArgumentException($"{features.Rows} rows but {labels.Length} labels.", nameof(labels));
-        }
-
-        if (features.Rows == 0)
-        {
-            throw new ArgumentException("Cannot learn from zero rows.", nameof(features));
-        }
+        TrainingInput.Check(features, labels); // ML.NET's boolean label would take a 2 or a -1 as false
 
         var context = new MLContext(Options.Seed);
         var data = context.Data.LoadFromEnumerable(MLNetModel.ToRows(features, labels.ToArray()), MLNetInputRow.Schema(features.Columns));

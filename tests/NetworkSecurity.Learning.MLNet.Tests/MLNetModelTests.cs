@@ -42,6 +42,19 @@ public sealed class MLNetModelTests
 
     [Theory]
     [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
+    public void Labels_other_than_0_and_1_are_refused_not_read_as_false(MLNetTrainer trainer)
+    {
+        // ML.NET's label is a bool: a 2 (or the data set's -1) was "not 1", so labels 0/2 fitted a one-class model.
+        var (x, y) = PhishingData.Sample(20);
+        var doubled = y.Select(v => v * 2).ToArray();
+        var first = Array.IndexOf(doubled, 2);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new MLNetLearner(trainer, PhishingData.Small).Learn(x, doubled));
+        Assert.Equal("labels", error.ParamName);
+        Assert.Contains($"labels[{first}] is 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void Save_then_load_gives_identical_probabilities(MLNetTrainer trainer)
     {
         var model = Fit(trainer);

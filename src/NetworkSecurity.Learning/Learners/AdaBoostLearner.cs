@@ -34,12 +34,15 @@ public sealed class AdaBoostLearner : ILearner, IBinnedLearner
 
     public int Seed { get; }
 
-    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels) =>
-        Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
+    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
+    {
+        TrainingInput.Check(features, labels);
+        return Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
+    }
 
     public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
     {
-        ArgumentNullException.ThrowIfNull(data);
+        TrainingInput.Check(data, labels, rows);
         var sample = rows.ToArray();
         var weights = new double[data.Rows];
         foreach (var row in sample)

@@ -129,7 +129,7 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
 
     public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
     {
-        ArgumentNullException.ThrowIfNull(features);
+        TrainingInput.Check(features, labels);
         var rows = new int[features.Rows];
         for (var i = 0; i < rows.Length; i++)
         {
@@ -141,16 +141,7 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
 
     public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        if (labels.Length != data.Rows)
-        {
-            throw new ArgumentException($"Expected {data.Rows} labels, got {labels.Length}.", nameof(labels));
-        }
-
-        if (rows.Length == 0)
-        {
-            throw new ArgumentException("No training rows.", nameof(rows));
-        }
+        TrainingInput.Check(data, labels, rows);
 
         var train = rows.ToArray();
         int[] validation = [];

@@ -39,10 +39,17 @@ public sealed class LogisticRegressionLearner : ILearner
 
     public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
     {
-        ArgumentNullException.ThrowIfNull(features);
-        if (labels.Length != features.Rows || features.Rows == 0)
+        TrainingInput.Check(features, labels);
+
+        // Trees send a missing value left; here one NaN or infinity would make every coefficient NaN, silently.
+        for (var i = 0; i < features.Values.Length; i++)
         {
-            throw new ArgumentException($"Expected {features.Rows} labels (at least one), got {labels.Length}.", nameof(labels));
+            if (!double.IsFinite(features.Values[i]))
+            {
+                throw new ArgumentException(
+                    $"features[{i / features.Columns}, {i % features.Columns}] is {features.Values[i]}; logistic regression needs finite values (impute missing ones first).",
+                    nameof(features));
+            }
         }
 
         int n = features.Rows, p = features.Columns, d = p + 1;

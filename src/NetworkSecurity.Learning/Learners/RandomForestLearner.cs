@@ -50,12 +50,15 @@ public sealed class RandomForestLearner : ILearner, IBinnedLearner
 
     public int MaxDegreeOfParallelism { get; }
 
-    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels) =>
-        Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
+    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
+    {
+        TrainingInput.Check(features, labels);
+        return Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
+    }
 
     public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
     {
-        ArgumentNullException.ThrowIfNull(data);
+        TrainingInput.Check(data, labels, rows);
         var y = labels.ToArray();
         var sample = rows.ToArray();
         var maxFeatures = ClassificationTreeBuilder.ResolveMaxFeatures(MaxFeatures, data.Columns);
