@@ -63,7 +63,7 @@ public sealed class AveragingModel : IPersistableModel
 
     public void PredictProbabilities(FeatureMatrix features, Span<double> destination)
     {
-        ArgumentNullException.ThrowIfNull(features);
+        PredictionInput.Check(FeatureCount, features, destination.Length);
         var member = new double[features.Rows];
         destination[..features.Rows].Clear();
         for (var m = 0; m < Members.Length; m++)
