@@ -218,6 +218,31 @@ public sealed class LearnerTests
     }
 
     [Fact]
+    public void Max_features_is_a_fraction_in_0_1_or_a_count_up_to_the_columns_as_scikit_learn_takes_it()
+    {
+        // "1.5" was read as the count 1 (one feature per split) and a count over the columns was cut to them, silently.
+        foreach (var text in new[] { "1.5", "2.0", "-0.5", "nan" })
+        {
+            var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new RandomForestLearner(maxFeatures: text));
+            Assert.Contains("(0, 1]", ex.Message, StringComparison.Ordinal);
+            Assert.Throws<ArgumentOutOfRangeException>(() => new DecisionTreeLearner(maxFeatures: text));
+        }
+
+        var (trainX, trainY, _, _) = Split.Value;
+        var tooMany = Assert.Throws<ArgumentOutOfRangeException>(() => new DecisionTreeLearner(maxFeatures: "31").Learn(trainX, trainY));
+        Assert.Contains("max_features 31 is more than the 30 features", tooMany.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RandomForestLearner(nEstimators: 2, maxFeatures: "31").Learn(trainX, trainY));
+        Assert.NotNull(new RandomForestLearner(nEstimators: 2, maxFeatures: "30").Learn(trainX, trainY));
+        Assert.NotNull(new RandomForestLearner(nEstimators: 2, maxFeatures: "0.5").Learn(trainX, trainY));
+
+        // log2 of one column is 0: at least one feature, as scikit-learn, instead of "must select at least one feature".
+        var oneColumn = FeatureMatrix.FromRows([.. Enumerable.Range(0, Toy.Rows).Select(r => new[] { Toy[r, 0] })]);
+        var model = new RandomForestLearner(nEstimators: 3, maxFeatures: "log2", bootstrap: false).Learn(oneColumn, ToyLabels);
+        Assert.True(model.PredictProbability([1.0]) > 0.5);
+        Assert.True(model.PredictProbability([-1.0]) < 0.5);
+    }
+
+    [Fact]
     public void Feature_subsampling_per_split_changes_the_trees_and_follows_the_seed()
     {
         var (trainX, trainY, _, _) = Split.Value;

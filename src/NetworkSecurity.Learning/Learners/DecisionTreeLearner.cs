@@ -22,7 +22,7 @@ public sealed class DecisionTreeLearner : ILearner, IBinnedLearner
         ArgumentOutOfRangeException.ThrowIfLessThan(minSamplesSplit, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(minSamplesLeaf, 1);
         ArgumentException.ThrowIfNullOrWhiteSpace(maxFeatures);
-        _ = ClassificationTreeBuilder.ResolveMaxFeatures(maxFeatures, 1000); // validate the text now
+        _ = ClassificationTreeBuilder.ResolveMaxFeatures(maxFeatures, int.MaxValue); // the text now; a count against the columns when fitting
         Criterion = criterion;
         MaxDepth = maxDepth;
         MinSamplesSplit = minSamplesSplit;

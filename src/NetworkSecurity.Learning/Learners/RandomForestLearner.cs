@@ -16,7 +16,7 @@ public sealed class RandomForestLearner : ILearner, IBinnedLearner
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nEstimators, 1);
         ArgumentException.ThrowIfNullOrWhiteSpace(maxFeatures);
-        _ = ClassificationTreeBuilder.ResolveMaxFeatures(maxFeatures, 1000);
+        _ = ClassificationTreeBuilder.ResolveMaxFeatures(maxFeatures, int.MaxValue); // the text now; a count against the columns when fitting
         ArgumentOutOfRangeException.ThrowIfNegative(maxDepth);
         ArgumentOutOfRangeException.ThrowIfLessThan(minSamplesLeaf, 1);
         if (criterion is not ("gini" or "entropy" or "log_loss"))
