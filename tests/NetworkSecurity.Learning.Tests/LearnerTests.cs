@@ -218,6 +218,18 @@ public sealed class LearnerTests
     }
 
     [Fact]
+    public void Infinite_rates_and_penalties_are_refused_naming_the_parameter()
+    {
+        // Before: C = ∞ fitted a model whose every probability was NaN; AdaBoost's learning_rate = ∞ made NaN row weights.
+        var c = Assert.Throws<ArgumentOutOfRangeException>(() => new LogisticRegressionLearner(c: double.PositiveInfinity));
+        Assert.Equal("c", c.ParamName);
+        Assert.Contains("finite", c.Message, StringComparison.Ordinal);
+        var rate = Assert.Throws<ArgumentOutOfRangeException>(() => new AdaBoostLearner(learningRate: double.PositiveInfinity));
+        Assert.Equal("learningRate", rate.ParamName);
+        Assert.Contains("finite", rate.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Max_features_is_a_fraction_in_0_1_or_a_count_up_to_the_columns_as_scikit_learn_takes_it()
     {
         // "1.5" was read as the count 1 (one feature per split) and a count over the columns was cut to them, silently.

@@ -1,5 +1,6 @@
 using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Learning.Learners;
+using NetworkSecurity.Learning.ModelSelection;
 using NetworkSecurity.Learning.Trees;
 
 namespace NetworkSecurity.Learning.Tests;
@@ -91,6 +92,34 @@ public sealed class TrainingInputTests
             Assert.Contains("labels[199] is 7", ex.Message, StringComparison.Ordinal);
             Assert.Throws<ArgumentException>(() => learner.Learn(binned, labels, []));
         }
+    }
+
+    [Fact]
+    public void Early_stopping_that_would_take_every_row_for_validation_is_refused_not_fitted_as_NaN()
+    {
+        // One row per class: each class's validation share rounds up to its one row. The model was fitted on no rows
+        // (prior 0/0) and answered NaN for every input.
+        var x = FeatureMatrix.FromRows([[0.0, 1], [1.0, 0]]);
+        var learner = new GradientBoostingLearner(nEstimators: 5, validationFraction: 0.5, nIterNoChange: 2);
+        var ex = Assert.Throws<ArgumentException>(() => learner.Learn(x, [0, 1]));
+        Assert.Contains("validation_fraction 0.5 takes all 2 training rows", ex.Message, StringComparison.Ordinal);
+
+        // Enough rows: the same settings fit, with probabilities.
+        var (sample, y) = Sample.Value;
+        var model = learner.Learn(sample, y);
+        Assert.InRange(model.PredictProbability(sample.Row(0)), 0, 1);
+    }
+
+    [Fact]
+    public void Grid_search_refuses_bad_labels_once_not_as_a_failure_of_every_configuration()
+    {
+        var (x, y) = Sample.Value;
+        var signed = y.Select(v => v == 0 ? -1 : 1).ToArray();
+        var search = new GridSearch(LearnerCatalog.Default(1), folds: 2);
+        GridCandidate[] grid = [new("tree", "decision_tree", []), new("forest", "random_forest", [new("n_estimators", ["3"])])];
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => search.Run(x, signed, null, grid));
+        Assert.Contains("labels must be 0 (negative) or 1 (positive)", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => search.Run(x, y[..100], null, grid));
     }
 
     [Theory]

@@ -14,9 +14,10 @@ public sealed class AdaBoostLearner : ILearner, IBinnedLearner
     public AdaBoostLearner(int nEstimators = 50, double learningRate = 1.0, int maxDepth = 1, int seed = 42)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nEstimators, 1);
-        if (!(learningRate > 0))
+        if (!(learningRate > 0) || double.IsInfinity(learningRate))
         {
-            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learning_rate must be > 0.");
+            // An infinite rate makes the first estimator's weight infinite and the row weights NaN: meaningless votes.
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learning_rate must be > 0 and finite.");
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);

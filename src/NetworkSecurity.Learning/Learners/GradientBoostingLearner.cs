@@ -156,6 +156,14 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
             var split = TrainTestSplit.Stratified(subsetLabels, ValidationFraction, Seed);
             validation = split.Test.Select(i => train[i]).ToArray();
             train = split.Train.Select(i => train[i]).ToArray();
+            if (train.Length == 0)
+            {
+                // Each class's share rounds up to all of its rows when it has very few: the prior was 0/0 and every
+                // probability of the model NaN.
+                throw new ArgumentException(
+                    $"validation_fraction {ValidationFraction} takes all {validation.Length} training rows for early stopping, leaving none to fit; use more rows or a smaller fraction.",
+                    nameof(rows));
+            }
         }
 
         var y = labels.ToArray();

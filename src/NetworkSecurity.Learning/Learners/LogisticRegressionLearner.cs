@@ -12,9 +12,10 @@ public sealed class LogisticRegressionLearner : ILearner
 {
     public LogisticRegressionLearner(double c = 1.0, int maxIterations = 100, double tolerance = 1e-8)
     {
-        if (!(c > 0))
+        if (!(c > 0) || double.IsInfinity(c))
         {
-            throw new ArgumentOutOfRangeException(nameof(c), c, "C must be > 0.");
+            // An infinite C made the Newton step NaN: a model whose every probability is NaN.
+            throw new ArgumentOutOfRangeException(nameof(c), c, "C must be > 0 and finite.");
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxIterations, 1);

@@ -94,8 +94,8 @@ public sealed class GridSearch
 
     public GridSearchResult Run(FeatureMatrix features, int[] labels, int[]? groups, IReadOnlyList<GridCandidate> candidates, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
+        TrainingInput.Check(features, labels); // once, not as the same failure of every configuration
         var jobs = Expand(candidates);
         if (jobs.Count == 0)
         {
