@@ -53,6 +53,17 @@ public sealed class MLNetModelTests
         Assert.Contains($"labels[{first}] is 2", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_row_wider_than_the_model_is_not_explained_as_it_is_not_scored()
+    {
+        // Before: scoring a 31-value row was refused but explaining it used its first 30 values, silently.
+        var (model, train) = PhishingData.Fit(MLNetTrainer.FastTree);
+        double[] wide = [.. train.Row(0), 1.0];
+        var error = Assert.Throws<ArgumentException>(() => model.Explain(wide, new double[31]));
+        Assert.Equal("Expected 30 features, got 31. (Parameter 'features')", error.Message);
+        Assert.Equal("Expected 30 features, got 31. (Parameter 'features')", Assert.Throws<ArgumentException>(() => model.PredictProbability(wide)).Message);
+    }
+
     [Theory]
     [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void Save_then_load_gives_identical_probabilities(MLNetTrainer trainer)
