@@ -122,6 +122,23 @@ public sealed class TrainingInputTests
         Assert.Throws<ArgumentException>(() => search.Run(x, y[..100], null, grid));
     }
 
+    [Fact]
+    public void Grid_search_refuses_a_class_too_small_for_every_fold_to_hold_it()
+    {
+        // Before: with 3 phishing rows and 5 folds, two folds had none; their AUC was NaN, so every configuration's
+        // mean was NaN and the "best" was whichever came first.
+        var (x, y) = Sample.Value;
+        var rows = Enumerable.Range(0, y.Length).Where(i => y[i] == 1).Concat(Enumerable.Range(0, y.Length).Where(i => y[i] == 0).Take(3)).ToArray();
+        var fewX = x.SelectRows(rows);
+        var fewY = rows.Select(i => y[i]).ToArray();
+        GridCandidate[] grid = [new("tree", "decision_tree", [new("max_depth", ["2", "4"])])];
+        var ex = Assert.Throws<ArgumentException>(() => new GridSearch(LearnerCatalog.Default(1), folds: 5, scoring: "roc_auc").Run(fewX, fewY, null, grid));
+        Assert.Contains($"The smaller class has 3 rows among the {rows.Length} training rows: too few for 5-fold", ex.Message, StringComparison.Ordinal);
+
+        var result = new GridSearch(LearnerCatalog.Default(1), folds: 3, scoring: "roc_auc").Run(fewX, fewY, null, grid);
+        Assert.False(double.IsNaN(result.Best.Mean));
+    }
+
     [Theory]
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]
