@@ -230,6 +230,20 @@ public sealed class LearnerTests
     }
 
     [Fact]
+    public void Average_weights_must_have_a_finite_sum()
+    {
+        // Before: weights are divided by their sum, so [∞, 1] gave NaN probabilities and [1e308, 1e308] gave 0 for every row.
+        ILearner[] members = [new DecisionTreeLearner(maxDepth: 2), new DecisionTreeLearner(maxDepth: 3)];
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AveragingLearner(members, [double.PositiveInfinity, 1]));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new AveragingLearner(members, [1e308, 1e308]));
+        Assert.Contains("finite sum", ex.Message, StringComparison.Ordinal);
+
+        var model = (AveragingModel)new AveragingLearner(members, [1e300, 1e300]).Learn(Toy, ToyLabels);
+        Assert.Equal([0.5, 0.5], model.Weights);
+        Assert.True(model.PredictProbability(Toy.Row(7)) > 0.5);
+    }
+
+    [Fact]
     public void Max_features_is_a_fraction_in_0_1_or_a_count_up_to_the_columns_as_scikit_learn_takes_it()
     {
         // "1.5" was read as the count 1 (one feature per split) and a count over the columns was cut to them, silently.
