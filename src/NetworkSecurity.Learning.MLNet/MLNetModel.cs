@@ -191,9 +191,14 @@ public sealed class MLNetModel : IExplainableModel
     public void Explain(ReadOnlySpan<double> features, Span<double> contributions)
     {
         var trees = Explainable();
-        if (features.Length < FeatureCount || contributions.Length < FeatureCount)
+        if (features.Length != FeatureCount)
         {
-            throw new ArgumentException($"Need {FeatureCount} features and room for {FeatureCount} contributions.");
+            throw new ArgumentException($"Expected {FeatureCount} features, got {features.Length}.", nameof(features));
+        }
+
+        if (contributions.Length < FeatureCount)
+        {
+            throw new ArgumentException($"Need room for {FeatureCount} contributions, got {contributions.Length}.", nameof(contributions));
         }
 
         if (FeatureMatrix.HasMissing(features[..FeatureCount]))

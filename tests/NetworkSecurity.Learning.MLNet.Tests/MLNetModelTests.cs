@@ -42,6 +42,50 @@ public sealed class MLNetModelTests
 
     [Theory]
     [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
+    public void Labels_other_than_0_and_1_are_refused_not_read_as_false(MLNetTrainer trainer)
+    {
+        // ML.NET's label is a bool: a 2 (or the data set's -1) was "not 1", so labels 0/2 fitted a one-class model.
+        var (x, y) = PhishingData.Sample(20);
+        var doubled = y.Select(v => v * 2).ToArray();
+        var first = Array.IndexOf(doubled, 2);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new MLNetLearner(trainer, PhishingData.Small).Learn(x, doubled));
+        Assert.Equal("labels", error.ParamName);
+        Assert.Contains($"labels[{first}] is 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FastTree_refuses_missing_values_it_would_drop_whole_rows_for_and_LightGbm_learns_with_them()
+    {
+        // Before: FastTree left out every row with a NaN, silently; with one NaN in all but 10 of 2,000 rows the model
+        // was fitted on those 10 and scored like a coin.
+        var (x, y) = PhishingData.Sample(5);
+        var holes = x.Clone();
+        for (var r = 10; r < holes.Rows; r++)
+        {
+            holes[r, r % holes.Columns] = double.NaN;
+        }
+
+        var error = Assert.Throws<ArgumentException>(() => new MLNetLearner(MLNetTrainer.FastTree, PhishingData.Small).Learn(holes, y));
+        Assert.Contains("features[10, 10] is missing (NaN)", error.Message, StringComparison.Ordinal);
+
+        var lightGbm = new MLNetLearner(MLNetTrainer.LightGbm, PhishingData.Small).Learn(holes, y);
+        var metrics = BinaryClassificationMetrics.Compute(y, Score((MLNetModel)lightGbm, x), 1);
+        Assert.InRange(metrics.Accuracy, 0.9, 1.0);
+    }
+
+    [Fact]
+    public void A_row_wider_than_the_model_is_not_explained_as_it_is_not_scored()
+    {
+        // Before: scoring a 31-value row was refused but explaining it used its first 30 values, silently.
+        var (model, train) = PhishingData.Fit(MLNetTrainer.FastTree);
+        double[] wide = [.. train.Row(0), 1.0];
+        var error = Assert.Throws<ArgumentException>(() => model.Explain(wide, new double[31]));
+        Assert.Equal("Expected 30 features, got 31. (Parameter 'features')", error.Message);
+        Assert.Equal("Expected 30 features, got 31. (Parameter 'features')", Assert.Throws<ArgumentException>(() => model.PredictProbability(wide)).Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
     public void Save_then_load_gives_identical_probabilities(MLNetTrainer trainer)
     {
         var model = Fit(trainer);

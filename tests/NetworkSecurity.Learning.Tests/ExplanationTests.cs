@@ -198,6 +198,25 @@ public sealed class ExplanationTests
         Assert.NotNull(linear.ExplanationUnavailableReason);
     }
 
+    [Theory]
+    [MemberData(nameof(Learners))]
+    public void A_row_or_matrix_of_another_width_is_not_explained(string name)
+    {
+        // Before: a row or matrix wider than the model was explained from its first columns, silently (scoring it now
+        // fails, so explaining it must too).
+        var (trainX, trainY, testX, _) = Split.Value;
+        var model = Explainable(Create(name).Learn(trainX, trainY));
+        var wide = FeatureMatrix.FromRows([.. Enumerable.Range(0, 4).Select(r => testX.Row(r).ToArray().Append(1.0).ToArray())]);
+        var phi = new double[wide.Columns * wide.Rows];
+        var one = Assert.Throws<ArgumentException>(() => model.Explain(wide.Row(0), phi));
+        Assert.Equal("Expected 30 features, got 31. (Parameter 'features')", one.Message);
+        var rows = Assert.Throws<ArgumentException>(() => model.ExplainRows(wide, phi));
+        Assert.Equal("Expected 30 features, got 31. (Parameter 'features')", rows.Message);
+
+        var room = Assert.Throws<ArgumentException>(() => model.Explain(testX.Row(0), new double[29]));
+        Assert.Equal("contributions", room.ParamName);
+    }
+
     [Fact]
     public void A_model_without_contribution_support_is_named_not_explained()
     {

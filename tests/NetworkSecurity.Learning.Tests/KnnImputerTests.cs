@@ -66,6 +66,21 @@ public sealed class KnnImputerTests
     }
 
     [Fact]
+    public void An_infinity_in_the_donors_or_the_rows_is_refused_naming_its_cell()
+    {
+        // Before: a donor's Infinity was averaged into the value filled (an imputed Infinity), and a query's made every
+        // distance infinite; scikit-learn refuses both.
+        var donors = FeatureMatrix.FromRows([[1, double.PositiveInfinity], [2, 2], [3, 3]]);
+        var fit = Assert.Throws<ArgumentException>(() => KnnImputer.Fit(donors, 2));
+        Assert.Contains("features[0, 1] is Infinity", fit.Message, StringComparison.Ordinal);
+
+        var imputer = KnnImputer.Fit(FeatureMatrix.FromRows([[1, 1], [2, 2], [3, double.NaN]]), 2);
+        var transform = Assert.Throws<ArgumentException>(() => imputer.Transform(FeatureMatrix.FromRows([[0, 0], [double.NegativeInfinity, double.NaN]])));
+        Assert.Contains("features[1, 0] is -Infinity", transform.Message, StringComparison.Ordinal);
+        Assert.Equal(1.5, imputer.Transform(FeatureMatrix.FromRows([[1, double.NaN]]))[0, 1]);
+    }
+
+    [Fact]
     public void A_row_sharing_no_coordinate_with_any_donor_gets_the_column_mean()
     {
         var fit = FeatureMatrix.FromRows([[1, double.NaN], [3, double.NaN], [double.NaN, 5]]);

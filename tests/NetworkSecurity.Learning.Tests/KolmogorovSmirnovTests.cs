@@ -45,4 +45,19 @@ public sealed class KolmogorovSmirnovTests
     [Fact]
     public void Empty_sample_is_an_error() =>
         Assert.Throws<ArgumentException>(() => KolmogorovSmirnov.TwoSample([], [1.0]));
+
+    [Fact]
+    public void A_missing_value_in_either_sample_is_an_error_naming_it()
+    {
+        // Before: NaN sorts first and compares false with everything, so the walk over both samples never advanced
+        // and the call never returned.
+        var a = Assert.Throws<ArgumentException>(() => KolmogorovSmirnov.TwoSample([0.5, double.NaN, 2], [1, 2, 3]));
+        Assert.Equal("a", a.ParamName);
+        Assert.Contains("a[1] is NaN", a.Message, StringComparison.Ordinal);
+        var b = Assert.Throws<ArgumentException>(() => KolmogorovSmirnov.TwoSample([0.5, 1, 2], [1, 2, double.NaN]));
+        Assert.Contains("b[2] is NaN", b.Message, StringComparison.Ordinal);
+
+        // Infinities are values (scipy takes them): only NaN is refused.
+        Assert.Equal(1.0 / 3, KolmogorovSmirnov.TwoSample([double.NegativeInfinity, 1, 2], [1, 2, double.PositiveInfinity]).Statistic, 12);
+    }
 }

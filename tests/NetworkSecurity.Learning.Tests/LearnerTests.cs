@@ -93,7 +93,7 @@ public sealed class LearnerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new AveragingLearner([gbdt, forest], [-1, 2]));
         var bytes = ModelSerializer.ToBytes(average);
         Assert.Equal(ModelSerializer.ToBytes(ModelSerializer.FromBytes(bytes)), bytes);
-        Assert.ThrowsAny<IOException>(() => ModelSerializer.FromBytes(bytes[..^9])); // a truncated member is an error, not a smaller model
+        Assert.Throws<InvalidDataException>(() => ModelSerializer.FromBytes(bytes[..^9])); // a truncated member is an error, not a smaller model
     }
 
     [Fact]
@@ -215,6 +215,57 @@ public sealed class LearnerTests
         Assert.ThrowsAny<ArgumentException>(() => new RandomForestLearner(maxFeatures: "most"));
         Assert.Throws<ArgumentOutOfRangeException>(() => new AdaBoostLearner(learningRate: -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new LogisticRegressionLearner(c: 0));
+    }
+
+    [Fact]
+    public void Infinite_rates_and_penalties_are_refused_naming_the_parameter()
+    {
+        // Before: C = ∞ fitted a model whose every probability was NaN; AdaBoost's learning_rate = ∞ made NaN row weights.
+        var c = Assert.Throws<ArgumentOutOfRangeException>(() => new LogisticRegressionLearner(c: double.PositiveInfinity));
+        Assert.Equal("c", c.ParamName);
+        Assert.Contains("finite", c.Message, StringComparison.Ordinal);
+        var rate = Assert.Throws<ArgumentOutOfRangeException>(() => new AdaBoostLearner(learningRate: double.PositiveInfinity));
+        Assert.Equal("learningRate", rate.ParamName);
+        Assert.Contains("finite", rate.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Average_weights_must_have_a_finite_sum()
+    {
+        // Before: weights are divided by their sum, so [∞, 1] gave NaN probabilities and [1e308, 1e308] gave 0 for every row.
+        ILearner[] members = [new DecisionTreeLearner(maxDepth: 2), new DecisionTreeLearner(maxDepth: 3)];
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AveragingLearner(members, [double.PositiveInfinity, 1]));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new AveragingLearner(members, [1e308, 1e308]));
+        Assert.Contains("finite sum", ex.Message, StringComparison.Ordinal);
+
+        var model = (AveragingModel)new AveragingLearner(members, [1e300, 1e300]).Learn(Toy, ToyLabels);
+        Assert.Equal([0.5, 0.5], model.Weights);
+        Assert.True(model.PredictProbability(Toy.Row(7)) > 0.5);
+    }
+
+    [Fact]
+    public void Max_features_is_a_fraction_in_0_1_or_a_count_up_to_the_columns_as_scikit_learn_takes_it()
+    {
+        // "1.5" was read as the count 1 (one feature per split) and a count over the columns was cut to them, silently.
+        foreach (var text in new[] { "1.5", "2.0", "-0.5", "nan" })
+        {
+            var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new RandomForestLearner(maxFeatures: text));
+            Assert.Contains("(0, 1]", ex.Message, StringComparison.Ordinal);
+            Assert.Throws<ArgumentOutOfRangeException>(() => new DecisionTreeLearner(maxFeatures: text));
+        }
+
+        var (trainX, trainY, _, _) = Split.Value;
+        var tooMany = Assert.Throws<ArgumentOutOfRangeException>(() => new DecisionTreeLearner(maxFeatures: "31").Learn(trainX, trainY));
+        Assert.Contains("max_features 31 is more than the 30 features", tooMany.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RandomForestLearner(nEstimators: 2, maxFeatures: "31").Learn(trainX, trainY));
+        Assert.NotNull(new RandomForestLearner(nEstimators: 2, maxFeatures: "30").Learn(trainX, trainY));
+        Assert.NotNull(new RandomForestLearner(nEstimators: 2, maxFeatures: "0.5").Learn(trainX, trainY));
+
+        // log2 of one column is 0: at least one feature, as scikit-learn, instead of "must select at least one feature".
+        var oneColumn = FeatureMatrix.FromRows([.. Enumerable.Range(0, Toy.Rows).Select(r => new[] { Toy[r, 0] })]);
+        var model = new RandomForestLearner(nEstimators: 3, maxFeatures: "log2", bootstrap: false).Learn(oneColumn, ToyLabels);
+        Assert.True(model.PredictProbability([1.0]) > 0.5);
+        Assert.True(model.PredictProbability([-1.0]) < 0.5);
     }
 
     [Fact]

@@ -90,4 +90,32 @@ public sealed class MetricsTests
         Assert.Equal(9, curve.Count);
         Assert.Equal((0.25, 0.5), (curve[3].FalsePositiveRate, curve[3].TruePositiveRate)); // after 0.9, 0.8, 0.7
     }
+
+    [Fact]
+    public void The_data_sets_minus_one_plus_one_labels_are_refused_by_every_metric_not_scored_as_no_positives()
+    {
+        // Before: the phishing view (positive label 0) of -1/1 labels found no positives (recall 0, AUC NaN) and the
+        // Brier score squared p + 1 (here 0.8325 instead of 0.0825, scikit-learn's value for these labels).
+        int[] signed = [-1, 1, 1, -1];
+        double[] p = [0.3, 0.8, 0.6, 0.2];
+        var compute = Assert.Throws<ArgumentOutOfRangeException>(() => BinaryClassificationMetrics.Compute(signed, p, 0));
+        Assert.Equal("labels", compute.ParamName);
+        Assert.Contains("labels[0] is -1", compute.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BinaryClassificationMetrics.ComputeRocAuc(signed, p, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BrierScore.Compute(signed, p));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RocCurve.Compute(signed, p));
+        Assert.Equal(0.0825, BrierScore.Compute([0, 1, 1, 0], p), 12);
+    }
+
+    [Fact]
+    public void Auc_refuses_spans_of_different_lengths_and_brier_a_score_that_is_not_a_probability()
+    {
+        // Before: a shorter span was an IndexOutOfRangeException, a longer one silently cut to the labels.
+        Assert.Throws<ArgumentException>(() => BinaryClassificationMetrics.ComputeRocAuc([0, 1, 1], [0.1, 0.9]));
+        Assert.Throws<ArgumentException>(() => BinaryClassificationMetrics.ComputeRocAuc([0, 1], [0.1, 0.9, 0.5]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BinaryClassificationMetrics.ComputeRocAuc([0, 1], [0.1, 0.9], positiveLabel: 2));
+        var brier = Assert.Throws<ArgumentOutOfRangeException>(() => BrierScore.Compute([0, 1], [0.1, 1.5]));
+        Assert.Contains("probabilities[1] is 1.5", brier.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BrierScore.Compute([0, 1], [double.NaN, 0.5]));
+    }
 }

@@ -25,8 +25,19 @@ public sealed class FeatureMatrix
     }
 
     public FeatureMatrix(int rows, int columns)
-        : this(new double[checked(rows * columns)], rows, columns)
+        : this(Allocate(rows, columns), rows, columns)
     {
+    }
+
+    // Checked before allocating: a negative or too large size was an OverflowException naming neither.
+    private static double[] Allocate(int rows, int columns)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        var size = (long)rows * columns;
+        return size <= Array.MaxLength
+            ? new double[size]
+            : throw new ArgumentOutOfRangeException(nameof(rows), rows, $"A {rows}x{columns} matrix has {size} values; an array holds at most {Array.MaxLength}.");
     }
 
     public int Rows { get; }
@@ -68,10 +79,15 @@ public sealed class FeatureMatrix
             return new FeatureMatrix([], 0, 0);
         }
 
-        var columns = rows[0].Length;
-        var values = new double[rows.Count * columns];
+        var columns = rows[0]?.Length ?? 0;
+        var values = Allocate(rows.Count, columns);
         for (var i = 0; i < rows.Count; i++)
         {
+            if (rows[i] is null)
+            {
+                throw new ArgumentException($"Row {i} is null.", nameof(rows));
+            }
+
             if (rows[i].Length != columns)
             {
                 throw new ArgumentException($"Row {i} has {rows[i].Length} values; row 0 has {columns}.", nameof(rows));

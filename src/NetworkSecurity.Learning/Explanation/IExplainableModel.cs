@@ -46,6 +46,11 @@ public interface IExplainableModel : IClassifierModel
     {
         ArgumentNullException.ThrowIfNull(features);
         var width = FeatureCount;
+        if (features.Columns != width)
+        {
+            throw new ArgumentException($"Expected {width} features, got {features.Columns}.", nameof(features));
+        }
+
         if (contributions.Length < features.Rows * width)
         {
             throw new ArgumentException($"Need room for {features.Rows} × {width} contributions.", nameof(contributions));
@@ -81,9 +86,15 @@ public static class ModelExplanation
             throw new InvalidOperationException($"This model cannot explain its output: {reason}.");
         }
 
-        if (features.Length < model.FeatureCount || contributions.Length < model.FeatureCount)
+        // Exactly the model's width, as scoring: a longer row was explained from its first columns, silently.
+        if (features.Length != model.FeatureCount)
         {
-            throw new ArgumentException($"Need {model.FeatureCount} features and room for {model.FeatureCount} contributions.");
+            throw new ArgumentException($"Expected {model.FeatureCount} features, got {features.Length}.", nameof(features));
+        }
+
+        if (contributions.Length < model.FeatureCount)
+        {
+            throw new ArgumentException($"Need room for {model.FeatureCount} contributions, got {contributions.Length}.", nameof(contributions));
         }
     }
 
@@ -100,9 +111,14 @@ public static class ModelExplanation
             throw new InvalidOperationException($"This model cannot explain its output: {reason}.");
         }
 
-        if (features.Columns < width || contributions.Length < features.Rows * width)
+        if (features.Columns != width)
         {
-            throw new ArgumentException($"Need rows of {width} features and room for {features.Rows} × {width} contributions.");
+            throw new ArgumentException($"Expected {width} features, got {features.Columns}.", nameof(features));
+        }
+
+        if (contributions.Length < features.Rows * width)
+        {
+            throw new ArgumentException($"Need room for {features.Rows} × {width} contributions, got {contributions.Length}.", nameof(contributions));
         }
 
         contributions.Span[..(features.Rows * width)].Clear();

@@ -62,7 +62,26 @@ public sealed class KnnImputer
             throw new ArgumentException("The imputer needs at least one training row.", nameof(features));
         }
 
+        CheckNoInfinity(features);
         return new KnnImputer(features.Clone(), neighbors, useIndex);
+    }
+
+    /// <summary>
+    /// NaN marks a missing value; an infinity is refused, as scikit-learn does: it made every distance to its row
+    /// infinite or NaN and was averaged into the values it filled (an imputed Infinity).
+    /// </summary>
+    private static void CheckNoInfinity(FeatureMatrix features)
+    {
+        var values = features.Values;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (double.IsInfinity(values[i]))
+            {
+                throw new ArgumentException(
+                    $"features[{i / features.Columns}, {i % features.Columns}] is {values[i]}; the imputer takes numbers, with NaN for a missing value.",
+                    nameof(features));
+            }
+        }
     }
 
     /// <summary>Whether the fast, exact search over distinct ternary donor vectors is used.</summary>
@@ -80,6 +99,7 @@ public sealed class KnnImputer
             throw new ArgumentException($"Expected {FeatureCount} features, got {features.Columns}.", nameof(features));
         }
 
+        CheckNoInfinity(features);
         var result = features.Clone();
         var incomplete = new List<int>();
         for (var r = 0; r < result.Rows; r++)

@@ -14,9 +14,10 @@ public sealed class AdaBoostLearner : ILearner, IBinnedLearner
     public AdaBoostLearner(int nEstimators = 50, double learningRate = 1.0, int maxDepth = 1, int seed = 42)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nEstimators, 1);
-        if (!(learningRate > 0))
+        if (!(learningRate > 0) || double.IsInfinity(learningRate))
         {
-            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learning_rate must be > 0.");
+            // An infinite rate makes the first estimator's weight infinite and the row weights NaN: meaningless votes.
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learning_rate must be > 0 and finite.");
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
@@ -34,12 +35,15 @@ public sealed class AdaBoostLearner : ILearner, IBinnedLearner
 
     public int Seed { get; }
 
-    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels) =>
-        Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
+    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
+    {
+        TrainingInput.Check(features, labels);
+        return Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
+    }
 
     public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
     {
-        ArgumentNullException.ThrowIfNull(data);
+        TrainingInput.Check(data, labels, rows);
         var sample = rows.ToArray();
         var weights = new double[data.Rows];
         foreach (var row in sample)

@@ -21,7 +21,7 @@ public sealed class AveragingLearner : ILearner, IBinnedLearner
 
     public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
     {
-        ArgumentNullException.ThrowIfNull(features);
+        TrainingInput.Check(features, labels);
         return Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray(), features);
     }
 
@@ -29,7 +29,7 @@ public sealed class AveragingLearner : ILearner, IBinnedLearner
 
     private AveragingModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, FeatureMatrix? features)
     {
-        ArgumentNullException.ThrowIfNull(data);
+        TrainingInput.Check(data, labels, rows);
         var models = new IClassifierModel[Members.Length];
         for (var m = 0; m < Members.Length; m++)
         {

@@ -22,7 +22,7 @@ public sealed class DecisionTreeLearner : ILearner, IBinnedLearner
         ArgumentOutOfRangeException.ThrowIfLessThan(minSamplesSplit, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(minSamplesLeaf, 1);
         ArgumentException.ThrowIfNullOrWhiteSpace(maxFeatures);
-        _ = ClassificationTreeBuilder.ResolveMaxFeatures(maxFeatures, 1000); // validate the text now
+        _ = ClassificationTreeBuilder.ResolveMaxFeatures(maxFeatures, int.MaxValue); // the text now; a count against the columns when fitting
         Criterion = criterion;
         MaxDepth = maxDepth;
         MinSamplesSplit = minSamplesSplit;
@@ -44,12 +44,15 @@ public sealed class DecisionTreeLearner : ILearner, IBinnedLearner
 
     public int Seed { get; }
 
-    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels) =>
-        Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
+    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
+    {
+        TrainingInput.Check(features, labels);
+        return Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
+    }
 
     public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
     {
-        ArgumentNullException.ThrowIfNull(data);
+        TrainingInput.Check(data, labels, rows);
         var weights = new double[data.Rows];
         foreach (var row in rows)
         {

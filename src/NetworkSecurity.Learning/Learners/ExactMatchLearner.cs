@@ -24,7 +24,7 @@ public sealed class ExactMatchLearner : ILearner
 
     public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
     {
-        ArgumentNullException.ThrowIfNull(features);
+        TrainingInput.Check(features, labels); // the copies' labels are counted below, whatever the base learner checks
         var model = Base.Learn(features, labels);
         var seen = new Dictionary<UInt128, (int Copies, int Positives)>();
         for (var r = 0; r < features.Rows; r++)

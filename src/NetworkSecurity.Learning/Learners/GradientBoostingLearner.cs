@@ -129,7 +129,7 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
 
     public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
     {
-        ArgumentNullException.ThrowIfNull(features);
+        TrainingInput.Check(features, labels);
         var rows = new int[features.Rows];
         for (var i = 0; i < rows.Length; i++)
         {
@@ -141,16 +141,7 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
 
     public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        if (labels.Length != data.Rows)
-        {
-            throw new ArgumentException($"Expected {data.Rows} labels, got {labels.Length}.", nameof(labels));
-        }
-
-        if (rows.Length == 0)
-        {
-            throw new ArgumentException("No training rows.", nameof(rows));
-        }
+        TrainingInput.Check(data, labels, rows);
 
         var train = rows.ToArray();
         int[] validation = [];
@@ -165,6 +156,14 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
             var split = TrainTestSplit.Stratified(subsetLabels, ValidationFraction, Seed);
             validation = split.Test.Select(i => train[i]).ToArray();
             train = split.Train.Select(i => train[i]).ToArray();
+            if (train.Length == 0)
+            {
+                // Each class's share rounds up to all of its rows when it has very few: the prior was 0/0 and every
+                // probability of the model NaN.
+                throw new ArgumentException(
+                    $"validation_fraction {ValidationFraction} takes all {validation.Length} training rows for early stopping, leaving none to fit; use more rows or a smaller fraction.",
+                    nameof(rows));
+            }
         }
 
         var y = labels.ToArray();

@@ -12,9 +12,10 @@ public sealed class LogisticRegressionLearner : ILearner
 {
     public LogisticRegressionLearner(double c = 1.0, int maxIterations = 100, double tolerance = 1e-8)
     {
-        if (!(c > 0))
+        if (!(c > 0) || double.IsInfinity(c))
         {
-            throw new ArgumentOutOfRangeException(nameof(c), c, "C must be > 0.");
+            // An infinite C made the Newton step NaN: a model whose every probability is NaN.
+            throw new ArgumentOutOfRangeException(nameof(c), c, "C must be > 0 and finite.");
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxIterations, 1);
@@ -39,10 +40,17 @@ public sealed class LogisticRegressionLearner : ILearner
 
     public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
     {
-        ArgumentNullException.ThrowIfNull(features);
-        if (labels.Length != features.Rows || features.Rows == 0)
+        TrainingInput.Check(features, labels);
+
+        // Trees send a missing value left; here one NaN or infinity would make every coefficient NaN, silently.
+        for (var i = 0; i < features.Values.Length; i++)
         {
-            throw new ArgumentException($"Expected {features.Rows} labels (at least one), got {labels.Length}.", nameof(labels));
+            if (!double.IsFinite(features.Values[i]))
+            {
+                throw new ArgumentException(
+                    $"features[{i / features.Columns}, {i % features.Columns}] is {features.Values[i]}; logistic regression needs finite values (impute missing ones first).",
+                    nameof(features));
+            }
         }
 
         int n = features.Rows, p = features.Columns, d = p + 1;

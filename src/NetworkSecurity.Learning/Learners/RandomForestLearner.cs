@@ -16,7 +16,7 @@ public sealed class RandomForestLearner : ILearner, IBinnedLearner
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nEstimators, 1);
         ArgumentException.ThrowIfNullOrWhiteSpace(maxFeatures);
-        _ = ClassificationTreeBuilder.ResolveMaxFeatures(maxFeatures, 1000);
+        _ = ClassificationTreeBuilder.ResolveMaxFeatures(maxFeatures, int.MaxValue); // the text now; a count against the columns when fitting
         ArgumentOutOfRangeException.ThrowIfNegative(maxDepth);
         ArgumentOutOfRangeException.ThrowIfLessThan(minSamplesLeaf, 1);
         if (criterion is not ("gini" or "entropy" or "log_loss"))
@@ -50,12 +50,15 @@ public sealed class RandomForestLearner : ILearner, IBinnedLearner
 
     public int MaxDegreeOfParallelism { get; }
 
-    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels) =>
-        Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
+    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
+    {
+        TrainingInput.Check(features, labels);
+        return Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
+    }
 
     public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
     {
-        ArgumentNullException.ThrowIfNull(data);
+        TrainingInput.Check(data, labels, rows);
         var y = labels.ToArray();
         var sample = rows.ToArray();
         var maxFeatures = ClassificationTreeBuilder.ResolveMaxFeatures(MaxFeatures, data.Columns);

@@ -20,16 +20,8 @@ public sealed record BinaryClassificationMetrics(
     /// </summary>
     public static BinaryClassificationMetrics Compute(ReadOnlySpan<int> labels, ReadOnlySpan<double> probabilities, int positiveLabel)
     {
-        if (labels.Length != probabilities.Length)
-        {
-            throw new ArgumentException($"labels ({labels.Length}) and probabilities ({probabilities.Length}) must have the same length.", nameof(probabilities));
-        }
-
-        if (positiveLabel is not (0 or 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(positiveLabel), positiveLabel, "positiveLabel must be 0 or 1.");
-        }
-
+        MetricInput.Check(labels, probabilities);
+        CheckPositiveLabel(positiveLabel);
         int tp = 0, fp = 0, tn = 0, fn = 0;
         for (var i = 0; i < labels.Length; i++)
         {
@@ -71,6 +63,8 @@ public sealed record BinaryClassificationMetrics(
     /// </summary>
     public static double ComputeRocAuc(ReadOnlySpan<int> labels, ReadOnlySpan<double> probabilities, int positiveLabel = 1)
     {
+        MetricInput.Check(labels, probabilities); // a shorter probabilities span was an IndexOutOfRangeException, a longer one cut silently
+        CheckPositiveLabel(positiveLabel);
         var n = labels.Length;
         var order = new int[n];
         var scores = new double[n];
@@ -116,5 +110,13 @@ public sealed record BinaryClassificationMetrics(
         }
 
         return (rankSum - (positives * (positives + 1) / 2.0)) / ((double)positives * negatives);
+    }
+
+    private static void CheckPositiveLabel(int positiveLabel)
+    {
+        if (positiveLabel is not (0 or 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(positiveLabel), positiveLabel, "positiveLabel must be 0 or 1.");
+        }
     }
 }

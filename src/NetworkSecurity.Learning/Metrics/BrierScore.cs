@@ -5,10 +5,7 @@ public static class BrierScore
 {
     public static double Compute(ReadOnlySpan<int> labels, ReadOnlySpan<double> probabilities)
     {
-        if (labels.Length != probabilities.Length)
-        {
-            throw new ArgumentException($"labels ({labels.Length}) and probabilities ({probabilities.Length}) must have the same length.", nameof(probabilities));
-        }
+        MetricInput.Check(labels, probabilities);
 
         if (labels.Length == 0)
         {
@@ -18,6 +15,12 @@ public static class BrierScore
         double sum = 0;
         for (var i = 0; i < labels.Length; i++)
         {
+            if (!(probabilities[i] is >= 0 and <= 1))
+            {
+                // As scikit-learn's brier_score_loss: a score outside [0, 1] is not a probability.
+                throw new ArgumentOutOfRangeException(nameof(probabilities), probabilities[i], $"probabilities[{i}] is {probabilities[i]}; a probability is in [0, 1].");
+            }
+
             var d = probabilities[i] - labels[i];
             sum += d * d;
         }

@@ -7,10 +7,7 @@ public static class RocCurve
 {
     public static IReadOnlyList<RocPoint> Compute(ReadOnlySpan<int> labels, ReadOnlySpan<double> probabilities)
     {
-        if (labels.Length != probabilities.Length)
-        {
-            throw new ArgumentException("labels and probabilities must have the same length.", nameof(probabilities));
-        }
+        MetricInput.Check(labels, probabilities);
 
         var order = new int[labels.Length];
         for (var i = 0; i < order.Length; i++)

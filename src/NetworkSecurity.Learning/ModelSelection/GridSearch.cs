@@ -94,8 +94,18 @@ public sealed class GridSearch
 
     public GridSearchResult Run(FeatureMatrix features, int[] labels, int[]? groups, IReadOnlyList<GridCandidate> candidates, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
+        TrainingInput.Check(features, labels); // once, not as the same failure of every configuration
+
+        // A fold without one of the classes scores F1 0 or AUC NaN: means of those ranked the grid by chance.
+        var units = CrossValidation.SmallestClassUnits(labels, groups ?? []);
+        if (units < Folds)
+        {
+            throw new ArgumentException(
+                $"The smaller class has {units} {(groups is null ? "rows" : "groups (by majority label)")} among the {labels.Length} training rows: too few for {Folds}-fold cross-validation, where every fold needs both classes.",
+                nameof(labels));
+        }
+
         var jobs = Expand(candidates);
         if (jobs.Count == 0)
         {

@@ -35,12 +35,17 @@ public sealed class AdaBoostModel : IPersistableModel, IStagedClassifierModel, I
 
     public int StageCount => Trees.Length;
 
-    public double PredictProbability(ReadOnlySpan<double> features) => Probability(features, Trees.Length);
+    public double PredictProbability(ReadOnlySpan<double> features)
+    {
+        PredictionInput.Check(FeatureCount, features);
+        return Probability(features, Trees.Length);
+    }
 
     public void PredictProbabilities(FeatureMatrix features, Span<double> destination) => PredictProbabilities(features, Trees.Length, destination);
 
     public void PredictProbabilities(FeatureMatrix features, int stages, Span<double> destination)
     {
+        PredictionInput.Check(FeatureCount, features, destination.Length);
         ArgumentOutOfRangeException.ThrowIfLessThan(stages, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, Trees.Length);
         for (var r = 0; r < features.Rows; r++)
@@ -81,6 +86,7 @@ public sealed class AdaBoostModel : IPersistableModel, IStagedClassifierModel, I
 
     public double RawOutput(ReadOnlySpan<double> features)
     {
+        PredictionInput.Check(FeatureCount, features);
         double vote = 0, total = 0;
         for (var m = 0; m < Trees.Length; m++)
         {

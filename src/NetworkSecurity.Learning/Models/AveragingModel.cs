@@ -11,7 +11,7 @@ public sealed class AveragingModel : IPersistableModel
 {
     public const string ModelKind = "average";
 
-    /// <summary>One weight per member, each ≥ 0, with a positive sum (for the model and its learner alike).</summary>
+    /// <summary>One weight per member, each ≥ 0, with a positive finite sum (for the model and its learner alike).</summary>
     internal static void CheckWeights<T>(IReadOnlyList<T> members, IReadOnlyList<double> weights)
     {
         ArgumentNullException.ThrowIfNull(members);
@@ -21,9 +21,11 @@ public sealed class AveragingModel : IPersistableModel
             throw new ArgumentException($"An average needs at least one member and one weight per member (got {members.Count} and {weights.Count}).", nameof(weights));
         }
 
-        if (weights.Any(w => !(w >= 0)) || !(weights.Sum() > 0))
+        // A finite sum too: weights were divided by it, so an infinite weight made every probability NaN and two of
+        // 1e308 made them all 0.
+        if (weights.Any(w => !(w >= 0)) || !(weights.Sum() > 0) || double.IsInfinity(weights.Sum()))
         {
-            throw new ArgumentOutOfRangeException(nameof(weights), "Weights must be ≥ 0 with a positive sum.");
+            throw new ArgumentOutOfRangeException(nameof(weights), $"Weights must be ≥ 0 with a positive, finite sum (got {string.Join(", ", weights)}).");
         }
     }
 
@@ -63,7 +65,7 @@ public sealed class AveragingModel : IPersistableModel
 
     public void PredictProbabilities(FeatureMatrix features, Span<double> destination)
     {
-        ArgumentNullException.ThrowIfNull(features);
+        PredictionInput.Check(FeatureCount, features, destination.Length);
         var member = new double[features.Rows];
         destination[..features.Rows].Clear();
         for (var m = 0; m < Members.Length; m++)

@@ -16,10 +16,15 @@ public sealed class DecisionTreeModel(int featureCount, FlatTree tree) : IPersis
 
     public FlatTree Tree { get; } = tree;
 
-    public double PredictProbability(ReadOnlySpan<double> features) => Tree.Predict(features);
+    public double PredictProbability(ReadOnlySpan<double> features)
+    {
+        PredictionInput.Check(FeatureCount, features);
+        return Tree.Predict(features);
+    }
 
     public void PredictProbabilities(FeatureMatrix features, Span<double> destination)
     {
+        PredictionInput.Check(FeatureCount, features, destination.Length);
         for (var r = 0; r < features.Rows; r++)
         {
             destination[r] = Tree.Predict(features.Row(r));
@@ -32,7 +37,7 @@ public sealed class DecisionTreeModel(int featureCount, FlatTree tree) : IPersis
 
     public double BaseValue => TreeShap.ExpectedValue(Tree);
 
-    public double RawOutput(ReadOnlySpan<double> features) => Tree.Predict(features);
+    public double RawOutput(ReadOnlySpan<double> features) => PredictProbability(features);
 
     public void Explain(ReadOnlySpan<double> features, Span<double> contributions)
     {

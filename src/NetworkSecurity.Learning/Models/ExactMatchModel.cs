@@ -68,7 +68,7 @@ public sealed class ExactMatchModel : IPersistableModel
 
     public void PredictProbabilities(FeatureMatrix features, Span<double> destination)
     {
-        ArgumentNullException.ThrowIfNull(features);
+        PredictionInput.Check(FeatureCount, features, destination.Length);
         Base.PredictProbabilities(features, destination);
         for (var r = 0; r < features.Rows; r++)
         {

@@ -42,6 +42,9 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
     /// <summary>The log-odds after the first <paramref name="stages"/> trees; every tree by leaf masks when they exist (same sum).</summary>
     public double RawScore(ReadOnlySpan<double> features, int stages)
     {
+        PredictionInput.Check(FeatureCount, features);
+        ArgumentOutOfRangeException.ThrowIfNegative(stages);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, Trees.Length);
         if (stages == Trees.Length && _leafMasks.Value is { } masks)
         {
             return masks.Sum(features, BaseScore);
@@ -74,12 +77,9 @@ public sealed class GradientBoostingModel : IPersistableModel, IStagedClassifier
     /// </summary>
     public void RawScores(FeatureMatrix features, int stages, Span<double> destination)
     {
-        ArgumentNullException.ThrowIfNull(features);
+        PredictionInput.Check(FeatureCount, features, destination.Length);
+        ArgumentOutOfRangeException.ThrowIfNegative(stages);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, Trees.Length);
-        if (destination.Length < features.Rows)
-        {
-            throw new ArgumentException("destination is shorter than the number of rows.", nameof(destination));
-        }
 
         var output = new double[features.Rows];
         var blocks = (features.Rows + BlockRows - 1) / BlockRows;

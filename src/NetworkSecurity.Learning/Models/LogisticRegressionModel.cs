@@ -41,6 +41,7 @@ public sealed class LogisticRegressionModel : IPersistableModel, IExplainableMod
 
     public void PredictProbabilities(FeatureMatrix features, Span<double> destination)
     {
+        PredictionInput.Check(FeatureCount, features, destination.Length);
         for (var r = 0; r < features.Rows; r++)
         {
             destination[r] = PredictProbability(features.Row(r));
@@ -69,6 +70,7 @@ public sealed class LogisticRegressionModel : IPersistableModel, IExplainableMod
 
     public double RawOutput(ReadOnlySpan<double> features)
     {
+        PredictionInput.Check(FeatureCount, features);
         var z = Intercept;
         for (var i = 0; i < Coefficients.Length; i++)
         {

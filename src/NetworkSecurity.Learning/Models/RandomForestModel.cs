@@ -21,6 +21,7 @@ public sealed class RandomForestModel(int featureCount, IReadOnlyList<FlatTree> 
 
     public double PredictProbability(ReadOnlySpan<double> features)
     {
+        PredictionInput.Check(FeatureCount, features);
         double sum = 0;
         foreach (var tree in Trees)
         {
@@ -34,6 +35,7 @@ public sealed class RandomForestModel(int featureCount, IReadOnlyList<FlatTree> 
 
     public void PredictProbabilities(FeatureMatrix features, int stages, Span<double> destination)
     {
+        PredictionInput.Check(FeatureCount, features, destination.Length);
         ArgumentOutOfRangeException.ThrowIfLessThan(stages, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, Trees.Length);
         var output = new double[features.Rows];

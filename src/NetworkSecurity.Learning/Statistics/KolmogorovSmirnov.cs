@@ -25,6 +25,10 @@ public static class KolmogorovSmirnov
             throw new ArgumentException("Both samples must contain at least one value.");
         }
 
+        // NaN compares false with everything: the walk over both samples stopped advancing and never ended.
+        CheckNotMissing(a, nameof(a));
+        CheckNotMissing(b, nameof(b));
+
         var x = a.ToArray();
         var y = b.ToArray();
         Array.Sort(x);
@@ -38,6 +42,17 @@ public static class KolmogorovSmirnov
         }
 
         return new KsResult(d, Asymptotic(n1, n2, d), KsMethod.Asymptotic);
+    }
+
+    private static void CheckNotMissing(ReadOnlySpan<double> sample, string name)
+    {
+        for (var i = 0; i < sample.Length; i++)
+        {
+            if (double.IsNaN(sample[i]))
+            {
+                throw new ArgumentException($"{name}[{i}] is NaN; leave missing values out of the samples.", name);
+            }
+        }
     }
 
     /// <summary>max |F1(t) - F2(t)| over all observed t, walking both sorted samples once.</summary>

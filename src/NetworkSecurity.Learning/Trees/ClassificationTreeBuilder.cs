@@ -41,16 +41,29 @@ internal static class ClassificationTreeBuilder
         return new TreeGrower(data, new ImpurityCriterion(entropy), limits).Grow(items, count, positive, total, counts, featureSampler);
     }
 
-    /// <summary>Number of features to try per split: "sqrt", "log2", "all", a fraction in (0, 1] or a count.</summary>
+    /// <summary>
+    /// Number of features to try per split: "sqrt", "log2", "all", a fraction in (0, 1] (of <paramref name="columns"/>,
+    /// rounded up) or a count from 1 to <paramref name="columns"/>, as scikit-learn's max_features.
+    /// </summary>
     public static int ResolveMaxFeatures(string maxFeatures, int columns)
     {
-        var value = maxFeatures.Trim().ToLowerInvariant() switch
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        var text = maxFeatures.Trim().ToLowerInvariant();
+        var value = text switch
         {
-            "sqrt" => (int)Math.Sqrt(columns),
-            "log2" => (int)Math.Log2(columns),
+            "sqrt" => Math.Max(1, (int)Math.Sqrt(columns)),
+            "log2" => Math.Max(1, (int)Math.Log2(columns)), // at least one, as scikit-learn (log2 of 1 column is 0)
             "all" or "none" or "" => columns,
-            var text when double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number) =>
-                number is > 0 and <= 1 && text.Contains('.', StringComparison.Ordinal) ? (int)Math.Ceiling(number * columns) : (int)number,
+            _ when int.TryParse(text, System.Globalization.NumberStyles.Integer, culture, out var count) =>
+                count <= columns
+                    ? count
+                    : throw new ArgumentOutOfRangeException(nameof(maxFeatures), maxFeatures, $"max_features {count} is more than the {columns} features."),
+
+            // A fraction such as 1.5 was read as the count 1 (one feature per split), silently.
+            _ when double.TryParse(text, System.Globalization.NumberStyles.Float, culture, out var fraction) =>
+                fraction is > 0 and <= 1
+                    ? (int)Math.Ceiling(fraction * columns)
+                    : throw new ArgumentOutOfRangeException(nameof(maxFeatures), maxFeatures, $"max_features {maxFeatures} is a fraction of the features, which must be in (0, 1]."),
             _ => throw new ArgumentException($"max_features '{maxFeatures}' is not sqrt, log2, all, a fraction or a count.", nameof(maxFeatures)),
         };
         if (value < 1)
@@ -58,6 +71,6 @@ internal static class ClassificationTreeBuilder
             throw new ArgumentOutOfRangeException(nameof(maxFeatures), maxFeatures, "max_features must select at least one feature.");
         }
 
-        return Math.Min(value, columns);
+        return value;
     }
 }

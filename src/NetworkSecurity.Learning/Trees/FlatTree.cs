@@ -33,6 +33,17 @@ public sealed class FlatTree
             throw new ArgumentException($"A tree of {nodes.Length} nodes needs {nodes.Length} cover values, got {cover.Length}.", nameof(cover));
         }
 
+        // The file reader's rule, for trees built by hand too: a child at or before its parent made Predict loop
+        // forever, one past the end an IndexOutOfRangeException on the rows that reach it.
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            if (!nodes[i].IsLeaf && (nodes[i].Child <= i || nodes[i].Child >= nodes.Length - 1))
+            {
+                throw new ArgumentException(
+                    $"Node {i} sends rows to nodes {nodes[i].Child} and {nodes[i].Child + 1}; in a tree of {nodes.Length} nodes both must come after it.", nameof(nodes));
+            }
+        }
+
         Nodes = nodes;
         Cover = cover;
     }
