@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Api.Tests;
@@ -107,6 +108,50 @@ public sealed class EnvironmentSettingTests
         Assert.StartsWith($"error: settings file '{settings}': unknown setting", stderr);
         Assert.Contains(reason, stderr);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
+    }
+
+    [Fact]
+    public void A_command_reads_the_environment_settings_file_as_the_service_does()
+    {
+        // The web host reads appsettings.{Environment}.json (Production by default) after appsettings.json; the commands
+        // read only appsettings.json, so train split with the file's seed where the service's runs used the
+        // environment file's, and a misspelt key there stopped the service but not the commands.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 1200);
+        dir.File("appsettings.json", """{"Pipeline": {"Seed": 7, "OverfittingThreshold": 1}}""");
+        dir.File("appsettings.Production.json", """{"Pipeline": {"Seed": 11}}""");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false" }, "train", "--data", data, "--mode", "gbdt");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("(stratified split, seed 11)", stdout);
+
+        // ASPNETCORE_ENVIRONMENT picks the file, and its keys are checked as appsettings.json's are.
+        dir.File("appsettings.Staging.json", """{"Pipeline": {"Sed": 3}}""");
+        (code, _, stderr) = ProgramProcess.Run(dir, new() { ["ASPNETCORE_ENVIRONMENT"] = "Staging" }, "train", "--data", data, "--mode", "gbdt");
+        Assert.Equal(2, code);
+        Assert.Contains("appsettings.Staging.json': unknown setting 'Pipeline:Sed'", stderr);
+    }
+
+    [Fact]
+    public void The_service_outside_its_folder_reads_the_environment_settings_file_beside_the_program_too()
+    {
+        // With no appsettings.json in the working folder the service read the program's, but still took
+        // appsettings.Production.json from the working folder: the two files came from two folders, and the commands
+        // (which read both from the program's folder) ran with other settings than the service.
+        using var working = new TempDirectory();
+        using var program = new TempDirectory();
+        program.File("appsettings.json", """{"Pipeline": {"Seed": 7}}""");
+        program.File("appsettings.Production.json", """{"Pipeline": {"Seed": 11}}""");
+        working.File("appsettings.Production.json", """{"Pipeline": {"Seed": 13}}""");
+        var configuration = new ConfigurationManager();
+        foreach (var file in new[] { "appsettings.json", "appsettings.Production.json" })
+        {
+            configuration.AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(working.Path), file, optional: true, reloadOnChange: false);
+        }
+
+        NetworkSecurity.Api.Hosting.HostSettings.ReadSettingsBesideProgram(configuration, working.Path, program.Path);
+        Assert.Equal("11", configuration["Pipeline:Seed"]);
+        Assert.Equal("appsettings.Production.json", NetworkSecurity.Api.Hosting.HostSettings.EnvironmentSettingsFile(_ => null));
+        Assert.Equal("appsettings.Staging.json", NetworkSecurity.Api.Hosting.HostSettings.EnvironmentSettingsFile(name => name == "DOTNET_ENVIRONMENT" ? "Staging" : ""));
     }
 
     [Fact]

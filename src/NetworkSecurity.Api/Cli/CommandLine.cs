@@ -403,13 +403,14 @@ public static partial class CommandLine
     private static partial System.Text.RegularExpressions.Regex AnnotationFailure();
 
     /// <summary>
-    /// appsettings.json (the working folder's if there is one, else the program's, as for the service), then environment
-    /// variables, then configuration keys and typed options.
+    /// appsettings.json and appsettings.{Environment}.json (the working folder's if it has an appsettings.json, else the
+    /// program's, as for the service), then environment variables, then configuration keys and typed options.
     /// </summary>
     public static IConfigurationRoot BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys) =>
         new ConfigurationBuilder()
             .SetBasePath(HostSettings.SettingsFolder(Directory.GetCurrentDirectory(), AppContext.BaseDirectory))
             .AddJsonFile("appsettings.json", optional: true)
+            .AddJsonFile(HostSettings.EnvironmentSettingsFile(Environment.GetEnvironmentVariable), optional: true)
             .AddEnvironmentVariables()
             .AddCommandLine(configurationKeys.ToArray())
             .AddInMemoryCollection(options)

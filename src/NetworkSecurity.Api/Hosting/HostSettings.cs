@@ -23,15 +23,29 @@ internal static class HostSettings
             return;
         }
 
+        // appsettings.{Environment}.json moves with it: the commands read both from one folder, so must the service.
         var sources = configuration.Sources;
         for (var i = 0; i < sources.Count; i++)
         {
-            if (sources[i] is JsonConfigurationSource { Path: SettingsFile } json)
+            if (sources[i] is JsonConfigurationSource { Path: { } path } json && IsSettingsFile(path))
             {
-                sources[i] = new JsonConfigurationSource { Path = SettingsFile, Optional = true, ReloadOnChange = json.ReloadOnChange, FileProvider = new PhysicalFileProvider(folder) };
-                return;
+                sources[i] = new JsonConfigurationSource { Path = path, Optional = true, ReloadOnChange = json.ReloadOnChange, FileProvider = new PhysicalFileProvider(folder) };
             }
         }
+    }
+
+    private static bool IsSettingsFile(string path) =>
+        path == SettingsFile || (path.StartsWith("appsettings.", StringComparison.Ordinal) && path.EndsWith(".json", StringComparison.Ordinal) && !path.Contains('/', StringComparison.Ordinal));
+
+    /// <summary>
+    /// The settings file of the host's environment, read after appsettings.json: appsettings.Production.json unless
+    /// ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) names another, as the web host reads it.
+    /// </summary>
+    public static string EnvironmentSettingsFile(Func<string, string?> variable)
+    {
+        ArgumentNullException.ThrowIfNull(variable);
+        var name = new[] { variable("ASPNETCORE_ENVIRONMENT"), variable("DOTNET_ENVIRONMENT") }.FirstOrDefault(v => !string.IsNullOrEmpty(v)) ?? "Production";
+        return $"appsettings.{name}.json";
     }
 
     /// <summary>
