@@ -77,7 +77,10 @@ public sealed class EnvironmentSettingTests
 
         Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
         Assert.StartsWith($"error: invalid configuration: Failed to load configuration from file '{settings}'.", stderr);
-        Assert.Contains("LineNumber: 2", stderr);
+        // Line and byte counted from 1, as an editor shows them: the reader's own "LineNumber: 2" is the third line,
+        // where the '"' stands that should follow a comma.
+        Assert.Contains("line 3, byte 3: ", stderr);
+        Assert.DoesNotContain("LineNumber", stderr);
         Assert.DoesNotContain("   at ", stderr + stdout);
     }
 

@@ -327,8 +327,10 @@ public static partial class CommandLine
             if (ex is InvalidDataException && ex.Message.StartsWith("Failed to load configuration from file", StringComparison.Ordinal))
             {
                 // A settings file that is not JSON: its path, and where the parser stopped (line and byte), not only
-                // "Could not parse the JSON file.".
-                reason = $"{ex.Message} {ex.GetBaseException().Message}";
+                // "Could not parse the JSON file.". Counted from 1, as editors do: the parser's "LineNumber: 1" was line 2.
+                reason = ex.GetBaseException() is System.Text.Json.JsonException json
+                    ? $"{ex.Message} {Endpoints.JsonRecordParser.Describe(json)}"
+                    : $"{ex.Message} {ex.GetBaseException().Message}";
                 return true;
             }
 
