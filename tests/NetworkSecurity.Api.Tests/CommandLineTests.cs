@@ -115,7 +115,9 @@ public sealed class CommandLineTests
     [InlineData("evaluate --seeds 1,1", "--seeds: '1,1' is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more.")]
     [InlineData("evaluate --seeds 0-1000000", "--seeds: '0-1000000' is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more. At most 10,000 seeds.")] // said only that it was not a range
     [InlineData("train --seed -1", "--seed: '-1' is not a whole number from 0 to 2147483647.")]
-    [InlineData("evaluate --seed 7", "Unrecognized command or argument '--seed'")]
+    [InlineData("evaluate --seed 7", "Unrecognized command or argument '--seed'. Unrecognized command or argument '7'. Did you mean '--seeds'? See 'evaluate --help'.")]
+    [InlineData("train --test-frac 0.1", "Did you mean '--test-fraction'?")]
+    [InlineData("evaluate --seedss=0-4", "Did you mean '--seeds'?")]
     [InlineData("train --Seed 7", "unknown option '--Seed'")]
     [InlineData("train --Test-Fraction=0.3", "unknown option '--Test-Fraction'")]
     [InlineData("--helpp", "Unrecognized command or argument '--helpp'")]

@@ -150,7 +150,7 @@ public static partial class CommandLine
         if (parsed.Errors.Count > 0)
         {
             var command = parsed.CommandResult.Command == root ? "" : $"{parsed.CommandResult.Command.Name} ";
-            await Console.Error.WriteLineAsync($"error: {string.Join(" ", parsed.Errors.Select(e => e.Message).Distinct())} See '{command}--help'.").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"error: {string.Join(" ", parsed.Errors.Select(e => e.Message).Distinct())}{NearestOption(parsed)} See '{command}--help'.").ConfigureAwait(false);
             return UsageError;
         }
 
@@ -174,6 +174,27 @@ public static partial class CommandLine
         signal.Cancel = true;
         Console.Error.WriteLine($"{signal.Signal} received: stopping after the current step (send it again to stop at once).");
         stop.Cancel();
+    }
+
+    /// <summary>
+    /// " Did you mean '--seeds'?" when an unknown option is a shortened or lengthened name of one this command takes
+    /// (evaluate --seed, train --test-frac), else "": "Unrecognized command or argument '--seed'" alone left the user to
+    /// find in --help that evaluate takes --seeds.
+    /// </summary>
+    private static string NearestOption(ParseResult parsed)
+    {
+        var names = parsed.CommandResult.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
+            .Where(n => n.StartsWith("--", StringComparison.Ordinal) && n != "--help").ToArray();
+        foreach (var token in parsed.UnmatchedTokens.Where(t => t.StartsWith("--", StringComparison.Ordinal)))
+        {
+            var name = token.Split('=', 2)[0];
+            if (name.Length > 3 && names.Where(n => n.StartsWith(name, StringComparison.Ordinal) || name.StartsWith(n, StringComparison.Ordinal)).ToArray() is [var near])
+            {
+                return $" Did you mean '{near}'?";
+            }
+        }
+
+        return "";
     }
 
     /// <summary>The command tree: one file per command builds its own <see cref="Command"/>.</summary>
