@@ -608,6 +608,15 @@ public sealed class CommandLineTests
         Assert.Contains("line 7, column 1 (having_IP_Address)", log);
         Assert.Contains("line 9: 3 fields but the header has 30", log);
         Assert.Contains("line 11", log);
+
+        // One bad record is listed the same way: it said "1 problem(s) in 1 record(s); first: …", not that nothing was written.
+        var one = dir.File("one.csv", string.Join('\n', features.Take(5).Select((l, i) => i == 2 ? "2" + l[l.IndexOf(',', StringComparison.Ordinal)..] : l)));
+        var oneOutput = Path.Combine(dir.Path, "one-out.csv");
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Predict(one, oneOutput)));
+        Assert.False(File.Exists(oneOutput));
+        log = string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
+        Assert.Contains("1 problem(s) in 1 record(s); nothing was written:", log);
+        Assert.Contains("line 3, column 1 (having_IP_Address): 2 is not an allowed value", log);
     }
 
     [Fact]
