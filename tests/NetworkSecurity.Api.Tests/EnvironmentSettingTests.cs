@@ -157,6 +157,29 @@ public sealed class EnvironmentSettingTests
         Assert.Equal("appsettings.Staging.json", NetworkSecurity.Api.Hosting.HostSettings.EnvironmentSettingsFile(name => name == "DOTNET_ENVIRONMENT" ? "Staging" : ""));
     }
 
+    [Theory]
+    [InlineData(false, "train", "--mode", "gbdt")]
+    [InlineData(true, "--urls", "http://127.0.0.1:0")]
+    public void An_mlflow_file_store_inside_the_final_model_folder_is_refused_before_any_work(bool asFileUri, params string[] arguments)
+    {
+        // The store's experiment folders and lock file landed in a model version's folder, which then failed its
+        // manifest check: the service's fallback version (or, pointed at the live one, the live model) was lost.
+        using var dir = new TempDirectory();
+        var store = Path.Combine(dir.Path, "final_model", "mlruns");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["MLFLOW_TRACKING_URI"] = asFileUri ? "file://" + store : store }, arguments);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("puts the MLflow file store inside the final model folder 'final_model'", stderr + stdout);
+        Assert.False(Directory.Exists(store), "nothing was written there");
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
+
+        // With tracking off nothing is written to the store, so the setting does no harm.
+        using var off = new TempDirectory();
+        var data = PipelineFactory.Sample(off, 1200);
+        (code, stdout, stderr) = ProgramProcess.Run(off, new() { ["MLFLOW_TRACKING_URI"] = Path.Combine(off.Path, "final_model", "mlruns"), ["Tracking__Enabled"] = "false", ["Pipeline__OverfittingThreshold"] = "1" }, "train", "--data", data, "--mode", "gbdt");
+        Assert.True(code == 0, stdout + stderr);
+    }
+
     [Fact]
     public void Tracking_switched_off_is_said_once_at_Information_not_warned_about()
     {
