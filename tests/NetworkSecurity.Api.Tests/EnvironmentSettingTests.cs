@@ -137,24 +137,31 @@ public sealed class EnvironmentSettingTests
     [Fact]
     public void The_service_outside_its_folder_reads_the_environment_settings_file_beside_the_program_too()
     {
-        // With no appsettings.json in the working folder the service read the program's, but still took
-        // appsettings.Production.json from the working folder: the two files came from two folders, and the commands
-        // (which read both from the program's folder) ran with other settings than the service.
+        // With no settings files in the working folder the service read the program's appsettings.json but not its
+        // appsettings.Production.json, which the commands read: the two ran with other settings.
         using var working = new TempDirectory();
         using var program = new TempDirectory();
         program.File("appsettings.json", """{"Pipeline": {"Seed": 7}}""");
         program.File("appsettings.Production.json", """{"Pipeline": {"Seed": 11}}""");
-        working.File("appsettings.Production.json", """{"Pipeline": {"Seed": 13}}""");
-        var configuration = new ConfigurationManager();
-        foreach (var file in new[] { "appsettings.json", "appsettings.Production.json" })
-        {
-            configuration.AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(working.Path), file, optional: true, reloadOnChange: false);
-        }
+        Assert.Equal("11", Read(working, program)["Pipeline:Seed"]);
 
-        NetworkSecurity.Api.Hosting.HostSettings.ReadSettingsBesideProgram(configuration, working.Path, program.Path);
-        Assert.Equal("11", configuration["Pipeline:Seed"]);
+        // Each file is the working folder's when it has one, as for the commands.
+        working.File("appsettings.Production.json", """{"Pipeline": {"Seed": 13}}""");
+        Assert.Equal("13", Read(working, program)["Pipeline:Seed"]);
         Assert.Equal("appsettings.Production.json", NetworkSecurity.Api.Hosting.HostSettings.EnvironmentSettingsFile(_ => null));
         Assert.Equal("appsettings.Staging.json", NetworkSecurity.Api.Hosting.HostSettings.EnvironmentSettingsFile(name => name == "DOTNET_ENVIRONMENT" ? "Staging" : ""));
+
+        static ConfigurationManager Read(TempDirectory working, TempDirectory program)
+        {
+            var configuration = new ConfigurationManager();
+            foreach (var file in new[] { "appsettings.json", "appsettings.Production.json" })
+            {
+                configuration.AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(working.Path), file, optional: true, reloadOnChange: false);
+            }
+
+            NetworkSecurity.Api.Hosting.HostSettings.ReadSettingsBesideProgram(configuration, working.Path, program.Path);
+            return configuration;
+        }
     }
 
     [Theory]

@@ -426,18 +426,21 @@ public static partial class CommandLine
     private static partial System.Text.RegularExpressions.Regex AnnotationFailure();
 
     /// <summary>
-    /// appsettings.json and appsettings.{Environment}.json (the working folder's if it has an appsettings.json, else the
-    /// program's, as for the service), then environment variables, then configuration keys and typed options.
+    /// appsettings.json, then appsettings.{Environment}.json (each the working folder's if it has one, else the program's,
+    /// as for the service), then environment variables, then configuration keys and typed options.
     /// </summary>
-    public static IConfigurationRoot BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys) =>
-        new ConfigurationBuilder()
-            .SetBasePath(HostSettings.SettingsFolder(Directory.GetCurrentDirectory(), AppContext.BaseDirectory))
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddJsonFile(HostSettings.EnvironmentSettingsFile(Environment.GetEnvironmentVariable), optional: true)
+    public static IConfigurationRoot BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys)
+    {
+        var working = Directory.GetCurrentDirectory();
+        var environmentFile = HostSettings.EnvironmentSettingsFile(Environment.GetEnvironmentVariable);
+        return new ConfigurationBuilder()
+            .AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(HostSettings.SettingsFolder(working, AppContext.BaseDirectory)), "appsettings.json", optional: true, reloadOnChange: false)
+            .AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(HostSettings.SettingsFolder(working, AppContext.BaseDirectory, environmentFile)), environmentFile, optional: true, reloadOnChange: false)
             .AddEnvironmentVariables()
             .AddCommandLine(configurationKeys.ToArray())
             .AddInMemoryCollection(options)
             .Build();
+    }
 }
 
 /// <summary>A command given wrongly (an option it does not take, a value it cannot use): exit code 2.</summary>

@@ -17,17 +17,13 @@ internal static class HostSettings
     /// </summary>
     public static void ReadSettingsBesideProgram(ConfigurationManager configuration, string contentRoot, string programFolder)
     {
-        var folder = SettingsFolder(contentRoot, programFolder);
-        if (folder == contentRoot || !File.Exists(Path.Combine(folder, SettingsFile)))
-        {
-            return;
-        }
-
-        // appsettings.{Environment}.json moves with it: the commands read both from one folder, so must the service.
+        // appsettings.{Environment}.json the same way, file by file, as the commands read them: the one beside the
+        // program was never read by the service started elsewhere, though train read it.
         var sources = configuration.Sources;
         for (var i = 0; i < sources.Count; i++)
         {
-            if (sources[i] is JsonConfigurationSource { Path: { } path } json && IsSettingsFile(path))
+            if (sources[i] is JsonConfigurationSource { Path: { } path } json && IsSettingsFile(path)
+                && SettingsFolder(contentRoot, programFolder, path) is var folder && folder != contentRoot && File.Exists(Path.Combine(folder, path)))
             {
                 sources[i] = new JsonConfigurationSource { Path = path, Optional = true, ReloadOnChange = json.ReloadOnChange, FileProvider = new PhysicalFileProvider(folder) };
             }
@@ -52,8 +48,8 @@ internal static class HostSettings
     /// The folder whose appsettings.json is read, by the service and the commands alike: the working folder when it has
     /// one, else the program's, so `train` run in the service's folder trains with the service's settings.
     /// </summary>
-    public static string SettingsFolder(string workingFolder, string programFolder) =>
-        File.Exists(Path.Combine(workingFolder, SettingsFile)) ? workingFolder : programFolder;
+    public static string SettingsFolder(string workingFolder, string programFolder, string file = SettingsFile) =>
+        File.Exists(Path.Combine(workingFolder, file)) ? workingFolder : programFolder;
 
     /// <summary>
     /// What is wrong with the addresses to listen on (--urls, ASPNETCORE_URLS), or null. Kestrel takes any host it cannot
