@@ -115,7 +115,9 @@ public sealed class CommandLineTests
     [InlineData("evaluate --seeds 1,1", "--seeds: '1,1' is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more.")]
     [InlineData("evaluate --seeds 0-1000000", "--seeds: '0-1000000' is not a range like 0-4 or a list like 1,3,7 of distinct seeds 0 or more. At most 10,000 seeds.")] // said only that it was not a range
     [InlineData("train --seed -1", "--seed: '-1' is not a whole number from 0 to 2147483647.")]
-    [InlineData("evaluate --seed 7", "Unrecognized command or argument '--seed'")]
+    [InlineData("evaluate --seed 7", "Unrecognized command or argument '--seed'. Unrecognized command or argument '7'. Did you mean '--seeds'? See 'evaluate --help'.")]
+    [InlineData("train --test-frac 0.1", "Did you mean '--test-fraction'?")]
+    [InlineData("evaluate --seedss=0-4", "Did you mean '--seeds'?")]
     [InlineData("train --Seed 7", "unknown option '--Seed'")]
     [InlineData("train --Test-Fraction=0.3", "unknown option '--Test-Fraction'")]
     [InlineData("--helpp", "Unrecognized command or argument '--helpp'")]
@@ -606,6 +608,15 @@ public sealed class CommandLineTests
         Assert.Contains("line 7, column 1 (having_IP_Address)", log);
         Assert.Contains("line 9: 3 fields but the header has 30", log);
         Assert.Contains("line 11", log);
+
+        // One bad record is listed the same way: it said "1 problem(s) in 1 record(s); first: …", not that nothing was written.
+        var one = dir.File("one.csv", string.Join('\n', features.Take(5).Select((l, i) => i == 2 ? "2" + l[l.IndexOf(',', StringComparison.Ordinal)..] : l)));
+        var oneOutput = Path.Combine(dir.Path, "one-out.csv");
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Predict(one, oneOutput)));
+        Assert.False(File.Exists(oneOutput));
+        log = string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
+        Assert.Contains("1 problem(s) in 1 record(s); nothing was written:", log);
+        Assert.Contains("line 3, column 1 (having_IP_Address): 2 is not an allowed value", log);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Api.Tests;
@@ -76,7 +77,10 @@ public sealed class EnvironmentSettingTests
 
         Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
         Assert.StartsWith($"error: invalid configuration: Failed to load configuration from file '{settings}'.", stderr);
-        Assert.Contains("LineNumber: 2", stderr);
+        // Line and byte counted from 1, as an editor shows them: the reader's own "LineNumber: 2" is the third line,
+        // where the '"' stands that should follow a comma.
+        Assert.Contains("line 3, byte 3: ", stderr);
+        Assert.DoesNotContain("LineNumber", stderr);
         Assert.DoesNotContain("   at ", stderr + stdout);
     }
 
@@ -107,6 +111,80 @@ public sealed class EnvironmentSettingTests
         Assert.StartsWith($"error: settings file '{settings}': unknown setting", stderr);
         Assert.Contains(reason, stderr);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
+    }
+
+    [Fact]
+    public void A_command_reads_the_environment_settings_file_as_the_service_does()
+    {
+        // The web host reads appsettings.{Environment}.json (Production by default) after appsettings.json; the commands
+        // read only appsettings.json, so train split with the file's seed where the service's runs used the
+        // environment file's, and a misspelt key there stopped the service but not the commands.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 1200);
+        dir.File("appsettings.json", """{"Pipeline": {"Seed": 7, "OverfittingThreshold": 1}}""");
+        dir.File("appsettings.Production.json", """{"Pipeline": {"Seed": 11}}""");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false" }, "train", "--data", data, "--mode", "gbdt");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("(stratified split, seed 11)", stdout);
+
+        // ASPNETCORE_ENVIRONMENT picks the file, and its keys are checked as appsettings.json's are.
+        dir.File("appsettings.Staging.json", """{"Pipeline": {"Sed": 3}}""");
+        (code, _, stderr) = ProgramProcess.Run(dir, new() { ["ASPNETCORE_ENVIRONMENT"] = "Staging" }, "train", "--data", data, "--mode", "gbdt");
+        Assert.Equal(2, code);
+        Assert.Contains("appsettings.Staging.json': unknown setting 'Pipeline:Sed'", stderr);
+    }
+
+    [Fact]
+    public void The_service_outside_its_folder_reads_the_environment_settings_file_beside_the_program_too()
+    {
+        // With no settings files in the working folder the service read the program's appsettings.json but not its
+        // appsettings.Production.json, which the commands read: the two ran with other settings.
+        using var working = new TempDirectory();
+        using var program = new TempDirectory();
+        program.File("appsettings.json", """{"Pipeline": {"Seed": 7}}""");
+        program.File("appsettings.Production.json", """{"Pipeline": {"Seed": 11}}""");
+        Assert.Equal("11", Read(working, program)["Pipeline:Seed"]);
+
+        // Each file is the working folder's when it has one, as for the commands.
+        working.File("appsettings.Production.json", """{"Pipeline": {"Seed": 13}}""");
+        Assert.Equal("13", Read(working, program)["Pipeline:Seed"]);
+        Assert.Equal("appsettings.Production.json", NetworkSecurity.Api.Hosting.HostSettings.EnvironmentSettingsFile(_ => null));
+        Assert.Equal("appsettings.Staging.json", NetworkSecurity.Api.Hosting.HostSettings.EnvironmentSettingsFile(name => name == "DOTNET_ENVIRONMENT" ? "Staging" : ""));
+
+        static ConfigurationManager Read(TempDirectory working, TempDirectory program)
+        {
+            var configuration = new ConfigurationManager();
+            foreach (var file in new[] { "appsettings.json", "appsettings.Production.json" })
+            {
+                configuration.AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(working.Path), file, optional: true, reloadOnChange: false);
+            }
+
+            NetworkSecurity.Api.Hosting.HostSettings.ReadSettingsBesideProgram(configuration, working.Path, program.Path);
+            return configuration;
+        }
+    }
+
+    [Theory]
+    [InlineData(false, "train", "--mode", "gbdt")]
+    [InlineData(true, "--urls", "http://127.0.0.1:0")]
+    public void An_mlflow_file_store_inside_the_final_model_folder_is_refused_before_any_work(bool asFileUri, params string[] arguments)
+    {
+        // The store's experiment folders and lock file landed in a model version's folder, which then failed its
+        // manifest check: the service's fallback version (or, pointed at the live one, the live model) was lost.
+        using var dir = new TempDirectory();
+        var store = Path.Combine(dir.Path, "final_model", "mlruns");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["MLFLOW_TRACKING_URI"] = asFileUri ? "file://" + store : store }, arguments);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("puts the MLflow file store inside the final model folder 'final_model'", stderr + stdout);
+        Assert.False(Directory.Exists(store), "nothing was written there");
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
+
+        // With tracking off nothing is written to the store, so the setting does no harm.
+        using var off = new TempDirectory();
+        var data = PipelineFactory.Sample(off, 1200);
+        (code, stdout, stderr) = ProgramProcess.Run(off, new() { ["MLFLOW_TRACKING_URI"] = Path.Combine(off.Path, "final_model", "mlruns"), ["Tracking__Enabled"] = "false", ["Pipeline__OverfittingThreshold"] = "1" }, "train", "--data", data, "--mode", "gbdt");
+        Assert.True(code == 0, stdout + stderr);
     }
 
     [Fact]

@@ -150,7 +150,7 @@ public static partial class CommandLine
         if (parsed.Errors.Count > 0)
         {
             var command = parsed.CommandResult.Command == root ? "" : $"{parsed.CommandResult.Command.Name} ";
-            await Console.Error.WriteLineAsync($"error: {string.Join(" ", parsed.Errors.Select(e => e.Message).Distinct())} See '{command}--help'.").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"error: {string.Join(" ", parsed.Errors.Select(e => e.Message).Distinct())}{NearestOption(parsed)} See '{command}--help'.").ConfigureAwait(false);
             return UsageError;
         }
 
@@ -174,6 +174,27 @@ public static partial class CommandLine
         signal.Cancel = true;
         Console.Error.WriteLine($"{signal.Signal} received: stopping after the current step (send it again to stop at once).");
         stop.Cancel();
+    }
+
+    /// <summary>
+    /// " Did you mean '--seeds'?" when an unknown option is a shortened or lengthened name of one this command takes
+    /// (evaluate --seed, train --test-frac), else "": "Unrecognized command or argument '--seed'" alone left the user to
+    /// find in --help that evaluate takes --seeds.
+    /// </summary>
+    private static string NearestOption(ParseResult parsed)
+    {
+        var names = parsed.CommandResult.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
+            .Where(n => n.StartsWith("--", StringComparison.Ordinal) && n != "--help").ToArray();
+        foreach (var token in parsed.UnmatchedTokens.Where(t => t.StartsWith("--", StringComparison.Ordinal)))
+        {
+            var name = token.Split('=', 2)[0];
+            if (name.Length > 3 && names.Where(n => n.StartsWith(name, StringComparison.Ordinal) || name.StartsWith(n, StringComparison.Ordinal)).ToArray() is [var near])
+            {
+                return $" Did you mean '{near}'?";
+            }
+        }
+
+        return "";
     }
 
     /// <summary>The command tree: one file per command builds its own <see cref="Command"/>.</summary>
@@ -327,8 +348,10 @@ public static partial class CommandLine
             if (ex is InvalidDataException && ex.Message.StartsWith("Failed to load configuration from file", StringComparison.Ordinal))
             {
                 // A settings file that is not JSON: its path, and where the parser stopped (line and byte), not only
-                // "Could not parse the JSON file.".
-                reason = $"{ex.Message} {ex.GetBaseException().Message}";
+                // "Could not parse the JSON file.". Counted from 1, as editors do: the parser's "LineNumber: 1" was line 2.
+                reason = ex.GetBaseException() is System.Text.Json.JsonException json
+                    ? $"{ex.Message} {Endpoints.JsonRecordParser.Describe(json)}"
+                    : $"{ex.Message} {ex.GetBaseException().Message}";
                 return true;
             }
 
@@ -403,17 +426,21 @@ public static partial class CommandLine
     private static partial System.Text.RegularExpressions.Regex AnnotationFailure();
 
     /// <summary>
-    /// appsettings.json (the working folder's if there is one, else the program's, as for the service), then environment
-    /// variables, then configuration keys and typed options.
+    /// appsettings.json, then appsettings.{Environment}.json (each the working folder's if it has one, else the program's,
+    /// as for the service), then environment variables, then configuration keys and typed options.
     /// </summary>
-    public static IConfigurationRoot BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys) =>
-        new ConfigurationBuilder()
-            .SetBasePath(HostSettings.SettingsFolder(Directory.GetCurrentDirectory(), AppContext.BaseDirectory))
-            .AddJsonFile("appsettings.json", optional: true)
+    public static IConfigurationRoot BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys)
+    {
+        var working = Directory.GetCurrentDirectory();
+        var environmentFile = HostSettings.EnvironmentSettingsFile(Environment.GetEnvironmentVariable);
+        return new ConfigurationBuilder()
+            .AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(HostSettings.SettingsFolder(working, AppContext.BaseDirectory)), "appsettings.json", optional: true, reloadOnChange: false)
+            .AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(HostSettings.SettingsFolder(working, AppContext.BaseDirectory, environmentFile)), environmentFile, optional: true, reloadOnChange: false)
             .AddEnvironmentVariables()
             .AddCommandLine(configurationKeys.ToArray())
             .AddInMemoryCollection(options)
             .Build();
+    }
 }
 
 /// <summary>A command given wrongly (an option it does not take, a value it cannot use): exit code 2.</summary>

@@ -108,7 +108,7 @@ public static class PredictCommand
             {
                 summary = predictor.Score(bundle, Open, input, cancellationToken: context.CancellationToken, explainTop: explainTop);
             }
-            catch (PipelineException ex) when (ex.Problems.Count > 1)
+            catch (PipelineException ex) when (ex.Problems.Count > 1 || (ex.Problems.Count == 1 && ex.Message.Contains("; first:", StringComparison.Ordinal)))
             {
                 // Every problem found, not only the first: a user fixes the file once, not once per bad record.
                 var listed = string.Join(Environment.NewLine, ex.Problems.Select(p => "  " + p));

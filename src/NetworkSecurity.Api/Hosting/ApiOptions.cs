@@ -86,7 +86,7 @@ public sealed class ApiOptions
     [Range(0, int.MaxValue)]
     public int SlowRequestMilliseconds { get; set; } = 1000;
 
-    /// <summary>Seconds clients are told to wait (Retry-After) while no model is loaded.</summary>
+    /// <summary>Seconds clients are told to wait (Retry-After) in the 503s that waiting cures: no model yet, a shutdown, every upload slot busy, the lease store away.</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 15;
 }

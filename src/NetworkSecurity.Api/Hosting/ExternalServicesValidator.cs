@@ -15,7 +15,12 @@ public sealed class ExternalServicesValidator(IConfiguration configuration) : IV
     public ValidateOptionsResult Validate(string? name, PipelineOptions options)
     {
         var failures = new List<string>();
-        Check(() => MlflowOptions.FromEnvironment(key => configuration[key]), failures);
+        var mlflow = Check(() => MlflowOptions.FromEnvironment(key => configuration[key]), failures);
+        if (mlflow is not null && FileStoreInModelFolder(mlflow, options) is { } inside)
+        {
+            failures.Add(inside);
+        }
+
         Check(() => S3Options.FromEnvironment(key => configuration[key]), failures);
         var mongo = Check(() => MongoDb.MongoOptions.FromEnvironment(key => configuration[key]), failures);
         if (configuration["Tracking:Enabled"] is { } tracking && !bool.TryParse(tracking.Trim(), out _))
@@ -30,6 +35,28 @@ public sealed class ExternalServicesValidator(IConfiguration configuration) : IV
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>
+    /// Why the MLflow file store cannot be where MLFLOW_TRACKING_URI puts it, or null: a store inside the final model
+    /// folder wrote its experiment folders and lock file into a model version, which then failed its manifest check
+    /// (the fallback version the service would serve, or the live one).
+    /// </summary>
+    private string? FileStoreInModelFolder(MlflowOptions mlflow, PipelineOptions options)
+    {
+        var uri = mlflow.TrackingUri;
+        var off = configuration["Tracking:Enabled"] is { } enabled && bool.TryParse(enabled.Trim(), out var on) && !on;
+        if (off || mlflow.IsServer)
+        {
+            return null;
+        }
+
+        var store = string.IsNullOrWhiteSpace(uri) ? "mlruns"
+            : uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? MlflowOptions.FileStorePath(uri, out _)
+            : uri;
+        return store is not null && Pipeline.Artifacts.SafeFile.LeadsInto(store, options.FinalModelDirectory)
+            ? $"MLFLOW_TRACKING_URI '{uri ?? "mlruns"}' puts the MLflow file store inside the final model folder '{options.FinalModelDirectory}', which holds the live model: its files would break the model versions' manifests. Put the store elsewhere."
+            : null;
     }
 
     // The settings read, or null (with why in failures) when they cannot be used.

@@ -17,29 +17,39 @@ internal static class HostSettings
     /// </summary>
     public static void ReadSettingsBesideProgram(ConfigurationManager configuration, string contentRoot, string programFolder)
     {
-        var folder = SettingsFolder(contentRoot, programFolder);
-        if (folder == contentRoot || !File.Exists(Path.Combine(folder, SettingsFile)))
-        {
-            return;
-        }
-
+        // appsettings.{Environment}.json the same way, file by file, as the commands read them: the one beside the
+        // program was never read by the service started elsewhere, though train read it.
         var sources = configuration.Sources;
         for (var i = 0; i < sources.Count; i++)
         {
-            if (sources[i] is JsonConfigurationSource { Path: SettingsFile } json)
+            if (sources[i] is JsonConfigurationSource { Path: { } path } json && IsSettingsFile(path)
+                && SettingsFolder(contentRoot, programFolder, path) is var folder && folder != contentRoot && File.Exists(Path.Combine(folder, path)))
             {
-                sources[i] = new JsonConfigurationSource { Path = SettingsFile, Optional = true, ReloadOnChange = json.ReloadOnChange, FileProvider = new PhysicalFileProvider(folder) };
-                return;
+                sources[i] = new JsonConfigurationSource { Path = path, Optional = true, ReloadOnChange = json.ReloadOnChange, FileProvider = new PhysicalFileProvider(folder) };
             }
         }
+    }
+
+    private static bool IsSettingsFile(string path) =>
+        path == SettingsFile || (path.StartsWith("appsettings.", StringComparison.Ordinal) && path.EndsWith(".json", StringComparison.Ordinal) && !path.Contains('/', StringComparison.Ordinal));
+
+    /// <summary>
+    /// The settings file of the host's environment, read after appsettings.json: appsettings.Production.json unless
+    /// ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) names another, as the web host reads it.
+    /// </summary>
+    public static string EnvironmentSettingsFile(Func<string, string?> variable)
+    {
+        ArgumentNullException.ThrowIfNull(variable);
+        var name = new[] { variable("ASPNETCORE_ENVIRONMENT"), variable("DOTNET_ENVIRONMENT") }.FirstOrDefault(v => !string.IsNullOrEmpty(v)) ?? "Production";
+        return $"appsettings.{name}.json";
     }
 
     /// <summary>
     /// The folder whose appsettings.json is read, by the service and the commands alike: the working folder when it has
     /// one, else the program's, so `train` run in the service's folder trains with the service's settings.
     /// </summary>
-    public static string SettingsFolder(string workingFolder, string programFolder) =>
-        File.Exists(Path.Combine(workingFolder, SettingsFile)) ? workingFolder : programFolder;
+    public static string SettingsFolder(string workingFolder, string programFolder, string file = SettingsFile) =>
+        File.Exists(Path.Combine(workingFolder, file)) ? workingFolder : programFolder;
 
     /// <summary>
     /// What is wrong with the addresses to listen on (--urls, ASPNETCORE_URLS), or null. Kestrel takes any host it cannot
