@@ -194,9 +194,7 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         var address = Serve(factory);
 
         await using var browser = await HeadlessChromium.LaunchAsync();
-        var page = await browser.NewPageAsync();
-        await page.AddInitScriptAsync("window.__cspViolations = []; document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(e.violatedDirective));");
-        await page.GotoAsync(address.ToString());
+        var page = await OpenRecordingCspViolationsAsync(browser, address);
 
         await page.RouteAsync("**/train", route => route.FulfillAsync(new RouteFulfillOptions
         {
@@ -211,12 +209,7 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
 
         // Accepted, then failed: the error is shown, as text (markup in it stays text).
         const string Job = "0123456789abcdef0123456789abcdef";
-        await page.RouteAsync("**/train", route => route.FulfillAsync(new RouteFulfillOptions
-        {
-            Status = 202,
-            ContentType = "application/json",
-            Body = $$"""{"id":"{{Job}}","state":"queued","stage":"queued","progress":0}""",
-        }));
+        await AcceptTrainingAsync(page, $$"""{"id":"{{Job}}","state":"queued","stage":"queued","progress":0}""");
         await page.RouteAsync($"**/train/{Job}", route => route.FulfillAsync(new RouteFulfillOptions
         {
             ContentType = "application/json",
@@ -238,16 +231,9 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         var address = Serve(factory);
 
         await using var browser = await HeadlessChromium.LaunchAsync();
-        var page = await browser.NewPageAsync();
-        await page.AddInitScriptAsync("window.__cspViolations = []; document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(e.violatedDirective));");
-        await page.GotoAsync(address.ToString());
+        var page = await OpenRecordingCspViolationsAsync(browser, address);
         const string Job = "fedcba9876543210fedcba9876543210";
-        await page.RouteAsync("**/train", route => route.FulfillAsync(new RouteFulfillOptions
-        {
-            Status = 202,
-            ContentType = "application/json",
-            Body = $$"""{"id":"{{Job}}","state":"running","stage":"training","progress":0.4}""",
-        }));
+        await AcceptTrainingAsync(page, $$"""{"id":"{{Job}}","state":"running","stage":"training","progress":0.4}""");
         await page.RouteAsync($"**/train/{Job}", route => route.FulfillAsync(new RouteFulfillOptions
         {
             Status = 404,
@@ -259,6 +245,7 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         Assert.Equal($"Lost track of training job {Job} (HTTP 404): No training job '{Job}' on this replica: a restart forgets them.", await page.TextContentAsync("#job"));
         Assert.Empty(await page.EvaluateAsync<string[]>("window.__cspViolations"));
     }
+
     [Fact]
     public async Task The_model_charts_show_their_labels_whole_on_a_phone_and_a_laptop()
     {
@@ -285,4 +272,17 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
             await page.CloseAsync();
         }
     }
+
+    // The home page, with every Content-Security-Policy violation recorded in window.__cspViolations.
+    private static async Task<IPage> OpenRecordingCspViolationsAsync(HeadlessChromium browser, Uri address)
+    {
+        var page = await browser.NewPageAsync();
+        await page.AddInitScriptAsync("window.__cspViolations = []; document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));");
+        await page.GotoAsync(address.ToString());
+        return page;
+    }
+
+    // POST /train answered 202 with the given job, without starting a run.
+    private static Task AcceptTrainingAsync(IPage page, string job) =>
+        page.RouteAsync("**/train", route => route.FulfillAsync(new RouteFulfillOptions { Status = 202, ContentType = "application/json", Body = job }));
 }
