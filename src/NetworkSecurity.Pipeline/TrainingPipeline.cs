@@ -48,6 +48,7 @@ public sealed class TrainingPipeline(
         TrainedModel? trained = null;
         EvaluationResult? evaluation = null;
         GlobalImportance? importance = null;
+        var publishing = false; // once the run is being recorded, a failure or a stop must not record it a second time
         try
         {
             Report(progress, PipelineStage.Ingestion, 0.0);
@@ -89,6 +90,7 @@ public sealed class TrainingPipeline(
             }
 
             Report(progress, PipelineStage.Publishing, 0.97);
+            publishing = true;
             TrackingResult tracking;
             SyncResult sync;
             try
@@ -113,7 +115,11 @@ public sealed class TrainingPipeline(
             // The first line only: the caller (the train command, the service's worker) reports the whole message, with
             // its list of problems, once.
             _logger.LogError("Training run {Run} failed after {Elapsed:0.000}s: {Error}", layout.Timestamp, total.Elapsed.TotalSeconds, ex.Message.Split('\n', 2)[0].TrimEnd());
-            await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, ex.Message, CancellationToken.None, importance).ConfigureAwait(false);
+            if (!publishing)
+            {
+                await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, ex.Message, CancellationToken.None, importance).ConfigureAwait(false);
+            }
+
             RemoveIfNothingWritten(layout.Root);
             throw;
         }
@@ -121,7 +127,13 @@ public sealed class TrainingPipeline(
         {
             // A cancelled run is a run too: recorded as failed, with why (bounded by the tracker's own timeouts).
             _logger.LogWarning("Training run {Run} cancelled after {Elapsed:0.000}s", layout.Timestamp, total.Elapsed.TotalSeconds);
-            await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, "cancelled", CancellationToken.None, importance, cancelled: true).ConfigureAwait(false);
+            if (!publishing)
+            {
+                // Stopped while it was being recorded, the tracker ends that record as killed: a second one would list
+                // the run twice in MLflow.
+                await PublishAsync(layout, started, schema, ingestion, trained, evaluation, null, null, "cancelled", CancellationToken.None, importance, cancelled: true).ConfigureAwait(false);
+            }
+
             throw;
         }
     }

@@ -44,6 +44,40 @@ public sealed class PipelineTrackingTests
     }
 
     [Fact]
+    public async Task A_run_stopped_while_it_is_published_is_recorded_once()
+    {
+        // Not promoted (the gate refused it), then stopped during the artifact upload: the run was recorded as it
+        // finished and then a second time, as killed, so MLflow listed it twice.
+        using var dir = new TempDirectory();
+        var root = Path.Combine(dir.Path, "mlruns");
+        var options = PipelineFactory.Options(dir, PipelineFactory.Sample(dir, 1200));
+        options.ExpectedScore = 0.9999;
+        using var stop = new CancellationTokenSource();
+        var pipeline = new TrainingPipeline(options, new CsvDataSource(options.DataPath), new GradientBoostingTrainer(options.Seed),
+            new MlflowFileStoreTracker(root), new StoppedDuringUpload(stop), NullLoggerFactory.Instance);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pipeline.RunAsync(null, stop.Token));
+
+        var runs = Directory.GetFiles(root, "meta.yaml", SearchOption.AllDirectories).Where(f => Directory.Exists(Path.Combine(Path.GetDirectoryName(f)!, "metrics"))).ToArray();
+        Assert.Single(runs);
+    }
+
+    // An object store that is shut down in the middle of the upload (SIGTERM), as the service's host does.
+    private sealed class StoppedDuringUpload(CancellationTokenSource stop) : IArtifactStore
+    {
+        public string Description => "s3://stopping";
+
+        public async Task<SyncResult> PublishAsync(string runArtifactsDirectory, string timestamp, string? promotedModelDirectory, CancellationToken cancellationToken)
+        {
+            await stop.CancelAsync();
+            cancellationToken.ThrowIfCancellationRequested();
+            return new SyncResult(true, 0, 0, "not reached");
+        }
+
+        public Task<bool> TryPullLatestModelAsync(string finalModelDirectory, CancellationToken cancellationToken) => Task.FromResult(false);
+    }
+
+    [Fact]
     public async Task A_deleted_experiment_on_the_server_still_promotes_the_model_and_says_so()
     {
         using var dir = new TempDirectory();
