@@ -223,6 +223,12 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
         using var bad = await client.PostAsync("/predict/json", Raw("{\"records\": [\n {\"a\":\n  x}]}", "application/json"));
         Assert.StartsWith("The body is not valid JSON: line 3, byte 3: ", Detail(await ProblemAsync(bad, HttpStatusCode.BadRequest)));
 
+        // An empty body was "... Expected the input to start with a valid JSON token, when isFinalBlock is true."
+        using var empty = await client.PostAsync("/predict/json", Raw("  \n", "application/json"));
+        Assert.Equal("The body is not valid JSON: line 2, byte 1: there is no JSON value: the input is empty or only white space.", Detail(await ProblemAsync(empty, HttpStatusCode.BadRequest)));
+        using var open = await client.PostAsync("/predict/json", Raw("{\"records\": [", "application/json"));
+        Assert.DoesNotContain("isFinalBlock", Detail(await ProblemAsync(open, HttpStatusCode.BadRequest)));
+
         var record = "{" + string.Join(',', Lines[0].Split(',')[..30].Select(f => $"\"{f}\":1")) + "}";
         using var bom = await client.PostAsync("/predict/json", Raw("\uFEFF{\"records\":[" + record + "]}", "application/json"));
         Assert.Equal(HttpStatusCode.OK, bom.StatusCode);

@@ -143,6 +143,11 @@ public sealed class JsonRecordParser
             message = message[..suffix].TrimEnd(' ', '|');
         }
 
+        // The reader's own words for an empty body ("... a valid JSON token, when isFinalBlock is true.") say nothing to
+        // a client; its other messages carry the same internal suffix.
+        message = message.Contains("does not contain any JSON tokens", StringComparison.Ordinal)
+            ? "there is no JSON value: the input is empty or only white space."
+            : message.Replace(", when isFinalBlock is true", "", StringComparison.Ordinal);
         return exception.LineNumber is { } line && exception.BytePositionInLine is { } position
             ? $"line {line + 1}, byte {position + 1}: {message}"
             : message;
