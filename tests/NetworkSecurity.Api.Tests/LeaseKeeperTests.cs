@@ -49,33 +49,4 @@ public sealed class LeaseKeeperTests
             && line.EndsWith(": s3://models/ns/leases/training.json gave no answer within 10 s", StringComparison.Ordinal));
         Assert.DoesNotContain(logger.Lines, line => line.Contains("canceled", StringComparison.OrdinalIgnoreCase));
     }
-
-    private sealed class LinesLogger : ILogger
-    {
-        private readonly List<string> _lines = [];
-
-        public IReadOnlyList<string> Lines
-        {
-            get
-            {
-                lock (_lines)
-                {
-                    return [.. _lines];
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_lines)
-            {
-                _lines.Add(formatter(state, exception));
-            }
-        }
-    }
 }

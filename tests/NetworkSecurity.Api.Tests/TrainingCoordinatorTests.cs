@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Replication;
@@ -72,9 +73,49 @@ public sealed class TrainingCoordinatorTests
         Assert.Equal(1, lease.Attempts); // the second did not begin a wait of its own
     }
 
-    private static TrainingCoordinator Coordinator(ITrainingLease lease, TimeProvider? clock = null) => new(
+    [Fact]
+    public async Task A_lease_held_by_another_replica_is_said_once_per_job_of_the_holder()
+    {
+        // A replica waiting for another's first model asks at every poll: each refusal was a log line at Information.
+        var lease = new HeldLease { Job = "job-a" };
+        var logger = new LinesLogger();
+        using var coordinator = Coordinator(lease, logger: new LinesLogger<TrainingCoordinator>(logger));
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("job-a", (await coordinator.RequestAsync("poll", CancellationToken.None)).HeldBy?.JobId);
+        }
+
+        lease.Job = "job-b";
+        await coordinator.RequestAsync("poll", CancellationToken.None);
+
+        var said = logger.Entries.Where(e => e.Text.StartsWith("Training not started", StringComparison.Ordinal)).ToArray();
+        Assert.Equal([LogLevel.Information, LogLevel.Debug, LogLevel.Debug, LogLevel.Information], said.Select(e => e.Level));
+        Assert.Contains("held by replica-b (job job-b)", said[^1].Text);
+    }
+
+    private static TrainingCoordinator Coordinator(ITrainingLease lease, TimeProvider? clock = null, ILogger<TrainingCoordinator>? logger = null) => new(
         new TrainingJobQueue(), lease, Options.Create(new ReplicationOptions { ReplicaId = "replica-t" }),
-        clock ?? TimeProvider.System, NullLogger<TrainingCoordinator>.Instance);
+        clock ?? TimeProvider.System, logger ?? NullLogger<TrainingCoordinator>.Instance);
+
+    /// <summary>A lease another replica holds, for the job it is told.</summary>
+    private sealed class HeldLease : ITrainingLease
+    {
+        public string Job { get; set; } = "";
+
+        public string Description => "held test lease";
+
+        public bool IsShared => true;
+
+        public TimeSpan Duration => TimeSpan.FromSeconds(30);
+
+        public Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken) =>
+            Task.FromResult(LeaseAttempt.Lost(new LeaseHolder("replica-b", Job, DateTimeOffset.UtcNow.AddSeconds(30))));
+
+        public Task<bool> RenewAsync(LeaseTicket ticket, CancellationToken cancellationToken) => Task.FromResult(false);
+
+        public Task ReleaseAsync(LeaseTicket ticket, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 
     /// <summary>A lease store that takes the request and never answers (as a store behind a dropped connection does).</summary>
     private sealed class SilentLease : ITrainingLease

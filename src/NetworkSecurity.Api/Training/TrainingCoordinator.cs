@@ -27,6 +27,8 @@ public sealed class TrainingCoordinator(
     /// <summary>How long a request may wait for the lease store, the wait behind other requests included.</summary>
     public static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(15);
 
+    private string? _lastRefusedJob;
+
     public async Task<TrainingRequest> RequestAsync(string reason, CancellationToken cancellationToken)
     {
         // One budget for the whole request, its wait for the gate included: while the store did not answer, requests sent
@@ -70,7 +72,10 @@ public sealed class TrainingCoordinator(
 
             if (!attempt.Acquired)
             {
-                logger.LogInformation("Training not started: the lease is held by {Holder} (job {Job}) until {Expiry:u}", attempt.HeldBy?.Holder, attempt.HeldBy?.JobId, attempt.HeldBy?.ExpiresAt);
+                // Once per holder's job: a replica waiting for another's first model asks at every poll, and said so
+                // in a log line each time.
+                var level = Interlocked.Exchange(ref _lastRefusedJob, attempt.HeldBy?.JobId) == attempt.HeldBy?.JobId ? LogLevel.Debug : LogLevel.Information;
+                logger.Log(level, "Training not started: the lease is held by {Holder} (job {Job}) until {Expiry:u}", attempt.HeldBy?.Holder, attempt.HeldBy?.JobId, attempt.HeldBy?.ExpiresAt);
                 return new TrainingRequest(null, false, attempt.HeldBy, null);
             }
 
