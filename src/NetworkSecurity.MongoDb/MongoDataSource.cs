@@ -175,11 +175,10 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
         // header's does, where without it the error only said the feature was missing.
         var squashed = new HashSet<string>(wanted.Select(ColumnMapping.Squash).Where(n => n.Length > 0), StringComparer.Ordinal);
         var held = new HashSet<string>(fields.Where(n => names.Contains(ColumnMapping.Normalize(n))).Select(ColumnMapping.Squash), StringComparer.Ordinal);
-        return [.. wanted.Distinct(StringComparer.Ordinal), .. fields.Where(n => !exact.Contains(n)
-            && (names.Contains(ColumnMapping.Normalize(n)) || (squashed.Contains(ColumnMapping.Squash(n)) && !held.Contains(ColumnMapping.Squash(n)))))];
+        bool NearMiss(string name) => ColumnMapping.Squash(name) is var squash && squashed.Contains(squash) && !held.Contains(squash);
+        return [.. wanted.Distinct(StringComparer.Ordinal), .. fields.Where(n => !exact.Contains(n) && (names.Contains(ColumnMapping.Normalize(n)) || NearMiss(n)))];
     }
 
-    /// <summary>Sends the projection (or none) and decodes results with the row serializer.</summary>
     // The sub-document that holds most of the wanted fields, when the document itself holds fewer than half of them.
     private static string? NestedHolder(BsonDocument document, HashSet<string> wanted)
     {
@@ -194,6 +193,7 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
             .FirstOrDefault();
     }
 
+    /// <summary>Sends the projection (or none) and decodes results with the row serializer.</summary>
     private sealed class RowProjection(BsonDocument? projection, MongoRowSerializer serializer) : ProjectionDefinition<BsonDocument, MongoRow>
     {
         public override RenderedProjectionDefinition<MongoRow> Render(RenderArgs<BsonDocument> args) => new(projection, serializer);

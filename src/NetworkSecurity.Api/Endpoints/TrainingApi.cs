@@ -128,10 +128,15 @@ public static class TrainingApi
     private static async Task<bool> HasOptionsAsync(HttpContext context)
     {
         const int Small = 64;
-        if (context.Request.ContentLength is { } length and (0 or > Small)
-            || (context.Request.ContentLength is null && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true))
+        var length = context.Request.ContentLength;
+        if (length is 0 || (length is null && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true))
         {
-            return context.Request.ContentLength > 0;
+            return false;
+        }
+
+        if (length > Small)
+        {
+            return true;
         }
 
         var buffer = new byte[Small + 1];

@@ -24,7 +24,7 @@ public sealed class CsvLimitsValidator(IConfiguration configuration) : IValidate
         }
         catch (PipelineException)
         {
-            return ValidateOptionsResult.Skip; // said where the schema is loaded, with its own reason
+            return ValidateOptionsResult.Skip; // said by TrainingOptionsValidator, naming Pipeline:SchemaPath
         }
 
         // Each feature by its shortest name (aliases count): the shortest header any upload can have.
