@@ -5,6 +5,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
+using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Storage;
 using NetworkSecurity.Pipeline.Training;
 using NetworkSecurity.Storage.Replication;
@@ -75,25 +76,26 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         }
     }
 
-    public async Task<bool> TryPullLatestModelAsync(string finalModelDirectory, CancellationToken cancellationToken)
+    public async Task<bool> TryPullLatestModelAsync(string finalModelDirectory, Action<string> verify, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(verify);
         try
         {
-            return await PullLatestAsync(finalModelDirectory, cancellationToken).ConfigureAwait(false);
+            return await PullLatestAsync(finalModelDirectory, verify, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             _logger.LogWarning("No model pulled: {Store} did not answer within {Seconds:0} s", Description, _options.MaxSyncTime.TotalSeconds);
             return false;
         }
-        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or ModelVerificationException)
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or ModelVerificationException or InvalidDataException)
         {
             _logger.LogWarning("No model pulled from {Store}: {Error}", Description, Describe(ex));
             return false;
         }
     }
 
-    private async Task<bool> PullLatestAsync(string finalModelDirectory, CancellationToken cancellationToken)
+    private async Task<bool> PullLatestAsync(string finalModelDirectory, Action<string> verify, CancellationToken cancellationToken)
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(_options.MaxSyncTime);
@@ -117,13 +119,16 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         try
         {
             var files = await _models.DownloadVersionAsync(version, staging, ModelStore.BundleFileName, budget.Token).ConfigureAwait(false);
+            // Loaded before it is made current, as the model sync does: a version whose files match their manifests but
+            // do not decode (or were trained on another schema) sat in final_model/ as CURRENT, and the service fell back.
+            verify(staging);
             store.Adopt(staging, version);
             _logger.LogInformation("Pulled model {Version} ({Files} files, SHA-256 verified) from {Store}", version, files, Description);
             return true;
         }
-        catch (ModelVerificationException ex)
+        catch (Exception ex) when (ex is ModelVerificationException or PipelineException or InvalidDataException)
         {
-            throw new InvalidDataException($"model {version} in {Description} was not used: {ex.Message}", ex);
+            throw new InvalidDataException($"model {version} in {Description} was not used: {ModelStore.Unstaged(ex.Message, staging, version)}", ex);
         }
         finally
         {
@@ -360,6 +365,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         AmazonS3Exception s3 when s3.StatusCode == HttpStatusCode.NotFound && s3.ErrorCode == "NoSuchBucket" => "the bucket does not exist",
         AmazonS3Exception s3 when s3.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized => $"access denied ({s3.ErrorCode}): check the credentials",
         AmazonServiceException service => $"{service.ErrorCode ?? service.StatusCode.ToString()}: {service.Message}",
+        InvalidDataException data => data.Message, // already says what its cause said
         _ => ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message,
     };
 

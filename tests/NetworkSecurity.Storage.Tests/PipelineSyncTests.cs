@@ -40,7 +40,7 @@ public sealed class PipelineSyncTests(S3rverFixture server) : IClassFixture<S3rv
         Assert.True(result.Sync.FilesUploaded >= 15, result.Sync.Message);
 
         using var replica = new TempDirectory();
-        Assert.True(await store.TryPullLatestModelAsync(replica.Path, CancellationToken.None));
+        Assert.True(await store.TryPullLatestModelAsync(replica.Path, folder => ModelStore.LoadVerified(folder, null), CancellationToken.None));
         Assert.Equal(result.PromotedVersion, new ModelStore(replica.Path).CurrentVersion);
     }
 

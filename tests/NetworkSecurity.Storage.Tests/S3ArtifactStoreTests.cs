@@ -3,6 +3,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging.Abstractions;
+using NetworkSecurity.Api.Tests;
 using NetworkSecurity.Pipeline.Tests;
 using NetworkSecurity.Pipeline.Training;
 
@@ -145,15 +146,41 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
         var (run, model) = MakeRun(dir);
         var bucket = await BucketAsync();
         using var store = new S3ArtifactStore(server.Options(bucket), NullLogger.Instance);
-        Assert.False(await store.TryPullLatestModelAsync(Path.Combine(dir.Path, "replica"), CancellationToken.None)); // nothing promoted yet
+        Assert.False(await store.TryPullLatestModelAsync(Path.Combine(dir.Path, "replica"), AnyFolder, CancellationToken.None)); // nothing promoted yet
         Assert.True((await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None)).Synced);
 
         var replica = Path.Combine(dir.Path, "replica");
-        Assert.True(await store.TryPullLatestModelAsync(replica, CancellationToken.None));
+        Assert.True(await store.TryPullLatestModelAsync(replica, AnyFolder, CancellationToken.None));
         var live = new ModelStore(replica);
         Assert.Equal("20261123_101500", live.CurrentVersion);
         Assert.Equal([1, 2, 3, 4, 5], File.ReadAllBytes(Path.Combine(live.CurrentModelDirectory!, ModelStore.BundleFileName)));
         Assert.DoesNotContain(Directory.GetDirectories(replica), d => Path.GetFileName(d).StartsWith(".pull", StringComparison.Ordinal));
+    }
+
+    private static void AnyFolder(string folder)
+    {
+    }
+
+    [Fact]
+    public async Task A_pulled_version_that_does_not_load_is_not_made_current()
+    {
+        // The files match the store's manifest, but model.nsm is five bytes, not a model: loaded before adoption, it is
+        // refused, and the replica has no model rather than a CURRENT it cannot serve.
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir);
+        var bucket = await BucketAsync();
+        var log = new LinesLogger();
+        using var store = new S3ArtifactStore(server.Options(bucket), log);
+        Assert.True((await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None)).Synced);
+
+        var replica = Path.Combine(dir.Path, "replica");
+        Assert.False(await store.TryPullLatestModelAsync(replica, folder => ModelStore.LoadVerified(folder, null), CancellationToken.None));
+        Assert.Null(new ModelStore(replica).CurrentVersion);
+        Assert.Empty(Directory.Exists(replica) ? Directory.GetFileSystemEntries(replica) : []); // no version, no download folder
+        var warning = Assert.Single(log.Lines, l => l.Contains("No model pulled", StringComparison.Ordinal));
+        Assert.Contains($"model 20261123_101500 in s3://{bucket}/", warning);
+        Assert.Contains("20261123_101500 as downloaded", warning); // the version, not the removed download folder
+        Assert.DoesNotContain(".download-", warning);
     }
 
     [Fact]

@@ -74,7 +74,7 @@ public sealed class PipelineTrackingTests
             return new SyncResult(true, 0, 0, "not reached");
         }
 
-        public Task<bool> TryPullLatestModelAsync(string finalModelDirectory, CancellationToken cancellationToken) => Task.FromResult(false);
+        public Task<bool> TryPullLatestModelAsync(string finalModelDirectory, Action<string> verify, CancellationToken cancellationToken) => Task.FromResult(false);
     }
 
     [Fact]

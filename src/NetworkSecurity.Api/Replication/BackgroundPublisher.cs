@@ -79,8 +79,8 @@ public sealed class BackgroundPublisher(
         return Task.FromResult(new SyncResult(true, 0, 0, $"queued for upload to {inner.Description} in the background (the job's publication says when they are there)"));
     }
 
-    public Task<bool> TryPullLatestModelAsync(string finalModelDirectory, CancellationToken cancellationToken) =>
-        inner.TryPullLatestModelAsync(finalModelDirectory, cancellationToken);
+    public Task<bool> TryPullLatestModelAsync(string finalModelDirectory, Action<string> verify, CancellationToken cancellationToken) =>
+        inner.TryPullLatestModelAsync(finalModelDirectory, verify, cancellationToken);
 
     /// <summary>The publication of a run, or null when none was queued (no object storage, or the run failed).</summary>
     public Publication? Find(string runId) => _runs.TryGetValue(runId, out var publication) ? publication : null;

@@ -247,8 +247,8 @@ public sealed class ModelSyncService(
         {
             // Ignored until LATEST changes: the same broken version is not downloaded at every poll. Said with the store's
             // location, not the download folder the message names (removed by now).
-            Say($"unusable, ignored until LATEST changes: {Unstaged(ex.Message, staging, version)}");
-            ReportProblem($"Model sync: LATEST names {version} but it is unusable, ignored until LATEST changes ({source.Describe(version + "/")}: {Unstaged(ex.Message, staging, version)}); keeping {current ?? "(none)"}");
+            Say($"unusable, ignored until LATEST changes: {ModelStore.Unstaged(ex.Message, staging, version)}");
+            ReportProblem($"Model sync: LATEST names {version} but it is unusable, ignored until LATEST changes ({source.Describe(version + "/")}: {ModelStore.Unstaged(ex.Message, staging, version)}); keeping {current ?? "(none)"}");
             return pointer.ETag;
         }
         finally
@@ -259,10 +259,6 @@ public sealed class ModelSyncService(
             }
         }
     }
-
-    // A message about the download folder, said of the version: the folder is gone by the time anyone reads the log.
-    private static string Unstaged(string message, string staging, string version) =>
-        message.Replace(staging, $"{version} as downloaded", StringComparison.Ordinal).Replace(Path.GetFileName(staging), version, StringComparison.Ordinal);
 
     /// <summary>
     /// Publishes the served version when LATEST does not name it (missing, or an older version) and its publication never

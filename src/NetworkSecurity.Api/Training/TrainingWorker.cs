@@ -4,6 +4,7 @@ using NetworkSecurity.Api.Models;
 using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Configuration;
+using NetworkSecurity.Pipeline.Training;
 
 namespace NetworkSecurity.Api.Training;
 
@@ -71,7 +72,7 @@ public sealed class TrainingWorker(
         await folderGate.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (live.Current is null && await artifactStore.TryPullLatestModelAsync(live.Store.Directory, cancellationToken).ConfigureAwait(false) && live.TryReload())
+            if (live.Current is null && await artifactStore.TryPullLatestModelAsync(live.Store.Directory, folder => ModelStore.LoadVerified(folder, live.Schema), cancellationToken).ConfigureAwait(false) && live.TryReload())
             {
                 origins.Record(live.Current!.Version, $"pulled from {artifactStore.Description} at start-up");
                 logger.LogInformation("Pulled the latest promoted model {Version} from {Store}", live.Current.Version, artifactStore.Description);

@@ -12,8 +12,12 @@ public interface IArtifactStore
     /// </summary>
     Task<SyncResult> PublishAsync(string runArtifactsDirectory, string timestamp, string? promotedModelDirectory, CancellationToken cancellationToken);
 
-    /// <summary>Downloads the latest promoted model into <paramref name="finalModelDirectory"/>; false when there is none.</summary>
-    Task<bool> TryPullLatestModelAsync(string finalModelDirectory, CancellationToken cancellationToken);
+    /// <summary>
+    /// Downloads the latest promoted model into <paramref name="finalModelDirectory"/>; false when there is none or it is
+    /// unusable. <paramref name="verify"/> is given the downloaded folder before it is adopted and throws when the version
+    /// cannot be served (e.g. <see cref="Training.ModelStore.LoadVerified"/>): one that cannot is never made current.
+    /// </summary>
+    Task<bool> TryPullLatestModelAsync(string finalModelDirectory, Action<string> verify, CancellationToken cancellationToken);
 }
 
 public sealed record SyncResult(bool Synced, int FilesUploaded, int FilesSkipped, string Message);
@@ -26,5 +30,5 @@ public sealed class NoArtifactStore : IArtifactStore
     public Task<SyncResult> PublishAsync(string runArtifactsDirectory, string timestamp, string? promotedModelDirectory, CancellationToken cancellationToken) =>
         Task.FromResult(new SyncResult(false, 0, 0, "Object storage is not configured (S3_BUCKET not set): artifacts stay local."));
 
-    public Task<bool> TryPullLatestModelAsync(string finalModelDirectory, CancellationToken cancellationToken) => Task.FromResult(false);
+    public Task<bool> TryPullLatestModelAsync(string finalModelDirectory, Action<string> verify, CancellationToken cancellationToken) => Task.FromResult(false);
 }

@@ -265,6 +265,10 @@ public sealed class ModelStore(string directory, int versionsKept = ModelStore.D
         return ModelBundle.Load(Path.Combine(folder, BundleFileName), expectedSchema);
     }
 
+    /// <summary>A message about a download folder said of the version it holds: the folder is gone by the time anyone reads it.</summary>
+    public static string Unstaged(string message, string downloadFolder, string version) =>
+        message.Replace(downloadFolder, $"{version} as downloaded", StringComparison.Ordinal).Replace(Path.GetFileName(downloadFolder), version, StringComparison.Ordinal);
+
     /// <summary>A new folder inside the store to download a published version into, then <see cref="Adopt"/> it: on the
     /// same file system, so adopting is a rename; one a killed process leaves is removed by <see cref="RemoveAbandonedStaging"/>.</summary>
     public string NewDownloadFolder() => Path.Combine(Directory, $"{DownloadPrefixes[0]}{Guid.NewGuid():N}");
