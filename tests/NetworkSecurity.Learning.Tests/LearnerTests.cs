@@ -2,6 +2,7 @@ using NetworkSecurity.Learning.Data;
 using NetworkSecurity.Learning.Learners;
 using NetworkSecurity.Learning.Models;
 using NetworkSecurity.Learning.Serialization;
+using NetworkSecurity.Learning.Trees;
 
 namespace NetworkSecurity.Learning.Tests;
 
@@ -29,6 +30,48 @@ public sealed class LearnerTests
     // Separable on feature 0; feature 1 is noise.
     private static readonly FeatureMatrix Toy = FeatureMatrix.FromRows([[-1, 0], [-1, 1], [-1, -1], [-1, 0], [1, 0], [1, 1], [1, -1], [1, 1]]);
     private static readonly int[] ToyLabels = [0, 0, 0, 0, 1, 1, 1, 1];
+
+    /// <summary>Cancelled from a thread of its own: a timer's callback waits for a pool thread, and a parallel fit
+    /// holding the pool kept it waiting for seconds.</summary>
+    internal static CancellationTokenSource CancelSoon(TimeSpan after)
+    {
+        var source = new CancellationTokenSource();
+        new Thread(() =>
+        {
+            Thread.Sleep(after);
+            source.Cancel();
+        }) { IsBackground = true }.Start();
+        return source;
+    }
+
+    public static TheoryData<string> Ensembles() => new() { "gbdt", "random_forest", "ada_boost", "average" };
+
+    [Theory]
+    [MemberData(nameof(Ensembles))]
+    public void An_ensemble_fit_stops_between_members_when_cancelled(string name)
+    {
+        // 20,000 members take tens of seconds on the phishing rows; cancelled after 0.2 s, the fit ends with
+        // OperationCanceledException instead of returning a model (a stopped train or evaluate waited for the whole fit).
+        ILearner learner = name switch
+        {
+            "gbdt" => new GradientBoostingLearner(nEstimators: 20_000, maxDepth: 6, seed: 1),
+            "random_forest" => new RandomForestLearner(nEstimators: 20_000, seed: 1),
+            "ada_boost" => new AdaBoostLearner(nEstimators: 20_000, learningRate: 0.5, maxDepth: 3, seed: 1),
+            _ => new AveragingLearner([new DecisionTreeLearner(seed: 1), new GradientBoostingLearner(nEstimators: 20_000, maxDepth: 6, seed: 1)], [0.5, 0.5]),
+        };
+        var (x, y, _, _) = Split.Value;
+        var binned = BinnedDataset.Create(x);
+        var rows = Enumerable.Range(0, x.Rows).ToArray();
+        using var stop = CancelSoon(TimeSpan.FromMilliseconds(200));
+        Assert.ThrowsAny<OperationCanceledException>(() => ((IBinnedLearner)learner).Learn(binned, y, rows, stop.Token));
+
+        using var stopped = new CancellationTokenSource();
+        stopped.Cancel();
+        if (learner is GradientBoostingLearner gbdt)
+        {
+            Assert.ThrowsAny<OperationCanceledException>(() => gbdt.Learn(x, y, stopped.Token)); // the matrix overload too
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Learners))]

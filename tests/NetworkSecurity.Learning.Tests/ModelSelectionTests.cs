@@ -95,6 +95,18 @@ public sealed class ModelSelectionTests
         Assert.True(BinaryClassificationMetrics.Compute(labels, p, 1).Accuracy > 0.85);
     }
 
+    [Fact]
+    public void A_search_cancelled_during_a_fold_fit_stops_and_is_not_reported_as_a_failed_learner()
+    {
+        // One fold's fit takes tens of seconds; the search stops within its fits, not after them, and the stop is not
+        // taken for a learner error ("all candidates failed").
+        var (x, y) = FirstTrainingRows(4000);
+        using var stop = LearnerTests.CancelSoon(TimeSpan.FromMilliseconds(300));
+        var search = new GridSearch(LearnerCatalog.Default(1), folds: 2);
+        Assert.ThrowsAny<OperationCanceledException>(() => search.Run(x, y, null,
+            [new GridCandidate("gb", "gradient_boosting", [new("max_depth", ["6"]), new("n_estimators", ["40000"])])], cancellationToken: stop.Token));
+    }
+
     private static (FeatureMatrix X, int[] Y) FirstTrainingRows(int count)
     {
         var (trainX, trainY, _, _) = ReferenceData.PhishingSplit();

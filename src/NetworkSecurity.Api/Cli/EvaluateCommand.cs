@@ -154,7 +154,7 @@ public static class EvaluateCommand
         var brier = new List<double>();
         for (var s = 0; s < seeds.Length; s++)
         {
-            // Between seeds, where a stop leaves only whole seed folders behind (the gbdt fit itself cannot stop).
+            // Between seeds too, so a stop leaves only whole seed folders behind.
             context.CancellationToken.ThrowIfCancellationRequested();
             var seed = seeds[s];
             var step = $"seed {seed} ({s + 1} of {seeds.Length})";

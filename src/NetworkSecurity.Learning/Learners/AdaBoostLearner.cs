@@ -41,7 +41,7 @@ public sealed class AdaBoostLearner : ILearner, IBinnedLearner
         return Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
     }
 
-    public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
+    public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, CancellationToken cancellationToken = default)
     {
         TrainingInput.Check(data, labels, rows);
         var sample = rows.ToArray();
@@ -56,6 +56,7 @@ public sealed class AdaBoostLearner : ILearner, IBinnedLearner
         var alphas = new List<double>();
         for (var m = 0; m < NEstimators; m++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var tree = ClassificationTreeBuilder.Grow(data, labels, sample, weights, entropy: false, limits, featureSampler: null);
             double error = 0, total = 0;
             var wrong = new bool[sample.Length];

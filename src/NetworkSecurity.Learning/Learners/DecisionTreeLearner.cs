@@ -50,7 +50,7 @@ public sealed class DecisionTreeLearner : ILearner, IBinnedLearner
         return Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
     }
 
-    public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
+    public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, CancellationToken cancellationToken = default)
     {
         TrainingInput.Check(data, labels, rows);
         var weights = new double[data.Rows];

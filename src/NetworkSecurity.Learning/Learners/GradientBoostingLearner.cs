@@ -127,7 +127,10 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
     /// <summary>Trees kept by the last fit with early stopping (NEstimators without it).</summary>
     public int BestIteration { get; private set; }
 
-    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels)
+    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels) => Learn(features, labels, CancellationToken.None);
+
+    /// <summary>As <see cref="Learn(FeatureMatrix, ReadOnlySpan{int})"/>, stopping between trees when cancelled.</summary>
+    public IClassifierModel Learn(FeatureMatrix features, ReadOnlySpan<int> labels, CancellationToken cancellationToken)
     {
         TrainingInput.Check(features, labels);
         var rows = new int[features.Rows];
@@ -136,10 +139,10 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
             rows[i] = i;
         }
 
-        return Learn(BinnedDataset.Create(features), labels, rows);
+        return Learn(BinnedDataset.Create(features), labels, rows, cancellationToken);
     }
 
-    public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
+    public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, CancellationToken cancellationToken = default)
     {
         TrainingInput.Check(data, labels, rows);
 
@@ -207,6 +210,7 @@ public sealed class GradientBoostingLearner : ILearner, IBinnedLearner
 
         for (var t = 0; t < NEstimators; t++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var count = Sample(train, sampled, ref random);
             if (t == 0 || Subsample < 1)
             {

@@ -56,7 +56,7 @@ public sealed class RandomForestLearner : ILearner, IBinnedLearner
         return Learn(BinnedDataset.Create(features), labels, Enumerable.Range(0, features.Rows).ToArray());
     }
 
-    public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
+    public IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, CancellationToken cancellationToken = default)
     {
         TrainingInput.Check(data, labels, rows);
         var y = labels.ToArray();
@@ -64,7 +64,7 @@ public sealed class RandomForestLearner : ILearner, IBinnedLearner
         var maxFeatures = ClassificationTreeBuilder.ResolveMaxFeatures(MaxFeatures, data.Columns);
         var limits = new TreeLimits(MaxDepth == 0 ? int.MaxValue : MaxDepth, int.MaxValue, MinSamplesLeaf, 2, maxFeatures);
         var trees = new FlatTree[NEstimators];
-        Parallel.For(0, NEstimators, new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism }, t =>
+        Parallel.For(0, NEstimators, new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism, CancellationToken = cancellationToken }, t =>
         {
             // HashCode is randomised per process, so derive the tree seed arithmetically.
             var random = new Random(unchecked((Seed * 1_000_003) + (t * 7_919) + 17));

@@ -167,7 +167,7 @@ public sealed class GridSearch
         {
             var job = jobs[jobIndex];
             var clock = Stopwatch.StartNew();
-            var model = Fit(job.Learner, features, binned, labels, folds[foldIndex].Train);
+            var model = Fit(job.Learner, features, binned, labels, folds[foldIndex].Train, cancellationToken);
             seconds[jobIndex][foldIndex] = clock.Elapsed.TotalSeconds;
             var (x, y) = validationSets[foldIndex];
             var probabilities = new double[x.Rows];
@@ -224,7 +224,7 @@ public sealed class GridSearch
             var candidate = leaderboard[rank];
             try
             {
-                var model = Fit(_catalog[candidate.Learner].Create(candidate.Parameters), features, binned, labels, everyRow);
+                var model = Fit(_catalog[candidate.Learner].Create(candidate.Parameters), features, binned, labels, everyRow, cancellationToken);
                 return new GridSearchResult(leaderboard.Skip(rank).ToList(), candidate, model, failures);
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
@@ -240,9 +240,9 @@ public sealed class GridSearch
         ? $"{inner.GetType().Name}: {inner.Message}"
         : $"{ex.GetType().Name}: {ex.Message}";
 
-    private static IClassifierModel Fit(ILearner learner, FeatureMatrix features, BinnedDataset binned, int[] labels, int[] rows) =>
+    private static IClassifierModel Fit(ILearner learner, FeatureMatrix features, BinnedDataset binned, int[] labels, int[] rows, CancellationToken cancellationToken) =>
         learner is IBinnedLearner fast
-            ? fast.Learn(binned, labels, rows)
+            ? fast.Learn(binned, labels, rows, cancellationToken)
             : learner.Learn(features.SelectRows(rows), rows.Select(i => labels[i]).ToArray());
 
     /// <summary>One fit per fold: a configuration, with the staged values it is scored at (null = the model as is).</summary>

@@ -8,5 +8,7 @@ namespace NetworkSecurity.Learning.Trees;
 /// </summary>
 public interface IBinnedLearner
 {
-    IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows);
+    /// <summary>Fits on <paramref name="rows"/> of <paramref name="data"/>; ensembles stop between members when
+    /// <paramref name="cancellationToken"/> is cancelled (a large fit takes seconds to minutes).</summary>
+    IClassifierModel Learn(BinnedDataset data, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows, CancellationToken cancellationToken = default);
 }

@@ -34,9 +34,8 @@ public sealed class GradientBoostingTrainer(int seed, int crossValidationFolds =
                 CvF1: result.Best.F1);
         }
 
-        cancellationToken.ThrowIfCancellationRequested(); // the fit itself cannot stop
         var learner = new GradientBoostingLearner(nEstimators: 300, learningRate: 0.1, maxDepth: 6, l2: 1.0, seed: seed);
-        var model = learner.Learn(features, labels);
+        var model = learner.Learn(features, labels, cancellationToken); // stops between trees
         progress?.Report(1.0);
         return new TrainedModel(model, "gradient_boosting", Parameters, "none", double.NaN, double.NaN,
             [new LeaderboardEntry(1, "gradient_boosting", parameters, double.NaN, double.NaN, clock.Elapsed.TotalSeconds)]);
