@@ -136,6 +136,34 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
         Assert.Equal(expected, response.Content.Headers.ContentType?.MediaType);
     }
 
+    [Theory]
+    [InlineData("application/json;q=-1, text/csv", "application/json;q=-1")]
+    [InlineData("text/csv;q=5", "text/csv;q=5")]
+    [InlineData("text/csv, application/json; Q=1.5", "application/json;Q=1.5")]
+    [InlineData("text/csv;q=0.5000", "text/csv;q=0.5000")]
+    [InlineData("text/csv;q=.5", "text/csv;q=.5")]
+    [InlineData("text/csv;q=high", "text/csv;q=high")]
+    [InlineData("text/csv;q=", "text/csv;q=")]
+    public async Task An_accept_whose_q_is_not_a_quality_value_is_a_400_naming_the_range(string accept, string named)
+    {
+        // Read as q=1 before: "application/json;q=-1" (meant as "never JSON") got JSON.
+        using var response = await PostCsvAsync(Client(), accept);
+        var detail = Detail(await ProblemAsync(response, HttpStatusCode.BadRequest));
+        Assert.Contains($"'{named}'", detail.Replace("; ", ";", StringComparison.Ordinal)); // HttpClient writes "a; q=1"
+        Assert.Contains("from 0 (never) to 1", detail);
+    }
+
+    [Theory]
+    [InlineData("text/csv;q=1.000, application/json;q=0.999", "text/csv")]
+    [InlineData("application/json;q=1., text/csv;q=0.", "application/json")]
+    [InlineData("text/csv; charset=utf-8; q=0.7, application/json;q=0.3", "text/csv")]
+    public async Task Every_spelling_of_a_quality_value_is_accepted(string accept, string expected)
+    {
+        using var response = await PostCsvAsync(Client(), accept);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(expected, response.Content.Headers.ContentType?.MediaType);
+    }
+
     [Fact]
     public async Task An_accept_that_rules_out_every_format_is_a_406()
     {

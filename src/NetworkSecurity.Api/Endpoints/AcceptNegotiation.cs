@@ -55,6 +55,36 @@ public static class AcceptNegotiation
     }
 
     /// <summary>
+    /// The first media range in Accept whose q is not a quality value (RFC 9110 12.4.2: 0 to 1, at most three decimals),
+    /// or null. Such a q was read as 1: "application/json;q=-1" asked for JSON, "text/csv;q=5" tied with the rest.
+    /// </summary>
+    public static string? InvalidQuality(HttpRequest request)
+    {
+        foreach (var value in request.Headers.Accept)
+        {
+            foreach (var range in (value ?? "").Split(','))
+            {
+                foreach (var parameter in range.Split(';').Skip(1))
+                {
+                    var (name, q) = parameter.IndexOf('=', StringComparison.Ordinal) is var eq and >= 0
+                        ? (parameter[..eq].Trim(), parameter[(eq + 1)..].Trim())
+                        : (parameter.Trim(), "");
+                    if (name.Equals("q", StringComparison.OrdinalIgnoreCase) && !IsQuality(q))
+                    {
+                        return range.Trim();
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsQuality(string q) =>
+        q.Length is >= 1 and <= 5 && (q.Length == 1 || q[1] == '.')
+        && (q[0] == '0' ? q.Skip(2).All(char.IsAsciiDigit) : q[0] == '1' && q.Skip(2).All(c => c == '0'));
+
+    /// <summary>
     /// Whether the client asks for HTML by name (text/html with q above 0) and gets it: a browser. curl's */* gets the
     /// HTML table too, but its refusals stay ProblemDetails JSON, which scripts read.
     /// </summary>

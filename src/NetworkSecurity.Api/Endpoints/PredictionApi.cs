@@ -105,6 +105,11 @@ public static class PredictionApi
             return encodingProblem;
         }
 
+        if (AcceptNegotiation.InvalidQuality(context.Request) is { } badRange)
+        {
+            return Problems.InvalidAcceptQuality(badRange);
+        }
+
         if (!AcceptNegotiation.TryNegotiate(context.Request, out var format))
         {
             return Problems.NotAcceptable(context.Request.Headers.Accept.ToString(), "text/html, application/json or text/csv");

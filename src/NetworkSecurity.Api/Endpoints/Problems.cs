@@ -102,6 +102,12 @@ public static class Problems
                 detail: ex.Message,
                 statusCode: ex.StatusCode is >= 400 and < 500 ? ex.StatusCode : StatusCodes.Status400BadRequest);
 
+    public static ProblemHttpResult InvalidAcceptQuality(string range) =>
+        TypedResults.Problem(
+            title: "Invalid Accept header",
+            detail: $"Accept: '{range}' has a q that is not a quality value; q goes from 0 (never) to 1 (the default), with at most three decimals, e.g. 'application/json;q=0.5'.",
+            statusCode: StatusCodes.Status400BadRequest);
+
     public static ProblemHttpResult NotAcceptable(string accept, string produced) =>
         TypedResults.Problem(
             title: "Not acceptable",
