@@ -423,6 +423,7 @@ public sealed class CommandLineTests
     [InlineData("--Pipeline:DataSource=mongodb", 2, "Pipeline:DataSource (--source) is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.")]
     [InlineData("--Pipeline:FinalModelDirectory=/etc/passwd", 2, "Pipeline:FinalModelDirectory (--final-model) '/etc/passwd' is a file, not a folder.")]
     [InlineData("--urls ftp://127.0.0.1:1", 2, "'ftp://127.0.0.1:1' is not an http:// or https:// address to listen on")]
+    [InlineData("--Kestrel:Endpoints:Http:Url=ftp://127.0.0.1:1", 2, "Kestrel:Endpoints:Http:Url: 'ftp://127.0.0.1:1' is not an http:// or https:// address")] // exit 1, after training had begun
     public void The_service_refuses_a_setting_it_cannot_use_at_start_in_one_line(string arguments, int exitCode, string message)
     {
         using var dir = new TempDirectory();
@@ -852,6 +853,25 @@ public sealed class CommandLineTests
     public void Listen_urls_are_what_kestrel_reads_as_written(string urls, string? problem)
     {
         var found = NetworkSecurity.Api.Hosting.HostSettings.ListenUrlProblem(urls);
+        if (problem is null)
+        {
+            Assert.Null(found);
+        }
+        else
+        {
+            Assert.Contains(problem, found);
+        }
+    }
+
+    [Theory]
+    [InlineData("ftp://127.0.0.1:18099", "Kestrel:Endpoints:Web:Url: 'ftp://127.0.0.1:18099' is not an http:// or https:// address")]
+    [InlineData("http://example.com:80", "which Kestrel would take for every interface")]
+    [InlineData("", "Kestrel:Endpoints:Web:Url is not set")]
+    [InlineData("http://127.0.0.1:18099", null)]
+    public void Kestrel_endpoints_in_configuration_are_checked_like_urls(string url, string? problem)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Kestrel:Endpoints:Web:Url"] = url }).Build();
+        var found = NetworkSecurity.Api.Hosting.HostSettings.EndpointProblem(configuration);
         if (problem is null)
         {
             Assert.Null(found);

@@ -80,6 +80,32 @@ internal static class HostSettings
         return null;
     }
 
+    /// <summary>
+    /// What is wrong with the endpoints set under Kestrel:Endpoints (appsettings.json, the environment), or null: each
+    /// needs a Url, read as --urls is. Kestrel refused them only once the host started, after a training run had begun,
+    /// and the service ended "the service stopped: InvalidOperationException ..." with exit 1.
+    /// </summary>
+    public static string? EndpointProblem(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        foreach (var endpoint in configuration.GetSection("Kestrel:Endpoints").GetChildren())
+        {
+            var key = $"Kestrel:Endpoints:{endpoint.Key}:Url";
+            var url = endpoint["Url"];
+            if (string.IsNullOrWhiteSpace(url))
+            {
+                return $"{key} is not set: each endpoint under Kestrel:Endpoints needs a Url such as http://0.0.0.0:8080.";
+            }
+
+            if (ListenUrlProblemOf(url.Trim()) is { } problem)
+            {
+                return $"{key}: '{url}' {problem}";
+            }
+        }
+
+        return null;
+    }
+
     private static string? ListenUrlProblemOf(string url)
     {
         var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);

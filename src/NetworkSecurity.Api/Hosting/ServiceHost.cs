@@ -30,6 +30,7 @@ public static class ServiceHost
             }
 
             if ((HostSettings.ListenUrlProblem(builder.Configuration[WebHostDefaults.ServerUrlsKey])
+                ?? HostSettings.EndpointProblem(builder.Configuration)
                 ?? HostSettings.PortListProblem("ASPNETCORE_HTTP_PORTS (--http_ports)", builder.Configuration[WebHostDefaults.HttpPortsKey])
                 ?? HostSettings.PortListProblem("ASPNETCORE_HTTPS_PORTS (--https_ports)", builder.Configuration[WebHostDefaults.HttpsPortsKey])) is { } listen)
             {
