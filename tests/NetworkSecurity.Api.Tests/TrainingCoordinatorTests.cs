@@ -94,6 +94,50 @@ public sealed class TrainingCoordinatorTests
         Assert.Contains("held by replica-b (job job-b)", said[^1].Text);
     }
 
+    [Fact]
+    public async Task A_lease_lost_while_the_job_runs_is_said_on_the_job_not_only_in_the_log()
+    {
+        // GET /train/{id} said nothing: the job looked like the only run while another replica trained beside it.
+        var lease = new LapsingLease();
+        using var coordinator = Coordinator(lease);
+        var request = await coordinator.RequestAsync("test", CancellationToken.None);
+        var job = request.Job!;
+        Assert.Null(job.Status.LeaseWarning);
+
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30))) // against a hang only
+        {
+            while (job.Status.LeaseWarning is null)
+            {
+                await Task.Delay(50, wait.Token); // renewed every 100 ms
+            }
+        }
+
+        Assert.StartsWith("Lost the training lease (s3://lapsing/leases/training.json) at ", job.Status.LeaseWarning);
+        Assert.Contains("another run may be training at the same time", job.Status.LeaseWarning);
+        var json = System.Text.Json.JsonSerializer.Serialize(job.Status, new System.Text.Json.JsonSerializerOptions { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower });
+        Assert.Contains("\"lease_warning\":\"Lost the training lease", json);
+        await job.Lease!.ReleaseAsync();
+    }
+
+    /// <summary>A lease taken, then lost at the first renewal (it lapsed and another replica took it).</summary>
+    private sealed class LapsingLease : ITrainingLease
+    {
+        public string Description => "lapsing test lease";
+
+        public string Location => "s3://lapsing/leases/training.json";
+
+        public bool IsShared => true;
+
+        public TimeSpan Duration => TimeSpan.FromMilliseconds(300);
+
+        public Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken) =>
+            Task.FromResult(LeaseAttempt.Won(new LeaseTicket("replica-t", jobId, "token")));
+
+        public Task<bool> RenewAsync(LeaseTicket ticket, CancellationToken cancellationToken) => Task.FromResult(false);
+
+        public Task ReleaseAsync(LeaseTicket ticket, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     private static TrainingCoordinator Coordinator(ITrainingLease lease, TimeProvider? clock = null, ILogger<TrainingCoordinator>? logger = null) => new(
         new TrainingJobQueue(), lease, Options.Create(new ReplicationOptions { ReplicaId = "replica-t" }),
         clock ?? TimeProvider.System, logger ?? NullLogger<TrainingCoordinator>.Instance);

@@ -2,21 +2,26 @@ using NetworkSecurity.Storage.Replication;
 
 namespace NetworkSecurity.Api.Training;
 
-/// <summary>Renews a held training lease every third of its duration until released; a lost lease is logged.</summary>
+/// <summary>
+/// Renews a held training lease every third of its duration until released; a lost lease is logged and said to
+/// <c>onLost</c> (the job's status), since the job goes on: another replica may be training meanwhile.
+/// </summary>
 internal sealed class LeaseKeeper
 {
     private readonly ITrainingLease _lease;
     private readonly ILogger _logger;
+    private readonly Action<string>? _onLost;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _renewals;
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(10);
     private int _released;
 
-    public LeaseKeeper(ITrainingLease lease, LeaseTicket ticket, ILogger logger)
+    public LeaseKeeper(ITrainingLease lease, LeaseTicket ticket, ILogger logger, Action<string>? onLost = null)
     {
         _lease = lease;
         Ticket = ticket;
         _logger = logger;
+        _onLost = onLost;
         _renewals = lease.IsShared ? Task.Run(RenewAsync) : Task.CompletedTask;
     }
 
@@ -39,6 +44,7 @@ internal sealed class LeaseKeeper
                 {
                     Lost = true;
                     _logger.LogError("Lost the training lease of job {Job}: another replica took it after it lapsed", Ticket.JobId);
+                    _onLost?.Invoke($"Lost the training lease ({_lease.Location}) at {DateTimeOffset.UtcNow:u}: it lapsed (renewals failed or came too late) and another replica took it, so another run may be training at the same time. This run goes on; LATEST ends at the newer of the two models.");
                     return;
                 }
 

@@ -79,7 +79,7 @@ public sealed class TrainingCoordinator(
                 return new TrainingRequest(null, false, attempt.HeldBy, null);
             }
 
-            job.Lease = new LeaseKeeper(lease, attempt.Ticket!, logger);
+            job.Lease = new LeaseKeeper(lease, attempt.Ticket!, logger, lost => job.Update(s => s with { LeaseWarning = lost }));
             queue.Add(job);
             logger.LogInformation("Training job {Job} queued ({Reason}); this replica ({Replica}) holds the training lease", job.Id, reason, ReplicaId);
             return new TrainingRequest(job, true, null, null);

@@ -57,7 +57,8 @@ public sealed record TrainingJobStatus(
     TrainingJobOutcome? Outcome,
     string? Error,
     string? Replica = null,
-    PublicationStatus? Publication = null)
+    PublicationStatus? Publication = null,
+    string? LeaseWarning = null) // set when the training lease was lost while the job ran or published
 {
     /// <summary>
     /// Why this job, now over, left no model to serve: its error, or the quality gate's refusal (nothing comes by
