@@ -17,6 +17,9 @@ public sealed class StoreClock(TimeProvider local)
 
     public DateTimeOffset UtcNow => local.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
 
+    /// <summary>This clock as a TimeProvider (wall time only; timers and timestamps stay local).</summary>
+    public TimeProvider AsTimeProvider() => new StoreTimeProvider(this);
+
     internal void Observe(DateTimeOffset storeDate)
     {
         // The header is truncated to the second: add half a second so the estimate is unbiased.
@@ -24,4 +27,10 @@ public sealed class StoreClock(TimeProvider local)
         Interlocked.Exchange(ref _offsetTicks, offset.Ticks);
         Volatile.Write(ref _observed, 1);
     }
+}
+
+/// <summary>Wall time read from a <see cref="StoreClock"/>.</summary>
+internal sealed class StoreTimeProvider(StoreClock clock) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => clock.UtcNow;
 }

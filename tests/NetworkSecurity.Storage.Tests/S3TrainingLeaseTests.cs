@@ -20,6 +20,27 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
         new(options, settings ?? Fast, replica, NullLogger.Instance);
 
     [Fact]
+    public async Task A_replica_whose_clock_is_an_hour_behind_tells_the_time_of_the_store_once_it_has_answered()
+    {
+        // Runs (so model versions) of the service are named on this clock when replicas share a store: versions are
+        // compared by name, and a replica whose clock ran behind named a newer model older than LATEST.
+        var options = await BucketAsync();
+        var behind = new ShiftedClock(TimeSpan.FromHours(-1));
+        using var lease = new S3TrainingLease(options, Fast, "replica-late", NullLogger.Instance, behind);
+        var time = lease.Clock.AsTimeProvider();
+        Assert.InRange((DateTimeOffset.UtcNow - time.GetUtcNow()).TotalMinutes, 59, 61); // the local clock until the store answers
+
+        Assert.True((await lease.TryAcquireAsync("job-1", CancellationToken.None)).Acquired);
+        Assert.InRange((time.GetUtcNow() - DateTimeOffset.UtcNow).TotalSeconds, -5, 5); // s3rver runs on this machine's clock
+        Assert.InRange((DateTimeOffset.UtcNow - behind.GetUtcNow()).TotalMinutes, 59, 61);
+    }
+
+    private sealed class ShiftedClock(TimeSpan shift) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + shift;
+    }
+
+    [Fact]
     public async Task The_probe_finds_that_s3rver_ignores_conditional_writes_and_falls_back_to_settle_mode()
     {
         var options = await BucketAsync();

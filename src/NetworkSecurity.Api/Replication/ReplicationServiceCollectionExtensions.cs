@@ -1,5 +1,7 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Training;
+using NetworkSecurity.Pipeline;
 using NetworkSecurity.Pipeline.Storage;
 using NetworkSecurity.Storage;
 using NetworkSecurity.Storage.Replication;
@@ -23,6 +25,10 @@ public static class ReplicationServiceCollectionExtensions
                 ? new S3TrainingLease(s3, options.LeaseSettings, options.ResolvedReplicaId, sp.GetRequiredService<ILoggerFactory>().CreateLogger<S3TrainingLease>())
                 : new LocalTrainingLease(options.ResolvedReplicaId, sp.GetRequiredService<TimeProvider>());
         });
+        // Runs, and so model versions, are named on the store's clock when replicas share one: versions are compared by
+        // name ("never backwards"), and a replica whose clock ran minutes behind named a newer model older than LATEST.
+        services.Replace(ServiceDescriptor.Transient(sp => ActivatorUtilities.CreateInstance<TrainingPipeline>(sp,
+            sp.GetRequiredService<ITrainingLease>() is S3TrainingLease shared ? shared.Clock.AsTimeProvider() : sp.GetRequiredService<TimeProvider>())));
         services.AddSingleton<ModelOrigin>();
         services.AddSingleton<StoreLatest>();
         services.AddSingleton<ModelFolderGate>();
