@@ -26,12 +26,16 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     private readonly IAmazonS3 _s3;
     private readonly ILogger _logger;
     private readonly S3ModelSource _models;
+    private readonly Func<string, string?> _unusable;
 
-    public S3ArtifactStore(S3Options options, ILogger logger)
+    /// <param name="unusable">Why a version in the store cannot be served (this replica downloaded it and it did not
+    /// load), or null when it can or is unknown: LATEST naming such a newer version is not kept over a good one.</param>
+    public S3ArtifactStore(S3Options options, ILogger logger, Func<string, string?>? unusable = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _logger = logger;
+        _unusable = unusable ?? (_ => null);
         _s3 = S3ClientFactory.Create(options);
         _models = new S3ModelSource(options, _s3, ownsClient: false);
     }
@@ -162,6 +166,12 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             if (await _models.VersionProblemAsync(newer, ModelStore.BundleFileName, cancellationToken).ConfigureAwait(false) is { } problem)
             {
                 _logger.LogWarning("LATEST in {Store} names {Newer}, which is not a published version ({Problem}): pointing it at {Version}", Description, newer, problem, version);
+            }
+            else if (_unusable(newer) is { } unusable)
+            {
+                // Complete, but its files do not load (replaced by hand, another schema): kept, it held every replica on
+                // the model before it, and each newly trained one stayed on the replica that trained it.
+                _logger.LogWarning("LATEST in {Store} names {Newer}, which cannot be served ({Problem}): pointing it at {Version}", Description, newer, unusable, version);
             }
             else
             {

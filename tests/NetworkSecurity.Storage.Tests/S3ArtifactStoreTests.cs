@@ -140,6 +140,31 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Latest_naming_a_newer_version_known_not_to_load_is_pointed_at_the_version_published()
+    {
+        // A complete newer version whose files do not load (replaced by hand, another schema) held LATEST: every replica
+        // stayed on the model before it, and models trained since stayed on the replica that trained them.
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir);
+        var bucket = await BucketAsync();
+        const string broken = "20261124_090000";
+        var newer = Path.Combine(dir.Path, "final_model", broken);
+        Directory.CreateDirectory(newer);
+        File.Copy(Path.Combine(model, ModelStore.BundleFileName), Path.Combine(newer, ModelStore.BundleFileName));
+        using (var first = new S3ArtifactStore(server.Options(bucket, "ns/"), NullLogger.Instance))
+        {
+            Assert.True((await first.PublishAsync(run, broken, newer, CancellationToken.None)).Synced);
+        }
+
+        var log = new LinesLogger();
+        using var store = new S3ArtifactStore(server.Options(bucket, "ns/"), log, v => v == broken ? "model.nsm is not a model" : null);
+        var result = await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+        Assert.True(result.Synced, result.Message);
+        Assert.Equal("20261123_101500", System.Text.Encoding.UTF8.GetString(await GetAsync(bucket, "ns/final_model/LATEST")));
+        Assert.Contains(log.Lines, l => l.Contains($"names {broken}, which cannot be served (model.nsm is not a model)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Pulls_the_latest_promoted_model_into_an_empty_folder()
     {
         using var dir = new TempDirectory();

@@ -173,7 +173,7 @@ public sealed class ModelSyncService(
     {
         var version = pointer.Version!;
         var current = live.Current?.Version;
-        void Say(string? notServedBecause) => latest.Set(new LatestInStore(source.Describe("LATEST"), version, notServedBecause));
+        void Say(string? notServedBecause, bool unusable = false) => latest.Set(new LatestInStore(source.Describe("LATEST"), version, notServedBecause, unusable));
         if (current is not null && string.CompareOrdinal(version, current) <= 0)
         {
             Say(version == current ? null : $"older than the served {current}");
@@ -232,7 +232,7 @@ public sealed class ModelSyncService(
             origins.Record(version, $"synced from {source.Describe(version + "/")}");
             if (!live.TryReload())
             {
-                Say("downloaded, but it could not be loaded");
+                Say("downloaded, but it could not be loaded", unusable: true);
                 ReportProblem($"Model sync: model {version} was downloaded but could not be loaded; keeping {current ?? "(none)"}");
                 return pointer.ETag;
             }
@@ -247,7 +247,7 @@ public sealed class ModelSyncService(
         {
             // Ignored until LATEST changes: the same broken version is not downloaded at every poll. Said with the store's
             // location, not the download folder the message names (removed by now).
-            Say($"unusable, ignored until LATEST changes: {ModelStore.Unstaged(ex.Message, staging, version)}");
+            Say($"unusable, ignored until LATEST changes: {ModelStore.Unstaged(ex.Message, staging, version)}", unusable: true);
             ReportProblem($"Model sync: LATEST names {version} but it is unusable, ignored until LATEST changes ({source.Describe(version + "/")}: {ModelStore.Unstaged(ex.Message, staging, version)}); keeping {current ?? "(none)"}");
             return pointer.ETag;
         }

@@ -38,7 +38,7 @@ public static class ReplicationServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             IArtifactStore inner = sp.GetRequiredService<SharedStorage>().S3 is { } s3
-                ? new S3ArtifactStore(s3, sp.GetRequiredService<ILoggerFactory>().CreateLogger<S3ArtifactStore>())
+                ? new S3ArtifactStore(s3, sp.GetRequiredService<ILoggerFactory>().CreateLogger<S3ArtifactStore>(), version => sp.GetRequiredService<StoreLatest>().Current?.UnusableReason(version))
                 : new NoArtifactStore();
             return new BackgroundPublisher(inner, sp.GetRequiredService<IOptions<ReplicationOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BackgroundPublisher>>());
         });

@@ -14,5 +14,12 @@ public sealed class StoreLatest
     public void Set(LatestInStore? latest) => Volatile.Write(ref _current, latest);
 }
 
-/// <summary>Where LATEST is, the version it names (null: none published yet), and why it is not served here (null: it is).</summary>
-public sealed record LatestInStore(string Location, string? Version, string? NotServedBecause);
+/// <summary>
+/// Where LATEST is, the version it names (null: none published yet), and why it is not served here (null: it is);
+/// <paramref name="Unusable"/> when that is because the version was downloaded and does not load.
+/// </summary>
+public sealed record LatestInStore(string Location, string? Version, string? NotServedBecause, bool Unusable = false)
+{
+    /// <summary>Why <paramref name="version"/> cannot be served, when LATEST names it and this replica found it unusable.</summary>
+    public string? UnusableReason(string version) => Unusable && Version == version ? NotServedBecause : null;
+}
