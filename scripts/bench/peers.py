@@ -11,7 +11,7 @@ KNNImputer(n_neighbors=3) fitted on train.csv, as the product's pipeline does. E
 the same code and the product's decision rule: legitimate only when P(legitimate) > 0.5. F1 and precision/recall
 use legitimate as the positive class, as the seed reports; Brier is on P(legitimate).
 
-Usage: peers.py DIR [--seeds 100-107|1,3,7] [--xgb-max-depth N]
+Usage: /usr/bin/python3 scripts/bench/peers.py DIR [--seeds 100-107|1,3,7] [--xgb-max-depth N]
 One thread per model (n_jobs=1): with OpenMP on a shared, busy 2-core machine two threads were 30x slower.
 """
 import argparse
@@ -21,11 +21,17 @@ import re
 import statistics
 import sys
 
-import numpy as np
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.impute import KNNImputer
-from sklearn.metrics import brier_score_loss, f1_score, roc_auc_score
-from xgboost import XGBClassifier
+try:
+    import numpy as np
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.impute import KNNImputer
+    from sklearn.metrics import brier_score_loss, f1_score, roc_auc_score
+    from xgboost import XGBClassifier
+except ImportError as missing:
+    # `python3` is often a pyenv or venv interpreter without Debian's packages: it was a ModuleNotFoundError traceback.
+    debian = "install Debian's python3-sklearn and python3-xgboost (bash scripts/bench/accuracy.sh does)"
+    sys.exit(f"peers.py: {missing} in {sys.executable}; "
+             + (debian if sys.executable == "/usr/bin/python3" else f"run it with /usr/bin/python3 and {debian}, or install numpy, scikit-learn and xgboost for this interpreter"))
 
 
 def load(path, legitimate):

@@ -23,8 +23,9 @@ public sealed class PeersScriptTests
         var (evaluated, log, errors) = ProgramProcess.Run(dir, new(), "evaluate", "--data", data, "--schema", schema, "--mode", "gbdt",
             "--seeds", "0", "--write-splits", splits);
         Assert.True(evaluated == CommandLine.Success, errors + log);
-        // The command it suggests is the one run below (it said to run accuracy.sh, which evaluates the bundled data anew).
-        Assert.Contains($"compare with the peers on these rows: python3 scripts/bench/peers.py {splits}", log, StringComparison.Ordinal);
+        // The command it suggests is the one run below (it said to run accuracy.sh, which evaluates the bundled data anew),
+        // by Debian's interpreter (`python3`, a pyenv shim on the development machines, has no scikit-learn).
+        Assert.Contains($"compare with the peers on these rows: /usr/bin/python3 scripts/bench/peers.py {splits}", log, StringComparison.Ordinal);
 
         // The product's F1 (legitimate positive, P(legitimate) > 0.5) straight from product.csv, for the table to match.
         var product = File.ReadLines(Path.Combine(splits, "stratified", "seed0", "product.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
@@ -77,9 +78,30 @@ public sealed class PeersScriptTests
         Assert.DoesNotContain("| grouped |", stdout, StringComparison.Ordinal); // nothing scored
     }
 
-    private static (int Code, string Stdout, string Stderr) Peers(params string[] arguments)
+    [Fact]
+    public void An_interpreter_without_scikit_learn_is_one_line_naming_it_and_the_one_to_use()
+    {
+        using var dir = new TempDirectory();
+
+        // -S: without site-packages, as a pyenv or venv `python3` is (a ModuleNotFoundError traceback).
+        var (code, stdout, stderr) = PeersWith(["-S"], dir.Path);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("peers.py: No module named 'numpy' in /usr/bin/python3; install Debian's python3-sklearn and python3-xgboost", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", stderr, StringComparison.Ordinal);
+    }
+
+    private static (int Code, string Stdout, string Stderr) Peers(params string[] arguments) => PeersWith([], arguments);
+
+    private static (int Code, string Stdout, string Stderr) PeersWith(string[] interpreterOptions, params string[] arguments)
     {
         var start = new ProcessStartInfo("/usr/bin/python3") { WorkingDirectory = TestPaths.RepositoryRoot };
+        foreach (var option in interpreterOptions)
+        {
+            start.ArgumentList.Add(option);
+        }
+
         start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", "peers.py"));
         foreach (var argument in arguments)
         {

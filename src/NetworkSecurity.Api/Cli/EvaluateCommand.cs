@@ -224,7 +224,8 @@ public static class EvaluateCommand
         if (writeSplits is not null)
         {
             // peers.py, not accuracy.sh: that one evaluates the bundled data again into its own folder, not these rows.
-            logger.Information("Splits and product probabilities written under {Folder}; compare with the peers on these rows: python3 scripts/bench/peers.py {Root}",
+            // Debian's interpreter, as accuracy.sh runs it: `python3` is often a pyenv shim without scikit-learn.
+            logger.Information("Splits and product probabilities written under {Folder}; compare with the peers on these rows: /usr/bin/python3 scripts/bench/peers.py {Root}",
                 Path.Combine(writeSplits, options.Split), Path.GetFullPath(writeSplits));
         }
         return table;
