@@ -98,9 +98,9 @@ def main():
     if not kinds:
         sys.exit(f"{args.dir}: no stratified/ or grouped/ folder; run evaluate --write-splits {args.dir} first")
 
-    print("| split | seed | train / test rows | product F1 | XGBoost F1 | RF-500 F1 | product Brier | XGBoost Brier | RF-500 Brier | product AUC | XGBoost AUC |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    summary = []
+    # Every folder checked before any fit: an empty grouped/ (an evaluate stopped before its first seed) or a seed folder
+    # without product.csv ended the run after minutes of fitting the stratified splits, with no summary.
+    plan = []
     for kind in kinds:
         folder = os.path.join(args.dir, kind)
         seeds = sorted(int(d[4:]) for d in os.listdir(folder) if re.fullmatch(r"seed[0-9]+", d))
@@ -108,12 +108,20 @@ def main():
             seeds = [s for s in seeds if s in args.seeds]
         if not seeds:  # the summary's mean of nothing was an IndexError traceback
             sys.exit(f"{folder}: no seed<N>/ folder{' of the seeds asked for' if args.seeds is not None else ''}; run evaluate --write-splits {args.dir} first")
-        results = {"product": [], "xgboost": [], "rf500": []}
         for seed in seeds:
             d = os.path.join(folder, f"seed{seed}")
             for name in ("train.csv", "test.csv", "product.csv"):
                 if not os.path.isfile(os.path.join(d, name)):
                     sys.exit(f"{d}: no {name}; evaluate --write-splits writes train.csv, test.csv and product.csv in each seed folder")
+        plan.append((kind, folder, seeds))
+
+    print("| split | seed | train / test rows | product F1 | XGBoost F1 | RF-500 F1 | product Brier | XGBoost Brier | RF-500 Brier | product AUC | XGBoost AUC |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    summary = []
+    for kind, folder, seeds in plan:
+        results = {"product": [], "xgboost": [], "rf500": []}
+        for seed in seeds:
+            d = os.path.join(folder, f"seed{seed}")
             p_product, product_labels, legitimate = product_probabilities(os.path.join(d, "product.csv"))
             _, x_train, y_train = load(os.path.join(d, "train.csv"), legitimate)
             test_labels, x_test, y_test = load(os.path.join(d, "test.csv"), legitimate)

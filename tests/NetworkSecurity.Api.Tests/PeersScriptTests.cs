@@ -78,6 +78,36 @@ public sealed class PeersScriptTests
         Assert.DoesNotContain("| grouped |", stdout, StringComparison.Ordinal); // nothing scored
     }
 
+    [Theory]
+    [InlineData("", "grouped: no seed<N>/ folder; run evaluate --write-splits")] // an evaluate stopped before its first seed
+    [InlineData("seed0", "seed0: no product.csv; evaluate --write-splits writes")] // a seed folder left half-written
+    public void Every_split_folder_is_checked_before_any_peer_is_fitted(string groupedSeed, string message)
+    {
+        // A complete stratified split beside a grouped/ that cannot be compared: peers.py fitted every stratified seed
+        // (minutes on the real data), printed their rows, then stopped without a summary.
+        using var dir = new TempDirectory();
+        var splits = Path.Combine(dir.Path, "splits");
+        var seed = Path.Combine(splits, "stratified", "seed0");
+        Directory.CreateDirectory(seed);
+        var rows = Enumerable.Range(0, 40).Select(i => $"{(i % 2 == 0 ? 1 : -1)},{(i % 3) - 1},{(i % 2 == 0 ? 1 : -1)}").ToArray();
+        File.WriteAllLines(Path.Combine(seed, "train.csv"), ["a,b,Result", .. rows]);
+        File.WriteAllLines(Path.Combine(seed, "test.csv"), ["a,b,Result", .. rows[..10]]);
+        File.WriteAllLines(Path.Combine(seed, "product.csv"), ["location,class,label,legitimate_probability",
+            .. rows[..10].Select((r, i) => $"line {i + 2},{(r.EndsWith(",1", StringComparison.Ordinal) ? "legitimate,1,0.9" : "phishing,-1,0.1")}")]);
+        Directory.CreateDirectory(Path.Combine(splits, "grouped", groupedSeed));
+        if (groupedSeed != "")
+        {
+            File.Copy(Path.Combine(seed, "train.csv"), Path.Combine(splits, "grouped", groupedSeed, "train.csv"));
+            File.Copy(Path.Combine(seed, "test.csv"), Path.Combine(splits, "grouped", groupedSeed, "test.csv"));
+        }
+
+        var (code, stdout, stderr) = Peers(splits);
+
+        Assert.Equal(1, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.Equal("", stdout); // no stratified row: nothing was fitted
+    }
+
     [Fact]
     public void An_interpreter_without_scikit_learn_is_one_line_naming_it_and_the_one_to_use()
     {
