@@ -115,7 +115,15 @@ public static class EvaluateCommand
                 throw new UsageException($"--write-splits '{writeSplits}': '{target}' already holds splits of an earlier run; give a new or empty folder, or delete that one.");
             }
 
-            Directory.CreateDirectory(target);
+            try
+            {
+                Directory.CreateDirectory(target);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Was exit 1 with .NET's "Could not find a part of the path …" alone, naming neither the option nor why.
+                throw new UsageException($"--write-splits '{writeSplits}': cannot make '{target}' for this run's seed folders: {ex.Message}");
+            }
         }
 
         var schema = SchemaLoader.Load(options.SchemaPath);
