@@ -109,6 +109,29 @@ public sealed class PeersScriptTests
     }
 
     [Fact]
+    public void Equal_F1s_reached_by_different_errors_are_a_tie_not_a_win_or_a_loss()
+    {
+        // Every site looks the same: XGBoost calls all 10 test rows legitimate (2 found, 8 false alarms: F1 4/12), the
+        // product finds 1 of the 2 with 3 false alarms (F1 2/6). scikit-learn's F1s of the two differ in the last bit
+        // (0.3333333333333333 and 0.33333333333333337), and the summary said 0 of 1 (0 ties): a loss.
+        using var dir = new TempDirectory();
+        var splits = Path.Combine(dir.Path, "splits");
+        var seed = Directory.CreateDirectory(Path.Combine(splits, "stratified", "seed0")).FullName;
+        File.WriteAllLines(Path.Combine(seed, "train.csv"), ["a,Result", .. Enumerable.Repeat("1,1", 30), .. Enumerable.Repeat("1,-1", 5)]);
+        string[] test = [.. Enumerable.Repeat("1,1", 2), .. Enumerable.Repeat("1,-1", 8)];
+        File.WriteAllLines(Path.Combine(seed, "test.csv"), ["a,Result", .. test]);
+        double[] product = [0.9, 0.1, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1];
+        File.WriteAllLines(Path.Combine(seed, "product.csv"), ["location,class,label,legitimate_probability",
+            .. test.Select((r, i) => string.Create(CultureInfo.InvariantCulture, $"line {i + 2},{(r == "1,1" ? "legitimate,1" : "phishing,-1")},{product[i]}"))]);
+
+        var (code, stdout, stderr) = Peers(splits);
+
+        Assert.True(code == 0, stderr + stdout);
+        Assert.StartsWith("| stratified | 0 | 35 / 10 | 0.3333 | 0.3333 |", stdout.Split('\n').Single(l => l.StartsWith("| stratified | 0 |", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.EndsWith("| 0 of 1 (1 ties) |", stdout.Split('\n').Single(l => l.Contains("mean test F1", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_interpreter_without_scikit_learn_is_one_line_naming_it_and_the_one_to_use()
     {
         using var dir = new TempDirectory();
