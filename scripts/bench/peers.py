@@ -11,7 +11,7 @@ KNNImputer(n_neighbors=3) fitted on train.csv, as the product's pipeline does. E
 the same code and the product's decision rule: legitimate only when P(legitimate) > 0.5. F1 and precision/recall
 use legitimate as the positive class, as the seed reports; Brier is on P(legitimate).
 
-Usage: peers.py DIR [--seeds 100-107|1,3,7] [--xgb-max-depth N]
+Usage: /usr/bin/python3 scripts/bench/peers.py DIR [--seeds 100-107|1,3,7] [--xgb-max-depth N]
 One thread per model (n_jobs=1): with OpenMP on a shared, busy 2-core machine two threads were 30x slower.
 """
 import argparse
@@ -20,12 +20,19 @@ import os
 import re
 import statistics
 import sys
+from fractions import Fraction
 
-import numpy as np
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.impute import KNNImputer
-from sklearn.metrics import brier_score_loss, f1_score, roc_auc_score
-from xgboost import XGBClassifier
+try:
+    import numpy as np
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.impute import KNNImputer
+    from sklearn.metrics import brier_score_loss, f1_score, roc_auc_score
+    from xgboost import XGBClassifier
+except ImportError as missing:
+    # `python3` is often a pyenv or venv interpreter without Debian's packages: it was a ModuleNotFoundError traceback.
+    debian = "install Debian's python3-sklearn and python3-xgboost (bash scripts/bench/accuracy.sh does)"
+    sys.exit(f"peers.py: {missing} in {sys.executable}; "
+             + (debian if sys.executable == "/usr/bin/python3" else f"run it with /usr/bin/python3 and {debian}, or install numpy, scikit-learn and xgboost for this interpreter"))
 
 
 def load(path, legitimate):
@@ -55,8 +62,13 @@ def product_probabilities(path):
 
 
 def scores(y, p):
+    """F1, Brier, AUC, and the F1 as an exact fraction for the paired wins: scikit-learn's F1s of equal fractions reached
+    by different errors (1 of 2 legitimate rows found with 3 false alarms, or both with 8) differ in the last bit, so a
+    tie was counted as a win or a loss."""
     predicted = (p > 0.5).astype(int)  # the product's DecisionRule: a tie is phishing
-    return f1_score(y, predicted, pos_label=1), brier_score_loss(y, p), roc_auc_score(y, p)
+    found = int(((predicted == 1) & (y == 1)).sum())
+    exact = Fraction(2 * found, 2 * found + int((predicted != y).sum())) if found else Fraction(0)
+    return f1_score(y, predicted, pos_label=1), brier_score_loss(y, p), roc_auc_score(y, p), exact
 
 
 def seed_set(text):
@@ -92,9 +104,9 @@ def main():
     if not kinds:
         sys.exit(f"{args.dir}: no stratified/ or grouped/ folder; run evaluate --write-splits {args.dir} first")
 
-    print("| split | seed | train / test rows | product F1 | XGBoost F1 | RF-500 F1 | product Brier | XGBoost Brier | RF-500 Brier | product AUC | XGBoost AUC |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    summary = []
+    # Every folder checked before any fit: an empty grouped/ (an evaluate stopped before its first seed) or a seed folder
+    # without product.csv ended the run after minutes of fitting the stratified splits, with no summary.
+    plan = []
     for kind in kinds:
         folder = os.path.join(args.dir, kind)
         seeds = sorted(int(d[4:]) for d in os.listdir(folder) if re.fullmatch(r"seed[0-9]+", d))
@@ -102,12 +114,20 @@ def main():
             seeds = [s for s in seeds if s in args.seeds]
         if not seeds:  # the summary's mean of nothing was an IndexError traceback
             sys.exit(f"{folder}: no seed<N>/ folder{' of the seeds asked for' if args.seeds is not None else ''}; run evaluate --write-splits {args.dir} first")
-        results = {"product": [], "xgboost": [], "rf500": []}
         for seed in seeds:
             d = os.path.join(folder, f"seed{seed}")
             for name in ("train.csv", "test.csv", "product.csv"):
                 if not os.path.isfile(os.path.join(d, name)):
                     sys.exit(f"{d}: no {name}; evaluate --write-splits writes train.csv, test.csv and product.csv in each seed folder")
+        plan.append((kind, folder, seeds))
+
+    print("| split | seed | train / test rows | product F1 | XGBoost F1 | RF-500 F1 | product Brier | XGBoost Brier | RF-500 Brier | product AUC | XGBoost AUC |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    summary = []
+    for kind, folder, seeds in plan:
+        results = {"product": [], "xgboost": [], "rf500": []}
+        for seed in seeds:
+            d = os.path.join(folder, f"seed{seed}")
             p_product, product_labels, legitimate = product_probabilities(os.path.join(d, "product.csv"))
             _, x_train, y_train = load(os.path.join(d, "train.csv"), legitimate)
             test_labels, x_test, y_test = load(os.path.join(d, "test.csv"), legitimate)
@@ -144,8 +164,8 @@ def main():
             sd = statistics.stdev(values) if len(values) > 1 else 0.0
             return f"{statistics.mean(values):.{digits}f} ± {sd:.{digits}f}"
 
-        f1_wins = sum(p[0] > x[0] for p, x in zip(results["product"], results["xgboost"]))
-        f1_ties = sum(p[0] == x[0] for p, x in zip(results["product"], results["xgboost"]))
+        f1_wins = sum(p[3] > x[3] for p, x in zip(results["product"], results["xgboost"]))
+        f1_ties = sum(p[3] == x[3] for p, x in zip(results["product"], results["xgboost"]))
         brier_wins = sum(p[1] < x[1] for p, x in zip(results["product"], results["xgboost"]))
         label = f"{kind} ({seeds[0]}–{seeds[-1]})" if seeds == list(range(seeds[0], seeds[-1] + 1)) else f"{kind} ({','.join(map(str, seeds))})"
         print(f"| {label} | mean test F1 (legitimate) ± sd | {stat('product', 0, 4)} | {stat('xgboost', 0, 4)} | {stat('rf500', 0, 4)} | {f1_wins} of {len(seeds)} ({f1_ties} ties) |")

@@ -74,6 +74,27 @@ public sealed class BenchScriptTests
     }
 
     [Fact]
+    public void Accuracy_shows_why_its_build_failed()
+    {
+        using var dir = new TempDirectory();
+        // A build that fails as MSBuild does: its errors on stdout, which the script sent to /dev/null (exit 1, not a word).
+        // apt-get "installs" scikit-learn when /usr/bin/python3 lacks it, so the script gets to its build either way.
+        var tools = Path.Combine(dir.Path, "tools");
+        Directory.CreateDirectory(tools);
+        foreach (var (tool, body) in new[] { ("dotnet", "echo 'Program.cs(3,5): error CS1002: ; expected'\nexit 1"), ("apt-get", "exit 0") })
+        {
+            File.WriteAllText(Path.Combine(tools, tool), $"#!/bin/sh\n{body}\n");
+            File.SetUnixFileMode(Path.Combine(tools, tool), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var (code, stdout, stderr, _) = RunWith(dir, [], new Dictionary<string, string>(), "accuracy", "0", Path.Combine(dir.Path, "results"));
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Equal("Program.cs(3,5): error CS1002: ; expected\naccuracy.sh: the build of src/NetworkSecurity.Api failed (exit code 1, output above); nothing was evaluated\n", stderr);
+    }
+
+    [Fact]
     public void Accuracy_takes_a_relative_output_folder_from_where_it_is_run()
     {
         using var dir = new TempDirectory();

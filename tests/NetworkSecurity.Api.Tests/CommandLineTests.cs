@@ -978,6 +978,22 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task A_write_splits_folder_that_cannot_be_made_is_a_usage_error_naming_the_option()
+    {
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 300);
+        var logs = Path.Combine(dir.Path, "Logs");
+        var splits = Path.Combine(dir.File("afile", "x"), "splits"); // under a file: a typo, or a read-only mount
+
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(["evaluate", "--data", data, "--seeds", "1", "--write-splits", splits, "--schema", TestPaths.SchemaFile, "--mode", "gbdt", "--logs", logs]));
+
+        // Was exit 1 with "Could not find a part of the path '…/afile/splits/stratified'." alone.
+        var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
+        Assert.Contains($"--write-splits '{splits}': cannot make '{Path.Combine(splits, "stratified")}' for this run's seed folders: ", log);
+        Assert.DoesNotContain("Seed 1:", log); // refused before the search
+    }
+
+    [Fact]
     public async Task Messages_name_the_actual_problem_a_broken_pointer_too_little_data_or_a_folder()
     {
         using var dir = new TempDirectory();

@@ -23,8 +23,9 @@ public sealed class PeersScriptTests
         var (evaluated, log, errors) = ProgramProcess.Run(dir, new(), "evaluate", "--data", data, "--schema", schema, "--mode", "gbdt",
             "--seeds", "0", "--write-splits", splits);
         Assert.True(evaluated == CommandLine.Success, errors + log);
-        // The command it suggests is the one run below (it said to run accuracy.sh, which evaluates the bundled data anew).
-        Assert.Contains($"compare with the peers on these rows: python3 scripts/bench/peers.py {splits}", log, StringComparison.Ordinal);
+        // The command it suggests is the one run below (it said to run accuracy.sh, which evaluates the bundled data anew),
+        // by Debian's interpreter (`python3`, a pyenv shim on the development machines, has no scikit-learn).
+        Assert.Contains($"compare with the peers on these rows: /usr/bin/python3 scripts/bench/peers.py {splits}", log, StringComparison.Ordinal);
 
         // The product's F1 (legitimate positive, P(legitimate) > 0.5) straight from product.csv, for the table to match.
         var product = File.ReadLines(Path.Combine(splits, "stratified", "seed0", "product.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
@@ -77,9 +78,83 @@ public sealed class PeersScriptTests
         Assert.DoesNotContain("| grouped |", stdout, StringComparison.Ordinal); // nothing scored
     }
 
-    private static (int Code, string Stdout, string Stderr) Peers(params string[] arguments)
+    [Theory]
+    [InlineData("", "grouped: no seed<N>/ folder; run evaluate --write-splits")] // an evaluate stopped before its first seed
+    [InlineData("seed0", "seed0: no product.csv; evaluate --write-splits writes")] // a seed folder left half-written
+    public void Every_split_folder_is_checked_before_any_peer_is_fitted(string groupedSeed, string message)
+    {
+        // A complete stratified split beside a grouped/ that cannot be compared: peers.py fitted every stratified seed
+        // (minutes on the real data), printed their rows, then stopped without a summary.
+        using var dir = new TempDirectory();
+        var splits = Path.Combine(dir.Path, "splits");
+        var seed = Path.Combine(splits, "stratified", "seed0");
+        Directory.CreateDirectory(seed);
+        var rows = Enumerable.Range(0, 40).Select(i => $"{(i % 2 == 0 ? 1 : -1)},{(i % 3) - 1},{(i % 2 == 0 ? 1 : -1)}").ToArray();
+        File.WriteAllLines(Path.Combine(seed, "train.csv"), ["a,b,Result", .. rows]);
+        File.WriteAllLines(Path.Combine(seed, "test.csv"), ["a,b,Result", .. rows[..10]]);
+        File.WriteAllLines(Path.Combine(seed, "product.csv"), ["location,class,label,legitimate_probability",
+            .. rows[..10].Select((r, i) => $"line {i + 2},{(r.EndsWith(",1", StringComparison.Ordinal) ? "legitimate,1,0.9" : "phishing,-1,0.1")}")]);
+        Directory.CreateDirectory(Path.Combine(splits, "grouped", groupedSeed));
+        if (groupedSeed != "")
+        {
+            File.Copy(Path.Combine(seed, "train.csv"), Path.Combine(splits, "grouped", groupedSeed, "train.csv"));
+            File.Copy(Path.Combine(seed, "test.csv"), Path.Combine(splits, "grouped", groupedSeed, "test.csv"));
+        }
+
+        var (code, stdout, stderr) = Peers(splits);
+
+        Assert.Equal(1, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.Equal("", stdout); // no stratified row: nothing was fitted
+    }
+
+    [Fact]
+    public void Equal_F1s_reached_by_different_errors_are_a_tie_not_a_win_or_a_loss()
+    {
+        // Every site looks the same: XGBoost calls all 10 test rows legitimate (2 found, 8 false alarms: F1 4/12), the
+        // product finds 1 of the 2 with 3 false alarms (F1 2/6). scikit-learn's F1s of the two differ in the last bit
+        // (0.3333333333333333 and 0.33333333333333337), and the summary said 0 of 1 (0 ties): a loss.
+        using var dir = new TempDirectory();
+        var splits = Path.Combine(dir.Path, "splits");
+        var seed = Directory.CreateDirectory(Path.Combine(splits, "stratified", "seed0")).FullName;
+        File.WriteAllLines(Path.Combine(seed, "train.csv"), ["a,Result", .. Enumerable.Repeat("1,1", 30), .. Enumerable.Repeat("1,-1", 5)]);
+        string[] test = [.. Enumerable.Repeat("1,1", 2), .. Enumerable.Repeat("1,-1", 8)];
+        File.WriteAllLines(Path.Combine(seed, "test.csv"), ["a,Result", .. test]);
+        double[] product = [0.9, 0.1, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1];
+        File.WriteAllLines(Path.Combine(seed, "product.csv"), ["location,class,label,legitimate_probability",
+            .. test.Select((r, i) => string.Create(CultureInfo.InvariantCulture, $"line {i + 2},{(r == "1,1" ? "legitimate,1" : "phishing,-1")},{product[i]}"))]);
+
+        var (code, stdout, stderr) = Peers(splits);
+
+        Assert.True(code == 0, stderr + stdout);
+        Assert.StartsWith("| stratified | 0 | 35 / 10 | 0.3333 | 0.3333 |", stdout.Split('\n').Single(l => l.StartsWith("| stratified | 0 |", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.EndsWith("| 0 of 1 (1 ties) |", stdout.Split('\n').Single(l => l.Contains("mean test F1", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_interpreter_without_scikit_learn_is_one_line_naming_it_and_the_one_to_use()
+    {
+        using var dir = new TempDirectory();
+
+        // -S: without site-packages, as a pyenv or venv `python3` is (a ModuleNotFoundError traceback).
+        var (code, stdout, stderr) = PeersWith(["-S"], dir.Path);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("peers.py: No module named 'numpy' in /usr/bin/python3; install Debian's python3-sklearn and python3-xgboost", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", stderr, StringComparison.Ordinal);
+    }
+
+    private static (int Code, string Stdout, string Stderr) Peers(params string[] arguments) => PeersWith([], arguments);
+
+    private static (int Code, string Stdout, string Stderr) PeersWith(string[] interpreterOptions, params string[] arguments)
     {
         var start = new ProcessStartInfo("/usr/bin/python3") { WorkingDirectory = TestPaths.RepositoryRoot };
+        foreach (var option in interpreterOptions)
+        {
+            start.ArgumentList.Add(option);
+        }
+
         start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", "peers.py"));
         foreach (var argument in arguments)
         {

@@ -115,7 +115,15 @@ public static class EvaluateCommand
                 throw new UsageException($"--write-splits '{writeSplits}': '{target}' already holds splits of an earlier run; give a new or empty folder, or delete that one.");
             }
 
-            Directory.CreateDirectory(target);
+            try
+            {
+                Directory.CreateDirectory(target);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Was exit 1 with .NET's "Could not find a part of the path …" alone, naming neither the option nor why.
+                throw new UsageException($"--write-splits '{writeSplits}': cannot make '{target}' for this run's seed folders: {ex.Message}");
+            }
         }
 
         var schema = SchemaLoader.Load(options.SchemaPath);
@@ -224,7 +232,8 @@ public static class EvaluateCommand
         if (writeSplits is not null)
         {
             // peers.py, not accuracy.sh: that one evaluates the bundled data again into its own folder, not these rows.
-            logger.Information("Splits and product probabilities written under {Folder}; compare with the peers on these rows: python3 scripts/bench/peers.py {Root}",
+            // Debian's interpreter, as accuracy.sh runs it: `python3` is often a pyenv shim without scikit-learn.
+            logger.Information("Splits and product probabilities written under {Folder}; compare with the peers on these rows: /usr/bin/python3 scripts/bench/peers.py {Root}",
                 Path.Combine(writeSplits, options.Split), Path.GetFullPath(writeSplits));
         }
         return table;
