@@ -44,14 +44,8 @@ if ! "$python" -c "import sklearn, xgboost" 2>/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sklearn python3-xgboost >/dev/null
 fi
 
-# The build's output only when it fails: with >/dev/null a broken build ended the script without a word (MSBuild
-# writes its errors to stdout).
-build=$(dotnet build -c Release src/NetworkSecurity.Api/NetworkSecurity.Api.csproj -v q -nologo 2>&1) || {
-  code=$?
-  printf '%s\n' "$build" >&2
-  echo "accuracy.sh: the build of src/NetworkSecurity.Api failed (exit code $code, output above); nothing was evaluated" >&2
-  exit "$code"
-}
+. scripts/bench/build.sh
+build_quietly accuracy.sh src/NetworkSecurity.Api/NetworkSecurity.Api.csproj
 for split in stratified grouped; do
   echo "== evaluate --split $split --seeds $seeds"
   dotnet run -c Release --no-build --project src/NetworkSecurity.Api -- evaluate --split "$split" --seeds "$seeds" --write-splits "$out" --logs none

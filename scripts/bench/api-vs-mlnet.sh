@@ -37,8 +37,8 @@ trap cleanup EXIT
 
 echo "== building (Release) in $work"
 cp -r "$peer_src" "$work/peer"
-dotnet build -c Release -v q --nologo "$work/peer" >/dev/null
-dotnet build -c Release -v q --nologo src/NetworkSecurity.Api >/dev/null
+. scripts/bench/build.sh
+build_quietly api-vs-mlnet.sh "$work/peer" src/NetworkSecurity.Api
 ours_dll=$root/src/NetworkSecurity.Api/bin/Release/net10.0/NetworkSecurity.Api.dll
 peer_dll=$work/peer/bin/Release/net10.0/peer_mlnet_api.dll
 data=$root/Network_Data/phisingData.csv

@@ -16,7 +16,8 @@ if ! /usr/bin/python3 -c 'import xgboost' 2>/dev/null; then
   fi
 fi
 
-dotnet build -c Release src/NetworkSecurity.Benchmarks -v q -nologo >/dev/null
+. scripts/bench/build.sh
+build_quietly explain.sh src/NetworkSecurity.Benchmarks
 # Shown as measured (tee), kept for the table: captured by $(…) alone, nothing appeared for minutes.
 measured=$(mktemp)
 trap 'rm -f "$measured"' EXIT

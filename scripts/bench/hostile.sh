@@ -39,7 +39,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dotnet build -c Release src/NetworkSecurity.Api/NetworkSecurity.Api.csproj -v q -nologo >/dev/null
+. scripts/bench/build.sh
+build_quietly hostile.sh src/NetworkSecurity.Api/NetworkSecurity.Api.csproj
 app=src/NetworkSecurity.Api/bin/Release/net10.0/NetworkSecurity.Api.dll
 models=${1:-}
 if [ -z "$models" ] && [ -f "$work/final_model/CURRENT" ]; then

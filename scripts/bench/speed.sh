@@ -14,8 +14,8 @@ if ! "$python" -c "import sklearn, xgboost" 2>/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sklearn python3-xgboost >/dev/null
 fi
-dotnet build -c Release src/NetworkSecurity.Api/NetworkSecurity.Api.csproj -v q -nologo >/dev/null
-dotnet build -c Release src/NetworkSecurity.Benchmarks/NetworkSecurity.Benchmarks.csproj -v q -nologo >/dev/null
+. scripts/bench/build.sh
+build_quietly speed.sh src/NetworkSecurity.Api/NetworkSecurity.Api.csproj src/NetworkSecurity.Benchmarks/NetworkSecurity.Benchmarks.csproj
 
 echo "== product: whole default search (data_schema/model_grid.yaml, 5-fold CV) + refit"
 dotnet run -c Release --no-build --project src/NetworkSecurity.Benchmarks -- search
