@@ -305,15 +305,43 @@ public sealed class MLNetModel : IExplainableModel
         return new MLNetModel(context, transformer, schema, vector.Size, trainer);
     }
 
-    /// <summary>Writes the model as ONNX (inputs: Features float[n], Label bool; output "Probability.output").</summary>
-    public void ExportOnnx(Stream stream)
+    /// <summary>
+    /// Writes the model as ONNX (inputs: Features float[n], Label bool; output "Probability.output"), saying in the file
+    /// what its input must be, as our boosted trees' export does: the doc_string and the feature names in order
+    /// (metadata <see cref="Onnx.GradientBoostingOnnx.FeatureNamesKey"/>). ML.NET's converter writes neither, so a
+    /// consumer holding only the file could not know the column order or that NaN is not imputed.
+    /// </summary>
+    public void ExportOnnx(Stream stream, IReadOnlyList<string> featureNames)
     {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(featureNames);
+        if (featureNames.Count != FeatureCount)
+        {
+            throw new ArgumentException($"The model takes {FeatureCount} features but {featureNames.Count} names were given.", nameof(featureNames));
+        }
+
+        using var graph = new MemoryStream();
         lock (_contextGate)
         {
             var sample = _context.Data.LoadFromEnumerable([new MLNetInputRow { Features = new float[FeatureCount] }], _inputDefinition);
-            _context.Model.ConvertToOnnx(_transformer, sample, stream);
+            _context.Model.ConvertToOnnx(_transformer, sample, graph);
         }
+
+        // Fields appended to a serialized message merge into it: the last doc_string wins, metadata_props adds an entry.
+        graph.Write(new Onnx.ProtoWriter()
+            .String(6, OnnxDescription(FeatureCount))
+            .Message(14, new Onnx.ProtoWriter().String(1, Onnx.GradientBoostingOnnx.FeatureNamesKey).String(2, Onnx.GradientBoostingOnnx.JoinNames(featureNames)))
+            .ToArray());
+        graph.Position = 0;
+        graph.CopyTo(stream);
     }
+
+    /// <summary>The exported graph's input contract, as its doc_string.</summary>
+    public static string OnnxDescription(int featureCount) =>
+        $"Input Features: float[n, {featureCount}], the features in the order of metadata '{Onnx.GradientBoostingOnnx.FeatureNamesKey}' (one CSV line), already imputed: " +
+        "the KNN imputer that the service applies first is not in this graph, and a missing value (NaN) takes the trees' default branch, " +
+        "so a row with one can get another verdict than the service gives. Input Label: bool[n, 1], any value (ML.NET's graph asks for it). " +
+        "Output Probability.output: float[n, 1], P(legitimate), whatever value the data set gives that class.";
 
     internal static IEnumerable<MLNetInputRow> ToRows(FeatureMatrix features, int[] labels)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -192,6 +193,11 @@ public sealed class ExplanationApiTests(TrainedModelFixture model) : IDisposable
         var home = await _factory.CreateClient().GetStringAsync("/");
         Assert.Contains("<svg id=\"importance\"", home);
         Assert.Contains("data-feature=\"SSLfinal_State\"", home);
+
+        // The caption says how many of the test rows the estimate stands for: "on 463 test rows" read as the test split's size.
+        var testRows = json.RootElement.GetProperty("test_rows").GetInt32();
+        Assert.True(importance.GetProperty("rows").GetInt32() < testRows);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"mean |contribution| on {importance.GetProperty("rows").GetInt32():N0} of {testRows:N0} test rows"), home);
     }
 
     [Fact]

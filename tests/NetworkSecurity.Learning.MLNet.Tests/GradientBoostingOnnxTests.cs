@@ -63,4 +63,21 @@ public sealed class GradientBoostingOnnxTests
 
         Assert.Throws<ArgumentException>(() => GradientBoostingOnnx.Write(model, new MemoryStream(), FeatureNames.Take(29).ToArray()));
     }
+
+    [Fact]
+    public void Feature_names_holding_a_comma_quote_or_line_break_are_quoted_so_the_file_still_names_each_column()
+    {
+        var (trainX, trainY) = PhishingData.Sample(4);
+        var model = (GradientBoostingModel)new GradientBoostingLearner(nEstimators: 5, maxDepth: 2, seed: 1).Learn(trainX, trainY);
+        string[] hostile = ["len,gth", "at \"sym\"", "ssl\nstate"];
+        var names = hostile.Concat(FeatureNames.Skip(hostile.Length)).ToArray();
+        using var onnx = new MemoryStream();
+        GradientBoostingOnnx.Write(model, onnx, names);
+
+        // Joined plainly, "len,gth" read as two names: 31 names for 30 columns.
+        using var session = new InferenceSession(onnx.ToArray());
+        Assert.Equal(
+            "\"len,gth\",\"at \"\"sym\"\"\",\"ssl\nstate\"," + string.Join(',', FeatureNames.Skip(hostile.Length)),
+            session.ModelMetadata.CustomMetadataMap[GradientBoostingOnnx.FeatureNamesKey]);
+    }
 }

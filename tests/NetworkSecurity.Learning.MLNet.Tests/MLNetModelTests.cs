@@ -145,17 +145,25 @@ public sealed class MLNetModelTests
 
     [Theory]
     [MemberData(nameof(PhishingData.Trainers), MemberType = typeof(PhishingData))]
-    public void Onnx_export_scores_like_MLNet_in_OnnxRuntime(MLNetTrainer trainer)
+    public void Onnx_export_scores_like_MLNet_in_OnnxRuntime_and_names_its_features_in_order(MLNetTrainer trainer)
     {
         var model = Fit(trainer);
         using var onnx = new MemoryStream();
-        model.ExportOnnx(onnx);
+        var names = File.ReadLines(Pipeline.Tests.TestPaths.DataFile).First().Split(',')[..^1];
+        model.ExportOnnx(onnx, names);
         var (x, _) = PhishingData.Load();
         var expected = Score(model, x);
 
         using var session = new InferenceSession(onnx.ToArray());
         Assert.Contains("Features", session.InputMetadata.Keys);
         Assert.Contains("Label", session.InputMetadata.Keys);
+
+        // What a consumer holding only the file can read, as with our boosted trees' export: ML.NET's converter wrote
+        // no feature names and no word that NaN is not imputed.
+        Assert.Equal(string.Join(',', names), session.ModelMetadata.CustomMetadataMap[Onnx.GradientBoostingOnnx.FeatureNamesKey]);
+        Assert.StartsWith("having_IP_Address,URL_Length,", session.ModelMetadata.CustomMetadataMap[Onnx.GradientBoostingOnnx.FeatureNamesKey], StringComparison.Ordinal);
+        Assert.Contains("already imputed", session.ModelMetadata.Description, StringComparison.Ordinal);
+        Assert.Equal("ML.NET", session.ModelMetadata.ProducerName); // ML.NET's own header is kept
         var features = new DenseTensor<float>(x.Values.Select(v => (float)v).ToArray(), [x.Rows, x.Columns]);
         var labels = new DenseTensor<bool>(new bool[x.Rows], [x.Rows, 1]);
         using var results = session.Run(

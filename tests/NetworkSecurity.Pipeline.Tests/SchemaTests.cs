@@ -98,6 +98,20 @@ public sealed class SchemaTests
         Assert.Equal($"Schema file 's.yaml': {message}; a column name must mean one thing.", Assert.Throws<PipelineException>(() => SchemaLoader.Parse(yaml, "s.yaml")).Message);
     }
 
+    [Theory]
+    [InlineData("  - name: 'at \"sym\"'\n  - name: b\n", "", "the name 'at \"sym\"' of feature 'at \"sym\"'", "at \"sym")]
+    [InlineData("  - name: a\n    aliases: [' a2']\n  - name: b\n", "", "the name ' a2' of feature 'a'", "a2")]
+    [InlineData("  - name: a\n  - name: b\n", "  aliases: ['label ']\n", "the name 'label ' of the target 'y'", "label")]
+    public void A_name_no_column_could_match_is_refused_naming_it(string features, string targetAliases, string message, string read)
+    {
+        // A header cell is read without surrounding white space or double quotes: the CSV header "at ""sym""" (the
+        // column at "sym") was read as at "sym, and training failed on a header holding exactly the schema's name.
+        var yaml = $"features:\n{features}target:\n  name: y\n{targetAliases}  classes:\n    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing\n";
+        Assert.Equal(
+            $"Schema file 's.yaml': {message} starts or ends with white space or a double quote, which column names are read without ('{read}'), so no column could match it; remove them.",
+            Assert.Throws<PipelineException>(() => SchemaLoader.Parse(yaml, "s.yaml")).Message);
+    }
+
     [Fact]
     public void Fingerprint_depends_on_features_not_on_aliases()
     {

@@ -15,7 +15,7 @@ namespace NetworkSecurity.Api.Cli;
 /// <c>export --format onnx [--output model.onnx]</c>: writes the live model as ONNX. An ML.NET model (FastTree,
 /// LightGBM) through ML.NET's converter: inputs "Features" (float, n × 30, already imputed) and "Label" (bool, n × 1,
 /// any value: ML.NET's graph asks for it), output "Probability.output". Our boosted trees as a TreeEnsembleRegressor +
-/// Sigmoid: input "Features", output "Probability", with the input contract and feature names in the file. Both give
+/// Sigmoid: input "Features", output "Probability". Both files carry their input contract and feature names. Both give
 /// P(legitimate), and both take rows already imputed (the KNN imputer is not in either graph). Other model kinds (random forest, CART,
 /// AdaBoost, logistic regression) cannot be exported, and the command says so.
 /// </summary>
@@ -57,7 +57,7 @@ public static class ExportCommand
 
         try
         {
-            SafeFile.Write(output, model.ExportOnnx);
+            SafeFile.Write(output, stream => model.ExportOnnx(stream, bundle.FeatureNames));
         }
         catch (Exception ex) when (ex is not PipelineException and not IOException and not UnauthorizedAccessException)
         {

@@ -115,7 +115,7 @@ public static class HomePage
         {
             // Trained on every row (--test-fraction 0): no test metrics to show, the cross-validated F1 instead.
             html.Append(CultureInfo.InvariantCulture, $"<div class=\"grid\"><p id=\"no-holdout\">No hold-out: trained on every labelled row; cross-validated F1 (legitimate) <b>{(card.CvF1 is { } cv ? cv.ToString("0.0000", CultureInfo.InvariantCulture) : "—")}</b>, train F1 {card.Train.Legitimate.F1.ToString("0.0000", CultureInfo.InvariantCulture)}.</p>");
-            AppendImportance(html, card.Importance, "training");
+            AppendImportance(html, card.Importance, "training", card.TrainRows);
             html.Append("</div>");
             return;
         }
@@ -135,7 +135,7 @@ public static class HomePage
             .Append(CultureInfo.InvariantCulture, $"<tr><th>actual phishing</th><td>{p.TruePositives}</td><td>{p.FalseNegatives}</td></tr>")
             .Append(CultureInfo.InvariantCulture, $"<tr><th>actual legitimate</th><td>{p.FalsePositives}</td><td>{p.TrueNegatives}</td></tr></table>");
         AppendRoc(html, card.TestRocCurve, test.RocAuc);
-        AppendImportance(html, card.Importance, "test");
+        AppendImportance(html, card.Importance, "test", card.TestRows);
         html.Append("</div>");
     }
 
@@ -166,8 +166,8 @@ public static class HomePage
     }
 
     /// <summary>Global importance as a horizontal bar chart (SVG), top 15 features, beside the ROC curve.</summary>
-    // rows: which rows the importance was measured on ("test", or "training" without a hold-out).
-    private static void AppendImportance(StringBuilder html, GlobalImportance? importance, string rows)
+    // rows: which rows the importance was measured on ("test", or "training" without a hold-out); total: how many there are.
+    private static void AppendImportance(StringBuilder html, GlobalImportance? importance, string rows, int total)
     {
         if (importance is null)
         {
@@ -188,9 +188,10 @@ public static class HomePage
         // The caption on two lines: on one ("… on 463 test rows (log_odds)") it ran past the chart's edge and was cut.
         const int top = 36;
         var height = top + 8 + (shown.Length * rowHeight);
+        // "on 463 test rows" read as if the test split had 463 rows: the rows the sampled distinct vectors stand for, of all.
         html.Append(CultureInfo.InvariantCulture, $"<svg id=\"importance\" width=\"{label + barWidth + 50}\" height=\"{height}\" viewBox=\"0 0 {label + barWidth + 50} {height}\" role=\"img\" aria-label=\"Feature importance\">")
             .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"12\" font-size=\"12\">feature importance ({HtmlLayout.Encode(importance.Scale)})</text>")
-            .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"27\" font-size=\"11\">mean |contribution| on {importance.Rows:N0} {rows} rows</text>");
+            .Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"27\" font-size=\"11\">mean |contribution| on {importance.Rows:N0} of {total:N0} {rows} rows</text>");
         for (var i = 0; i < shown.Length; i++)
         {
             var y = top + (i * rowHeight);

@@ -16,12 +16,22 @@ public static class GradientBoostingOnnx
     public const string InputName = "Features";
     public const string OutputName = "Probability";
 
-    /// <summary>The <c>metadata_props</c> key holding the input's feature names in column order, comma-separated.</summary>
+    /// <summary>
+    /// The <c>metadata_props</c> key holding the input's feature names in column order: one CSV line, comma-separated,
+    /// a name holding a comma, double quote or line break in double quotes (see <see cref="JoinNames"/>).
+    /// </summary>
     public const string FeatureNamesKey = "feature_names";
+
+    /// <summary>
+    /// The names as one CSV line. Joined plainly, a schema name such as "len,gth" read as two names: 31 names for 30
+    /// columns, and no way to tell which column is which.
+    /// </summary>
+    public static string JoinNames(IEnumerable<string> names) =>
+        string.Join(',', names.Select(n => n.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{n.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : n));
 
     /// <summary>The input contract, as the model's doc_string.</summary>
     public static string Description(int featureCount) =>
-        $"Input {InputName}: float[n, {featureCount}], the features in the order of metadata '{FeatureNamesKey}', already imputed: " +
+        $"Input {InputName}: float[n, {featureCount}], the features in the order of metadata '{FeatureNamesKey}' (one CSV line), already imputed: " +
         "the KNN imputer that the service applies first is not in this graph, and a missing value (NaN) takes the trees' left branch, " +
         $"so a row with one can get another verdict than the service gives. Output {OutputName}: float[n, 1], P(legitimate), whatever value the data set gives that class.";
 
@@ -113,7 +123,7 @@ public static class GradientBoostingOnnx
             .Message(8, new ProtoWriter().String(1, "").Int(2, 13))
             .Message(8, new ProtoWriter().String(1, "ai.onnx.ml").Int(2, 3))
             .String(6, Description(model.FeatureCount))
-            .Message(14, new ProtoWriter().String(1, FeatureNamesKey).String(2, string.Join(',', featureNames)));
+            .Message(14, new ProtoWriter().String(1, FeatureNamesKey).String(2, JoinNames(featureNames)));
         stream.Write(file.ToArray());
     }
 

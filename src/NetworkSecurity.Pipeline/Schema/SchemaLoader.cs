@@ -81,6 +81,13 @@ public static class SchemaLoader
         var owners = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         void Claim(string name, string owner)
         {
+            // Column names are read without surrounding white space or double quotes (ColumnMapping.Normalize): such a
+            // name matched no column, and training failed with "missing column(s): a "b"; unknown column(s): a "b"".
+            if (ColumnMapping.Normalize(name) is var read && read != name)
+            {
+                throw new PipelineException($"Schema file '{sourceName}': the name '{name}' of {owner} starts or ends with white space or a double quote, which column names are read without ('{read}'), so no column could match it; remove them.");
+            }
+
             if (owners.TryGetValue(name.Trim(), out var other) && other != owner)
             {
                 throw new PipelineException($"Schema file '{sourceName}': the name '{name}' is given to {other} and to {owner}; a column name must mean one thing.");
