@@ -51,7 +51,7 @@ public static class ExportCommand
         {
             var kind = bundle.Classifier is IPersistableModel persistable ? persistable.Kind : bundle.Classifier.GetType().Name;
             throw new PipelineException(
-                $"The live model {bundle.Version} is a '{bundle.Card.Learner}' model (kind {kind}), which cannot be exported as ONNX: " +
+                $"The live model {bundle.Version} was trained by '{bundle.Card.Learner}' (model kind {kind}), which cannot be exported as ONNX: " +
                 "only boosted trees (gradient_boosting, fasttree, lightgbm) can. Train one (e.g. --mode gbdt or --learners fasttree,lightgbm) and export again.");
         }
 
