@@ -25,7 +25,12 @@ internal static class SettingNames
 
     public const string TrackingEnabled = "Enabled";
 
-    // Read key by key (Logging:Directory, Tracking:Enabled, the commands' own), or by a library (Serilog, Kestrel).
+    /// <summary>Logging:Directory (the log files' folder, or none), the one key of its section.</summary>
+    private const string LoggingSection = "Logging";
+
+    private const string LoggingDirectory = "Directory";
+
+    // Read key by key (Logging:Directory and Tracking:Enabled, checked above; the commands' own), or by a library (Serilog, Kestrel).
     private static readonly HashSet<string> Free = new(StringComparer.OrdinalIgnoreCase)
     {
         "Logging", "Serilog", "Kestrel", "AllowedHosts", "Tracking", "Evaluate", "Predict", "PushData", "Export",
@@ -89,6 +94,14 @@ internal static class SettingNames
         if (parts[0].Equals(TrackingSection, StringComparison.OrdinalIgnoreCase) && !(parts.Length == 2 && parts[1].Equals(TrackingEnabled, StringComparison.OrdinalIgnoreCase)))
         {
             return $"unknown setting '{name}': {TrackingSection} has only '{TrackingEnabled}' (true or false).";
+        }
+
+        if (parts[0].Equals(LoggingSection, StringComparison.OrdinalIgnoreCase) && !(parts.Length == 2 && parts[1].Equals(LoggingDirectory, StringComparison.OrdinalIgnoreCase)))
+        {
+            // ASP.NET's Logging:LogLevel is not read: Serilog takes the levels, so Logging:LogLevel:Default=Debug changed nothing.
+            return parts.Length > 1 && parts[1].Equals("LogLevel", StringComparison.OrdinalIgnoreCase)
+                ? $"unknown setting '{name}': log levels are set under Serilog:MinimumLevel (e.g. --Serilog:MinimumLevel:Default=Debug, --Serilog:MinimumLevel:Override:Microsoft=Information); {LoggingSection} has only '{LoggingDirectory}'."
+                : $"unknown setting '{name}': {LoggingSection} has only '{LoggingDirectory}' (the folder for log files, or none); levels are set under Serilog:MinimumLevel.";
         }
 
         if (Free.Contains(parts[0]))
