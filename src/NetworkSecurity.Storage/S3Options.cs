@@ -57,7 +57,9 @@ public sealed record S3Options
         }
 
         var prefix = read("S3_PREFIX") ?? "";
-        var segments = prefix.TrimEnd('/').Split('/');
+        // One trailing '/' ends the prefix; a second is an empty segment (TrimEnd let "prod//" through, and every request
+        // then failed with a bare NotFound).
+        var segments = (prefix.EndsWith('/') ? prefix[..^1] : prefix).Split('/');
         if (prefix.Length > 0 && segments.Any(segment => segment.Trim() is "" or "." or ".."))
         {
             throw new ArgumentException($"S3_PREFIX '{prefix}' has an empty, '.' or '..' segment: give plain segments such as team/models/ (a URL would resolve those, and the objects could land outside the bucket's folder or in another bucket).");

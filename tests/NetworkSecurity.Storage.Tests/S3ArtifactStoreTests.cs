@@ -230,7 +230,7 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
         // Refused, never silently false: "yes" read as false left chunked uploads on.
         Assert.Contains("S3_DISABLE_CHUNKED_ENCODING '2' is not true or false", Assert.Throws<ArgumentException>(() => With("S3_DISABLE_CHUNKED_ENCODING", "2")).Message);
         // Segments a URL resolves: S3_PREFIX=../up wrote into the bucket "up".
-        foreach (var prefix in new[] { "../up", "a/../b", "./x", "a//b", "/abs", " ", "a/ /b" })
+        foreach (var prefix in new[] { "../up", "a/../b", "./x", "a//b", "/abs", " ", "a/ /b", "prod//", "prod///" })
         {
             Assert.Contains($"S3_PREFIX '{prefix}' has an empty, '.' or '..' segment", Assert.Throws<ArgumentException>(() => With("S3_PREFIX", prefix)).Message);
         }
