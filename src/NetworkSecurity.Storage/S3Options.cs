@@ -3,7 +3,8 @@ namespace NetworkSecurity.Storage;
 /// <summary>
 /// Where and how artifacts are shipped. Read from the standard AWS variables plus S3_BUCKET, S3_PREFIX,
 /// S3_ENDPOINT_URL (S3-compatible stores), S3_FORCE_PATH_STYLE and S3_DISABLE_CHUNKED_ENCODING.
-/// Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the SDK's usual chain; they are never logged.
+/// Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for temporary ones) or the
+/// SDK's usual chain; they are never logged.
 /// </summary>
 public sealed record S3Options
 {
@@ -25,6 +26,9 @@ public sealed record S3Options
     public string? AccessKey { get; init; }
 
     public string? SecretKey { get; init; }
+
+    /// <summary>AWS_SESSION_TOKEN: temporary credentials (assumed roles, SSO) are refused without it.</summary>
+    public string? SessionToken { get; init; }
 
     public int MaxConcurrency { get; init; } = 8;
 
@@ -88,6 +92,7 @@ public sealed record S3Options
             DisableChunkedEncoding = disableChunked,
             AccessKey = read("AWS_ACCESS_KEY_ID"),
             SecretKey = read("AWS_SECRET_ACCESS_KEY"),
+            SessionToken = read("AWS_SESSION_TOKEN") is { Length: > 0 } token ? token : null, // empty is unset, as in an env file
         };
     }
 

@@ -208,6 +208,55 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Temporary_credentials_from_the_environment_send_their_session_token()
+    {
+        // A store that records each request's head and answers 404: the token must travel with the temporary keys
+        // (dropped, every request was refused: InvalidAccessKeyId).
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, TestPorts.Free());
+        listener.Start();
+        var heads = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var stop = new CancellationTokenSource();
+        var serving = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var client = await listener.AcceptTcpClientAsync(stop.Token);
+                var stream = client.GetStream();
+                var head = new System.Text.StringBuilder();
+                var buffer = new byte[4096];
+                while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal) && await stream.ReadAsync(buffer, stop.Token) is var read and > 0)
+                {
+                    head.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+                }
+
+                heads.Enqueue(head.ToString());
+                var body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code><Message>none</Message></Error>"u8.ToArray();
+                await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 404 Not Found\r\nContent-Type: application/xml\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"), stop.Token);
+                await stream.WriteAsync(body, stop.Token);
+            }
+        });
+        try
+        {
+            var env = new Dictionary<string, string>
+            {
+                ["S3_BUCKET"] = "b", ["S3_ENDPOINT_URL"] = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}", ["S3_FORCE_PATH_STYLE"] = "true",
+                ["AWS_ACCESS_KEY_ID"] = "ASIATEMPORARYKEY", ["AWS_SECRET_ACCESS_KEY"] = "secret", ["AWS_SESSION_TOKEN"] = "the-session-token",
+            };
+            var options = S3Options.FromEnvironment(k => env.GetValueOrDefault(k))!;
+            using var source = new NetworkSecurity.Storage.Replication.S3ModelSource(options);
+            Assert.Equal(NetworkSecurity.Storage.Replication.LatestState.Missing, (await source.CheckLatestAsync(null, CancellationToken.None)).State);
+            Assert.Contains("x-amz-security-token: the-session-token", Assert.Single(heads), StringComparison.OrdinalIgnoreCase);
+            Assert.Null(S3Options.FromEnvironment(k => k == "AWS_SESSION_TOKEN" ? "" : env.GetValueOrDefault(k))!.SessionToken); // empty is unset
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            listener.Stop();
+            await Assert.ThrowsAnyAsync<Exception>(() => serving);
+        }
+    }
+
+    [Fact]
     public void Options_come_from_the_environment_and_are_off_without_a_bucket()
     {
         Assert.Null(S3Options.FromEnvironment(_ => null));
