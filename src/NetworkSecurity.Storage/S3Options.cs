@@ -48,7 +48,7 @@ public sealed record S3Options
         if (read("S3_ENDPOINT_URL") is { Length: > 0 } endpoint
             && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https" && parsed.Host.Length > 0))
         {
-            throw new ArgumentException($"S3_ENDPOINT_URL '{endpoint}' is not an http(s) URL (for example http://127.0.0.1:9000).");
+            throw new ArgumentException($"S3_ENDPOINT_URL '{NetworkSecurity.Pipeline.Configuration.UrlCredentials.Redact(endpoint)}' is not an http(s) URL (for example http://127.0.0.1:9000).");
         }
 
         var forcePathStyle = Flag("S3_FORCE_PATH_STYLE", read("S3_FORCE_PATH_STYLE"));

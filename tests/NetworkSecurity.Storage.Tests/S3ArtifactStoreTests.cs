@@ -285,6 +285,7 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
         }
 
         Assert.Equal("team/models/", With("S3_PREFIX", "team/models")!.Prefix);
+        Assert.Contains("S3_ENDPOINT_URL 'ftp://AKIA:***@minio:9000' is not an http(s) URL", Assert.Throws<ArgumentException>(() => With("S3_ENDPOINT_URL", "ftp://AKIA:s3cr3t@minio:9000")).Message);
         Assert.Contains("is not a bucket name", Assert.Throws<ArgumentException>(() => S3Options.FromEnvironment(k => k == "S3_BUCKET" ? "a/../b" : null)).Message);
 
         // An empty region is unset (the default, or AWS_DEFAULT_REGION), not a host name the SDK cannot build.
