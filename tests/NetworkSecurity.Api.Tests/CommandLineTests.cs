@@ -372,6 +372,7 @@ public sealed class CommandLineTests
     [InlineData("train evaluate", "--Serilog:MinimumLevel:Default=Bogus", "invalid logging configuration")]
     [InlineData("train evaluate", "--Pipeline:Split=foo", "Split must be 'stratified' or 'grouped'.")]
     [InlineData("train evaluate", "--Logging:Directory=/etc/passwd/x", "cannot write log files to '/etc/passwd/x'")]
+    [InlineData("train evaluate", "--Logging:Directory=/proc", "cannot write log files to '/proc'")] // there, not writable (even by root): ran without a log file
     [InlineData("train evaluate", "--Pipeline:Seed", "the setting '--Pipeline:Seed' has no value")] // was silently the default
     [InlineData("train", "--final-model= fm ", "--final-model: ' fm ' is not a path")] // made a folder named " fm "
     [InlineData("train evaluate", "--Pipeline:ExperimentName=", "Pipeline:ExperimentName")]
