@@ -87,7 +87,7 @@ public sealed partial record MongoOptions
         }
         catch (Exception ex) when (ex is MongoDB.Driver.MongoConfigurationException or ArgumentException or FormatException or NotSupportedException)
         {
-            throw new ArgumentException($"{variable} '{Redact(url)}' is not a MongoDB connection string: {ex.Message.Replace(url, Redact(url), StringComparison.Ordinal)}");
+            throw new ArgumentException($"{variable} '{Redact(url)}' is not a MongoDB connection string: {ex.Message.Replace(url, Redact(url), StringComparison.Ordinal)}{UnencodedPasswordHint(url)}");
         }
 
         var options = new MongoOptions
@@ -154,6 +154,16 @@ public sealed partial record MongoOptions
         var colon = credentials.IndexOf(':', StringComparison.Ordinal);
         return colon < 0 ? connectionString : connectionString[..(scheme + 3)] + credentials[..colon] + ":***" + connectionString[at..];
     }
+
+    // docker-compose.yml writes MONGO_ROOT_PASSWORD into the URL as it is: a generated password holding '/' or '@' got only
+    // the driver's "is not valid", which names neither the password nor the cure.
+    private static string UnencodedPasswordHint(string url) =>
+        Password(url) is { } password && (password.IndexOfAny(['/', '?', '#', '@', ':']) >= 0 || BadEscape().IsMatch(password))
+            ? " Its password holds a character a URL reserves (/ ? # @ : or a % not followed by two hex digits): write the password URL-encoded (%2F %3F %23 %40 %3A %25)."
+            : "";
+
+    [GeneratedRegex("%(?![0-9A-Fa-f]{2})")]
+    private static partial Regex BadEscape();
 
     // Options whose values are secrets: tlsCertificateKeyFilePassword (and any other *password*), and
     // authMechanismProperties (e.g. AWS_SESSION_TOKEN).

@@ -322,7 +322,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             using var response = await _s3.GetObjectAsync(_options.Bucket, key, cancellationToken).ConfigureAwait(false);
             return await JsonSerializer.DeserializeAsync<Dictionary<string, string>>(response.ResponseStream, cancellationToken: cancellationToken).ConfigureAwait(false) ?? [];
         }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        catch (AmazonServiceException ex) when (ex.StatusCode == HttpStatusCode.NotFound) // also a body that does not parse (S3Errors)
         {
             return [];
         }

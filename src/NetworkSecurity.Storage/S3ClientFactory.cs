@@ -32,8 +32,10 @@ internal static class S3ClientFactory
             config.HttpClientFactory = new ClockWatchingHttpClientFactory(clock);
         }
 
+        // The session token goes with temporary keys: without it every request was refused (InvalidAccessKeyId), where
+        // the SDK's own chain, reading the same variables, would have sent it.
         return options.AccessKey is { Length: > 0 } && options.SecretKey is { Length: > 0 }
-            ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
+            ? new AmazonS3Client(options.SessionToken is { } token ? new SessionAWSCredentials(options.AccessKey, options.SecretKey, token) : new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
             : new AmazonS3Client(config);
     }
 

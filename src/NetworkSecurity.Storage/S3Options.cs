@@ -3,7 +3,8 @@ namespace NetworkSecurity.Storage;
 /// <summary>
 /// Where and how artifacts are shipped. Read from the standard AWS variables plus S3_BUCKET, S3_PREFIX,
 /// S3_ENDPOINT_URL (S3-compatible stores), S3_FORCE_PATH_STYLE and S3_DISABLE_CHUNKED_ENCODING.
-/// Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the SDK's usual chain; they are never logged.
+/// Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for temporary ones) or the
+/// SDK's usual chain; they are never logged.
 /// </summary>
 public sealed record S3Options
 {
@@ -26,6 +27,9 @@ public sealed record S3Options
 
     public string? SecretKey { get; init; }
 
+    /// <summary>AWS_SESSION_TOKEN: temporary credentials (assumed roles, SSO) are refused without it.</summary>
+    public string? SessionToken { get; init; }
+
     public int MaxConcurrency { get; init; } = 8;
 
     /// <summary>Upper bound on one sync, retries included: an outage never holds a run for longer.</summary>
@@ -44,7 +48,7 @@ public sealed record S3Options
         if (read("S3_ENDPOINT_URL") is { Length: > 0 } endpoint
             && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https" && parsed.Host.Length > 0))
         {
-            throw new ArgumentException($"S3_ENDPOINT_URL '{endpoint}' is not an http(s) URL (for example http://127.0.0.1:9000).");
+            throw new ArgumentException($"S3_ENDPOINT_URL '{NetworkSecurity.Pipeline.Configuration.UrlCredentials.Redact(endpoint)}' is not an http(s) URL (for example http://127.0.0.1:9000).");
         }
 
         var forcePathStyle = Flag("S3_FORCE_PATH_STYLE", read("S3_FORCE_PATH_STYLE"));
@@ -57,7 +61,9 @@ public sealed record S3Options
         }
 
         var prefix = read("S3_PREFIX") ?? "";
-        var segments = prefix.TrimEnd('/').Split('/');
+        // One trailing '/' ends the prefix; a second is an empty segment (TrimEnd let "prod//" through, and every request
+        // then failed with a bare NotFound).
+        var segments = (prefix.EndsWith('/') ? prefix[..^1] : prefix).Split('/');
         if (prefix.Length > 0 && segments.Any(segment => segment.Trim() is "" or "." or ".."))
         {
             throw new ArgumentException($"S3_PREFIX '{prefix}' has an empty, '.' or '..' segment: give plain segments such as team/models/ (a URL would resolve those, and the objects could land outside the bucket's folder or in another bucket).");
@@ -86,6 +92,7 @@ public sealed record S3Options
             DisableChunkedEncoding = disableChunked,
             AccessKey = read("AWS_ACCESS_KEY_ID"),
             SecretKey = read("AWS_SECRET_ACCESS_KEY"),
+            SessionToken = read("AWS_SESSION_TOKEN") is { Length: > 0 } token ? token : null, // empty is unset, as in an env file
         };
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NetworkSecurity.Pipeline.Configuration;
 
 namespace NetworkSecurity.Tracking;
 
@@ -77,7 +78,7 @@ public sealed record MlflowOptions
         if (uri.Trim().Length != uri.Length)
         {
             // " http://host" was taken for a folder named " http:".
-            return $"MLFLOW_TRACKING_URI '{uri}' has spaces around it: give the URL or path without them.";
+            return $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}' has spaces around it: give the URL or path without them.";
         }
 
         if (uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
@@ -89,18 +90,18 @@ public sealed record MlflowOptions
         {
             return Uri.TryCreate(uri, UriKind.Absolute, out var server) && server.Host.Length > 0
                 ? null
-                : $"MLFLOW_TRACKING_URI '{uri}' is not a valid server URL (http(s)://host[:port]).";
+                : $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}' is not a valid server URL (http(s)://host[:port]).";
         }
 
         var windowsDrive = uri.Length > 1 && uri[1] == ':' && char.IsAsciiLetter(uri[0]);
         return System.Text.RegularExpressions.Regex.IsMatch(uri, "^[A-Za-z][A-Za-z0-9+.-]*:") && !windowsDrive
-            ? $"MLFLOW_TRACKING_URI '{uri}': only http(s):// (an MLflow server), file: or a folder path are supported."
+            ? $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}': only http(s):// (an MLflow server), file: or a folder path are supported."
             : NotAFile(uri, uri);
     }
 
     // The file store is a folder: a file there fails every run's tracking.
     private static string? NotAFile(string uri, string folder) =>
-        File.Exists(folder) ? $"MLFLOW_TRACKING_URI '{uri}' is a file; the file store is a folder (mlruns)." : null;
+        File.Exists(folder) ? $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}' is a file; the file store is a folder (mlruns)." : null;
 
     /// <summary>
     /// The folder a file: tracking URI names, as MLflow reads it: file:///abs/path and file://localhost/abs/path are
@@ -118,7 +119,7 @@ public sealed record MlflowOptions
             var host = slash < 0 ? rest[2..] : rest[2..slash];
             if (host.Length > 0 && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
             {
-                problem = $"MLFLOW_TRACKING_URI '{uri}' names another host ({host}); a file store is a folder on this machine: file:///path (three slashes) or a plain path.";
+                problem = $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}' names another host ({host[(host.LastIndexOf('@') + 1)..]}); a file store is a folder on this machine: file:///path (three slashes) or a plain path.";
                 return null;
             }
 
@@ -127,7 +128,7 @@ public sealed record MlflowOptions
 
         if (rest.Length == 0)
         {
-            problem = $"MLFLOW_TRACKING_URI '{uri}' names no folder: file:///path/to/mlruns, file:relative/folder or a plain path.";
+            problem = $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}' names no folder: file:///path/to/mlruns, file:relative/folder or a plain path.";
             return null;
         }
 

@@ -372,6 +372,7 @@ public sealed class CommandLineTests
     [InlineData("train evaluate", "--Serilog:MinimumLevel:Default=Bogus", "invalid logging configuration")]
     [InlineData("train evaluate", "--Pipeline:Split=foo", "Split must be 'stratified' or 'grouped'.")]
     [InlineData("train evaluate", "--Logging:Directory=/etc/passwd/x", "cannot write log files to '/etc/passwd/x'")]
+    [InlineData("train evaluate", "--Logging:Directory=/proc", "cannot write log files to '/proc'")] // there, not writable (even by root): ran without a log file
     [InlineData("train evaluate", "--Pipeline:Seed", "the setting '--Pipeline:Seed' has no value")] // was silently the default
     [InlineData("train", "--final-model= fm ", "--final-model: ' fm ' is not a path")] // made a folder named " fm "
     [InlineData("train evaluate", "--Pipeline:ExperimentName=", "Pipeline:ExperimentName")]
@@ -901,6 +902,37 @@ public sealed class CommandLineTests
     [InlineData("1", true)]
     [InlineData("github-actions", true)]
     public void Ci_is_on_unless_unset_empty_false_or_0(string? value, bool ci) => Assert.Equal(ci, CliProgress.IsCi(value));
+
+    [Fact]
+    public async Task Redirected_progress_says_a_line_every_few_seconds_while_a_step_reports_nothing()
+    {
+        // README: "a plain log line at each step and every 3 s when the output is redirected". A step that reports
+        // nothing (a single fit, the feature importance, a slow store) left CI and container logs silent throughout.
+        Assert.False(CliProgress.IsInteractive); // the test runner redirects the output
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var logger = new Serilog.LoggerConfiguration().WriteTo.Sink(new CollectingSink(lines)).CreateLogger();
+        int Evaluation() => lines.Count(l => l.StartsWith("train: Evaluation, 90% after ", StringComparison.Ordinal));
+        var seen = await CliProgress.RunAsync("train", logger, null, async progress =>
+        {
+            progress.Report("Evaluation", 0.9);
+            for (var i = 0; i < 150 && Evaluation() < 2; i++)
+            {
+                await Task.Delay(100);
+            }
+
+            return Evaluation();
+        });
+        Assert.True(seen >= 2, string.Join('\n', lines));
+        var after = lines.Count;
+        await Task.Delay(1500);
+        Assert.Equal(after, lines.Count); // none once the command is done
+    }
+
+    private sealed class CollectingSink(System.Collections.Concurrent.ConcurrentQueue<string> lines) : Serilog.Core.ILogEventSink
+    {
+        // As the console writes it ({Message:l}): strings without quotes.
+        public void Emit(Serilog.Events.LogEvent logEvent) => lines.Enqueue(logEvent.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Replace("\"", "", StringComparison.Ordinal));
+    }
 
     [Fact]
     public async Task Empty_paths_are_usage_errors()

@@ -455,6 +455,33 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         Assert.Single(Regex.Matches(text, @"\[WRN\] [^\n]*POST /train takes no API key: anyone who can reach this service can start training runs"));
     }
 
+    [Theory]
+    [InlineData(".env.example", @"^NETWORKSECURITY_API_KEY=(.+)$")]
+    [InlineData("deploy/kubernetes/secret.example.yaml", @"^\s*NETWORKSECURITY_API_KEY:\s*(\S+)\s*$")]
+    public async Task The_placeholder_api_key_of_each_example_file_is_warned_about_at_start(string file, string pattern)
+    {
+        var placeholder = Regex.Match(File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, file)), pattern, RegexOptions.Multiline).Groups[1].Value;
+        Assert.StartsWith("change-me", placeholder);
+        using var logs = new TempDirectory();
+        using var factory = model.CreateFactory(new Dictionary<string, string?>
+        {
+            ["Logging:Directory"] = logs.Path, ["Serilog:MinimumLevel:Default"] = "Information", ["Api:TrainApiKey"] = placeholder,
+        });
+        using (var answer = await Start(factory).GetAsync("/health/live"))
+        {
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+
+        var text = "";
+        for (var i = 0; i < 100 && !text.Contains("placeholder API key", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            text = HttpTestHelpers.ReadLogs(logs.Path);
+        }
+
+        Assert.Single(Regex.Matches(text, @"\[WRN\] [^\n]*POST /train takes a placeholder API key"));
+    }
+
     [Fact]
     public async Task A_client_that_disconnects_mid_upload_is_logged_once_at_information_without_a_stack_trace()
     {

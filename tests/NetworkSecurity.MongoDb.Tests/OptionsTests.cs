@@ -61,6 +61,19 @@ public sealed class OptionsTests
     }
 
     [Theory]
+    [InlineData("mongodb://root:Ab3/x+Y=z@mongo:27017/?authSource=admin")]
+    [InlineData("mongodb://root:Ab3@x:Y@mongo:27017/?authSource=admin")]
+    [InlineData("mongodb://root:Ab3%x@mongo:27017/?authSource=admin")]
+    public void A_password_with_a_character_a_url_reserves_is_named_as_the_cause(string uri)
+    {
+        // As docker-compose.yml builds MONGODB_URL from MONGO_ROOT_PASSWORD: the driver said only "is not valid".
+        var ex = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k == "MONGODB_URL" ? uri : null));
+        Assert.Contains("Its password holds a character a URL reserves", ex.Message);
+        Assert.DoesNotContain("Ab3", ex.Message);
+        Assert.DoesNotContain("a URL reserves", Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k == "MONGODB_URL" ? "mongodb://u:s3cr3t@h1/?maxPoolSize=-1" : null)).Message);
+    }
+
+    [Theory]
     [InlineData("mongodb://u:p%40ss@h1:27017,h2/?authSource=admin", "mongodb://u:***@h1:27017,h2/?authSource=admin")]
     [InlineData("mongodb://u:pa/ss@h1", "mongodb://u:***@h1")]
     [InlineData("mongodb://u:pa@ss@h1/db", "mongodb://u:***@h1/db")]

@@ -165,6 +165,32 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_prefix_with_spaces_and_non_ascii_letters_publishes_is_followed_pulled_and_leased()
+    {
+        // s3rver's 404 for such a key is not XML (HTML entities): every "not there yet" read as an outage, so nothing
+        // was published, LATEST never read, the lease never taken.
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir);
+        var options = server.Options(await BucketAsync(), "team models/ünï/");
+        using var store = new S3ArtifactStore(options, NullLogger.Instance);
+        using var source = new NetworkSecurity.Storage.Replication.S3ModelSource(options);
+        Assert.Equal(NetworkSecurity.Storage.Replication.LatestState.Missing, (await source.CheckLatestAsync(null, CancellationToken.None)).State);
+        Assert.False(await store.TryPullLatestModelAsync(Path.Combine(dir.Path, "empty"), AnyFolder, CancellationToken.None));
+
+        var published = await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+        Assert.True(published.Synced, published.Message);
+        Assert.Equal([1, 2, 3, 4, 5], await GetAsync(options.Bucket, "team models/ünï/final_model/20261123_101500/model.nsm"));
+        Assert.Equal("20261123_101500", (await source.CheckLatestAsync(null, CancellationToken.None)).Version);
+        var replica = Path.Combine(dir.Path, "replica");
+        Assert.True(await store.TryPullLatestModelAsync(replica, AnyFolder, CancellationToken.None));
+        Assert.Equal("20261123_101500", new ModelStore(replica).CurrentVersion);
+
+        using var lease = new NetworkSecurity.Storage.Replication.S3TrainingLease(options,
+            new NetworkSecurity.Storage.Replication.S3LeaseSettings { Duration = TimeSpan.FromSeconds(5), SettleDelay = TimeSpan.FromMilliseconds(300) }, "replica-ü", NullLogger.Instance);
+        Assert.True((await lease.TryAcquireAsync("job-1", CancellationToken.None)).Acquired);
+    }
+
+    [Fact]
     public async Task Pulls_the_latest_promoted_model_into_an_empty_folder()
     {
         using var dir = new TempDirectory();
@@ -234,6 +260,55 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Temporary_credentials_from_the_environment_send_their_session_token()
+    {
+        // A store that records each request's head and answers 404: the token must travel with the temporary keys
+        // (dropped, every request was refused: InvalidAccessKeyId).
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, TestPorts.Free());
+        listener.Start();
+        var heads = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var stop = new CancellationTokenSource();
+        var serving = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var client = await listener.AcceptTcpClientAsync(stop.Token);
+                var stream = client.GetStream();
+                var head = new System.Text.StringBuilder();
+                var buffer = new byte[4096];
+                while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal) && await stream.ReadAsync(buffer, stop.Token) is var read and > 0)
+                {
+                    head.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+                }
+
+                heads.Enqueue(head.ToString());
+                var body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code><Message>none</Message></Error>"u8.ToArray();
+                await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 404 Not Found\r\nContent-Type: application/xml\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"), stop.Token);
+                await stream.WriteAsync(body, stop.Token);
+            }
+        });
+        try
+        {
+            var env = new Dictionary<string, string>
+            {
+                ["S3_BUCKET"] = "b", ["S3_ENDPOINT_URL"] = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}", ["S3_FORCE_PATH_STYLE"] = "true",
+                ["AWS_ACCESS_KEY_ID"] = "ASIATEMPORARYKEY", ["AWS_SECRET_ACCESS_KEY"] = "secret", ["AWS_SESSION_TOKEN"] = "the-session-token",
+            };
+            var options = S3Options.FromEnvironment(k => env.GetValueOrDefault(k))!;
+            using var source = new NetworkSecurity.Storage.Replication.S3ModelSource(options);
+            Assert.Equal(NetworkSecurity.Storage.Replication.LatestState.Missing, (await source.CheckLatestAsync(null, CancellationToken.None)).State);
+            Assert.Contains("x-amz-security-token: the-session-token", Assert.Single(heads), StringComparison.OrdinalIgnoreCase);
+            Assert.Null(S3Options.FromEnvironment(k => k == "AWS_SESSION_TOKEN" ? "" : env.GetValueOrDefault(k))!.SessionToken); // empty is unset
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            listener.Stop();
+            await Assert.ThrowsAnyAsync<Exception>(() => serving);
+        }
+    }
+
+    [Fact]
     public void Options_come_from_the_environment_and_are_off_without_a_bucket()
     {
         Assert.Null(S3Options.FromEnvironment(_ => null));
@@ -256,12 +331,13 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
         // Refused, never silently false: "yes" read as false left chunked uploads on.
         Assert.Contains("S3_DISABLE_CHUNKED_ENCODING '2' is not true or false", Assert.Throws<ArgumentException>(() => With("S3_DISABLE_CHUNKED_ENCODING", "2")).Message);
         // Segments a URL resolves: S3_PREFIX=../up wrote into the bucket "up".
-        foreach (var prefix in new[] { "../up", "a/../b", "./x", "a//b", "/abs", " ", "a/ /b" })
+        foreach (var prefix in new[] { "../up", "a/../b", "./x", "a//b", "/abs", " ", "a/ /b", "prod//", "prod///" })
         {
             Assert.Contains($"S3_PREFIX '{prefix}' has an empty, '.' or '..' segment", Assert.Throws<ArgumentException>(() => With("S3_PREFIX", prefix)).Message);
         }
 
         Assert.Equal("team/models/", With("S3_PREFIX", "team/models")!.Prefix);
+        Assert.Contains("S3_ENDPOINT_URL 'ftp://AKIA:***@minio:9000' is not an http(s) URL", Assert.Throws<ArgumentException>(() => With("S3_ENDPOINT_URL", "ftp://AKIA:s3cr3t@minio:9000")).Message);
         Assert.Contains("is not a bucket name", Assert.Throws<ArgumentException>(() => S3Options.FromEnvironment(k => k == "S3_BUCKET" ? "a/../b" : null)).Message);
 
         // An empty region is unset (the default, or AWS_DEFAULT_REGION), not a host name the SDK cannot build.

@@ -356,6 +356,20 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.Null(MlflowOptions.TrackingUriProblem("file:///tmp/mlruns"));
     }
 
+    [Theory]
+    [InlineData(" https://user:s3cr3t-token@dagshub.com/o/r.mlflow")]
+    [InlineData("https://user:s3cr3t-token@dagshub.com:99999/o/r.mlflow")]
+    [InlineData("databricks://user:s3cr3t-token@workspace")]
+    [InlineData("file://user:s3cr3t-token@otherhost/tmp/mlruns")]
+    [InlineData("https://user:s3cr3t/token@host:port/x")]
+    public void A_tracking_uri_that_cannot_be_used_is_named_with_its_password_masked(string uri)
+    {
+        // Quoted in the start-up error and the command's log file: the token of https://user:token@host was in both.
+        var message = Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_TRACKING_URI" ? uri : null)).Message;
+        Assert.DoesNotContain("s3cr3t", message);
+        Assert.Contains("user:***@", message);
+    }
+
     /// <summary>
     /// A TCP server on 127.0.0.1 that accepts connections, reads what comes and never answers; or, with
     /// <paramref name="closeAfterRequest"/>, closes each connection once the request is read (a proxy dropping it).

@@ -15,7 +15,7 @@ public interface IProgressReporter
 /// <summary>
 /// Progress of a long command. In a terminal: a live bar with the step, percent, elapsed and estimated time left, while
 /// the console log shows only warnings (the log file keeps everything). With output redirected or in CI: a plain log
-/// line when the step changes and at most every few seconds otherwise.
+/// line when the step changes and every few seconds otherwise, also while the step reports nothing.
 /// </summary>
 public static class CliProgress
 {
@@ -33,7 +33,8 @@ public static class CliProgress
     {
         if (!IsInteractive)
         {
-            return await work(new PlainReporter(title, logger)).ConfigureAwait(false);
+            using var plain = new PlainReporter(title, logger);
+            return await work(plain).ConfigureAwait(false);
         }
 
         var previous = consoleLevel?.MinimumLevel;
@@ -73,27 +74,71 @@ public static class CliProgress
         }
     }
 
-    private sealed class PlainReporter(string title, Serilog.ILogger logger) : IProgressReporter
+    /// <summary>
+    /// A line when the step changes, at most every <see cref="PlainInterval"/> within a step, and one every interval while
+    /// nothing reports: a step that reports nothing for long (a single fit, the feature importance, a slow store) left
+    /// CI and container logs silent, where README promises a line every 3 s.
+    /// </summary>
+    private sealed class PlainReporter : IProgressReporter, IDisposable
     {
+        private readonly string _title;
+        private readonly Serilog.ILogger _logger;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Lock _gate = new();
+        private readonly Timer _heartbeat;
         private string _lastStep = "";
+        private double _lastFraction;
         private TimeSpan _lastLine = TimeSpan.MinValue;
+        private bool _done;
+
+        public PlainReporter(string title, Serilog.ILogger logger)
+        {
+            (_title, _logger) = (title, logger);
+            _heartbeat = new Timer(_ => Beat(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        }
 
         public void Report(string step, double fraction)
         {
             lock (_gate)
             {
                 var now = _clock.Elapsed;
-                if (step == _lastStep && now - _lastLine < PlainInterval)
+                _lastFraction = fraction;
+                if (_done || (step == _lastStep && now - _lastLine < PlainInterval))
                 {
                     return;
                 }
 
                 _lastStep = step;
-                _lastLine = now;
-                logger.Information("{Title}: {Step}, {Percent}% after {Elapsed}{Remaining}", title, step, Math.Round(Math.Clamp(fraction, 0, 1) * 100), Format(now), Remaining(now, fraction));
+                Write(now);
             }
+        }
+
+        private void Beat()
+        {
+            lock (_gate)
+            {
+                var now = _clock.Elapsed;
+                if (!_done && _lastStep.Length > 0 && now - _lastLine >= PlainInterval)
+                {
+                    Write(now);
+                }
+            }
+        }
+
+        private void Write(TimeSpan now)
+        {
+            _lastLine = now;
+            _logger.Information("{Title}: {Step}, {Percent}% after {Elapsed}{Remaining}", _title, _lastStep, Math.Round(Math.Clamp(_lastFraction, 0, 1) * 100), Format(now), Remaining(now, _lastFraction));
+        }
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _done = true;
+            }
+
+            _heartbeat.Dispose();
         }
 
         private static string Remaining(TimeSpan elapsed, double fraction) =>

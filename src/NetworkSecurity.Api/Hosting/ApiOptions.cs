@@ -67,8 +67,11 @@ public sealed class ApiOptions
     /// <summary>The setting (environment variable or --NETWORKSECURITY_API_KEY=...) that holds the API key.</summary>
     public const string ApiKeyVariable = "NETWORKSECURITY_API_KEY";
 
-    /// <summary>The placeholder in .env.example: public, so warned about when it is the key in use.</summary>
-    public const string ExampleApiKey = "change-me-to-a-long-random-value";
+    /// <summary>
+    /// A placeholder, not a key: the "change-me" values the repository ships are public, so the service warns when one is
+    /// in use (.env.example's; secret.example.yaml's plain "change-me" was taken for a real key without a word).
+    /// </summary>
+    public static bool IsPlaceholderKey(string key) => key.StartsWith("change-me", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// When set, POST /train requires this value in the X-Api-Key header. Read from NETWORKSECURITY_API_KEY

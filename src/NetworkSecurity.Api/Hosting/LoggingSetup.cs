@@ -46,11 +46,17 @@ public static partial class LoggingSetup
         try
         {
             Directory.CreateDirectory(directory);
+            // A folder that is there but not writable (a bind mount owned by root, the image's user 10001) was let
+            // through: the file sink gave up silently and the command or service ran without a log file.
+            using (new FileStream(Path.Combine(directory, $".write-check-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+            {
+            }
+
             return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return $"cannot write log files to '{directory}' (--logs, Logging:Directory): {ex.Message}";
+            return $"cannot write log files to '{directory}' (--logs, Logging:Directory): {ex.Message} Make it writable for this user, or set Logging__Directory=none to log to the console only.";
         }
     }
 

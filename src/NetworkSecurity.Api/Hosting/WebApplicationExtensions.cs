@@ -111,9 +111,9 @@ public static class WebApplicationExtensions
             // Open by default, as the seed service was; said once at start, since a run costs CPU and disk each time.
             app.Logger.LogWarning("POST /train takes no API key: anyone who can reach this service can start training runs. Set NETWORKSECURITY_API_KEY to require one.");
         }
-        else if (apiKey == ApiOptions.ExampleApiKey)
+        else if (ApiOptions.IsPlaceholderKey(apiKey))
         {
-            app.Logger.LogWarning("POST /train takes the placeholder API key from .env.example, which anyone can read: set NETWORKSECURITY_API_KEY to a long random value of your own.");
+            app.Logger.LogWarning("POST /train takes a placeholder API key ('change-me…', as in .env.example and deploy/kubernetes/secret.example.yaml), which anyone can read: set NETWORKSECURITY_API_KEY to a long random value of your own.");
         }
 
         app.UseExceptionHandler(new ExceptionHandlerOptions

@@ -179,9 +179,11 @@ public sealed class ModelSyncService(
             Say(version == current ? null : $"older than the served {current}");
             if (string.CompareOrdinal(version, current) < 0)
             {
-                if (publisher.IsPublishing(current))
+                if (publisher.IsPublishing(current) || queue.Active is not null)
                 {
-                    Say($"older than the served {current}, trained here and still being published");
+                    Say(queue.Active is not null
+                        ? $"older than the served {current}; a training run is under way here (it publishes its model): looked at again after it"
+                        : $"older than the served {current}, trained here and still being published");
                     // Trained here and not in LATEST yet (e.g. its upload waits out an outage): nothing wrong. No ETag
                     // kept, so LATEST is read in full until it names this model or someone points it back by hand.
                     return null;
@@ -271,7 +273,10 @@ public sealed class ModelSyncService(
     /// </summary>
     private async Task<bool> PublishIfNeverPublishedAsync(S3ModelSource source, string version, string why, CancellationToken cancellationToken)
     {
-        if (!publisher.IsConfigured || publisher.IsPublishing(version) || !_resumed.Add(version))
+        // A run under way here publishes its own model once it has been tracked: its model is served from promotion on,
+        // and a poll in between (MLflow's tracking can take up to a minute) took it for a publication cut short and sent
+        // it, its run's artifacts half written, beside the run's own publication.
+        if (!publisher.IsConfigured || publisher.IsPublishing(version) || queue.Active is not null || !_resumed.Add(version))
         {
             return false;
         }

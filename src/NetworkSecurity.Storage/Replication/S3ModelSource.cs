@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 
@@ -103,7 +104,7 @@ public sealed partial class S3ModelSource : IDisposable
         {
             return new LatestPointer(LatestState.Unchanged, null, knownETag);
         }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
+        catch (AmazonServiceException ex) when (S3Errors.IsMissingObject(ex))
         {
             return new LatestPointer(LatestState.Missing, null, null);
         }
@@ -158,7 +159,7 @@ public sealed partial class S3ModelSource : IDisposable
                     throw new ModelVerificationException($"{At(prefix + entry.Key)} is corrupt: SHA-256 {hash[..12]}… but the manifest says {entry.Value[..Math.Min(12, entry.Value.Length)]}….");
                 }
             }
-            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
+            catch (AmazonServiceException ex) when (S3Errors.IsMissingObject(ex))
             {
                 throw new ModelVerificationException($"{At(prefix + entry.Key)} is listed in the manifest but missing.");
             }
@@ -225,7 +226,7 @@ public sealed partial class S3ModelSource : IDisposable
         {
             throw new ModelVerificationException($"{At(prefix + ManifestName)} is not a valid manifest: {ex.Message}");
         }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
+        catch (AmazonServiceException ex) when (S3Errors.IsMissingObject(ex))
         {
             throw new ModelVerificationException($"{At(prefix + ManifestName)} is missing: the version was not (completely) published.");
         }

@@ -324,7 +324,7 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
                 return (Unreadable(), response.ETag);
             }
         }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
+        catch (AmazonServiceException ex) when (S3Errors.IsMissingObject(ex))
         {
             return (null, null);
         }

@@ -87,6 +87,27 @@ public sealed partial class DeployManifestTests
         Assert.Equal(secret, DeployManifests.Text(env.Single(e => DeployManifests.Text(e, "name") == "NETWORKSECURITY_API_KEY"), "valueFrom", "secretKeyRef", "name"));
     }
 
+    [Fact]
+    public void Env_example_names_every_setting_of_the_readme_configuration_table()
+    {
+        // README: ".env.example lists and explains the variables a deployment sets (this table has every setting)";
+        // Tracking__Enabled, Replication__LeaseSettleMilliseconds, the schema and grid paths were in the table only.
+        var readme = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
+        var start = readme.IndexOf("| variable | meaning | default |", StringComparison.Ordinal);
+        var table = readme[start..readme.IndexOf("\n\n", start, StringComparison.Ordinal)];
+        var envExample = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, ".env.example"));
+        var names = table.Split('\n').Skip(2)
+            .SelectMany(row => BacktickedPattern().Matches(row.Split('|')[1]).Select(m => m.Groups[1].Value))
+            .Where(name => !name.StartsWith('-') && !name.StartsWith('_') && !name.Contains('=', StringComparison.Ordinal)) // options, "/ _PASSWORD" shorthands, examples
+            .ToArray();
+        Assert.True(names.Length > 40, $"the table was not read: {names.Length} names");
+        var missing = names.Where(name => !Regex.IsMatch(envExample, $@"(?<![A-Za-z_]){Regex.Escape(name)}(?![A-Za-z_])")).ToArray();
+        Assert.True(missing.Length == 0, ".env.example does not name: " + string.Join(", ", missing));
+    }
+
+    [GeneratedRegex("`([A-Za-z_][A-Za-z0-9_.:-]*)`")]
+    private static partial Regex BacktickedPattern();
+
     [GeneratedRegex(@"^EXPOSE\s+(\d+)", RegexOptions.Multiline)]
     private static partial Regex ExposePattern();
 }

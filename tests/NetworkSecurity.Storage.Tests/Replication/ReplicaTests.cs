@@ -135,7 +135,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         }
     }
 
-    private ServiceProcess Start(string name, TempDirectory folder, string bucket, string? endpoint = null) => new(name, folder.Path, new Dictionary<string, string>
+    private ServiceProcess Start(string name, TempDirectory folder, string bucket, string? endpoint = null, IReadOnlyDictionary<string, string>? settings = null) => new(name, folder.Path, new Dictionary<string, string>
     {
         ["S3_BUCKET"] = bucket,
         ["S3_PREFIX"] = "ns",
@@ -151,7 +151,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         ["Tracking__Enabled"] = "false",
         ["Logging__Directory"] = "none",
         ["DOTNET_gcServer"] = "0",
-    }, "--Pipeline:Training:Mode=gbdt");
+    }.Concat(settings ?? new Dictionary<string, string>()).GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.Last().Value), "--Pipeline:Training:Mode=gbdt");
 
     [Fact]
     public async Task Outages_and_broken_versions_never_cost_the_served_model_are_logged_once_and_publication_catches_up()
@@ -418,6 +418,51 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             {
                 process.Dispose();
             }
+        }
+    }
+
+    [Fact]
+    public async Task A_model_served_while_its_run_is_still_being_tracked_is_published_by_its_run_only()
+    {
+        // The model is served from promotion on; its run publishes it after MLflow's tracking, here 3 s against a
+        // server that never answers. The model sync polling every second meanwhile took it for a publication cut short
+        // and published it itself, beside the run's own publication ("publishing it now"), for the first model (no
+        // LATEST) and for the next (LATEST older).
+        var bucket = "trk" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        var mlflow = new System.Net.Sockets.TcpListener(IPAddress.Loopback, TestPorts.Free());
+        mlflow.Start(); // connections wait in the backlog: requests are never answered
+        using var folder = new TempDirectory();
+        var service = Start("replica-t", folder, bucket, settings: new Dictionary<string, string>
+        {
+            ["Tracking__Enabled"] = "true",
+            ["MLFLOW_TRACKING_URI"] = $"http://127.0.0.1:{((IPEndPoint)mlflow.LocalEndpoint).Port}",
+            ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "3",
+            ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0",
+        });
+        var processes = new[] { service };
+        try
+        {
+            await WaitUntilAsync(async () => (await LatestJobAsync(service))?.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(90), "the first model published", processes);
+            var train = await _http.PostAsync(Url(service, "/train"), null);
+            Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
+            var job = JsonDocument.Parse(await train.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            JsonElement status = default;
+            await WaitUntilAsync(async () => (status = await JobAsync(service, job)).GetProperty("publication").ValueKind == JsonValueKind.Object
+                && status.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(90), "the second model published", processes);
+            var second = status.GetProperty("outcome").GetProperty("model_version").GetString()!;
+            Assert.Equal(second, await LatestAsync(s3, bucket));
+
+            var output = service.Output;
+            Assert.Equal(2, output.Split('\n').Count(l => l.Contains("Run NOT tracked", StringComparison.Ordinal))); // both runs spent their 3 s
+            Assert.DoesNotContain("publishing it now", output);
+            Assert.DoesNotContain("a replica never goes back", output);
+            Assert.Single(output.Split('\n'), l => l.Contains($"Run {second} published", StringComparison.Ordinal));
+        }
+        finally
+        {
+            service.Dispose();
+            mlflow.Stop();
         }
     }
 
