@@ -209,7 +209,7 @@ public static class PredictionApi
 
         if (summary.EmptyFeatures.Count > 0)
         {
-            context.Response.Headers[EmptyFeaturesHeader] = string.Join(", ", summary.EmptyFeatures);
+            context.Response.Headers[EmptyFeaturesHeader] = HeaderText.Encode(string.Join(", ", summary.EmptyFeatures));
         }
 
         var records = predictor.Records(summary, Open);
@@ -390,7 +390,7 @@ public static class PredictionApi
 
         if (records.EmptyFeatures() is { Count: > 0 } empty)
         {
-            context.Response.Headers[EmptyFeaturesHeader] = string.Join(", ", empty.Select(f => predictor.Schema.Features[f].Name));
+            context.Response.Headers[EmptyFeaturesHeader] = HeaderText.Encode(string.Join(", ", empty.Select(f => predictor.Schema.Features[f].Name)));
         }
 
         // As for CSV uploads: a large body is scored and explained in one of the upload slots, given back before the answer is written.
