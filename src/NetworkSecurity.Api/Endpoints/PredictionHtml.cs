@@ -13,6 +13,7 @@ namespace NetworkSecurity.Api.Endpoints;
 public static class PredictionHtml
 {
     private const int RowsPerChunk = 1000;
+    private const string WhyColumn = "why";
 
     public static async Task WriteAsync(TextWriter output, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken)
     {
@@ -30,11 +31,16 @@ public static class PredictionHtml
         var explained = summary.Explanations is not null;
         if (explained)
         {
-            html.Append("<th class=\"why\" title=\"top features toward phishing (+) or legitimate (-), ").Append(HtmlLayout.Encode(summary.Explanations!.FirstOrDefault()?.Scale ?? "")).Append("\">why</th>");
+            html.Append("<th class=\"why\" title=\"top features toward phishing (+) or legitimate (-), ").Append(HtmlLayout.Encode(summary.Explanations!.FirstOrDefault()?.Scale ?? "")).Append("\">").Append(WhyColumn).Append("</th>");
         }
 
         html.Append("<th>").Append(PhishingPredictor.PredictionColumn).Append("</th>");
-        foreach (var column in EchoedColumns.Distinct(summary.Columns)) // named as the JSON and CSV answers name them
+        // Named as the CSV answer names them: a previous answer scored again showed its old verdict columns under the
+        // same names as the new ones (two 'verdict' columns that could disagree); they are input_verdict, ….
+        string[] added = explained
+            ? [PhishingPredictor.VerdictColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.PredictionColumn, WhyColumn]
+            : [PhishingPredictor.VerdictColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.PredictionColumn];
+        foreach (var column in EchoedColumns.InAnswer(summary.Columns, added))
         {
             html.Append("<th>").Append(HtmlLayout.Encode(column)).Append("</th>");
         }
