@@ -40,6 +40,7 @@ public static class PredictionApi
             .Produces<PredictionResponse>(StatusCodes.Status200OK, "application/json") // text/html and text/csv: PredictionOpenApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
+            .ProducesProblem(StatusCodes.Status408RequestTimeout) // a body that arrives too slowly (Kestrel's minimum data rate)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -61,6 +62,7 @@ public static class PredictionApi
             .Accepts<JsonPredictionRequest>("application/json")
             .Produces<JsonPredictionResponse>(StatusCodes.Status200OK, "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status408RequestTimeout)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
