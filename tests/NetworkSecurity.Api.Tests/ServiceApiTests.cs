@@ -13,6 +13,19 @@ namespace NetworkSecurity.Api.Tests;
 public sealed class ServiceApiTests(TrainedModelFixture model)
 {
     [Fact]
+    public void The_home_page_names_a_running_jobs_state_and_stage_as_the_api_and_its_script_do()
+    {
+        // Rendered "Running — Training", then "running — training" once the script polled; the script only followed a
+        // job whose data-state it found in its own spelling.
+        var now = DateTimeOffset.UtcNow;
+        var job = new NetworkSecurity.Api.Training.TrainingJobStatus("0123456789abcdef0123456789abcdef", NetworkSecurity.Api.Training.TrainingJobState.Running, "requested through POST /train", now, now, null, NetworkSecurity.Pipeline.PipelineStage.Training, 0.5, null, null);
+        var page = NetworkSecurity.Api.Endpoints.HomePage.Render(null, job, apiKeyRequired: false);
+        Assert.Contains("data-state=\"running\">Last run: <b>running</b> — training <progress", page);
+        var follows = System.Text.RegularExpressions.Regex.Match(page, @"current\.dataset\.state === '(\w+)' \|\| current\.dataset\.state === '(\w+)'");
+        Assert.Equal(("queued", "running"), (follows.Groups[1].Value, follows.Groups[2].Value));
+    }
+
+    [Fact]
     public async Task Home_page_shows_the_model_card_with_confusion_matrix_and_roc_curve()
     {
         using var factory = model.CreateFactory();
@@ -436,6 +449,8 @@ public sealed class TrainingApiTests
         using var card = JsonDocument.Parse(await client.GetStringAsync("/model"));
         Assert.Equal(version, card.RootElement.GetProperty("version").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/train/nope")).StatusCode);
+        // The page names the state as the API does, as its script does once it polls (it said "Succeeded" on load).
+        Assert.Contains($"data-state=\"succeeded\">Last run: <b>succeeded</b>", await client.GetStringAsync("/"));
 
         // Done means done: the job's lease went before it said so, so asking again at once starts a job, not a 409.
         Assert.Equal("local_only", status.GetProperty("publication").GetProperty("state").GetString());
