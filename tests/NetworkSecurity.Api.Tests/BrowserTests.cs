@@ -181,6 +181,10 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
             var why = await page.Locator("#predictions tbody tr:first-child td.why").BoundingBoxAsync();
             Assert.NotNull(why);
             Assert.True(why.X + why.Width > probability.X + probability.Width + 50, $"{width} px: the why column is hidden under the sticky columns ({why.X}+{why.Width})");
+            // Each explanation starts where its cell does: right-aligned, a shorter one began far to the right of the column's start.
+            var indents = await page.EvaluateAsync<double[]>("[...document.querySelectorAll('#predictions td.why')].map(td => { const r = document.createRange(); r.selectNodeContents(td); return r.getBoundingClientRect().left - td.getBoundingClientRect().left; })");
+            Assert.Equal(3, indents.Length);
+            Assert.All(indents, indent => Assert.InRange(indent, 0, 10));
             await page.CloseAsync();
         }
     }
