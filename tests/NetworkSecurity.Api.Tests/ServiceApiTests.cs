@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using NetworkSecurity.Api.Models;
 using NetworkSecurity.Pipeline.Schema;
@@ -165,6 +166,32 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         Assert.True(card.RootElement.GetProperty("test").GetProperty("legitimate").GetProperty("f1").GetDouble() > 0.95);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Every_null_of_a_model_answer_is_allowed_by_the_openapi_document()
+    {
+        // Without object storage 'serving.store_latest' is null, and so is 'importance' in a card saved before
+        // explanations: the document gave both as bare references (no null allowed), so a validating client refused
+        // every GET /model of a service without S3.
+        using var factory = model.CreateFactory();
+        var client = factory.CreateClient();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        using var card = JsonDocument.Parse(await client.GetStringAsync("/model"));
+        var served = card.RootElement.Clone();
+        var withoutImportance = JsonNode.Parse(served.GetRawText())!.AsObject();
+        withoutImportance["importance"] = null; // as an older card has it
+        var nulls = new[] { ("ServedModel", JsonDocument.Parse(withoutImportance.ToJsonString()).RootElement), ("ServingInfo", served.GetProperty("serving")) }
+            .SelectMany(answer => answer.Item2.EnumerateObject().Where(m => m.Value.ValueKind == JsonValueKind.Null).Select(m => (Schema: answer.Item1, m.Name)))
+            .ToArray();
+        Assert.Contains(("ServingInfo", "store_latest"), nulls);
+        Assert.Contains(("ServedModel", "importance"), nulls);
+        foreach (var (schema, name) in nulls)
+        {
+            var property = schemas.GetProperty(schema).GetProperty("properties").GetProperty(name);
+            Assert.True(property.TryGetProperty("nullable", out var nullable) && nullable.GetBoolean(), $"{schema}.{name} is null in GET /model, but its schema does not allow null: {property}");
+        }
     }
 
     [Fact]
