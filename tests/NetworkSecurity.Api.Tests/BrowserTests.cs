@@ -211,6 +211,13 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         Assert.Equal("Could not start training (HTTP 401): The X-Api-Key header does not hold the server's API key; training was not started.", await page.TextContentAsync("#job"));
         await page.UnrouteAsync("**/train");
 
+        // No answer at all (the service restarting): the click showed nothing.
+        await page.RouteAsync("**/train", route => route.AbortAsync("connectionrefused"));
+        await page.ClickAsync("#train");
+        await page.WaitForSelectorAsync("#job:has-text('did not answer')", new PageWaitForSelectorOptions { Timeout = 10_000 });
+        Assert.StartsWith("Could not start training: the service did not answer (", await page.TextContentAsync("#job"));
+        await page.UnrouteAsync("**/train");
+
         // Accepted, then failed: the error is shown, as text (markup in it stays text).
         const string Job = "0123456789abcdef0123456789abcdef";
         await AcceptTrainingAsync(page, $$"""{"id":"{{Job}}","state":"queued","stage":"queued","progress":0}""");

@@ -258,7 +258,10 @@ public static class HomePage
           document.getElementById('train').addEventListener('click', async () => {
             const key = document.getElementById('api-key');
             const headers = key && key.value ? { 'X-Api-Key': key.value } : {};
-            const r = await fetch('/train', { method: 'POST', headers });
+            let r;
+            // The service away (a restart, the network): say so; the click did nothing visible.
+            try { r = await fetch('/train', { method: 'POST', headers }); }
+            catch (e) { jobSpan.textContent = 'Could not start training: the service did not answer (' + e.message + ')'; return; }
             if (r.status === 202) { const s = await r.json(); show(s); poll(s.id); }
             else {
               // Say why (a wrong or missing key, another replica training, the lease store away), not just the status.
