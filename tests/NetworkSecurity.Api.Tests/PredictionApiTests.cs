@@ -251,6 +251,11 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         var whyHead = System.Text.RegularExpressions.Regex.Matches(await explained.Content.ReadAsStringAsync(), "<th[^>]*>([^<]*)</th>").Select(m => m.Groups[1].Value).ToArray();
         Assert.Equal(["input_predicted_column", "input_phishing_probability", "input_verdict", "input_why"], whyHead[^4..]);
         Assert.Equal(whyHead.Length, whyHead.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+
+        // A spreadsheet's row-number column named like the table's first one: input_#.
+        using var numbered = await PostAsync(Upload("#," + Lines[0].Trim() + "\n7," + Lines[1].Trim() + "\n"));
+        var numberedHead = System.Text.RegularExpressions.Regex.Matches(await numbered.Content.ReadAsStringAsync(), "<th[^>]*>([^<]*)</th>").Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(["#", "verdict", "phishing_probability", "predicted_column", "input_#"], numberedHead[..5]);
     }
 
     [Fact]

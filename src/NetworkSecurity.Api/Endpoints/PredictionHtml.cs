@@ -14,6 +14,7 @@ public static class PredictionHtml
 {
     private const int RowsPerChunk = 1000;
     private const string WhyColumn = "why";
+    private const string RowColumn = "#";
 
     public static async Task WriteAsync(TextWriter output, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken)
     {
@@ -25,7 +26,7 @@ public static class PredictionHtml
             .Append(CultureInfo.InvariantCulture, $"<span class=\"good\"><b id=\"legitimate-count\">{summary.LegitimateCount:N0}</b> legitimate</span>")
             .Append("<span class=\"muted\">model <span id=\"model-version\">").Append(HtmlLayout.Encode(summary.ModelVersion)).Append("</span></span></p>")
             .Append(summary.EmptyFeaturesWarning is { } warning ? $"<p class=\"error\" id=\"empty-features\">{HtmlLayout.Encode(warning)}</p>" : "")
-            .Append("<div class=\"scroll results\"><table id=\"predictions\"><thead><tr><th class=\"key row\">#</th><th class=\"key verdict\">")
+            .Append("<div class=\"scroll results\"><table id=\"predictions\"><thead><tr><th class=\"key row\">").Append(RowColumn).Append("</th><th class=\"key verdict\">")
             .Append(PhishingPredictor.VerdictColumn).Append("</th><th class=\"key prob\">").Append(PhishingPredictor.ProbabilityColumn)
             .Append("</th>");
         var explained = summary.Explanations is not null;
@@ -38,8 +39,8 @@ public static class PredictionHtml
         // Named as the CSV answer names them: a previous answer scored again showed its old verdict columns under the
         // same names as the new ones (two 'verdict' columns that could disagree); they are input_verdict, ….
         string[] added = explained
-            ? [PhishingPredictor.VerdictColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.PredictionColumn, WhyColumn]
-            : [PhishingPredictor.VerdictColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.PredictionColumn];
+            ? [RowColumn, PhishingPredictor.VerdictColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.PredictionColumn, WhyColumn]
+            : [RowColumn, PhishingPredictor.VerdictColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.PredictionColumn];
         foreach (var column in EchoedColumns.InAnswer(summary.Columns, added))
         {
             html.Append("<th>").Append(HtmlLayout.Encode(column)).Append("</th>");
