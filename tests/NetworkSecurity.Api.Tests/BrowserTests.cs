@@ -181,6 +181,10 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
             var why = await page.Locator("#predictions tbody tr:first-child td.why").BoundingBoxAsync();
             Assert.NotNull(why);
             Assert.True(why.X + why.Width > probability.X + probability.Width + 50, $"{width} px: the why column is hidden under the sticky columns ({why.X}+{why.Width})");
+            // Each explanation starts where its cell does: right-aligned, a shorter one began far to the right of the column's start.
+            var indents = await page.EvaluateAsync<double[]>("[...document.querySelectorAll('#predictions td.why')].map(td => { const r = document.createRange(); r.selectNodeContents(td); return r.getBoundingClientRect().left - td.getBoundingClientRect().left; })");
+            Assert.Equal(3, indents.Length);
+            Assert.All(indents, indent => Assert.InRange(indent, 0, 10));
             await page.CloseAsync();
         }
     }
@@ -205,6 +209,13 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         await page.ClickAsync("#train");
         await page.WaitForSelectorAsync("#job:has-text('HTTP 401')", new PageWaitForSelectorOptions { Timeout = 10_000 });
         Assert.Equal("Could not start training (HTTP 401): The X-Api-Key header does not hold the server's API key; training was not started.", await page.TextContentAsync("#job"));
+        await page.UnrouteAsync("**/train");
+
+        // No answer at all (the service restarting): the click showed nothing.
+        await page.RouteAsync("**/train", route => route.AbortAsync("connectionrefused"));
+        await page.ClickAsync("#train");
+        await page.WaitForSelectorAsync("#job:has-text('did not answer')", new PageWaitForSelectorOptions { Timeout = 10_000 });
+        Assert.StartsWith("Could not start training: the service did not answer (", await page.TextContentAsync("#job"));
         await page.UnrouteAsync("**/train");
 
         // Accepted, then failed: the error is shown, as text (markup in it stays text).

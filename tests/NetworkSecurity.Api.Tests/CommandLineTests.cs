@@ -471,14 +471,16 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData("   ")]
-    [InlineData(" s3cret ")]
-    public void The_service_refuses_an_api_key_no_client_could_send(string key)
+    [InlineData("   ", "is blank or has spaces around it")]
+    [InlineData(" s3cret ", "is blank or has spaces around it")]
+    [InlineData("clé-secrète", "holds a character outside printable ASCII")] // the page's fetch sent ISO-8859-1: Kestrel's 400
+    [InlineData("ключ", "holds a character outside printable ASCII")] // the page's fetch refused to send it
+    public void The_service_refuses_an_api_key_no_client_could_send(string key, string why)
     {
         using var dir = new TempDirectory();
         var (code, stdout, stderr) = RunProgram(["--urls", "http://127.0.0.1:0", $"--NETWORKSECURITY_API_KEY={key}", "--Logging:Directory=none"], dir.Path, timeoutSeconds: 60);
         Assert.True(code == CommandLine.UsageError, $"exit {code}: {stderr}{stdout}");
-        Assert.Contains("NETWORKSECURITY_API_KEY (Api:TrainApiKey) is blank or has spaces around it", stderr);
+        Assert.Contains($"NETWORKSECURITY_API_KEY (Api:TrainApiKey) {why}", stderr);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using NetworkSecurity.Api.Endpoints;
 using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Api.Tests;
@@ -165,6 +166,54 @@ public sealed class OtherSchemaTests(OtherSchemaModelFixture model) : IClassFixt
             .Select(e => $"{e.GetProperty("location").GetString()} {e.GetProperty("field").GetString()}: {e.GetProperty("message").GetString()}").ToArray();
         Assert.Equal(["record 1 hops: 2.5 is not an allowed value (allowed: any whole number).", "record 2 hops: Infinity is not an allowed value (allowed: any whole number)."], errors);
     }
+}
+
+public sealed class NonAsciiHeaderTests
+{
+    [Fact]
+    public async Task A_feature_name_or_model_folder_outside_ascii_is_percent_encoded_in_headers_not_a_500()
+    {
+        // Kestrel throws on a header value with a non-ASCII character: a feature named 'sprünge' empty in every record
+        // made X-Empty-Features a 500 on /predict and /predict/json, and a model folder under 'modèles' made
+        // X-Model-Origin a 500 on every GET /model.
+        using var dir = new TempDirectory();
+        var schema = dir.File("schema.yaml", OtherSchemaModelFixture.Schema.Replace("name: hops", "name: sprünge", StringComparison.Ordinal));
+        var rows = Enumerable.Range(0, 600).Select(i => string.Create(CultureInfo.InvariantCulture, $"{((i % 6 >= 3) != (i % 10 == 0) ? 1 : 0)},{i % 6},{(i * 7 % 5) * 100}"));
+        var options = PipelineFactory.Options(dir, dir.File("data.csv", "phish,level,sprünge\n" + string.Join('\n', rows) + "\n"));
+        options.SchemaPath = schema;
+        options.FinalModelDirectory = Path.Combine(dir.Path, "modèles");
+        Assert.NotNull((await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None)).PromotedVersion);
+        using var factory = new ApiFactory(options.FinalModelDirectory, options.ArtifactsRoot, new Dictionary<string, string?> { ["Pipeline:SchemaPath"] = schema });
+        factory.UseLoopbackKestrel(); // the in-memory test server takes any header value
+        factory.StartServer();
+        var client = factory.CreateClient();
+
+        using var csv = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = HttpTestHelpers.Raw("level,sprünge\n4,\n1,\n", "text/csv") };
+        csv.Headers.Accept.ParseAdd("application/json");
+        using var scored = await client.SendAsync(csv);
+        var body = await scored.Content.ReadAsStringAsync();
+        Assert.True(scored.StatusCode == HttpStatusCode.OK, body);
+        Assert.Equal("spr%C3%BCnge", scored.Headers.GetValues(PredictionApi.EmptyFeaturesHeader).Single());
+        using (var answer = JsonDocument.Parse(body))
+        {
+            Assert.Equal("sprünge", answer.RootElement.GetProperty("empty_features")[0].GetString()); // the body keeps the name
+        }
+
+        using var json = await client.PostAsync("/predict/json", HttpTestHelpers.Raw("""{"records":[{"grade":4,"sprünge":null},{"grade":1,"sprünge":null}]}""", "application/json"));
+        Assert.True(json.StatusCode == HttpStatusCode.OK, await json.Content.ReadAsStringAsync());
+        Assert.Equal("spr%C3%BCnge", json.Headers.GetValues(PredictionApi.EmptyFeaturesHeader).Single());
+
+        using var card = await client.GetAsync("/model");
+        Assert.True(card.StatusCode == HttpStatusCode.OK, await card.Content.ReadAsStringAsync());
+        Assert.Contains("mod%C3%A8les", card.Headers.GetValues(ModelApi.ModelOriginHeader).Single());
+    }
+
+    [Theory]
+    [InlineData("plain text, 20261207_120000", "plain text, 20261207_120000")]
+    [InlineData("Länge, 50%", "L%C3%A4nge, 50%25")]
+    [InlineData("tab\there 😀", "tab%09here %F0%9F%98%80")]
+    public void Header_text_keeps_printable_ascii_and_percent_encodes_the_rest_as_utf8(string text, string expected) =>
+        Assert.Equal(expected, NetworkSecurity.Api.Hosting.HeaderText.Encode(text));
 }
 
 public sealed class OtherSchemaHelpTests

@@ -26,10 +26,10 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
 
     private static StringContent CsvBody(string csv) => new(csv, Encoding.UTF8, "text/csv");
 
-    private async Task<HttpResponseMessage> PostAsync(HttpContent content, string accept = "text/html")
+    private async Task<HttpResponseMessage> PostAsync(HttpContent content, string accept = "text/html", string path = "/predict")
     {
         var client = _factory.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = content };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
         request.Headers.Accept.ParseAdd(accept);
         return await client.SendAsync(request);
     }
@@ -227,6 +227,35 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         var html = await response.Content.ReadAsStringAsync();
         Assert.DoesNotContain("<script>alert", html);
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html);
+    }
+
+    [Fact]
+    public async Task A_previous_answer_scored_again_shows_its_old_verdict_columns_as_input_columns_in_html_as_in_csv()
+    {
+        // The HTML table showed the old verdict, phishing_probability and predicted_column under the same names as the
+        // new ones, where the CSV answer names them input_<name>: two 'verdict' columns that could disagree.
+        var flipped = Lines[0].Trim() + ",predicted_column,phishing_probability,verdict,why\n" + Lines[1].Trim() + ",1,0.01,legitimate,old\n";
+        using var csvResponse = await PostAsync(Upload(flipped), "text/csv");
+        var csvHeader = (await csvResponse.Content.ReadAsStringAsync()).Split('\n')[0].Trim().Split(',');
+        Assert.Equal(["input_predicted_column", "input_phishing_probability", "input_verdict", "why", "predicted_column", "phishing_probability", "verdict"], csvHeader[^7..]);
+
+        using var htmlResponse = await PostAsync(Upload(flipped));
+        var html = await htmlResponse.Content.ReadAsStringAsync();
+        var head = System.Text.RegularExpressions.Regex.Matches(html, "<th[^>]*>([^<]*)</th>").Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(["#", "verdict", "phishing_probability", "predicted_column"], head[..4]);
+        Assert.Equal(csvHeader[..^3], head[4..]); // the input columns, named as the CSV answer names them
+        Assert.Equal(head.Length, head.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+
+        // Asked why, the page adds a why column too: the input's own is input_why there.
+        using var explained = await PostAsync(Upload(flipped), "text/html", "/predict?explain=2");
+        var whyHead = System.Text.RegularExpressions.Regex.Matches(await explained.Content.ReadAsStringAsync(), "<th[^>]*>([^<]*)</th>").Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(["input_predicted_column", "input_phishing_probability", "input_verdict", "input_why"], whyHead[^4..]);
+        Assert.Equal(whyHead.Length, whyHead.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+
+        // A spreadsheet's row-number column named like the table's first one: input_#.
+        using var numbered = await PostAsync(Upload("#," + Lines[0].Trim() + "\n7," + Lines[1].Trim() + "\n"));
+        var numberedHead = System.Text.RegularExpressions.Regex.Matches(await numbered.Content.ReadAsStringAsync(), "<th[^>]*>([^<]*)</th>").Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(["#", "verdict", "phishing_probability", "predicted_column", "input_#"], numberedHead[..5]);
     }
 
     [Fact]

@@ -353,6 +353,30 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
         Assert.True(paths.GetProperty("/train/{id}").GetProperty("get").GetProperty("responses").TryGetProperty("404", out _));
     }
 
+    [Theory]
+    [InlineData("/predict", "text/csv", "text/html", "text/html")]
+    [InlineData("/predict", "text/csv", "*/*", "application/problem+json")]
+    [InlineData("/predict/json", "application/json", "application/json", "application/problem+json")]
+    public async Task A_body_that_arrives_too_slowly_gets_a_408_that_the_openapi_document_lists(string path, string contentType, string accept, string answered)
+    {
+        // Kestrel's minimum data rate stops a body that trickles in, and the endpoints answer 408 ProblemDetails (a page
+        // for a browser): a real answer that the OpenAPI document did not list.
+        var client = Client();
+        using var socket = new TcpClient();
+        await socket.ConnectAsync("127.0.0.1", client.BaseAddress!.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {contentType}\r\nAccept: {accept}\r\nContent-Length: 1000\r\n\r\nh"));
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // against a hang only: the rate's grace is 5 s
+        var head = await ReadUntilAsync(stream, "\r\n\r\n", "The server closed the connection without an answer", wait.Token);
+        Assert.StartsWith("HTTP/1.1 408", head);
+        Assert.Contains($"Content-Type: {answered}", head);
+
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var documented = document.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("responses");
+        Assert.True(documented.TryGetProperty("408", out var timeout), $"{path} does not list 408: {string.Join(", ", documented.EnumerateObject().Select(p => p.Name))}");
+        Assert.True(timeout.GetProperty("content").TryGetProperty(answered, out _), timeout.GetRawText());
+    }
+
     [Fact]
     public async Task The_openapi_example_for_predict_json_is_a_request_the_service_accepts()
     {

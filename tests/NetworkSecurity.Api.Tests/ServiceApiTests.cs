@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using NetworkSecurity.Api.Models;
 using NetworkSecurity.Pipeline.Schema;
@@ -12,6 +13,19 @@ namespace NetworkSecurity.Api.Tests;
 [Collection(TrainedModelCollection.Name)]
 public sealed class ServiceApiTests(TrainedModelFixture model)
 {
+    [Fact]
+    public void The_home_page_names_a_running_jobs_state_and_stage_as_the_api_and_its_script_do()
+    {
+        // Rendered "Running — Training", then "running — training" once the script polled; the script only followed a
+        // job whose data-state it found in its own spelling.
+        var now = DateTimeOffset.UtcNow;
+        var job = new NetworkSecurity.Api.Training.TrainingJobStatus("0123456789abcdef0123456789abcdef", NetworkSecurity.Api.Training.TrainingJobState.Running, "requested through POST /train", now, now, null, NetworkSecurity.Pipeline.PipelineStage.Training, 0.5, null, null);
+        var page = NetworkSecurity.Api.Endpoints.HomePage.Render(null, job, apiKeyRequired: false);
+        Assert.Contains("data-state=\"running\">Last run: <b>running</b> — training <progress", page);
+        var follows = System.Text.RegularExpressions.Regex.Match(page, @"current\.dataset\.state === '(\w+)' \|\| current\.dataset\.state === '(\w+)'");
+        Assert.Equal(("queued", "running"), (follows.Groups[1].Value, follows.Groups[2].Value));
+    }
+
     [Fact]
     public async Task Home_page_shows_the_model_card_with_confusion_matrix_and_roc_curve()
     {
@@ -152,6 +166,32 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         Assert.True(card.RootElement.GetProperty("test").GetProperty("legitimate").GetProperty("f1").GetDouble() > 0.95);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Every_null_of_a_model_answer_is_allowed_by_the_openapi_document()
+    {
+        // Without object storage 'serving.store_latest' is null, and so is 'importance' in a card saved before
+        // explanations: the document gave both as bare references (no null allowed), so a validating client refused
+        // every GET /model of a service without S3.
+        using var factory = model.CreateFactory();
+        var client = factory.CreateClient();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        using var card = JsonDocument.Parse(await client.GetStringAsync("/model"));
+        var served = card.RootElement.Clone();
+        var withoutImportance = JsonNode.Parse(served.GetRawText())!.AsObject();
+        withoutImportance["importance"] = null; // as an older card has it
+        var nulls = new[] { ("ServedModel", JsonDocument.Parse(withoutImportance.ToJsonString()).RootElement), ("ServingInfo", served.GetProperty("serving")) }
+            .SelectMany(answer => answer.Item2.EnumerateObject().Where(m => m.Value.ValueKind == JsonValueKind.Null).Select(m => (Schema: answer.Item1, m.Name)))
+            .ToArray();
+        Assert.Contains(("ServingInfo", "store_latest"), nulls);
+        Assert.Contains(("ServedModel", "importance"), nulls);
+        foreach (var (schema, name) in nulls)
+        {
+            var property = schemas.GetProperty(schema).GetProperty("properties").GetProperty(name);
+            Assert.True(property.TryGetProperty("nullable", out var nullable) && nullable.GetBoolean(), $"{schema}.{name} is null in GET /model, but its schema does not allow null: {property}");
+        }
     }
 
     [Fact]
@@ -436,6 +476,8 @@ public sealed class TrainingApiTests
         using var card = JsonDocument.Parse(await client.GetStringAsync("/model"));
         Assert.Equal(version, card.RootElement.GetProperty("version").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/train/nope")).StatusCode);
+        // The page names the state as the API does, as its script does once it polls (it said "Succeeded" on load).
+        Assert.Contains($"data-state=\"succeeded\">Last run: <b>succeeded</b>", await client.GetStringAsync("/"));
 
         // Done means done: the job's lease went before it said so, so asking again at once starts a job, not a 409.
         Assert.Equal("local_only", status.GetProperty("publication").GetProperty("state").GetString());

@@ -81,6 +81,9 @@ public static class HomePage
 
     private static readonly string[] TopWords = ["", "the feature", "the two features", "the three features"];
 
+    // The JSON answers' enum names (snake_case, lower case).
+    private static string ApiName(string name) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
+
     private static void AppendJob(StringBuilder html, TrainingJobStatus? job)
     {
         if (job is null)
@@ -89,10 +92,13 @@ public static class HomePage
             return;
         }
 
-        html.Append(CultureInfo.InvariantCulture, $"<span data-job=\"{HtmlLayout.Encode(job.Id)}\" data-state=\"{job.State}\">Last run: <b>{job.State}</b>");
+        // State and stage as the API names them (the script shows those once it polls): the page said "Succeeded" and
+        // "Training" when loaded, "succeeded" and "training" a second later.
+        var state = ApiName(job.State.ToString());
+        html.Append(CultureInfo.InvariantCulture, $"<span data-job=\"{HtmlLayout.Encode(job.Id)}\" data-state=\"{state}\">Last run: <b>{state}</b>");
         if (job.State is TrainingJobState.Queued or TrainingJobState.Running)
         {
-            html.Append(CultureInfo.InvariantCulture, $" — {job.Stage} <progress max=\"1\" value=\"{job.Progress:0.###}\"></progress>");
+            html.Append(CultureInfo.InvariantCulture, $" — {ApiName(job.Stage.ToString())} <progress max=\"1\" value=\"{job.Progress:0.###}\"></progress>");
         }
         else if (job.Outcome is { } outcome)
         {
@@ -253,7 +259,10 @@ public static class HomePage
           document.getElementById('train').addEventListener('click', async () => {
             const key = document.getElementById('api-key');
             const headers = key && key.value ? { 'X-Api-Key': key.value } : {};
-            const r = await fetch('/train', { method: 'POST', headers });
+            let r;
+            // The service away (a restart, the network): say so; the click did nothing visible.
+            try { r = await fetch('/train', { method: 'POST', headers }); }
+            catch (e) { jobSpan.textContent = 'Could not start training: the service did not answer (' + e.message + ')'; return; }
             if (r.status === 202) { const s = await r.json(); show(s); poll(s.id); }
             else {
               // Say why (a wrong or missing key, another replica training, the lease store away), not just the status.
@@ -262,7 +271,7 @@ public static class HomePage
             }
           });
           const current = document.querySelector('[data-job]');
-          if (current && (current.dataset.state === 'Queued' || current.dataset.state === 'Running')) poll(current.dataset.job);
+          if (current && (current.dataset.state === 'queued' || current.dataset.state === 'running')) poll(current.dataset.job);
         })();
         </script>
         """;

@@ -26,6 +26,8 @@ public static class HtmlLayout
         .results .verdict{left:56px;width:90px;min-width:90px;max-width:90px;box-sizing:border-box}
         .results .prob{left:146px;width:150px;min-width:150px;max-width:150px;box-sizing:border-box;text-align:right;box-shadow:2px 0 0 #dde1e7}
         .results tr.phishing td.key{background:#fde8e8}
+        /* Sentences, read from their start: right-aligned, a shorter one began far into the column, off a phone's screen. */
+        .results td.why{text-align:left}
         .metrics td,.metrics th{font-size:14px;padding:4px 10px}
         .grid{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
         .muted{color:#667085;font-size:13px}

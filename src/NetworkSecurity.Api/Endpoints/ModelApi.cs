@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Api.Models;
 using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Pipeline.Training;
@@ -33,7 +34,7 @@ public static class ModelApi
         }
 
         // Where the live model came from (trained here, synced from S3, local folder); its version is in X-Model-Version.
-        context.Response.Headers[ModelOriginHeader] = origins.Describe(bundle.Version);
+        context.Response.Headers[ModelOriginHeader] = HeaderText.Encode(origins.Describe(bundle.Version));
         var options = json.Value.SerializerOptions;
         var card = JsonSerializer.SerializeToNode(bundle.Card, options)!.AsObject();
         var status = live.Status;

@@ -40,6 +40,7 @@ public static class PredictionApi
             .Produces<PredictionResponse>(StatusCodes.Status200OK, "application/json") // text/html and text/csv: PredictionOpenApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
+            .ProducesProblem(StatusCodes.Status408RequestTimeout) // a body that arrives too slowly (Kestrel's minimum data rate)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -61,6 +62,7 @@ public static class PredictionApi
             .Accepts<JsonPredictionRequest>("application/json")
             .Produces<JsonPredictionResponse>(StatusCodes.Status200OK, "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status408RequestTimeout)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -214,7 +216,7 @@ public static class PredictionApi
 
         if (summary.EmptyFeatures.Count > 0)
         {
-            context.Response.Headers[EmptyFeaturesHeader] = string.Join(", ", summary.EmptyFeatures);
+            context.Response.Headers[EmptyFeaturesHeader] = HeaderText.Encode(string.Join(", ", summary.EmptyFeatures));
         }
 
         var records = predictor.Records(summary, Open);
@@ -395,7 +397,7 @@ public static class PredictionApi
 
         if (records.EmptyFeatures() is { Count: > 0 } empty)
         {
-            context.Response.Headers[EmptyFeaturesHeader] = string.Join(", ", empty.Select(f => predictor.Schema.Features[f].Name));
+            context.Response.Headers[EmptyFeaturesHeader] = HeaderText.Encode(string.Join(", ", empty.Select(f => predictor.Schema.Features[f].Name)));
         }
 
         // As for CSV uploads: a large body is scored and explained in one of the upload slots, given back before the answer is written.

@@ -13,6 +13,8 @@ namespace NetworkSecurity.Api.Endpoints;
 public static class PredictionHtml
 {
     private const int RowsPerChunk = 1000;
+    private const string WhyColumn = "why";
+    private const string RowColumn = "#";
 
     public static async Task WriteAsync(TextWriter output, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken)
     {
@@ -24,17 +26,22 @@ public static class PredictionHtml
             .Append(CultureInfo.InvariantCulture, $"<span class=\"good\"><b id=\"legitimate-count\">{summary.LegitimateCount:N0}</b> legitimate</span>")
             .Append("<span class=\"muted\">model <span id=\"model-version\">").Append(HtmlLayout.Encode(summary.ModelVersion)).Append("</span></span></p>")
             .Append(summary.EmptyFeaturesWarning is { } warning ? $"<p class=\"error\" id=\"empty-features\">{HtmlLayout.Encode(warning)}</p>" : "")
-            .Append("<div class=\"scroll results\"><table id=\"predictions\"><thead><tr><th class=\"key row\">#</th><th class=\"key verdict\">")
+            .Append("<div class=\"scroll results\"><table id=\"predictions\"><thead><tr><th class=\"key row\">").Append(RowColumn).Append("</th><th class=\"key verdict\">")
             .Append(PhishingPredictor.VerdictColumn).Append("</th><th class=\"key prob\">").Append(PhishingPredictor.ProbabilityColumn)
             .Append("</th>");
         var explained = summary.Explanations is not null;
         if (explained)
         {
-            html.Append("<th class=\"why\" title=\"top features toward phishing (+) or legitimate (-), ").Append(HtmlLayout.Encode(summary.Explanations!.FirstOrDefault()?.Scale ?? "")).Append("\">why</th>");
+            html.Append("<th class=\"why\" title=\"top features toward phishing (+) or legitimate (-), ").Append(HtmlLayout.Encode(summary.Explanations!.FirstOrDefault()?.Scale ?? "")).Append("\">").Append(WhyColumn).Append("</th>");
         }
 
         html.Append("<th>").Append(PhishingPredictor.PredictionColumn).Append("</th>");
-        foreach (var column in EchoedColumns.Distinct(summary.Columns)) // named as the JSON and CSV answers name them
+        // Named as the CSV answer names them: a previous answer scored again showed its old verdict columns under the
+        // same names as the new ones (two 'verdict' columns that could disagree); they are input_verdict, ….
+        string[] added = explained
+            ? [RowColumn, PhishingPredictor.VerdictColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.PredictionColumn, WhyColumn]
+            : [RowColumn, PhishingPredictor.VerdictColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.PredictionColumn];
+        foreach (var column in EchoedColumns.InAnswer(summary.Columns, added))
         {
             html.Append("<th>").Append(HtmlLayout.Encode(column)).Append("</th>");
         }

@@ -56,7 +56,7 @@ public sealed class PredictionOpenApi(DataSchema schema) : IOperationFilter
         // A browser's refusals (Accept naming text/html) come as a page: HtmlProblemWriter. A 406 never goes to one.
         foreach (var (status, response) in operation.Responses ?? [])
         {
-            if (status is "400" or "413" or "415" or "503" && response.Content is { } problem)
+            if (status is "400" or "408" or "413" or "415" or "503" && response.Content is { } problem)
             {
                 problem["text/html"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "For a browser (an Accept that names text/html): a page with the title, the detail and every located problem." } };
             }

@@ -32,11 +32,11 @@ public sealed class ResponseOpenApi : IOperationFilter
                     }
                 }
 
-                Header(responses, "200", PredictionApi.EmptyFeaturesHeader, "Features with no value in any record of the request (two or more records): imputed in every one, comma-separated.");
+                Header(responses, "200", PredictionApi.EmptyFeaturesHeader, "Features with no value in any record of the request (two or more records): imputed in every one, comma-separated (characters outside printable ASCII, and %, percent-encoded as UTF-8).");
                 break;
             case "GetModel":
                 Header(responses, "200", PredictionApi.ModelVersionHeader, "The live model's version.");
-                Header(responses, "200", ModelApi.ModelOriginHeader, "Where the live model came from (trained here, pulled from object storage, the local folder).");
+                Header(responses, "200", ModelApi.ModelOriginHeader, "Where the live model came from (trained here, pulled from object storage, the local folder; characters outside printable ASCII, and %, percent-encoded as UTF-8).");
                 ServedModel(responses, context);
                 break;
             case "StartTraining":

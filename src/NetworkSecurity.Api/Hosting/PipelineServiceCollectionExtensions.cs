@@ -23,6 +23,10 @@ public static class PipelineServiceCollectionExtensions
             .PostConfigure(api => api.TrainApiKey = string.IsNullOrEmpty(api.TrainApiKey) ? configuration[ApiOptions.ApiKeyVariable] : api.TrainApiKey)
             .Validate(api => api.TrainApiKey is not { Length: > 0 } key || key.Trim().Length == key.Length,
                 $"{ApiOptions.ApiKeyVariable} (Api:TrainApiKey) is blank or has spaces around it: no client could send it as it is. Give the key without surrounding spaces, or leave it empty for no key.")
+            // A browser sends header values as ISO-8859-1 or not at all: the page's Retrain button sent 'é' as a byte that
+            // is not UTF-8 (Kestrel's bare 400) and did not send 'ключ' (fetch threw), while curl's UTF-8 worked.
+            .Validate(api => api.TrainApiKey is not { Length: > 0 } key || !key.AsSpan().ContainsAnyExceptInRange(' ', '~'),
+                $"{ApiOptions.ApiKeyVariable} (Api:TrainApiKey) holds a character outside printable ASCII (a letter such as 'é', or a control character): the home page's Retrain button could not send it. Use letters, digits and punctuation of ASCII only.")
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiOptions>>(new CsvLimitsValidator(configuration));

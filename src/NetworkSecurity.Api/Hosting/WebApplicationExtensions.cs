@@ -92,6 +92,7 @@ public static class WebApplicationExtensions
             swagger.OperationFilter<ResponseOpenApi>();
             swagger.DocumentFilter<ServiceOpenApi>();
             swagger.SchemaFilter<TrainingJobOpenApi>();
+            swagger.SchemaFilter<ModelCardOpenApi>();
         });
         // The served schema's feature count, not the bundled one's 30.
         builder.Services.AddOptions<Swashbuckle.AspNetCore.SwaggerGen.SwaggerGenOptions>().Configure<DataSchema>((swagger, schema) => swagger.SwaggerDoc("v1", new()

@@ -37,4 +37,26 @@ public static class EchoedColumns
 
         return names;
     }
+
+    /// <summary>
+    /// <see cref="Distinct"/>, then input_&lt;name&gt; for a name that the answer adds itself (<paramref name="added"/>,
+    /// any case) or that an earlier input column already took: scoring a previous answer again gave two columns of one
+    /// name, and readers took the old verdict for the new one. For the CSV and HTML answers (JSON keeps the input in
+    /// "values", apart from the verdict).
+    /// </summary>
+    public static string[] InAnswer(IReadOnlyList<string> columns, IEnumerable<string> added)
+    {
+        var answer = new HashSet<string>(added, StringComparer.OrdinalIgnoreCase);
+        var emitted = new HashSet<string>(StringComparer.Ordinal);
+        var names = Distinct(columns);
+        for (var c = 0; c < names.Length; c++)
+        {
+            while (answer.Contains(names[c]) || !emitted.Add(names[c]))
+            {
+                names[c] = "input_" + names[c];
+            }
+        }
+
+        return names;
+    }
 }

@@ -16,19 +16,6 @@ public static class PredictionCsvWriter
     private const int RowsPerChunk = 2000;
 
     /// <param name="echo">false: the answer leaves out the input columns (a compact answer: row, verdict columns, explanation).</param>
-    /// <summary><paramref name="name"/>, or input_&lt;name&gt; when the answer adds a column of that name (any case) or an
-    /// earlier input column already took it.</summary>
-    private static string Unique(string name, HashSet<string> added, HashSet<string> emitted)
-    {
-        var unique = name;
-        while (added.Contains(unique) || !emitted.Add(unique))
-        {
-            unique = "input_" + unique;
-        }
-
-        return unique;
-    }
-
     public static async Task WriteAsync(TextWriter output, PredictionSummary summary, IEnumerable<PredictedRecord> records, CancellationToken cancellationToken, bool echo = true)
     {
         var buffer = new StringWriter(CultureInfo.InvariantCulture);
@@ -44,12 +31,8 @@ public static class PredictionCsvWriter
             }
         }
 
-        // A repeated input name is name_2, as in the JSON answer. An input column named like one this answer adds (a
-        // previous answer scored again) is echoed as input_<name>: two columns of one name would make readers take the
-        // old verdict for the new one.
-        var answerColumns = new HashSet<string>(added, StringComparer.OrdinalIgnoreCase);
-        var emitted = new HashSet<string>(StringComparer.Ordinal);
-        IEnumerable<string> inputs = echo ? EchoedColumns.Distinct(summary.Columns).Select(name => Unique(name, answerColumns, emitted)).ToArray() : ["row"];
+        // A repeated input name is name_2, as in the JSON answer; one named like a column this answer adds is input_<name>.
+        IEnumerable<string> inputs = echo ? EchoedColumns.InAnswer(summary.Columns, added) : ["row"];
         foreach (var name in inputs.Concat(added))
         {
             csv.WriteField(Neutralize(name));
