@@ -36,6 +36,13 @@ public sealed partial record MongoOptions
     /// </summary>
     public string? DnsServer { get; init; }
 
+    // The record's ToString with the connection string's secrets masked (it printed the password as given).
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"ConnectionString = {Redact(ConnectionString)}, Database = {Database}, Collection = {Collection}, BatchSize = {BatchSize}");
+        return true;
+    }
+
     public static MongoOptions? FromEnvironment(Func<string, string?> read)
     {
         ArgumentNullException.ThrowIfNull(read);

@@ -40,6 +40,15 @@ public sealed record S3Options
 
     public long PartSize { get; init; } = 8L * 1024 * 1024;
 
+    // The record's ToString without the secret key and session token (it printed every property): safe to log.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        var endpoint = ServiceUrl is null ? "AWS" : NetworkSecurity.Pipeline.Configuration.UrlCredentials.Redact(ServiceUrl);
+        builder.Append($"Bucket = {Bucket}, Prefix = {Prefix}, Region = {Region}, ServiceUrl = {endpoint}, AccessKey = {AccessKey}, ")
+            .Append($"SecretKey = {(SecretKey is null ? "unset" : "***")}, SessionToken = {(SessionToken is null ? "unset" : "***")}");
+        return true;
+    }
+
     /// <summary>Null when S3_BUCKET is not set (no object storage).</summary>
     public static S3Options? FromEnvironment(Func<string, string?> read)
     {

@@ -29,6 +29,14 @@ public sealed record MlflowOptions
     /// <summary>First backoff; each retry doubles it, plus up to as much again of jitter.</summary>
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    // The record's ToString without the password and token (it printed every property), the URI's password masked.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"TrackingUri = {(TrackingUri is null ? "unset" : UrlCredentials.Redact(TrackingUri))}, Username = {Username}, ")
+            .Append($"Password = {(Password is null ? "unset" : "***")}, Token = {(Token is null ? "unset" : "***")}");
+        return true;
+    }
+
     public bool IsServer => TrackingUri is { } uri
         && (uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
 

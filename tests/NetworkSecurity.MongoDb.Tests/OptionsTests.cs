@@ -10,6 +10,7 @@ public sealed class OptionsTests
         var options = MongoOptions.FromEnvironment(k => env.GetValueOrDefault(k))!;
         Assert.Equal("mongodb+srv://u:p@cluster0.example.net/", options.ConnectionString);
         Assert.Equal("mongodb+srv://u:***@cluster0.example.net/", options.Redacted);
+        Assert.Equal("MongoOptions { ConnectionString = mongodb+srv://u:***@cluster0.example.net/, Database = networksecurity, Collection = NetworkData, BatchSize = 5000 }", options.ToString()); // a record prints every property
         Assert.Equal(("networksecurity", "NetworkData", 5000), (options.Database, options.Collection, options.BatchSize));
         env["MONGODB_BATCH_SIZE"] = "0";
         var ex = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => env.GetValueOrDefault(k)));

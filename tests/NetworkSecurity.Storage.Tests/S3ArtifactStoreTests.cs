@@ -315,6 +315,8 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
         var env = new Dictionary<string, string> { ["S3_BUCKET"] = "b", ["S3_PREFIX"] = "p", ["S3_ENDPOINT_URL"] = "http://127.0.0.1:9000", ["S3_FORCE_PATH_STYLE"] = "true", ["AWS_REGION"] = "eu-west-1" };
         var options = S3Options.FromEnvironment(k => env.GetValueOrDefault(k))!;
         Assert.Equal(("b", "p/", "eu-west-1", true), (options.Bucket, options.Prefix, options.Region, options.ForcePathStyle));
+        var secret = options with { AccessKey = "AKIAEXAMPLE", SecretKey = "wJalrXUtnFEMI", SessionToken = "session-789" };
+        Assert.Equal("S3Options { Bucket = b, Prefix = p/, Region = eu-west-1, ServiceUrl = http://127.0.0.1:9000, AccessKey = AKIAEXAMPLE, SecretKey = ***, SessionToken = *** }", secret.ToString()); // a record prints every property
         Assert.False(options.DisableChunkedEncoding);
 
         S3Options? With(string key, string value) => S3Options.FromEnvironment(k => k == key ? value : k == "S3_BUCKET" ? "b" : null);

@@ -319,6 +319,8 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         });
         Assert.Equal(TimeSpan.FromSeconds(7), options.RequestTimeout);
         Assert.Equal(2, options.MaxRetries);
+        var secret = options with { TrackingUri = "https://user:uri-token@mlflow.example", Username = "user", Password = "pw-123", Token = "tok-456" };
+        Assert.Equal("MlflowOptions { TrackingUri = https://user:***@mlflow.example, Username = user, Password = ***, Token = *** }", secret.ToString()); // a record prints every property
         Assert.Equal(TimeSpan.FromSeconds(20), MlflowOptions.FromEnvironment(_ => null).RequestTimeout);
         var error = Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_HTTP_REQUEST_MAX_RETRIES" ? "many" : null));
         Assert.Contains("MLFLOW_HTTP_REQUEST_MAX_RETRIES", error.Message);
