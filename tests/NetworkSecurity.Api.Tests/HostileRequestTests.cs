@@ -285,6 +285,85 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
     }
 
     [Fact]
+    public async Task Large_uploads_past_the_bytes_in_flight_are_refused_with_503_until_the_one_holding_them_ends()
+    {
+        // The slots bound only the scoring: 24 49 MB uploads sent at once held 2 GB while they waited for one, and slow
+        // readers held theirs for hours. Now the bytes of the large bodies received, scored or answered have a budget.
+        const int limit = 3 << 20;
+        using var factory = model.CreateFactory(new Dictionary<string, string?>
+        {
+            ["Api:MaxUploadBytes"] = $"{limit}", ["Api:MaxJsonBytes"] = $"{limit}", ["Api:MaxUploadBytesInFlight"] = $"{4 << 20}",
+        });
+        var client = Start(factory);
+        var uploads = factory.Services.GetRequiredService<UploadSlots>();
+        var csv = Encoding.UTF8.GetBytes(Lines[0] + "\n" + string.Join('\n', Enumerable.Repeat(Lines.Skip(1), 2).SelectMany(l => l)) + "\n");
+        var json = Encoding.UTF8.GetBytes("{\"records\":[" + string.Join(',', Enumerable.Repeat(JsonRecord(i => Lines[1].Split(',')[i]), 2_500)) + "]}");
+        Assert.True(UploadSlots.IsLarge(csv.Length) && UploadSlots.IsLarge(json.Length) && csv.Length < limit && json.Length < limit);
+
+        // An upload announcing 3 MiB whose client stalls (as a slow sender or reader does) holds 3 MiB of the 4.
+        using var socket = new TcpClient();
+        await socket.ConnectAsync("127.0.0.1", client.BaseAddress!.Port);
+        await ExpectContinueAsync(socket.GetStream(), "/predict", "text/csv", limit);
+        Assert.Equal(limit, uploads.HeldBytes);
+
+        async Task RefusedAsync(HttpContent content, string path)
+        {
+            using var refused = await client.PostAsync(path, content);
+            var problem = await ProblemAsync(refused, HttpStatusCode.ServiceUnavailable);
+            Assert.Equal("Too many large uploads at once", problem.GetProperty("title").GetString());
+            Assert.Contains("(Api:MaxUploadBytesInFlight = 4,194,304)", problem.GetProperty("detail").GetString());
+            Assert.NotNull(refused.Headers.RetryAfter);
+        }
+
+        // Announced (refused before it is read) or chunked (refused as its buffer grows past 1 MiB), CSV and JSON alike.
+        await RefusedAsync(Raw(csv, "text/csv"), "/predict");
+        await RefusedAsync(Raw(json, "application/json"), "/predict/json");
+        await RefusedAsync(Chunked(csv, "text/csv"), "/predict");
+        await RefusedAsync(Chunked(json, "application/json"), "/predict/json");
+        Assert.Equal(limit, uploads.HeldBytes);
+
+        // Small bodies are not counted.
+        using (var small = await client.PostAsync("/predict", Raw(string.Join('\n', Lines.Take(4)), "text/csv")))
+        {
+            Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+        }
+
+        // The stalled client gone, its bytes are given back, and the large uploads are scored, giving theirs back in turn.
+        async Task ReleasedAsync()
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // against a hang only: given back once the response has ended
+            while (uploads.HeldBytes != 0)
+            {
+                await Task.Delay(20, wait.Token);
+            }
+        }
+
+        socket.Client.LingerState = new LingerOption(true, 0);
+        socket.Close();
+        await ReleasedAsync();
+        using (var scored = await client.PostAsync("/predict?echo=false", Chunked(csv, "text/csv")))
+        {
+            Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
+        }
+
+        await ReleasedAsync();
+        using (var scoredJson = await client.PostAsync("/predict/json", Raw(json, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, scoredJson.StatusCode);
+        }
+
+        await ReleasedAsync();
+    }
+
+    // A body without Content-Length, sent chunked.
+    private static StreamContent Chunked(byte[] body, string contentType)
+    {
+        var content = new StreamContent(new MemoryStream(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
+    }
+
+    [Fact]
     public async Task The_service_raises_the_thread_pools_floor_so_one_record_requests_get_a_thread_beside_large_uploads()
     {
         // Without it a one-record /predict/json waited 13 s for a pool thread while four large explain=all uploads were

@@ -83,6 +83,16 @@ public static class Problems
             statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
+    /// <summary>The large uploads in flight hold all the bytes allowed: the same request later will most likely fit.</summary>
+    public static ProblemHttpResult UploadBytesInFlight(HttpContext context, long budget, int retryAfterSeconds)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            title: "Too many large uploads at once",
+            detail: $"The uploads over 1 MiB being received, scored or answered already hold {budget:N0} bytes, all this service holds at once (Api:MaxUploadBytesInFlight = {budget:N0}); send it again later, or to another replica.",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
     /// <summary>The service stopped scoring because it is shutting down (SIGTERM): the request can go elsewhere or come back.</summary>
     public static ProblemHttpResult ShuttingDown(HttpContext context, int retryAfterSeconds)
     {
