@@ -328,6 +328,14 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
             Assert.Equal(HttpStatusCode.OK, small.StatusCode);
         }
 
+        // But their explanations are, held with them until the answer is written: 1,000 records' take about 1.8 MB.
+        var explainedCsv = Encoding.UTF8.GetBytes(string.Join('\n', Lines.Take(1_001)) + "\n");
+        var explainedJson = Encoding.UTF8.GetBytes("{\"records\":[" + string.Join(',', Lines.Skip(1).Take(1_000).Select(l => JsonRecord(i => l.Split(',')[i]))) + "]}");
+        Assert.False(UploadSlots.IsLarge(explainedCsv.Length) || UploadSlots.IsLarge(explainedJson.Length));
+        await RefusedAsync(Raw(explainedCsv, "text/csv"), "/predict?explain=all");
+        await RefusedAsync(Raw(explainedJson, "application/json"), "/predict/json?explain=all");
+        Assert.Equal(limit, uploads.HeldBytes);
+
         // The stalled client gone, its bytes are given back, and the large uploads are scored, giving theirs back in turn.
         async Task ReleasedAsync()
         {
@@ -350,6 +358,18 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         using (var scoredJson = await client.PostAsync("/predict/json", Raw(json, "application/json")))
         {
             Assert.Equal(HttpStatusCode.OK, scoredJson.StatusCode);
+        }
+
+        await ReleasedAsync();
+        using (var explained = await client.PostAsync("/predict?explain=all", Raw(explainedCsv, "text/csv")))
+        {
+            Assert.Equal(HttpStatusCode.OK, explained.StatusCode);
+        }
+
+        await ReleasedAsync();
+        using (var explainedJsonAnswer = await client.PostAsync("/predict/json?explain=all", Raw(explainedJson, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, explainedJsonAnswer.StatusCode);
         }
 
         await ReleasedAsync();

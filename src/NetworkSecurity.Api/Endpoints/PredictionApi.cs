@@ -214,6 +214,13 @@ public static class PredictionApi
             }
         }
 
+        // The explanations are held with the upload until the answer is written: counted with its bytes (the work is
+        // done, but a slow reader would hold them for hours).
+        if (summary.Explanations is { Length: > 0 } explained && !held.TryGrow(length + UploadSlots.ExplanationBytes(explained)))
+        {
+            return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
+        }
+
         if (summary.EmptyFeatures.Count > 0)
         {
             context.Response.Headers[EmptyFeaturesHeader] = string.Join(", ", summary.EmptyFeatures);
@@ -474,6 +481,12 @@ public static class PredictionApi
                 {
                     return Stopped(context, cancellationToken, stopping, limits);
                 }
+            }
+
+            // Held with the body until the answer is written, as for CSV uploads.
+            if (!(held ??= Hold(context, uploads)).TryGrow(bodyBytes + UploadSlots.ExplanationBytes(explanations)))
+            {
+                return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
             }
 
             for (var i = 0; i < verdicts.Length; i++)
