@@ -257,6 +257,20 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
             Assert.Equal("Too many large uploads at once", (await ProblemAsync(refusedJson, HttpStatusCode.ServiceUnavailable)).GetProperty("title").GetString());
         }
 
+        // A small upload takes a slot when it asks for explanations, which cost far more than its bytes (30 explained
+        // 1 MiB uploads scored at once: +800 MB in seconds); without them it does not.
+        var explained = string.Join('\n', Lines.Take(1_001)) + "\n";
+        Assert.False(UploadSlots.IsLarge(Encoding.UTF8.GetByteCount(explained)));
+        using (var refusedExplained = await client.PostAsync("/predict?explain=all", Raw(explained, "text/csv")))
+        {
+            Assert.Equal("Too many large uploads at once", (await ProblemAsync(refusedExplained, HttpStatusCode.ServiceUnavailable)).GetProperty("title").GetString());
+        }
+
+        using (var unexplained = await client.PostAsync("/predict", Raw(explained, "text/csv")))
+        {
+            Assert.Equal(HttpStatusCode.OK, unexplained.StatusCode);
+        }
+
         // A small upload or body is not counted.
         using (var small = await client.PostAsync("/predict", Raw(string.Join('\n', Lines.Take(4)), "text/csv")))
         {
@@ -278,6 +292,11 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         using (var scoredJson = await client.PostAsync("/predict/json", Raw(records, "application/json")))
         {
             Assert.Equal(HttpStatusCode.OK, scoredJson.StatusCode);
+        }
+
+        using (var scoredExplained = await client.PostAsync("/predict?explain=all", Raw(explained, "text/csv")))
+        {
+            Assert.Equal(HttpStatusCode.OK, scoredExplained.StatusCode);
         }
 
         using var again = await slots.TryEnterAsync(TimeSpan.Zero, CancellationToken.None);

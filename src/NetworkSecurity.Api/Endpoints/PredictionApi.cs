@@ -186,7 +186,7 @@ public static class PredictionApi
         PredictionSummary summary;
         // A large upload is scored in one of Api:MaxConcurrentUploads slots: taken once its body is in (a slow sender holds
         // none) and given back before the answer is written (nor does a slow reader).
-        var (slot, busy) = await TakeSlotAsync(context, uploads, length, limits, lifetime.ApplicationStopping, cancellationToken);
+        var (slot, busy) = await TakeSlotAsync(context, uploads, UploadSlots.ScoringBytes(length, explainTop), limits, lifetime.ApplicationStopping, cancellationToken);
         if (busy is not null)
         {
             return busy;
@@ -426,7 +426,7 @@ public static class PredictionApi
         }
 
         // As for CSV uploads: a large body is scored and explained in one of the upload slots, given back before the answer is written.
-        var (slot, busy) = await TakeSlotAsync(context, uploads, bodyBytes, limits, lifetime.ApplicationStopping, cancellationToken);
+        var (slot, busy) = await TakeSlotAsync(context, uploads, UploadSlots.ScoringBytes(bodyBytes, explainTop), limits, lifetime.ApplicationStopping, cancellationToken);
         if (busy is not null)
         {
             return busy;
