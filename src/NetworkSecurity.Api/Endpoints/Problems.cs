@@ -79,7 +79,7 @@ public static class Problems
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Problem(
             title: "Too many large uploads at once",
-            detail: $"{slots} large upload(s) (over 1 MiB) were being scored and none finished within {waitedSeconds:0.###} s of waiting (Api:MaxConcurrentUploads = {slots}); send it again later, or to another replica.",
+            detail: $"{slots} large upload(s) (over 1 MiB, counting what explanations asked for may take) were being scored and none finished within {waitedSeconds:0.###} s of waiting (Api:MaxConcurrentUploads = {slots}); send it again later, or to another replica.",
             statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
