@@ -51,7 +51,7 @@ elif [ -z "$models" ]; then
     "--MLFLOW_TRACKING_URI=$work/mlruns" >/dev/null
 fi
 
-[ -f "$work/quoted-cell.csv" ] || { echo "generating hostile files in $work" >&2; python3 - "$work" <<'PY'; }
+[ -f "$work/explain-1mb.csv" ] || { echo "generating hostile files in $work" >&2; python3 - "$work" <<'PY'; }
 import json, random, sys
 w = sys.argv[1]
 lines = open("Network_Data/phisingData.csv").read().split("\n")
@@ -89,6 +89,14 @@ open(f"{w}/wrong-boundary.bin", "wb").write(body)
 # A 49 MB quoted cell in 100-character lines: short physical lines, one logical line.
 open(f"{w}/quoted-cell.csv", "w").write(header + "\n\"" + ("x" * 99 + "\n") * (49 * 1024 * 1024 // 100) + "\"" + ",1" * 30 + "\n")
 open(f"{w}/bad-utf8.json", "wb").write(b'{"records":[{"having_IP_Address":"\xff\xfe"}]}')
+# Just under 1 MiB of distinct rows (no two share an explanation), for explain=all: small, but costly to explain.
+with open(f"{w}/explain-1mb.csv", "w") as f:
+    f.write(header + "\n")
+    size = len(header) + 1
+    while size < 1_040_000:
+        line = ",".join(random.choice(["-1", "0", "1"]) for _ in range(30)) + ",1\n"
+        f.write(line)
+        size += len(line)
 PY
 
 start_service() {
@@ -157,6 +165,8 @@ run_case "100,000 complete rows (reference for the above)" 1 "200" -H "Accept: a
 run_case "49 MB ordinary CSV (JSON answer)" 1 "200, ≤ 300 MB" -H "Accept: application/json" -H "Content-Type: text/csv" --data-binary "@$work/ordinary-49mb.csv" "$url/predict"
 run_case "49 MB ordinary CSV (JSON answer)" 4 "200, ≤ 1.2 GB" -H "Accept: application/json" -H "Content-Type: text/csv" --data-binary "@$work/ordinary-49mb.csv" "$url/predict"
 run_case "49 MB ordinary CSV (JSON answer)" 8 "200, ≤ 1.2 GB (4 scored at a time)" -H "Accept: application/json" -H "Content-Type: text/csv" --data-binary "@$work/ordinary-49mb.csv" "$url/predict"
+run_case "49 MB ordinary CSV (JSON answer)" 24 "200 or 503, ≤ 1.2 GB (400 MiB in flight)" -H "Accept: application/json" -H "Content-Type: text/csv" --data-binary "@$work/ordinary-49mb.csv" "$url/predict"
+run_case "1 MiB of distinct rows, explain=all" 30 "200 or 503, ≤ 1.2 GB (scored in slots)" -H "Accept: application/json" -H "Content-Type: text/csv" --data-binary "@$work/explain-1mb.csv" "$url/predict?explain=all"
 run_case "16 MB of JSON nulls" 1 "400, ≤ 300 MB" -H "Content-Type: application/json" --data-binary "@$work/nulls-16mb.json" "$url/predict/json"
 run_case "16 MB of JSON records (at the limit)" 1 "200, ≤ 300 MB" -H "Content-Type: application/json" --data-binary "@$work/records-16mb.json" "$url/predict/json"
 run_case "16 MB of JSON records (at the limit)" 4 "200, ≤ 1.2 GB" -H "Content-Type: application/json" --data-binary "@$work/records-16mb.json" "$url/predict/json"

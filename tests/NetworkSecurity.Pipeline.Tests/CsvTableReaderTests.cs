@@ -54,6 +54,39 @@ public sealed class CsvTableReaderTests
     }
 
     [Fact]
+    public void A_file_that_grows_while_it_is_read_is_refused_once_read_past_its_length_not_read_as_long_as_it_grows()
+    {
+        // train and predict read a file that a writer kept appending to for as long as it grew (minutes, gigabytes):
+        // data files are now read through FixedLengthFileStream, as far as they reached when opened.
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "growing.csv");
+        var row = "-1,1\n";
+        File.WriteAllText(path, "x,y\n" + string.Concat(Enumerable.Repeat(row, 50_000)));
+        var opened = new FileInfo(path).Length;
+        using var reader = new StreamReader(new FixedLengthFileStream(path, length => new PipelineException($"{path} grew past {length:N0} bytes")));
+        var (_, records) = CsvTableReader.Open(reader, path);
+        using var rows = records.GetEnumerator();
+        Assert.True(rows.MoveNext());
+
+        File.AppendAllText(path, string.Concat(Enumerable.Repeat(row, 50_000)));
+        var read = 1;
+        var ex = Assert.Throws<PipelineException>(() =>
+        {
+            while (rows.MoveNext())
+            {
+                read++;
+            }
+        });
+        Assert.Equal($"{path} grew past {opened:N0} bytes", ex.Message);
+        Assert.True(read <= 50_000, $"{read:N0} records read");
+
+        // A file that keeps its length is read whole, to its end.
+        File.WriteAllText(path, "x,y\n" + string.Concat(Enumerable.Repeat(row, 50_000)));
+        using var whole = new StreamReader(new FixedLengthFileStream(path, _ => new InvalidOperationException("not grown")));
+        Assert.Equal(50_000, CsvTableReader.Read(whole, path).Records.Count);
+    }
+
+    [Fact]
     public void Empty_file_is_an_error_naming_the_file()
     {
         var ex = Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader(""), "empty.csv"));

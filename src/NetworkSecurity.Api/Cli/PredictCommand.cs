@@ -99,7 +99,9 @@ public static class PredictCommand
 
                 var offset = pass++ * length;
                 var step = offset == 0 ? "scoring" : "writing";
-                var stream = new ReadProgressStream(File.OpenRead(input), read => reporter.Report(step, (offset + read) / (2.0 * length)));
+                // Read only as far as it reached at the start: a file growing without end was read for as long as it grew.
+                var file = new FixedLengthFileStream(input, _ => new PipelineException($"Input '{input}' changed while it was being scored (it grew past the {size:N0} bytes it had when predict started); nothing was written. Score a copy that does not change."), size);
+                var stream = new ReadProgressStream(file, read => reporter.Report(step, (offset + read) / (2.0 * length)));
                 return new StreamReader(stream, detectEncodingFromByteOrderMarks: true);
             }
 

@@ -41,11 +41,13 @@ public static class PushDataCommand
         var file = configuration["PushData:File"] is { Length: > 0 } f ? f : pipeline.DataPath;
         var drop = string.Equals(configuration["PushData:Drop"], "true", StringComparison.OrdinalIgnoreCase);
         CsvTableReader.CheckFile(file);
+        // Both passes (check, then load) read the file as far as it reached now: rows appended after the check were sent unchecked.
+        var length = new FileInfo(file).Length;
 
         // Checked as training will read it (columns, labels, values) before anything is sent, and above all before
         // --drop replaces a collection that training can use: a file train would refuse is refused here.
         var schema = SchemaLoader.Load(pipeline.SchemaPath);
-        var (total, mapping, invalid, unsent, problems) = Check(file, schema, pipeline, context.CancellationToken);
+        var (total, mapping, invalid, unsent, problems) = Check(file, length, schema, pipeline, context.CancellationToken);
         if (invalid > 0)
         {
             // Within Pipeline:MaxInvalidRowFraction, as training allows: said here too (they went unmentioned, and the
@@ -61,7 +63,7 @@ public static class PushDataCommand
         var stored = 0L;
         var result = await CliProgress.RunAsync("push-data", logger, context.ConsoleLevel, async reporter =>
         {
-            using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
+            using var reader = OpenFixed(file, length);
             var (columns, records) = Canonical(CsvTableReader.Open(reader, file, CsvLimits.Files).Records, mapping, schema);
             var progress = new SynchronousProgress<PushProgress>(p =>
             {
@@ -126,13 +128,17 @@ public static class PushDataCommand
         return (names, records.Where(r => r.Problem is null).Select(r => new RawRecord(r.Location, [.. sources.Select(c => c < r.Values.Length ? r.Values[c] : null)])));
     }
 
+    private static StreamReader OpenFixed(string file, long length) => new(
+        new FixedLengthFileStream(file, _ => new PipelineException($"Data file '{file}' grew while it was read (past the {length:N0} bytes it had when push-data started): it is still being written. Give a copy that does not change."), length),
+        detectEncodingFromByteOrderMarks: true);
+
     /// <summary>
     /// Counts the records, after checking each against the schema as training does (label required); returns how the
     /// file's columns map onto the schema.
     /// </summary>
-    private static (long Total, ColumnMapping Mapping, long Invalid, long Unsent, IReadOnlyList<DataProblem> Problems) Check(string file, DataSchema schema, PipelineOptions options, CancellationToken cancellationToken)
+    private static (long Total, ColumnMapping Mapping, long Invalid, long Unsent, IReadOnlyList<DataProblem> Problems) Check(string file, long length, DataSchema schema, PipelineOptions options, CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
+        using var reader = OpenFixed(file, length);
         var (columns, records) = CsvTableReader.Open(reader, file, CsvLimits.Files);
         var mapping = DatasetParser.ResolveColumns(new RawTable(file, columns, []), schema, requireTarget: true, allowUnknownColumns: false);
         var parser = new RecordParser(schema, mapping, file, options.MaxMissingFeatureFraction);

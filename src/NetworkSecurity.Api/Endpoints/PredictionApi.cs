@@ -143,9 +143,16 @@ public static class PredictionApi
         // A shutdown stops the upload too: a slow client's body would otherwise hold the answer until the host's
         // shutdown timeout, and then the connection is cut without one.
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        // Its bytes are held until the answer is written, however slowly the client reads: counted against the budget
+        // of the large uploads in flight until the response ends.
+        var held = Hold(context, uploads);
         try
         {
-            (content, name) = await UploadReader.ReadAsync(context.Request, limits.MaxUploadBytes, reading.Token);
+            (content, name) = await UploadReader.ReadAsync(context.Request, limits.MaxUploadBytes, reading.Token, held.TryGrow);
+        }
+        catch (UploadReader.InFlightBudgetException)
+        {
+            return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
         }
         catch (OperationCanceledException) when (IsShutdown(cancellationToken, lifetime.ApplicationStopping))
         {
@@ -186,7 +193,7 @@ public static class PredictionApi
         PredictionSummary summary;
         // A large upload is scored in one of Api:MaxConcurrentUploads slots: taken once its body is in (a slow sender holds
         // none) and given back before the answer is written (nor does a slow reader).
-        var (slot, busy) = await TakeSlotAsync(context, uploads, length, limits, lifetime.ApplicationStopping, cancellationToken);
+        var (slot, busy) = await TakeSlotAsync(context, uploads, UploadSlots.ScoringBytes(length, explainTop), limits, lifetime.ApplicationStopping, cancellationToken);
         if (busy is not null)
         {
             return busy;
@@ -212,6 +219,13 @@ public static class PredictionApi
             {
                 return Stopped(context, cancellationToken, lifetime.ApplicationStopping, limits);
             }
+        }
+
+        // The explanations are held with the upload until the answer is written: counted with its bytes (the work is
+        // done, but a slow reader would hold them for hours).
+        if (summary.Explanations is { Length: > 0 } explained && !held.TryGrow(length + UploadSlots.ExplanationBytes(explained)))
+        {
+            return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
         }
 
         if (summary.EmptyFeatures.Count > 0)
@@ -290,6 +304,14 @@ public static class PredictionApi
         // A body that arrives in one read (one-record requests) is parsed in place in the request pipe's buffer; a longer
         // one is copied out as it arrives (bounded by MaxJsonBytes). Holding it in the pipe instead (consumed before
         // examined) leaves Kestrel unable to reset the connection's pipe when the client leaves mid-body.
+        // A large body is held until its answer is written: counted against the budget of the large uploads in flight
+        // (refused before it is read when announced), made only for a body that is copied, as a one-record one is not.
+        UploadSlots.Reservation? held = null;
+        if (context.Request.ContentLength is { } announced && UploadSlots.IsLarge(announced) && !(held = Hold(context, uploads)).TryGrow(announced))
+        {
+            return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
+        }
+
         var body = context.Request.BodyReader;
         System.IO.Pipelines.ReadResult read;
         MemoryStream? copy = null;
@@ -321,7 +343,17 @@ public static class PredictionApi
                 // Grown with the bytes that arrive (see UploadReader): 1 MB up front per slow sender ran a 512 MB heap out with 600.
                 var expected = Math.Min(context.Request.ContentLength ?? limits.MaxJsonBytes, limits.MaxJsonBytes);
                 copy ??= UploadReader.NewBuffer(expected);
-                UploadReader.EnsureRoom(copy, copy.Length + read.Buffer.Length, expected);
+                held ??= Hold(context, uploads);
+                try
+                {
+                    UploadReader.EnsureRoom(copy, copy.Length + read.Buffer.Length, expected, held.TryGrow);
+                }
+                catch (UploadReader.InFlightBudgetException)
+                {
+                    body.AdvanceTo(read.Buffer.End);
+                    return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
+                }
+
                 foreach (var segment in read.Buffer)
                 {
                     copy.Write(segment.Span);
@@ -401,7 +433,7 @@ public static class PredictionApi
         }
 
         // As for CSV uploads: a large body is scored and explained in one of the upload slots, given back before the answer is written.
-        var (slot, busy) = await TakeSlotAsync(context, uploads, bodyBytes, limits, lifetime.ApplicationStopping, cancellationToken);
+        var (slot, busy) = await TakeSlotAsync(context, uploads, UploadSlots.ScoringBytes(bodyBytes, explainTop), limits, lifetime.ApplicationStopping, cancellationToken);
         if (busy is not null)
         {
             return busy;
@@ -458,6 +490,12 @@ public static class PredictionApi
                 }
             }
 
+            // Held with the body until the answer is written, as for CSV uploads.
+            if (!(held ??= Hold(context, uploads)).TryGrow(bodyBytes + UploadSlots.ExplanationBytes(explanations)))
+            {
+                return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
+            }
+
             for (var i = 0; i < verdicts.Length; i++)
             {
                 var phishing = probabilities[i];
@@ -492,6 +530,14 @@ public static class PredictionApi
         }
 
         return bundle;
+    }
+
+    /// <summary>This request's share of the bytes large uploads may hold at once, given back when its response ends.</summary>
+    private static UploadSlots.Reservation Hold(HttpContext context, UploadSlots uploads)
+    {
+        var held = uploads.Reserve();
+        context.Response.RegisterForDispose(held);
+        return held;
     }
 
     /// <summary>

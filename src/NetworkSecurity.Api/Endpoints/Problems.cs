@@ -79,7 +79,17 @@ public static class Problems
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Problem(
             title: "Too many large uploads at once",
-            detail: $"{slots} large upload(s) (over 1 MiB) were being scored and none finished within {waitedSeconds:0.###} s of waiting (Api:MaxConcurrentUploads = {slots}); send it again later, or to another replica.",
+            detail: $"{slots} large upload(s) (over 1 MiB, counting what explanations asked for may take) were being scored and none finished within {waitedSeconds:0.###} s of waiting (Api:MaxConcurrentUploads = {slots}); send it again later, or to another replica.",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>The large uploads in flight hold all the bytes allowed: the same request later will most likely fit.</summary>
+    public static ProblemHttpResult UploadBytesInFlight(HttpContext context, long budget, int retryAfterSeconds)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            title: "Too many large uploads at once",
+            detail: $"The uploads over 1 MiB being received, scored or answered already hold {budget:N0} bytes, all this service holds at once (Api:MaxUploadBytesInFlight = {budget:N0}); send it again later, or to another replica.",
             statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 

@@ -22,6 +22,9 @@ public static class UploadReader
     /// <summary>The file part is compressed or encoded (gzip, base64): answered 415 like a body's Content-Encoding.</summary>
     public sealed class UnsupportedCodingException(string message) : Exception(message);
 
+    /// <summary>The bytes of the large uploads in flight leave no room for this one (Api:MaxUploadBytesInFlight).</summary>
+    public sealed class InFlightBudgetException() : Exception("The large uploads in flight hold as many bytes as allowed.");
+
     /// <summary>The file part declares a charset other than UTF-8.</summary>
     public sealed class UnsupportedCharsetException(string message) : Exception(message);
 
@@ -40,11 +43,19 @@ public static class UploadReader
     /// <summary>Returns the CSV bytes and a name for messages (the uploaded file name, or "request body").</summary>
     /// <exception cref="InvalidDataException">The multipart body is malformed (boundary missing or wrong, body cut short).</exception>
     /// <exception cref="BadHttpRequestException">The server refused the body (e.g. larger than Kestrel's limit).</exception>
-    public static async Task<(MemoryStream Content, string Name)> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    /// <exception cref="InFlightBudgetException"><paramref name="mayHold"/> refused the bytes the body needs.</exception>
+    /// <param name="mayHold">Asked before the buffer grows, with the bytes it would hold (the announced length first).</param>
+    public static async Task<(MemoryStream Content, string Name)> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken, Func<long, bool>? mayHold = null)
     {
         if (request.ContentLength > limit)
         {
             throw new TooLargeException(limit);
+        }
+
+        // Refused before a byte is read when the announced body does not fit.
+        if (request.ContentLength is { } announced && mayHold?.Invoke(announced) == false)
+        {
+            throw new InFlightBudgetException();
         }
 
         // The buffer grows with the bytes that arrived, up to what Content-Length announced: sized from Content-Length up
@@ -53,7 +64,7 @@ public static class UploadReader
         var expected = Math.Min(request.ContentLength ?? limit, limit);
         if (!IsMultipart(request.ContentType))
         {
-            return (await CopyAsync(request.Body, limit, expected, cancellationToken).ConfigureAwait(false), "request body");
+            return (await CopyAsync(request.Body, limit, expected, mayHold, cancellationToken).ConfigureAwait(false), "request body");
         }
 
         var boundary = MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) ? HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value : null;
@@ -103,7 +114,7 @@ public static class UploadReader
                 }
 
                 var name = HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
-                file = (await CopyAsync(section.Body, limit, expected, cancellationToken).ConfigureAwait(false), string.IsNullOrEmpty(name) ? "uploaded file" : Path.GetFileName(name));
+                file = (await CopyAsync(section.Body, limit, expected, mayHold, cancellationToken).ConfigureAwait(false), string.IsNullOrEmpty(name) ? "uploaded file" : Path.GetFileName(name));
             }
         }
         catch (IOException ex) when (ex is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
@@ -142,15 +153,22 @@ public static class UploadReader
     /// Room for <paramref name="needed"/> bytes: fourfold growth (fewer copies left behind than doubling) toward
     /// <paramref name="expected"/>, never past it while the body keeps to it, so a 49 MB upload takes 49 MB.
     /// </summary>
-    internal static void EnsureRoom(MemoryStream target, long needed, long expected)
+    /// <exception cref="InFlightBudgetException"><paramref name="mayHold"/> refused the grown buffer's bytes.</exception>
+    internal static void EnsureRoom(MemoryStream target, long needed, long expected, Func<long, bool>? mayHold = null)
     {
         if (needed > target.Capacity)
         {
-            target.Capacity = (int)Math.Max(needed, Math.Min(target.Capacity * 4L, Math.Max(expected, needed)));
+            var capacity = Math.Max(needed, Math.Min(target.Capacity * 4L, Math.Max(expected, needed)));
+            if (mayHold?.Invoke(capacity) == false)
+            {
+                throw new InFlightBudgetException();
+            }
+
+            target.Capacity = (int)capacity;
         }
     }
 
-    private static async Task<MemoryStream> CopyAsync(Stream source, long limit, long expected, CancellationToken cancellationToken)
+    private static async Task<MemoryStream> CopyAsync(Stream source, long limit, long expected, Func<long, bool>? mayHold, CancellationToken cancellationToken)
     {
         var buffer = new byte[ReadBufferSize];
         var target = NewBuffer(expected);
@@ -163,7 +181,7 @@ public static class UploadReader
                 throw new TooLargeException(limit);
             }
 
-            EnsureRoom(target, needed, expected);
+            EnsureRoom(target, needed, expected, mayHold);
             target.Write(buffer, 0, read);
         }
 

@@ -37,6 +37,15 @@ public sealed class ApiOptions
     [Range(1, 1024)]
     public int MaxConcurrentUploads { get; set; } = 4;
 
+    /// <summary>
+    /// Bytes that POST /predict uploads and POST /predict/json bodies over 1 MiB may hold at once, from their arrival until
+    /// their answer is written (a slow reader holds its upload for hours); one past it is refused with 503 and
+    /// Retry-After, before its body is read when Content-Length announces it. Never less than one body at the larger of
+    /// <see cref="MaxUploadBytes"/> and <see cref="MaxJsonBytes"/> (see UploadSlots).
+    /// </summary>
+    [Range(1024d * 1024, MaxBodyBytes * 1024d)]
+    public long MaxUploadBytesInFlight { get; set; } = 400L * 1024 * 1024;
+
     /// <summary>Most columns an uploaded CSV may have.</summary>
     [Range(1, int.MaxValue)]
     public int MaxColumns { get; set; } = 512;

@@ -31,7 +31,9 @@ public static class CsvTableReader
     public static RawTable ReadFile(string path, CancellationToken cancellationToken = default)
     {
         CheckFile(path);
-        using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        using var reader = new StreamReader(
+            new FixedLengthFileStream(path, length => new PipelineException($"Data file '{path}' grew while it was read (past the {length:N0} bytes it had when opened): it is still being written. Give a copy that does not change.")),
+            detectEncodingFromByteOrderMarks: true);
         try
         {
             return Read(reader, path, CsvLimits.Files, cancellationToken);

@@ -109,12 +109,14 @@ public sealed class DataIngestionStage(IDataSource source, DataSchema schema, Pi
 
     // The rows as read (features as doubles, labels 0/1, in row order), not a file's bytes: the same data from the CSV or
     // MongoDB, or spelt with other label values, hashes the same; any change to a value, a label or the order does not.
-    private static string HashOf(NetworkDataset data)
+    // Hashed in place, the same bytes as one buffer of both: a copy doubled the features' memory, and past 2 GiB
+    // (8.9 million rows of 30 features) its int size overflowed, failing the run as "Invalid configuration".
+    internal static string HashOf(NetworkDataset data)
     {
-        var bytes = new byte[(data.Features.Values.Length * sizeof(double)) + (data.Labels.Length * sizeof(int))];
-        Buffer.BlockCopy(data.Features.Values, 0, bytes, 0, data.Features.Values.Length * sizeof(double));
-        Buffer.BlockCopy(data.Labels, 0, bytes, data.Features.Values.Length * sizeof(double), data.Labels.Length * sizeof(int));
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Features.Values.AsSpan()));
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Labels.AsSpan()));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }
 
