@@ -521,7 +521,7 @@ public sealed class TrainingApiTests
 
         var page = await client.GetStringAsync("/");
         Assert.Matches(@"No hold-out: trained on every labelled row; cross-validated F1 \(legitimate\) <b>0\.\d{4}</b>", page);
-        Assert.Matches(@"mean \|contribution\| on [\d,]+ training rows</text>", page); // importance measured on the training rows
+        Assert.Matches(@"mean \|contribution\| on [\d,]+ of [\d,]+ training rows</text>", page); // importance measured on the training rows
         Assert.DoesNotContain("NaN", page);
         using var card = JsonDocument.Parse(await client.GetStringAsync("/model"));
         Assert.Equal(JsonValueKind.Null, card.RootElement.GetProperty("test").ValueKind); // no test metrics, rather than "NaN"

@@ -98,13 +98,15 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.False(result.Tracked);
 
         // One try and two retries, each on a fresh connection. The last one may still wait in the listen backlog when
-        // the tracker gives up (the accept loop runs on a busy thread pool), so give the server a moment to take it.
+        // the tracker gives up (the accept loop runs on a busy thread pool), so give the server a moment to take it; on a
+        // loaded host the tracker's give-up reset it before it was taken (2 seen in a full run), so the server must have
+        // seen the retries, and the third is checked in the client's own figures below.
         for (var waited = Stopwatch.StartNew(); hung.Connections < 3 && waited.Elapsed < TimeSpan.FromSeconds(5);)
         {
             await Task.Delay(20);
         }
 
-        Assert.Equal(3, hung.Connections);
+        Assert.InRange(hung.Connections, 2, 3);
         Assert.Contains("got no answer within 0.5 s", result.Message);
         Assert.Contains("after 3 attempt(s)", result.Message);
         Assert.Contains("3 request(s) sent, 3 got no answer within the 0.5 s per-request timeout", result.Message);
