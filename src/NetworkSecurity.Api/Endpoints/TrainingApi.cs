@@ -84,7 +84,9 @@ public static class TrainingApi
 
         if (request.HeldBy is { } holder)
         {
-            var seconds = Math.Clamp((int)Math.Ceiling((holder.ExpiresAt - DateTimeOffset.UtcNow).TotalSeconds), 1, 3600);
+            // The expiry is on the store's clock: measured against this replica's own, a store clock an hour ahead gave
+            // Retry-After: 3600 for a lease that lapses within LeaseSeconds.
+            var seconds = Math.Clamp((int)Math.Ceiling((holder.ExpiresAt - coordinator.Lease.UtcNow).TotalSeconds), 1, 3600);
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var who = holder.Holder == coordinator.ReplicaId ? "This replica" : $"Replica {holder.Holder}";
             return TypedResults.Problem(
