@@ -387,6 +387,36 @@ public sealed class TrainingApiTests
         }
     }
 
+    [Theory]
+    [InlineData(70, false)] // 70 spaces (a blank body as a script pads it): refused as options, the bound was 64 bytes
+    [InlineData(200, true)] // "{", 200 spaces and "}": an empty JSON object pretty-printed with indentation
+    [InlineData(0, true)] // "{}" after a UTF-8 BOM, as a file saved by Notepad or PowerShell and sent with curl --data-binary @file
+    public async Task A_blank_body_or_an_empty_json_object_of_any_length_or_layout_starts_training(int spaces, bool emptyObject)
+    {
+        using var dir = new TempDirectory();
+        using var factory = Create(dir, "s3cret-key");
+        factory.UseLoopbackKestrel();
+        factory.StartServer();
+        var client = factory.CreateClient();
+        var text = emptyObject ? (spaces == 0 ? "\uFEFF{}" : "{\n" + new string(' ', spaces) + "\n}") : new string(' ', spaces);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/train")
+        {
+            Headers = { { "X-Api-Key", "s3cret-key" } },
+            Content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(text)) { Headers = { ContentType = new("application/json") } },
+        };
+
+        using var response = await client.SendAsync(request);
+
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        // A body with an option in it, however much blank space comes first, is still refused.
+        using var options = new HttpRequestMessage(HttpMethod.Post, "/train")
+        {
+            Headers = { { "X-Api-Key", "s3cret-key" } },
+            Content = new StringContent(new string(' ', 100) + "{\"seed\":7}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.SendAsync(options)).StatusCode);
+    }
+
     [Fact]
     public async Task Every_null_of_a_job_answer_is_allowed_by_the_openapi_document()
     {

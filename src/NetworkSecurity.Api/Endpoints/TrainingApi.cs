@@ -126,30 +126,32 @@ public static class TrainingApi
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 
     // Whether the body could carry options: none, a blank one or an empty JSON object ({}, which many clients send with
-    // every JSON POST) carries none, so nothing would be ignored. Anything else, or more than a few bytes, does.
+    // every JSON POST, some pretty-printed or after a UTF-8 BOM) carries none, so nothing would be ignored. Anything
+    // else does, and so does a body too long to read through (more than 64 KiB). The bound was 64 bytes: a blank body
+    // of 65 spaces, or "{" and "}" on lines of their own with indentation between, was refused as options.
     private static async Task<bool> HasOptionsAsync(HttpContext context)
     {
-        const int Small = 64;
+        const int Limit = 64 * 1024;
         var length = context.Request.ContentLength;
         if (length is 0 || (length is null && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true))
         {
             return false;
         }
 
-        if (length > Small)
+        if (length > Limit)
         {
             return true;
         }
 
-        var buffer = new byte[Small + 1];
+        var buffer = new byte[Limit + 1];
         var total = 0;
         for (int read; total < buffer.Length && (read = await context.Request.Body.ReadAsync(buffer.AsMemory(total), context.RequestAborted)) > 0;)
         {
             total += read;
         }
 
-        var text = string.Concat(Encoding.UTF8.GetString(buffer, 0, total).Where(c => !char.IsWhiteSpace(c)));
-        return total > Small || text is not ("" or "{}");
+        var text = string.Concat(Encoding.UTF8.GetString(buffer, 0, total).TrimStart('\uFEFF').Where(c => !char.IsWhiteSpace(c)));
+        return total > Limit || text is not ("" or "{}");
     }
 
     private const string SettingsHint = "A run uses the service's settings (Pipeline__Seed, Pipeline__Training__Mode, ...: the README's configuration table), which a restart changes; for one run with other settings, use the command line's train (e.g. train --mode gbdt --seed 7).";
