@@ -27,6 +27,27 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
     }
 
     [Fact]
+    public void The_home_page_says_when_a_promoted_models_publication_failed_and_when_the_lease_was_lost()
+    {
+        // It said "promoted" and nothing else: the other replicas never got the model, and another replica may have
+        // trained at the same time, as GET /train said and the page did not.
+        var now = DateTimeOffset.UtcNow;
+        var outcome = new NetworkSecurity.Api.Training.TrainingJobOutcome("20260101_000000", "gradient_boosting", 0.97, 0.96, 0.98, 0.97, 0.99, true, "20260101_000000", null, "tracked", "upload failed", 3);
+        var job = new NetworkSecurity.Api.Training.TrainingJobStatus("0123456789abcdef0123456789abcdef", NetworkSecurity.Api.Training.TrainingJobState.Succeeded, "requested through POST /train", now, now, now, NetworkSecurity.Pipeline.PipelineStage.Done, 1, outcome, null,
+            Publication: new NetworkSecurity.Api.Replication.PublicationStatus(NetworkSecurity.Api.Replication.PublicationState.Failed, 3, "gave up after 600 s: <bucket> refused", null),
+            LeaseWarning: "Lost the training lease at 2026-01-01 00:00:00Z");
+
+        var page = NetworkSecurity.Api.Endpoints.HomePage.Render(null, job, apiKeyRequired: false);
+
+        Assert.Contains("promoted; publication: <span data-publication=\"failed\" class=\"error\">failed (gave up after 600 s: &lt;bucket&gt; refused)</span>", page);
+        Assert.Contains("<span class=\"error\" id=\"lease-warning\">Lost the training lease at 2026-01-01 00:00:00Z</span>", page);
+        Assert.Contains("s.lease_warning", page); // the script, which redraws the job as it polls, says both too
+        Assert.Contains("s.publication.state", page);
+        var localOnly = NetworkSecurity.Api.Endpoints.HomePage.Render(null, job with { Publication = new(NetworkSecurity.Api.Replication.PublicationState.LocalOnly, 0, "no object storage", null), LeaseWarning = null }, apiKeyRequired: false);
+        Assert.DoesNotContain("publication: <span", localOnly); // nothing to publish to: nothing to say
+    }
+
+    [Fact]
     public async Task Home_page_shows_the_model_card_with_confusion_matrix_and_roc_curve()
     {
         using var factory = model.CreateFactory();
