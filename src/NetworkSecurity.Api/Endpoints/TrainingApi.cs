@@ -40,7 +40,7 @@ public static class TrainingApi
         return group;
     }
 
-    public static async Task<Results<Accepted<TrainingJobStatus>, ProblemHttpResult>> StartTraining(HttpContext context, TrainingCoordinator coordinator, IOptions<ApiOptions> options, ILogger<TrainingJob> logger)
+    public static async Task<Results<Accepted<TrainingJobStatus>, ProblemHttpResult>> StartTraining(HttpContext context, TrainingCoordinator coordinator, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, ILogger<TrainingJob> logger)
     {
         var key = options.Value.TrainApiKey;
         if (!string.IsNullOrEmpty(key) && !KeyMatches(context.Request.Headers[ApiKeyHeader].ToString(), key))
@@ -79,7 +79,12 @@ public static class TrainingApi
         var request = await coordinator.RequestAsync("requested through POST /train", context.RequestAborted);
         if (request.Job is { } job)
         {
-            return TypedResults.Accepted($"/train/{job.Id}", job.Status);
+            // A shutdown (SIGTERM) that began while the lease was being taken (seconds with a settle delay) cancels the run
+            // as soon as it starts: it was answered 202 with a job id the restarted service no longer knows, so the client
+            // never heard that nothing was trained.
+            return lifetime.ApplicationStopping.IsCancellationRequested
+                ? ShuttingDown(context, options.Value.RetryAfterSeconds, job.Id)
+                : TypedResults.Accepted($"/train/{job.Id}", job.Status);
         }
 
         if (request.HeldBy is { } holder)
@@ -152,6 +157,15 @@ public static class TrainingApi
 
         var text = string.Concat(Encoding.UTF8.GetString(buffer, 0, total).TrimStart('\uFEFF').Where(c => !char.IsWhiteSpace(c)));
         return total > Limit || text is not ("" or "{}");
+    }
+
+    private static ProblemHttpResult ShuttingDown(HttpContext context, int retryAfterSeconds, string jobId)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            title: "Service shutting down",
+            detail: $"The service is shutting down: training job {jobId} stops with it, before it finishes. Send it again (to another replica, or here once it is back).",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     private const string SettingsHint = "A run uses the service's settings (Pipeline__Seed, Pipeline__Training__Mode, ...: the README's configuration table), which a restart changes; for one run with other settings, use the command line's train (e.g. train --mode gbdt --seed 7).";
