@@ -27,6 +27,27 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
     }
 
     [Fact]
+    public void The_home_page_says_when_a_promoted_models_publication_failed_and_when_the_lease_was_lost()
+    {
+        // It said "promoted" and nothing else: the other replicas never got the model, and another replica may have
+        // trained at the same time, as GET /train said and the page did not.
+        var now = DateTimeOffset.UtcNow;
+        var outcome = new NetworkSecurity.Api.Training.TrainingJobOutcome("20260101_000000", "gradient_boosting", 0.97, 0.96, 0.98, 0.97, 0.99, true, "20260101_000000", null, "tracked", "upload failed", 3);
+        var job = new NetworkSecurity.Api.Training.TrainingJobStatus("0123456789abcdef0123456789abcdef", NetworkSecurity.Api.Training.TrainingJobState.Succeeded, "requested through POST /train", now, now, now, NetworkSecurity.Pipeline.PipelineStage.Done, 1, outcome, null,
+            Publication: new NetworkSecurity.Api.Replication.PublicationStatus(NetworkSecurity.Api.Replication.PublicationState.Failed, 3, "gave up after 600 s: <bucket> refused", null),
+            LeaseWarning: "Lost the training lease at 2026-01-01 00:00:00Z");
+
+        var page = NetworkSecurity.Api.Endpoints.HomePage.Render(null, job, apiKeyRequired: false);
+
+        Assert.Contains("promoted; publication: <span data-publication=\"failed\" class=\"error\">failed (gave up after 600 s: &lt;bucket&gt; refused)</span>", page);
+        Assert.Contains("<span class=\"error\" id=\"lease-warning\">Lost the training lease at 2026-01-01 00:00:00Z</span>", page);
+        Assert.Contains("s.lease_warning", page); // the script, which redraws the job as it polls, says both too
+        Assert.Contains("s.publication.state", page);
+        var localOnly = NetworkSecurity.Api.Endpoints.HomePage.Render(null, job with { Publication = new(NetworkSecurity.Api.Replication.PublicationState.LocalOnly, 0, "no object storage", null), LeaseWarning = null }, apiKeyRequired: false);
+        Assert.DoesNotContain("publication: <span", localOnly); // nothing to publish to: nothing to say
+    }
+
+    [Fact]
     public async Task Home_page_shows_the_model_card_with_confusion_matrix_and_roc_curve()
     {
         using var factory = model.CreateFactory();
@@ -385,6 +406,36 @@ public sealed class TrainingApiTests
             using var response = await client.SendAsync(request);
             return response.StatusCode;
         }
+    }
+
+    [Theory]
+    [InlineData(70, false)] // 70 spaces (a blank body as a script pads it): refused as options, the bound was 64 bytes
+    [InlineData(200, true)] // "{", 200 spaces and "}": an empty JSON object pretty-printed with indentation
+    [InlineData(0, true)] // "{}" after a UTF-8 BOM, as a file saved by Notepad or PowerShell and sent with curl --data-binary @file
+    public async Task A_blank_body_or_an_empty_json_object_of_any_length_or_layout_starts_training(int spaces, bool emptyObject)
+    {
+        using var dir = new TempDirectory();
+        using var factory = Create(dir, "s3cret-key");
+        factory.UseLoopbackKestrel();
+        factory.StartServer();
+        var client = factory.CreateClient();
+        var text = emptyObject ? (spaces == 0 ? "\uFEFF{}" : "{\n" + new string(' ', spaces) + "\n}") : new string(' ', spaces);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/train")
+        {
+            Headers = { { "X-Api-Key", "s3cret-key" } },
+            Content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(text)) { Headers = { ContentType = new("application/json") } },
+        };
+
+        using var response = await client.SendAsync(request);
+
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        // A body with an option in it, however much blank space comes first, is still refused.
+        using var options = new HttpRequestMessage(HttpMethod.Post, "/train")
+        {
+            Headers = { { "X-Api-Key", "s3cret-key" } },
+            Content = new StringContent(new string(' ', 100) + "{\"seed\":7}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.SendAsync(options)).StatusCode);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Api.Models;
+using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Api.Training;
 using NetworkSecurity.Pipeline.Schema;
 using NetworkSecurity.Pipeline.Training;
@@ -108,6 +109,24 @@ public static class HomePage
         else if (job.Error is not null)
         {
             html.Append(" — <span class=\"error\">").Append(HtmlLayout.Encode(job.Error)).Append("</span>");
+        }
+
+        // "promoted" alone hid that the other replicas never got the model (its upload failed), or that another replica
+        // may have trained at the same time (the lease lost): the API said so, the page did not.
+        if (job.Publication is { State: not PublicationState.LocalOnly } publication)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"; publication: <span data-publication=\"{ApiName(publication.State.ToString())}\"{(publication.State is PublicationState.Retrying or PublicationState.Failed ? " class=\"error\"" : "")}>{ApiName(publication.State.ToString())}");
+            if (publication.State is PublicationState.Retrying or PublicationState.Failed)
+            {
+                html.Append(" (").Append(HtmlLayout.Encode(publication.Message)).Append(')');
+            }
+
+            html.Append("</span>");
+        }
+
+        if (job.LeaseWarning is { } warning)
+        {
+            html.Append(" — <span class=\"error\" id=\"lease-warning\">").Append(HtmlLayout.Encode(warning)).Append("</span>");
         }
 
         html.Append("</span>");
@@ -235,6 +254,20 @@ public static class HomePage
               error.className = 'error';
               error.textContent = s.error;
               jobSpan.append(' — ', error);
+            }
+            if (s.publication && s.publication.state !== 'local_only') {
+              const p = s.publication, bad = p.state === 'retrying' || p.state === 'failed';
+              const span = document.createElement('span');
+              span.dataset.publication = p.state;
+              if (bad) span.className = 'error';
+              span.textContent = p.state + (bad ? ' (' + p.message + ')' : '');
+              jobSpan.append('; publication: ', span);
+            }
+            if (s.lease_warning) {
+              const warning = document.createElement('span');
+              warning.className = 'error';
+              warning.textContent = s.lease_warning;
+              jobSpan.append(' — ', warning);
             }
           }
           // A refusal's reason: its problem's detail or title ('' when the answer is not JSON).

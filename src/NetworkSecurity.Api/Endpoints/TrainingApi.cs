@@ -40,7 +40,7 @@ public static class TrainingApi
         return group;
     }
 
-    public static async Task<Results<Accepted<TrainingJobStatus>, ProblemHttpResult>> StartTraining(HttpContext context, TrainingCoordinator coordinator, IOptions<ApiOptions> options, ILogger<TrainingJob> logger)
+    public static async Task<Results<Accepted<TrainingJobStatus>, ProblemHttpResult>> StartTraining(HttpContext context, TrainingCoordinator coordinator, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, ILogger<TrainingJob> logger)
     {
         var key = options.Value.TrainApiKey;
         if (!string.IsNullOrEmpty(key) && !KeyMatches(context.Request.Headers[ApiKeyHeader].ToString(), key))
@@ -79,12 +79,19 @@ public static class TrainingApi
         var request = await coordinator.RequestAsync("requested through POST /train", context.RequestAborted);
         if (request.Job is { } job)
         {
-            return TypedResults.Accepted($"/train/{job.Id}", job.Status);
+            // A shutdown (SIGTERM) that began while the lease was being taken (seconds with a settle delay) cancels the run
+            // as soon as it starts: it was answered 202 with a job id the restarted service no longer knows, so the client
+            // never heard that nothing was trained.
+            return lifetime.ApplicationStopping.IsCancellationRequested
+                ? ShuttingDown(context, options.Value.RetryAfterSeconds, job.Id)
+                : TypedResults.Accepted($"/train/{job.Id}", job.Status);
         }
 
         if (request.HeldBy is { } holder)
         {
-            var seconds = Math.Clamp((int)Math.Ceiling((holder.ExpiresAt - DateTimeOffset.UtcNow).TotalSeconds), 1, 3600);
+            // The expiry is on the store's clock: measured against this replica's own, a store clock an hour ahead gave
+            // Retry-After: 3600 for a lease that lapses within LeaseSeconds.
+            var seconds = Math.Clamp((int)Math.Ceiling((holder.ExpiresAt - coordinator.Lease.UtcNow).TotalSeconds), 1, 3600);
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var who = holder.Holder == coordinator.ReplicaId ? "This replica" : $"Replica {holder.Holder}";
             return TypedResults.Problem(
@@ -124,30 +131,41 @@ public static class TrainingApi
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 
     // Whether the body could carry options: none, a blank one or an empty JSON object ({}, which many clients send with
-    // every JSON POST) carries none, so nothing would be ignored. Anything else, or more than a few bytes, does.
+    // every JSON POST, some pretty-printed or after a UTF-8 BOM) carries none, so nothing would be ignored. Anything
+    // else does, and so does a body too long to read through (more than 64 KiB). The bound was 64 bytes: a blank body
+    // of 65 spaces, or "{" and "}" on lines of their own with indentation between, was refused as options.
     private static async Task<bool> HasOptionsAsync(HttpContext context)
     {
-        const int Small = 64;
+        const int Limit = 64 * 1024;
         var length = context.Request.ContentLength;
         if (length is 0 || (length is null && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true))
         {
             return false;
         }
 
-        if (length > Small)
+        if (length > Limit)
         {
             return true;
         }
 
-        var buffer = new byte[Small + 1];
+        var buffer = new byte[Limit + 1];
         var total = 0;
         for (int read; total < buffer.Length && (read = await context.Request.Body.ReadAsync(buffer.AsMemory(total), context.RequestAborted)) > 0;)
         {
             total += read;
         }
 
-        var text = string.Concat(Encoding.UTF8.GetString(buffer, 0, total).Where(c => !char.IsWhiteSpace(c)));
-        return total > Small || text is not ("" or "{}");
+        var text = string.Concat(Encoding.UTF8.GetString(buffer, 0, total).TrimStart('\uFEFF').Where(c => !char.IsWhiteSpace(c)));
+        return total > Limit || text is not ("" or "{}");
+    }
+
+    private static ProblemHttpResult ShuttingDown(HttpContext context, int retryAfterSeconds, string jobId)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            title: "Service shutting down",
+            detail: $"The service is shutting down: training job {jobId} stops with it, before it finishes. Send it again (to another replica, or here once it is back).",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     private const string SettingsHint = "A run uses the service's settings (Pipeline__Seed, Pipeline__Training__Mode, ...: the README's configuration table), which a restart changes; for one run with other settings, use the command line's train (e.g. train --mode gbdt --seed 7).";

@@ -17,6 +17,9 @@ public interface ITrainingLease
 
     TimeSpan Duration { get; }
 
+    /// <summary>Now, on the clock the lease's expiries are written on (the store's, for a shared lease).</summary>
+    DateTimeOffset UtcNow => DateTimeOffset.UtcNow;
+
     /// <summary>
     /// Takes the lease for <paramref name="jobId"/> unless someone holds it. Throws on store outages:
     /// <see cref="LeaseStoreUnreachableException"/> when the store cannot be reached at all, <see cref="LeaseStoreException"/>
@@ -72,6 +75,8 @@ public sealed class LocalTrainingLease(string replicaId, TimeProvider clock) : I
     public bool IsShared => false;
 
     public TimeSpan Duration => TimeSpan.FromDays(365);
+
+    public DateTimeOffset UtcNow => clock.GetUtcNow();
 
     public Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken)
     {

@@ -70,6 +70,8 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
 
     public StoreClock Clock { get; }
 
+    public DateTimeOffset UtcNow => Clock.UtcNow;
+
     public string Key => $"{_options.Prefix}leases/training.json";
 
     /// <summary>s3://bucket/key of the lease object, for messages.</summary>

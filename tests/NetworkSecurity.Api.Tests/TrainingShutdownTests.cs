@@ -1,0 +1,72 @@
+using System.Net;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using NetworkSecurity.Storage.Replication;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// POST /train during a shutdown (SIGTERM) was answered 202 with a job the worker cancelled at once and the restarted
+/// service no longer knew: the client never heard that nothing was trained.
+/// </summary>
+[Collection(TrainedModelCollection.Name)]
+public sealed class TrainingShutdownTests(TrainedModelFixture model)
+{
+    [Fact]
+    public async Task Post_train_whose_lease_was_taken_while_the_shutdown_began_is_a_503_naming_the_job()
+    {
+        var lease = new StoppingLease(stopWhileTaking: true);
+        using var factory = Create(lease);
+        var client = factory.CreateClient();
+
+        using var response = await client.PostAsync("/train", null);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, body);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Matches("The service is shutting down: training job [0-9a-f]{32} stops with it, before it finishes", body);
+        Assert.Equal(1, lease.Attempts);
+    }
+
+    private WebApplicationFactory<Program> Create(StoppingLease lease) => model.CreateFactory().WithWebHostBuilder(builder =>
+        builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton<ITrainingLease>(sp =>
+        {
+            lease.Lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
+            return lease;
+        }))));
+
+    /// <summary>This process's own lease, which can begin the shutdown while it is being taken (as a SIGTERM during the settle delay does).</summary>
+    private sealed class StoppingLease(bool stopWhileTaking) : ITrainingLease
+    {
+        private readonly LocalTrainingLease _inner = new("replica-t", TimeProvider.System);
+        private int _attempts;
+
+        public IHostApplicationLifetime? Lifetime { get; set; }
+
+        public int Attempts => Volatile.Read(ref _attempts);
+
+        public string Description => _inner.Description;
+
+        public bool IsShared => false;
+
+        public TimeSpan Duration => _inner.Duration;
+
+        public Task<LeaseAttempt> TryAcquireAsync(string jobId, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _attempts);
+            if (stopWhileTaking)
+            {
+                Lifetime!.StopApplication();
+            }
+
+            return _inner.TryAcquireAsync(jobId, cancellationToken);
+        }
+
+        public Task<bool> RenewAsync(LeaseTicket ticket, CancellationToken cancellationToken) => _inner.RenewAsync(ticket, cancellationToken);
+
+        public Task ReleaseAsync(LeaseTicket ticket, CancellationToken cancellationToken) => _inner.ReleaseAsync(ticket, cancellationToken);
+    }
+}
