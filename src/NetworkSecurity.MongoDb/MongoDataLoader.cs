@@ -87,7 +87,13 @@ public static class MongoDataLoader
         {
             // Sent but not answered: the rename may have happened, so neither "unchanged" nor dropping the staging
             // collection (which would then be gone already, or hold the only complete copy) is safe.
-            throw new MongoException(ex.Failure, $"{ex.Message} The rename of {options.Database}.{staging} to {options.Collection} was sent but not acknowledged: if {staging} still exists, {options.Database}.{options.Collection} is unchanged and {staging} holds the new documents (drop it, or rename it yourself); otherwise the load is complete.", ex);
+            throw new MongoException(ex.Failure, $"{ex.Message} {RenameUnknown(options, staging!)}", ex);
+        }
+        catch (OperationCanceledException ex) when (renaming)
+        {
+            // Stopped while the rename was on its way: the server may have renamed already (it did not stop with us), so
+            // "unchanged" was a guess, and dropping the staging collection could remove the only complete copy.
+            throw new OperationCanceledException($"push-data was stopped while the rename of {options.Database}.{staging} to {options.Collection} was awaited: {RenameUnknown(options, staging!)}", ex, cancellationToken);
         }
         catch (Exception ex) when (staging is not null)
         {
@@ -106,6 +112,9 @@ public static class MongoDataLoader
         var count = await connection.RunAsync("count", t => connection.Collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken: t), cancellationToken).ConfigureAwait(false);
         return new PushResult(loaded.Read, loaded.Inserted, count, loaded.RejectedCount, loaded.Rejected);
     }
+
+    private static string RenameUnknown(MongoOptions options, string staging) =>
+        $"The rename of {options.Database}.{staging} to {options.Collection} was sent but not acknowledged: if {staging} still exists, {options.Database}.{options.Collection} is unchanged and {staging} holds the new documents (drop it, or rename it yourself); otherwise the load is complete.";
 
     private static async Task<(long Read, long Inserted, long RejectedCount, List<RejectedDocument> Rejected)> LoadAsync(MongoConnection connection, IMongoCollection<BsonDocument> target, string? staging,
         IReadOnlyList<string> columns, IEnumerable<RawRecord> records, IProgress<PushProgress>? progress, CancellationToken cancellationToken)
