@@ -167,7 +167,10 @@ public static class MongoDataLoader
         {
             cancellationToken.ThrowIfCancellationRequested();
             locations[batch.Count] = record.Location;
-            batch.Add(ToDocument(columns, record));
+            // Our own ascending ids: the driver's may wrap and break the file's order that training reads back.
+            var document = ToDocument(columns, record);
+            document.InsertAt(0, new BsonElement("_id", AscendingObjectIds.Next()));
+            batch.Add(document);
             read++;
             if (batch.Count == options.BatchSize)
             {
