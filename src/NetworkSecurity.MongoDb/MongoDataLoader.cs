@@ -73,6 +73,14 @@ public static class MongoDataLoader
         try
         {
             loaded = await LoadAsync(connection, target, staging, columns, records, progress, cancellationToken).ConfigureAwait(false);
+            if (staging is not null && loaded.Inserted == 0 && loaded.Read > 0 && loaded.Rejected is [var first, ..])
+            {
+                // Renamed, the empty staging collection replaced every document the collection held (its validator,
+                // copied from the target, refusing a file of another layout): nothing stored is a failed load.
+                throw new MongoException(MongoFailure.Server,
+                    $"The server rejected all {loaded.Read} records, so they do not replace the collection's documents (the first, {first.Location}: {first.Reason}).");
+            }
+
             if (staging is not null)
             {
                 renaming = true;

@@ -116,6 +116,23 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_push_with_drop_whose_every_record_is_rejected_leaves_the_collection_as_it_was()
+    {
+        // The staging collection made like the target has its validator: when it refused every record (a file of another
+        // layout), the empty staging collection still replaced the target, and all its documents were lost.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}", "{\"x\": -2}");
+        Server.Reject = d => d.Contains("x") && d["x"].AsInt32 >= 0 ? "x must be negative" : null;
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 25).Select(i => $"{i},0")) + "\n"), "n.csv");
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None));
+        Assert.Equal([-1, -2], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.Equal([options.Collection], Server.CollectionNames(options.Database));
+        Assert.StartsWith("The server rejected all 25 records, so they do not replace the collection's documents (the first, line 2: ", ex.Message);
+        Assert.Contains("x must be negative", ex.Message);
+        Assert.Contains($"{options.Database}.{options.Collection} is unchanged", ex.Message);
+    }
+
+    [Fact]
     public async Task Documents_are_read_in_id_order_whatever_order_the_server_keeps_them_in()
     {
         // A find without a sort gets the server's order (on a sharded cluster, the shards' answers as they arrive), so
