@@ -117,7 +117,18 @@ public static class MongoDataLoader
             };
         }
 
-        var count = await connection.RunAsync("count", t => connection.Collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        long count;
+        try
+        {
+            count = await connection.RunAsync("count", t => connection.Collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex)
+        {
+            // Stopped with every batch stored (and renamed): "The operation was canceled." alone hid that the load was done.
+            throw new OperationCanceledException(
+                $"push-data was stopped after the load was complete: {options.Database}.{options.Collection} holds the {loaded.Inserted} documents stored{(drop ? "" : " (after the documents it held before)")}; only the final count was not taken.", ex, cancellationToken);
+        }
+
         return new PushResult(loaded.Read, loaded.Inserted, count, loaded.RejectedCount, loaded.Rejected);
     }
 

@@ -155,6 +155,29 @@ public sealed class FailureTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_push_with_drop_stopped_after_the_rename_says_the_load_is_complete()
+    {
+        // Ctrl+C while the final count was awaited: the load was complete, yet only "The operation was canceled." was said.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        using var stop = new CancellationTokenSource();
+        Server.Stall = c =>
+        {
+            if (c.GetElement(0).Name != "aggregate")
+            {
+                return false;
+            }
+
+            _ = Task.Run(stop.Cancel);
+            return true;
+        };
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 25).Select(i => $"{i},0")) + "\n"), "n.csv");
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, stop.Token).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(25, Server.Documents(options.Database, options.Collection).Count);
+        Assert.Equal($"push-data was stopped after the load was complete: {options.Database}.{options.Collection} holds the 25 documents stored; only the final count was not taken.", ex.Message);
+    }
+
+    [Fact]
     public async Task A_push_with_drop_refuses_to_replace_a_view()
     {
         var options = TestServerOptions();
