@@ -113,6 +113,9 @@ public static class MongoDataLoader
             {
                 MongoException mongo => new MongoException(mongo.Failure, $"{mongo.Message} {note}", mongo),
                 OperationCanceledException => new OperationCanceledException($"push-data was stopped. {note}", ex, cancellationToken),
+                // The input's own failures (a file that grew or broke a limit while streamed) stay the expected kind: as an
+                // InvalidOperationException the CLI called them unexpected.
+                NetworkSecurity.Pipeline.PipelineException or InputLimitException or IOException or UnauthorizedAccessException => new NetworkSecurity.Pipeline.PipelineException($"{ex.Message} {note}", ex),
                 _ => new InvalidOperationException($"{ex.Message} {note}", ex),
             };
         }

@@ -178,6 +178,29 @@ public sealed class FailureTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_push_with_drop_whose_file_fails_midway_keeps_the_failure_a_pipeline_error()
+    {
+        // The file growing (or a record past the size limit) while it is streamed is an expected failure; with --drop it
+        // came out as an InvalidOperationException, which the CLI reports as "push-data failed unexpectedly".
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        IEnumerable<RawRecord> Records()
+        {
+            for (var i = 0; i < 25; i++)
+            {
+                yield return new RawRecord($"line {i + 2}", [i.ToString(System.Globalization.CultureInfo.InvariantCulture), "0"]);
+            }
+
+            throw new PipelineException("Data file 'n.csv' grew while it was read.");
+        }
+
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => MongoDataLoader.PushAsync(options, ["x", "y"], Records(), drop: true, null, CancellationToken.None));
+        Assert.StartsWith("Data file 'n.csv' grew while it was read. ", ex.Message);
+        Assert.EndsWith(", which was removed.", ex.Message);
+        Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+    }
+
+    [Fact]
     public async Task A_push_with_drop_refuses_to_replace_a_view()
     {
         var options = TestServerOptions();
