@@ -345,6 +345,18 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_string_id_with_a_bidi_override_or_line_separator_is_shown_escaped()
+    {
+        // Only control characters were escaped: U+202E turned the rest of the report's line around in a terminal
+        // ("(SFH): 'x' is not a number" read backwards), and U+2028 starts a new line in many log viewers.
+        var options = TestServerOptions();
+        Server.Insert(options.Database, options.Collection, "{\"_id\": \"a\\u202Eb\", \"x\": 1}", "{\"_id\": \"c\\u2028[12:00:00 ERR] forged\", \"x\": 1}");
+        var table = await new MongoDataSource(options).ReadAsync(CancellationToken.None);
+        Assert.Equal(["document _id \"a\\u202eb\"", "document _id \"c\\u2028[12:00:00 ERR] forged\""], table.Records.Select(r => r.Location));
+        Assert.Equal("\"a\\u202eb\"", MongoRowSerializer.Describe(new BsonString("a\u202Eb")));
+    }
+
+    [Fact]
     public async Task Without_a_projection_every_field_becomes_a_column_in_first_seen_order()
     {
         var options = TestServerOptions();
