@@ -357,6 +357,20 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_field_name_with_a_bidi_override_is_escaped_in_the_column_error()
+    {
+        // The near miss of having_IP_Address is fetched so the error can name it; its U+202E went into the message raw
+        // (control characters were escaped, format characters and U+2028 were not) and turned the line around.
+        var options = TestServerOptions();
+        var fields = string.Join(", ", Schema.FeatureNames.Select(n => n == "having_IP_Address" ? "\"having\\nIP\\u202eAddress\\u2028\": 1" : $"\"{n}\": 1"));
+        Server.Insert(options.Database, options.Collection, $"{{\"_id\": 1, {fields}, \"Result\": 1}}", $"{{\"_id\": 2, {fields}, \"Result\": -1}}");
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+        var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false));
+        Assert.Contains("'having\\x0AIP\\u202EAddress\\u2028' looks like having_IP_Address", ex.Message);
+        Assert.DoesNotContain(ex.Message, c => c is '\u202E' or '\u2028' || char.IsControl(c));
+    }
+
+    [Fact]
     public async Task Without_a_projection_every_field_becomes_a_column_in_first_seen_order()
     {
         var options = TestServerOptions();
