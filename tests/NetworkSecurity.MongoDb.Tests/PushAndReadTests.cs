@@ -371,6 +371,20 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_string_value_with_a_line_break_is_escaped_in_the_error_naming_it()
+    {
+        // "'1\n[12:00:00 ERR] forged' is not a number." went raw into the validation report and the log: a second,
+        // forged line (ids and field names were escaped, values were not).
+        var options = TestServerOptions();
+        var fields = string.Join(", ", Schema.FeatureNames.Select(n => n == "SFH" ? "\"SFH\": \"1\\n[12:00:00 ERR] forged\\u202e\"" : $"\"{n}\": 1"));
+        Server.Insert(options.Database, options.Collection, $"{{\"_id\": 1, {fields}, \"Result\": 1}}");
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+        var parsed = DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false);
+        var message = parsed.Invalid.Single().Problems.Single().Message;
+        Assert.Equal("'1\\x0A[12:00:00 ERR] forged\\u202E' is not a number.", message);
+    }
+
+    [Fact]
     public async Task Without_a_projection_every_field_becomes_a_column_in_first_seen_order()
     {
         var options = TestServerOptions();

@@ -172,5 +172,6 @@ public sealed class RecordParser
     private DataProblem Problem(RawRecord record, int column, string field, string message) =>
         new(_source, record.Location, _columnNumbers ? column + 1 : null, field, message);
 
-    private static string Truncate(string text) => (text.Length <= 40 ? text : text[..40] + "…").Replace("\0", "\\0", StringComparison.Ordinal);
+    // Escaped as column names are: a value's line break went raw into the log and the report, a second, forged line.
+    private static string Truncate(string text) => Data.DatasetParser.Printable(text.Length <= 40 ? text : text[..40] + "…");
 }
