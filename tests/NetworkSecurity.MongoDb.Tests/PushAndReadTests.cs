@@ -385,6 +385,27 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_negative_zero_reads_the_same_from_the_csv_and_from_mongodb()
+    {
+        // The data set hash is of the values' bytes: "-0" in a CSV was -0.0, the same record pushed to MongoDB (stored as
+        // 0) read back as 0.0, so the same rows from the CSV and MongoDB had different hashes.
+        var lines = File.ReadLines(TestPaths.DataFile).Take(4).ToArray();
+        lines[1] = "-0," + lines[1][(lines[1].IndexOf(',', StringComparison.Ordinal) + 1)..];
+        lines[2] = "-0.0," + lines[2][(lines[2].IndexOf(',', StringComparison.Ordinal) + 1)..];
+        var csv = CsvTableReader.Read(new StringReader(string.Join("\n", lines) + "\n"), "z.csv");
+        var options = TestServerOptions();
+        await MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None);
+        var fromMongo = DatasetParser.Parse(await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None), Schema, requireTarget: true, allowUnknownColumns: false).Valid;
+        var fromCsv = DatasetParser.Parse(csv, Schema, requireTarget: true, allowUnknownColumns: false).Valid;
+        Assert.Equal(3, fromCsv.Count);
+        for (var r = 0; r < 2; r++)
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(fromMongo.Features[r, 0]), BitConverter.DoubleToInt64Bits(fromCsv.Features[r, 0]));
+            Assert.False(double.IsNegative(fromCsv.Features[r, 0]));
+        }
+    }
+
+    [Fact]
     public async Task Without_a_projection_every_field_becomes_a_column_in_first_seen_order()
     {
         var options = TestServerOptions();

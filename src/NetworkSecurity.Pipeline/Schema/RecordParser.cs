@@ -97,7 +97,9 @@ public sealed class RecordParser
             }
             else
             {
-                features[f] = value;
+                // -0 stored as +0: the data set hash is of the values' bytes, and the same record from MongoDB (where
+                // push-data stores "-0" as 0) or a CSV saying "0" must hash the same; no comparison tells them apart.
+                features[f] = value == 0 ? 0 : value;
             }
         }
 
