@@ -73,6 +73,14 @@ public static class MongoDataLoader
         try
         {
             loaded = await LoadAsync(connection, target, staging, columns, records, progress, cancellationToken).ConfigureAwait(false);
+            if (staging is not null && loaded.Inserted == 0 && loaded.Read > 0 && loaded.Rejected is [var first, ..])
+            {
+                // Renamed, the empty staging collection replaced every document the collection held (its validator,
+                // copied from the target, refusing a file of another layout): nothing stored is a failed load.
+                throw new MongoException(MongoFailure.Server,
+                    $"The server rejected all {loaded.Read} records, so they do not replace the collection's documents (the first, {first.Location}: {first.Reason}).");
+            }
+
             if (staging is not null)
             {
                 renaming = true;
@@ -87,7 +95,13 @@ public static class MongoDataLoader
         {
             // Sent but not answered: the rename may have happened, so neither "unchanged" nor dropping the staging
             // collection (which would then be gone already, or hold the only complete copy) is safe.
-            throw new MongoException(ex.Failure, $"{ex.Message} The rename of {options.Database}.{staging} to {options.Collection} was sent but not acknowledged: if {staging} still exists, {options.Database}.{options.Collection} is unchanged and {staging} holds the new documents (drop it, or rename it yourself); otherwise the load is complete.", ex);
+            throw new MongoException(ex.Failure, $"{ex.Message} {RenameUnknown(options, staging!)}", ex);
+        }
+        catch (OperationCanceledException ex) when (renaming)
+        {
+            // Stopped while the rename was on its way: the server may have renamed already (it did not stop with us), so
+            // "unchanged" was a guess, and dropping the staging collection could remove the only complete copy.
+            throw new OperationCanceledException($"push-data was stopped while the rename of {options.Database}.{staging} to {options.Collection} was awaited: {RenameUnknown(options, staging!)}", ex, cancellationToken);
         }
         catch (Exception ex) when (staging is not null)
         {
@@ -99,13 +113,30 @@ public static class MongoDataLoader
             {
                 MongoException mongo => new MongoException(mongo.Failure, $"{mongo.Message} {note}", mongo),
                 OperationCanceledException => new OperationCanceledException($"push-data was stopped. {note}", ex, cancellationToken),
+                // The input's own failures (a file that grew or broke a limit while streamed) stay the expected kind: as an
+                // InvalidOperationException the CLI called them unexpected.
+                NetworkSecurity.Pipeline.PipelineException or InputLimitException or IOException or UnauthorizedAccessException => new NetworkSecurity.Pipeline.PipelineException($"{ex.Message} {note}", ex),
                 _ => new InvalidOperationException($"{ex.Message} {note}", ex),
             };
         }
 
-        var count = await connection.RunAsync("count", t => connection.Collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        long count;
+        try
+        {
+            count = await connection.RunAsync("count", t => connection.Collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex)
+        {
+            // Stopped with every batch stored (and renamed): "The operation was canceled." alone hid that the load was done.
+            throw new OperationCanceledException(
+                $"push-data was stopped after the load was complete: {options.Database}.{options.Collection} holds the {loaded.Inserted} documents stored{(drop ? "" : " (after the documents it held before)")}; only the final count was not taken.", ex, cancellationToken);
+        }
+
         return new PushResult(loaded.Read, loaded.Inserted, count, loaded.RejectedCount, loaded.Rejected);
     }
+
+    private static string RenameUnknown(MongoOptions options, string staging) =>
+        $"The rename of {options.Database}.{staging} to {options.Collection} was sent but not acknowledged: if {staging} still exists, {options.Database}.{options.Collection} is unchanged and {staging} holds the new documents (drop it, or rename it yourself); otherwise the load is complete.";
 
     private static async Task<(long Read, long Inserted, long RejectedCount, List<RejectedDocument> Rejected)> LoadAsync(MongoConnection connection, IMongoCollection<BsonDocument> target, string? staging,
         IReadOnlyList<string> columns, IEnumerable<RawRecord> records, IProgress<PushProgress>? progress, CancellationToken cancellationToken)
@@ -158,7 +189,10 @@ public static class MongoDataLoader
         {
             cancellationToken.ThrowIfCancellationRequested();
             locations[batch.Count] = record.Location;
-            batch.Add(ToDocument(columns, record));
+            // Our own ascending ids: the driver's may wrap and break the file's order that training reads back.
+            var document = ToDocument(columns, record);
+            document.InsertAt(0, new BsonElement("_id", AscendingObjectIds.Next()));
+            batch.Add(document);
             read++;
             if (batch.Count == options.BatchSize)
             {

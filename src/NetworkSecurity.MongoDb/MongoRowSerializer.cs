@@ -113,7 +113,7 @@ public sealed class MongoRowSerializer(Func<string, bool>? keep = null) : Serial
     public static string Describe(BsonValue id) => id switch
     {
         BsonObjectId objectId => objectId.Value.ToString(),
-        BsonString { Value: var text } when !text.Any(char.IsControl) => text,
+        BsonString { Value: var text } when !NeedsEscaping(text) => text,
         _ => id.ToJson(ShellJson),
     };
 
@@ -125,10 +125,15 @@ public sealed class MongoRowSerializer(Func<string, bool>? keep = null) : Serial
             BsonType.ObjectId => reader.ReadObjectId().ToString(),
             // Quoted with escapes when it holds a line break or other control character: written raw, "a\n[12:00:00 ERR] …"
             // became a second, forged line of the log and the validation report.
-            BsonType.String => reader.ReadString() is var id && id.Any(char.IsControl) ? new BsonString(id).ToJson(ShellJson) : id,
+            BsonType.String => reader.ReadString() is var id && NeedsEscaping(id) ? new BsonString(id).ToJson(ShellJson) : id,
             _ => BsonValueSerializer.Instance.Deserialize(context).ToJson(ShellJson),
         };
     }
+
+    // Control characters forge lines; format characters (U+202E and the other bidi controls, zero-width ones) turn a
+    // line around or hide text in a terminal; U+2028/U+2029 start a new line in many log viewers.
+    private static bool NeedsEscaping(string text) => text.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c)
+        is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator);
 
     private static string Integer(long value) => value is >= -128 and <= 127 ? SmallIntegers[value + 128] : value.ToString(CultureInfo.InvariantCulture);
 

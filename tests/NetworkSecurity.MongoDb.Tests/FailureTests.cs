@@ -128,6 +128,79 @@ public sealed class FailureTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_push_with_drop_stopped_while_the_rename_is_awaited_does_not_claim_the_collection_is_unchanged()
+    {
+        // Ctrl+C while the rename was on its way: the server renamed, yet the message said the collection was unchanged
+        // and its documents removed with the staging collection.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        using var stop = new CancellationTokenSource();
+        Server.Stall = c =>
+        {
+            if (c.GetElement(0).Name != "renameCollection")
+            {
+                return false;
+            }
+
+            _ = Task.Run(stop.Cancel); // the rename is done on the server, its answer not yet sent
+            return true;
+        };
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 25).Select(i => $"{i},0")) + "\n"), "n.csv");
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, stop.Token).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(25, Server.Documents(options.Database, options.Collection).Count); // renamed: the new documents
+        Assert.DoesNotContain("is unchanged:", ex.Message);
+        Assert.DoesNotContain("which was removed", ex.Message);
+        Assert.Matches($@"^push-data was stopped while the rename of {options.Database}\.{options.Collection}\.push-data-[0-9a-f]{{32}} to {options.Collection} was awaited: ", ex.Message);
+        Assert.Contains("otherwise the load is complete", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_push_with_drop_stopped_after_the_rename_says_the_load_is_complete()
+    {
+        // Ctrl+C while the final count was awaited: the load was complete, yet only "The operation was canceled." was said.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        using var stop = new CancellationTokenSource();
+        Server.Stall = c =>
+        {
+            if (c.GetElement(0).Name != "aggregate")
+            {
+                return false;
+            }
+
+            _ = Task.Run(stop.Cancel);
+            return true;
+        };
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 25).Select(i => $"{i},0")) + "\n"), "n.csv");
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, stop.Token).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(25, Server.Documents(options.Database, options.Collection).Count);
+        Assert.Equal($"push-data was stopped after the load was complete: {options.Database}.{options.Collection} holds the 25 documents stored; only the final count was not taken.", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_push_with_drop_whose_file_fails_midway_keeps_the_failure_a_pipeline_error()
+    {
+        // The file growing (or a record past the size limit) while it is streamed is an expected failure; with --drop it
+        // came out as an InvalidOperationException, which the CLI reports as "push-data failed unexpectedly".
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        IEnumerable<RawRecord> Records()
+        {
+            for (var i = 0; i < 25; i++)
+            {
+                yield return new RawRecord($"line {i + 2}", [i.ToString(System.Globalization.CultureInfo.InvariantCulture), "0"]);
+            }
+
+            throw new PipelineException("Data file 'n.csv' grew while it was read.");
+        }
+
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => MongoDataLoader.PushAsync(options, ["x", "y"], Records(), drop: true, null, CancellationToken.None));
+        Assert.StartsWith("Data file 'n.csv' grew while it was read. ", ex.Message);
+        Assert.EndsWith(", which was removed.", ex.Message);
+        Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+    }
+
+    [Fact]
     public async Task A_push_with_drop_refuses_to_replace_a_view()
     {
         var options = TestServerOptions();

@@ -116,6 +116,23 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_push_with_drop_whose_every_record_is_rejected_leaves_the_collection_as_it_was()
+    {
+        // The staging collection made like the target has its validator: when it refused every record (a file of another
+        // layout), the empty staging collection still replaced the target, and all its documents were lost.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}", "{\"x\": -2}");
+        Server.Reject = d => d.Contains("x") && d["x"].AsInt32 >= 0 ? "x must be negative" : null;
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 25).Select(i => $"{i},0")) + "\n"), "n.csv");
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None));
+        Assert.Equal([-1, -2], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.Equal([options.Collection], Server.CollectionNames(options.Database));
+        Assert.StartsWith("The server rejected all 25 records, so they do not replace the collection's documents (the first, line 2: ", ex.Message);
+        Assert.Contains("x must be negative", ex.Message);
+        Assert.Contains($"{options.Database}.{options.Collection} is unchanged", ex.Message);
+    }
+
+    [Fact]
     public async Task Documents_are_read_in_id_order_whatever_order_the_server_keeps_them_in()
     {
         // A find without a sort gets the server's order (on a sharded cluster, the shards' answers as they arrive), so
@@ -325,6 +342,67 @@ public sealed class PushAndReadTests : MongoTestBase
         var table = await new MongoDataSource(options).ReadAsync(CancellationToken.None);
         Assert.Equal(["document _id \"bad\\n[12:00:00 ERR] forged\\u001b[31m\"", "document _id plain id"], table.Records.Select(r => r.Location));
         Assert.DoesNotContain(table.Records, r => r.Location.Any(char.IsControl));
+    }
+
+    [Fact]
+    public async Task A_string_id_with_a_bidi_override_or_line_separator_is_shown_escaped()
+    {
+        // Only control characters were escaped: U+202E turned the rest of the report's line around in a terminal
+        // ("(SFH): 'x' is not a number" read backwards), and U+2028 starts a new line in many log viewers.
+        var options = TestServerOptions();
+        Server.Insert(options.Database, options.Collection, "{\"_id\": \"a\\u202Eb\", \"x\": 1}", "{\"_id\": \"c\\u2028[12:00:00 ERR] forged\", \"x\": 1}");
+        var table = await new MongoDataSource(options).ReadAsync(CancellationToken.None);
+        Assert.Equal(["document _id \"a\\u202eb\"", "document _id \"c\\u2028[12:00:00 ERR] forged\""], table.Records.Select(r => r.Location));
+        Assert.Equal("\"a\\u202eb\"", MongoRowSerializer.Describe(new BsonString("a\u202Eb")));
+    }
+
+    [Fact]
+    public async Task A_field_name_with_a_bidi_override_is_escaped_in_the_column_error()
+    {
+        // The near miss of having_IP_Address is fetched so the error can name it; its U+202E went into the message raw
+        // (control characters were escaped, format characters and U+2028 were not) and turned the line around.
+        var options = TestServerOptions();
+        var fields = string.Join(", ", Schema.FeatureNames.Select(n => n == "having_IP_Address" ? "\"having\\nIP\\u202eAddress\\u2028\": 1" : $"\"{n}\": 1"));
+        Server.Insert(options.Database, options.Collection, $"{{\"_id\": 1, {fields}, \"Result\": 1}}", $"{{\"_id\": 2, {fields}, \"Result\": -1}}");
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+        var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false));
+        Assert.Contains("'having\\x0AIP\\u202EAddress\\u2028' looks like having_IP_Address", ex.Message);
+        Assert.DoesNotContain(ex.Message, c => c is '\u202E' or '\u2028' || char.IsControl(c));
+    }
+
+    [Fact]
+    public async Task A_string_value_with_a_line_break_is_escaped_in_the_error_naming_it()
+    {
+        // "'1\n[12:00:00 ERR] forged' is not a number." went raw into the validation report and the log: a second,
+        // forged line (ids and field names were escaped, values were not).
+        var options = TestServerOptions();
+        var fields = string.Join(", ", Schema.FeatureNames.Select(n => n == "SFH" ? "\"SFH\": \"1\\n[12:00:00 ERR] forged\\u202e\"" : $"\"{n}\": 1"));
+        Server.Insert(options.Database, options.Collection, $"{{\"_id\": 1, {fields}, \"Result\": 1}}");
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+        var parsed = DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false);
+        var message = parsed.Invalid.Single().Problems.Single().Message;
+        Assert.Equal("'1\\x0A[12:00:00 ERR] forged\\u202E' is not a number.", message);
+    }
+
+    [Fact]
+    public async Task A_negative_zero_reads_the_same_from_the_csv_and_from_mongodb()
+    {
+        // The data set hash is of the values' bytes: "-0" in a CSV was -0.0, the same record pushed to MongoDB (stored as
+        // 0) read back as 0.0, so the same rows from the CSV and MongoDB had different hashes.
+        var lines = File.ReadLines(TestPaths.DataFile).Take(4).ToArray();
+        lines[1] = "-0," + lines[1][(lines[1].IndexOf(',', StringComparison.Ordinal) + 1)..];
+        lines[2] = "-0.0," + lines[2][(lines[2].IndexOf(',', StringComparison.Ordinal) + 1)..];
+        var csv = CsvTableReader.Read(new StringReader(string.Join("\n", lines) + "\n"), "z.csv");
+        var options = TestServerOptions();
+        await MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None);
+        var fromMongo = DatasetParser.Parse(await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None), Schema, requireTarget: true, allowUnknownColumns: false).Valid;
+        var fromCsv = DatasetParser.Parse(csv, Schema, requireTarget: true, allowUnknownColumns: false).Valid;
+        Assert.Equal(3, fromCsv.Count);
+        for (var r = 0; r < 2; r++)
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(fromMongo.Features[r, 0]), BitConverter.DoubleToInt64Bits(fromCsv.Features[r, 0]));
+            Assert.False(double.IsNegative(fromCsv.Features[r, 0]));
+        }
     }
 
     [Fact]

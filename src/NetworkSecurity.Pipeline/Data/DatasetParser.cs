@@ -98,9 +98,16 @@ public static class DatasetParser
     private static string Listed(IReadOnlyList<string> names) =>
         names.Count <= NamesShown ? string.Join(", ", names.Select(Printable)) : $"{string.Join(", ", names.Take(NamesShown).Select(Printable))} and {names.Count - NamesShown:N0} more";
 
-    /// <summary>A name as it can be shown in a message or a log: control characters (NUL above all) written as escapes.</summary>
+    /// <summary>
+    /// A name as it can be shown in a message or a log: control characters (NUL above all) written as escapes, and so are
+    /// format characters (the bidi override U+202E turned the rest of the line around) and U+2028/U+2029 (a new line in
+    /// many log viewers).
+    /// </summary>
     public static string Printable(string name) =>
-        name.Any(char.IsControl) ? string.Concat(name.Select(c => c == '\0' ? "\\0" : char.IsControl(c) ? $"\\x{(int)c:X2}" : c.ToString())) : name;
+        name.Any(Unprintable) ? string.Concat(name.Select(c => c == '\0' ? "\\0" : char.IsControl(c) ? $"\\x{(int)c:X2}" : Unprintable(c) ? $"\\u{(int)c:X4}" : c.ToString())) : name;
+
+    private static bool Unprintable(char c) => char.IsControl(c)
+        || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Format or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator;
 
     private static bool LooksLikeData(string cell) =>
         cell.Trim().Length == 0 || double.TryParse(cell, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);

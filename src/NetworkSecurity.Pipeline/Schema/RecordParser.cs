@@ -97,7 +97,9 @@ public sealed class RecordParser
             }
             else
             {
-                features[f] = value;
+                // -0 stored as +0: the data set hash is of the values' bytes, and the same record from MongoDB (where
+                // push-data stores "-0" as 0) or a CSV saying "0" must hash the same; no comparison tells them apart.
+                features[f] = value == 0 ? 0 : value;
             }
         }
 
@@ -172,5 +174,6 @@ public sealed class RecordParser
     private DataProblem Problem(RawRecord record, int column, string field, string message) =>
         new(_source, record.Location, _columnNumbers ? column + 1 : null, field, message);
 
-    private static string Truncate(string text) => (text.Length <= 40 ? text : text[..40] + "…").Replace("\0", "\\0", StringComparison.Ordinal);
+    // Escaped as column names are: a value's line break went raw into the log and the report, a second, forged line.
+    private static string Truncate(string text) => Data.DatasetParser.Printable(text.Length <= 40 ? text : text[..40] + "…");
 }
