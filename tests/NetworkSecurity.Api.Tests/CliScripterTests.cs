@@ -1,0 +1,41 @@
+using NetworkSecurity.Api.Cli;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>The commands as a script uses them: paths through links, outputs that cannot be written, help against the README.</summary>
+public sealed class CliScripterTests
+{
+    private static async Task<(TempDirectory Dir, string Data)> TrainedAsync(int rows = 300)
+    {
+        var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, rows);
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["train", "--data", data, "--schema", TestPaths.SchemaFile,
+            "--artifacts", Path.Combine(dir.Path, "Artifacts"), "--final-model", Path.Combine(dir.Path, "final_model"),
+            "--logs", Path.Combine(dir.Path, "Logs"), "--mode", "gbdt", "--Pipeline:OverfittingThreshold=1",
+            $"--MLFLOW_TRACKING_URI={Path.Combine(dir.Path, "mlruns")}"]));
+        return (dir, data);
+    }
+
+    private static string[] Predict(TempDirectory dir, string input, string output, params string[] more) =>
+        ["predict", "--input", input, "--output", output, "--schema", TestPaths.SchemaFile,
+            "--final-model", Path.Combine(dir.Path, "final_model"), "--logs", Path.Combine(dir.Path, "Logs"), .. more];
+
+    private static string Log(TempDirectory dir) => string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
+
+    [Fact]
+    public async Task Predict_refuses_its_own_input_reached_through_a_linked_folder()
+    {
+        var (dir, data) = await TrainedAsync();
+        using var _ = dir;
+        var here = Path.Combine(dir.Path, "here");
+        Directory.CreateSymbolicLink(here, dir.Path);
+        var original = File.ReadAllText(data);
+
+        // in.csv read as here/in.csv and written as in.csv, and the other way round: the same file both times.
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(dir, Path.Combine(here, Path.GetFileName(data)), data)));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(dir, data, Path.Combine(here, Path.GetFileName(data)))));
+        Assert.Equal(original, File.ReadAllText(data));
+        Assert.Contains("is the input file", Log(dir));
+    }
+}
