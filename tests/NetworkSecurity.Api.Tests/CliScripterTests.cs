@@ -4,6 +4,7 @@ using NetworkSecurity.Pipeline.Tests;
 namespace NetworkSecurity.Api.Tests;
 
 /// <summary>The commands as a script uses them: paths through links, outputs that cannot be written, help against the README.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // symbolic links and Unix permissions
 public sealed class CliScripterTests
 {
     private static async Task<(TempDirectory Dir, string Data)> TrainedAsync(int rows = 300)
@@ -37,5 +38,21 @@ public sealed class CliScripterTests
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(dir, data, Path.Combine(here, Path.GetFileName(data)))));
         Assert.Equal(original, File.ReadAllText(data));
         Assert.Contains("is the input file", Log(dir));
+    }
+
+    [Fact]
+    public async Task Predict_refuses_a_read_only_output_before_it_scores_the_input()
+    {
+        var (dir, data) = await TrainedAsync();
+        using var _ = dir;
+        var output = dir.File("verdicts.csv", "kept\n");
+        File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.GroupRead);
+
+        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Predict(dir, data, output, "--explain", "all")));
+        Assert.Equal("kept\n", File.ReadAllText(output));
+        var log = Log(dir);
+        Assert.Contains("verdicts.csv' is read-only", log);
+        // Refused up front: it scored (and explained) every record first, minutes on a large file, and then said so.
+        Assert.DoesNotContain("predict: scoring", log);
     }
 }

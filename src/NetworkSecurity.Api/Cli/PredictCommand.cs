@@ -60,10 +60,14 @@ public static class PredictCommand
 
         // Every link along both paths followed: through a linked folder (here/in.csv for in.csv) the paths differed
         // and the verdicts replaced the input.
-        if (string.Equals(SafeFile.RealPath(SafeFile.Target(output)), SafeFile.RealPath(input), StringComparison.Ordinal))
+        var outputTarget = SafeFile.Target(output);
+        if (string.Equals(SafeFile.RealPath(outputTarget), SafeFile.RealPath(input), StringComparison.Ordinal))
         {
             throw new UsageException($"--output '{output}' is the input file; give another path.");
         }
+
+        // Before scoring, not after it: a large input with --explain was scored for minutes and then refused.
+        SafeFile.RefuseReadOnly(outputTarget);
 
         if (explainTop > 0)
         {
