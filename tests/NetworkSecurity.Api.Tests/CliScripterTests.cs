@@ -55,4 +55,19 @@ public sealed class CliScripterTests
         // Refused up front: it scored (and explained) every record first, minutes on a large file, and then said so.
         Assert.DoesNotContain("predict: scoring", log);
     }
+
+    [Fact]
+    public void Every_option_a_commands_help_lists_is_in_the_README()
+    {
+        var readme = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
+        var missing = CommandLine.Build().Subcommands
+            .SelectMany(command => command.Options.Select(option => (Command: command.Name, option.Name)))
+            .Where(o => o.Name.StartsWith("--", StringComparison.Ordinal) && o.Name != "--help")
+            // As a word: --seed is not found in --seeds, nor --drop in --drop-margin.
+            .Where(o => !System.Text.RegularExpressions.Regex.IsMatch(readme, System.Text.RegularExpressions.Regex.Escape(o.Name) + "(?![-a-z0-9])"))
+            .Select(o => $"{o.Command} {o.Name}")
+            .Distinct()
+            .ToArray();
+        Assert.Empty(missing); // was train --folds, --scoring, --logs and push-data --file: in --help only
+    }
 }
