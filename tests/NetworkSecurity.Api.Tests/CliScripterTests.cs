@@ -70,4 +70,25 @@ public sealed class CliScripterTests
             .ToArray();
         Assert.Empty(missing); // was train --folds, --scoring, --logs and push-data --file: in --help only
     }
+
+    [Fact]
+    public void A_typed_option_and_its_setting_given_with_different_values_is_a_usage_error()
+    {
+        using var dir = new TempDirectory();
+        // The typed option won without a word (train split with seed 3); the same option twice is already an error.
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, [], "train", "--mode", "gbdt", "--seed", "3", "--Pipeline:Seed=5");
+        Assert.True(code == CommandLine.UsageError, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("--seed '3' and --Pipeline:Seed=5 set the same setting to different values", stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "no run started");
+
+        (code, _, stderr) = ProgramProcess.Run(dir, [], "push-data", "--batch-size", "10", "--MONGODB_BATCH_SIZE", "20");
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains("--batch-size '10' and --MONGODB_BATCH_SIZE=20", stderr);
+
+        // The same value both ways is no conflict: predict goes on, to its missing model.
+        (code, _, stderr) = ProgramProcess.Run(dir, [], "predict", "--input", "in.csv", "--output", "out.csv",
+            "--schema", TestPaths.SchemaFile, $"--Pipeline__SchemaPath={TestPaths.SchemaFile}");
+        Assert.True(code == CommandLine.Failed, $"exit {code}: {stderr}");
+        Assert.Contains("No model to use", stderr);
+    }
 }
