@@ -313,8 +313,8 @@ public sealed class CommandLineTests
             "--logs", "none", "--Pipeline:MaxInvalidRowFraction=0.01"], dir.Path);
 
         Assert.True(code == CommandLine.Success, stderr + stdout);
-        Assert.Contains($"1 of 600 records in {data} set aside as invalid (0.167 %; Pipeline:MaxInvalidRowFraction allows 1 %)", stdout, StringComparison.Ordinal);
-        Assert.Contains($"{data}, line 5, column 4 (having_At_Symbol): 2 is not an allowed value", stdout, StringComparison.Ordinal);
+        Assert.Contains($"1 of 600 records in {data} set aside as invalid (0.167 %; Pipeline:MaxInvalidRowFraction allows 1 %)", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{data}, line 5, column 4 (having_At_Symbol): 2 is not an allowed value", stderr, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -54,12 +54,12 @@ public sealed class EnvironmentSettingTests
         dir.File("appsettings.json", """{"Pipeline": {"Seed": 7, "OverfittingThreshold": 1}}""");
         var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false" }, "train", "--data", data, "--mode", "gbdt");
         Assert.True(code == 0, stdout + stderr);
-        Assert.Contains("(stratified split, seed 7)", stdout);
+        Assert.Contains("(stratified split, seed 7)", stderr); // the log: standard error
 
         // The environment still wins over the file, and a bad value in it is refused in one line.
         (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false", ["Pipeline__Seed"] = "9" }, "train", "--data", data, "--mode", "gbdt");
         Assert.True(code == 0, stdout + stderr);
-        Assert.Contains("(stratified split, seed 9)", stdout);
+        Assert.Contains("(stratified split, seed 9)", stderr);
         dir.File("appsettings.json", """{"Pipeline": {"TestFraction": 0.9}}""");
         (code, stdout, stderr) = ProgramProcess.Run(dir, new(), "train", "--data", data, "--mode", "gbdt");
         Assert.Equal(2, code);
@@ -125,7 +125,7 @@ public sealed class EnvironmentSettingTests
         dir.File("appsettings.Production.json", """{"Pipeline": {"Seed": 11}}""");
         var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false" }, "train", "--data", data, "--mode", "gbdt");
         Assert.True(code == 0, stdout + stderr);
-        Assert.Contains("(stratified split, seed 11)", stdout);
+        Assert.Contains("(stratified split, seed 11)", stderr);
 
         // ASPNETCORE_ENVIRONMENT picks the file, and its keys are checked as appsettings.json's are.
         dir.File("appsettings.Staging.json", """{"Pipeline": {"Sed": 3}}""");
@@ -196,7 +196,7 @@ public sealed class EnvironmentSettingTests
             "train", "--data", data, "--mode", "gbdt", "--Pipeline:OverfittingThreshold=1");
 
         Assert.True(code == 0, stdout + stderr);
-        Assert.Contains("INF] Run not tracked: experiment tracking is off (Tracking:Enabled=false).", stdout);
+        Assert.Contains("INF] Run not tracked: experiment tracking is off (Tracking:Enabled=false).", stderr);
         Assert.DoesNotContain("WRN]", stdout + stderr);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "mlruns")), "no MLflow store written");
     }

@@ -2,7 +2,7 @@ using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Api.Tests;
 
-/// <summary>evaluate's table on stdout, where the console log writes too (from an async sink), as a user reads it.</summary>
+/// <summary>evaluate's table on stdout, and nothing else there: the console log goes to stderr.</summary>
 public sealed class EvaluateOutputTests
 {
     [Fact]
@@ -22,5 +22,9 @@ public sealed class EvaluateOutputTests
         Assert.StartsWith("| 2 | stratified |", lines[header + 3]);
         Assert.StartsWith("| 3 | stratified |", lines[header + 4]);
         Assert.StartsWith("| mean ± sd | stratified |", lines[header + 5]);
+        // `evaluate > table.md` is the table alone: the log's lines ("[hh:mm:ss INF] Seed 1: …") were there too.
+        Assert.Equal(0, header);
+        Assert.All(lines.Where(l => l.Length > 0), l => Assert.StartsWith("|", l));
+        Assert.Contains("INF] Mean test F1 over seeds 1,2,3", stderr);
     }
 }

@@ -15,6 +15,6 @@ public sealed class TrainOutputTests
         Assert.True(code == 0, stdout + stderr);
         // 2,211 test rows hold more than 400 distinct vectors: the estimate covers some of them, and says so (it read
         // "on 466 test rows", as if the split had that many).
-        Assert.Matches(@"Feature importance \(mean \|contribution\| on \d+ of 2211 test rows: at most 400 distinct vectors, each weighted by its copies; log_odds\)", stdout);
+        Assert.Matches(@"Feature importance \(mean \|contribution\| on \d+ of 2211 test rows: at most 400 distinct vectors, each weighted by its copies; log_odds\)", stderr);
     }
 }

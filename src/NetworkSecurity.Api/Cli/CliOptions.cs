@@ -92,6 +92,25 @@ public sealed class CliOptions
         }
     }
 
+    /// <summary>
+    /// A typed option and the configuration key it sets, both given with different values (--seed 3 --Pipeline:Seed=5),
+    /// or null: the typed one won without a word, where the same option given twice is an error.
+    /// </summary>
+    public string? Conflict(ParseResult result)
+    {
+        var keys = new ConfigurationBuilder().AddCommandLine(ConfigurationKeys.ToArray()).Build();
+        var typed = ConfigurationValues(result).ToDictionary(v => v.Key, v => v.Value, StringComparer.OrdinalIgnoreCase);
+        foreach (var (option, key) in _bindings)
+        {
+            if (typed.TryGetValue(key, out var value) && keys[key] is { } other && !string.Equals(other, value, StringComparison.Ordinal))
+            {
+                return $"{option.Name} '{value}' and --{key}={other} set the same setting to different values; give one of them.";
+            }
+        }
+
+        return null;
+    }
+
     private T Bind<T>(T option, string key)
         where T : Option
     {

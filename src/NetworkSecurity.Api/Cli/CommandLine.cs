@@ -225,6 +225,12 @@ public static partial class CommandLine
     internal static void SetBody(Command command, CliOptions options, Func<CommandContext, Task<int>> body) =>
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            if (options.Conflict(parsed) is { } conflict)
+            {
+                await Console.Error.WriteLineAsync($"error: {conflict}").ConfigureAwait(false);
+                return UsageError;
+            }
+
             IConfigurationRoot configuration;
             try
             {

@@ -58,10 +58,16 @@ public static class PredictCommand
             throw new UsageException($"Input '{input}' is not a regular file (a pipe or device): predict reads its input twice; save it to a file first.");
         }
 
-        if (string.Equals(SafeFile.Target(output), SafeFile.Target(input), StringComparison.Ordinal))
+        // Every link along both paths followed: through a linked folder (here/in.csv for in.csv) the paths differed
+        // and the verdicts replaced the input.
+        var outputTarget = SafeFile.Target(output);
+        if (string.Equals(SafeFile.RealPath(outputTarget), SafeFile.RealPath(input), StringComparison.Ordinal))
         {
             throw new UsageException($"--output '{output}' is the input file; give another path.");
         }
+
+        // Before scoring, not after it: a large input with --explain was scored for minutes and then refused.
+        SafeFile.RefuseReadOnly(outputTarget);
 
         if (explainTop > 0)
         {

@@ -12,8 +12,13 @@ public static partial class LoggingSetup
 
     /// <param name="fileName">File name under the log directory, e.g. "train_20261123_101500.log"; null for a daily rolling service log.</param>
     /// <param name="consoleLevel">When given, the console's minimum level can be raised while a live progress display runs.</param>
+    /// <remarks>
+    /// A command's logger: its console lines go to standard error, all of them, so that standard output carries only
+    /// what the command answers (train's result, evaluate's table, push-data's count): `evaluate &gt; table.md` held the
+    /// log lines too.
+    /// </remarks>
     public static Serilog.Core.Logger CreateLogger(IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null) =>
-        Configure(new LoggerConfiguration(), configuration, fileName, consoleLevel).CreateLogger();
+        Configure(new LoggerConfiguration(), configuration, fileName, consoleLevel, standardErrorFrom: LogEventLevel.Verbose).CreateLogger();
 
     /// <summary>Logging:Directory, or "Logs" when unset or empty; "none" writes no file.</summary>
     public static string LogDirectory(IConfiguration configuration) =>
@@ -91,7 +96,8 @@ public static partial class LoggingSetup
         }
     }
 
-    public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null)
+    /// <param name="standardErrorFrom">The console's lines from this level go to standard error, the others to standard output (the service's errors only).</param>
+    public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null, LogEventLevel standardErrorFrom = LogEventLevel.Error)
     {
         var directory = LogDirectory(configuration);
         logger = logger
@@ -109,7 +115,7 @@ public static partial class LoggingSetup
             // says the same in one line on stderr (ServiceHost), so on the console it is left out (the log file keeps it).
             .WriteTo.Logger(console => console
                 .Filter.ByExcluding(IsHostStartFailure)
-                .WriteTo.Async(sink => sink.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Error, levelSwitch: consoleLevel)));
+                .WriteTo.Async(sink => sink.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: standardErrorFrom, levelSwitch: consoleLevel)));
         if (!string.Equals(directory, "none", StringComparison.OrdinalIgnoreCase))
         {
             logger = fileName is null

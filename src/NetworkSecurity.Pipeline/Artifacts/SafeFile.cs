@@ -149,18 +149,27 @@ public static class SafeFile
     }
 
     /// <summary>
+    /// Refuses a read-only file at <paramref name="target"/> (from <see cref="Target"/>): it is not replaced behind its
+    /// owner's back. Public so that a command can say so before its work, not after it.
+    /// </summary>
+    public static void RefuseReadOnly(string target)
+    {
+        if (!OperatingSystem.IsWindows() && File.Exists(target) && (File.GetUnixFileMode(target) & UnixFileMode.UserWrite) == 0)
+        {
+            throw new IOException($"'{target}' is read-only; make it writable or write elsewhere.");
+        }
+    }
+
+    /// <summary>
     /// The temporary file beside <paramref name="path"/>: ".name.guid.tmp", or ".guid.tmp" when the name is so long that
     /// the longer one would pass the file system's 255-byte limit on a name (a legal output name then failed).
-    /// Also refuses a read-only file there: it is not replaced behind its owner's back.
+    /// Also refuses a read-only file there.
     /// </summary>
     private static string TempFor(string path)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
-        if (!OperatingSystem.IsWindows() && File.Exists(path) && (File.GetUnixFileMode(path) & UnixFileMode.UserWrite) == 0)
-        {
-            throw new IOException($"'{path}' is read-only; make it writable or write elsewhere.");
-        }
+        RefuseReadOnly(path);
 
         var name = Path.GetFileName(path);
         var guid = Guid.NewGuid().ToString("N");
