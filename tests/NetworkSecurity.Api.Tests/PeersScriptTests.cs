@@ -25,7 +25,7 @@ public sealed class PeersScriptTests
         Assert.True(evaluated == CommandLine.Success, errors + log);
         // The command it suggests is the one run below (it said to run accuracy.sh, which evaluates the bundled data anew),
         // by Debian's interpreter (`python3`, a pyenv shim on the development machines, has no scikit-learn).
-        Assert.Contains($"compare with the peers on these rows: /usr/bin/python3 scripts/bench/peers.py {splits}", log, StringComparison.Ordinal);
+        Assert.Contains($"compare with the peers on these rows: /usr/bin/python3 scripts/bench/peers.py {splits}", errors, StringComparison.Ordinal); // a log line: standard error
 
         // The product's F1 (legitimate positive, P(legitimate) > 0.5) straight from product.csv, for the table to match.
         var product = File.ReadLines(Path.Combine(splits, "stratified", "seed0", "product.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
