@@ -106,9 +106,9 @@ public static class PredictCommand
                 var offset = pass++ * length;
                 var step = offset == 0 ? "scoring" : "writing";
                 // Read only as far as it reached at the start: a file growing without end was read for as long as it grew.
-                var file = new FixedLengthFileStream(input, _ => new PipelineException($"Input '{input}' changed while it was being scored (it grew past the {size:N0} bytes it had when predict started); nothing was written. Score a copy that does not change."), size);
-                var stream = new ReadProgressStream(file, read => reporter.Report(step, (offset + read) / (2.0 * length)));
-                return new StreamReader(stream, detectEncodingFromByteOrderMarks: true);
+                var file = new FixedLengthFileStream(input, _ => new PipelineException($"Input '{input}' changed while it was being scored (it grew past the {size:N0} bytes it had when predict started); nothing was written. Score a copy that does not change."), size,
+                    read => reporter.Report(step, (offset + read) / (2.0 * length)));
+                return new StreamReader(file, detectEncodingFromByteOrderMarks: true);
             }
 
             PredictionSummary summary;
@@ -140,54 +140,5 @@ public static class PredictCommand
         logger.Information("Scored {Rows} records from {Input} with model {Version}: {Phishing} phishing, {Legitimate} legitimate; wrote {Output}",
             summary.Count, input, summary.ModelVersion, summary.PhishingCount, summary.LegitimateCount, output);
         return CommandLine.Success;
-    }
-}
-
-/// <summary>A read-only stream that tells how many bytes have been read so far.</summary>
-internal sealed class ReadProgressStream(Stream inner, Action<long> onRead) : Stream
-{
-    private long _read;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => inner.Length;
-    public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-    public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    private int Count(int read)
-    {
-        _read += read;
-        onRead(_read);
-        return read;
     }
 }

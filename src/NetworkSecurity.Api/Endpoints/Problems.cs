@@ -42,7 +42,7 @@ public static class Problems
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        RetryAfter(context, retryAfterSeconds);
         return TypedResults.Problem(
             title: "No model is ready yet",
             detail: $"The service has no trained model yet (the first training run may be in progress). Retry later or POST /train.{refused}",
@@ -76,7 +76,7 @@ public static class Problems
     /// <summary>Every upload slot stayed taken while the request waited: the same request later will most likely get one.</summary>
     public static ProblemHttpResult UploadsBusy(HttpContext context, int slots, double waitedSeconds, int retryAfterSeconds)
     {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        RetryAfter(context, retryAfterSeconds);
         return TypedResults.Problem(
             title: "Too many large uploads at once",
             detail: $"{slots} large upload(s) (over 1 MiB, counting what explanations asked for may take) were being scored and none finished within {waitedSeconds:0.###} s of waiting (Api:MaxConcurrentUploads = {slots}); send it again later, or to another replica.",
@@ -86,17 +86,21 @@ public static class Problems
     /// <summary>The large uploads in flight hold all the bytes allowed: the same request later will most likely fit.</summary>
     public static ProblemHttpResult UploadBytesInFlight(HttpContext context, long budget, int retryAfterSeconds)
     {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        RetryAfter(context, retryAfterSeconds);
         return TypedResults.Problem(
             title: "Too many large uploads at once",
             detail: $"The uploads over 1 MiB being received, scored or answered already hold {budget:N0} bytes, all this service holds at once (Api:MaxUploadBytesInFlight = {budget:N0}); send it again later, or to another replica.",
             statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
+    /// <summary>Sets Retry-After (whole seconds) on an answer the same request may get past later.</summary>
+    public static void RetryAfter(HttpContext context, int seconds) =>
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The service stopped scoring because it is shutting down (SIGTERM): the request can go elsewhere or come back.</summary>
     public static ProblemHttpResult ShuttingDown(HttpContext context, int retryAfterSeconds)
     {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        RetryAfter(context, retryAfterSeconds);
         return TypedResults.Problem(
             title: "Service shutting down",
             detail: "The service is shutting down and stopped scoring this request; send it again (to another replica, or here once it is back).",

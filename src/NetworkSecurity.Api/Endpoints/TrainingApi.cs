@@ -92,7 +92,7 @@ public static class TrainingApi
             // The expiry is on the store's clock: measured against this replica's own, a store clock an hour ahead gave
             // Retry-After: 3600 for a lease that lapses within LeaseSeconds.
             var seconds = Math.Clamp((int)Math.Ceiling((holder.ExpiresAt - coordinator.Lease.UtcNow).TotalSeconds), 1, 3600);
-            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Problems.RetryAfter(context, seconds);
             var who = holder.Holder == coordinator.ReplicaId ? "This replica" : $"Replica {holder.Holder}";
             return TypedResults.Problem(
                 title: "Another training run holds the lease",
@@ -103,7 +103,7 @@ public static class TrainingApi
 
         // The shared store cannot be asked who trains (unreachable, a missing bucket, refused credentials): no replica
         // trains until it answers, so two never train at once; the live model keeps serving meanwhile.
-        context.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Problems.RetryAfter(context, options.Value.RetryAfterSeconds);
         return TypedResults.Problem(
             title: "Training lease unavailable",
             detail: $"{Sentence(request.Error)} Replicas that share object storage train only while it can say who holds the training lease; the live model keeps serving. Try again when the store answers.",
@@ -161,7 +161,7 @@ public static class TrainingApi
 
     private static ProblemHttpResult ShuttingDown(HttpContext context, int retryAfterSeconds, string jobId)
     {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Problems.RetryAfter(context, retryAfterSeconds);
         return TypedResults.Problem(
             title: "Service shutting down",
             detail: $"The service is shutting down: training job {jobId} stops with it, before it finishes. Send it again (to another replica, or here once it is back).",

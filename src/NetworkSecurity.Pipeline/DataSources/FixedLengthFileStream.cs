@@ -9,15 +9,18 @@ public sealed class FixedLengthFileStream : Stream
 {
     private readonly FileStream _inner;
     private readonly Func<long, Exception> _grew;
+    private readonly Action<long>? _onRead;
     private long _read;
 
     /// <param name="grew">The exception to throw, given the length the file had.</param>
     /// <param name="length">The length it had, when measured before it was opened; else its length now.</param>
-    public FixedLengthFileStream(string path, Func<long, Exception> grew, long? length = null)
+    /// <param name="onRead">Told the bytes read so far after each read, for progress.</param>
+    public FixedLengthFileStream(string path, Func<long, Exception> grew, long? length = null, Action<long>? onRead = null)
     {
         ArgumentNullException.ThrowIfNull(grew);
         _inner = File.OpenRead(path);
         _grew = grew;
+        _onRead = onRead;
         Length = length ?? _inner.Length;
     }
 
@@ -64,6 +67,12 @@ public sealed class FixedLengthFileStream : Stream
     private int Count(int read)
     {
         _read += read;
-        return _read > Length ? throw _grew(Length) : read;
+        if (_read > Length)
+        {
+            throw _grew(Length);
+        }
+
+        _onRead?.Invoke(_read);
+        return read;
     }
 }
