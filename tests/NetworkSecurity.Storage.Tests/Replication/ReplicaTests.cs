@@ -177,7 +177,8 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             // (Not the log line alone: a poll during the refusals above may have logged and recovered from one already.)
             await WaitUntilAsync(async () => ReadyDescription(await _http.GetStringAsync(Url(service, "/health/ready"))).Contains(": the store cannot be read since ", StringComparison.Ordinal),
                 TimeSpan.FromSeconds(40), "the sync's outage", processes);
-            Assert.Contains("is unreachable or failing", service.Output);
+            // Readiness changes a moment before the line reaches the pipe this test reads: wait for it, do not race it.
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains("is unreachable or failing", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the sync's outage line", processes);
             await Task.Delay(1500); // more polls against a store answering garbage: still one line
             Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url(service, "/health/ready"))).StatusCode);
             Assert.Equal(v2, (await ServedModelAsync(service)).Version);
@@ -606,6 +607,6 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             await Task.Delay(Poll);
         }
 
-        Assert.Fail($"timed out after {timeout.TotalSeconds:0} s waiting for {what}" + (last is null ? "" : $" (last error: {last.Message})") + "\n" + string.Join('\n', processes.Select(p => p.Output)));
+        Assert.Fail($"timed out after {timeout.TotalSeconds:0} s waiting for {what}" + (last is null ? "" : $" (last error: {last.Message})") + "\n" + string.Join('\n', processes.Select(p => p.Tail)));
     }
 }

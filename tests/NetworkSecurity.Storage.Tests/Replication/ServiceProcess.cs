@@ -60,8 +60,12 @@ public sealed class ServiceProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The service's console output so far (last 200 lines), for assertion messages.</summary>
-    public string Output => $"--- {Name} ---\n" + string.Join('\n', _output.TakeLast(200));
+    /// <summary>The service's console output so far (its last 2,000 lines), for assertions on what it logged.</summary>
+    public string Output => $"--- {Name} ---\n" + string.Join('\n', _output);
+
+    /// <summary>The last 200 lines, for failure messages. (Assertions read <see cref="Output"/>: a busy service logged
+    /// more than 200 lines in CI and a line asserted on had scrolled out.)</summary>
+    public string Tail => $"--- {Name} ---\n" + string.Join('\n', _output.TakeLast(200));
 
     /// <summary>The built service; the test project references it, so it is built before the tests run.</summary>
     public static string ApiDll
