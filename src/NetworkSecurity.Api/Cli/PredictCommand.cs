@@ -39,6 +39,7 @@ public static class PredictCommand
             throw new UsageException(explainError); // before anything is loaded: a usage error whatever the model
         }
 
+        context.Step.Current = "loading the model";
         var bundle = new ModelStore(options.FinalModelDirectory).LoadCurrent(schema)
             ?? throw new PipelineException($"No model to use: {new ModelStore(options.FinalModelDirectory).NoModelReason()}.");
         if (Directory.Exists(input))
@@ -131,7 +132,7 @@ public static class PredictCommand
                 RequireUnchanged();
             }).ConfigureAwait(false);
             return summary;
-        }).ConfigureAwait(false);
+        }, context.Step).ConfigureAwait(false);
         if (summary.EmptyFeaturesWarning is { } warning)
         {
             logger.Warning("{Input}: {Warning}", input, warning);

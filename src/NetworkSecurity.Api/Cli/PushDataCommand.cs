@@ -47,6 +47,7 @@ public static class PushDataCommand
         // Checked as training will read it (columns, labels, values) before anything is sent, and above all before
         // --drop replaces a collection that training can use: a file train would refuse is refused here.
         var schema = SchemaLoader.Load(pipeline.SchemaPath);
+        context.Step.Current = "checking the file";
         var (total, mapping, invalid, unsent, problems) = Check(file, length, schema, pipeline, context.CancellationToken);
         if (invalid > 0)
         {
@@ -96,7 +97,7 @@ public static class PushDataCommand
             {
                 throw new PipelineException(ex.Message, ex);
             }
-        }).ConfigureAwait(false);
+        }, context.Step).ConfigureAwait(false);
 
         foreach (var rejected in result.Rejected)
         {
