@@ -140,8 +140,8 @@ public static class PushDataCommand
     private static (long Total, ColumnMapping Mapping, long Invalid, long Unsent, IReadOnlyList<DataProblem> Problems) Check(string file, long length, DataSchema schema, PipelineOptions options, CancellationToken cancellationToken)
     {
         using var reader = OpenFixed(file, length);
-        var (columns, records) = CsvTableReader.Open(reader, file, CsvLimits.Files);
-        var mapping = DatasetParser.ResolveColumns(new RawTable(file, columns, []), schema, requireTarget: true, allowUnknownColumns: false);
+        var (columns, records, headerLine) = CsvTableReader.Open(reader, file, CsvLimits.Files);
+        var mapping = DatasetParser.ResolveColumns(new RawTable(file, columns, [], HeaderLine: headerLine), schema, requireTarget: true, allowUnknownColumns: false);
         var parser = new RecordParser(schema, mapping, file, options.MaxMissingFeatureFraction);
         var features = new double[schema.Features.Count];
         var problems = new List<DataProblem>(); // the first ten, to show

@@ -51,8 +51,8 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
 
         var explanations = explainer is null ? null : new List<VerdictExplanation>();
         using var reader = open();
-        var (columns, records) = CsvTableReader.Open(reader, source, _limits.Csv);
-        var mapping = DatasetParser.ResolveColumns(new RawTable(source, columns, []), schema, requireTarget: false, allowUnknownColumns: true);
+        var (columns, records, headerLine) = CsvTableReader.Open(reader, source, _limits.Csv);
+        var mapping = DatasetParser.ResolveColumns(new RawTable(source, columns, [], HeaderLine: headerLine), schema, requireTarget: false, allowUnknownColumns: true);
         // A label column (Result, or an alias such as 'label') is echoed like any extra column: scoring never reads it.
         var parser = new RecordParser(schema, mapping, source, _limits.MaxMissingFraction, readLabel: false);
         var width = schema.Features.Count;
