@@ -327,7 +327,8 @@ public static partial class CommandLine
                     // names the step, the stack trace in the log file only (the console template leaves it out).
                     var trace = string.Equals(LoggingSetup.LogDirectory(configuration), "none", StringComparison.OrdinalIgnoreCase)
                         ? "" : $" (the stack trace is in {Path.Combine(LoggingSetup.LogDirectory(configuration), logFile)})";
-                    logger.Error(ex, "{Command} failed unexpectedly during {Step}: {Type}: {Error}{Trace}", command.Name, step.Current, ex.GetType().Name, ex.Message, trace);
+                    // One line: ArgumentOutOfRangeException puts "Actual value was NaN." on a line of its own.
+                    logger.Error(ex, "{Command} failed unexpectedly during {Step}: {Type}: {Error}{Trace}", command.Name, step.Current, ex.GetType().Name, ex.Message.ReplaceLineEndings(" "), trace);
                     return Failed;
                 }
             }
