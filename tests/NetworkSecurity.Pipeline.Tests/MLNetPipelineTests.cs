@@ -109,7 +109,7 @@ public sealed class MLNetPipelineTests
         Assert.Equal(["gradient_boosting (deep)"], Entries("deep")); // refused before: "unknown learner(s) deep"
         Assert.Equal(["gradient_boosting", "gradient_boosting (deep)"], Entries("gradient_boosting"));
         Assert.Equal(["gradient_boosting (deep)", "logistic_regression"], Entries("deep,logistic_regression"));
-        var neither = Assert.Throws<PipelineException>(() => Entries("shallow"));
+        var neither = Assert.Throws<SettingException>(() => Entries("shallow")); // a setting: a usage error, not a failed run
         Assert.Contains("shallow is neither a learner (", neither.Message, StringComparison.Ordinal);
         Assert.Contains("nor an entry of", neither.Message, StringComparison.Ordinal);
     }

@@ -29,12 +29,13 @@ public static class CliProgress
     /// <summary>CI set to anything but empty, "false" or "0" (CI=false is a way to say "not CI").</summary>
     internal static bool IsCi(string? value) => value?.Trim() is { Length: > 0 } v && v != "0" && !v.Equals("false", StringComparison.OrdinalIgnoreCase);
 
-    public static async Task<T> RunAsync<T>(string title, Serilog.ILogger logger, LoggingLevelSwitch? consoleLevel, Func<IProgressReporter, Task<T>> work)
+    /// <param name="step">Told each step reported, so that a failure can name the step it happened in.</param>
+    public static async Task<T> RunAsync<T>(string title, Serilog.ILogger logger, LoggingLevelSwitch? consoleLevel, Func<IProgressReporter, Task<T>> work, CommandStep? step = null)
     {
         if (!IsInteractive)
         {
             using var plain = new PlainReporter(title, logger);
-            return await work(plain).ConfigureAwait(false);
+            return await work(new StepReporter(plain, step)).ConfigureAwait(false);
         }
 
         var previous = consoleLevel?.MinimumLevel;
@@ -51,7 +52,7 @@ public static class CliProgress
                 .StartAsync(async context =>
                 {
                     var task = context.AddTask(Markup.Escape(title), maxValue: 1000);
-                    var result = await work(new LiveReporter(title, task)).ConfigureAwait(false);
+                    var result = await work(new StepReporter(new LiveReporter(title, task), step)).ConfigureAwait(false);
                     task.Value = task.MaxValue;
                     return result;
                 }).ConfigureAwait(false);
@@ -62,6 +63,19 @@ public static class CliProgress
             {
                 consoleLevel.MinimumLevel = level;
             }
+        }
+    }
+
+    private sealed class StepReporter(IProgressReporter inner, CommandStep? step) : IProgressReporter
+    {
+        public void Report(string current, double fraction)
+        {
+            if (step is not null)
+            {
+                step.Current = current;
+            }
+
+            inner.Report(current, fraction);
         }
     }
 

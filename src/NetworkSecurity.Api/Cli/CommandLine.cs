@@ -263,9 +263,10 @@ public static partial class CommandLine
             }
 
             Serilog.Core.Logger logger;
+            var logFile = LogFileName(command.Name);
             try
             {
-                logger = LoggingSetup.CreateLogger(configuration, LogFileName(command.Name), consoleLevel);
+                logger = LoggingSetup.CreateLogger(configuration, logFile, consoleLevel);
             }
             catch (Exception ex)
             {
@@ -275,6 +276,7 @@ public static partial class CommandLine
             }
 
             LoggingSetup.PruneCommandLogs(configuration);
+            var step = new CommandStep();
             await using (logger.ConfigureAwait(false))
             {
                 try
@@ -292,7 +294,7 @@ public static partial class CommandLine
                         throw new UsageException($"--data '{configuration["Pipeline:DataPath"]}' is a CSV file, but the data source (--source, Pipeline:DataSource) is mongodb, which reads the collection: drop --data, or use --source csv.");
                     }
 
-                    return await body(new CommandContext(configuration, logger, consoleLevel, cancellationToken)).ConfigureAwait(false);
+                    return await body(new CommandContext(configuration, logger, consoleLevel, cancellationToken) { Step = step }).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -321,8 +323,12 @@ public static partial class CommandLine
                 }
                 catch (Exception ex)
                 {
-                    // Not a failure the product expects, but still one line that says what happened, not a stack trace.
-                    logger.Error("{Command} failed unexpectedly: {Type}: {Error}", command.Name, ex.GetType().Name, ex.Message);
+                    // Not a failure the product expects (a bug, or data it does not handle): one line on the console that
+                    // names the step, the stack trace in the log file only (the console template leaves it out).
+                    var trace = string.Equals(LoggingSetup.LogDirectory(configuration), "none", StringComparison.OrdinalIgnoreCase)
+                        ? "" : $" (the stack trace is in {Path.Combine(LoggingSetup.LogDirectory(configuration), logFile)})";
+                    // One line: ArgumentOutOfRangeException puts "Actual value was NaN." on a line of its own.
+                    logger.Error(ex, "{Command} failed unexpectedly during {Step}: {Type}: {Error}{Trace}", command.Name, step.Current, ex.GetType().Name, ex.Message.ReplaceLineEndings(" "), trace);
                     return Failed;
                 }
             }
@@ -344,8 +350,35 @@ public static partial class CommandLine
     private static string LogFileName(string command) => $"{command}_{DateTime.UtcNow:yyyyMMdd_HHmmss}_{Environment.ProcessId}.log";
 
     /// <summary>
-    /// Whether <paramref name="exception"/> says a setting is malformed (a value that does not convert, a URI that does
-    /// not parse, a number out of range for its type, an option value the library refuses) rather than that work failed.
+    /// Whether <paramref name="exception"/>, thrown while settings are only read and checked (no data touched yet, as in
+    /// <see cref="SettingsProblem"/> or the service's start), says a setting is malformed: there, also a value a library
+    /// refuses (a URI that does not parse, a number out of range for its type).
+    /// </summary>
+    internal static bool IsSettingsCheckError(Exception exception, out string reason)
+    {
+        if (IsConfigurationError(exception, out reason))
+        {
+            return true;
+        }
+
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is UriFormatException or FormatException or OverflowException or ArgumentException or NotSupportedException
+                || ex.GetType().FullName == "Amazon.Runtime.AmazonClientException")
+            {
+                reason = ex.Message;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> comes from configuration wherever it is thrown: a settings file that does not
+    /// parse, a value that does not convert, or a <see cref="SettingException"/> (a grid the search cannot use). Not any
+    /// ArgumentException or OverflowException: thrown deep in a run, those are a bug or data the code does not handle,
+    /// and were reported as "Invalid configuration" with exit code 2.
     /// </summary>
     internal static bool IsConfigurationError(Exception exception, out string reason)
     {
@@ -367,8 +400,7 @@ public static partial class CommandLine
                 return true;
             }
 
-            if (ex is UriFormatException or FormatException or OverflowException or ArgumentException or NotSupportedException
-                || ex.GetType().FullName == "Amazon.Runtime.AmazonClientException")
+            if (ex is SettingException)
             {
                 reason = ex.Message;
                 return true;
@@ -404,7 +436,7 @@ public static partial class CommandLine
         {
             return Describe(ex.Failures);
         }
-        catch (Exception ex) when (IsConfigurationError(ex, out var reason))
+        catch (Exception ex) when (IsSettingsCheckError(ex, out var reason))
         {
             return reason;
         }
@@ -453,7 +485,23 @@ public static partial class CommandLine
 internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>What a command's body gets: its configuration, its logger, the console's level switch and Ctrl+C.</summary>
-internal sealed record CommandContext(IConfiguration Configuration, Serilog.ILogger Logger, LoggingLevelSwitch ConsoleLevel, CancellationToken CancellationToken);
+internal sealed record CommandContext(IConfiguration Configuration, Serilog.ILogger Logger, LoggingLevelSwitch ConsoleLevel, CancellationToken CancellationToken)
+{
+    /// <summary>The step the command is on, for the message of a failure nobody expected.</summary>
+    public CommandStep Step { get; init; } = new();
+}
+
+/// <summary>The step a command is on ("Training", "seed 3 (4 of 5)"), as its progress last said; set from any thread.</summary>
+public sealed class CommandStep
+{
+    private volatile string _current = "start-up";
+
+    public string Current
+    {
+        get => _current;
+        set => _current = value;
+    }
+}
 
 /// <summary>
 /// Configuration keys given as options: <c>--Section:Key=value</c>, <c>--Section:Key value</c> or <c>--ENV_NAME=value</c>.

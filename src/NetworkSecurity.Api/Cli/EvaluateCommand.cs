@@ -35,7 +35,7 @@ public static class EvaluateCommand
         CommandLine.SetBody(command, options, async context =>
         {
             var (pipelineOptions, data) = await LoadAsync(context).ConfigureAwait(false);
-            var table = await CliProgress.RunAsync("evaluate", context.Logger, context.ConsoleLevel, reporter => Task.Run(() => Run(context, pipelineOptions, data, reporter))).ConfigureAwait(false);
+            var table = await CliProgress.RunAsync("evaluate", context.Logger, context.ConsoleLevel, reporter => Task.Run(() => Run(context, pipelineOptions, data, reporter)), context.Step).ConfigureAwait(false);
             // One write: the console log (an async sink on the same stdout) wrote its last line between the table's rows.
             Console.Out.Write(string.Join(Environment.NewLine, table) + Environment.NewLine);
 
@@ -63,6 +63,7 @@ public static class EvaluateCommand
         }
 
         var schema = SchemaLoader.Load(options.SchemaPath);
+        context.Step.Current = "reading the data";
         var table = await provider.GetRequiredService<IDataSource>().ReadAsync(context.CancellationToken).ConfigureAwait(false);
         var parsed = DatasetParser.Parse(table, schema, requireTarget: true, allowUnknownColumns: false, options.MaxMissingFeatureFraction);
         var total = parsed.Valid.Count + parsed.Invalid.Count;

@@ -27,18 +27,20 @@ public static class ExportCommand
         {
             options.Format, options.ExportOutput, options.Schema, options.FinalModel, options.Logs,
         };
-        CommandLine.SetBody(command, options, context => RunAsync(context.Configuration, context.Logger));
+        CommandLine.SetBody(command, options, context => RunAsync(context.Configuration, context.Logger, context.Step));
         return command;
     }
 
-    private static Task<int> RunAsync(IConfiguration configuration, Serilog.ILogger logger)
+    private static Task<int> RunAsync(IConfiguration configuration, Serilog.ILogger logger, CommandStep step)
     {
         var output = configuration["Export:Output"] is { Length: > 0 } path ? path : "model.onnx";
         var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         CommandLine.NotInModelStore(output, options.FinalModelDirectory, "--output");
         var schema = SchemaLoader.Load(options.SchemaPath);
+        step.Current = "loading the model";
         var bundle = new ModelStore(options.FinalModelDirectory).LoadCurrent(schema)
             ?? throw new PipelineException($"No model to use: {new ModelStore(options.FinalModelDirectory).NoModelReason()}.");
+        step.Current = $"writing {output}";
         if (bundle.Classifier is GradientBoostingModel gbdt)
         {
             SafeFile.Write(output, stream => GradientBoostingOnnx.Write(gbdt, stream, bundle.FeatureNames));

@@ -47,6 +47,7 @@ public static class PushDataCommand
         // Checked as training will read it (columns, labels, values) before anything is sent, and above all before
         // --drop replaces a collection that training can use: a file train would refuse is refused here.
         var schema = SchemaLoader.Load(pipeline.SchemaPath);
+        context.Step.Current = "checking the file";
         var (total, mapping, invalid, unsent, problems) = Check(file, length, schema, pipeline, context.CancellationToken);
         if (invalid > 0)
         {
@@ -96,7 +97,7 @@ public static class PushDataCommand
             {
                 throw new PipelineException(ex.Message, ex);
             }
-        }).ConfigureAwait(false);
+        }, context.Step).ConfigureAwait(false);
 
         foreach (var rejected in result.Rejected)
         {
@@ -139,8 +140,8 @@ public static class PushDataCommand
     private static (long Total, ColumnMapping Mapping, long Invalid, long Unsent, IReadOnlyList<DataProblem> Problems) Check(string file, long length, DataSchema schema, PipelineOptions options, CancellationToken cancellationToken)
     {
         using var reader = OpenFixed(file, length);
-        var (columns, records) = CsvTableReader.Open(reader, file, CsvLimits.Files);
-        var mapping = DatasetParser.ResolveColumns(new RawTable(file, columns, []), schema, requireTarget: true, allowUnknownColumns: false);
+        var (columns, records, headerLine) = CsvTableReader.Open(reader, file, CsvLimits.Files);
+        var mapping = DatasetParser.ResolveColumns(new RawTable(file, columns, [], HeaderLine: headerLine), schema, requireTarget: true, allowUnknownColumns: false);
         var parser = new RecordParser(schema, mapping, file, options.MaxMissingFeatureFraction);
         var features = new double[schema.Features.Count];
         var problems = new List<DataProblem>(); // the first ten, to show

@@ -32,7 +32,7 @@ public static class TrainCommand
         var pipeline = provider.GetRequiredService<TrainingPipeline>();
 
         var result = await CliProgress.RunAsync("train", context.Logger, context.ConsoleLevel, reporter =>
-            pipeline.RunAsync(new SynchronousProgress<PipelineProgress>(p => reporter.Report(p.Stage.ToString(), p.Fraction)), context.CancellationToken)).ConfigureAwait(false);
+            pipeline.RunAsync(new SynchronousProgress<PipelineProgress>(p => reporter.Report(p.Stage.ToString(), p.Fraction)), context.CancellationToken), context.Step).ConfigureAwait(false);
 
         var test = result.Evaluation.Test.Legitimate;
         // No test rows: on purpose (--test-fraction 0), or because the fraction left none of this little data.

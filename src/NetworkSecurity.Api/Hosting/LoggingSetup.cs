@@ -8,6 +8,9 @@ namespace NetworkSecurity.Api.Hosting;
 public static partial class LoggingSetup
 {
     private const string ConsoleTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}";
+
+    // A command's console: its messages say what happened in a line; a stack trace goes to its log file only.
+    private const string CommandConsoleTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}";
     private const string FileTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
     /// <param name="fileName">File name under the log directory, e.g. "train_20261123_101500.log"; null for a daily rolling service log.</param>
@@ -15,10 +18,10 @@ public static partial class LoggingSetup
     /// <remarks>
     /// A command's logger: its console lines go to standard error, all of them, so that standard output carries only
     /// what the command answers (train's result, evaluate's table, push-data's count): `evaluate &gt; table.md` held the
-    /// log lines too.
+    /// log lines too. Exceptions' stack traces are written to the log file, not the console.
     /// </remarks>
     public static Serilog.Core.Logger CreateLogger(IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null) =>
-        Configure(new LoggerConfiguration(), configuration, fileName, consoleLevel, standardErrorFrom: LogEventLevel.Verbose).CreateLogger();
+        Configure(new LoggerConfiguration(), configuration, fileName, consoleLevel, standardErrorFrom: LogEventLevel.Verbose, consoleTemplate: CommandConsoleTemplate).CreateLogger();
 
     /// <summary>Logging:Directory, or "Logs" when unset or empty; "none" writes no file.</summary>
     public static string LogDirectory(IConfiguration configuration) =>
@@ -97,7 +100,8 @@ public static partial class LoggingSetup
     }
 
     /// <param name="standardErrorFrom">The console's lines from this level go to standard error, the others to standard output (the service's errors only).</param>
-    public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null, LogEventLevel standardErrorFrom = LogEventLevel.Error)
+    /// <param name="consoleTemplate">The console's line template (the service's by default, stack traces included).</param>
+    public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration, string? fileName, Serilog.Core.LoggingLevelSwitch? consoleLevel = null, LogEventLevel standardErrorFrom = LogEventLevel.Error, string consoleTemplate = ConsoleTemplate)
     {
         var directory = LogDirectory(configuration);
         logger = logger
@@ -115,7 +119,7 @@ public static partial class LoggingSetup
             // says the same in one line on stderr (ServiceHost), so on the console it is left out (the log file keeps it).
             .WriteTo.Logger(console => console
                 .Filter.ByExcluding(IsHostStartFailure)
-                .WriteTo.Async(sink => sink.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: standardErrorFrom, levelSwitch: consoleLevel)));
+                .WriteTo.Async(sink => sink.Console(outputTemplate: consoleTemplate, standardErrorFromLevel: standardErrorFrom, levelSwitch: consoleLevel)));
         if (!string.Equals(directory, "none", StringComparison.OrdinalIgnoreCase))
         {
             logger = fileName is null

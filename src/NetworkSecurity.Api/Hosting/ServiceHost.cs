@@ -63,7 +63,7 @@ public static class ServiceHost
             await Console.Error.WriteLineAsync($"error: invalid configuration: {CommandLine.Describe(failures)}").ConfigureAwait(false);
             return CommandLine.UsageError;
         }
-        catch (Exception ex) when (CommandLine.IsConfigurationError(ex, out var reason))
+        catch (Exception ex) when (CommandLine.IsSettingsCheckError(ex, out var reason))
         {
             await Console.Error.WriteLineAsync($"error: invalid configuration: {reason}").ConfigureAwait(false);
             return CommandLine.UsageError;

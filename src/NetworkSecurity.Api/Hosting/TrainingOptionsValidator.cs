@@ -120,7 +120,8 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    // The grid's entry names, which --learners takes too, or why the grid cannot be read.
+    // The grid's entry names, which --learners takes too, or why the search cannot use the grid: a value a learner
+    // refuses (learning_rate: [5]) is said here too, not as a run that failed after reading and splitting the data.
     private static (IReadOnlyCollection<string> Entries, string? Problem) GridEntryNames(string? gridPath)
     {
         if (string.IsNullOrWhiteSpace(gridPath))
@@ -128,13 +129,24 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
             return ([], "no grid file is set.");
         }
 
+        string[] names;
         try
         {
-            return (GridFile.Load(gridPath).Select(c => c.Name).ToArray(), null);
+            names = [.. GridFile.Load(gridPath).Select(c => c.Name)];
         }
         catch (Pipeline.PipelineException ex)
         {
             return ([], ex.Message);
+        }
+
+        try
+        {
+            _ = GridSearchTrainer.LoadChecked(gridPath);
+            return (names, null);
+        }
+        catch (Exception ex) when (ex is Pipeline.PipelineException or Pipeline.SettingException)
+        {
+            return (names, ex.Message);
         }
     }
 

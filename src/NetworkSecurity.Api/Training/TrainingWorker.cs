@@ -179,7 +179,7 @@ public sealed class TrainingWorker(
         {
             // A bad data file or a bug must not take the service down: report it on the job.
             // Expected failures (bad data, a folder that cannot be written) in one line; anything else with its trace.
-            var expected = ex is PipelineException or IOException or UnauthorizedAccessException;
+            var expected = ex is PipelineException or SettingException or IOException or UnauthorizedAccessException;
             var message = expected ? ex.Message : $"Unexpected error: {ex.GetType().Name}: {ex.Message}";
             job.Update(s => s with { State = TrainingJobState.Failed, FinishedAt = clock.GetUtcNow(), Error = message });
             logger.LogError(expected ? null : ex, "Training job {Job} failed: {Error}", job.Id, message);

@@ -106,12 +106,7 @@ public sealed class GridSearch
                 nameof(labels));
         }
 
-        var jobs = Expand(candidates);
-        if (jobs.Count == 0)
-        {
-            throw new ArgumentException("The grid is empty: list at least one learner with its hyperparameter values.", nameof(candidates));
-        }
-
+        var jobs = Jobs(candidates);
         var folds = CrossValidation.StratifiedFolds(labels, groups ?? [], Folds, Seed);
         var binned = BinnedDataset.Create(features);
         var validationSets = folds.Select(f => (X: features.SelectRows(f.Validation), Y: f.Validation.Select(i => labels[i]).ToArray())).ToArray();
@@ -262,6 +257,20 @@ public sealed class GridSearch
 
             return new Dictionary<string, string>(Parameters) { [StagedParameter] = value.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         }
+    }
+
+    /// <summary>
+    /// Checks <paramref name="candidates"/> as <see cref="Run"/> takes them (known learners, values each learner accepts)
+    /// without fitting anything: a caller can tell a grid's problem apart from a failure of the search on its data.
+    /// </summary>
+    /// <exception cref="ArgumentException">The grid's problem, naming its entry.</exception>
+    public void Check(IReadOnlyList<GridCandidate> candidates) => _ = Jobs(candidates);
+
+    private List<Job> Jobs(IReadOnlyList<GridCandidate> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        var jobs = Expand(candidates);
+        return jobs.Count > 0 ? jobs : throw new ArgumentException("The grid is empty: list at least one learner with its hyperparameter values.", nameof(candidates));
     }
 
     private List<Job> Expand(IReadOnlyList<GridCandidate> candidates)

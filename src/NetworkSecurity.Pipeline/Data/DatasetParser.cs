@@ -48,7 +48,7 @@ public static class DatasetParser
 
     public static ColumnMapping ResolveColumns(RawTable table, DataSchema schema, bool requireTarget, bool allowUnknownColumns)
     {
-        var mapping = ColumnMapping.Resolve(schema, table.Columns, table.Source, labelRead: requireTarget, positional: table.Positional);
+        var mapping = ColumnMapping.Resolve(schema, table.Columns, table.Source, labelRead: requireTarget, positional: table.Positional, headerLine: table.HeaderLine);
         var errors = new List<string>();
         if (mapping.MissingFeatures.Count > 0)
         {
@@ -84,9 +84,9 @@ public static class DatasetParser
 
         if (errors.Count > 0)
         {
-            var where = table.Positional ? "line 1" : "field names";
+            var where = table.Positional ? $"line {table.HeaderLine}" : "field names";
             var problems = errors.Select(e => new DataProblem(table.Source, where, null, null, e)).ToArray();
-            throw new PipelineException($"{table.Source}, {(table.Positional ? "line 1 (header)" : "field names")}: {string.Join("; ", errors)}.", problems);
+            throw new PipelineException($"{table.Source}, {(table.Positional ? $"line {table.HeaderLine} (header)" : "field names")}: {string.Join("; ", errors)}.", problems);
         }
 
         return mapping;

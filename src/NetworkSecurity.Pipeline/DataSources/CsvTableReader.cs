@@ -10,7 +10,7 @@ public static class CsvTableReader
 {
     public static RawTable Read(TextReader reader, string source, CsvLimits? limits = null, CancellationToken cancellationToken = default)
     {
-        var (columns, records) = Open(reader, source, limits);
+        var (columns, records, headerLine) = Open(reader, source, limits);
         var kept = new List<RawRecord>();
         foreach (var record in records)
         {
@@ -23,7 +23,7 @@ public static class CsvTableReader
             kept.Add(record);
         }
 
-        return new RawTable(source, columns, kept);
+        return new RawTable(source, columns, kept, HeaderLine: headerLine);
     }
 
     /// <summary>A data file from disk, within <see cref="CsvLimits.Files"/>.</summary>
@@ -71,7 +71,7 @@ public static class CsvTableReader
     /// a header, line or cell longer than allowed, or too many columns, throws <see cref="InputLimitException"/> as
     /// soon as it is seen.
     /// </summary>
-    public static (IReadOnlyList<string> Columns, IEnumerable<RawRecord> Records) Open(TextReader reader, string source, CsvLimits? limits = null)
+    public static OpenedCsv Open(TextReader reader, string source, CsvLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
         limits ??= CsvLimits.None;
@@ -92,16 +92,18 @@ public static class CsvTableReader
         }
 
         var columns = csv.Headers.Select(h => h.Trim('\uFEFF').Trim()).ToArray();
+        // After blank lines the header is not on line 1: every problem with it names the line it is on.
+        var headerLine = (int)Math.Clamp(csv.LineNumber, 1, int.MaxValue);
         if (columns.Length > limits.MaxColumns)
         {
             csv.Dispose();
-            throw new InputLimitException($"{source}, line 1: the header has {columns.Length:N0} columns; at most {limits.MaxColumns:N0} are accepted.");
+            throw new InputLimitException($"{source}, line {headerLine}: the header has {columns.Length:N0} columns; at most {limits.MaxColumns:N0} are accepted.");
         }
 
         if (columns.FirstOrDefault(c => c.Length > limits.MaxCellLength) is { } longName)
         {
             csv.Dispose();
-            throw new InputLimitException($"{source}, line 1: a column name is {longName.Length:N0} characters long; at most {limits.MaxCellLength:N0} are accepted.");
+            throw new InputLimitException($"{source}, line {headerLine}: a column name is {longName.Length:N0} characters long; at most {limits.MaxCellLength:N0} are accepted.");
         }
 
         if (columns.Length == 0 || (columns.Length == 1 && columns[0].Length == 0))
@@ -117,10 +119,10 @@ public static class CsvTableReader
             var found = columns.Length == 1 && (columns[0].Contains(';', StringComparison.Ordinal) || columns[0].Contains('|', StringComparison.Ordinal))
                 ? " It looks separated by ';' or '|'."
                 : separator is not (',' or '\t') ? $" It looks separated by '{separator}'." : "";
-            throw PipelineException.At(new DataProblem(source, "line 1", null, null, $"expected comma- or tab-separated columns.{found}"));
+            throw PipelineException.At(new DataProblem(source, $"line {headerLine}", null, null, $"expected comma- or tab-separated columns.{found}"));
         }
 
-        return (columns, ReadRecords(csv, columns.Length, source, limits.MaxCellLength));
+        return new OpenedCsv(columns, ReadRecords(csv, columns.Length, source, limits.MaxCellLength, headerLine), headerLine);
     }
 
     private static CsvReaderOptions Options { get; } = new()
@@ -135,7 +137,7 @@ public static class CsvTableReader
         MalformedData = CsvMalformedDataHandling.Throw,
     };
 
-    private static IEnumerable<RawRecord> ReadRecords(CsvReader csv, int columnCount, string source, int maxCellLength)
+    private static IEnumerable<RawRecord> ReadRecords(CsvReader csv, int columnCount, string source, int maxCellLength, int headerLine)
     {
         using (csv)
         {
@@ -164,7 +166,7 @@ public static class CsvTableReader
 
             if (!any)
             {
-                throw PipelineException.At(new DataProblem(source, "line 2", null, null, "the file has a header row but no data rows."));
+                throw PipelineException.At(new DataProblem(source, $"line {headerLine + 1}", null, null, "the file has a header row but no data rows."));
             }
         }
     }
@@ -186,4 +188,13 @@ public static class CsvTableReader
             throw PipelineException.At(problem);
         }
     }
+}
+
+/// <summary>
+/// A CSV opened by <see cref="CsvTableReader.Open"/>: its columns, its records (read lazily) and the line its header is
+/// on (later than 1 after blank lines).
+/// </summary>
+public sealed record OpenedCsv(IReadOnlyList<string> Columns, IEnumerable<RawRecord> Records, int HeaderLine)
+{
+    public void Deconstruct(out IReadOnlyList<string> columns, out IEnumerable<RawRecord> records) => (columns, records) = (Columns, Records);
 }

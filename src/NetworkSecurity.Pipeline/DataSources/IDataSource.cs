@@ -16,7 +16,8 @@ public interface IDataSource
 /// <param name="Positional">True when columns have positions a reader can count (a CSV header on line 1), so problems
 /// name the column number; false for documents, whose fields are known by name only (MongoDB), where a position
 /// would only be the order in which fields were first seen across the collection.</param>
-public sealed record RawTable(string Source, IReadOnlyList<string> Columns, IReadOnlyList<RawRecord> Records, bool Positional = true);
+/// <param name="HeaderLine">The line of a CSV's header: 1, or later after blank lines, which the reader skips.</param>
+public sealed record RawTable(string Source, IReadOnlyList<string> Columns, IReadOnlyList<RawRecord> Records, bool Positional = true, int HeaderLine = 1);
 
 /// <summary>
 /// One record with its location in the source ("line 12" for a CSV, "_id 65a..." for a document).

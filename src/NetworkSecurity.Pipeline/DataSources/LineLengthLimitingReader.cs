@@ -3,7 +3,7 @@ using System.Buffers;
 namespace NetworkSecurity.Pipeline.DataSources;
 
 /// <summary>
-/// Passes text through, counting characters per line as the CSV parser above sees lines: the first line (the header)
+/// Passes text through, counting characters per line as the CSV parser above sees lines: the first line with text (the header)
 /// may be <c>maxHeaderLength</c> long, every other line <c>maxLineLength</c>. Crossing a limit throws at once, so the
 /// parser never buffers more than one allowed line. As the parser does, a line ends at LF, CRLF or a lone CR, and a
 /// quoted field's line breaks belong to its line: an unclosed quote, or a 50 MB quoted cell broken into short lines,
@@ -16,6 +16,7 @@ internal sealed class LineLengthLimitingReader(TextReader inner, string source, 
 
     private int _line = 1; // physical line of the next character
     private int _startLine = 1; // physical line where the current (logical) line started
+    private int _headerLine; // the first line with any text (the parser skips blank lines before it); 0 until then
     private long _lineLength;
     private bool _quoted; // inside a quoted field
     private bool _quotePending; // a read ended on a quote inside a quoted field: closing, or the first of ""
@@ -136,13 +137,19 @@ internal sealed class LineLengthLimitingReader(TextReader inner, string source, 
     private void Add(int characters)
     {
         _lineLength += characters;
-        var limit = _startLine == 1 ? maxHeaderLength : maxLineLength;
+        if (_headerLine == 0)
+        {
+            _headerLine = _startLine;
+        }
+
+        var header = _startLine == _headerLine;
+        var limit = header ? maxHeaderLength : maxLineLength;
         if (_lineLength <= limit)
         {
             return;
         }
 
-        var what = _startLine == 1 ? "the header" : "the line";
+        var what = header ? "the header" : "the line";
         var quote = _line > _startLine ? $" (a quoted field that starts on it runs on past line {_line}: check for a missing closing quote)" : "";
         throw new InputLimitException($"{source}, line {_startLine}: {what} is longer than {limit:N0} characters{quote}.");
     }

@@ -51,8 +51,8 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
 
         var explanations = explainer is null ? null : new List<VerdictExplanation>();
         using var reader = open();
-        var (columns, records) = CsvTableReader.Open(reader, source, _limits.Csv);
-        var mapping = DatasetParser.ResolveColumns(new RawTable(source, columns, []), schema, requireTarget: false, allowUnknownColumns: true);
+        var (columns, records, headerLine) = CsvTableReader.Open(reader, source, _limits.Csv);
+        var mapping = DatasetParser.ResolveColumns(new RawTable(source, columns, [], HeaderLine: headerLine), schema, requireTarget: false, allowUnknownColumns: true);
         // A label column (Result, or an alias such as 'label') is echoed like any extra column: scoring never reads it.
         var parser = new RecordParser(schema, mapping, source, _limits.MaxMissingFraction, readLabel: false);
         var width = schema.Features.Count;
@@ -236,6 +236,66 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
         if (i != summary.Count)
         {
             throw Changed(summary, $"read again, it has {i:N0} records, not the {summary.Count:N0} scored");
+        }
+    }
+
+    /// <summary>Records explained at once by <see cref="ExplainedRecords"/>: what it holds, whatever the input's length.</summary>
+    public const int ExplainBatchRows = 8192;
+
+    /// <summary>
+    /// Second pass with explanations, made a batch of <see cref="ExplainBatchRows"/> records at a time as they are
+    /// written: <see cref="Score"/> with explanations keeps every record's until the answer is written (about 2 KB a
+    /// distinct record with all features: 400,000 took 1 GB), which the API bounds by its row limit; a file of any length
+    /// is explained here in bounded memory. Give it the summary of a <see cref="Score"/> without explanations.
+    /// </summary>
+    /// <exception cref="PipelineException">The text is not what the first pass scored (see <see cref="Records"/>).</exception>
+    public IEnumerable<PredictedRecord> ExplainedRecords(ModelBundle bundle, PredictionSummary summary, Func<TextReader> open, int explainTop, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        ArgumentNullException.ThrowIfNull(summary);
+        var explainer = VerdictExplainer.TryCreate(bundle, out var reason)
+            ?? throw new InvalidOperationException($"Model {bundle.Version} cannot explain its verdicts: {reason}.");
+        var mapping = DatasetParser.ResolveColumns(new RawTable(summary.Source, summary.Columns, []), schema, requireTarget: false, allowUnknownColumns: true);
+        var parser = new RecordParser(schema, mapping, summary.Source, _limits.MaxMissingFraction, readLabel: false);
+        var width = schema.Features.Count;
+        var values = new double[ExplainBatchRows * width];
+        var batch = new List<PredictedRecord>(ExplainBatchRows);
+        var problems = new List<DataProblem>();
+
+        PredictedRecord[] Explain()
+        {
+            var raw = new FeatureMatrix(batch.Count == ExplainBatchRows ? values : values[..(batch.Count * width)], batch.Count, width);
+            var why = explainer.ExplainAll(raw, bundle.Complete(raw, cancellationToken), explainTop, cancellationToken);
+            var explained = batch.Select((record, i) => record with { Explanation = why[i] }).ToArray();
+            batch.Clear();
+            return explained;
+        }
+
+        foreach (var record in Records(summary, open))
+        {
+            // The first pass took every record: one refused now comes from a file changed meanwhile.
+            problems.Clear();
+            if (!parser.TryParse(new RawRecord(record.Location, record.Values), values.AsSpan(batch.Count * width, width), out _, problems))
+            {
+                throw Changed(summary, $"read again, {record.Location} is not a record it scored");
+            }
+
+            batch.Add(record);
+            if (batch.Count == ExplainBatchRows)
+            {
+                foreach (var explained in Explain())
+                {
+                    yield return explained;
+                }
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            foreach (var explained in Explain())
+            {
+                yield return explained;
+            }
         }
     }
 

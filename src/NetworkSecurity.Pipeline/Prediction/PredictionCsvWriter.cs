@@ -20,7 +20,7 @@ public static class PredictionCsvWriter
     {
         var buffer = new StringWriter(CultureInfo.InvariantCulture);
         using var csv = CsvWriter.Create(buffer, new CsvWriterOptions(), leaveOpen: true);
-        var top = summary.Explanations is null ? 0 : summary.ExplainTop;
+        var top = summary.ExplainTop; // the records carry their explanations (kept by the summary, or made as they are read)
         List<string> added = [PhishingPredictor.PredictionColumn, PhishingPredictor.ProbabilityColumn, PhishingPredictor.VerdictColumn];
         if (top > 0)
         {

@@ -16,12 +16,13 @@ public sealed record ColumnMapping(
 
     /// <summary>Lines up <paramref name="columns"/> (as read from a source) with <paramref name="schema"/>.</summary>
     /// <param name="source">Names the input in messages (a file name, "request body").</param>
-    /// <exception cref="PipelineException">Two columns map to one feature or to the target (located on line 1).</exception>
+    /// <exception cref="PipelineException">Two columns map to one feature or to the target (located on the header's line).</exception>
     /// <param name="labelRead">False when the label is never read (scoring): a second label-like column (Result and
     /// label, say) is then one more extra column, not a clash.</param>
     /// <param name="positional">False when columns have no position a reader could count (a collection's field names):
     /// a clash then names the fields, not "line 1, column 32".</param>
-    public static ColumnMapping Resolve(DataSchema schema, IReadOnlyList<string> columns, string source = "input", bool labelRead = true, bool positional = true)
+    /// <param name="headerLine">The line the columns were read from (later than 1 after blank lines).</param>
+    public static ColumnMapping Resolve(DataSchema schema, IReadOnlyList<string> columns, string source = "input", bool labelRead = true, bool positional = true, int headerLine = 1)
     {
         ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(columns);
@@ -88,7 +89,7 @@ public sealed record ColumnMapping(
         }
 
         PipelineException Clash(int first, int second, string field, string what) => PipelineException.At(positional
-            ? new DataProblem(source, "line 1", second + 1, field, $"columns {first + 1} ('{columns[first]}') and {second + 1} ('{columns[second]}') both map to {what}.")
+            ? new DataProblem(source, $"line {headerLine}", second + 1, field, $"columns {first + 1} ('{columns[first]}') and {second + 1} ('{columns[second]}') both map to {what}.")
             : new DataProblem(source, "field names", null, field, $"fields '{columns[first]}' and '{columns[second]}' both map to {what}: use one name for it in every document."));
 
         var missing = featureSources.Select((s, f) => (s, f)).Where(x => x.s < 0).Select(x => schema.Features[x.f].Name).ToArray();

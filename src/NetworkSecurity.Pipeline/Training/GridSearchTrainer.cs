@@ -18,41 +18,60 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
     public static IReadOnlyDictionary<string, ILearnerFactory> Catalog(int seed) =>
         LearnerCatalog.Default(seed).With(MLNetLearners.Factories(seed));
 
-    public TrainedModel Train(FeatureMatrix features, int[] labels, int[]? groups, IProgress<double>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// The grid file's entries, each checked as the search takes it (a known learner, values that learner accepts),
+    /// without fitting anything.
+    /// </summary>
+    /// <exception cref="PipelineException">The file is missing or is not a grid.</exception>
+    /// <exception cref="SettingException">An entry the search cannot use, named with the file.</exception>
+    public static IReadOnlyList<GridCandidate> LoadChecked(string gridPath, int seed = 0)
     {
         var candidates = GridFile.Load(gridPath);
-        GridSearchResult result;
         try
         {
-            var catalog = Catalog(seed);
-            var wanted = (learners ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (wanted.Length > 0)
-            {
-                // A learner's name keeps every entry of that learner; an entry's name (gradient_boosting_leafwise) keeps it.
-                var unknown = wanted.Where(w => !catalog.ContainsKey(w) && candidates.All(c => c.Name != w)).ToArray();
-                if (unknown.Length > 0)
-                {
-                    throw new PipelineException($"Training:Learners (--learners): {string.Join(", ", unknown)} is neither a learner ({string.Join(", ", catalog.Keys)}) nor an entry of '{gridPath}' ({string.Join(", ", candidates.Select(c => c.Name))}).");
-                }
-
-                candidates = candidates.Where(c => wanted.Contains(c.Name) || wanted.Contains(c.Learner)).ToArray();
-                var missing = wanted.Where(w => candidates.All(c => c.Learner != w && c.Name != w)).ToArray();
-                if (missing.Length > 0)
-                {
-                    throw new PipelineException($"Grid file '{gridPath}' has no entry for learner(s) {string.Join(", ", missing)} asked for by Training:Learners.");
-                }
-
-                catalog = Only(catalog, [.. candidates.Select(c => c.Learner).Distinct()]);
-            }
-
-            EnoughForFolds(labels, groups, folds);
-            result = new GridSearch(catalog, folds, scoring, seed, dropMargin).Run(features, labels, groups, candidates, progress, cancellationToken);
+            new GridSearch(Catalog(seed)).Check(candidates);
         }
         catch (ArgumentException ex)
         {
-            // The grid's values (a learner refusing a parameter); without the "(Parameter 'x')" suffix meant for developers.
+            // Without the "(Parameter 'x')" suffix meant for developers.
             var message = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
-            throw new PipelineException($"Grid file '{gridPath}': {message}", ex);
+            throw new SettingException($"Grid file '{gridPath}': {message}", ex);
+        }
+
+        return candidates;
+    }
+
+    public TrainedModel Train(FeatureMatrix features, int[] labels, int[]? groups, IProgress<double>? progress, CancellationToken cancellationToken)
+    {
+        // The grid is checked on its own: an ArgumentException of the search itself (the data, a bug) was reported as
+        // the grid file's problem.
+        var candidates = LoadChecked(gridPath, seed);
+        var catalog = Catalog(seed);
+        var wanted = (learners ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (wanted.Length > 0)
+        {
+            // A learner's name keeps every entry of that learner; an entry's name (gradient_boosting_leafwise) keeps it.
+            var unknown = wanted.Where(w => !catalog.ContainsKey(w) && candidates.All(c => c.Name != w)).ToArray();
+            if (unknown.Length > 0)
+            {
+                throw new SettingException($"Training:Learners (--learners): {string.Join(", ", unknown)} is neither a learner ({string.Join(", ", catalog.Keys)}) nor an entry of '{gridPath}' ({string.Join(", ", candidates.Select(c => c.Name))}).");
+            }
+
+            candidates = candidates.Where(c => wanted.Contains(c.Name) || wanted.Contains(c.Learner)).ToArray();
+            var missing = wanted.Where(w => candidates.All(c => c.Learner != w && c.Name != w)).ToArray();
+            if (missing.Length > 0)
+            {
+                throw new SettingException($"Grid file '{gridPath}' has no entry for learner(s) {string.Join(", ", missing)} asked for by Training:Learners.");
+            }
+
+            catalog = Only(catalog, [.. candidates.Select(c => c.Learner).Distinct()]);
+        }
+
+        EnoughForFolds(labels, groups, folds);
+        GridSearchResult result;
+        try
+        {
+            result = new GridSearch(catalog, folds, scoring, seed, dropMargin).Run(features, labels, groups, candidates, progress, cancellationToken);
         }
         catch (GridSearchFailedException ex)
         {
@@ -96,7 +115,7 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
         }
         catch (ArgumentException ex)
         {
-            throw new PipelineException($"Training:Learners (--learners): {ex.Message}", ex);
+            throw new SettingException($"Training:Learners (--learners): {ex.Message}", ex);
         }
     }
 }

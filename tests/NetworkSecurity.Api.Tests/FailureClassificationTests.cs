@@ -1,0 +1,101 @@
+using System.Globalization;
+using NetworkSecurity.Api.Cli;
+using NetworkSecurity.Pipeline;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// Exit code 2 is for settings; a failure deep in a run is what it is. Every ArgumentException or OverflowException
+/// used to count as "Invalid configuration" (exit 2), wherever it came from.
+/// </summary>
+public sealed class FailureClassificationTests
+{
+    // Two features of any number; huge values make logistic regression's probabilities NaN, which the Brier score refuses
+    // with an ArgumentOutOfRangeException in the middle of evaluate's first seed.
+    private const string FloatSchema = """
+        version: 1
+        features:
+          - name: a
+            type: float
+          - name: b
+            type: float
+        target:
+          name: y
+          type: int
+          classes:
+            - value: 0
+              name: legitimate
+            - value: 1
+              name: phishing
+        """;
+
+    [Fact]
+    public void A_failure_deep_in_an_evaluate_run_is_exit_1_naming_the_step_with_the_stack_trace_in_the_log_only()
+    {
+        using var dir = new TempDirectory();
+        var schema = dir.File("schema.yaml", FloatSchema);
+        double[] big = [1.7e308, -1.7e308, 5e307, 0];
+        var rows = Enumerable.Range(0, 400).Select(i => string.Create(CultureInfo.InvariantCulture, $"{big[i % 4]:R},{big[(i / 4) % 4]:R},{i % 2}"));
+        var data = dir.File("huge.csv", "a,b,y\n" + string.Join('\n', rows) + "\n");
+        var logs = Path.Combine(dir.Path, "Logs");
+
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Logging__Directory"] = logs },
+            "evaluate", "--data", data, "--schema", schema, "--seeds", "1", "--learners", "logistic_regression");
+
+        Assert.True(code == CommandLine.Failed, $"exit {code}: {stderr}{stdout}");
+        var failure = Assert.Single(stderr.Split('\n'), l => l.Contains(" failed unexpectedly", StringComparison.Ordinal)); // one line, the trace's place on it
+        Assert.Contains("evaluate failed unexpectedly during seed 1 (1 of 1): ArgumentOutOfRangeException: probabilities[", failure);
+        Assert.Contains($"(the stack trace is in {logs}", failure);
+        Assert.DoesNotContain("Invalid configuration", stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", stderr + stdout); // no stack trace on the console
+        var log = File.ReadAllText(Directory.GetFiles(logs, "evaluate_*.log").Single());
+        Assert.Contains("   at NetworkSecurity.Learning.Metrics.BrierScore.Compute", log); // ... but in the log file
+    }
+
+    [Fact]
+    public void A_grid_value_the_learner_refuses_is_a_usage_error_naming_the_grid_before_any_work()
+    {
+        // Was a failed run (exit 1) after the data had been read and split, and in the service every training job failed.
+        using var dir = new TempDirectory();
+        var grid = dir.File("grid.yaml", "learners:\n  gradient_boosting:\n    n_estimators: [5]\n    learning_rate: [5]\n");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new(), "train", "--data", PipelineFactory.Sample(dir, 200), "--schema", TestPaths.SchemaFile, "--grid", grid);
+
+        Assert.True(code == CommandLine.UsageError, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains($"Pipeline:Training:GridPath (--grid): Grid file '{grid}': gradient_boosting: learning_rate", stderr);
+        Assert.DoesNotContain("Training run", stderr); // refused before any work
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")));
+    }
+
+    [Fact]
+    public void Only_errors_of_the_settings_count_as_configuration_errors()
+    {
+        Assert.True(CommandLine.IsConfigurationError(new SettingException("Grid file 'g.yaml': …"), out var reason));
+        Assert.Equal("Grid file 'g.yaml': …", reason);
+        Assert.True(CommandLine.IsConfigurationError(new InvalidOperationException("Failed to convert configuration value 'x' at 'Pipeline:Seed' to type 'System.Int32'.", new FormatException("bad")), out _));
+        Assert.True(CommandLine.IsConfigurationError(new AggregateException(new SettingException("wrapped")), out reason));
+        Assert.Equal("wrapped", reason);
+
+        // Thrown deep in a run, these are a bug or data the code does not handle.
+        Assert.False(CommandLine.IsConfigurationError(new ArgumentOutOfRangeException("probabilities", double.NaN, "a probability is in [0, 1]."), out _));
+        Assert.False(CommandLine.IsConfigurationError(new OverflowException("Arithmetic operation resulted in an overflow."), out _));
+        Assert.False(CommandLine.IsConfigurationError(new FormatException("bad"), out _));
+        Assert.False(CommandLine.IsConfigurationError(new InvalidOperationException("wrapped", new ArgumentException("inner")), out _));
+    }
+
+    [Fact]
+    public void A_grid_problem_found_while_the_search_runs_is_a_setting_error_and_a_data_problem_is_not_blamed_on_the_grid()
+    {
+        using var dir = new TempDirectory();
+        var bad = dir.File("bad.yaml", "learners:\n  logistic_regression:\n    c: [-1]\n");
+        var rows = Pipeline.Data.DatasetParser.Parse(Pipeline.DataSources.CsvTableReader.ReadFile(PipelineFactory.Sample(dir, 200)), Pipeline.Schema.SchemaLoader.Load(TestPaths.SchemaFile), true, false).Valid;
+        var trainer = new Pipeline.Training.GridSearchTrainer(bad, 3, "roc_auc", 1);
+        var setting = Assert.Throws<SettingException>(() => trainer.Train(rows.Features, rows.Labels, null, null, CancellationToken.None));
+        Assert.StartsWith($"Grid file '{bad}': logistic_regression:", setting.Message);
+
+        // One label short is the caller's bug, not "Grid file '…': 200 rows but 199 labels".
+        var good = new Pipeline.Training.GridSearchTrainer(TestPaths.GridFile, 3, "roc_auc", 1, "logistic_regression");
+        var bug = Assert.ThrowsAny<ArgumentException>(() => good.Train(rows.Features, rows.Labels[..^1], null, null, CancellationToken.None));
+        Assert.DoesNotContain("Grid file", bug.Message, StringComparison.Ordinal);
+    }
+}
