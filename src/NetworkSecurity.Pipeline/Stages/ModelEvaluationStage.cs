@@ -114,10 +114,37 @@ public sealed class ModelEvaluationStage(DataSchema schema, PipelineOptions opti
     private static double AllLegitimateF1(Data.NetworkDataset rows) =>
         rows.Count == 0 ? 0 : 2.0 * rows.CountOf(1) / (rows.Count + rows.CountOf(1));
 
+    /// <summary>The model's P(legitimate) for each row; a probability that is not a number in [0, 1] is a failure
+    /// naming how many rows got one, never a model scored F1 0 and "not promoted" without a word why.</summary>
     public static double[] Predict(IClassifierModel model, FeatureMatrix features)
     {
         var probabilities = new double[features.Rows];
         model.PredictProbabilities(features, probabilities);
+        var bad = 0;
+        var first = -1;
+        for (var i = 0; i < probabilities.Length; i++)
+        {
+            if (!(probabilities[i] >= 0 && probabilities[i] <= 1))
+            {
+                bad++;
+                first = first < 0 ? i : first;
+            }
+        }
+
+        if (bad > 0)
+        {
+            var largest = 0.0;
+            foreach (var value in features.Values)
+            {
+                largest = double.IsFinite(value) ? Math.Max(largest, Math.Abs(value)) : largest;
+            }
+
+            throw new PipelineException(
+                $"The trained model ({model.GetType().Name}) gave {bad:N0} of {probabilities.Length:N0} rows a probability that is not a number between 0 and 1 "
+                + $"(the first: row {first + 1:N0}, {probabilities[first]}). Its arithmetic overflowed, most likely on feature values far from the usual range "
+                + $"(the largest here is {largest:G4}): rescale those features, or train tree learners, which take any finite value.");
+        }
+
         return probabilities;
     }
 
