@@ -88,12 +88,12 @@ public sealed class MLNetPipelineTests
     {
         using var dir = new TempDirectory();
         var data = Data.DatasetParser.Parse(CsvTableReader.ReadFile(PipelineFactory.Sample(dir, 300)), SchemaLoader.Load(TestPaths.SchemaFile), true, false).Valid;
-        var unknown = Assert.Throws<PipelineException>(() => new GridSearchTrainer(TestPaths.GridFile, 3, "f1", 1, "fasttree,xgboost").Train(data.Features, data.Labels, null, null, CancellationToken.None));
+        var unknown = Assert.Throws<SettingException>(() => new GridSearchTrainer(TestPaths.GridFile, 3, "f1", 1, "fasttree,xgboost").Train(data.Features, data.Labels, null, null, CancellationToken.None));
         Assert.Contains("xgboost", unknown.Message, StringComparison.Ordinal);
         Assert.Contains("--learners", unknown.Message, StringComparison.Ordinal);
 
         var grid = dir.File("grid.yaml", "learners:\n  logistic_regression:\n    c: [1.0]\n");
-        var missing = Assert.Throws<PipelineException>(() => new GridSearchTrainer(grid, 3, "f1", 1, "lightgbm").Train(data.Features, data.Labels, null, null, CancellationToken.None));
+        var missing = Assert.Throws<SettingException>(() => new GridSearchTrainer(grid, 3, "f1", 1, "lightgbm").Train(data.Features, data.Labels, null, null, CancellationToken.None));
         Assert.Contains("no entry for learner(s) lightgbm", missing.Message, StringComparison.Ordinal);
     }
 
