@@ -66,6 +66,27 @@ public sealed class OlderModelFolderTests
     }
 
     [Fact]
+    public void A_model_an_older_build_learned_from_a_schema_listing_legitimate_first_is_refused_not_served_inverted()
+    {
+        // That build (2026-12-06) took the first class listed (0 legitimate) as phishing; this one takes the class named
+        // phishing (1). Served, the model answered label 1 for the rows it had learned as 0, and kept the wrong verdicts.
+        using var dir = new TempDirectory();
+        var schemaFile = dir.File("schema01.yaml", File.ReadAllText(TestPaths.SchemaFile).Replace(
+            "    - value: -1\n      name: phishing\n    - value: 1\n      name: legitimate", "    - value: 0\n      name: legitimate\n    - value: 1\n      name: phishing", StringComparison.Ordinal));
+        var schema01 = SchemaLoader.Load(schemaFile);
+        Assert.True(schema01.Target.ListedLegitimateFirst);
+        var store = Install(dir, "8d0d087-labels01", out var version);
+
+        var result = store.LoadLatestValid(schema01);
+
+        Assert.Null(result.Bundle);
+        var reason = Assert.Single(result.Skipped).Reason;
+        Assert.Contains($"{version}/model.nsm' does not say which class it learned as phishing (its build did not record it), and builds before 2026-12-07 took the first class the schema lists, 0 (legitimate), where this build takes 1 (phishing): its verdicts and labels may be inverted (schema '{schemaFile}'). Retrain the model.", reason, StringComparison.Ordinal);
+        // The same model with the bundled schema (phishing listed first) is no question: both rules agree.
+        Assert.Equal(version, store.LoadLatestValid(SchemaLoader.Load(TestPaths.SchemaFile)).Bundle?.Version);
+    }
+
+    [Fact]
     public async Task A_version_promoted_before_manifests_is_refused_saying_so_and_to_retrain_and_is_kept()
     {
         using var dir = new TempDirectory();
