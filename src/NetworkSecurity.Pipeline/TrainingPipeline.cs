@@ -83,7 +83,7 @@ public sealed class TrainingPipeline(
                     evaluation.Train, ingestion.Test.Count > 0 ? evaluation.Test : null, evaluation.TestRocCurve, schema.Fingerprint, ingestion.DataHash,
                     ingestion.Train.Count, ingestion.Test.Count, options.Split, options.Seed, importance,
                     Holdout: options.HasNoHoldout ? "none: trained on every row, gated on the cross-validated F1" : "test split",
-                    CvF1: trained.CvF1, GridEntry: trained.GridEntry);
+                    CvF1: trained.CvF1, GridEntry: trained.GridEntry, Classes: schema.Target.Classes);
                 store.Promote(new ModelBundle(schema.Fingerprint, schema.FeatureNames, transformed.Imputer, trained.Model, card));
                 promotedVersion = layout.Timestamp;
                 _logger.LogInformation("Model {Version} promoted to {Directory}", promotedVersion, store.CurrentModelDirectory);

@@ -67,6 +67,12 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
                 uploaded += u1;
                 skipped += s1;
             }
+            else if (promotedModelDirectory is not null)
+            {
+                var (u1, s1) = await SyncNoteAsync(runArtifactsDirectory, timestamp, budget.Token).ConfigureAwait(false);
+                uploaded += u1;
+                skipped += s1;
+            }
 
             return new SyncResult(true, uploaded, skipped, $"{uploaded} file(s) uploaded, {skipped} unchanged, to {Description}{pointer}");
         }
@@ -183,6 +189,32 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         await PutTextAsync($"{_options.Prefix}final_model/LATEST", version, cancellationToken).ConfigureAwait(false);
         return $"; LATEST = {version}";
     }
+
+    /// <summary>
+    /// The run's artifacts in the store are what marks its publication finished (<see cref="S3ModelSource.RunPublishedAsync"/>).
+    /// Without its run's folder here (pruned, or a version promoted before object storage was set up) nothing marked it:
+    /// after LATEST was pointed back at an older version by hand, every restart took the publication for one cut short
+    /// and moved LATEST forward again, undoing the rollback. A note stands in for the artifacts, saying why there are none.
+    /// </summary>
+    private async Task<(int Uploaded, int Skipped)> SyncNoteAsync(string runArtifactsDirectory, string timestamp, CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"ns-artifacts-note-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, NoArtifactsNote),
+                $"Model {timestamp} was published without its run's artifacts: the folder {Path.GetFileName(runArtifactsDirectory)} was not in the publishing replica's artifacts folder (removed, or the model was promoted before object storage was set up).\n",
+                cancellationToken).ConfigureAwait(false);
+            return await SyncFolderAsync(folder, $"{_options.Prefix}artifact/{timestamp}/", cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>The file published in place of a run's artifacts that were not there (see <see cref="SyncNoteAsync"/>).</summary>
+    public const string NoArtifactsNote = "NO_ARTIFACTS.txt";
 
     private async Task<(int Uploaded, int Skipped)> SyncFolderAsync(string folder, string prefix, CancellationToken cancellationToken)
     {

@@ -35,4 +35,23 @@ public sealed class ModelBundleTests
 
         Assert.Equal(store.CurrentVersion, ModelBundle.Load(path, schema).Version);
     }
+
+    [Fact]
+    public async Task A_schema_whose_target_makes_another_class_phishing_is_refused_though_its_features_match()
+    {
+        // The fingerprint covers the features only: a schema edited to swap the class values loaded the model, and
+        // every verdict and predicted label was the other class's.
+        using var dir = new TempDirectory();
+        var bundle = await ModelStoreIntegrityTests.TrainAsync(dir);
+        var path = Path.Combine(new ModelStore(Path.Combine(dir.Path, "final_model")).CurrentModelDirectory!, ModelStore.BundleFileName);
+        var schema = SchemaLoader.Load(TestPaths.SchemaFile);
+        Assert.Equal([new TargetClass(-1, "phishing"), new TargetClass(1, "legitimate")], bundle.Card.Classes);
+        var swapped = schema with { Target = schema.Target with { Classes = [new TargetClass(1, "phishing"), new TargetClass(-1, "legitimate")] } };
+
+        var error = Assert.Throws<PipelineException>(() => ModelBundle.Load(path, swapped));
+
+        Assert.Equal(schema.Fingerprint, swapped.Fingerprint);
+        Assert.Equal($"Model file '{path}' was trained with -1 (phishing) as phishing and 1 (legitimate) as legitimate, but the schema makes 1 (phishing) phishing and -1 (legitimate) legitimate: its verdicts and labels would be wrong (schema '{TestPaths.SchemaFile}'). Retrain the model.", error.Message);
+        Assert.Equal(bundle.Version, ModelBundle.Load(path, schema).Version);
+    }
 }

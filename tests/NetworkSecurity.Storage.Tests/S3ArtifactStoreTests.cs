@@ -40,6 +40,29 @@ public sealed class S3ArtifactStoreTests(S3rverFixture server) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_model_published_without_its_runs_folder_is_marked_published_so_a_rollback_of_latest_stands()
+    {
+        // A served version whose Artifacts/<version> is gone (pruned, or promoted before S3 was set up) went up with no
+        // artifacts: nothing said its publication finished, so after LATEST was pointed back by hand every restart took it
+        // for a publication cut short and moved LATEST forward again.
+        using var dir = new TempDirectory();
+        var (run, model) = MakeRun(dir);
+        Directory.Delete(run, recursive: true);
+        var bucket = await BucketAsync();
+        var options = server.Options(bucket, "ns/");
+        using var store = new S3ArtifactStore(options, NullLogger.Instance);
+        using var source = new NetworkSecurity.Storage.Replication.S3ModelSource(options);
+
+        var result = await store.PublishAsync(run, "20261123_101500", model, CancellationToken.None);
+
+        Assert.True(result.Synced, result.Message);
+        Assert.True(await source.RunPublishedAsync("20261123_101500", CancellationToken.None));
+        var note = System.Text.Encoding.UTF8.GetString(await GetAsync(bucket, $"ns/artifact/20261123_101500/{S3ArtifactStore.NoArtifactsNote}"));
+        Assert.StartsWith("Model 20261123_101500 was published without its run's artifacts: the folder 20261123_101500 was not", note, StringComparison.Ordinal);
+        Assert.Equal([1, 2, 3, 4, 5], await GetAsync(bucket, "ns/final_model/20261123_101500/model.nsm"));
+    }
+
+    [Fact]
     public async Task Publishes_the_seed_layout_byte_for_byte_and_skips_unchanged_files()
     {
         using var dir = new TempDirectory();

@@ -57,6 +57,12 @@ public sealed record TargetColumn(string Name, IReadOnlyList<string> Aliases, IR
     public int PositiveValue => Classes[1].Value;
 
     public string NameOf(int label) => Classes[label].Name;
+
+    /// <summary>
+    /// The schema file lists the legitimate class first (named so, or phishing listed second). Builds before 2026-12-07
+    /// took the first class listed as phishing, so their models of such a schema have the labels the other way round.
+    /// </summary>
+    public bool ListedLegitimateFirst { get; init; }
 }
 
 public sealed record TargetClass(int Value, string Name);

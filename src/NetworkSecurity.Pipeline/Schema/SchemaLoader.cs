@@ -66,10 +66,12 @@ public static class SchemaLoader
         }
 
         RefuseSharedNames(features, document.Target, document.IndexColumns ?? [], sourceName);
-        var target = new TargetColumn(
-            document.Target.Name,
-            document.Target.Aliases ?? [],
-            PhishingFirst(document.Target.Classes.Select(c => new TargetClass(c.Value, c.Name ?? c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray(), document.Target.Name, sourceName));
+        var listed = document.Target.Classes.Select(c => new TargetClass(c.Value, c.Name ?? c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        var learned = PhishingFirst(listed, document.Target.Name, sourceName);
+        var target = new TargetColumn(document.Target.Name, document.Target.Aliases ?? [], learned)
+        {
+            ListedLegitimateFirst = !ReferenceEquals(learned[0], listed[0]),
+        };
         return new DataSchema(document.Version, features, target, document.IndexColumns ?? []) { Source = sourceName };
     }
 

@@ -140,6 +140,27 @@ public sealed class ModelBundle
     }
 
     /// <summary>
+    /// Why the model's labels do not mean what the schema's classes mean (the fingerprint covers the features only), or
+    /// null. Served anyway, every verdict and predicted label would be the other class's, without a word.
+    /// </summary>
+    private static string? ClassesProblem(ModelCard card, TargetColumn target)
+    {
+        static string Say(TargetClass c) => $"{c.Value} ({c.Name})";
+        if (card.Classes is { Count: 2 } learned)
+        {
+            return learned[0].Value == target.NegativeValue && learned[1].Value == target.PositiveValue
+                ? null
+                : $"was trained with {Say(learned[0])} as phishing and {Say(learned[1])} as legitimate, but the schema makes {Say(target.Classes[0])} phishing and {Say(target.Classes[1])} legitimate: its verdicts and labels would be wrong";
+        }
+
+        // A card of an earlier build, which does not say. Builds before 2026-12-07 05:05 UTC learned the first class listed
+        // as phishing, later ones the class named so: the same only when the schema lists phishing first.
+        return target.ListedLegitimateFirst
+            ? $"does not say which class it learned as phishing (its build did not record it), and builds before 2026-12-07 took the first class the schema lists, {Say(target.Classes[1])}, where this build takes {Say(target.Classes[0])}: its verdicts and labels may be inverted"
+            : null;
+    }
+
+    /// <summary>
     /// Loads a bundle. Fails with a clear message when the file is not a bundle, has another format version, or
     /// (when <paramref name="expectedSchema"/> is given) was trained on another feature schema.
     /// </summary>
@@ -186,6 +207,11 @@ public sealed class ModelBundle
 
             var card = JsonSerializer.Deserialize<ModelCard>(reader.ReadString(), ReportWriter.JsonOptions)
                 ?? throw new PipelineException($"Model file '{path}' has no model card.");
+            if (expectedSchema is not null && ClassesProblem(card, expectedSchema.Target) is { } problem)
+            {
+                throw new PipelineException($"Model file '{path}' {problem}{(expectedSchema.Source is { } schemaFile ? $" (schema '{schemaFile}')" : "")}. Retrain the model.");
+            }
+
             var imputer = KnnImputer.ReadFrom(reader);
             var classifier = ReadClassifier(reader, path);
             return new ModelBundle(fingerprint, names, imputer, classifier, card);

@@ -1,3 +1,5 @@
+using NetworkSecurity.Pipeline.Schema;
+
 namespace NetworkSecurity.Pipeline.Training;
 
 /// <summary>What a promoted model is, how it was trained and how well it did. Shown by GET /model and the home page.</summary>
@@ -22,7 +24,8 @@ public sealed record ModelCard(
     string DecisionRule = NetworkSecurity.Learning.Metrics.DecisionRule.Description,
     string Holdout = "test split",
     double? CvF1 = null,
-    string? GridEntry = null) // the entry of the grid file the model came from, e.g. gradient_boosting_leafwise
+    string? GridEntry = null, // the entry of the grid file the model came from, e.g. gradient_boosting_leafwise
+    IReadOnlyList<TargetClass>? Classes = null) // as learned: phishing (label 0), then legitimate; null in cards of earlier builds
 {
     /// <summary>The chosen configuration's cross-validated F1 (legitimate), whatever score ranked the search.</summary>
     public double? CvF1 { get; init; } = CvF1 is { } f1 && double.IsFinite(f1) ? f1 : null;

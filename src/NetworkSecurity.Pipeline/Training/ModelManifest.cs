@@ -24,7 +24,9 @@ public static class ModelManifest
         var path = Path.Combine(folder, manifestName);
         if (!File.Exists(path))
         {
-            return $"it has no {manifestName} (the SHA-256 of its files), so its files cannot be trusted.";
+            // Builds before 2026-11-25 promoted versions without one: say so, and what to do, rather than leave an upgraded
+            // deployment guessing at damage. It is still refused: a removed manifest cannot be told from a missing one.
+            return $"it has no {manifestName} (the SHA-256 of its files), so its files cannot be checked: versions promoted before 2026-11-25 have none (or it was removed). Retrain to replace it (the train command, or POST /train).";
         }
 
         Manifest? manifest;
