@@ -126,6 +126,9 @@ public sealed class CommandLineTests
     [InlineData("train --Pipline:Seed=7", "unknown setting 'Pipline:Seed': no section 'Pipline'")]
     [InlineData("train --Pipeline:TestFracton=0", "unknown setting 'Pipeline:TestFracton': Pipeline has no 'TestFracton'")]
     [InlineData("train --Pipeline__Training__Mod=gbdt", "unknown setting 'Pipeline:Training:Mod': Pipeline:Training has no 'Mod'")]
+    [InlineData("export --AWS_SECRET_ACCES_KEY=x", "unknown setting 'AWS_SECRET_ACCES_KEY': did you mean 'AWS_SECRET_ACCESS_KEY'?")] // was kept as a key nothing reads: exit 1, "no model"
+    [InlineData("train --S3_BUCKT=b", "unknown setting 'S3_BUCKT': did you mean 'S3_BUCKET'?")] // trained and shipped nothing to S3
+    [InlineData("predict --CI=true", "unknown setting 'CI': a key without a section is one of the variables NETWORKSECURITY_API_KEY, MLFLOW_TRACKING_URI,")] // read from the environment only
     [InlineData("predict --input a.csv", "Option '--output' is required.")]
     [InlineData("predict --input a.csv --output -", "--output: '-' is not a path: the commands read and write files, not standard input or output; give a file name (./- for a file named '-').")] // wrote a file named '-'
     [InlineData("export --output -", "--output: '-' is not a path: the commands read and write files")]
@@ -403,6 +406,9 @@ public sealed class CommandLineTests
     [InlineData("extra-word", 2, "'extra-word' is not a setting of the service")]
     [InlineData("--Pipeline:Seed=3 train", 2, "'train' is a command: give it first")]
     [InlineData("--Api:MaxRowz=5", 2, "unknown setting 'Api:MaxRowz'")]
+    [InlineData("--MLFLOW_TRACKING_UR=http://127.0.0.1:1", 2, "unknown setting 'MLFLOW_TRACKING_UR': did you mean 'MLFLOW_TRACKING_URI'?")] // tracked into ./mlruns
+    [InlineData("--Seed=5", 2, "unknown setting 'Seed': did you mean 'Pipeline:Seed'? A setting names its section.")] // served, and trained with seed 42
+    [InlineData("--ASPNETCORE_URLS=http://127.0.0.1:1", 2, "unknown setting 'ASPNETCORE_URLS': the web host reads that name from the environment only; as an option or in a settings file it is 'urls' (--urls=...).")] // listened on localhost:8080
     [InlineData("--Pipeline:HasNoHoldout=true", 2, "unknown setting 'Pipeline:HasNoHoldout': Pipeline has no settable 'HasNoHoldout'")] // worked out from TestFraction
     [InlineData("--Pipeline:Seed:Foo=3", 2, "unknown setting 'Pipeline:Seed:Foo': Pipeline:Seed is a value, not a section")]
     [InlineData("--Tracking:Enable=false", 2, "unknown setting 'Tracking:Enable': Tracking has only 'Enabled' (true or false)")]

@@ -100,6 +100,9 @@ public sealed class EnvironmentSettingTests
     [InlineData("""{"Pipeline": {"Training": {"Mod": "gbdt"}}}""", "Pipeline:Training has no 'Mod'", "--urls", "http://127.0.0.1:0")]
     [InlineData("""{"Api": {"MaxRow": 5}, "Logging": {"Directory": "none"}}""", "Api has no 'MaxRow'", "--urls", "http://127.0.0.1:0")]
     [InlineData("""{"Pipline": {"Seed": 5}}""", "no section 'Pipline'", "predict", "--input", "x.csv", "--output", "y.csv")]
+    [InlineData("""{"AWS_SECRET_ACCES_KEY": "x"}""", "unknown setting 'AWS_SECRET_ACCES_KEY': did you mean 'AWS_SECRET_ACCESS_KEY'?", "export")]
+    [InlineData("""{"MaxRows": 5}""", "unknown setting 'MaxRows': did you mean 'Api:MaxRows'?", "--urls", "http://127.0.0.1:0")]
+    [InlineData("""{"ASPNETCORE_URLS": "http://127.0.0.1:0"}""", "as an option or in a settings file it is 'urls'", "--urls", "http://127.0.0.1:0")]
     public void A_misspelt_key_in_the_settings_file_is_a_usage_error_naming_it(string json, string reason, params string[] arguments)
     {
         // It was kept as a key nothing reads: the run or the service went on with the default, silently.
@@ -111,6 +114,29 @@ public sealed class EnvironmentSettingTests
         Assert.StartsWith($"error: settings file '{settings}': unknown setting", stderr);
         Assert.Contains(reason, stderr);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
+    }
+
+    [Fact]
+    public void Every_variable_of_the_configuration_table_is_a_known_setting_and_the_host_keys_are_accepted()
+    {
+        // The check of keys without a section knows the variables the product reads: one the README documents but the
+        // check did not know would be refused as an option or in a settings file.
+        var readme = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
+        var table = readme[readme.IndexOf("## Configuration", StringComparison.Ordinal)..readme.IndexOf("## Experiments", StringComparison.Ordinal)];
+        var documented = table.Split('\n').Where(line => line.StartsWith("| `", StringComparison.Ordinal))
+            .SelectMany(line => System.Text.RegularExpressions.Regex.Matches(line.Split(" | ")[0], "`([A-Z][A-Z0-9]*_[A-Z0-9_]+)`").Select(m => m.Groups[1].Value))
+            .ToArray();
+        Assert.Contains("S3_BUCKET", documented);
+        Assert.Contains("MONGO_DB_URL", documented);
+        foreach (var name in documented)
+        {
+            Assert.Null(NetworkSecurity.Api.Cli.SettingNames.Problem($"--{name}=x"));
+        }
+
+        foreach (var key in new[] { "--urls", "--http_ports=8080", "--contentRoot=/x", "--environment=Development", "--applicationName=x", "--AllowedHosts=*", "--Serilog=", "--Pipeline=", "--s3_bucket=b" })
+        {
+            Assert.Null(NetworkSecurity.Api.Cli.SettingNames.Problem(key));
+        }
     }
 
     [Fact]

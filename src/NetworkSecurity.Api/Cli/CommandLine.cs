@@ -24,7 +24,7 @@ public static partial class CommandLine
     private static readonly string[] HelpTokens = ["--help", "-h", "-?", "help"];
 
 
-    // Options the web host itself reads (besides configuration keys such as --Api:MaxRows=10 or --ASPNETCORE_URLS=...).
+    // Options the web host itself reads (besides configuration keys such as --Api:MaxRows=10 or --MLFLOW_TRACKING_URI=...).
     private static readonly string[] HostOptions = ["--urls", "--environment", "--contentRoot", "--applicationName"];
 
     /// <summary>
@@ -71,14 +71,14 @@ public static partial class CommandLine
                 return $"'{token}' is a command: give it first, then its options and settings (for example 'train --mode gbdt --Pipeline:Seed=3').";
             }
 
-            if (token.StartsWith("--", StringComparison.Ordinal) && SettingNames.Problem(token) is { } misspelt)
-            {
-                return misspelt;
-            }
-
             if (!token.StartsWith("--", StringComparison.Ordinal) || !IsHostSetting(token))
             {
                 return $"'{token}' is not a setting of the service (--urls URL, or a configuration key such as --Api:MaxRows=1000); the commands are run as 'train', 'predict', … (see --help).";
+            }
+
+            if (SettingNames.Problem(token) is { } misspelt)
+            {
+                return misspelt;
             }
 
             if (!token.Contains('=', StringComparison.Ordinal))
