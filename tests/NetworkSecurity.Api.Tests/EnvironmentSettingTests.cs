@@ -92,7 +92,62 @@ public sealed class EnvironmentSettingTests
         var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Pipeline__SchemaPath"] = "nope.yaml", ["Logging__Directory"] = "none" }, "--urls", "http://127.0.0.1:0");
 
         Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
-        Assert.Equal("error: invalid configuration: Pipeline:SchemaPath (--schema): Schema file 'nope.yaml' does not exist.", stderr.Trim());
+        Assert.Equal("error: invalid configuration: Pipeline:SchemaPath (--schema): Schema file 'nope.yaml' does not exist. (Pipeline:SchemaPath = 'nope.yaml' from environment variable Pipeline__SchemaPath)", stderr.Trim());
+    }
+
+    [Theory]
+    [InlineData("train", "--mode", "gbdt")]
+    [InlineData("--urls", "http://127.0.0.1:0")]
+    public void A_bad_setting_names_the_source_its_value_came_from(params string[] arguments)
+    {
+        // "Pipeline:Seed: …" alone left the user to search two settings files, the environment and the options for the
+        // value that won. Each error now names the source of the value in force, and never shows a secret.
+        using var dir = new TempDirectory();
+        dir.File("appsettings.json", """{"Pipeline": {"Seed": "file"}}""");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["PIPELINE__SEED"] = "abc" }, arguments);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("Failed to convert configuration value 'abc' at 'Pipeline:Seed'", stderr);
+        Assert.Contains("(Pipeline:Seed = 'abc' from environment variable PIPELINE__SEED)", stderr); // the variable as spelt, not the file it overrides
+        Assert.DoesNotContain("'file'", stderr);
+
+        var production = dir.File("appsettings.Production.json", """{"Pipeline": {"TestFraction": 0.9}}""");
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Pipeline__Seed"] = "3" }, arguments);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains($"Pipeline:TestFraction: The field TestFraction must be between 0 and 0.5. (Pipeline:TestFraction = '0.9' from settings file '{production}')", stderr);
+
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Pipeline__Seed"] = "3" }, [.. arguments, "--Pipeline:TestFraction=0.1", "--Pipeline__ImputerNeighbors=0"]);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("Pipeline:ImputerNeighbors: The field ImputerNeighbors must be between 1 and 50. (Pipeline:ImputerNeighbors = '0' from option --Pipeline:ImputerNeighbors)", stderr);
+
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Pipeline__Seed"] = "3", ["Api__TrainApiKey"] = " top-secret-key" }, [.. arguments, "--Pipeline:TestFraction=0.1"]);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("is blank or has spaces around it", stderr);
+        Assert.Contains("(Api:TrainApiKey from environment variable Api__TrainApiKey)", stderr);
+        Assert.DoesNotContain("top-secret-key", stdout + stderr);
+    }
+
+    [Fact]
+    public void Bad_settings_of_the_host_and_the_log_name_their_typed_option_variable_or_file()
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["ASPNETCORE_URLS"] = "ftp://127.0.0.1:1" }, []);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.EndsWith("is not an http:// or https:// address to listen on. (urls from environment variable ASPNETCORE_URLS)", stderr.Trim());
+
+        var settings = dir.File("appsettings.json", """{"urls": "http://127.0.0.1:abc"}""");
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new(), []);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.EndsWith($"has a port that is not a number from 0 to 65535. (urls from settings file '{settings}')", stderr.Trim());
+        File.Delete(settings);
+
+        // A typed option of a command by its own name, and a line break in a value kept on the error's one line.
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new(), "export", "--logs", "/proc");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.EndsWith("(Logging:Directory = '/proc' from option --logs)", stderr.Trim());
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Pipeline__Split"] = "foo\nbar" }, "export");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("Split must be 'stratified' or 'grouped'. (Pipeline:Split = 'foo\\nbar' from environment variable Pipeline__Split)", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
     }
 
     [Theory]

@@ -249,16 +249,18 @@ public static partial class CommandLine
                 return UsageError;
             }
 
+            // A setting's error says where its value came from: two settings files, the environment or an option.
+            string Sourced(string problem) => SettingSources.Annotate(problem, configuration, options.OptionFor);
             var consoleLevel = new LoggingLevelSwitch();
             if (LoggingSetup.PrepareDirectory(configuration) is { } logProblem)
             {
-                await Console.Error.WriteLineAsync($"error: {logProblem}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"error: {Sourced(logProblem)}").ConfigureAwait(false);
                 return UsageError;
             }
 
             if (LoggingSetup.SettingsProblem(configuration) is { } loggingProblem)
             {
-                await Console.Error.WriteLineAsync($"error: {loggingProblem}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"error: {Sourced(loggingProblem)}").ConfigureAwait(false);
                 return UsageError;
             }
 
@@ -270,7 +272,7 @@ public static partial class CommandLine
             catch (Exception ex)
             {
                 // Serilog reads its levels and sinks from configuration: any failure to build the logger is a bad setting.
-                await Console.Error.WriteLineAsync($"error: invalid logging configuration: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"error: {Sourced($"invalid logging configuration: {ex.Message}")}").ConfigureAwait(false);
                 return UsageError;
             }
 
@@ -281,7 +283,7 @@ public static partial class CommandLine
                 {
                     if (SettingsProblem(configuration) is { } settings)
                     {
-                        logger.Error("Invalid configuration: {Errors}", settings);
+                        logger.Error("Invalid configuration: {Errors}", Sourced(settings));
                         return UsageError;
                     }
 
@@ -306,17 +308,17 @@ public static partial class CommandLine
                 }
                 catch (Microsoft.Extensions.Options.OptionsValidationException ex)
                 {
-                    logger.Error("Invalid configuration: {Errors}", Describe(ex.Failures));
+                    logger.Error("Invalid configuration: {Errors}", Sourced(Describe(ex.Failures)));
                     return UsageError;
                 }
                 catch (UsageException ex)
                 {
-                    logger.Error("{Command}: {Error}", command.Name, ex.Message);
+                    logger.Error("{Command}: {Error}", command.Name, Sourced(ex.Message));
                     return UsageError;
                 }
                 catch (Exception ex) when (IsConfigurationError(ex, out var reason))
                 {
-                    logger.Error("Invalid configuration: {Error}", reason);
+                    logger.Error("Invalid configuration: {Error}", Sourced(reason));
                     return UsageError;
                 }
                 catch (Exception ex)

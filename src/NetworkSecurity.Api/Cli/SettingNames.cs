@@ -93,8 +93,7 @@ internal static class SettingNames
             // Values only: a section's own name (Pipline of Pipline:Seed) is judged with its keys, which name it.
             if (KeysOf(file, null).Where(key => file.TryGet(key, out _)).Select(key => Problem("--" + key)).FirstOrDefault(p => p is not null) is { } problem)
             {
-                var path = file.Source.FileProvider?.GetFileInfo(file.Source.Path ?? "").PhysicalPath ?? file.Source.Path;
-                return $"settings file '{path}': {problem}";
+                return $"settings file '{SettingSources.FilePath(file)}': {problem}";
             }
         }
 
