@@ -87,7 +87,7 @@ public static partial class CommandLine
             }
         }
 
-        return ConfigurationKeyTokens.KeyWithoutValue(args);
+        return ConfigurationKeyTokens.KeyWithoutValue(args) ?? ConfigurationKeyTokens.RepeatedKey(args, HostOptions);
     }
 
     private static bool IsHostSetting(string token)
@@ -117,7 +117,7 @@ public static partial class CommandLine
             args = [.. args.Skip(1), "--help"];
         }
 
-        if (ConfigurationKeyTokens.KeyWithoutValue(args) is { } bare)
+        if ((ConfigurationKeyTokens.KeyWithoutValue(args) ?? ConfigurationKeyTokens.RepeatedKey(args, [])) is { } bare)
         {
             await Console.Error.WriteLineAsync($"error: {bare}").ConfigureAwait(false);
             return UsageError;
@@ -483,6 +483,37 @@ internal static class ConfigurationKeyTokens
             }
 
             i++; // its value
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A configuration key given twice with different values (--Pipeline:Seed=3 --Pipeline__Seed=5), or null: the last
+    /// one won without a word, where a typed option given twice is an error. <paramref name="hostOptions"/> (--urls) too.
+    /// </summary>
+    public static string? RepeatedKey(string[] args, IReadOnlyCollection<string> hostOptions)
+    {
+        var given = new Dictionary<string, (string Written, string Value)>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var token = args[i];
+            var equals = token.IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? token : token[..equals];
+            if (!IsConfigurationKey(token) && !hostOptions.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var value = equals >= 0 ? token[(equals + 1)..] : i + 1 < args.Length ? args[++i] : "";
+            var written = equals >= 0 ? token : $"{token} {value}";
+            var key = name.Replace("__", ":", StringComparison.Ordinal);
+            if (given.TryGetValue(key, out var first) && !string.Equals(first.Value, value, StringComparison.Ordinal))
+            {
+                return $"{first.Written} and {written} set the same setting to different values; give one of them.";
+            }
+
+            given.TryAdd(key, (written, value));
         }
 
         return null;
