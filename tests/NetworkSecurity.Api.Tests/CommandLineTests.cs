@@ -130,6 +130,8 @@ public sealed class CommandLineTests
     [InlineData("train --S3_BUCKT=b", "unknown setting 'S3_BUCKT': did you mean 'S3_BUCKET'?")] // trained and shipped nothing to S3
     [InlineData("predict --CI=true", "unknown setting 'CI': a key without a section is one of the variables NETWORKSECURITY_API_KEY, MLFLOW_TRACKING_URI,")] // read from the environment only
     [InlineData("export --Pipeline:Seed=3 --Pipeline__Seed=5", "--Pipeline:Seed=3 and --Pipeline__Seed=5 set the same setting to different values; give one of them.")] // the last won without a word
+    [InlineData("train --Pipeline:Training=gbdt", "unknown setting 'Pipeline:Training': Pipeline:Training is a section, not a value; give one of its keys (Mode, GridPath,")] // ran the whole search
+    [InlineData("train --Pipeline__Training gbdt", "Pipeline:Training is a section, not a value")]
     [InlineData("predict --input a.csv", "Option '--output' is required.")]
     [InlineData("predict --input a.csv --output -", "--output: '-' is not a path: the commands read and write files, not standard input or output; give a file name (./- for a file named '-').")] // wrote a file named '-'
     [InlineData("export --output -", "--output: '-' is not a path: the commands read and write files")]
@@ -407,6 +409,7 @@ public sealed class CommandLineTests
     [InlineData("extra-word", 2, "'extra-word' is not a setting of the service")]
     [InlineData("--Pipeline:Seed=3 train", 2, "'train' is a command: give it first")]
     [InlineData("--Api:MaxRowz=5", 2, "unknown setting 'Api:MaxRowz'")]
+    [InlineData("--Api=5", 2, "unknown setting 'Api': Api is a section, not a value; give one of its keys (MaxUploadBytes,")]
     [InlineData("--Api:MaxRows=3 --api:maxrows 4", 2, "--Api:MaxRows=3 and --api:maxrows 4 set the same setting to different values; give one of them.")] // served with 4
     [InlineData("--urls=http://127.0.0.1:1", 2, "--urls http://127.0.0.1:0 and --urls=http://127.0.0.1:1 set the same setting to different values")] // listened on the second only
     [InlineData("--MLFLOW_TRACKING_UR=http://127.0.0.1:1", 2, "unknown setting 'MLFLOW_TRACKING_UR': did you mean 'MLFLOW_TRACKING_URI'?")] // tracked into ./mlruns

@@ -15,6 +15,7 @@ public sealed class EnvironmentSettingTests
     [InlineData("Pipeline__Training__Mod", "Pipeline:Training has no 'Mod'", "evaluate", "--seeds", "0")]
     [InlineData("Api__MaxRow", "Api has no 'MaxRow'", "--urls", "http://127.0.0.1:0")]
     [InlineData("Tracking__Enable", "Tracking has only 'Enabled'", "--urls", "http://127.0.0.1:0")]
+    [InlineData("Pipeline__Training", "Pipeline:Training is a section, not a value", "train", "--mode", "gbdt")] // a value nothing binds
     public void A_misspelt_environment_setting_is_a_usage_error_naming_it(string variable, string reason, params string[] arguments)
     {
         using var dir = new TempDirectory();
@@ -157,6 +158,7 @@ public sealed class EnvironmentSettingTests
     [InlineData("""{"Pipline": {"Seed": 5}}""", "no section 'Pipline'", "predict", "--input", "x.csv", "--output", "y.csv")]
     [InlineData("""{"AWS_SECRET_ACCES_KEY": "x"}""", "unknown setting 'AWS_SECRET_ACCES_KEY': did you mean 'AWS_SECRET_ACCESS_KEY'?", "export")]
     [InlineData("""{"MaxRows": 5}""", "unknown setting 'MaxRows': did you mean 'Api:MaxRows'?", "--urls", "http://127.0.0.1:0")]
+    [InlineData("""{"Pipeline": {"Training": "gbdt", "Seed": 3}, "Api": {}}""", "unknown setting 'Pipeline:Training': Pipeline:Training is a section, not a value", "--urls", "http://127.0.0.1:0")]
     [InlineData("""{"ASPNETCORE_URLS": "http://127.0.0.1:0"}""", "as an option or in a settings file it is 'urls'", "--urls", "http://127.0.0.1:0")]
     public void A_misspelt_key_in_the_settings_file_is_a_usage_error_naming_it(string json, string reason, params string[] arguments)
     {

@@ -76,7 +76,7 @@ public static partial class CommandLine
                 return $"'{token}' is not a setting of the service (--urls URL, or a configuration key such as --Api:MaxRows=1000); the commands are run as 'train', 'predict', … (see --help).";
             }
 
-            if (SettingNames.Problem(token) is { } misspelt)
+            if (SettingNames.Problem(token, token.Contains('=', StringComparison.Ordinal) || i + 1 >= args.Length ? null : args[i + 1]) is { } misspelt)
             {
                 return misspelt;
             }
@@ -131,7 +131,9 @@ public static partial class CommandLine
             return UsageError;
         }
 
-        if ((configurationKeys.Where(k => k.StartsWith("--", StringComparison.Ordinal)).Select(SettingNames.Problem).FirstOrDefault(p => p is not null)
+        if ((configurationKeys.Select((k, i) => k.StartsWith("--", StringComparison.Ordinal)
+                ? SettingNames.Problem(k, k.Contains('=', StringComparison.Ordinal) || i + 1 >= configurationKeys.Length ? null : configurationKeys[i + 1])
+                : null).FirstOrDefault(p => p is not null)
             ?? SettingNames.EnvironmentProblem(Environment.GetEnvironmentVariables())) is { } misspelt)
         {
             await Console.Error.WriteLineAsync($"error: {misspelt}").ConfigureAwait(false);

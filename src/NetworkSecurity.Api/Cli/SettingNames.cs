@@ -72,7 +72,7 @@ internal static class SettingNames
         {
             var separator = name.IndexOf("__", StringComparison.Ordinal);
             var section = separator > 0 ? name[..separator] : "";
-            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase)) && Problem(name) is { } problem)
+            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase)) && Problem(name, variables[name] as string) is { } problem)
             {
                 return $"environment variable {name}: {problem}";
             }
@@ -91,7 +91,7 @@ internal static class SettingNames
         foreach (var file in configuration.Providers.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>())
         {
             // Values only: a section's own name (Pipline of Pipline:Seed) is judged with its keys, which name it.
-            if (KeysOf(file, null).Where(key => file.TryGet(key, out _)).Select(key => Problem("--" + key)).FirstOrDefault(p => p is not null) is { } problem)
+            if (KeysOf(file, null).Select(key => file.TryGet(key, out var value) ? Problem("--" + key, value ?? "") : null).FirstOrDefault(p => p is not null) is { } problem)
             {
                 return $"settings file '{SettingSources.FilePath(file)}': {problem}";
             }
@@ -106,13 +106,19 @@ internal static class SettingNames
             .Select(child => parent is null ? child : $"{parent}:{child}")
             .SelectMany(key => KeysOf(provider, key).Prepend(key));
 
-    /// <summary>Why the key of <paramref name="token"/> (<c>--Section:Key=value</c>) names nothing, or null.</summary>
-    public static string? Problem(string token)
+    /// <summary>
+    /// Why the key of <paramref name="token"/> (<c>--Section:Key=value</c>, or <c>--Section:Key</c> and its
+    /// <paramref name="value"/>) names nothing, or null.
+    /// </summary>
+    public static string? Problem(string token, string? value = null)
     {
-        var name = token.TrimStart('-').Split('=', 2)[0].Replace("__", ":", StringComparison.Ordinal);
+        ArgumentNullException.ThrowIfNull(token);
+        var split = token.TrimStart('-').Split('=', 2);
+        var name = split[0].Replace("__", ":", StringComparison.Ordinal);
+        value ??= split.Length == 2 ? split[1] : null;
         if (!name.Contains(':', StringComparison.Ordinal))
         {
-            return TopLevelProblem(name);
+            return Bound.TryGetValue(name, out var sectionType) && !string.IsNullOrEmpty(value) ? SectionGivenValue(name, sectionType) : TopLevelProblem(name);
         }
 
         var parts = name.Split(':');
@@ -160,7 +166,15 @@ internal static class SettingNames
             type = section ? property.PropertyType : null;
         }
 
-        return null;
+        // A section given a value (--Pipeline:Training=gbdt): the binder ignores it. Empty is a section's own entry, as
+        // the test host passes them (--Pipeline:Training=).
+        return type is not null && !string.IsNullOrEmpty(value) ? SectionGivenValue(name, type) : null;
+    }
+
+    private static string SectionGivenValue(string name, Type section)
+    {
+        var keys = section.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name).ToArray();
+        return $"unknown setting '{name}': {name} is a section, not a value; give one of its keys ({string.Join(", ", keys)}), as in --{name}:{keys[0]}=...";
     }
 
     // A key without a section: a variable the product reads, a key of the web host, or a section's name (the test host
