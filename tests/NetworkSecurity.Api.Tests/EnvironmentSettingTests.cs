@@ -27,6 +27,23 @@ public sealed class EnvironmentSettingTests
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
     }
 
+    [Theory]
+    [InlineData("Pipeline__Seed", "PIPELINE__SEED", "export")]
+    [InlineData("S3_BUCKET", "s3_bucket", "--urls", "http://127.0.0.1:0")]
+    public void One_setting_given_by_two_variables_with_different_values_is_a_usage_error(string first, string second, params string[] arguments)
+    {
+        // Configuration ignores case: the value that won depended on the order the environment was listed in.
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [first] = "3", [second] = "5" }, arguments);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        var names = new[] { first, second }.Order(StringComparer.Ordinal).ToArray();
+        Assert.StartsWith($"error: environment variables {names[0]} and {names[1]} are one setting", stderr);
+
+        // The same value twice is one setting said twice: accepted.
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [first] = "3", [second] = "3" }, "predict", "--help");
+        Assert.True(code == 0, stderr + stdout);
+    }
+
     [Fact]
     public void Settings_spelt_right_in_any_case_and_free_sections_are_accepted()
     {

@@ -78,6 +78,31 @@ internal static class SettingNames
             }
         }
 
+        return SpellingsProblem(variables);
+    }
+
+    // Pipeline__Seed and PIPELINE__SEED (or Pipeline__seed) are one setting to configuration, which ignores case: the one
+    // that won depended on the order the environment was listed in.
+    private static string? SpellingsProblem(System.Collections.IDictionary variables)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in variables.Keys.Cast<string>().Order(StringComparer.Ordinal))
+        {
+            var key = name.Replace("__", ":", StringComparison.Ordinal);
+            var section = key.Split(':')[0];
+            if (!(Bound.ContainsKey(section) || Free.Contains(section) || EnvironmentNames.Contains(key, StringComparer.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
+            if (seen.TryGetValue(key, out var other) && !string.Equals(variables[other] as string, variables[name] as string, StringComparison.Ordinal))
+            {
+                return $"environment variables {other} and {name} are one setting ({key}, in any case) with different values, and which one wins is not defined: unset one of them.";
+            }
+
+            seen.TryAdd(key, name);
+        }
+
         return null;
     }
 
