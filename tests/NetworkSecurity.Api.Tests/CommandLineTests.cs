@@ -126,6 +126,12 @@ public sealed class CommandLineTests
     [InlineData("train --Pipline:Seed=7", "unknown setting 'Pipline:Seed': no section 'Pipline'")]
     [InlineData("train --Pipeline:TestFracton=0", "unknown setting 'Pipeline:TestFracton': Pipeline has no 'TestFracton'")]
     [InlineData("train --Pipeline__Training__Mod=gbdt", "unknown setting 'Pipeline:Training:Mod': Pipeline:Training has no 'Mod'")]
+    [InlineData("export --AWS_SECRET_ACCES_KEY=x", "unknown setting 'AWS_SECRET_ACCES_KEY': did you mean 'AWS_SECRET_ACCESS_KEY'?")] // was kept as a key nothing reads: exit 1, "no model"
+    [InlineData("train --S3_BUCKT=b", "unknown setting 'S3_BUCKT': did you mean 'S3_BUCKET'?")] // trained and shipped nothing to S3
+    [InlineData("predict --CI=true", "unknown setting 'CI': a key without a section is one of the variables NETWORKSECURITY_API_KEY, MLFLOW_TRACKING_URI,")] // read from the environment only
+    [InlineData("export --Pipeline:Seed=3 --Pipeline__Seed=5", "--Pipeline:Seed=3 and --Pipeline__Seed=5 set the same setting to different values; give one of them.")] // the last won without a word
+    [InlineData("train --Pipeline:Training=gbdt", "unknown setting 'Pipeline:Training': Pipeline:Training is a section, not a value; give one of its keys (Mode, GridPath,")] // ran the whole search
+    [InlineData("train --Pipeline__Training gbdt", "Pipeline:Training is a section, not a value")]
     [InlineData("predict --input a.csv", "Option '--output' is required.")]
     [InlineData("predict --input a.csv --output -", "--output: '-' is not a path: the commands read and write files, not standard input or output; give a file name (./- for a file named '-').")] // wrote a file named '-'
     [InlineData("export --output -", "--output: '-' is not a path: the commands read and write files")]
@@ -403,6 +409,12 @@ public sealed class CommandLineTests
     [InlineData("extra-word", 2, "'extra-word' is not a setting of the service")]
     [InlineData("--Pipeline:Seed=3 train", 2, "'train' is a command: give it first")]
     [InlineData("--Api:MaxRowz=5", 2, "unknown setting 'Api:MaxRowz'")]
+    [InlineData("--Api=5", 2, "unknown setting 'Api': Api is a section, not a value; give one of its keys (MaxUploadBytes,")]
+    [InlineData("--Api:MaxRows=3 --api:maxrows 4", 2, "--Api:MaxRows=3 and --api:maxrows 4 set the same setting to different values; give one of them.")] // served with 4
+    [InlineData("--urls=http://127.0.0.1:1", 2, "--urls http://127.0.0.1:0 and --urls=http://127.0.0.1:1 set the same setting to different values")] // listened on the second only
+    [InlineData("--MLFLOW_TRACKING_UR=http://127.0.0.1:1", 2, "unknown setting 'MLFLOW_TRACKING_UR': did you mean 'MLFLOW_TRACKING_URI'?")] // tracked into ./mlruns
+    [InlineData("--Seed=5", 2, "unknown setting 'Seed': did you mean 'Pipeline:Seed'? A setting names its section.")] // served, and trained with seed 42
+    [InlineData("--ASPNETCORE_URLS=http://127.0.0.1:1", 2, "unknown setting 'ASPNETCORE_URLS': the web host reads that name from the environment only; as an option or in a settings file it is 'urls' (--urls=...).")] // listened on localhost:8080
     [InlineData("--Pipeline:HasNoHoldout=true", 2, "unknown setting 'Pipeline:HasNoHoldout': Pipeline has no settable 'HasNoHoldout'")] // worked out from TestFraction
     [InlineData("--Pipeline:Seed:Foo=3", 2, "unknown setting 'Pipeline:Seed:Foo': Pipeline:Seed is a value, not a section")]
     [InlineData("--Tracking:Enable=false", 2, "unknown setting 'Tracking:Enable': Tracking has only 'Enabled' (true or false)")]
@@ -430,7 +442,9 @@ public sealed class CommandLineTests
     public void The_service_refuses_a_setting_it_cannot_use_at_start_in_one_line(string arguments, int exitCode, string message)
     {
         using var dir = new TempDirectory();
-        var (code, stdout, stderr) = RunProgram(["--urls", "http://127.0.0.1:0", .. arguments.Split(' '), "--Logging:Directory=none"], dir.Path, timeoutSeconds: 60);
+        // A case of its own --urls replaces the default one: the same key twice with other values is refused.
+        string[] urls = arguments.StartsWith("--urls ", StringComparison.Ordinal) ? [] : ["--urls", "http://127.0.0.1:0"];
+        var (code, stdout, stderr) = RunProgram([.. urls, .. arguments.Split(' '), "--Logging:Directory=none"], dir.Path, timeoutSeconds: 60);
         Assert.True(code == exitCode, $"exit {code}: {stderr}{stdout}");
         Assert.Contains(message, stderr + stdout);
         Assert.DoesNotContain("   at ", stderr + stdout);

@@ -15,6 +15,7 @@ public sealed class EnvironmentSettingTests
     [InlineData("Pipeline__Training__Mod", "Pipeline:Training has no 'Mod'", "evaluate", "--seeds", "0")]
     [InlineData("Api__MaxRow", "Api has no 'MaxRow'", "--urls", "http://127.0.0.1:0")]
     [InlineData("Tracking__Enable", "Tracking has only 'Enabled'", "--urls", "http://127.0.0.1:0")]
+    [InlineData("Pipeline__Training", "Pipeline:Training is a section, not a value", "train", "--mode", "gbdt")] // a value nothing binds
     public void A_misspelt_environment_setting_is_a_usage_error_naming_it(string variable, string reason, params string[] arguments)
     {
         using var dir = new TempDirectory();
@@ -24,6 +25,23 @@ public sealed class EnvironmentSettingTests
         Assert.StartsWith($"error: environment variable {variable}: unknown setting", stderr);
         Assert.Contains(reason, stderr);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
+    }
+
+    [Theory]
+    [InlineData("Pipeline__Seed", "PIPELINE__SEED", "export")]
+    [InlineData("S3_BUCKET", "s3_bucket", "--urls", "http://127.0.0.1:0")]
+    public void One_setting_given_by_two_variables_with_different_values_is_a_usage_error(string first, string second, params string[] arguments)
+    {
+        // Configuration ignores case: the value that won depended on the order the environment was listed in.
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [first] = "3", [second] = "5" }, arguments);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        var names = new[] { first, second }.Order(StringComparer.Ordinal).ToArray();
+        Assert.StartsWith($"error: environment variables {names[0]} and {names[1]} are one setting", stderr);
+
+        // The same value twice is one setting said twice: accepted.
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [first] = "3", [second] = "3" }, "predict", "--help");
+        Assert.True(code == 0, stderr + stdout);
     }
 
     [Fact]
@@ -92,7 +110,62 @@ public sealed class EnvironmentSettingTests
         var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Pipeline__SchemaPath"] = "nope.yaml", ["Logging__Directory"] = "none" }, "--urls", "http://127.0.0.1:0");
 
         Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
-        Assert.Equal("error: invalid configuration: Pipeline:SchemaPath (--schema): Schema file 'nope.yaml' does not exist.", stderr.Trim());
+        Assert.Equal("error: invalid configuration: Pipeline:SchemaPath (--schema): Schema file 'nope.yaml' does not exist. (Pipeline:SchemaPath = 'nope.yaml' from environment variable Pipeline__SchemaPath)", stderr.Trim());
+    }
+
+    [Theory]
+    [InlineData("train", "--mode", "gbdt")]
+    [InlineData("--urls", "http://127.0.0.1:0")]
+    public void A_bad_setting_names_the_source_its_value_came_from(params string[] arguments)
+    {
+        // "Pipeline:Seed: …" alone left the user to search two settings files, the environment and the options for the
+        // value that won. Each error now names the source of the value in force, and never shows a secret.
+        using var dir = new TempDirectory();
+        dir.File("appsettings.json", """{"Pipeline": {"Seed": "file"}}""");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["PIPELINE__SEED"] = "abc" }, arguments);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("Failed to convert configuration value 'abc' at 'Pipeline:Seed'", stderr);
+        Assert.Contains("(Pipeline:Seed = 'abc' from environment variable PIPELINE__SEED)", stderr); // the variable as spelt, not the file it overrides
+        Assert.DoesNotContain("'file'", stderr);
+
+        var production = dir.File("appsettings.Production.json", """{"Pipeline": {"TestFraction": 0.9}}""");
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Pipeline__Seed"] = "3" }, arguments);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains($"Pipeline:TestFraction: The field TestFraction must be between 0 and 0.5. (Pipeline:TestFraction = '0.9' from settings file '{production}')", stderr);
+
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Pipeline__Seed"] = "3" }, [.. arguments, "--Pipeline:TestFraction=0.1", "--Pipeline__ImputerNeighbors=0"]);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("Pipeline:ImputerNeighbors: The field ImputerNeighbors must be between 1 and 50. (Pipeline:ImputerNeighbors = '0' from option --Pipeline:ImputerNeighbors)", stderr);
+
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Pipeline__Seed"] = "3", ["Api__TrainApiKey"] = " top-secret-key" }, [.. arguments, "--Pipeline:TestFraction=0.1"]);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("is blank or has spaces around it", stderr);
+        Assert.Contains("(Api:TrainApiKey from environment variable Api__TrainApiKey)", stderr);
+        Assert.DoesNotContain("top-secret-key", stdout + stderr);
+    }
+
+    [Fact]
+    public void Bad_settings_of_the_host_and_the_log_name_their_typed_option_variable_or_file()
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["ASPNETCORE_URLS"] = "ftp://127.0.0.1:1" }, []);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.EndsWith("is not an http:// or https:// address to listen on. (urls from environment variable ASPNETCORE_URLS)", stderr.Trim());
+
+        var settings = dir.File("appsettings.json", """{"urls": "http://127.0.0.1:abc"}""");
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new(), []);
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.EndsWith($"has a port that is not a number from 0 to 65535. (urls from settings file '{settings}')", stderr.Trim());
+        File.Delete(settings);
+
+        // A typed option of a command by its own name, and a line break in a value kept on the error's one line.
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new(), "export", "--logs", "/proc");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.EndsWith("(Logging:Directory = '/proc' from option --logs)", stderr.Trim());
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Pipeline__Split"] = "foo\nbar" }, "export");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("Split must be 'stratified' or 'grouped'. (Pipeline:Split = 'foo\\nbar' from environment variable Pipeline__Split)", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
     }
 
     [Theory]
@@ -100,6 +173,10 @@ public sealed class EnvironmentSettingTests
     [InlineData("""{"Pipeline": {"Training": {"Mod": "gbdt"}}}""", "Pipeline:Training has no 'Mod'", "--urls", "http://127.0.0.1:0")]
     [InlineData("""{"Api": {"MaxRow": 5}, "Logging": {"Directory": "none"}}""", "Api has no 'MaxRow'", "--urls", "http://127.0.0.1:0")]
     [InlineData("""{"Pipline": {"Seed": 5}}""", "no section 'Pipline'", "predict", "--input", "x.csv", "--output", "y.csv")]
+    [InlineData("""{"AWS_SECRET_ACCES_KEY": "x"}""", "unknown setting 'AWS_SECRET_ACCES_KEY': did you mean 'AWS_SECRET_ACCESS_KEY'?", "export")]
+    [InlineData("""{"MaxRows": 5}""", "unknown setting 'MaxRows': did you mean 'Api:MaxRows'?", "--urls", "http://127.0.0.1:0")]
+    [InlineData("""{"Pipeline": {"Training": "gbdt", "Seed": 3}, "Api": {}}""", "unknown setting 'Pipeline:Training': Pipeline:Training is a section, not a value", "--urls", "http://127.0.0.1:0")]
+    [InlineData("""{"ASPNETCORE_URLS": "http://127.0.0.1:0"}""", "as an option or in a settings file it is 'urls'", "--urls", "http://127.0.0.1:0")]
     public void A_misspelt_key_in_the_settings_file_is_a_usage_error_naming_it(string json, string reason, params string[] arguments)
     {
         // It was kept as a key nothing reads: the run or the service went on with the default, silently.
@@ -111,6 +188,29 @@ public sealed class EnvironmentSettingTests
         Assert.StartsWith($"error: settings file '{settings}': unknown setting", stderr);
         Assert.Contains(reason, stderr);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "Artifacts")), "nothing ran");
+    }
+
+    [Fact]
+    public void Every_variable_of_the_configuration_table_is_a_known_setting_and_the_host_keys_are_accepted()
+    {
+        // The check of keys without a section knows the variables the product reads: one the README documents but the
+        // check did not know would be refused as an option or in a settings file.
+        var readme = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
+        var table = readme[readme.IndexOf("## Configuration", StringComparison.Ordinal)..readme.IndexOf("## Experiments", StringComparison.Ordinal)];
+        var documented = table.Split('\n').Where(line => line.StartsWith("| `", StringComparison.Ordinal))
+            .SelectMany(line => System.Text.RegularExpressions.Regex.Matches(line.Split(" | ")[0], "`([A-Z][A-Z0-9]*_[A-Z0-9_]+)`").Select(m => m.Groups[1].Value))
+            .ToArray();
+        Assert.Contains("S3_BUCKET", documented);
+        Assert.Contains("MONGO_DB_URL", documented);
+        foreach (var name in documented)
+        {
+            Assert.Null(NetworkSecurity.Api.Cli.SettingNames.Problem($"--{name}=x"));
+        }
+
+        foreach (var key in new[] { "--urls", "--http_ports=8080", "--contentRoot=/x", "--environment=Development", "--applicationName=x", "--AllowedHosts=*", "--Serilog=", "--Pipeline=", "--s3_bucket=b" })
+        {
+            Assert.Null(NetworkSecurity.Api.Cli.SettingNames.Problem(key));
+        }
     }
 
     [Fact]

@@ -92,6 +92,10 @@ public sealed class CliOptions
         }
     }
 
+    /// <summary>The typed option that sets <paramref name="key"/> (--seed for Pipeline:Seed), or null.</summary>
+    public string? OptionFor(string key) =>
+        _bindings.Where(b => b.Key.Equals(key, StringComparison.OrdinalIgnoreCase)).Select(b => b.Option.Name).FirstOrDefault();
+
     /// <summary>
     /// A typed option and the configuration key it sets, both given with different values (--seed 3 --Pipeline:Seed=5),
     /// or null: the typed one won without a word, where the same option given twice is an error.

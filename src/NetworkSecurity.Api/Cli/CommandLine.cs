@@ -24,7 +24,7 @@ public static partial class CommandLine
     private static readonly string[] HelpTokens = ["--help", "-h", "-?", "help"];
 
 
-    // Options the web host itself reads (besides configuration keys such as --Api:MaxRows=10 or --ASPNETCORE_URLS=...).
+    // Options the web host itself reads (besides configuration keys such as --Api:MaxRows=10 or --MLFLOW_TRACKING_URI=...).
     private static readonly string[] HostOptions = ["--urls", "--environment", "--contentRoot", "--applicationName"];
 
     /// <summary>
@@ -71,14 +71,14 @@ public static partial class CommandLine
                 return $"'{token}' is a command: give it first, then its options and settings (for example 'train --mode gbdt --Pipeline:Seed=3').";
             }
 
-            if (token.StartsWith("--", StringComparison.Ordinal) && SettingNames.Problem(token) is { } misspelt)
-            {
-                return misspelt;
-            }
-
             if (!token.StartsWith("--", StringComparison.Ordinal) || !IsHostSetting(token))
             {
                 return $"'{token}' is not a setting of the service (--urls URL, or a configuration key such as --Api:MaxRows=1000); the commands are run as 'train', 'predict', … (see --help).";
+            }
+
+            if (SettingNames.Problem(token, token.Contains('=', StringComparison.Ordinal) || i + 1 >= args.Length ? null : args[i + 1]) is { } misspelt)
+            {
+                return misspelt;
             }
 
             if (!token.Contains('=', StringComparison.Ordinal))
@@ -87,7 +87,7 @@ public static partial class CommandLine
             }
         }
 
-        return ConfigurationKeyTokens.KeyWithoutValue(args);
+        return ConfigurationKeyTokens.KeyWithoutValue(args) ?? ConfigurationKeyTokens.RepeatedKey(args, HostOptions);
     }
 
     private static bool IsHostSetting(string token)
@@ -117,7 +117,7 @@ public static partial class CommandLine
             args = [.. args.Skip(1), "--help"];
         }
 
-        if (ConfigurationKeyTokens.KeyWithoutValue(args) is { } bare)
+        if ((ConfigurationKeyTokens.KeyWithoutValue(args) ?? ConfigurationKeyTokens.RepeatedKey(args, [])) is { } bare)
         {
             await Console.Error.WriteLineAsync($"error: {bare}").ConfigureAwait(false);
             return UsageError;
@@ -131,7 +131,9 @@ public static partial class CommandLine
             return UsageError;
         }
 
-        if ((configurationKeys.Where(k => k.StartsWith("--", StringComparison.Ordinal)).Select(SettingNames.Problem).FirstOrDefault(p => p is not null)
+        if ((configurationKeys.Select((k, i) => k.StartsWith("--", StringComparison.Ordinal)
+                ? SettingNames.Problem(k, k.Contains('=', StringComparison.Ordinal) || i + 1 >= configurationKeys.Length ? null : configurationKeys[i + 1])
+                : null).FirstOrDefault(p => p is not null)
             ?? SettingNames.EnvironmentProblem(Environment.GetEnvironmentVariables())) is { } misspelt)
         {
             await Console.Error.WriteLineAsync($"error: {misspelt}").ConfigureAwait(false);
@@ -249,16 +251,18 @@ public static partial class CommandLine
                 return UsageError;
             }
 
+            // A setting's error says where its value came from: two settings files, the environment or an option.
+            string Sourced(string problem) => SettingSources.Annotate(problem, configuration, options.OptionFor);
             var consoleLevel = new LoggingLevelSwitch();
             if (LoggingSetup.PrepareDirectory(configuration) is { } logProblem)
             {
-                await Console.Error.WriteLineAsync($"error: {logProblem}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"error: {Sourced(logProblem)}").ConfigureAwait(false);
                 return UsageError;
             }
 
             if (LoggingSetup.SettingsProblem(configuration) is { } loggingProblem)
             {
-                await Console.Error.WriteLineAsync($"error: {loggingProblem}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"error: {Sourced(loggingProblem)}").ConfigureAwait(false);
                 return UsageError;
             }
 
@@ -271,7 +275,7 @@ public static partial class CommandLine
             catch (Exception ex)
             {
                 // Serilog reads its levels and sinks from configuration: any failure to build the logger is a bad setting.
-                await Console.Error.WriteLineAsync($"error: invalid logging configuration: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"error: {Sourced($"invalid logging configuration: {ex.Message}")}").ConfigureAwait(false);
                 return UsageError;
             }
 
@@ -283,7 +287,7 @@ public static partial class CommandLine
                 {
                     if (SettingsProblem(configuration) is { } settings)
                     {
-                        logger.Error("Invalid configuration: {Errors}", settings);
+                        logger.Error("Invalid configuration: {Errors}", Sourced(settings));
                         return UsageError;
                     }
 
@@ -308,17 +312,17 @@ public static partial class CommandLine
                 }
                 catch (Microsoft.Extensions.Options.OptionsValidationException ex)
                 {
-                    logger.Error("Invalid configuration: {Errors}", Describe(ex.Failures));
+                    logger.Error("Invalid configuration: {Errors}", Sourced(Describe(ex.Failures)));
                     return UsageError;
                 }
                 catch (UsageException ex)
                 {
-                    logger.Error("{Command}: {Error}", command.Name, ex.Message);
+                    logger.Error("{Command}: {Error}", command.Name, Sourced(ex.Message));
                     return UsageError;
                 }
                 catch (Exception ex) when (IsConfigurationError(ex, out var reason))
                 {
-                    logger.Error("Invalid configuration: {Error}", reason);
+                    logger.Error("Invalid configuration: {Error}", Sourced(reason));
                     return UsageError;
                 }
                 catch (Exception ex)
@@ -529,6 +533,37 @@ internal static class ConfigurationKeyTokens
             }
 
             i++; // its value
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A configuration key given twice with different values (--Pipeline:Seed=3 --Pipeline__Seed=5), or null: the last
+    /// one won without a word, where a typed option given twice is an error. <paramref name="hostOptions"/> (--urls) too.
+    /// </summary>
+    public static string? RepeatedKey(string[] args, IReadOnlyCollection<string> hostOptions)
+    {
+        var given = new Dictionary<string, (string Written, string Value)>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var token = args[i];
+            var equals = token.IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? token : token[..equals];
+            if (!IsConfigurationKey(token) && !hostOptions.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var value = equals >= 0 ? token[(equals + 1)..] : i + 1 < args.Length ? args[++i] : "";
+            var written = equals >= 0 ? token : $"{token} {value}";
+            var key = name.Replace("__", ":", StringComparison.Ordinal);
+            if (given.TryGetValue(key, out var first) && !string.Equals(first.Value, value, StringComparison.Ordinal))
+            {
+                return $"{first.Written} and {written} set the same setting to different values; give one of them.";
+            }
+
+            given.TryAdd(key, (written, value));
         }
 
         return null;

@@ -8,8 +8,10 @@ namespace NetworkSecurity.Api.Cli;
 /// <summary>
 /// Catches misspelt configuration keys given as options (<c>--Pipline:Seed=7</c>, <c>--Pipeline:TestFracton=0</c>),
 /// which configuration would otherwise keep as keys nothing reads: the run goes on with the default, silently.
-/// Sections bound to options classes are checked property by property; the others only by their section name.
-/// Environment-style keys (<c>--MLFLOW_TRACKING_URI=...</c>) are not checked: any variable may be meant.
+/// Sections bound to options classes are checked property by property; the others only by their section name. A key
+/// without a section (<c>--MLFLOW_TRACKING_URI=...</c>, <c>"S3_BUCKET"</c> at a settings file's top level) must be one of
+/// the variables the product reads or one of the web host's own keys (urls): <c>--AWS_SECRET_ACCES_KEY=...</c> was kept
+/// as a key nothing reads. Environment variables without a section are not checked: the environment holds many others.
 /// </summary>
 internal static class SettingNames
 {
@@ -36,6 +38,29 @@ internal static class SettingNames
         "Logging", "Serilog", "Kestrel", "AllowedHosts", "Tracking", "Evaluate", "Predict", "PushData", "Export",
     };
 
+    /// <summary>The settings read by their environment-style name, as variables, options (--S3_BUCKET=...) or top-level keys of a settings file.</summary>
+    public static readonly IReadOnlyList<string> EnvironmentNames =
+    [
+        ApiOptions.ApiKeyVariable,
+        "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN", "MLFLOW_EXPERIMENT_NAME",
+        "MLFLOW_HTTP_REQUEST_TIMEOUT", "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+        "S3_BUCKET", "S3_PREFIX", "S3_ENDPOINT_URL", "S3_FORCE_PATH_STYLE", "S3_DISABLE_CHUNKED_ENCODING",
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
+        "MONGODB_URL", "MONGO_DB_URL", "MONGODB_DATABASE", "MONGODB_COLLECTION", "MONGODB_BATCH_SIZE", "MONGODB_DNS_SERVER",
+    ];
+
+    // The web host's own keys: --urls, or "urls" in a settings file (as variables they carry the ASPNETCORE_ prefix).
+    private static readonly string[] HostKeys =
+    [
+        WebHostDefaults.ServerUrlsKey, WebHostDefaults.HttpPortsKey, WebHostDefaults.HttpsPortsKey, WebHostDefaults.EnvironmentKey,
+        WebHostDefaults.ContentRootKey, WebHostDefaults.ApplicationKey, WebHostDefaults.WebRootKey, WebHostDefaults.DetailedErrorsKey,
+        WebHostDefaults.CaptureStartupErrorsKey, WebHostDefaults.ShutdownTimeoutKey, WebHostDefaults.HostingStartupAssembliesKey,
+        WebHostDefaults.HostingStartupExcludeAssembliesKey, WebHostDefaults.PreventHostingStartupKey, WebHostDefaults.SuppressStatusMessagesKey,
+        WebHostDefaults.PreferHostingUrlsKey, WebHostDefaults.StartupAssemblyKey, WebHostDefaults.StaticWebAssetsKey, "https_port",
+    ];
+
+    private static readonly string[] HostVariablePrefixes = ["ASPNETCORE_", "DOTNET_"];
+
     /// <summary>
     /// Why an environment variable of a checked section (<c>Pipeline__TestFracton</c>, <c>Api__MaxRow</c>) names nothing,
     /// or null: configuration reads it as a key nothing binds, so the setting kept its default without a word.
@@ -47,10 +72,35 @@ internal static class SettingNames
         {
             var separator = name.IndexOf("__", StringComparison.Ordinal);
             var section = separator > 0 ? name[..separator] : "";
-            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase)) && Problem(name) is { } problem)
+            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase)) && Problem(name, variables[name] as string) is { } problem)
             {
                 return $"environment variable {name}: {problem}";
             }
+        }
+
+        return SpellingsProblem(variables);
+    }
+
+    // Pipeline__Seed and PIPELINE__SEED (or Pipeline__seed) are one setting to configuration, which ignores case: the one
+    // that won depended on the order the environment was listed in.
+    private static string? SpellingsProblem(System.Collections.IDictionary variables)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in variables.Keys.Cast<string>().Order(StringComparer.Ordinal))
+        {
+            var key = name.Replace("__", ":", StringComparison.Ordinal);
+            var section = key.Split(':')[0];
+            if (!(Bound.ContainsKey(section) || Free.Contains(section) || EnvironmentNames.Contains(key, StringComparer.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
+            if (seen.TryGetValue(key, out var other) && !string.Equals(variables[other] as string, variables[name] as string, StringComparison.Ordinal))
+            {
+                return $"environment variables {other} and {name} are one setting ({key}, in any case) with different values, and which one wins is not defined: unset one of them.";
+            }
+
+            seen.TryAdd(key, name);
         }
 
         return null;
@@ -65,10 +115,10 @@ internal static class SettingNames
         ArgumentNullException.ThrowIfNull(configuration);
         foreach (var file in configuration.Providers.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>())
         {
-            if (KeysOf(file, null).Select(key => Problem("--" + key)).FirstOrDefault(p => p is not null) is { } problem)
+            // Values only: a section's own name (Pipline of Pipline:Seed) is judged with its keys, which name it.
+            if (KeysOf(file, null).Select(key => file.TryGet(key, out var value) ? Problem("--" + key, value ?? "") : null).FirstOrDefault(p => p is not null) is { } problem)
             {
-                var path = file.Source.FileProvider?.GetFileInfo(file.Source.Path ?? "").PhysicalPath ?? file.Source.Path;
-                return $"settings file '{path}': {problem}";
+                return $"settings file '{SettingSources.FilePath(file)}': {problem}";
             }
         }
 
@@ -81,13 +131,19 @@ internal static class SettingNames
             .Select(child => parent is null ? child : $"{parent}:{child}")
             .SelectMany(key => KeysOf(provider, key).Prepend(key));
 
-    /// <summary>Why the key of <paramref name="token"/> (<c>--Section:Key=value</c>) names nothing, or null.</summary>
-    public static string? Problem(string token)
+    /// <summary>
+    /// Why the key of <paramref name="token"/> (<c>--Section:Key=value</c>, or <c>--Section:Key</c> and its
+    /// <paramref name="value"/>) names nothing, or null.
+    /// </summary>
+    public static string? Problem(string token, string? value = null)
     {
-        var name = token.TrimStart('-').Split('=', 2)[0].Replace("__", ":", StringComparison.Ordinal);
-        if (ConfigurationKeyTokens.IsEnvironmentKey("--" + name) || !name.Contains(':', StringComparison.Ordinal))
+        ArgumentNullException.ThrowIfNull(token);
+        var split = token.TrimStart('-').Split('=', 2);
+        var name = split[0].Replace("__", ":", StringComparison.Ordinal);
+        value ??= split.Length == 2 ? split[1] : null;
+        if (!name.Contains(':', StringComparison.Ordinal))
         {
-            return null;
+            return Bound.TryGetValue(name, out var sectionType) && !string.IsNullOrEmpty(value) ? SectionGivenValue(name, sectionType) : TopLevelProblem(name);
         }
 
         var parts = name.Split(':');
@@ -135,6 +191,74 @@ internal static class SettingNames
             type = section ? property.PropertyType : null;
         }
 
-        return null;
+        // A section given a value (--Pipeline:Training=gbdt): the binder ignores it. Empty is a section's own entry, as
+        // the test host passes them (--Pipeline:Training=).
+        return type is not null && !string.IsNullOrEmpty(value) ? SectionGivenValue(name, type) : null;
+    }
+
+    private static string SectionGivenValue(string name, Type section)
+    {
+        var keys = section.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name).ToArray();
+        return $"unknown setting '{name}': {name} is a section, not a value; give one of its keys ({string.Join(", ", keys)}), as in --{name}:{keys[0]}=...";
+    }
+
+    // A key without a section: a variable the product reads, a key of the web host, or a section's name (the test host
+    // passes sections as --Serilog=).
+    private static string? TopLevelProblem(string name)
+    {
+        if (EnvironmentNames.Concat(HostKeys).Concat(Bound.Keys).Concat(Free).Contains(name, StringComparer.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        // ASPNETCORE_URLS as an option or in a settings file: the host strips the prefix from environment variables only.
+        if (HostVariablePrefixes.FirstOrDefault(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)) is { } prefix
+            && HostKeys.FirstOrDefault(k => k.Equals(name[prefix.Length..], StringComparison.OrdinalIgnoreCase)) is { } hostKey)
+        {
+            return $"unknown setting '{name}': the web host reads that name from the environment only; as an option or in a settings file it is '{hostKey}' (--{hostKey}=...).";
+        }
+
+        // --Seed=5 to the service, "MaxRows" at a settings file's top level: a setting of a section, given without it.
+        if (Bound.SelectMany(section => SettableKeys(section.Key, section.Value)).FirstOrDefault(k => k.EndsWith(":" + name, StringComparison.OrdinalIgnoreCase)) is { } sectioned)
+        {
+            return $"unknown setting '{name}': did you mean '{sectioned}'? A setting names its section.";
+        }
+
+        var known = EnvironmentNames.Concat(Bound.Keys).Concat(Free).ToArray();
+        return Closest(name, known) is { } near
+            ? $"unknown setting '{name}': did you mean '{near}'?"
+            : $"unknown setting '{name}': a key without a section is one of the variables {string.Join(", ", EnvironmentNames)}, or a web host key such as urls (the README's Configuration table lists them).";
+    }
+
+    // Every key the binder sets in an options class: Pipeline:Seed, Pipeline:Training:Mode, …
+    private static IEnumerable<string> SettableKeys(string prefix, Type type) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance).SelectMany(p =>
+            p.PropertyType.IsClass && p.PropertyType != typeof(string) ? SettableKeys($"{prefix}:{p.Name}", p.PropertyType)
+            : p.CanWrite ? [$"{prefix}:{p.Name}"] : []);
+
+    /// <summary>The known name closest to <paramref name="name"/> (a few letters' edits, in any case), or null.</summary>
+    public static string? Closest(string name, IEnumerable<string> known)
+    {
+        var (best, distance) = known.Select(k => (k, Distance(name.ToUpperInvariant(), k.ToUpperInvariant()))).MinBy(p => p.Item2);
+        return best is not null && distance <= Math.Max(1, name.Length / 4) ? best : null;
+    }
+
+    // Levenshtein distance: insertions, deletions and substitutions.
+    private static int Distance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
     }
 }

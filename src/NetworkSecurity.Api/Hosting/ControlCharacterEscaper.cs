@@ -46,7 +46,7 @@ public sealed class ControlCharacterEscaper : ILogEventEnricher
 
     private static bool IsControl(char c) => char.IsControl(c) || c is '\u2028' or '\u2029';
 
-    private static string Escape(string text)
+    internal static string Escape(string text)
     {
         var builder = new StringBuilder(text.Length + 8);
         foreach (var c in text)

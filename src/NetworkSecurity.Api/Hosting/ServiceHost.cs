@@ -6,6 +6,7 @@ namespace NetworkSecurity.Api.Hosting;
 /// <summary>
 /// Runs the web service. A setting it cannot use stops it at start with one line naming the setting and exit code 2
 /// (as the commands do), a port it cannot listen on with exit code 1: never an unhandled exception's abort and trace.
+/// A setting's error says where its value came from (settings file, environment variable, option).
 /// </summary>
 public static class ServiceHost
 {
@@ -18,10 +19,12 @@ public static class ServiceHost
         }
 
         ThreadPoolFloor.Raise();
+        IConfiguration? configuration = null;
         try
         {
             // --Api__MaxRows=5 is Api:MaxRows, as for the commands and in the environment.
             var builder = WebApplication.CreateBuilder(ConfigurationKeyTokens.WithSectionSeparators(args));
+            configuration = builder.Configuration;
             HostSettings.ReadSettingsBesideProgram(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
             if (SettingNames.FileProblem(builder.Configuration) is { } misspelt)
             {
@@ -29,10 +32,11 @@ public static class ServiceHost
                 return CommandLine.UsageError;
             }
 
-            if ((HostSettings.ListenUrlProblem(builder.Configuration[WebHostDefaults.ServerUrlsKey])
-                ?? HostSettings.EndpointProblem(builder.Configuration)
-                ?? HostSettings.PortListProblem("ASPNETCORE_HTTP_PORTS (--http_ports)", builder.Configuration[WebHostDefaults.HttpPortsKey])
-                ?? HostSettings.PortListProblem("ASPNETCORE_HTTPS_PORTS (--https_ports)", builder.Configuration[WebHostDefaults.HttpsPortsKey])) is { } listen)
+            // The host's own keys are named as the user sets them (--urls / ASPNETCORE_URLS): where is said by key.
+            if ((Sourced(HostSettings.ListenUrlProblem(builder.Configuration[WebHostDefaults.ServerUrlsKey]), WebHostDefaults.ServerUrlsKey)
+                ?? Sourced(HostSettings.EndpointProblem(builder.Configuration), null)
+                ?? Sourced(HostSettings.PortListProblem("ASPNETCORE_HTTP_PORTS (--http_ports)", builder.Configuration[WebHostDefaults.HttpPortsKey]), WebHostDefaults.HttpPortsKey)
+                ?? Sourced(HostSettings.PortListProblem("ASPNETCORE_HTTPS_PORTS (--https_ports)", builder.Configuration[WebHostDefaults.HttpsPortsKey]), WebHostDefaults.HttpsPortsKey)) is { } listen)
             {
                 await Console.Error.WriteLineAsync($"error: invalid configuration: {listen}").ConfigureAwait(false);
                 return CommandLine.UsageError;
@@ -53,19 +57,19 @@ public static class ServiceHost
         }
         catch (OptionsValidationException ex)
         {
-            await Console.Error.WriteLineAsync($"error: invalid configuration: {CommandLine.Describe(ex.Failures)}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"error: invalid configuration: {SettingSources.Annotate(CommandLine.Describe(ex.Failures), configuration)}").ConfigureAwait(false);
             return CommandLine.UsageError;
         }
         catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
         {
             // Several sections wrong at once: every failure, still on one line.
             var failures = ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures);
-            await Console.Error.WriteLineAsync($"error: invalid configuration: {CommandLine.Describe(failures)}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"error: invalid configuration: {SettingSources.Annotate(CommandLine.Describe(failures), configuration)}").ConfigureAwait(false);
             return CommandLine.UsageError;
         }
         catch (Exception ex) when (CommandLine.IsSettingsCheckError(ex, out var reason))
         {
-            await Console.Error.WriteLineAsync($"error: invalid configuration: {reason}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"error: invalid configuration: {SettingSources.Annotate(reason, configuration)}").ConfigureAwait(false);
             return CommandLine.UsageError;
         }
         catch (Exception ex)
@@ -73,5 +77,8 @@ public static class ServiceHost
             await Console.Error.WriteLineAsync($"error: the service stopped: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
             return CommandLine.Failed;
         }
+
+        string? Sourced(string? problem, string? key) =>
+            problem is null ? null : SettingSources.Annotate(problem, configuration, keys: key is null ? null : [key]);
     }
 }
