@@ -31,6 +31,12 @@ public sealed partial record MongoOptions
     public TimeSpan SocketTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// push-data --drop renews the lease of its staging collection every quarter of this; a lease not renewed for this
+    /// long (by the server's clock) marks a dead push, whose staging collection the next push removes.
+    /// </summary>
+    public TimeSpan StagingLeaseTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// A DNS server (an IP address, with :port or 53) that must resolve a mongodb+srv:// host before the driver is asked to (MONGODB_DNS_SERVER);
     /// unset = only the machine's resolver, through the driver. Lets a closed network (or a test) use its own DNS.
     /// </summary>
