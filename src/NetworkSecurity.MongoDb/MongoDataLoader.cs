@@ -51,6 +51,11 @@ public static class MongoDataLoader
         ArgumentNullException.ThrowIfNull(columns);
         ArgumentNullException.ThrowIfNull(records);
         logger ??= NullLogger.Instance;
+        if (drop && StagingLease.NamespaceProblem(options) is { } tooLong)
+        {
+            throw new NetworkSecurity.Pipeline.PipelineException(tooLong); // the server's "namespace is too long" came only at create
+        }
+
         using var connection = await MongoConnection.OpenAsync(options, cancellationToken).ConfigureAwait(false);
         // Fail early and clearly (unreachable, credentials) before dropping anything.
         await connection.PingAsync(cancellationToken).ConfigureAwait(false);

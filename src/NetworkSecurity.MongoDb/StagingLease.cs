@@ -37,6 +37,16 @@ internal sealed partial class StagingLease : IAsyncDisposable
 
     public static string NewStagingName(string collection) => $"{collection}{Infix}{Guid.NewGuid():N}";
 
+    /// <summary>Why the staging collection's namespace would be too long for MongoDB, or null.</summary>
+    public static string? NamespaceProblem(MongoOptions options)
+    {
+        var staging = NewStagingName(options.Collection);
+        var bytes = System.Text.Encoding.UTF8.GetByteCount($"{options.Database}.{staging}");
+        return bytes <= MongoOptions.MaxNamespaceBytes ? null
+            : $"push-data --drop cannot replace {options.Database}.{options.Collection}: its staging collection, <collection>{Infix}<32 hex digits>, would make a namespace of {bytes} bytes, and MongoDB allows {MongoOptions.MaxNamespaceBytes}. "
+              + $"Use a collection name of at most {System.Text.Encoding.UTF8.GetByteCount(options.Collection) - (bytes - MongoOptions.MaxNamespaceBytes)} bytes (MONGODB_COLLECTION) or push without --drop. Nothing was sent.";
+    }
+
     private static IMongoCollection<BsonDocument> Leases(MongoConnection connection) =>
         connection.Database.GetCollection<BsonDocument>(connection.Options.Collection + Infix + "leases");
 

@@ -67,6 +67,21 @@ public sealed class StagingLeaseTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_collection_name_too_long_for_the_staging_collection_is_refused_before_anything_is_sent()
+    {
+        // 200 bytes fit MongoDB's 255 for networksecurity_tests.<name>, but not with .push-data.<32 hex digits>: the
+        // server refused the staging collection's create with its own words.
+        var options = TestServerOptions() with { Collection = new string('c', 200) };
+        var csv = Csv(5);
+
+        var ex = await Assert.ThrowsAsync<NetworkSecurity.Pipeline.PipelineException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None));
+
+        Assert.Equal($"push-data --drop cannot replace networksecurity_tests.{options.Collection}: its staging collection, <collection>.push-data.<32 hex digits>, would make a namespace of 265 bytes, and MongoDB allows 255. "
+            + "Use a collection name of at most 190 bytes (MONGODB_COLLECTION) or push without --drop. Nothing was sent.", ex.Message);
+        Assert.Empty(Server.Received);
+    }
+
+    [Fact]
     public async Task A_push_with_drop_holds_a_lease_while_it_loads_and_gives_it_back()
     {
         var options = TestServerOptions(batchSize: 10);
