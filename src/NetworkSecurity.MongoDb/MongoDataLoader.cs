@@ -150,8 +150,8 @@ public static class MongoDataLoader
         catch (Exception ex) when (staging is not null)
         {
             var note = $"{options.Database}.{options.Collection} is unchanged: the documents went to the staging collection {options.Database}.{staging}, "
-                + (lease!.Lost.IsCancellationRequested ? "which another push-data removed as a dead push's."
-                    : await DropQuietlyAsync(connection, staging, lease).ConfigureAwait(false) is { } failure
+                // Also when another push took the lease and removed it: the inserts since may have made it again.
+                + (await DropQuietlyAsync(connection, staging, lease!).ConfigureAwait(false) is { } failure
                     ? $"which could not be removed ({options.Mask(failure)}): the next push-data removes it, or drop it by hand."
                     : "which was removed.");
             throw ex switch

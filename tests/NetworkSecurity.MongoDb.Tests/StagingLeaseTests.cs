@@ -127,10 +127,12 @@ public sealed class StagingLeaseTests : MongoTestBase
 
         var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None));
 
+        var staging = $"{options.Database}.{Assert.Single(Server.Received, c => c.GetElement(0).Name == "create")["create"].AsString}";
         Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
         Assert.StartsWith($"The lease of the staging collection {options.Database}.{options.Collection}.push-data.", ex.Message);
         Assert.Contains("was taken by another push-data, which found it not renewed for 60 s", ex.Message);
-        Assert.EndsWith("which another push-data removed as a dead push's.", ex.Message);
+        Assert.EndsWith("is unchanged: the documents went to the staging collection " + staging + ", which was removed.", ex.Message);
+        Assert.DoesNotContain(staging[(options.Database.Length + 1)..], Server.CollectionNames(options.Database));
         Assert.DoesNotContain("renameCollection", Server.Commands);
     }
 }
