@@ -79,8 +79,11 @@ public static class MongoBenchmarks
 
             // The collections it made go with it: on the MongoDB given by --uri, 110,550 documents stayed behind.
             using var connection = await MongoConnection.OpenAsync(mongo, CancellationToken.None);
-            await connection.Database.DropCollectionAsync(mongo.Collection);
-            await connection.Database.DropCollectionAsync(WarmUpCollection);
+            foreach (var collection in new[] { mongo.Collection, WarmUpCollection })
+            {
+                await connection.Database.DropCollectionAsync(collection);
+                await connection.Database.DropCollectionAsync(collection + ".push-data.leases"); // push-data --drop's staging leases
+            }
         }
         finally
         {

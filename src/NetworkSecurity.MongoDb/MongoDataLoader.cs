@@ -1,4 +1,6 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using MongoDB.Bson;
 using MongoDB.Driver;
 using NetworkSecurity.Pipeline.DataSources;
@@ -42,43 +44,84 @@ public static class MongoDataLoader
     }
 
     public static async Task<PushResult> PushAsync(
-        MongoOptions options, IReadOnlyList<string> columns, IEnumerable<RawRecord> records, bool drop, IProgress<PushProgress>? progress, CancellationToken cancellationToken)
+        MongoOptions options, IReadOnlyList<string> columns, IEnumerable<RawRecord> records, bool drop, IProgress<PushProgress>? progress, CancellationToken cancellationToken,
+        ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(columns);
         ArgumentNullException.ThrowIfNull(records);
+        logger ??= NullLogger.Instance;
+        if (drop && StagingLease.NamespaceProblem(options) is { } tooLong)
+        {
+            throw new NetworkSecurity.Pipeline.PipelineException(tooLong); // the server's "namespace is too long" came only at create
+        }
+
         using var connection = await MongoConnection.OpenAsync(options, cancellationToken).ConfigureAwait(false);
         // Fail early and clearly (unreachable, credentials) before dropping anything.
         await connection.PingAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // A push killed hard (SIGKILL) left its staging collection for good: the next one removes it.
+            await StagingLease.RemoveDeadAsync(connection, logger, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MongoException ex)
+        {
+            logger.LogWarning("Could not look for staging collections that dead pushes left in {Namespace} ({Error}): the load goes on", options.Namespace, ex.Message);
+        }
+
         var target = connection.Collection;
         string? staging = null;
+        StagingLease? lease = null;
         if (drop)
         {
-            staging = $"{options.Collection}.push-data-{Guid.NewGuid():N}";
+            staging = StagingLease.NewStagingName(options.Collection);
+            // Taken before the collection exists: a staging collection without a live lease is a dead push's.
+            lease = await StagingLease.TakeAsync(connection, staging, cancellationToken).ConfigureAwait(false);
             try
             {
                 await connection.RunAsync("create", t => CreateLikeTargetAsync(connection, staging, t), cancellationToken).ConfigureAwait(false);
             }
             catch
             {
-                await DropQuietlyAsync(connection, staging).ConfigureAwait(false); // made, but its indexes were refused
+                await DropQuietlyAsync(connection, staging, lease).ConfigureAwait(false); // made, but its indexes were refused
+                await lease.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
 
             target = connection.Database.GetCollection<BsonDocument>(staging);
         }
 
+        await using var leaseScope = lease;
+        using var loading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease?.Lost ?? CancellationToken.None);
+
         (long Read, long Inserted, long RejectedCount, List<RejectedDocument> Rejected) loaded;
         var renaming = false;
         try
         {
-            loaded = await LoadAsync(connection, target, staging, columns, records, progress, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                loaded = await LoadAsync(connection, target, staging, columns, records, progress, loading.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (lease is not null && lease.Lost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                await lease.RenewAsync(cancellationToken).ConfigureAwait(false); // throws the clear error
+                throw;
+            }
+
             if (staging is not null && loaded.Inserted == 0 && loaded.Read > 0 && loaded.Rejected is [var first, ..])
             {
                 // Renamed, the empty staging collection replaced every document the collection held (its validator,
                 // copied from the target, refusing a file of another layout): nothing stored is a failed load.
                 throw new MongoException(MongoFailure.Server,
                     $"The server rejected all {loaded.Read} records, so they do not replace the collection's documents (the first, {first.Location}: {first.Reason}).");
+            }
+
+            if (lease is not null)
+            {
+                // Renewed just before the rename, so no other push takes it as dead meanwhile; and one that did (this
+                // process frozen past the lease's timeout) removed the staging collection, which the inserts since may have
+                // made again, partly: never renamed over the collection.
+                await lease.RenewAsync(cancellationToken).ConfigureAwait(false);
             }
 
             if (staging is not null)
@@ -89,6 +132,7 @@ public static class MongoDataLoader
                     await connection.Database.RenameCollectionAsync(staging, options.Collection, new RenameCollectionOptions { DropTarget = true }, t).ConfigureAwait(false);
                     return true;
                 }, cancellationToken).ConfigureAwait(false);
+                await lease!.ReleaseAsync().ConfigureAwait(false);
             }
         }
         catch (MongoException ex) when (renaming && ex.Failure is MongoFailure.Timeout or MongoFailure.Unreachable)
@@ -106,8 +150,9 @@ public static class MongoDataLoader
         catch (Exception ex) when (staging is not null)
         {
             var note = $"{options.Database}.{options.Collection} is unchanged: the documents went to the staging collection {options.Database}.{staging}, "
-                + (await DropQuietlyAsync(connection, staging).ConfigureAwait(false) is { } failure
-                    ? $"which could not be removed ({options.Mask(failure)}): drop it by hand."
+                // Also when another push took the lease and removed it: the inserts since may have made it again.
+                + (await DropQuietlyAsync(connection, staging, lease!).ConfigureAwait(false) is { } failure
+                    ? $"which could not be removed ({options.Mask(failure)}): the next push-data removes it, or drop it by hand."
                     : "which was removed.");
             throw ex switch
             {
@@ -136,7 +181,7 @@ public static class MongoDataLoader
     }
 
     private static string RenameUnknown(MongoOptions options, string staging) =>
-        $"The rename of {options.Database}.{staging} to {options.Collection} was sent but not acknowledged: if {staging} still exists, {options.Database}.{options.Collection} is unchanged and {staging} holds the new documents (drop it, or rename it yourself); otherwise the load is complete.";
+        $"The rename of {options.Database}.{staging} to {options.Collection} was sent but not acknowledged: if {staging} still exists, {options.Database}.{options.Collection} is unchanged and {staging} holds the new documents (rename it yourself before the next push-data, which removes it); otherwise the load is complete.";
 
     private static async Task<(long Read, long Inserted, long RejectedCount, List<RejectedDocument> Rejected)> LoadAsync(MongoConnection connection, IMongoCollection<BsonDocument> target, string? staging,
         IReadOnlyList<string> columns, IEnumerable<RawRecord> records, IProgress<PushProgress>? progress, CancellationToken cancellationToken)
@@ -257,12 +302,13 @@ public static class MongoDataLoader
 
     // Returns why the staging collection could not be dropped, or null once it is gone. Not cancellable by the caller's
     // token (which may be the cancellation that brought us here), but bounded.
-    private static async Task<string?> DropQuietlyAsync(MongoConnection connection, string staging)
+    private static async Task<string?> DropQuietlyAsync(MongoConnection connection, string staging, StagingLease lease)
     {
         using var bound = new CancellationTokenSource(connection.ServerSelectionTimeout + TimeSpan.FromSeconds(5));
         try
         {
             await connection.Database.DropCollectionAsync(staging, bound.Token).ConfigureAwait(false);
+            await lease.ReleaseAsync().ConfigureAwait(false); // kept while the collection may be there: the next push removes both
             return null;
         }
         catch (Exception ex) when (ex is MongoDB.Driver.MongoException or TimeoutException or OperationCanceledException)

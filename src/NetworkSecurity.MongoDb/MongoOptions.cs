@@ -11,6 +11,9 @@ public sealed partial record MongoOptions
 {
     public const int DefaultBatchSize = 1000;
 
+    /// <summary>MongoDB's limit on database.collection, in UTF-8 bytes.</summary>
+    public const int MaxNamespaceBytes = 255;
+
     public required string ConnectionString { get; init; }
 
     public string Database { get; init; } = "networksecurity";
@@ -29,6 +32,12 @@ public sealed partial record MongoOptions
     /// server that stopped answering mid-read or mid-insert hung training and push-data.
     /// </summary>
     public TimeSpan SocketTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// push-data --drop renews the lease of its staging collection every quarter of this; a lease not renewed for this
+    /// long (by the server's clock) marks a dead push, whose staging collection the next push removes.
+    /// </summary>
+    public TimeSpan StagingLeaseTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// A DNS server (an IP address, with :port or 53) that must resolve a mongodb+srv:// host before the driver is asked to (MONGODB_DNS_SERVER);
@@ -72,6 +81,12 @@ public sealed partial record MongoOptions
         if (collection.Trim().Length != collection.Length || collection.IndexOfAny(['$', '\0']) >= 0 || collection.StartsWith("system.", StringComparison.Ordinal))
         {
             throw new ArgumentException($"MONGODB_COLLECTION '{collection}' is not a MongoDB collection name (no $, no spaces around it, not system.*).");
+        }
+
+        // MongoDB (4.4 and later, all the driver supports) refuses a namespace over 255 bytes, at the first push or read.
+        if (System.Text.Encoding.UTF8.GetByteCount($"{database}.{collection}") is > MaxNamespaceBytes and var bytes)
+        {
+            throw new ArgumentException($"MONGODB_COLLECTION '{collection}' is too long: the namespace {database}.{collection} has {bytes} bytes, and MongoDB allows {MaxNamespaceBytes}.");
         }
 
         // The variable the URL came from, for the message: MONGODB_URL named in an error about MONGO_DB_URL's value sent

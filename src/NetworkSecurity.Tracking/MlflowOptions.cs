@@ -20,6 +20,12 @@ public sealed record MlflowOptions
     /// <summary>Upper bound on one run's tracking, every request, retry and backoff included.</summary>
     public TimeSpan MaxTrackingTime { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Upper bound on the tracking of a run stopped by a shutdown or a cancel, in place of <see cref="MaxTrackingTime"/>:
+    /// with the 5 s given to end it as KILLED when the status is not set by then, it fits in the host's 30 s shutdown.
+    /// </summary>
+    public TimeSpan StoppedTrackingTime { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Upper bound on one request (MLflow's client: 120 s; shorter here so retries fit in the budget).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(20);
 

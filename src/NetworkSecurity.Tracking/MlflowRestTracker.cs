@@ -57,11 +57,17 @@ public sealed class MlflowRestTracker : IExperimentTracker
         }
 
         var mlflowRun = MlflowRun.From(run);
-        var calls = new Calls(_options.MaxTrackingTime);
+        // A run stopped by a shutdown is tracked while the host waits (30 s for every service in all): a budget that fits,
+        // and its status is set right after the run is made, so a slow server leaves it KILLED without its metrics
+        // rather than RUNNING for ever.
+        var stopped = mlflowRun.Killed;
+        var time = stopped && _options.StoppedTrackingTime < _options.MaxTrackingTime ? _options.StoppedTrackingTime : _options.MaxTrackingTime;
+        var calls = new Calls(time);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(_options.MaxTrackingTime);
+        budget.CancelAfter(time);
         calls.Token = budget.Token;
         string? runId = null;
+        var ended = false;
         try
         {
             var (experimentId, deleted) = await ExperimentAsync(mlflowRun.ExperimentName, calls).ConfigureAwait(false);
@@ -80,42 +86,58 @@ public sealed class MlflowRestTracker : IExperimentTracker
             }, calls).ConfigureAwait(false);
             runId = Field(created, "POST api/2.0/mlflow/runs/create", "run", "info", "run_id");
             var artifactUri = created["run"]!["info"]!["artifact_uri"] is JsonValue uri && uri.TryGetValue<string>(out var text) ? text : "";
+            if (stopped)
+            {
+                // MLflow takes metrics, params and artifacts for an ended run too (only a deleted one refuses them).
+                await UpdateStatusAsync(runId, mlflowRun, calls).ConfigureAwait(false);
+                ended = true;
+            }
 
             await LogBatchesAsync(runId, mlflowRun, mlflowRun.Tags.Skip(MlflowRules.MaxParamsOrTagsPerBatch).ToList(), calls).ConfigureAwait(false);
             var artifactNote = await UploadArtifactsAsync(artifactUri, mlflowRun.Artifacts, calls).ConfigureAwait(false);
-            await PostAsync("runs/update", new JsonObject
+            if (!ended)
             {
-                ["run_id"] = runId,
-                ["status"] = mlflowRun.Status,
-                ["end_time"] = mlflowRun.EndTime,
-            }, calls).ConfigureAwait(false);
+                await UpdateStatusAsync(runId, mlflowRun, calls).ConfigureAwait(false);
+            }
+
             return new TrackingResult(true, runId, $"run {runId} in experiment '{mlflowRun.ExperimentName}' (id {experimentId}) on {Description}{artifactNote}{mlflowRun.SkippedNote}");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return new TrackingResult(false, runId,
-                $"run not tracked: gave up after {calls.Elapsed.TotalSeconds:0.0} s, when the tracking budget of {Seconds(_options.MaxTrackingTime)} ran out on {Description}: {calls.Summary(_options.RequestTimeout)}{(calls.LastFailure is null ? "" : $"; last failure: {calls.LastFailure}")}{await EndAsFailedAsync(runId, mlflowRun, cancellationToken).ConfigureAwait(false)}");
+                $"run not tracked: gave up after {calls.Elapsed.TotalSeconds:0.0} s, when the tracking budget of {Seconds(time)}{(stopped ? " for a stopped run" : "")} ran out on {Description}: {calls.Summary(_options.RequestTimeout)}{(calls.LastFailure is null ? "" : $"; last failure: {calls.LastFailure}")}{await EndUnfinishedAsync(runId, mlflowRun, ended, cancellationToken).ConfigureAwait(false)}");
         }
         catch (Exception ex) when (ex is HttpRequestException or MlflowException or JsonException or NullReferenceException or InvalidOperationException)
         {
-            return new TrackingResult(false, runId, $"run not tracked on {Description}: {ex.Message}{await EndAsFailedAsync(runId, mlflowRun, cancellationToken).ConfigureAwait(false)}");
+            return new TrackingResult(false, runId, $"run not tracked on {Description}: {ex.Message}{await EndUnfinishedAsync(runId, mlflowRun, ended, cancellationToken).ConfigureAwait(false)}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && runId is not null)
         {
             // Stopped (the service shutting down) after the run was created: it showed RUNNING on the server for ever.
             // Ended as KILLED, as MLflow's client ends an interrupted run, within a few seconds of its own; the stop goes on.
-            var ended = await EndAsync(runId, mlflowRun, "KILLED", KilledBudget, CancellationToken.None).ConfigureAwait(false);
-            _logger.LogWarning("Tracking on {Server} stopped before the run was complete{Ended}", Description, ended);
+            var note = ended ? $"; run {runId} was ended as {mlflowRun.Status} on the server" : await EndAsync(runId, mlflowRun, "KILLED", KilledBudget, CancellationToken.None).ConfigureAwait(false);
+            _logger.LogWarning("Tracking on {Server} stopped before the run was complete{Ended}", Description, note);
             throw;
         }
     }
 
+    private Task<JsonNode> UpdateStatusAsync(string runId, MlflowRun run, Calls calls) => PostAsync("runs/update", new JsonObject
+    {
+        ["run_id"] = runId,
+        ["status"] = run.Status,
+        ["end_time"] = run.EndTime,
+    }, calls);
+
     /// <summary>
     /// A run created on the server and then cut short would show RUNNING for ever: end it as FAILED, as MLflow's own
-    /// client does, with a short budget of its own (the run's budget may be spent). Best effort: says what happened.
+    /// client does (KILLED for a stopped run, with the shorter budget a waiting shutdown allows), with a short budget of
+    /// its own (the run's budget may be spent). Best effort: says what happened.
     /// </summary>
-    private async Task<string> EndAsFailedAsync(string? runId, MlflowRun run, CancellationToken cancellationToken) =>
-        runId is null || cancellationToken.IsCancellationRequested ? "" : await EndAsync(runId, run, "FAILED", EndRunBudget, cancellationToken).ConfigureAwait(false);
+    private async Task<string> EndUnfinishedAsync(string? runId, MlflowRun run, bool ended, CancellationToken cancellationToken) =>
+        runId is null || cancellationToken.IsCancellationRequested ? ""
+        : ended ? $"; run {runId} was ended as {run.Status} on the server first"
+        : run.Killed ? await EndAsync(runId, run, "KILLED", KilledBudget, cancellationToken).ConfigureAwait(false)
+        : await EndAsync(runId, run, "FAILED", EndRunBudget, cancellationToken).ConfigureAwait(false);
 
     private async Task<string> EndAsync(string runId, MlflowRun run, string status, TimeSpan time, CancellationToken cancellationToken)
     {

@@ -775,6 +775,53 @@ public sealed class CommandLineTests
         Assert.Contains("Promoted model", stdout);
     }
 
+    [Fact]
+    public async Task Push_data_killed_hard_leaves_a_staging_collection_that_the_next_push_removes()
+    {
+        // SIGKILL mid-push: nothing of the process runs, so its staging collection stayed in the database for good.
+        await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        server.Insert("networksecurity", "killed", "{\"old\": 1}");
+        static bool IsStagingInsert(MongoDB.Bson.BsonDocument c) => c.GetElement(0).Name == "insert" && c["insert"].AsString.StartsWith("killed.push-data.", StringComparison.Ordinal);
+        server.Stall = c => IsStagingInsert(c) && server.Received.Count(IsStagingInsert) > 2; // the third batch waits
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 100);
+        string[] push = ["push-data", "--file", data, "--drop", "--batch-size", "10", $"--MONGODB_URL={server.ConnectionString}", "--MONGODB_COLLECTION=killed"];
+        int killedPid;
+        using (var child = ProgramProcess.Start([.. push, "--logs", "none"], dir.Path))
+        {
+            var output = child.StandardOutput.ReadToEndAsync();
+            var errors = child.StandardError.ReadToEndAsync();
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (server.Received.Count(IsStagingInsert) < 3)
+            {
+                if (child.HasExited)
+                {
+                    Assert.Fail($"push-data ended before it was killed: {await errors}{await output}");
+                }
+
+                Assert.True(waited.Elapsed < TimeSpan.FromMinutes(2), "push-data never reached its third batch");
+                await Task.Delay(50);
+            }
+
+            killedPid = child.Id;
+            child.Kill(); // SIGKILL
+            await child.WaitForExitAsync();
+        }
+
+        var left = Assert.Single(server.CollectionNames("networksecurity"), n => n.StartsWith("killed.push-data.", StringComparison.Ordinal) && !n.EndsWith(".leases", StringComparison.Ordinal));
+        Assert.Equal(30, server.Documents("networksecurity", left).Count); // the stalled batch was stored too
+        server.Stall = null;
+        var logs = Path.Combine(dir.Path, "Logs");
+
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync([.. push, "--logs", logs], CancellationToken.None));
+
+        var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
+        Assert.Contains($"Removed networksecurity.{left}, the staging collection of an earlier push-data --drop that died before it renamed it (its process, pid {killedPid} on this host, is gone)", log);
+        Assert.Equal(["killed", "killed.push-data.leases"], server.CollectionNames("networksecurity"));
+        Assert.Empty(server.Documents("networksecurity", "killed.push-data.leases"));
+        Assert.Equal(100, server.Documents("networksecurity", "killed").Count);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -800,9 +847,10 @@ public sealed class CommandLineTests
         if (drop)
         {
             // --drop emptied the collection first: stopped, it held 20 of the file's 100 records and nothing of before.
-            Assert.Contains("push-data was stopped. networksecurity.partial is unchanged: the documents went to the staging collection networksecurity.partial.push-data-", log);
+            Assert.Contains("push-data was stopped. networksecurity.partial is unchanged: the documents went to the staging collection networksecurity.partial.push-data.", log);
             Assert.Equal(1, Assert.Single(server.Documents("networksecurity", "partial"))["old"].AsInt32);
-            Assert.Equal(["partial"], server.CollectionNames("networksecurity"));
+            Assert.Equal(["partial"], server.CollectionNames("networksecurity").Where(n => n != "partial.push-data.leases"));
+            Assert.Empty(server.Documents("networksecurity", "partial.push-data.leases"));
         }
         else
         {

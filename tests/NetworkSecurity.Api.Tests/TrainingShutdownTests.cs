@@ -31,6 +31,52 @@ public sealed class TrainingShutdownTests(TrainedModelFixture model)
         Assert.Equal(1, lease.Attempts);
     }
 
+    [Fact]
+    public async Task A_run_the_shutdown_stops_ends_killed_on_the_mlflow_server_before_the_host_gives_up_waiting()
+    {
+        // Stopped by the shutdown, the run was tracked with the full 60 s budget, its status last: behind a server slow to
+        // take metrics, the host stopped waiting after its 30 s and the run stayed RUNNING on the server.
+        await using var mlflow = await NetworkSecurity.Tracking.Tests.MlflowStubServer.StartAsync();
+        mlflow.Hold = async (request, aborted) =>
+        {
+            if (request.Path.EndsWith("log-batch", StringComparison.Ordinal) || request.Method == "PUT")
+            {
+                await Task.Delay(Timeout.Infinite, aborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        };
+        var reading = new WaitingDataSource();
+        var factory = model.CreateFactory(new Dictionary<string, string?> { ["MLFLOW_TRACKING_URI"] = mlflow.Url }).WithWebHostBuilder(builder =>
+            builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton<NetworkSecurity.Pipeline.DataSources.IDataSource>(reading))));
+        try
+        {
+            using var response = await factory.CreateClient().PostAsync("/train", null);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            await reading.Started.Task.WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        finally
+        {
+            await factory.DisposeAsync(); // the host's stop, with its 30 s for the services
+        }
+
+        var update = Assert.Single(mlflow.Requests, r => r.Path.EndsWith("runs/update", StringComparison.Ordinal));
+        Assert.Equal("KILLED", update.Json["status"]!.GetValue<string>());
+    }
+
+    /// <summary>A data source that is reading until the service stops.</summary>
+    private sealed class WaitingDataSource : NetworkSecurity.Pipeline.DataSources.IDataSource
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Description => "a source that waits";
+
+        public async Task<NetworkSecurity.Pipeline.DataSources.RawTable> ReadAsync(CancellationToken cancellationToken)
+        {
+            Started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("not reached");
+        }
+    }
+
     private WebApplicationFactory<Program> Create(StoppingLease lease) => model.CreateFactory().WithWebHostBuilder(builder =>
         builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton<ITrainingLease>(sp =>
         {

@@ -22,6 +22,16 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void A_collection_name_over_mongodbs_namespace_limit_is_refused_where_it_is_read()
+    {
+        // The server refused it only at the first push or read.
+        var name = new string('n', 240);
+        var ex = Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb://h/", "MONGODB_COLLECTION" => name, _ => null }));
+        Assert.Equal($"MONGODB_COLLECTION '{name}' is too long: the namespace networksecurity.{name} has 256 bytes, and MongoDB allows 255.", ex.Message);
+        Assert.NotNull(MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb://h/", "MONGODB_COLLECTION" => name[..^1], _ => null }));
+    }
+
+    [Fact]
     public void A_connection_string_or_dns_server_that_cannot_work_is_refused_where_it_is_read_with_the_password_masked()
     {
         // These started the service, whose readiness probe then failed for ever, and failed commands with exit code 1.

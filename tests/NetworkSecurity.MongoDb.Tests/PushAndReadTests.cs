@@ -75,7 +75,7 @@ public sealed class PushAndReadTests : MongoTestBase
         var pushed = await MongoDataLoader.PushAsync(options, CsvTableReader.Read(new StringReader("a,b\n1,2\n3,4\n"), "small.csv"), drop: true, CancellationToken.None);
         Assert.Equal(2, pushed.CollectionCount);
         Assert.Equal([1, 3], Server.Documents(options.Database, options.Collection).Select(d => d["a"].AsInt32));
-        Assert.Equal([options.Collection], Server.CollectionNames(options.Database));
+        AssertNoStaging(options);
         var info = Server.Info(options.Database, options.Collection)!.Value;
         Assert.Equal(validator, info.Options["validator"]);
         Assert.Equal("error", info.Options["validationAction"].AsString);
@@ -126,7 +126,7 @@ public sealed class PushAndReadTests : MongoTestBase
         var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 25).Select(i => $"{i},0")) + "\n"), "n.csv");
         var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop: true, CancellationToken.None));
         Assert.Equal([-1, -2], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
-        Assert.Equal([options.Collection], Server.CollectionNames(options.Database));
+        AssertNoStaging(options);
         Assert.StartsWith("The server rejected all 25 records, so they do not replace the collection's documents (the first, line 2: ", ex.Message);
         Assert.Contains("x must be negative", ex.Message);
         Assert.Contains($"{options.Database}.{options.Collection} is unchanged", ex.Message);

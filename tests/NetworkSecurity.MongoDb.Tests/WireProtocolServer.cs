@@ -14,7 +14,7 @@ namespace NetworkSecurity.MongoDb.Tests;
 /// It answers what MongoDB.Driver 3.x sends: the legacy isMaster handshake over OP_QUERY (OP_REPLY), then OP_MSG
 /// commands hello, ping, insert (kind-1 document sequences, write errors per document), find (projection, sort on
 /// top-level fields, limit, batchSize), getMore, killCursors, aggregate (the CountDocuments pipeline), count, listCollections (type and
-/// options), create, listIndexes, createIndexes, renameCollection (dropTarget), drop, endSessions; SASL logins are refused. It advertises wire version 17 (MongoDB 6.0) as a standalone server, without
+/// options), update and delete (top-level equality filters; $set, $setOnInsert, $currentDate; upsert), create, listIndexes, createIndexes, renameCollection (dropTarget), drop, endSessions; SASL logins are refused. It advertises wire version 17 (MongoDB 6.0) as a standalone server, without
 /// topologyVersion (no streaming hello), setName (no replica set) or compression. Documents are kept in memory.
 /// Hooks: <see cref="RequireAuthentication"/>, <see cref="Reject"/> (per-document write errors), <see cref="Insert"/>,
 /// <see cref="Stall"/> (a server that stops answering).
@@ -229,7 +229,7 @@ public sealed class WireProtocolServer : IAsyncDisposable
         var name = command.GetElement(0).Name;
         var database = command.GetValue("$db", "admin").AsString;
         if (RequireAuthentication && !session.Authenticated && name is "insert" or "find" or "count" or "aggregate" or "drop" or "listCollections"
-            or "create" or "listIndexes" or "createIndexes" or "renameCollection")
+            or "create" or "listIndexes" or "createIndexes" or "renameCollection" or "update" or "delete")
         {
             return Error(13, "Unauthorized", $"command {name} requires authentication");
         }
@@ -297,7 +297,8 @@ public sealed class WireProtocolServer : IAsyncDisposable
             case "find":
             {
                 var ns = $"{database}.{command["find"].AsString}";
-                IEnumerable<BsonDocument> all = _collections.TryGetValue(ns, out var docs) ? Snapshot(docs) : [];
+                var query = command.GetValue("filter", new BsonDocument()).AsBsonDocument;
+                IEnumerable<BsonDocument> all = _collections.TryGetValue(ns, out var docs) ? Snapshot(docs).Where(d => Matches(d, query)) : [];
                 if (command.GetValue("sort", BsonNull.Value) is BsonDocument { ElementCount: > 0 } sort)
                 {
                     // Top-level fields only; BsonValue orders values of different types as MongoDB does (numbers, then
@@ -390,6 +391,75 @@ public sealed class WireProtocolServer : IAsyncDisposable
                     ? new BsonDocument { ["name"] = n, ["type"] = info.Type, ["options"] = info.Options, ["info"] = new BsonDocument("readOnly", info.Type == "view") }
                     : new BsonDocument { ["name"] = n, ["type"] = "collection", ["options"] = new BsonDocument() }));
                 return Ok(new BsonDocument("cursor", new BsonDocument { ["id"] = 0L, ["ns"] = $"{database}.$cmd.listCollections", ["firstBatch"] = batch }));
+            }
+
+            case "update":
+            {
+                // Top-level equality filters; $set, $setOnInsert and $currentDate (the server's clock); upsert.
+                var target = _collections.GetOrAdd($"{database}.{command["update"].AsString}", _ => []);
+                var (matched, modified) = (0, 0);
+                var upserted = new BsonArray();
+                lock (target)
+                {
+                    foreach (var statement in sequences.GetValueOrDefault("updates") ?? command["updates"].AsBsonArray.Select(u => u.AsBsonDocument).ToList())
+                    {
+                        var query = statement["q"].AsBsonDocument;
+                        var change = statement["u"].AsBsonDocument;
+                        var found = target.Where(d => Matches(d, query)).Take(statement.GetValue("multi", false).ToBoolean() ? int.MaxValue : 1).ToList();
+                        foreach (var document in found)
+                        {
+                            Apply(document, change, inserting: false);
+                            matched++;
+                            modified++;
+                        }
+
+                        if (found.Count == 0 && statement.GetValue("upsert", false).ToBoolean())
+                        {
+                            var document = new BsonDocument(query.Where(e => !e.Value.IsBsonDocument));
+                            if (!document.Contains("_id"))
+                            {
+                                document.InsertAt(0, new BsonElement("_id", ObjectId.GenerateNewId()));
+                            }
+
+                            Apply(document, change, inserting: true);
+                            target.Add(document);
+                            upserted.Add(new BsonDocument { ["index"] = 0, ["_id"] = document["_id"] });
+                        }
+                    }
+                }
+
+                var reply = new BsonDocument { ["n"] = matched + upserted.Count, ["nModified"] = modified };
+                if (upserted.Count > 0)
+                {
+                    reply["upserted"] = upserted;
+                }
+
+                return Ok(reply);
+            }
+
+            case "delete":
+            {
+                var deleted = 0;
+                if (!_collections.TryGetValue($"{database}.{command["delete"].AsString}", out var target))
+                {
+                    return Ok(new BsonDocument("n", 0));
+                }
+
+                lock (target)
+                {
+                    foreach (var statement in sequences.GetValueOrDefault("deletes") ?? command["deletes"].AsBsonArray.Select(u => u.AsBsonDocument).ToList())
+                    {
+                        var query = statement["q"].AsBsonDocument;
+                        var limit = statement.GetValue("limit", 0).ToInt32();
+                        foreach (var document in target.Where(d => Matches(d, query)).Take(limit == 1 ? 1 : int.MaxValue).ToList())
+                        {
+                            target.Remove(document);
+                            deleted++;
+                        }
+                    }
+                }
+
+                return Ok(new BsonDocument("n", deleted));
             }
 
             case "drop":
@@ -496,6 +566,45 @@ public sealed class WireProtocolServer : IAsyncDisposable
         }
 
         return result;
+    }
+
+    // Top-level equality ({field: value, ...}) only, as the product's filters use.
+    private static bool Matches(BsonDocument document, BsonDocument query) =>
+        query.All(e => document.TryGetValue(e.Name, out var value) ? value.Equals(e.Value) : e.Value.IsBsonNull);
+
+    private static void Apply(BsonDocument document, BsonDocument change, bool inserting)
+    {
+        foreach (var (name, fields) in change.Select(e => (e.Name, e.Value.AsBsonDocument)))
+        {
+            foreach (var field in fields)
+            {
+                switch (name)
+                {
+                    case "$set":
+                    case "$setOnInsert" when inserting:
+                        document[field.Name] = field.Value;
+                        break;
+                    case "$currentDate":
+                        document[field.Name] = new BsonDateTime(DateTime.UtcNow);
+                        break;
+                    case "$setOnInsert":
+                        break;
+                    default:
+                        throw new InvalidDataException($"update operator {name} is not supported by the test server");
+                }
+            }
+        }
+    }
+
+    /// <summary>Replaces a document of a collection (found by _id), as another client's write would.</summary>
+    public void Replace(string database, string collection, BsonDocument document)
+    {
+        var docs = _collections.GetOrAdd($"{database}.{collection}", _ => []);
+        lock (docs)
+        {
+            docs.RemoveAll(d => d["_id"].Equals(document["_id"]));
+            docs.Add(document);
+        }
     }
 
     private static List<BsonDocument> Snapshot(List<BsonDocument> documents)

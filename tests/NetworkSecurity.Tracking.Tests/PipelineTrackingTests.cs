@@ -78,6 +78,52 @@ public sealed class PipelineTrackingTests
     }
 
     [Fact]
+    public async Task A_run_stopped_by_a_shutdown_is_ended_as_killed_first_and_its_tracking_fits_the_hosts_grace()
+    {
+        // Stopped during its evaluation, the run was tracked with the full 60 s budget (metrics, artifacts, then the
+        // status), longer than the host's 30 s shutdown: with a slow server the process ended and the run stayed RUNNING.
+        Assert.True(new MlflowOptions().StoppedTrackingTime + TimeSpan.FromSeconds(5) < new Microsoft.Extensions.Hosting.HostOptions().ShutdownTimeout);
+        using var dir = new TempDirectory();
+        await using var server = await MlflowStubServer.StartAsync();
+        // A server that takes the run and its status but never answers the metrics or the uploads.
+        server.Hold = async (request, aborted) =>
+        {
+            if (request.Path.EndsWith("log-batch", StringComparison.Ordinal) || request.Method == "PUT")
+            {
+                await Task.Delay(Timeout.Infinite, aborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        };
+        var tracker = new MlflowRestTracker(new MlflowOptions
+        {
+            TrackingUri = server.Url,
+            RequestTimeout = TimeSpan.FromSeconds(1),
+            MaxRetries = 0,
+            StoppedTrackingTime = TimeSpan.FromSeconds(2),
+        }, new HttpClient(), NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var progress = new SynchronousProgress(p =>
+        {
+            if (p.Stage == PipelineStage.Evaluation)
+            {
+                stop.Cancel();
+            }
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Pipeline(dir, tracker, out _).RunAsync(progress, stop.Token));
+
+        var sent = server.Requests.Where(r => r.Path.EndsWith("runs/update", StringComparison.Ordinal) || r.Path.EndsWith("log-batch", StringComparison.Ordinal)).ToList();
+        var update = Assert.Single(sent, r => r.Path.EndsWith("runs/update", StringComparison.Ordinal));
+        Assert.Equal("KILLED", update.Json["status"]!.GetValue<string>());
+        Assert.Same(update, sent[0]); // before any metric: what a slow server then takes too long for is only the metrics
+        Assert.Contains(sent, r => r.Path.EndsWith("log-batch", StringComparison.Ordinal));
+    }
+
+    private sealed class SynchronousProgress(Action<PipelineProgress> report) : IProgress<PipelineProgress>
+    {
+        public void Report(PipelineProgress value) => report(value);
+    }
+
+    [Fact]
     public async Task A_deleted_experiment_on_the_server_still_promotes_the_model_and_says_so()
     {
         using var dir = new TempDirectory();

@@ -75,7 +75,8 @@ public static class PushDataCommand
             });
             try
             {
-                return await MongoDataLoader.PushAsync(options, columns, records, drop, progress, context.CancellationToken).ConfigureAwait(false);
+                using var loggers = new Serilog.Extensions.Logging.SerilogLoggerFactory(logger);
+                return await MongoDataLoader.PushAsync(options, columns, records, drop, progress, context.CancellationToken, loggers.CreateLogger("push-data")).ConfigureAwait(false);
             }
             catch (OperationCanceledException ex) when (context.CancellationToken.IsCancellationRequested)
             {

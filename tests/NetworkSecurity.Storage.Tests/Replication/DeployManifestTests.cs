@@ -27,6 +27,27 @@ public sealed partial class DeployManifestTests
     }
 
     [Fact]
+    public void The_orchestrators_wait_for_the_services_own_30_s_shutdown_before_they_kill_it()
+    {
+        // docker compose gave the API its default 10 s after SIGTERM, Kubernetes exactly the host's 30 s: a shutdown during
+        // training was SIGKILLed while the stopped run was being ended in MLflow (15 s, +5 s) or the model uploaded (10 s
+        // grace), and the run stayed RUNNING there.
+        const int HostShutdownSeconds = 30; // HostOptions.ShutdownTimeout's default, which the service keeps
+        var pod = (YamlMappingNode)DeployManifests.Node(_manifests.Single("Deployment"), "spec", "template", "spec");
+        Assert.True(int.Parse(DeployManifests.Text(pod, "terminationGracePeriodSeconds"), System.Globalization.CultureInfo.InvariantCulture) > HostShutdownSeconds);
+
+        var compose = new YamlStream();
+        using (var reader = new StreamReader(Path.Combine(TestPaths.RepositoryRoot, "docker-compose.yml")))
+        {
+            compose.Load(reader);
+        }
+
+        var grace = DeployManifests.Text((YamlMappingNode)compose.Documents[0].RootNode, "services", "api", "stop_grace_period");
+        Assert.Matches("^[0-9]+s$", grace);
+        Assert.True(int.Parse(grace[..^1], System.Globalization.CultureInfo.InvariantCulture) > HostShutdownSeconds, $"stop_grace_period {grace}");
+    }
+
+    [Fact]
     public void The_probes_and_ports_match_the_service()
     {
         var probes = _manifests.Probes;

@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace NetworkSecurity.MongoDb;
+
+/// <summary>
+/// The lease of one push-data --drop staging collection: a document in <c>&lt;collection&gt;.push-data.leases</c>, taken
+/// before the staging collection is made and removed once it is gone, naming the host and process that loads it, with a
+/// heartbeat (the server's clock) renewed while the load runs. A push killed hard (SIGKILL, a crash, a lost machine)
+/// leaves its staging collection and its lease; <see cref="RemoveDeadAsync"/>, at the start of the next push, removes
+/// both once the lease shows its push dead, and never one a live push renews.
+/// </summary>
+internal sealed partial class StagingLease : IAsyncDisposable
+{
+    private const string Infix = ".push-data.";
+    private static readonly TimeSpan ReleaseTime = TimeSpan.FromSeconds(5);
+    private readonly MongoConnection _connection;
+    private readonly string _owner = Guid.NewGuid().ToString("N");
+    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _lost = new();
+    private Task _renewing = Task.CompletedTask;
+
+    private StagingLease(MongoConnection connection, string staging)
+    {
+        _connection = connection;
+        Staging = staging;
+    }
+
+    public string Staging { get; }
+
+    /// <summary>Cancelled once another push took this lease as dead (a renewal found it no longer ours).</summary>
+    public CancellationToken Lost => _lost.Token;
+
+    public static string NewStagingName(string collection) => $"{collection}{Infix}{Guid.NewGuid():N}";
+
+    /// <summary>Why the staging collection's namespace would be too long for MongoDB, or null.</summary>
+    public static string? NamespaceProblem(MongoOptions options)
+    {
+        var staging = NewStagingName(options.Collection);
+        var bytes = System.Text.Encoding.UTF8.GetByteCount($"{options.Database}.{staging}");
+        return bytes <= MongoOptions.MaxNamespaceBytes ? null
+            : $"push-data --drop cannot replace {options.Database}.{options.Collection}: its staging collection, <collection>{Infix}<32 hex digits>, would make a namespace of {bytes} bytes, and MongoDB allows {MongoOptions.MaxNamespaceBytes}. "
+              + $"Use a collection name of at most {System.Text.Encoding.UTF8.GetByteCount(options.Collection) - (bytes - MongoOptions.MaxNamespaceBytes)} bytes (MONGODB_COLLECTION) or push without --drop. Nothing was sent.";
+    }
+
+    private static IMongoCollection<BsonDocument> Leases(MongoConnection connection) =>
+        connection.Database.GetCollection<BsonDocument>(connection.Options.Collection + Infix + "leases");
+
+    public static async Task<StagingLease> TakeAsync(MongoConnection connection, string staging, CancellationToken cancellationToken)
+    {
+        var lease = new StagingLease(connection, staging);
+        using var self = Process.GetCurrentProcess();
+        var update = Builders<BsonDocument>.Update
+            .Set("owner", lease._owner)
+            .Set("host", Environment.MachineName)
+            .Set("pid", Environment.ProcessId)
+            .Set("process_start", new BsonDateTime(self.StartTime.ToUniversalTime()))
+            .CurrentDate("heartbeat");
+        await connection.RunAsync("update (staging lease)", t => Leases(connection).UpdateOneAsync(Builders<BsonDocument>.Filter.Eq("_id", staging), update, new UpdateOptions { IsUpsert = true }, t), cancellationToken).ConfigureAwait(false);
+        lease._renewing = lease.RenewEveryAsync(connection.Options.StagingLeaseTimeout / 4);
+        return lease;
+    }
+
+    /// <summary>Renews the heartbeat; fails when another push took the lease (its staging collection then removed).</summary>
+    public async Task RenewAsync(CancellationToken cancellationToken)
+    {
+        var renewed = await _connection.RunAsync("update (staging lease)", t => Leases(_connection).UpdateOneAsync(
+            Builders<BsonDocument>.Filter.Eq("_id", Staging) & Builders<BsonDocument>.Filter.Eq("owner", _owner),
+            Builders<BsonDocument>.Update.CurrentDate("heartbeat"), cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        if (renewed.IsAcknowledged && renewed.MatchedCount == 0)
+        {
+            await _lost.CancelAsync().ConfigureAwait(false);
+            throw new MongoException(MongoFailure.Server,
+                $"The lease of the staging collection {_connection.Options.Database}.{Staging} was taken by another push-data, which found it not renewed for {Seconds(_connection.Options.StagingLeaseTimeout)} and removed the collection as left by a dead push.");
+        }
+    }
+
+    private async Task RenewEveryAsync(TimeSpan interval)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(interval, _stop.Token).ConfigureAwait(false);
+                try
+                {
+                    await RenewAsync(_stop.Token).ConfigureAwait(false);
+                }
+                catch (MongoException) when (_lost.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (MongoException)
+                {
+                    // The server away for a moment: the load meets it too, and the next renewal tries again.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Removes the lease once its staging collection is gone (renamed or dropped). Best effort and bounded.</summary>
+    public async Task ReleaseAsync()
+    {
+        await StopRenewingAsync().ConfigureAwait(false);
+        using var bound = new CancellationTokenSource(ReleaseTime);
+        try
+        {
+            await Leases(_connection).DeleteOneAsync(Builders<BsonDocument>.Filter.Eq("_id", Staging) & Builders<BsonDocument>.Filter.Eq("owner", _owner), bound.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is MongoDB.Driver.MongoException or TimeoutException or OperationCanceledException)
+        {
+            // A lease left behind names no collection: the next push removes it.
+        }
+    }
+
+    private async Task StopRenewingAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _renewing.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopRenewingAsync().ConfigureAwait(false);
+        _stop.Dispose();
+        _lost.Dispose();
+    }
+
+    /// <summary>
+    /// Removes the staging collections (and leases) of this collection's earlier pushes that died: the lease's process is
+    /// gone (same host), or its heartbeat is older than <see cref="MongoOptions.StagingLeaseTimeout"/> by the server's
+    /// clock. A staging collection of an earlier version (no lease) is named in a warning, not removed: such a push may
+    /// be running. Each removal is logged.
+    /// </summary>
+    public static async Task RemoveDeadAsync(MongoConnection connection, ILogger logger, CancellationToken cancellationToken)
+    {
+        var options = connection.Options;
+        var names = await connection.RunAsync("listCollections", async t =>
+        {
+            using var cursor = await connection.Database.ListCollectionNamesAsync(cancellationToken: t).ConfigureAwait(false);
+            return await cursor.ToListAsync(t).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        var prefix = options.Collection + Infix;
+        var staging = names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && Hex32().IsMatch(n[prefix.Length..])).ToHashSet(StringComparer.Ordinal);
+        foreach (var legacy in names.Where(n => n.StartsWith(options.Collection + ".push-data-", StringComparison.Ordinal) && Hex32().IsMatch(n[(options.Collection.Length + 11)..])))
+        {
+            logger.LogWarning("{Database}.{Name} is the staging collection of a push-data --drop of an earlier version, stopped before it renamed it (killed, or its rename unacknowledged); it has no lease, so it is not removed while such a push might be running: drop it (db.getCollection(\"{Name}\").drop()) unless one is",
+                options.Database, legacy, legacy);
+        }
+
+        if (!names.Contains(prefix + "leases") && staging.Count == 0)
+        {
+            return;
+        }
+
+        var leasesCollection = Leases(connection);
+        var leases = await connection.RunAsync("find (staging leases)", t => leasesCollection.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(t), cancellationToken).ConfigureAwait(false);
+        var now = await ServerTimeAsync(connection, cancellationToken).ConfigureAwait(false);
+        var byName = leases.Where(l => l.GetValue("_id", BsonNull.Value).IsString).ToDictionary(l => l["_id"].AsString, StringComparer.Ordinal);
+        foreach (var name in staging.Union(byName.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            byName.TryGetValue(name, out var lease);
+            var dead = lease is null ? "it has no lease" : DeadReason(lease, now, options.StagingLeaseTimeout);
+            if (dead is null)
+            {
+                logger.LogInformation("{Database}.{Name} is being loaded by a push-data on {Host} (pid {Pid}), whose lease was renewed {Age} ago: left alone",
+                    options.Database, name, lease!.GetValue("host", "?"), lease.GetValue("pid", "?"), Seconds(now - lease["heartbeat"].ToUniversalTime()));
+                continue;
+            }
+
+            if (lease is not null)
+            {
+                // Taken only if unchanged since read: a push that renewed it meanwhile is alive and keeps it.
+                var taken = await connection.RunAsync("update (staging lease)", t => leasesCollection.UpdateOneAsync(
+                    Builders<BsonDocument>.Filter.Eq("_id", name) & Builders<BsonDocument>.Filter.Eq("owner", lease.GetValue("owner", BsonNull.Value)) & Builders<BsonDocument>.Filter.Eq("heartbeat", lease.GetValue("heartbeat", BsonNull.Value)),
+                    Builders<BsonDocument>.Update.Set("owner", $"removed by pid {Environment.ProcessId} on {Environment.MachineName}"), cancellationToken: t), cancellationToken).ConfigureAwait(false);
+                if (taken.IsAcknowledged && taken.MatchedCount == 0)
+                {
+                    continue;
+                }
+            }
+
+            if (staging.Contains(name))
+            {
+                await connection.RunAsync("drop", async t =>
+                {
+                    await connection.Database.DropCollectionAsync(name, t).ConfigureAwait(false);
+                    return true;
+                }, cancellationToken).ConfigureAwait(false);
+                logger.LogWarning("Removed {Database}.{Name}, the staging collection of an earlier push-data --drop that died before it renamed it ({Reason})", options.Database, name, dead);
+            }
+
+            // Its collection gone, the lease goes last: removed first, a stop in between would leave the collection unleased.
+            await connection.RunAsync("delete (staging lease)", t => leasesCollection.DeleteOneAsync(Builders<BsonDocument>.Filter.Eq("_id", name), t), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Why the lease's push is dead, or null while it may be alive.
+    private static string? DeadReason(BsonDocument lease, DateTime now, TimeSpan timeout)
+    {
+        var host = lease.GetValue("host", BsonNull.Value);
+        if (host.IsString && host.AsString == Environment.MachineName && lease.GetValue("pid", BsonNull.Value).IsInt32)
+        {
+            var pid = lease["pid"].AsInt32;
+            var started = lease.GetValue("process_start", BsonNull.Value);
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                if (started.IsValidDateTime && Math.Abs((process.StartTime.ToUniversalTime() - started.ToUniversalTime()).TotalSeconds) > 2)
+                {
+                    return $"its process, pid {pid} on this host, is gone; that pid is another process now";
+                }
+            }
+            catch (ArgumentException)
+            {
+                return $"its process, pid {pid} on this host, is gone";
+            }
+            catch (InvalidOperationException)
+            {
+                return $"its process, pid {pid} on this host, is gone";
+            }
+        }
+
+        if (!lease.GetValue("heartbeat", BsonNull.Value).IsValidDateTime)
+        {
+            return "its lease has no heartbeat";
+        }
+
+        var age = now - lease["heartbeat"].ToUniversalTime();
+        return age > timeout
+            ? $"its lease, held by {lease.GetValue("host", "?")} pid {lease.GetValue("pid", "?")}, was last renewed {Seconds(age)} ago, more than the {Seconds(timeout)} a live push renews it within"
+            : null;
+    }
+
+    // The server's clock, which also set the heartbeats: another machine's clock may be off.
+    private static async Task<DateTime> ServerTimeAsync(MongoConnection connection, CancellationToken cancellationToken)
+    {
+        var hello = await connection.RunAsync("hello", t => connection.Database.RunCommandAsync<BsonDocument>(new BsonDocument("hello", 1), cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        return hello.GetValue("localTime", BsonNull.Value).IsValidDateTime ? hello["localTime"].ToUniversalTime() : DateTime.UtcNow;
+    }
+
+    private static string Seconds(TimeSpan time) => $"{Math.Max(0, time.TotalSeconds).ToString("0.#", CultureInfo.InvariantCulture)} s";
+
+    [GeneratedRegex("^[0-9a-f]{32}$")]
+    private static partial Regex Hex32();
+}

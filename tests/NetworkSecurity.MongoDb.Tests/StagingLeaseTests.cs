@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using MongoDB.Bson;
+using NetworkSecurity.Pipeline.DataSources;
+
+namespace NetworkSecurity.MongoDb.Tests;
+
+/// <summary>Staging collections that pushes killed hard left behind: removed by the next push once their lease shows them dead.</summary>
+public sealed class StagingLeaseTests : MongoTestBase
+{
+    private static RawTable Csv(int rows) =>
+        CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, rows).Select(i => $"{i},0")) + "\n"), "n.csv");
+
+    [Fact]
+    public async Task The_next_push_removes_the_staging_collections_of_dead_pushes_and_leaves_a_live_ones()
+    {
+        // A push-data --drop killed with SIGKILL (or on a machine that died) left its staging collection for good.
+        var options = TestServerOptions(batchSize: 10);
+        var leases = options.Collection + ".push-data.leases";
+        string Staging(char c) => $"{options.Collection}.push-data.{new string(c, 32)}";
+        void Lease(char c, string host, int pid, DateTime heartbeat) => Server.Replace(options.Database, leases, new BsonDocument
+        {
+            ["_id"] = Staging(c), ["owner"] = $"owner-{c}", ["host"] = host, ["pid"] = pid,
+            ["process_start"] = new BsonDateTime(DateTime.UtcNow.AddMinutes(-1)), ["heartbeat"] = new BsonDateTime(heartbeat),
+        });
+
+        // Killed on another machine: its lease not renewed for 5 minutes.
+        Server.Insert(options.Database, Staging('a'), "{\"x\": 1}");
+        Lease('a', "elsewhere", 7, DateTime.UtcNow.AddMinutes(-5));
+        // Killed on this machine a moment ago: its lease is fresh, but its process is gone.
+        int deadPid;
+        using (var exited = Process.Start("true")!)
+        {
+            await exited.WaitForExitAsync();
+            deadPid = exited.Id;
+        }
+
+        Server.Insert(options.Database, Staging('b'), "{\"x\": 2}");
+        Lease('b', Environment.MachineName, deadPid, DateTime.UtcNow);
+        // Being loaded now, on another machine: renewed a moment ago.
+        Server.Insert(options.Database, Staging('c'), "{\"x\": 3}");
+        Lease('c', "elsewhere", 8, DateTime.UtcNow.AddSeconds(-10));
+        // Being loaded now, by this very process.
+        Server.Insert(options.Database, Staging('f'), "{\"x\": 6}");
+        Lease('f', Environment.MachineName, Environment.ProcessId, DateTime.UtcNow);
+        Server.Replace(options.Database, leases, Server.Documents(options.Database, leases).Single(l => l["_id"] == Staging('f')).DeepClone().AsBsonDocument
+            .Set("process_start", new BsonDateTime(Process.GetCurrentProcess().StartTime.ToUniversalTime())));
+        // A lease whose collection is gone already (its remover stopped in between).
+        Lease('e', "elsewhere", 9, DateTime.UtcNow.AddMinutes(-10));
+        // An earlier version's staging collection, without a lease: named, not removed.
+        var legacy = $"{options.Collection}.push-data-{new string('d', 32)}";
+        Server.Insert(options.Database, legacy, "{\"x\": 4}");
+        var logger = new CapturingLogger();
+
+        var csv = Csv(30);
+        var result = await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: false, null, CancellationToken.None, logger);
+
+        Assert.Equal(30, result.CollectionCount);
+        Assert.Equal(new[] { options.Collection, Staging('c'), Staging('f'), leases, legacy }.Order(StringComparer.Ordinal), Server.CollectionNames(options.Database));
+        Assert.Equal([Staging('c'), Staging('f')], Server.Documents(options.Database, leases).Select(l => l["_id"].AsString).Order(StringComparer.Ordinal));
+        var log = string.Join("\n", logger.Lines);
+        Assert.Matches($@"Removed {options.Database}\.{Staging('a')}, the staging collection of an earlier push-data --drop that died before it renamed it \(its lease, held by elsewhere pid 7, was last renewed 3[0-9][0-9](\.[0-9])? s ago, more than the 60 s a live push renews it within\)", log);
+        Assert.Contains($"Removed {options.Database}.{Staging('b')}, the staging collection of an earlier push-data --drop that died before it renamed it (its process, pid {deadPid} on this host, is gone)", log);
+        Assert.Contains($"{options.Database}.{Staging('c')} is being loaded by a push-data on elsewhere (pid 8), whose lease was renewed ", log);
+        Assert.Contains($"{options.Database}.{Staging('f')} is being loaded by a push-data on {Environment.MachineName} (pid {Environment.ProcessId})", log);
+        Assert.Contains($"{options.Database}.{legacy} is the staging collection of a push-data --drop of an earlier version", log);
+        Assert.DoesNotContain(Staging('e'), log); // no collection to remove: its lease goes quietly
+    }
+
+    [Fact]
+    public async Task A_collection_name_too_long_for_the_staging_collection_is_refused_before_anything_is_sent()
+    {
+        // 200 bytes fit MongoDB's 255 for networksecurity_tests.<name>, but not with .push-data.<32 hex digits>: the
+        // server refused the staging collection's create with its own words.
+        var options = TestServerOptions() with { Collection = new string('c', 200) };
+        var csv = Csv(5);
+
+        var ex = await Assert.ThrowsAsync<NetworkSecurity.Pipeline.PipelineException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None));
+
+        Assert.Equal($"push-data --drop cannot replace networksecurity_tests.{options.Collection}: its staging collection, <collection>.push-data.<32 hex digits>, would make a namespace of 265 bytes, and MongoDB allows 255. "
+            + "Use a collection name of at most 190 bytes (MONGODB_COLLECTION) or push without --drop. Nothing was sent.", ex.Message);
+        Assert.Empty(Server.Received);
+    }
+
+    [Fact]
+    public async Task A_push_with_drop_holds_a_lease_while_it_loads_and_gives_it_back()
+    {
+        var options = TestServerOptions(batchSize: 10);
+        var leases = options.Collection + ".push-data.leases";
+        BsonDocument? seen = null;
+        Server.Reject = d =>
+        {
+            seen ??= Server.Documents(options.Database, leases).SingleOrDefault();
+            return null;
+        };
+        var csv = Csv(25);
+
+        await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None);
+
+        Assert.NotNull(seen);
+        Assert.Matches($@"^{options.Collection}\.push-data\.[0-9a-f]{{32}}$", seen["_id"].AsString);
+        Assert.Equal(Environment.MachineName, seen["host"].AsString);
+        Assert.Equal(Environment.ProcessId, seen["pid"].AsInt32);
+        Assert.True(seen["heartbeat"].IsValidDateTime);
+        Assert.Equal(25, Server.Documents(options.Database, options.Collection).Count);
+        AssertNoStaging(options);
+    }
+
+    [Fact]
+    public async Task A_push_whose_lease_another_push_took_as_dead_does_not_rename_over_the_collection()
+    {
+        // Frozen past its lease's timeout (a suspended VM), the push's staging collection was removed by another push as a
+        // dead one's; its next insert made the collection again, partly, and the rename put that part in place of all.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        var leases = options.Collection + ".push-data.leases";
+        Server.Reject = d =>
+        {
+            if (d["x"] == 15)
+            {
+                var lease = Server.Documents(options.Database, leases).Single().DeepClone().AsBsonDocument;
+                Server.Replace(options.Database, leases, lease.Set("owner", "removed by pid 1 on elsewhere"));
+            }
+
+            return null;
+        };
+        var csv = Csv(25);
+
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None));
+
+        var staging = $"{options.Database}.{Assert.Single(Server.Received, c => c.GetElement(0).Name == "create")["create"].AsString}";
+        Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.StartsWith($"The lease of the staging collection {options.Database}.{options.Collection}.push-data.", ex.Message);
+        Assert.Contains("was taken by another push-data, which found it not renewed for 60 s", ex.Message);
+        Assert.EndsWith("is unchanged: the documents went to the staging collection " + staging + ", which was removed.", ex.Message);
+        Assert.DoesNotContain(staging[(options.Database.Length + 1)..], Server.CollectionNames(options.Database));
+        Assert.DoesNotContain("renameCollection", Server.Commands);
+    }
+}
