@@ -257,10 +257,13 @@ public sealed class MLNetTreeEnsemble
     }
 
     /// <summary>The prepared TreeSHAP over these trees (weighted, on the log-odds scale), built on first use.</summary>
-    public TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble(
+    public TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, ref _shapGate, () => new TreeShapEnsemble(
         [.. Trees.Select((tree, t) => _weights[t] == 1 ? tree : tree.MapLeaves(value => _weights[t] * value))], FeatureCount, -Slope));
 
     private TreeShapEnsemble? _shap;
+
+    // One thread builds it while the others wait (see GradientBoostingModel).
+    private object? _shapGate;
 
     /// <summary>The rows as ML.NET sees them: every value rounded to float.</summary>
     public static FeatureMatrix RoundToFloat(FeatureMatrix features)

@@ -304,6 +304,39 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
     }
 
     [Fact]
+    public async Task A_request_whose_explanations_alone_exceed_the_bytes_in_flight_is_a_413_not_a_503_to_retry()
+    {
+        // With the budget at its floor (one body at the upload limit), an upload's explanations can take more than the
+        // whole budget with nothing else in flight: it was a 503 with Retry-After saying to send it again later, which
+        // a client doing so met every time, after the scoring.
+        const int limit = 3 << 20;
+        using var factory = model.CreateFactory(new Dictionary<string, string?>
+        {
+            ["Api:MaxUploadBytes"] = $"{limit}", ["Api:MaxJsonBytes"] = $"{limit}", ["Api:MaxUploadBytesInFlight"] = $"{limit}",
+        });
+        var client = Start(factory);
+        var uploads = factory.Services.GetRequiredService<UploadSlots>();
+        var csv = Encoding.UTF8.GetBytes(Lines[0] + "\n" + string.Join('\n', Enumerable.Repeat(Lines.Skip(1), 2).SelectMany(l => l)) + "\n");
+        var json = Encoding.UTF8.GetBytes("{\"records\":[" + string.Join(',', Lines.Skip(1).Take(3_000).Select(line => JsonRecord(i => line.Split(',')[i]))) + "]}");
+        Assert.True(UploadSlots.IsLarge(csv.Length) && UploadSlots.IsLarge(json.Length) && csv.Length < limit && json.Length < limit);
+
+        foreach (var (path, body, type) in new[] { ("/predict?explain=all", csv, "text/csv"), ("/predict/json?explain=all", json, "application/json") })
+        {
+            using var refused = await client.PostAsync(path, Raw(body, type));
+            var problem = await ProblemAsync(refused, HttpStatusCode.RequestEntityTooLarge);
+            var detail = problem.GetProperty("detail").GetString();
+            Assert.Contains("(Api:MaxUploadBytesInFlight = 3,145,728)", detail);
+            Assert.Contains("?explain=1", detail);
+            Assert.Null(refused.Headers.RetryAfter);
+            Assert.Equal(0, uploads.HeldBytes);
+        }
+
+        // Fewer features and records explained fit, as the answer says.
+        using var fewer = await client.PostAsync("/predict?explain=1", Raw(string.Join('\n', Lines) + "\n", "text/csv"));
+        Assert.Equal(HttpStatusCode.OK, fewer.StatusCode);
+    }
+
+    [Fact]
     public async Task Large_uploads_past_the_bytes_in_flight_are_refused_with_503_until_the_one_holding_them_ends()
     {
         // The slots bound only the scoring: 24 49 MB uploads sent at once held 2 GB while they waited for one, and slow

@@ -223,9 +223,9 @@ public static class PredictionApi
 
         // The explanations are held with the upload until the answer is written: counted with its bytes (the work is
         // done, but a slow reader would hold them for hours).
-        if (summary.Explanations is { Length: > 0 } explained && !held.TryGrow(length + UploadSlots.ExplanationBytes(explained)))
+        if (summary.Explanations is { Length: > 0 } explained && Problems.HoldExplained(context, uploads, held, length + UploadSlots.ExplanationBytes(explained), limits.RetryAfterSeconds) is { } tooMuch)
         {
-            return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
+            return tooMuch;
         }
 
         if (summary.EmptyFeatures.Count > 0)
@@ -491,9 +491,9 @@ public static class PredictionApi
             }
 
             // Held with the body until the answer is written, as for CSV uploads.
-            if (!(held ??= Hold(context, uploads)).TryGrow(bodyBytes + UploadSlots.ExplanationBytes(explanations)))
+            if (Problems.HoldExplained(context, uploads, held ??= Hold(context, uploads), bodyBytes + UploadSlots.ExplanationBytes(explanations), limits.RetryAfterSeconds) is { } tooMuch)
             {
-                return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
+                return tooMuch;
             }
 
             for (var i = 0; i < verdicts.Length; i++)

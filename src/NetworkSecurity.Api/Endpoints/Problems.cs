@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Pipeline;
 
 namespace NetworkSecurity.Api.Endpoints;
@@ -91,6 +92,21 @@ public static class Problems
             title: "Too many large uploads at once",
             detail: $"The uploads over 1 MiB being received, scored or answered already hold {budget:N0} bytes, all this service holds at once (Api:MaxUploadBytesInFlight = {budget:N0}); send it again later, or to another replica.",
             statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>
+    /// Counts a scored request's explanations with its body until the answer is written; null when they fit. What no wait
+    /// can make fit (the request alone holds more than the whole budget) is a 413: it was a 503 saying to send it again
+    /// later, which a client doing so met every time, after the scoring each time.
+    /// </summary>
+    public static ProblemHttpResult? HoldExplained(HttpContext context, UploadSlots uploads, UploadSlots.Reservation held, long bytes, int retryAfterSeconds)
+    {
+        if (bytes > uploads.ByteBudget)
+        {
+            return TooLarge($"This request and its explanations take about {bytes:N0} bytes until the answer is written, more than the service holds for all uploads at once (Api:MaxUploadBytesInFlight = {uploads.ByteBudget:N0}): ask for fewer features (?explain=1 to 3) or send fewer records per request.");
+        }
+
+        return held.TryGrow(bytes) ? null : UploadBytesInFlight(context, uploads.ByteBudget, retryAfterSeconds);
     }
 
     /// <summary>Sets Retry-After (whole seconds) on an answer the same request may get past later.</summary>

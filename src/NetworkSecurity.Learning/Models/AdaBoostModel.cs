@@ -106,9 +106,12 @@ public sealed class AdaBoostModel : IPersistableModel, IStagedClassifierModel, I
 
     public void ExplainRows(FeatureMatrix features, Memory<double> contributions) => ModelExplanation.ExplainRows(this, Shap, features, contributions);
 
-    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble(VoteTrees, FeatureCount));
+    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, ref _shapGate, () => new TreeShapEnsemble(VoteTrees, FeatureCount));
 
     private TreeShapEnsemble? _shap;
+
+    // One thread builds it while the others wait (see GradientBoostingModel).
+    private object? _shapGate;
 
     public void WriteTo(BinaryWriter writer)
     {

@@ -48,9 +48,12 @@ public sealed class DecisionTreeModel(int featureCount, FlatTree tree) : IPersis
 
     public void ExplainRows(FeatureMatrix features, Memory<double> contributions) => ModelExplanation.ExplainRows(this, Shap, features, contributions);
 
-    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble([Tree], FeatureCount));
+    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, ref _shapGate, () => new TreeShapEnsemble([Tree], FeatureCount));
 
     private TreeShapEnsemble? _shap;
+
+    // One thread builds it while the others wait (see GradientBoostingModel).
+    private object? _shapGate;
 
     public void WriteTo(BinaryWriter writer)
     {

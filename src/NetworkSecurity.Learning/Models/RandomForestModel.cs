@@ -80,9 +80,12 @@ public sealed class RandomForestModel(int featureCount, IReadOnlyList<FlatTree> 
     public void ExplainRows(FeatureMatrix features, Memory<double> contributions) => ModelExplanation.ExplainRows(this, Shap, features, contributions);
 
     // Prepared on the first explanation; the forest's mean is every leaf scaled by 1/trees.
-    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, () => new TreeShapEnsemble(Trees, FeatureCount, 1.0 / Trees.Length));
+    private TreeShapEnsemble Shap => LazyInitializer.EnsureInitialized(ref _shap, ref _shapGate, () => new TreeShapEnsemble(Trees, FeatureCount, 1.0 / Trees.Length));
 
     private TreeShapEnsemble? _shap;
+
+    // One thread builds it while the others wait (see GradientBoostingModel).
+    private object? _shapGate;
 
     public void WriteTo(BinaryWriter writer)
     {
