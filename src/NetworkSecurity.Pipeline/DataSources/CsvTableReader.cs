@@ -10,9 +10,9 @@ public static class CsvTableReader
 {
     public static RawTable Read(TextReader reader, string source, CsvLimits? limits = null, CancellationToken cancellationToken = default)
     {
-        var (columns, records) = Open(reader, source, limits);
-        var kept = new List<RawRecord>();
-        foreach (var record in records)
+        var (columns, records) = OpenNumbered(reader, source, limits);
+        var kept = new CompactRecords(columns.Count);
+        foreach (var (line, record) in records)
         {
             // A large file takes seconds to read: a stop request (Ctrl+C, SIGTERM) is heard while it is read.
             if ((kept.Count & 4095) == 4095)
@@ -20,7 +20,7 @@ public static class CsvTableReader
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            kept.Add(record);
+            kept.Add(line, record);
         }
 
         return new RawTable(source, columns, kept);
@@ -72,6 +72,13 @@ public static class CsvTableReader
     /// soon as it is seen.
     /// </summary>
     public static (IReadOnlyList<string> Columns, IEnumerable<RawRecord> Records) Open(TextReader reader, string source, CsvLimits? limits = null)
+    {
+        var (columns, records) = OpenNumbered(reader, source, limits);
+        return (columns, records.Select(r => r.Record));
+    }
+
+    // Open, with each record's line as a number (kept so by Read rather than as "line N" strings).
+    private static (IReadOnlyList<string> Columns, IEnumerable<(long Line, RawRecord Record)> Records) OpenNumbered(TextReader reader, string source, CsvLimits? limits)
     {
         ArgumentNullException.ThrowIfNull(reader);
         limits ??= CsvLimits.None;
@@ -135,7 +142,7 @@ public static class CsvTableReader
         MalformedData = CsvMalformedDataHandling.Throw,
     };
 
-    private static IEnumerable<RawRecord> ReadRecords(CsvReader csv, int columnCount, string source, int maxCellLength)
+    private static IEnumerable<(long Line, RawRecord Record)> ReadRecords(CsvReader csv, int columnCount, string source, int maxCellLength)
     {
         using (csv)
         {
@@ -157,9 +164,9 @@ public static class CsvTableReader
                     }
                 }
 
-                yield return fields == columnCount
+                yield return (line, fields == columnCount
                     ? new RawRecord($"line {line}", values)
-                    : new RawRecord($"line {line}", values, $"{fields} fields but the header has {columnCount} (check the delimiter and quoting).");
+                    : new RawRecord($"line {line}", values, $"{fields} fields but the header has {columnCount} (check the delimiter and quoting)."));
             }
 
             if (!any)
