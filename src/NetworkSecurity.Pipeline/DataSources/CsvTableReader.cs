@@ -8,9 +8,12 @@ namespace NetworkSecurity.Pipeline.DataSources;
 /// </summary>
 public static class CsvTableReader
 {
-    public static RawTable Read(TextReader reader, string source, CsvLimits? limits = null, CancellationToken cancellationToken = default)
+    /// <param name="recordLimit">The most records kept: one more is refused (<see cref="RecordLimit.Refuse"/>) as soon
+    /// as it is read, before the rest of the file.</param>
+    public static RawTable Read(TextReader reader, string source, CsvLimits? limits = null, CancellationToken cancellationToken = default, RecordLimit? recordLimit = null)
     {
         var (columns, records) = OpenNumbered(reader, source, limits);
+        var most = (recordLimit ?? RecordLimit.None).MaxRecords;
         var kept = new CompactRecords(columns.Count);
         foreach (var (line, record) in records)
         {
@@ -18,6 +21,11 @@ public static class CsvTableReader
             if ((kept.Count & 4095) == 4095)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            if (kept.Count == most)
+            {
+                throw recordLimit!.Refuse(source, $"{record.Location} is record {most + 1L:N0}");
             }
 
             kept.Add(line, record);
@@ -28,7 +36,7 @@ public static class CsvTableReader
 
     /// <summary>A data file from disk, within <see cref="CsvLimits.Files"/>.</summary>
     /// <exception cref="PipelineException">Not a regular file, or past the limits.</exception>
-    public static RawTable ReadFile(string path, CancellationToken cancellationToken = default)
+    public static RawTable ReadFile(string path, CancellationToken cancellationToken = default, RecordLimit? recordLimit = null)
     {
         CheckFile(path);
         using var reader = new StreamReader(
@@ -36,7 +44,7 @@ public static class CsvTableReader
             detectEncodingFromByteOrderMarks: true);
         try
         {
-            return Read(reader, path, CsvLimits.Files, cancellationToken);
+            return Read(reader, path, CsvLimits.Files, cancellationToken, recordLimit);
         }
         catch (InputLimitException ex)
         {
