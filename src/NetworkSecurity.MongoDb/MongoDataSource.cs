@@ -17,8 +17,12 @@ namespace NetworkSecurity.MongoDb;
 /// report; fields become columns by name in first-seen order; see <see cref="MongoRowSerializer"/> for the values.
 /// Every failure is a <see cref="PipelineException"/> with a clear message, raised before anything is returned.
 /// </summary>
-public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<string>? fields = null, ILogger? logger = null) : IDataSource
+/// <param name="limit">The most documents read (none by default): a collection that holds more is refused before
+/// reading when its estimated count says so, and otherwise as soon as one more document arrives.</param>
+public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<string>? fields = null, ILogger? logger = null, RecordLimit? limit = null) : IDataSource
 {
+    private readonly RecordLimit _limit = limit ?? RecordLimit.None;
+
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
 
     // Without a sort, MongoDB returns documents in whatever order it finds them (a sharded cluster merges its shards'
@@ -68,6 +72,11 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
                 return 0L;
             }
         }, cancellationToken).ConfigureAwait(false);
+        if (estimated > _limit.MaxRecords)
+        {
+            throw _limit.Refuse(Description, $"about {estimated:N0} documents");
+        }
+
         var wanted = fields is { Count: > 0 } ? new HashSet<string>(fields.Select(ColumnMapping.Normalize), StringComparer.OrdinalIgnoreCase) : null;
         Func<string, bool>? keep = wanted is null ? null : name => wanted.Contains(ColumnMapping.Normalize(name));
         // A projection reads "price.usd" as the path price → usd, never the field of that name that push-data stored
@@ -136,6 +145,11 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
             while (await cursor.MoveNextAsync(token).ConfigureAwait(false))
             {
                 rows.AddRange(cursor.Current);
+                if (rows.Count > _limit.MaxRecords)
+                {
+                    throw _limit.Refuse(Description, $"{rows[_limit.MaxRecords].Location} is document {_limit.MaxRecords + 1L:N0}");
+                }
+
                 if (clock.Elapsed - lastReport > ProgressInterval)
                 {
                     lastReport = clock.Elapsed;

@@ -343,8 +343,26 @@ public sealed class TrainingPipeline(
         metrics[$"{prefix}_roc_auc"] = report.RocAuc;
     }
 
-    private static void Report(IProgress<PipelineProgress>? progress, PipelineStage stage, double fraction) =>
+    private static void Report(IProgress<PipelineProgress>? progress, PipelineStage stage, double fraction)
+    {
+        if (stage is PipelineStage.Validation or PipelineStage.Transformation or PipelineStage.Training or PipelineStage.Evaluation)
+        {
+            ReleaseStageGarbage();
+        }
+
         progress?.Report(new PipelineProgress(stage, fraction));
+    }
+
+    // When a stage ends most of its memory has just died (the file's records, the drift test's sorted columns, the
+    // search's fold copies), most of it large arrays that the collector otherwise leaves in place while the next stage
+    // allocates its own: resident memory grew to twice what was alive. One compacting collection per stage hands it
+    // back (1 million rows: peak resident 2.03 GB before these collections and the drift test's columns sized once,
+    // 1.61 GB after; README "Training memory"); it takes a fraction of a second, four times a run.
+    private static void ReleaseStageGarbage()
+    {
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+    }
 }
 
 public enum PipelineStage

@@ -20,6 +20,7 @@ public sealed class BenchScriptTests
     [InlineData("explain")]
     [InlineData("hostile")]
     [InlineData("speed")]
+    [InlineData("train-memory")]
     public void Help_prints_the_usage_and_starts_nothing(string script)
     {
         using var dir = new TempDirectory();
@@ -46,6 +47,8 @@ public sealed class BenchScriptTests
     [InlineData("hostile", "/no/such/final_model")]
     [InlineData("explain", "100x32")]
     [InlineData("speed", "now")]
+    [InlineData("train-memory", "1e6")]
+    [InlineData("train-memory", "500000", "0")]
     public void A_bad_argument_is_a_usage_error_before_anything_runs(string script, params string[] arguments)
     {
         using var dir = new TempDirectory();
@@ -117,6 +120,7 @@ public sealed class BenchScriptTests
     [InlineData("api-vs-mlnet")]
     [InlineData("hostile")]
     [InlineData("speed")]
+    [InlineData("train-memory")]
     public void Each_training_run_tracks_into_the_scripts_temp_folder(string script)
     {
         // Read, not run: these scripts train only after minutes of builds and benchmarks. A `train` without a tracking

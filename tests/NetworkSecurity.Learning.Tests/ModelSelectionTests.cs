@@ -107,6 +107,43 @@ public sealed class ModelSelectionTests
             [new GridCandidate("gb", "gradient_boosting", [new("max_depth", ["6"]), new("n_estimators", ["40000"])])], cancellationToken: stop.Token));
     }
 
+    [Fact]
+    public void Validation_rows_scored_block_by_block_give_the_scores_of_the_whole_fold_scored_at_once()
+    {
+        // The search copies a fold's validation rows out a block at a time (a copy of every fold's rows was a second copy
+        // of the training matrix): with folds of two blocks and a part, each configuration's fold scores are those of
+        // its model on the fold's rows copied whole.
+        var (train, labels, _, _) = ReferenceData.PhishingSplit();
+        var rows = Enumerable.Range(0, (2 * GridSearch.ValidationBlockRows) + 3000).Select(i => i % train.Rows).ToArray();
+        var x = train.SelectRows(rows);
+        var y = rows.Select(r => labels[r]).ToArray();
+        GridCandidate[] grid =
+        [
+            new("gb", "gradient_boosting", [new("max_depth", ["2"]), new("n_estimators", ["3", "6"])]),
+            new("lr", "logistic_regression", [new("c", ["1.0"])]),
+        ];
+        var catalog = LearnerCatalog.Default(1);
+        var result = new GridSearch(catalog, folds: 2, scoring: "roc_auc", seed: 5).Run(x, y, null, grid);
+
+        var folds = CrossValidation.StratifiedFolds(y, [], 2, 5);
+        Assert.All(folds, f => Assert.True(f.Validation.Length > GridSearch.ValidationBlockRows && f.Validation.Length % GridSearch.ValidationBlockRows != 0));
+        var binned = Trees.BinnedDataset.Create(x);
+        foreach (var entry in result.Leaderboard)
+        {
+            var learner = catalog[entry.Learner].Create(entry.Parameters);
+            var aucs = folds.Select(f =>
+            {
+                var model = learner is Trees.IBinnedLearner fast ? fast.Learn(binned, y, f.Train, CancellationToken.None) : learner.Learn(x.SelectRows(f.Train), f.Train.Select(i => y[i]).ToArray());
+                var probabilities = new double[f.Validation.Length];
+                model.PredictProbabilities(x.SelectRows(f.Validation), probabilities);
+                return BinaryClassificationMetrics.ComputeRocAuc(f.Validation.Select(i => y[i]).ToArray(), probabilities, 1);
+            }).ToArray();
+            Assert.Equal(aucs.Average(), entry.Mean);
+        }
+
+        Assert.Equal(3, result.Leaderboard.Count);
+    }
+
     private static (FeatureMatrix X, int[] Y) FirstTrainingRows(int count)
     {
         var (trainX, trainY, _, _) = ReferenceData.PhishingSplit();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using NetworkSecurity.Pipeline;
+using NetworkSecurity.Pipeline.Configuration;
 using NetworkSecurity.Pipeline.DataSources;
 using NetworkSecurity.Pipeline.Schema;
 using NetworkSecurity.Pipeline.Storage;
@@ -25,6 +26,19 @@ public sealed class TrainingTests : MongoTestBase
         Assert.Equal(1200, File.ReadLines(Path.Combine(result.ArtifactDirectory, "data_ingestion", "train.csv")).Count() - 1);
         Assert.Contains($"source: {options.Namespace}", File.ReadAllText(Path.Combine(result.ArtifactDirectory, "data_ingestion", "report.yaml")), StringComparison.Ordinal);
         Assert.Equal(result.PromotedVersion, new ModelStore(Path.Combine(dir.Path, "final_model")).CurrentVersion);
+    }
+
+    [Fact]
+    public async Task A_collection_over_the_training_row_limit_is_refused_before_it_is_read_and_keeps_the_live_model()
+    {
+        using var dir = new TempDirectory();
+        var live = await TrainFirstModel(dir);
+        var options = Options(batchSize: 100);
+        await MongoDataLoader.PushAsync(options, CsvTableReader.ReadFile(PipelineFactory.Sample(dir, 300)), drop: true, CancellationToken.None);
+        var limit = new PipelineOptions { MaxTrainingRows = 250 }.TrainingRecordLimit();
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => Pipeline(dir, new MongoDataSource(options, Fields, limit: limit)).RunAsync(null, CancellationToken.None));
+        Assert.StartsWith($"{options.Namespace}: about 300 documents, more than 250 records (the most Pipeline:MaxTrainingRows allows).", ex.Message, StringComparison.Ordinal);
+        AssertNothingChanged(dir, live);
     }
 
     [Fact]

@@ -120,4 +120,41 @@ public sealed class CsvTableReaderTests
         Assert.Equal(["3"], table.Records[1].Values.Select(v => v ?? "<null>"));
         Assert.Equal(["5", "6", "7"], table.Records[2].Values.Select(v => v ?? "<null>"));
     }
+
+    [Fact]
+    public void Records_kept_compactly_read_back_as_they_were_read_whatever_their_width_quotes_and_lines()
+    {
+        // Read keeps the cells as codes of their distinct texts and rebuilds each record: the same values, locations and
+        // problems as the records the reader streams (Open), across chunk boundaries and with odd records among them.
+        var text = new System.Text.StringBuilder("a,b,c\n");
+        for (var i = 0; i < 40_000; i++)
+        {
+            text.Append(i % 997 == 5 ? "1,\"x\ny\",2\n" : i % 1009 == 7 ? "only,two\n" : i % 3 == 0 ? "-1,,1\n" : $"0,{i % 50},\"q,{i % 7}\"\n");
+        }
+
+        var streamed = CsvTableReader.Open(new StringReader(text.ToString()), "c.csv").Records.ToList();
+        var kept = CsvTableReader.Read(new StringReader(text.ToString()), "c.csv").Records;
+        Assert.Equal(streamed.Count, kept.Count);
+        Assert.Equal(streamed.Select(r => r.Location), kept.Select(r => r.Location));
+        Assert.Equal(streamed.Select(r => r.Problem), kept.Select(r => r.Problem));
+        Assert.Equal(streamed.Select(r => string.Join("|", r.Values.Select(v => v ?? "<null>"))), kept.Select(r => string.Join("|", r.Values.Select(v => v ?? "<null>"))));
+        Assert.Equal("line 40", kept[37].Location); // a quoted line break: the record after it is a line further on
+        Assert.Equal(["1", "x\ny", "2"], kept[5].Values.Select(v => v ?? "<null>"));
+        Assert.Equal("2 fields but the header has 3 (check the delimiter and quoting).", kept[7].Problem);
+    }
+
+    [Fact]
+    public void Records_with_more_distinct_texts_than_the_codes_hold_are_kept_whole_and_read_back_as_read()
+    {
+        var text = new System.Text.StringBuilder("id,v\n");
+        for (var i = 0; i < 70_000; i++)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{i},1\n");
+        }
+
+        var kept = CsvTableReader.Read(new StringReader(text.ToString()), "ids.csv").Records;
+        Assert.Equal(70_000, kept.Count);
+        Assert.Equal(Enumerable.Range(0, 70_000).Select(i => $"line {i + 2}:{i}"), kept.Select(r => $"{r.Location}:{r.Values[0]}"));
+        Assert.All(kept, r => Assert.Equal("1", r.Values[1]));
+    }
 }

@@ -55,8 +55,8 @@ public static class PipelineServiceCollectionExtensions
                 "mongodb" => new MongoDataSource(MongoOptions.FromEnvironment(key => configuration[key])
                     ?? throw new PipelineException("Pipeline:DataSource is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set."),
                     MongoDataSource.FieldsOf(Pipeline.Schema.SchemaLoader.Load(options.SchemaPath)),
-                    sp.GetRequiredService<ILoggerFactory>().CreateLogger<MongoDataSource>()),
-                _ => new CsvDataSource(options.DataPath),
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger<MongoDataSource>(), options.TrainingRecordLimit()),
+                _ => new CsvDataSource(options.DataPath, options.TrainingRecordLimit()),
             };
         });
         services.AddSingleton<IModelTrainer>(sp =>

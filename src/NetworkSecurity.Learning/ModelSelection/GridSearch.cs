@@ -109,7 +109,7 @@ public sealed class GridSearch
         var jobs = Jobs(candidates);
         var folds = CrossValidation.StratifiedFolds(labels, groups ?? [], Folds, Seed);
         var binned = BinnedDataset.Create(features);
-        var validationSets = folds.Select(f => (X: features.SelectRows(f.Validation), Y: f.Validation.Select(i => labels[i]).ToArray())).ToArray();
+        var validationLabels = folds.Select(f => f.Validation.Select(i => labels[i]).ToArray()).ToArray();
 
         // scores[job][stage][fold], and the F1 beside it (the quality gate's measure when the ranking score is another)
         var scores = jobs.Select(j => j.Stages.Select(_ => new double[Folds]).ToArray()).ToArray();
@@ -164,19 +164,11 @@ public sealed class GridSearch
             var clock = Stopwatch.StartNew();
             var model = Fit(job.Learner, features, binned, labels, folds[foldIndex].Train, cancellationToken);
             seconds[jobIndex][foldIndex] = clock.Elapsed.TotalSeconds;
-            var (x, y) = validationSets[foldIndex];
-            var probabilities = new double[x.Rows];
+            var y = validationLabels[foldIndex];
+            var probabilities = new double[y.Length];
             for (var s = 0; s < job.Stages.Length; s++)
             {
-                if (job.Stages[s] is { } stages && model is IStagedClassifierModel staged)
-                {
-                    staged.PredictProbabilities(x, Math.Min(stages, staged.StageCount), probabilities);
-                }
-                else
-                {
-                    model.PredictProbabilities(x, probabilities);
-                }
-
+                ScoreValidation(model, job.Stages[s], features, folds[foldIndex].Validation, probabilities);
                 var metrics = BinaryClassificationMetrics.Compute(y, probabilities, 1);
                 f1[jobIndex][s][foldIndex] = metrics.F1;
                 scores[jobIndex][s][foldIndex] = Scoring switch
@@ -229,6 +221,36 @@ public sealed class GridSearch
         }
 
         throw new GridSearchFailedException(failures);
+    }
+
+    /// <summary>Validation rows scored per block of <see cref="ValidationBlockRows"/>.</summary>
+    public const int ValidationBlockRows = 8192;
+
+    // A fold's validation rows are copied out of the training matrix a block at a time: a copy of every fold's rows made
+    // up front was a second copy of the whole matrix (eight bytes a cell) held for the length of the search. Every model
+    // scores each row on its own, so the probabilities are the same.
+    private static void ScoreValidation(IClassifierModel model, int? stages, FeatureMatrix features, int[] rows, double[] destination)
+    {
+        var block = new FeatureMatrix(Math.Min(ValidationBlockRows, rows.Length), features.Columns);
+        for (var start = 0; start < rows.Length; start += ValidationBlockRows)
+        {
+            var count = Math.Min(ValidationBlockRows, rows.Length - start);
+            var x = count == block.Rows ? block : new FeatureMatrix(count, features.Columns);
+            for (var i = 0; i < count; i++)
+            {
+                features.Row(rows[start + i]).CopyTo(x.RowSpan(i));
+            }
+
+            var output = destination.AsSpan(start, count);
+            if (stages is { } n && model is IStagedClassifierModel staged)
+            {
+                staged.PredictProbabilities(x, Math.Min(n, staged.StageCount), output);
+            }
+            else
+            {
+                model.PredictProbabilities(x, output);
+            }
+        }
     }
 
     private static string Describe(Exception ex) => ex.InnerException is { } inner && ex is TypeInitializationException or System.Reflection.TargetInvocationException

@@ -54,6 +54,38 @@ public sealed class PipelineOptions
     [Range(0.0, 1.0)]
     public double MaxMissingFeatureFraction { get; set; } = Schema.RecordParser.DefaultMaxMissingFraction;
 
+    /// <summary>
+    /// The most records training (and evaluate) reads from its source, checked while reading: a larger data set is
+    /// refused, naming the file or collection and the limit, before it is all in memory. 0 (the default): as many as fit
+    /// in the memory this process may use (the machine's, or a container's limit) at <see cref="BytesPerTrainingRow"/> each.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxTrainingRows { get; set; }
+
+    /// <summary>
+    /// What the automatic <see cref="MaxTrainingRows"/> divides the available memory by: peak resident memory per record
+    /// of 30 features was 1.6 KB with scripts/bench/train-memory.sh on 1 and 2 million rows (README, "Training memory"),
+    /// and this leaves room above it.
+    /// </summary>
+    public const int BytesPerTrainingRow = 2048;
+
+    /// <summary>
+    /// <see cref="MaxTrainingRows"/> as the sources apply it; <paramref name="availableBytes"/> (default: what the
+    /// garbage collector may use) sizes the automatic limit.
+    /// </summary>
+    public DataSources.RecordLimit TrainingRecordLimit(long? availableBytes = null)
+    {
+        if (MaxTrainingRows > 0)
+        {
+            return new DataSources.RecordLimit(MaxTrainingRows, "the most Pipeline:MaxTrainingRows allows");
+        }
+
+        var available = availableBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        var rows = (int)Math.Clamp(available / BytesPerTrainingRow, 1, int.MaxValue);
+        return new DataSources.RecordLimit(rows, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"the most that fit in the {available / (1024 * 1024):N0} MiB this process may use, at about {BytesPerTrainingRow:N0} bytes a record in training: the automatic limit, as Pipeline:MaxTrainingRows is 0"));
+    }
+
     /// <summary>Run folders kept under the artifacts folder (this run's included); older ones are removed when a run
     /// starts. 0 keeps every run.</summary>
     [Range(0, int.MaxValue)]

@@ -8,11 +8,14 @@ namespace NetworkSecurity.Pipeline.DataSources;
 /// </summary>
 public static class CsvTableReader
 {
-    public static RawTable Read(TextReader reader, string source, CsvLimits? limits = null, CancellationToken cancellationToken = default)
+    /// <param name="recordLimit">The most records kept: one more is refused (<see cref="RecordLimit.Refuse"/>) as soon
+    /// as it is read, before the rest of the file.</param>
+    public static RawTable Read(TextReader reader, string source, CsvLimits? limits = null, CancellationToken cancellationToken = default, RecordLimit? recordLimit = null)
     {
-        var (columns, records, headerLine) = Open(reader, source, limits);
-        var kept = new List<RawRecord>();
-        foreach (var record in records)
+        var (columns, records, headerLine) = OpenNumbered(reader, source, limits);
+        var most = (recordLimit ?? RecordLimit.None).MaxRecords;
+        var kept = new CompactRecords(columns.Count);
+        foreach (var (line, record) in records)
         {
             // A large file takes seconds to read: a stop request (Ctrl+C, SIGTERM) is heard while it is read.
             if ((kept.Count & 4095) == 4095)
@@ -20,7 +23,12 @@ public static class CsvTableReader
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            kept.Add(record);
+            if (kept.Count == most)
+            {
+                throw recordLimit!.Refuse(source, $"{record.Location} is record {most + 1L:N0}");
+            }
+
+            kept.Add(line, record);
         }
 
         return new RawTable(source, columns, kept, HeaderLine: headerLine);
@@ -28,7 +36,7 @@ public static class CsvTableReader
 
     /// <summary>A data file from disk, within <see cref="CsvLimits.Files"/>.</summary>
     /// <exception cref="PipelineException">Not a regular file, or past the limits.</exception>
-    public static RawTable ReadFile(string path, CancellationToken cancellationToken = default)
+    public static RawTable ReadFile(string path, CancellationToken cancellationToken = default, RecordLimit? recordLimit = null)
     {
         CheckFile(path);
         using var reader = new StreamReader(
@@ -36,7 +44,7 @@ public static class CsvTableReader
             detectEncodingFromByteOrderMarks: true);
         try
         {
-            return Read(reader, path, CsvLimits.Files, cancellationToken);
+            return Read(reader, path, CsvLimits.Files, cancellationToken, recordLimit);
         }
         catch (InputLimitException ex)
         {
@@ -72,6 +80,13 @@ public static class CsvTableReader
     /// soon as it is seen.
     /// </summary>
     public static OpenedCsv Open(TextReader reader, string source, CsvLimits? limits = null)
+    {
+        var (columns, records, headerLine) = OpenNumbered(reader, source, limits);
+        return new OpenedCsv(columns, records.Select(r => r.Record), headerLine);
+    }
+
+    // Open, with each record's line as a number (kept so by Read rather than as "line N" strings).
+    private static (IReadOnlyList<string> Columns, IEnumerable<(long Line, RawRecord Record)> Records, int HeaderLine) OpenNumbered(TextReader reader, string source, CsvLimits? limits)
     {
         ArgumentNullException.ThrowIfNull(reader);
         limits ??= CsvLimits.None;
@@ -122,7 +137,7 @@ public static class CsvTableReader
             throw PipelineException.At(new DataProblem(source, $"line {headerLine}", null, null, $"expected comma- or tab-separated columns.{found}"));
         }
 
-        return new OpenedCsv(columns, ReadRecords(csv, columns.Length, source, limits.MaxCellLength, headerLine), headerLine);
+        return (columns, ReadRecords(csv, columns.Length, source, limits.MaxCellLength, headerLine), headerLine);
     }
 
     private static CsvReaderOptions Options { get; } = new()
@@ -137,7 +152,7 @@ public static class CsvTableReader
         MalformedData = CsvMalformedDataHandling.Throw,
     };
 
-    private static IEnumerable<RawRecord> ReadRecords(CsvReader csv, int columnCount, string source, int maxCellLength, int headerLine)
+    private static IEnumerable<(long Line, RawRecord Record)> ReadRecords(CsvReader csv, int columnCount, string source, int maxCellLength, int headerLine)
     {
         using (csv)
         {
@@ -159,9 +174,9 @@ public static class CsvTableReader
                     }
                 }
 
-                yield return fields == columnCount
+                yield return (line, fields == columnCount
                     ? new RawRecord($"line {line}", values)
-                    : new RawRecord($"line {line}", values, $"{fields} fields but the header has {columnCount} (check the delimiter and quoting).");
+                    : new RawRecord($"line {line}", values, $"{fields} fields but the header has {columnCount} (check the delimiter and quoting)."));
             }
 
             if (!any)

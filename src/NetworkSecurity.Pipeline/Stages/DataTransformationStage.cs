@@ -20,10 +20,10 @@ public sealed class DataTransformationStage(DataSchema schema, PipelineOptions o
         var clock = Stopwatch.StartNew();
         logger.LogInformation("Transformation started: KNN imputer with {Neighbors} neighbours", options.ImputerNeighbors);
         var imputer = KnnImputer.Fit(ingestion.Train.Features, options.ImputerNeighbors);
-        var train = imputer.Transform(ingestion.Train.Features);
-        var test = imputer.Transform(ingestion.Test.Features);
         var imputedTrain = CountMissing(ingestion.Train.Features);
         var imputedTest = CountMissing(ingestion.Test.Features);
+        var train = Impute(imputer, ingestion.Train.Features, imputedTrain);
+        var test = Impute(imputer, ingestion.Test.Features, imputedTest);
 
         SafeFile.Write(Path.Combine(layout.Transformation, "preprocessor.bin"), stream =>
         {
@@ -38,6 +38,11 @@ public sealed class DataTransformationStage(DataSchema schema, PipelineOptions o
     }
 
     private static int CountMissing(FeatureMatrix features) => features.Values.Count(double.IsNaN);
+
+    // Without a missing cell the imputer's answer is a copy of its input: the parsed rows are shared instead, read only
+    // from here on, which spared another eight bytes a cell (240 a row) held for the rest of the run.
+    private static FeatureMatrix Impute(KnnImputer imputer, FeatureMatrix features, int missing) =>
+        missing > 0 ? imputer.Transform(features) : features;
 }
 
 public sealed record TransformationResult(KnnImputer Imputer, FeatureMatrix Train, FeatureMatrix Test, int ImputedTrainCells, int ImputedTestCells);
