@@ -358,18 +358,22 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         await ExpectContinueAsync(socket.GetStream(), "/predict", "text/csv", limit);
         Assert.Equal(limit, uploads.HeldBytes);
 
-        async Task RefusedAsync(HttpContent content, string path)
+        async Task RefusedAsync(HttpContent content, string path, bool announced = false)
         {
             using var refused = await client.PostAsync(path, content);
             var problem = await ProblemAsync(refused, HttpStatusCode.ServiceUnavailable);
             Assert.Equal("Too many large uploads at once", problem.GetProperty("title").GetString());
-            Assert.Contains("(Api:MaxUploadBytesInFlight = 4,194,304)", problem.GetProperty("detail").GetString());
+            var detail = problem.GetProperty("detail").GetString();
+            Assert.Contains("(Api:MaxUploadBytesInFlight = 4,194,304)", detail);
+            // What the others hold, not the budget ("already hold 4,194,304 bytes" was said with 3 MiB held). A chunked
+            // body refused as it grows may count what it had already taken.
+            Assert.Matches(announced ? "hold 3,145,728 of the 4,194,304 bytes" : "hold [0-9,]+ of the 4,194,304 bytes", detail);
             Assert.NotNull(refused.Headers.RetryAfter);
         }
 
         // Announced (refused before it is read) or chunked (refused as its buffer grows past 1 MiB), CSV and JSON alike.
-        await RefusedAsync(Raw(csv, "text/csv"), "/predict");
-        await RefusedAsync(Raw(json, "application/json"), "/predict/json");
+        await RefusedAsync(Raw(csv, "text/csv"), "/predict", announced: true);
+        await RefusedAsync(Raw(json, "application/json"), "/predict/json", announced: true);
         await RefusedAsync(Chunked(csv, "text/csv"), "/predict");
         await RefusedAsync(Chunked(json, "application/json"), "/predict/json");
         Assert.Equal(limit, uploads.HeldBytes);

@@ -152,7 +152,7 @@ public static class PredictionApi
         }
         catch (UploadReader.InFlightBudgetException)
         {
-            return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
+            return Problems.UploadBytesInFlight(context, uploads, limits.RetryAfterSeconds);
         }
         catch (OperationCanceledException) when (IsShutdown(cancellationToken, lifetime.ApplicationStopping))
         {
@@ -309,7 +309,7 @@ public static class PredictionApi
         UploadSlots.Reservation? held = null;
         if (context.Request.ContentLength is { } announced && UploadSlots.IsLarge(announced) && !(held = Hold(context, uploads)).TryGrow(announced))
         {
-            return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
+            return Problems.UploadBytesInFlight(context, uploads, limits.RetryAfterSeconds);
         }
 
         var body = context.Request.BodyReader;
@@ -351,7 +351,7 @@ public static class PredictionApi
                 catch (UploadReader.InFlightBudgetException)
                 {
                     body.AdvanceTo(read.Buffer.End);
-                    return Problems.UploadBytesInFlight(context, uploads.ByteBudget, limits.RetryAfterSeconds);
+                    return Problems.UploadBytesInFlight(context, uploads, limits.RetryAfterSeconds);
                 }
 
                 foreach (var segment in read.Buffer)

@@ -85,12 +85,14 @@ public static class Problems
     }
 
     /// <summary>The large uploads in flight hold all the bytes allowed: the same request later will most likely fit.</summary>
-    public static ProblemHttpResult UploadBytesInFlight(HttpContext context, long budget, int retryAfterSeconds)
+    public static ProblemHttpResult UploadBytesInFlight(HttpContext context, UploadSlots uploads, int retryAfterSeconds)
     {
         RetryAfter(context, retryAfterSeconds);
+        // What is held now, not the budget: "already hold <budget> bytes" was said when others held far less.
+        var budget = uploads.ByteBudget;
         return TypedResults.Problem(
             title: "Too many large uploads at once",
-            detail: $"The uploads over 1 MiB being received, scored or answered already hold {budget:N0} bytes, all this service holds at once (Api:MaxUploadBytesInFlight = {budget:N0}); send it again later, or to another replica.",
+            detail: $"The uploads over 1 MiB being received, scored or answered hold {uploads.HeldBytes:N0} of the {budget:N0} bytes this service holds at once (Api:MaxUploadBytesInFlight = {budget:N0}), and this one does not fit beside them; send it again later, or to another replica.",
             statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
@@ -106,7 +108,7 @@ public static class Problems
             return TooLarge($"This request and its explanations take about {bytes:N0} bytes until the answer is written, more than the service holds for all uploads at once (Api:MaxUploadBytesInFlight = {uploads.ByteBudget:N0}): ask for fewer features (?explain=1 to 3) or send fewer records per request.");
         }
 
-        return held.TryGrow(bytes) ? null : UploadBytesInFlight(context, uploads.ByteBudget, retryAfterSeconds);
+        return held.TryGrow(bytes) ? null : UploadBytesInFlight(context, uploads, retryAfterSeconds);
     }
 
     /// <summary>Sets Retry-After (whole seconds) on an answer the same request may get past later.</summary>
