@@ -16,7 +16,17 @@ cd "$(dirname "$0")/../.."
 build_quietly train-memory.sh src/NetworkSecurity.Api/NetworkSecurity.Api.csproj
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+train=
+# Stopped (Ctrl+C, SIGTERM, a closed terminal), the script stops the train under way and waits for it before removing
+# the folder: removed first, the train ran on and wrote its run into a folder left behind.
+cleanup() {
+  if [ -n "$train" ]; then pkill -TERM -P "$train" 2>/dev/null || true; wait "$train" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 printf 'learners:\n  decision_tree:\n    criterion: [gini]\n  logistic_regression:\n    c: [1.0]\n' > "$work/grid.yaml"
 echo "| rows | peak resident | per row | wall |"
 echo "|---|---|---|---|"
@@ -24,7 +34,11 @@ for rows in "$@"; do
   awk -v n="$rows" 'NR == 1 { print; next } { r[++c] = $0 } END { for (i = 0; i < n; i++) print r[(i % c) + 1] }' Network_Data/phisingData.csv > "$work/data.csv"
   # The program itself, not `dotnet run`, so the peak measured is the training process's.
   /usr/bin/time -v -o "$work/time.txt" dotnet src/NetworkSecurity.Api/bin/Release/net10.0/NetworkSecurity.Api.dll train --data "$work/data.csv" --grid "$work/grid.yaml" \
-    --artifacts "$work/Artifacts" --final-model "$work/final_model" --logs none "--MLFLOW_TRACKING_URI=$work/mlruns" >/dev/null
+    --artifacts "$work/Artifacts" --final-model "$work/final_model" --logs none "--MLFLOW_TRACKING_URI=$work/mlruns" >/dev/null &
+  # In the background and waited for, so a signal's trap runs at once rather than after the train.
+  train=$!
+  wait "$train"
+  train=
   kb=$(awk -F': ' '/Maximum resident/ { print $2 }' "$work/time.txt")
   wall=$(awk -F': ' '/Elapsed \(wall/ { print $2 }' "$work/time.txt")
   echo "| $rows | $((kb / 1024)) MB | $((kb * 1024 / rows)) bytes | $wall |"

@@ -202,6 +202,74 @@ public sealed class BenchScriptTests
         Assert.Equal("", calls);
     }
 
+    [Fact]
+    public void Train_memory_stopped_by_sigterm_stops_its_train_and_leaves_no_temp_folder()
+    {
+        // The script's EXIT trap removed its folder while the train it had started ran on: the train wrote its run (and
+        // MLflow store) into a new folder left behind, and went on for the rest of its search with nobody waiting for it.
+        using var dir = new TempDirectory();
+        var tmp = Directory.CreateDirectory(Path.Combine(dir.Path, "tmp")).FullName;
+        var tools = Directory.CreateDirectory(Path.Combine(dir.Path, "tools")).FullName;
+        var started = Path.Combine(dir.Path, "train.started");
+        var stopped = Path.Combine(dir.Path, "train.stopped");
+        // A stand-in dotnet: builds succeed; the train waits to be stopped and then, as the real one does, writes its run.
+        File.WriteAllText(Path.Combine(tools, "dotnet"), $$"""
+            #!/bin/bash
+            [ "$1" = build ] && exit 0
+            while [ $# -gt 0 ]; do [ "$1" = --artifacts ] && artifacts=$2; shift; done
+            trap 'sleep 0.5; mkdir -p "$artifacts/run"; echo stopped > '{{stopped}}'; exit 1' TERM
+            echo $$ > '{{started}}'
+            while :; do sleep 0.1; done
+            """);
+        File.SetUnixFileMode(Path.Combine(tools, "dotnet"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", "train-memory.sh"));
+        start.ArgumentList.Add("100");
+        start.Environment["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH");
+        start.Environment["TMPDIR"] = tmp;
+        using var script = Process.Start(start)!;
+        try
+        {
+            var waited = Stopwatch.StartNew();
+            while (!File.Exists(started) && !script.HasExited && waited.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                Thread.Sleep(50);
+            }
+
+            Assert.True(File.Exists(started), "the stand-in train never started: " + (script.HasExited ? script.StandardError.ReadToEnd() : "still waiting"));
+            using (var kill = Process.Start("kill", ["-TERM", script.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                kill.WaitForExit();
+            }
+
+            Assert.True(script.WaitForExit(TimeSpan.FromSeconds(30)), "train-memory.sh did not end after SIGTERM");
+            Assert.Equal(143, script.ExitCode);
+            Assert.True(File.Exists(stopped), "the train under way was not stopped");
+            Assert.Empty(Directory.EnumerateFileSystemEntries(tmp)); // its folder removed after the train ended
+        }
+        finally
+        {
+            if (!script.HasExited)
+            {
+                script.Kill(entireProcessTree: true);
+            }
+
+            // A train the script left running (the defect) is not left behind by the test.
+            if (File.Exists(started) && int.TryParse(File.ReadAllText(started).Trim(), out var pid))
+            {
+                try
+                {
+                    using var train = Process.GetProcessById(pid);
+                    train.Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone, as it should be.
+                }
+            }
+        }
+    }
+
     private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments) =>
         RunWith(dir, Tools, new Dictionary<string, string>(), script, arguments);
 

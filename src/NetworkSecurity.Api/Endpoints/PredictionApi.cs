@@ -458,6 +458,12 @@ public static class PredictionApi
                 probabilities[i] = predictor.PhishingProbability(bundle, records.Features(i));
             }
 
+            // A NaN probability failed the answer's writing with a 500; it is the record's values the model cannot score.
+            if (PhishingPredictor.Unscorable(bundle, "request", probabilities.AsSpan(0, records.Count), i => $"record {i + 1}") is { } unscorable)
+            {
+                return Problems.BadInput(unscorable);
+            }
+
             if (explainer is null)
             {
                 handedOver = true;

@@ -193,6 +193,11 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
         }
 
         ScoreChunk(last: true);
+        if (Unscorable(bundle, source, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(probabilities), i => LocationOf(open, source, i)) is { } unscorable)
+        {
+            throw unscorable;
+        }
+
         var phishing = probabilities.Count(DecisionRule.IsPhishing);
         return new PredictionSummary(bundle.Version, source, columns, [.. probabilities], phishing, probabilities.Count - phishing)
         {
@@ -297,6 +302,44 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
                 yield return explained;
             }
         }
+    }
+
+    /// <summary>
+    /// A refusal when a record's phishing probability is not a number in [0, 1] (a linear model's arithmetic overflows
+    /// on feature values far beyond those it was trained on, e.g. 1.7e308 in a float feature): such a record had the
+    /// verdict phishing with probability NaN, and the JSON answer failed with a 500. Null when every one is a probability.
+    /// </summary>
+    /// <param name="locate">Where the i-th record (0-based) is, for the message; called for the first bad one only.</param>
+    public static PipelineException? Unscorable(ModelBundle bundle, string source, ReadOnlySpan<double> phishingProbabilities, Func<int, string> locate)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        ArgumentNullException.ThrowIfNull(locate);
+        var bad = 0;
+        var first = -1;
+        for (var i = 0; i < phishingProbabilities.Length; i++)
+        {
+            if (!(phishingProbabilities[i] >= 0 && phishingProbabilities[i] <= 1))
+            {
+                bad++;
+                first = first < 0 ? i : first;
+            }
+        }
+
+        if (bad == 0)
+        {
+            return null;
+        }
+
+        var problem = new DataProblem(source, locate(first), null, null, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"model {bundle.Version} ({bundle.Classifier.GetType().Name}) gives this record a phishing probability that is not a number between 0 and 1 ({phishingProbabilities[first]}): its arithmetic overflowed on feature values far outside those it was trained on. Send values in each feature's usual range."));
+        return new PipelineException($"{source}: {bad:N0} record(s) could not be scored; first: {problem}", [problem]);
+    }
+
+    // The i-th record's location, read again from the start: kept for no record during scoring, needed only to refuse one.
+    private string LocationOf(Func<TextReader> open, string source, int index)
+    {
+        using var reader = open();
+        return CsvTableReader.Open(reader, source, _limits.Csv).Records.ElementAtOrDefault(index)?.Location ?? $"record {index + 1:N0}";
     }
 
     private static PipelineException Changed(PredictionSummary summary, string where) =>
