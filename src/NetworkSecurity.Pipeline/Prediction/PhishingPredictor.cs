@@ -314,17 +314,7 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
     {
         ArgumentNullException.ThrowIfNull(bundle);
         ArgumentNullException.ThrowIfNull(locate);
-        var bad = 0;
-        var first = -1;
-        for (var i = 0; i < phishingProbabilities.Length; i++)
-        {
-            if (!(phishingProbabilities[i] >= 0 && phishingProbabilities[i] <= 1))
-            {
-                bad++;
-                first = first < 0 ? i : first;
-            }
-        }
-
+        var (bad, first) = ProbabilityCheck.NotProbabilities(phishingProbabilities);
         if (bad == 0)
         {
             return null;

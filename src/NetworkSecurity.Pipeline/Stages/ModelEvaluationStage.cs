@@ -120,17 +120,7 @@ public sealed class ModelEvaluationStage(DataSchema schema, PipelineOptions opti
     {
         var probabilities = new double[features.Rows];
         model.PredictProbabilities(features, probabilities);
-        var bad = 0;
-        var first = -1;
-        for (var i = 0; i < probabilities.Length; i++)
-        {
-            if (!(probabilities[i] >= 0 && probabilities[i] <= 1))
-            {
-                bad++;
-                first = first < 0 ? i : first;
-            }
-        }
-
+        var (bad, first) = Prediction.ProbabilityCheck.NotProbabilities(probabilities);
         if (bad > 0)
         {
             var largest = 0.0;
