@@ -106,6 +106,10 @@ internal static class SettingNames
         return null;
     }
 
+    // "$schema": "https://json.schemastore.org/appsettings.json" tells an editor how to check the file (Visual Studio and
+    // VS Code offer it); no setting is read from it.
+    private const string SchemaReference = "$schema";
+
     /// <summary>
     /// Why a key of a settings file (appsettings.json) names nothing, or null: a misspelt key there was kept as a key
     /// nothing binds, and the setting kept its default without a word, as a misspelt option or variable did.
@@ -116,7 +120,7 @@ internal static class SettingNames
         foreach (var file in configuration.Providers.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>())
         {
             // Values only: a section's own name (Pipline of Pipline:Seed) is judged with its keys, which name it.
-            if (KeysOf(file, null).Select(key => file.TryGet(key, out var value) ? Problem("--" + key, value ?? "") : null).FirstOrDefault(p => p is not null) is { } problem)
+            if (KeysOf(file, null).Where(key => !key.Equals(SchemaReference, StringComparison.Ordinal)).Select(key => file.TryGet(key, out var value) ? Problem("--" + key, value ?? "") : null).FirstOrDefault(p => p is not null) is { } problem)
             {
                 return $"settings file '{SettingSources.FilePath(file)}': {problem}";
             }
