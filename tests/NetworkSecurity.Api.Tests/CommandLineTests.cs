@@ -146,6 +146,25 @@ public sealed class CommandLineTests
         Assert.DoesNotContain("   at ", stderr + stdout); // no stack trace
     }
 
+    [Fact]
+    public void A_variable_given_as_an_option_in_another_case_is_read_as_the_service_reads_it()
+    {
+        // Configuration ignores case and the service took --mlflow_tracking_uri=...; the commands refused it as
+        // "unknown option '--mlflow_tracking_uri'. Options are lower-case", though it was no option and was lower-case.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 1200);
+        var store = Path.Combine(dir.Path, "own-store");
+        var (code, stdout, stderr) = RunProgram(["train", "--data", data, "--mode", "gbdt", "--logs", "none", "--artifacts", Path.Combine(dir.Path, "Artifacts"),
+            "--final-model", Path.Combine(dir.Path, "final_model"), "--Pipeline:OverfittingThreshold=1", $"--mlflow_tracking_uri={store}"], dir.Path);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.True(Directory.Exists(store), "the run was tracked where the option said");
+
+        // A capitalised word that is no variable is still an option's typo.
+        (code, _, stderr) = RunProgram(["export", "--Mlflow_Tracking_Url=x"], dir.Path);
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains("unknown option '--Mlflow_Tracking_Url'", stderr);
+    }
+
     [Theory]
     [InlineData("--Pipeline:Training:DropMargin=2", "Pipeline:Training:DropMargin: The field DropMargin must be between 0 and 1.")]
     [InlineData("--Pipeline:Training:CrossValidationFolds=1", "Pipeline:Training:CrossValidationFolds: The field CrossValidationFolds must be between 2 and 20.")]

@@ -49,6 +49,13 @@ internal static class SettingNames
         "MONGODB_URL", "MONGO_DB_URL", "MONGODB_DATABASE", "MONGODB_COLLECTION", "MONGODB_BATCH_SIZE", "MONGODB_DNS_SERVER",
     ];
 
+    /// <summary>Whether <paramref name="token"/> (<c>--S3_BUCKET=b</c>, <c>--s3_bucket=b</c>) names one of <see cref="EnvironmentNames"/>, in any case.</summary>
+    public static bool IsEnvironmentName(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        return EnvironmentNames.Contains(token.TrimStart('-').Split('=', 2)[0], StringComparer.OrdinalIgnoreCase);
+    }
+
     // The web host's own keys: --urls, or "urls" in a settings file (as variables they carry the ASPNETCORE_ prefix).
     private static readonly string[] HostKeys =
     [
