@@ -443,6 +443,7 @@ public sealed class CommandLineTests
     [InlineData("--Serilog:MinimumLevel:Default=Loud", 2, "invalid logging configuration: Serilog:MinimumLevel:Default 'Loud' is not a level")] // was exit 1, "the service stopped"
     [InlineData("--Serilog:MinimumLevel:Default=7", 2, "Serilog:MinimumLevel:Default '7' is not a level")] // the console went silent
     [InlineData("--Serilog:MinimumLevel:Override:Microsoft=Loud", 2, "Serilog:MinimumLevel:Override:Microsoft 'Loud' is not a level")] // "No LoggingLevelSwitch has been declared"
+    [InlineData("--Serilog:LevelSwitches:$app=Debug --Serilog:MinimumLevel:Override:Microsoft=$other", 2, "Serilog:MinimumLevel:Override:Microsoft '$other' is not a level (Verbose, Debug, Information, Warning, Error, Fatal) nor a switch declared under Serilog:LevelSwitches")]
     [InlineData("--Replication:PollSeconds=0", 2, "The field PollSeconds must be between 1 and 3600.")] // was first a host error with a trace
     [InlineData("--Replication:LeaseMode=foo", 2, "LeaseMode")]
     [InlineData("--Replication:LeaseSettleMilliseconds=20000", 2, "Replication:LeaseSettleMilliseconds (20000) must be at most half of Replication:LeaseSeconds (30 s)")]
@@ -467,6 +468,21 @@ public sealed class CommandLineTests
         Assert.True(code == exitCode, $"exit {code}: {stderr}{stdout}");
         Assert.Contains(message, stderr + stdout);
         Assert.DoesNotContain("   at ", stderr + stdout);
+    }
+
+    [Fact]
+    public void Commands_take_a_level_switch_declared_in_the_Serilog_section()
+    {
+        // Serilog's documented switches ("LevelSwitches": {"$app": "Debug"}, "Override": {"Microsoft": "$app"}) were refused
+        // as "'$app' is not a level": no command nor the service started with such a section.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 600);
+        var (code, stdout, stderr) = RunProgram(["train", "--data", data, "--mode", "gbdt", "--logs", "none", "--Pipeline:OverfittingThreshold=1",
+            "--artifacts", Path.Combine(dir.Path, "Artifacts"), "--final-model", Path.Combine(dir.Path, "final_model"),
+            "--Serilog:LevelSwitches:$quiet=Warning", "--Serilog:MinimumLevel:ControlledBy=$quiet", "--Serilog:MinimumLevel:Override:NetworkSecurity=$quiet"], dir.Path);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("Promoted model", stdout);
+        Assert.DoesNotContain("INF]", stderr); // the switch's level is the one in force
     }
 
     [Fact]
