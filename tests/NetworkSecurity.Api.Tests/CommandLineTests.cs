@@ -146,6 +146,25 @@ public sealed class CommandLineTests
         Assert.DoesNotContain("   at ", stderr + stdout); // no stack trace
     }
 
+    [Fact]
+    public void A_variable_given_as_an_option_in_another_case_is_read_as_the_service_reads_it()
+    {
+        // Configuration ignores case and the service took --mlflow_tracking_uri=...; the commands refused it as
+        // "unknown option '--mlflow_tracking_uri'. Options are lower-case", though it was no option and was lower-case.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 1200);
+        var store = Path.Combine(dir.Path, "own-store");
+        var (code, stdout, stderr) = RunProgram(["train", "--data", data, "--mode", "gbdt", "--logs", "none", "--artifacts", Path.Combine(dir.Path, "Artifacts"),
+            "--final-model", Path.Combine(dir.Path, "final_model"), "--Pipeline:OverfittingThreshold=1", $"--mlflow_tracking_uri={store}"], dir.Path);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.True(Directory.Exists(store), "the run was tracked where the option said");
+
+        // A capitalised word that is no variable is still an option's typo.
+        (code, _, stderr) = RunProgram(["export", "--Mlflow_Tracking_Url=x"], dir.Path);
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains("unknown option '--Mlflow_Tracking_Url'", stderr);
+    }
+
     [Theory]
     [InlineData("--Pipeline:Training:DropMargin=2", "Pipeline:Training:DropMargin: The field DropMargin must be between 0 and 1.")]
     [InlineData("--Pipeline:Training:CrossValidationFolds=1", "Pipeline:Training:CrossValidationFolds: The field CrossValidationFolds must be between 2 and 20.")]
@@ -424,6 +443,7 @@ public sealed class CommandLineTests
     [InlineData("--Serilog:MinimumLevel:Default=Loud", 2, "invalid logging configuration: Serilog:MinimumLevel:Default 'Loud' is not a level")] // was exit 1, "the service stopped"
     [InlineData("--Serilog:MinimumLevel:Default=7", 2, "Serilog:MinimumLevel:Default '7' is not a level")] // the console went silent
     [InlineData("--Serilog:MinimumLevel:Override:Microsoft=Loud", 2, "Serilog:MinimumLevel:Override:Microsoft 'Loud' is not a level")] // "No LoggingLevelSwitch has been declared"
+    [InlineData("--Serilog:LevelSwitches:$app=Debug --Serilog:MinimumLevel:Override:Microsoft=$other", 2, "Serilog:MinimumLevel:Override:Microsoft '$other' is not a level (Verbose, Debug, Information, Warning, Error, Fatal) nor a switch declared under Serilog:LevelSwitches")]
     [InlineData("--Replication:PollSeconds=0", 2, "The field PollSeconds must be between 1 and 3600.")] // was first a host error with a trace
     [InlineData("--Replication:LeaseMode=foo", 2, "LeaseMode")]
     [InlineData("--Replication:LeaseSettleMilliseconds=20000", 2, "Replication:LeaseSettleMilliseconds (20000) must be at most half of Replication:LeaseSeconds (30 s)")]
@@ -448,6 +468,21 @@ public sealed class CommandLineTests
         Assert.True(code == exitCode, $"exit {code}: {stderr}{stdout}");
         Assert.Contains(message, stderr + stdout);
         Assert.DoesNotContain("   at ", stderr + stdout);
+    }
+
+    [Fact]
+    public void Commands_take_a_level_switch_declared_in_the_Serilog_section()
+    {
+        // Serilog's documented switches ("LevelSwitches": {"$app": "Debug"}, "Override": {"Microsoft": "$app"}) were refused
+        // as "'$app' is not a level": no command nor the service started with such a section.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 600);
+        var (code, stdout, stderr) = RunProgram(["train", "--data", data, "--mode", "gbdt", "--logs", "none", "--Pipeline:OverfittingThreshold=1",
+            "--artifacts", Path.Combine(dir.Path, "Artifacts"), "--final-model", Path.Combine(dir.Path, "final_model"),
+            "--Serilog:LevelSwitches:$quiet=Warning", "--Serilog:MinimumLevel:ControlledBy=$quiet", "--Serilog:MinimumLevel:Override:NetworkSecurity=$quiet"], dir.Path);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("Promoted model", stdout);
+        Assert.DoesNotContain("INF]", stderr); // the switch's level is the one in force
     }
 
     [Fact]

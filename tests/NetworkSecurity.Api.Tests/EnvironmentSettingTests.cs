@@ -191,6 +191,32 @@ public sealed class EnvironmentSettingTests
     }
 
     [Fact]
+    public void A_settings_file_with_an_editor_schema_and_the_usual_host_keys_is_accepted()
+    {
+        // "$schema" (the JSON schema Visual Studio and VS Code offer for appsettings.json) was refused as an unknown key
+        // without a section: neither the service nor any command started with such a file.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 1200);
+        var settings = dir.File("appsettings.Production.json", """
+            {
+              "$schema": "https://json.schemastore.org/appsettings.json",
+              "AllowedHosts": "*",
+              "Kestrel": {"Limits": {"MaxConcurrentConnections": 100}},
+              "Serilog": {"Enrich": ["FromLogContext"]},
+              "Pipeline": {"OverfittingThreshold": 1}
+            }
+            """);
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false" }, "train", "--data", data, "--mode", "gbdt");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("Promoted model", stdout);
+
+        // The service's check is the same one; a misspelt key beside the schema is still refused.
+        Assert.Null(NetworkSecurity.Api.Cli.SettingNames.FileProblem(new ConfigurationBuilder().AddJsonFile(settings).Build()));
+        File.WriteAllText(settings, """{"$schema": "https://json.schemastore.org/appsettings.json", "Api": {"MaxRow": 5}}""");
+        Assert.Contains("unknown setting 'Api:MaxRow'", NetworkSecurity.Api.Cli.SettingNames.FileProblem(new ConfigurationBuilder().AddJsonFile(settings).Build()));
+    }
+
+    [Fact]
     public void Every_variable_of_the_configuration_table_is_a_known_setting_and_the_host_keys_are_accepted()
     {
         // The check of keys without a section knows the variables the product reads: one the README documents but the

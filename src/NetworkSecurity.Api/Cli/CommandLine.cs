@@ -124,8 +124,10 @@ public static partial class CommandLine
         }
 
         var (configurationKeys, rest) = ConfigurationKeyTokens.Split(args);
-        // A capitalised word without a section (--Seed, --Test-Fraction) is a typo of an option, not a setting nothing reads.
-        if (configurationKeys.FirstOrDefault(k => k.StartsWith("--", StringComparison.Ordinal) && !ConfigurationKeyTokens.IsSectionKey(k) && !ConfigurationKeyTokens.IsEnvironmentKey(k)) is { } typo)
+        // A capitalised word without a section (--Seed, --Test-Fraction) is a typo of an option, not a setting nothing reads;
+        // a variable the product reads is one in any case (--s3_bucket=, as configuration and the service read it).
+        if (configurationKeys.FirstOrDefault(k => k.StartsWith("--", StringComparison.Ordinal) && !ConfigurationKeyTokens.IsSectionKey(k)
+                && !ConfigurationKeyTokens.IsEnvironmentKey(k) && !SettingNames.IsEnvironmentName(k)) is { } typo)
         {
             await Console.Error.WriteLineAsync($"error: unknown option '{typo.Split('=', 2)[0]}'. Options are lower-case (see --help); a configuration key names its section, as in --Pipeline:Seed=7 or --MLFLOW_TRACKING_URI=...").ConfigureAwait(false);
             return UsageError;

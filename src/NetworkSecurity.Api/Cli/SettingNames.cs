@@ -49,6 +49,13 @@ internal static class SettingNames
         "MONGODB_URL", "MONGO_DB_URL", "MONGODB_DATABASE", "MONGODB_COLLECTION", "MONGODB_BATCH_SIZE", "MONGODB_DNS_SERVER",
     ];
 
+    /// <summary>Whether <paramref name="token"/> (<c>--S3_BUCKET=b</c>, <c>--s3_bucket=b</c>) names one of <see cref="EnvironmentNames"/>, in any case.</summary>
+    public static bool IsEnvironmentName(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        return EnvironmentNames.Contains(token.TrimStart('-').Split('=', 2)[0], StringComparer.OrdinalIgnoreCase);
+    }
+
     // The web host's own keys: --urls, or "urls" in a settings file (as variables they carry the ASPNETCORE_ prefix).
     private static readonly string[] HostKeys =
     [
@@ -106,6 +113,10 @@ internal static class SettingNames
         return null;
     }
 
+    // "$schema": "https://json.schemastore.org/appsettings.json" tells an editor how to check the file (Visual Studio and
+    // VS Code offer it); no setting is read from it.
+    private const string SchemaReference = "$schema";
+
     /// <summary>
     /// Why a key of a settings file (appsettings.json) names nothing, or null: a misspelt key there was kept as a key
     /// nothing binds, and the setting kept its default without a word, as a misspelt option or variable did.
@@ -116,7 +127,7 @@ internal static class SettingNames
         foreach (var file in configuration.Providers.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>())
         {
             // Values only: a section's own name (Pipline of Pipline:Seed) is judged with its keys, which name it.
-            if (KeysOf(file, null).Select(key => file.TryGet(key, out var value) ? Problem("--" + key, value ?? "") : null).FirstOrDefault(p => p is not null) is { } problem)
+            if (KeysOf(file, null).Where(key => !key.Equals(SchemaReference, StringComparison.Ordinal)).Select(key => file.TryGet(key, out var value) ? Problem("--" + key, value ?? "") : null).FirstOrDefault(p => p is not null) is { } problem)
             {
                 return $"settings file '{SettingSources.FilePath(file)}': {problem}";
             }

@@ -80,11 +80,19 @@ public static partial class LoggingSetup
         var levels = configuration.GetSection("Serilog:MinimumLevel");
         // An empty value is unset (an empty JSON object reads as ""), as Serilog takes it.
         var values = new[] { levels, levels.GetSection("Default") }.Concat(levels.GetSection("Override").GetChildren());
+        var switches = configuration.GetSection("Serilog:LevelSwitches").GetChildren().Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var level in values.Where(v => !string.IsNullOrWhiteSpace(v.Value)))
         {
+            // An override may name a level switch declared under Serilog:LevelSwitches ("$app"), as Serilog reads it (its
+            // own level is checked by Serilog below); one not declared is refused here, naming the key.
+            if (level.Path.StartsWith("Serilog:MinimumLevel:Override:", StringComparison.OrdinalIgnoreCase) && switches.Contains(level.Value!.Trim()))
+            {
+                continue;
+            }
+
             if (!(Enum.TryParse<LogEventLevel>(level.Value!.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)))
             {
-                return $"invalid logging configuration: {level.Path} '{level.Value}' is not a level (Verbose, Debug, Information, Warning, Error, Fatal).";
+                return $"invalid logging configuration: {level.Path} '{level.Value}' is not a level (Verbose, Debug, Information, Warning, Error, Fatal){(level.Path.StartsWith("Serilog:MinimumLevel:Override:", StringComparison.OrdinalIgnoreCase) ? " nor a switch declared under Serilog:LevelSwitches" : "")}.";
             }
         }
 
