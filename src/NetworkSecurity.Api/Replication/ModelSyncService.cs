@@ -127,6 +127,11 @@ public sealed class ModelSyncService(
         {
             logger.LogWarning("Training lease: could not probe {Location} yet ({Error}); probed again when training starts", lease.Location, ex.Message);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Stopping while the probe ran: whatever it failed with then is moot, and escaping here it failed the
+            // whole background service with an error and a stack trace at every shutdown of a replica whose store was down.
+        }
     }
 
     private async Task<string?> SyncOnceAsync(S3ModelSource source, string? etag, CancellationToken cancellationToken)

@@ -123,11 +123,15 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
             }
             finally
             {
+                // Not the caller's token (a stop must not leave the object for want of trying), but bounded; and any
+                // failure here is swallowed: thrown from this finally, it replaced the probe's own error, and at shutdown
+                // with an unreachable store an HttpRequestException in place of the cancellation crashed the sync service.
+                using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 try
                 {
-                    await _s3.DeleteObjectAsync(_options.Bucket, key, CancellationToken.None).ConfigureAwait(false);
+                    await _s3.DeleteObjectAsync(_options.Bucket, key, cleanup.Token).ConfigureAwait(false);
                 }
-                catch (AmazonServiceException)
+                catch (Exception ex) when (ex is AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
                 {
                     // A leftover probe object is harmless.
                 }
