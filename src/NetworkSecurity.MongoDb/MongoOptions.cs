@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using NetworkSecurity.Pipeline.Configuration;
 
 namespace NetworkSecurity.MongoDb;
 
@@ -145,7 +146,7 @@ public sealed partial record MongoOptions
         // authSource) was masked inside it too, and "mongodb://u:***@***27.0.0.***:***/" hid the host and port.
         var redacted = Redacted;
         var parts = text.Replace(ConnectionString, redacted, StringComparison.Ordinal).Split(redacted);
-        var secrets = SecretOptions().Matches(ConnectionString).Select(m => m.Groups[2].Value).Prepend(Password(ConnectionString) ?? "");
+        var secrets = SecretOptions().Matches(ConnectionString).Select(m => m.Groups[2].Value).Prepend(UrlCredentials.Password(ConnectionString) ?? "");
         foreach (var secret in secrets.Where(s => s.Length > 0).SelectMany(s => new[] { s, Uri.UnescapeDataString(s) }).Distinct().OrderByDescending(s => s.Length))
         {
             for (var i = 0; i < parts.Length; i++)
@@ -160,27 +161,13 @@ public sealed partial record MongoOptions
     public static string Redact(string connectionString)
     {
         ArgumentNullException.ThrowIfNull(connectionString);
-        return SecretOptions().Replace(RedactUserInfo(connectionString), "$1***");
-    }
-
-    private static string RedactUserInfo(string connectionString)
-    {
-        var scheme = connectionString.IndexOf("://", StringComparison.Ordinal);
-        var at = UserInfoEnd(connectionString, scheme);
-        if (at < 0)
-        {
-            return connectionString;
-        }
-
-        var credentials = connectionString[(scheme + 3)..at];
-        var colon = credentials.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0 ? connectionString : connectionString[..(scheme + 3)] + credentials[..colon] + ":***" + connectionString[at..];
+        return SecretOptions().Replace(UrlCredentials.Redact(connectionString), "$1***");
     }
 
     // docker-compose.yml writes MONGO_ROOT_PASSWORD into the URL as it is: a generated password holding '/' or '@' got only
     // the driver's "is not valid", which names neither the password nor the cure.
     private static string UnencodedPasswordHint(string url) =>
-        Password(url) is { } password && (password.IndexOfAny(['/', '?', '#', '@', ':']) >= 0 || BadEscape().IsMatch(password))
+        UrlCredentials.Password(url) is { } password && (password.IndexOfAny(['/', '?', '#', '@', ':']) >= 0 || BadEscape().IsMatch(password))
             ? " Its password holds a character a URL reserves (/ ? # @ : or a % not followed by two hex digits): write the password URL-encoded (%2F %3F %23 %40 %3A %25)."
             : "";
 
@@ -191,40 +178,4 @@ public sealed partial record MongoOptions
     // authMechanismProperties (e.g. AWS_SESSION_TOKEN).
     [GeneratedRegex("([?&](?:[^=&]*password[^=&]*|authMechanismProperties)=)([^&]*)", RegexOptions.IgnoreCase)]
     private static partial Regex SecretOptions();
-
-    private static string? Password(string connectionString)
-    {
-        var scheme = connectionString.IndexOf("://", StringComparison.Ordinal);
-        var at = UserInfoEnd(connectionString, scheme);
-        if (at < 0)
-        {
-            return null;
-        }
-
-        var credentials = connectionString[(scheme + 3)..at];
-        var colon = credentials.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0 ? null : credentials[(colon + 1)..];
-    }
-
-    // The user info ends at the last '@' before the path ('/' or '?' after the hosts); a password may contain '@'
-    // only URL-encoded, but a raw one must not leak either.
-    private static int UserInfoEnd(string connectionString, int scheme)
-    {
-        if (scheme < 0)
-        {
-            return -1;
-        }
-
-        var start = scheme + 3;
-        var pathStart = connectionString.IndexOfAny(['/', '?'], start);
-        var at = connectionString.LastIndexOf('@', pathStart < 0 ? connectionString.Length - 1 : pathStart);
-        if (at >= start)
-        {
-            return at;
-        }
-
-        // A raw '/' or '?' inside the password: fall back to the last '@' anywhere.
-        at = connectionString.LastIndexOf('@');
-        return at >= start ? at : -1;
-    }
 }

@@ -149,7 +149,8 @@ internal sealed partial class StagingLease : IAsyncDisposable
         }, cancellationToken).ConfigureAwait(false);
         var prefix = options.Collection + Infix;
         var staging = names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && Hex32().IsMatch(n[prefix.Length..])).ToHashSet(StringComparer.Ordinal);
-        foreach (var legacy in names.Where(n => n.StartsWith(options.Collection + ".push-data-", StringComparison.Ordinal) && Hex32().IsMatch(n[(options.Collection.Length + 11)..])))
+        var legacyPrefix = options.Collection + ".push-data-";
+        foreach (var legacy in names.Where(n => n.StartsWith(legacyPrefix, StringComparison.Ordinal) && Hex32().IsMatch(n[legacyPrefix.Length..])))
         {
             logger.LogWarning("{Database}.{Name} is the staging collection of a push-data --drop of an earlier version, stopped before it renamed it (killed, or its rename unacknowledged); it has no lease, so it is not removed while such a push might be running: drop it (db.getCollection(\"{Name}\").drop()) unless one is",
                 options.Database, legacy, legacy);
@@ -218,11 +219,7 @@ internal sealed partial class StagingLease : IAsyncDisposable
                     return $"its process, pid {pid} on this host, is gone; that pid is another process now";
                 }
             }
-            catch (ArgumentException)
-            {
-                return $"its process, pid {pid} on this host, is gone";
-            }
-            catch (InvalidOperationException)
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
             {
                 return $"its process, pid {pid} on this host, is gone";
             }
