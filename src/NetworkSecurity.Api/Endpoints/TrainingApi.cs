@@ -29,8 +29,9 @@ public static class TrainingApi
         group.MapGet("/{id}", GetJob)
             .WithName("GetTrainingJob")
             .WithSummary("Status of a training job")
-            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error. Any replica answers for a job another one runs when they share object storage (the job's records are in s3://bucket/prefix/jobs/; a job whose replica stopped reporting for twice the lease time is shown failed); 503 when this replica does not know the job and the store cannot be asked.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         group.MapGet("", GetLatestJob)
             .WithName("GetLatestTrainingJob")
@@ -40,7 +41,7 @@ public static class TrainingApi
         return group;
     }
 
-    public static async Task<Results<Accepted<TrainingJobStatus>, ProblemHttpResult>> StartTraining(HttpContext context, TrainingCoordinator coordinator, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, ILogger<TrainingJob> logger)
+    public static async Task<Results<Accepted<TrainingJobStatus>, ProblemHttpResult>> StartTraining(HttpContext context, TrainingCoordinator coordinator, SharedJobs shared, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, ILogger<TrainingJob> logger)
     {
         var key = options.Value.TrainApiKey;
         if (!string.IsNullOrEmpty(key) && !KeyMatches(context.Request.Headers[ApiKeyHeader].ToString(), key))
@@ -79,6 +80,11 @@ public static class TrainingApi
         var request = await coordinator.RequestAsync("requested through POST /train", context.RequestAborted);
         if (request.Job is { } job)
         {
+            if (request.Created)
+            {
+                await shared.ShareNowAsync();
+            }
+
             // A shutdown (SIGTERM) that began while the lease was being taken (seconds with a settle delay) cancels the run
             // as soon as it starts: it was answered 202 with a job id the restarted service no longer knows, so the client
             // never heard that nothing was trained.
@@ -110,14 +116,38 @@ public static class TrainingApi
             statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    public static Results<Ok<TrainingJobStatus>, ProblemHttpResult> GetJob(string id, TrainingJobQueue jobs) =>
-        jobs.Find(id) is { } job
-            ? TypedResults.Ok(job.Status)
-            : TypedResults.Problem(
-                title: "No such job",
-                // Job ids are 32 hex digits: a longer one is echoed cut, not whole (a 5,000-character id came back in full).
-                detail: $"No training job '{(id.Length <= 40 ? id : id[..40] + "…")}' on this replica: jobs are kept in memory, the last {TrainingJobQueue.JobsKept} since the service started (a restart forgets them; the runs themselves stay in Artifacts/ and MLflow).",
-                statusCode: StatusCodes.Status404NotFound);
+    public static async Task<Results<Ok<TrainingJobStatus>, ProblemHttpResult>> GetJob(string id, TrainingJobQueue jobs, SharedJobs shared, HttpContext context, IOptions<ApiOptions> options)
+    {
+        if (jobs.Find(id) is { } job)
+        {
+            return TypedResults.Ok(job.Status);
+        }
+
+        // Behind a load balancer the poll may reach a replica other than the one running the job: it asks the shared store.
+        var lookup = await shared.FindAsync(id, context.RequestAborted);
+        if (lookup.Status is { } status)
+        {
+            return TypedResults.Ok(status);
+        }
+
+        // Job ids are 32 hex digits: a longer one is echoed cut, not whole (a 5,000-character id came back in full).
+        var shown = id.Length <= 40 ? id : id[..40] + "…";
+        if (lookup.Error is { } error)
+        {
+            Problems.RetryAfter(context, options.Value.RetryAfterSeconds);
+            return TypedResults.Problem(
+                title: "Training job status unavailable",
+                detail: $"No training job '{shown}' on this replica, and the shared store, where every replica records its jobs, could not be asked: {error}. Try again when the store answers.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        return TypedResults.Problem(
+            title: "No such job",
+            detail: shared.Location is { } location
+                ? $"No training job '{shown}' on this replica or in {location}, where every replica records its jobs (the last {TrainingJobQueue.JobsKept} finished ones are kept; the runs themselves stay in Artifacts/ and MLflow)."
+                : $"No training job '{shown}' on this replica: jobs are kept in memory, the last {TrainingJobQueue.JobsKept} since the service started (a restart forgets them; the runs themselves stay in Artifacts/ and MLflow).",
+            statusCode: StatusCodes.Status404NotFound);
+    }
 
     // No job yet: the JSON value null, as documented (an Ok(null) wrote an empty body without a media type, which a
     // JSON client cannot parse).

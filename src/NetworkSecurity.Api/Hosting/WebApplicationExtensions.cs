@@ -66,6 +66,9 @@ public static class WebApplicationExtensions
         builder.Services.AddSingleton<LiveModel>();
         builder.Services.AddSingleton<UploadSlots>();
         builder.Services.AddSingleton<TrainingJobQueue>();
+        // Before the worker: hosted services stop in reverse order, so the job a shutdown stopped is shared as failed.
+        builder.Services.AddSingleton<SharedJobs>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SharedJobs>());
         builder.Services.AddHostedService<TrainingWorker>();
         builder.Services.AddModelReplication(configuration);
 

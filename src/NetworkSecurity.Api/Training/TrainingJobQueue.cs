@@ -50,6 +50,18 @@ public sealed class TrainingJobQueue
         }
     }
 
+    /// <summary>The jobs kept, newest first.</summary>
+    public IReadOnlyList<TrainingJob> All
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _jobs];
+            }
+        }
+    }
+
     public TrainingJob? Find(string id)
     {
         lock (_gate)

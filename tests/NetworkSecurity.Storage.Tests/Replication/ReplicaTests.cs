@@ -64,6 +64,10 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             var trainA = await _http.PostAsync(Url(a, "/train"), null);
             Assert.Equal(HttpStatusCode.Accepted, trainA.StatusCode);
             var jobA = JsonDocument.Parse(await trainA.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            // Behind a load balancer the poll may reach the other replica: B answers for A's job from the moment it is accepted.
+            var jobOnB = await JobAsync(b, jobA);
+            Assert.Equal(jobA, jobOnB.GetProperty("id").GetString());
+            Assert.Equal("replica-a", jobOnB.GetProperty("replica").GetString());
             JsonElement finished = default;
             await WaitUntilAsync(async () => (finished = await JobAsync(a, jobA)).GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60), "A's training job", processes);
             var trainingDone = Stopwatch.StartNew();
@@ -83,6 +87,11 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             Assert.Contains(results, r => r.Version == v1);
             Assert.Contains(results, r => r.Version == v2);
             Assert.Contains("synced from s3://" + bucket, (await ServedModelAsync(b)).Origin);
+            await WaitUntilAsync(async () => (jobOnB = await JobAsync(b, jobA)).GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(10), "B reporting A's job as succeeded", processes);
+            Assert.Equal(v2, jobOnB.GetProperty("outcome").GetProperty("model_version").GetString());
+            var unknown = await _http.GetAsync(Url(b, $"/train/{Guid.NewGuid():N}"));
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+            Assert.Contains($"s3://{bucket}/ns/jobs/", await unknown.Content.ReadAsStringAsync());
             output.WriteLine($"{results.Length} predictions on B during the swap, none failed");
 
             // 2. /train on A and on B at the same moment: one runs, the other is told who holds the lease.
@@ -108,8 +117,10 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             // 3. A takes the lease and is killed with SIGKILL: B is refused until the lease lapses, then trains.
             var trainKilled = await _http.PostAsync(Url(a, "/train"), null);
             Assert.Equal(HttpStatusCode.Accepted, trainKilled.StatusCode);
+            var killedJob = JsonDocument.Parse(await trainKilled.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
             a.Kill();
             var killed = Stopwatch.StartNew();
+            Assert.Equal("replica-a", (await JobAsync(b, killedJob)).GetProperty("replica").GetString()); // recorded before the 202
             var refused = await _http.PostAsync(Url(b, "/train"), null);
             Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
             Assert.Equal("replica-a", JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("holder").GetString());
@@ -125,6 +136,12 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             Assert.True(lapse <= LeaseSeconds + 2, $"the lease lapsed only after {lapse:0.0} s");
             var jobB = JsonDocument.Parse(await taken!.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
             await WaitUntilAsync(async () => (await JobAsync(b, jobB)).GetProperty("state").GetString() == "succeeded", TimeSpan.FromSeconds(60), "B's training job", processes);
+
+            // The killed replica's job is not left "running" for ever: once its record is twice the lease time old, it
+            // is reported failed, saying which replica stopped reporting.
+            JsonElement lost = default;
+            await WaitUntilAsync(async () => (lost = await JobAsync(b, killedJob)).GetProperty("state").GetString() == "failed", TimeSpan.FromSeconds(3 * LeaseSeconds + 10), "B reporting the killed replica's job as failed", processes);
+            Assert.Contains("replica replica-a stopped reporting on this job", lost.GetProperty("error").GetString());
         }
         finally
         {

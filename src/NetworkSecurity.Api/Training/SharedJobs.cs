@@ -1,0 +1,252 @@
+using System.Text.Json;
+using Amazon.Runtime;
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Api.Replication;
+using NetworkSecurity.Storage.Replication;
+
+namespace NetworkSecurity.Api.Training;
+
+/// <summary>Another replica's job as its record says, or why the shared store could not be asked (both null: no such job).</summary>
+public sealed record SharedJobLookup(TrainingJobStatus? Status, string? Error);
+
+/// <summary>
+/// Shares this replica's training jobs with the others through object storage (<see cref="S3JobBoard"/>): behind a load
+/// balancer, the GET /train/{id} that polls a job reaches any replica, and only the one running it knew the job (a 404
+/// two times in three with three replicas). Once a second it writes the jobs whose status changed (a status is an
+/// immutable record replaced on every change, so a new reference is a change), and rewrites a job still running or
+/// publishing every third of the lease time, so a record that stops being rewritten tells the others its replica is
+/// gone. Without object storage it does nothing: jobs are this replica's alone.
+/// </summary>
+public sealed class SharedJobs : BackgroundService
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FinalWriteTimeout = TimeSpan.FromSeconds(3);
+    private readonly TrainingJobQueue _queue;
+    private readonly ITrainingLease _lease;
+    private readonly JsonSerializerOptions _json;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<SharedJobs> _logger;
+    private readonly S3JobBoard? _board;
+    private readonly TimeSpan _heartbeat;
+    private readonly TimeSpan _stale;
+    private readonly Dictionary<string, (TrainingJobStatus Status, DateTimeOffset At)> _written = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _failing = new(StringComparer.Ordinal);
+    // Not disposed: it never allocates a wait handle, and a host may stop its services after disposing them.
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private volatile bool _disposed;
+
+    public SharedJobs(TrainingJobQueue queue, SharedStorage storage, ITrainingLease lease, IOptions<ReplicationOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider clock, ILogger<SharedJobs> logger)
+    {
+        _queue = queue;
+        _lease = lease;
+        _json = json.Value.SerializerOptions;
+        _clock = clock;
+        _logger = logger;
+        _board = storage.S3 is { } s3 ? new S3JobBoard(s3, (lease as S3TrainingLease)?.Clock) : null;
+        _heartbeat = TimeSpan.FromSeconds(options.Value.LeaseSeconds / 3.0);
+        _stale = TimeSpan.FromSeconds(options.Value.LeaseSeconds * 2.0);
+    }
+
+    public bool IsShared => _board is not null;
+
+    /// <summary>s3://bucket/prefix/jobs/, or null without object storage.</summary>
+    public string? Location => _board?.Location;
+
+    /// <summary>A job this replica does not know, as the replica running it last recorded it.</summary>
+    public async Task<SharedJobLookup> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        if (_board is null || !S3JobBoard.IsJobId(id))
+        {
+            return new SharedJobLookup(null, null);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(LookupTimeout);
+        try
+        {
+            // A torn record (a store whose overwrites are not atomic, read while the owner rewrites it) is read again.
+            for (var attempt = 1; ; attempt++)
+            {
+                if (await _board.ReadAsync(id, timeout.Token).ConfigureAwait(false) is not { } stored)
+                {
+                    return new SharedJobLookup(null, null);
+                }
+
+                if (Parse(stored.Json) is { } status && status.Id == id)
+                {
+                    return new SharedJobLookup(Lapsed(status, stored.LastModified), null);
+                }
+
+                if (attempt == 3)
+                {
+                    return new SharedJobLookup(null, $"{_board.Location}{id}.json is not a training job record");
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new SharedJobLookup(null, $"{_board.Location} did not answer within {LookupTimeout.TotalSeconds:0} s");
+        }
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        {
+            return new SharedJobLookup(null, $"{_board.Location}: {ex.Message}");
+        }
+    }
+
+    private TrainingJobStatus? Parse(byte[] json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingJobStatus>(json, _json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    // A record not rewritten for twice the lease time while its job ran or published: the replica stopped (killed,
+    // or cut off from the store) without saying so. Said on the record rather than left "running" for ever.
+    private TrainingJobStatus Lapsed(TrainingJobStatus status, DateTimeOffset lastModified)
+    {
+        if (Settled(status) || _lease.UtcNow - lastModified <= _stale)
+        {
+            return status;
+        }
+
+        var why = $"replica {status.Replica ?? "?"} stopped reporting on this job at {lastModified:u} (stopped, or cut off from the shared store)";
+        return status.State is TrainingJobState.Queued or TrainingJobState.Running
+            ? status with { State = TrainingJobState.Failed, FinishedAt = lastModified, Error = $"The job's {why}; it did not finish." }
+            : status with { Publication = new PublicationStatus(PublicationState.Failed, status.Publication?.Attempts ?? 0, $"Publication unknown: the {why}.", null) };
+    }
+
+    // Nothing more will change: over, and published or not to be.
+    private static bool Settled(TrainingJobStatus status) =>
+        status.State is TrainingJobState.Succeeded or TrainingJobState.Failed && (status.Publication is null || status.Publication.IsFinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_board is null)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(Tick, _clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await ShareChangesAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    // Registered before the training worker, so it stops after it: the job a shutdown stopped is recorded as failed.
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_board is null || _disposed)
+        {
+            return;
+        }
+
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(FinalWriteTimeout);
+        try
+        {
+            await ShareChangesAsync(bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The others read it as lapsed once the record is old enough.
+        }
+    }
+
+    /// <summary>
+    /// Records a job just queued before the client hears of it: its next request (GET /train/{id}, which a load balancer
+    /// may send to another replica) must find it. Bounded; if the store does not take it now, the next tick retries.
+    /// </summary>
+    public async Task ShareNowAsync()
+    {
+        if (_board is null || _disposed)
+        {
+            return;
+        }
+
+        using var bounded = new CancellationTokenSource(FinalWriteTimeout);
+        try
+        {
+            await ShareChangesAsync(bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task ShareChangesAsync(CancellationToken cancellationToken)
+    {
+        await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var now = _clock.GetUtcNow();
+            var jobs = _queue.All;
+            foreach (var job in jobs)
+            {
+                var status = job.Status;
+                var known = _written.TryGetValue(status.Id, out var last);
+                var changed = !known || !ReferenceEquals(last.Status, status);
+                if (!changed && (Settled(status) || now - last.At < _heartbeat))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await _board!.WriteAsync(status.Id, JsonSerializer.SerializeToUtf8Bytes(status, _json), cancellationToken).ConfigureAwait(false);
+                    _written[status.Id] = (status, now);
+                    if (_failing.Remove(status.Id))
+                    {
+                        _logger.LogInformation("Training job {Job} is recorded in {Location} again", status.Id, _board.Location);
+                    }
+
+                    if (Settled(status))
+                    {
+                        await _board.PruneAsync(TrainingJobQueue.JobsKept, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or ObjectDisposedException)
+                {
+                    // Retried at the next tick (the status is still not the one written); said once, not every second.
+                    if (_failing.Add(status.Id))
+                    {
+                        _logger.LogWarning("Could not record training job {Job} in {Location} ({Error}): other replicas cannot answer for it until it is; retrying", status.Id, _board!.Location, ex.Message);
+                    }
+                }
+            }
+
+            // Jobs the queue no longer keeps are not written again.
+            foreach (var id in _written.Keys.Where(id => !jobs.Any(j => j.Id == id)).ToList())
+            {
+                _written.Remove(id);
+                _failing.Remove(id);
+            }
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    public override void Dispose()
+    {
+        _disposed = true;
+        _board?.Dispose();
+        base.Dispose();
+    }
+}
