@@ -84,6 +84,15 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         var record = "{" + string.Join(',', File.ReadLines(TestPaths.DataFile).First().Split(',')[..30].Select(f => $"\"{f}\":1")) + "}";
         using var predict = await client.PostAsync("/predict/json", new StringContent("{\"records\":[" + record + "]}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, predict.StatusCode);
+
+        // A job this replica does not know may be another's: unknown until the shared store answers, so not a 404.
+        using var job = await client.GetAsync($"/train/{Guid.NewGuid():N}");
+        var problem = await job.Content.ReadAsStringAsync();
+        Assert.True(job.StatusCode == HttpStatusCode.ServiceUnavailable, problem);
+        Assert.NotNull(job.Headers.RetryAfter);
+        Assert.Contains("s3://models/jobs/", problem);
+        // Something that is not a job id is never looked up: a 404 at once.
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/train/not-a-job")).StatusCode);
     }
 
     [Fact]
