@@ -90,7 +90,7 @@ public sealed class SharedJobs : BackgroundService
         {
             return new SharedJobLookup(null, $"{_board.Location} did not answer within {LookupTimeout.TotalSeconds:0} s");
         }
-        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or System.Net.Sockets.SocketException)
         {
             return new SharedJobLookup(null, $"{_board.Location}: {ex.Message}");
         }
@@ -220,9 +220,11 @@ public sealed class SharedJobs : BackgroundService
                         await _board.PruneAsync(TrainingJobQueue.JobsKept, cancellationToken).ConfigureAwait(false);
                     }
                 }
-                catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or ObjectDisposedException)
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
-                    // Retried at the next tick (the status is still not the one written); said once, not every second.
+                    // Whatever the store or the network threw (a refused connection surfaces as a bare SocketException):
+                    // this loop must not end, or the host stops with it. Retried at the next tick (the status is still
+                    // not the one written); said once, not every second.
                     if (_failing.Add(status.Id))
                     {
                         _logger.LogWarning("Could not record training job {Job} in {Location} ({Error}): other replicas cannot answer for it until it is; retrying", status.Id, _board!.Location, ex.Message);
