@@ -79,13 +79,56 @@ internal static class SettingNames
         {
             var separator = name.IndexOf("__", StringComparison.Ordinal);
             var section = separator > 0 ? name[..separator] : "";
-            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase)) && Problem(name, variables[name] as string) is { } problem)
+            var value = variables[name] as string;
+            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase)) && Problem(name, value) is { } problem)
             {
                 return $"environment variable {name}: {problem}";
+            }
+
+            if (PrefixedProblem(name) is { } prefixed)
+            {
+                return $"environment variable {name}: {prefixed}";
             }
         }
 
         return SpellingsProblem(variables);
+    }
+
+    // The product's own sections (and the commands'), which the prefixed variables must not name.
+    private static readonly string[] ProductSections =
+        [.. Bound.Keys, TrackingSection, LoggingSection, "Serilog", "Evaluate", "Predict", "PushData", "Export"];
+
+    /// <summary>
+    /// Why a variable of the web host's prefix names a setting of the product (<c>ASPNETCORE_Pipeline__Seed</c>,
+    /// <c>DOTNET_S3_BUCKET</c>, misspelt <c>ASPNETCORE_Pipline__Seed</c>), or null. The service's host reads such a one
+    /// beneath the settings files, so appsettings.json's value won without a word, and the commands did not read it at
+    /// all: the two ran with other settings. The host's own (ASPNETCORE_URLS, ASPNETCORE_Kestrel__…) are let through.
+    /// </summary>
+    private static string? PrefixedProblem(string name)
+    {
+        if (HostVariablePrefixes.FirstOrDefault(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)) is not { } prefix)
+        {
+            return null;
+        }
+
+        var rest = name[prefix.Length..];
+        var separator = rest.IndexOf("__", StringComparison.Ordinal);
+        string? meant;
+        if (separator > 0)
+        {
+            var section = rest[..separator];
+            meant = ProductSections.FirstOrDefault(s => s.Equals(section, StringComparison.OrdinalIgnoreCase))
+                ?? (section.Length > 3 && !Free.Contains(section) ? Closest(section, ProductSections) : null);
+            meant = meant is null ? null : meant + rest[separator..];
+        }
+        else
+        {
+            meant = EnvironmentNames.FirstOrDefault(n => n.Equals(rest, StringComparison.OrdinalIgnoreCase));
+        }
+
+        return meant is null ? null
+            : Problem(meant, "") is { } problem ? $"the {prefix} prefix is for the web host's own settings, and without it: {problem}"
+            : $"the {prefix} prefix is for the web host's own settings ({prefix}URLS, {prefix}ENVIRONMENT): the service would read this one beneath the settings files, whose value wins, and the commands not at all; set {meant} instead.";
     }
 
     // Pipeline__Seed and PIPELINE__SEED (or Pipeline__seed) are one setting to configuration, which ignores case: the one
