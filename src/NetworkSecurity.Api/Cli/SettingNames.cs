@@ -80,7 +80,10 @@ internal static class SettingNames
             var separator = name.IndexOf("__", StringComparison.Ordinal);
             var section = separator > 0 ? name[..separator] : "";
             var value = variables[name] as string;
-            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase)) && Problem(name, value) is { } problem)
+            // Logging__LogLevel__Default=Debug changed nothing, as it does as an option or in a settings file, where it is
+            // refused; an empty one is unset (some base images set Logging__Console__FormatterName= empty).
+            var logging = section.Equals(LoggingSection, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(value);
+            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase) || logging) && Problem(name, value) is { } problem)
             {
                 return $"environment variable {name}: {problem}";
             }
