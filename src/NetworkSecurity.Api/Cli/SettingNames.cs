@@ -68,6 +68,11 @@ internal static class SettingNames
 
     private static readonly string[] HostVariablePrefixes = ["ASPNETCORE_", "DOTNET_"];
 
+    /// <summary>Whether the host watches its settings files; read before them, from options and DOTNET_ variables only.</summary>
+    private const string ReloadOnChangeKey = "hostBuilder:reloadConfigOnChange";
+
+    private const string ReloadOnChangeWhere = "the host reads it before the settings files and the other variables: give it as --hostBuilder:reloadConfigOnChange=false or DOTNET_hostBuilder__reloadConfigOnChange=false.";
+
     /// <summary>
     /// Why an environment variable of a checked section (<c>Pipeline__TestFracton</c>, <c>Api__MaxRow</c>) names nothing,
     /// or null: configuration reads it as a key nothing binds, so the setting kept its default without a word.
@@ -86,6 +91,11 @@ internal static class SettingNames
             if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase) || logging) && Problem(name, value) is { } problem)
             {
                 return $"environment variable {name}: {problem}";
+            }
+
+            if (name.Replace("__", ":", StringComparison.Ordinal).Equals(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"environment variable {name}: {ReloadOnChangeWhere}";
             }
 
             if (PrefixedProblem(name) is { } prefixed)
@@ -173,7 +183,9 @@ internal static class SettingNames
         foreach (var file in configuration.Providers.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>())
         {
             // Values only: a section's own name (Pipline of Pipline:Seed) is judged with its keys, which name it.
-            if (KeysOf(file, null).Where(key => !key.Equals(SchemaReference, StringComparison.Ordinal)).Select(key => file.TryGet(key, out var value) ? Problem("--" + key, value ?? "") : null).FirstOrDefault(p => p is not null) is { } problem)
+            if (KeysOf(file, null).Where(key => !key.Equals(SchemaReference, StringComparison.Ordinal)).Select(key => !file.TryGet(key, out var value) ? null
+                    : key.Equals(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase) ? $"'{key}' has no effect here: {ReloadOnChangeWhere}"
+                    : Problem("--" + key, value ?? "")).FirstOrDefault(p => p is not null) is { } problem)
             {
                 return $"settings file '{SettingSources.FilePath(file)}': {problem}";
             }
@@ -215,6 +227,17 @@ internal static class SettingNames
             return parts.Length > 1 && parts[1].Equals("LogLevel", StringComparison.OrdinalIgnoreCase)
                 ? $"unknown setting '{name}': log levels are set under Serilog:MinimumLevel (e.g. --Serilog:MinimumLevel:Default=Debug, --Serilog:MinimumLevel:Override:Microsoft=Information); {LoggingSection} has only '{LoggingDirectory}'."
                 : $"unknown setting '{name}': {LoggingSection} has only '{LoggingDirectory}' (the folder for log files, or none); levels are set under Serilog:MinimumLevel.";
+        }
+
+        if (name.Equals(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase))
+        {
+            // The host's own switch for watching the settings files (the commands never watch them).
+            return string.IsNullOrEmpty(value) || bool.TryParse(value.Trim(), out _) ? null : $"{ReloadOnChangeKey} '{value}' is not true or false.";
+        }
+
+        if (parts[0].Equals("ConnectionStrings", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"unknown setting '{name}': nothing reads ConnectionStrings; MongoDB's connection string is MONGODB_URL (a variable, or --MONGODB_URL=...), MLflow's and S3's addresses are MLFLOW_TRACKING_URI and S3_ENDPOINT_URL.";
         }
 
         if (Free.Contains(parts[0]))
