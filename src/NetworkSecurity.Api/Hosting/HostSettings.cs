@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
+using NetworkSecurity.Pipeline.Configuration;
 
 namespace NetworkSecurity.Api.Hosting;
 
@@ -73,7 +74,8 @@ internal static class HostSettings
 
             if (ListenUrlProblemOf(url.TrimEnd()) is { } problem)
             {
-                return $"--urls / ASPNETCORE_URLS: '{url}' {problem}";
+                // A password in the user information (refused below) is masked: the error goes to logs.
+                return $"--urls / ASPNETCORE_URLS: '{UrlCredentials.Redact(url)}' {problem}";
             }
         }
 
@@ -99,7 +101,7 @@ internal static class HostSettings
 
             if (ListenUrlProblemOf(url.Trim()) is { } problem)
             {
-                return $"{key}: '{url}' {problem}";
+                return $"{key}: '{UrlCredentials.Redact(url)}' {problem}";
             }
         }
 
