@@ -121,7 +121,21 @@ internal static class HostSettings
         if (rest.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
         {
             var socket = rest["unix:".Length..];
-            return socket.Length > 1 && socket.StartsWith('/') ? null : "names no Unix socket at an absolute path (http://unix:/run/app.sock).";
+            if (!(socket.Length > 1 && socket.StartsWith('/')))
+            {
+                return "names no Unix socket at an absolute path (http://unix:/run/app.sock).";
+            }
+
+            // Kestrel refused a longer one only once the host ran, in two lines ("Actual value was …").
+            try
+            {
+                _ = new System.Net.Sockets.UnixDomainSocketEndPoint(socket);
+                return null;
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                return $"names a Unix socket path of {System.Text.Encoding.UTF8.GetByteCount(socket)} bytes, longer than a Unix socket path may be on this system: use a shorter one.";
+            }
         }
 
         var slash = rest.IndexOf('/');
