@@ -68,6 +68,25 @@ internal static class SettingNames
 
     private static readonly string[] HostVariablePrefixes = ["ASPNETCORE_", "DOTNET_"];
 
+    /// <summary>
+    /// Why a key of the web host given to a command (<c>--ENVIRONMENT=Staging</c>, <c>--URLS=...</c>) cannot be used, or
+    /// null: the commands have no host, so it was taken and ignored, and train read appsettings.Production.json where
+    /// the service given the same option read appsettings.Staging.json.
+    /// </summary>
+    public static string? CommandHostKeyProblem(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var name = token.TrimStart('-').Split('=', 2)[0];
+        if (HostKeys.FirstOrDefault(k => k.Equals(name, StringComparison.OrdinalIgnoreCase)) is not { } key)
+        {
+            return null;
+        }
+
+        return key == WebHostDefaults.EnvironmentKey
+            ? $"'--{name}' is a setting of the web service's host; a command picks appsettings.{{Environment}}.json by the ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) variable: set that instead."
+            : $"'--{name}' is a setting of the web service's host, which the commands do not read: leave it out.";
+    }
+
     /// <summary>Whether the host watches its settings files; read before them, from options and DOTNET_ variables only.</summary>
     private const string ReloadOnChangeKey = "hostBuilder:reloadConfigOnChange";
 
