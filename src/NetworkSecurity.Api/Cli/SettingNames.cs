@@ -121,6 +121,12 @@ internal static class SettingNames
             {
                 return $"environment variable {name}: {prefixed}";
             }
+
+            if (HostVariablePrefixes.FirstOrDefault(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)) is { } hostPrefix
+                && HostValueProblem(name[hostPrefix.Length..], value) is { } hostValue)
+            {
+                return $"environment variable {name}: {hostValue}";
+            }
         }
 
         return SpellingsProblem(variables);
@@ -231,7 +237,7 @@ internal static class SettingNames
         value ??= split.Length == 2 ? split[1] : null;
         if (!name.Contains(':', StringComparison.Ordinal))
         {
-            return Bound.TryGetValue(name, out var sectionType) && !string.IsNullOrEmpty(value) ? SectionGivenValue(name, sectionType) : TopLevelProblem(name);
+            return Bound.TryGetValue(name, out var sectionType) && !string.IsNullOrEmpty(value) ? SectionGivenValue(name, sectionType) : TopLevelProblem(name) ?? HostValueProblem(name, value);
         }
 
         var parts = name.Split(':');
@@ -327,6 +333,36 @@ internal static class SettingNames
         return Closest(name, known) is { } near
             ? $"unknown setting '{name}': did you mean '{near}'?"
             : $"unknown setting '{name}': a key without a section is one of the variables {string.Join(", ", EnvironmentNames)}, or a web host key such as urls (the README's Configuration table lists them).";
+    }
+
+    // The host's switches, which it reads as true only for "true" or "1", anything else as false.
+    private static readonly string[] HostSwitches =
+    [
+        WebHostDefaults.DetailedErrorsKey, WebHostDefaults.CaptureStartupErrorsKey, WebHostDefaults.PreventHostingStartupKey,
+        WebHostDefaults.SuppressStatusMessagesKey, WebHostDefaults.PreferHostingUrlsKey,
+    ];
+
+    /// <summary>
+    /// Why a value of the host's own keys is one the host would take for something else, or null: shutdownTimeoutSeconds
+    /// '45s' kept the default 30 s, detailedErrors 'yes' was false, without a word.
+    /// </summary>
+    private static string? HostValueProblem(string name, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        if (name.Equals(WebHostDefaults.ShutdownTimeoutKey, StringComparison.OrdinalIgnoreCase))
+        {
+            return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
+                ? null
+                : $"{WebHostDefaults.ShutdownTimeoutKey} '{value}' is not a whole number of seconds (the host would keep its default, 30).";
+        }
+
+        return HostSwitches.Contains(name, StringComparer.OrdinalIgnoreCase) && value is not ("1" or "0") && !bool.TryParse(value, out _)
+            ? $"{name} '{value}' is not true or false (the host would take it for false)."
+            : null;
     }
 
     // Every key the binder sets in an options class: Pipeline:Seed, Pipeline:Training:Mode, …
