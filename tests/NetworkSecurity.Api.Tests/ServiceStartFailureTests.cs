@@ -40,4 +40,16 @@ public sealed class ServiceStartFailureTests
         Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
         Assert.Equal($"error: invalid configuration: --urls / ASPNETCORE_URLS: 'http://unix:{socket}' names a Unix socket path of 160 bytes, longer than a Unix socket path may be on this system: use a shorter one. (urls from environment variable ASPNETCORE_URLS)", stderr.Trim());
     }
+
+    [Theory]
+    [InlineData("ASPNETCORE_CONTENTROOT", "/nope-not-a-folder")]
+    [InlineData("DOTNET_CONTENTROOT", "/etc/hostname")]
+    public void A_content_root_that_is_not_a_folder_is_a_settings_error_naming_the_setting(string variable, string folder)
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [variable] = folder }, "--urls", "http://127.0.0.1:0");
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Equal($"error: invalid configuration: the content root (--contentRoot, ASPNETCORE_CONTENTROOT) is not a folder: {folder}/", stderr.Trim());
+    }
 }

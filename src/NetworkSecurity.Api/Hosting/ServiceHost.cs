@@ -57,6 +57,13 @@ public static class ServiceHost
         {
             throw; // the test host stops the app this way once it has what it needs
         }
+        catch (DirectoryNotFoundException ex) when (configuration is null)
+        {
+            // Only the content root is opened while the builder is made: "the service stopped: DirectoryNotFoundException:
+            // /nope/" (exit 1) named neither the setting nor that it is one.
+            await Console.Error.WriteLineAsync($"error: invalid configuration: the content root (--contentRoot, ASPNETCORE_CONTENTROOT) is not a folder: {ex.Message}").ConfigureAwait(false);
+            return CommandLine.UsageError;
+        }
         catch (OptionsValidationException ex)
         {
             await Console.Error.WriteLineAsync($"error: invalid configuration: {SettingSources.Annotate(CommandLine.Describe(ex.Failures), configuration)}").ConfigureAwait(false);
