@@ -55,6 +55,7 @@ public sealed class HostPrefixedVariableTests
             ["ASPNETCORE_Kestrel__Certificates__Default__Path"] = "/certs/site.pfx", ["ASPNETCORE_FORWARDEDHEADERS_ENABLED"] = "true",
             ["DOTNET_hostBuilder__reloadConfigOnChange"] = "false", ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
             ["ASPNETCORE_App__Name"] = "x", // too short a section to take for a misspelt Api
+            ["ASPNETCORE_Logging__Console__FormatterName"] = "", // empty: unset
         })
         {
             variables[name] = value;

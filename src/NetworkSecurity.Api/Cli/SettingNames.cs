@@ -117,7 +117,7 @@ internal static class SettingNames
                 return $"environment variable {name}: {ReloadOnChangeWhere}";
             }
 
-            if (PrefixedProblem(name) is { } prefixed)
+            if (!string.IsNullOrEmpty(value) && PrefixedProblem(name) is { } prefixed)
             {
                 return $"environment variable {name}: {prefixed}";
             }
