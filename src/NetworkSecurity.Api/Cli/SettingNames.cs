@@ -107,7 +107,7 @@ internal static class SettingNames
             // Logging__LogLevel__Default=Debug changed nothing, as it does as an option or in a settings file, where it is
             // refused; an empty one is unset (some base images set Logging__Console__FormatterName= empty).
             var logging = section.Equals(LoggingSection, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(value);
-            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase) || logging) && Problem(name, value) is { } problem)
+            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase) || logging || CommandKeys.Value.ContainsKey(section)) && Problem(name, value) is { } problem)
             {
                 return $"environment variable {name}: {problem}";
             }
@@ -131,6 +131,12 @@ internal static class SettingNames
 
         return SpellingsProblem(variables);
     }
+
+    // The keys of the commands' own sections (Evaluate:Seeds, Export:Format), by section, with the typed option of each.
+    private static readonly Lazy<Dictionary<string, (string Key, string Option)[]>> CommandKeys = new(() =>
+        new CliOptions([]).Keys.Where(k => k.Key.Contains(':', StringComparison.Ordinal) && !Bound.ContainsKey(k.Key.Split(':')[0]) && !k.Key.StartsWith(LoggingSection + ":", StringComparison.OrdinalIgnoreCase))
+            .GroupBy(k => k.Key.Split(':')[0], StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.DistinctBy(k => k.Key, StringComparer.OrdinalIgnoreCase).ToArray(), StringComparer.OrdinalIgnoreCase));
 
     // The product's own sections (and the commands'), which the prefixed variables must not name.
     private static readonly string[] ProductSections =
@@ -263,6 +269,13 @@ internal static class SettingNames
         if (parts[0].Equals("ConnectionStrings", StringComparison.OrdinalIgnoreCase))
         {
             return $"unknown setting '{name}': nothing reads ConnectionStrings; MongoDB's connection string is MONGODB_URL (a variable, or --MONGODB_URL=...), MLflow's and S3's addresses are MLFLOW_TRACKING_URI and S3_ENDPOINT_URL.";
+        }
+
+        if (CommandKeys.Value.TryGetValue(parts[0], out var commandKeys))
+        {
+            // The commands' own sections, read key by key: --Export:Formt=onnx was kept as a key nothing reads.
+            return commandKeys.Any(k => k.Key.Equals(name, StringComparison.OrdinalIgnoreCase)) ? null
+                : $"unknown setting '{name}': {parts[0]} has {string.Join(", ", commandKeys.Select(k => $"{k.Key.Split(':')[1]} ({k.Option})"))}.";
         }
 
         if (Free.Contains(parts[0]))
