@@ -107,7 +107,7 @@ internal static class SettingNames
             // Logging__LogLevel__Default=Debug changed nothing, as it does as an option or in a settings file, where it is
             // refused; an empty one is unset (some base images set Logging__Console__FormatterName= empty).
             var logging = section.Equals(LoggingSection, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(value);
-            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase) || logging || CommandKeys.Value.ContainsKey(section)) && Problem(name, value) is { } problem)
+            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase) || logging || CommandKeys.Value.ContainsKey(section) || section.Equals(SerilogSection, StringComparison.OrdinalIgnoreCase)) && Problem(name, value) is { } problem)
             {
                 return $"environment variable {name}: {problem}";
             }
@@ -130,6 +130,31 @@ internal static class SettingNames
         }
 
         return SpellingsProblem(variables);
+    }
+
+    private const string SerilogSection = "Serilog";
+
+    // What Serilog.Settings.Configuration reads of its section; a key beside them (Serilog:MinimumLvel) it ignores.
+    private static readonly string[] SerilogKeys = ["MinimumLevel", "WriteTo", "Enrich", "Properties", "Using", "LevelSwitches", "FilterSwitches", "Filter", "Destructure", "AuditTo"];
+
+    private static readonly string[] MinimumLevelKeys = ["Default", "Override", "ControlledBy"];
+
+    /// <summary>
+    /// Why a key of the Serilog section names nothing Serilog reads, or null: Serilog__MinimumLevel__Defualt=Debug and
+    /// --Serilog:MinimumLvel:Default=Debug were taken and ignored, and the level stayed Information. Below these keys
+    /// (sinks' arguments, override categories, properties) names are free.
+    /// </summary>
+    private static string? SerilogProblem(string name, string[] parts)
+    {
+        if (!SerilogKeys.Contains(parts[1], StringComparer.OrdinalIgnoreCase))
+        {
+            var near = Closest(parts[1], SerilogKeys) is { } closest ? $"did you mean 'Serilog:{closest}'? " : "";
+            return $"unknown setting '{name}': {near}Serilog reads {string.Join(", ", SerilogKeys)}.";
+        }
+
+        return parts[1].Equals("MinimumLevel", StringComparison.OrdinalIgnoreCase) && parts.Length > 2 && !MinimumLevelKeys.Contains(parts[2], StringComparer.OrdinalIgnoreCase)
+            ? $"unknown setting '{name}': Serilog:MinimumLevel has {string.Join(", ", MinimumLevelKeys)} (e.g. Serilog:MinimumLevel:Default=Debug, Serilog:MinimumLevel:Override:Microsoft=Warning)."
+            : null;
     }
 
     // The keys of the commands' own sections (Evaluate:Seeds, Export:Format), by section, with the typed option of each.
@@ -269,6 +294,11 @@ internal static class SettingNames
         if (parts[0].Equals("ConnectionStrings", StringComparison.OrdinalIgnoreCase))
         {
             return $"unknown setting '{name}': nothing reads ConnectionStrings; MongoDB's connection string is MONGODB_URL (a variable, or --MONGODB_URL=...), MLflow's and S3's addresses are MLFLOW_TRACKING_URI and S3_ENDPOINT_URL.";
+        }
+
+        if (parts[0].Equals(SerilogSection, StringComparison.OrdinalIgnoreCase) && SerilogProblem(name, parts) is { } serilog)
+        {
+            return serilog;
         }
 
         if (CommandKeys.Value.TryGetValue(parts[0], out var commandKeys))
