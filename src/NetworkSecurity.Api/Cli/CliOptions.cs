@@ -92,6 +92,9 @@ public sealed class CliOptions
         }
     }
 
+    /// <summary>Every key a typed option sets, with the option's name (Pipeline:Seed and --seed, Export:Format and --format).</summary>
+    public IEnumerable<(string Key, string Option)> Keys => _bindings.Select(b => (b.Key, b.Option.Name));
+
     /// <summary>The typed option that sets <paramref name="key"/> (--seed for Pipeline:Seed), or null.</summary>
     public string? OptionFor(string key) =>
         _bindings.Where(b => b.Key.Equals(key, StringComparison.OrdinalIgnoreCase)).Select(b => b.Option.Name).FirstOrDefault();

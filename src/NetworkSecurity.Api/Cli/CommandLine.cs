@@ -133,6 +133,12 @@ public static partial class CommandLine
             return UsageError;
         }
 
+        if (configurationKeys.Where(k => k.StartsWith("--", StringComparison.Ordinal)).Select(SettingNames.CommandHostKeyProblem).FirstOrDefault(p => p is not null) is { } hostKey)
+        {
+            await Console.Error.WriteLineAsync($"error: {hostKey}").ConfigureAwait(false);
+            return UsageError;
+        }
+
         if ((configurationKeys.Select((k, i) => k.StartsWith("--", StringComparison.Ordinal)
                 ? SettingNames.Problem(k, k.Contains('=', StringComparison.Ordinal) || i + 1 >= configurationKeys.Length ? null : configurationKeys[i + 1])
                 : null).FirstOrDefault(p => p is not null)

@@ -69,6 +69,30 @@ internal static class SettingNames
     private static readonly string[] HostVariablePrefixes = ["ASPNETCORE_", "DOTNET_"];
 
     /// <summary>
+    /// Why a key of the web host given to a command (<c>--ENVIRONMENT=Staging</c>, <c>--URLS=...</c>) cannot be used, or
+    /// null: the commands have no host, so it was taken and ignored, and train read appsettings.Production.json where
+    /// the service given the same option read appsettings.Staging.json.
+    /// </summary>
+    public static string? CommandHostKeyProblem(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var name = token.TrimStart('-').Split('=', 2)[0];
+        if (HostKeys.FirstOrDefault(k => k.Equals(name, StringComparison.OrdinalIgnoreCase)) is not { } key)
+        {
+            return null;
+        }
+
+        return key == WebHostDefaults.EnvironmentKey
+            ? $"'--{name}' is a setting of the web service's host; a command picks appsettings.{{Environment}}.json by the ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) variable: set that instead."
+            : $"'--{name}' is a setting of the web service's host, which the commands do not read: leave it out.";
+    }
+
+    /// <summary>Whether the host watches its settings files; read before them, from options and DOTNET_ variables only.</summary>
+    private const string ReloadOnChangeKey = "hostBuilder:reloadConfigOnChange";
+
+    private const string ReloadOnChangeWhere = "the host reads it before the settings files and the other variables: give it as --hostBuilder:reloadConfigOnChange=false or DOTNET_hostBuilder__reloadConfigOnChange=false.";
+
+    /// <summary>
     /// Why an environment variable of a checked section (<c>Pipeline__TestFracton</c>, <c>Api__MaxRow</c>) names nothing,
     /// or null: configuration reads it as a key nothing binds, so the setting kept its default without a word.
     /// </summary>
@@ -79,13 +103,101 @@ internal static class SettingNames
         {
             var separator = name.IndexOf("__", StringComparison.Ordinal);
             var section = separator > 0 ? name[..separator] : "";
-            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase)) && Problem(name, variables[name] as string) is { } problem)
+            var value = variables[name] as string;
+            // Logging__LogLevel__Default=Debug changed nothing, as it does as an option or in a settings file, where it is
+            // refused; an empty one is unset (some base images set Logging__Console__FormatterName= empty).
+            var logging = section.Equals(LoggingSection, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(value);
+            if ((Bound.ContainsKey(section) || section.Equals(TrackingSection, StringComparison.OrdinalIgnoreCase) || logging || CommandKeys.Value.ContainsKey(section) || section.Equals(SerilogSection, StringComparison.OrdinalIgnoreCase)) && Problem(name, value) is { } problem)
             {
                 return $"environment variable {name}: {problem}";
+            }
+
+            if (name.Replace("__", ":", StringComparison.Ordinal).Equals(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"environment variable {name}: {ReloadOnChangeWhere}";
+            }
+
+            if (!string.IsNullOrEmpty(value) && PrefixedProblem(name) is { } prefixed)
+            {
+                return $"environment variable {name}: {prefixed}";
+            }
+
+            if (HostVariablePrefixes.FirstOrDefault(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)) is { } hostPrefix
+                && HostValueProblem(name[hostPrefix.Length..], value) is { } hostValue)
+            {
+                return $"environment variable {name}: {hostValue}";
             }
         }
 
         return SpellingsProblem(variables);
+    }
+
+    private const string SerilogSection = "Serilog";
+
+    // What Serilog.Settings.Configuration reads of its section; a key beside them (Serilog:MinimumLvel) it ignores.
+    private static readonly string[] SerilogKeys = ["MinimumLevel", "WriteTo", "Enrich", "Properties", "Using", "LevelSwitches", "FilterSwitches", "Filter", "Destructure", "AuditTo"];
+
+    private static readonly string[] MinimumLevelKeys = ["Default", "Override", "ControlledBy"];
+
+    /// <summary>
+    /// Why a key of the Serilog section names nothing Serilog reads, or null: Serilog__MinimumLevel__Defualt=Debug and
+    /// --Serilog:MinimumLvel:Default=Debug were taken and ignored, and the level stayed Information. Below these keys
+    /// (sinks' arguments, override categories, properties) names are free.
+    /// </summary>
+    private static string? SerilogProblem(string name, string[] parts)
+    {
+        if (!SerilogKeys.Contains(parts[1], StringComparer.OrdinalIgnoreCase))
+        {
+            var near = Closest(parts[1], SerilogKeys) is { } closest ? $"did you mean 'Serilog:{closest}'? " : "";
+            return $"unknown setting '{name}': {near}Serilog reads {string.Join(", ", SerilogKeys)}.";
+        }
+
+        return parts[1].Equals("MinimumLevel", StringComparison.OrdinalIgnoreCase) && parts.Length > 2 && !MinimumLevelKeys.Contains(parts[2], StringComparer.OrdinalIgnoreCase)
+            ? $"unknown setting '{name}': Serilog:MinimumLevel has {string.Join(", ", MinimumLevelKeys)} (e.g. Serilog:MinimumLevel:Default=Debug, Serilog:MinimumLevel:Override:Microsoft=Warning)."
+            : null;
+    }
+
+    // The keys of the commands' own sections (Evaluate:Seeds, Export:Format), by section, with the typed option of each.
+    private static readonly Lazy<Dictionary<string, (string Key, string Option)[]>> CommandKeys = new(() =>
+        new CliOptions([]).Keys.Where(k => k.Key.Contains(':', StringComparison.Ordinal) && !Bound.ContainsKey(k.Key.Split(':')[0]) && !k.Key.StartsWith(LoggingSection + ":", StringComparison.OrdinalIgnoreCase))
+            .GroupBy(k => k.Key.Split(':')[0], StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.DistinctBy(k => k.Key, StringComparer.OrdinalIgnoreCase).ToArray(), StringComparer.OrdinalIgnoreCase));
+
+    // The product's own sections (and the commands'), which the prefixed variables must not name.
+    private static readonly string[] ProductSections =
+        [.. Bound.Keys, TrackingSection, LoggingSection, "Serilog", "Evaluate", "Predict", "PushData", "Export"];
+
+    /// <summary>
+    /// Why a variable of the web host's prefix names a setting of the product (<c>ASPNETCORE_Pipeline__Seed</c>,
+    /// <c>DOTNET_S3_BUCKET</c>, misspelt <c>ASPNETCORE_Pipline__Seed</c>), or null. The service's host reads such a one
+    /// beneath the settings files, so appsettings.json's value won without a word, and the commands did not read it at
+    /// all: the two ran with other settings. The host's own (ASPNETCORE_URLS, ASPNETCORE_Kestrel__…) are let through.
+    /// </summary>
+    private static string? PrefixedProblem(string name)
+    {
+        if (HostVariablePrefixes.FirstOrDefault(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)) is not { } prefix)
+        {
+            return null;
+        }
+
+        var rest = name[prefix.Length..];
+        var separator = rest.IndexOf("__", StringComparison.Ordinal);
+        string? meant;
+        if (separator > 0)
+        {
+            var section = rest[..separator];
+            meant = ProductSections.FirstOrDefault(s => s.Equals(section, StringComparison.OrdinalIgnoreCase))
+                ?? (section.Length > 3 && !Free.Contains(section) ? Closest(section, ProductSections) : null);
+            meant = meant is null ? null : meant + rest[separator..];
+        }
+        else
+        {
+            meant = EnvironmentNames.FirstOrDefault(n => n.Equals(rest, StringComparison.OrdinalIgnoreCase));
+        }
+
+        return meant is null ? null
+            : Problem(meant, "") is { } problem ? $"the {prefix} prefix is for the web host's own settings, and without it: {problem}"
+            : $"the {prefix} prefix is for the web host's own settings ({prefix}URLS, {prefix}ENVIRONMENT): the service would read this one beneath the settings files, whose value wins, and the commands not at all; set {meant} instead.";
     }
 
     // Pipeline__Seed and PIPELINE__SEED (or Pipeline__seed) are one setting to configuration, which ignores case: the one
@@ -127,7 +239,9 @@ internal static class SettingNames
         foreach (var file in configuration.Providers.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>())
         {
             // Values only: a section's own name (Pipline of Pipline:Seed) is judged with its keys, which name it.
-            if (KeysOf(file, null).Where(key => !key.Equals(SchemaReference, StringComparison.Ordinal)).Select(key => file.TryGet(key, out var value) ? Problem("--" + key, value ?? "") : null).FirstOrDefault(p => p is not null) is { } problem)
+            if (KeysOf(file, null).Where(key => !key.Equals(SchemaReference, StringComparison.Ordinal)).Select(key => !file.TryGet(key, out var value) ? null
+                    : key.Equals(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase) ? $"'{key}' has no effect here: {ReloadOnChangeWhere}"
+                    : Problem("--" + key, value ?? "")).FirstOrDefault(p => p is not null) is { } problem)
             {
                 return $"settings file '{SettingSources.FilePath(file)}': {problem}";
             }
@@ -154,7 +268,7 @@ internal static class SettingNames
         value ??= split.Length == 2 ? split[1] : null;
         if (!name.Contains(':', StringComparison.Ordinal))
         {
-            return Bound.TryGetValue(name, out var sectionType) && !string.IsNullOrEmpty(value) ? SectionGivenValue(name, sectionType) : TopLevelProblem(name);
+            return Bound.TryGetValue(name, out var sectionType) && !string.IsNullOrEmpty(value) ? SectionGivenValue(name, sectionType) : TopLevelProblem(name) ?? HostValueProblem(name, value);
         }
 
         var parts = name.Split(':');
@@ -169,6 +283,29 @@ internal static class SettingNames
             return parts.Length > 1 && parts[1].Equals("LogLevel", StringComparison.OrdinalIgnoreCase)
                 ? $"unknown setting '{name}': log levels are set under Serilog:MinimumLevel (e.g. --Serilog:MinimumLevel:Default=Debug, --Serilog:MinimumLevel:Override:Microsoft=Information); {LoggingSection} has only '{LoggingDirectory}'."
                 : $"unknown setting '{name}': {LoggingSection} has only '{LoggingDirectory}' (the folder for log files, or none); levels are set under Serilog:MinimumLevel.";
+        }
+
+        if (name.Equals(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase))
+        {
+            // The host's own switch for watching the settings files (the commands never watch them).
+            return string.IsNullOrEmpty(value) || bool.TryParse(value.Trim(), out _) ? null : $"{ReloadOnChangeKey} '{value}' is not true or false.";
+        }
+
+        if (parts[0].Equals("ConnectionStrings", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"unknown setting '{name}': nothing reads ConnectionStrings; MongoDB's connection string is MONGODB_URL (a variable, or --MONGODB_URL=...), MLflow's and S3's addresses are MLFLOW_TRACKING_URI and S3_ENDPOINT_URL.";
+        }
+
+        if (parts[0].Equals(SerilogSection, StringComparison.OrdinalIgnoreCase) && SerilogProblem(name, parts) is { } serilog)
+        {
+            return serilog;
+        }
+
+        if (CommandKeys.Value.TryGetValue(parts[0], out var commandKeys))
+        {
+            // The commands' own sections, read key by key: --Export:Formt=onnx was kept as a key nothing reads.
+            return commandKeys.Any(k => k.Key.Equals(name, StringComparison.OrdinalIgnoreCase)) ? null
+                : $"unknown setting '{name}': {parts[0]} has {string.Join(", ", commandKeys.Select(k => $"{k.Key.Split(':')[1]} ({k.Option})"))}.";
         }
 
         if (Free.Contains(parts[0]))
@@ -239,6 +376,36 @@ internal static class SettingNames
         return Closest(name, known) is { } near
             ? $"unknown setting '{name}': did you mean '{near}'?"
             : $"unknown setting '{name}': a key without a section is one of the variables {string.Join(", ", EnvironmentNames)}, or a web host key such as urls (the README's Configuration table lists them).";
+    }
+
+    // The host's switches, which it reads as true only for "true" or "1", anything else as false.
+    private static readonly string[] HostSwitches =
+    [
+        WebHostDefaults.DetailedErrorsKey, WebHostDefaults.CaptureStartupErrorsKey, WebHostDefaults.PreventHostingStartupKey,
+        WebHostDefaults.SuppressStatusMessagesKey, WebHostDefaults.PreferHostingUrlsKey,
+    ];
+
+    /// <summary>
+    /// Why a value of the host's own keys is one the host would take for something else, or null: shutdownTimeoutSeconds
+    /// '45s' kept the default 30 s, detailedErrors 'yes' was false, without a word.
+    /// </summary>
+    private static string? HostValueProblem(string name, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        if (name.Equals(WebHostDefaults.ShutdownTimeoutKey, StringComparison.OrdinalIgnoreCase))
+        {
+            return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
+                ? null
+                : $"{WebHostDefaults.ShutdownTimeoutKey} '{value}' is not a whole number of seconds (the host would keep its default, 30).";
+        }
+
+        return HostSwitches.Contains(name, StringComparer.OrdinalIgnoreCase) && value is not ("1" or "0") && !bool.TryParse(value, out _)
+            ? $"{name} '{value}' is not true or false (the host would take it for false)."
+            : null;
     }
 
     // Every key the binder sets in an options class: Pipeline:Seed, Pipeline:Training:Mode, …

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
+using NetworkSecurity.Pipeline.Configuration;
 
 namespace NetworkSecurity.Api.Hosting;
 
@@ -73,7 +74,8 @@ internal static class HostSettings
 
             if (ListenUrlProblemOf(url.TrimEnd()) is { } problem)
             {
-                return $"--urls / ASPNETCORE_URLS: '{url}' {problem}";
+                // A password in the user information (refused below) is masked: the error goes to logs.
+                return $"--urls / ASPNETCORE_URLS: '{UrlCredentials.Redact(url)}' {problem}";
             }
         }
 
@@ -99,7 +101,7 @@ internal static class HostSettings
 
             if (ListenUrlProblemOf(url.Trim()) is { } problem)
             {
-                return $"{key}: '{url}' {problem}";
+                return $"{key}: '{UrlCredentials.Redact(url)}' {problem}";
             }
         }
 
@@ -119,7 +121,21 @@ internal static class HostSettings
         if (rest.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
         {
             var socket = rest["unix:".Length..];
-            return socket.Length > 1 && socket.StartsWith('/') ? null : "names no Unix socket at an absolute path (http://unix:/run/app.sock).";
+            if (!(socket.Length > 1 && socket.StartsWith('/')))
+            {
+                return "names no Unix socket at an absolute path (http://unix:/run/app.sock).";
+            }
+
+            // Kestrel refused a longer one only once the host ran, in two lines ("Actual value was …").
+            try
+            {
+                _ = new System.Net.Sockets.UnixDomainSocketEndPoint(socket);
+                return null;
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                return $"names a Unix socket path of {System.Text.Encoding.UTF8.GetByteCount(socket)} bytes, longer than a Unix socket path may be on this system: use a shorter one.";
+            }
         }
 
         var slash = rest.IndexOf('/');

@@ -20,6 +20,7 @@ public static class ServiceHost
 
         ThreadPoolFloor.Raise();
         IConfiguration? configuration = null;
+        var running = false;
         try
         {
             // --Api__MaxRows=5 is Api:MaxRows, as for the commands and in the environment.
@@ -48,12 +49,20 @@ public static class ServiceHost
             // than first as the host's "Hosting failed to start" error with a stack trace.
             app.Services.GetService<IStartupValidator>()?.Validate();
             app.UseNetworkSecurityApi();
+            running = true;
             await app.RunAsync().ConfigureAwait(false);
             return CommandLine.Success;
         }
         catch (HostAbortedException)
         {
             throw; // the test host stops the app this way once it has what it needs
+        }
+        catch (DirectoryNotFoundException ex) when (configuration is null)
+        {
+            // Only the content root is opened while the builder is made: "the service stopped: DirectoryNotFoundException:
+            // /nope/" (exit 1) named neither the setting nor that it is one.
+            await Console.Error.WriteLineAsync($"error: invalid configuration: the content root (--contentRoot, ASPNETCORE_CONTENTROOT) is not a folder: {ex.Message}").ConfigureAwait(false);
+            return CommandLine.UsageError;
         }
         catch (OptionsValidationException ex)
         {
@@ -67,7 +76,7 @@ public static class ServiceHost
             await Console.Error.WriteLineAsync($"error: invalid configuration: {SettingSources.Annotate(CommandLine.Describe(failures), configuration)}").ConfigureAwait(false);
             return CommandLine.UsageError;
         }
-        catch (Exception ex) when (CommandLine.IsSettingsCheckError(ex, out var reason))
+        catch (Exception ex) when (IsSettingsError(ex, running, out var reason))
         {
             await Console.Error.WriteLineAsync($"error: invalid configuration: {SettingSources.Annotate(reason, configuration)}").ConfigureAwait(false);
             return CommandLine.UsageError;
@@ -81,4 +90,14 @@ public static class ServiceHost
         string? Sourced(string? problem, string? key) =>
             problem is null ? null : SettingSources.Annotate(problem, configuration, keys: key is null ? null : [key]);
     }
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> is a setting the service cannot use. While the settings are read and checked,
+    /// also a value a library refuses (an ArgumentException, a UriFormatException); once the host runs, only
+    /// configuration's own errors and a <see cref="Pipeline.SettingException"/>, as for the commands: an
+    /// ArgumentException from a hosted service, or one a hosted service threw while stopping, is a failure (exit 1),
+    /// and was reported as "invalid configuration" with exit 2.
+    /// </summary>
+    internal static bool IsSettingsError(Exception exception, bool running, out string reason) =>
+        running ? CommandLine.IsConfigurationError(exception, out reason) : CommandLine.IsSettingsCheckError(exception, out reason);
 }

@@ -76,10 +76,25 @@ internal static partial class SettingSources
             && string.Equals(variables[name] as string, value, StringComparison.Ordinal));
     }
 
-    private static bool IsSecret(string key)
+    // Words that name a credential, or an address that may carry one (user:password@, a token as the user).
+    private static readonly string[] SecretWords = ["KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "PWD", "CREDENTIAL", "CREDENTIALS", "URL", "URLS", "URI", "URIS"];
+
+    /// <summary>
+    /// Whether a key's value may hold a secret: a word of its last part names a credential or an address (TrainApiKey,
+    /// AWS_SECRET_ACCESS_KEY, MONGODB_URL, serverUrl, or run together, as in MONGOPASSWORD), or it is a connection
+    /// string. A word only: "URI" inside Security (Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Security) hid a
+    /// level. Levels are never secrets.
+    /// </summary>
+    internal static bool IsSecret(string key)
     {
-        var name = key.Split(':')[^1].ToUpperInvariant();
-        return new[] { "KEY", "SECRET", "TOKEN", "PASSWORD", "URL", "URI" }.Any(word => name.Contains(word, StringComparison.Ordinal));
+        if (key.StartsWith("Serilog:MinimumLevel", StringComparison.OrdinalIgnoreCase) && !key.Contains("connectionstring", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return key.Contains("connectionstring", StringComparison.OrdinalIgnoreCase)
+            || Words().Split(key.Split(':')[^1]).Select(word => word.ToUpperInvariant())
+                .Any(word => SecretWords.Any(secret => word.EndsWith(secret, StringComparison.Ordinal)));
     }
 
     // One line, of a length to read: a value with a line break would forge a second line of the error.
@@ -92,6 +107,10 @@ internal static partial class SettingSources
     // Keys a message names: Section:Key (Pipeline:Training:Mode, Kestrel:Endpoints:Http:Url) and variables (S3_BUCKET).
     private static IEnumerable<string> KeysIn(string message) =>
         SettingKey().Matches(message).Select(m => m.Value.TrimEnd('.'));
+
+    // Between the words of a name: MONGODB_URL, TrainApiKey, Microsoft.AspNetCore.Security, AWSSecretKey.
+    [GeneratedRegex("[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")]
+    private static partial Regex Words();
 
     [GeneratedRegex(@"(?<![\w:/.\-])(?:[A-Za-z][A-Za-z0-9_]*(?::[A-Za-z0-9_.\-]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?![\w])")]
     private static partial Regex SettingKey();

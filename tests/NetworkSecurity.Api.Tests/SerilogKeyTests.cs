@@ -1,0 +1,41 @@
+using NetworkSecurity.Api.Cli;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// Serilog ignores a key of its section it does not know: Serilog__MinimumLevel__Defualt=Debug or
+/// --Serilog:MinimumLvel:Default=Debug was taken without a word and the level stayed Information.
+/// </summary>
+public sealed class SerilogKeyTests
+{
+    [Theory]
+    [InlineData("Serilog__MinimumLevel__Defualt", "unknown setting 'Serilog:MinimumLevel:Defualt': Serilog:MinimumLevel has Default, Override, ControlledBy", "export")]
+    [InlineData("Serilog__MinimumLvel__Default", "unknown setting 'Serilog:MinimumLvel:Default': did you mean 'Serilog:MinimumLevel'?", "--urls", "http://127.0.0.1:0")]
+    public void A_misspelt_serilog_variable_is_a_usage_error(string variable, string reason, params string[] arguments)
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [variable] = "Debug" }, arguments);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: environment variable {variable}: {reason}", stderr);
+    }
+
+    [Fact]
+    public void Serilog_keys_it_reads_and_free_names_below_them_are_accepted()
+    {
+        foreach (var token in new[]
+        {
+            "--Serilog:MinimumLevel=Debug", "--Serilog:MinimumLevel:Default=Debug", "--serilog:minimumlevel:override:My.Category-Name=Warning",
+            "--Serilog:MinimumLevel:ControlledBy=$app", "--Serilog:LevelSwitches:$app=Information", "--Serilog:Using:0=Serilog.Sinks.Console",
+            "--Serilog:WriteTo:0:Name=Console", "--Serilog:WriteTo:0:Args:outputTemplate=x", "--Serilog:Enrich:0=FromLogContext",
+            "--Serilog:Properties:Application=ns", "--Serilog:Filter:0:Name=ByExcluding", "--Serilog:Destructure:0:Name=ToMaximumDepth",
+            "--Serilog:AuditTo:0:Name=Console", "--Serilog:FilterSwitches:$f=x", "--Serilog=",
+        })
+        {
+            Assert.Null(SettingNames.Problem(token));
+        }
+
+        Assert.Contains("did you mean 'Serilog:WriteTo'?", SettingNames.Problem("--Serilog:WritTo:0:Name=Console"));
+    }
+}
