@@ -46,7 +46,7 @@ public sealed class ResponseOpenApi : IOperationFilter
                 Header(responses, "503", "Retry-After", "Seconds to wait before asking the shared store again.", JsonSchemaType.Integer);
                 break;
             case "GetLatestTrainingJob" when responses.TryGetValue("200", out var ok) && ok.Content?.TryGetValue("application/json", out var media) == true && media is OpenApiMediaType { Schema: { } job } editable:
-                editable.Schema = new OpenApiSchema { AllOf = [job], Type = JsonSchemaType.Object | JsonSchemaType.Null };
+                editable.Schema = NullableReference.Of(job);
                 break;
         }
     }
@@ -68,7 +68,7 @@ public sealed class ResponseOpenApi : IOperationFilter
             };
             if (properties.TryGetValue("test", out var test))
             {
-                properties["test"] = new OpenApiSchema { AllOf = [test], Type = JsonSchemaType.Object | JsonSchemaType.Null, Description = "Test metrics; null for a model trained on every row (no hold-out)." };
+                properties["test"] = NullableReference.Of(test, "Test metrics; null for a model trained on every row (no hold-out).");
             }
             context.SchemaRepository.AddDefinition(ServedModelSchema, new OpenApiSchema
             {
