@@ -339,6 +339,30 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task Routing_refusals_say_what_was_asked_and_what_there_is()
+    {
+        // They came with a title only: "Not Found" for a misspelt path, "Method Not Allowed" for a wrong method.
+        var client = Client();
+        var longPath = "/" + new string('p', 5000);
+        foreach (var (method, path, status, expected) in new[]
+        {
+            (HttpMethod.Get, "/predictions", HttpStatusCode.NotFound, "There is no endpoint at '/predictions'."),
+            (HttpMethod.Get, longPath, HttpStatusCode.NotFound, $"There is no endpoint at '/{new string('p', 99)}…'."),
+            (HttpMethod.Delete, "/model", HttpStatusCode.MethodNotAllowed, "DELETE is not allowed on '/model', which answers GET, HEAD."),
+            (HttpMethod.Options, "/predict/json", HttpStatusCode.MethodNotAllowed, "OPTIONS is not allowed on '/predict/json', which answers POST."),
+            (HttpMethod.Put, "/train", HttpStatusCode.MethodNotAllowed, "PUT is not allowed on '/train', which answers GET, POST, HEAD."),
+        })
+        {
+            using var request = new HttpRequestMessage(method, path);
+            using var response = await client.SendAsync(request);
+            var detail = Detail(await ProblemAsync(response, status));
+            Assert.StartsWith(expected, detail);
+            Assert.Contains("POST /predict/json", detail); // what there is
+            Assert.Contains("/swagger", detail);
+        }
+    }
+
+    [Fact]
     public async Task The_openapi_document_lists_every_predict_answer_and_query_option()
     {
         using var response = await Client().GetAsync("/swagger/v1/swagger.json");

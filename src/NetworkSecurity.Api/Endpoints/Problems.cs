@@ -172,6 +172,18 @@ public static class Problems
             context.HttpContext.Response.Headers.Vary = "Accept";
         }
 
+        // Routing's other refusals came with a title only ("Not Found", "Method Not Allowed"): say what was asked and what there is.
+        if (problem.Detail is null && problem.Status == StatusCodes.Status404NotFound)
+        {
+            problem.Detail = $"There is no endpoint at '{Cut(context.HttpContext.Request.Path.Value)}'. {Endpoints}";
+        }
+
+        if (problem.Detail is null && problem.Status == StatusCodes.Status405MethodNotAllowed)
+        {
+            var allowed = context.HttpContext.Response.Headers.Allow.ToString();
+            problem.Detail = $"{Cut(context.HttpContext.Request.Method)} is not allowed on '{Cut(context.HttpContext.Request.Path.Value)}'{(allowed.Length > 0 ? $", which answers {allowed}" : "")}. {Endpoints}";
+        }
+
         if (problem.Detail is not null || problem.Status != StatusCodes.Status415UnsupportedMediaType)
         {
             return;
@@ -197,6 +209,11 @@ public static class Problems
             context.HttpContext.Items[PredictionApi.ModelVersionHeader] = bundle.Version;
         }
     }
+
+    private const string Endpoints = "This service answers GET / (the page), POST /predict, POST /predict/json, POST /train, GET /train, GET /train/{id}, GET /model, GET /health/live and GET /health/ready (HEAD wherever GET is); the API is described at /swagger.";
+
+    // The client's own text, echoed: cut, since a path may be thousands of characters long.
+    private static string Cut(string? text) => text is null ? "" : text.Length <= 100 ? text : text[..100] + "…";
 
     public static ProblemHttpResult UnsupportedJsonMediaType(string? contentType) =>
         TypedResults.Problem(
