@@ -363,6 +363,26 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task Every_operation_of_the_openapi_document_has_an_id_and_a_summary()
+    {
+        // The health probes, added to the document by hand, had neither id (client generators name methods after it).
+        using var json = JsonDocument.Parse(await Client().GetStringAsync("/swagger/v1/swagger.json"));
+        var ids = new List<string>();
+        foreach (var path in json.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                Assert.True(operation.Value.TryGetProperty("operationId", out var id) && id.GetString() is { Length: > 0 }, $"{operation.Name} {path.Name} has no operationId");
+                Assert.True(operation.Value.TryGetProperty("summary", out var summary) && summary.GetString() is { Length: > 0 }, $"{operation.Name} {path.Name} has no summary");
+                ids.Add(id.GetString()!);
+            }
+        }
+
+        Assert.Contains("Readiness", ids);
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
     public async Task The_openapi_document_lists_every_predict_answer_and_query_option()
     {
         using var response = await Client().GetAsync("/swagger/v1/swagger.json");
