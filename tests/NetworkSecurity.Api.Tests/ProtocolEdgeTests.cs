@@ -401,6 +401,7 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     [InlineData("/predict", "text/csv", "text/html", "text/html")]
     [InlineData("/predict", "text/csv", "*/*", "application/problem+json")]
     [InlineData("/predict/json", "application/json", "application/json", "application/problem+json")]
+    [InlineData("/train", "application/json", "application/json", "application/problem+json")]
     public async Task A_body_that_arrives_too_slowly_gets_a_408_that_the_openapi_document_lists(string path, string contentType, string accept, string answered)
     {
         // Kestrel's minimum data rate stops a body that trickles in, and the endpoints answer 408 ProblemDetails (a page
@@ -419,6 +420,37 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
         var documented = document.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("responses");
         Assert.True(documented.TryGetProperty("408", out var timeout), $"{path} does not list 408: {string.Join(", ", documented.EnumerateObject().Select(p => p.Name))}");
         Assert.True(timeout.GetProperty("content").TryGetProperty(answered, out _), timeout.GetRawText());
+    }
+
+    [Fact]
+    public async Task A_train_body_that_arrives_too_slowly_is_a_408_saying_so_and_logged_as_one()
+    {
+        // The exception handler answered it: a bare 408 for the client, "responded 500" and two stack traces in the log.
+        using var logs = new TempDirectory();
+        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Logging:Directory"] = logs.Path, ["Serilog:MinimumLevel:Default"] = "Information" });
+        factory.UseLoopbackKestrel();
+        factory.StartServer();
+        using (var socket = new TcpClient())
+        {
+            await socket.ConnectAsync("127.0.0.1", factory.CreateClient().BaseAddress!.Port);
+            var stream = socket.GetStream();
+            await stream.WriteAsync("POST /train HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"u8.ToArray());
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // against a hang only: the rate's grace is 5 s
+            var answer = await ReadUntilAsync(stream, "}", "The server closed the connection without an answer", wait.Token);
+            Assert.StartsWith("HTTP/1.1 408", answer);
+            Assert.Contains("\"detail\":\"Reading the request body timed out", answer);
+        }
+
+        var text = "";
+        for (var i = 0; i < 300 && !text.Contains("POST /train responded", StringComparison.Ordinal); i++) // the file sink writes in the background
+        {
+            await Task.Delay(100);
+            text = ReadLogs(logs.Path);
+        }
+
+        Assert.Contains("POST /train responded 408", text);
+        Assert.DoesNotContain("responded 500", text);
+        Assert.DoesNotContain("   at ", text);
     }
 
     [Fact]
