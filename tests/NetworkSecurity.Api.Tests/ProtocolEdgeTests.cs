@@ -454,6 +454,50 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_the_located_problems_of_a_400()
+    {
+        // A 400 for bad input lists every problem in 'errors' (line, column, field, message); the document gave the plain
+        // ProblemDetails schema, so clients generated from it had no such member.
+        var client = Client();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var root = document.RootElement;
+        using var csv = await client.PostAsync("/predict", Raw(Lines[0] + "\n" + Lines[1].Replace("-1", "7") + "\n", "text/csv"));
+        using var json = await client.PostAsync("/predict/json", Raw("{\"records\":[{\"having_IP_Address\":5}]}", "application/json"));
+        foreach (var (path, response) in new[] { ("/predict", csv), ("/predict/json", json) })
+        {
+            var answer = await ProblemAsync(response, HttpStatusCode.BadRequest);
+            var schema = root.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("responses").GetProperty("400")
+                .GetProperty("content").GetProperty("application/problem+json").GetProperty("schema");
+            var declared = Properties(schema, root);
+            Assert.True(declared.TryGetValue("errors", out var errors), $"{path}: the 400 schema has no 'errors': {schema}");
+            var item = Properties(errors.GetProperty("items"), root);
+            var problem = answer.GetProperty("errors")[0];
+            Assert.All(problem.EnumerateObject(), member => Assert.True(item.ContainsKey(member.Name), $"{path}: '{member.Name}' of a problem is not documented"));
+            Assert.Equal(problem.EnumerateObject().Count(), item.Count);
+        }
+    }
+
+    // A schema's properties, through $ref and allOf.
+    private static Dictionary<string, JsonElement> Properties(JsonElement schema, JsonElement document)
+    {
+        if (schema.TryGetProperty("$ref", out var reference))
+        {
+            return Properties(document.GetProperty("components").GetProperty("schemas").GetProperty(reference.GetString()!.Split('/')[^1]), document);
+        }
+
+        var properties = schema.TryGetProperty("properties", out var own) ? own.EnumerateObject().ToDictionary(p => p.Name, p => p.Value) : [];
+        foreach (var part in schema.TryGetProperty("allOf", out var all) ? all.EnumerateArray() : default)
+        {
+            foreach (var (name, value) in Properties(part, document))
+            {
+                properties[name] = value;
+            }
+        }
+
+        return properties;
+    }
+
+    [Fact]
     public async Task The_openapi_example_for_predict_json_is_a_request_the_service_accepts()
     {
         // Swagger UI's "Try it out" filled the body from the schema alone, {"records":[{"additionalProp1":"string",…}]}:

@@ -6,11 +6,12 @@ namespace NetworkSecurity.Api.Endpoints;
 /// <summary>
 /// What the answers carry beyond their bodies, for the OpenAPI document: the response headers each operation sets
 /// (model version and origin, empty features, Location, Retry-After, WWW-Authenticate), the 'serving' member GET /model
-/// adds to the model card, and the null GET /train answers before any job.
+/// adds to the model card, the null GET /train answers before any job, and the located problems of a prediction's 400.
 /// </summary>
 public sealed class ResponseOpenApi : IOperationFilter
 {
     private const string ServedModelSchema = "ServedModel";
+    private const string InputProblemSchema = "InputProblem";
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -32,6 +33,7 @@ public sealed class ResponseOpenApi : IOperationFilter
                     }
                 }
 
+                InputProblem(responses, context);
                 Header(responses, "200", PredictionApi.EmptyFeaturesHeader, "Features with no value in any record of the request (two or more records): imputed in every one, comma-separated (characters outside printable ASCII, and %, percent-encoded as UTF-8).");
                 break;
             case "GetModel":
@@ -49,6 +51,44 @@ public sealed class ResponseOpenApi : IOperationFilter
                 editable.Schema = NullableReference.Of(job);
                 break;
         }
+    }
+
+    // A 400 of the predict endpoints lists every located problem in 'errors' (Problems.BadInput), which the plain
+    // ProblemDetails schema left for clients to guess: a schema of its own, ProblemDetails with that list.
+    private static void InputProblem(OpenApiResponses responses, OperationFilterContext context)
+    {
+        if (!responses.TryGetValue("400", out var bad) || bad.Content?.TryGetValue("application/problem+json", out var media) != true
+            || media is not OpenApiMediaType { Schema: { } problem } editable)
+        {
+            return;
+        }
+
+        if (!context.SchemaRepository.Schemas.ContainsKey(InputProblemSchema))
+        {
+            context.SchemaRepository.AddDefinition(InputProblemSchema, new OpenApiSchema
+            {
+                Description = "ProblemDetails; when the input itself is at fault, 'errors' lists each problem (up to 100) with where it is.",
+                AllOf =
+                [
+                    problem,
+                    new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Properties = new Dictionary<string, IOpenApiSchema>
+                        {
+                            ["errors"] = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Array,
+                                Items = context.SchemaGenerator.GenerateSchema(typeof(ProblemItem), context.SchemaRepository),
+                                Description = "Each problem: its line (or record), column number, field name and what is wrong.",
+                            },
+                        },
+                    },
+                ],
+            });
+        }
+
+        editable.Schema = new OpenApiSchemaReference(InputProblemSchema, context.Document);
     }
 
     // GET /model answers the card with one more member, 'serving': a schema of its own, so validators accept it.
