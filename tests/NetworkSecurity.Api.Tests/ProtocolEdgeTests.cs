@@ -92,6 +92,18 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Theory]
+    [InlineData("/predict", "application/json", "JSON records go to POST /predict/json.")]
+    [InlineData("/predict", "application/vnd.api+json; charset=utf-8", "JSON records go to POST /predict/json.")]
+    [InlineData("/predict/json", "text/csv", "A CSV upload goes to POST /predict.")]
+    [InlineData("/predict/json", "multipart/form-data; boundary=x", "A CSV upload goes to POST /predict.")]
+    public async Task A_body_sent_to_the_other_predict_endpoint_is_a_415_saying_where_it_goes(string path, string contentType, string hint)
+    {
+        // The refusal said what this endpoint takes, not that the body was meant for its sibling.
+        using var response = await Client().PostAsync(path, Raw("{}", contentType));
+        Assert.EndsWith(hint, Detail(await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType)));
+    }
+
+    [Theory]
     [InlineData("/predict", "text/csv")]
     [InlineData("/predict/json", "application/json")]
     public async Task A_transfer_coding_other_than_chunked_is_a_415_naming_it_not_compressed_bytes_read_as_input(string path, string contentType)

@@ -215,16 +215,21 @@ public static class Problems
     // The client's own text, echoed: cut, since a path may be thousands of characters long.
     private static string Cut(string? text) => text is null ? "" : text.Length <= 100 ? text : text[..100] + "…";
 
+    // A body sent to the other predict endpoint: its 415 says where it goes.
+    private static bool IsJson(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type)
+        && (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
+
     public static ProblemHttpResult UnsupportedJsonMediaType(string? contentType) =>
         TypedResults.Problem(
             title: "Unsupported content type",
-            detail: $"Content type '{contentType ?? "(none)"}' is not supported: send application/json.",
+            detail: $"Content type '{contentType ?? "(none)"}' is not supported: send application/json.{(UploadReader.IsCsv(contentType) || UploadReader.IsMultipart(contentType) ? " A CSV upload goes to POST /predict." : "")}",
             statusCode: StatusCodes.Status415UnsupportedMediaType);
 
     public static ProblemHttpResult UnsupportedMediaType(string? contentType) =>
         TypedResults.Problem(
             title: "Unsupported content type",
-            detail: $"Content type '{contentType ?? "(none)"}' is not supported: send a CSV as multipart/form-data (field 'file') or as a text/csv body.",
+            detail: $"Content type '{contentType ?? "(none)"}' is not supported: send a CSV as multipart/form-data (field 'file') or as a text/csv body.{(IsJson(contentType) ? " JSON records go to POST /predict/json." : "")}",
             statusCode: StatusCodes.Status415UnsupportedMediaType);
 }
 
