@@ -50,6 +50,9 @@ public sealed class ResponseOpenApi : IOperationFilter
                 Header(responses, "503", "Retry-After", "Seconds to wait before asking the shared store again.", JsonSchemaType.Integer);
                 LeaseConflict(responses, context);
                 break;
+            case "GetTrainingJob":
+                Header(responses, "503", "Retry-After", "Seconds to wait before asking again, when the shared store where replicas record their jobs cannot be asked.", JsonSchemaType.Integer);
+                break;
             case "GetLatestTrainingJob" when responses.TryGetValue("200", out var ok) && ok.Content?.TryGetValue("application/json", out var media) == true && media is OpenApiMediaType { Schema: { } job } editable:
                 editable.Schema = NullableReference.Of(job);
                 break;
