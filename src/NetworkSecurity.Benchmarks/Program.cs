@@ -113,6 +113,8 @@ static async Task<int> RunAsync(string what, string[] args)
 
     if (what is not ("learners" or "search" or "engines" or "engines-accuracy" or "explain" or "all"))
     {
+        // The usage alone did not say which argument was wrong (a misspelt `engine`, say).
+        Console.Error.WriteLine($"unknown benchmark '{what}': use one of learners, search, engines, engines-accuracy, explain, explain-table-bits, all, mongodb.");
         Console.Error.WriteLine(Usage);
         return 2;
     }

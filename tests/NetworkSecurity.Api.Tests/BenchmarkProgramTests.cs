@@ -17,6 +17,7 @@ public sealed class BenchmarkProgramTests
     [InlineData("Grid file 'data_schema/schema.yaml'", "search", "data_schema/schema.yaml")] // a file that is not a grid
     [InlineData("learners takes no arguments, not '600x64'", "learners", "600x64")]
     [InlineData("explain takes at most one argument, not '100x32 600x64'", "explain", "100x32", "600x64")]
+    [InlineData("unknown benchmark 'engine': use one of learners, search, engines,", "engine")]
     [InlineData("mongodb: unknown option '--bogus'", "mongodb", "--bogus")]
     [InlineData("mongodb: --uri needs a value", "mongodb", "--uri")]
     [InlineData("mongodb: --batch-size 'abc'", "mongodb", "--batch-size", "abc")]

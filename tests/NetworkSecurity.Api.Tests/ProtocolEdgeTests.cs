@@ -92,6 +92,18 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Theory]
+    [InlineData("/predict", "application/json", "JSON records go to POST /predict/json.")]
+    [InlineData("/predict", "application/vnd.api+json; charset=utf-8", "JSON records go to POST /predict/json.")]
+    [InlineData("/predict/json", "text/csv", "A CSV upload goes to POST /predict.")]
+    [InlineData("/predict/json", "multipart/form-data; boundary=x", "A CSV upload goes to POST /predict.")]
+    public async Task A_body_sent_to_the_other_predict_endpoint_is_a_415_saying_where_it_goes(string path, string contentType, string hint)
+    {
+        // The refusal said what this endpoint takes, not that the body was meant for its sibling.
+        using var response = await Client().PostAsync(path, Raw("{}", contentType));
+        Assert.EndsWith(hint, Detail(await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType)));
+    }
+
+    [Theory]
     [InlineData("/predict", "text/csv")]
     [InlineData("/predict/json", "application/json")]
     public async Task A_transfer_coding_other_than_chunked_is_a_415_naming_it_not_compressed_bytes_read_as_input(string path, string contentType)
@@ -339,6 +351,50 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task Routing_refusals_say_what_was_asked_and_what_there_is()
+    {
+        // They came with a title only: "Not Found" for a misspelt path, "Method Not Allowed" for a wrong method.
+        var client = Client();
+        var longPath = "/" + new string('p', 5000);
+        foreach (var (method, path, status, expected) in new[]
+        {
+            (HttpMethod.Get, "/predictions", HttpStatusCode.NotFound, "There is no endpoint at '/predictions'."),
+            (HttpMethod.Get, longPath, HttpStatusCode.NotFound, $"There is no endpoint at '/{new string('p', 99)}…'."),
+            (HttpMethod.Delete, "/model", HttpStatusCode.MethodNotAllowed, "DELETE is not allowed on '/model', which answers GET, HEAD."),
+            (HttpMethod.Options, "/predict/json", HttpStatusCode.MethodNotAllowed, "OPTIONS is not allowed on '/predict/json', which answers POST."),
+            (HttpMethod.Put, "/train", HttpStatusCode.MethodNotAllowed, "PUT is not allowed on '/train', which answers GET, POST, HEAD."),
+        })
+        {
+            using var request = new HttpRequestMessage(method, path);
+            using var response = await client.SendAsync(request);
+            var detail = Detail(await ProblemAsync(response, status));
+            Assert.StartsWith(expected, detail);
+            Assert.Contains("POST /predict/json", detail); // what there is
+            Assert.Contains("/swagger", detail);
+        }
+    }
+
+    [Fact]
+    public async Task Every_operation_of_the_openapi_document_has_an_id_and_a_summary()
+    {
+        // The health probes, added to the document by hand, had neither id (client generators name methods after it).
+        using var json = JsonDocument.Parse(await Client().GetStringAsync("/swagger/v1/swagger.json"));
+        var ids = new List<string>();
+        foreach (var path in json.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                Assert.True(operation.Value.TryGetProperty("operationId", out var id) && id.GetString() is { Length: > 0 }, $"{operation.Name} {path.Name} has no operationId");
+                Assert.True(operation.Value.TryGetProperty("summary", out var summary) && summary.GetString() is { Length: > 0 }, $"{operation.Name} {path.Name} has no summary");
+                ids.Add(id.GetString()!);
+            }
+        }
+
+        Assert.Contains("Readiness", ids);
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
     public async Task The_openapi_document_lists_every_predict_answer_and_query_option()
     {
         using var response = await Client().GetAsync("/swagger/v1/swagger.json");
@@ -357,6 +413,7 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     [InlineData("/predict", "text/csv", "text/html", "text/html")]
     [InlineData("/predict", "text/csv", "*/*", "application/problem+json")]
     [InlineData("/predict/json", "application/json", "application/json", "application/problem+json")]
+    [InlineData("/train", "application/json", "application/json", "application/problem+json")]
     public async Task A_body_that_arrives_too_slowly_gets_a_408_that_the_openapi_document_lists(string path, string contentType, string accept, string answered)
     {
         // Kestrel's minimum data rate stops a body that trickles in, and the endpoints answer 408 ProblemDetails (a page
@@ -375,6 +432,81 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
         var documented = document.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("responses");
         Assert.True(documented.TryGetProperty("408", out var timeout), $"{path} does not list 408: {string.Join(", ", documented.EnumerateObject().Select(p => p.Name))}");
         Assert.True(timeout.GetProperty("content").TryGetProperty(answered, out _), timeout.GetRawText());
+    }
+
+    [Fact]
+    public async Task A_train_body_that_arrives_too_slowly_is_a_408_saying_so_and_logged_as_one()
+    {
+        // The exception handler answered it: a bare 408 for the client, "responded 500" and two stack traces in the log.
+        using var logs = new TempDirectory();
+        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Logging:Directory"] = logs.Path, ["Serilog:MinimumLevel:Default"] = "Information" });
+        factory.UseLoopbackKestrel();
+        factory.StartServer();
+        using (var socket = new TcpClient())
+        {
+            await socket.ConnectAsync("127.0.0.1", factory.CreateClient().BaseAddress!.Port);
+            var stream = socket.GetStream();
+            await stream.WriteAsync("POST /train HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"u8.ToArray());
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // against a hang only: the rate's grace is 5 s
+            var answer = await ReadUntilAsync(stream, "}", "The server closed the connection without an answer", wait.Token);
+            Assert.StartsWith("HTTP/1.1 408", answer);
+            Assert.Contains("\"detail\":\"Reading the request body timed out", answer);
+        }
+
+        var text = "";
+        for (var i = 0; i < 300 && !text.Contains("POST /train responded", StringComparison.Ordinal); i++) // the file sink writes in the background
+        {
+            await Task.Delay(100);
+            text = ReadLogs(logs.Path);
+        }
+
+        Assert.Contains("POST /train responded 408", text);
+        Assert.DoesNotContain("responded 500", text);
+        Assert.DoesNotContain("   at ", text);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_located_problems_of_a_400()
+    {
+        // A 400 for bad input lists every problem in 'errors' (line, column, field, message); the document gave the plain
+        // ProblemDetails schema, so clients generated from it had no such member.
+        var client = Client();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var root = document.RootElement;
+        using var csv = await client.PostAsync("/predict", Raw(Lines[0] + "\n" + Lines[1].Replace("-1", "7") + "\n", "text/csv"));
+        using var json = await client.PostAsync("/predict/json", Raw("{\"records\":[{\"having_IP_Address\":5}]}", "application/json"));
+        foreach (var (path, response) in new[] { ("/predict", csv), ("/predict/json", json) })
+        {
+            var answer = await ProblemAsync(response, HttpStatusCode.BadRequest);
+            var schema = root.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("responses").GetProperty("400")
+                .GetProperty("content").GetProperty("application/problem+json").GetProperty("schema");
+            var declared = Properties(schema, root);
+            Assert.True(declared.TryGetValue("errors", out var errors), $"{path}: the 400 schema has no 'errors': {schema}");
+            var item = Properties(errors.GetProperty("items"), root);
+            var problem = answer.GetProperty("errors")[0];
+            Assert.All(problem.EnumerateObject(), member => Assert.True(item.ContainsKey(member.Name), $"{path}: '{member.Name}' of a problem is not documented"));
+            Assert.Equal(problem.EnumerateObject().Count(), item.Count);
+        }
+    }
+
+    // A schema's properties, through $ref and allOf.
+    private static Dictionary<string, JsonElement> Properties(JsonElement schema, JsonElement document)
+    {
+        if (schema.TryGetProperty("$ref", out var reference))
+        {
+            return Properties(document.GetProperty("components").GetProperty("schemas").GetProperty(reference.GetString()!.Split('/')[^1]), document);
+        }
+
+        var properties = schema.TryGetProperty("properties", out var own) ? own.EnumerateObject().ToDictionary(p => p.Name, p => p.Value) : [];
+        foreach (var part in schema.TryGetProperty("allOf", out var all) ? all.EnumerateArray() : default)
+        {
+            foreach (var (name, value) in Properties(part, document))
+            {
+                properties[name] = value;
+            }
+        }
+
+        return properties;
     }
 
     [Fact]

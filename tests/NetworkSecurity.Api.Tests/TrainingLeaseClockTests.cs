@@ -29,6 +29,53 @@ public sealed class TrainingLeaseClockTests(TrainedModelFixture model)
         Assert.Equal("replica-b", JsonDocument.Parse(body).RootElement.GetProperty("holder").GetString());
     }
 
+    [Fact]
+    public async Task The_members_naming_the_lease_holder_of_a_409_are_in_the_openapi_document()
+    {
+        // holder, job_id and expires_at came with every 409, and the document gave the plain ProblemDetails schema.
+        var lease = new SkewedHeldLease(TimeSpan.Zero, TimeSpan.FromSeconds(20));
+        using var factory = model.CreateFactory().WithWebHostBuilder(builder =>
+            builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton<ITrainingLease>(lease))));
+        var client = factory.CreateClient();
+
+        using var refused = await client.PostAsync("/train", null);
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        using var answer = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        var schema = document.RootElement.GetProperty("paths").GetProperty("/train").GetProperty("post").GetProperty("responses").GetProperty("409")
+            .GetProperty("content").GetProperty("application/problem+json").GetProperty("schema");
+        var declared = new Dictionary<string, JsonElement>();
+        void Collect(JsonElement part)
+        {
+            if (part.TryGetProperty("$ref", out var reference))
+            {
+                Collect(schemas.GetProperty(reference.GetString()!.Split('/')[^1]));
+            }
+
+            foreach (var property in part.TryGetProperty("properties", out var properties) ? properties.EnumerateObject() : default)
+            {
+                declared[property.Name] = property.Value;
+            }
+
+            foreach (var inner in part.TryGetProperty("allOf", out var all) ? all.EnumerateArray() : default)
+            {
+                Collect(inner);
+            }
+        }
+
+        Collect(schema);
+        foreach (var member in new[] { "holder", "job_id", "expires_at" })
+        {
+            Assert.Equal(JsonValueKind.String, answer.RootElement.GetProperty(member).ValueKind);
+            Assert.True(declared.TryGetValue(member, out var property), $"'{member}' of a 409 is not in its schema: {schema}");
+            Assert.Equal("string", property.GetProperty("type").GetString());
+        }
+
+        Assert.Equal("date-time", declared["expires_at"].GetProperty("format").GetString());
+        Assert.True(DateTimeOffset.TryParse(answer.RootElement.GetProperty("expires_at").GetString(), System.Globalization.CultureInfo.InvariantCulture, out _));
+    }
+
     /// <summary>Another replica holds the lease for <c>remaining</c> more, as a store whose clock is off from ours by <c>skew</c> writes it.</summary>
     private sealed class SkewedHeldLease(TimeSpan skew, TimeSpan remaining) : ITrainingLease
     {

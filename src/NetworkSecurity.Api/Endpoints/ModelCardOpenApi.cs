@@ -7,8 +7,8 @@ namespace NetworkSecurity.Api.Endpoints;
 /// <summary>
 /// GET /model answers null for 'serving.store_latest' without object storage (the default) and for 'importance' in a
 /// card saved before explanations, but the OpenAPI document gave both as bare references, which allow no null: a
-/// validating client refused every GET /model of a service without S3. They are references wrapped in an allOf that also
-/// allows null, as <see cref="TrainingJobOpenApi"/> does for a job's outcome.
+/// validating client refused every GET /model of a service without S3. They are references or null (<see cref="NullableReference"/>),
+/// as <see cref="TrainingJobOpenApi"/> gives a job's outcome.
 /// </summary>
 public sealed class ModelCardOpenApi : ISchemaFilter
 {
@@ -20,7 +20,7 @@ public sealed class ModelCardOpenApi : ISchemaFilter
         if (name is not null && schema is OpenApiSchema { Properties: { } properties }
             && properties.TryGetValue(name, out var property) && property is OpenApiSchemaReference reference)
         {
-            properties[name] = new OpenApiSchema { AllOf = [reference], Type = JsonSchemaType.Object | JsonSchemaType.Null };
+            properties[name] = NullableReference.Of(reference);
         }
     }
 }

@@ -172,6 +172,18 @@ public static class Problems
             context.HttpContext.Response.Headers.Vary = "Accept";
         }
 
+        // Routing's other refusals came with a title only ("Not Found", "Method Not Allowed"): say what was asked and what there is.
+        if (problem.Detail is null && problem.Status == StatusCodes.Status404NotFound)
+        {
+            problem.Detail = $"There is no endpoint at '{Cut(context.HttpContext.Request.Path.Value)}'. {Endpoints}";
+        }
+
+        if (problem.Detail is null && problem.Status == StatusCodes.Status405MethodNotAllowed)
+        {
+            var allowed = context.HttpContext.Response.Headers.Allow.ToString();
+            problem.Detail = $"{Cut(context.HttpContext.Request.Method)} is not allowed on '{Cut(context.HttpContext.Request.Path.Value)}'{(allowed.Length > 0 ? $", which answers {allowed}" : "")}. {Endpoints}";
+        }
+
         if (problem.Detail is not null || problem.Status != StatusCodes.Status415UnsupportedMediaType)
         {
             return;
@@ -198,16 +210,26 @@ public static class Problems
         }
     }
 
+    private const string Endpoints = "This service answers GET / (the page), POST /predict, POST /predict/json, POST /train, GET /train, GET /train/{id}, GET /model, GET /health/live and GET /health/ready (HEAD wherever GET is); the API is described at /swagger.";
+
+    // The client's own text, echoed: cut, since a path may be thousands of characters long.
+    private static string Cut(string? text) => text is null ? "" : text.Length <= 100 ? text : text[..100] + "…";
+
+    // A body sent to the other predict endpoint: its 415 says where it goes.
+    private static bool IsJson(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type)
+        && (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
+
     public static ProblemHttpResult UnsupportedJsonMediaType(string? contentType) =>
         TypedResults.Problem(
             title: "Unsupported content type",
-            detail: $"Content type '{contentType ?? "(none)"}' is not supported: send application/json.",
+            detail: $"Content type '{contentType ?? "(none)"}' is not supported: send application/json.{(UploadReader.IsCsv(contentType) || UploadReader.IsMultipart(contentType) ? " A CSV upload goes to POST /predict." : "")}",
             statusCode: StatusCodes.Status415UnsupportedMediaType);
 
     public static ProblemHttpResult UnsupportedMediaType(string? contentType) =>
         TypedResults.Problem(
             title: "Unsupported content type",
-            detail: $"Content type '{contentType ?? "(none)"}' is not supported: send a CSV as multipart/form-data (field 'file') or as a text/csv body.",
+            detail: $"Content type '{contentType ?? "(none)"}' is not supported: send a CSV as multipart/form-data (field 'file') or as a text/csv body.{(IsJson(contentType) ? " JSON records go to POST /predict/json." : "")}",
             statusCode: StatusCodes.Status415UnsupportedMediaType);
 }
 

@@ -6,11 +6,14 @@ namespace NetworkSecurity.Api.Endpoints;
 /// <summary>
 /// What the answers carry beyond their bodies, for the OpenAPI document: the response headers each operation sets
 /// (model version and origin, empty features, Location, Retry-After, WWW-Authenticate), the 'serving' member GET /model
-/// adds to the model card, and the null GET /train answers before any job.
+/// adds to the model card, the null GET /train answers before any job, the located problems of a prediction's 400 and
+/// the lease holder of a 409 of POST /train.
 /// </summary>
 public sealed class ResponseOpenApi : IOperationFilter
 {
     private const string ServedModelSchema = "ServedModel";
+    private const string InputProblemSchema = "InputProblem";
+    private const string LeaseConflictSchema = "LeaseConflict";
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -32,6 +35,7 @@ public sealed class ResponseOpenApi : IOperationFilter
                     }
                 }
 
+                InputProblem(responses, context);
                 Header(responses, "200", PredictionApi.EmptyFeaturesHeader, "Features with no value in any record of the request (two or more records): imputed in every one, comma-separated (characters outside printable ASCII, and %, percent-encoded as UTF-8).");
                 break;
             case "GetModel":
@@ -44,11 +48,58 @@ public sealed class ResponseOpenApi : IOperationFilter
                 Header(responses, "401", "WWW-Authenticate", "How to authenticate: the X-Api-Key header.");
                 Header(responses, "409", "Retry-After", "Seconds until the holder's training lease expires at the latest.", JsonSchemaType.Integer);
                 Header(responses, "503", "Retry-After", "Seconds to wait before asking the shared store again.", JsonSchemaType.Integer);
+                LeaseConflict(responses, context);
+                break;
+            case "GetTrainingJob":
+                Header(responses, "503", "Retry-After", "Seconds to wait before asking again, when the shared store where replicas record their jobs cannot be asked.", JsonSchemaType.Integer);
                 break;
             case "GetLatestTrainingJob" when responses.TryGetValue("200", out var ok) && ok.Content?.TryGetValue("application/json", out var media) == true && media is OpenApiMediaType { Schema: { } job } editable:
-                editable.Schema = new OpenApiSchema { AllOf = [job], Type = JsonSchemaType.Object | JsonSchemaType.Null };
+                editable.Schema = NullableReference.Of(job);
                 break;
         }
+    }
+
+    // A 400 of the predict endpoints lists every located problem in 'errors' (Problems.BadInput), which the plain
+    // ProblemDetails schema left for clients to guess: a schema of its own, ProblemDetails with that list.
+    private static void InputProblem(OpenApiResponses responses, OperationFilterContext context) =>
+        ProblemWith(responses, "400", InputProblemSchema, "ProblemDetails; when the input itself is at fault, 'errors' lists each problem (up to 100) with where it is.", context, new Dictionary<string, IOpenApiSchema>
+        {
+            ["errors"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Array,
+                Items = context.SchemaGenerator.GenerateSchema(typeof(ProblemItem), context.SchemaRepository),
+                Description = "Each problem: its line (or record), column number, field name and what is wrong.",
+            },
+        });
+
+    // A 409 of POST /train names the lease's holder (TrainingApi), as the README and docs/deployment.md say: documented too.
+    private static void LeaseConflict(OpenApiResponses responses, OperationFilterContext context) =>
+        ProblemWith(responses, "409", LeaseConflictSchema, "ProblemDetails naming who holds the training lease and until when.", context, new Dictionary<string, IOpenApiSchema>
+        {
+            ["holder"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The replica that holds the training lease." },
+            ["job_id"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Its training job (GET /train/{id} on that replica)." },
+            ["expires_at"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time", Description = "When the lease lapses at the latest, unless renewed (on the store's clock)." },
+        });
+
+    // The response's ProblemDetails schema extended with members of its own, as a component named once.
+    private static void ProblemWith(OpenApiResponses responses, string status, string name, string description, OperationFilterContext context, Dictionary<string, IOpenApiSchema> members)
+    {
+        if (!responses.TryGetValue(status, out var response) || response.Content?.TryGetValue("application/problem+json", out var media) != true
+            || media is not OpenApiMediaType { Schema: { } problem } editable)
+        {
+            return;
+        }
+
+        if (!context.SchemaRepository.Schemas.ContainsKey(name))
+        {
+            context.SchemaRepository.AddDefinition(name, new OpenApiSchema
+            {
+                Description = description,
+                AllOf = [problem, new OpenApiSchema { Type = JsonSchemaType.Object, Properties = members }],
+            });
+        }
+
+        editable.Schema = new OpenApiSchemaReference(name, context.Document);
     }
 
     // GET /model answers the card with one more member, 'serving': a schema of its own, so validators accept it.
@@ -68,7 +119,7 @@ public sealed class ResponseOpenApi : IOperationFilter
             };
             if (properties.TryGetValue("test", out var test))
             {
-                properties["test"] = new OpenApiSchema { AllOf = [test], Type = JsonSchemaType.Object | JsonSchemaType.Null, Description = "Test metrics; null for a model trained on every row (no hold-out)." };
+                properties["test"] = NullableReference.Of(test, "Test metrics; null for a model trained on every row (no hold-out).");
             }
             context.SchemaRepository.AddDefinition(ServedModelSchema, new OpenApiSchema
             {

@@ -79,6 +79,8 @@ public sealed class ServiceOpenApi : IOperationFilter, IDocumentFilter
             {
                 [HttpMethod.Get] = new()
                 {
+                    // Every other operation has an id (client generators name their methods after it).
+                    OperationId = summary,
                     Summary = summary,
                     Description = description,
                     Tags = new HashSet<OpenApiTagReference> { new("Health", document) },

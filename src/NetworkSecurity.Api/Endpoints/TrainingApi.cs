@@ -23,6 +23,7 @@ public static class TrainingApi
             .Produces<TrainingJobStatus>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status408RequestTimeout) // a body that arrives too slowly (Kestrel's minimum data rate)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -69,7 +70,23 @@ public static class TrainingApi
             return queryProblem;
         }
 
-        if (await HasOptionsAsync(context))
+        bool hasOptions;
+        try
+        {
+            hasOptions = await HasOptionsAsync(context);
+        }
+        catch (Exception ex) when (Problems.IsClientAbort(ex, context.RequestAborted))
+        {
+            return Problems.ClientClosed();
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // A body that trickles in (Kestrel's minimum data rate): a 408 saying so, as on /predict. Left to the
+            // exception handler, the client got a bare 408 while the request log said 500, with two stack traces.
+            return Problems.FromBadRequest(ex);
+        }
+
+        if (hasOptions)
         {
             return TypedResults.Problem(
                 title: "POST /train takes no body",

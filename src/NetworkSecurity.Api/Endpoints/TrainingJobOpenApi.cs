@@ -7,7 +7,7 @@ namespace NetworkSecurity.Api.Endpoints;
 /// <summary>
 /// A job's outcome and publication are null until the run has them (queued, running, failed), but the OpenAPI document
 /// gave them as bare references, which allow no null: every answer of POST /train and GET /train/{id} before a job
-/// ended failed a validating client. They are references wrapped in an allOf that also allows null.
+/// ended failed a validating client. They are references or null (<see cref="NullableReference"/>).
 /// </summary>
 public sealed class TrainingJobOpenApi : ISchemaFilter
 {
@@ -24,7 +24,7 @@ public sealed class TrainingJobOpenApi : ISchemaFilter
         {
             if (properties.TryGetValue(name, out var property) && property is OpenApiSchemaReference reference)
             {
-                properties[name] = new OpenApiSchema { AllOf = [reference], Type = JsonSchemaType.Object | JsonSchemaType.Null };
+                properties[name] = NullableReference.Of(reference);
             }
         }
     }
