@@ -108,9 +108,11 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
 
             var key = $"{_options.Prefix}leases/.conditional-write-probe-{Guid.NewGuid():N}";
             var enforced = false;
+            var written = false;
             try
             {
                 await PutAsync(key, "probe", ifNoneMatch: true, ifMatch: null, cancellationToken).ConfigureAwait(false);
+                written = true;
                 await PutAsync(key, "probe", ifNoneMatch: true, ifMatch: null, cancellationToken).ConfigureAwait(false);
             }
             catch (AmazonS3Exception ex) when (IsConditionFailure(ex))
@@ -126,10 +128,15 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
                 // Not the caller's token (a stop must not leave the object for want of trying), but bounded; and any
                 // failure here is swallowed: thrown from this finally, it replaced the probe's own error, and at shutdown
                 // with an unreachable store an HttpRequestException in place of the cancellation crashed the sync service.
+                // Nothing to remove when the first write failed: against a store that refused the connection, the
+                // delete's own retries made a refused POST /train wait 5 s longer (14.7 s of its 15 s budget).
                 using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 try
                 {
-                    await _s3.DeleteObjectAsync(_options.Bucket, key, cleanup.Token).ConfigureAwait(false);
+                    if (written)
+                    {
+                        await _s3.DeleteObjectAsync(_options.Bucket, key, cleanup.Token).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception ex) when (ex is AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
                 {
