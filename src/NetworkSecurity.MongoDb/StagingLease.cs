@@ -136,8 +136,9 @@ internal sealed partial class StagingLease : IAsyncDisposable
     /// <summary>
     /// Removes the staging collections (and leases) of this collection's earlier pushes that died: the lease's process is
     /// gone (same host), or its heartbeat is older than <see cref="MongoOptions.StagingLeaseTimeout"/> by the server's
-    /// clock. A staging collection of an earlier version (no lease) is named in a warning, not removed: such a push may
-    /// be running. Each removal is logged.
+    /// clock. A collection named like a staging collection but without a lease (a user's own, or an earlier version's,
+    /// <c>&lt;collection&gt;.push-data-&lt;32 hex&gt;</c>) is named in a warning, not removed: push-data did not provably
+    /// make it, and such an earlier push may be running. Each removal is logged.
     /// </summary>
     public static async Task RemoveDeadAsync(MongoConnection connection, ILogger logger, CancellationToken cancellationToken)
     {
@@ -167,25 +168,30 @@ internal sealed partial class StagingLease : IAsyncDisposable
         var byName = leases.Where(l => l.GetValue("_id", BsonNull.Value).IsString).ToDictionary(l => l["_id"].AsString, StringComparer.Ordinal);
         foreach (var name in staging.Union(byName.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            byName.TryGetValue(name, out var lease);
-            var dead = lease is null ? "it has no lease" : DeadReason(lease, now, options.StagingLeaseTimeout);
-            if (dead is null)
+            if (!byName.TryGetValue(name, out var lease))
             {
-                logger.LogInformation("{Database}.{Name} is being loaded by a push-data on {Host} (pid {Pid}), whose lease was renewed {Age} ago: left alone",
-                    options.Database, name, lease!.GetValue("host", "?"), lease.GetValue("pid", "?"), Seconds(now - lease["heartbeat"].ToUniversalTime()));
+                // Every staging collection push-data makes has its lease from before its create until after its drop or
+                // rename: one without is not provably ours (a user's collection so named, or a lease deleted by hand).
+                logger.LogWarning("{Database}.{Name} is named like a push-data --drop staging collection but has no lease in {Leases}, so push-data did not make it (or its lease was deleted by hand): it is left alone; drop it yourself if it is a leftover",
+                    options.Database, name, leasesCollection.CollectionNamespace.CollectionName);
                 continue;
             }
 
-            if (lease is not null)
+            var dead = DeadReason(lease, now, options.StagingLeaseTimeout);
+            if (dead is null)
             {
-                // Taken only if unchanged since read: a push that renewed it meanwhile is alive and keeps it.
-                var taken = await connection.RunAsync("update (staging lease)", t => leasesCollection.UpdateOneAsync(
-                    Builders<BsonDocument>.Filter.Eq("_id", name) & Builders<BsonDocument>.Filter.Eq("owner", lease.GetValue("owner", BsonNull.Value)) & Builders<BsonDocument>.Filter.Eq("heartbeat", lease.GetValue("heartbeat", BsonNull.Value)),
-                    Builders<BsonDocument>.Update.Set("owner", $"removed by pid {Environment.ProcessId} on {Environment.MachineName}"), cancellationToken: t), cancellationToken).ConfigureAwait(false);
-                if (taken.IsAcknowledged && taken.MatchedCount == 0)
-                {
-                    continue;
-                }
+                logger.LogInformation("{Database}.{Name} is being loaded by a push-data on {Host} (pid {Pid}), whose lease was renewed {Age} ago: left alone",
+                    options.Database, name, lease.GetValue("host", "?"), lease.GetValue("pid", "?"), Seconds(now - lease["heartbeat"].ToUniversalTime()));
+                continue;
+            }
+
+            // Taken only if unchanged since read: a push that renewed it meanwhile is alive and keeps it.
+            var taken = await connection.RunAsync("update (staging lease)", t => leasesCollection.UpdateOneAsync(
+                Builders<BsonDocument>.Filter.Eq("_id", name) & Builders<BsonDocument>.Filter.Eq("owner", lease.GetValue("owner", BsonNull.Value)) & Builders<BsonDocument>.Filter.Eq("heartbeat", lease.GetValue("heartbeat", BsonNull.Value)),
+                Builders<BsonDocument>.Update.Set("owner", $"removed by pid {Environment.ProcessId} on {Environment.MachineName}"), cancellationToken: t), cancellationToken).ConfigureAwait(false);
+            if (taken.IsAcknowledged && taken.MatchedCount == 0)
+            {
+                continue;
             }
 
             if (staging.Contains(name))

@@ -67,6 +67,53 @@ public sealed class StagingLeaseTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_collection_named_like_a_staging_collection_but_without_a_lease_is_left_alone()
+    {
+        // A user's own collection that happens to be named <collection>.push-data.<32 hex digits> was dropped by the next
+        // push to <collection> as "left by a dead push": push-data only ever makes such a collection under a lease.
+        var options = TestServerOptions(batchSize: 10);
+        var leases = options.Collection + ".push-data.leases";
+        var mine = $"{options.Collection}.push-data.{new string('a', 32)}";
+        Server.Insert(options.Database, mine, "{\"kept\": 1}", "{\"kept\": 2}");
+        // Beside it, a dead push's staging collection under its lease: that one goes.
+        var dead = $"{options.Collection}.push-data.{new string('b', 32)}";
+        Server.Insert(options.Database, dead, "{\"x\": 1}");
+        Server.Replace(options.Database, leases, new BsonDocument
+        {
+            ["_id"] = dead, ["owner"] = "owner-b", ["host"] = "elsewhere", ["pid"] = 7,
+            ["process_start"] = new BsonDateTime(DateTime.UtcNow.AddMinutes(-10)), ["heartbeat"] = new BsonDateTime(DateTime.UtcNow.AddMinutes(-5)),
+        });
+        var logger = new CapturingLogger();
+        var csv = Csv(12);
+
+        await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None, logger);
+        await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: false, null, CancellationToken.None, logger);
+
+        Assert.Equal([1, 2], Server.Documents(options.Database, mine).Select(d => d["kept"].AsInt32));
+        Assert.DoesNotContain(dead, Server.CollectionNames(options.Database));
+        Assert.Equal(24, Server.Documents(options.Database, options.Collection).Count);
+        var log = string.Join("\n", logger.Lines);
+        Assert.Contains($"{options.Database}.{mine} is named like a push-data --drop staging collection but has no lease in {leases}, so push-data did not make it (or its lease was deleted by hand): it is left alone", log);
+        Assert.DoesNotContain($"Removed {options.Database}.{mine}", log);
+        Assert.Contains($"Removed {options.Database}.{dead}", log);
+    }
+
+    [Fact]
+    public async Task A_collection_named_like_a_staging_collection_is_left_alone_when_no_lease_collection_exists()
+    {
+        var options = TestServerOptions(batchSize: 10);
+        var mine = $"{options.Collection}.push-data.{new string('c', 32)}";
+        Server.Insert(options.Database, mine, "{\"kept\": 1}");
+        var logger = new CapturingLogger();
+        var csv = Csv(5);
+
+        await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: false, null, CancellationToken.None, logger);
+
+        Assert.Equal([1], Server.Documents(options.Database, mine).Select(d => d["kept"].AsInt32));
+        Assert.Contains(logger.Lines, l => l.StartsWith($"{options.Database}.{mine} is named like a push-data --drop staging collection but has no lease", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_collection_name_too_long_for_the_staging_collection_is_refused_before_anything_is_sent()
     {
         // 200 bytes fit MongoDB's 255 for networksecurity_tests.<name>, but not with .push-data.<32 hex digits>: the
