@@ -35,7 +35,10 @@ public static class MongoDataLoader
 
     // Options a collection is created with that the new documents should meet as the old ones did; a view or a time
     // series collection cannot be replaced by renaming, and dropping it for a plain collection would change its kind.
-    private static readonly string[] KeptOptions = ["validator", "validationLevel", "validationAction", "collation", "capped", "size", "max", "storageEngine", "indexOptionDefaults"];
+    // A clustered collection's clusteredIndex and expireAfterSeconds (its TTL) are given at create only, as is
+    // changeStreamPreAndPostImages here.
+    private static readonly string[] KeptOptions = ["validator", "validationLevel", "validationAction", "collation", "capped", "size", "max", "storageEngine", "indexOptionDefaults",
+        "clusteredIndex", "expireAfterSeconds", "changeStreamPreAndPostImages"];
 
     public static Task<PushResult> PushAsync(MongoOptions options, RawTable table, bool drop, CancellationToken cancellationToken)
     {
@@ -270,7 +273,15 @@ public static class MongoDataLoader
 
             if (existing.GetValue("options", new BsonDocument()) is BsonDocument kept)
             {
-                create.AddRange(kept.Where(o => KeptOptions.Contains(o.Name)));
+                // Any other option (encryptedFields: the staging collection would take the documents unencrypted) was
+                // silently lost with the collection it came with: refused before a document is sent.
+                if (kept.Names.Where(n => !KeptOptions.Contains(n)).ToList() is { Count: > 0 } lost)
+                {
+                    throw new MongoException(MongoFailure.Server, options.Mask(
+                        $"{options.Database}.{options.Collection} at {options.Redacted} was created with {string.Join(", ", lost)}, which push-data --drop cannot give the collection that replaces it ({string.Join(", ", KeptOptions)} only): it is unchanged. Push without --drop, or recreate the collection yourself."));
+                }
+
+                create.AddRange(kept);
             }
         }
 
@@ -284,7 +295,8 @@ public static class MongoDataLoader
         var indexes = new BsonArray();
         foreach (var index in await cursor.ToListAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (index.GetValue("name", "").ToString() != "_id_")
+            // A clustered collection's own index (clustered: true) comes with its clusteredIndex option.
+            if (index.GetValue("name", "").ToString() != "_id_" && !index.GetValue("clustered", false).ToBoolean())
             {
                 index.Remove("v");
                 index.Remove("ns");

@@ -85,6 +85,51 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task Push_data_with_drop_keeps_a_clustered_collections_clustered_index_and_ttl()
+    {
+        // They were left out of the staging collection's create, so the collection that replaced it was neither
+        // clustered nor expiring; and the clustered index's own entry (named "by_id") was sent to createIndexes, which
+        // refused it.
+        var options = TestServerOptions();
+        var created = new BsonDocument
+        {
+            ["clusteredIndex"] = new BsonDocument { ["v"] = 2, ["key"] = new BsonDocument("_id", 1), ["name"] = "by_id", ["unique"] = true },
+            ["expireAfterSeconds"] = 86400,
+            ["changeStreamPreAndPostImages"] = new BsonDocument("enabled", true),
+        };
+        Server.Create(options.Database, options.Collection, created);
+        Server.Insert(options.Database, options.Collection, "{\"a\": 0, \"b\": 0}");
+
+        var pushed = await MongoDataLoader.PushAsync(options, CsvTableReader.Read(new StringReader("a,b\n1,2\n3,4\n"), "small.csv"), drop: true, CancellationToken.None);
+
+        Assert.Equal(2, pushed.CollectionCount);
+        AssertNoStaging(options);
+        var info = Server.Info(options.Database, options.Collection)!.Value;
+        Assert.Equal(created, info.Options);
+        Assert.Empty(info.Indexes);
+    }
+
+    [Fact]
+    public async Task A_push_with_drop_refuses_a_collection_whose_options_it_cannot_carry_over()
+    {
+        // The staging collection was made without them: an encrypted collection was replaced by one that stores the
+        // fields in the clear.
+        var options = TestServerOptions();
+        var encrypted = new BsonDocument("fields", new BsonArray { new BsonDocument { ["path"] = "a", ["bsonType"] = "int" } });
+        Server.Create(options.Database, options.Collection, new BsonDocument { ["encryptedFields"] = encrypted, ["validationLevel"] = "strict" });
+        Server.Insert(options.Database, options.Collection, "{\"a\": 0, \"b\": 0}");
+
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, CsvTableReader.Read(new StringReader("a,b\n1,2\n"), "small.csv"), drop: true, CancellationToken.None));
+
+        Assert.StartsWith($"{options.Database}.{options.Collection} at {Server.ConnectionString} was created with encryptedFields, which push-data --drop cannot give the collection that replaces it (validator, ", ex.Message);
+        Assert.EndsWith("only): it is unchanged. Push without --drop, or recreate the collection yourself.", ex.Message);
+        Assert.Equal([0], Server.Documents(options.Database, options.Collection).Select(d => d["a"].AsInt32));
+        Assert.Equal(encrypted, Server.Info(options.Database, options.Collection)!.Value.Options["encryptedFields"]);
+        Assert.DoesNotContain("insert", Server.Commands);
+        AssertNoStaging(options);
+    }
+
+    [Fact]
     public async Task Push_data_stores_ints_doubles_strings_and_nulls()
     {
         var csv = CsvTableReader.Read(new StringReader("a,b,c,d\n1,0.5,abc,na\n-1,,x1,2\n"), "types.csv");

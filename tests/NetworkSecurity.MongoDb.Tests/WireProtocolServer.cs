@@ -490,6 +490,12 @@ public sealed class WireProtocolServer : IAsyncDisposable
                 }
 
                 var indexes = new BsonArray { new BsonDocument { ["v"] = 2, ["key"] = new BsonDocument("_id", 1), ["name"] = "_id_" } };
+                if (_info.TryGetValue(ns, out var clustered) && clustered.Options.GetValue("clusteredIndex", BsonNull.Value) is BsonDocument spec)
+                {
+                    // As MongoDB lists a clustered collection's index: its clusteredIndex option, marked clustered.
+                    indexes[0] = new BsonDocument { ["v"] = spec.GetValue("v", 2), ["key"] = spec["key"], ["name"] = spec.GetValue("name", "_id_"), ["unique"] = true, ["clustered"] = true };
+                }
+
                 if (_info.TryGetValue(ns, out var info))
                 {
                     indexes.AddRange(info.Indexes.Select(i => new BsonDocument("v", 2).AddRange(i)));
@@ -501,6 +507,12 @@ public sealed class WireProtocolServer : IAsyncDisposable
             case "createIndexes":
             {
                 var ns = $"{database}.{command["createIndexes"].AsString}";
+                if (command["indexes"].AsBsonArray.FirstOrDefault(i => i.AsBsonDocument.Contains("clustered")) is { } refused)
+                {
+                    // Only create makes a clustered index.
+                    return Error(197, "InvalidIndexSpecificationOption", $"The field 'clustered' is not valid for an index specification. Specification: {refused}");
+                }
+
                 _collections.TryAdd(ns, []);
                 var info = _info.GetOrAdd(ns, _ => new CollectionInfo("collection", [], []));
                 var before = info.Indexes.Count + 1;
