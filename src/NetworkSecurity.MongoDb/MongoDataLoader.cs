@@ -83,6 +83,7 @@ public static class MongoDataLoader
             try
             {
                 await connection.RunAsync("create", t => CreateLikeTargetAsync(connection, staging, t), cancellationToken).ConfigureAwait(false);
+                await lease.PinAsync(cancellationToken).ConfigureAwait(false);
             }
             catch
             {

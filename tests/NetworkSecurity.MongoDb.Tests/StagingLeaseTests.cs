@@ -96,6 +96,7 @@ public sealed class StagingLeaseTests : MongoTestBase
         Assert.Contains($"{options.Database}.{mine} is named like a push-data --drop staging collection but has no lease in {leases}, so push-data did not make it (or its lease was deleted by hand): it is left alone", log);
         Assert.DoesNotContain($"Removed {options.Database}.{mine}", log);
         Assert.Contains($"Removed {options.Database}.{dead}", log);
+        Assert.DoesNotContain(leases, Server.CollectionNames(options.Database)); // its last lease gone, it goes too
     }
 
     [Fact]
@@ -149,6 +150,74 @@ public sealed class StagingLeaseTests : MongoTestBase
         Assert.Equal(Environment.ProcessId, seen["pid"].AsInt32);
         Assert.True(seen["heartbeat"].IsValidDateTime);
         Assert.Equal(25, Server.Documents(options.Database, options.Collection).Count);
+        AssertNoStaging(options);
+    }
+
+    [Fact]
+    public async Task A_push_whose_lease_collection_an_ending_push_dropped_writes_its_lease_again_and_completes()
+    {
+        // Each push drops the lease collection it leaves empty (it stayed, empty, for good); another push's lease,
+        // written between that push's count and its drop, went with it. Its staging collection is the very one it made
+        // (same UUID), so the lease was not taken by a push that found it dead: it is written again.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        var leases = options.Collection + ".push-data.leases";
+        Server.Reject = d =>
+        {
+            if (d["x"] == 5)
+            {
+                Server.Drop(options.Database, leases);
+            }
+
+            return null;
+        };
+        IReadOnlyList<BsonDocument>? atRename = null;
+        Server.Stall = c =>
+        {
+            if (c.GetElement(0).Name == "renameCollection")
+            {
+                atRename = Server.Documents(options.Database, leases);
+            }
+
+            return false;
+        };
+        var csv = Csv(25);
+
+        var result = await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None);
+
+        Assert.Equal(25, result.CollectionCount);
+        Assert.Equal(Enumerable.Range(0, 25), Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        AssertNoStaging(options);
+        var lease = Assert.Single(atRename!); // written again by the check before the rename
+        Assert.Equal(Environment.ProcessId, lease["pid"].AsInt32);
+        Assert.Matches($@"^{options.Collection}\.push-data\.[0-9a-f]{{32}}$", lease["_id"].AsString);
+    }
+
+    [Fact]
+    public async Task A_push_whose_lease_and_staging_collection_were_both_removed_does_not_write_its_lease_again()
+    {
+        // Frozen past its lease's timeout, the push's staging collection and then its lease were removed by another push;
+        // its inserts since made the collection again (another UUID), partly: never renamed over the collection.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        var leases = options.Collection + ".push-data.leases";
+        Server.Reject = d =>
+        {
+            if (d["x"] == 15)
+            {
+                Server.Drop(options.Database, Server.CollectionNames(options.Database).Single(n => n.StartsWith(options.Collection + ".push-data.", StringComparison.Ordinal) && n != leases));
+                Server.Drop(options.Database, leases);
+            }
+
+            return null;
+        };
+        var csv = Csv(25);
+
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None));
+
+        Assert.Contains("was taken by another push-data", ex.Message);
+        Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.DoesNotContain("renameCollection", Server.Commands);
         AssertNoStaging(options);
     }
 

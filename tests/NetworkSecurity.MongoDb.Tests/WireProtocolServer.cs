@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using MongoDB.Bson;
 using MongoDB.Bson.IO;
@@ -29,6 +30,7 @@ public sealed class WireProtocolServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, List<BsonDocument>> _collections = new();
     private readonly ConcurrentDictionary<long, Queue<BsonDocument>> _cursors = new();
     private readonly ConcurrentDictionary<string, CollectionInfo> _info = new();
+    private readonly ConditionalWeakTable<List<BsonDocument>, StrongBox<Guid>> _uuids = new();
     private readonly ConcurrentBag<Task> _connections = [];
     private readonly Task _accepting;
     private long _nextCursor = 1000;
@@ -388,20 +390,24 @@ public sealed class WireProtocolServer : IAsyncDisposable
                 var names = _collections.Keys.Where(k => k.StartsWith(database + ".", StringComparison.Ordinal)).Select(k => k[(database.Length + 1)..])
                     .Where(n => !filter.Contains("name") || filter["name"].AsString == n);
                 var batch = new BsonArray(names.Select(n => _info.TryGetValue($"{database}.{n}", out var info)
-                    ? new BsonDocument { ["name"] = n, ["type"] = info.Type, ["options"] = info.Options, ["info"] = new BsonDocument("readOnly", info.Type == "view") }
-                    : new BsonDocument { ["name"] = n, ["type"] = "collection", ["options"] = new BsonDocument() }));
+                    ? new BsonDocument { ["name"] = n, ["type"] = info.Type, ["options"] = info.Options, ["info"] = new BsonDocument { ["readOnly"] = info.Type == "view", ["uuid"] = Uuid(database, n) } }
+                    : new BsonDocument { ["name"] = n, ["type"] = "collection", ["options"] = new BsonDocument(), ["info"] = new BsonDocument { ["readOnly"] = false, ["uuid"] = Uuid(database, n) } }));
                 return Ok(new BsonDocument("cursor", new BsonDocument { ["id"] = 0L, ["ns"] = $"{database}.$cmd.listCollections", ["firstBatch"] = batch }));
             }
 
             case "update":
             {
                 // Top-level equality filters; $set, $setOnInsert and $currentDate (the server's clock); upsert.
-                var target = _collections.GetOrAdd($"{database}.{command["update"].AsString}", _ => []);
+                var statements = sequences.GetValueOrDefault("updates") ?? command["updates"].AsBsonArray.Select(u => u.AsBsonDocument).ToList();
+                // As MongoDB, an update makes its collection only when it upserts.
+                var target = statements.Any(u => u.GetValue("upsert", false).ToBoolean()) ? _collections.GetOrAdd($"{database}.{command["update"].AsString}", _ => [])
+                    : _collections.GetValueOrDefault($"{database}.{command["update"].AsString}") ?? [];
                 var (matched, modified) = (0, 0);
                 var upserted = new BsonArray();
+                var errors = new BsonArray();
                 lock (target)
                 {
-                    foreach (var statement in sequences.GetValueOrDefault("updates") ?? command["updates"].AsBsonArray.Select(u => u.AsBsonDocument).ToList())
+                    foreach (var statement in statements)
                     {
                         var query = statement["q"].AsBsonDocument;
                         var change = statement["u"].AsBsonDocument;
@@ -422,6 +428,12 @@ public sealed class WireProtocolServer : IAsyncDisposable
                             }
 
                             Apply(document, change, inserting: true);
+                            if (target.Any(d => d["_id"].Equals(document["_id"])))
+                            {
+                                errors.Add(new BsonDocument { ["index"] = 0, ["code"] = 11000, ["errmsg"] = $"E11000 duplicate key error collection: {database}.{command["update"].AsString} index: _id_ dup key: {{ _id: {document["_id"].ToJson()} }}" });
+                                continue;
+                            }
+
                             target.Add(document);
                             upserted.Add(new BsonDocument { ["index"] = 0, ["_id"] = document["_id"] });
                         }
@@ -432,6 +444,11 @@ public sealed class WireProtocolServer : IAsyncDisposable
                 if (upserted.Count > 0)
                 {
                     reply["upserted"] = upserted;
+                }
+
+                if (errors.Count > 0)
+                {
+                    reply["writeErrors"] = errors;
                 }
 
                 return Ok(reply);
@@ -551,6 +568,19 @@ public sealed class WireProtocolServer : IAsyncDisposable
             default:
                 return Error(59, "CommandNotFound", $"no such command: '{name}'");
         }
+    }
+
+    // As MongoDB's: one per collection made, kept through a rename, new when dropped and made again.
+    private BsonValue Uuid(string database, string collection) =>
+        _collections.TryGetValue($"{database}.{collection}", out var documents)
+            ? new BsonBinaryData(_uuids.GetValue(documents, _ => new StrongBox<Guid>(Guid.NewGuid())).Value, GuidRepresentation.Standard)
+            : BsonNull.Value;
+
+    /// <summary>Drops a collection, as another client would.</summary>
+    public void Drop(string database, string collection)
+    {
+        _info.TryRemove($"{database}.{collection}", out _);
+        _collections.TryRemove($"{database}.{collection}", out _);
     }
 
     // Inclusion projection ({field: 1, ...}); _id stays unless excluded. As in MongoDB, a key with a dot is a path into
