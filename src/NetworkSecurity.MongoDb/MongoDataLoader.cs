@@ -215,6 +215,11 @@ public static class MongoDataLoader
                         options.Mask($"{error.Category} (code {error.Code.ToString(CultureInfo.InvariantCulture)}): {error.Message}")));
                 }
             }
+            catch (OperationCanceledException ex) when (staging is null)
+            {
+                // The server does not stop with us: "stopped after 20 of 100 records were stored" while it held 30.
+                throw new PushStoppedException(inserted, first, read - 1, ex);
+            }
             catch (Exception ex) when (connection.Translate("insert", ex) is { } translated)
             {
                 if (staging is not null)

@@ -75,6 +75,29 @@ public sealed class FailureTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_push_stopped_while_a_batch_is_on_its_way_says_that_batch_may_be_stored()
+    {
+        // The CLI said "stopped after 20 of 50 records were stored" while the collection held 30: the server stored the
+        // batch it was sent, whatever the client then did.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Stall = c => c.GetElement(0).Name == "insert" && Server.Commands.Count(n => n == "insert") > 2;
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 50).Select(i => $"{i},0")) + "\n"), "n.csv");
+        using var stop = new CancellationTokenSource();
+        var push = MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: false, null, stop.Token);
+        while (Server.Commands.Count(n => n == "insert") < 3 && !push.IsCompleted)
+        {
+            await Task.Delay(20);
+        }
+
+        await stop.CancelAsync(); // as Ctrl+C does, with the third batch awaited
+
+        var ex = await Assert.ThrowsAsync<PushStoppedException>(() => push);
+        Assert.Equal(30, Server.Documents(options.Database, options.Collection).Count);
+        Assert.Equal((20L, 20L, 29L), (ex.Stored, ex.FirstUnacknowledged, ex.LastUnacknowledged));
+        Assert.Equal("push-data was stopped after 20 documents were stored, while records 20–29 were sent but not acknowledged: some or all of them may be stored too.", ex.Message);
+    }
+
+    [Fact]
     public async Task A_write_concern_error_says_the_batch_was_stored_unconfirmed()
     {
         // w=3 on a single node: the server stores the documents, then reports that the write concern cannot be met.

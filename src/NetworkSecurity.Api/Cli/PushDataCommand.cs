@@ -86,6 +86,11 @@ public static class PushDataCommand
                 {
                     logger.Warning("{Message}", ex.Message);
                 }
+                else if (ex is PushStoppedException inFlight)
+                {
+                    logger.Warning("push-data was stopped after {Stored:N0} of {Total:N0} records were stored, while records {First}–{Last} were sent but not acknowledged (some or all of them may be stored too): {Namespace} holds a partial load (after the documents it held before); run push-data --drop to load {File} from scratch",
+                        inFlight.Stored, total, inFlight.FirstUnacknowledged, inFlight.LastUnacknowledged, options.Namespace, file);
+                }
                 else
                 {
                     logger.Warning("push-data was stopped after {Stored:N0} of {Total:N0} records were stored: {Namespace} holds a partial load (after the documents it held before); run push-data --drop to load {File} from scratch",
