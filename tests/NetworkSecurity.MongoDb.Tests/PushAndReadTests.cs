@@ -247,6 +247,41 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_string_that_is_not_valid_utf8_makes_its_document_an_invalid_row_naming_the_id_and_field()
+    {
+        // MongoDB keeps such strings as another client wrote them; the driver's strict decoding threw a
+        // DecoderFallbackException out of the read ("Unable to translate bytes [FF]"), naming no document or field.
+        var options = TestServerOptions();
+        byte[] Raw(string id, string feature, string result)
+        {
+            var document = new BsonDocument { ["_id"] = id };
+            foreach (var name in Schema.FeatureNames)
+            {
+                document[name] = name == feature ? "1\u00a7" : 1;
+            }
+
+            document["Result"] = result;
+            var bytes = document.ToBson();
+            bytes[Array.IndexOf(bytes, (byte)0xA7) - 1] = 0xFF; // "§" (C2 A7) becomes FF A7: not UTF-8
+            return bytes;
+        }
+
+        // String _ids sort before ObjectIds: the first document, the sample the projection is chosen from.
+        Server.StoreRaw(options.Database, options.Collection, Raw("bad-sfh", "SFH", "1"));
+        Server.StoreRaw(options.Database, options.Collection, Raw("bad-port", "port", "-1"));
+        var ones = string.Join(", ", Schema.FeatureNames.Select(n => $"\"{n}\": 1"));
+        Server.Insert(options.Database, options.Collection, $"{{\"_id\": {{\"$oid\": \"65a000000000000000000001\"}}, {ones}, \"Result\": -1}}");
+
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+
+        var parsed = DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false);
+        Assert.Equal(1, parsed.Valid.Count);
+        Assert.Equal(
+            [("document _id bad-port", "port", "'1\ufffd\ufffd' is not a number."), ("document _id bad-sfh", "SFH", "'1\ufffd\ufffd' is not a number.")],
+            parsed.Invalid.Select(i => (i.Location, i.Problems.Single().Field!, i.Problems.Single().Message)));
+    }
+
+    [Fact]
     public async Task Fields_named_in_another_case_are_read_as_the_csv_header_would_be()
     {
         // A CSV whose header says "result" and "sfh" trains; the same records in a collection were refused with

@@ -587,6 +587,11 @@ public sealed class WireProtocolServer : IAsyncDisposable
     // embedded documents ("price.usd" is price → usd), never a field whose name holds the dot.
     private static BsonDocument Project(BsonDocument document, BsonDocument projection)
     {
+        if (document is RawBsonDocument raw)
+        {
+            return ProjectRaw(raw, projection);
+        }
+
         var result = new BsonDocument();
         foreach (var element in document)
         {
@@ -608,6 +613,51 @@ public sealed class WireProtocolServer : IAsyncDisposable
         }
 
         return result;
+    }
+
+    // A document stored as bytes (see StoreRaw) projected on its top-level fields byte for byte, values never decoded:
+    // a string that is not valid UTF-8 reaches the client as it was stored, as from MongoDB.
+    private static RawBsonDocument ProjectRaw(RawBsonDocument document, BsonDocument projection)
+    {
+        var bytes = document.ToBson();
+        using var input = new MemoryStream(bytes, writable: false);
+        using var reader = new BsonBinaryReader(input, new BsonBinaryReaderSettings { Encoding = new UTF8Encoding(false, false) });
+        using var output = new MemoryStream();
+        output.Write(new byte[4]);
+        reader.ReadStartDocument();
+        while (true)
+        {
+            var start = reader.BsonStream.Position;
+            if (reader.ReadBsonType() == BsonType.EndOfDocument)
+            {
+                break;
+            }
+
+            var name = reader.ReadName();
+            reader.SkipValue();
+            if (name == "_id" ? projection.GetValue("_id", 1).ToBoolean() : projection.Contains(name) && projection[name].ToBoolean())
+            {
+                output.Write(bytes, (int)start, (int)(reader.BsonStream.Position - start));
+            }
+        }
+
+        output.WriteByte(0);
+        var projected = output.ToArray();
+        BinaryPrimitives.WriteInt32LittleEndian(projected, projected.Length);
+        return new RawBsonDocument(projected);
+    }
+
+    /// <summary>
+    /// Stores a document as the bytes given, as another client may have written it (a string that is not valid UTF-8,
+    /// which MongoDB keeps as it is). Its _id must be first and valid.
+    /// </summary>
+    public void StoreRaw(string database, string collection, byte[] bson)
+    {
+        var docs = _collections.GetOrAdd($"{database}.{collection}", _ => []);
+        lock (docs)
+        {
+            docs.Add(new RawBsonDocument(bson));
+        }
     }
 
     // Top-level equality ({field: value, ...}) only, as the product's filters use.
