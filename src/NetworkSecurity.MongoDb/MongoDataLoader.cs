@@ -85,10 +85,19 @@ public static class MongoDataLoader
                 await connection.RunAsync("create", t => CreateLikeTargetAsync(connection, staging, t), cancellationToken).ConfigureAwait(false);
                 await lease.PinAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch
+            catch (Exception ex)
             {
-                await DropQuietlyAsync(connection, staging, lease).ConfigureAwait(false); // made, but its indexes were refused
+                var failure = await DropQuietlyAsync(connection, staging, lease).ConfigureAwait(false); // made, but its indexes were refused
                 await lease.DisposeAsync().ConfigureAwait(false);
+                if (ex is OperationCanceledException)
+                {
+                    // "The operation was canceled." alone did not say that nothing had changed.
+                    throw new OperationCanceledException(
+                        $"push-data was stopped before any document was sent: {options.Database}.{options.Collection} is unchanged"
+                        + (failure is null ? "." : $"; its staging collection {options.Database}.{staging} could not be removed ({options.Mask(failure)}): the next push-data removes it, or drop it by hand."),
+                        ex, cancellationToken);
+                }
+
                 throw;
             }
 

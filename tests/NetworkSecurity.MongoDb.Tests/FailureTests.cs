@@ -151,6 +151,30 @@ public sealed class FailureTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_push_with_drop_stopped_while_its_staging_collection_is_made_says_the_collection_is_unchanged()
+    {
+        // Ctrl+C while the create was awaited: the CLI logged only "The operation was canceled."
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        Server.Stall = c => c.GetElement(0).Name == "create";
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 50).Select(i => $"{i},0")) + "\n"), "n.csv");
+        using var stop = new CancellationTokenSource();
+        var push = MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, stop.Token);
+        while (!Server.Commands.Contains("create") && !push.IsCompleted)
+        {
+            await Task.Delay(20);
+        }
+
+        await stop.CancelAsync();
+
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => push);
+        Assert.Equal($"push-data was stopped before any document was sent: {options.Database}.{options.Collection} is unchanged.", ex.Message);
+        Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.DoesNotContain("insert", Server.Commands);
+        AssertNoStaging(options);
+    }
+
+    [Fact]
     public async Task A_push_with_drop_stopped_while_the_rename_is_awaited_does_not_claim_the_collection_is_unchanged()
     {
         // Ctrl+C while the rename was on its way: the server renamed, yet the message said the collection was unchanged
