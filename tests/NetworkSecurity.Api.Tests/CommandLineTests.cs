@@ -856,6 +856,33 @@ public sealed class CommandLineTests
         Assert.Equal(100, server.Documents("networksecurity", "killed").Count);
     }
 
+    [Fact]
+    public async Task Push_data_stopped_before_its_first_batch_says_the_collection_is_unchanged()
+    {
+        // It said "stopped after 0 of 100 records were stored: … holds a partial load; run push-data --drop to load … from
+        // scratch" of a collection nothing had touched.
+        await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        server.Insert("networksecurity", "untouched", "{\"old\": 1}");
+        server.Stall = c => c.GetElement(0).Name == "listCollections"; // looking for dead pushes' staging collections
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 100);
+        var logs = Path.Combine(dir.Path, "Logs");
+        using var stop = new CancellationTokenSource();
+        var push = CommandLine.RunAsync(["push-data", "--file", data, "--batch-size", "10", "--logs", logs,
+            $"--MONGODB_URL={server.ConnectionString}", "--MONGODB_COLLECTION=untouched"], stop.Token);
+        while (!server.Commands.Contains("listCollections") && !push.IsCompleted)
+        {
+            await Task.Delay(50);
+        }
+
+        await stop.CancelAsync(); // as Ctrl+C or SIGTERM
+        Assert.Equal(CommandLine.Failed, await push);
+        var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
+        Assert.Contains($"push-data was stopped before any record was sent: {server.ConnectionString}/networksecurity.untouched is unchanged", log);
+        Assert.DoesNotContain("partial load", log);
+        Assert.Equal(1, Assert.Single(server.Documents("networksecurity", "untouched"))["old"].AsInt32);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
