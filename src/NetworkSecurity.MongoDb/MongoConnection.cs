@@ -30,6 +30,9 @@ public sealed partial class MongoConnection : IDisposable
 
     public IMongoCollection<BsonDocument> Collection { get; }
 
+    /// <summary>Whether writes are acknowledged: false for w=0 in the URI.</summary>
+    public bool AcknowledgesWrites => _client.Settings.WriteConcern.IsAcknowledged;
+
     /// <summary>How long server selection may take: the URI's serverSelectionTimeoutMS, else the options' value.</summary>
     public TimeSpan ServerSelectionTimeout => _client.Settings.ServerSelectionTimeout;
 

@@ -60,6 +60,14 @@ public static class MongoDataLoader
         }
 
         using var connection = await MongoConnection.OpenAsync(options, cancellationToken).ConfigureAwait(false);
+        if (!connection.AcknowledgesWrites)
+        {
+            // Unacknowledged, rejected documents went unreported ("Inserted 100", the collection holding fewer), and a
+            // rename sent on another connection could overtake the staging collection's last inserts.
+            throw new MongoException(MongoFailure.InvalidConnectionString, options.Mask(
+                $"push-data needs acknowledged writes, and MONGODB_URL {options.Redacted} asks for none (w=0): it could not tell which documents the server stored or rejected, nor rename a complete staging collection with --drop. Set w=1 (or more), or remove w=0. Nothing was sent."));
+        }
+
         // Fail early and clearly (unreachable, credentials) before dropping anything.
         await connection.PingAsync(cancellationToken).ConfigureAwait(false);
         try

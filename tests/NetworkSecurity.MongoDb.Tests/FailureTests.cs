@@ -97,6 +97,26 @@ public sealed class FailureTests : MongoTestBase
         Assert.Equal("push-data was stopped after 20 documents were stored, while records 20–29 were sent but not acknowledged: some or all of them may be stored too.", ex.Message);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_push_with_unacknowledged_writes_is_refused_before_anything_is_sent(bool drop)
+    {
+        // w=0: the server's rejections never came back (a validator's refusals went unreported: "Inserted 5"), and
+        // --drop's rename, sent on another connection, could overtake the last inserts into the staging collection.
+        var options = TestServerOptions() with { ConnectionString = $"mongodb://u:s3cr3t@127.0.0.1:{Server.Port}/?w=0" };
+        Server.Users["u"] = "s3cr3t";
+        Server.Reject = _ => "refused";
+        var csv = CsvTableReader.Read(new StringReader("x,y\n1,0\n2,0\n"), "n.csv");
+
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop, CancellationToken.None));
+
+        Assert.Equal(MongoFailure.InvalidConnectionString, ex.Failure);
+        Assert.Equal($"push-data needs acknowledged writes, and MONGODB_URL mongodb://u:***@127.0.0.1:{Server.Port}/?w=0 asks for none (w=0): it could not tell which documents the server stored or rejected, nor rename a complete staging collection with --drop. Set w=1 (or more), or remove w=0. Nothing was sent.", ex.Message);
+        // The driver's monitoring may have said hello; no command of the push was sent.
+        Assert.All(Server.Commands, c => Assert.Contains(c, new[] { "isMaster", "ismaster", "hello", "saslStart", "saslContinue" }));
+    }
+
     [Fact]
     public async Task A_write_concern_error_says_the_batch_was_stored_unconfirmed()
     {
