@@ -281,6 +281,35 @@ public sealed class PushAndReadTests : MongoTestBase
             parsed.Invalid.Select(i => (i.Location, i.Problems.Single().Field!, i.Problems.Single().Message)));
     }
 
+    [Theory]
+    [InlineData("a-first")]
+    [InlineData("z-later")]
+    public async Task A_document_naming_a_field_twice_is_an_invalid_row_naming_the_id_and_field(string id)
+    {
+        // MongoDB stores such a document. First by _id (the sample the projection is chosen from), it threw
+        // "Duplicate element name 'SFH'" out of the read; later, its last SFH was taken silently.
+        var options = TestServerOptions();
+        var ones = string.Join(", ", Schema.FeatureNames.Select(n => $"\"{n}\": 1"));
+        Server.Insert(options.Database, options.Collection, $"{{\"_id\": \"m-ok\", {ones}, \"Result\": -1}}");
+        var twice = new BsonDocument(allowDuplicateNames: true) { { "_id", id } };
+        foreach (var name in Schema.FeatureNames)
+        {
+            twice.Add(name, 1);
+        }
+
+        twice.Add("SFH", -1);
+        twice.Add("Result", 1);
+        Server.StoreRaw(options.Database, options.Collection, twice.ToBson());
+
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+
+        var parsed = DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false);
+        Assert.Equal(1, parsed.Valid.Count);
+        var invalid = Assert.Single(parsed.Invalid);
+        Assert.Equal($"document _id {id}", invalid.Location);
+        Assert.Equal("the field SFH appears more than once in the document, so its value is ambiguous (1, -1).", invalid.Problems.Single().Message);
+    }
+
     [Fact]
     public async Task Fields_named_in_another_case_are_read_as_the_csv_header_would_be()
     {
