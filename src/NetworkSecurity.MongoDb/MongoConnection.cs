@@ -30,6 +30,9 @@ public sealed partial class MongoConnection : IDisposable
 
     public IMongoCollection<BsonDocument> Collection { get; }
 
+    /// <summary>Whether writes are acknowledged: false for w=0 in the URI.</summary>
+    public bool AcknowledgesWrites => _client.Settings.WriteConcern.IsAcknowledged;
+
     /// <summary>How long server selection may take: the URI's serverSelectionTimeoutMS, else the options' value.</summary>
     public TimeSpan ServerSelectionTimeout => _client.Settings.ServerSelectionTimeout;
 
@@ -66,6 +69,10 @@ public sealed partial class MongoConnection : IDisposable
         }
 
         settings.ApplicationName ??= "NetworkSecurity";
+        // MongoDB stores strings that are not valid UTF-8 (written by other clients): the driver's strict decoding threw
+        // DecoderFallbackException out of the read, a stack trace naming no document. Decoded with U+FFFD instead, such
+        // a value is no number, so validation names its document and field.
+        settings.ReadEncoding = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
         if (parsed.Scheme == ConnectionStringScheme.MongoDBPlusSrv)
         {
             await ResolveSrvAsync(options, parsed, settings.ServerSelectionTimeout, cancellationToken).ConfigureAwait(false);

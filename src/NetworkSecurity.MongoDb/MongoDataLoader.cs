@@ -35,7 +35,10 @@ public static class MongoDataLoader
 
     // Options a collection is created with that the new documents should meet as the old ones did; a view or a time
     // series collection cannot be replaced by renaming, and dropping it for a plain collection would change its kind.
-    private static readonly string[] KeptOptions = ["validator", "validationLevel", "validationAction", "collation", "capped", "size", "max", "storageEngine", "indexOptionDefaults"];
+    // A clustered collection's clusteredIndex and expireAfterSeconds (its TTL) are given at create only, as is
+    // changeStreamPreAndPostImages here.
+    private static readonly string[] KeptOptions = ["validator", "validationLevel", "validationAction", "collation", "capped", "size", "max", "storageEngine", "indexOptionDefaults",
+        "clusteredIndex", "expireAfterSeconds", "changeStreamPreAndPostImages"];
 
     public static Task<PushResult> PushAsync(MongoOptions options, RawTable table, bool drop, CancellationToken cancellationToken)
     {
@@ -57,6 +60,14 @@ public static class MongoDataLoader
         }
 
         using var connection = await MongoConnection.OpenAsync(options, cancellationToken).ConfigureAwait(false);
+        if (!connection.AcknowledgesWrites)
+        {
+            // Unacknowledged, rejected documents went unreported ("Inserted 100", the collection holding fewer), and a
+            // rename sent on another connection could overtake the staging collection's last inserts.
+            throw new MongoException(MongoFailure.InvalidConnectionString, options.Mask(
+                $"push-data needs acknowledged writes, and MONGODB_URL {options.Redacted} asks for none (w=0): it could not tell which documents the server stored or rejected, nor rename a complete staging collection with --drop. Set w=1 (or more), or remove w=0. Nothing was sent."));
+        }
+
         // Fail early and clearly (unreachable, credentials) before dropping anything.
         await connection.PingAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -80,11 +91,21 @@ public static class MongoDataLoader
             try
             {
                 await connection.RunAsync("create", t => CreateLikeTargetAsync(connection, staging, t), cancellationToken).ConfigureAwait(false);
+                await lease.PinAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch
+            catch (Exception ex)
             {
-                await DropQuietlyAsync(connection, staging, lease).ConfigureAwait(false); // made, but its indexes were refused
+                var failure = await DropQuietlyAsync(connection, staging, lease).ConfigureAwait(false); // made, but its indexes were refused
                 await lease.DisposeAsync().ConfigureAwait(false);
+                if (ex is OperationCanceledException)
+                {
+                    // "The operation was canceled." alone did not say that nothing had changed.
+                    throw new OperationCanceledException(
+                        $"push-data was stopped before any document was sent: {options.Database}.{options.Collection} is unchanged"
+                        + (failure is null ? "." : $"; its staging collection {options.Database}.{staging} could not be removed ({options.Mask(failure)}): the next push-data removes it, or drop it by hand."),
+                        ex, cancellationToken);
+                }
+
                 throw;
             }
 
@@ -211,6 +232,11 @@ public static class MongoDataLoader
                         options.Mask($"{error.Category} (code {error.Code.ToString(CultureInfo.InvariantCulture)}): {error.Message}")));
                 }
             }
+            catch (OperationCanceledException ex) when (staging is null)
+            {
+                // The server does not stop with us: "stopped after 20 of 100 records were stored" while it held 30.
+                throw new PushStoppedException(inserted, first, read - 1, ex);
+            }
             catch (Exception ex) when (connection.Translate("insert", ex) is { } translated)
             {
                 if (staging is not null)
@@ -270,7 +296,15 @@ public static class MongoDataLoader
 
             if (existing.GetValue("options", new BsonDocument()) is BsonDocument kept)
             {
-                create.AddRange(kept.Where(o => KeptOptions.Contains(o.Name)));
+                // Any other option (encryptedFields: the staging collection would take the documents unencrypted) was
+                // silently lost with the collection it came with: refused before a document is sent.
+                if (kept.Names.Where(n => !KeptOptions.Contains(n)).ToList() is { Count: > 0 } lost)
+                {
+                    throw new MongoException(MongoFailure.Server, options.Mask(
+                        $"{options.Database}.{options.Collection} at {options.Redacted} was created with {string.Join(", ", lost)}, which push-data --drop cannot give the collection that replaces it ({string.Join(", ", KeptOptions)} only): it is unchanged. Push without --drop, or recreate the collection yourself."));
+                }
+
+                create.AddRange(kept);
             }
         }
 
@@ -284,7 +318,8 @@ public static class MongoDataLoader
         var indexes = new BsonArray();
         foreach (var index in await cursor.ToListAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (index.GetValue("name", "").ToString() != "_id_")
+            // A clustered collection's own index (clustered: true) comes with its clusteredIndex option.
+            if (index.GetValue("name", "").ToString() != "_id_" && !index.GetValue("clustered", false).ToBoolean())
             {
                 index.Remove("v");
                 index.Remove("ns");

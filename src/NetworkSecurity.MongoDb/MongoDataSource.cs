@@ -120,7 +120,7 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
                 Array.Resize(ref cells, columns.Count); // a later document brought a new field: absent here
             }
 
-            records[r] = new RawRecord(rows[r].Location, cells);
+            records[r] = new RawRecord(rows[r].Location, cells, rows[r].Problem);
         }
 
         _logger.LogInformation("Read {Documents} documents ({Columns} fields) from {Source} in {Elapsed:0.000}s, {Batch} per batch",
@@ -171,7 +171,10 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
     {
         var sample = await connection.RunAsync("find", async token =>
         {
-            using var cursor = await connection.Collection.FindAsync(FilterDefinition<BsonDocument>.Empty, new FindOptions<BsonDocument> { Limit = 1, BatchSize = 1, Sort = ById }, token).ConfigureAwait(false);
+            // Decoded allowing a field named twice (MongoDB stores such documents): BsonDocument's own decoding threw
+            // "Duplicate element name" out of the read; the rows' reading names the document.
+            using var cursor = await connection.Collection.FindAsync(FilterDefinition<BsonDocument>.Empty,
+                new FindOptions<BsonDocument> { Limit = 1, BatchSize = 1, Sort = ById, Projection = new WholeDocument() }, token).ConfigureAwait(false);
             return await cursor.FirstOrDefaultAsync(token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         var names = new HashSet<string>(wanted.Select(ColumnMapping.Normalize), StringComparer.OrdinalIgnoreCase);
@@ -190,7 +193,7 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
         var squashed = new HashSet<string>(wanted.Select(ColumnMapping.Squash).Where(n => n.Length > 0), StringComparer.Ordinal);
         var held = new HashSet<string>(fields.Where(n => names.Contains(ColumnMapping.Normalize(n))).Select(ColumnMapping.Squash), StringComparer.Ordinal);
         bool NearMiss(string name) => ColumnMapping.Squash(name) is var squash && squashed.Contains(squash) && !held.Contains(squash);
-        return [.. wanted.Distinct(StringComparer.Ordinal), .. fields.Where(n => !exact.Contains(n) && (names.Contains(ColumnMapping.Normalize(n)) || NearMiss(n)))];
+        return [.. wanted.Distinct(StringComparer.Ordinal), .. fields.Where(n => !exact.Contains(n) && (names.Contains(ColumnMapping.Normalize(n)) || NearMiss(n))).Distinct(StringComparer.Ordinal)];
     }
 
     // The sub-document that holds most of the wanted fields, when the document itself holds fewer than half of them.
@@ -205,6 +208,20 @@ public sealed class MongoDataSource(MongoOptions options, IReadOnlyCollection<st
             .OrderByDescending(e => e.Count)
             .Select(e => e.Name)
             .FirstOrDefault();
+    }
+
+    /// <summary>No projection; documents decoded with duplicate field names allowed.</summary>
+    private sealed class WholeDocument : ProjectionDefinition<BsonDocument, BsonDocument>
+    {
+        public override RenderedProjectionDefinition<BsonDocument> Render(RenderArgs<BsonDocument> args) => new(null, DuplicatesAllowed.Instance);
+    }
+
+    private sealed class DuplicatesAllowed : MongoDB.Bson.Serialization.Serializers.SerializerBase<BsonDocument>
+    {
+        public static readonly DuplicatesAllowed Instance = new();
+
+        public override BsonDocument Deserialize(MongoDB.Bson.Serialization.BsonDeserializationContext context, MongoDB.Bson.Serialization.BsonDeserializationArgs args) =>
+            MongoDB.Bson.Serialization.Serializers.BsonDocumentSerializer.Instance.Deserialize(context.With(b => b.AllowDuplicateElementNames = true), args);
     }
 
     /// <summary>Sends the projection (or none) and decodes results with the row serializer.</summary>

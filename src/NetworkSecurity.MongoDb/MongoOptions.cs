@@ -72,16 +72,17 @@ public sealed partial record MongoOptions
         }
 
         var database = read("MONGODB_DATABASE") is { Length: > 0 } db ? db : "networksecurity";
-        if (database.Trim().Length != database.Length || database.Length > 63 || database.IndexOfAny(['/', '\\', '.', ' ', '"', '$', '\0']) >= 0)
+        // MongoDB counts the 63 in bytes: "é" is two.
+        if (database.Trim().Length != database.Length || System.Text.Encoding.UTF8.GetByteCount(database) > 63 || database.IndexOfAny(['/', '\\', '.', ' ', '"', '$', '\0']) >= 0)
         {
             // MongoDB's own rules for a database name; the server refused it only at the first push or read.
-            throw new ArgumentException($"MONGODB_DATABASE '{database}' is not a MongoDB database name (at most 63 characters, none of / \\ . \" $ or spaces).");
+            throw new ArgumentException($"MONGODB_DATABASE '{database}' is not a MongoDB database name (at most 63 bytes in UTF-8, none of / \\ . \" $ or spaces).");
         }
 
         var collection = read("MONGODB_COLLECTION") is { Length: > 0 } name ? name : "NetworkData";
-        if (collection.Trim().Length != collection.Length || collection.IndexOfAny(['$', '\0']) >= 0 || collection.StartsWith("system.", StringComparison.Ordinal))
+        if (collection.Trim().Length != collection.Length || collection.IndexOfAny(['$', '\0']) >= 0 || collection.StartsWith("system.", StringComparison.Ordinal) || collection.StartsWith('.'))
         {
-            throw new ArgumentException($"MONGODB_COLLECTION '{collection}' is not a MongoDB collection name (no $, no spaces around it, not system.*).");
+            throw new ArgumentException($"MONGODB_COLLECTION '{collection}' is not a MongoDB collection name (no $, no spaces around it, not starting with a dot, not system.*).");
         }
 
         // MongoDB (4.4 and later, all the driver supports) refuses a namespace over 255 bytes, at the first push or read.

@@ -6,8 +6,11 @@ using MongoDB.Bson.Serialization.Serializers;
 
 namespace NetworkSecurity.MongoDb;
 
-/// <summary>One document as a row: where it is (by `_id`) and its cells, indexed by the serializer's columns.</summary>
-public sealed record MongoRow(string Location, string?[] Cells);
+/// <summary>
+/// One document as a row: where it is (by `_id`), its cells, indexed by the serializer's columns, and why it cannot be
+/// read as a row, if so.
+/// </summary>
+public sealed record MongoRow(string Location, string?[] Cells, string? Problem = null);
 
 /// <summary>
 /// Decodes documents straight from BSON into rows of text cells, collecting the field names as columns in
@@ -36,6 +39,8 @@ public sealed class MongoRowSerializer(Func<string, bool>? keep = null) : Serial
         reader.ReadStartDocument();
         var location = "document without _id";
         var cells = new string?[_columns.Count];
+        var seen = new HashSet<int>();
+        string? problem = null;
         while (reader.ReadBsonType() != BsonType.EndOfDocument)
         {
             var name = reader.ReadName(Utf8NameDecoder.Instance);
@@ -59,18 +64,26 @@ public sealed class MongoRowSerializer(Func<string, bool>? keep = null) : Serial
                 _present.Add(0);
             }
 
-            _present[column]++;
-
             if (column >= cells.Length)
             {
                 Array.Resize(ref cells, _columns.Count);
             }
 
-            cells[column] = CellText(context);
+            var text = CellText(context);
+            if (!seen.Add(column))
+            {
+                // MongoDB stores a document that names a field twice; which value is meant, nobody can tell (the last
+                // was taken, silently).
+                problem ??= $"the field {name} appears more than once in the document, so its value is ambiguous ({Printable(cells[column])}, {Printable(text)}).";
+                continue;
+            }
+
+            _present[column]++;
+            cells[column] = text;
         }
 
         reader.ReadEndDocument();
-        return new MongoRow(location, cells);
+        return new MongoRow(location, cells, problem);
     }
 
     private static string? CellText(BsonDeserializationContext context)
@@ -134,6 +147,8 @@ public sealed class MongoRowSerializer(Func<string, bool>? keep = null) : Serial
     // line around or hide text in a terminal; U+2028/U+2029 start a new line in many log viewers.
     private static bool NeedsEscaping(string text) => text.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c)
         is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator);
+
+    private static string Printable(string? cell) => cell is null ? "null" : NetworkSecurity.Pipeline.Data.DatasetParser.Printable(cell.Length <= 40 ? cell : cell[..40] + "…");
 
     private static string Integer(long value) => value is >= -128 and <= 127 ? SmallIntegers[value + 128] : value.ToString(CultureInfo.InvariantCulture);
 

@@ -8,8 +8,8 @@ using MongoDB.Driver;
 namespace NetworkSecurity.MongoDb;
 
 /// <summary>
-/// The lease of one push-data --drop staging collection: a document in <c>&lt;collection&gt;.push-data.leases</c>, taken
-/// before the staging collection is made and removed once it is gone, naming the host and process that loads it, with a
+/// The lease of one push-data --drop staging collection: a document in <c>&lt;collection&gt;.push-data.leases</c> (dropped
+/// when its last lease goes), taken before the staging collection is made and removed once it is gone, naming the host and process that loads it, with a
 /// heartbeat (the server's clock) renewed while the load runs. A push killed hard (SIGKILL, a crash, a lost machine)
 /// leaves its staging collection and its lease; <see cref="RemoveDeadAsync"/>, at the start of the next push, removes
 /// both once the lease shows its push dead, and never one a live push renews.
@@ -23,6 +23,7 @@ internal sealed partial class StagingLease : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _lost = new();
     private Task _renewing = Task.CompletedTask;
+    private BsonValue? _stagingUuid;
 
     private StagingLease(MongoConnection connection, string staging)
     {
@@ -53,17 +54,40 @@ internal sealed partial class StagingLease : IAsyncDisposable
     public static async Task<StagingLease> TakeAsync(MongoConnection connection, string staging, CancellationToken cancellationToken)
     {
         var lease = new StagingLease(connection, staging);
+        await lease.WriteAsync(Builders<BsonDocument>.Filter.Eq("_id", staging), cancellationToken).ConfigureAwait(false);
+        lease._renewing = lease.RenewEveryAsync(connection.Options.StagingLeaseTimeout / 4);
+        return lease;
+    }
+
+    private async Task WriteAsync(FilterDefinition<BsonDocument> filter, CancellationToken cancellationToken)
+    {
         using var self = Process.GetCurrentProcess();
         var update = Builders<BsonDocument>.Update
-            .Set("owner", lease._owner)
+            .Set("owner", _owner)
             .Set("host", Environment.MachineName)
             .Set("pid", Environment.ProcessId)
             .Set("process_start", new BsonDateTime(self.StartTime.ToUniversalTime()))
             .CurrentDate("heartbeat");
-        await connection.RunAsync("update (staging lease)", t => Leases(connection).UpdateOneAsync(Builders<BsonDocument>.Filter.Eq("_id", staging), update, new UpdateOptions { IsUpsert = true }, t), cancellationToken).ConfigureAwait(false);
-        lease._renewing = lease.RenewEveryAsync(connection.Options.StagingLeaseTimeout / 4);
-        return lease;
+        await _connection.RunAsync("update (staging lease)", t => Leases(_connection).UpdateOneAsync(filter, update, new UpdateOptions { IsUpsert = true }, t), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Notes which staging collection this lease covers (its UUID, once made) and checks the lease still stands: a push
+    /// that ended meanwhile may have dropped the lease collection it found empty, this lease with it.
+    /// </summary>
+    public async Task PinAsync(CancellationToken cancellationToken)
+    {
+        _stagingUuid = await UuidAsync(cancellationToken).ConfigureAwait(false);
+        await RenewAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<BsonValue?> UuidAsync(CancellationToken cancellationToken) =>
+        await _connection.RunAsync("listCollections", async t =>
+        {
+            using var cursor = await _connection.Database.ListCollectionsAsync(new ListCollectionsOptions { Filter = new BsonDocument("name", Staging) }, t).ConfigureAwait(false);
+            var found = await cursor.FirstOrDefaultAsync(t).ConfigureAwait(false);
+            return found?.GetValue("info", BsonNull.Value) is BsonDocument info && info.GetValue("uuid", BsonNull.Value) is { IsBsonNull: false } uuid ? uuid : null;
+        }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Renews the heartbeat; fails when another push took the lease (its staging collection then removed).</summary>
     public async Task RenewAsync(CancellationToken cancellationToken)
@@ -71,11 +95,41 @@ internal sealed partial class StagingLease : IAsyncDisposable
         var renewed = await _connection.RunAsync("update (staging lease)", t => Leases(_connection).UpdateOneAsync(
             Builders<BsonDocument>.Filter.Eq("_id", Staging) & Builders<BsonDocument>.Filter.Eq("owner", _owner),
             Builders<BsonDocument>.Update.CurrentDate("heartbeat"), cancellationToken: t), cancellationToken).ConfigureAwait(false);
-        if (renewed.IsAcknowledged && renewed.MatchedCount == 0)
+        if (renewed.IsAcknowledged && renewed.MatchedCount == 0 && !await RetakeAsync(cancellationToken).ConfigureAwait(false))
         {
             await _lost.CancelAsync().ConfigureAwait(false);
             throw new MongoException(MongoFailure.Server,
                 $"The lease of the staging collection {_connection.Options.Database}.{Staging} was taken by another push-data, which found it not renewed for {Seconds(_connection.Options.StagingLeaseTimeout)} and removed the collection as left by a dead push.");
+        }
+    }
+
+    // The lease gone without a trace while the staging collection is the very one made (same UUID): not another push's
+    // removal, which marks the lease first and drops the collection before deleting it, but the lease collection dropped
+    // by a push that found it empty just before this lease was written. Written again, unless another push has written
+    // one meanwhile (an upsert that then collides with it).
+    private async Task<bool> RetakeAsync(CancellationToken cancellationToken)
+    {
+        if (_stagingUuid is null || _lost.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        var any = await _connection.RunAsync("find (staging lease)", t => Leases(_connection).Find(Builders<BsonDocument>.Filter.Eq("_id", Staging)).Limit(1).ToListAsync(t), cancellationToken).ConfigureAwait(false);
+        if (any.Count > 0 || !_stagingUuid.Equals(await UuidAsync(cancellationToken).ConfigureAwait(false)))
+        {
+            return false;
+        }
+
+        try
+        {
+            await WriteAsync(Builders<BsonDocument>.Filter.Eq("_id", Staging) & Builders<BsonDocument>.Filter.Eq("owner", _owner), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (MongoException ex) when (ex.InnerException is MongoWriteException { WriteError.Category: ServerErrorCategory.DuplicateKey })
+        {
+            // Written by another push, or by this one's other renewal (the loop's and the one before the rename) at once.
+            var now = await _connection.RunAsync("find (staging lease)", t => Leases(_connection).Find(Builders<BsonDocument>.Filter.Eq("_id", Staging)).Limit(1).ToListAsync(t), cancellationToken).ConfigureAwait(false);
+            return now is [var lease] && lease.GetValue("owner", BsonNull.Value) == _owner;
         }
     }
 
@@ -113,10 +167,22 @@ internal sealed partial class StagingLease : IAsyncDisposable
         try
         {
             await Leases(_connection).DeleteOneAsync(Builders<BsonDocument>.Filter.Eq("_id", Staging) & Builders<BsonDocument>.Filter.Eq("owner", _owner), bound.Token).ConfigureAwait(false);
+            await DropLeasesIfEmptyAsync(_connection, bound.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is MongoDB.Driver.MongoException or TimeoutException or OperationCanceledException)
         {
             // A lease left behind names no collection: the next push removes it.
+        }
+    }
+
+    // Leaves no empty lease collection behind. A push that wrote its lease between the count and the drop finds it gone
+    // at its next renewal and writes it again (RetakeAsync); meanwhile its staging collection, without a lease, is one no
+    // other push removes.
+    private static async Task DropLeasesIfEmptyAsync(MongoConnection connection, CancellationToken cancellationToken)
+    {
+        if (await Leases(connection).Find(FilterDefinition<BsonDocument>.Empty).Limit(1).CountDocumentsAsync(cancellationToken).ConfigureAwait(false) == 0)
+        {
+            await connection.Database.DropCollectionAsync(Leases(connection).CollectionNamespace.CollectionName, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -136,8 +202,9 @@ internal sealed partial class StagingLease : IAsyncDisposable
     /// <summary>
     /// Removes the staging collections (and leases) of this collection's earlier pushes that died: the lease's process is
     /// gone (same host), or its heartbeat is older than <see cref="MongoOptions.StagingLeaseTimeout"/> by the server's
-    /// clock. A staging collection of an earlier version (no lease) is named in a warning, not removed: such a push may
-    /// be running. Each removal is logged.
+    /// clock. A collection named like a staging collection but without a lease (a user's own, or an earlier version's,
+    /// <c>&lt;collection&gt;.push-data-&lt;32 hex&gt;</c>) is named in a warning, not removed: push-data did not provably
+    /// make it, and such an earlier push may be running. Each removal is logged.
     /// </summary>
     public static async Task RemoveDeadAsync(MongoConnection connection, ILogger logger, CancellationToken cancellationToken)
     {
@@ -165,27 +232,33 @@ internal sealed partial class StagingLease : IAsyncDisposable
         var leases = await connection.RunAsync("find (staging leases)", t => leasesCollection.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(t), cancellationToken).ConfigureAwait(false);
         var now = await ServerTimeAsync(connection, cancellationToken).ConfigureAwait(false);
         var byName = leases.Where(l => l.GetValue("_id", BsonNull.Value).IsString).ToDictionary(l => l["_id"].AsString, StringComparer.Ordinal);
+        var removed = false;
         foreach (var name in staging.Union(byName.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            byName.TryGetValue(name, out var lease);
-            var dead = lease is null ? "it has no lease" : DeadReason(lease, now, options.StagingLeaseTimeout);
-            if (dead is null)
+            if (!byName.TryGetValue(name, out var lease))
             {
-                logger.LogInformation("{Database}.{Name} is being loaded by a push-data on {Host} (pid {Pid}), whose lease was renewed {Age} ago: left alone",
-                    options.Database, name, lease!.GetValue("host", "?"), lease.GetValue("pid", "?"), Seconds(now - lease["heartbeat"].ToUniversalTime()));
+                // Every staging collection push-data makes has its lease from before its create until after its drop or
+                // rename: one without is not provably ours (a user's collection so named, or a lease deleted by hand).
+                logger.LogWarning("{Database}.{Name} is named like a push-data --drop staging collection but has no lease in {Leases}, so push-data did not make it (or its lease was deleted by hand): it is left alone; drop it yourself if it is a leftover",
+                    options.Database, name, leasesCollection.CollectionNamespace.CollectionName);
                 continue;
             }
 
-            if (lease is not null)
+            var dead = DeadReason(lease, now, options.StagingLeaseTimeout);
+            if (dead is null)
             {
-                // Taken only if unchanged since read: a push that renewed it meanwhile is alive and keeps it.
-                var taken = await connection.RunAsync("update (staging lease)", t => leasesCollection.UpdateOneAsync(
-                    Builders<BsonDocument>.Filter.Eq("_id", name) & Builders<BsonDocument>.Filter.Eq("owner", lease.GetValue("owner", BsonNull.Value)) & Builders<BsonDocument>.Filter.Eq("heartbeat", lease.GetValue("heartbeat", BsonNull.Value)),
-                    Builders<BsonDocument>.Update.Set("owner", $"removed by pid {Environment.ProcessId} on {Environment.MachineName}"), cancellationToken: t), cancellationToken).ConfigureAwait(false);
-                if (taken.IsAcknowledged && taken.MatchedCount == 0)
-                {
-                    continue;
-                }
+                logger.LogInformation("{Database}.{Name} is being loaded by a push-data on {Host} (pid {Pid}), whose lease was renewed {Age} ago: left alone",
+                    options.Database, name, lease.GetValue("host", "?"), lease.GetValue("pid", "?"), Seconds(now - lease["heartbeat"].ToUniversalTime()));
+                continue;
+            }
+
+            // Taken only if unchanged since read: a push that renewed it meanwhile is alive and keeps it.
+            var taken = await connection.RunAsync("update (staging lease)", t => leasesCollection.UpdateOneAsync(
+                Builders<BsonDocument>.Filter.Eq("_id", name) & Builders<BsonDocument>.Filter.Eq("owner", lease.GetValue("owner", BsonNull.Value)) & Builders<BsonDocument>.Filter.Eq("heartbeat", lease.GetValue("heartbeat", BsonNull.Value)),
+                Builders<BsonDocument>.Update.Set("owner", $"removed by pid {Environment.ProcessId} on {Environment.MachineName}"), cancellationToken: t), cancellationToken).ConfigureAwait(false);
+            if (taken.IsAcknowledged && taken.MatchedCount == 0)
+            {
+                continue;
             }
 
             if (staging.Contains(name))
@@ -200,6 +273,16 @@ internal sealed partial class StagingLease : IAsyncDisposable
 
             // Its collection gone, the lease goes last: removed first, a stop in between would leave the collection unleased.
             await connection.RunAsync("delete (staging lease)", t => leasesCollection.DeleteOneAsync(Builders<BsonDocument>.Filter.Eq("_id", name), t), cancellationToken).ConfigureAwait(false);
+            removed = true;
+        }
+
+        if (removed)
+        {
+            await connection.RunAsync("drop (staging leases)", async t =>
+            {
+                await DropLeasesIfEmptyAsync(connection, t).ConfigureAwait(false);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -852,9 +852,35 @@ public sealed class CommandLineTests
 
         var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
         Assert.Contains($"Removed networksecurity.{left}, the staging collection of an earlier push-data --drop that died before it renamed it (its process, pid {killedPid} on this host, is gone)", log);
-        Assert.Equal(["killed", "killed.push-data.leases"], server.CollectionNames("networksecurity"));
-        Assert.Empty(server.Documents("networksecurity", "killed.push-data.leases"));
+        Assert.Equal(["killed"], server.CollectionNames("networksecurity")); // the lease collection too, left empty
         Assert.Equal(100, server.Documents("networksecurity", "killed").Count);
+    }
+
+    [Fact]
+    public async Task Push_data_stopped_before_its_first_batch_says_the_collection_is_unchanged()
+    {
+        // It said "stopped after 0 of 100 records were stored: … holds a partial load; run push-data --drop to load … from
+        // scratch" of a collection nothing had touched.
+        await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        server.Insert("networksecurity", "untouched", "{\"old\": 1}");
+        server.Stall = c => c.GetElement(0).Name == "listCollections"; // looking for dead pushes' staging collections
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 100);
+        var logs = Path.Combine(dir.Path, "Logs");
+        using var stop = new CancellationTokenSource();
+        var push = CommandLine.RunAsync(["push-data", "--file", data, "--batch-size", "10", "--logs", logs,
+            $"--MONGODB_URL={server.ConnectionString}", "--MONGODB_COLLECTION=untouched"], stop.Token);
+        while (!server.Commands.Contains("listCollections") && !push.IsCompleted)
+        {
+            await Task.Delay(50);
+        }
+
+        await stop.CancelAsync(); // as Ctrl+C or SIGTERM
+        Assert.Equal(CommandLine.Failed, await push);
+        var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
+        Assert.Contains($"push-data was stopped before any record was sent: {server.ConnectionString}/networksecurity.untouched is unchanged", log);
+        Assert.DoesNotContain("partial load", log);
+        Assert.Equal(1, Assert.Single(server.Documents("networksecurity", "untouched"))["old"].AsInt32);
     }
 
     [Theory]
@@ -884,13 +910,12 @@ public sealed class CommandLineTests
             // --drop emptied the collection first: stopped, it held 20 of the file's 100 records and nothing of before.
             Assert.Contains("push-data was stopped. networksecurity.partial is unchanged: the documents went to the staging collection networksecurity.partial.push-data.", log);
             Assert.Equal(1, Assert.Single(server.Documents("networksecurity", "partial"))["old"].AsInt32);
-            Assert.Equal(["partial"], server.CollectionNames("networksecurity").Where(n => n != "partial.push-data.leases"));
-            Assert.Empty(server.Documents("networksecurity", "partial.push-data.leases"));
+            Assert.Equal(["partial"], server.CollectionNames("networksecurity"));
         }
         else
         {
-            // It said only "push-data cancelled".
-            Assert.Contains($"push-data was stopped after 20 of 100 records were stored: {server.ConnectionString}/networksecurity.partial holds a partial load (after the documents it held before); run push-data --drop to load {data} from scratch", log);
+            // It said only "push-data cancelled", then "after 20 of 100 records were stored" with 30 stored.
+            Assert.Contains($"push-data was stopped after 20 of 100 records were stored, while records 20–29 were sent but not acknowledged (some or all of them may be stored too): {server.ConnectionString}/networksecurity.partial holds a partial load (after the documents it held before); run push-data --drop to load {data} from scratch", log);
             Assert.Equal(1 + 30, server.Documents("networksecurity", "partial").Count); // the stalled batch was stored too
         }
     }

@@ -75,6 +75,49 @@ public sealed class FailureTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_push_stopped_while_a_batch_is_on_its_way_says_that_batch_may_be_stored()
+    {
+        // The CLI said "stopped after 20 of 50 records were stored" while the collection held 30: the server stored the
+        // batch it was sent, whatever the client then did.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Stall = c => c.GetElement(0).Name == "insert" && Server.Commands.Count(n => n == "insert") > 2;
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 50).Select(i => $"{i},0")) + "\n"), "n.csv");
+        using var stop = new CancellationTokenSource();
+        var push = MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: false, null, stop.Token);
+        while (Server.Commands.Count(n => n == "insert") < 3 && !push.IsCompleted)
+        {
+            await Task.Delay(20);
+        }
+
+        await stop.CancelAsync(); // as Ctrl+C does, with the third batch awaited
+
+        var ex = await Assert.ThrowsAsync<PushStoppedException>(() => push);
+        Assert.Equal(30, Server.Documents(options.Database, options.Collection).Count);
+        Assert.Equal((20L, 20L, 29L), (ex.Stored, ex.FirstUnacknowledged, ex.LastUnacknowledged));
+        Assert.Equal("push-data was stopped after 20 documents were stored, while records 20–29 were sent but not acknowledged: some or all of them may be stored too.", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_push_with_unacknowledged_writes_is_refused_before_anything_is_sent(bool drop)
+    {
+        // w=0: the server's rejections never came back (a validator's refusals went unreported: "Inserted 5"), and
+        // --drop's rename, sent on another connection, could overtake the last inserts into the staging collection.
+        var options = TestServerOptions() with { ConnectionString = $"mongodb://u:s3cr3t@127.0.0.1:{Server.Port}/?w=0" };
+        Server.Users["u"] = "s3cr3t";
+        Server.Reject = _ => "refused";
+        var csv = CsvTableReader.Read(new StringReader("x,y\n1,0\n2,0\n"), "n.csv");
+
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv, drop, CancellationToken.None));
+
+        Assert.Equal(MongoFailure.InvalidConnectionString, ex.Failure);
+        Assert.Equal($"push-data needs acknowledged writes, and MONGODB_URL mongodb://u:***@127.0.0.1:{Server.Port}/?w=0 asks for none (w=0): it could not tell which documents the server stored or rejected, nor rename a complete staging collection with --drop. Set w=1 (or more), or remove w=0. Nothing was sent.", ex.Message);
+        // The driver's monitoring may have said hello; no command of the push was sent.
+        Assert.All(Server.Commands, c => Assert.Contains(c, new[] { "isMaster", "ismaster", "hello", "saslStart", "saslContinue" }));
+    }
+
+    [Fact]
     public async Task A_write_concern_error_says_the_batch_was_stored_unconfirmed()
     {
         // w=3 on a single node: the server stores the documents, then reports that the write concern cannot be met.
@@ -125,6 +168,30 @@ public sealed class FailureTests : MongoTestBase
         AssertNoStaging(options);
         Assert.StartsWith($"push-data was stopped. {options.Database}.{options.Collection} is unchanged: the documents went to the staging collection ", ex.Message);
         Assert.EndsWith(", which was removed.", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_push_with_drop_stopped_while_its_staging_collection_is_made_says_the_collection_is_unchanged()
+    {
+        // Ctrl+C while the create was awaited: the CLI logged only "The operation was canceled."
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        Server.Stall = c => c.GetElement(0).Name == "create";
+        var csv = CsvTableReader.Read(new StringReader("x,y\n" + string.Join("\n", Enumerable.Range(0, 50).Select(i => $"{i},0")) + "\n"), "n.csv");
+        using var stop = new CancellationTokenSource();
+        var push = MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, stop.Token);
+        while (!Server.Commands.Contains("create") && !push.IsCompleted)
+        {
+            await Task.Delay(20);
+        }
+
+        await stop.CancelAsync();
+
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => push);
+        Assert.Equal($"push-data was stopped before any document was sent: {options.Database}.{options.Collection} is unchanged.", ex.Message);
+        Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.DoesNotContain("insert", Server.Commands);
+        AssertNoStaging(options);
     }
 
     [Fact]

@@ -58,6 +58,26 @@ public sealed class OptionsTests
         Assert.StartsWith("MONGODB_COLLECTION 'system.users' is not a MongoDB collection name", Assert.Throws<ArgumentException>(() => MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb://h/", "MONGODB_COLLECTION" => "system.users", _ => null })).Message);
     }
 
+    [Fact]
+    public void A_database_name_over_63_bytes_or_a_collection_name_starting_with_a_dot_is_refused_where_it_is_read()
+    {
+        // MongoDB counts a database name's 63 in bytes and refuses a collection name starting with a dot: both passed,
+        // and the server refused them only at the first push or read.
+        MongoOptions? Read(string database, string collection) =>
+            MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb://h/", "MONGODB_DATABASE" => database, "MONGODB_COLLECTION" => collection, _ => null });
+        var accented = new string('é', 32); // 32 characters, 64 bytes
+        Assert.Equal($"MONGODB_DATABASE '{accented}' is not a MongoDB database name (at most 63 bytes in UTF-8, none of / \\ . \" $ or spaces).",
+            Assert.Throws<ArgumentException>(() => Read(accented, "c")).Message);
+        Assert.NotNull(Read(accented[..31] + "e", "c")); // 63 bytes
+        foreach (var collection in new[] { ".hidden", "." })
+        {
+            Assert.Equal($"MONGODB_COLLECTION '{collection}' is not a MongoDB collection name (no $, no spaces around it, not starting with a dot, not system.*).",
+                Assert.Throws<ArgumentException>(() => Read("db", collection)).Message);
+        }
+
+        Assert.NotNull(Read("db", "a.")); // a dot elsewhere is allowed
+    }
+
     [Theory]
     [InlineData("mongodb://u:s3cr3t@h1/?authMechanism=BOGUS", "mongodb://u:***@h1/?authMechanism=BOGUS")]
     [InlineData("mongodb://u:s3cr3t@h1/?maxPoolSize=-1", "mongodb://u:***@h1/?maxPoolSize=-1")]

@@ -85,6 +85,51 @@ public sealed class PushAndReadTests : MongoTestBase
     }
 
     [Fact]
+    public async Task Push_data_with_drop_keeps_a_clustered_collections_clustered_index_and_ttl()
+    {
+        // They were left out of the staging collection's create, so the collection that replaced it was neither
+        // clustered nor expiring; and the clustered index's own entry (named "by_id") was sent to createIndexes, which
+        // refused it.
+        var options = TestServerOptions();
+        var created = new BsonDocument
+        {
+            ["clusteredIndex"] = new BsonDocument { ["v"] = 2, ["key"] = new BsonDocument("_id", 1), ["name"] = "by_id", ["unique"] = true },
+            ["expireAfterSeconds"] = 86400,
+            ["changeStreamPreAndPostImages"] = new BsonDocument("enabled", true),
+        };
+        Server.Create(options.Database, options.Collection, created);
+        Server.Insert(options.Database, options.Collection, "{\"a\": 0, \"b\": 0}");
+
+        var pushed = await MongoDataLoader.PushAsync(options, CsvTableReader.Read(new StringReader("a,b\n1,2\n3,4\n"), "small.csv"), drop: true, CancellationToken.None);
+
+        Assert.Equal(2, pushed.CollectionCount);
+        AssertNoStaging(options);
+        var info = Server.Info(options.Database, options.Collection)!.Value;
+        Assert.Equal(created, info.Options);
+        Assert.Empty(info.Indexes);
+    }
+
+    [Fact]
+    public async Task A_push_with_drop_refuses_a_collection_whose_options_it_cannot_carry_over()
+    {
+        // The staging collection was made without them: an encrypted collection was replaced by one that stores the
+        // fields in the clear.
+        var options = TestServerOptions();
+        var encrypted = new BsonDocument("fields", new BsonArray { new BsonDocument { ["path"] = "a", ["bsonType"] = "int" } });
+        Server.Create(options.Database, options.Collection, new BsonDocument { ["encryptedFields"] = encrypted, ["validationLevel"] = "strict" });
+        Server.Insert(options.Database, options.Collection, "{\"a\": 0, \"b\": 0}");
+
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, CsvTableReader.Read(new StringReader("a,b\n1,2\n"), "small.csv"), drop: true, CancellationToken.None));
+
+        Assert.StartsWith($"{options.Database}.{options.Collection} at {Server.ConnectionString} was created with encryptedFields, which push-data --drop cannot give the collection that replaces it (validator, ", ex.Message);
+        Assert.EndsWith("only): it is unchanged. Push without --drop, or recreate the collection yourself.", ex.Message);
+        Assert.Equal([0], Server.Documents(options.Database, options.Collection).Select(d => d["a"].AsInt32));
+        Assert.Equal(encrypted, Server.Info(options.Database, options.Collection)!.Value.Options["encryptedFields"]);
+        Assert.DoesNotContain("insert", Server.Commands);
+        AssertNoStaging(options);
+    }
+
+    [Fact]
     public async Task Push_data_stores_ints_doubles_strings_and_nulls()
     {
         var csv = CsvTableReader.Read(new StringReader("a,b,c,d\n1,0.5,abc,na\n-1,,x1,2\n"), "types.csv");
@@ -199,6 +244,70 @@ public sealed class PushAndReadTests : MongoTestBase
         // Fields have no position a reader could count (only the order first seen across the collection): named, not numbered.
         Assert.All(parsed.Invalid, i => Assert.Null(i.Problems.Single().Column));
         Assert.EndsWith("document _id 65a000000000000000000007 (SFH): 'BSON bool: true' is not a number.", parsed.Invalid[0].Problems.Single().ToString());
+    }
+
+    [Fact]
+    public async Task A_string_that_is_not_valid_utf8_makes_its_document_an_invalid_row_naming_the_id_and_field()
+    {
+        // MongoDB keeps such strings as another client wrote them; the driver's strict decoding threw a
+        // DecoderFallbackException out of the read ("Unable to translate bytes [FF]"), naming no document or field.
+        var options = TestServerOptions();
+        byte[] Raw(string id, string feature, string result)
+        {
+            var document = new BsonDocument { ["_id"] = id };
+            foreach (var name in Schema.FeatureNames)
+            {
+                document[name] = name == feature ? "1\u00a7" : 1;
+            }
+
+            document["Result"] = result;
+            var bytes = document.ToBson();
+            bytes[Array.IndexOf(bytes, (byte)0xA7) - 1] = 0xFF; // "§" (C2 A7) becomes FF A7: not UTF-8
+            return bytes;
+        }
+
+        // String _ids sort before ObjectIds: the first document, the sample the projection is chosen from.
+        Server.StoreRaw(options.Database, options.Collection, Raw("bad-sfh", "SFH", "1"));
+        Server.StoreRaw(options.Database, options.Collection, Raw("bad-port", "port", "-1"));
+        var ones = string.Join(", ", Schema.FeatureNames.Select(n => $"\"{n}\": 1"));
+        Server.Insert(options.Database, options.Collection, $"{{\"_id\": {{\"$oid\": \"65a000000000000000000001\"}}, {ones}, \"Result\": -1}}");
+
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+
+        var parsed = DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false);
+        Assert.Equal(1, parsed.Valid.Count);
+        Assert.Equal(
+            [("document _id bad-port", "port", "'1\ufffd\ufffd' is not a number."), ("document _id bad-sfh", "SFH", "'1\ufffd\ufffd' is not a number.")],
+            parsed.Invalid.Select(i => (i.Location, i.Problems.Single().Field!, i.Problems.Single().Message)));
+    }
+
+    [Theory]
+    [InlineData("a-first")]
+    [InlineData("z-later")]
+    public async Task A_document_naming_a_field_twice_is_an_invalid_row_naming_the_id_and_field(string id)
+    {
+        // MongoDB stores such a document. First by _id (the sample the projection is chosen from), it threw
+        // "Duplicate element name 'SFH'" out of the read; later, its last SFH was taken silently.
+        var options = TestServerOptions();
+        var ones = string.Join(", ", Schema.FeatureNames.Select(n => $"\"{n}\": 1"));
+        Server.Insert(options.Database, options.Collection, $"{{\"_id\": \"m-ok\", {ones}, \"Result\": -1}}");
+        var twice = new BsonDocument(allowDuplicateNames: true) { { "_id", id } };
+        foreach (var name in Schema.FeatureNames)
+        {
+            twice.Add(name, 1);
+        }
+
+        twice.Add("SFH", -1);
+        twice.Add("Result", 1);
+        Server.StoreRaw(options.Database, options.Collection, twice.ToBson());
+
+        var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
+
+        var parsed = DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false);
+        Assert.Equal(1, parsed.Valid.Count);
+        var invalid = Assert.Single(parsed.Invalid);
+        Assert.Equal($"document _id {id}", invalid.Location);
+        Assert.Equal("the field SFH appears more than once in the document, so its value is ambiguous (1, -1).", invalid.Problems.Single().Message);
     }
 
     [Fact]

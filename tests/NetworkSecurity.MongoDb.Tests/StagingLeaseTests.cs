@@ -67,6 +67,54 @@ public sealed class StagingLeaseTests : MongoTestBase
     }
 
     [Fact]
+    public async Task A_collection_named_like_a_staging_collection_but_without_a_lease_is_left_alone()
+    {
+        // A user's own collection that happens to be named <collection>.push-data.<32 hex digits> was dropped by the next
+        // push to <collection> as "left by a dead push": push-data only ever makes such a collection under a lease.
+        var options = TestServerOptions(batchSize: 10);
+        var leases = options.Collection + ".push-data.leases";
+        var mine = $"{options.Collection}.push-data.{new string('a', 32)}";
+        Server.Insert(options.Database, mine, "{\"kept\": 1}", "{\"kept\": 2}");
+        // Beside it, a dead push's staging collection under its lease: that one goes.
+        var dead = $"{options.Collection}.push-data.{new string('b', 32)}";
+        Server.Insert(options.Database, dead, "{\"x\": 1}");
+        Server.Replace(options.Database, leases, new BsonDocument
+        {
+            ["_id"] = dead, ["owner"] = "owner-b", ["host"] = "elsewhere", ["pid"] = 7,
+            ["process_start"] = new BsonDateTime(DateTime.UtcNow.AddMinutes(-10)), ["heartbeat"] = new BsonDateTime(DateTime.UtcNow.AddMinutes(-5)),
+        });
+        var logger = new CapturingLogger();
+        var csv = Csv(12);
+
+        await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None, logger);
+        await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: false, null, CancellationToken.None, logger);
+
+        Assert.Equal([1, 2], Server.Documents(options.Database, mine).Select(d => d["kept"].AsInt32));
+        Assert.DoesNotContain(dead, Server.CollectionNames(options.Database));
+        Assert.Equal(24, Server.Documents(options.Database, options.Collection).Count);
+        var log = string.Join("\n", logger.Lines);
+        Assert.Contains($"{options.Database}.{mine} is named like a push-data --drop staging collection but has no lease in {leases}, so push-data did not make it (or its lease was deleted by hand): it is left alone", log);
+        Assert.DoesNotContain($"Removed {options.Database}.{mine}", log);
+        Assert.Contains($"Removed {options.Database}.{dead}", log);
+        Assert.DoesNotContain(leases, Server.CollectionNames(options.Database)); // its last lease gone, it goes too
+    }
+
+    [Fact]
+    public async Task A_collection_named_like_a_staging_collection_is_left_alone_when_no_lease_collection_exists()
+    {
+        var options = TestServerOptions(batchSize: 10);
+        var mine = $"{options.Collection}.push-data.{new string('c', 32)}";
+        Server.Insert(options.Database, mine, "{\"kept\": 1}");
+        var logger = new CapturingLogger();
+        var csv = Csv(5);
+
+        await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: false, null, CancellationToken.None, logger);
+
+        Assert.Equal([1], Server.Documents(options.Database, mine).Select(d => d["kept"].AsInt32));
+        Assert.Contains(logger.Lines, l => l.StartsWith($"{options.Database}.{mine} is named like a push-data --drop staging collection but has no lease", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_collection_name_too_long_for_the_staging_collection_is_refused_before_anything_is_sent()
     {
         // 200 bytes fit MongoDB's 255 for networksecurity_tests.<name>, but not with .push-data.<32 hex digits>: the
@@ -102,6 +150,74 @@ public sealed class StagingLeaseTests : MongoTestBase
         Assert.Equal(Environment.ProcessId, seen["pid"].AsInt32);
         Assert.True(seen["heartbeat"].IsValidDateTime);
         Assert.Equal(25, Server.Documents(options.Database, options.Collection).Count);
+        AssertNoStaging(options);
+    }
+
+    [Fact]
+    public async Task A_push_whose_lease_collection_an_ending_push_dropped_writes_its_lease_again_and_completes()
+    {
+        // Each push drops the lease collection it leaves empty (it stayed, empty, for good); another push's lease,
+        // written between that push's count and its drop, went with it. Its staging collection is the very one it made
+        // (same UUID), so the lease was not taken by a push that found it dead: it is written again.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        var leases = options.Collection + ".push-data.leases";
+        Server.Reject = d =>
+        {
+            if (d["x"] == 5)
+            {
+                Server.Drop(options.Database, leases);
+            }
+
+            return null;
+        };
+        IReadOnlyList<BsonDocument>? atRename = null;
+        Server.Stall = c =>
+        {
+            if (c.GetElement(0).Name == "renameCollection")
+            {
+                atRename = Server.Documents(options.Database, leases);
+            }
+
+            return false;
+        };
+        var csv = Csv(25);
+
+        var result = await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None);
+
+        Assert.Equal(25, result.CollectionCount);
+        Assert.Equal(Enumerable.Range(0, 25), Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        AssertNoStaging(options);
+        var lease = Assert.Single(atRename!); // written again by the check before the rename
+        Assert.Equal(Environment.ProcessId, lease["pid"].AsInt32);
+        Assert.Matches($@"^{options.Collection}\.push-data\.[0-9a-f]{{32}}$", lease["_id"].AsString);
+    }
+
+    [Fact]
+    public async Task A_push_whose_lease_and_staging_collection_were_both_removed_does_not_write_its_lease_again()
+    {
+        // Frozen past its lease's timeout, the push's staging collection and then its lease were removed by another push;
+        // its inserts since made the collection again (another UUID), partly: never renamed over the collection.
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        var leases = options.Collection + ".push-data.leases";
+        Server.Reject = d =>
+        {
+            if (d["x"] == 15)
+            {
+                Server.Drop(options.Database, Server.CollectionNames(options.Database).Single(n => n.StartsWith(options.Collection + ".push-data.", StringComparison.Ordinal) && n != leases));
+                Server.Drop(options.Database, leases);
+            }
+
+            return null;
+        };
+        var csv = Csv(25);
+
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None));
+
+        Assert.Contains("was taken by another push-data", ex.Message);
+        Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.DoesNotContain("renameCollection", Server.Commands);
         AssertNoStaging(options);
     }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using MongoDB.Bson;
 using MongoDB.Bson.IO;
@@ -29,6 +30,7 @@ public sealed class WireProtocolServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, List<BsonDocument>> _collections = new();
     private readonly ConcurrentDictionary<long, Queue<BsonDocument>> _cursors = new();
     private readonly ConcurrentDictionary<string, CollectionInfo> _info = new();
+    private readonly ConditionalWeakTable<List<BsonDocument>, StrongBox<Guid>> _uuids = new();
     private readonly ConcurrentBag<Task> _connections = [];
     private readonly Task _accepting;
     private long _nextCursor = 1000;
@@ -388,20 +390,24 @@ public sealed class WireProtocolServer : IAsyncDisposable
                 var names = _collections.Keys.Where(k => k.StartsWith(database + ".", StringComparison.Ordinal)).Select(k => k[(database.Length + 1)..])
                     .Where(n => !filter.Contains("name") || filter["name"].AsString == n);
                 var batch = new BsonArray(names.Select(n => _info.TryGetValue($"{database}.{n}", out var info)
-                    ? new BsonDocument { ["name"] = n, ["type"] = info.Type, ["options"] = info.Options, ["info"] = new BsonDocument("readOnly", info.Type == "view") }
-                    : new BsonDocument { ["name"] = n, ["type"] = "collection", ["options"] = new BsonDocument() }));
+                    ? new BsonDocument { ["name"] = n, ["type"] = info.Type, ["options"] = info.Options, ["info"] = new BsonDocument { ["readOnly"] = info.Type == "view", ["uuid"] = Uuid(database, n) } }
+                    : new BsonDocument { ["name"] = n, ["type"] = "collection", ["options"] = new BsonDocument(), ["info"] = new BsonDocument { ["readOnly"] = false, ["uuid"] = Uuid(database, n) } }));
                 return Ok(new BsonDocument("cursor", new BsonDocument { ["id"] = 0L, ["ns"] = $"{database}.$cmd.listCollections", ["firstBatch"] = batch }));
             }
 
             case "update":
             {
                 // Top-level equality filters; $set, $setOnInsert and $currentDate (the server's clock); upsert.
-                var target = _collections.GetOrAdd($"{database}.{command["update"].AsString}", _ => []);
+                var statements = sequences.GetValueOrDefault("updates") ?? command["updates"].AsBsonArray.Select(u => u.AsBsonDocument).ToList();
+                // As MongoDB, an update makes its collection only when it upserts.
+                var target = statements.Any(u => u.GetValue("upsert", false).ToBoolean()) ? _collections.GetOrAdd($"{database}.{command["update"].AsString}", _ => [])
+                    : _collections.GetValueOrDefault($"{database}.{command["update"].AsString}") ?? [];
                 var (matched, modified) = (0, 0);
                 var upserted = new BsonArray();
+                var errors = new BsonArray();
                 lock (target)
                 {
-                    foreach (var statement in sequences.GetValueOrDefault("updates") ?? command["updates"].AsBsonArray.Select(u => u.AsBsonDocument).ToList())
+                    foreach (var statement in statements)
                     {
                         var query = statement["q"].AsBsonDocument;
                         var change = statement["u"].AsBsonDocument;
@@ -422,6 +428,12 @@ public sealed class WireProtocolServer : IAsyncDisposable
                             }
 
                             Apply(document, change, inserting: true);
+                            if (target.Any(d => d["_id"].Equals(document["_id"])))
+                            {
+                                errors.Add(new BsonDocument { ["index"] = 0, ["code"] = 11000, ["errmsg"] = $"E11000 duplicate key error collection: {database}.{command["update"].AsString} index: _id_ dup key: {{ _id: {document["_id"].ToJson()} }}" });
+                                continue;
+                            }
+
                             target.Add(document);
                             upserted.Add(new BsonDocument { ["index"] = 0, ["_id"] = document["_id"] });
                         }
@@ -432,6 +444,11 @@ public sealed class WireProtocolServer : IAsyncDisposable
                 if (upserted.Count > 0)
                 {
                     reply["upserted"] = upserted;
+                }
+
+                if (errors.Count > 0)
+                {
+                    reply["writeErrors"] = errors;
                 }
 
                 return Ok(reply);
@@ -490,6 +507,12 @@ public sealed class WireProtocolServer : IAsyncDisposable
                 }
 
                 var indexes = new BsonArray { new BsonDocument { ["v"] = 2, ["key"] = new BsonDocument("_id", 1), ["name"] = "_id_" } };
+                if (_info.TryGetValue(ns, out var clustered) && clustered.Options.GetValue("clusteredIndex", BsonNull.Value) is BsonDocument spec)
+                {
+                    // As MongoDB lists a clustered collection's index: its clusteredIndex option, marked clustered.
+                    indexes[0] = new BsonDocument { ["v"] = spec.GetValue("v", 2), ["key"] = spec["key"], ["name"] = spec.GetValue("name", "_id_"), ["unique"] = true, ["clustered"] = true };
+                }
+
                 if (_info.TryGetValue(ns, out var info))
                 {
                     indexes.AddRange(info.Indexes.Select(i => new BsonDocument("v", 2).AddRange(i)));
@@ -501,6 +524,12 @@ public sealed class WireProtocolServer : IAsyncDisposable
             case "createIndexes":
             {
                 var ns = $"{database}.{command["createIndexes"].AsString}";
+                if (command["indexes"].AsBsonArray.FirstOrDefault(i => i.AsBsonDocument.Contains("clustered")) is { } refused)
+                {
+                    // Only create makes a clustered index.
+                    return Error(197, "InvalidIndexSpecificationOption", $"The field 'clustered' is not valid for an index specification. Specification: {refused}");
+                }
+
                 _collections.TryAdd(ns, []);
                 var info = _info.GetOrAdd(ns, _ => new CollectionInfo("collection", [], []));
                 var before = info.Indexes.Count + 1;
@@ -541,10 +570,28 @@ public sealed class WireProtocolServer : IAsyncDisposable
         }
     }
 
+    // As MongoDB's: one per collection made, kept through a rename, new when dropped and made again.
+    private BsonValue Uuid(string database, string collection) =>
+        _collections.TryGetValue($"{database}.{collection}", out var documents)
+            ? new BsonBinaryData(_uuids.GetValue(documents, _ => new StrongBox<Guid>(Guid.NewGuid())).Value, GuidRepresentation.Standard)
+            : BsonNull.Value;
+
+    /// <summary>Drops a collection, as another client would.</summary>
+    public void Drop(string database, string collection)
+    {
+        _info.TryRemove($"{database}.{collection}", out _);
+        _collections.TryRemove($"{database}.{collection}", out _);
+    }
+
     // Inclusion projection ({field: 1, ...}); _id stays unless excluded. As in MongoDB, a key with a dot is a path into
     // embedded documents ("price.usd" is price → usd), never a field whose name holds the dot.
     private static BsonDocument Project(BsonDocument document, BsonDocument projection)
     {
+        if (document is RawBsonDocument raw)
+        {
+            return ProjectRaw(raw, projection);
+        }
+
         var result = new BsonDocument();
         foreach (var element in document)
         {
@@ -566,6 +613,51 @@ public sealed class WireProtocolServer : IAsyncDisposable
         }
 
         return result;
+    }
+
+    // A document stored as bytes (see StoreRaw) projected on its top-level fields byte for byte, values never decoded:
+    // a string that is not valid UTF-8 reaches the client as it was stored, as from MongoDB.
+    private static RawBsonDocument ProjectRaw(RawBsonDocument document, BsonDocument projection)
+    {
+        var bytes = document.ToBson();
+        using var input = new MemoryStream(bytes, writable: false);
+        using var reader = new BsonBinaryReader(input, new BsonBinaryReaderSettings { Encoding = new UTF8Encoding(false, false) });
+        using var output = new MemoryStream();
+        output.Write(new byte[4]);
+        reader.ReadStartDocument();
+        while (true)
+        {
+            var start = reader.BsonStream.Position;
+            if (reader.ReadBsonType() == BsonType.EndOfDocument)
+            {
+                break;
+            }
+
+            var name = reader.ReadName();
+            reader.SkipValue();
+            if (name == "_id" ? projection.GetValue("_id", 1).ToBoolean() : projection.Contains(name) && projection[name].ToBoolean())
+            {
+                output.Write(bytes, (int)start, (int)(reader.BsonStream.Position - start));
+            }
+        }
+
+        output.WriteByte(0);
+        var projected = output.ToArray();
+        BinaryPrimitives.WriteInt32LittleEndian(projected, projected.Length);
+        return new RawBsonDocument(projected);
+    }
+
+    /// <summary>
+    /// Stores a document as the bytes given, as another client may have written it (a string that is not valid UTF-8,
+    /// which MongoDB keeps as it is). Its _id must be first and valid.
+    /// </summary>
+    public void StoreRaw(string database, string collection, byte[] bson)
+    {
+        var docs = _collections.GetOrAdd($"{database}.{collection}", _ => []);
+        lock (docs)
+        {
+            docs.Add(new RawBsonDocument(bson));
+        }
     }
 
     // Top-level equality ({field: value, ...}) only, as the product's filters use.

@@ -86,6 +86,17 @@ public static class PushDataCommand
                 {
                     logger.Warning("{Message}", ex.Message);
                 }
+                else if (ex is PushStoppedException inFlight)
+                {
+                    logger.Warning("push-data was stopped after {Stored:N0} of {Total:N0} records were stored, while records {First}–{Last} were sent but not acknowledged (some or all of them may be stored too): {Namespace} holds a partial load (after the documents it held before); run push-data --drop to load {File} from scratch",
+                        inFlight.Stored, total, inFlight.FirstUnacknowledged, inFlight.LastUnacknowledged, options.Namespace, file);
+                }
+                else if (stored == 0)
+                {
+                    // Stopped before the first batch was sent (connecting, looking for dead pushes' staging collections):
+                    // "holds a partial load" sent the operator to reload a collection nothing had touched.
+                    logger.Warning("push-data was stopped before any record was sent: {Namespace} is unchanged", options.Namespace);
+                }
                 else
                 {
                     logger.Warning("push-data was stopped after {Stored:N0} of {Total:N0} records were stored: {Namespace} holds a partial load (after the documents it held before); run push-data --drop to load {File} from scratch",
