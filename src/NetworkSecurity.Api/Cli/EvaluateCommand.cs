@@ -155,6 +155,20 @@ public static class EvaluateCommand
             {
                 throw new PipelineException($"Seed {seeds[s]}: {empty}");
             }
+
+            // The search's folds too: a grouped split puts more of a small class in test on some seeds, and such a seed
+            // failed after the searches of the seeds before it, its message naming no seed.
+            if (options.Training.Mode != "gbdt")
+            {
+                try
+                {
+                    GridSearchTrainer.EnoughForFolds(train.Labels, options.IsGroupedSplit ? DuplicateAnalysis.Analyze(train.Features, train.Labels).GroupIds : null, options.Training.CrossValidationFolds);
+                }
+                catch (PipelineException ex)
+                {
+                    throw new PipelineException($"Seed {seeds[s]}: {ex.Message}", ex);
+                }
+            }
         }
 
         var f1 = new List<double>();
