@@ -297,7 +297,8 @@ public sealed class JsonRecordParser
             case JsonTokenType.Null:
                 return double.NaN;
             case JsonTokenType.Number when reader.TryGetDouble(out var number):
-                return Check(number, f, index, records);
+                // A number beyond double's range is Infinity to the reader: said as the client wrote it (1e400).
+                return Check(number, f, index, records, double.IsFinite(number) ? null : Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan));
             case JsonTokenType.String:
                 return ReadString(ref reader, f, index, records);
             default:
@@ -364,7 +365,7 @@ public sealed class JsonRecordParser
         }
     }
 
-    private double Check(double value, int f, int index, JsonRecords records)
+    private double Check(double value, int f, int index, JsonRecords records, string? written = null)
     {
         var allowed = _allowed[f];
         // The allowed values as doubles here, the hot path; without a list the feature's own rule (whole or finite numbers).
@@ -375,7 +376,7 @@ public sealed class JsonRecordParser
 
         var feature = _schema.Features[f];
         records.Problem(new DataProblem("request", Location(index), null, feature.Name,
-            $"{value.ToString(CultureInfo.InvariantCulture)} is not an allowed value (allowed: {feature.AllowedText})."));
+            $"{written ?? value.ToString(CultureInfo.InvariantCulture)} is not an allowed value (allowed: {feature.AllowedText})."));
         return double.NaN;
     }
 
