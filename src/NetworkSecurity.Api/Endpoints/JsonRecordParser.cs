@@ -214,7 +214,15 @@ public sealed class JsonRecordParser
             }
 
             reader.Read();
+            var problems = records.ProblemCount;
             features[f] = IsSmallInteger(ref reader, out var value) ? Check(value, f, index, records) : ReadValue(ref reader, f, index, records);
+            if (records.ProblemCount > problems)
+            {
+                // A value refused is not a value missing: a record of two features, both refused, was also told "2 of 2
+                // features are missing" (a CSV's record is not). +Infinity marks it until the end: no value allowed is one.
+                features[f] = double.PositiveInfinity;
+            }
+
             next = f + 1;
         }
 
@@ -224,6 +232,10 @@ public sealed class JsonRecordParser
             if (double.IsNegativeInfinity(features[f]))
             {
                 records.Problem(new DataProblem("request", Location(index), null, _schema.Features[f].Name, "the feature is missing (send null to have it imputed)."));
+                features[f] = double.NaN;
+            }
+            else if (double.IsPositiveInfinity(features[f]))
+            {
                 features[f] = double.NaN;
             }
             else if (double.IsNaN(features[f]))
