@@ -270,3 +270,27 @@ public sealed class WideSchemaCommandTests
         Assert.EndsWith(",Result,predicted_column,phishing_probability,verdict", lines[0]);
     }
 }
+
+public sealed class OneFeatureSchemaTests
+{
+    [Fact]
+    public void A_model_of_one_feature_scores_a_file_of_that_one_column()
+    {
+        // Trained from "x,label", then predict refused the file of its records: "expected comma- or tab-separated columns".
+        using var dir = new TempDirectory();
+        var schema = dir.File("one.yaml", "version: 1\nfeatures:\n  - name: x\n    type: float\ntarget:\n  name: label\n  classes:\n    - value: 1\n      name: phishing\n    - value: 0\n      name: legitimate\n");
+        var rows = Enumerable.Range(0, 300).Select(i => string.Create(CultureInfo.InvariantCulture, $"{(i % 30) - 14.5},{(((i % 30) >= 15) != (i % 10 == 3) ? 1 : 0)}"));
+        var data = dir.File("one.csv", "x,label\n" + string.Join('\n', rows) + "\n");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, [], "train", "--data", data, "--schema", schema, "--mode", "gbdt", "--Pipeline:OverfittingThreshold=1");
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+
+        var input = dir.File("sites.csv", "x\n14.5\n-14.5\n");
+        var output = Path.Combine(dir.Path, "verdicts.csv");
+        (code, stdout, stderr) = ProgramProcess.Run(dir, [], "predict", "--schema", schema, "--input", input, "--output", output);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        var lines = File.ReadAllLines(output);
+        Assert.Equal("x,predicted_column,phishing_probability,verdict", lines[0]);
+        Assert.EndsWith(",phishing", lines[1]);
+        Assert.EndsWith(",legitimate", lines[2]);
+    }
+}
