@@ -111,6 +111,8 @@ public sealed class CsvTableReaderTests
         Assert.Equal(["x"], table.Columns);
         Assert.Equal(["0.5", "-2"], table.Records.Select(r => r.Values.Single()));
         Assert.Contains("expected comma- or tab-separated columns. It looks separated by", Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("a|b\n1|2\n"), "pipe.csv")).Message);
+        Assert.Equal("spaced.csv, line 1: expected comma- or tab-separated columns. It looks separated by spaces.",
+            Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("a b c\n1 2 3\n"), "spaced.csv")).Message);
     }
 
     [Fact]

@@ -128,14 +128,16 @@ public static class CsvTableReader
         }
 
         // One column is a table too (the records of a one-feature schema, to score): only one that looks separated by
-        // another character is refused here; any other odd name is then named by the schema's column check.
+        // another character (or by spaces) is refused here; any other odd name is then named by the schema's column check.
         var otherSeparator = columns.Length == 1 && (columns[0].Contains(';', StringComparison.Ordinal) || columns[0].Contains('|', StringComparison.Ordinal));
-        if (csv.Separator is not (',' or '\t') || otherSeparator)
+        var spaces = columns.Length == 1 && columns[0].Contains(' ', StringComparison.Ordinal);
+        if (csv.Separator is not (',' or '\t') || otherSeparator || spaces)
         {
             var separator = csv.Separator;
             csv.Dispose();
             var found = otherSeparator
                 ? " It looks separated by ';' or '|'."
+                : spaces ? " It looks separated by spaces."
                 : separator is not (',' or '\t') ? $" It looks separated by '{separator}'." : "";
             throw PipelineException.At(new DataProblem(source, $"line {headerLine}", null, null, $"expected comma- or tab-separated columns.{found}"));
         }
