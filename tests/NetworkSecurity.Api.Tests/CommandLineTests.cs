@@ -609,6 +609,31 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Evaluate_refuses_a_seed_whose_training_rows_are_too_few_for_the_folds_before_any_search_naming_it()
+    {
+        // Eight phishing vectors (two of them twice) among 80 legitimate rows: a grouped split leaves 7 phishing vectors in
+        // training on seed 3 and 6 on seed 4, too few for 7 folds. Seed 3 was searched first, then the run failed with
+        // "The smaller class has 6 distinct feature vectors …", naming no seed.
+        using var dir = new TempDirectory();
+        var schema = dir.File("schema.yaml", "version: 1\nfeatures:\n" + string.Concat(Enumerable.Range(0, 4).Select(f => $"  - name: t{f}\n    allowed: [-1, 0, 1]\n"))
+            + "target:\n  name: label\n  classes:\n    - value: 1\n      name: phishing\n    - value: 0\n      name: legitimate\n");
+        int[] ternary = [-1, 0, 1];
+        var legitimate = (from a in new[] { -1, 0 } from b in ternary from c in ternary from d in ternary select $"{a},{b},{c},{d},0").ToArray();
+        var phishing = (from b in ternary from c in ternary from d in ternary select $"1,{b},{c},{d},1").Take(8).ToArray();
+        var rows = legitimate.Concat(legitimate.Take(26)).Concat(phishing.SelectMany((row, i) => Enumerable.Repeat(row, i < 2 ? 2 : 1)));
+        var data = dir.File("groups.csv", "t0,t1,t2,t3,label\n" + string.Join('\n', rows) + "\n");
+        var logs = Path.Combine(dir.Path, "Logs");
+
+        var code = await CommandLine.RunAsync(["evaluate", "--data", data, "--schema", schema, "--seeds", "3-4", "--split", "grouped", "--folds", "7",
+            "--learners", "decision_tree", "--logs", logs]);
+
+        Assert.Equal(CommandLine.Failed, code);
+        var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
+        Assert.Contains("Seed 4: The smaller class has 6 distinct feature vectors among the 71 training rows", log);
+        Assert.DoesNotContain("Seed 3: test F1", log); // refused before any search
+    }
+
+    [Fact]
     public async Task Predict_writes_through_a_link_and_refuses_pipes_devices_and_its_own_input()
     {
         using var dir = new TempDirectory();

@@ -230,3 +230,67 @@ public sealed class OtherSchemaHelpTests
         Assert.Contains("the schema's feature columns", texts[1]);
     }
 }
+
+public sealed class WideSchemaCommandTests
+{
+    [Fact]
+    public void Commands_train_and_score_a_schema_wider_than_the_services_upload_limit()
+    {
+        // Api:MaxColumns (512) bounds the service's CSV uploads, yet train and predict with a 600-feature schema stopped at
+        // once, "Api:MaxColumns (512) is below the 600 features of the schema", though they read files within their own
+        // limit (10,000 columns) and serve nothing.
+        using var dir = new TempDirectory();
+        const int features = 600;
+        var schema = new StringBuilder("version: 1\nfeatures:\n");
+        for (var f = 0; f < features; f++)
+        {
+            schema.Append(CultureInfo.InvariantCulture, $"  - name: v{f}\n    allowed: [-1, 0, 1]\n");
+        }
+
+        schema.Append("target:\n  name: Result\n  classes:\n    - value: -1\n      name: phishing\n    - value: 1\n      name: legitimate\n");
+        var schemaPath = dir.File("wide.yaml", schema.ToString());
+        var csv = new StringBuilder(string.Join(',', Enumerable.Range(0, features).Select(f => $"v{f}")) + ",Result\n");
+        for (var r = 0; r < 200; r++)
+        {
+            // v0 decides the label: a model the quality gate promotes.
+            var label = r % 2 == 0 ? -1 : 1;
+            csv.AppendJoin(',', Enumerable.Range(0, features).Select(f => f == 0 ? label : ((r * 7) + (f * 3)) % 3 - 1)).Append(',').Append(label).Append('\n');
+        }
+
+        var data = dir.File("wide.csv", csv.ToString());
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, [], "train", "--data", data, "--schema", schemaPath, "--mode", "gbdt", "--Pipeline:OverfittingThreshold=1");
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("Promoted model", stdout);
+
+        var output = Path.Combine(dir.Path, "verdicts.csv");
+        (code, stdout, stderr) = ProgramProcess.Run(dir, [], "predict", "--schema", schemaPath, "--input", data, "--output", output);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        var lines = File.ReadAllLines(output);
+        Assert.Equal(201, lines.Length);
+        Assert.EndsWith(",Result,predicted_column,phishing_probability,verdict", lines[0]);
+    }
+}
+
+public sealed class OneFeatureSchemaTests
+{
+    [Fact]
+    public void A_model_of_one_feature_scores_a_file_of_that_one_column()
+    {
+        // Trained from "x,label", then predict refused the file of its records: "expected comma- or tab-separated columns".
+        using var dir = new TempDirectory();
+        var schema = dir.File("one.yaml", "version: 1\nfeatures:\n  - name: x\n    type: float\ntarget:\n  name: label\n  classes:\n    - value: 1\n      name: phishing\n    - value: 0\n      name: legitimate\n");
+        var rows = Enumerable.Range(0, 300).Select(i => string.Create(CultureInfo.InvariantCulture, $"{(i % 30) - 14.5},{(((i % 30) >= 15) != (i % 10 == 3) ? 1 : 0)}"));
+        var data = dir.File("one.csv", "x,label\n" + string.Join('\n', rows) + "\n");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, [], "train", "--data", data, "--schema", schema, "--mode", "gbdt", "--Pipeline:OverfittingThreshold=1");
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+
+        var input = dir.File("sites.csv", "x\n14.5\n-14.5\n");
+        var output = Path.Combine(dir.Path, "verdicts.csv");
+        (code, stdout, stderr) = ProgramProcess.Run(dir, [], "predict", "--schema", schema, "--input", input, "--output", output);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        var lines = File.ReadAllLines(output);
+        Assert.Equal("x,predicted_column,phishing_probability,verdict", lines[0]);
+        Assert.EndsWith(",phishing", lines[1]);
+        Assert.EndsWith(",legitimate", lines[2]);
+    }
+}

@@ -75,6 +75,40 @@ public sealed class UnscorableRecordTests : IAsyncLifetime
         Assert.Contains("a phishing probability that is not a number between 0 and 1 (NaN)", body, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_json_number_beyond_double_is_named_as_written_and_float_allows_finite_numbers()
+    {
+        // 1e400 read "Infinity is not an allowed value (allowed: any number)": not what was sent, and a rule it meets.
+        using var factory = CreateFactory();
+        using var content = new StringContent("""{"records":[{"a":1e400,"b":1},{"a":1,"b":"Infinity"},{"a":-1E999,"b":2}]}""", Encoding.UTF8, "application/json");
+        using var response = await factory.CreateClient().PostAsync("/predict/json", content);
+        var errors = (await HttpTestHelpers.ProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("errors").EnumerateArray()
+            .Select(e => $"{e.GetProperty("location").GetString()} {e.GetProperty("field").GetString()}: {e.GetProperty("message").GetString()}").ToArray();
+        Assert.Equal(
+        [
+            "record 1 a: 1e400 is not an allowed value (allowed: any finite number).",
+            "record 2 b: Infinity is not an allowed value (allowed: any finite number).",
+            "record 3 a: -1E999 is not an allowed value (allowed: any finite number).",
+        ], errors);
+    }
+
+    [Fact]
+    public async Task A_json_record_whose_values_are_refused_is_not_also_said_to_miss_them()
+    {
+        // Both values refused: the record was also told "2 of 2 features are missing; at most 1 may be", for values it sent.
+        using var factory = CreateFactory();
+        using var content = new StringContent("""{"records":[{"a":"x","b":true},{"a":null,"b":null}]}""", Encoding.UTF8, "application/json");
+        using var response = await factory.CreateClient().PostAsync("/predict/json", content);
+        var errors = (await HttpTestHelpers.ProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("errors").EnumerateArray()
+            .Select(e => $"{e.GetProperty("location").GetString()}: {e.GetProperty("message").GetString()}").ToArray();
+        Assert.Equal(
+        [
+            "record 1: \"x\" is not a number.",
+            "record 1: true is not an allowed value (send a number or null).",
+            "record 2: 2 of 2 features are missing; at most 1 may be (too little to impute from).",
+        ], errors);
+    }
+
     [Theory]
     [InlineData("text/csv")]
     [InlineData("application/json")]

@@ -103,6 +103,19 @@ public sealed class CsvTableReaderTests
     }
 
     [Fact]
+    public void A_file_of_one_column_is_read_and_one_that_looks_separated_otherwise_is_refused()
+    {
+        // The records of a one-feature schema: refused as "expected comma- or tab-separated columns", so such a model
+        // could be trained (feature and label) but nothing could be scored with it.
+        var table = CsvTableReader.Read(new StringReader("x\n0.5\n-2\n"), "one.csv");
+        Assert.Equal(["x"], table.Columns);
+        Assert.Equal(["0.5", "-2"], table.Records.Select(r => r.Values.Single()));
+        Assert.Contains("expected comma- or tab-separated columns. It looks separated by", Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("a|b\n1|2\n"), "pipe.csv")).Message);
+        Assert.Equal("spaced.csv, line 1: expected comma- or tab-separated columns. It looks separated by spaces.",
+            Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("a b c\n1 2 3\n"), "spaced.csv")).Message);
+    }
+
+    [Fact]
     public void Semicolon_delimiter_is_refused_with_a_hint()
     {
         var ex = Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("a;b;c\n1;2;3\n"), "semi.csv"));

@@ -190,6 +190,18 @@ public sealed class SchemaTests
         Assert.Contains("unknown key 'featurs' in the schema", Assert.Throws<PipelineException>(() => SchemaLoader.Parse("version: 1\nfeaturs: []\n", "t.yaml")).Message);
     }
 
+    [Theory]
+    [InlineData("features:\n  - name: a\n    type: float\n    allowed: [0.5, 1.5]\n", "line 4, column 15: '0.5' is not a whole number")] // "Could not find any recognizable digits."
+    [InlineData("features:\n  - name: a\n    allowed: [-1, 0, 99999999999]\n", "line 3, column 22: '99999999999' is not a whole number")]
+    [InlineData("features:\n  - name: a\ntarget:\n  name: y\n  classes:\n    - value: yes\n    - value: 'no'\n", "line 6, column 14: 'yes' is not a whole number")] // "The input string 'yes' was not in a correct format."
+    public void A_value_that_is_not_a_whole_number_is_named_with_the_rule(string yaml, string message)
+    {
+        var ex = Assert.Throws<PipelineException>(() => SchemaLoader.Parse(yaml, "s.yaml"));
+        Assert.StartsWith("Schema file 's.yaml', ", ex.Message);
+        Assert.Contains(message, ex.Message);
+        Assert.Contains("allowed values, class values and the version are whole numbers", ex.Message);
+    }
+
     [Fact]
     public void A_folder_or_a_pipe_given_as_the_grid_or_schema_is_refused_not_read()
     {

@@ -436,7 +436,7 @@ public static partial class CommandLine
                 .AddSingleton(configuration)
                 .AddLogging()
                 .AddTrainingPipeline(configuration);
-            services.AddApiOptions(configuration);
+            services.AddApiOptions(configuration, uploadLimitsFitSchema: false);
             services.AddOptions<Replication.ReplicationOptions>().Bind(configuration.GetSection(Replication.ReplicationOptions.SectionName)).ValidateDataAnnotations();
             using var provider = services.BuildServiceProvider();
             _ = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Pipeline.Configuration.PipelineOptions>>().Value;

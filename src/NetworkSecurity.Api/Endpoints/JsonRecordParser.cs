@@ -214,7 +214,15 @@ public sealed class JsonRecordParser
             }
 
             reader.Read();
+            var problems = records.ProblemCount;
             features[f] = IsSmallInteger(ref reader, out var value) ? Check(value, f, index, records) : ReadValue(ref reader, f, index, records);
+            if (records.ProblemCount > problems)
+            {
+                // A value refused is not a value missing: a record of two features, both refused, was also told "2 of 2
+                // features are missing" (a CSV's record is not). +Infinity marks it until the end: no value allowed is one.
+                features[f] = double.PositiveInfinity;
+            }
+
             next = f + 1;
         }
 
@@ -224,6 +232,10 @@ public sealed class JsonRecordParser
             if (double.IsNegativeInfinity(features[f]))
             {
                 records.Problem(new DataProblem("request", Location(index), null, _schema.Features[f].Name, "the feature is missing (send null to have it imputed)."));
+                features[f] = double.NaN;
+            }
+            else if (double.IsPositiveInfinity(features[f]))
+            {
                 features[f] = double.NaN;
             }
             else if (double.IsNaN(features[f]))
@@ -297,7 +309,8 @@ public sealed class JsonRecordParser
             case JsonTokenType.Null:
                 return double.NaN;
             case JsonTokenType.Number when reader.TryGetDouble(out var number):
-                return Check(number, f, index, records);
+                // A number beyond double's range is Infinity to the reader: said as the client wrote it (1e400).
+                return Check(number, f, index, records, double.IsFinite(number) ? null : Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan));
             case JsonTokenType.String:
                 return ReadString(ref reader, f, index, records);
             default:
@@ -364,7 +377,7 @@ public sealed class JsonRecordParser
         }
     }
 
-    private double Check(double value, int f, int index, JsonRecords records)
+    private double Check(double value, int f, int index, JsonRecords records, string? written = null)
     {
         var allowed = _allowed[f];
         // The allowed values as doubles here, the hot path; without a list the feature's own rule (whole or finite numbers).
@@ -375,7 +388,7 @@ public sealed class JsonRecordParser
 
         var feature = _schema.Features[f];
         records.Problem(new DataProblem("request", Location(index), null, feature.Name,
-            $"{value.ToString(CultureInfo.InvariantCulture)} is not an allowed value (allowed: {feature.AllowedText})."));
+            $"{written ?? value.ToString(CultureInfo.InvariantCulture)} is not an allowed value (allowed: {feature.AllowedText})."));
         return double.NaN;
     }
 

@@ -15,7 +15,10 @@ namespace NetworkSecurity.Api.Hosting;
 public static class PipelineServiceCollectionExtensions
 {
     /// <summary>Api settings, bound, the API key taken from its variable, and validated at start (service and commands).</summary>
-    public static IServiceCollection AddApiOptions(this IServiceCollection services, IConfiguration configuration)
+    /// <param name="uploadLimitsFitSchema">Also refuse CSV upload limits the schema's features cannot meet: the service only.
+    /// The commands read files within their own limits (10,000 columns), so a 600-feature schema could not even be trained
+    /// or scored by them with the default Api:MaxColumns of 512.</param>
+    public static IServiceCollection AddApiOptions(this IServiceCollection services, IConfiguration configuration, bool uploadLimitsFitSchema = true)
     {
         services.AddOptions<ApiOptions>()
             .Bind(configuration.GetSection(ApiOptions.SectionName))
@@ -29,7 +32,11 @@ public static class PipelineServiceCollectionExtensions
                 $"{ApiOptions.ApiKeyVariable} (Api:TrainApiKey) holds a character outside printable ASCII (a letter such as 'é', or a control character): the home page's Retrain button could not send it. Use letters, digits and punctuation of ASCII only.")
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ApiOptions>>(new CsvLimitsValidator(configuration));
+        if (uploadLimitsFitSchema)
+        {
+            services.AddSingleton<IValidateOptions<ApiOptions>>(new CsvLimitsValidator(configuration));
+        }
+
         return services;
     }
 

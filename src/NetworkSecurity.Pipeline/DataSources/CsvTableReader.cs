@@ -127,12 +127,17 @@ public static class CsvTableReader
             throw PipelineException.At(new DataProblem(source, "line 1", null, null, "the file is empty (expected a header row and data rows)."));
         }
 
-        if (csv.Separator is not (',' or '\t') || columns.Length == 1)
+        // One column is a table too (the records of a one-feature schema, to score): only one that looks separated by
+        // another character (or by spaces) is refused here; any other odd name is then named by the schema's column check.
+        var otherSeparator = columns.Length == 1 && (columns[0].Contains(';', StringComparison.Ordinal) || columns[0].Contains('|', StringComparison.Ordinal));
+        var spaces = columns.Length == 1 && columns[0].Contains(' ', StringComparison.Ordinal);
+        if (csv.Separator is not (',' or '\t') || otherSeparator || spaces)
         {
             var separator = csv.Separator;
             csv.Dispose();
-            var found = columns.Length == 1 && (columns[0].Contains(';', StringComparison.Ordinal) || columns[0].Contains('|', StringComparison.Ordinal))
+            var found = otherSeparator
                 ? " It looks separated by ';' or '|'."
+                : spaces ? " It looks separated by spaces."
                 : separator is not (',' or '\t') ? $" It looks separated by '{separator}'." : "";
             throw PipelineException.At(new DataProblem(source, $"line {headerLine}", null, null, $"expected comma- or tab-separated columns.{found}"));
         }

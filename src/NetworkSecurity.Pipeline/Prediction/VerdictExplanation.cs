@@ -21,7 +21,14 @@ public sealed record VerdictExplanation(double BaseValue, string Scale, IReadOnl
 public sealed record FeatureContribution(string Feature, double Value, bool Imputed, double Contribution)
 {
     public string InWords() => string.Create(CultureInfo.InvariantCulture,
-        $"{Feature} = {Value:0.###}{(Imputed ? " (imputed)" : "")} ({Contribution:+0.0##;-0.0##;0})");
+        $"{Feature} = {ValueInWords(Value)}{(Imputed ? " (imputed)" : "")} ({Contribution:+0.0##;-0.0##;0})");
+
+    // Three decimals suit the -1/0/1 features, but a float feature's 1e-7 read "0" and -0.000001234 "-0": not the value
+    // the model saw. Below a thousandth, three significant digits.
+    private static string ValueInWords(double value) =>
+        value != 0 && Math.Abs(value) < 0.0005
+            ? value.ToString("G3", CultureInfo.InvariantCulture)
+            : value.ToString("0.###", CultureInfo.InvariantCulture);
 }
 
 /// <summary>How many features to explain per record: the <c>explain</c> option of the API and the CLI.</summary>

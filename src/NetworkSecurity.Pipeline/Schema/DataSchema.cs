@@ -30,7 +30,8 @@ public sealed record FeatureColumn(string Name, IReadOnlyList<int> AllowedValues
     public bool WholeNumbers { get; init; } = true;
 
     /// <summary>What the feature allows, for messages: its values, or any (whole) number.</summary>
-    public string AllowedText => AllowedValues.Count > 0 ? string.Join(", ", AllowedValues) : WholeNumbers ? "any whole number" : "any number";
+    // "any number" refused Infinity (and a JSON 1e400) in the same sentence: float takes finite numbers only.
+    public string AllowedText => AllowedValues.Count > 0 ? string.Join(", ", AllowedValues) : WholeNumbers ? "any whole number" : "any finite number";
 
     public bool Allows(double value)
     {

@@ -27,6 +27,12 @@ public static class SchemaLoader
                 .Build()
                 .Deserialize<SchemaDocument>(yaml) ?? throw new PipelineException($"Schema file '{sourceName}' is empty.");
         }
+        catch (YamlException ex) when (ex.InnerException is FormatException or OverflowException)
+        {
+            // .NET's own words named neither the value nor the rule: "allowed: [0.5, 1.5]" read "Could not find any
+            // recognizable digits.", a class "value: yes" "The input string 'yes' was not in a correct format."
+            throw new PipelineException($"Schema file '{sourceName}', line {ex.Start.Line}, column {ex.Start.Column}: '{ScalarAt(yaml, ex.Start)}' is not a whole number: allowed values, class values and the version are whole numbers (a float feature without an allowed list takes any number).", ex);
+        }
         catch (YamlException ex)
         {
             throw new PipelineException($"Schema file '{sourceName}', line {ex.Start.Line}, column {ex.Start.Column}: {Describe(ex.InnerException?.Message ?? ex.Message)}", ex);
@@ -143,6 +149,16 @@ public static class SchemaLoader
 
         static bool Named(TargetClass c, string name) => string.Equals(c.Name.Trim(), name, StringComparison.OrdinalIgnoreCase);
         return Named(classes[1], "phishing") || Named(classes[0], "legitimate") ? [classes[1], classes[0]] : classes;
+    }
+
+    /// <summary>The plain or quoted scalar that starts at <paramref name="mark"/> (line and column from 1), as written.</summary>
+    private static string ScalarAt(string yaml, Mark mark)
+    {
+        var lines = yaml.Split('\n');
+        var line = mark.Line >= 1 && mark.Line <= lines.Length ? lines[mark.Line - 1].TrimEnd('\r') : "";
+        var rest = mark.Column >= 1 && mark.Column <= line.Length ? line[(int)(mark.Column - 1)..] : "";
+        var end = rest.IndexOfAny([',', ']', '}', '#']);
+        return (end < 0 ? rest : rest[..end]).Trim().Trim('"', '\'');
     }
 
     // YAML shape; mutable because YamlDotNet fills it.

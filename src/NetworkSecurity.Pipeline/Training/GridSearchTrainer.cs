@@ -95,7 +95,7 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
     // Each fold needs rows of both classes to score (stratified), or with a grouped split whole groups of copies of both
     // classes (a group goes where its majority label says): say so in terms of the data. Fewer gave folds without a
     // class, NaN scores everywhere and a "winner" that was merely listed first.
-    internal static void EnoughForFolds(int[] labels, int[]? groups, int folds)
+    public static void EnoughForFolds(int[] labels, int[]? groups, int folds)
     {
         var units = CrossValidation.SmallestClassUnits(labels, groups ?? []);
         if (units < folds)
