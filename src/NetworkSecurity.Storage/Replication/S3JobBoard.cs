@@ -57,20 +57,32 @@ public sealed class S3JobBoard : IDisposable
             return null;
         }
 
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            // A range read, as the lease's: the SDK then skips its whole-object checksum, which a store whose overwrites
-            // are not atomic (s3rver) can fail; the caller parses the body and reads again if it is torn.
-            using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = KeyOf(id), ByteRange = new ByteRange(0, MaxRecordLength - 1) }, cancellationToken).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            return new StoredJob(buffer.ToArray(), response.LastModified is { } modified ? new DateTimeOffset(modified.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue);
-        }
-        catch (AmazonServiceException ex) when (S3Errors.IsMissingObject(ex) || (ex.StatusCode == System.Net.HttpStatusCode.RequestedRangeNotSatisfiable))
-        {
-            return null; // none, or an empty object (a range of an empty object cannot be satisfied)
+            try
+            {
+                // A range read, as the lease's: the SDK then skips its whole-object checksum, which a store whose overwrites
+                // are not atomic (s3rver) can fail; the caller parses the body and reads again if it is torn.
+                using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = KeyOf(id), ByteRange = new ByteRange(0, MaxRecordLength - 1) }, cancellationToken).ConfigureAwait(false);
+                using var buffer = new MemoryStream();
+                await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+                return new StoredJob(buffer.ToArray(), response.LastModified is { } modified ? new DateTimeOffset(modified.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue);
+            }
+            catch (AmazonServiceException ex) when (S3Errors.IsMissingObject(ex) || (ex.StatusCode == System.Net.HttpStatusCode.RequestedRangeNotSatisfiable))
+            {
+                return null; // none, or an empty object (a range of an empty object cannot be satisfied)
+            }
+            catch (HttpIOException ex) when (ex.HttpRequestError == HttpRequestError.ResponseEnded && attempt < BodyTries)
+            {
+                // The body ended before its length: s3rver serving a record while its owner rewrites it (one read in
+                // about 1,500 during a run). Torn as a half-written record is, so read again, not reported as the
+                // store not answering (GET /train/{id} answered 503 on the other replica).
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+            }
         }
     }
+
+    private const int BodyTries = 3;
 
     /// <summary>Deletes all but the <paramref name="keep"/> most recently written records; returns how many went.</summary>
     public async Task<int> PruneAsync(int keep, CancellationToken cancellationToken)
