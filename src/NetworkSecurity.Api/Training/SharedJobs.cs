@@ -22,6 +22,7 @@ public sealed class SharedJobs : BackgroundService
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan FinalWriteTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan SettleWait = TimeSpan.FromSeconds(1); // of the final write's 3 s
     private readonly TrainingJobQueue _queue;
     private readonly ITrainingLease _lease;
     private readonly JsonSerializerOptions _json;
@@ -123,9 +124,15 @@ public sealed class SharedJobs : BackgroundService
             : status with { Publication = new PublicationStatus(PublicationState.Failed, status.Publication?.Attempts ?? 0, $"Publication unknown: the {why}.", null) };
     }
 
-    // Nothing more will change: over, and published or not to be.
-    private static bool Settled(TrainingJobStatus status) =>
-        status.State is TrainingJobState.Succeeded or TrainingJobState.Failed && (status.Publication is null || status.Publication.IsFinal);
+    // Nothing more will change: over, and published or not to be. A succeeded job always gets a publication with object
+    // storage (local_only without): one without is between its outcome and its publication, and a record left so (its
+    // replica stopped in between) was shown "succeeded" with no publication for good, never lapsed.
+    private static bool Settled(TrainingJobStatus status) => status.State switch
+    {
+        TrainingJobState.Failed => status.Publication is null || status.Publication.IsFinal,
+        TrainingJobState.Succeeded => status.Publication is { IsFinal: true },
+        _ => false,
+    };
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -160,6 +167,14 @@ public sealed class SharedJobs : BackgroundService
         bounded.CancelAfter(FinalWriteTimeout);
         try
         {
+            // The publisher has stopped, so every publication is over, but a job shows its last state only once its lease
+            // is released (a store call): recorded before that, a SIGTERM's job read "succeeded" without publication.
+            var settling = _clock.GetUtcNow() + SettleWait;
+            while (_queue.All.Any(job => job.Status is { State: TrainingJobState.Succeeded } status && !Settled(status)) && _clock.GetUtcNow() < settling)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), _clock, bounded.Token).ConfigureAwait(false);
+            }
+
             await ShareChangesAsync(bounded.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

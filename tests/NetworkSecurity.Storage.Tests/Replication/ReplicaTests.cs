@@ -152,6 +152,34 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_succeeded_job_recorded_before_its_publication_showed_lapses_like_a_running_one_instead_of_reading_succeeded_for_good()
+    {
+        // The record a replica left when it stopped between a run's outcome and its publication (a SIGTERM: the final
+        // write raced the lease release): succeeded, publication null. Once it is twice the lease time old, the other
+        // replicas say the publication is unknown, naming the replica, as for a job that was still publishing.
+        var bucket = "lap" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        var id = Guid.NewGuid().ToString("N");
+        var record = $$"""{"id":"{{id}}","state":"succeeded","reason":"requested through POST /train","created_at":"2026-01-01T00:00:00+00:00","started_at":"2026-01-01T00:00:01+00:00","finished_at":"2026-01-01T00:00:09+00:00","stage":"done","progress":1,"outcome":null,"error":null,"replica":"replica-gone","publication":null,"lease_warning":null}""";
+        await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/jobs/{id}.json", ContentBody = record, UseChunkEncoding = false });
+        using var folder = new TempDirectory();
+        var service = Start("replica-l", folder, bucket, settings: new Dictionary<string, string> { ["Replication__LeaseSeconds"] = "3", ["Replication__LeaseSettleMilliseconds"] = "1000", ["Api__TrainOnStartup"] = "false" });
+        var processes = new[] { service };
+        try
+        {
+            JsonElement job = default;
+            await WaitUntilAsync(async () => (job = await JobAsync(service, id)).GetProperty("publication").ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(40), "the lapsed publication", processes);
+            Assert.Equal("succeeded", job.GetProperty("state").GetString());
+            Assert.Equal("failed", job.GetProperty("publication").GetProperty("state").GetString());
+            Assert.Contains("Publication unknown: the replica replica-gone stopped reporting on this job", job.GetProperty("publication").GetProperty("message").GetString());
+        }
+        finally
+        {
+            service.Dispose();
+        }
+    }
+
     private ServiceProcess Start(string name, TempDirectory folder, string bucket, string? endpoint = null, IReadOnlyDictionary<string, string>? settings = null) => new(name, folder.Path, new Dictionary<string, string>
     {
         ["S3_BUCKET"] = bucket,
