@@ -145,6 +145,7 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         Assert.Equal(["X-Model-Version", "X-Model-Origin"], Headers("/model", "get", "200"));
         Assert.Equal(["Location"], Headers("/train", "post", "202"));
         Assert.Equal(["WWW-Authenticate"], Headers("/train", "post", "401"));
+        Assert.Equal(["Retry-After"], Headers("/train/{id}", "get", "503")); // a job another replica may run, the store not answering
     }
 
     [Fact]

@@ -45,6 +45,10 @@ public sealed class ResponseOpenApi : IOperationFilter
                 Header(responses, "409", "Retry-After", "Seconds until the holder's training lease expires at the latest.", JsonSchemaType.Integer);
                 Header(responses, "503", "Retry-After", "Seconds to wait before asking the shared store again.", JsonSchemaType.Integer);
                 break;
+            case "GetTrainingJob":
+                // Answered with the 503 of a job this replica does not know while the shared store cannot be asked.
+                Header(responses, "503", "Retry-After", "Seconds to wait before asking the shared store again.", JsonSchemaType.Integer);
+                break;
             case "GetLatestTrainingJob" when responses.TryGetValue("200", out var ok) && ok.Content?.TryGetValue("application/json", out var media) == true && media is OpenApiMediaType { Schema: { } job } editable:
                 editable.Schema = new OpenApiSchema { AllOf = [job], Type = JsonSchemaType.Object | JsonSchemaType.Null };
                 break;
