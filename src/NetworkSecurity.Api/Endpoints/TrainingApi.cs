@@ -29,7 +29,7 @@ public static class TrainingApi
         group.MapGet("/{id}", GetJob)
             .WithName("GetTrainingJob")
             .WithSummary("Status of a training job")
-            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error. Any replica answers for a job another one runs when they share object storage (the job's records are in s3://bucket/prefix/jobs/; a job whose replica stopped reporting for twice the lease time is shown failed); 503 when this replica does not know the job and the store cannot be asked.")
+            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error. Any replica answers for a job another one runs when they share object storage (the job's records are in s3://bucket/prefix/jobs/; a job whose replica stopped reporting for twice the lease time is shown failed); 503 when this replica does not know the job and the store cannot be asked, or its record there is not the job's.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -132,6 +132,17 @@ public static class TrainingApi
 
         // Job ids are 32 hex digits: a longer one is echoed cut, not whole (a 5,000-character id came back in full).
         var shown = id.Length <= 40 ? id : id[..40] + "…";
+        if (lookup is { Error: { } unreadable, Unreadable: true })
+        {
+            // The store answered: saying it "could not be asked" sent operators after an outage that was not there. Still a
+            // 503: a record read while its replica rewrites it is whole again at the next read.
+            Problems.RetryAfter(context, options.Value.RetryAfterSeconds);
+            return TypedResults.Problem(
+                title: "Training job record unreadable",
+                detail: $"No training job '{shown}' on this replica, and its record in the shared store cannot be read: {unreadable}. Its replica rewrites it while the job runs or publishes; a record that stays so was written by something else (remove or replace it).",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         if (lookup.Error is { } error)
         {
             Problems.RetryAfter(context, options.Value.RetryAfterSeconds);

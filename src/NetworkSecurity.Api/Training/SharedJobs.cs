@@ -6,8 +6,11 @@ using NetworkSecurity.Storage.Replication;
 
 namespace NetworkSecurity.Api.Training;
 
-/// <summary>Another replica's job as its record says, or why the shared store could not be asked (both null: no such job).</summary>
-public sealed record SharedJobLookup(TrainingJobStatus? Status, string? Error);
+/// <summary>
+/// Another replica's job as its record says, or why the shared store could not be asked (both null: no such job);
+/// <paramref name="Unreadable"/> when the store answered with a record that is not the job's.
+/// </summary>
+public sealed record SharedJobLookup(TrainingJobStatus? Status, string? Error, bool Unreadable = false);
 
 /// <summary>
 /// Shares this replica's training jobs with the others through object storage (<see cref="S3JobBoard"/>): behind a load
@@ -74,14 +77,15 @@ public sealed class SharedJobs : BackgroundService
                     return new SharedJobLookup(null, null);
                 }
 
-                if (Parse(stored.Json) is { } status && status.Id == id)
+                var (status, why) = Parse(stored.Json, id);
+                if (status is not null)
                 {
                     return new SharedJobLookup(Lapsed(status, stored.LastModified), null);
                 }
 
                 if (attempt == 3)
                 {
-                    return new SharedJobLookup(null, $"{_board.Location}{id}.json is not a training job record");
+                    return new SharedJobLookup(null, $"{_board.Location}{id}.json is not a training job record ({why})", Unreadable: true);
                 }
 
                 await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token).ConfigureAwait(false);
@@ -97,16 +101,30 @@ public sealed class SharedJobs : BackgroundService
         }
     }
 
-    private TrainingJobStatus? Parse(byte[] json)
+    // The job's record, or why it is not: what a replica writes, checked as far as a client of GET /train/{id} relies on
+    // it (another job's record, a state outside the enum, no reason were served as they stood, "state": 7 included).
+    private (TrainingJobStatus? Status, string? Why) Parse(byte[] json, string id)
     {
+        TrainingJobStatus? status;
         try
         {
-            return JsonSerializer.Deserialize<TrainingJobStatus>(json, _json);
+            status = JsonSerializer.Deserialize<TrainingJobStatus>(json, _json);
         }
-        catch (JsonException)
+        catch (JsonException ex)
         {
-            return null;
+            return (null, json.Length == 0 ? "it is empty" : $"not its JSON: {ex.Message}");
         }
+
+        return status switch
+        {
+            null => (null, "it is the JSON null"),
+            { Id: var other } when other != id => (null, other is null ? "it names no job" : $"it records job {(other.Length <= 40 ? other : other[..40] + "…")}"),
+            { State: var state } when !Enum.IsDefined(state) => (null, $"its state {(int)state} is not a job state"),
+            { Stage: var stage } when !Enum.IsDefined(stage) => (null, $"its stage {(int)stage} is not a pipeline stage"),
+            { Publication.State: var published } when !Enum.IsDefined(published) => (null, $"its publication state {(int)published} is not one"),
+            { Reason: null } => (null, "it has no reason"),
+            _ => (status, null),
+        };
     }
 
     // A record not rewritten for twice the lease time while its job ran or published: the replica stopped (killed,
