@@ -106,4 +106,19 @@ public sealed class S3JobBoardTests(S3rverFixture server) : IClassFixture<S3rver
         Assert.Equal(2, answered);
         await serving.WaitAsync(TimeSpan.FromSeconds(30));
     }
+
+    [Fact]
+    public async Task An_empty_record_is_read_as_empty_at_once_not_waited_for()
+    {
+        // What a replica's write cut off by its own shutdown left in s3rver: an object of 0 bytes, whose range s3rver
+        // answers with a length of 1 and no body.
+        var options = server.Options(await server.NewBucketAsync('j'), "ns/");
+        using var board = new S3JobBoard(options);
+        await board.WriteAsync(Id(3), [], CancellationToken.None);
+
+        var stored = await board.ReadAsync(Id(3), CancellationToken.None);
+
+        Assert.NotNull(stored);
+        Assert.Empty(stored.Json);
+    }
 }
