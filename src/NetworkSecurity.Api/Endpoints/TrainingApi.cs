@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Api.Training;
+using NetworkSecurity.Storage.Replication;
 
 namespace NetworkSecurity.Api.Endpoints;
 
@@ -154,7 +155,11 @@ public static class TrainingApi
 
         return TypedResults.Problem(
             title: "No such job",
-            detail: shared.Location is { } location
+            detail: shared.Location is { } store && !S3JobBoard.IsJobId(id)
+                // Never looked up in the store (no key is built from it): saying "not in s3://..." sent an upper-cased id's
+                // owner looking for a job that is there under its own, lower-case id.
+                ? $"No training job '{shown}' on this replica, and it is not a job id (32 lower-case hexadecimal digits, as POST /train's id and Location give it), so {store}, where every replica records its jobs, was not asked."
+                : shared.Location is { } location
                 ? $"No training job '{shown}' on this replica or in {location}, where every replica records its jobs (the last {TrainingJobQueue.JobsKept} finished ones are kept; the runs themselves stay in Artifacts/ and MLflow)."
                 : $"No training job '{shown}' on this replica: jobs are kept in memory, the last {TrainingJobQueue.JobsKept} since the service started (a restart forgets them; the runs themselves stay in Artifacts/ and MLflow).",
             statusCode: StatusCodes.Status404NotFound);
