@@ -39,6 +39,7 @@ public sealed class SharedJobs : BackgroundService
     // Not disposed: it never allocates a wait handle, and a host may stop its services after disposing them.
     private readonly SemaphoreSlim _writing = new(1, 1);
     private volatile bool _disposed;
+    private bool _pruneFailing; // under _writing
 
     public SharedJobs(TrainingJobQueue queue, SharedStorage storage, ITrainingLease lease, IOptions<ReplicationOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider clock, ILogger<SharedJobs> logger)
     {
@@ -250,7 +251,7 @@ public sealed class SharedJobs : BackgroundService
 
                     if (Settled(status))
                     {
-                        await _board.PruneAsync(TrainingJobQueue.JobsKept, cancellationToken).ConfigureAwait(false);
+                        await PruneAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -275,6 +276,25 @@ public sealed class SharedJobs : BackgroundService
         finally
         {
             _writing.Release();
+        }
+    }
+
+    // Apart from the record's write: a store that takes records but refuses to list or delete them (a policy without
+    // s3:ListBucket) was said not to have the record ("other replicas cannot answer for it"), though it had. Said once.
+    private async Task PruneAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _board!.PruneAsync(TrainingJobQueue.JobsKept, cancellationToken).ConfigureAwait(false);
+            _pruneFailing = false;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (!_pruneFailing)
+            {
+                _pruneFailing = true;
+                _logger.LogWarning("Could not remove old training job records from {Location} ({Error}): more than the last {Kept} are kept until it can", _board!.Location, ex.Message, TrainingJobQueue.JobsKept);
+            }
         }
     }
 
