@@ -47,4 +47,25 @@ public sealed class BackgroundPublisherTests
             Assert.Equal((PublicationState.Failed, expected[i]), (status.State, status.Message));
         }
     }
+
+    [Fact]
+    public async Task A_run_that_finishes_after_the_service_began_stopping_is_told_the_service_stopped_not_that_the_queue_is_full()
+    {
+        // A SIGTERM during training lets the run finish; its publication comes after the publisher stopped.
+        using var dir = new TempDirectory();
+        var store = new S3ArtifactStore(
+            new S3Options { Bucket = "models", ServiceUrl = "http://127.0.0.1:9", ForcePathStyle = true, AccessKey = "k", SecretKey = "s" },
+            NullLogger.Instance);
+        using var publisher = new BackgroundPublisher(store, Options.Create(new ReplicationOptions()), TimeProvider.System, NullLogger<BackgroundPublisher>.Instance);
+        await publisher.StartAsync(CancellationToken.None);
+        await publisher.StopAsync(CancellationToken.None);
+
+        var result = await publisher.PublishAsync(dir.Path, "20260101_000001", null, CancellationToken.None);
+
+        Assert.False(result.Synced);
+        var status = publisher.Find("20260101_000001")!.Status;
+        Assert.Equal(PublicationState.Failed, status.State);
+        Assert.Equal("the service stopped before the publication started; the next start publishes its model if it is still served", status.Message);
+        Assert.Equal(status.Message, result.Message);
+    }
 }

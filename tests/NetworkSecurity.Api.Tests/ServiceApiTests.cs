@@ -93,6 +93,12 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         Assert.Contains("s3://models/jobs/", problem);
         // Something that is not a job id is never looked up: a 404 at once.
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/train/not-a-job")).StatusCode);
+        // An upper-cased id is not one either, and the 404 says so rather than that the store has no such job.
+        using var upper = await client.GetAsync($"/train/{Guid.NewGuid():N}".ToUpperInvariant().Replace("/TRAIN/", "/train/", StringComparison.Ordinal));
+        var notFound = await upper.Content.ReadAsStringAsync();
+        Assert.True(upper.StatusCode == HttpStatusCode.NotFound, notFound);
+        Assert.Contains("it is not a job id (32 lower-case hexadecimal digits", notFound);
+        Assert.Contains("s3://models/jobs/, where every replica records its jobs, was not asked", notFound);
     }
 
     [Fact]

@@ -51,7 +51,8 @@ public sealed class ResponseOpenApi : IOperationFilter
                 LeaseConflict(responses, context);
                 break;
             case "GetTrainingJob":
-                Header(responses, "503", "Retry-After", "Seconds to wait before asking again, when the shared store where replicas record their jobs cannot be asked.", JsonSchemaType.Integer);
+                // The 503 of a job this replica does not know, while the shared store cannot be asked or its record is unreadable.
+                Header(responses, "503", "Retry-After", "Seconds to wait before asking again, when the shared store where replicas record their jobs cannot be asked or holds an unreadable record of the job.", JsonSchemaType.Integer);
                 break;
             case "GetLatestTrainingJob" when responses.TryGetValue("200", out var ok) && ok.Content?.TryGetValue("application/json", out var media) == true && media is OpenApiMediaType { Schema: { } job } editable:
                 editable.Schema = NullableReference.Of(job);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Api.Training;
+using NetworkSecurity.Storage.Replication;
 
 namespace NetworkSecurity.Api.Endpoints;
 
@@ -30,7 +31,7 @@ public static class TrainingApi
         group.MapGet("/{id}", GetJob)
             .WithName("GetTrainingJob")
             .WithSummary("Status of a training job")
-            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error. Any replica answers for a job another one runs when they share object storage (the job's records are in s3://bucket/prefix/jobs/; a job whose replica stopped reporting for twice the lease time is shown failed); 503 when this replica does not know the job and the store cannot be asked.")
+            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error. Any replica answers for a job another one runs when they share object storage (the job's records are in s3://bucket/prefix/jobs/; a job whose replica stopped reporting for twice the lease time is shown failed); 503 when this replica does not know the job and the store cannot be asked, or its record there is not the job's.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -149,6 +150,17 @@ public static class TrainingApi
 
         // Job ids are 32 hex digits: a longer one is echoed cut, not whole (a 5,000-character id came back in full).
         var shown = id.Length <= 40 ? id : id[..40] + "…";
+        if (lookup is { Error: { } unreadable, Unreadable: true })
+        {
+            // The store answered: saying it "could not be asked" sent operators after an outage that was not there. Still a
+            // 503: a record read while its replica rewrites it is whole again at the next read.
+            Problems.RetryAfter(context, options.Value.RetryAfterSeconds);
+            return TypedResults.Problem(
+                title: "Training job record unreadable",
+                detail: $"No training job '{shown}' on this replica, and its record in the shared store cannot be read: {unreadable}. Its replica rewrites it while the job runs or publishes; a record that stays so was written by something else (remove or replace it).",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         if (lookup.Error is { } error)
         {
             Problems.RetryAfter(context, options.Value.RetryAfterSeconds);
@@ -160,7 +172,11 @@ public static class TrainingApi
 
         return TypedResults.Problem(
             title: "No such job",
-            detail: shared.Location is { } location
+            detail: shared.Location is { } store && !S3JobBoard.IsJobId(id)
+                // Never looked up in the store (no key is built from it): saying "not in s3://..." sent an upper-cased id's
+                // owner looking for a job that is there under its own, lower-case id.
+                ? $"No training job '{shown}' on this replica, and it is not a job id (32 lower-case hexadecimal digits, as POST /train's id and Location give it), so {store}, where every replica records its jobs, was not asked."
+                : shared.Location is { } location
                 ? $"No training job '{shown}' on this replica or in {location}, where every replica records its jobs (the last {TrainingJobQueue.JobsKept} finished ones are kept; the runs themselves stay in Artifacts/ and MLflow)."
                 : $"No training job '{shown}' on this replica: jobs are kept in memory, the last {TrainingJobQueue.JobsKept} since the service started (a restart forgets them; the runs themselves stay in Artifacts/ and MLflow).",
             statusCode: StatusCodes.Status404NotFound);

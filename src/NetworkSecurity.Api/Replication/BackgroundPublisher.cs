@@ -45,6 +45,7 @@ public sealed class BackgroundPublisher(
     // Bounded: training runs one job at a time, so a full queue means uploads have been failing for a long while.
     private readonly Channel<Publication> _queue = Channel.CreateBounded<Publication>(new BoundedChannelOptions(RunsKept) { SingleReader = false, FullMode = BoundedChannelFullMode.Wait });
     private readonly ConcurrentDictionary<string, Publication> _runs = new(StringComparer.Ordinal);
+    private volatile bool _stopping;
 
     public string Description => inner.Description;
 
@@ -69,9 +70,13 @@ public sealed class BackgroundPublisher(
 
         if (!_queue.Writer.TryWrite(publication))
         {
-            var refused = $"not queued: {RunsKept} publications to {inner.Description} are still waiting (the store has been failing); the model stays local";
+            // Refused also once the service stops (the queue is closed): a run that a SIGTERM let finish was said to wait
+            // behind 50 failing publications, in an error.
+            var refused = _stopping
+                ? "the service stopped before the publication started; the next start publishes its model if it is still served"
+                : $"not queued: {RunsKept} publications to {inner.Description} are still waiting (the store has been failing); the model stays local";
             publication.Set(new PublicationStatus(PublicationState.Failed, 0, refused, null));
-            logger.LogError("Run {Run} NOT published: {Reason}", timestamp, refused);
+            logger.Log(_stopping ? LogLevel.Warning : LogLevel.Error, "Run {Run} NOT published: {Reason}", timestamp, refused);
             return Task.FromResult(new SyncResult(false, 0, 0, refused));
         }
 
@@ -126,6 +131,7 @@ public sealed class BackgroundPublisher(
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         // Publications still queued end now, so whoever waits on them (the training lease) does not wait for nothing;
         // also when the service stops before the reading loop ever started.
+        _stopping = true;
         _queue.Writer.TryComplete();
         while (_queue.Reader.TryRead(out var left))
         {

@@ -6,8 +6,11 @@ using NetworkSecurity.Storage.Replication;
 
 namespace NetworkSecurity.Api.Training;
 
-/// <summary>Another replica's job as its record says, or why the shared store could not be asked (both null: no such job).</summary>
-public sealed record SharedJobLookup(TrainingJobStatus? Status, string? Error);
+/// <summary>
+/// Another replica's job as its record says, or why the shared store could not be asked (both null: no such job);
+/// <paramref name="Unreadable"/> when the store answered with a record that is not the job's.
+/// </summary>
+public sealed record SharedJobLookup(TrainingJobStatus? Status, string? Error, bool Unreadable = false);
 
 /// <summary>
 /// Shares this replica's training jobs with the others through object storage (<see cref="S3JobBoard"/>): behind a load
@@ -22,6 +25,7 @@ public sealed class SharedJobs : BackgroundService
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan FinalWriteTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan SettleWait = TimeSpan.FromSeconds(1); // of the final write's 3 s
     private readonly TrainingJobQueue _queue;
     private readonly ITrainingLease _lease;
     private readonly JsonSerializerOptions _json;
@@ -35,6 +39,7 @@ public sealed class SharedJobs : BackgroundService
     // Not disposed: it never allocates a wait handle, and a host may stop its services after disposing them.
     private readonly SemaphoreSlim _writing = new(1, 1);
     private volatile bool _disposed;
+    private bool _pruneFailing; // under _writing
 
     public SharedJobs(TrainingJobQueue queue, SharedStorage storage, ITrainingLease lease, IOptions<ReplicationOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider clock, ILogger<SharedJobs> logger)
     {
@@ -73,14 +78,15 @@ public sealed class SharedJobs : BackgroundService
                     return new SharedJobLookup(null, null);
                 }
 
-                if (Parse(stored.Json) is { } status && status.Id == id)
+                var (status, why) = Parse(stored.Json, id);
+                if (status is not null)
                 {
                     return new SharedJobLookup(Lapsed(status, stored.LastModified), null);
                 }
 
                 if (attempt == 3)
                 {
-                    return new SharedJobLookup(null, $"{_board.Location}{id}.json is not a training job record");
+                    return new SharedJobLookup(null, $"{_board.Location}{id}.json is not a training job record ({why})", Unreadable: true);
                 }
 
                 await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token).ConfigureAwait(false);
@@ -96,16 +102,30 @@ public sealed class SharedJobs : BackgroundService
         }
     }
 
-    private TrainingJobStatus? Parse(byte[] json)
+    // The job's record, or why it is not: what a replica writes, checked as far as a client of GET /train/{id} relies on
+    // it (another job's record, a state outside the enum, no reason were served as they stood, "state": 7 included).
+    private (TrainingJobStatus? Status, string? Why) Parse(byte[] json, string id)
     {
+        TrainingJobStatus? status;
         try
         {
-            return JsonSerializer.Deserialize<TrainingJobStatus>(json, _json);
+            status = JsonSerializer.Deserialize<TrainingJobStatus>(json, _json);
         }
-        catch (JsonException)
+        catch (JsonException ex)
         {
-            return null;
+            return (null, json.Length == 0 ? "it is empty" : $"not its JSON: {ex.Message}");
         }
+
+        return status switch
+        {
+            null => (null, "it is the JSON null"),
+            { Id: var other } when other != id => (null, other is null ? "it names no job" : $"it records job {(other.Length <= 40 ? other : other[..40] + "…")}"),
+            { State: var state } when !Enum.IsDefined(state) => (null, $"its state {(int)state} is not a job state"),
+            { Stage: var stage } when !Enum.IsDefined(stage) => (null, $"its stage {(int)stage} is not a pipeline stage"),
+            { Publication.State: var published } when !Enum.IsDefined(published) => (null, $"its publication state {(int)published} is not one"),
+            { Reason: null } => (null, "it has no reason"),
+            _ => (status, null),
+        };
     }
 
     // A record not rewritten for twice the lease time while its job ran or published: the replica stopped (killed,
@@ -123,9 +143,15 @@ public sealed class SharedJobs : BackgroundService
             : status with { Publication = new PublicationStatus(PublicationState.Failed, status.Publication?.Attempts ?? 0, $"Publication unknown: the {why}.", null) };
     }
 
-    // Nothing more will change: over, and published or not to be.
-    private static bool Settled(TrainingJobStatus status) =>
-        status.State is TrainingJobState.Succeeded or TrainingJobState.Failed && (status.Publication is null || status.Publication.IsFinal);
+    // Nothing more will change: over, and published or not to be. A succeeded job always gets a publication with object
+    // storage (local_only without): one without is between its outcome and its publication, and a record left so (its
+    // replica stopped in between) was shown "succeeded" with no publication for good, never lapsed.
+    private static bool Settled(TrainingJobStatus status) => status.State switch
+    {
+        TrainingJobState.Failed => status.Publication is null || status.Publication.IsFinal,
+        TrainingJobState.Succeeded => status.Publication is { IsFinal: true },
+        _ => false,
+    };
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -160,6 +186,14 @@ public sealed class SharedJobs : BackgroundService
         bounded.CancelAfter(FinalWriteTimeout);
         try
         {
+            // The publisher has stopped, so every publication is over, but a job shows its last state only once its lease
+            // is released (a store call): recorded before that, a SIGTERM's job read "succeeded" without publication.
+            var settling = _clock.GetUtcNow() + SettleWait;
+            while (_queue.All.Any(job => job.Status is { State: TrainingJobState.Succeeded } status && !Settled(status)) && _clock.GetUtcNow() < settling)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), _clock, bounded.Token).ConfigureAwait(false);
+            }
+
             await ShareChangesAsync(bounded.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
@@ -217,7 +251,7 @@ public sealed class SharedJobs : BackgroundService
 
                     if (Settled(status))
                     {
-                        await _board.PruneAsync(TrainingJobQueue.JobsKept, cancellationToken).ConfigureAwait(false);
+                        await PruneAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -242,6 +276,25 @@ public sealed class SharedJobs : BackgroundService
         finally
         {
             _writing.Release();
+        }
+    }
+
+    // Apart from the record's write: a store that takes records but refuses to list or delete them (a policy without
+    // s3:ListBucket) was said not to have the record ("other replicas cannot answer for it"), though it had. Said once.
+    private async Task PruneAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _board!.PruneAsync(TrainingJobQueue.JobsKept, cancellationToken).ConfigureAwait(false);
+            _pruneFailing = false;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (!_pruneFailing)
+            {
+                _pruneFailing = true;
+                _logger.LogWarning("Could not remove old training job records from {Location} ({Error}): more than the last {Kept} are kept until it can", _board!.Location, ex.Message, TrainingJobQueue.JobsKept);
+            }
         }
     }
 

@@ -49,7 +49,7 @@ public sealed class S3JobBoard : IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The job's record, or null when the store has none (or <paramref name="id"/> is not a job id).</summary>
+    /// <summary>The job's record (empty for an empty object), or null when the store has none (or <paramref name="id"/> is not a job id).</summary>
     public async Task<StoredJob?> ReadAsync(string id, CancellationToken cancellationToken)
     {
         if (!IsJobId(id))
@@ -57,20 +57,45 @@ public sealed class S3JobBoard : IDisposable
             return null;
         }
 
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            // A range read, as the lease's: the SDK then skips its whole-object checksum, which a store whose overwrites
-            // are not atomic (s3rver) can fail; the caller parses the body and reads again if it is torn.
-            using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = KeyOf(id), ByteRange = new ByteRange(0, MaxRecordLength - 1) }, cancellationToken).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            return new StoredJob(buffer.ToArray(), response.LastModified is { } modified ? new DateTimeOffset(modified.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue);
-        }
-        catch (AmazonServiceException ex) when (S3Errors.IsMissingObject(ex) || (ex.StatusCode == System.Net.HttpStatusCode.RequestedRangeNotSatisfiable))
-        {
-            return null; // none, or an empty object (a range of an empty object cannot be satisfied)
+            try
+            {
+                // A range read, as the lease's: the SDK then skips its whole-object checksum, which a store whose overwrites
+                // are not atomic (s3rver) can fail; the caller parses the body and reads again if it is torn.
+                using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = KeyOf(id), ByteRange = new ByteRange(0, MaxRecordLength - 1) }, cancellationToken).ConfigureAwait(false);
+                var modified = response.LastModified is { } time ? new DateTimeOffset(time.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue;
+                if (response.ContentRange?.EndsWith("/0", StringComparison.Ordinal) == true)
+                {
+                    // An empty object: s3rver answers its range with a length of 1 and no body, and the read waited for
+                    // a byte that never came (GET /train/{id} said the store "did not answer within 10 s").
+                    return new StoredJob([], modified);
+                }
+
+                using var buffer = new MemoryStream();
+                await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+                return new StoredJob(buffer.ToArray(), modified);
+            }
+            catch (AmazonServiceException ex) when (S3Errors.IsMissingObject(ex))
+            {
+                return null;
+            }
+            catch (AmazonServiceException ex) when (ex.StatusCode == System.Net.HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                // An empty object (S3 cannot satisfy a range of one): a record, if not a job's, rather than no record.
+                return new StoredJob([], DateTimeOffset.MinValue);
+            }
+            catch (HttpIOException ex) when (ex.HttpRequestError == HttpRequestError.ResponseEnded && attempt < BodyTries)
+            {
+                // The body ended before its length: s3rver serving a record while its owner rewrites it (one read in
+                // about 1,500 during a run). Torn as a half-written record is, so read again, not reported as the
+                // store not answering (GET /train/{id} answered 503 on the other replica).
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+            }
         }
     }
+
+    private const int BodyTries = 3;
 
     /// <summary>Deletes all but the <paramref name="keep"/> most recently written records; returns how many went.</summary>
     public async Task<int> PruneAsync(int keep, CancellationToken cancellationToken)

@@ -152,6 +152,76 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_succeeded_job_recorded_before_its_publication_showed_lapses_like_a_running_one_instead_of_reading_succeeded_for_good()
+    {
+        // The record a replica left when it stopped between a run's outcome and its publication (a SIGTERM: the final
+        // write raced the lease release): succeeded, publication null. Once it is twice the lease time old, the other
+        // replicas say the publication is unknown, naming the replica, as for a job that was still publishing.
+        var bucket = "lap" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        var id = Guid.NewGuid().ToString("N");
+        var record = $$"""{"id":"{{id}}","state":"succeeded","reason":"requested through POST /train","created_at":"2026-01-01T00:00:00+00:00","started_at":"2026-01-01T00:00:01+00:00","finished_at":"2026-01-01T00:00:09+00:00","stage":"done","progress":1,"outcome":null,"error":null,"replica":"replica-gone","publication":null,"lease_warning":null}""";
+        await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/jobs/{id}.json", ContentBody = record, UseChunkEncoding = false });
+        using var folder = new TempDirectory();
+        var service = Start("replica-l", folder, bucket, settings: new Dictionary<string, string> { ["Replication__LeaseSeconds"] = "3", ["Replication__LeaseSettleMilliseconds"] = "1000", ["Api__TrainOnStartup"] = "false" });
+        var processes = new[] { service };
+        try
+        {
+            JsonElement job = default;
+            await WaitUntilAsync(async () => (job = await JobAsync(service, id)).GetProperty("publication").ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(40), "the lapsed publication", processes);
+            Assert.Equal("succeeded", job.GetProperty("state").GetString());
+            Assert.Equal("failed", job.GetProperty("publication").GetProperty("state").GetString());
+            Assert.Contains("Publication unknown: the replica replica-gone stopped reporting on this job", job.GetProperty("publication").GetProperty("message").GetString());
+        }
+        finally
+        {
+            service.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_tampered_job_record_is_refused_saying_what_is_wrong_with_it_not_that_the_store_could_not_be_asked()
+    {
+        var bucket = "tam" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        string Record(string id, string state) => $$"""{"id":"{{id}}","state":{{state}},"reason":"requested through POST /train","created_at":"2026-01-01T00:00:00+00:00","started_at":null,"finished_at":null,"stage":"queued","progress":0,"outcome":null,"error":null,"replica":"replica-x","publication":null,"lease_warning":null}""";
+        var other = Guid.NewGuid().ToString("N");
+        var cases = new (string Id, string Body, string Why)[]
+        {
+            (Guid.NewGuid().ToString("N"), "garbage{", "is not a training job record (not its JSON: "),
+            (Guid.NewGuid().ToString("N"), Record(other, "\"running\""), $"is not a training job record (it records job {other})"),
+        };
+        cases = [.. cases, (cases[0].Id[..31] + "f", Record(cases[0].Id[..31] + "f", "7"), "is not a training job record (its state 7 is not a job state)")];
+        foreach (var (id, body, _) in cases)
+        {
+            await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/jobs/{id}.json", ContentBody = body, UseChunkEncoding = false });
+        }
+
+        using var folder = new TempDirectory();
+        var service = Start("replica-t", folder, bucket, settings: new Dictionary<string, string> { ["Api__TrainOnStartup"] = "false" });
+        var processes = new[] { service };
+        try
+        {
+            await WaitUntilAsync(async () => (await _http.GetAsync(Url(service, "/health/live"))).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the service up", processes);
+            foreach (var (id, _, why) in cases)
+            {
+                using var answer = await _http.GetAsync(Url(service, $"/train/{id}"));
+                var problem = await answer.Content.ReadAsStringAsync();
+                Assert.True(answer.StatusCode == HttpStatusCode.ServiceUnavailable, problem);
+                Assert.NotNull(answer.Headers.RetryAfter);
+                var detail = JsonDocument.Parse(problem).RootElement;
+                Assert.Equal("Training job record unreadable", detail.GetProperty("title").GetString());
+                Assert.Contains($"s3://{bucket}/ns/jobs/{id}.json {why}", detail.GetProperty("detail").GetString());
+                Assert.DoesNotContain("could not be asked", problem);
+            }
+        }
+        finally
+        {
+            service.Dispose();
+        }
+    }
+
     private ServiceProcess Start(string name, TempDirectory folder, string bucket, string? endpoint = null, IReadOnlyDictionary<string, string>? settings = null) => new(name, folder.Path, new Dictionary<string, string>
     {
         ["S3_BUCKET"] = bucket,
