@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Configuration;
 using NetworkSecurity.Api.Cli;
+using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Api.Tests;
@@ -37,5 +39,23 @@ public sealed class SerilogKeyTests
         }
 
         Assert.Contains("did you mean 'Serilog:WriteTo'?", SettingNames.Problem("--Serilog:WritTo:0:Name=Console"));
+    }
+
+    [Fact]
+    public void An_override_may_name_a_level_switch_declared_without_its_dollar()
+    {
+        // Serilog's README declares "LevelSwitches": {"controlSwitch": "Verbose"} and names it "$controlSwitch" in an
+        // override; Serilog reads it so (as it does for ControlledBy), but the start-up check refused it as not a level.
+        static IConfiguration Settings(string declared, string named) => new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"Serilog:LevelSwitches:{declared}"] = "Warning",
+            ["Serilog:MinimumLevel:Override:Microsoft"] = named,
+        }).Build();
+
+        Assert.Null(LoggingSetup.SettingsProblem(Settings("controlSwitch", "$controlSwitch")));
+        Assert.Null(LoggingSetup.SettingsProblem(Settings("$controlSwitch", "$controlSwitch")));
+
+        // A switch declared under another name is still refused, naming the key.
+        Assert.Contains("Serilog:MinimumLevel:Override:Microsoft '$other' is not a level", LoggingSetup.SettingsProblem(Settings("controlSwitch", "$other")));
     }
 }

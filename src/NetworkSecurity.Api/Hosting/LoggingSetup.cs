@@ -80,7 +80,8 @@ public static partial class LoggingSetup
         var levels = configuration.GetSection("Serilog:MinimumLevel");
         // An empty value is unset (an empty JSON object reads as ""), as Serilog takes it.
         var values = new[] { levels, levels.GetSection("Default") }.Concat(levels.GetSection("Override").GetChildren());
-        var switches = configuration.GetSection("Serilog:LevelSwitches").GetChildren().Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
+        // Serilog names a switch declared without its '$' ("controlSwitch") "$controlSwitch", the name its README gives overrides.
+        var switches = configuration.GetSection("Serilog:LevelSwitches").GetChildren().Select(s => s.Key.StartsWith('$') ? s.Key : "$" + s.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var level in values.Where(v => !string.IsNullOrWhiteSpace(v.Value)))
         {
             // An override may name a level switch declared under Serilog:LevelSwitches ("$app"), as Serilog reads it (its
