@@ -58,4 +58,19 @@ public sealed class SerilogKeyTests
         // A switch declared under another name is still refused, naming the key.
         Assert.Contains("Serilog:MinimumLevel:Override:Microsoft '$other' is not a level", LoggingSetup.SettingsProblem(Settings("controlSwitch", "$other")));
     }
+
+    [Fact]
+    public void An_empty_default_level_is_refused_naming_the_key_and_where_it_was_set()
+    {
+        // "Serilog__MinimumLevel__Default=" (an env file's line left empty): Serilog refused it as "The value  is not a
+        // valid Serilog level.", naming neither the key nor the variable. An empty MinimumLevel or override is unset.
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Serilog__MinimumLevel__Default"] = "" }, "export");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Equal("error: invalid logging configuration: Serilog:MinimumLevel:Default is empty: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out. (Serilog:MinimumLevel:Default = '' from environment variable Serilog__MinimumLevel__Default)", stderr.Trim());
+
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Serilog__MinimumLevel"] = "", ["Serilog__MinimumLevel__Override__Microsoft"] = "" }, "export", "--output", Path.Combine(dir.Path, "m.onnx"));
+        Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("no model has been promoted", stderr);
+    }
 }
