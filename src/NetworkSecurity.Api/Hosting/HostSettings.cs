@@ -119,7 +119,8 @@ internal static class HostSettings
                 return $"{key} is not set: each endpoint under Kestrel:Endpoints needs a Url such as http://0.0.0.0:8080.";
             }
 
-            if (ListenUrlProblemOf(url.Trim()) is { } problem)
+            // Kestrel reads a space after the address (the port's number allows it) but not before it: "Unrecognized scheme".
+            if (ListenUrlProblemOf(url.TrimEnd()) is { } problem)
             {
                 return $"{key}: '{UrlCredentials.Redact(url)}' {problem}";
             }
