@@ -37,12 +37,14 @@ internal static class HostSettings
 
     /// <summary>
     /// The settings file of the host's environment, read after appsettings.json: appsettings.Production.json unless
-    /// ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) names another, as the web host reads it.
+    /// ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) names another, as the web host reads it: with both set, the
+    /// host's DOTNET_ENVIRONMENT wins (its variables are read after the ASPNETCORE_ ones), and the commands took the
+    /// other, so train read appsettings.Staging.json where the service read appsettings.Development.json.
     /// </summary>
     public static string EnvironmentSettingsFile(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
-        var name = new[] { variable("ASPNETCORE_ENVIRONMENT"), variable("DOTNET_ENVIRONMENT") }.FirstOrDefault(v => !string.IsNullOrEmpty(v)) ?? "Production";
+        var name = new[] { variable("DOTNET_ENVIRONMENT"), variable("ASPNETCORE_ENVIRONMENT") }.FirstOrDefault(v => !string.IsNullOrEmpty(v)) ?? "Production";
         return $"appsettings.{name}.json";
     }
 
