@@ -96,7 +96,7 @@ internal static class SettingNames
     /// <summary>Whether the host watches its settings files; read before them, from options and DOTNET_ variables only.</summary>
     private const string ReloadOnChangeKey = "hostBuilder:reloadConfigOnChange";
 
-    private const string ReloadOnChangeWhere = "the host reads it before the settings files and the other variables: give it as --hostBuilder:reloadConfigOnChange=false or DOTNET_hostBuilder__reloadConfigOnChange=false.";
+    private const string ReloadOnChangeWhere = "the host reads it before the settings files and the other variables: give it as --hostBuilder:reloadConfigOnChange=false or DOTNET_hostBuilder__reloadConfigOnChange=false (or ASPNETCORE_hostBuilder__reloadConfigOnChange=false).";
 
     /// <summary>
     /// Why an environment variable of a checked section (<c>Pipeline__TestFracton</c>, <c>Api__MaxRow</c>) names nothing,
@@ -400,6 +400,12 @@ internal static class SettingNames
         if (string.IsNullOrEmpty(value))
         {
             return null;
+        }
+
+        if (name.Replace("__", ":", StringComparison.Ordinal).Equals(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase))
+        {
+            // DOTNET_/ASPNETCORE_hostBuilder__reloadConfigOnChange=no stopped the service with the host's error, naming no variable.
+            return bool.TryParse(value, out _) ? null : $"{ReloadOnChangeKey} '{value}' is not true or false.";
         }
 
         if (name.Equals(WebHostDefaults.ShutdownTimeoutKey, StringComparison.OrdinalIgnoreCase) || name.Equals(StartupTimeoutKey, StringComparison.OrdinalIgnoreCase))
