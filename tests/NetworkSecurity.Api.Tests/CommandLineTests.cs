@@ -132,7 +132,7 @@ public sealed class CommandLineTests
     [InlineData("export --Pipeline:Seed=3 --Pipeline__Seed=5", "--Pipeline:Seed=3 and --Pipeline__Seed=5 set the same setting to different values; give one of them.")] // the last won without a word
     [InlineData("train --Pipeline:Training=gbdt", "unknown setting 'Pipeline:Training': Pipeline:Training is a section, not a value; give one of its keys (Mode, GridPath,")] // ran the whole search
     [InlineData("train --Pipeline__Training gbdt", "Pipeline:Training is a section, not a value")]
-    [InlineData("predict --input a.csv", "Option '--output' is required.")]
+    [InlineData("predict --input a.csv", "Option '--output' is required (or Predict:Output in a settings file, or the variable Predict__Output).")]
     [InlineData("predict --input a.csv --output -", "--output: '-' is not a path: the commands read and write files, not standard input or output; give a file name (./- for a file named '-').")] // wrote a file named '-'
     [InlineData("export --output -", "--output: '-' is not a path: the commands read and write files")]
     [InlineData("predict --input - --output a.csv", "--input: '-' is not a path: the commands read and write files")]

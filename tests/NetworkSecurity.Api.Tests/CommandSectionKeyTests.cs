@@ -38,4 +38,24 @@ public sealed class CommandSectionKeyTests
 
         Assert.Null(SettingNames.Problem("--Export=")); // a section's own entry, as the test host passes them
     }
+
+    [Fact]
+    public void Predict_takes_its_input_and_output_from_its_section_when_the_options_are_not_typed()
+    {
+        // Predict:Input and Predict:Output pass the key check above, but predict refused to run without --input and
+        // --output ("Option '--input' is required."), so a settings file or Predict__Input set them for nothing.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 20);
+        dir.File("appsettings.json", System.Text.Json.JsonSerializer.Serialize(new { Predict = new { Input = data } }));
+        var output = Path.Combine(dir.Path, "verdicts.csv");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Predict__Output"] = output, ["Pipeline__FinalModelDirectory"] = Path.Combine(dir.Path, "final_model") }, "predict");
+        Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("No model to use", stderr); // past the options, to the model it scores with
+
+        // Given nowhere, it is still required, naming the option and the key.
+        File.Delete(Path.Combine(dir.Path, "appsettings.json"));
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Predict__Output"] = output }, "predict");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("Option '--input' is required (or Predict:Input in a settings file, or the variable Predict__Input).", stderr);
+    }
 }

@@ -62,6 +62,44 @@ public sealed class EnvironmentSettingTests
         Assert.Contains("--input", stdout);
     }
 
+    [Theory]
+    [InlineData("production", "export")]
+    [InlineData("STAGING", "--urls", "http://127.0.0.1:0")]
+    public void The_environment_s_settings_file_is_read_whatever_the_case_of_its_name(string environment, params string[] arguments)
+    {
+        // The host takes ASPNETCORE_ENVIRONMENT in any case (production is Production), but asked a case-sensitive file
+        // system for appsettings.production.json: appsettings.Production.json was skipped without a word, by the
+        // service and the commands alike, where Windows read it. A misspelt key in it shows that it is read now.
+        using var dir = new TempDirectory();
+        var file = dir.File($"appsettings.{char.ToUpperInvariant(environment[0])}{environment[1..].ToLowerInvariant()}.json", """{"Pipeline": {"Sed": 7}}""");
+        var (code, stdout, stderr) = ProgramProcess.Run(arguments, dir.Path, new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = environment, ["Logging__Directory"] = "none", ["Tracking__Enabled"] = "false",
+        }, timeoutSeconds: 60);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: settings file '{file}': unknown setting 'Pipeline:Sed'", stderr);
+    }
+
+    [Theory]
+    [InlineData("export")]
+    [InlineData("--urls", "http://127.0.0.1:0")]
+    public void With_both_environment_variables_set_the_commands_read_the_file_the_service_reads(params string[] arguments)
+    {
+        // The host takes DOTNET_ENVIRONMENT over ASPNETCORE_ENVIRONMENT; the commands took ASPNETCORE_ENVIRONMENT, so
+        // with both set train read appsettings.Staging.json where the service read appsettings.Development.json.
+        using var dir = new TempDirectory();
+        dir.File("appsettings.Staging.json", "{}");
+        var file = dir.File("appsettings.Development.json", """{"Pipeline": {"Sed": 7}}""");
+        var (code, stdout, stderr) = ProgramProcess.Run(arguments, dir.Path, new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Staging", ["DOTNET_ENVIRONMENT"] = "Development", ["Logging__Directory"] = "none", ["Tracking__Enabled"] = "false",
+        }, timeoutSeconds: 60);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: settings file '{file}': unknown setting 'Pipeline:Sed'", stderr);
+    }
+
     [Fact]
     public void A_command_reads_the_settings_file_in_its_working_folder_as_the_service_does()
     {

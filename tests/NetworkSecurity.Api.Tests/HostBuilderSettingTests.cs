@@ -1,3 +1,4 @@
+using NetworkSecurity.Api.Cli;
 using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Api.Tests;
@@ -52,5 +53,18 @@ public sealed class HostBuilderSettingTests
         Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
         Assert.Equal("error: unknown setting 'ConnectionStrings:Mongo': nothing reads ConnectionStrings; MongoDB's connection string is MONGODB_URL (a variable, or --MONGODB_URL=...), MLflow's and S3's addresses are MLFLOW_TRACKING_URI and S3_ENDPOINT_URL.", stderr.Trim());
         Assert.DoesNotContain("s3cret", stderr + stdout);
+    }
+
+    [Fact]
+    public void The_reload_switch_as_an_ASPNETCORE_variable_is_accepted_and_its_value_checked_naming_the_variable()
+    {
+        // The web host reads ASPNETCORE_ variables before it decides to watch the files, as it does DOTNET_ ones (the
+        // service then opens no file watcher); a value it cannot read stopped it naming the key but not the variable.
+        Assert.Null(SettingNames.EnvironmentProblem(new Dictionary<string, string> { ["ASPNETCORE_hostBuilder__reloadConfigOnChange"] = "false", ["DOTNET_hostBuilder__reloadConfigOnChange"] = "True" }));
+
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["ASPNETCORE_hostBuilder__reloadConfigOnChange"] = "no" }, "--urls", "http://127.0.0.1:0");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Equal("error: environment variable ASPNETCORE_hostBuilder__reloadConfigOnChange: hostBuilder:reloadConfigOnChange 'no' is not true or false.", stderr.Trim());
     }
 }

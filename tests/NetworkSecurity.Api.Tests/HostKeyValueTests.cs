@@ -33,4 +33,28 @@ public sealed class HostKeyValueTests
 
         Assert.Null(SettingNames.EnvironmentProblem(new Dictionary<string, string> { ["ASPNETCORE_SHUTDOWNTIMEOUTSECONDS"] = "45", ["DOTNET_detailedErrors"] = "" }));
     }
+
+    [Fact]
+    public void The_generic_host_s_own_keys_and_forwarded_headers_switch_are_accepted_and_their_values_checked()
+    {
+        // HostOptions reads startupTimeoutSeconds, servicesStartConcurrently and servicesStopConcurrently from
+        // configuration, and ASP.NET Core ForwardedHeaders_Enabled (ASPNETCORE_FORWARDEDHEADERS_ENABLED without its
+        // prefix): as options or in a settings file they were refused as "unknown setting".
+        foreach (var token in new[] { "--startupTimeoutSeconds=60", "--servicesStartConcurrently=true", "--servicesStopConcurrently=False", "--ForwardedHeaders_Enabled=true", "--FORWARDEDHEADERS_ENABLED=false" })
+        {
+            Assert.Null(SettingNames.Problem(token));
+        }
+
+        Assert.Equal("startupTimeoutSeconds '1m' is not a whole number of seconds (the host would keep its default, no limit).", SettingNames.Problem("--startupTimeoutSeconds=1m"));
+        Assert.Equal("servicesStopConcurrently '1' is not true or false (the host would take it for false).", SettingNames.Problem("--servicesStopConcurrently=1"));
+        Assert.Equal("environment variable ASPNETCORE_FORWARDEDHEADERS_ENABLED: ForwardedHeaders_Enabled 'yes' is not true or false (the host would take it for false).",
+            SettingNames.EnvironmentProblem(new Dictionary<string, string> { ["ASPNETCORE_FORWARDEDHEADERS_ENABLED"] = "yes" }));
+
+        // In a settings file, as the real program reads it: export gets past the settings to its own "no model".
+        using var dir = new TempDirectory();
+        dir.File("appsettings.json", """{"startupTimeoutSeconds": 60, "servicesStopConcurrently": true, "ForwardedHeaders_Enabled": true}""");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Tracking__Enabled"] = "false" }, "export", "--output", Path.Combine(dir.Path, "m.onnx"));
+        Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("no model has been promoted", stderr);
+    }
 }

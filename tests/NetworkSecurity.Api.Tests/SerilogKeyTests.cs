@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Configuration;
 using NetworkSecurity.Api.Cli;
+using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Api.Tests;
@@ -37,5 +39,38 @@ public sealed class SerilogKeyTests
         }
 
         Assert.Contains("did you mean 'Serilog:WriteTo'?", SettingNames.Problem("--Serilog:WritTo:0:Name=Console"));
+    }
+
+    [Fact]
+    public void An_override_may_name_a_level_switch_declared_without_its_dollar()
+    {
+        // Serilog's README declares "LevelSwitches": {"controlSwitch": "Verbose"} and names it "$controlSwitch" in an
+        // override; Serilog reads it so (as it does for ControlledBy), but the start-up check refused it as not a level.
+        static IConfiguration Settings(string declared, string named) => new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"Serilog:LevelSwitches:{declared}"] = "Warning",
+            ["Serilog:MinimumLevel:Override:Microsoft"] = named,
+        }).Build();
+
+        Assert.Null(LoggingSetup.SettingsProblem(Settings("controlSwitch", "$controlSwitch")));
+        Assert.Null(LoggingSetup.SettingsProblem(Settings("$controlSwitch", "$controlSwitch")));
+
+        // A switch declared under another name is still refused, naming the key.
+        Assert.Contains("Serilog:MinimumLevel:Override:Microsoft '$other' is not a level", LoggingSetup.SettingsProblem(Settings("controlSwitch", "$other")));
+    }
+
+    [Fact]
+    public void An_empty_default_level_is_refused_naming_the_key_and_where_it_was_set()
+    {
+        // "Serilog__MinimumLevel__Default=" (an env file's line left empty): Serilog refused it as "The value  is not a
+        // valid Serilog level.", naming neither the key nor the variable. An empty MinimumLevel or override is unset.
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Serilog__MinimumLevel__Default"] = "" }, "export");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Equal("error: invalid logging configuration: Serilog:MinimumLevel:Default is empty: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out. (Serilog:MinimumLevel:Default = '' from environment variable Serilog__MinimumLevel__Default)", stderr.Trim());
+
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Serilog__MinimumLevel"] = "", ["Serilog__MinimumLevel__Override__Microsoft"] = "" }, "export", "--output", Path.Combine(dir.Path, "m.onnx"));
+        Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("no model has been promoted", stderr);
     }
 }

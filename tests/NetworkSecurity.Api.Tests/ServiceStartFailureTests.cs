@@ -41,6 +41,18 @@ public sealed class ServiceStartFailureTests
         Assert.Equal($"error: invalid configuration: --urls / ASPNETCORE_URLS: 'http://unix:{socket}' names a Unix socket path of 160 bytes, longer than a Unix socket path may be on this system: use a shorter one. (urls from environment variable ASPNETCORE_URLS)", stderr.Trim());
     }
 
+    [Fact]
+    public void An_endpoint_url_with_a_space_before_it_is_refused_before_the_host_runs()
+    {
+        // The check trimmed it and let it through; Kestrel then refused it once the host ran: "the service stopped:
+        // InvalidOperationException: Unrecognized scheme in server address ' http://…'", exit 1.
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Kestrel__Endpoints__Api__Url"] = " http://127.0.0.1:0" }, []);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith("error: invalid configuration: Kestrel:Endpoints:Api:Url: ' http://127.0.0.1:0' is not an http:// or https:// address to listen on.", stderr);
+    }
+
     [Theory]
     [InlineData("ASPNETCORE_CONTENTROOT", "/nope-not-a-folder")]
     [InlineData("DOTNET_CONTENTROOT", "/etc/hostname")]

@@ -32,8 +32,9 @@ public sealed class CliOptions
         Logs = Bind(PathText("--logs", "dir", "Folder for the command's log file, or 'none' (default Logs)."), "Logging:Directory");
         Seeds = Bind(SeedList("--seeds", "Seeds to evaluate: a range like 0-4 or a list like 1,3,7 (default 0-4)."), "Evaluate:Seeds");
         WriteSplits = Bind(PathText("--write-splits", "dir", "Write each seed's exact train/test rows and the product's test probabilities under this folder (for scripts/bench/accuracy.sh)."), "Evaluate:WriteSplits");
-        Input = Bind(Required(PathText("--input", "csv", "CSV of site records to score (header row; the schema's feature columns, by name or alias in any order; extra columns are echoed).")), "Predict:Input");
-        Output = Bind(Required(PathText("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict.")), "Predict:Output");
+        // Required, but also read from Predict:Input / Predict:Output (a settings file, Predict__Input): checked by the command.
+        Input = Bind(PathText("--input", "csv", "CSV of site records to score (header row; the schema's feature columns, by name or alias in any order; extra columns are echoed). Required (or Predict:Input)."), "Predict:Input");
+        Output = Bind(PathText("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict. Required (or Predict:Output)."), "Predict:Output");
         File = Bind(PathText("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
         Drop = Bind(new Option<bool>("--drop") { Description = "Replace the collection's documents once the whole file is stored (a failed or stopped load leaves them as they were), so re-running gives the same collection." }, "PushData:Drop");
         Explain = Bind(Text("--explain", "N|all", "Add per record the top N features behind the verdict (TreeSHAP / linear contributions), or all of the schema's features: explanation columns in the output."), "Predict:Explain");
@@ -122,12 +123,6 @@ public sealed class CliOptions
         where T : Option
     {
         _bindings.Add((option, key));
-        return option;
-    }
-
-    private static Option<string> Required(Option<string> option)
-    {
-        option.Required = true;
         return option;
     }
 

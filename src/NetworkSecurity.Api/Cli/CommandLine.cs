@@ -483,9 +483,10 @@ public static partial class CommandLine
     {
         var working = Directory.GetCurrentDirectory();
         var environmentFile = HostSettings.EnvironmentSettingsFile(Environment.GetEnvironmentVariable);
+        var environmentFolder = HostSettings.SettingsFolder(working, AppContext.BaseDirectory, environmentFile);
         return new ConfigurationBuilder()
             .AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(HostSettings.SettingsFolder(working, AppContext.BaseDirectory)), "appsettings.json", optional: true, reloadOnChange: false)
-            .AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(HostSettings.SettingsFolder(working, AppContext.BaseDirectory, environmentFile)), environmentFile, optional: true, reloadOnChange: false)
+            .AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(environmentFolder), HostSettings.NameOnDisk(environmentFolder, environmentFile), optional: true, reloadOnChange: false)
             .AddEnvironmentVariables()
             .AddCommandLine(configurationKeys.ToArray())
             .AddInMemoryCollection(options)

@@ -28,8 +28,8 @@ public static class PredictCommand
     private static async Task<int> RunAsync(CommandContext context)
     {
         var (configuration, logger) = (context.Configuration, context.Logger);
-        var input = configuration["Predict:Input"]!;
-        var output = configuration["Predict:Output"]!;
+        var input = Required(configuration, "Predict:Input", "--input");
+        var output = Required(configuration, "Predict:Output", "--output");
         var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         CommandLine.NotInModelStore(output, options.FinalModelDirectory, "--output");
         var schema = SchemaLoader.Load(options.SchemaPath);
@@ -145,4 +145,13 @@ public static class PredictCommand
             summary.Count, input, summary.ModelVersion, summary.PhishingCount, summary.LegitimateCount, output);
         return CommandLine.Success;
     }
+
+    /// <summary>
+    /// The option's value or its key's: the key check takes Predict:Input and Predict:Output in a settings file or as
+    /// Predict__Input, but the parser's "Option '--input' is required." refused them when the option was not typed.
+    /// </summary>
+    private static string Required(IConfiguration configuration, string key, string option) =>
+        configuration[key] is { } value && !string.IsNullOrWhiteSpace(value)
+            ? value
+            : throw new UsageException($"Option '{option}' is required (or {key} in a settings file, or the variable {key.Replace(":", "__", StringComparison.Ordinal)}).");
 }

@@ -56,6 +56,11 @@ internal static class SettingNames
         return EnvironmentNames.Contains(token.TrimStart('-').Split('=', 2)[0], StringComparer.OrdinalIgnoreCase);
     }
 
+    // The generic host's own (HostOptions) and ASP.NET Core's switch for X-Forwarded-For/-Proto, read from configuration.
+    private const string StartupTimeoutKey = "startupTimeoutSeconds";
+
+    private static readonly string[] HostBooleans = ["servicesStartConcurrently", "servicesStopConcurrently", "ForwardedHeaders_Enabled"];
+
     // The web host's own keys: --urls, or "urls" in a settings file (as variables they carry the ASPNETCORE_ prefix).
     private static readonly string[] HostKeys =
     [
@@ -64,6 +69,7 @@ internal static class SettingNames
         WebHostDefaults.CaptureStartupErrorsKey, WebHostDefaults.ShutdownTimeoutKey, WebHostDefaults.HostingStartupAssembliesKey,
         WebHostDefaults.HostingStartupExcludeAssembliesKey, WebHostDefaults.PreventHostingStartupKey, WebHostDefaults.SuppressStatusMessagesKey,
         WebHostDefaults.PreferHostingUrlsKey, WebHostDefaults.StartupAssemblyKey, WebHostDefaults.StaticWebAssetsKey, "https_port",
+        StartupTimeoutKey, .. HostBooleans,
     ];
 
     private static readonly string[] HostVariablePrefixes = ["ASPNETCORE_", "DOTNET_"];
@@ -90,7 +96,7 @@ internal static class SettingNames
     /// <summary>Whether the host watches its settings files; read before them, from options and DOTNET_ variables only.</summary>
     private const string ReloadOnChangeKey = "hostBuilder:reloadConfigOnChange";
 
-    private const string ReloadOnChangeWhere = "the host reads it before the settings files and the other variables: give it as --hostBuilder:reloadConfigOnChange=false or DOTNET_hostBuilder__reloadConfigOnChange=false.";
+    private const string ReloadOnChangeWhere = "the host reads it before the settings files and the other variables: give it as --hostBuilder:reloadConfigOnChange=false or DOTNET_hostBuilder__reloadConfigOnChange=false (or ASPNETCORE_hostBuilder__reloadConfigOnChange=false).";
 
     /// <summary>
     /// Why an environment variable of a checked section (<c>Pipeline__TestFracton</c>, <c>Api__MaxRow</c>) names nothing,
@@ -396,11 +402,25 @@ internal static class SettingNames
             return null;
         }
 
-        if (name.Equals(WebHostDefaults.ShutdownTimeoutKey, StringComparison.OrdinalIgnoreCase))
+        if (name.Replace("__", ":", StringComparison.Ordinal).Equals(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase))
+        {
+            // DOTNET_/ASPNETCORE_hostBuilder__reloadConfigOnChange=no stopped the service with the host's error, naming no variable.
+            return bool.TryParse(value, out _) ? null : $"{ReloadOnChangeKey} '{value}' is not true or false.";
+        }
+
+        if (name.Equals(WebHostDefaults.ShutdownTimeoutKey, StringComparison.OrdinalIgnoreCase) || name.Equals(StartupTimeoutKey, StringComparison.OrdinalIgnoreCase))
         {
             return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
                 ? null
-                : $"{WebHostDefaults.ShutdownTimeoutKey} '{value}' is not a whole number of seconds (the host would keep its default, 30).";
+                : name.Equals(StartupTimeoutKey, StringComparison.OrdinalIgnoreCase)
+                    ? $"{StartupTimeoutKey} '{value}' is not a whole number of seconds (the host would keep its default, no limit)."
+                    : $"{WebHostDefaults.ShutdownTimeoutKey} '{value}' is not a whole number of seconds (the host would keep its default, 30).";
+        }
+
+        if (HostBooleans.FirstOrDefault(k => k.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } switchKey)
+        {
+            // Read with bool.TryParse (or as "true" only): 1 or yes is false, without a word.
+            return bool.TryParse(value, out _) ? null : $"{switchKey} '{value}' is not true or false (the host would take it for false).";
         }
 
         return HostSwitches.Contains(name, StringComparer.OrdinalIgnoreCase) && value is not ("1" or "0") && !bool.TryParse(value, out _)

@@ -24,9 +24,10 @@ internal static class HostSettings
         for (var i = 0; i < sources.Count; i++)
         {
             if (sources[i] is JsonConfigurationSource { Path: { } path } json && IsSettingsFile(path)
-                && SettingsFolder(contentRoot, programFolder, path) is var folder && folder != contentRoot && File.Exists(Path.Combine(folder, path)))
+                && SettingsFolder(contentRoot, programFolder, path) is var folder && NameOnDisk(folder, path) is var name
+                && (folder != contentRoot || name != path) && File.Exists(Path.Combine(folder, name)))
             {
-                sources[i] = new JsonConfigurationSource { Path = path, Optional = true, ReloadOnChange = json.ReloadOnChange, FileProvider = new PhysicalFileProvider(folder) };
+                sources[i] = new JsonConfigurationSource { Path = name, Optional = true, ReloadOnChange = json.ReloadOnChange, FileProvider = new PhysicalFileProvider(folder) };
             }
         }
     }
@@ -36,12 +37,14 @@ internal static class HostSettings
 
     /// <summary>
     /// The settings file of the host's environment, read after appsettings.json: appsettings.Production.json unless
-    /// ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) names another, as the web host reads it.
+    /// ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) names another, as the web host reads it: with both set, the
+    /// host's DOTNET_ENVIRONMENT wins (its variables are read after the ASPNETCORE_ ones), and the commands took the
+    /// other, so train read appsettings.Staging.json where the service read appsettings.Development.json.
     /// </summary>
     public static string EnvironmentSettingsFile(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
-        var name = new[] { variable("ASPNETCORE_ENVIRONMENT"), variable("DOTNET_ENVIRONMENT") }.FirstOrDefault(v => !string.IsNullOrEmpty(v)) ?? "Production";
+        var name = new[] { variable("DOTNET_ENVIRONMENT"), variable("ASPNETCORE_ENVIRONMENT") }.FirstOrDefault(v => !string.IsNullOrEmpty(v)) ?? "Production";
         return $"appsettings.{name}.json";
     }
 
@@ -50,7 +53,26 @@ internal static class HostSettings
     /// one, else the program's, so `train` run in the service's folder trains with the service's settings.
     /// </summary>
     public static string SettingsFolder(string workingFolder, string programFolder, string file = SettingsFile) =>
-        File.Exists(Path.Combine(workingFolder, file)) ? workingFolder : programFolder;
+        File.Exists(Path.Combine(workingFolder, NameOnDisk(workingFolder, file))) ? workingFolder : programFolder;
+
+    /// <summary>
+    /// The name of settings file <paramref name="file"/> in <paramref name="folder"/> as it is spelt there: the host takes
+    /// the environment's name in any case (ASPNETCORE_ENVIRONMENT=production is Production), but on Linux a file name
+    /// is not, so appsettings.Production.json was skipped without a word where Windows read it. The name as given when
+    /// it is there, or when no other spelling (or more than one) is.
+    /// </summary>
+    public static string NameOnDisk(string folder, string file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (File.Exists(Path.Combine(folder, file)) || !Directory.Exists(folder))
+        {
+            return file;
+        }
+
+        var spellings = Directory.EnumerateFiles(folder, "appsettings.*", new EnumerationOptions { MatchCasing = MatchCasing.CaseInsensitive })
+            .Select(Path.GetFileName).Where(name => file.Equals(name, StringComparison.OrdinalIgnoreCase)).ToArray();
+        return spellings is [{ } only] ? only : file;
+    }
 
     /// <summary>
     /// What is wrong with the addresses to listen on (--urls, ASPNETCORE_URLS), or null. Kestrel takes any host it cannot
@@ -99,7 +121,8 @@ internal static class HostSettings
                 return $"{key} is not set: each endpoint under Kestrel:Endpoints needs a Url such as http://0.0.0.0:8080.";
             }
 
-            if (ListenUrlProblemOf(url.Trim()) is { } problem)
+            // Kestrel reads a space after the address (the port's number allows it) but not before it: "Unrecognized scheme".
+            if (ListenUrlProblemOf(url.TrimEnd()) is { } problem)
             {
                 return $"{key}: '{UrlCredentials.Redact(url)}' {problem}";
             }

@@ -80,7 +80,15 @@ public static partial class LoggingSetup
         var levels = configuration.GetSection("Serilog:MinimumLevel");
         // An empty value is unset (an empty JSON object reads as ""), as Serilog takes it.
         var values = new[] { levels, levels.GetSection("Default") }.Concat(levels.GetSection("Override").GetChildren());
-        var switches = configuration.GetSection("Serilog:LevelSwitches").GetChildren().Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
+        // Serilog takes an empty MinimumLevel or override for unset, but not an empty Default (Serilog__MinimumLevel__Default=
+        // in an env file): "The value  is not a valid Serilog level." named neither the key nor where it was set.
+        if (string.IsNullOrEmpty(levels.Value) && levels.GetSection("Default").Value is { } empty && string.IsNullOrWhiteSpace(empty))
+        {
+            return "invalid logging configuration: Serilog:MinimumLevel:Default is empty: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out.";
+        }
+
+        // Serilog names a switch declared without its '$' ("controlSwitch") "$controlSwitch", the name its README gives overrides.
+        var switches = configuration.GetSection("Serilog:LevelSwitches").GetChildren().Select(s => s.Key.StartsWith('$') ? s.Key : "$" + s.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var level in values.Where(v => !string.IsNullOrWhiteSpace(v.Value)))
         {
             // An override may name a level switch declared under Serilog:LevelSwitches ("$app"), as Serilog reads it (its
