@@ -35,17 +35,30 @@ public static class MongoBenchmarks
         var connectionString = uri ?? server!.ConnectionString;
         var tenfold = Path.Combine(Path.GetTempPath(), $"ns-bench-{Environment.ProcessId}-x10.csv");
         Process? phase = null;
+        var abandoned = false;
+        var phaseGate = new Lock();
         // Ctrl-C or a kill ends the process without running the finally below: the 8 MB copy stayed in the temp folder.
         void Abandon(PosixSignalContext context)
         {
             File.Delete(tenfold);
-            try
+            lock (phaseGate)
             {
-                phase?.Kill();
+                abandoned = true;
+                KillQuietly(phase);
             }
-            catch (InvalidOperationException)
+        }
+
+        // A phase started while the signal was being handled (the main thread does not stop for it) is killed at once:
+        // it outlived the run, pushing to a test server that had gone, until its server selection timed out.
+        void Started(Process started)
+        {
+            lock (phaseGate)
             {
-                // already exited
+                phase = started;
+                if (abandoned)
+                {
+                    KillQuietly(started);
+                }
             }
         }
 
@@ -69,8 +82,8 @@ public static class MongoBenchmarks
                 var read = new List<Measurement>();
                 for (var i = 0; i < repeat; i++)
                 {
-                    push.Add(RunPhase(server, "push", file, mongo, started => phase = started));
-                    read.Add(RunPhase(server, "read", file, mongo, started => phase = started));
+                    push.Add(RunPhase(server, "push", file, mongo, Started));
+                    read.Add(RunPhase(server, "read", file, mongo, Started));
                 }
 
                 rows.Add(($"push-data {name}, batches of {batchSize}", Describe(push), "—"));
@@ -106,6 +119,18 @@ public static class MongoBenchmarks
     {
         using var reader = new StreamReader(file);
         return await PushAsync(options, reader, file);
+    }
+
+    private static void KillQuietly(Process? process)
+    {
+        try
+        {
+            process?.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // already exited
+        }
     }
 
     // Wall time depends on what else runs on the machine; CPU time (client and test server) much less.
