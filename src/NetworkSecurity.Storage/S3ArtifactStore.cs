@@ -376,24 +376,9 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             UseChunkEncoding = !_options.DisableChunkedEncoding,
         }, cancellationToken);
 
-    private async Task<Dictionary<string, long>> ListSizesAsync(string prefix, CancellationToken cancellationToken)
-    {
-        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
-        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = prefix };
-        ListObjectsV2Response response;
-        do
-        {
-            response = await _s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
-            foreach (var o in response.S3Objects ?? [])
-            {
-                sizes[o.Key] = o.Size ?? -1;
-            }
-
-            request.ContinuationToken = response.NextContinuationToken;
-        }
-        while (response.IsTruncated == true);
-        return sizes;
-    }
+    private async Task<Dictionary<string, long>> ListSizesAsync(string prefix, CancellationToken cancellationToken) =>
+        (await S3Listing.ObjectsAsync(_s3, _options.Bucket, prefix, cancellationToken).ConfigureAwait(false))
+            .ToDictionary(o => o.Key, o => o.Size ?? -1, StringComparer.Ordinal);
 
     private static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
     {

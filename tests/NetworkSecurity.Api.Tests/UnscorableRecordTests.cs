@@ -13,28 +13,11 @@ namespace NetworkSecurity.Api.Tests;
 /// </summary>
 public sealed class UnscorableRecordTests : IAsyncLifetime
 {
-    private const string Schema = """
-        version: 1
-        features:
-          - name: a
-            type: float
-          - name: b
-            type: float
-        target:
-          name: y
-          type: int
-          classes:
-            - value: 0
-              name: legitimate
-            - value: 1
-              name: phishing
-        """;
-
     private readonly TempDirectory _dir = new();
 
     public async Task InitializeAsync()
     {
-        _dir.File("schema.yaml", Schema);
+        _dir.File("schema.yaml", TwoFloatSchema.Yaml);
         var rows = Enumerable.Range(0, 400).Select(i =>
         {
             var a = ((i % 20) - 9.5) / 10;

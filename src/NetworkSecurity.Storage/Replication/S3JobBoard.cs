@@ -101,17 +101,8 @@ public sealed class S3JobBoard : IDisposable
     public async Task<int> PruneAsync(int keep, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(keep);
-        var records = new List<S3Object>();
-        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = Prefix };
-        ListObjectsV2Response response;
-        do
-        {
-            response = await _s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
-            records.AddRange((response.S3Objects ?? []).Where(o => o.Key.EndsWith(".json", StringComparison.Ordinal) && IsJobId(o.Key[Prefix.Length..^5])));
-            request.ContinuationToken = response.NextContinuationToken;
-        }
-        while (response.IsTruncated == true);
-
+        var records = (await S3Listing.ObjectsAsync(_s3, _options.Bucket, Prefix, cancellationToken).ConfigureAwait(false))
+            .Where(o => o.Key.EndsWith(".json", StringComparison.Ordinal) && IsJobId(o.Key[Prefix.Length..^5]));
         var old = records.OrderByDescending(o => o.LastModified ?? DateTime.MinValue).ThenByDescending(o => o.Key, StringComparer.Ordinal).Skip(keep).ToList();
         foreach (var record in old)
         {
