@@ -3,6 +3,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging.Abstractions;
+using NetworkSecurity.Api.Tests;
 using NetworkSecurity.Storage.Replication;
 
 namespace NetworkSecurity.Storage.Tests;
@@ -159,6 +160,38 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
         using var stored = await check.GetObjectAsync(options.Bucket, "ns/leases/training.json");
         using var reader = new StreamReader(stored.ResponseStream, Encoding.UTF8);
         Assert.Contains("\"holder\":\"replica-a\"", await reader.ReadToEndAsync());
+    }
+
+    [Fact]
+    public async Task A_held_lease_read_torn_while_its_holder_rewrites_it_is_read_again_not_taken_as_free()
+    {
+        // s3rver's PUTs are not atomic: a read overlapping the holder's renewal can see half a record. Taken as a free
+        // lease, another replica took it while the holder still renewed it (a CI failure of the renewal test above).
+        var options = await BucketAsync();
+        using var a = Lease(options, "replica-a");
+        var log = new LinesLogger();
+        using var b = new S3TrainingLease(options, Fast, "replica-b", log);
+        Assert.True((await a.TryAcquireAsync("job-1", CancellationToken.None)).Acquired);
+        await b.ProbeAsync(CancellationToken.None);
+        using var client = Client();
+        string held;
+        using (var stored = await client.GetObjectAsync(options.Bucket, "ns/leases/training.json"))
+        using (var reader = new StreamReader(stored.ResponseStream, Encoding.UTF8))
+        {
+            held = await reader.ReadToEndAsync();
+        }
+
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = options.Bucket, Key = "ns/leases/training.json", ContentBody = held[..(held.TrimEnd().Length / 2)], UseChunkEncoding = false });
+        var attempt = b.TryAcquireAsync("job-2", CancellationToken.None);
+        await Task.Delay(100);
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = options.Bucket, Key = "ns/leases/training.json", ContentBody = held, UseChunkEncoding = false });
+
+        var result = await attempt;
+        Assert.False(result.Acquired);
+        Assert.Equal("replica-a", result.HeldBy?.Holder);
+        // Lost either way (the settle read finds A's record again), but B must not have taken the torn read for a free
+        // lease and written over it: when A's rewrite lands after B's write, B wins.
+        Assert.DoesNotContain(log.Lines, l => l.Contains("treating it as free", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -93,13 +93,18 @@ public sealed class PipelineTrackingTests
                 await Task.Delay(Timeout.Infinite, aborted).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         };
+        // Margins for a loaded CI machine: a cold first request there took more than a 1 s request time-out, so the run
+        // was never created and nothing was sent. The client and the server are warmed up first, and the budget that
+        // the held metrics use up is a few seconds.
+        using var client = new HttpClient();
+        (await client.GetAsync(new Uri(new Uri(server.Url), "health"))).Dispose();
         var tracker = new MlflowRestTracker(new MlflowOptions
         {
             TrackingUri = server.Url,
-            RequestTimeout = TimeSpan.FromSeconds(1),
+            RequestTimeout = TimeSpan.FromSeconds(10),
             MaxRetries = 0,
-            StoppedTrackingTime = TimeSpan.FromSeconds(2),
-        }, new HttpClient(), NullLogger.Instance);
+            StoppedTrackingTime = TimeSpan.FromSeconds(4),
+        }, client, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         var progress = new SynchronousProgress(p =>
         {

@@ -186,7 +186,14 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
     private async Task<LeaseAttempt> TryAcquireCoreAsync(string jobId, CancellationToken cancellationToken)
     {
         var mode = await ProbeAsync(cancellationToken).ConfigureAwait(false);
-        var (current, etag) = await ReadAsync(cancellationToken).ConfigureAwait(false);
+        var (current, etag) = mode == S3LeaseMode.Conditional
+            ? await ReadAsync(cancellationToken).ConfigureAwait(false)
+            : await ReadSettledAsync(cancellationToken).ConfigureAwait(false);
+        if (current is { Token: UnreadableToken })
+        {
+            _logger.LogWarning("The training lease {Location} is not a lease record: treating it as free", Location);
+        }
+
         if (current is not null && IsHeld(current))
         {
             return LeaseAttempt.Lost(new LeaseHolder(current.Holder, current.JobId, current.ExpiresAt));
@@ -210,14 +217,8 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
 
         await PutAsync(Key, Serialize(record), ifNoneMatch: false, ifMatch: null, cancellationToken).ConfigureAwait(false);
         await Task.Delay(_settings.SettleDelay, cancellationToken).ConfigureAwait(false);
-        var (after, afterETag) = await ReadAsync(cancellationToken).ConfigureAwait(false);
-        for (var retry = 0; retry < 3 && after is null or { Token: UnreadableToken }; retry++)
-        {
-            // A read overlapping a late write on a store without atomic PUTs (half a body, or no object at all while
-            // the other writer replaces it; ours was written just before): look again once it has landed.
-            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
-            (after, afterETag) = await ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
+        // Ours was written just before: no object or half a body is a late write of another replica's landing.
+        var (after, afterETag) = await ReadSettledAsync(cancellationToken).ConfigureAwait(false);
 
         if (after?.Token == ticket.Token)
         {
@@ -261,7 +262,7 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
             }
         }
 
-        var (current, _) = await ReadAsync(cancellationToken).ConfigureAwait(false);
+        var (current, _) = await ReadSettledAsync(cancellationToken).ConfigureAwait(false);
         if (current?.Token != ticket.Token)
         {
             return false;
@@ -293,7 +294,7 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
                 return;
             }
 
-            var (current, _) = await ReadAsync(cancellationToken).ConfigureAwait(false);
+            var (current, _) = await ReadSettledAsync(cancellationToken).ConfigureAwait(false);
             if (current?.Token == ticket.Token)
             {
                 await PutAsync(Key, Serialize(released), ifNoneMatch: false, ifMatch: null, cancellationToken).ConfigureAwait(false);
@@ -320,6 +321,21 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
         return new LeaseRecord(ticket.Holder, ticket.JobId, ticket.Token, now, now + _settings.Duration, false);
     }
 
+    // On a store without atomic PUTs a read overlapping the holder's renewal can come back torn, or find no object while
+    // it is replaced. Taken at face value either read counts as a free lease (or a lost one, for the holder), and two
+    // replicas trained at once (seen once in CI). A torn read does not last: look again before believing it.
+    private async Task<(LeaseRecord? Record, string? ETag)> ReadSettledAsync(CancellationToken cancellationToken)
+    {
+        var read = await ReadAsync(cancellationToken).ConfigureAwait(false);
+        for (var retry = 0; retry < 3 && read.Record is null or { Token: UnreadableToken }; retry++)
+        {
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            read = await ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return read;
+    }
+
     private async Task<(LeaseRecord? Record, string? ETag)> ReadAsync(CancellationToken cancellationToken)
     {
         try
@@ -344,9 +360,8 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
     }
 
     // Garbage in the lease object must not block training for ever: it counts as a lapsed lease and is overwritten.
-    private LeaseRecord Unreadable()
+    private static LeaseRecord Unreadable()
     {
-        _logger.LogWarning("The training lease {Location} is not a lease record: treating it as free", Location);
         return new LeaseRecord("?", "?", UnreadableToken, DateTimeOffset.MinValue, DateTimeOffset.MinValue, true);
     }
 
