@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using NetworkSecurity.Pipeline.Tests;
 
 namespace NetworkSecurity.Api.Tests;
@@ -41,11 +43,22 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         UseKestrel();
     }
 
+    /// <summary>
+    /// Services to replace, for a factory on a real Kestrel: a factory derived by WithWebHostBuilder does not keep
+    /// UseLoopbackKestrel.
+    /// </summary>
+    public Action<IServiceCollection>? TestServices { get; set; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (TestServices is { } services)
+        {
+            builder.ConfigureTestServices(services);
         }
     }
 }
