@@ -31,7 +31,7 @@ public static class TrainingApi
         group.MapGet("/{id}", GetJob)
             .WithName("GetTrainingJob")
             .WithSummary("Status of a training job")
-            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error. Any replica answers for a job another one runs when they share object storage (the job's records are in s3://bucket/prefix/jobs/; a job whose replica stopped reporting for twice the lease time is shown failed); 503 when this replica does not know the job and the store cannot be asked, or its record there is not the job's.")
+            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error. Any replica answers for a job another one runs when they share object storage (the job's records are in s3://bucket/prefix/jobs/; a job whose replica stopped reporting for twice the lease time is shown failed); 503 when this replica does not know the job and the store cannot be asked, or its record there is not the job's (a torn read, read again); a record still not the job's once twice the lease time old is shown failed, how the job ended unknown.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -157,7 +157,7 @@ public static class TrainingApi
             Problems.RetryAfter(context, options.Value.RetryAfterSeconds);
             return TypedResults.Problem(
                 title: "Training job record unreadable",
-                detail: $"No training job '{shown}' on this replica, and its record in the shared store cannot be read: {unreadable}. Its replica rewrites it while the job runs or publishes; a record that stays so was written by something else (remove or replace it).",
+                detail: $"No training job '{shown}' on this replica, and its record in the shared store cannot be read: {unreadable}. Its replica rewrites it while the job runs or publishes; a record that stays so was written by something else (remove or replace it), and is answered as a failed job once it is twice the lease time old.",
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 

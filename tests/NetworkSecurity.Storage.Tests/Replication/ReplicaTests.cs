@@ -199,7 +199,8 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         }
 
         using var folder = new TempDirectory();
-        var service = Start("replica-t", folder, bucket, settings: new Dictionary<string, string> { ["Api__TrainOnStartup"] = "false" });
+        // A lease of a minute: a broken record is a 503 (read again, it may be whole) until it is twice the lease time old.
+        var service = Start("replica-t", folder, bucket, settings: new Dictionary<string, string> { ["Api__TrainOnStartup"] = "false", ["Replication__LeaseSeconds"] = "60" });
         var processes = new[] { service };
         try
         {
@@ -214,6 +215,47 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
                 Assert.Equal("Training job record unreadable", detail.GetProperty("title").GetString());
                 Assert.Contains($"s3://{bucket}/ns/jobs/{id}.json {why}", detail.GetProperty("detail").GetString());
                 Assert.DoesNotContain("could not be asked", problem);
+            }
+        }
+        finally
+        {
+            service.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_broken_job_record_never_rewritten_is_answered_failed_once_twice_the_lease_time_old_not_503_for_ever()
+    {
+        var bucket = "bro" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        using var folder = new TempDirectory();
+        var service = Start("replica-r", folder, bucket, settings: new Dictionary<string, string> { ["Replication__LeaseSeconds"] = "3", ["Replication__LeaseSettleMilliseconds"] = "1000", ["Api__TrainOnStartup"] = "false" });
+        var processes = new[] { service };
+        try
+        {
+            await WaitUntilAsync(async () => (await _http.GetAsync(Url(service, "/health/live"))).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the service up", processes);
+            var cases = new (string Id, string Body, string Why)[]
+            {
+                (Guid.NewGuid().ToString("N"), "garbage{", "is not a training job record (not its JSON: "),
+                (Guid.NewGuid().ToString("N"), "", "is not a training job record (it is empty)"),
+            };
+            foreach (var (id, body, _) in cases)
+            {
+                await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/jobs/{id}.json", ContentBody = body, UseChunkEncoding = false });
+            }
+
+            foreach (var (id, _, why) in cases)
+            {
+                HttpResponseMessage? answer = null;
+                await WaitUntilAsync(async () => (answer = await _http.GetAsync(Url(service, $"/train/{id}"))).StatusCode != HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(40), $"record {id} answered", processes);
+                var text = await answer!.Content.ReadAsStringAsync();
+                Assert.True(answer.StatusCode == HttpStatusCode.OK, text);
+                var job = JsonDocument.Parse(text).RootElement;
+                Assert.Equal(id, job.GetProperty("id").GetString());
+                Assert.Equal("failed", job.GetProperty("state").GetString());
+                var error = job.GetProperty("error").GetString();
+                Assert.Contains($"s3://{bucket}/ns/jobs/{id}.json {why}", error);
+                Assert.Contains("how the job ended is unknown", error);
             }
         }
         finally
