@@ -38,8 +38,9 @@ public static class TrainingApi
         group.MapGet("", GetLatestJob)
             .WithName("GetLatestTrainingJob")
             .WithSummary("The most recent training job (null if none)")
-            .WithDescription("The job most recently queued on this replica, as GET /train/{id} gives it; the JSON value null when none has been queued since the service started (jobs are kept in memory).")
-            .Produces<TrainingJobStatus>(StatusCodes.Status200OK, "application/json");
+            .WithDescription("The job most recently queued, as GET /train/{id} gives it, its replica in replica: with object storage, of all the replicas that share it (their records in s3://bucket/prefix/jobs/), 503 when the store cannot be asked; without, of this replica. The JSON value null when none has been queued (without object storage: since the service started, jobs are kept in memory).")
+            .Produces<TrainingJobStatus>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
     }
 
@@ -183,11 +184,24 @@ public static class TrainingApi
     }
 
     // No job yet: the JSON value null, as documented (an Ok(null) wrote an empty body without a media type, which a
-    // JSON client cannot parse).
-    public static Results<Ok<TrainingJobStatus>, ContentHttpResult> GetLatestJob(TrainingJobQueue jobs) =>
-        jobs.Latest is { } job
-            ? TypedResults.Ok(job.Status)
+    // JSON client cannot parse). With object storage, the latest of all replicas: behind a load balancer, the GET /train
+    // after a POST /train may reach another replica, which answered its own older job, or null.
+    public static async Task<Results<Ok<TrainingJobStatus>, ContentHttpResult, ProblemHttpResult>> GetLatestJob(TrainingJobQueue jobs, SharedJobs shared, HttpContext context, IOptions<ApiOptions> options)
+    {
+        var lookup = await shared.LatestAsync(jobs.Latest?.Status, context.RequestAborted);
+        if (lookup.Error is { } error)
+        {
+            Problems.RetryAfter(context, options.Value.RetryAfterSeconds);
+            return TypedResults.Problem(
+                title: "Latest training job unavailable",
+                detail: $"The most recent training job may be another replica's, and the shared store, where every replica records its jobs, could not be asked: {error}. Try again when the store answers (GET /train/{{id}} still answers for this replica's own jobs).",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        return lookup.Status is { } status
+            ? TypedResults.Ok(status)
             : TypedResults.Text("null", "application/json; charset=utf-8");
+    }
 
     // Constant time, so the key cannot be guessed byte by byte from response times.
     private static bool KeyMatches(string given, string expected) =>

@@ -92,6 +92,56 @@ public sealed class SharedJobs : BackgroundService
         }
     }
 
+    /// <summary>
+    /// The most recently queued job of all replicas (<paramref name="local"/>, this replica's own, or one another replica
+    /// recorded), as GET /train/{id} gives it: behind a load balancer, the GET /train after a POST /train may reach
+    /// another replica. Without object storage, <paramref name="local"/>.
+    /// </summary>
+    public async Task<SharedJobLookup> LatestAsync(TrainingJobStatus? local, CancellationToken cancellationToken)
+    {
+        if (_board is null)
+        {
+            return new SharedJobLookup(local, null);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(LookupTimeout);
+        try
+        {
+            var latest = local;
+            foreach (var (id, modified) in await _board.ListAsync(timeout.Token).ConfigureAwait(false))
+            {
+                // Most recently written first, and a job's record is written as it is queued: one written well before the
+                // latest job so far was created (the margin for the replicas' clocks against the store's) is of an older job.
+                if (latest is not null && modified < latest.CreatedAt - _stale)
+                {
+                    break;
+                }
+
+                if (id == local?.Id)
+                {
+                    continue; // this replica's own is fresher than its record
+                }
+
+                // A record that cannot be read (torn, or not a job's) says nothing of when its job was queued: skipped.
+                if (await ReadAsync(id, timeout.Token).ConfigureAwait(false) is { Status: { } status } && (latest is null || status.CreatedAt > latest.CreatedAt))
+                {
+                    latest = status;
+                }
+            }
+
+            return new SharedJobLookup(latest, null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new SharedJobLookup(null, $"{_board.Location} did not answer within {LookupTimeout.TotalSeconds:0} s");
+        }
+        catch (Exception ex) when (IsStoreError(ex))
+        {
+            return new SharedJobLookup(null, $"{_board.Location}: {ex.Message}");
+        }
+    }
+
     private static bool IsStoreError(Exception ex) => ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or System.Net.Sockets.SocketException;
 
     /// <summary>A job's record as read: its status (lapsed when its replica stopped rewriting it), or why it is not one.</summary>

@@ -111,6 +111,14 @@ public sealed class S3JobBoard : IDisposable
         }
     }
 
+    /// <summary>The jobs recorded (their ids and when each record was last written, on the store's clock), most recently written first.</summary>
+    public async Task<IReadOnlyList<(string Id, DateTimeOffset LastModified)>> ListAsync(CancellationToken cancellationToken) =>
+        (await S3Listing.ObjectsAsync(_s3, _options.Bucket, Prefix, cancellationToken).ConfigureAwait(false))
+            .Where(o => o.Key.EndsWith(".json", StringComparison.Ordinal) && IsJobId(o.Key[Prefix.Length..^5]))
+            .Select(o => (o.Key[Prefix.Length..^5], o.LastModified is { } time ? new DateTimeOffset(time.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue))
+            .OrderByDescending(r => r.Item2).ThenByDescending(r => r.Item1, StringComparer.Ordinal)
+            .ToList();
+
     /// <summary>Deletes all but the <paramref name="keep"/> most recently written records; returns how many went.</summary>
     public async Task<int> PruneAsync(int keep, CancellationToken cancellationToken)
     {
