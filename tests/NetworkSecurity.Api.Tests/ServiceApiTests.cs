@@ -91,6 +91,13 @@ public sealed class ServiceApiTests(TrainedModelFixture model)
         Assert.True(job.StatusCode == HttpStatusCode.ServiceUnavailable, problem);
         Assert.NotNull(job.Headers.RetryAfter);
         Assert.Contains("s3://models/jobs/", problem);
+        // The most recent job may be another replica's: unknown too until the store answers.
+        using var latest = await client.GetAsync("/train");
+        var latestProblem = await latest.Content.ReadAsStringAsync();
+        Assert.True(latest.StatusCode == HttpStatusCode.ServiceUnavailable, latestProblem);
+        Assert.NotNull(latest.Headers.RetryAfter);
+        Assert.Contains("Latest training job unavailable", latestProblem);
+        Assert.Contains("s3://models/jobs/", latestProblem);
         // Something that is not a job id is never looked up: a 404 at once.
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/train/not-a-job")).StatusCode);
         // An upper-cased id is not one either, and the 404 says so rather than that the store has no such job.

@@ -2,9 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Api.Training;
+using NetworkSecurity.Pipeline.Tests;
 using NetworkSecurity.Storage;
 using NetworkSecurity.Storage.Replication;
 
@@ -40,11 +44,51 @@ public sealed class SharedJobsTests
             && e.Text.StartsWith("Could not remove old training job records from s3://models/jobs/ (", StringComparison.Ordinal));
     }
 
-    /// <summary>An S3 endpoint on loopback that stores nothing: a PUT succeeds, a listing is AccessDenied.</summary>
+    [Fact]
+    public async Task A_job_queued_as_the_shutdown_began_is_recorded_failed_by_the_stopping_replica_not_left_queued()
+    {
+        // The worker is still loading its first model (held here by the model folder's gate, as a slow pull from the store
+        // holds it) when POST /train queues a job; then the service stops. The record read "queued" on the other replicas
+        // until it lapsed, twice the lease time later.
+        using var store = new RefusingListStore();
+        using var folder = new TempDirectory();
+        var gate = new ModelFolderGate();
+        await gate.Lock.WaitAsync();
+        var factory = new ApiFactory(Path.Combine(folder.Path, "final_model"), Path.Combine(folder.Path, "Artifacts"), new Dictionary<string, string?>
+        {
+            ["S3_BUCKET"] = "models", ["S3_ENDPOINT_URL"] = store.Endpoint, ["S3_FORCE_PATH_STYLE"] = "true", ["S3_DISABLE_CHUNKED_ENCODING"] = "true",
+            ["AWS_ACCESS_KEY_ID"] = "k", ["AWS_SECRET_ACCESS_KEY"] = "s",
+        }).WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+        {
+            services.Replace(ServiceDescriptor.Singleton(gate));
+            services.Replace(ServiceDescriptor.Singleton<ITrainingLease>(new LocalTrainingLease("replica-q", TimeProvider.System)));
+        }));
+        string id;
+        try
+        {
+            using var response = await factory.CreateClient().PostAsync("/train", null);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, body);
+            id = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+            Assert.Contains("\"state\":\"queued\"", store.LastBody($"PUT /models/jobs/{id}.json"));
+        }
+        finally
+        {
+            await factory.DisposeAsync(); // the host's stop
+            gate.Dispose();
+        }
+
+        var record = store.LastBody($"PUT /models/jobs/{id}.json");
+        Assert.Contains("\"state\":\"failed\"", record);
+        Assert.Contains("\"error\":\"The service stopped before the job started.\"", record);
+    }
+
+    /// <summary>An S3 endpoint on loopback that stores nothing: a PUT succeeds (its body is kept), anything else is AccessDenied.</summary>
     private sealed class RefusingListStore : IDisposable
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly TcpListener _listener = new(IPAddress.Loopback, NetworkSecurity.Storage.Tests.TestPorts.ForServer());
         private readonly List<string> _requests = [];
+        private readonly Dictionary<string, string> _bodies = [];
         private readonly CancellationTokenSource _stop = new();
 
         public RefusingListStore()
@@ -63,6 +107,15 @@ public sealed class SharedJobsTests
                 {
                     return [.. _requests];
                 }
+            }
+        }
+
+        /// <summary>The body of the last such request (e.g. "PUT /models/jobs/&lt;id&gt;.json").</summary>
+        public string LastBody(string request)
+        {
+            lock (_requests)
+            {
+                return _bodies.TryGetValue(request, out var body) ? body : throw new InvalidOperationException($"no {request} among {string.Join(", ", _requests)}");
             }
         }
 
@@ -108,6 +161,7 @@ public sealed class SharedJobsTests
             lock (_requests)
             {
                 _requests.Add(request);
+                _bodies[request] = Encoding.UTF8.GetString(body);
             }
 
             const string Denied = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";

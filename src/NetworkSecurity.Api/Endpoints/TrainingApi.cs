@@ -31,15 +31,16 @@ public static class TrainingApi
         group.MapGet("/{id}", GetJob)
             .WithName("GetTrainingJob")
             .WithSummary("Status of a training job")
-            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error. Any replica answers for a job another one runs when they share object storage (the job's records are in s3://bucket/prefix/jobs/; a job whose replica stopped reporting for twice the lease time is shown failed); 503 when this replica does not know the job and the store cannot be asked, or its record there is not the job's.")
+            .WithDescription("queued; running with its stage and progress (0–1); succeeded with the test metrics and whether the model was promoted; or failed with the error. Any replica answers for a job another one runs when they share object storage (the job's records are in s3://bucket/prefix/jobs/; a job whose replica stopped reporting for twice the lease time is shown failed); 503 when this replica does not know the job and the store cannot be asked, or its record there is not the job's (a torn read, read again); a record still not the job's once twice the lease time old is shown failed, how the job ended unknown.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         group.MapGet("", GetLatestJob)
             .WithName("GetLatestTrainingJob")
             .WithSummary("The most recent training job (null if none)")
-            .WithDescription("The job most recently queued on this replica, as GET /train/{id} gives it; the JSON value null when none has been queued since the service started (jobs are kept in memory).")
-            .Produces<TrainingJobStatus>(StatusCodes.Status200OK, "application/json");
+            .WithDescription("The job most recently queued, as GET /train/{id} gives it, its replica in replica: with object storage, of all the replicas that share it (their records in s3://bucket/prefix/jobs/), 503 when the store cannot be asked; without, of this replica. The JSON value null when none has been queued (without object storage: since the service started, jobs are kept in memory).")
+            .Produces<TrainingJobStatus>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
     }
 
@@ -157,7 +158,7 @@ public static class TrainingApi
             Problems.RetryAfter(context, options.Value.RetryAfterSeconds);
             return TypedResults.Problem(
                 title: "Training job record unreadable",
-                detail: $"No training job '{shown}' on this replica, and its record in the shared store cannot be read: {unreadable}. Its replica rewrites it while the job runs or publishes; a record that stays so was written by something else (remove or replace it).",
+                detail: $"No training job '{shown}' on this replica, and its record in the shared store cannot be read: {unreadable}. Its replica rewrites it while the job runs or publishes; a record that stays so was written by something else (remove or replace it), and is answered as a failed job once it is twice the lease time old.",
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
@@ -183,11 +184,24 @@ public static class TrainingApi
     }
 
     // No job yet: the JSON value null, as documented (an Ok(null) wrote an empty body without a media type, which a
-    // JSON client cannot parse).
-    public static Results<Ok<TrainingJobStatus>, ContentHttpResult> GetLatestJob(TrainingJobQueue jobs) =>
-        jobs.Latest is { } job
-            ? TypedResults.Ok(job.Status)
+    // JSON client cannot parse). With object storage, the latest of all replicas: behind a load balancer, the GET /train
+    // after a POST /train may reach another replica, which answered its own older job, or null.
+    public static async Task<Results<Ok<TrainingJobStatus>, ContentHttpResult, ProblemHttpResult>> GetLatestJob(TrainingJobQueue jobs, SharedJobs shared, HttpContext context, IOptions<ApiOptions> options)
+    {
+        var lookup = await shared.LatestAsync(jobs.Latest?.Status, context.RequestAborted);
+        if (lookup.Error is { } error)
+        {
+            Problems.RetryAfter(context, options.Value.RetryAfterSeconds);
+            return TypedResults.Problem(
+                title: "Latest training job unavailable",
+                detail: $"The most recent training job may be another replica's, and the shared store, where every replica records its jobs, could not be asked: {error}. Try again when the store answers (GET /train/{{id}} still answers for this replica's own jobs).",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        return lookup.Status is { } status
+            ? TypedResults.Ok(status)
             : TypedResults.Text("null", "application/json; charset=utf-8");
+    }
 
     // Constant time, so the key cannot be guessed byte by byte from response times.
     private static bool KeyMatches(string given, string expected) =>

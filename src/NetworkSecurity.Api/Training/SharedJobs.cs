@@ -2,6 +2,7 @@ using System.Text.Json;
 using Amazon.Runtime;
 using Microsoft.Extensions.Options;
 using NetworkSecurity.Api.Replication;
+using NetworkSecurity.Pipeline;
 using NetworkSecurity.Storage.Replication;
 
 namespace NetworkSecurity.Api.Training;
@@ -70,37 +71,113 @@ public sealed class SharedJobs : BackgroundService
         timeout.CancelAfter(LookupTimeout);
         try
         {
-            // A torn record (a store whose overwrites are not atomic, read while the owner rewrites it) is read again.
-            for (var attempt = 1; ; attempt++)
+            var record = await ReadAsync(id, timeout.Token).ConfigureAwait(false);
+            return record switch
             {
-                if (await _board.ReadAsync(id, timeout.Token).ConfigureAwait(false) is not { } stored)
-                {
-                    return new SharedJobLookup(null, null);
-                }
-
-                var (status, why) = Parse(stored.Json, id);
-                if (status is not null)
-                {
-                    return new SharedJobLookup(Lapsed(status, stored.LastModified), null);
-                }
-
-                if (attempt == 3)
-                {
-                    return new SharedJobLookup(null, $"{_board.Location}{id}.json is not a training job record ({why})", Unreadable: true);
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token).ConfigureAwait(false);
-            }
+                null => new SharedJobLookup(null, null),
+                { Status: { } status } => new SharedJobLookup(status, null),
+                // Torn reads happen while a replica rewrites its record, which it does at least every third of the lease
+                // time: a record still unreadable after twice the lease time was left so, and a 503 would last for ever.
+                { Why: var why, LastModified: var modified } when modified != DateTimeOffset.MinValue && _lease.UtcNow - modified > _stale => new SharedJobLookup(Unknown(id, why!, modified), null),
+                { Why: var why } => new SharedJobLookup(null, $"{_board.Location}{id}.json is not a training job record ({why})", Unreadable: true),
+            };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return new SharedJobLookup(null, $"{_board.Location} did not answer within {LookupTimeout.TotalSeconds:0} s");
         }
-        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (IsStoreError(ex))
         {
             return new SharedJobLookup(null, $"{_board.Location}: {ex.Message}");
         }
     }
+
+    /// <summary>
+    /// The most recently queued job of all replicas (<paramref name="local"/>, this replica's own, or one another replica
+    /// recorded), as GET /train/{id} gives it: behind a load balancer, the GET /train after a POST /train may reach
+    /// another replica. Without object storage, <paramref name="local"/>.
+    /// </summary>
+    public async Task<SharedJobLookup> LatestAsync(TrainingJobStatus? local, CancellationToken cancellationToken)
+    {
+        if (_board is null)
+        {
+            return new SharedJobLookup(local, null);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(LookupTimeout);
+        try
+        {
+            var latest = local;
+            foreach (var (id, modified) in await _board.ListAsync(timeout.Token).ConfigureAwait(false))
+            {
+                // Most recently written first, and a job's record is written as it is queued: one written well before the
+                // latest job so far was created (the margin for the replicas' clocks against the store's) is of an older job.
+                if (latest is not null && modified < latest.CreatedAt - _stale)
+                {
+                    break;
+                }
+
+                if (id == local?.Id)
+                {
+                    continue; // this replica's own is fresher than its record
+                }
+
+                // A record that cannot be read (torn, or not a job's) says nothing of when its job was queued: skipped.
+                if (await ReadAsync(id, timeout.Token).ConfigureAwait(false) is { Status: { } status } && (latest is null || status.CreatedAt > latest.CreatedAt))
+                {
+                    latest = status;
+                }
+            }
+
+            return new SharedJobLookup(latest, null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new SharedJobLookup(null, $"{_board.Location} did not answer within {LookupTimeout.TotalSeconds:0} s");
+        }
+        catch (Exception ex) when (IsStoreError(ex))
+        {
+            return new SharedJobLookup(null, $"{_board.Location}: {ex.Message}");
+        }
+    }
+
+    private static bool IsStoreError(Exception ex) => ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or System.Net.Sockets.SocketException;
+
+    /// <summary>A job's record as read: its status (lapsed when its replica stopped rewriting it), or why it is not one.</summary>
+    private sealed record StoredStatus(TrainingJobStatus? Status, string? Why, DateTimeOffset LastModified);
+
+    // Null when the store has no record. A torn record (a store whose overwrites are not atomic, read while the owner
+    // rewrites it) is read again.
+    private async Task<StoredStatus?> ReadAsync(string id, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await _board!.ReadAsync(id, cancellationToken).ConfigureAwait(false) is not { } stored)
+            {
+                return null;
+            }
+
+            var (status, why) = Parse(stored.Json, id);
+            if (status is not null)
+            {
+                return new StoredStatus(Lapsed(status, stored.LastModified), null, stored.LastModified);
+            }
+
+            if (attempt == 3)
+            {
+                return new StoredStatus(null, why, stored.LastModified);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // A record that is not a job's and was not rewritten for twice the lease time: no replica runs that job any more, and
+    // nothing says how it ended.
+    private TrainingJobStatus Unknown(string id, string why, DateTimeOffset lastModified) => new(
+        id, TrainingJobState.Failed, "unknown: its record is unreadable", lastModified, null, lastModified, PipelineStage.Queued, 0, null,
+        $"The job's record {_board!.Location}{id}.json is not a training job record ({why}) and was last written at {lastModified:u}: no replica rewrote it since, so how the job ended is unknown. Remove or replace the record.");
 
     // The job's record, or why it is not: what a replica writes, checked as far as a client of GET /train/{id} relies on
     // it (another job's record, a state outside the enum, no reason were served as they stood, "state": 7 included).

@@ -260,6 +260,15 @@ public sealed class TrainingWorker(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        // A job queued as the shutdown began (while the worker was still loading its first model, say) never starts: said
+        // on the job, which SharedJobs, stopping after this worker, records, rather than "queued" on the other replicas
+        // until its record lapsed (twice the lease time).
+        foreach (var job in queue.All.Where(j => j.Status.State == TrainingJobState.Queued))
+        {
+            job.Update(s => s.State == TrainingJobState.Queued ? s with { State = TrainingJobState.Failed, FinishedAt = clock.GetUtcNow(), Error = "The service stopped before the job started." } : s);
+            logger.LogWarning("Training job {Job} did not run: the service stopped before it started", job.Id);
+        }
+
         // A lease still held (e.g. publication unfinished) is given up now rather than lapsing later.
         if (queue.Latest is { Lease: { } lease })
         {

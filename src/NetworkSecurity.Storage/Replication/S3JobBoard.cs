@@ -82,8 +82,9 @@ public sealed class S3JobBoard : IDisposable
             }
             catch (AmazonServiceException ex) when (ex.StatusCode == System.Net.HttpStatusCode.RequestedRangeNotSatisfiable)
             {
-                // An empty object (S3 cannot satisfy a range of one): a record, if not a job's, rather than no record.
-                return new StoredJob([], DateTimeOffset.MinValue);
+                // An empty object (S3 cannot satisfy a range of one): a record, if not a job's, rather than no record. Its
+                // time from its metadata: the caller tells a record just written from one left so for good by it.
+                return await EmptyAsync(id, cancellationToken).ConfigureAwait(false);
             }
             catch (HttpIOException ex) when (ex.HttpRequestError == HttpRequestError.ResponseEnded && attempt < BodyTries)
             {
@@ -96,6 +97,27 @@ public sealed class S3JobBoard : IDisposable
     }
 
     private const int BodyTries = 3;
+
+    private async Task<StoredJob?> EmptyAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var head = await _s3.GetObjectMetadataAsync(_options.Bucket, KeyOf(id), cancellationToken).ConfigureAwait(false);
+            return new StoredJob([], head.LastModified is { } time ? new DateTimeOffset(time.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue);
+        }
+        catch (AmazonServiceException ex) when (S3Errors.IsMissingObject(ex))
+        {
+            return null; // removed since
+        }
+    }
+
+    /// <summary>The jobs recorded (their ids and when each record was last written, on the store's clock), most recently written first.</summary>
+    public async Task<IReadOnlyList<(string Id, DateTimeOffset LastModified)>> ListAsync(CancellationToken cancellationToken) =>
+        (await S3Listing.ObjectsAsync(_s3, _options.Bucket, Prefix, cancellationToken).ConfigureAwait(false))
+            .Where(o => o.Key.EndsWith(".json", StringComparison.Ordinal) && IsJobId(o.Key[Prefix.Length..^5]))
+            .Select(o => (o.Key[Prefix.Length..^5], o.LastModified is { } time ? new DateTimeOffset(time.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue))
+            .OrderByDescending(r => r.Item2).ThenByDescending(r => r.Item1, StringComparer.Ordinal)
+            .ToList();
 
     /// <summary>Deletes all but the <paramref name="keep"/> most recently written records; returns how many went.</summary>
     public async Task<int> PruneAsync(int keep, CancellationToken cancellationToken)

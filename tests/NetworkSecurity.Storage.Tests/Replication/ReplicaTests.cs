@@ -96,7 +96,6 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
 
             // 2. /train on A and on B at the same moment: one runs, the other is told who holds the lease.
             await WaitUntilAsync(async () => (await JobAsync(a, jobA)).GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(30), "A's publication (lease released)", processes);
-            var before = new Dictionary<ServiceProcess, string?> { [a] = (await LatestJobAsync(a))?.GetProperty("id").GetString(), [b] = (await LatestJobAsync(b))?.GetProperty("id").GetString() };
             var both = await Task.WhenAll(_http.PostAsync(Url(a, "/train"), null), _http.PostAsync(Url(b, "/train"), null));
             var codes = both.Select(r => r.StatusCode).ToArray();
             Assert.Contains(HttpStatusCode.Accepted, codes);
@@ -110,7 +109,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             JsonElement winnerDone = default;
             await WaitUntilAsync(async () => (winnerDone = await JobAsync(winner, winnerJob)).GetProperty("publication").ValueKind == JsonValueKind.Object
                 && winnerDone.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(60), "the winner's run published", processes);
-            Assert.Equal(before[loser], (await LatestJobAsync(loser))?.GetProperty("id").GetString()); // no run on the loser
+            Assert.Equal(winnerJob, (await LatestJobAsync(loser))?.GetProperty("id").GetString()); // no run on the loser: the winner's is the latest
             var v3 = winnerDone.GetProperty("outcome").GetProperty("model_version").GetString()!;
             await WaitUntilAsync(async () => (await ServedModelAsync(loser)).Version == v3, TimeSpan.FromSeconds(30), "the loser serving the winner's model", processes);
 
@@ -199,7 +198,8 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         }
 
         using var folder = new TempDirectory();
-        var service = Start("replica-t", folder, bucket, settings: new Dictionary<string, string> { ["Api__TrainOnStartup"] = "false" });
+        // A lease of a minute: a broken record is a 503 (read again, it may be whole) until it is twice the lease time old.
+        var service = Start("replica-t", folder, bucket, settings: new Dictionary<string, string> { ["Api__TrainOnStartup"] = "false", ["Replication__LeaseSeconds"] = "60" });
         var processes = new[] { service };
         try
         {
@@ -220,6 +220,98 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         {
             service.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task A_broken_job_record_never_rewritten_is_answered_failed_once_twice_the_lease_time_old_not_503_for_ever()
+    {
+        var bucket = "bro" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        using var folder = new TempDirectory();
+        var service = Start("replica-r", folder, bucket, settings: new Dictionary<string, string> { ["Replication__LeaseSeconds"] = "3", ["Replication__LeaseSettleMilliseconds"] = "1000", ["Api__TrainOnStartup"] = "false" });
+        var processes = new[] { service };
+        try
+        {
+            await WaitUntilAsync(async () => (await _http.GetAsync(Url(service, "/health/live"))).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the service up", processes);
+            var cases = new (string Id, string Body, string Why)[]
+            {
+                (Guid.NewGuid().ToString("N"), "garbage{", "is not a training job record (not its JSON: "),
+                (Guid.NewGuid().ToString("N"), "", "is not a training job record (it is empty)"),
+            };
+            foreach (var (id, body, _) in cases)
+            {
+                await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/jobs/{id}.json", ContentBody = body, UseChunkEncoding = false });
+            }
+
+            foreach (var (id, _, why) in cases)
+            {
+                HttpResponseMessage? answer = null;
+                await WaitUntilAsync(async () => (answer = await _http.GetAsync(Url(service, $"/train/{id}"))).StatusCode != HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(40), $"record {id} answered", processes);
+                var text = await answer!.Content.ReadAsStringAsync();
+                Assert.True(answer.StatusCode == HttpStatusCode.OK, text);
+                var job = JsonDocument.Parse(text).RootElement;
+                Assert.Equal(id, job.GetProperty("id").GetString());
+                Assert.Equal("failed", job.GetProperty("state").GetString());
+                var error = job.GetProperty("error").GetString();
+                Assert.Contains($"s3://{bucket}/ns/jobs/{id}.json {why}", error);
+                Assert.Contains("how the job ended is unknown", error);
+            }
+        }
+        finally
+        {
+            service.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Get_train_on_any_replica_answers_the_most_recent_job_of_all_of_them_naming_its_replica()
+    {
+        // Behind a load balancer, the GET /train after a POST /train on A may reach B: B answered its own older job. The
+        // data file is missing, so each run fails at once: which job is the latest is what matters here.
+        var bucket = "lat" + Guid.NewGuid().ToString("N")[..10];
+        using var s3 = await NewBucketAsync(bucket);
+        using var folderA = new TempDirectory();
+        using var folderB = new TempDirectory();
+        Dictionary<string, string> Settings(TempDirectory folder) => new() { ["Api__TrainOnStartup"] = "false", ["Pipeline__DataPath"] = Path.Combine(folder.Path, "missing.csv") };
+        var a = Start("replica-a", folderA, bucket, settings: Settings(folderA));
+        var b = Start("replica-b", folderB, bucket, settings: Settings(folderB));
+        var processes = new[] { a, b };
+        try
+        {
+            foreach (var service in processes)
+            {
+                await WaitUntilAsync(async () => (await _http.GetAsync(Url(service, "/health/live"))).IsSuccessStatusCode, TimeSpan.FromSeconds(60), $"{service.Name} up", processes);
+            }
+
+            Assert.Null(await LatestJobAsync(b)); // none anywhere yet
+
+            var jobB = await TrainAsync(b, processes);
+            await WaitUntilAsync(async () => (await JobAsync(b, jobB)).GetProperty("state").GetString() == "failed", TimeSpan.FromSeconds(60), "B's job failed", processes);
+            Assert.Equal(jobB, (await LatestJobAsync(a))?.GetProperty("id").GetString()); // A has none of its own: B's
+
+            var jobA = await TrainAsync(a, processes);
+            foreach (var service in processes)
+            {
+                var latest = await LatestJobAsync(service);
+                Assert.Equal(jobA, latest?.GetProperty("id").GetString());
+                Assert.Equal("replica-a", latest?.GetProperty("replica").GetString());
+            }
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                process.Dispose();
+            }
+        }
+    }
+
+    // POST /train until it is accepted (the lease of a job just failed is released right after it shows "failed").
+    private async Task<string> TrainAsync(ServiceProcess service, IReadOnlyList<ServiceProcess> processes)
+    {
+        HttpResponseMessage? accepted = null;
+        await WaitUntilAsync(async () => (accepted = await _http.PostAsync(Url(service, "/train"), null)).StatusCode == HttpStatusCode.Accepted, TimeSpan.FromSeconds(30), $"POST /train accepted on {service.Name}", processes);
+        return JsonDocument.Parse(await accepted!.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
     }
 
     private ServiceProcess Start(string name, TempDirectory folder, string bucket, string? endpoint = null, IReadOnlyDictionary<string, string>? settings = null) => new(name, folder.Path, new Dictionary<string, string>
@@ -494,9 +586,10 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             }
 
             Assert.Single(versions.Distinct()); // one model, trained once
-            var trainer = (await LatestJobAsync(processes[0])) is not null ? processes[0] : processes[1];
+            var trained = await LatestJobAsync(processes[0]);
+            var trainer = processes.Single(p => p.Name == trained?.GetProperty("replica").GetString());
             var waiter = processes.Single(p => p != trainer);
-            Assert.Null(await LatestJobAsync(waiter));
+            Assert.Equal(trained?.GetProperty("id").GetString(), (await LatestJobAsync(waiter))?.GetProperty("id").GetString()); // no run of its own: the trainer's is the latest
             Assert.Contains(said, line => line.StartsWith($"{waiter.Name}: ", StringComparison.Ordinal)
                 && line.Contains($"nothing published yet: replica {trainer.Name} is training (job ", StringComparison.Ordinal));
         }
