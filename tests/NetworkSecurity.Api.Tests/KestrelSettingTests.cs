@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Configuration;
+using NetworkSecurity.Api.Hosting;
+using NetworkSecurity.Pipeline.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>
+/// The Kestrel section is checked at start: Kestrel took a value it could not parse for unset (Protocols 'Bogus'),
+/// never read its limits from settings (Limits:MaxRequestBodySize '-5' was accepted and changed nothing), and refused
+/// HTTPS settings on an http endpoint, or an https address without a certificate, only once the host ran: exit code 1
+/// with Kestrel's own message, naming no setting.
+/// </summary>
+public sealed class KestrelSettingTests
+{
+    [Theory]
+    [InlineData("Kestrel__Endpoints__Web__Protocols", "Bogus", "Kestrel:Endpoints:Web:Protocols 'Bogus' is not one of Http1, Http2, Http1AndHttp2, Http3, Http1AndHttp2AndHttp3.")]
+    [InlineData("Kestrel__EndpointDefaults__Protocols", "Http9", "Kestrel:EndpointDefaults:Protocols 'Http9' is not one of Http1")]
+    [InlineData("Kestrel__Limits__MaxRequestBodySize", "-5", "unknown setting 'Kestrel:Limits:MaxRequestBodySize': the service reads only Endpoints")]
+    [InlineData("Kestrel__AddServerHeader", "true", "unknown setting 'Kestrel:AddServerHeader': the service reads only Endpoints")]
+    [InlineData("Kestrel__Certificates__Default__AllowInvalid", "maybe", "Kestrel:Certificates:Default:AllowInvalid 'maybe' is not true or false.")]
+    [InlineData("Kestrel__Certificates__Default__Pth", "/certs/site.pfx", "unknown setting 'Kestrel:Certificates:Default:Pth': a certificate has Path, KeyPath, Password")]
+    [InlineData("Kestrel__Certificates__Default__Path", "missing.pfx", "Kestrel:Certificates:Default:Path 'missing.pfx' names no file (relative to the content root")]
+    [InlineData("Kestrel__EndpointDefaults__SslProtocols", "Tls13", "Kestrel:EndpointDefaults:SslProtocols 'Tls13' is one value, and Kestrel reads a list")]
+    [InlineData("Kestrel__EndpointDefaults__SslProtocols__0", "Tls99", "Kestrel:EndpointDefaults:SslProtocols:0 'Tls99' is not one of")]
+    [InlineData("Kestrel__EndpointDefaults__ClientCertificateMode", "Always", "Kestrel:EndpointDefaults:ClientCertificateMode 'Always' is not one of NoCertificate")]
+    public void A_kestrel_setting_it_cannot_use_stops_the_service_at_start_naming_it_and_its_source(string variable, string value, string expected)
+    {
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [variable] = value, ["Kestrel__Endpoints__Web__Url"] = "http://127.0.0.1:0" }, []);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: invalid configuration: {expected}", stderr);
+        Assert.EndsWith($"from environment variable {variable})", stderr.Trim());
+    }
+
+    [Theory]
+    [InlineData("Kestrel__Endpoints__Web__Certificate__Path", "Kestrel:Endpoints:Web:Certificate:Path")]
+    [InlineData("Kestrel__Endpoints__Web__SslProtocols__0", "Kestrel:Endpoints:Web:SslProtocols:0")]
+    [InlineData("Kestrel__Endpoints__Web__ClientCertificateMode", "Kestrel:Endpoints:Web:ClientCertificateMode")]
+    public void An_https_setting_on_an_http_endpoint_is_a_settings_error_naming_it(string variable, string key)
+    {
+        using var dir = new TempDirectory();
+        var certificate = dir.File("site.pem", "not read before the check");
+        var value = variable.EndsWith("Path", StringComparison.Ordinal) ? certificate : variable.EndsWith("Mode", StringComparison.Ordinal) ? "RequireCertificate" : "Tls13";
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [variable] = value, ["Kestrel__Endpoints__Web__Url"] = "http://127.0.0.1:0" }, []);
+
+        // Was: exit 1, "the service stopped: InvalidOperationException: The non-HTTPS endpoint Web includes HTTPS-only configuration for …".
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: invalid configuration: {key} is a setting of HTTPS, and endpoint 'Web' listens on http ('http://127.0.0.1:0'): give it an https:// Url, or remove the setting. ({key} = '{value}' from environment variable {variable})", stderr);
+    }
+
+    [Theory]
+    [InlineData("ASPNETCORE_URLS", "https://127.0.0.1:0", "--urls / ASPNETCORE_URLS: 'https://127.0.0.1:0' is an HTTPS address, and no certificate is set for it", "urls")]
+    [InlineData("Kestrel__Endpoints__Tls__Url", "https://127.0.0.1:0", "Kestrel:Endpoints:Tls:Url: 'https://127.0.0.1:0' is an HTTPS address, and no certificate is set for it", "Kestrel:Endpoints:Tls:Url")]
+    [InlineData("ASPNETCORE_HTTPS_PORTS", "0", "ASPNETCORE_HTTPS_PORTS (--https_ports): '0' are HTTPS ports, and no certificate is set for them", "https_ports")]
+    public void An_https_address_without_a_certificate_is_a_settings_error_saying_what_to_set(string variable, string value, string expected, string key)
+    {
+        // HOME is the scratch folder: no developer certificate there (one in the user's store would serve, as Kestrel takes it).
+        // ASPNETCORE_HTTPS_PORTS alone was overridden by the default address: the service served http on port 8080.
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [variable] = value, ["HOME"] = dir.Path }, []);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: invalid configuration: {expected}: ", stderr);
+        Assert.Contains("set a certificate as Kestrel:Certificates:Default:Path", stderr);
+        Assert.Contains($"({key}", stderr);
+        Assert.Contains($"from environment variable {variable})", stderr);
+    }
+
+    [Fact]
+    public void What_kestrel_reads_as_written_is_let_through()
+    {
+        using var dir = new TempDirectory();
+        var certificate = dir.File("site.pem", "a certificate");
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["urls"] = "https://127.0.0.1:0",
+            ["Kestrel:Certificates:Default:Path"] = "site.pem", // relative to the content root, as Kestrel reads it
+            ["Kestrel:Certificates:Default:KeyPath"] = certificate,
+            ["Kestrel:Certificates:Default:Password"] = "secret",
+            ["Kestrel:EndpointDefaults:Protocols"] = "http1andhttp2",
+            ["Kestrel:EndpointDefaults:SslProtocols:0"] = "Tls12",
+            ["Kestrel:EndpointDefaults:SslProtocols:1"] = "Tls13",
+            ["Kestrel:EndpointDefaults:ClientCertificateMode"] = "AllowCertificate",
+            ["Kestrel:Endpoints:Web:Url"] = "https://127.0.0.1:0",
+            ["Kestrel:Endpoints:Web:Protocols"] = "Http1, Http2",
+            ["Kestrel:Endpoints:Web:Sni:example.com:Certificate:Subject"] = "example.com",
+            ["Kestrel:Endpoints:Web:Sni:example.com:Certificate:Store"] = "My",
+            ["Kestrel:Endpoints:Web:Sni:example.com:Certificate:Location"] = "CurrentUser",
+            ["Kestrel:Endpoints:Plain:Url"] = "http://127.0.0.1:0",
+            ["Kestrel:Endpoints:Plain:Protocols"] = "Http1",
+            ["Kestrel:Endpoints:Plain:ClientCertificateMode"] = "", // empty: unset, as Kestrel takes it
+            ["Kestrel:Limits:MaxRequestBodySize"] = "",
+        }).Build();
+
+        Assert.Null(KestrelSettings.Problem(configuration, dir.Path));
+        Assert.Null(KestrelSettings.HttpsProblem(configuration));
+    }
+}
