@@ -27,6 +27,7 @@ public static class ServiceHost
             var builder = WebApplication.CreateBuilder(ConfigurationKeyTokens.WithSectionSeparators(args));
             configuration = builder.Configuration;
             HostSettings.ReadSettingsBesideProgram(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
+            SetVariablesSource.Replace(builder.Configuration);
             if (SettingNames.FileProblem(builder.Configuration) is { } misspelt)
             {
                 await Console.Error.WriteLineAsync($"error: {misspelt}").ConfigureAwait(false);
