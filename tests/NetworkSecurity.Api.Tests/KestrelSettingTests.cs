@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using NetworkSecurity.Api.Hosting;
 using NetworkSecurity.Pipeline.Tests;
@@ -95,5 +97,56 @@ public sealed class KestrelSettingTests
 
         Assert.Null(KestrelSettings.Problem(configuration, dir.Path));
         Assert.Null(KestrelSettings.HttpsProblem(configuration));
+    }
+
+    [Theory]
+    [InlineData("wrong", false, "cannot be read as a certificate with its Password: The certificate data cannot be read with the provided password")]
+    [InlineData("", true, "is a certificate without its private key: give the key's file as KeyPath beside it (PEM), or a .pfx that holds both.")]
+    public void A_certificate_that_cannot_serve_https_is_a_settings_error_naming_it(string password, bool withoutKey, string expected)
+    {
+        // Was: exit 1 once the host ran, "the service stopped: CryptographicException: The certificate data cannot be read
+        // with the provided password …" or "NotSupportedException: The server mode SSL must use a certificate with the
+        // associated private key", naming neither the setting nor the file.
+        using var dir = new TempDirectory();
+        var (pfx, pem) = Certificates(dir);
+        var path = withoutKey ? pem : pfx;
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new()
+        {
+            ["Kestrel__Certificates__Default__Path"] = path, ["Kestrel__Certificates__Default__Password"] = password, ["ASPNETCORE_URLS"] = "https://127.0.0.1:0",
+        }, []);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: invalid configuration: Kestrel:Certificates:Default:Path '{path}' {expected}", stderr);
+        Assert.EndsWith("from environment variable Kestrel__Certificates__Default__Path)", stderr.Trim());
+        Assert.DoesNotContain("right-password", stderr);
+    }
+
+    [Fact]
+    public void A_certificate_kestrel_can_serve_is_let_through()
+    {
+        using var dir = new TempDirectory();
+        var (pfx, _) = Certificates(dir);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Kestrel:Certificates:Default:Path"] = Path.GetFileName(pfx), // relative to the content root
+            ["Kestrel:Certificates:Default:Password"] = "right-password",
+        }).Build();
+
+        Assert.Null(KestrelSettings.CertificateProblem(configuration, dir.Path));
+        Assert.Contains("with its Password", KestrelSettings.CertificateProblem(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Kestrel:Endpoints:Web:Sni:example.com:Certificate:Path"] = pfx, ["Kestrel:Endpoints:Web:Sni:example.com:Certificate:Password"] = "wrong",
+        }).Build(), dir.Path)?.Message);
+    }
+
+    // A self-signed certificate for localhost: as a .pfx with its key (password "right-password"), and as PEM without it.
+    private static (string Pfx, string Pem) Certificates(TempDirectory dir)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var pfx = Path.Combine(dir.Path, "site.pfx");
+        File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pkcs12, "right-password"));
+        return (pfx, dir.File("site.pem", certificate.ExportCertificatePem()));
     }
 }

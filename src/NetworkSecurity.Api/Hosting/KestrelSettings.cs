@@ -99,6 +99,48 @@ internal static class KestrelSettings
             : null;
     }
 
+    /// <summary>
+    /// What is wrong with a certificate file set under Kestrel, or null: one that cannot be read (a wrong Password, a
+    /// file that is not a certificate) or has no private key stopped the service once the host ran, "the service stopped:
+    /// CryptographicException: …" with exit code 1, naming neither the setting nor the file. Read as Kestrel reads it:
+    /// with KeyPath, a PEM certificate and its key; without, a .pfx (PKCS #12) or a certificate alone.
+    /// </summary>
+    public static SettingProblem? CertificateProblem(IConfiguration configuration, string contentRoot)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var kestrel = configuration.GetSection(Section);
+        var certificates = kestrel.GetSection("Certificates").GetChildren()
+            .Concat(kestrel.GetSection("Endpoints").GetChildren().SelectMany(e => e.GetSection("Sni").GetChildren().Prepend(e)).Select(e => e.GetSection("Certificate")));
+        foreach (var certificate in certificates.Where(c => !string.IsNullOrEmpty(c["Path"])))
+        {
+            var key = $"{certificate.Path}:Path";
+            if (Unreadable(Path.Combine(contentRoot, certificate["Path"]!), certificate["KeyPath"] is { Length: > 0 } keyPath ? Path.Combine(contentRoot, keyPath) : null, certificate["Password"]) is { } why)
+            {
+                return new(key, $"{key} '{certificate["Path"]}' {why}");
+            }
+        }
+
+        return null;
+    }
+
+    // Why a certificate file cannot serve HTTPS, or null.
+    private static string? Unreadable(string path, string? keyPath, string? password)
+    {
+        try
+        {
+            using var certificate = keyPath is not null
+                ? string.IsNullOrEmpty(password) ? X509Certificate2.CreateFromPemFile(path, keyPath) : X509Certificate2.CreateFromEncryptedPemFile(path, password, keyPath)
+                : X509Certificate2.GetCertContentType(path) == X509ContentType.Pkcs12 ? X509CertificateLoader.LoadPkcs12FromFile(path, password)
+                : X509CertificateLoader.LoadCertificateFromFile(path);
+            return certificate.HasPrivateKey ? null
+                : "is a certificate without its private key: give the key's file as KeyPath beside it (PEM), or a .pfx that holds both.";
+        }
+        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            return $"cannot be read as a certificate{(keyPath is null ? "" : " and its KeyPath as its key")}{(string.IsNullOrEmpty(password) ? "" : " with its Password")}: {ex.Message.TrimEnd('.')}.";
+        }
+    }
+
     // A certificate from a file or from a store by its subject.
     private static bool HasCertificate(IConfigurationSection certificate) =>
         !string.IsNullOrEmpty(certificate["Path"]) || !string.IsNullOrEmpty(certificate["Subject"]);
