@@ -69,6 +69,27 @@ public sealed class KestrelSettingTests
         Assert.Contains($"from environment variable {variable})", stderr);
     }
 
+    [Theory]
+    [InlineData("Kestrel__Endpoints__Web__Protocols", "Http3", "Kestrel:Endpoints:Web:Protocols")]
+    [InlineData("Kestrel__EndpointDefaults__Protocols", "http3", "Kestrel:EndpointDefaults:Protocols")]
+    public void Http3_alone_on_an_http_address_is_a_settings_error(string variable, string value, string key)
+    {
+        // Was: exit 1 once the host ran, "the service stopped: InvalidOperationException: HTTP/3 requires HTTPS."
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [variable] = value, ["Kestrel__Endpoints__Web__Url"] = "http://127.0.0.1:0" }, []);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith($"error: invalid configuration: {key} '{value}' on the http address 'http://127.0.0.1:0': HTTP/3 needs HTTPS. Give Http1AndHttp2AndHttp3", stderr);
+        Assert.EndsWith($"from environment variable {variable})", stderr.Trim());
+
+        // Offered with the others, HTTP/3 is used where it can be: that starts.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Kestrel:EndpointDefaults:Protocols"] = "Http3", ["Kestrel:Endpoints:Web:Url"] = "http://127.0.0.1:0", ["Kestrel:Endpoints:Web:Protocols"] = "Http1AndHttp2AndHttp3",
+        }).Build();
+        Assert.Null(KestrelSettings.Http3Problem(configuration));
+    }
+
     [Fact]
     public void What_kestrel_reads_as_written_is_let_through()
     {

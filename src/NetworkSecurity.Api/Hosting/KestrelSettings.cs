@@ -141,6 +141,49 @@ internal static class KestrelSettings
         }
     }
 
+    /// <summary>
+    /// What is wrong with Protocols set to HTTP/3 alone, or null: on an http address ("HTTP/3 requires HTTPS"), or where
+    /// QUIC is missing (libmsquic), Kestrel could bind nothing and stopped the service once the host ran, exit code 1.
+    /// An endpoint's own Protocols wins over EndpointDefaults', which also applies to --urls and the ports.
+    /// </summary>
+    public static SettingProblem? Http3Problem(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        const string DefaultsKey = $"{Section}:EndpointDefaults:Protocols";
+        var endpoints = configuration.GetSection($"{Section}:Endpoints").GetChildren().Select(e => (Url: e["Url"] ?? "", Key: $"{e.Path}:Protocols", Protocols: e["Protocols"]))
+            .Select(e => string.IsNullOrEmpty(e.Protocols) ? (e.Url, Key: DefaultsKey, Protocols: configuration[DefaultsKey]) : e).ToList();
+        if (endpoints.Count == 0)
+        {
+            var urls = configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } listen ? listen.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                : (configuration[WebHostDefaults.HttpPortsKey] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(_ => "http://").Concat((configuration[WebHostDefaults.HttpsPortsKey] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(_ => "https://"))
+                    .DefaultIfEmpty(WebApplicationExtensions.DefaultUrl);
+            endpoints.AddRange(urls.Select(url => (url, DefaultsKey, configuration[DefaultsKey])));
+        }
+
+        foreach (var (url, key, protocols) in endpoints)
+        {
+            if (!Enum.TryParse<HttpProtocols>(protocols, ignoreCase: true, out var parsed) || parsed != HttpProtocols.Http3)
+            {
+                continue;
+            }
+
+            if (!url.Trim().StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            {
+                return new(key, $"{key} '{protocols}' on the http address '{Pipeline.Configuration.UrlCredentials.Redact(url)}': HTTP/3 needs HTTPS. Give Http1AndHttp2AndHttp3 (HTTP/3 where TLS allows it), or an https:// address.");
+            }
+
+            if (!QuicSupported())
+            {
+                return new(key, $"{key} '{protocols}': HTTP/3 needs QUIC (libmsquic), which this machine does not have. Give Http1AndHttp2AndHttp3 (HTTP/3 where QUIC is there), or install libmsquic.");
+            }
+        }
+
+        return null;
+    }
+
+    private static bool QuicSupported() =>
+        (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()) && System.Net.Quic.QuicListener.IsSupported;
+
     // A certificate from a file or from a store by its subject.
     private static bool HasCertificate(IConfigurationSection certificate) =>
         !string.IsNullOrEmpty(certificate["Path"]) || !string.IsNullOrEmpty(certificate["Subject"]);

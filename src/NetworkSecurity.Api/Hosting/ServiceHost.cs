@@ -39,6 +39,7 @@ public static class ServiceHost
                 ?? Sourced(HostSettings.EndpointProblem(builder.Configuration), null)
                 ?? SourcedProblem(KestrelSettings.Problem(builder.Configuration, builder.Environment.ContentRootPath))
                 ?? SourcedProblem(KestrelSettings.HttpsProblem(builder.Configuration))
+                ?? SourcedProblem(KestrelSettings.Http3Problem(builder.Configuration))
                 ?? SourcedProblem(KestrelSettings.CertificateProblem(builder.Configuration, builder.Environment.ContentRootPath))
                 ?? Sourced(HostSettings.PortListProblem("ASPNETCORE_HTTP_PORTS (--http_ports)", builder.Configuration[WebHostDefaults.HttpPortsKey]), WebHostDefaults.HttpPortsKey)
                 ?? Sourced(HostSettings.PortListProblem("ASPNETCORE_HTTPS_PORTS (--https_ports)", builder.Configuration[WebHostDefaults.HttpsPortsKey]), WebHostDefaults.HttpsPortsKey)) is { } listen)
