@@ -143,6 +143,20 @@ public sealed class KestrelSettingTests
     }
 
     [Fact]
+    public void A_certificate_subject_not_in_its_store_is_a_settings_error_naming_it()
+    {
+        // Was: exit 1 once the host ran, "InvalidOperationException: The requested certificate … could not be found in CurrentUser/My".
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new()
+        {
+            ["Kestrel__Certificates__Default__Subject"] = "nowhere.networksecurity.test", ["ASPNETCORE_URLS"] = "https://127.0.0.1:0", ["HOME"] = dir.Path,
+        }, []);
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Equal("error: invalid configuration: Kestrel:Certificates:Default:Subject 'nowhere.networksecurity.test' names no certificate in the CurrentUser/My store: add it there, or give a certificate file as Kestrel:Certificates:Default:Path. (Kestrel:Certificates:Default:Subject = 'nowhere.networksecurity.test' from environment variable Kestrel__Certificates__Default__Subject)", stderr.Trim());
+    }
+
+    [Fact]
     public void A_certificate_kestrel_can_serve_is_let_through()
     {
         using var dir = new TempDirectory();

@@ -111,6 +111,14 @@ internal static class KestrelSettings
         var kestrel = configuration.GetSection(Section);
         var certificates = kestrel.GetSection("Certificates").GetChildren()
             .Concat(kestrel.GetSection("Endpoints").GetChildren().SelectMany(e => e.GetSection("Sni").GetChildren().Prepend(e)).Select(e => e.GetSection("Certificate")));
+        foreach (var certificate in certificates.Where(c => string.IsNullOrEmpty(c["Path"]) && !string.IsNullOrEmpty(c["Subject"])))
+        {
+            if (StoreProblem(certificate) is { } missing)
+            {
+                return new($"{certificate.Path}:Subject", missing);
+            }
+        }
+
         foreach (var certificate in certificates.Where(c => !string.IsNullOrEmpty(c["Path"])))
         {
             var key = $"{certificate.Path}:Path";
@@ -121,6 +129,37 @@ internal static class KestrelSettings
         }
 
         return null;
+    }
+
+    // Why no certificate of Subject is in its store (My of CurrentUser unless Store and Location say otherwise), or null:
+    // Kestrel said "The requested certificate … could not be found" once the host ran, with exit code 1.
+    private static string? StoreProblem(IConfigurationSection certificate)
+    {
+        var subject = certificate["Subject"]!;
+        var storeName = certificate["Store"] is { Length: > 0 } name ? name : nameof(StoreName.My);
+        var location = Enum.TryParse<StoreLocation>(certificate["Location"], ignoreCase: true, out var parsed) ? parsed : StoreLocation.CurrentUser;
+        try
+        {
+            using var store = new X509Store(storeName, location);
+            store.Open(OpenFlags.ReadOnly | OpenFlags.OpenExistingOnly);
+            var found = store.Certificates.Find(X509FindType.FindBySubjectName, subject, validOnly: false);
+            var any = found.Count > 0;
+            foreach (var each in found)
+            {
+                each.Dispose();
+            }
+
+            if (any)
+            {
+                return null;
+            }
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // No such store here (on Linux, LocalMachine has only Root and CertificateAuthority): nothing found in it.
+        }
+
+        return $"{certificate.Path}:Subject '{subject}' names no certificate in the {location}/{storeName} store: add it there, or give a certificate file as {certificate.Path}:Path.";
     }
 
     // Why a certificate file cannot serve HTTPS, or null.
