@@ -118,6 +118,17 @@ public sealed class KestrelSettingTests
 
         Assert.Null(KestrelSettings.Problem(configuration, dir.Path));
         Assert.Null(KestrelSettings.HttpsProblem(configuration));
+
+        // Every Sni entry with its certificate serves without a default one; an entry without one needs it.
+        var sni = new Dictionary<string, string?>
+        {
+            ["Kestrel:Endpoints:Web:Url"] = "https://127.0.0.1:0", ["Kestrel:Endpoints:Web:Sni:a.example:Certificate:Path"] = certificate,
+        };
+        Assert.Null(KestrelSettings.HttpsProblem(new ConfigurationBuilder().AddInMemoryCollection(sni).Build(), developmentCertificate: false));
+        sni["Kestrel:Endpoints:Web:Sni:b.example:Protocols"] = "Http1";
+        Assert.StartsWith("Kestrel:Endpoints:Web:Url: 'https://127.0.0.1:0' is an HTTPS address, and no certificate is set for it",
+            KestrelSettings.HttpsProblem(new ConfigurationBuilder().AddInMemoryCollection(sni).Build(), developmentCertificate: false)?.Message);
+        Assert.Null(KestrelSettings.HttpsProblem(new ConfigurationBuilder().AddInMemoryCollection(sni).Build(), developmentCertificate: true));
     }
 
     [Theory]

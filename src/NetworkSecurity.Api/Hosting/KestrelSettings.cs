@@ -58,7 +58,8 @@ internal static class KestrelSettings
     /// host ran ("the service stopped: InvalidOperationException: Unable to configure HTTPS endpoint. No server
     /// certificate was specified …", exit code 1), after the training worker had started.
     /// </summary>
-    public static SettingProblem? HttpsProblem(IConfiguration configuration)
+    /// <param name="developmentCertificate">Whether the developer certificate is there; null: look in the user's store.</param>
+    public static SettingProblem? HttpsProblem(IConfiguration configuration, bool? developmentCertificate = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var endpoints = configuration.GetSection($"{Section}:Endpoints").GetChildren().ToArray();
@@ -72,7 +73,7 @@ internal static class KestrelSettings
             }
         }
 
-        if (HasCertificate(configuration.GetSection($"{Section}:Certificates:Default")) || HasDevelopmentCertificate())
+        if (HasCertificate(configuration.GetSection($"{Section}:Certificates:Default")) || (developmentCertificate ?? HasDevelopmentCertificate()))
         {
             return null;
         }
@@ -81,7 +82,7 @@ internal static class KestrelSettings
         {
             // The endpoints replace --urls and the ports (Kestrel says so at start); each https one needs its certificate.
             return endpoints.FirstOrDefault(e => (e["Url"]?.Trim() ?? "").StartsWith("https://", StringComparison.OrdinalIgnoreCase)
-                    && !HasCertificate(e.GetSection("Certificate")) && !e.GetSection("Sni").GetChildren().Any()) is { } bare
+                    && !HasCertificate(e.GetSection("Certificate")) && !AllSniHaveCertificates(e)) is { } bare
                 ? new($"{Section}:Endpoints:{bare.Key}:Url", $"{Section}:Endpoints:{bare.Key}:Url: '{Pipeline.Configuration.UrlCredentials.Redact(bare["Url"]!)}' is an HTTPS address, and no certificate is set for it: give the endpoint one ({Section}:Endpoints:{bare.Key}:Certificate:Path), or {CertificateHelp}")
                 : null;
         }
@@ -222,6 +223,11 @@ internal static class KestrelSettings
 
     private static bool QuicSupported() =>
         (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()) && System.Net.Quic.QuicListener.IsSupported;
+
+    // Whether an endpoint's Sni entries (at least one) each have a certificate: an entry without one falls back on the
+    // endpoint's or the default certificate, and Kestrel stopped without one.
+    private static bool AllSniHaveCertificates(IConfigurationSection endpoint) =>
+        endpoint.GetSection("Sni").GetChildren().ToArray() is { Length: > 0 } entries && entries.All(entry => HasCertificate(entry.GetSection("Certificate")));
 
     // A certificate from a file or from a store by its subject.
     private static bool HasCertificate(IConfigurationSection certificate) =>
