@@ -35,10 +35,10 @@ public sealed record MlflowOptions
     /// <summary>First backoff; each retry doubles it, plus up to as much again of jitter.</summary>
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    // The record's ToString without the password and token (it printed every property), the URI's password masked.
+    // The record's ToString without the password and token (it printed every property), the URI's user information masked.
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
-        builder.Append($"TrackingUri = {(TrackingUri is null ? "unset" : UrlCredentials.Redact(TrackingUri))}, Username = {Username}, ")
+        builder.Append($"TrackingUri = {(TrackingUri is null ? "unset" : UrlCredentials.RedactUser(TrackingUri))}, Username = {Username}, ")
             .Append($"Password = {(Password is null ? "unset" : "***")}, Token = {(Token is null ? "unset" : "***")}");
         return true;
     }
@@ -92,7 +92,7 @@ public sealed record MlflowOptions
         if (uri.Trim().Length != uri.Length)
         {
             // " http://host" was taken for a folder named " http:".
-            return $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}' has spaces around it: give the URL or path without them.";
+            return $"MLFLOW_TRACKING_URI '{UrlCredentials.RedactUser(uri)}' has spaces around it: give the URL or path without them.";
         }
 
         if (uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
@@ -104,18 +104,18 @@ public sealed record MlflowOptions
         {
             return Uri.TryCreate(uri, UriKind.Absolute, out var server) && server.Host.Length > 0
                 ? null
-                : $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}' is not a valid server URL (http(s)://host[:port]).";
+                : $"MLFLOW_TRACKING_URI '{UrlCredentials.RedactUser(uri)}' is not a valid server URL (http(s)://host[:port]).";
         }
 
         var windowsDrive = uri.Length > 1 && uri[1] == ':' && char.IsAsciiLetter(uri[0]);
         return System.Text.RegularExpressions.Regex.IsMatch(uri, "^[A-Za-z][A-Za-z0-9+.-]*:") && !windowsDrive
-            ? $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}': only http(s):// (an MLflow server), file: or a folder path are supported."
+            ? $"MLFLOW_TRACKING_URI '{UrlCredentials.RedactUser(uri)}': only http(s):// (an MLflow server), file: or a folder path are supported."
             : NotAFile(uri, uri);
     }
 
     // The file store is a folder: a file there fails every run's tracking.
     private static string? NotAFile(string uri, string folder) =>
-        File.Exists(folder) ? $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}' is a file; the file store is a folder (mlruns)." : null;
+        File.Exists(folder) ? $"MLFLOW_TRACKING_URI '{UrlCredentials.RedactUser(uri)}' is a file; the file store is a folder (mlruns)." : null;
 
     /// <summary>
     /// The folder a file: tracking URI names, as MLflow reads it: file:///abs/path and file://localhost/abs/path are
@@ -133,7 +133,7 @@ public sealed record MlflowOptions
             var host = slash < 0 ? rest[2..] : rest[2..slash];
             if (host.Length > 0 && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
             {
-                problem = $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}' names another host ({host[(host.LastIndexOf('@') + 1)..]}); a file store is a folder on this machine: file:///path (three slashes) or a plain path.";
+                problem = $"MLFLOW_TRACKING_URI '{UrlCredentials.RedactUser(uri)}' names another host ({host[(host.LastIndexOf('@') + 1)..]}); a file store is a folder on this machine: file:///path (three slashes) or a plain path.";
                 return null;
             }
 
@@ -142,7 +142,7 @@ public sealed record MlflowOptions
 
         if (rest.Length == 0)
         {
-            problem = $"MLFLOW_TRACKING_URI '{UrlCredentials.Redact(uri)}' names no folder: file:///path/to/mlruns, file:relative/folder or a plain path.";
+            problem = $"MLFLOW_TRACKING_URI '{UrlCredentials.RedactUser(uri)}' names no folder: file:///path/to/mlruns, file:relative/folder or a plain path.";
             return null;
         }
 

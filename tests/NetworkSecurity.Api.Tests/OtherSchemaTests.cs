@@ -292,5 +292,35 @@ public sealed class OneFeatureSchemaTests
         Assert.Equal("x,predicted_column,phishing_probability,verdict", lines[0]);
         Assert.EndsWith(",phishing", lines[1]);
         Assert.EndsWith(",legitimate", lines[2]);
+
+        // An empty line among the records is a record whose one value is missing, refused naming its line as a wider
+        // file's record with every cell empty is: it was skipped, and 3 records were answered with 2 verdicts.
+        input = dir.File("gap.csv", "x\n14.5\n\n-14.5\n\n");
+        File.Delete(output);
+        (code, stdout, stderr) = ProgramProcess.Run(dir, [], "predict", "--schema", schema, "--input", input, "--output", output);
+        Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains($"{input}, line 3: 1 of 1 features are missing", stderr);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void A_model_of_one_feature_whose_name_has_a_space_scores_a_file_of_that_column()
+    {
+        // A name may have a space inside: the file of its records was refused as "separated by spaces".
+        using var dir = new TempDirectory();
+        var schema = dir.File("one.yaml", "version: 1\nfeatures:\n  - name: URL Length\n    type: float\ntarget:\n  name: label\n  classes:\n    - value: 1\n      name: phishing\n    - value: 0\n      name: legitimate\n");
+        var rows = Enumerable.Range(0, 300).Select(i => string.Create(CultureInfo.InvariantCulture, $"{(i % 30) - 14.5},{(((i % 30) >= 15) != (i % 10 == 3) ? 1 : 0)}"));
+        var data = dir.File("one.csv", "URL Length,label\n" + string.Join('\n', rows) + "\n");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, [], "train", "--data", data, "--schema", schema, "--mode", "gbdt", "--Pipeline:OverfittingThreshold=1");
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+
+        var input = dir.File("sites.csv", "URL Length\n14.5\n-14.5\n");
+        var output = Path.Combine(dir.Path, "verdicts.csv");
+        (code, stdout, stderr) = ProgramProcess.Run(dir, [], "predict", "--schema", schema, "--input", input, "--output", output);
+        Assert.True(code == 0, $"exit {code}: {stderr}{stdout}");
+        var lines = File.ReadAllLines(output);
+        Assert.Equal(3, lines.Length);
+        Assert.EndsWith(",phishing", lines[1]);
+        Assert.EndsWith(",legitimate", lines[2]);
     }
 }

@@ -116,6 +116,33 @@ public sealed class CsvTableReaderTests
     }
 
     [Fact]
+    public void An_empty_line_of_a_one_column_file_is_a_record_with_its_value_missing()
+    {
+        // The parser skips empty lines: in one column that is the record whose value is missing, which was lost without a
+        // word (3 sites in, 2 verdicts out). Empty lines before the header and at the end are not records; a quoted cell
+        // over two lines is one record.
+        var table = CsvTableReader.Read(new StringReader("\nx\n0.5\n\n-2\n\n\n\"1\n2\"\n\n7\n\n\n"), "one.csv");
+        Assert.Equal(2, table.HeaderLine);
+        Assert.Equal(["line 3", "line 4", "line 5", "line 6", "line 7", "line 8", "line 10", "line 11"], table.Records.Select(r => r.Location));
+        Assert.Equal(["0.5", "", "-2", "", "", "1\n2", "", "7"], table.Records.Select(r => r.Values.Single()));
+        Assert.All(table.Records, r => Assert.Null(r.Problem));
+
+        // A wider file's empty line has no cells to be missing: it is skipped, as before.
+        Assert.Equal(["line 2", "line 4"], CsvTableReader.Read(new StringReader("a,b\n1,2\n\n3,4\n"), "two.csv").Records.Select(r => r.Location));
+    }
+
+    [Fact]
+    public void A_one_column_file_whose_name_has_a_space_is_read_and_one_separated_by_spaces_is_refused()
+    {
+        // A one-feature schema may name its feature "URL Length": its records were refused as a file separated by spaces.
+        var table = CsvTableReader.Read(new StringReader("URL Length\n1\n-1\n"), "spaced-name.csv");
+        Assert.Equal(["URL Length"], table.Columns);
+        Assert.Equal(["1", "-1"], table.Records.Select(r => r.Values.Single()));
+        Assert.Equal("spaced.csv, line 2: expected comma- or tab-separated columns. It looks separated by spaces.",
+            Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("\nURL Length\n1 2\n"), "spaced.csv")).Message);
+    }
+
+    [Fact]
     public void Semicolon_delimiter_is_refused_with_a_hint()
     {
         var ex = Assert.Throws<PipelineException>(() => CsvTableReader.Read(new StringReader("a;b;c\n1;2;3\n"), "semi.csv"));

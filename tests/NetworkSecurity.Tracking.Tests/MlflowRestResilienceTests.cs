@@ -374,6 +374,21 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         Assert.Contains("user:***@", message);
     }
 
+    [Theory]
+    [InlineData("https://s3cr3t-token@dagshub.com:99999/o/r.mlflow", "https://***@dagshub.com:99999/o/r.mlflow")]
+    [InlineData("databricks://s3cr3t-token@workspace", "databricks://***@workspace")]
+    [InlineData("file://s3cr3t-token@otherhost/tmp/mlruns", "file://***@otherhost/tmp/mlruns")]
+    public void A_tracking_uri_with_a_user_alone_is_named_with_the_user_masked(string uri, string shown)
+    {
+        // MLflow sends a user without a password as Basic auth's user, where a token is put (https://TOKEN@host): it was
+        // quoted as written in the start-up error and the log, where user:password@ has its password masked.
+        var message = Assert.Throws<ArgumentException>(() => MlflowOptions.FromEnvironment(name => name == "MLFLOW_TRACKING_URI" ? uri : null)).Message;
+        Assert.DoesNotContain("s3cr3t", message);
+        Assert.Contains($"'{shown}'", message);
+        Assert.Equal("MlflowOptions { TrackingUri = https://***@mlflow.example, Username = , Password = unset, Token = unset }",
+            new MlflowOptions { TrackingUri = "https://s3cr3t-token@mlflow.example" }.ToString());
+    }
+
     /// <summary>
     /// A TCP server on 127.0.0.1 that accepts connections, reads what comes and never answers; or, with
     /// <paramref name="closeAfterRequest"/>, closes each connection once the request is read (a proxy dropping it).

@@ -477,7 +477,7 @@ public static partial class CommandLine
 
     /// <summary>
     /// appsettings.json, then appsettings.{Environment}.json (each the working folder's if it has one, else the program's,
-    /// as for the service), then environment variables, then configuration keys and typed options.
+    /// as for the service), then environment variables (an empty one is unset), then configuration keys and typed options.
     /// </summary>
     public static IConfigurationRoot BuildConfiguration(IEnumerable<KeyValuePair<string, string?>> options, IReadOnlyList<string> configurationKeys)
     {
@@ -487,7 +487,7 @@ public static partial class CommandLine
         return new ConfigurationBuilder()
             .AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(HostSettings.SettingsFolder(working, AppContext.BaseDirectory)), "appsettings.json", optional: true, reloadOnChange: false)
             .AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(environmentFolder), HostSettings.NameOnDisk(environmentFolder, environmentFile), optional: true, reloadOnChange: false)
-            .AddEnvironmentVariables()
+            .Add(new SetVariablesSource())
             .AddCommandLine(configurationKeys.ToArray())
             .AddInMemoryCollection(options)
             .Build();

@@ -27,6 +27,7 @@ public static class ServiceHost
             var builder = WebApplication.CreateBuilder(ConfigurationKeyTokens.WithSectionSeparators(args));
             configuration = builder.Configuration;
             HostSettings.ReadSettingsBesideProgram(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
+            SetVariablesSource.Replace(builder.Configuration);
             if (SettingNames.FileProblem(builder.Configuration) is { } misspelt)
             {
                 await Console.Error.WriteLineAsync($"error: {misspelt}").ConfigureAwait(false);
@@ -36,6 +37,10 @@ public static class ServiceHost
             // The host's own keys are named as the user sets them (--urls / ASPNETCORE_URLS): where is said by key.
             if ((Sourced(HostSettings.ListenUrlProblem(builder.Configuration[WebHostDefaults.ServerUrlsKey]), WebHostDefaults.ServerUrlsKey)
                 ?? Sourced(HostSettings.EndpointProblem(builder.Configuration), null)
+                ?? SourcedProblem(KestrelSettings.Problem(builder.Configuration, builder.Environment.ContentRootPath))
+                ?? SourcedProblem(KestrelSettings.HttpsProblem(builder.Configuration))
+                ?? SourcedProblem(KestrelSettings.Http3Problem(builder.Configuration))
+                ?? SourcedProblem(KestrelSettings.CertificateProblem(builder.Configuration, builder.Environment.ContentRootPath))
                 ?? Sourced(HostSettings.PortListProblem("ASPNETCORE_HTTP_PORTS (--http_ports)", builder.Configuration[WebHostDefaults.HttpPortsKey]), WebHostDefaults.HttpPortsKey)
                 ?? Sourced(HostSettings.PortListProblem("ASPNETCORE_HTTPS_PORTS (--https_ports)", builder.Configuration[WebHostDefaults.HttpsPortsKey]), WebHostDefaults.HttpsPortsKey)) is { } listen)
             {
@@ -89,6 +94,8 @@ public static class ServiceHost
 
         string? Sourced(string? problem, string? key) =>
             problem is null ? null : SettingSources.Annotate(problem, configuration, keys: key is null ? null : [key]);
+
+        string? SourcedProblem(SettingProblem? problem) => problem is null ? null : Sourced(problem.Message, problem.Key);
     }
 
     /// <summary>

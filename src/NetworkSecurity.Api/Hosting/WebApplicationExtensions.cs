@@ -23,7 +23,8 @@ public static class WebApplicationExtensions
     public static WebApplicationBuilder AddNetworkSecurityApi(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        if (string.IsNullOrEmpty(configuration["urls"]) && string.IsNullOrEmpty(configuration["http_ports"]))
+        // ASPNETCORE_HTTPS_PORTS alone counts too: the default address replaced it, and the service served http on 8080.
+        if (string.IsNullOrEmpty(configuration["urls"]) && string.IsNullOrEmpty(configuration["http_ports"]) && string.IsNullOrEmpty(configuration["https_ports"]))
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }

@@ -9,14 +9,21 @@ public static class UrlCredentials
     /// https://user:token@host (sent as Basic auth) put the token there in plain text.
     /// </summary>
     public static string Redact(string url) =>
-        UserInfo(url) is var (colon, at) ? url[..(colon + 1)] + "***" + url[at..] : url;
+        UserInfo(url) is var (_, colon, at) && colon >= 0 ? url[..(colon + 1)] + "***" + url[at..] : url;
+
+    /// <summary>
+    /// As <see cref="Redact"/>, and a user without a password (scheme://user@host) masked too, as ***@host: MLflow's
+    /// client sends it as the Basic auth user, where a token goes (https://TOKEN@host), and it was shown as written.
+    /// </summary>
+    public static string RedactUser(string url) =>
+        UserInfo(url) is var (start, colon, at) ? colon >= 0 ? Redact(url) : url[..start] + "***" + url[at..] : url;
 
     /// <summary>The password of scheme://user:password@host as written (not decoded), or null when there is none.</summary>
     public static string? Password(string url) =>
-        UserInfo(url) is var (colon, at) ? url[(colon + 1)..at] : null;
+        UserInfo(url) is var (_, colon, at) && colon >= 0 ? url[(colon + 1)..at] : null;
 
-    // Where the user information's ':' and its closing '@' are, when it has a password.
-    private static (int Colon, int At)? UserInfo(string url)
+    // Where the user information starts, its ':' (-1 without a password) and its closing '@' are, when it has any.
+    private static (int Start, int Colon, int At)? UserInfo(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
         var scheme = url.IndexOf("://", StringComparison.Ordinal);
@@ -35,7 +42,6 @@ public static class UrlCredentials
             at = url.LastIndexOf('@');
         }
 
-        var colon = at >= start ? url.IndexOf(':', start, at - start) : -1;
-        return colon < 0 ? null : (colon, at);
+        return at < start ? null : (start, url.IndexOf(':', start, at - start), at);
     }
 }

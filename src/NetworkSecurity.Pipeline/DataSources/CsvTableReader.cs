@@ -128,22 +128,24 @@ public static class CsvTableReader
         }
 
         // One column is a table too (the records of a one-feature schema, to score): only one that looks separated by
-        // another character (or by spaces) is refused here; any other odd name is then named by the schema's column check.
+        // another character is refused here; any other odd name is then named by the schema's column check.
         var otherSeparator = columns.Length == 1 && (columns[0].Contains(';', StringComparison.Ordinal) || columns[0].Contains('|', StringComparison.Ordinal));
-        var spaces = columns.Length == 1 && columns[0].Contains(' ', StringComparison.Ordinal);
-        if (csv.Separator is not (',' or '\t') || otherSeparator || spaces)
+        if (csv.Separator is not (',' or '\t') || otherSeparator)
         {
             var separator = csv.Separator;
             csv.Dispose();
-            var found = otherSeparator
-                ? " It looks separated by ';' or '|'."
-                : spaces ? " It looks separated by spaces."
-                : separator is not (',' or '\t') ? $" It looks separated by '{separator}'." : "";
-            throw PipelineException.At(new DataProblem(source, $"line {headerLine}", null, null, $"expected comma- or tab-separated columns.{found}"));
+            var found = otherSeparator ? " It looks separated by ';' or '|'." : $" It looks separated by '{separator}'.";
+            throw PipelineException.At(SeparatorProblem(source, headerLine, found));
         }
 
-        return (columns, ReadRecords(csv, columns.Length, source, limits.MaxCellLength, headerLine), headerLine);
+        // A name may have a space inside (a one-feature schema's "URL Length" was refused as a space-separated file): one
+        // column with spaces is taken for spaces between columns only when its first record has spaces too.
+        var spaced = columns.Length == 1 && columns[0].Contains(' ', StringComparison.Ordinal);
+        return (columns, ReadRecords(csv, columns.Length, source, limits.MaxCellLength, headerLine, spaced), headerLine);
     }
+
+    private static DataProblem SeparatorProblem(string source, int headerLine, string found) =>
+        new(source, $"line {headerLine}", null, null, $"expected comma- or tab-separated columns.{found}");
 
     private static CsvReaderOptions Options { get; } = new()
     {
@@ -157,15 +159,30 @@ public static class CsvTableReader
         MalformedData = CsvMalformedDataHandling.Throw,
     };
 
-    private static IEnumerable<(long Line, RawRecord Record)> ReadRecords(CsvReader csv, int columnCount, string source, int maxCellLength, int headerLine)
+    private static IEnumerable<(long Line, RawRecord Record)> ReadRecords(CsvReader csv, int columnCount, string source, int maxCellLength, int headerLine, bool spacedHeader)
     {
         using (csv)
         {
             var any = false;
+            var nextLine = headerLine + 1L; // the line a record starts on when no empty line comes first
             while (Next(csv, source))
             {
+                if (!any && spacedHeader && csv.FieldCount == 1 && csv.GetString(0)?.Contains(' ', StringComparison.Ordinal) == true)
+                {
+                    throw PipelineException.At(SeparatorProblem(source, headerLine, " It looks separated by spaces."));
+                }
+
                 any = true;
                 var line = csv.LineNumber;
+                // One column's empty cell is an empty line, which the parser skips: the record was lost without a word
+                // (a file of 3 sites scored as 2). Each empty line between the header and a record is a record whose
+                // value is missing, as an empty cell is in a wider file; empty lines at the end only end the file.
+                for (; columnCount == 1 && nextLine < line; nextLine++)
+                {
+                    yield return (nextLine, new RawRecord($"line {nextLine}", [""]));
+                }
+
+                nextLine = line + 1 + LineBreaks(csv.RawRecord);
                 // Another number of fields is this record's problem, not the file's: it is set aside or listed with
                 // every other bad record (its fields cannot be matched to columns, so none of them is read).
                 var fields = csv.FieldCount;
@@ -189,6 +206,21 @@ public static class CsvTableReader
                 throw PipelineException.At(new DataProblem(source, $"line {headerLine + 1}", null, null, "the file has a header row but no data rows."));
             }
         }
+    }
+
+    // The line breaks inside a record (a quoted cell over several lines): CR, LF and CR LF each count once.
+    private static int LineBreaks(ReadOnlySpan<byte> record)
+    {
+        var count = 0;
+        for (var i = 0; i < record.Length; i++)
+        {
+            if (record[i] == (byte)'\n' || (record[i] == (byte)'\r' && (i + 1 == record.Length || record[i + 1] != (byte)'\n')))
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     // The reader's message repeats where ("Malformed CSV in record 4 (line 4): ..."), which the problem already says.

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
+
+namespace NetworkSecurity.Api.Hosting;
+
+/// <summary>
+/// The environment variables as configuration, those of the product's own sections (Api, Pipeline, Replication, Tracking)
+/// with an empty value left out: an empty variable is unset, as Compose's <c>Pipeline__Seed: ${SEED:-}</c> and
+/// Kubernetes' <c>value: ""</c> mean it, and as the product already took AWS_REGION, MLFLOW_HTTP_REQUEST_TIMEOUT or
+/// NETWORKSECURITY_API_KEY when empty. <c>Pipeline__Seed=</c> stopped the service and every command ("Failed to convert
+/// configuration value '' at 'Pipeline:Seed'"), <c>Tracking__Enabled=</c> too, and an empty one hid the settings file's
+/// value. Options and settings files are unchanged: an empty value there is written on purpose.
+/// </summary>
+internal sealed class SetVariablesSource : IConfigurationSource
+{
+    public IConfigurationProvider Build(IConfigurationBuilder builder) => new SetVariablesProvider();
+
+    /// <summary>The product's own variables (no prefix), in <paramref name="configuration"/>'s sources, with empty ones left out.</summary>
+    public static void Replace(IConfigurationBuilder configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var sources = configuration.Sources;
+        for (var i = 0; i < sources.Count; i++)
+        {
+            // The host's ASPNETCORE_ and DOTNET_ variables are its own, read as they are.
+            if (sources[i] is EnvironmentVariablesConfigurationSource { Prefix: null or "" })
+            {
+                sources[i] = new SetVariablesSource();
+            }
+        }
+    }
+
+    // An environment variables provider still, so that a setting's error names the variable it came from.
+    private sealed class SetVariablesProvider : EnvironmentVariablesConfigurationProvider
+    {
+        private static readonly string[] Sections = [ApiOptions.SectionName, Pipeline.Configuration.PipelineOptions.SectionName, Replication.ReplicationOptions.SectionName, Cli.SettingNames.TrackingSection];
+
+        public override void Load()
+        {
+            base.Load();
+            foreach (var key in Data.Where(entry => string.IsNullOrEmpty(entry.Value) && Sections.Contains(entry.Key.Split(':')[0], StringComparer.OrdinalIgnoreCase)).Select(entry => entry.Key).ToArray())
+            {
+                Data.Remove(key);
+            }
+        }
+    }
+}
