@@ -158,6 +158,14 @@ public static class MongoBenchmarks
     public static async Task PhaseAsync(string[] args)
     {
         var (phase, file, uri, batch) = (args[0], args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+        // The run holds this process's stdin open and closes it only by ending, however it ends: a SIGKILL, or a SIGTERM
+        // handled while Process.Start was still creating this process, which the run's handler cannot kill yet. The
+        // phase then ends too instead of outliving the run (CI found a benchmark process left after a stopped run).
+        new Thread(() =>
+        {
+            Console.In.ReadToEnd();
+            Environment.Exit(1);
+        }) { IsBackground = true, Name = "run watch" }.Start();
         var fields = MongoDataSource.FieldsOf(SchemaLoader.Load("data_schema/schema.yaml"));
         var options = new MongoOptions { ConnectionString = uri, Database = "networksecurity_bench", Collection = "NetworkData", BatchSize = batch };
         var warmUp = options with { Collection = WarmUpCollection };

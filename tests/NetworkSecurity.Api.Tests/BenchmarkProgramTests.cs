@@ -125,12 +125,54 @@ public sealed class BenchmarkProgramTests
         Assert.Equal(0, ProcessesWith(temp.Path));
     }
 
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // SIGKILL and /proc
+    public async Task A_phase_whose_run_ended_without_stopping_it_ends_with_the_run()
+    {
+        // A run that ends without killing its phase (a SIGKILL, or a SIGTERM handled while Process.Start was still
+        // creating the phase, before the handler could know of it) left the phase running: CI found one benchmark
+        // process left after a stopped run. Here the phase waits on a server that never answers its insert, so it would
+        // outlive the run by a 60 s socket timeout and a retry.
+        await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        server.Stall = c => c.GetElement(0).Name == "insert";
+        using var temp = new TempDirectory();
+        var start = StartInfo("mongodb", "--uri", server.ConnectionString, "--repeat", "1");
+        start.Environment["TMPDIR"] = temp.Path;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        using var run = Process.Start(start)!;
+        _ = run.StandardOutput.ReadToEndAsync();
+        _ = run.StandardError.ReadToEndAsync();
+        try
+        {
+            for (var waited = Stopwatch.StartNew(); !server.Commands.Contains("insert") && !run.HasExited && waited.Elapsed < TimeSpan.FromSeconds(120);)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.True(server.Commands.Contains("insert"), "no phase reached its first insert");
+            Assert.Equal(1, ProcessesWith(temp.Path, "mongodb-phase"));
+        }
+        finally
+        {
+            run.Kill(); // the run only, as a SIGKILL leaves its children
+            run.WaitForExit();
+        }
+
+        for (var waited = Stopwatch.StartNew(); ProcessesWith(temp.Path) > 0 && waited.Elapsed < TimeSpan.FromSeconds(30);)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(0, ProcessesWith(temp.Path));
+    }
+
     // Processes of the benchmark program whose TMPDIR is this test's folder: the run and the children it started.
-    private static int ProcessesWith(string tmpdir) => Directory.GetDirectories("/proc").Count(dir =>
+    private static int ProcessesWith(string tmpdir, string argument = "NetworkSecurity.Benchmarks.dll") => Directory.GetDirectories("/proc").Count(dir =>
     {
         try
         {
-            return File.ReadAllText(Path.Combine(dir, "cmdline")).Contains("NetworkSecurity.Benchmarks.dll", StringComparison.Ordinal)
+            return File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(argument, StringComparison.Ordinal)
                 && File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains($"TMPDIR={tmpdir}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

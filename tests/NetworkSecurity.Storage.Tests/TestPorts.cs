@@ -10,7 +10,9 @@ namespace NetworkSecurity.Storage.Tests;
 internal static class TestPorts
 {
     public const string Variable = "NETWORKSECURITY_TEST_PORTS";
-    private static int _next;
+    // Where this process starts in the range: each test assembly runs in a process of its own, and all starting at the
+    // range's beginning they handed out the same ports, one taken by a server of the other assembly still starting up.
+    private static int _next = Random.Shared.Next();
 
     /// <summary>For a server that picks its own port when given 0 (s3rver's -p 0): 0 unless a range is set.</summary>
     public static int ForServer() => Range() is null ? 0 : Free();

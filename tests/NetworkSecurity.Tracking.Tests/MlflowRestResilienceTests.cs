@@ -127,6 +127,13 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
 
         Assert.False(result.Tracked);
         Assert.Contains("2.5 s", result.Message);
+        // The retry's connection may still wait in the listen backlog when the budget runs out (the accept loop runs on a
+        // busy thread pool): give the server a moment to take it, as above.
+        for (var waited = Stopwatch.StartNew(); hung.Connections < 2 && waited.Elapsed < TimeSpan.FromSeconds(5);)
+        {
+            await Task.Delay(20);
+        }
+
         Assert.InRange(hung.Connections, 2, 3);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(12), $"took {clock.Elapsed}"); // 20 retries of 1 s would take over 20 s
     }
@@ -137,16 +144,16 @@ public sealed class MlflowRestResilienceTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         await using var server = await MlflowStubServer.StartAsync();
         var slow = 0;
-        server.Fault = r =>
+        // The first runs/create is answered only once the client has given up on it. (A Thread.Sleep here held one of
+        // the few pool threads of a loaded 2-core machine, which the retry's answer could then wait for past its time-out.)
+        server.Hold = async (request, aborted) =>
         {
-            if (r.Path.EndsWith("runs/create", StringComparison.Ordinal) && Interlocked.Increment(ref slow) == 1)
+            if (request.Path.EndsWith("runs/create", StringComparison.Ordinal) && Interlocked.Increment(ref slow) == 1)
             {
-                Thread.Sleep(4000); // longer than the per-request timeout below
+                await Task.Delay(Timeout.Infinite, aborted).ContinueWith(_ => { }, TaskScheduler.Default);
             }
-
-            return null;
         };
-        var result = await Tracker(server.Url, requestTimeout: TimeSpan.FromSeconds(1.5)).TrackAsync(Run(dir), CancellationToken.None);
+        var result = await Tracker(server.Url, requestTimeout: TimeSpan.FromSeconds(3)).TrackAsync(Run(dir), CancellationToken.None);
         Assert.True(result.Tracked, result.Message);
         Assert.Equal(2, server.Requests.Count(r => r.Path.EndsWith("runs/create", StringComparison.Ordinal)));
     }

@@ -633,6 +633,9 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
                 && status.GetProperty("publication").GetProperty("state").GetString() == "published", TimeSpan.FromSeconds(90), "the second model published", processes);
             var second = status.GetProperty("outcome").GetProperty("model_version").GetString()!;
             Assert.Equal(second, await LatestAsync(s3, bucket));
+            // The publication's log line comes just after its state, through the asynchronous console sink and a pipe:
+            // wait for it, do not race it.
+            await WaitUntilAsync(() => Task.FromResult(service.Output.Contains($"Run {second} published", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the second run's publication line", processes);
 
             var output = service.Output;
             Assert.Equal(2, output.Split('\n').Count(l => l.Contains("Run NOT tracked", StringComparison.Ordinal))); // both runs spent their 3 s
