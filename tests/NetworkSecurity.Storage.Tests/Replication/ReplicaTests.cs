@@ -16,7 +16,9 @@ namespace NetworkSecurity.Storage.Tests.Replication;
 /// </summary>
 public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output) : IClassFixture<S3rverFixture>
 {
-    private const int LeaseSeconds = 6;
+    // Long enough that B's refusal right after A's SIGKILL comes before the lease lapses on a loaded machine: with 6 s,
+    // renewals a loaded A made late left the lease 2.5 s after the kill, a margin of about 2 s.
+    private const int LeaseSeconds = 8;
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(15) };
 
