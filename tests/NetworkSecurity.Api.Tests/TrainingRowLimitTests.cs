@@ -27,8 +27,8 @@ public sealed class TrainingRowLimitTests
     public void Without_a_configured_limit_a_file_larger_than_the_memory_allows_is_refused_before_it_is_all_read()
     {
         using var dir = new TempDirectory();
-        const long heapLimit = 256L << 20; // the garbage collector's hard limit: the memory this process may use
-        var fits = heapLimit / PipelineOptions.BytesPerTrainingRow;
+        const long heapLimit = 512L << 20; // the garbage collector's hard limit: the memory this process may use
+        var fits = (heapLimit - PipelineOptions.TrainingBaseBytes) / PipelineOptions.BytesPerTrainingRow;
         var data = Path.Combine(dir.Path, "large.csv");
         var lines = File.ReadAllLines(TestPaths.DataFile);
         File.WriteAllLines(data, lines.Take(1).Concat(Enumerable.Range(0, (int)fits + 5_000).Select(i => lines[1 + (i % (lines.Length - 1))])));
@@ -37,7 +37,7 @@ public sealed class TrainingRowLimitTests
 
         Assert.True(code != 0, stdout + stderr);
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{data}: line {fits + 2} is record {fits + 1:N0}, more than {fits:N0} records (the most that fit in the 256 MiB this process may use, at about {PipelineOptions.BytesPerTrainingRow:N0} bytes a record in training: the automatic limit, as Pipeline:MaxTrainingRows is 0)."),
+            $"{data}: line {fits + 2} is record {fits + 1:N0}, more than {fits:N0} records (the most that fit in the 512 MiB this process may use, beside about 320 MiB for training itself and at about {PipelineOptions.BytesPerTrainingRow:N0} bytes a record: the automatic limit, as Pipeline:MaxTrainingRows is 0)."),
             stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("OutOfMemory", stdout + stderr, StringComparison.Ordinal);
         AssertNothingWritten(dir);

@@ -57,21 +57,31 @@ public sealed class PipelineOptions
     /// <summary>
     /// The most records training (and evaluate) reads from its source, checked while reading: a larger data set is
     /// refused, naming the file or collection and the limit, before it is all in memory. 0 (the default): as many as fit
-    /// in the memory this process may use (the machine's, or a container's limit) at <see cref="BytesPerTrainingRow"/> each.
+    /// in the memory this process may use (the machine's, or a container's limit) beside <see cref="TrainingBaseBytes"/>, at
+    /// <see cref="BytesPerTrainingRow"/> each.
     /// </summary>
     [Range(0, int.MaxValue)]
     public int MaxTrainingRows { get; set; }
 
     /// <summary>
-    /// What the automatic <see cref="MaxTrainingRows"/> divides the available memory by: peak resident memory per record
-    /// of 30 features was 1.6 KB with scripts/bench/train-memory.sh on 1 and 2 million rows (README, "Training memory"),
-    /// and this leaves room above it.
+    /// What the automatic <see cref="MaxTrainingRows"/> takes for each record: peak resident memory of `train` with the
+    /// whole default grid (data_schema/model_grid.yaml) grew by 2.4 KB a row from 11,055 to 100,000 rows and by 3.0 KB
+    /// from 100,000 to 300,000 (the bundled rows repeated; README, "Training memory"). The bench grid's 1.6 KB, used
+    /// before, let a 256 MiB heap accept 131,072 rows, and training them ran out of memory.
     /// </summary>
-    public const int BytesPerTrainingRow = 2048;
+    public const int BytesPerTrainingRow = 3072;
+
+    /// <summary>
+    /// What the automatic <see cref="MaxTrainingRows"/> sets aside before the first record: the process itself (runtime,
+    /// ML.NET, the grid's learners) peaked at 340 MiB on 11,055 rows. With <see cref="BytesPerTrainingRow"/> it bounds
+    /// every peak measured (340, 542 and 1,111 MiB on 11,055, 100,000 and 300,000 rows).
+    /// </summary>
+    public const long TrainingBaseBytes = 320L << 20;
 
     /// <summary>
     /// <see cref="MaxTrainingRows"/> as the sources apply it; <paramref name="availableBytes"/> (default: what the
-    /// garbage collector may use) sizes the automatic limit.
+    /// garbage collector may use: the machine's memory, 75 % of a container's limit, or DOTNET_GCHeapHardLimit) sizes the
+    /// automatic limit: the records that fit beside <see cref="TrainingBaseBytes"/>, none when it does not fit at all.
     /// </summary>
     public DataSources.RecordLimit TrainingRecordLimit(long? availableBytes = null)
     {
@@ -81,9 +91,9 @@ public sealed class PipelineOptions
         }
 
         var available = availableBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        var rows = (int)Math.Clamp(available / BytesPerTrainingRow, 1, int.MaxValue);
+        var rows = (int)Math.Clamp((available - TrainingBaseBytes) / BytesPerTrainingRow, 0, int.MaxValue);
         return new DataSources.RecordLimit(rows, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"the most that fit in the {available / (1024 * 1024):N0} MiB this process may use, at about {BytesPerTrainingRow:N0} bytes a record in training: the automatic limit, as Pipeline:MaxTrainingRows is 0"));
+            $"the most that fit in the {available / (1024 * 1024):N0} MiB this process may use, beside about {TrainingBaseBytes / (1024 * 1024):N0} MiB for training itself and at about {BytesPerTrainingRow:N0} bytes a record: the automatic limit, as Pipeline:MaxTrainingRows is 0"));
     }
 
     /// <summary>Run folders kept under the artifacts folder (this run's included); older ones are removed when a run
