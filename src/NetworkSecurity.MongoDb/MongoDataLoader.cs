@@ -54,6 +54,11 @@ public static class MongoDataLoader
         ArgumentNullException.ThrowIfNull(columns);
         ArgumentNullException.ThrowIfNull(records);
         logger ??= NullLogger.Instance;
+        if (StagingLease.ReservedProblem(options) is { } reserved)
+        {
+            throw new NetworkSecurity.Pipeline.PipelineException(reserved); // with or without --drop: both write to it
+        }
+
         if (drop && StagingLease.NamespaceProblem(options) is { } tooLong)
         {
             throw new NetworkSecurity.Pipeline.PipelineException(tooLong); // the server's "namespace is too long" came only at create

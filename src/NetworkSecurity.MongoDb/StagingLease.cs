@@ -48,6 +48,17 @@ internal sealed partial class StagingLease : IAsyncDisposable
               + $"Use a collection name of at most {System.Text.Encoding.UTF8.GetByteCount(options.Collection) - (bytes - MongoOptions.MaxNamespaceBytes)} bytes (MONGODB_COLLECTION) or push without --drop. Nothing was sent.";
     }
 
+    /// <summary>
+    /// Why push-data must not write to the collection: it is one push-data keeps for itself (another collection's lease
+    /// collection, whose leases a push into it or a rename over it lost, or its staging collection), or null.
+    /// </summary>
+    public static string? ReservedProblem(MongoOptions options)
+    {
+        var match = ReservedName().Match(options.Collection);
+        return !match.Success ? null
+            : $"MONGODB_COLLECTION '{options.Collection}' is reserved: <collection>{Infix}leases and <collection>{Infix}<32 hex digits> are the lease and staging collections push-data --drop keeps for {options.Database}.{match.Groups[1].Value}, and documents pushed into them would break the pushes to it. Choose another collection name. Nothing was sent.";
+    }
+
     private static IMongoCollection<BsonDocument> Leases(MongoConnection connection) =>
         connection.Database.GetCollection<BsonDocument>(connection.Options.Collection + Infix + "leases");
 
@@ -327,6 +338,9 @@ internal sealed partial class StagingLease : IAsyncDisposable
     }
 
     private static string Seconds(TimeSpan time) => $"{Math.Max(0, time.TotalSeconds).ToString("0.#", CultureInfo.InvariantCulture)} s";
+
+    [GeneratedRegex(@"^(.+)\.push-data\.(?:leases|[0-9a-f]{32})\z", RegexOptions.Singleline)]
+    private static partial Regex ReservedName();
 
     [GeneratedRegex("^[0-9a-f]{32}$")]
     private static partial Regex Hex32();

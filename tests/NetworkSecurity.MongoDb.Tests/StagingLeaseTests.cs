@@ -129,6 +129,24 @@ public sealed class StagingLeaseTests : MongoTestBase
         Assert.Empty(Server.Received);
     }
 
+    [Theory]
+    [InlineData("NetworkData.push-data.leases", false)]
+    [InlineData("NetworkData.push-data.leases", true)]
+    [InlineData("NetworkData.push-data.0123456789abcdef0123456789abcdef", false)]
+    public async Task A_push_into_another_collections_lease_or_staging_collection_is_refused_before_anything_is_sent(string collection, bool drop)
+    {
+        // Pushed into NetworkData's lease collection, the documents sat among the leases (with --drop, renamed over them,
+        // every live push's lease lost), and pushes to NetworkData then dropped it as "empty" with them.
+        var options = TestServerOptions() with { Collection = collection };
+        var csv = Csv(5);
+
+        var ex = await Assert.ThrowsAsync<NetworkSecurity.Pipeline.PipelineException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop, null, CancellationToken.None));
+
+        Assert.Equal($"MONGODB_COLLECTION '{collection}' is reserved: <collection>.push-data.leases and <collection>.push-data.<32 hex digits> are the lease and staging collections push-data --drop keeps for {options.Database}.NetworkData, "
+            + "and documents pushed into them would break the pushes to it. Choose another collection name. Nothing was sent.", ex.Message);
+        Assert.Empty(Server.Received);
+    }
+
     [Fact]
     public async Task A_push_with_drop_holds_a_lease_while_it_loads_and_gives_it_back()
     {
