@@ -24,6 +24,10 @@ internal sealed partial class StagingLease : IAsyncDisposable
     private readonly CancellationTokenSource _lost = new();
     private Task _renewing = Task.CompletedTask;
     private BsonValue? _stagingUuid;
+    // Without collection UUIDs (older servers, some wire-compatible stores): the staging collection's options and index
+    // count as made, and the documents stored in it so far, which one made again by later inserts lacks.
+    private (BsonDocument Options, int Indexes)? _stagingShape;
+    private long _stored;
 
     private StagingLease(MongoConnection connection, string staging)
     {
@@ -88,17 +92,58 @@ internal sealed partial class StagingLease : IAsyncDisposable
     /// </summary>
     public async Task PinAsync(CancellationToken cancellationToken)
     {
-        _stagingUuid = await UuidAsync(cancellationToken).ConfigureAwait(false);
+        var made = await DescribeAsync(cancellationToken).ConfigureAwait(false);
+        _stagingUuid = made?.Uuid;
+        if (made is { Uuid: null } && await IndexCountAsync(cancellationToken).ConfigureAwait(false) is { } indexes)
+        {
+            _stagingShape = (made.Value.Options, indexes);
+        }
+
         await RenewAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<BsonValue?> UuidAsync(CancellationToken cancellationToken) =>
+    /// <summary>Notes how many documents the staging collection holds by now: all of them, while it is the one made.</summary>
+    public void NoteStored(long stored) => Interlocked.Exchange(ref _stored, stored);
+
+    private async Task<(BsonValue? Uuid, BsonDocument Options)?> DescribeAsync(CancellationToken cancellationToken) =>
         await _connection.RunAsync("listCollections", async t =>
         {
             using var cursor = await _connection.Database.ListCollectionsAsync(new ListCollectionsOptions { Filter = new BsonDocument("name", Staging) }, t).ConfigureAwait(false);
             var found = await cursor.FirstOrDefaultAsync(t).ConfigureAwait(false);
-            return found?.GetValue("info", BsonNull.Value) is BsonDocument info && info.GetValue("uuid", BsonNull.Value) is { IsBsonNull: false } uuid ? uuid : null;
+            return found is null ? ((BsonValue? Uuid, BsonDocument Options)?)null
+                : (found.GetValue("info", BsonNull.Value) is BsonDocument info && info.GetValue("uuid", BsonNull.Value) is { IsBsonNull: false } uuid ? uuid : null,
+                    found.GetValue("options", new BsonDocument()) as BsonDocument ?? []);
         }, cancellationToken).ConfigureAwait(false);
+
+    private async Task<int?> IndexCountAsync(CancellationToken cancellationToken) =>
+        await _connection.RunAsync("listIndexes", async t =>
+        {
+            using var cursor = await _connection.Database.GetCollection<BsonDocument>(Staging).Indexes.ListAsync(t).ConfigureAwait(false);
+            return (int?)(await cursor.ToListAsync(t).ConfigureAwait(false)).Count;
+        }, cancellationToken).ConfigureAwait(false);
+
+    // Still the staging collection this push made: the same UUID; without UUIDs, the same options and indexes and at least
+    // every document stored in it (one dropped by another push after a document was stored and made again by the inserts
+    // since holds fewer; one dropped before lacks the target's options or indexes, or holds none of ours yet).
+    private async Task<bool> StillMadeAsync(CancellationToken cancellationToken)
+    {
+        var stored = Interlocked.Read(ref _stored); // read first: inserts meanwhile only add to the collection
+        var now = await DescribeAsync(cancellationToken).ConfigureAwait(false);
+        if (_stagingUuid is not null)
+        {
+            return _stagingUuid.Equals(now?.Uuid);
+        }
+
+        if (_stagingShape is not { } made || now is not { } found || stored == 0 || !made.Options.Equals(found.Options)
+            || await IndexCountAsync(cancellationToken).ConfigureAwait(false) != made.Indexes)
+        {
+            return false;
+        }
+
+        var count = await _connection.RunAsync("count (staging collection)", t => _connection.Database.GetCollection<BsonDocument>(Staging)
+            .CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        return count >= stored;
+    }
 
     /// <summary>Renews the heartbeat; fails when another push took the lease (its staging collection then removed).</summary>
     public async Task RenewAsync(CancellationToken cancellationToken)
@@ -120,13 +165,13 @@ internal sealed partial class StagingLease : IAsyncDisposable
     // one meanwhile (an upsert that then collides with it).
     private async Task<bool> RetakeAsync(CancellationToken cancellationToken)
     {
-        if (_stagingUuid is null || _lost.IsCancellationRequested)
+        if ((_stagingUuid is null && _stagingShape is null) || _lost.IsCancellationRequested)
         {
             return false;
         }
 
         var any = await _connection.RunAsync("find (staging lease)", t => Leases(_connection).Find(Builders<BsonDocument>.Filter.Eq("_id", Staging)).Limit(1).ToListAsync(t), cancellationToken).ConfigureAwait(false);
-        if (any.Count > 0 || !_stagingUuid.Equals(await UuidAsync(cancellationToken).ConfigureAwait(false)))
+        if (any.Count > 0 || !await StillMadeAsync(cancellationToken).ConfigureAwait(false))
         {
             return false;
         }

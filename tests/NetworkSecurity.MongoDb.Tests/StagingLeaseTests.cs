@@ -211,6 +211,71 @@ public sealed class StagingLeaseTests : MongoTestBase
         Assert.Matches($@"^{options.Collection}\.push-data\.[0-9a-f]{{32}}$", lease["_id"].AsString);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Without_collection_uuids_a_push_whose_lease_collection_an_ending_push_dropped_still_completes(bool withIndex)
+    {
+        // A server that lists no collection UUIDs: the push could not tell its staging collection was the very one it made,
+        // so a lease dropped with the lease collection another push left empty failed the push. The collection's options,
+        // indexes and the documents stored in it so far tell it instead.
+        var options = TestServerOptions(batchSize: 10);
+        Server.CollectionUuids = false;
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        if (withIndex)
+        {
+            Server.CreateIndex(options.Database, options.Collection, new BsonDocument { ["key"] = new BsonDocument("x", 1), ["name"] = "x_1" });
+        }
+
+        var leases = options.Collection + ".push-data.leases";
+        Server.Reject = d =>
+        {
+            if (d["x"] == 15)
+            {
+                Server.Drop(options.Database, leases);
+            }
+
+            return null;
+        };
+        var csv = Csv(25);
+
+        var result = await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None);
+
+        Assert.Equal(25, result.CollectionCount);
+        Assert.Equal(Enumerable.Range(0, 25), Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.Contains("renameCollection", Server.Commands);
+        AssertNoStaging(options);
+    }
+
+    [Fact]
+    public async Task Without_collection_uuids_a_push_whose_staging_collection_was_removed_and_made_again_does_not_rename_it()
+    {
+        // The fallback identity must still tell a staging collection another push removed (and the inserts since made
+        // again, holding only the later documents) from the one made.
+        var options = TestServerOptions(batchSize: 10);
+        Server.CollectionUuids = false;
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        var leases = options.Collection + ".push-data.leases";
+        Server.Reject = d =>
+        {
+            if (d["x"] == 15)
+            {
+                Server.Drop(options.Database, Server.CollectionNames(options.Database).Single(n => n.StartsWith(options.Collection + ".push-data.", StringComparison.Ordinal) && n != leases));
+                Server.Drop(options.Database, leases);
+            }
+
+            return null;
+        };
+        var csv = Csv(25);
+
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None));
+
+        Assert.Contains("was taken by another push-data", ex.Message);
+        Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.DoesNotContain("renameCollection", Server.Commands);
+        AssertNoStaging(options);
+    }
+
     [Fact]
     public async Task A_push_whose_lease_and_staging_collection_were_both_removed_does_not_write_its_lease_again()
     {
