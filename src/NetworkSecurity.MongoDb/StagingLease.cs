@@ -40,7 +40,23 @@ internal sealed partial class StagingLease : IAsyncDisposable
     /// <summary>Cancelled once another push took this lease as dead (a renewal found it no longer ours).</summary>
     public CancellationToken Lost => _lost.Token;
 
-    public static string NewStagingName(string collection) => $"{collection}{Infix}{Guid.NewGuid():N}";
+    // The lease a push writes for a staging collection found without one (its own lost with the lease collection another
+    // push dropped as empty, and it killed before it wrote it again): its push, if alive, takes it back at its next
+    // renewal; otherwise it ages out and the collection is removed as any dead push's.
+    private const string Orphaned = "orphaned";
+
+    // 16 random hex digits and 16 of a hash of them with the collection's name: a staging collection push-data made
+    // tells itself from a user's collection named alike (a chance of 2^-64), even without its lease.
+    public static string NewStagingName(string collection)
+    {
+        var id = Guid.NewGuid().ToString("N")[..16];
+        return $"{collection}{Infix}{id}{Check(collection, id)}";
+    }
+
+    private static string Check(string collection, string id) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{collection}\0{id}")))[..16];
+
+    private static bool MadeByPushData(string collection, string hex) => hex[16..] == Check(collection, hex[..16]);
 
     /// <summary>Why the staging collection's namespace would be too long for MongoDB, or null.</summary>
     public static string? NamespaceProblem(MongoOptions options)
@@ -171,14 +187,16 @@ internal sealed partial class StagingLease : IAsyncDisposable
         }
 
         var any = await _connection.RunAsync("find (staging lease)", t => Leases(_connection).Find(Builders<BsonDocument>.Filter.Eq("_id", Staging)).Limit(1).ToListAsync(t), cancellationToken).ConfigureAwait(false);
-        if (any.Count > 0 || !await StillMadeAsync(cancellationToken).ConfigureAwait(false))
+        // A lease another push wrote for the collection it found without one is taken back (only while still orphaned).
+        var orphaned = any is [var found] && found.GetValue("owner", BsonNull.Value) == Orphaned;
+        if ((any.Count > 0 && !orphaned) || !await StillMadeAsync(cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
 
         try
         {
-            await WriteAsync(Builders<BsonDocument>.Filter.Eq("_id", Staging) & Builders<BsonDocument>.Filter.Eq("owner", _owner), cancellationToken).ConfigureAwait(false);
+            await WriteAsync(Builders<BsonDocument>.Filter.Eq("_id", Staging) & Builders<BsonDocument>.Filter.Eq("owner", orphaned ? Orphaned : _owner), cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (MongoException ex) when (ex.InnerException is MongoWriteException { WriteError.Category: ServerErrorCategory.DuplicateKey })
@@ -291,7 +309,26 @@ internal sealed partial class StagingLease : IAsyncDisposable
         var removed = false;
         foreach (var name in staging.Union(byName.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            if (!byName.TryGetValue(name, out var lease))
+            if (!byName.TryGetValue(name, out var lease) && MadeByPushData(options.Collection, name[prefix.Length..]))
+            {
+                // Made by push-data (its name says so), its lease lost: leased now, so it is removed once no push takes it back.
+                try
+                {
+                    await connection.RunAsync("update (staging lease)", t => leasesCollection.UpdateOneAsync(
+                        Builders<BsonDocument>.Filter.Eq("_id", name) & Builders<BsonDocument>.Filter.Eq("owner", Orphaned),
+                        Builders<BsonDocument>.Update.Set("host", "?").CurrentDate("heartbeat"), new UpdateOptions { IsUpsert = true }, t), cancellationToken).ConfigureAwait(false);
+                    logger.LogWarning("{Database}.{Name} is a push-data --drop staging collection whose lease was lost (its push stopped before it wrote it again): leased now, it is removed by the first push-data after {Timeout} unless its push is alive and takes the lease back",
+                        options.Database, name, Seconds(options.StagingLeaseTimeout));
+                }
+                catch (MongoException ex) when (ex.InnerException is MongoWriteException { WriteError.Category: ServerErrorCategory.DuplicateKey })
+                {
+                    // Its push wrote its lease again meanwhile: alive.
+                }
+
+                continue;
+            }
+
+            if (lease is null)
             {
                 // Every staging collection push-data makes has its lease from before its create until after its drop or
                 // rename: one without is not provably ours (a user's collection so named, or a lease deleted by hand).
@@ -301,6 +338,13 @@ internal sealed partial class StagingLease : IAsyncDisposable
             }
 
             var dead = DeadReason(lease, now, options.StagingLeaseTimeout);
+            if (dead is null && lease.GetValue("owner", BsonNull.Value) == Orphaned)
+            {
+                logger.LogInformation("{Database}.{Name} is a push-data --drop staging collection whose lease was lost, leased again {Age} ago: it is removed after {Timeout} unless its push takes the lease back",
+                    options.Database, name, Seconds(now - lease["heartbeat"].ToUniversalTime()), Seconds(options.StagingLeaseTimeout));
+                continue;
+            }
+
             if (dead is null)
             {
                 logger.LogInformation("{Database}.{Name} is being loaded by a push-data on {Host} (pid {Pid}), whose lease was renewed {Age} ago: left alone",

@@ -114,6 +114,79 @@ public sealed class StagingLeaseTests : MongoTestBase
         Assert.Contains(logger.Lines, l => l.StartsWith($"{options.Database}.{mine} is named like a push-data --drop staging collection but has no lease", StringComparison.Ordinal));
     }
 
+    // A staging collection name as push-data makes it: 16 random hex digits and 16 of their hash with the collection's.
+    private static string MadeStagingName(string collection)
+    {
+        var id = "0123456789abcdef";
+        var check = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{collection}\0{id}")))[..16];
+        return $"{collection}.push-data.{id}{check}";
+    }
+
+    [Fact]
+    public async Task A_staging_collection_push_data_made_whose_lease_was_lost_is_leased_again_and_removed_once_that_lease_ages_out()
+    {
+        // Killed between writing its lease and writing it again after another push dropped the lease collection (found
+        // empty) with it: its staging collection stayed for good, each push only warning about it.
+        var options = TestServerOptions(batchSize: 10);
+        var leases = options.Collection + ".push-data.leases";
+        var orphan = MadeStagingName(options.Collection);
+        Server.Insert(options.Database, orphan, "{\"x\": 1}");
+        var logger = new CapturingLogger();
+        var csv = Csv(5);
+
+        await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: false, null, CancellationToken.None, logger);
+
+        Assert.Contains(orphan, Server.CollectionNames(options.Database)); // its push may be alive: not removed yet
+        var lease = Assert.Single(Server.Documents(options.Database, leases));
+        Assert.Equal(orphan, lease["_id"].AsString);
+        Assert.Equal("orphaned", lease["owner"].AsString);
+        Assert.Contains(logger.Lines, l => l.StartsWith($"{options.Database}.{orphan} is a push-data --drop staging collection whose lease was lost", StringComparison.Ordinal));
+
+        // No push took it back within the lease's timeout: dead.
+        Server.Replace(options.Database, leases, lease.DeepClone().AsBsonDocument.Set("heartbeat", new BsonDateTime(DateTime.UtcNow.AddMinutes(-5))));
+        await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: false, null, CancellationToken.None, logger);
+
+        AssertNoStaging(options);
+        Assert.Contains(logger.Lines, l => l.StartsWith($"Removed {options.Database}.{orphan}, the staging collection of an earlier push-data --drop that died", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_push_whose_lost_lease_another_push_wrote_as_orphaned_takes_it_back_and_completes()
+    {
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        var leases = options.Collection + ".push-data.leases";
+        Server.Reject = d =>
+        {
+            if (d["x"] == 5)
+            {
+                // Its lease dropped with the lease collection, then another push leasing its staging collection as orphaned.
+                var staging = Server.CollectionNames(options.Database).Single(n => n.StartsWith(options.Collection + ".push-data.", StringComparison.Ordinal) && n != leases);
+                Server.Drop(options.Database, leases);
+                Server.Replace(options.Database, leases, new BsonDocument { ["_id"] = staging, ["owner"] = "orphaned", ["host"] = "?", ["heartbeat"] = new BsonDateTime(DateTime.UtcNow) });
+            }
+
+            return null;
+        };
+        IReadOnlyList<BsonDocument>? atRename = null;
+        Server.Stall = c =>
+        {
+            if (c.GetElement(0).Name == "renameCollection")
+            {
+                atRename = Server.Documents(options.Database, leases);
+            }
+
+            return false;
+        };
+        var csv = Csv(25);
+
+        var result = await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None);
+
+        Assert.Equal(25, result.CollectionCount);
+        Assert.Equal(Environment.ProcessId, Assert.Single(atRename!)["pid"].AsInt32);
+        AssertNoStaging(options);
+    }
+
     [Fact]
     public async Task A_collection_name_too_long_for_the_staging_collection_is_refused_before_anything_is_sent()
     {
