@@ -54,6 +54,11 @@ public static class MongoDataLoader
         ArgumentNullException.ThrowIfNull(columns);
         ArgumentNullException.ThrowIfNull(records);
         logger ??= NullLogger.Instance;
+        if (StagingLease.ReservedProblem(options) is { } reserved)
+        {
+            throw new NetworkSecurity.Pipeline.PipelineException(reserved); // with or without --drop: both write to it
+        }
+
         if (drop && StagingLease.NamespaceProblem(options) is { } tooLong)
         {
             throw new NetworkSecurity.Pipeline.PipelineException(tooLong); // the server's "namespace is too long" came only at create
@@ -121,7 +126,7 @@ public static class MongoDataLoader
         {
             try
             {
-                loaded = await LoadAsync(connection, target, staging, columns, records, progress, loading.Token).ConfigureAwait(false);
+                loaded = await LoadAsync(connection, target, staging, lease, columns, records, progress, loading.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (lease is not null && lease.Lost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
@@ -204,7 +209,7 @@ public static class MongoDataLoader
     private static string RenameUnknown(MongoOptions options, string staging) =>
         $"The rename of {options.Database}.{staging} to {options.Collection} was sent but not acknowledged: if {staging} still exists, {options.Database}.{options.Collection} is unchanged and {staging} holds the new documents (rename it yourself before the next push-data, which removes it); otherwise the load is complete.";
 
-    private static async Task<(long Read, long Inserted, long RejectedCount, List<RejectedDocument> Rejected)> LoadAsync(MongoConnection connection, IMongoCollection<BsonDocument> target, string? staging,
+    private static async Task<(long Read, long Inserted, long RejectedCount, List<RejectedDocument> Rejected)> LoadAsync(MongoConnection connection, IMongoCollection<BsonDocument> target, string? staging, StagingLease? lease,
         IReadOnlyList<string> columns, IEnumerable<RawRecord> records, IProgress<PushProgress>? progress, CancellationToken cancellationToken)
     {
         var options = connection.Options;
@@ -221,10 +226,12 @@ public static class MongoDataLoader
             {
                 await target.InsertManyAsync(batch, insertOptions, cancellationToken).ConfigureAwait(false);
                 inserted += batch.Count;
+                lease?.NoteStored(inserted);
             }
             catch (MongoBulkWriteException<BsonDocument> ex) when (ex.WriteErrors.Count > 0 && ex.WriteConcernError is null)
             {
                 inserted += ex.Result.IsAcknowledged ? ex.Result.InsertedCount : batch.Count - ex.WriteErrors.Count;
+                lease?.NoteStored(inserted);
                 rejectedCount += ex.WriteErrors.Count;
                 foreach (var error in ex.WriteErrors.OrderBy(e => e.Index).Take(MaxRejectedListed - rejected.Count))
                 {

@@ -24,6 +24,10 @@ internal sealed partial class StagingLease : IAsyncDisposable
     private readonly CancellationTokenSource _lost = new();
     private Task _renewing = Task.CompletedTask;
     private BsonValue? _stagingUuid;
+    // Without collection UUIDs (older servers, some wire-compatible stores): the staging collection's options and index
+    // count as made, and the documents stored in it so far, which one made again by later inserts lacks.
+    private (BsonDocument Options, int Indexes)? _stagingShape;
+    private long _stored;
 
     private StagingLease(MongoConnection connection, string staging)
     {
@@ -36,7 +40,23 @@ internal sealed partial class StagingLease : IAsyncDisposable
     /// <summary>Cancelled once another push took this lease as dead (a renewal found it no longer ours).</summary>
     public CancellationToken Lost => _lost.Token;
 
-    public static string NewStagingName(string collection) => $"{collection}{Infix}{Guid.NewGuid():N}";
+    // The lease a push writes for a staging collection found without one (its own lost with the lease collection another
+    // push dropped as empty, and it killed before it wrote it again): its push, if alive, takes it back at its next
+    // renewal; otherwise it ages out and the collection is removed as any dead push's.
+    private const string Orphaned = "orphaned";
+
+    // 16 random hex digits and 16 of a hash of them with the collection's name: a staging collection push-data made
+    // tells itself from a user's collection named alike (a chance of 2^-64), even without its lease.
+    public static string NewStagingName(string collection)
+    {
+        var id = Guid.NewGuid().ToString("N")[..16];
+        return $"{collection}{Infix}{id}{Check(collection, id)}";
+    }
+
+    private static string Check(string collection, string id) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{collection}\0{id}")))[..16];
+
+    private static bool MadeByPushData(string collection, string hex) => hex[16..] == Check(collection, hex[..16]);
 
     /// <summary>Why the staging collection's namespace would be too long for MongoDB, or null.</summary>
     public static string? NamespaceProblem(MongoOptions options)
@@ -46,6 +66,17 @@ internal sealed partial class StagingLease : IAsyncDisposable
         return bytes <= MongoOptions.MaxNamespaceBytes ? null
             : $"push-data --drop cannot replace {options.Database}.{options.Collection}: its staging collection, <collection>{Infix}<32 hex digits>, would make a namespace of {bytes} bytes, and MongoDB allows {MongoOptions.MaxNamespaceBytes}. "
               + $"Use a collection name of at most {System.Text.Encoding.UTF8.GetByteCount(options.Collection) - (bytes - MongoOptions.MaxNamespaceBytes)} bytes (MONGODB_COLLECTION) or push without --drop. Nothing was sent.";
+    }
+
+    /// <summary>
+    /// Why push-data must not write to the collection: it is one push-data keeps for itself (another collection's lease
+    /// collection, whose leases a push into it or a rename over it lost, or its staging collection), or null.
+    /// </summary>
+    public static string? ReservedProblem(MongoOptions options)
+    {
+        var match = ReservedName().Match(options.Collection);
+        return !match.Success ? null
+            : $"MONGODB_COLLECTION '{options.Collection}' is reserved: <collection>{Infix}leases and <collection>{Infix}<32 hex digits> are the lease and staging collections push-data --drop keeps for {options.Database}.{match.Groups[1].Value}, and documents pushed into them would break the pushes to it. Choose another collection name. Nothing was sent.";
     }
 
     private static IMongoCollection<BsonDocument> Leases(MongoConnection connection) =>
@@ -77,17 +108,58 @@ internal sealed partial class StagingLease : IAsyncDisposable
     /// </summary>
     public async Task PinAsync(CancellationToken cancellationToken)
     {
-        _stagingUuid = await UuidAsync(cancellationToken).ConfigureAwait(false);
+        var made = await DescribeAsync(cancellationToken).ConfigureAwait(false);
+        _stagingUuid = made?.Uuid;
+        if (made is { Uuid: null } && await IndexCountAsync(cancellationToken).ConfigureAwait(false) is { } indexes)
+        {
+            _stagingShape = (made.Value.Options, indexes);
+        }
+
         await RenewAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<BsonValue?> UuidAsync(CancellationToken cancellationToken) =>
+    /// <summary>Notes how many documents the staging collection holds by now: all of them, while it is the one made.</summary>
+    public void NoteStored(long stored) => Interlocked.Exchange(ref _stored, stored);
+
+    private async Task<(BsonValue? Uuid, BsonDocument Options)?> DescribeAsync(CancellationToken cancellationToken) =>
         await _connection.RunAsync("listCollections", async t =>
         {
             using var cursor = await _connection.Database.ListCollectionsAsync(new ListCollectionsOptions { Filter = new BsonDocument("name", Staging) }, t).ConfigureAwait(false);
             var found = await cursor.FirstOrDefaultAsync(t).ConfigureAwait(false);
-            return found?.GetValue("info", BsonNull.Value) is BsonDocument info && info.GetValue("uuid", BsonNull.Value) is { IsBsonNull: false } uuid ? uuid : null;
+            return found is null ? ((BsonValue? Uuid, BsonDocument Options)?)null
+                : (found.GetValue("info", BsonNull.Value) is BsonDocument info && info.GetValue("uuid", BsonNull.Value) is { IsBsonNull: false } uuid ? uuid : null,
+                    found.GetValue("options", new BsonDocument()) as BsonDocument ?? []);
         }, cancellationToken).ConfigureAwait(false);
+
+    private async Task<int?> IndexCountAsync(CancellationToken cancellationToken) =>
+        await _connection.RunAsync("listIndexes", async t =>
+        {
+            using var cursor = await _connection.Database.GetCollection<BsonDocument>(Staging).Indexes.ListAsync(t).ConfigureAwait(false);
+            return (int?)(await cursor.ToListAsync(t).ConfigureAwait(false)).Count;
+        }, cancellationToken).ConfigureAwait(false);
+
+    // Still the staging collection this push made: the same UUID; without UUIDs, the same options and indexes and at least
+    // every document stored in it (one dropped by another push after a document was stored and made again by the inserts
+    // since holds fewer; one dropped before lacks the target's options or indexes, or holds none of ours yet).
+    private async Task<bool> StillMadeAsync(CancellationToken cancellationToken)
+    {
+        var stored = Interlocked.Read(ref _stored); // read first: inserts meanwhile only add to the collection
+        var now = await DescribeAsync(cancellationToken).ConfigureAwait(false);
+        if (_stagingUuid is not null)
+        {
+            return _stagingUuid.Equals(now?.Uuid);
+        }
+
+        if (_stagingShape is not { } made || now is not { } found || stored == 0 || !made.Options.Equals(found.Options)
+            || await IndexCountAsync(cancellationToken).ConfigureAwait(false) != made.Indexes)
+        {
+            return false;
+        }
+
+        var count = await _connection.RunAsync("count (staging collection)", t => _connection.Database.GetCollection<BsonDocument>(Staging)
+            .CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        return count >= stored;
+    }
 
     /// <summary>Renews the heartbeat; fails when another push took the lease (its staging collection then removed).</summary>
     public async Task RenewAsync(CancellationToken cancellationToken)
@@ -109,20 +181,22 @@ internal sealed partial class StagingLease : IAsyncDisposable
     // one meanwhile (an upsert that then collides with it).
     private async Task<bool> RetakeAsync(CancellationToken cancellationToken)
     {
-        if (_stagingUuid is null || _lost.IsCancellationRequested)
+        if ((_stagingUuid is null && _stagingShape is null) || _lost.IsCancellationRequested)
         {
             return false;
         }
 
         var any = await _connection.RunAsync("find (staging lease)", t => Leases(_connection).Find(Builders<BsonDocument>.Filter.Eq("_id", Staging)).Limit(1).ToListAsync(t), cancellationToken).ConfigureAwait(false);
-        if (any.Count > 0 || !_stagingUuid.Equals(await UuidAsync(cancellationToken).ConfigureAwait(false)))
+        // A lease another push wrote for the collection it found without one is taken back (only while still orphaned).
+        var orphaned = any is [var found] && found.GetValue("owner", BsonNull.Value) == Orphaned;
+        if ((any.Count > 0 && !orphaned) || !await StillMadeAsync(cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
 
         try
         {
-            await WriteAsync(Builders<BsonDocument>.Filter.Eq("_id", Staging) & Builders<BsonDocument>.Filter.Eq("owner", _owner), cancellationToken).ConfigureAwait(false);
+            await WriteAsync(Builders<BsonDocument>.Filter.Eq("_id", Staging) & Builders<BsonDocument>.Filter.Eq("owner", orphaned ? Orphaned : _owner), cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (MongoException ex) when (ex.InnerException is MongoWriteException { WriteError.Category: ServerErrorCategory.DuplicateKey })
@@ -235,7 +309,26 @@ internal sealed partial class StagingLease : IAsyncDisposable
         var removed = false;
         foreach (var name in staging.Union(byName.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            if (!byName.TryGetValue(name, out var lease))
+            if (!byName.TryGetValue(name, out var lease) && MadeByPushData(options.Collection, name[prefix.Length..]))
+            {
+                // Made by push-data (its name says so), its lease lost: leased now, so it is removed once no push takes it back.
+                try
+                {
+                    await connection.RunAsync("update (staging lease)", t => leasesCollection.UpdateOneAsync(
+                        Builders<BsonDocument>.Filter.Eq("_id", name) & Builders<BsonDocument>.Filter.Eq("owner", Orphaned),
+                        Builders<BsonDocument>.Update.Set("host", "?").CurrentDate("heartbeat"), new UpdateOptions { IsUpsert = true }, t), cancellationToken).ConfigureAwait(false);
+                    logger.LogWarning("{Database}.{Name} is a push-data --drop staging collection whose lease was lost (its push stopped before it wrote it again): leased now, it is removed by the first push-data after {Timeout} unless its push is alive and takes the lease back",
+                        options.Database, name, Seconds(options.StagingLeaseTimeout));
+                }
+                catch (MongoException ex) when (ex.InnerException is MongoWriteException { WriteError.Category: ServerErrorCategory.DuplicateKey })
+                {
+                    // Its push wrote its lease again meanwhile: alive.
+                }
+
+                continue;
+            }
+
+            if (lease is null)
             {
                 // Every staging collection push-data makes has its lease from before its create until after its drop or
                 // rename: one without is not provably ours (a user's collection so named, or a lease deleted by hand).
@@ -245,6 +338,13 @@ internal sealed partial class StagingLease : IAsyncDisposable
             }
 
             var dead = DeadReason(lease, now, options.StagingLeaseTimeout);
+            if (dead is null && lease.GetValue("owner", BsonNull.Value) == Orphaned)
+            {
+                logger.LogInformation("{Database}.{Name} is a push-data --drop staging collection whose lease was lost, leased again {Age} ago: it is removed after {Timeout} unless its push takes the lease back",
+                    options.Database, name, Seconds(now - lease["heartbeat"].ToUniversalTime()), Seconds(options.StagingLeaseTimeout));
+                continue;
+            }
+
             if (dead is null)
             {
                 logger.LogInformation("{Database}.{Name} is being loaded by a push-data on {Host} (pid {Pid}), whose lease was renewed {Age} ago: left alone",
@@ -327,6 +427,9 @@ internal sealed partial class StagingLease : IAsyncDisposable
     }
 
     private static string Seconds(TimeSpan time) => $"{Math.Max(0, time.TotalSeconds).ToString("0.#", CultureInfo.InvariantCulture)} s";
+
+    [GeneratedRegex(@"^(.+)\.push-data\.(?:leases|[0-9a-f]{32})\z", RegexOptions.Singleline)]
+    private static partial Regex ReservedName();
 
     [GeneratedRegex("^[0-9a-f]{32}$")]
     private static partial Regex Hex32();

@@ -114,6 +114,79 @@ public sealed class StagingLeaseTests : MongoTestBase
         Assert.Contains(logger.Lines, l => l.StartsWith($"{options.Database}.{mine} is named like a push-data --drop staging collection but has no lease", StringComparison.Ordinal));
     }
 
+    // A staging collection name as push-data makes it: 16 random hex digits and 16 of their hash with the collection's.
+    private static string MadeStagingName(string collection)
+    {
+        var id = "0123456789abcdef";
+        var check = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{collection}\0{id}")))[..16];
+        return $"{collection}.push-data.{id}{check}";
+    }
+
+    [Fact]
+    public async Task A_staging_collection_push_data_made_whose_lease_was_lost_is_leased_again_and_removed_once_that_lease_ages_out()
+    {
+        // Killed between writing its lease and writing it again after another push dropped the lease collection (found
+        // empty) with it: its staging collection stayed for good, each push only warning about it.
+        var options = TestServerOptions(batchSize: 10);
+        var leases = options.Collection + ".push-data.leases";
+        var orphan = MadeStagingName(options.Collection);
+        Server.Insert(options.Database, orphan, "{\"x\": 1}");
+        var logger = new CapturingLogger();
+        var csv = Csv(5);
+
+        await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: false, null, CancellationToken.None, logger);
+
+        Assert.Contains(orphan, Server.CollectionNames(options.Database)); // its push may be alive: not removed yet
+        var lease = Assert.Single(Server.Documents(options.Database, leases));
+        Assert.Equal(orphan, lease["_id"].AsString);
+        Assert.Equal("orphaned", lease["owner"].AsString);
+        Assert.Contains(logger.Lines, l => l.StartsWith($"{options.Database}.{orphan} is a push-data --drop staging collection whose lease was lost", StringComparison.Ordinal));
+
+        // No push took it back within the lease's timeout: dead.
+        Server.Replace(options.Database, leases, lease.DeepClone().AsBsonDocument.Set("heartbeat", new BsonDateTime(DateTime.UtcNow.AddMinutes(-5))));
+        await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: false, null, CancellationToken.None, logger);
+
+        AssertNoStaging(options);
+        Assert.Contains(logger.Lines, l => l.StartsWith($"Removed {options.Database}.{orphan}, the staging collection of an earlier push-data --drop that died", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_push_whose_lost_lease_another_push_wrote_as_orphaned_takes_it_back_and_completes()
+    {
+        var options = TestServerOptions(batchSize: 10);
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        var leases = options.Collection + ".push-data.leases";
+        Server.Reject = d =>
+        {
+            if (d["x"] == 5)
+            {
+                // Its lease dropped with the lease collection, then another push leasing its staging collection as orphaned.
+                var staging = Server.CollectionNames(options.Database).Single(n => n.StartsWith(options.Collection + ".push-data.", StringComparison.Ordinal) && n != leases);
+                Server.Drop(options.Database, leases);
+                Server.Replace(options.Database, leases, new BsonDocument { ["_id"] = staging, ["owner"] = "orphaned", ["host"] = "?", ["heartbeat"] = new BsonDateTime(DateTime.UtcNow) });
+            }
+
+            return null;
+        };
+        IReadOnlyList<BsonDocument>? atRename = null;
+        Server.Stall = c =>
+        {
+            if (c.GetElement(0).Name == "renameCollection")
+            {
+                atRename = Server.Documents(options.Database, leases);
+            }
+
+            return false;
+        };
+        var csv = Csv(25);
+
+        var result = await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None);
+
+        Assert.Equal(25, result.CollectionCount);
+        Assert.Equal(Environment.ProcessId, Assert.Single(atRename!)["pid"].AsInt32);
+        AssertNoStaging(options);
+    }
+
     [Fact]
     public async Task A_collection_name_too_long_for_the_staging_collection_is_refused_before_anything_is_sent()
     {
@@ -126,6 +199,24 @@ public sealed class StagingLeaseTests : MongoTestBase
 
         Assert.Equal($"push-data --drop cannot replace networksecurity_tests.{options.Collection}: its staging collection, <collection>.push-data.<32 hex digits>, would make a namespace of 265 bytes, and MongoDB allows 255. "
             + "Use a collection name of at most 190 bytes (MONGODB_COLLECTION) or push without --drop. Nothing was sent.", ex.Message);
+        Assert.Empty(Server.Received);
+    }
+
+    [Theory]
+    [InlineData("NetworkData.push-data.leases", false)]
+    [InlineData("NetworkData.push-data.leases", true)]
+    [InlineData("NetworkData.push-data.0123456789abcdef0123456789abcdef", false)]
+    public async Task A_push_into_another_collections_lease_or_staging_collection_is_refused_before_anything_is_sent(string collection, bool drop)
+    {
+        // Pushed into NetworkData's lease collection, the documents sat among the leases (with --drop, renamed over them,
+        // every live push's lease lost), and pushes to NetworkData then dropped it as "empty" with them.
+        var options = TestServerOptions() with { Collection = collection };
+        var csv = Csv(5);
+
+        var ex = await Assert.ThrowsAsync<NetworkSecurity.Pipeline.PipelineException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop, null, CancellationToken.None));
+
+        Assert.Equal($"MONGODB_COLLECTION '{collection}' is reserved: <collection>.push-data.leases and <collection>.push-data.<32 hex digits> are the lease and staging collections push-data --drop keeps for {options.Database}.NetworkData, "
+            + "and documents pushed into them would break the pushes to it. Choose another collection name. Nothing was sent.", ex.Message);
         Assert.Empty(Server.Received);
     }
 
@@ -191,6 +282,71 @@ public sealed class StagingLeaseTests : MongoTestBase
         var lease = Assert.Single(atRename!); // written again by the check before the rename
         Assert.Equal(Environment.ProcessId, lease["pid"].AsInt32);
         Assert.Matches($@"^{options.Collection}\.push-data\.[0-9a-f]{{32}}$", lease["_id"].AsString);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Without_collection_uuids_a_push_whose_lease_collection_an_ending_push_dropped_still_completes(bool withIndex)
+    {
+        // A server that lists no collection UUIDs: the push could not tell its staging collection was the very one it made,
+        // so a lease dropped with the lease collection another push left empty failed the push. The collection's options,
+        // indexes and the documents stored in it so far tell it instead.
+        var options = TestServerOptions(batchSize: 10);
+        Server.CollectionUuids = false;
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        if (withIndex)
+        {
+            Server.CreateIndex(options.Database, options.Collection, new BsonDocument { ["key"] = new BsonDocument("x", 1), ["name"] = "x_1" });
+        }
+
+        var leases = options.Collection + ".push-data.leases";
+        Server.Reject = d =>
+        {
+            if (d["x"] == 15)
+            {
+                Server.Drop(options.Database, leases);
+            }
+
+            return null;
+        };
+        var csv = Csv(25);
+
+        var result = await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None);
+
+        Assert.Equal(25, result.CollectionCount);
+        Assert.Equal(Enumerable.Range(0, 25), Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.Contains("renameCollection", Server.Commands);
+        AssertNoStaging(options);
+    }
+
+    [Fact]
+    public async Task Without_collection_uuids_a_push_whose_staging_collection_was_removed_and_made_again_does_not_rename_it()
+    {
+        // The fallback identity must still tell a staging collection another push removed (and the inserts since made
+        // again, holding only the later documents) from the one made.
+        var options = TestServerOptions(batchSize: 10);
+        Server.CollectionUuids = false;
+        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
+        var leases = options.Collection + ".push-data.leases";
+        Server.Reject = d =>
+        {
+            if (d["x"] == 15)
+            {
+                Server.Drop(options.Database, Server.CollectionNames(options.Database).Single(n => n.StartsWith(options.Collection + ".push-data.", StringComparison.Ordinal) && n != leases));
+                Server.Drop(options.Database, leases);
+            }
+
+            return null;
+        };
+        var csv = Csv(25);
+
+        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None));
+
+        Assert.Contains("was taken by another push-data", ex.Message);
+        Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
+        Assert.DoesNotContain("renameCollection", Server.Commands);
+        AssertNoStaging(options);
     }
 
     [Fact]

@@ -93,6 +93,13 @@ public sealed class WireProtocolServer : IAsyncDisposable
         _info[$"{database}.{collection}"] = new CollectionInfo(type, options ?? [], []);
     }
 
+    /// <summary>Adds an index (key and name) to a collection, making it if need be, as createIndexes would.</summary>
+    public void CreateIndex(string database, string collection, BsonDocument index)
+    {
+        _collections.TryAdd($"{database}.{collection}", []);
+        _info.GetOrAdd($"{database}.{collection}", _ => new CollectionInfo("collection", [], [])).Indexes.Add(index);
+    }
+
     /// <summary>What listCollections and listIndexes would say of a collection: its options and its indexes but _id_.</summary>
     public (string Type, BsonDocument Options, IReadOnlyList<BsonDocument> Indexes)? Info(string database, string collection) =>
         _info.TryGetValue($"{database}.{collection}", out var info) ? (info.Type, info.Options, info.Indexes) : null;
@@ -570,9 +577,12 @@ public sealed class WireProtocolServer : IAsyncDisposable
         }
     }
 
+    /// <summary>False: listCollections gives no collection UUIDs, as older servers and some wire-compatible stores.</summary>
+    public bool CollectionUuids { get; set; } = true;
+
     // As MongoDB's: one per collection made, kept through a rename, new when dropped and made again.
     private BsonValue Uuid(string database, string collection) =>
-        _collections.TryGetValue($"{database}.{collection}", out var documents)
+        CollectionUuids && _collections.TryGetValue($"{database}.{collection}", out var documents)
             ? new BsonBinaryData(_uuids.GetValue(documents, _ => new StrongBox<Guid>(Guid.NewGuid())).Value, GuidRepresentation.Standard)
             : BsonNull.Value;
 

@@ -15,8 +15,14 @@ public static class HomePage
 {
     public static IEndpointRouteBuilder MapHomePage(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/", (LiveModel live, TrainingJobQueue jobs, IOptions<ApiOptions> options) =>
-                TypedResults.Content(Render(live.Current, jobs.Latest?.Status, !string.IsNullOrEmpty(options.Value.TrainApiKey), options.Value.TrainOnStartup, live.Schema), "text/html; charset=utf-8"))
+        routes.MapGet("/", async (LiveModel live, TrainingJobQueue jobs, SharedJobs shared, IOptions<ApiOptions> options, HttpContext context) =>
+            {
+                // The most recent job of all replicas, as GET /train answers (behind a load balancer the page after a
+                // Retrain may come from another replica); this replica's own while the shared store does not answer.
+                var local = jobs.Latest?.Status;
+                var latest = await shared.LatestAsync(local, context.RequestAborted).ConfigureAwait(false);
+                return TypedResults.Content(Render(live.Current, latest.Error is null ? latest.Status : local, !string.IsNullOrEmpty(options.Value.TrainApiKey), options.Value.TrainOnStartup, live.Schema), "text/html; charset=utf-8");
+            })
             .WithName("HomePage")
             .WithTags("Pages")
             .WithSummary("The web page: upload a CSV, retrain, see the model card")

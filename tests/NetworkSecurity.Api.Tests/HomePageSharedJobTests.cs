@@ -1,0 +1,55 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using NetworkSecurity.Api.Replication;
+using NetworkSecurity.Api.Training;
+using NetworkSecurity.Pipeline.Tests;
+using NetworkSecurity.Storage;
+using NetworkSecurity.Storage.Replication;
+using NetworkSecurity.Storage.Tests;
+
+namespace NetworkSecurity.Api.Tests;
+
+/// <summary>The home page's last job with replicas sharing object storage, against a real S3-compatible server.</summary>
+public sealed class HomePageSharedJobTests(S3rverFixture server) : IClassFixture<S3rverFixture>
+{
+    [Fact]
+    public async Task The_home_page_shows_the_most_recent_job_of_all_replicas_as_get_train_does()
+    {
+        // Behind a load balancer the page after a Retrain may come from another replica: it said "No training run since
+        // the service started" while GET /train, on the same replica, answered the other replica's job.
+        var options = server.Options(await server.NewBucketAsync('h'));
+        var queue = new TrainingJobQueue();
+        var job = new TrainingJob("requested through POST /train", DateTimeOffset.UtcNow, "replica-b");
+        queue.Add(job);
+        job.Update(s => s with { State = TrainingJobState.Failed, FinishedAt = DateTimeOffset.UtcNow, Error = "bad data on replica b" });
+        using (var other = new SharedJobs(queue, new SharedStorage(options), new LocalTrainingLease("replica-b", TimeProvider.System), Options.Create(new ReplicationOptions()),
+            Options.Create(new Microsoft.AspNetCore.Http.Json.JsonOptions()), TimeProvider.System, new LinesLogger<SharedJobs>(new LinesLogger())))
+        {
+            await other.StartAsync(CancellationToken.None);
+            using var board = new S3JobBoard(options);
+            // Recorded by its loop: polled, not assumed done.
+            for (var waited = System.Diagnostics.Stopwatch.StartNew(); await board.ReadAsync(job.Id, CancellationToken.None) is null && waited.Elapsed < TimeSpan.FromSeconds(60);)
+            {
+                await Task.Delay(100);
+            }
+
+            await other.StopAsync(CancellationToken.None);
+        }
+
+        using var folder = new TempDirectory();
+        await using var factory = new ApiFactory(Path.Combine(folder.Path, "final_model"), Path.Combine(folder.Path, "Artifacts"), new Dictionary<string, string?>
+        {
+            ["S3_BUCKET"] = options.Bucket, ["S3_ENDPOINT_URL"] = server.Endpoint, ["S3_FORCE_PATH_STYLE"] = "true", ["S3_DISABLE_CHUNKED_ENCODING"] = "true",
+            ["AWS_ACCESS_KEY_ID"] = "S3RVER", ["AWS_SECRET_ACCESS_KEY"] = "S3RVER",
+        });
+        var client = factory.CreateClient();
+
+        var latest = await client.GetStringAsync("/train");
+        var page = await client.GetStringAsync("/");
+
+        Assert.Contains($"\"id\":\"{job.Id}\"", latest);
+        Assert.Contains($"data-job=\"{job.Id}\" data-state=\"failed\"", page);
+        Assert.Contains("bad data on replica b", page);
+        Assert.DoesNotContain("No training run since the service started", page);
+    }
+}
