@@ -320,41 +320,16 @@ public sealed class StagingLeaseTests : MongoTestBase
         AssertNoStaging(options);
     }
 
-    [Fact]
-    public async Task Without_collection_uuids_a_push_whose_staging_collection_was_removed_and_made_again_does_not_rename_it()
-    {
-        // The fallback identity must still tell a staging collection another push removed (and the inserts since made
-        // again, holding only the later documents) from the one made.
-        var options = TestServerOptions(batchSize: 10);
-        Server.CollectionUuids = false;
-        Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
-        var leases = options.Collection + ".push-data.leases";
-        Server.Reject = d =>
-        {
-            if (d["x"] == 15)
-            {
-                Server.Drop(options.Database, Server.CollectionNames(options.Database).Single(n => n.StartsWith(options.Collection + ".push-data.", StringComparison.Ordinal) && n != leases));
-                Server.Drop(options.Database, leases);
-            }
-
-            return null;
-        };
-        var csv = Csv(25);
-
-        var ex = await Assert.ThrowsAsync<MongoException>(() => MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None));
-
-        Assert.Contains("was taken by another push-data", ex.Message);
-        Assert.Equal([-1], Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
-        Assert.DoesNotContain("renameCollection", Server.Commands);
-        AssertNoStaging(options);
-    }
-
-    [Fact]
-    public async Task A_push_whose_lease_and_staging_collection_were_both_removed_does_not_write_its_lease_again()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_push_whose_lease_and_staging_collection_were_both_removed_does_not_write_its_lease_again(bool collectionUuids)
     {
         // Frozen past its lease's timeout, the push's staging collection and then its lease were removed by another push;
-        // its inserts since made the collection again (another UUID), partly: never renamed over the collection.
+        // its inserts since made the collection again (another UUID), partly: never renamed over the collection. Without
+        // UUIDs the fallback identity must tell the same (the made-again collection holds only the later documents).
         var options = TestServerOptions(batchSize: 10);
+        Server.CollectionUuids = collectionUuids;
         Server.Insert(options.Database, options.Collection, "{\"x\": -1}");
         var leases = options.Collection + ".push-data.leases";
         Server.Reject = d =>
