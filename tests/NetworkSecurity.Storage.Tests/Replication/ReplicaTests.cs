@@ -193,7 +193,10 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             (Guid.NewGuid().ToString("N"), "garbage{", "is not a training job record (not its JSON: "),
             (Guid.NewGuid().ToString("N"), Record(other, "\"running\""), $"is not a training job record (it records job {other})"),
         };
-        cases = [.. cases, (cases[0].Id[..31] + "f", Record(cases[0].Id[..31] + "f", "7"), "is not a training job record (its state 7 is not a job state)")];
+        // An id one digit from the first's: it must differ in that digit (the first's own last digit was 'f' once in 16
+        // runs, the two records were one, and the first read "state 7").
+        var near = cases[0].Id[..31] + (cases[0].Id[31] == 'f' ? "e" : "f");
+        cases = [.. cases, (near, Record(near, "7"), "is not a training job record (its state 7 is not a job state)")];
         foreach (var (id, body, _) in cases)
         {
             await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = $"ns/jobs/{id}.json", ContentBody = body, UseChunkEncoding = false });
