@@ -83,13 +83,7 @@ public sealed class BenchmarkProgramTests
     public void A_stopped_mongodb_run_leaves_no_file_and_no_process()
     {
         using var temp = new TempDirectory();
-        var start = StartInfo("mongodb", "--repeat", "1");
-        start.Environment["TMPDIR"] = temp.Path;
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        using var run = Process.Start(start)!;
-        _ = run.StandardOutput.ReadToEndAsync();
-        _ = run.StandardError.ReadToEndAsync();
+        using var run = StartInTemp(temp.Path, "mongodb", "--repeat", "1");
         try
         {
             // Stopped while its 10x copy of the data set exists and a phase runs in a child process.
@@ -136,13 +130,7 @@ public sealed class BenchmarkProgramTests
         await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
         server.Stall = c => c.GetElement(0).Name == "insert";
         using var temp = new TempDirectory();
-        var start = StartInfo("mongodb", "--uri", server.ConnectionString, "--repeat", "1");
-        start.Environment["TMPDIR"] = temp.Path;
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        using var run = Process.Start(start)!;
-        _ = run.StandardOutput.ReadToEndAsync();
-        _ = run.StandardError.ReadToEndAsync();
+        using var run = StartInTemp(temp.Path, "mongodb", "--uri", server.ConnectionString, "--repeat", "1");
         try
         {
             for (var waited = Stopwatch.StartNew(); !server.Commands.Contains("insert") && !run.HasExited && waited.Elapsed < TimeSpan.FromSeconds(120);)
@@ -183,6 +171,19 @@ public sealed class BenchmarkProgramTests
 
     private static (int Code, string Stdout, string Stderr) Run(params string[] arguments) =>
         ProgramProcess.Execute(StartInfo(arguments), 60, $"the benchmark program ({string.Join(' ', arguments)}; it ran a benchmark)");
+
+    // A run whose temporary files go to its own folder, its output drained (a full pipe would block it).
+    private static Process StartInTemp(string tempFolder, params string[] arguments)
+    {
+        var start = StartInfo(arguments);
+        start.Environment["TMPDIR"] = tempFolder;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        var run = Process.Start(start)!;
+        _ = run.StandardOutput.ReadToEndAsync();
+        _ = run.StandardError.ReadToEndAsync();
+        return run;
+    }
 
     private static ProcessStartInfo StartInfo(params string[] arguments)
     {

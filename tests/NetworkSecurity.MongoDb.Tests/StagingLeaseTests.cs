@@ -115,6 +115,26 @@ public sealed class StagingLeaseTests : MongoTestBase
     }
 
     // A staging collection name as push-data makes it: 16 random hex digits and 16 of their hash with the collection's.
+    // The push's one staging collection, while it pushes.
+    private string StagingOf(MongoOptions options) =>
+        Server.CollectionNames(options.Database).Single(n => n.StartsWith(options.Collection + ".push-data.", StringComparison.Ordinal) && n != options.Collection + ".push-data.leases");
+
+    // The lease collection's documents as the push renames its staging collection (null until then).
+    private Func<IReadOnlyList<BsonDocument>?> LeasesAtRename(MongoOptions options)
+    {
+        IReadOnlyList<BsonDocument>? atRename = null;
+        Server.Stall = c =>
+        {
+            if (c.GetElement(0).Name == "renameCollection")
+            {
+                atRename = Server.Documents(options.Database, options.Collection + ".push-data.leases");
+            }
+
+            return false;
+        };
+        return () => atRename;
+    }
+
     private static string MadeStagingName(string collection)
     {
         var id = "0123456789abcdef";
@@ -161,29 +181,20 @@ public sealed class StagingLeaseTests : MongoTestBase
             if (d["x"] == 5)
             {
                 // Its lease dropped with the lease collection, then another push leasing its staging collection as orphaned.
-                var staging = Server.CollectionNames(options.Database).Single(n => n.StartsWith(options.Collection + ".push-data.", StringComparison.Ordinal) && n != leases);
+                var staging = StagingOf(options);
                 Server.Drop(options.Database, leases);
                 Server.Replace(options.Database, leases, new BsonDocument { ["_id"] = staging, ["owner"] = "orphaned", ["host"] = "?", ["heartbeat"] = new BsonDateTime(DateTime.UtcNow) });
             }
 
             return null;
         };
-        IReadOnlyList<BsonDocument>? atRename = null;
-        Server.Stall = c =>
-        {
-            if (c.GetElement(0).Name == "renameCollection")
-            {
-                atRename = Server.Documents(options.Database, leases);
-            }
-
-            return false;
-        };
+        var atRename = LeasesAtRename(options);
         var csv = Csv(25);
 
         var result = await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None);
 
         Assert.Equal(25, result.CollectionCount);
-        Assert.Equal(Environment.ProcessId, Assert.Single(atRename!)["pid"].AsInt32);
+        Assert.Equal(Environment.ProcessId, Assert.Single(atRename()!)["pid"].AsInt32);
         AssertNoStaging(options);
     }
 
@@ -262,16 +273,7 @@ public sealed class StagingLeaseTests : MongoTestBase
 
             return null;
         };
-        IReadOnlyList<BsonDocument>? atRename = null;
-        Server.Stall = c =>
-        {
-            if (c.GetElement(0).Name == "renameCollection")
-            {
-                atRename = Server.Documents(options.Database, leases);
-            }
-
-            return false;
-        };
+        var atRename = LeasesAtRename(options);
         var csv = Csv(25);
 
         var result = await MongoDataLoader.PushAsync(options, csv.Columns, csv.Records, drop: true, null, CancellationToken.None);
@@ -279,7 +281,7 @@ public sealed class StagingLeaseTests : MongoTestBase
         Assert.Equal(25, result.CollectionCount);
         Assert.Equal(Enumerable.Range(0, 25), Server.Documents(options.Database, options.Collection).Select(d => d["x"].AsInt32));
         AssertNoStaging(options);
-        var lease = Assert.Single(atRename!); // written again by the check before the rename
+        var lease = Assert.Single(atRename()!); // written again by the check before the rename
         Assert.Equal(Environment.ProcessId, lease["pid"].AsInt32);
         Assert.Matches($@"^{options.Collection}\.push-data\.[0-9a-f]{{32}}$", lease["_id"].AsString);
     }
@@ -336,7 +338,7 @@ public sealed class StagingLeaseTests : MongoTestBase
         {
             if (d["x"] == 15)
             {
-                Server.Drop(options.Database, Server.CollectionNames(options.Database).Single(n => n.StartsWith(options.Collection + ".push-data.", StringComparison.Ordinal) && n != leases));
+                Server.Drop(options.Database, StagingOf(options));
                 Server.Drop(options.Database, leases);
             }
 

@@ -104,8 +104,7 @@ public sealed class UploadSlots(IOptions<ApiOptions> options) : IDisposable
             return; // a new burst: its end waits again
         }
 
-        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        Heap.GiveBack();
         Interlocked.Increment(ref _trims);
     }
 

@@ -67,11 +67,9 @@ public sealed class SharedJobs : BackgroundService
             return new SharedJobLookup(null, null);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(LookupTimeout);
-        try
+        return await AskAsync(async token =>
         {
-            var record = await ReadAsync(id, timeout.Token).ConfigureAwait(false);
+            var record = await ReadAsync(id, token).ConfigureAwait(false);
             return record switch
             {
                 null => new SharedJobLookup(null, null),
@@ -81,14 +79,25 @@ public sealed class SharedJobs : BackgroundService
                 { Why: var why, LastModified: var modified } when modified != DateTimeOffset.MinValue && _lease.UtcNow - modified > _stale => new SharedJobLookup(Unknown(id, why!, modified), null),
                 { Why: var why } => new SharedJobLookup(null, $"{_board.Location}{id}.json is not a training job record ({why})", Unreadable: true),
             };
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A lookup in the store within LookupTimeout; the store not answering, or failing, is said in the lookup's error.
+    private async Task<SharedJobLookup> AskAsync(Func<CancellationToken, Task<SharedJobLookup>> lookup, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(LookupTimeout);
+        try
+        {
+            return await lookup(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new SharedJobLookup(null, $"{_board.Location} did not answer within {LookupTimeout.TotalSeconds:0} s");
+            return new SharedJobLookup(null, $"{_board!.Location} did not answer within {LookupTimeout.TotalSeconds:0} s");
         }
         catch (Exception ex) when (IsStoreError(ex))
         {
-            return new SharedJobLookup(null, $"{_board.Location}: {ex.Message}");
+            return new SharedJobLookup(null, $"{_board!.Location}: {ex.Message}");
         }
     }
 
@@ -104,12 +113,10 @@ public sealed class SharedJobs : BackgroundService
             return new SharedJobLookup(local, null);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(LookupTimeout);
-        try
+        return await AskAsync(async token =>
         {
             var latest = local;
-            foreach (var (id, modified) in await _board.ListAsync(timeout.Token).ConfigureAwait(false))
+            foreach (var (id, modified) in await _board.ListAsync(token).ConfigureAwait(false))
             {
                 // Most recently written first, and a job's record is written as it is queued: one written well before the
                 // latest job so far was created (the margin for the replicas' clocks against the store's) is of an older job.
@@ -124,22 +131,14 @@ public sealed class SharedJobs : BackgroundService
                 }
 
                 // A record that cannot be read (torn, or not a job's) says nothing of when its job was queued: skipped.
-                if (await ReadAsync(id, timeout.Token).ConfigureAwait(false) is { Status: { } status } && (latest is null || status.CreatedAt > latest.CreatedAt))
+                if (await ReadAsync(id, token).ConfigureAwait(false) is { Status: { } status } && (latest is null || status.CreatedAt > latest.CreatedAt))
                 {
                     latest = status;
                 }
             }
 
             return new SharedJobLookup(latest, null);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return new SharedJobLookup(null, $"{_board.Location} did not answer within {LookupTimeout.TotalSeconds:0} s");
-        }
-        catch (Exception ex) when (IsStoreError(ex))
-        {
-            return new SharedJobLookup(null, $"{_board.Location}: {ex.Message}");
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsStoreError(Exception ex) => ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or System.Net.Sockets.SocketException;
