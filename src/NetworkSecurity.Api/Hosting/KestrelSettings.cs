@@ -73,16 +73,16 @@ internal static class KestrelSettings
             }
         }
 
-        if (HasCertificate(configuration.GetSection($"{Section}:Certificates:Default")) || (developmentCertificate ?? HasDevelopmentCertificate()))
-        {
-            return null;
-        }
+        // Only asked once an https address lacks a certificate of its own: on plain http, start-up opened the user's
+        // certificate store for nothing.
+        bool HasDefaultCertificate() =>
+            HasCertificate(configuration.GetSection($"{Section}:Certificates:Default")) || (developmentCertificate ?? HasDevelopmentCertificate());
 
         if (endpoints.Length > 0)
         {
             // The endpoints replace --urls and the ports (Kestrel says so at start); each https one needs its certificate.
             return endpoints.FirstOrDefault(e => (e["Url"]?.Trim() ?? "").StartsWith("https://", StringComparison.OrdinalIgnoreCase)
-                    && !HasCertificate(e.GetSection("Certificate")) && !AllSniHaveCertificates(e)) is { } bare
+                    && !HasCertificate(e.GetSection("Certificate")) && !AllSniHaveCertificates(e)) is { } bare && !HasDefaultCertificate()
                 ? new($"{Section}:Endpoints:{bare.Key}:Url", $"{Section}:Endpoints:{bare.Key}:Url: '{Pipeline.Configuration.UrlCredentials.Redact(bare["Url"]!)}' is an HTTPS address, and no certificate is set for it: give the endpoint one ({Section}:Endpoints:{bare.Key}:Certificate:Path), or {CertificateHelp}")
                 : null;
         }
@@ -90,12 +90,12 @@ internal static class KestrelSettings
         var urls = configuration[WebHostDefaults.ServerUrlsKey];
         if (!string.IsNullOrWhiteSpace(urls))
         {
-            return urls.Split(';', StringSplitOptions.TrimEntries).FirstOrDefault(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) is { } https
+            return urls.Split(';', StringSplitOptions.TrimEntries).FirstOrDefault(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) is { } https && !HasDefaultCertificate()
                 ? new(WebHostDefaults.ServerUrlsKey, $"--urls / ASPNETCORE_URLS: '{Pipeline.Configuration.UrlCredentials.Redact(https)}' is an HTTPS address, and no certificate is set for it: {CertificateHelp}")
                 : null;
         }
 
-        return configuration[WebHostDefaults.HttpsPortsKey] is { } ports && !string.IsNullOrWhiteSpace(ports)
+        return configuration[WebHostDefaults.HttpsPortsKey] is { } ports && !string.IsNullOrWhiteSpace(ports) && !HasDefaultCertificate()
             ? new(WebHostDefaults.HttpsPortsKey, $"ASPNETCORE_HTTPS_PORTS (--https_ports): '{ports}' are HTTPS ports, and no certificate is set for them: {CertificateHelp}")
             : null;
     }
