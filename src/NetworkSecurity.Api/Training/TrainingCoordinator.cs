@@ -59,7 +59,7 @@ public sealed class TrainingCoordinator(
                 return Unavailable(waited); // spent behind the request before: not another wait for the store
             }
 
-            var job = new TrainingJob(reason, clock.GetUtcNow(), ReplicaId);
+            var job = new TrainingJob(reason, lease.UtcNow, ReplicaId);
             LeaseAttempt attempt;
             try
             {
@@ -79,6 +79,10 @@ public sealed class TrainingCoordinator(
                 return new TrainingRequest(null, false, attempt.HeldBy, null);
             }
 
+            // Stamped on the lease's clock, the store's when replicas share one (its answers to the lease just set it): GET /train
+            // picks the most recent job of all replicas by this time, and a replica whose own clock ran an hour behind
+            // had its new job taken for older than another's of minutes before.
+            job.Update(s => s with { CreatedAt = lease.UtcNow });
             job.Lease = new LeaseKeeper(lease, attempt.Ticket!, logger, lost => job.Update(s => s with { LeaseWarning = lost }));
             queue.Add(job);
             logger.LogInformation("Training job {Job} queued ({Reason}); this replica ({Replica}) holds the training lease", job.Id, reason, ReplicaId);
@@ -128,7 +132,7 @@ public sealed class TrainingCoordinator(
                 return active;
             }
 
-            var job = new TrainingJob(reason, clock.GetUtcNow(), ReplicaId);
+            var job = new TrainingJob(reason, lease.UtcNow, ReplicaId);
             queue.Add(job);
             return job;
         }

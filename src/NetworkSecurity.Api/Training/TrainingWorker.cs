@@ -23,9 +23,12 @@ public sealed class TrainingWorker(
     IServiceScopeFactory scopes,
     BackgroundPublisher artifactStore,
     IOptions<ApiOptions> apiOptions,
-    TimeProvider clock,
     ILogger<TrainingWorker> logger) : BackgroundService
 {
+    // A job's times are on the lease's clock, the store's when replicas share one, as its creation time is (see
+    // TrainingCoordinator): other replicas show the job, and its started_at came before its created_at on a skewed replica.
+    private DateTimeOffset Now => coordinator.Lease.UtcNow;
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Loading a bundle takes milliseconds: do it before the server accepts requests, so a model on disk is served at once.
@@ -119,7 +122,7 @@ public sealed class TrainingWorker(
 
     private async Task RunAsync(TrainingJob job, CancellationToken stoppingToken)
     {
-        job.Update(s => s with { State = TrainingJobState.Running, StartedAt = clock.GetUtcNow(), Stage = PipelineStage.Ingestion });
+        job.Update(s => s with { State = TrainingJobState.Running, StartedAt = Now, Stage = PipelineStage.Ingestion });
         logger.LogInformation("Training job {Job} started ({Reason})", job.Id, job.Status.Reason);
         try
         {
@@ -154,7 +157,7 @@ public sealed class TrainingWorker(
             job.Update(s => s with
             {
                 State = TrainingJobState.Succeeded,
-                FinishedAt = clock.GetUtcNow(),
+                FinishedAt = Now,
                 Stage = PipelineStage.Done,
                 Progress = 1.0,
                 Outcome = new TrainingJobOutcome(
@@ -172,7 +175,7 @@ public sealed class TrainingWorker(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            job.Update(s => s with { State = TrainingJobState.Failed, FinishedAt = clock.GetUtcNow(), Error = "The service stopped during training." });
+            job.Update(s => s with { State = TrainingJobState.Failed, FinishedAt = Now, Error = "The service stopped during training." });
             await ReleaseLeaseAsync(job).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -181,7 +184,7 @@ public sealed class TrainingWorker(
             // Expected failures (bad data, a folder that cannot be written) in one line; anything else with its trace.
             var expected = ex is PipelineException or SettingException or IOException or UnauthorizedAccessException;
             var message = expected ? ex.Message : $"Unexpected error: {ex.GetType().Name}: {ex.Message}";
-            job.Update(s => s with { State = TrainingJobState.Failed, FinishedAt = clock.GetUtcNow(), Error = message });
+            job.Update(s => s with { State = TrainingJobState.Failed, FinishedAt = Now, Error = message });
             logger.LogError(expected ? null : ex, "Training job {Job} failed: {Error}", job.Id, message);
             await ReleaseLeaseAsync(job).ConfigureAwait(false);
         }
@@ -261,7 +264,7 @@ public sealed class TrainingWorker(
         // until its record lapsed (twice the lease time).
         foreach (var job in queue.All.Where(j => j.Status.State == TrainingJobState.Queued))
         {
-            job.Update(s => s.State == TrainingJobState.Queued ? s with { State = TrainingJobState.Failed, FinishedAt = clock.GetUtcNow(), Error = "The service stopped before the job started." } : s);
+            job.Update(s => s.State == TrainingJobState.Queued ? s with { State = TrainingJobState.Failed, FinishedAt = Now, Error = "The service stopped before the job started." } : s);
             logger.LogWarning("Training job {Job} did not run: the service stopped before it started", job.Id);
         }
 
