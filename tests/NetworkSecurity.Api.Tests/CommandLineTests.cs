@@ -786,6 +786,29 @@ public sealed class CommandLineTests
         Assert.Contains("push-data: MONGODB_URL (or MONGO_DB_URL) is not set", stderr);
     }
 
+    [Theory]
+    [InlineData("NetworkData.push-data.leases", "", false, "MONGODB_COLLECTION 'NetworkData.push-data.leases' is reserved")]
+    [InlineData("NetworkData.push-data.0123456789abcdef0123456789abcdef", "", true, "MONGODB_COLLECTION 'NetworkData.push-data.0123456789abcdef0123456789abcdef' is reserved")]
+    [InlineData("long", "", true, "would make a namespace of 289 bytes, and MongoDB allows 255. Use a collection name of at most 196 bytes (MONGODB_COLLECTION) or push without --drop.")]
+    [InlineData("NetworkData", "/?w=0", false, "push-data needs acknowledged writes")]
+    public async Task Push_data_refuses_collection_names_and_a_url_it_cannot_load_with_as_usage_errors_before_reading_the_file(string collection, string query, bool drop, string expected)
+    {
+        // Refused as exit 1 ("push-data failed"), after the whole file was checked, where MONGODB_COLLECTION=system.users or
+        // an invalid MONGODB_URL is a usage error: these are settings too, told without reading the file or connecting.
+        await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 50);
+        var name = collection == "long" ? new string('c', 230) : collection; // networksecurity.<230>.push-data.<32 hex>: 289 bytes
+        var (code, stdout, stderr) = RunProgram(["push-data", "--file", data, .. drop ? ["--drop"] : Array.Empty<string>(), "--logs", "none",
+            $"--MONGODB_URL={server.ConnectionString}{query}", $"--MONGODB_COLLECTION={name}"], dir.Path);
+
+        Assert.True(code == CommandLine.UsageError, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains(expected, stderr);
+        Assert.Contains("Nothing was sent.", stderr);
+        Assert.DoesNotContain("Pushing 50 records", stderr + stdout); // refused before the file was checked
+        Assert.DoesNotContain(server.Commands, c => c is "insert" or "create" or "drop" or "renameCollection");
+    }
+
     [Fact]
     public async Task Push_data_says_which_invalid_records_it_sent_and_which_it_left_out()
     {
