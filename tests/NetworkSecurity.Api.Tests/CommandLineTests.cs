@@ -1122,6 +1122,46 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task A_commands_own_key_takes_only_what_its_option_takes()
+    {
+        // The keys of Export, Predict and PushData were read as given: --Export:Format=pmml exported ONNX (exit 0),
+        // --Export:Output=- and --Predict:Output=- wrote a file named '-', and --PushData:Drop=maybe appended without a word,
+        // where --format pmml, --output - and --drop maybe are usage errors.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 300);
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["train", "--data", data, .. Common(dir)]));
+        var model = new[] { "--schema", TestPaths.SchemaFile, "--final-model", Path.Combine(dir.Path, "final_model"), "--logs", "none" };
+        string[] Entries() => [.. Directory.GetFileSystemEntries(dir.Path).Where(e => Path.GetFileName(e) != "mlruns").Order()];
+        var before = Entries();
+        var runs = new (string[] Arguments, string Message)[]
+        {
+            (["export", "--Export:Format=pmml", .. model], "Export:Format 'pmml' is not allowed; use one of onnx. (Export:Format = 'pmml' from option --Export:Format)"),
+            (["export", "--Export__Output=-", .. model], "Export:Output '-' is not a path: the commands read and write files, not standard input or output"),
+            (["export", "--Export:Output= padded.onnx", .. model], "Export:Output ' padded.onnx' is not a path: empty, or with spaces around it."),
+            (["predict", "--input", data, "--Predict:Output=-", .. model], "Predict:Output '-' is not a path"),
+            (["push-data", "--file", data, "--PushData:Drop=maybe", "--logs", "none", "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], "PushData:Drop 'maybe' is not true or false."),
+        };
+        foreach (var (arguments, message) in runs)
+        {
+            var (code, stdout, stderr) = RunProgram(arguments, dir.Path);
+            Assert.True(code == CommandLine.UsageError, $"{string.Join(' ', arguments)}: exit {code}: {stderr}{stdout}");
+            Assert.Contains(message, stderr);
+        }
+
+        // A settings file's value is checked alike.
+        File.WriteAllText(Path.Combine(dir.Path, "appsettings.json"), """{"Export": {"Format": "pmml"}}""");
+        var (fileCode, _, fileErrors) = RunProgram(["export", .. model], dir.Path);
+        Assert.Equal(CommandLine.UsageError, fileCode);
+        Assert.Contains($"Export:Format 'pmml' is not allowed; use one of onnx. (Export:Format = 'pmml' from settings file '{Path.Combine(dir.Path, "appsettings.json")}')", fileErrors);
+        File.Delete(Path.Combine(dir.Path, "appsettings.json"));
+        Assert.Equal(before, Entries()); // nothing written
+
+        // What the options take, the keys take: ONNX in any case, and PushData:Drop as true or false.
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["export", "--Export:Format=ONNX", "--Export:Output=" + Path.Combine(dir.Path, "m.onnx"), .. model]));
+        Assert.True(File.Exists(Path.Combine(dir.Path, "m.onnx")));
+    }
+
+    [Fact]
     public async Task Data_files_that_are_devices_or_past_any_real_file_of_records_are_refused_quickly()
     {
         using var dir = new TempDirectory();
