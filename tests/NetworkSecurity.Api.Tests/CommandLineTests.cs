@@ -453,6 +453,8 @@ public sealed class CommandLineTests
     [InlineData("--Api:MaxColumns=20", 2, "Api:MaxColumns (20) is below the 30 features of the schema")] // started, then refused every CSV upload
     [InlineData("--Api:MaxHeaderLength=100", 2, "Api:MaxHeaderLength (100) is below the shortest header the schema")]
     [InlineData("--Api:MaxCellLength=8", 2, "Api:MaxCellLength (8) is below the length of the column name")]
+    [InlineData("--Api:MaxLineLength=43", 2, "Api:MaxLineLength (43) is below the shortest record the schema")] // started, then refused every CSV record: 44 characters, 15 features of '1' and 29 commas
+    [InlineData("--Api:MaxLineLength=29 --Api:MaxMissingFraction=0.9", 2, "Api:MaxLineLength (29) is below the shortest record the schema")] // 3 features given: 32 characters
     [InlineData("--Pipeline:Training:Scoring=", 2, "Pipeline:Training:Scoring: Training:Scoring must be f1, accuracy or roc_auc, not empty.")] // every run failed, blaming the grid file
     [InlineData("--urls http://127.0.0.1:abc", 2, "'http://127.0.0.1:abc' has a port that is not a number from 0 to 65535")] // Kestrel listened on [::]:80
     [InlineData("--Pipeline:DataSource=mongodb", 2, "Pipeline:DataSource (--source) is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.")]
@@ -468,6 +470,22 @@ public sealed class CommandLineTests
         Assert.True(code == exitCode, $"exit {code}: {stderr}{stdout}");
         Assert.Contains(message, stderr + stdout);
         Assert.DoesNotContain("   at ", stderr + stdout);
+    }
+
+    [Theory]
+    [InlineData(0.5, 44)] // 15 of 30 features given, each '1', and 29 commas
+    [InlineData(0.9, 32)]
+    [InlineData(0, 59)]
+    public void A_line_limit_no_record_of_the_schema_fits_is_refused_and_the_shortest_record_is_taken(double maxMissing, int shortest)
+    {
+        // Api:MaxLineLength=40 started, then refused every CSV record with 413 "the line is longer than 40 characters", as
+        // Api:MaxColumns=20 did before the columns were checked at start.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Pipeline:SchemaPath"] = TestPaths.SchemaFile }).Build();
+        var validator = new NetworkSecurity.Api.Hosting.CsvLimitsValidator(configuration);
+        var refused = validator.Validate(null, new NetworkSecurity.Api.Hosting.ApiOptions { MaxLineLength = shortest - 1, MaxMissingFraction = maxMissing });
+        Assert.True(refused.Failed);
+        Assert.Contains($"Api:MaxLineLength ({shortest - 1}) is below the shortest record the schema '{TestPaths.SchemaFile}' allows ({shortest} characters", refused.FailureMessage);
+        Assert.True(validator.Validate(null, new NetworkSecurity.Api.Hosting.ApiOptions { MaxLineLength = shortest, MaxMissingFraction = maxMissing }).Succeeded);
     }
 
     [Fact]
