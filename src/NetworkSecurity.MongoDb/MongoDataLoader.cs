@@ -40,6 +40,34 @@ public static class MongoDataLoader
     private static readonly string[] KeptOptions = ["validator", "validationLevel", "validationAction", "collation", "capped", "size", "max", "storageEngine", "indexOptionDefaults",
         "clusteredIndex", "expireAfterSeconds", "changeStreamPreAndPostImages"];
 
+    /// <summary>
+    /// Why push-data cannot load into <paramref name="options"/>' collection with these settings, or null: a reserved
+    /// collection name, one too long for its staging collection (with <paramref name="drop"/>), or a MONGODB_URL asking
+    /// for unacknowledged writes (w=0). Told from the settings alone, without connecting (a mongodb+srv:// host is not
+    /// resolved), so the command can refuse them as the setting errors they are before it reads its file.
+    /// </summary>
+    public static string? SettingProblem(MongoOptions options, bool drop)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if ((StagingLease.ReservedProblem(options) ?? (drop ? StagingLease.NamespaceProblem(options) : null)) is { } problem)
+        {
+            return problem;
+        }
+
+        try
+        {
+            var parsed = new MongoDB.Driver.Core.Configuration.ConnectionString(options.ConnectionString);
+            return new WriteConcern(parsed.W, parsed.WTimeout, parsed.FSync, parsed.Journal).IsAcknowledged ? null : UnacknowledgedWrites(options);
+        }
+        catch (Exception ex) when (ex is MongoConfigurationException or ArgumentException or FormatException or NotSupportedException)
+        {
+            return null; // said by MongoConnection.OpenAsync, as an invalid connection string
+        }
+    }
+
+    private static string UnacknowledgedWrites(MongoOptions options) => options.Mask(
+        $"push-data needs acknowledged writes, and MONGODB_URL {options.Redacted} asks for none (w=0): it could not tell which documents the server stored or rejected, nor rename a complete staging collection with --drop. Set w=1 (or more), or remove w=0. Nothing was sent.");
+
     public static Task<PushResult> PushAsync(MongoOptions options, RawTable table, bool drop, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -69,8 +97,7 @@ public static class MongoDataLoader
         {
             // Unacknowledged, rejected documents went unreported ("Inserted 100", the collection holding fewer), and a
             // rename sent on another connection could overtake the staging collection's last inserts.
-            throw new MongoException(MongoFailure.InvalidConnectionString, options.Mask(
-                $"push-data needs acknowledged writes, and MONGODB_URL {options.Redacted} asks for none (w=0): it could not tell which documents the server stored or rejected, nor rename a complete staging collection with --drop. Set w=1 (or more), or remove w=0. Nothing was sent."));
+            throw new MongoException(MongoFailure.InvalidConnectionString, UnacknowledgedWrites(options));
         }
 
         // Fail early and clearly (unreachable, credentials) before dropping anything.

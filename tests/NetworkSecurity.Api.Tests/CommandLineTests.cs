@@ -453,6 +453,8 @@ public sealed class CommandLineTests
     [InlineData("--Api:MaxColumns=20", 2, "Api:MaxColumns (20) is below the 30 features of the schema")] // started, then refused every CSV upload
     [InlineData("--Api:MaxHeaderLength=100", 2, "Api:MaxHeaderLength (100) is below the shortest header the schema")]
     [InlineData("--Api:MaxCellLength=8", 2, "Api:MaxCellLength (8) is below the length of the column name")]
+    [InlineData("--Api:MaxLineLength=43", 2, "Api:MaxLineLength (43) is below the shortest record the schema")] // started, then refused every CSV record: 44 characters, 15 features of '1' and 29 commas
+    [InlineData("--Api:MaxLineLength=29 --Api:MaxMissingFraction=0.9", 2, "Api:MaxLineLength (29) is below the shortest record the schema")] // 3 features given: 32 characters
     [InlineData("--Pipeline:Training:Scoring=", 2, "Pipeline:Training:Scoring: Training:Scoring must be f1, accuracy or roc_auc, not empty.")] // every run failed, blaming the grid file
     [InlineData("--urls http://127.0.0.1:abc", 2, "'http://127.0.0.1:abc' has a port that is not a number from 0 to 65535")] // Kestrel listened on [::]:80
     [InlineData("--Pipeline:DataSource=mongodb", 2, "Pipeline:DataSource (--source) is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.")]
@@ -468,6 +470,22 @@ public sealed class CommandLineTests
         Assert.True(code == exitCode, $"exit {code}: {stderr}{stdout}");
         Assert.Contains(message, stderr + stdout);
         Assert.DoesNotContain("   at ", stderr + stdout);
+    }
+
+    [Theory]
+    [InlineData(0.5, 44)] // 15 of 30 features given, each '1', and 29 commas
+    [InlineData(0.9, 32)]
+    [InlineData(0, 59)]
+    public void A_line_limit_no_record_of_the_schema_fits_is_refused_and_the_shortest_record_is_taken(double maxMissing, int shortest)
+    {
+        // Api:MaxLineLength=40 started, then refused every CSV record with 413 "the line is longer than 40 characters", as
+        // Api:MaxColumns=20 did before the columns were checked at start.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Pipeline:SchemaPath"] = TestPaths.SchemaFile }).Build();
+        var validator = new NetworkSecurity.Api.Hosting.CsvLimitsValidator(configuration);
+        var refused = validator.Validate(null, new NetworkSecurity.Api.Hosting.ApiOptions { MaxLineLength = shortest - 1, MaxMissingFraction = maxMissing });
+        Assert.True(refused.Failed);
+        Assert.Contains($"Api:MaxLineLength ({shortest - 1}) is below the shortest record the schema '{TestPaths.SchemaFile}' allows ({shortest} characters", refused.FailureMessage);
+        Assert.True(validator.Validate(null, new NetworkSecurity.Api.Hosting.ApiOptions { MaxLineLength = shortest, MaxMissingFraction = maxMissing }).Succeeded);
     }
 
     [Fact]
@@ -786,6 +804,29 @@ public sealed class CommandLineTests
         Assert.Contains("push-data: MONGODB_URL (or MONGO_DB_URL) is not set", stderr);
     }
 
+    [Theory]
+    [InlineData("NetworkData.push-data.leases", "", false, "MONGODB_COLLECTION 'NetworkData.push-data.leases' is reserved")]
+    [InlineData("NetworkData.push-data.0123456789abcdef0123456789abcdef", "", true, "MONGODB_COLLECTION 'NetworkData.push-data.0123456789abcdef0123456789abcdef' is reserved")]
+    [InlineData("long", "", true, "would make a namespace of 289 bytes, and MongoDB allows 255. Use a collection name of at most 196 bytes (MONGODB_COLLECTION) or push without --drop.")]
+    [InlineData("NetworkData", "/?w=0", false, "push-data needs acknowledged writes")]
+    public async Task Push_data_refuses_collection_names_and_a_url_it_cannot_load_with_as_usage_errors_before_reading_the_file(string collection, string query, bool drop, string expected)
+    {
+        // Refused as exit 1 ("push-data failed"), after the whole file was checked, where MONGODB_COLLECTION=system.users or
+        // an invalid MONGODB_URL is a usage error: these are settings too, told without reading the file or connecting.
+        await using var server = new NetworkSecurity.MongoDb.Tests.WireProtocolServer();
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 50);
+        var name = collection == "long" ? new string('c', 230) : collection; // networksecurity.<230>.push-data.<32 hex>: 289 bytes
+        var (code, stdout, stderr) = RunProgram(["push-data", "--file", data, .. drop ? ["--drop"] : Array.Empty<string>(), "--logs", "none",
+            $"--MONGODB_URL={server.ConnectionString}{query}", $"--MONGODB_COLLECTION={name}"], dir.Path);
+
+        Assert.True(code == CommandLine.UsageError, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains(expected, stderr);
+        Assert.Contains("Nothing was sent.", stderr);
+        Assert.DoesNotContain("Pushing 50 records", stderr + stdout); // refused before the file was checked
+        Assert.DoesNotContain(server.Commands, c => c is "insert" or "create" or "drop" or "renameCollection");
+    }
+
     [Fact]
     public async Task Push_data_says_which_invalid_records_it_sent_and_which_it_left_out()
     {
@@ -1096,6 +1137,46 @@ public sealed class CommandLineTests
         Assert.Equal(CommandLine.UsageError, code);
         Assert.Contains("--output: '' is not a path: empty, or with spaces around it.", stderr);
         Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    [Fact]
+    public async Task A_commands_own_key_takes_only_what_its_option_takes()
+    {
+        // The keys of Export, Predict and PushData were read as given: --Export:Format=pmml exported ONNX (exit 0),
+        // --Export:Output=- and --Predict:Output=- wrote a file named '-', and --PushData:Drop=maybe appended without a word,
+        // where --format pmml, --output - and --drop maybe are usage errors.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 300);
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["train", "--data", data, .. Common(dir)]));
+        var model = new[] { "--schema", TestPaths.SchemaFile, "--final-model", Path.Combine(dir.Path, "final_model"), "--logs", "none" };
+        string[] Entries() => [.. Directory.GetFileSystemEntries(dir.Path).Where(e => Path.GetFileName(e) != "mlruns").Order()];
+        var before = Entries();
+        var runs = new (string[] Arguments, string Message)[]
+        {
+            (["export", "--Export:Format=pmml", .. model], "Export:Format 'pmml' is not allowed; use one of onnx. (Export:Format = 'pmml' from option --Export:Format)"),
+            (["export", "--Export__Output=-", .. model], "Export:Output '-' is not a path: the commands read and write files, not standard input or output"),
+            (["export", "--Export:Output= padded.onnx", .. model], "Export:Output ' padded.onnx' is not a path: empty, or with spaces around it."),
+            (["predict", "--input", data, "--Predict:Output=-", .. model], "Predict:Output '-' is not a path"),
+            (["push-data", "--file", data, "--PushData:Drop=maybe", "--logs", "none", "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], "PushData:Drop 'maybe' is not true or false."),
+        };
+        foreach (var (arguments, message) in runs)
+        {
+            var (code, stdout, stderr) = RunProgram(arguments, dir.Path);
+            Assert.True(code == CommandLine.UsageError, $"{string.Join(' ', arguments)}: exit {code}: {stderr}{stdout}");
+            Assert.Contains(message, stderr);
+        }
+
+        // A settings file's value is checked alike.
+        File.WriteAllText(Path.Combine(dir.Path, "appsettings.json"), """{"Export": {"Format": "pmml"}}""");
+        var (fileCode, _, fileErrors) = RunProgram(["export", .. model], dir.Path);
+        Assert.Equal(CommandLine.UsageError, fileCode);
+        Assert.Contains($"Export:Format 'pmml' is not allowed; use one of onnx. (Export:Format = 'pmml' from settings file '{Path.Combine(dir.Path, "appsettings.json")}')", fileErrors);
+        File.Delete(Path.Combine(dir.Path, "appsettings.json"));
+        Assert.Equal(before, Entries()); // nothing written
+
+        // What the options take, the keys take: ONNX in any case, and PushData:Drop as true or false.
+        Assert.Equal(CommandLine.Success, await CommandLine.RunAsync(["export", "--Export:Format=ONNX", "--Export:Output=" + Path.Combine(dir.Path, "m.onnx"), .. model]));
+        Assert.True(File.Exists(Path.Combine(dir.Path, "m.onnx")));
     }
 
     [Fact]

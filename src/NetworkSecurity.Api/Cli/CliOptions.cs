@@ -13,6 +13,9 @@ public sealed class CliOptions
 {
     private readonly List<(Option Option, string Key)> _bindings = [];
 
+    // What each option with a checked value accepts: null for a value it takes, else why not (as its parse error says).
+    private readonly Dictionary<Option, Func<string, string?>> _checks = [];
+
     public CliOptions(IReadOnlyList<string> configurationKeys)
     {
         ConfigurationKeys = configurationKeys;
@@ -37,6 +40,7 @@ public sealed class CliOptions
         Output = Bind(PathText("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict. Required (or Predict:Output)."), "Predict:Output");
         File = Bind(PathText("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
         Drop = Bind(new Option<bool>("--drop") { Description = "Replace the collection's documents once the whole file is stored (a failed or stopped load leaves them as they were), so re-running gives the same collection." }, "PushData:Drop");
+        _checks[Drop] = text => bool.TryParse(text.Trim(), out _) ? null : "is not true or false.";
         Explain = Bind(Text("--explain", "N|all", "Add per record the top N features behind the verdict (TreeSHAP / linear contributions), or all of the schema's features: explanation columns in the output."), "Predict:Explain");
         Learners = Bind(Text("--learners", "names", "Search only these learners (every entry of each) or grid entries, comma-separated (e.g. fasttree,lightgbm for ML.NET's, gradient_boosting_leafwise for that entry alone; default: every entry)."), "Pipeline:Training:Learners");
         Format = Bind(Choice("--format", "Model format to write (default onnx).", "onnx"), "Export:Format");
@@ -93,6 +97,28 @@ public sealed class CliOptions
         }
     }
 
+    /// <summary>
+    /// Why a value given to a key of a command's own section (Export:Format, Predict:Output, PushData:Drop, Evaluate:Seeds) as
+    /// an option, in a settings file or as a variable is refused, or null: its typed option's check, so that
+    /// --Export:Format=pmml, which exported ONNX, or --Predict:Output=-, which wrote a file named '-', are the usage errors
+    /// --format pmml and --output - are. An empty value is unset, as the commands read it. The Pipeline section's keys are
+    /// checked as settings (PipelineOptions' validation).
+    /// </summary>
+    public string? CommandKeyProblem(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        foreach (var (option, key) in _bindings)
+        {
+            if (key.Split(':')[0] is "Evaluate" or "Predict" or "PushData" or "Export" && _checks.TryGetValue(option, out var check)
+                && configuration[key] is { Length: > 0 } text && check(text) is { } problem)
+            {
+                return $"{key} '{text}' {problem}";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Every key a typed option sets, with the option's name (Pipeline:Seed and --seed, Export:Format and --format).</summary>
     public IEnumerable<(string Key, string Option)> Keys => _bindings.Select(b => (b.Key, b.Option.Name));
 
@@ -131,38 +157,45 @@ public sealed class CliOptions
 
     // A path: never empty (export --output "" wrote ./model.onnx) nor padded with spaces (a folder named "  fm  "), nor
     // '-', which scripts mean as standard input or output: predict --output - wrote a file named '-' and exited 0.
-    private static Option<string> PathText(string name, string valueName, string description) =>
+    private Option<string> PathText(string name, string valueName, string description) =>
         Parsed<string>(name, description, valueName,
             (string text, out string value) => (value = text).Trim().Length == text.Length && text.Length > 0 && text != "-",
             text => text == "-"
                 ? "is not a path: the commands read and write files, not standard input or output; give a file name (./- for a file named '-')."
                 : "is not a path: empty, or with spaces around it.");
 
-    private static Option<string> Choice(string name, string description, params string[] allowed) =>
+    private Option<string> Choice(string name, string description, params string[] allowed) =>
         Parsed<string>(name, description, string.Join('|', allowed),
             (string text, out string value) => (value = allowed.FirstOrDefault(a => string.Equals(a, text, StringComparison.OrdinalIgnoreCase))!) is not null,
             $"is not allowed; use one of {string.Join(", ", allowed)}.");
 
-    private static Option<int> Integer(string name, string description, int min, int max) =>
+    private Option<int> Integer(string name, string description, int min, int max) =>
         Parsed<int>(name, description, "n",
             (string text, out int value) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value) && value >= min && value <= max,
             min == int.MinValue ? "is not a whole number." : $"is not a whole number from {min} to {max}.");
 
-    private static Option<double> Number(string name, string description, double min, double max) =>
+    private Option<double> Number(string name, string description, double min, double max) =>
         Parsed<double>(name, description, "x",
             (string text, out double value) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value >= min && value <= max,
             string.Create(CultureInfo.InvariantCulture, $"is not a number from {min} to {max}."));
 
-    private static Option<int[]> SeedList(string name, string description) =>
+    private Option<int[]> SeedList(string name, string description) =>
         Parsed<int[]>(name, description, "seeds", SeedRange.TryParse, SeedRange.Expected);
 
     private delegate bool TryParseValue<T>(string text, out T value);
 
-    private static Option<T> Parsed<T>(string name, string description, string valueName, TryParseValue<T> tryParse, string problem) =>
+    private Option<T> Parsed<T>(string name, string description, string valueName, TryParseValue<T> tryParse, string problem) =>
         Parsed(name, description, valueName, tryParse, _ => problem);
 
     /// <summary>An option whose value is parsed by <paramref name="tryParse"/>; a bad value is one error naming the option.</summary>
-    private static Option<T> Parsed<T>(string name, string description, string valueName, TryParseValue<T> tryParse, Func<string, string> problem) => new(name)
+    private Option<T> Parsed<T>(string name, string description, string valueName, TryParseValue<T> tryParse, Func<string, string> problem)
+    {
+        var option = Create(name, description, valueName, tryParse, problem);
+        _checks[option] = text => tryParse(text, out _) ? null : problem(text);
+        return option;
+    }
+
+    private static Option<T> Create<T>(string name, string description, string valueName, TryParseValue<T> tryParse, Func<string, string> problem) => new(name)
     {
         Description = description,
         HelpName = valueName,

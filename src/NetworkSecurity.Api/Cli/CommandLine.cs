@@ -306,6 +306,11 @@ public static partial class CommandLine
                         throw new UsageException($"--data '{configuration["Pipeline:DataPath"]}' is a CSV file, but the data source (--source, Pipeline:DataSource) is mongodb, which reads the collection: drop --data, or use --source csv.");
                     }
 
+                    if (options.CommandKeyProblem(configuration) is { } commandKey)
+                    {
+                        throw new UsageException(commandKey);
+                    }
+
                     return await body(new CommandContext(configuration, logger, consoleLevel, cancellationToken) { Step = step }).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

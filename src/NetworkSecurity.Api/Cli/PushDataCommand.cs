@@ -39,7 +39,14 @@ public static class PushDataCommand
 
         var pipeline = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         var file = configuration["PushData:File"] is { Length: > 0 } f ? f : pipeline.DataPath;
-        var drop = string.Equals(configuration["PushData:Drop"], "true", StringComparison.OrdinalIgnoreCase);
+        var drop = bool.TryParse(configuration["PushData:Drop"]?.Trim(), out var dropSet) && dropSet;
+        if (MongoDataLoader.SettingProblem(options, drop) is { } refused)
+        {
+            // A setting error like MONGODB_COLLECTION=system.users (exit 2), said before the file is read: a reserved
+            // collection name, one too long for --drop's staging collection, or w=0 were exit 1 after the whole check.
+            throw new UsageException(refused);
+        }
+
         CsvTableReader.CheckFile(file);
         // Both passes (check, then load) read the file as far as it reached now: rows appended after the check were sent unchecked.
         var length = new FileInfo(file).Length;

@@ -42,6 +42,17 @@ public sealed class CsvLimitsValidator(IConfiguration configuration) : IValidate
             failures.Add($"Api:MaxHeaderLength ({options.MaxHeaderLength}) is below the shortest header the schema '{path}' allows ({header} characters, each feature by its shortest name): every CSV upload would be refused.");
         }
 
+        // The shortest record any upload can have: as few features as Api:MaxMissingFraction lets a record give, each by
+        // its shortest value ("1", not "-1"), the others empty, with a separator between every two of the features.
+        var given = schema.Features.Count - RecordParser.MaxMissing(schema.Features.Count, options.MaxMissingFraction);
+        var record = schema.Features
+            .Select(f => f.AllowedValues.Count == 0 ? 1 : f.AllowedValues.Min(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture).Length))
+            .Order().Take(given).Sum() + schema.Features.Count - 1;
+        if (options.MaxLineLength < record)
+        {
+            failures.Add($"Api:MaxLineLength ({options.MaxLineLength}) is below the shortest record the schema '{path}' allows ({record} characters: {given} of its {schema.Features.Count} features given, as Api:MaxMissingFraction requires, each by its shortest value, the others empty): every CSV record would be refused.");
+        }
+
         if (options.MaxCellLength < longest.Length)
         {
             failures.Add($"Api:MaxCellLength ({options.MaxCellLength}) is below the length of the column name '{longest}' ({longest.Length} characters, that feature's shortest name in the schema '{path}'): every CSV upload would be refused.");

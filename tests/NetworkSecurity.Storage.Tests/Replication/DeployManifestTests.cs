@@ -126,6 +126,20 @@ public sealed partial class DeployManifestTests
         Assert.True(missing.Length == 0, ".env.example does not name: " + string.Join(", ", missing));
     }
 
+    [Fact]
+    public void Env_example_states_the_automatic_training_row_limit_the_pipeline_applies()
+    {
+        // .env.example still said "at 2,048 bytes a record" once the limit became 320 MiB for the process plus 3,072 bytes
+        // a record: an operator sizing a container from it allowed half again as many rows as the service accepts.
+        var envExample = File.ReadAllLines(Path.Combine(TestPaths.RepositoryRoot, ".env.example"));
+        var setting = Array.FindIndex(envExample, l => l.StartsWith("Pipeline__MaxTrainingRows=", StringComparison.Ordinal));
+        Assert.True(setting > 0, ".env.example does not set Pipeline__MaxTrainingRows");
+        var comment = string.Join(' ', envExample[..setting].Reverse().TakeWhile(l => l.StartsWith('#')).Reverse());
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        Assert.Contains(string.Format(culture, "{0:N0} bytes a record", NetworkSecurity.Pipeline.Configuration.PipelineOptions.BytesPerTrainingRow), comment);
+        Assert.Contains(string.Format(culture, "{0:N0} MiB", NetworkSecurity.Pipeline.Configuration.PipelineOptions.TrainingBaseBytes >> 20), comment);
+    }
+
     [GeneratedRegex("`([A-Za-z_][A-Za-z0-9_.:-]*)`")]
     private static partial Regex BacktickedPattern();
 
