@@ -489,6 +489,27 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Named_values_of_settings_take_any_case_as_their_options_do()
+    {
+        // --mode GBDT and --source CSV were taken; Pipeline__Training__Mode=GBDT, the same name as a setting, stopped every
+        // command and the service ("Training:Mode must be 'search' or 'gbdt'"), and so did Split, Scoring and DataSource.
+        using var dir = new TempDirectory();
+        var data = PipelineFactory.Sample(dir, 600);
+        var (code, stdout, stderr) = RunProgram(["train", "--data", data, "--logs", "none", "--Pipeline:OverfittingThreshold=1",
+            "--artifacts", Path.Combine(dir.Path, "Artifacts"), "--final-model", Path.Combine(dir.Path, "final_model"),
+            "--Pipeline:Training:Mode=GBDT", "--Pipeline:Split=Grouped", "--Pipeline:Training:Scoring=ROC_AUC", "--Pipeline:DataSource=CSV"], dir.Path);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("Promoted model", stdout);
+        var card = File.ReadAllText(Directory.GetFiles(Path.Combine(dir.Path, "final_model"), "model_card.json", SearchOption.AllDirectories).Single());
+        Assert.Contains("grouped", card, StringComparison.Ordinal);
+
+        var replication = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Replication:LeaseMode"] = "Settle" }).Build()
+            .GetSection("Replication").Get<NetworkSecurity.Api.Replication.ReplicationOptions>()!;
+        Assert.Equal("settle", replication.LeaseMode);
+        Assert.True(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(replication, new(replication), null, validateAllProperties: true));
+    }
+
+    [Fact]
     public void Commands_take_a_level_switch_declared_in_the_Serilog_section()
     {
         // Serilog's documented switches ("LevelSwitches": {"$app": "Debug"}, "Override": {"Microsoft": "$app"}) were refused

@@ -301,7 +301,7 @@ public static partial class CommandLine
 
                     // With the collection as the source the CSV is never read: a --data given was dropped without a word,
                     // and the run trained on the collection, not on the file asked for.
-                    if (parsed.GetResult(options.Data) is { Implicit: false } && configuration["Pipeline:DataSource"] == "mongodb")
+                    if (parsed.GetResult(options.Data) is { Implicit: false } && string.Equals(configuration["Pipeline:DataSource"], "mongodb", StringComparison.OrdinalIgnoreCase))
                     {
                         throw new UsageException($"--data '{configuration["Pipeline:DataPath"]}' is a CSV file, but the data source (--source, Pipeline:DataSource) is mongodb, which reads the collection: drop --data, or use --source csv.");
                     }

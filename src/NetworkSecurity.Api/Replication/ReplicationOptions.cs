@@ -18,7 +18,7 @@ public sealed class ReplicationOptions : IValidatableObject
 
     /// <summary>auto (probe the store), conditional (If-None-Match / If-Match) or settle (write, wait, read back).</summary>
     [RegularExpression("^(auto|conditional|settle)$", ErrorMessage = "Replication:LeaseMode must be auto, conditional or settle.")]
-    public string LeaseMode { get; set; } = "auto";
+    public string LeaseMode { get; set => field = Pipeline.Configuration.Setting.Lower(value); } = "auto";
 
     /// <summary>Settle delay of the write-then-read-back lease, in milliseconds (stores without conditional writes).</summary>
     [Range(100, 60000)]

@@ -10,7 +10,7 @@ public sealed class PipelineOptions
     /// <summary>Where the network data comes from: "csv" (default) or "mongodb".</summary>
     [Required]
     [RegularExpression("^(csv|mongodb)$", ErrorMessage = "DataSource must be 'csv' or 'mongodb'.")]
-    public string DataSource { get; set; } = "csv";
+    public string DataSource { get; set => field = Setting.Lower(value); } = "csv";
 
     [Required]
     public string DataPath { get; set; } = "Network_Data/phisingData.csv";
@@ -38,7 +38,7 @@ public sealed class PipelineOptions
     /// <summary>"stratified" (by label) or "grouped" (rows with identical features stay on one side).</summary>
     [Required]
     [RegularExpression("^(stratified|grouped)$", ErrorMessage = "Split must be 'stratified' or 'grouped'.")]
-    public string Split { get; set; } = "stratified";
+    public string Split { get; set => field = Setting.Lower(value); } = "stratified";
 
     [Range(1, 50)]
     public int ImputerNeighbors { get; set; } = 3;
@@ -164,7 +164,7 @@ public sealed class TrainingOptions
     /// <summary>"search" (cross-validated grid search over the learner family) or "gbdt" (one boosted model).</summary>
     [Required]
     [RegularExpression("^(search|gbdt)$", ErrorMessage = "Training:Mode must be 'search' or 'gbdt'.")]
-    public string Mode { get; set; } = "search";
+    public string Mode { get; set => field = Setting.Lower(value); } = "search";
 
     /// <summary>The search grids (YAML).</summary>
     public string GridPath { get; set; } = "data_schema/model_grid.yaml";
@@ -188,7 +188,7 @@ public sealed class TrainingOptions
     // Required: the pattern lets an empty value through, and every run then failed blaming the grid file.
     [Required(ErrorMessage = "Training:Scoring must be f1, accuracy or roc_auc, not empty.")]
     [RegularExpression("^(f1|accuracy|roc_auc)$", ErrorMessage = "Training:Scoring must be f1, accuracy or roc_auc.")]
-    public string Scoring { get; set; } = "roc_auc";
+    public string Scoring { get; set => field = Setting.Lower(value); } = "roc_auc";
 
     /// <summary>Learners the search may use, comma-separated (e.g. "fasttree,lightgbm"); empty = every grid entry.</summary>
     public string Learners { get; set; } = "";
