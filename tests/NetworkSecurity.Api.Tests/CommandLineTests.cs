@@ -136,6 +136,9 @@ public sealed class CommandLineTests
     [InlineData("predict --input a.csv --output -", "--output: '-' is not a path: the commands read and write files, not standard input or output; give a file name (./- for a file named '-').")] // wrote a file named '-'
     [InlineData("export --output -", "--output: '-' is not a path: the commands read and write files")]
     [InlineData("predict --input - --output a.csv", "--input: '-' is not a path: the commands read and write files")]
+    [InlineData("export --output x/", "--output: 'x/' ends with '/', so it names a folder; give the path of a file to write.")] // exit 1, "export failed"
+    [InlineData("predict --input a.csv --output /tmp", "--output: '/tmp' is a folder; give the path of a file to write.")]
+    [InlineData("export --output /etc/passwd/m.onnx", "--output: Cannot write '/etc/passwd/m.onnx': '/etc/passwd' is a file, not a folder.")]
     [InlineData("fly", "unknown command 'fly'; the commands are train, evaluate, predict, push-data, export and help.")]
     public void Bad_arguments_get_one_line_naming_the_option_and_exit_code_2(string arguments, string message)
     {
@@ -694,12 +697,13 @@ public sealed class CommandLineTests
             mkfifo.WaitForExit();
         }
 
-        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Predict(data, fifo)));
+        // An output that cannot be a file is a usage error (exit 2), as a pipe for the input is: it was exit 1, a failure.
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(data, fifo)));
         Assert.False(FileKind.IsRegularFile(fifo)); // not replaced by a file
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(fifo, Path.Combine(dir.Path, "out.csv"))));
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(data, data)));
         Assert.Equal(301, File.ReadAllLines(data).Length); // the input is untouched
-        Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Predict(data, Path.Combine(data, "x.csv"))));
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(data, Path.Combine(data, "x.csv"))));
 
         var log = string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
         Assert.Contains("is not a regular file (a device, pipe or socket)", log);

@@ -363,6 +363,22 @@ public static partial class CommandLine
         }
     }
 
+    /// <summary>
+    /// Refuses an output path that cannot be a file (one ending in '/', a folder, a device, or under a file) as the usage
+    /// error it is, before any work: export --output x/ was exit 1 ("export failed"), where --output - is exit 2.
+    /// </summary>
+    internal static void OutputFile(string output, string option)
+    {
+        try
+        {
+            SafeFile.Target(output);
+        }
+        catch (IOException ex)
+        {
+            throw new UsageException($"{option}: {ex.Message}");
+        }
+    }
+
     // One file per run: two runs started in the same second (or the same run id) must not share one log.
     private static string LogFileName(string command) => $"{command}_{DateTime.UtcNow:yyyyMMdd_HHmmss}_{Environment.ProcessId}.log";
 

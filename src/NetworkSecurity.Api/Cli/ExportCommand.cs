@@ -36,6 +36,7 @@ public static class ExportCommand
         var output = configuration["Export:Output"] is { Length: > 0 } path ? path : "model.onnx";
         var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         CommandLine.NotInModelStore(output, options.FinalModelDirectory, "--output");
+        CommandLine.OutputFile(output, "--output");
         var schema = SchemaLoader.Load(options.SchemaPath);
         step.Current = "loading the model";
         var bundle = new ModelStore(options.FinalModelDirectory).LoadCurrent(schema)

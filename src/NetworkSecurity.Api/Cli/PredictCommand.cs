@@ -32,6 +32,7 @@ public static class PredictCommand
         var output = Required(configuration, "Predict:Output", "--output");
         var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         CommandLine.NotInModelStore(output, options.FinalModelDirectory, "--output");
+        CommandLine.OutputFile(output, "--output");
         var schema = SchemaLoader.Load(options.SchemaPath);
         var explainTop = 0;
         if (configuration["Predict:Explain"] is { } explain && !ExplainOption.TryParse(explain, schema.Features.Count, out explainTop, out var explainError))
