@@ -295,6 +295,18 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task A_file_separated_by_spaces_is_refused_as_such_not_as_missing_every_column()
+    {
+        // Its header is one column with spaces, and so is its first record: "missing column(s): having_IP_Address, …
+        // and 18 more" sent the user looking for columns that were all there.
+        var spaced = string.Join('\n', Lines.Take(3).Select(l => l.Trim().Replace(',', ' '))) + "\n";
+        using var response = await PostAsync(CsvBody(spaced), "application/json");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("request body, line 1: expected comma- or tab-separated columns. It looks separated by spaces.", problem.RootElement.GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task Multipart_without_a_file_field_gives_400()
     {
         var content = new MultipartFormDataContent { { new StringContent("x"), "other" } };
