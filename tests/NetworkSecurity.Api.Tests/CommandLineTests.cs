@@ -658,6 +658,8 @@ public sealed class CommandLineTests
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Predict(data, fifo)));
         Assert.False(FileKind.IsRegularFile(fifo)); // not replaced by a file
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(fifo, Path.Combine(dir.Path, "out.csv"))));
+        // A folder as the input is a setting that cannot work, as train's --data folder is (it was exit 1, a failure).
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(dir.Path, Path.Combine(dir.Path, "out.csv"))));
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(data, data)));
         Assert.Equal(301, File.ReadAllLines(data).Length); // the input is untouched
         Assert.Equal(CommandLine.Failed, await CommandLine.RunAsync(Predict(data, Path.Combine(data, "x.csv"))));
@@ -665,6 +667,7 @@ public sealed class CommandLineTests
         var log = string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
         Assert.Contains("is not a regular file (a device, pipe or socket)", log);
         Assert.Contains("predict reads its input twice", log);
+        Assert.Contains($"Input '{dir.Path}' is a folder; give the CSV file to score.", log);
         Assert.Contains("is the input file", log);
         Assert.Contains("is a file, not a folder", log);
 
