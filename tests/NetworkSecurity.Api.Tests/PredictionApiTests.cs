@@ -368,7 +368,10 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         Assert.Contains("<a id=\"try-again\" href=\"/\">", reopenedHtml);
         using var scripted = await client.GetAsync("/predict"); // no Accept: the ProblemDetails JSON, with the same detail
         Assert.Equal("application/problem+json", scripted.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("there is nothing to show at this address", await scripted.Content.ReadAsStringAsync());
+        var scriptedProblem = await scripted.Content.ReadAsStringAsync();
+        Assert.Contains("there is nothing to show at this address", scriptedProblem);
+        // As every other 405 does: the service's endpoints, for a client that guessed the method.
+        Assert.Contains("This service answers GET / (the page), POST /predict, POST /predict/json, POST /train", scriptedProblem);
     }
 
     [Fact]
