@@ -445,6 +445,22 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task A_json_string_value_with_a_nul_character_is_not_a_number_as_a_csv_cell_with_one_is_not()
+    {
+        // .NET's number parser reads past trailing NULs: "1\u0000" was scored as 1, where the same cell in a CSV is refused.
+        var header = Lines[0].Trim().Split(',')[..^1];
+        var values = Lines[1].Trim().Split(',')[..^1];
+        var pairs = header.Zip(values).Select(p => p.First == "port" ? "\"port\": \"1\\u0000\"" : $"\"{p.First}\": {p.Second}");
+        using var response = await _factory.CreateClient().PostAsync("/predict/json", new StringContent("{\"records\": [{" + string.Join(", ", pairs) + "}]}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var error = Assert.Single(problem.RootElement.GetProperty("errors").EnumerateArray());
+        Assert.Equal("port", error.GetProperty("field").GetString());
+        Assert.Equal("record 1", error.GetProperty("location").GetString());
+        Assert.Equal("\"1\\0\" is not a number.", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task Json_records_with_unknown_fields_give_400_naming_each_one_and_aliases_and_the_label_are_accepted()
     {
         var header = Lines[0].Trim().Split(',');
