@@ -55,7 +55,8 @@ public static class ExplainOption
             return true;
         }
 
-        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= featureCount)
+        // Not past a NUL, which .NET's parser reads past ("3\0" is 3).
+        if (!value.Contains('\0', StringComparison.Ordinal) && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= featureCount)
         {
             top = n;
             return true;
