@@ -137,6 +137,8 @@ public sealed class CommandLineTests
     [InlineData("export --output -", "--output: '-' is not a path: the commands read and write files")]
     [InlineData("predict --input - --output a.csv", "--input: '-' is not a path: the commands read and write files")]
     [InlineData("fly", "unknown command 'fly'; the commands are train, evaluate, predict, push-data, export and help.")]
+    [InlineData("predict --input a.csv --explain --output b.csv", "--explain: '--output' is an option, not a value: give --explain its value first.")] // said only "Unrecognized command or argument 'b.csv'"
+    [InlineData("predict --input --output b.csv", "--input: '--output' is an option, not a value: give --input its value first (a path that starts with -- as ./--output).")] // the same
     public void Bad_arguments_get_one_line_naming_the_option_and_exit_code_2(string arguments, string message)
     {
         var (code, stdout, stderr) = RunProgram(arguments.Split(' '));
