@@ -140,6 +140,8 @@ public sealed class CommandLineTests
     [InlineData("predict --input a.csv --output /tmp", "--output: '/tmp' is a folder; give the path of a file to write.")]
     [InlineData("export --output /etc/passwd/m.onnx", "--output: Cannot write '/etc/passwd/m.onnx': '/etc/passwd' is a file, not a folder.")]
     [InlineData("fly", "unknown command 'fly'; the commands are train, evaluate, predict, push-data, export and help.")]
+    [InlineData("predict --input a.csv --explain --output b.csv", "--explain: '--output' is an option, not a value: give --explain its value first.")] // said only "Unrecognized command or argument 'b.csv'"
+    [InlineData("predict --input --output b.csv", "--input: '--output' is an option, not a value: give --input its value first (a path that starts with -- as ./--output).")] // the same
     public void Bad_arguments_get_one_line_naming_the_option_and_exit_code_2(string arguments, string message)
     {
         var (code, stdout, stderr) = RunProgram(arguments.Split(' '));
@@ -701,6 +703,8 @@ public sealed class CommandLineTests
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(data, fifo)));
         Assert.False(FileKind.IsRegularFile(fifo)); // not replaced by a file
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(fifo, Path.Combine(dir.Path, "out.csv"))));
+        // A folder as the input is a setting that cannot work, as train's --data folder is (it was exit 1, a failure).
+        Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(dir.Path, Path.Combine(dir.Path, "out.csv"))));
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(data, data)));
         Assert.Equal(301, File.ReadAllLines(data).Length); // the input is untouched
         Assert.Equal(CommandLine.UsageError, await CommandLine.RunAsync(Predict(data, Path.Combine(data, "x.csv"))));
@@ -708,6 +712,7 @@ public sealed class CommandLineTests
         var log = string.Concat(Directory.GetFiles(Path.Combine(dir.Path, "Logs")).Select(File.ReadAllText));
         Assert.Contains("is not a regular file (a device, pipe or socket)", log);
         Assert.Contains("predict reads its input twice", log);
+        Assert.Contains($"Input '{dir.Path}' is a folder; give the CSV file to score.", log);
         Assert.Contains("is the input file", log);
         Assert.Contains("is a file, not a folder", log);
 

@@ -295,6 +295,18 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
     }
 
     [Fact]
+    public async Task A_file_separated_by_spaces_is_refused_as_such_not_as_missing_every_column()
+    {
+        // Its header is one column with spaces, and so is its first record: "missing column(s): having_IP_Address, …
+        // and 18 more" sent the user looking for columns that were all there.
+        var spaced = string.Join('\n', Lines.Take(3).Select(l => l.Trim().Replace(',', ' '))) + "\n";
+        using var response = await PostAsync(CsvBody(spaced), "application/json");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("request body, line 1: expected comma- or tab-separated columns. It looks separated by spaces.", problem.RootElement.GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task Multipart_without_a_file_field_gives_400()
     {
         var content = new MultipartFormDataContent { { new StringContent("x"), "other" } };
@@ -356,7 +368,10 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
         Assert.Contains("<a id=\"try-again\" href=\"/\">", reopenedHtml);
         using var scripted = await client.GetAsync("/predict"); // no Accept: the ProblemDetails JSON, with the same detail
         Assert.Equal("application/problem+json", scripted.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("there is nothing to show at this address", await scripted.Content.ReadAsStringAsync());
+        var scriptedProblem = await scripted.Content.ReadAsStringAsync();
+        Assert.Contains("there is nothing to show at this address", scriptedProblem);
+        // As every other 405 does: the service's endpoints, for a client that guessed the method.
+        Assert.Contains("This service answers GET / (the page), POST /predict, POST /predict/json, POST /train", scriptedProblem);
     }
 
     [Fact]
@@ -427,6 +442,22 @@ public sealed class PredictionApiTests(TrainedModelFixture model) : IDisposable
 
         using var notJson = await client.PostAsync("/predict/json", new StringContent("{not json", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_json_string_value_with_a_nul_character_is_not_a_number_as_a_csv_cell_with_one_is_not()
+    {
+        // .NET's number parser reads past trailing NULs: "1\u0000" was scored as 1, where the same cell in a CSV is refused.
+        var header = Lines[0].Trim().Split(',')[..^1];
+        var values = Lines[1].Trim().Split(',')[..^1];
+        var pairs = header.Zip(values).Select(p => p.First == "port" ? "\"port\": \"1\\u0000\"" : $"\"{p.First}\": {p.Second}");
+        using var response = await _factory.CreateClient().PostAsync("/predict/json", new StringContent("{\"records\": [{" + string.Join(", ", pairs) + "}]}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var error = Assert.Single(problem.RootElement.GetProperty("errors").EnumerateArray());
+        Assert.Equal("port", error.GetProperty("field").GetString());
+        Assert.Equal("record 1", error.GetProperty("location").GetString());
+        Assert.Equal("\"1\\0\" is not a number.", error.GetProperty("message").GetString());
     }
 
     [Fact]

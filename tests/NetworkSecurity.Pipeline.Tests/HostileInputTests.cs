@@ -214,6 +214,10 @@ public sealed class HostileInputTests
     [InlineData(" -1", " -1")]
     [InlineData("phishing", "phishing")]
     [InlineData("a=b", "a=b")]
+    [InlineData("-0.5e3", "-0.5e3")]
+    [InlineData("-Infinity", "'-Infinity")] // not a number to a spreadsheet: run as the formula =-Infinity (#NAME?)
+    [InlineData("+Infinity", "'+Infinity")]
+    [InlineData("-NaN", "'-NaN")]
     public void Csv_formula_neutralisation_covers_leading_whitespace_and_full_width_forms(string cell, string expected) =>
         Assert.Equal(expected, PredictionCsvWriter.Neutralize(cell));
 

@@ -152,16 +152,22 @@ public sealed class CliOptions
         return option;
     }
 
+    // Never an option's name: "--explain --output b.csv" took '--output' for explain's value and said only
+    // "Unrecognized command or argument 'b.csv'", naming neither option.
     private static Option<string> Text(string name, string valueName, string description) =>
-        new(name) { Description = description, HelpName = valueName };
+        Parsed<string>(name, description, valueName,
+            (string text, out string value) => !(value = text).StartsWith("--", StringComparison.Ordinal),
+            $"is an option, not a value: give {name} its value first.");
 
     // A path: never empty (export --output "" wrote ./model.onnx) nor padded with spaces (a folder named "  fm  "), nor
     // '-', which scripts mean as standard input or output: predict --output - wrote a file named '-' and exited 0.
     private Option<string> PathText(string name, string valueName, string description) =>
         Parsed<string>(name, description, valueName,
-            (string text, out string value) => (value = text).Trim().Length == text.Length && text.Length > 0 && text != "-",
+            (string text, out string value) => (value = text).Trim().Length == text.Length && text.Length > 0 && text != "-" && !text.StartsWith("--", StringComparison.Ordinal),
             text => text == "-"
                 ? "is not a path: the commands read and write files, not standard input or output; give a file name (./- for a file named '-')."
+                : text.StartsWith("--", StringComparison.Ordinal)
+                ? $"is an option, not a value: give {name} its value first (a path that starts with -- as ./{text})."
                 : "is not a path: empty, or with spaces around it.");
 
     private Option<string> Choice(string name, string description, params string[] allowed) =>

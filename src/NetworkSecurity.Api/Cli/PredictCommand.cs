@@ -43,9 +43,10 @@ public static class PredictCommand
         context.Step.Current = "loading the model";
         var bundle = new ModelStore(options.FinalModelDirectory).LoadCurrent(schema)
             ?? throw new PipelineException($"No model to use: {new ModelStore(options.FinalModelDirectory).NoModelReason()}.");
+        // A setting that cannot work, as a pipe here or a folder as train's --data is: a usage error.
         if (Directory.Exists(input))
         {
-            throw new PipelineException($"Input '{input}' is a folder; give the CSV file to score.");
+            throw new UsageException($"Input '{input}' is a folder; give the CSV file to score.");
         }
 
         if (!File.Exists(input))

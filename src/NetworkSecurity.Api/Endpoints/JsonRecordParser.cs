@@ -356,12 +356,13 @@ public sealed class JsonRecordParser
             return double.NaN;
         }
 
-        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed))
+        // Not past a NUL, which .NET's parser reads past ("1\0" is 1): a CSV cell with one is not a number either.
+        if (!value.Contains('\0') && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed))
         {
             return Check(parsed, f, index, records);
         }
 
-        records.Problem(new DataProblem("request", Location(index), null, name, $"\"{value}\" is not a number."));
+        records.Problem(new DataProblem("request", Location(index), null, name, $"\"{Pipeline.Data.DatasetParser.Printable(value.ToString())}\" is not a number."));
         return double.NaN;
     }
 

@@ -591,6 +591,7 @@ public static class PredictionApi
             return true;
         }
 
-        return values.Count == 1 && bool.TryParse(values[0], out echo);
+        // Not past a NUL, which bool.TryParse drops ("false\0" is false).
+        return values.Count == 1 && values[0]?.Contains('\0', StringComparison.Ordinal) == false && bool.TryParse(values[0], out echo);
     }
 }

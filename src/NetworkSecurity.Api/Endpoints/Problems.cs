@@ -168,7 +168,7 @@ public static class Problems
             && HttpMethods.IsGet(context.HttpContext.Request.Method))
         {
             // The results address reopened or bookmarked in a browser: say where scoring starts (a page for a browser).
-            problem.Detail = "POST /predict scores the CSV sent with it: there is nothing to show at this address. Upload a file on the home page (/).";
+            problem.Detail = $"POST /predict scores the CSV sent with it: there is nothing to show at this address. Upload a file on the home page (/). {Endpoints}";
             context.HttpContext.Response.Headers.Vary = "Accept";
         }
 

@@ -139,9 +139,30 @@ public static class CsvTableReader
         }
 
         // A name may have a space inside (a one-feature schema's "URL Length" was refused as a space-separated file): one
-        // column with spaces is taken for spaces between columns only when its first record has spaces too.
-        var spaced = columns.Length == 1 && columns[0].Contains(' ', StringComparison.Ordinal);
-        return (columns, ReadRecords(csv, columns.Length, source, limits.MaxCellLength, headerLine, spaced), headerLine);
+        // column with spaces is taken for spaces between columns only when its first record has spaces too. Its first
+        // record is read here, not when the records are: the caller checks the columns first, and a file separated by
+        // spaces was refused as missing every column of the schema.
+        bool? first = null;
+        if (columns.Length == 1 && columns[0].Contains(' ', StringComparison.Ordinal))
+        {
+            try
+            {
+                first = Next(csv, source);
+            }
+            catch
+            {
+                csv.Dispose();
+                throw;
+            }
+
+            if (first.Value && csv.FieldCount == 1 && csv.GetString(0)?.Contains(' ', StringComparison.Ordinal) == true)
+            {
+                csv.Dispose();
+                throw PipelineException.At(SeparatorProblem(source, headerLine, " It looks separated by spaces."));
+            }
+        }
+
+        return (columns, ReadRecords(csv, columns.Length, source, limits.MaxCellLength, headerLine, first), headerLine);
     }
 
     private static DataProblem SeparatorProblem(string source, int headerLine, string found) =>
@@ -159,19 +180,16 @@ public static class CsvTableReader
         MalformedData = CsvMalformedDataHandling.Throw,
     };
 
-    private static IEnumerable<(long Line, RawRecord Record)> ReadRecords(CsvReader csv, int columnCount, string source, int maxCellLength, int headerLine, bool spacedHeader)
+    /// <param name="first">Whether the first record was read already (Open looked at it), or null when it was not.</param>
+    private static IEnumerable<(long Line, RawRecord Record)> ReadRecords(CsvReader csv, int columnCount, string source, int maxCellLength, int headerLine, bool? first)
     {
         using (csv)
         {
             var any = false;
             var nextLine = headerLine + 1L; // the line a record starts on when no empty line comes first
-            while (Next(csv, source))
+            while (first ?? Next(csv, source))
             {
-                if (!any && spacedHeader && csv.FieldCount == 1 && csv.GetString(0)?.Contains(' ', StringComparison.Ordinal) == true)
-                {
-                    throw PipelineException.At(SeparatorProblem(source, headerLine, " It looks separated by spaces."));
-                }
-
+                first = null;
                 any = true;
                 var line = csv.LineNumber;
                 // One column's empty cell is an empty line, which the parser skips: the record was lost without a word

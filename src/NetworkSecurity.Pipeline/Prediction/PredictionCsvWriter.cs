@@ -119,6 +119,7 @@ public static class PredictionCsvWriter
             return cell;
         }
 
-        return double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? cell : "'" + cell;
+        // Finite only: "-Infinity" and "-NaN" parse as numbers here, but a spreadsheet runs them as formulas (#NAME?).
+        return double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number) ? cell : "'" + cell;
     }
 }

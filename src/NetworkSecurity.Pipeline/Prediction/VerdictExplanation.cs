@@ -21,7 +21,7 @@ public sealed record VerdictExplanation(double BaseValue, string Scale, IReadOnl
 public sealed record FeatureContribution(string Feature, double Value, bool Imputed, double Contribution)
 {
     public string InWords() => string.Create(CultureInfo.InvariantCulture,
-        $"{Feature} = {ValueInWords(Value)}{(Imputed ? " (imputed)" : "")} ({Contribution:+0.0##;-0.0##;0})");
+        $"{Feature} = {ValueInWords(Value)}{(Imputed ? " (imputed)" : "")} ({ContributionInWords(Contribution)})");
 
     // Three decimals suit the -1/0/1 features, but a float feature's 1e-7 read "0" and -0.000001234 "-0": not the value
     // the model saw. Below a thousandth, three significant digits.
@@ -29,6 +29,13 @@ public sealed record FeatureContribution(string Feature, double Value, bool Impu
         value != 0 && Math.Abs(value) < 0.0005
             ? value.ToString("G3", CultureInfo.InvariantCulture)
             : value.ToString("0.###", CultureInfo.InvariantCulture);
+
+    // Alike for the contribution: a random forest's, on the probability scale, is often below a thousandth, and "(0)"
+    // said the feature had none. "(0)" is kept for exactly none.
+    private static string ContributionInWords(double contribution) =>
+        contribution != 0 && Math.Abs(contribution) < 0.0005
+            ? (contribution > 0 ? "+" : "") + contribution.ToString("G3", CultureInfo.InvariantCulture)
+            : contribution.ToString("+0.0##;-0.0##;0", CultureInfo.InvariantCulture);
 }
 
 /// <summary>How many features to explain per record: the <c>explain</c> option of the API and the CLI.</summary>
@@ -48,7 +55,8 @@ public static class ExplainOption
             return true;
         }
 
-        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= featureCount)
+        // Not past a NUL, which .NET's parser reads past ("3\0" is 3).
+        if (!value.Contains('\0', StringComparison.Ordinal) && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= featureCount)
         {
             top = n;
             return true;
