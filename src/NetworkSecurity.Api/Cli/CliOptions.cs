@@ -154,7 +154,7 @@ public sealed class CliOptions
 
     // Never an option's name: "--explain --output b.csv" took '--output' for explain's value and said only
     // "Unrecognized command or argument 'b.csv'", naming neither option.
-    private static Option<string> Text(string name, string valueName, string description) =>
+    private Option<string> Text(string name, string valueName, string description) =>
         Parsed<string>(name, description, valueName,
             (string text, out string value) => !(value = text).StartsWith("--", StringComparison.Ordinal),
             $"is an option, not a value: give {name} its value first.");
