@@ -116,6 +116,17 @@ public sealed class DatasetParserTests
         Assert.Contains("'1\\0' is not a class of the target", Assert.Single(parsed.Invalid[1].Problems).Message);
     }
 
+    [Theory]
+    [InlineData("1e400", "'1e400' is not a finite number: it is beyond the largest number that can be read (about 1.8E+308).")] // said "is not a number"
+    [InlineData("-1E999", "'-1E999' is not a finite number: it is beyond the largest number that can be read (about 1.8E+308).")]
+    [InlineData("Infinity", "'Infinity' is not a finite number.")]
+    [InlineData("abc", "'abc' is not a number.")]
+    public void A_cell_that_is_a_number_out_of_range_is_said_to_be_one(string cell, string message)
+    {
+        var parsed = DatasetParser.Parse(Table(Row(i => i == 0 ? cell : "1")), Schema, true, false);
+        Assert.Equal(message, Assert.Single(Assert.Single(parsed.Invalid).Problems).Message);
+    }
+
     [Fact]
     public void Missing_columns_fail_with_the_header_named()
     {

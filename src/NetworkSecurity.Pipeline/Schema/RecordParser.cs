@@ -82,7 +82,7 @@ public sealed class RecordParser
 
                 if (!TryParseNumber(cell!, out value) || !double.IsFinite(value))
                 {
-                    problems.Add(Problem(record, column, _schema.Features[f].Name, $"'{Truncate(cell!)}' is not a number."));
+                    problems.Add(Problem(record, column, _schema.Features[f].Name, $"'{Truncate(cell!)}' {NotANumber(cell!)}"));
                     features[f] = double.NaN;
                     continue;
                 }
@@ -164,6 +164,12 @@ public sealed class RecordParser
 
     /// <summary>An invariant-culture number. .NET's parser reads past trailing NUL characters ("1\0" is 1); a cell
     /// holding one is not a number as written.</summary>
+    // 1e400 is a number, one too large to be read: "is not a number" sent people looking for a typo.
+    private static string NotANumber(string cell) =>
+        !TryParseNumber(cell, out var value) ? "is not a number."
+        : double.IsNaN(value) || cell.Contains("inf", StringComparison.OrdinalIgnoreCase) || cell.Contains('∞', StringComparison.Ordinal) ? "is not a finite number."
+        : "is not a finite number: it is beyond the largest number that can be read (about 1.8E+308).";
+
     private static bool TryParseNumber(string cell, out double value)
     {
         value = double.NaN;
