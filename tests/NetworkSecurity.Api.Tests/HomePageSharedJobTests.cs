@@ -1,10 +1,6 @@
 using System.Net;
-using Microsoft.Extensions.Options;
-using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Api.Training;
 using NetworkSecurity.Pipeline.Tests;
-using NetworkSecurity.Storage;
-using NetworkSecurity.Storage.Replication;
 using NetworkSecurity.Storage.Tests;
 
 namespace NetworkSecurity.Api.Tests;
@@ -18,23 +14,9 @@ public sealed class HomePageSharedJobTests(S3rverFixture server) : IClassFixture
         // Behind a load balancer the page after a Retrain may come from another replica: it said "No training run since
         // the service started" while GET /train, on the same replica, answered the other replica's job.
         var options = server.Options(await server.NewBucketAsync('h'));
-        var queue = new TrainingJobQueue();
         var job = new TrainingJob("requested through POST /train", DateTimeOffset.UtcNow, "replica-b");
-        queue.Add(job);
         job.Update(s => s with { State = TrainingJobState.Failed, FinishedAt = DateTimeOffset.UtcNow, Error = "bad data on replica b" });
-        using (var other = new SharedJobs(queue, new SharedStorage(options), new LocalTrainingLease("replica-b", TimeProvider.System), Options.Create(new ReplicationOptions()),
-            Options.Create(new Microsoft.AspNetCore.Http.Json.JsonOptions()), TimeProvider.System, new LinesLogger<SharedJobs>(new LinesLogger())))
-        {
-            await other.StartAsync(CancellationToken.None);
-            using var board = new S3JobBoard(options);
-            // Recorded by its loop: polled, not assumed done.
-            for (var waited = System.Diagnostics.Stopwatch.StartNew(); await board.ReadAsync(job.Id, CancellationToken.None) is null && waited.Elapsed < TimeSpan.FromSeconds(60);)
-            {
-                await Task.Delay(100);
-            }
-
-            await other.StopAsync(CancellationToken.None);
-        }
+        await OtherReplica.RecordAsync(options, job);
 
         using var folder = new TempDirectory();
         await using var factory = new ApiFactory(Path.Combine(folder.Path, "final_model"), Path.Combine(folder.Path, "Artifacts"), new Dictionary<string, string?>

@@ -2,12 +2,8 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
-using NetworkSecurity.Api.Replication;
 using NetworkSecurity.Api.Training;
 using NetworkSecurity.Pipeline.Tests;
-using NetworkSecurity.Storage;
-using NetworkSecurity.Storage.Replication;
 using NetworkSecurity.Storage.Tests;
 
 namespace NetworkSecurity.Api.Tests;
@@ -21,7 +17,10 @@ public sealed class SharedJobClockTests(S3rverFixture server) : IClassFixture<S3
         // GET /train answers the job with the newest created_at of all replicas. Stamped on this replica's own clock, an
         // hour behind, its new job was taken for older than another replica's of ten minutes before, which it answered.
         var options = server.Options(await server.NewBucketAsync('c'));
-        var older = await RecordAsync(options, "replica-a", DateTimeOffset.UtcNow - TimeSpan.FromMinutes(10));
+        var tenMinutesAgo = DateTimeOffset.UtcNow - TimeSpan.FromMinutes(10);
+        var older = new TrainingJob("requested through POST /train", tenMinutesAgo, "replica-a");
+        older.Update(s => s with { State = TrainingJobState.Failed, StartedAt = tenMinutesAgo, FinishedAt = tenMinutesAgo.AddSeconds(5), Error = "bad data" });
+        await OtherReplica.RecordAsync(options, older);
         using var folder = new TempDirectory();
         await using var factory = new ApiFactory(Path.Combine(folder.Path, "final_model"), Path.Combine(folder.Path, "Artifacts"), new Dictionary<string, string?>
         {
@@ -58,27 +57,7 @@ public sealed class SharedJobClockTests(S3rverFixture server) : IClassFixture<S3
         }
 
         var latest = JsonDocument.Parse(await client.GetStringAsync("/train")).RootElement;
-        Assert.True(latest.GetProperty("id").GetString() == id, $"GET /train answered {latest} rather than job {id}, queued after replica-a's {older}");
-    }
-
-    // A finished job recorded in the store by another replica, as its own loop records it.
-    private async Task<string> RecordAsync(S3Options options, string replica, DateTimeOffset createdAt)
-    {
-        var queue = new TrainingJobQueue();
-        var job = new TrainingJob("requested through POST /train", createdAt, replica);
-        queue.Add(job);
-        job.Update(s => s with { State = TrainingJobState.Failed, StartedAt = createdAt, FinishedAt = createdAt.AddSeconds(5), Error = "bad data" });
-        using var shared = new SharedJobs(queue, new SharedStorage(options), new LocalTrainingLease(replica, TimeProvider.System), Options.Create(new ReplicationOptions()),
-            Options.Create(new Microsoft.AspNetCore.Http.Json.JsonOptions()), TimeProvider.System, new LinesLogger<SharedJobs>(new LinesLogger()));
-        await shared.StartAsync(CancellationToken.None);
-        using var board = new S3JobBoard(options);
-        for (var waited = System.Diagnostics.Stopwatch.StartNew(); await board.ReadAsync(job.Id, CancellationToken.None) is null && waited.Elapsed < TimeSpan.FromSeconds(60);)
-        {
-            await Task.Delay(100);
-        }
-
-        await shared.StopAsync(CancellationToken.None);
-        return job.Id;
+        Assert.True(latest.GetProperty("id").GetString() == id, $"GET /train answered {latest} rather than job {id}, queued after replica-a's {older.Id}");
     }
 
     private sealed class ShiftedClock(TimeSpan shift) : TimeProvider
