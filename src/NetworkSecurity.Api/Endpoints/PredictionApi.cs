@@ -199,13 +199,24 @@ public static class PredictionApi
             return busy;
         }
 
+        // Explanations are counted with the upload as they are made, a chunk at a time: counted once all were made, an
+        // upload whose explanations did not fit beside the others' was explained for a minute under load, then refused.
+        var tally = explainTop > 0 ? new UploadSlots.ExplanationTally() : null;
+        Func<IReadOnlyList<VerdictExplanation>, bool>? keep = tally is null ? null : made => length + tally.Add(made) is var bytes && bytes <= uploads.ByteBudget && held.TryGrow(bytes);
         using (slot)
         using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping))
         {
             using var deadline = ScoringDeadlines.CancelAfter(budget, TimeSpan.FromSeconds(limits.ScoringTimeoutSeconds));
             try
             {
-                summary = predictor.Score(bundle, Open, name, limits.MaxRows, budget.Token, explainTop, limits.MaxExplainRows);
+                summary = predictor.Score(bundle, Open, name, limits.MaxRows, budget.Token, explainTop, limits.MaxExplainRows, keep);
+            }
+            catch (ExplanationsNotKeptException ex)
+            {
+                var refused = Problems.HoldExplained(context, uploads, held, length + tally!.Bytes, limits.RetryAfterSeconds)
+                    ?? Problems.UploadBytesInFlight(context, uploads, limits.RetryAfterSeconds); // room came free since: still, the work stopped
+                refused.ProblemDetails.Detail += string.Create(System.Globalization.CultureInfo.InvariantCulture, $" Scoring stopped after explaining {ex.Explained:N0} records.");
+                return refused;
             }
             catch (Exception ex) when (ex is TooManyRecordsException or InputLimitException)
             {
@@ -223,7 +234,7 @@ public static class PredictionApi
 
         // The explanations are held with the upload until the answer is written: counted with its bytes (the work is
         // done, but a slow reader would hold them for hours).
-        if (summary.Explanations is { Length: > 0 } explained && Problems.HoldExplained(context, uploads, held, length + UploadSlots.ExplanationBytes(explained), limits.RetryAfterSeconds) is { } tooMuch)
+        if (summary.Explanations is { Length: > 0 } && Problems.HoldExplained(context, uploads, held, length + tally!.Bytes, limits.RetryAfterSeconds) is { } tooMuch)
         {
             return tooMuch;
         }

@@ -36,20 +36,31 @@ public sealed class UploadSlots(IOptions<ApiOptions> options) : IDisposable
     /// clients reading the explained answers of 1 MiB uploads at a byte a second held 1.2 GB, uploads that small being
     /// counted for nothing.
     /// </summary>
-    public static long ExplanationBytes(IReadOnlyList<Pipeline.Prediction.VerdictExplanation> explanations)
-    {
-        ArgumentNullException.ThrowIfNull(explanations);
-        var distinct = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        var bytes = 8L * explanations.Count;
-        foreach (var explanation in explanations)
-        {
-            if (distinct.Add(explanation))
-            {
-                bytes += 64 + (56L * explanation.Features.Count);
-            }
-        }
+    public static long ExplanationBytes(IReadOnlyList<Pipeline.Prediction.VerdictExplanation> explanations) => new ExplanationTally().Add(explanations);
 
-        return bytes;
+    /// <summary><see cref="ExplanationBytes"/> of explanations that come a chunk at a time, as a CSV upload is scored.</summary>
+    public sealed class ExplanationTally
+    {
+        private readonly HashSet<object> _distinct = new(ReferenceEqualityComparer.Instance);
+
+        /// <summary>What the explanations counted so far hold.</summary>
+        public long Bytes { get; private set; }
+
+        /// <summary>Counts <paramref name="explanations"/> beside those before (one shared by records before is not counted again); the total so far.</summary>
+        public long Add(IReadOnlyList<Pipeline.Prediction.VerdictExplanation> explanations)
+        {
+            ArgumentNullException.ThrowIfNull(explanations);
+            var bytes = 8L * explanations.Count;
+            foreach (var explanation in explanations)
+            {
+                if (_distinct.Add(explanation))
+                {
+                    bytes += 64 + (56L * explanation.Features.Count);
+                }
+            }
+
+            return Bytes += bytes;
+        }
     }
 
     /// <summary>

@@ -37,8 +37,12 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
     /// <param name="maxExplainedRows">With explanations, the most records: each one's explanation is kept for the answer.</param>
     /// <exception cref="TooManyRecordsException">More than <paramref name="maxRows"/> records (found while reading).</exception>
     /// <exception cref="InputLimitException">A CSV size limit was crossed, or more than <paramref name="maxExplainedRows"/> records to explain.</exception>
+    /// <param name="keep">With explanations, asked whether each chunk's explanations, just made, may be kept beside the
+    /// ones before; false stops scoring there.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
-    public PredictionSummary Score(ModelBundle bundle, Func<TextReader> open, string source, int maxRows = int.MaxValue, CancellationToken cancellationToken = default, int explainTop = 0, int maxExplainedRows = int.MaxValue)
+    /// <exception cref="ExplanationsNotKeptException"><paramref name="keep"/> answered false.</exception>
+    public PredictionSummary Score(ModelBundle bundle, Func<TextReader> open, string source, int maxRows = int.MaxValue, CancellationToken cancellationToken = default, int explainTop = 0, int maxExplainedRows = int.MaxValue,
+        Func<IReadOnlyList<VerdictExplanation>, bool>? keep = null)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         ArgumentNullException.ThrowIfNull(open);
@@ -85,7 +89,12 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
             {
                 var complete = bundle.Complete(matrix, cancellationToken);
                 bundle.Classifier.PredictProbabilities(complete, legitimate);
-                explanations!.AddRange(explainer.ExplainAll(matrix, complete, explainTop, cancellationToken));
+                var made = explainer.ExplainAll(matrix, complete, explainTop, cancellationToken);
+                explanations!.AddRange(made);
+                if (keep is not null && !keep(made))
+                {
+                    throw new ExplanationsNotKeptException(explanations.Count);
+                }
             }
 
             foreach (var p in legitimate)
@@ -396,6 +405,12 @@ public sealed record PredictedRecord(string Location, string?[] Values, int Pred
     public VerdictExplanation? Explanation { get; init; }
 
     public string Verdict => IsPhishing ? "phishing" : "legitimate";
+}
+
+/// <summary>Scoring stopped because the explanations made so far may not be kept (Score's keep answered false).</summary>
+public sealed class ExplanationsNotKeptException(int explained) : Exception($"Scoring stopped after explaining {explained:N0} records: their explanations may not be kept.")
+{
+    public int Explained { get; } = explained;
 }
 
 /// <summary>More records than the configured limit.</summary>
