@@ -14,6 +14,10 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
 {
     private static readonly S3LeaseSettings Fast = new() { Duration = TimeSpan.FromSeconds(3), SettleDelay = TimeSpan.FromMilliseconds(300) };
 
+    // For tests where the holder's lease must not lapse meanwhile: 3 s had passed before the other replica read it on a
+    // loaded machine (23 s for one test), and it then took a lapsed lease, rightly.
+    private static readonly S3LeaseSettings Held = Fast with { Duration = TimeSpan.FromMinutes(10) };
+
     private AmazonS3Client Client() => server.Client();
 
     private async Task<S3Options> BucketAsync() => server.Options(await server.NewBucketAsync('l'), "ns/");
@@ -169,7 +173,7 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
         // s3rver's PUTs are not atomic: a read overlapping the holder's renewal can see half a record. Taken as a free
         // lease, another replica took it while the holder still renewed it (a CI failure of the renewal test above).
         var options = await BucketAsync();
-        using var a = Lease(options, "replica-a");
+        using var a = Lease(options, "replica-a", Held);
         Assert.True((await a.TryAcquireAsync("job-1", CancellationToken.None)).Acquired);
         using var client = Client();
         var held = await LeaseBodyAsync(client, options);
@@ -189,7 +193,7 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
             return null;
         };
         var log = new LinesLogger();
-        using var b = new S3TrainingLease(options with { ServiceUrl = proxy.Endpoint }, Fast, "replica-b", log);
+        using var b = new S3TrainingLease(options with { ServiceUrl = proxy.Endpoint }, Held, "replica-b", log);
 
         var result = await b.TryAcquireAsync("job-2", CancellationToken.None);
 
@@ -208,12 +212,12 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
         // its Content-Length, and HttpIOException ("The response ended prematurely") came out of taking the lease (CI,
         // the test above under load). It is a torn read too.
         var options = await BucketAsync();
-        using var a = Lease(options, "replica-a");
+        using var a = Lease(options, "replica-a", Held);
         Assert.True((await a.TryAcquireAsync("job-1", CancellationToken.None)).Acquired);
         using var proxy = new FaultyProxy(server.Endpoint);
         var reads = 0;
         proxy.BeforeRequest = line => Task.FromResult(IsLeaseRead(line) && Interlocked.Increment(ref reads) == 1 ? 10 : (int?)null);
-        using var b = Lease(options with { ServiceUrl = proxy.Endpoint }, "replica-b", Fast with { Mode = S3LeaseMode.Settle });
+        using var b = Lease(options with { ServiceUrl = proxy.Endpoint }, "replica-b", Held with { Mode = S3LeaseMode.Settle });
 
         var result = await b.TryAcquireAsync("job-2", CancellationToken.None);
 
@@ -223,7 +227,7 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
 
         // Every read cut short: the store cannot be read, which is not a free lease.
         proxy.BeforeRequest = line => Task.FromResult(IsLeaseRead(line) ? 10 : (int?)null);
-        using var c = Lease(options with { ServiceUrl = proxy.Endpoint }, "replica-c", Fast with { Mode = S3LeaseMode.Settle });
+        using var c = Lease(options with { ServiceUrl = proxy.Endpoint }, "replica-c", Held with { Mode = S3LeaseMode.Settle });
         var error = await Assert.ThrowsAsync<LeaseStoreUnreachableException>(() => c.TryAcquireAsync("job-3", CancellationToken.None));
         Assert.StartsWith($"s3://{options.Bucket}/ns/leases/training.json cannot be reached (", error.Message);
         Assert.Equal("replica-a", (await a.HolderAsync(CancellationToken.None))?.Holder);
