@@ -175,7 +175,11 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
         var data = Lines.Skip(1).Select(l => l.Trim().Split(',')).ToArray();
         var rows = Enumerable.Range(0, 30).SelectMany(copy => data.Select((cells, r) => string.Join(',', cells.Select((v, c) => c == (r + (7 * copy)) % 30 ? "" : v))));
         var request = client.PostAsync("/predict", new StringContent(Lines[0] + "\n" + string.Join('\n', rows), Encoding.UTF8, "text/csv"));
-        await Task.Delay(300);
+        // Stopped once scoring has begun (its body is in, its slot taken), not after a fixed 300 ms: on a loaded machine
+        // the upload had not even arrived by then.
+        var uploads = factory.Services.GetRequiredService<UploadSlots>();
+        await WaitForAsync(() => uploads.Scoring == 1 || request.IsCompleted, "the upload being scored", pollMilliseconds: 5);
+        Assert.False(request.IsCompleted, "scored before the test saw it being scored");
         factory.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplication();
         using var response = await request;
         var problem = await ProblemAsync(response, HttpStatusCode.ServiceUnavailable);

@@ -62,4 +62,50 @@ internal static class HttpTestHelpers
         using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         return new StreamReader(stream).ReadToEnd();
     }));
+
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds, for at most a minute (what it waits for comes later on a loaded
+    /// machine; never a fixed delay that assumes the machine's speed).
+    /// </summary>
+    public static async Task WaitForAsync(Func<bool> condition, string what, int pollMilliseconds = 100)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(pollMilliseconds);
+        }
+
+        Assert.True(condition(), $"waited 60 s for {what}");
+    }
+
+    /// <summary>
+    /// A body with its length announced whose first bytes are sent at once and the rest once <paramref name="rest"/>
+    /// completes: the request has reached the endpoint (its head and announced length are in), the body is held back.
+    /// </summary>
+    public sealed class HeldBackContent : HttpContent
+    {
+        private readonly byte[] _body;
+        private readonly Task _rest;
+
+        public HeldBackContent(byte[] body, string contentType, Task rest)
+        {
+            _body = body;
+            _rest = rest;
+            Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(_body.AsMemory(0, 1));
+            await stream.FlushAsync();
+            await _rest;
+            await stream.WriteAsync(_body.AsMemory(1));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _body.Length;
+            return true;
+        }
+    }
 }

@@ -23,6 +23,7 @@ public sealed class UploadHeapTrimTests(TrainedModelFixture model)
         factory.UseLoopbackKestrel();
         factory.StartServer();
         var client = factory.CreateClient();
+        using var direct = new HttpClient { BaseAddress = client.BaseAddress };
         var uploads = factory.Services.GetRequiredService<UploadSlots>();
         var lines = File.ReadAllLines(TestPaths.DataFile).Where(l => l.Length > 0).ToArray();
         var csv = Encoding.UTF8.GetBytes(lines[0] + "\n" + string.Join('\n', Enumerable.Repeat(lines.Skip(1), 2).SelectMany(l => l)) + "\n");
@@ -37,27 +38,30 @@ public sealed class UploadHeapTrimTests(TrainedModelFixture model)
         Assert.Equal(0, uploads.HeapTrims);
         for (var burst = 1; burst <= 2; burst++)
         {
-            await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
+            // The three bodies are all held before any is scored: sent at once, one could be answered (and its bytes let
+            // go) before another had arrived, and a gap of more than TrimDelay between them on a loaded machine made two
+            // bursts of one (two collections).
+            // (A client of its own: the factory's follows redirects, so reads a request's whole body before sending it.)
+            var send = new TaskCompletionSource();
+            var answers = Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
             {
-                using var answer = await client.PostAsync("/predict", Raw(csv, "text/csv"));
+                using var answer = await direct.PostAsync("/predict", new HeldBackContent(csv, "text/csv", send.Task));
                 Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
                 Assert.Contains("phishing", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             }));
+            await WaitForAsync(() => uploads.HeldBytes == 3L * csv.Length || answers.IsCompleted, $"the three uploads of burst {burst} held");
+            if (answers.IsCompleted)
+            {
+                await answers; // an upload answered before its body was sent: its failure says why
+            }
+
+            Assert.Equal(3L * csv.Length, uploads.HeldBytes);
+            send.SetResult();
+            await answers;
 
             await WaitForAsync(() => uploads.HeapTrims >= burst, $"the heap given back after burst {burst}");
             Assert.Equal(burst, uploads.HeapTrims); // once per burst, not once per upload
             Assert.Equal(0, uploads.HeldBytes);
         }
-    }
-
-    // Polled: the collection comes UploadSlots.TrimDelay after the last answer, later on a loaded machine.
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        for (var i = 0; i < 600 && !condition(); i++)
-        {
-            await Task.Delay(100);
-        }
-
-        Assert.True(condition(), $"waited 60 s for {what}");
     }
 }

@@ -5,6 +5,7 @@ using Amazon.S3.Model;
 using Microsoft.Extensions.Logging.Abstractions;
 using NetworkSecurity.Api.Tests;
 using NetworkSecurity.Storage.Replication;
+using NetworkSecurity.Storage.Tests.Replication;
 
 namespace NetworkSecurity.Storage.Tests;
 
@@ -12,6 +13,10 @@ namespace NetworkSecurity.Storage.Tests;
 public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S3rverFixture>
 {
     private static readonly S3LeaseSettings Fast = new() { Duration = TimeSpan.FromSeconds(3), SettleDelay = TimeSpan.FromMilliseconds(300) };
+
+    // For tests where the holder's lease must not lapse meanwhile: 3 s had passed before the other replica read it on a
+    // loaded machine (23 s for one test), and it then took a lapsed lease, rightly.
+    private static readonly S3LeaseSettings Held = Fast with { Duration = TimeSpan.FromMinutes(10) };
 
     private AmazonS3Client Client() => server.Client();
 
@@ -168,30 +173,74 @@ public sealed class S3TrainingLeaseTests(S3rverFixture server) : IClassFixture<S
         // s3rver's PUTs are not atomic: a read overlapping the holder's renewal can see half a record. Taken as a free
         // lease, another replica took it while the holder still renewed it (a CI failure of the renewal test above).
         var options = await BucketAsync();
-        using var a = Lease(options, "replica-a");
-        var log = new LinesLogger();
-        using var b = new S3TrainingLease(options, Fast, "replica-b", log);
+        using var a = Lease(options, "replica-a", Held);
         Assert.True((await a.TryAcquireAsync("job-1", CancellationToken.None)).Acquired);
-        await b.ProbeAsync(CancellationToken.None);
         using var client = Client();
-        string held;
-        using (var stored = await client.GetObjectAsync(options.Bucket, "ns/leases/training.json"))
-        using (var reader = new StreamReader(stored.ResponseStream, Encoding.UTF8))
-        {
-            held = await reader.ReadToEndAsync();
-        }
-
+        var held = await LeaseBodyAsync(client, options);
         await client.PutObjectAsync(new PutObjectRequest { BucketName = options.Bucket, Key = "ns/leases/training.json", ContentBody = held[..(held.TrimEnd().Length / 2)], UseChunkEncoding = false });
-        var attempt = b.TryAcquireAsync("job-2", CancellationToken.None);
-        await Task.Delay(100);
-        await client.PutObjectAsync(new PutObjectRequest { BucketName = options.Bucket, Key = "ns/leases/training.json", ContentBody = held, UseChunkEncoding = false });
 
-        var result = await attempt;
+        // B reads the torn record; its holder's rewrite lands before B's next read of it, whenever that comes (a fixed
+        // 100 ms for the rewrite against B's 600 ms of reading again failed on a loaded machine).
+        using var proxy = new FaultyProxy(server.Endpoint);
+        var reads = 0;
+        proxy.BeforeRequest = async line =>
+        {
+            if (IsLeaseRead(line) && Interlocked.Increment(ref reads) == 2)
+            {
+                await client.PutObjectAsync(new PutObjectRequest { BucketName = options.Bucket, Key = "ns/leases/training.json", ContentBody = held, UseChunkEncoding = false });
+            }
+
+            return null;
+        };
+        var log = new LinesLogger();
+        using var b = new S3TrainingLease(options with { ServiceUrl = proxy.Endpoint }, Held, "replica-b", log);
+
+        var result = await b.TryAcquireAsync("job-2", CancellationToken.None);
+
         Assert.False(result.Acquired);
         Assert.Equal("replica-a", result.HeldBy?.Holder);
         // Lost either way (the settle read finds A's record again), but B must not have taken the torn read for a free
         // lease and written over it: when A's rewrite lands after B's write, B wins.
         Assert.DoesNotContain(log.Lines, l => l.Contains("treating it as free", StringComparison.Ordinal));
+        Assert.Equal(2, reads); // the torn read, then A's record: no write of B's to read back
+    }
+
+    [Fact]
+    public async Task A_held_lease_whose_body_ends_early_while_its_holder_rewrites_it_is_read_again()
+    {
+        // s3rver truncates the object it rewrites in place: a read overlapping the holder's renewal got fewer bytes than
+        // its Content-Length, and HttpIOException ("The response ended prematurely") came out of taking the lease (CI,
+        // the test above under load). It is a torn read too.
+        var options = await BucketAsync();
+        using var a = Lease(options, "replica-a", Held);
+        Assert.True((await a.TryAcquireAsync("job-1", CancellationToken.None)).Acquired);
+        using var proxy = new FaultyProxy(server.Endpoint);
+        var reads = 0;
+        proxy.BeforeRequest = line => Task.FromResult(IsLeaseRead(line) && Interlocked.Increment(ref reads) == 1 ? 10 : (int?)null);
+        using var b = Lease(options with { ServiceUrl = proxy.Endpoint }, "replica-b", Held with { Mode = S3LeaseMode.Settle });
+
+        var result = await b.TryAcquireAsync("job-2", CancellationToken.None);
+
+        Assert.False(result.Acquired);
+        Assert.Equal("replica-a", result.HeldBy?.Holder);
+        Assert.Equal(2, reads);
+
+        // Every read cut short: the store cannot be read, which is not a free lease.
+        proxy.BeforeRequest = line => Task.FromResult(IsLeaseRead(line) ? 10 : (int?)null);
+        using var c = Lease(options with { ServiceUrl = proxy.Endpoint }, "replica-c", Held with { Mode = S3LeaseMode.Settle });
+        var error = await Assert.ThrowsAsync<LeaseStoreUnreachableException>(() => c.TryAcquireAsync("job-3", CancellationToken.None));
+        Assert.StartsWith($"s3://{options.Bucket}/ns/leases/training.json cannot be reached (", error.Message);
+        Assert.Equal("replica-a", (await a.HolderAsync(CancellationToken.None))?.Holder);
+    }
+
+    private static bool IsLeaseRead(string requestLine) =>
+        requestLine.StartsWith("GET ", StringComparison.Ordinal) && requestLine.Contains("/ns/leases/training.json", StringComparison.Ordinal);
+
+    private static async Task<string> LeaseBodyAsync(AmazonS3Client client, S3Options options)
+    {
+        using var stored = await client.GetObjectAsync(options.Bucket, "ns/leases/training.json");
+        using var reader = new StreamReader(stored.ResponseStream, Encoding.UTF8);
+        return await reader.ReadToEndAsync();
     }
 
     [Fact]

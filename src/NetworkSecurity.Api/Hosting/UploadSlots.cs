@@ -19,6 +19,9 @@ public sealed class UploadSlots(IOptions<ApiOptions> options) : IDisposable
 
     public int Limit { get; } = options.Value.MaxConcurrentUploads;
 
+    /// <summary>Large uploads being scored now, one slot each.</summary>
+    public int Scoring => Limit - _slots.CurrentCount;
+
     public static bool IsLarge(long bytes) => bytes > LargeUploadBytes;
 
     // Bytes the large bodies in flight hold (Api:MaxUploadBytesInFlight): the slots bound only the scoring, and 24 49 MB

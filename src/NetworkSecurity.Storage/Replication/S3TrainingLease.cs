@@ -176,10 +176,12 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
     }
 
     // The S3 client has already retried the connection when it gives up: no answer came, as opposed to an error answer.
-    private static HttpRequestException? Unreachable(Exception ex) => ex switch
+    // Nor did one whose body still ended early after the reads again of ReadSettledAsync.
+    private static Exception? Unreachable(Exception ex) => ex switch
     {
         HttpRequestException http => http,
         AmazonServiceException { InnerException: HttpRequestException http } => http,
+        HttpIOException body => body,
         _ => null,
     };
 
@@ -324,16 +326,30 @@ public sealed class S3TrainingLease : ITrainingLease, IDisposable
     // On a store without atomic PUTs a read overlapping the holder's renewal can come back torn, or find no object while
     // it is replaced. Taken at face value either read counts as a free lease (or a lost one, for the holder), and two
     // replicas trained at once (seen once in CI). A torn read does not last: look again before believing it.
+    // So does a body that ends before its Content-Length (s3rver truncates the file it rewrites while it is being read):
+    // it was thrown (HttpIOException, "The response ended prematurely") out of taking and renewing the lease alike.
     private async Task<(LeaseRecord? Record, string? ETag)> ReadSettledAsync(CancellationToken cancellationToken)
     {
-        var read = await ReadAsync(cancellationToken).ConfigureAwait(false);
-        for (var retry = 0; retry < 3 && read.Record is null or { Token: UnreadableToken }; retry++)
+        const int Retries = 3;
+        for (var retry = 0; ; retry++)
         {
-            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
-            read = await ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
+            (LeaseRecord? Record, string? ETag) read;
+            try
+            {
+                read = await ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpIOException) when (retry < Retries)
+            {
+                read = (Unreadable(), null);
+            }
 
-        return read;
+            if (retry == Retries || read.Record is not (null or { Token: UnreadableToken }))
+            {
+                return read;
+            }
+
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task<(LeaseRecord? Record, string? ETag)> ReadAsync(CancellationToken cancellationToken)

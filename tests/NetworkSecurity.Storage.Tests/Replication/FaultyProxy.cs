@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Net.Sockets;
 using System.Text;
 
@@ -16,7 +17,10 @@ public enum ProxyMode
     Garbage,
 }
 
-/// <summary>A TCP proxy on 127.0.0.1 in front of the S3 test server that can play an outage or answer garbage.</summary>
+/// <summary>
+/// A TCP proxy on 127.0.0.1 in front of the S3 test server that can play an outage or answer garbage, or let a test act
+/// before a request is passed on (<see cref="BeforeRequest"/>).
+/// </summary>
 public sealed class FaultyProxy : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, TestPorts.ForServer());
@@ -36,6 +40,14 @@ public sealed class FaultyProxy : IDisposable
     private CancellationTokenSource _connections = new();
 
     public ProxyMode Mode { get; private set; } = ProxyMode.Forward;
+
+    /// <summary>
+    /// When set, awaited in <see cref="ProxyMode.Forward"/> with each request's line ("GET /bucket/key HTTP/1.1") before
+    /// the request is passed on: a test acts between a client's requests at a known point, not after a guessed delay.
+    /// Its answer cuts the store's response after that many bytes of its body (the connection then closed, as a store's
+    /// that ends a body early), or passes it whole (null). Set it before the connections it applies to are opened.
+    /// </summary>
+    public Func<string, Task<int?>>? BeforeRequest { get; set; }
 
     /// <summary>Switches mode and drops every open connection (clients pool them), so the change applies at once.</summary>
     public void Set(ProxyMode mode)
@@ -88,8 +100,19 @@ public sealed class FaultyProxy : IDisposable
                 using var server = new TcpClient();
                 using var connection = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, _connections.Token);
                 await server.ConnectAsync(_target.Host, _target.Port, connection.Token);
-                var up = client.GetStream().CopyToAsync(server.GetStream(), connection.Token);
-                var down = server.GetStream().CopyToAsync(client.GetStream(), connection.Token);
+                Task up, down;
+                if (BeforeRequest is { } hook)
+                {
+                    var cut = new StrongBox<int>(-1);
+                    up = ForwardRequestsAsync(client.GetStream(), server.GetStream(), hook, cut, connection.Token);
+                    down = ForwardResponsesAsync(server.GetStream(), client.GetStream(), cut, connection.Token);
+                }
+                else
+                {
+                    up = client.GetStream().CopyToAsync(server.GetStream(), connection.Token);
+                    down = server.GetStream().CopyToAsync(client.GetStream(), connection.Token);
+                }
+
                 await Task.WhenAny(up, down);
             }
             catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -97,6 +120,99 @@ public sealed class FaultyProxy : IDisposable
                 // A connection torn down on either side: nothing to do.
             }
         }
+    }
+
+    // One request at a time, as HTTP/1.1 clients send them on a connection: its head, then the Content-Length bytes of its
+    // body (no chunked bodies: the S3 client sends none to s3rver).
+    private static async Task ForwardRequestsAsync(Stream from, Stream to, Func<string, Task<int?>> hook, StrongBox<int> cut, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        var count = 0;
+        while (true)
+        {
+            int end;
+            while ((end = HeadEnd(buffer, count)) < 0)
+            {
+                if (count == buffer.Length)
+                {
+                    throw new InvalidDataException("A request head of more than 64 KiB");
+                }
+
+                var read = await from.ReadAsync(buffer.AsMemory(count), cancellationToken);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                count += read;
+            }
+
+            var head = Encoding.ASCII.GetString(buffer, 0, end);
+            var lines = head.Split("\r\n");
+            if (lines.Any(l => l.StartsWith("Transfer-Encoding:", StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new NotSupportedException("A chunked request body: " + lines[0]);
+            }
+
+            var length = lines.Where(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)).Select(l => long.Parse(l["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
+            if (await hook(lines[0]) is { } bodyBytes)
+            {
+                cut.Value = bodyBytes; // before the request goes on, so before its response can come back
+            }
+
+            // The head, then the body: what has come of it already, the rest as it comes.
+            var inBuffer = (int)Math.Min(length, count - end);
+            await to.WriteAsync(buffer.AsMemory(0, end + inBuffer), cancellationToken);
+            Buffer.BlockCopy(buffer, end + inBuffer, buffer, 0, count - end - inBuffer);
+            count -= end + inBuffer;
+            for (var left = length - inBuffer; left > 0;)
+            {
+                var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(left, buffer.Length)), cancellationToken);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                left -= read;
+            }
+        }
+    }
+
+    // Passed as they come, but a response to cut (see BeforeRequest) ends after its head and that many bytes of its body.
+    private static async Task ForwardResponsesAsync(Stream from, Stream to, StrongBox<int> cut, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        var count = 0;
+        while (true)
+        {
+            var read = await from.ReadAsync(buffer.AsMemory(count), cancellationToken);
+            if (read == 0)
+            {
+                return;
+            }
+
+            if (cut.Value < 0)
+            {
+                await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                continue;
+            }
+
+            // The response to cut: everything that came before it has already reached the client, which sent the request.
+            count += read;
+            if (HeadEnd(buffer, count) is var end and >= 0 && count >= end + cut.Value)
+            {
+                await to.WriteAsync(buffer.AsMemory(0, end + cut.Value), cancellationToken);
+                await to.FlushAsync(cancellationToken);
+                return; // the connection is closed
+            }
+        }
+    }
+
+    private static int HeadEnd(byte[] buffer, int count)
+    {
+        var at = buffer.AsSpan(0, count).IndexOf("\r\n\r\n"u8);
+        return at < 0 ? -1 : at + 4;
     }
 
     public void Dispose()
