@@ -60,9 +60,11 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
 
             // 1. /train on A while a steady stream of requests hits B: B switches to A's model with no failed request.
             using var load = new CancellationTokenSource();
-            var streams = Enumerable.Range(0, 2).Select(_ => StreamPredictionsAsync(b, load.Token)).ToArray();
+            // The versions the streams were answered by so far: waited for, not a fixed time that a loaded machine outlasts.
+            var answered = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+            var streams = Enumerable.Range(0, 2).Select(_ => StreamPredictionsAsync(b, load.Token, answered)).ToArray();
             var readiness = StreamReadinessAsync(b, load.Token);
-            await Task.Delay(500);
+            await WaitUntilAsync(() => Task.FromResult(answered.ContainsKey(v1)), TimeSpan.FromSeconds(30), "B's streams answered by the first model", processes);
             var trainA = await _http.PostAsync(Url(a, "/train"), null);
             Assert.Equal(HttpStatusCode.Accepted, trainA.StatusCode);
             var jobA = JsonDocument.Parse(await trainA.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
@@ -79,7 +81,7 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
             await WaitUntilAsync(async () => (await ServedModelAsync(b)).Version == v2, TimeSpan.FromSeconds(30), "B serving A's new model", processes);
             var swapSeconds = trainingDone.Elapsed.TotalSeconds;
             output.WriteLine($"measured: /train finished on A -> B serves {v2}: {swapSeconds:0.00} s (poll 1 s)");
-            await Task.Delay(700);
+            await WaitUntilAsync(() => Task.FromResult(answered.ContainsKey(v2)), TimeSpan.FromSeconds(30), "B's streams answered by the new model", processes);
             await load.CancelAsync();
             var results = (await Task.WhenAll(streams)).SelectMany(r => r).ToArray();
             var readyFailures = await readiness;
@@ -741,7 +743,8 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
         return "{\"records\":[{" + string.Join(',', fields) + "}]}";
     }
 
-    private async Task<List<(string? Version, string? Error)>> StreamPredictionsAsync(ServiceProcess service, CancellationToken stop)
+    private async Task<List<(string? Version, string? Error)>> StreamPredictionsAsync(ServiceProcess service, CancellationToken stop,
+        System.Collections.Concurrent.ConcurrentDictionary<string, int>? answered = null)
     {
         var body = OneRecord();
         var results = new List<(string?, string?)>();
@@ -757,6 +760,10 @@ public sealed class ReplicaTests(S3rverFixture server, ITestOutputHelper output)
                     : null;
                 last = version ?? last;
                 results.Add((version, error));
+                if (version is not null && error is null)
+                {
+                    answered?.AddOrUpdate(version, 1, (_, n) => n + 1);
+                }
             }
             catch (HttpRequestException ex)
             {
