@@ -122,6 +122,7 @@ public sealed class CommandLineTests
     [InlineData("train --Test-Fraction=0.3", "unknown option '--Test-Fraction'")]
     [InlineData("--helpp", "Unrecognized command or argument '--helpp'")]
     [InlineData("-x", "Unrecognized command or argument '-x'")]
+    [InlineData("--foo", "error: Unrecognized command or argument '--foo'. See '--help'.")] // began "Required command was not provided."
     [InlineData("--version extra", "--version takes nothing after it (got 'extra').")]
     [InlineData("train --Pipline:Seed=7", "unknown setting 'Pipline:Seed': no section 'Pipline'")]
     [InlineData("train --Pipeline:TestFracton=0", "unknown setting 'Pipeline:TestFracton': Pipeline has no 'TestFracton'")]

@@ -160,7 +160,15 @@ public static partial class CommandLine
         if (parsed.Errors.Count > 0)
         {
             var command = parsed.CommandResult.Command == root ? "" : $"{parsed.CommandResult.Command.Name} ";
-            await Console.Error.WriteLineAsync($"error: {string.Join(" ", parsed.Errors.Select(e => e.Message).Distinct())}{NearestOption(parsed)} See '{command}--help'.").ConfigureAwait(false);
+            var errors = parsed.Errors.Select(e => e.Message).Distinct().ToList();
+            // No command is the service, not a missing command: "dotnet NetworkSecurity.Api.dll --foo" began "Required
+            // command was not provided." before naming '--foo'. At the root, the tokens nothing took are the error.
+            if (command.Length == 0 && parsed.UnmatchedTokens.Count > 0 && errors.Where(e => parsed.UnmatchedTokens.Any(t => e.Contains($"'{t}'", StringComparison.Ordinal))).ToList() is { Count: > 0 } unmatched)
+            {
+                errors = unmatched;
+            }
+
+            await Console.Error.WriteLineAsync($"error: {string.Join(" ", errors)}{NearestOption(parsed)} See '{command}--help'.").ConfigureAwait(false);
             return UsageError;
         }
 
