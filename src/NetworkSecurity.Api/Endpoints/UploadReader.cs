@@ -119,8 +119,10 @@ public static class UploadReader
         }
         catch (IOException ex) when (ex is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
         {
-            // MultipartReader reports a body that does not match its boundary, or ends before the closing boundary, as IOException.
-            throw new InvalidDataException($"The multipart body is malformed: it does not match the boundary in Content-Type or ends before the closing boundary ({ex.Message})", ex);
+            // MultipartReader reports a body that does not match its boundary, or ends before the closing boundary, as IOException,
+            // in words meant for ASP.NET's developers ("Unexpected end of Stream, the content may have already been read by
+            // another component."): said here, without them.
+            throw new InvalidDataException("The multipart body is malformed: it does not match the boundary in Content-Type or ends before the closing boundary.", ex);
         }
 
         return file ?? throw (unreadable switch
