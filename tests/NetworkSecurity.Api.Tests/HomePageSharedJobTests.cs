@@ -19,11 +19,7 @@ public sealed class HomePageSharedJobTests(S3rverFixture server) : IClassFixture
         await OtherReplica.RecordAsync(options, job);
 
         using var folder = new TempDirectory();
-        await using var factory = new ApiFactory(Path.Combine(folder.Path, "final_model"), Path.Combine(folder.Path, "Artifacts"), new Dictionary<string, string?>
-        {
-            ["S3_BUCKET"] = options.Bucket, ["S3_ENDPOINT_URL"] = server.Endpoint, ["S3_FORCE_PATH_STYLE"] = "true", ["S3_DISABLE_CHUNKED_ENCODING"] = "true",
-            ["AWS_ACCESS_KEY_ID"] = "S3RVER", ["AWS_SECRET_ACCESS_KEY"] = "S3RVER",
-        });
+        await using var factory = new ApiFactory(Path.Combine(folder.Path, "final_model"), Path.Combine(folder.Path, "Artifacts"), OtherReplica.SharingSettings(server, options.Bucket));
         var client = factory.CreateClient();
 
         var latest = await client.GetStringAsync("/train");

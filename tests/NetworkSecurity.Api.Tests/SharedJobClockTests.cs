@@ -22,11 +22,7 @@ public sealed class SharedJobClockTests(S3rverFixture server) : IClassFixture<S3
         older.Update(s => s with { State = TrainingJobState.Failed, StartedAt = tenMinutesAgo, FinishedAt = tenMinutesAgo.AddSeconds(5), Error = "bad data" });
         await OtherReplica.RecordAsync(options, older);
         using var folder = new TempDirectory();
-        await using var factory = new ApiFactory(Path.Combine(folder.Path, "final_model"), Path.Combine(folder.Path, "Artifacts"), new Dictionary<string, string?>
-        {
-            ["S3_BUCKET"] = options.Bucket, ["S3_ENDPOINT_URL"] = server.Endpoint, ["S3_FORCE_PATH_STYLE"] = "true", ["S3_DISABLE_CHUNKED_ENCODING"] = "true",
-            ["AWS_ACCESS_KEY_ID"] = "S3RVER", ["AWS_SECRET_ACCESS_KEY"] = "S3RVER", ["Replication:ReplicaId"] = "replica-b",
-        })
+        await using var factory = new ApiFactory(Path.Combine(folder.Path, "final_model"), Path.Combine(folder.Path, "Artifacts"), new Dictionary<string, string?>(OtherReplica.SharingSettings(server, options.Bucket)) { ["Replication:ReplicaId"] = "replica-b" })
         {
             TestServices = services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(new ShiftedClock(TimeSpan.FromHours(-1)))),
         };

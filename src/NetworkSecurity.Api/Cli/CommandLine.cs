@@ -375,11 +375,12 @@ public static partial class CommandLine
     /// Refuses an output path that cannot be a file (one ending in '/', a folder, a device, or under a file) as the usage
     /// error it is, before any work: export --output x/ was exit 1 ("export failed"), where --output - is exit 2.
     /// </summary>
-    internal static void OutputFile(string output, string option)
+    /// <returns>The file a write to <paramref name="output"/> replaces (<see cref="SafeFile.Target"/>).</returns>
+    internal static string OutputFile(string output, string option)
     {
         try
         {
-            SafeFile.Target(output);
+            return SafeFile.Target(output);
         }
         catch (IOException ex)
         {

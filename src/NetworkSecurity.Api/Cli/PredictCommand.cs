@@ -32,7 +32,7 @@ public static class PredictCommand
         var output = Required(configuration, "Predict:Output", "--output");
         var options = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         CommandLine.NotInModelStore(output, options.FinalModelDirectory, "--output");
-        CommandLine.OutputFile(output, "--output");
+        var outputTarget = CommandLine.OutputFile(output, "--output");
         var schema = SchemaLoader.Load(options.SchemaPath);
         var explainTop = 0;
         if (configuration["Predict:Explain"] is { } explain && !ExplainOption.TryParse(explain, schema.Features.Count, out explainTop, out var explainError))
@@ -63,7 +63,6 @@ public static class PredictCommand
 
         // Every link along both paths followed: through a linked folder (here/in.csv for in.csv) the paths differed
         // and the verdicts replaced the input.
-        var outputTarget = SafeFile.Target(output);
         if (string.Equals(SafeFile.RealPath(outputTarget), SafeFile.RealPath(input), StringComparison.Ordinal))
         {
             throw new UsageException($"--output '{output}' is the input file; give another path.");
