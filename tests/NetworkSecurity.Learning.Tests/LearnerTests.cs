@@ -304,6 +304,13 @@ public sealed class LearnerTests
         Assert.NotNull(new RandomForestLearner(nEstimators: 2, maxFeatures: "30").Learn(trainX, trainY));
         Assert.NotNull(new RandomForestLearner(nEstimators: 2, maxFeatures: "0.5").Learn(trainX, trainY));
 
+        // A fraction is rounded down to at least one feature, as scikit-learn's max(1, int(max_features * n_features)):
+        // it was rounded up, so 0.5 of 31 features searched 16 per split where scikit-learn searches 15.
+        Assert.Equal(15, ClassificationTreeBuilder.ResolveMaxFeatures("0.5", 31));
+        Assert.Equal(9, ClassificationTreeBuilder.ResolveMaxFeatures("0.3", 30));
+        Assert.Equal(1, ClassificationTreeBuilder.ResolveMaxFeatures("0.01", 30));
+        Assert.Equal(30, ClassificationTreeBuilder.ResolveMaxFeatures("1.0", 30));
+
         // log2 of one column is 0: at least one feature, as scikit-learn, instead of "must select at least one feature".
         var oneColumn = FeatureMatrix.FromRows([.. Enumerable.Range(0, Toy.Rows).Select(r => new[] { Toy[r, 0] })]);
         var model = new RandomForestLearner(nEstimators: 3, maxFeatures: "log2", bootstrap: false).Learn(oneColumn, ToyLabels);

@@ -62,7 +62,7 @@ internal static class ClassificationTreeBuilder
             // A fraction such as 1.5 was read as the count 1 (one feature per split), silently.
             _ when double.TryParse(text, System.Globalization.NumberStyles.Float, culture, out var fraction) =>
                 fraction is > 0 and <= 1
-                    ? (int)Math.Ceiling(fraction * columns)
+                    ? Math.Max(1, (int)(fraction * columns)) // rounded down, at least one, as scikit-learn: 0.5 of 31 is 15
                     : throw new ArgumentOutOfRangeException(nameof(maxFeatures), maxFeatures, $"max_features {maxFeatures} is a fraction of the features, which must be in (0, 1]."),
             _ => throw new ArgumentException($"max_features '{maxFeatures}' is not sqrt, log2, all, a fraction or a count.", nameof(maxFeatures)),
         };
