@@ -91,6 +91,67 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
         Assert.Contains("send a CSV", Detail(await ProblemAsync(json, HttpStatusCode.UnsupportedMediaType)));
     }
 
+    [Fact]
+    public async Task Invalid_utf8_in_a_csv_upload_is_a_400_naming_its_line_column_and_byte_not_replacement_characters()
+    {
+        var client = Client();
+        client.DefaultRequestHeaders.Accept.ParseAdd("application/json");
+        // A Latin-1 extra column: 'Straße' is 53 74 72 61 DF 65 there; it was echoed back as "Stra\uFFFDe" with a 200.
+        byte[] Latin1(string text) => Encoding.Latin1.GetBytes(text);
+        var csv = Latin1($"{Lines[0]},street\n{Lines[1]},Hauptweg\n{Lines[2]},Straße\n");
+        var offset = Array.IndexOf(csv, (byte)0xDF);
+
+        using var body = await client.PostAsync("/predict", Raw(csv, "text/csv"));
+        var problem = await ProblemAsync(body, HttpStatusCode.BadRequest);
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateArray().ToArray());
+        Assert.Equal("line 3", error.GetProperty("location").GetString());
+        Assert.Equal(32, error.GetProperty("column").GetInt32());
+        Assert.Equal("street", error.GetProperty("field").GetString());
+        Assert.StartsWith("request body, line 3, column 32 (street): ", Detail(problem));
+        Assert.Contains($"0xDF at byte {offset + 1:N0}", Detail(problem));
+        Assert.Contains("UTF-8", Detail(problem));
+
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(csv), "file", "latin1.csv" } };
+        using var multipart = await client.PostAsync("/predict", form);
+        Assert.StartsWith("latin1.csv, line 3, column 32 (street): ", Detail(await ProblemAsync(multipart, HttpStatusCode.BadRequest)));
+
+        // In the header, and in a quoted cell over two lines (named by the line its record starts on, as other problems are).
+        using var header = await client.PostAsync("/predict", Raw(Latin1($"{Lines[0]},Straße\n{Lines[1]},x\n"), "text/csv"));
+        var inHeader = Assert.Single((await ProblemAsync(header, HttpStatusCode.BadRequest)).GetProperty("errors").EnumerateArray().ToArray());
+        Assert.Equal("line 1", inHeader.GetProperty("location").GetString());
+        Assert.Equal(32, inHeader.GetProperty("column").GetInt32());
+        using var quoted = await client.PostAsync("/predict", Raw(Latin1($"{Lines[0]},street\n{Lines[1]},\"a\nStraße\"\n{Lines[2]},b\n"), "text/csv"));
+        var inQuotes = Assert.Single((await ProblemAsync(quoted, HttpStatusCode.BadRequest)).GetProperty("errors").EnumerateArray().ToArray());
+        Assert.Equal("line 2", inQuotes.GetProperty("location").GetString());
+        Assert.Equal(32, inQuotes.GetProperty("column").GetInt32());
+        Assert.Contains("on line 3", inQuotes.GetProperty("message").GetString());
+
+        // The same text as UTF-8, with or without its byte order mark, is read and echoed as it is.
+        foreach (var utf8 in new[] { Encoding.UTF8.GetBytes(Encoding.Latin1.GetString(csv)), [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(Encoding.Latin1.GetString(csv))] })
+        {
+            using var ok = await client.PostAsync("/predict", Raw(utf8, "text/csv"));
+            var text = await ok.Content.ReadAsStringAsync();
+            Assert.True(ok.StatusCode == HttpStatusCode.OK, text);
+            Assert.Equal("Straße", JsonDocument.Parse(text).RootElement.GetProperty("predictions")[1].GetProperty("values").GetProperty("street").GetString());
+        }
+    }
+
+    [Theory]
+    [InlineData("/predict", "text/csv", new byte[] { 0xFF, 0xFE }, "UTF-16 (little-endian)")]
+    [InlineData("/predict", "text/csv", new byte[] { 0xFE, 0xFF }, "UTF-16 (big-endian)")]
+    [InlineData("/predict", "text/csv", new byte[] { 0xFF, 0xFE, 0x00, 0x00 }, "UTF-32 (little-endian)")]
+    [InlineData("/predict/json", "application/json", new byte[] { 0xFF, 0xFE }, "UTF-16 (little-endian)")]
+    public async Task A_body_with_a_utf16_or_utf32_byte_order_mark_is_a_415_as_a_declared_utf16_charset_is(string path, string contentType, byte[] bom, string named)
+    {
+        // A UTF-16 CSV (Excel's "Unicode Text") was decoded by its byte order mark, though a declared charset=utf-16 is refused.
+        var text = path == "/predict" ? Csv(2) : "{\"records\":[]}";
+        var encoding = named.StartsWith("UTF-32", StringComparison.Ordinal) ? (Encoding)new UTF32Encoding(false, false) : new UnicodeEncoding(bigEndian: named.Contains("big", StringComparison.Ordinal), byteOrderMark: false);
+        using var response = await Client().PostAsync(path, Raw([.. bom, .. encoding.GetBytes(text)], contentType));
+        var detail = Detail(await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType));
+        Assert.Contains($"{named} byte order mark", detail);
+        Assert.Contains("send UTF-8", detail);
+    }
+
     [Theory]
     [InlineData("/predict", "application/json", "JSON records go to POST /predict/json.")]
     [InlineData("/predict", "application/vnd.api+json; charset=utf-8", "JSON records go to POST /predict/json.")]

@@ -189,6 +189,18 @@ public static class PredictionApi
 
         var bytes = content.GetBuffer();
         var length = (int)content.Length;
+        // UTF-8 only: a UTF-16 body was decoded by its byte order mark, and invalid UTF-8 (a Latin-1 file) scored with
+        // U+FFFD in its cells. One vectorised pass over the bytes in memory; only a body that fails it is scanned again.
+        if (RequestEncoding.ForeignByteOrderMark(new ReadOnlySequence<byte>(bytes, 0, length), name is "request body" or "uploaded file" ? $"The {name}" : $"The uploaded file '{name}'", csv: true) is { } foreign)
+        {
+            return foreign;
+        }
+
+        if (Utf8Text.FirstInvalid(bytes.AsSpan(0, length), name) is { } notUtf8)
+        {
+            return Problems.BadInput(PipelineException.At(notUtf8));
+        }
+
         TextReader Open() => new StreamReader(new MemoryStream(bytes, 0, length, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         PredictionSummary summary;
         // A large upload is scored in one of Api:MaxConcurrentUploads slots: taken once its body is in (a slow sender holds
@@ -400,7 +412,13 @@ public static class PredictionApi
         JsonRecords records;
         try
         {
-            records = parser.Parse(copy is null ? read.Buffer : new ReadOnlySequence<byte>(copy.GetBuffer(), 0, (int)copy.Length), limits.MaxJsonRecords);
+            var json = copy is null ? read.Buffer : new ReadOnlySequence<byte>(copy.GetBuffer(), 0, (int)copy.Length);
+            if (RequestEncoding.ForeignByteOrderMark(json, "The request body", csv: false) is { } foreign)
+            {
+                return foreign;
+            }
+
+            records = parser.Parse(json, limits.MaxJsonRecords);
         }
         catch (JsonException ex)
         {
