@@ -244,6 +244,65 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
         Assert.Contains("rules out every format", Detail(await ProblemAsync(response, HttpStatusCode.NotAcceptable)));
     }
 
+    private static string JsonBody() =>
+        $"{{\"records\": [{{{string.Join(',', Lines[0].Split(',').SkipLast(1).Zip(Lines[1].Split(',')).Select(p => $"\"{p.First}\": {p.Second}"))}}}]}}";
+
+    [Theory]
+    [InlineData("application/json;q=0", HttpStatusCode.NotAcceptable)]
+    [InlineData("text/csv, */*;q=0", HttpStatusCode.NotAcceptable)]
+    [InlineData("application/*;q=0, text/html", HttpStatusCode.NotAcceptable)]
+    [InlineData("application/json;q=0.5, */*;q=0", HttpStatusCode.OK)]
+    [InlineData("text/html;q=0, */*", HttpStatusCode.OK)]
+    [InlineData("text/csv", HttpStatusCode.OK)] // names nothing it answers in: JSON, as /predict answers HTML to image/png
+    [InlineData("*/*", HttpStatusCode.OK)]
+    [InlineData("application/json;q=5", HttpStatusCode.BadRequest)]
+    [InlineData("text/csv;q=high", HttpStatusCode.BadRequest)]
+    public async Task Predict_json_reads_accept_as_predict_does_a_406_when_it_rules_out_json(string accept, HttpStatusCode expected)
+    {
+        // It answered JSON whatever Accept said: "application/json;q=0" (never JSON) got a 200 in JSON.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/predict/json") { Content = new StringContent(JsonBody(), Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        using var response = await Client().SendAsync(request);
+        if (expected == HttpStatusCode.OK)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            return;
+        }
+
+        var detail = Detail(await ProblemAsync(response, expected));
+        Assert.Contains(expected == HttpStatusCode.NotAcceptable ? "rules out every format this endpoint answers in: application/json" : "is not a quality value", detail);
+        Assert.Equal(model.Version, response.Headers.GetValues("X-Model-Version").Single());
+    }
+
+    [Theory]
+    [InlineData("/predict/json", "application/json; charset=utf-8; charset=iso-8859-1", "of the request names more than one charset ('utf-8' and 'iso-8859-1')")]
+    [InlineData("/predict", "text/csv; charset=utf-8; charset=iso-8859-1", "of the request names more than one charset ('utf-8' and 'iso-8859-1')")]
+    [InlineData("/predict", "text/csv; charset=iso-8859-1; charset=utf-8", "of the request names more than one charset ('iso-8859-1' and 'utf-8')")]
+    [InlineData("/predict/json", "application/json; charset=utf-8; charset=\"UTF-8\"", null)] // the same one twice
+    public async Task A_content_type_with_two_charsets_that_differ_is_a_415_not_read_by_the_first(string path, string contentType, string? named)
+    {
+        // The first charset won: "charset=utf-8; charset=iso-8859-1" was read as UTF-8 (and the other order refused).
+        using var response = await Client().PostAsync(path + (path == "/predict" ? "?echo=false" : ""), Raw(path == "/predict" ? Csv(2) : JsonBody(), contentType));
+        if (named is null)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return;
+        }
+
+        Assert.Contains(named, Detail(await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType)));
+    }
+
+    [Fact]
+    public async Task A_multipart_file_part_with_two_charsets_that_differ_is_a_415()
+    {
+        var part = new ByteArrayContent(Encoding.UTF8.GetBytes(Csv(2)));
+        part.Headers.TryAddWithoutValidation("Content-Type", "text/csv; charset=utf-8; charset=windows-1252");
+        using var form = new MultipartFormDataContent { { part, "file", "a.csv" } };
+        using var response = await Client().PostAsync("/predict", form);
+        Assert.Contains("of the uploaded file names more than one charset ('utf-8' and 'windows-1252')", Detail(await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType)));
+    }
+
     [Theory]
     [InlineData("?echo=no")]
     [InlineData("?echo=0")]

@@ -62,6 +62,7 @@ public static class PredictionApi
             .Accepts<JsonPredictionRequest>("application/json")
             .Produces<JsonPredictionResponse>(StatusCodes.Status200OK, "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .ProducesProblem(StatusCodes.Status408RequestTimeout)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
@@ -302,6 +303,17 @@ public static class PredictionApi
         if (RequestEncoding.Check(context.Request) is { } encodingProblem)
         {
             return encodingProblem;
+        }
+
+        // Accept is read as POST /predict reads it: a q that is not a quality value is a 400, JSON refused a 406.
+        if (AcceptNegotiation.InvalidQuality(context.Request) is { } badRange)
+        {
+            return Problems.InvalidAcceptQuality(badRange);
+        }
+
+        if (AcceptNegotiation.RulesOutJson(context.Request))
+        {
+            return Problems.NotAcceptable(context.Request.Headers.Accept.ToString(), "application/json");
         }
 
         if (QueryOptions.CheckKnown(context.Request, ExplainQuery.Name) is { } queryProblem)

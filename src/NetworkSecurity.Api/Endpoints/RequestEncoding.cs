@@ -43,8 +43,25 @@ public static class RequestEncoding
             return null;
         }
 
-        var charset = HeaderUtilities.RemoveQuotes(mediaType.Charset).Value;
-        return string.IsNullOrEmpty(charset) || ReadableCharsets.Contains(charset.Trim())
+        // Every charset parameter, not the first alone: "charset=utf-8; charset=iso-8859-1" was read as UTF-8.
+        string? charset = null;
+        foreach (var parameter in mediaType.Parameters)
+        {
+            if (!parameter.Name.Equals("charset", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var value = HeaderUtilities.RemoveQuotes(parameter.Value).Value?.Trim() ?? "";
+            if (charset is not null && !charset.Equals(value, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"The Content-Type of {what} names more than one charset ('{charset}' and '{value}'): name one, UTF-8.";
+            }
+
+            charset = value;
+        }
+
+        return string.IsNullOrEmpty(charset) || ReadableCharsets.Contains(charset)
             ? null
             : $"The charset '{charset}' of {what} is not supported: send UTF-8.";
     }
