@@ -448,8 +448,8 @@ public sealed class JsonRecords(int width)
         return empty;
     }
 
-    /// <summary>A copy of every record's features as one matrix (for batch work such as explanations).</summary>
-    public FeatureMatrix ToMatrix() => new(_features[..(Count * width)], Count, width);
+    /// <summary>A copy of <paramref name="count"/> records' features from <paramref name="start"/> as one matrix (batch work, such as a chunk of explanations).</summary>
+    public FeatureMatrix ToMatrix(int start, int count) => new(_features[(start * width)..((start + count) * width)], count, width);
 
     internal Span<double> Add()
     {

@@ -215,7 +215,7 @@ public static class PredictionApi
         // Explanations are counted with the upload as they are made, a chunk at a time: counted once all were made, an
         // upload whose explanations did not fit beside the others' was explained for a minute under load, then refused.
         var tally = explainTop > 0 ? new UploadSlots.ExplanationTally() : null;
-        Func<IReadOnlyList<VerdictExplanation>, bool>? keep = tally is null ? null : made => length + tally.Add(made) is var bytes && bytes <= uploads.ByteBudget && held.TryGrow(bytes);
+        var keep = tally is null ? null : KeepExplanations(uploads, held, length, tally);
         using (slot)
         using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping))
         {
@@ -226,10 +226,7 @@ public static class PredictionApi
             }
             catch (ExplanationsNotKeptException ex)
             {
-                var refused = Problems.HoldExplained(context, uploads, held, length + tally!.Bytes, limits.RetryAfterSeconds)
-                    ?? Problems.UploadBytesInFlight(context, uploads, limits.RetryAfterSeconds); // room came free since: still, the work stopped
-                refused.ProblemDetails.Detail += string.Create(System.Globalization.CultureInfo.InvariantCulture, $" Scoring stopped after explaining {ex.Explained:N0} records.");
-                return refused;
+                return ExplanationsNotKept(context, uploads, held, length + tally!.Bytes, ex.Explained, limits);
             }
             catch (Exception ex) when (ex is TooManyRecordsException or InputLimitException)
             {
@@ -511,12 +508,16 @@ public static class PredictionApi
                 return new JsonVerdictsResult(bundle.Version, predictor.Schema.Target, probabilities, records.Count);
             }
 
-            // With explanations: the verdicts as objects, each with why it was given; all records explained in one batch
-            // (copies once, spread over the cores).
+            // With explanations: the verdicts as objects, each with why it was given; the records explained as a CSV
+            // upload's are, PhishingPredictor.ChunkRows at a time (copies once per chunk, spread over the cores), each
+            // chunk's counted with the body against the bytes in flight as it is made: counted once all were made, a
+            // request whose explanations did not fit beside the others' was refused only after all the work.
             var target = predictor.Schema.Target;
             var verdicts = new JsonVerdict[records.Count];
-            var raw = records.ToMatrix();
-            VerdictExplanation[] explanations;
+            var explanations = new VerdictExplanation[records.Count];
+            var tally = new UploadSlots.ExplanationTally();
+            held ??= Hold(context, uploads);
+            var keep = KeepExplanations(uploads, held, bodyBytes, tally);
             // The same budget as scoring, counted from its start: explanations cost far more than verdicts.
             var remaining = limits.ScoringTimeoutSeconds - Stopwatch.GetElapsedTime(started).TotalSeconds;
             if (remaining <= 0)
@@ -529,7 +530,16 @@ public static class PredictionApi
                 using var deadline = ScoringDeadlines.CancelAfter(budget, TimeSpan.FromSeconds(remaining));
                 try
                 {
-                    explanations = explainer.ExplainAll(raw, bundle.Complete(raw, budget.Token), explainTop, budget.Token);
+                    for (var start = 0; start < records.Count; start += PhishingPredictor.ChunkRows)
+                    {
+                        var raw = records.ToMatrix(start, Math.Min(PhishingPredictor.ChunkRows, records.Count - start));
+                        var made = explainer.ExplainAll(raw, bundle.Complete(raw, budget.Token), explainTop, budget.Token);
+                        made.CopyTo(explanations, start);
+                        if (!keep(made))
+                        {
+                            return ExplanationsNotKept(context, uploads, held, bodyBytes + tally.Bytes, start + made.Length, limits);
+                        }
+                    }
                 }
                 catch (OperationCanceledException)
                 {
@@ -538,7 +548,7 @@ public static class PredictionApi
             }
 
             // Held with the body until the answer is written, as for CSV uploads.
-            if (Problems.HoldExplained(context, uploads, held ??= Hold(context, uploads), bodyBytes + UploadSlots.ExplanationBytes(explanations), limits.RetryAfterSeconds) is { } tooMuch)
+            if (Problems.HoldExplained(context, uploads, held, bodyBytes + tally.Bytes, limits.RetryAfterSeconds) is { } tooMuch)
             {
                 return tooMuch;
             }
@@ -577,6 +587,22 @@ public static class PredictionApi
         }
 
         return bundle;
+    }
+
+    /// <summary>
+    /// Score's keep callback, for CSV uploads and JSON records alike: whether a chunk's explanations, just made, may be
+    /// held with the body and those before (within the budget and beside the other uploads in flight).
+    /// </summary>
+    private static Func<IReadOnlyList<VerdictExplanation>, bool> KeepExplanations(UploadSlots uploads, UploadSlots.Reservation held, long bodyBytes, UploadSlots.ExplanationTally tally) =>
+        made => bodyBytes + tally.Add(made) is var bytes && bytes <= uploads.ByteBudget && held.TryGrow(bytes);
+
+    /// <summary>Why explaining stopped when a chunk's explanations could not be kept (413 when they could never fit, else 503), and after how many records.</summary>
+    private static ProblemHttpResult ExplanationsNotKept(HttpContext context, UploadSlots uploads, UploadSlots.Reservation held, long bytes, int explained, ApiOptions limits)
+    {
+        var refused = Problems.HoldExplained(context, uploads, held, bytes, limits.RetryAfterSeconds)
+            ?? Problems.UploadBytesInFlight(context, uploads, limits.RetryAfterSeconds); // room came free since: still, the work stopped
+        refused.ProblemDetails.Detail += string.Create(System.Globalization.CultureInfo.InvariantCulture, $" Scoring stopped after explaining {explained:N0} records.");
+        return refused;
     }
 
     /// <summary>This request's share of the bytes large uploads may hold at once, given back when its response ends.</summary>
