@@ -87,7 +87,8 @@ public sealed class JsonRecordParser
             // "records"): refused, as unknown fields inside a record are.
             if (!reader.ValueTextEquals("records"u8) && !IsRecordsKey(ref reader))
             {
-                var name = reader.GetString() ?? "";
+                // Not valid UTF-8 (or an escaped lone surrogate), the name cannot be read as text: it was a 500.
+                var name = TryGetString(ref reader) ?? throw Shape("a property name is not valid UTF-8 text: the body has one property, \"records\".");
                 throw Shape($"unknown property '{(name.Length > 100 ? name[..100] + "…" : name)}': the body has one property, \"records\" (options such as explain go in the query string: /predict/json?explain=3).");
             }
 
@@ -364,6 +365,18 @@ public sealed class JsonRecordParser
 
         records.Problem(new DataProblem("request", Location(index), null, name, $"\"{Pipeline.Data.DatasetParser.Printable(value.ToString())}\" is not a number."));
         return double.NaN;
+    }
+
+    private static string? TryGetString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString() ?? "";
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static int CopyKey(scoped ref Utf8JsonReader reader, scoped Span<char> key)
