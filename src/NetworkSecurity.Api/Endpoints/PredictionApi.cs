@@ -459,6 +459,13 @@ public static class PredictionApi
             return Problems.TooLarge($"The request has more than {limits.MaxRows:N0} records.");
         }
 
+        // As for CSV uploads: each explanation is held until the answer is written. Only those were held to it, and
+        // /predict/json?explain=all explained as many records as Api:MaxJsonRecords let through.
+        if (explainer is not null && records.Count > limits.MaxExplainRows)
+        {
+            return Problems.TooLarge($"request: explanations are given for at most {limits.MaxExplainRows:N0} records per request; send fewer records, or leave out explain.");
+        }
+
         if (records.ProblemCount > 0)
         {
             var shown = records.Problems;
