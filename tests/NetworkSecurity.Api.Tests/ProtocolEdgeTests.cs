@@ -293,6 +293,27 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
         Assert.Contains(named, Detail(await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType)));
     }
 
+    [Theory]
+    [InlineData("/predict", "text/csv; charset=iso-8859-1", "text/csv; charset=utf-8")]
+    [InlineData("/predict", "text/csv; charset=utf-8", "text/csv; charset=iso-8859-1")]
+    [InlineData("/predict", "text/csv", "application/json")] // refused by routing before the endpoint runs
+    [InlineData("/predict/json", "application/json; charset=iso-8859-1", "application/json; charset=utf-8")]
+    public async Task Two_content_type_headers_are_a_415_naming_both_not_read_by_one(string path, string first, string second)
+    {
+        // Read joined, the declared Latin-1 was dropped without a word and the body read as UTF-8 (a 200); two media
+        // types were refused as one odd type, 'text/csv,application/json'.
+        var body = Encoding.UTF8.GetBytes(path == "/predict" ? Csv(2) : JsonBody());
+        using var socket = new TcpClient();
+        await socket.ConnectAsync("127.0.0.1", Client().BaseAddress!.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nContent-Type: {first}\r\nContent-Type: {second}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"));
+        await stream.WriteAsync(body);
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)); // against a hang only
+        var answer = await ReadUntilAsync(stream, "}", "The server closed the connection without an answer", wait.Token);
+        Assert.StartsWith("HTTP/1.1 415", answer);
+        Assert.Contains($"The request has 2 Content-Type headers ('{first}', '{second}'): send one", answer);
+    }
+
     [Fact]
     public async Task A_multipart_file_part_with_two_charsets_that_differ_is_a_415()
     {

@@ -97,6 +97,11 @@ public static class PredictionApi
         var bundle = CurrentModel(context, live);
         context.Response.Headers.Vary = "Accept"; // the answer's format follows the Accept header
 
+        if (Problems.SeveralContentTypes(context.Request) is { } severalTypes)
+        {
+            return severalTypes;
+        }
+
         var contentType = context.Request.ContentType;
         if (!UploadReader.IsMultipart(contentType) && !UploadReader.IsCsv(contentType))
         {
@@ -291,6 +296,11 @@ public static class PredictionApi
     {
         var limits = options.Value;
         var bundle = CurrentModel(context, live);
+
+        if (Problems.SeveralContentTypes(context.Request) is { } severalTypes)
+        {
+            return severalTypes;
+        }
 
         if (!context.Request.HasJsonContentType())
         {
