@@ -106,6 +106,16 @@ public sealed class ExplanationApiTests(TrainedModelFixture model) : IDisposable
         Assert.Equal(HttpStatusCode.OK, within.StatusCode);
         using var plain = await factory.CreateClient().PostAsync("/predict", new StringContent(Csv(11), Encoding.UTF8, "text/csv"));
         Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+
+        // JSON records too: the limit held for CSV uploads only, and /predict/json?explain=all explained as many records
+        // as Api:MaxJsonRecords lets through (100,000 by default, whatever Api:MaxExplainRows said).
+        using var json = await factory.CreateClient().PostAsJsonAsync("/predict/json?explain=all", new { records = Enumerable.Range(1, 11).Select(Record).ToArray() });
+        Assert.Equal("request: explanations are given for at most 10 records per request; send fewer records, or leave out explain.",
+            (await HttpTestHelpers.ProblemAsync(json, HttpStatusCode.RequestEntityTooLarge)).GetProperty("detail").GetString());
+        using var jsonWithin = await factory.CreateClient().PostAsJsonAsync("/predict/json?explain=all", new { records = Enumerable.Range(1, 10).Select(Record).ToArray() });
+        Assert.Equal(HttpStatusCode.OK, jsonWithin.StatusCode);
+        using var jsonPlain = await factory.CreateClient().PostAsJsonAsync("/predict/json", new { records = Enumerable.Range(1, 11).Select(Record).ToArray() });
+        Assert.Equal(HttpStatusCode.OK, jsonPlain.StatusCode);
     }
 
     [Fact]

@@ -375,6 +375,46 @@ public sealed partial class HostileRequestTests(TrainedModelFixture model)
     }
 
     [Fact]
+    public async Task An_explained_json_request_whose_explanations_stop_fitting_is_refused_as_they_are_made_not_once_all_are()
+    {
+        // /predict/json?explain=all counted its explanations once every record was explained, where CSV uploads count
+        // them 8,192 records at a time: refused in the end, after all the work.
+        using var factory = model.CreateFactory(new Dictionary<string, string?>
+        {
+            ["Api:MaxUploadBytesInFlight"] = $"{64 << 20}", ["Api:MaxJsonBytes"] = $"{32 << 20}", ["Api:ScoringTimeoutSeconds"] = "600",
+        });
+        var client = Start(factory);
+        var uploads = factory.Services.GetRequiredService<UploadSlots>();
+        // 20,000 records mixed from the data set's cells, nearly all distinct: a 13 MB body and about 36 MB of
+        // explanations with all 30 features, which fit in the 64 MiB budget alone but not in the 34 MiB left beside
+        // another upload's 30 MiB, where the first 8,192 records' explanations (15 MB) still fit.
+        var random = new Random(11);
+        var cells = Lines.Skip(1).Select(l => l.Split(',')).ToArray();
+        var json = Encoding.UTF8.GetBytes("{\"records\":[" + string.Join(',', Enumerable.Range(0, 20_000).Select(_ => JsonRecord(f => cells[random.Next(cells.Length)][f]))) + "]}");
+        using (var other = uploads.Reserve())
+        {
+            Assert.True(other.TryGrow(30 << 20));
+            using var refused = await client.PostAsync("/predict/json?explain=all", Raw(json, "application/json"));
+            var problem = await ProblemAsync(refused, HttpStatusCode.ServiceUnavailable);
+            var detail = problem.GetProperty("detail").GetString()!;
+            Assert.Equal("Too many large uploads at once", problem.GetProperty("title").GetString());
+            var stopped = System.Text.RegularExpressions.Regex.Match(detail, "Scoring stopped after explaining ([0-9,]+) records");
+            Assert.True(stopped.Success, detail);
+            Assert.InRange(int.Parse(stopped.Groups[1].Value, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture), 1, 19_999);
+            Assert.NotNull(refused.Headers.RetryAfter);
+        }
+
+        Assert.Equal(0, uploads.HeldBytes);
+        // Alone, it fits, and every record is explained.
+        using var answered = await client.PostAsync("/predict/json?explain=all", Raw(json, "application/json"));
+        var text = await answered.Content.ReadAsStringAsync();
+        Assert.True(answered.StatusCode == HttpStatusCode.OK, text[..Math.Min(text.Length, 500)]);
+        var predictions = JsonDocument.Parse(text).RootElement.GetProperty("predictions");
+        Assert.Equal(20_000, predictions.GetArrayLength());
+        Assert.All(predictions.EnumerateArray(), p => Assert.Equal(30, p.GetProperty("explanation").GetProperty("features").GetArrayLength()));
+    }
+
+    [Fact]
     public async Task Large_uploads_past_the_bytes_in_flight_are_refused_with_503_until_the_one_holding_them_ends()
     {
         // The slots bound only the scoring: 24 49 MB uploads sent at once held 2 GB while they waited for one, and slow

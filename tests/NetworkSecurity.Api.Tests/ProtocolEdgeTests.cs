@@ -91,6 +91,67 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
         Assert.Contains("send a CSV", Detail(await ProblemAsync(json, HttpStatusCode.UnsupportedMediaType)));
     }
 
+    [Fact]
+    public async Task Invalid_utf8_in_a_csv_upload_is_a_400_naming_its_line_column_and_byte_not_replacement_characters()
+    {
+        var client = Client();
+        client.DefaultRequestHeaders.Accept.ParseAdd("application/json");
+        // A Latin-1 extra column: 'Straße' is 53 74 72 61 DF 65 there; it was echoed back as "Stra\uFFFDe" with a 200.
+        byte[] Latin1(string text) => Encoding.Latin1.GetBytes(text);
+        var csv = Latin1($"{Lines[0]},street\n{Lines[1]},Hauptweg\n{Lines[2]},Straße\n");
+        var offset = Array.IndexOf(csv, (byte)0xDF);
+
+        using var body = await client.PostAsync("/predict", Raw(csv, "text/csv"));
+        var problem = await ProblemAsync(body, HttpStatusCode.BadRequest);
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateArray().ToArray());
+        Assert.Equal("line 3", error.GetProperty("location").GetString());
+        Assert.Equal(32, error.GetProperty("column").GetInt32());
+        Assert.Equal("street", error.GetProperty("field").GetString());
+        Assert.StartsWith("request body, line 3, column 32 (street): ", Detail(problem));
+        Assert.Contains($"0xDF at byte {offset + 1:N0}", Detail(problem));
+        Assert.Contains("UTF-8", Detail(problem));
+
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(csv), "file", "latin1.csv" } };
+        using var multipart = await client.PostAsync("/predict", form);
+        Assert.StartsWith("latin1.csv, line 3, column 32 (street): ", Detail(await ProblemAsync(multipart, HttpStatusCode.BadRequest)));
+
+        // In the header, and in a quoted cell over two lines (named by the line its record starts on, as other problems are).
+        using var header = await client.PostAsync("/predict", Raw(Latin1($"{Lines[0]},Straße\n{Lines[1]},x\n"), "text/csv"));
+        var inHeader = Assert.Single((await ProblemAsync(header, HttpStatusCode.BadRequest)).GetProperty("errors").EnumerateArray().ToArray());
+        Assert.Equal("line 1", inHeader.GetProperty("location").GetString());
+        Assert.Equal(32, inHeader.GetProperty("column").GetInt32());
+        using var quoted = await client.PostAsync("/predict", Raw(Latin1($"{Lines[0]},street\n{Lines[1]},\"a\nStraße\"\n{Lines[2]},b\n"), "text/csv"));
+        var inQuotes = Assert.Single((await ProblemAsync(quoted, HttpStatusCode.BadRequest)).GetProperty("errors").EnumerateArray().ToArray());
+        Assert.Equal("line 2", inQuotes.GetProperty("location").GetString());
+        Assert.Equal(32, inQuotes.GetProperty("column").GetInt32());
+        Assert.Contains("on line 3", inQuotes.GetProperty("message").GetString());
+
+        // The same text as UTF-8, with or without its byte order mark, is read and echoed as it is.
+        foreach (var utf8 in new[] { Encoding.UTF8.GetBytes(Encoding.Latin1.GetString(csv)), [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(Encoding.Latin1.GetString(csv))] })
+        {
+            using var ok = await client.PostAsync("/predict", Raw(utf8, "text/csv"));
+            var text = await ok.Content.ReadAsStringAsync();
+            Assert.True(ok.StatusCode == HttpStatusCode.OK, text);
+            Assert.Equal("Straße", JsonDocument.Parse(text).RootElement.GetProperty("predictions")[1].GetProperty("values").GetProperty("street").GetString());
+        }
+    }
+
+    [Theory]
+    [InlineData("/predict", "text/csv", new byte[] { 0xFF, 0xFE }, "UTF-16 (little-endian)")]
+    [InlineData("/predict", "text/csv", new byte[] { 0xFE, 0xFF }, "UTF-16 (big-endian)")]
+    [InlineData("/predict", "text/csv", new byte[] { 0xFF, 0xFE, 0x00, 0x00 }, "UTF-32 (little-endian)")]
+    [InlineData("/predict/json", "application/json", new byte[] { 0xFF, 0xFE }, "UTF-16 (little-endian)")]
+    public async Task A_body_with_a_utf16_or_utf32_byte_order_mark_is_a_415_as_a_declared_utf16_charset_is(string path, string contentType, byte[] bom, string named)
+    {
+        // A UTF-16 CSV (Excel's "Unicode Text") was decoded by its byte order mark, though a declared charset=utf-16 is refused.
+        var text = path == "/predict" ? Csv(2) : "{\"records\":[]}";
+        var encoding = named.StartsWith("UTF-32", StringComparison.Ordinal) ? (Encoding)new UTF32Encoding(false, false) : new UnicodeEncoding(bigEndian: named.Contains("big", StringComparison.Ordinal), byteOrderMark: false);
+        using var response = await Client().PostAsync(path, Raw([.. bom, .. encoding.GetBytes(text)], contentType));
+        var detail = Detail(await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType));
+        Assert.Contains($"{named} byte order mark", detail);
+        Assert.Contains("send UTF-8", detail);
+    }
+
     [Theory]
     [InlineData("/predict", "application/json", "JSON records go to POST /predict/json.")]
     [InlineData("/predict", "application/vnd.api+json; charset=utf-8", "JSON records go to POST /predict/json.")]
@@ -181,6 +242,86 @@ public sealed class ProtocolEdgeTests(TrainedModelFixture model) : IDisposable
     {
         using var response = await PostCsvAsync(Client(), "text/*;q=0, application/json;q=0");
         Assert.Contains("rules out every format", Detail(await ProblemAsync(response, HttpStatusCode.NotAcceptable)));
+    }
+
+    private static string JsonBody() =>
+        $"{{\"records\": [{{{string.Join(',', Lines[0].Split(',').SkipLast(1).Zip(Lines[1].Split(',')).Select(p => $"\"{p.First}\": {p.Second}"))}}}]}}";
+
+    [Theory]
+    [InlineData("application/json;q=0", HttpStatusCode.NotAcceptable)]
+    [InlineData("text/csv, */*;q=0", HttpStatusCode.NotAcceptable)]
+    [InlineData("application/*;q=0, text/html", HttpStatusCode.NotAcceptable)]
+    [InlineData("application/json;q=0.5, */*;q=0", HttpStatusCode.OK)]
+    [InlineData("text/html;q=0, */*", HttpStatusCode.OK)]
+    [InlineData("text/csv", HttpStatusCode.OK)] // names nothing it answers in: JSON, as /predict answers HTML to image/png
+    [InlineData("*/*", HttpStatusCode.OK)]
+    [InlineData("application/json;q=5", HttpStatusCode.BadRequest)]
+    [InlineData("text/csv;q=high", HttpStatusCode.BadRequest)]
+    public async Task Predict_json_reads_accept_as_predict_does_a_406_when_it_rules_out_json(string accept, HttpStatusCode expected)
+    {
+        // It answered JSON whatever Accept said: "application/json;q=0" (never JSON) got a 200 in JSON.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/predict/json") { Content = new StringContent(JsonBody(), Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        using var response = await Client().SendAsync(request);
+        if (expected == HttpStatusCode.OK)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            return;
+        }
+
+        var detail = Detail(await ProblemAsync(response, expected));
+        Assert.Contains(expected == HttpStatusCode.NotAcceptable ? "rules out every format this endpoint answers in: application/json" : "is not a quality value", detail);
+        Assert.Equal(model.Version, response.Headers.GetValues("X-Model-Version").Single());
+    }
+
+    [Theory]
+    [InlineData("/predict/json", "application/json; charset=utf-8; charset=iso-8859-1", "of the request names more than one charset ('utf-8' and 'iso-8859-1')")]
+    [InlineData("/predict", "text/csv; charset=utf-8; charset=iso-8859-1", "of the request names more than one charset ('utf-8' and 'iso-8859-1')")]
+    [InlineData("/predict", "text/csv; charset=iso-8859-1; charset=utf-8", "of the request names more than one charset ('iso-8859-1' and 'utf-8')")]
+    [InlineData("/predict/json", "application/json; charset=utf-8; charset=\"UTF-8\"", null)] // the same one twice
+    public async Task A_content_type_with_two_charsets_that_differ_is_a_415_not_read_by_the_first(string path, string contentType, string? named)
+    {
+        // The first charset won: "charset=utf-8; charset=iso-8859-1" was read as UTF-8 (and the other order refused).
+        using var response = await Client().PostAsync(path + (path == "/predict" ? "?echo=false" : ""), Raw(path == "/predict" ? Csv(2) : JsonBody(), contentType));
+        if (named is null)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return;
+        }
+
+        Assert.Contains(named, Detail(await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType)));
+    }
+
+    [Theory]
+    [InlineData("/predict", "text/csv; charset=iso-8859-1", "text/csv; charset=utf-8")]
+    [InlineData("/predict", "text/csv; charset=utf-8", "text/csv; charset=iso-8859-1")]
+    [InlineData("/predict", "text/csv", "application/json")] // refused by routing before the endpoint runs
+    [InlineData("/predict/json", "application/json; charset=iso-8859-1", "application/json; charset=utf-8")]
+    public async Task Two_content_type_headers_are_a_415_naming_both_not_read_by_one(string path, string first, string second)
+    {
+        // Read joined, the declared Latin-1 was dropped without a word and the body read as UTF-8 (a 200); two media
+        // types were refused as one odd type, 'text/csv,application/json'.
+        var body = Encoding.UTF8.GetBytes(path == "/predict" ? Csv(2) : JsonBody());
+        using var socket = new TcpClient();
+        await socket.ConnectAsync("127.0.0.1", Client().BaseAddress!.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nContent-Type: {first}\r\nContent-Type: {second}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"));
+        await stream.WriteAsync(body);
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)); // against a hang only
+        var answer = await ReadUntilAsync(stream, "}", "The server closed the connection without an answer", wait.Token);
+        Assert.StartsWith("HTTP/1.1 415", answer);
+        Assert.Contains($"The request has 2 Content-Type headers ('{first}', '{second}'): send one", answer);
+    }
+
+    [Fact]
+    public async Task A_multipart_file_part_with_two_charsets_that_differ_is_a_415()
+    {
+        var part = new ByteArrayContent(Encoding.UTF8.GetBytes(Csv(2)));
+        part.Headers.TryAddWithoutValidation("Content-Type", "text/csv; charset=utf-8; charset=windows-1252");
+        using var form = new MultipartFormDataContent { { part, "file", "a.csv" } };
+        using var response = await Client().PostAsync("/predict", form);
+        Assert.Contains("of the uploaded file names more than one charset ('utf-8' and 'windows-1252')", Detail(await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType)));
     }
 
     [Theory]

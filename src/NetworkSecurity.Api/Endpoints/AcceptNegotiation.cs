@@ -31,17 +31,7 @@ public static class AcceptNegotiation
         var (bestQuality, bestSpecificity, bestOrder, covered) = (0.0, -1, int.MaxValue, false);
         foreach (var candidate in (PredictionFormat[])[PredictionFormat.Html, PredictionFormat.Json, PredictionFormat.Csv])
         {
-            var (quality, specificity, order) = (-1.0, -1, int.MaxValue);
-            for (var i = 0; i < types.Count; i++)
-            {
-                var name = types[i].MediaType.Value ?? "";
-                var rangeSpecificity = name == "*/*" ? 0 : name.EndsWith("/*", StringComparison.Ordinal) ? 1 : 2;
-                if (Formats(name).Contains(candidate) && rangeSpecificity > specificity)
-                {
-                    (quality, specificity, order) = (types[i].Quality ?? 1.0, rangeSpecificity, i);
-                }
-            }
-
+            var (quality, specificity, order) = Rank(types, candidate);
             covered |= specificity >= 0;
             // Highest quality wins; then the more specific range; then the one listed first; then HTML, JSON, CSV.
             if (quality > 0 && (quality > bestQuality || (quality == bestQuality && (specificity > bestSpecificity || (specificity == bestSpecificity && order < bestOrder)))))
@@ -55,6 +45,41 @@ public static class AcceptNegotiation
     }
 
     /// <summary>
+    /// Whether Accept rules JSON out: the most specific range that covers application/json (itself, application/* or
+    /// */*) has q=0. POST /predict/json answers JSON only, and answered it whatever Accept said; as POST /predict does, an
+    /// Accept that names nothing it produces (text/csv, image/png) still gets it, and one that refuses it a 406.
+    /// </summary>
+    public static bool RulesOutJson(HttpRequest request)
+    {
+        var accept = request.Headers.Accept;
+        if (accept.Count == 0 || (accept.Count == 1 && accept[0] is "*/*" or "application/json"))
+        {
+            return false; // what clients send (curl's */*, none), said without parsing on the one-record path
+        }
+
+        return Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParseList(accept, out var types)
+            && Rank(types, PredictionFormat.Json) is { Specificity: >= 0, Quality: <= 0 };
+    }
+
+    // The most specific range that covers a format (the first listed among equally specific ones; RFC 9110 12.5.1): its q,
+    // its specificity (0 for */*, 1 for type/*, 2 for a full type; -1 when no range covers it) and its position.
+    private static (double Quality, int Specificity, int Order) Rank(IList<Microsoft.Net.Http.Headers.MediaTypeHeaderValue> types, PredictionFormat candidate)
+    {
+        var (quality, specificity, order) = (-1.0, -1, int.MaxValue);
+        for (var i = 0; i < types.Count; i++)
+        {
+            var name = types[i].MediaType.Value ?? "";
+            var rangeSpecificity = name == "*/*" ? 0 : name.EndsWith("/*", StringComparison.Ordinal) ? 1 : 2;
+            if (Formats(name).Contains(candidate) && rangeSpecificity > specificity)
+            {
+                (quality, specificity, order) = (types[i].Quality ?? 1.0, rangeSpecificity, i);
+            }
+        }
+
+        return (quality, specificity, order);
+    }
+
+    /// <summary>
     /// The first media range in Accept whose q is not a quality value (RFC 9110 12.4.2: 0 to 1, at most three decimals),
     /// or null. Such a q was read as 1: "application/json;q=-1" asked for JSON, "text/csv;q=5" tied with the rest.
     /// </summary>
@@ -62,6 +87,11 @@ public static class AcceptNegotiation
     {
         foreach (var value in request.Headers.Accept)
         {
+            if (value is null || !value.Contains(';', StringComparison.Ordinal))
+            {
+                continue; // no parameter, no q (the usual Accept, read without splitting it)
+            }
+
             foreach (var range in (value ?? "").Split(','))
             {
                 foreach (var parameter in range.Split(';').Skip(1))

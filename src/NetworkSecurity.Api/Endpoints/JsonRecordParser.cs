@@ -87,7 +87,8 @@ public sealed class JsonRecordParser
             // "records"): refused, as unknown fields inside a record are.
             if (!reader.ValueTextEquals("records"u8) && !IsRecordsKey(ref reader))
             {
-                var name = reader.GetString() ?? "";
+                // Not valid UTF-8 (or an escaped lone surrogate), the name cannot be read as text: it was a 500.
+                var name = TryGetString(ref reader) ?? throw Shape("a property name is not valid UTF-8 text: the body has one property, \"records\".");
                 throw Shape($"unknown property '{(name.Length > 100 ? name[..100] + "…" : name)}': the body has one property, \"records\" (options such as explain go in the query string: /predict/json?explain=3).");
             }
 
@@ -366,6 +367,18 @@ public sealed class JsonRecordParser
         return double.NaN;
     }
 
+    private static string? TryGetString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString() ?? "";
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     private static int CopyKey(scoped ref Utf8JsonReader reader, scoped Span<char> key)
     {
         try
@@ -448,8 +461,8 @@ public sealed class JsonRecords(int width)
         return empty;
     }
 
-    /// <summary>A copy of every record's features as one matrix (for batch work such as explanations).</summary>
-    public FeatureMatrix ToMatrix() => new(_features[..(Count * width)], Count, width);
+    /// <summary>A copy of <paramref name="count"/> records' features from <paramref name="start"/> as one matrix (batch work, such as a chunk of explanations).</summary>
+    public FeatureMatrix ToMatrix(int start, int count) => new(_features[(start * width)..((start + count) * width)], count, width);
 
     internal Span<double> Add()
     {

@@ -62,6 +62,7 @@ public static class PredictionApi
             .Accepts<JsonPredictionRequest>("application/json")
             .Produces<JsonPredictionResponse>(StatusCodes.Status200OK, "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .ProducesProblem(StatusCodes.Status408RequestTimeout)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
@@ -95,6 +96,11 @@ public static class PredictionApi
         var limits = options.Value;
         var bundle = CurrentModel(context, live);
         context.Response.Headers.Vary = "Accept"; // the answer's format follows the Accept header
+
+        if (Problems.SeveralContentTypes(context.Request) is { } severalTypes)
+        {
+            return severalTypes;
+        }
 
         var contentType = context.Request.ContentType;
         if (!UploadReader.IsMultipart(contentType) && !UploadReader.IsCsv(contentType))
@@ -189,6 +195,18 @@ public static class PredictionApi
 
         var bytes = content.GetBuffer();
         var length = (int)content.Length;
+        // UTF-8 only: a UTF-16 body was decoded by its byte order mark, and invalid UTF-8 (a Latin-1 file) scored with
+        // U+FFFD in its cells. One vectorised pass over the bytes in memory; only a body that fails it is scanned again.
+        if (RequestEncoding.ForeignByteOrderMark(new ReadOnlySequence<byte>(bytes, 0, length), name is "request body" or "uploaded file" ? $"The {name}" : $"The uploaded file '{name}'", csv: true) is { } foreign)
+        {
+            return foreign;
+        }
+
+        if (Utf8Text.FirstInvalid(bytes.AsSpan(0, length), name) is { } notUtf8)
+        {
+            return Problems.BadInput(PipelineException.At(notUtf8));
+        }
+
         TextReader Open() => new StreamReader(new MemoryStream(bytes, 0, length, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         PredictionSummary summary;
         // A large upload is scored in one of Api:MaxConcurrentUploads slots: taken once its body is in (a slow sender holds
@@ -202,7 +220,7 @@ public static class PredictionApi
         // Explanations are counted with the upload as they are made, a chunk at a time: counted once all were made, an
         // upload whose explanations did not fit beside the others' was explained for a minute under load, then refused.
         var tally = explainTop > 0 ? new UploadSlots.ExplanationTally() : null;
-        Func<IReadOnlyList<VerdictExplanation>, bool>? keep = tally is null ? null : made => length + tally.Add(made) is var bytes && bytes <= uploads.ByteBudget && held.TryGrow(bytes);
+        var keep = tally is null ? null : KeepExplanations(uploads, held, length, tally);
         using (slot)
         using (var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping))
         {
@@ -213,10 +231,7 @@ public static class PredictionApi
             }
             catch (ExplanationsNotKeptException ex)
             {
-                var refused = Problems.HoldExplained(context, uploads, held, length + tally!.Bytes, limits.RetryAfterSeconds)
-                    ?? Problems.UploadBytesInFlight(context, uploads, limits.RetryAfterSeconds); // room came free since: still, the work stopped
-                refused.ProblemDetails.Detail += string.Create(System.Globalization.CultureInfo.InvariantCulture, $" Scoring stopped after explaining {ex.Explained:N0} records.");
-                return refused;
+                return ExplanationsNotKept(context, uploads, held, length + tally!.Bytes, ex.Explained, limits);
             }
             catch (Exception ex) when (ex is TooManyRecordsException or InputLimitException)
             {
@@ -282,6 +297,11 @@ public static class PredictionApi
         var limits = options.Value;
         var bundle = CurrentModel(context, live);
 
+        if (Problems.SeveralContentTypes(context.Request) is { } severalTypes)
+        {
+            return severalTypes;
+        }
+
         if (!context.Request.HasJsonContentType())
         {
             return Problems.UnsupportedJsonMediaType(context.Request.ContentType);
@@ -290,6 +310,17 @@ public static class PredictionApi
         if (RequestEncoding.Check(context.Request) is { } encodingProblem)
         {
             return encodingProblem;
+        }
+
+        // Accept is read as POST /predict reads it: a q that is not a quality value is a 400, JSON refused a 406.
+        if (AcceptNegotiation.InvalidQuality(context.Request) is { } badRange)
+        {
+            return Problems.InvalidAcceptQuality(badRange);
+        }
+
+        if (AcceptNegotiation.RulesOutJson(context.Request))
+        {
+            return Problems.NotAcceptable(context.Request.Headers.Accept.ToString(), "application/json");
         }
 
         if (QueryOptions.CheckKnown(context.Request, ExplainQuery.Name) is { } queryProblem)
@@ -400,7 +431,13 @@ public static class PredictionApi
         JsonRecords records;
         try
         {
-            records = parser.Parse(copy is null ? read.Buffer : new ReadOnlySequence<byte>(copy.GetBuffer(), 0, (int)copy.Length), limits.MaxJsonRecords);
+            var json = copy is null ? read.Buffer : new ReadOnlySequence<byte>(copy.GetBuffer(), 0, (int)copy.Length);
+            if (RequestEncoding.ForeignByteOrderMark(json, "The request body", csv: false) is { } foreign)
+            {
+                return foreign;
+            }
+
+            records = parser.Parse(json, limits.MaxJsonRecords);
         }
         catch (JsonException ex)
         {
@@ -430,6 +467,13 @@ public static class PredictionApi
         if (records.Count > limits.MaxRows)
         {
             return Problems.TooLarge($"The request has more than {limits.MaxRows:N0} records.");
+        }
+
+        // As for CSV uploads: each explanation is held until the answer is written. Only those were held to it, and
+        // /predict/json?explain=all explained as many records as Api:MaxJsonRecords let through.
+        if (explainer is not null && records.Count > limits.MaxExplainRows)
+        {
+            return Problems.TooLarge($"request: explanations are given for at most {limits.MaxExplainRows:N0} records per request; send fewer records, or leave out explain.");
         }
 
         if (records.ProblemCount > 0)
@@ -481,12 +525,16 @@ public static class PredictionApi
                 return new JsonVerdictsResult(bundle.Version, predictor.Schema.Target, probabilities, records.Count);
             }
 
-            // With explanations: the verdicts as objects, each with why it was given; all records explained in one batch
-            // (copies once, spread over the cores).
+            // With explanations: the verdicts as objects, each with why it was given; the records explained as a CSV
+            // upload's are, PhishingPredictor.ChunkRows at a time (copies once per chunk, spread over the cores), each
+            // chunk's counted with the body against the bytes in flight as it is made: counted once all were made, a
+            // request whose explanations did not fit beside the others' was refused only after all the work.
             var target = predictor.Schema.Target;
             var verdicts = new JsonVerdict[records.Count];
-            var raw = records.ToMatrix();
-            VerdictExplanation[] explanations;
+            var explanations = new VerdictExplanation[records.Count];
+            var tally = new UploadSlots.ExplanationTally();
+            held ??= Hold(context, uploads);
+            var keep = KeepExplanations(uploads, held, bodyBytes, tally);
             // The same budget as scoring, counted from its start: explanations cost far more than verdicts.
             var remaining = limits.ScoringTimeoutSeconds - Stopwatch.GetElapsedTime(started).TotalSeconds;
             if (remaining <= 0)
@@ -499,7 +547,16 @@ public static class PredictionApi
                 using var deadline = ScoringDeadlines.CancelAfter(budget, TimeSpan.FromSeconds(remaining));
                 try
                 {
-                    explanations = explainer.ExplainAll(raw, bundle.Complete(raw, budget.Token), explainTop, budget.Token);
+                    for (var start = 0; start < records.Count; start += PhishingPredictor.ChunkRows)
+                    {
+                        var raw = records.ToMatrix(start, Math.Min(PhishingPredictor.ChunkRows, records.Count - start));
+                        var made = explainer.ExplainAll(raw, bundle.Complete(raw, budget.Token), explainTop, budget.Token);
+                        made.CopyTo(explanations, start);
+                        if (!keep(made))
+                        {
+                            return ExplanationsNotKept(context, uploads, held, bodyBytes + tally.Bytes, start + made.Length, limits);
+                        }
+                    }
                 }
                 catch (OperationCanceledException)
                 {
@@ -508,7 +565,7 @@ public static class PredictionApi
             }
 
             // Held with the body until the answer is written, as for CSV uploads.
-            if (Problems.HoldExplained(context, uploads, held ??= Hold(context, uploads), bodyBytes + UploadSlots.ExplanationBytes(explanations), limits.RetryAfterSeconds) is { } tooMuch)
+            if (Problems.HoldExplained(context, uploads, held, bodyBytes + tally.Bytes, limits.RetryAfterSeconds) is { } tooMuch)
             {
                 return tooMuch;
             }
@@ -547,6 +604,22 @@ public static class PredictionApi
         }
 
         return bundle;
+    }
+
+    /// <summary>
+    /// Score's keep callback, for CSV uploads and JSON records alike: whether a chunk's explanations, just made, may be
+    /// held with the body and those before (within the budget and beside the other uploads in flight).
+    /// </summary>
+    private static Func<IReadOnlyList<VerdictExplanation>, bool> KeepExplanations(UploadSlots uploads, UploadSlots.Reservation held, long bodyBytes, UploadSlots.ExplanationTally tally) =>
+        made => bodyBytes + tally.Add(made) is var bytes && bytes <= uploads.ByteBudget && held.TryGrow(bytes);
+
+    /// <summary>Why explaining stopped when a chunk's explanations could not be kept (413 when they could never fit, else 503), and after how many records.</summary>
+    private static ProblemHttpResult ExplanationsNotKept(HttpContext context, UploadSlots uploads, UploadSlots.Reservation held, long bytes, int explained, ApiOptions limits)
+    {
+        var refused = Problems.HoldExplained(context, uploads, held, bytes, limits.RetryAfterSeconds)
+            ?? Problems.UploadBytesInFlight(context, uploads, limits.RetryAfterSeconds); // room came free since: still, the work stopped
+        refused.ProblemDetails.Detail += string.Create(System.Globalization.CultureInfo.InvariantCulture, $" Scoring stopped after explaining {explained:N0} records.");
+        return refused;
     }
 
     /// <summary>This request's share of the bytes large uploads may hold at once, given back when its response ends.</summary>

@@ -23,7 +23,8 @@ public sealed class PhishingPredictor(DataSchema schema, PredictionLimits? limit
     public const string PredictionColumn = "predicted_column";
     public const string ProbabilityColumn = "phishing_probability";
     public const string VerdictColumn = "verdict";
-    internal const int ChunkRows = 8192;
+    /// <summary>Records scored (and explained, and their explanations offered to Score's keep) at a time.</summary>
+    public const int ChunkRows = 8192;
 
     public DataSchema Schema => schema;
 
