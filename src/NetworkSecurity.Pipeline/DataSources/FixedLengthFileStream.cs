@@ -4,12 +4,14 @@ namespace NetworkSecurity.Pipeline.DataSources;
 /// A file read only as far as it reached when it was opened (or a length measured before): a file that grows meanwhile,
 /// still being written or appended to without end, is refused as soon as a read passes that length, instead of being
 /// read for as long as it grows (predict read a file that a writer kept appending to for minutes, train into gigabytes).
+/// Data files are UTF-8: its bytes are checked as they are read (<see cref="Utf8FileCheck"/>).
 /// </summary>
 public sealed class FixedLengthFileStream : Stream
 {
     private readonly FileStream _inner;
     private readonly Func<long, Exception> _grew;
     private readonly Action<long>? _onRead;
+    private readonly Utf8FileCheck _utf8;
     private long _read;
 
     /// <param name="grew">The exception to throw, given the length the file had.</param>
@@ -21,6 +23,7 @@ public sealed class FixedLengthFileStream : Stream
         _inner = File.OpenRead(path);
         _grew = grew;
         _onRead = onRead;
+        _utf8 = new Utf8FileCheck(path);
         Length = length ?? _inner.Length;
     }
 
@@ -36,10 +39,13 @@ public sealed class FixedLengthFileStream : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer) => Count(_inner.Read(buffer));
+    public override int Read(Span<byte> buffer) => Count(buffer, _inner.Read(buffer));
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Count(await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return Count(buffer.Span, read);
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -64,13 +70,15 @@ public sealed class FixedLengthFileStream : Stream
         base.Dispose(disposing);
     }
 
-    private int Count(int read)
+    private int Count(ReadOnlySpan<byte> buffer, int read)
     {
         _read += read;
         if (_read > Length)
         {
             throw _grew(Length);
         }
+
+        _utf8.Check(buffer[..read]);
 
         _onRead?.Invoke(_read);
         return read;

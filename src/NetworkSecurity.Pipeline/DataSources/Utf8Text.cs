@@ -26,7 +26,11 @@ public static class Utf8Text
     /// located as other CSV problems are: the line its record starts on, its column and the header's name for it, and
     /// the byte (counted from 1, from the start of the text).
     /// </summary>
-    public static DataProblem? FirstInvalid(ReadOnlySpan<byte> text, string source)
+    public static DataProblem? FirstInvalid(ReadOnlySpan<byte> text, string source) =>
+        FirstInvalid(text, source, "Send the CSV as UTF-8 (a spreadsheet's 'CSV UTF-8')");
+
+    /// <param name="advice">What to do instead, first words of the message's last sentence.</param>
+    internal static DataProblem? FirstInvalid(ReadOnlySpan<byte> text, string source, string advice)
     {
         var start = text.StartsWith(Utf8Bom) ? Utf8Bom.Length : 0;
         if (Utf8.IsValid(text[start..]))
@@ -40,11 +44,11 @@ public static class Utf8Text
         var (recordLine, physicalLine, column, field) = Locate(text[start..bad]);
         var inside = physicalLine == recordLine ? "" : $", on line {physicalLine}, inside a quoted cell";
         return new DataProblem(source, $"line {recordLine}", column, field, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"the text is not UTF-8: {bytes} at byte {bad + 1:N0}{inside} is not a UTF-8 character. Send the CSV as UTF-8 (a spreadsheet's 'CSV UTF-8'); other encodings, such as Latin-1 or Windows-1252, are not read."));
+            $"the text is not UTF-8: {bytes} at byte {bad + 1:N0}{inside} is not a UTF-8 character. {advice}; other encodings, such as Latin-1 or Windows-1252, are not read."));
     }
 
     // Bytes before the first invalid sequence (a sequence cut short by the end counts as invalid).
-    private static int InvalidOffset(ReadOnlySpan<byte> text)
+    internal static int InvalidOffset(ReadOnlySpan<byte> text)
     {
         var chars = ArrayPool<char>.Shared.Rent(4096);
         try
