@@ -168,6 +168,12 @@ public sealed class DatasetParserTests
         var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(table, Schema, true, false));
         Assert.Contains("unknown column(s): comment", ex.Message);
         Assert.Single(DatasetParser.Parse(table, Schema, requireTarget: false, allowUnknownColumns: true).Valid.Labels);
+
+        // A column that is no feature (a URL, a note) had no remedy in the message, which spoke of renamed features only:
+        // it names the one that works, the schema's index_columns, which training leaves out.
+        Assert.Contains("or to its index_columns to leave them out", ex.Message);
+        var leftOut = Schema with { IndexColumns = [.. Schema.IndexColumns, "comment"] };
+        Assert.Single(DatasetParser.Parse(table, leftOut, requireTarget: true, allowUnknownColumns: false).Valid.Labels);
     }
 
     [Fact]
