@@ -60,6 +60,19 @@ public sealed class TrainingPipeline(
             Report(progress, PipelineStage.Validation, 0.10);
             new DataValidationStage(schema, options, stageLogger, source.Description).Run(layout, ingestion);
             DataChecks.RequireBothClasses(schema, $"{source.Description}: the training rows", ingestion.Train.CountOf(0), ingestion.Train.CountOf(1));
+            var groups = options.IsGroupedSplit ? TrainGroups(ingestion) : null;
+            if (trainer.CrossValidationFolds >= 2)
+            {
+                // Here, naming the data as the refusal above does: the search said it after imputing every row, naming no file.
+                try
+                {
+                    GridSearchTrainer.EnoughForFolds(ingestion.Train.Labels, groups, trainer.CrossValidationFolds);
+                }
+                catch (PipelineException ex)
+                {
+                    throw new PipelineException($"{source.Description}: {ex.Message}", ex);
+                }
+            }
 
             ReleaseStageGarbage(rows);
             Report(progress, PipelineStage.Transformation, 0.15);
@@ -68,7 +81,6 @@ public sealed class TrainingPipeline(
 
             ReleaseStageGarbage(rows);
             Report(progress, PipelineStage.Training, 0.20);
-            var groups = options.IsGroupedSplit ? TrainGroups(ingestion) : null;
             trained = new ModelTrainingStage(trainer, stageLogger).Run(layout, ingestion, transformed, groups, new StageProgress(f => Report(progress, PipelineStage.Training, 0.20 + (0.70 * f))), cancellationToken);
 
             ReleaseStageGarbage(rows);

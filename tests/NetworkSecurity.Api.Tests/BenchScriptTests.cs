@@ -116,6 +116,38 @@ public sealed class BenchScriptTests
         Assert.False(Directory.Exists(Path.Combine(TestPaths.RepositoryRoot, name)), "nothing is made in the repository");
     }
 
+    [Fact]
+    public void Accuracy_compares_on_a_csv_and_schema_of_the_user_s_named_from_where_it_is_run()
+    {
+        // It took no data set: Pipeline__DataPath=mine.csv was read from the repository (the script changes folder), so
+        // the file beside the user "does not exist". A stand-in dotnet that builds and evaluates (logging its arguments)
+        // lets the script get to peers.py, which finds no splits and stops it.
+        using var dir = new TempDirectory();
+        var tools = Path.Combine(dir.Path, "tools");
+        Directory.CreateDirectory(tools);
+        var calls = Path.Combine(dir.Path, "calls.log");
+        foreach (var tool in new[] { "dotnet", "apt-get" }) // apt-get "installs" scikit-learn where /usr/bin/python3 lacks it
+        {
+            File.WriteAllText(Path.Combine(tools, tool), $"#!/bin/sh\necho \"{tool} $*\" >> '{calls}'\nexit 0\n");
+            File.SetUnixFileMode(Path.Combine(tools, tool), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        dir.File("mine.csv", "a,Result\n1,1\n");
+        dir.File("mine.yaml", "version: 1\n");
+
+        var (code, _, _, _) = RunWith(dir, [], new Dictionary<string, string>(), "accuracy", "0", "out", "mine.csv", "mine.yaml");
+
+        Assert.Equal(1, code); // peers.py: no stratified/ or grouped/ folder
+        var evaluations = File.ReadAllLines(calls).Where(l => l.Contains(" evaluate ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, evaluations.Length); // stratified and grouped
+        Assert.All(evaluations, l => Assert.EndsWith($" --data {Path.Combine(dir.Path, "mine.csv")} --schema {Path.Combine(dir.Path, "mine.yaml")}", l, StringComparison.Ordinal));
+
+        // A DATA or SCHEMA that is not a file is a usage error before the earlier splits are removed.
+        var (missing, _, stderr, _) = Run(dir, "accuracy", "0", "out", "nothing.csv");
+        Assert.Equal(2, missing);
+        Assert.Contains($"DATA '{Path.Combine(dir.Path, "nothing.csv")}' is not a file", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("api-vs-mlnet")]
     [InlineData("hostile")]

@@ -338,7 +338,7 @@ public sealed class PushAndReadTests : MongoTestBase
         var table = await new MongoDataSource(options, MongoDataSource.FieldsOf(Schema)).ReadAsync(CancellationToken.None);
         Assert.DoesNotContain("SFH_", table.Columns); // a near miss of a field the documents hold is not fetched
         var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(table, Schema, requireTarget: true, allowUnknownColumns: false));
-        Assert.Equal($"{options.Namespace}, field names: missing column(s): having_IP_Address; 'having IP Address' looks like having_IP_Address (rename the column, or add it to the feature's aliases in the schema); unknown column(s): having IP Address (add them as aliases in the schema if they are renamed features).", ex.Message);
+        Assert.Equal($"{options.Namespace}, field names: missing column(s): having_IP_Address; 'having IP Address' looks like having_IP_Address (rename the column, or add it to the feature's aliases in the schema); unknown column(s): having IP Address (add them as aliases in the schema if they are renamed features, or to its index_columns to leave them out).", ex.Message);
     }
 
     [Fact]

@@ -121,6 +121,11 @@ public sealed class DatasetParserTests
     [InlineData("-1E999", "'-1E999' is not a finite number: it is beyond the largest number that can be read (about 1.8E+308).")]
     [InlineData("Infinity", "'Infinity' is not a finite number.")]
     [InlineData("abc", "'abc' is not a number.")]
+    // Marks other tools write for a missing value (UCI's '?', a spreadsheet's #N/A): refused, as before, but saying how
+    // this one writes it, since "is not a number" alone left 5,847 of 11,055 records of a '?'-marked copy to puzzle over.
+    [InlineData("?", "'?' is not a number (a missing value is an empty cell, na or NaN).")]
+    [InlineData(" #N/A ", "'#N/A' is not a number (a missing value is an empty cell, na or NaN).")]
+    [InlineData("missing", "'missing' is not a number (a missing value is an empty cell, na or NaN).")]
     public void A_cell_that_is_a_number_out_of_range_is_said_to_be_one(string cell, string message)
     {
         var parsed = DatasetParser.Parse(Table(Row(i => i == 0 ? cell : "1")), Schema, true, false);
@@ -168,6 +173,12 @@ public sealed class DatasetParserTests
         var ex = Assert.Throws<PipelineException>(() => DatasetParser.Parse(table, Schema, true, false));
         Assert.Contains("unknown column(s): comment", ex.Message);
         Assert.Single(DatasetParser.Parse(table, Schema, requireTarget: false, allowUnknownColumns: true).Valid.Labels);
+
+        // A column that is no feature (a URL, a note) had no remedy in the message, which spoke of renamed features only:
+        // it names the one that works, the schema's index_columns, which training leaves out.
+        Assert.Contains("or to its index_columns to leave them out", ex.Message);
+        var leftOut = Schema with { IndexColumns = [.. Schema.IndexColumns, "comment"] };
+        Assert.Single(DatasetParser.Parse(table, leftOut, requireTarget: true, allowUnknownColumns: false).Valid.Labels);
     }
 
     [Fact]

@@ -90,6 +90,24 @@ public sealed class TrainingPipelineTests
     }
 
     [Fact]
+    public async Task Too_few_rows_of_a_class_for_the_folds_is_said_naming_the_data_before_imputation()
+    {
+        // Twelve rows (four legitimate): ten training rows cannot fill five stratified folds with both classes. The search
+        // said so only after imputing every row, naming no file, where the one-class refusal before it names the data.
+        using var dir = new TempDirectory();
+        var options = PipelineFactory.Options(dir, PipelineFactory.Sample(dir, 12, "twelve.csv"));
+        var trainer = new GridSearchTrainer(TestPaths.GridFile, 5, "roc_auc", options.Seed, "decision_tree");
+
+        var ex = await Assert.ThrowsAsync<PipelineException>(() => PipelineFactory.Create(options, trainer).RunAsync(null, CancellationToken.None));
+
+        Assert.StartsWith($"{options.DataPath}: The smaller class has ", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("too few for 5-fold cross-validation", ex.Message, StringComparison.Ordinal);
+        var run = Directory.GetDirectories(options.ArtifactsRoot).Single();
+        Assert.True(File.Exists(Path.Combine(run, "data_validation", "report.yaml")));
+        Assert.False(File.Exists(Path.Combine(run, "data_transformation", "preprocessor.bin"))); // refused before the imputer
+    }
+
+    [Fact]
     public async Task A_run_that_fails_the_quality_gate_keeps_the_previous_model()
     {
         using var dir = new TempDirectory();

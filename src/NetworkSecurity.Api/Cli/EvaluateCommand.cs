@@ -188,6 +188,12 @@ public static class EvaluateCommand
             var split = splits[s];
             var train = data.Select(split.Train);
             var test = data.Select(split.Test);
+            if (DataChecks.EmptyTestFeatures(schema, test) is { } emptyInTest)
+            {
+                // As train warns: the seed's metrics scored the column's imputed values, and nothing said so.
+                logger.Warning("Seed {Seed}: {Warning}", seed, emptyInTest);
+            }
+
             var imputer = KnnImputer.Fit(train.Features, options.ImputerNeighbors);
             var trainX = imputer.Transform(train.Features);
             var trainGroups = options.IsGroupedSplit ? DuplicateAnalysis.Analyze(train.Features, train.Labels).GroupIds : null;

@@ -79,7 +79,8 @@ public static class DatasetParser
 
         if (!allowUnknownColumns && mapping.Unknown.Count > 0)
         {
-            errors.Add($"unknown column(s): {Listed(mapping.Unknown)} (add them as aliases in the schema if they are renamed features)");
+            // Renamed features are the usual case, but a column that is none (a URL, a note) had no remedy here.
+            errors.Add($"unknown column(s): {Listed(mapping.Unknown)} (add them as aliases in the schema if they are renamed features, or to its index_columns to leave them out)");
         }
 
         if (errors.Count > 0)

@@ -166,9 +166,13 @@ public sealed class RecordParser
     /// holding one is not a number as written.</summary>
     // 1e400 is a number, one too large to be read: "is not a number" sent people looking for a typo.
     private static string NotANumber(string cell) =>
-        !TryParseNumber(cell, out var value) ? "is not a number."
+        !TryParseNumber(cell, out var value) ? LooksMissing(cell) ? "is not a number (a missing value is an empty cell, na or NaN)." : "is not a number."
         : double.IsNaN(value) || cell.Contains("inf", StringComparison.OrdinalIgnoreCase) || cell.Contains('∞', StringComparison.Ordinal) ? "is not a finite number."
         : "is not a finite number: it is beyond the largest number that can be read (about 1.8E+308).";
+
+    /// <summary>A mark other tools write for a missing value (UCI's '?', a spreadsheet's #N/A), which this one does not take as one.</summary>
+    private static bool LooksMissing(string cell) =>
+        cell.Trim() is "?" or "-" or "--" or "." || cell.Trim().ToUpperInvariant() is "#N/A" or "N.A." or "NONE" or "MISSING";
 
     private static bool TryParseNumber(string cell, out double value)
     {

@@ -35,7 +35,11 @@ public sealed class DataValidationStage(DataSchema schema, PipelineOptions optio
             test = "two-sample Kolmogorov-Smirnov (train vs test), two-sided",
             threshold = options.DriftThreshold,
             drift_detected = driftDetected,
-            columns = drift.ToDictionary(d => d.Column, d => new { statistic = d.Statistic, p_value = d.PValue, method = d.Method, drift_status = d.Drift }),
+            // A column with no value on one side was written drift_status: false (its p-value NaN is not below the
+            // threshold), a claim about data the test never saw: it is null there, with the reason.
+            columns = drift.ToDictionary(d => d.Column, d => d.Untested is null
+                ? (object)new { statistic = d.Statistic, p_value = d.PValue, method = d.Method, drift_status = d.Drift }
+                : new { statistic = d.Statistic, p_value = d.PValue, method = d.Method, drift_status = (bool?)null, reason = d.Untested }),
         });
 
         var missing = new Dictionary<string, int>();
@@ -101,6 +105,13 @@ public sealed class DataValidationStage(DataSchema schema, PipelineOptions optio
                 problems);
         }
 
+        if (DataChecks.EmptyTestFeatures(schema, ingestion.Test) is { } emptyInTest)
+        {
+            // The run goes on (the training rows learn and impute the column), but nothing said its test metrics scored
+            // imputed values, and the drift report called the column not drifted.
+            logger.LogWarning("{Warning} Its drift is not tested (data_validation/drift_report/report.yaml).", emptyInTest);
+        }
+
         if (ingestion.Invalid.Count > 0)
         {
             // Said where a person at a terminal sees it (warnings): rows left out of training are worth knowing about.
@@ -121,7 +132,8 @@ public sealed class DataValidationStage(DataSchema schema, PipelineOptions optio
             var test = Column(ingestion.Test, f);
             if (train.Length == 0 || test.Length == 0)
             {
-                results[f] = new ColumnDrift(schema.Features[f].Name, double.NaN, double.NaN, "none", false);
+                var (side, rows) = train.Length == 0 ? ("training", ingestion.Train.Count) : ("test", ingestion.Test.Count);
+                results[f] = new ColumnDrift(schema.Features[f].Name, double.NaN, double.NaN, "none", false, $"no value in any of the {rows} {side} rows to compare");
                 return;
             }
 
@@ -168,6 +180,7 @@ public sealed class DataValidationStage(DataSchema schema, PipelineOptions optio
         });
 }
 
-public sealed record ColumnDrift(string Column, double Statistic, double PValue, string Method, bool Drift);
+/// <param name="Untested">Why the column was not tested (no value on one side), or null when it was.</param>
+public sealed record ColumnDrift(string Column, double Statistic, double PValue, string Method, bool Drift, string? Untested = null);
 
 public sealed record ValidationResult(int ValidRows, int InvalidRows, IReadOnlyList<ColumnDrift> Drift, bool DriftDetected, IReadOnlyDictionary<string, int> MissingValues);

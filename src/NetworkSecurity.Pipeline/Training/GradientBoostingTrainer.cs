@@ -11,6 +11,8 @@ namespace NetworkSecurity.Pipeline.Training;
 /// </summary>
 public sealed class GradientBoostingTrainer(int seed, int crossValidationFolds = 0) : IModelTrainer
 {
+    public int CrossValidationFolds => crossValidationFolds >= 2 ? crossValidationFolds : 0;
+
     private static readonly Dictionary<string, string> Parameters = new()
     {
         ["n_estimators"] = "300",

@@ -14,6 +14,8 @@ namespace NetworkSecurity.Pipeline.Training;
 /// </summary>
 public sealed class GridSearchTrainer(string gridPath, int folds, string scoring, int seed, string? learners = null, double? dropMargin = null) : IModelTrainer
 {
+    public int CrossValidationFolds => folds;
+
     /// <summary>Every learner the search knows: the library's own plus the ML.NET ones wired in here.</summary>
     public static IReadOnlyDictionary<string, ILearnerFactory> Catalog(int seed) =>
         LearnerCatalog.Default(seed).With(MLNetLearners.Factories(seed));

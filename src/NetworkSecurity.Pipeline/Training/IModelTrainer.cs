@@ -7,6 +7,9 @@ namespace NetworkSecurity.Pipeline.Training;
 public interface IModelTrainer
 {
     TrainedModel Train(FeatureMatrix features, int[] labels, int[]? groups, IProgress<double>? progress, CancellationToken cancellationToken);
+
+    /// <summary>The folds it cross-validates on, 0 for none: the pipeline checks the training rows can fill them before any work.</summary>
+    int CrossValidationFolds => 0;
 }
 
 public sealed record TrainedModel(
