@@ -674,7 +674,7 @@ public sealed class CommandLineTests
 
         Assert.Equal(CommandLine.Failed, code);
         var log = string.Concat(Directory.GetFiles(logs).Select(File.ReadAllText));
-        Assert.Contains("Seed 4: The smaller class has 6 distinct feature vectors among the 71 training rows", log);
+        Assert.Contains("Seed 4: The smaller class is the more common label of 6 distinct feature vectors among the 71 training rows", log);
         Assert.DoesNotContain("Seed 3: test F1", log); // refused before any search
     }
 

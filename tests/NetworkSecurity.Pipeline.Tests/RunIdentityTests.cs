@@ -123,6 +123,24 @@ public sealed class RunIdentityTests
     }
 
     [Fact]
+    public async Task A_grouped_split_of_one_feature_vector_is_said_to_need_more_distinct_rows_not_a_larger_test_fraction()
+    {
+        // 100 copies of one vector, labels alternating: every copy goes to one side, so the test split is empty whatever
+        // the fraction, and the advice was "give a larger --test-fraction".
+        using var dir = new TempDirectory();
+        var lines = File.ReadAllLines(TestPaths.DataFile);
+        var vector = lines[1][..lines[1].LastIndexOf(',')];
+        var data = dir.File("one-vector.csv", string.Join('\n', lines.Take(1).Concat(Enumerable.Range(0, 100).Select(i => $"{vector},{(i % 2 == 0 ? 1 : -1)}"))));
+        var options = PipelineFactory.Options(dir, data);
+        options.Split = "grouped";
+        options.Training.Mode = "gbdt";
+        var run = await PipelineFactory.Create(options).RunAsync(null, CancellationToken.None);
+        Assert.Null(run.PromotedVersion);
+        Assert.Contains("the test split is empty (0.2 of 100 rows): with --split grouped every copy of a feature vector stays on one side", run.Evaluation.RejectionReason, StringComparison.Ordinal);
+        Assert.DoesNotContain("give a larger --test-fraction", run.Evaluation.RejectionReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Labels_with_no_signal_do_not_promote_a_model_that_calls_every_site_legitimate()
     {
         using var dir = new TempDirectory();

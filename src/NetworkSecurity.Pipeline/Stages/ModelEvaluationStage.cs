@@ -44,7 +44,10 @@ public sealed class ModelEvaluationStage(DataSchema schema, PipelineOptions opti
         if (noHoldout && !options.HasNoHoldout)
         {
             // A test fraction too small for this data: no test score, and not a deliberate no-hold-out run either.
-            rejection = $"the test split is empty ({options.TestFraction:G3} of {ingestion.Train.Count} rows); give a larger --test-fraction, or 0 to train on every row and gate on the cross-validated F1";
+            // Grouped, a larger fraction cannot help data of one or a few vectors: their copies all go to one side.
+            rejection = options.IsGroupedSplit
+                ? $"the test split is empty ({options.TestFraction:G3} of {ingestion.Train.Count} rows): with --split grouped every copy of a feature vector stays on one side, and these rows hold too few distinct vectors to set that share aside; use data with more distinct rows, --split stratified, or --test-fraction 0 to train on every row and gate on the cross-validated F1"
+                : $"the test split is empty ({options.TestFraction:G3} of {ingestion.Train.Count} rows); give a larger --test-fraction, or 0 to train on every row and gate on the cross-validated F1";
         }
         else if (!noHoldout && testClasses < 2)
         {

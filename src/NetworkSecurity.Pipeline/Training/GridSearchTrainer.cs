@@ -104,7 +104,7 @@ public sealed class GridSearchTrainer(string gridPath, int folds, string scoring
         {
             var what = groups is null
                 ? $"The smaller class has {units} of the {labels.Length} training rows"
-                : $"The smaller class has {units} distinct feature vectors among the {labels.Length} training rows (copies of one vector stay in one fold)";
+                : $"The smaller class is the more common label of {units} distinct feature vectors among the {labels.Length} training rows (copies of one vector stay in one fold, counted for the label most of them carry)";
             throw new PipelineException($"{what}: too few for {folds}-fold cross-validation, where every fold needs rows of both classes; give more rows of that class or fewer folds (--folds).");
         }
     }
