@@ -4,13 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Removed first: a prerequisite that failed left the last run's results, which .ci/run then counted as this run's.
+rm -rf TestResults
 for prereq in scripts/prereqs/*.sh; do
   [ -e "$prereq" ] || continue
   echo "== prerequisites: $prereq"
   bash "$prereq"
 done
 
-rm -rf TestResults
 dotnet test NetworkSecurity.sln -c Release \
   --logger "trx;LogFilePrefix=tests" --logger "console;verbosity=minimal" \
   --results-directory TestResults "$@"
