@@ -45,10 +45,11 @@ if ! "$python" -c "import sklearn, xgboost" 2>/dev/null; then
 fi
 
 . scripts/bench/build.sh
+. scripts/bench/stoppable.sh
 build_quietly accuracy.sh src/NetworkSecurity.Api/NetworkSecurity.Api.csproj
 for split in stratified grouped; do
   echo "== evaluate --split $split --seeds $seeds"
-  dotnet run -c Release --no-build --project src/NetworkSecurity.Api -- evaluate --split "$split" --seeds "$seeds" --write-splits "$out" --logs none
+  stoppable dotnet run -c Release --no-build --project src/NetworkSecurity.Api -- evaluate --split "$split" --seeds "$seeds" --write-splits "$out" --logs none
 done
 echo "== peers on the same rows ($out)"
-OMP_NUM_THREADS=1 "$python" scripts/bench/peers.py "$out"
+stoppable env OMP_NUM_THREADS=1 "$python" scripts/bench/peers.py "$out"

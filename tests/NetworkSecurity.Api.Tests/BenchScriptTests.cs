@@ -270,6 +270,80 @@ public sealed class BenchScriptTests
         }
     }
 
+    [Theory]
+    [InlineData("accuracy", new[] { "0", "results" })]
+    [InlineData("speed", new string[0])]
+    public void A_bench_script_stopped_by_sigterm_stops_the_program_its_step_started(string script, string[] arguments)
+    {
+        // The steps ran in the foreground: `kill <script>` ended bash alone, and the program `dotnet run` had started
+        // (evaluate, writing its splits; the search) went on, orphaned, for minutes.
+        using var dir = new TempDirectory();
+        var tools = Directory.CreateDirectory(Path.Combine(dir.Path, "tools")).FullName;
+        var started = Path.Combine(dir.Path, "program.started");
+        var stopped = Path.Combine(dir.Path, "program.stopped");
+        // A stand-in dotnet: builds succeed; `run` starts the program and, as a parent that does not pass SIGTERM on,
+        // dies of it alone. The program waits to be stopped. apt-get "installs" scikit-learn if /usr/bin/python3 lacks it.
+        File.WriteAllText(Path.Combine(tools, "dotnet"), $$"""
+            #!/bin/bash
+            [ "$1" = build ] && exit 0
+            bash -c 'trap "echo stopped > '{{stopped}}'; exit 1" TERM; echo $$ > '{{started}}'; while :; do sleep 0.1; done'
+            """);
+        File.WriteAllText(Path.Combine(tools, "apt-get"), "#!/bin/sh\nexit 0\n");
+        foreach (var tool in new[] { "dotnet", "apt-get" })
+        {
+            File.SetUnixFileMode(Path.Combine(tools, tool), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", script + ".sh"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument == "results" ? Path.Combine(dir.Path, argument) : argument);
+        }
+
+        start.Environment["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH");
+        using var process = Process.Start(start)!;
+        try
+        {
+            var waited = Stopwatch.StartNew();
+            while (!File.Exists(started) && !process.HasExited && waited.Elapsed < TimeSpan.FromSeconds(120))
+            {
+                Thread.Sleep(50);
+            }
+
+            Assert.True(File.Exists(started), "the stand-in program never started: " + (process.HasExited ? process.StandardError.ReadToEnd() : "still waiting"));
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                kill.WaitForExit();
+            }
+
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), $"{script}.sh did not end after SIGTERM");
+            Assert.Equal(143, process.ExitCode);
+            Assert.True(File.Exists(stopped), "the program the step started was not stopped");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            // A program the script left running (the defect) is not left behind by the test.
+            if (File.Exists(started) && int.TryParse(File.ReadAllText(started).Trim(), out var pid))
+            {
+                try
+                {
+                    using var program = Process.GetProcessById(pid);
+                    program.Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone, as it should be.
+                }
+            }
+        }
+    }
+
     private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments) =>
         RunWith(dir, Tools, new Dictionary<string, string>(), script, arguments);
 
