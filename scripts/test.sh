@@ -12,6 +12,13 @@ for prereq in scripts/prereqs/*.sh; do
   bash "$prereq"
 done
 
+# In the background and waited for, so that SIGTERM or Ctrl+C stops dotnet test (it stops its test hosts) and waits for
+# it: in the foreground, a SIGTERM ended this script alone and the tests ran on, orphaned, for minutes.
 dotnet test NetworkSecurity.sln -c Release \
   --logger "trx;LogFilePrefix=tests" --logger "console;verbosity=minimal" \
-  --results-directory TestResults "$@"
+  --results-directory TestResults "$@" &
+tests=$!
+trap 'kill -TERM "$tests" 2>/dev/null || true; wait "$tests" || true; exit 130' INT
+trap 'kill -TERM "$tests" 2>/dev/null || true; wait "$tests" || true; exit 143' TERM
+trap 'kill -TERM "$tests" 2>/dev/null || true; wait "$tests" || true; exit 129' HUP
+wait "$tests"

@@ -75,6 +75,64 @@ public sealed class CiScriptTests
         Assert.Equal("5 passed, 0 failed, 1 skipped", LastLine(stdout));
     }
 
+    [Fact]
+    public void Stopped_by_sigterm_it_stops_the_tests_under_way()
+    {
+        // .ci/run and test.sh ran their commands in the foreground: `kill <.ci/run>` ended bash alone, and dotnet test
+        // (with its test hosts) ran on, orphaned, for the rest of the suite.
+        using var dir = new TempDirectory();
+        var root = Layout(dir, projects: 1, prerequisite: "exit 0", dotnet: """
+            trap 'echo stopped > "$ROOT/tests.stopped"; exit 1' TERM
+            echo $$ > "$ROOT/tests.started"
+            while :; do sleep 0.1; done
+            """);
+        var started = Path.Combine(root, "tests.started");
+        var start = Start(root);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        using var process = Process.Start(start)!;
+        try
+        {
+            var waited = Stopwatch.StartNew();
+            while (!File.Exists(started) && !process.HasExited && waited.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                Thread.Sleep(50);
+            }
+
+            Assert.True(File.Exists(started), "the stand-in tests never started: " + (process.HasExited ? process.StandardError.ReadToEnd() : "still waiting"));
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                kill.WaitForExit();
+            }
+
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), ".ci/run did not end after SIGTERM");
+            Assert.NotEqual(0, process.ExitCode);
+            Assert.True(File.Exists(Path.Combine(root, "tests.stopped")), "the tests under way were not stopped");
+            Assert.Equal("0 passed, 1 failed, 0 skipped", LastLine(process.StandardOutput.ReadToEnd()));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            // Stand-in tests the script left running (the defect) are not left behind by the test.
+            if (File.Exists(started) && int.TryParse(File.ReadAllText(started).Trim(), out var pid))
+            {
+                try
+                {
+                    using var tests = Process.GetProcessById(pid);
+                    tests.Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone, as it should be.
+                }
+            }
+        }
+    }
+
     private static string Trx(string outcome, int passed, int failed, int notExecuted) =>
         $"""
         <?xml version="1.0" encoding="utf-8"?>
@@ -106,13 +164,15 @@ public sealed class CiScriptTests
         return root;
     }
 
-    private static (int Code, string Stdout, string Stderr) CiRun(string root)
+    private static (int Code, string Stdout, string Stderr) CiRun(string root) => ProgramProcess.Execute(Start(root), 60, ".ci/run");
+
+    private static ProcessStartInfo Start(string root)
     {
         var start = new ProcessStartInfo("bash") { WorkingDirectory = root };
         start.ArgumentList.Add(Path.Combine(root, ".ci", "run"));
         start.Environment["PATH"] = Path.Combine(Path.GetDirectoryName(root)!, "tools") + ":" + Environment.GetEnvironmentVariable("PATH");
         start.Environment["ROOT"] = root;
-        return ProgramProcess.Execute(start, 60, ".ci/run");
+        return start;
     }
 
     private static string LastLine(string text) => text.TrimEnd('\n').Split('\n')[^1];
