@@ -275,6 +275,7 @@ public sealed class BenchScriptTests
     [InlineData("speed", new string[0])]
     [InlineData("hostile", new string[0])] // its train: the EXIT trap removed the folder the train went on writing into
     [InlineData("api-vs-mlnet", new string[0])]
+    [InlineData("explain", new string[0])]
     public void A_bench_script_stopped_by_sigterm_stops_the_program_its_step_started(string script, string[] arguments)
     {
         // The steps ran in the foreground: `kill <script>` ended bash alone, and the program `dotnet run` had started
