@@ -357,6 +357,28 @@ public sealed class BenchScriptTests
         }
     }
 
+    [Fact]
+    public void Explain_xgboost_runs_with_only_what_explain_sh_installs()
+    {
+        // Debian's python3-xgboost without pandas (explain.sh installs nothing else): trees_to_dataframe was an
+        // ImportError, and explain.sh ended there, after minutes of the .NET benchmark, with no table.
+        using var dir = new TempDirectory();
+        var data = dir.File("rows.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(301)) + "\n");
+        var start = new ProcessStartInfo("/usr/bin/python3") { WorkingDirectory = dir.Path };
+        foreach (var argument in new[] { Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", "explain_xgboost.py"), data, "5x4", "5", "4", "0.3", "1.0" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        var (code, stdout, stderr) = ProgramProcess.Execute(start, 300, "explain_xgboost.py");
+
+        Assert.True(code == 0, stderr);
+        var leaves = stdout.Split('\n').Single(l => l.StartsWith("xgb_5x4_leaves_mean=", StringComparison.Ordinal));
+        Assert.InRange(double.Parse(leaves[(leaves.IndexOf('=', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture), 1.0, 4.0);
+        Assert.Contains("xgb_5x4_batch2000_s=", stdout, StringComparison.Ordinal);
+    }
+
     private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments) =>
         RunWith(dir, Tools, new Dictionary<string, string>(), script, arguments);
 
