@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The accuracy comparison, re-runnable by anyone: the product's own `evaluate` on 80/20 splits (stratified and
 # duplicate-aware) writes its exact rows and test probabilities, then peers.py trains RF-500 and the tuned XGBoost 1.7
-# on exactly those rows and prints one paired table (F1, Brier, AUC, wins). Installs Debian's python3-sklearn and
-# python3-xgboost when missing (idempotent).
+# on exactly those rows and prints evaluate's table for every model (a row per seed and model, the same columns as
+# evaluate's) and a paired summary (F1, Brier, AUC, wins). Installs Debian's python3-sklearn and python3-xgboost when
+# missing (idempotent).
 #   bash scripts/bench/accuracy.sh [SEEDS (default 0-4)] [OUT (default Artifacts/accuracy)]
 #   OUT keeps anything else: only its stratified/ and grouped/ folders, this script's own output, are replaced.
 #   A relative OUT is taken from the folder you run the script in; the default is in the repository.

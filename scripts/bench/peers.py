@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Train the peers on exactly the splits `evaluate --write-splits DIR` wrote, and print the paired table.
+"""Train the peers on exactly the splits `evaluate --write-splits DIR` wrote, and print evaluate's table for every model
+(a row per seed and model, then each model's mean row) and the paired summary (F1, Brier, AUC, wins against XGBoost).
 
 For each DIR/<split>/seed<N>/ (train.csv, test.csv, product.csv) it fits
   - RF-500: sklearn RandomForestClassifier(n_estimators=500, random_state=seed)
@@ -20,6 +21,7 @@ import os
 import re
 import statistics
 import sys
+import time
 from fractions import Fraction
 
 try:
@@ -137,7 +139,7 @@ def scores(y, p):
     predicted = (p > 0.5).astype(int)  # the product's DecisionRule: a tie is phishing
     found = int(((predicted == 1) & (y == 1)).sum())
     exact = Fraction(2 * found, 2 * found + int((predicted != y).sum())) if found else Fraction(0)
-    return f1_score(y, predicted, pos_label=1), brier_score_loss(y, p), roc_auc_score(y, p), exact
+    return f1_score(y, predicted, pos_label=1), brier_score_loss(y, p), roc_auc_score(y, p), exact, f1_score(y, predicted, pos_label=0)
 
 
 def seed_set(text):
@@ -154,6 +156,11 @@ def seed_set(text):
     except ValueError:
         pass
     raise argparse.ArgumentTypeError(f"'{text}' is not a range like 100-107 or a list like 1,3,7 of seeds 0 or more")
+
+
+def sd(values):
+    """Sample standard deviation (n - 1), 0 for one value, as evaluate reports it."""
+    return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
 def depth(text):
@@ -196,8 +203,12 @@ def main():
         for seed in seeds:
             read_split(os.path.join(folder, f"seed{seed}"))
 
-    print("| split | seed | train / test rows | product F1 | XGBoost F1 | RF-500 F1 | product Brier | XGBoost Brier | RF-500 Brier | product AUC | XGBoost AUC |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    # evaluate's table, one row per model: the same columns in the same order (seed, split, the model, then test F1
+    # (legitimate), AUC, Brier, F1 (phishing) and seconds), so the product's rows can be laid beside evaluate's own.
+    # The fourth column is the rows (evaluate's is the CV score, which the peers do not have).
+    models = (("product", "product"), ("xgboost", "XGBoost 1.7"), ("rf500", "RF-500"))
+    print("| seed | split | model | train / test rows | test F1 (legitimate) | test AUC | test Brier | test F1 (phishing) | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|")
     summary = []
     for kind, folder, seeds in plan:
         results = {"product": [], "xgboost": [], "rf500": []}
@@ -209,21 +220,31 @@ def main():
                 # fitted on the training rows (RF cannot take NaN; XGBoost would route it its own way).
                 imputer = KNNImputer(n_neighbors=3).fit(x_train)
                 x_train, x_test = imputer.transform(x_train), imputer.transform(x_test)
+            seconds = {"product": "—"}  # evaluate's table has the product's
+            clock = time.perf_counter()
             xgb = XGBClassifier(tree_method="hist", grow_policy="lossguide", max_leaves=64, max_depth=args.xgb_max_depth,
                                 learning_rate=0.05, n_estimators=600, subsample=0.9, colsample_bytree=0.6,
                                 random_state=seed, n_jobs=1)
             xgb.fit(x_train, y_train)
             p_xgb = xgb.predict_proba(x_test)[:, 1]
+            seconds["xgboost"] = f"{time.perf_counter() - clock:.1f}"
+            clock = time.perf_counter()
             rf = RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1)
             rf.fit(x_train, y_train)
             p_rf = rf.predict_proba(x_test)[:, 1]
+            seconds["rf500"] = f"{time.perf_counter() - clock:.1f}"
             for name, p in (("xgboost", p_xgb), ("rf500", p_rf)):  # kept beside the split for paired analyses
                 np.savetxt(os.path.join(d, f"{name}.csv"), p, fmt="%.17g", header="legitimate_probability", comments="")
             row = {name: scores(y_test, p) for name, p in (("product", p_product), ("xgboost", p_xgb), ("rf500", p_rf))}
-            for name in results:
+            for name, title in models:
                 results[name].append(row[name])
-            print(f"| {kind} | {seed} | {len(y_train)} / {len(y_test)} | {row['product'][0]:.4f} | {row['xgboost'][0]:.4f} | {row['rf500'][0]:.4f} | "
-                  f"{row['product'][1]:.5f} | {row['xgboost'][1]:.5f} | {row['rf500'][1]:.5f} | {row['product'][2]:.4f} | {row['xgboost'][2]:.4f} |", flush=True)
+                f1, brier, auc, _, f1_phishing = row[name]
+                print(f"| {seed} | {kind} | {title} | {len(y_train)} / {len(y_test)} | {f1:.4f} | {auc:.4f} | {brier:.5f} | {f1_phishing:.4f} | {seconds[name]} |", flush=True)
+        for name, title in models:
+            # evaluate's mean row: F1s and Brier with their sd, AUC without.
+            f1, brier, auc, _, f1_phishing = ([r[i] for r in results[name]] for i in range(5))
+            print(f"| mean ± sd | {kind} | {title} | | {statistics.mean(f1):.4f} ± {sd(f1):.4f} | {statistics.mean(auc):.4f} | "
+                  f"{statistics.mean(brier):.5f} ± {sd(brier):.5f} | {statistics.mean(f1_phishing):.4f} ± {sd(f1_phishing):.4f} | |")
         summary.append((kind, seeds, results))
 
     print()
@@ -232,8 +253,7 @@ def main():
     for kind, seeds, results in summary:
         def stat(name, i, digits):
             values = [r[i] for r in results[name]]
-            sd = statistics.stdev(values) if len(values) > 1 else 0.0
-            return f"{statistics.mean(values):.{digits}f} ± {sd:.{digits}f}"
+            return f"{statistics.mean(values):.{digits}f} ± {sd(values):.{digits}f}"
 
         f1_wins = sum(p[3] > x[3] for p, x in zip(results["product"], results["xgboost"]))
         f1_ties = sum(p[3] == x[3] for p, x in zip(results["product"], results["xgboost"]))
@@ -241,7 +261,7 @@ def main():
         label = f"{kind} ({seeds[0]}–{seeds[-1]})" if seeds == list(range(seeds[0], seeds[-1] + 1)) else f"{kind} ({','.join(map(str, seeds))})"
         print(f"| {label} | mean test F1 (legitimate) ± sd | {stat('product', 0, 4)} | {stat('xgboost', 0, 4)} | {stat('rf500', 0, 4)} | {f1_wins} of {len(seeds)} ({f1_ties} ties) |")
         print(f"| {label} | mean test Brier ± sd | {stat('product', 1, 5)} | {stat('xgboost', 1, 5)} | {stat('rf500', 1, 5)} | {brier_wins} of {len(seeds)} |")
-        print(f"| {label} | mean test ROC AUC | {stat('product', 2, 4)} | {stat('xgboost', 2, 4)} | {stat('rf500', 2, 4)} | |")
+        print(f"| {label} | mean test ROC AUC ± sd | {stat('product', 2, 4)} | {stat('xgboost', 2, 4)} | {stat('rf500', 2, 4)} | |")
 
 
 if __name__ == "__main__":

@@ -43,11 +43,21 @@ public sealed class PeersScriptTests
 
         var (code, stdout, stderr) = Peers(splits);
         Assert.True(code == 0, stderr + stdout);
-        var cells = stdout.Split('\n').Single(l => l.StartsWith("| stratified | 0 |", StringComparison.Ordinal)).Split('|').Select(c => c.Trim()).ToArray();
-        // | split | seed | rows | product F1 | XGBoost F1 | RF-500 F1 | product Brier | XGBoost Brier | RF-500 Brier | product AUC | XGBoost AUC |
-        Assert.Equal(f1.ToString("F4", CultureInfo.InvariantCulture), cells[4]);
-        Assert.InRange(double.Parse(cells[10], CultureInfo.InvariantCulture), 0.9, 1.0);
-        Assert.InRange(double.Parse(cells[4], CultureInfo.InvariantCulture), double.Parse(cells[5], CultureInfo.InvariantCulture) - 0.05, 1.0);
+        // | seed | split | model | train / test rows | test F1 (legitimate) | test AUC | test Brier | test F1 (phishing) | seconds |
+        string[] Cells(string table, string start) => table.Split('\n').Single(l => l.StartsWith(start, StringComparison.Ordinal)).Split('|').Select(c => c.Trim()).ToArray();
+        var ours = Cells(stdout, "| 0 | stratified | product |");
+        var xgboost = Cells(stdout, "| 0 | stratified | XGBoost 1.7 |");
+        Assert.Equal(f1.ToString("F4", CultureInfo.InvariantCulture), ours[5]);
+        Assert.InRange(double.Parse(xgboost[6], CultureInfo.InvariantCulture), 0.9, 1.0);
+        Assert.InRange(double.Parse(ours[5], CultureInfo.InvariantCulture), double.Parse(xgboost[5], CultureInfo.InvariantCulture) - 0.05, 1.0);
+
+        // evaluate's table shape: the product's rows are evaluate's own, cell for cell, in the same columns (the table
+        // had split and seed swapped, the metrics in another order, no phishing F1 and no mean rows).
+        var header = Cells(stdout, "| seed | split |");
+        Assert.Equal(Cells(log, "| seed | split |")[..3], header[..3]);
+        Assert.Equal(Cells(log, "| seed | split |")[5..], header[5..]); // the metrics and seconds, in evaluate's order
+        Assert.Equal(Cells(log, "| 0 | stratified |")[5..9], ours[5..9]);
+        Assert.Equal(Cells(log, "| mean ± sd | stratified |")[5..9], Cells(stdout, "| mean ± sd | stratified | product |")[5..9]);
     }
 
     [Theory]
@@ -75,7 +85,7 @@ public sealed class PeersScriptTests
         Assert.Equal(expectedCode, code);
         Assert.Contains(message, stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("Traceback", stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain("| grouped |", stdout, StringComparison.Ordinal); // nothing scored
+        Assert.DoesNotContain("| grouped |", stdout, StringComparison.Ordinal); // nothing scored (no split's row)
     }
 
     [Theory]
@@ -203,7 +213,8 @@ public sealed class PeersScriptTests
         var (code, stdout, stderr) = Peers(splits);
 
         Assert.True(code == 0, stderr + stdout);
-        Assert.StartsWith("| stratified | 0 | 35 / 10 | 0.3333 | 0.3333 |", stdout.Split('\n').Single(l => l.StartsWith("| stratified | 0 |", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Contains("| 0 | stratified | product | 35 / 10 | 0.3333 |", stdout, StringComparison.Ordinal);
+        Assert.Contains("| 0 | stratified | XGBoost 1.7 | 35 / 10 | 0.3333 |", stdout, StringComparison.Ordinal);
         Assert.EndsWith("| 0 of 1 (1 ties) |", stdout.Split('\n').Single(l => l.Contains("mean test F1", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 
