@@ -2,6 +2,9 @@
 # Runs every test: installs what the tests need (idempotent), then dotnet test on the whole solution.
 # Usage: bash scripts/test.sh [extra dotnet test arguments]
 set -euo pipefail
+# -h/--help prints the usage above and stops: it was passed to dotnet test after the prerequisites were installed and
+# the last run's TestResults removed.
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/s/^# \{0,1\}//p' "$0"; exit 0;; esac
 cd "$(dirname "$0")/.."
 
 # Removed first: a prerequisite that failed left the last run's results, which .ci/run then counted as this run's.

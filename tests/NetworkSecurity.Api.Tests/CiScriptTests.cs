@@ -133,6 +133,37 @@ public sealed class CiScriptTests
         }
     }
 
+    [Fact]
+    public void An_argument_to_ci_run_is_a_usage_error_and_help_to_test_sh_prints_its_usage_before_any_work()
+    {
+        // .ci/run ignored its arguments (the whole suite ran); test.sh passed --help to dotnet test after installing the
+        // prerequisites and removing the last run's results.
+        using var dir = new TempDirectory();
+        var root = Layout(dir, projects: 1, prerequisite: "echo prerequisite >> \"$ROOT/work.log\"", dotnet: "echo dotnet >> \"$ROOT/work.log\"");
+        var results = Directory.CreateDirectory(Path.Combine(root, "TestResults")).FullName;
+        File.WriteAllText(Path.Combine(results, "tests_net10.0_20261207120000.trx"), Trx("Completed", passed: 3, failed: 0, notExecuted: 0));
+
+        var (code, stdout, stderr) = CiRun(root, "--filter", "FullyQualifiedName~X");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("usage: .ci/run (no arguments", stderr, StringComparison.Ordinal);
+
+        foreach (var help in new[] { "--help", "-h" })
+        {
+            var start = new ProcessStartInfo("bash") { WorkingDirectory = root };
+            start.ArgumentList.Add(Path.Combine(root, "scripts", "test.sh"));
+            start.ArgumentList.Add(help);
+            start.Environment["PATH"] = Path.Combine(dir.Path, "tools") + ":" + Environment.GetEnvironmentVariable("PATH");
+            start.Environment["ROOT"] = root;
+            (code, stdout, _) = ProgramProcess.Execute(start, 60, "test.sh");
+            Assert.Equal(0, code);
+            Assert.Contains("Usage: bash scripts/test.sh [extra dotnet test arguments]", stdout, StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(Path.Combine(root, "work.log")), "a prerequisite or dotnet ran");
+        Assert.True(File.Exists(Path.Combine(results, "tests_net10.0_20261207120000.trx")), "the last run's results were removed");
+    }
+
     private static string Trx(string outcome, int passed, int failed, int notExecuted) =>
         $"""
         <?xml version="1.0" encoding="utf-8"?>
@@ -164,12 +195,17 @@ public sealed class CiScriptTests
         return root;
     }
 
-    private static (int Code, string Stdout, string Stderr) CiRun(string root) => ProgramProcess.Execute(Start(root), 60, ".ci/run");
+    private static (int Code, string Stdout, string Stderr) CiRun(string root, params string[] arguments) => ProgramProcess.Execute(Start(root, arguments), 60, ".ci/run");
 
-    private static ProcessStartInfo Start(string root)
+    private static ProcessStartInfo Start(string root, params string[] arguments)
     {
         var start = new ProcessStartInfo("bash") { WorkingDirectory = root };
         start.ArgumentList.Add(Path.Combine(root, ".ci", "run"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.Environment["PATH"] = Path.Combine(Path.GetDirectoryName(root)!, "tools") + ":" + Environment.GetEnvironmentVariable("PATH");
         start.Environment["ROOT"] = root;
         return start;
