@@ -357,6 +357,30 @@ public sealed class BenchScriptTests
         }
     }
 
+    [Theory]
+    [InlineData("seed_grid.py", "a.csv", "b.csv")] // the second was ignored
+    [InlineData("seed_grid.py", "/no/such.csv")] // a numpy traceback
+    [InlineData("explain_xgboost.py", "/no/such.csv")]
+    [InlineData("explain_xgboost.py", "DATA", "100x32", "100", "many", "0.2", "1.0")] // a ValueError traceback
+    [InlineData("explain_xgboost.py", "DATA", "100x32", "100", "32", "0.2", "1.0", "extra")] // the seventh was ignored
+    public void A_bench_python_helper_given_bad_arguments_prints_its_usage_not_a_traceback(string script, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3") { WorkingDirectory = TestPaths.RepositoryRoot };
+        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", script));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument == "DATA" ? TestPaths.DataFile : argument);
+        }
+
+        start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        var (code, stdout, stderr) = ProgramProcess.Execute(start, 120, script);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith($"usage: {script}", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Explain_xgboost_runs_with_only_what_explain_sh_installs()
     {
