@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The accuracy comparison, re-runnable by anyone: the product's own `evaluate` on 80/20 splits (stratified and
 # duplicate-aware) writes its exact rows and test probabilities, then peers.py trains RF-500 and the tuned XGBoost 1.7
-# on exactly those rows and prints one paired table (F1, Brier, AUC, wins). Installs Debian's python3-sklearn and
-# python3-xgboost when missing (idempotent).
+# on exactly those rows and prints evaluate's table for every model (a row per seed and model, the same columns as
+# evaluate's) and a paired summary (F1, Brier, AUC, wins). Installs Debian's python3-sklearn and python3-xgboost when
+# missing (idempotent).
 #   bash scripts/bench/accuracy.sh [SEEDS (default 0-4)] [OUT (default Artifacts/accuracy)] [DATA [SCHEMA]]
 #   OUT keeps anything else: only its stratified/ and grouped/ folders, this script's own output, are replaced.
 #   DATA is another labelled CSV to compare on (default the bundled data set), SCHEMA its schema (default
@@ -57,10 +58,11 @@ if ! "$python" -c "import sklearn, xgboost" 2>/dev/null; then
 fi
 
 . scripts/bench/build.sh
+. scripts/bench/stoppable.sh
 build_quietly accuracy.sh src/NetworkSecurity.Api/NetworkSecurity.Api.csproj
 for split in stratified grouped; do
   echo "== evaluate --split $split --seeds $seeds"
-  dotnet run -c Release --no-build --project src/NetworkSecurity.Api -- evaluate --split "$split" --seeds "$seeds" --write-splits "$out" --logs none "${inputs[@]}"
+  stoppable dotnet run -c Release --no-build --project src/NetworkSecurity.Api -- evaluate --split "$split" --seeds "$seeds" --write-splits "$out" --logs none "${inputs[@]}"
 done
 echo "== peers on the same rows ($out)"
-OMP_NUM_THREADS=1 "$python" scripts/bench/peers.py "$out"
+stoppable env OMP_NUM_THREADS=1 "$python" scripts/bench/peers.py "$out"

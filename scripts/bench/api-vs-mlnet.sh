@@ -38,14 +38,15 @@ trap cleanup EXIT
 echo "== building (Release) in $work"
 cp -r "$peer_src" "$work/peer"
 . scripts/bench/build.sh
+. scripts/bench/stoppable.sh
 build_quietly api-vs-mlnet.sh "$work/peer" src/NetworkSecurity.Api
 ours_dll=$root/src/NetworkSecurity.Api/bin/Release/net10.0/NetworkSecurity.Api.dll
 peer_dll=$work/peer/bin/Release/net10.0/peer_mlnet_api.dll
 data=$root/Network_Data/phisingData.csv
 
 echo "== training our default model (search) into $work/final_model"
-(cd "$work" && dotnet "$ours_dll" train --logs none --final-model "$work/final_model" --artifacts "$work/Artifacts" \
-  --MLFLOW_TRACKING_URI="$work/mlruns" >/dev/null)
+stoppable env -C "$work" dotnet "$ours_dll" train --logs none --final-model "$work/final_model" --artifacts "$work/Artifacts" \
+  --MLFLOW_TRACKING_URI="$work/mlruns" >/dev/null
 
 port_ours=${API_VS_MLNET_PORT:-18391}
 port_peer=$((port_ours + 1))

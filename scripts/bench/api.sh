@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load test of a running API on loopback (start it first: dotnet run -c Release --project src/NetworkSecurity.Api).
-# Needs wrk (apt-get install wrk). Bounded: fixed durations and request counts, 127.0.0.1 only.
+# Installs wrk (Debian package) when missing, once the service answers ready. Bounded: fixed durations and request
+# counts, 127.0.0.1 only.
 # Usage: bash scripts/bench/api.sh [URL of the running service on this machine: 127.0.0.1, localhost or [::1] (default http://127.0.0.1:8080)]
 set -euo pipefail
 # -h/--help prints the usage above and stops, before anything is installed, built, started or deleted.
@@ -12,10 +13,15 @@ url=${1:-http://127.0.0.1:8080}
 [[ $# -le 1 && "$url" =~ ^https?://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?/?$ ]] \
   || { echo "usage: bash scripts/bench/api.sh [URL of a service on this machine, like http://127.0.0.1:8080], not '$*'" >&2; exit 2; }
 url=${url%/}
-command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 2; }
 # A service without a model answers 503 at once: its "req/s" and CSV medians were printed as if measured.
 ready=$(curl -s -o /dev/null -w "%{http_code}" "$url/health/ready" || true)
 [ "$ready" = 200 ] || { echo "the service at $url is not ready (GET /health/ready answered ${ready/#000/nothing}, not 200): start it with a trained model" >&2; exit 1; }
+# Installed as api-vs-mlnet.sh installs it: this script stopped with "wrk is not installed" (exit 2, a usage error).
+if ! command -v wrk >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null; apt-get install -y --no-install-recommends wrk >/dev/null; }
+  command -v wrk >/dev/null || { echo "wrk could not be installed (apt-get install wrk)" >&2; exit 1; }
+fi
 
 echo "== POST /predict/json, one record, 32 connections, 2 threads, 20 s"
 wrk -t2 -c32 -d20s --latency -s scripts/bench/predict-json.lua "$url/predict/json"

@@ -17,16 +17,18 @@ if ! /usr/bin/python3 -c 'import xgboost' 2>/dev/null; then
 fi
 
 . scripts/bench/build.sh
+. scripts/bench/stoppable.sh
 build_quietly explain.sh src/NetworkSecurity.Benchmarks
 # Shown as measured (tee), kept for the table: captured by $(…) alone, nothing appeared for minutes.
 measured=$(mktemp)
 trap 'rm -f "$measured"' EXIT
-dotnet run -c Release --no-build --project src/NetworkSecurity.Benchmarks -- explain | tee "$measured"
+# Each pipeline as one stoppable step: SIGTERM stops the benchmark under way, not only the script.
+stoppable bash -c 'set -o pipefail; dotnet run -c Release --no-build --project src/NetworkSecurity.Benchmarks -- explain | tee "$0"' "$measured"
 ours=$(cat "$measured")
 if /usr/bin/python3 -c 'import xgboost' 2>/dev/null; then
   # The same shapes as ours: 100×32 (the earlier default model's) and 600×64.
-  { /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 100x32 100 32 0.2 1.0;
-    /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 600x64 600 64 0.05 0.8; } | tee "$measured"
+  stoppable bash -c 'set -o pipefail; { /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 100x32 100 32 0.2 1.0 &&
+    /usr/bin/python3 scripts/bench/explain_xgboost.py Network_Data/phisingData.csv 600x64 600 64 0.05 0.8; } | tee "$0"' "$measured"
   theirs=$(cat "$measured")
   value() { echo "$1" | sed -n "s/^$2=//p"; }
   echo

@@ -30,7 +30,7 @@ if [ "${HOSTILE_KEEP:-0}" = 1 ]; then
   work=/tmp/ns-hostile-files-$(printf %s "$root" | sha256sum | cut -c1-12)
   mkdir -p "$work"
 else
-  work=$(mktemp -d /tmp/ns-hostile.XXXXXX)
+  work=$(mktemp -d -t ns-hostile.XXXXXX)
 fi
 pid=""
 cleanup() {
@@ -40,6 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 . scripts/bench/build.sh
+. scripts/bench/stoppable.sh
 build_quietly hostile.sh src/NetworkSecurity.Api/NetworkSecurity.Api.csproj
 app=src/NetworkSecurity.Api/bin/Release/net10.0/NetworkSecurity.Api.dll
 models=${1:-}
@@ -47,7 +48,7 @@ if [ -z "$models" ] && [ -f "$work/final_model/CURRENT" ]; then
   models="$work/final_model"
 elif [ -z "$models" ]; then
   models="$work/final_model"
-  dotnet "$app" train --mode gbdt --final-model "$models" --artifacts "$work/Artifacts" --logs none \
+  stoppable dotnet "$app" train --mode gbdt --final-model "$models" --artifacts "$work/Artifacts" --logs none \
     "--MLFLOW_TRACKING_URI=$work/mlruns" >/dev/null
 fi
 

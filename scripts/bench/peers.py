@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Train the peers on exactly the splits `evaluate --write-splits DIR` wrote, and print the paired table.
+"""Train the peers on exactly the splits `evaluate --write-splits DIR` wrote, and print evaluate's table for every model
+(a row per seed and model, then each model's mean row) and the paired summary (F1, Brier, AUC, wins against XGBoost).
 
 For each DIR/<split>/seed<N>/ (train.csv, test.csv, product.csv) it fits
   - RF-500: sklearn RandomForestClassifier(n_estimators=500, random_state=seed)
@@ -20,6 +21,7 @@ import os
 import re
 import statistics
 import sys
+import time
 from fractions import Fraction
 
 try:
@@ -35,30 +37,99 @@ except ImportError as missing:
              + (debian if sys.executable == "/usr/bin/python3" else f"run it with /usr/bin/python3 and {debian}, or install numpy, scikit-learn and xgboost for this interpreter"))
 
 
+def read_csv(path):
+    """The header and rows of one of a split's files, or one line naming what is wrong with it (exit 1): an unreadable
+    or empty file, text that is not UTF-8, or a row with another number of fields than the header was a traceback."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            rows = [(reader.line_num, r) for r in reader]
+    except UnicodeDecodeError as bad:
+        sys.exit(f"{path}: not UTF-8 text (byte {bad.start}); evaluate --write-splits writes UTF-8 CSV")
+    except (OSError, csv.Error) as bad:
+        sys.exit(f"{path}: cannot be read: {bad}")
+    if not rows:
+        sys.exit(f"{path}: empty, not even a header")
+    header = rows[0][1]
+    for line, row in rows[1:]:
+        if len(row) != len(header):
+            sys.exit(f"{path} line {line}: {len(row)} fields, where the header has {len(header)}")
+    if len(rows) == 1:
+        sys.exit(f"{path}: a header and no rows")
+    return header, rows[1:]
+
+
 def load(path, legitimate):
-    """Labels as written, features, and 1 for a legitimate row; `legitimate` maps each label as written to whether it
-    is legitimate."""
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    body = rows[1:]
-    unknown = sorted({r[-1] for r in body} - legitimate.keys())
+    """Header, labels as written, features (NaN for an empty cell), and 1 for a legitimate row; `legitimate` maps each
+    label as written to whether it is legitimate. The label is the last column, as evaluate --write-splits writes it."""
+    header, rows = read_csv(path)
+    unknown = sorted({r[-1] for _, r in rows} - legitimate.keys())
     if unknown:
         sys.exit(f"{path}: label(s) {', '.join(unknown)} are not among product.csv's labels {', '.join(sorted(legitimate))}")
-    data = np.array([[float(v) if v != "" else np.nan for v in r[:-1]] for r in body])
-    return [r[-1] for r in body], data, np.array([int(legitimate[r[-1]]) for r in body])
+    data = np.empty((len(rows), len(header) - 1))
+    for i, (line, row) in enumerate(rows):
+        for c, cell in enumerate(row[:-1]):
+            try:
+                value = float(cell) if cell.strip() != "" else np.nan
+            except ValueError:
+                value = None
+            if value is None or np.isinf(value) or (np.isnan(value) and cell.strip() != ""):
+                sys.exit(f"{path} line {line}, column {header[c]}: '{cell}' is not a number (an empty cell is a missing value)")
+            data[i, c] = value
+    return header, [r[-1] for _, r in rows], data, np.array([int(legitimate[r[-1]]) for _, r in rows])
 
 
 def product_probabilities(path):
-    """The product's P(legitimate), and which label is legitimate: product.csv's class names it (a schema may label
-    phishing 1); splits written before that column have the data set's labels, -1 phishing and 1 legitimate."""
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        rows = list(reader)
-    if "class" in (reader.fieldnames or []):
-        legitimate = {r["label"]: r["class"] == "legitimate" for r in rows}
-    else:
-        legitimate = {"-1": False, "1": True}
-    return np.array([float(r["legitimate_probability"]) for r in rows]), [r["label"] for r in rows], legitimate
+    """The product's P(legitimate), the labels as written and which label is legitimate: product.csv's class names it (a
+    schema may label phishing 1); splits written before that column have the data set's labels, -1 phishing and 1
+    legitimate. A missing column or a probability that is not one was a KeyError or ValueError traceback."""
+    header, rows = read_csv(path)
+    for column in ("label", "legitimate_probability"):
+        if column not in header:
+            sys.exit(f"{path}: no {column} column; evaluate --write-splits writes location,class,label,legitimate_probability")
+    label, probability = header.index("label"), header.index("legitimate_probability")
+    role = header.index("class") if "class" in header else None
+    legitimate = {} if role is not None else {"-1": False, "1": True}
+    p = np.empty(len(rows))
+    for i, (line, row) in enumerate(rows):
+        if role is not None:
+            if row[role] not in ("phishing", "legitimate"):
+                sys.exit(f"{path} line {line}: class '{row[role]}' is neither phishing nor legitimate")
+            if legitimate.setdefault(row[label], row[role] == "legitimate") != (row[role] == "legitimate"):
+                sys.exit(f"{path} line {line}: label {row[label]} is {row[role]} here and not on an earlier line")
+        try:
+            p[i] = float(row[probability])
+        except ValueError:
+            p[i] = np.nan
+        if not 0 <= p[i] <= 1:
+            sys.exit(f"{path} line {line}: legitimate_probability '{row[probability]}' is not a probability from 0 to 1")
+    if len(set(legitimate.values())) < 2:
+        # Said of train.csv before ("label(s) -1 are not among product.csv's labels 1"), which holds both.
+        sys.exit(f"{path}: every test row is {'legitimate' if any(legitimate.values()) else 'phishing'}; a split's test rows need both classes")
+    return p, [r[label] for _, r in rows], legitimate
+
+
+def read_split(d):
+    """One seed folder's rows, checked before any model is fitted: train.csv and test.csv with the same columns, test.csv
+    paired row by row with product.csv, and both classes in each (XGBoost refuses one class; AUC needs both)."""
+    p_product, product_labels, legitimate = product_probabilities(os.path.join(d, "product.csv"))
+    train_header, _, x_train, y_train = load(os.path.join(d, "train.csv"), legitimate)
+    test_header, test_labels, x_test, y_test = load(os.path.join(d, "test.csv"), legitimate)
+    if test_header != train_header:
+        # Fitted on one column order and scored on another, the peers were scored silently on the wrong features.
+        if len(test_header) != len(train_header):
+            sys.exit(f"{d}: test.csv has {len(test_header)} columns and train.csv {len(train_header)}; they must be the same columns")
+        c = next(c for c, (a, b) in enumerate(zip(test_header, train_header)) if a != b)
+        sys.exit(f"{d}: column {c + 1} of test.csv is {test_header[c]} and of train.csv {train_header[c]}; they must be the same columns in the same order")
+    if len(product_labels) != len(test_labels):
+        sys.exit(f"{d}: product.csv has {len(product_labels)} rows and test.csv {len(test_labels)}; they pair row by row")
+    for i, (ours, theirs) in enumerate(zip(product_labels, test_labels)):
+        if ours != theirs:
+            sys.exit(f"{d}: product.csv rows do not match test.csv: row {i + 1} is labelled {ours} in one and {theirs} in the other")
+    for name, y in (("train.csv", y_train), ("test.csv", y_test)):
+        if y.min() == y.max():
+            sys.exit(f"{os.path.join(d, name)}: every row is {'legitimate' if y[0] else 'phishing'}; a split needs both classes")
+    return p_product, x_train, y_train, x_test, y_test
 
 
 def scores(y, p):
@@ -68,7 +139,7 @@ def scores(y, p):
     predicted = (p > 0.5).astype(int)  # the product's DecisionRule: a tie is phishing
     found = int(((predicted == 1) & (y == 1)).sum())
     exact = Fraction(2 * found, 2 * found + int((predicted != y).sum())) if found else Fraction(0)
-    return f1_score(y, predicted, pos_label=1), brier_score_loss(y, p), roc_auc_score(y, p), exact
+    return f1_score(y, predicted, pos_label=1), brier_score_loss(y, p), roc_auc_score(y, p), exact, f1_score(y, predicted, pos_label=0)
 
 
 def seed_set(text):
@@ -85,6 +156,11 @@ def seed_set(text):
     except ValueError:
         pass
     raise argparse.ArgumentTypeError(f"'{text}' is not a range like 100-107 or a list like 1,3,7 of seeds 0 or more")
+
+
+def sd(values):
+    """Sample standard deviation (n - 1), 0 for one value, as evaluate reports it."""
+    return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
 def depth(text):
@@ -120,39 +196,55 @@ def main():
                 if not os.path.isfile(os.path.join(d, name)):
                     sys.exit(f"{d}: no {name}; evaluate --write-splits writes train.csv, test.csv and product.csv in each seed folder")
         plan.append((kind, folder, seeds))
+    # Every file read and checked too before any fit: a bad cell or a mismatched file in the last seed was a traceback
+    # after minutes of fitting the others. Read again when its seed is fitted, so that the rows of one split at a time
+    # are held (60 splits of the bundled data held at once were 300 MB).
+    for kind, folder, seeds in plan:
+        for seed in seeds:
+            read_split(os.path.join(folder, f"seed{seed}"))
 
-    print("| split | seed | train / test rows | product F1 | XGBoost F1 | RF-500 F1 | product Brier | XGBoost Brier | RF-500 Brier | product AUC | XGBoost AUC |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    # evaluate's table, one row per model: the same columns in the same order (seed, split, the model, then test F1
+    # (legitimate), AUC, Brier, F1 (phishing) and seconds), so the product's rows can be laid beside evaluate's own.
+    # The fourth column is the rows (evaluate's is the CV score, which the peers do not have).
+    models = (("product", "product"), ("xgboost", "XGBoost 1.7"), ("rf500", "RF-500"))
+    print("| seed | split | model | train / test rows | test F1 (legitimate) | test AUC | test Brier | test F1 (phishing) | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|")
     summary = []
     for kind, folder, seeds in plan:
         results = {"product": [], "xgboost": [], "rf500": []}
         for seed in seeds:
             d = os.path.join(folder, f"seed{seed}")
-            p_product, product_labels, legitimate = product_probabilities(os.path.join(d, "product.csv"))
-            _, x_train, y_train = load(os.path.join(d, "train.csv"), legitimate)
-            test_labels, x_test, y_test = load(os.path.join(d, "test.csv"), legitimate)
-            if product_labels != test_labels:
-                sys.exit(f"{d}: product.csv rows do not match test.csv")
+            p_product, x_train, y_train, x_test, y_test = read_split(d)
             if np.isnan(x_train).any() or np.isnan(x_test).any():
                 # Missing cells: the peers get what the product's pipeline gives its model, KNNImputer(n_neighbors=3)
                 # fitted on the training rows (RF cannot take NaN; XGBoost would route it its own way).
                 imputer = KNNImputer(n_neighbors=3).fit(x_train)
                 x_train, x_test = imputer.transform(x_train), imputer.transform(x_test)
+            seconds = {"product": "—"}  # evaluate's table has the product's
+            clock = time.perf_counter()
             xgb = XGBClassifier(tree_method="hist", grow_policy="lossguide", max_leaves=64, max_depth=args.xgb_max_depth,
                                 learning_rate=0.05, n_estimators=600, subsample=0.9, colsample_bytree=0.6,
                                 random_state=seed, n_jobs=1)
             xgb.fit(x_train, y_train)
             p_xgb = xgb.predict_proba(x_test)[:, 1]
+            seconds["xgboost"] = f"{time.perf_counter() - clock:.1f}"
+            clock = time.perf_counter()
             rf = RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1)
             rf.fit(x_train, y_train)
             p_rf = rf.predict_proba(x_test)[:, 1]
+            seconds["rf500"] = f"{time.perf_counter() - clock:.1f}"
             for name, p in (("xgboost", p_xgb), ("rf500", p_rf)):  # kept beside the split for paired analyses
                 np.savetxt(os.path.join(d, f"{name}.csv"), p, fmt="%.17g", header="legitimate_probability", comments="")
             row = {name: scores(y_test, p) for name, p in (("product", p_product), ("xgboost", p_xgb), ("rf500", p_rf))}
-            for name in results:
+            for name, title in models:
                 results[name].append(row[name])
-            print(f"| {kind} | {seed} | {len(y_train)} / {len(y_test)} | {row['product'][0]:.4f} | {row['xgboost'][0]:.4f} | {row['rf500'][0]:.4f} | "
-                  f"{row['product'][1]:.5f} | {row['xgboost'][1]:.5f} | {row['rf500'][1]:.5f} | {row['product'][2]:.4f} | {row['xgboost'][2]:.4f} |", flush=True)
+                f1, brier, auc, _, f1_phishing = row[name]
+                print(f"| {seed} | {kind} | {title} | {len(y_train)} / {len(y_test)} | {f1:.4f} | {auc:.4f} | {brier:.5f} | {f1_phishing:.4f} | {seconds[name]} |", flush=True)
+        for name, title in models:
+            # evaluate's mean row: F1s and Brier with their sd, AUC without.
+            f1, brier, auc, _, f1_phishing = ([r[i] for r in results[name]] for i in range(5))
+            print(f"| mean ± sd | {kind} | {title} | | {statistics.mean(f1):.4f} ± {sd(f1):.4f} | {statistics.mean(auc):.4f} | "
+                  f"{statistics.mean(brier):.5f} ± {sd(brier):.5f} | {statistics.mean(f1_phishing):.4f} ± {sd(f1_phishing):.4f} | |")
         summary.append((kind, seeds, results))
 
     print()
@@ -161,8 +253,7 @@ def main():
     for kind, seeds, results in summary:
         def stat(name, i, digits):
             values = [r[i] for r in results[name]]
-            sd = statistics.stdev(values) if len(values) > 1 else 0.0
-            return f"{statistics.mean(values):.{digits}f} ± {sd:.{digits}f}"
+            return f"{statistics.mean(values):.{digits}f} ± {sd(values):.{digits}f}"
 
         f1_wins = sum(p[3] > x[3] for p, x in zip(results["product"], results["xgboost"]))
         f1_ties = sum(p[3] == x[3] for p, x in zip(results["product"], results["xgboost"]))
@@ -170,7 +261,7 @@ def main():
         label = f"{kind} ({seeds[0]}–{seeds[-1]})" if seeds == list(range(seeds[0], seeds[-1] + 1)) else f"{kind} ({','.join(map(str, seeds))})"
         print(f"| {label} | mean test F1 (legitimate) ± sd | {stat('product', 0, 4)} | {stat('xgboost', 0, 4)} | {stat('rf500', 0, 4)} | {f1_wins} of {len(seeds)} ({f1_ties} ties) |")
         print(f"| {label} | mean test Brier ± sd | {stat('product', 1, 5)} | {stat('xgboost', 1, 5)} | {stat('rf500', 1, 5)} | {brier_wins} of {len(seeds)} |")
-        print(f"| {label} | mean test ROC AUC | {stat('product', 2, 4)} | {stat('xgboost', 2, 4)} | {stat('rf500', 2, 4)} | |")
+        print(f"| {label} | mean test ROC AUC ± sd | {stat('product', 2, 4)} | {stat('xgboost', 2, 4)} | {stat('rf500', 2, 4)} | |")
 
 
 if __name__ == "__main__":

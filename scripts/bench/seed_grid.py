@@ -4,6 +4,7 @@ GridSearchCV(cv=3) over the seed's five grids, refit of the best. Prints one lin
 
 Usage: seed_grid.py [CSV (default Network_Data/phisingData.csv)]
 """
+import os
 import sys
 import time
 
@@ -15,6 +16,11 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.tree import DecisionTreeClassifier
 
+# One optional CSV that exists: a second argument was ignored, and a missing file was a numpy traceback.
+if len(sys.argv) > 2 or (len(sys.argv) == 2 and not os.path.isfile(sys.argv[1])):
+    print(f"usage: seed_grid.py [CSV (default Network_Data/phisingData.csv)], not {' '.join(sys.argv[1:])!r}"
+             + (f": {sys.argv[1]} is not a file" if len(sys.argv) == 2 else ""), file=sys.stderr)
+    sys.exit(2)
 path = sys.argv[1] if len(sys.argv) > 1 else "Network_Data/phisingData.csv"
 data = np.genfromtxt(path, delimiter=",", skip_header=1)
 x, y = data[:, :-1], np.where(data[:, -1] == -1, 0, 1)

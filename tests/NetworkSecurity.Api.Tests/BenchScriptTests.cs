@@ -302,6 +302,139 @@ public sealed class BenchScriptTests
         }
     }
 
+    [Theory]
+    [InlineData("accuracy", new[] { "0", "results" })]
+    [InlineData("speed", new string[0])]
+    [InlineData("hostile", new string[0])] // its train: the EXIT trap removed the folder the train went on writing into
+    [InlineData("api-vs-mlnet", new string[0])]
+    [InlineData("explain", new string[0])]
+    public void A_bench_script_stopped_by_sigterm_stops_the_program_its_step_started(string script, string[] arguments)
+    {
+        // The steps ran in the foreground: `kill <script>` ended bash alone, and the program `dotnet run` had started
+        // (evaluate, writing its splits; the search) went on, orphaned, for minutes.
+        using var dir = new TempDirectory();
+        var tools = Directory.CreateDirectory(Path.Combine(dir.Path, "tools")).FullName;
+        var started = Path.Combine(dir.Path, "program.started");
+        var stopped = Path.Combine(dir.Path, "program.stopped");
+        // A stand-in dotnet: builds succeed; `run` starts the program and, as a parent that does not pass SIGTERM on,
+        // dies of it alone. The program waits to be stopped. apt-get "installs" scikit-learn if /usr/bin/python3 lacks it.
+        File.WriteAllText(Path.Combine(tools, "dotnet"), $$"""
+            #!/bin/bash
+            [ "$1" = build ] && exit 0
+            bash -c 'trap "echo stopped > '{{stopped}}'; exit 1" TERM; echo $$ > '{{started}}'; while :; do sleep 0.1; done'
+            """);
+        File.WriteAllText(Path.Combine(tools, "apt-get"), "#!/bin/sh\nexit 0\n");
+        foreach (var tool in new[] { "dotnet", "apt-get" })
+        {
+            File.SetUnixFileMode(Path.Combine(tools, tool), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", script + ".sh"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument == "results" ? Path.Combine(dir.Path, argument) : argument);
+        }
+
+        start.Environment["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH");
+        // Free ports for the scripts that check theirs (nothing listens on them: the stand-in starts no service).
+        var free = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        free.Start();
+        var port = ((System.Net.IPEndPoint)free.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        free.Stop();
+        start.Environment["HOSTILE_PORT"] = port;
+        start.Environment["API_VS_MLNET_PORT"] = port;
+        start.Environment["PEER_DIR"] = Directory.CreateDirectory(Path.Combine(dir.Path, "peer")).FullName;
+        start.Environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(dir.Path, "tmp")).FullName;
+        using var process = Process.Start(start)!;
+        try
+        {
+            var waited = Stopwatch.StartNew();
+            while (!File.Exists(started) && !process.HasExited && waited.Elapsed < TimeSpan.FromSeconds(120))
+            {
+                Thread.Sleep(50);
+            }
+
+            Assert.True(File.Exists(started), "the stand-in program never started: " + (process.HasExited ? process.StandardError.ReadToEnd() : "still waiting"));
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                kill.WaitForExit();
+            }
+
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), $"{script}.sh did not end after SIGTERM");
+            Assert.Equal(143, process.ExitCode);
+            Assert.True(File.Exists(stopped), "the program the step started was not stopped");
+            Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(dir.Path, "tmp"))); // temporary folders removed
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            // A program the script left running (the defect) is not left behind by the test.
+            if (File.Exists(started) && int.TryParse(File.ReadAllText(started).Trim(), out var pid))
+            {
+                try
+                {
+                    using var program = Process.GetProcessById(pid);
+                    program.Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone, as it should be.
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("seed_grid.py", "a.csv", "b.csv")] // the second was ignored
+    [InlineData("seed_grid.py", "/no/such.csv")] // a numpy traceback
+    [InlineData("explain_xgboost.py", "/no/such.csv")]
+    [InlineData("explain_xgboost.py", "DATA", "100x32", "100", "many", "0.2", "1.0")] // a ValueError traceback
+    [InlineData("explain_xgboost.py", "DATA", "100x32", "100", "32", "0.2", "1.0", "extra")] // the seventh was ignored
+    public void A_bench_python_helper_given_bad_arguments_prints_its_usage_not_a_traceback(string script, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3") { WorkingDirectory = TestPaths.RepositoryRoot };
+        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", script));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument == "DATA" ? TestPaths.DataFile : argument);
+        }
+
+        start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        var (code, stdout, stderr) = ProgramProcess.Execute(start, 120, script);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith($"usage: {script}", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Explain_xgboost_runs_with_only_what_explain_sh_installs()
+    {
+        // Debian's python3-xgboost without pandas (explain.sh installs nothing else): trees_to_dataframe was an
+        // ImportError, and explain.sh ended there, after minutes of the .NET benchmark, with no table.
+        using var dir = new TempDirectory();
+        var data = dir.File("rows.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(301)) + "\n");
+        var start = new ProcessStartInfo("/usr/bin/python3") { WorkingDirectory = dir.Path };
+        foreach (var argument in new[] { Path.Combine(TestPaths.RepositoryRoot, "scripts", "bench", "explain_xgboost.py"), data, "5x4", "5", "4", "0.3", "1.0" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        var (code, stdout, stderr) = ProgramProcess.Execute(start, 300, "explain_xgboost.py");
+
+        Assert.True(code == 0, stderr);
+        var leaves = stdout.Split('\n').Single(l => l.StartsWith("xgb_5x4_leaves_mean=", StringComparison.Ordinal));
+        Assert.InRange(double.Parse(leaves[(leaves.IndexOf('=', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture), 1.0, 4.0);
+        Assert.Contains("xgb_5x4_batch2000_s=", stdout, StringComparison.Ordinal);
+    }
+
     private static (int Code, string Stdout, string Stderr, string Calls) Run(TempDirectory dir, string script, params string[] arguments) =>
         RunWith(dir, Tools, new Dictionary<string, string>(), script, arguments);
 

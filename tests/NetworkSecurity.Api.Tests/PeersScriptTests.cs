@@ -43,11 +43,21 @@ public sealed class PeersScriptTests
 
         var (code, stdout, stderr) = Peers(splits);
         Assert.True(code == 0, stderr + stdout);
-        var cells = stdout.Split('\n').Single(l => l.StartsWith("| stratified | 0 |", StringComparison.Ordinal)).Split('|').Select(c => c.Trim()).ToArray();
-        // | split | seed | rows | product F1 | XGBoost F1 | RF-500 F1 | product Brier | XGBoost Brier | RF-500 Brier | product AUC | XGBoost AUC |
-        Assert.Equal(f1.ToString("F4", CultureInfo.InvariantCulture), cells[4]);
-        Assert.InRange(double.Parse(cells[10], CultureInfo.InvariantCulture), 0.9, 1.0);
-        Assert.InRange(double.Parse(cells[4], CultureInfo.InvariantCulture), double.Parse(cells[5], CultureInfo.InvariantCulture) - 0.05, 1.0);
+        // | seed | split | model | train / test rows | test F1 (legitimate) | test AUC | test Brier | test F1 (phishing) | seconds |
+        string[] Cells(string table, string start) => table.Split('\n').Single(l => l.StartsWith(start, StringComparison.Ordinal)).Split('|').Select(c => c.Trim()).ToArray();
+        var ours = Cells(stdout, "| 0 | stratified | product |");
+        var xgboost = Cells(stdout, "| 0 | stratified | XGBoost 1.7 |");
+        Assert.Equal(f1.ToString("F4", CultureInfo.InvariantCulture), ours[5]);
+        Assert.InRange(double.Parse(xgboost[6], CultureInfo.InvariantCulture), 0.9, 1.0);
+        Assert.InRange(double.Parse(ours[5], CultureInfo.InvariantCulture), double.Parse(xgboost[5], CultureInfo.InvariantCulture) - 0.05, 1.0);
+
+        // evaluate's table shape: the product's rows are evaluate's own, cell for cell, in the same columns (the table
+        // had split and seed swapped, the metrics in another order, no phishing F1 and no mean rows).
+        var header = Cells(stdout, "| seed | split |");
+        Assert.Equal(Cells(log, "| seed | split |")[..3], header[..3]);
+        Assert.Equal(Cells(log, "| seed | split |")[5..], header[5..]); // the metrics and seconds, in evaluate's order
+        Assert.Equal(Cells(log, "| 0 | stratified |")[5..9], ours[5..9]);
+        Assert.Equal(Cells(log, "| mean ± sd | stratified |")[5..9], Cells(stdout, "| mean ± sd | stratified | product |")[5..9]);
     }
 
     [Theory]
@@ -75,7 +85,7 @@ public sealed class PeersScriptTests
         Assert.Equal(expectedCode, code);
         Assert.Contains(message, stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("Traceback", stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain("| grouped |", stdout, StringComparison.Ordinal); // nothing scored
+        Assert.DoesNotContain("| grouped |", stdout, StringComparison.Ordinal); // nothing scored (no split's row)
     }
 
     [Theory]
@@ -108,6 +118,82 @@ public sealed class PeersScriptTests
         Assert.Equal("", stdout); // no stratified row: nothing was fitted
     }
 
+    [Theory]
+    [InlineData("train.csv", "b,a,Result", "column 1 of test.csv is a and of train.csv b; they must be the same columns in the same order")] // fitted on one order, scored on the other: exit 0
+    [InlineData("train.csv", "a,Result", "test.csv has 3 columns and train.csv 2")] // an XGBoost feature-shape traceback
+    [InlineData("train.csv", "x", "train.csv line 4: 1 fields, where the header has 3")] // an inhomogeneous-shape traceback
+    [InlineData("train.csv", "1,abc,1", "train.csv line 4, column b: 'abc' is not a number")] // a ValueError traceback
+    [InlineData("test.csv", "", "test.csv: empty, not even a header")]
+    [InlineData("product.csv", "location,class,label,p", "product.csv: no legitimate_probability column")] // a KeyError traceback
+    [InlineData("product.csv", "\"line 2\",legitimate,1,7", "product.csv line 2: legitimate_probability '7' is not a probability from 0 to 1")] // a ValueError traceback
+    [InlineData("product.csv", "\"line 2\",legitimate,1,0.9", "product.csv has 11 rows and test.csv 10; they pair row by row")]
+    [InlineData("product.csv", "legitimate", "product.csv: every test row is legitimate; a split's test rows need both classes")] // blamed train.csv's labels
+    [InlineData("train.csv", "legitimate", "train.csv: every row is legitimate; a split needs both classes")] // an XGBoost traceback
+    public void A_bad_file_in_any_seed_is_one_line_naming_it_before_any_peer_is_fitted(string file, string change, string message)
+    {
+        // Seed 0 is complete and sound; seed 1's file is changed. Every file is read before the first fit: a traceback
+        // (or, for columns in another order, a table scored on the wrong features) came after seed 0 had been fitted.
+        using var dir = new TempDirectory();
+        var splits = Path.Combine(dir.Path, "splits");
+        foreach (var seed in new[] { "seed0", "seed1" })
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(splits, "stratified", seed)).FullName;
+            var rows = Enumerable.Range(0, 40).Select(i => $"{(i % 2 == 0 ? 1 : -1)},{(i % 3) - 1},{(i % 2 == 0 ? 1 : -1)}").ToList();
+            string[] train = ["a,b,Result", .. rows];
+            string[] test = ["a,b,Result", .. rows[..10]];
+            string[] product = ["location,class,label,legitimate_probability",
+                .. rows[..10].Select((r, i) => $"\"line {i + 2}\",{(r.EndsWith(",1", StringComparison.Ordinal) ? "legitimate,1,0.9" : "phishing,-1,0.1")}")];
+            if (seed == "seed1")
+            {
+                if (change == "legitimate" && file == "train.csv")
+                {
+                    train = [.. train.Where(r => !r.EndsWith(",-1", StringComparison.Ordinal))];
+                }
+                else if (change == "legitimate")
+                {
+                    test = [.. test.Where(r => !r.EndsWith(",-1", StringComparison.Ordinal))];
+                    product = [.. product.Where(r => !r.Contains("phishing", StringComparison.Ordinal))];
+                }
+                else if (file == "train.csv" && change.EndsWith("Result", StringComparison.Ordinal))
+                {
+                    train = [change, .. train.Skip(1).Select(r => change == "a,Result" ? r[(r.IndexOf(',', StringComparison.Ordinal) + 1)..] : r)];
+                }
+                else if (file == "train.csv")
+                {
+                    train = [.. train[..3], change, .. train[3..]];
+                }
+                else if (file == "test.csv")
+                {
+                    test = [];
+                }
+                else if (change.StartsWith("location", StringComparison.Ordinal))
+                {
+                    product = [change, .. product.Skip(1)];
+                }
+                else if (change.EndsWith(",7", StringComparison.Ordinal))
+                {
+                    product = [product[0], change, .. product[2..]];
+                }
+                else
+                {
+                    product = [.. product, change];
+                }
+            }
+
+            File.WriteAllLines(Path.Combine(folder, "train.csv"), train);
+            File.WriteAllLines(Path.Combine(folder, "test.csv"), test);
+            File.WriteAllLines(Path.Combine(folder, "product.csv"), product);
+        }
+
+        var (code, stdout, stderr) = Peers(splits);
+
+        Assert.Equal(1, code);
+        Assert.Contains(Path.Combine(splits, "stratified", "seed1"), stderr, StringComparison.Ordinal);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", stderr, StringComparison.Ordinal);
+        Assert.Equal("", stdout); // no seed fitted, not even the sound one
+    }
+
     [Fact]
     public void Equal_F1s_reached_by_different_errors_are_a_tie_not_a_win_or_a_loss()
     {
@@ -127,7 +213,8 @@ public sealed class PeersScriptTests
         var (code, stdout, stderr) = Peers(splits);
 
         Assert.True(code == 0, stderr + stdout);
-        Assert.StartsWith("| stratified | 0 | 35 / 10 | 0.3333 | 0.3333 |", stdout.Split('\n').Single(l => l.StartsWith("| stratified | 0 |", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Contains("| 0 | stratified | product | 35 / 10 | 0.3333 |", stdout, StringComparison.Ordinal);
+        Assert.Contains("| 0 | stratified | XGBoost 1.7 | 35 / 10 | 0.3333 |", stdout, StringComparison.Ordinal);
         Assert.EndsWith("| 0 of 1 (1 ties) |", stdout.Split('\n').Single(l => l.Contains("mean test F1", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 
