@@ -80,8 +80,9 @@ public static partial class LoggingSetup
         var levels = configuration.GetSection("Serilog:MinimumLevel");
         // An empty value is unset (an empty JSON object reads as ""), as Serilog takes it.
         var values = new[] { levels, levels.GetSection("Default") }.Concat(levels.GetSection("Override").GetChildren());
-        // Serilog takes an empty MinimumLevel or override for unset, but not an empty Default (Serilog__MinimumLevel__Default=
-        // in an env file): "The value  is not a valid Serilog level." named neither the key nor where it was set.
+        // Serilog takes an empty MinimumLevel or override for unset, but not an empty Default given as an option or in a
+        // settings file (an empty variable is unset, SetVariablesSource): "The value  is not a valid Serilog level." named
+        // neither the key nor where it was set.
         if (string.IsNullOrEmpty(levels.Value) && levels.GetSection("Default").Value is { } empty && string.IsNullOrWhiteSpace(empty))
         {
             return "invalid logging configuration: Serilog:MinimumLevel:Default is empty: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out.";
