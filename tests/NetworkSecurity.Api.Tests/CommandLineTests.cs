@@ -395,8 +395,8 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData("train evaluate", "--Pipeline:Seed=abc", "Failed to convert configuration value 'abc' at 'Pipeline:Seed'")]
-    [InlineData("train evaluate", "--Pipeline__ExpectedScore=abc", "Failed to convert configuration value 'abc'")]
+    [InlineData("train evaluate", "--Pipeline:Seed=abc", "Pipeline:Seed 'abc' is not a whole number, 0 or more.")]
+    [InlineData("train evaluate", "--Pipeline__ExpectedScore=abc", "Pipeline:ExpectedScore 'abc' is not a number from 0 to 1.")]
     [InlineData("train", "--MLFLOW_TRACKING_URI=http://", "MLFLOW_TRACKING_URI 'http://' is not a valid server URL")]
     [InlineData("train", "--MLFLOW_TRACKING_URI=ftp://127.0.0.1/x", "only http(s):// (an MLflow server), file: or a folder path are supported")]
     [InlineData("train", "--MLFLOW_HTTP_REQUEST_TIMEOUT=abc", "MLFLOW_HTTP_REQUEST_TIMEOUT")]
@@ -426,7 +426,7 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData("--Api:MaxRows=abc", 2, "Failed to convert configuration value 'abc' at 'Api:MaxRows'")]
+    [InlineData("--Api:MaxRows=abc", 2, "Api:MaxRows 'abc' is not a whole number, 1 or more.")]
     [InlineData("--Pipeline:TestFraction=2", 2, "invalid configuration: Pipeline:TestFraction: The field TestFraction must be between 0 and 0.5.")] // not "DataAnnotation validation failed for 'PipelineOptions' members"
     [InlineData("--S3_BUCKET=b --S3_ENDPOINT_URL=garbage", 2, "S3_ENDPOINT_URL 'garbage' is not an http(s) URL")]
     [InlineData("--MLFLOW_TRACKING_URI=ftp://x", 2, "only http(s):// (an MLflow server), file: or a folder path are supported")]
@@ -1037,7 +1037,7 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData("predict --input x.csv --output y.csv", "--Api:MaxRows=abc", "Failed to convert configuration value 'abc' at 'Api:MaxRows'")]
+    [InlineData("predict --input x.csv --output y.csv", "--Api:MaxRows=abc", "Api:MaxRows 'abc' is not a whole number, 1 or more.")]
     [InlineData("export", "--MLFLOW_TRACKING_URI=ftp://x", "only http(s):// (an MLflow server), file: or a folder path are supported")]
     [InlineData("predict --input x.csv --output y.csv", "--Replication:LeaseMode=bogus", "LeaseMode")]
     [InlineData("export", "--NETWORKSECURITY_API_KEY= x", "NETWORKSECURITY_API_KEY (Api:TrainApiKey) is blank or has spaces around it")]

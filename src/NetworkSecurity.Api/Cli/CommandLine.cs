@@ -438,7 +438,10 @@ public static partial class CommandLine
 
             if (ex is InvalidOperationException && ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
             {
-                reason = ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+                // In the settings' own words (the key, the value, what the key takes), not the binder's: "Failed to convert
+                // configuration value '' at 'Pipeline:Seed' to type 'System.Int32'. ( is not a valid value for Int32. …)".
+                reason = SettingNames.ConversionProblem(ex.Message)
+                    ?? (ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message);
                 return true;
             }
 

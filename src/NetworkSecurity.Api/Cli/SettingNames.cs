@@ -13,7 +13,7 @@ namespace NetworkSecurity.Api.Cli;
 /// the variables the product reads or one of the web host's own keys (urls): <c>--AWS_SECRET_ACCES_KEY=...</c> was kept
 /// as a key nothing reads. Environment variables without a section are not checked: the environment holds many others.
 /// </summary>
-internal static class SettingNames
+internal static partial class SettingNames
 {
     private static readonly Dictionary<string, Type> Bound = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -433,6 +433,89 @@ internal static class SettingNames
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance).SelectMany(p =>
             p.PropertyType.IsClass && p.PropertyType != typeof(string) ? SettableKeys($"{prefix}:{p.Name}", p.PropertyType)
             : p.CanWrite ? [$"{prefix}:{p.Name}"] : []);
+
+    /// <summary>
+    /// The configuration binder's "Failed to convert configuration value 'abc' at 'Pipeline:Seed' to type 'System.Int32'."
+    /// in the settings' own words, as their other errors are ("Pipeline:Seed 'abc' is not a whole number, 0 or more.",
+    /// "Pipeline:Seed is empty: give …, or leave the setting out."), or null when the key's type is not one of these.
+    /// </summary>
+    public static string? ConversionProblem(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var match = ConversionFailure().Match(message);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var key = match.Groups["key"].Value;
+        var value = match.Groups["value"].Value;
+        var property = SettableProperty(key);
+        var type = property?.PropertyType ?? Type.GetType(match.Groups["type"].Value);
+        if (type is null || Expected(Nullable.GetUnderlyingType(type) ?? type, property?.GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>()) is not { } expected)
+        {
+            return null;
+        }
+
+        return value.Length == 0
+            ? $"{key} is empty: give {expected}, or leave the setting out."
+            : $"{key}{(SettingSources.IsSecret(key) ? "" : $" '{SettingSources.Shown(value)}'")} is not {expected}.";
+    }
+
+    // What a value of the type takes, within its range: "a whole number from 1 to 50", "a number from 0 to 0.5", "true or false".
+    private static string? Expected(Type type, System.ComponentModel.DataAnnotations.RangeAttribute? range)
+    {
+        var whole = type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(uint) || type == typeof(ulong);
+        if (type == typeof(bool))
+        {
+            return "true or false";
+        }
+
+        if (!whole && type != typeof(double) && type != typeof(float) && type != typeof(decimal))
+        {
+            return null;
+        }
+
+        var kind = whole ? "a whole number" : "a number";
+        if (range is null)
+        {
+            return kind;
+        }
+
+        var min = Convert.ToDouble(range.Minimum, System.Globalization.CultureInfo.InvariantCulture);
+        var max = Convert.ToDouble(range.Maximum, System.Globalization.CultureInfo.InvariantCulture);
+        string Text(double x) => x.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return whole && max >= (type == typeof(int) ? int.MaxValue : long.MaxValue)
+            ? $"{kind}, {Text(min)} or more"
+            : $"{kind} from {Text(min)} to {Text(max)}";
+    }
+
+    // The property a key of a bound section sets (Pipeline:Training:Mode), or null.
+    private static PropertyInfo? SettableProperty(string key)
+    {
+        var parts = key.Split(':');
+        if (!Bound.TryGetValue(parts[0], out var type))
+        {
+            return null;
+        }
+
+        PropertyInfo? property = null;
+        foreach (var part in parts[1..])
+        {
+            property = type?.GetProperty(part, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (property is null)
+            {
+                return null;
+            }
+
+            type = property.PropertyType;
+        }
+
+        return property;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']*)' to type '(?<type>[^']*)'\.", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex ConversionFailure();
 
     /// <summary>The known name closest to <paramref name="name"/> (a few letters' edits, in any case), or null.</summary>
     public static string? Closest(string name, IEnumerable<string> known)
