@@ -239,7 +239,7 @@ public sealed class EnvironmentSettingTests
             {
               "$schema": "https://json.schemastore.org/appsettings.json",
               "AllowedHosts": "*",
-              "Kestrel": {"Limits": {"MaxConcurrentConnections": 100}},
+              "Kestrel": {"EndpointDefaults": {"Protocols": "Http1AndHttp2"}},
               "Serilog": {"Enrich": ["FromLogContext"]},
               "Pipeline": {"OverfittingThreshold": 1}
             }

@@ -267,6 +267,19 @@ public static partial class CommandLine
                 return UsageError;
             }
 
+            // The Kestrel section the service reads from the same files and environment, checked as the service checks it
+            // (Kestrel__Limits__MaxRequestBodySize=5 or Kestrel__Endpoints__Http__Protocols=Bogus was let through by
+            // push-data in compose, whose api container then refused it): keys and values, not the certificate files,
+            // which are the service's machine's.
+            var kestrel = KestrelSettings.Problem(configuration, contentRoot: null) is { } unread
+                ? SettingSources.Annotate(unread.Message, configuration, keys: [unread.Key])
+                : HostSettings.EndpointProblem(configuration) is { } endpoint ? SettingSources.Annotate(endpoint, configuration) : null;
+            if (kestrel is not null)
+            {
+                await Console.Error.WriteLineAsync($"error: invalid configuration: {kestrel}").ConfigureAwait(false);
+                return UsageError;
+            }
+
             // A setting's error says where its value came from: two settings files, the environment or an option.
             string Sourced(string problem) => SettingSources.Annotate(problem, configuration, options.OptionFor);
             var consoleLevel = new LoggingLevelSwitch();

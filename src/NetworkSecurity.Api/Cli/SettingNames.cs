@@ -83,6 +83,13 @@ internal static partial class SettingNames
     {
         ArgumentNullException.ThrowIfNull(token);
         var name = token.TrimStart('-').Split('=', 2)[0];
+        if (name.Replace("__", ":", StringComparison.Ordinal).Split(':')[0].Equals(KestrelSection, StringComparison.OrdinalIgnoreCase))
+        {
+            // The service's server: as an option to a command it was taken and ignored (in the settings files and the
+            // environment, which the commands share with the service, it is checked as the service checks it).
+            return $"'--{name}' is a setting of the web service's server (Kestrel), which the commands do not run: leave it out.";
+        }
+
         if (HostKeys.FirstOrDefault(k => k.Equals(name, StringComparison.OrdinalIgnoreCase)) is not { } key)
         {
             return null;
@@ -92,6 +99,8 @@ internal static partial class SettingNames
             ? $"'--{name}' is a setting of the web service's host; a command picks appsettings.{{Environment}}.json by the ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) variable: set that instead."
             : $"'--{name}' is a setting of the web service's host, which the commands do not read: leave it out.";
     }
+
+    private const string KestrelSection = "Kestrel";
 
     /// <summary>Whether the host watches its settings files; read before them, from options and DOTNET_ variables only.</summary>
     private const string ReloadOnChangeKey = "hostBuilder:reloadConfigOnChange";
