@@ -443,7 +443,7 @@ public sealed class CommandLineTests
     [InlineData("--Pipeline:HasNoHoldout=true", 2, "unknown setting 'Pipeline:HasNoHoldout': Pipeline has no settable 'HasNoHoldout'")] // worked out from TestFraction
     [InlineData("--Pipeline:Seed:Foo=3", 2, "unknown setting 'Pipeline:Seed:Foo': Pipeline:Seed is a value, not a section")]
     [InlineData("--Tracking:Enable=false", 2, "unknown setting 'Tracking:Enable': Tracking has only 'Enabled' (true or false)")]
-    [InlineData("--Logging:LogLevel:Default=Debug", 2, "unknown setting 'Logging:LogLevel:Default': log levels are set under Serilog:MinimumLevel")] // read by nothing: no Debug line
+    [InlineData("--Logging:LogLevel:Default=Debug", 2, "unknown setting 'Logging:LogLevel:Default': ASP.NET's log levels are not read here, Serilog sets them under Serilog:MinimumLevel: give --Serilog:MinimumLevel:Default=Debug instead")] // read by nothing: no Debug line
     [InlineData("--Logging:Directroy=elsewhere", 2, "unknown setting 'Logging:Directroy': Logging has only 'Directory'")] // logged to Logs/
     [InlineData("--Tracking:Enabled=no", 2, "Tracking:Enabled 'no' is not true or false")]
     [InlineData("--Serilog:MinimumLevel:Default=Loud", 2, "invalid logging configuration: Serilog:MinimumLevel:Default 'Loud' is not a level")] // was exit 1, "the service stopped"

@@ -253,6 +253,11 @@ internal static partial class SettingNames
         ArgumentNullException.ThrowIfNull(configuration);
         foreach (var file in configuration.Providers.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>())
         {
+            if (LogLevelSectionProblem(file) is { } logLevels)
+            {
+                return $"settings file '{SettingSources.FilePath(file)}': {logLevels}";
+            }
+
             // Values only: a section's own name (Pipline of Pipline:Seed) is judged with its keys, which name it.
             if (KeysOf(file, null).Where(key => !key.Equals(SchemaReference, StringComparison.Ordinal)).Select(key => !file.TryGet(key, out var value) ? null
                     : key.Equals(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase) ? $"'{key}' has no effect here: {ReloadOnChangeWhere}"
@@ -263,6 +268,58 @@ internal static partial class SettingNames
         }
 
         return null;
+    }
+
+    // ASP.NET's section of levels (Logging:LogLevel:Default, Logging:LogLevel:<category>), which every template's
+    // appsettings.json has and nothing here reads.
+    private const string LogLevelKey = "LogLevel";
+
+    private const string LevelNames = "(Serilog's levels: Verbose, Debug, Information, Warning, Error, Fatal; ASP.NET's Trace is Verbose, Critical and None are Fatal)";
+
+    // Serilog:MinimumLevel:Default for ASP.NET's Default, else the category's override.
+    private static string SerilogLevelKey(string category) =>
+        category.Equals("Default", StringComparison.OrdinalIgnoreCase) ? "Serilog:MinimumLevel:Default" : $"Serilog:MinimumLevel:Override:{category}";
+
+    // An ASP.NET level in Serilog's words (Trace is Verbose; Critical, and None, which Serilog's settings cannot say, Fatal).
+    private static string SerilogLevel(string? level) => level?.Trim().ToUpperInvariant() switch
+    {
+        "TRACE" => "Verbose",
+        "CRITICAL" or "NONE" => "Fatal",
+        _ => level?.Trim() ?? "",
+    };
+
+    /// <summary>
+    /// Why a settings file's Logging:LogLevel section is refused, with the Serilog section to write in its place, or null:
+    /// every template's appsettings.json has one, and the refusal of its first key alone, with an option as the fix, left
+    /// the user to translate the rest.
+    /// </summary>
+    private static string? LogLevelSectionProblem(IConfigurationProvider file)
+    {
+        var logLevel = file.GetChildKeys([], LoggingSection).FirstOrDefault(k => k.Equals(LogLevelKey, StringComparison.OrdinalIgnoreCase));
+        if (logLevel is null)
+        {
+            return null;
+        }
+
+        var section = $"{LoggingSection}:{logLevel}";
+        var levels = file.GetChildKeys([], section).Distinct(StringComparer.OrdinalIgnoreCase)
+            .Select(category => (Category: category, Level: file.TryGet($"{section}:{category}", out var level) ? SerilogLevel(level) : null))
+            .Where(entry => !string.IsNullOrEmpty(entry.Level)).ToArray();
+        var json = new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        string Quoted(string text) => System.Text.Json.JsonSerializer.Serialize(text, json);
+        var parts = new List<string>();
+        if (levels.FirstOrDefault(e => e.Category.Equals("Default", StringComparison.OrdinalIgnoreCase)) is { Level: { } defaultLevel })
+        {
+            parts.Add($"\"Default\": {Quoted(defaultLevel)}");
+        }
+
+        if (levels.Where(e => !e.Category.Equals("Default", StringComparison.OrdinalIgnoreCase)).Select(e => $"{Quoted(e.Category)}: {Quoted(e.Level!)}").ToArray() is { Length: > 0 } overrides)
+        {
+            parts.Add($"\"Override\": {{{string.Join(", ", overrides)}}}");
+        }
+
+        var serilog = $"\"Serilog\": {{\"MinimumLevel\": {{{string.Join(", ", parts)}}}}}";
+        return $"\"{LoggingSection}\": {{\"{logLevel}\": …}} is ASP.NET's, which this program does not read (Serilog sets the levels): write {serilog} in its place {LevelNames}.";
     }
 
     // Every key of a provider, sections included (Pipeline, Pipeline:Training, Pipeline:Training:Mode).
@@ -295,7 +352,17 @@ internal static partial class SettingNames
         if (parts[0].Equals(LoggingSection, StringComparison.OrdinalIgnoreCase) && !(parts.Length == 2 && parts[1].Equals(LoggingDirectory, StringComparison.OrdinalIgnoreCase)))
         {
             // ASP.NET's Logging:LogLevel is not read: Serilog takes the levels, so Logging:LogLevel:Default=Debug changed nothing.
-            return parts.Length > 1 && parts[1].Equals("LogLevel", StringComparison.OrdinalIgnoreCase)
+            // Named as the key to set instead, in the form it was given (a variable, an option), its level in Serilog's words.
+            if (parts.Length > 2 && parts[1].Equals(LogLevelKey, StringComparison.OrdinalIgnoreCase))
+            {
+                var levelKey = SerilogLevelKey(string.Join(':', parts[2..]));
+                var instead = token.StartsWith("--", StringComparison.Ordinal)
+                    ? $"give --{levelKey}={SerilogLevel(value)} instead"
+                    : $"set {levelKey.Replace(":", "__", StringComparison.Ordinal)}={SerilogLevel(value)} instead";
+                return $"unknown setting '{name}': ASP.NET's log levels are not read here, Serilog sets them under Serilog:MinimumLevel: {instead} {LevelNames}.";
+            }
+
+            return parts.Length > 1 && parts[1].Equals(LogLevelKey, StringComparison.OrdinalIgnoreCase)
                 ? $"unknown setting '{name}': log levels are set under Serilog:MinimumLevel (e.g. --Serilog:MinimumLevel:Default=Debug, --Serilog:MinimumLevel:Override:Microsoft=Information); {LoggingSection} has only '{LoggingDirectory}'."
                 : $"unknown setting '{name}': {LoggingSection} has only '{LoggingDirectory}' (the folder for log files, or none); levels are set under Serilog:MinimumLevel.";
         }
