@@ -76,4 +76,18 @@ public sealed class SerilogKeyTests
         Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
         Assert.Contains("no model has been promoted", stderr);
     }
+
+    [Theory]
+    [InlineData("Serilog__MinimumLevel__Override__Microsoft", "Serilog:MinimumLevel:Override:Microsoft")]
+    [InlineData("Serilog__MinimumLevel", "Serilog:MinimumLevel")]
+    public void A_blank_level_is_refused_naming_the_key_and_where_it_was_set(string variable, string key)
+    {
+        // Spaces are not the empty value Serilog takes for unset: it said "No LoggingLevelSwitch has been declared with
+        // name " "" or "The value   is not a valid Serilog level.", naming neither the key nor the variable.
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [variable] = " " }, "export");
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Equal($"error: invalid logging configuration: {key} is blank: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out. ({key} = ' ' from environment variable {variable})", stderr.Trim());
+    }
 }

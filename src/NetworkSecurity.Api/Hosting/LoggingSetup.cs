@@ -88,6 +88,14 @@ public static partial class LoggingSetup
             return "invalid logging configuration: Serilog:MinimumLevel:Default is empty: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out.";
         }
 
+        // A blank level (spaces only: an env file's "Serilog__MinimumLevel__Override__Microsoft= " or a YAML value of spaces) is
+        // not the empty one Serilog takes for unset: it said "The value   is not a valid Serilog level." or, for an override,
+        // "No LoggingLevelSwitch has been declared with name \" \"", naming neither the key nor where it was set.
+        if (values.FirstOrDefault(v => v.Value is { Length: > 0 } blank && string.IsNullOrWhiteSpace(blank)) is { } spaces)
+        {
+            return $"invalid logging configuration: {spaces.Path} is blank: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out.";
+        }
+
         // Serilog names a switch declared without its '$' ("controlSwitch") "$controlSwitch", the name its README gives overrides.
         var switches = configuration.GetSection("Serilog:LevelSwitches").GetChildren().Select(s => s.Key.StartsWith('$') ? s.Key : "$" + s.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var level in values.Where(v => !string.IsNullOrWhiteSpace(v.Value)))
