@@ -18,7 +18,9 @@ public sealed class SettingValueMessageTests
     [InlineData("--Pipeline:ImputerNeighbors=3.5", "Pipeline:ImputerNeighbors '3.5' is not a whole number from 1 to 50.")]
     [InlineData("--Api:TrainOnStartup=maybe", "Api:TrainOnStartup 'maybe' is not true or false.")]
     [InlineData("--Api:MaxUploadBytes=", "Api:MaxUploadBytes is empty: give a whole number from 1024 to 1073741824, or leave the setting out.")]
-    [InlineData("--Replication:PollSeconds=99999999999", "Replication:PollSeconds '99999999999' is not a whole number from 1 to 3600.")]
+    [InlineData("--Replication:PollSeconds=99999999999", "Replication:PollSeconds '99999999999' is out of range: give a whole number from 1 to 3600.")]
+    [InlineData("--Api:MaxRows=2147483648", "Api:MaxRows '2147483648' is out of range: give a whole number from 1 to 2147483647.")] // "not a whole number, 1 or more"
+    [InlineData("--Pipeline:Seed=-99999999999", "Pipeline:Seed '-99999999999' is out of range: give a whole number from 0 to 2147483647.")]
     public void A_value_that_does_not_convert_names_the_key_and_what_it_takes(string setting, string message)
     {
         using var dir = new TempDirectory();

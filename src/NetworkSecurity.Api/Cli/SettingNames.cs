@@ -528,15 +528,36 @@ internal static partial class SettingNames
         var value = match.Groups["value"].Value;
         var property = SettableProperty(key);
         var type = property?.PropertyType ?? Type.GetType(match.Groups["type"].Value);
-        if (type is null || Expected(Nullable.GetUnderlyingType(type) ?? type, property?.GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>()) is not { } expected)
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        var range = property?.GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>();
+        if (type is null || Expected(type, range) is not { } expected)
         {
             return null;
+        }
+
+        // A whole number the type cannot hold (2147483648 for an int) is one, out of range: "is not a whole number, 1
+        // or more" said the opposite of what was wrong.
+        if (WholeNumberRange(type) is { } bounds && System.Numerics.BigInteger.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            string Text(object bound) => Convert.ToString(bound, System.Globalization.CultureInfo.InvariantCulture)!;
+            var min = range is null ? bounds.Min : Math.Max(Convert.ToDecimal(range.Minimum, System.Globalization.CultureInfo.InvariantCulture), bounds.Min);
+            var max = range is null ? bounds.Max : Math.Min(Convert.ToDecimal(range.Maximum, System.Globalization.CultureInfo.InvariantCulture), bounds.Max);
+            return $"{key} '{SettingSources.Shown(value)}' is out of range: give a whole number from {Text(min)} to {Text(max)}.";
         }
 
         return value.Length == 0
             ? $"{key} is empty: give {expected}, or leave the setting out."
             : $"{key}{(SettingSources.IsSecret(key) ? "" : $" '{SettingSources.Shown(value)}'")} is not {expected}.";
     }
+
+    // The values a whole-number type holds, or null for another type.
+    private static (decimal Min, decimal Max)? WholeNumberRange(Type type) =>
+        type == typeof(int) ? (int.MinValue, int.MaxValue)
+        : type == typeof(long) ? (long.MinValue, long.MaxValue)
+        : type == typeof(short) ? (short.MinValue, short.MaxValue)
+        : type == typeof(uint) ? (uint.MinValue, uint.MaxValue)
+        : type == typeof(ulong) ? (ulong.MinValue, ulong.MaxValue)
+        : null;
 
     // What a value of the type takes, within its range: "a whole number from 1 to 50", "a number from 0 to 0.5", "true or false".
     private static string? Expected(Type type, System.ComponentModel.DataAnnotations.RangeAttribute? range)
