@@ -85,4 +85,20 @@ public sealed class EmptyVariableTests
         Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "my-logs"), "export_*.log"));
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "Logs")), "a log folder the settings did not name");
     }
+
+    [Fact]
+    public void An_empty_kestrel_variable_is_unset_for_the_service_and_the_commands()
+    {
+        // Compose's "Kestrel__Endpoints__Http__Url: ${API_URL:-}" with API_URL unset made an endpoint without a Url, and
+        // the service stopped: "Kestrel:Endpoints:Http:Url is not set".
+        using var dir = new TempDirectory();
+        var empty = new Dictionary<string, string> { ["Kestrel__Endpoints__Http__Url"] = "", ["Kestrel__EndpointDefaults__Protocols"] = "" };
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new(empty) { ["Api__MaxColumns"] = "20" }, "--urls", "http://127.0.0.1:0");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith("error: invalid configuration: Api:MaxColumns (20) is below the 30 features of the schema", stderr);
+
+        (code, stdout, stderr) = ProgramProcess.Run(dir, empty, "export", "--final-model", Path.Combine(dir.Path, "final_model"));
+        Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("no model has been promoted", stderr);
+    }
 }
