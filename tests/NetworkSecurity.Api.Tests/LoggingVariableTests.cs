@@ -70,6 +70,7 @@ public sealed class LoggingVariableTests
     [Theory]
     [InlineData("Logging__LogLevel__Default", "Trace", "set Serilog__MinimumLevel__Default=Verbose instead")]
     [InlineData("Logging__LogLevel__Microsoft.AspNetCore", "Critical", "set Serilog__MinimumLevel__Override__Microsoft.AspNetCore=Fatal instead")]
+    [InlineData("ASPNETCORE_Logging__LogLevel__Default", "Debug", "without it: unknown setting 'Logging:LogLevel:Default': ASP.NET's log levels are not read here, Serilog sets them under Serilog:MinimumLevel: set Serilog__MinimumLevel__Default=Debug instead")] // was "=" with no level
     public void A_log_level_variable_names_the_variable_to_set_instead(string variable, string value, string instead)
     {
         using var dir = new TempDirectory();
@@ -87,5 +88,10 @@ public sealed class LoggingVariableTests
 
         Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
         Assert.Contains("give --Serilog:MinimumLevel:Default=Debug instead", stderr);
+
+        // Given empty, the key to set is named with a placeholder, not as "--Serilog:MinimumLevel:Default=".
+        (code, stdout, stderr) = ProgramProcess.Run(dir, [], "export", "--Logging:LogLevel:Default=");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("give --Serilog:MinimumLevel:Default=LEVEL instead", stderr);
     }
 }

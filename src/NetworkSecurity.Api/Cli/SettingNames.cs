@@ -132,7 +132,7 @@ internal static partial class SettingNames
                 return $"environment variable {name}: {ReloadOnChangeWhere}";
             }
 
-            if (!string.IsNullOrEmpty(value) && PrefixedProblem(name) is { } prefixed)
+            if (!string.IsNullOrEmpty(value) && PrefixedProblem(name, value) is { } prefixed)
             {
                 return $"environment variable {name}: {prefixed}";
             }
@@ -188,7 +188,7 @@ internal static partial class SettingNames
     /// beneath the settings files, so appsettings.json's value won without a word, and the commands did not read it at
     /// all: the two ran with other settings. The host's own (ASPNETCORE_URLS, ASPNETCORE_Kestrel__…) are let through.
     /// </summary>
-    private static string? PrefixedProblem(string name)
+    private static string? PrefixedProblem(string name, string value)
     {
         if (HostVariablePrefixes.FirstOrDefault(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)) is not { } prefix)
         {
@@ -211,7 +211,7 @@ internal static partial class SettingNames
         }
 
         return meant is null ? null
-            : Problem(meant, "") is { } problem ? $"the {prefix} prefix is for the web host's own settings, and without it: {problem}"
+            : Problem(meant, value) is { } problem ? $"the {prefix} prefix is for the web host's own settings, and without it: {problem}"
             : $"the {prefix} prefix is for the web host's own settings ({prefix}URLS, {prefix}ENVIRONMENT): the service would read this one beneath the settings files, whose value wins, and the commands not at all; set {meant} instead.";
     }
 
@@ -356,9 +356,10 @@ internal static partial class SettingNames
             if (parts.Length > 2 && parts[1].Equals(LogLevelKey, StringComparison.OrdinalIgnoreCase))
             {
                 var levelKey = SerilogLevelKey(string.Join(':', parts[2..]));
+                var level = SerilogLevel(value) is { Length: > 0 } given ? given : "LEVEL";
                 var instead = token.StartsWith("--", StringComparison.Ordinal)
-                    ? $"give --{levelKey}={SerilogLevel(value)} instead"
-                    : $"set {levelKey.Replace(":", "__", StringComparison.Ordinal)}={SerilogLevel(value)} instead";
+                    ? $"give --{levelKey}={level} instead"
+                    : $"set {levelKey.Replace(":", "__", StringComparison.Ordinal)}={level} instead";
                 return $"unknown setting '{name}': ASP.NET's log levels are not read here, Serilog sets them under Serilog:MinimumLevel: {instead} {LevelNames}.";
             }
 
