@@ -44,4 +44,19 @@ public sealed class SettingValueMessageTests
         Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
         Assert.Contains($"Pipeline:Training:CrossValidationFolds is empty: give a whole number from 2 to 20, or leave the setting out. (Pipeline:Training:CrossValidationFolds = '' from settings file '{file}')", stderr);
     }
+
+    [Theory]
+    [InlineData("Pipeline__Seed", "0x10", "Pipeline:Seed '0x10' is written in hexadecimal, which the options refuse: give a whole number, 0 or more, in decimal.")]
+    [InlineData("Api__MaxRows", "#FF", "Api:MaxRows '#FF' is written in hexadecimal, which the options refuse: give a whole number, 1 or more, in decimal.")]
+    public void A_whole_number_in_hexadecimal_is_refused_as_the_option_refuses_it(string variable, string value, string message)
+    {
+        // The binder read Pipeline__Seed=0x10 as seed 16, where --seed 0x10 is refused.
+        using var dir = new TempDirectory();
+        foreach (string[] arguments in new[] { new[] { "export", "--final-model", Path.Combine(dir.Path, "final_model") }, ["--urls", "http://127.0.0.1:0"] })
+        {
+            var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [variable] = value }, arguments);
+            Assert.True(code == 2, $"{arguments[0]}: exit {code}: {stderr}{stdout}");
+            Assert.Contains($"{message} ({variable.Replace("__", ":", StringComparison.Ordinal)} = '{value}' from environment variable {variable})", stderr);
+        }
+    }
 }

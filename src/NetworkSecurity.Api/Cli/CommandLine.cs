@@ -271,6 +271,12 @@ public static partial class CommandLine
             // (Kestrel__Limits__MaxRequestBodySize=5 or Kestrel__Endpoints__Http__Protocols=Bogus was let through by
             // push-data in compose, whose api container then refused it): keys and values, not the certificate files,
             // which are the service's machine's.
+            if (SettingNames.WholeNumberProblem(configuration) is { } hexadecimal)
+            {
+                await Console.Error.WriteLineAsync($"error: invalid configuration: {SettingSources.Annotate(hexadecimal, configuration)}").ConfigureAwait(false);
+                return UsageError;
+            }
+
             var kestrel = KestrelSettings.Problem(configuration, contentRoot: null) is { } unread
                 ? SettingSources.Annotate(unread.Message, configuration, keys: [unread.Key])
                 : HostSettings.EndpointProblem(configuration) is { } endpoint ? SettingSources.Annotate(endpoint, configuration) : null;

@@ -551,6 +551,32 @@ internal static partial class SettingNames
             : $"{key}{(SettingSources.IsSecret(key) ? "" : $" '{SettingSources.Shown(value)}'")} is not {expected}.";
     }
 
+    /// <summary>
+    /// Why a whole-number setting of the bound sections is written in hexadecimal, or null: the configuration binder reads
+    /// "0x10", "#10" and "&amp;H10" as 16, so Pipeline__Seed=0x10 was seed 16 where --seed 0x10 is refused.
+    /// </summary>
+    public static string? WholeNumberProblem(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        foreach (var key in Bound.SelectMany(section => SettableKeys(section.Key, section.Value)))
+        {
+            if (configuration[key] is not { Length: > 0 } text || SettableProperty(key) is not { } property)
+            {
+                continue;
+            }
+
+            var trimmed = text.TrimStart();
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if ((trimmed.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || trimmed.StartsWith('#') || trimmed.StartsWith("&h", StringComparison.OrdinalIgnoreCase))
+                && WholeNumberRange(type) is not null && Expected(type, property.GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>()) is { } expected)
+            {
+                return $"{key} '{SettingSources.Shown(text)}' is written in hexadecimal, which the options refuse: give {expected}, in decimal.";
+            }
+        }
+
+        return null;
+    }
+
     // The values a whole-number type holds, or null for another type.
     private static (decimal Min, decimal Max)? WholeNumberRange(Type type) =>
         type == typeof(int) ? (int.MinValue, int.MaxValue)
