@@ -170,11 +170,22 @@ def depth(text):
     raise argparse.ArgumentTypeError(f"'{text}' is not a whole number 0 or more (0: no depth limit)")
 
 
+class Once(argparse.Action):
+    """A single-value option given twice is refused: argparse took the last one without a word (--seeds 7 --seeds 8 ran 8)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = getattr(namespace, "_given", set())
+        if self.dest in given:
+            parser.error(f"argument {'/'.join(self.option_strings)}: given more than once; give it once")
+        namespace._given = given | {self.dest}
+        setattr(namespace, self.dest, values)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("dir")
-    parser.add_argument("--xgb-max-depth", type=depth, default=0)
-    parser.add_argument("--seeds", type=seed_set, help="only these seeds, e.g. 100-107 or 1,3,7 (default: every seed folder)")
+    parser.add_argument("--xgb-max-depth", type=depth, default=0, action=Once)
+    parser.add_argument("--seeds", type=seed_set, action=Once, help="only these seeds, e.g. 100-107 or 1,3,7 (default: every seed folder)")
     args = parser.parse_args()
     kinds = [k for k in ("stratified", "grouped") if os.path.isdir(os.path.join(args.dir, k))]
     if not kinds:

@@ -231,8 +231,8 @@ public static class MongoBenchmarks
         return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 
-    // Only these options, each with a value: an unknown one (or `--uri` without its value) was ignored, and the run
-    // measured the test server instead of the MongoDB meant.
+    // Only these options, each with a value and given once: an unknown one (or `--uri` without its value) was ignored,
+    // and the run measured the test server instead of the MongoDB meant.
     private static Dictionary<string, string> Options(string[] args)
     {
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -248,7 +248,11 @@ public static class MongoBenchmarks
                 throw new UsageException($"mongodb: {args[i]} needs a value.");
             }
 
-            options[args[i]] = args[i + 1];
+            // Each takes one value: --uri A --uri B measured B without a word.
+            if (!options.TryAdd(args[i], args[i + 1]))
+            {
+                throw new UsageException($"mongodb: {args[i]} is given more than once: give it once.");
+            }
         }
 
         return options;

@@ -125,9 +125,10 @@ public sealed partial record MongoOptions
         return options;
     }
 
+    // Read as push-data's --batch-size reads it (spaces around it and a sign allowed): " 5000 " was refused here and taken there.
     private static int ParseBatchSize(string? text) =>
         string.IsNullOrWhiteSpace(text) ? DefaultBatchSize
-        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size) && size is > 0 and <= 100_000 ? size
+        : int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var size) && size is > 0 and <= 100_000 ? size
         : throw new ArgumentException($"MONGODB_BATCH_SIZE must be a whole number from 1 to 100000, not '{text}'.");
 
     /// <summary>The connection string with any password replaced, for messages and logs.</summary>

@@ -24,6 +24,8 @@ public sealed class BenchmarkProgramTests
     [InlineData("mongodb: --batch-size '0'", "mongodb", "--batch-size", "0")]
     [InlineData("mongodb: --repeat '0'", "mongodb", "--repeat", "0")]
     [InlineData("mongodb: --uri 'notauri'", "mongodb", "--uri", "notauri")]
+    [InlineData("mongodb: --uri is given more than once: give it once.", "mongodb", "--uri", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500", "--uri", "mongodb://127.0.0.1:2/?serverSelectionTimeoutMS=500")] // took the last
+    [InlineData("mongodb: --repeat is given more than once: give it once.", "mongodb", "--repeat", "1", "--repeat", "1", "--uri", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500")]
     public void A_bad_argument_is_a_usage_error_naming_it(string named, params string[] arguments)
     {
         var (code, stdout, stderr) = Run(arguments);

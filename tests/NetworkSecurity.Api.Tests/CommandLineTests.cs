@@ -395,8 +395,8 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData("train evaluate", "--Pipeline:Seed=abc", "Failed to convert configuration value 'abc' at 'Pipeline:Seed'")]
-    [InlineData("train evaluate", "--Pipeline__ExpectedScore=abc", "Failed to convert configuration value 'abc'")]
+    [InlineData("train evaluate", "--Pipeline:Seed=abc", "Pipeline:Seed 'abc' is not a whole number, 0 or more.")]
+    [InlineData("train evaluate", "--Pipeline__ExpectedScore=abc", "Pipeline:ExpectedScore 'abc' is not a number from 0 to 1.")]
     [InlineData("train", "--MLFLOW_TRACKING_URI=http://", "MLFLOW_TRACKING_URI 'http://' is not a valid server URL")]
     [InlineData("train", "--MLFLOW_TRACKING_URI=ftp://127.0.0.1/x", "only http(s):// (an MLflow server), file: or a folder path are supported")]
     [InlineData("train", "--MLFLOW_HTTP_REQUEST_TIMEOUT=abc", "MLFLOW_HTTP_REQUEST_TIMEOUT")]
@@ -426,7 +426,7 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData("--Api:MaxRows=abc", 2, "Failed to convert configuration value 'abc' at 'Api:MaxRows'")]
+    [InlineData("--Api:MaxRows=abc", 2, "Api:MaxRows 'abc' is not a whole number, 1 or more.")]
     [InlineData("--Pipeline:TestFraction=2", 2, "invalid configuration: Pipeline:TestFraction: The field TestFraction must be between 0 and 0.5.")] // not "DataAnnotation validation failed for 'PipelineOptions' members"
     [InlineData("--S3_BUCKET=b --S3_ENDPOINT_URL=garbage", 2, "S3_ENDPOINT_URL 'garbage' is not an http(s) URL")]
     [InlineData("--MLFLOW_TRACKING_URI=ftp://x", 2, "only http(s):// (an MLflow server), file: or a folder path are supported")]
@@ -443,7 +443,7 @@ public sealed class CommandLineTests
     [InlineData("--Pipeline:HasNoHoldout=true", 2, "unknown setting 'Pipeline:HasNoHoldout': Pipeline has no settable 'HasNoHoldout'")] // worked out from TestFraction
     [InlineData("--Pipeline:Seed:Foo=3", 2, "unknown setting 'Pipeline:Seed:Foo': Pipeline:Seed is a value, not a section")]
     [InlineData("--Tracking:Enable=false", 2, "unknown setting 'Tracking:Enable': Tracking has only 'Enabled' (true or false)")]
-    [InlineData("--Logging:LogLevel:Default=Debug", 2, "unknown setting 'Logging:LogLevel:Default': log levels are set under Serilog:MinimumLevel")] // read by nothing: no Debug line
+    [InlineData("--Logging:LogLevel:Default=Debug", 2, "unknown setting 'Logging:LogLevel:Default': ASP.NET's log levels are not read here, Serilog sets them under Serilog:MinimumLevel: give --Serilog:MinimumLevel:Default=Debug instead")] // read by nothing: no Debug line
     [InlineData("--Logging:Directroy=elsewhere", 2, "unknown setting 'Logging:Directroy': Logging has only 'Directory'")] // logged to Logs/
     [InlineData("--Tracking:Enabled=no", 2, "Tracking:Enabled 'no' is not true or false")]
     [InlineData("--Serilog:MinimumLevel:Default=Loud", 2, "invalid logging configuration: Serilog:MinimumLevel:Default 'Loud' is not a level")] // was exit 1, "the service stopped"
@@ -1037,7 +1037,7 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData("predict --input x.csv --output y.csv", "--Api:MaxRows=abc", "Failed to convert configuration value 'abc' at 'Api:MaxRows'")]
+    [InlineData("predict --input x.csv --output y.csv", "--Api:MaxRows=abc", "Api:MaxRows 'abc' is not a whole number, 1 or more.")]
     [InlineData("export", "--MLFLOW_TRACKING_URI=ftp://x", "only http(s):// (an MLflow server), file: or a folder path are supported")]
     [InlineData("predict --input x.csv --output y.csv", "--Replication:LeaseMode=bogus", "LeaseMode")]
     [InlineData("export", "--NETWORKSECURITY_API_KEY= x", "NETWORKSECURITY_API_KEY (Api:TrainApiKey) is blank or has spaces around it")]

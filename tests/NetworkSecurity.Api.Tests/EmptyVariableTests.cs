@@ -50,4 +50,55 @@ public sealed class EmptyVariableTests
         Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
         Assert.Contains("Pipeline:Seed", stderr);
     }
+
+    [Fact]
+    public void An_empty_log_level_variable_is_unset_for_the_commands_and_the_service()
+    {
+        // An env file's Serilog__MinimumLevel__Default=${LOG_LEVEL} with LOG_LEVEL unset stopped both with exit 2
+        // ("Serilog:MinimumLevel:Default is empty"), where Pipeline__Seed= is unset.
+        using var dir = new TempDirectory();
+        var input = dir.File("in.csv", "having_IP_Address\n1\n");
+        var empty = new Dictionary<string, string> { ["Serilog__MinimumLevel__Default"] = "", ["Serilog__MinimumLevel__Override__Microsoft"] = "" };
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, empty, "predict", "--input", input, "--output", Path.Combine(dir.Path, "out.csv"), "--final-model", Path.Combine(dir.Path, "final_model"));
+        Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("no model has been promoted", stderr);
+
+        (code, stdout, stderr) = ProgramProcess.Run(dir, new(empty) { ["Api__MaxColumns"] = "20" }, "--urls", "http://127.0.0.1:0");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith("error: invalid configuration: Api:MaxColumns (20) is below the 30 features of the schema", stderr);
+
+        // Given empty as an option, it is a value, refused as before.
+        (code, stdout, stderr) = ProgramProcess.Run(dir, [], "export", "--Serilog:MinimumLevel:Default=");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("Serilog:MinimumLevel:Default is empty", stderr);
+    }
+
+    [Fact]
+    public void An_empty_log_folder_variable_leaves_the_settings_file_s_folder_in_force()
+    {
+        // Logging__Directory= put the log file in Logs/, whatever the settings file named.
+        using var dir = new TempDirectory();
+        dir.File("appsettings.json", """{"Logging": {"Directory": "my-logs"}}""");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Logging__Directory"] = "" }, "export", "--final-model", Path.Combine(dir.Path, "final_model"));
+
+        Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
+        Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "my-logs"), "export_*.log"));
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "Logs")), "a log folder the settings did not name");
+    }
+
+    [Fact]
+    public void An_empty_kestrel_variable_is_unset_for_the_service_and_the_commands()
+    {
+        // Compose's "Kestrel__Endpoints__Http__Url: ${API_URL:-}" with API_URL unset made an endpoint without a Url, and
+        // the service stopped: "Kestrel:Endpoints:Http:Url is not set".
+        using var dir = new TempDirectory();
+        var empty = new Dictionary<string, string> { ["Kestrel__Endpoints__Http__Url"] = "", ["Kestrel__EndpointDefaults__Protocols"] = "" };
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new(empty) { ["Api__MaxColumns"] = "20" }, "--urls", "http://127.0.0.1:0");
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.StartsWith("error: invalid configuration: Api:MaxColumns (20) is below the 30 features of the schema", stderr);
+
+        (code, stdout, stderr) = ProgramProcess.Run(dir, empty, "export", "--final-model", Path.Combine(dir.Path, "final_model"));
+        Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains("no model has been promoted", stderr);
+    }
 }

@@ -162,7 +162,7 @@ public sealed class EnvironmentSettingTests
         dir.File("appsettings.json", """{"Pipeline": {"Seed": "file"}}""");
         var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["PIPELINE__SEED"] = "abc" }, arguments);
         Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
-        Assert.Contains("Failed to convert configuration value 'abc' at 'Pipeline:Seed'", stderr);
+        Assert.Contains("Pipeline:Seed 'abc' is not a whole number, 0 or more.", stderr);
         Assert.Contains("(Pipeline:Seed = 'abc' from environment variable PIPELINE__SEED)", stderr); // the variable as spelt, not the file it overrides
         Assert.DoesNotContain("'file'", stderr);
 
@@ -239,7 +239,7 @@ public sealed class EnvironmentSettingTests
             {
               "$schema": "https://json.schemastore.org/appsettings.json",
               "AllowedHosts": "*",
-              "Kestrel": {"Limits": {"MaxConcurrentConnections": 100}},
+              "Kestrel": {"EndpointDefaults": {"Protocols": "Http1AndHttp2"}},
               "Serilog": {"Enrich": ["FromLogContext"]},
               "Pipeline": {"OverfittingThreshold": 1}
             }

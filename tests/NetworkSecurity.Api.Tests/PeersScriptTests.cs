@@ -64,6 +64,8 @@ public sealed class PeersScriptTests
     [InlineData(2, "'abc' is not a range like 100-107 or a list like 1,3,7", "--seeds", "abc")]
     [InlineData(2, "'4-0' is not a range", "--seeds", "4-0")]
     [InlineData(2, "'-3' is not a whole number 0 or more", "--xgb-max-depth=-3", "--seeds", "7")] // an XGBoostError traceback
+    [InlineData(2, "argument --seeds: given more than once; give it once", "--seeds", "7", "--seeds", "8")] // took 8 without a word
+    [InlineData(2, "argument --xgb-max-depth: given more than once; give it once", "--xgb-max-depth", "3", "--xgb-max-depth=4", "--seeds", "7")]
     [InlineData(1, "no seed<N>/ folder of the seeds asked for", "--seeds", "1,3")] // a list was a ValueError traceback
     [InlineData(1, "no seed<N>/ folder; run evaluate --write-splits")] // an empty split folder was an IndexError traceback
     [InlineData(1, "no product.csv; evaluate --write-splits writes", "--seeds", "7")] // a FileNotFoundError traceback

@@ -60,17 +60,34 @@ public sealed class SerilogKeyTests
     }
 
     [Fact]
-    public void An_empty_default_level_is_refused_naming_the_key_and_where_it_was_set()
+    public void An_empty_default_level_in_a_settings_file_is_refused_naming_the_key_and_where_it_was_set()
     {
-        // "Serilog__MinimumLevel__Default=" (an env file's line left empty): Serilog refused it as "The value  is not a
-        // valid Serilog level.", naming neither the key nor the variable. An empty MinimumLevel or override is unset.
+        // "Default": "" (written on purpose in a file, or as --Serilog:MinimumLevel:Default=): Serilog refused it as "The
+        // value  is not a valid Serilog level.", naming neither the key nor the file. An empty MinimumLevel or override is
+        // unset, and so is an empty variable (Serilog__MinimumLevel__Default=, an env file's line left empty: EmptyVariableTests).
         using var dir = new TempDirectory();
-        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Serilog__MinimumLevel__Default"] = "" }, "export");
+        var file = dir.File("appsettings.json", """{"Serilog": {"MinimumLevel": {"Default": ""}}}""");
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, [], "export");
         Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
-        Assert.Equal("error: invalid logging configuration: Serilog:MinimumLevel:Default is empty: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out. (Serilog:MinimumLevel:Default = '' from environment variable Serilog__MinimumLevel__Default)", stderr.Trim());
+        Assert.Equal($"error: invalid logging configuration: Serilog:MinimumLevel:Default is empty: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out. (Serilog:MinimumLevel:Default = '' from settings file '{file}')", stderr.Trim());
 
+        File.Delete(file);
         (code, stdout, stderr) = ProgramProcess.Run(dir, new() { ["Serilog__MinimumLevel"] = "", ["Serilog__MinimumLevel__Override__Microsoft"] = "" }, "export", "--output", Path.Combine(dir.Path, "m.onnx"));
         Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
         Assert.Contains("no model has been promoted", stderr);
+    }
+
+    [Theory]
+    [InlineData("Serilog__MinimumLevel__Override__Microsoft", "Serilog:MinimumLevel:Override:Microsoft")]
+    [InlineData("Serilog__MinimumLevel", "Serilog:MinimumLevel")]
+    public void A_blank_level_is_refused_naming_the_key_and_where_it_was_set(string variable, string key)
+    {
+        // Spaces are not the empty value Serilog takes for unset: it said "No LoggingLevelSwitch has been declared with
+        // name " "" or "The value   is not a valid Serilog level.", naming neither the key nor the variable.
+        using var dir = new TempDirectory();
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [variable] = " " }, "export");
+
+        Assert.True(code == 2, $"exit {code}: {stderr}{stdout}");
+        Assert.Equal($"error: invalid logging configuration: {key} is blank: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out. ({key} = ' ' from environment variable {variable})", stderr.Trim());
     }
 }

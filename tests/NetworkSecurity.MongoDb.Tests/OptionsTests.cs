@@ -21,6 +21,16 @@ public sealed class OptionsTests
         Assert.Equal(ex.Message, alone.Message);
     }
 
+    [Theory]
+    [InlineData(" 5000 ")]
+    [InlineData("+5000")]
+    public void The_batch_size_variable_takes_what_the_batch_size_option_takes(string text)
+    {
+        // push-data --batch-size " 5000 " (and +5000) was taken, MONGODB_BATCH_SIZE=" 5000 " refused: one setting, two rules.
+        var options = MongoOptions.FromEnvironment(k => k switch { "MONGODB_URL" => "mongodb://h/", "MONGODB_BATCH_SIZE" => text, _ => null })!;
+        Assert.Equal(5000, options.BatchSize);
+    }
+
     [Fact]
     public void A_collection_name_over_mongodbs_namespace_limit_is_refused_where_it_is_read()
     {

@@ -185,8 +185,14 @@ public sealed class CliOptions
             (string text, out double value) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value >= min && value <= max,
             string.Create(CultureInfo.InvariantCulture, $"is not a number from {min} to {max}."));
 
-    private Option<int[]> SeedList(string name, string description) =>
-        Parsed<int[]>(name, description, "seeds", SeedRange.TryParse, SeedRange.Expected);
+    // One value, a range or a list: an array option takes every value it is given, so evaluate --seeds 0 --seeds 1 ran
+    // the list '0,1' that nobody wrote (and --seeds 0-4 --seeds 5 was refused as '0-4,5'), where --seed 1 --seed 2 is refused.
+    private Option<int[]> SeedList(string name, string description)
+    {
+        var option = Parsed<int[]>(name, description, "seeds", SeedRange.TryParse, SeedRange.Expected);
+        option.Arity = ArgumentArity.ExactlyOne;
+        return option;
+    }
 
     private delegate bool TryParseValue<T>(string text, out T value);
 

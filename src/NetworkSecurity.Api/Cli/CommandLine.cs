@@ -267,6 +267,25 @@ public static partial class CommandLine
                 return UsageError;
             }
 
+            // The Kestrel section the service reads from the same files and environment, checked as the service checks it
+            // (Kestrel__Limits__MaxRequestBodySize=5 or Kestrel__Endpoints__Http__Protocols=Bogus was let through by
+            // push-data in compose, whose api container then refused it): keys and values, not the certificate files,
+            // which are the service's machine's.
+            if (SettingNames.WholeNumberProblem(configuration) is { } hexadecimal)
+            {
+                await Console.Error.WriteLineAsync($"error: invalid configuration: {SettingSources.Annotate(hexadecimal, configuration)}").ConfigureAwait(false);
+                return UsageError;
+            }
+
+            var kestrel = KestrelSettings.Problem(configuration, contentRoot: null) is { } unread
+                ? SettingSources.Annotate(unread.Message, configuration, keys: [unread.Key])
+                : HostSettings.EndpointProblem(configuration) is { } endpoint ? SettingSources.Annotate(endpoint, configuration) : null;
+            if (kestrel is not null)
+            {
+                await Console.Error.WriteLineAsync($"error: invalid configuration: {kestrel}").ConfigureAwait(false);
+                return UsageError;
+            }
+
             // A setting's error says where its value came from: two settings files, the environment or an option.
             string Sourced(string problem) => SettingSources.Annotate(problem, configuration, options.OptionFor);
             var consoleLevel = new LoggingLevelSwitch();
@@ -438,7 +457,10 @@ public static partial class CommandLine
 
             if (ex is InvalidOperationException && ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
             {
-                reason = ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+                // In the settings' own words (the key, the value, what the key takes), not the binder's: "Failed to convert
+                // configuration value '' at 'Pipeline:Seed' to type 'System.Int32'. ( is not a valid value for Int32. …)".
+                reason = SettingNames.ConversionProblem(ex.Message)
+                    ?? (ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message);
                 return true;
             }
 

@@ -13,7 +13,7 @@ namespace NetworkSecurity.Api.Cli;
 /// the variables the product reads or one of the web host's own keys (urls): <c>--AWS_SECRET_ACCES_KEY=...</c> was kept
 /// as a key nothing reads. Environment variables without a section are not checked: the environment holds many others.
 /// </summary>
-internal static class SettingNames
+internal static partial class SettingNames
 {
     private static readonly Dictionary<string, Type> Bound = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -83,6 +83,13 @@ internal static class SettingNames
     {
         ArgumentNullException.ThrowIfNull(token);
         var name = token.TrimStart('-').Split('=', 2)[0];
+        if (name.Replace("__", ":", StringComparison.Ordinal).Split(':')[0].Equals(KestrelSection, StringComparison.OrdinalIgnoreCase))
+        {
+            // The service's server: as an option to a command it was taken and ignored (in the settings files and the
+            // environment, which the commands share with the service, it is checked as the service checks it).
+            return $"'--{name}' is a setting of the web service's server (Kestrel), which the commands do not run: leave it out.";
+        }
+
         if (HostKeys.FirstOrDefault(k => k.Equals(name, StringComparison.OrdinalIgnoreCase)) is not { } key)
         {
             return null;
@@ -92,6 +99,8 @@ internal static class SettingNames
             ? $"'--{name}' is a setting of the web service's host; a command picks appsettings.{{Environment}}.json by the ASPNETCORE_ENVIRONMENT (or DOTNET_ENVIRONMENT) variable: set that instead."
             : $"'--{name}' is a setting of the web service's host, which the commands do not read: leave it out.";
     }
+
+    private const string KestrelSection = "Kestrel";
 
     /// <summary>Whether the host watches its settings files; read before them, from options and DOTNET_ variables only.</summary>
     private const string ReloadOnChangeKey = "hostBuilder:reloadConfigOnChange";
@@ -123,7 +132,7 @@ internal static class SettingNames
                 return $"environment variable {name}: {ReloadOnChangeWhere}";
             }
 
-            if (!string.IsNullOrEmpty(value) && PrefixedProblem(name) is { } prefixed)
+            if (!string.IsNullOrEmpty(value) && PrefixedProblem(name, value) is { } prefixed)
             {
                 return $"environment variable {name}: {prefixed}";
             }
@@ -179,7 +188,7 @@ internal static class SettingNames
     /// beneath the settings files, so appsettings.json's value won without a word, and the commands did not read it at
     /// all: the two ran with other settings. The host's own (ASPNETCORE_URLS, ASPNETCORE_Kestrel__…) are let through.
     /// </summary>
-    private static string? PrefixedProblem(string name)
+    private static string? PrefixedProblem(string name, string value)
     {
         if (HostVariablePrefixes.FirstOrDefault(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)) is not { } prefix)
         {
@@ -202,7 +211,7 @@ internal static class SettingNames
         }
 
         return meant is null ? null
-            : Problem(meant, "") is { } problem ? $"the {prefix} prefix is for the web host's own settings, and without it: {problem}"
+            : Problem(meant, value) is { } problem ? $"the {prefix} prefix is for the web host's own settings, and without it: {problem}"
             : $"the {prefix} prefix is for the web host's own settings ({prefix}URLS, {prefix}ENVIRONMENT): the service would read this one beneath the settings files, whose value wins, and the commands not at all; set {meant} instead.";
     }
 
@@ -244,6 +253,11 @@ internal static class SettingNames
         ArgumentNullException.ThrowIfNull(configuration);
         foreach (var file in configuration.Providers.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>())
         {
+            if (LogLevelSectionProblem(file) is { } logLevels)
+            {
+                return $"settings file '{SettingSources.FilePath(file)}': {logLevels}";
+            }
+
             // Values only: a section's own name (Pipline of Pipline:Seed) is judged with its keys, which name it.
             if (KeysOf(file, null).Where(key => !key.Equals(SchemaReference, StringComparison.Ordinal)).Select(key => !file.TryGet(key, out var value) ? null
                     : key.Equals(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase) ? $"'{key}' has no effect here: {ReloadOnChangeWhere}"
@@ -254,6 +268,58 @@ internal static class SettingNames
         }
 
         return null;
+    }
+
+    // ASP.NET's section of levels (Logging:LogLevel:Default, Logging:LogLevel:<category>), which every template's
+    // appsettings.json has and nothing here reads.
+    private const string LogLevelKey = "LogLevel";
+
+    private const string LevelNames = "(Serilog's levels: Verbose, Debug, Information, Warning, Error, Fatal; ASP.NET's Trace is Verbose, Critical and None are Fatal)";
+
+    // Serilog:MinimumLevel:Default for ASP.NET's Default, else the category's override.
+    private static string SerilogLevelKey(string category) =>
+        category.Equals("Default", StringComparison.OrdinalIgnoreCase) ? "Serilog:MinimumLevel:Default" : $"Serilog:MinimumLevel:Override:{category}";
+
+    // An ASP.NET level in Serilog's words (Trace is Verbose; Critical, and None, which Serilog's settings cannot say, Fatal).
+    private static string SerilogLevel(string? level) => level?.Trim().ToUpperInvariant() switch
+    {
+        "TRACE" => "Verbose",
+        "CRITICAL" or "NONE" => "Fatal",
+        _ => level?.Trim() ?? "",
+    };
+
+    /// <summary>
+    /// Why a settings file's Logging:LogLevel section is refused, with the Serilog section to write in its place, or null:
+    /// every template's appsettings.json has one, and the refusal of its first key alone, with an option as the fix, left
+    /// the user to translate the rest.
+    /// </summary>
+    private static string? LogLevelSectionProblem(IConfigurationProvider file)
+    {
+        var logLevel = file.GetChildKeys([], LoggingSection).FirstOrDefault(k => k.Equals(LogLevelKey, StringComparison.OrdinalIgnoreCase));
+        if (logLevel is null)
+        {
+            return null;
+        }
+
+        var section = $"{LoggingSection}:{logLevel}";
+        var levels = file.GetChildKeys([], section).Distinct(StringComparer.OrdinalIgnoreCase)
+            .Select(category => (Category: category, Level: file.TryGet($"{section}:{category}", out var level) ? SerilogLevel(level) : null))
+            .Where(entry => !string.IsNullOrEmpty(entry.Level)).ToArray();
+        var json = new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        string Quoted(string text) => System.Text.Json.JsonSerializer.Serialize(text, json);
+        var parts = new List<string>();
+        if (levels.FirstOrDefault(e => e.Category.Equals("Default", StringComparison.OrdinalIgnoreCase)) is { Level: { } defaultLevel })
+        {
+            parts.Add($"\"Default\": {Quoted(defaultLevel)}");
+        }
+
+        if (levels.Where(e => !e.Category.Equals("Default", StringComparison.OrdinalIgnoreCase)).Select(e => $"{Quoted(e.Category)}: {Quoted(e.Level!)}").ToArray() is { Length: > 0 } overrides)
+        {
+            parts.Add($"\"Override\": {{{string.Join(", ", overrides)}}}");
+        }
+
+        var serilog = $"\"Serilog\": {{\"MinimumLevel\": {{{string.Join(", ", parts)}}}}}";
+        return $"\"{LoggingSection}\": {{\"{logLevel}\": …}} is ASP.NET's, which this program does not read (Serilog sets the levels): write {serilog} in its place {LevelNames}.";
     }
 
     // Every key of a provider, sections included (Pipeline, Pipeline:Training, Pipeline:Training:Mode).
@@ -286,7 +352,18 @@ internal static class SettingNames
         if (parts[0].Equals(LoggingSection, StringComparison.OrdinalIgnoreCase) && !(parts.Length == 2 && parts[1].Equals(LoggingDirectory, StringComparison.OrdinalIgnoreCase)))
         {
             // ASP.NET's Logging:LogLevel is not read: Serilog takes the levels, so Logging:LogLevel:Default=Debug changed nothing.
-            return parts.Length > 1 && parts[1].Equals("LogLevel", StringComparison.OrdinalIgnoreCase)
+            // Named as the key to set instead, in the form it was given (a variable, an option), its level in Serilog's words.
+            if (parts.Length > 2 && parts[1].Equals(LogLevelKey, StringComparison.OrdinalIgnoreCase))
+            {
+                var levelKey = SerilogLevelKey(string.Join(':', parts[2..]));
+                var level = SerilogLevel(value) is { Length: > 0 } given ? given : "LEVEL";
+                var instead = token.StartsWith("--", StringComparison.Ordinal)
+                    ? $"give --{levelKey}={level} instead"
+                    : $"set {levelKey.Replace(":", "__", StringComparison.Ordinal)}={level} instead";
+                return $"unknown setting '{name}': ASP.NET's log levels are not read here, Serilog sets them under Serilog:MinimumLevel: {instead} {LevelNames}.";
+            }
+
+            return parts.Length > 1 && parts[1].Equals(LogLevelKey, StringComparison.OrdinalIgnoreCase)
                 ? $"unknown setting '{name}': log levels are set under Serilog:MinimumLevel (e.g. --Serilog:MinimumLevel:Default=Debug, --Serilog:MinimumLevel:Override:Microsoft=Information); {LoggingSection} has only '{LoggingDirectory}'."
                 : $"unknown setting '{name}': {LoggingSection} has only '{LoggingDirectory}' (the folder for log files, or none); levels are set under Serilog:MinimumLevel.";
         }
@@ -433,6 +510,136 @@ internal static class SettingNames
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance).SelectMany(p =>
             p.PropertyType.IsClass && p.PropertyType != typeof(string) ? SettableKeys($"{prefix}:{p.Name}", p.PropertyType)
             : p.CanWrite ? [$"{prefix}:{p.Name}"] : []);
+
+    /// <summary>
+    /// The configuration binder's "Failed to convert configuration value 'abc' at 'Pipeline:Seed' to type 'System.Int32'."
+    /// in the settings' own words, as their other errors are ("Pipeline:Seed 'abc' is not a whole number, 0 or more.",
+    /// "Pipeline:Seed is empty: give …, or leave the setting out."), or null when the key's type is not one of these.
+    /// </summary>
+    public static string? ConversionProblem(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var match = ConversionFailure().Match(message);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var key = match.Groups["key"].Value;
+        var value = match.Groups["value"].Value;
+        var property = SettableProperty(key);
+        var type = property?.PropertyType ?? Type.GetType(match.Groups["type"].Value);
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        var range = property?.GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>();
+        if (type is null || Expected(type, range) is not { } expected)
+        {
+            return null;
+        }
+
+        // A whole number the type cannot hold (2147483648 for an int) is one, out of range: "is not a whole number, 1
+        // or more" said the opposite of what was wrong.
+        if (WholeNumberRange(type) is { } bounds && System.Numerics.BigInteger.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            string Text(object bound) => Convert.ToString(bound, System.Globalization.CultureInfo.InvariantCulture)!;
+            var min = range is null ? bounds.Min : Math.Max(Convert.ToDecimal(range.Minimum, System.Globalization.CultureInfo.InvariantCulture), bounds.Min);
+            var max = range is null ? bounds.Max : Math.Min(Convert.ToDecimal(range.Maximum, System.Globalization.CultureInfo.InvariantCulture), bounds.Max);
+            return $"{key} '{SettingSources.Shown(value)}' is out of range: give a whole number from {Text(min)} to {Text(max)}.";
+        }
+
+        return value.Length == 0
+            ? $"{key} is empty: give {expected}, or leave the setting out."
+            : $"{key}{(SettingSources.IsSecret(key) ? "" : $" '{SettingSources.Shown(value)}'")} is not {expected}.";
+    }
+
+    /// <summary>
+    /// Why a whole-number setting of the bound sections is written in hexadecimal, or null: the configuration binder reads
+    /// "0x10", "#10" and "&amp;H10" as 16, so Pipeline__Seed=0x10 was seed 16 where --seed 0x10 is refused.
+    /// </summary>
+    public static string? WholeNumberProblem(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        foreach (var key in Bound.SelectMany(section => SettableKeys(section.Key, section.Value)))
+        {
+            if (configuration[key] is not { Length: > 0 } text || SettableProperty(key) is not { } property)
+            {
+                continue;
+            }
+
+            var trimmed = text.TrimStart();
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if ((trimmed.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || trimmed.StartsWith('#') || trimmed.StartsWith("&h", StringComparison.OrdinalIgnoreCase))
+                && WholeNumberRange(type) is not null && Expected(type, property.GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>()) is { } expected)
+            {
+                return $"{key} '{SettingSources.Shown(text)}' is written in hexadecimal, which the options refuse: give {expected}, in decimal.";
+            }
+        }
+
+        return null;
+    }
+
+    // The values a whole-number type holds, or null for another type.
+    private static (decimal Min, decimal Max)? WholeNumberRange(Type type) =>
+        type == typeof(int) ? (int.MinValue, int.MaxValue)
+        : type == typeof(long) ? (long.MinValue, long.MaxValue)
+        : type == typeof(short) ? (short.MinValue, short.MaxValue)
+        : type == typeof(uint) ? (uint.MinValue, uint.MaxValue)
+        : type == typeof(ulong) ? (ulong.MinValue, ulong.MaxValue)
+        : null;
+
+    // What a value of the type takes, within its range: "a whole number from 1 to 50", "a number from 0 to 0.5", "true or false".
+    private static string? Expected(Type type, System.ComponentModel.DataAnnotations.RangeAttribute? range)
+    {
+        var whole = type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(uint) || type == typeof(ulong);
+        if (type == typeof(bool))
+        {
+            return "true or false";
+        }
+
+        if (!whole && type != typeof(double) && type != typeof(float) && type != typeof(decimal))
+        {
+            return null;
+        }
+
+        var kind = whole ? "a whole number" : "a number";
+        if (range is null)
+        {
+            return kind;
+        }
+
+        var min = Convert.ToDouble(range.Minimum, System.Globalization.CultureInfo.InvariantCulture);
+        var max = Convert.ToDouble(range.Maximum, System.Globalization.CultureInfo.InvariantCulture);
+        string Text(double x) => x.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return whole && max >= (type == typeof(int) ? int.MaxValue : long.MaxValue)
+            ? $"{kind}, {Text(min)} or more"
+            : $"{kind} from {Text(min)} to {Text(max)}";
+    }
+
+    // The property a key of a bound section sets (Pipeline:Training:Mode), or null.
+    private static PropertyInfo? SettableProperty(string key)
+    {
+        var parts = key.Split(':');
+        if (!Bound.TryGetValue(parts[0], out var type))
+        {
+            return null;
+        }
+
+        PropertyInfo? property = null;
+        foreach (var part in parts[1..])
+        {
+            property = type?.GetProperty(part, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (property is null)
+            {
+                return null;
+            }
+
+            type = property.PropertyType;
+        }
+
+        return property;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']*)' to type '(?<type>[^']*)'\.", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex ConversionFailure();
 
     /// <summary>The known name closest to <paramref name="name"/> (a few letters' edits, in any case), or null.</summary>
     public static string? Closest(string name, IEnumerable<string> known)

@@ -22,8 +22,12 @@ internal static class KestrelSettings
     private static readonly string[] EndpointKeys = ["Url", "Protocols", "SslProtocols", "ClientCertificateMode", "Certificate", "Sni"];
 
     /// <summary>What is wrong with a setting of the Kestrel section, or null. Empty is unset, as Kestrel takes it.</summary>
-    /// <param name="contentRoot">The folder Kestrel reads a relative certificate path from.</param>
-    public static SettingProblem? Problem(IConfiguration configuration, string contentRoot)
+    /// <param name="contentRoot">
+    /// The folder Kestrel reads a relative certificate path from; null: certificate files are not looked for (the
+    /// commands, which share the service's settings but not always its machine: compose's push-data container has no
+    /// certificate mounted).
+    /// </param>
+    public static SettingProblem? Problem(IConfiguration configuration, string? contentRoot)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         foreach (var (key, value) in Values(configuration.GetSection(Section)))
@@ -289,7 +293,7 @@ internal static class KestrelSettings
     }
 
     // Why Kestrel cannot use the value of a key it reads, or null; empty is unset, as Kestrel takes it.
-    private static string? ValueProblem(string[] parts, string value, string contentRoot)
+    private static string? ValueProblem(string[] parts, string value, string? contentRoot)
     {
         var name = parts[^1];
         var parent = parts[^2];
@@ -325,7 +329,7 @@ internal static class KestrelSettings
             return Names<StoreLocation>(value, exclude: null);
         }
 
-        return (Is(name, "Path") || Is(name, "KeyPath")) && !File.Exists(Path.Combine(contentRoot, value))
+        return contentRoot is not null && (Is(name, "Path") || Is(name, "KeyPath")) && !File.Exists(Path.Combine(contentRoot, value))
             ? $"names no file{(Path.IsPathRooted(value) ? "" : $" (relative to the content root, {contentRoot})")}: give the certificate's{(Is(name, "KeyPath") ? " key" : "")} file."
             : null;
     }

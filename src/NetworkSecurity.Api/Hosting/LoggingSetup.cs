@@ -80,11 +80,20 @@ public static partial class LoggingSetup
         var levels = configuration.GetSection("Serilog:MinimumLevel");
         // An empty value is unset (an empty JSON object reads as ""), as Serilog takes it.
         var values = new[] { levels, levels.GetSection("Default") }.Concat(levels.GetSection("Override").GetChildren());
-        // Serilog takes an empty MinimumLevel or override for unset, but not an empty Default (Serilog__MinimumLevel__Default=
-        // in an env file): "The value  is not a valid Serilog level." named neither the key nor where it was set.
+        // Serilog takes an empty MinimumLevel or override for unset, but not an empty Default given as an option or in a
+        // settings file (an empty variable is unset, SetVariablesSource): "The value  is not a valid Serilog level." named
+        // neither the key nor where it was set.
         if (string.IsNullOrEmpty(levels.Value) && levels.GetSection("Default").Value is { } empty && string.IsNullOrWhiteSpace(empty))
         {
             return "invalid logging configuration: Serilog:MinimumLevel:Default is empty: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out.";
+        }
+
+        // A blank level (spaces only: an env file's "Serilog__MinimumLevel__Override__Microsoft= " or a YAML value of spaces) is
+        // not the empty one Serilog takes for unset: it said "The value   is not a valid Serilog level." or, for an override,
+        // "No LoggingLevelSwitch has been declared with name \" \"", naming neither the key nor where it was set.
+        if (values.FirstOrDefault(v => v.Value is { Length: > 0 } blank && string.IsNullOrWhiteSpace(blank)) is { } spaces)
+        {
+            return $"invalid logging configuration: {spaces.Path} is blank: give a level (Verbose, Debug, Information, Warning, Error, Fatal) or leave it out.";
         }
 
         // Serilog names a switch declared without its '$' ("controlSwitch") "$controlSwitch", the name its README gives overrides.

@@ -34,6 +34,12 @@ public static class ServiceHost
                 return CommandLine.UsageError;
             }
 
+            if (SettingNames.WholeNumberProblem(builder.Configuration) is { } hexadecimal)
+            {
+                await Console.Error.WriteLineAsync($"error: invalid configuration: {SettingSources.Annotate(hexadecimal, configuration)}").ConfigureAwait(false);
+                return CommandLine.UsageError;
+            }
+
             // The host's own keys are named as the user sets them (--urls / ASPNETCORE_URLS): where is said by key.
             if ((Sourced(HostSettings.ListenUrlProblem(builder.Configuration[WebHostDefaults.ServerUrlsKey]), WebHostDefaults.ServerUrlsKey)
                 ?? Sourced(HostSettings.EndpointProblem(builder.Configuration), null)

@@ -3,12 +3,15 @@ using Microsoft.Extensions.Configuration.EnvironmentVariables;
 namespace NetworkSecurity.Api.Hosting;
 
 /// <summary>
-/// The environment variables as configuration, those of the product's own sections (Api, Pipeline, Replication, Tracking)
-/// with an empty value left out: an empty variable is unset, as Compose's <c>Pipeline__Seed: ${SEED:-}</c> and
+/// The environment variables as configuration, those of the product's own sections (Api, Pipeline, Replication, Tracking,
+/// the logging ones, Logging and Serilog, and the server's, Kestrel) with an empty value left out: an empty variable is unset, as Compose's <c>Pipeline__Seed: ${SEED:-}</c> and
 /// Kubernetes' <c>value: ""</c> mean it, and as the product already took AWS_REGION, MLFLOW_HTTP_REQUEST_TIMEOUT or
 /// NETWORKSECURITY_API_KEY when empty. <c>Pipeline__Seed=</c> stopped the service and every command ("Failed to convert
 /// configuration value '' at 'Pipeline:Seed'"), <c>Tracking__Enabled=</c> too, and an empty one hid the settings file's
-/// value. Options and settings files are unchanged: an empty value there is written on purpose.
+/// value. <c>Serilog__MinimumLevel__Default=</c> (an env file's unset <c>${LOG_LEVEL}</c>) stopped them too ("Serilog:MinimumLevel:Default
+/// is empty"), and an empty <c>Logging__Directory=</c> put the logs in Logs/ whatever the settings file said;
+/// <c>Kestrel__Endpoints__Http__Url=</c> made an endpoint without a Url, which stopped the service ("is not set").
+/// Options and settings files are unchanged: an empty value there is written on purpose.
 /// </summary>
 internal sealed class SetVariablesSource : IConfigurationSource
 {
@@ -32,7 +35,7 @@ internal sealed class SetVariablesSource : IConfigurationSource
     // An environment variables provider still, so that a setting's error names the variable it came from.
     private sealed class SetVariablesProvider : EnvironmentVariablesConfigurationProvider
     {
-        private static readonly string[] Sections = [ApiOptions.SectionName, Pipeline.Configuration.PipelineOptions.SectionName, Replication.ReplicationOptions.SectionName, Cli.SettingNames.TrackingSection];
+        private static readonly string[] Sections = [ApiOptions.SectionName, Pipeline.Configuration.PipelineOptions.SectionName, Replication.ReplicationOptions.SectionName, Cli.SettingNames.TrackingSection, "Logging", "Serilog", "Kestrel"];
 
         public override void Load()
         {

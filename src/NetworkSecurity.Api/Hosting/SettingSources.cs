@@ -98,7 +98,7 @@ internal static partial class SettingSources
     }
 
     // One line, of a length to read: a value with a line break would forge a second line of the error.
-    private static string Shown(string value)
+    internal static string Shown(string value)
     {
         var escaped = ControlCharacterEscaper.Escape(value);
         return escaped.Length <= 80 ? escaped : escaped[..77] + "...";

@@ -35,6 +35,15 @@ public sealed class ReplicationOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        // The name goes into log lines, the lease and the job records, and the page: a line break in it
+        // (Replication__ReplicaId=$'a\nb') wrote a second, forged line into every log line that names the replica.
+        if (ReplicaId is { } id && id.Any(char.IsControl))
+        {
+            yield return new ValidationResult(
+                "Replication:ReplicaId has a control character (a line break, a tab, an escape): it names this replica in log lines, the training lease and the job records; give a name without one.",
+                [nameof(ReplicaId)]);
+        }
+
         // The write-then-read-back lease is won after the settle delay on a record whose expiry was set when it was
         // written, and first renewed a third of the lease later: a longer delay let the lease lapse while it was held.
         if (LeaseSettleMilliseconds > LeaseSeconds * 500L)
