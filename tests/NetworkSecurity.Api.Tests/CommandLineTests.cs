@@ -1320,7 +1320,7 @@ public sealed class CommandLineTests
         Assert.Contains("names version garbage, but", log);
         Assert.Matches(@"The smaller class has \d of the \d+ training rows: too few for 5-fold cross-validation, where every fold needs rows of both classes", log);
         Assert.Contains("distinct feature vectors among the", log);
-        Assert.Contains("(copies of one vector stay in one fold): too few for 5-fold", log);
+        Assert.Contains("(copies of one vector stay in one fold, counted for the label most of them carry): too few for 5-fold", log);
         Assert.Contains("is a folder; give the CSV file", log);
         Assert.DoesNotContain("(Parameter", log);
     }
