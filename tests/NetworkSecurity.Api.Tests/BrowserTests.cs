@@ -284,6 +284,37 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         }
     }
 
+    [Fact]
+    public async Task A_refused_upload_with_a_long_file_name_or_value_stays_within_the_screen()
+    {
+        // A file name or a quoted cell without a break (300 x's, 3,000 A's) ran out of the problem page's box: the page
+        // scrolled sideways to 2,922 px on a 1,366 px screen, the rest of the sentence off it.
+        var header = File.ReadLines(TestPaths.DataFile).First();
+        var record = File.ReadLines(TestPaths.DataFile).Skip(1).First().Split(',');
+        record[3] = new string('A', 3000);
+        var csv = System.Text.Encoding.UTF8.GetBytes(header + "\n" + string.Join(',', record) + "\n");
+        using var factory = model.CreateFactory();
+        var address = Serve(factory);
+
+        await using var browser = await HeadlessChromium.LaunchAsync();
+        foreach (var width in new[] { 375, 1366 })
+        {
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 700 } });
+            await page.GotoAsync(address.ToString());
+            await page.SetInputFilesAsync("input[type=file]", new FilePayload { Name = new string('x', 300) + ".csv", MimeType = "text/csv", Buffer = csv });
+            await page.ClickAsync("#predict-submit");
+            await page.WaitForSelectorAsync("#problem-detail", new PageWaitForSelectorOptions { Timeout = 60_000 });
+            Assert.Contains("is not a number", await page.TextContentAsync("#problem-detail"));
+            Assert.Equal(width, await page.EvaluateAsync<int>("document.documentElement.scrollWidth"));
+            var detail = await page.Locator("#problem-detail").BoundingBoxAsync();
+            var section = await page.Locator("#problem").BoundingBoxAsync();
+            Assert.NotNull(detail);
+            Assert.NotNull(section);
+            Assert.True(detail.X + detail.Width <= section.X + section.Width, $"{width} px: the detail ends at {detail.X + detail.Width}, its section at {section.X + section.Width}");
+            await page.CloseAsync();
+        }
+    }
+
     // The home page, with every Content-Security-Policy violation recorded in window.__cspViolations.
     private static async Task<IPage> OpenRecordingCspViolationsAsync(HeadlessChromium browser, Uri address)
     {

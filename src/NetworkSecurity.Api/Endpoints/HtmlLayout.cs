@@ -33,8 +33,9 @@ public static class HtmlLayout
         .muted{color:#667085;font-size:13px}
         button,input[type=submit]{background:#2f6fed;color:#fff;border:0;border-radius:6px;padding:7px 14px;font-size:14px;cursor:pointer}
         progress{width:260px}
-        .error{color:#b42318}
-        #problem-errors td:last-child{min-width:16em}
+        /* A file name, path or quoted cell without a break (300 x's) ran out of its box and widened the page to 2,922 px. */
+        .error{color:#b42318;overflow-wrap:anywhere}
+        #problem-errors td{overflow-wrap:anywhere}#problem-errors td:last-child{min-width:16em}
         /* Phones: the three sticky columns (296px) were wider than the table's box, hiding the probability's end and every other column. */
         @media (max-width:640px){header{padding:10px 12px}main{padding:10px 8px}section{padding:12px 10px}
         .results .row{width:44px;min-width:44px;max-width:44px}
