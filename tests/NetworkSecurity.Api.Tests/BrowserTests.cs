@@ -43,6 +43,8 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
 
         public Task<IPage> NewPageAsync(BrowserNewPageOptions? options = null) => _browser.NewPageAsync(options);
 
+        public Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions? options = null) => _browser.NewContextAsync(options);
+
         public async ValueTask DisposeAsync()
         {
             await _browser.DisposeAsync();
@@ -313,6 +315,32 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
             Assert.True(detail.X + detail.Width <= section.X + section.Width, $"{width} px: the detail ends at {detail.X + detail.Width}, its section at {section.X + section.Width}");
             await page.CloseAsync();
         }
+    }
+
+    [Fact]
+    public async Task The_home_page_names_its_inputs_and_says_that_retraining_needs_javascript()
+    {
+        // The file input was announced as "Choose File" and the API key box had a placeholder only (no label for a screen
+        // reader, gone once typed in); the confusion matrix had an empty column header; and with JavaScript off "Retrain
+        // now" did nothing, without a word.
+        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Api:TrainApiKey"] = "a-key-for-the-page-test" });
+        var address = Serve(factory);
+
+        await using var browser = await HeadlessChromium.LaunchAsync();
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(address.ToString());
+        Assert.Equal("file", await page.GetByLabel("CSV file of website records").GetAttributeAsync("type"));
+        Assert.Equal("password", await page.GetByLabel("API key").GetAttributeAsync("type"));
+        Assert.Equal(0, await page.Locator("th:empty").CountAsync());
+        Assert.Equal("polite", await page.GetAttributeAsync("#job", "aria-live")); // the run's progress is announced
+        Assert.False(await page.IsVisibleAsync("#no-script"));
+
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { JavaScriptEnabled = false });
+        var noScript = await context.NewPageAsync();
+        await noScript.GotoAsync(address.ToString());
+        Assert.True(await noScript.IsVisibleAsync("#no-script"));
+        Assert.Contains("needs JavaScript", await noScript.TextContentAsync("#no-script"));
+        Assert.Contains("POST /train", await noScript.TextContentAsync("#no-script"));
     }
 
     // The home page, with every Content-Security-Policy violation recorded in window.__cspViolations.
