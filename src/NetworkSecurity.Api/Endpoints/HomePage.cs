@@ -26,6 +26,7 @@ public static class HomePage
             .WithName("HomePage")
             .WithTags("Pages")
             .WithSummary("The web page: upload a CSV, retrain, see the model card")
+            .WithDescription("For a browser: a form that uploads a CSV to POST /predict (\"Predict\", and \"Predict and explain\" with ?explain=3, or the feature count when the schema has fewer, when the live model can explain its verdicts) and shows the verdicts as a table; a \"Retrain now\" button that sends POST /train (with the API key typed in the page when one is set; it needs JavaScript) and follows the job; the live model's card (test metrics, confusion matrix, ROC curve, feature importance) and the most recent training job, as GET /train gives it.")
             .Produces<string>(StatusCodes.Status200OK, "text/html");
         return routes;
     }
