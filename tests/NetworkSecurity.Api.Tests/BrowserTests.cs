@@ -260,6 +260,37 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task Every_feature_explained_wraps_in_a_why_column_whose_heading_is_on_screen()
+    {
+        // With ?explain=all each why cell was one line of 30 features: a column 5,285 px wide, its heading centred 2,600 px
+        // to the right of the screen's edge and the input columns beyond it.
+        using var dir = new TempDirectory();
+        var csv = dir.File("three.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(4)));
+        using var factory = model.CreateFactory();
+        var address = Serve(factory);
+
+        await using var browser = await HeadlessChromium.LaunchAsync();
+        foreach (var width in new[] { 375, 1366 })
+        {
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 768 } });
+            await page.GotoAsync(address.ToString());
+            await page.SetInputFilesAsync("input[type=file]", csv);
+            // The page's own form, asking for every feature (its button asks for three).
+            await page.EvalOnSelectorAsync("#explain-submit", "b => b.setAttribute('formaction', '/predict?explain=all')");
+            await page.ClickAsync("#explain-submit");
+            await page.WaitForURLAsync("**/predict?explain=all", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
+
+            Assert.Equal(30, (await page.TextContentAsync("#predictions tbody tr:first-child td.why"))!.Split("; ").Length);
+            var why = await page.Locator("#predictions tbody tr:first-child td.why").BoundingBoxAsync();
+            Assert.NotNull(why);
+            Assert.True(why.Width <= 600, $"{width} px: the why column is {why.Width} px wide");
+            var heading = await page.EvaluateAsync<double>("(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('#predictions th.why')); return r.getBoundingClientRect().right; })()");
+            Assert.True(heading <= width, $"{width} px: the why heading ends at {heading} px");
+            await page.CloseAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_model_charts_show_their_labels_whole_on_a_phone_and_a_laptop()
     {
         // The importance chart's caption ("feature importance: mean |contribution| on 463 test rows (log_odds)") ran past
