@@ -43,6 +43,8 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
 
         public Task<IPage> NewPageAsync(BrowserNewPageOptions? options = null) => _browser.NewPageAsync(options);
 
+        public Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions? options = null) => _browser.NewContextAsync(options);
+
         public async ValueTask DisposeAsync()
         {
             await _browser.DisposeAsync();
@@ -258,6 +260,37 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task Every_feature_explained_wraps_in_a_why_column_whose_heading_is_on_screen()
+    {
+        // With ?explain=all each why cell was one line of 30 features: a column 5,285 px wide, its heading centred 2,600 px
+        // to the right of the screen's edge and the input columns beyond it.
+        using var dir = new TempDirectory();
+        var csv = dir.File("three.csv", string.Join('\n', File.ReadLines(TestPaths.DataFile).Take(4)));
+        using var factory = model.CreateFactory();
+        var address = Serve(factory);
+
+        await using var browser = await HeadlessChromium.LaunchAsync();
+        foreach (var width in new[] { 375, 1366 })
+        {
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 768 } });
+            await page.GotoAsync(address.ToString());
+            await page.SetInputFilesAsync("input[type=file]", csv);
+            // The page's own form, asking for every feature (its button asks for three).
+            await page.EvalOnSelectorAsync("#explain-submit", "b => b.setAttribute('formaction', '/predict?explain=all')");
+            await page.ClickAsync("#explain-submit");
+            await page.WaitForURLAsync("**/predict?explain=all", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
+
+            Assert.Equal(30, (await page.TextContentAsync("#predictions tbody tr:first-child td.why"))!.Split("; ").Length);
+            var why = await page.Locator("#predictions tbody tr:first-child td.why").BoundingBoxAsync();
+            Assert.NotNull(why);
+            Assert.True(why.Width <= 600, $"{width} px: the why column is {why.Width} px wide");
+            var heading = await page.EvaluateAsync<double>("(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('#predictions th.why')); return r.getBoundingClientRect().right; })()");
+            Assert.True(heading <= width, $"{width} px: the why heading ends at {heading} px");
+            await page.CloseAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_model_charts_show_their_labels_whole_on_a_phone_and_a_laptop()
     {
         // The importance chart's caption ("feature importance: mean |contribution| on 463 test rows (log_odds)") ran past
@@ -282,6 +315,63 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
             Assert.Contains("test rows", await page.TextContentAsync("#importance"));
             await page.CloseAsync();
         }
+    }
+
+    [Fact]
+    public async Task A_refused_upload_with_a_long_file_name_or_value_stays_within_the_screen()
+    {
+        // A file name or a quoted cell without a break (300 x's, 3,000 A's) ran out of the problem page's box: the page
+        // scrolled sideways to 2,922 px on a 1,366 px screen, the rest of the sentence off it.
+        var header = File.ReadLines(TestPaths.DataFile).First();
+        var record = File.ReadLines(TestPaths.DataFile).Skip(1).First().Split(',');
+        record[3] = new string('A', 3000);
+        var csv = System.Text.Encoding.UTF8.GetBytes(header + "\n" + string.Join(',', record) + "\n");
+        using var factory = model.CreateFactory();
+        var address = Serve(factory);
+
+        await using var browser = await HeadlessChromium.LaunchAsync();
+        foreach (var width in new[] { 375, 1366 })
+        {
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 700 } });
+            await page.GotoAsync(address.ToString());
+            await page.SetInputFilesAsync("input[type=file]", new FilePayload { Name = new string('x', 300) + ".csv", MimeType = "text/csv", Buffer = csv });
+            await page.ClickAsync("#predict-submit");
+            await page.WaitForSelectorAsync("#problem-detail", new PageWaitForSelectorOptions { Timeout = 60_000 });
+            Assert.Contains("is not a number", await page.TextContentAsync("#problem-detail"));
+            Assert.Equal(width, await page.EvaluateAsync<int>("document.documentElement.scrollWidth"));
+            var detail = await page.Locator("#problem-detail").BoundingBoxAsync();
+            var section = await page.Locator("#problem").BoundingBoxAsync();
+            Assert.NotNull(detail);
+            Assert.NotNull(section);
+            Assert.True(detail.X + detail.Width <= section.X + section.Width, $"{width} px: the detail ends at {detail.X + detail.Width}, its section at {section.X + section.Width}");
+            await page.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_home_page_names_its_inputs_and_says_that_retraining_needs_javascript()
+    {
+        // The file input was announced as "Choose File" and the API key box had a placeholder only (no label for a screen
+        // reader, gone once typed in); the confusion matrix had an empty column header; and with JavaScript off "Retrain
+        // now" did nothing, without a word.
+        using var factory = model.CreateFactory(new Dictionary<string, string?> { ["Api:TrainApiKey"] = "a-key-for-the-page-test" });
+        var address = Serve(factory);
+
+        await using var browser = await HeadlessChromium.LaunchAsync();
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(address.ToString());
+        Assert.Equal("file", await page.GetByLabel("CSV file of website records").GetAttributeAsync("type"));
+        Assert.Equal("password", await page.GetByLabel("API key").GetAttributeAsync("type"));
+        Assert.Equal(0, await page.Locator("th:empty").CountAsync());
+        Assert.Equal("polite", await page.GetAttributeAsync("#job", "aria-live")); // the run's progress is announced
+        Assert.False(await page.IsVisibleAsync("#no-script"));
+
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { JavaScriptEnabled = false });
+        var noScript = await context.NewPageAsync();
+        await noScript.GotoAsync(address.ToString());
+        Assert.True(await noScript.IsVisibleAsync("#no-script"));
+        Assert.Contains("needs JavaScript", await noScript.TextContentAsync("#no-script"));
+        Assert.Contains("POST /train", await noScript.TextContentAsync("#no-script"));
     }
 
     // The home page, with every Content-Security-Policy violation recorded in window.__cspViolations.

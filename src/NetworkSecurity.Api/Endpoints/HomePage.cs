@@ -26,6 +26,7 @@ public static class HomePage
             .WithName("HomePage")
             .WithTags("Pages")
             .WithSummary("The web page: upload a CSV, retrain, see the model card")
+            .WithDescription("For a browser: a form that uploads a CSV to POST /predict (\"Predict\", and \"Predict and explain\" with ?explain=3, or the feature count when the schema has fewer, when the live model can explain its verdicts) and shows the verdicts as a table; a \"Retrain now\" button that sends POST /train (with the API key typed in the page when one is set; it needs JavaScript) and follows the job; the live model's card (test metrics, confusion matrix, ROC curve, feature importance) and the most recent training job, as GET /train gives it.")
             .Produces<string>(StatusCodes.Status200OK, "text/html");
         return routes;
     }
@@ -42,7 +43,7 @@ public static class HomePage
         html.Append("""
             <section><h2>Check websites</h2>
             <form id="predict-form" action="/predict" method="post" enctype="multipart/form-data">
-            <input type="file" name="file" accept=".csv,text/csv" required> <input type="submit" id="predict-submit" value="Predict">
+            <label for="csv-file">CSV file of website records</label> <input id="csv-file" type="file" name="file" accept=".csv,text/csv" required> <input type="submit" id="predict-submit" value="Predict">
             """);
         if (cannotExplain is null)
         {
@@ -58,14 +59,21 @@ public static class HomePage
         }
 
         html.Append("<section><h2>Training</h2>");
+        // Labelled: a placeholder alone is no name for a screen reader, and it is gone once a key is typed.
         if (apiKeyRequired)
         {
-            html.Append("<input id=\"api-key\" type=\"password\" placeholder=\"API key\" autocomplete=\"off\"> ");
+            html.Append("<label for=\"api-key\">API key</label> <input id=\"api-key\" type=\"password\" placeholder=\"API key\" autocomplete=\"off\"> ");
         }
 
-        html.Append("<button id=\"train\" type=\"button\">Retrain now</button> <span id=\"job\">");
+        // The job's state is rewritten as the run goes: polite, so a screen reader reads its progress and outcome.
+        html.Append("<button id=\"train\" type=\"button\">Retrain now</button> <span id=\"job\" aria-live=\"polite\">");
         AppendJob(html, job);
-        html.Append("</span></section>");
+        html.Append("</span>");
+        // The button is the script's: without JavaScript it did nothing, without a word.
+        html.Append(apiKeyRequired
+            ? "<noscript><p id=\"no-script\" class=\"muted\">Retraining from this page needs JavaScript. Without it, send POST /train with the key in the X-Api-Key header (curl -X POST -H 'X-Api-Key: …' …/train) and follow GET /train.</p></noscript>"
+            : "<noscript><p id=\"no-script\" class=\"muted\">Retraining from this page needs JavaScript. Without it, send POST /train (curl -X POST …/train) and follow GET /train.</p></noscript>");
+        html.Append("</section>");
 
         html.Append("<section><h2>Live model</h2>");
         if (model is null)
@@ -162,7 +170,7 @@ public static class HomePage
 
         // Confusion matrix on the test rows, phishing first (the security view).
         var p = views.Phishing;
-        html.Append("<table class=\"metrics\" id=\"confusion\"><tr><th></th><th>predicted phishing</th><th>predicted legitimate</th></tr>")
+        html.Append("<table class=\"metrics\" id=\"confusion\"><tr><td></td><th>predicted phishing</th><th>predicted legitimate</th></tr>")
             .Append(CultureInfo.InvariantCulture, $"<tr><th>actual phishing</th><td>{p.TruePositives}</td><td>{p.FalseNegatives}</td></tr>")
             .Append(CultureInfo.InvariantCulture, $"<tr><th>actual legitimate</th><td>{p.FalsePositives}</td><td>{p.TrueNegatives}</td></tr></table>");
         AppendRoc(html, card.TestRocCurve, test.RocAuc);

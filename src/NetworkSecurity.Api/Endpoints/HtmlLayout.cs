@@ -28,17 +28,22 @@ public static class HtmlLayout
         .results tr.phishing td.key{background:#fde8e8}
         /* Sentences, read from their start: right-aligned, a shorter one began far into the column, off a phone's screen. */
         .results td.why{text-align:left}
+        /* Wrapped, at most a readable width: with ?explain=all every feature on one line made the column 5,285 px wide, its
+           heading centred far off the screen and the input columns beyond it. Cells at the top, beside a wrapped one. */
+        .results td.why{white-space:normal;min-width:40em}.results th.why{text-align:left}.results td{vertical-align:top}
         .metrics td,.metrics th{font-size:14px;padding:4px 10px}
         .grid{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
         .muted{color:#667085;font-size:13px}
         button,input[type=submit]{background:#2f6fed;color:#fff;border:0;border-radius:6px;padding:7px 14px;font-size:14px;cursor:pointer}
         progress{width:260px}
-        .error{color:#b42318}
-        #problem-errors td:last-child{min-width:16em}
+        /* A file name, path or quoted cell without a break (300 x's) ran out of its box and widened the page to 2,922 px. */
+        .error{color:#b42318;overflow-wrap:anywhere}
+        #problem-errors td{overflow-wrap:anywhere}#problem-errors td:last-child{min-width:16em}
         /* Phones: the three sticky columns (296px) were wider than the table's box, hiding the probability's end and every other column. */
         @media (max-width:640px){header{padding:10px 12px}main{padding:10px 8px}section{padding:12px 10px}
         .results .row{width:44px;min-width:44px;max-width:44px}
         .results .verdict{left:44px;width:76px;min-width:76px;max-width:76px}
+        .results td.why{min-width:20em}
         .results .prob{left:120px;width:64px;min-width:64px;max-width:64px}.results thead .prob{white-space:normal;overflow-wrap:anywhere}}
         """;
 

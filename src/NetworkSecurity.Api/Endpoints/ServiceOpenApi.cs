@@ -6,7 +6,7 @@ namespace NetworkSecurity.Api.Endpoints;
 /// <summary>
 /// What the endpoints' metadata leaves out of the OpenAPI document, so that Swagger UI's "Try it out" works: the upload
 /// form of POST /predict (a 'file' field; a bare binary body made the UI send an empty form), the API key POST /train
-/// takes when one is configured, and the health probes (mapped as plain endpoints, unseen by the API explorer).
+/// takes when one is configured, what a training job's id is, and the health probes (mapped as plain endpoints, unseen by the API explorer).
 /// </summary>
 public sealed class ServiceOpenApi : IOperationFilter, IDocumentFilter
 {
@@ -33,6 +33,11 @@ public sealed class ServiceOpenApi : IOperationFilter, IDocumentFilter
         else if (name == "StartTraining")
         {
             operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }];
+        }
+        else if (name == "GetTrainingJob" && operation.Parameters?.FirstOrDefault(p => p.Name == "id") is OpenApiParameter id)
+        {
+            // Swagger UI showed an empty box under it.
+            id.Description = "The job's id: 32 lower-case hexadecimal digits, as POST /train answers it (its id, and the end of its Location).";
         }
     }
 
