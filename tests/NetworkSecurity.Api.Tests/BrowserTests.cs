@@ -365,6 +365,10 @@ public sealed class BrowserTests(TrainedModelFixture model, ITestOutputHelper ou
         Assert.Equal(0, await page.Locator("th:empty").CountAsync());
         Assert.Equal("polite", await page.GetAttributeAsync("#job", "aria-live")); // the run's progress is announced
         Assert.False(await page.IsVisibleAsync("#no-script"));
+        // The two buttons touched: nothing stood between "Predict" and "Predict and explain".
+        var predict = (await page.Locator("#predict-submit").BoundingBoxAsync())!;
+        var explain = (await page.Locator("#explain-submit").BoundingBoxAsync())!;
+        Assert.True(explain.X - (predict.X + predict.Width) >= 4 || explain.Y >= predict.Y + predict.Height, $"the buttons are {explain.X - (predict.X + predict.Width)} px apart");
 
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { JavaScriptEnabled = false });
         var noScript = await context.NewPageAsync();

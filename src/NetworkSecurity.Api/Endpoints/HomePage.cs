@@ -47,7 +47,8 @@ public static class HomePage
             """);
         if (cannotExplain is null)
         {
-            html.Append(CultureInfo.InvariantCulture, $"""
+            // A space between the buttons, as between the other inputs (a raw string ends without one): they touched.
+            html.Append(' ').Append(CultureInfo.InvariantCulture, $"""
                 <input type="submit" id="explain-submit" formaction="/predict?explain={explainTop}" value="Predict and explain">
                 </form><p class="muted">{upload} The answer is a table of verdicts; "Predict and explain" adds why: {TopWords[explainTop]} that weighed most (slower on large files).</p></section>
                 """);
