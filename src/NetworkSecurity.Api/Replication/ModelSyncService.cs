@@ -59,6 +59,9 @@ public sealed class ModelSyncService(
             using var timer = new PeriodicTimer(poll);
             do
             {
+                // When this poll began: an outage it finds began then, not when it gave up (a store that stopped
+                // answering was said to be unreadable only since the end of the poll's wait, MaxSyncTime later).
+                var pollStarted = DateTimeOffset.UtcNow;
                 try
                 {
                     using var budget = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -95,7 +98,7 @@ public sealed class ModelSyncService(
                         // model for good while reading healthy, and said why once, in its start-up log.
                         beforeOutage = latest.Current;
                         duringOutage = new LatestInStore(source.Describe("LATEST"), null,
-                            $"the store cannot be read since {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z ({outage}): a newer version would not be seen");
+                            $"the store cannot be read since {pollStarted:yyyy-MM-dd HH:mm:ss}Z ({outage}): a newer version would not be seen");
                         latest.Set(duringOutage);
                         logger.LogWarning("Model sync: {Store} is unreachable or failing ({Error}); keeping model {Version} and retrying every {Seconds} s", source.Description, outage, live.Current?.Version ?? "(none)", poll.TotalSeconds);
                     }
