@@ -445,7 +445,7 @@ public sealed class CommandLineTests
     [InlineData("--Tracking:Enable=false", 2, "unknown setting 'Tracking:Enable': Tracking has only 'Enabled' (true or false)")]
     [InlineData("--Logging:LogLevel:Default=Debug", 2, "unknown setting 'Logging:LogLevel:Default': ASP.NET's log levels are not read here, Serilog sets them under Serilog:MinimumLevel: give --Serilog:MinimumLevel:Default=Debug instead")] // read by nothing: no Debug line
     [InlineData("--Logging:Directroy=elsewhere", 2, "unknown setting 'Logging:Directroy': Logging has only 'Directory'")] // logged to Logs/
-    [InlineData("--Tracking:Enabled=no", 2, "Tracking:Enabled 'no' is not true or false")]
+    [InlineData("--Tracking:Enabled=sometimes", 2, "Tracking:Enabled 'sometimes' is not true or false (1/0, yes/no, on/off)")]
     [InlineData("--Serilog:MinimumLevel:Default=Loud", 2, "invalid logging configuration: Serilog:MinimumLevel:Default 'Loud' is not a level")] // was exit 1, "the service stopped"
     [InlineData("--Serilog:MinimumLevel:Default=7", 2, "Serilog:MinimumLevel:Default '7' is not a level")] // the console went silent
     [InlineData("--Serilog:MinimumLevel:Override:Microsoft=Loud", 2, "Serilog:MinimumLevel:Override:Microsoft 'Loud' is not a level")] // "No LoggingLevelSwitch has been declared"
@@ -1188,7 +1188,7 @@ public sealed class CommandLineTests
             (["export", "--Export__Output=-", .. model], "Export:Output '-' is not a path: the commands read and write files, not standard input or output"),
             (["export", "--Export:Output= padded.onnx", .. model], "Export:Output ' padded.onnx' is not a path: empty, or with spaces around it."),
             (["predict", "--input", data, "--Predict:Output=-", .. model], "Predict:Output '-' is not a path"),
-            (["push-data", "--file", data, "--PushData:Drop=maybe", "--logs", "none", "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], "PushData:Drop 'maybe' is not true or false."),
+            (["push-data", "--file", data, "--PushData:Drop=maybe", "--logs", "none", "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], "PushData:Drop 'maybe' is not true or false (1/0, yes/no, on/off)."),
         };
         foreach (var (arguments, message) in runs)
         {

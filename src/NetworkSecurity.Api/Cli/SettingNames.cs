@@ -590,9 +590,9 @@ internal static partial class SettingNames
     private static string? Expected(Type type, System.ComponentModel.DataAnnotations.RangeAttribute? range)
     {
         var whole = type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(uint) || type == typeof(ulong);
-        if (type == typeof(bool))
+        if (type == typeof(bool) || type == typeof(Switch))
         {
-            return "true or false";
+            return Setting.SwitchWords;
         }
 
         if (!whole && type != typeof(double) && type != typeof(float) && type != typeof(decimal))
