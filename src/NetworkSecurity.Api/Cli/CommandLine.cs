@@ -512,7 +512,7 @@ public static partial class CommandLine
     /// </summary>
     internal static string Describe(IEnumerable<string> failures) =>
         string.Join("; ", failures.Select(failure => AnnotationFailure().Match(failure) is { Success: true } match
-            ? $"{SectionOf(match.Groups["type"].Value)}{match.Groups["member"].Value}: {match.Groups["error"].Value}"
+            ? Pipeline.Configuration.Setting.Said($"{SectionOf(match.Groups["type"].Value)}{match.Groups["member"].Value}", match.Groups["error"].Value)
             : failure));
 
     private static string SectionOf(string optionsType) => optionsType switch

@@ -16,6 +16,13 @@ public static class Setting
     public static string Lower(string? value) => value?.ToLowerInvariant()!;
 
     /// <summary>
+    /// A setting's key and a problem with its value in one sentence: "Pipeline:DataSource ' csv' has spaces around it…"
+    /// when the problem starts with the value or "is", "Pipeline:Split: Split must be…" otherwise.
+    /// </summary>
+    public static string Said(string key, string problem) =>
+        problem.StartsWith('\'') || problem.StartsWith("is ", StringComparison.Ordinal) ? $"{key} {problem}" : $"{key}: {problem}";
+
+    /// <summary>
     /// The one rule of every boolean setting (Tracking:Enabled, Api:TrainOnStartup, PushData:Drop, S3_FORCE_PATH_STYLE,
     /// S3_DISABLE_CHUNKED_ENCODING), in the environment, a settings file or an option: true/false, 1/0, yes/no or on/off,
     /// in any case, spaces around ignored. False for anything else (null and empty too): callers refuse what is not one.
