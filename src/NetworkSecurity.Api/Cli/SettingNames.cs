@@ -224,7 +224,10 @@ internal static partial class SettingNames
         {
             var key = name.Replace("__", ":", StringComparison.Ordinal);
             var section = key.Split(':')[0];
-            if (!(Bound.ContainsKey(section) || Free.Contains(section) || EnvironmentNames.Contains(key, StringComparer.OrdinalIgnoreCase)))
+            // An empty one of the product's sections is unset (SetVariablesSource): Pipeline__Seed= beside PIPELINE__SEED=5
+            // is the seed 5, not two values.
+            if (!(Bound.ContainsKey(section) || Free.Contains(section) || EnvironmentNames.Contains(key, StringComparer.OrdinalIgnoreCase))
+                || SetVariablesSource.IsUnset(name, variables[name] as string))
             {
                 continue;
             }
