@@ -325,7 +325,7 @@ public sealed class CommandLineTests
         Assert.InRange(seeds.Length, 2, 9999);
         foreach (var seed in seeds)
         {
-            Assert.Equal(["product.csv", "test.csv", "train.csv"], Directory.GetFiles(seed).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.Equal(["product.csv", "settings.json", "test.csv", "train.csv"], Directory.GetFiles(seed).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         }
     }
 

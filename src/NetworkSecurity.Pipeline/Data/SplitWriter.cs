@@ -21,6 +21,9 @@ public static class SplitWriter
         Directory.CreateDirectory(folder);
         DatasetCsvWriter.Write(Path.Combine(folder, "train.csv"), schema, train);
         DatasetCsvWriter.Write(Path.Combine(folder, "test.csv"), schema, test);
+        // Before product.csv, the last file a finished seed folder gets.
+        SafeFile.WriteText(Path.Combine(folder, "settings.json"), writer =>
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"imputer_neighbors\": {imputerNeighbors}}}")));
         SafeFile.WriteText(Path.Combine(folder, "product.csv"), writer =>
         {
             // The class says which label is legitimate: a schema may call 1 phishing (labels 0/1), and peers.py took
@@ -32,7 +35,5 @@ public static class SplitWriter
                 writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\"{test.Locations[i].Replace("\"", "\"\"", StringComparison.Ordinal)}\",{role},{schema.Target.Classes[test.Labels[i]].Value},{legitimateProbabilities[i]:R}"));
             }
         });
-        SafeFile.WriteText(Path.Combine(folder, "settings.json"), writer =>
-            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"imputer_neighbors\": {imputerNeighbors}}}")));
     }
 }
