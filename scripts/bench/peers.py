@@ -8,7 +8,8 @@ For each DIR/<split>/seed<N>/ (train.csv, test.csv, product.csv) it fits
     learning_rate=0.05, n_estimators=600, subsample=0.9, colsample_bytree=0.6, random_state=seed
 on train.csv, scores test.csv, and reads the product's test probabilities from product.csv, whose class column says
 which label is legitimate (1 in the data set; a schema may label phishing 1). Missing cells are filled by
-KNNImputer(n_neighbors=3) fitted on train.csv, as the product's pipeline does. Every model is scored by
+KNNImputer fitted on train.csv, as the product's pipeline does, with the neighbours evaluate used (settings.json's
+imputer_neighbors, Pipeline:ImputerNeighbors; 3, the product's default, for a folder without settings.json). Every model is scored by
 the same code and the product's decision rule: legitimate only when P(legitimate) > 0.5. F1 and precision/recall
 use legitimate as the positive class, as the seed reports; Brier is on P(legitimate).
 
@@ -17,6 +18,7 @@ One thread per model (n_jobs=1): with OpenMP on a shared, busy 2-core machine tw
 """
 import argparse
 import csv
+import json
 import os
 import re
 import statistics
@@ -109,6 +111,22 @@ def product_probabilities(path):
     return p, [r[label] for _, r in rows], legitimate
 
 
+def imputer_neighbors(d):
+    """The KNN imputer's neighbours evaluate used for this split (settings.json, which evaluate --write-splits writes), or
+    3, the product's default, when the folder has none: peers.py imputed with 3 whatever Pipeline:ImputerNeighbors was."""
+    path = os.path.join(d, "settings.json")
+    if not os.path.isfile(path):
+        return 3
+    try:
+        with open(path, encoding="utf-8") as f:
+            neighbors = json.load(f).get("imputer_neighbors")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError) as bad:
+        sys.exit(f"{path}: cannot be read as evaluate --write-splits writes it ({{\"imputer_neighbors\": N}}): {bad}")
+    if type(neighbors) is not int or not 1 <= neighbors <= 50:
+        sys.exit(f"{path}: imputer_neighbors {json.dumps(neighbors)} is not a whole number from 1 to 50 (Pipeline:ImputerNeighbors)")
+    return neighbors
+
+
 def read_split(d):
     """One seed folder's rows, checked before any model is fitted: train.csv and test.csv with the same columns, test.csv
     paired row by row with product.csv, and both classes in each (XGBoost refuses one class; AUC needs both)."""
@@ -129,7 +147,7 @@ def read_split(d):
     for name, y in (("train.csv", y_train), ("test.csv", y_test)):
         if y.min() == y.max():
             sys.exit(f"{os.path.join(d, name)}: every row is {'legitimate' if y[0] else 'phishing'}; a split needs both classes")
-    return p_product, x_train, y_train, x_test, y_test
+    return p_product, x_train, y_train, x_test, y_test, imputer_neighbors(d)
 
 
 def scores(y, p):
@@ -225,11 +243,13 @@ def main():
         results = {"product": [], "xgboost": [], "rf500": []}
         for seed in seeds:
             d = os.path.join(folder, f"seed{seed}")
-            p_product, x_train, y_train, x_test, y_test = read_split(d)
+            p_product, x_train, y_train, x_test, y_test, neighbors = read_split(d)
             if np.isnan(x_train).any() or np.isnan(x_test).any():
-                # Missing cells: the peers get what the product's pipeline gives its model, KNNImputer(n_neighbors=3)
-                # fitted on the training rows (RF cannot take NaN; XGBoost would route it its own way).
-                imputer = KNNImputer(n_neighbors=3).fit(x_train)
+                # Missing cells: the peers get what the product's pipeline gives its model, a KNN imputer with evaluate's
+                # neighbours fitted on the training rows (RF cannot take NaN; XGBoost would route it its own way).
+                missing = int(np.isnan(x_train).sum() + np.isnan(x_test).sum())
+                print(f"{d}: {missing} missing cell(s) imputed by KNN with {neighbors} neighbours, as evaluate did", file=sys.stderr)
+                imputer = KNNImputer(n_neighbors=neighbors).fit(x_train)
                 x_train, x_test = imputer.transform(x_train), imputer.transform(x_test)
             seconds = {"product": "—"}  # evaluate's table has the product's
             clock = time.perf_counter()
@@ -252,9 +272,9 @@ def main():
                 f1, brier, auc, _, f1_phishing = row[name]
                 print(f"| {seed} | {kind} | {title} | {len(y_train)} / {len(y_test)} | {f1:.4f} | {auc:.4f} | {brier:.5f} | {f1_phishing:.4f} | {seconds[name]} |", flush=True)
         for name, title in models:
-            # evaluate's mean row: F1s and Brier with their sd, AUC without.
+            # evaluate's mean row: every metric with its sd.
             f1, brier, auc, _, f1_phishing = ([r[i] for r in results[name]] for i in range(5))
-            print(f"| mean ± sd | {kind} | {title} | | {statistics.mean(f1):.4f} ± {sd(f1):.4f} | {statistics.mean(auc):.4f} | "
+            print(f"| mean ± sd | {kind} | {title} | | {statistics.mean(f1):.4f} ± {sd(f1):.4f} | {statistics.mean(auc):.4f} ± {sd(auc):.4f} | "
                   f"{statistics.mean(brier):.5f} ± {sd(brier):.5f} | {statistics.mean(f1_phishing):.4f} ± {sd(f1_phishing):.4f} | |")
         summary.append((kind, seeds, results))
 

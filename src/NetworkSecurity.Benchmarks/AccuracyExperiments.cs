@@ -74,7 +74,7 @@ public static class AccuracyExperiments
                     : Predict(configs[c], probabilities, trainX, trainY, binned, all, testX, seed, grouped);
                 if (c == 0 && writeSplits is not null)
                 {
-                    SplitWriter.Write(folder, schema, data.Select(split.Train), data.Select(split.Test), probabilities[c]);
+                    SplitWriter.Write(folder, schema, data.Select(split.Train), data.Select(split.Test), probabilities[c], new PipelineOptions().ImputerNeighbors); // no imputation here: the product's default
                 }
 
                 seconds[c] += clock.Elapsed.TotalSeconds;

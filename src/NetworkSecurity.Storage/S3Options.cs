@@ -105,12 +105,10 @@ public sealed record S3Options
         };
     }
 
-    // true/false, 1/0, yes/no, on/off; unset or empty is false. Anything else is refused: "yes" read as false had
-    // left chunked uploads on, and s3rver kept their framing as the objects.
-    private static bool Flag(string name, string? value) => value?.Trim().ToLowerInvariant() switch
-    {
-        null or "" or "false" or "0" or "no" or "off" => false,
-        "true" or "1" or "yes" or "on" => true,
-        _ => throw new ArgumentException($"{name} '{value}' is not true or false (1/0, yes/no, on/off)."),
-    };
+    // Every boolean setting's rule (Setting.TryParseSwitch); unset or empty is false. Anything else is refused: "yes" read
+    // as false had left chunked uploads on, and s3rver kept their framing as the objects.
+    private static bool Flag(string name, string? value) =>
+        string.IsNullOrWhiteSpace(value) ? false
+        : NetworkSecurity.Pipeline.Configuration.Setting.TryParseSwitch(value, out var on) ? on
+        : throw new ArgumentException($"{name} '{value}' is not {NetworkSecurity.Pipeline.Configuration.Setting.SwitchWords}.");
 }

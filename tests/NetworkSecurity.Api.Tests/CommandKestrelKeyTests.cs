@@ -29,6 +29,10 @@ public sealed class CommandKestrelKeyTests
     [InlineData("Kestrel__Limits__MaxRequestBodySize", "5", "unknown setting 'Kestrel:Limits:MaxRequestBodySize': the service reads only Endpoints")]
     [InlineData("Kestrel__Endpoints__Http__Protocols", "Bogus", "Kestrel:Endpoints:Http:Protocols 'Bogus' is not one of")]
     [InlineData("Kestrel__Endpoints__Http__Url", "localhost:8080", "Kestrel:Endpoints:Http:Url")]
+    // The host's prefix, which the service reads and the commands' configuration does not: they were let through.
+    [InlineData("ASPNETCORE_Kestrel__Limits__MaxRequestBodySize", "5", "unknown setting 'Kestrel:Limits:MaxRequestBodySize': the service reads only Endpoints")]
+    [InlineData("ASPNETCORE_Kestrel__Endpoints__Http__Protocols", "Bogus", "Kestrel:Endpoints:Http:Protocols 'Bogus' is not one of")]
+    [InlineData("ASPNETCORE_Kestrel__Endpoints__Http__Url", "localhost:8080", "Kestrel:Endpoints:Http:Url")]
     public void A_kestrel_variable_the_service_refuses_is_refused_by_the_commands(string variable, string value, string message)
     {
         using var dir = new TempDirectory();

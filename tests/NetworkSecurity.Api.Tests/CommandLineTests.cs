@@ -325,7 +325,7 @@ public sealed class CommandLineTests
         Assert.InRange(seeds.Length, 2, 9999);
         foreach (var seed in seeds)
         {
-            Assert.Equal(["product.csv", "test.csv", "train.csv"], Directory.GetFiles(seed).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.Equal(["product.csv", "settings.json", "test.csv", "train.csv"], Directory.GetFiles(seed).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         }
     }
 
@@ -410,7 +410,7 @@ public sealed class CommandLineTests
     [InlineData("train evaluate", "--learners=lightgbm", "Pipeline:Training:Learners (--learners) 'lightgbm' sets how a search runs, but Pipeline:Training:Mode (--mode) is gbdt")] // trained and promoted our boosted trees instead
     [InlineData("train evaluate", "--scoring=f1", "Pipeline:Training:Scoring (--scoring) 'f1' sets how a search runs, but Pipeline:Training:Mode (--mode) is gbdt")] // ignored without a word
     [InlineData("train", "--drop-margin=0.02", "Pipeline:Training:DropMargin (--drop-margin) '0.02' sets how a search runs")]
-    [InlineData("train evaluate", "--Pipeline:Training:Scoring=", "Pipeline:Training:Scoring: Training:Scoring must be f1, accuracy or roc_auc, not empty.")]
+    [InlineData("train evaluate", "--Pipeline:Training:Scoring=", "Pipeline:Training:Scoring is empty: give 'f1', 'accuracy' or 'roc_auc', or leave the setting out.")]
     public void A_malformed_setting_is_a_usage_error_in_one_line_never_a_stack_trace(string commands, string setting, string message)
     {
         using var dir = new TempDirectory();
@@ -445,7 +445,7 @@ public sealed class CommandLineTests
     [InlineData("--Tracking:Enable=false", 2, "unknown setting 'Tracking:Enable': Tracking has only 'Enabled' (true or false)")]
     [InlineData("--Logging:LogLevel:Default=Debug", 2, "unknown setting 'Logging:LogLevel:Default': ASP.NET's log levels are not read here, Serilog sets them under Serilog:MinimumLevel: give --Serilog:MinimumLevel:Default=Debug instead")] // read by nothing: no Debug line
     [InlineData("--Logging:Directroy=elsewhere", 2, "unknown setting 'Logging:Directroy': Logging has only 'Directory'")] // logged to Logs/
-    [InlineData("--Tracking:Enabled=no", 2, "Tracking:Enabled 'no' is not true or false")]
+    [InlineData("--Tracking:Enabled=sometimes", 2, "Tracking:Enabled 'sometimes' is not true or false (1/0, yes/no, on/off)")]
     [InlineData("--Serilog:MinimumLevel:Default=Loud", 2, "invalid logging configuration: Serilog:MinimumLevel:Default 'Loud' is not a level")] // was exit 1, "the service stopped"
     [InlineData("--Serilog:MinimumLevel:Default=7", 2, "Serilog:MinimumLevel:Default '7' is not a level")] // the console went silent
     [InlineData("--Serilog:MinimumLevel:Override:Microsoft=Loud", 2, "Serilog:MinimumLevel:Override:Microsoft 'Loud' is not a level")] // "No LoggingLevelSwitch has been declared"
@@ -461,7 +461,7 @@ public sealed class CommandLineTests
     [InlineData("--Api:MaxCellLength=8", 2, "Api:MaxCellLength (8) is below the length of the column name")]
     [InlineData("--Api:MaxLineLength=43", 2, "Api:MaxLineLength (43) is below the shortest record the schema")] // started, then refused every CSV record: 44 characters, 15 features of '1' and 29 commas
     [InlineData("--Api:MaxLineLength=29 --Api:MaxMissingFraction=0.9", 2, "Api:MaxLineLength (29) is below the shortest record the schema")] // 3 features given: 32 characters
-    [InlineData("--Pipeline:Training:Scoring=", 2, "Pipeline:Training:Scoring: Training:Scoring must be f1, accuracy or roc_auc, not empty.")] // every run failed, blaming the grid file
+    [InlineData("--Pipeline:Training:Scoring=", 2, "Pipeline:Training:Scoring is empty: give 'f1', 'accuracy' or 'roc_auc', or leave the setting out.")] // every run failed, blaming the grid file
     [InlineData("--urls http://127.0.0.1:abc", 2, "'http://127.0.0.1:abc' has a port that is not a number from 0 to 65535")] // Kestrel listened on [::]:80
     [InlineData("--Pipeline:DataSource=mongodb", 2, "Pipeline:DataSource (--source) is 'mongodb' but MONGODB_URL (or MONGO_DB_URL) is not set.")]
     [InlineData("--Pipeline:FinalModelDirectory=/etc/passwd", 2, "Pipeline:FinalModelDirectory (--final-model) '/etc/passwd' is a file, not a folder.")]
@@ -1188,7 +1188,7 @@ public sealed class CommandLineTests
             (["export", "--Export__Output=-", .. model], "Export:Output '-' is not a path: the commands read and write files, not standard input or output"),
             (["export", "--Export:Output= padded.onnx", .. model], "Export:Output ' padded.onnx' is not a path: empty, or with spaces around it."),
             (["predict", "--input", data, "--Predict:Output=-", .. model], "Predict:Output '-' is not a path"),
-            (["push-data", "--file", data, "--PushData:Drop=maybe", "--logs", "none", "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], "PushData:Drop 'maybe' is not true or false."),
+            (["push-data", "--file", data, "--PushData:Drop=maybe", "--logs", "none", "--MONGODB_URL=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"], "PushData:Drop 'maybe' is not true or false (1/0, yes/no, on/off)."),
         };
         foreach (var (arguments, message) in runs)
         {

@@ -101,4 +101,22 @@ public sealed class EmptyVariableTests
         Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
         Assert.Contains("no model has been promoted", stderr);
     }
+
+    [Theory]
+    [InlineData("Pipeline__Seed", "PIPELINE__SEED")]
+    [InlineData("PIPELINE__SEED", "Pipeline__Seed")]
+    public void An_empty_spelling_of_a_setting_beside_a_set_one_is_unset_not_a_second_value(string empty, string set)
+    {
+        // Pipeline__Seed= beside PIPELINE__SEED=... was refused as "one setting with different values", and the empty
+        // one, when the provider read it last, hid the set one. The set value ('abc', refused) is the one in force.
+        using var dir = new TempDirectory();
+        foreach (string[] arguments in new[] { new[] { "export", "--final-model", Path.Combine(dir.Path, "final_model") }, ["--urls", "http://127.0.0.1:0"] })
+        {
+            var (code, stdout, stderr) = ProgramProcess.Run(dir, new() { [empty] = "", [set] = "abc" }, arguments);
+
+            Assert.True(code == 2, $"{arguments[0]}: exit {code}: {stderr}{stdout}");
+            Assert.DoesNotContain("different values", stderr);
+            Assert.Contains($"Pipeline:Seed 'abc' is not a whole number, 0 or more. (Pipeline:Seed = 'abc' from environment variable {set})", stderr);
+        }
+    }
 }

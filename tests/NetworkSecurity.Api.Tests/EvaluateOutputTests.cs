@@ -22,6 +22,8 @@ public sealed class EvaluateOutputTests
         Assert.StartsWith("| 2 | stratified |", lines[header + 3]);
         Assert.StartsWith("| 3 | stratified |", lines[header + 4]);
         Assert.StartsWith("| mean ± sd | stratified |", lines[header + 5]);
+        // Every metric's mean with its standard deviation: the AUC's had none.
+        Assert.All(lines[header + 5].Split('|')[5..9], cell => Assert.Matches(@"^ \d\.\d+ ± \d\.\d+ $", cell));
         // The phishing F1's mean too: its cell was blank, and on data with few phishing rows it is the figure that moves.
         var phishing = lines.Skip(header + 2).Take(3).Select(l => double.Parse(l.Split('|')[8], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         var mean = lines[header + 5].Split('|')[8].Split('±');

@@ -58,6 +58,11 @@ public sealed class PeersScriptTests
         Assert.Equal(Cells(log, "| seed | split |")[5..], header[5..]); // the metrics and seconds, in evaluate's order
         Assert.Equal(Cells(log, "| 0 | stratified |")[5..9], ours[5..9]);
         Assert.Equal(Cells(log, "| mean ± sd | stratified |")[5..9], Cells(stdout, "| mean ± sd | stratified | product |")[5..9]);
+        // Every metric's mean with its standard deviation, the AUC's too, for every model.
+        foreach (var model in new[] { "product", "XGBoost 1.7", "RF-500" })
+        {
+            Assert.All(Cells(stdout, $"| mean ± sd | stratified | {model} |")[5..9], cell => Assert.Contains(" ± ", cell, StringComparison.Ordinal));
+        }
     }
 
     [Theory]
@@ -218,6 +223,33 @@ public sealed class PeersScriptTests
         Assert.Contains("| 0 | stratified | product | 35 / 10 | 0.3333 |", stdout, StringComparison.Ordinal);
         Assert.Contains("| 0 | stratified | XGBoost 1.7 | 35 / 10 | 0.3333 |", stdout, StringComparison.Ordinal);
         Assert.EndsWith("| 0 of 1 (1 ties) |", stdout.Split('\n').Single(l => l.Contains("mean test F1", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Peers_impute_with_the_neighbours_evaluate_used()
+    {
+        // peers.py imputed with KNNImputer(n_neighbors=3) whatever Pipeline:ImputerNeighbors evaluate had used.
+        using var dir = new TempDirectory();
+        var splits = Path.Combine(dir.Path, "splits");
+        var (schema, data) = ZeroOneLabels.Write(dir);
+        var (code, stdout, stderr) = ProgramProcess.Run(dir, [], "evaluate", "--data", data, "--schema", schema,
+            "--mode", "gbdt", "--seeds", "0", "--write-splits", splits, "--logs", "none", "--Pipeline:ImputerNeighbors=7");
+        Assert.True(code == 0, stderr + stdout);
+        var seed = Path.Combine(splits, "stratified", "seed0");
+        Assert.Equal("{\"imputer_neighbors\": 7}", File.ReadAllText(Path.Combine(seed, "settings.json")).Trim());
+
+        // One missing cell in the training rows: the peers impute it with evaluate's 7 neighbours.
+        var train = File.ReadAllLines(Path.Combine(seed, "train.csv"));
+        train[1] = "," + train[1][(train[1].IndexOf(',', StringComparison.Ordinal) + 1)..];
+        File.WriteAllLines(Path.Combine(seed, "train.csv"), train);
+        (code, stdout, stderr) = Peers(splits);
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("1 missing cell(s) imputed by KNN with 7 neighbours, as evaluate did", stderr);
+
+        File.WriteAllText(Path.Combine(seed, "settings.json"), "{\"imputer_neighbors\": 0}");
+        (code, _, stderr) = Peers(splits);
+        Assert.Equal(1, code);
+        Assert.Contains("settings.json: imputer_neighbors 0 is not a whole number from 1 to 50 (Pipeline:ImputerNeighbors)", stderr);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class SettingValueMessageTests
     [InlineData("--Pipeline:TestFraction=", "Pipeline:TestFraction is empty: give a number from 0 to 0.5, or leave the setting out.")]
     [InlineData("--Pipeline:Training:DropMargin=x", "Pipeline:Training:DropMargin 'x' is not a number from 0 to 1.")]
     [InlineData("--Pipeline:ImputerNeighbors=3.5", "Pipeline:ImputerNeighbors '3.5' is not a whole number from 1 to 50.")]
-    [InlineData("--Api:TrainOnStartup=maybe", "Api:TrainOnStartup 'maybe' is not true or false.")]
+    [InlineData("--Api:TrainOnStartup=maybe", "Api:TrainOnStartup 'maybe' is not true or false (1/0, yes/no, on/off).")]
     [InlineData("--Api:MaxUploadBytes=", "Api:MaxUploadBytes is empty: give a whole number from 1024 to 1073741824, or leave the setting out.")]
     [InlineData("--Replication:PollSeconds=99999999999", "Replication:PollSeconds '99999999999' is out of range: give a whole number from 1 to 3600.")]
     [InlineData("--Api:MaxRows=2147483648", "Api:MaxRows '2147483648' is out of range: give a whole number from 1 to 2147483647.")] // "not a whole number, 1 or more"

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using NetworkSecurity.Pipeline.Configuration;
 
 namespace NetworkSecurity.Api.Cli;
 
@@ -40,7 +41,7 @@ public sealed class CliOptions
         Output = Bind(PathText("--output", "csv", "Where to write the records with predicted_column, phishing_probability and verdict. Required (or Predict:Output)."), "Predict:Output");
         File = Bind(PathText("--file", "csv", "CSV to load (default: the training data file)."), "PushData:File");
         Drop = Bind(new Option<bool>("--drop") { Description = "Replace the collection's documents once the whole file is stored (a failed or stopped load leaves them as they were), so re-running gives the same collection." }, "PushData:Drop");
-        _checks[Drop] = text => bool.TryParse(text.Trim(), out _) ? null : "is not true or false.";
+        _checks[Drop] = text => Setting.TryParseSwitch(text, out _) ? null : $"is not {Setting.SwitchWords}.";
         Explain = Bind(Text("--explain", "N|all", "Add per record the top N features behind the verdict (TreeSHAP / linear contributions), or all of the schema's features: explanation columns in the output."), "Predict:Explain");
         Learners = Bind(Text("--learners", "names", "Search only these learners (every entry of each) or grid entries, comma-separated (e.g. fasttree,lightgbm for ML.NET's, gradient_boosting_leafwise for that entry alone; default: every entry)."), "Pipeline:Training:Learners");
         Format = Bind(Choice("--format", "Model format to write (default onnx).", "onnx"), "Export:Format");

@@ -277,9 +277,10 @@ public static partial class CommandLine
                 return UsageError;
             }
 
-            var kestrel = KestrelSettings.Problem(configuration, contentRoot: null) is { } unread
-                ? SettingSources.Annotate(unread.Message, configuration, keys: [unread.Key])
-                : HostSettings.EndpointProblem(configuration) is { } endpoint ? SettingSources.Annotate(endpoint, configuration) : null;
+            // ASPNETCORE_Kestrel__… too, which the service's host reads and the commands' configuration does not: they
+            // were let through (ASPNETCORE_Kestrel__Limits__MaxRequestBodySize=5), where the service refuses them.
+            var hostVariables = new ConfigurationBuilder().AddEnvironmentVariables("ASPNETCORE_").Build();
+            var kestrel = KestrelProblem(configuration) ?? KestrelProblem(hostVariables);
             if (kestrel is not null)
             {
                 await Console.Error.WriteLineAsync($"error: invalid configuration: {kestrel}").ConfigureAwait(false);
@@ -506,13 +507,19 @@ public static partial class CommandLine
         }
     }
 
+    // The Kestrel section's first problem in a configuration, said with where its value came from, or null.
+    private static string? KestrelProblem(IConfiguration configuration) =>
+        KestrelSettings.Problem(configuration, contentRoot: null) is { } unread
+            ? SettingSources.Annotate(unread.Message, configuration, keys: [unread.Key])
+            : HostSettings.EndpointProblem(configuration) is { } endpoint ? SettingSources.Annotate(endpoint, configuration) : null;
+
     /// <summary>
     /// Validation failures in one line, each in the settings' own terms: "DataAnnotation validation failed for
     /// 'PipelineOptions' members: 'DataSource' with the error: '…'." becomes "Pipeline:DataSource: …".
     /// </summary>
     internal static string Describe(IEnumerable<string> failures) =>
         string.Join("; ", failures.Select(failure => AnnotationFailure().Match(failure) is { Success: true } match
-            ? $"{SectionOf(match.Groups["type"].Value)}{match.Groups["member"].Value}: {match.Groups["error"].Value}"
+            ? Pipeline.Configuration.Setting.Said($"{SectionOf(match.Groups["type"].Value)}{match.Groups["member"].Value}", match.Groups["error"].Value)
             : failure));
 
     private static string SectionOf(string optionsType) => optionsType switch

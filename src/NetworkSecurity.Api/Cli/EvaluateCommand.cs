@@ -227,7 +227,7 @@ public static class EvaluateCommand
             brier.Add(BrierScore.Compute(test.Labels, probabilities));
             if (writeSplits is not null)
             {
-                SplitWriter.Write(Path.Combine(writeSplits, options.Split, $"seed{seed}"), schema, train, test, probabilities);
+                SplitWriter.Write(Path.Combine(writeSplits, options.Split, $"seed{seed}"), schema, train, test, probabilities, options.ImputerNeighbors);
             }
 
             var cv = double.IsFinite(trained.CvScore) ? trained.CvScore.ToString("0.0000", CultureInfo.InvariantCulture) : "—";
@@ -238,7 +238,7 @@ public static class EvaluateCommand
         }
 
         reporter.Report("done", 1);
-        table.Add(string.Create(CultureInfo.InvariantCulture, $"| mean ± sd | {options.Split} | | | {f1.Average():0.0000} ± {Sd(f1):0.0000} | {auc.Average():0.0000} | {brier.Average():0.00000} ± {Sd(brier):0.00000} | {phishingF1.Average():0.0000} ± {Sd(phishingF1):0.0000} | |"));
+        table.Add(string.Create(CultureInfo.InvariantCulture, $"| mean ± sd | {options.Split} | | | {f1.Average():0.0000} ± {Sd(f1):0.0000} | {auc.Average():0.0000} ± {Sd(auc):0.0000} | {brier.Average():0.00000} ± {Sd(brier):0.00000} | {phishingF1.Average():0.0000} ± {Sd(phishingF1):0.0000} | |"));
         if (perEngine.Count > 0)
         {
             table.Add("");

@@ -39,7 +39,7 @@ public static class PushDataCommand
 
         var pipeline = (configuration.GetSection(PipelineOptions.SectionName).Get<PipelineOptions>() ?? new PipelineOptions()).ResolveBundledFiles();
         var file = configuration["PushData:File"] is { Length: > 0 } f ? f : pipeline.DataPath;
-        var drop = bool.TryParse(configuration["PushData:Drop"]?.Trim(), out var dropSet) && dropSet;
+        var drop = Setting.TryParseSwitch(configuration["PushData:Drop"], out var dropSet) && dropSet;
         if (MongoDataLoader.SettingProblem(options, drop) is { } refused)
         {
             // A setting error like MONGODB_COLLECTION=system.users (exit 2), said before the file is read: a reserved

@@ -224,7 +224,10 @@ internal static partial class SettingNames
         {
             var key = name.Replace("__", ":", StringComparison.Ordinal);
             var section = key.Split(':')[0];
-            if (!(Bound.ContainsKey(section) || Free.Contains(section) || EnvironmentNames.Contains(key, StringComparer.OrdinalIgnoreCase)))
+            // An empty one of the product's sections is unset (SetVariablesSource): Pipeline__Seed= beside PIPELINE__SEED=5
+            // is the seed 5, not two values.
+            if (!(Bound.ContainsKey(section) || Free.Contains(section) || EnvironmentNames.Contains(key, StringComparer.OrdinalIgnoreCase))
+                || SetVariablesSource.IsUnset(name, variables[name] as string))
             {
                 continue;
             }
@@ -590,9 +593,9 @@ internal static partial class SettingNames
     private static string? Expected(Type type, System.ComponentModel.DataAnnotations.RangeAttribute? range)
     {
         var whole = type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(uint) || type == typeof(ulong);
-        if (type == typeof(bool))
+        if (type == typeof(bool) || type == typeof(Switch))
         {
-            return "true or false";
+            return Setting.SwitchWords;
         }
 
         if (!whole && type != typeof(double) && type != typeof(float) && type != typeof(decimal))

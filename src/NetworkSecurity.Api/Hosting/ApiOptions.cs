@@ -89,7 +89,7 @@ public sealed class ApiOptions
     public string? TrainApiKey { get; set; }
 
     /// <summary>Queue a training run at start-up when no model is available.</summary>
-    public bool TrainOnStartup { get; set; } = true;
+    public NetworkSecurity.Pipeline.Configuration.Switch TrainOnStartup { get; set; } = true;
 
     /// <summary>
     /// Requests slower than this are logged at Information (with failures); the others at Debug, so a busy service does

@@ -23,9 +23,9 @@ public sealed class ExternalServicesValidator(IConfiguration configuration) : IV
 
         Check(() => S3Options.FromEnvironment(key => configuration[key]), failures);
         var mongo = Check(() => MongoDb.MongoOptions.FromEnvironment(key => configuration[key]), failures);
-        if (configuration["Tracking:Enabled"] is { } tracking && !bool.TryParse(tracking.Trim(), out _))
+        if (configuration["Tracking:Enabled"] is { } tracking && !Setting.TryParseSwitch(tracking, out _))
         {
-            failures.Add($"Tracking:Enabled '{tracking}' is not true or false.");
+            failures.Add($"Tracking:Enabled '{tracking}' is not {Setting.SwitchWords}.");
         }
 
         if (failures.Count == 0 && options.DataSource == "mongodb" && mongo is null)
@@ -45,7 +45,7 @@ public sealed class ExternalServicesValidator(IConfiguration configuration) : IV
     private string? FileStoreInModelFolder(MlflowOptions mlflow, PipelineOptions options)
     {
         var uri = mlflow.TrackingUri;
-        var off = configuration["Tracking:Enabled"] is { } enabled && bool.TryParse(enabled.Trim(), out var on) && !on;
+        var off = configuration["Tracking:Enabled"] is { } enabled && Setting.TryParseSwitch(enabled, out var on) && !on;
         if (off || mlflow.IsServer)
         {
             return null;

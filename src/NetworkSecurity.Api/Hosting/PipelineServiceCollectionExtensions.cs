@@ -77,7 +77,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<IExperimentTracker>(sp =>
         {
             var configuration = sp.GetRequiredService<IConfiguration>();
-            return bool.TryParse(configuration["Tracking:Enabled"]?.Trim(), out var enabled) && !enabled
+            return Setting.TryParseSwitch(configuration["Tracking:Enabled"], out var enabled) && !enabled
                 ? new NoExperimentTracker()
                 : MlflowTrackerFactory.Create(MlflowOptions.FromEnvironment(key => configuration[key]), sp.GetRequiredService<ILoggerFactory>().CreateLogger("NetworkSecurity.Tracking"));
         });

@@ -32,17 +32,39 @@ internal sealed class SetVariablesSource : IConfigurationSource
         }
     }
 
+    private static readonly string[] Sections = [ApiOptions.SectionName, Pipeline.Configuration.PipelineOptions.SectionName, Replication.ReplicationOptions.SectionName, Cli.SettingNames.TrackingSection, "Logging", "Serilog", "Kestrel"];
+
+    /// <summary>Whether the variable <paramref name="name"/> (Pipeline__Seed) with <paramref name="value"/> is left out as unset: empty, of one of the product's sections.</summary>
+    public static bool IsUnset(string name, string? value) =>
+        string.IsNullOrEmpty(value) && Sections.Contains(name.Replace("__", ":", StringComparison.Ordinal).Split(':')[0], StringComparer.OrdinalIgnoreCase);
+
     // An environment variables provider still, so that a setting's error names the variable it came from.
     private sealed class SetVariablesProvider : EnvironmentVariablesConfigurationProvider
     {
-        private static readonly string[] Sections = [ApiOptions.SectionName, Pipeline.Configuration.PipelineOptions.SectionName, Replication.ReplicationOptions.SectionName, Cli.SettingNames.TrackingSection, "Logging", "Serilog", "Kestrel"];
-
         public override void Load()
         {
             base.Load();
-            foreach (var key in Data.Where(entry => string.IsNullOrEmpty(entry.Value) && Sections.Contains(entry.Key.Split(':')[0], StringComparer.OrdinalIgnoreCase)).Select(entry => entry.Key).ToArray())
+            var empty = Data.Where(entry => IsUnset(entry.Key, entry.Value)).Select(entry => entry.Key).ToArray();
+            if (empty.Length == 0)
             {
-                Data.Remove(key);
+                return;
+            }
+
+            // Pipeline__Seed= beside PIPELINE__SEED=5 is one setting, set: the empty spelling, when read last, hid the 5.
+            var variables = Environment.GetEnvironmentVariables();
+            foreach (var key in empty)
+            {
+                var set = variables.Keys.Cast<string>()
+                    .Where(name => name.Replace("__", ":", StringComparison.Ordinal).Equals(key, StringComparison.OrdinalIgnoreCase) && variables[name] is string { Length: > 0 })
+                    .Select(name => (string)variables[name]!).FirstOrDefault();
+                if (set is null)
+                {
+                    Data.Remove(key);
+                }
+                else
+                {
+                    Data[key] = set;
+                }
             }
         }
     }

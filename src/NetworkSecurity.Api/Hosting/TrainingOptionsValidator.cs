@@ -27,12 +27,37 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
         var results = new List<ValidationResult>();
         var failures = Validator.TryValidateObject(options.Training, new ValidationContext(options.Training), results, validateAllProperties: true)
             ? []
-            : results.Select(r => $"Pipeline:Training:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}").ToList();
+            : results.Select(r => Setting.Said($"Pipeline:Training:{string.Join(",", r.MemberNames)}", r.ErrorMessage ?? "")).ToList();
+
+        // A path empty, blank or with spaces around it, said once: ' ' was "The ArtifactsRoot field is required." and
+        // "has spaces around it", and a padded schema path "does not exist" too.
+        (string Setting, string? Path)[] folders =
+        [
+            ("Pipeline:ArtifactsRoot (--artifacts)", options.ArtifactsRoot), ("Pipeline:FinalModelDirectory (--final-model)", options.FinalModelDirectory),
+        ];
+        var badPaths = new HashSet<string?>(StringComparer.Ordinal);
+        foreach (var (setting, path) in folders.Concat([("Pipeline:DataPath (--data)", options.DataPath), ("Pipeline:SchemaPath (--schema)", options.SchemaPath), ("Pipeline:Training:GridPath (--grid)", options.Training.GridPath)]))
+        {
+            // "  fm  " made a folder of that name, where nothing serves from: almost always a quoting slip.
+            var problem = string.IsNullOrEmpty(path) ? "is empty: give a path, or leave the setting out."
+                : path.Trim().Length == 0 ? $"'{path}' is blank: give a path, or leave the setting out."
+                : path.Trim().Length != path.Length ? $"'{path}' has spaces around it: give the path without them."
+                : null;
+            if (problem is not null)
+            {
+                failures.Add($"{setting} {problem}");
+                badPaths.Add(setting);
+            }
+        }
+
         try
         {
             // Said as a setting at start, like the grid below: the service stopped later with "the service stopped:
             // PipelineException: Schema file 'nope.yaml' does not exist." and exit 1, naming no setting.
-            Pipeline.Schema.SchemaLoader.Load(options.SchemaPath);
+            if (!badPaths.Contains("Pipeline:SchemaPath (--schema)"))
+            {
+                Pipeline.Schema.SchemaLoader.Load(options.SchemaPath);
+            }
         }
         catch (Pipeline.PipelineException ex)
         {
@@ -41,7 +66,7 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
 
         var known = GridSearchTrainer.Catalog(0).Keys;
         var (entries, gridProblem) = GridEntryNames(options.Training.GridPath);
-        if (gridProblem is not null && options.Training.Mode == "search")
+        if (gridProblem is not null && options.Training.Mode == "search" && !badPaths.Contains("Pipeline:Training:GridPath (--grid)"))
         {
             // Said before any work: a search cannot run without its grid (gbdt mode does not read it).
             failures.Add($"Pipeline:Training:GridPath (--grid): {gridProblem}");
@@ -71,23 +96,10 @@ public sealed class TrainingOptionsValidator : IValidateOptions<PipelineOptions>
             }
         }
 
-        (string Setting, string? Path)[] folders =
-        [
-            ("Pipeline:ArtifactsRoot (--artifacts)", options.ArtifactsRoot), ("Pipeline:FinalModelDirectory (--final-model)", options.FinalModelDirectory),
-        ];
-        foreach (var (setting, path) in folders.Concat([("Pipeline:DataPath (--data)", options.DataPath), ("Pipeline:SchemaPath (--schema)", options.SchemaPath), ("Pipeline:Training:GridPath (--grid)", options.Training.GridPath)]))
-        {
-            // "  fm  " made a folder of that name, where nothing serves from: almost always a quoting slip.
-            if (path is { Length: > 0 } && path.Trim().Length != path.Length)
-            {
-                failures.Add($"{setting} '{path}' has spaces around it: give the path without them.");
-            }
-        }
-
         foreach (var (setting, folder) in folders)
         {
             // Said at start, not after a whole training run that then cannot write its results.
-            if (string.IsNullOrWhiteSpace(folder) || Directory.Exists(folder))
+            if (string.IsNullOrWhiteSpace(folder) || badPaths.Contains(setting) || Directory.Exists(folder))
             {
                 continue;
             }

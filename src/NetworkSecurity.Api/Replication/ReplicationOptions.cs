@@ -17,7 +17,7 @@ public sealed class ReplicationOptions : IValidatableObject
     public int LeaseSeconds { get; set; } = 30;
 
     /// <summary>auto (probe the store), conditional (If-None-Match / If-Match) or settle (write, wait, read back).</summary>
-    [RegularExpression("^(auto|conditional|settle)$", ErrorMessage = "Replication:LeaseMode must be auto, conditional or settle.")]
+    [Pipeline.Configuration.Choice("auto", "conditional", "settle", ErrorMessage = "Replication:LeaseMode must be auto, conditional or settle.")]
     public string LeaseMode { get; set => field = Pipeline.Configuration.Setting.Lower(value); } = "auto";
 
     /// <summary>Settle delay of the write-then-read-back lease, in milliseconds (stores without conditional writes).</summary>

@@ -8,20 +8,19 @@ public sealed class PipelineOptions
     public const string SectionName = "Pipeline";
 
     /// <summary>Where the network data comes from: "csv" (default) or "mongodb".</summary>
-    [Required]
-    [RegularExpression("^(csv|mongodb)$", ErrorMessage = "DataSource must be 'csv' or 'mongodb'.")]
+    [Choice("csv", "mongodb", ErrorMessage = "DataSource must be 'csv' or 'mongodb'.")]
     public string DataSource { get; set => field = Setting.Lower(value); } = "csv";
 
-    [Required]
+    // Empty, blank or padded is said by TrainingOptionsValidator, once, with the option's name.
     public string DataPath { get; set; } = "Network_Data/phisingData.csv";
 
-    [Required]
+    // Empty, blank or padded is said by TrainingOptionsValidator, once, with the option's name.
     public string SchemaPath { get; set; } = "data_schema/schema.yaml";
 
-    [Required]
+    // Empty, blank or padded is said by TrainingOptionsValidator, once, with the option's name.
     public string ArtifactsRoot { get; set; } = "Artifacts";
 
-    [Required]
+    // Empty, blank or padded is said by TrainingOptionsValidator, once, with the option's name.
     public string FinalModelDirectory { get; set; } = "final_model";
 
     /// <summary>
@@ -36,8 +35,7 @@ public sealed class PipelineOptions
     public int Seed { get; set; } = 42;
 
     /// <summary>"stratified" (by label) or "grouped" (rows with identical features stay on one side).</summary>
-    [Required]
-    [RegularExpression("^(stratified|grouped)$", ErrorMessage = "Split must be 'stratified' or 'grouped'.")]
+    [Choice("stratified", "grouped", ErrorMessage = "Split must be 'stratified' or 'grouped'.")]
     public string Split { get; set => field = Setting.Lower(value); } = "stratified";
 
     [Range(1, 50)]
@@ -162,8 +160,7 @@ public static class BundledFile
 public sealed class TrainingOptions
 {
     /// <summary>"search" (cross-validated grid search over the learner family) or "gbdt" (one boosted model).</summary>
-    [Required]
-    [RegularExpression("^(search|gbdt)$", ErrorMessage = "Training:Mode must be 'search' or 'gbdt'.")]
+    [Choice("search", "gbdt", ErrorMessage = "Training:Mode must be 'search' or 'gbdt'.")]
     public string Mode { get; set => field = Setting.Lower(value); } = "search";
 
     /// <summary>The search grids (YAML).</summary>
@@ -185,9 +182,8 @@ public sealed class TrainingOptions
     /// moves by a row or two between near-equal models, so ranking by it picks among them by chance (chosen on the
     /// tuning seeds 100–119, see data_schema/model_grid.yaml). Each entry's CV F1 is reported beside it.
     /// </summary>
-    // Required: the pattern lets an empty value through, and every run then failed blaming the grid file.
-    [Required(ErrorMessage = "Training:Scoring must be f1, accuracy or roc_auc, not empty.")]
-    [RegularExpression("^(f1|accuracy|roc_auc)$", ErrorMessage = "Training:Scoring must be f1, accuracy or roc_auc.")]
+    // Empty is refused too: a pattern let it through, and every run then failed blaming the grid file.
+    [Choice("f1", "accuracy", "roc_auc", ErrorMessage = "Training:Scoring must be f1, accuracy or roc_auc.")]
     public string Scoring { get; set => field = Setting.Lower(value); } = "roc_auc";
 
     /// <summary>Learners the search may use, comma-separated (e.g. "fasttree,lightgbm"); empty = every grid entry.</summary>
